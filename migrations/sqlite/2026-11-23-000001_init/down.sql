@@ -1,0 +1,14 @@
+DROP TABLE reactions;
+DROP TABLE mentions;
+DROP TABLE content_tags;
+DROP TABLE content_revisions;
+DROP TABLE content;
+DROP TABLE follows;
+DROP TABLE login_failures;
+DROP TABLE invitations;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE user_skills;
+DROP TABLE skills;
+DROP TABLE photos;
+DROP TABLE users;

@@ -1,0 +1,480 @@
+//! Accounts: registration, sign-in with rate limiting, sessions, personal API
+//! tokens, invitations and account administration.
+
+pub mod secrets;
+pub mod validate;
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::config::{AccountsConfig, SignupMode};
+use crate::db::schema::{api_tokens, invitations, login_failures, sessions, users};
+use crate::db::{now, DbConn};
+use crate::error::{AppError, AppResult, ErrorKind};
+use crate::{with_conn, write_tx};
+pub use validate::{Email, Password, Username};
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub display_name: String,
+    pub job_title: String,
+    pub department: String,
+    pub site: String,
+    pub location: String,
+    pub work_email: String,
+    pub phone: String,
+    pub bio: String,
+    pub bio_html: String,
+    pub languages: String,
+    pub locale: Option<String>,
+    pub photo_version: i64,
+    pub created_at: NaiveDateTime,
+}
+
+impl User {
+    /// The name to show: the display name, or the username.
+    pub fn shown_name(&self) -> &str {
+        if self.display_name.trim().is_empty() {
+            &self.username
+        } else {
+            &self.display_name
+        }
+    }
+}
+
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+    pub is_admin: bool,
+    /// Invitation code, required when sign-up is by invitation.
+    pub invite: Option<&'a str>,
+}
+
+/// Who is creating the account: the public sign-up form follows the sign-up
+/// mode; an administrator (command line or admin API) is not limited by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreatedBy {
+    SignUp,
+    Admin,
+}
+
+pub fn find_by_username(conn: &mut DbConn, username: &str) -> AppResult<User> {
+    let name = username.trim().to_ascii_lowercase();
+    with_conn!(conn, c => users::table
+        .filter(users::username.eq(&name))
+        .select(User::as_select())
+        .first(c)
+        .map_err(AppError::from))
+}
+
+pub fn find_by_id(conn: &mut DbConn, id: i64) -> AppResult<User> {
+    with_conn!(conn, c => users::table.find(id).select(User::as_select()).first(c).map_err(AppError::from))
+}
+
+pub fn count_users(conn: &mut DbConn) -> AppResult<i64> {
+    with_conn!(conn, c => users::table.count().get_result(c).map_err(AppError::from))
+}
+
+/// Creates an account. With sign-up, the first account of the instance becomes
+/// its administrator.
+pub fn create_user(
+    conn: &mut DbConn,
+    cfg: &AccountsConfig,
+    new: NewAccount<'_>,
+    by: CreatedBy,
+) -> AppResult<User> {
+    let username = Username::parse(new.username)?;
+    let email = Email::parse(new.email)?;
+    let password = Password::parse(new.password)?;
+    if by == CreatedBy::SignUp {
+        match cfg.signup {
+            SignupMode::Closed => return Err(AppError::forbidden("signup_closed")),
+            SignupMode::Invite if new.invite.map(str::trim).unwrap_or("").is_empty() => {
+                return Err(AppError::forbidden("invite_required"))
+            }
+            _ => {}
+        }
+    }
+    let hash = secrets::hash_password(password.as_str())?;
+    let now = now();
+    write_tx!(conn, c => {
+        let taken: i64 = users::table
+            .filter(users::username.eq(username.as_str()))
+            .count()
+            .get_result(c)?;
+        if taken > 0 {
+            return Err(AppError::conflict("username_taken"));
+        }
+        let taken: i64 = users::table
+            .filter(users::email.eq(email.as_str()))
+            .count()
+            .get_result(c)?;
+        if taken > 0 {
+            return Err(AppError::conflict("email_taken"));
+        }
+        let invitation_id = match (by, new.invite.map(str::trim).filter(|s| !s.is_empty())) {
+            (CreatedBy::SignUp, Some(code)) if cfg.signup != SignupMode::Closed => {
+                let found: Option<(i64, Option<i64>, NaiveDateTime)> = invitations::table
+                    .filter(invitations::code_hash.eq(secrets::digest(code)))
+                    .select((invitations::id, invitations::used_by, invitations::expires_at))
+                    .first(c)
+                    .optional()?;
+                match found {
+                    Some((id, None, expires)) if expires > now => Some(id),
+                    _ => return Err(AppError::forbidden("invite_invalid")),
+                }
+            }
+            _ => None,
+        };
+        let first = users::table.count().get_result::<i64>(c)? == 0;
+        let is_admin = new.is_admin || (by == CreatedBy::SignUp && first);
+        let id: i64 = diesel::insert_into(users::table)
+            .values((
+                users::username.eq(username.as_str()),
+                users::email.eq(email.as_str()),
+                users::password_hash.eq(&hash),
+                users::is_admin.eq(is_admin),
+                users::created_at.eq(now),
+            ))
+            .returning(users::id)
+            .get_result(c)?;
+        if let Some(inv) = invitation_id {
+            diesel::update(invitations::table.find(inv))
+                .set((invitations::used_by.eq(id), invitations::used_at.eq(now)))
+                .execute(c)?;
+        }
+        users::table.find(id).select(User::as_select()).first(c).map_err(AppError::from)
+    })
+}
+
+/// Checks a sign-in attempt, counting failures per account and per address.
+pub fn authenticate(
+    conn: &mut DbConn,
+    cfg: &AccountsConfig,
+    login: &str,
+    password: &str,
+    ip: &str,
+) -> AppResult<User> {
+    let login = login.trim().to_lowercase();
+    let since = now() - Duration::minutes(cfg.failure_window_minutes as i64);
+    let (per_account, per_address): (i64, i64) = with_conn!(conn, c => {
+        let a = login_failures::table
+            .filter(login_failures::username.eq(&login))
+            .filter(login_failures::at.gt(since))
+            .count()
+            .get_result(c)?;
+        let b = login_failures::table
+            .filter(login_failures::ip.eq(ip))
+            .filter(login_failures::at.gt(since))
+            .count()
+            .get_result(c)?;
+        Ok::<_, AppError>((a, b))
+    })?;
+    if per_account >= cfg.max_failures_per_account as i64
+        || per_address >= cfg.max_failures_per_address as i64
+    {
+        return Err(AppError::new(ErrorKind::RateLimited, "too_many_attempts")
+            .with("minutes", cfg.failure_window_minutes));
+    }
+    let user: Option<User> = with_conn!(conn, c => users::table
+        .filter(users::username.eq(&login).or(users::email.eq(&login)))
+        .select(User::as_select())
+        .first(c)
+        .optional())?;
+    let ok = match &user {
+        Some(u) => secrets::verify_password(password, &u.password_hash),
+        None => {
+            // Spend the same time as a real check so that timing does not tell
+            // which accounts exist.
+            let _ = secrets::verify_password(password, DUMMY_HASH);
+            false
+        }
+    };
+    match user {
+        Some(u) if ok => {
+            if u.disabled {
+                return Err(AppError::forbidden("account_disabled"));
+            }
+            with_conn!(conn, c => diesel::delete(
+                login_failures::table.filter(login_failures::username.eq(&login)),
+            )
+            .execute(c))?;
+            Ok(u)
+        }
+        _ => {
+            with_conn!(conn, c => diesel::insert_into(login_failures::table)
+                .values((
+                    login_failures::username.eq(&login),
+                    login_failures::ip.eq(ip),
+                    login_failures::at.eq(now()),
+                ))
+                .execute(c))?;
+            Err(AppError::unauthorized("invalid_credentials"))
+        }
+    }
+}
+
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Hh8Dfr8yX2pqw3Tiu5pJ7xUd0N4jmT5Wd5PcLcVnXo";
+
+pub fn change_password(
+    conn: &mut DbConn,
+    user_id: i64,
+    current: &str,
+    new_password: &str,
+    keep_session: Option<&str>,
+) -> AppResult<()> {
+    let user = find_by_id(conn, user_id)?;
+    if !secrets::verify_password(current, &user.password_hash) {
+        return Err(AppError::bad_request("current_password_wrong"));
+    }
+    let new_password = Password::parse(new_password)?;
+    set_password(conn, user_id, new_password.as_str(), keep_session)
+}
+
+/// Sets a password and ends the account's other sessions.
+pub fn set_password(
+    conn: &mut DbConn,
+    user_id: i64,
+    password: &str,
+    keep_session: Option<&str>,
+) -> AppResult<()> {
+    let hash = secrets::hash_password(password)?;
+    let keep = keep_session.map(secrets::digest).unwrap_or_default();
+    write_tx!(conn, c => {
+        diesel::update(users::table.find(user_id))
+            .set(users::password_hash.eq(&hash))
+            .execute(c)?;
+        diesel::delete(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::id.ne(&keep)),
+        )
+        .execute(c)?;
+        Ok(())
+    })
+}
+
+// ---- Sessions -------------------------------------------------------------
+
+pub struct NewSession {
+    /// The cookie value; only its digest is stored.
+    pub token: String,
+    pub csrf: String,
+}
+
+pub fn create_session(conn: &mut DbConn, user_id: i64, days: u32) -> AppResult<NewSession> {
+    let token = secrets::random_token();
+    let csrf = secrets::random_token();
+    let now = now();
+    with_conn!(conn, c => diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(secrets::digest(&token)),
+            sessions::user_id.eq(user_id),
+            sessions::csrf_token.eq(&csrf),
+            sessions::created_at.eq(now),
+            sessions::expires_at.eq(now + Duration::days(days as i64)),
+        ))
+        .execute(c))?;
+    Ok(NewSession { token, csrf })
+}
+
+/// The user and CSRF token of a live session, if the cookie is valid.
+pub fn lookup_session(conn: &mut DbConn, token: &str) -> AppResult<Option<(User, String)>> {
+    let id = secrets::digest(token);
+    let found: Option<(User, String)> = with_conn!(conn, c => sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(&id))
+        .filter(sessions::expires_at.gt(now()))
+        .filter(users::disabled.eq(false))
+        .select((User::as_select(), sessions::csrf_token))
+        .first(c)
+        .optional())?;
+    Ok(found)
+}
+
+pub fn delete_session(conn: &mut DbConn, token: &str) -> AppResult<()> {
+    let id = secrets::digest(token);
+    with_conn!(conn, c => diesel::delete(sessions::table.find(&id)).execute(c))?;
+    Ok(())
+}
+
+// ---- Personal API tokens --------------------------------------------------
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: i64,
+    #[serde(skip)]
+    pub user_id: i64,
+    pub name: String,
+    #[serde(skip)]
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub const TOKEN_PREFIX: &str = "ruche_";
+
+/// Creates a token; the secret is returned once and only its digest stored.
+pub fn create_token(conn: &mut DbConn, user_id: i64, name: &str) -> AppResult<(ApiToken, String)> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::bad_request("token_name").with("max", 100));
+    }
+    let secret = format!("{TOKEN_PREFIX}{}", secrets::random_token());
+    let hash = secrets::digest(&secret);
+    let token = with_conn!(conn, c => diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::user_id.eq(user_id),
+            api_tokens::name.eq(name),
+            api_tokens::token_hash.eq(&hash),
+            api_tokens::created_at.eq(now()),
+        ))
+        .returning(ApiToken::as_returning())
+        .get_result(c))?;
+    Ok((token, secret))
+}
+
+pub fn list_tokens(conn: &mut DbConn, user_id: i64) -> AppResult<Vec<ApiToken>> {
+    with_conn!(conn, c => api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id))
+        .order(api_tokens::id.desc())
+        .select(ApiToken::as_select())
+        .load(c)
+        .map_err(AppError::from))
+}
+
+pub fn revoke_token(conn: &mut DbConn, user_id: i64, token_id: i64) -> AppResult<()> {
+    let n = with_conn!(conn, c => diesel::update(
+        api_tokens::table
+            .filter(api_tokens::id.eq(token_id))
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(now()))
+    .execute(c))?;
+    if n == 0 {
+        return Err(AppError::not_found());
+    }
+    Ok(())
+}
+
+/// The user a bearer token belongs to, if the token is live.
+pub fn lookup_token(conn: &mut DbConn, secret: &str) -> AppResult<Option<User>> {
+    if !secret.starts_with(TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let hash = secrets::digest(secret);
+    let found: Option<(i64, Option<NaiveDateTime>, User)> = with_conn!(conn, c => api_tokens::table
+        .inner_join(users::table)
+        .filter(api_tokens::token_hash.eq(&hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(users::disabled.eq(false))
+        .select((api_tokens::id, api_tokens::last_used_at, User::as_select()))
+        .first(c)
+        .optional())?;
+    let Some((id, last_used, user)) = found else {
+        return Ok(None);
+    };
+    let now = now();
+    // Record use at most once a minute, to keep reads free of writes.
+    if last_used.is_none_or(|t| now - t > Duration::minutes(1)) {
+        with_conn!(conn, c => diesel::update(api_tokens::table.find(id))
+            .set(api_tokens::last_used_at.eq(now))
+            .execute(c))?;
+    }
+    Ok(Some(user))
+}
+
+// ---- Invitations ----------------------------------------------------------
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = invitations)]
+pub struct Invitation {
+    pub id: i64,
+    #[serde(skip)]
+    pub code_hash: String,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_by: Option<i64>,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+/// Creates an invitation and returns its one-time code.
+pub fn create_invitation(
+    conn: &mut DbConn,
+    cfg: &AccountsConfig,
+    created_by: Option<i64>,
+) -> AppResult<(Invitation, String)> {
+    let code = secrets::random_token();
+    let now = now();
+    let inv = with_conn!(conn, c => diesel::insert_into(invitations::table)
+        .values((
+            invitations::code_hash.eq(secrets::digest(&code)),
+            invitations::created_by.eq(created_by),
+            invitations::created_at.eq(now),
+            invitations::expires_at.eq(now + Duration::days(cfg.invite_days as i64)),
+        ))
+        .returning(Invitation::as_returning())
+        .get_result(c))?;
+    Ok((inv, code))
+}
+
+pub fn list_invitations(conn: &mut DbConn) -> AppResult<Vec<Invitation>> {
+    with_conn!(conn, c => invitations::table
+        .order(invitations::id.desc())
+        .limit(200)
+        .select(Invitation::as_select())
+        .load(c)
+        .map_err(AppError::from))
+}
+
+// ---- Administration -------------------------------------------------------
+
+pub fn list_users(conn: &mut DbConn, limit: i64) -> AppResult<Vec<User>> {
+    with_conn!(conn, c => users::table
+        .order(users::username.asc())
+        .limit(limit)
+        .select(User::as_select())
+        .load(c)
+        .map_err(AppError::from))
+}
+
+/// Disables or re-enables an account; disabling ends its sessions at once.
+pub fn set_disabled(
+    conn: &mut DbConn,
+    admin: &User,
+    username: &str,
+    disabled: bool,
+) -> AppResult<User> {
+    if !admin.is_admin {
+        return Err(AppError::forbidden("admin_only"));
+    }
+    let target = find_by_username(conn, username)?;
+    if target.id == admin.id && disabled {
+        return Err(AppError::bad_request("cannot_disable_self"));
+    }
+    write_tx!(conn, c => {
+        diesel::update(users::table.find(target.id))
+            .set(users::disabled.eq(disabled))
+            .execute(c)?;
+        if disabled {
+            diesel::delete(sessions::table.filter(sessions::user_id.eq(target.id))).execute(c)?;
+        }
+        Ok::<_, AppError>(())
+    })?;
+    find_by_id(conn, target.id)
+}

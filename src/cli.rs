@@ -1,0 +1,167 @@
+//! Command line: `serve`, `migrate` and `admin ...`.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::accounts::{self, secrets, CreatedBy, NewAccount, Password};
+use crate::config::Config;
+use crate::db::Db;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ruche",
+    version,
+    about = "Ruche, a federated enterprise social network"
+)]
+pub struct Cli {
+    /// Configuration file laid over config/default.toml (RUCHE_* variables still win).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Administration tasks.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create an account; prints a generated password unless --password-stdin.
+    CreateUser {
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (generated and printed, or read with --password-stdin).
+    ResetPassword {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create an invitation and print its sign-up link.
+    Invite,
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        let p = s.trim_end_matches(['\r', '\n']).to_string();
+        Password::parse(&p).map_err(|e| {
+            anyhow::anyhow!(crate::i18n::tf(
+                crate::i18n::Lang::En,
+                &format!("error.{}", e.code),
+                &e.args
+                    .iter()
+                    .map(|(k, v)| (*k, v.clone()))
+                    .collect::<Vec<_>>()
+            ))
+        })?;
+        Ok((p, false))
+    } else {
+        Ok((secrets::random_password(), true))
+    }
+}
+
+fn explain(e: crate::error::AppError) -> anyhow::Error {
+    let msg = crate::i18n::tf(
+        crate::i18n::Lang::En,
+        &format!("error.{}", e.code),
+        &e.args
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect::<Vec<_>>(),
+    );
+    match e.cause {
+        Some(c) => anyhow::anyhow!("{msg} ({c})"),
+        None => anyhow::anyhow!(msg),
+    }
+}
+
+fn open(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::open(&config.database.url, config.database.pool_size)?;
+    db.migrate()?;
+    Ok(db)
+}
+
+/// Runs an administration command and prints its result.
+pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
+    let db = open(config)?;
+    let mut conn = db.get().map_err(explain)?;
+    match cmd {
+        AdminCommand::CreateUser {
+            name,
+            email,
+            admin,
+            password_stdin,
+        } => {
+            let (password, generated) = read_password(password_stdin)?;
+            let user = accounts::create_user(
+                &mut conn,
+                &config.accounts,
+                NewAccount {
+                    username: &name,
+                    email: &email,
+                    password: &password,
+                    is_admin: admin,
+                    invite: None,
+                },
+                CreatedBy::Admin,
+            )
+            .map_err(explain)?;
+            println!(
+                "created {}{}",
+                user.username,
+                if user.is_admin {
+                    " (administrator)"
+                } else {
+                    ""
+                }
+            );
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::ResetPassword {
+            name,
+            password_stdin,
+        } => {
+            let user = accounts::find_by_username(&mut conn, &name).map_err(explain)?;
+            let (password, generated) = read_password(password_stdin)?;
+            accounts::set_password(&mut conn, user.id, &password, None).map_err(explain)?;
+            println!(
+                "password of {} reset; its sessions were ended",
+                user.username
+            );
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::Invite => {
+            let (inv, code) =
+                accounts::create_invitation(&mut conn, &config.accounts, None).map_err(explain)?;
+            println!("{}", config.invite_link(&code));
+            eprintln!(
+                "valid until {} UTC",
+                inv.expires_at.format("%Y-%m-%d %H:%M")
+            );
+        }
+    }
+    Ok(())
+}

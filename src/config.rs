@@ -1,0 +1,268 @@
+//! Typed configuration: embedded defaults (`config/default.toml`), an optional
+//! file, then `RUCHE_<SECTION>_<KEY>` environment variables.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub listen: String,
+    pub base_url: String,
+    pub instance_name: String,
+    pub log: String,
+    pub database: DatabaseConfig,
+    pub accounts: AccountsConfig,
+    pub content: ContentConfig,
+    pub people: PeopleConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupMode {
+    Open,
+    Invite,
+    Closed,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsConfig {
+    pub signup: SignupMode,
+    pub session_days: u32,
+    pub invite_days: u32,
+    pub max_failures_per_account: u32,
+    pub max_failures_per_address: u32,
+    pub failure_window_minutes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentConfig {
+    pub max_post_chars: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeopleConfig {
+    pub max_photo_bytes: usize,
+}
+
+/// A configuration problem, naming the key and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads defaults, then `file` if given, then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Config::load_from(file, &env)
+    }
+
+    pub fn load_from(file: Option<&Path>, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let mut table: toml::Table =
+            toml::from_str(DEFAULTS).map_err(|e| ConfigError(format!("embedded defaults: {e}")))?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+            let overlay: toml::Table = toml::from_str(&text)
+                .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+            merge(&mut table, overlay, "")?;
+        }
+        apply_env(&mut table, env)?;
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError(e.to_string().trim().replace('\n', " ")))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.listen.parse::<SocketAddr>().map_err(|_| {
+            ConfigError(format!(
+                "listen: {:?} is not an address and port such as 127.0.0.1:8080",
+                self.listen
+            ))
+        })?;
+        let base = reqwest::Url::parse(&self.base_url).map_err(|e| {
+            ConfigError(format!("base_url: {:?} is not a URL ({e})", self.base_url))
+        })?;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(ConfigError(format!(
+                "base_url: {:?} must be an http:// or https:// URL with a host",
+                self.base_url
+            )));
+        }
+        if base.path() != "/" || base.query().is_some() {
+            return Err(ConfigError(format!(
+                "base_url: {:?} must not have a path or query",
+                self.base_url
+            )));
+        }
+        crate::db::Backend::from_url(&self.database.url)
+            .map_err(|e| ConfigError(format!("database.url: {e}")))?;
+        if self.database.pool_size == 0 {
+            return Err(ConfigError("database.pool_size: must be at least 1".into()));
+        }
+        if self.accounts.session_days == 0 {
+            return Err(ConfigError(
+                "accounts.session_days: must be at least 1".into(),
+            ));
+        }
+        if self.content.max_post_chars < 10 {
+            return Err(ConfigError(
+                "content.max_post_chars: must be at least 10".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn base(&self) -> &str {
+        self.base_url.trim_end_matches('/')
+    }
+
+    /// The sign-up link that carries an invitation code.
+    pub fn invite_link(&self, code: &str) -> String {
+        format!("{}/signup?invite={code}", self.base())
+    }
+
+    /// Whether cookies must carry the `Secure` flag.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+fn merge(base: &mut toml::Table, overlay: toml::Table, prefix: &str) -> Result<(), ConfigError> {
+    for (k, v) in overlay {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o, &key)?,
+            (Some(toml::Value::Table(_)), _) => {
+                return Err(ConfigError(format!("{key}: must be a section")))
+            }
+            (Some(_), toml::Value::Table(_)) => {
+                return Err(ConfigError(format!(
+                    "{key}: must be a value, not a section"
+                )))
+            }
+            (Some(slot), v) => *slot = v,
+            (None, _) => return Err(ConfigError(format!("{key}: unknown key"))),
+        }
+    }
+    Ok(())
+}
+
+/// Overrides each known key from `RUCHE_<PATH>` (dots become underscores).
+fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigError> {
+    fn walk(
+        table: &mut toml::Table,
+        prefix: &str,
+        env: &[(String, String)],
+    ) -> Result<(), ConfigError> {
+        for (k, v) in table.iter_mut() {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            if let toml::Value::Table(t) = v {
+                walk(t, &key, env)?;
+                continue;
+            }
+            let var = format!("RUCHE_{}", key.replace('.', "_").to_ascii_uppercase());
+            if let Some((_, raw)) = env.iter().find(|(n, _)| *n == var) {
+                *v = match v {
+                    toml::Value::Integer(_) => {
+                        toml::Value::Integer(raw.trim().parse().map_err(|_| {
+                            ConfigError(format!(
+                                "{key} (from {var}): {raw:?} is not a whole number"
+                            ))
+                        })?)
+                    }
+                    toml::Value::Boolean(_) => {
+                        toml::Value::Boolean(raw.trim().parse().map_err(|_| {
+                            ConfigError(format!("{key} (from {var}): {raw:?} is not true or false"))
+                        })?)
+                    }
+                    _ => toml::Value::String(raw.clone()),
+                };
+            }
+        }
+        Ok(())
+    }
+    walk(table, "", env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_load() {
+        let c = Config::load_from(None, &[]).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.base_url, "http://localhost:8080");
+        assert_eq!(c.database.url, "sqlite://data/ruche.db");
+        assert_eq!(c.accounts.signup, SignupMode::Open);
+    }
+
+    #[test]
+    fn env_overrides_and_bad_values_name_the_key() {
+        let c = Config::load_from(
+            None,
+            &env(&[
+                ("RUCHE_ACCOUNTS_SIGNUP", "invite"),
+                ("RUCHE_DATABASE_POOL_SIZE", "3"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.accounts.signup, SignupMode::Invite);
+        assert_eq!(c.database.pool_size, 3);
+
+        let e = Config::load_from(None, &env(&[("RUCHE_DATABASE_POOL_SIZE", "many")])).unwrap_err();
+        assert!(e.to_string().contains("database.pool_size"), "{e}");
+        let e = Config::load_from(None, &env(&[("RUCHE_BASE_URL", "not a url")])).unwrap_err();
+        assert!(e.to_string().contains("base_url"), "{e}");
+        let e = Config::load_from(None, &env(&[("RUCHE_LISTEN", "localhost")])).unwrap_err();
+        assert!(e.to_string().contains("listen"), "{e}");
+        let e =
+            Config::load_from(None, &env(&[("RUCHE_ACCOUNTS_SIGNUP", "sometimes")])).unwrap_err();
+        assert!(e.to_string().contains("signup"), "{e}");
+    }
+
+    #[test]
+    fn file_with_unknown_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[database]\nurll = \"x\"\n").unwrap();
+        let e = Config::load_from(Some(&path), &[]).unwrap_err();
+        assert!(e.to_string().contains("database.urll"), "{e}");
+        std::fs::write(&path, "[database]\nurl = \"mysql://x\"\n").unwrap();
+        let e = Config::load_from(Some(&path), &[]).unwrap_err();
+        assert!(e.to_string().contains("database.url"), "{e}");
+    }
+}

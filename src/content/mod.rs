@@ -1,0 +1,373 @@
+//! The content envelope: every post and comment is a row of `content`.
+//! Creation, edits (with history), deletion, comments and reactions.
+
+pub mod markdown;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::accounts::User;
+use crate::db::schema::{content, content_revisions, content_tags, mentions, reactions, users};
+use crate::db::{now, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::{with_conn, write_tx};
+
+/// Who may see a post (comments share their post's audience).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Everyone signed in on the instance.
+    Instance,
+    /// The author's followers (and people it mentions).
+    Followers,
+}
+
+impl Visibility {
+    pub fn parse(s: &str) -> AppResult<Visibility> {
+        match s.trim() {
+            "" | "instance" => Ok(Visibility::Instance),
+            "followers" => Ok(Visibility::Followers),
+            _ => Err(AppError::bad_request("visibility_invalid")),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Instance => "instance",
+            Visibility::Followers => "followers",
+        }
+    }
+}
+
+/// The work reactions a person can give, one of each per person.
+pub const REACTIONS: [&str; 4] = ["like", "thanks", "bravo", "insightful"];
+
+pub fn parse_reaction(kind: &str) -> AppResult<&'static str> {
+    REACTIONS
+        .iter()
+        .find(|k| **k == kind)
+        .copied()
+        .ok_or_else(|| {
+            AppError::bad_request("reaction_unknown").with("kinds", REACTIONS.join(", "))
+        })
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = content)]
+pub struct ContentRow {
+    pub id: i64,
+    #[serde(skip)]
+    pub ap_id: Option<String>,
+    pub kind: String,
+    pub author_id: i64,
+    pub reply_to_id: Option<i64>,
+    pub root_id: Option<i64>,
+    pub visibility: String,
+    pub body: String,
+    pub body_html: String,
+    pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+/// SQL condition: the content row is visible to `viewer` (applied to posts;
+/// comments are visible when their post is).
+#[macro_export]
+macro_rules! visible_to {
+    ($viewer:expr) => {{
+        use $crate::db::schema::{content as c_, follows as f_, mentions as m_};
+        let viewer: i64 = $viewer;
+        c_::visibility
+            .eq("instance")
+            .or(c_::author_id.eq(viewer))
+            .or(c_::author_id.eq_any(
+                f_::table
+                    .select(f_::followee_id)
+                    .filter(f_::follower_id.eq(viewer)),
+            ))
+            .or(c_::id.eq_any(
+                m_::table
+                    .select(m_::content_id)
+                    .filter(m_::user_id.eq(viewer)),
+            ))
+    }};
+}
+
+fn check_body(body: &str, max: usize) -> AppResult<()> {
+    if body.trim().is_empty() {
+        return Err(AppError::bad_request("post_empty"));
+    }
+    let n = body.chars().count();
+    if n > max {
+        return Err(AppError::bad_request("post_too_long")
+            .with("max", max)
+            .with("length", n));
+    }
+    Ok(())
+}
+
+/// Renders a body, resolving mentions against local people.
+fn render_body(c: &mut DbConn, body: &str) -> AppResult<markdown::Rendered> {
+    let candidates = markdown::mention_candidates(body);
+    let existing: Vec<String> = if candidates.is_empty() {
+        Vec::new()
+    } else {
+        with_conn!(c, c => users::table
+            .filter(users::username.eq_any(&candidates))
+            .select(users::username)
+            .load(c))?
+    };
+    Ok(markdown::render(body, |n| existing.iter().any(|e| e == n)))
+}
+
+/// Replaces the hashtags and mentions recorded for a content row.
+macro_rules! store_links {
+    ($c:expr, $id:expr, $rendered:expr) => {{
+        let id: i64 = $id;
+        diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute($c)?;
+        diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute($c)?;
+        for tag in &$rendered.tags {
+            diesel::insert_into(content_tags::table)
+                .values((content_tags::content_id.eq(id), content_tags::tag.eq(tag)))
+                .execute($c)?;
+        }
+        if !$rendered.mentions.is_empty() {
+            let ids: Vec<i64> = users::table
+                .filter(users::username.eq_any(&$rendered.mentions))
+                .select(users::id)
+                .load($c)?;
+            for uid in ids {
+                diesel::insert_into(mentions::table)
+                    .values((mentions::content_id.eq(id), mentions::user_id.eq(uid)))
+                    .execute($c)?;
+            }
+        }
+    }};
+}
+
+pub fn create_post(
+    conn: &mut DbConn,
+    max_chars: usize,
+    author: &User,
+    body: &str,
+    visibility: Visibility,
+) -> AppResult<ContentRow> {
+    check_body(body, max_chars)?;
+    let rendered = render_body(conn, body)?;
+    write_tx!(conn, c => {
+        let row: ContentRow = diesel::insert_into(content::table)
+            .values((
+                content::kind.eq("post"),
+                content::author_id.eq(author.id),
+                content::visibility.eq(visibility.as_str()),
+                content::body.eq(body),
+                content::body_html.eq(&rendered.html),
+                content::created_at.eq(now()),
+            ))
+            .returning(ContentRow::as_returning())
+            .get_result(c)?;
+        store_links!(c, row.id, rendered);
+        Ok(row)
+    })
+}
+
+/// Adds a comment under a post or another comment the author can see.
+pub fn create_comment(
+    conn: &mut DbConn,
+    max_chars: usize,
+    author: &User,
+    parent_id: i64,
+    body: &str,
+) -> AppResult<ContentRow> {
+    let parent = get_visible(conn, author.id, parent_id)?;
+    check_body(body, max_chars)?;
+    let root_id = parent.root_id.unwrap_or(parent.id);
+    let rendered = render_body(conn, body)?;
+    write_tx!(conn, c => {
+        let row: ContentRow = diesel::insert_into(content::table)
+            .values((
+                content::kind.eq("comment"),
+                content::author_id.eq(author.id),
+                content::reply_to_id.eq(parent.id),
+                content::root_id.eq(root_id),
+                content::visibility.eq(&parent.visibility),
+                content::body.eq(body),
+                content::body_html.eq(&rendered.html),
+                content::created_at.eq(now()),
+            ))
+            .returning(ContentRow::as_returning())
+            .get_result(c)?;
+        store_links!(c, row.id, rendered);
+        Ok(row)
+    })
+}
+
+/// A live (not deleted) content row that `viewer` may see, or 404.
+pub fn get_visible(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<ContentRow> {
+    let row: ContentRow = with_conn!(conn, c => content::table
+        .find(id)
+        .filter(content::deleted_at.is_null())
+        .select(ContentRow::as_select())
+        .first(c))?;
+    let root = row.root_id.unwrap_or(row.id);
+    let visible: i64 = with_conn!(conn, c => content::table
+        .filter(content::id.eq(root))
+        .filter(content::deleted_at.is_null())
+        .filter(visible_to!(viewer))
+        .count()
+        .get_result(c))?;
+    if visible == 0 {
+        return Err(AppError::not_found());
+    }
+    Ok(row)
+}
+
+/// Edits a post or comment (author only); the previous version is kept.
+pub fn edit(
+    conn: &mut DbConn,
+    max_chars: usize,
+    actor: &User,
+    id: i64,
+    body: &str,
+) -> AppResult<ContentRow> {
+    let row = get_visible(conn, actor.id, id)?;
+    if row.author_id != actor.id {
+        return Err(AppError::forbidden("not_author"));
+    }
+    check_body(body, max_chars)?;
+    let rendered = render_body(conn, body)?;
+    write_tx!(conn, c => {
+        diesel::insert_into(content_revisions::table)
+            .values((
+                content_revisions::content_id.eq(row.id),
+                content_revisions::body.eq(&row.body),
+                content_revisions::body_html.eq(&row.body_html),
+                content_revisions::created_at.eq(row.edited_at.unwrap_or(row.created_at)),
+            ))
+            .execute(c)?;
+        let updated: ContentRow = diesel::update(content::table.find(row.id))
+            .set((
+                content::body.eq(body),
+                content::body_html.eq(&rendered.html),
+                content::edited_at.eq(now()),
+            ))
+            .returning(ContentRow::as_returning())
+            .get_result(c)?;
+        store_links!(c, row.id, rendered);
+        Ok(updated)
+    })
+}
+
+/// Deletes a post or comment (its author or an administrator). The text, its
+/// history, links and reactions go; the row stays as a tombstone so that
+/// replies keep their place in the thread.
+pub fn delete(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<()> {
+    let row = get_visible(conn, actor.id, id)?;
+    if row.author_id != actor.id && !actor.is_admin {
+        return Err(AppError::forbidden("not_author"));
+    }
+    write_tx!(conn, c => {
+        diesel::update(content::table.find(row.id))
+            .set((
+                content::body.eq(""),
+                content::body_html.eq(""),
+                content::deleted_at.eq(now()),
+            ))
+            .execute(c)?;
+        diesel::delete(content_revisions::table.filter(content_revisions::content_id.eq(row.id))).execute(c)?;
+        diesel::delete(content_tags::table.filter(content_tags::content_id.eq(row.id))).execute(c)?;
+        diesel::delete(mentions::table.filter(mentions::content_id.eq(row.id))).execute(c)?;
+        diesel::delete(reactions::table.filter(reactions::content_id.eq(row.id))).execute(c)?;
+        Ok(())
+    })
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = content_revisions)]
+pub struct Revision {
+    #[serde(skip)]
+    pub id: i64,
+    #[serde(skip)]
+    pub content_id: i64,
+    pub body: String,
+    pub body_html: String,
+    /// When this version was written.
+    pub created_at: NaiveDateTime,
+}
+
+/// Earlier versions of a post, newest first.
+pub fn revisions(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<Vec<Revision>> {
+    let row = get_visible(conn, viewer, id)?;
+    with_conn!(conn, c => content_revisions::table
+        .filter(content_revisions::content_id.eq(row.id))
+        .order(content_revisions::id.desc())
+        .select(Revision::as_select())
+        .load(c)
+        .map_err(AppError::from))
+}
+
+/// Most comments shown under one post.
+pub const MAX_COMMENTS: i64 = 1000;
+
+/// Comments of a post in thread order (oldest first), including tombstones
+/// of deleted comments.
+pub fn comments(conn: &mut DbConn, viewer: i64, post_id: i64) -> AppResult<Vec<ContentRow>> {
+    let post = get_visible(conn, viewer, post_id)?;
+    let root = post.root_id.unwrap_or(post.id);
+    with_conn!(conn, c => content::table
+        .filter(content::root_id.eq(root))
+        .order(content::id.asc())
+        .limit(MAX_COMMENTS)
+        .select(ContentRow::as_select())
+        .load(c)
+        .map_err(AppError::from))
+}
+
+/// Adds (`on`) or removes a reaction of `viewer` on a visible post or comment.
+pub fn react(conn: &mut DbConn, viewer: i64, id: i64, kind: &str, on: bool) -> AppResult<()> {
+    let kind = parse_reaction(kind)?;
+    let row = get_visible(conn, viewer, id)?;
+    write_tx!(conn, c => {
+        let exists: i64 = reactions::table
+            .filter(reactions::content_id.eq(row.id))
+            .filter(reactions::user_id.eq(viewer))
+            .filter(reactions::kind.eq(kind))
+            .count()
+            .get_result(c)?;
+        if on && exists == 0 {
+            diesel::insert_into(reactions::table)
+                .values((
+                    reactions::content_id.eq(row.id),
+                    reactions::user_id.eq(viewer),
+                    reactions::kind.eq(kind),
+                    reactions::created_at.eq(now()),
+                ))
+                .execute(c)?;
+        } else if !on && exists > 0 {
+            diesel::delete(
+                reactions::table
+                    .filter(reactions::content_id.eq(row.id))
+                    .filter(reactions::user_id.eq(viewer))
+                    .filter(reactions::kind.eq(kind)),
+            )
+            .execute(c)?;
+        }
+        Ok(())
+    })
+}
+
+/// Who reacted to a post, by kind: (kind, username, display name).
+pub fn reactors(
+    conn: &mut DbConn,
+    viewer: i64,
+    id: i64,
+) -> AppResult<Vec<(String, String, String)>> {
+    let row = get_visible(conn, viewer, id)?;
+    with_conn!(conn, c => reactions::table
+        .inner_join(users::table)
+        .filter(reactions::content_id.eq(row.id))
+        .order((reactions::kind.asc(), reactions::created_at.asc()))
+        .select((reactions::kind, users::username, users::display_name))
+        .load(c)
+        .map_err(AppError::from))
+}

@@ -1,0 +1,199 @@
+//! Database access: one pool over SQLite or PostgreSQL, chosen from the URL scheme.
+//!
+//! Queries are written once and compiled for both backends through the
+//! [`with_conn!`] macro, which matches on the connection and runs the same
+//! body with a concrete `SqliteConnection` or `PgConnection`.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A live connection to one of the two supported backends.
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection, whichever backend it is.
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+
+/// Runs `$body` inside a write transaction (`BEGIN IMMEDIATE` on SQLite so that
+/// two writers queue on the lock instead of failing when a reader upgrades).
+#[macro_export]
+macro_rules! write_tx {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(conn) => conn.immediate_transaction(|$c| $body),
+            $crate::db::DbConn::Pg(conn) => conn.transaction(|$c| $body),
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else if url.starts_with("sqlite://") || url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else {
+            Err(format!(
+                "unsupported database URL {url:?}: expected sqlite://PATH or postgres://USER@HOST/DB"
+            ))
+        }
+    }
+}
+
+/// The file path of a `sqlite://` URL.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// r2d2 manager that picks the backend from the URL and configures SQLite.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    #[error("cannot connect to the database: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnError;
+
+    fn connect(&self) -> Result<DbConn, ConnError> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::establish(sqlite_path(&self.url))?;
+                // busy_timeout first, so that switching to WAL waits for other writers.
+                c.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )?;
+                Ok(DbConn::Sqlite(c))
+            }
+            Backend::Postgres => Ok(DbConn::Pg(PgConnection::establish(&self.url)?)),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnError> {
+        with_conn!(conn, c => c.batch_execute("SELECT 1").map_err(ConnError::from))
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Connection pool shared by the whole process.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    pub backend: Backend,
+}
+
+impl Db {
+    /// Opens the pool (creating the SQLite file's folder if needed).
+    pub fn open(url: &str, pool_size: u32) -> anyhow::Result<Db> {
+        let backend = Backend::from_url(url).map_err(anyhow::Error::msg)?;
+        if backend == Backend::Sqlite {
+            let path = std::path::Path::new(sqlite_path(url));
+            if let Some(dir) = path.parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        anyhow::anyhow!("cannot create database folder {}: {e}", dir.display())
+                    })?;
+                }
+            }
+        }
+        let manager = Manager {
+            url: url.to_string(),
+            backend,
+        };
+        // Fail early with the real error instead of r2d2's generic time-out.
+        let first = manager.connect()?;
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(15))
+            .build_unchecked(manager);
+        drop(first);
+        Ok(Db { pool, backend })
+    }
+
+    pub fn get(&self) -> Result<PooledConn, AppError> {
+        self.pool.get().map_err(AppError::internal)
+    }
+
+    /// Runs a blocking database closure on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    /// Applies the pending migrations of this backend; returns their names.
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.pool.get()?;
+        let applied = match &mut *conn {
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+            DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS),
+        }
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        Ok(applied.iter().map(|m| m.to_string()).collect())
+    }
+}
+
+/// Current UTC time as stored in the database.
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, available on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}

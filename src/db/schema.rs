@@ -1,0 +1,176 @@
+//! Diesel schema shared by SQLite and PostgreSQL: only portable column types.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        email -> Text,
+        password_hash -> Text,
+        is_admin -> Bool,
+        disabled -> Bool,
+        display_name -> Text,
+        job_title -> Text,
+        department -> Text,
+        site -> Text,
+        location -> Text,
+        work_email -> Text,
+        phone -> Text,
+        bio -> Text,
+        bio_html -> Text,
+        languages -> Text,
+        locale -> Nullable<Text>,
+        photo_version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    photos (user_id) {
+        user_id -> BigInt,
+        content_type -> Text,
+        data -> Binary,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    skills (id) {
+        id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    user_skills (user_id, skill_id) {
+        user_id -> BigInt,
+        skill_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        code_hash -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_by -> Nullable<BigInt>,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        username -> Text,
+        ip -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follows (follower_id, followee_id) {
+        follower_id -> BigInt,
+        followee_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    content (id) {
+        id -> BigInt,
+        ap_id -> Nullable<Text>,
+        kind -> Text,
+        author_id -> BigInt,
+        reply_to_id -> Nullable<BigInt>,
+        root_id -> Nullable<BigInt>,
+        visibility -> Text,
+        body -> Text,
+        body_html -> Text,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    content_revisions (id) {
+        id -> BigInt,
+        content_id -> BigInt,
+        body -> Text,
+        body_html -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    content_tags (content_id, tag) {
+        content_id -> BigInt,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    mentions (content_id, user_id) {
+        content_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    reactions (content_id, user_id, kind) {
+        content_id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(photos -> users (user_id));
+diesel::joinable!(user_skills -> users (user_id));
+diesel::joinable!(user_skills -> skills (skill_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(content -> users (author_id));
+diesel::joinable!(content_revisions -> content (content_id));
+diesel::joinable!(content_tags -> content (content_id));
+diesel::joinable!(reactions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    photos,
+    skills,
+    user_skills,
+    sessions,
+    api_tokens,
+    invitations,
+    login_failures,
+    follows,
+    content,
+    content_revisions,
+    content_tags,
+    mentions,
+    reactions,
+);

@@ -1,0 +1,105 @@
+//! The error type shared by the services; the web layer turns it into an
+//! HTTP status and a translated message.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMedia,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::BadRequest => 400,
+            ErrorKind::Unauthorized => 401,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::UnsupportedMedia => 415,
+            ErrorKind::RateLimited => 429,
+            ErrorKind::Internal => 500,
+        }
+    }
+}
+
+/// A failure with a stable machine code (`post_too_long`), arguments for the
+/// translated message, and for internal errors the cause (logged, never shown).
+#[derive(Debug)]
+pub struct AppError {
+    pub kind: ErrorKind,
+    pub code: &'static str,
+    pub args: Vec<(&'static str, String)>,
+    pub cause: Option<String>,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn new(kind: ErrorKind, code: &'static str) -> AppError {
+        AppError {
+            kind,
+            code,
+            args: Vec::new(),
+            cause: None,
+        }
+    }
+    pub fn bad_request(code: &'static str) -> AppError {
+        AppError::new(ErrorKind::BadRequest, code)
+    }
+    pub fn unauthorized(code: &'static str) -> AppError {
+        AppError::new(ErrorKind::Unauthorized, code)
+    }
+    pub fn forbidden(code: &'static str) -> AppError {
+        AppError::new(ErrorKind::Forbidden, code)
+    }
+    pub fn not_found() -> AppError {
+        AppError::new(ErrorKind::NotFound, "not_found")
+    }
+    pub fn conflict(code: &'static str) -> AppError {
+        AppError::new(ErrorKind::Conflict, code)
+    }
+    pub fn internal<E: fmt::Display>(e: E) -> AppError {
+        let mut err = AppError::new(ErrorKind::Internal, "internal");
+        err.cause = Some(e.to_string());
+        err
+    }
+    /// Adds a named argument for the message template.
+    pub fn with(mut self, name: &'static str, value: impl ToString) -> AppError {
+        self.args.push((name, value.to_string()));
+        self
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code)?;
+        for (k, v) in &self.args {
+            write!(f, " {k}={v}")?;
+        }
+        if let Some(c) = &self.cause {
+            write!(f, ": {c}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> AppError {
+        match e {
+            diesel::result::Error::NotFound => AppError::not_found(),
+            other => AppError::internal(other),
+        }
+    }
+}

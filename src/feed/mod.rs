@@ -1,0 +1,264 @@
+//! Feeds: the home feed (own posts and those of followed people), a person's
+//! posts and a hashtag's posts, newest first with stable cursors.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::content::{ContentRow, REACTIONS};
+use crate::db::schema::{content, content_tags, follows, reactions};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::people::{self, PersonSummary};
+use crate::{visible_to, with_conn};
+
+/// Posts per feed page.
+pub const FEED_PAGE: i64 = 20;
+
+/// Opaque pagination cursors. Feeds page by content id (ids only grow, so a
+/// post published while someone reads never shifts the next page); people
+/// lists page by username.
+pub mod cursor {
+    use super::*;
+
+    const ENGINE: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    pub fn encode_id(id: i64) -> String {
+        ENGINE.encode(format!("i:{id}"))
+    }
+    pub fn decode_id(s: &str) -> AppResult<i64> {
+        decode(s, "i:")?
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| AppError::bad_request("cursor_invalid"))
+    }
+    pub fn encode_name(name: &str) -> String {
+        ENGINE.encode(format!("n:{name}"))
+    }
+    pub fn decode_name(s: &str) -> AppResult<String> {
+        decode(s, "n:")
+    }
+    fn decode(s: &str, prefix: &str) -> AppResult<String> {
+        let bytes = ENGINE
+            .decode(s.trim())
+            .map_err(|_| AppError::bad_request("cursor_invalid"))?;
+        let text = String::from_utf8(bytes).map_err(|_| AppError::bad_request("cursor_invalid"))?;
+        text.strip_prefix(prefix)
+            .map(str::to_string)
+            .ok_or_else(|| AppError::bad_request("cursor_invalid"))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReactionCount {
+    pub kind: &'static str,
+    pub count: i64,
+    /// Whether the viewer gave this reaction.
+    pub mine: bool,
+}
+
+/// A post or comment ready to show.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub id: i64,
+    pub kind: String,
+    pub author: PersonSummary,
+    pub visibility: String,
+    pub body: String,
+    pub body_html: String,
+    pub reply_to_id: Option<i64>,
+    pub root_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+    pub deleted: bool,
+    pub comment_count: i64,
+    pub reactions: Vec<ReactionCount>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub items: Vec<Item>,
+    pub next_cursor: Option<String>,
+}
+
+/// Adds authors, comment counts and reactions to rows (three queries per page).
+pub fn hydrate(conn: &mut DbConn, viewer: i64, rows: Vec<ContentRow>) -> AppResult<Vec<Item>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut author_ids: Vec<i64> = rows.iter().map(|r| r.author_id).collect();
+    author_ids.sort_unstable();
+    author_ids.dedup();
+    let authors: HashMap<i64, PersonSummary> = people::summaries(conn, &author_ids)?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let (comment_counts, reaction_rows): (Vec<(Option<i64>, i64)>, Vec<(i64, String, i64)>) = with_conn!(conn, c => {
+        let counts = content::table
+            .filter(content::root_id.eq_any(&ids))
+            .filter(content::deleted_at.is_null())
+            .group_by(content::root_id)
+            .select((content::root_id, diesel::dsl::count_star()))
+            .load(c)?;
+        let reacts = reactions::table
+            .filter(reactions::content_id.eq_any(&ids))
+            .select((reactions::content_id, reactions::kind, reactions::user_id))
+            .load(c)?;
+        Ok::<_, AppError>((counts, reacts))
+    })?;
+    let counts: HashMap<i64, i64> = comment_counts
+        .into_iter()
+        .filter_map(|(root, n)| root.map(|r| (r, n)))
+        .collect();
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        let Some(author) = authors.get(&r.author_id).cloned() else {
+            continue;
+        };
+        let reactions = REACTIONS
+            .iter()
+            .map(|k| {
+                let mut count = 0;
+                let mut mine = false;
+                for (cid, kind, uid) in &reaction_rows {
+                    if *cid == r.id && kind == k {
+                        count += 1;
+                        mine |= *uid == viewer;
+                    }
+                }
+                ReactionCount {
+                    kind: k,
+                    count,
+                    mine,
+                }
+            })
+            .collect();
+        items.push(Item {
+            id: r.id,
+            kind: r.kind,
+            author,
+            visibility: r.visibility,
+            body: r.body,
+            body_html: r.body_html,
+            reply_to_id: r.reply_to_id,
+            root_id: r.root_id,
+            created_at: r.created_at,
+            edited_at: r.edited_at,
+            deleted: r.deleted_at.is_some(),
+            comment_count: counts.get(&r.id).copied().unwrap_or(0),
+            reactions,
+        });
+    }
+    Ok(items)
+}
+
+fn page(conn: &mut DbConn, viewer: i64, mut rows: Vec<ContentRow>) -> AppResult<Page> {
+    let more = rows.len() as i64 > FEED_PAGE;
+    rows.truncate(FEED_PAGE as usize);
+    let next_cursor = if more {
+        rows.last().map(|r| cursor::encode_id(r.id))
+    } else {
+        None
+    };
+    Ok(Page {
+        items: hydrate(conn, viewer, rows)?,
+        next_cursor,
+    })
+}
+
+fn before(cursor: Option<&str>) -> AppResult<i64> {
+    match cursor.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => cursor::decode_id(s),
+        None => Ok(i64::MAX),
+    }
+}
+
+/// The viewer's own posts and those of the people they follow.
+pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<Page> {
+    let before = before(cursor)?;
+    let rows = with_conn!(conn, c => content::table
+        .filter(content::root_id.is_null())
+        .filter(content::deleted_at.is_null())
+        .filter(content::id.lt(before))
+        .filter(
+            content::author_id.eq(viewer).or(content::author_id.eq_any(
+                follows::table
+                    .select(follows::followee_id)
+                    .filter(follows::follower_id.eq(viewer)),
+            )),
+        )
+        .filter(visible_to!(viewer))
+        .order(content::id.desc())
+        .limit(FEED_PAGE + 1)
+        .select(ContentRow::as_select())
+        .load(c))?;
+    page(conn, viewer, rows)
+}
+
+/// A person's posts that the viewer may see.
+pub fn profile(
+    conn: &mut DbConn,
+    viewer: i64,
+    author: i64,
+    cursor: Option<&str>,
+) -> AppResult<Page> {
+    let before = before(cursor)?;
+    let rows = with_conn!(conn, c => content::table
+        .filter(content::author_id.eq(author))
+        .filter(content::root_id.is_null())
+        .filter(content::deleted_at.is_null())
+        .filter(content::id.lt(before))
+        .filter(visible_to!(viewer))
+        .order(content::id.desc())
+        .limit(FEED_PAGE + 1)
+        .select(ContentRow::as_select())
+        .load(c))?;
+    page(conn, viewer, rows)
+}
+
+/// Posts and comments carrying a hashtag that the viewer may see.
+pub fn tag(conn: &mut DbConn, viewer: i64, tag: &str, cursor: Option<&str>) -> AppResult<Page> {
+    let before = before(cursor)?;
+    let tag = crate::content::markdown::normalize_tag(tag.trim().trim_start_matches('#'));
+    let rows = with_conn!(conn, c => content::table
+        .filter(content::id.eq_any(
+            content_tags::table
+                .filter(content_tags::tag.eq(&tag))
+                .select(content_tags::content_id),
+        ))
+        .filter(content::root_id.is_null())
+        .filter(content::deleted_at.is_null())
+        .filter(content::id.lt(before))
+        .filter(visible_to!(viewer))
+        .order(content::id.desc())
+        .limit(FEED_PAGE + 1)
+        .select(ContentRow::as_select())
+        .load(c))?;
+    page(conn, viewer, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cursor;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        assert_eq!(cursor::decode_id(&cursor::encode_id(42)).unwrap(), 42);
+        assert_eq!(
+            cursor::decode_name(&cursor::encode_name("bob")).unwrap(),
+            "bob"
+        );
+        for bad in ["", "!!!", "aGVsbG8", &cursor::encode_name("bob"), "aTotMQ"] {
+            assert_eq!(
+                cursor::decode_id(bad).unwrap_err().code,
+                "cursor_invalid",
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Ruche: a federated enterprise social network.
+//!
+//! `build` turns a configuration into a running service: config -> database
+//! -> services -> router.
+
+pub mod accounts;
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod db;
+pub mod error;
+pub mod feed;
+pub mod follows;
+pub mod i18n;
+pub mod people;
+pub mod web;
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+/// Opens the database, applies migrations and builds the HTTP application.
+pub fn build(config: Config) -> anyhow::Result<(axum::Router, web::AppState)> {
+    let db = db::Db::open(&config.database.url, config.database.pool_size)?;
+    let applied = db.migrate()?;
+    for m in &applied {
+        tracing::info!(migration = %m, "applied migration");
+    }
+    let state = web::AppState {
+        config: Arc::new(config),
+        db,
+    };
+    Ok((web::router(state.clone()), state))
+}
+
+/// Serves on an already bound listener until the process is stopped.
+pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<()> {
+    let (router, _state) = build(config)?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,474 @@
+//! People: profiles, skills, photos and the directory of colleagues.
+
+pub mod photo;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::{Email, User};
+use crate::content::markdown;
+use crate::db::schema::{photos, skills, user_skills, users};
+use crate::db::{lower, now, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::{with_conn, write_tx};
+
+/// Rows per page in people lists.
+pub const PAGE_SIZE: i64 = 50;
+
+/// What lists and feeds show of a person.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = users)]
+pub struct PersonSummary {
+    #[serde(skip)]
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub job_title: String,
+    pub department: String,
+    pub site: String,
+    pub photo_version: i64,
+}
+
+impl PersonSummary {
+    pub fn shown_name(&self) -> &str {
+        if self.display_name.trim().is_empty() {
+            &self.username
+        } else {
+            &self.display_name
+        }
+    }
+    /// Up to two initials, for the placeholder avatar.
+    pub fn initials(&self) -> String {
+        initials(self.shown_name())
+    }
+}
+
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// A profile edit; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    pub site: Option<String>,
+    pub location: Option<String>,
+    pub work_email: Option<String>,
+    pub phone: Option<String>,
+    pub bio: Option<String>,
+    /// Free tags; "Rust", "rust " and "RUST" are one skill.
+    pub skills: Option<Vec<String>>,
+    pub languages: Option<Vec<String>>,
+    /// "en", "fr", or "" to follow the browser.
+    pub locale: Option<String>,
+}
+
+pub const MAX_FIELD: usize = 100;
+pub const MAX_BIO: usize = 2000;
+pub const MAX_SKILLS: usize = 30;
+pub const MAX_SKILL_LEN: usize = 50;
+pub const MAX_LANGUAGES: usize = 10;
+
+/// Lowercase, trimmed, inner whitespace collapsed.
+pub fn normalize_skill(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Splits a comma-separated form field into items.
+pub fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+fn field(name: &'static str, v: &str) -> AppResult<String> {
+    let v = v.trim();
+    if v.chars().count() > MAX_FIELD {
+        return Err(AppError::bad_request("field_too_long")
+            .with("field", name)
+            .with("max", MAX_FIELD));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(AppError::bad_request("field_invalid").with("field", name));
+    }
+    Ok(v.to_string())
+}
+
+pub fn update_profile(conn: &mut DbConn, user: &User, up: ProfileUpdate) -> AppResult<User> {
+    let mut u = user.clone();
+    if let Some(v) = &up.display_name {
+        u.display_name = field("display_name", v)?;
+    }
+    if let Some(v) = &up.job_title {
+        u.job_title = field("job_title", v)?;
+    }
+    if let Some(v) = &up.department {
+        u.department = field("department", v)?;
+    }
+    if let Some(v) = &up.site {
+        u.site = field("site", v)?;
+    }
+    if let Some(v) = &up.location {
+        u.location = field("location", v)?;
+    }
+    if let Some(v) = &up.work_email {
+        let v = v.trim();
+        u.work_email = if v.is_empty() {
+            String::new()
+        } else {
+            Email::parse(v)
+                .map_err(|_| AppError::bad_request("field_invalid").with("field", "work_email"))?
+                .as_str()
+                .to_string()
+        };
+    }
+    if let Some(v) = &up.phone {
+        let v = field("phone", v)?;
+        if !v
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+            || v.len() > 30
+        {
+            return Err(AppError::bad_request("field_invalid").with("field", "phone"));
+        }
+        u.phone = v;
+    }
+    if let Some(v) = &up.bio {
+        if v.chars().count() > MAX_BIO {
+            return Err(AppError::bad_request("field_too_long")
+                .with("field", "bio")
+                .with("max", MAX_BIO));
+        }
+        u.bio = v.trim().to_string();
+        u.bio_html = markdown::render(&u.bio, |_| false).html;
+    }
+    if let Some(langs) = &up.languages {
+        let mut out: Vec<String> = Vec::new();
+        for l in langs {
+            let l = field("languages", l)?;
+            if !l.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(&l)) {
+                out.push(l);
+            }
+        }
+        if out.len() > MAX_LANGUAGES {
+            return Err(AppError::bad_request("too_many")
+                .with("field", "languages")
+                .with("max", MAX_LANGUAGES));
+        }
+        u.languages = out.join(", ");
+    }
+    if let Some(l) = &up.locale {
+        u.locale = match l.trim() {
+            "" => None,
+            other => Some(
+                crate::i18n::Lang::parse(other)
+                    .ok_or_else(|| AppError::bad_request("field_invalid").with("field", "locale"))?
+                    .code()
+                    .to_string(),
+            ),
+        };
+    }
+    let skills: Option<Vec<String>> = match &up.skills {
+        None => None,
+        Some(list) => {
+            let mut out: Vec<String> = Vec::new();
+            for s in list {
+                let n = normalize_skill(s);
+                if n.is_empty() {
+                    continue;
+                }
+                if n.chars().count() > MAX_SKILL_LEN
+                    || n.chars().any(|c| c.is_control() || c == ',')
+                {
+                    return Err(AppError::bad_request("skill_invalid").with("max", MAX_SKILL_LEN));
+                }
+                if !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+            if out.len() > MAX_SKILLS {
+                return Err(AppError::bad_request("too_many")
+                    .with("field", "skills")
+                    .with("max", MAX_SKILLS));
+            }
+            Some(out)
+        }
+    };
+    write_tx!(conn, c => {
+        diesel::update(users::table.find(u.id))
+            .set((
+                users::display_name.eq(&u.display_name),
+                users::job_title.eq(&u.job_title),
+                users::department.eq(&u.department),
+                users::site.eq(&u.site),
+                users::location.eq(&u.location),
+                users::work_email.eq(&u.work_email),
+                users::phone.eq(&u.phone),
+                users::bio.eq(&u.bio),
+                users::bio_html.eq(&u.bio_html),
+                users::languages.eq(&u.languages),
+                users::locale.eq(&u.locale),
+            ))
+            .execute(c)?;
+        if let Some(skills) = &skills {
+            diesel::delete(user_skills::table.filter(user_skills::user_id.eq(u.id))).execute(c)?;
+            for name in skills {
+                let existing: Option<i64> = skills::table
+                    .filter(skills::name.eq(name))
+                    .select(skills::id)
+                    .first(c)
+                    .optional()?;
+                let sid = match existing {
+                    Some(id) => id,
+                    None => diesel::insert_into(skills::table)
+                        .values(skills::name.eq(name))
+                        .returning(skills::id)
+                        .get_result(c)?,
+                };
+                diesel::insert_into(user_skills::table)
+                    .values((user_skills::user_id.eq(u.id), user_skills::skill_id.eq(sid)))
+                    .execute(c)?;
+            }
+        }
+        Ok::<_, AppError>(())
+    })?;
+    crate::accounts::find_by_id(conn, u.id)
+}
+
+pub fn skills_of(conn: &mut DbConn, user_id: i64) -> AppResult<Vec<String>> {
+    with_conn!(conn, c => user_skills::table
+        .inner_join(skills::table)
+        .filter(user_skills::user_id.eq(user_id))
+        .order(skills::name.asc())
+        .select(skills::name)
+        .load(c)
+        .map_err(AppError::from))
+}
+
+/// Stores a new photo (already checked) and bumps the version used in URLs.
+pub fn set_photo(
+    conn: &mut DbConn,
+    user_id: i64,
+    upload: &[u8],
+    max_bytes: usize,
+) -> AppResult<()> {
+    let jpeg = photo::process(upload, max_bytes)?;
+    write_tx!(conn, c => {
+        diesel::delete(photos::table.find(user_id)).execute(c)?;
+        diesel::insert_into(photos::table)
+            .values((
+                photos::user_id.eq(user_id),
+                photos::content_type.eq("image/jpeg"),
+                photos::data.eq(&jpeg),
+                photos::updated_at.eq(now()),
+            ))
+            .execute(c)?;
+        diesel::update(users::table.find(user_id))
+            .set(users::photo_version.eq(users::photo_version + 1))
+            .execute(c)?;
+        Ok(())
+    })
+}
+
+pub fn remove_photo(conn: &mut DbConn, user_id: i64) -> AppResult<()> {
+    write_tx!(conn, c => {
+        diesel::delete(photos::table.find(user_id)).execute(c)?;
+        diesel::update(users::table.find(user_id))
+            .set(users::photo_version.eq(0))
+            .execute(c)?;
+        Ok(())
+    })
+}
+
+/// (content type, bytes) of a person's photo.
+pub fn get_photo(conn: &mut DbConn, username: &str) -> AppResult<(String, Vec<u8>)> {
+    let name = username.to_ascii_lowercase();
+    with_conn!(conn, c => photos::table
+        .inner_join(users::table)
+        .filter(users::username.eq(&name))
+        .select((photos::content_type, photos::data))
+        .first(c)
+        .map_err(AppError::from))
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct DirectoryFilter {
+    pub q: Option<String>,
+    pub department: Option<String>,
+    pub site: Option<String>,
+    pub skill: Option<String>,
+}
+
+fn nonempty(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+fn like_pattern(s: &str) -> String {
+    let escaped: String = s
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+/// A page of the directory (enabled accounts), ordered by username, filtered
+/// by department, site and skill (case-insensitive) and a name search.
+pub fn directory(
+    conn: &mut DbConn,
+    filter: &DirectoryFilter,
+    after: Option<&str>,
+) -> AppResult<Vec<PersonSummary>> {
+    let after = after.unwrap_or("").to_string();
+    let department = nonempty(&filter.department).map(|s| s.to_lowercase());
+    let site = nonempty(&filter.site).map(|s| s.to_lowercase());
+    let skill = nonempty(&filter.skill).map(|s| normalize_skill(&s));
+    let q = nonempty(&filter.q).map(|s| like_pattern(&s));
+    with_conn!(conn, c => {
+        let mut query = users::table
+            .filter(users::disabled.eq(false))
+            .filter(users::username.gt(&after))
+            .into_boxed();
+        if let Some(d) = &department {
+            query = query.filter(lower(users::department).eq(d.clone()));
+        }
+        if let Some(s) = &site {
+            query = query.filter(lower(users::site).eq(s.clone()));
+        }
+        if let Some(sk) = &skill {
+            query = query.filter(users::id.eq_any(
+                user_skills::table
+                    .inner_join(skills::table)
+                    .filter(skills::name.eq(sk.clone()))
+                    .select(user_skills::user_id),
+            ));
+        }
+        if let Some(p) = &q {
+            query = query.filter(
+                lower(users::username)
+                    .like(p.clone())
+                    .escape('\\')
+                    .or(lower(users::display_name).like(p.clone()).escape('\\')),
+            );
+        }
+        query
+            .order(users::username.asc())
+            .limit(PAGE_SIZE + 1)
+            .select(PersonSummary::as_select())
+            .load(c)
+            .map_err(AppError::from)
+    })
+}
+
+/// Summaries of the given people, in no particular order.
+pub fn summaries(conn: &mut DbConn, ids: &[i64]) -> AppResult<Vec<PersonSummary>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    with_conn!(conn, c => users::table
+        .filter(users::id.eq_any(ids))
+        .select(PersonSummary::as_select())
+        .load(c)
+        .map_err(AppError::from))
+}
+
+/// A profile as shown to a viewer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    pub username: String,
+    pub display_name: String,
+    pub job_title: String,
+    pub department: String,
+    pub site: String,
+    pub location: String,
+    pub work_email: String,
+    pub phone: String,
+    pub bio: String,
+    pub bio_html: String,
+    pub skills: Vec<String>,
+    pub languages: Vec<String>,
+    pub photo_url: Option<String>,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub followed_by_me: bool,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+pub fn photo_url(username: &str, version: i64) -> Option<String> {
+    (version > 0).then(|| format!("/people/{username}/photo?v={version}"))
+}
+
+/// The profile of `username` as `viewer` sees it (disabled accounts are only
+/// visible to administrators).
+pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(User, Profile)> {
+    let user = crate::accounts::find_by_username(conn, username)?;
+    if user.disabled && !viewer.is_admin {
+        return Err(AppError::not_found());
+    }
+    let (followers_count, following_count) = crate::follows::counts(conn, user.id)?;
+    let followed_by_me = crate::follows::is_following(conn, viewer.id, user.id)?;
+    let skills = skills_of(conn, user.id)?;
+    let p = Profile {
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        job_title: user.job_title.clone(),
+        department: user.department.clone(),
+        site: user.site.clone(),
+        location: user.location.clone(),
+        work_email: user.work_email.clone(),
+        phone: user.phone.clone(),
+        bio: user.bio.clone(),
+        bio_html: user.bio_html.clone(),
+        skills,
+        languages: split_list(&user.languages),
+        photo_url: photo_url(&user.username, user.photo_version),
+        followers_count,
+        following_count,
+        followed_by_me,
+        is_admin: user.is_admin,
+        disabled: user.disabled,
+        created_at: user.created_at,
+    };
+    Ok((user, p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skills_normalise() {
+        assert_eq!(normalize_skill("Rust"), "rust");
+        assert_eq!(normalize_skill(" rust "), "rust");
+        assert_eq!(normalize_skill("RUST"), "rust");
+        assert_eq!(
+            normalize_skill("  Project   Management "),
+            "project management"
+        );
+    }
+
+    #[test]
+    fn initials_and_lists() {
+        assert_eq!(initials("Marie Curie"), "MC");
+        assert_eq!(initials("élodie"), "É");
+        assert_eq!(split_list("a, b,,c "), vec!["a", "b", "c"]);
+    }
+}

@@ -1,0 +1,227 @@
+//! API: sign-up, tokens, one's own profile, photo and password.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{parse_id, ApiError, ApiResult, InLang, JsonBody};
+use crate::accounts::{self, CreatedBy, NewAccount};
+use crate::error::{AppError, ErrorKind};
+use crate::people::{self, ProfileUpdate};
+use crate::web::auth::{accept_language, ApiUser};
+use crate::web::AppState;
+
+#[derive(Deserialize)]
+pub struct SignUp {
+    username: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    invite: Option<String>,
+}
+
+pub async fn sign_up(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<SignUp>,
+) -> ApiResult<impl IntoResponse> {
+    let lang = accept_language(&headers);
+    let cfg = state.config.clone();
+    let user = state
+        .db
+        .run(move |c| {
+            accounts::create_user(
+                c,
+                &cfg.accounts,
+                NewAccount {
+                    username: &body.username,
+                    email: &body.email,
+                    password: &body.password,
+                    is_admin: false,
+                    invite: body.invite.as_deref(),
+                },
+                CreatedBy::SignUp,
+            )
+        })
+        .await
+        .lang(lang)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"username": user.username, "email": user.email, "is_admin": user.is_admin})),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordToken {
+    login: String,
+    password: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+pub async fn token_from_password(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<PasswordToken>,
+) -> ApiResult<impl IntoResponse> {
+    let lang = accept_language(&headers);
+    let cfg = state.config.clone();
+    let ip = addr.ip().to_string();
+    let (token, secret) = state
+        .db
+        .run(move |c| {
+            let user = accounts::authenticate(c, &cfg.accounts, &body.login, &body.password, &ip)?;
+            accounts::create_token(c, user.id, body.name.as_deref().unwrap_or("API"))
+        })
+        .await
+        .lang(lang)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": token.id, "name": token.name, "token": secret})),
+    ))
+}
+
+pub async fn me(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
+    let user = me.user.clone();
+    let (_, profile) = state
+        .db
+        .run(move |c| people::profile(c, &user, &user.username))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({
+        "profile": profile,
+        "email": me.user.email,
+        "locale": me.user.locale,
+    })))
+}
+
+pub async fn update_me(
+    State(state): State<AppState>,
+    me: ApiUser,
+    JsonBody(up): JsonBody<ProfileUpdate>,
+) -> ApiResult<impl IntoResponse> {
+    let user = me.user.clone();
+    let (_, profile) = state
+        .db
+        .run(move |c| {
+            let updated = people::update_profile(c, &user, up)?;
+            people::profile(c, &updated, &updated.username)
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(profile))
+}
+
+pub async fn put_photo(
+    State(state): State<AppState>,
+    me: ApiUser,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<StatusCode> {
+    let max = state.config.people.max_photo_bytes;
+    let bytes = body.map_err(|rej| {
+        let err = if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::new(ErrorKind::PayloadTooLarge, "photo_too_large")
+                .with("max_mb", max / (1024 * 1024))
+        } else {
+            AppError::bad_request("photo_invalid")
+        };
+        ApiError(err, me.lang)
+    })?;
+    let id = me.user.id;
+    state
+        .db
+        .run(move |c| people::set_photo(c, id, &bytes, max))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn delete_photo(State(state): State<AppState>, me: ApiUser) -> ApiResult<StatusCode> {
+    let id = me.user.id;
+    state
+        .db
+        .run(move |c| people::remove_photo(c, id))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    me: ApiUser,
+    JsonBody(body): JsonBody<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let id = me.user.id;
+    state
+        .db
+        .run(move |c| {
+            accounts::change_password(c, id, &body.current_password, &body.new_password, None)
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    me: ApiUser,
+) -> ApiResult<impl IntoResponse> {
+    let id = me.user.id;
+    let tokens = state
+        .db
+        .run(move |c| accounts::list_tokens(c, id))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "items": tokens })))
+}
+
+#[derive(Deserialize)]
+pub struct TokenCreate {
+    name: String,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    me: ApiUser,
+    JsonBody(body): JsonBody<TokenCreate>,
+) -> ApiResult<impl IntoResponse> {
+    let id = me.user.id;
+    let (token, secret) = state
+        .db
+        .run(move |c| accounts::create_token(c, id, &body.name))
+        .await
+        .lang(me.lang)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"id": token.id, "name": token.name, "token": secret, "created_at": token.created_at}),
+        ),
+    ))
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let token_id = parse_id(&id, me.lang)?;
+    let uid = me.user.id;
+    state
+        .db
+        .run(move |c| accounts::revoke_token(c, uid, token_id))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}

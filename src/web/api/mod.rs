@@ -1,0 +1,178 @@
+//! The JSON API under `/api/v1`: bearer-token auth, cursor pagination,
+//! errors as `{"error": {"code", "message"}}`. Routes are declared once in
+//! [`api_routes!`], which builds both the router and the OpenAPI paths.
+
+mod account;
+mod admin;
+mod people;
+mod posts;
+
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::AppState;
+use crate::error::{AppError, ErrorKind};
+use crate::i18n::{self, Lang};
+
+/// An error answered as JSON in the caller's language.
+pub struct ApiError(pub AppError, pub Lang);
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+pub fn message(err: &AppError, lang: Lang) -> String {
+    i18n::tf(
+        lang,
+        &format!("error.{}", err.code),
+        &err.args
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let ApiError(err, lang) = self;
+        if err.kind == ErrorKind::Internal {
+            tracing::error!(error = %err, "internal error");
+        }
+        let status =
+            StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = json!({"error": {"code": err.code, "message": message(&err, lang)}});
+        (status, Json(body)).into_response()
+    }
+}
+
+/// Attaches a language to service errors.
+pub trait InLang<T> {
+    fn lang(self, lang: Lang) -> ApiResult<T>;
+}
+
+impl<T> InLang<T> for Result<T, AppError> {
+    fn lang(self, lang: Lang) -> ApiResult<T> {
+        self.map_err(|e| ApiError(e, lang))
+    }
+}
+
+/// A JSON body whose rejection is answered in the API's error format.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let lang = super::auth::accept_language(req.headers());
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(rej) => {
+                let kind = if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ErrorKind::PayloadTooLarge
+                } else {
+                    ErrorKind::BadRequest
+                };
+                Err(ApiError(
+                    AppError::new(kind, "json_invalid").with("detail", rej.body_text()),
+                    lang,
+                ))
+            }
+        }
+    }
+}
+
+/// Parses a numeric id from the path; anything else is simply not found.
+pub fn parse_id(raw: &str, lang: Lang) -> ApiResult<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(ApiError(AppError::not_found(), lang))
+}
+
+/// A paginated list.
+#[derive(serde::Serialize)]
+pub struct List<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct CursorQuery {
+    pub cursor: Option<String>,
+}
+
+/// One API route: method, path, summary, whether a token is required, and
+/// the name of its JSON request body schema ("" for none).
+pub struct RouteDoc {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub auth: bool,
+    pub body: &'static str,
+}
+
+macro_rules! api_routes {
+    ($( $method:ident $path:literal => $handler:path, $summary:literal, auth: $auth:literal, body: $body:literal; )*) => {
+        pub fn router() -> axum::Router<AppState> {
+            let r = axum::Router::new();
+            $( let r = r.route($path, axum::routing::$method($handler)); )*
+            r.fallback(not_found)
+        }
+        pub const ROUTES: &[RouteDoc] = &[
+            $( RouteDoc { method: stringify!($method), path: $path, summary: $summary, auth: $auth, body: $body } ),*
+        ];
+    };
+}
+
+async fn not_found(headers: axum::http::HeaderMap) -> ApiError {
+    ApiError(
+        AppError::not_found(),
+        super::auth::accept_language(&headers),
+    )
+}
+
+async fn openapi_doc(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Json<serde_json::Value> {
+    Json(super::openapi::document(&state.config))
+}
+
+api_routes! {
+    get "/openapi.json" => openapi_doc, "This OpenAPI document", auth: false, body: "";
+    post "/accounts" => account::sign_up, "Create an account (follows the sign-up mode)", auth: false, body: "SignUp";
+    post "/auth/token" => account::token_from_password, "Exchange a username and password for a personal API token", auth: false, body: "PasswordToken";
+    get "/me" => account::me, "The authenticated person's profile", auth: true, body: "";
+    patch "/me" => account::update_me, "Edit one's profile and language", auth: true, body: "ProfileUpdate";
+    put "/me/photo" => account::put_photo, "Upload a profile photo (PNG, JPEG or WebP body, at most 5 MB)", auth: true, body: "";
+    delete "/me/photo" => account::delete_photo, "Remove one's profile photo", auth: true, body: "";
+    post "/me/password" => account::change_password, "Change one's password", auth: true, body: "PasswordChange";
+    get "/me/tokens" => account::list_tokens, "List one's API tokens", auth: true, body: "";
+    post "/me/tokens" => account::create_token, "Create an API token (the secret is shown once)", auth: true, body: "TokenCreate";
+    delete "/me/tokens/{id}" => account::revoke_token, "Revoke an API token", auth: true, body: "";
+    get "/feed" => posts::home_feed, "Home feed: own posts and those of followed people", auth: true, body: "";
+    get "/tags/{tag}" => posts::tag_feed, "Posts carrying a hashtag", auth: true, body: "";
+    post "/posts" => posts::create, "Publish a post", auth: true, body: "PostCreate";
+    get "/posts/{id}" => posts::get_one, "A post or comment", auth: true, body: "";
+    patch "/posts/{id}" => posts::edit, "Edit one's post or comment (the previous version is kept)", auth: true, body: "PostEdit";
+    delete "/posts/{id}" => posts::delete, "Delete a post or comment (author or administrator)", auth: true, body: "";
+    get "/posts/{id}/revisions" => posts::revisions, "Earlier versions of a post or comment", auth: true, body: "";
+    get "/posts/{id}/comments" => posts::comments, "Comments of a post, oldest first, with reply_to_id for threads", auth: true, body: "";
+    post "/posts/{id}/comments" => posts::comment, "Reply to a post or comment", auth: true, body: "CommentCreate";
+    get "/posts/{id}/reactions" => posts::reactions, "Who reacted, by kind", auth: true, body: "";
+    put "/posts/{id}/reactions/{kind}" => posts::react, "Add a reaction (like, thanks, bravo, insightful)", auth: true, body: "";
+    delete "/posts/{id}/reactions/{kind}" => posts::unreact, "Remove a reaction", auth: true, body: "";
+    get "/people" => people::directory, "Directory of colleagues, filtered by q, department, site and skill", auth: true, body: "";
+    get "/people/{username}" => people::profile, "A person's profile", auth: true, body: "";
+    get "/people/{username}/posts" => people::posts, "A person's posts", auth: true, body: "";
+    get "/people/{username}/followers" => people::followers, "Who follows a person", auth: true, body: "";
+    get "/people/{username}/following" => people::following, "Whom a person follows", auth: true, body: "";
+    post "/people/{username}/follow" => people::follow, "Follow a person", auth: true, body: "";
+    delete "/people/{username}/follow" => people::unfollow, "Stop following a person", auth: true, body: "";
+    get "/admin/users" => admin::users, "All accounts (administrators)", auth: true, body: "";
+    post "/admin/users/{username}/disable" => admin::disable, "Disable an account (administrators)", auth: true, body: "";
+    post "/admin/users/{username}/enable" => admin::enable, "Re-enable an account (administrators)", auth: true, body: "";
+    get "/admin/invitations" => admin::invitations, "Invitations (administrators)", auth: true, body: "";
+    post "/admin/invitations" => admin::invite, "Create an invitation link (administrators)", auth: true, body: "";
+}

@@ -1,0 +1,155 @@
+//! API: the directory, profiles, a person's posts and follows.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+
+use super::{ApiResult, CursorQuery, InLang, List};
+use crate::feed::{self, cursor};
+use crate::follows::{self, Direction};
+use crate::people::{self, DirectoryFilter, PersonSummary, Profile, PAGE_SIZE};
+use crate::web::auth::ApiUser;
+use crate::web::AppState;
+
+#[derive(serde::Deserialize)]
+pub struct DirectoryQuery {
+    #[serde(flatten)]
+    filter: DirectoryFilter,
+    cursor: Option<String>,
+}
+
+/// Turns a PAGE_SIZE + 1 list into a page and a cursor.
+pub fn name_page(mut rows: Vec<PersonSummary>) -> List<PersonSummary> {
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let next_cursor = if more {
+        rows.last().map(|p| cursor::encode_name(&p.username))
+    } else {
+        None
+    };
+    List {
+        items: rows,
+        next_cursor,
+    }
+}
+
+fn after(c: Option<&str>) -> crate::error::AppResult<Option<String>> {
+    c.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(cursor::decode_name)
+        .transpose()
+}
+
+pub async fn directory(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Query(q): Query<DirectoryQuery>,
+) -> ApiResult<Json<List<PersonSummary>>> {
+    let rows = state
+        .db
+        .run(move |c| {
+            let after = after(q.cursor.as_deref())?;
+            people::directory(c, &q.filter, after.as_deref())
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(name_page(rows)))
+}
+
+pub async fn profile(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(username): Path<String>,
+) -> ApiResult<Json<Profile>> {
+    let viewer = me.user.clone();
+    let (_, p) = state
+        .db
+        .run(move |c| people::profile(c, &viewer, &username))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(p))
+}
+
+pub async fn posts(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(username): Path<String>,
+    Query(q): Query<CursorQuery>,
+) -> ApiResult<Json<feed::Page>> {
+    let viewer = me.user.clone();
+    let page = state
+        .db
+        .run(move |c| {
+            let (user, _) = people::profile(c, &viewer, &username)?;
+            feed::profile(c, viewer.id, user.id, q.cursor.as_deref())
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(page))
+}
+
+async fn list(
+    state: AppState,
+    me: ApiUser,
+    username: String,
+    q: CursorQuery,
+    dir: Direction,
+) -> ApiResult<Json<List<PersonSummary>>> {
+    let viewer = me.user.clone();
+    let rows = state
+        .db
+        .run(move |c| {
+            let (user, _) = people::profile(c, &viewer, &username)?;
+            let after = after(q.cursor.as_deref())?;
+            follows::list(c, user.id, dir, after.as_deref())
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(name_page(rows)))
+}
+
+pub async fn followers(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(username): Path<String>,
+    Query(q): Query<CursorQuery>,
+) -> ApiResult<Json<List<PersonSummary>>> {
+    list(state, me, username, q, Direction::Followers).await
+}
+
+pub async fn following(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(username): Path<String>,
+    Query(q): Query<CursorQuery>,
+) -> ApiResult<Json<List<PersonSummary>>> {
+    list(state, me, username, q, Direction::Following).await
+}
+
+pub async fn follow(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(username): Path<String>,
+) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| follows::follow(c, &user, &username))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn unfollow(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(username): Path<String>,
+) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| follows::unfollow(c, &user, &username))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,161 @@
+//! Who is asking: session cookies (pages, with CSRF tokens) and bearer
+//! tokens (API), the request's language and client address.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+
+use super::AppState;
+use crate::accounts::{self, secrets, User};
+use crate::error::AppError;
+use crate::i18n::Lang;
+
+pub const SESSION_COOKIE: &str = "ruche_session";
+pub const CSRF_COOKIE: &str = "ruche_csrf";
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure on https.
+pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn client_ip(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+pub fn accept_language(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// Request context for pages: the signed-in user (if any), the session's
+/// CSRF token, the language to answer in and the client address.
+pub struct Ctx {
+    pub user: Option<User>,
+    /// CSRF token of the session, or of the anonymous `ruche_csrf` cookie.
+    pub csrf: Option<String>,
+    pub session_token: Option<String>,
+    pub lang: Lang,
+    pub ip: String,
+}
+
+impl Ctx {
+    /// Checks a submitted CSRF token against the session's (or, signed out,
+    /// the anonymous cookie's).
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        match &self.csrf {
+            Some(expected)
+                if !submitted.is_empty() && secrets::constant_time_eq(expected, submitted) =>
+            {
+                Ok(())
+            }
+            _ => Err(AppError::forbidden("csrf_invalid")),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Ctx, Self::Rejection> {
+        let ip = client_ip(parts);
+        let browser_lang = accept_language(&parts.headers);
+        let token = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string);
+        let mut ctx = Ctx {
+            user: None,
+            csrf: cookie(&parts.headers, CSRF_COOKIE).map(str::to_string),
+            session_token: None,
+            lang: browser_lang,
+            ip,
+        };
+        if let Some(token) = token.filter(|t| !t.is_empty() && t.len() < 100) {
+            let t = token.clone();
+            let found = state
+                .db
+                .run(move |c| accounts::lookup_session(c, &t))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "session lookup failed");
+                    None
+                });
+            if let Some((user, csrf)) = found {
+                if let Some(lang) = user.locale.as_deref().and_then(Lang::parse) {
+                    ctx.lang = lang;
+                }
+                ctx.user = Some(user);
+                ctx.csrf = Some(csrf);
+                ctx.session_token = Some(token);
+            }
+        }
+        Ok(ctx)
+    }
+}
+
+/// The bearer token's user, for the JSON API.
+pub struct ApiUser {
+    pub user: User,
+    pub lang: Lang,
+}
+
+/// Error of the API authentication, answered as JSON.
+pub struct ApiAuthError(pub AppError, pub Lang);
+
+impl axum::response::IntoResponse for ApiAuthError {
+    fn into_response(self) -> axum::response::Response {
+        super::api::ApiError(self.0, self.1).into_response()
+    }
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiAuthError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<ApiUser, ApiAuthError> {
+        let lang = accept_language(&parts.headers);
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Err(ApiAuthError(AppError::unauthorized("token_missing"), lang));
+        };
+        let secret = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty() && v.len() < 200)
+            .ok_or_else(|| ApiAuthError(AppError::unauthorized("token_invalid"), lang))?;
+        let user = state
+            .db
+            .run(move |c| accounts::lookup_token(c, &secret))
+            .await
+            .map_err(|e| ApiAuthError(e, lang))?
+            .ok_or_else(|| ApiAuthError(AppError::unauthorized("token_invalid"), lang))?;
+        let lang = user.locale.as_deref().and_then(Lang::parse).unwrap_or(lang);
+        Ok(ApiUser { user, lang })
+    }
+}

@@ -1,0 +1,134 @@
+//! The OpenAPI 3.1 document, generated from the same route table that builds
+//! the API router, so the two cannot drift apart.
+
+use serde_json::{json, Map, Value};
+
+use super::api::ROUTES;
+use crate::Config;
+
+fn schemas() -> Value {
+    let s = |v: Value| v;
+    json!({
+        "Error": s(json!({"type": "object", "required": ["error"], "properties": {
+            "error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}}}}})),
+        "SignUp": {"type": "object", "required": ["username", "email", "password"], "properties": {
+            "username": {"type": "string", "pattern": "^[a-z0-9_]{3,30}$"},
+            "email": {"type": "string", "format": "email"},
+            "password": {"type": "string", "minLength": 10, "maxLength": 256},
+            "invite": {"type": "string", "description": "Invitation code when sign-up is by invitation"}}},
+        "PasswordToken": {"type": "object", "required": ["login", "password"], "properties": {
+            "login": {"type": "string", "description": "Username or e-mail"},
+            "password": {"type": "string"}, "name": {"type": "string"}}},
+        "ProfileUpdate": {"type": "object", "properties": {
+            "display_name": {"type": "string", "maxLength": 100},
+            "job_title": {"type": "string", "maxLength": 100},
+            "department": {"type": "string", "maxLength": 100},
+            "site": {"type": "string", "maxLength": 100},
+            "location": {"type": "string", "maxLength": 100},
+            "work_email": {"type": "string", "format": "email"},
+            "phone": {"type": "string", "maxLength": 30},
+            "bio": {"type": "string", "maxLength": 2000, "description": "Markdown"},
+            "skills": {"type": "array", "items": {"type": "string", "maxLength": 50}, "maxItems": 30},
+            "languages": {"type": "array", "items": {"type": "string"}, "maxItems": 10},
+            "locale": {"type": "string", "enum": ["", "en", "fr"]}}},
+        "PasswordChange": {"type": "object", "required": ["current_password", "new_password"], "properties": {
+            "current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 10}}},
+        "TokenCreate": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 100}}},
+        "PostCreate": {"type": "object", "required": ["body"], "properties": {
+            "body": {"type": "string", "description": "Markdown, at most content.max_post_chars characters"},
+            "visibility": {"type": "string", "enum": ["instance", "followers"], "default": "instance"}}},
+        "PostEdit": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
+        "CommentCreate": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
+    })
+}
+
+fn error_response(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+pub fn document(config: &Config) -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for r in ROUTES {
+        let mut op = Map::new();
+        op.insert("summary".into(), json!(r.summary));
+        op.insert(
+            "operationId".into(),
+            json!(format!(
+                "{}_{}",
+                r.method,
+                r.path.trim_matches('/').replace(['/', '{', '}', '.'], "_")
+            )),
+        );
+        let params: Vec<Value> = r
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        let mut params = params;
+        if r.method == "get"
+            && (r.path.ends_with("feed")
+                || r.path.contains("/tags/")
+                || r.path.starts_with("/people"))
+        {
+            params.push(json!({"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"},
+                "description": "next_cursor of the previous page"}));
+        }
+        if r.method == "get" && r.path == "/people" {
+            for name in ["q", "department", "site", "skill"] {
+                params.push(json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}}));
+            }
+        }
+        if !params.is_empty() {
+            op.insert("parameters".into(), Value::Array(params));
+        }
+        if !r.body.is_empty() {
+            op.insert(
+                "requestBody".into(),
+                json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", r.body)}}}}),
+            );
+        } else if r.path == "/me/photo" && r.method == "put" {
+            op.insert(
+                "requestBody".into(),
+                json!({"required": true, "content": {
+                    "image/png": {"schema": {"type": "string", "format": "binary"}},
+                    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                    "image/webp": {"schema": {"type": "string", "format": "binary"}}}}),
+            );
+        }
+        if r.auth {
+            op.insert("security".into(), json!([{"bearer": []}]));
+        } else {
+            op.insert("security".into(), json!([]));
+        }
+        let mut responses = Map::new();
+        responses.insert("2XX".into(), json!({"description": "Success"}));
+        responses.insert(
+            "4XX".into(),
+            error_response("Invalid request, not allowed or not found"),
+        );
+        responses.insert("5XX".into(), error_response("Server error"));
+        op.insert("responses".into(), Value::Object(responses));
+        let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
+        entry
+            .as_object_mut()
+            .expect("path item is an object")
+            .insert(r.method.to_string(), Value::Object(op));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": format!("{} API", config.instance_name),
+            "version": env!("CARGO_PKG_VERSION"),
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
+        "servers": [{"url": format!("{}/api/v1", config.base())}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                "description": "A personal API token (settings page, or POST /auth/token)"}},
+        },
+    })
+}

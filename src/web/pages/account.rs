@@ -1,0 +1,449 @@
+//! Pages: sign-in, sign-up, sign-out and personal settings.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::{
+    anon_csrf, error_text, render, require_form, require_user, see_other, with_cookie, Base,
+    PageErr, PageResult,
+};
+use crate::accounts::{self, ApiToken, CreatedBy, NewAccount};
+use crate::config::SignupMode;
+use crate::people::{self, ProfileUpdate};
+use crate::web::auth::{self, Ctx};
+use crate::web::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    base: Base,
+    error: Option<String>,
+    login: String,
+    next: String,
+    signup_open: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NextQuery {
+    next: String,
+}
+
+/// Only same-site paths are followed after signing in.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    mut ctx: Ctx,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    if ctx.user.is_some() {
+        return see_other("/");
+    }
+    let cookie = anon_csrf(&state, &mut ctx);
+    let page = LoginPage {
+        base: Base::new(&state, &ctx, "login.title", ""),
+        error: None,
+        login: String::new(),
+        next: safe_next(&q.next),
+        signup_open: state.config.accounts.signup != SignupMode::Closed,
+    };
+    with_cookie(render(&page), cookie)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    csrf: String,
+    login: String,
+    password: String,
+    next: String,
+}
+
+fn session_cookie(state: &AppState, token: &str) -> String {
+    let days = state.config.accounts.session_days as i64;
+    auth::set_cookie(
+        auth::SESSION_COOKIE,
+        token,
+        days * 86_400,
+        state.config.secure_cookies(),
+    )
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<LoginForm>,
+) -> PageResult {
+    ctx.check_csrf(&form.csrf).page(&state, &ctx)?;
+    let cfg = state.config.clone();
+    let ip = ctx.ip.clone();
+    let login = form.login.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let user = accounts::authenticate(c, &cfg.accounts, &login, &form.password, &ip)?;
+            accounts::create_session(c, user.id, cfg.accounts.session_days)
+        })
+        .await;
+    match result {
+        Ok(session) => {
+            let res = see_other(&safe_next(&form.next));
+            Ok(with_cookie(
+                res,
+                Some(session_cookie(&state, &session.token)),
+            ))
+        }
+        Err(err) => {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let page = LoginPage {
+                base: Base::new(&state, &ctx, "login.title", ""),
+                error: Some(error_text(&err, ctx.lang)),
+                login: form.login,
+                next: safe_next(&form.next),
+                signup_open: state.config.accounts.signup != SignupMode::Closed,
+            };
+            Ok((status, render(&page)).into_response())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    base: Base,
+    error: Option<String>,
+    username: String,
+    email: String,
+    invite: String,
+    invite_mode: bool,
+    closed: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct InviteQuery {
+    invite: String,
+}
+
+pub async fn signup_form(
+    State(state): State<AppState>,
+    mut ctx: Ctx,
+    Query(q): Query<InviteQuery>,
+) -> Response {
+    if ctx.user.is_some() {
+        return see_other("/");
+    }
+    let cookie = anon_csrf(&state, &mut ctx);
+    let mode = state.config.accounts.signup;
+    let page = SignupPage {
+        base: Base::new(&state, &ctx, "signup.title", ""),
+        error: None,
+        username: String::new(),
+        email: String::new(),
+        invite: q.invite,
+        invite_mode: mode == SignupMode::Invite,
+        closed: mode == SignupMode::Closed,
+    };
+    with_cookie(render(&page), cookie)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SignupForm {
+    csrf: String,
+    username: String,
+    email: String,
+    password: String,
+    invite: String,
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<SignupForm>,
+) -> PageResult {
+    ctx.check_csrf(&form.csrf).page(&state, &ctx)?;
+    let cfg = state.config.clone();
+    let f = (
+        form.username.clone(),
+        form.email.clone(),
+        form.password.clone(),
+        form.invite.clone(),
+    );
+    let lang = ctx.lang;
+    let result = state
+        .db
+        .run(move |c| {
+            let user = accounts::create_user(
+                c,
+                &cfg.accounts,
+                NewAccount {
+                    username: &f.0,
+                    email: &f.1,
+                    password: &f.2,
+                    is_admin: false,
+                    invite: Some(&f.3),
+                },
+                CreatedBy::SignUp,
+            )?;
+            // Start in the language the browser asked for.
+            let user = people::update_profile(
+                c,
+                &user,
+                ProfileUpdate {
+                    locale: Some(lang.code().to_string()),
+                    ..Default::default()
+                },
+            )?;
+            accounts::create_session(c, user.id, cfg.accounts.session_days)
+        })
+        .await;
+    match result {
+        Ok(session) => Ok(with_cookie(
+            see_other("/profile/edit"),
+            Some(session_cookie(&state, &session.token)),
+        )),
+        Err(err) => {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let mode = state.config.accounts.signup;
+            let page = SignupPage {
+                base: Base::new(&state, &ctx, "signup.title", ""),
+                error: Some(error_text(&err, ctx.lang)),
+                username: form.username,
+                email: form.email,
+                invite: form.invite,
+                invite_mode: mode == SignupMode::Invite,
+                closed: mode == SignupMode::Closed,
+            };
+            Ok((status, render(&page)).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    require_form(&state, &ctx, &form.csrf)?;
+    if let Some(token) = ctx.session_token.clone() {
+        state
+            .db
+            .run(move |c| accounts::delete_session(c, &token))
+            .await
+            .page(&state, &ctx)?;
+    }
+    let expire = auth::set_cookie(auth::SESSION_COOKIE, "", 0, state.config.secure_cookies());
+    Ok(with_cookie(see_other("/login"), Some(expire)))
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    base: Base,
+    locale: String,
+    tokens: Vec<ApiToken>,
+    new_token: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn settings_page(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    new_token: Option<String>,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> PageResult {
+    let user = require_user(state, ctx)?;
+    let id = user.id;
+    let tokens = state
+        .db
+        .run(move |c| accounts::list_tokens(c, id))
+        .await
+        .page(state, ctx)?;
+    let base = Base::new(state, ctx, "settings.title", "settings");
+    let page = SettingsPage {
+        locale: user.locale.clone().unwrap_or_default(),
+        notice: notice.map(|k| base.tr.t(k).to_string()),
+        base,
+        tokens,
+        new_token,
+        error,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NoticeQuery {
+    done: String,
+}
+
+pub async fn settings(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let notice = match q.done.as_str() {
+        "password" => Some("settings.password_changed"),
+        "language" => Some("settings.language_saved"),
+        "revoked" => Some("settings.token_revoked_notice"),
+        _ => None,
+    };
+    settings_page(&state, &ctx, StatusCode::OK, None, notice, None).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LanguageForm {
+    csrf: String,
+    locale: String,
+}
+
+pub async fn set_language(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<LanguageForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    state
+        .db
+        .run(move |c| {
+            people::update_profile(
+                c,
+                &user,
+                ProfileUpdate {
+                    locale: Some(form.locale),
+                    ..Default::default()
+                },
+            )
+        })
+        .await
+        .page(&state, &ctx)?;
+    Ok(see_other("/settings?done=language"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    csrf: String,
+    current_password: String,
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<PasswordForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?;
+    let id = user.id;
+    let keep = ctx.session_token.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            accounts::change_password(
+                c,
+                id,
+                &form.current_password,
+                &form.new_password,
+                keep.as_deref(),
+            )
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(see_other("/settings?done=password")),
+        Err(err) => {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            settings_page(
+                &state,
+                &ctx,
+                status,
+                None,
+                None,
+                Some(error_text(&err, ctx.lang)),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TokenForm {
+    csrf: String,
+    name: String,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<TokenForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?;
+    let id = user.id;
+    match state
+        .db
+        .run(move |c| accounts::create_token(c, id, &form.name))
+        .await
+    {
+        Ok((_, secret)) => {
+            let mut res =
+                settings_page(&state, &ctx, StatusCode::CREATED, Some(secret), None, None).await?;
+            // The secret is shown once: keep it out of caches.
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+            Ok(res)
+        }
+        Err(err) => {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            settings_page(
+                &state,
+                &ctx,
+                status,
+                None,
+                None,
+                Some(error_text(&err, ctx.lang)),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?;
+    let token_id = super::parse_id(&state, &ctx, &id)?;
+    let uid = user.id;
+    state
+        .db
+        .run(move |c| accounts::revoke_token(c, uid, token_id))
+        .await
+        .page(&state, &ctx)?;
+    Ok(see_other("/settings?done=revoked"))
+}

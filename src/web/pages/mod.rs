@@ -1,0 +1,234 @@
+//! Server-rendered HTML pages. Forms carry a CSRF token; errors are shown in
+//! the reader's language.
+
+mod account;
+mod admin;
+mod people;
+mod posts;
+
+use askama::Template;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::auth::{self, Ctx};
+use super::AppState;
+use crate::accounts::{secrets, User};
+use crate::error::{AppError, ErrorKind};
+use crate::i18n::{Lang, Tr};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(posts::home))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/signup", get(account::signup_form).post(account::signup))
+        .route("/logout", post(account::logout))
+        .route("/settings", get(account::settings))
+        .route("/settings/language", post(account::set_language))
+        .route("/settings/password", post(account::change_password))
+        .route("/settings/tokens", post(account::create_token))
+        .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/admin", get(admin::page))
+        .route("/admin/invitations", post(admin::invite))
+        .route(
+            "/admin/users/{username}/{action}",
+            post(admin::set_disabled),
+        )
+        .route("/posts", post(posts::create))
+        .route("/posts/{id}", get(posts::show))
+        .route("/posts/{id}/edit", get(posts::edit_form).post(posts::edit))
+        .route("/posts/{id}/delete", post(posts::delete))
+        .route("/posts/{id}/comments", post(posts::comment))
+        .route("/posts/{id}/react", post(posts::react))
+        .route("/tags/{tag}", get(posts::tag))
+        .route("/people", get(people::directory))
+        .route("/people/{username}", get(people::profile))
+        .route("/people/{username}/photo", get(people::photo))
+        .route("/people/{username}/followers", get(people::followers))
+        .route("/people/{username}/following", get(people::following))
+        .route("/people/{username}/follow", post(people::follow))
+        .route("/people/{username}/unfollow", post(people::unfollow))
+        .route("/profile/edit", get(people::edit_form).post(people::edit))
+        .route(
+            "/profile/photo",
+            post(people::upload_photo).layer(axum::extract::DefaultBodyLimit::max(
+                people::PHOTO_BODY_LIMIT,
+            )),
+        )
+        .route("/profile/photo/delete", post(people::delete_photo))
+        .fallback(not_found)
+}
+
+/// The signed-in person as the page header shows them.
+pub struct MeView {
+    pub username: String,
+    pub is_admin: bool,
+}
+
+/// What every page needs.
+pub struct Base {
+    pub tr: Tr,
+    pub title: String,
+    pub instance_name: String,
+    pub me: Option<MeView>,
+    pub csrf: String,
+    pub nav: &'static str,
+}
+
+impl Base {
+    pub fn new(state: &AppState, ctx: &Ctx, title_key: &str, nav: &'static str) -> Base {
+        let tr = Tr(ctx.lang);
+        Base {
+            tr,
+            title: tr.t(title_key).to_string(),
+            instance_name: state.config.instance_name.clone(),
+            me: ctx.user.as_ref().map(|u| MeView {
+                username: u.username.clone(),
+                is_admin: u.is_admin,
+            }),
+            csrf: ctx.csrf.clone().unwrap_or_default(),
+            nav,
+        }
+    }
+    pub fn titled(mut self, title: String) -> Base {
+        self.title = title;
+        self
+    }
+}
+
+/// A page-handler failure: shown as an error page, or for a missing session
+/// as a redirect to the sign-in page.
+pub struct PageError {
+    pub err: AppError,
+    pub lang: Lang,
+    pub instance_name: String,
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    base: Base,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if self.err.code == "signin_required" {
+            return Redirect::to("/login").into_response();
+        }
+        if self.err.kind == ErrorKind::Internal {
+            tracing::error!(error = %self.err, "internal error");
+        }
+        let tr = Tr(self.lang);
+        let status = StatusCode::from_u16(self.err.kind.status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let page = ErrorPage {
+            base: Base {
+                tr,
+                title: tr.t(&format!("status.{}", status.as_u16())).to_string(),
+                instance_name: self.instance_name,
+                me: None,
+                csrf: String::new(),
+                nav: "",
+            },
+            message: super::api::message(&self.err, self.lang),
+        };
+        (status, render(&page)).into_response()
+    }
+}
+
+/// Renders a template to an HTML response.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+pub trait PageErr<T> {
+    fn page(self, state: &AppState, ctx: &Ctx) -> Result<T, PageError>;
+}
+
+impl<T> PageErr<T> for Result<T, AppError> {
+    fn page(self, state: &AppState, ctx: &Ctx) -> Result<T, PageError> {
+        self.map_err(|err| PageError {
+            err,
+            lang: ctx.lang,
+            instance_name: state.config.instance_name.clone(),
+        })
+    }
+}
+
+/// The signed-in user, or a redirect to the sign-in page.
+pub fn require_user<'a>(state: &AppState, ctx: &'a Ctx) -> Result<&'a User, PageError> {
+    ctx.user
+        .as_ref()
+        .ok_or_else(|| AppError::unauthorized("signin_required"))
+        .page(state, ctx)
+}
+
+/// The signed-in user after checking the form's CSRF token.
+pub fn require_form<'a>(state: &AppState, ctx: &'a Ctx, csrf: &str) -> Result<&'a User, PageError> {
+    let user = require_user(state, ctx)?;
+    ctx.check_csrf(csrf).page(state, ctx)?;
+    Ok(user)
+}
+
+pub fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+/// Translated message of an error, for showing it next to a form.
+pub fn error_text(err: &AppError, lang: Lang) -> String {
+    super::api::message(err, lang)
+}
+
+/// For forms shown signed out: the anonymous CSRF token, and the cookie to
+/// set when the browser has none yet.
+pub fn anon_csrf(state: &AppState, ctx: &mut Ctx) -> Option<String> {
+    if ctx.csrf.is_some() {
+        return None;
+    }
+    let token = secrets::random_token();
+    ctx.csrf = Some(token.clone());
+    Some(auth::set_cookie(
+        auth::CSRF_COOKIE,
+        &token,
+        86_400,
+        state.config.secure_cookies(),
+    ))
+}
+
+/// Adds an optional `Set-Cookie` header to a response.
+pub fn with_cookie(mut res: Response, cookie: Option<String>) -> Response {
+    if let Some(c) = cookie.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    res
+}
+
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ctx: Ctx,
+) -> PageError {
+    PageError {
+        err: AppError::not_found(),
+        lang: ctx.lang,
+        instance_name: state.config.instance_name.clone(),
+    }
+}
+
+/// Parses a numeric id from the path; anything else is not found.
+pub fn parse_id(state: &AppState, ctx: &Ctx, raw: &str) -> Result<i64, PageError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(AppError::not_found)
+        .page(state, ctx)
+}

@@ -1,0 +1,406 @@
+//! Pages: the home feed with its composer, a post with its comments, edits,
+//! deletion, reactions and hashtag pages.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Form;
+use serde::Deserialize;
+
+use super::account::CsrfForm;
+use super::{error_text, render, require_form, require_user, see_other, Base, PageErr, PageResult};
+use crate::content::{self, Revision, Visibility};
+use crate::error::AppError;
+use crate::feed::{self, Item, Page};
+use crate::web::auth::Ctx;
+use crate::web::AppState;
+
+#[derive(Template)]
+#[template(path = "feed.html")]
+struct FeedPage {
+    base: Base,
+    page: Page,
+    error: Option<String>,
+    draft: String,
+    max_chars: usize,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CursorQuery {
+    cursor: String,
+}
+
+async fn feed_page(
+    state: &AppState,
+    ctx: &Ctx,
+    cursor: String,
+    status: StatusCode,
+    error: Option<String>,
+    draft: String,
+) -> PageResult {
+    let user = require_user(state, ctx)?;
+    let id = user.id;
+    let page = state
+        .db
+        .run(move |c| feed::home(c, id, Some(&cursor)))
+        .await
+        .page(state, ctx)?;
+    let page = FeedPage {
+        base: Base::new(state, ctx, "feed.title", "feed"),
+        page,
+        error,
+        draft,
+        max_chars: state.config.content.max_post_chars,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<CursorQuery>,
+) -> PageResult {
+    feed_page(&state, &ctx, q.cursor, StatusCode::OK, None, String::new()).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PostForm {
+    csrf: String,
+    body: String,
+    visibility: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<PostForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    let max = state.config.content.max_post_chars;
+    let body = form.body.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let visibility = Visibility::parse(&form.visibility)?;
+            content::create_post(c, max, &user, &form.body, visibility)
+        })
+        .await;
+    match result {
+        Ok(_) => Ok(see_other("/")),
+        Err(err) => {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let msg = error_text(&err, ctx.lang);
+            feed_page(&state, &ctx, String::new(), status, Some(msg), body).await
+        }
+    }
+}
+
+/// A comment with its depth in the thread.
+pub struct ThreadEntry {
+    pub item: Item,
+    pub depth: usize,
+}
+
+/// Orders comments depth-first under their parents (depth capped for display).
+fn thread(root: i64, items: Vec<Item>) -> Vec<ThreadEntry> {
+    let mut children: HashMap<i64, Vec<Item>> = HashMap::new();
+    for it in items {
+        children
+            .entry(it.reply_to_id.unwrap_or(root))
+            .or_default()
+            .push(it);
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<(Item, usize)> = children
+        .remove(&root)
+        .unwrap_or_default()
+        .into_iter()
+        .rev()
+        .map(|i| (i, 0))
+        .collect();
+    while let Some((item, depth)) = stack.pop() {
+        if let Some(kids) = children.remove(&item.id) {
+            for k in kids.into_iter().rev() {
+                stack.push((k, depth + 1));
+            }
+        }
+        out.push(ThreadEntry {
+            item,
+            depth: depth.min(6),
+        });
+    }
+    out
+}
+
+#[derive(Template)]
+#[template(path = "post.html")]
+struct PostPage {
+    base: Base,
+    post: Item,
+    parent_id: Option<i64>,
+    comments: Vec<ThreadEntry>,
+    reactors: Vec<(String, Vec<(String, String)>)>,
+    revisions: Vec<Revision>,
+    can_edit: bool,
+    can_delete: bool,
+    error: Option<String>,
+    max_chars: usize,
+}
+
+async fn post_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    status: StatusCode,
+    error: Option<String>,
+) -> PageResult {
+    let user = require_user(state, ctx)?;
+    let viewer = user.id;
+    let (post, comments, reactors, revisions) = state
+        .db
+        .run(move |c| {
+            let row = content::get_visible(c, viewer, id)?;
+            let post = feed::hydrate(c, viewer, vec![row])?
+                .pop()
+                .ok_or_else(AppError::not_found)?;
+            let comments = if post.kind == "post" {
+                let rows = content::comments(c, viewer, id)?;
+                feed::hydrate(c, viewer, rows)?
+            } else {
+                Vec::new()
+            };
+            let reactors = content::reactors(c, viewer, id)?;
+            let revisions = content::revisions(c, viewer, id)?;
+            Ok((post, comments, reactors, revisions))
+        })
+        .await
+        .page(state, ctx)?;
+    let mut grouped: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for (kind, username, display) in reactors {
+        let shown = if display.trim().is_empty() {
+            username.clone()
+        } else {
+            display
+        };
+        match grouped.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, v)) => v.push((username, shown)),
+            None => grouped.push((kind, vec![(username, shown)])),
+        }
+    }
+    let base = Base::new(state, ctx, "post.title", "feed");
+    let title = format!("{} — {}", post.author.shown_name(), base.tr.t("post.title"));
+    let page = PostPage {
+        can_edit: post.author.id == user.id,
+        can_delete: post.author.id == user.id || user.is_admin,
+        parent_id: post.reply_to_id,
+        comments: thread(post.id, comments),
+        base: base.titled(title),
+        post,
+        reactors: grouped,
+        revisions,
+        error,
+        max_chars: state.config.content.max_post_chars,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    let id = super::parse_id(&state, &ctx, &id)?;
+    post_page(&state, &ctx, id, StatusCode::OK, None).await
+}
+
+#[derive(Template)]
+#[template(path = "edit_post.html")]
+struct EditPage {
+    base: Base,
+    id: i64,
+    body: String,
+    error: Option<String>,
+    max_chars: usize,
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> PageResult {
+    let user = require_user(&state, &ctx)?;
+    let id = super::parse_id(&state, &ctx, &id)?;
+    let viewer = user.id;
+    let row = state
+        .db
+        .run(move |c| content::get_visible(c, viewer, id))
+        .await
+        .page(&state, &ctx)?;
+    if row.author_id != user.id {
+        return Err(AppError::forbidden("not_author")).page(&state, &ctx);
+    }
+    let page = EditPage {
+        base: Base::new(&state, &ctx, "post.edit", "feed"),
+        id,
+        body: row.body,
+        error: None,
+        max_chars: state.config.content.max_post_chars,
+    };
+    Ok(render(&page))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct BodyForm {
+    csrf: String,
+    body: String,
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<BodyForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    let id = super::parse_id(&state, &ctx, &id)?;
+    let max = state.config.content.max_post_chars;
+    let body = form.body.clone();
+    match state
+        .db
+        .run(move |c| content::edit(c, max, &user, id, &form.body))
+        .await
+    {
+        Ok(row) => Ok(see_other(&format!("/posts/{}", row.id))),
+        Err(err) if err.kind == crate::error::ErrorKind::BadRequest => {
+            let page = EditPage {
+                base: Base::new(&state, &ctx, "post.edit", "feed"),
+                id,
+                body,
+                error: Some(error_text(&err, ctx.lang)),
+                max_chars: max,
+            };
+            Ok((StatusCode::BAD_REQUEST, render(&page)).into_response())
+        }
+        Err(err) => Err(err).page(&state, &ctx),
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    let id = super::parse_id(&state, &ctx, &id)?;
+    let viewer = user.id;
+    let root = state
+        .db
+        .run(move |c| {
+            let row = content::get_visible(c, viewer, id)?;
+            content::delete(c, &user, id)?;
+            Ok(row.root_id)
+        })
+        .await
+        .page(&state, &ctx)?;
+    Ok(match root {
+        Some(r) => see_other(&format!("/posts/{r}#comments")),
+        None => see_other("/"),
+    })
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<BodyForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    let parent = super::parse_id(&state, &ctx, &id)?;
+    let max = state.config.content.max_post_chars;
+    match state
+        .db
+        .run(move |c| content::create_comment(c, max, &user, parent, &form.body))
+        .await
+    {
+        Ok(row) => Ok(see_other(&format!(
+            "/posts/{}#c{}",
+            row.root_id.unwrap_or(parent),
+            row.id
+        ))),
+        Err(err) if err.kind == crate::error::ErrorKind::BadRequest => {
+            let status = StatusCode::BAD_REQUEST;
+            post_page(
+                &state,
+                &ctx,
+                parent,
+                status,
+                Some(error_text(&err, ctx.lang)),
+            )
+            .await
+        }
+        Err(err) => Err(err).page(&state, &ctx),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReactForm {
+    csrf: String,
+    kind: String,
+    on: String,
+}
+
+pub async fn react(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<ReactForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?;
+    let id = super::parse_id(&state, &ctx, &id)?;
+    let viewer = user.id;
+    let on = form.on != "0";
+    let root = state
+        .db
+        .run(move |c| {
+            content::react(c, viewer, id, &form.kind, on)?;
+            Ok(content::get_visible(c, viewer, id)?.root_id)
+        })
+        .await
+        .page(&state, &ctx)?;
+    Ok(see_other(&format!("/posts/{}#c{id}", root.unwrap_or(id))))
+}
+
+#[derive(Template)]
+#[template(path = "tag.html")]
+struct TagPage {
+    base: Base,
+    tag: String,
+    page: Page,
+}
+
+pub async fn tag(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(tag): Path<String>,
+    Query(q): Query<CursorQuery>,
+) -> PageResult {
+    let user = require_user(&state, &ctx)?;
+    let viewer = user.id;
+    let t = tag.clone();
+    let page = state
+        .db
+        .run(move |c| feed::tag(c, viewer, &t, Some(&q.cursor)))
+        .await
+        .page(&state, &ctx)?;
+    let norm = crate::content::markdown::normalize_tag(&tag);
+    let page = TagPage {
+        base: Base::new(&state, &ctx, "tag.title", "feed").titled(format!("#{norm}")),
+        tag: norm,
+        page,
+    };
+    Ok(render(&page))
+}
