@@ -1,0 +1,189 @@
+//! The web interface: every page renders in English and French, carries the
+//! security headers, loads nothing from outside and labels its fields.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn setup() -> (TestApp, Browser, i64) {
+    let app = TestApp::start().await;
+    let b = app.browser_user("alice").await;
+    let bob = app.user("bob").await;
+    bob.patch(
+        "/me",
+        json!({"display_name": "Bob", "department": "Sales", "skills": ["Excel"]}),
+    )
+    .await;
+    let id = bob.post_text("Hello #team").await;
+    bob.post(
+        &format!("/posts/{id}/comments"),
+        json!({"body": "a comment"}),
+    )
+    .await;
+    (app, b, id)
+}
+
+fn pages(id: i64) -> Vec<String> {
+    vec![
+        "/".into(),
+        format!("/posts/{id}"),
+        "/people".into(),
+        "/people/bob".into(),
+        "/people/bob/followers".into(),
+        "/people/bob/following".into(),
+        "/profile/edit".into(),
+        "/tags/team".into(),
+        "/settings".into(),
+        "/admin".into(),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_renders_in_both_languages_with_security_headers() {
+    let (app, b, id) = setup().await;
+    // Alice signed up with no Accept-Language: reset to "follow the browser".
+    let csrf = b.csrf("/settings").await;
+    b.post_form("/settings/language", &[("csrf", &csrf), ("locale", "")])
+        .await;
+    for path in pages(id) {
+        for (lang, word, html_lang) in [
+            ("en-GB,en;q=0.9", "Feed", "en"),
+            ("fr-FR,fr;q=0.9", "Fil", "fr"),
+        ] {
+            let r = b.get_lang(&path, lang).await;
+            assert_eq!(r.status(), StatusCode::OK, "{path} {lang}");
+            let h = r.headers().clone();
+            let csp = h["content-security-policy"].to_str().unwrap();
+            assert!(
+                csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+                "{csp}"
+            );
+            assert_eq!(h["x-content-type-options"], "nosniff");
+            let html = r.text().await.unwrap();
+            assert!(
+                html.contains(&format!("<html lang=\"{html_lang}\">")),
+                "{path} {lang}"
+            );
+            assert!(
+                html.contains(&format!(">{word}</a>")),
+                "{path} {lang}: nav in the right language"
+            );
+            assert!(html.contains("name=\"viewport\""), "{path}");
+            assert!(!html.contains("??"), "{path} {lang}: missing translation");
+            assert!(!html.contains("<script>"), "{path}: no inline script");
+            for attr in [
+                "src=\"http",
+                "href=\"http://",
+                "href=\"https://",
+                "src=\"//",
+                "href=\"//",
+            ] {
+                assert!(!html.contains(attr), "{path}: external asset {attr}");
+            }
+            check_labels(&path, &html);
+        }
+    }
+    // Signed-out pages too.
+    let anon = Browser::new(&app.base);
+    for path in ["/login", "/signup"] {
+        let html = anon.get_lang(path, "fr").await.text().await.unwrap();
+        assert!(html.contains("lang=\"fr\""));
+        check_labels(path, &html);
+    }
+    // Static assets are served locally.
+    for path in ["/static/style.css", "/static/app.js", "/static/icon.svg"] {
+        assert_eq!(anon.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+}
+
+/// Every visible form field has a `<label for=...>`.
+fn check_labels(path: &str, html: &str) {
+    for tag in ["<input ", "<textarea ", "<select "] {
+        for chunk in html.split(tag).skip(1) {
+            let el = &chunk[..chunk.find('>').unwrap()];
+            if el.contains("type=\"hidden\"") {
+                continue;
+            }
+            let id = el
+                .split("id=\"")
+                .nth(1)
+                .map(|s| &s[..s.find('"').unwrap()])
+                .unwrap_or_else(|| panic!("{path}: field without id: {el}"));
+            assert!(
+                html.contains(&format!("for=\"{id}\"")),
+                "{path}: no label for {id}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn language_setting_overrides_the_browser() {
+    let (_app, b, _) = setup().await;
+    let csrf = b.csrf("/settings").await;
+    let r = b
+        .post_form("/settings/language", &[("csrf", &csrf), ("locale", "fr")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = b.get_lang("/", "en-US").await.text().await.unwrap();
+    assert!(html.contains("<html lang=\"fr\">"));
+    assert!(html.contains("Publier"));
+    let r = b
+        .post_form(
+            "/settings/language",
+            &[("csrf", &csrf), ("locale", "klingon")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = b.get_lang("/", "en-US").await.text().await.unwrap();
+    assert!(html.contains("<html lang=\"fr\">"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_out_visitors_are_sent_to_sign_in() {
+    let (app, _b, id) = setup().await;
+    let anon = Browser::new(&app.base);
+    for path in pages(id) {
+        let r = anon.get(&path).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers()["location"], "/login", "{path}");
+    }
+    let r = app
+        .client()
+        .get(app.url("/people/bob/photo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Unknown pages are a translated 404.
+    let r = anon.get_lang("/no/such/page", "fr").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("Introuvable"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_redirects_only_to_local_pages() {
+    let (app, _b, _) = setup().await;
+    for (next, expected) in [
+        ("/people", "/people"),
+        ("https://evil.example/", "/"),
+        ("//evil.example", "/"),
+    ] {
+        let b = Browser::new(&app.base);
+        let csrf = b.csrf("/login").await;
+        let r = b
+            .post_form(
+                "/login",
+                &[
+                    ("csrf", &csrf),
+                    ("login", "bob"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(r.headers()["location"], expected, "{next}");
+    }
+}
