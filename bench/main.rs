@@ -1,1 +1,441 @@
-fn main() {}
+//! Feed benchmark: seeds a realistic site, starts the real `ruche` server as
+//! a separate process and reads home feeds over HTTP with concurrent clients.
+//! Prints latency percentiles, throughput and the server's memory.
+//!
+//!     cargo run --release --bin ruche-bench                      # SQLite
+//!     cargo run --release --bin ruche-bench -- --database-url postgres://postgres@127.0.0.1/postgres
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use rand::{Rng, SeedableRng};
+use ruche::accounts::secrets;
+
+#[derive(Parser, Debug)]
+#[command(about = "Seed a site and measure home-feed reads over HTTP")]
+struct Args {
+    /// PostgreSQL server to use (a fresh database is created on it and dropped
+    /// afterwards); SQLite in a temporary folder when absent.
+    #[arg(long)]
+    database_url: Option<String>,
+    #[arg(long, default_value_t = 10_000)]
+    users: usize,
+    /// People each person follows.
+    #[arg(long, default_value_t = 100)]
+    follows: usize,
+    #[arg(long, default_value_t = 500_000)]
+    posts: usize,
+    /// Comments, as a fraction of posts.
+    #[arg(long, default_value_t = 0.2)]
+    comment_ratio: f64,
+    /// Reactions, as a fraction of posts.
+    #[arg(long, default_value_t = 0.6)]
+    reaction_ratio: f64,
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Seconds of measured load (after a short warm-up).
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Also read the second page of each feed (cursor), counted separately.
+    #[arg(long)]
+    second_page: bool,
+    /// Keep the seeded SQLite database in this folder (for inspection).
+    #[arg(long)]
+    keep: Option<std::path::PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let dir = tempfile::tempdir()?;
+    let (url, pg) = match &args.database_url {
+        Some(admin) => {
+            let name = format!("ruche_bench_{}", std::process::id());
+            let mut c = diesel::PgConnection::establish(admin)?;
+            c.batch_execute(&format!("CREATE DATABASE {name}"))?;
+            let (prefix, _) = admin.rsplit_once('/').unwrap();
+            (format!("{prefix}/{name}"), Some((admin.clone(), name)))
+        }
+        None => {
+            let folder = args
+                .keep
+                .clone()
+                .unwrap_or_else(|| dir.path().to_path_buf());
+            std::fs::create_dir_all(&folder)?;
+            let _ = std::fs::remove_file(folder.join("bench.db"));
+            (
+                format!("sqlite://{}", folder.join("bench.db").display()),
+                None,
+            )
+        }
+    };
+    let backend = if pg.is_some() { "PostgreSQL" } else { "SQLite" };
+    println!("== Ruche feed benchmark on {backend}");
+    let result = run(&args, &url);
+    if let Some((admin, name)) = pg {
+        let mut c = diesel::PgConnection::establish(&admin)?;
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+    }
+    result
+}
+
+fn run(args: &Args, url: &str) -> anyhow::Result<()> {
+    let db = ruche::db::Db::open(url, 2)?;
+    db.migrate()?;
+    let t = Instant::now();
+    let tokens = seed(args, &db)?;
+    println!(
+        "seeded {} people, {} follows, {} posts, {} comments, {} reactions in {:.1}s",
+        args.users,
+        args.users * args.follows,
+        args.posts,
+        (args.posts as f64 * args.comment_ratio) as usize,
+        (args.posts as f64 * args.reaction_ratio) as usize,
+        t.elapsed().as_secs_f64()
+    );
+    drop(db);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let exe = std::env::current_exe()?.with_file_name("ruche");
+    anyhow::ensure!(
+        exe.exists(),
+        "build the server first: cargo build --release (looked for {})",
+        exe.display()
+    );
+    let mut server = Server(
+        Command::new(&exe)
+            .arg("serve")
+            .env("RUCHE_DATABASE_URL", url)
+            .env("RUCHE_LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUCHE_BASE_URL", format!("http://127.0.0.1:{port}"))
+            .env("RUCHE_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let pid = server.0.id();
+        println!(
+            "server idle memory: {:.1} MB resident",
+            rss_kb(pid, "VmRSS") as f64 / 1024.0
+        );
+
+        let tokens = Arc::new(tokens);
+        // Warm-up.
+        load(&base, &tokens, args.clients, Duration::from_secs(2), false).await;
+        let (first, second, elapsed) = load(
+            &base,
+            &tokens,
+            args.clients,
+            Duration::from_secs(args.seconds),
+            args.second_page,
+        )
+        .await;
+        report("first feed page", &first, elapsed);
+        if args.second_page {
+            report("second feed page", &second, elapsed);
+        }
+        println!(
+            "server memory: {:.1} MB resident now, {:.1} MB peak",
+            rss_kb(pid, "VmRSS") as f64 / 1024.0,
+            rss_kb(pid, "VmHWM") as f64 / 1024.0
+        );
+    });
+    server.0.kill().ok();
+    Ok(())
+}
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn rss_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn report(what: &str, lat: &[Duration], elapsed: Duration) {
+    if lat.is_empty() {
+        println!("{what}: no requests");
+        return;
+    }
+    let mut v: Vec<f64> = lat.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let p = |q: f64| v[((v.len() as f64 * q) as usize).min(v.len() - 1)];
+    println!(
+        "{what}: {} requests, {:.0} req/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        v.len(),
+        v.len() as f64 / elapsed.as_secs_f64(),
+        p(0.50),
+        p(0.90),
+        p(0.99),
+        v[v.len() - 1]
+    );
+}
+
+/// `clients` concurrent readers for `duration`; returns first-page and
+/// second-page latencies.
+async fn load(
+    base: &str,
+    tokens: &Arc<Vec<String>>,
+    clients: usize,
+    duration: Duration,
+    second_page: bool,
+) -> (Vec<Duration>, Vec<Duration>, Duration) {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..clients {
+        let tokens = tokens.clone();
+        let base = base.to_string();
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut rng = rand::rngs::StdRng::seed_from_u64(i as u64);
+            let (mut first, mut second) = (Vec::new(), Vec::new());
+            while start.elapsed() < duration {
+                let token = &tokens[rng.gen_range(0..tokens.len())];
+                let t = Instant::now();
+                let r = client
+                    .get(format!("{base}/api/v1/feed"))
+                    .bearer_auth(token)
+                    .send()
+                    .await;
+                let Ok(r) = r else { continue };
+                assert!(r.status().is_success(), "feed answered {}", r.status());
+                let body: serde_json::Value = r.json().await.unwrap();
+                first.push(t.elapsed());
+                assert!(!body["items"].as_array().unwrap().is_empty(), "empty feed");
+                if second_page {
+                    if let Some(c) = body["next_cursor"].as_str() {
+                        let t = Instant::now();
+                        let r = client
+                            .get(format!("{base}/api/v1/feed?cursor={c}"))
+                            .bearer_auth(token)
+                            .send()
+                            .await;
+                        if let Ok(r) = r {
+                            let _ = r.bytes().await;
+                            second.push(t.elapsed());
+                        }
+                    }
+                }
+            }
+            (first, second)
+        }));
+    }
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    for t in tasks {
+        let (f, s) = t.await.unwrap();
+        first.extend(f);
+        second.extend(s);
+    }
+    (first, second, start.elapsed())
+}
+
+/// Inserts the site with multi-row statements; returns API tokens of the
+/// first 2,000 people.
+fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
+    let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let conn = &mut *conn;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(42);
+    let hash = secrets::hash_password("benchmark password")?;
+    let now = chrono::Utc::now().naive_utc();
+    let ts = |secs_ago: i64| {
+        (now - chrono::Duration::seconds(secs_ago))
+            .format("%Y-%m-%d %H:%M:%S%.6f")
+            .to_string()
+    };
+    let departments = [
+        "R&D",
+        "Sales",
+        "Finance",
+        "Support",
+        "Marketing",
+        "Legal",
+        "IT",
+        "Operations",
+    ];
+    let sites = ["Lyon", "Paris", "Nantes", "Lille", "Toulouse", "Grenoble"];
+
+    let exec = |conn: &mut ruche::db::DbConn, sql: &str| -> anyhow::Result<()> {
+        ruche::with_conn!(conn, c => c.batch_execute(sql))?;
+        Ok(())
+    };
+    let batched = |conn: &mut ruche::db::DbConn,
+                   head: &str,
+                   rows: &mut dyn Iterator<Item = String>|
+     -> anyhow::Result<()> {
+        let mut buf: Vec<String> = Vec::with_capacity(1000);
+        let flush = |conn: &mut ruche::db::DbConn, buf: &mut Vec<String>| -> anyhow::Result<()> {
+            if !buf.is_empty() {
+                exec(conn, &format!("{head} VALUES {}", buf.join(",")))?;
+                buf.clear();
+            }
+            Ok(())
+        };
+        exec(conn, "BEGIN")?;
+        for (i, r) in rows.enumerate() {
+            buf.push(r);
+            if buf.len() == 1000 {
+                flush(conn, &mut buf)?;
+            }
+            if i % 100_000 == 99_999 {
+                exec(conn, "COMMIT")?;
+                exec(conn, "BEGIN")?;
+            }
+        }
+        flush(conn, &mut buf)?;
+        exec(conn, "COMMIT")
+    };
+
+    let n = args.users;
+    batched(
+        conn,
+        "INSERT INTO users (username, email, password_hash, is_admin, disabled, display_name, job_title, department, site, created_at)",
+        &mut (1..=n).map(|i| {
+            format!(
+                "('user{i}', 'user{i}@example.com', '{hash}', FALSE, FALSE, 'Person {i}', 'Engineer', '{}', '{}', '{}')",
+                departments[i % departments.len()],
+                sites[i % sites.len()],
+                ts(86_400 * 400)
+            )
+        }),
+    )?;
+    let follows: Vec<String> = (1..=n)
+        .flat_map(|i| {
+            let mut set = std::collections::BTreeSet::new();
+            while set.len() < args.follows.min(n - 1) {
+                let j = rng.gen_range(1..=n);
+                if j != i {
+                    set.insert(j);
+                }
+            }
+            set.into_iter()
+                .map(move |j| format!("({i}, {j}, '{}')", ts(86_400)))
+        })
+        .collect();
+    batched(
+        conn,
+        "INSERT INTO follows (follower_id, followee_id, created_at)",
+        &mut follows.into_iter(),
+    )?;
+    let words = [
+        "project", "release", "customer", "meeting", "idea", "question", "report", "update",
+        "plan", "review",
+    ];
+    // Posts and comments interleave in id order, as they do when people write
+    // them over time: about one comment for every `1 / comment_ratio` posts.
+    let posts = args.posts;
+    let comments = (posts as f64 * args.comment_ratio) as usize;
+    let total = posts + comments;
+    let mut rng2 = rand::rngs::StdRng::seed_from_u64(7);
+    let mut post_ids: Vec<usize> = Vec::with_capacity(posts);
+    let mut rows: Vec<String> = Vec::with_capacity(total);
+    let mut tags: Vec<String> = Vec::with_capacity(posts);
+    for id in 1..=total {
+        let remaining_posts = posts - post_ids.len();
+        let remaining_comments = total - id + 1 - remaining_posts;
+        let is_comment = !post_ids.is_empty()
+            && remaining_comments > 0
+            && (remaining_posts == 0
+                || rng2.gen_bool(args.comment_ratio / (1.0 + args.comment_ratio)));
+        let when = ts((total - id) as i64 * 50);
+        let author = rng2.gen_range(1..=n);
+        if is_comment {
+            // Mostly on recent posts.
+            let back = rng2.gen_range(0..post_ids.len().min(2000));
+            let root = post_ids[post_ids.len() - 1 - back];
+            rows.push(format!(
+                "('comment', {author}, {root}, {root}, 'instance', 'Good point {id}', '<p>Good point {id}</p>', '{when}')"
+            ));
+        } else {
+            let w = words[id % words.len()];
+            let vis = if id % 10 == 0 {
+                "followers"
+            } else {
+                "instance"
+            };
+            rows.push(format!(
+                "('post', {author}, NULL, NULL, '{vis}', 'Weekly {w} number {id}: all is on track. #{w}', '<p>Weekly {w} number {id}: all is on track. <a href=\"/tags/{w}\" class=\"hashtag\">#{w}</a></p>', '{when}')"
+            ));
+            post_ids.push(id);
+            tags.push(format!("({id}, '{w}')"));
+        }
+    }
+    batched(
+        conn,
+        "INSERT INTO content (kind, author_id, reply_to_id, root_id, visibility, body, body_html, created_at)",
+        &mut rows.into_iter(),
+    )?;
+    batched(
+        conn,
+        "INSERT INTO content_tags (content_id, tag)",
+        &mut tags.into_iter(),
+    )?;
+    let reactions = (posts as f64 * args.reaction_ratio) as usize;
+    let kinds = ["like", "thanks", "bravo", "insightful"];
+    let mut seen = std::collections::HashSet::new();
+    let mut rng4 = rand::rngs::StdRng::seed_from_u64(11);
+    let rows: Vec<String> = std::iter::from_fn(|| {
+        let c = post_ids[rng4.gen_range(0..post_ids.len())];
+        let u = rng4.gen_range(1..=n);
+        let k = kinds[rng4.gen_range(0..4)];
+        Some((c, u, k))
+    })
+    .filter(|key| seen.insert(*key))
+    .take(reactions)
+    .map(|(c, u, k)| format!("({c}, {u}, '{k}', '{}')", ts(10)))
+    .collect();
+    batched(
+        conn,
+        "INSERT INTO reactions (content_id, user_id, kind, created_at)",
+        &mut rows.into_iter(),
+    )?;
+
+    let token_users = n.min(2000);
+    let tokens: Vec<String> = (0..token_users)
+        .map(|_| format!("ruche_{}", secrets::random_token()))
+        .collect();
+    batched(
+        conn,
+        "INSERT INTO api_tokens (user_id, name, token_hash, created_at)",
+        &mut tokens.iter().enumerate().map(|(i, t)| {
+            format!(
+                "({}, 'bench', '{}', '{}')",
+                i + 1,
+                secrets::digest(t),
+                ts(0)
+            )
+        }),
+    )?;
+    match conn {
+        ruche::db::DbConn::Sqlite(c) => c.batch_execute("ANALYZE")?,
+        ruche::db::DbConn::Pg(c) => c.batch_execute("ANALYZE")?,
+    }
+    Ok(tokens)
+}

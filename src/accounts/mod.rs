@@ -205,14 +205,14 @@ pub fn authenticate(
             if u.disabled {
                 return Err(AppError::forbidden("account_disabled"));
             }
-            with_conn!(conn, c => diesel::delete(
+            write_tx!(conn, c => diesel::delete(
                 login_failures::table.filter(login_failures::username.eq(&login)),
             )
             .execute(c))?;
             Ok(u)
         }
         _ => {
-            with_conn!(conn, c => diesel::insert_into(login_failures::table)
+            write_tx!(conn, c => diesel::insert_into(login_failures::table)
                 .values((
                     login_failures::username.eq(&login),
                     login_failures::ip.eq(ip),
@@ -277,7 +277,7 @@ pub fn create_session(conn: &mut DbConn, user_id: i64, days: u32) -> AppResult<N
     let token = secrets::random_token();
     let csrf = secrets::random_token();
     let now = now();
-    with_conn!(conn, c => diesel::insert_into(sessions::table)
+    write_tx!(conn, c => diesel::insert_into(sessions::table)
         .values((
             sessions::id.eq(secrets::digest(&token)),
             sessions::user_id.eq(user_id),
@@ -305,7 +305,7 @@ pub fn lookup_session(conn: &mut DbConn, token: &str) -> AppResult<Option<(User,
 
 pub fn delete_session(conn: &mut DbConn, token: &str) -> AppResult<()> {
     let id = secrets::digest(token);
-    with_conn!(conn, c => diesel::delete(sessions::table.find(&id)).execute(c))?;
+    write_tx!(conn, c => diesel::delete(sessions::table.find(&id)).execute(c))?;
     Ok(())
 }
 
@@ -335,7 +335,7 @@ pub fn create_token(conn: &mut DbConn, user_id: i64, name: &str) -> AppResult<(A
     }
     let secret = format!("{TOKEN_PREFIX}{}", secrets::random_token());
     let hash = secrets::digest(&secret);
-    let token = with_conn!(conn, c => diesel::insert_into(api_tokens::table)
+    let token = write_tx!(conn, c => diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::user_id.eq(user_id),
             api_tokens::name.eq(name),
@@ -357,7 +357,7 @@ pub fn list_tokens(conn: &mut DbConn, user_id: i64) -> AppResult<Vec<ApiToken>> 
 }
 
 pub fn revoke_token(conn: &mut DbConn, user_id: i64, token_id: i64) -> AppResult<()> {
-    let n = with_conn!(conn, c => diesel::update(
+    let n = write_tx!(conn, c => diesel::update(
         api_tokens::table
             .filter(api_tokens::id.eq(token_id))
             .filter(api_tokens::user_id.eq(user_id))
@@ -389,9 +389,9 @@ pub fn lookup_token(conn: &mut DbConn, secret: &str) -> AppResult<Option<User>> 
         return Ok(None);
     };
     let now = now();
-    // Record use at most once a minute, to keep reads free of writes.
-    if last_used.is_none_or(|t| now - t > Duration::minutes(1)) {
-        with_conn!(conn, c => diesel::update(api_tokens::table.find(id))
+    // Record use at most every five minutes, to keep reads free of writes.
+    if last_used.is_none_or(|t| now - t > Duration::minutes(5)) {
+        write_tx!(conn, c => diesel::update(api_tokens::table.find(id))
             .set(api_tokens::last_used_at.eq(now))
             .execute(c))?;
     }
@@ -421,7 +421,7 @@ pub fn create_invitation(
 ) -> AppResult<(Invitation, String)> {
     let code = secrets::random_token();
     let now = now();
-    let inv = with_conn!(conn, c => diesel::insert_into(invitations::table)
+    let inv = write_tx!(conn, c => diesel::insert_into(invitations::table)
         .values((
             invitations::code_hash.eq(secrets::digest(&code)),
             invitations::created_by.eq(created_by),

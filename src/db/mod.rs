@@ -49,6 +49,9 @@ macro_rules! write_tx {
     };
 }
 
+/// Serialises SQLite writers within the process (see [`write_tx!`]).
+pub static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -102,7 +105,8 @@ impl ManageConnection for Manager {
                 // busy_timeout first, so that switching to WAL waits for other writers.
                 c.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -8000;",
                 )?;
                 Ok(DbConn::Sqlite(c))
             }

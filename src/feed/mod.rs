@@ -157,13 +157,25 @@ pub fn hydrate(conn: &mut DbConn, viewer: i64, rows: Vec<ContentRow>) -> AppResu
     Ok(items)
 }
 
-fn page(conn: &mut DbConn, viewer: i64, mut rows: Vec<ContentRow>) -> AppResult<Page> {
-    let more = rows.len() as i64 > FEED_PAGE;
-    rows.truncate(FEED_PAGE as usize);
+/// Builds a page from the ids a feed query selected (newest first, one more
+/// than a page when there is a next page). Feed queries select ids only, so
+/// that they run on the covering index; the rows are then read by id.
+fn page(conn: &mut DbConn, viewer: i64, mut ids: Vec<i64>) -> AppResult<Page> {
+    let more = ids.len() as i64 > FEED_PAGE;
+    ids.truncate(FEED_PAGE as usize);
     let next_cursor = if more {
-        rows.last().map(|r| cursor::encode_id(r.id))
+        ids.last().map(|id| cursor::encode_id(*id))
     } else {
         None
+    };
+    let rows: Vec<ContentRow> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        with_conn!(conn, c => content::table
+            .filter(content::id.eq_any(&ids))
+            .order(content::id.desc())
+            .select(ContentRow::as_select())
+            .load(c))?
     };
     Ok(Page {
         items: hydrate(conn, viewer, rows)?,
@@ -178,26 +190,57 @@ fn before(cursor: Option<&str>) -> AppResult<i64> {
     }
 }
 
+/// First id window the home feed looks into; it grows fourfold until a page
+/// is full or the oldest post is reached.
+const HOME_WINDOW: i64 = 4096;
+
 /// The viewer's own posts and those of the people they follow.
+///
+/// The query looks at a window of recent ids at a time (`id` in
+/// `[upper - window, upper)`), so that whichever plan the database picks (the
+/// author index or a backward id scan) reads a bounded number of rows: a dense
+/// feed fills its page in the first window, a sparse one widens it a few times.
 pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<Page> {
     let before = before(cursor)?;
-    let rows = with_conn!(conn, c => content::table
-        .filter(content::root_id.is_null())
-        .filter(content::deleted_at.is_null())
-        .filter(content::id.lt(before))
-        .filter(
-            content::author_id.eq(viewer).or(content::author_id.eq_any(
-                follows::table
-                    .select(follows::followee_id)
-                    .filter(follows::follower_id.eq(viewer)),
-            )),
-        )
-        .filter(visible_to!(viewer))
-        .order(content::id.desc())
-        .limit(FEED_PAGE + 1)
-        .select(ContentRow::as_select())
-        .load(c))?;
-    page(conn, viewer, rows)
+    let mut upper = if before == i64::MAX {
+        let max: Option<i64> = with_conn!(conn, c => content::table
+            .filter(content::root_id.is_null())
+            .select(diesel::dsl::max(content::id))
+            .first(c))?;
+        max.unwrap_or(0) + 1
+    } else {
+        before
+    };
+    let mut window = HOME_WINDOW;
+    let mut ids: Vec<i64> = Vec::new();
+    while upper > 1 {
+        let lower = upper.saturating_sub(window).max(1);
+        let wanted = FEED_PAGE + 1 - ids.len() as i64;
+        let batch: Vec<i64> = with_conn!(conn, c => content::table
+            .filter(content::id.lt(upper))
+            .filter(content::id.ge(lower))
+            .filter(content::root_id.is_null())
+            .filter(content::deleted_at.is_null())
+            .filter(
+                content::author_id.eq(viewer).or(content::author_id.eq_any(
+                    follows::table
+                        .select(follows::followee_id)
+                        .filter(follows::follower_id.eq(viewer)),
+                )),
+            )
+            .filter(visible_to!(viewer))
+            .order(content::id.desc())
+            .limit(wanted)
+            .select(content::id)
+            .load(c))?;
+        ids.extend(batch);
+        if ids.len() as i64 > FEED_PAGE {
+            break;
+        }
+        upper = lower;
+        window = window.saturating_mul(4);
+    }
+    page(conn, viewer, ids)
 }
 
 /// A person's posts that the viewer may see.
@@ -208,7 +251,7 @@ pub fn profile(
     cursor: Option<&str>,
 ) -> AppResult<Page> {
     let before = before(cursor)?;
-    let rows = with_conn!(conn, c => content::table
+    let ids = with_conn!(conn, c => content::table
         .filter(content::author_id.eq(author))
         .filter(content::root_id.is_null())
         .filter(content::deleted_at.is_null())
@@ -216,16 +259,16 @@ pub fn profile(
         .filter(visible_to!(viewer))
         .order(content::id.desc())
         .limit(FEED_PAGE + 1)
-        .select(ContentRow::as_select())
-        .load(c))?;
-    page(conn, viewer, rows)
+        .select(content::id)
+        .load::<i64>(c))?;
+    page(conn, viewer, ids)
 }
 
 /// Posts and comments carrying a hashtag that the viewer may see.
 pub fn tag(conn: &mut DbConn, viewer: i64, tag: &str, cursor: Option<&str>) -> AppResult<Page> {
     let before = before(cursor)?;
     let tag = crate::content::markdown::normalize_tag(tag.trim().trim_start_matches('#'));
-    let rows = with_conn!(conn, c => content::table
+    let ids = with_conn!(conn, c => content::table
         .filter(content::id.eq_any(
             content_tags::table
                 .filter(content_tags::tag.eq(&tag))
@@ -237,9 +280,9 @@ pub fn tag(conn: &mut DbConn, viewer: i64, tag: &str, cursor: Option<&str>) -> A
         .filter(visible_to!(viewer))
         .order(content::id.desc())
         .limit(FEED_PAGE + 1)
-        .select(ContentRow::as_select())
-        .load(c))?;
-    page(conn, viewer, rows)
+        .select(content::id)
+        .load::<i64>(c))?;
+    page(conn, viewer, ids)
 }
 
 #[cfg(test)]

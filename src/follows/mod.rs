@@ -7,7 +7,7 @@ use crate::db::schema::{follows, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::people::{PersonSummary, PAGE_SIZE};
-use crate::with_conn;
+use crate::{with_conn, write_tx};
 
 pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
     let target = crate::accounts::find_by_username(conn, followee_name)?;
@@ -17,7 +17,7 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
     if is_following(conn, follower.id, target.id)? {
         return Ok(());
     }
-    let res = with_conn!(conn, c => diesel::insert_into(follows::table)
+    let res = write_tx!(conn, c => diesel::insert_into(follows::table)
         .values((
             follows::follower_id.eq(follower.id),
             follows::followee_id.eq(target.id),
@@ -37,7 +37,7 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
 
 pub fn unfollow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
     let target = crate::accounts::find_by_username(conn, followee_name)?;
-    with_conn!(conn, c => diesel::delete(
+    write_tx!(conn, c => diesel::delete(
         follows::table
             .filter(follows::follower_id.eq(follower.id))
             .filter(follows::followee_id.eq(target.id)),

@@ -103,7 +103,7 @@ CREATE TABLE content (
     deleted_at TIMESTAMP
 );
 CREATE INDEX content_author ON content (author_id, id);
-CREATE INDEX content_root ON content (root_id, id);
+CREATE INDEX content_root ON content (root_id, id, author_id, visibility, deleted_at);
 
 CREATE TABLE content_revisions (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
