@@ -150,6 +150,27 @@ impl Driver {
             .unwrap()
             .to_string()
     }
+    /// The page source once it contains `needle` (the browser may still be
+    /// following the form's redirect), or None after five seconds.
+    async fn wait_for_source(&self, needle: &str) -> Option<String> {
+        for _ in 0..50 {
+            let html = self.source().await;
+            if html.contains(needle) {
+                return Some(html);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
+    }
+    async fn wait_for_url(&self, suffix: &str) -> bool {
+        for _ in 0..50 {
+            if self.url().await.ends_with(suffix) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
     async fn url(&self) -> String {
         self.cmd(reqwest::Method::GET, "/url", None)
             .await
@@ -186,7 +207,7 @@ async fn sign_up_post_and_read(width: u32, height: u32, user: &str) {
     d.type_into("#password", PASSWORD).await;
     d.click("form[action='/signup'] button[type=submit]").await;
     assert!(
-        d.url().await.ends_with("/profile/edit"),
+        d.wait_for_url("/profile/edit").await,
         "after sign-up: {}",
         d.url().await
     );
@@ -195,11 +216,10 @@ async fn sign_up_post_and_read(width: u32, height: u32, user: &str) {
     let text = format!("Hello from a {width}px screen #e2e");
     d.type_into("#body", &text).await;
     d.click("form[action='/posts'] button[type=submit]").await;
-    let html = d.source().await;
-    assert!(
-        html.contains(&format!("Hello from a {width}px screen")),
-        "post not in the feed"
-    );
+    let html = d
+        .wait_for_source(&format!("Hello from a {width}px screen"))
+        .await
+        .expect("post not in the feed");
     assert!(html.contains("href=\"/tags/e2e\""));
     // Nothing overflows sideways: no horizontal scrolling on a phone.
     let overflow = d

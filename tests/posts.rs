@@ -509,3 +509,43 @@ async fn home_feed_pagination_neither_skips_nor_repeats() {
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sparse_home_feed_reaches_old_posts_across_many_others() {
+    // The home feed reads growing id windows; a followed person whose posts are
+    // thousands of ids apart must still fill the page, in order.
+    let app = TestApp::start().await;
+    let reader = app.user("reader").await;
+    let quiet = app.user("quiet").await;
+    app.user("busy").await;
+    reader.post("/people/quiet/follow", json!({})).await;
+    let old = quiet.post_text("an old post").await;
+    {
+        use diesel::connection::SimpleConnection;
+        let mut conn = app.db.get().unwrap();
+        let busy: i64 = 3;
+        let now = chrono::Utc::now().naive_utc().format("%Y-%m-%d %H:%M:%S").to_string();
+        for _ in 0..30 {
+            let rows: Vec<String> = (0..1000)
+                .map(|_| format!("('post', {busy}, 'instance', 'noise', '<p>noise</p>', '{now}')"))
+                .collect();
+            let sql = format!(
+                "INSERT INTO content (kind, author_id, visibility, body, body_html, created_at) VALUES {}",
+                rows.join(",")
+            );
+            ruche::with_conn!(&mut *conn, c => c.batch_execute(&sql)).unwrap();
+        }
+    }
+    let recent = quiet.post_text("a recent post").await;
+    let page = reader.get("/feed").await;
+    let ids: Vec<i64> = page.json["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![recent, old]);
+    assert!(page.json["next_cursor"].is_null());
+    // From a cursor between them.
+    let cursor = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("i:{recent}"))
+    };
+    let page = reader.get(&format!("/feed?cursor={cursor}")).await;
+    assert_eq!(page.json["items"][0]["id"], old);
+}
