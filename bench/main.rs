@@ -43,7 +43,8 @@ struct Args {
     /// Also read the second page of each feed (cursor), counted separately.
     #[arg(long)]
     second_page: bool,
-    /// Keep the seeded SQLite database in this folder (for inspection).
+    /// Keep the seeded database: SQLite in this folder, or the PostgreSQL
+    /// database (its name is printed), for inspection.
     #[arg(long)]
     keep: Option<std::path::PathBuf>,
 }
@@ -75,7 +76,13 @@ fn main() -> anyhow::Result<()> {
     let backend = if pg.is_some() { "PostgreSQL" } else { "SQLite" };
     println!("== Ruche feed benchmark on {backend}");
     let result = run(&args, &url);
-    if let Some((admin, name)) = pg {
+    if let Some((admin, name)) = pg.filter(|(_, name)| {
+        let keep = args.keep.is_some();
+        if keep {
+            println!("kept database {name}");
+        }
+        !keep
+    }) {
         let mut c = diesel::PgConnection::establish(&admin)?;
         c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
     }
@@ -435,7 +442,9 @@ fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
     )?;
     match conn {
         ruche::db::DbConn::Sqlite(c) => c.batch_execute("ANALYZE")?,
-        ruche::db::DbConn::Pg(c) => c.batch_execute("ANALYZE")?,
+        // What autovacuum does on a live server: statistics and the
+        // visibility map (index-only scans).
+        ruche::db::DbConn::Pg(c) => c.batch_execute("VACUUM ANALYZE")?,
     }
     Ok(tokens)
 }

@@ -524,7 +524,10 @@ async fn sparse_home_feed_reaches_old_posts_across_many_others() {
         use diesel::connection::SimpleConnection;
         let mut conn = app.db.get().unwrap();
         let busy: i64 = 3;
-        let now = chrono::Utc::now().naive_utc().format("%Y-%m-%d %H:%M:%S").to_string();
+        let now = chrono::Utc::now()
+            .naive_utc()
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
         for _ in 0..30 {
             let rows: Vec<String> = (0..1000)
                 .map(|_| format!("('post', {busy}, 'instance', 'noise', '<p>noise</p>', '{now}')"))
@@ -538,7 +541,12 @@ async fn sparse_home_feed_reaches_old_posts_across_many_others() {
     }
     let recent = quiet.post_text("a recent post").await;
     let page = reader.get("/feed").await;
-    let ids: Vec<i64> = page.json["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = page.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, vec![recent, old]);
     assert!(page.json["next_cursor"].is_null());
     // From a cursor between them.

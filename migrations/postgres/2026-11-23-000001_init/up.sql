@@ -103,7 +103,10 @@ CREATE TABLE content (
     deleted_at TIMESTAMP
 );
 CREATE INDEX content_author ON content (author_id, id);
-CREATE INDEX content_root ON content (root_id, id, author_id, visibility, deleted_at);
+CREATE INDEX content_root ON content (root_id, id, deleted_at);
+-- Feeds scan live top-level posts newest first, reading author and audience
+-- from the index alone.
+CREATE INDEX content_timeline ON content (id) INCLUDE (author_id, visibility) WHERE root_id IS NULL AND deleted_at IS NULL;
 
 CREATE TABLE content_revisions (
     id BIGSERIAL PRIMARY KEY,
