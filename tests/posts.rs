@@ -557,3 +557,35 @@ async fn sparse_home_feed_reaches_old_posts_across_many_others() {
     let page = reader.get(&format!("/feed?cursor={cursor}")).await;
     assert_eq!(page.json["items"][0]["id"], old);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reacting_from_the_feed_returns_to_the_feed() {
+    let app = TestApp::start().await;
+    let b = app.browser_user("alice").await;
+    let bob = app.user("bob").await;
+    let id = bob.post_text("react to me").await;
+    let csrf = b.csrf("/").await;
+    let r = b
+        .client
+        .post(app.url(&format!("/posts/{id}/react")))
+        .header("referer", app.url("/people/bob?cursor=x"))
+        .form(&[("csrf", csrf.as_str()), ("kind", "thanks"), ("on", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        format!("/people/bob?cursor=x#c{id}")
+    );
+    // A foreign Referer is ignored.
+    let r = b
+        .client
+        .post(app.url(&format!("/posts/{id}/react")))
+        .header("referer", "https://elsewhere.example/")
+        .form(&[("csrf", csrf.as_str()), ("kind", "thanks"), ("on", "0")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], format!("/posts/{id}#c{id}"));
+    assert_eq!(app.count("reactions"), 0);
+}

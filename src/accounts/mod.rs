@@ -196,7 +196,7 @@ pub fn authenticate(
         None => {
             // Spend the same time as a real check so that timing does not tell
             // which accounts exist.
-            let _ = secrets::verify_password(password, DUMMY_HASH);
+            let _ = secrets::verify_password(password, &DUMMY_HASH);
             false
         }
     };
@@ -224,8 +224,10 @@ pub fn authenticate(
     }
 }
 
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Hh8Dfr8yX2pqw3Tiu5pJ7xUd0N4jmT5Wd5PcLcVnXo";
+/// A real hash of a random password, checked when the account does not exist.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    secrets::hash_password(&secrets::random_token()).unwrap_or_default()
+});
 
 pub fn change_password(
     conn: &mut DbConn,

@@ -98,19 +98,17 @@ pub fn hydrate(conn: &mut DbConn, viewer: i64, rows: Vec<ContentRow>) -> AppResu
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let (comment_counts, reaction_rows): (Vec<(Option<i64>, i64)>, Vec<(i64, String, i64)>) = with_conn!(conn, c => {
-        let counts = content::table
-            .filter(content::root_id.eq_any(&ids))
-            .filter(content::deleted_at.is_null())
-            .group_by(content::root_id)
-            .select((content::root_id, diesel::dsl::count_star()))
-            .load(c)?;
-        let reacts = reactions::table
-            .filter(reactions::content_id.eq_any(&ids))
-            .select((reactions::content_id, reactions::kind, reactions::user_id))
-            .load(c)?;
-        Ok::<_, AppError>((counts, reacts))
-    })?;
+    let comment_counts: Vec<(Option<i64>, i64)> = with_conn!(conn, c => content::table
+        .filter(content::root_id.eq_any(&ids))
+        .filter(content::deleted_at.is_null())
+        .group_by(content::root_id)
+        .select((content::root_id, diesel::dsl::count_star()))
+        .load(c))?;
+    // (content id, kind, who) of every reaction on the page.
+    let reaction_rows: Vec<(i64, String, i64)> = with_conn!(conn, c => reactions::table
+        .filter(reactions::content_id.eq_any(&ids))
+        .select((reactions::content_id, reactions::kind, reactions::user_id))
+        .load(c))?;
     let counts: HashMap<i64, i64> = comment_counts
         .into_iter()
         .filter_map(|(root, n)| root.map(|r| (r, n)))

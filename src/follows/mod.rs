@@ -11,6 +11,9 @@ use crate::{with_conn, write_tx};
 
 pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
     let target = crate::accounts::find_by_username(conn, followee_name)?;
+    if target.disabled {
+        return Err(AppError::not_found());
+    }
     if target.id == follower.id {
         return Err(AppError::bad_request("cannot_follow_self"));
     }

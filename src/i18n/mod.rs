@@ -161,6 +161,47 @@ mod tests {
         assert_eq!(Lang::from_accept_language(""), Lang::En);
     }
 
+    /// Every error code and message key used in the code and the templates
+    /// has a text in both languages.
+    #[test]
+    fn every_key_in_use_is_translated() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![root.join("src"), root.join("templates")];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+        let codes = regex::Regex::new(
+            r#"(?:bad_request|forbidden|unauthorized|conflict|ErrorKind::[A-Za-z]+,)\s*\(?\s*"([a-z_]+)""#,
+        )
+        .unwrap();
+        let keys = regex::Regex::new(r#"\bt(?:f1)?\("([a-z_]+\.[a-z_.0-9]+)""#).unwrap();
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let wanted = codes
+                .captures_iter(&text)
+                .map(|c| format!("error.{}", &c[1]))
+                .chain(keys.captures_iter(&text).map(|c| c[1].to_string()));
+            for key in wanted {
+                seen += 1;
+                if !EN.contains_key(&key) || !FR.contains_key(&key) {
+                    missing.push(format!("{key} ({})", f.display()));
+                }
+            }
+        }
+        assert!(seen > 100, "the scan found only {seen} keys");
+        assert!(missing.is_empty(), "untranslated: {missing:#?}");
+    }
+
     #[test]
     fn placeholders_are_filled() {
         assert_eq!(

@@ -184,6 +184,19 @@ pub fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
+/// Where a small action (a reaction) should return to: the page it was made
+/// from when the Referer is a page of this instance, else `default`.
+pub fn back_to(state: &AppState, headers: &header::HeaderMap, default: String) -> String {
+    let base = state.config.base();
+    headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.strip_prefix(base))
+        .filter(|path| path.starts_with('/') && !path.starts_with("//"))
+        .map(|path| path.split('#').next().unwrap_or("/").to_string())
+        .unwrap_or(default)
+}
+
 /// Translated message of an error, for showing it next to a form.
 pub fn error_text(err: &AppError, lang: Lang) -> String {
     super::api::message(err, lang)

@@ -356,6 +356,7 @@ pub struct ReactForm {
 pub async fn react(
     State(state): State<AppState>,
     ctx: Ctx,
+    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<ReactForm>,
 ) -> PageResult {
@@ -371,7 +372,8 @@ pub async fn react(
         })
         .await
         .page(&state, &ctx)?;
-    Ok(see_other(&format!("/posts/{}#c{id}", root.unwrap_or(id))))
+    let back = super::back_to(&state, &headers, format!("/posts/{}", root.unwrap_or(id)));
+    Ok(see_other(&format!("{back}#c{id}")))
 }
 
 #[derive(Template)]
