@@ -56,6 +56,42 @@ pub enum AdminCommand {
     },
     /// Create an invitation and print its sign-up link.
     Invite,
+    /// Which instances this one federates with (every change is audited).
+    #[command(subcommand)]
+    Trust(TrustCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TrustCommand {
+    /// Add or change an instance: member, partner or blocked.
+    Add {
+        domain: String,
+        #[arg(long)]
+        level: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Expiry, as YYYY-MM-DD or an RFC 3339 time.
+        #[arg(long, conflicts_with = "days")]
+        expires: Option<String>,
+        /// Expiry, in days from now.
+        #[arg(long)]
+        days: Option<u32>,
+        /// Allow this instance to resolve to private addresses (intranet).
+        #[arg(long)]
+        allow_private: bool,
+    },
+    /// Remove an instance's entry.
+    Remove {
+        domain: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// List the entries.
+    List,
+    /// Import a CSV file (Mastodon's domain-block export, or ours); - reads standard input.
+    Import { file: PathBuf },
+    /// Export the entries as CSV, to a file or standard output.
+    Export { file: Option<PathBuf> },
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
@@ -153,6 +189,7 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 println!("password: {password}");
             }
         }
+        AdminCommand::Trust(cmd) => run_trust(&mut conn, cmd)?,
         AdminCommand::Invite => {
             let (inv, code) =
                 accounts::create_invitation(&mut conn, &config.accounts, None).map_err(explain)?;
@@ -161,6 +198,84 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 "valid until {} UTC",
                 inv.expires_at.format("%Y-%m-%d %H:%M")
             );
+        }
+    }
+    Ok(())
+}
+
+fn run_trust(conn: &mut crate::db::DbConn, cmd: TrustCommand) -> anyhow::Result<()> {
+    use crate::federation::trust::{self, Entry, Level};
+    const ACTOR: &str = "command line";
+    match cmd {
+        TrustCommand::Add {
+            domain,
+            level,
+            reason,
+            expires,
+            days,
+            allow_private,
+        } => {
+            let level = Level::parse(&level).map_err(explain)?;
+            let expires_at = match (expires, days) {
+                (Some(t), _) => Some(trust::parse_time(&t).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--expires: {t:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"
+                    )
+                })?),
+                (None, Some(d)) => Some(crate::db::now() + chrono::Duration::days(d as i64)),
+                (None, None) => None,
+            };
+            let i = trust::set(
+                conn,
+                ACTOR,
+                Entry {
+                    domain: &domain,
+                    level,
+                    reason: &reason,
+                    expires_at,
+                    allow_private,
+                },
+            )
+            .map_err(explain)?;
+            println!("{} is now {}", i.domain, i.level);
+        }
+        TrustCommand::Remove { domain, reason } => {
+            trust::remove(conn, ACTOR, &domain, &reason).map_err(explain)?;
+            println!("{} removed", domain.trim().to_ascii_lowercase());
+        }
+        TrustCommand::List => {
+            for i in trust::list(conn).map_err(explain)? {
+                let expires = i
+                    .expires_at
+                    .map(|t| format!(" until {} UTC", t.format("%Y-%m-%d %H:%M")))
+                    .unwrap_or_default();
+                let private = if i.allow_private {
+                    " (private addresses allowed)"
+                } else {
+                    ""
+                };
+                println!("{}\t{}{expires}{private}\t{}", i.domain, i.level, i.reason);
+            }
+        }
+        TrustCommand::Import { file } => {
+            let text = if file.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                s
+            } else {
+                std::fs::read_to_string(&file)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?
+            };
+            let n = trust::import_csv(conn, ACTOR, &text).map_err(explain)?;
+            println!("imported {n} entries");
+        }
+        TrustCommand::Export { file } => {
+            let csv = trust::export_csv(conn).map_err(explain)?;
+            match file {
+                Some(f) => std::fs::write(&f, csv)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", f.display()))?,
+                None => print!("{csv}"),
+            }
         }
     }
     Ok(())

@@ -19,6 +19,21 @@ pub struct Config {
     pub accounts: AccountsConfig,
     pub content: ContentConfig,
     pub people: PeopleConfig,
+    pub federation: FederationConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FederationMode {
+    Allowlist,
+    Open,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationConfig {
+    pub mode: FederationMode,
+    pub allowed_private_ranges: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -121,6 +136,11 @@ impl Config {
                 "accounts.session_days: must be at least 1".into(),
             ));
         }
+        for r in &self.federation.allowed_private_ranges {
+            crate::federation::net::Cidr::parse(r).map_err(|e| {
+                ConfigError(format!("federation.allowed_private_ranges: {r:?} {e}"))
+            })?;
+        }
         if self.content.max_post_chars < 10 {
             return Err(ConfigError(
                 "content.max_post_chars: must be at least 10".into(),
@@ -201,6 +221,13 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
                             ConfigError(format!("{key} (from {var}): {raw:?} is not true or false"))
                         })?)
                     }
+                    toml::Value::Array(_) => toml::Value::Array(
+                        raw.split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(|s| toml::Value::String(s.to_string()))
+                            .collect(),
+                    ),
                     _ => toml::Value::String(raw.clone()),
                 };
             }
@@ -252,6 +279,40 @@ mod tests {
         let e =
             Config::load_from(None, &env(&[("RUCHE_ACCOUNTS_SIGNUP", "sometimes")])).unwrap_err();
         assert!(e.to_string().contains("signup"), "{e}");
+    }
+
+    #[test]
+    fn federation_settings() {
+        let c = Config::load_from(None, &[]).unwrap();
+        assert_eq!(c.federation.mode, FederationMode::Allowlist);
+        assert!(c.federation.allowed_private_ranges.is_empty());
+        let c = Config::load_from(
+            None,
+            &env(&[
+                ("RUCHE_FEDERATION_MODE", "open"),
+                (
+                    "RUCHE_FEDERATION_ALLOWED_PRIVATE_RANGES",
+                    "10.0.0.0/8, fd00::/8",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.federation.mode, FederationMode::Open);
+        assert_eq!(
+            c.federation.allowed_private_ranges,
+            vec!["10.0.0.0/8", "fd00::/8"]
+        );
+        let e = Config::load_from(
+            None,
+            &env(&[("RUCHE_FEDERATION_ALLOWED_PRIVATE_RANGES", "10.0.0.0/33")]),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("federation.allowed_private_ranges"),
+            "{e}"
+        );
+        let e = Config::load_from(None, &env(&[("RUCHE_FEDERATION_MODE", "closed")])).unwrap_err();
+        assert!(e.to_string().contains("federation.mode"), "{e}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod error;
+pub mod federation;
 pub mod feed;
 pub mod follows;
 pub mod i18n;

@@ -173,4 +173,31 @@ diesel::allow_tables_to_appear_in_same_query!(
     content_tags,
     mentions,
     reactions,
+    instances,
+    trust_audit,
 );
+
+diesel::table! {
+    instances (domain) {
+        domain -> Text,
+        level -> Text,
+        reason -> Text,
+        expires_at -> Nullable<Timestamp>,
+        allow_private -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    trust_audit (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        domain -> Text,
+        level -> Nullable<Text>,
+        reason -> Text,
+        expires_at -> Nullable<Timestamp>,
+    }
+}

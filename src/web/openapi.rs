@@ -39,6 +39,11 @@ fn schemas() -> Value {
             "body": {"type": "string", "description": "Markdown, at most content.max_post_chars characters"},
             "visibility": {"type": "string", "enum": ["instance", "followers"], "default": "instance"}}},
         "PostEdit": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
+        "InstanceEntry": {"type": "object", "required": ["level"], "properties": {
+            "level": {"type": "string", "enum": ["member", "partner", "blocked"]},
+            "reason": {"type": "string", "maxLength": 500},
+            "expires_at": {"type": "string", "description": "RFC 3339 time or YYYY-MM-DD; none for no expiry"},
+            "allow_private": {"type": "boolean", "default": false}}},
         "CommentCreate": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
     })
 }
@@ -87,6 +92,11 @@ pub fn document(config: &Config) -> Value {
             op.insert(
                 "requestBody".into(),
                 json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", r.body)}}}}),
+            );
+        } else if r.path == "/admin/instances/import" {
+            op.insert(
+                "requestBody".into(),
+                json!({"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}}),
             );
         } else if r.path == "/me/photo" && r.method == "put" {
             op.insert(

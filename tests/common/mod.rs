@@ -193,6 +193,8 @@ impl TestApp {
             "api_tokens" => n!(schema::api_tokens),
             "invitations" => n!(schema::invitations),
             "user_skills" => n!(schema::user_skills),
+            "instances" => n!(schema::instances),
+            "trust_audit" => n!(schema::trust_audit),
             other => panic!("no counter for {other}"),
         }
     }

@@ -100,3 +100,133 @@ pub async fn invite(State(state): State<AppState>, me: ApiUser) -> ApiResult<imp
         Json(json!({"id": inv.id, "code": code, "link": link, "expires_at": inv.expires_at})),
     ))
 }
+
+// ---- Federation trust -----------------------------------------------------
+
+use crate::federation::trust::{self, Entry, Level};
+
+pub async fn instances(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let items = state.db.run(trust::list).await.lang(me.lang)?;
+    let mode = match state.config.federation.mode {
+        crate::config::FederationMode::Allowlist => "allowlist",
+        crate::config::FederationMode::Open => "open",
+    };
+    Ok(Json(json!({ "mode": mode, "items": items })))
+}
+
+#[derive(serde::Deserialize)]
+pub struct InstanceBody {
+    level: String,
+    #[serde(default)]
+    reason: String,
+    /// RFC 3339 time or YYYY-MM-DD.
+    #[serde(default)]
+    expires_at: Option<String>,
+    #[serde(default)]
+    allow_private: bool,
+}
+
+pub async fn set_instance(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(domain): Path<String>,
+    super::JsonBody(body): super::JsonBody<InstanceBody>,
+) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let level = Level::parse(&body.level).lang(me.lang)?;
+    let expires_at = match body
+        .expires_at
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(t) => Some(
+            trust::parse_time(t)
+                .ok_or_else(|| AppError::bad_request("field_invalid").with("field", "expires_at"))
+                .lang(me.lang)?,
+        ),
+        None => None,
+    };
+    let actor = me.user.username.clone();
+    let inst = state
+        .db
+        .run(move |c| {
+            trust::set(
+                c,
+                &actor,
+                Entry {
+                    domain: &domain,
+                    level,
+                    reason: &body.reason,
+                    expires_at,
+                    allow_private: body.allow_private,
+                },
+            )
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(inst))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ReasonQuery {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn remove_instance(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(domain): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ReasonQuery>,
+) -> ApiResult<StatusCode> {
+    require_admin(&me)?;
+    let actor = me.user.username.clone();
+    state
+        .db
+        .run(move |c| trust::remove(c, &actor, &domain, &q.reason))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn trust_audit(
+    State(state): State<AppState>,
+    me: ApiUser,
+) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let items = state
+        .db
+        .run(|c| trust::audit_log(c, 500))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "items": items })))
+}
+
+pub async fn export_instances(
+    State(state): State<AppState>,
+    me: ApiUser,
+) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let csv = state.db.run(trust::export_csv).await.lang(me.lang)?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        csv,
+    ))
+}
+
+pub async fn import_instances(
+    State(state): State<AppState>,
+    me: ApiUser,
+    body: String,
+) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let actor = me.user.username.clone();
+    let n = state
+        .db
+        .run(move |c| trust::import_csv(c, &actor, &body))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "imported": n })))
+}

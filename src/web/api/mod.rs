@@ -175,4 +175,10 @@ api_routes! {
     post "/admin/users/{username}/enable" => admin::enable, "Re-enable an account (administrators)", auth: true, body: "";
     get "/admin/invitations" => admin::invitations, "Invitations (administrators)", auth: true, body: "";
     post "/admin/invitations" => admin::invite, "Create an invitation link (administrators)", auth: true, body: "";
+    get "/admin/instances" => admin::instances, "Federation mode and the trusted and blocked instances (administrators)", auth: true, body: "";
+    get "/admin/instances/audit" => admin::trust_audit, "Audit log of trust changes, newest first (administrators)", auth: true, body: "";
+    get "/admin/instances/export" => admin::export_instances, "Trust entries as CSV, compatible with Mastodon's domain-block export (administrators)", auth: true, body: "";
+    post "/admin/instances/import" => admin::import_instances, "Import trust entries from CSV, all or nothing (administrators)", auth: true, body: "";
+    put "/admin/instances/{domain}" => admin::set_instance, "Add or change an instance: member, partner or blocked (administrators)", auth: true, body: "InstanceEntry";
+    delete "/admin/instances/{domain}" => admin::remove_instance, "Remove an instance's entry (administrators)", auth: true, body: "";
 }

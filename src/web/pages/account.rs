@@ -181,7 +181,6 @@ pub async fn signup(
         form.password.clone(),
         form.invite.clone(),
     );
-    let lang = ctx.lang;
     let result = state
         .db
         .run(move |c| {
@@ -196,15 +195,6 @@ pub async fn signup(
                     invite: Some(&f.3),
                 },
                 CreatedBy::SignUp,
-            )?;
-            // Start in the language the browser asked for.
-            let user = people::update_profile(
-                c,
-                &user,
-                ProfileUpdate {
-                    locale: Some(lang.code().to_string()),
-                    ..Default::default()
-                },
             )?;
             accounts::create_session(c, user.id, cfg.accounts.session_days)
         })

@@ -100,3 +100,154 @@ pub async fn set_disabled(
         .page(&state, &ctx)?;
     Ok(see_other("/admin"))
 }
+
+// ---- Federation trust -----------------------------------------------------
+
+use crate::federation::trust::{self, AuditEntry, Entry, Instance, Level};
+
+#[derive(Template)]
+#[template(path = "admin_federation.html")]
+struct FederationPage {
+    base: Base,
+    mode: &'static str,
+    instances: Vec<Instance>,
+    audit: Vec<AuditEntry>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn federation_page(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    error: Option<String>,
+) -> PageResult {
+    let user = require_user(state, ctx)?;
+    if !user.is_admin {
+        return Err(AppError::forbidden("admin_only")).page(state, ctx);
+    }
+    let (instances, audit) = state
+        .db
+        .run(|c| Ok((trust::list(c)?, trust::audit_log(c, 50)?)))
+        .await
+        .page(state, ctx)?;
+    let page = FederationPage {
+        base: Base::new(state, ctx, "admin.federation", "admin"),
+        mode: match state.config.federation.mode {
+            crate::config::FederationMode::Allowlist => "allowlist",
+            crate::config::FederationMode::Open => "open",
+        },
+        instances,
+        audit,
+        notice: None,
+        error,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+pub async fn federation(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    federation_page(&state, &ctx, StatusCode::OK, None).await
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct InstanceForm {
+    csrf: String,
+    domain: String,
+    level: String,
+    reason: String,
+    expires: String,
+    allow_private: String,
+}
+
+fn require_admin_form<'a>(
+    state: &AppState,
+    ctx: &'a Ctx,
+    csrf: &str,
+) -> Result<&'a User, super::PageError> {
+    let user = require_form(state, ctx, csrf)?;
+    if !user.is_admin {
+        return Err(AppError::forbidden("admin_only")).page(state, ctx);
+    }
+    Ok(user)
+}
+
+pub async fn set_instance(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<InstanceForm>,
+) -> PageResult {
+    let actor = require_admin_form(&state, &ctx, &f.csrf)?.username.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let level = Level::parse(&f.level)?;
+            let expires_at = match f.expires.trim() {
+                "" => None,
+                t => Some(trust::parse_time(t).ok_or_else(|| {
+                    AppError::bad_request("field_invalid").with("field", "expires")
+                })?),
+            };
+            trust::set(
+                c,
+                &actor,
+                Entry {
+                    domain: &f.domain,
+                    level,
+                    reason: &f.reason,
+                    expires_at,
+                    allow_private: !f.allow_private.is_empty(),
+                },
+            )
+        })
+        .await;
+    match result {
+        Ok(_) => Ok(see_other("/admin/federation")),
+        Err(err) if err.kind == crate::error::ErrorKind::BadRequest => {
+            let msg = super::error_text(&err, ctx.lang);
+            federation_page(&state, &ctx, StatusCode::BAD_REQUEST, Some(msg)).await
+        }
+        Err(err) => Err(err).page(&state, &ctx),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct RemoveForm {
+    csrf: String,
+    domain: String,
+    reason: String,
+}
+
+pub async fn remove_instance(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<RemoveForm>,
+) -> PageResult {
+    let actor = require_admin_form(&state, &ctx, &f.csrf)?.username.clone();
+    state
+        .db
+        .run(move |c| trust::remove(c, &actor, &f.domain, &f.reason))
+        .await
+        .page(&state, &ctx)?;
+    Ok(see_other("/admin/federation"))
+}
+
+pub async fn export_csv(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    let user = require_user(&state, &ctx)?;
+    if !user.is_admin {
+        return Err(AppError::forbidden("admin_only")).page(&state, &ctx);
+    }
+    let csv = state.db.run(trust::export_csv).await.page(&state, &ctx)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"instances.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}

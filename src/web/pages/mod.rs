@@ -32,6 +32,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(admin::page))
         .route("/admin/invitations", post(admin::invite))
         .route(
+            "/admin/federation",
+            get(admin::federation).post(admin::set_instance),
+        )
+        .route("/admin/federation/remove", post(admin::remove_instance))
+        .route("/admin/federation/export.csv", get(admin::export_csv))
+        .route(
             "/admin/users/{username}/{action}",
             post(admin::set_disabled),
         )

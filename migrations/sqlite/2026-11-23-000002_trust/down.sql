@@ -1,0 +1,2 @@
+DROP TABLE trust_audit;
+DROP TABLE instances;

@@ -1,0 +1,509 @@
+//! The trust gate: which instances this one federates with, at which level.
+//!
+//! Each listed instance has a level — `member` (same organisation), `partner`
+//! or `blocked` — with a reason and an optional expiry. In `allowlist` mode
+//! only unexpired member and partner entries may federate; in `open` mode any
+//! instance that is not blocked may. A block on a domain also covers its
+//! subdomains and beats any allow. Every change is written to an audit log in
+//! the same transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::config::FederationMode;
+use crate::db::schema::{instances, trust_audit};
+use crate::db::{now, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::{with_conn, write_tx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Member,
+    Partner,
+    Blocked,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> AppResult<Level> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "member" => Ok(Level::Member),
+            "partner" => Ok(Level::Partner),
+            "blocked" | "block" => Ok(Level::Blocked),
+            _ => Err(AppError::bad_request("trust_level_invalid")),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Member => "member",
+            Level::Partner => "partner",
+            Level::Blocked => "blocked",
+        }
+    }
+}
+
+/// What the gate decided for a domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Member,
+    Partner,
+    /// Blocked, by the entry of this domain (the domain itself or a parent).
+    Blocked {
+        by: String,
+        reason: String,
+    },
+    /// Not listed (or only by expired entries).
+    Unknown,
+}
+
+impl Decision {
+    /// Whether requests to and from this instance are allowed in `mode`.
+    pub fn may_federate(&self, mode: FederationMode) -> bool {
+        match self {
+            Decision::Member | Decision::Partner => true,
+            Decision::Blocked { .. } => false,
+            Decision::Unknown => mode == FederationMode::Open,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = instances)]
+pub struct Instance {
+    pub domain: String,
+    pub level: String,
+    pub reason: String,
+    pub expires_at: Option<NaiveDateTime>,
+    pub allow_private: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Instance {
+    /// Translation key of the level's label.
+    pub fn level_key(&self) -> String {
+        format!("admin.level_{}", self.level)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = trust_audit)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub actor: String,
+    pub action: String,
+    pub domain: String,
+    pub level: Option<String>,
+    pub reason: String,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+/// A host name as trust entries store it: lowercase ASCII, no port, no
+/// trailing dot. Internationalised names must be given in punycode.
+pub fn parse_domain(raw: &str) -> AppResult<String> {
+    let d = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    let valid = !d.is_empty()
+        && d.len() <= 253
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    if valid {
+        Ok(d)
+    } else {
+        Err(AppError::bad_request("domain_invalid").with("domain", raw.trim()))
+    }
+}
+
+pub const MAX_REASON: usize = 500;
+
+/// A new or changed trust entry.
+pub struct Entry<'a> {
+    pub domain: &'a str,
+    pub level: Level,
+    pub reason: &'a str,
+    pub expires_at: Option<NaiveDateTime>,
+    pub allow_private: bool,
+}
+
+fn check_reason(reason: &str) -> AppResult<()> {
+    if reason.chars().count() > MAX_REASON {
+        return Err(AppError::bad_request("field_too_long")
+            .with("field", "reason")
+            .with("max", MAX_REASON));
+    }
+    Ok(())
+}
+
+macro_rules! upsert_entry {
+    ($c:expr, $actor:expr, $action:expr, $domain:expr, $e:expr, $now:expr) => {{
+        let exists: i64 = instances::table.find($domain).count().get_result($c)?;
+        if exists > 0 {
+            diesel::update(instances::table.find($domain))
+                .set((
+                    instances::level.eq($e.level.as_str()),
+                    instances::reason.eq($e.reason.trim()),
+                    instances::expires_at.eq($e.expires_at),
+                    instances::allow_private.eq($e.allow_private),
+                    instances::updated_at.eq($now),
+                ))
+                .execute($c)?;
+        } else {
+            diesel::insert_into(instances::table)
+                .values((
+                    instances::domain.eq($domain),
+                    instances::level.eq($e.level.as_str()),
+                    instances::reason.eq($e.reason.trim()),
+                    instances::expires_at.eq($e.expires_at),
+                    instances::allow_private.eq($e.allow_private),
+                    instances::created_at.eq($now),
+                    instances::updated_at.eq($now),
+                ))
+                .execute($c)?;
+        }
+        diesel::insert_into(trust_audit::table)
+            .values((
+                trust_audit::at.eq($now),
+                trust_audit::actor.eq($actor),
+                trust_audit::action.eq($action),
+                trust_audit::domain.eq($domain),
+                trust_audit::level.eq(Some($e.level.as_str())),
+                trust_audit::reason.eq($e.reason.trim()),
+                trust_audit::expires_at.eq($e.expires_at),
+            ))
+            .execute($c)?;
+    }};
+}
+
+/// Adds or changes the entry of an instance; `actor` names who did it.
+pub fn set(conn: &mut DbConn, actor: &str, e: Entry<'_>) -> AppResult<Instance> {
+    let domain = parse_domain(e.domain)?;
+    check_reason(e.reason)?;
+    let now = now();
+    if e.expires_at.is_some_and(|t| t <= now) {
+        return Err(AppError::bad_request("expiry_in_past"));
+    }
+    write_tx!(conn, c => {
+        upsert_entry!(c, actor, "set", &domain, e, now);
+        instances::table.find(&domain).select(Instance::as_select()).first(c).map_err(AppError::from)
+    })
+}
+
+/// Removes the entry of an instance.
+pub fn remove(conn: &mut DbConn, actor: &str, domain: &str, reason: &str) -> AppResult<()> {
+    let domain = parse_domain(domain)?;
+    check_reason(reason)?;
+    let now = now();
+    write_tx!(conn, c => {
+        let n = diesel::delete(instances::table.find(&domain)).execute(c)?;
+        if n == 0 {
+            return Err(AppError::not_found());
+        }
+        diesel::insert_into(trust_audit::table)
+            .values((
+                trust_audit::at.eq(now),
+                trust_audit::actor.eq(actor),
+                trust_audit::action.eq("remove"),
+                trust_audit::domain.eq(&domain),
+                trust_audit::level.eq(None::<String>),
+                trust_audit::reason.eq(reason.trim()),
+                trust_audit::expires_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(c)?;
+        Ok(())
+    })
+}
+
+pub fn list(conn: &mut DbConn) -> AppResult<Vec<Instance>> {
+    with_conn!(conn, c => instances::table
+        .order(instances::domain.asc())
+        .select(Instance::as_select())
+        .load(c)
+        .map_err(AppError::from))
+}
+
+/// The newest audit entries first.
+pub fn audit_log(conn: &mut DbConn, limit: i64) -> AppResult<Vec<AuditEntry>> {
+    with_conn!(conn, c => trust_audit::table
+        .order(trust_audit::id.desc())
+        .limit(limit)
+        .select(AuditEntry::as_select())
+        .load(c)
+        .map_err(AppError::from))
+}
+
+/// The domain and each parent domain: `a.b.example` → `a.b.example`,
+/// `b.example`, `example`.
+fn with_parents(domain: &str) -> Vec<String> {
+    let mut out = vec![domain.to_string()];
+    let mut rest = domain;
+    while let Some((_, parent)) = rest.split_once('.') {
+        out.push(parent.to_string());
+        rest = parent;
+    }
+    out
+}
+
+/// Decides what `domain` is: a live block on it or a parent domain wins;
+/// otherwise its own live member or partner entry; otherwise unknown.
+pub fn decide(conn: &mut DbConn, domain: &str) -> AppResult<Decision> {
+    let Ok(domain) = parse_domain(domain) else {
+        return Ok(Decision::Unknown);
+    };
+    let candidates = with_parents(&domain);
+    let now = now();
+    let rows: Vec<Instance> = with_conn!(conn, c => instances::table
+        .filter(instances::domain.eq_any(&candidates))
+        .filter(instances::expires_at.is_null().or(instances::expires_at.gt(now)))
+        .select(Instance::as_select())
+        .load(c))?;
+    Ok(decide_from(&domain, &rows))
+}
+
+fn decide_from(domain: &str, rows: &[Instance]) -> Decision {
+    if let Some(block) = rows.iter().find(|r| r.level == "blocked") {
+        return Decision::Blocked {
+            by: block.domain.clone(),
+            reason: block.reason.clone(),
+        };
+    }
+    match rows
+        .iter()
+        .find(|r| r.domain == domain)
+        .map(|r| r.level.as_str())
+    {
+        Some("member") => Decision::Member,
+        Some("partner") => Decision::Partner,
+        _ => Decision::Unknown,
+    }
+}
+
+// ---- CSV import and export ------------------------------------------------
+
+/// Columns of the export: Mastodon's domain-block export, then ours.
+pub const CSV_HEADER: &str =
+    "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate,#level,#expires_at,#allow_private";
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Splits one CSV line into fields (double quotes, doubled to escape).
+fn csv_split(line: &str) -> Result<Vec<String>, ()> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cur.push(c),
+            (false, '"') if cur.is_empty() => quoted = true,
+            (false, ',') => out.push(std::mem::take(&mut cur)),
+            (false, c) => cur.push(c),
+        }
+    }
+    if quoted {
+        return Err(());
+    }
+    out.push(cur);
+    Ok(out)
+}
+
+pub fn export_csv(conn: &mut DbConn) -> AppResult<String> {
+    let mut out = String::from(CSV_HEADER);
+    out.push('\n');
+    for i in list(conn)? {
+        let severity = if i.level == "blocked" {
+            "suspend"
+        } else {
+            "noop"
+        };
+        let expires = i
+            .expires_at
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{},{severity},false,false,{},false,{},{expires},{}\n",
+            csv_field(&i.domain),
+            csv_field(&i.reason),
+            i.level,
+            i.allow_private
+        ));
+    }
+    Ok(out)
+}
+
+/// An RFC 3339 time or a `YYYY-MM-DD` date (midnight UTC).
+pub fn parse_time(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.naive_utc())
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+}
+
+/// Imports a CSV file: Mastodon's domain-block export (`suspend` and
+/// `silence` become blocks, `noop` is skipped unless a level is given) or our
+/// own export. All or nothing: a bad line names its number and nothing is
+/// stored. Returns the number of entries written.
+pub fn import_csv(conn: &mut DbConn, actor: &str, text: &str) -> AppResult<usize> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((_, header)) = lines.next() else {
+        return Err(AppError::bad_request("csv_empty"));
+    };
+    let header: Vec<String> = csv_split(header)
+        .map_err(|_| AppError::bad_request("csv_line").with("line", 1))?
+        .into_iter()
+        .map(|h| h.trim().trim_start_matches('#').to_ascii_lowercase())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let Some(domain_col) = col("domain") else {
+        return Err(AppError::bad_request("csv_no_domain"));
+    };
+    let (severity_col, comment_col, level_col, expires_col, private_col) = (
+        col("severity"),
+        col("public_comment"),
+        col("level"),
+        col("expires_at"),
+        col("allow_private"),
+    );
+    let mut entries: Vec<(String, Level, String, Option<NaiveDateTime>, bool)> = Vec::new();
+    let now = now();
+    for (n, line) in lines {
+        let bad = || AppError::bad_request("csv_line").with("line", n + 1);
+        let f = csv_split(line).map_err(|_| bad())?;
+        let get = |i: Option<usize>| i.and_then(|i| f.get(i)).map(|s| s.trim()).unwrap_or("");
+        let domain = parse_domain(get(Some(domain_col))).map_err(|_| bad())?;
+        let level = match (get(level_col), get(severity_col)) {
+            (l, _) if !l.is_empty() => Level::parse(l).map_err(|_| bad())?,
+            (_, "suspend" | "silence") => Level::Blocked,
+            (_, "noop") => continue,
+            _ => return Err(bad()),
+        };
+        let reason = get(comment_col).to_string();
+        check_reason(&reason).map_err(|_| bad())?;
+        let expires = match get(expires_col) {
+            "" => None,
+            t => Some(parse_time(t).filter(|t| *t > now).ok_or_else(bad)?),
+        };
+        let allow_private = match get(private_col) {
+            "" | "false" => false,
+            "true" => true,
+            _ => return Err(bad()),
+        };
+        entries.push((domain, level, reason, expires, allow_private));
+    }
+    let count = entries.len();
+    write_tx!(conn, c => {
+        for (domain, level, reason, expires_at, allow_private) in &entries {
+            let e = Entry { domain, level: *level, reason, expires_at: *expires_at, allow_private: *allow_private };
+            upsert_entry!(c, actor, "import", domain, e, now);
+        }
+        Ok::<_, AppError>(())
+    })?;
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inst(domain: &str, level: &str) -> Instance {
+        let t = now();
+        Instance {
+            domain: domain.into(),
+            level: level.into(),
+            reason: "r".into(),
+            expires_at: None,
+            allow_private: false,
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
+    #[test]
+    fn domains() {
+        assert_eq!(parse_domain(" Beta.Example. ").unwrap(), "beta.example");
+        assert_eq!(parse_domain("intranet").unwrap(), "intranet");
+        for bad in [
+            "",
+            "a..b",
+            "-a.b",
+            "a_b.example",
+            "beta.example:8080",
+            "http://x",
+            "é.example",
+            &"a".repeat(64),
+        ] {
+            assert!(parse_domain(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_block_beats_an_allow_and_covers_subdomains() {
+        let rows = [inst("beta.example", "member"), inst("example", "blocked")];
+        assert!(
+            matches!(decide_from("beta.example", &rows), Decision::Blocked { by, .. } if by == "example")
+        );
+        assert_eq!(decide_from("beta.example", &rows[..1]), Decision::Member);
+        assert_eq!(
+            decide_from("gamma.example", &[inst("gamma.example", "partner")]),
+            Decision::Partner
+        );
+        assert_eq!(decide_from("delta.example", &[]), Decision::Unknown);
+        // An allow of a parent does not allow its subdomains.
+        assert_eq!(
+            decide_from("x.beta.example", &[inst("beta.example", "member")]),
+            Decision::Unknown
+        );
+        assert_eq!(with_parents("a.b.c"), vec!["a.b.c", "b.c", "c"]);
+    }
+
+    #[test]
+    fn modes() {
+        use FederationMode::*;
+        assert!(Decision::Member.may_federate(Allowlist));
+        assert!(Decision::Partner.may_federate(Allowlist));
+        assert!(!Decision::Unknown.may_federate(Allowlist));
+        assert!(Decision::Unknown.may_federate(Open));
+        let b = Decision::Blocked {
+            by: "x".into(),
+            reason: String::new(),
+        };
+        assert!(!b.may_federate(Open));
+        assert!(!b.may_federate(Allowlist));
+    }
+
+    #[test]
+    fn csv_fields() {
+        assert_eq!(
+            csv_split("a,\"b, c\",\"say \"\"hi\"\"\",").unwrap(),
+            vec!["a", "b, c", "say \"hi\"", ""]
+        );
+        assert!(csv_split("a,\"open").is_err());
+        assert_eq!(csv_field("x,y"), "\"x,y\"");
+    }
+}
