@@ -441,10 +441,17 @@ fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
         }),
     )?;
     match conn {
-        ruche::db::DbConn::Sqlite(c) => c.batch_execute("ANALYZE")?,
+        ruche::db::DbConn::Sqlite(c) => {
+            c.batch_execute("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?
+        }
         // What autovacuum does on a live server: statistics and the
         // visibility map (index-only scans).
-        ruche::db::DbConn::Pg(c) => c.batch_execute("VACUUM ANALYZE")?,
+        // Then a checkpoint, so that the seeding's writes are not flushed
+        // in the middle of the measurement.
+        ruche::db::DbConn::Pg(c) => {
+            c.batch_execute("VACUUM ANALYZE")?;
+            c.batch_execute("CHECKPOINT")?
+        }
     }
     Ok(tokens)
 }

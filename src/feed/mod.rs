@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::content::{ContentRow, REACTIONS};
-use crate::db::schema::{content, content_tags, follows, reactions};
+use crate::db::schema::{content, content_tags, follows, reactions, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::people::{self, PersonSummary};
@@ -90,7 +90,6 @@ pub fn hydrate(conn: &mut DbConn, viewer: i64, rows: Vec<ContentRow>) -> AppResu
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut author_ids: Vec<i64> = rows.iter().map(|r| r.author_id).collect();
     author_ids.sort_unstable();
     author_ids.dedup();
@@ -98,6 +97,23 @@ pub fn hydrate(conn: &mut DbConn, viewer: i64, rows: Vec<ContentRow>) -> AppResu
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
+    let with_authors = rows
+        .into_iter()
+        .filter_map(|r| authors.get(&r.author_id).cloned().map(|a| (r, a)))
+        .collect();
+    hydrate_with_authors(conn, viewer, with_authors)
+}
+
+/// Like [`hydrate`], for rows already read with their authors.
+fn hydrate_with_authors(
+    conn: &mut DbConn,
+    viewer: i64,
+    rows: Vec<(ContentRow, PersonSummary)>,
+) -> AppResult<Vec<Item>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
     let comment_counts: Vec<(Option<i64>, i64)> = with_conn!(conn, c => content::table
         .filter(content::root_id.eq_any(&ids))
         .filter(content::deleted_at.is_null())
@@ -114,10 +130,7 @@ pub fn hydrate(conn: &mut DbConn, viewer: i64, rows: Vec<ContentRow>) -> AppResu
         .filter_map(|(root, n)| root.map(|r| (r, n)))
         .collect();
     let mut items = Vec::with_capacity(rows.len());
-    for r in rows {
-        let Some(author) = authors.get(&r.author_id).cloned() else {
-            continue;
-        };
+    for (r, author) in rows {
         let reactions = REACTIONS
             .iter()
             .map(|k| {
@@ -166,17 +179,18 @@ fn page(conn: &mut DbConn, viewer: i64, mut ids: Vec<i64>) -> AppResult<Page> {
     } else {
         None
     };
-    let rows: Vec<ContentRow> = if ids.is_empty() {
+    let rows: Vec<(ContentRow, PersonSummary)> = if ids.is_empty() {
         Vec::new()
     } else {
         with_conn!(conn, c => content::table
+            .inner_join(users::table)
             .filter(content::id.eq_any(&ids))
             .order(content::id.desc())
-            .select(ContentRow::as_select())
+            .select((ContentRow::as_select(), PersonSummary::as_select()))
             .load(c))?
     };
     Ok(Page {
-        items: hydrate(conn, viewer, rows)?,
+        items: hydrate_with_authors(conn, viewer, rows)?,
         next_cursor,
     })
 }
