@@ -131,7 +131,7 @@ fn explain(e: crate::error::AppError) -> anyhow::Error {
 }
 
 fn open(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::open(&config.database.url, config.database.pool_size)?;
+    let db = Db::open(&config.database.url, config.pool_size())?;
     db.migrate()?;
     Ok(db)
 }

@@ -24,7 +24,7 @@ pub use config::Config;
 
 /// Opens the database, applies migrations and builds the HTTP application.
 pub fn build(config: Config) -> anyhow::Result<(axum::Router, web::AppState)> {
-    let db = db::Db::open(&config.database.url, config.database.pool_size)?;
+    let db = db::Db::open(&config.database.url, config.pool_size())?;
     let applied = db.migrate()?;
     for m in &applied {
         tracing::info!(migration = %m, "applied migration");
