@@ -156,25 +156,14 @@ async fn wrong_password_and_rate_limit() {
     })
     .await;
     app.user("alice").await;
-    let c = app.client();
     for _ in 0..3 {
-        let r = c
-            .post(app.url("/api/v1/auth/token"))
-            .json(&json!({"login": "alice", "password": "wrong password!"}))
-            .send()
-            .await
-            .unwrap();
+        let r = app.token_request("alice", "wrong password!").await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         let v: serde_json::Value = r.json().await.unwrap();
         assert_eq!(v["error"]["code"], "invalid_credentials");
     }
     // Locked for this account now, even with the right password.
-    let r = c
-        .post(app.url("/api/v1/auth/token"))
-        .json(&json!({"login": "alice", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.token_request("alice", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "too_many_attempts");
@@ -205,22 +194,13 @@ async fn rate_limit_per_address() {
     })
     .await;
     app.user("alice").await;
-    let c = app.client();
     for i in 0..4 {
-        let r = c
-            .post(app.url("/api/v1/auth/token"))
-            .json(&json!({"login": format!("nobody{i}"), "password": "whatever123"}))
-            .send()
-            .await
-            .unwrap();
+        let r = app
+            .token_request(&format!("nobody{i}"), "whatever123")
+            .await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    let r = c
-        .post(app.url("/api/v1/auth/token"))
-        .json(&json!({"login": "alice", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.token_request("alice", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -444,20 +424,9 @@ async fn password_change() {
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let c = app.client();
-    let r = c
-        .post(app.url("/api/v1/auth/token"))
-        .json(&json!({"login": "alice", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.token_request("alice", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = c
-        .post(app.url("/api/v1/auth/token"))
-        .json(&json!({"login": "alice", "password": "another password"}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.token_request("alice", "another password").await;
     assert_eq!(r.status(), StatusCode::CREATED);
 
     // Through the settings page, other sessions end but this one stays.

@@ -41,13 +41,7 @@ async fn profile_edit_and_view() {
     assert_eq!(p.json["followed_by_me"], true);
 
     // The profile page shows the fields, counts and recent posts.
-    let b = Browser::new(&app.base);
-    let csrf = b.csrf("/login").await;
-    b.post_form(
-        "/login",
-        &[("csrf", &csrf), ("login", "bob"), ("password", PASSWORD)],
-    )
-    .await;
+    let b = app.browser_login("bob").await;
     let html = b.html("/people/alice").await;
     assert!(
         html.contains("R&amp;D") || html.contains("R&#38;D"),
@@ -104,13 +98,7 @@ async fn bad_profile_fields_are_refused_and_nothing_changes() {
     assert_eq!(app.count("user_skills"), 0);
 
     // Through the page: the error is shown and the typed values kept.
-    let b = Browser::new(&app.base);
-    let csrf = b.csrf("/login").await;
-    b.post_form(
-        "/login",
-        &[("csrf", &csrf), ("login", "alice"), ("password", PASSWORD)],
-    )
-    .await;
+    let b = app.browser_login("alice").await;
     let csrf = b.csrf("/profile/edit").await;
     let r = b
         .post_form(
@@ -190,13 +178,7 @@ async fn photos_are_reencoded_and_bad_files_refused() {
     assert!(url.starts_with("/people/alice/photo?v=3"), "{url}");
 
     // The stored photo is a 256x256 JPEG.
-    let b = Browser::new(&app.base);
-    let csrf = b.csrf("/login").await;
-    b.post_form(
-        "/login",
-        &[("csrf", &csrf), ("login", "alice"), ("password", PASSWORD)],
-    )
-    .await;
+    let b = app.browser_login("alice").await;
     let r = b.get(&url).await;
     assert_eq!(r.headers()["content-type"], "image/jpeg");
     let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
@@ -375,13 +357,7 @@ async fn directory_filters_by_department_site_skill_and_name() {
     );
 
     // The page filters the same way.
-    let b = Browser::new(&app.base);
-    let csrf = b.csrf("/login").await;
-    b.post_form(
-        "/login",
-        &[("csrf", &csrf), ("login", "dave"), ("password", PASSWORD)],
-    )
-    .await;
+    let b = app.browser_login("dave").await;
     let html = b.html("/people?skill=rust").await;
     assert!(
         html.contains("Alice Martin")

@@ -137,13 +137,7 @@ async fn edit_keeps_history_and_only_the_author_edits() {
     assert_eq!(app.count("content_revisions"), 1);
 
     // The edit page is only for the author.
-    let bb = Browser::new(&app.base);
-    let csrf = bb.csrf("/login").await;
-    bb.post_form(
-        "/login",
-        &[("csrf", &csrf), ("login", "bob"), ("password", PASSWORD)],
-    )
-    .await;
+    let bb = app.browser_login("bob").await;
     assert_eq!(
         bb.get(&format!("/posts/{id}/edit")).await.status(),
         StatusCode::FORBIDDEN
@@ -200,13 +194,7 @@ async fn delete_by_author_or_admin() {
     assert_eq!(alice.get("/posts/abc").await.status, StatusCode::NOT_FOUND);
 
     // Deleting through the page.
-    let b = Browser::new(&app.base);
-    let csrf = b.csrf("/login").await;
-    b.post_form(
-        "/login",
-        &[("csrf", &csrf), ("login", "alice"), ("password", PASSWORD)],
-    )
-    .await;
+    let b = app.browser_login("alice").await;
     let p3 = alice.post_text("via page").await;
     let csrf = b.csrf(&format!("/posts/{p3}")).await;
     let r = b
@@ -341,13 +329,7 @@ async fn reactions_one_per_kind_counted_and_listed() {
     assert_eq!(app.count("reactions"), 2);
 
     // From the page: a form button toggles.
-    let b = Browser::new(&app.base);
-    let csrf = b.csrf("/login").await;
-    b.post_form(
-        "/login",
-        &[("csrf", &csrf), ("login", "carol"), ("password", PASSWORD)],
-    )
-    .await;
+    let b = app.browser_login("carol").await;
     let csrf = b.csrf(&format!("/posts/{post}")).await;
     let r = b
         .post_form(

@@ -174,6 +174,34 @@ impl TestApp {
         b
     }
 
+    /// A browser-like client signed in to an existing account.
+    pub async fn browser_login(&self, username: &str) -> Browser {
+        let b = Browser::new(&self.base);
+        let csrf = b.csrf("/login").await;
+        let r = b
+            .post_form(
+                "/login",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("login", username),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {username}");
+        b
+    }
+
+    /// Asks for an API token with a login and password; the raw response.
+    pub async fn token_request(&self, login: &str, password: &str) -> reqwest::Response {
+        self.client()
+            .post(self.url("/api/v1/auth/token"))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub fn count(&self, table: &str) -> i64 {
         let mut conn = self.db.get().unwrap();
         let conn = &mut *conn;
