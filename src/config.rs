@@ -29,6 +29,15 @@ pub enum FederationMode {
     Open,
 }
 
+impl FederationMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FederationMode::Allowlist => "allowlist",
+            FederationMode::Open => "open",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FederationConfig {

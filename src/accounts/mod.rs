@@ -81,10 +81,6 @@ pub fn find_by_id(conn: &mut DbConn, id: i64) -> AppResult<User> {
     with_conn!(conn, c => users::table.find(id).select(User::as_select()).first(c).map_err(AppError::from))
 }
 
-pub fn count_users(conn: &mut DbConn) -> AppResult<i64> {
-    with_conn!(conn, c => users::table.count().get_result(c).map_err(AppError::from))
-}
-
 /// Creates an account. With sign-up, the first account of the instance becomes
 /// its administrator.
 pub fn create_user(

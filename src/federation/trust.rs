@@ -349,6 +349,17 @@ pub fn export_csv(conn: &mut DbConn) -> AppResult<String> {
     Ok(out)
 }
 
+/// An optional expiry typed by an administrator (empty for none); a value
+/// that is not a time is refused, naming `field`.
+pub fn parse_expiry(raw: Option<&str>, field: &'static str) -> AppResult<Option<NaiveDateTime>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(t) => parse_time(t)
+            .map(Some)
+            .ok_or_else(|| AppError::bad_request("field_invalid").with("field", field)),
+    }
+}
+
 /// An RFC 3339 time or a `YYYY-MM-DD` date (midnight UTC).
 pub fn parse_time(s: &str) -> Option<NaiveDateTime> {
     let s = s.trim();

@@ -20,7 +20,6 @@ struct AdminPage {
     users: Vec<User>,
     open_invites: usize,
     new_link: Option<String>,
-    error: Option<String>,
 }
 
 async fn admin_page(
@@ -52,7 +51,6 @@ async fn admin_page(
             .filter(|i| i.used_by.is_none() && i.expires_at > now)
             .count(),
         new_link,
-        error: None,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -112,7 +110,6 @@ struct FederationPage {
     mode: &'static str,
     instances: Vec<Instance>,
     audit: Vec<AuditEntry>,
-    notice: Option<String>,
     error: Option<String>,
 }
 
@@ -133,13 +130,9 @@ async fn federation_page(
         .page(state, ctx)?;
     let page = FederationPage {
         base: Base::new(state, ctx, "admin.federation", "admin"),
-        mode: match state.config.federation.mode {
-            crate::config::FederationMode::Allowlist => "allowlist",
-            crate::config::FederationMode::Open => "open",
-        },
+        mode: state.config.federation.mode.as_str(),
         instances,
         audit,
-        notice: None,
         error,
     };
     Ok((status, render(&page)).into_response())
@@ -182,12 +175,7 @@ pub async fn set_instance(
         .db
         .run(move |c| {
             let level = Level::parse(&f.level)?;
-            let expires_at = match f.expires.trim() {
-                "" => None,
-                t => Some(trust::parse_time(t).ok_or_else(|| {
-                    AppError::bad_request("field_invalid").with("field", "expires")
-                })?),
-            };
+            let expires_at = trust::parse_expiry(Some(&f.expires), "expires")?;
             trust::set(
                 c,
                 &actor,
