@@ -143,7 +143,7 @@ async fn language_setting_overrides_the_browser() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_out_visitors_are_sent_to_sign_in() {
-    let (app, _b, id) = setup().await;
+    let (app, b, id) = setup().await;
     let anon = Browser::new(&app.base);
     for path in pages(id) {
         let r = anon.get(&path).await;
@@ -161,6 +161,11 @@ async fn signed_out_visitors_are_sent_to_sign_in() {
     let r = anon.get_lang("/no/such/page", "fr").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.text().await.unwrap().contains("Introuvable"));
+    // Signed in, error pages keep the navigation.
+    let r = b.get_lang("/posts/999999", "fr").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Introuvable") && html.contains("href=\"/settings\""), "{html}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

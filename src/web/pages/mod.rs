@@ -107,8 +107,17 @@ impl Base {
 /// as a redirect to the sign-in page.
 pub struct PageError {
     pub err: AppError,
-    pub lang: Lang,
-    pub instance_name: String,
+    /// The page frame, with the reader's language and navigation.
+    base: Base,
+}
+
+impl PageError {
+    pub fn new(state: &AppState, ctx: &Ctx, err: AppError) -> PageError {
+        PageError {
+            err,
+            base: Base::new(state, ctx, "status.500", ""),
+        }
+    }
 }
 
 pub type PageResult = Result<Response, PageError>;
@@ -128,20 +137,11 @@ impl IntoResponse for PageError {
         if self.err.kind == ErrorKind::Internal {
             tracing::error!(error = %self.err, "internal error");
         }
-        let tr = Tr(self.lang);
-        let status = StatusCode::from_u16(self.err.kind.status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let page = ErrorPage {
-            base: Base {
-                tr,
-                title: tr.t(&format!("status.{}", status.as_u16())).to_string(),
-                instance_name: self.instance_name,
-                me: None,
-                csrf: String::new(),
-                nav: "",
-            },
-            message: super::api::message(&self.err, self.lang),
-        };
+        let status = StatusCode::from_u16(self.err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut base = self.base;
+        base.title = base.tr.t(&format!("status.{}", status.as_u16())).to_string();
+        let message = super::api::message(&self.err, base.tr.0);
+        let page = ErrorPage { base, message };
         (status, render(&page)).into_response()
     }
 }
@@ -163,11 +163,7 @@ pub trait PageErr<T> {
 
 impl<T> PageErr<T> for Result<T, AppError> {
     fn page(self, state: &AppState, ctx: &Ctx) -> Result<T, PageError> {
-        self.map_err(|err| PageError {
-            err,
-            lang: ctx.lang,
-            instance_name: state.config.instance_name.clone(),
-        })
+        self.map_err(|err| PageError::new(state, ctx, err))
     }
 }
 
@@ -236,11 +232,7 @@ async fn not_found(
     axum::extract::State(state): axum::extract::State<AppState>,
     ctx: Ctx,
 ) -> PageError {
-    PageError {
-        err: AppError::not_found(),
-        lang: ctx.lang,
-        instance_name: state.config.instance_name.clone(),
-    }
+    PageError::new(&state, &ctx, AppError::not_found())
 }
 
 /// Parses a numeric id from the path; anything else is not found.
