@@ -165,7 +165,10 @@ async fn signed_out_visitors_are_sent_to_sign_in() {
     let r = b.get_lang("/posts/999999", "fr").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let html = r.text().await.unwrap();
-    assert!(html.contains("Introuvable") && html.contains("href=\"/settings\""), "{html}");
+    assert!(
+        html.contains("Introuvable") && html.contains("href=\"/settings\""),
+        "{html}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

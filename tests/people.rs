@@ -473,3 +473,51 @@ async fn follow_unfollow_and_lists() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.count("follows"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_up_to_the_configured_limit_are_accepted() {
+    use rand::Rng;
+    // Above the server's default 2 MB request limit, below the photo limit.
+    let app = TestApp::start_with(|c| c.people.max_photo_bytes = 4 * 1024 * 1024).await;
+    let alice = app.user("alice").await;
+    let mut rng = rand::thread_rng();
+    let noise = image::RgbImage::from_fn(1000, 1000, |_, _| {
+        image::Rgb([rng.gen(), rng.gen(), rng.gen()])
+    });
+    let mut bytes = Vec::new();
+    noise
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    assert!(
+        bytes.len() > 2 * 1024 * 1024 && bytes.len() < 4 * 1024 * 1024,
+        "{}",
+        bytes.len()
+    );
+    let r = alice
+        .put_bytes("/me/photo", bytes.clone(), "image/png")
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.json);
+
+    // And through the page's form.
+    let b = app.browser_login("alice").await;
+    let csrf = b.csrf("/profile/edit").await;
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+        "photo",
+        reqwest::multipart::Part::bytes(bytes).file_name("big.png"),
+    );
+    let r = b
+        .client
+        .post(app.url("/profile/photo"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(alice.get("/me").await.json["profile"]["photo_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("v=2"));
+}

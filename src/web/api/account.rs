@@ -1,7 +1,5 @@
 //! API: sign-up, tokens, one's own profile, photo and password.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -121,17 +119,17 @@ pub async fn update_me(
 pub async fn put_photo(
     State(state): State<AppState>,
     me: ApiUser,
-    body: Result<Bytes, BytesRejection>,
+    body: axum::body::Body,
 ) -> ApiResult<StatusCode> {
     let max = state.config.people.max_photo_bytes;
-    let bytes = body.map_err(|rej| {
-        let err = if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    // Read up to one byte past the configured limit (not the router's
+    // default body limit), so that the limit and its message are ours.
+    let bytes = axum::body::to_bytes(body, max + 1).await.map_err(|_| {
+        ApiError(
             AppError::new(ErrorKind::PayloadTooLarge, "photo_too_large")
-                .with("max_mb", max / (1024 * 1024))
-        } else {
-            AppError::bad_request("photo_invalid")
-        };
-        ApiError(err, me.lang)
+                .with("max_mb", max / (1024 * 1024)),
+            me.lang,
+        )
     })?;
     let id = me.user.id;
     state

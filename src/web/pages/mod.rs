@@ -137,9 +137,13 @@ impl IntoResponse for PageError {
         if self.err.kind == ErrorKind::Internal {
             tracing::error!(error = %self.err, "internal error");
         }
-        let status = StatusCode::from_u16(self.err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.err.kind.status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut base = self.base;
-        base.title = base.tr.t(&format!("status.{}", status.as_u16())).to_string();
+        base.title = base
+            .tr
+            .t(&format!("status.{}", status.as_u16()))
+            .to_string();
         let message = super::api::message(&self.err, base.tr.0);
         let page = ErrorPage { base, message };
         (status, render(&page)).into_response()
