@@ -108,14 +108,14 @@ impl Base {
 pub struct PageError {
     pub err: AppError,
     /// The page frame, with the reader's language and navigation.
-    base: Base,
+    base: Box<Base>,
 }
 
 impl PageError {
     pub fn new(state: &AppState, ctx: &Ctx, err: AppError) -> PageError {
         PageError {
             err,
-            base: Base::new(state, ctx, "status.500", ""),
+            base: Box::new(Base::new(state, ctx, "status.500", "")),
         }
     }
 }
@@ -139,7 +139,7 @@ impl IntoResponse for PageError {
         }
         let status = StatusCode::from_u16(self.err.kind.status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut base = self.base;
+        let mut base = *self.base;
         base.title = base
             .tr
             .t(&format!("status.{}", status.as_u16()))
