@@ -15,6 +15,7 @@ pub struct Config {
     pub base_url: String,
     pub instance_name: String,
     pub log: String,
+    pub trusted_proxies: Vec<String>,
     pub database: DatabaseConfig,
     pub accounts: AccountsConfig,
     pub content: ContentConfig,
@@ -145,6 +146,10 @@ impl Config {
                 "accounts.session_days: must be at least 1".into(),
             ));
         }
+        for r in &self.trusted_proxies {
+            crate::federation::net::Cidr::parse(r)
+                .map_err(|e| ConfigError(format!("trusted_proxies: {r:?} {e}")))?;
+        }
         for r in &self.federation.allowed_private_ranges {
             crate::federation::net::Cidr::parse(r).map_err(|e| {
                 ConfigError(format!("federation.allowed_private_ranges: {r:?} {e}"))
@@ -168,6 +173,14 @@ impl Config {
                 .max(2),
             n => n,
         }
+    }
+
+    /// The parsed `trusted_proxies` ranges (validated at load time).
+    pub fn proxy_ranges(&self) -> Vec<crate::federation::net::Cidr> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|r| crate::federation::net::Cidr::parse(r).ok())
+            .collect()
     }
 
     /// The public base URL without a trailing slash.

@@ -30,6 +30,7 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, web::AppState)> {
         tracing::info!(migration = %m, "applied migration");
     }
     let state = web::AppState {
+        proxies: Arc::new(config.proxy_ranges()),
         config: Arc::new(config),
         db,
     };

@@ -601,3 +601,68 @@ async fn admin_disables_and_reenables_accounts() {
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
+
+async fn token_from(app: &TestApp, forwarded_for: &str, password: &str) -> StatusCode {
+    app.client()
+        .post(app.url("/api/v1/auth/token"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"login": "alice", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn address_limit_behind_a_trusted_proxy_counts_the_real_client() {
+    let app = TestApp::start_with(|c| {
+        c.trusted_proxies = vec!["127.0.0.1/32".into()];
+        c.accounts.max_failures_per_account = 100;
+        c.accounts.max_failures_per_address = 2;
+    })
+    .await;
+    app.user("alice").await;
+    for _ in 0..2 {
+        assert_eq!(
+            token_from(&app, "203.0.113.5", "wrong password").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        token_from(&app, "203.0.113.5", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client behind the same proxy is not locked out; a forged
+    // left-most entry does not change who the proxy saw.
+    assert_eq!(
+        token_from(&app, "203.0.113.6", PASSWORD).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        token_from(&app, "198.51.100.1, 203.0.113.5", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_for_is_ignored_without_a_trusted_proxy() {
+    let app = TestApp::start_with(|c| {
+        c.accounts.max_failures_per_account = 100;
+        c.accounts.max_failures_per_address = 2;
+    })
+    .await;
+    app.user("alice").await;
+    assert_eq!(
+        token_from(&app, "203.0.113.1", "wrong password").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        token_from(&app, "203.0.113.2", "wrong password").await,
+        StatusCode::UNAUTHORIZED
+    );
+    // Both failures counted for the real peer, whatever the header claimed.
+    assert_eq!(
+        token_from(&app, "203.0.113.3", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

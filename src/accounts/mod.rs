@@ -201,8 +201,12 @@ pub fn authenticate(
             if u.disabled {
                 return Err(AppError::forbidden("account_disabled"));
             }
+            // Forget this client's own failures on this account; failures from
+            // other addresses keep counting against them.
             write_tx!(conn, c => diesel::delete(
-                login_failures::table.filter(login_failures::username.eq(&login)),
+                login_failures::table
+                    .filter(login_failures::username.eq(&login))
+                    .filter(login_failures::ip.eq(ip)),
             )
             .execute(c))?;
             Ok(u)

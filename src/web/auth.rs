@@ -1,7 +1,7 @@
 //! Who is asking: session cookies (pages, with CSRF tokens) and bearer
 //! tokens (API), the request's language and client address.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -10,6 +10,7 @@ use axum::http::{header, HeaderMap};
 use super::AppState;
 use crate::accounts::{self, secrets, User};
 use crate::error::AppError;
+use crate::federation::net::Cidr;
 use crate::i18n::Lang;
 
 pub const SESSION_COOKIE: &str = "ruche_session";
@@ -34,12 +35,50 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> S
     )
 }
 
-pub fn client_ip(parts: &Parts) -> String {
-    parts
+/// The client's address: the peer's, or when the peer is a trusted reverse
+/// proxy, the nearest address in `X-Forwarded-For` that is not one.
+pub fn client_ip(parts: &Parts, proxies: &[Cidr]) -> String {
+    let Some(peer) = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_string())
+        .map(|ci| ci.0.ip())
+    else {
+        return "unknown".to_string();
+    };
+    let trusted = |ip: IpAddr| proxies.iter().any(|r| r.contains(ip));
+    if !trusted(peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !trusted(**ip))
+        .or(forwarded.first())
+        .copied()
+        .unwrap_or(peer)
+        .to_string()
+}
+
+/// The client's address, as an extractor (see [`client_ip`]).
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<ClientIp, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts, &state.proxies)))
+    }
 }
 
 pub fn accept_language(headers: &HeaderMap) -> Lang {
@@ -83,7 +122,7 @@ impl FromRequestParts<AppState> for Ctx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Ctx, Self::Rejection> {
-        let ip = client_ip(parts);
+        let ip = client_ip(parts, &state.proxies);
         let browser_lang = accept_language(&parts.headers);
         let token = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string);
         let mut ctx = Ctx {

@@ -22,6 +22,8 @@ use crate::db::Db;
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
+    /// Parsed `trusted_proxies`.
+    pub proxies: Arc<Vec<crate::federation::net::Cidr>>,
 }
 
 pub fn router(state: AppState) -> Router {

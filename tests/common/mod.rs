@@ -103,6 +103,30 @@ impl TestApp {
         }
     }
 
+    /// Starts a second server process-equivalent on the same database (as
+    /// several stateless Ruche processes share one PostgreSQL); returns its
+    /// base URL.
+    pub async fn another_server(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = self.config.clone();
+        config.listen = addr.to_string();
+        config.base_url = format!("http://{addr}");
+        tokio::spawn(async move {
+            ruche::serve_on(listener, config)
+                .await
+                .expect("server runs");
+        });
+        let base = format!("http://{addr}");
+        for _ in 0..200 {
+            if reqwest::get(format!("{base}/healthz")).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        base
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -1,6 +1,6 @@
 //! API: sign-up, tokens, one's own profile, photo and password.
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -11,7 +11,7 @@ use super::{parse_id, ApiError, ApiResult, InLang, JsonBody};
 use crate::accounts::{self, CreatedBy, NewAccount};
 use crate::error::{AppError, ErrorKind};
 use crate::people::{self, ProfileUpdate};
-use crate::web::auth::{accept_language, ApiUser};
+use crate::web::auth::{accept_language, ApiUser, ClientIp};
 use crate::web::AppState;
 
 #[derive(Deserialize)]
@@ -64,13 +64,12 @@ pub struct PasswordToken {
 
 pub async fn token_from_password(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     JsonBody(body): JsonBody<PasswordToken>,
 ) -> ApiResult<impl IntoResponse> {
     let lang = accept_language(&headers);
     let cfg = state.config.clone();
-    let ip = addr.ip().to_string();
     let (token, secret) = state
         .db
         .run(move |c| {
