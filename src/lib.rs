@@ -39,7 +39,8 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, web::AppState)> {
 
 /// Serves on an already bound listener until the process is stopped.
 pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<()> {
-    let (router, _state) = build(config)?;
+    let (router, state) = build(config)?;
+    tokio::spawn(housekeeping(state));
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -47,6 +48,24 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     Ok(())
+}
+
+/// Hourly clean-up of expired sessions and old sign-in failures.
+async fn housekeeping(state: web::AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let cfg = state.config.clone();
+        match state
+            .db
+            .run(move |c| accounts::purge_expired(c, &cfg.accounts))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "purged expired sessions and sign-in failures"),
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -666,3 +666,41 @@ async fn forwarded_for_is_ignored_without_a_trusted_proxy() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_sessions_and_old_failures_are_purged() {
+    use diesel::prelude::*;
+    use ruche::db::schema::{login_failures, sessions};
+    let app = TestApp::start().await;
+    let _live = app.browser_user("alice").await;
+    let _old = app.browser_login("alice").await;
+    assert_eq!(
+        token_from(&app, "203.0.113.9", "wrong password").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        token_from(&app, "203.0.113.9", "wrong again").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let mut conn = app.db.get().unwrap();
+    let past = chrono::Utc::now().naive_utc() - chrono::Duration::days(1);
+    // Age one session and one failure.
+    let one_session: String =
+        ruche::with_conn!(&mut *conn, c => sessions::table.select(sessions::id).first(c)).unwrap();
+    ruche::with_conn!(&mut *conn, c => diesel::update(sessions::table.find(&one_session))
+        .set(sessions::expires_at.eq(past))
+        .execute(c))
+    .unwrap();
+    let one_failure: i64 =
+        ruche::with_conn!(&mut *conn, c => login_failures::table.select(login_failures::id).first(c)).unwrap();
+    ruche::with_conn!(&mut *conn, c => diesel::update(login_failures::table.find(one_failure))
+        .set(login_failures::at.eq(past))
+        .execute(c))
+    .unwrap();
+    let purged = ruche::accounts::purge_expired(&mut conn, &app.config.accounts).unwrap();
+    assert_eq!(purged, 2);
+    assert_eq!(app.count("sessions"), 1);
+    let left: i64 =
+        ruche::with_conn!(&mut *conn, c => login_failures::table.count().get_result(c)).unwrap();
+    assert_eq!(left, 1);
+}

@@ -311,6 +311,18 @@ pub fn delete_session(conn: &mut DbConn, token: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Deletes expired sessions and sign-in failures older than the rate-limit
+/// window; returns how many rows went. Run periodically by the server.
+pub fn purge_expired(conn: &mut DbConn, cfg: &AccountsConfig) -> AppResult<usize> {
+    let now = now();
+    let window_start = now - Duration::minutes(cfg.failure_window_minutes as i64);
+    write_tx!(conn, c => {
+        let a = diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c)?;
+        let b = diesel::delete(login_failures::table.filter(login_failures::at.le(window_start))).execute(c)?;
+        Ok(a + b)
+    })
+}
+
 // ---- Personal API tokens --------------------------------------------------
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
