@@ -136,6 +136,28 @@ async fn bad_profile_fields_are_refused_and_nothing_changes() {
     );
 }
 
+/// Submits the profile page's photo form.
+async fn upload_photo(
+    app: &TestApp,
+    b: &Browser,
+    csrf: &str,
+    bytes: Vec<u8>,
+    name: &'static str,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_string())
+        .part(
+            "photo",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        );
+    b.client
+        .post(app.url("/profile/photo"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn jpeg(w: u32, h: u32) -> Vec<u8> {
     let mut out = Vec::new();
     image::RgbImage::from_pixel(w, h, image::Rgb([1, 2, 3]))
@@ -223,68 +245,22 @@ async fn photos_are_reencoded_and_bad_files_refused() {
 
     // Through the page's upload form.
     let csrf = b.csrf("/profile/edit").await;
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", csrf.clone())
-        .part(
-            "photo",
-            reqwest::multipart::Part::bytes(b"hello, I am text".to_vec()).file_name("cv.txt"),
-        );
-    let r = b
-        .client
-        .post(app.url("/profile/photo"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = upload_photo(&app, &b, &csrf, b"hello, I am text".to_vec(), "cv.txt").await;
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(r
         .text()
         .await
         .unwrap()
         .contains("Only PNG, JPEG and WebP photos are accepted."));
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", csrf.clone())
-        .part(
-            "photo",
-            reqwest::multipart::Part::bytes(vec![7u8; 1024 * 1024 + 10]).file_name("big.png"),
-        );
-    let r = b
-        .client
-        .post(app.url("/profile/photo"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = upload_photo(&app, &b, &csrf, vec![7u8; 1024 * 1024 + 10], "big.png").await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let form = reqwest::multipart::Form::new().text("csrf", "forged").part(
-        "photo",
-        reqwest::multipart::Part::bytes(png(10, 10)).file_name("a.png"),
-    );
-    let r = b
-        .client
-        .post(app.url("/profile/photo"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = upload_photo(&app, &b, "forged", png(10, 10), "a.png").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         alice.get("/me").await.json["profile"]["photo_url"],
         url.as_str()
     );
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", csrf.clone())
-        .part(
-            "photo",
-            reqwest::multipart::Part::bytes(png(50, 50)).file_name("a.png"),
-        );
-    let r = b
-        .client
-        .post(app.url("/profile/photo"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = upload_photo(&app, &b, &csrf, png(50, 50), "a.png").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(alice.get("/me").await.json["profile"]["photo_url"]
         .as_str()
@@ -504,17 +480,7 @@ async fn photos_up_to_the_configured_limit_are_accepted() {
     // And through the page's form.
     let b = app.browser_login("alice").await;
     let csrf = b.csrf("/profile/edit").await;
-    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
-        "photo",
-        reqwest::multipart::Part::bytes(bytes).file_name("big.png"),
-    );
-    let r = b
-        .client
-        .post(app.url("/profile/photo"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = upload_photo(&app, &b, &csrf, bytes, "big.png").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(alice.get("/me").await.json["profile"]["photo_url"]
         .as_str()
