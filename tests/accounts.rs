@@ -704,3 +704,90 @@ async fn expired_sessions_and_old_failures_are_purged() {
         ruche::with_conn!(&mut *conn, c => login_failures::table.count().get_result(c)).unwrap();
     assert_eq!(left, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitations_are_listed_and_can_be_withdrawn() {
+    let app = TestApp::start_with(|c| c.accounts.signup = SignupMode::Invite).await;
+    {
+        let mut conn = app.db.get().unwrap();
+        ruche::accounts::create_user(
+            &mut conn,
+            &app.config.accounts,
+            ruche::accounts::NewAccount {
+                username: "admin",
+                email: "admin@example.com",
+                password: PASSWORD,
+                is_admin: true,
+                invite: None,
+            },
+            ruche::accounts::CreatedBy::Admin,
+        )
+        .unwrap();
+    }
+    let admin = app.login_api("admin").await;
+    let first = admin.post("/admin/invitations", json!({})).await;
+    let second = admin.post("/admin/invitations", json!({})).await;
+    let (id1, code1) = (
+        first.json["id"].as_i64().unwrap(),
+        first.json["code"].as_str().unwrap().to_string(),
+    );
+    let code2 = second.json["code"].as_str().unwrap().to_string();
+    let signup = |username: &'static str, code: String| {
+        app.client()
+            .post(app.url("/api/v1/accounts"))
+            .json(&json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD, "invite": code}))
+            .send()
+    };
+    // Withdrawn: the link no longer works.
+    assert_eq!(
+        admin
+            .delete(&format!("/admin/invitations/{id1}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        signup("carol", code1).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    // Used: cannot be withdrawn any more.
+    assert_eq!(
+        signup("dave", code2).await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    let id2 = second.json["id"].as_i64().unwrap();
+    let r = admin.delete(&format!("/admin/invitations/{id2}")).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "invite_used"));
+    assert_eq!(
+        admin.delete("/admin/invitations/9999").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let dave = app.login_api("dave").await;
+    let third = admin.post("/admin/invitations", json!({})).await;
+    let id3 = third.json["id"].as_i64().unwrap();
+    assert_eq!(
+        dave.delete(&format!("/admin/invitations/{id3}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The admin page lists them with their status and withdraws from there.
+    let b = app.browser_login("admin").await;
+    let html = b.html("/admin").await;
+    assert!(
+        html.contains("Expired or withdrawn")
+            && html.contains(">Used<")
+            && html.contains("Waiting"),
+        "{html}"
+    );
+    let csrf = extract_csrf(&html).unwrap();
+    let r = b
+        .post_form(
+            &format!("/admin/invitations/{id3}/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(!b.html("/admin").await.contains("Waiting"));
+}

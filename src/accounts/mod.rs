@@ -456,6 +456,44 @@ pub fn list_invitations(conn: &mut DbConn) -> AppResult<Vec<Invitation>> {
         .map_err(AppError::from))
 }
 
+impl Invitation {
+    /// "open", "used" or "expired".
+    pub fn status(&self, now: NaiveDateTime) -> &'static str {
+        if self.used_by.is_some() {
+            "used"
+        } else if self.expires_at <= now {
+            "expired"
+        } else {
+            "open"
+        }
+    }
+}
+
+/// Withdraws an unused invitation (it expires now).
+pub fn revoke_invitation(conn: &mut DbConn, admin: &User, id: i64) -> AppResult<()> {
+    if !admin.is_admin {
+        return Err(AppError::forbidden("admin_only"));
+    }
+    let now = now();
+    write_tx!(conn, c => {
+        let used: Option<Option<i64>> = invitations::table
+            .find(id)
+            .select(invitations::used_by)
+            .first(c)
+            .optional()?;
+        match used {
+            None => Err(AppError::not_found()),
+            Some(Some(_)) => Err(AppError::conflict("invite_used")),
+            Some(None) => {
+                diesel::update(invitations::table.find(id).filter(invitations::expires_at.gt(now)))
+                    .set(invitations::expires_at.eq(now))
+                    .execute(c)?;
+                Ok(())
+            }
+        }
+    })
+}
+
 // ---- Administration -------------------------------------------------------
 
 pub fn list_users(conn: &mut DbConn, limit: i64) -> AppResult<Vec<User>> {

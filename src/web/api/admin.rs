@@ -85,6 +85,21 @@ pub async fn invitations(
     Ok(Json(json!({ "items": items })))
 }
 
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = super::parse_id(&id, me.lang)?;
+    let admin = me.user.clone();
+    state
+        .db
+        .run(move |c| accounts::revoke_invitation(c, &admin, id))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub async fn invite(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
     require_admin(&me)?;
     let cfg = state.config.clone();

@@ -175,6 +175,7 @@ api_routes! {
     post "/admin/users/{username}/enable" => admin::enable, "Re-enable an account (administrators)", auth: true, body: "";
     get "/admin/invitations" => admin::invitations, "Invitations (administrators)", auth: true, body: "";
     post "/admin/invitations" => admin::invite, "Create an invitation link (administrators)", auth: true, body: "";
+    delete "/admin/invitations/{id}" => admin::revoke_invitation, "Withdraw an unused invitation (administrators)", auth: true, body: "";
     get "/admin/instances" => admin::instances, "Federation mode and the trusted and blocked instances (administrators)", auth: true, body: "";
     get "/admin/instances/audit" => admin::trust_audit, "Audit log of trust changes, newest first (administrators)", auth: true, body: "";
     get "/admin/instances/export" => admin::export_instances, "Trust entries as CSV, compatible with Mastodon's domain-block export (administrators)", auth: true, body: "";

@@ -8,7 +8,7 @@ use axum::Form;
 
 use super::account::CsrfForm;
 use super::{render, require_form, require_user, see_other, Base, PageErr, PageResult};
-use crate::accounts::{self, User};
+use crate::accounts::{self, Invitation, User};
 use crate::error::AppError;
 use crate::web::auth::Ctx;
 use crate::web::AppState;
@@ -19,6 +19,8 @@ struct AdminPage {
     base: Base,
     users: Vec<User>,
     open_invites: usize,
+    /// (invitation, its status) newest first.
+    invitations: Vec<(Invitation, &'static str)>,
     new_link: Option<String>,
 }
 
@@ -46,10 +48,14 @@ async fn admin_page(
     let page = AdminPage {
         base: Base::new(state, ctx, "admin.title", "admin"),
         users,
-        open_invites: invites
-            .iter()
-            .filter(|i| i.used_by.is_none() && i.expires_at > now)
-            .count(),
+        open_invites: invites.iter().filter(|i| i.status(now) == "open").count(),
+        invitations: invites
+            .into_iter()
+            .map(|i| {
+                let status = i.status(now);
+                (i, status)
+            })
+            .collect(),
         new_link,
     };
     Ok((status, render(&page)).into_response())
@@ -77,6 +83,22 @@ pub async fn invite(
         .page(&state, &ctx)?;
     let link = state.config.invite_link(&code);
     admin_page(&state, &ctx, StatusCode::CREATED, Some(link)).await
+}
+
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    let admin = require_form(&state, &ctx, &form.csrf)?.clone();
+    let id = super::parse_id(&state, &ctx, &id)?;
+    state
+        .db
+        .run(move |c| accounts::revoke_invitation(c, &admin, id))
+        .await
+        .page(&state, &ctx)?;
+    Ok(see_other("/admin"))
 }
 
 pub async fn set_disabled(

@@ -32,6 +32,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(admin::page))
         .route("/admin/invitations", post(admin::invite))
         .route(
+            "/admin/invitations/{id}/revoke",
+            post(admin::revoke_invitation),
+        )
+        .route(
             "/admin/federation",
             get(admin::federation).post(admin::set_instance),
         )
