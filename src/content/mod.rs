@@ -298,6 +298,11 @@ pub struct Revision {
 /// Earlier versions of a post, newest first.
 pub fn revisions(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<Vec<Revision>> {
     let row = get_visible(conn, viewer, id)?;
+    revisions_of(conn, &row)
+}
+
+/// Earlier versions of a row the caller already checked with [`get_visible`].
+pub fn revisions_of(conn: &mut DbConn, row: &ContentRow) -> AppResult<Vec<Revision>> {
     with_conn!(conn, c => content_revisions::table
         .filter(content_revisions::content_id.eq(row.id))
         .order(content_revisions::id.desc())
@@ -313,6 +318,12 @@ pub const MAX_COMMENTS: i64 = 1000;
 /// of deleted comments.
 pub fn comments(conn: &mut DbConn, viewer: i64, post_id: i64) -> AppResult<Vec<ContentRow>> {
     let post = get_visible(conn, viewer, post_id)?;
+    comments_of(conn, &post)
+}
+
+/// Comments of the thread of a row the caller already checked with
+/// [`get_visible`].
+pub fn comments_of(conn: &mut DbConn, post: &ContentRow) -> AppResult<Vec<ContentRow>> {
     let root = post.root_id.unwrap_or(post.id);
     with_conn!(conn, c => content::table
         .filter(content::root_id.eq(root))
@@ -363,6 +374,14 @@ pub fn reactors(
     id: i64,
 ) -> AppResult<Vec<(String, String, String)>> {
     let row = get_visible(conn, viewer, id)?;
+    reactors_of(conn, &row)
+}
+
+/// Who reacted to a row the caller already checked with [`get_visible`].
+pub fn reactors_of(
+    conn: &mut DbConn,
+    row: &ContentRow,
+) -> AppResult<Vec<(String, String, String)>> {
     with_conn!(conn, c => reactions::table
         .inner_join(users::table)
         .filter(reactions::content_id.eq(row.id))

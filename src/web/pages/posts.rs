@@ -164,18 +164,19 @@ async fn post_page(
     let (post, comments, reactors, revisions) = state
         .db
         .run(move |c| {
+            // One visibility check; the rest reads what it allowed.
             let row = content::get_visible(c, viewer, id)?;
-            let post = feed::hydrate(c, viewer, vec![row])?
-                .pop()
-                .ok_or_else(AppError::not_found)?;
-            let comments = if post.kind == "post" {
-                let rows = content::comments(c, viewer, id)?;
+            let comments = if row.kind == "post" {
+                let rows = content::comments_of(c, &row)?;
                 feed::hydrate(c, viewer, rows)?
             } else {
                 Vec::new()
             };
-            let reactors = content::reactors(c, viewer, id)?;
-            let revisions = content::revisions(c, viewer, id)?;
+            let reactors = content::reactors_of(c, &row)?;
+            let revisions = content::revisions_of(c, &row)?;
+            let post = feed::hydrate(c, viewer, vec![row])?
+                .pop()
+                .ok_or_else(AppError::not_found)?;
             Ok((post, comments, reactors, revisions))
         })
         .await
