@@ -477,21 +477,7 @@ async fn invitation_only_signup() {
     assert_eq!(app.count("users"), 0);
 
     // An administrator created from the command line issues an invitation.
-    let mut conn = app.db.get().unwrap();
-    ruche::accounts::create_user(
-        &mut conn,
-        &app.config.accounts,
-        ruche::accounts::NewAccount {
-            username: "admin",
-            email: "admin@example.com",
-            password: PASSWORD,
-            is_admin: true,
-            invite: None,
-        },
-        ruche::accounts::CreatedBy::Admin,
-    )
-    .unwrap();
-    drop(conn);
+    app.create_account("admin", true);
     let admin = app.login_api("admin").await;
     let r = admin.post("/admin/invitations", json!({})).await;
     assert_eq!(r.status, StatusCode::CREATED);
@@ -708,22 +694,7 @@ async fn expired_sessions_and_old_failures_are_purged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invitations_are_listed_and_can_be_withdrawn() {
     let app = TestApp::start_with(|c| c.accounts.signup = SignupMode::Invite).await;
-    {
-        let mut conn = app.db.get().unwrap();
-        ruche::accounts::create_user(
-            &mut conn,
-            &app.config.accounts,
-            ruche::accounts::NewAccount {
-                username: "admin",
-                email: "admin@example.com",
-                password: PASSWORD,
-                is_admin: true,
-                invite: None,
-            },
-            ruche::accounts::CreatedBy::Admin,
-        )
-        .unwrap();
-    }
+    app.create_account("admin", true);
     let admin = app.login_api("admin").await;
     let first = admin.post("/admin/invitations", json!({})).await;
     let second = admin.post("/admin/invitations", json!({})).await;

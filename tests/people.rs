@@ -346,23 +346,8 @@ async fn directory_filters_by_department_site_skill_and_name() {
 async fn directory_pages_with_cursor() {
     let app = TestApp::start().await;
     let first = app.user("user_00").await;
-    {
-        let mut conn = app.db.get().unwrap();
-        for i in 1..60 {
-            ruche::accounts::create_user(
-                &mut conn,
-                &app.config.accounts,
-                ruche::accounts::NewAccount {
-                    username: &format!("user_{i:02}"),
-                    email: &format!("u{i}@example.com"),
-                    password: PASSWORD,
-                    is_admin: false,
-                    invite: None,
-                },
-                ruche::accounts::CreatedBy::Admin,
-            )
-            .unwrap();
-        }
+    for i in 1..60 {
+        app.create_account(&format!("user_{i:02}"), false);
     }
     let p1 = first.get("/people").await;
     assert_eq!(p1.json["items"].as_array().unwrap().len(), 50);

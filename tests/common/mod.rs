@@ -198,6 +198,24 @@ impl TestApp {
         b
     }
 
+    /// Creates an account directly, as `ruche admin create-user` does.
+    pub fn create_account(&self, username: &str, is_admin: bool) {
+        let mut conn = self.db.get().unwrap();
+        ruche::accounts::create_user(
+            &mut conn,
+            &self.config.accounts,
+            ruche::accounts::NewAccount {
+                username,
+                email: &format!("{username}@example.com"),
+                password: PASSWORD,
+                is_admin,
+                invite: None,
+            },
+            ruche::accounts::CreatedBy::Admin,
+        )
+        .unwrap();
+    }
+
     /// A browser-like client signed in to an existing account.
     pub async fn browser_login(&self, username: &str) -> Browser {
         let b = Browser::new(&self.base);
