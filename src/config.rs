@@ -44,6 +44,24 @@ impl FederationMode {
 pub struct FederationConfig {
     pub mode: FederationMode,
     pub allowed_private_ranges: Vec<String>,
+    /// Fixed addresses for host names, `host=ip` (like curl's `--resolve`),
+    /// consulted by Ruche's own HTTP client before DNS.
+    pub resolve: Vec<String>,
+    /// Age after which a remote profile is fetched again when shown.
+    pub profile_refresh_minutes: u32,
+    /// How long a delivery is retried before it is marked failed.
+    pub retry_hours: u32,
+    /// First retry delay; it doubles on each failure, up to `retry_max_ms`.
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// Time limit of one outgoing request.
+    pub request_timeout_seconds: u32,
+    /// How often the delivery worker looks for due work.
+    pub poll_interval_ms: u64,
+    /// Deliveries sent at once by one process.
+    pub delivery_concurrency: u32,
+    /// Largest difference accepted between a signed request's Date and ours.
+    pub max_clock_skew_seconds: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,6 +100,22 @@ pub struct ContentConfig {
 #[serde(deny_unknown_fields)]
 pub struct PeopleConfig {
     pub max_photo_bytes: usize,
+}
+
+/// One `host=ip` entry of `federation.resolve`.
+fn parse_resolve(s: &str) -> Result<(String, std::net::IpAddr), String> {
+    let (host, ip) = s
+        .split_once('=')
+        .ok_or("must look like host=ip, e.g. beta.example=10.0.0.5")?;
+    let ip = ip
+        .trim()
+        .parse()
+        .map_err(|_| format!("{:?} is not an IP address", ip.trim()))?;
+    let host = host.trim().to_ascii_lowercase();
+    if host.is_empty() {
+        return Err("the host name is empty".into());
+    }
+    Ok((host, ip))
 }
 
 /// A configuration problem, naming the key and what is wrong with it.
@@ -155,6 +189,18 @@ impl Config {
                 ConfigError(format!("federation.allowed_private_ranges: {r:?} {e}"))
             })?;
         }
+        for r in &self.federation.resolve {
+            parse_resolve(r).map_err(|e| ConfigError(format!("federation.resolve: {r:?} {e}")))?;
+        }
+        if self.federation.request_timeout_seconds == 0
+            || self.federation.poll_interval_ms == 0
+            || self.federation.delivery_concurrency == 0
+            || self.federation.retry_base_ms == 0
+        {
+            return Err(ConfigError(
+                "federation: request_timeout_seconds, poll_interval_ms, delivery_concurrency and retry_base_ms must be at least 1".into(),
+            ));
+        }
         if self.content.max_post_chars < 10 {
             return Err(ConfigError(
                 "content.max_post_chars: must be at least 10".into(),
@@ -181,6 +227,23 @@ impl Config {
             .iter()
             .filter_map(|r| crate::federation::net::Cidr::parse(r).ok())
             .collect()
+    }
+
+    /// The parsed `federation.resolve` entries (validated at load time).
+    pub fn resolve_overrides(&self) -> Vec<(String, std::net::IpAddr)> {
+        self.federation
+            .resolve
+            .iter()
+            .filter_map(|r| parse_resolve(r).ok())
+            .collect()
+    }
+
+    /// The host name of the public base URL (this instance's domain).
+    pub fn domain(&self) -> String {
+        reqwest::Url::parse(&self.base_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_default()
     }
 
     /// The public base URL without a trailing slash.

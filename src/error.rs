@@ -14,6 +14,8 @@ pub enum ErrorKind {
     UnsupportedMedia,
     RateLimited,
     Internal,
+    /// Another instance could not be reached or answered badly.
+    BadGateway,
 }
 
 impl ErrorKind {
@@ -28,6 +30,7 @@ impl ErrorKind {
             ErrorKind::UnsupportedMedia => 415,
             ErrorKind::RateLimited => 429,
             ErrorKind::Internal => 500,
+            ErrorKind::BadGateway => 502,
         }
     }
 }
@@ -72,6 +75,11 @@ impl AppError {
         let mut err = AppError::new(ErrorKind::Internal, "internal");
         err.cause = Some(e.to_string());
         err
+    }
+    /// Another instance failed; `detail` is shown (it names the remote
+    /// problem, never ours).
+    pub fn remote(code: &'static str, detail: impl ToString) -> AppError {
+        AppError::new(ErrorKind::BadGateway, code).with("detail", detail)
     }
     /// Adds a named argument for the message template.
     pub fn with(mut self, name: &'static str, value: impl ToString) -> AppError {

@@ -13,6 +13,7 @@ pub mod federation;
 pub mod feed;
 pub mod follows;
 pub mod i18n;
+pub mod notifications;
 pub mod people;
 pub mod web;
 
@@ -29,10 +30,14 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, web::AppState)> {
     for m in &applied {
         tracing::info!(migration = %m, "applied migration");
     }
+    let config = Arc::new(config);
+    let fed = Arc::new(federation::client::Client::new(config.clone(), db.clone())?);
     let state = web::AppState {
         proxies: Arc::new(config.proxy_ranges()),
-        config: Arc::new(config),
+        config,
         db,
+        fed,
+        wake: Arc::new(tokio::sync::Notify::new()),
     };
     Ok((web::router(state.clone()), state))
 }
@@ -40,7 +45,8 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, web::AppState)> {
 /// Serves on an already bound listener until the process is stopped.
 pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<()> {
     let (router, state) = build(config)?;
-    tokio::spawn(housekeeping(state));
+    tokio::spawn(housekeeping(state.clone()));
+    tokio::spawn(federation::delivery::run(state));
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -27,7 +27,7 @@ async fn post_renders_markdown_tags_and_mentions_safely() {
     assert!(!html.contains("href=\"javascript"), "{html}");
     assert!(!html.contains("onclick"), "{html}");
     assert_eq!(r.json["author"]["username"], "alice");
-    assert_eq!(r.json["visibility"], "instance");
+    assert_eq!(r.json["visibility"], "public");
 
     // The tag page and the API tag feed list it, whatever the case.
     let feed = alice.get("/tags/RUCHE").await;

@@ -38,6 +38,8 @@ pub struct User {
     pub locale: Option<String>,
     pub photo_version: i64,
     pub created_at: NaiveDateTime,
+    /// Home instance of a remote person; `None` for local accounts.
+    pub domain: Option<String>,
 }
 
 impl User {
@@ -48,6 +50,10 @@ impl User {
         } else {
             &self.display_name
         }
+    }
+
+    pub fn is_local(&self) -> bool {
+        self.domain.is_none()
     }
 }
 
@@ -184,6 +190,7 @@ pub fn authenticate(
     }
     let user: Option<User> = with_conn!(conn, c => users::table
         .filter(users::username.eq(&login).or(users::email.eq(&login)))
+        .filter(users::domain.is_null())
         .select(User::as_select())
         .first(c)
         .optional())?;

@@ -47,7 +47,36 @@ enum Piece<'a> {
     Mention(&'a str),
 }
 
-/// Splits plain text into text, `#tag` and `@name` pieces.
+/// Length of an `@domain` suffix (as in `@bob@beta.example`) at the start of
+/// `rest`, or 0. The domain needs a dot; a trailing dot ends the sentence.
+fn remote_domain_len(rest: &str) -> usize {
+    let Some(after) = rest.strip_prefix('@') else {
+        return 0;
+    };
+    let domain: &str = &after[..after
+        .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-' || ch == '.'))
+        .unwrap_or(after.len())];
+    let domain = domain.trim_end_matches(['.', '-']);
+    if !(domain.contains('.') && !domain.starts_with('.') && domain.len() <= 253) {
+        return 0;
+    }
+    // An explicit port, as in `@bob@beta.example:8443`.
+    let rest = &after[domain.len()..];
+    let port = match rest.strip_prefix(':') {
+        Some(p) => {
+            let digits = p.bytes().take_while(u8::is_ascii_digit).count();
+            if (1..=5).contains(&digits) {
+                1 + digits
+            } else {
+                0
+            }
+        }
+        None => 0,
+    };
+    1 + domain.len() + port
+}
+
+/// Splits plain text into text, `#tag` and `@name` (or `@name@domain`) pieces.
 fn split(text: &str) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -63,16 +92,18 @@ fn split(text: &str) -> Vec<Piece<'_>> {
                     .map(char::len_utf8)
                     .sum()
             } else {
-                rest.chars()
+                let name: usize = rest
+                    .chars()
                     .take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '_')
                     .map(char::len_utf8)
-                    .sum()
+                    .sum();
+                name + remote_domain_len(&rest[name..])
             };
             let word = &rest[..len];
             let ok = if c == '#' {
                 (1..=64).contains(&word.chars().count()) && word.chars().any(char::is_alphabetic)
             } else {
-                (3..=30).contains(&word.len())
+                (3..=30).contains(&word.split('@').next().unwrap_or("").len())
             };
             if ok {
                 if start < i {
@@ -259,6 +290,14 @@ mod tests {
         let out = r("**bold** and *it*\n\n- a\n- b");
         assert!(out.html.contains("<strong>bold</strong>"), "{}", out.html);
         assert!(out.html.contains("<li>a</li>"), "{}", out.html);
+    }
+
+    #[test]
+    fn remote_mentions_keep_their_domain() {
+        assert_eq!(
+            mention_candidates("hi @bob@beta.test. and @carol@Gamma.Example, @dan@nodot @eve@e.test:8080"),
+            vec!["bob@beta.test", "carol@gamma.example", "dan", "eve@e.test:8080"]
+        );
     }
 
     #[test]

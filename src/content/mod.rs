@@ -2,6 +2,7 @@
 //! Creation, edits (with history), deletion, comments and reactions.
 
 pub mod markdown;
+pub mod remote;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -11,28 +12,37 @@ use crate::accounts::User;
 use crate::db::schema::{content, content_revisions, content_tags, mentions, reactions, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::{with_conn, write_tx};
+use crate::federation::outbox;
+use crate::{fed_event, with_conn, write_tx};
 
 /// Who may see a post (comments share their post's audience).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
-    /// Everyone signed in on the instance.
+    /// Everyone here, and followers on every trusted instance.
+    Public,
+    /// Everyone here, and followers on `member` instances (never partners).
+    Organisation,
+    /// Everyone signed in on this instance; never leaves it.
     Instance,
-    /// The author's followers (and people it mentions).
+    /// The author's followers, wherever they are (and people it mentions).
     Followers,
 }
 
 impl Visibility {
     pub fn parse(s: &str) -> AppResult<Visibility> {
         match s.trim() {
-            "" | "instance" => Ok(Visibility::Instance),
+            "" | "public" => Ok(Visibility::Public),
+            "organisation" => Ok(Visibility::Organisation),
+            "instance" => Ok(Visibility::Instance),
             "followers" => Ok(Visibility::Followers),
             _ => Err(AppError::bad_request("visibility_invalid")),
         }
     }
     pub fn as_str(self) -> &'static str {
         match self {
+            Visibility::Public => "public",
+            Visibility::Organisation => "organisation",
             Visibility::Instance => "instance",
             Visibility::Followers => "followers",
         }
@@ -70,21 +80,27 @@ pub struct ContentRow {
     pub deleted_at: Option<NaiveDateTime>,
 }
 
-/// SQL condition: the content row is visible to `viewer` (applied to posts;
-/// comments are visible when their post is).
+/// SQL condition: the content row is visible to the local person `viewer`
+/// (applied to posts; comments are visible when their post is).
+///
+/// Visibilities: `public`, `organisation` and `instance` are seen by everyone
+/// signed in here; `followers` by the author's (accepted) followers;
+/// `direct` (remote posts addressed to people) only by those mentioned. The
+/// author and mentioned people always see it.
 #[macro_export]
 macro_rules! visible_to {
     ($viewer:expr) => {{
         use $crate::db::schema::{content as c_, follows as f_, mentions as m_};
         let viewer: i64 = $viewer;
         c_::visibility
-            .eq("instance")
+            .eq_any(["public", "organisation", "instance"])
             .or(c_::author_id.eq(viewer))
-            .or(c_::author_id.eq_any(
+            .or(c_::visibility.eq("followers").and(c_::author_id.eq_any(
                 f_::table
                     .select(f_::followee_id)
-                    .filter(f_::follower_id.eq(viewer)),
-            ))
+                    .filter(f_::follower_id.eq(viewer))
+                    .filter(f_::accepted.eq(true)),
+            )))
             .or(c_::id.eq_any(
                 m_::table
                     .select(m_::content_id)
@@ -106,7 +122,8 @@ fn check_body(body: &str, max: usize) -> AppResult<()> {
     Ok(())
 }
 
-/// Renders a body, resolving mentions against local people.
+/// Renders a body, resolving mentions against known people (local ones by
+/// name, remote ones as `name@domain`).
 fn render_body(c: &mut DbConn, body: &str) -> AppResult<markdown::Rendered> {
     let candidates = markdown::mention_candidates(body);
     let existing: Vec<String> = if candidates.is_empty() {
@@ -131,16 +148,48 @@ macro_rules! store_links {
                 .values((content_tags::content_id.eq(id), content_tags::tag.eq(tag)))
                 .execute($c)?;
         }
+        let mut ids: Vec<i64> = Vec::new();
         if !$rendered.mentions.is_empty() {
-            let ids: Vec<i64> = users::table
+            ids = users::table
                 .filter(users::username.eq_any(&$rendered.mentions))
                 .select(users::id)
                 .load($c)?;
-            for uid in ids {
+            for uid in &ids {
                 diesel::insert_into(mentions::table)
                     .values((mentions::content_id.eq(id), mentions::user_id.eq(uid)))
                     .execute($c)?;
             }
+        }
+        ids
+    }};
+}
+
+/// Notifies local people (other than `actor`) of something about a content row.
+#[macro_export]
+macro_rules! notify {
+    ($c:expr, $users:expr, $kind:expr, $actor:expr, $content:expr) => {{
+        use $crate::db::schema::{notifications as n_, users as u_};
+        let actor: i64 = $actor;
+        let who: Vec<i64> = $users.iter().copied().filter(|u| *u != actor).collect();
+        let local: Vec<i64> = if who.is_empty() {
+            Vec::new()
+        } else {
+            u_::table
+                .filter(u_::id.eq_any(&who))
+                .filter(u_::domain.is_null())
+                .select(u_::id)
+                .load($c)?
+        };
+        for uid in local {
+            diesel::insert_into(n_::table)
+                .values((
+                    n_::user_id.eq(uid),
+                    n_::kind.eq($kind),
+                    n_::actor_id.eq(actor),
+                    n_::content_id.eq($content),
+                    n_::created_at.eq($crate::db::now()),
+                ))
+                .execute($c)?;
         }
     }};
 }
@@ -166,7 +215,9 @@ pub fn create_post(
             ))
             .returning(ContentRow::as_returning())
             .get_result(c)?;
-        store_links!(c, row.id, rendered);
+        let mentioned = store_links!(c, row.id, rendered);
+        notify!(c, mentioned, "mention", author.id, Some(row.id));
+        fed_event!(c, outbox::POST, author.id, Some(row.id), "")?;
         Ok(row)
     })
 }
@@ -197,7 +248,10 @@ pub fn create_comment(
             ))
             .returning(ContentRow::as_returning())
             .get_result(c)?;
-        store_links!(c, row.id, rendered);
+        let mentioned = store_links!(c, row.id, rendered);
+        notify!(c, mentioned, "mention", author.id, Some(row.id));
+        notify!(c, [parent.author_id], "reply", author.id, Some(row.id));
+        fed_event!(c, outbox::POST, author.id, Some(row.id), "")?;
         Ok(row)
     })
 }
@@ -254,6 +308,7 @@ pub fn edit(
             .returning(ContentRow::as_returning())
             .get_result(c)?;
         store_links!(c, row.id, rendered);
+        fed_event!(c, outbox::EDIT, actor.id, Some(row.id), "")?;
         Ok(updated)
     })
 }
@@ -278,6 +333,9 @@ pub fn delete(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<()> {
         diesel::delete(content_tags::table.filter(content_tags::content_id.eq(row.id))).execute(c)?;
         diesel::delete(mentions::table.filter(mentions::content_id.eq(row.id))).execute(c)?;
         diesel::delete(reactions::table.filter(reactions::content_id.eq(row.id))).execute(c)?;
+        if row.ap_id.is_none() {
+            fed_event!(c, outbox::DELETE, row.author_id, Some(row.id), "")?;
+        }
         Ok(())
     })
 }
@@ -354,6 +412,7 @@ pub fn react(conn: &mut DbConn, viewer: i64, id: i64, kind: &str, on: bool) -> A
                     reactions::created_at.eq(now()),
                 ))
                 .execute(c)?;
+            fed_event!(c, outbox::REACT, viewer, Some(row.id), kind)?;
         } else if !on && exists > 0 {
             diesel::delete(
                 reactions::table
@@ -362,6 +421,7 @@ pub fn react(conn: &mut DbConn, viewer: i64, id: i64, kind: &str, on: bool) -> A
                     .filter(reactions::kind.eq(kind)),
             )
             .execute(c)?;
+            fed_event!(c, outbox::UNREACT, viewer, Some(row.id), kind)?;
         }
         Ok(())
     })

@@ -43,7 +43,14 @@ macro_rules! with_conn {
 macro_rules! write_tx {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
-            $crate::db::DbConn::Sqlite(conn) => conn.immediate_transaction(|$c| $body),
+            $crate::db::DbConn::Sqlite(conn) => {
+                // Queue on an in-process lock rather than in SQLite's busy
+                // handler, which sleeps in steps of up to 100 ms.
+                let _writer = $crate::db::SQLITE_WRITER
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                conn.immediate_transaction(|$c| $body)
+            }
             $crate::db::DbConn::Pg(conn) => conn.transaction(|$c| $body),
         }
     };

@@ -21,6 +21,15 @@ diesel::table! {
         locale -> Nullable<Text>,
         photo_version -> BigInt,
         created_at -> Timestamp,
+        domain -> Nullable<Text>,
+        ap_id -> Nullable<Text>,
+        inbox -> Text,
+        shared_inbox -> Text,
+        profile_url -> Text,
+        key_id -> Nullable<Text>,
+        public_key -> Text,
+        private_key -> Text,
+        fetched_at -> Nullable<Timestamp>,
     }
 }
 
@@ -95,6 +104,8 @@ diesel::table! {
         follower_id -> BigInt,
         followee_id -> BigInt,
         created_at -> Timestamp,
+        accepted -> Bool,
+        ap_id -> Nullable<Text>,
     }
 }
 
@@ -175,6 +186,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     reactions,
     instances,
     trust_audit,
+    settings,
+    fed_events,
+    deliveries,
+    peers,
+    inbox_seen,
+    notifications,
 );
 
 diesel::table! {
@@ -199,5 +216,70 @@ diesel::table! {
         level -> Nullable<Text>,
         reason -> Text,
         expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    fed_events (id) {
+        id -> BigInt,
+        kind -> Text,
+        actor_id -> BigInt,
+        object_id -> Nullable<BigInt>,
+        extra -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        domain -> Text,
+        inbox -> Text,
+        activity -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Text,
+        created_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    peers (domain) {
+        domain -> Text,
+        last_success_at -> Nullable<Timestamp>,
+        last_failure_at -> Nullable<Timestamp>,
+        consecutive_failures -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_error -> Text,
+    }
+}
+
+diesel::table! {
+    inbox_seen (activity_id) {
+        activity_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        actor_id -> BigInt,
+        content_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
     }
 }

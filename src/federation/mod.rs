@@ -1,5 +1,102 @@
-//! Federation between instances. For now: the trust gate (which instances may
-//! federate, at which level) and address checks for remote hosts.
+//! Federation between instances over signed ActivityPub.
+//!
+//! - [`trust`] and [`net`]: the one trust gate (which instances, which
+//!   addresses) asked by every inbound request, delivery and fetch.
+//! - [`keys`] and [`signature`]: RSA keys and HTTP Signatures.
+//! - [`client`]: our outgoing HTTP client (trust gate, address checks,
+//!   size and time limits, signed fetches).
+//! - [`json`]: ActivityPub documents of local people and content.
+//! - [`outbox`] and [`delivery`]: events written with each change, turned into
+//!   deliveries and sent with retries.
+//! - [`inbox`]: verifying and applying incoming activities.
+//! - [`remote`]: fetching and storing remote people and content.
+//! - [`routes`]: WebFinger, NodeInfo, actors, inboxes and collections.
 
+pub mod client;
+pub mod delivery;
+pub mod inbox;
+pub mod json;
+pub mod keys;
 pub mod net;
+pub mod outbox;
+pub mod remote;
+pub mod routes;
+pub mod signature;
 pub mod trust;
+
+use axum::http::HeaderMap;
+
+use crate::config::Config;
+
+/// Media type of ActivityPub documents we send.
+pub const AP_TYPE: &str = "application/activity+json";
+pub const AS_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
+pub const AS_PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// Whether a request asks for ActivityPub JSON rather than a page.
+pub fn wants_activity_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.trim().to_ascii_lowercase();
+            t.starts_with("application/activity+json")
+                || (t.starts_with("application/ld+json")
+                    && t.contains("https://www.w3.org/ns/activitystreams"))
+        })
+}
+
+/// Stable ActivityPub URLs of local things, built from the public base URL.
+pub struct Urls<'a>(pub &'a Config);
+
+impl Urls<'_> {
+    pub fn person(&self, username: &str) -> String {
+        format!("{}/people/{username}", self.0.base())
+    }
+    pub fn key(&self, username: &str) -> String {
+        format!("{}/people/{username}#main-key", self.0.base())
+    }
+    pub fn inbox(&self, username: &str) -> String {
+        format!("{}/people/{username}/inbox", self.0.base())
+    }
+    pub fn shared_inbox(&self) -> String {
+        format!("{}/inbox", self.0.base())
+    }
+    pub fn followers(&self, username: &str) -> String {
+        format!("{}/people/{username}/followers", self.0.base())
+    }
+    pub fn post(&self, id: i64) -> String {
+        format!("{}/posts/{id}", self.0.base())
+    }
+    pub fn instance_actor(&self) -> String {
+        format!("{}/actor", self.0.base())
+    }
+    pub fn instance_key(&self) -> String {
+        format!("{}/actor#main-key", self.0.base())
+    }
+    pub fn activity(&self, event_id: i64, kind: &str) -> String {
+        format!("{}/activities/{event_id}/{kind}", self.0.base())
+    }
+    /// The local post id of a URL of ours, if it is one.
+    pub fn local_post_id(&self, url: &str) -> Option<i64> {
+        url.strip_prefix(&format!("{}/posts/", self.0.base()))?
+            .parse()
+            .ok()
+    }
+    /// The local username of an actor URL of ours, if it is one.
+    pub fn local_username(&self, url: &str) -> Option<String> {
+        let rest = url.strip_prefix(&format!("{}/people/", self.0.base()))?;
+        (!rest.is_empty() && !rest.contains(['/', '#', '?', '@'])).then(|| rest.to_string())
+    }
+}
+
+/// The lowercase host of a URL, if it is an http(s) URL.
+pub fn host_of(url: &str) -> Option<String> {
+    let u = reqwest::Url::parse(url).ok()?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return None;
+    }
+    u.host_str().map(str::to_ascii_lowercase)
+}

@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::config::FederationMode;
-use crate::db::schema::{instances, trust_audit};
+use crate::db::schema::{deliveries, instances, trust_audit};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::{with_conn, write_tx};
@@ -179,6 +179,24 @@ macro_rules! upsert_entry {
                 trust_audit::expires_at.eq($e.expires_at),
             ))
             .execute($c)?;
+        if $e.level == Level::Blocked {
+            // Nothing more leaves for a blocked instance (or its subdomains).
+            diesel::update(
+                deliveries::table
+                    .filter(deliveries::status.eq("pending"))
+                    .filter(
+                        deliveries::domain
+                            .eq($domain)
+                            .or(deliveries::domain.like(format!("%.{}", $domain))),
+                    ),
+            )
+            .set((
+                deliveries::status.eq("cancelled"),
+                deliveries::last_error.eq("instance blocked"),
+                deliveries::done_at.eq(Some($now)),
+            ))
+            .execute($c)?;
+        }
     }};
 }
 
@@ -265,6 +283,19 @@ pub fn decide(conn: &mut DbConn, domain: &str) -> AppResult<Decision> {
         .select(Instance::as_select())
         .load(c))?;
     Ok(decide_from(&domain, &rows))
+}
+
+/// Whether the live entry of `domain` lets it resolve to private addresses.
+pub fn allows_private(conn: &mut DbConn, domain: &str) -> AppResult<bool> {
+    let now = now();
+    let n: i64 = with_conn!(conn, c => instances::table
+        .filter(instances::domain.eq(domain))
+        .filter(instances::allow_private.eq(true))
+        .filter(instances::level.ne("blocked"))
+        .filter(instances::expires_at.is_null().or(instances::expires_at.gt(now)))
+        .count()
+        .get_result(c))?;
+    Ok(n > 0)
 }
 
 fn decide_from(domain: &str, rows: &[Instance]) -> Decision {

@@ -7,7 +7,8 @@ use crate::db::schema::{follows, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::people::{PersonSummary, PAGE_SIZE};
-use crate::{with_conn, write_tx};
+use crate::federation::outbox;
+use crate::{fed_event, notify, with_conn, write_tx};
 
 pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
     let target = crate::accounts::find_by_username(conn, followee_name)?;
@@ -20,13 +21,25 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
     if is_following(conn, follower.id, target.id)? {
         return Ok(());
     }
-    let res = write_tx!(conn, c => diesel::insert_into(follows::table)
-        .values((
-            follows::follower_id.eq(follower.id),
-            follows::followee_id.eq(target.id),
-            follows::created_at.eq(now()),
-        ))
-        .execute(c));
+    // A remote person's instance must accept first; the Follow leaves with
+    // the row, in the same transaction.
+    let remote = !target.is_local();
+    let res = write_tx!(conn, c => {
+        diesel::insert_into(follows::table)
+            .values((
+                follows::follower_id.eq(follower.id),
+                follows::followee_id.eq(target.id),
+                follows::created_at.eq(now()),
+                follows::accepted.eq(!remote),
+            ))
+            .execute(c)?;
+        if remote {
+            fed_event!(c, outbox::FOLLOW, follower.id, Some(target.id), "")?;
+        } else {
+            notify!(c, [target.id], "follow", follower.id, None::<i64>);
+        }
+        Ok::<_, diesel::result::Error>(())
+    });
     match res {
         Ok(_) => Ok(()),
         // Two clicks at once: the follow exists, which is what was asked.
@@ -40,10 +53,86 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
 
 pub fn unfollow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
     let target = crate::accounts::find_by_username(conn, followee_name)?;
+    write_tx!(conn, c => {
+        let found: Option<Option<String>> = follows::table
+            .filter(follows::follower_id.eq(follower.id))
+            .filter(follows::followee_id.eq(target.id))
+            .select(follows::ap_id)
+            .first(c)
+            .optional()?;
+        diesel::delete(
+            follows::table
+                .filter(follows::follower_id.eq(follower.id))
+                .filter(follows::followee_id.eq(target.id)),
+        )
+        .execute(c)?;
+        if let (Some(ap_id), false) = (found, target.is_local()) {
+            fed_event!(c, outbox::UNFOLLOW, follower.id, Some(target.id), ap_id.unwrap_or_default())?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(())
+}
+
+/// A remote person follows a local one: recorded as accepted, and the
+/// Accept leaves in the same transaction.
+pub fn follow_from_remote(conn: &mut DbConn, follower: i64, followee: &User, follow_id: &str) -> AppResult<()> {
+    if followee.disabled || !followee.is_local() {
+        return Err(AppError::not_found());
+    }
+    write_tx!(conn, c => {
+        let exists: i64 = follows::table
+            .filter(follows::follower_id.eq(follower))
+            .filter(follows::followee_id.eq(followee.id))
+            .count()
+            .get_result(c)?;
+        if exists == 0 {
+            diesel::insert_into(follows::table)
+                .values((
+                    follows::follower_id.eq(follower),
+                    follows::followee_id.eq(followee.id),
+                    follows::created_at.eq(now()),
+                    follows::accepted.eq(true),
+                    follows::ap_id.eq(follow_id),
+                ))
+                .execute(c)?;
+            notify!(c, [followee.id], "follow", follower, None::<i64>);
+        } else {
+            diesel::update(
+                follows::table
+                    .filter(follows::follower_id.eq(follower))
+                    .filter(follows::followee_id.eq(followee.id)),
+            )
+            .set(follows::ap_id.eq(follow_id))
+            .execute(c)?;
+        }
+        // Accept again on a repeated Follow: the first Accept may have been lost.
+        fed_event!(c, outbox::ACCEPT, followee.id, Some(follower), follow_id)?;
+        Ok::<_, AppError>(())
+    })
+}
+
+/// The remote followee accepted (`true`) or rejected (`false`) a follow.
+pub fn answer_from_remote(conn: &mut DbConn, follower: i64, followee: i64, accepted: bool) -> AppResult<()> {
+    let q = follows::table
+        .filter(follows::follower_id.eq(follower))
+        .filter(follows::followee_id.eq(followee));
+    write_tx!(conn, c => {
+        if accepted {
+            diesel::update(q).set(follows::accepted.eq(true)).execute(c)
+        } else {
+            diesel::delete(q).execute(c)
+        }
+    })?;
+    Ok(())
+}
+
+/// A remote person stops following a local one.
+pub fn unfollow_from_remote(conn: &mut DbConn, follower: i64, followee: i64) -> AppResult<()> {
     write_tx!(conn, c => diesel::delete(
         follows::table
-            .filter(follows::follower_id.eq(follower.id))
-            .filter(follows::followee_id.eq(target.id)),
+            .filter(follows::follower_id.eq(follower))
+            .filter(follows::followee_id.eq(followee)),
     )
     .execute(c))?;
     Ok(())

@@ -10,7 +10,8 @@ use crate::content::markdown;
 use crate::db::schema::{photos, skills, user_skills, users};
 use crate::db::{lower, now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::{with_conn, write_tx};
+use crate::federation::outbox;
+use crate::{fed_event, with_conn, write_tx};
 
 /// Rows per page in people lists.
 pub const PAGE_SIZE: i64 = 50;
@@ -240,6 +241,7 @@ pub fn update_profile(conn: &mut DbConn, user: &User, up: ProfileUpdate) -> AppR
                     .execute(c)?;
             }
         }
+        fed_event!(c, outbox::PROFILE, u.id, None::<i64>, "")?;
         Ok::<_, AppError>(())
     })?;
     crate::accounts::find_by_id(conn, u.id)
@@ -276,6 +278,7 @@ pub fn set_photo(
         diesel::update(users::table.find(user_id))
             .set(users::photo_version.eq(users::photo_version + 1))
             .execute(c)?;
+        fed_event!(c, outbox::PROFILE, user_id, None::<i64>, "")?;
         Ok(())
     })
 }
@@ -286,6 +289,7 @@ pub fn remove_photo(conn: &mut DbConn, user_id: i64) -> AppResult<()> {
         diesel::update(users::table.find(user_id))
             .set(users::photo_version.eq(0))
             .execute(c)?;
+        fed_event!(c, outbox::PROFILE, user_id, None::<i64>, "")?;
         Ok(())
     })
 }

@@ -24,6 +24,10 @@ pub struct AppState {
     pub db: Db,
     /// Parsed `trusted_proxies`.
     pub proxies: Arc<Vec<crate::federation::net::Cidr>>,
+    /// Outgoing federation client (trust gate, address checks, signatures).
+    pub fed: Arc<crate::federation::client::Client>,
+    /// Wakes the delivery worker when there may be new work.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -31,6 +35,11 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .nest("/api/v1", api::router())
         .merge(assets::router())
+        .merge(crate::federation::routes::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::federation::routes::negotiate,
+        ))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }

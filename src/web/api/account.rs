@@ -222,3 +222,19 @@ pub async fn revoke_token(
         .lang(me.lang)?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The newest 50 notifications; reading them marks them read.
+pub async fn notifications(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
+    let id = me.user.id;
+    let (items, unread) = state
+        .db
+        .run(move |c| {
+            let unread = crate::notifications::unread(c, id)?;
+            let items = crate::notifications::list(c, id, 50)?;
+            crate::notifications::mark_read(c, id)?;
+            Ok((items, unread))
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "items": items, "unread": unread })))
+}

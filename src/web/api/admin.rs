@@ -245,3 +245,36 @@ pub async fn import_instances(
         .lang(me.lang)?;
     Ok(Json(json!({ "imported": n })))
 }
+
+/// Health of known instances, queue depth and the latest failed deliveries.
+pub async fn federation_health(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let (stats, peers, failed) = state
+        .db
+        .run(|c| {
+            Ok((
+                crate::federation::delivery::stats(c)?,
+                crate::federation::delivery::peers(c)?,
+                crate::federation::delivery::failed(c, 100)?,
+            ))
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "queue": stats, "peers": peers, "failed": failed })))
+}
+
+pub async fn retry_delivery(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let id = super::parse_id(&id, me.lang)?;
+    state
+        .db
+        .run(move |c| crate::federation::delivery::retry(c, id))
+        .await
+        .lang(me.lang)?;
+    state.wake.notify_one();
+    Ok(StatusCode::NO_CONTENT)
+}

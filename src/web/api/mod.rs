@@ -164,6 +164,10 @@ api_routes! {
     put "/posts/{id}/reactions/{kind}" => posts::react, "Add a reaction (like, thanks, bravo, insightful)", auth: true, body: "";
     delete "/posts/{id}/reactions/{kind}" => posts::unreact, "Remove a reaction", auth: true, body: "";
     get "/people" => people::directory, "Directory of colleagues, filtered by q, department, site and skill", auth: true, body: "";
+    get "/people/lookup" => people::lookup, "Find a person by @name@domain or profile URL (remote profiles are fetched)", auth: true, body: "";
+    get "/notifications" => account::notifications, "Mentions, replies and new followers, newest first", auth: true, body: "";
+    get "/admin/federation" => admin::federation_health, "Known instances' health, queue depth and failed deliveries (administrators)", auth: true, body: "";
+    post "/admin/deliveries/{id}/retry" => admin::retry_delivery, "Send a failed delivery again (administrators)", auth: true, body: "";
     get "/people/{username}" => people::profile, "A person's profile", auth: true, body: "";
     get "/people/{username}/posts" => people::posts, "A person's posts", auth: true, body: "";
     get "/people/{username}/followers" => people::followers, "Who follows a person", auth: true, body: "";

@@ -70,6 +70,31 @@ pub async fn profile(
     Ok(Json(p))
 }
 
+#[derive(serde::Deserialize)]
+pub struct LookupQuery {
+    q: Option<String>,
+}
+
+/// Finds a person by `@name@domain` or profile URL, fetching a remote
+/// profile when it is not known yet.
+pub async fn lookup(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Query(q): Query<LookupQuery>,
+) -> ApiResult<Json<Profile>> {
+    let query = q.q.unwrap_or_default();
+    let found = crate::federation::remote::lookup(&state, &query)
+        .await
+        .lang(me.lang)?;
+    let viewer = me.user.clone();
+    let (_, p) = state
+        .db
+        .run(move |c| people::profile(c, &viewer, &found.username))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(p))
+}
+
 pub async fn posts(
     State(state): State<AppState>,
     me: ApiUser,

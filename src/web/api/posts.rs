@@ -76,6 +76,7 @@ pub async fn create(
     JsonBody(body): JsonBody<PostCreate>,
 ) -> ApiResult<impl IntoResponse> {
     let visibility = Visibility::parse(body.visibility.as_deref().unwrap_or("")).lang(me.lang)?;
+    crate::federation::remote::resolve_mentions(&state, &body.body).await;
     let max = state.config.content.max_post_chars;
     let author = me.user.clone();
     let row = state

@@ -1,0 +1,287 @@
+//! Runs several real Ruche processes (the `ruche` binary of this workspace),
+//! each with its own database and host name (`alpha.test`, `beta.test`,
+//! `gamma.test`), all resolved to loopback by Ruche's own `federation.resolve`
+//! setting and by the test client, never by editing system files.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const HOSTS: [&str; 3] = ["alpha.test", "beta.test", "gamma.test"];
+
+/// The `ruche` binary beside this test executable (built by
+/// `cargo test --workspace`; built here if missing).
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target folder");
+    let bin = dir.join(format!("ruche{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let ok = Command::new(cargo)
+            .args(["build", "--bin", "ruche"])
+            .status()
+            .expect("run cargo build");
+        assert!(ok.success(), "cargo build --bin ruche failed");
+    }
+    bin
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn pg_admin() -> Option<String> {
+    std::env::var("RUCHE_TEST_DATABASE_URL").ok().filter(|s| !s.trim().is_empty())
+}
+
+/// One Ruche instance run as a child process.
+pub struct Instance {
+    pub host: String,
+    pub port: u16,
+    pub base: String,
+    pub db_url: String,
+    child: Option<Child>,
+    extra_env: Vec<(String, String)>,
+    _dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+impl Instance {
+    pub fn new(host: &str, ports: &[(String, u16)]) -> Instance {
+        let dir = tempfile::tempdir().unwrap();
+        let port = ports.iter().find(|(h, _)| h == host).map(|(_, p)| *p).unwrap();
+        let (db_url, pg_name) = match pg_admin() {
+            Some(admin) => {
+                let name = format!(
+                    "ruche_fed_{}_{}_{}",
+                    host.replace('.', "_"),
+                    std::process::id(),
+                    Instant::now().elapsed().as_nanos() ^ (port as u128)
+                );
+                let mut c = diesel::PgConnection::establish(&admin).expect("connect to PostgreSQL");
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c).unwrap();
+                let (prefix, _) = admin.rsplit_once('/').unwrap();
+                (format!("{prefix}/{name}"), Some(name))
+            }
+            None => (format!("sqlite://{}", dir.path().join("ruche.db").display()), None),
+        };
+        Instance {
+            host: host.to_string(),
+            port,
+            base: format!("http://{host}:{port}"),
+            db_url,
+            child: None,
+            extra_env: Vec::new(),
+            _dir: dir,
+            pg_name,
+        }
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        let resolve: Vec<String> = HOSTS.iter().map(|h| format!("{h}=127.0.0.1")).collect();
+        let mut env = vec![
+            ("RUCHE_LISTEN".into(), format!("127.0.0.1:{}", self.port)),
+            ("RUCHE_BASE_URL".into(), self.base.clone()),
+            ("RUCHE_INSTANCE_NAME".into(), self.host.clone()),
+            ("RUCHE_DATABASE_URL".into(), self.db_url.clone()),
+            ("RUCHE_DATABASE_POOL_SIZE".into(), "4".into()),
+            (
+                "RUCHE_LOG".into(),
+                std::env::var("FEDERATION_TESTS_LOG").unwrap_or_else(|_| "warn".into()),
+            ),
+            ("RUCHE_FEDERATION_RESOLVE".into(), resolve.join(",")),
+            ("RUCHE_FEDERATION_ALLOWED_PRIVATE_RANGES".into(), "127.0.0.0/8".into()),
+            ("RUCHE_FEDERATION_RETRY_BASE_MS".into(), "200".into()),
+            ("RUCHE_FEDERATION_RETRY_MAX_MS".into(), "1000".into()),
+            ("RUCHE_FEDERATION_POLL_INTERVAL_MS".into(), "50".into()),
+            ("RUCHE_FEDERATION_REQUEST_TIMEOUT_SECONDS".into(), "3".into()),
+            ("RUCHE_FEDERATION_PROFILE_REFRESH_MINUTES".into(), "0".into()),
+        ];
+        env.extend(self.extra_env.iter().cloned());
+        env
+    }
+
+    pub fn set_env(&mut self, k: &str, v: &str) {
+        self.extra_env.push((k.to_string(), v.to_string()));
+    }
+
+    /// Runs `ruche <args>` against this instance's database.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(binary()).args(args).envs(self.env()).output().unwrap();
+        assert!(
+            out.status.success(),
+            "ruche {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Lists `domain` at `level` in this instance's trust list.
+    pub fn trust(&self, domain: &str, level: &str) {
+        self.cli(&["admin", "trust", "add", domain, "--level", level, "--reason", "test"]);
+    }
+
+    pub async fn start(&mut self) {
+        assert!(self.child.is_none());
+        let child = Command::new(binary())
+            .arg("serve")
+            .envs(self.env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let client = client();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "{} did not start", self.host);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the process (SIGTERM, or SIGKILL when `kill`).
+    pub fn stop(&mut self, kill: bool) {
+        if let Some(mut c) = self.child.take() {
+            let sig = if kill { "-KILL" } else { "-TERM" };
+            let _ = Command::new("kill").args([sig, &c.id().to_string()]).status();
+            let _ = c.wait();
+        }
+    }
+
+    pub async fn user(&self, name: &str) -> Api {
+        let c = client();
+        let r = c
+            .post(format!("{}/api/v1/accounts", self.base))
+            .json(&json!({"username": name, "email": format!("{name}@{}", self.host), "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+        let r = c
+            .post(format!("{}/api/v1/auth/token", self.base))
+            .json(&json!({"login": name, "password": PASSWORD, "name": "tests"}))
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        Api {
+            base: self.base.clone(),
+            token: v["token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// Runs a SQL query returning one integer, on this instance's database.
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let q = diesel::sql_query(format!("SELECT CAST(({sql}) AS BIGINT) AS n"));
+        let row: N = if self.pg_name.is_some() {
+            q.get_result(&mut diesel::PgConnection::establish(&self.db_url).unwrap()).unwrap()
+        } else {
+            let path = self.db_url.trim_start_matches("sqlite://");
+            q.get_result(&mut diesel::SqliteConnection::establish(path).unwrap()).unwrap()
+        };
+        row.n
+    }
+
+    /// The private key and key id of a local person (to forge requests).
+    pub fn private_key(&self, name: &str) -> (String, String) {
+        #[derive(QueryableByName)]
+        struct K {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            private_key: String,
+        }
+        let q = diesel::sql_query(format!("SELECT private_key FROM users WHERE username = '{name}'"));
+        let row: K = if self.pg_name.is_some() {
+            q.get_result(&mut diesel::PgConnection::establish(&self.db_url).unwrap()).unwrap()
+        } else {
+            let path = self.db_url.trim_start_matches("sqlite://");
+            q.get_result(&mut diesel::SqliteConnection::establish(path).unwrap()).unwrap()
+        };
+        (row.private_key, format!("{}/people/{name}#main-key", self.base))
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.stop(false);
+        if let (Some(admin), Some(name)) = (pg_admin(), &self.pg_name) {
+            if let Ok(mut c) = diesel::PgConnection::establish(&admin) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c);
+            }
+        }
+    }
+}
+
+/// Three instances (not started): ports are chosen first so that each knows
+/// the others' addresses.
+pub fn network() -> Vec<Instance> {
+    let ports: Vec<(String, u16)> = HOSTS.iter().map(|h| (h.to_string(), free_port())).collect();
+    HOSTS.iter().map(|h| Instance::new(h, &ports)).collect()
+}
+
+/// A test HTTP client that resolves the test host names to loopback.
+pub fn client() -> reqwest::Client {
+    let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy();
+    for h in HOSTS {
+        b = b.resolve(h, "127.0.0.1:0".parse().unwrap());
+    }
+    b.build().unwrap()
+}
+
+/// An API client of one person.
+pub struct Api {
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = client()
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+}
+
+/// Polls `check` until it returns `Some`, for at most `secs` seconds.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,195 @@
+//! Scenarios between real Ruche processes over real HTTP with real
+//! signatures. Each test starts its own instances with fresh databases.
+
+use std::time::Duration;
+
+use federation_tests::{client, eventually, network, Api, Instance};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn feed_bodies(api: &Api) -> Vec<String> {
+    let (s, v) = api.get("/api/v1/feed").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["body_html"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// Looks `handle` up from `api` (a person of `home`) and follows it; waits
+/// for the Accept to arrive.
+async fn follow(api: &Api, home: &Instance, handle: &str) -> String {
+    let (s, p) = api.get(&format!("/api/v1/people/lookup?q={handle}")).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let username = p["username"].as_str().unwrap().to_string();
+    let (s, v) = api.post(&format!("/api/v1/people/{username}/follow"), json!({})).await;
+    assert!(s.is_success(), "{v}");
+    let q = format!(
+        "SELECT COUNT(*) FROM follows f JOIN users u ON u.id = f.followee_id WHERE u.username = '{username}' AND f.accepted"
+    );
+    eventually(10, "the follow to be accepted", || {
+        let n = home.count(&q);
+        async move { (n > 0).then_some(()) }
+    })
+    .await;
+    username
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_follow_post_comment_react_and_delete_across_sites() {
+    let mut net = network();
+    let (a, rest) = net.split_at_mut(1);
+    let (b, c) = rest.split_at_mut(1);
+    let (alpha, beta, gamma) = (&mut a[0], &mut b[0], &mut c[0]);
+    alpha.trust("beta.test", "member");
+    beta.trust("alpha.test", "member");
+    // gamma trusts both, but neither trusts gamma.
+    gamma.trust("alpha.test", "member");
+    gamma.trust("beta.test", "member");
+    alpha.start().await;
+    beta.start().await;
+    gamma.start().await;
+    let ann = alpha.user("ann").await;
+    let bob = beta.user("bob").await;
+    let gus = gamma.user("gus").await;
+
+    // WebFinger and NodeInfo answer without a signature.
+    let wf: Value = client()
+        .get(format!("{}/.well-known/webfinger?resource=acct:bob@beta.test:{}", beta.base, beta.port))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wf["links"][0]["href"], format!("{}/people/bob", beta.base));
+    let ni = client().get(format!("{}/.well-known/nodeinfo", beta.base)).send().await.unwrap();
+    assert_eq!(ni.status(), StatusCode::OK);
+
+    // An unsigned actor fetch is refused in allowlist mode.
+    let r = client()
+        .get(format!("{}/people/bob", beta.base))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // Ann finds Bob by handle and follows him; beta accepts.
+    let bob_handle = format!("bob@beta.test:{}", beta.port);
+    follow(&ann, alpha, &format!("@{bob_handle}")).await;
+    let (_, prof) = ann.get(&format!("/api/v1/people/{bob_handle}")).await;
+    assert_eq!(prof["username"], bob_handle.as_str());
+    assert_eq!(beta.count("SELECT COUNT(*) FROM follows"), 1);
+
+    // Bob posts: it reaches Ann's feed on alpha.
+    let (s, post) = bob.post("/api/v1/posts", json!({"body": "Hello from **beta** #news"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{post}");
+    let post_id = post["id"].as_i64().unwrap();
+    eventually(10, "bob's post on alpha", || async {
+        feed_bodies(&ann).await.iter().any(|b| b.contains("Hello from <strong>beta</strong>")).then_some(())
+    })
+    .await;
+
+    // Bob edits: the new text replaces the old on alpha, history kept.
+    let (s, _) = bob
+        .call(reqwest::Method::PATCH, &format!("/api/v1/posts/{post_id}"), Some(json!({"body": "Hello again from beta"})))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    eventually(10, "the edit on alpha", || async {
+        feed_bodies(&ann).await.iter().any(|b| b.contains("Hello again from beta")).then_some(())
+    })
+    .await;
+    assert_eq!(alpha.count("SELECT COUNT(*) FROM content_revisions"), 1);
+
+    // Ann comments and likes: both reach beta.
+    let (_, feed) = ann.get("/api/v1/feed").await;
+    let local_id = feed["items"][0]["id"].as_i64().unwrap();
+    let (s, v) = ann.post(&format!("/api/v1/posts/{local_id}/comments"), json!({"body": "Welcome @bob@beta.test:".to_string() + &beta.port.to_string()})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, _) = ann.call(reqwest::Method::PUT, &format!("/api/v1/posts/{local_id}/reactions/like"), None).await;
+    assert!(s.is_success());
+    let (s, _) = ann.call(reqwest::Method::PUT, &format!("/api/v1/posts/{local_id}/reactions/bravo"), None).await;
+    assert!(s.is_success());
+    eventually(10, "ann's comment and reactions on beta", || async {
+        let (_, comments) = bob.get(&format!("/api/v1/posts/{post_id}/comments")).await;
+        let (_, reactions) = bob.get(&format!("/api/v1/posts/{post_id}/reactions")).await;
+        let has_comment = comments.to_string().contains("Welcome");
+        let kinds = reactions.to_string();
+        (has_comment && kinds.contains("like") && kinds.contains("bravo")).then_some(())
+    })
+    .await;
+    // The mention notified Bob, and the reply too.
+    let (_, n) = bob.get("/api/v1/notifications").await;
+    let kinds: Vec<&str> = n["items"].as_array().unwrap().iter().filter_map(|i| i["kind"].as_str()).collect();
+    assert!(kinds.contains(&"mention"), "{n}");
+    assert!(kinds.contains(&"follow"), "{n}");
+
+    // Bob's profile change reaches alpha.
+    let (s, _) = bob
+        .call(reqwest::Method::PATCH, "/api/v1/me", Some(json!({"job_title": "Welder", "department": "Plant 2"})))
+        .await;
+    assert!(s.is_success());
+    eventually(10, "bob's new job title on alpha", || async {
+        let (_, p) = ann.get(&format!("/api/v1/people/{bob_handle}")).await;
+        (p["job_title"] == "Welder" && p["department"] == "Plant 2").then_some(())
+    })
+    .await;
+
+    // Bob deletes the post: it disappears on alpha.
+    let (s, _) = bob.call(reqwest::Method::DELETE, &format!("/api/v1/posts/{post_id}"), None).await;
+    assert!(s.is_success());
+    eventually(10, "the deletion on alpha", || async {
+        feed_bodies(&ann).await.iter().all(|b| !b.contains("Hello again")).then_some(())
+    })
+    .await;
+
+    // Gamma is not trusted by alpha nor beta: looking it up and following
+    // from gamma are refused, and nothing from alpha reaches gamma.
+    let (s, v) = gus.get(&format!("/api/v1/people/lookup?q=@bob@beta.test:{}", beta.port)).await;
+    assert!(s.is_client_error() || s.is_server_error(), "{v}");
+    let (s, v) = ann.get(&format!("/api/v1/people/lookup?q=@gus@gamma.test:{}", gamma.port)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"]["code"], "instance_not_trusted");
+    let (_, _) = ann.post("/api/v1/posts", json!({"body": "alpha only news"})).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(gamma.count("SELECT COUNT(*) FROM content"), 0);
+
+    // Ann unfollows: beta forgets the follow.
+    let (s, _) = ann.call(reqwest::Method::DELETE, &format!("/api/v1/people/{bob_handle}/follow"), None).await;
+    assert!(s.is_success());
+    eventually(10, "the Undo on beta", || async { (beta.count("SELECT COUNT(*) FROM follows") == 0).then_some(()) }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_was_down_gets_every_post_once() {
+    let mut net = network();
+    let (a, rest) = net.split_at_mut(1);
+    let (alpha, beta) = (&mut a[0], &mut rest[0]);
+    alpha.trust("beta.test", "member");
+    beta.trust("alpha.test", "member");
+    alpha.start().await;
+    beta.start().await;
+    let ann = alpha.user("ann").await;
+    let bob = beta.user("bob").await;
+    follow(&bob, beta, &format!("@ann@alpha.test:{}", alpha.port)).await;
+
+    beta.stop(false);
+    for i in 0..20 {
+        let (s, _) = ann.post("/api/v1/posts", json!({"body": format!("news number {i}")})).await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    // Let the deliveries fail a few times while beta is down.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(alpha.count("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'") > 0);
+    beta.start().await;
+    eventually(30, "all 20 posts on beta", || async {
+        (beta.count("SELECT COUNT(*) FROM content") == 20).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(beta.count("SELECT COUNT(*) FROM content"), 20, "each post stored once");
+    assert_eq!(alpha.count("SELECT COUNT(*) FROM deliveries WHERE status <> 'sent'"), 0);
+}

@@ -1,0 +1,177 @@
+//! Content written on other instances, applied through the same envelope:
+//! the federation inbox translates activities into these calls.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::ContentRow;
+use crate::db::schema::{content, content_revisions, content_tags, mentions, reactions};
+use crate::db::{now, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::{notify, with_conn, write_tx};
+
+/// A remote post or comment, already validated and sanitised.
+pub struct Incoming {
+    pub ap_id: String,
+    pub author_id: i64,
+    /// Local id of the content it answers.
+    pub reply_to: Option<i64>,
+    /// `public`, `followers` or `direct` (for replies, the thread's own
+    /// visibility is kept).
+    pub visibility: &'static str,
+    pub body: String,
+    pub body_html: String,
+    pub tags: Vec<String>,
+    pub mentions: Vec<i64>,
+    pub published: NaiveDateTime,
+}
+
+pub fn find_by_ap_id(conn: &mut DbConn, ap_id: &str) -> AppResult<Option<ContentRow>> {
+    with_conn!(conn, c => content::table
+        .filter(content::ap_id.eq(ap_id))
+        .select(ContentRow::as_select())
+        .first(c)
+        .optional()
+        .map_err(AppError::from))
+}
+
+macro_rules! replace_links {
+    ($c:expr, $id:expr, $tags:expr, $mentions:expr) => {{
+        let id: i64 = $id;
+        diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute($c)?;
+        diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute($c)?;
+        for tag in $tags {
+            diesel::insert_into(content_tags::table)
+                .values((content_tags::content_id.eq(id), content_tags::tag.eq(tag)))
+                .execute($c)?;
+        }
+        for uid in $mentions {
+            diesel::insert_into(mentions::table)
+                .values((mentions::content_id.eq(id), mentions::user_id.eq(uid)))
+                .execute($c)?;
+        }
+    }};
+}
+
+/// Stores a remote post or comment once (a repeated id returns the stored row).
+pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<i64> {
+    if let Some(row) = find_by_ap_id(conn, &inc.ap_id)? {
+        return Ok(row.id);
+    }
+    let parent: Option<ContentRow> = match inc.reply_to {
+        Some(p) => Some(with_conn!(conn, c => content::table
+            .find(p)
+            .select(ContentRow::as_select())
+            .first(c))?),
+        None => None,
+    };
+    let (kind, root, visibility) = match &parent {
+        Some(p) => ("comment", Some(p.root_id.unwrap_or(p.id)), p.visibility.clone()),
+        None => ("post", None, inc.visibility.to_string()),
+    };
+    let mut tags = inc.tags.clone();
+    tags.sort();
+    tags.dedup();
+    let mut mentioned = inc.mentions.clone();
+    mentioned.sort_unstable();
+    mentioned.dedup();
+    write_tx!(conn, c => {
+        let id: i64 = diesel::insert_into(content::table)
+            .values((
+                content::ap_id.eq(&inc.ap_id),
+                content::kind.eq(kind),
+                content::author_id.eq(inc.author_id),
+                content::reply_to_id.eq(parent.as_ref().map(|p| p.id)),
+                content::root_id.eq(root),
+                content::visibility.eq(&visibility),
+                content::body.eq(&inc.body),
+                content::body_html.eq(&inc.body_html),
+                content::created_at.eq(inc.published.min(now())),
+            ))
+            .returning(content::id)
+            .get_result(c)?;
+        replace_links!(c, id, &tags, &mentioned);
+        notify!(c, mentioned, "mention", inc.author_id, Some(id));
+        if let Some(p) = &parent {
+            notify!(c, [p.author_id], "reply", inc.author_id, Some(id));
+        }
+        Ok(id)
+    })
+}
+
+/// Applies an edit by the remote author; anyone else is refused.
+pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()> {
+    let row = find_by_ap_id(conn, &inc.ap_id)?.ok_or_else(AppError::not_found)?;
+    if row.author_id != author_id {
+        return Err(AppError::forbidden("not_author"));
+    }
+    if row.deleted_at.is_some() {
+        return Ok(());
+    }
+    let mut mentioned = inc.mentions.clone();
+    mentioned.sort_unstable();
+    mentioned.dedup();
+    let mut tags = inc.tags.clone();
+    tags.sort();
+    tags.dedup();
+    write_tx!(conn, c => {
+        diesel::insert_into(content_revisions::table)
+            .values((
+                content_revisions::content_id.eq(row.id),
+                content_revisions::body.eq(&row.body),
+                content_revisions::body_html.eq(&row.body_html),
+                content_revisions::created_at.eq(row.edited_at.unwrap_or(row.created_at)),
+            ))
+            .execute(c)?;
+        diesel::update(content::table.find(row.id))
+            .set((
+                content::body.eq(&inc.body),
+                content::body_html.eq(&inc.body_html),
+                content::edited_at.eq(now()),
+            ))
+            .execute(c)?;
+        replace_links!(c, row.id, &tags, &mentioned);
+        Ok(())
+    })
+}
+
+/// Deletes remote content on its author's word; anyone else is refused.
+pub fn delete(conn: &mut DbConn, author_id: i64, ap_id: &str) -> AppResult<()> {
+    let Some(row) = find_by_ap_id(conn, ap_id)? else {
+        // Never seen: nothing to delete.
+        return Ok(());
+    };
+    if row.author_id != author_id {
+        return Err(AppError::forbidden("not_author"));
+    }
+    write_tx!(conn, c => {
+        diesel::update(content::table.find(row.id))
+            .set((
+                content::body.eq(""),
+                content::body_html.eq(""),
+                content::deleted_at.eq(now()),
+            ))
+            .execute(c)?;
+        diesel::delete(content_revisions::table.filter(content_revisions::content_id.eq(row.id))).execute(c)?;
+        diesel::delete(content_tags::table.filter(content_tags::content_id.eq(row.id))).execute(c)?;
+        diesel::delete(mentions::table.filter(mentions::content_id.eq(row.id))).execute(c)?;
+        diesel::delete(reactions::table.filter(reactions::content_id.eq(row.id))).execute(c)?;
+        Ok(())
+    })
+}
+
+/// Marks every piece of content of a deleted remote account as deleted.
+pub fn delete_all_of(conn: &mut DbConn, author_id: i64) -> AppResult<usize> {
+    let n = write_tx!(conn, c => diesel::update(
+        content::table
+            .filter(content::author_id.eq(author_id))
+            .filter(content::deleted_at.is_null()),
+    )
+    .set((
+        content::body.eq(""),
+        content::body_html.eq(""),
+        content::deleted_at.eq(now()),
+    ))
+    .execute(c))?;
+    Ok(n)
+}

@@ -1,0 +1,349 @@
+//! The delivery worker: expands outbox events, claims due deliveries, signs
+//! and sends them, and records the outcome with per-instance health.
+//!
+//! A claim sets a lease (`locked_until`) in a transaction; on PostgreSQL the
+//! claiming query skips rows other processes hold (`FOR UPDATE SKIP LOCKED`),
+//! so two processes never send the same delivery at once. A process killed
+//! mid-send leaves the lease to expire and the delivery is sent again (the
+//! receiver ignores a repeated activity id). Failures are retried with
+//! exponential back-off and jitter until `retry_hours` have passed, then the
+//! delivery is marked failed, stays visible to admins and can be retried.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use rand::Rng;
+
+use crate::config::Config;
+use crate::db::schema::{deliveries, peers};
+use crate::db::{now, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::web::AppState;
+use crate::{with_conn, write_tx};
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Claimed {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub actor_id: Option<i64>,
+    #[diesel(sql_type = Text)]
+    pub domain: String,
+    #[diesel(sql_type = Text)]
+    pub inbox: String,
+    #[diesel(sql_type = Text)]
+    pub activity: String,
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub attempts: i32,
+}
+
+/// How long a claim lasts: longer than any one send can take.
+fn lease(cfg: &Config) -> chrono::Duration {
+    chrono::Duration::seconds(2 * cfg.federation.request_timeout_seconds as i64 + 5)
+}
+
+const CLAIM_SQL_PG: &str = "UPDATE deliveries SET locked_until = $1 WHERE id IN (
+    SELECT id FROM deliveries
+    WHERE status = 'pending' AND next_attempt_at <= $2
+      AND (locked_until IS NULL OR locked_until < $2)
+      AND domain NOT IN (SELECT domain FROM peers WHERE next_attempt_at > $2)
+    ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+  RETURNING id, actor_id, domain, inbox, activity, created_at, attempts";
+
+const CLAIM_SQL_SQLITE: &str = "UPDATE deliveries SET locked_until = ?1 WHERE id IN (
+    SELECT id FROM deliveries
+    WHERE status = 'pending' AND next_attempt_at <= ?2
+      AND (locked_until IS NULL OR locked_until < ?2)
+      AND domain NOT IN (SELECT domain FROM peers WHERE next_attempt_at > ?2)
+    ORDER BY id LIMIT ?3)
+  RETURNING id, actor_id, domain, inbox, activity, created_at, attempts";
+
+/// Claims up to `limit` due deliveries for this process.
+pub fn claim(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<Vec<Claimed>> {
+    let now = now();
+    let until = now + lease(cfg);
+    let sql = match conn {
+        DbConn::Pg(_) => CLAIM_SQL_PG,
+        DbConn::Sqlite(_) => CLAIM_SQL_SQLITE,
+    };
+    let rows = write_tx!(conn, c => {
+        diesel::sql_query(sql)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load::<Claimed>(c)
+    })?;
+    Ok(rows)
+}
+
+/// The back-off before attempt `n + 1`: base × 2ⁿ, capped, ±25 % jitter.
+pub fn backoff(cfg: &Config, failures: i32) -> chrono::Duration {
+    let base = cfg.federation.retry_base_ms as f64;
+    let exp = base * 2f64.powi(failures.clamp(0, 30));
+    let capped = exp.min(cfg.federation.retry_max_ms.max(cfg.federation.retry_base_ms) as f64);
+    let jitter = rand::thread_rng().gen_range(0.75..1.25);
+    chrono::Duration::milliseconds((capped * jitter) as i64)
+}
+
+/// What happened to one delivery.
+pub enum Outcome {
+    Sent,
+    /// Failed; retry later (`true`) or give up now (`false`).
+    Failed(String, bool),
+    /// No longer allowed by the trust gate.
+    Cancelled(String),
+}
+
+pub fn finish(conn: &mut DbConn, cfg: &Config, d: &Claimed, outcome: Outcome) -> AppResult<()> {
+    let now = now();
+    write_tx!(conn, c => {
+        match &outcome {
+            Outcome::Sent => {
+                diesel::update(deliveries::table.find(d.id))
+                    .set((
+                        deliveries::status.eq("sent"),
+                        deliveries::attempts.eq(d.attempts + 1),
+                        deliveries::locked_until.eq(None::<NaiveDateTime>),
+                        deliveries::done_at.eq(Some(now)),
+                        deliveries::last_error.eq(""),
+                    ))
+                    .execute(c)?;
+                upsert_peer!(c, &d.domain, now);
+                diesel::update(peers::table.find(&d.domain))
+                    .set((
+                        peers::last_success_at.eq(Some(now)),
+                        peers::consecutive_failures.eq(0),
+                        peers::next_attempt_at.eq(None::<NaiveDateTime>),
+                        peers::last_error.eq(""),
+                    ))
+                    .execute(c)?;
+            }
+            Outcome::Failed(msg, retry) => {
+                let attempts = d.attempts + 1;
+                let expired = now - d.created_at > chrono::Duration::hours(cfg.federation.retry_hours as i64);
+                let give_up = !retry || expired;
+                let next = now + backoff(cfg, attempts - 1);
+                diesel::update(deliveries::table.find(d.id))
+                    .set((
+                        deliveries::status.eq(if give_up { "failed" } else { "pending" }),
+                        deliveries::attempts.eq(attempts),
+                        deliveries::next_attempt_at.eq(next),
+                        deliveries::locked_until.eq(None::<NaiveDateTime>),
+                        deliveries::last_error.eq(msg.chars().take(500).collect::<String>()),
+                        deliveries::done_at.eq(if give_up { Some(now) } else { None }),
+                    ))
+                    .execute(c)?;
+                if *retry {
+                    // The instance looks down: hold its other deliveries too.
+                    upsert_peer!(c, &d.domain, now);
+                    let failures: i32 = peers::table.find(&d.domain).select(peers::consecutive_failures).first(c)?;
+                    diesel::update(peers::table.find(&d.domain))
+                        .set((
+                            peers::last_failure_at.eq(Some(now)),
+                            peers::consecutive_failures.eq(failures + 1),
+                            peers::next_attempt_at.eq(Some(now + backoff(cfg, failures))),
+                            peers::last_error.eq(msg.chars().take(500).collect::<String>()),
+                        ))
+                        .execute(c)?;
+                }
+            }
+            Outcome::Cancelled(msg) => {
+                diesel::update(deliveries::table.find(d.id))
+                    .set((
+                        deliveries::status.eq("cancelled"),
+                        deliveries::locked_until.eq(None::<NaiveDateTime>),
+                        deliveries::last_error.eq(msg.as_str()),
+                        deliveries::done_at.eq(Some(now)),
+                    ))
+                    .execute(c)?;
+            }
+        }
+        Ok::<_, AppError>(())
+    })
+}
+
+macro_rules! upsert_peer {
+    ($c:expr, $domain:expr, $now:expr) => {{
+        let n: i64 = peers::table.find($domain).count().get_result($c)?;
+        if n == 0 {
+            diesel::insert_into(peers::table)
+                .values(peers::domain.eq($domain))
+                .execute($c)?;
+        }
+    }};
+}
+use upsert_peer;
+
+/// Sends one claimed delivery.
+async fn send(state: &AppState, d: &Claimed) -> Outcome {
+    if let Err(e) = state.fed.gate(&d.domain).await {
+        if e.kind == crate::error::ErrorKind::Forbidden {
+            return Outcome::Cancelled(format!("{} is not trusted", d.domain));
+        }
+        return Outcome::Failed(e.to_string(), true);
+    }
+    let Some(actor) = d.actor_id else {
+        return Outcome::Failed("delivery without a signing actor".into(), false);
+    };
+    let cfg = state.config.clone();
+    let keys = state
+        .db
+        .run(move |c| {
+            let u = crate::accounts::find_by_id(c, actor)?;
+            let k = super::keys::user_keys(c, actor)?;
+            Ok((super::Urls(&cfg).key(&u.username), k.private_pem))
+        })
+        .await;
+    let (key_id, pem) = match keys {
+        Ok(k) => k,
+        Err(e) => return Outcome::Failed(e.to_string(), true),
+    };
+    match state
+        .fed
+        .post_signed(&d.inbox, d.activity.as_bytes(), &key_id, &pem)
+        .await
+    {
+        Ok(()) => Outcome::Sent,
+        Err(e) => Outcome::Failed(e.message, e.retry),
+    }
+}
+
+/// One round: expand events, claim, send, record. Returns how many
+/// deliveries were attempted.
+pub async fn round(state: &AppState) -> AppResult<usize> {
+    let cfg = state.config.clone();
+    state.db.run(move |c| super::outbox::expand(c, &cfg, 100)).await?;
+    let cfg = state.config.clone();
+    let limit = (state.config.federation.delivery_concurrency as i64) * 4;
+    let claimed = state.db.run(move |c| claim(c, &cfg, limit)).await?;
+    let n = claimed.len();
+    let sem = Arc::new(tokio::sync::Semaphore::new(
+        state.config.federation.delivery_concurrency as usize,
+    ));
+    let mut set = tokio::task::JoinSet::new();
+    for d in claimed {
+        let state = state.clone();
+        let sem = sem.clone();
+        set.spawn(async move {
+            let _permit = sem.acquire().await;
+            let outcome = send(&state, &d).await;
+            if let Outcome::Failed(msg, _) = &outcome {
+                tracing::info!(inbox = %d.inbox, error = %msg, "delivery failed");
+            }
+            let cfg = state.config.clone();
+            if let Err(e) = state.db.run(move |c| finish(c, &cfg, &d, outcome)).await {
+                tracing::warn!(error = %e, "could not record a delivery outcome; the lease will expire and it will be sent again");
+            }
+        });
+    }
+    while set.join_next().await.is_some() {}
+    Ok(n)
+}
+
+/// Runs forever: rounds back to back while there is work, else waits for
+/// the poll interval or a wake-up.
+pub async fn run(state: AppState) {
+    let idle = Duration::from_millis(state.config.federation.poll_interval_ms);
+    loop {
+        match round(&state).await {
+            Ok(0) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(idle) => {}
+                    _ = state.wake.notified() => {}
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "delivery round failed; retrying");
+                tokio::time::sleep(idle).await;
+            }
+        }
+    }
+}
+
+/// Makes a failed delivery due again (admin action).
+pub fn retry(conn: &mut DbConn, id: i64) -> AppResult<()> {
+    let n = write_tx!(conn, c => diesel::update(
+        deliveries::table.find(id).filter(deliveries::status.eq_any(["failed", "cancelled"])),
+    )
+    .set((
+        deliveries::status.eq("pending"),
+        deliveries::next_attempt_at.eq(now()),
+        deliveries::created_at.eq(now()),
+        deliveries::done_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(c))?;
+    if n == 0 {
+        return Err(AppError::not_found());
+    }
+    Ok(())
+}
+
+/// Queue figures for the admin page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QueueStats {
+    pub pending: i64,
+    pub failed: i64,
+    pub sent: i64,
+}
+
+pub fn stats(conn: &mut DbConn) -> AppResult<QueueStats> {
+    let rows: Vec<(String, i64)> = with_conn!(conn, c => deliveries::table
+        .group_by(deliveries::status)
+        .select((deliveries::status, diesel::dsl::count_star()))
+        .load(c))?;
+    let get = |s: &str| rows.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+    Ok(QueueStats {
+        pending: get("pending"),
+        failed: get("failed"),
+        sent: get("sent"),
+    })
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = deliveries)]
+pub struct Delivery {
+    pub id: i64,
+    pub domain: String,
+    pub inbox: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Failed deliveries, newest first.
+pub fn failed(conn: &mut DbConn, limit: i64) -> AppResult<Vec<Delivery>> {
+    with_conn!(conn, c => deliveries::table
+        .filter(deliveries::status.eq("failed"))
+        .order(deliveries::id.desc())
+        .limit(limit)
+        .select(Delivery::as_select())
+        .load(c)
+        .map_err(AppError::from))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = peers)]
+pub struct Peer {
+    pub domain: String,
+    pub last_success_at: Option<NaiveDateTime>,
+    pub last_failure_at: Option<NaiveDateTime>,
+    pub consecutive_failures: i32,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub last_error: String,
+}
+
+pub fn peers(conn: &mut DbConn) -> AppResult<Vec<Peer>> {
+    with_conn!(conn, c => peers::table
+        .order(peers::domain.asc())
+        .select(Peer::as_select())
+        .load(c)
+        .map_err(AppError::from))
+}

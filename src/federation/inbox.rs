@@ -1,0 +1,363 @@
+//! The inbox: verify (signature, digest, date, trust, origin), deduplicate,
+//! then translate each activity into a feature call. Invalid input gets a
+//! 4xx (the sender should not retry); a failure that may pass gets a 5xx.
+
+use axum::http::{HeaderMap, Method};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use super::remote::{self, id_of, list, MAX_CONTENT, MAX_RECIPIENTS, MAX_TAGS};
+use super::{host_of, Urls, AS_PUBLIC};
+use crate::accounts::User;
+use crate::content::remote::Incoming;
+use crate::db::schema::{inbox_seen, users};
+use crate::db::now;
+use crate::error::{AppError, AppResult};
+use crate::web::AppState;
+use crate::{with_conn, write_tx};
+
+/// Largest activity accepted.
+pub const MAX_BODY: usize = 256 * 1024;
+
+fn invalid(field: &'static str) -> AppError {
+    AppError::bad_request("activity_invalid").with("field", field)
+}
+
+/// Verifies a signed request and returns the signing remote actor. On a
+/// failed check with a cached key, the key is fetched again once.
+pub async fn verify(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+) -> AppResult<User> {
+    let signed = super::signature::parse_request(
+        method,
+        path,
+        headers,
+        body,
+        state.config.federation.max_clock_skew_seconds as i64,
+    )?;
+    let host = host_of(&signed.key_id).ok_or_else(|| AppError::unauthorized("signature_malformed"))?;
+    state.fed.gate(&host).await?;
+    let (user, pem) = remote::actor(state, &signed.key_id, false).await?;
+    if super::keys::verify(&pem, signed.signing_string.as_bytes(), &signed.signature) {
+        return Ok(user);
+    }
+    // Keys rotate: fetch the actor again and retry once.
+    let (user, pem) = remote::actor(state, &signed.key_id, true).await?;
+    if super::keys::verify(&pem, signed.signing_string.as_bytes(), &signed.signature) {
+        return Ok(user);
+    }
+    Err(AppError::unauthorized("signature_invalid"))
+}
+
+/// Handles one POST to an inbox.
+pub async fn receive(state: &AppState, path: &str, headers: &HeaderMap, body: &[u8]) -> AppResult<()> {
+    if body.len() > MAX_BODY {
+        return Err(AppError::new(crate::error::ErrorKind::PayloadTooLarge, "activity_too_large").with("max", MAX_BODY));
+    }
+    let signer = verify(state, &Method::POST, path, headers, Some(body)).await?;
+    let activity: Value = serde_json::from_slice(body).map_err(|_| AppError::bad_request("activity_not_json"))?;
+    let id = activity.get("id").and_then(Value::as_str).ok_or_else(|| invalid("id"))?.to_string();
+    let kind = activity.get("type").and_then(Value::as_str).ok_or_else(|| invalid("type"))?.to_string();
+    let actor_url = activity.get("actor").and_then(id_of).ok_or_else(|| invalid("actor"))?.to_string();
+    let signer_copy = signer.clone();
+    let signer_ap = state.db.run(move |c| ap_id_of_db(c, &signer_copy)).await?;
+    if actor_url != signer_ap {
+        return Err(AppError::unauthorized("signature_actor_mismatch"));
+    }
+    if id.len() > 2000 || host_of(&id) != host_of(&actor_url) {
+        return Err(AppError::bad_request("origin_mismatch").with("field", "id"));
+    }
+    let seen_id = id.clone();
+    let seen: i64 = state
+        .db
+        .run(move |c| with_conn!(c, c => inbox_seen::table.find(&seen_id).count().get_result(c)).map_err(AppError::from))
+        .await?;
+    if seen > 0 {
+        return Ok(());
+    }
+    apply(state, &signer, &signer_ap, &kind, &activity).await?;
+    let seen_id = id.clone();
+    state
+        .db
+        .run(move |c| {
+            write_tx!(c, c => {
+                let n: i64 = inbox_seen::table.find(&seen_id).count().get_result(c)?;
+                if n == 0 {
+                    diesel::insert_into(inbox_seen::table)
+                        .values((inbox_seen::activity_id.eq(&seen_id), inbox_seen::received_at.eq(now())))
+                        .execute(c)?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    state.wake.notify_one();
+    Ok(())
+}
+
+fn ap_id_of_db(c: &mut crate::db::DbConn, u: &User) -> AppResult<String> {
+    let id: Option<String> = with_conn!(c, c => users::table.find(u.id).select(users::ap_id).first(c))?;
+    id.ok_or_else(|| AppError::internal("remote person without actor id"))
+}
+
+/// The local person an actor URL of ours names.
+async fn local_person(state: &AppState, url: &str) -> AppResult<User> {
+    let name = Urls(&state.config).local_username(url).ok_or_else(AppError::not_found)?;
+    let u = state.db.run(move |c| crate::accounts::find_by_username(c, &name)).await?;
+    if !u.is_local() || u.disabled {
+        return Err(AppError::not_found());
+    }
+    Ok(u)
+}
+
+async fn apply(state: &AppState, actor: &User, actor_ap: &str, kind: &str, activity: &Value) -> AppResult<()> {
+    let object = activity.get("object").ok_or_else(|| invalid("object"))?;
+    match kind {
+        "Follow" => {
+            let target = id_of(object).ok_or_else(|| invalid("object"))?;
+            let followee = local_person(state, target).await?;
+            let follow_id = activity["id"].as_str().unwrap_or_default().to_string();
+            let follower = actor.id;
+            state
+                .db
+                .run(move |c| crate::follows::follow_from_remote(c, follower, &followee, &follow_id))
+                .await
+        }
+        "Accept" | "Reject" => {
+            // The object is our Follow: its actor is the local follower.
+            let follower_url = object.get("actor").and_then(id_of).ok_or_else(|| invalid("object.actor"))?;
+            if let Some(o) = object.get("object").and_then(id_of) {
+                if o != actor_ap {
+                    return Err(AppError::forbidden("not_author"));
+                }
+            }
+            let follower = local_person(state, follower_url).await?;
+            let (fid, eid) = (follower.id, actor.id);
+            let ok = kind == "Accept";
+            state.db.run(move |c| crate::follows::answer_from_remote(c, fid, eid, ok)).await
+        }
+        "Undo" => {
+            let inner = object.get("type").and_then(Value::as_str).unwrap_or("");
+            if let Some(a) = object.get("actor").and_then(id_of) {
+                if a != actor_ap {
+                    return Err(AppError::forbidden("not_author"));
+                }
+            }
+            match inner {
+                "Follow" => {
+                    let target = object.get("object").and_then(id_of).ok_or_else(|| invalid("object.object"))?;
+                    let followee = local_person(state, target).await?;
+                    let (f, e) = (actor.id, followee.id);
+                    state.db.run(move |c| crate::follows::unfollow_from_remote(c, f, e)).await
+                }
+                "Like" | "EmojiReact" => react(state, actor, object, inner, false).await,
+                _ => Ok(()),
+            }
+        }
+        "Like" | "EmojiReact" => react(state, actor, activity, kind, true).await,
+        "Create" | "Update" => {
+            let otype = object.get("type").and_then(Value::as_str).unwrap_or("");
+            match otype {
+                "Note" | "Article" | "Page" | "Question" => {
+                    let inc = read_note(state, actor, actor_ap, object).await?;
+                    let Some(inc) = inc else { return Ok(()) };
+                    let author = actor.id;
+                    if kind == "Create" {
+                        state.db.run(move |c| crate::content::remote::store(c, inc).map(|_| ())).await
+                    } else {
+                        state.db.run(move |c| crate::content::remote::update(c, author, inc)).await
+                    }
+                }
+                "Person" | "Service" | "Application" | "Organization" if kind == "Update" => {
+                    if id_of(object) != Some(actor_ap) {
+                        return Err(AppError::forbidden("not_author"));
+                    }
+                    let host = host_of(actor_ap).unwrap_or_default();
+                    let parsed = remote::parse_actor(object, &host)?;
+                    state.db.run(move |c| remote::upsert_actor(c, &parsed).map(|_| ())).await
+                }
+                _ => Ok(()),
+            }
+        }
+        "Delete" => {
+            let target = id_of(object).ok_or_else(|| invalid("object"))?.to_string();
+            if target == actor_ap {
+                let uid = actor.id;
+                return state
+                    .db
+                    .run(move |c| {
+                        crate::content::remote::delete_all_of(c, uid)?;
+                        write_tx!(c, c => diesel::update(users::table.find(uid))
+                            .set(users::disabled.eq(true))
+                            .execute(c))?;
+                        Ok(())
+                    })
+                    .await;
+            }
+            if host_of(&target) != host_of(actor_ap) {
+                return Err(AppError::forbidden("not_author"));
+            }
+            let uid = actor.id;
+            state.db.run(move |c| crate::content::remote::delete(c, uid, &target)).await
+        }
+        // Community redistribution arrives with communities; other types are
+        // understood as nothing to do.
+        _ => Ok(()),
+    }
+}
+
+/// Like / EmojiReact (or their Undo) on content we know.
+async fn react(state: &AppState, actor: &User, act: &Value, kind: &str, on: bool) -> AppResult<()> {
+    let target = act.get("object").and_then(id_of).ok_or_else(|| invalid("object"))?.to_string();
+    let reaction = if kind == "Like" {
+        Some("like")
+    } else {
+        let emoji = act.get("content").and_then(Value::as_str).unwrap_or("");
+        super::json::REACTION_EMOJI.iter().find(|(_, e)| *e == emoji).map(|(k, _)| *k)
+    };
+    let Some(reaction) = reaction else {
+        // An emoji Ruche has no reaction for: nothing to record.
+        return Ok(());
+    };
+    let local = Urls(&state.config).local_post_id(&target);
+    let uid = actor.id;
+    state
+        .db
+        .run(move |c| {
+            let row = match local {
+                Some(id) => Some(id),
+                None => crate::content::remote::find_by_ap_id(c, &target)?.map(|r| r.id),
+            };
+            let Some(id) = row else { return Ok(()) };
+            match crate::content::react(c, uid, id, reaction, on) {
+                // Content it may not see is answered as unknown.
+                Err(e) if e.kind == crate::error::ErrorKind::NotFound => Err(e),
+                other => other,
+            }
+        })
+        .await
+}
+
+/// Reads a Note into an [`Incoming`]. Returns `None` for content nobody
+/// here asked for (no local follower of the author, no local mention, not
+/// in a thread we know).
+pub async fn read_note(state: &AppState, actor: &User, actor_ap: &str, note: &Value) -> AppResult<Option<Incoming>> {
+    let id = note.get("id").and_then(Value::as_str).ok_or_else(|| invalid("object.id"))?.to_string();
+    if id.len() > 2000 || host_of(&id) != host_of(actor_ap) {
+        return Err(AppError::bad_request("origin_mismatch").with("field", "object.id"));
+    }
+    let author = note.get("attributedTo").and_then(|a| match a {
+        Value::Array(v) => v.first().and_then(id_of),
+        other => id_of(other),
+    });
+    if author != Some(actor_ap) {
+        return Err(AppError::forbidden("not_author"));
+    }
+    let html = match note.get("content") {
+        Some(Value::String(s)) if s.len() <= MAX_CONTENT => s.clone(),
+        Some(Value::String(_)) => return Err(AppError::bad_request("field_too_long").with("field", "content")),
+        _ => String::new(),
+    };
+    let name = match note.get("name") {
+        Some(Value::String(s)) if s.len() <= 1000 => s.clone(),
+        _ => String::new(),
+    };
+    let body_html = crate::content::markdown::sanitize(&if name.is_empty() || !html.is_empty() { html } else { name });
+    let body = ammonia::Builder::empty().clean(&body_html).to_string();
+    let to = list(note, "to", MAX_RECIPIENTS, "to")?;
+    let cc = list(note, "cc", MAX_RECIPIENTS, "cc")?;
+    list(note, "attachment", remote::MAX_ATTACHMENTS, "attachment")?;
+    let recipients: Vec<&str> = to.iter().chain(cc.iter()).filter_map(id_of).collect();
+    let visibility = if recipients.iter().any(|r| *r == AS_PUBLIC || *r == "as:Public" || *r == "Public") {
+        "public"
+    } else if recipients.iter().any(|r| r.ends_with("/followers") && host_of(r).as_deref() == host_of(actor_ap).as_deref()) {
+        "followers"
+    } else {
+        "direct"
+    };
+    let urls = Urls(&state.config);
+    let mut tags = Vec::new();
+    let mut mention_urls = Vec::new();
+    for t in list(note, "tag", MAX_TAGS, "tag")? {
+        match t.get("type").and_then(Value::as_str) {
+            Some("Hashtag") => {
+                if let Some(n) = t.get("name").and_then(Value::as_str) {
+                    let n = n.trim_start_matches('#');
+                    if !n.is_empty() && n.chars().count() <= 64 {
+                        tags.push(crate::content::markdown::normalize_tag(n));
+                    }
+                }
+            }
+            Some("Mention") => {
+                if let Some(h) = t.get("href").and_then(Value::as_str) {
+                    mention_urls.push(h.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    let local_mentions: Vec<String> = mention_urls.iter().filter_map(|u| urls.local_username(u)).collect();
+    let reply_url = note.get("inReplyTo").and_then(id_of).map(str::to_string);
+    let published = note
+        .get("published")
+        .and_then(Value::as_str)
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|d| d.naive_utc())
+        .unwrap_or_else(now);
+    let local_reply = reply_url.as_deref().and_then(|u| urls.local_post_id(u));
+    let remote_reply = reply_url.clone().filter(|_| local_reply.is_none());
+    let author_id = actor.id;
+    let (reply_to, wanted, mentions) = state
+        .db
+        .run(move |c| {
+            let reply_to = match (local_reply, &remote_reply) {
+                (Some(id), _) => Some(id),
+                (None, Some(u)) => crate::content::remote::find_by_ap_id(c, u)?.map(|r| r.id),
+                _ => None,
+            };
+            let mentions: Vec<i64> = if local_mentions.is_empty() {
+                Vec::new()
+            } else {
+                with_conn!(c, c => users::table
+                    .filter(users::username.eq_any(&local_mentions))
+                    .filter(users::domain.is_null())
+                    .select(users::id)
+                    .load(c))?
+            };
+            let followed: i64 = with_conn!(c, c => crate::db::schema::follows::table
+                .filter(crate::db::schema::follows::followee_id.eq(author_id))
+                .count()
+                .get_result(c))?;
+            Ok((reply_to, followed > 0 || !mentions.is_empty() || reply_to.is_some(), mentions))
+        })
+        .await?;
+    if let (Some(local_id), true) = (reply_to, local_reply.is_some()) {
+        // A reply to our content must answer something its author may see.
+        let visible = state
+            .db
+            .run(move |c| crate::content::get_visible(c, author_id, local_id).map(|r| r.visibility))
+            .await;
+        match visible {
+            Ok(v) if v != "instance" => {}
+            _ => return Err(AppError::not_found()),
+        }
+    }
+    if !wanted {
+        return Ok(None);
+    }
+    Ok(Some(Incoming {
+        ap_id: id,
+        author_id,
+        reply_to,
+        visibility,
+        body,
+        body_html,
+        tags,
+        mentions,
+        published,
+    }))
+}

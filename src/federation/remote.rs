@@ -1,0 +1,320 @@
+//! Remote people and content: reading their documents (as Mastodon,
+//! GoToSocial, Lemmy and Ruche publish them) with bounds on every field,
+//! storing them, and finding them by handle or URL.
+
+use diesel::prelude::*;
+use serde_json::Value;
+
+use super::json::{FIELD_DEPARTMENT, FIELD_EMAIL, FIELD_JOB_TITLE, FIELD_LOCATION, FIELD_PHONE, FIELD_SITE};
+use super::host_of;
+use crate::accounts::User;
+use crate::content::markdown::sanitize;
+use crate::db::schema::users;
+use crate::db::{now, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::web::AppState;
+use crate::{with_conn, write_tx};
+
+pub const MAX_NAME: usize = 200;
+pub const MAX_SUMMARY: usize = 20_000;
+pub const MAX_CONTENT: usize = 100_000;
+pub const MAX_TAGS: usize = 50;
+pub const MAX_ATTACHMENTS: usize = 20;
+pub const MAX_RECIPIENTS: usize = 1000;
+/// Remote documents fetched while handling one request or activity.
+pub const MAX_FETCHES: u32 = 5;
+
+fn invalid(field: &'static str) -> AppError {
+    AppError::bad_request("activity_invalid").with("field", field)
+}
+
+/// The `id` of a value that is either a URL string or an object with an id.
+pub fn id_of(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+fn text(v: &Value, key: &str, max: usize, field: &'static str) -> AppResult<String> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) if s.chars().count() <= max => Ok(s.clone()),
+        Some(Value::String(_)) => Err(AppError::bad_request("field_too_long").with("field", field)),
+        Some(_) => Err(invalid(field)),
+    }
+}
+
+/// Strings of a field that may be one value or an array (bounded).
+pub fn list(v: &Value, key: &str, max: usize, field: &'static str) -> AppResult<Vec<Value>> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(a)) if a.len() <= max => Ok(a.clone()),
+        Some(Value::Array(_)) => Err(AppError::bad_request("too_many").with("field", field).with("max", max)),
+        Some(other) => Ok(vec![other.clone()]),
+    }
+}
+
+/// A remote actor as we keep it.
+#[derive(Debug, Clone)]
+pub struct RemoteActor {
+    pub ap_id: String,
+    pub domain: String,
+    /// `name@host[:port]`, our username for them.
+    pub handle: String,
+    pub display_name: String,
+    pub bio_html: String,
+    pub inbox: String,
+    pub shared_inbox: String,
+    pub url: String,
+    pub key_id: String,
+    pub public_pem: String,
+    pub job_title: String,
+    pub department: String,
+    pub site: String,
+    pub location: String,
+    pub phone: String,
+    pub email: String,
+}
+
+fn authority(url: &str) -> Option<String> {
+    let u = reqwest::Url::parse(url).ok()?;
+    let host = u.host_str()?.to_ascii_lowercase();
+    Some(match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
+}
+
+/// Reads an actor document; its id must live on `expected_host`.
+pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
+    let ap_id = v.get("id").and_then(Value::as_str).ok_or_else(|| invalid("id"))?.to_string();
+    if ap_id.len() > 2000 || host_of(&ap_id).as_deref() != Some(expected_host) {
+        return Err(AppError::bad_request("origin_mismatch").with("field", "id"));
+    }
+    let kind = v.get("type").and_then(Value::as_str).unwrap_or("");
+    if !matches!(kind, "Person" | "Service" | "Application" | "Organization" | "Group") {
+        return Err(invalid("type"));
+    }
+    let name = text(v, "preferredUsername", 64, "preferredUsername")?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+        return Err(invalid("preferredUsername"));
+    }
+    let same_host = |u: &str| host_of(u).as_deref() == Some(expected_host);
+    let inbox = text(v, "inbox", 2000, "inbox")?;
+    if !same_host(&inbox) {
+        return Err(AppError::bad_request("origin_mismatch").with("field", "inbox"));
+    }
+    let shared_inbox = v
+        .get("endpoints")
+        .and_then(|e| e.get("sharedInbox"))
+        .and_then(Value::as_str)
+        .filter(|s| same_host(s) && s.len() <= 2000)
+        .unwrap_or("")
+        .to_string();
+    let key = v.get("publicKey").ok_or_else(|| invalid("publicKey"))?;
+    let key = match key {
+        Value::Array(a) => a.first().cloned().unwrap_or(Value::Null),
+        k => k.clone(),
+    };
+    let key_id = text(&key, "id", 2000, "publicKey.id")?;
+    let owner = text(&key, "owner", 2000, "publicKey.owner")?;
+    let public_pem = text(&key, "publicKeyPem", 10_000, "publicKey.publicKeyPem")?;
+    if owner != ap_id || !same_host(&key_id) || public_pem.is_empty() {
+        return Err(invalid("publicKey"));
+    }
+    let mut fields = std::collections::HashMap::new();
+    for a in list(v, "attachment", MAX_ATTACHMENTS, "attachment")? {
+        if a.get("type").and_then(Value::as_str) == Some("PropertyValue") {
+            let n = text(&a, "name", 100, "attachment.name")?;
+            let val = text(&a, "value", 500, "attachment.value")?;
+            // Values may carry HTML (Mastodon links); keep the text only.
+            let plain = ammonia::Builder::empty().clean(&val).to_string();
+            fields.insert(n, plain.trim().to_string());
+        }
+    }
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let host_port = authority(&ap_id).unwrap_or_else(|| expected_host.to_string());
+    let display = text(v, "name", MAX_NAME, "name")?;
+    Ok(RemoteActor {
+        handle: format!("{}@{host_port}", name.to_ascii_lowercase()),
+        domain: expected_host.to_string(),
+        display_name: ammonia::Builder::empty().clean(&display).to_string(),
+        bio_html: sanitize(&text(v, "summary", MAX_SUMMARY, "summary")?),
+        inbox,
+        shared_inbox,
+        url: v.get("url").and_then(id_of).unwrap_or(&ap_id).chars().take(2000).collect(),
+        key_id,
+        public_pem,
+        job_title: get(FIELD_JOB_TITLE),
+        department: get(FIELD_DEPARTMENT),
+        site: get(FIELD_SITE),
+        location: get(FIELD_LOCATION),
+        phone: get(FIELD_PHONE),
+        email: get(FIELD_EMAIL),
+        ap_id,
+    })
+}
+
+/// Inserts or refreshes the `users` row of a remote actor.
+pub fn upsert_actor(conn: &mut DbConn, a: &RemoteActor) -> AppResult<User> {
+    let now = now();
+    write_tx!(conn, c => {
+        let existing: Option<i64> = users::table
+            .filter(users::ap_id.eq(&a.ap_id).or(users::username.eq(&a.handle)))
+            .select(users::id)
+            .first(c)
+            .optional()?;
+        let fields = (
+            users::username.eq(&a.handle),
+            users::display_name.eq(&a.display_name),
+            users::bio_html.eq(&a.bio_html),
+            users::job_title.eq(&a.job_title),
+            users::department.eq(&a.department),
+            users::site.eq(&a.site),
+            users::location.eq(&a.location),
+            users::phone.eq(&a.phone),
+            users::work_email.eq(&a.email),
+            users::inbox.eq(&a.inbox),
+            users::shared_inbox.eq(&a.shared_inbox),
+            users::profile_url.eq(&a.url),
+            users::key_id.eq(&a.key_id),
+            users::public_key.eq(&a.public_pem),
+            users::fetched_at.eq(Some(now)),
+        );
+        let id = match existing {
+            Some(id) => {
+                diesel::update(users::table.find(id)).set(fields).execute(c)?;
+                diesel::update(users::table.find(id))
+                    .set((users::ap_id.eq(&a.ap_id), users::email.eq(&a.ap_id)))
+                    .execute(c)?;
+                id
+            }
+            None => diesel::insert_into(users::table)
+                .values((
+                    fields,
+                    users::email.eq(&a.ap_id),
+                    users::password_hash.eq("!"),
+                    users::domain.eq(&a.domain),
+                    users::ap_id.eq(&a.ap_id),
+                    users::created_at.eq(now),
+                ))
+                .returning(users::id)
+                .get_result(c)?,
+        };
+        users::table.find(id).select(User::as_select()).first(c).map_err(AppError::from)
+    })
+}
+
+/// The stored remote person with this actor id or key id.
+pub fn find_actor(conn: &mut DbConn, ap_id_or_key: &str) -> AppResult<Option<(User, String, chrono::NaiveDateTime)>> {
+    let row: Option<(i64, String, Option<chrono::NaiveDateTime>)> = with_conn!(conn, c => users::table
+        .filter(users::ap_id.eq(ap_id_or_key).or(users::key_id.eq(ap_id_or_key)))
+        .filter(users::domain.is_not_null())
+        .select((users::id, users::public_key, users::fetched_at))
+        .first(c)
+        .optional())?;
+    match row {
+        Some((id, pem, at)) => Ok(Some((
+            crate::accounts::find_by_id(conn, id)?,
+            pem,
+            at.unwrap_or_default(),
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// The remote actor at `url`, from the cache when fresh, else fetched.
+pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<(User, String)> {
+    let key = url.to_string();
+    let cached = state.db.run(move |c| find_actor(c, &key)).await?;
+    let max_age = chrono::Duration::minutes(state.config.federation.profile_refresh_minutes as i64);
+    if let Some((u, pem, at)) = &cached {
+        if !force && now() - *at < max_age {
+            return Ok((u.clone(), pem.clone()));
+        }
+    }
+    // A key id is the actor URL with a fragment (or a path below it).
+    let actor_url = url.split('#').next().unwrap_or(url).to_string();
+    let host = host_of(&actor_url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
+    let fetched = match state.fed.get(&actor_url).await {
+        Ok(doc) => doc,
+        // Keep serving what we had when the remote instance is down.
+        Err(e) if e.kind == crate::error::ErrorKind::BadGateway => {
+            if let Some((u, pem, _)) = cached {
+                return Ok((u, pem));
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    // Some servers publish the key as its own document naming its owner.
+    let doc = if fetched.get("publicKeyPem").is_some() && fetched.get("inbox").is_none() {
+        let owner = fetched.get("owner").and_then(Value::as_str).ok_or_else(|| invalid("owner"))?;
+        if host_of(owner).as_deref() != Some(host.as_str()) {
+            return Err(AppError::bad_request("origin_mismatch").with("field", "owner"));
+        }
+        state.fed.get(owner).await?
+    } else {
+        fetched
+    };
+    let parsed = parse_actor(&doc, &host)?;
+    let pem = parsed.public_pem.clone();
+    let user = state.db.run(move |c| upsert_actor(c, &parsed)).await?;
+    Ok((user, pem))
+}
+
+/// Finds a person by `@name@domain`, `name@domain` or profile URL.
+pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
+    let q = query.trim();
+    if q.starts_with("http://") || q.starts_with("https://") {
+        if let Some(name) = super::Urls(&state.config).local_username(q) {
+            return state.db.run(move |c| crate::accounts::find_by_username(c, &name)).await;
+        }
+        return Ok(actor(state, q, false).await?.0);
+    }
+    let handle = q.trim_start_matches('@').to_ascii_lowercase();
+    let Some((name, domain)) = handle.split_once('@') else {
+        return Err(AppError::bad_request("handle_invalid"));
+    };
+    if name.is_empty() || domain.is_empty() || domain.contains(['/', '?', '#', '@']) {
+        return Err(AppError::bad_request("handle_invalid"));
+    }
+    let h = handle.clone();
+    if let Ok(u) = state.db.run(move |c| crate::accounts::find_by_username(c, &h)).await {
+        return Ok(u);
+    }
+    // Plain http only when this instance itself runs on plain http (tests,
+    // a laptop); a production instance looks others up over https.
+    let scheme = if state.config.base_url.starts_with("https://") { "https" } else { "http" };
+    let url = format!("{scheme}://{domain}/.well-known/webfinger?resource=acct:{handle}");
+    let jrd = state.fed.get_plain(&url).await?;
+    let href = list(&jrd, "links", 50, "links")?
+        .into_iter()
+        .find(|l| {
+            l.get("rel").and_then(Value::as_str) == Some("self")
+                && l.get("type").and_then(Value::as_str).is_some_and(|t| {
+                    t.starts_with("application/activity+json") || t.starts_with("application/ld+json")
+                })
+        })
+        .and_then(|l| l.get("href").and_then(Value::as_str).map(str::to_string))
+        .ok_or_else(|| AppError::new(crate::error::ErrorKind::NotFound, "remote_not_found"))?;
+    Ok(actor(state, &href, false).await?.0)
+}
+
+/// Looks up the `@name@domain` mentions of a body that we do not know yet,
+/// so that they become real mentions (at most [`MAX_FETCHES`]; failures are
+/// left as plain text).
+pub async fn resolve_mentions(state: &AppState, body: &str) {
+    let remote: Vec<String> = crate::content::markdown::mention_candidates(body)
+        .into_iter()
+        .filter(|m| m.contains('@'))
+        .take(MAX_FETCHES as usize)
+        .collect();
+    for handle in remote {
+        if let Err(e) = lookup(state, &handle).await {
+            tracing::info!(handle = %handle, error = %e, "mention not resolved");
+        }
+    }
+}

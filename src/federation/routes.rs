@@ -1,0 +1,354 @@
+//! HTTP endpoints of federation: WebFinger, NodeInfo, the instance actor,
+//! inboxes, and ActivityPub views of people and content (chosen by the
+//! `Accept` header on the same URLs as the pages).
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::trust::Decision;
+use super::{json as apjson, Urls, AP_TYPE};
+use crate::config::FederationMode;
+use crate::content::ContentRow;
+use crate::db::schema::{content, follows, users};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+use crate::web::api::ApiError;
+use crate::web::AppState;
+use crate::with_conn;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/webfinger", get(webfinger))
+        .route("/.well-known/nodeinfo", get(nodeinfo_links))
+        .route("/nodeinfo/2.1", get(nodeinfo))
+        .route("/actor", get(instance_actor))
+        .route("/inbox", post(shared_inbox))
+        .route("/people/{username}/inbox", post(person_inbox))
+        .route("/people/{username}/outbox", get(outbox))
+        .layer(axum::extract::DefaultBodyLimit::max(super::inbox::MAX_BODY * 4))
+}
+
+fn err(e: AppError) -> Response {
+    if e.kind == crate::error::ErrorKind::Internal {
+        tracing::error!(error = %e, "federation request failed");
+    }
+    ApiError(e, Lang::En).into_response()
+}
+
+fn activity_json(v: Value) -> Response {
+    ([(header::CONTENT_TYPE, AP_TYPE)], v.to_string()).into_response()
+}
+
+#[derive(Deserialize)]
+struct WebfingerQuery {
+    resource: Option<String>,
+}
+
+async fn webfinger(State(state): State<AppState>, Query(q): Query<WebfingerQuery>) -> Response {
+    let Some(resource) = q.resource else {
+        return err(AppError::bad_request("resource_missing"));
+    };
+    let urls = Urls(&state.config);
+    let name = if let Some(acct) = resource.strip_prefix("acct:") {
+        let Some((name, domain)) = acct.trim_start_matches('@').rsplit_once('@') else {
+            return err(AppError::bad_request("handle_invalid"));
+        };
+        if !domain.eq_ignore_ascii_case(&authority(&state)) {
+            return err(AppError::not_found());
+        }
+        name.to_ascii_lowercase()
+    } else if let Some(n) = urls.local_username(&resource) {
+        n
+    } else {
+        return err(AppError::not_found());
+    };
+    let n = name.clone();
+    match state.db.run(move |c| crate::accounts::find_by_username(c, &n)).await {
+        Ok(u) if u.is_local() && !u.disabled => {}
+        Ok(_) => return err(AppError::not_found()),
+        Err(e) => return err(e),
+    }
+    let body = json!({
+        "subject": format!("acct:{name}@{}", authority(&state)),
+        "aliases": [urls.person(&name)],
+        "links": [
+            {"rel": "self", "type": AP_TYPE, "href": urls.person(&name)},
+            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": urls.person(&name)}
+        ]
+    });
+    ([(header::CONTENT_TYPE, "application/jrd+json")], body.to_string()).into_response()
+}
+
+/// `host[:port]` of our base URL: the domain part of our handles.
+pub fn authority(state: &AppState) -> String {
+    let u = reqwest::Url::parse(&state.config.base_url).ok();
+    match u {
+        Some(u) => match u.port() {
+            Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
+            None => u.host_str().unwrap_or_default().to_string(),
+        },
+        None => String::new(),
+    }
+}
+
+async fn nodeinfo_links(State(state): State<AppState>) -> Response {
+    Json(json!({"links": [{
+        "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+        "href": format!("{}/nodeinfo/2.1", state.config.base()),
+    }]}))
+    .into_response()
+}
+
+async fn nodeinfo(State(state): State<AppState>) -> Response {
+    let counts = state
+        .db
+        .run(|c| {
+            with_conn!(c, c => {
+                let users_n: i64 = users::table
+                    .filter(users::domain.is_null())
+                    .filter(users::disabled.eq(false))
+                    .count()
+                    .get_result(c)?;
+                let posts_n: i64 = content::table
+                    .filter(content::ap_id.is_null())
+                    .filter(content::deleted_at.is_null())
+                    .count()
+                    .get_result(c)?;
+                Ok::<_, AppError>((users_n, posts_n))
+            })
+        })
+        .await;
+    let (users_n, posts_n) = match counts {
+        Ok(c) => c,
+        Err(e) => return err(e),
+    };
+    let body = json!({
+        "version": "2.1",
+        "software": {"name": "ruche", "version": env!("CARGO_PKG_VERSION"), "repository": "https://example.invalid/ruche"},
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": []},
+        "openRegistrations": state.config.accounts.signup == crate::config::SignupMode::Open,
+        "usage": {"users": {"total": users_n}, "localPosts": posts_n},
+        "metadata": {"nodeName": state.config.instance_name, "federationMode": state.config.federation.mode.as_str()},
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn instance_actor(State(state): State<AppState>) -> Response {
+    match state.db.run(super::keys::instance_keys).await {
+        Ok(k) => activity_json(apjson::instance_actor(&state.config, &k.public_pem)),
+        Err(e) => err(e),
+    }
+}
+
+async fn inbox_common(state: AppState, path: &str, headers: HeaderMap, body: Bytes) -> Response {
+    match super::inbox::receive(&state, path, &headers, &body).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => {
+            if e.kind != crate::error::ErrorKind::Internal {
+                tracing::info!(error = %e, "refused an activity");
+            }
+            err(e)
+        }
+    }
+}
+
+async fn shared_inbox(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    inbox_common(state, "/inbox", headers, body).await
+}
+
+async fn person_inbox(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/people/{username}/inbox");
+    inbox_common(state, &path, headers, body).await
+}
+
+/// Who is fetching: in allowlist mode every fetch must be signed by a
+/// trusted instance; in open mode a signature is optional.
+async fn fetcher(state: &AppState, req_path: &str, headers: &HeaderMap) -> AppResult<Option<(String, Decision)>> {
+    let signed = headers.contains_key("signature") || headers.contains_key("authorization");
+    if !signed {
+        if state.config.federation.mode == FederationMode::Allowlist {
+            return Err(AppError::unauthorized("signature_missing"));
+        }
+        return Ok(None);
+    }
+    let signer = super::inbox::verify(state, &Method::GET, req_path, headers, None).await?;
+    let domain = signer.domain.clone().unwrap_or_default();
+    let decision = state.fed.gate(&domain).await?;
+    Ok(Some((domain, decision)))
+}
+
+async fn outbox(State(state): State<AppState>, Path(username): Path<String>, req: Request) -> Response {
+    let pq = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    if let Err(e) = fetcher(&state, &pq, req.headers()).await {
+        return err(e);
+    }
+    let name = username.clone();
+    match state
+        .db
+        .run(move |c| {
+            let u = crate::accounts::find_by_username(c, &name)?;
+            if !u.is_local() {
+                return Err(AppError::not_found());
+            }
+            let n: i64 = with_conn!(c, c => content::table
+                .filter(content::author_id.eq(u.id))
+                .filter(content::deleted_at.is_null())
+                .filter(content::visibility.eq("public"))
+                .count()
+                .get_result(c))?;
+            Ok(n)
+        })
+        .await
+    {
+        Ok(n) => activity_json(apjson::collection_summary(
+            format!("{}/outbox", Urls(&state.config).person(&username)),
+            n,
+        )),
+        Err(e) => err(e),
+    }
+}
+
+/// Middleware: a GET of a person, a post or a person's collections that asks
+/// for ActivityPub JSON is answered here; anything else goes to the pages.
+pub async fn negotiate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET || !super::wants_activity_json(req.headers()) {
+        return next.run(req).await;
+    }
+    let path = req.uri().path().to_string();
+    let pq = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["people", name] => person(&state, name, &pq, req.headers()).await,
+        ["people", name, which @ ("followers" | "following")] => {
+            collection(&state, name, which, &pq, req.headers()).await
+        }
+        ["posts", id] => post_doc(&state, id, &pq, req.headers()).await,
+        _ => next.run(req).await,
+    }
+}
+
+async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> Response {
+    if let Err(e) = fetcher(state, pq, headers).await {
+        return err(e);
+    }
+    let name = name.to_string();
+    let cfg = state.config.clone();
+    match state
+        .db
+        .run(move |c| {
+            let u = crate::accounts::find_by_username(c, &name)?;
+            if !u.is_local() || u.disabled {
+                return Err(AppError::not_found());
+            }
+            let keys = super::keys::user_keys(c, u.id)?;
+            let skills = crate::people::skills_of(c, u.id)?;
+            Ok(apjson::person(&cfg, &u, &skills, &keys.public_pem))
+        })
+        .await
+    {
+        Ok(doc) => activity_json(doc),
+        Err(e) => err(e),
+    }
+}
+
+async fn collection(state: &AppState, name: &str, which: &str, pq: &str, headers: &HeaderMap) -> Response {
+    if let Err(e) = fetcher(state, pq, headers).await {
+        return err(e);
+    }
+    let n = name.to_string();
+    let w = which.to_string();
+    match state
+        .db
+        .run(move |c| {
+            let u = crate::accounts::find_by_username(c, &n)?;
+            if !u.is_local() {
+                return Err(AppError::not_found());
+            }
+            let (followers, following) = crate::follows::counts(c, u.id)?;
+            Ok(if w == "followers" { followers } else { following })
+        })
+        .await
+    {
+        Ok(total) => activity_json(apjson::collection_summary(
+            format!("{}/{which}", Urls(&state.config).person(name)),
+            total,
+        )),
+        Err(e) => err(e),
+    }
+}
+
+async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> Response {
+    let fetcher = match fetcher(state, pq, headers).await {
+        Ok(f) => f,
+        Err(e) => return err(e),
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return err(AppError::not_found());
+    };
+    let cfg = state.config.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let row: ContentRow = with_conn!(c, c => content::table
+                .find(id)
+                .filter(content::ap_id.is_null())
+                .select(ContentRow::as_select())
+                .first(c))?;
+            let root: ContentRow = match row.root_id {
+                Some(r) => with_conn!(c, c => content::table.find(r).select(ContentRow::as_select()).first(c))?,
+                None => row.clone(),
+            };
+            let allowed = match (&fetcher, root.visibility.as_str()) {
+                (_, "instance") => false,
+                (None, v) => v == "public",
+                (Some(_), "public") => true,
+                (Some((_, d)), "organisation") => *d == Decision::Member,
+                (Some((domain, _)), "followers") => {
+                    let n: i64 = with_conn!(c, c => follows::table
+                        .inner_join(users::table.on(users::id.eq(follows::follower_id)))
+                        .filter(follows::followee_id.eq(root.author_id))
+                        .filter(follows::accepted.eq(true))
+                        .filter(users::domain.eq(domain))
+                        .count()
+                        .get_result(c))?;
+                    n > 0
+                }
+                _ => false,
+            };
+            if !allowed {
+                // Not revealed: the same answer as for a post that does not exist.
+                return Err(AppError::not_found());
+            }
+            if row.deleted_at.is_some() {
+                return Ok(json!({"@context": super::AS_CONTEXT, "id": Urls(&cfg).post(row.id), "type": "Tombstone"}));
+            }
+            let doc = super::outbox::note_document(c, &cfg, &row, &root)?;
+            Ok(doc)
+        })
+        .await;
+    match result {
+        Ok(doc) if doc["type"] == "Tombstone" => {
+            (StatusCode::GONE, [(header::CONTENT_TYPE, AP_TYPE)], doc.to_string()).into_response()
+        }
+        Ok(doc) => activity_json(doc),
+        Err(e) => err(e),
+    }
+}
