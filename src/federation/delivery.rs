@@ -279,7 +279,7 @@ pub fn retry(conn: &mut DbConn, id: i64) -> AppResult<()> {
     ))
     .execute(c))?;
     if n == 0 {
-        return Err(AppError::not_found());
+        return Err(AppError::new(crate::error::ErrorKind::NotFound, "delivery_unknown"));
     }
     Ok(())
 }
