@@ -193,3 +193,132 @@ async fn a_receiver_that_was_down_gets_every_post_once() {
     assert_eq!(beta.count("SELECT COUNT(*) FROM content"), 20, "each post stored once");
     assert_eq!(alpha.count("SELECT COUNT(*) FROM deliveries WHERE status <> 'sent'"), 0);
 }
+
+/// Posts `body` to beta's shared inbox signed with `key` as `key_id`, with
+/// optional header overrides.
+async fn post_inbox(
+    beta: &Instance,
+    body: &[u8],
+    key_id: &str,
+    key: &str,
+    tweak: impl FnOnce(&mut Vec<(&'static str, String)>),
+) -> (StatusCode, String) {
+    let host = format!("beta.test:{}", beta.port);
+    let mut headers = ruche::federation::signature::sign(
+        &reqwest::Method::POST,
+        "/inbox",
+        &host,
+        Some(body),
+        key_id,
+        key,
+    )
+    .unwrap();
+    tweak(&mut headers);
+    let mut req = client().post(format!("{}/inbox", beta.base)).body(body.to_vec());
+    for (n, v) in headers {
+        req = req.header(n, v);
+    }
+    let r = req.send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
+    let mut net = network();
+    let (a, rest) = net.split_at_mut(1);
+    let (alpha, beta) = (&mut a[0], &mut rest[0]);
+    alpha.trust("beta.test", "member");
+    beta.trust("alpha.test", "member");
+    alpha.start().await;
+    beta.start().await;
+    let ann = alpha.user("ann").await;
+    let bob = beta.user("bob").await;
+    let _ = ann;
+    // Bob follows Ann, so that Ann's posts are wanted on beta (and Ann's key
+    // exists); Bob posts something Ann will try to edit.
+    follow(&bob, beta, &format!("@ann@alpha.test:{}", alpha.port)).await;
+    let (_, bob_post) = bob.post("/api/v1/posts", json!({"body": "bob's own words"})).await;
+    let bob_post_url = format!("{}/posts/{}", beta.base, bob_post["id"]);
+    let (key, key_id) = alpha.private_key("ann");
+    let ann_url = format!("{}/people/ann", alpha.base);
+    let note = |id: &str, author: &str| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{id}/activity"),
+            "type": "Create",
+            "actor": ann_url,
+            "object": {"id": id, "type": "Note", "attributedTo": author, "content": "<p>hi</p>",
+                       "to": ["https://www.w3.org/ns/activitystreams#Public"]}
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let good = note(&format!("{}/posts/999", alpha.base), &ann_url);
+    let before = beta.count("SELECT COUNT(*) FROM content");
+
+    // A key that is not Ann's.
+    let forged = ruche::federation::keys::generate().unwrap();
+    let (s, b) = post_inbox(beta, &good, &key_id, &forged.private_pem, |_| {}).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    assert!(b.contains("signature_invalid"), "{b}");
+
+    // The right key, but the digest of another body.
+    let (s, b) = post_inbox(beta, &good, &key_id, &key, |h| {
+        for (n, v) in h.iter_mut() {
+            if *n == "digest" {
+                *v = ruche::federation::signature::digest(b"something else");
+            }
+        }
+    })
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    assert!(b.contains("digest_mismatch"), "{b}");
+
+    // A stale date (the signature covers it, so it is re-signed by hand here:
+    // changing the header alone must fail too).
+    let (s, b) = post_inbox(beta, &good, &key_id, &key, |h| {
+        for (n, v) in h.iter_mut() {
+            if *n == "date" {
+                *v = "Mon, 23 Nov 2020 00:00:00 GMT".into();
+            }
+        }
+    })
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    assert!(b.contains("signature_date"), "{b}");
+
+    // An object claimed from another instance.
+    let foreign = note("http://gamma.test/posts/1", &ann_url);
+    let (s, b) = post_inbox(beta, &foreign, &key_id, &key, |_| {}).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b.contains("origin_mismatch"), "{b}");
+
+    // Ann trying to update Bob's post.
+    let update = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/evil", alpha.base),
+        "type": "Update",
+        "actor": ann_url,
+        "object": {"id": bob_post_url, "type": "Note", "attributedTo": ann_url, "content": "<p>pwned</p>"}
+    })
+    .to_string()
+    .into_bytes();
+    let (s, b) = post_inbox(beta, &update, &key_id, &key, |_| {}).await;
+    assert!(s == StatusCode::BAD_REQUEST || s == StatusCode::FORBIDDEN, "{s} {b}");
+
+    // An oversized body.
+    let big = vec![b' '; 300 * 1024];
+    let (s, b) = post_inbox(beta, &big, &key_id, &key, |_| {}).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{b}");
+
+    // Nothing was stored, and Bob's post is untouched.
+    assert_eq!(beta.count("SELECT COUNT(*) FROM content"), before);
+    assert_eq!(beta.count("SELECT COUNT(*) FROM content WHERE body_html LIKE '%pwned%'"), 0);
+
+    // The same activity, correctly signed, is accepted once.
+    let (s, b) = post_inbox(beta, &good, &key_id, &key, |_| {}).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    let (s, _) = post_inbox(beta, &good, &key_id, &key, |_| {}).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(beta.count("SELECT COUNT(*) FROM content"), before + 1);
+}
