@@ -19,7 +19,10 @@ pub const HOSTS: [&str; 3] = ["alpha.test", "beta.test", "gamma.test"];
 /// `cargo test --workspace`; built here if missing).
 pub fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target folder");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target folder");
     let bin = dir.join(format!("ruche{}", std::env::consts::EXE_SUFFIX));
     if !bin.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -33,11 +36,17 @@ pub fn binary() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn pg_admin() -> Option<String> {
-    std::env::var("RUCHE_TEST_DATABASE_URL").ok().filter(|s| !s.trim().is_empty())
+    std::env::var("RUCHE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
 }
 
 /// One Ruche instance run as a child process.
@@ -55,7 +64,11 @@ pub struct Instance {
 impl Instance {
     pub fn new(host: &str, ports: &[(String, u16)]) -> Instance {
         let dir = tempfile::tempdir().unwrap();
-        let port = ports.iter().find(|(h, _)| h == host).map(|(_, p)| *p).unwrap();
+        let port = ports
+            .iter()
+            .find(|(h, _)| h == host)
+            .map(|(_, p)| *p)
+            .unwrap();
         let (db_url, pg_name) = match pg_admin() {
             Some(admin) => {
                 let name = format!(
@@ -65,11 +78,16 @@ impl Instance {
                     Instant::now().elapsed().as_nanos() ^ (port as u128)
                 );
                 let mut c = diesel::PgConnection::establish(&admin).expect("connect to PostgreSQL");
-                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c).unwrap();
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut c)
+                    .unwrap();
                 let (prefix, _) = admin.rsplit_once('/').unwrap();
                 (format!("{prefix}/{name}"), Some(name))
             }
-            None => (format!("sqlite://{}", dir.path().join("ruche.db").display()), None),
+            None => (
+                format!("sqlite://{}", dir.path().join("ruche.db").display()),
+                None,
+            ),
         };
         Instance {
             host: host.to_string(),
@@ -96,12 +114,21 @@ impl Instance {
                 std::env::var("FEDERATION_TESTS_LOG").unwrap_or_else(|_| "warn".into()),
             ),
             ("RUCHE_FEDERATION_RESOLVE".into(), resolve.join(",")),
-            ("RUCHE_FEDERATION_ALLOWED_PRIVATE_RANGES".into(), "127.0.0.0/8".into()),
+            (
+                "RUCHE_FEDERATION_ALLOWED_PRIVATE_RANGES".into(),
+                "127.0.0.0/8".into(),
+            ),
             ("RUCHE_FEDERATION_RETRY_BASE_MS".into(), "200".into()),
             ("RUCHE_FEDERATION_RETRY_MAX_MS".into(), "1000".into()),
             ("RUCHE_FEDERATION_POLL_INTERVAL_MS".into(), "50".into()),
-            ("RUCHE_FEDERATION_REQUEST_TIMEOUT_SECONDS".into(), "3".into()),
-            ("RUCHE_FEDERATION_PROFILE_REFRESH_MINUTES".into(), "0".into()),
+            (
+                "RUCHE_FEDERATION_REQUEST_TIMEOUT_SECONDS".into(),
+                "3".into(),
+            ),
+            (
+                "RUCHE_FEDERATION_PROFILE_REFRESH_MINUTES".into(),
+                "0".into(),
+            ),
         ];
         env.extend(self.extra_env.iter().cloned());
         env
@@ -113,7 +140,11 @@ impl Instance {
 
     /// Runs `ruche <args>` against this instance's database.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new(binary()).args(args).envs(self.env()).output().unwrap();
+        let out = Command::new(binary())
+            .args(args)
+            .envs(self.env())
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "ruche {args:?} failed: {}",
@@ -124,7 +155,9 @@ impl Instance {
 
     /// Lists `domain` at `level` in this instance's trust list.
     pub fn trust(&self, domain: &str, level: &str) {
-        self.cli(&["admin", "trust", "add", domain, "--level", level, "--reason", "test"]);
+        self.cli(&[
+            "admin", "trust", "add", domain, "--level", level, "--reason", "test",
+        ]);
     }
 
     pub async fn start(&mut self) {
@@ -154,7 +187,9 @@ impl Instance {
     pub fn stop(&mut self, kill: bool) {
         if let Some(mut c) = self.child.take() {
             let sig = if kill { "-KILL" } else { "-TERM" };
-            let _ = Command::new("kill").args([sig, &c.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args([sig, &c.id().to_string()])
+                .status();
             let _ = c.wait();
         }
     }
@@ -167,7 +202,12 @@ impl Instance {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
         let r = c
             .post(format!("{}/api/v1/auth/token", self.base))
             .json(&json!({"login": name, "password": PASSWORD, "name": "tests"}))
@@ -190,10 +230,12 @@ impl Instance {
         }
         let q = diesel::sql_query(format!("SELECT CAST(({sql}) AS BIGINT) AS n"));
         let row: N = if self.pg_name.is_some() {
-            q.get_result(&mut diesel::PgConnection::establish(&self.db_url).unwrap()).unwrap()
+            q.get_result(&mut diesel::PgConnection::establish(&self.db_url).unwrap())
+                .unwrap()
         } else {
             let path = self.db_url.trim_start_matches("sqlite://");
-            q.get_result(&mut diesel::SqliteConnection::establish(path).unwrap()).unwrap()
+            q.get_result(&mut diesel::SqliteConnection::establish(path).unwrap())
+                .unwrap()
         };
         row.n
     }
@@ -205,14 +247,21 @@ impl Instance {
             #[diesel(sql_type = diesel::sql_types::Text)]
             private_key: String,
         }
-        let q = diesel::sql_query(format!("SELECT private_key FROM users WHERE username = '{name}'"));
+        let q = diesel::sql_query(format!(
+            "SELECT private_key FROM users WHERE username = '{name}'"
+        ));
         let row: K = if self.pg_name.is_some() {
-            q.get_result(&mut diesel::PgConnection::establish(&self.db_url).unwrap()).unwrap()
+            q.get_result(&mut diesel::PgConnection::establish(&self.db_url).unwrap())
+                .unwrap()
         } else {
             let path = self.db_url.trim_start_matches("sqlite://");
-            q.get_result(&mut diesel::SqliteConnection::establish(path).unwrap()).unwrap()
+            q.get_result(&mut diesel::SqliteConnection::establish(path).unwrap())
+                .unwrap()
         };
-        (row.private_key, format!("{}/people/{name}#main-key", self.base))
+        (
+            row.private_key,
+            format!("{}/people/{name}#main-key", self.base),
+        )
     }
 }
 
@@ -221,7 +270,8 @@ impl Drop for Instance {
         self.stop(false);
         if let (Some(admin), Some(name)) = (pg_admin(), &self.pg_name) {
             if let Ok(mut c) = diesel::PgConnection::establish(&admin) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c);
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c);
             }
         }
     }
@@ -236,7 +286,9 @@ pub fn network() -> Vec<Instance> {
 
 /// A test HTTP client that resolves the test host names to loopback.
 pub fn client() -> reqwest::Client {
-    let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy();
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
     for h in HOSTS {
         b = b.resolve(h, "127.0.0.1:0".parse().unwrap());
     }
@@ -250,7 +302,12 @@ pub struct Api {
 }
 
 impl Api {
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = client()
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token);
@@ -260,7 +317,10 @@ impl Api {
         let r = req.send().await.unwrap();
         let status = r.status();
         let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.call(reqwest::Method::GET, path, None).await

@@ -24,7 +24,9 @@ async fn follow(api: &Api, home: &Instance, handle: &str) -> String {
     let (s, p) = api.get(&format!("/api/v1/people/lookup?q={handle}")).await;
     assert_eq!(s, StatusCode::OK, "{p}");
     let username = p["username"].as_str().unwrap().to_string();
-    let (s, v) = api.post(&format!("/api/v1/people/{username}/follow"), json!({})).await;
+    let (s, v) = api
+        .post(&format!("/api/v1/people/{username}/follow"), json!({}))
+        .await;
     assert!(s.is_success(), "{v}");
     let q = format!(
         "SELECT COUNT(*) FROM follows f JOIN users u ON u.id = f.followee_id WHERE u.username = '{username}' AND f.accepted"
@@ -57,7 +59,10 @@ async fn people_follow_post_comment_react_and_delete_across_sites() {
 
     // WebFinger and NodeInfo answer without a signature.
     let wf: Value = client()
-        .get(format!("{}/.well-known/webfinger?resource=acct:bob@beta.test:{}", beta.base, beta.port))
+        .get(format!(
+            "{}/.well-known/webfinger?resource=acct:bob@beta.test:{}",
+            beta.base, beta.port
+        ))
         .send()
         .await
         .unwrap()
@@ -65,7 +70,11 @@ async fn people_follow_post_comment_react_and_delete_across_sites() {
         .await
         .unwrap();
     assert_eq!(wf["links"][0]["href"], format!("{}/people/bob", beta.base));
-    let ni = client().get(format!("{}/.well-known/nodeinfo", beta.base)).send().await.unwrap();
+    let ni = client()
+        .get(format!("{}/.well-known/nodeinfo", beta.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ni.status(), StatusCode::OK);
 
     // An unsigned actor fetch is refused in allowlist mode.
@@ -85,21 +94,38 @@ async fn people_follow_post_comment_react_and_delete_across_sites() {
     assert_eq!(beta.count("SELECT COUNT(*) FROM follows"), 1);
 
     // Bob posts: it reaches Ann's feed on alpha.
-    let (s, post) = bob.post("/api/v1/posts", json!({"body": "Hello from **beta** #news"})).await;
+    let (s, post) = bob
+        .post(
+            "/api/v1/posts",
+            json!({"body": "Hello from **beta** #news"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{post}");
     let post_id = post["id"].as_i64().unwrap();
     eventually(10, "bob's post on alpha", || async {
-        feed_bodies(&ann).await.iter().any(|b| b.contains("Hello from <strong>beta</strong>")).then_some(())
+        feed_bodies(&ann)
+            .await
+            .iter()
+            .any(|b| b.contains("Hello from <strong>beta</strong>"))
+            .then_some(())
     })
     .await;
 
     // Bob edits: the new text replaces the old on alpha, history kept.
     let (s, _) = bob
-        .call(reqwest::Method::PATCH, &format!("/api/v1/posts/{post_id}"), Some(json!({"body": "Hello again from beta"})))
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/posts/{post_id}"),
+            Some(json!({"body": "Hello again from beta"})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     eventually(10, "the edit on alpha", || async {
-        feed_bodies(&ann).await.iter().any(|b| b.contains("Hello again from beta")).then_some(())
+        feed_bodies(&ann)
+            .await
+            .iter()
+            .any(|b| b.contains("Hello again from beta"))
+            .then_some(())
     })
     .await;
     assert_eq!(alpha.count("SELECT COUNT(*) FROM content_revisions"), 1);
@@ -107,11 +133,28 @@ async fn people_follow_post_comment_react_and_delete_across_sites() {
     // Ann comments and likes: both reach beta.
     let (_, feed) = ann.get("/api/v1/feed").await;
     let local_id = feed["items"][0]["id"].as_i64().unwrap();
-    let (s, v) = ann.post(&format!("/api/v1/posts/{local_id}/comments"), json!({"body": "Welcome @bob@beta.test:".to_string() + &beta.port.to_string()})).await;
+    let (s, v) = ann
+        .post(
+            &format!("/api/v1/posts/{local_id}/comments"),
+            json!({"body": "Welcome @bob@beta.test:".to_string() + &beta.port.to_string()}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, _) = ann.call(reqwest::Method::PUT, &format!("/api/v1/posts/{local_id}/reactions/like"), None).await;
+    let (s, _) = ann
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/posts/{local_id}/reactions/like"),
+            None,
+        )
+        .await;
     assert!(s.is_success());
-    let (s, _) = ann.call(reqwest::Method::PUT, &format!("/api/v1/posts/{local_id}/reactions/bravo"), None).await;
+    let (s, _) = ann
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/posts/{local_id}/reactions/bravo"),
+            None,
+        )
+        .await;
     assert!(s.is_success());
     eventually(10, "ann's comment and reactions on beta", || async {
         let (_, comments) = bob.get(&format!("/api/v1/posts/{post_id}/comments")).await;
@@ -123,13 +166,22 @@ async fn people_follow_post_comment_react_and_delete_across_sites() {
     .await;
     // The mention notified Bob, and the reply too.
     let (_, n) = bob.get("/api/v1/notifications").await;
-    let kinds: Vec<&str> = n["items"].as_array().unwrap().iter().filter_map(|i| i["kind"].as_str()).collect();
+    let kinds: Vec<&str> = n["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["kind"].as_str())
+        .collect();
     assert!(kinds.contains(&"mention"), "{n}");
     assert!(kinds.contains(&"follow"), "{n}");
 
     // Bob's profile change reaches alpha.
     let (s, _) = bob
-        .call(reqwest::Method::PATCH, "/api/v1/me", Some(json!({"job_title": "Welder", "department": "Plant 2"})))
+        .call(
+            reqwest::Method::PATCH,
+            "/api/v1/me",
+            Some(json!({"job_title": "Welder", "department": "Plant 2"})),
+        )
         .await;
     assert!(s.is_success());
     eventually(10, "bob's new job title on alpha", || async {
@@ -139,28 +191,59 @@ async fn people_follow_post_comment_react_and_delete_across_sites() {
     .await;
 
     // Bob deletes the post: it disappears on alpha.
-    let (s, _) = bob.call(reqwest::Method::DELETE, &format!("/api/v1/posts/{post_id}"), None).await;
+    let (s, _) = bob
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/posts/{post_id}"),
+            None,
+        )
+        .await;
     assert!(s.is_success());
     eventually(10, "the deletion on alpha", || async {
-        feed_bodies(&ann).await.iter().all(|b| !b.contains("Hello again")).then_some(())
+        feed_bodies(&ann)
+            .await
+            .iter()
+            .all(|b| !b.contains("Hello again"))
+            .then_some(())
     })
     .await;
 
     // Gamma is not trusted by alpha nor beta: looking it up and following
     // from gamma are refused, and nothing from alpha reaches gamma.
-    let (s, v) = gus.get(&format!("/api/v1/people/lookup?q=@bob@beta.test:{}", beta.port)).await;
+    let (s, v) = gus
+        .get(&format!(
+            "/api/v1/people/lookup?q=@bob@beta.test:{}",
+            beta.port
+        ))
+        .await;
     assert!(s.is_client_error() || s.is_server_error(), "{v}");
-    let (s, v) = ann.get(&format!("/api/v1/people/lookup?q=@gus@gamma.test:{}", gamma.port)).await;
+    let (s, v) = ann
+        .get(&format!(
+            "/api/v1/people/lookup?q=@gus@gamma.test:{}",
+            gamma.port
+        ))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["error"]["code"], "instance_not_trusted");
-    let (_, _) = ann.post("/api/v1/posts", json!({"body": "alpha only news"})).await;
+    let (_, _) = ann
+        .post("/api/v1/posts", json!({"body": "alpha only news"}))
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(gamma.count("SELECT COUNT(*) FROM content"), 0);
 
     // Ann unfollows: beta forgets the follow.
-    let (s, _) = ann.call(reqwest::Method::DELETE, &format!("/api/v1/people/{bob_handle}/follow"), None).await;
+    let (s, _) = ann
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/people/{bob_handle}/follow"),
+            None,
+        )
+        .await;
     assert!(s.is_success());
-    eventually(10, "the Undo on beta", || async { (beta.count("SELECT COUNT(*) FROM follows") == 0).then_some(()) }).await;
+    eventually(10, "the Undo on beta", || async {
+        (beta.count("SELECT COUNT(*) FROM follows") == 0).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,7 +261,9 @@ async fn a_receiver_that_was_down_gets_every_post_once() {
 
     beta.stop(false);
     for i in 0..20 {
-        let (s, _) = ann.post("/api/v1/posts", json!({"body": format!("news number {i}")})).await;
+        let (s, _) = ann
+            .post("/api/v1/posts", json!({"body": format!("news number {i}")}))
+            .await;
         assert_eq!(s, StatusCode::CREATED);
     }
     // Let the deliveries fail a few times while beta is down.
@@ -190,8 +275,15 @@ async fn a_receiver_that_was_down_gets_every_post_once() {
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(beta.count("SELECT COUNT(*) FROM content"), 20, "each post stored once");
-    assert_eq!(alpha.count("SELECT COUNT(*) FROM deliveries WHERE status <> 'sent'"), 0);
+    assert_eq!(
+        beta.count("SELECT COUNT(*) FROM content"),
+        20,
+        "each post stored once"
+    );
+    assert_eq!(
+        alpha.count("SELECT COUNT(*) FROM deliveries WHERE status <> 'sent'"),
+        0
+    );
 }
 
 /// Posts `body` to beta's shared inbox signed with `key` as `key_id`, with
@@ -214,7 +306,9 @@ async fn post_inbox(
     )
     .unwrap();
     tweak(&mut headers);
-    let mut req = client().post(format!("{}/inbox", beta.base)).body(body.to_vec());
+    let mut req = client()
+        .post(format!("{}/inbox", beta.base))
+        .body(body.to_vec());
     for (n, v) in headers {
         req = req.header(n, v);
     }
@@ -237,7 +331,9 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
     // Bob follows Ann, so that Ann's posts are wanted on beta (and Ann's key
     // exists); Bob posts something Ann will try to edit.
     follow(&bob, beta, &format!("@ann@alpha.test:{}", alpha.port)).await;
-    let (_, bob_post) = bob.post("/api/v1/posts", json!({"body": "bob's own words"})).await;
+    let (_, bob_post) = bob
+        .post("/api/v1/posts", json!({"body": "bob's own words"}))
+        .await;
     let bob_post_url = format!("{}/posts/{}", beta.base, bob_post["id"]);
     let (key, key_id) = alpha.private_key("ann");
     let ann_url = format!("{}/people/ann", alpha.base);
@@ -304,7 +400,10 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
     .to_string()
     .into_bytes();
     let (s, b) = post_inbox(beta, &update, &key_id, &key, |_| {}).await;
-    assert!(s == StatusCode::BAD_REQUEST || s == StatusCode::FORBIDDEN, "{s} {b}");
+    assert!(
+        s == StatusCode::BAD_REQUEST || s == StatusCode::FORBIDDEN,
+        "{s} {b}"
+    );
 
     // An oversized body.
     let big = vec![b' '; 300 * 1024];
@@ -313,7 +412,10 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
 
     // Nothing was stored, and Bob's post is untouched.
     assert_eq!(beta.count("SELECT COUNT(*) FROM content"), before);
-    assert_eq!(beta.count("SELECT COUNT(*) FROM content WHERE body_html LIKE '%pwned%'"), 0);
+    assert_eq!(
+        beta.count("SELECT COUNT(*) FROM content WHERE body_html LIKE '%pwned%'"),
+        0
+    );
 
     // The same activity, correctly signed, is accepted once.
     let (s, b) = post_inbox(beta, &good, &key_id, &key, |_| {}).await;

@@ -295,8 +295,15 @@ mod tests {
     #[test]
     fn remote_mentions_keep_their_domain() {
         assert_eq!(
-            mention_candidates("hi @bob@beta.test. and @carol@Gamma.Example, @dan@nodot @eve@e.test:8080"),
-            vec!["bob@beta.test", "carol@gamma.example", "dan", "eve@e.test:8080"]
+            mention_candidates(
+                "hi @bob@beta.test. and @carol@Gamma.Example, @dan@nodot @eve@e.test:8080"
+            ),
+            vec![
+                "bob@beta.test",
+                "carol@gamma.example",
+                "dan",
+                "eve@e.test:8080"
+            ]
         );
     }
 

@@ -95,12 +95,14 @@ macro_rules! visible_to {
         c_::visibility
             .eq_any(["public", "organisation", "instance"])
             .or(c_::author_id.eq(viewer))
-            .or(c_::visibility.eq("followers").and(c_::author_id.eq_any(
-                f_::table
-                    .select(f_::followee_id)
-                    .filter(f_::follower_id.eq(viewer))
-                    .filter(f_::accepted.eq(true)),
-            )))
+            .or(c_::visibility.eq("followers").and(
+                c_::author_id.eq_any(
+                    f_::table
+                        .select(f_::followee_id)
+                        .filter(f_::follower_id.eq(viewer))
+                        .filter(f_::accepted.eq(true)),
+                ),
+            ))
             .or(c_::id.eq_any(
                 m_::table
                     .select(m_::content_id)

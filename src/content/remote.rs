@@ -66,7 +66,11 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<i64> {
         None => None,
     };
     let (kind, root, visibility) = match &parent {
-        Some(p) => ("comment", Some(p.root_id.unwrap_or(p.id)), p.visibility.clone()),
+        Some(p) => (
+            "comment",
+            Some(p.root_id.unwrap_or(p.id)),
+            p.visibility.clone(),
+        ),
         None => ("post", None, inc.visibility.to_string()),
     };
     let mut tags = inc.tags.clone();

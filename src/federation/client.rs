@@ -40,7 +40,11 @@ impl Resolve for Resolver {
             .map(|(_, ip)| *ip)
             .collect();
         let ranges = self.ranges.clone();
-        let allow_private = self.private_ok.read().map(|s| s.contains(&host)).unwrap_or(false);
+        let allow_private = self
+            .private_ok
+            .read()
+            .map(|s| s.contains(&host))
+            .unwrap_or(false);
         Box::pin(async move {
             let found: Vec<SocketAddr> = if fixed.is_empty() {
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect()
@@ -138,7 +142,8 @@ impl Client {
     pub async fn get(&self, url: &str) -> AppResult<Value> {
         let parsed =
             reqwest::Url::parse(url).map_err(|_| AppError::bad_request("remote_url_invalid"))?;
-        let host = super::host_of(url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
+        let host =
+            super::host_of(url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
         self.gate(&host).await?;
         let keys = self.db.run(super::keys::instance_keys).await?;
         let urls = super::Urls(&self.config);
@@ -163,7 +168,10 @@ impl Client {
             .map_err(|e| AppError::remote("remote_unreachable", describe(&e)))?;
         let status = res.status();
         if status.as_u16() == 404 || status.as_u16() == 410 {
-            return Err(AppError::new(crate::error::ErrorKind::NotFound, "remote_not_found"));
+            return Err(AppError::new(
+                crate::error::ErrorKind::NotFound,
+                "remote_not_found",
+            ));
         }
         if !status.is_success() {
             return Err(AppError::remote("remote_refused", status.as_u16()));
@@ -174,7 +182,8 @@ impl Client {
 
     /// Fetches a JSON document without a signature (WebFinger, NodeInfo).
     pub async fn get_plain(&self, url: &str) -> AppResult<Value> {
-        let host = super::host_of(url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
+        let host =
+            super::host_of(url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
         self.gate(&host).await?;
         let res = self
             .http
@@ -184,7 +193,10 @@ impl Client {
             .await
             .map_err(|e| AppError::remote("remote_unreachable", describe(&e)))?;
         if res.status().as_u16() == 404 {
-            return Err(AppError::new(crate::error::ErrorKind::NotFound, "remote_not_found"));
+            return Err(AppError::new(
+                crate::error::ErrorKind::NotFound,
+                "remote_not_found",
+            ));
         }
         if !res.status().is_success() {
             return Err(AppError::remote("remote_refused", res.status().as_u16()));
@@ -203,7 +215,8 @@ impl Client {
         private_pem: &str,
     ) -> Result<(), SendError> {
         let fail = |message: String, retry: bool| SendError { message, retry };
-        let url = reqwest::Url::parse(inbox).map_err(|e| fail(format!("bad inbox URL: {e}"), false))?;
+        let url =
+            reqwest::Url::parse(inbox).map_err(|e| fail(format!("bad inbox URL: {e}"), false))?;
         let headers = super::signature::sign(
             &Method::POST,
             &path_and_query(&url),
@@ -225,12 +238,20 @@ impl Client {
         let text = read_bounded(res, 2048)
             .await
             .ok()
-            .map(|b| String::from_utf8_lossy(&b).chars().take(300).collect::<String>())
+            .map(|b| {
+                String::from_utf8_lossy(&b)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            })
             .unwrap_or_default();
         // 4xx means the receiver refuses this activity: trying again will not
         // help, except for time-outs and rate limits.
         let retry = !status.is_client_error() || matches!(status.as_u16(), 408 | 429);
-        Err(fail(format!("HTTP {}: {}", status.as_u16(), text.trim()), retry))
+        Err(fail(
+            format!("HTTP {}: {}", status.as_u16(), text.trim()),
+            retry,
+        ))
     }
 }
 

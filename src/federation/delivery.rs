@@ -85,7 +85,11 @@ pub fn claim(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<Vec<Claim
 pub fn backoff(cfg: &Config, failures: i32) -> chrono::Duration {
     let base = cfg.federation.retry_base_ms as f64;
     let exp = base * 2f64.powi(failures.clamp(0, 30));
-    let capped = exp.min(cfg.federation.retry_max_ms.max(cfg.federation.retry_base_ms) as f64);
+    let capped = exp.min(
+        cfg.federation
+            .retry_max_ms
+            .max(cfg.federation.retry_base_ms) as f64,
+    );
     let jitter = rand::thread_rng().gen_range(0.75..1.25);
     chrono::Duration::milliseconds((capped * jitter) as i64)
 }
@@ -217,7 +221,10 @@ async fn send(state: &AppState, d: &Claimed) -> Outcome {
 /// deliveries were attempted.
 pub async fn round(state: &AppState) -> AppResult<usize> {
     let cfg = state.config.clone();
-    state.db.run(move |c| super::outbox::expand(c, &cfg, 100)).await?;
+    state
+        .db
+        .run(move |c| super::outbox::expand(c, &cfg, 100))
+        .await?;
     let cfg = state.config.clone();
     let limit = (state.config.federation.delivery_concurrency as i64) * 4;
     let claimed = state.db.run(move |c| claim(c, &cfg, limit)).await?;
@@ -279,7 +286,10 @@ pub fn retry(conn: &mut DbConn, id: i64) -> AppResult<()> {
     ))
     .execute(c))?;
     if n == 0 {
-        return Err(AppError::new(crate::error::ErrorKind::NotFound, "delivery_unknown"));
+        return Err(AppError::new(
+            crate::error::ErrorKind::NotFound,
+            "delivery_unknown",
+        ));
     }
     Ok(())
 }

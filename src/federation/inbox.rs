@@ -10,8 +10,8 @@ use super::remote::{self, id_of, list, MAX_CONTENT, MAX_RECIPIENTS, MAX_TAGS};
 use super::{host_of, Urls, AS_PUBLIC};
 use crate::accounts::User;
 use crate::content::remote::Incoming;
-use crate::db::schema::{inbox_seen, users};
 use crate::db::now;
+use crate::db::schema::{inbox_seen, users};
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 use crate::{with_conn, write_tx};
@@ -39,7 +39,8 @@ pub async fn verify(
         body,
         state.config.federation.max_clock_skew_seconds as i64,
     )?;
-    let host = host_of(&signed.key_id).ok_or_else(|| AppError::unauthorized("signature_malformed"))?;
+    let host =
+        host_of(&signed.key_id).ok_or_else(|| AppError::unauthorized("signature_malformed"))?;
     state.fed.gate(&host).await?;
     let (user, pem) = remote::actor(state, &signed.key_id, false).await?;
     if super::keys::verify(&pem, signed.signing_string.as_bytes(), &signed.signature) {
@@ -54,15 +55,37 @@ pub async fn verify(
 }
 
 /// Handles one POST to an inbox.
-pub async fn receive(state: &AppState, path: &str, headers: &HeaderMap, body: &[u8]) -> AppResult<()> {
+pub async fn receive(
+    state: &AppState,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> AppResult<()> {
     if body.len() > MAX_BODY {
-        return Err(AppError::new(crate::error::ErrorKind::PayloadTooLarge, "activity_too_large").with("max", MAX_BODY));
+        return Err(AppError::new(
+            crate::error::ErrorKind::PayloadTooLarge,
+            "activity_too_large",
+        )
+        .with("max", MAX_BODY));
     }
     let signer = verify(state, &Method::POST, path, headers, Some(body)).await?;
-    let activity: Value = serde_json::from_slice(body).map_err(|_| AppError::bad_request("activity_not_json"))?;
-    let id = activity.get("id").and_then(Value::as_str).ok_or_else(|| invalid("id"))?.to_string();
-    let kind = activity.get("type").and_then(Value::as_str).ok_or_else(|| invalid("type"))?.to_string();
-    let actor_url = activity.get("actor").and_then(id_of).ok_or_else(|| invalid("actor"))?.to_string();
+    let activity: Value =
+        serde_json::from_slice(body).map_err(|_| AppError::bad_request("activity_not_json"))?;
+    let id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("id"))?
+        .to_string();
+    let kind = activity
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("type"))?
+        .to_string();
+    let actor_url = activity
+        .get("actor")
+        .and_then(id_of)
+        .ok_or_else(|| invalid("actor"))?
+        .to_string();
     let signer_copy = signer.clone();
     let signer_ap = state.db.run(move |c| ap_id_of_db(c, &signer_copy)).await?;
     if actor_url != signer_ap {
@@ -74,7 +97,10 @@ pub async fn receive(state: &AppState, path: &str, headers: &HeaderMap, body: &[
     let seen_id = id.clone();
     let seen: i64 = state
         .db
-        .run(move |c| with_conn!(c, c => inbox_seen::table.find(&seen_id).count().get_result(c)).map_err(AppError::from))
+        .run(move |c| {
+            with_conn!(c, c => inbox_seen::table.find(&seen_id).count().get_result(c))
+                .map_err(AppError::from)
+        })
         .await?;
     if seen > 0 {
         return Ok(());
@@ -100,21 +126,33 @@ pub async fn receive(state: &AppState, path: &str, headers: &HeaderMap, body: &[
 }
 
 fn ap_id_of_db(c: &mut crate::db::DbConn, u: &User) -> AppResult<String> {
-    let id: Option<String> = with_conn!(c, c => users::table.find(u.id).select(users::ap_id).first(c))?;
+    let id: Option<String> =
+        with_conn!(c, c => users::table.find(u.id).select(users::ap_id).first(c))?;
     id.ok_or_else(|| AppError::internal("remote person without actor id"))
 }
 
 /// The local person an actor URL of ours names.
 async fn local_person(state: &AppState, url: &str) -> AppResult<User> {
-    let name = Urls(&state.config).local_username(url).ok_or_else(AppError::not_found)?;
-    let u = state.db.run(move |c| crate::accounts::find_by_username(c, &name)).await?;
+    let name = Urls(&state.config)
+        .local_username(url)
+        .ok_or_else(AppError::not_found)?;
+    let u = state
+        .db
+        .run(move |c| crate::accounts::find_by_username(c, &name))
+        .await?;
     if !u.is_local() || u.disabled {
         return Err(AppError::not_found());
     }
     Ok(u)
 }
 
-async fn apply(state: &AppState, actor: &User, actor_ap: &str, kind: &str, activity: &Value) -> AppResult<()> {
+async fn apply(
+    state: &AppState,
+    actor: &User,
+    actor_ap: &str,
+    kind: &str,
+    activity: &Value,
+) -> AppResult<()> {
     let object = activity.get("object").ok_or_else(|| invalid("object"))?;
     match kind {
         "Follow" => {
@@ -124,12 +162,17 @@ async fn apply(state: &AppState, actor: &User, actor_ap: &str, kind: &str, activ
             let follower = actor.id;
             state
                 .db
-                .run(move |c| crate::follows::follow_from_remote(c, follower, &followee, &follow_id))
+                .run(move |c| {
+                    crate::follows::follow_from_remote(c, follower, &followee, &follow_id)
+                })
                 .await
         }
         "Accept" | "Reject" => {
             // The object is our Follow: its actor is the local follower.
-            let follower_url = object.get("actor").and_then(id_of).ok_or_else(|| invalid("object.actor"))?;
+            let follower_url = object
+                .get("actor")
+                .and_then(id_of)
+                .ok_or_else(|| invalid("object.actor"))?;
             if let Some(o) = object.get("object").and_then(id_of) {
                 if o != actor_ap {
                     return Err(AppError::forbidden("not_author"));
@@ -138,7 +181,10 @@ async fn apply(state: &AppState, actor: &User, actor_ap: &str, kind: &str, activ
             let follower = local_person(state, follower_url).await?;
             let (fid, eid) = (follower.id, actor.id);
             let ok = kind == "Accept";
-            state.db.run(move |c| crate::follows::answer_from_remote(c, fid, eid, ok)).await
+            state
+                .db
+                .run(move |c| crate::follows::answer_from_remote(c, fid, eid, ok))
+                .await
         }
         "Undo" => {
             let inner = object.get("type").and_then(Value::as_str).unwrap_or("");
@@ -149,10 +195,16 @@ async fn apply(state: &AppState, actor: &User, actor_ap: &str, kind: &str, activ
             }
             match inner {
                 "Follow" => {
-                    let target = object.get("object").and_then(id_of).ok_or_else(|| invalid("object.object"))?;
+                    let target = object
+                        .get("object")
+                        .and_then(id_of)
+                        .ok_or_else(|| invalid("object.object"))?;
                     let followee = local_person(state, target).await?;
                     let (f, e) = (actor.id, followee.id);
-                    state.db.run(move |c| crate::follows::unfollow_from_remote(c, f, e)).await
+                    state
+                        .db
+                        .run(move |c| crate::follows::unfollow_from_remote(c, f, e))
+                        .await
                 }
                 "Like" | "EmojiReact" => react(state, actor, object, inner, false).await,
                 _ => Ok(()),
@@ -167,9 +219,15 @@ async fn apply(state: &AppState, actor: &User, actor_ap: &str, kind: &str, activ
                     let Some(inc) = inc else { return Ok(()) };
                     let author = actor.id;
                     if kind == "Create" {
-                        state.db.run(move |c| crate::content::remote::store(c, inc).map(|_| ())).await
+                        state
+                            .db
+                            .run(move |c| crate::content::remote::store(c, inc).map(|_| ()))
+                            .await
                     } else {
-                        state.db.run(move |c| crate::content::remote::update(c, author, inc)).await
+                        state
+                            .db
+                            .run(move |c| crate::content::remote::update(c, author, inc))
+                            .await
                     }
                 }
                 "Person" | "Service" | "Application" | "Organization" if kind == "Update" => {
@@ -178,7 +236,10 @@ async fn apply(state: &AppState, actor: &User, actor_ap: &str, kind: &str, activ
                     }
                     let host = host_of(actor_ap).unwrap_or_default();
                     let parsed = remote::parse_actor(object, &host)?;
-                    state.db.run(move |c| remote::upsert_actor(c, &parsed).map(|_| ())).await
+                    state
+                        .db
+                        .run(move |c| remote::upsert_actor(c, &parsed).map(|_| ()))
+                        .await
                 }
                 _ => Ok(()),
             }
@@ -202,7 +263,10 @@ async fn apply(state: &AppState, actor: &User, actor_ap: &str, kind: &str, activ
                 return Err(AppError::forbidden("not_author"));
             }
             let uid = actor.id;
-            state.db.run(move |c| crate::content::remote::delete(c, uid, &target)).await
+            state
+                .db
+                .run(move |c| crate::content::remote::delete(c, uid, &target))
+                .await
         }
         // Community redistribution arrives with communities; other types are
         // understood as nothing to do.
@@ -212,12 +276,19 @@ async fn apply(state: &AppState, actor: &User, actor_ap: &str, kind: &str, activ
 
 /// Like / EmojiReact (or their Undo) on content we know.
 async fn react(state: &AppState, actor: &User, act: &Value, kind: &str, on: bool) -> AppResult<()> {
-    let target = act.get("object").and_then(id_of).ok_or_else(|| invalid("object"))?.to_string();
+    let target = act
+        .get("object")
+        .and_then(id_of)
+        .ok_or_else(|| invalid("object"))?
+        .to_string();
     let reaction = if kind == "Like" {
         Some("like")
     } else {
         let emoji = act.get("content").and_then(Value::as_str).unwrap_or("");
-        super::json::REACTION_EMOJI.iter().find(|(_, e)| *e == emoji).map(|(k, _)| *k)
+        super::json::REACTION_EMOJI
+            .iter()
+            .find(|(_, e)| *e == emoji)
+            .map(|(k, _)| *k)
     };
     let Some(reaction) = reaction else {
         // An emoji Ruche has no reaction for: nothing to record.
@@ -245,8 +316,17 @@ async fn react(state: &AppState, actor: &User, act: &Value, kind: &str, on: bool
 /// Reads a Note into an [`Incoming`]. Returns `None` for content nobody
 /// here asked for (no local follower of the author, no local mention, not
 /// in a thread we know).
-pub async fn read_note(state: &AppState, actor: &User, actor_ap: &str, note: &Value) -> AppResult<Option<Incoming>> {
-    let id = note.get("id").and_then(Value::as_str).ok_or_else(|| invalid("object.id"))?.to_string();
+pub async fn read_note(
+    state: &AppState,
+    actor: &User,
+    actor_ap: &str,
+    note: &Value,
+) -> AppResult<Option<Incoming>> {
+    let id = note
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("object.id"))?
+        .to_string();
     if id.len() > 2000 || host_of(&id) != host_of(actor_ap) {
         return Err(AppError::bad_request("origin_mismatch").with("field", "object.id"));
     }
@@ -259,22 +339,34 @@ pub async fn read_note(state: &AppState, actor: &User, actor_ap: &str, note: &Va
     }
     let html = match note.get("content") {
         Some(Value::String(s)) if s.len() <= MAX_CONTENT => s.clone(),
-        Some(Value::String(_)) => return Err(AppError::bad_request("field_too_long").with("field", "content")),
+        Some(Value::String(_)) => {
+            return Err(AppError::bad_request("field_too_long").with("field", "content"))
+        }
         _ => String::new(),
     };
     let name = match note.get("name") {
         Some(Value::String(s)) if s.len() <= 1000 => s.clone(),
         _ => String::new(),
     };
-    let body_html = crate::content::markdown::sanitize(&if name.is_empty() || !html.is_empty() { html } else { name });
+    let body_html = crate::content::markdown::sanitize(&if name.is_empty() || !html.is_empty() {
+        html
+    } else {
+        name
+    });
     let body = ammonia::Builder::empty().clean(&body_html).to_string();
     let to = list(note, "to", MAX_RECIPIENTS, "to")?;
     let cc = list(note, "cc", MAX_RECIPIENTS, "cc")?;
     list(note, "attachment", remote::MAX_ATTACHMENTS, "attachment")?;
     let recipients: Vec<&str> = to.iter().chain(cc.iter()).filter_map(id_of).collect();
-    let visibility = if recipients.iter().any(|r| *r == AS_PUBLIC || *r == "as:Public" || *r == "Public") {
+    let visibility = if recipients
+        .iter()
+        .any(|r| *r == AS_PUBLIC || *r == "as:Public" || *r == "Public")
+    {
         "public"
-    } else if recipients.iter().any(|r| r.ends_with("/followers") && host_of(r).as_deref() == host_of(actor_ap).as_deref()) {
+    } else if recipients
+        .iter()
+        .any(|r| r.ends_with("/followers") && host_of(r).as_deref() == host_of(actor_ap).as_deref())
+    {
         "followers"
     } else {
         "direct"
@@ -300,7 +392,10 @@ pub async fn read_note(state: &AppState, actor: &User, actor_ap: &str, note: &Va
             _ => {}
         }
     }
-    let local_mentions: Vec<String> = mention_urls.iter().filter_map(|u| urls.local_username(u)).collect();
+    let local_mentions: Vec<String> = mention_urls
+        .iter()
+        .filter_map(|u| urls.local_username(u))
+        .collect();
     let reply_url = note.get("inReplyTo").and_then(id_of).map(str::to_string);
     let published = note
         .get("published")
@@ -332,7 +427,11 @@ pub async fn read_note(state: &AppState, actor: &User, actor_ap: &str, note: &Va
                 .filter(crate::db::schema::follows::followee_id.eq(author_id))
                 .count()
                 .get_result(c))?;
-            Ok((reply_to, followed > 0 || !mentions.is_empty() || reply_to.is_some(), mentions))
+            Ok((
+                reply_to,
+                followed > 0 || !mentions.is_empty() || reply_to.is_some(),
+                mentions,
+            ))
         })
         .await?;
     if let (Some(local_id), true) = (reply_to, local_reply.is_some()) {

@@ -37,7 +37,8 @@ pub fn context() -> Value {
 }
 
 fn time(t: chrono::NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Relative links of our rendered HTML (`/people/x`, `/tags/y`) made absolute.
@@ -171,15 +172,24 @@ pub fn note(
 }
 
 /// The audience of a local post of `visibility` by `author`, plus mentions.
-pub fn audience_for(cfg: &Config, visibility: &str, author: &str, mentioned: &[String]) -> Audience {
+pub fn audience_for(
+    cfg: &Config,
+    visibility: &str,
+    author: &str,
+    mentioned: &[String],
+) -> Audience {
     let followers = Urls(cfg).followers(author);
     match visibility {
         "public" => Audience {
             to: vec![AS_PUBLIC.into()],
-            cc: std::iter::once(followers).chain(mentioned.iter().cloned()).collect(),
+            cc: std::iter::once(followers)
+                .chain(mentioned.iter().cloned())
+                .collect(),
         },
         "organisation" | "followers" => Audience {
-            to: std::iter::once(followers).chain(mentioned.iter().cloned()).collect(),
+            to: std::iter::once(followers)
+                .chain(mentioned.iter().cloned())
+                .collect(),
             cc: Vec::new(),
         },
         _ => Audience {
@@ -190,7 +200,13 @@ pub fn audience_for(cfg: &Config, visibility: &str, author: &str, mentioned: &[S
 }
 
 /// Wraps an object in an activity.
-pub fn activity(id: String, kind: &str, actor: String, object: Value, audience: Option<&Audience>) -> Value {
+pub fn activity(
+    id: String,
+    kind: &str,
+    actor: String,
+    object: Value,
+    audience: Option<&Audience>,
+) -> Value {
     let mut doc = json!({
         "@context": AS_CONTEXT,
         "id": id,

@@ -8,7 +8,9 @@ use std::sync::{Arc, LazyLock, Mutex};
 use diesel::prelude::*;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
 use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::Sha256;
@@ -79,13 +81,15 @@ pub fn instance_keys(conn: &mut DbConn) -> AppResult<KeyPair> {
             .select((settings::name, settings::value))
             .load(c))?;
         let get = |n: &str| rows.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-        Ok(match (get("instance_public_key"), get("instance_private_key")) {
-            (Some(public_pem), Some(private_pem)) => Some(KeyPair {
-                public_pem,
-                private_pem,
-            }),
-            _ => None,
-        })
+        Ok(
+            match (get("instance_public_key"), get("instance_private_key")) {
+                (Some(public_pem), Some(private_pem)) => Some(KeyPair {
+                    public_pem,
+                    private_pem,
+                }),
+                _ => None,
+            },
+        )
     };
     if let Some(k) = read(conn)? {
         return Ok(k);

@@ -144,7 +144,8 @@ fn ap_id_of(conn: &mut DbConn, cfg: &Config, u: &User) -> AppResult<String> {
     if u.is_local() {
         return Ok(Urls(cfg).person(&u.username));
     }
-    let id: Option<String> = with_conn!(conn, c => users::table.find(u.id).select(users::ap_id).first(c))?;
+    let id: Option<String> =
+        with_conn!(conn, c => users::table.find(u.id).select(users::ap_id).first(c))?;
     id.ok_or_else(|| AppError::internal("remote person without actor id"))
 }
 
@@ -233,7 +234,8 @@ fn content_recipients(conn: &mut DbConn, row: &ContentRow) -> AppResult<(Recipie
         rec.users.insert(root_author.id);
     }
     if let Some(parent) = row.reply_to_id {
-        let pa: i64 = with_conn!(conn, c => content::table.find(parent).select(content::author_id).first(c))?;
+        let pa: i64 =
+            with_conn!(conn, c => content::table.find(parent).select(content::author_id).first(c))?;
         rec.users.insert(pa);
     }
     let mentioned: Vec<i64> = with_conn!(conn, c => mentions::table
@@ -245,7 +247,12 @@ fn content_recipients(conn: &mut DbConn, row: &ContentRow) -> AppResult<(Recipie
 }
 
 /// The Note of a local content row with its audience.
-fn note_of(conn: &mut DbConn, cfg: &Config, row: &ContentRow, root: &ContentRow) -> AppResult<(Value, Audience)> {
+fn note_of(
+    conn: &mut DbConn,
+    cfg: &Config,
+    row: &ContentRow,
+    root: &ContentRow,
+) -> AppResult<(Value, Audience)> {
     let author = user(conn, row.author_id)?;
     let mentioned: Vec<(String, Option<String>, Option<String>)> = with_conn!(conn, c => mentions::table
         .inner_join(users::table.on(users::id.eq(mentions::user_id)))
@@ -276,7 +283,11 @@ fn note_of(conn: &mut DbConn, cfg: &Config, row: &ContentRow, root: &ContentRow)
     };
     // Replies to a remote post follow that post's audience as the origin
     // server addressed it; replies to ours follow the post's visibility.
-    let visibility = if root.visibility == "direct" { "direct" } else { root.visibility.as_str() };
+    let visibility = if root.visibility == "direct" {
+        "direct"
+    } else {
+        root.visibility.as_str()
+    };
     let visibility = match visibility {
         "followers" if row.root_id.is_some() => "followers",
         v => v,
@@ -327,7 +338,9 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
     let activity_id = |kind: &str| urls.activity(ev.id, kind);
     match ev.kind.as_str() {
         POST | EDIT | DELETE => {
-            let Some(oid) = ev.object_id else { return Ok(None) };
+            let Some(oid) = ev.object_id else {
+                return Ok(None);
+            };
             let row: ContentRow = with_conn!(conn, c => content::table.find(oid).select(ContentRow::as_select()).first(c))?;
             if row.ap_id.is_some() {
                 return Ok(None);
@@ -338,7 +351,10 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
                 return Ok(None);
             }
             let activity = if ev.kind == DELETE {
-                let audience = Audience { to: vec![AS_PUBLIC.into()], cc: Vec::new() };
+                let audience = Audience {
+                    to: vec![AS_PUBLIC.into()],
+                    cc: Vec::new(),
+                };
                 apjson::activity(
                     activity_id("delete"),
                     "Delete",
@@ -349,12 +365,20 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
             } else {
                 let (note, audience) = note_of(conn, cfg, &row, &root)?;
                 let kind = if ev.kind == POST { "Create" } else { "Update" };
-                apjson::activity(activity_id(&kind.to_ascii_lowercase()), kind, actor_id, note, Some(&audience))
+                apjson::activity(
+                    activity_id(&kind.to_ascii_lowercase()),
+                    kind,
+                    actor_id,
+                    note,
+                    Some(&audience),
+                )
             };
             Ok(Some((activity, actor.id, targets)))
         }
         REACT | UNREACT => {
-            let Some(oid) = ev.object_id else { return Ok(None) };
+            let Some(oid) = ev.object_id else {
+                return Ok(None);
+            };
             let row: ContentRow = with_conn!(conn, c => content::table.find(oid).select(ContentRow::as_select()).first(c))?;
             let (rec, _) = content_recipients(conn, &row)?;
             let mut rec = rec;
@@ -367,7 +391,13 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
                 return Ok(None);
             }
             let object = content_ap_id(cfg, &row);
-            let react = reaction_activity(cfg, activity_id("react"), actor_id.clone(), object, &ev.extra);
+            let react = reaction_activity(
+                cfg,
+                activity_id("react"),
+                actor_id.clone(),
+                object,
+                &ev.extra,
+            );
             let activity = if ev.kind == REACT {
                 react
             } else {
@@ -376,31 +406,59 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
             Ok(Some((activity, actor.id, targets)))
         }
         FOLLOW | UNFOLLOW => {
-            let Some(oid) = ev.object_id else { return Ok(None) };
+            let Some(oid) = ev.object_id else {
+                return Ok(None);
+            };
             let target = user(conn, oid)?;
             if target.is_local() {
                 return Ok(None);
             }
             let target_ap = ap_id_of(conn, cfg, &target)?;
-            let rec = Recipients { users: [target.id].into(), members_only: false };
+            let rec = Recipients {
+                users: [target.id].into(),
+                members_only: false,
+            };
             let targets = personal_inbox(conn, cfg, &rec)?;
             let activity = if ev.kind == FOLLOW {
-                apjson::activity(activity_id("follow"), "Follow", actor_id, json!(target_ap), None)
+                apjson::activity(
+                    activity_id("follow"),
+                    "Follow",
+                    actor_id,
+                    json!(target_ap),
+                    None,
+                )
             } else {
-                let follow_id = if ev.extra.is_empty() { activity_id("follow") } else { ev.extra.clone() };
-                let follow = apjson::activity(follow_id, "Follow", actor_id.clone(), json!(target_ap), None);
+                let follow_id = if ev.extra.is_empty() {
+                    activity_id("follow")
+                } else {
+                    ev.extra.clone()
+                };
+                let follow = apjson::activity(
+                    follow_id,
+                    "Follow",
+                    actor_id.clone(),
+                    json!(target_ap),
+                    None,
+                );
                 apjson::activity(activity_id("undo"), "Undo", actor_id, follow, None)
             };
             Ok(Some((activity, actor.id, targets)))
         }
         ACCEPT => {
-            let Some(oid) = ev.object_id else { return Ok(None) };
+            let Some(oid) = ev.object_id else {
+                return Ok(None);
+            };
             let follower = user(conn, oid)?;
             let follower_ap = ap_id_of(conn, cfg, &follower)?;
-            let rec = Recipients { users: [follower.id].into(), members_only: false };
+            let rec = Recipients {
+                users: [follower.id].into(),
+                members_only: false,
+            };
             let targets = personal_inbox(conn, cfg, &rec)?;
-            let follow = json!({"id": ev.extra, "type": "Follow", "actor": follower_ap, "object": actor_id});
-            let activity = apjson::activity(activity_id("accept"), "Accept", actor_id, follow, None);
+            let follow =
+                json!({"id": ev.extra, "type": "Follow", "actor": follower_ap, "object": actor_id});
+            let activity =
+                apjson::activity(activity_id("accept"), "Accept", actor_id, follow, None);
             Ok(Some((activity, actor.id, targets)))
         }
         PROFILE | DELETE_ACCOUNT => {
@@ -412,7 +470,10 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
             if targets.is_empty() {
                 return Ok(None);
             }
-            let audience = Audience { to: vec![AS_PUBLIC.into()], cc: vec![urls.followers(&actor.username)] };
+            let audience = Audience {
+                to: vec![AS_PUBLIC.into()],
+                cc: vec![urls.followers(&actor.username)],
+            };
             let activity = if ev.kind == PROFILE {
                 let keys = super::keys::user_keys(conn, actor.id)?;
                 let skills = crate::people::skills_of(conn, actor.id)?;
@@ -420,9 +481,21 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
                 if let Some(o) = person.as_object_mut() {
                     o.remove("@context");
                 }
-                apjson::activity(activity_id("update"), "Update", actor_id, person, Some(&audience))
+                apjson::activity(
+                    activity_id("update"),
+                    "Update",
+                    actor_id,
+                    person,
+                    Some(&audience),
+                )
             } else {
-                apjson::activity(activity_id("delete"), "Delete", actor_id.clone(), json!(actor_id), Some(&audience))
+                apjson::activity(
+                    activity_id("delete"),
+                    "Delete",
+                    actor_id.clone(),
+                    json!(actor_id),
+                    Some(&audience),
+                )
             };
             Ok(Some((activity, actor.id, targets)))
         }
@@ -431,7 +504,11 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
 }
 
 /// Like [`targets`], but the personal inbox (Follow, Accept go to the person).
-fn personal_inbox(conn: &mut DbConn, cfg: &Config, r: &Recipients) -> AppResult<Vec<(String, String)>> {
+fn personal_inbox(
+    conn: &mut DbConn,
+    cfg: &Config,
+    r: &Recipients,
+) -> AppResult<Vec<(String, String)>> {
     let ids: Vec<i64> = r.users.iter().copied().collect();
     let rows: Vec<(Option<String>, String)> = with_conn!(conn, c => users::table
         .filter(users::id.eq_any(&ids))
@@ -448,7 +525,12 @@ fn personal_inbox(conn: &mut DbConn, cfg: &Config, r: &Recipients) -> AppResult<
 }
 
 /// The Note document of a local content row (for fetches).
-pub fn note_document(conn: &mut DbConn, cfg: &Config, row: &ContentRow, root: &ContentRow) -> AppResult<Value> {
+pub fn note_document(
+    conn: &mut DbConn,
+    cfg: &Config,
+    row: &ContentRow,
+    root: &ContentRow,
+) -> AppResult<Value> {
     let (mut note, _) = note_of(conn, cfg, row, root)?;
     note["@context"] = json!(super::AS_CONTEXT);
     Ok(note)

@@ -5,8 +5,10 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::json::{FIELD_DEPARTMENT, FIELD_EMAIL, FIELD_JOB_TITLE, FIELD_LOCATION, FIELD_PHONE, FIELD_SITE};
 use super::host_of;
+use super::json::{
+    FIELD_DEPARTMENT, FIELD_EMAIL, FIELD_JOB_TITLE, FIELD_LOCATION, FIELD_PHONE, FIELD_SITE,
+};
 use crate::accounts::User;
 use crate::content::markdown::sanitize;
 use crate::db::schema::users;
@@ -51,7 +53,9 @@ pub fn list(v: &Value, key: &str, max: usize, field: &'static str) -> AppResult<
     match v.get(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(a)) if a.len() <= max => Ok(a.clone()),
-        Some(Value::Array(_)) => Err(AppError::bad_request("too_many").with("field", field).with("max", max)),
+        Some(Value::Array(_)) => Err(AppError::bad_request("too_many")
+            .with("field", field)
+            .with("max", max)),
         Some(other) => Ok(vec![other.clone()]),
     }
 }
@@ -89,16 +93,27 @@ fn authority(url: &str) -> Option<String> {
 
 /// Reads an actor document; its id must live on `expected_host`.
 pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
-    let ap_id = v.get("id").and_then(Value::as_str).ok_or_else(|| invalid("id"))?.to_string();
+    let ap_id = v
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("id"))?
+        .to_string();
     if ap_id.len() > 2000 || host_of(&ap_id).as_deref() != Some(expected_host) {
         return Err(AppError::bad_request("origin_mismatch").with("field", "id"));
     }
     let kind = v.get("type").and_then(Value::as_str).unwrap_or("");
-    if !matches!(kind, "Person" | "Service" | "Application" | "Organization" | "Group") {
+    if !matches!(
+        kind,
+        "Person" | "Service" | "Application" | "Organization" | "Group"
+    ) {
         return Err(invalid("type"));
     }
     let name = text(v, "preferredUsername", 64, "preferredUsername")?;
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
         return Err(invalid("preferredUsername"));
     }
     let same_host = |u: &str| host_of(u).as_deref() == Some(expected_host);
@@ -144,7 +159,13 @@ pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
         bio_html: sanitize(&text(v, "summary", MAX_SUMMARY, "summary")?),
         inbox,
         shared_inbox,
-        url: v.get("url").and_then(id_of).unwrap_or(&ap_id).chars().take(2000).collect(),
+        url: v
+            .get("url")
+            .and_then(id_of)
+            .unwrap_or(&ap_id)
+            .chars()
+            .take(2000)
+            .collect(),
         key_id,
         public_pem,
         job_title: get(FIELD_JOB_TITLE),
@@ -208,7 +229,10 @@ pub fn upsert_actor(conn: &mut DbConn, a: &RemoteActor) -> AppResult<User> {
 }
 
 /// The stored remote person with this actor id or key id.
-pub fn find_actor(conn: &mut DbConn, ap_id_or_key: &str) -> AppResult<Option<(User, String, chrono::NaiveDateTime)>> {
+pub fn find_actor(
+    conn: &mut DbConn,
+    ap_id_or_key: &str,
+) -> AppResult<Option<(User, String, chrono::NaiveDateTime)>> {
     let row: Option<(i64, String, Option<chrono::NaiveDateTime>)> = with_conn!(conn, c => users::table
         .filter(users::ap_id.eq(ap_id_or_key).or(users::key_id.eq(ap_id_or_key)))
         .filter(users::domain.is_not_null())
@@ -251,7 +275,10 @@ pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<(User,
     };
     // Some servers publish the key as its own document naming its owner.
     let doc = if fetched.get("publicKeyPem").is_some() && fetched.get("inbox").is_none() {
-        let owner = fetched.get("owner").and_then(Value::as_str).ok_or_else(|| invalid("owner"))?;
+        let owner = fetched
+            .get("owner")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("owner"))?;
         if host_of(owner).as_deref() != Some(host.as_str()) {
             return Err(AppError::bad_request("origin_mismatch").with("field", "owner"));
         }
@@ -270,7 +297,10 @@ pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
     let q = query.trim();
     if q.starts_with("http://") || q.starts_with("https://") {
         if let Some(name) = super::Urls(&state.config).local_username(q) {
-            return state.db.run(move |c| crate::accounts::find_by_username(c, &name)).await;
+            return state
+                .db
+                .run(move |c| crate::accounts::find_by_username(c, &name))
+                .await;
         }
         return Ok(actor(state, q, false).await?.0);
     }
@@ -282,12 +312,20 @@ pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
         return Err(AppError::bad_request("handle_invalid"));
     }
     let h = handle.clone();
-    if let Ok(u) = state.db.run(move |c| crate::accounts::find_by_username(c, &h)).await {
+    if let Ok(u) = state
+        .db
+        .run(move |c| crate::accounts::find_by_username(c, &h))
+        .await
+    {
         return Ok(u);
     }
     // Plain http only when this instance itself runs on plain http (tests,
     // a laptop); a production instance looks others up over https.
-    let scheme = if state.config.base_url.starts_with("https://") { "https" } else { "http" };
+    let scheme = if state.config.base_url.starts_with("https://") {
+        "https"
+    } else {
+        "http"
+    };
     let url = format!("{scheme}://{domain}/.well-known/webfinger?resource=acct:{handle}");
     let jrd = state.fed.get_plain(&url).await?;
     let href = list(&jrd, "links", 50, "links")?
@@ -295,7 +333,8 @@ pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
         .find(|l| {
             l.get("rel").and_then(Value::as_str) == Some("self")
                 && l.get("type").and_then(Value::as_str).is_some_and(|t| {
-                    t.starts_with("application/activity+json") || t.starts_with("application/ld+json")
+                    t.starts_with("application/activity+json")
+                        || t.starts_with("application/ld+json")
                 })
         })
         .and_then(|l| l.get("href").and_then(Value::as_str).map(str::to_string))

@@ -33,7 +33,9 @@ pub fn router() -> Router<AppState> {
         .route("/inbox", post(shared_inbox))
         .route("/people/{username}/inbox", post(person_inbox))
         .route("/people/{username}/outbox", get(outbox))
-        .layer(axum::extract::DefaultBodyLimit::max(super::inbox::MAX_BODY * 4))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::inbox::MAX_BODY * 4,
+        ))
 }
 
 fn err(e: AppError) -> Response {
@@ -71,7 +73,11 @@ async fn webfinger(State(state): State<AppState>, Query(q): Query<WebfingerQuery
         return err(AppError::not_found());
     };
     let n = name.clone();
-    match state.db.run(move |c| crate::accounts::find_by_username(c, &n)).await {
+    match state
+        .db
+        .run(move |c| crate::accounts::find_by_username(c, &n))
+        .await
+    {
         Ok(u) if u.is_local() && !u.disabled => {}
         Ok(_) => return err(AppError::not_found()),
         Err(e) => return err(e),
@@ -84,7 +90,11 @@ async fn webfinger(State(state): State<AppState>, Query(q): Query<WebfingerQuery
             {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": urls.person(&name)}
         ]
     });
-    ([(header::CONTENT_TYPE, "application/jrd+json")], body.to_string()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/jrd+json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// `host[:port]` of our base URL: the domain part of our handles.
@@ -140,7 +150,10 @@ async fn nodeinfo(State(state): State<AppState>) -> Response {
         "metadata": {"nodeName": state.config.instance_name, "federationMode": state.config.federation.mode.as_str()},
     });
     (
-        [(header::CONTENT_TYPE, "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"")],
+        [(
+            header::CONTENT_TYPE,
+            "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
+        )],
         body.to_string(),
     )
         .into_response()
@@ -181,7 +194,11 @@ async fn person_inbox(
 
 /// Who is fetching: in allowlist mode every fetch must be signed by a
 /// trusted instance; in open mode a signature is optional.
-async fn fetcher(state: &AppState, req_path: &str, headers: &HeaderMap) -> AppResult<Option<(String, Decision)>> {
+async fn fetcher(
+    state: &AppState,
+    req_path: &str,
+    headers: &HeaderMap,
+) -> AppResult<Option<(String, Decision)>> {
     let signed = headers.contains_key("signature") || headers.contains_key("authorization");
     if !signed {
         if state.config.federation.mode == FederationMode::Allowlist {
@@ -195,8 +212,16 @@ async fn fetcher(state: &AppState, req_path: &str, headers: &HeaderMap) -> AppRe
     Ok(Some((domain, decision)))
 }
 
-async fn outbox(State(state): State<AppState>, Path(username): Path<String>, req: Request) -> Response {
-    let pq = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+async fn outbox(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    req: Request,
+) -> Response {
+    let pq = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
     if let Err(e) = fetcher(&state, &pq, req.headers()).await {
         return err(e);
     }
@@ -233,7 +258,11 @@ pub async fn negotiate(State(state): State<AppState>, req: Request, next: Next) 
         return next.run(req).await;
     }
     let path = req.uri().path().to_string();
-    let pq = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let pq = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
         ["people", name] => person(&state, name, &pq, req.headers()).await,
@@ -269,7 +298,13 @@ async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> 
     }
 }
 
-async fn collection(state: &AppState, name: &str, which: &str, pq: &str, headers: &HeaderMap) -> Response {
+async fn collection(
+    state: &AppState,
+    name: &str,
+    which: &str,
+    pq: &str,
+    headers: &HeaderMap,
+) -> Response {
     if let Err(e) = fetcher(state, pq, headers).await {
         return err(e);
     }
@@ -283,7 +318,11 @@ async fn collection(state: &AppState, name: &str, which: &str, pq: &str, headers
                 return Err(AppError::not_found());
             }
             let (followers, following) = crate::follows::counts(c, u.id)?;
-            Ok(if w == "followers" { followers } else { following })
+            Ok(if w == "followers" {
+                followers
+            } else {
+                following
+            })
         })
         .await
     {
@@ -345,9 +384,12 @@ async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> 
         })
         .await;
     match result {
-        Ok(doc) if doc["type"] == "Tombstone" => {
-            (StatusCode::GONE, [(header::CONTENT_TYPE, AP_TYPE)], doc.to_string()).into_response()
-        }
+        Ok(doc) if doc["type"] == "Tombstone" => (
+            StatusCode::GONE,
+            [(header::CONTENT_TYPE, AP_TYPE)],
+            doc.to_string(),
+        )
+            .into_response(),
         Ok(doc) => activity_json(doc),
         Err(e) => err(e),
     }

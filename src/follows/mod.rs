@@ -6,8 +6,8 @@ use crate::accounts::User;
 use crate::db::schema::{follows, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::people::{PersonSummary, PAGE_SIZE};
 use crate::federation::outbox;
+use crate::people::{PersonSummary, PAGE_SIZE};
 use crate::{fed_event, notify, with_conn, write_tx};
 
 pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
@@ -76,7 +76,12 @@ pub fn unfollow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppR
 
 /// A remote person follows a local one: recorded as accepted, and the
 /// Accept leaves in the same transaction.
-pub fn follow_from_remote(conn: &mut DbConn, follower: i64, followee: &User, follow_id: &str) -> AppResult<()> {
+pub fn follow_from_remote(
+    conn: &mut DbConn,
+    follower: i64,
+    followee: &User,
+    follow_id: &str,
+) -> AppResult<()> {
     if followee.disabled || !followee.is_local() {
         return Err(AppError::not_found());
     }
@@ -113,7 +118,12 @@ pub fn follow_from_remote(conn: &mut DbConn, follower: i64, followee: &User, fol
 }
 
 /// The remote followee accepted (`true`) or rejected (`false`) a follow.
-pub fn answer_from_remote(conn: &mut DbConn, follower: i64, followee: i64, accepted: bool) -> AppResult<()> {
+pub fn answer_from_remote(
+    conn: &mut DbConn,
+    follower: i64,
+    followee: i64,
+    accepted: bool,
+) -> AppResult<()> {
     let q = follows::table
         .filter(follows::follower_id.eq(follower))
         .filter(follows::followee_id.eq(followee));

@@ -25,7 +25,14 @@ pub struct Notification {
 
 /// The newest notifications of a person.
 pub fn list(conn: &mut DbConn, user_id: i64, limit: i64) -> AppResult<Vec<Notification>> {
-    type Row = (i64, String, Option<i64>, NaiveDateTime, Option<NaiveDateTime>, PersonSummary);
+    type Row = (
+        i64,
+        String,
+        Option<i64>,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        PersonSummary,
+    );
     let rows: Vec<Row> = with_conn!(conn, c => notifications::table
         .inner_join(users::table.on(users::id.eq(notifications::actor_id)))
         .filter(notifications::user_id.eq(user_id))
@@ -42,14 +49,16 @@ pub fn list(conn: &mut DbConn, user_id: i64, limit: i64) -> AppResult<Vec<Notifi
         .load(c))?;
     Ok(rows
         .into_iter()
-        .map(|(id, kind, content_id, created_at, read_at, actor)| Notification {
-            id,
-            kind,
-            actor,
-            content_id,
-            created_at,
-            read: read_at.is_some(),
-        })
+        .map(
+            |(id, kind, content_id, created_at, read_at, actor)| Notification {
+                id,
+                kind,
+                actor,
+                content_id,
+                created_at,
+                read: read_at.is_some(),
+            },
+        )
         .collect())
 }
 

@@ -224,7 +224,10 @@ pub async fn revoke_token(
 }
 
 /// The newest 50 notifications; reading them marks them read.
-pub async fn notifications(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
+pub async fn notifications(
+    State(state): State<AppState>,
+    me: ApiUser,
+) -> ApiResult<impl IntoResponse> {
     let id = me.user.id;
     let (items, unread) = state
         .db

@@ -247,7 +247,10 @@ pub async fn import_instances(
 }
 
 /// Health of known instances, queue depth and the latest failed deliveries.
-pub async fn federation_health(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
+pub async fn federation_health(
+    State(state): State<AppState>,
+    me: ApiUser,
+) -> ApiResult<impl IntoResponse> {
     require_admin(&me)?;
     let (stats, peers, failed) = state
         .db
@@ -260,7 +263,9 @@ pub async fn federation_health(State(state): State<AppState>, me: ApiUser) -> Ap
         })
         .await
         .lang(me.lang)?;
-    Ok(Json(json!({ "queue": stats, "peers": peers, "failed": failed })))
+    Ok(Json(
+        json!({ "queue": stats, "peers": peers, "failed": failed }),
+    ))
 }
 
 pub async fn retry_delivery(
