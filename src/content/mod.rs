@@ -315,6 +315,27 @@ pub fn edit(
     })
 }
 
+/// Empties a content row into a tombstone and drops its history, links and
+/// reactions (inside a write transaction).
+macro_rules! tombstone {
+    ($c:expr, $id:expr) => {{
+        let id: i64 = $id;
+        diesel::update(content::table.find(id))
+            .set((
+                content::body.eq(""),
+                content::body_html.eq(""),
+                content::deleted_at.eq(now()),
+            ))
+            .execute($c)?;
+        diesel::delete(content_revisions::table.filter(content_revisions::content_id.eq(id)))
+            .execute($c)?;
+        diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute($c)?;
+        diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute($c)?;
+        diesel::delete(reactions::table.filter(reactions::content_id.eq(id))).execute($c)?;
+    }};
+}
+pub(crate) use tombstone;
+
 /// Deletes a post or comment (its author or an administrator). The text, its
 /// history, links and reactions go; the row stays as a tombstone so that
 /// replies keep their place in the thread.
@@ -324,17 +345,7 @@ pub fn delete(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<()> {
         return Err(AppError::forbidden("not_author"));
     }
     write_tx!(conn, c => {
-        diesel::update(content::table.find(row.id))
-            .set((
-                content::body.eq(""),
-                content::body_html.eq(""),
-                content::deleted_at.eq(now()),
-            ))
-            .execute(c)?;
-        diesel::delete(content_revisions::table.filter(content_revisions::content_id.eq(row.id))).execute(c)?;
-        diesel::delete(content_tags::table.filter(content_tags::content_id.eq(row.id))).execute(c)?;
-        diesel::delete(mentions::table.filter(mentions::content_id.eq(row.id))).execute(c)?;
-        diesel::delete(reactions::table.filter(reactions::content_id.eq(row.id))).execute(c)?;
+        tombstone!(c, row.id);
         if row.ap_id.is_none() {
             fed_event!(c, outbox::DELETE, row.author_id, Some(row.id), "")?;
         }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::ContentRow;
 use crate::db::schema::{content, content_revisions, content_tags, mentions, reactions};
+
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::{notify, with_conn, write_tx};
@@ -149,17 +150,7 @@ pub fn delete(conn: &mut DbConn, author_id: i64, ap_id: &str) -> AppResult<()> {
         return Err(AppError::forbidden("not_author"));
     }
     write_tx!(conn, c => {
-        diesel::update(content::table.find(row.id))
-            .set((
-                content::body.eq(""),
-                content::body_html.eq(""),
-                content::deleted_at.eq(now()),
-            ))
-            .execute(c)?;
-        diesel::delete(content_revisions::table.filter(content_revisions::content_id.eq(row.id))).execute(c)?;
-        diesel::delete(content_tags::table.filter(content_tags::content_id.eq(row.id))).execute(c)?;
-        diesel::delete(mentions::table.filter(mentions::content_id.eq(row.id))).execute(c)?;
-        diesel::delete(reactions::table.filter(reactions::content_id.eq(row.id))).execute(c)?;
+        super::tombstone!(c, row.id);
         Ok(())
     })
 }
