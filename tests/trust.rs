@@ -456,3 +456,54 @@ fn trust_from_the_command_line() {
     drop(db);
     drop_database(&pg);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_an_instance_cancels_its_queued_deliveries() {
+    use diesel::prelude::*;
+    use ruche::db::schema::deliveries;
+    let app = TestApp::start().await;
+    let mut conn = app.db.get().unwrap();
+    let now = ruche::db::now();
+    for (domain, inbox) in [
+        ("beta.example", "https://beta.example/inbox"),
+        ("lyon.beta.example", "https://lyon.beta.example/inbox"),
+        ("gamma.example", "https://gamma.example/inbox"),
+    ] {
+        ruche::with_conn!(&mut *conn, c => diesel::insert_into(deliveries::table)
+            .values((
+                deliveries::domain.eq(domain),
+                deliveries::inbox.eq(inbox),
+                deliveries::activity.eq("{}"),
+                deliveries::status.eq("pending"),
+                deliveries::next_attempt_at.eq(now),
+                deliveries::created_at.eq(now),
+            ))
+            .execute(c))
+        .unwrap();
+    }
+    trust::set(
+        &mut conn,
+        "test",
+        trust::Entry {
+            domain: "beta.example",
+            level: trust::Level::Blocked,
+            reason: "spam",
+            expires_at: None,
+            allow_private: false,
+        },
+    )
+    .unwrap();
+    let statuses: Vec<(String, String)> = ruche::with_conn!(&mut *conn, c => deliveries::table
+        .order(deliveries::domain.asc())
+        .select((deliveries::domain, deliveries::status))
+        .load(c))
+    .unwrap();
+    assert_eq!(
+        statuses,
+        vec![
+            ("beta.example".to_string(), "cancelled".to_string()),
+            ("gamma.example".to_string(), "pending".to_string()),
+            ("lyon.beta.example".to_string(), "cancelled".to_string()),
+        ]
+    );
+}

@@ -424,3 +424,176 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
     assert_eq!(s, StatusCode::ACCEPTED);
     assert_eq!(beta.count("SELECT COUNT(*) FROM content"), before + 1);
 }
+
+/// GETs `url` as ActivityPub, signed with `key` as `key_id` when given.
+async fn signed_get(url: &str, signer: Option<(&str, &str)>) -> StatusCode {
+    let u = reqwest::Url::parse(url).unwrap();
+    let host = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
+    let mut req = client()
+        .get(url)
+        .header("accept", "application/activity+json");
+    if let Some((key, key_id)) = signer {
+        for (n, v) in ruche::federation::signature::sign(
+            &reqwest::Method::GET,
+            u.path(),
+            &host,
+            None,
+            key_id,
+            key,
+        )
+        .unwrap()
+        {
+            req = req.header(n, v);
+        }
+    }
+    req.send().await.unwrap().status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partners_never_see_organisation_posts_and_a_block_beats_an_allow() {
+    let mut net = network();
+    let (a, rest) = net.split_at_mut(1);
+    let (b, c) = rest.split_at_mut(1);
+    let (alpha, beta, gamma) = (&mut a[0], &mut b[0], &mut c[0]);
+    alpha.trust("beta.test", "member");
+    alpha.trust("gamma.test", "partner");
+    beta.trust("alpha.test", "member");
+    gamma.trust("alpha.test", "partner");
+    alpha.start().await;
+    beta.start().await;
+    gamma.start().await;
+    let ann = alpha.user("ann").await;
+    let bob = beta.user("bob").await; // first account: beta's administrator
+    let gus = gamma.user("gus").await;
+    let ann_handle = format!("@ann@alpha.test:{}", alpha.port);
+    follow(&bob, beta, &ann_handle).await;
+    follow(&gus, gamma, &ann_handle).await;
+
+    let (_, org) = ann
+        .post(
+            "/api/v1/posts",
+            json!({"body": "org only plans", "visibility": "organisation"}),
+        )
+        .await;
+    let (_, public) = ann
+        .post(
+            "/api/v1/posts",
+            json!({"body": "news for all", "visibility": "public"}),
+        )
+        .await;
+    let (_, local) = ann
+        .post(
+            "/api/v1/posts",
+            json!({"body": "canteen menu", "visibility": "instance"}),
+        )
+        .await;
+    eventually(10, "both posts on beta", || async {
+        let b = feed_bodies(&bob).await.join(" ");
+        (b.contains("org only plans") && b.contains("news for all")).then_some(())
+    })
+    .await;
+    eventually(10, "the public post on gamma", || async {
+        feed_bodies(&gus)
+            .await
+            .join(" ")
+            .contains("news for all")
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let on_gamma = feed_bodies(&gus).await.join(" ");
+    assert!(!on_gamma.contains("org only"), "{on_gamma}");
+    assert!(!on_gamma.contains("canteen"), "{on_gamma}");
+    assert!(!feed_bodies(&bob).await.join(" ").contains("canteen"));
+    assert_eq!(
+        gamma.count("SELECT COUNT(*) FROM content WHERE body_html LIKE '%org only%'"),
+        0
+    );
+
+    // Fetching: gamma (partner) gets the public post but not the
+    // organisation one; beta (member) gets both; unsigned gets nothing;
+    // the instance-only post never leaves.
+    let url = |p: &Value| format!("{}/posts/{}", alpha.base, p["id"]);
+    let (gk, gid) = gamma.private_key("gus");
+    let (bk, bid) = beta.private_key("bob");
+    assert_eq!(
+        signed_get(&url(&public), Some((&gk, &gid))).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        signed_get(&url(&org), Some((&gk, &gid))).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        signed_get(&url(&org), Some((&bk, &bid))).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        signed_get(&url(&local), Some((&bk, &bid))).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        signed_get(&url(&public), None).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A block on the parent domain beats beta's own member entry: alpha
+    // sends nothing more to beta and refuses what beta sends.
+    alpha.trust("test", "blocked");
+    let (_, _) = ann
+        .post("/api/v1/posts", json!({"body": "after the block"}))
+        .await;
+    let (_, feed) = bob.get("/api/v1/feed").await;
+    let remote_id = feed["items"][0]["id"].as_i64().unwrap();
+    let (s, _) = bob
+        .post(
+            &format!("/api/v1/posts/{remote_id}/comments"),
+            json!({"body": "a reply from beta"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // beta's delivery is refused with 403, so it fails for good and shows
+    // on beta's federation page with a retry button.
+    let failed_id = eventually(10, "the failed delivery on beta", || async {
+        let (_, v) = bob.get("/api/v1/admin/federation").await;
+        v["failed"]
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(|d| d["id"].as_i64())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!feed_bodies(&bob)
+        .await
+        .join(" ")
+        .contains("after the block"));
+    assert_eq!(
+        alpha.count("SELECT COUNT(*) FROM content WHERE body_html LIKE '%reply from beta%'"),
+        0
+    );
+
+    // The block is lifted; the administrator of beta sends the delivery again.
+    alpha.cli(&["admin", "trust", "remove", "test", "--reason", "lifted"]);
+    let (s, v) = bob
+        .post(
+            &format!("/api/v1/admin/deliveries/{failed_id}/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    eventually(10, "the reply on alpha after the retry", || async {
+        (alpha.count("SELECT COUNT(*) FROM content WHERE body_html LIKE '%reply from beta%'") == 1)
+            .then_some(())
+    })
+    .await;
+    // What was written during the block never left for beta, even after.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        alpha.count("SELECT COUNT(*) FROM deliveries WHERE activity LIKE '%after the block%' AND domain = 'beta.test'"),
+        0
+    );
+    assert!(!feed_bodies(&bob)
+        .await
+        .join(" ")
+        .contains("after the block"));
+}

@@ -40,12 +40,32 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::federation::routes::negotiate,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), wake_worker))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// After a request that may have changed something, wake this process's
+/// delivery worker so that what must leave leaves now rather than at the
+/// next poll (other processes pick it up at their next poll).
+async fn wake_worker(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let writes = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let res = next.run(req).await;
+    if writes && (res.status().is_success() || res.status().is_redirection()) {
+        state.wake.notify_one();
+    }
+    res
+}
 
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;

@@ -10,6 +10,7 @@ use super::account::CsrfForm;
 use super::{render, require_form, require_user, see_other, Base, PageErr, PageResult};
 use crate::accounts::{self, Invitation, User};
 use crate::error::AppError;
+use crate::federation::delivery;
 use crate::web::auth::Ctx;
 use crate::web::AppState;
 
@@ -133,6 +134,9 @@ struct FederationPage {
     instances: Vec<Instance>,
     audit: Vec<AuditEntry>,
     error: Option<String>,
+    queue: delivery::QueueStats,
+    peers: Vec<delivery::Peer>,
+    failed: Vec<delivery::Delivery>,
 }
 
 async fn federation_page(
@@ -145,9 +149,17 @@ async fn federation_page(
     if !user.is_admin {
         return Err(AppError::forbidden("admin_only")).page(state, ctx);
     }
-    let (instances, audit) = state
+    let (instances, audit, queue, peers, failed) = state
         .db
-        .run(|c| Ok((trust::list(c)?, trust::audit_log(c, 50)?)))
+        .run(|c| {
+            Ok((
+                trust::list(c)?,
+                trust::audit_log(c, 50)?,
+                delivery::stats(c)?,
+                delivery::peers(c)?,
+                delivery::failed(c, 100)?,
+            ))
+        })
         .await
         .page(state, ctx)?;
     let page = FederationPage {
@@ -156,6 +168,9 @@ async fn federation_page(
         instances,
         audit,
         error,
+        queue,
+        peers,
+        failed,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -260,4 +275,22 @@ pub async fn export_csv(State(state): State<AppState>, ctx: Ctx) -> PageResult {
         csv,
     )
         .into_response())
+}
+
+/// Sends a failed delivery again.
+pub async fn retry_delivery(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    require_admin_form(&state, &ctx, &f.csrf)?;
+    let id = super::parse_id(&state, &ctx, &id)?;
+    state
+        .db
+        .run(move |c| delivery::retry(c, id))
+        .await
+        .page(&state, &ctx)?;
+    state.wake.notify_one();
+    Ok(see_other("/admin/federation"))
 }

@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
             get(admin::federation).post(admin::set_instance),
         )
         .route("/admin/federation/remove", post(admin::remove_instance))
+        .route("/admin/deliveries/{id}/retry", post(admin::retry_delivery))
         .route("/admin/federation/export.csv", get(admin::export_csv))
         .route(
             "/admin/users/{username}/{action}",
