@@ -52,7 +52,11 @@ fn pg_admin() -> Option<String> {
 /// One Ruche instance run as a child process.
 pub struct Instance {
     pub host: String,
+    /// Port of the public base URL.
     pub port: u16,
+    /// Port this process listens on (another process of the same instance
+    /// listens elsewhere but shares the base URL and database).
+    listen_port: u16,
     pub base: String,
     pub db_url: String,
     child: Option<Child>,
@@ -92,6 +96,7 @@ impl Instance {
         Instance {
             host: host.to_string(),
             port,
+            listen_port: port,
             base: format!("http://{host}:{port}"),
             db_url,
             child: None,
@@ -104,7 +109,10 @@ impl Instance {
     fn env(&self) -> Vec<(String, String)> {
         let resolve: Vec<String> = HOSTS.iter().map(|h| format!("{h}=127.0.0.1")).collect();
         let mut env = vec![
-            ("RUCHE_LISTEN".into(), format!("127.0.0.1:{}", self.port)),
+            (
+                "RUCHE_LISTEN".into(),
+                format!("127.0.0.1:{}", self.listen_port),
+            ),
             ("RUCHE_BASE_URL".into(), self.base.clone()),
             ("RUCHE_INSTANCE_NAME".into(), self.host.clone()),
             ("RUCHE_DATABASE_URL".into(), self.db_url.clone()),
@@ -132,6 +140,22 @@ impl Instance {
         ];
         env.extend(self.extra_env.iter().cloned());
         env
+    }
+
+    /// A second process of this instance: same base URL and database,
+    /// listening on another port (as behind a load balancer).
+    pub fn sibling(&self) -> Instance {
+        Instance {
+            host: self.host.clone(),
+            port: self.port,
+            listen_port: free_port(),
+            base: self.base.clone(),
+            db_url: self.db_url.clone(),
+            child: None,
+            extra_env: self.extra_env.clone(),
+            _dir: tempfile::tempdir().unwrap(),
+            pg_name: None,
+        }
     }
 
     pub fn set_env(&mut self, k: &str, v: &str) {
@@ -172,8 +196,9 @@ impl Instance {
         self.child = Some(child);
         let client = client();
         let deadline = Instant::now() + Duration::from_secs(60);
+        let health = format!("http://127.0.0.1:{}/healthz", self.listen_port);
         loop {
-            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await {
+            if let Ok(r) = client.get(&health).send().await {
                 if r.status().is_success() {
                     return;
                 }
@@ -229,7 +254,7 @@ impl Instance {
             n: i64,
         }
         let q = diesel::sql_query(format!("SELECT CAST(({sql}) AS BIGINT) AS n"));
-        let row: N = if self.pg_name.is_some() {
+        let row: N = if self.db_url.starts_with("postgres") {
             q.get_result(&mut diesel::PgConnection::establish(&self.db_url).unwrap())
                 .unwrap()
         } else {
@@ -250,7 +275,7 @@ impl Instance {
         let q = diesel::sql_query(format!(
             "SELECT private_key FROM users WHERE username = '{name}'"
         ));
-        let row: K = if self.pg_name.is_some() {
+        let row: K = if self.db_url.starts_with("postgres") {
             q.get_result(&mut diesel::PgConnection::establish(&self.db_url).unwrap())
                 .unwrap()
         } else {

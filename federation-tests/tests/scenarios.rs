@@ -597,3 +597,109 @@ async fn partners_never_see_organisation_posts_and_a_block_beats_an_allow() {
         .join(" ")
         .contains("after the block"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_killed_mid_fan_out_delivers_everything_after_restart() {
+    let mut net = network();
+    let (a, rest) = net.split_at_mut(1);
+    let (b, c) = rest.split_at_mut(1);
+    let (alpha, beta, gamma) = (&mut a[0], &mut b[0], &mut c[0]);
+    for (i, other) in [("beta.test", &*beta), ("gamma.test", &*gamma)] {
+        alpha.trust(i, "member");
+        other.trust("alpha.test", "member");
+    }
+    alpha.start().await;
+    beta.start().await;
+    gamma.start().await;
+    let ann = alpha.user("ann").await;
+    let handle = format!("@ann@alpha.test:{}", alpha.port);
+    // Several followers on each side: still one delivery per instance.
+    for (home, names) in [
+        (&*beta, ["bob", "bea", "ben"]),
+        (&*gamma, ["gus", "gil", "gwen"]),
+    ] {
+        for n in names {
+            let api = home.user(n).await;
+            follow(&api, home, &handle).await;
+        }
+    }
+    const POSTS: i64 = 300;
+    for i in 0..POSTS {
+        let (s, _) = ann
+            .post("/api/v1/posts", json!({"body": format!("bulletin {i}")}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    // Kill alpha while it is delivering.
+    eventually(20, "the first posts on beta", || async {
+        (beta.count("SELECT COUNT(*) FROM content") > 0).then_some(())
+    })
+    .await;
+    alpha.stop(true);
+    let left = alpha.count("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
+        + alpha.count("SELECT COUNT(*) FROM fed_events");
+    println!("work left when killed: {left}");
+    alpha.start().await;
+    for inst in [&*beta, &*gamma] {
+        eventually(60, "every post on both receivers", || async {
+            (inst.count("SELECT COUNT(*) FROM content") == POSTS).then_some(())
+        })
+        .await;
+    }
+    // A delivery sent just before the kill but not yet recorded is sent
+    // again once its lease expires; the receivers store it once.
+    eventually(30, "every delivery recorded as sent", || async {
+        (alpha.count("SELECT COUNT(*) FROM deliveries WHERE status <> 'sent'") == 0).then_some(())
+    })
+    .await;
+    for inst in [&*beta, &*gamma] {
+        assert_eq!(inst.count("SELECT COUNT(*) FROM content"), POSTS);
+    }
+    // One delivery per instance and post, not per follower.
+    assert_eq!(
+        alpha.count("SELECT COUNT(*) FROM deliveries WHERE activity LIKE '%\"type\":\"Create\"%'"),
+        2 * POSTS
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_database_never_send_a_delivery_twice() {
+    let mut net = network();
+    let (a, rest) = net.split_at_mut(1);
+    let (alpha, beta) = (&mut a[0], &mut rest[0]);
+    alpha.trust("beta.test", "member");
+    beta.trust("alpha.test", "member");
+    alpha.start().await;
+    let mut alpha2 = alpha.sibling();
+    alpha2.start().await;
+    beta.start().await;
+    let ann = alpha.user("ann").await;
+    let bob = beta.user("bob").await;
+    follow(&bob, beta, &format!("@ann@alpha.test:{}", alpha.port)).await;
+    const POSTS: i64 = 200;
+    for i in 0..POSTS {
+        let (s, _) = ann
+            .post("/api/v1/posts", json!({"body": format!("memo {i}")}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    eventually(30, "every memo on beta", || async {
+        (beta.count("SELECT COUNT(*) FROM content") == POSTS).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Beta counts activities that arrived again after being applied: none.
+    assert_eq!(
+        beta.count("SELECT COALESCE(SUM(repeats), 0) FROM inbox_seen"),
+        0
+    );
+    assert_eq!(
+        alpha.count("SELECT COUNT(*) FROM deliveries WHERE status = 'sent' AND activity LIKE '%\"type\":\"Create\"%'"),
+        POSTS
+    );
+    assert_eq!(
+        alpha.count("SELECT COUNT(*) FROM deliveries WHERE attempts <> 1"),
+        0
+    );
+    alpha2.stop(false);
+}

@@ -269,6 +269,7 @@ diesel::table! {
     inbox_seen (activity_id) {
         activity_id -> Text,
         received_at -> Timestamp,
+        repeats -> Integer,
     }
 }
 

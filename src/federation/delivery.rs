@@ -66,6 +66,17 @@ const CLAIM_SQL_SQLITE: &str = "UPDATE deliveries SET locked_until = ?1 WHERE id
 /// Claims up to `limit` due deliveries for this process.
 pub fn claim(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<Vec<Claimed>> {
     let now = now();
+    // Look before taking the write lock: an idle worker only reads.
+    let due: i64 = with_conn!(conn, c => deliveries::table
+        .filter(deliveries::status.eq("pending"))
+        .filter(deliveries::next_attempt_at.le(now))
+        .select(deliveries::id)
+        .limit(1)
+        .load::<i64>(c))?
+    .len() as i64;
+    if due == 0 {
+        return Ok(Vec::new());
+    }
     let until = now + lease(cfg);
     let sql = match conn {
         DbConn::Pg(_) => CLAIM_SQL_PG,

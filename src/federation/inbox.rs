@@ -103,6 +103,16 @@ pub async fn receive(
         })
         .await?;
     if seen > 0 {
+        let seen_id = id.clone();
+        state
+            .db
+            .run(move |c| {
+                write_tx!(c, c => diesel::update(inbox_seen::table.find(&seen_id))
+                    .set(inbox_seen::repeats.eq(inbox_seen::repeats + 1))
+                    .execute(c))?;
+                Ok(())
+            })
+            .await?;
         return Ok(());
     }
     apply(state, &signer, &signer_ap, &kind, &activity).await?;

@@ -74,6 +74,7 @@ struct Recipients {
 /// Turns up to `limit` pending events into deliveries; returns how many
 /// deliveries were queued.
 pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
+    // Reads only; the write lock is taken per event that has work.
     let events: Vec<Event> = with_conn!(conn, c => fed_events::table
         .order(fed_events::id.asc())
         .limit(limit)

@@ -67,7 +67,9 @@ CREATE TABLE peers (
 -- Activity ids already applied, so that a repeated delivery is ignored.
 CREATE TABLE inbox_seen (
     activity_id TEXT PRIMARY KEY NOT NULL,
-    received_at TIMESTAMP NOT NULL
+    received_at TIMESTAMP NOT NULL,
+    -- How many times it arrived again after being applied.
+    repeats INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE notifications (
