@@ -6,6 +6,7 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -14,6 +15,13 @@ use serde_json::{json, Value};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const HOSTS: [&str; 3] = ["alpha.test", "beta.test", "gamma.test"];
+/// Host of [`ForeignServer`], which publishes documents shaped as Mastodon,
+/// GoToSocial and Lemmy do.
+pub const FOREIGN_HOST: &str = "partner.test";
+
+fn resolved_hosts() -> impl Iterator<Item = &'static str> {
+    HOSTS.iter().copied().chain(std::iter::once(FOREIGN_HOST))
+}
 
 /// The `ruche` binary beside this test executable (built by
 /// `cargo test --workspace`; built here if missing).
@@ -107,7 +115,7 @@ impl Instance {
     }
 
     fn env(&self) -> Vec<(String, String)> {
-        let resolve: Vec<String> = HOSTS.iter().map(|h| format!("{h}=127.0.0.1")).collect();
+        let resolve: Vec<String> = resolved_hosts().map(|h| format!("{h}=127.0.0.1")).collect();
         let mut env = vec![
             (
                 "RUCHE_LISTEN".into(),
@@ -314,7 +322,7 @@ pub fn client() -> reqwest::Client {
     let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy();
-    for h in HOSTS {
+    for h in resolved_hosts() {
         b = b.resolve(h, "127.0.0.1:0".parse().unwrap());
     }
     b.build().unwrap()
@@ -368,5 +376,138 @@ where
         }
         assert!(Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// What [`ForeignServer`] received: (path, Signature header, body).
+pub type Received = Arc<Mutex<Vec<(String, String, Value)>>>;
+
+/// A small server standing in for other software (Mastodon, GoToSocial,
+/// Lemmy): it publishes the actor documents of `fixtures/` with a real key
+/// and records what is posted to it. It is not a Ruche component: it plays
+/// the remote side so that Ruche's handling of their shapes is tested over
+/// real HTTP with real signatures.
+pub struct ForeignServer {
+    pub base: String,
+    pub port: u16,
+    pub key: ruche::federation::keys::KeyPair,
+    pub received: Received,
+}
+
+pub fn fixture(name: &str, base: &str, pem: &str, target: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .replace("{BASE}", base)
+        .replace("{PEM}", &pem.replace('\n', "\\n"))
+        .replace("{TARGET}", target)
+}
+
+impl ForeignServer {
+    pub async fn start() -> ForeignServer {
+        use axum::routing::get;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://{FOREIGN_HOST}:{port}");
+        let key = ruche::federation::keys::generate().unwrap();
+        let received: Received = Arc::default();
+        let docs: Arc<Vec<(String, String)>> = Arc::new(
+            [
+                ("/users/alice", "mastodon_actor.json"),
+                ("/users/gary", "gotosocial_actor.json"),
+                ("/users/gary/main-key", "gotosocial_key.json"),
+                ("/u/carol", "lemmy_actor.json"),
+            ]
+            .iter()
+            .map(|(p, f)| (p.to_string(), fixture(f, &base, &key.public_pem, "")))
+            .collect(),
+        );
+        let rec = received.clone();
+        let wf_base = base.clone();
+        let app = axum::Router::new()
+            .route(
+                "/.well-known/webfinger",
+                get(move |q: axum::extract::Query<std::collections::HashMap<String, String>>| {
+                    let base = wf_base.clone();
+                    async move {
+                        let res = q.get("resource").cloned().unwrap_or_default();
+                        let name = res.trim_start_matches("acct:").split('@').next().unwrap_or("").to_string();
+                        axum::Json(json!({"subject": res, "links": [
+                            {"rel": "self", "type": "application/activity+json", "href": format!("{base}/users/{name}")}
+                        ]}))
+                    }
+                }),
+            )
+            .fallback(move |req: axum::extract::Request| {
+                let docs = docs.clone();
+                let rec = rec.clone();
+                async move {
+                    use axum::response::IntoResponse;
+                    let path = req.uri().path().to_string();
+                    if req.method() == axum::http::Method::POST {
+                        let sig = req
+                            .headers()
+                            .get("signature")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("")
+                            .to_string();
+                        let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
+                        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                        rec.lock().unwrap().push((path, sig, v));
+                        return axum::http::StatusCode::ACCEPTED.into_response();
+                    }
+                    match docs.iter().find(|(p, _)| *p == path) {
+                        Some((_, doc)) => (
+                            [(axum::http::header::CONTENT_TYPE, "application/activity+json")],
+                            doc.clone(),
+                        )
+                            .into_response(),
+                        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+                    }
+                }
+            });
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        ForeignServer {
+            base,
+            port,
+            key,
+            received,
+        }
+    }
+
+    /// Posts a fixture activity to `inbox`, signed as `key_id`.
+    pub async fn send(
+        &self,
+        inbox: &str,
+        fixture_name: &str,
+        key_id: &str,
+        target: &str,
+    ) -> (StatusCode, String) {
+        let body = fixture(fixture_name, &self.base, &self.key.public_pem, target);
+        let u = reqwest::Url::parse(inbox).unwrap();
+        let host = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
+        let headers = ruche::federation::signature::sign(
+            &reqwest::Method::POST,
+            u.path(),
+            &host,
+            Some(body.as_bytes()),
+            key_id,
+            &self.key.private_pem,
+        )
+        .unwrap();
+        let mut req = client().post(inbox).body(body);
+        for (n, v) in headers {
+            req = req.header(n, v);
+        }
+        let r = req.send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    pub fn received(&self) -> Vec<(String, String, Value)> {
+        self.received.lock().unwrap().clone()
     }
 }

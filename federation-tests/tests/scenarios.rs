@@ -703,3 +703,153 @@ async fn two_processes_on_one_database_never_send_a_delivery_twice() {
     );
     alpha2.stop(false);
 }
+
+/// Actors, Follows and notes shaped as Mastodon, GoToSocial and Lemmy publish
+/// them (fixtures written from their documentation) are read, followed
+/// people get an Accept, and our posts reach their shared inbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_gotosocial_and_lemmy_shapes_are_understood() {
+    use federation_tests::ForeignServer;
+    let mut net = network();
+    let beta = &mut net[1];
+    let foreign = ForeignServer::start().await;
+    beta.trust("partner.test", "partner");
+    beta.start().await;
+    let bob = beta.user("bob").await;
+    let bob_url = format!("{}/people/bob", beta.base);
+    let inbox = format!("{}/people/bob/inbox", beta.base);
+    let fb = &foreign.base;
+    let people = [
+        (
+            "mastodon_follow.json",
+            format!("{fb}/users/alice#main-key"),
+            format!("{fb}/users/alice/inbox"),
+            "alice",
+        ),
+        (
+            "gotosocial_follow.json",
+            format!("{fb}/users/gary/main-key"),
+            format!("{fb}/users/gary/inbox"),
+            "gary",
+        ),
+        (
+            "lemmy_follow.json",
+            format!("{fb}/u/carol#main-key"),
+            format!("{fb}/u/carol/inbox"),
+            "carol",
+        ),
+    ];
+    for (fixture, key_id, _, _) in &people {
+        let (s, b) = foreign.send(&inbox, fixture, key_id, &bob_url).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{fixture}: {b}");
+    }
+    // Each Follow is answered with a signed Accept at the follower's inbox.
+    for (fixture, _, their_inbox, _) in &people {
+        let follow: Value =
+            serde_json::from_str(&federation_tests::fixture(fixture, fb, "", &bob_url)).unwrap();
+        let accept = eventually(10, "an Accept", || async {
+            foreign.received().into_iter().find(|(path, _, v)| {
+                their_inbox.ends_with(path.as_str())
+                    && v["type"] == "Accept"
+                    && v["object"]["id"] == follow["id"]
+            })
+        })
+        .await;
+        assert!(
+            accept
+                .1
+                .contains(&format!("keyId=\"{}/people/bob#main-key\"", beta.base)),
+            "{}",
+            accept.1
+        );
+        assert_eq!(accept.2["actor"], bob_url.as_str());
+    }
+    let (_, followers) = bob.get("/api/v1/people/bob/followers").await;
+    let names: Vec<&str> = followers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["username"].as_str())
+        .collect();
+    assert_eq!(names.len(), 3, "{followers}");
+    let (_, alice) = bob
+        .get(&format!(
+            "/api/v1/people/alice@partner.test:{}",
+            foreign.port
+        ))
+        .await;
+    assert_eq!(
+        alice["site"], "Lyon plant",
+        "profile fields are read as text: {alice}"
+    );
+    assert!(!alice.to_string().contains("<script"), "{alice}");
+
+    // Bob posts: Mastodon's and Lemmy's shared inbox receive one Create each,
+    // GoToSocial's its own shared inbox.
+    let (_, post) = bob
+        .post("/api/v1/posts", json!({"body": "Plant visit on Friday"}))
+        .await;
+    let post_url = format!("{}/posts/{}", beta.base, post["id"]);
+    eventually(10, "the Create at the shared inboxes", || async {
+        let got = foreign.received();
+        let creates: Vec<&String> = got
+            .iter()
+            .filter(|(_, _, v)| v["type"] == "Create" && v["object"]["id"] == post_url.as_str())
+            .map(|(p, _, _)| p)
+            .collect();
+        (creates.contains(&&"/inbox".to_string())
+            && creates.contains(&&"/sharedInbox".to_string())
+            && creates.len() == 2)
+            .then_some(())
+    })
+    .await;
+
+    // Their notes: a Mastodon mention, GoToSocial and Lemmy replies.
+    let (s, b) = foreign
+        .send(
+            &format!("{}/inbox", beta.base),
+            "mastodon_create_note.json",
+            &people[0].1,
+            &bob_url,
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    for (i, fixture) in [(1, "gotosocial_reply.json"), (2, "lemmy_reply.json")] {
+        let (s, b) = foreign
+            .send(
+                &format!("{}/inbox", beta.base),
+                fixture,
+                &people[i].1,
+                &post_url,
+            )
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{fixture}: {b}");
+    }
+    let (_, comments) = bob
+        .get(&format!("/api/v1/posts/{}/comments", post["id"]))
+        .await;
+    let text = comments.to_string();
+    assert!(text.contains("noted for the maintenance window"), "{text}");
+    assert!(text.contains("Quality agrees"), "{text}");
+    // The mention notifies Bob and links to the note, whose HTML was cleaned.
+    let (_, n) = bob.get("/api/v1/notifications").await;
+    let items = n["items"].as_array().unwrap();
+    let kinds: Vec<&str> = items.iter().filter_map(|i| i["kind"].as_str()).collect();
+    assert!(
+        kinds.contains(&"mention") && kinds.contains(&"reply"),
+        "{n}"
+    );
+    let mention = items.iter().find(|i| i["kind"] == "mention").unwrap();
+    let (s, note) = bob
+        .get(&format!("/api/v1/posts/{}", mention["content_id"]))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{note}");
+    let html = note["body_html"].as_str().unwrap();
+    assert!(html.contains("delivery slots"), "{html}");
+    assert!(
+        !html.contains("onerror") && !html.contains("<img"),
+        "{html}"
+    );
+    let (_, tag) = bob.get("/api/v1/tags/logistics").await;
+    assert_eq!(tag["items"].as_array().unwrap().len(), 1, "{tag}");
+}

@@ -273,10 +273,13 @@ pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<(User,
         }
         Err(e) => return Err(e),
     };
-    // Some servers publish the key as its own document naming its owner.
-    let doc = if fetched.get("publicKeyPem").is_some() && fetched.get("inbox").is_none() {
+    // Some servers publish the key as its own document naming its owner
+    // (a bare key, or a stub of the actor with only its key, as GoToSocial's
+    // `/main-key`): then the owner is fetched.
+    let doc = if fetched.get("inbox").is_none() {
         let owner = fetched
             .get("owner")
+            .or_else(|| fetched.get("publicKey").and_then(|k| k.get("owner")))
             .and_then(Value::as_str)
             .ok_or_else(|| invalid("owner"))?;
         if host_of(owner).as_deref() != Some(host.as_str()) {
