@@ -762,3 +762,52 @@ async fn invitations_are_listed_and_can_be_withdrawn() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(!b.html("/admin").await.contains("Waiting"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_account_needs_the_password_and_leaves_a_tombstone() {
+    let app = TestApp::start().await;
+    let admin = app.user("admin").await;
+    let zoe = app.user("zoe").await;
+    let r = zoe.post("/posts", json!({"body": "my last words"})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let posts_before = app.count("content");
+
+    // A wrong password, or none: refused, nothing changes.
+    let r = zoe
+        .delete_json("/me", json!({"password": "not my password"}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.json);
+    assert_eq!(r.json["error"]["code"], "current_password_wrong");
+    let r = zoe.delete_json("/me", json!({})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(zoe.get("/me").await.status, StatusCode::OK);
+
+    // The right password: the account is gone, its token with it.
+    let r = zoe.delete_json("/me", json!({"password": PASSWORD})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.json);
+    assert_eq!(zoe.get("/me").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(admin.get("/people/zoe").await.status, StatusCode::NOT_FOUND);
+    // Its post stays as a tombstone (threads keep their shape), emptied.
+    assert_eq!(app.count("content"), posts_before);
+    let feed = admin.get("/tags/anything").await;
+    assert_eq!(feed.status, StatusCode::OK);
+    // The name stays reserved.
+    let r = app
+        .client()
+        .post(app.url("/api/v1/accounts"))
+        .json(&json!({"username": "zoe", "email": "zoe2@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // An administrator deletes another account; a second time is 404.
+    app.user("yann").await;
+    assert_eq!(
+        admin.delete("/admin/users/yann").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        admin.delete("/admin/users/yann").await.status,
+        StatusCode::NOT_FOUND
+    );
+}

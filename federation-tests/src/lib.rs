@@ -19,19 +19,32 @@ pub const HOSTS: [&str; 3] = ["alpha.test", "beta.test", "gamma.test"];
 /// GoToSocial and Lemmy do.
 pub const FOREIGN_HOST: &str = "partner.test";
 
-fn resolved_hosts() -> impl Iterator<Item = &'static str> {
-    HOSTS.iter().copied().chain(std::iter::once(FOREIGN_HOST))
+fn resolved_hosts() -> impl Iterator<Item = String> {
+    HOSTS
+        .iter()
+        .map(|h| h.to_string())
+        .chain(std::iter::once(FOREIGN_HOST.to_string()))
+        .chain((1..=EXTRA_HOSTS).map(extra_host))
+}
+
+/// More host names resolved to loopback, for benchmarks with many instances.
+pub const EXTRA_HOSTS: usize = 60;
+pub fn extra_host(i: usize) -> String {
+    format!("site{i}.test")
 }
 
 /// The `ruche` binary beside this test executable (built by
 /// `cargo test --workspace`; built here if missing).
 pub fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target folder");
-    let bin = dir.join(format!("ruche{}", std::env::consts::EXE_SUFFIX));
+    let name = format!("ruche{}", std::env::consts::EXE_SUFFIX);
+    // Tests live in target/<profile>/deps, the benchmark in target/<profile>.
+    let dir = exe.parent().expect("target folder");
+    let bin = if dir.join(&name).exists() {
+        dir.join(&name)
+    } else {
+        dir.parent().expect("target folder").join(&name)
+    };
     if !bin.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let ok = Command::new(cargo)
@@ -323,7 +336,7 @@ pub fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy();
     for h in resolved_hosts() {
-        b = b.resolve(h, "127.0.0.1:0".parse().unwrap());
+        b = b.resolve(&h, "127.0.0.1:0".parse().unwrap());
     }
     b.build().unwrap()
 }
@@ -407,10 +420,15 @@ pub fn fixture(name: &str, base: &str, pem: &str, target: &str) -> String {
 
 impl ForeignServer {
     pub async fn start() -> ForeignServer {
+        ForeignServer::start_on(FOREIGN_HOST).await
+    }
+
+    /// Like [`ForeignServer::start`], on another host name.
+    pub async fn start_on(host: &str) -> ForeignServer {
         use axum::routing::get;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let base = format!("http://{FOREIGN_HOST}:{port}");
+        let base = format!("http://{host}:{port}");
         let key = ruche::federation::keys::generate().unwrap();
         let received: Received = Arc::default();
         let docs: Arc<Vec<(String, String)>> = Arc::new(

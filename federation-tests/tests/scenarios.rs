@@ -284,6 +284,25 @@ async fn a_receiver_that_was_down_gets_every_post_once() {
         alpha.count("SELECT COUNT(*) FROM deliveries WHERE status <> 'sent'"),
         0
     );
+
+    // Ann deletes her account: beta is told, her posts and profile go.
+    let (s, v) = ann
+        .call(
+            reqwest::Method::DELETE,
+            "/api/v1/me",
+            Some(json!({"password": federation_tests::PASSWORD})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    eventually(10, "ann's deletion on beta", || async {
+        (beta.count("SELECT COUNT(*) FROM content WHERE deleted_at IS NULL") == 0).then_some(())
+    })
+    .await;
+    let (s, _) = bob
+        .get(&format!("/api/v1/people/ann@alpha.test:{}", alpha.port))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(feed_bodies(&bob).await.is_empty());
 }
 
 /// Posts `body` to beta's shared inbox signed with `key` as `key_id`, with

@@ -40,6 +40,9 @@ pub struct User {
     pub created_at: NaiveDateTime,
     /// Home instance of a remote person; `None` for local accounts.
     pub domain: Option<String>,
+    /// Set when the account was deleted (the row stays as a tombstone).
+    #[serde(skip)]
+    pub deleted_at: Option<NaiveDateTime>,
 }
 
 impl User {
@@ -505,6 +508,8 @@ pub fn revoke_invitation(conn: &mut DbConn, admin: &User, id: i64) -> AppResult<
 
 pub fn list_users(conn: &mut DbConn, limit: i64) -> AppResult<Vec<User>> {
     with_conn!(conn, c => users::table
+        .filter(users::domain.is_null())
+        .filter(users::deleted_at.is_null())
         .order(users::username.asc())
         .limit(limit)
         .select(User::as_select())
@@ -523,6 +528,9 @@ pub fn set_disabled(
         return Err(AppError::forbidden("admin_only"));
     }
     let target = find_by_username(conn, username)?;
+    if !target.is_local() || target.deleted_at.is_some() {
+        return Err(AppError::not_found());
+    }
     if target.id == admin.id && disabled {
         return Err(AppError::bad_request("cannot_disable_self"));
     }
@@ -536,4 +544,64 @@ pub fn set_disabled(
         Ok::<_, AppError>(())
     })?;
     find_by_id(conn, target.id)
+}
+
+/// Deletes an account, by its owner (`password` required) or an
+/// administrator. Its posts and comments become tombstones, its profile,
+/// photo, skills, sessions and tokens go; the row stays (name reserved, keys
+/// kept to sign the Delete that tells other instances) and in the same
+/// transaction the Delete of the actor is queued for them.
+pub fn delete_account(
+    conn: &mut DbConn,
+    by: &User,
+    username: &str,
+    password: Option<&str>,
+) -> AppResult<()> {
+    let target = find_by_username(conn, username)?;
+    if !target.is_local() || target.deleted_at.is_some() {
+        return Err(AppError::not_found());
+    }
+    if by.id == target.id {
+        if !password.is_some_and(|p| secrets::verify_password(p, &target.password_hash)) {
+            return Err(AppError::forbidden("current_password_wrong"));
+        }
+    } else if !by.is_admin {
+        return Err(AppError::forbidden("admin_only"));
+    }
+    let now = now();
+    write_tx!(conn, c => {
+        use crate::db::schema::{content, photos, user_skills};
+        diesel::update(users::table.find(target.id))
+            .set((
+                users::disabled.eq(true),
+                users::deleted_at.eq(Some(now)),
+                users::password_hash.eq("!"),
+                users::email.eq(format!("deleted-{}@invalid", target.id)),
+                users::display_name.eq(""),
+                users::job_title.eq(""),
+                users::department.eq(""),
+                users::site.eq(""),
+                users::location.eq(""),
+                users::work_email.eq(""),
+                users::phone.eq(""),
+                users::bio.eq(""),
+                users::bio_html.eq(""),
+                users::languages.eq(""),
+                users::photo_version.eq(0),
+            ))
+            .execute(c)?;
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(target.id))).execute(c)?;
+        diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(target.id))).execute(c)?;
+        diesel::delete(photos::table.find(target.id)).execute(c)?;
+        diesel::delete(user_skills::table.filter(user_skills::user_id.eq(target.id))).execute(c)?;
+        diesel::update(
+            content::table
+                .filter(content::author_id.eq(target.id))
+                .filter(content::deleted_at.is_null()),
+        )
+        .set((content::body.eq(""), content::body_html.eq(""), content::deleted_at.eq(Some(now))))
+        .execute(c)?;
+        crate::fed_event!(c, crate::federation::outbox::DELETE_ACCOUNT, target.id, None::<i64>, "")?;
+        Ok::<_, AppError>(())
+    })
 }

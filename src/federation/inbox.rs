@@ -263,7 +263,7 @@ async fn apply(
                     .run(move |c| {
                         crate::content::remote::delete_all_of(c, uid)?;
                         write_tx!(c, c => diesel::update(users::table.find(uid))
-                            .set(users::disabled.eq(true))
+                            .set((users::disabled.eq(true), users::deleted_at.eq(Some(now()))))
                             .execute(c))?;
                         Ok(())
                     })

@@ -264,8 +264,14 @@ pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<(User,
     let host = host_of(&actor_url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
     let fetched = match state.fed.get(&actor_url).await {
         Ok(doc) => doc,
-        // Keep serving what we had when the remote instance is down.
-        Err(e) if e.kind == crate::error::ErrorKind::BadGateway => {
+        // Keep what we had when the remote instance is down, or when the
+        // actor is gone (its Delete is still signed with the known key).
+        Err(e)
+            if matches!(
+                e.kind,
+                crate::error::ErrorKind::BadGateway | crate::error::ErrorKind::NotFound
+            ) =>
+        {
             if let Some((u, pem, _)) = cached {
                 return Ok((u, pem));
             }

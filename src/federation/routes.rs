@@ -284,6 +284,10 @@ async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> 
         .db
         .run(move |c| {
             let u = crate::accounts::find_by_username(c, &name)?;
+            if u.is_local() && u.deleted_at.is_some() {
+                let id = Urls(&cfg).person(&u.username);
+                return Ok(json!({"@context": super::AS_CONTEXT, "id": id, "type": "Tombstone"}));
+            }
             if !u.is_local() || u.disabled {
                 return Err(AppError::not_found());
             }
@@ -293,6 +297,12 @@ async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> 
         })
         .await
     {
+        Ok(doc) if doc["type"] == "Tombstone" => (
+            StatusCode::GONE,
+            [(header::CONTENT_TYPE, AP_TYPE)],
+            doc.to_string(),
+        )
+            .into_response(),
         Ok(doc) => activity_json(doc),
         Err(e) => err(e),
     }

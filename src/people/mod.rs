@@ -424,7 +424,7 @@ pub fn photo_url(username: &str, version: i64) -> Option<String> {
 /// visible to administrators).
 pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(User, Profile)> {
     let user = crate::accounts::find_by_username(conn, username)?;
-    if user.disabled && !viewer.is_admin {
+    if (user.disabled && !viewer.is_admin) || user.deleted_at.is_some() {
         return Err(AppError::not_found());
     }
     let (followers_count, following_count) = crate::follows::counts(conn, user.id)?;

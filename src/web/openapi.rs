@@ -34,10 +34,11 @@ fn schemas() -> Value {
             "locale": {"type": "string", "enum": ["", "en", "fr"]}}},
         "PasswordChange": {"type": "object", "required": ["current_password", "new_password"], "properties": {
             "current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 10}}},
+        "AccountDelete": {"type": "object", "required": ["password"], "properties": {"password": {"type": "string"}}},
         "TokenCreate": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 100}}},
         "PostCreate": {"type": "object", "required": ["body"], "properties": {
             "body": {"type": "string", "description": "Markdown, at most content.max_post_chars characters"},
-            "visibility": {"type": "string", "enum": ["instance", "followers"], "default": "instance"}}},
+            "visibility": {"type": "string", "enum": ["public", "organisation", "instance", "followers"], "default": "public"}}},
         "PostEdit": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
         "InstanceEntry": {"type": "object", "required": ["level"], "properties": {
             "level": {"type": "string", "enum": ["member", "partner", "blocked"]},

@@ -347,6 +347,14 @@ impl Api {
         self.send(self.client.delete(format!("{}/api/v1{path}", self.base)))
             .await
     }
+    pub async fn delete_json(&self, path: &str, body: Value) -> Resp {
+        self.send(
+            self.client
+                .delete(format!("{}/api/v1{path}", self.base))
+                .json(&body),
+        )
+        .await
+    }
     /// Publishes a post and returns its id.
     pub async fn post_text(&self, body: &str) -> i64 {
         let r = self.post("/posts", json!({"body": body})).await;

@@ -241,3 +241,23 @@ pub async fn notifications(
         .lang(me.lang)?;
     Ok(Json(json!({ "items": items, "unread": unread })))
 }
+
+#[derive(Deserialize)]
+pub struct AccountDelete {
+    password: String,
+}
+
+/// Deletes one's own account (the password confirms it).
+pub async fn delete_me(
+    State(state): State<AppState>,
+    me: ApiUser,
+    JsonBody(body): JsonBody<AccountDelete>,
+) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| accounts::delete_account(c, &user, &user.username, Some(&body.password)))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}

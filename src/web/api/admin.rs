@@ -283,3 +283,18 @@ pub async fn retry_delivery(
     state.wake.notify_one();
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Deletes an account (administrators).
+pub async fn delete_user(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(username): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let admin = me.user.clone();
+    state
+        .db
+        .run(move |c| crate::accounts::delete_account(c, &admin, &username, None))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}

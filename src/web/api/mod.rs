@@ -147,6 +147,7 @@ api_routes! {
     patch "/me" => account::update_me, "Edit one's profile and language", auth: true, body: "ProfileUpdate";
     put "/me/photo" => account::put_photo, "Upload a profile photo (PNG, JPEG or WebP body, at most 5 MB)", auth: true, body: "";
     delete "/me/photo" => account::delete_photo, "Remove one's profile photo", auth: true, body: "";
+    delete "/me" => account::delete_me, "Delete one's account (the password confirms it); other instances are told", auth: true, body: "AccountDelete";
     post "/me/password" => account::change_password, "Change one's password", auth: true, body: "PasswordChange";
     get "/me/tokens" => account::list_tokens, "List one's API tokens", auth: true, body: "";
     post "/me/tokens" => account::create_token, "Create an API token (the secret is shown once)", auth: true, body: "TokenCreate";
@@ -176,6 +177,7 @@ api_routes! {
     delete "/people/{username}/follow" => people::unfollow, "Stop following a person", auth: true, body: "";
     get "/admin/users" => admin::users, "All accounts (administrators)", auth: true, body: "";
     post "/admin/users/{username}/disable" => admin::disable, "Disable an account (administrators)", auth: true, body: "";
+    delete "/admin/users/{username}" => admin::delete_user, "Delete an account (administrators); other instances are told", auth: true, body: "";
     post "/admin/users/{username}/enable" => admin::enable, "Re-enable an account (administrators)", auth: true, body: "";
     get "/admin/invitations" => admin::invitations, "Invitations (administrators)", auth: true, body: "";
     post "/admin/invitations" => admin::invite, "Create an invitation link (administrators)", auth: true, body: "";

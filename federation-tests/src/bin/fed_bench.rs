@@ -1,0 +1,276 @@
+//! Federation benchmarks on real `ruche` processes (build with
+//! `cargo build --release -p ruche -p federation-tests`, then run
+//! `target/release/fed_bench`). Prints:
+//! - inbox throughput: signed Create activities accepted and stored per
+//!   second by one instance, from several senders;
+//! - delivery throughput: one post to 50 follower instances (time until the
+//!   last is acknowledged), then 20 posts (deliveries per second);
+//! - cross-site latency from publishing on one instance to the post being
+//!   stored on a follower's instance (p50, p99).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use federation_tests::{client, extra_host, network, ForeignServer};
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let only = args.get(1).cloned().unwrap_or_default();
+    if only.is_empty() || only == "inbox" {
+        inbox().await;
+    }
+    if only.is_empty() || only == "delivery" {
+        delivery().await;
+    }
+    if only.is_empty() || only == "latency" {
+        latency().await;
+    }
+}
+
+async fn inbox() {
+    const N: usize = 3000;
+    const CLIENTS: usize = 16;
+    let mut net = network();
+    let beta = &mut net[1];
+    let foreign = ForeignServer::start().await;
+    beta.trust("partner.test", "partner");
+    beta.start().await;
+    let bob = beta.user("bob").await;
+    let _ = bob;
+    let bob_url = format!("{}/people/bob", beta.base);
+    let inbox = format!("{}/inbox", beta.base);
+    let host = format!("beta.test:{}", beta.port);
+    let fb = foreign.base.clone();
+    let senders = [
+        format!("{fb}/users/alice"),
+        format!("{fb}/users/gary"),
+        format!("{fb}/u/carol"),
+    ];
+    let key_ids = [
+        format!("{fb}/users/alice#main-key"),
+        format!("{fb}/users/gary/main-key"),
+        format!("{fb}/u/carol#main-key"),
+    ];
+    // Sign everything first: the figure is the receiver's, not our signer's.
+    let mut requests = Vec::with_capacity(N);
+    for i in 0..N {
+        let s = i % senders.len();
+        let body = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/statuses/{i}/activity", senders[s]),
+            "type": "Create",
+            "actor": senders[s],
+            "object": {
+                "id": format!("{}/statuses/{i}", senders[s]),
+                "type": "Note",
+                "attributedTo": senders[s],
+                "content": format!("<p>@bob report number {i}</p>"),
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                "cc": [bob_url],
+                "tag": [{"type": "Mention", "href": bob_url, "name": "@bob"}]
+            }
+        })
+        .to_string();
+        let headers = ruche::federation::signature::sign(
+            &reqwest::Method::POST,
+            "/inbox",
+            &host,
+            Some(body.as_bytes()),
+            &key_ids[s],
+            &foreign.key.private_pem,
+        )
+        .unwrap();
+        requests.push((body, headers));
+    }
+    // Warm-up: one activity per sender, so that their keys are fetched.
+    let warm: Vec<_> = requests.drain(..senders.len()).collect();
+    for (body, headers) in warm {
+        let mut req = client().post(&inbox).body(body);
+        for (n, v) in headers {
+            req = req.header(n, v);
+        }
+        assert_eq!(req.send().await.unwrap().status(), StatusCode::ACCEPTED);
+    }
+    let queue = Arc::new(std::sync::Mutex::new(requests));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let queue = queue.clone();
+        let inbox = inbox.clone();
+        tasks.push(tokio::spawn(async move {
+            let c = client();
+            let mut ok = 0usize;
+            loop {
+                let next = queue.lock().unwrap().pop();
+                let Some((body, headers)) = next else { break };
+                let mut req = c.post(&inbox).body(body);
+                for (n, v) in headers {
+                    req = req.header(n, v);
+                }
+                if req.send().await.unwrap().status() == StatusCode::ACCEPTED {
+                    ok += 1;
+                }
+            }
+            ok
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += t.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let stored = beta.count("SELECT COUNT(*) FROM content");
+    println!(
+        "inbox: {accepted} signed Create activities from 3 senders, {CLIENTS} concurrent clients: {:.0} accepted/s ({secs:.2} s); {stored} stored in all",
+        accepted as f64 / secs
+    );
+}
+
+async fn delivery() {
+    const FOLLOWERS: usize = 50;
+    const POSTS: usize = 20;
+    let mut net = network();
+    let alpha = &mut net[0];
+    alpha.set_env("RUCHE_FEDERATION_MODE", "open");
+    alpha.start().await;
+    let ann = alpha.user("ann").await;
+    let ann_url = format!("{}/people/ann", alpha.base);
+    let inbox = format!("{}/people/ann/inbox", alpha.base);
+    let mut sites = Vec::new();
+    for i in 1..=FOLLOWERS {
+        let s = ForeignServer::start_on(&extra_host(i)).await;
+        let key_id = format!("{}/users/alice#main-key", s.base);
+        let (st, b) = s
+            .send(&inbox, "mastodon_follow.json", &key_id, &ann_url)
+            .await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{b}");
+        sites.push(s);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while alpha.count("SELECT COUNT(*) FROM follows") < FOLLOWERS as i64 {
+        assert!(Instant::now() < deadline, "follows not stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let creates = |sites: &[ForeignServer]| -> usize {
+        sites
+            .iter()
+            .map(|s| {
+                s.received()
+                    .iter()
+                    .filter(|(_, _, v)| v["type"] == "Create")
+                    .count()
+            })
+            .sum()
+    };
+    // One post to 50 instances.
+    let t0 = Instant::now();
+    let (s, _) = ann.post("/api/v1/posts", json!({"body": "fan-out"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let mut first = None;
+    loop {
+        let n = creates(&sites);
+        if n > 0 && first.is_none() {
+            first = Some(t0.elapsed());
+        }
+        if n >= FOLLOWERS {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let last = t0.elapsed();
+    println!(
+        "delivery: one post to {FOLLOWERS} instances: first acknowledged after {:.0} ms, last after {:.0} ms",
+        first.unwrap().as_secs_f64() * 1000.0,
+        last.as_secs_f64() * 1000.0
+    );
+    // Sustained: POSTS posts to 50 instances.
+    let before = creates(&sites);
+    let t0 = Instant::now();
+    for i in 0..POSTS {
+        let (s, _) = ann
+            .post("/api/v1/posts", json!({"body": format!("bulletin {i}")}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let target = before + POSTS * FOLLOWERS;
+    while creates(&sites) < target {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "delivery: {} deliveries ({POSTS} posts x {FOLLOWERS} instances) acknowledged in {secs:.2} s: {:.0} deliveries/s",
+        POSTS * FOLLOWERS,
+        (POSTS * FOLLOWERS) as f64 / secs
+    );
+}
+
+async fn latency() {
+    const ROUNDS: usize = 100;
+    let mut net = network();
+    let (a, rest) = net.split_at_mut(1);
+    let (alpha, beta) = (&mut a[0], &mut rest[0]);
+    alpha.trust("beta.test", "member");
+    beta.trust("alpha.test", "member");
+    alpha.start().await;
+    beta.start().await;
+    let ann = alpha.user("ann").await;
+    let bob = beta.user("bob").await;
+    let (_, p) = bob
+        .get(&format!(
+            "/api/v1/people/lookup?q=@ann@alpha.test:{}",
+            alpha.port
+        ))
+        .await;
+    let name = p["username"].as_str().unwrap().to_string();
+    bob.post(&format!("/api/v1/people/{name}/follow"), json!({}))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while beta.count("SELECT COUNT(*) FROM follows WHERE accepted") == 0 {
+        assert!(Instant::now() < deadline, "follow not accepted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut samples = Vec::with_capacity(ROUNDS);
+    for i in 0..ROUNDS {
+        let t0 = Instant::now();
+        let (s, _) = ann
+            .post(
+                "/api/v1/posts",
+                json!({"body": format!("latency probe {i}")}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let probe = format!("probe {i}<");
+        loop {
+            // Read the follower's feed as Bob would.
+            let (_, feed) = bob.get("/api/v1/feed").await;
+            let seen = feed["items"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|it| it["body_html"].as_str().is_some_and(|b| b.contains(&probe)))
+            });
+            if seen {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        samples.push(t0.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "latency: publish on alpha -> in bob's feed on beta, {ROUNDS} posts: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        pct(&samples, 0.5),
+        pct(&samples, 0.99),
+        samples.last().copied().unwrap_or(f64::NAN)
+    );
+}
