@@ -872,3 +872,40 @@ async fn mastodon_gotosocial_and_lemmy_shapes_are_understood() {
     let (_, tag) = bob.get("/api/v1/tags/logistics").await;
     assert_eq!(tag["items"].as_array().unwrap().len(), 1, "{tag}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_to_an_unknown_post_brings_its_post_along() {
+    let mut net = network();
+    let (a, rest) = net.split_at_mut(1);
+    let (alpha, beta) = (&mut a[0], &mut rest[0]);
+    alpha.trust("beta.test", "member");
+    beta.trust("alpha.test", "member");
+    alpha.start().await;
+    beta.start().await;
+    let ann = alpha.user("ann").await;
+    let abe = alpha.user("abe").await;
+    let bob = beta.user("bob").await;
+    // Bob follows Abe only; Ann's post is unknown on beta.
+    follow(&bob, beta, &format!("@abe@alpha.test:{}", alpha.port)).await;
+    let (_, post) = ann
+        .post(
+            "/api/v1/posts",
+            json!({"body": "Which supplier for valves?"}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(beta.count("SELECT COUNT(*) FROM content"), 0);
+    let (s, _) = abe
+        .post(
+            &format!("/api/v1/posts/{}/comments", post["id"]),
+            json!({"body": "Ask the Lyon team"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    eventually(10, "the reply and its post on beta", || async {
+        (beta.count("SELECT COUNT(*) FROM content WHERE reply_to_id IS NOT NULL") == 1
+            && beta.count("SELECT COUNT(*) FROM content WHERE root_id IS NULL AND body_html LIKE '%supplier for valves%'") == 1)
+            .then_some(())
+    })
+    .await;
+}

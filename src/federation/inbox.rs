@@ -225,7 +225,14 @@ async fn apply(
             let otype = object.get("type").and_then(Value::as_str).unwrap_or("");
             match otype {
                 "Note" | "Article" | "Page" | "Question" => {
-                    let inc = read_note(state, actor, actor_ap, object).await?;
+                    let mut inc = read_note(state, actor, actor_ap, object, false).await?;
+                    // A wanted answer to a post we lack: fetch that post first.
+                    let orphan = inc.as_ref().is_some_and(|i| i.reply_to.is_none())
+                        && object.get("inReplyTo").and_then(id_of).is_some();
+                    if kind == "Create" && orphan {
+                        fetch_unknown_parent(state, object).await;
+                        inc = read_note(state, actor, actor_ap, object, false).await?;
+                    }
                     let Some(inc) = inc else { return Ok(()) };
                     let author = actor.id;
                     if kind == "Create" {
@@ -323,14 +330,68 @@ async fn react(state: &AppState, actor: &User, act: &Value, kind: &str, on: bool
         .await
 }
 
+/// When a note answers a remote post we do not have, fetches that post once
+/// (one document and its author at most) and stores it as the thread's
+/// start, so that the answer shows in context. Failures only leave the
+/// answer without its parent.
+async fn fetch_unknown_parent(state: &AppState, note: &Value) {
+    let Some(parent) = note.get("inReplyTo").and_then(id_of).map(str::to_string) else {
+        return;
+    };
+    if Urls(&state.config).local_post_id(&parent).is_some() {
+        return;
+    }
+    let p = parent.clone();
+    if let Ok(Some(_)) = state
+        .db
+        .run(move |c| crate::content::remote::find_by_ap_id(c, &p))
+        .await
+    {
+        return;
+    }
+    let result: AppResult<()> = async {
+        let doc = state.fed.get(&parent).await?;
+        if !matches!(
+            doc.get("type").and_then(Value::as_str),
+            Some("Note" | "Article" | "Page" | "Question")
+        ) {
+            return Ok(());
+        }
+        let author_url = doc
+            .get("attributedTo")
+            .and_then(|a| match a {
+                Value::Array(v) => v.first().and_then(id_of),
+                other => id_of(other),
+            })
+            .ok_or_else(|| invalid("attributedTo"))?
+            .to_string();
+        if host_of(&author_url) != host_of(&parent) {
+            return Err(AppError::bad_request("origin_mismatch").with("field", "attributedTo"));
+        }
+        let (author, _) = remote::actor(state, &author_url, false).await?;
+        if let Some(inc) = read_note(state, &author, &author_url, &doc, true).await? {
+            state
+                .db
+                .run(move |c| crate::content::remote::store(c, inc).map(|_| ()))
+                .await?;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::info!(parent = %parent, error = %e, "could not fetch the post a reply answers");
+    }
+}
+
 /// Reads a Note into an [`Incoming`]. Returns `None` for content nobody
 /// here asked for (no local follower of the author, no local mention, not
-/// in a thread we know).
+/// in a thread we know), unless it is fetched as `context` of such content.
 pub async fn read_note(
     state: &AppState,
     actor: &User,
     actor_ap: &str,
     note: &Value,
+    context: bool,
 ) -> AppResult<Option<Incoming>> {
     let id = note
         .get("id")
@@ -455,7 +516,7 @@ pub async fn read_note(
             _ => return Err(AppError::not_found()),
         }
     }
-    if !wanted {
+    if !wanted && !context {
         return Ok(None);
     }
     Ok(Some(Incoming {
