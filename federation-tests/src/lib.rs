@@ -154,10 +154,6 @@ impl Instance {
                 "RUCHE_FEDERATION_REQUEST_TIMEOUT_SECONDS".into(),
                 "3".into(),
             ),
-            (
-                "RUCHE_FEDERATION_PROFILE_REFRESH_MINUTES".into(),
-                "0".into(),
-            ),
         ];
         env.extend(self.extra_env.iter().cloned());
         env

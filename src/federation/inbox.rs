@@ -23,15 +23,16 @@ fn invalid(field: &'static str) -> AppError {
     AppError::bad_request("activity_invalid").with("field", field)
 }
 
-/// Verifies a signed request and returns the signing remote actor. On a
-/// failed check with a cached key, the key is fetched again once.
+/// Verifies a signed request and returns the signing remote actor (with its
+/// actor id). On a failed check with a cached key, the key is fetched again
+/// once.
 pub async fn verify(
     state: &AppState,
     method: &Method,
     path: &str,
     headers: &HeaderMap,
     body: Option<&[u8]>,
-) -> AppResult<User> {
+) -> AppResult<(User, String)> {
     let signed = super::signature::parse_request(
         method,
         path,
@@ -42,14 +43,22 @@ pub async fn verify(
     let host =
         host_of(&signed.key_id).ok_or_else(|| AppError::unauthorized("signature_malformed"))?;
     state.fed.gate(&host).await?;
-    let (user, pem) = remote::actor(state, &signed.key_id, false).await?;
-    if super::keys::verify(&pem, signed.signing_string.as_bytes(), &signed.signature) {
-        return Ok(user);
+    let known = remote::actor(state, &signed.key_id, false).await?;
+    if super::keys::verify(
+        &known.pem,
+        signed.signing_string.as_bytes(),
+        &signed.signature,
+    ) {
+        return Ok((known.user, known.ap_id));
     }
     // Keys rotate: fetch the actor again and retry once.
-    let (user, pem) = remote::actor(state, &signed.key_id, true).await?;
-    if super::keys::verify(&pem, signed.signing_string.as_bytes(), &signed.signature) {
-        return Ok(user);
+    let known = remote::actor(state, &signed.key_id, true).await?;
+    if super::keys::verify(
+        &known.pem,
+        signed.signing_string.as_bytes(),
+        &signed.signature,
+    ) {
+        return Ok((known.user, known.ap_id));
     }
     Err(AppError::unauthorized("signature_invalid"))
 }
@@ -68,7 +77,7 @@ pub async fn receive(
         )
         .with("max", MAX_BODY));
     }
-    let signer = verify(state, &Method::POST, path, headers, Some(body)).await?;
+    let (signer, signer_ap) = verify(state, &Method::POST, path, headers, Some(body)).await?;
     let activity: Value =
         serde_json::from_slice(body).map_err(|_| AppError::bad_request("activity_not_json"))?;
     let id = activity
@@ -86,8 +95,6 @@ pub async fn receive(
         .and_then(id_of)
         .ok_or_else(|| invalid("actor"))?
         .to_string();
-    let signer_copy = signer.clone();
-    let signer_ap = state.db.run(move |c| ap_id_of_db(c, &signer_copy)).await?;
     if actor_url != signer_ap {
         return Err(AppError::unauthorized("signature_actor_mismatch"));
     }
@@ -133,12 +140,6 @@ pub async fn receive(
         .await?;
     state.wake.notify_one();
     Ok(())
-}
-
-fn ap_id_of_db(c: &mut crate::db::DbConn, u: &User) -> AppResult<String> {
-    let id: Option<String> =
-        with_conn!(c, c => users::table.find(u.id).select(users::ap_id).first(c))?;
-    id.ok_or_else(|| AppError::internal("remote person without actor id"))
 }
 
 /// The local person an actor URL of ours names.
@@ -368,7 +369,7 @@ async fn fetch_unknown_parent(state: &AppState, note: &Value) {
         if host_of(&author_url) != host_of(&parent) {
             return Err(AppError::bad_request("origin_mismatch").with("field", "attributedTo"));
         }
-        let (author, _) = remote::actor(state, &author_url, false).await?;
+        let author = remote::actor(state, &author_url, false).await?.user;
         if let Some(inc) = read_note(state, &author, &author_url, &doc, true).await? {
             state
                 .db

@@ -229,34 +229,39 @@ pub fn upsert_actor(conn: &mut DbConn, a: &RemoteActor) -> AppResult<User> {
 }
 
 /// The stored remote person with this actor id or key id.
-pub fn find_actor(
-    conn: &mut DbConn,
-    ap_id_or_key: &str,
-) -> AppResult<Option<(User, String, chrono::NaiveDateTime)>> {
-    let row: Option<(i64, String, Option<chrono::NaiveDateTime>)> = with_conn!(conn, c => users::table
+pub fn find_actor(conn: &mut DbConn, ap_id_or_key: &str) -> AppResult<Option<Known>> {
+    type Row = (User, String, Option<String>, Option<chrono::NaiveDateTime>);
+    let row: Option<Row> = with_conn!(conn, c => users::table
         .filter(users::ap_id.eq(ap_id_or_key).or(users::key_id.eq(ap_id_or_key)))
         .filter(users::domain.is_not_null())
-        .select((users::id, users::public_key, users::fetched_at))
+        .select((User::as_select(), users::public_key, users::ap_id, users::fetched_at))
         .first(c)
         .optional())?;
-    match row {
-        Some((id, pem, at)) => Ok(Some((
-            crate::accounts::find_by_id(conn, id)?,
-            pem,
-            at.unwrap_or_default(),
-        ))),
-        None => Ok(None),
-    }
+    Ok(row.map(|(user, pem, ap_id, at)| Known {
+        user,
+        pem,
+        ap_id: ap_id.unwrap_or_default(),
+        fetched_at: at.unwrap_or_default(),
+    }))
+}
+
+/// A stored remote person with its key and actor id.
+#[derive(Debug, Clone)]
+pub struct Known {
+    pub user: User,
+    pub pem: String,
+    pub ap_id: String,
+    pub fetched_at: chrono::NaiveDateTime,
 }
 
 /// The remote actor at `url`, from the cache when fresh, else fetched.
-pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<(User, String)> {
+pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<Known> {
     let key = url.to_string();
     let cached = state.db.run(move |c| find_actor(c, &key)).await?;
     let max_age = chrono::Duration::minutes(state.config.federation.profile_refresh_minutes as i64);
-    if let Some((u, pem, at)) = &cached {
-        if !force && now() - *at < max_age {
-            return Ok((u.clone(), pem.clone()));
+    if let Some(k) = &cached {
+        if !force && now() - k.fetched_at < max_age {
+            return Ok(k.clone());
         }
     }
     // A key id is the actor URL with a fragment (or a path below it).
@@ -272,8 +277,8 @@ pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<(User,
                 crate::error::ErrorKind::BadGateway | crate::error::ErrorKind::NotFound
             ) =>
         {
-            if let Some((u, pem, _)) = cached {
-                return Ok((u, pem));
+            if let Some(k) = cached {
+                return Ok(k);
             }
             return Err(e);
         }
@@ -296,9 +301,14 @@ pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<(User,
         fetched
     };
     let parsed = parse_actor(&doc, &host)?;
-    let pem = parsed.public_pem.clone();
+    let (pem, ap_id) = (parsed.public_pem.clone(), parsed.ap_id.clone());
     let user = state.db.run(move |c| upsert_actor(c, &parsed)).await?;
-    Ok((user, pem))
+    Ok(Known {
+        user,
+        pem,
+        ap_id,
+        fetched_at: now(),
+    })
 }
 
 /// Finds a person by `@name@domain`, `name@domain` or profile URL.
@@ -311,7 +321,7 @@ pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
                 .run(move |c| crate::accounts::find_by_username(c, &name))
                 .await;
         }
-        return Ok(actor(state, q, false).await?.0);
+        return Ok(actor(state, q, false).await?.user);
     }
     let handle = q.trim_start_matches('@').to_ascii_lowercase();
     let Some((name, domain)) = handle.split_once('@') else {
@@ -348,7 +358,7 @@ pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
         })
         .and_then(|l| l.get("href").and_then(Value::as_str).map(str::to_string))
         .ok_or_else(|| AppError::new(crate::error::ErrorKind::NotFound, "remote_not_found"))?;
-    Ok(actor(state, &href, false).await?.0)
+    Ok(actor(state, &href, false).await?.user)
 }
 
 /// Looks up the `@name@domain` mentions of a body that we do not know yet,

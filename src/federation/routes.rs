@@ -206,7 +206,7 @@ async fn fetcher(
         }
         return Ok(None);
     }
-    let signer = super::inbox::verify(state, &Method::GET, req_path, headers, None).await?;
+    let (signer, _) = super::inbox::verify(state, &Method::GET, req_path, headers, None).await?;
     let domain = signer.domain.clone().unwrap_or_default();
     let decision = state.fed.gate(&domain).await?;
     Ok(Some((domain, decision)))
