@@ -16,7 +16,7 @@ async fn setup() -> (TestApp, Browser, i64) {
         json!({"display_name": "Bob", "department": "Sales", "skills": ["Excel"]}),
     )
     .await;
-    let id = bob.post_text("Hello #team").await;
+    let id = bob.post_text("Hello #team and @alice").await;
     bob.post(
         &format!("/posts/{id}/comments"),
         json!({"body": "a comment"}),
@@ -36,7 +36,9 @@ fn pages(id: i64) -> Vec<String> {
         "/profile/edit".into(),
         "/tags/team".into(),
         "/settings".into(),
+        "/notifications".into(),
         "/admin".into(),
+        "/admin/federation".into(),
     ]
 }
 
@@ -194,4 +196,28 @@ async fn sign_in_redirects_only_to_local_pages() {
             .await;
         assert_eq!(r.headers()["location"], expected, "{next}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_page_lists_mentions_and_marks_them_read() {
+    let (app, b, id) = setup().await;
+    let alice = app.login_api("alice").await;
+    let n = alice.get("/notifications").await;
+    assert_eq!(n.json["unread"], 1, "{}", n.json);
+    let html = b.html("/notifications").await;
+    assert!(html.contains("mentioned you"), "{html}");
+    assert!(html.contains(&format!("href=\"/posts/{id}\"")), "{html}");
+    let n = alice.get("/notifications").await;
+    assert_eq!(n.json["unread"], 0, "the page marked it read");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_search_by_handle_explains_an_untrusted_instance() {
+    let (_app, b, _) = setup().await;
+    let html = b.html("/people?q=%40someone%40elsewhere.example").await;
+    assert!(html.contains("role=\"alert\""), "{html}");
+    assert!(html.contains("elsewhere.example is not trusted"), "{html}");
+    // A local name still filters the directory.
+    let html = b.html("/people?q=bob").await;
+    assert!(html.contains("href=\"/people/bob\""));
 }

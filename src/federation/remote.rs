@@ -159,13 +159,13 @@ pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
         bio_html: sanitize(&text(v, "summary", MAX_SUMMARY, "summary")?),
         inbox,
         shared_inbox,
+        // Only an http(s) link is kept (it is shown as a link on the profile).
         url: v
             .get("url")
             .and_then(id_of)
+            .filter(|u| host_of(u).is_some() && u.len() <= 2000)
             .unwrap_or(&ap_id)
-            .chars()
-            .take(2000)
-            .collect(),
+            .to_string(),
         key_id,
         public_pem,
         job_title: get(FIELD_JOB_TITLE),

@@ -23,6 +23,13 @@ pub struct Notification {
     pub read: bool,
 }
 
+impl Notification {
+    /// Translation key of what happened.
+    pub fn key(&self) -> String {
+        format!("notifications.{}", self.kind)
+    }
+}
+
 /// The newest notifications of a person.
 pub fn list(conn: &mut DbConn, user_id: i64, limit: i64) -> AppResult<Vec<Notification>> {
     type Row = (

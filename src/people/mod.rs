@@ -414,6 +414,9 @@ pub struct Profile {
     pub is_admin: bool,
     pub disabled: bool,
     pub created_at: chrono::NaiveDateTime,
+    /// For a person of another instance: its host and their profile there.
+    pub remote_domain: Option<String>,
+    pub remote_url: Option<String>,
 }
 
 pub fn photo_url(username: &str, version: i64) -> Option<String> {
@@ -444,6 +447,14 @@ pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(U
         skills,
         languages: split_list(&user.languages),
         photo_url: photo_url(&user.username, user.photo_version),
+        remote_url: match &user.domain {
+            Some(_) => Some(with_conn!(conn, c => users::table
+                .find(user.id)
+                .select(users::profile_url)
+                .first::<String>(c))?),
+            None => None,
+        },
+        remote_domain: user.domain.clone(),
         followers_count,
         following_count,
         followed_by_me,

@@ -437,3 +437,29 @@ pub async fn revoke_token(
         .page(&state, &ctx)?;
     Ok(see_other("/settings?done=revoked"))
 }
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    base: Base,
+    items: Vec<crate::notifications::Notification>,
+}
+
+/// Mentions, replies and new followers; showing them marks them read.
+pub async fn notifications(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    let id = require_user(&state, &ctx)?.id;
+    let items = state
+        .db
+        .run(move |c| {
+            let items = crate::notifications::list(c, id, 50)?;
+            crate::notifications::mark_read(c, id)?;
+            Ok(items)
+        })
+        .await
+        .page(&state, &ctx)?;
+    let page = NotificationsPage {
+        base: Base::new(&state, &ctx, "notifications.title", "notifications"),
+        items,
+    };
+    Ok(render(&page))
+}

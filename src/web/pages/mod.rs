@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/signup", get(account::signup_form).post(account::signup))
         .route("/logout", post(account::logout))
         .route("/settings", get(account::settings))
+        .route("/notifications", get(account::notifications))
         .route("/settings/language", post(account::set_language))
         .route("/settings/password", post(account::change_password))
         .route("/settings/tokens", post(account::create_token))

@@ -32,6 +32,7 @@ struct DirectoryPage {
     skill: String,
     people: Vec<PersonSummary>,
     next_url: Option<String>,
+    error: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -73,6 +74,19 @@ pub async fn directory(
     Query(q): Query<DirectoryQuery>,
 ) -> PageResult {
     require_user(&state, &ctx)?;
+    // `@name@domain` or a profile address: find the person, here or on
+    // another instance, and open their profile.
+    let wanted = q.q.trim();
+    let mut error = None;
+    if wanted.starts_with("http://")
+        || wanted.starts_with("https://")
+        || wanted.trim_start_matches('@').contains('@')
+    {
+        match crate::federation::remote::lookup(&state, wanted).await {
+            Ok(u) => return Ok(see_other(&format!("/people/{}", u.username))),
+            Err(e) => error = Some(error_text(&e, ctx.lang)),
+        }
+    }
     let filter = DirectoryFilter {
         q: Some(q.q.clone()),
         department: Some(q.department.clone()),
@@ -106,6 +120,7 @@ pub async fn directory(
         skill: q.skill,
         people,
         next_url,
+        error,
     };
     Ok(render(&page))
 }
