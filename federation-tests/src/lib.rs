@@ -399,7 +399,8 @@ pub type Received = Arc<Mutex<Vec<(String, String, Value)>>>;
 pub struct ForeignServer {
     pub base: String,
     pub port: u16,
-    pub key: ruche::federation::keys::KeyPair,
+    /// The key its actors publish and sign with (see [`ForeignServer::rotate_key`]).
+    key: Arc<Mutex<ruche::federation::keys::KeyPair>>,
     pub received: Received,
 }
 
@@ -425,20 +426,17 @@ impl ForeignServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let base = format!("http://{host}:{port}");
-        let key = ruche::federation::keys::generate().unwrap();
+        let key = Arc::new(Mutex::new(ruche::federation::keys::generate().unwrap()));
         let received: Received = Arc::default();
-        let docs: Arc<Vec<(String, String)>> = Arc::new(
-            [
-                ("/users/alice", "mastodon_actor.json"),
-                ("/users/gary", "gotosocial_actor.json"),
-                ("/users/gary/main-key", "gotosocial_key.json"),
-                ("/u/carol", "lemmy_actor.json"),
-            ]
-            .iter()
-            .map(|(p, f)| (p.to_string(), fixture(f, &base, &key.public_pem, "")))
-            .collect(),
-        );
+        let docs: Arc<Vec<(&str, &str)>> = Arc::new(vec![
+            ("/users/alice", "mastodon_actor.json"),
+            ("/users/gary", "gotosocial_actor.json"),
+            ("/users/gary/main-key", "gotosocial_key.json"),
+            ("/u/carol", "lemmy_actor.json"),
+        ]);
         let rec = received.clone();
+        let doc_key = key.clone();
+        let doc_base = base.clone();
         let wf_base = base.clone();
         let app = axum::Router::new()
             .route(
@@ -457,6 +455,8 @@ impl ForeignServer {
             .fallback(move |req: axum::extract::Request| {
                 let docs = docs.clone();
                 let rec = rec.clone();
+                let pem = doc_key.lock().unwrap().public_pem.clone();
+                let base = doc_base.clone();
                 async move {
                     use axum::response::IntoResponse;
                     let path = req.uri().path().to_string();
@@ -473,9 +473,9 @@ impl ForeignServer {
                         return axum::http::StatusCode::ACCEPTED.into_response();
                     }
                     match docs.iter().find(|(p, _)| *p == path) {
-                        Some((_, doc)) => (
+                        Some((_, name)) => (
                             [(axum::http::header::CONTENT_TYPE, "application/activity+json")],
-                            doc.clone(),
+                            fixture(name, &base, &pem, ""),
                         )
                             .into_response(),
                         None => axum::http::StatusCode::NOT_FOUND.into_response(),
@@ -501,7 +501,8 @@ impl ForeignServer {
         key_id: &str,
         target: &str,
     ) -> (StatusCode, String) {
-        let body = fixture(fixture_name, &self.base, &self.key.public_pem, target);
+        let key = self.key.lock().unwrap().clone();
+        let body = fixture(fixture_name, &self.base, &key.public_pem, target);
         let u = reqwest::Url::parse(inbox).unwrap();
         let host = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
         let headers = ruche::federation::signature::sign(
@@ -510,7 +511,7 @@ impl ForeignServer {
             &host,
             Some(body.as_bytes()),
             key_id,
-            &self.key.private_pem,
+            &key.private_pem,
         )
         .unwrap();
         let mut req = client().post(inbox).body(body);
@@ -519,6 +520,16 @@ impl ForeignServer {
         }
         let r = req.send().await.unwrap();
         (r.status(), r.text().await.unwrap())
+    }
+
+    /// Replaces the key of its actors, as a server rotating keys does.
+    pub fn rotate_key(&self) {
+        *self.key.lock().unwrap() = ruche::federation::keys::generate().unwrap();
+    }
+
+    /// The current private key (to sign by hand).
+    pub fn private_pem(&self) -> String {
+        self.key.lock().unwrap().private_pem.clone()
     }
 
     pub fn received(&self) -> Vec<(String, String, Value)> {

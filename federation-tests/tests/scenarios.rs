@@ -909,3 +909,61 @@ async fn a_reply_to_an_unknown_post_brings_its_post_along() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_is_fetched_again_once() {
+    use federation_tests::ForeignServer;
+    let mut net = network();
+    let beta = &mut net[1];
+    let foreign = ForeignServer::start().await;
+    beta.trust("partner.test", "partner");
+    beta.start().await;
+    let bob = beta.user("bob").await;
+    let bob_url = format!("{}/people/bob", beta.base);
+    let key_id = format!("{}/users/alice#main-key", foreign.base);
+    let (s, b) = foreign
+        .send(
+            &format!("{}/people/bob/inbox", beta.base),
+            "mastodon_follow.json",
+            &key_id,
+            &bob_url,
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    // Alice's server changes its key; beta still holds the old one, fails to
+    // verify, fetches the actor again and accepts.
+    foreign.rotate_key();
+    let (s, b) = foreign
+        .send(
+            &format!("{}/inbox", beta.base),
+            "mastodon_create_note.json",
+            &key_id,
+            &bob_url,
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    let (_, n) = bob.get("/api/v1/notifications").await;
+    assert!(n.to_string().contains("\"mention\""), "{n}");
+    // A key that is nobody's is still refused after that one re-fetch.
+    let forged = ruche::federation::keys::generate().unwrap();
+    let body = federation_tests::fixture("mastodon_create_note.json", &foreign.base, "", &bob_url)
+        .replace("statuses/111", "statuses/112");
+    let host = format!("beta.test:{}", beta.port);
+    let mut req = client()
+        .post(format!("{}/inbox", beta.base))
+        .body(body.clone());
+    for (n, v) in ruche::federation::signature::sign(
+        &reqwest::Method::POST,
+        "/inbox",
+        &host,
+        Some(body.as_bytes()),
+        &key_id,
+        &forged.private_pem,
+    )
+    .unwrap()
+    {
+        req = req.header(n, v);
+    }
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}

@@ -88,7 +88,7 @@ async fn inbox() {
             &host,
             Some(body.as_bytes()),
             &key_ids[s],
-            &foreign.key.private_pem,
+            &foreign.private_pem(),
         )
         .unwrap();
         requests.push((body, headers));
