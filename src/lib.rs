@@ -56,7 +56,8 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
     Ok(())
 }
 
-/// Hourly clean-up of expired sessions and old sign-in failures.
+/// Hourly clean-up of expired sessions, old sign-in failures, old delivered
+/// activities and old received activity ids.
 async fn housekeeping(state: web::AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
@@ -64,11 +65,16 @@ async fn housekeeping(state: web::AppState) {
         let cfg = state.config.clone();
         match state
             .db
-            .run(move |c| accounts::purge_expired(c, &cfg.accounts))
+            .run(move |c| {
+                Ok(accounts::purge_expired(c, &cfg.accounts)? + federation::delivery::purge(c)?)
+            })
             .await
         {
             Ok(0) => {}
-            Ok(n) => tracing::info!(rows = n, "purged expired sessions and sign-in failures"),
+            Ok(n) => tracing::info!(
+                rows = n,
+                "purged expired sessions, sign-in failures and old federation rows"
+            ),
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
         }
     }

@@ -368,3 +368,24 @@ pub fn peers(conn: &mut DbConn) -> AppResult<Vec<Peer>> {
         .load(c)
         .map_err(AppError::from))
 }
+
+/// Forgets delivered and cancelled deliveries after a week and the ids of
+/// applied activities after a month (failed ones stay until retried or an
+/// administrator acts). Returns the rows removed.
+pub fn purge(conn: &mut DbConn) -> AppResult<usize> {
+    use crate::db::schema::inbox_seen;
+    let now = now();
+    let week = now - chrono::Duration::days(7);
+    let month = now - chrono::Duration::days(30);
+    let n = write_tx!(conn, c => {
+        let a = diesel::delete(
+            deliveries::table
+                .filter(deliveries::status.eq_any(["sent", "cancelled"]))
+                .filter(deliveries::done_at.lt(week)),
+        )
+        .execute(c)?;
+        let b = diesel::delete(inbox_seen::table.filter(inbox_seen::received_at.lt(month))).execute(c)?;
+        Ok::<_, AppError>(a + b)
+    })?;
+    Ok(n)
+}
