@@ -25,6 +25,10 @@ pub struct Incoming {
     pub tags: Vec<String>,
     pub mentions: Vec<i64>,
     pub published: NaiveDateTime,
+    /// The id of the activity that brought it, recorded as applied in the
+    /// same transaction (so that a repeat is recognised exactly when the
+    /// content is stored).
+    pub activity_id: Option<String>,
 }
 
 pub fn find_by_ap_id(conn: &mut DbConn, ap_id: &str) -> AppResult<Option<ContentRow>> {
@@ -54,10 +58,12 @@ macro_rules! replace_links {
     }};
 }
 
-/// Stores a remote post or comment once (a repeated id returns the stored row).
-pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<i64> {
+/// Stores a remote post or comment once. Returns its id and whether it was
+/// stored now (`false`: it was already there, and its activity id was not
+/// recorded).
+pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
     if let Some(row) = find_by_ap_id(conn, &inc.ap_id)? {
-        return Ok(row.id);
+        return Ok((row.id, false));
     }
     let parent: Option<ContentRow> = match inc.reply_to {
         Some(p) => Some(with_conn!(conn, c => content::table
@@ -100,7 +106,13 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<i64> {
         if let Some(p) = &parent {
             notify!(c, [p.author_id], "reply", inc.author_id, Some(id));
         }
-        Ok(id)
+        if let Some(activity) = &inc.activity_id {
+            use crate::db::schema::inbox_seen;
+            diesel::insert_into(inbox_seen::table)
+                .values((inbox_seen::activity_id.eq(activity), inbox_seen::received_at.eq(now())))
+                .execute(c)?;
+        }
+        Ok((id, true))
     })
 }
 

@@ -123,7 +123,7 @@ impl Client {
         let d = domain.clone();
         let (decision, private) = self
             .db
-            .run(move |c| Ok((trust::decide(c, &d)?, trust::allows_private(c, &d)?)))
+            .run(move |c| trust::decide_with_private(c, &d))
             .await?;
         if !decision.may_federate(self.config.federation.mode) {
             return Err(AppError::forbidden("instance_not_trusted").with("domain", domain));

@@ -9,6 +9,7 @@
 //! exponential back-off and jitter until `retry_hours` have passed, then the
 //! delivery is marked failed, stays visible to admins and can be retried.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -114,10 +115,16 @@ pub enum Outcome {
     Cancelled(String),
 }
 
-pub fn finish(conn: &mut DbConn, cfg: &Config, d: &Claimed, outcome: Outcome) -> AppResult<()> {
+/// Records the outcomes of a round in one transaction.
+pub fn finish_all(
+    conn: &mut DbConn,
+    cfg: &Config,
+    results: &[(Claimed, Outcome)],
+) -> AppResult<()> {
     let now = now();
     write_tx!(conn, c => {
-        match &outcome {
+        for (d, outcome) in results {
+        match outcome {
             Outcome::Sent => {
                 diesel::update(deliveries::table.find(d.id))
                     .set((
@@ -178,6 +185,7 @@ pub fn finish(conn: &mut DbConn, cfg: &Config, d: &Claimed, outcome: Outcome) ->
                     .execute(c)?;
             }
         }
+        }
         Ok::<_, AppError>(())
     })
 }
@@ -194,33 +202,65 @@ macro_rules! upsert_peer {
 }
 use upsert_peer;
 
-/// Sends one claimed delivery.
-async fn send(state: &AppState, d: &Claimed) -> Outcome {
-    if let Err(e) = state.fed.gate(&d.domain).await {
-        if e.kind == crate::error::ErrorKind::Forbidden {
-            return Outcome::Cancelled(format!("{} is not trusted", d.domain));
+/// What a round knows before sending: per instance, whether the trust gate
+/// allows it now; per signer, its key id and private key.
+struct Prepared {
+    gate: HashMap<String, Result<(), Outcome>>,
+    keys: HashMap<i64, (String, String)>,
+}
+
+async fn prepare(state: &AppState, claimed: &[Claimed]) -> Prepared {
+    let mut gate = HashMap::new();
+    for d in claimed {
+        if gate.contains_key(&d.domain) {
+            continue;
         }
-        return Outcome::Failed(e.to_string(), true);
+        let verdict = match state.fed.gate(&d.domain).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind == crate::error::ErrorKind::Forbidden => {
+                Err(Outcome::Cancelled(format!("{} is not trusted", d.domain)))
+            }
+            Err(e) => Err(Outcome::Failed(e.to_string(), true)),
+        };
+        gate.insert(d.domain.clone(), verdict);
     }
-    let Some(actor) = d.actor_id else {
-        return Outcome::Failed("delivery without a signing actor".into(), false);
-    };
+    let mut actors: Vec<i64> = claimed.iter().filter_map(|d| d.actor_id).collect();
+    actors.sort_unstable();
+    actors.dedup();
     let cfg = state.config.clone();
     let keys = state
         .db
         .run(move |c| {
-            let u = crate::accounts::find_by_id(c, actor)?;
-            let k = super::keys::user_keys(c, actor)?;
-            Ok((super::Urls(&cfg).key(&u.username), k.private_pem))
+            let mut keys = HashMap::new();
+            for a in actors {
+                let u = crate::accounts::find_by_id(c, a)?;
+                let k = super::keys::user_keys(c, a)?;
+                keys.insert(a, (super::Urls(&cfg).key(&u.username), k.private_pem));
+            }
+            Ok(keys)
         })
-        .await;
-    let (key_id, pem) = match keys {
-        Ok(k) => k,
-        Err(e) => return Outcome::Failed(e.to_string(), true),
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not load signing keys");
+            HashMap::new()
+        });
+    Prepared { gate, keys }
+}
+
+/// Sends one claimed delivery.
+async fn send(state: &AppState, prepared: &Prepared, d: &Claimed) -> Outcome {
+    match prepared.gate.get(&d.domain) {
+        Some(Ok(())) => {}
+        Some(Err(Outcome::Cancelled(m))) => return Outcome::Cancelled(m.clone()),
+        Some(Err(Outcome::Failed(m, r))) => return Outcome::Failed(m.clone(), *r),
+        _ => return Outcome::Failed("trust gate not asked".into(), true),
+    }
+    let Some((key_id, pem)) = d.actor_id.and_then(|a| prepared.keys.get(&a)) else {
+        return Outcome::Failed("no signing key for this delivery".into(), true);
     };
     match state
         .fed
-        .post_signed(&d.inbox, d.activity.as_bytes(), &key_id, &pem)
+        .post_signed(&d.inbox, d.activity.as_bytes(), key_id, pem)
         .await
     {
         Ok(()) => Outcome::Sent,
@@ -240,6 +280,10 @@ pub async fn round(state: &AppState) -> AppResult<usize> {
     let limit = (state.config.federation.delivery_concurrency as i64) * 4;
     let claimed = state.db.run(move |c| claim(c, &cfg, limit)).await?;
     let n = claimed.len();
+    if n == 0 {
+        return Ok(0);
+    }
+    let prepared = Arc::new(prepare(state, &claimed).await);
     let sem = Arc::new(tokio::sync::Semaphore::new(
         state.config.federation.delivery_concurrency as usize,
     ));
@@ -247,19 +291,29 @@ pub async fn round(state: &AppState) -> AppResult<usize> {
     for d in claimed {
         let state = state.clone();
         let sem = sem.clone();
+        let prepared = prepared.clone();
         set.spawn(async move {
             let _permit = sem.acquire().await;
-            let outcome = send(&state, &d).await;
+            let outcome = send(&state, &prepared, &d).await;
             if let Outcome::Failed(msg, _) = &outcome {
                 tracing::info!(inbox = %d.inbox, error = %msg, "delivery failed");
             }
-            let cfg = state.config.clone();
-            if let Err(e) = state.db.run(move |c| finish(c, &cfg, &d, outcome)).await {
-                tracing::warn!(error = %e, "could not record a delivery outcome; the lease will expire and it will be sent again");
-            }
+            (d, outcome)
         });
     }
-    while set.join_next().await.is_some() {}
+    let mut results = Vec::with_capacity(n);
+    while let Some(r) = set.join_next().await {
+        match r {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                tracing::warn!(error = %e, "a delivery task failed; its lease will expire and it will be sent again")
+            }
+        }
+    }
+    let cfg = state.config.clone();
+    if let Err(e) = state.db.run(move |c| finish_all(c, &cfg, &results)).await {
+        tracing::warn!(error = %e, "could not record delivery outcomes; the leases will expire and they will be sent again");
+    }
     Ok(n)
 }
 

@@ -122,11 +122,17 @@ pub async fn receive(
             .await?;
         return Ok(());
     }
-    apply(state, &signer, &signer_ap, &kind, &activity).await?;
+    apply(state, &signer, &signer_ap, &id, &kind, &activity).await?;
+    // Record the id, unless applying it already did in its own transaction
+    // (a stored Create does): then this only reads.
     let seen_id = id.clone();
     state
         .db
         .run(move |c| {
+            let done: i64 = with_conn!(c, c => inbox_seen::table.find(&seen_id).count().get_result(c))?;
+            if done > 0 {
+                return Ok(());
+            }
             write_tx!(c, c => {
                 let n: i64 = inbox_seen::table.find(&seen_id).count().get_result(c)?;
                 if n == 0 {
@@ -161,6 +167,7 @@ async fn apply(
     state: &AppState,
     actor: &User,
     actor_ap: &str,
+    activity_id: &str,
     kind: &str,
     activity: &Value,
 ) -> AppResult<()> {
@@ -234,9 +241,10 @@ async fn apply(
                         fetch_unknown_parent(state, object).await;
                         inc = read_note(state, actor, actor_ap, object, false).await?;
                     }
-                    let Some(inc) = inc else { return Ok(()) };
+                    let Some(mut inc) = inc else { return Ok(()) };
                     let author = actor.id;
                     if kind == "Create" {
+                        inc.activity_id = Some(activity_id.to_string());
                         state
                             .db
                             .run(move |c| crate::content::remote::store(c, inc).map(|_| ()))
@@ -530,5 +538,6 @@ pub async fn read_note(
         tags,
         mentions,
         published,
+        activity_id: None,
     }))
 }

@@ -272,8 +272,14 @@ fn with_parents(domain: &str) -> Vec<String> {
 /// Decides what `domain` is: a live block on it or a parent domain wins;
 /// otherwise its own live member or partner entry; otherwise unknown.
 pub fn decide(conn: &mut DbConn, domain: &str) -> AppResult<Decision> {
+    Ok(decide_with_private(conn, domain)?.0)
+}
+
+/// [`decide`], and whether the domain's own live entry allows private
+/// addresses, from one query.
+pub fn decide_with_private(conn: &mut DbConn, domain: &str) -> AppResult<(Decision, bool)> {
     let Ok(domain) = parse_domain(domain) else {
-        return Ok(Decision::Unknown);
+        return Ok((Decision::Unknown, false));
     };
     let candidates = with_parents(&domain);
     let now = now();
@@ -282,20 +288,10 @@ pub fn decide(conn: &mut DbConn, domain: &str) -> AppResult<Decision> {
         .filter(instances::expires_at.is_null().or(instances::expires_at.gt(now)))
         .select(Instance::as_select())
         .load(c))?;
-    Ok(decide_from(&domain, &rows))
-}
-
-/// Whether the live entry of `domain` lets it resolve to private addresses.
-pub fn allows_private(conn: &mut DbConn, domain: &str) -> AppResult<bool> {
-    let now = now();
-    let n: i64 = with_conn!(conn, c => instances::table
-        .filter(instances::domain.eq(domain))
-        .filter(instances::allow_private.eq(true))
-        .filter(instances::level.ne("blocked"))
-        .filter(instances::expires_at.is_null().or(instances::expires_at.gt(now)))
-        .count()
-        .get_result(c))?;
-    Ok(n > 0)
+    let private = rows
+        .iter()
+        .any(|r| r.domain == domain && r.allow_private && r.level != "blocked");
+    Ok((decide_from(&domain, &rows), private))
 }
 
 fn decide_from(domain: &str, rows: &[Instance]) -> Decision {
