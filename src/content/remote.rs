@@ -40,11 +40,15 @@ pub fn find_by_ap_id(conn: &mut DbConn, ap_id: &str) -> AppResult<Option<Content
         .map_err(AppError::from))
 }
 
+/// Replaces (`$fresh`: only adds) the hashtags and mentions of a row.
 macro_rules! replace_links {
-    ($c:expr, $id:expr, $tags:expr, $mentions:expr) => {{
+    ($c:expr, $id:expr, $tags:expr, $mentions:expr, $fresh:expr) => {{
         let id: i64 = $id;
-        diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute($c)?;
-        diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute($c)?;
+        if !$fresh {
+            diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id)))
+                .execute($c)?;
+            diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute($c)?;
+        }
         for tag in $tags {
             diesel::insert_into(content_tags::table)
                 .values((content_tags::content_id.eq(id), content_tags::tag.eq(tag)))
@@ -101,7 +105,7 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
             ))
             .returning(content::id)
             .get_result(c)?;
-        replace_links!(c, id, &tags, &mentioned);
+        replace_links!(c, id, &tags, &mentioned, true);
         notify!(c, mentioned, "mention", inc.author_id, Some(id));
         if let Some(p) = &parent {
             notify!(c, [p.author_id], "reply", inc.author_id, Some(id));
@@ -147,7 +151,7 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
                 content::edited_at.eq(now()),
             ))
             .execute(c)?;
-        replace_links!(c, row.id, &tags, &mentioned);
+        replace_links!(c, row.id, &tags, &mentioned, false);
         Ok(())
     })
 }

@@ -122,17 +122,25 @@ pub async fn receive(
             .await?;
         return Ok(());
     }
-    apply(state, &signer, &signer_ap, &id, &kind, &activity).await?;
-    // Record the id, unless applying it already did in its own transaction
-    // (a stored Create does): then this only reads.
+    let recorded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    apply(
+        state,
+        &signer,
+        &signer_ap,
+        (&id, &recorded),
+        &kind,
+        &activity,
+    )
+    .await?;
+    if recorded.load(std::sync::atomic::Ordering::Relaxed) {
+        state.wake.notify_one();
+        return Ok(());
+    }
+    // Record the id (a stored Create did so in its own transaction).
     let seen_id = id.clone();
     state
         .db
         .run(move |c| {
-            let done: i64 = with_conn!(c, c => inbox_seen::table.find(&seen_id).count().get_result(c))?;
-            if done > 0 {
-                return Ok(());
-            }
             write_tx!(c, c => {
                 let n: i64 = inbox_seen::table.find(&seen_id).count().get_result(c)?;
                 if n == 0 {
@@ -167,7 +175,7 @@ async fn apply(
     state: &AppState,
     actor: &User,
     actor_ap: &str,
-    activity_id: &str,
+    (activity_id, recorded): (&str, &std::sync::Arc<std::sync::atomic::AtomicBool>),
     kind: &str,
     activity: &Value,
 ) -> AppResult<()> {
@@ -245,9 +253,14 @@ async fn apply(
                     let author = actor.id;
                     if kind == "Create" {
                         inc.activity_id = Some(activity_id.to_string());
+                        let flag = recorded.clone();
                         state
                             .db
-                            .run(move |c| crate::content::remote::store(c, inc).map(|_| ()))
+                            .run(move |c| {
+                                let (_, stored) = crate::content::remote::store(c, inc)?;
+                                flag.store(stored, std::sync::atomic::Ordering::Relaxed);
+                                Ok(())
+                            })
                             .await
                     } else {
                         state
