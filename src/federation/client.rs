@@ -117,25 +117,47 @@ impl Client {
     /// with 403 otherwise. Our own domain is always allowed.
     pub async fn gate(&self, domain: &str) -> AppResult<Decision> {
         let domain = domain.to_ascii_lowercase();
-        if domain == self.config.domain() {
-            return Ok(Decision::Member);
-        }
-        let d = domain.clone();
-        let (decision, private) = self
+        self.gate_many(vec![domain.clone()])
+            .await?
+            .remove(&domain)
+            .unwrap_or_else(|| {
+                Err(AppError::forbidden("instance_not_trusted").with("domain", domain))
+            })
+    }
+
+    /// [`Client::gate`] for several domains with one database query: for
+    /// each, `Ok` or the refusal.
+    pub async fn gate_many(
+        &self,
+        domains: Vec<String>,
+    ) -> AppResult<std::collections::HashMap<String, AppResult<Decision>>> {
+        let mode = self.config.federation.mode;
+        let own = self.config.domain();
+        let all = self
             .db
-            .run(move |c| trust::decide_with_private(c, &d))
+            .run(move |c| trust::decide_many(c, &domains))
             .await?;
-        if !decision.may_federate(self.config.federation.mode) {
-            return Err(AppError::forbidden("instance_not_trusted").with("domain", domain));
-        }
-        if let Ok(mut set) = self.private_ok.write() {
-            if private {
-                set.insert(domain);
-            } else {
-                set.remove(&domain);
+        let mut out = std::collections::HashMap::new();
+        for (domain, (decision, private)) in all {
+            if domain.eq_ignore_ascii_case(&own) {
+                out.insert(domain, Ok(Decision::Member));
+                continue;
             }
+            if let Ok(mut set) = self.private_ok.write() {
+                if private {
+                    set.insert(domain.to_ascii_lowercase());
+                } else {
+                    set.remove(&domain.to_ascii_lowercase());
+                }
+            }
+            let verdict = if decision.may_federate(mode) {
+                Ok(decision)
+            } else {
+                Err(AppError::forbidden("instance_not_trusted").with("domain", &domain))
+            };
+            out.insert(domain, verdict);
         }
-        Ok(decision)
+        Ok(out)
     }
 
     /// Fetches an ActivityPub document, signed by the instance actor.

@@ -210,19 +210,25 @@ struct Prepared {
 }
 
 async fn prepare(state: &AppState, claimed: &[Claimed]) -> Prepared {
+    let mut domains: Vec<String> = claimed.iter().map(|d| d.domain.clone()).collect();
+    domains.sort();
+    domains.dedup();
     let mut gate = HashMap::new();
-    for d in claimed {
-        if gate.contains_key(&d.domain) {
-            continue;
-        }
-        let verdict = match state.fed.gate(&d.domain).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind == crate::error::ErrorKind::Forbidden => {
-                Err(Outcome::Cancelled(format!("{} is not trusted", d.domain)))
+    match state.fed.gate_many(domains.clone()).await {
+        Ok(verdicts) => {
+            for (domain, v) in verdicts {
+                let verdict = match v {
+                    Ok(_) => Ok(()),
+                    Err(_) => Err(Outcome::Cancelled(format!("{domain} is not trusted"))),
+                };
+                gate.insert(domain, verdict);
             }
-            Err(e) => Err(Outcome::Failed(e.to_string(), true)),
-        };
-        gate.insert(d.domain.clone(), verdict);
+        }
+        Err(e) => {
+            for domain in domains {
+                gate.insert(domain, Err(Outcome::Failed(e.to_string(), true)));
+            }
+        }
     }
     let mut actors: Vec<i64> = claimed.iter().filter_map(|d| d.actor_id).collect();
     actors.sort_unstable();

@@ -179,20 +179,21 @@ fn targets(conn: &mut DbConn, cfg: &Config, r: &Recipients) -> AppResult<Vec<(St
         .filter(users::disabled.eq(false))
         .select((users::domain, users::inbox, users::shared_inbox))
         .load(c))?;
-    let mut decisions: HashMap<String, bool> = HashMap::new();
+    let mut domains: Vec<String> = rows.iter().filter_map(|(d, _, _)| d.clone()).collect();
+    domains.sort();
+    domains.dedup();
+    let decisions: HashMap<String, bool> = trust::decide_many(conn, &domains)?
+        .into_iter()
+        .map(|(domain, (d, _))| {
+            let ok =
+                d.may_federate(cfg.federation.mode) && (!r.members_only || d == Decision::Member);
+            (domain, ok)
+        })
+        .collect();
     let mut out: BTreeSet<(String, String)> = BTreeSet::new();
     for (domain, inbox, shared) in rows {
         let Some(domain) = domain else { continue };
-        let ok = match decisions.get(&domain) {
-            Some(ok) => *ok,
-            None => {
-                let d = trust::decide(conn, &domain)?;
-                let ok = d.may_federate(cfg.federation.mode)
-                    && (!r.members_only || d == Decision::Member);
-                decisions.insert(domain.clone(), ok);
-                ok
-            }
-        };
+        let ok = decisions.get(&domain).copied().unwrap_or(false);
         let inbox = if shared.is_empty() { inbox } else { shared };
         if ok && !inbox.is_empty() {
             out.insert((domain, inbox));

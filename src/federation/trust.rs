@@ -272,26 +272,59 @@ fn with_parents(domain: &str) -> Vec<String> {
 /// Decides what `domain` is: a live block on it or a parent domain wins;
 /// otherwise its own live member or partner entry; otherwise unknown.
 pub fn decide(conn: &mut DbConn, domain: &str) -> AppResult<Decision> {
-    Ok(decide_with_private(conn, domain)?.0)
+    let mut all = decide_many(conn, &[domain.to_string()])?;
+    Ok(all.remove(domain).map_or(Decision::Unknown, |(d, _)| d))
 }
 
-/// [`decide`], and whether the domain's own live entry allows private
-/// addresses, from one query.
-pub fn decide_with_private(conn: &mut DbConn, domain: &str) -> AppResult<(Decision, bool)> {
-    let Ok(domain) = parse_domain(domain) else {
-        return Ok((Decision::Unknown, false));
-    };
-    let candidates = with_parents(&domain);
-    let now = now();
-    let rows: Vec<Instance> = with_conn!(conn, c => instances::table
-        .filter(instances::domain.eq_any(&candidates))
-        .filter(instances::expires_at.is_null().or(instances::expires_at.gt(now)))
-        .select(Instance::as_select())
-        .load(c))?;
-    let private = rows
+/// [`decide`] for several domains with one query (the delivery worker asks
+/// about every instance of a round at once), with for each whether its own
+/// live entry allows private addresses.
+pub fn decide_many(
+    conn: &mut DbConn,
+    domains: &[String],
+) -> AppResult<std::collections::HashMap<String, (Decision, bool)>> {
+    let parsed: Vec<(String, Option<String>)> = domains
         .iter()
-        .any(|r| r.domain == domain && r.allow_private && r.level != "blocked");
-    Ok((decide_from(&domain, &rows), private))
+        .map(|d| (d.clone(), parse_domain(d).ok()))
+        .collect();
+    let mut candidates: Vec<String> = parsed
+        .iter()
+        .filter_map(|(_, p)| p.as_deref().map(with_parents))
+        .flatten()
+        .collect();
+    candidates.sort();
+    candidates.dedup();
+    let now = now();
+    let rows: Vec<Instance> = if candidates.is_empty() {
+        Vec::new()
+    } else {
+        with_conn!(conn, c => instances::table
+            .filter(instances::domain.eq_any(&candidates))
+            .filter(instances::expires_at.is_null().or(instances::expires_at.gt(now)))
+            .select(Instance::as_select())
+            .load(c))?
+    };
+    let mut out = std::collections::HashMap::new();
+    for (raw, domain) in parsed {
+        let verdict = match domain {
+            None => (Decision::Unknown, false),
+            Some(domain) => {
+                let own: Vec<Instance> = {
+                    let parents = with_parents(&domain);
+                    rows.iter()
+                        .filter(|r| parents.contains(&r.domain))
+                        .cloned()
+                        .collect()
+                };
+                let private = own
+                    .iter()
+                    .any(|r| r.domain == domain && r.allow_private && r.level != "blocked");
+                (decide_from(&domain, &own), private)
+            }
+        };
+        out.insert(raw, verdict);
+    }
+    Ok(out)
 }
 
 fn decide_from(domain: &str, rows: &[Instance]) -> Decision {
