@@ -532,6 +532,16 @@ impl ForeignServer {
         self.key.lock().unwrap().private_pem.clone()
     }
 
+    /// How many received activities have this `type` (without copying them).
+    pub fn count_type(&self, kind: &str) -> usize {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, _, v)| v["type"] == kind)
+            .count()
+    }
+
     pub fn received(&self) -> Vec<(String, String, Value)> {
         self.received.lock().unwrap().clone()
     }

@@ -162,17 +162,8 @@ async fn delivery() {
         assert!(Instant::now() < deadline, "follows not stored");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let creates = |sites: &[ForeignServer]| -> usize {
-        sites
-            .iter()
-            .map(|s| {
-                s.received()
-                    .iter()
-                    .filter(|(_, _, v)| v["type"] == "Create")
-                    .count()
-            })
-            .sum()
-    };
+    let creates =
+        |sites: &[ForeignServer]| -> usize { sites.iter().map(|s| s.count_type("Create")).sum() };
     // One post to 50 instances.
     let t0 = Instant::now();
     let (s, _) = ann.post("/api/v1/posts", json!({"body": "fan-out"})).await;
