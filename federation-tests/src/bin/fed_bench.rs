@@ -6,7 +6,11 @@
 //! - delivery throughput: one post to 50 follower instances (time until the
 //!   last is acknowledged), then 20 posts (deliveries per second);
 //! - cross-site latency from publishing on one instance to the post being
-//!   stored on a follower's instance (p50, p99).
+//!   in a follower's feed on another (p50, p99).
+//!
+//! `RUCHE_TEST_DATABASE_URL` runs the instances on PostgreSQL;
+//! `FED_BENCH_POOL` sets the receiving instance's connection pool for the
+//! inbox figure.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +47,9 @@ async fn inbox() {
     const CLIENTS: usize = 16;
     let mut net = network();
     let beta = &mut net[1];
+    if let Ok(n) = std::env::var("FED_BENCH_POOL") {
+        beta.set_env("RUCHE_DATABASE_POOL_SIZE", &n);
+    }
     let foreign = ForeignServer::start().await;
     beta.trust("partner.test", "partner");
     beta.start().await;
