@@ -278,6 +278,23 @@ pub fn get_visible(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<Content
     Ok(row)
 }
 
+/// Saves the current text of a content row as an earlier version (inside a
+/// write transaction, before the row is changed).
+macro_rules! keep_revision {
+    ($c:expr, $row:expr) => {{
+        let row: &ContentRow = &$row;
+        diesel::insert_into(content_revisions::table)
+            .values((
+                content_revisions::content_id.eq(row.id),
+                content_revisions::body.eq(&row.body),
+                content_revisions::body_html.eq(&row.body_html),
+                content_revisions::created_at.eq(row.edited_at.unwrap_or(row.created_at)),
+            ))
+            .execute($c)?;
+    }};
+}
+pub(crate) use keep_revision;
+
 /// Edits a post or comment (author only); the previous version is kept.
 pub fn edit(
     conn: &mut DbConn,
@@ -293,14 +310,7 @@ pub fn edit(
     check_body(body, max_chars)?;
     let rendered = render_body(conn, body)?;
     write_tx!(conn, c => {
-        diesel::insert_into(content_revisions::table)
-            .values((
-                content_revisions::content_id.eq(row.id),
-                content_revisions::body.eq(&row.body),
-                content_revisions::body_html.eq(&row.body_html),
-                content_revisions::created_at.eq(row.edited_at.unwrap_or(row.created_at)),
-            ))
-            .execute(c)?;
+        keep_revision!(c, row);
         let updated: ContentRow = diesel::update(content::table.find(row.id))
             .set((
                 content::body.eq(body),

@@ -136,14 +136,7 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
     tags.sort();
     tags.dedup();
     write_tx!(conn, c => {
-        diesel::insert_into(content_revisions::table)
-            .values((
-                content_revisions::content_id.eq(row.id),
-                content_revisions::body.eq(&row.body),
-                content_revisions::body_html.eq(&row.body_html),
-                content_revisions::created_at.eq(row.edited_at.unwrap_or(row.created_at)),
-            ))
-            .execute(c)?;
+        super::keep_revision!(c, row);
         diesel::update(content::table.find(row.id))
             .set((
                 content::body.eq(&inc.body),

@@ -45,8 +45,14 @@ fn err(e: AppError) -> Response {
     ApiError(e, Lang::En).into_response()
 }
 
+/// An ActivityPub document; a Tombstone is answered 410 Gone.
 fn activity_json(v: Value) -> Response {
-    ([(header::CONTENT_TYPE, AP_TYPE)], v.to_string()).into_response()
+    let status = if v["type"] == "Tombstone" {
+        StatusCode::GONE
+    } else {
+        StatusCode::OK
+    };
+    (status, [(header::CONTENT_TYPE, AP_TYPE)], v.to_string()).into_response()
 }
 
 #[derive(Deserialize)]
@@ -297,12 +303,6 @@ async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> 
         })
         .await
     {
-        Ok(doc) if doc["type"] == "Tombstone" => (
-            StatusCode::GONE,
-            [(header::CONTENT_TYPE, AP_TYPE)],
-            doc.to_string(),
-        )
-            .into_response(),
         Ok(doc) => activity_json(doc),
         Err(e) => err(e),
     }
@@ -394,12 +394,6 @@ async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> 
         })
         .await;
     match result {
-        Ok(doc) if doc["type"] == "Tombstone" => (
-            StatusCode::GONE,
-            [(header::CONTENT_TYPE, AP_TYPE)],
-            doc.to_string(),
-        )
-            .into_response(),
         Ok(doc) => activity_json(doc),
         Err(e) => err(e),
     }
