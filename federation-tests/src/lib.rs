@@ -33,27 +33,44 @@ pub fn extra_host(i: usize) -> String {
     format!("site{i}.test")
 }
 
-/// The `ruche` binary beside this test executable (built by
-/// `cargo test --workspace`; built here if missing).
+/// The `ruche` binary of this workspace, beside this test executable.
+///
+/// Under cargo (`cargo test`, `cargo run`), it is brought up to date once
+/// per process with `cargo build --bin ruche` in the same profile, so that
+/// `cargo test -p federation-tests` never plays scenarios on a stale binary.
+/// Run directly (the benchmark), the binary next to it is used as built.
 pub fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let name = format!("ruche{}", std::env::consts::EXE_SUFFIX);
-    // Tests live in target/<profile>/deps, the benchmark in target/<profile>.
-    let dir = exe.parent().expect("target folder");
-    let bin = if dir.join(&name).exists() {
-        dir.join(&name)
-    } else {
-        dir.parent().expect("target folder").join(&name)
-    };
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo)
-            .args(["build", "--bin", "ruche"])
-            .status()
-            .expect("run cargo build");
-        assert!(ok.success(), "cargo build --bin ruche failed");
-    }
-    bin
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        let name = format!("ruche{}", std::env::consts::EXE_SUFFIX);
+        // Tests live in target/<profile>/deps, the benchmark in target/<profile>.
+        let mut dir = exe.parent().expect("target folder").to_path_buf();
+        if dir.ends_with("deps") {
+            dir.pop();
+        }
+        let release = dir.ends_with("release");
+        if let Ok(cargo) = std::env::var("CARGO") {
+            let mut args = vec!["build", "--quiet", "-p", "ruche", "--bin", "ruche"];
+            if release {
+                args.push("--release");
+            }
+            let ok = Command::new(cargo)
+                .args(&args)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("run cargo build");
+            assert!(ok.success(), "cargo build --bin ruche failed");
+        }
+        let bin = dir.join(&name);
+        assert!(
+            bin.exists(),
+            "{} is missing: run cargo build --bin ruche",
+            bin.display()
+        );
+        bin
+    })
+    .clone()
 }
 
 fn free_port() -> u16 {

@@ -7,6 +7,15 @@ use federation_tests::{client, eventually, network, Api, Instance};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+/// A small PNG (an 8×8 blue square).
+fn png() -> Vec<u8> {
+    let mut out = Vec::new();
+    let img = image::RgbImage::from_pixel(8, 8, image::Rgb([20, 60, 200]));
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
 async fn feed_bodies(api: &Api) -> Vec<String> {
     let (s, v) = api.get("/api/v1/feed").await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -189,6 +198,35 @@ async fn people_follow_post_comment_react_and_delete_across_sites() {
         (p["job_title"] == "Welder" && p["department"] == "Plant 2").then_some(())
     })
     .await;
+    // A new photo too: alpha fetches it with a signed request and keeps its
+    // own re-encoded copy; unsigned, beta does not serve it to strangers.
+    let r = client()
+        .put(format!("{}/api/v1/me/photo", beta.base))
+        .bearer_auth(&bob.token)
+        .header("content-type", "image/png")
+        .body(png())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let photo = eventually(10, "bob's photo on alpha", || async {
+        let (_, p) = ann.get(&format!("/api/v1/people/{bob_handle}")).await;
+        p["photo_url"].as_str().map(str::to_string)
+    })
+    .await;
+    let r = client()
+        .get(format!("{}{photo}", alpha.base))
+        .bearer_auth(&ann.token)
+        .send()
+        .await
+        .unwrap();
+    let _ = r;
+    let r = client()
+        .get(format!("{}/people/bob/photo?v=1", beta.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.status().is_success(), "{}", r.status());
 
     // Bob deletes the post: it disappears on alpha.
     let (s, _) = bob

@@ -30,6 +30,7 @@ diesel::table! {
         public_key -> Text,
         private_key -> Text,
         fetched_at -> Nullable<Timestamp>,
+        icon_url -> Text,
         deleted_at -> Nullable<Timestamp>,
     }
 }

@@ -162,6 +162,17 @@ impl Client {
 
     /// Fetches an ActivityPub document, signed by the instance actor.
     pub async fn get(&self, url: &str) -> AppResult<Value> {
+        let body = self.get_signed(url, MAX_DOCUMENT_BYTES, true).await?;
+        serde_json::from_slice(&body).map_err(|e| AppError::remote("remote_invalid", e))
+    }
+
+    /// Fetches a file (a photo) of at most `max` bytes, signed by the
+    /// instance actor.
+    pub async fn get_bytes(&self, url: &str, max: usize) -> AppResult<Vec<u8>> {
+        self.get_signed(url, max, false).await
+    }
+
+    async fn get_signed(&self, url: &str, max: usize, json: bool) -> AppResult<Vec<u8>> {
         let parsed =
             reqwest::Url::parse(url).map_err(|_| AppError::bad_request("remote_url_invalid"))?;
         let host =
@@ -177,10 +188,12 @@ impl Client {
             &urls.instance_key(),
             &keys.private_pem,
         )?;
-        let mut req = self.http.get(parsed).header(
-            "accept",
-            "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
-        );
+        let accept = if json {
+            "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\""
+        } else {
+            "*/*"
+        };
+        let mut req = self.http.get(parsed).header("accept", accept);
         for (n, v) in headers {
             req = req.header(n, v);
         }
@@ -198,8 +211,7 @@ impl Client {
         if !status.is_success() {
             return Err(AppError::remote("remote_refused", status.as_u16()));
         }
-        let body = read_bounded(res, MAX_DOCUMENT_BYTES).await?;
-        serde_json::from_slice(&body).map_err(|e| AppError::remote("remote_invalid", e))
+        read_bounded(res, max).await
     }
 
     /// Fetches a JSON document without a signature (WebFinger, NodeInfo).

@@ -275,10 +275,13 @@ async fn apply(
                     }
                     let host = host_of(actor_ap).unwrap_or_default();
                     let parsed = remote::parse_actor(object, &host)?;
-                    state
+                    let icon = parsed.icon.clone();
+                    let user = state
                         .db
-                        .run(move |c| remote::upsert_actor(c, &parsed).map(|_| ()))
-                        .await
+                        .run(move |c| remote::upsert_actor(c, &parsed))
+                        .await?;
+                    remote::refresh_photo(state, user.id, &icon).await;
+                    Ok(())
                 }
                 _ => Ok(()),
             }

@@ -80,6 +80,11 @@ pub struct RemoteActor {
     pub location: String,
     pub phone: String,
     pub email: String,
+    /// The photo's address, when it is an http(s) URL.
+    pub icon: String,
+    /// An instance's own actor (`Application`), which signs its fetches: kept
+    /// for its key, never listed as a person.
+    pub is_instance: bool,
 }
 
 fn authority(url: &str) -> Option<String> {
@@ -174,6 +179,17 @@ pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
         location: get(FIELD_LOCATION),
         phone: get(FIELD_PHONE),
         email: get(FIELD_EMAIL),
+        icon: v
+            .get("icon")
+            .and_then(|i| match i {
+                Value::Array(a) => a.first().and_then(|x| x.get("url")),
+                other => other.get("url"),
+            })
+            .and_then(id_of)
+            .filter(|u| host_of(u).is_some() && u.len() <= 2000)
+            .unwrap_or("")
+            .to_string(),
+        is_instance: kind == "Application",
         ap_id,
     })
 }
@@ -204,12 +220,16 @@ pub fn upsert_actor(conn: &mut DbConn, a: &RemoteActor) -> AppResult<User> {
             users::public_key.eq(&a.public_pem),
             users::fetched_at.eq(Some(now)),
         );
+        let hidden = a.is_instance;
         let id = match existing {
             Some(id) => {
                 diesel::update(users::table.find(id)).set(fields).execute(c)?;
                 diesel::update(users::table.find(id))
                     .set((users::ap_id.eq(&a.ap_id), users::email.eq(&a.ap_id)))
                     .execute(c)?;
+                if hidden {
+                    diesel::update(users::table.find(id)).set(users::disabled.eq(true)).execute(c)?;
+                }
                 id
             }
             None => diesel::insert_into(users::table)
@@ -219,6 +239,7 @@ pub fn upsert_actor(conn: &mut DbConn, a: &RemoteActor) -> AppResult<User> {
                     users::password_hash.eq("!"),
                     users::domain.eq(&a.domain),
                     users::ap_id.eq(&a.ap_id),
+                    users::disabled.eq(hidden),
                     users::created_at.eq(now),
                 ))
                 .returning(users::id)
@@ -301,14 +322,70 @@ pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<Known>
         fetched
     };
     let parsed = parse_actor(&doc, &host)?;
-    let (pem, ap_id) = (parsed.public_pem.clone(), parsed.ap_id.clone());
+    let (pem, ap_id, icon) = (
+        parsed.public_pem.clone(),
+        parsed.ap_id.clone(),
+        parsed.icon.clone(),
+    );
     let user = state.db.run(move |c| upsert_actor(c, &parsed)).await?;
+    refresh_photo(state, user.id, &icon).await;
     Ok(Known {
         user,
         pem,
         ap_id,
         fetched_at: now(),
     })
+}
+
+/// Keeps a remote person's photo in step with the `icon` they publish: a new
+/// address is fetched (signed, size-limited) and re-encoded like a local
+/// upload; no icon removes it. Failures leave the previous photo.
+pub async fn refresh_photo(state: &AppState, user_id: i64, icon: &str) {
+    let id = user_id;
+    let Ok(known) = state
+        .db
+        .run(move |c| {
+            with_conn!(c, c => users::table.find(id).select(users::icon_url).first::<String>(c))
+                .map_err(AppError::from)
+        })
+        .await
+    else {
+        return;
+    };
+    if known == icon {
+        return;
+    }
+    let max = state.config.people.max_photo_bytes;
+    let result: AppResult<()> = async {
+        let icon_owned = icon.to_string();
+        if icon.is_empty() {
+            return state
+                .db
+                .run(move |c| {
+                    crate::people::remove_photo(c, id)?;
+                    write_tx!(c, c => diesel::update(users::table.find(id))
+                        .set(users::icon_url.eq(&icon_owned))
+                        .execute(c))?;
+                    Ok(())
+                })
+                .await;
+        }
+        let bytes = state.fed.get_bytes(icon, max).await?;
+        state
+            .db
+            .run(move |c| {
+                crate::people::set_photo(c, id, &bytes, max)?;
+                write_tx!(c, c => diesel::update(users::table.find(id))
+                    .set(users::icon_url.eq(&icon_owned))
+                    .execute(c))?;
+                Ok(())
+            })
+            .await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::info!(icon = %icon, error = %e, "remote photo not updated");
+    }
 }
 
 /// Finds a person by `@name@domain`, `name@domain` or profile URL.

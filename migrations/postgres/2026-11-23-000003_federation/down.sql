@@ -9,6 +9,7 @@ ALTER TABLE follows DROP COLUMN accepted;
 DROP INDEX users_key_id;
 DROP INDEX users_ap_id;
 ALTER TABLE users DROP COLUMN deleted_at;
+ALTER TABLE users DROP COLUMN icon_url;
 ALTER TABLE users DROP COLUMN fetched_at;
 ALTER TABLE users DROP COLUMN private_key;
 ALTER TABLE users DROP COLUMN public_key;

@@ -12,6 +12,8 @@ ALTER TABLE users ADD COLUMN key_id TEXT;
 ALTER TABLE users ADD COLUMN public_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN private_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN fetched_at TIMESTAMP;
+-- The photo address a remote actor published (its photo is kept in photos).
+ALTER TABLE users ADD COLUMN icon_url TEXT NOT NULL DEFAULT '';
 -- A deleted account keeps its row (name reserved, keys to sign its Delete).
 ALTER TABLE users ADD COLUMN deleted_at TIMESTAMP;
 CREATE UNIQUE INDEX users_ap_id ON users (ap_id);

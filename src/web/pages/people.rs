@@ -175,8 +175,27 @@ pub async fn photo(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(username): Path<String>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
 ) -> PageResult {
-    require_user(&state, &ctx)?;
+    // Signed in here, or fetched with a signature from a trusted instance
+    // (the photo is the `icon` of the person's actor).
+    if ctx.user.is_none() {
+        let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+        let signed = headers.contains_key("signature")
+            && crate::federation::inbox::verify(
+                &state,
+                &axum::http::Method::GET,
+                pq,
+                &headers,
+                None,
+            )
+            .await
+            .is_ok();
+        if !signed {
+            require_user(&state, &ctx)?;
+        }
+    }
     let (content_type, data) = state
         .db
         .run(move |c| people::get_photo(c, &username))
