@@ -480,6 +480,26 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
     let (s, _) = post_inbox(beta, &good, &key_id, &key, |_| {}).await;
     assert_eq!(s, StatusCode::ACCEPTED);
     assert_eq!(beta.count("SELECT COUNT(*) FROM content"), before + 1);
+
+    // A Like of a post that never leaves beta is answered as unknown.
+    let (_, local) = bob
+        .post(
+            "/api/v1/posts",
+            json!({"body": "beta only", "visibility": "instance"}),
+        )
+        .await;
+    let like = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/like-local", alpha.base),
+        "type": "Like",
+        "actor": ann_url,
+        "object": format!("{}/posts/{}", beta.base, local["id"])
+    })
+    .to_string()
+    .into_bytes();
+    let (s, b) = post_inbox(beta, &like, &key_id, &key, |_| {}).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+    assert_eq!(beta.count("SELECT COUNT(*) FROM reactions"), 0);
 }
 
 /// GETs `url` as ActivityPub, signed with `key` as `key_id` when given.

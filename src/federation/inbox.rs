@@ -346,11 +346,18 @@ async fn react(state: &AppState, actor: &User, act: &Value, kind: &str, on: bool
                 None => crate::content::remote::find_by_ap_id(c, &target)?.map(|r| r.id),
             };
             let Some(id) = row else { return Ok(()) };
-            match crate::content::react(c, uid, id, reaction, on) {
-                // Content it may not see is answered as unknown.
-                Err(e) if e.kind == crate::error::ErrorKind::NotFound => Err(e),
-                other => other,
+            // Content it may not see, including posts that never leave this
+            // instance, is answered as unknown.
+            let seen = crate::content::get_visible(c, uid, id)?;
+            let root = seen.root_id.unwrap_or(seen.id);
+            let root_visibility: String = with_conn!(c, c => crate::db::schema::content::table
+                .find(root)
+                .select(crate::db::schema::content::visibility)
+                .first(c))?;
+            if root_visibility == "instance" {
+                return Err(AppError::not_found());
             }
+            crate::content::react(c, uid, id, reaction, on)
         })
         .await
 }
