@@ -122,17 +122,20 @@ pub async fn receive(
             .await?;
         return Ok(());
     }
-    let recorded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    apply(
-        state,
-        &signer,
-        &signer_ap,
-        (&id, &recorded),
-        &kind,
-        &activity,
-    )
-    .await?;
-    if recorded.load(std::sync::atomic::Ordering::Relaxed) {
+    let object_type = activity
+        .get("object")
+        .and_then(|o| o.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let recorded = if matches!(kind.as_str(), "Create" | "Update")
+        && matches!(object_type, "Note" | "Article" | "Page" | "Question")
+    {
+        apply_note(state, &signer, &signer_ap, &id, &kind, &activity["object"]).await?
+    } else {
+        apply(state, &signer, &signer_ap, &kind, &activity).await?;
+        false
+    };
+    if recorded {
         state.wake.notify_one();
         return Ok(());
     }
@@ -175,7 +178,6 @@ async fn apply(
     state: &AppState,
     actor: &User,
     actor_ap: &str,
-    (activity_id, recorded): (&str, &std::sync::Arc<std::sync::atomic::AtomicBool>),
     kind: &str,
     activity: &Value,
 ) -> AppResult<()> {
@@ -240,35 +242,6 @@ async fn apply(
         "Create" | "Update" => {
             let otype = object.get("type").and_then(Value::as_str).unwrap_or("");
             match otype {
-                "Note" | "Article" | "Page" | "Question" => {
-                    let mut inc = read_note(state, actor, actor_ap, object, false).await?;
-                    // A wanted answer to a post we lack: fetch that post first.
-                    let orphan = inc.as_ref().is_some_and(|i| i.reply_to.is_none())
-                        && object.get("inReplyTo").and_then(id_of).is_some();
-                    if kind == "Create" && orphan {
-                        fetch_unknown_parent(state, object).await;
-                        inc = read_note(state, actor, actor_ap, object, false).await?;
-                    }
-                    let Some(mut inc) = inc else { return Ok(()) };
-                    let author = actor.id;
-                    if kind == "Create" {
-                        inc.activity_id = Some(activity_id.to_string());
-                        let flag = recorded.clone();
-                        state
-                            .db
-                            .run(move |c| {
-                                let (_, stored) = crate::content::remote::store(c, inc)?;
-                                flag.store(stored, std::sync::atomic::Ordering::Relaxed);
-                                Ok(())
-                            })
-                            .await
-                    } else {
-                        state
-                            .db
-                            .run(move |c| crate::content::remote::update(c, author, inc))
-                            .await
-                    }
-                }
                 "Person" | "Service" | "Application" | "Organization" if kind == "Update" => {
                     if id_of(object) != Some(actor_ap) {
                         return Err(AppError::forbidden("not_author"));
@@ -313,6 +286,41 @@ async fn apply(
         // Community redistribution arrives with communities; other types are
         // understood as nothing to do.
         _ => Ok(()),
+    }
+}
+
+/// Create or Update of a note. Returns whether the activity id was recorded
+/// with the stored content (a new Create), in the same transaction.
+async fn apply_note(
+    state: &AppState,
+    actor: &User,
+    actor_ap: &str,
+    activity_id: &str,
+    kind: &str,
+    object: &Value,
+) -> AppResult<bool> {
+    let mut inc = read_note(state, actor, actor_ap, object, false).await?;
+    // A wanted answer to a post we lack: fetch that post first.
+    let orphan = inc.as_ref().is_some_and(|i| i.reply_to.is_none())
+        && object.get("inReplyTo").and_then(id_of).is_some();
+    if kind == "Create" && orphan {
+        fetch_unknown_parent(state, object).await;
+        inc = read_note(state, actor, actor_ap, object, false).await?;
+    }
+    let Some(mut inc) = inc else { return Ok(false) };
+    if kind == "Create" {
+        inc.activity_id = Some(activity_id.to_string());
+        state
+            .db
+            .run(move |c| Ok(crate::content::remote::store(c, inc)?.1))
+            .await
+    } else {
+        let author = actor.id;
+        state
+            .db
+            .run(move |c| crate::content::remote::update(c, author, inc))
+            .await?;
+        Ok(false)
     }
 }
 
