@@ -336,11 +336,12 @@ impl Drop for Instance {
     }
 }
 
-/// Three instances (not started): ports are chosen first so that each knows
-/// the others' addresses.
-pub fn network() -> Vec<Instance> {
+/// Three instances (not started), `alpha.test`, `beta.test` and
+/// `gamma.test`: ports are chosen first so that each knows the others'
+/// addresses.
+pub fn network() -> [Instance; 3] {
     let ports: Vec<(String, u16)> = HOSTS.iter().map(|h| (h.to_string(), free_port())).collect();
-    HOSTS.iter().map(|h| Instance::new(h, &ports)).collect()
+    HOSTS.map(|h| Instance::new(h, &ports))
 }
 
 /// A test HTTP client that resolves the test host names to loopback.
@@ -352,6 +353,35 @@ pub fn client() -> reqwest::Client {
         b = b.resolve(&h, "127.0.0.1:0".parse().unwrap());
     }
     b.build().unwrap()
+}
+
+/// The signature headers of a request to `url` (its host and path) as
+/// `key_id` sends it: a POST of `body`, or a GET without one.
+pub fn sign_for(
+    url: &str,
+    body: Option<&[u8]>,
+    key_id: &str,
+    private_pem: &str,
+) -> Vec<(&'static str, String)> {
+    let u = reqwest::Url::parse(url).unwrap();
+    let host = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
+    let method = if body.is_some() {
+        reqwest::Method::POST
+    } else {
+        reqwest::Method::GET
+    };
+    ruche::federation::signature::sign(&method, u.path(), &host, body, key_id, private_pem).unwrap()
+}
+
+/// Adds headers to a request.
+pub fn with_headers(
+    mut req: reqwest::RequestBuilder,
+    headers: Vec<(&'static str, String)>,
+) -> reqwest::RequestBuilder {
+    for (n, v) in headers {
+        req = req.header(n, v);
+    }
+    req
 }
 
 /// An API client of one person.
@@ -520,21 +550,8 @@ impl ForeignServer {
     ) -> (StatusCode, String) {
         let key = self.key.lock().unwrap().clone();
         let body = fixture(fixture_name, &self.base, &key.public_pem, target);
-        let u = reqwest::Url::parse(inbox).unwrap();
-        let host = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
-        let headers = ruche::federation::signature::sign(
-            &reqwest::Method::POST,
-            u.path(),
-            &host,
-            Some(body.as_bytes()),
-            key_id,
-            &key.private_pem,
-        )
-        .unwrap();
-        let mut req = client().post(inbox).body(body);
-        for (n, v) in headers {
-            req = req.header(n, v);
-        }
+        let headers = sign_for(inbox, Some(body.as_bytes()), key_id, &key.private_pem);
+        let req = with_headers(client().post(inbox).body(body), headers);
         let r = req.send().await.unwrap();
         (r.status(), r.text().await.unwrap())
     }

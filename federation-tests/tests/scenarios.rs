@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use federation_tests::{client, eventually, network, Api, Instance};
+use federation_tests::{client, eventually, network, sign_for, with_headers, Api, Instance};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -50,10 +50,7 @@ async fn follow(api: &Api, home: &Instance, handle: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_follow_post_comment_react_and_delete_across_sites() {
-    let mut net = network();
-    let (a, rest) = net.split_at_mut(1);
-    let (b, c) = rest.split_at_mut(1);
-    let (alpha, beta, gamma) = (&mut a[0], &mut b[0], &mut c[0]);
+    let [mut alpha, mut beta, mut gamma] = network();
     alpha.trust("beta.test", "member");
     beta.trust("alpha.test", "member");
     // gamma trusts both, but neither trusts gamma.
@@ -97,7 +94,7 @@ async fn people_follow_post_comment_react_and_delete_across_sites() {
 
     // Ann finds Bob by handle and follows him; beta accepts.
     let bob_handle = format!("bob@beta.test:{}", beta.port);
-    follow(&ann, alpha, &format!("@{bob_handle}")).await;
+    follow(&ann, &alpha, &format!("@{bob_handle}")).await;
     let (_, prof) = ann.get(&format!("/api/v1/people/{bob_handle}")).await;
     assert_eq!(prof["username"], bob_handle.as_str());
     assert_eq!(beta.count("SELECT COUNT(*) FROM follows"), 1);
@@ -286,16 +283,14 @@ async fn people_follow_post_comment_react_and_delete_across_sites() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_was_down_gets_every_post_once() {
-    let mut net = network();
-    let (a, rest) = net.split_at_mut(1);
-    let (alpha, beta) = (&mut a[0], &mut rest[0]);
+    let [mut alpha, mut beta, _gamma] = network();
     alpha.trust("beta.test", "member");
     beta.trust("alpha.test", "member");
     alpha.start().await;
     beta.start().await;
     let ann = alpha.user("ann").await;
     let bob = beta.user("bob").await;
-    follow(&bob, beta, &format!("@ann@alpha.test:{}", alpha.port)).await;
+    follow(&bob, &beta, &format!("@ann@alpha.test:{}", alpha.port)).await;
 
     beta.stop(false);
     for i in 0..20 {
@@ -352,32 +347,17 @@ async fn post_inbox(
     key: &str,
     tweak: impl FnOnce(&mut Vec<(&'static str, String)>),
 ) -> (StatusCode, String) {
-    let host = format!("beta.test:{}", beta.port);
-    let mut headers = ruche::federation::signature::sign(
-        &reqwest::Method::POST,
-        "/inbox",
-        &host,
-        Some(body),
-        key_id,
-        key,
-    )
-    .unwrap();
+    let inbox = format!("{}/inbox", beta.base);
+    let mut headers = sign_for(&inbox, Some(body), key_id, key);
     tweak(&mut headers);
-    let mut req = client()
-        .post(format!("{}/inbox", beta.base))
-        .body(body.to_vec());
-    for (n, v) in headers {
-        req = req.header(n, v);
-    }
+    let req = with_headers(client().post(&inbox).body(body.to_vec()), headers);
     let r = req.send().await.unwrap();
     (r.status(), r.text().await.unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
-    let mut net = network();
-    let (a, rest) = net.split_at_mut(1);
-    let (alpha, beta) = (&mut a[0], &mut rest[0]);
+    let [mut alpha, mut beta, _gamma] = network();
     alpha.trust("beta.test", "member");
     beta.trust("alpha.test", "member");
     alpha.start().await;
@@ -387,7 +367,7 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
     let _ = ann;
     // Bob follows Ann, so that Ann's posts are wanted on beta (and Ann's key
     // exists); Bob posts something Ann will try to edit.
-    follow(&bob, beta, &format!("@ann@alpha.test:{}", alpha.port)).await;
+    follow(&bob, &beta, &format!("@ann@alpha.test:{}", alpha.port)).await;
     let (_, bob_post) = bob
         .post("/api/v1/posts", json!({"body": "bob's own words"}))
         .await;
@@ -411,12 +391,12 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
 
     // A key that is not Ann's.
     let forged = ruche::federation::keys::generate().unwrap();
-    let (s, b) = post_inbox(beta, &good, &key_id, &forged.private_pem, |_| {}).await;
+    let (s, b) = post_inbox(&beta, &good, &key_id, &forged.private_pem, |_| {}).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
     assert!(b.contains("signature_invalid"), "{b}");
 
     // The right key, but the digest of another body.
-    let (s, b) = post_inbox(beta, &good, &key_id, &key, |h| {
+    let (s, b) = post_inbox(&beta, &good, &key_id, &key, |h| {
         for (n, v) in h.iter_mut() {
             if *n == "digest" {
                 *v = ruche::federation::signature::digest(b"something else");
@@ -429,7 +409,7 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
 
     // A stale date (the signature covers it, so it is re-signed by hand here:
     // changing the header alone must fail too).
-    let (s, b) = post_inbox(beta, &good, &key_id, &key, |h| {
+    let (s, b) = post_inbox(&beta, &good, &key_id, &key, |h| {
         for (n, v) in h.iter_mut() {
             if *n == "date" {
                 *v = "Mon, 23 Nov 2020 00:00:00 GMT".into();
@@ -442,7 +422,7 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
 
     // An object claimed from another instance.
     let foreign = note("http://gamma.test/posts/1", &ann_url);
-    let (s, b) = post_inbox(beta, &foreign, &key_id, &key, |_| {}).await;
+    let (s, b) = post_inbox(&beta, &foreign, &key_id, &key, |_| {}).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     assert!(b.contains("origin_mismatch"), "{b}");
 
@@ -456,7 +436,7 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
     })
     .to_string()
     .into_bytes();
-    let (s, b) = post_inbox(beta, &update, &key_id, &key, |_| {}).await;
+    let (s, b) = post_inbox(&beta, &update, &key_id, &key, |_| {}).await;
     assert!(
         s == StatusCode::BAD_REQUEST || s == StatusCode::FORBIDDEN,
         "{s} {b}"
@@ -464,7 +444,7 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
 
     // An oversized body.
     let big = vec![b' '; 300 * 1024];
-    let (s, b) = post_inbox(beta, &big, &key_id, &key, |_| {}).await;
+    let (s, b) = post_inbox(&beta, &big, &key_id, &key, |_| {}).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{b}");
 
     // Nothing was stored, and Bob's post is untouched.
@@ -475,9 +455,9 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
     );
 
     // The same activity, correctly signed, is accepted once.
-    let (s, b) = post_inbox(beta, &good, &key_id, &key, |_| {}).await;
+    let (s, b) = post_inbox(&beta, &good, &key_id, &key, |_| {}).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{b}");
-    let (s, _) = post_inbox(beta, &good, &key_id, &key, |_| {}).await;
+    let (s, _) = post_inbox(&beta, &good, &key_id, &key, |_| {}).await;
     assert_eq!(s, StatusCode::ACCEPTED);
     assert_eq!(beta.count("SELECT COUNT(*) FROM content"), before + 1);
 
@@ -497,41 +477,25 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
     })
     .to_string()
     .into_bytes();
-    let (s, b) = post_inbox(beta, &like, &key_id, &key, |_| {}).await;
+    let (s, b) = post_inbox(&beta, &like, &key_id, &key, |_| {}).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
     assert_eq!(beta.count("SELECT COUNT(*) FROM reactions"), 0);
 }
 
 /// GETs `url` as ActivityPub, signed with `key` as `key_id` when given.
 async fn signed_get(url: &str, signer: Option<(&str, &str)>) -> StatusCode {
-    let u = reqwest::Url::parse(url).unwrap();
-    let host = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
     let mut req = client()
         .get(url)
         .header("accept", "application/activity+json");
     if let Some((key, key_id)) = signer {
-        for (n, v) in ruche::federation::signature::sign(
-            &reqwest::Method::GET,
-            u.path(),
-            &host,
-            None,
-            key_id,
-            key,
-        )
-        .unwrap()
-        {
-            req = req.header(n, v);
-        }
+        req = with_headers(req, sign_for(url, None, key_id, key));
     }
     req.send().await.unwrap().status()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partners_never_see_organisation_posts_and_a_block_beats_an_allow() {
-    let mut net = network();
-    let (a, rest) = net.split_at_mut(1);
-    let (b, c) = rest.split_at_mut(1);
-    let (alpha, beta, gamma) = (&mut a[0], &mut b[0], &mut c[0]);
+    let [mut alpha, mut beta, mut gamma] = network();
     alpha.trust("beta.test", "member");
     alpha.trust("gamma.test", "partner");
     beta.trust("alpha.test", "member");
@@ -543,8 +507,8 @@ async fn partners_never_see_organisation_posts_and_a_block_beats_an_allow() {
     let bob = beta.user("bob").await; // first account: beta's administrator
     let gus = gamma.user("gus").await;
     let ann_handle = format!("@ann@alpha.test:{}", alpha.port);
-    follow(&bob, beta, &ann_handle).await;
-    follow(&gus, gamma, &ann_handle).await;
+    follow(&bob, &beta, &ann_handle).await;
+    follow(&gus, &gamma, &ann_handle).await;
 
     let (_, org) = ann
         .post(
@@ -677,11 +641,8 @@ async fn partners_never_see_organisation_posts_and_a_block_beats_an_allow() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sender_killed_mid_fan_out_delivers_everything_after_restart() {
-    let mut net = network();
-    let (a, rest) = net.split_at_mut(1);
-    let (b, c) = rest.split_at_mut(1);
-    let (alpha, beta, gamma) = (&mut a[0], &mut b[0], &mut c[0]);
-    for (i, other) in [("beta.test", &*beta), ("gamma.test", &*gamma)] {
+    let [mut alpha, mut beta, mut gamma] = network();
+    for (i, other) in [("beta.test", &beta), ("gamma.test", &gamma)] {
         alpha.trust(i, "member");
         other.trust("alpha.test", "member");
     }
@@ -692,8 +653,8 @@ async fn a_sender_killed_mid_fan_out_delivers_everything_after_restart() {
     let handle = format!("@ann@alpha.test:{}", alpha.port);
     // Several followers on each side: still one delivery per instance.
     for (home, names) in [
-        (&*beta, ["bob", "bea", "ben"]),
-        (&*gamma, ["gus", "gil", "gwen"]),
+        (&beta, ["bob", "bea", "ben"]),
+        (&gamma, ["gus", "gil", "gwen"]),
     ] {
         for n in names {
             let api = home.user(n).await;
@@ -717,7 +678,7 @@ async fn a_sender_killed_mid_fan_out_delivers_everything_after_restart() {
         + alpha.count("SELECT COUNT(*) FROM fed_events");
     println!("work left when killed: {left}");
     alpha.start().await;
-    for inst in [&*beta, &*gamma] {
+    for inst in [&beta, &gamma] {
         eventually(60, "every post on both receivers", || async {
             (inst.count("SELECT COUNT(*) FROM content") == POSTS).then_some(())
         })
@@ -729,7 +690,7 @@ async fn a_sender_killed_mid_fan_out_delivers_everything_after_restart() {
         (alpha.count("SELECT COUNT(*) FROM deliveries WHERE status <> 'sent'") == 0).then_some(())
     })
     .await;
-    for inst in [&*beta, &*gamma] {
+    for inst in [&beta, &gamma] {
         assert_eq!(inst.count("SELECT COUNT(*) FROM content"), POSTS);
     }
     // One delivery per instance and post, not per follower.
@@ -741,9 +702,7 @@ async fn a_sender_killed_mid_fan_out_delivers_everything_after_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_one_database_never_send_a_delivery_twice() {
-    let mut net = network();
-    let (a, rest) = net.split_at_mut(1);
-    let (alpha, beta) = (&mut a[0], &mut rest[0]);
+    let [mut alpha, mut beta, _gamma] = network();
     alpha.trust("beta.test", "member");
     beta.trust("alpha.test", "member");
     alpha.start().await;
@@ -752,7 +711,7 @@ async fn two_processes_on_one_database_never_send_a_delivery_twice() {
     beta.start().await;
     let ann = alpha.user("ann").await;
     let bob = beta.user("bob").await;
-    follow(&bob, beta, &format!("@ann@alpha.test:{}", alpha.port)).await;
+    follow(&bob, &beta, &format!("@ann@alpha.test:{}", alpha.port)).await;
     const POSTS: i64 = 200;
     for i in 0..POSTS {
         let (s, _) = ann
@@ -787,8 +746,7 @@ async fn two_processes_on_one_database_never_send_a_delivery_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mastodon_gotosocial_and_lemmy_shapes_are_understood() {
     use federation_tests::ForeignServer;
-    let mut net = network();
-    let beta = &mut net[1];
+    let [_alpha, mut beta, _gamma] = network();
     let foreign = ForeignServer::start().await;
     beta.trust("partner.test", "partner");
     beta.start().await;
@@ -933,9 +891,7 @@ async fn mastodon_gotosocial_and_lemmy_shapes_are_understood() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_to_an_unknown_post_brings_its_post_along() {
-    let mut net = network();
-    let (a, rest) = net.split_at_mut(1);
-    let (alpha, beta) = (&mut a[0], &mut rest[0]);
+    let [mut alpha, mut beta, _gamma] = network();
     alpha.trust("beta.test", "member");
     beta.trust("alpha.test", "member");
     alpha.start().await;
@@ -944,7 +900,7 @@ async fn a_reply_to_an_unknown_post_brings_its_post_along() {
     let abe = alpha.user("abe").await;
     let bob = beta.user("bob").await;
     // Bob follows Abe only; Ann's post is unknown on beta.
-    follow(&bob, beta, &format!("@abe@alpha.test:{}", alpha.port)).await;
+    follow(&bob, &beta, &format!("@abe@alpha.test:{}", alpha.port)).await;
     let (_, post) = ann
         .post(
             "/api/v1/posts",
@@ -971,8 +927,7 @@ async fn a_reply_to_an_unknown_post_brings_its_post_along() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_key_is_fetched_again_once() {
     use federation_tests::ForeignServer;
-    let mut net = network();
-    let beta = &mut net[1];
+    let [_alpha, mut beta, _gamma] = network();
     let foreign = ForeignServer::start().await;
     beta.trust("partner.test", "partner");
     beta.start().await;
@@ -1006,22 +961,11 @@ async fn a_rotated_key_is_fetched_again_once() {
     let forged = ruche::federation::keys::generate().unwrap();
     let body = federation_tests::fixture("mastodon_create_note.json", &foreign.base, "", &bob_url)
         .replace("statuses/111", "statuses/112");
-    let host = format!("beta.test:{}", beta.port);
-    let mut req = client()
-        .post(format!("{}/inbox", beta.base))
-        .body(body.clone());
-    for (n, v) in ruche::federation::signature::sign(
-        &reqwest::Method::POST,
-        "/inbox",
-        &host,
-        Some(body.as_bytes()),
-        &key_id,
-        &forged.private_pem,
-    )
-    .unwrap()
-    {
-        req = req.header(n, v);
-    }
-    let r = req.send().await.unwrap();
+    let inbox = format!("{}/inbox", beta.base);
+    let headers = sign_for(&inbox, Some(body.as_bytes()), &key_id, &forged.private_pem);
+    let r = with_headers(client().post(&inbox).body(body), headers)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use federation_tests::{client, extra_host, network, ForeignServer};
+use federation_tests::{client, extra_host, network, sign_for, with_headers, ForeignServer};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -45,8 +45,7 @@ async fn main() {
 async fn inbox() {
     const N: usize = 3000;
     const CLIENTS: usize = 16;
-    let mut net = network();
-    let beta = &mut net[1];
+    let [_alpha, mut beta, _gamma] = network();
     if let Ok(n) = std::env::var("FED_BENCH_POOL") {
         beta.set_env("RUCHE_DATABASE_POOL_SIZE", &n);
     }
@@ -57,7 +56,6 @@ async fn inbox() {
     let _ = bob;
     let bob_url = format!("{}/people/bob", beta.base);
     let inbox = format!("{}/inbox", beta.base);
-    let host = format!("beta.test:{}", beta.port);
     let fb = foreign.base.clone();
     let senders = [
         format!("{fb}/users/alice"),
@@ -89,24 +87,18 @@ async fn inbox() {
             }
         })
         .to_string();
-        let headers = ruche::federation::signature::sign(
-            &reqwest::Method::POST,
-            "/inbox",
-            &host,
+        let headers = sign_for(
+            &inbox,
             Some(body.as_bytes()),
             &key_ids[s],
             &foreign.private_pem(),
-        )
-        .unwrap();
+        );
         requests.push((body, headers));
     }
     // Warm-up: one activity per sender, so that their keys are fetched.
     let warm: Vec<_> = requests.drain(..senders.len()).collect();
     for (body, headers) in warm {
-        let mut req = client().post(&inbox).body(body);
-        for (n, v) in headers {
-            req = req.header(n, v);
-        }
+        let req = with_headers(client().post(&inbox).body(body), headers);
         assert_eq!(req.send().await.unwrap().status(), StatusCode::ACCEPTED);
     }
     let queue = Arc::new(std::sync::Mutex::new(requests));
@@ -121,10 +113,7 @@ async fn inbox() {
             loop {
                 let next = queue.lock().unwrap().pop();
                 let Some((body, headers)) = next else { break };
-                let mut req = c.post(&inbox).body(body);
-                for (n, v) in headers {
-                    req = req.header(n, v);
-                }
+                let req = with_headers(c.post(&inbox).body(body), headers);
                 if req.send().await.unwrap().status() == StatusCode::ACCEPTED {
                     ok += 1;
                 }
@@ -147,8 +136,7 @@ async fn inbox() {
 async fn delivery() {
     const FOLLOWERS: usize = 50;
     const POSTS: usize = 20;
-    let mut net = network();
-    let alpha = &mut net[0];
+    let [mut alpha, _beta, _gamma] = network();
     alpha.set_env("RUCHE_FEDERATION_MODE", "open");
     alpha.start().await;
     let ann = alpha.user("ann").await;
@@ -215,9 +203,7 @@ async fn delivery() {
 
 async fn latency() {
     const ROUNDS: usize = 100;
-    let mut net = network();
-    let (a, rest) = net.split_at_mut(1);
-    let (alpha, beta) = (&mut a[0], &mut rest[0]);
+    let [mut alpha, mut beta, _gamma] = network();
     alpha.trust("beta.test", "member");
     beta.trust("alpha.test", "member");
     alpha.start().await;
