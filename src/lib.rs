@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod cli;
+pub mod communities;
 pub mod config;
 pub mod content;
 pub mod db;

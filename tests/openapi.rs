@@ -12,6 +12,16 @@ async fn every_documented_route_is_served() {
     let admin = app.user("admin").await;
     let alice = app.user("alice").await;
     let post = alice.post_text("hello #tag").await;
+    let r = alice
+        .post("/communities", json!({"name": "team", "title": "Team"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let in_team = alice
+        .post("/communities/team/posts", json!({"body": "hello team"}))
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
     let token = alice.get("/me/tokens").await.json["items"][0]["id"]
         .as_i64()
         .unwrap();
@@ -44,7 +54,8 @@ async fn every_documented_route_is_served() {
                 && (path.contains("/me/tokens")
                     || path == "/posts/{id}"
                     || path == "/me"
-                    || path == "/admin/users/{username}")
+                    || path == "/admin/users/{username}"
+                    || path == "/communities/{name}/posts/{id}")
             {
                 continue; // would break the following checks; covered elsewhere
             }
@@ -53,12 +64,15 @@ async fn every_documented_route_is_served() {
                     "{id}",
                     &if path.starts_with("/me/tokens") {
                         token
+                    } else if path.starts_with("/communities") {
+                        in_team
                     } else {
                         post
                     }
                     .to_string(),
                 )
                 .replace("{username}", "alice")
+                .replace("{name}", "team")
                 .replace("{tag}", "tag")
                 .replace("{kind}", "like");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

@@ -43,6 +43,9 @@ pub struct User {
     /// Set when the account was deleted (the row stays as a tombstone).
     #[serde(skip)]
     pub deleted_at: Option<NaiveDateTime>,
+    /// `person`, or `group` for a community.
+    #[serde(skip)]
+    pub actor_type: String,
 }
 
 impl User {
@@ -53,6 +56,10 @@ impl User {
         } else {
             &self.display_name
         }
+    }
+
+    pub fn is_person(&self) -> bool {
+        self.actor_type == "person"
     }
 
     pub fn is_local(&self) -> bool {

@@ -78,10 +78,16 @@ pub struct ContentRow {
     pub created_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
+    /// The community a post (and its comments) belongs to.
+    pub community_id: Option<i64>,
+    /// When a moderator pinned the post as an announcement.
+    pub pinned_at: Option<NaiveDateTime>,
 }
 
 /// SQL condition: the content row is visible to the local person `viewer`
 /// (applied to posts; comments are visible when their post is).
+///
+/// Posts of a community follow the community: see `communities`.
 ///
 /// Visibilities: `public`, `organisation` and `instance` are seen by everyone
 /// signed in here; `followers` by the author's (accepted) followers;
@@ -90,9 +96,12 @@ pub struct ContentRow {
 #[macro_export]
 macro_rules! visible_to {
     ($viewer:expr) => {{
-        use $crate::db::schema::{content as c_, follows as f_, mentions as m_};
+        use $crate::db::schema::{
+            communities as cm_, community_members as cmm_, content as c_, follows as f_,
+            mentions as m_,
+        };
         let viewer: i64 = $viewer;
-        c_::visibility
+        let personal = c_::visibility
             .eq_any(["public", "organisation", "instance"])
             .or(c_::author_id.eq(viewer))
             .or(c_::visibility.eq("followers").and(
@@ -107,7 +116,23 @@ macro_rules! visible_to {
                 m_::table
                     .select(m_::content_id)
                     .filter(m_::user_id.eq(viewer)),
-            ))
+            ));
+        // Community posts follow their community alone: open communities are
+        // read by everyone here, the others by their members only (a mention
+        // of a non-member reveals nothing).
+        let in_community = c_::community_id.assume_not_null();
+        c_::community_id.is_null().and(personal).or(in_community
+            .eq_any(
+                cm_::table
+                    .filter(cm_::visibility.eq_any(["public", "organisation"]))
+                    .select(cm_::actor_id),
+            )
+            .or(in_community.eq_any(
+                cmm_::table
+                    .filter(cmm_::user_id.eq(viewer))
+                    .filter(cmm_::status.eq("member"))
+                    .select(cmm_::community_id),
+            )))
     }};
 }
 
@@ -224,6 +249,60 @@ pub fn create_post(
     })
 }
 
+/// Keeps the people who may read a community's posts: everyone for an open
+/// community, members otherwise (a mention never reveals a post).
+macro_rules! members_among {
+    ($c:expr, $community:expr, $ids:expr) => {{
+        use crate::db::schema::{communities as cm_, community_members as cmm_};
+        let open: i64 = cm_::table
+            .filter(cm_::actor_id.eq($community))
+            .filter(cm_::visibility.eq_any(["public", "organisation"]))
+            .count()
+            .get_result($c)?;
+        if open > 0 || $ids.is_empty() {
+            Ok($ids.to_vec())
+        } else {
+            cmm_::table
+                .filter(cmm_::community_id.eq($community))
+                .filter(cmm_::status.eq("member"))
+                .filter(cmm_::user_id.eq_any($ids))
+                .select(cmm_::user_id)
+                .load::<i64>($c)
+        }
+    }};
+}
+
+/// Publishes a post in a community (the caller checked membership).
+pub fn create_in_community(
+    conn: &mut DbConn,
+    max_chars: usize,
+    author: &User,
+    community_id: i64,
+    body: &str,
+) -> AppResult<ContentRow> {
+    check_body(body, max_chars)?;
+    let rendered = render_body(conn, body)?;
+    write_tx!(conn, c => {
+        let row: ContentRow = diesel::insert_into(content::table)
+            .values((
+                content::kind.eq("post"),
+                content::author_id.eq(author.id),
+                content::visibility.eq("community"),
+                content::community_id.eq(community_id),
+                content::body.eq(body),
+                content::body_html.eq(&rendered.html),
+                content::created_at.eq(now()),
+            ))
+            .returning(ContentRow::as_returning())
+            .get_result(c)?;
+        let mentioned = store_links!(c, row.id, rendered);
+        let mentioned: Vec<i64> = members_among!(c, community_id, &mentioned)?;
+        notify!(c, mentioned, "mention", author.id, Some(row.id));
+        fed_event!(c, outbox::POST, author.id, Some(row.id), "")?;
+        Ok(row)
+    })
+}
+
 /// Adds a comment under a post or another comment the author can see.
 pub fn create_comment(
     conn: &mut DbConn,
@@ -233,6 +312,7 @@ pub fn create_comment(
     body: &str,
 ) -> AppResult<ContentRow> {
     let parent = get_visible(conn, author.id, parent_id)?;
+    require_member(conn, author.id, parent.community_id)?;
     check_body(body, max_chars)?;
     let root_id = parent.root_id.unwrap_or(parent.id);
     let rendered = render_body(conn, body)?;
@@ -244,18 +324,40 @@ pub fn create_comment(
                 content::reply_to_id.eq(parent.id),
                 content::root_id.eq(root_id),
                 content::visibility.eq(&parent.visibility),
+                content::community_id.eq(parent.community_id),
                 content::body.eq(body),
                 content::body_html.eq(&rendered.html),
                 content::created_at.eq(now()),
             ))
             .returning(ContentRow::as_returning())
             .get_result(c)?;
-        let mentioned = store_links!(c, row.id, rendered);
+        let mut mentioned = store_links!(c, row.id, rendered);
+        if let Some(community) = parent.community_id {
+            mentioned = members_among!(c, community, &mentioned)?;
+        }
         notify!(c, mentioned, "mention", author.id, Some(row.id));
         notify!(c, [parent.author_id], "reply", author.id, Some(row.id));
         fed_event!(c, outbox::POST, author.id, Some(row.id), "")?;
         Ok(row)
     })
+}
+
+/// In a community, only members comment and react.
+fn require_member(conn: &mut DbConn, user: i64, community: Option<i64>) -> AppResult<()> {
+    use crate::db::schema::community_members as cmm;
+    let Some(community) = community else {
+        return Ok(());
+    };
+    let n: i64 = with_conn!(conn, c => cmm::table
+        .filter(cmm::community_id.eq(community))
+        .filter(cmm::user_id.eq(user))
+        .filter(cmm::status.eq("member"))
+        .count()
+        .get_result(c))?;
+    if n == 0 {
+        return Err(AppError::forbidden("community_members_only"));
+    }
+    Ok(())
 }
 
 /// A live (not deleted) content row that `viewer` may see, or 404.
@@ -329,6 +431,8 @@ pub fn edit(
 /// reactions (inside a write transaction).
 macro_rules! tombstone {
     ($c:expr, $id:expr) => {{
+        use $crate::db::schema::{content, content_revisions, content_tags, mentions, reactions};
+        use $crate::db::now;
         let id: i64 = $id;
         diesel::update(content::table.find(id))
             .set((
@@ -419,6 +523,7 @@ pub fn comments_of(conn: &mut DbConn, post: &ContentRow) -> AppResult<Vec<Conten
 pub fn react(conn: &mut DbConn, viewer: i64, id: i64, kind: &str, on: bool) -> AppResult<()> {
     let kind = parse_reaction(kind)?;
     let row = get_visible(conn, viewer, id)?;
+    require_member(conn, viewer, row.community_id)?;
     write_tx!(conn, c => {
         let exists: i64 = reactions::table
             .filter(reactions::content_id.eq(row.id))

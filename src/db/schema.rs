@@ -32,6 +32,7 @@ diesel::table! {
         fetched_at -> Nullable<Timestamp>,
         icon_url -> Text,
         deleted_at -> Nullable<Timestamp>,
+        actor_type -> Text,
     }
 }
 
@@ -125,6 +126,8 @@ diesel::table! {
         created_at -> Timestamp,
         edited_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        community_id -> Nullable<BigInt>,
+        pinned_at -> Nullable<Timestamp>,
     }
 }
 
@@ -194,6 +197,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     peers,
     inbox_seen,
     notifications,
+    communities,
+    community_members,
+    moderation_log,
 );
 
 diesel::table! {
@@ -253,6 +259,7 @@ diesel::table! {
         last_error -> Text,
         created_at -> Timestamp,
         done_at -> Nullable<Timestamp>,
+        community_id -> Nullable<BigInt>,
     }
 }
 
@@ -284,5 +291,43 @@ diesel::table! {
         content_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        community_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    communities (actor_id) {
+        actor_id -> BigInt,
+        visibility -> Text,
+        join_policy -> Text,
+        partners -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        backfilled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    community_members (community_id, user_id) {
+        community_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        status -> Text,
+        follow_ap_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    moderation_log (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        target_user_id -> Nullable<BigInt>,
+        target_content_id -> Nullable<BigInt>,
+        detail -> Text,
+        at -> Timestamp,
     }
 }

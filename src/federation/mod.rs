@@ -67,6 +67,27 @@ impl Urls<'_> {
     pub fn followers(&self, username: &str) -> String {
         format!("{}/people/{username}/followers", self.0.base())
     }
+    /// A local community's actor (and page).
+    pub fn community(&self, name: &str) -> String {
+        format!("{}/communities/{name}", self.0.base())
+    }
+    pub fn community_key(&self, name: &str) -> String {
+        format!("{}/communities/{name}#main-key", self.0.base())
+    }
+    pub fn community_inbox(&self, name: &str) -> String {
+        format!("{}/communities/{name}/inbox", self.0.base())
+    }
+    pub fn community_followers(&self, name: &str) -> String {
+        format!("{}/communities/{name}/followers", self.0.base())
+    }
+    pub fn community_outbox(&self, name: &str) -> String {
+        format!("{}/communities/{name}/outbox", self.0.base())
+    }
+    /// The local community name of an actor URL of ours, if it is one.
+    pub fn local_community(&self, url: &str) -> Option<String> {
+        let rest = url.strip_prefix(&format!("{}/communities/", self.0.base()))?;
+        (!rest.is_empty() && !rest.contains(['/', '#', '?', '@'])).then(|| rest.to_string())
+    }
     pub fn post(&self, id: i64) -> String {
         format!("{}/posts/{id}", self.0.base())
     }

@@ -51,6 +51,18 @@ pub const UNFOLLOW: &str = "unfollow";
 pub const ACCEPT: &str = "accept";
 pub const PROFILE: &str = "profile";
 pub const DELETE_ACCOUNT: &str = "delete_account";
+/// A local person asks a remote community to join (Follow of the Group).
+pub const JOIN: &str = "join";
+/// A local person leaves a remote community (Undo of the Follow).
+pub const LEAVE: &str = "leave";
+/// A local community accepts a remote member (Accept of the Follow).
+pub const MEMBER_ACCEPT: &str = "member_accept";
+/// A local community refuses or removes a remote member (Reject).
+pub const MEMBER_REJECT: &str = "member_reject";
+/// A local community's settings changed (Update of the Group).
+pub const COMMUNITY_UPDATE: &str = "community_update";
+/// A local community redistributes an activity a remote member sent it.
+pub const ANNOUNCE: &str = "announce";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = fed_events)]

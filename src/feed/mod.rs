@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::content::{ContentRow, REACTIONS};
-use crate::db::schema::{content, content_tags, follows, reactions, users};
+use crate::db::schema::{community_members, content, content_tags, follows, reactions, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::people::{self, PersonSummary};
@@ -77,6 +77,9 @@ pub struct Item {
     pub deleted: bool,
     pub comment_count: i64,
     pub reactions: Vec<ReactionCount>,
+    /// The community a post belongs to: its name (`name@host` when remote).
+    pub community: Option<String>,
+    pub pinned: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -125,6 +128,19 @@ fn hydrate_with_authors(
         .filter(reactions::content_id.eq_any(&ids))
         .select((reactions::content_id, reactions::kind, reactions::user_id))
         .load(c))?;
+    let mut community_ids: Vec<i64> = rows.iter().filter_map(|(r, _)| r.community_id).collect();
+    community_ids.sort_unstable();
+    community_ids.dedup();
+    let community_names: HashMap<i64, String> = if community_ids.is_empty() {
+        HashMap::new()
+    } else {
+        with_conn!(conn, c => users::table
+            .filter(users::id.eq_any(&community_ids))
+            .select((users::id, users::username))
+            .load::<(i64, String)>(c))?
+        .into_iter()
+        .collect()
+    };
     let counts: HashMap<i64, i64> = comment_counts
         .into_iter()
         .filter_map(|(root, n)| root.map(|r| (r, n)))
@@ -163,6 +179,8 @@ fn hydrate_with_authors(
             deleted: r.deleted_at.is_some(),
             comment_count: counts.get(&r.id).copied().unwrap_or(0),
             reactions,
+            community: r.community_id.and_then(|id| community_names.get(&id).cloned()),
+            pinned: r.pinned_at.is_some(),
         });
     }
     Ok(items)
@@ -234,11 +252,19 @@ pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<P
             .filter(content::root_id.is_null())
             .filter(content::deleted_at.is_null())
             .filter(
-                content::author_id.eq(viewer).or(content::author_id.eq_any(
-                    follows::table
-                        .select(follows::followee_id)
-                        .filter(follows::follower_id.eq(viewer)),
-                )),
+                content::author_id
+                    .eq(viewer)
+                    .or(content::author_id.eq_any(
+                        follows::table
+                            .select(follows::followee_id)
+                            .filter(follows::follower_id.eq(viewer)),
+                    ))
+                    .or(content::community_id.assume_not_null().eq_any(
+                        community_members::table
+                            .select(community_members::community_id)
+                            .filter(community_members::user_id.eq(viewer))
+                            .filter(community_members::status.eq("member")),
+                    )),
             )
             .filter(visible_to!(viewer))
             .order(content::id.desc())
@@ -253,6 +279,42 @@ pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<P
         window = window.saturating_mul(4);
     }
     page(conn, viewer, ids)
+}
+
+/// A community's posts (the caller checked that the viewer may read them).
+pub fn community(
+    conn: &mut DbConn,
+    viewer: i64,
+    community: i64,
+    cursor: Option<&str>,
+) -> AppResult<Page> {
+    let before = before(cursor)?;
+    let ids = with_conn!(conn, c => content::table
+        .filter(content::community_id.eq(community))
+        .filter(content::root_id.is_null())
+        .filter(content::deleted_at.is_null())
+        .filter(content::id.lt(before))
+        .filter(visible_to!(viewer))
+        .order(content::id.desc())
+        .limit(FEED_PAGE + 1)
+        .select(content::id)
+        .load::<i64>(c))?;
+    page(conn, viewer, ids)
+}
+
+/// Posts by id, newest first, that the viewer may see (pinned posts).
+pub fn by_ids(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Item>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = with_conn!(conn, c => content::table
+        .filter(content::id.eq_any(ids))
+        .filter(content::deleted_at.is_null())
+        .filter(visible_to!(viewer))
+        .order(content::id.desc())
+        .select(content::id)
+        .load::<i64>(c))?;
+    Ok(page(conn, viewer, ids)?.items)
 }
 
 /// A person's posts that the viewer may see.

@@ -12,7 +12,7 @@ use crate::{fed_event, notify, with_conn, write_tx};
 
 pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
     let target = crate::accounts::find_by_username(conn, followee_name)?;
-    if target.disabled {
+    if target.disabled || !target.is_person() {
         return Err(AppError::not_found());
     }
     if target.id == follower.id {
@@ -82,7 +82,7 @@ pub fn follow_from_remote(
     followee: &User,
     follow_id: &str,
 ) -> AppResult<()> {
-    if followee.disabled || !followee.is_local() {
+    if followee.disabled || !followee.is_local() || !followee.is_person() {
         return Err(AppError::not_found());
     }
     write_tx!(conn, c => {

@@ -19,6 +19,8 @@ pub struct Notification {
     pub kind: String,
     pub actor: PersonSummary,
     pub content_id: Option<i64>,
+    /// The community it is about (invitations, requests, acceptances).
+    pub community: Option<String>,
     pub created_at: NaiveDateTime,
     pub read: bool,
 }
@@ -39,6 +41,7 @@ pub fn list(conn: &mut DbConn, user_id: i64, limit: i64) -> AppResult<Vec<Notifi
         NaiveDateTime,
         Option<NaiveDateTime>,
         PersonSummary,
+        Option<i64>,
     );
     let rows: Vec<Row> = with_conn!(conn, c => notifications::table
         .inner_join(users::table.on(users::id.eq(notifications::actor_id)))
@@ -52,16 +55,28 @@ pub fn list(conn: &mut DbConn, user_id: i64, limit: i64) -> AppResult<Vec<Notifi
             notifications::created_at,
             notifications::read_at,
             PersonSummary::as_select(),
+            notifications::community_id,
         ))
         .load(c))?;
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.6).collect();
+    let names: Vec<(i64, String)> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        with_conn!(conn, c => users::table
+            .filter(users::id.eq_any(&ids))
+            .select((users::id, users::username))
+            .load(c))?
+    };
     Ok(rows
         .into_iter()
         .map(
-            |(id, kind, content_id, created_at, read_at, actor)| Notification {
+            |(id, kind, content_id, created_at, read_at, actor, community)| Notification {
                 id,
                 kind,
                 actor,
                 content_id,
+                community: community
+                    .and_then(|c| names.iter().find(|(i, _)| *i == c).map(|(_, n)| n.clone())),
                 created_at,
                 read: read_at.is_some(),
             },

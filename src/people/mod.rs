@@ -320,7 +320,7 @@ fn nonempty(s: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-fn like_pattern(s: &str) -> String {
+pub fn like_pattern(s: &str) -> String {
     let escaped: String = s
         .to_lowercase()
         .chars()
@@ -347,6 +347,7 @@ pub fn directory(
     with_conn!(conn, c => {
         let mut query = users::table
             .filter(users::disabled.eq(false))
+            .filter(users::actor_type.eq("person"))
             .filter(users::username.gt(&after))
             .into_boxed();
         if let Some(d) = &department {
@@ -427,7 +428,7 @@ pub fn photo_url(username: &str, version: i64) -> Option<String> {
 /// visible to administrators).
 pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(User, Profile)> {
     let user = crate::accounts::find_by_username(conn, username)?;
-    if (user.disabled && !viewer.is_admin) || user.deleted_at.is_some() {
+    if (user.disabled && !viewer.is_admin) || user.deleted_at.is_some() || !user.is_person() {
         return Err(AppError::not_found());
     }
     let (followers_count, following_count) = crate::follows::counts(conn, user.id)?;

@@ -46,6 +46,25 @@ fn schemas() -> Value {
             "expires_at": {"type": "string", "description": "RFC 3339 time or YYYY-MM-DD; none for no expiry"},
             "allow_private": {"type": "boolean", "default": false}}},
         "CommentCreate": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
+        "CommunityCreate": {"type": "object", "required": ["name", "title"], "properties": {
+            "name": {"type": "string", "pattern": "^[a-z0-9_]{3,30}$"},
+            "title": {"type": "string", "maxLength": 100},
+            "description": {"type": "string", "maxLength": 5000, "description": "Markdown"},
+            "visibility": {"type": "string", "enum": ["public", "organisation", "private", "secret"], "default": "public"},
+            "join_policy": {"type": "string", "enum": ["open", "request", "invitation"], "default": "open"},
+            "partners": {"type": "boolean", "default": false, "description": "Let partner instances take part (not with organisation)"}}},
+        "CommunitySettings": {"type": "object", "properties": {
+            "title": {"type": "string", "maxLength": 100},
+            "description": {"type": "string", "maxLength": 5000},
+            "visibility": {"type": "string", "enum": ["public", "organisation", "private", "secret"]},
+            "join_policy": {"type": "string", "enum": ["open", "request", "invitation"]},
+            "partners": {"type": "boolean"}}},
+        "CommunityPost": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
+        "Invitation": {"type": "object", "required": ["username"], "properties": {
+            "username": {"type": "string", "description": "name, or name@host for someone of another instance"}}},
+        "RoleChange": {"type": "object", "required": ["role"], "properties": {
+            "role": {"type": "string", "enum": ["owner", "moderator", "member"]}}},
+        "Reason": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}},
     })
 }
 
@@ -76,10 +95,19 @@ pub fn document(config: &Config) -> Value {
         if r.method == "get"
             && (r.path.ends_with("feed")
                 || r.path.contains("/tags/")
-                || r.path.starts_with("/people"))
+                || r.path.starts_with("/people")
+                || r.path == "/communities"
+                || r.path == "/communities/{name}/posts")
         {
             params.push(json!({"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"},
                 "description": "next_cursor of the previous page"}));
+        }
+        if r.method == "get" && r.path == "/communities" {
+            params.push(json!({"name": "q", "in": "query", "required": false, "schema": {"type": "string"}}));
+            params.push(json!({"name": "mine", "in": "query", "required": false, "schema": {"type": "boolean"}}));
+        }
+        if r.method == "delete" && (r.path == "/communities/{name}/members/{username}" || r.path == "/communities/{name}/posts/{id}") {
+            params.push(json!({"name": "reason", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 500}}));
         }
         if r.method == "get" && r.path == "/people" {
             for name in ["q", "department", "site", "skill"] {

@@ -265,6 +265,10 @@ impl TestApp {
             "user_skills" => n!(schema::user_skills),
             "instances" => n!(schema::instances),
             "trust_audit" => n!(schema::trust_audit),
+            "communities" => n!(schema::communities),
+            "community_members" => n!(schema::community_members),
+            "moderation_log" => n!(schema::moderation_log),
+            "notifications" => n!(schema::notifications),
             other => panic!("no counter for {other}"),
         }
     }

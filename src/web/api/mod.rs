@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod communities;
 mod people;
 mod posts;
 
@@ -164,6 +165,26 @@ api_routes! {
     get "/posts/{id}/reactions" => posts::reactions, "Who reacted, by kind", auth: true, body: "";
     put "/posts/{id}/reactions/{kind}" => posts::react, "Add a reaction (like, thanks, bravo, insightful)", auth: true, body: "";
     delete "/posts/{id}/reactions/{kind}" => posts::unreact, "Remove a reaction", auth: true, body: "";
+    get "/communities" => communities::list, "Communities the viewer may find (q searches name and title; mine=true lists one's own and invitations)", auth: true, body: "";
+    post "/communities" => communities::create, "Create a community (its creator becomes owner)", auth: true, body: "CommunityCreate";
+    get "/communities/{name}" => communities::get_one, "A community, with the viewer's membership", auth: true, body: "";
+    patch "/communities/{name}" => communities::update, "Change a community's settings (owners and moderators)", auth: true, body: "CommunitySettings";
+    get "/communities/{name}/posts" => communities::posts, "A community's feed: pinned announcements, then posts newest first (members only for private and secret ones)", auth: true, body: "";
+    post "/communities/{name}/posts" => communities::post, "Publish a post in a community (members)", auth: true, body: "CommunityPost";
+    delete "/communities/{name}/posts/{id}" => communities::remove_post, "Remove a post or comment (its author, or a moderator; ?reason= is logged)", auth: true, body: "";
+    put "/communities/{name}/posts/{id}/pin" => communities::pin, "Pin a post as an announcement (moderators)", auth: true, body: "";
+    delete "/communities/{name}/posts/{id}/pin" => communities::unpin, "Unpin a post (moderators)", auth: true, body: "";
+    get "/communities/{name}/members" => communities::members, "Members wherever they live; moderators also see requests, invitations and bans", auth: true, body: "";
+    post "/communities/{name}/join" => communities::join, "Join, ask to join or accept an invitation", auth: true, body: "";
+    delete "/communities/{name}/membership" => communities::leave, "Leave, withdraw a request or decline an invitation", auth: true, body: "";
+    post "/communities/{name}/invitations" => communities::invite, "Invite someone of this or another instance (moderators)", auth: true, body: "Invitation";
+    post "/communities/{name}/requests/{username}/approve" => communities::approve, "Approve a request to join (moderators)", auth: true, body: "";
+    post "/communities/{name}/requests/{username}/refuse" => communities::refuse, "Refuse a request to join (moderators)", auth: true, body: "";
+    delete "/communities/{name}/members/{username}" => communities::remove_member, "Remove a member (moderators; ?reason= is logged)", auth: true, body: "";
+    put "/communities/{name}/members/{username}/role" => communities::set_role, "Make a member owner, moderator or member (owners)", auth: true, body: "RoleChange";
+    put "/communities/{name}/bans/{username}" => communities::ban, "Ban someone from a community (moderators)", auth: true, body: "Reason";
+    delete "/communities/{name}/bans/{username}" => communities::unban, "Lift a ban (moderators)", auth: true, body: "";
+    get "/communities/{name}/log" => communities::log, "The community's moderation log, newest first", auth: true, body: "";
     get "/people" => people::directory, "Directory of colleagues, filtered by q, department, site and skill", auth: true, body: "";
     get "/people/lookup" => people::lookup, "Find a person by @name@domain or profile URL (remote profiles are fetched)", auth: true, body: "";
     get "/notifications" => account::notifications, "Mentions, replies and new followers, newest first", auth: true, body: "";

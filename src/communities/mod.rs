@@ -1,0 +1,591 @@
+//! Communities: where work happens (a project, a profession, a site, a
+//! partnership). A community is an actor (ActivityPub `Group`) stored in
+//! `users` with `actor_type = 'group'`, plus a `communities` row for its
+//! settings. It lives on one instance and gathers members from any trusted
+//! instance (`community_members`), with their posts (`content.community_id`).
+//!
+//! Who sees what, for a person of this instance:
+//! - `public` and `organisation` communities and their posts: everyone;
+//! - `private`: everyone finds the community, only members read its posts;
+//! - `secret`: only members and invited people know it exists (404 for
+//!   everyone else, never 403).
+//!
+//! Across instances, `organisation` communities reach `member` instances
+//! only, and partner instances take part only when `partners` is on.
+
+pub mod membership;
+pub mod moderation;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::accounts::validate::Username;
+use crate::accounts::User;
+use crate::config::Config;
+use crate::db::schema::{communities, community_members, content, moderation_log, users};
+use crate::db::{lower, now, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::federation::outbox;
+use crate::{fed_event, with_conn, write_tx};
+
+/// Records a moderation act (inside a write transaction).
+macro_rules! log {
+    ($c:expr, $community:expr, $actor:expr, $action:expr, $user:expr, $content:expr, $detail:expr) => {{
+        use $crate::db::schema::moderation_log as ml_;
+        diesel::insert_into(ml_::table)
+            .values((
+                ml_::community_id.eq($community),
+                ml_::actor_id.eq(Some($actor)),
+                ml_::action.eq($action),
+                ml_::target_user_id.eq($user),
+                ml_::target_content_id.eq($content),
+                ml_::detail.eq($detail),
+                ml_::at.eq($crate::db::now()),
+            ))
+            .execute($c)?;
+    }};
+}
+pub(crate) use log;
+
+/// Who can find a community and read its posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CommunityVisibility {
+    Public,
+    Organisation,
+    Private,
+    Secret,
+}
+
+impl CommunityVisibility {
+    pub fn parse(s: &str) -> AppResult<CommunityVisibility> {
+        match s.trim() {
+            "" | "public" => Ok(Self::Public),
+            "organisation" => Ok(Self::Organisation),
+            "private" => Ok(Self::Private),
+            "secret" => Ok(Self::Secret),
+            _ => Err(AppError::bad_request("community_visibility_invalid")),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Organisation => "organisation",
+            Self::Private => "private",
+            Self::Secret => "secret",
+        }
+    }
+    /// Whether everyone (not only members) reads the posts.
+    pub fn open_content(self) -> bool {
+        matches!(self, Self::Public | Self::Organisation)
+    }
+}
+
+/// How people become members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JoinPolicy {
+    Open,
+    Request,
+    Invitation,
+}
+
+impl JoinPolicy {
+    pub fn parse(s: &str) -> AppResult<JoinPolicy> {
+        match s.trim() {
+            "" | "open" => Ok(Self::Open),
+            "request" => Ok(Self::Request),
+            "invitation" => Ok(Self::Invitation),
+            _ => Err(AppError::bad_request("join_policy_invalid")),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Request => "request",
+            Self::Invitation => "invitation",
+        }
+    }
+}
+
+/// Roles inside a community.
+pub const ROLES: [&str; 3] = ["owner", "moderator", "member"];
+
+pub fn parse_role(s: &str) -> AppResult<&'static str> {
+    ROLES
+        .iter()
+        .find(|r| **r == s.trim())
+        .copied()
+        .ok_or_else(|| AppError::bad_request("role_invalid").with("roles", ROLES.join(", ")))
+}
+
+/// Most characters of a community's title and description.
+pub const MAX_TITLE: usize = 100;
+pub const MAX_DESCRIPTION: usize = 5000;
+
+/// A community as shown to a viewer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Community {
+    pub id: i64,
+    /// `name` here, `name@host` for a community of another instance.
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub description_html: String,
+    pub visibility: String,
+    pub join_policy: String,
+    pub partners: bool,
+    /// Host of a community of another instance.
+    pub domain: Option<String>,
+    /// Its page on its own instance, for a remote community.
+    pub remote_url: Option<String>,
+    pub member_count: i64,
+    pub created_at: NaiveDateTime,
+    /// The viewer's membership: status and role.
+    pub my_status: Option<String>,
+    pub my_role: Option<String>,
+}
+
+impl Community {
+    pub fn visibility(&self) -> CommunityVisibility {
+        CommunityVisibility::parse(&self.visibility).unwrap_or(CommunityVisibility::Secret)
+    }
+    pub fn is_local(&self) -> bool {
+        self.domain.is_none()
+    }
+    pub fn is_member(&self) -> bool {
+        self.my_status.as_deref() == Some("member")
+    }
+    pub fn is_moderator(&self) -> bool {
+        self.is_member() && matches!(self.my_role.as_deref(), Some("owner" | "moderator"))
+    }
+    pub fn is_owner(&self) -> bool {
+        self.is_member() && self.my_role.as_deref() == Some("owner")
+    }
+    /// Whether the viewer may read the posts.
+    pub fn readable(&self) -> bool {
+        self.visibility().open_content() || self.is_member()
+    }
+}
+
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    bool,
+    Option<String>,
+    String,
+    NaiveDateTime,
+);
+
+macro_rules! community_columns {
+    () => {
+        (
+            users::id,
+            users::username,
+            users::display_name,
+            users::bio,
+            users::bio_html,
+            communities::visibility,
+            communities::join_policy,
+            communities::partners,
+            users::domain,
+            users::profile_url,
+            communities::created_at,
+        )
+    };
+}
+
+/// Reads communities by id, with member counts and the viewer's membership.
+fn load(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Row> = with_conn!(conn, c => users::table
+        .inner_join(communities::table.on(communities::actor_id.eq(users::id)))
+        .filter(users::id.eq_any(ids))
+        .select(community_columns!())
+        .load(c))?;
+    let counts: Vec<(i64, i64)> = with_conn!(conn, c => community_members::table
+        .filter(community_members::community_id.eq_any(ids))
+        .filter(community_members::status.eq("member"))
+        .group_by(community_members::community_id)
+        .select((community_members::community_id, diesel::dsl::count_star()))
+        .load(c))?;
+    let mine: Vec<(i64, String, String)> = with_conn!(conn, c => community_members::table
+        .filter(community_members::community_id.eq_any(ids))
+        .filter(community_members::user_id.eq(viewer))
+        .select((community_members::community_id, community_members::status, community_members::role))
+        .load(c))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let m = mine.iter().find(|(id, _, _)| *id == r.0);
+            Community {
+                id: r.0,
+                name: r.1,
+                title: r.2,
+                description: r.3,
+                description_html: r.4,
+                visibility: r.5,
+                join_policy: r.6,
+                partners: r.7,
+                remote_url: r.8.as_ref().map(|_| r.9.clone()),
+                domain: r.8,
+                member_count: counts
+                    .iter()
+                    .find(|(id, _)| *id == r.0)
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0),
+                created_at: r.10,
+                my_status: m.map(|(_, s, _)| s.clone()),
+                my_role: m.map(|(_, _, r)| r.clone()),
+            }
+        })
+        .collect())
+}
+
+/// Whether a viewer may know that a community exists: secret communities
+/// exist only for their members and invited people.
+fn findable(c: &Community) -> bool {
+    c.visibility() != CommunityVisibility::Secret
+        || matches!(c.my_status.as_deref(), Some("member" | "invited"))
+}
+
+/// The community called `name` as `viewer` sees it; 404 when it does not
+/// exist or is secret to them.
+pub fn get(conn: &mut DbConn, viewer: i64, name: &str) -> AppResult<Community> {
+    let name = name.trim().to_ascii_lowercase();
+    let id: i64 = with_conn!(conn, c => users::table
+        .filter(users::username.eq(&name))
+        .filter(users::actor_type.eq("group"))
+        .filter(users::deleted_at.is_null())
+        .select(users::id)
+        .first(c))?;
+    by_id(conn, viewer, id)
+}
+
+/// Like [`get`], by actor id.
+pub fn by_id(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<Community> {
+    let c = load(conn, viewer, &[id])?
+        .pop()
+        .ok_or_else(AppError::not_found)?;
+    if !findable(&c) {
+        return Err(AppError::not_found());
+    }
+    Ok(c)
+}
+
+/// Like [`get`], for reading posts: private communities answer 403 to
+/// non-members (they know it exists), secret ones 404.
+pub fn get_readable(conn: &mut DbConn, viewer: i64, name: &str) -> AppResult<Community> {
+    let c = get(conn, viewer, name)?;
+    if !c.readable() {
+        return Err(AppError::forbidden("community_members_only"));
+    }
+    Ok(c)
+}
+
+/// What a new community needs.
+pub struct NewCommunity<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub visibility: CommunityVisibility,
+    pub join_policy: JoinPolicy,
+    pub partners: bool,
+}
+
+fn check_text(title: &str, description: &str) -> AppResult<()> {
+    if title.trim().is_empty() {
+        return Err(AppError::bad_request("community_title_required"));
+    }
+    if title.chars().count() > MAX_TITLE {
+        return Err(AppError::bad_request("community_title_too_long").with("max", MAX_TITLE));
+    }
+    if description.chars().count() > MAX_DESCRIPTION {
+        return Err(
+            AppError::bad_request("community_description_too_long").with("max", MAX_DESCRIPTION)
+        );
+    }
+    Ok(())
+}
+
+fn check_partners(visibility: CommunityVisibility, partners: bool) -> AppResult<()> {
+    if partners && visibility == CommunityVisibility::Organisation {
+        return Err(AppError::bad_request("community_partners_organisation"));
+    }
+    Ok(())
+}
+
+/// Creates a community; its creator becomes its owner.
+pub fn create(
+    conn: &mut DbConn,
+    cfg: &Config,
+    creator: &User,
+    new: &NewCommunity,
+) -> AppResult<Community> {
+    let name = Username::parse(new.name).map_err(|e| match e.code {
+        "username_length" => AppError::bad_request("community_name_length")
+            .with("min", Username::MIN)
+            .with("max", Username::MAX),
+        _ => AppError::bad_request("community_name_chars"),
+    })?;
+    check_text(new.title, new.description)?;
+    check_partners(new.visibility, new.partners)?;
+    let html = crate::content::markdown::render(new.description, |_| false).html;
+    let ap_id = crate::federation::Urls(cfg).community(name.as_str());
+    let now = now();
+    let id = write_tx!(conn, c => {
+        let taken: i64 = users::table
+            .filter(users::username.eq(name.as_str()))
+            .count()
+            .get_result(c)?;
+        if taken > 0 {
+            return Err(AppError::conflict("community_name_taken"));
+        }
+        let id: i64 = diesel::insert_into(users::table)
+            .values((
+                users::username.eq(name.as_str()),
+                // Unique like every actor's; never used to sign in.
+                users::email.eq(&ap_id),
+                users::password_hash.eq("!"),
+                users::display_name.eq(new.title.trim()),
+                users::bio.eq(new.description),
+                users::bio_html.eq(&html),
+                users::actor_type.eq("group"),
+                users::created_at.eq(now),
+            ))
+            .returning(users::id)
+            .get_result(c)?;
+        diesel::insert_into(communities::table)
+            .values((
+                communities::actor_id.eq(id),
+                communities::visibility.eq(new.visibility.as_str()),
+                communities::join_policy.eq(new.join_policy.as_str()),
+                communities::partners.eq(new.partners),
+                communities::created_by.eq(creator.id),
+                communities::created_at.eq(now),
+            ))
+            .execute(c)?;
+        diesel::insert_into(community_members::table)
+            .values((
+                community_members::community_id.eq(id),
+                community_members::user_id.eq(creator.id),
+                community_members::role.eq("owner"),
+                community_members::status.eq("member"),
+                community_members::created_at.eq(now),
+                community_members::updated_at.eq(now),
+            ))
+            .execute(c)?;
+        log!(c, id, creator.id, "create", None::<i64>, None::<i64>, "");
+        Ok(id)
+    })?;
+    by_id(conn, creator.id, id)
+}
+
+/// Changes to a community's settings (owners and moderators).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Settings {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub visibility: Option<String>,
+    pub join_policy: Option<String>,
+    pub partners: Option<bool>,
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    actor: &User,
+    name: &str,
+    s: &Settings,
+) -> AppResult<Community> {
+    let current = get(conn, actor.id, name)?;
+    membership::require_moderator(&current, actor)?;
+    let title = s.title.clone().unwrap_or(current.title.clone());
+    let description = s.description.clone().unwrap_or(current.description.clone());
+    let visibility = match &s.visibility {
+        Some(v) => CommunityVisibility::parse(v)?,
+        None => current.visibility(),
+    };
+    let join_policy = match &s.join_policy {
+        Some(v) => JoinPolicy::parse(v)?,
+        None => JoinPolicy::parse(&current.join_policy)?,
+    };
+    let partners = s.partners.unwrap_or(current.partners);
+    check_text(&title, &description)?;
+    check_partners(visibility, partners)?;
+    let html = crate::content::markdown::render(&description, |_| false).html;
+    write_tx!(conn, c => {
+        diesel::update(users::table.find(current.id))
+            .set((
+                users::display_name.eq(title.trim()),
+                users::bio.eq(&description),
+                users::bio_html.eq(&html),
+            ))
+            .execute(c)?;
+        diesel::update(communities::table.find(current.id))
+            .set((
+                communities::visibility.eq(visibility.as_str()),
+                communities::join_policy.eq(join_policy.as_str()),
+                communities::partners.eq(partners),
+            ))
+            .execute(c)?;
+        let detail = format!(
+            "visibility={} join={} partners={}",
+            visibility.as_str(),
+            join_policy.as_str(),
+            partners
+        );
+        log!(c, current.id, actor.id, "settings", None::<i64>, None::<i64>, &detail);
+        fed_event!(c, outbox::COMMUNITY_UPDATE, current.id, None::<i64>, "")?;
+        Ok::<_, AppError>(())
+    })?;
+    by_id(conn, actor.id, current.id)
+}
+
+/// Communities per directory page.
+pub const PAGE_SIZE: i64 = 30;
+
+/// The communities a viewer may find, local and known remote ones, ordered
+/// by name and filtered by a search on name and title.
+pub fn directory(
+    conn: &mut DbConn,
+    viewer: i64,
+    q: Option<&str>,
+    mine_only: bool,
+    after: Option<&str>,
+) -> AppResult<Vec<Community>> {
+    let after = after.unwrap_or("").to_string();
+    let pattern = q
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(crate::people::like_pattern);
+    let ids: Vec<i64> = with_conn!(conn, c => {
+        let mut query = users::table
+            .inner_join(communities::table.on(communities::actor_id.eq(users::id)))
+            .filter(users::actor_type.eq("group"))
+            .filter(users::deleted_at.is_null())
+            .filter(users::username.gt(&after))
+            .into_boxed();
+        let mine = community_members::table
+            .filter(community_members::user_id.eq(viewer))
+            .filter(community_members::status.eq_any(["member", "invited"]))
+            .select(community_members::community_id);
+        if mine_only {
+            query = query.filter(users::id.eq_any(mine));
+        } else {
+            query = query.filter(communities::visibility.ne("secret").or(users::id.eq_any(mine)));
+        }
+        if let Some(p) = &pattern {
+            query = query.filter(
+                lower(users::username)
+                    .like(p.clone())
+                    .escape('\\')
+                    .or(lower(users::display_name).like(p.clone()).escape('\\')),
+            );
+        }
+        query
+            .order(users::username.asc())
+            .limit(PAGE_SIZE + 1)
+            .select(users::id)
+            .load(c)
+    })?;
+    let mut list = load(conn, viewer, &ids)?;
+    list.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(list)
+}
+
+/// Pinned posts of a community (announcements), newest pin first.
+pub fn pinned(conn: &mut DbConn, viewer: i64, community: &Community) -> AppResult<Vec<i64>> {
+    if !community.readable() {
+        return Ok(Vec::new());
+    }
+    with_conn!(conn, c => content::table
+        .filter(content::community_id.eq(community.id))
+        .filter(content::pinned_at.is_not_null())
+        .filter(content::deleted_at.is_null())
+        .filter(content::root_id.is_null())
+        .order(content::pinned_at.desc())
+        .limit(10)
+        .select(content::id)
+        .load(c)
+        .map_err(AppError::from))
+    .map(|ids: Vec<i64>| {
+        let _ = viewer;
+        ids
+    })
+}
+
+/// One entry of a community's moderation log.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntry {
+    pub id: i64,
+    pub action: String,
+    pub actor: Option<String>,
+    pub target_user: Option<String>,
+    pub target_content_id: Option<i64>,
+    pub detail: String,
+    pub at: NaiveDateTime,
+}
+
+
+/// The moderation log, newest first (members may read it; it says who did
+/// what, which is part of running a community in the open).
+pub fn moderation_log(
+    conn: &mut DbConn,
+    viewer: i64,
+    name: &str,
+) -> AppResult<Vec<LogEntry>> {
+    let community = get_readable(conn, viewer, name)?;
+    let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<i64>, String, NaiveDateTime)> =
+        with_conn!(conn, c => moderation_log::table
+            .filter(moderation_log::community_id.eq(community.id))
+            .order(moderation_log::id.desc())
+            .limit(200)
+            .select((
+                moderation_log::id,
+                moderation_log::action,
+                moderation_log::actor_id,
+                moderation_log::target_user_id,
+                moderation_log::target_content_id,
+                moderation_log::detail,
+                moderation_log::at,
+            ))
+            .load(c))?;
+    let mut ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|r| [r.2, r.3])
+        .flatten()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names: Vec<(i64, String)> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        with_conn!(conn, c => users::table
+            .filter(users::id.eq_any(&ids))
+            .select((users::id, users::username))
+            .load(c))?
+    };
+    let name_of = |id: Option<i64>| {
+        id.and_then(|id| names.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone()))
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| LogEntry {
+            id: r.0,
+            action: r.1,
+            actor: name_of(r.2),
+            target_user: name_of(r.3),
+            target_content_id: r.4,
+            detail: r.5,
+            at: r.6,
+        })
+        .collect())
+}

@@ -1,0 +1,88 @@
+//! Posts in communities: publishing (members only), moderator removal and
+//! pinned announcements. Comments and reactions go through `content`, whose
+//! visibility filter already knows communities.
+
+use diesel::prelude::*;
+
+use super::{get, get_readable, log, membership::require_moderator, Community};
+use crate::accounts::User;
+use crate::content::{self, ContentRow};
+use crate::db::schema::content as content_t;
+use crate::db::{now, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::federation::outbox;
+use crate::{fed_event, write_tx};
+
+/// A member publishes a post in a community.
+pub fn post(
+    conn: &mut DbConn,
+    max_chars: usize,
+    author: &User,
+    name: &str,
+    body: &str,
+) -> AppResult<ContentRow> {
+    let c = get(conn, author.id, name)?;
+    if !c.is_member() {
+        return Err(if c.my_status.as_deref() == Some("banned") {
+            AppError::forbidden("community_banned")
+        } else {
+            AppError::forbidden("community_members_only")
+        });
+    }
+    content::create_in_community(conn, max_chars, author, c.id, body)
+}
+
+/// A post of this community, or 404.
+fn post_of(conn: &mut DbConn, viewer: i64, c: &Community, id: i64) -> AppResult<ContentRow> {
+    let row = content::get_visible(conn, viewer, id)?;
+    if row.community_id != Some(c.id) {
+        return Err(AppError::not_found());
+    }
+    Ok(row)
+}
+
+/// A moderator removes a post or comment; its author's instance and every
+/// member instance are told.
+pub fn remove_post(
+    conn: &mut DbConn,
+    actor: &User,
+    name: &str,
+    id: i64,
+    reason: &str,
+) -> AppResult<()> {
+    let c = get_readable(conn, actor.id, name)?;
+    let row = post_of(conn, actor.id, &c, id)?;
+    if row.author_id != actor.id {
+        require_moderator(&c, actor)?;
+        if !c.is_local() {
+            return Err(AppError::bad_request("community_remote_moderation"));
+        }
+    }
+    // The author's own deletion is theirs to send; a moderator's removal is
+    // sent by the community itself.
+    let sender = if row.author_id == actor.id { actor.id } else { c.id };
+    write_tx!(conn, cx => {
+        content::tombstone!(cx, row.id);
+        log!(cx, c.id, actor.id, "remove_post", Some(row.author_id), Some(row.id), reason);
+        fed_event!(cx, outbox::DELETE, sender, Some(row.id), "")?;
+        Ok::<_, AppError>(())
+    })
+}
+
+/// A moderator pins (or unpins) a post as an announcement.
+pub fn pin(conn: &mut DbConn, actor: &User, name: &str, id: i64, on: bool) -> AppResult<()> {
+    let c = get_readable(conn, actor.id, name)?;
+    require_moderator(&c, actor)?;
+    let row = post_of(conn, actor.id, &c, id)?;
+    if row.root_id.is_some() {
+        return Err(AppError::bad_request("community_pin_comment"));
+    }
+    let at = if on { Some(now()) } else { None };
+    write_tx!(conn, cx => {
+        diesel::update(content_t::table.find(row.id))
+            .set(content_t::pinned_at.eq(at))
+            .execute(cx)?;
+        log!(cx, c.id, actor.id, if on { "pin" } else { "unpin" }, None::<i64>, Some(row.id), "");
+        Ok::<_, AppError>(())
+    })
+}

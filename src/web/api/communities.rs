@@ -1,0 +1,429 @@
+//! API: communities, their members, posts and moderation.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{parse_id, ApiResult, InLang, JsonBody, List};
+use crate::communities::{
+    self, membership, moderation, Community, CommunityVisibility, JoinPolicy, LogEntry,
+    NewCommunity, Settings,
+};
+use crate::feed::{self, cursor};
+use crate::web::auth::ApiUser;
+use crate::web::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    q: Option<String>,
+    /// Only the viewer's communities (and invitations).
+    #[serde(default)]
+    mine: bool,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<List<Community>>> {
+    let id = me.user.id;
+    let mut rows = state
+        .db
+        .run(move |c| {
+            let after = q
+                .cursor
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(cursor::decode_name)
+                .transpose()?;
+            communities::directory(c, id, q.q.as_deref(), q.mine, after.as_deref())
+        })
+        .await
+        .lang(me.lang)?;
+    let more = rows.len() as i64 > communities::PAGE_SIZE;
+    rows.truncate(communities::PAGE_SIZE as usize);
+    let next_cursor = if more {
+        rows.last().map(|c| cursor::encode_name(&c.name))
+    } else {
+        None
+    };
+    Ok(Json(List {
+        items: rows,
+        next_cursor,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct CommunityCreate {
+    name: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    visibility: String,
+    #[serde(default)]
+    join_policy: String,
+    #[serde(default)]
+    partners: bool,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    me: ApiUser,
+    JsonBody(b): JsonBody<CommunityCreate>,
+) -> ApiResult<impl IntoResponse> {
+    let user = me.user.clone();
+    let cfg = state.config.clone();
+    let created = state
+        .db
+        .run(move |c| {
+            let new = NewCommunity {
+                name: &b.name,
+                title: &b.title,
+                description: &b.description,
+                visibility: CommunityVisibility::parse(&b.visibility)?,
+                join_policy: JoinPolicy::parse(&b.join_policy)?,
+                partners: b.partners,
+            };
+            communities::create(c, &cfg, &user, &new)
+        })
+        .await
+        .lang(me.lang)?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Community>> {
+    let id = me.user.id;
+    let c = state
+        .db
+        .run(move |c| communities::get(c, id, &name))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(c))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+    JsonBody(s): JsonBody<Settings>,
+) -> ApiResult<Json<Community>> {
+    let user = me.user.clone();
+    let c = state
+        .db
+        .run(move |c| communities::update(c, &user, &name, &s))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(c))
+}
+
+#[derive(Deserialize, Default)]
+pub struct CursorQuery {
+    cursor: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+pub struct CommunityFeed {
+    pinned: Vec<feed::Item>,
+    items: Vec<feed::Item>,
+    next_cursor: Option<String>,
+}
+
+pub async fn posts(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+    Query(q): Query<CursorQuery>,
+) -> ApiResult<Json<CommunityFeed>> {
+    let id = me.user.id;
+    let out = state
+        .db
+        .run(move |c| {
+            let community = communities::get_readable(c, id, &name)?;
+            let pinned_ids = communities::pinned(c, id, &community)?;
+            let pinned = if q.cursor.is_none() {
+                feed::by_ids(c, id, &pinned_ids)?
+            } else {
+                Vec::new()
+            };
+            let page = feed::community(c, id, community.id, q.cursor.as_deref())?;
+            Ok(CommunityFeed {
+                pinned,
+                items: page.items,
+                next_cursor: page.next_cursor,
+            })
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(out))
+}
+
+#[derive(Deserialize)]
+pub struct CommunityPost {
+    body: String,
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+    JsonBody(b): JsonBody<CommunityPost>,
+) -> ApiResult<impl IntoResponse> {
+    crate::federation::remote::resolve_mentions(&state, &b.body).await;
+    let max = state.config.content.max_post_chars;
+    let user = me.user.clone();
+    let id = me.user.id;
+    let item = state
+        .db
+        .run(move |c| {
+            let row = moderation::post(c, max, &user, &name, &b.body)?;
+            feed::hydrate(c, id, vec![row])?
+                .pop()
+                .ok_or_else(crate::error::AppError::not_found)
+        })
+        .await
+        .lang(me.lang)?;
+    Ok((StatusCode::CREATED, Json(item)))
+}
+
+pub async fn members(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let user = me.user.clone();
+    let list = state
+        .db
+        .run(move |c| membership::members(c, &user, &name))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "items": list })))
+}
+
+pub async fn join(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let user = me.user.clone();
+    let outcome = state
+        .db
+        .run(move |c| membership::join(c, &user, &name))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "status": outcome })))
+}
+
+pub async fn leave(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| membership::leave(c, &user, &name))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct Invitation {
+    username: String,
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+    JsonBody(b): JsonBody<Invitation>,
+) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| membership::invite(c, &user, &name, &b.username))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path((name, username)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| membership::approve(c, &user, &name, &username))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn refuse(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path((name, username)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| membership::refuse(c, &user, &name, &username))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+pub struct Reason {
+    #[serde(default)]
+    reason: String,
+}
+
+fn check_reason(r: &str) -> crate::error::AppResult<()> {
+    if r.chars().count() > 500 {
+        return Err(crate::error::AppError::bad_request("reason_too_long").with("max", 500));
+    }
+    Ok(())
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path((name, username)): Path<(String, String)>,
+    Query(r): Query<Reason>,
+) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| {
+            check_reason(&r.reason)?;
+            membership::remove(c, &user, &name, &username, &r.reason)
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn ban(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path((name, username)): Path<(String, String)>,
+    JsonBody(r): JsonBody<Reason>,
+) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| {
+            check_reason(&r.reason)?;
+            membership::ban(c, &user, &name, &username, &r.reason)
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn unban(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path((name, username)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| membership::unban(c, &user, &name, &username))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct RoleChange {
+    role: String,
+}
+
+pub async fn set_role(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path((name, username)): Path<(String, String)>,
+    JsonBody(b): JsonBody<RoleChange>,
+) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| membership::set_role(c, &user, &name, &username, &b.role))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn remove_post(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path((name, id)): Path<(String, String)>,
+    Query(r): Query<Reason>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, me.lang)?;
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| {
+            check_reason(&r.reason)?;
+            moderation::remove_post(c, &user, &name, id, &r.reason)
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_pin(state: AppState, me: ApiUser, name: String, id: String, on: bool) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, me.lang)?;
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| moderation::pin(c, &user, &name, id, on))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn pin(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path((name, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    set_pin(state, me, name, id, true).await
+}
+
+pub async fn unpin(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path((name, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    set_pin(state, me, name, id, false).await
+}
+
+pub async fn log(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = me.user.id;
+    let entries: Vec<LogEntry> = state
+        .db
+        .run(move |c| communities::moderation_log(c, id, &name))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "items": entries })))
+}
