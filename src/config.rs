@@ -20,6 +20,7 @@ pub struct Config {
     pub accounts: AccountsConfig,
     pub content: ContentConfig,
     pub people: PeopleConfig,
+    pub communities: CommunitiesConfig,
     pub federation: FederationConfig,
 }
 
@@ -102,6 +103,15 @@ pub struct PeopleConfig {
     pub max_photo_bytes: usize,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommunitiesConfig {
+    /// Recent posts an instance fetches when it first joins a community of
+    /// another instance, and comments fetched with each of them.
+    pub backfill_posts: u32,
+    pub backfill_comments: u32,
+}
+
 /// One `host=ip` entry of `federation.resolve`.
 fn parse_resolve(s: &str) -> Result<(String, std::net::IpAddr), String> {
     let (host, ip) = s
@@ -174,6 +184,12 @@ impl Config {
             .map_err(|e| ConfigError(format!("database.url: {e}")))?;
         if self.database.pool_size > 1000 {
             return Err(ConfigError("database.pool_size: at most 1000".into()));
+        }
+        if self.communities.backfill_posts > 100 || self.communities.backfill_comments > 200 {
+            return Err(ConfigError(
+                "communities.backfill_posts: at most 100, communities.backfill_comments: at most 200"
+                    .into(),
+            ));
         }
         if self.accounts.session_days == 0 {
             return Err(ConfigError(

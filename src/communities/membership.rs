@@ -99,7 +99,6 @@ macro_rules! upsert {
         }
     }};
 }
-pub(crate) use upsert;
 
 /// Deletes a membership row (inside a write transaction).
 macro_rules! delete_row {
@@ -112,7 +111,6 @@ macro_rules! delete_row {
         .execute($c)?;
     }};
 }
-pub(crate) use delete_row;
 
 /// When an instance has no member left in a community of ours, its queued
 /// deliveries of that community's content are withdrawn (inside a write
@@ -139,7 +137,6 @@ macro_rules! withdraw_if_no_member {
         }
     }};
 }
-pub(crate) use withdraw_if_no_member;
 
 /// Makes a pending row a member and tells a remote person's instance
 /// (inside a write transaction).
@@ -175,7 +172,6 @@ macro_rules! accept_row {
         }
     }};
 }
-pub(crate) use accept_row;
 
 fn status_of(conn: &mut DbConn, community: i64, user: i64) -> AppResult<Option<(String, String)>> {
     with_conn!(conn, c => community_members::table
@@ -235,10 +231,11 @@ pub fn decide(policy: JoinPolicy, invited: bool) -> AppResult<Joined> {
     match (policy, invited) {
         (_, true) | (JoinPolicy::Open, _) => Ok(Joined::Member),
         (JoinPolicy::Request, false) => Ok(Joined::Pending),
-        (JoinPolicy::Invitation, false) => Err(AppError::forbidden("community_invitation_required")),
+        (JoinPolicy::Invitation, false) => {
+            Err(AppError::forbidden("community_invitation_required"))
+        }
     }
 }
-
 
 /// Owners of a community who are members.
 fn owner_count(conn: &mut DbConn, community: i64) -> AppResult<i64> {
@@ -276,8 +273,6 @@ pub fn leave(conn: &mut DbConn, user: &User, name: &str) -> AppResult<()> {
         Ok::<_, AppError>(())
     })
 }
-
-
 
 /// A person of this or another instance, by username.
 fn person(conn: &mut DbConn, username: &str) -> AppResult<User> {
@@ -328,7 +323,6 @@ fn require_local(c: &Community) -> AppResult<()> {
         Err(AppError::bad_request("community_remote_moderation"))
     }
 }
-
 
 /// A moderator approves a request to join.
 pub fn approve(conn: &mut DbConn, actor: &User, name: &str, username: &str) -> AppResult<()> {
@@ -500,8 +494,7 @@ pub fn members(conn: &mut DbConn, viewer: &User, name: &str) -> AppResult<Vec<Me
     } else {
         vec!["member"]
     };
-    let rows: Vec<(PersonSummary, String, String, Option<String>, NaiveDateTime)> =
-        with_conn!(conn, cx => community_members::table
+    let rows: Vec<(PersonSummary, String, String, Option<String>, NaiveDateTime)> = with_conn!(conn, cx => community_members::table
             .inner_join(users::table.on(users::id.eq(community_members::user_id)))
             .filter(community_members::community_id.eq(c.id))
             .filter(community_members::status.eq_any(&statuses))
@@ -526,4 +519,99 @@ pub fn members(conn: &mut DbConn, viewer: &User, name: &str) -> AppResult<Vec<Me
             since,
         })
         .collect())
+}
+
+/// A remote person's Follow of one of our communities: joins, waits for a
+/// moderator, or is refused (Reject) when the policy, a ban or the trust
+/// rules say so.
+pub fn join_from_remote(
+    conn: &mut DbConn,
+    community: i64,
+    person: &User,
+    follow_id: &str,
+    allowed: bool,
+) -> AppResult<()> {
+    let policy: String = with_conn!(conn, c => crate::db::schema::communities::table
+        .find(community)
+        .select(crate::db::schema::communities::join_policy)
+        .first(c))?;
+    let current = status_of(conn, community, person.id)?.map(|(s, _)| s);
+    let outcome = match current.as_deref() {
+        Some("member") => Ok(Joined::Member),
+        Some("banned") => Err(AppError::forbidden("community_banned")),
+        _ if !allowed => Err(AppError::forbidden("instance_not_trusted")),
+        other => decide(JoinPolicy::parse(&policy)?, other == Some("invited")),
+    };
+    let follow = Some(follow_id.to_string());
+    write_tx!(conn, cx => {
+        match outcome {
+            Ok(Joined::Member) => {
+                upsert!(cx, community, person.id, "member", "member", follow.clone());
+                fed_event!(cx, outbox::MEMBER_ACCEPT, community, Some(person.id), follow_id)?;
+            }
+            Ok(Joined::Pending) => {
+                upsert!(cx, community, person.id, "pending", "member", follow.clone());
+                notify_moderators!(cx, community, "community_request", person.id);
+            }
+            Err(_) => {
+                fed_event!(cx, outbox::MEMBER_REJECT, community, Some(person.id), follow_id)?;
+            }
+        }
+        Ok::<_, AppError>(())
+    })
+}
+
+/// A remote person leaves one of our communities (Undo of their Follow).
+pub fn leave_from_remote(conn: &mut DbConn, community: i64, person: &User) -> AppResult<()> {
+    let current = status_of(conn, community, person.id)?.map(|(s, _)| s);
+    if matches!(current.as_deref(), None | Some("banned")) {
+        return Ok(());
+    }
+    write_tx!(conn, cx => {
+        delete_row!(cx, community, person.id);
+        withdraw_if_no_member!(cx, community, person.domain.clone());
+        Ok::<_, AppError>(())
+    })
+}
+
+/// A remote community answers a local person's Follow. Returns whether
+/// this instance should now fill in the community's recent posts (its first
+/// accepted member, or an earlier back-fill that did not complete).
+pub fn answer_from_remote(
+    conn: &mut DbConn,
+    community: i64,
+    person: &User,
+    accepted: bool,
+) -> AppResult<bool> {
+    if !person.is_local() {
+        return Err(AppError::not_found());
+    }
+    let current = status_of(conn, community, person.id)?.map(|(s, _)| s);
+    if current.is_none() {
+        // Nobody here asked (or they left meanwhile).
+        return Ok(false);
+    }
+    write_tx!(conn, cx => {
+        if accepted {
+            diesel::update(
+                community_members::table
+                    .filter(community_members::community_id.eq(community))
+                    .filter(community_members::user_id.eq(person.id)),
+            )
+            .set((
+                community_members::status.eq("member"),
+                community_members::updated_at.eq(now()),
+            ))
+            .execute(cx)?;
+            notify_one!(cx, person.id, "community_accepted", community, community);
+            let backfilled: Option<NaiveDateTime> = crate::db::schema::communities::table
+                .find(community)
+                .select(crate::db::schema::communities::backfilled_at)
+                .first(cx)?;
+            Ok::<_, AppError>(backfilled.is_none())
+        } else {
+            delete_row!(cx, community, person.id);
+            Ok(false)
+        }
+    })
 }

@@ -399,12 +399,7 @@ pub struct Settings {
     pub partners: Option<bool>,
 }
 
-pub fn update(
-    conn: &mut DbConn,
-    actor: &User,
-    name: &str,
-    s: &Settings,
-) -> AppResult<Community> {
+pub fn update(conn: &mut DbConn, actor: &User, name: &str, s: &Settings) -> AppResult<Community> {
     let current = get(conn, actor.id, name)?;
     membership::require_moderator(&current, actor)?;
     let title = s.title.clone().unwrap_or(current.title.clone());
@@ -534,17 +529,20 @@ pub struct LogEntry {
     pub at: NaiveDateTime,
 }
 
-
 /// The moderation log, newest first (members may read it; it says who did
 /// what, which is part of running a community in the open).
-pub fn moderation_log(
-    conn: &mut DbConn,
-    viewer: i64,
-    name: &str,
-) -> AppResult<Vec<LogEntry>> {
+pub fn moderation_log(conn: &mut DbConn, viewer: i64, name: &str) -> AppResult<Vec<LogEntry>> {
     let community = get_readable(conn, viewer, name)?;
-    let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<i64>, String, NaiveDateTime)> =
-        with_conn!(conn, c => moderation_log::table
+    type LogRow = (
+        i64,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        String,
+        NaiveDateTime,
+    );
+    let rows: Vec<LogRow> = with_conn!(conn, c => moderation_log::table
             .filter(moderation_log::community_id.eq(community.id))
             .order(moderation_log::id.desc())
             .limit(200)
@@ -558,11 +556,7 @@ pub fn moderation_log(
                 moderation_log::at,
             ))
             .load(c))?;
-    let mut ids: Vec<i64> = rows
-        .iter()
-        .flat_map(|r| [r.2, r.3])
-        .flatten()
-        .collect();
+    let mut ids: Vec<i64> = rows.iter().flat_map(|r| [r.2, r.3]).flatten().collect();
     ids.sort_unstable();
     ids.dedup();
     let names: Vec<(i64, String)> = if ids.is_empty() {
@@ -588,4 +582,19 @@ pub fn moderation_log(
             at: r.6,
         })
         .collect())
+}
+
+/// The remote community `id` when this instance has not filled in its
+/// recent posts yet.
+pub fn needs_backfill(conn: &mut DbConn, id: i64) -> AppResult<Option<User>> {
+    let pending: Option<Option<NaiveDateTime>> = with_conn!(conn, c => communities::table
+        .find(id)
+        .select(communities::backfilled_at)
+        .first(c)
+        .optional())?;
+    if !matches!(pending, Some(None)) {
+        return Ok(None);
+    }
+    let u = crate::accounts::find_by_id(conn, id)?;
+    Ok((!u.is_local()).then_some(u))
 }

@@ -60,7 +60,11 @@ pub fn remove_post(
     }
     // The author's own deletion is theirs to send; a moderator's removal is
     // sent by the community itself.
-    let sender = if row.author_id == actor.id { actor.id } else { c.id };
+    let sender = if row.author_id == actor.id {
+        actor.id
+    } else {
+        c.id
+    };
     write_tx!(conn, cx => {
         content::tombstone!(cx, row.id);
         log!(cx, c.id, actor.id, "remove_post", Some(row.author_id), Some(row.id), reason);

@@ -431,8 +431,8 @@ pub fn edit(
 /// reactions (inside a write transaction).
 macro_rules! tombstone {
     ($c:expr, $id:expr) => {{
-        use $crate::db::schema::{content, content_revisions, content_tags, mentions, reactions};
         use $crate::db::now;
+        use $crate::db::schema::{content, content_revisions, content_tags, mentions, reactions};
         let id: i64 = $id;
         diesel::update(content::table.find(id))
             .set((

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::ContentRow;
-use crate::db::schema::{content, content_revisions, content_tags, mentions, reactions};
+use crate::db::schema::{content, content_revisions, content_tags, mentions};
 
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
@@ -29,6 +29,23 @@ pub struct Incoming {
     /// same transaction (so that a repeat is recognised exactly when the
     /// content is stored).
     pub activity_id: Option<String>,
+    /// The community it was written in.
+    pub community_id: Option<i64>,
+}
+
+/// Whether a community is hosted here: then what its members do elsewhere
+/// is redistributed by it (an event in the same transaction).
+macro_rules! hosted_here {
+    ($c:expr, $community:expr) => {{
+        match $community {
+            Some(id) => {
+                use crate::db::schema::users as u_;
+                let domain: Option<String> = u_::table.find(id).select(u_::domain).first($c)?;
+                domain.is_none()
+            }
+            None => false,
+        }
+    }};
 }
 
 pub fn find_by_ap_id(conn: &mut DbConn, ap_id: &str) -> AppResult<Option<ContentRow>> {
@@ -76,14 +93,22 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
             .first(c))?),
         None => None,
     };
-    let (kind, root, visibility) = match &parent {
+    let (kind, root, visibility, community) = match &parent {
         Some(p) => (
             "comment",
             Some(p.root_id.unwrap_or(p.id)),
             p.visibility.clone(),
+            p.community_id,
         ),
-        None => ("post", None, inc.visibility.to_string()),
+        None if inc.community_id.is_some() => {
+            ("post", None, "community".to_string(), inc.community_id)
+        }
+        None => ("post", None, inc.visibility.to_string(), None),
     };
+    if community != inc.community_id {
+        // A reply must stay in its thread's community (or outside any).
+        return Err(AppError::bad_request("activity_invalid").with("field", "inReplyTo"));
+    }
     let mut tags = inc.tags.clone();
     tags.sort();
     tags.dedup();
@@ -99,6 +124,7 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
                 content::reply_to_id.eq(parent.as_ref().map(|p| p.id)),
                 content::root_id.eq(root),
                 content::visibility.eq(&visibility),
+                content::community_id.eq(community),
                 content::body.eq(&inc.body),
                 content::body_html.eq(&inc.body_html),
                 content::created_at.eq(inc.published.min(now())),
@@ -106,6 +132,9 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
             .returning(content::id)
             .get_result(c)?;
         replace_links!(c, id, &tags, &mentioned, true);
+        if hosted_here!(c, community) {
+            crate::fed_event!(c, crate::federation::outbox::POST, inc.author_id, Some(id), "")?;
+        }
         notify!(c, mentioned, "mention", inc.author_id, Some(id));
         if let Some(p) = &parent {
             notify!(c, [p.author_id], "reply", inc.author_id, Some(id));
@@ -145,6 +174,9 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
             ))
             .execute(c)?;
         replace_links!(c, row.id, &tags, &mentioned, false);
+        if hosted_here!(c, row.community_id) {
+            crate::fed_event!(c, crate::federation::outbox::EDIT, author_id, Some(row.id), "")?;
+        }
         Ok(())
     })
 }
@@ -157,6 +189,35 @@ pub fn delete(conn: &mut DbConn, author_id: i64, ap_id: &str) -> AppResult<()> {
     };
     if row.author_id != author_id {
         return Err(AppError::forbidden("not_author"));
+    }
+    write_tx!(conn, c => {
+        super::tombstone!(c, row.id);
+        if hosted_here!(c, row.community_id) {
+            crate::fed_event!(c, crate::federation::outbox::DELETE, author_id, Some(row.id), "")?;
+        }
+        Ok(())
+    })
+}
+
+/// A remote community's moderator removed content of that community (ours
+/// or another instance's): it becomes a tombstone here too.
+pub fn remove_from_community(
+    conn: &mut DbConn,
+    community: i64,
+    local_id: Option<i64>,
+    ap_id: &str,
+) -> AppResult<()> {
+    let row = match local_id {
+        Some(id) => with_conn!(conn, c => content::table
+            .find(id)
+            .select(ContentRow::as_select())
+            .first(c)
+            .optional())?,
+        None => find_by_ap_id(conn, ap_id)?,
+    };
+    let Some(row) = row else { return Ok(()) };
+    if row.community_id != Some(community) {
+        return Err(AppError::forbidden("announce_not_community"));
     }
     write_tx!(conn, c => {
         super::tombstone!(c, row.id);

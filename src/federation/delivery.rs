@@ -241,7 +241,12 @@ async fn prepare(state: &AppState, claimed: &[Claimed]) -> Prepared {
             for a in actors {
                 let u = crate::accounts::find_by_id(c, a)?;
                 let k = super::keys::user_keys(c, a)?;
-                keys.insert(a, (super::Urls(&cfg).key(&u.username), k.private_pem));
+                let key_id = if u.is_person() {
+                    super::Urls(&cfg).key(&u.username)
+                } else {
+                    super::Urls(&cfg).community_key(&u.username)
+                };
+                keys.insert(a, (key_id, k.private_pem));
             }
             Ok(keys)
         })

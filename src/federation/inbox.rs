@@ -181,6 +181,9 @@ async fn apply(
     kind: &str,
     activity: &Value,
 ) -> AppResult<()> {
+    if super::group_inbox::apply(state, actor, actor_ap, kind, activity).await? {
+        return Ok(());
+    }
     let object = activity.get("object").ok_or_else(|| invalid("object"))?;
     match kind {
         "Follow" => {
@@ -299,13 +302,13 @@ async fn apply_note(
     kind: &str,
     object: &Value,
 ) -> AppResult<bool> {
-    let mut inc = read_note(state, actor, actor_ap, object, false).await?;
+    let mut inc = read_note(state, actor, actor_ap, object, false, None).await?;
     // A wanted answer to a post we lack: fetch that post first.
     let orphan = inc.as_ref().is_some_and(|i| i.reply_to.is_none())
         && object.get("inReplyTo").and_then(id_of).is_some();
     if kind == "Create" && orphan {
         fetch_unknown_parent(state, object).await;
-        inc = read_note(state, actor, actor_ap, object, false).await?;
+        inc = read_note(state, actor, actor_ap, object, false, None).await?;
     }
     let Some(mut inc) = inc else { return Ok(false) };
     if kind == "Create" {
@@ -409,7 +412,7 @@ async fn fetch_unknown_parent(state: &AppState, note: &Value) {
             return Err(AppError::bad_request("origin_mismatch").with("field", "attributedTo"));
         }
         let author = remote::actor(state, &author_url, false).await?.user;
-        if let Some(inc) = read_note(state, &author, &author_url, &doc, true).await? {
+        if let Some(inc) = read_note(state, &author, &author_url, &doc, true, None).await? {
             state
                 .db
                 .run(move |c| crate::content::remote::store(c, inc).map(|_| ()))
@@ -426,12 +429,18 @@ async fn fetch_unknown_parent(state: &AppState, note: &Value) {
 /// Reads a Note into an [`Incoming`]. Returns `None` for content nobody
 /// here asked for (no local follower of the author, no local mention, not
 /// in a thread we know), unless it is fetched as `context` of such content.
+///
+/// Content of a community is wanted when it comes from a member to one of
+/// our communities, or through the community that it belongs to
+/// (`via_group`, an Announce or a back-fill); a remote community's content
+/// sent any other way is not stored.
 pub async fn read_note(
     state: &AppState,
     actor: &User,
     actor_ap: &str,
     note: &Value,
     context: bool,
+    via_group: Option<i64>,
 ) -> AppResult<Option<Incoming>> {
     let id = note
         .get("id")
@@ -517,9 +526,34 @@ pub async fn read_note(
     let local_reply = reply_url.as_deref().and_then(|u| urls.local_post_id(u));
     let remote_reply = reply_url.clone().filter(|_| local_reply.is_none());
     let author_id = actor.id;
-    let (reply_to, wanted, mentions) = state
+    let cfg = state.config.clone();
+    let doc = note.clone();
+    let (reply_to, wanted, mentions, community) = state
         .db
         .run(move |c| {
+            let community = match (
+                super::groups::addressed_community(c, &cfg, &doc)?,
+                via_group,
+            ) {
+                (Some(g), Some(v)) if g.id == v => Some(g.id),
+                (_, Some(_)) => return Err(AppError::forbidden("announce_not_community")),
+                (Some(g), None) if g.is_local() => {
+                    use crate::db::schema::community_members as cmm;
+                    let member: i64 = with_conn!(c, c => cmm::table
+                        .filter(cmm::community_id.eq(g.id))
+                        .filter(cmm::user_id.eq(author_id))
+                        .filter(cmm::status.eq("member"))
+                        .count()
+                        .get_result(c))?;
+                    if member == 0 {
+                        return Err(AppError::forbidden("community_members_only"));
+                    }
+                    Some(g.id)
+                }
+                // A remote community's content comes through that community.
+                (Some(_), None) => return Ok((None, false, Vec::new(), None)),
+                (None, None) => None,
+            };
             let reply_to = match (local_reply, &remote_reply) {
                 (Some(id), _) => Some(id),
                 (None, Some(u)) => crate::content::remote::find_by_ap_id(c, u)?.map(|r| r.id),
@@ -540,12 +574,13 @@ pub async fn read_note(
                 .get_result(c))?;
             Ok((
                 reply_to,
-                followed > 0 || !mentions.is_empty() || reply_to.is_some(),
+                community.is_some() || followed > 0 || !mentions.is_empty() || reply_to.is_some(),
                 mentions,
+                community,
             ))
         })
         .await?;
-    if let (Some(local_id), true) = (reply_to, local_reply.is_some()) {
+    if let (Some(local_id), true, None) = (reply_to, local_reply.is_some(), via_group) {
         // A reply to our content must answer something its author may see.
         let visible = state
             .db
@@ -570,5 +605,6 @@ pub async fn read_note(
         mentions,
         published,
         activity_id: None,
+        community_id: community,
     }))
 }

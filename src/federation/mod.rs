@@ -14,6 +14,8 @@
 
 pub mod client;
 pub mod delivery;
+pub mod group_inbox;
+pub mod groups;
 pub mod inbox;
 pub mod json;
 pub mod keys;

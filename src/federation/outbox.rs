@@ -61,8 +61,6 @@ pub const MEMBER_ACCEPT: &str = "member_accept";
 pub const MEMBER_REJECT: &str = "member_reject";
 /// A local community's settings changed (Update of the Group).
 pub const COMMUNITY_UPDATE: &str = "community_update";
-/// A local community redistributes an activity a remote member sent it.
-pub const ANNOUNCE: &str = "announce";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = fed_events)]
@@ -99,6 +97,7 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
             Err(e) if e.kind == crate::error::ErrorKind::NotFound => None,
             Err(e) => return Err(e),
         };
+        let community = community_of(conn, &ev)?;
         let now = now();
         let rows: Vec<_> = match &built {
             Some((activity, signer, targets)) => targets
@@ -112,15 +111,17 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
                         deliveries::status.eq("pending"),
                         deliveries::next_attempt_at.eq(now),
                         deliveries::created_at.eq(now),
+                        deliveries::community_id.eq(community),
                     )
                 })
                 .collect(),
             None => Vec::new(),
         };
         let follow_id = match (&built, ev.kind.as_str()) {
-            (Some((activity, _, _)), FOLLOW) => activity["id"].as_str().map(str::to_string),
+            (Some((activity, _, _)), FOLLOW | JOIN) => activity["id"].as_str().map(str::to_string),
             _ => None,
         };
+
         let n = rows.len();
         write_tx!(conn, c => {
             // Another process may have expanded it meanwhile: then do nothing.
@@ -131,7 +132,16 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
             if !rows.is_empty() {
                 diesel::insert_into(deliveries::table).values(rows).execute(c)?;
             }
-            if let (Some(fid), Some(followee)) = (&follow_id, ev.object_id) {
+            if let (Some(fid), Some(group), JOIN) = (&follow_id, ev.object_id, ev.kind.as_str()) {
+                use crate::db::schema::community_members as cmm;
+                diesel::update(
+                    cmm::table
+                        .filter(cmm::user_id.eq(ev.actor_id))
+                        .filter(cmm::community_id.eq(group)),
+                )
+                .set(cmm::follow_ap_id.eq(fid))
+                .execute(c)?;
+            } else if let (Some(fid), Some(followee)) = (&follow_id, ev.object_id) {
                 diesel::update(
                     follows::table
                         .filter(follows::follower_id.eq(ev.actor_id))
@@ -147,7 +157,26 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
     Ok(queued)
 }
 
-type Built = Option<(Value, i64, Vec<(String, String)>)>;
+type Built = super::groups::Built;
+
+/// The community an event's deliveries belong to, so that they can be
+/// withdrawn when an instance loses its last member there.
+fn community_of(conn: &mut DbConn, ev: &Event) -> AppResult<Option<i64>> {
+    match ev.kind.as_str() {
+        POST | EDIT | DELETE | REACT | UNREACT => match ev.object_id {
+            Some(oid) => with_conn!(conn, c => content::table
+                .find(oid)
+                .select(content::community_id)
+                .first::<Option<i64>>(c)
+                .optional())
+            .map(Option::flatten)
+            .map_err(AppError::from),
+            None => Ok(None),
+        },
+        COMMUNITY_UPDATE => Ok(Some(ev.actor_id)),
+        _ => Ok(None),
+    }
+}
 
 fn user(conn: &mut DbConn, id: i64) -> AppResult<User> {
     crate::accounts::find_by_id(conn, id)
@@ -345,6 +374,35 @@ fn reaction_activity(cfg: &Config, id: String, actor: String, object: String, ki
 fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
     let urls = Urls(cfg);
     let actor = user(conn, ev.actor_id)?;
+    // Communities: content of a community goes through its Group, and
+    // membership has its own activities.
+    match ev.kind.as_str() {
+        POST | EDIT | DELETE | REACT | UNREACT => {
+            if let Some(oid) = ev.object_id {
+                let row: ContentRow = with_conn!(conn, c => content::table.find(oid).select(ContentRow::as_select()).first(c))?;
+                if row.community_id.is_some() {
+                    return super::groups::build_content(
+                        conn, cfg, ev.id, &ev.kind, &actor, &row, &ev.extra,
+                    );
+                }
+            }
+        }
+        JOIN | LEAVE | MEMBER_ACCEPT | MEMBER_REJECT | COMMUNITY_UPDATE => {
+            if !actor.is_local() {
+                return Ok(None);
+            }
+            return super::groups::build_membership(
+                conn,
+                cfg,
+                ev.id,
+                &ev.kind,
+                &actor,
+                ev.object_id,
+                &ev.extra,
+            );
+        }
+        _ => {}
+    }
     if !actor.is_local() {
         return Ok(None);
     }

@@ -85,6 +85,8 @@ pub struct RemoteActor {
     /// An instance's own actor (`Application`), which signs its fetches: kept
     /// for its key, never listed as a person.
     pub is_instance: bool,
+    /// A community (`Group`) and its settings.
+    pub group: Option<super::groups::Settings>,
 }
 
 fn authority(url: &str) -> Option<String> {
@@ -190,6 +192,7 @@ pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
             .unwrap_or("")
             .to_string(),
         is_instance: kind == "Application",
+        group: (kind == "Group").then(|| super::groups::parse_settings(v)),
         ap_id,
     })
 }
@@ -232,6 +235,18 @@ pub fn upsert_actor(conn: &mut DbConn, a: &RemoteActor) -> AppResult<User> {
                 }
                 id
             }
+            None if a.group.is_some() => diesel::insert_into(users::table)
+                .values((
+                    fields,
+                    users::email.eq(&a.ap_id),
+                    users::password_hash.eq("!"),
+                    users::domain.eq(&a.domain),
+                    users::ap_id.eq(&a.ap_id),
+                    users::actor_type.eq("group"),
+                    users::created_at.eq(now),
+                ))
+                .returning(users::id)
+                .get_result(c)?,
             None => diesel::insert_into(users::table)
                 .values((
                     fields,
@@ -245,6 +260,27 @@ pub fn upsert_actor(conn: &mut DbConn, a: &RemoteActor) -> AppResult<User> {
                 .returning(users::id)
                 .get_result(c)?,
         };
+        if let Some(g) = &a.group {
+            use crate::db::schema::communities as cm;
+            let n = diesel::update(cm::table.find(id))
+                .set((
+                    cm::visibility.eq(&g.visibility),
+                    cm::join_policy.eq(&g.join_policy),
+                    cm::partners.eq(g.partners),
+                ))
+                .execute(c)?;
+            if n == 0 {
+                diesel::insert_into(cm::table)
+                    .values((
+                        cm::actor_id.eq(id),
+                        cm::visibility.eq(&g.visibility),
+                        cm::join_policy.eq(&g.join_policy),
+                        cm::partners.eq(g.partners),
+                        cm::created_at.eq(now),
+                    ))
+                    .execute(c)?;
+            }
+        }
         users::table.find(id).select(User::as_select()).first(c).map_err(AppError::from)
     })
 }
@@ -436,6 +472,61 @@ pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
         .and_then(|l| l.get("href").and_then(Value::as_str).map(str::to_string))
         .ok_or_else(|| AppError::new(crate::error::ErrorKind::NotFound, "remote_not_found"))?;
     Ok(actor(state, &href, false).await?.user)
+}
+
+/// Finds a community by `!name@domain`, `name@domain` or URL. Secret
+/// communities are not in WebFinger; for them Ruche's own address
+/// (`/communities/name`) is tried, signed, so that an instance with an
+/// invited person can find them.
+pub async fn lookup_community(state: &AppState, query: &str) -> AppResult<User> {
+    let q = query.trim().trim_start_matches('!');
+    let not_community = || AppError::new(crate::error::ErrorKind::NotFound, "remote_not_community");
+    let found = if q.starts_with("http://") || q.starts_with("https://") {
+        if let Some(name) = super::Urls(&state.config).local_community(q) {
+            state
+                .db
+                .run(move |c| crate::accounts::find_by_username(c, &name))
+                .await?
+        } else {
+            actor(state, q, false).await?.user
+        }
+    } else {
+        let handle = q.to_ascii_lowercase();
+        let Some((name, domain)) = handle.split_once('@') else {
+            return Err(AppError::bad_request("community_handle_invalid"));
+        };
+        if name.is_empty() || domain.is_empty() || domain.contains(['/', '?', '#', '@']) {
+            return Err(AppError::bad_request("community_handle_invalid"));
+        }
+        if domain == super::routes::authority(state) {
+            let n = name.to_string();
+            state
+                .db
+                .run(move |c| crate::accounts::find_by_username(c, &n))
+                .await?
+        } else {
+            match lookup(state, &handle).await {
+                Ok(u) => u,
+                Err(e) if e.kind == crate::error::ErrorKind::NotFound => {
+                    let scheme = if state.config.base_url.starts_with("https://") {
+                        "https"
+                    } else {
+                        "http"
+                    };
+                    let url = format!("{scheme}://{domain}/communities/{name}");
+                    actor(state, &url, false)
+                        .await
+                        .map_err(|_| not_community())?
+                        .user
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    if found.is_person() || found.deleted_at.is_some() {
+        return Err(not_community());
+    }
+    Ok(found)
 }
 
 /// Looks up the `@name@domain` mentions of a body that we do not know yet,

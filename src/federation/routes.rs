@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/actor", get(instance_actor))
         .route("/inbox", post(shared_inbox))
         .route("/people/{username}/inbox", post(person_inbox))
+        .route("/communities/{name}/inbox", post(community_inbox))
         .route("/people/{username}/outbox", get(outbox))
         .layer(axum::extract::DefaultBodyLimit::max(
             super::inbox::MAX_BODY * 4,
@@ -79,21 +80,34 @@ async fn webfinger(State(state): State<AppState>, Query(q): Query<WebfingerQuery
         return err(AppError::not_found());
     };
     let n = name.clone();
-    match state
+    let found = state
         .db
-        .run(move |c| crate::accounts::find_by_username(c, &n))
-        .await
-    {
-        Ok(u) if u.is_local() && !u.disabled => {}
+        .run(move |c| {
+            let u = crate::accounts::find_by_username(c, &n)?;
+            // Secret communities are not listed (they are found by address,
+            // with a signature).
+            let secret = !u.is_person()
+                && super::groups::settings(c, u.id).map(|s| s.visibility == "secret")?;
+            Ok((u, secret))
+        })
+        .await;
+    let href = match found {
+        Ok((u, false)) if u.is_local() && !u.disabled && u.deleted_at.is_none() => {
+            if u.is_person() {
+                urls.person(&name)
+            } else {
+                urls.community(&name)
+            }
+        }
         Ok(_) => return err(AppError::not_found()),
         Err(e) => return err(e),
-    }
+    };
     let body = json!({
         "subject": format!("acct:{name}@{}", authority(&state)),
-        "aliases": [urls.person(&name)],
+        "aliases": [href],
         "links": [
-            {"rel": "self", "type": AP_TYPE, "href": urls.person(&name)},
-            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": urls.person(&name)}
+            {"rel": "self", "type": AP_TYPE, "href": href},
+            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": href}
         ]
     });
     (
@@ -198,6 +212,16 @@ async fn person_inbox(
     inbox_common(state, &path, headers, body).await
 }
 
+async fn community_inbox(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/communities/{name}/inbox");
+    inbox_common(state, &path, headers, body).await
+}
+
 /// Who is fetching: in allowlist mode every fetch must be signed by a
 /// trusted instance; in open mode a signature is optional.
 async fn fetcher(
@@ -276,7 +300,91 @@ pub async fn negotiate(State(state): State<AppState>, req: Request, next: Next) 
             collection(&state, name, which, &pq, req.headers()).await
         }
         ["posts", id] => post_doc(&state, id, &pq, req.headers()).await,
+        ["communities", name] => community_doc(&state, name, None, &pq, req.headers()).await,
+        ["communities", name, which @ ("followers" | "outbox")] => {
+            community_doc(&state, name, Some(which), &pq, req.headers()).await
+        }
         _ => next.run(req).await,
+    }
+}
+
+/// A local community's Group document, its members count (`followers`) or
+/// its recent posts for back-fill (`outbox`). A community the fetching
+/// instance may not see answers 404, as if it did not exist.
+async fn community_doc(
+    state: &AppState,
+    name: &str,
+    which: Option<&str>,
+    pq: &str,
+    headers: &HeaderMap,
+) -> Response {
+    let fetcher = match fetcher(state, pq, headers).await {
+        Ok(f) => f,
+        Err(e) => return err(e),
+    };
+    let name = name.to_string();
+    let which = which.map(str::to_string);
+    let cfg = state.config.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let url = Urls(&cfg).community(&name);
+            let group =
+                super::groups::local_community(c, &cfg, &url)?.ok_or_else(AppError::not_found)?;
+            let s = super::groups::settings(c, group.id)?;
+            let need = if which.as_deref() == Some("outbox") {
+                super::groups::Need::Content
+            } else {
+                super::groups::Need::Existence
+            };
+            let allowed = match &fetcher {
+                Some((domain, decision)) => {
+                    super::groups::instance_may_see(c, group.id, domain, decision, need)?
+                }
+                // Unsigned (open mode only): public communities.
+                None => s.visibility == "public" && !s.partners,
+            };
+            if !allowed {
+                return Err(AppError::not_found());
+            }
+            match which.as_deref() {
+                None => {
+                    let keys = super::keys::user_keys(c, group.id)?;
+                    Ok(super::groups::group_document(
+                        &cfg,
+                        &group,
+                        &s,
+                        &keys.public_pem,
+                    ))
+                }
+                Some("followers") => {
+                    use crate::db::schema::community_members as cmm;
+                    let n: i64 = with_conn!(c, c => cmm::table
+                        .filter(cmm::community_id.eq(group.id))
+                        .filter(cmm::status.eq("member"))
+                        .count()
+                        .get_result(c))?;
+                    Ok(apjson::collection_summary(
+                        Urls(&cfg).community_followers(&name),
+                        n,
+                    ))
+                }
+                _ => {
+                    let items = super::groups::backfill_items(c, &cfg, group.id)?;
+                    Ok(json!({
+                        "@context": super::AS_CONTEXT,
+                        "id": Urls(&cfg).community_outbox(&name),
+                        "type": "OrderedCollection",
+                        "totalItems": items.len(),
+                        "orderedItems": items,
+                    }))
+                }
+            }
+        })
+        .await;
+    match result {
+        Ok(doc) => activity_json(doc),
+        Err(e) => err(e),
     }
 }
 
@@ -294,7 +402,7 @@ async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> 
                 let id = Urls(&cfg).person(&u.username);
                 return Ok(json!({"@context": super::AS_CONTEXT, "id": id, "type": "Tombstone"}));
             }
-            if !u.is_local() || u.disabled {
+            if !u.is_local() || u.disabled || !u.is_person() {
                 return Err(AppError::not_found());
             }
             let keys = super::keys::user_keys(c, u.id)?;
@@ -366,6 +474,11 @@ async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> 
                 None => row.clone(),
             };
             let allowed = match (&fetcher, root.visibility.as_str()) {
+                (Some((domain, decision)), _) if root.community_id.is_some() => {
+                    let community = root.community_id.unwrap_or_default();
+                    super::groups::instance_may_see(c, community, domain, decision, super::groups::Need::Content)?
+                }
+                (None, _) if root.community_id.is_some() => false,
                 (_, "instance") => false,
                 (None, v) => v == "public",
                 (Some(_), "public") => true,
@@ -388,6 +501,11 @@ async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> 
             }
             if row.deleted_at.is_some() {
                 return Ok(json!({"@context": super::AS_CONTEXT, "id": Urls(&cfg).post(row.id), "type": "Tombstone"}));
+            }
+            if row.community_id.is_some() {
+                let mut doc = super::groups::community_note(c, &cfg, &row)?;
+                doc["@context"] = json!(super::AS_CONTEXT);
+                return Ok(doc);
             }
             let doc = super::outbox::note_document(c, &cfg, &row, &root)?;
             Ok(doc)

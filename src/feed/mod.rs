@@ -179,7 +179,9 @@ fn hydrate_with_authors(
             deleted: r.deleted_at.is_some(),
             comment_count: counts.get(&r.id).copied().unwrap_or(0),
             reactions,
-            community: r.community_id.and_then(|id| community_names.get(&id).cloned()),
+            community: r
+                .community_id
+                .and_then(|id| community_names.get(&id).cloned()),
             pinned: r.pinned_at.is_some(),
         });
     }

@@ -106,7 +106,10 @@ pub fn document(config: &Config) -> Value {
             params.push(json!({"name": "q", "in": "query", "required": false, "schema": {"type": "string"}}));
             params.push(json!({"name": "mine", "in": "query", "required": false, "schema": {"type": "boolean"}}));
         }
-        if r.method == "delete" && (r.path == "/communities/{name}/members/{username}" || r.path == "/communities/{name}/posts/{id}") {
+        if r.method == "delete"
+            && (r.path == "/communities/{name}/members/{username}"
+                || r.path == "/communities/{name}/posts/{id}")
+        {
             params.push(json!({"name": "reason", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 500}}));
         }
         if r.method == "get" && r.path == "/people" {

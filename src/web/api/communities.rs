@@ -97,6 +97,50 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[derive(Deserialize, Default)]
+pub struct LookupQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Finds a community by `!name@domain` or URL, fetching a remote one.
+pub async fn lookup(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Query(q): Query<LookupQuery>,
+) -> ApiResult<Json<Community>> {
+    let found = crate::federation::remote::lookup_community(&state, &q.q)
+        .await
+        .lang(me.lang)?;
+    let id = me.user.id;
+    let c = state
+        .db
+        .run(move |c| communities::by_id(c, id, found.id))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(c))
+}
+
+/// Fills in a remote community's recent posts when a member looks at it
+/// and this instance has not done so yet (the first try failed).
+pub fn backfill_if_needed(state: &AppState, c: &Community) {
+    if c.is_local() || !c.is_member() {
+        return;
+    }
+    let (st, id) = (state.clone(), c.id);
+    tokio::spawn(async move {
+        let pending = st
+            .db
+            .run(move |cx| communities::needs_backfill(cx, id))
+            .await
+            .ok()
+            .flatten();
+        if let Some(group) = pending {
+            crate::federation::group_inbox::backfill(&st, &group).await;
+        }
+    });
+}
+
 pub async fn get_one(
     State(state): State<AppState>,
     me: ApiUser,
@@ -108,6 +152,7 @@ pub async fn get_one(
         .run(move |c| communities::get(c, id, &name))
         .await
         .lang(me.lang)?;
+    backfill_if_needed(&state, &c);
     Ok(Json(c))
 }
 
@@ -387,7 +432,13 @@ pub async fn remove_post(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn set_pin(state: AppState, me: ApiUser, name: String, id: String, on: bool) -> ApiResult<StatusCode> {
+async fn set_pin(
+    state: AppState,
+    me: ApiUser,
+    name: String,
+    id: String,
+    on: bool,
+) -> ApiResult<StatusCode> {
     let id = parse_id(&id, me.lang)?;
     let user = me.user.clone();
     state

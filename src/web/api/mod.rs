@@ -167,6 +167,7 @@ api_routes! {
     delete "/posts/{id}/reactions/{kind}" => posts::unreact, "Remove a reaction", auth: true, body: "";
     get "/communities" => communities::list, "Communities the viewer may find (q searches name and title; mine=true lists one's own and invitations)", auth: true, body: "";
     post "/communities" => communities::create, "Create a community (its creator becomes owner)", auth: true, body: "CommunityCreate";
+    get "/communities/lookup" => communities::lookup, "Find a community by !name@domain or address (a remote one is fetched)", auth: true, body: "";
     get "/communities/{name}" => communities::get_one, "A community, with the viewer's membership", auth: true, body: "";
     patch "/communities/{name}" => communities::update, "Change a community's settings (owners and moderators)", auth: true, body: "CommunitySettings";
     get "/communities/{name}/posts" => communities::posts, "A community's feed: pinned announcements, then posts newest first (members only for private and secret ones)", auth: true, body: "";

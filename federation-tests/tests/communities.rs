@@ -1,0 +1,555 @@
+//! Communities across sites, between real Ruche processes: membership by
+//! Follow, redistribution by Announce, moderation, back-fill, and a
+//! confidentiality matrix in which nothing may cross.
+
+use federation_tests::{client, eventually, network, sign_for, with_headers, Api, Instance};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// The name a remote instance gives a community of `home`.
+fn remote_name(name: &str, home: &Instance) -> String {
+    format!("{name}@{}:{}", home.host, home.port)
+}
+
+async fn create(api: &Api, name: &str, visibility: &str, policy: &str) {
+    let (s, v) = api
+        .post(
+            "/api/v1/communities",
+            json!({"name": name, "title": format!("Community {name}"), "visibility": visibility, "join_policy": policy}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+
+/// Looks the community up from `api` (on `home`), joins, and waits until
+/// the hosting instance's Accept arrives.
+async fn join(api: &Api, home: &Instance, name: &str, host: &Instance) -> String {
+    let handle = remote_name(name, host);
+    let (s, v) = api
+        .get(&format!("/api/v1/communities/lookup?q=!{handle}"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["name"], handle.as_str());
+    let (s, v) = api
+        .post(&format!("/api/v1/communities/{handle}/join"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "pending", "a remote community answers later");
+    let q = format!(
+        "SELECT COUNT(*) FROM community_members m JOIN users g ON g.id = m.community_id WHERE g.username = '{handle}' AND m.status = 'member'"
+    );
+    eventually(10, "the community to accept", || {
+        let n = home.count(&q);
+        async move { (n > 0).then_some(()) }
+    })
+    .await;
+    handle
+}
+
+async fn community_bodies(api: &Api, name: &str) -> Vec<String> {
+    let (s, v) = api.get(&format!("/api/v1/communities/{name}/posts")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["body"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn content_count(i: &Instance, like: &str) -> i64 {
+    i.count(&format!(
+        "SELECT COUNT(*) FROM content WHERE body LIKE '%{like}%' AND deleted_at IS NULL"
+    ))
+}
+
+async fn wait_count(i: &Instance, like: &str, n: i64, what: &str) {
+    eventually(10, what, || {
+        let c = content_count(i, like);
+        async move { (c == n).then_some(()) }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_on_three_sites_post_comment_react_and_moderate_one_community() {
+    let [mut alpha, mut beta, mut gamma] = network();
+    for (a, others) in [
+        (&alpha, ["beta.test", "gamma.test"]),
+        (&beta, ["alpha.test", "gamma.test"]),
+        (&gamma, ["alpha.test", "beta.test"]),
+    ] {
+        for o in others {
+            a.trust(o, "member");
+        }
+    }
+    alpha.start().await;
+    beta.start().await;
+    gamma.start().await;
+    let ann = alpha.user("ann").await;
+    let bob = beta.user("bob").await;
+    let gus = gamma.user("gus").await;
+    create(&ann, "rnd", "public", "open").await;
+    let early = ann
+        .post(
+            "/api/v1/communities/rnd/posts",
+            json!({"body": "Early post before anyone joined"}),
+        )
+        .await;
+    assert_eq!(early.0, StatusCode::CREATED);
+    let (s, v) = ann
+        .post(
+            &format!("/api/v1/posts/{}/comments", early.1["id"]),
+            json!({"body": "Early comment"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // Joining by !name@domain; the first member's instance back-fills the
+    // recent posts with their comments.
+    let rnd_b = join(&bob, &beta, "rnd", &alpha).await;
+    let rnd_g = join(&gus, &gamma, "rnd", &alpha).await;
+    wait_count(&beta, "Early post", 1, "back-fill of the post on beta").await;
+    wait_count(
+        &beta,
+        "Early comment",
+        1,
+        "back-fill of the comment on beta",
+    )
+    .await;
+    wait_count(&gamma, "Early post", 1, "back-fill on gamma").await;
+    let (_, members) = ann.get("/api/v1/communities/rnd/members").await;
+    let names: Vec<&str> = members["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["person"]["username"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"ann"));
+    assert!(
+        names.iter().any(|n| n.starts_with("bob@beta.test")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.starts_with("gus@gamma.test")),
+        "{names:?}"
+    );
+
+    // A post on the hosting site reaches both member sites, with one
+    // delivery per instance.
+    let (s, v) = ann
+        .post(
+            "/api/v1/communities/rnd/posts",
+            json!({"body": "Roadmap for Q3"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    wait_count(&beta, "Roadmap for Q3", 1, "ann's post on beta").await;
+    wait_count(&gamma, "Roadmap for Q3", 1, "ann's post on gamma").await;
+    assert_eq!(
+        alpha.count("SELECT COUNT(*) FROM deliveries WHERE activity LIKE '%Roadmap for Q3%'"),
+        2
+    );
+    assert!(community_bodies(&bob, &rnd_b)
+        .await
+        .iter()
+        .any(|b| b.contains("Roadmap for Q3")));
+    // It is in the members' home feeds.
+    let (_, home) = bob.get("/api/v1/feed").await;
+    assert!(home.to_string().contains("Roadmap for Q3"));
+
+    // A member on beta posts; the community redistributes it to gamma.
+    let (s, v) = bob
+        .post(
+            &format!("/api/v1/communities/{rnd_b}/posts"),
+            json!({"body": "Field report from site B"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let bobs_local = v["id"].as_i64().unwrap();
+    wait_count(&alpha, "Field report from site B", 1, "bob's post on alpha").await;
+    wait_count(
+        &gamma,
+        "Field report from site B",
+        1,
+        "bob's post on gamma (Announce)",
+    )
+    .await;
+    assert_eq!(
+        gamma.count("SELECT COUNT(*) FROM content c JOIN users u ON u.id = c.author_id WHERE c.body LIKE '%Field report%' AND u.username LIKE 'bob@beta.test%' AND c.community_id IS NOT NULL"),
+        1
+    );
+
+    // gus comments from gamma and reacts; both arrive everywhere.
+    let gamma_id = gamma.count("SELECT id FROM content WHERE body LIKE '%Field report%'");
+    let (s, v) = gus
+        .post(
+            &format!("/api/v1/posts/{gamma_id}/comments"),
+            json!({"body": "Thanks, very useful"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, _) = gus
+        .call(
+            Method::PUT,
+            &format!("/api/v1/posts/{gamma_id}/reactions/thanks"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    wait_count(&alpha, "Thanks, very useful", 1, "gus's comment on alpha").await;
+    wait_count(&beta, "Thanks, very useful", 1, "gus's comment on beta").await;
+    eventually(10, "gus's reaction on beta", || {
+        let n = beta.count(&format!(
+            "SELECT COUNT(*) FROM reactions WHERE content_id = {bobs_local} AND kind = 'thanks'"
+        ));
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+
+    // bob edits his post: the edit crosses both ways.
+    let (s, v) = bob
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/posts/{bobs_local}"),
+            Some(json!({"body": "Field report from site B, updated"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    wait_count(&gamma, "site B, updated", 1, "the edit on gamma").await;
+
+    // ann (owner) removes gus's comment as moderator: gone on every site,
+    // and the act is logged.
+    let alpha_comment =
+        alpha.count("SELECT id FROM content WHERE body LIKE '%Thanks, very useful%'");
+    let (s, v) = ann
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/communities/rnd/posts/{alpha_comment}?reason=duplicate"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    wait_count(&beta, "Thanks, very useful", 0, "removal on beta").await;
+    wait_count(&gamma, "Thanks, very useful", 0, "removal on gamma").await;
+    let (_, log) = ann.get("/api/v1/communities/rnd/log").await;
+    assert_eq!(log["items"][0]["action"], "remove_post");
+    // A member elsewhere cannot moderate: the community lives on alpha.
+    let beta_roadmap = beta.count("SELECT id FROM content WHERE body LIKE '%Roadmap for Q3%'");
+    let (s, v) = bob
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/communities/{rnd_b}/posts/{beta_roadmap}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(content_count(&beta, "Roadmap for Q3"), 1);
+
+    // bob deletes his own post: gone everywhere.
+    let (s, _) = bob
+        .call(Method::DELETE, &format!("/api/v1/posts/{bobs_local}"), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    wait_count(&alpha, "Field report", 0, "deletion on alpha").await;
+    wait_count(&gamma, "Field report", 0, "deletion on gamma").await;
+
+    // Leaving stops delivery at once.
+    let (s, _) = gus
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/communities/{rnd_g}/membership"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    eventually(10, "gus's departure on alpha", || {
+        let n = alpha.count("SELECT COUNT(*) FROM community_members m JOIN users u ON u.id = m.user_id WHERE u.username LIKE 'gus@%'");
+        async move { (n == 0).then_some(()) }
+    })
+    .await;
+    let (s, _) = ann
+        .post(
+            "/api/v1/communities/rnd/posts",
+            json!({"body": "After gus left"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    wait_count(&beta, "After gus left", 1, "the post on beta").await;
+    assert_eq!(content_count(&gamma, "After gus left"), 0);
+    assert_eq!(
+        alpha.count("SELECT COUNT(*) FROM deliveries WHERE activity LIKE '%After gus left%'"),
+        1
+    );
+}
+
+async fn signed_get(url: &str, signer: Option<(&str, &str)>) -> StatusCode {
+    let mut req = client()
+        .get(url)
+        .header("accept", "application/activity+json");
+    if let Some((key, key_id)) = signer {
+        req = with_headers(req, sign_for(url, None, key_id, key));
+    }
+    req.send().await.unwrap().status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_it() {
+    let [mut alpha, mut beta, mut gamma] = network();
+    alpha.trust("beta.test", "member");
+    alpha.trust("gamma.test", "member");
+    beta.trust("alpha.test", "member");
+    beta.trust("gamma.test", "member");
+    gamma.trust("alpha.test", "member");
+    gamma.trust("beta.test", "member");
+    alpha.start().await;
+    beta.start().await;
+    gamma.start().await;
+    let ann = alpha.user("ann").await;
+    let bob = beta.user("bob").await;
+    let gus = gamma.user("gus").await;
+    create(&ann, "board", "private", "request").await;
+    create(&ann, "merger", "secret", "invitation").await;
+    create(&ann, "lounge", "public", "open").await;
+
+    // bob on beta is accepted in the private community.
+    let handle = remote_name("board", &alpha);
+    let (s, v) = bob
+        .get(&format!("/api/v1/communities/lookup?q=!{handle}"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["visibility"], "private");
+    let (_, v) = bob
+        .post(&format!("/api/v1/communities/{handle}/join"), json!({}))
+        .await;
+    assert_eq!(v["status"], "pending");
+    let bob_remote = remote_name("bob", &beta);
+    eventually(10, "bob's request on alpha", || {
+        let n = alpha.count("SELECT COUNT(*) FROM community_members WHERE status = 'pending'");
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    let (s, v) = ann
+        .post(
+            &format!("/api/v1/communities/board/requests/{bob_remote}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let q = "SELECT COUNT(*) FROM community_members WHERE status = 'member'";
+    eventually(10, "bob's acceptance on beta", || {
+        let n = beta.count(q);
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+
+    // The private post mentions gus, who is not a member.
+    let gus_remote = remote_name("gus", &gamma);
+    let (s, v) = ann
+        .post(
+            "/api/v1/communities/board/posts",
+            json!({"body": format!("Budget 2027 draft, cc @{gus_remote}")}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let post_id = v["id"].as_i64().unwrap();
+    wait_count(&beta, "Budget 2027", 1, "the post on beta").await;
+    let post_url = format!("{}/posts/{post_id}", alpha.base);
+    let (gus_key, gus_key_id) = gamma.private_key("gus");
+    let (bob_key, bob_key_id) = beta.private_key("bob");
+    // Warm gus's key (gus's actor must be known to alpha for signatures).
+    let (s, _) = gus
+        .get(&format!(
+            "/api/v1/people/lookup?q=@ann@{}:{}",
+            alpha.host, alpha.port
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // 1. Mentioned non-member: nothing delivered, nothing stored, no notification.
+    assert_eq!(content_count(&gamma, "Budget 2027"), 0);
+    let (_, n) = gus.get("/api/v1/notifications").await;
+    assert!(n["items"].as_array().unwrap().is_empty(), "{n}");
+    assert_eq!(
+        alpha.count("SELECT COUNT(*) FROM deliveries WHERE domain LIKE 'gamma.test%'"),
+        0
+    );
+    // 2. Non-member instance: a signed fetch of the post or of the back-fill
+    //    is refused as if they did not exist; the private community itself
+    //    can be found, the secret one cannot.
+    assert_eq!(
+        signed_get(&post_url, Some((&gus_key, &gus_key_id))).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        signed_get(&post_url, Some((&bob_key, &bob_key_id))).await,
+        StatusCode::OK
+    );
+    let board = format!("{}/communities/board", alpha.base);
+    let merger = format!("{}/communities/merger", alpha.base);
+    assert_eq!(
+        signed_get(&board, Some((&gus_key, &gus_key_id))).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        signed_get(&format!("{board}/outbox"), Some((&gus_key, &gus_key_id))).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        signed_get(&format!("{board}/outbox"), Some((&bob_key, &bob_key_id))).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        signed_get(&merger, Some((&gus_key, &gus_key_id))).await,
+        StatusCode::NOT_FOUND
+    );
+    let (s, _) = gus
+        .get(&format!(
+            "/api/v1/communities/lookup?q=!{}",
+            remote_name("merger", &alpha)
+        ))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // A secret community is not in WebFinger either.
+    let wf = client()
+        .get(format!(
+            "{}/.well-known/webfinger?resource=acct:merger@{}:{}",
+            alpha.base, alpha.host, alpha.port
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wf.status(), StatusCode::NOT_FOUND);
+    // 3. Unsigned fetch: refused.
+    assert_eq!(signed_get(&post_url, None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(signed_get(&board, None).await, StatusCode::UNAUTHORIZED);
+
+    // 4. Partner instance: gamma becomes a partner of alpha. The public
+    //    community is not open to partners: not found, and a join is refused.
+    alpha.trust("gamma.test", "partner");
+    let lounge = format!("{}/communities/lounge", alpha.base);
+    assert_eq!(
+        signed_get(&lounge, Some((&gus_key, &gus_key_id))).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        signed_get(&lounge, Some((&bob_key, &bob_key_id))).await,
+        StatusCode::OK
+    );
+    let (s, _) = gus
+        .get(&format!(
+            "/api/v1/communities/lookup?q=!{}",
+            remote_name("lounge", &alpha)
+        ))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v) = ann
+        .post(
+            "/api/v1/communities/lounge/posts",
+            json!({"body": "Lounge news for members"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let lounge_post = format!("{}/posts/{}", alpha.base, v["id"]);
+    assert_eq!(
+        signed_get(&lounge_post, Some((&gus_key, &gus_key_id))).await,
+        StatusCode::NOT_FOUND
+    );
+
+    // 5. Blocked instance: refused outright.
+    alpha.trust("gamma.test", "blocked");
+    assert_eq!(
+        signed_get(&board, Some((&gus_key, &gus_key_id))).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        signed_get(&post_url, Some((&gus_key, &gus_key_id))).await,
+        StatusCode::FORBIDDEN
+    );
+
+    // 6. Forged Announce: gamma cannot slip content into alpha's community,
+    //    neither signed as one of its people nor claiming to be the community.
+    let alpha_board = format!("{}/communities/board", alpha.base);
+    let note_id = format!("{}/posts/999999", gamma.base);
+    let gus_url = format!("{}/people/gus", gamma.base);
+    let forged = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/forged-1", gamma.base),
+        "type": "Announce",
+        "actor": gus_url,
+        "object": {
+            "id": format!("{}/activities/forged-create", gamma.base),
+            "type": "Create",
+            "actor": gus_url,
+            "object": {"id": note_id, "type": "Note", "attributedTo": gus_url,
+                       "content": "Forged board minutes", "to": [alpha_board], "audience": alpha_board}
+        }
+    });
+    let before = beta.count("SELECT COUNT(*) FROM content");
+    let inbox = format!("{}/inbox", beta.base);
+    let body = forged.to_string();
+    let r = with_headers(
+        client().post(&inbox).body(body.clone()),
+        sign_for(&inbox, Some(body.as_bytes()), &gus_key_id, &gus_key),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let mut claimed = forged.clone();
+    claimed["actor"] = json!(alpha_board);
+    let body = claimed.to_string();
+    let r = with_headers(
+        client().post(&inbox).body(body.clone()),
+        sign_for(&inbox, Some(body.as_bytes()), &gus_key_id, &gus_key),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(beta.count("SELECT COUNT(*) FROM content"), before);
+    assert_eq!(content_count(&beta, "Forged"), 0);
+
+    // 7. Former member: once bob leaves, the next post does not go to beta,
+    //    and beta's copy of the community stops growing.
+    let (s, _) = bob
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/communities/{handle}/membership"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    eventually(10, "bob's departure on alpha", || {
+        let n = alpha.count("SELECT COUNT(*) FROM community_members m JOIN users u ON u.id = m.user_id WHERE u.username LIKE 'bob@%'");
+        async move { (n == 0).then_some(()) }
+    })
+    .await;
+    let (s, _) = ann
+        .post(
+            "/api/v1/communities/board/posts",
+            json!({"body": "Layoff plan, members only"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(content_count(&beta, "Layoff plan"), 0);
+    assert_eq!(
+        alpha.count("SELECT COUNT(*) FROM deliveries WHERE activity LIKE '%Layoff plan%'"),
+        0
+    );
+    assert_eq!(
+        signed_get(&post_url, Some((&bob_key, &bob_key_id))).await,
+        StatusCode::NOT_FOUND
+    );
+    // Nothing of the private or secret communities ever reached gamma.
+    assert_eq!(
+        gamma.count("SELECT COUNT(*) FROM content WHERE community_id IS NOT NULL"),
+        0
+    );
+}

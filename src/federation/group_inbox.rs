@@ -1,0 +1,399 @@
+//! The inbox side of communities: joins and departures of remote people in
+//! our communities, answers of remote communities to our members, what a
+//! remote community announces, and the back-fill of a community we just
+//! joined. See `groups` for the model.
+
+use diesel::prelude::*;
+use serde_json::Value;
+
+use super::groups::{self, Need};
+use super::remote::{self, id_of};
+use super::{host_of, Urls};
+use crate::accounts::User;
+use crate::db::now;
+use crate::db::schema::{communities, community_members, content, reactions};
+use crate::error::{AppError, AppResult};
+use crate::web::AppState;
+use crate::{with_conn, write_tx};
+
+fn invalid(field: &'static str) -> AppError {
+    AppError::bad_request("activity_invalid").with("field", field)
+}
+
+/// Handles an activity that concerns a community. Returns `false` when it
+/// does not, so that the caller applies it as usual.
+pub async fn apply(
+    state: &AppState,
+    actor: &User,
+    actor_ap: &str,
+    kind: &str,
+    activity: &Value,
+) -> AppResult<bool> {
+    let object = activity.get("object").ok_or_else(|| invalid("object"))?;
+    let cfg = state.config.clone();
+    match kind {
+        "Follow" => {
+            let target = id_of(object).ok_or_else(|| invalid("object"))?.to_string();
+            let c2 = cfg.clone();
+            let Some(group) = state
+                .db
+                .run(move |c| groups::local_community(c, &c2, &target))
+                .await?
+            else {
+                return Ok(false);
+            };
+            join(
+                state,
+                actor,
+                group,
+                activity["id"].as_str().unwrap_or_default(),
+            )
+            .await?;
+            return Ok(true);
+        }
+        "Undo" if object.get("type").and_then(Value::as_str) == Some("Follow") => {
+            if object.get("actor").and_then(id_of) != Some(actor_ap) {
+                return Err(AppError::forbidden("not_author"));
+            }
+            let target = object
+                .get("object")
+                .and_then(id_of)
+                .ok_or_else(|| invalid("object.object"))?
+                .to_string();
+            let c2 = cfg.clone();
+            let Some(group) = state
+                .db
+                .run(move |c| groups::local_community(c, &c2, &target))
+                .await?
+            else {
+                return Ok(false);
+            };
+            let person = actor.clone();
+            state
+                .db
+                .run(move |c| {
+                    crate::communities::membership::leave_from_remote(c, group.id, &person)
+                })
+                .await?;
+            return Ok(true);
+        }
+        _ => {}
+    }
+    if actor.is_person() {
+        // A person may boost a link (Mastodon); redistributing a whole
+        // activity is a community's act, which a person cannot claim.
+        let embedded = object.get("type").and_then(Value::as_str).is_some_and(|t| {
+            matches!(
+                t,
+                "Create" | "Update" | "Delete" | "Like" | "EmojiReact" | "Undo"
+            )
+        });
+        if kind == "Announce" && embedded {
+            return Err(AppError::forbidden("announce_not_community"));
+        }
+        return Ok(false);
+    }
+    // The actor is a community of another instance.
+    let group = actor.clone();
+    match kind {
+        "Accept" | "Reject" => {
+            let follower = object
+                .get("actor")
+                .and_then(id_of)
+                .ok_or_else(|| invalid("object.actor"))?;
+            if object
+                .get("object")
+                .and_then(id_of)
+                .is_some_and(|o| o != actor_ap)
+            {
+                return Err(AppError::forbidden("not_author"));
+            }
+            let name = Urls(&cfg)
+                .local_username(follower)
+                .ok_or_else(AppError::not_found)?;
+            let accepted = kind == "Accept";
+            let gid = group.id;
+            let first = state
+                .db
+                .run(move |c| {
+                    let person = crate::accounts::find_by_username(c, &name)?;
+                    crate::communities::membership::answer_from_remote(c, gid, &person, accepted)
+                })
+                .await?;
+            if first {
+                let st = state.clone();
+                tokio::spawn(async move { backfill(&st, &group).await });
+            }
+            Ok(true)
+        }
+        "Announce" => {
+            announced(state, &group, object).await?;
+            Ok(true)
+        }
+        "Update" if object.get("type").and_then(Value::as_str) == Some("Group") => {
+            if id_of(object) != Some(actor_ap) {
+                return Err(AppError::forbidden("not_author"));
+            }
+            let host = host_of(actor_ap).unwrap_or_default();
+            let parsed = remote::parse_actor(object, &host)?;
+            state
+                .db
+                .run(move |c| remote::upsert_actor(c, &parsed).map(|_| ()))
+                .await?;
+            Ok(true)
+        }
+        "Delete" => {
+            // A moderator's removal of content in this community.
+            let target = id_of(object).ok_or_else(|| invalid("object"))?.to_string();
+            let local = Urls(&cfg).local_post_id(&target);
+            let gid = group.id;
+            state
+                .db
+                .run(move |c| crate::content::remote::remove_from_community(c, gid, local, &target))
+                .await?;
+            Ok(true)
+        }
+        _ => Ok(true),
+    }
+}
+
+/// A remote person asks to join one of our communities.
+async fn join(state: &AppState, person: &User, group: User, follow_id: &str) -> AppResult<()> {
+    let domain = person.domain.clone().unwrap_or_default();
+    let decision = state.fed.gate(&domain).await?;
+    let person = person.clone();
+    let follow_id = follow_id.to_string();
+    state
+        .db
+        .run(move |c| {
+            let allowed =
+                groups::instance_may_see(c, group.id, &domain, &decision, Need::Existence)?
+                    && person.is_person();
+            crate::communities::membership::join_from_remote(
+                c, group.id, &person, &follow_id, allowed,
+            )
+        })
+        .await
+}
+
+/// What a remote community announces: a member's post, comment, edit,
+/// deletion or reaction. Only the community the content belongs to may
+/// announce it.
+async fn announced(state: &AppState, group: &User, inner: &Value) -> AppResult<()> {
+    if !inner.is_object() {
+        // A bare link: Ruche communities embed what they announce.
+        return Ok(());
+    }
+    let gid = group.id;
+    let has_members: i64 = state
+        .db
+        .run(move |c| {
+            with_conn!(c, c => community_members::table
+                .filter(community_members::community_id.eq(gid))
+                .filter(community_members::status.eq("member"))
+                .count()
+                .get_result(c))
+            .map_err(AppError::from)
+        })
+        .await?;
+    if has_members == 0 {
+        // Nobody here is in it (any more): nothing to keep.
+        return Ok(());
+    }
+    let kind = inner.get("type").and_then(Value::as_str).unwrap_or("");
+    let author_url = inner
+        .get("actor")
+        .and_then(id_of)
+        .ok_or_else(|| invalid("object.actor"))?
+        .to_string();
+    if host_of(&author_url) == host_of(&state.config.base_url) {
+        // Our own member's activity, coming back: we have it.
+        return Ok(());
+    }
+    let author = remote::actor(state, &author_url, false).await?;
+    let object = inner
+        .get("object")
+        .ok_or_else(|| invalid("object.object"))?;
+    match kind {
+        "Create" | "Update" => {
+            let Some(inc) = super::inbox::read_note(
+                state,
+                &author.user,
+                &author.ap_id,
+                object,
+                false,
+                Some(gid),
+            )
+            .await?
+            else {
+                return Ok(());
+            };
+            if kind == "Create" {
+                state
+                    .db
+                    .run(move |c| crate::content::remote::store(c, inc).map(|_| ()))
+                    .await
+            } else {
+                let uid = author.user.id;
+                state
+                    .db
+                    .run(move |c| crate::content::remote::update(c, uid, inc))
+                    .await
+            }
+        }
+        "Delete" => {
+            let target = id_of(object)
+                .ok_or_else(|| invalid("object.object"))?
+                .to_string();
+            if host_of(&target) != host_of(&author.ap_id) {
+                return Err(AppError::forbidden("not_author"));
+            }
+            let uid = author.user.id;
+            state
+                .db
+                .run(move |c| {
+                    let row = crate::content::remote::find_by_ap_id(c, &target)?;
+                    if row.as_ref().is_some_and(|r| r.community_id != Some(gid)) {
+                        return Err(AppError::forbidden("announce_not_community"));
+                    }
+                    crate::content::remote::delete(c, uid, &target)
+                })
+                .await
+        }
+        "Like" | "EmojiReact" => react(state, gid, author.user.id, inner, kind, true).await,
+        "Undo" => {
+            let k = object.get("type").and_then(Value::as_str).unwrap_or("");
+            if matches!(k, "Like" | "EmojiReact") {
+                react(state, gid, author.user.id, object, k, false).await
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A reaction announced by a community, on content of that community.
+async fn react(
+    state: &AppState,
+    group: i64,
+    author: i64,
+    act: &Value,
+    kind: &str,
+    on: bool,
+) -> AppResult<()> {
+    let target = act
+        .get("object")
+        .and_then(id_of)
+        .ok_or_else(|| invalid("object"))?
+        .to_string();
+    let reaction = if kind == "Like" {
+        Some("like")
+    } else {
+        let emoji = act.get("content").and_then(Value::as_str).unwrap_or("");
+        super::json::REACTION_EMOJI
+            .iter()
+            .find(|(_, e)| *e == emoji)
+            .map(|(k, _)| *k)
+    };
+    let Some(reaction) = reaction else {
+        return Ok(());
+    };
+    let local = Urls(&state.config).local_post_id(&target);
+    state
+        .db
+        .run(move |c| {
+            let id = match local {
+                Some(id) => Some(id),
+                None => crate::content::remote::find_by_ap_id(c, &target)?.map(|r| r.id),
+            };
+            let Some(id) = id else { return Ok(()) };
+            let community: Option<i64> = with_conn!(c, c => content::table
+                .find(id)
+                .select(content::community_id)
+                .first(c))?;
+            if community != Some(group) {
+                return Err(AppError::forbidden("announce_not_community"));
+            }
+            write_tx!(c, c => {
+                diesel::delete(
+                    reactions::table
+                        .filter(reactions::content_id.eq(id))
+                        .filter(reactions::user_id.eq(author))
+                        .filter(reactions::kind.eq(reaction)),
+                )
+                .execute(c)?;
+                if on {
+                    diesel::insert_into(reactions::table)
+                        .values((
+                            reactions::content_id.eq(id),
+                            reactions::user_id.eq(author),
+                            reactions::kind.eq(reaction),
+                            reactions::created_at.eq(now()),
+                        ))
+                        .execute(c)?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await
+}
+
+/// Fetches the recent posts of a community this instance just joined
+/// (bounded by `communities.backfill_*`), so that it does not look empty.
+/// Failures are logged; the next member's visit tries again.
+pub async fn backfill(state: &AppState, group: &User) {
+    let gid = group.id;
+    let result: AppResult<usize> = async {
+        let ap: Option<String> = state
+            .db
+            .run(move |c| {
+                with_conn!(c, c => crate::db::schema::users::table
+                    .find(gid)
+                    .select(crate::db::schema::users::ap_id)
+                    .first(c))
+                .map_err(AppError::from)
+            })
+            .await?;
+        let ap = ap.ok_or_else(AppError::not_found)?;
+        let doc = state.fed.get(&format!("{ap}/outbox")).await?;
+        let max = (state.config.communities.backfill_posts as usize)
+            * (1 + state.config.communities.backfill_comments as usize);
+        let items: Vec<Value> = doc
+            .get("orderedItems")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().take(max.max(1)).cloned().collect())
+            .unwrap_or_default();
+        let is_reply = |v: &Value| v["object"].get("inReplyTo").and_then(id_of).is_some();
+        // Posts first, oldest first, then comments in thread order.
+        let posts = items.iter().rev().filter(|v| !is_reply(v));
+        let comments = items.iter().filter(|v| is_reply(v));
+        let mut n = 0;
+        for item in posts.chain(comments) {
+            if item.get("type").and_then(Value::as_str) != Some("Create") {
+                continue;
+            }
+            match announced(state, group, item).await {
+                Ok(()) => n += 1,
+                Err(e) => tracing::info!(error = %e, "back-fill item skipped"),
+            }
+        }
+        state
+            .db
+            .run(move |c| {
+                write_tx!(c, c => diesel::update(communities::table.find(gid))
+                    .set(communities::backfilled_at.eq(Some(now())))
+                    .execute(c))?;
+                Ok(())
+            })
+            .await?;
+        Ok(n)
+    }
+    .await;
+    match result {
+        Ok(n) => tracing::info!(community = %group.username, items = n, "community back-filled"),
+        Err(e) => {
+            tracing::info!(community = %group.username, error = %e, "community back-fill failed")
+        }
+    }
+}

@@ -1,0 +1,599 @@
+//! Communities across instances, the way Lemmy and other group servers do
+//! it: a community is a `Group` actor on the instance that hosts it. People
+//! join with Follow (answered by Accept or Reject, left with Undo); members
+//! send their posts, edits, deletions and reactions to the Group's inbox,
+//! and the Group redistributes them to every member instance with Announce,
+//! one delivery per instance. A moderator's removal is a Delete sent by the
+//! Group itself.
+//!
+//! Trust model: the hosting instance vouches for what its Group announces in
+//! that community. A receiver only accepts an Announce from the Group the
+//! content belongs to (its `audience`, or the community of the stored row),
+//! so another instance cannot slip content into a community it does not
+//! host.
+//!
+//! Confidentiality: the content of a private or secret community goes only
+//! to instances with an accepted member, and is fetched only with such an
+//! instance's signature; `organisation` communities reach `member` instances
+//! only, and partners take part only when the community allows them.
+
+use std::collections::{BTreeSet, HashMap};
+
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use super::json::{self as apjson};
+use super::trust::{self, Decision};
+use super::{host_of, Urls, AS_CONTEXT, AS_PUBLIC};
+use crate::accounts::User;
+use crate::config::Config;
+use crate::content::ContentRow;
+use crate::db::schema::{communities, community_members, content, content_tags, mentions, users};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::with_conn;
+
+/// Our vocabulary for what ActivityStreams has no term for.
+pub const RUCHE_NS: &str = "https://ruche.social/ns#";
+
+/// A community's settings as stored.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub visibility: String,
+    pub join_policy: String,
+    pub partners: bool,
+}
+
+pub fn settings(conn: &mut DbConn, community: i64) -> AppResult<Settings> {
+    let (visibility, join_policy, partners): (String, String, bool) = with_conn!(conn, c => communities::table
+            .find(community)
+            .select((communities::visibility, communities::join_policy, communities::partners))
+            .first(c))?;
+    Ok(Settings {
+        visibility,
+        join_policy,
+        partners,
+    })
+}
+
+/// The `Group` document of a local community.
+pub fn group_document(cfg: &Config, group: &User, s: &Settings, public_pem: &str) -> Value {
+    let u = Urls(cfg);
+    let name = &group.username;
+    let mut ctx = apjson::context();
+    if let Some(obj) = ctx.as_array_mut().and_then(|a| a.last_mut()) {
+        obj["ruche"] = json!(RUCHE_NS);
+    }
+    json!({
+        "@context": ctx,
+        "id": u.community(name),
+        "type": "Group",
+        "preferredUsername": name,
+        "name": group.shown_name(),
+        "summary": apjson::absolute_html(cfg, &group.bio_html),
+        "source": {"content": group.bio, "mediaType": "text/markdown"},
+        "url": u.community(name),
+        "inbox": u.community_inbox(name),
+        "outbox": u.community_outbox(name),
+        "followers": u.community_followers(name),
+        "endpoints": {"sharedInbox": u.shared_inbox()},
+        "manuallyApprovesFollowers": s.join_policy != "open",
+        "postingRestrictedToMods": false,
+        "published": group.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "publicKey": {"id": u.community_key(name), "owner": u.community(name), "publicKeyPem": public_pem},
+        "ruche:visibility": s.visibility,
+        "ruche:joinPolicy": s.join_policy,
+        "ruche:partners": s.partners,
+    })
+}
+
+/// Reads a remote Group's settings. A group server that does not say
+/// (Lemmy) runs public communities.
+pub fn parse_settings(v: &Value) -> Settings {
+    let visibility = match v.get("ruche:visibility").and_then(Value::as_str) {
+        Some(s @ ("public" | "organisation" | "private" | "secret")) => s.to_string(),
+        _ => "public".to_string(),
+    };
+    let manual = v
+        .get("manuallyApprovesFollowers")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let join_policy = match v.get("ruche:joinPolicy").and_then(Value::as_str) {
+        Some(s @ ("open" | "request" | "invitation")) => s.to_string(),
+        _ if manual => "request".to_string(),
+        _ => "open".to_string(),
+    };
+    Settings {
+        visibility,
+        join_policy,
+        partners: v
+            .get("ruche:partners")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    }
+}
+
+/// What an instance asks to see of a community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// That it exists (its Group document).
+    Existence,
+    /// Its posts.
+    Content,
+}
+
+/// Whether the instance `domain` (with the trust `decision` we have of it)
+/// may see a community. Secret and private communities are seen by
+/// instances with a member (secret ones also by instances with an invited
+/// person, so that they can join); a remote community's private content is
+/// only served to its own host.
+pub fn instance_may_see(
+    conn: &mut DbConn,
+    community: i64,
+    domain: &str,
+    decision: &Decision,
+    need: Need,
+) -> AppResult<bool> {
+    let s = settings(conn, community)?;
+    match decision {
+        Decision::Member => {}
+        Decision::Partner if s.partners && s.visibility != "organisation" => {}
+        Decision::Unknown if s.visibility == "public" && !s.partners => {
+            // Open federation mode: unknown instances see public communities
+            // (the caller's gate already refused them in allowlist mode).
+        }
+        _ => return Ok(false),
+    }
+    let host: Option<String> =
+        with_conn!(conn, c => users::table.find(community).select(users::domain).first(c))?;
+    let open = s.visibility == "public" || s.visibility == "organisation";
+    if let Some(host) = host {
+        return Ok(open || host == domain);
+    }
+    if open || (need == Need::Existence && s.visibility == "private") {
+        return Ok(true);
+    }
+    let statuses: &[&str] = match need {
+        Need::Existence => &["member", "invited", "pending"],
+        Need::Content => &["member"],
+    };
+    let n: i64 = with_conn!(conn, c => community_members::table
+        .inner_join(users::table.on(users::id.eq(community_members::user_id)))
+        .filter(community_members::community_id.eq(community))
+        .filter(community_members::status.eq_any(statuses))
+        .filter(users::domain.eq(domain))
+        .count()
+        .get_result(c))?;
+    Ok(n > 0)
+}
+
+/// The shared inboxes of the instances with accepted members of a local
+/// community, except `skip`, that the trust gate and the community's
+/// settings allow now: one delivery per instance.
+pub fn member_instances(
+    conn: &mut DbConn,
+    cfg: &Config,
+    community: i64,
+    skip: Option<&str>,
+) -> AppResult<Vec<(String, String)>> {
+    let rows: Vec<(Option<String>, String, String)> = with_conn!(conn, c => community_members::table
+        .inner_join(users::table.on(users::id.eq(community_members::user_id)))
+        .filter(community_members::community_id.eq(community))
+        .filter(community_members::status.eq("member"))
+        .filter(users::domain.is_not_null())
+        .filter(users::disabled.eq(false))
+        .select((users::domain, users::inbox, users::shared_inbox))
+        .load(c))?;
+    let mut by_domain: HashMap<String, String> = HashMap::new();
+    for (domain, inbox, shared) in rows {
+        let Some(domain) = domain else { continue };
+        if Some(domain.as_str()) == skip {
+            continue;
+        }
+        let inbox = if shared.is_empty() { inbox } else { shared };
+        if !inbox.is_empty() {
+            by_domain.entry(domain).or_insert(inbox);
+        }
+    }
+    let domains: Vec<String> = by_domain.keys().cloned().collect();
+    let decisions = trust::decide_many(conn, &domains)?;
+    let mut out = BTreeSet::new();
+    for (domain, inbox) in by_domain {
+        let Some((d, _)) = decisions.get(&domain) else {
+            continue;
+        };
+        if d.may_federate(cfg.federation.mode)
+            && instance_may_see(conn, community, &domain, d, Need::Content)?
+        {
+            out.insert((domain, inbox));
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+fn ap_id(conn: &mut DbConn, cfg: &Config, u: &User) -> AppResult<String> {
+    if u.is_local() {
+        let urls = Urls(cfg);
+        return Ok(if u.is_person() {
+            urls.person(&u.username)
+        } else {
+            urls.community(&u.username)
+        });
+    }
+    let id: Option<String> =
+        with_conn!(conn, c => users::table.find(u.id).select(users::ap_id).first(c))?;
+    id.ok_or_else(|| AppError::internal("remote actor without actor id"))
+}
+
+fn content_id(cfg: &Config, row: &ContentRow) -> String {
+    row.ap_id.clone().unwrap_or_else(|| Urls(cfg).post(row.id))
+}
+
+/// The Note of a post or comment of a community, whoever wrote it: it is
+/// addressed to the Group (and public for a public community).
+pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppResult<Value> {
+    let community = row
+        .community_id
+        .ok_or_else(|| AppError::internal("not community content"))?;
+    let group = crate::accounts::find_by_id(conn, community)?;
+    let group_ap = ap_id(conn, cfg, &group)?;
+    let author = crate::accounts::find_by_id(conn, row.author_id)?;
+    let author_ap = ap_id(conn, cfg, &author)?;
+    let s = settings(conn, community)?;
+    let in_reply_to = match row.reply_to_id {
+        Some(p) => {
+            let parent: ContentRow = with_conn!(conn, c => content::table
+                .find(p)
+                .select(ContentRow::as_select())
+                .first(c))?;
+            Some(content_id(cfg, &parent))
+        }
+        None => None,
+    };
+    let mentioned: Vec<(String, Option<String>, Option<String>)> = with_conn!(conn, c => mentions::table
+        .inner_join(users::table.on(users::id.eq(mentions::user_id)))
+        .filter(mentions::content_id.eq(row.id))
+        .select((users::username, users::domain, users::ap_id))
+        .load(c))?;
+    let urls = Urls(cfg);
+    let mut tag: Vec<Value> = mentioned
+        .into_iter()
+        .map(|(name, domain, ap)| match (domain, ap) {
+            (Some(_), Some(ap)) => json!({"type": "Mention", "href": ap, "name": format!("@{name}")}),
+            _ => json!({"type": "Mention", "href": urls.person(&name), "name": format!("@{name}@{}", cfg.domain())}),
+        })
+        .collect();
+    let tags: Vec<String> = with_conn!(conn, c => content_tags::table
+        .filter(content_tags::content_id.eq(row.id))
+        .select(content_tags::tag)
+        .load(c))?;
+    tag.extend(tags.iter().map(|t| {
+        json!({"type": "Hashtag", "name": format!("#{t}"),
+               "href": format!("{}/tags/{}", cfg.base(), crate::content::markdown::encode_segment(t))})
+    }));
+    let cc: Vec<&str> = if s.visibility == "public" {
+        vec![AS_PUBLIC]
+    } else {
+        Vec::new()
+    };
+    let id = content_id(cfg, row);
+    let mut note = json!({
+        "id": id,
+        "type": "Note",
+        "attributedTo": author_ap,
+        "content": apjson::absolute_html(cfg, &row.body_html),
+        "source": {"content": row.body, "mediaType": "text/markdown"},
+        "published": row.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "url": id,
+        "to": [group_ap],
+        "cc": cc,
+        "audience": group_ap,
+        "inReplyTo": in_reply_to,
+        "tag": tag,
+        "sensitive": false,
+    });
+    if let Some(e) = row.edited_at {
+        note["updated"] = json!(e
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    }
+    if row.pinned_at.is_some() {
+        note["stickied"] = json!(true);
+    }
+    Ok(note)
+}
+
+/// (activity, signing actor id, target inboxes).
+pub type Built = Option<(Value, i64, Vec<(String, String)>)>;
+
+/// The personal inbox of one remote actor, if the gate allows its instance.
+fn inbox_of(conn: &mut DbConn, cfg: &Config, u: &User) -> AppResult<Vec<(String, String)>> {
+    let Some(domain) = u.domain.clone() else {
+        return Ok(Vec::new());
+    };
+    let inbox: String =
+        with_conn!(conn, c => users::table.find(u.id).select(users::inbox).first(c))?;
+    if inbox.is_empty() || !trust::decide(conn, &domain)?.may_federate(cfg.federation.mode) {
+        return Ok(Vec::new());
+    }
+    Ok(vec![(domain, inbox)])
+}
+
+/// Builds the activity of an event about content of a community.
+pub fn build_content(
+    conn: &mut DbConn,
+    cfg: &Config,
+    event_id: i64,
+    kind: &str,
+    actor: &User,
+    row: &ContentRow,
+    extra: &str,
+) -> AppResult<Built> {
+    use super::outbox::{DELETE, EDIT, POST, REACT, UNREACT};
+    let Some(community) = row.community_id else {
+        return Ok(None);
+    };
+    let urls = Urls(cfg);
+    let group = crate::accounts::find_by_id(conn, community)?;
+    let group_ap = ap_id(conn, cfg, &group)?;
+    let actor_ap = ap_id(conn, cfg, actor)?;
+    let act_id = |k: &str| urls.activity(event_id, k);
+    let inner = match kind {
+        POST | EDIT => {
+            if row.deleted_at.is_some() {
+                return Ok(None);
+            }
+            let note = community_note(conn, cfg, row)?;
+            let k = if kind == POST { "Create" } else { "Update" };
+            let mut a = apjson::activity(
+                act_id(&k.to_ascii_lowercase()),
+                k,
+                actor_ap.clone(),
+                note,
+                None,
+            );
+            a["to"] = json!([group_ap]);
+            a["audience"] = json!(group_ap);
+            a
+        }
+        DELETE => {
+            let mut a = apjson::activity(
+                act_id("delete"),
+                "Delete",
+                actor_ap.clone(),
+                json!({"id": content_id(cfg, row), "type": "Tombstone"}),
+                None,
+            );
+            a["to"] = json!([group_ap]);
+            a["audience"] = json!(group_ap);
+            a
+        }
+        REACT | UNREACT => {
+            let object = content_id(cfg, row);
+            let mut react = if extra == "like" {
+                apjson::activity(
+                    act_id("react"),
+                    "Like",
+                    actor_ap.clone(),
+                    json!(object),
+                    None,
+                )
+            } else {
+                let emoji = apjson::REACTION_EMOJI
+                    .iter()
+                    .find(|(k, _)| *k == extra)
+                    .map(|(_, e)| *e)
+                    .unwrap_or("👍");
+                let mut a = apjson::activity(
+                    act_id("react"),
+                    "EmojiReact",
+                    actor_ap.clone(),
+                    json!(object),
+                    None,
+                );
+                a["content"] = json!(emoji);
+                a
+            };
+            react["audience"] = json!(group_ap);
+            if kind == REACT {
+                react
+            } else {
+                let mut a = apjson::activity(act_id("undo"), "Undo", actor_ap.clone(), react, None);
+                a["audience"] = json!(group_ap);
+                a
+            }
+        }
+        _ => return Ok(None),
+    };
+    if group.is_local() {
+        if actor.id == group.id {
+            // A moderator's removal, sent by the community itself.
+            let targets = member_instances(conn, cfg, community, None)?;
+            return Ok((!targets.is_empty()).then_some((inner, group.id, targets)));
+        }
+        // Everything else is redistributed, except to the instance it came from.
+        let targets = member_instances(conn, cfg, community, actor.domain.as_deref())?;
+        if targets.is_empty() {
+            return Ok(None);
+        }
+        let mut inner = inner;
+        if let Some(o) = inner.as_object_mut() {
+            o.remove("@context");
+        }
+        let s = settings(conn, community)?;
+        let announce = json!({
+            "@context": AS_CONTEXT,
+            "id": act_id("announce"),
+            "type": "Announce",
+            "actor": group_ap,
+            "object": inner,
+            "to": [urls.community_followers(&group.username)],
+            "cc": if s.visibility == "public" { vec![AS_PUBLIC] } else { Vec::new() },
+            "audience": group_ap,
+        });
+        return Ok(Some((announce, group.id, targets)));
+    }
+    // A community of another instance: our members' activities go to its
+    // inbox, and the Group redistributes them.
+    if !actor.is_local() {
+        return Ok(None);
+    }
+    let targets = inbox_of(conn, cfg, &group)?;
+    Ok((!targets.is_empty()).then_some((inner, actor.id, targets)))
+}
+
+/// Builds the activity of a membership or settings event.
+pub fn build_membership(
+    conn: &mut DbConn,
+    cfg: &Config,
+    event_id: i64,
+    kind: &str,
+    actor: &User,
+    object: Option<i64>,
+    extra: &str,
+) -> AppResult<Built> {
+    use super::outbox::{COMMUNITY_UPDATE, JOIN, LEAVE, MEMBER_ACCEPT, MEMBER_REJECT};
+    let urls = Urls(cfg);
+    let actor_ap = ap_id(conn, cfg, actor)?;
+    let act_id = |k: &str| urls.activity(event_id, k);
+    match kind {
+        JOIN | LEAVE => {
+            let Some(gid) = object else { return Ok(None) };
+            let group = crate::accounts::find_by_id(conn, gid)?;
+            let group_ap = ap_id(conn, cfg, &group)?;
+            let targets = inbox_of(conn, cfg, &group)?;
+            let follow_id = if kind == JOIN || extra.is_empty() {
+                act_id("follow")
+            } else {
+                extra.to_string()
+            };
+            let follow =
+                apjson::activity(follow_id, "Follow", actor_ap.clone(), json!(group_ap), None);
+            let activity = if kind == JOIN {
+                follow
+            } else {
+                apjson::activity(act_id("undo"), "Undo", actor_ap, follow, None)
+            };
+            Ok((!targets.is_empty()).then_some((activity, actor.id, targets)))
+        }
+        MEMBER_ACCEPT | MEMBER_REJECT => {
+            let Some(pid) = object else { return Ok(None) };
+            let person = crate::accounts::find_by_id(conn, pid)?;
+            let person_ap = ap_id(conn, cfg, &person)?;
+            let targets = inbox_of(conn, cfg, &person)?;
+            let follow =
+                json!({"id": extra, "type": "Follow", "actor": person_ap, "object": actor_ap});
+            let k = if kind == MEMBER_ACCEPT {
+                "Accept"
+            } else {
+                "Reject"
+            };
+            let activity =
+                apjson::activity(act_id(&k.to_ascii_lowercase()), k, actor_ap, follow, None);
+            Ok((!targets.is_empty()).then_some((activity, actor.id, targets)))
+        }
+        COMMUNITY_UPDATE => {
+            let targets = member_instances(conn, cfg, actor.id, None)?;
+            if targets.is_empty() {
+                return Ok(None);
+            }
+            let s = settings(conn, actor.id)?;
+            let keys = super::keys::user_keys(conn, actor.id)?;
+            let mut doc = group_document(cfg, actor, &s, &keys.public_pem);
+            if let Some(o) = doc.as_object_mut() {
+                o.remove("@context");
+            }
+            let activity = apjson::activity(act_id("update"), "Update", actor_ap, doc, None);
+            Ok(Some((activity, actor.id, targets)))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The recent posts of a local community with their comments, as Create
+/// activities, for an instance that just joined (newest posts first, each
+/// followed by its comments in thread order).
+pub fn backfill_items(conn: &mut DbConn, cfg: &Config, community: i64) -> AppResult<Vec<Value>> {
+    let posts: Vec<ContentRow> = with_conn!(conn, c => content::table
+        .filter(content::community_id.eq(community))
+        .filter(content::root_id.is_null())
+        .filter(content::deleted_at.is_null())
+        .order(content::id.desc())
+        .limit(cfg.communities.backfill_posts as i64)
+        .select(ContentRow::as_select())
+        .load(c))?;
+    let mut items = Vec::new();
+    for post in posts {
+        let comments: Vec<ContentRow> = with_conn!(conn, c => content::table
+            .filter(content::root_id.eq(post.id))
+            .filter(content::deleted_at.is_null())
+            .order(content::id.asc())
+            .limit(cfg.communities.backfill_comments as i64)
+            .select(ContentRow::as_select())
+            .load(c))?;
+        for row in std::iter::once(post).chain(comments) {
+            let author = crate::accounts::find_by_id(conn, row.author_id)?;
+            let author_ap = ap_id(conn, cfg, &author)?;
+            let note = community_note(conn, cfg, &row)?;
+            let id = format!("{}#create", content_id(cfg, &row));
+            items.push(apjson::activity(id, "Create", author_ap, note, None));
+        }
+    }
+    Ok(items)
+}
+
+/// The local community an actor URL of ours names.
+pub fn local_community(conn: &mut DbConn, cfg: &Config, url: &str) -> AppResult<Option<User>> {
+    let Some(name) = Urls(cfg).local_community(url) else {
+        return Ok(None);
+    };
+    let u: Option<User> = with_conn!(conn, c => users::table
+        .filter(users::username.eq(&name))
+        .filter(users::actor_type.eq("group"))
+        .filter(users::domain.is_null())
+        .filter(users::deleted_at.is_null())
+        .select(User::as_select())
+        .first(c)
+        .optional())?;
+    Ok(u)
+}
+
+/// The community (local, or remote and known here) a note is addressed to,
+/// from its `audience`, `to` and `cc`.
+pub fn addressed_community(
+    conn: &mut DbConn,
+    cfg: &Config,
+    note: &Value,
+) -> AppResult<Option<User>> {
+    let mut candidates: Vec<String> = Vec::new();
+    for key in ["audience", "to", "cc"] {
+        match note.get(key) {
+            Some(Value::String(s)) => candidates.push(s.clone()),
+            Some(Value::Array(a)) => candidates.extend(
+                a.iter()
+                    .take(super::remote::MAX_RECIPIENTS)
+                    .filter_map(super::remote::id_of)
+                    .map(str::to_string),
+            ),
+            _ => {}
+        }
+    }
+    for url in candidates {
+        if url == AS_PUBLIC || host_of(&url).is_none() {
+            continue;
+        }
+        if let Some(g) = local_community(conn, cfg, &url)? {
+            return Ok(Some(g));
+        }
+        let g: Option<User> = with_conn!(conn, c => users::table
+            .filter(users::ap_id.eq(&url))
+            .filter(users::actor_type.eq("group"))
+            .select(User::as_select())
+            .first(c)
+            .optional())?;
+        if g.is_some() {
+            return Ok(g);
+        }
+    }
+    Ok(None)
+}
