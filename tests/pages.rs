@@ -22,6 +22,16 @@ async fn setup() -> (TestApp, Browser, i64) {
         json!({"body": "a comment"}),
     )
     .await;
+    bob.post(
+        "/communities",
+        json!({"name": "crew", "title": "Crew", "description": "The *crew*"}),
+    )
+    .await;
+    let p = bob
+        .post("/communities/crew/posts", json!({"body": "Crew news"}))
+        .await;
+    bob.put(&format!("/communities/crew/posts/{}/pin", p.json["id"]))
+        .await;
     (app, b, id)
 }
 
@@ -39,6 +49,10 @@ fn pages(id: i64) -> Vec<String> {
         "/notifications".into(),
         "/admin".into(),
         "/admin/federation".into(),
+        "/communities".into(),
+        "/communities/crew".into(),
+        "/communities/crew/members".into(),
+        "/communities/crew/settings".into(),
     ]
 }
 
@@ -220,4 +234,142 @@ async fn directory_search_by_handle_explains_an_untrusted_instance() {
     // A local name still filters the directory.
     let html = b.html("/people?q=bob").await;
     assert!(html.contains("href=\"/people/bob\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn communities_are_created_joined_and_moderated_from_the_pages() {
+    let app = TestApp::start().await;
+    let alice = app.browser_user("alice").await;
+    let bob = app.browser_user("bob").await;
+
+    // A bad name is explained next to the form, and nothing is created.
+    let csrf = alice.csrf("/communities").await;
+    let r = alice
+        .post_form(
+            "/communities",
+            &[
+                ("csrf", &csrf),
+                ("name", "../etc"),
+                ("title", "Ops"),
+                ("visibility", "private"),
+                ("join_policy", "request"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("role=\"alert\""), "{html}");
+    assert!(
+        html.contains("value=\"Ops\""),
+        "the form keeps what was typed"
+    );
+    assert_eq!(app.count("communities"), 0);
+    let r = alice
+        .post_form(
+            "/communities",
+            &[
+                ("csrf", &csrf),
+                ("name", "ops"),
+                ("title", "Ops"),
+                ("visibility", "private"),
+                ("join_policy", "request"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/communities/ops");
+
+    // Bob asks to join; until approved he only sees that members read it.
+    let page = bob.html("/communities/ops").await;
+    assert!(page.contains("Ask to join"), "{page}");
+    let csrf_b = bob.csrf("/communities/ops").await;
+    let r = bob
+        .post_form("/communities/ops/join", &[("csrf", &csrf_b)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = bob.html("/communities/ops").await;
+    assert!(
+        page.contains("Request sent") && page.contains("Only members read"),
+        "{page}"
+    );
+    let r = bob
+        .post_form(
+            "/communities/ops/posts",
+            &[("csrf", &csrf_b), ("body", "let me in")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // Alice approves from the members page (in French), then posts.
+    let members = alice
+        .get_lang("/communities/ops/members", "fr")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        members.contains("Demande envoyée") && members.contains("Accepter"),
+        "{members}"
+    );
+    let r = alice
+        .post_form(
+            "/communities/ops/members/approve",
+            &[("csrf", &csrf), ("username", "bob")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = alice
+        .post_form(
+            "/communities/ops/posts",
+            &[("csrf", &csrf), ("body", "Shift plan for **May**")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = bob.html("/communities/ops").await;
+    assert!(page.contains("<strong>May</strong>"), "{page}");
+    let home = bob.html("/").await;
+    assert!(
+        home.contains("<strong>May</strong>") && home.contains("!ops"),
+        "the home feed gathers communities"
+    );
+
+    // Only a moderator sees the moderation controls; the log lists the acts.
+    assert!(!page.contains("/pin\""));
+    let mine = alice.html("/communities/ops").await;
+    assert!(mine.contains("/pin\""));
+    let log = bob.html("/communities/ops/members").await;
+    assert!(
+        log.contains("approved") && log.contains("created the community"),
+        "{log}"
+    );
+    assert_eq!(
+        bob.get("/communities/ops/settings").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = alice
+        .post_form(
+            "/communities/ops/settings",
+            &[
+                ("csrf", &csrf),
+                ("title", "Ops"),
+                ("visibility", "secret"),
+                ("join_policy", "invitation"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Secret: a non-member gets the same 404 page as for nothing at all.
+    let carol = app.browser_user("carol").await;
+    assert_eq!(
+        carol.get("/communities/ops").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        carol.get("/communities/ops/members").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(!carol
+        .html("/communities")
+        .await
+        .contains("/communities/ops"));
 }

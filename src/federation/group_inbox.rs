@@ -397,3 +397,23 @@ pub async fn backfill(state: &AppState, group: &User) {
         }
     }
 }
+
+/// Fills in a remote community's recent posts when a member looks at it
+/// and this instance has not done so yet (the first try failed).
+pub fn backfill_if_needed(state: &AppState, c: &crate::communities::Community) {
+    if c.is_local() || !c.is_member() {
+        return;
+    }
+    let (st, id) = (state.clone(), c.id);
+    tokio::spawn(async move {
+        let pending = st
+            .db
+            .run(move |cx| crate::communities::needs_backfill(cx, id))
+            .await
+            .ok()
+            .flatten();
+        if let Some(group) = pending {
+            backfill(&st, &group).await;
+        }
+    });
+}

@@ -123,6 +123,11 @@ impl Tr {
     pub fn tf1(&self, key: &str, name: &str, value: &dyn std::fmt::Display) -> String {
         tf(self.0, key, &[(name, value.to_string())])
     }
+    /// The translation of `prefix` followed by a value (`communities.role_` +
+    /// `owner`), for labels of stored values.
+    pub fn tv(&self, prefix: &str, value: &str) -> &'static str {
+        self.t(&format!("{prefix}{value}"))
+    }
     /// Label of a reaction kind.
     pub fn reaction(&self, kind: &str) -> &'static str {
         self.t(&format!("reaction.{kind}"))

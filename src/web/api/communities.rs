@@ -121,26 +121,6 @@ pub async fn lookup(
     Ok(Json(c))
 }
 
-/// Fills in a remote community's recent posts when a member looks at it
-/// and this instance has not done so yet (the first try failed).
-pub fn backfill_if_needed(state: &AppState, c: &Community) {
-    if c.is_local() || !c.is_member() {
-        return;
-    }
-    let (st, id) = (state.clone(), c.id);
-    tokio::spawn(async move {
-        let pending = st
-            .db
-            .run(move |cx| communities::needs_backfill(cx, id))
-            .await
-            .ok()
-            .flatten();
-        if let Some(group) = pending {
-            crate::federation::group_inbox::backfill(&st, &group).await;
-        }
-    });
-}
-
 pub async fn get_one(
     State(state): State<AppState>,
     me: ApiUser,
@@ -152,7 +132,7 @@ pub async fn get_one(
         .run(move |c| communities::get(c, id, &name))
         .await
         .lang(me.lang)?;
-    backfill_if_needed(&state, &c);
+    crate::federation::group_inbox::backfill_if_needed(&state, &c);
     Ok(Json(c))
 }
 

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod communities;
 mod people;
 mod posts;
 
@@ -54,6 +55,27 @@ pub fn router() -> Router<AppState> {
         .route("/posts/{id}/comments", post(posts::comment))
         .route("/posts/{id}/react", post(posts::react))
         .route("/tags/{tag}", get(posts::tag))
+        .route(
+            "/communities",
+            get(communities::directory).post(communities::create),
+        )
+        .route("/communities/{name}", get(communities::show))
+        .route("/communities/{name}/posts", post(communities::post))
+        .route("/communities/{name}/join", post(communities::join))
+        .route("/communities/{name}/leave", post(communities::leave))
+        .route("/communities/{name}/members", get(communities::members))
+        .route(
+            "/communities/{name}/members/{action}",
+            post(communities::member_action),
+        )
+        .route(
+            "/communities/{name}/posts/{id}/{action}",
+            post(communities::post_action),
+        )
+        .route(
+            "/communities/{name}/settings",
+            get(communities::settings).post(communities::save_settings),
+        )
         .route("/people", get(people::directory))
         .route("/people/{username}", get(people::profile))
         .route("/people/{username}/photo", get(people::photo))

@@ -1,0 +1,579 @@
+//! Pages: the communities directory (with creation), a community's page
+//! with its feed and composer, members (with moderation and the log) and
+//! settings.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Form;
+use serde::Deserialize;
+
+use super::account::CsrfForm;
+use super::{error_text, render, require_form, require_user, see_other, Base, PageErr, PageResult};
+use crate::communities::{
+    self, membership, moderation, Community, CommunityVisibility, JoinPolicy, LogEntry,
+    NewCommunity, Settings,
+};
+use crate::feed::{self, cursor, Item, Page};
+use crate::web::auth::Ctx;
+use crate::web::AppState;
+
+fn enc(s: &str) -> String {
+    crate::content::markdown::encode_segment(s)
+}
+
+#[derive(Template)]
+#[template(path = "communities.html")]
+struct DirectoryPage {
+    base: Base,
+    q: String,
+    list: Vec<Community>,
+    next_url: Option<String>,
+    error: Option<String>,
+    form: CreateForm,
+    current_visibility: String,
+    current_policy: String,
+    current_partners: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DirectoryQuery {
+    q: String,
+    mine: String,
+    cursor: String,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct CreateForm {
+    csrf: String,
+    name: String,
+    title: String,
+    description: String,
+    visibility: String,
+    join_policy: String,
+    partners: String,
+}
+
+async fn directory_page(
+    state: &AppState,
+    ctx: &Ctx,
+    q: DirectoryQuery,
+    status: StatusCode,
+    error: Option<String>,
+    form: CreateForm,
+) -> PageResult {
+    let user = require_user(state, ctx)?;
+    let id = user.id;
+    let (qq, mine, cur) = (q.q.clone(), q.mine == "1", q.cursor.clone());
+    let mut list = state
+        .db
+        .run(move |c| {
+            let after = Some(cur.trim())
+                .filter(|s| !s.is_empty())
+                .map(cursor::decode_name)
+                .transpose()?;
+            communities::directory(c, id, Some(&qq), mine, after.as_deref())
+        })
+        .await
+        .page(state, ctx)?;
+    let more = list.len() as i64 > communities::PAGE_SIZE;
+    list.truncate(communities::PAGE_SIZE as usize);
+    let next_url = if more {
+        list.last().map(|c| {
+            format!(
+                "/communities?q={}&mine={}&cursor={}",
+                enc(&q.q),
+                enc(&q.mine),
+                cursor::encode_name(&c.name)
+            )
+        })
+    } else {
+        None
+    };
+    let page = DirectoryPage {
+        base: Base::new(state, ctx, "communities.title", "communities"),
+        q: q.q,
+        list,
+        next_url,
+        error,
+        current_visibility: form.visibility.clone(),
+        current_policy: form.join_policy.clone(),
+        current_partners: form.partners == "1",
+        form,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+pub async fn directory(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<DirectoryQuery>,
+) -> PageResult {
+    require_user(&state, &ctx)?;
+    // `!name@domain` or an address: find the community and open it.
+    let wanted = q.q.trim();
+    let mut error = None;
+    if wanted.starts_with('!')
+        || wanted.starts_with("http://")
+        || wanted.starts_with("https://")
+        || wanted.contains('@')
+    {
+        match crate::federation::remote::lookup_community(&state, wanted).await {
+            Ok(u) => return Ok(see_other(&format!("/communities/{}", u.username))),
+            Err(e) => error = Some(error_text(&e, ctx.lang)),
+        }
+    }
+    let status = if error.is_some() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    directory_page(&state, &ctx, q, status, error, CreateForm::default()).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CreateForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    let cfg = state.config.clone();
+    let f = form.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let new = NewCommunity {
+                name: &f.name,
+                title: &f.title,
+                description: &f.description,
+                visibility: CommunityVisibility::parse(&f.visibility)?,
+                join_policy: JoinPolicy::parse(&f.join_policy)?,
+                partners: f.partners == "1",
+            };
+            communities::create(c, &cfg, &user, &new)
+        })
+        .await;
+    match result {
+        Ok(c) => Ok(see_other(&format!("/communities/{}", c.name))),
+        Err(err) => {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let msg = error_text(&err, ctx.lang);
+            directory_page(
+                &state,
+                &ctx,
+                DirectoryQuery::default(),
+                status,
+                Some(msg),
+                form,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "community.html")]
+struct CommunityPage {
+    base: Base,
+    cm: Community,
+    pinned: Vec<Item>,
+    page: Page,
+    error: Option<String>,
+    draft: String,
+    max_chars: usize,
+    can_moderate: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CursorQuery {
+    cursor: String,
+}
+
+async fn community_page(
+    state: &AppState,
+    ctx: &Ctx,
+    name: String,
+    cursor: String,
+    status: StatusCode,
+    error: Option<String>,
+    draft: String,
+) -> PageResult {
+    let user = require_user(state, ctx)?.clone();
+    let id = user.id;
+    let (c, pinned, page) = state
+        .db
+        .run(move |cx| {
+            let c = communities::get(cx, id, &name)?;
+            if !c.readable() {
+                return Ok((
+                    c,
+                    Vec::new(),
+                    Page {
+                        items: Vec::new(),
+                        next_cursor: None,
+                    },
+                ));
+            }
+            let pinned = if cursor.is_empty() {
+                let ids = communities::pinned(cx, id, &c)?;
+                feed::by_ids(cx, id, &ids)?
+            } else {
+                Vec::new()
+            };
+            let page = feed::community(cx, id, c.id, Some(&cursor))?;
+            Ok((c, pinned, page))
+        })
+        .await
+        .page(state, ctx)?;
+    crate::federation::group_inbox::backfill_if_needed(state, &c);
+    let can_moderate = c.is_moderator() || (user.is_admin && c.is_local());
+    let title = c.title.clone();
+    let page = CommunityPage {
+        base: Base::new(state, ctx, "communities.title", "communities").titled(title),
+        cm: c,
+        pinned,
+        page,
+        error,
+        draft,
+        max_chars: state.config.content.max_post_chars,
+        can_moderate,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Query(q): Query<CursorQuery>,
+) -> PageResult {
+    community_page(
+        &state,
+        &ctx,
+        name,
+        q.cursor,
+        StatusCode::OK,
+        None,
+        String::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PostForm {
+    csrf: String,
+    body: String,
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Form(form): Form<PostForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    crate::federation::remote::resolve_mentions(&state, &form.body).await;
+    let max = state.config.content.max_post_chars;
+    let (n, body) = (name.clone(), form.body.clone());
+    let result = state
+        .db
+        .run(move |c| moderation::post(c, max, &user, &n, &body))
+        .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/communities/{}", enc_path(&name)))),
+        Err(err) => {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let msg = error_text(&err, ctx.lang);
+            community_page(
+                &state,
+                &ctx,
+                name,
+                String::new(),
+                status,
+                Some(msg),
+                form.body,
+            )
+            .await
+        }
+    }
+}
+
+/// Community names are `[a-z0-9_]` or `name@host:port`: safe in a path.
+fn enc_path(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "_@.:-".contains(*c))
+        .collect()
+}
+
+/// Runs a membership or moderation action from a form, then returns to
+/// `back` (or shows the error on the community's page).
+async fn act<F>(
+    state: AppState,
+    ctx: Ctx,
+    name: String,
+    csrf: &str,
+    back: String,
+    f: F,
+) -> PageResult
+where
+    F: FnOnce(&mut crate::db::DbConn, &crate::accounts::User) -> crate::error::AppResult<()>
+        + Send
+        + 'static,
+{
+    let user = require_form(&state, &ctx, csrf)?.clone();
+    match state.db.run(move |c| f(c, &user)).await {
+        Ok(()) => Ok(see_other(&back)),
+        Err(err) => {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            if status == StatusCode::NOT_FOUND {
+                return Err(err).page(&state, &ctx);
+            }
+            let msg = error_text(&err, ctx.lang);
+            community_page(
+                &state,
+                &ctx,
+                name,
+                String::new(),
+                status,
+                Some(msg),
+                String::new(),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn join(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    let (n, back) = (name.clone(), format!("/communities/{}", enc_path(&name)));
+    act(state, ctx, name, &form.csrf, back, move |c, u| {
+        membership::join(c, u, &n).map(|_| ())
+    })
+    .await
+}
+
+pub async fn leave(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    let (n, back) = (name.clone(), format!("/communities/{}", enc_path(&name)));
+    act(state, ctx, name, &form.csrf, back, move |c, u| {
+        membership::leave(c, u, &n)
+    })
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "community_members.html")]
+struct MembersPage {
+    base: Base,
+    cm: Community,
+    members: Vec<membership::Member>,
+    log: Vec<LogEntry>,
+    can_moderate: bool,
+}
+
+pub async fn members(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+) -> PageResult {
+    let user = require_user(&state, &ctx)?.clone();
+    let (c, members, log) = state
+        .db
+        .run(move |cx| {
+            let c = communities::get_readable(cx, user.id, &name)?;
+            let members = membership::members(cx, &user, &name)?;
+            let log = communities::moderation_log(cx, user.id, &name)?;
+            Ok((c, members, log))
+        })
+        .await
+        .page(&state, &ctx)?;
+    let me = ctx.user.as_ref().map(|u| u.is_admin).unwrap_or(false);
+    let can_moderate = c.is_moderator() || (me && c.is_local());
+    let title = c.title.clone();
+    let page = MembersPage {
+        base: Base::new(&state, &ctx, "communities.members", "communities").titled(title),
+        cm: c,
+        members,
+        log,
+        can_moderate,
+    };
+    Ok(render(&page))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MemberForm {
+    csrf: String,
+    username: String,
+    reason: String,
+    role: String,
+}
+
+/// Moderation of one person: approve, refuse, remove, ban, unban, role.
+pub async fn member_action(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((name, action)): Path<(String, String)>,
+    Form(form): Form<MemberForm>,
+) -> PageResult {
+    let back = format!("/communities/{}/members", enc_path(&name));
+    let n = name.clone();
+    let MemberForm {
+        csrf,
+        username,
+        reason,
+        role,
+    } = form;
+    act(state, ctx, name, &csrf, back, move |c, u| {
+        if reason.chars().count() > 500 {
+            return Err(crate::error::AppError::bad_request("reason_too_long").with("max", 500));
+        }
+        match action.as_str() {
+            "invite" => membership::invite(c, u, &n, &username),
+            "approve" => membership::approve(c, u, &n, &username),
+            "refuse" => membership::refuse(c, u, &n, &username),
+            "remove" => membership::remove(c, u, &n, &username, &reason),
+            "ban" => membership::ban(c, u, &n, &username, &reason),
+            "unban" => membership::unban(c, u, &n, &username),
+            "role" => membership::set_role(c, u, &n, &username, &role),
+            _ => Err(crate::error::AppError::not_found()),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PostActionForm {
+    csrf: String,
+    reason: String,
+}
+
+/// Pin, unpin or remove a post of the community.
+pub async fn post_action(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((name, id, action)): Path<(String, String, String)>,
+    Form(form): Form<PostActionForm>,
+) -> PageResult {
+    let id = super::parse_id(&state, &ctx, &id)?;
+    let back = format!("/communities/{}", enc_path(&name));
+    let n = name.clone();
+    act(
+        state,
+        ctx,
+        name,
+        &form.csrf,
+        back,
+        move |c, u| match action.as_str() {
+            "pin" => moderation::pin(c, u, &n, id, true),
+            "unpin" => moderation::pin(c, u, &n, id, false),
+            "remove" => moderation::remove_post(c, u, &n, id, &form.reason),
+            _ => Err(crate::error::AppError::not_found()),
+        },
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "community_settings.html")]
+struct SettingsPage {
+    base: Base,
+    cm: Community,
+    error: Option<String>,
+    current_visibility: String,
+    current_policy: String,
+    current_partners: bool,
+}
+
+impl SettingsPage {
+    fn new(base: Base, c: Community, error: Option<String>) -> SettingsPage {
+        SettingsPage {
+            base,
+            current_visibility: c.visibility.clone(),
+            current_policy: c.join_policy.clone(),
+            current_partners: c.partners,
+            cm: c,
+            error,
+        }
+    }
+}
+
+pub async fn settings(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+) -> PageResult {
+    let user = require_user(&state, &ctx)?.clone();
+    let c = state
+        .db
+        .run(move |cx| {
+            let c = communities::get(cx, user.id, &name)?;
+            membership::require_moderator(&c, &user)?;
+            Ok(c)
+        })
+        .await
+        .page(&state, &ctx)?;
+    let title = c.title.clone();
+    let page = SettingsPage::new(
+        Base::new(&state, &ctx, "communities.settings", "communities").titled(title),
+        c,
+        None,
+    );
+    Ok(render(&page))
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Form(form): Form<CreateForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    let n = name.clone();
+    let s = Settings {
+        title: Some(form.title),
+        description: Some(form.description),
+        visibility: Some(form.visibility),
+        join_policy: Some(form.join_policy),
+        partners: Some(form.partners == "1"),
+    };
+    let u2 = user.clone();
+    match state
+        .db
+        .run(move |c| communities::update(c, &u2, &n, &s))
+        .await
+    {
+        Ok(c) => Ok(see_other(&format!("/communities/{}", enc_path(&c.name)))),
+        Err(err) => {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let msg = error_text(&err, ctx.lang);
+            let id = user.id;
+            let c = state
+                .db
+                .run(move |cx| communities::get(cx, id, &name))
+                .await
+                .page(&state, &ctx)?;
+            let title = c.title.clone();
+            let page = SettingsPage::new(
+                Base::new(&state, &ctx, "communities.settings", "communities").titled(title),
+                c,
+                Some(msg),
+            );
+            Ok((status, render(&page)).into_response())
+        }
+    }
+}
