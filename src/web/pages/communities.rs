@@ -19,6 +19,11 @@ use crate::feed::{self, cursor, Item, Page};
 use crate::web::auth::Ctx;
 use crate::web::AppState;
 
+/// Whether a stored value is the one an option offers (templates).
+pub fn selected(current: &str, option: impl AsRef<str>) -> bool {
+    current == option.as_ref()
+}
+
 fn enc(s: &str) -> String {
     crate::content::markdown::encode_segment(s)
 }

@@ -3,7 +3,7 @@
 
 mod account;
 mod admin;
-mod communities;
+pub mod communities;
 mod people;
 mod posts;
 
