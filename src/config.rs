@@ -21,6 +21,7 @@ pub struct Config {
     pub content: ContentConfig,
     pub people: PeopleConfig,
     pub communities: CommunitiesConfig,
+    pub documents: DocumentsConfig,
     pub federation: FederationConfig,
 }
 
@@ -112,6 +113,34 @@ pub struct CommunitiesConfig {
     pub backfill_comments: u32,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentsConfig {
+    /// Largest file accepted, in bytes.
+    pub max_bytes: usize,
+    /// Folder of the local-disk storage; empty: `files` beside the SQLite
+    /// database, or `data/files` with PostgreSQL.
+    pub path: String,
+}
+
+impl Config {
+    /// Where the local-disk storage keeps files.
+    pub fn documents_path(&self) -> std::path::PathBuf {
+        if !self.documents.path.trim().is_empty() {
+            return self.documents.path.trim().into();
+        }
+        match crate::db::Backend::from_url(&self.database.url) {
+            Ok(crate::db::Backend::Sqlite) => {
+                std::path::Path::new(crate::db::sqlite_path(&self.database.url))
+                    .parent()
+                    .map(|p| p.join("files"))
+                    .unwrap_or_else(|| "files".into())
+            }
+            _ => "data/files".into(),
+        }
+    }
+}
+
 /// One `host=ip` entry of `federation.resolve`.
 fn parse_resolve(s: &str) -> Result<(String, std::net::IpAddr), String> {
     let (host, ip) = s
@@ -189,6 +218,11 @@ impl Config {
             return Err(ConfigError(
                 "communities.backfill_posts: at most 100, communities.backfill_comments: at most 200"
                     .into(),
+            ));
+        }
+        if self.documents.max_bytes == 0 || self.documents.max_bytes > 1 << 30 {
+            return Err(ConfigError(
+                "documents.max_bytes: between 1 and 1073741824".into(),
             ));
         }
         if self.accounts.session_days == 0 {

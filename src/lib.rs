@@ -9,6 +9,7 @@ pub mod communities;
 pub mod config;
 pub mod content;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod federation;
 pub mod feed;
@@ -31,6 +32,7 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, web::AppState)> {
     for m in &applied {
         tracing::info!(migration = %m, "applied migration");
     }
+    let config_files = config.documents_path();
     let config = Arc::new(config);
     let fed = Arc::new(federation::client::Client::new(config.clone(), db.clone())?);
     let state = web::AppState {
@@ -39,6 +41,7 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, web::AppState)> {
         db,
         fed,
         wake: Arc::new(tokio::sync::Notify::new()),
+        storage: Arc::new(documents::storage::LocalDisk::new(config_files)),
     };
     Ok((web::router(state.clone()), state))
 }

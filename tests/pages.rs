@@ -53,6 +53,7 @@ fn pages(id: i64) -> Vec<String> {
         "/communities/crew".into(),
         "/communities/crew/members".into(),
         "/communities/crew/settings".into(),
+        "/communities/crew/documents".into(),
     ]
 }
 

@@ -156,6 +156,10 @@ impl Instance {
             ("RUCHE_DATABASE_URL".into(), self.db_url.clone()),
             ("RUCHE_DATABASE_POOL_SIZE".into(), "4".into()),
             (
+                "RUCHE_DOCUMENTS_PATH".into(),
+                self._dir.path().join("files").display().to_string(),
+            ),
+            (
                 "RUCHE_LOG".into(),
                 std::env::var("FEDERATION_TESTS_LOG").unwrap_or_else(|_| "warn".into()),
             ),

@@ -158,6 +158,62 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
     let (_, home) = bob.get("/api/v1/feed").await;
     assert!(home.to_string().contains("Roadmap for Q3"));
 
+    // A document uploaded on alpha reaches the member sites as a feed entry;
+    // bob downloads it through beta, which fetches it signed from alpha.
+    let r = client()
+        .post(format!(
+            "{}/api/v1/communities/rnd/documents?filename=plan.pdf",
+            alpha.base
+        ))
+        .bearer_auth(&ann.token)
+        .header("content-type", "application/pdf")
+        .body(b"%PDF plan v1".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let doc: serde_json::Value = r.json().await.unwrap();
+    let q = "SELECT COUNT(*) FROM document_versions WHERE remote_url <> ''";
+    eventually(10, "the document on beta", || {
+        let n = beta.count(q);
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    let local_doc = beta.count("SELECT id FROM documents");
+    let (s, d) = bob.get(&format!("/api/v1/documents/{local_doc}")).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(d["name"], "plan.pdf");
+    let file = client()
+        .get(format!(
+            "{}/api/v1/documents/{local_doc}/versions/1/file",
+            beta.base
+        ))
+        .bearer_auth(&bob.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(&file.bytes().await.unwrap()[..], b"%PDF plan v1");
+    // A new version on alpha arrives as "updated".
+    let r = client()
+        .post(format!(
+            "{}/api/v1/documents/{}/versions?filename=plan-v2.pdf",
+            alpha.base, doc["id"]
+        ))
+        .bearer_auth(&ann.token)
+        .body(b"%PDF plan v2".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let q = "SELECT COUNT(*) FROM document_versions WHERE remote_url <> ''";
+    eventually(10, "the new version on gamma", || {
+        let n = gamma.count(q);
+        async move { (n == 2).then_some(()) }
+    })
+    .await;
+    assert_eq!(gamma.count("SELECT COUNT(*) FROM documents"), 1);
+
     // A member on beta posts; the community redistributes it to gamma.
     let (s, v) = bob
         .post(
@@ -420,6 +476,30 @@ async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_i
         .await
         .unwrap();
     assert_eq!(wf.status(), StatusCode::NOT_FOUND);
+    // The file of a document of the private community: only for a signed
+    // member instance.
+    let r = client()
+        .post(format!(
+            "{}/api/v1/communities/board/documents?filename=budget.xlsx",
+            alpha.base
+        ))
+        .bearer_auth(&ann.token)
+        .body(b"budget figures".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let doc: serde_json::Value = r.json().await.unwrap();
+    let file_url = format!("{}/documents/{}/versions/1/file", alpha.base, doc["id"]);
+    assert_eq!(
+        signed_get(&file_url, Some((&gus_key, &gus_key_id))).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        signed_get(&file_url, Some((&bob_key, &bob_key_id))).await,
+        StatusCode::OK
+    );
+    assert_ne!(signed_get(&file_url, None).await, StatusCode::OK);
     // 3. Unsigned fetch: refused.
     assert_eq!(signed_get(&post_url, None).await, StatusCode::UNAUTHORIZED);
     assert_eq!(signed_get(&board, None).await, StatusCode::UNAUTHORIZED);

@@ -31,6 +31,8 @@ pub struct Incoming {
     pub activity_id: Option<String>,
     /// The community it was written in.
     pub community_id: Option<i64>,
+    /// A document version it announces (content of a remote community).
+    pub document: Option<crate::documents::RemoteVersion>,
 }
 
 /// Whether a community is hosted here: then what its members do elsewhere
@@ -132,6 +134,12 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
             .returning(content::id)
             .get_result(c)?;
         replace_links!(c, id, &tags, &mentioned, true);
+        if let (Some(v), Some(cm)) = (&inc.document, community) {
+            let (text, html) = crate::documents::mirror_version!(c, cm, id, inc.author_id, v);
+            diesel::update(content::table.find(id))
+                .set((content::kind.eq("document"), content::body.eq(&text), content::body_html.eq(&html)))
+                .execute(c)?;
+        }
         if hosted_here!(c, community) {
             crate::fed_event!(c, crate::federation::outbox::POST, inc.author_id, Some(id), "")?;
         }

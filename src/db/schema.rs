@@ -200,6 +200,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     communities,
     community_members,
     moderation_log,
+    documents,
+    document_versions,
 );
 
 diesel::table! {
@@ -329,5 +331,35 @@ diesel::table! {
         target_content_id -> Nullable<BigInt>,
         detail -> Text,
         at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    documents (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        ap_id -> Nullable<Text>,
+        name -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    document_versions (id) {
+        id -> BigInt,
+        document_id -> BigInt,
+        version -> BigInt,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        remote_url -> Text,
+        content_id -> Nullable<BigInt>,
+        uploaded_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
     }
 }

@@ -300,6 +300,11 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
     if row.pinned_at.is_some() {
         note["stickied"] = json!(true);
     }
+    if row.kind == "document" {
+        if let Some(a) = crate::documents::attachment(conn, cfg, row.id)? {
+            note["attachment"] = json!([a]);
+        }
+    }
     Ok(note)
 }
 

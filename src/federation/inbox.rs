@@ -594,6 +594,21 @@ pub async fn read_note(
     if !wanted && !context {
         return Ok(None);
     }
+    // Documents travel only inside a community, announced by it.
+    let document = match (via_group, community) {
+        (Some(_), Some(_)) => {
+            let gid = via_group.unwrap_or_default();
+            let host: Option<String> = state
+                .db
+                .run(move |c| {
+                    with_conn!(c, c => users::table.find(gid).select(users::domain).first(c))
+                        .map_err(AppError::from)
+                })
+                .await?;
+            host.and_then(|h| crate::documents::parse_attachment(note, &h))
+        }
+        _ => None,
+    };
     Ok(Some(Incoming {
         ap_id: id,
         author_id,
@@ -606,5 +621,6 @@ pub async fn read_note(
         published,
         activity_id: None,
         community_id: community,
+        document,
     }))
 }

@@ -28,6 +28,8 @@ pub struct AppState {
     pub fed: Arc<crate::federation::client::Client>,
     /// Wakes the delivery worker when there may be new work.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Where document files are kept.
+    pub storage: Arc<dyn crate::documents::storage::Storage>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -102,6 +102,12 @@ pub fn document(config: &Config) -> Value {
             params.push(json!({"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"},
                 "description": "next_cursor of the previous page"}));
         }
+        if r.method == "post"
+            && (r.path == "/communities/{name}/documents" || r.path == "/documents/{id}/versions")
+        {
+            params.push(json!({"name": "filename", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 200}}));
+            params.push(json!({"name": "note", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 2000}}));
+        }
         if r.method == "get" && r.path == "/communities" {
             params.push(json!({"name": "q", "in": "query", "required": false, "schema": {"type": "string"}}));
             params.push(json!({"name": "mine", "in": "query", "required": false, "schema": {"type": "boolean"}}));
@@ -129,6 +135,13 @@ pub fn document(config: &Config) -> Value {
             op.insert(
                 "requestBody".into(),
                 json!({"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}}),
+            );
+        } else if r.method == "post"
+            && (r.path == "/communities/{name}/documents" || r.path == "/documents/{id}/versions")
+        {
+            op.insert(
+                "requestBody".into(),
+                json!({"required": true, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}),
             );
         } else if r.path == "/me/photo" && r.method == "put" {
             op.insert(

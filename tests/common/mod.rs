@@ -78,6 +78,7 @@ impl TestApp {
         config.base_url = format!("http://{addr}");
         config.database.url = url.clone();
         config.database.pool_size = 4;
+        config.documents.path = dir.path().join("files").display().to_string();
         tweak(&mut config);
         let cfg = config.clone();
         tokio::spawn(async move {
@@ -269,6 +270,8 @@ impl TestApp {
             "community_members" => n!(schema::community_members),
             "moderation_log" => n!(schema::moderation_log),
             "notifications" => n!(schema::notifications),
+            "documents" => n!(schema::documents),
+            "document_versions" => n!(schema::document_versions),
             other => panic!("no counter for {other}"),
         }
     }

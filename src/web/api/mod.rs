@@ -5,6 +5,7 @@
 mod account;
 mod admin;
 mod communities;
+pub mod documents;
 mod people;
 mod posts;
 
@@ -185,6 +186,12 @@ api_routes! {
     put "/communities/{name}/members/{username}/role" => communities::set_role, "Make a member owner, moderator or member (owners)", auth: true, body: "RoleChange";
     put "/communities/{name}/bans/{username}" => communities::ban, "Ban someone from a community (moderators)", auth: true, body: "Reason";
     delete "/communities/{name}/bans/{username}" => communities::unban, "Lift a ban (moderators)", auth: true, body: "";
+    get "/communities/{name}/documents" => documents::list, "A community's documents with their versions, most recently updated first", auth: true, body: "";
+    post "/communities/{name}/documents" => documents::upload, "Upload a document (the request body is the file; ?filename= is required, ?note= optional; at most documents.max_bytes)", auth: true, body: "";
+    get "/documents/{id}" => documents::get_one, "A document and its versions", auth: true, body: "";
+    post "/documents/{id}/versions" => documents::new_version, "Upload a new version (same form as an upload)", auth: true, body: "";
+    get "/documents/{id}/versions/{version}/file" => documents::download, "Download one version of a document", auth: true, body: "";
+    delete "/documents/{id}" => documents::delete, "Delete a document and all its versions (its uploader or a moderator)", auth: true, body: "";
     get "/communities/{name}/log" => communities::log, "The community's moderation log, newest first", auth: true, body: "";
     get "/people" => people::directory, "Directory of colleagues, filtered by q, department, site and skill", auth: true, body: "";
     get "/people/lookup" => people::lookup, "Find a person by @name@domain or profile URL (remote profiles are fetched)", auth: true, body: "";

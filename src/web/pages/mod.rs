@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 pub mod communities;
+mod documents;
 mod people;
 mod posts;
 
@@ -75,6 +76,23 @@ pub fn router() -> Router<AppState> {
         .route(
             "/communities/{name}/settings",
             get(communities::settings).post(communities::save_settings),
+        )
+        .route(
+            "/communities/{name}/documents",
+            get(documents::list)
+                .post(documents::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(documents::BODY_LIMIT)),
+        )
+        .route("/documents/{id}", get(documents::show))
+        .route(
+            "/documents/{id}/versions",
+            post(documents::new_version)
+                .layer(axum::extract::DefaultBodyLimit::max(documents::BODY_LIMIT)),
+        )
+        .route("/documents/{id}/delete", post(documents::delete))
+        .route(
+            "/documents/{id}/versions/{version}/file",
+            get(documents::download),
         )
         .route("/people", get(people::directory))
         .route("/people/{username}", get(people::profile))

@@ -1,0 +1,2 @@
+DROP TABLE document_versions;
+DROP TABLE documents;

@@ -1,0 +1,615 @@
+//! Documents of communities: upload (any type, up to `documents.max_bytes`),
+//! new versions with their history, downloads checked against the
+//! community, and deletion. Each upload or new version is announced by a
+//! content row of kind `document` in the community, so that it shows in the
+//! community feed and in members' home feeds and federates like a post.
+
+pub mod storage;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::Digest;
+
+use crate::accounts::User;
+use crate::communities::{self, Community};
+use crate::db::schema::{content, document_versions, documents, users};
+use crate::db::{now, DbConn};
+use crate::error::{AppError, AppResult, ErrorKind};
+use crate::federation::outbox;
+use crate::{fed_event, with_conn, write_tx};
+use storage::Storage;
+
+/// Inserts the feed entry of an upload (inside a write transaction).
+macro_rules! insert_entry {
+    ($c:expr, $author:expr, $community:expr, $text:expr, $html:expr) => {{
+        let id: i64 = diesel::insert_into(content::table)
+            .values((
+                content::kind.eq("document"),
+                content::author_id.eq($author),
+                content::visibility.eq("community"),
+                content::community_id.eq(Some($community)),
+                content::body.eq($text),
+                content::body_html.eq($html),
+                content::created_at.eq(now()),
+            ))
+            .returning(content::id)
+            .get_result($c)?;
+        id
+    }};
+}
+
+/// Longest file name kept.
+pub const MAX_NAME: usize = 200;
+
+/// Checks a file name: no folders, no parent references, no control
+/// characters, not hidden, at most [`MAX_NAME`] characters.
+pub fn check_filename(raw: &str) -> AppResult<String> {
+    let name = raw.trim();
+    let bad = name.is_empty()
+        || name.chars().count() > MAX_NAME
+        || name.contains(['/', '\\', '\0'])
+        || name.chars().any(char::is_control)
+        || name.starts_with('.')
+        || name.contains("..")
+        || name.contains(':');
+    if bad {
+        return Err(AppError::bad_request("document_name_invalid").with("max", MAX_NAME));
+    }
+    Ok(name.to_string())
+}
+
+/// A sane media type for a download (anything else is served as bytes).
+fn check_content_type(raw: &str) -> String {
+    let t = raw
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let ok = !t.is_empty()
+        && t.len() <= 100
+        && t.split_once('/').is_some_and(|(a, b)| {
+            !a.is_empty()
+                && !b.is_empty()
+                && t.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b"/.+-_".contains(&c))
+        });
+    if ok {
+        t
+    } else {
+        "application/octet-stream".into()
+    }
+}
+
+/// What an uploader sends.
+pub struct Upload<'a> {
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+fn check_upload(up: &Upload, max: usize) -> AppResult<(String, String)> {
+    let name = check_filename(up.filename)?;
+    if up.bytes.is_empty() {
+        return Err(AppError::bad_request("document_empty"));
+    }
+    if up.bytes.len() > max {
+        return Err(too_large(max));
+    }
+    Ok((name, check_content_type(up.content_type)))
+}
+
+pub fn too_large(max: usize) -> AppError {
+    AppError::new(ErrorKind::PayloadTooLarge, "document_too_large")
+        .with("max_mb", max.div_ceil(1024 * 1024))
+}
+
+/// One version of a document.
+#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[diesel(table_name = document_versions)]
+pub struct Version {
+    #[serde(skip)]
+    pub id: i64,
+    #[serde(skip)]
+    pub document_id: i64,
+    pub version: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    #[serde(skip)]
+    pub storage_key: String,
+    #[serde(skip)]
+    pub remote_url: String,
+    /// The feed entry that announced it.
+    pub content_id: Option<i64>,
+    #[serde(skip)]
+    pub uploaded_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A document with its versions (newest first).
+#[derive(Debug, Clone, Serialize)]
+pub struct Document {
+    pub id: i64,
+    pub name: String,
+    pub community: String,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub versions: Vec<Version>,
+    /// Whether the viewer may upload versions and delete it.
+    pub can_edit: bool,
+}
+
+/// The body of the feed entry of an upload.
+fn entry_html(doc_id: i64, name: &str, version: i64, note_html: &str) -> (String, String) {
+    let escaped = ammonia::clean_text(name);
+    let html =
+        format!("<p>📄 <a href=\"/documents/{doc_id}\">{escaped}</a> · v{version}</p>{note_html}");
+    let text = format!("📄 {name} · v{version}");
+    (text, html)
+}
+
+fn member_of(conn: &mut DbConn, user: &User, community: i64) -> AppResult<Community> {
+    let c = communities::by_id(conn, user.id, community)?;
+    if !c.is_member() {
+        return Err(AppError::forbidden("community_members_only"));
+    }
+    Ok(c)
+}
+
+/// A member uploads a new document to a community. The file is stored
+/// first; if recording it fails, the file is removed again.
+pub fn upload(
+    conn: &mut DbConn,
+    store: &dyn Storage,
+    max: usize,
+    user: &User,
+    community_name: &str,
+    up: &Upload,
+    note: &str,
+) -> AppResult<Document> {
+    let c = communities::get(conn, user.id, community_name)?;
+    if !c.is_member() {
+        return Err(AppError::forbidden("community_members_only"));
+    }
+    if !c.is_local() {
+        return Err(AppError::bad_request("document_remote"));
+    }
+    let (name, content_type) = check_upload(up, max)?;
+    let note_html = render_note(note)?;
+    let key = storage::new_key();
+    store.put(&key, up.bytes)?;
+    let sha = hex(&sha2::Sha256::digest(up.bytes));
+    let size = up.bytes.len() as i64;
+    let recorded = write_tx!(conn, cx => {
+        let now = now();
+        let doc_id: i64 = diesel::insert_into(documents::table)
+            .values((
+                documents::community_id.eq(c.id),
+                documents::name.eq(&name),
+                documents::created_by.eq(user.id),
+                documents::created_at.eq(now),
+                documents::updated_at.eq(now),
+            ))
+            .returning(documents::id)
+            .get_result(cx)?;
+        let (text, html) = entry_html(doc_id, &name, 1, &note_html);
+        let entry = insert_entry!(cx, user.id, c.id, &text, &html);
+        diesel::insert_into(document_versions::table)
+            .values((
+                document_versions::document_id.eq(doc_id),
+                document_versions::version.eq(1),
+                document_versions::filename.eq(&name),
+                document_versions::content_type.eq(&content_type),
+                document_versions::size.eq(size),
+                document_versions::sha256.eq(&sha),
+                document_versions::storage_key.eq(&key),
+                document_versions::content_id.eq(entry),
+                document_versions::uploaded_by.eq(user.id),
+                document_versions::created_at.eq(now),
+            ))
+            .execute(cx)?;
+        fed_event!(cx, outbox::POST, user.id, Some(entry), "")?;
+        Ok::<_, AppError>(doc_id)
+    });
+    match recorded {
+        Ok(id) => get(conn, user, id),
+        Err(e) => {
+            let _ = store.delete(&key);
+            Err(e)
+        }
+    }
+}
+
+fn render_note(note: &str) -> AppResult<String> {
+    if note.chars().count() > 2000 {
+        return Err(AppError::bad_request("field_too_long")
+            .with("field", "note")
+            .with("max", 2000));
+    }
+    Ok(if note.trim().is_empty() {
+        String::new()
+    } else {
+        crate::content::markdown::render(note, |_| false).html
+    })
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The live document `id` if the viewer may read its community.
+fn load(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<(Community, i64, String)> {
+    let (community, name, deleted, created_by): (i64, String, Option<NaiveDateTime>, Option<i64>) =
+        with_conn!(conn, c => documents::table
+            .find(id)
+            .select((documents::community_id, documents::name, documents::deleted_at, documents::created_by))
+            .first(c))?;
+    if deleted.is_some() {
+        return Err(AppError::not_found());
+    }
+    let c = communities::by_id(conn, viewer.id, community)?;
+    if !c.readable() {
+        return Err(AppError::forbidden("community_members_only"));
+    }
+    Ok((c, created_by.unwrap_or(0), name))
+}
+
+/// A member uploads a new version; the earlier ones stay downloadable.
+pub fn new_version(
+    conn: &mut DbConn,
+    store: &dyn Storage,
+    max: usize,
+    user: &User,
+    id: i64,
+    up: &Upload,
+    note: &str,
+) -> AppResult<Document> {
+    let (c, _, name) = load(conn, user, id)?;
+    member_of(conn, user, c.id)?;
+    if !c.is_local() {
+        return Err(AppError::bad_request("document_remote"));
+    }
+    let (filename, content_type) = check_upload(up, max)?;
+    let note_html = render_note(note)?;
+    let key = storage::new_key();
+    store.put(&key, up.bytes)?;
+    let sha = hex(&sha2::Sha256::digest(up.bytes));
+    let size = up.bytes.len() as i64;
+    let recorded = write_tx!(conn, cx => {
+        let last: Option<i64> = document_versions::table
+            .filter(document_versions::document_id.eq(id))
+            .select(diesel::dsl::max(document_versions::version))
+            .first(cx)?;
+        let version = last.unwrap_or(0) + 1;
+        let (text, html) = entry_html(id, &name, version, &note_html);
+        let entry = insert_entry!(cx, user.id, c.id, &text, &html);
+        let now = now();
+        diesel::insert_into(document_versions::table)
+            .values((
+                document_versions::document_id.eq(id),
+                document_versions::version.eq(version),
+                document_versions::filename.eq(&filename),
+                document_versions::content_type.eq(&content_type),
+                document_versions::size.eq(size),
+                document_versions::sha256.eq(&sha),
+                document_versions::storage_key.eq(&key),
+                document_versions::content_id.eq(entry),
+                document_versions::uploaded_by.eq(user.id),
+                document_versions::created_at.eq(now),
+            ))
+            .execute(cx)?;
+        diesel::update(documents::table.find(id))
+            .set(documents::updated_at.eq(now))
+            .execute(cx)?;
+        fed_event!(cx, outbox::POST, user.id, Some(entry), "")?;
+        Ok::<_, AppError>(())
+    });
+    match recorded {
+        Ok(()) => get(conn, user, id),
+        Err(e) => {
+            let _ = store.delete(&key);
+            Err(e)
+        }
+    }
+}
+
+/// A document with its versions.
+pub fn get(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<Document> {
+    let (c, created_by, name) = load(conn, viewer, id)?;
+    let (created_at, updated_at): (NaiveDateTime, NaiveDateTime) = with_conn!(conn, cx => documents::table
+            .find(id)
+            .select((documents::created_at, documents::updated_at))
+            .first(cx))?;
+    let versions: Vec<Version> = with_conn!(conn, cx => document_versions::table
+        .filter(document_versions::document_id.eq(id))
+        .order(document_versions::version.desc())
+        .select(Version::as_select())
+        .load(cx))?;
+    let author: Option<String> = with_conn!(conn, cx => users::table
+        .find(created_by)
+        .select(users::username)
+        .first(cx)
+        .optional())?;
+    let can_edit = c.is_local() && (created_by == viewer.id || c.is_moderator());
+    Ok(Document {
+        id,
+        name,
+        community: c.name.clone(),
+        created_by: author,
+        created_at,
+        updated_at,
+        versions,
+        can_edit: can_edit && c.is_member(),
+    })
+}
+
+/// The documents of a community, most recently updated first.
+pub fn list(conn: &mut DbConn, viewer: &User, community_name: &str) -> AppResult<Vec<Document>> {
+    let c = communities::get_readable(conn, viewer.id, community_name)?;
+    let ids: Vec<i64> = with_conn!(conn, cx => documents::table
+        .filter(documents::community_id.eq(c.id))
+        .filter(documents::deleted_at.is_null())
+        .order(documents::updated_at.desc())
+        .limit(200)
+        .select(documents::id)
+        .load(cx))?;
+    ids.into_iter().map(|id| get(conn, viewer, id)).collect()
+}
+
+/// Where a version's bytes are: here (a storage key) or on the instance of
+/// its community (an address to fetch, signed).
+pub enum Source {
+    Local(String),
+    Remote(String),
+}
+
+/// A version the viewer may download: (file name, media type, source).
+pub fn file(
+    conn: &mut DbConn,
+    viewer: &User,
+    id: i64,
+    version: i64,
+) -> AppResult<(String, String, Source)> {
+    load(conn, viewer, id)?;
+    file_of(conn, id, version)
+}
+
+/// A version's file, without access checks (the caller checked them).
+pub fn file_of(conn: &mut DbConn, id: i64, version: i64) -> AppResult<(String, String, Source)> {
+    let v: Version = with_conn!(conn, cx => document_versions::table
+        .filter(document_versions::document_id.eq(id))
+        .filter(document_versions::version.eq(version))
+        .select(Version::as_select())
+        .first(cx))?;
+    let source = if v.storage_key.is_empty() {
+        Source::Remote(v.remote_url)
+    } else {
+        Source::Local(v.storage_key)
+    };
+    Ok((v.filename, v.content_type, source))
+}
+
+/// The community of a document (for federation access checks).
+pub fn community_of(conn: &mut DbConn, id: i64) -> AppResult<i64> {
+    with_conn!(conn, cx => documents::table
+        .find(id)
+        .filter(documents::deleted_at.is_null())
+        .select(documents::community_id)
+        .first(cx)
+        .map_err(AppError::from))
+}
+
+/// Deletes a document (its uploader or a moderator): every version's file
+/// goes, and its feed entries become tombstones on every member instance.
+pub fn delete(conn: &mut DbConn, store: &dyn Storage, user: &User, id: i64) -> AppResult<()> {
+    let (c, created_by, _) = load(conn, user, id)?;
+    let moderator = c.is_moderator() || (user.is_admin && c.is_local());
+    if !(c.is_local() && (created_by == user.id && c.is_member() || moderator)) {
+        return Err(AppError::forbidden("community_moderators_only"));
+    }
+    let versions: Vec<(String, Option<i64>)> = with_conn!(conn, cx => document_versions::table
+        .filter(document_versions::document_id.eq(id))
+        .select((document_versions::storage_key, document_versions::content_id))
+        .load(cx))?;
+    write_tx!(conn, cx => {
+        diesel::update(documents::table.find(id))
+            .set(documents::deleted_at.eq(Some(now())))
+            .execute(cx)?;
+        for (_, entry) in &versions {
+            if let Some(e) = entry {
+                let author: i64 = content::table.find(*e).select(content::author_id).first(cx)?;
+                crate::content::tombstone!(cx, *e);
+                let sender = if author == user.id { user.id } else { c.id };
+                fed_event!(cx, outbox::DELETE, sender, Some(*e), "")?;
+            }
+        }
+        communities::log!(cx, c.id, user.id, "delete_document", Some(created_by), None::<i64>, "");
+        Ok::<_, AppError>(())
+    })?;
+    for (key, _) in versions {
+        if !key.is_empty() {
+            if let Err(e) = store.delete(&key) {
+                tracing::warn!(error = %e, "document file not removed");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The attachment of a document's feed entry, for its Note.
+pub fn attachment(
+    conn: &mut DbConn,
+    cfg: &crate::config::Config,
+    content_id: i64,
+) -> AppResult<Option<serde_json::Value>> {
+    let found: Option<(i64, Version)> = with_conn!(conn, cx => document_versions::table
+        .filter(document_versions::content_id.eq(content_id))
+        .select((document_versions::document_id, Version::as_select()))
+        .first(cx)
+        .optional())?;
+    let Some((doc, v)) = found else {
+        return Ok(None);
+    };
+    let base = cfg.base();
+    Ok(Some(serde_json::json!({
+        "type": "Document",
+        "name": v.filename,
+        "mediaType": v.content_type,
+        "url": format!("{base}/documents/{doc}/versions/{}/file", v.version),
+        "ruche:document": format!("{base}/documents/{doc}"),
+        "ruche:version": v.version,
+        "ruche:size": v.size,
+        "ruche:sha256": v.sha256,
+    })))
+}
+
+/// A document version described by a remote community's Note.
+#[derive(Debug, Clone)]
+pub struct RemoteVersion {
+    pub ap_id: String,
+    pub version: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub url: String,
+}
+
+/// Reads the Ruche document attachment of a Note, if any. Its addresses
+/// must be on the instance of the community that announced it.
+pub fn parse_attachment(note: &serde_json::Value, community_host: &str) -> Option<RemoteVersion> {
+    let list = note.get("attachment")?.as_array()?;
+    let a = list.iter().find(|a| a.get("ruche:document").is_some())?;
+    let s = |k: &str| a.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
+    let (ap_id, url) = (s("ruche:document"), s("url"));
+    let same = |u: &str| crate::federation::host_of(u).as_deref() == Some(community_host);
+    if !same(ap_id) || !same(url) || ap_id.len() > 2000 || url.len() > 2000 {
+        return None;
+    }
+    let filename = check_filename(s("name")).ok()?;
+    let sha = s("ruche:sha256");
+    Some(RemoteVersion {
+        ap_id: ap_id.to_string(),
+        version: a
+            .get("ruche:version")
+            .and_then(serde_json::Value::as_i64)
+            .filter(|v| *v > 0)?,
+        filename,
+        content_type: check_content_type(s("mediaType")),
+        size: a
+            .get("ruche:size")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0)
+            .max(0),
+        sha256: if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            sha.to_string()
+        } else {
+            String::new()
+        },
+        url: url.to_string(),
+    })
+}
+
+/// Records the mirror of a remote document version announced by content row
+/// `entry` (inside the write transaction that stores it); returns the
+/// local document id and the entry's body.
+macro_rules! mirror_version {
+    ($c:expr, $community:expr, $entry:expr, $author:expr, $v:expr) => {{
+        use $crate::db::schema::{document_versions as dv_, documents as d_};
+        let v: &$crate::documents::RemoteVersion = $v;
+        let now = $crate::db::now();
+        let existing: Option<i64> = d_::table
+            .filter(d_::ap_id.eq(&v.ap_id))
+            .select(d_::id)
+            .first($c)
+            .optional()?;
+        let doc_id = match existing {
+            Some(id) => {
+                diesel::update(d_::table.find(id))
+                    .set((d_::updated_at.eq(now), d_::name.eq(&v.filename)))
+                    .execute($c)?;
+                id
+            }
+            None => diesel::insert_into(d_::table)
+                .values((
+                    d_::community_id.eq($community),
+                    d_::ap_id.eq(&v.ap_id),
+                    d_::name.eq(&v.filename),
+                    d_::created_by.eq(Some($author)),
+                    d_::created_at.eq(now),
+                    d_::updated_at.eq(now),
+                ))
+                .returning(d_::id)
+                .get_result($c)?,
+        };
+        let known: i64 = dv_::table
+            .filter(dv_::document_id.eq(doc_id))
+            .filter(dv_::version.eq(v.version))
+            .count()
+            .get_result($c)?;
+        if known == 0 {
+            diesel::insert_into(dv_::table)
+                .values((
+                    dv_::document_id.eq(doc_id),
+                    dv_::version.eq(v.version),
+                    dv_::filename.eq(&v.filename),
+                    dv_::content_type.eq(&v.content_type),
+                    dv_::size.eq(v.size),
+                    dv_::sha256.eq(&v.sha256),
+                    dv_::remote_url.eq(&v.url),
+                    dv_::content_id.eq(Some($entry)),
+                    dv_::uploaded_by.eq(Some($author)),
+                    dv_::created_at.eq(now),
+                ))
+                .execute($c)?;
+        }
+        $crate::documents::entry_body(doc_id, &v.filename, v.version)
+    }};
+}
+pub(crate) use mirror_version;
+
+/// The text and HTML of a document's feed entry.
+pub fn entry_body(doc_id: i64, name: &str, version: i64) -> (String, String) {
+    entry_html(doc_id, name, version, "")
+}
+
+/// Serves or fetches the bytes of a version the caller may read.
+pub async fn bytes(state: &crate::web::AppState, source: Source) -> AppResult<Vec<u8>> {
+    match source {
+        Source::Local(key) => {
+            let store = state.storage.clone();
+            tokio::task::spawn_blocking(move || store.get(&key))
+                .await
+                .map_err(AppError::internal)?
+        }
+        Source::Remote(url) => {
+            state
+                .fed
+                .get_bytes(&url, state.config.documents.max_bytes)
+                .await
+        }
+    }
+}
+
+/// `Content-Disposition` for a download: always an attachment (a file is
+/// never shown inside this site), with the name in RFC 5987 form.
+pub fn disposition(filename: &str) -> String {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._- ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        crate::content::markdown::encode_segment(filename)
+    )
+}

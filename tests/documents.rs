@@ -1,0 +1,278 @@
+//! Documents of communities: uploads, versions, downloads, deletion and bad
+//! files, over HTTP.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn upload(api: &Api, path: &str, filename: &str, bytes: &[u8]) -> Resp {
+    let r = api
+        .client
+        .post(format!(
+            "{}/api/v1{path}?filename={}",
+            api.base,
+            urlencode(filename)
+        ))
+        .bearer_auth(&api.token)
+        .header("content-type", "application/pdf")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    Resp {
+        status,
+        json: serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn files_on_disk(app: &TestApp) -> usize {
+    let root = std::path::PathBuf::from(&app.config.documents.path);
+    let Ok(dirs) = std::fs::read_dir(&root) else {
+        return 0;
+    };
+    dirs.flatten()
+        .map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_upload_versions_download_and_delete_documents() {
+    let app = TestApp::start().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    alice
+        .post("/communities", json!({"name": "legal", "title": "Legal", "visibility": "private", "join_policy": "request"}))
+        .await;
+    bob.post("/communities/legal/join", json!({})).await;
+    alice
+        .post("/communities/legal/requests/bob/approve", json!({}))
+        .await;
+
+    let r = upload(
+        &bob,
+        "/communities/legal/documents",
+        "Contract v1 é.pdf",
+        b"%PDF-1 first",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let id = r.json["id"].as_i64().unwrap();
+    assert_eq!(r.json["versions"][0]["version"], 1);
+    assert_eq!(r.json["versions"][0]["size"], 12);
+    assert_eq!(r.json["versions"][0]["filename"], "Contract v1 é.pdf");
+    assert_eq!(files_on_disk(&app), 1);
+
+    // The upload shows in the community feed and in members' home feeds.
+    let feed = alice.get("/communities/legal/posts").await;
+    assert_eq!(feed.json["items"][0]["kind"], "document");
+    assert!(feed.json["items"][0]["body_html"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("/documents/{id}")));
+    assert!(alice.get("/feed").await.json["items"][0]["body"]
+        .as_str()
+        .unwrap()
+        .contains("Contract"));
+
+    // A new version keeps the first; both download as attachments.
+    let r = upload(
+        &alice,
+        &format!("/documents/{id}/versions"),
+        "Contract v2.pdf",
+        b"%PDF-1 second",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    assert_eq!(r.json["versions"].as_array().unwrap().len(), 2);
+    for (v, body) in [(1, &b"%PDF-1 first"[..]), (2, &b"%PDF-1 second"[..])] {
+        let res = bob
+            .client
+            .get(format!(
+                "{}/api/v1/documents/{id}/versions/{v}/file",
+                bob.base
+            ))
+            .bearer_auth(&bob.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        assert!(res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;"));
+        assert_eq!(&res.bytes().await.unwrap()[..], body);
+    }
+    let feed = bob.get("/communities/legal/posts").await;
+    assert!(feed.json["items"][0]["body"]
+        .as_str()
+        .unwrap()
+        .contains("v2"));
+
+    // Someone who is not a member neither lists nor downloads; nor uploads.
+    assert_eq!(
+        carol.get("/communities/legal/documents").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        carol
+            .get(&format!("/documents/{id}/versions/1/file"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        carol.get(&format!("/documents/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = upload(&carol, "/communities/legal/documents", "x.pdf", b"x").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "community_members_only")
+    );
+
+    // Only the uploader or a moderator deletes; then every version is gone.
+    let r = carol.delete(&format!("/documents/{id}")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = alice.delete(&format!("/documents/{id}")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        bob.get(&format!("/documents/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(files_on_disk(&app), 0);
+    assert!(bob.get("/communities/legal/documents").await.json["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let log = alice.get("/communities/legal/log").await;
+    assert_eq!(log.json["items"][0]["action"], "delete_document");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_files_are_refused_and_leave_nothing_behind() {
+    let app = TestApp::start_with(|c| c.documents.max_bytes = 1000).await;
+    let alice = app.user("alice").await;
+    alice
+        .post("/communities", json!({"name": "ops", "title": "Ops"}))
+        .await;
+    let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
+        (
+            "empty.txt",
+            Vec::new(),
+            StatusCode::BAD_REQUEST,
+            "document_empty",
+        ),
+        (
+            "big.bin",
+            vec![7u8; 1001],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "document_too_large",
+        ),
+        (
+            "../../etc/passwd",
+            b"x".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "document_name_invalid",
+        ),
+        (
+            "a/b.txt",
+            b"x".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "document_name_invalid",
+        ),
+        (
+            "..\\win.ini",
+            b"x".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "document_name_invalid",
+        ),
+        (
+            ".htaccess",
+            b"x".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "document_name_invalid",
+        ),
+        (
+            "C:boot.ini",
+            b"x".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "document_name_invalid",
+        ),
+        (
+            "",
+            b"x".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "document_name_invalid",
+        ),
+    ];
+    for (name, bytes, status, code) in cases {
+        let r = upload(&alice, "/communities/ops/documents", name, &bytes).await;
+        assert_eq!((r.status, r.code()), (status, code), "{name}");
+        assert!(!r.message().is_empty());
+    }
+    let r = upload(&alice, "/communities/nope/documents", "a.txt", b"x").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("documents"), 0);
+    assert_eq!(app.count("document_versions"), 0);
+    assert_eq!(app.count("content"), 0);
+    assert_eq!(files_on_disk(&app), 0);
+    // Exactly at the limit is fine.
+    let r = upload(&alice, "/communities/ops/documents", "ok.bin", &[1u8; 1000]).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+
+    // The page form explains the same errors.
+    let b = app.browser_login("alice").await;
+    let csrf = b.csrf("/communities/ops/documents").await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(vec![1u8; 2000]).file_name("big.bin"),
+        );
+    let r = b
+        .client
+        .post(format!("{}/communities/ops/documents", b.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.text().await.unwrap().contains("role=\"alert\""));
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("note", "Minutes of **Monday**")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"minutes".to_vec())
+                .file_name("minutes.txt")
+                .mime_str("text/plain")
+                .unwrap(),
+        );
+    let r = b
+        .client
+        .post(format!("{}/communities/ops/documents", b.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = b.html(r.headers()["location"].to_str().unwrap()).await;
+    assert!(page.contains("minutes.txt"), "{page}");
+    assert_eq!(app.count("documents"), 2);
+    assert_eq!(files_on_disk(&app), 2);
+}
