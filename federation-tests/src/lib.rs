@@ -303,6 +303,24 @@ impl Instance {
         row.n
     }
 
+    /// Runs one SQL statement on this instance's database (benchmark seeds).
+    pub fn exec(&self, sql: &str) {
+        let q = diesel::sql_query(sql);
+        if self.db_url.starts_with("postgres") {
+            q.execute(&mut diesel::PgConnection::establish(&self.db_url).unwrap())
+                .unwrap();
+        } else {
+            let path = self.db_url.trim_start_matches("sqlite://");
+            q.execute(&mut diesel::SqliteConnection::establish(path).unwrap())
+                .unwrap();
+        }
+    }
+
+    /// The process id of the running server.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     /// The private key and key id of a local person (to forge requests).
     pub fn private_key(&self, name: &str) -> (String, String) {
         #[derive(QueryableByName)]

@@ -40,6 +40,133 @@ async fn main() {
     if only.is_empty() || only == "latency" {
         latency().await;
     }
+    if only.is_empty() || only == "community" {
+        community().await;
+    }
+}
+
+/// CPU time (user + system) of a process, in seconds, and its resident and
+/// peak resident memory in MiB, from /proc.
+fn proc_usage(pid: u32) -> (f64, f64, f64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = 100.0; // CLK_TCK on Linux
+    let cpu = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (cpu / ticks, kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
+}
+
+/// A community of 2,000 members spread over 20 instances: each post must
+/// reach every member instance, with one delivery per instance. The member
+/// instances are stand-in servers that acknowledge and timestamp what they
+/// receive; the members are seeded in the hosting instance's database.
+async fn community() {
+    const INSTANCES: usize = 20;
+    const PER_INSTANCE: usize = 100;
+    const POSTS: usize = 30;
+    let [mut alpha, _beta, _gamma] = network();
+    alpha.set_env("RUCHE_FEDERATION_MODE", "open");
+    alpha.start().await;
+    let ann = alpha.user("ann").await;
+    let (s, v) = ann
+        .post("/api/v1/communities", json!({"name": "all_hands", "title": "All hands"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let mut sites = Vec::new();
+    for i in 1..=INSTANCES {
+        sites.push(ForeignServer::start_on(&extra_host(i)).await);
+    }
+    // Seed 2,000 remote members (100 per instance) in one go.
+    let community = alpha.count("SELECT id FROM users WHERE username = 'all_hands'");
+    for (i, site) in sites.iter().enumerate() {
+        let host = extra_host(i + 1);
+        let rows: Vec<String> = (0..PER_INSTANCE)
+            .map(|j| {
+                let ap = format!("{}/users/m{j}", site.base);
+                format!(
+                    "('m{j}@{host}:{port}', '{ap}', '!', '{host}', '{ap}', '{ap}/inbox', '{base}/inbox', '{ap}#main-key', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+                    port = site.port,
+                    base = site.base
+                )
+            })
+            .collect();
+        alpha.exec(&format!(
+            "INSERT INTO users (username, email, password_hash, domain, ap_id, inbox, shared_inbox, key_id, created_at, fetched_at) VALUES {}",
+            rows.join(",")
+        ));
+        alpha.exec(&format!(
+            "INSERT INTO community_members (community_id, user_id, role, status, created_at, updated_at) \
+             SELECT {community}, id, 'member', 'member', '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM users WHERE domain = '{host}'"
+        ));
+    }
+    let members = alpha.count(&format!(
+        "SELECT COUNT(*) FROM community_members WHERE community_id = {community} AND status = 'member'"
+    ));
+    println!("community: {members} members ({INSTANCES} instances x {PER_INSTANCE}, plus the owner)");
+    let announces = |sites: &[ForeignServer]| -> Vec<usize> {
+        sites.iter().map(|s| s.count_type("Announce")).collect()
+    };
+    let pid = alpha.pid().unwrap();
+    let (cpu0, _, _) = proc_usage(pid);
+    let deliveries0 = alpha.count("SELECT COUNT(*) FROM deliveries");
+    let mut last_arrivals = Vec::new();
+    let mut all_arrivals = Vec::new();
+    let t_all = Instant::now();
+    for p in 0..POSTS {
+        let before = announces(&sites);
+        let t0 = Instant::now();
+        let (s, _) = ann
+            .post("/api/v1/communities/all_hands/posts", json!({"body": format!("Announcement {p}")}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let mut arrived: Vec<Option<f64>> = vec![None; INSTANCES];
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while arrived.iter().any(Option::is_none) {
+            let now = announces(&sites);
+            for (i, n) in now.iter().enumerate() {
+                if arrived[i].is_none() && *n > before[i] {
+                    arrived[i] = Some(t0.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+            assert!(Instant::now() < deadline, "post {p} did not reach every instance");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let times: Vec<f64> = arrived.into_iter().flatten().collect();
+        last_arrivals.push(times.iter().cloned().fold(0.0, f64::max));
+        all_arrivals.extend(times);
+    }
+    let wall = t_all.elapsed().as_secs_f64();
+    let (cpu1, rss, hwm) = proc_usage(pid);
+    let deliveries = alpha.count("SELECT COUNT(*) FROM deliveries") - deliveries0;
+    last_arrivals.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    all_arrivals.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "community: {POSTS} posts; arrival on an instance p50 {:.0} ms, p99 {:.0} ms; last instance per post p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        pct(&all_arrivals, 0.5),
+        pct(&all_arrivals, 0.99),
+        pct(&last_arrivals, 0.5),
+        pct(&last_arrivals, 0.99),
+        last_arrivals.last().copied().unwrap_or(f64::NAN),
+    );
+    println!(
+        "community: {deliveries} deliveries for {POSTS} posts ({:.1} per post, {INSTANCES} member instances, {members} members)",
+        deliveries as f64 / POSTS as f64
+    );
+    println!(
+        "community: hosting instance CPU {:.2} s over {wall:.1} s ({:.1} ms per post), memory {rss:.0} MiB resident, {hwm:.0} MiB peak",
+        cpu1 - cpu0,
+        (cpu1 - cpu0) * 1000.0 / POSTS as f64
+    );
 }
 
 async fn inbox() {
