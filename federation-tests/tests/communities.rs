@@ -2,7 +2,9 @@
 //! Follow, redistribution by Announce, moderation, back-fill, and a
 //! confidentiality matrix in which nothing may cross.
 
-use federation_tests::{client, eventually, network, sign_for, with_headers, Api, Instance};
+use federation_tests::{
+    client, eventually, network, sign_for, with_headers, Api, ForeignServer, Instance,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -632,4 +634,67 @@ async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_i
         gamma.count("SELECT COUNT(*) FROM content WHERE community_id IS NOT NULL"),
         0
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lemmy_user_takes_part_in_a_public_community() {
+    let [mut alpha, mut beta, _gamma] = network();
+    let lemmy = ForeignServer::start().await;
+    alpha.trust("beta.test", "member");
+    alpha.trust("partner.test", "member");
+    beta.trust("alpha.test", "member");
+    beta.trust("partner.test", "member");
+    alpha.start().await;
+    beta.start().await;
+    let ann = alpha.user("ann").await;
+    let bob = beta.user("bob").await;
+    create(&ann, "quality", "public", "open").await;
+    let handle = join(&bob, &beta, "quality", &alpha).await;
+
+    // Lemmy's Follow of the Group is accepted.
+    let group = format!("{}/communities/quality", alpha.base);
+    let inbox = format!("{group}/inbox");
+    let key_id = format!("{}/u/carol#main-key", lemmy.base);
+    let (s, b) = lemmy
+        .send(&inbox, "lemmy_follow.json", &key_id, &group)
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    eventually(10, "Lemmy to receive the Accept", || {
+        let n = lemmy.count_type("Accept");
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    // Its Page, sent to the Group, is kept (title, no script) and announced
+    // to beta, but not back to Lemmy.
+    let (s, b) = lemmy
+        .send(&inbox, "lemmy_create_page.json", &key_id, &group)
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    wait_count(&alpha, "supplier audits", 1, "Lemmy's post on alpha").await;
+    wait_count(&beta, "supplier audits", 1, "Lemmy's post on beta").await;
+    let bodies = community_bodies(&bob, &handle).await.join(" ");
+    assert!(bodies.contains("Supplier audit checklist"), "{bodies}");
+    assert!(!bodies.contains("alert"), "{bodies}");
+    // ann's post goes to Lemmy's shared inbox as an Announce.
+    let (s, _) = ann
+        .post(
+            "/api/v1/communities/quality/posts",
+            json!({"body": "Audit season starts"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    eventually(10, "Lemmy to receive the Announce", || {
+        let n = lemmy.count_type("Announce");
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    let got = lemmy.received();
+    let announce = got
+        .iter()
+        .find(|(_, _, v)| v["type"] == "Announce")
+        .unwrap();
+    assert_eq!(announce.0, "/inbox");
+    assert_eq!(announce.2["actor"], group.as_str());
+    assert_eq!(announce.2["object"]["type"], "Create");
+    assert_eq!(announce.2["object"]["object"]["audience"], group.as_str());
 }

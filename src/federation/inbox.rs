@@ -468,6 +468,20 @@ pub async fn read_note(
         Some(Value::String(s)) if s.len() <= 1000 => s.clone(),
         _ => String::new(),
     };
+    // A titled object (Lemmy's Page, an Article) keeps its title above the text.
+    let titled = matches!(
+        note.get("type").and_then(Value::as_str),
+        Some("Page" | "Article")
+    ) && !name.trim().is_empty()
+        && !html.is_empty();
+    let html = if titled {
+        format!(
+            "<p><strong>{}</strong></p>{html}",
+            ammonia::clean_text(name.trim())
+        )
+    } else {
+        html
+    };
     let body_html = crate::content::markdown::sanitize(&if name.is_empty() || !html.is_empty() {
         html
     } else {

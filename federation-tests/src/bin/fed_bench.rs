@@ -79,7 +79,10 @@ async fn community() {
     alpha.start().await;
     let ann = alpha.user("ann").await;
     let (s, v) = ann
-        .post("/api/v1/communities", json!({"name": "all_hands", "title": "All hands"}))
+        .post(
+            "/api/v1/communities",
+            json!({"name": "all_hands", "title": "All hands"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let mut sites = Vec::new();
@@ -112,7 +115,9 @@ async fn community() {
     let members = alpha.count(&format!(
         "SELECT COUNT(*) FROM community_members WHERE community_id = {community} AND status = 'member'"
     ));
-    println!("community: {members} members ({INSTANCES} instances x {PER_INSTANCE}, plus the owner)");
+    println!(
+        "community: {members} members ({INSTANCES} instances x {PER_INSTANCE}, plus the owner)"
+    );
     let announces = |sites: &[ForeignServer]| -> Vec<usize> {
         sites.iter().map(|s| s.count_type("Announce")).collect()
     };
@@ -126,7 +131,10 @@ async fn community() {
         let before = announces(&sites);
         let t0 = Instant::now();
         let (s, _) = ann
-            .post("/api/v1/communities/all_hands/posts", json!({"body": format!("Announcement {p}")}))
+            .post(
+                "/api/v1/communities/all_hands/posts",
+                json!({"body": format!("Announcement {p}")}),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED);
         let mut arrived: Vec<Option<f64>> = vec![None; INSTANCES];
@@ -138,7 +146,10 @@ async fn community() {
                     arrived[i] = Some(t0.elapsed().as_secs_f64() * 1000.0);
                 }
             }
-            assert!(Instant::now() < deadline, "post {p} did not reach every instance");
+            assert!(
+                Instant::now() < deadline,
+                "post {p} did not reach every instance"
+            );
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let times: Vec<f64> = arrived.into_iter().flatten().collect();
