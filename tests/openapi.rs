@@ -22,6 +22,21 @@ async fn every_documented_route_is_served() {
         .json["id"]
         .as_i64()
         .unwrap();
+    let uploaded = alice
+        .client
+        .post(format!(
+            "{}/api/v1/communities/team/documents?filename=a.txt",
+            app.base
+        ))
+        .bearer_auth(&alice.token)
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let doc_id = uploaded.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
     let token = alice.get("/me/tokens").await.json["items"][0]["id"]
         .as_i64()
         .unwrap();
@@ -55,7 +70,8 @@ async fn every_documented_route_is_served() {
                     || path == "/posts/{id}"
                     || path == "/me"
                     || path == "/admin/users/{username}"
-                    || path == "/communities/{name}/posts/{id}")
+                    || path == "/communities/{name}/posts/{id}"
+                    || path == "/documents/{id}")
             {
                 continue; // would break the following checks; covered elsewhere
             }
@@ -66,6 +82,8 @@ async fn every_documented_route_is_served() {
                         token
                     } else if path.starts_with("/communities") {
                         in_team
+                    } else if path.starts_with("/documents") {
+                        doc_id
                     } else {
                         post
                     }
@@ -73,6 +91,7 @@ async fn every_documented_route_is_served() {
                 )
                 .replace("{username}", "alice")
                 .replace("{name}", "team")
+                .replace("{version}", "1")
                 .replace("{tag}", "tag")
                 .replace("{kind}", "like");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
