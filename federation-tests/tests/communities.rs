@@ -312,6 +312,67 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
     wait_count(&alpha, "Field report", 0, "deletion on alpha").await;
     wait_count(&gamma, "Field report", 0, "deletion on gamma").await;
 
+    // A secret community, by invitation: ann invites bob across sites; his
+    // instance is told (Invite), he accepts from beta and then reads it.
+    create(&ann, "skunkworks", "secret", "invitation").await;
+    let bob_remote = remote_name("bob", &beta);
+    let (s, v) = ann
+        .post(
+            "/api/v1/communities/skunkworks/invitations",
+            json!({"username": bob_remote}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let skunk = remote_name("skunkworks", &alpha);
+    eventually(10, "the invitation on beta", || {
+        let n = beta.count("SELECT COUNT(*) FROM community_members WHERE status = 'invited'");
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    let (_, n) = bob.get("/api/v1/notifications").await;
+    assert_eq!(n["items"][0]["kind"], "community_invite", "{n}");
+    assert_eq!(n["items"][0]["community"], skunk.as_str());
+    let (s, v) = bob.get(&format!("/api/v1/communities/{skunk}")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["my_status"], "invited");
+    let (_, gv) = gus
+        .get(&format!("/api/v1/communities/lookup?q=!{skunk}"))
+        .await;
+    assert_ne!(gv["name"], skunk.as_str(), "gamma cannot find it");
+    let (s, v) = bob
+        .post(&format!("/api/v1/communities/{skunk}/join"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let q = format!("SELECT COUNT(*) FROM community_members m JOIN users g ON g.id = m.community_id WHERE g.username = '{skunk}' AND m.status = 'member'");
+    eventually(10, "bob's membership of the secret community", || {
+        let n = beta.count(&q);
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    let (s, _) = ann
+        .post(
+            "/api/v1/communities/skunkworks/posts",
+            json!({"body": "Prototype results"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    wait_count(&beta, "Prototype results", 1, "the secret post on beta").await;
+    assert_eq!(content_count(&gamma, "Prototype results"), 0);
+    // Settings changes reach the member instances (Update of the Group).
+    let (s, _) = ann
+        .call(
+            Method::PATCH,
+            "/api/v1/communities/skunkworks",
+            Some(json!({"title": "Skunkworks 2027"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    eventually(10, "the new title on beta", || {
+        let n = beta.count("SELECT COUNT(*) FROM users WHERE display_name = 'Skunkworks 2027'");
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+
     // Leaving stops delivery at once.
     let (s, _) = gus
         .call(

@@ -308,6 +308,8 @@ pub fn invite(conn: &mut DbConn, actor: &User, name: &str, username: &str) -> Ap
             upsert!(cx, c.id, target.id, "invited", "member", None::<String>);
             if target.is_local() {
                 notify_one!(cx, target.id, "community_invite", actor.id, c.id);
+            } else {
+                fed_event!(cx, outbox::INVITE, c.id, Some(target.id), "")?;
             }
         }
         log!(cx, c.id, actor.id, "invite", Some(target.id), None::<i64>, "");
@@ -613,5 +615,21 @@ pub fn answer_from_remote(
             delete_row!(cx, community, person.id);
             Ok(false)
         }
+    })
+}
+
+/// A remote community invites a local person: they see it and may join.
+pub fn invited_from_remote(conn: &mut DbConn, community: i64, person: &User) -> AppResult<()> {
+    if !person.is_local() || !person.is_person() {
+        return Err(AppError::not_found());
+    }
+    if status_of(conn, community, person.id)?.is_some() {
+        // Already a member, asking, invited or banned: nothing changes.
+        return Ok(());
+    }
+    write_tx!(conn, cx => {
+        upsert!(cx, community, person.id, "invited", "member", None::<String>);
+        notify_one!(cx, person.id, "community_invite", community, community);
+        Ok::<_, AppError>(())
     })
 }

@@ -130,6 +130,27 @@ pub async fn apply(
             announced(state, &group, object).await?;
             Ok(true)
         }
+        "Invite" => {
+            if id_of(object) != Some(actor_ap) {
+                return Err(AppError::forbidden("not_author"));
+            }
+            let target = activity
+                .get("target")
+                .and_then(id_of)
+                .ok_or_else(|| invalid("target"))?;
+            let name = Urls(&cfg)
+                .local_username(target)
+                .ok_or_else(AppError::not_found)?;
+            let gid = group.id;
+            state
+                .db
+                .run(move |c| {
+                    let person = crate::accounts::find_by_username(c, &name)?;
+                    crate::communities::membership::invited_from_remote(c, gid, &person)
+                })
+                .await?;
+            Ok(true)
+        }
         "Update" if object.get("type").and_then(Value::as_str) == Some("Group") => {
             if id_of(object) != Some(actor_ap) {
                 return Err(AppError::forbidden("not_author"));

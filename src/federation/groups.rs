@@ -457,7 +457,7 @@ pub fn build_membership(
     object: Option<i64>,
     extra: &str,
 ) -> AppResult<Built> {
-    use super::outbox::{COMMUNITY_UPDATE, JOIN, LEAVE, MEMBER_ACCEPT, MEMBER_REJECT};
+    use super::outbox::{COMMUNITY_UPDATE, INVITE, JOIN, LEAVE, MEMBER_ACCEPT, MEMBER_REJECT};
     let urls = Urls(cfg);
     let actor_ap = ap_id(conn, cfg, actor)?;
     let act_id = |k: &str| urls.activity(event_id, k);
@@ -495,6 +495,22 @@ pub fn build_membership(
             };
             let activity =
                 apjson::activity(act_id(&k.to_ascii_lowercase()), k, actor_ap, follow, None);
+            Ok((!targets.is_empty()).then_some((activity, actor.id, targets)))
+        }
+        INVITE => {
+            let Some(pid) = object else { return Ok(None) };
+            let person = crate::accounts::find_by_id(conn, pid)?;
+            let person_ap = ap_id(conn, cfg, &person)?;
+            let targets = inbox_of(conn, cfg, &person)?;
+            let mut activity = apjson::activity(
+                act_id("invite"),
+                "Invite",
+                actor_ap.clone(),
+                json!(actor_ap),
+                None,
+            );
+            activity["target"] = json!(person_ap);
+            activity["to"] = json!([person_ap]);
             Ok((!targets.is_empty()).then_some((activity, actor.id, targets)))
         }
         COMMUNITY_UPDATE => {

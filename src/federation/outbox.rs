@@ -59,6 +59,8 @@ pub const LEAVE: &str = "leave";
 pub const MEMBER_ACCEPT: &str = "member_accept";
 /// A local community refuses or removes a remote member (Reject).
 pub const MEMBER_REJECT: &str = "member_reject";
+/// A local community invites a remote person (Invite).
+pub const INVITE: &str = "invite";
 /// A local community's settings changed (Update of the Group).
 pub const COMMUNITY_UPDATE: &str = "community_update";
 
@@ -387,7 +389,7 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
                 }
             }
         }
-        JOIN | LEAVE | MEMBER_ACCEPT | MEMBER_REJECT | COMMUNITY_UPDATE => {
+        JOIN | LEAVE | MEMBER_ACCEPT | MEMBER_REJECT | INVITE | COMMUNITY_UPDATE => {
             if !actor.is_local() {
                 return Ok(None);
             }

@@ -26,6 +26,12 @@ pub struct Notification {
 }
 
 impl Notification {
+    /// Whether the community itself is the actor (an acceptance or an
+    /// invitation from a community of another instance).
+    pub fn from_community(&self) -> bool {
+        self.community.as_deref() == Some(self.actor.username.as_str())
+    }
+
     /// Translation key of what happened.
     pub fn key(&self) -> String {
         format!("notifications.{}", self.kind)
