@@ -563,6 +563,34 @@ async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_i
         StatusCode::OK
     );
     assert_ne!(signed_get(&file_url, None).await, StatusCode::OK);
+    // A non-member cannot post into the community, even signed correctly.
+    let gus_url = format!("{}/people/gus", gamma.base);
+    let create = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/sneak", gamma.base),
+        "type": "Create",
+        "actor": gus_url,
+        "to": [board],
+        "object": {"id": format!("{}/posts/424242", gamma.base), "type": "Note", "attributedTo": gus_url,
+                   "content": "Sneaky minutes", "to": [board], "audience": board}
+    });
+    let board_inbox = format!("{board}/inbox");
+    let body = create.to_string();
+    let before = alpha.count("SELECT COUNT(*) FROM content");
+    let r = with_headers(
+        client().post(&board_inbox).body(body.clone()),
+        sign_for(&board_inbox, Some(body.as_bytes()), &gus_key_id, &gus_key),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "{}",
+        r.text().await.unwrap()
+    );
+    assert_eq!(alpha.count("SELECT COUNT(*) FROM content"), before);
     // 3. Unsigned fetch: refused.
     assert_eq!(signed_get(&post_url, None).await, StatusCode::UNAUTHORIZED);
     assert_eq!(signed_get(&board, None).await, StatusCode::UNAUTHORIZED);
@@ -614,7 +642,6 @@ async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_i
     //    neither signed as one of its people nor claiming to be the community.
     let alpha_board = format!("{}/communities/board", alpha.base);
     let note_id = format!("{}/posts/999999", gamma.base);
-    let gus_url = format!("{}/people/gus", gamma.base);
     let forged = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{}/activities/forged-1", gamma.base),

@@ -125,11 +125,17 @@ async fn community() {
     // generation, a one-time cost of a few hundred milliseconds).
     let t0 = Instant::now();
     let (s, _) = ann
-        .post("/api/v1/communities/all_hands/posts", json!({"body": "Welcome"}))
+        .post(
+            "/api/v1/communities/all_hands/posts",
+            json!({"body": "Welcome"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED);
     while announces(&sites).iter().any(|n| *n == 0) {
-        assert!(t0.elapsed() < Duration::from_secs(30), "warm-up post not delivered");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "warm-up post not delivered"
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     println!(

@@ -48,6 +48,9 @@ CREATE INDEX moderation_log_community ON moderation_log (community_id, id);
 ALTER TABLE content ADD COLUMN community_id BIGINT REFERENCES users (id);
 ALTER TABLE content ADD COLUMN pinned_at TIMESTAMP;
 CREATE INDEX content_community ON content (community_id, id) WHERE community_id IS NOT NULL;
+-- Feeds read the community from the timeline index too (it stays covering).
+DROP INDEX content_timeline;
+CREATE INDEX content_timeline ON content (id) INCLUDE (author_id, visibility, community_id) WHERE root_id IS NULL AND deleted_at IS NULL;
 
 ALTER TABLE notifications ADD COLUMN community_id BIGINT REFERENCES users (id) ON DELETE CASCADE;
 

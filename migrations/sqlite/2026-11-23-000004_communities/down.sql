@@ -1,6 +1,8 @@
 ALTER TABLE deliveries DROP COLUMN community_id;
 ALTER TABLE notifications DROP COLUMN community_id;
 DROP INDEX content_community;
+DROP INDEX content_timeline;
+CREATE INDEX content_timeline ON content (id, author_id, visibility) WHERE root_id IS NULL AND deleted_at IS NULL;
 ALTER TABLE content DROP COLUMN pinned_at;
 ALTER TABLE content DROP COLUMN community_id;
 DROP TABLE moderation_log;
