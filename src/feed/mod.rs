@@ -243,36 +243,52 @@ pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<P
     } else {
         before
     };
+    // The viewer's communities are read once; their posts are found by the
+    // community index in a second query per window, so that the people
+    // query keeps its plan over the author index.
+    let mine: Vec<i64> = with_conn!(conn, c => community_members::table
+        .filter(community_members::user_id.eq(viewer))
+        .filter(community_members::status.eq("member"))
+        .select(community_members::community_id)
+        .load(c))?;
     let mut window = HOME_WINDOW;
     let mut ids: Vec<i64> = Vec::new();
     while upper > 1 {
         let lower = upper.saturating_sub(window).max(1);
         let wanted = FEED_PAGE + 1 - ids.len() as i64;
-        let batch: Vec<i64> = with_conn!(conn, c => content::table
+        let mut batch: Vec<i64> = with_conn!(conn, c => content::table
             .filter(content::id.lt(upper))
             .filter(content::id.ge(lower))
             .filter(content::root_id.is_null())
             .filter(content::deleted_at.is_null())
             .filter(
-                content::author_id
-                    .eq(viewer)
-                    .or(content::author_id.eq_any(
-                        follows::table
-                            .select(follows::followee_id)
-                            .filter(follows::follower_id.eq(viewer)),
-                    ))
-                    .or(content::community_id.assume_not_null().eq_any(
-                        community_members::table
-                            .select(community_members::community_id)
-                            .filter(community_members::user_id.eq(viewer))
-                            .filter(community_members::status.eq("member")),
-                    )),
+                content::author_id.eq(viewer).or(content::author_id.eq_any(
+                    follows::table
+                        .select(follows::followee_id)
+                        .filter(follows::follower_id.eq(viewer)),
+                )),
             )
             .filter(visible_to!(viewer))
             .order(content::id.desc())
             .limit(wanted)
             .select(content::id)
             .load(c))?;
+        if !mine.is_empty() {
+            let in_communities: Vec<i64> = with_conn!(conn, c => content::table
+                .filter(content::community_id.eq_any(&mine))
+                .filter(content::id.lt(upper))
+                .filter(content::id.ge(lower))
+                .filter(content::root_id.is_null())
+                .filter(content::deleted_at.is_null())
+                .order(content::id.desc())
+                .limit(wanted)
+                .select(content::id)
+                .load(c))?;
+            batch.extend(in_communities);
+            batch.sort_unstable_by(|a, b| b.cmp(a));
+            batch.dedup();
+            batch.truncate(wanted as usize);
+        }
         ids.extend(batch);
         if ids.len() as i64 > FEED_PAGE {
             break;
