@@ -131,7 +131,7 @@ async fn community() {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    while announces(&sites).iter().any(|n| *n == 0) {
+    while announces(&sites).contains(&0) {
         assert!(
             t0.elapsed() < Duration::from_secs(30),
             "warm-up post not delivered"
