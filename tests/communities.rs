@@ -606,3 +606,58 @@ async fn moderators_remove_pin_ban_and_everything_is_logged() {
     assert_eq!(log.json["items"][4]["actor"], "bob");
     assert_eq!(log.json["items"][4]["target_user"], "carol");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_community_picture_is_set_by_moderators_and_seen_by_those_who_may() {
+    let app = TestApp::start().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    create(&alice, "vault", "secret", "invitation").await;
+    let r = bob
+        .put_bytes("/communities/vault/picture", png(64, 64), "image/png")
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "secret: bob does not know it"
+    );
+    let r = alice
+        .put_bytes(
+            "/communities/vault/picture",
+            b"not an image".to_vec(),
+            "image/png",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        alice.get("/communities/vault").await.json["picture_version"],
+        0
+    );
+    let r = alice
+        .put_bytes("/communities/vault/picture", png(64, 64), "image/png")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(r.json["picture_version"], 1);
+    // Served to a member; a 404 for others, and never as a person's photo.
+    let a = app.browser_login("alice").await;
+    let res = a.get("/communities/vault/picture?v=1").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    let b = app.browser_login("bob").await;
+    assert_eq!(
+        b.get("/communities/vault/picture?v=1").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        b.get("/people/vault/photo").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        a.get("/people/vault/photo").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = alice.delete("/communities/vault/picture").await;
+    assert_eq!(r.json["picture_version"], 0);
+    let log = alice.get("/communities/vault/log").await;
+    assert_eq!(log.json["items"][0]["action"], "picture");
+}

@@ -358,7 +358,32 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
     assert_eq!(s, StatusCode::CREATED);
     wait_count(&beta, "Prototype results", 1, "the secret post on beta").await;
     assert_eq!(content_count(&gamma, "Prototype results"), 0);
-    // Settings changes reach the member instances (Update of the Group).
+    // Settings changes reach the member instances (Update of the Group),
+    // the picture too.
+    let (s, _) = ann
+        .call(Method::PUT, "/api/v1/communities/skunkworks/picture", None)
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "an empty body is not a picture");
+    let mut img = Vec::new();
+    image::RgbImage::from_pixel(16, 16, image::Rgb([200, 60, 20]))
+        .write_to(&mut std::io::Cursor::new(&mut img), image::ImageFormat::Png)
+        .unwrap();
+    let r = client()
+        .put(format!(
+            "{}/api/v1/communities/skunkworks/picture",
+            alpha.base
+        ))
+        .bearer_auth(&ann.token)
+        .body(img)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    eventually(10, "the picture on beta", || {
+        let n = beta.count(&format!("SELECT COUNT(*) FROM photos p JOIN users u ON u.id = p.user_id WHERE u.username = '{skunk}'"));
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
     let (s, _) = ann
         .call(
             Method::PATCH,

@@ -141,6 +141,9 @@ pub struct Community {
     /// Its page on its own instance, for a remote community.
     pub remote_url: Option<String>,
     pub member_count: i64,
+    /// Version of the community's picture (0: none); its address is
+    /// `/communities/{name}/picture?v={version}`.
+    pub picture_version: i64,
     pub created_at: NaiveDateTime,
     /// The viewer's membership: status and role.
     pub my_status: Option<String>,
@@ -181,6 +184,7 @@ type Row = (
     Option<String>,
     String,
     NaiveDateTime,
+    i64,
 );
 
 macro_rules! community_columns {
@@ -197,6 +201,7 @@ macro_rules! community_columns {
             users::domain,
             users::profile_url,
             communities::created_at,
+            users::photo_version,
         )
     };
 }
@@ -243,6 +248,7 @@ fn load(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>
                     .map(|(_, n)| *n)
                     .unwrap_or(0),
                 created_at: r.10,
+                picture_version: r.11,
                 my_status: m.map(|(_, s, _)| s.clone()),
                 my_role: m.map(|(_, _, r)| r.clone()),
             }
@@ -597,4 +603,29 @@ pub fn needs_backfill(conn: &mut DbConn, id: i64) -> AppResult<Option<User>> {
     }
     let u = crate::accounts::find_by_id(conn, id)?;
     Ok((!u.is_local()).then_some(u))
+}
+
+/// A moderator sets (or, with `None`, removes) the community's picture;
+/// member instances are told with an Update of the Group.
+pub fn set_picture(
+    conn: &mut DbConn,
+    actor: &User,
+    name: &str,
+    upload: Option<&[u8]>,
+    max_bytes: usize,
+) -> AppResult<Community> {
+    let c = get(conn, actor.id, name)?;
+    membership::require_moderator(&c, actor)?;
+    if !c.is_local() {
+        return Err(AppError::bad_request("community_remote_moderation"));
+    }
+    match upload {
+        Some(bytes) => crate::people::set_photo(conn, c.id, bytes, max_bytes)?,
+        None => crate::people::remove_photo(conn, c.id)?,
+    }
+    write_tx!(conn, cx => {
+        log!(cx, c.id, actor.id, "picture", None::<i64>, None::<i64>, "");
+        Ok::<_, AppError>(())
+    })?;
+    by_id(conn, actor.id, c.id)
 }

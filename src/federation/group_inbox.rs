@@ -157,10 +157,12 @@ pub async fn apply(
             }
             let host = host_of(actor_ap).unwrap_or_default();
             let parsed = remote::parse_actor(object, &host)?;
-            state
+            let icon = parsed.icon.clone();
+            let gid = state
                 .db
-                .run(move |c| remote::upsert_actor(c, &parsed).map(|_| ()))
+                .run(move |c| remote::upsert_actor(c, &parsed).map(|u| u.id))
                 .await?;
+            remote::refresh_photo(state, gid, &icon).await;
             Ok(true)
         }
         "Delete" => {

@@ -64,7 +64,7 @@ pub fn group_document(cfg: &Config, group: &User, s: &Settings, public_pem: &str
     if let Some(obj) = ctx.as_array_mut().and_then(|a| a.last_mut()) {
         obj["ruche"] = json!(RUCHE_NS);
     }
-    json!({
+    let mut doc = json!({
         "@context": ctx,
         "id": u.community(name),
         "type": "Group",
@@ -84,7 +84,12 @@ pub fn group_document(cfg: &Config, group: &User, s: &Settings, public_pem: &str
         "ruche:visibility": s.visibility,
         "ruche:joinPolicy": s.join_policy,
         "ruche:partners": s.partners,
-    })
+    });
+    if group.photo_version > 0 {
+        doc["icon"] = json!({"type": "Image", "mediaType": "image/jpeg",
+            "url": format!("{}/picture?v={}", u.community(name), group.photo_version)});
+    }
+    doc
 }
 
 /// Reads a remote Group's settings. A group server that does not say

@@ -389,6 +389,17 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
                 }
             }
         }
+        PROFILE if !actor.is_person() => {
+            return super::groups::build_membership(
+                conn,
+                cfg,
+                ev.id,
+                COMMUNITY_UPDATE,
+                &actor,
+                None,
+                "",
+            );
+        }
         JOIN | LEAVE | MEMBER_ACCEPT | MEMBER_REJECT | INVITE | COMMUNITY_UPDATE => {
             if !actor.is_local() {
                 return Ok(None);

@@ -294,12 +294,22 @@ pub fn remove_photo(conn: &mut DbConn, user_id: i64) -> AppResult<()> {
     })
 }
 
+/// (content type, bytes) of the photo of any actor (a community's picture).
+pub fn photo_of(conn: &mut DbConn, user_id: i64) -> AppResult<(String, Vec<u8>)> {
+    with_conn!(conn, c => photos::table
+        .find(user_id)
+        .select((photos::content_type, photos::data))
+        .first(c)
+        .map_err(AppError::from))
+}
+
 /// (content type, bytes) of a person's photo.
 pub fn get_photo(conn: &mut DbConn, username: &str) -> AppResult<(String, Vec<u8>)> {
     let name = username.to_ascii_lowercase();
     with_conn!(conn, c => photos::table
         .inner_join(users::table)
         .filter(users::username.eq(&name))
+        .filter(users::actor_type.eq("person"))
         .select((photos::content_type, photos::data))
         .first(c)
         .map_err(AppError::from))

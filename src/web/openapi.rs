@@ -143,7 +143,9 @@ pub fn document(config: &Config) -> Value {
                 "requestBody".into(),
                 json!({"required": true, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}),
             );
-        } else if r.path == "/me/photo" && r.method == "put" {
+        } else if (r.path == "/me/photo" || r.path == "/communities/{name}/picture")
+            && r.method == "put"
+        {
             op.insert(
                 "requestBody".into(),
                 json!({"required": true, "content": {

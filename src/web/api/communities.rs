@@ -458,3 +458,45 @@ pub async fn log(
         .lang(me.lang)?;
     Ok(Json(json!({ "items": entries })))
 }
+
+/// Sets the community's picture (PNG, JPEG or WebP body; moderators).
+pub async fn put_picture(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+    body: axum::body::Body,
+) -> ApiResult<Json<Community>> {
+    let max = state.config.people.max_photo_bytes;
+    let bytes = axum::body::to_bytes(body, max + 1).await.map_err(|_| {
+        super::ApiError(
+            crate::error::AppError::new(
+                crate::error::ErrorKind::PayloadTooLarge,
+                "photo_too_large",
+            )
+            .with("max_mb", max / (1024 * 1024)),
+            me.lang,
+        )
+    })?;
+    let user = me.user.clone();
+    let c = state
+        .db
+        .run(move |c| communities::set_picture(c, &user, &name, Some(&bytes), max))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(c))
+}
+
+pub async fn delete_picture(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Community>> {
+    let user = me.user.clone();
+    let max = state.config.people.max_photo_bytes;
+    let c = state
+        .db
+        .run(move |c| communities::set_picture(c, &user, &name, None, max))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(c))
+}

@@ -192,6 +192,8 @@ api_routes! {
     post "/documents/{id}/versions" => documents::new_version, "Upload a new version (same form as an upload)", auth: true, body: "";
     get "/documents/{id}/versions/{version}/file" => documents::download, "Download one version of a document", auth: true, body: "";
     delete "/documents/{id}" => documents::delete, "Delete a document and all its versions (its uploader or a moderator)", auth: true, body: "";
+    put "/communities/{name}/picture" => communities::put_picture, "Set the community's picture (PNG, JPEG or WebP body, at most 5 MB; moderators)", auth: true, body: "";
+    delete "/communities/{name}/picture" => communities::delete_picture, "Remove the community's picture (moderators)", auth: true, body: "";
     get "/communities/{name}/log" => communities::log, "The community's moderation log, newest first", auth: true, body: "";
     get "/people" => people::directory, "Directory of colleagues, filtered by q, department, site and skill", auth: true, body: "";
     get "/people/lookup" => people::lookup, "Find a person by @name@domain or profile URL (remote profiles are fetched)", auth: true, body: "";

@@ -582,3 +582,158 @@ pub async fn save_settings(
         }
     }
 }
+
+/// A community's picture: for whoever may know the community exists here,
+/// or for a signed request of an instance that may (it is the Group's icon).
+pub async fn picture(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> PageResult {
+    let id = match ctx.user.as_ref() {
+        Some(u) => {
+            let uid = u.id;
+            let n = name.clone();
+            state
+                .db
+                .run(move |c| communities::get(c, uid, &n).map(|c| c.id))
+                .await
+                .page(&state, &ctx)?
+        }
+        None => {
+            if !headers.contains_key("signature") {
+                require_user(&state, &ctx)?;
+            }
+            let pq = uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("")
+                .to_string();
+            let found: crate::error::AppResult<i64> = async {
+                let (signer, _) = crate::federation::inbox::verify(
+                    &state,
+                    &axum::http::Method::GET,
+                    &pq,
+                    &headers,
+                    None,
+                )
+                .await?;
+                let domain = signer.domain.clone().unwrap_or_default();
+                let decision = state.fed.gate(&domain).await?;
+                let cfg = state.config.clone();
+                let n = name.clone();
+                state
+                    .db
+                    .run(move |c| {
+                        let url = crate::federation::Urls(&cfg).community(&n);
+                        let g = crate::federation::groups::local_community(c, &cfg, &url)?
+                            .ok_or_else(crate::error::AppError::not_found)?;
+                        let ok = crate::federation::groups::instance_may_see(
+                            c,
+                            g.id,
+                            &domain,
+                            &decision,
+                            crate::federation::groups::Need::Existence,
+                        )?;
+                        if ok {
+                            Ok(g.id)
+                        } else {
+                            Err(crate::error::AppError::not_found())
+                        }
+                    })
+                    .await
+            }
+            .await;
+            found.page(&state, &ctx)?
+        }
+    };
+    let (content_type, data) = state
+        .db
+        .run(move |c| crate::people::photo_of(c, id))
+        .await
+        .page(&state, &ctx)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable".to_string(),
+            ),
+        ],
+        data,
+    )
+        .into_response())
+}
+
+/// The picture form of the settings page (multipart, field `picture`), or
+/// its removal (`remove` set).
+pub async fn upload_picture(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> PageResult {
+    let max = state.config.people.max_photo_bytes;
+    let too_large = || {
+        crate::error::AppError::new(crate::error::ErrorKind::PayloadTooLarge, "photo_too_large")
+            .with("max_mb", max / (1024 * 1024))
+    };
+    let (mut csrf, mut data, mut remove) = (String::new(), Vec::new(), false);
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(too_large()).page(&state, &ctx)
+            }
+            Err(_) => {
+                return Err(crate::error::AppError::bad_request("form_invalid")).page(&state, &ctx)
+            }
+        };
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("remove") => remove = true,
+            Some("picture") => {
+                let mut field = field;
+                while let Ok(Some(chunk)) = field.chunk().await {
+                    if data.len() + chunk.len() > max {
+                        return Err(too_large()).page(&state, &ctx);
+                    }
+                    data.extend_from_slice(&chunk);
+                }
+            }
+            _ => {}
+        }
+    }
+    let user = require_form(&state, &ctx, &csrf)?.clone();
+    let n = name.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let upload = if remove { None } else { Some(data.as_slice()) };
+            communities::set_picture(c, &user, &n, upload, max)
+        })
+        .await;
+    match result {
+        Ok(c) => Ok(see_other(&format!("/communities/{}", enc_path(&c.name)))),
+        Err(err) => {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let msg = error_text(&err, ctx.lang);
+            let id = ctx.user.as_ref().map(|u| u.id).unwrap_or(0);
+            let c = state
+                .db
+                .run(move |cx| communities::get(cx, id, &name))
+                .await
+                .page(&state, &ctx)?;
+            let title = c.title.clone();
+            let page = SettingsPage::new(
+                Base::new(&state, &ctx, "communities.settings", "communities").titled(title),
+                c,
+                Some(msg),
+            );
+            Ok((status, render(&page)).into_response())
+        }
+    }
+}

@@ -74,6 +74,14 @@ pub fn router() -> Router<AppState> {
             post(communities::post_action),
         )
         .route(
+            "/communities/{name}/picture",
+            get(communities::picture)
+                .post(communities::upload_picture)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    people::PHOTO_BODY_LIMIT,
+                )),
+        )
+        .route(
             "/communities/{name}/settings",
             get(communities::settings).post(communities::save_settings),
         )
