@@ -503,7 +503,7 @@ pub fn directory(
 }
 
 /// Pinned posts of a community (announcements), newest pin first.
-pub fn pinned(conn: &mut DbConn, viewer: i64, community: &Community) -> AppResult<Vec<i64>> {
+pub fn pinned(conn: &mut DbConn, community: &Community) -> AppResult<Vec<i64>> {
     if !community.readable() {
         return Ok(Vec::new());
     }
@@ -517,10 +517,6 @@ pub fn pinned(conn: &mut DbConn, viewer: i64, community: &Community) -> AppResul
         .select(content::id)
         .load(c)
         .map_err(AppError::from))
-    .map(|ids: Vec<i64>| {
-        let _ = viewer;
-        ids
-    })
 }
 
 /// One entry of a community's moderation log.

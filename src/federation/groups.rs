@@ -140,14 +140,8 @@ pub fn instance_may_see(
     need: Need,
 ) -> AppResult<bool> {
     let s = settings(conn, community)?;
-    match decision {
-        Decision::Member => {}
-        Decision::Partner if s.partners && s.visibility != "organisation" => {}
-        Decision::Unknown if s.visibility == "public" && !s.partners => {
-            // Open federation mode: unknown instances see public communities
-            // (the caller's gate already refused them in allowlist mode).
-        }
-        _ => return Ok(false),
+    if !level_allows(&s, decision) {
+        return Ok(false);
     }
     let host: Option<String> =
         with_conn!(conn, c => users::table.find(community).select(users::domain).first(c))?;
@@ -170,6 +164,19 @@ pub fn instance_may_see(
         .count()
         .get_result(c))?;
     Ok(n > 0)
+}
+
+/// Whether an instance's trust level lets it take part in a community:
+/// members always, partners when the community is open to them (never an
+/// organisation-only one), and, in open federation mode, unlisted instances
+/// for public communities (the gate refuses them in allowlist mode).
+fn level_allows(s: &Settings, decision: &Decision) -> bool {
+    match decision {
+        Decision::Member => true,
+        Decision::Partner => s.partners && s.visibility != "organisation",
+        Decision::Unknown => s.visibility == "public" && !s.partners,
+        Decision::Blocked { .. } => false,
+    }
 }
 
 /// The shared inboxes of the instances with accepted members of a local
@@ -202,14 +209,14 @@ pub fn member_instances(
     }
     let domains: Vec<String> = by_domain.keys().cloned().collect();
     let decisions = trust::decide_many(conn, &domains)?;
+    // Every instance here has an accepted member: its trust level decides.
+    let s = settings(conn, community)?;
     let mut out = BTreeSet::new();
     for (domain, inbox) in by_domain {
         let Some((d, _)) = decisions.get(&domain) else {
             continue;
         };
-        if d.may_federate(cfg.federation.mode)
-            && instance_may_see(conn, community, &domain, d, Need::Content)?
-        {
+        if d.may_federate(cfg.federation.mode) && level_allows(&s, d) {
             out.insert((domain, inbox));
         }
     }

@@ -174,7 +174,7 @@ pub async fn posts(
         .db
         .run(move |c| {
             let community = communities::get_readable(c, id, &name)?;
-            let pinned_ids = communities::pinned(c, id, &community)?;
+            let pinned_ids = communities::pinned(c, &community)?;
             let pinned = if q.cursor.is_none() {
                 feed::by_ids(c, id, &pinned_ids)?
             } else {

@@ -224,7 +224,7 @@ async fn community_page(
                 ));
             }
             let pinned = if cursor.is_empty() {
-                let ids = communities::pinned(cx, id, &c)?;
+                let ids = communities::pinned(cx, &c)?;
                 feed::by_ids(cx, id, &ids)?
             } else {
                 Vec::new()
