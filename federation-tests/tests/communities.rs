@@ -216,6 +216,30 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
     .await;
     assert_eq!(gamma.count("SELECT COUNT(*) FROM documents"), 1);
 
+    // Pinning crosses too.
+    let alpha_roadmap = alpha.count("SELECT id FROM content WHERE body LIKE '%Roadmap for Q3%'");
+    let (s, _) = ann
+        .call(
+            Method::PUT,
+            &format!("/api/v1/communities/rnd/posts/{alpha_roadmap}/pin"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    eventually(10, "the pin on beta", || {
+        let n = beta.count("SELECT COUNT(*) FROM content WHERE body LIKE '%Roadmap for Q3%' AND pinned_at IS NOT NULL");
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    let (_, f) = bob.get(&format!("/api/v1/communities/{rnd_b}/posts")).await;
+    assert!(
+        f["pinned"][0]["body"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Roadmap"),
+        "{f}"
+    );
+
     // A member on beta posts; the community redistributes it to gamma.
     let (s, v) = bob
         .post(

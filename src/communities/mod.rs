@@ -346,6 +346,9 @@ pub fn create(
     check_partners(new.visibility, new.partners)?;
     let html = crate::content::markdown::render(new.description, |_| false).html;
     let ap_id = crate::federation::Urls(cfg).community(name.as_str());
+    // The Group's key pair is made now: other instances fetch the Group as
+    // soon as someone looks it up, and must not wait for key generation.
+    let keys = crate::federation::keys::generate()?;
     let now = now();
     let id = write_tx!(conn, c => {
         let taken: i64 = users::table
@@ -365,6 +368,8 @@ pub fn create(
                 users::bio.eq(new.description),
                 users::bio_html.eq(&html),
                 users::actor_type.eq("group"),
+                users::public_key.eq(&keys.public_pem),
+                users::private_key.eq(&keys.private_pem),
                 users::created_at.eq(now),
             ))
             .returning(users::id)

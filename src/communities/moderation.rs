@@ -87,6 +87,10 @@ pub fn pin(conn: &mut DbConn, actor: &User, name: &str, id: i64, on: bool) -> Ap
             .set(content_t::pinned_at.eq(at))
             .execute(cx)?;
         log!(cx, c.id, actor.id, if on { "pin" } else { "unpin" }, None::<i64>, Some(row.id), "");
+        if c.is_local() {
+            // Member instances learn it from an Update sent by the community.
+            fed_event!(cx, outbox::EDIT, c.id, Some(row.id), "")?;
+        }
         Ok::<_, AppError>(())
     })
 }

@@ -207,14 +207,13 @@ pub fn delete(conn: &mut DbConn, author_id: i64, ap_id: &str) -> AppResult<()> {
     })
 }
 
-/// A remote community's moderator removed content of that community (ours
-/// or another instance's): it becomes a tombstone here too.
-pub fn remove_from_community(
+/// The content row `local_id` (ours) or `ap_id` of community `community`.
+fn in_community(
     conn: &mut DbConn,
     community: i64,
     local_id: Option<i64>,
     ap_id: &str,
-) -> AppResult<()> {
+) -> AppResult<Option<ContentRow>> {
     let row = match local_id {
         Some(id) => with_conn!(conn, c => content::table
             .find(id)
@@ -223,10 +222,46 @@ pub fn remove_from_community(
             .optional())?,
         None => find_by_ap_id(conn, ap_id)?,
     };
-    let Some(row) = row else { return Ok(()) };
-    if row.community_id != Some(community) {
-        return Err(AppError::forbidden("announce_not_community"));
+    match row {
+        Some(r) if r.community_id != Some(community) => {
+            Err(AppError::forbidden("announce_not_community"))
+        }
+        other => Ok(other),
     }
+}
+
+/// A remote community's moderator pinned or unpinned one of its posts.
+pub fn pin_in_community(
+    conn: &mut DbConn,
+    community: i64,
+    local_id: Option<i64>,
+    ap_id: &str,
+    pinned: bool,
+) -> AppResult<()> {
+    let Some(row) = in_community(conn, community, local_id, ap_id)? else {
+        return Ok(());
+    };
+    if row.root_id.is_some() || row.pinned_at.is_some() == pinned {
+        return Ok(());
+    }
+    let at = if pinned { Some(now()) } else { None };
+    write_tx!(conn, c => diesel::update(content::table.find(row.id))
+        .set(content::pinned_at.eq(at))
+        .execute(c))?;
+    Ok(())
+}
+
+/// A remote community's moderator removed content of that community (ours
+/// or another instance's): it becomes a tombstone here too.
+pub fn remove_from_community(
+    conn: &mut DbConn,
+    community: i64,
+    local_id: Option<i64>,
+    ap_id: &str,
+) -> AppResult<()> {
+    let Some(row) = in_community(conn, community, local_id, ap_id)? else {
+        return Ok(());
+    };
     write_tx!(conn, c => {
         super::tombstone!(c, row.id);
         Ok(())

@@ -165,6 +165,22 @@ pub async fn apply(
             remote::refresh_photo(state, gid, &icon).await;
             Ok(true)
         }
+        "Update" => {
+            // A moderator pinned or unpinned a post of this community.
+            let Some(stickied) = object.get("stickied").and_then(Value::as_bool) else {
+                return Ok(true);
+            };
+            let target = id_of(object).ok_or_else(|| invalid("object"))?.to_string();
+            let local = Urls(&cfg).local_post_id(&target);
+            let gid = group.id;
+            state
+                .db
+                .run(move |c| {
+                    crate::content::remote::pin_in_community(c, gid, local, &target, stickied)
+                })
+                .await?;
+            Ok(true)
+        }
         "Delete" => {
             // A moderator's removal of content in this community.
             let target = id_of(object).ok_or_else(|| invalid("object"))?.to_string();

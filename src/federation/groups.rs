@@ -309,9 +309,8 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
             .and_utc()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     }
-    if row.pinned_at.is_some() {
-        note["stickied"] = json!(true);
-    }
+    // Lemmy's name for a pinned post.
+    note["stickied"] = json!(row.pinned_at.is_some());
     if row.kind == "document" {
         if let Some(a) = crate::documents::attachment(conn, cfg, row.id)? {
             note["attachment"] = json!([a]);

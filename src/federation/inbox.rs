@@ -127,7 +127,9 @@ pub async fn receive(
         .and_then(|o| o.get("type"))
         .and_then(Value::as_str)
         .unwrap_or("");
-    let recorded = if matches!(kind.as_str(), "Create" | "Update")
+    // A community's own Update of a note (a pin) is the community's business.
+    let recorded = if signer.is_person()
+        && matches!(kind.as_str(), "Create" | "Update")
         && matches!(object_type, "Note" | "Article" | "Page" | "Question")
     {
         apply_note(state, &signer, &signer_ap, &id, &kind, &activity["object"]).await?

@@ -121,8 +121,7 @@ async fn community() {
     let announces = |sites: &[ForeignServer]| -> Vec<usize> {
         sites.iter().map(|s| s.count_type("Announce")).collect()
     };
-    // One post first, which also makes the community's key pair (RSA key
-    // generation, a one-time cost of a few hundred milliseconds).
+    // One post first (connections, caches).
     let t0 = Instant::now();
     let (s, _) = ann
         .post(
@@ -139,7 +138,7 @@ async fn community() {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     println!(
-        "community: first post (with the community's key generation) on every instance after {:.0} ms",
+        "community: first post on every instance after {:.0} ms",
         t0.elapsed().as_secs_f64() * 1000.0
     );
     let pid = alpha.pid().unwrap();
