@@ -395,6 +395,18 @@ pub fn sign_for(
     ruche::federation::signature::sign(&method, u.path(), &host, body, key_id, private_pem).unwrap()
 }
 
+/// GETs `url` asking for ActivityPub JSON, signed with `signer` (private
+/// key, key id) when given; returns the status.
+pub async fn signed_get(url: &str, signer: Option<(&str, &str)>) -> StatusCode {
+    let mut req = client()
+        .get(url)
+        .header("accept", "application/activity+json");
+    if let Some((key, key_id)) = signer {
+        req = with_headers(req, sign_for(url, None, key_id, key));
+    }
+    req.send().await.unwrap().status()
+}
+
 /// Adds headers to a request.
 pub fn with_headers(
     mut req: reqwest::RequestBuilder,

@@ -3,7 +3,7 @@
 //! confidentiality matrix in which nothing may cross.
 
 use federation_tests::{
-    client, eventually, network, sign_for, with_headers, Api, ForeignServer, Instance,
+    client, eventually, network, sign_for, signed_get, with_headers, Api, ForeignServer, Instance,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -449,16 +449,6 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
         alpha.count("SELECT COUNT(*) FROM deliveries WHERE activity LIKE '%After gus left%'"),
         1
     );
-}
-
-async fn signed_get(url: &str, signer: Option<(&str, &str)>) -> StatusCode {
-    let mut req = client()
-        .get(url)
-        .header("accept", "application/activity+json");
-    if let Some((key, key_id)) = signer {
-        req = with_headers(req, sign_for(url, None, key_id, key));
-    }
-    req.send().await.unwrap().status()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use federation_tests::{client, eventually, network, sign_for, with_headers, Api, Instance};
+use federation_tests::{
+    client, eventually, network, sign_for, signed_get, with_headers, Api, Instance,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -483,16 +485,6 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
 }
 
 /// GETs `url` as ActivityPub, signed with `key` as `key_id` when given.
-async fn signed_get(url: &str, signer: Option<(&str, &str)>) -> StatusCode {
-    let mut req = client()
-        .get(url)
-        .header("accept", "application/activity+json");
-    if let Some((key, key_id)) = signer {
-        req = with_headers(req, sign_for(url, None, key_id, key));
-    }
-    req.send().await.unwrap().status()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partners_never_see_organisation_posts_and_a_block_beats_an_allow() {
     let [mut alpha, mut beta, mut gamma] = network();

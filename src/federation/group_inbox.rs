@@ -321,24 +321,9 @@ async fn react(
     kind: &str,
     on: bool,
 ) -> AppResult<()> {
-    let target = act
-        .get("object")
-        .and_then(id_of)
-        .ok_or_else(|| invalid("object"))?
-        .to_string();
-    let reaction = if kind == "Like" {
-        Some("like")
-    } else {
-        let emoji = act.get("content").and_then(Value::as_str).unwrap_or("");
-        super::json::REACTION_EMOJI
-            .iter()
-            .find(|(_, e)| *e == emoji)
-            .map(|(k, _)| *k)
-    };
-    let Some(reaction) = reaction else {
+    let Some((reaction, target, local)) = super::inbox::reaction_of(state, act, kind)? else {
         return Ok(());
     };
-    let local = Urls(&state.config).local_post_id(&target);
     state
         .db
         .run(move |c| {

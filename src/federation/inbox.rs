@@ -329,8 +329,14 @@ async fn apply_note(
     }
 }
 
-/// Like / EmojiReact (or their Undo) on content we know.
-async fn react(state: &AppState, actor: &User, act: &Value, kind: &str, on: bool) -> AppResult<()> {
+/// What a Like or EmojiReact is about: (reaction kind, object address, our
+/// post id when the object is ours). `None` for an emoji Ruche has no
+/// reaction for (nothing to record).
+pub(super) fn reaction_of(
+    state: &AppState,
+    act: &Value,
+    kind: &str,
+) -> AppResult<Option<(&'static str, String, Option<i64>)>> {
     let target = act
         .get("object")
         .and_then(id_of)
@@ -345,11 +351,15 @@ async fn react(state: &AppState, actor: &User, act: &Value, kind: &str, on: bool
             .find(|(_, e)| *e == emoji)
             .map(|(k, _)| *k)
     };
-    let Some(reaction) = reaction else {
-        // An emoji Ruche has no reaction for: nothing to record.
+    let local = Urls(&state.config).local_post_id(&target);
+    Ok(reaction.map(|r| (r, target, local)))
+}
+
+/// Like / EmojiReact (or their Undo) on content we know.
+async fn react(state: &AppState, actor: &User, act: &Value, kind: &str, on: bool) -> AppResult<()> {
+    let Some((reaction, target, local)) = reaction_of(state, act, kind)? else {
         return Ok(());
     };
-    let local = Urls(&state.config).local_post_id(&target);
     let uid = actor.id;
     state
         .db
