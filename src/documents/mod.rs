@@ -241,12 +241,35 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// A live document as read for a viewer who may read its community.
+struct Loaded {
+    community: Community,
+    created_by: i64,
+    name: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
 /// The live document `id` if the viewer may read its community.
-fn load(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<(Community, i64, String)> {
-    let (community, name, deleted, created_by): (i64, String, Option<NaiveDateTime>, Option<i64>) =
-        with_conn!(conn, c => documents::table
+fn load(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<Loaded> {
+    type Row = (
+        i64,
+        String,
+        Option<NaiveDateTime>,
+        Option<i64>,
+        NaiveDateTime,
+        NaiveDateTime,
+    );
+    let (community, name, deleted, created_by, created_at, updated_at): Row = with_conn!(conn, c => documents::table
             .find(id)
-            .select((documents::community_id, documents::name, documents::deleted_at, documents::created_by))
+            .select((
+                documents::community_id,
+                documents::name,
+                documents::deleted_at,
+                documents::created_by,
+                documents::created_at,
+                documents::updated_at,
+            ))
             .first(c))?;
     if deleted.is_some() {
         return Err(AppError::not_found());
@@ -255,7 +278,13 @@ fn load(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<(Community, i64,
     if !c.readable() {
         return Err(AppError::forbidden("community_members_only"));
     }
-    Ok((c, created_by.unwrap_or(0), name))
+    Ok(Loaded {
+        community: c,
+        created_by: created_by.unwrap_or(0),
+        name,
+        created_at,
+        updated_at,
+    })
 }
 
 /// A member uploads a new version; the earlier ones stay downloadable.
@@ -268,7 +297,9 @@ pub fn new_version(
     up: &Upload,
     note: &str,
 ) -> AppResult<Document> {
-    let (c, _, name) = load(conn, user, id)?;
+    let Loaded {
+        community: c, name, ..
+    } = load(conn, user, id)?;
     member_of(conn, user, c.id)?;
     if !c.is_local() {
         return Err(AppError::bad_request("document_remote"));
@@ -319,11 +350,13 @@ pub fn new_version(
 
 /// A document with its versions.
 pub fn get(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<Document> {
-    let (c, created_by, name) = load(conn, viewer, id)?;
-    let (created_at, updated_at): (NaiveDateTime, NaiveDateTime) = with_conn!(conn, cx => documents::table
-            .find(id)
-            .select((documents::created_at, documents::updated_at))
-            .first(cx))?;
+    let Loaded {
+        community: c,
+        created_by,
+        name,
+        created_at,
+        updated_at,
+    } = load(conn, viewer, id)?;
     let versions: Vec<Version> = with_conn!(conn, cx => document_versions::table
         .filter(document_versions::document_id.eq(id))
         .order(document_versions::version.desc())
@@ -406,7 +439,11 @@ pub fn community_of(conn: &mut DbConn, id: i64) -> AppResult<i64> {
 /// Deletes a document (its uploader or a moderator): every version's file
 /// goes, and its feed entries become tombstones on every member instance.
 pub fn delete(conn: &mut DbConn, store: &dyn Storage, user: &User, id: i64) -> AppResult<()> {
-    let (c, created_by, _) = load(conn, user, id)?;
+    let Loaded {
+        community: c,
+        created_by,
+        ..
+    } = load(conn, user, id)?;
     let moderator = c.is_moderator() || (user.is_admin && c.is_local());
     if !(c.is_local() && (created_by == user.id && c.is_member() || moderator)) {
         return Err(AppError::forbidden("community_moderators_only"));
