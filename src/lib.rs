@@ -61,23 +61,26 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
 }
 
 /// Hourly clean-up of expired sessions, old sign-in failures, old delivered
-/// activities and old received activity ids.
+/// activities, old received activity ids and files of deleted documents.
 async fn housekeeping(state: web::AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;
         let cfg = state.config.clone();
+        let store = state.storage.clone();
         match state
             .db
             .run(move |c| {
-                Ok(accounts::purge_expired(c, &cfg.accounts)? + federation::delivery::purge(c)?)
+                Ok(accounts::purge_expired(c, &cfg.accounts)?
+                    + federation::delivery::purge(c)?
+                    + documents::purge_files(c, store.as_ref())?)
             })
             .await
         {
             Ok(0) => {}
             Ok(n) => tracing::info!(
                 rows = n,
-                "purged expired sessions, sign-in failures and old federation rows"
+                "purged expired sessions, sign-in failures, old federation rows and files of deleted documents"
             ),
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
         }

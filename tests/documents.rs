@@ -276,3 +276,68 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
     assert_eq!(app.count("documents"), 2);
     assert_eq!(files_on_disk(&app), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_goes_with_its_last_feed_entry_and_its_files_with_the_next_clean_up() {
+    let app = TestApp::start().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    alice
+        .post("/communities", json!({"name": "ops", "title": "Ops"}))
+        .await;
+    bob.post("/communities/ops/join", json!({})).await;
+    let r = upload(&bob, "/communities/ops/documents", "plan.pdf", b"%PDF plan").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let id = r.json["id"].as_i64().unwrap();
+    let r = upload(
+        &bob,
+        &format!("/documents/{id}/versions"),
+        "plan.pdf",
+        b"%PDF plan 2",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let feed = alice.get("/communities/ops/posts").await;
+    let entries: Vec<i64> = feed.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "document")
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(entries.len(), 2, "{:?}", feed.json);
+
+    // A moderator removes one entry: the document stays with both versions.
+    let r = alice
+        .delete(&format!(
+            "/communities/ops/posts/{}?reason=duplicate",
+            entries[0]
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let d = bob.get(&format!("/documents/{id}")).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert_eq!(d.json["versions"].as_array().unwrap().len(), 2);
+
+    // The last entry goes: the document goes with it, its files with the
+    // next clean-up (a process starting runs one).
+    let r = bob.delete(&format!("/posts/{}", entries[1])).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        bob.get(&format!("/documents/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(bob.get("/communities/ops/documents").await.json["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(files_on_disk(&app), 2);
+    app.another_server().await;
+    for _ in 0..100 {
+        if files_on_disk(&app) == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(files_on_disk(&app), 0);
+}

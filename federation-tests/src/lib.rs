@@ -368,13 +368,73 @@ pub fn network() -> [Instance; 3] {
 
 /// A test HTTP client that resolves the test host names to loopback.
 pub fn client() -> reqwest::Client {
+    client_builder().build().unwrap()
+}
+
+fn client_builder() -> reqwest::ClientBuilder {
     let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy();
     for h in resolved_hosts() {
         b = b.resolve(&h, "127.0.0.1:0".parse().unwrap());
     }
-    b.build().unwrap()
+    b
+}
+
+/// A browser-like client (cookies, no redirects) of one person, signed in
+/// through the sign-in page.
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    /// Signs in `name` (an account made by [`Instance::user`]).
+    pub async fn sign_in(home: &Instance, name: &str) -> Browser {
+        let b = Browser {
+            base: home.base.clone(),
+            client: client_builder().cookie_store(true).build().unwrap(),
+        };
+        let csrf = b.csrf("/login").await;
+        let r = b
+            .post_form(
+                "/login",
+                &[("csrf", &csrf), ("login", name), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {name}");
+        b
+    }
+
+    /// A page in a language: (status, HTML).
+    pub async fn page(&self, path: &str, lang: &str) -> (StatusCode, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// The CSRF token of the first form of a page.
+    pub async fn csrf(&self, path: &str) -> String {
+        let (_, html) = self.page(path, "en").await;
+        let marker = "name=\"csrf\" value=\"";
+        let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
+        let end = html[start..].find('"').unwrap() + start;
+        html[start..end].to_string()
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 /// The signature headers of a request to `url` (its host and path) as

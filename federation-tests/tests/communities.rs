@@ -568,6 +568,60 @@ async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_i
         ))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // Its people and its moderation log: the count only, and 404 for the
+    // log, for a non-member instance; the people for a member's; nothing
+    // unsigned.
+    let people_of = |url: String, key: (String, String)| async move {
+        let r = with_headers(
+            client()
+                .get(&url)
+                .header("accept", "application/activity+json"),
+            sign_for(&url, None, &key.1, &key.0),
+        )
+        .send()
+        .await
+        .unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    let (s, doc) = people_of(
+        format!("{board}/followers"),
+        (gus_key.clone(), gus_key_id.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        !doc.contains("orderedItems") && !doc.contains("bob"),
+        "{doc}"
+    );
+    let (s, doc) = people_of(
+        format!("{board}/followers"),
+        (bob_key.clone(), bob_key_id.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc.contains("/people/bob"), "{doc}");
+    for (url, status) in [
+        (format!("{board}/moderation"), StatusCode::NOT_FOUND),
+        (format!("{merger}/followers"), StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(
+            signed_get(&url, Some((&gus_key, &gus_key_id))).await,
+            status,
+            "{url}"
+        );
+    }
+    assert_eq!(
+        signed_get(
+            &format!("{board}/moderation"),
+            Some((&bob_key, &bob_key_id))
+        )
+        .await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        signed_get(&format!("{board}/followers"), None).await,
+        StatusCode::UNAUTHORIZED
+    );
     // A secret community is not in WebFinger either.
     let wf = client()
         .get(format!(
@@ -665,6 +719,13 @@ async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_i
         signed_get(&lounge_post, Some((&gus_key, &gus_key_id))).await,
         StatusCode::NOT_FOUND
     );
+    for which in ["followers", "moderation"] {
+        assert_eq!(
+            signed_get(&format!("{lounge}/{which}"), Some((&gus_key, &gus_key_id))).await,
+            StatusCode::NOT_FOUND,
+            "{which}"
+        );
+    }
 
     // 5. Blocked instance: refused outright.
     alpha.trust("gamma.test", "blocked");

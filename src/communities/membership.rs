@@ -173,7 +173,12 @@ macro_rules! accept_row {
     }};
 }
 
-fn status_of(conn: &mut DbConn, community: i64, user: i64) -> AppResult<Option<(String, String)>> {
+/// A person's (status, role) in a community, if they have a row there.
+pub fn status_of(
+    conn: &mut DbConn,
+    community: i64,
+    user: i64,
+) -> AppResult<Option<(String, String)>> {
     with_conn!(conn, c => community_members::table
         .filter(community_members::community_id.eq(community))
         .filter(community_members::user_id.eq(user))
@@ -283,41 +288,205 @@ fn person(conn: &mut DbConn, username: &str) -> AppResult<User> {
     Ok(u)
 }
 
-/// A moderator invites someone (local or remote).
-pub fn invite(conn: &mut DbConn, actor: &User, name: &str, username: &str) -> AppResult<()> {
+/// A moderation act on one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Act {
+    Invite,
+    Approve,
+    Refuse,
+    /// Removal from the community, with a reason.
+    Remove(String),
+    /// Removal that keeps them out, with a reason.
+    Ban(String),
+    Unban,
+    Role(&'static str),
+}
+
+impl Act {
+    /// An act as named by the pages and the API (`reason` and `role` are
+    /// read where the act takes them).
+    pub fn parse(action: &str, reason: &str, role: &str) -> AppResult<Act> {
+        if reason.chars().count() > MAX_REASON {
+            return Err(AppError::bad_request("reason_too_long").with("max", MAX_REASON));
+        }
+        Ok(match action {
+            "invite" => Act::Invite,
+            "approve" => Act::Approve,
+            "refuse" => Act::Refuse,
+            "remove" => Act::Remove(reason.trim().to_string()),
+            "ban" => Act::Ban(reason.trim().to_string()),
+            "unban" => Act::Unban,
+            "role" => Act::Role(super::parse_role(role)?),
+            _ => return Err(AppError::not_found()),
+        })
+    }
+
+    /// Its name in the moderation log.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Act::Invite => "invite",
+            Act::Approve => "approve",
+            Act::Refuse => "refuse",
+            Act::Remove(_) => "remove",
+            Act::Ban(_) => "ban",
+            Act::Unban => "unban",
+            Act::Role(_) => "role",
+        }
+    }
+
+    pub fn reason(&self) -> &str {
+        match self {
+            Act::Remove(r) | Act::Ban(r) => r,
+            _ => "",
+        }
+    }
+}
+
+/// Longest reason given for a removal or a ban.
+pub const MAX_REASON: usize = 500;
+
+/// The rules of an act by a moderator (`owner`: an owner of the community,
+/// or an administrator of the instance that hosts it) on a person whose
+/// current (status, role) in the community is `target`. The hosting
+/// instance applies them, and a moderator's own instance checks them first
+/// against the list it fetched, so that a mistake is told at once.
+pub fn check(act: &Act, owner: bool, is_self: bool, target: Option<(&str, &str)>) -> AppResult<()> {
+    let status = target.map(|t| t.0);
+    let role = target.map(|t| t.1).unwrap_or("member");
+    match act {
+        Act::Invite => match status {
+            Some("member") => Err(AppError::conflict("community_already_member")),
+            Some("banned") => Err(AppError::forbidden("community_banned")),
+            _ => Ok(()),
+        },
+        Act::Approve if status != Some("pending") => {
+            Err(AppError::bad_request("community_no_request"))
+        }
+        Act::Unban if status != Some("banned") => {
+            Err(AppError::bad_request("community_not_banned"))
+        }
+        Act::Approve | Act::Unban => Ok(()),
+        Act::Role(_) if !owner => Err(AppError::forbidden("community_owners_only")),
+        Act::Role(_) if status != Some("member") => {
+            Err(AppError::bad_request("community_not_member"))
+        }
+        Act::Role(_) => Ok(()),
+        Act::Refuse | Act::Remove(_) | Act::Ban(_) => {
+            if status.is_none() && !matches!(act, Act::Ban(_)) {
+                return Err(AppError::bad_request("community_not_member"));
+            }
+            if *act == Act::Refuse && status != Some("pending") {
+                return Err(AppError::bad_request("community_no_request"));
+            }
+            if is_self {
+                return Err(AppError::bad_request("community_not_yourself"));
+            }
+            // Moderators act on members; only owners act on moderators and owners.
+            if role != "member" && !owner {
+                return Err(AppError::forbidden("community_owners_only"));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A moderator of a community of this instance acts on a person (local or
+/// remote); each act is logged, and a remote person's instance is told.
+pub fn act(
+    conn: &mut DbConn,
+    actor: &User,
+    name: &str,
+    username: &str,
+    act: &Act,
+) -> AppResult<()> {
     let c = get(conn, actor.id, name)?;
-    require_moderator(&c, actor)?;
+    if !matches!(act, Act::Role(_)) {
+        // Roles are the owners' business (checked with the rest below).
+        require_moderator(&c, actor)?;
+    }
     require_local(&c)?;
     let target = person(conn, username)?;
-    match status_of(conn, c.id, target.id)?.map(|(s, _)| s).as_deref() {
-        Some("member") => return Err(AppError::conflict("community_already_member")),
-        Some("banned") => return Err(AppError::forbidden("community_banned")),
-        _ => {}
+    let current = status_of(conn, c.id, target.id)?;
+    let owner = c.is_owner() || actor.is_admin;
+    check(
+        act,
+        owner,
+        target.id == actor.id,
+        current.as_ref().map(|(s, r)| (s.as_str(), r.as_str())),
+    )?;
+    if let (Act::Role(role), Some((_, was))) = (act, &current) {
+        if was == "owner" && *role != "owner" && owner_count(conn, c.id)? <= 1 {
+            return Err(AppError::conflict("community_last_owner"));
+        }
     }
+    let status = current.map(|(s, _)| s);
+    let follow: Option<String> = with_conn!(conn, cx => community_members::table
+        .filter(community_members::community_id.eq(c.id))
+        .filter(community_members::user_id.eq(target.id))
+        .select(community_members::follow_ap_id)
+        .first(cx)
+        .optional())?
+    .flatten();
+    let detail = match act {
+        Act::Role(role) => role.to_string(),
+        other => other.reason().to_string(),
+    };
     write_tx!(conn, cx => {
-        // An invitation answers a pending request at once.
-        let pending: i64 = community_members::table
-            .filter(community_members::community_id.eq(c.id))
-            .filter(community_members::user_id.eq(target.id))
-            .filter(community_members::status.eq("pending"))
-            .count()
-            .get_result(cx)?;
-        if pending > 0 {
-            accept_row!(cx, &c, &target, actor.id);
-        } else {
-            upsert!(cx, c.id, target.id, "invited", "member", None::<String>);
-            if target.is_local() {
-                notify_one!(cx, target.id, "community_invite", actor.id, c.id);
-            } else {
-                fed_event!(cx, outbox::INVITE, c.id, Some(target.id), "")?;
+        match act {
+            Act::Invite => {
+                // An invitation answers a pending request at once.
+                if status.as_deref() == Some("pending") {
+                    accept_row!(cx, &c, &target, actor.id);
+                } else {
+                    upsert!(cx, c.id, target.id, "invited", "member", None::<String>);
+                    if target.is_local() {
+                        notify_one!(cx, target.id, "community_invite", actor.id, c.id);
+                    } else {
+                        fed_event!(cx, outbox::INVITE, c.id, Some(target.id), "")?;
+                    }
+                }
+            }
+            Act::Approve => accept_row!(cx, &c, &target, actor.id),
+            Act::Unban => delete_row!(cx, c.id, target.id),
+            Act::Role(role) => {
+                diesel::update(
+                    community_members::table
+                        .filter(community_members::community_id.eq(c.id))
+                        .filter(community_members::user_id.eq(target.id)),
+                )
+                .set(community_members::role.eq(*role))
+                .execute(cx)?;
+                if !target.is_local() {
+                    // Their instance shows them the controls of their role.
+                    fed_event!(cx, outbox::MEMBER_ROLE, c.id, Some(target.id), *role)?;
+                }
+            }
+            Act::Refuse | Act::Remove(_) | Act::Ban(_) => {
+                if matches!(act, Act::Ban(_)) {
+                    upsert!(cx, c.id, target.id, "banned", "member", None::<String>);
+                    diesel::update(
+                        community_members::table
+                            .filter(community_members::community_id.eq(c.id))
+                            .filter(community_members::user_id.eq(target.id)),
+                    )
+                    .set(community_members::role.eq("member"))
+                    .execute(cx)?;
+                } else {
+                    delete_row!(cx, c.id, target.id);
+                }
+                let was_in = matches!(status.as_deref(), Some("member" | "pending"));
+                if !target.is_local() && was_in {
+                    fed_event!(cx, outbox::MEMBER_REJECT, c.id, Some(target.id), follow.clone().unwrap_or_default())?;
+                }
+                withdraw_if_no_member!(cx, c.id, target.domain.clone());
             }
         }
-        log!(cx, c.id, actor.id, "invite", Some(target.id), None::<i64>, "");
+        log!(cx, c.id, actor.id, act.name(), Some(target.id), None::<i64>, &detail);
         Ok::<_, AppError>(())
     })
 }
 
-/// Moderation acts only happen on the community's own instance.
+/// Moderation acts on people are applied by the community's own instance.
 fn require_local(c: &Community) -> AppResult<()> {
     if c.is_local() {
         Ok(())
@@ -326,152 +495,95 @@ fn require_local(c: &Community) -> AppResult<()> {
     }
 }
 
-/// A moderator approves a request to join.
-pub fn approve(conn: &mut DbConn, actor: &User, name: &str, username: &str) -> AppResult<()> {
-    let c = get(conn, actor.id, name)?;
-    require_moderator(&c, actor)?;
-    require_local(&c)?;
-    let target = person(conn, username)?;
-    if status_of(conn, c.id, target.id)?.map(|(s, _)| s).as_deref() != Some("pending") {
-        return Err(AppError::bad_request("community_no_request"));
+/// A moderator of a community of another instance asks it to act on the
+/// person `target` (their actor address): the request is sent to the
+/// community, which checks its rules again and tells the instances
+/// concerned what it did. The caller has applied [`check`], with the
+/// actor's role, to the list of members it just fetched from the community
+/// (fresher than this instance's copy of the actor's role).
+pub fn request_remote(
+    conn: &mut DbConn,
+    actor: &User,
+    c: &Community,
+    act: &Act,
+    target: &str,
+) -> AppResult<()> {
+    if c.is_local() {
+        return Err(AppError::internal("request_remote on a local community"));
     }
+    let request = serde_json::json!({
+        "act": act.name(),
+        "target": target,
+        "reason": act.reason(),
+        "role": match act { Act::Role(r) => *r, _ => "" },
+    });
     write_tx!(conn, cx => {
-        accept_row!(cx, &c, &target, actor.id);
-        log!(cx, c.id, actor.id, "approve", Some(target.id), None::<i64>, "");
+        fed_event!(cx, outbox::MODERATE, actor.id, Some(c.id), request.to_string())?;
         Ok::<_, AppError>(())
     })
 }
 
-/// Removes someone's membership, request or invitation; with `ban`, keeps
-/// them out. A remote person's instance is told with Reject.
-fn exclude(
-    conn: &mut DbConn,
-    actor: &User,
-    name: &str,
-    username: &str,
-    action: &'static str,
-    reason: &str,
-) -> AppResult<()> {
-    let c = get(conn, actor.id, name)?;
-    require_moderator(&c, actor)?;
-    require_local(&c)?;
-    let target = person(conn, username)?;
-    let current = status_of(conn, c.id, target.id)?;
-    let (status, role) = match (&current, action) {
-        (None, "ban") => (String::new(), "member".to_string()),
-        (None, _) => return Err(AppError::bad_request("community_not_member")),
-        (Some(s), _) => s.clone(),
-    };
-    if action == "refuse" && status != "pending" {
-        return Err(AppError::bad_request("community_no_request"));
+/// Brings the roles of local members of a remote community in line with
+/// what its instance lists (`(username, role)`); only differences are
+/// written.
+pub fn sync_roles(conn: &mut DbConn, community: i64, listed: &[(String, String)]) -> AppResult<()> {
+    if listed.is_empty() {
+        return Ok(());
     }
-    if target.id == actor.id {
-        return Err(AppError::bad_request("community_not_yourself"));
+    let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+    let ours: Vec<(i64, String, String)> = with_conn!(conn, cx => community_members::table
+        .inner_join(users::table.on(users::id.eq(community_members::user_id)))
+        .filter(community_members::community_id.eq(community))
+        .filter(community_members::status.eq("member"))
+        .filter(users::domain.is_null())
+        .filter(users::username.eq_any(&names))
+        .select((users::id, users::username, community_members::role))
+        .load(cx))?;
+    let changed: Vec<(i64, &str)> = ours
+        .iter()
+        .filter_map(|(id, name, role)| {
+            let (_, theirs) = listed.iter().find(|(n, _)| n == name)?;
+            let theirs = super::parse_role(theirs).ok()?;
+            (theirs != role).then_some((*id, theirs))
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
     }
-    // Moderators act on members; only owners act on moderators and owners.
-    if role != "member" && !(c.is_owner() || actor.is_admin) {
-        return Err(AppError::forbidden("community_owners_only"));
-    }
-    let follow: Option<String> = with_conn!(conn, cx => community_members::table
-        .filter(community_members::community_id.eq(c.id))
-        .filter(community_members::user_id.eq(target.id))
-        .select(community_members::follow_ap_id)
-        .first(cx)
-        .optional())?
-    .flatten();
     write_tx!(conn, cx => {
-        if action == "ban" {
-            upsert!(cx, c.id, target.id, "banned", "member", None::<String>);
+        for (id, role) in &changed {
             diesel::update(
                 community_members::table
-                    .filter(community_members::community_id.eq(c.id))
-                    .filter(community_members::user_id.eq(target.id)),
+                    .filter(community_members::community_id.eq(community))
+                    .filter(community_members::user_id.eq(*id)),
             )
-            .set(community_members::role.eq("member"))
+            .set(community_members::role.eq(*role))
             .execute(cx)?;
-        } else {
-            delete_row!(cx, c.id, target.id);
         }
-        if !target.is_local() && (status == "member" || status == "pending") {
-            fed_event!(cx, outbox::MEMBER_REJECT, c.id, Some(target.id), follow.clone().unwrap_or_default())?;
-        }
-        withdraw_if_no_member!(cx, c.id, target.domain.clone());
-        log!(cx, c.id, actor.id, action, Some(target.id), None::<i64>, reason);
         Ok::<_, AppError>(())
     })
 }
 
-pub fn refuse(conn: &mut DbConn, actor: &User, name: &str, username: &str) -> AppResult<()> {
-    exclude(conn, actor, name, username, "refuse", "")
-}
-
-pub fn remove(
+/// A remote community tells a local person their new role there.
+pub fn role_from_remote(
     conn: &mut DbConn,
-    actor: &User,
-    name: &str,
-    username: &str,
-    reason: &str,
-) -> AppResult<()> {
-    exclude(conn, actor, name, username, "remove", reason)
-}
-
-pub fn ban(
-    conn: &mut DbConn,
-    actor: &User,
-    name: &str,
-    username: &str,
-    reason: &str,
-) -> AppResult<()> {
-    exclude(conn, actor, name, username, "ban", reason)
-}
-
-pub fn unban(conn: &mut DbConn, actor: &User, name: &str, username: &str) -> AppResult<()> {
-    let c = get(conn, actor.id, name)?;
-    require_moderator(&c, actor)?;
-    require_local(&c)?;
-    let target = person(conn, username)?;
-    if status_of(conn, c.id, target.id)?.map(|(s, _)| s).as_deref() != Some("banned") {
-        return Err(AppError::bad_request("community_not_banned"));
-    }
-    write_tx!(conn, cx => {
-        delete_row!(cx, c.id, target.id);
-        log!(cx, c.id, actor.id, "unban", Some(target.id), None::<i64>, "");
-        Ok::<_, AppError>(())
-    })
-}
-
-/// An owner changes a member's role.
-pub fn set_role(
-    conn: &mut DbConn,
-    actor: &User,
-    name: &str,
-    username: &str,
+    community: i64,
+    person: &User,
     role: &str,
 ) -> AppResult<()> {
     let role = super::parse_role(role)?;
-    let c = get(conn, actor.id, name)?;
-    require_local(&c)?;
-    if !(c.is_owner() || actor.is_admin) {
-        return Err(AppError::forbidden("community_owners_only"));
-    }
-    let target = person(conn, username)?;
-    match status_of(conn, c.id, target.id)? {
-        Some((s, current)) if s == "member" => {
-            if current == "owner" && role != "owner" && owner_count(conn, c.id)? <= 1 {
-                return Err(AppError::conflict("community_last_owner"));
-            }
-        }
-        _ => return Err(AppError::bad_request("community_not_member")),
+    if !person.is_local() {
+        return Err(AppError::not_found());
     }
     write_tx!(conn, cx => {
         diesel::update(
             community_members::table
-                .filter(community_members::community_id.eq(c.id))
-                .filter(community_members::user_id.eq(target.id)),
+                .filter(community_members::community_id.eq(community))
+                .filter(community_members::user_id.eq(person.id))
+                .filter(community_members::status.eq("member")),
         )
         .set(community_members::role.eq(role))
         .execute(cx)?;
-        log!(cx, c.id, actor.id, "role", Some(target.id), None::<i64>, role);
         Ok::<_, AppError>(())
     })
 }
@@ -485,21 +597,46 @@ pub struct Member {
     /// Host of a member of another instance.
     pub domain: Option<String>,
     pub since: NaiveDateTime,
+    /// Where their profile is: here, or on their own site for someone this
+    /// instance does not know (a member of a community of another instance).
+    #[serde(skip)]
+    pub link: String,
 }
 
 /// The members of a community wherever they live; moderators also see
 /// requests, invitations and bans.
-pub fn members(conn: &mut DbConn, viewer: &User, name: &str) -> AppResult<Vec<Member>> {
-    let c = super::get_readable(conn, viewer.id, name)?;
-    let statuses: Vec<&str> = if c.is_moderator() || (viewer.is_admin && c.is_local()) {
-        vec!["member", "pending", "invited", "banned"]
+pub fn members(conn: &mut DbConn, viewer: &User, c: &Community) -> AppResult<Vec<Member>> {
+    if !c.readable() {
+        return Err(AppError::forbidden("community_members_only"));
+    }
+    let all = c.is_moderator() || (viewer.is_admin && c.is_local());
+    Ok(listed(conn, c.id, all)?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect())
+}
+
+/// The people of community `id` as stored here: its members, and with
+/// `all` also requests, invitations and bans (at most [`MEMBERS_PAGE`]),
+/// each with their actor address when they live on another instance.
+pub fn listed(conn: &mut DbConn, id: i64, all: bool) -> AppResult<Vec<(Member, Option<String>)>> {
+    let statuses: &[&str] = if all {
+        &["member", "pending", "invited", "banned"]
     } else {
-        vec!["member"]
+        &["member"]
     };
-    let rows: Vec<(PersonSummary, String, String, Option<String>, NaiveDateTime)> = with_conn!(conn, cx => community_members::table
+    type Row = (
+        PersonSummary,
+        String,
+        String,
+        Option<String>,
+        NaiveDateTime,
+        Option<String>,
+    );
+    let rows: Vec<Row> = with_conn!(conn, cx => community_members::table
             .inner_join(users::table.on(users::id.eq(community_members::user_id)))
-            .filter(community_members::community_id.eq(c.id))
-            .filter(community_members::status.eq_any(&statuses))
+            .filter(community_members::community_id.eq(id))
+            .filter(community_members::status.eq_any(statuses))
             .filter(users::deleted_at.is_null())
             .order((community_members::status.desc(), users::username.asc()))
             .limit(MEMBERS_PAGE)
@@ -509,16 +646,21 @@ pub fn members(conn: &mut DbConn, viewer: &User, name: &str) -> AppResult<Vec<Me
                 community_members::status,
                 users::domain,
                 community_members::created_at,
+                users::ap_id,
             ))
             .load(cx))?;
     Ok(rows
         .into_iter()
-        .map(|(person, role, status, domain, since)| Member {
-            person,
-            role,
-            status,
-            domain,
-            since,
+        .map(|(person, role, status, domain, since, ap_id)| {
+            let m = Member {
+                link: format!("/people/{}", person.username),
+                person,
+                role,
+                status,
+                domain,
+                since,
+            };
+            (m, ap_id)
         })
         .collect())
 }
@@ -632,4 +774,112 @@ pub fn invited_from_remote(conn: &mut DbConn, community: i64, person: &User) -> 
         notify_one!(cx, person.id, "community_invite", community, community);
         Ok::<_, AppError>(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(r: AppResult<()>) -> &'static str {
+        r.err().map(|e| e.code).unwrap_or("ok")
+    }
+
+    #[test]
+    fn the_rules_of_each_act() {
+        let member = Some(("member", "member"));
+        let moderator = Some(("member", "moderator"));
+        let pending = Some(("pending", "member"));
+        let banned = Some(("banned", "member"));
+        let remove = Act::Remove(String::new());
+        let ban = Act::Ban(String::new());
+        let cases: Vec<(Act, bool, bool, Option<(&str, &str)>, &str)> = vec![
+            (Act::Invite, false, false, None, "ok"),
+            (
+                Act::Invite,
+                false,
+                false,
+                member,
+                "community_already_member",
+            ),
+            (Act::Invite, false, false, banned, "community_banned"),
+            (Act::Approve, false, false, pending, "ok"),
+            (Act::Approve, false, false, member, "community_no_request"),
+            (Act::Refuse, false, false, pending, "ok"),
+            (Act::Refuse, false, false, member, "community_no_request"),
+            (Act::Refuse, false, false, None, "community_not_member"),
+            (remove.clone(), false, false, member, "ok"),
+            (remove.clone(), false, false, None, "community_not_member"),
+            (
+                remove.clone(),
+                false,
+                true,
+                member,
+                "community_not_yourself",
+            ),
+            (
+                remove.clone(),
+                false,
+                false,
+                moderator,
+                "community_owners_only",
+            ),
+            (remove, true, false, moderator, "ok"),
+            (ban.clone(), false, false, None, "ok"),
+            (
+                ban.clone(),
+                false,
+                false,
+                moderator,
+                "community_owners_only",
+            ),
+            (ban, false, true, member, "community_not_yourself"),
+            (Act::Unban, false, false, banned, "ok"),
+            (Act::Unban, false, false, member, "community_not_banned"),
+            (
+                Act::Role("moderator"),
+                false,
+                false,
+                member,
+                "community_owners_only",
+            ),
+            (
+                Act::Role("moderator"),
+                true,
+                false,
+                pending,
+                "community_not_member",
+            ),
+            (Act::Role("owner"), true, false, member, "ok"),
+        ];
+        for (act, owner, is_self, target, want) in cases {
+            assert_eq!(
+                code(check(&act, owner, is_self, target)),
+                want,
+                "{act:?} owner={owner} self={is_self} {target:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn acts_are_read_with_their_reason_and_role() {
+        assert_eq!(
+            Act::parse("ban", " spam ", "").unwrap(),
+            Act::Ban("spam".into())
+        );
+        assert_eq!(
+            Act::parse("role", "", "moderator").unwrap(),
+            Act::Role("moderator")
+        );
+        assert_eq!(
+            Act::parse("role", "", "king").unwrap_err().code,
+            "role_invalid"
+        );
+        assert_eq!(
+            Act::parse("remove", &"x".repeat(MAX_REASON + 1), "")
+                .unwrap_err()
+                .code,
+            "reason_too_long"
+        );
+        assert_eq!(Act::parse("promote", "", "").unwrap_err().code, "not_found");
+    }
 }

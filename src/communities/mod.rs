@@ -410,6 +410,9 @@ pub struct Settings {
     pub partners: Option<bool>,
 }
 
+/// A moderator changes a community's settings. For a community of another
+/// instance the change is sent to that instance, which applies it, and the
+/// current settings are returned.
 pub fn update(conn: &mut DbConn, actor: &User, name: &str, s: &Settings) -> AppResult<Community> {
     let current = get(conn, actor.id, name)?;
     membership::require_moderator(&current, actor)?;
@@ -426,6 +429,23 @@ pub fn update(conn: &mut DbConn, actor: &User, name: &str, s: &Settings) -> AppR
     let partners = s.partners.unwrap_or(current.partners);
     check_text(&title, &description)?;
     check_partners(visibility, partners)?;
+    if !current.is_local() {
+        // The community's instance applies it and sends the new settings
+        // to every member instance, this one included.
+        let request = serde_json::json!({
+            "act": "settings",
+            "title": s.title.as_ref().map(|t| t.trim()),
+            "description": s.description,
+            "visibility": s.visibility.as_ref().map(|_| visibility.as_str()),
+            "join_policy": s.join_policy.as_ref().map(|_| join_policy.as_str()),
+            "partners": s.partners,
+        });
+        write_tx!(conn, c => {
+            fed_event!(c, outbox::MODERATE, actor.id, Some(current.id), request.to_string())?;
+            Ok::<_, AppError>(())
+        })?;
+        return Ok(current);
+    }
     let html = crate::content::markdown::render(&description, |_| false).html;
     write_tx!(conn, c => {
         diesel::update(users::table.find(current.id))
@@ -536,10 +556,10 @@ pub struct LogEntry {
     pub at: NaiveDateTime,
 }
 
-/// The moderation log, newest first (members may read it; it says who did
-/// what, which is part of running a community in the open).
-pub fn moderation_log(conn: &mut DbConn, viewer: i64, name: &str) -> AppResult<Vec<LogEntry>> {
-    let community = get_readable(conn, viewer, name)?;
+/// The latest 200 entries of a community's moderation log, newest first.
+/// Those who may read its posts may read it (it says who did what, which is
+/// part of running a community in the open); the caller checked that.
+pub fn log_of(conn: &mut DbConn, community: i64) -> AppResult<Vec<LogEntry>> {
     type LogRow = (
         i64,
         String,
@@ -550,7 +570,7 @@ pub fn moderation_log(conn: &mut DbConn, viewer: i64, name: &str) -> AppResult<V
         NaiveDateTime,
     );
     let rows: Vec<LogRow> = with_conn!(conn, c => moderation_log::table
-            .filter(moderation_log::community_id.eq(community.id))
+            .filter(moderation_log::community_id.eq(community))
             .order(moderation_log::id.desc())
             .limit(200)
             .select((

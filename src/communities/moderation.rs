@@ -52,23 +52,24 @@ pub fn remove_post(
 ) -> AppResult<()> {
     let c = get_readable(conn, actor.id, name)?;
     let row = post_of(conn, actor.id, &c, id)?;
-    if row.author_id != actor.id {
+    let own = row.author_id == actor.id;
+    if !own {
         require_moderator(&c, actor)?;
-        if !c.is_local() {
-            return Err(AppError::bad_request("community_remote_moderation"));
-        }
     }
-    // The author's own deletion is theirs to send; a moderator's removal is
-    // sent by the community itself.
-    let sender = if row.author_id == actor.id {
-        actor.id
-    } else {
-        c.id
+    // The author's own deletion is theirs to send. A moderator's removal is
+    // sent by the community itself; a moderator elsewhere sends it to the
+    // community, which logs it and tells every member instance.
+    let (sender, detail) = match (own, c.is_local()) {
+        (false, true) => (c.id, ""),
+        (false, false) => (actor.id, reason),
+        (true, _) => (actor.id, ""),
     };
     write_tx!(conn, cx => {
         content::tombstone!(cx, row.id);
-        log!(cx, c.id, actor.id, "remove_post", Some(row.author_id), Some(row.id), reason);
-        fed_event!(cx, outbox::DELETE, sender, Some(row.id), "")?;
+        if c.is_local() {
+            log!(cx, c.id, actor.id, "remove_post", Some(row.author_id), Some(row.id), reason);
+        }
+        fed_event!(cx, outbox::DELETE, sender, Some(row.id), detail)?;
         Ok::<_, AppError>(())
     })
 }
@@ -86,10 +87,17 @@ pub fn pin(conn: &mut DbConn, actor: &User, name: &str, id: i64, on: bool) -> Ap
         diesel::update(content_t::table.find(row.id))
             .set(content_t::pinned_at.eq(at))
             .execute(cx)?;
-        log!(cx, c.id, actor.id, if on { "pin" } else { "unpin" }, None::<i64>, Some(row.id), "");
         if c.is_local() {
+            log!(cx, c.id, actor.id, if on { "pin" } else { "unpin" }, None::<i64>, Some(row.id), "");
             // Member instances learn it from an Update sent by the community.
             fed_event!(cx, outbox::EDIT, c.id, Some(row.id), "")?;
+        } else {
+            // The community decides, logs it and tells its member instances.
+            let request = serde_json::json!({
+                "act": if on { "pin" } else { "unpin" },
+                "post": row.id,
+            });
+            fed_event!(cx, outbox::MODERATE, actor.id, Some(c.id), request.to_string())?;
         }
         Ok::<_, AppError>(())
     })

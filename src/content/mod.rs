@@ -446,6 +446,7 @@ macro_rules! tombstone {
         diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute($c)?;
         diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute($c)?;
         diesel::delete(reactions::table.filter(reactions::content_id.eq(id))).execute($c)?;
+        $crate::documents::entry_gone!($c, id);
     }};
 }
 pub(crate) use tombstone;

@@ -175,9 +175,6 @@ pub fn upload(
     if !c.is_member() {
         return Err(AppError::forbidden("community_members_only"));
     }
-    if !c.is_local() {
-        return Err(AppError::bad_request("document_remote"));
-    }
     let (name, content_type) = check_upload(up, max)?;
     let note_html = render_note(note)?;
     let key = storage::new_key();
@@ -301,9 +298,6 @@ pub fn new_version(
         community: c, name, ..
     } = load(conn, user, id)?;
     member_of(conn, user, c.id)?;
-    if !c.is_local() {
-        return Err(AppError::bad_request("document_remote"));
-    }
     let (filename, content_type) = check_upload(up, max)?;
     let note_html = render_note(note)?;
     let key = storage::new_key();
@@ -367,7 +361,7 @@ pub fn get(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<Document> {
         .select(users::username)
         .first(cx)
         .optional())?;
-    let can_edit = c.is_local() && (created_by == viewer.id || c.is_moderator());
+    let can_edit = created_by == viewer.id || c.is_moderator();
     Ok(Document {
         id,
         name,
@@ -445,7 +439,7 @@ pub fn delete(conn: &mut DbConn, store: &dyn Storage, user: &User, id: i64) -> A
         ..
     } = load(conn, user, id)?;
     let moderator = c.is_moderator() || (user.is_admin && c.is_local());
-    if !(c.is_local() && (created_by == user.id && c.is_member() || moderator)) {
+    if !(created_by == user.id && c.is_member() || moderator) {
         return Err(AppError::forbidden("community_moderators_only"));
     }
     let versions: Vec<(String, Option<i64>)> = with_conn!(conn, cx => document_versions::table
@@ -460,11 +454,19 @@ pub fn delete(conn: &mut DbConn, store: &dyn Storage, user: &User, id: i64) -> A
             if let Some(e) = entry {
                 let author: i64 = content::table.find(*e).select(content::author_id).first(cx)?;
                 crate::content::tombstone!(cx, *e);
-                let sender = if author == user.id { user.id } else { c.id };
-                fed_event!(cx, outbox::DELETE, sender, Some(*e), "")?;
+                if c.is_local() {
+                    let sender = if author == user.id { user.id } else { c.id };
+                    fed_event!(cx, outbox::DELETE, sender, Some(*e), "")?;
+                }
             }
         }
-        communities::log!(cx, c.id, user.id, "delete_document", Some(created_by), None::<i64>, "");
+        if c.is_local() {
+            communities::log!(cx, c.id, user.id, "delete_document", Some(created_by), None::<i64>, "");
+        } else {
+            // The community's instance deletes it (checking again who may),
+            // logs it and removes its entries everywhere.
+            fed_event!(cx, outbox::DOCUMENT_DELETE, user.id, Some(id), "")?;
+        }
         Ok::<_, AppError>(())
     })?;
     for (key, _) in versions {
@@ -483,54 +485,109 @@ pub fn attachment(
     cfg: &crate::config::Config,
     content_id: i64,
 ) -> AppResult<Option<serde_json::Value>> {
-    let found: Option<(i64, Version)> = with_conn!(conn, cx => document_versions::table
+    let found: Option<(i64, Option<String>, Version)> = with_conn!(conn, cx => document_versions::table
+        .inner_join(documents::table.on(documents::id.eq(document_versions::document_id)))
         .filter(document_versions::content_id.eq(content_id))
-        .select((document_versions::document_id, Version::as_select()))
+        .select((document_versions::document_id, documents::ap_id, Version::as_select()))
         .first(cx)
         .optional())?;
-    let Some((doc, v)) = found else {
+    let Some((doc, ap_id, v)) = found else {
         return Ok(None);
     };
-    let base = cfg.base();
+    // The file is fetched from where its bytes are kept; the document keeps
+    // the address it was first given, wherever it was uploaded.
+    let url = if v.storage_key.is_empty() {
+        v.remote_url.clone()
+    } else {
+        format!("{}/versions/{}/file", address(cfg, doc), v.version)
+    };
     Ok(Some(serde_json::json!({
         "type": "Document",
         "name": v.filename,
         "mediaType": v.content_type,
-        "url": format!("{base}/documents/{doc}/versions/{}/file", v.version),
-        "ruche:document": format!("{base}/documents/{doc}"),
+        "url": url,
+        "ruche:document": ap_id.unwrap_or_else(|| address(cfg, doc)),
         "ruche:version": v.version,
         "ruche:size": v.size,
         "ruche:sha256": v.sha256,
     })))
 }
 
-/// A document version described by a remote community's Note.
+/// A document version described by a Note of another instance: announced
+/// by a remote community (this instance keeps a link to the file), or sent
+/// by a member to one of our communities (this instance keeps a copy).
 #[derive(Debug, Clone)]
 pub struct RemoteVersion {
+    /// The document's address, given where it was first uploaded.
     pub ap_id: String,
+    /// Our document, when that address is ours.
+    pub document: Option<i64>,
     pub version: i64,
     pub filename: String,
     pub content_type: String,
     pub size: i64,
     pub sha256: String,
     pub url: String,
+    /// Where our copy of the file is kept (see [`keep_copy`]); empty for a
+    /// document of a remote community, which stays on its instance.
+    pub storage_key: String,
 }
 
-/// Reads the Ruche document attachment of a Note, if any. Its addresses
-/// must be on the instance of the community that announced it.
-pub fn parse_attachment(note: &serde_json::Value, community_host: &str) -> Option<RemoteVersion> {
+/// The live document of one of our communities that `url` names (our
+/// address, or the address it was given on the instance it was uploaded
+/// from).
+pub fn hosted_by_address(
+    conn: &mut DbConn,
+    cfg: &crate::config::Config,
+    url: &str,
+) -> AppResult<Option<i64>> {
+    let local = local_id(cfg, url);
+    let found: Option<i64> = with_conn!(conn, cx => documents::table
+        .inner_join(users::table.on(users::id.eq(documents::community_id)))
+        .filter(users::domain.is_null())
+        .filter(documents::deleted_at.is_null())
+        .filter(documents::id.nullable().eq(local).or(documents::ap_id.eq(url)))
+        .select(documents::id)
+        .first(cx)
+        .optional())?;
+    Ok(found)
+}
+
+/// Our document at `url`, if it is one of ours.
+pub fn local_id(cfg: &crate::config::Config, url: &str) -> Option<i64> {
+    url.strip_prefix(&format!("{}/documents/", cfg.base()))?
+        .parse()
+        .ok()
+}
+
+/// The address of our document `id`.
+pub fn address(cfg: &crate::config::Config, id: i64) -> String {
+    format!("{}/documents/{id}", cfg.base())
+}
+
+/// Reads the Ruche document attachment of a Note, if any. Its file must be
+/// on `file_host`: the instance of the community that announced it, or the
+/// uploader's instance for a member's upload to one of our communities.
+pub fn parse_attachment(
+    cfg: &crate::config::Config,
+    note: &serde_json::Value,
+    file_host: &str,
+) -> Option<RemoteVersion> {
     let list = note.get("attachment")?.as_array()?;
     let a = list.iter().find(|a| a.get("ruche:document").is_some())?;
     let s = |k: &str| a.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
     let (ap_id, url) = (s("ruche:document"), s("url"));
-    let same = |u: &str| crate::federation::host_of(u).as_deref() == Some(community_host);
-    if !same(ap_id) || !same(url) || ap_id.len() > 2000 || url.len() > 2000 {
+    let from_host = crate::federation::host_of(url).as_deref() == Some(file_host);
+    let identifier = crate::federation::host_of(ap_id).is_some();
+    if !from_host || !identifier || ap_id.len() > 2000 || url.len() > 2000 {
         return None;
     }
     let filename = check_filename(s("name")).ok()?;
     let sha = s("ruche:sha256");
     Some(RemoteVersion {
         ap_id: ap_id.to_string(),
+        document: local_id(cfg, ap_id),
+        storage_key: String::new(),
         version: a
             .get("ruche:version")
             .and_then(serde_json::Value::as_i64)
@@ -551,19 +608,40 @@ pub fn parse_attachment(note: &serde_json::Value, community_host: &str) -> Optio
     })
 }
 
-/// Records the mirror of a remote document version announced by content row
-/// `entry` (inside the write transaction that stores it); returns the
-/// local document id and the entry's body.
+/// Records a document version that content row `entry` of another instance
+/// brings (inside the write transaction that stores it); returns the local
+/// document id and the entry's body. The document is found by its address
+/// within the same community only, so that a Note cannot add versions to
+/// a document of another community.
+///
+/// With a `storage_key` (a member's upload to one of our communities) this
+/// instance keeps the file and numbers the version itself; otherwise the
+/// version links to the file on the community's instance, with its number.
 macro_rules! mirror_version {
     ($c:expr, $community:expr, $entry:expr, $author:expr, $v:expr) => {{
         use $crate::db::schema::{document_versions as dv_, documents as d_};
         let v: &$crate::documents::RemoteVersion = $v;
         let now = $crate::db::now();
-        let existing: Option<i64> = d_::table
-            .filter(d_::ap_id.eq(&v.ap_id))
-            .select(d_::id)
-            .first($c)
-            .optional()?;
+        let existing: Option<i64> = match v.document {
+            Some(id) => d_::table
+                .find(id)
+                .filter(d_::community_id.eq($community))
+                .filter(d_::deleted_at.is_null())
+                .select(d_::id)
+                .first($c)
+                .optional()?,
+            None => d_::table
+                .filter(d_::ap_id.eq(&v.ap_id))
+                .filter(d_::community_id.eq($community))
+                .filter(d_::deleted_at.is_null())
+                .select(d_::id)
+                .first($c)
+                .optional()?,
+        };
+        if existing.is_none() && v.document.is_some() {
+            // One of our documents, but not (or no longer) in this community.
+            return Err($crate::error::AppError::not_found());
+        }
         let doc_id = match existing {
             Some(id) => {
                 diesel::update(d_::table.find(id))
@@ -583,31 +661,146 @@ macro_rules! mirror_version {
                 .returning(d_::id)
                 .get_result($c)?,
         };
+        let hosted = !v.storage_key.is_empty();
+        let version = if hosted {
+            let last: Option<i64> = dv_::table
+                .filter(dv_::document_id.eq(doc_id))
+                .select(diesel::dsl::max(dv_::version))
+                .first($c)?;
+            last.unwrap_or(0) + 1
+        } else {
+            v.version
+        };
         let known: i64 = dv_::table
             .filter(dv_::document_id.eq(doc_id))
-            .filter(dv_::version.eq(v.version))
+            .filter(dv_::version.eq(version))
             .count()
             .get_result($c)?;
         if known == 0 {
             diesel::insert_into(dv_::table)
                 .values((
                     dv_::document_id.eq(doc_id),
-                    dv_::version.eq(v.version),
+                    dv_::version.eq(version),
                     dv_::filename.eq(&v.filename),
                     dv_::content_type.eq(&v.content_type),
                     dv_::size.eq(v.size),
                     dv_::sha256.eq(&v.sha256),
-                    dv_::remote_url.eq(&v.url),
+                    dv_::storage_key.eq(&v.storage_key),
+                    dv_::remote_url.eq(if hosted { "" } else { v.url.as_str() }),
                     dv_::content_id.eq(Some($entry)),
                     dv_::uploaded_by.eq(Some($author)),
                     dv_::created_at.eq(now),
                 ))
                 .execute($c)?;
         }
-        $crate::documents::entry_body(doc_id, &v.filename, v.version)
+        $crate::documents::entry_body(doc_id, &v.filename, version)
     }};
 }
 pub(crate) use mirror_version;
+
+/// A member of another instance uploaded `v` to one of our communities:
+/// this instance fetches the file from the uploader's instance (signed, at
+/// most `documents.max_bytes`), checks it and keeps its own copy, which it
+/// serves to the member instances from then on. A failure to reach the
+/// other instance is answered 5xx, so that it sends the activity again.
+pub async fn keep_copy(state: &crate::web::AppState, v: &mut RemoteVersion) -> AppResult<()> {
+    let max = state.config.documents.max_bytes;
+    let bytes = state.fed.get_bytes(&v.url, max).await.map_err(|e| {
+        if e.code == "remote_too_large" {
+            too_large(max)
+        } else {
+            e
+        }
+    })?;
+    if bytes.is_empty() {
+        return Err(AppError::bad_request("document_empty"));
+    }
+    let sha = hex(&sha2::Sha256::digest(&bytes));
+    if !v.sha256.is_empty() && v.sha256 != sha {
+        return Err(AppError::bad_request("document_checksum"));
+    }
+    let size = bytes.len() as i64;
+    let key = storage::new_key();
+    let (store, k) = (state.storage.clone(), key.clone());
+    tokio::task::spawn_blocking(move || store.put(&k, &bytes))
+        .await
+        .map_err(AppError::internal)??;
+    v.size = size;
+    v.sha256 = sha;
+    v.storage_key = key;
+    Ok(())
+}
+
+/// Removes a kept file that ended up unused (its record failed or already
+/// existed).
+pub fn discard_copy(store: &dyn Storage, v: &RemoteVersion) {
+    if !v.storage_key.is_empty() {
+        if let Err(e) = store.delete(&v.storage_key) {
+            tracing::warn!(error = %e, "unused document file not removed");
+        }
+    }
+}
+
+/// A feed entry became a tombstone (inside its write transaction): a
+/// document lives as long as one of its entries does, so that removing
+/// them, here or on the community's instance, removes it on every instance.
+/// Its files go with the next [`purge_files`].
+macro_rules! entry_gone {
+    ($c:expr, $entry:expr) => {{
+        use $crate::db::schema::{content as c_, document_versions as dv_, documents as d_};
+        let doc: Option<i64> = dv_::table
+            .filter(dv_::content_id.eq($entry))
+            .select(dv_::document_id)
+            .first($c)
+            .optional()?;
+        if let Some(doc) = doc {
+            // Lock the document's row first: entries removed at the same
+            // time in other transactions are then committed before the
+            // count below reads them, so that the last one sees none left.
+            diesel::update(d_::table.find(doc))
+                .set(d_::updated_at.eq(d_::updated_at))
+                .execute($c)?;
+            let live: i64 = dv_::table
+                .inner_join(c_::table.on(dv_::content_id.eq(c_::id.nullable())))
+                .filter(dv_::document_id.eq(doc))
+                .filter(c_::deleted_at.is_null())
+                .count()
+                .get_result($c)?;
+            if live == 0 {
+                diesel::update(d_::table.find(doc).filter(d_::deleted_at.is_null()))
+                    .set(d_::deleted_at.eq(Some($crate::db::now())))
+                    .execute($c)?;
+            }
+        }
+    }};
+}
+pub(crate) use entry_gone;
+
+/// Removes the files kept for deleted documents (those a deletion did not
+/// remove at once: a deletion decided on another instance, or a process
+/// stopped in between); returns how many went.
+pub fn purge_files(conn: &mut DbConn, store: &dyn Storage) -> AppResult<usize> {
+    let rows: Vec<(i64, String)> = with_conn!(conn, cx => document_versions::table
+        .inner_join(documents::table.on(documents::id.eq(document_versions::document_id)))
+        .filter(documents::deleted_at.is_not_null())
+        .filter(document_versions::storage_key.ne(""))
+        .limit(500)
+        .select((document_versions::id, document_versions::storage_key))
+        .load(cx))?;
+    let mut gone = Vec::new();
+    for (id, key) in rows {
+        match store.delete(&key) {
+            Ok(()) => gone.push(id),
+            Err(e) => tracing::warn!(error = %e, "document file not removed"),
+        }
+    }
+    if !gone.is_empty() {
+        write_tx!(conn, cx => diesel::update(document_versions::table.filter(document_versions::id.eq_any(&gone)))
+            .set(document_versions::storage_key.eq(""))
+            .execute(cx))?;
+    }
+    Ok(gone.len())
+}
 
 /// The text and HTML of a document's feed entry.
 pub fn entry_body(doc_id: i64, name: &str, version: i64) -> (String, String) {

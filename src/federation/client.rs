@@ -162,30 +162,58 @@ impl Client {
 
     /// Fetches an ActivityPub document, signed by the instance actor.
     pub async fn get(&self, url: &str) -> AppResult<Value> {
-        let body = self.get_signed(url, MAX_DOCUMENT_BYTES, true).await?;
+        let body = self.get_signed(url, MAX_DOCUMENT_BYTES, true, None).await?;
+        serde_json::from_slice(&body).map_err(|e| AppError::remote("remote_invalid", e))
+    }
+
+    /// Fetches an ActivityPub document, signed by the local person `user`
+    /// (what the other instance answers depends on who reads).
+    pub async fn get_as(&self, url: &str, user: &crate::accounts::User) -> AppResult<Value> {
+        let body = self
+            .get_signed(url, MAX_DOCUMENT_BYTES, true, Some(user))
+            .await?;
         serde_json::from_slice(&body).map_err(|e| AppError::remote("remote_invalid", e))
     }
 
     /// Fetches a file (a photo) of at most `max` bytes, signed by the
     /// instance actor.
     pub async fn get_bytes(&self, url: &str, max: usize) -> AppResult<Vec<u8>> {
-        self.get_signed(url, max, false).await
+        self.get_signed(url, max, false, None).await
     }
 
-    async fn get_signed(&self, url: &str, max: usize, json: bool) -> AppResult<Vec<u8>> {
+    async fn get_signed(
+        &self,
+        url: &str,
+        max: usize,
+        json: bool,
+        signer: Option<&crate::accounts::User>,
+    ) -> AppResult<Vec<u8>> {
         let parsed =
             reqwest::Url::parse(url).map_err(|_| AppError::bad_request("remote_url_invalid"))?;
         let host =
             super::host_of(url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
         self.gate(&host).await?;
-        let keys = self.db.run(super::keys::instance_keys).await?;
         let urls = super::Urls(&self.config);
+        let (key_id, keys) = match signer {
+            Some(u) if u.is_local() && u.is_person() => {
+                let id = u.id;
+                (
+                    urls.key(&u.username),
+                    self.db.run(move |c| super::keys::user_keys(c, id)).await?,
+                )
+            }
+            Some(_) => return Err(AppError::internal("only local people sign fetches")),
+            None => (
+                urls.instance_key(),
+                self.db.run(super::keys::instance_keys).await?,
+            ),
+        };
         let headers = super::signature::sign(
             &Method::GET,
             &path_and_query(&parsed),
             &host_header(&parsed),
             None,
-            &urls.instance_key(),
+            &key_id,
             &keys.private_pem,
         )?;
         let accept = if json {

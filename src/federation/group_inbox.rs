@@ -80,6 +80,9 @@ pub async fn apply(
         _ => {}
     }
     if actor.is_person() {
+        if super::group_moderation::apply(state, actor, kind, activity).await? {
+            return Ok(true);
+        }
         // A person may boost a link (Mastodon); redistributing a whole
         // activity is a community's act, which a person cannot claim.
         let embedded = object.get("type").and_then(Value::as_str).is_some_and(|t| {
@@ -163,6 +166,49 @@ pub async fn apply(
                 .run(move |c| remote::upsert_actor(c, &parsed).map(|u| u.id))
                 .await?;
             remote::refresh_photo(state, gid, &icon).await;
+            Ok(true)
+        }
+        "Add" | "Remove" => {
+            // The community's own collections: its moderators (a role of
+            // one of our people) or its pinned posts (Lemmy's way to pin).
+            let which = activity
+                .get("target")
+                .and_then(id_of)
+                .and_then(|t| t.strip_prefix(actor_ap))
+                .unwrap_or("");
+            let target = id_of(object).ok_or_else(|| invalid("object"))?.to_string();
+            let gid = group.id;
+            let urls = Urls(&cfg);
+            match which {
+                "/moderators" => {
+                    let name = urls
+                        .local_username(&target)
+                        .ok_or_else(AppError::not_found)?;
+                    let role = match (kind, activity.get("ruche:role").and_then(Value::as_str)) {
+                        ("Remove", _) => "member",
+                        (_, Some("owner")) => "owner",
+                        _ => "moderator",
+                    };
+                    state
+                        .db
+                        .run(move |c| {
+                            let person = crate::accounts::find_by_username(c, &name)?;
+                            crate::communities::membership::role_from_remote(c, gid, &person, role)
+                        })
+                        .await?;
+                }
+                "/featured" => {
+                    let local = urls.local_post_id(&target);
+                    let on = kind == "Add";
+                    state
+                        .db
+                        .run(move |c| {
+                            crate::content::remote::pin_in_community(c, gid, local, &target, on)
+                        })
+                        .await?;
+                }
+                _ => {}
+            }
             Ok(true)
         }
         "Update" => {

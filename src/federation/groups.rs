@@ -223,7 +223,7 @@ pub fn member_instances(
     Ok(out.into_iter().collect())
 }
 
-fn ap_id(conn: &mut DbConn, cfg: &Config, u: &User) -> AppResult<String> {
+pub(super) fn ap_id(conn: &mut DbConn, cfg: &Config, u: &User) -> AppResult<String> {
     if u.is_local() {
         let urls = Urls(cfg);
         return Ok(if u.is_person() {
@@ -323,7 +323,11 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
 pub type Built = Option<(Value, i64, Vec<(String, String)>)>;
 
 /// The personal inbox of one remote actor, if the gate allows its instance.
-fn inbox_of(conn: &mut DbConn, cfg: &Config, u: &User) -> AppResult<Vec<(String, String)>> {
+pub(super) fn inbox_of(
+    conn: &mut DbConn,
+    cfg: &Config,
+    u: &User,
+) -> AppResult<Vec<(String, String)>> {
     let Some(domain) = u.domain.clone() else {
         return Ok(Vec::new());
     };
@@ -382,6 +386,10 @@ pub fn build_content(
             );
             a["to"] = json!([group_ap]);
             a["audience"] = json!(group_ap);
+            if !extra.is_empty() {
+                // A moderator's reason.
+                a["summary"] = json!(extra);
+            }
             a
         }
         REACT | UNREACT => {

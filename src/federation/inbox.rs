@@ -315,10 +315,22 @@ async fn apply_note(
     let Some(mut inc) = inc else { return Ok(false) };
     if kind == "Create" {
         inc.activity_id = Some(activity_id.to_string());
-        state
+        // A member's document for one of our communities: we keep the file.
+        let copy = match inc.document.as_mut() {
+            Some(v) => {
+                crate::documents::keep_copy(state, v).await?;
+                Some(v.clone())
+            }
+            None => None,
+        };
+        let stored = state
             .db
             .run(move |c| Ok(crate::content::remote::store(c, inc)?.1))
-            .await
+            .await;
+        if let (Some(v), false) = (&copy, matches!(stored, Ok(true))) {
+            crate::documents::discard_copy(state.storage.as_ref(), v);
+        }
+        stored
     } else {
         let author = actor.id;
         state
@@ -620,18 +632,25 @@ pub async fn read_note(
     if !wanted && !context {
         return Ok(None);
     }
-    // Documents travel only inside a community, announced by it.
-    let document = match (via_group, community) {
-        (Some(_), Some(_)) => {
-            let gid = via_group.unwrap_or_default();
-            let host: Option<String> = state
+    // Documents travel only inside a community: announced by it (the file
+    // stays on its instance), or uploaded by a member of one of ours (the
+    // file is on the member's instance; the caller keeps a copy of it).
+    let file_host = match (via_group, community) {
+        (Some(gid), Some(_)) => {
+            state
                 .db
                 .run(move |c| {
                     with_conn!(c, c => users::table.find(gid).select(users::domain).first(c))
                         .map_err(AppError::from)
                 })
-                .await?;
-            host.and_then(|h| crate::documents::parse_attachment(note, &h))
+                .await?
+        }
+        (None, Some(_)) => host_of(actor_ap),
+        _ => None,
+    };
+    let document = match file_host {
+        Some(h) if reply_url.is_none() => {
+            crate::documents::parse_attachment(&state.config, note, &h)
         }
         _ => None,
     };

@@ -15,6 +15,8 @@
 pub mod client;
 pub mod delivery;
 pub mod group_inbox;
+pub mod group_moderation;
+pub mod group_roster;
 pub mod groups;
 pub mod inbox;
 pub mod json;

@@ -63,6 +63,14 @@ pub const MEMBER_REJECT: &str = "member_reject";
 pub const INVITE: &str = "invite";
 /// A local community's settings changed (Update of the Group).
 pub const COMMUNITY_UPDATE: &str = "community_update";
+/// A local moderator of a remote community asks it to act (object: the
+/// community; extra: the request as JSON); see `group_moderation`.
+pub const MODERATE: &str = "moderate";
+/// A local community gives a remote member a role (extra: the role).
+pub const MEMBER_ROLE: &str = "member_role";
+/// A local person deletes a document of a remote community (object: the
+/// document).
+pub const DOCUMENT_DELETE: &str = "document_delete";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = fed_events)]
@@ -399,6 +407,17 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
                 None,
                 "",
             );
+        }
+        MODERATE | MEMBER_ROLE | DOCUMENT_DELETE => {
+            let Some(object) = ev.object_id else {
+                return Ok(None);
+            };
+            use super::group_moderation as gm;
+            return match ev.kind.as_str() {
+                MODERATE => gm::build_request(conn, cfg, ev.id, &actor, object, &ev.extra),
+                MEMBER_ROLE => gm::build_role(conn, cfg, ev.id, &actor, object, &ev.extra),
+                _ => gm::build_document_delete(conn, cfg, ev.id, &actor, object),
+            };
         }
         JOIN | LEAVE | MEMBER_ACCEPT | MEMBER_REJECT | INVITE | COMMUNITY_UPDATE => {
             if !actor.is_local() {

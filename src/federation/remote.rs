@@ -89,7 +89,8 @@ pub struct RemoteActor {
     pub group: Option<super::groups::Settings>,
 }
 
-fn authority(url: &str) -> Option<String> {
+/// `host[:port]` of a URL: the domain part of a handle.
+pub fn authority(url: &str) -> Option<String> {
     let u = reqwest::Url::parse(url).ok()?;
     let host = u.host_str()?.to_ascii_lowercase();
     Some(match u.port() {

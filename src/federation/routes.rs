@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use super::trust::Decision;
 use super::{json as apjson, Urls, AP_TYPE};
+use crate::accounts::User;
 use crate::config::FederationMode;
 use crate::content::ContentRow;
 use crate::db::schema::{content, follows, users};
@@ -229,6 +230,18 @@ async fn fetcher(
     req_path: &str,
     headers: &HeaderMap,
 ) -> AppResult<Option<(String, Decision)>> {
+    Ok(signed_fetcher(state, req_path, headers)
+        .await?
+        .map(|(_, domain, decision)| (domain, decision)))
+}
+
+/// Like [`fetcher`], with the signing actor (what some collections show
+/// depends on who reads).
+async fn signed_fetcher(
+    state: &AppState,
+    req_path: &str,
+    headers: &HeaderMap,
+) -> AppResult<Option<(User, String, Decision)>> {
     let signed = headers.contains_key("signature") || headers.contains_key("authorization");
     if !signed {
         if state.config.federation.mode == FederationMode::Allowlist {
@@ -239,7 +252,7 @@ async fn fetcher(
     let (signer, _) = super::inbox::verify(state, &Method::GET, req_path, headers, None).await?;
     let domain = signer.domain.clone().unwrap_or_default();
     let decision = state.fed.gate(&domain).await?;
-    Ok(Some((domain, decision)))
+    Ok(Some((signer, domain, decision)))
 }
 
 async fn outbox(
@@ -301,16 +314,18 @@ pub async fn negotiate(State(state): State<AppState>, req: Request, next: Next) 
         }
         ["posts", id] => post_doc(&state, id, &pq, req.headers()).await,
         ["communities", name] => community_doc(&state, name, None, &pq, req.headers()).await,
-        ["communities", name, which @ ("followers" | "outbox")] => {
+        ["communities", name, which @ ("followers" | "outbox" | "moderation")] => {
             community_doc(&state, name, Some(which), &pq, req.headers()).await
         }
         _ => next.run(req).await,
     }
 }
 
-/// A local community's Group document, its members count (`followers`) or
-/// its recent posts for back-fill (`outbox`). A community the fetching
-/// instance may not see answers 404, as if it did not exist.
+/// A local community's Group document, its members (`followers`: the count,
+/// and the people for an instance that may see its content), its recent
+/// posts for back-fill (`outbox`) or its moderation log (`moderation`). A
+/// community the fetching instance may not see answers 404, as if it did
+/// not exist.
 async fn community_doc(
     state: &AppState,
     name: &str,
@@ -318,8 +333,9 @@ async fn community_doc(
     pq: &str,
     headers: &HeaderMap,
 ) -> Response {
-    let fetcher = match fetcher(state, pq, headers).await {
-        Ok(f) => f,
+    let (reader, fetcher) = match signed_fetcher(state, pq, headers).await {
+        Ok(Some((signer, domain, decision))) => (Some(signer), Some((domain, decision))),
+        Ok(None) => (None, None),
         Err(e) => return err(e),
     };
     let name = name.to_string();
@@ -332,19 +348,19 @@ async fn community_doc(
             let group =
                 super::groups::local_community(c, &cfg, &url)?.ok_or_else(AppError::not_found)?;
             let s = super::groups::settings(c, group.id)?;
-            let need = if which.as_deref() == Some("outbox") {
-                super::groups::Need::Content
-            } else {
-                super::groups::Need::Existence
-            };
-            let allowed = match &fetcher {
+            let may_see = |c: &mut crate::db::DbConn, need| match &fetcher {
                 Some((domain, decision)) => {
-                    super::groups::instance_may_see(c, group.id, domain, decision, need)?
+                    super::groups::instance_may_see(c, group.id, domain, decision, need)
                 }
                 // Unsigned (open mode only): public communities.
-                None => s.visibility == "public" && !s.partners,
+                None => Ok(s.visibility == "public" && !s.partners),
             };
-            if !allowed {
+            use super::groups::Need;
+            let need = match which.as_deref() {
+                Some("outbox" | "moderation") => Need::Content,
+                _ => Need::Existence,
+            };
+            if !may_see(c, need)? {
                 return Err(AppError::not_found());
             }
             match which.as_deref() {
@@ -358,17 +374,10 @@ async fn community_doc(
                     ))
                 }
                 Some("followers") => {
-                    use crate::db::schema::community_members as cmm;
-                    let n: i64 = with_conn!(c, c => cmm::table
-                        .filter(cmm::community_id.eq(group.id))
-                        .filter(cmm::status.eq("member"))
-                        .count()
-                        .get_result(c))?;
-                    Ok(apjson::collection_summary(
-                        Urls(&cfg).community_followers(&name),
-                        n,
-                    ))
+                    let people = may_see(c, Need::Content)?;
+                    super::group_roster::roster_document(c, &cfg, &group, reader.as_ref(), people)
                 }
+                Some("moderation") => super::group_roster::log_document(c, &cfg, &group),
                 _ => {
                     let items = super::groups::backfill_items(c, &cfg, group.id)?;
                     Ok(json!({

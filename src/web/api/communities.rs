@@ -141,14 +141,20 @@ pub async fn update(
     me: ApiUser,
     Path(name): Path<String>,
     JsonBody(s): JsonBody<Settings>,
-) -> ApiResult<Json<Community>> {
+) -> ApiResult<(StatusCode, Json<Community>)> {
     let user = me.user.clone();
     let c = state
         .db
         .run(move |c| communities::update(c, &user, &name, &s))
         .await
         .lang(me.lang)?;
-    Ok(Json(c))
+    // A community of another instance changes when its instance says so.
+    let status = if c.is_local() {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((status, Json(c)))
 }
 
 #[derive(Deserialize, Default)]
@@ -225,13 +231,16 @@ pub async fn members(
     me: ApiUser,
     Path(name): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let user = me.user.clone();
-    let list = state
+    let id = me.user.id;
+    let c = state
         .db
-        .run(move |c| membership::members(c, &user, &name))
+        .run(move |c| communities::get_readable(c, id, &name))
         .await
         .lang(me.lang)?;
-    Ok(Json(json!({ "items": list })))
+    let (list, complete) = crate::federation::group_roster::members(&state, &me.user, &c)
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "items": list, "complete": complete })))
 }
 
 pub async fn join(
@@ -267,19 +276,33 @@ pub struct Invitation {
     username: String,
 }
 
+/// A moderator's act on a person: 204 when the community lives here and it
+/// is done, 202 when it was sent to the community's own instance.
+async fn member_act(
+    state: AppState,
+    me: ApiUser,
+    name: String,
+    username: String,
+    act: crate::error::AppResult<membership::Act>,
+) -> ApiResult<StatusCode> {
+    use crate::federation::group_moderation::{self as gm, Outcome};
+    let act = act.lang(me.lang)?;
+    let outcome = gm::member_act(&state, &me.user, &name, &username, act)
+        .await
+        .lang(me.lang)?;
+    Ok(match outcome {
+        Outcome::Done => StatusCode::NO_CONTENT,
+        Outcome::Sent => StatusCode::ACCEPTED,
+    })
+}
+
 pub async fn invite(
     State(state): State<AppState>,
     me: ApiUser,
     Path(name): Path<String>,
     JsonBody(b): JsonBody<Invitation>,
 ) -> ApiResult<StatusCode> {
-    let user = me.user.clone();
-    state
-        .db
-        .run(move |c| membership::invite(c, &user, &name, &b.username))
-        .await
-        .lang(me.lang)?;
-    Ok(StatusCode::NO_CONTENT)
+    member_act(state, me, name, b.username, Ok(membership::Act::Invite)).await
 }
 
 pub async fn approve(
@@ -287,13 +310,7 @@ pub async fn approve(
     me: ApiUser,
     Path((name, username)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let user = me.user.clone();
-    state
-        .db
-        .run(move |c| membership::approve(c, &user, &name, &username))
-        .await
-        .lang(me.lang)?;
-    Ok(StatusCode::NO_CONTENT)
+    member_act(state, me, name, username, Ok(membership::Act::Approve)).await
 }
 
 pub async fn refuse(
@@ -301,13 +318,7 @@ pub async fn refuse(
     me: ApiUser,
     Path((name, username)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let user = me.user.clone();
-    state
-        .db
-        .run(move |c| membership::refuse(c, &user, &name, &username))
-        .await
-        .lang(me.lang)?;
-    Ok(StatusCode::NO_CONTENT)
+    member_act(state, me, name, username, Ok(membership::Act::Refuse)).await
 }
 
 #[derive(Deserialize, Default)]
@@ -317,8 +328,9 @@ pub struct Reason {
 }
 
 fn check_reason(r: &str) -> crate::error::AppResult<()> {
-    if r.chars().count() > 500 {
-        return Err(crate::error::AppError::bad_request("reason_too_long").with("max", 500));
+    if r.chars().count() > membership::MAX_REASON {
+        return Err(crate::error::AppError::bad_request("reason_too_long")
+            .with("max", membership::MAX_REASON));
     }
     Ok(())
 }
@@ -329,16 +341,8 @@ pub async fn remove_member(
     Path((name, username)): Path<(String, String)>,
     Query(r): Query<Reason>,
 ) -> ApiResult<StatusCode> {
-    let user = me.user.clone();
-    state
-        .db
-        .run(move |c| {
-            check_reason(&r.reason)?;
-            membership::remove(c, &user, &name, &username, &r.reason)
-        })
-        .await
-        .lang(me.lang)?;
-    Ok(StatusCode::NO_CONTENT)
+    let act = membership::Act::parse("remove", &r.reason, "");
+    member_act(state, me, name, username, act).await
 }
 
 pub async fn ban(
@@ -347,16 +351,8 @@ pub async fn ban(
     Path((name, username)): Path<(String, String)>,
     JsonBody(r): JsonBody<Reason>,
 ) -> ApiResult<StatusCode> {
-    let user = me.user.clone();
-    state
-        .db
-        .run(move |c| {
-            check_reason(&r.reason)?;
-            membership::ban(c, &user, &name, &username, &r.reason)
-        })
-        .await
-        .lang(me.lang)?;
-    Ok(StatusCode::NO_CONTENT)
+    let act = membership::Act::parse("ban", &r.reason, "");
+    member_act(state, me, name, username, act).await
 }
 
 pub async fn unban(
@@ -364,13 +360,7 @@ pub async fn unban(
     me: ApiUser,
     Path((name, username)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let user = me.user.clone();
-    state
-        .db
-        .run(move |c| membership::unban(c, &user, &name, &username))
-        .await
-        .lang(me.lang)?;
-    Ok(StatusCode::NO_CONTENT)
+    member_act(state, me, name, username, Ok(membership::Act::Unban)).await
 }
 
 #[derive(Deserialize)]
@@ -384,13 +374,8 @@ pub async fn set_role(
     Path((name, username)): Path<(String, String)>,
     JsonBody(b): JsonBody<RoleChange>,
 ) -> ApiResult<StatusCode> {
-    let user = me.user.clone();
-    state
-        .db
-        .run(move |c| membership::set_role(c, &user, &name, &username, &b.role))
-        .await
-        .lang(me.lang)?;
-    Ok(StatusCode::NO_CONTENT)
+    let act = membership::Act::parse("role", "", &b.role);
+    member_act(state, me, name, username, act).await
 }
 
 pub async fn remove_post(
@@ -451,12 +436,16 @@ pub async fn log(
     Path(name): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let id = me.user.id;
-    let entries: Vec<LogEntry> = state
+    let c = state
         .db
-        .run(move |c| communities::moderation_log(c, id, &name))
+        .run(move |c| communities::get_readable(c, id, &name))
         .await
         .lang(me.lang)?;
-    Ok(Json(json!({ "items": entries })))
+    let (entries, complete): (Vec<LogEntry>, bool) =
+        crate::federation::group_roster::log(&state, &me.user, &c)
+            .await
+            .lang(me.lang)?;
+    Ok(Json(json!({ "items": entries, "complete": complete })))
 }
 
 /// Sets the community's picture (PNG, JPEG or WebP body; moderators).

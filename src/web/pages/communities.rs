@@ -333,24 +333,32 @@ where
     let user = require_form(&state, &ctx, csrf)?.clone();
     match state.db.run(move |c| f(c, &user)).await {
         Ok(()) => Ok(see_other(&back)),
-        Err(err) => {
-            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            if status == StatusCode::NOT_FOUND {
-                return Err(err).page(&state, &ctx);
-            }
-            let msg = error_text(&err, ctx.lang);
-            community_page(
-                &state,
-                &ctx,
-                name,
-                String::new(),
-                status,
-                Some(msg),
-                String::new(),
-            )
-            .await
-        }
+        Err(err) => act_failed(&state, &ctx, name, err).await,
     }
+}
+
+/// A refused action: its message on the community's page.
+async fn act_failed(
+    state: &AppState,
+    ctx: &Ctx,
+    name: String,
+    err: crate::error::AppError,
+) -> PageResult {
+    let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    if status == StatusCode::NOT_FOUND {
+        return Err(err).page(state, ctx);
+    }
+    let msg = error_text(&err, ctx.lang);
+    community_page(
+        state,
+        ctx,
+        name,
+        String::new(),
+        status,
+        Some(msg),
+        String::new(),
+    )
+    .await
 }
 
 pub async fn join(
@@ -387,26 +395,37 @@ struct MembersPage {
     members: Vec<membership::Member>,
     log: Vec<LogEntry>,
     can_moderate: bool,
+    /// Whether the lists are the community's own (a remote community's
+    /// instance may be out of reach).
+    complete: bool,
+    /// A moderation act was sent to the community's instance.
+    sent: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MembersQuery {
+    sent: String,
 }
 
 pub async fn members(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
+    Query(q): Query<MembersQuery>,
 ) -> PageResult {
     let user = require_user(&state, &ctx)?.clone();
-    let (c, members, log) = state
+    let id = user.id;
+    let c = state
         .db
-        .run(move |cx| {
-            let c = communities::get_readable(cx, user.id, &name)?;
-            let members = membership::members(cx, &user, &name)?;
-            let log = communities::moderation_log(cx, user.id, &name)?;
-            Ok((c, members, log))
-        })
+        .run(move |cx| communities::get_readable(cx, id, &name))
         .await
         .page(&state, &ctx)?;
-    let me = ctx.user.as_ref().map(|u| u.is_admin).unwrap_or(false);
-    let can_moderate = c.is_moderator() || (me && c.is_local());
+    use crate::federation::group_roster as gm;
+    let (people, log) = tokio::join!(gm::members(&state, &user, &c), gm::log(&state, &user, &c));
+    let (members, complete) = people.page(&state, &ctx)?;
+    let (log, log_complete) = log.page(&state, &ctx)?;
+    let can_moderate = c.is_moderator() || (user.is_admin && c.is_local());
     let title = c.title.clone();
     let page = MembersPage {
         base: Base::new(&state, &ctx, "communities.members", "communities").titled(title),
@@ -414,6 +433,8 @@ pub async fn members(
         members,
         log,
         can_moderate,
+        complete: complete && log_complete,
+        sent: q.sent == "1",
     };
     Ok(render(&page))
 }
@@ -434,30 +455,18 @@ pub async fn member_action(
     Path((name, action)): Path<(String, String)>,
     Form(form): Form<MemberForm>,
 ) -> PageResult {
+    use crate::federation::group_moderation::{self as gm, Outcome};
     let back = format!("/communities/{}/members", enc_path(&name));
-    let n = name.clone();
-    let MemberForm {
-        csrf,
-        username,
-        reason,
-        role,
-    } = form;
-    act(state, ctx, name, &csrf, back, move |c, u| {
-        if reason.chars().count() > 500 {
-            return Err(crate::error::AppError::bad_request("reason_too_long").with("max", 500));
-        }
-        match action.as_str() {
-            "invite" => membership::invite(c, u, &n, &username),
-            "approve" => membership::approve(c, u, &n, &username),
-            "refuse" => membership::refuse(c, u, &n, &username),
-            "remove" => membership::remove(c, u, &n, &username, &reason),
-            "ban" => membership::ban(c, u, &n, &username, &reason),
-            "unban" => membership::unban(c, u, &n, &username),
-            "role" => membership::set_role(c, u, &n, &username, &role),
-            _ => Err(crate::error::AppError::not_found()),
-        }
-    })
-    .await
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    let done = match membership::Act::parse(&action, &form.reason, &form.role) {
+        Ok(a) => gm::member_act(&state, &user, &name, &form.username, a).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(Outcome::Done) => Ok(see_other(&back)),
+        Ok(Outcome::Sent) => Ok(see_other(&format!("{back}?sent=1"))),
+        Err(err) => act_failed(&state, &ctx, name, err).await,
+    }
 }
 
 #[derive(Deserialize, Default)]

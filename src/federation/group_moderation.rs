@@ -1,0 +1,639 @@
+//! Moderating a community from any instance. The instance that hosts a
+//! community is the authority on it: a moderator who lives elsewhere sends
+//! each act to the Group, signed with their own key, and the host applies it
+//! with the same feature functions as a local moderator's act (which check
+//! the rules again, log it and tell the member instances what changed).
+//!
+//! Shapes, Lemmy's where it has one:
+//! - remove a post or comment: `Delete` of it by the moderator (`summary`:
+//!   the reason);
+//! - pin: `Add` of the post to `{group}/featured`, unpin: `Remove`;
+//! - roles: `Add` of the person to `{group}/moderators` (`ruche:role`:
+//!   `moderator` or `owner`), `Remove` makes them a member again; the host
+//!   tells a remote person their role the same way, as the Group;
+//! - ban: `Block` of the person with the Group as `target`, lifted by `Undo`;
+//! - removal: `Remove` of the person from `{group}/followers`;
+//! - requests to join: `Accept` or `Reject` of the person's Follow;
+//! - invitation: `Invite` to the Group with the person as `target`;
+//! - settings: `Update` of the Group;
+//! - a document (its uploader or a moderator): `Delete` of the `Document`.
+//!
+//! A moderator's instance reads the community's members (with requests,
+//! invitations and bans when the reader moderates it) and its moderation
+//! log from the host, signed by the reader, so that everyone sees the
+//! community as its host does.
+
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use super::groups::Built;
+use super::remote::id_of;
+use super::{host_of, Urls};
+use crate::accounts::User;
+use crate::communities::membership::{self, Act};
+use crate::communities::{self, Settings};
+use crate::config::Config;
+use crate::db::schema::{content, documents, users};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::web::AppState;
+use crate::with_conn;
+
+/// What a moderation act did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied here (the community lives here).
+    Done,
+    /// Sent to the community's instance, which applies it.
+    Sent,
+}
+
+// ----- On a moderator's own instance -------------------------------------
+
+/// A moderator acts on a person of a community: here when the community
+/// lives here, else through its instance, after checking the act against
+/// the community's list as its instance sends it (so that a mistake is told
+/// at once rather than refused later, out of sight).
+pub async fn member_act(
+    state: &AppState,
+    actor: &User,
+    name: &str,
+    username: &str,
+    act: Act,
+) -> AppResult<Outcome> {
+    let (uid, n) = (actor.id, name.to_string());
+    let c = state
+        .db
+        .run(move |cx| communities::get(cx, uid, &n))
+        .await?;
+    if c.is_local() {
+        let (a, n, u) = (actor.clone(), name.to_string(), username.to_string());
+        state
+            .db
+            .run(move |cx| membership::act(cx, &a, &n, &u, &act))
+            .await?;
+        return Ok(Outcome::Done);
+    }
+    if !matches!(act, Act::Role(_)) {
+        membership::require_moderator(&c, actor)?;
+    }
+    let roster = super::group_roster::fetch_roster(state, actor, &c).await?;
+    let me = Urls(&state.config).person(&actor.username);
+    let mine = roster
+        .iter()
+        .find(|e| e.ap_id == me && e.status == "member");
+    let role = mine.map(|e| e.role.as_str()).unwrap_or("");
+    if !matches!(act, Act::Role(_)) && !matches!(role, "owner" | "moderator") {
+        return Err(AppError::forbidden("community_moderators_only"));
+    }
+    let wanted = username.trim().trim_start_matches('@').to_ascii_lowercase();
+    let entry = roster.iter().find(|e| e.handle == wanted);
+    membership::check(
+        &act,
+        role == "owner",
+        wanted == actor.username,
+        entry.map(|e| (e.status.as_str(), e.role.as_str())),
+    )?;
+    let target = match entry {
+        Some(e) => e.ap_id.clone(),
+        // Someone the community does not know yet (an invitation, a ban).
+        None => actor_address(state, &wanted).await?,
+    };
+    let a = actor.clone();
+    state
+        .db
+        .run(move |cx| membership::request_remote(cx, &a, &c, &act, &target))
+        .await?;
+    Ok(Outcome::Sent)
+}
+
+/// The actor address of a person named as this instance names them.
+async fn actor_address(state: &AppState, handle: &str) -> AppResult<String> {
+    let person = if handle.contains('@') {
+        super::remote::lookup(state, handle).await?
+    } else {
+        let h = handle.to_string();
+        state
+            .db
+            .run(move |c| crate::accounts::find_by_username(c, &h))
+            .await?
+    };
+    if !person.is_person() || person.deleted_at.is_some() {
+        return Err(AppError::not_found());
+    }
+    if person.is_local() {
+        return Ok(Urls(&state.config).person(&person.username));
+    }
+    let id = person.id;
+    let ap: Option<String> = state
+        .db
+        .run(move |c| {
+            with_conn!(c, c => users::table.find(id).select(users::ap_id).first(c))
+                .map_err(AppError::from)
+        })
+        .await?;
+    ap.ok_or_else(AppError::not_found)
+}
+
+// ----- Activities ---------------------------------------------------------
+
+/// Builds the activity a local moderator's request (a `MODERATE` event)
+/// sends to a remote community.
+pub fn build_request(
+    conn: &mut DbConn,
+    cfg: &Config,
+    event_id: i64,
+    actor: &User,
+    community: i64,
+    extra: &str,
+) -> AppResult<Built> {
+    let group = crate::accounts::find_by_id(conn, community)?;
+    if group.is_local() || !actor.is_local() {
+        return Ok(None);
+    }
+    let group_ap = super::groups::ap_id(conn, cfg, &group)?;
+    let targets = super::groups::inbox_of(conn, cfg, &group)?;
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let req: Value = serde_json::from_str(extra).unwrap_or(Value::Null);
+    let s = |k: &str| req.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let urls = Urls(cfg);
+    let me = urls.person(&actor.username);
+    let id = |k: &str| urls.activity(event_id, k);
+    let target = s("target");
+    let reason = s("reason");
+    let mut activity = match s("act").as_str() {
+        "approve" | "refuse" => {
+            let follow = json!({"type": "Follow", "actor": target, "object": group_ap});
+            let k = if s("act") == "approve" {
+                "Accept"
+            } else {
+                "Reject"
+            };
+            json!({"id": id(&k.to_ascii_lowercase()), "type": k, "actor": me, "object": follow})
+        }
+        "invite" => {
+            json!({"id": id("invite"), "type": "Invite", "actor": me, "object": group_ap, "target": target})
+        }
+        "remove" => json!({"id": id("remove"), "type": "Remove", "actor": me, "object": target,
+                           "target": format!("{group_ap}/followers")}),
+        "ban" => {
+            json!({"id": id("block"), "type": "Block", "actor": me, "object": target, "target": group_ap})
+        }
+        "unban" => {
+            let block = json!({"type": "Block", "actor": me, "object": target, "target": group_ap});
+            json!({"id": id("undo"), "type": "Undo", "actor": me, "object": block})
+        }
+        "role" => {
+            let role = s("role");
+            let k = if role == "member" { "Remove" } else { "Add" };
+            let mut a = json!({"id": id(&k.to_ascii_lowercase()), "type": k, "actor": me,
+                               "object": target, "target": format!("{group_ap}/moderators")});
+            if k == "Add" {
+                a["ruche:role"] = json!(role);
+            }
+            a
+        }
+        "pin" | "unpin" => {
+            let post = req.get("post").and_then(Value::as_i64).unwrap_or(0);
+            let row: Option<Option<String>> = with_conn!(conn, c => content::table
+                .find(post)
+                .select(content::ap_id)
+                .first(c)
+                .optional())?;
+            let Some(ap) = row else { return Ok(None) };
+            let k = if s("act") == "pin" { "Add" } else { "Remove" };
+            json!({"id": id(&k.to_ascii_lowercase()), "type": k, "actor": me,
+                   "object": ap.unwrap_or_else(|| urls.post(post)),
+                   "target": format!("{group_ap}/featured")})
+        }
+        "settings" => {
+            let mut g = json!({"type": "Group", "id": group_ap});
+            for (ours, theirs) in [
+                ("visibility", "ruche:visibility"),
+                ("join_policy", "ruche:joinPolicy"),
+            ] {
+                if let Some(v) = req.get(ours).and_then(Value::as_str) {
+                    g[theirs] = json!(v);
+                }
+            }
+            if let Some(t) = req.get("title").and_then(Value::as_str) {
+                g["name"] = json!(t);
+            }
+            if let Some(d) = req.get("description").and_then(Value::as_str) {
+                g["source"] = json!({"content": d, "mediaType": "text/markdown"});
+            }
+            if let Some(p) = req.get("partners").and_then(Value::as_bool) {
+                g["ruche:partners"] = json!(p);
+            }
+            json!({"id": id("update"), "type": "Update", "actor": me, "object": g})
+        }
+        _ => return Ok(None),
+    };
+    if !reason.is_empty() {
+        activity["summary"] = json!(reason);
+    }
+    activity["@context"] = super::json::context();
+    activity["to"] = json!([group_ap]);
+    activity["audience"] = json!(group_ap);
+    Ok(Some((activity, actor.id, targets)))
+}
+
+/// Builds the Group's word to a remote person about their role (a
+/// `MEMBER_ROLE` event).
+pub fn build_role(
+    conn: &mut DbConn,
+    cfg: &Config,
+    event_id: i64,
+    group: &User,
+    person: i64,
+    role: &str,
+) -> AppResult<Built> {
+    if !group.is_local() {
+        return Ok(None);
+    }
+    let person = crate::accounts::find_by_id(conn, person)?;
+    let person_ap = super::groups::ap_id(conn, cfg, &person)?;
+    let targets = super::groups::inbox_of(conn, cfg, &person)?;
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let urls = Urls(cfg);
+    let group_ap = urls.community(&group.username);
+    let k = if role == "member" { "Remove" } else { "Add" };
+    let mut a = json!({
+        "@context": super::json::context(),
+        "id": urls.activity(event_id, &k.to_ascii_lowercase()),
+        "type": k,
+        "actor": group_ap,
+        "object": person_ap,
+        "target": format!("{group_ap}/moderators"),
+        "to": [person_ap],
+    });
+    if k == "Add" {
+        a["ruche:role"] = json!(role);
+    }
+    Ok(Some((a, group.id, targets)))
+}
+
+/// Builds the Delete of a document of a remote community, sent by its
+/// uploader or a moderator here (a `DOCUMENT_DELETE` event).
+pub fn build_document_delete(
+    conn: &mut DbConn,
+    cfg: &Config,
+    event_id: i64,
+    actor: &User,
+    document: i64,
+) -> AppResult<Built> {
+    let (community, ap): (i64, Option<String>) = with_conn!(conn, c => documents::table
+        .find(document)
+        .select((documents::community_id, documents::ap_id))
+        .first(c))?;
+    let group = crate::accounts::find_by_id(conn, community)?;
+    if group.is_local() || !actor.is_local() {
+        return Ok(None);
+    }
+    let group_ap = super::groups::ap_id(conn, cfg, &group)?;
+    let targets = super::groups::inbox_of(conn, cfg, &group)?;
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let urls = Urls(cfg);
+    let object = ap.unwrap_or_else(|| crate::documents::address(cfg, document));
+    let a = json!({
+        "@context": super::json::context(),
+        "id": urls.activity(event_id, "delete"),
+        "type": "Delete",
+        "actor": urls.person(&actor.username),
+        "object": {"type": "Document", "id": object},
+        "to": [group_ap],
+        "audience": group_ap,
+    });
+    Ok(Some((a, actor.id, targets)))
+}
+
+// ----- On the hosting instance: applying what moderators elsewhere send ---
+
+/// A moderation act a remote person sends to one of our communities.
+enum Request {
+    Member {
+        community: String,
+        person: String,
+        act: Act,
+    },
+    Pin {
+        community: String,
+        post: String,
+        on: bool,
+    },
+    RemovePost {
+        post: i64,
+        community: String,
+        reason: String,
+    },
+    Settings {
+        community: String,
+        settings: Settings,
+    },
+    DeleteDocument {
+        document: i64,
+    },
+}
+
+fn invalid(field: &'static str) -> AppError {
+    AppError::bad_request("activity_invalid").with("field", field)
+}
+
+/// Handles a moderation act a remote person sends to one of our
+/// communities. Returns `false` when the activity is not one (the caller
+/// applies it as usual).
+pub async fn apply(
+    state: &AppState,
+    actor: &User,
+    kind: &str,
+    activity: &Value,
+) -> AppResult<bool> {
+    let Some(request) = read_request(state, actor, kind, activity).await? else {
+        return Ok(false);
+    };
+    let actor = actor.clone();
+    match request {
+        Request::Member {
+            community,
+            person,
+            act,
+        } => {
+            let username = username_of(state, &person).await?;
+            state
+                .db
+                .run(move |c| membership::act(c, &actor, &community, &username, &act))
+                .await
+        }
+        Request::Pin {
+            community,
+            post,
+            on,
+        } => {
+            let cfg = state.config.clone();
+            state
+                .db
+                .run(move |c| {
+                    let id = content_id(c, &cfg, &post)?.ok_or_else(AppError::not_found)?;
+                    communities::moderation::pin(c, &actor, &community, id, on)
+                })
+                .await
+        }
+        Request::RemovePost {
+            post,
+            community,
+            reason,
+        } => {
+            state
+                .db
+                .run(move |c| {
+                    communities::moderation::remove_post(c, &actor, &community, post, &reason)
+                })
+                .await
+        }
+        Request::Settings {
+            community,
+            settings,
+        } => {
+            state
+                .db
+                .run(move |c| communities::update(c, &actor, &community, &settings).map(|_| ()))
+                .await
+        }
+        Request::DeleteDocument { document } => {
+            let store = state.storage.clone();
+            state
+                .db
+                .run(move |c| crate::documents::delete(c, store.as_ref(), &actor, document))
+                .await
+        }
+    }?;
+    Ok(true)
+}
+
+/// The content row of an address (ours or another instance's).
+fn content_id(conn: &mut DbConn, cfg: &Config, url: &str) -> AppResult<Option<i64>> {
+    if let Some(id) = Urls(cfg).local_post_id(url) {
+        return Ok(Some(id));
+    }
+    Ok(crate::content::remote::find_by_ap_id(conn, url)?.map(|r| r.id))
+}
+
+/// Our name for the person at an actor address (fetched when unknown).
+async fn username_of(state: &AppState, url: &str) -> AppResult<String> {
+    if let Some(name) = Urls(&state.config).local_username(url) {
+        return Ok(name);
+    }
+    Ok(super::remote::actor(state, url, false).await?.user.username)
+}
+
+/// Recognises a moderation act sent by a remote person to one of our
+/// communities.
+async fn read_request(
+    state: &AppState,
+    actor: &User,
+    kind: &str,
+    activity: &Value,
+) -> AppResult<Option<Request>> {
+    let cfg = &state.config;
+    let urls = Urls(cfg);
+    let object = activity.get("object").unwrap_or(&Value::Null);
+    let reason: String = activity
+        .get("summary")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .chars()
+        .take(membership::MAX_REASON)
+        .collect();
+    // `{our community}/{collection}` → (community, collection).
+    let collection = |v: Option<&Value>| -> Option<(String, String)> {
+        let url = v.and_then(id_of)?;
+        let (group, which) = url.rsplit_once('/')?;
+        Some((urls.local_community(group)?, which.to_string()))
+    };
+    let person = || {
+        id_of(object)
+            .filter(|u| host_of(u).is_some())
+            .map(str::to_string)
+            .ok_or_else(|| invalid("object"))
+    };
+    let request = match kind {
+        "Add" | "Remove" => match collection(activity.get("target")) {
+            Some((community, which)) => match (which.as_str(), kind) {
+                ("featured", _) => Request::Pin {
+                    community,
+                    post: person()?,
+                    on: kind == "Add",
+                },
+                ("moderators", "Add") => {
+                    let role = match activity.get("ruche:role").and_then(Value::as_str) {
+                        Some("owner") => "owner",
+                        _ => "moderator",
+                    };
+                    Request::Member {
+                        community,
+                        person: person()?,
+                        act: Act::Role(role),
+                    }
+                }
+                ("moderators", _) => Request::Member {
+                    community,
+                    person: person()?,
+                    act: Act::Role("member"),
+                },
+                ("followers", "Remove") => Request::Member {
+                    community,
+                    person: person()?,
+                    act: Act::Remove(reason),
+                },
+                _ => return Err(invalid("target")),
+            },
+            None => return Ok(None),
+        },
+        "Block" => {
+            let Some(community) = activity
+                .get("target")
+                .and_then(id_of)
+                .and_then(|t| urls.local_community(t))
+            else {
+                return Ok(None);
+            };
+            Request::Member {
+                community,
+                person: person()?,
+                act: Act::Ban(reason),
+            }
+        }
+        "Undo" if object.get("type").and_then(Value::as_str) == Some("Block") => {
+            let Some(community) = object
+                .get("target")
+                .and_then(id_of)
+                .and_then(|t| urls.local_community(t))
+            else {
+                return Ok(None);
+            };
+            let target = object
+                .get("object")
+                .and_then(id_of)
+                .ok_or_else(|| invalid("object.object"))?;
+            Request::Member {
+                community,
+                person: target.to_string(),
+                act: Act::Unban,
+            }
+        }
+        "Accept" | "Reject" if object.get("type").and_then(Value::as_str) == Some("Follow") => {
+            let Some(community) = object
+                .get("object")
+                .and_then(id_of)
+                .and_then(|t| urls.local_community(t))
+            else {
+                return Ok(None);
+            };
+            let target = object
+                .get("actor")
+                .and_then(id_of)
+                .ok_or_else(|| invalid("object.actor"))?;
+            Request::Member {
+                community,
+                person: target.to_string(),
+                act: if kind == "Accept" {
+                    Act::Approve
+                } else {
+                    Act::Refuse
+                },
+            }
+        }
+        "Invite" => {
+            let Some(community) = id_of(object).and_then(|t| urls.local_community(t)) else {
+                return Ok(None);
+            };
+            let target = activity
+                .get("target")
+                .and_then(id_of)
+                .ok_or_else(|| invalid("target"))?;
+            Request::Member {
+                community,
+                person: target.to_string(),
+                act: Act::Invite,
+            }
+        }
+        "Update" if object.get("type").and_then(Value::as_str) == Some("Group") => {
+            let Some(community) = id_of(object).and_then(|t| urls.local_community(t)) else {
+                return Ok(None);
+            };
+            let s = |k: &str| object.get(k).and_then(Value::as_str).map(str::to_string);
+            Request::Settings {
+                community,
+                settings: Settings {
+                    title: s("name"),
+                    description: object
+                        .get("source")
+                        .and_then(|v| v.get("content"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    visibility: s("ruche:visibility"),
+                    join_policy: s("ruche:joinPolicy"),
+                    partners: object.get("ruche:partners").and_then(Value::as_bool),
+                },
+            }
+        }
+        "Delete" => {
+            let Some(target) = id_of(object).map(str::to_string) else {
+                return Ok(None);
+            };
+            let (cfg, uid) = (cfg.clone(), actor.id);
+            let found = state
+                .db
+                .run(move |c| deleted_thing(c, &cfg, uid, &target))
+                .await?;
+            match found {
+                Some(Deleted::Post(post, community)) => Request::RemovePost {
+                    post,
+                    community,
+                    reason,
+                },
+                Some(Deleted::Document(document)) => Request::DeleteDocument { document },
+                None => return Ok(None),
+            }
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(request))
+}
+
+enum Deleted {
+    /// Someone else's post or comment in one of our communities.
+    Post(i64, String),
+    /// A document of one of our communities.
+    Document(i64),
+}
+
+/// What a Delete from the person `actor` names that is moderation: someone
+/// else's content, or a document, in one of our communities.
+fn deleted_thing(
+    conn: &mut DbConn,
+    cfg: &Config,
+    actor: i64,
+    target: &str,
+) -> AppResult<Option<Deleted>> {
+    if let Some(id) = content_id(conn, cfg, target)? {
+        let (author, community): (i64, Option<i64>) = with_conn!(conn, c => content::table
+            .find(id)
+            .select((content::author_id, content::community_id))
+            .first(c))?;
+        let Some(community) = community.filter(|_| author != actor) else {
+            return Ok(None);
+        };
+        let group = crate::accounts::find_by_id(conn, community)?;
+        return Ok(group
+            .is_local()
+            .then_some(Deleted::Post(id, group.username)));
+    }
+    Ok(crate::documents::hosted_by_address(conn, cfg, target)?.map(Deleted::Document))
+}
