@@ -792,7 +792,8 @@ mod tests {
         let banned = Some(("banned", "member"));
         let remove = Act::Remove(String::new());
         let ban = Act::Ban(String::new());
-        let cases: Vec<(Act, bool, bool, Option<(&str, &str)>, &str)> = vec![
+        type Case<'a> = (Act, bool, bool, Option<(&'a str, &'a str)>, &'a str);
+        let cases: Vec<Case> = vec![
             (Act::Invite, false, false, None, "ok"),
             (
                 Act::Invite,
