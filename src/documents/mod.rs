@@ -377,14 +377,52 @@ pub fn get(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<Document> {
 /// The documents of a community, most recently updated first.
 pub fn list(conn: &mut DbConn, viewer: &User, community_name: &str) -> AppResult<Vec<Document>> {
     let c = communities::get_readable(conn, viewer.id, community_name)?;
-    let ids: Vec<i64> = with_conn!(conn, cx => documents::table
+    type Row = (i64, String, Option<i64>, NaiveDateTime, NaiveDateTime);
+    let docs: Vec<Row> = with_conn!(conn, cx => documents::table
         .filter(documents::community_id.eq(c.id))
         .filter(documents::deleted_at.is_null())
         .order(documents::updated_at.desc())
         .limit(200)
-        .select(documents::id)
+        .select((
+            documents::id,
+            documents::name,
+            documents::created_by,
+            documents::created_at,
+            documents::updated_at,
+        ))
         .load(cx))?;
-    ids.into_iter().map(|id| get(conn, viewer, id)).collect()
+    // Every version and every uploader's name in one query each.
+    let ids: Vec<i64> = docs.iter().map(|d| d.0).collect();
+    let all: Vec<Version> = with_conn!(conn, cx => document_versions::table
+        .filter(document_versions::document_id.eq_any(&ids))
+        .order(document_versions::version.desc())
+        .select(Version::as_select())
+        .load(cx))?;
+    let mut versions: std::collections::HashMap<i64, Vec<Version>> = Default::default();
+    for v in all {
+        versions.entry(v.document_id).or_default().push(v);
+    }
+    let uploaders: Vec<i64> = docs.iter().filter_map(|d| d.2).collect();
+    let names: Vec<(i64, String)> = with_conn!(conn, cx => users::table
+        .filter(users::id.eq_any(&uploaders))
+        .select((users::id, users::username))
+        .load(cx))?;
+    Ok(docs
+        .into_iter()
+        .map(|(id, name, created_by, created_at, updated_at)| {
+            let by = created_by.unwrap_or(0);
+            Document {
+                id,
+                name,
+                community: c.name.clone(),
+                created_by: names.iter().find(|(i, _)| *i == by).map(|(_, n)| n.clone()),
+                created_at,
+                updated_at,
+                versions: versions.remove(&id).unwrap_or_default(),
+                can_edit: c.is_member() && (by == viewer.id || c.is_moderator()),
+            }
+        })
+        .collect())
 }
 
 /// Where a version's bytes are: here (a storage key) or on the instance of
