@@ -238,6 +238,33 @@ async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance(
     wait_status(&alpha, "gus@%", "member", "gus's approval on alpha").await;
     wait_status(&gamma, "gus", "member", "gus's acceptance on gamma").await;
 
+    // bob invites cara, a colleague on beta the community does not know
+    // yet: alpha sends her the invitation; she joins, then bob removes her.
+    let cara = beta.user("cara").await;
+    let (s, v) = bob
+        .post(
+            &format!("/api/v1/communities/{ops_b}/invitations"),
+            json!({"username": "cara"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    wait_status(&beta, "cara", "invited", "cara's invitation on beta").await;
+    let (s, v) = cara
+        .post(&format!("/api/v1/communities/{ops_b}/join"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    wait_status(&beta, "cara", "member", "cara's membership on beta").await;
+    let (s, v) = bob
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/communities/{ops_b}/members/cara?reason=moved"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    wait_status(&alpha, "cara@%", "none", "cara's removal on alpha").await;
+    wait_status(&beta, "cara", "none", "cara's removal told to beta").await;
+
     // gus posts an advert; bob removes it from beta, with a reason.
     let (s, v) = gus
         .post(

@@ -181,9 +181,10 @@ pub async fn apply(
             let urls = Urls(&cfg);
             match which {
                 "/moderators" => {
-                    let name = urls
-                        .local_username(&target)
-                        .ok_or_else(AppError::not_found)?;
+                    // Someone else's role (Lemmy tells every member instance).
+                    let Some(name) = urls.local_username(&target) else {
+                        return Ok(true);
+                    };
                     let role = match (kind, activity.get("ruche:role").and_then(Value::as_str)) {
                         ("Remove", _) => "member",
                         (_, Some("owner")) => "owner",

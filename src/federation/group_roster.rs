@@ -104,6 +104,10 @@ pub(super) async fn fetch_roster(
 ) -> AppResult<Vec<RosterEntry>> {
     let ap = group_address(state, c.id).await?;
     let doc = state.fed.get_as(&format!("{ap}/followers"), reader).await?;
+    if !doc.get("orderedItems").is_some_and(Value::is_array) {
+        // A count only (another kind of server): the list is not known.
+        return Err(AppError::remote("remote_invalid", "no list of members"));
+    }
     let roster = parse_roster(&state.config, &doc);
     let ours: Vec<(String, String)> = roster
         .iter()

@@ -6,7 +6,10 @@
 //! - delivery throughput: one post to 50 follower instances (time until the
 //!   last is acknowledged), then 20 posts (deliveries per second);
 //! - cross-site latency from publishing on one instance to the post being
-//!   in a follower's feed on another (p50, p99).
+//!   in a follower's feed on another (p50, p99);
+//! - `community`: a community of 2,000 members on 20 instances: arrival of
+//!   each post everywhere, deliveries per post, the host's CPU and memory,
+//!   and the same for documents uploaded by a member on another instance.
 //!
 //! `RUCHE_TEST_DATABASE_URL` runs the instances on PostgreSQL;
 //! `FED_BENCH_POOL` sets the receiving instance's connection pool for the
@@ -74,9 +77,11 @@ async fn community() {
     const INSTANCES: usize = 20;
     const PER_INSTANCE: usize = 100;
     const POSTS: usize = 30;
-    let [mut alpha, _beta, _gamma] = network();
+    let [mut alpha, mut beta, _gamma] = network();
     alpha.set_env("RUCHE_FEDERATION_MODE", "open");
     alpha.start().await;
+    beta.trust("alpha.test", "member");
+    beta.start().await;
     let ann = alpha.user("ann").await;
     let (s, v) = ann
         .post(
@@ -197,6 +202,67 @@ async fn community() {
         "community: hosting instance CPU {:.2} s over {wall:.1} s ({:.1} ms per post), memory {rss:.0} MiB resident, {hwm:.0} MiB peak",
         cpu1 - cpu0,
         (cpu1 - cpu0) * 1000.0 / POSTS as f64
+    );
+
+    // Documents uploaded by a member on another Ruche instance (beta): the
+    // hosting instance fetches each file from beta, keeps a copy and
+    // announces it to the 20 member instances.
+    const DOCS: usize = 5;
+    const DOC_BYTES: usize = 1024 * 1024;
+    let bob = beta.user("bob").await;
+    let handle = format!("all_hands@{}:{}", alpha.host, alpha.port);
+    let (s, v) = bob
+        .get(&format!("/api/v1/communities/lookup?q=!{handle}"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = bob
+        .post(&format!("/api/v1/communities/{handle}/join"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let t0 = Instant::now();
+    while beta.count("SELECT COUNT(*) FROM community_members WHERE status = 'member'") == 0 {
+        assert!(t0.elapsed() < Duration::from_secs(30), "bob not accepted");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut doc_times = Vec::new();
+    let (cpu0, _, _) = proc_usage(pid);
+    for d in 0..DOCS {
+        let before = announces(&sites);
+        let body: Vec<u8> = (0..DOC_BYTES).map(|i| (i * 31 + d) as u8).collect();
+        let t0 = Instant::now();
+        let r = client()
+            .post(format!(
+                "{}/api/v1/communities/{handle}/documents?filename=report-{d}.bin",
+                beta.base
+            ))
+            .bearer_auth(&bob.token)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let now = announces(&sites);
+            if now.iter().zip(&before).all(|(n, b)| n > b) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "document {d} did not reach every instance"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        doc_times.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (cpu1, _, hwm) = proc_usage(pid);
+    doc_times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "community: {DOCS} documents of {} MiB uploaded on another instance; on every member instance after p50 {:.0} ms, max {:.0} ms; hosting instance CPU {:.1} ms per document, {hwm:.0} MiB peak",
+        DOC_BYTES / (1024 * 1024),
+        pct(&doc_times, 0.5),
+        doc_times.last().copied().unwrap_or(f64::NAN),
+        (cpu1 - cpu0) * 1000.0 / DOCS as f64,
     );
 }
 
