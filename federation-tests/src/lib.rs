@@ -366,6 +366,25 @@ pub fn network() -> [Instance; 3] {
     HOSTS.map(|h| Instance::new(h, &ports))
 }
 
+/// The three instances of [`network`], each trusting the other two as
+/// members, started.
+pub async fn trusting_network() -> [Instance; 3] {
+    let [mut alpha, mut beta, mut gamma] = network();
+    for (a, others) in [
+        (&alpha, ["beta.test", "gamma.test"]),
+        (&beta, ["alpha.test", "gamma.test"]),
+        (&gamma, ["alpha.test", "beta.test"]),
+    ] {
+        for o in others {
+            a.trust(o, "member");
+        }
+    }
+    alpha.start().await;
+    beta.start().await;
+    gamma.start().await;
+    [alpha, beta, gamma]
+}
+
 /// A test HTTP client that resolves the test host names to loopback.
 pub fn client() -> reqwest::Client {
     client_builder().build().unwrap()

@@ -3,7 +3,8 @@
 //! confidentiality matrix in which nothing may cross.
 
 use federation_tests::{
-    client, eventually, network, sign_for, signed_get, with_headers, Api, ForeignServer, Instance,
+    client, eventually, network, sign_for, signed_get, trusting_network, with_headers, Api,
+    ForeignServer, Instance,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -75,19 +76,7 @@ async fn wait_count(i: &Instance, like: &str, n: i64, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_on_three_sites_post_comment_react_and_moderate_one_community() {
-    let [mut alpha, mut beta, mut gamma] = network();
-    for (a, others) in [
-        (&alpha, ["beta.test", "gamma.test"]),
-        (&beta, ["alpha.test", "gamma.test"]),
-        (&gamma, ["alpha.test", "beta.test"]),
-    ] {
-        for o in others {
-            a.trust(o, "member");
-        }
-    }
-    alpha.start().await;
-    beta.start().await;
-    gamma.start().await;
+    let [alpha, beta, gamma] = trusting_network().await;
     let ann = alpha.user("ann").await;
     let bob = beta.user("bob").await;
     let gus = gamma.user("gus").await;

@@ -3,7 +3,7 @@
 //! checks every act again and tells the member instances.
 
 use federation_tests::{
-    client, eventually, network, sign_for, with_headers, Api, Browser, Instance,
+    client, eventually, sign_for, trusting_network, with_headers, Api, Browser, Instance,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -11,23 +11,6 @@ use serde_json::{json, Value};
 /// How other instances name `name` of `home`.
 fn handle(name: &str, home: &Instance) -> String {
     format!("{name}@{}:{}", home.host, home.port)
-}
-
-async fn trusted_network() -> [Instance; 3] {
-    let [mut alpha, mut beta, mut gamma] = network();
-    for (a, others) in [
-        (&alpha, ["beta.test", "gamma.test"]),
-        (&beta, ["alpha.test", "gamma.test"]),
-        (&gamma, ["alpha.test", "beta.test"]),
-    ] {
-        for o in others {
-            a.trust(o, "member");
-        }
-    }
-    alpha.start().await;
-    beta.start().await;
-    gamma.start().await;
-    [alpha, beta, gamma]
 }
 
 async fn wait(i: &Instance, sql: &str, n: i64, what: &str) {
@@ -78,7 +61,7 @@ fn code(v: &Value) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance() {
-    let [alpha, beta, gamma] = trusted_network().await;
+    let [alpha, beta, gamma] = trusting_network().await;
     let ann = alpha.user("ann").await;
     let bob = beta.user("bob").await;
     let gus = gamma.user("gus").await;
@@ -495,7 +478,7 @@ async fn download(api: &Api, doc: i64, version: i64) -> (StatusCode, Vec<u8>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_elsewhere_upload_documents_that_the_hosting_instance_keeps() {
-    let [alpha, beta, gamma] = trusted_network().await;
+    let [alpha, beta, gamma] = trusting_network().await;
     let ann = alpha.user("ann").await;
     let bob = beta.user("bob").await;
     let gus = gamma.user("gus").await;

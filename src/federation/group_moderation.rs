@@ -462,6 +462,8 @@ async fn read_request(
             .map(str::to_string)
             .ok_or_else(|| invalid("object"))
     };
+    // The community of ours an address names.
+    let ours = |v: Option<&Value>| v.and_then(id_of).and_then(|t| urls.local_community(t));
     let request = match kind {
         "Add" | "Remove" => match collection(activity.get("target")) {
             Some((community, which)) => match (which.as_str(), kind) {
@@ -496,11 +498,7 @@ async fn read_request(
             None => return Ok(None),
         },
         "Block" => {
-            let Some(community) = activity
-                .get("target")
-                .and_then(id_of)
-                .and_then(|t| urls.local_community(t))
-            else {
+            let Some(community) = ours(activity.get("target")) else {
                 return Ok(None);
             };
             Request::Member {
@@ -510,11 +508,7 @@ async fn read_request(
             }
         }
         "Undo" if object.get("type").and_then(Value::as_str) == Some("Block") => {
-            let Some(community) = object
-                .get("target")
-                .and_then(id_of)
-                .and_then(|t| urls.local_community(t))
-            else {
+            let Some(community) = ours(object.get("target")) else {
                 return Ok(None);
             };
             let target = object
@@ -528,11 +522,7 @@ async fn read_request(
             }
         }
         "Accept" | "Reject" if object.get("type").and_then(Value::as_str) == Some("Follow") => {
-            let Some(community) = object
-                .get("object")
-                .and_then(id_of)
-                .and_then(|t| urls.local_community(t))
-            else {
+            let Some(community) = ours(object.get("object")) else {
                 return Ok(None);
             };
             let target = object
@@ -550,7 +540,7 @@ async fn read_request(
             }
         }
         "Invite" => {
-            let Some(community) = id_of(object).and_then(|t| urls.local_community(t)) else {
+            let Some(community) = ours(Some(object)) else {
                 return Ok(None);
             };
             let target = activity
@@ -564,7 +554,7 @@ async fn read_request(
             }
         }
         "Update" if object.get("type").and_then(Value::as_str) == Some("Group") => {
-            let Some(community) = id_of(object).and_then(|t| urls.local_community(t)) else {
+            let Some(community) = ours(Some(object)) else {
                 return Ok(None);
             };
             let s = |k: &str| object.get(k).and_then(Value::as_str).map(str::to_string);

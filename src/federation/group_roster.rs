@@ -161,12 +161,7 @@ fn parse_roster(cfg: &Config, doc: &Value) -> Vec<RosterEntry> {
             Some(RosterEntry {
                 handle,
                 name: text(v, "name", 200).unwrap_or_default(),
-                url: v
-                    .get("url")
-                    .and_then(id_of)
-                    .filter(|u| host_of(u).is_some() && u.len() <= 2000)
-                    .unwrap_or(&ap_id)
-                    .to_string(),
+                url: super::remote::profile_link(v, &ap_id),
                 role: role.to_string(),
                 status: status.to_string(),
                 since: v

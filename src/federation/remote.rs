@@ -89,6 +89,16 @@ pub struct RemoteActor {
     pub group: Option<super::groups::Settings>,
 }
 
+/// The profile link an actor document gives (`url`), or its id: only an
+/// http(s) link is kept, as it is shown as a link.
+pub fn profile_link(v: &Value, ap_id: &str) -> String {
+    v.get("url")
+        .and_then(id_of)
+        .filter(|u| host_of(u).is_some() && u.len() <= 2000)
+        .unwrap_or(ap_id)
+        .to_string()
+}
+
 /// `host[:port]` of a URL: the domain part of a handle.
 pub fn authority(url: &str) -> Option<String> {
     let u = reqwest::Url::parse(url).ok()?;
@@ -167,13 +177,7 @@ pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
         bio_html: sanitize(&text(v, "summary", MAX_SUMMARY, "summary")?),
         inbox,
         shared_inbox,
-        // Only an http(s) link is kept (it is shown as a link on the profile).
-        url: v
-            .get("url")
-            .and_then(id_of)
-            .filter(|u| host_of(u).is_some() && u.len() <= 2000)
-            .unwrap_or(&ap_id)
-            .to_string(),
+        url: profile_link(v, &ap_id),
         key_id,
         public_pem,
         job_title: get(FIELD_JOB_TITLE),

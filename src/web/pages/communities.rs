@@ -421,8 +421,11 @@ pub async fn members(
         .run(move |cx| communities::get_readable(cx, id, &name))
         .await
         .page(&state, &ctx)?;
-    use crate::federation::group_roster as gm;
-    let (people, log) = tokio::join!(gm::members(&state, &user, &c), gm::log(&state, &user, &c));
+    use crate::federation::group_roster as roster;
+    let (people, log) = tokio::join!(
+        roster::members(&state, &user, &c),
+        roster::log(&state, &user, &c)
+    );
     let (members, complete) = people.page(&state, &ctx)?;
     let (log, log_complete) = log.page(&state, &ctx)?;
     let can_moderate = c.is_moderator() || (user.is_admin && c.is_local());
