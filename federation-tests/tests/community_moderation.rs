@@ -362,9 +362,50 @@ async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance(
         (StatusCode::BAD_REQUEST, "community_title_required")
     );
 
+    // bob gives it a picture from beta: alpha fetches it from beta (signed)
+    // and logs it as bob's. Something that is not a picture is refused on
+    // beta and nothing is sent.
+    let put_picture = |body: Vec<u8>| {
+        let (bob, ops_b) = (&bob, ops_b.clone());
+        async move {
+            let r = client()
+                .put(format!("{}/api/v1/communities/{ops_b}/picture", bob.base))
+                .bearer_auth(&bob.token)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (s, v) = put_picture(b"not a picture".to_vec()).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "photo_type")
+    );
+    let mut img = Vec::new();
+    image::RgbImage::from_pixel(16, 16, image::Rgb([20, 90, 200]))
+        .write_to(&mut std::io::Cursor::new(&mut img), image::ImageFormat::Png)
+        .unwrap();
+    let (s, v) = put_picture(img).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let pictured =
+        "SELECT COUNT(*) FROM photos p JOIN users u ON u.id = p.user_id WHERE u.username = 'ops'";
+    wait(&alpha, pictured, 1, "the picture on alpha").await;
+    let (_, log) = ann.get("/api/v1/communities/ops/log").await;
+    assert_eq!(log["items"][0]["action"], "picture", "{log}");
+    assert_eq!(log["items"][0]["actor"], bob_a.as_str());
+    // Only alpha may fetch beta's copy of the picture.
+    let own_copy = format!("{}/communities/{ops_b}/picture", beta.base);
+    let (gus_key, gus_key_id) = gamma.private_key("gus");
+    assert_eq!(
+        federation_tests::signed_get(&own_copy, Some((&gus_key, &gus_key_id))).await,
+        StatusCode::NOT_FOUND
+    );
+
     // Forged acts, signed by someone who does not moderate, are refused by
     // alpha and change nothing.
-    let (gus_key, gus_key_id) = gamma.private_key("gus");
     let gus_url = format!("{}/people/gus", gamma.base);
     let group = format!("{}/communities/ops", alpha.base);
     let rota_a = alpha.count("SELECT id FROM content WHERE body LIKE '%Shift rota%'");

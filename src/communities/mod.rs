@@ -627,7 +627,9 @@ pub fn needs_backfill(conn: &mut DbConn, id: i64) -> AppResult<Option<User>> {
 }
 
 /// A moderator sets (or, with `None`, removes) the community's picture;
-/// member instances are told with an Update of the Group.
+/// member instances are told with an Update of the Group. For a community
+/// of another instance, this instance's copy changes at once and the
+/// community's instance is asked to take the picture from here.
 pub fn set_picture(
     conn: &mut DbConn,
     actor: &User,
@@ -637,15 +639,17 @@ pub fn set_picture(
 ) -> AppResult<Community> {
     let c = get(conn, actor.id, name)?;
     membership::require_moderator(&c, actor)?;
-    if !c.is_local() {
-        return Err(AppError::bad_request("community_remote_moderation"));
-    }
     match upload {
         Some(bytes) => crate::people::set_photo(conn, c.id, bytes, max_bytes)?,
         None => crate::people::remove_photo(conn, c.id)?,
     }
     write_tx!(conn, cx => {
-        log!(cx, c.id, actor.id, "picture", None::<i64>, None::<i64>, "");
+        if c.is_local() {
+            log!(cx, c.id, actor.id, "picture", None::<i64>, None::<i64>, "");
+        } else {
+            let request = serde_json::json!({"act": "picture", "present": upload.is_some()});
+            fed_event!(cx, outbox::MODERATE, actor.id, Some(c.id), request.to_string())?;
+        }
         Ok::<_, AppError>(())
     })?;
     by_id(conn, actor.id, c.id)

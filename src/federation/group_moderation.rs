@@ -15,7 +15,9 @@
 //! - removal: `Remove` of the person from `{group}/followers`;
 //! - requests to join: `Accept` or `Reject` of the person's Follow;
 //! - invitation: `Invite` to the Group with the person as `target`;
-//! - settings: `Update` of the Group;
+//! - settings: `Update` of the Group; its picture: `Update` of the Group
+//!   with an `icon` on the moderator's instance (fetched from there, signed)
+//!   or `null`;
 //! - a document (its uploader or a moderator): `Delete` of the `Document`.
 //!
 //! A moderator's instance reads the community's members (with requests,
@@ -208,6 +210,17 @@ pub fn build_request(
                    "object": ap.unwrap_or_else(|| urls.post(post)),
                    "target": format!("{group_ap}/featured")})
         }
+        "picture" => {
+            // The community's instance fetches it from here (signed).
+            let icon = if req.get("present").and_then(Value::as_bool) == Some(true) {
+                json!({"type": "Image", "mediaType": "image/jpeg",
+                       "url": format!("{}/communities/{}/picture?v={}", cfg.base(), group.username, group.photo_version)})
+            } else {
+                Value::Null
+            };
+            json!({"id": id("update"), "type": "Update", "actor": me,
+                   "object": {"type": "Group", "id": group_ap, "icon": icon}})
+        }
         "settings" => {
             let mut g = json!({"type": "Group", "id": group_ap});
             for (ours, theirs) in [
@@ -336,6 +349,12 @@ enum Request {
         community: String,
         settings: Settings,
     },
+    /// A new picture at this address (on the moderator's instance), or
+    /// none.
+    Picture {
+        community: String,
+        url: Option<String>,
+    },
     DeleteDocument {
         document: i64,
     },
@@ -403,6 +422,20 @@ pub async fn apply(
             state
                 .db
                 .run(move |c| communities::update(c, &actor, &community, &settings).map(|_| ()))
+                .await
+        }
+        Request::Picture { community, url } => {
+            let max = state.config.people.max_photo_bytes;
+            let bytes = match url {
+                Some(u) => Some(state.fed.get_bytes(&u, max).await?),
+                None => None,
+            };
+            state
+                .db
+                .run(move |c| {
+                    communities::set_picture(c, &actor, &community, bytes.as_deref(), max)
+                        .map(|_| ())
+                })
                 .await
         }
         Request::DeleteDocument { document } => {
@@ -557,6 +590,25 @@ async fn read_request(
             let Some(community) = ours(Some(object)) else {
                 return Ok(None);
             };
+            if let Some(icon) = object.get("icon") {
+                // The picture is taken from the moderator's own instance.
+                let url = match icon {
+                    Value::Null => None,
+                    i => {
+                        let u = i
+                            .get("url")
+                            .and_then(id_of)
+                            .ok_or_else(|| invalid("icon"))?;
+                        if u.len() > 2000 || host_of(u) != actor.domain {
+                            return Err(
+                                AppError::bad_request("origin_mismatch").with("field", "icon")
+                            );
+                        }
+                        Some(u.to_string())
+                    }
+                };
+                return Ok(Some(Request::Picture { community, url }));
+            }
             let s = |k: &str| object.get(k).and_then(Value::as_str).map(str::to_string);
             Request::Settings {
                 community,

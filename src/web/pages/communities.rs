@@ -640,20 +640,24 @@ pub async fn picture(
                     .db
                     .run(move |c| {
                         let url = crate::federation::Urls(&cfg).community(&n);
-                        let g = crate::federation::groups::local_community(c, &cfg, &url)?
-                            .ok_or_else(crate::error::AppError::not_found)?;
-                        let ok = crate::federation::groups::instance_may_see(
-                            c,
-                            g.id,
-                            &domain,
-                            &decision,
-                            crate::federation::groups::Need::Existence,
-                        )?;
-                        if ok {
-                            Ok(g.id)
-                        } else {
-                            Err(crate::error::AppError::not_found())
-                        }
+                        let ok = match crate::federation::groups::local_community(c, &cfg, &url)? {
+                            Some(g) => crate::federation::groups::instance_may_see(
+                                c,
+                                g.id,
+                                &domain,
+                                &decision,
+                                crate::federation::groups::Need::Existence,
+                            )?
+                            .then_some(g.id),
+                            // A community of another instance: the picture a
+                            // moderator here gave it, for that instance only.
+                            None => {
+                                let g = crate::accounts::find_by_username(c, &n)?;
+                                (!g.is_person() && g.domain.as_deref() == Some(domain.as_str()))
+                                    .then_some(g.id)
+                            }
+                        };
+                        ok.ok_or_else(crate::error::AppError::not_found)
                     })
                     .await
             }
