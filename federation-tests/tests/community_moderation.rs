@@ -612,17 +612,13 @@ async fn members_elsewhere_upload_documents_that_the_hosting_instance_keeps() {
     assert!(f.to_string().contains("results.pdf"), "{f}");
 
     // ann adds version 2 on alpha: beta files it under bob's document.
-    let r = client()
-        .post(format!(
-            "{}/api/v1/documents/{doc_a}/versions?filename=results-v2.pdf",
-            alpha.base
-        ))
-        .bearer_auth(&ann.token)
-        .body(b"%PDF results v2".to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    let (s, v) = upload(
+        &ann,
+        &format!("/api/v1/documents/{doc_a}/versions?filename=results-v2.pdf"),
+        b"%PDF results v2",
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
     wait(
         &beta,
         &format!("SELECT COUNT(*) FROM document_versions WHERE document_id = {doc_b}"),

@@ -35,7 +35,7 @@ use crate::accounts::User;
 use crate::communities::membership::{self, Act};
 use crate::communities::{self, Settings};
 use crate::config::Config;
-use crate::db::schema::{content, documents, users};
+use crate::db::schema::{content, documents};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
@@ -126,15 +126,7 @@ async fn actor_address(state: &AppState, handle: &str) -> AppResult<String> {
     if person.is_local() {
         return Ok(Urls(&state.config).person(&person.username));
     }
-    let id = person.id;
-    let ap: Option<String> = state
-        .db
-        .run(move |c| {
-            with_conn!(c, c => users::table.find(id).select(users::ap_id).first(c))
-                .map_err(AppError::from)
-        })
-        .await?;
-    ap.ok_or_else(AppError::not_found)
+    super::group_roster::address_of(state, person.id).await
 }
 
 // ----- Activities ---------------------------------------------------------

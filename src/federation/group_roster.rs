@@ -84,11 +84,12 @@ pub(super) struct RosterEntry {
     since: NaiveDateTime,
 }
 
-async fn group_address(state: &AppState, community: i64) -> AppResult<String> {
+/// The actor address of a stored remote actor (a person or a community).
+pub(super) async fn address_of(state: &AppState, actor: i64) -> AppResult<String> {
     let ap: Option<String> = state
         .db
         .run(move |c| {
-            with_conn!(c, c => users::table.find(community).select(users::ap_id).first(c))
+            with_conn!(c, c => users::table.find(actor).select(users::ap_id).first(c))
                 .map_err(AppError::from)
         })
         .await?;
@@ -102,7 +103,7 @@ pub(super) async fn fetch_roster(
     reader: &User,
     c: &Community,
 ) -> AppResult<Vec<RosterEntry>> {
-    let ap = group_address(state, c.id).await?;
+    let ap = address_of(state, c.id).await?;
     let doc = state.fed.get_as(&format!("{ap}/followers"), reader).await?;
     if !doc.get("orderedItems").is_some_and(Value::is_array) {
         // A count only (another kind of server): the list is not known.
@@ -224,7 +225,7 @@ async fn remote_members(state: &AppState, viewer: &User, c: &Community) -> AppRe
 
 /// The moderation log of a community of another instance, as it keeps it.
 async fn remote_log(state: &AppState, viewer: &User, c: &Community) -> AppResult<Vec<LogEntry>> {
-    let ap = group_address(state, c.id).await?;
+    let ap = address_of(state, c.id).await?;
     let doc = state
         .fed
         .get_as(&format!("{ap}/moderation"), viewer)
