@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::groups::{self, Need};
-use super::remote::{self, id_of};
+use super::remote::{self, id_of, invalid};
 use super::{host_of, Urls};
 use crate::accounts::User;
 use crate::db::now;
@@ -15,10 +15,6 @@ use crate::db::schema::{communities, community_members, content, reactions};
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 use crate::{with_conn, write_tx};
-
-fn invalid(field: &'static str) -> AppError {
-    AppError::bad_request("activity_invalid").with("field", field)
-}
 
 /// Handles an activity that concerns a community. Returns `false` when it
 /// does not, so that the caller applies it as usual.

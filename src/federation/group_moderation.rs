@@ -29,7 +29,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::groups::Built;
-use super::remote::id_of;
+use super::remote::{id_of, invalid};
 use super::{host_of, Urls};
 use crate::accounts::User;
 use crate::communities::membership::{self, Act};
@@ -350,10 +350,6 @@ enum Request {
     DeleteDocument {
         document: i64,
     },
-}
-
-fn invalid(field: &'static str) -> AppError {
-    AppError::bad_request("activity_invalid").with("field", field)
 }
 
 /// Handles a moderation act a remote person sends to one of our

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, Method};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::remote::{self, id_of, list, MAX_CONTENT, MAX_RECIPIENTS, MAX_TAGS};
+use super::remote::{self, id_of, invalid, list, MAX_CONTENT, MAX_RECIPIENTS, MAX_TAGS};
 use super::{host_of, Urls, AS_PUBLIC};
 use crate::accounts::User;
 use crate::content::remote::Incoming;
@@ -18,10 +18,6 @@ use crate::{with_conn, write_tx};
 
 /// Largest activity accepted.
 pub const MAX_BODY: usize = 256 * 1024;
-
-fn invalid(field: &'static str) -> AppError {
-    AppError::bad_request("activity_invalid").with("field", field)
-}
 
 /// Verifies a signed request and returns the signing remote actor (with its
 /// actor id). On a failed check with a cached key, the key is fetched again

@@ -26,7 +26,8 @@ pub const MAX_RECIPIENTS: usize = 1000;
 /// Remote documents fetched while handling one request or activity.
 pub const MAX_FETCHES: u32 = 5;
 
-fn invalid(field: &'static str) -> AppError {
+/// A remote document or activity that lacks a field or has it wrong.
+pub(super) fn invalid(field: &'static str) -> AppError {
     AppError::bad_request("activity_invalid").with("field", field)
 }
 
