@@ -88,6 +88,15 @@ impl AppError {
     }
 }
 
+/// Refuses text holding a NUL character: PostgreSQL cannot store one, and
+/// SQLite would keep what PostgreSQL refuses, so both refuse it the same way.
+pub fn refuse_nul(field: &'static str, text: &str) -> AppResult<()> {
+    if text.contains('\0') {
+        return Err(AppError::bad_request("field_invalid").with("field", field));
+    }
+    Ok(())
+}
+
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.code)?;

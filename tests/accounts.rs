@@ -102,7 +102,7 @@ async fn invalid_and_duplicate_signups_are_refused_and_store_nothing() {
         (
             json!({"username": "ALICE", "email": "other@example.com", "password": PASSWORD}),
             409,
-            "username_taken",
+            "name_taken",
         ),
         (
             json!({"username": "carol", "email": "Alice@Example.com", "password": PASSWORD}),

@@ -47,7 +47,7 @@ async fn creating_a_community_checks_its_fields() {
             json!({"name": "Bad name!", "title": "T"}),
             "community_name_chars",
         ),
-        (json!({"name": "bob", "title": "T"}), "community_name_taken"),
+        (json!({"name": "bob", "title": "T"}), "name_taken"),
         (
             json!({"name": "team", "title": "  "}),
             "community_title_required",
@@ -92,10 +92,7 @@ async fn creating_a_community_checks_its_fields() {
     let r = alice
         .post("/communities", json!({"name": "quality", "title": "Again"}))
         .await;
-    assert_eq!(
-        (r.status, r.code()),
-        (StatusCode::CONFLICT, "community_name_taken")
-    );
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "name_taken"));
     let r = app
         .client()
         .post(app.url("/api/v1/accounts"))

@@ -99,6 +99,8 @@ pub struct Instance {
     pub db_url: String,
     child: Option<Child>,
     extra_env: Vec<(String, String)>,
+    /// The ports of the instances of its network, by host name.
+    peers: Vec<(String, u16)>,
     _dir: tempfile::TempDir,
     pg_name: Option<String>,
 }
@@ -139,6 +141,7 @@ impl Instance {
             db_url,
             child: None,
             extra_env: Vec::new(),
+            peers: ports.to_vec(),
             _dir: dir,
             pg_name,
         }
@@ -191,6 +194,7 @@ impl Instance {
             db_url: self.db_url.clone(),
             child: None,
             extra_env: self.extra_env.clone(),
+            peers: self.peers.clone(),
             _dir: tempfile::tempdir().unwrap(),
             pg_name: None,
         }
@@ -215,11 +219,23 @@ impl Instance {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Lists `domain` at `level` in this instance's trust list.
+    /// Lists `domain` at `level` in this instance's trust list. Trust is per
+    /// `host:port`, so the host name of an instance of the same network
+    /// stands for that instance, port included; other names are listed as
+    /// given (a bare parent domain, or a stand-in server's authority).
     pub fn trust(&self, domain: &str, level: &str) {
+        let entry = match self.peers.iter().find(|(h, _)| h == domain) {
+            Some((h, p)) => format!("{h}:{p}"),
+            None => domain.to_string(),
+        };
         self.cli(&[
-            "admin", "trust", "add", domain, "--level", level, "--reason", "test",
+            "admin", "trust", "add", &entry, "--level", level, "--reason", "test",
         ]);
+    }
+
+    /// `host:port`: how other instances name this one.
+    pub fn authority(&self) -> String {
+        format!("{}:{}", self.host, self.port)
     }
 
     pub async fn start(&mut self) {
@@ -576,6 +592,11 @@ pub fn fixture(name: &str, base: &str, pem: &str, target: &str) -> String {
 }
 
 impl ForeignServer {
+    /// `host:port`: how instances name this server in their trust lists.
+    pub fn authority(&self) -> String {
+        self.base.trim_start_matches("http://").to_string()
+    }
+
     pub async fn start() -> ForeignServer {
         ForeignServer::start_on(FOREIGN_HOST).await
     }
@@ -664,6 +685,17 @@ impl ForeignServer {
         let key = self.key.lock().unwrap().clone();
         let body = fixture(fixture_name, &self.base, &key.public_pem, target);
         let headers = sign_for(inbox, Some(body.as_bytes()), key_id, &key.private_pem);
+        let req = with_headers(client().post(inbox).body(body), headers);
+        let r = req.send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// Posts `activity` to `inbox`, signed by its actor `alice`.
+    pub async fn send_value(&self, inbox: &str, activity: &Value) -> (StatusCode, String) {
+        let key = self.key.lock().unwrap().clone();
+        let body = activity.to_string();
+        let key_id = format!("{}/users/alice#main-key", self.base);
+        let headers = sign_for(inbox, Some(body.as_bytes()), &key_id, &key.private_pem);
         let req = with_headers(client().post(inbox).body(body), headers);
         let r = req.send().await.unwrap();
         (r.status(), r.text().await.unwrap())

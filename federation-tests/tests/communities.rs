@@ -818,9 +818,9 @@ async fn a_lemmy_user_takes_part_in_a_public_community() {
     let [mut alpha, mut beta, _gamma] = network();
     let lemmy = ForeignServer::start().await;
     alpha.trust("beta.test", "member");
-    alpha.trust("partner.test", "member");
+    alpha.trust(&lemmy.authority(), "member");
     beta.trust("alpha.test", "member");
-    beta.trust("partner.test", "member");
+    beta.trust(&lemmy.authority(), "member");
     alpha.start().await;
     beta.start().await;
     let ann = alpha.user("ann").await;

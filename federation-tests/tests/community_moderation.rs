@@ -630,24 +630,66 @@ async fn members_elsewhere_upload_documents_that_the_hosting_instance_keeps() {
     let (s, bytes) = download(&bob, doc_b, 2).await;
     assert_eq!((s, &bytes[..]), (StatusCode::OK, &b"%PDF results v2"[..]));
 
-    // gus adds version 3 from gamma: alpha keeps it as version 3, beta
-    // and gamma show three versions of one document.
+    // gus, a plain member on gamma, may not replace bob's document: gamma
+    // refuses at once, and a Create forged with gus's key is refused by
+    // alpha before it fetches anything.
     let (s, v) = upload(
         &gus,
         &format!("/api/v1/documents/{doc_g}/versions?filename=results-v3.pdf"),
+        b"%PDF forged by gus",
+    )
+    .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::FORBIDDEN, "document_not_editable")
+    );
+    let (gus_key, gus_key_id) = gamma.private_key("gus");
+    let gus_url = format!("{}/people/gus", gamma.base);
+    let group = format!("{}/communities/lab", alpha.base);
+    let forged = json!({
+        "id": format!("{}/activities/forged-version", gamma.base),
+        "type": "Create",
+        "actor": gus_url,
+        "to": [group],
+        "object": {"id": format!("{}/posts/987653", gamma.base), "type": "Note",
+                   "attributedTo": gus_url, "content": "v3", "to": [group], "audience": group,
+                   "attachment": [{"type": "Document", "name": "results.pdf", "mediaType": "application/pdf",
+                       "url": format!("{}/documents/{doc_g}/versions/9/file", gamma.base),
+                       "ruche:document": format!("{}/documents/{doc_a}", alpha.base),
+                       "ruche:version": 9, "ruche:size": 18}]}
+    });
+    let inbox = format!("{group}/inbox");
+    let body = forged.to_string();
+    let r = with_headers(
+        client().post(&inbox).body(body.clone()),
+        sign_for(&inbox, Some(body.as_bytes()), &gus_key_id, &gus_key),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(code(&v), "document_not_editable");
+    assert_eq!(alpha.count(kept), 2);
+
+    // bob, its uploader, adds version 3 from beta: alpha keeps it as
+    // version 3, beta and gamma show three versions of one document.
+    let (s, v) = upload(
+        &bob,
+        &format!("/api/v1/documents/{doc_b}/versions?filename=results-v3.pdf"),
         b"%PDF results v3",
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    wait(&alpha, kept, 3, "alpha's copy of gus's version").await;
+    wait(&alpha, kept, 3, "alpha's copy of bob's version 3").await;
     wait(
-        &beta,
+        &gamma,
         "SELECT COUNT(*) FROM document_versions",
         3,
-        "version 3 on beta",
+        "version 3 on gamma",
     )
     .await;
-    let (s, bytes) = download(&bob, doc_b, 3).await;
+    let (s, bytes) = download(&gus, doc_g, 3).await;
     assert_eq!((s, &bytes[..]), (StatusCode::OK, &b"%PDF results v3"[..]));
     assert_eq!(
         alpha.count(&format!(

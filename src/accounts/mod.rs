@@ -125,7 +125,7 @@ pub fn create_user(
             .count()
             .get_result(c)?;
         if taken > 0 {
-            return Err(AppError::conflict("username_taken"));
+            return Err(AppError::conflict("name_taken"));
         }
         let taken: i64 = users::table
             .filter(users::email.eq(email.as_str()))
@@ -170,6 +170,14 @@ pub fn create_user(
 }
 
 /// Checks a sign-in attempt, counting failures per account and per address.
+///
+/// The counter belongs to the account, whichever of its names (username or
+/// e-mail) was typed; a name that matches no account counts on its own.
+/// Checking the limits and counting the attempt are one step: the attempt
+/// is recorded as a failure, in the transaction that checked the limits and
+/// under a lock that serialises sign-ins, *before* the password is
+/// verified, and forgotten only if the password is right. So concurrent
+/// guesses cannot check more passwords than the limit allows.
 pub fn authenticate(
     conn: &mut DbConn,
     cfg: &AccountsConfig,
@@ -178,32 +186,61 @@ pub fn authenticate(
     ip: &str,
 ) -> AppResult<User> {
     let login = login.trim().to_lowercase();
-    let since = now() - Duration::minutes(cfg.failure_window_minutes as i64);
-    let (per_account, per_address): (i64, i64) = with_conn!(conn, c => {
-        let a = login_failures::table
-            .filter(login_failures::username.eq(&login))
-            .filter(login_failures::at.gt(since))
-            .count()
-            .get_result(c)?;
-        let b = login_failures::table
-            .filter(login_failures::ip.eq(ip))
-            .filter(login_failures::at.gt(since))
-            .count()
-            .get_result(c)?;
-        Ok::<_, AppError>((a, b))
-    })?;
-    if per_account >= cfg.max_failures_per_account as i64
-        || per_address >= cfg.max_failures_per_address as i64
-    {
-        return Err(AppError::new(ErrorKind::RateLimited, "too_many_attempts")
-            .with("minutes", cfg.failure_window_minutes));
-    }
     let user: Option<User> = with_conn!(conn, c => users::table
         .filter(users::username.eq(&login).or(users::email.eq(&login)))
         .filter(users::domain.is_null())
         .select(User::as_select())
         .first(c)
         .optional())?;
+    let key = user
+        .as_ref()
+        .map_or_else(|| login.clone(), |u| u.username.clone());
+    let since = now() - Duration::minutes(cfg.failure_window_minutes as i64);
+    let limited = || {
+        AppError::new(ErrorKind::RateLimited, "too_many_attempts")
+            .with("minutes", cfg.failure_window_minutes)
+    };
+    macro_rules! check_and_count {
+        ($c:expr) => {{
+            let per_account: i64 = login_failures::table
+                .filter(login_failures::username.eq(&key))
+                .filter(login_failures::at.gt(since))
+                .count()
+                .get_result($c)?;
+            let per_address: i64 = login_failures::table
+                .filter(login_failures::ip.eq(ip))
+                .filter(login_failures::at.gt(since))
+                .count()
+                .get_result($c)?;
+            if per_account >= cfg.max_failures_per_account as i64
+                || per_address >= cfg.max_failures_per_address as i64
+            {
+                return Err(limited());
+            }
+            diesel::insert_into(login_failures::table)
+                .values((
+                    login_failures::username.eq(&key),
+                    login_failures::ip.eq(ip),
+                    login_failures::at.eq(now()),
+                ))
+                .returning(login_failures::id)
+                .get_result::<i64>($c)
+                .map_err(AppError::from)
+        }};
+    }
+    let attempt: i64 = match conn {
+        DbConn::Sqlite(c) => {
+            let _writer = crate::db::SQLITE_WRITER
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            c.immediate_transaction(|c| check_and_count!(c))?
+        }
+        DbConn::Pg(c) => c.transaction(|c| {
+            // One sign-in check at a time across every process.
+            diesel::sql_query("SELECT pg_advisory_xact_lock(5275636865)").execute(c)?;
+            check_and_count!(c)
+        })?,
+    };
     let ok = match &user {
         Some(u) => secrets::verify_password(password, &u.password_hash),
         None => {
@@ -215,29 +252,22 @@ pub fn authenticate(
     };
     match user {
         Some(u) if ok => {
+            // Forget this attempt and this client's own failures on this
+            // account; failures from other addresses keep counting.
+            write_tx!(conn, c => diesel::delete(
+                login_failures::table.filter(
+                    login_failures::id.eq(attempt).or(login_failures::username
+                        .eq(&key)
+                        .and(login_failures::ip.eq(ip))),
+                ),
+            )
+            .execute(c))?;
             if u.disabled {
                 return Err(AppError::forbidden("account_disabled"));
             }
-            // Forget this client's own failures on this account; failures from
-            // other addresses keep counting against them.
-            write_tx!(conn, c => diesel::delete(
-                login_failures::table
-                    .filter(login_failures::username.eq(&login))
-                    .filter(login_failures::ip.eq(ip)),
-            )
-            .execute(c))?;
             Ok(u)
         }
-        _ => {
-            write_tx!(conn, c => diesel::insert_into(login_failures::table)
-                .values((
-                    login_failures::username.eq(&login),
-                    login_failures::ip.eq(ip),
-                    login_failures::at.eq(now()),
-                ))
-                .execute(c))?;
-            Err(AppError::unauthorized("invalid_credentials"))
-        }
+        _ => Err(AppError::unauthorized("invalid_credentials")),
     }
 }
 
@@ -546,7 +576,16 @@ pub fn set_disabled(
             .set(users::disabled.eq(disabled))
             .execute(c)?;
         if disabled {
+            // Sessions and API tokens end at once, and stay ended when the
+            // account is enabled again.
             diesel::delete(sessions::table.filter(sessions::user_id.eq(target.id))).execute(c)?;
+            diesel::update(
+                api_tokens::table
+                    .filter(api_tokens::user_id.eq(target.id))
+                    .filter(api_tokens::revoked_at.is_null()),
+            )
+            .set(api_tokens::revoked_at.eq(Some(now())))
+            .execute(c)?;
         }
         Ok::<_, AppError>(())
     })?;

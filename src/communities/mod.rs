@@ -308,6 +308,8 @@ pub struct NewCommunity<'a> {
 }
 
 fn check_text(title: &str, description: &str) -> AppResult<()> {
+    crate::error::refuse_nul("title", title)?;
+    crate::error::refuse_nul("description", description)?;
     if title.trim().is_empty() {
         return Err(AppError::bad_request("community_title_required"));
     }
@@ -356,7 +358,7 @@ pub fn create(
             .count()
             .get_result(c)?;
         if taken > 0 {
-            return Err(AppError::conflict("community_name_taken"));
+            return Err(AppError::conflict("name_taken"));
         }
         let id: i64 = diesel::insert_into(users::table)
             .values((

@@ -136,7 +136,30 @@ macro_rules! visible_to {
     }};
 }
 
+/// SQL condition on a comment, in a thread `viewer` may read: comments
+/// share their post's audience, except a remote reply addressed more
+/// narrowly than its thread (stored `direct`, see
+/// [`remote::narrowest`]), which only its author and the people it
+/// addresses see.
+#[macro_export]
+macro_rules! comment_visible_to {
+    ($viewer:expr) => {{
+        use $crate::db::schema::{content as c_, mentions as m_};
+        let viewer: i64 = $viewer;
+        c_::visibility
+            .ne("direct")
+            .or(c_::root_id.is_null())
+            .or(c_::author_id.eq(viewer))
+            .or(c_::id.eq_any(
+                m_::table
+                    .select(m_::content_id)
+                    .filter(m_::user_id.eq(viewer)),
+            ))
+    }};
+}
+
 fn check_body(body: &str, max: usize) -> AppResult<()> {
+    crate::error::refuse_nul("body", body)?;
     if body.trim().is_empty() {
         return Err(AppError::bad_request("post_empty"));
     }
@@ -150,7 +173,9 @@ fn check_body(body: &str, max: usize) -> AppResult<()> {
 }
 
 /// Renders a body, resolving mentions against known people (local ones by
-/// name, remote ones as `name@domain`).
+/// name, remote ones as `name@domain`). Only people are mentioned: a name
+/// that belongs to a community renders as plain text, like a name nobody
+/// has, so a post never tells that a (secret) community exists.
 fn render_body(c: &mut DbConn, body: &str) -> AppResult<markdown::Rendered> {
     let candidates = markdown::mention_candidates(body);
     let existing: Vec<String> = if candidates.is_empty() {
@@ -158,6 +183,7 @@ fn render_body(c: &mut DbConn, body: &str) -> AppResult<markdown::Rendered> {
     } else {
         with_conn!(c, c => users::table
             .filter(users::username.eq_any(&candidates))
+            .filter(users::actor_type.eq("person"))
             .select(users::username)
             .load(c))?
     };
@@ -179,6 +205,7 @@ macro_rules! store_links {
         if !$rendered.mentions.is_empty() {
             ids = users::table
                 .filter(users::username.eq_any(&$rendered.mentions))
+                .filter(users::actor_type.eq("person"))
                 .select(users::id)
                 .load($c)?;
             for uid in &ids {
@@ -377,6 +404,16 @@ pub fn get_visible(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<Content
     if visible == 0 {
         return Err(AppError::not_found());
     }
+    if row.root_id.is_some() {
+        let own: i64 = with_conn!(conn, c => content::table
+            .filter(content::id.eq(row.id))
+            .filter(comment_visible_to!(viewer))
+            .count()
+            .get_result(c))?;
+        if own == 0 {
+            return Err(AppError::not_found());
+        }
+    }
     Ok(row)
 }
 
@@ -504,15 +541,20 @@ pub const MAX_COMMENTS: i64 = 1000;
 /// of deleted comments.
 pub fn comments(conn: &mut DbConn, viewer: i64, post_id: i64) -> AppResult<Vec<ContentRow>> {
     let post = get_visible(conn, viewer, post_id)?;
-    comments_of(conn, &post)
+    comments_of(conn, viewer, &post)
 }
 
 /// Comments of the thread of a row the caller already checked with
-/// [`get_visible`].
-pub fn comments_of(conn: &mut DbConn, post: &ContentRow) -> AppResult<Vec<ContentRow>> {
+/// [`get_visible`], as `viewer` may see them.
+pub fn comments_of(
+    conn: &mut DbConn,
+    viewer: i64,
+    post: &ContentRow,
+) -> AppResult<Vec<ContentRow>> {
     let root = post.root_id.unwrap_or(post.id);
     with_conn!(conn, c => content::table
         .filter(content::root_id.eq(root))
+        .filter(comment_visible_to!(viewer))
         .order(content::id.asc())
         .limit(MAX_COMMENTS)
         .select(ContentRow::as_select())

@@ -17,8 +17,8 @@ pub struct Incoming {
     pub author_id: i64,
     /// Local id of the content it answers.
     pub reply_to: Option<i64>,
-    /// `public`, `followers` or `direct` (for replies, the thread's own
-    /// visibility is kept).
+    /// `public`, `followers` or `direct` (for replies, the narrowest of this
+    /// and the thread's visibility is kept: see [`narrowest`]).
     pub visibility: &'static str,
     pub body: String,
     pub body_html: String,
@@ -81,6 +81,34 @@ macro_rules! replace_links {
     }};
 }
 
+/// The audience of a remote reply: its thread's, unless the reply itself
+/// was addressed more narrowly (to its author's followers, or to a few
+/// people, under a wider post), in which case it is `direct`: seen only by
+/// its author and the people it addresses, never by the whole thread. Two
+/// followers-only audiences of different people have no common audience
+/// that can be stored, so such a reply is `direct` too. Community threads
+/// follow their community.
+pub fn narrowest<'a>(parent: &'a str, own: &'a str, same_author: bool) -> &'a str {
+    fn rank(v: &str) -> u8 {
+        match v {
+            "public" => 0,
+            "organisation" => 1,
+            "instance" => 2,
+            "followers" => 3,
+            _ => 4,
+        }
+    }
+    if parent == "community" {
+        return parent;
+    }
+    let both_followers = parent == "followers" && own == "followers";
+    if rank(own) > rank(parent) || (both_followers && !same_author) {
+        "direct"
+    } else {
+        parent
+    }
+}
+
 /// Stores a remote post or comment once. Returns its id and whether it was
 /// stored now (`false`: it was already there, and its activity id was not
 /// recorded).
@@ -99,7 +127,7 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
         Some(p) => (
             "comment",
             Some(p.root_id.unwrap_or(p.id)),
-            p.visibility.clone(),
+            narrowest(&p.visibility, inc.visibility, p.author_id == inc.author_id).to_string(),
             p.community_id,
         ),
         None if inc.community_id.is_some() => {
@@ -282,4 +310,22 @@ pub fn delete_all_of(conn: &mut DbConn, author_id: i64) -> AppResult<usize> {
     ))
     .execute(c))?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::narrowest;
+
+    #[test]
+    fn a_reply_keeps_the_narrowest_audience() {
+        assert_eq!(narrowest("public", "public", false), "public");
+        assert_eq!(narrowest("public", "direct", false), "direct");
+        assert_eq!(narrowest("public", "followers", false), "direct");
+        assert_eq!(narrowest("organisation", "followers", true), "direct");
+        assert_eq!(narrowest("followers", "public", false), "followers");
+        assert_eq!(narrowest("followers", "followers", true), "followers");
+        assert_eq!(narrowest("followers", "followers", false), "direct");
+        assert_eq!(narrowest("direct", "public", false), "direct");
+        assert_eq!(narrowest("community", "direct", false), "community");
+    }
 }

@@ -222,6 +222,7 @@ pub fn upload(
 }
 
 fn render_note(note: &str) -> AppResult<String> {
+    crate::error::refuse_nul("note", note)?;
     if note.chars().count() > 2000 {
         return Err(AppError::bad_request("field_too_long")
             .with("field", "note")
@@ -236,6 +237,23 @@ fn render_note(note: &str) -> AppResult<String> {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The one rule for changing a document (adding a version, deleting it),
+/// whichever door the request comes through: its uploader while still a
+/// member, the community's moderators, and administrators for communities
+/// of this instance.
+fn may_edit(c: &Community, created_by: i64, user: &User) -> bool {
+    (created_by == user.id && c.is_member())
+        || c.is_moderator()
+        || (user.is_admin && user.is_local() && c.is_local())
+}
+
+/// Whether `user` may add a version to our document `id` (asked before a
+/// member's file is fetched from another instance).
+pub fn may_add_version(conn: &mut DbConn, user: &User, id: i64) -> AppResult<bool> {
+    let d = load(conn, user, id)?;
+    Ok(may_edit(&d.community, d.created_by, user))
 }
 
 /// A live document as read for a viewer who may read its community.
@@ -295,9 +313,15 @@ pub fn new_version(
     note: &str,
 ) -> AppResult<Document> {
     let Loaded {
-        community: c, name, ..
+        community: c,
+        name,
+        created_by,
+        ..
     } = load(conn, user, id)?;
     member_of(conn, user, c.id)?;
+    if !may_edit(&c, created_by, user) {
+        return Err(AppError::forbidden("document_not_editable"));
+    }
     let (filename, content_type) = check_upload(up, max)?;
     let note_html = render_note(note)?;
     let key = storage::new_key();
@@ -361,7 +385,7 @@ pub fn get(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<Document> {
         .select(users::username)
         .first(cx)
         .optional())?;
-    let can_edit = created_by == viewer.id || c.is_moderator();
+    let can_edit = may_edit(&c, created_by, viewer);
     Ok(Document {
         id,
         name,
@@ -370,7 +394,7 @@ pub fn get(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<Document> {
         created_at,
         updated_at,
         versions,
-        can_edit: can_edit && c.is_member(),
+        can_edit,
     })
 }
 
@@ -419,7 +443,7 @@ pub fn list(conn: &mut DbConn, viewer: &User, community_name: &str) -> AppResult
                 created_at,
                 updated_at,
                 versions: versions.remove(&id).unwrap_or_default(),
-                can_edit: c.is_member() && (by == viewer.id || c.is_moderator()),
+                can_edit: may_edit(&c, by, viewer),
             }
         })
         .collect())
@@ -476,8 +500,7 @@ pub fn delete(conn: &mut DbConn, store: &dyn Storage, user: &User, id: i64) -> A
         created_by,
         ..
     } = load(conn, user, id)?;
-    let moderator = c.is_moderator() || (user.is_admin && c.is_local());
-    if !(created_by == user.id && c.is_member() || moderator) {
+    if !may_edit(&c, created_by, user) {
         return Err(AppError::forbidden("community_moderators_only"));
     }
     let versions: Vec<(String, Option<i64>)> = with_conn!(conn, cx => document_versions::table
@@ -861,6 +884,43 @@ pub async fn bytes(state: &crate::web::AppState, source: Source) -> AppResult<Ve
                 .await
         }
     }
+}
+
+/// The media type a download is served with: the type recorded for the file
+/// when it is one of the known-safe types below, else
+/// `application/octet-stream`. What the uploader claimed is not trusted:
+/// `text/html`, `image/svg+xml` or `application/javascript` served from this
+/// site's origin would run in it.
+pub fn served_type(recorded: &str) -> &'static str {
+    const SAFE: &[&str] = &[
+        "application/pdf",
+        "application/zip",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "application/vnd.oasis.opendocument.presentation",
+        "audio/mpeg",
+        "audio/ogg",
+        "image/gif",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "text/csv",
+        "text/markdown",
+        "text/plain",
+        "video/mp4",
+        "video/webm",
+    ];
+    let t = check_content_type(recorded);
+    SAFE.iter()
+        .find(|s| **s == t)
+        .copied()
+        .unwrap_or("application/octet-stream")
 }
 
 /// `Content-Disposition` for a download: always an attachment (a file is

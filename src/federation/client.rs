@@ -1,8 +1,15 @@
 //! Our outgoing HTTP client. Every request first asks the trust gate about
-//! the host; the resolver refuses private addresses unless the configuration
-//! or the instance's trust entry allows them (checked at connection time, so
-//! a DNS answer cannot swap in an intranet address). Redirects are not
-//! followed, bodies are bounded and every request has a time limit.
+//! the instance (`host[:port]`), then one address check decides whether the
+//! connection may be made: for an IP literal in the URL (whatever its
+//! spelling: the URL parser turns `2130706433`, `0x7f000001`, `127.1` or
+//! `[::ffff:127.0.0.1]` into one canonical address) before anything is sent,
+//! and for a host name in the resolver, at connection time, so that a DNS
+//! answer cannot swap in an intranet address. Private addresses pass only
+//! inside a range the configuration allows or for an instance whose trust
+//! entry allows them. Redirects are not followed, bodies are bounded, every
+//! request has a time limit, and failures are told to people in generic
+//! words (the cause goes to the log): an error must not tell an open port
+//! from a closed one.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -17,17 +24,53 @@ use super::net::{address_allowed, Cidr};
 use super::trust::{self, Decision};
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 
 /// Largest ActivityPub document we read from another instance.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 
-struct Resolver {
-    overrides: Vec<(String, IpAddr)>,
+/// Which addresses outgoing connections may reach: the one address check,
+/// shared by the resolver (host names) and the literal check (IP addresses
+/// written in a URL).
+#[derive(Clone)]
+struct AddressPolicy {
     ranges: Vec<Cidr>,
     /// Hosts whose trust entry allows private addresses, refreshed by
     /// [`Client::gate`] before every request.
     private_ok: Arc<RwLock<HashSet<String>>>,
+}
+
+impl AddressPolicy {
+    fn allows(&self, host: &str, ip: IpAddr) -> bool {
+        let instance_ok = self
+            .private_ok
+            .read()
+            .map(|s| s.contains(host))
+            .unwrap_or(false);
+        address_allowed(ip, &self.ranges, instance_ok)
+    }
+
+    /// Refuses a URL whose host is an IP address that may not be reached.
+    /// Host names are checked by the resolver when the connection is made.
+    fn check_url(&self, url: &reqwest::Url) -> Result<(), String> {
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
+            Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
+            Some(url::Host::Domain(_)) => return Ok(()),
+            None => return Err("no host".into()),
+        };
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        if self.allows(&host, ip) {
+            Ok(())
+        } else {
+            Err(format!("{ip} is a private address that is not allowed"))
+        }
+    }
+}
+
+struct Resolver {
+    overrides: Vec<(String, IpAddr)>,
+    policy: AddressPolicy,
 }
 
 impl Resolve for Resolver {
@@ -39,12 +82,7 @@ impl Resolve for Resolver {
             .filter(|(h, _)| *h == host)
             .map(|(_, ip)| *ip)
             .collect();
-        let ranges = self.ranges.clone();
-        let allow_private = self
-            .private_ok
-            .read()
-            .map(|s| s.contains(&host))
-            .unwrap_or(false);
+        let policy = self.policy.clone();
         Box::pin(async move {
             let found: Vec<SocketAddr> = if fixed.is_empty() {
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect()
@@ -53,7 +91,7 @@ impl Resolve for Resolver {
             };
             let allowed: Vec<SocketAddr> = found
                 .into_iter()
-                .filter(|a| address_allowed(a.ip(), &ranges, allow_private))
+                .filter(|a| policy.allows(&host, a.ip()))
                 .collect();
             if allowed.is_empty() {
                 return Err(format!(
@@ -67,10 +105,21 @@ impl Resolve for Resolver {
     }
 }
 
+/// A remote failure as people see it: generic words, the cause in the log.
+fn unreachable(url: &str, cause: impl std::fmt::Display) -> AppError {
+    tracing::info!(url = %url, cause = %cause, "remote request failed");
+    AppError::new(ErrorKind::BadGateway, "remote_unreachable")
+}
+
+fn invalid_document(url: &str, cause: impl std::fmt::Display) -> AppError {
+    tracing::info!(url = %url, cause = %cause, "remote document unreadable");
+    AppError::new(ErrorKind::BadGateway, "remote_invalid")
+}
+
 /// The outgoing client, shared by the process.
 pub struct Client {
     http: reqwest::Client,
-    private_ok: Arc<RwLock<HashSet<String>>>,
+    policy: AddressPolicy,
     config: Arc<Config>,
     db: Db,
 }
@@ -84,16 +133,18 @@ pub struct SendError {
 
 impl Client {
     pub fn new(config: Arc<Config>, db: Db) -> anyhow::Result<Client> {
-        let private_ok = Arc::new(RwLock::new(HashSet::new()));
-        let resolver = Resolver {
-            overrides: config.resolve_overrides(),
+        let policy = AddressPolicy {
             ranges: config
                 .federation
                 .allowed_private_ranges
                 .iter()
                 .filter_map(|r| Cidr::parse(r).ok())
                 .collect(),
-            private_ok: private_ok.clone(),
+            private_ok: Arc::new(RwLock::new(HashSet::new())),
+        };
+        let resolver = Resolver {
+            overrides: config.resolve_overrides(),
+            policy: policy.clone(),
         };
         let http = reqwest::Client::builder()
             .dns_resolver(Arc::new(resolver))
@@ -107,7 +158,7 @@ impl Client {
             .build()?;
         Ok(Client {
             http,
-            private_ok,
+            policy,
             config,
             db,
         })
@@ -132,7 +183,7 @@ impl Client {
         domains: Vec<String>,
     ) -> AppResult<std::collections::HashMap<String, AppResult<Decision>>> {
         let mode = self.config.federation.mode;
-        let own = self.config.domain();
+        let own = super::host_of(&self.config.base_url).unwrap_or_default();
         let all = self
             .db
             .run(move |c| trust::decide_many(c, &domains))
@@ -143,11 +194,12 @@ impl Client {
                 out.insert(domain, Ok(Decision::Member));
                 continue;
             }
-            if let Ok(mut set) = self.private_ok.write() {
+            if let Ok(mut set) = self.policy.private_ok.write() {
+                let host = trust::host_part(&domain).to_string();
                 if private {
-                    set.insert(domain.to_ascii_lowercase());
+                    set.insert(host);
                 } else {
-                    set.remove(&domain.to_ascii_lowercase());
+                    set.remove(&host);
                 }
             }
             let verdict = if decision.may_federate(mode) {
@@ -163,7 +215,7 @@ impl Client {
     /// Fetches an ActivityPub document, signed by the instance actor.
     pub async fn get(&self, url: &str) -> AppResult<Value> {
         let body = self.get_signed(url, MAX_DOCUMENT_BYTES, true, None).await?;
-        serde_json::from_slice(&body).map_err(|e| AppError::remote("remote_invalid", e))
+        serde_json::from_slice(&body).map_err(|e| invalid_document(url, e))
     }
 
     /// Fetches an ActivityPub document, signed by the local person `user`
@@ -172,7 +224,7 @@ impl Client {
         let body = self
             .get_signed(url, MAX_DOCUMENT_BYTES, true, Some(user))
             .await?;
-        serde_json::from_slice(&body).map_err(|e| AppError::remote("remote_invalid", e))
+        serde_json::from_slice(&body).map_err(|e| invalid_document(url, e))
     }
 
     /// Fetches a file (a photo) of at most `max` bytes, signed by the
@@ -193,6 +245,9 @@ impl Client {
         let host =
             super::host_of(url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
         self.gate(&host).await?;
+        self.policy
+            .check_url(&parsed)
+            .map_err(|e| unreachable(url, e))?;
         let urls = super::Urls(&self.config);
         let (key_id, keys) = match signer {
             Some(u) if u.is_local() && u.is_person() => {
@@ -228,43 +283,44 @@ impl Client {
         let res = req
             .send()
             .await
-            .map_err(|e| AppError::remote("remote_unreachable", describe(&e)))?;
+            .map_err(|e| unreachable(url, describe(&e)))?;
         let status = res.status();
         if status.as_u16() == 404 || status.as_u16() == 410 {
-            return Err(AppError::new(
-                crate::error::ErrorKind::NotFound,
-                "remote_not_found",
-            ));
+            return Err(AppError::new(ErrorKind::NotFound, "remote_not_found"));
         }
         if !status.is_success() {
-            return Err(AppError::remote("remote_refused", status.as_u16()));
+            tracing::info!(url = %url, status = status.as_u16(), "remote request refused");
+            return Err(AppError::new(ErrorKind::BadGateway, "remote_refused"));
         }
-        read_bounded(res, max).await
+        read_bounded(res, max, url).await
     }
 
     /// Fetches a JSON document without a signature (WebFinger, NodeInfo).
     pub async fn get_plain(&self, url: &str) -> AppResult<Value> {
+        let parsed =
+            reqwest::Url::parse(url).map_err(|_| AppError::bad_request("remote_url_invalid"))?;
         let host =
             super::host_of(url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
         self.gate(&host).await?;
+        self.policy
+            .check_url(&parsed)
+            .map_err(|e| unreachable(url, e))?;
         let res = self
             .http
-            .get(url)
+            .get(parsed)
             .header("accept", "application/jrd+json, application/json")
             .send()
             .await
-            .map_err(|e| AppError::remote("remote_unreachable", describe(&e)))?;
+            .map_err(|e| unreachable(url, describe(&e)))?;
         if res.status().as_u16() == 404 {
-            return Err(AppError::new(
-                crate::error::ErrorKind::NotFound,
-                "remote_not_found",
-            ));
+            return Err(AppError::new(ErrorKind::NotFound, "remote_not_found"));
         }
         if !res.status().is_success() {
-            return Err(AppError::remote("remote_refused", res.status().as_u16()));
+            tracing::info!(url = %url, status = res.status().as_u16(), "remote request refused");
+            return Err(AppError::new(ErrorKind::BadGateway, "remote_refused"));
         }
-        let body = read_bounded(res, MAX_DOCUMENT_BYTES).await?;
-        serde_json::from_slice(&body).map_err(|e| AppError::remote("remote_invalid", e))
+        let body = read_bounded(res, MAX_DOCUMENT_BYTES, url).await?;
+        serde_json::from_slice(&body).map_err(|e| invalid_document(url, e))
     }
 
     /// Posts a signed activity to an inbox. The trust gate was asked by the
@@ -279,6 +335,9 @@ impl Client {
         let fail = |message: String, retry: bool| SendError { message, retry };
         let url =
             reqwest::Url::parse(inbox).map_err(|e| fail(format!("bad inbox URL: {e}"), false))?;
+        // The trust gate was asked for this instance in this round, so the
+        // address policy knows whether it may use private addresses.
+        self.policy.check_url(&url).map_err(|e| fail(e, false))?;
         let headers = super::signature::sign(
             &Method::POST,
             &path_and_query(&url),
@@ -297,7 +356,7 @@ impl Client {
         if status.is_success() {
             return Ok(());
         }
-        let text = read_bounded(res, 2048)
+        let text = read_bounded(res, 2048, inbox)
             .await
             .ok()
             .map(|b| {
@@ -346,7 +405,7 @@ fn describe(e: &reqwest::Error) -> String {
     s
 }
 
-async fn read_bounded(mut res: reqwest::Response, max: usize) -> AppResult<Vec<u8>> {
+async fn read_bounded(mut res: reqwest::Response, max: usize, url: &str) -> AppResult<Vec<u8>> {
     if res.content_length().is_some_and(|n| n as usize > max) {
         return Err(AppError::remote("remote_too_large", max));
     }
@@ -354,7 +413,7 @@ async fn read_bounded(mut res: reqwest::Response, max: usize) -> AppResult<Vec<u
     while let Some(chunk) = res
         .chunk()
         .await
-        .map_err(|e| AppError::remote("remote_unreachable", describe(&e)))?
+        .map_err(|e| unreachable(url, describe(&e)))?
     {
         if out.len() + chunk.len() > max {
             return Err(AppError::remote("remote_too_large", max));

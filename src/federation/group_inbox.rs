@@ -251,6 +251,11 @@ async fn join(state: &AppState, person: &User, group: User, follow_id: &str) -> 
             let allowed =
                 groups::instance_may_see(c, group.id, &domain, &decision, Need::Existence)?
                     && person.is_person();
+            // A secret community does not exist for an instance that may not
+            // know it: the same 404 as a name nobody has, and no Reject.
+            if !allowed && groups::settings(c, group.id)?.visibility == "secret" {
+                return Err(AppError::not_found());
+            }
             crate::communities::membership::join_from_remote(
                 c, group.id, &person, &follow_id, allowed,
             )

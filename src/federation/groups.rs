@@ -272,7 +272,7 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
         .into_iter()
         .map(|(name, domain, ap)| match (domain, ap) {
             (Some(_), Some(ap)) => json!({"type": "Mention", "href": ap, "name": format!("@{name}")}),
-            _ => json!({"type": "Mention", "href": urls.person(&name), "name": format!("@{name}@{}", cfg.domain())}),
+            _ => json!({"type": "Mention", "href": urls.person(&name), "name": format!("@{name}@{}", super::host_of(cfg.base()).unwrap_or_default())}),
         })
         .collect();
     let tags: Vec<String> = with_conn!(conn, c => content_tags::table

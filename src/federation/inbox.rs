@@ -19,6 +19,9 @@ use crate::{with_conn, write_tx};
 /// Largest activity accepted.
 pub const MAX_BODY: usize = 256 * 1024;
 
+/// Largest sanitised HTML stored for one remote post or comment.
+pub const MAX_STORED_HTML: usize = 2 * MAX_CONTENT;
+
 /// Verifies a signed request and returns the signing remote actor (with its
 /// actor id). On a failed check with a cached key, the key is fetched again
 /// once.
@@ -314,6 +317,18 @@ async fn apply_note(
         // A member's document for one of our communities: we keep the file.
         let copy = match inc.document.as_mut() {
             Some(v) => {
+                // A new version of one of our documents: the same rule as
+                // for a local member, before anything is fetched.
+                if let Some(doc) = v.document {
+                    let who = actor.clone();
+                    let allowed = state
+                        .db
+                        .run(move |c| crate::documents::may_add_version(c, &who, doc))
+                        .await?;
+                    if !allowed {
+                        return Err(AppError::forbidden("document_not_editable"));
+                    }
+                }
                 crate::documents::keep_copy(state, v).await?;
                 Some(v.clone())
             }
@@ -507,6 +522,13 @@ pub async fn read_note(
     } else {
         name
     });
+    // Sanitising can make HTML longer (entities, link attributes): what is
+    // stored is bounded too, not only what was received.
+    if body_html.len() > MAX_STORED_HTML {
+        return Err(AppError::bad_request("field_too_long")
+            .with("field", "content")
+            .with("max", MAX_STORED_HTML));
+    }
     let body = ammonia::Builder::empty().clean(&body_html).to_string();
     let to = list(note, "to", MAX_RECIPIENTS, "to")?;
     let cc = list(note, "cc", MAX_RECIPIENTS, "cc")?;
@@ -546,10 +568,16 @@ pub async fn read_note(
             _ => {}
         }
     }
-    let local_mentions: Vec<String> = mention_urls
+    // People here addressed by name see the content as if mentioned (a
+    // reply addressed to its post's author, without a Mention tag).
+    let mut local_mentions: Vec<String> = mention_urls
         .iter()
+        .map(String::as_str)
+        .chain(recipients.iter().copied())
         .filter_map(|u| urls.local_username(u))
         .collect();
+    local_mentions.sort();
+    local_mentions.dedup();
     let reply_url = note.get("inReplyTo").and_then(id_of).map(str::to_string);
     let published = note
         .get("published")

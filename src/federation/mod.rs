@@ -117,11 +117,18 @@ impl Urls<'_> {
     }
 }
 
-/// The lowercase host of a URL, if it is an http(s) URL.
+/// The instance an http(s) URL belongs to: its lowercase host, with the port
+/// when it is not the scheme's default (`beta.example`, `beta.example:8443`).
+/// Trust entries, origin checks and stored actors all name instances this
+/// way, so a service on another port of a trusted host is another instance.
 pub fn host_of(url: &str) -> Option<String> {
     let u = reqwest::Url::parse(url).ok()?;
     if !matches!(u.scheme(), "http" | "https") {
         return None;
     }
-    u.host_str().map(str::to_ascii_lowercase)
+    let host = u.host_str()?.to_ascii_lowercase();
+    Some(match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
 }

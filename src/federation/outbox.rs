@@ -317,7 +317,10 @@ fn note_of(
         .into_iter()
         .map(|(name, domain, ap)| match (domain, ap) {
             (Some(_), Some(ap)) => (ap, format!("@{name}")),
-            _ => (urls.person(&name), format!("@{name}@{}", cfg.domain())),
+            _ => (
+                urls.person(&name),
+                format!("@{name}@{}", super::host_of(cfg.base()).unwrap_or_default()),
+            ),
         })
         .collect();
     let tags: Vec<String> = with_conn!(conn, c => content_tags::table

@@ -100,14 +100,9 @@ pub fn profile_link(v: &Value, ap_id: &str) -> String {
         .to_string()
 }
 
-/// `host[:port]` of a URL: the domain part of a handle.
+/// `host[:port]` of a URL: the domain part of a handle (see [`host_of`]).
 pub fn authority(url: &str) -> Option<String> {
-    let u = reqwest::Url::parse(url).ok()?;
-    let host = u.host_str()?.to_ascii_lowercase();
-    Some(match u.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
-    })
+    host_of(url)
 }
 
 /// Reads an actor document; its id must live on `expected_host`.

@@ -120,14 +120,7 @@ async fn webfinger(State(state): State<AppState>, Query(q): Query<WebfingerQuery
 
 /// `host[:port]` of our base URL: the domain part of our handles.
 pub fn authority(state: &AppState) -> String {
-    let u = reqwest::Url::parse(&state.config.base_url).ok();
-    match u {
-        Some(u) => match u.port() {
-            Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
-            None => u.host_str().unwrap_or_default().to_string(),
-        },
-        None => String::new(),
-    }
+    super::host_of(&state.config.base_url).unwrap_or_default()
 }
 
 async fn nodeinfo_links(State(state): State<AppState>) -> Response {

@@ -173,6 +173,11 @@ pub fn parse_request(
     let signature = B64
         .decode(sig.as_bytes())
         .map_err(|_| unauthorized("signature_malformed"))?;
+    // No key is fetched for what cannot be an RSA signature (2048 to 8192
+    // bits): the request is refused before anything leaves this instance.
+    if !(256..=1024).contains(&signature.len()) {
+        return Err(unauthorized("signature_malformed"));
+    }
     Ok(Signed {
         key_id,
         signing_string: lines.join("\n"),

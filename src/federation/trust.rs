@@ -100,11 +100,23 @@ pub struct AuditEntry {
     pub expires_at: Option<NaiveDateTime>,
 }
 
-/// A host name as trust entries store it: lowercase ASCII, no port, no
-/// trailing dot. Internationalised names must be given in punycode.
+/// An instance as trust entries store it: a lowercase ASCII host name with
+/// no trailing dot, and a port when the instance is not on its scheme's
+/// default one (`beta.example`, `beta.example:8443`). Internationalised
+/// names must be given in punycode.
+///
+/// An entry without a port stands for the instance on the default port: a
+/// service on another port of the same host is another instance, which is
+/// not trusted unless listed. A block without a port covers every port of
+/// the host and of its subdomains.
 pub fn parse_domain(raw: &str) -> AppResult<String> {
-    let d = raw.trim().trim_end_matches('.').to_ascii_lowercase();
-    let valid = !d.is_empty()
+    let lowered = raw.trim().to_ascii_lowercase();
+    let (host, port) = match lowered.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (lowered.as_str(), None),
+    };
+    let d = host.trim_end_matches('.');
+    let valid_host = !d.is_empty()
         && d.len() <= 253
         && d.split('.').all(|label| {
             !label.is_empty()
@@ -115,10 +127,30 @@ pub fn parse_domain(raw: &str) -> AppResult<String> {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         });
-    if valid {
-        Ok(d)
-    } else {
-        Err(AppError::bad_request("domain_invalid").with("domain", raw.trim()))
+    let port = match port {
+        None => Ok(None),
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            p.parse::<u16>().ok().filter(|p| *p > 0).map(Some).ok_or(())
+        }
+        Some(_) => Err(()),
+    };
+    match (valid_host, port) {
+        (true, Ok(None)) => Ok(d.to_string()),
+        (true, Ok(Some(p))) => Ok(format!("{d}:{p}")),
+        _ => Err(AppError::bad_request("domain_invalid").with("domain", raw.trim())),
+    }
+}
+
+/// The host of an instance written `host[:port]`.
+pub fn host_part(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return authority
+            .find(']')
+            .map_or(authority, |end| &authority[..=end]);
+    }
+    match authority.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => authority,
     }
 }
 
@@ -187,7 +219,9 @@ macro_rules! upsert_entry {
                     .filter(
                         deliveries::domain
                             .eq($domain)
-                            .or(deliveries::domain.like(format!("%.{}", $domain))),
+                            .or(deliveries::domain.like(format!("%.{}", $domain)))
+                            .or(deliveries::domain.like(format!("{}:%", $domain)))
+                            .or(deliveries::domain.like(format!("%.{}:%", $domain))),
                     ),
             )
             .set((
@@ -257,11 +291,16 @@ pub fn audit_log(conn: &mut DbConn, limit: i64) -> AppResult<Vec<AuditEntry>> {
         .map_err(AppError::from))
 }
 
-/// The domain and each parent domain: `a.b.example` → `a.b.example`,
-/// `b.example`, `example`.
-fn with_parents(domain: &str) -> Vec<String> {
-    let mut out = vec![domain.to_string()];
-    let mut rest = domain;
+/// The entries that may speak for an instance `host[:port]`: itself, then
+/// its host and each parent domain without a port (`a.b.example:8443` →
+/// `a.b.example:8443`, `a.b.example`, `b.example`, `example`).
+fn with_parents(authority: &str) -> Vec<String> {
+    let host = host_part(authority);
+    let mut out = vec![authority.to_string()];
+    if host != authority {
+        out.push(host.to_string());
+    }
+    let mut rest = host;
     while let Some((_, parent)) = rest.split_once('.') {
         out.push(parent.to_string());
         rest = parent;
@@ -269,16 +308,17 @@ fn with_parents(domain: &str) -> Vec<String> {
     out
 }
 
-/// Decides what `domain` is: a live block on it or a parent domain wins;
-/// otherwise its own live member or partner entry; otherwise unknown.
+/// Decides what the instance `domain` (`host[:port]`) is: a live block on
+/// it, on its host (any port) or on a parent domain wins; otherwise its own
+/// live member or partner entry, port included; otherwise unknown.
 pub fn decide(conn: &mut DbConn, domain: &str) -> AppResult<Decision> {
     let mut all = decide_many(conn, &[domain.to_string()])?;
     Ok(all.remove(domain).map_or(Decision::Unknown, |(d, _)| d))
 }
 
-/// [`decide`] for several domains with one query (the delivery worker asks
-/// about every instance of a round at once), with for each whether its own
-/// live entry allows private addresses.
+/// [`decide`] for several instances with one query (the delivery worker
+/// asks about every instance of a round at once), with for each whether its
+/// own live entry allows private addresses.
 pub fn decide_many(
     conn: &mut DbConn,
     domains: &[String],
@@ -327,6 +367,7 @@ pub fn decide_many(
     Ok(out)
 }
 
+/// `rows` are the live entries of [`with_parents`]`(domain)`.
 fn decide_from(domain: &str, rows: &[Instance]) -> Decision {
     if let Some(block) = rows.iter().find(|r| r.level == "blocked") {
         return Decision::Blocked {
@@ -519,12 +560,22 @@ mod tests {
     fn domains() {
         assert_eq!(parse_domain(" Beta.Example. ").unwrap(), "beta.example");
         assert_eq!(parse_domain("intranet").unwrap(), "intranet");
+        assert_eq!(
+            parse_domain("Beta.Example:8443").unwrap(),
+            "beta.example:8443"
+        );
+        assert_eq!(host_part("beta.example:8443"), "beta.example");
+        assert_eq!(host_part("beta.example"), "beta.example");
+        assert_eq!(host_part("[::1]:8080"), "[::1]");
         for bad in [
             "",
             "a..b",
             "-a.b",
             "a_b.example",
-            "beta.example:8080",
+            "beta.example:",
+            "beta.example:0",
+            "beta.example:70000",
+            "beta.example:80:80",
             "http://x",
             "é.example",
             &"a".repeat(64),
@@ -551,6 +602,30 @@ mod tests {
             Decision::Unknown
         );
         assert_eq!(with_parents("a.b.c"), vec!["a.b.c", "b.c", "c"]);
+        assert_eq!(with_parents("a.b:8443"), vec!["a.b:8443", "a.b", "b"]);
+    }
+
+    #[test]
+    fn trust_is_per_port_and_blocks_cover_every_port() {
+        // An entry without a port is the instance on the default port only.
+        assert_eq!(
+            decide_from("beta.example:9999", &[inst("beta.example", "member")]),
+            Decision::Unknown
+        );
+        assert_eq!(
+            decide_from("beta.example:8443", &[inst("beta.example:8443", "partner")]),
+            Decision::Partner
+        );
+        assert!(matches!(
+            decide_from(
+                "x.beta.example:9999",
+                &[
+                    inst("x.beta.example:9999", "member"),
+                    inst("beta.example", "blocked")
+                ]
+            ),
+            Decision::Blocked { .. }
+        ));
     }
 
     #[test]

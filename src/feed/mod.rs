@@ -120,6 +120,7 @@ fn hydrate_with_authors(
     let comment_counts: Vec<(Option<i64>, i64)> = with_conn!(conn, c => content::table
         .filter(content::root_id.eq_any(&ids))
         .filter(content::deleted_at.is_null())
+        .filter(crate::comment_visible_to!(viewer))
         .group_by(content::root_id)
         .select((content::root_id, diesel::dsl::count_star()))
         .load(c))?;

@@ -145,6 +145,7 @@ pub fn update_profile(conn: &mut DbConn, user: &User, up: ProfileUpdate) -> AppR
         u.phone = v;
     }
     if let Some(v) = &up.bio {
+        crate::error::refuse_nul("bio", v)?;
         if v.chars().count() > MAX_BIO {
             return Err(AppError::bad_request("field_too_long")
                 .with("field", "bio")

@@ -437,3 +437,24 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
         .unwrap();
     out
 }
+
+/// A PNG file of one pixel whose header declares `w` × `h` pixels (with a
+/// correct checksum): what an image "bomb" shows before it is decoded.
+pub fn png_declaring(w: u32, h: u32) -> Vec<u8> {
+    let mut out = png(1, 1);
+    out[16..20].copy_from_slice(&w.to_be_bytes());
+    out[20..24].copy_from_slice(&h.to_be_bytes());
+    let mut crc = !0u32;
+    for b in &out[12..29] {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    out[29..33].copy_from_slice(&(!crc).to_be_bytes());
+    out
+}

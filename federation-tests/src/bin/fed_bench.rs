@@ -102,7 +102,7 @@ async fn community() {
             .map(|j| {
                 let ap = format!("{}/users/m{j}", site.base);
                 format!(
-                    "('m{j}@{host}:{port}', '{ap}', '!', '{host}', '{ap}', '{ap}/inbox', '{base}/inbox', '{ap}#main-key', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+                    "('m{j}@{host}:{port}', '{ap}', '!', '{host}:{port}', '{ap}', '{ap}/inbox', '{base}/inbox', '{ap}#main-key', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
                     port = site.port,
                     base = site.base
                 )
@@ -114,7 +114,8 @@ async fn community() {
         ));
         alpha.exec(&format!(
             "INSERT INTO community_members (community_id, user_id, role, status, created_at, updated_at) \
-             SELECT {community}, id, 'member', 'member', '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM users WHERE domain = '{host}'"
+             SELECT {community}, id, 'member', 'member', '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM users WHERE domain = '{host}:{port}'",
+            port = site.port
         ));
     }
     let members = alpha.count(&format!(
@@ -274,7 +275,7 @@ async fn inbox() {
         beta.set_env("RUCHE_DATABASE_POOL_SIZE", &n);
     }
     let foreign = ForeignServer::start().await;
-    beta.trust("partner.test", "partner");
+    beta.trust(&foreign.authority(), "partner");
     beta.start().await;
     let bob = beta.user("bob").await;
     let _ = bob;

@@ -146,16 +146,26 @@ pub async fn download(
     Ok(file_response(&filename, &ct, bytes))
 }
 
-/// A file as a download.
+/// A file as a download: an attachment, of a known-safe type or
+/// `application/octet-stream`, never sniffed, and sandboxed should a
+/// browser render it anyway.
 pub fn file_response(filename: &str, content_type: &str, bytes: Vec<u8>) -> Response {
     (
         [
-            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_TYPE,
+                documents::served_type(content_type).to_string(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 documents::disposition(filename),
             ),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_string(),
+            ),
         ],
         bytes,
     )

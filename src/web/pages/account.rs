@@ -35,11 +35,7 @@ pub struct NextQuery {
 
 /// Only same-site paths are followed after signing in.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_string()
-    } else {
-        "/".to_string()
-    }
+    super::same_site_path(next).unwrap_or_else(|| "/".to_string())
 }
 
 pub async fn login_form(

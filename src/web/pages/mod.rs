@@ -252,9 +252,45 @@ pub fn back_to(state: &AppState, headers: &header::HeaderMap, default: String) -
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
         .and_then(|r| r.strip_prefix(base))
-        .filter(|path| path.starts_with('/') && !path.starts_with("//"))
+        .and_then(same_site_path)
         .map(|path| path.split('#').next().unwrap_or("/").to_string())
         .unwrap_or(default)
+}
+
+/// A path of this site to send a browser to (after signing in, after an
+/// action), or `None` when the text could lead elsewhere. Browsers read a
+/// `Location` by the WHATWG URL rules, which drop tabs and newlines and read
+/// `\` as `/`: so `/\t/evil.test/` is `//evil.test/`, another site. Any
+/// control character, space or backslash is refused, and what remains must
+/// resolve, by those rules, to a path of this origin that does not itself
+/// start with `//`. The path is returned as the URL parser normalised it.
+pub fn same_site_path(raw: &str) -> Option<String> {
+    if !raw.starts_with('/')
+        || raw
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return None;
+    }
+    let base = url::Url::parse("http://same-site.invalid/").ok()?;
+    let joined = base.join(raw).ok()?;
+    if joined.origin() != base.origin() || !joined.username().is_empty() {
+        return None;
+    }
+    let path = joined.path();
+    if !path.starts_with('/') || path.starts_with("//") {
+        return None;
+    }
+    let mut out = path.to_string();
+    if let Some(q) = joined.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    if let Some(f) = joined.fragment() {
+        out.push('#');
+        out.push_str(f);
+    }
+    Some(out)
 }
 
 /// Translated message of an error, for showing it next to a form.
@@ -300,4 +336,36 @@ pub fn parse_id(state: &AppState, ctx: &Ctx, raw: &str) -> Result<i64, PageError
         .filter(|id| *id > 0)
         .ok_or_else(AppError::not_found)
         .page(state, ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed() {
+        for ok in [
+            "/",
+            "/communities/quality/documents",
+            "/posts/3?x=1#c4",
+            "/a/./b/../c",
+        ] {
+            assert!(same_site_path(ok).is_some(), "{ok}");
+        }
+        assert_eq!(same_site_path("/a/./b/../c").as_deref(), Some("/a/c"));
+        for bad in [
+            "//evil.test/",
+            "/\t/evil.test/",
+            "/\n/evil.test/",
+            "/\\evil.test/",
+            "/\\/evil.test",
+            "https://evil.test/",
+            "evil.test",
+            "/ /evil.test",
+            "/\u{0}/evil.test",
+            "",
+        ] {
+            assert_eq!(same_site_path(bad), None, "{bad:?}");
+        }
+    }
 }

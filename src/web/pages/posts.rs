@@ -167,7 +167,7 @@ async fn post_page(
             // One visibility check; the rest reads what it allowed.
             let row = content::get_visible(c, viewer, id)?;
             let comments = if row.kind == "post" {
-                let rows = content::comments_of(c, &row)?;
+                let rows = content::comments_of(c, viewer, &row)?;
                 feed::hydrate(c, viewer, rows)?
             } else {
                 Vec::new()

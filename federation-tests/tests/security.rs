@@ -1,0 +1,191 @@
+//! Holes of the security review that cross instances, played against real
+//! Ruche processes with real signatures. Each test is named after its hole.
+
+use federation_tests::{network, ForeignServer};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// A reply from another server addressed only to the post's author (as a
+/// Mastodon "mention only" reply is) stays theirs: the rest of the instance
+/// neither reads it nor counts it under the public post.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_private_replies_stay_private() {
+    let [_alpha, mut beta, _gamma] = network();
+    let foreign = ForeignServer::start().await;
+    beta.trust(&foreign.authority(), "partner");
+    beta.start().await;
+    let bob = beta.user("bob").await;
+    let carl = beta.user("carl").await;
+    let (s, post) = bob
+        .post("/api/v1/posts", json!({"body": "Shift plan for next week"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{post}");
+    let post_id = post["id"].as_i64().unwrap();
+    let post_url = format!("{}/posts/{post_id}", beta.base);
+    let bob_url = format!("{}/people/bob", beta.base);
+    let fb = &foreign.base;
+    for (n, to, cc, text) in [
+        (1, json!([bob_url]), json!([]), "only for bob"),
+        (
+            2,
+            json!([format!("{fb}/users/alice/followers")]),
+            json!([bob_url]),
+            "for my followers",
+        ),
+        (
+            3,
+            json!(["https://www.w3.org/ns/activitystreams#Public"]),
+            json!([bob_url]),
+            "for everyone",
+        ),
+    ] {
+        let note = json!({
+            "id": format!("{fb}/users/alice/statuses/9{n}"),
+            "type": "Note",
+            "attributedTo": format!("{fb}/users/alice"),
+            "inReplyTo": post_url,
+            "content": format!("<p>{text}</p>"),
+            "to": to, "cc": cc,
+        });
+        let create = json!({
+            "id": format!("{fb}/users/alice/statuses/9{n}/activity"),
+            "type": "Create",
+            "actor": format!("{fb}/users/alice"),
+            "to": to, "cc": cc,
+            "object": note,
+        });
+        let (s, b) = foreign
+            .send_value(&format!("{}/inbox", beta.base), &create)
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    }
+    let bodies = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["body"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let (_, for_bob) = bob.get(&format!("/api/v1/posts/{post_id}/comments")).await;
+    let (_, for_carl) = carl.get(&format!("/api/v1/posts/{post_id}/comments")).await;
+    let (bob_sees, carl_sees) = (bodies(&for_bob), bodies(&for_carl));
+    assert_eq!(bob_sees.len(), 3, "{for_bob}");
+    assert_eq!(carl_sees, vec!["for everyone".to_string()], "{for_carl}");
+    // Not counted for carl either, nor readable by its id.
+    let (_, feed) = carl.get(&format!("/api/v1/people/bob/posts")).await;
+    let entry = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == post_id)
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(entry["comment_count"], 1, "{feed}");
+    let private_id = beta.count("SELECT id FROM content WHERE body LIKE '%only for bob%'");
+    let (s, _) = carl.get(&format!("/api/v1/posts/{private_id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = bob.get(&format!("/api/v1/posts/{private_id}")).await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+/// A remote Follow of a secret community answers exactly as a Follow of a
+/// name nobody has, and sends nothing back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_communities_are_not_revealed_to_a_remote_follow() {
+    let [_alpha, mut beta, _gamma] = network();
+    let foreign = ForeignServer::start().await;
+    beta.trust(&foreign.authority(), "member");
+    beta.start().await;
+    let bob = beta.user("bob").await;
+    let (s, v) = bob
+        .post(
+            "/api/v1/communities",
+            json!({"name": "skunkworks", "title": "S", "visibility": "secret", "join_policy": "invitation"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let fb = &foreign.base;
+    let mut answers = Vec::new();
+    for name in ["skunkworks", "nothing_here"] {
+        let group = format!("{}/communities/{name}", beta.base);
+        let follow = json!({
+            "id": format!("{fb}/users/alice/follows/{name}"),
+            "type": "Follow",
+            "actor": format!("{fb}/users/alice"),
+            "object": group,
+        });
+        answers.push(foreign.send_value(&format!("{group}/inbox"), &follow).await);
+    }
+    assert_eq!(answers[0].0, StatusCode::NOT_FOUND, "{:?}", answers[0]);
+    assert_eq!(answers[0], answers[1]);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(foreign.count_type("Reject"), 0);
+    assert_eq!(foreign.count_type("Accept"), 0);
+}
+
+/// Sanitising can grow remote HTML several times (`<` becomes `&lt;`): what
+/// is stored is bounded, not only what is received.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_remote_html_is_bounded() {
+    let [_alpha, mut beta, _gamma] = network();
+    let foreign = ForeignServer::start().await;
+    beta.trust(&foreign.authority(), "partner");
+    beta.start().await;
+    let _bob = beta.user("bob").await;
+    let bob_url = format!("{}/people/bob", beta.base);
+    let fb = &foreign.base;
+    let content = format!("<p>{}</p>", "<".repeat(90_000));
+    let create = json!({
+        "id": format!("{fb}/users/alice/statuses/77/activity"),
+        "type": "Create",
+        "actor": format!("{fb}/users/alice"),
+        "to": [bob_url],
+        "object": {
+            "id": format!("{fb}/users/alice/statuses/77"),
+            "type": "Note",
+            "attributedTo": format!("{fb}/users/alice"),
+            "content": content,
+            "to": [bob_url],
+            "tag": [{"type": "Mention", "href": bob_url}],
+        },
+    });
+    let (s, b) = foreign
+        .send_value(&format!("{}/inbox", beta.base), &create)
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b.contains("field_too_long"), "{b}");
+    assert_eq!(beta.count("SELECT COUNT(*) FROM content"), 0);
+}
+
+/// Trust names an instance with its port: a service on another port of a
+/// trusted host is not that instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_is_decided_on_host_and_port() {
+    let [mut alpha, mut beta, _gamma] = network();
+    alpha.trust("beta.test", "member");
+    alpha.start().await;
+    beta.start().await;
+    let _ann = alpha.user("ann").await;
+    let ann_url = format!("{}/people/ann", alpha.base);
+    // A server on beta.test, but on another port than beta's.
+    let impostor = ForeignServer::start_on("beta.test").await;
+    assert_ne!(impostor.authority(), beta.authority());
+    let follow = json!({
+        "id": format!("{}/users/alice/follows/1", impostor.base),
+        "type": "Follow",
+        "actor": format!("{}/users/alice", impostor.base),
+        "object": ann_url,
+    });
+    let (s, b) = impostor
+        .send_value(&format!("{}/inbox", alpha.base), &follow)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    assert!(b.contains("instance_not_trusted"), "{b}");
+    assert_eq!(alpha.count("SELECT COUNT(*) FROM follows"), 0);
+    assert_eq!(
+        alpha.count("SELECT COUNT(*) FROM users WHERE domain IS NOT NULL"),
+        0,
+        "nothing fetched from the impostor"
+    );
+}
