@@ -143,7 +143,7 @@ async fn invalid_and_duplicate_signups_are_refused_and_store_nothing() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let html = r.text().await.unwrap();
-    assert!(html.contains("Cet identifiant est déjà pris."), "{html}");
+    assert!(html.contains("Ce nom est déjà pris."), "{html}");
     assert!(html.contains("value=\"z@example.com\""));
     assert_eq!(app.count("users"), 1);
 }
@@ -580,7 +580,12 @@ async fn admin_disables_and_reenables_accounts() {
         .post_form("/admin/users/bob/enable", &[("csrf", &csrf)])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(bob.get("/me").await.status, StatusCode::OK);
+    // Disabling revoked bob's tokens for good: he signs in again.
+    assert_eq!(bob.get("/me").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.login_api("bob").await.get("/me").await.status,
+        StatusCode::OK
+    );
     // An admin cannot lock themself out.
     let r = admin_browser
         .post_form("/admin/users/boss/disable", &[("csrf", &csrf)])

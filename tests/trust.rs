@@ -86,7 +86,7 @@ async fn levels_blocks_and_expiry_through_the_api() {
     for (domain, body, code) in [
         ("not a domain", json!({"level": "member"}), "domain_invalid"),
         (
-            "x.example:8443",
+            "x.example:99999",
             json!({"level": "member"}),
             "domain_invalid",
         ),

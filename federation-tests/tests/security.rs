@@ -73,7 +73,7 @@ async fn remote_private_replies_stay_private() {
     assert_eq!(bob_sees.len(), 3, "{for_bob}");
     assert_eq!(carl_sees, vec!["for everyone".to_string()], "{for_carl}");
     // Not counted for carl either, nor readable by its id.
-    let (_, feed) = carl.get(&format!("/api/v1/people/bob/posts")).await;
+    let (_, feed) = carl.get("/api/v1/people/bob/posts").await;
     let entry = feed["items"]
         .as_array()
         .unwrap()
