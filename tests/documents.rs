@@ -8,34 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 async fn upload(api: &Api, path: &str, filename: &str, bytes: &[u8]) -> Resp {
-    let r = api
-        .client
-        .post(format!(
-            "{}/api/v1{path}?filename={}",
-            api.base,
-            urlencode(filename)
-        ))
-        .bearer_auth(&api.token)
-        .header("content-type", "application/pdf")
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    Resp {
-        status,
-        json: serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    upload_file(api, path, filename, bytes, "application/pdf").await
 }
 
 fn files_on_disk(app: &TestApp) -> usize {

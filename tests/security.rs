@@ -90,15 +90,6 @@ async fn lookups_reach_nothing(app: &TestApp, bait: &Bait, bait6: &Bait) {
     );
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ssrf_through_ip_literals_contacts_nothing_in_open_mode() {
     let bait = Bait::start("127.0.0.1:0").await;
@@ -213,7 +204,7 @@ async fn community_with_document(app: &TestApp) -> (Api, Api, i64) {
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
     let r = bob.post("/communities/quality/join", json!({})).await;
     assert!(r.status.is_success(), "{:?}", r.json);
-    let r = upload(
+    let r = upload_file(
         &ann,
         "/communities/quality/documents",
         "audit.pdf",
@@ -226,35 +217,13 @@ async fn community_with_document(app: &TestApp) -> (Api, Api, i64) {
     (ann, bob, id)
 }
 
-async fn upload(api: &Api, path: &str, filename: &str, bytes: &[u8], ct: &str) -> Resp {
-    let r = api
-        .client
-        .post(format!(
-            "{}/api/v1{path}?filename={}",
-            api.base,
-            urlencode(filename)
-        ))
-        .bearer_auth(&api.token)
-        .header("content-type", ct)
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    Resp {
-        status,
-        json: serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn document_versions_by_a_plain_member_are_refused() {
     let app = TestApp::start().await;
     let (ann, bob, id) = community_with_document(&app).await;
     let r = bob.get(&format!("/documents/{id}")).await;
     assert_eq!(r.json["can_edit"], false);
-    let r = upload(
+    let r = upload_file(
         &bob,
         &format!("/documents/{id}/versions"),
         "audit.pdf",
@@ -266,7 +235,7 @@ async fn document_versions_by_a_plain_member_are_refused() {
     assert_eq!(r.code(), "document_not_editable");
     assert_eq!(app.count("document_versions"), 1);
     // The uploader still adds versions.
-    let r = upload(
+    let r = upload_file(
         &ann,
         &format!("/documents/{id}/versions"),
         "audit.pdf",
@@ -288,7 +257,7 @@ async fn uploaded_files_are_served_as_safe_types_only() {
         ("application/javascript", "application/octet-stream"),
         ("application/pdf", "application/pdf"),
     ] {
-        let r = upload(
+        let r = upload_file(
             &ann,
             "/communities/quality/documents",
             "page.bin",

@@ -458,3 +458,37 @@ pub fn png_declaring(w: u32, h: u32) -> Vec<u8> {
     out[29..33].copy_from_slice(&(!crc).to_be_bytes());
     out
 }
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Uploads `bytes` as a file named `filename` of type `ct` to an API path
+/// (a community's documents, or a document's versions).
+pub async fn upload_file(api: &Api, path: &str, filename: &str, bytes: &[u8], ct: &str) -> Resp {
+    let r = api
+        .client
+        .post(format!(
+            "{}/api/v1{path}?filename={}",
+            api.base,
+            urlencode(filename)
+        ))
+        .bearer_auth(&api.token)
+        .header("content-type", ct)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    Resp {
+        status,
+        json: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+}
