@@ -204,7 +204,7 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
 }
 
 fn run_trust(conn: &mut crate::db::DbConn, cmd: TrustCommand) -> anyhow::Result<()> {
-    use crate::federation::trust::{self, Entry, Level};
+    use crate::net::trust::{self, Entry, Level};
     const ACTOR: &str = "command line";
     match cmd {
         TrustCommand::Add {

@@ -231,11 +231,11 @@ impl Config {
             ));
         }
         for r in &self.trusted_proxies {
-            crate::federation::net::Cidr::parse(r)
+            crate::addresses::Cidr::parse(r)
                 .map_err(|e| ConfigError(format!("trusted_proxies: {r:?} {e}")))?;
         }
         for r in &self.federation.allowed_private_ranges {
-            crate::federation::net::Cidr::parse(r).map_err(|e| {
+            crate::addresses::Cidr::parse(r).map_err(|e| {
                 ConfigError(format!("federation.allowed_private_ranges: {r:?} {e}"))
             })?;
         }
@@ -272,10 +272,10 @@ impl Config {
     }
 
     /// The parsed `trusted_proxies` ranges (validated at load time).
-    pub fn proxy_ranges(&self) -> Vec<crate::federation::net::Cidr> {
+    pub fn proxy_ranges(&self) -> Vec<crate::addresses::Cidr> {
         self.trusted_proxies
             .iter()
-            .filter_map(|r| crate::federation::net::Cidr::parse(r).ok())
+            .filter_map(|r| crate::addresses::Cidr::parse(r).ok())
             .collect()
     }
 

@@ -1,5 +1,6 @@
-//! The error type shared by the services; the web layer turns it into an
-//! HTTP status and a translated message.
+//! The error type shared by the services, with its translated message and
+//! its JSON form (`{"error": {"code", "message"}}`), which every door that
+//! answers JSON (the API, the ActivityPub endpoints) sends the same way.
 
 use std::fmt;
 
@@ -90,6 +91,30 @@ impl AppError {
 
 /// Refuses text holding a NUL character: PostgreSQL cannot store one, and
 /// SQLite would keep what PostgreSQL refuses, so both refuse it the same way.
+/// The message of `err` in `lang`.
+pub fn message(err: &AppError, lang: crate::i18n::Lang) -> String {
+    crate::i18n::tf(
+        lang,
+        &format!("error.{}", err.code),
+        &err.args
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// `err` as a JSON response with its status; internal errors are logged.
+pub fn json_response(err: &AppError, lang: crate::i18n::Lang) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if err.kind == ErrorKind::Internal {
+        tracing::error!(error = %err, "internal error");
+    }
+    let status = axum::http::StatusCode::from_u16(err.kind.status())
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::json!({"error": {"code": err.code, "message": message(err, lang)}});
+    (status, axum::Json(body)).into_response()
+}
+
 pub fn refuse_nul(field: &'static str, text: &str) -> AppResult<()> {
     if text.contains('\0') {
         return Err(AppError::bad_request("field_invalid").with("field", field));

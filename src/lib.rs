@@ -4,6 +4,9 @@
 //! -> services -> router.
 
 pub mod accounts;
+pub mod addresses;
+pub mod app;
+pub mod audience;
 pub mod cli;
 pub mod communities;
 pub mod config;
@@ -11,12 +14,15 @@ pub mod content;
 pub mod db;
 pub mod documents;
 pub mod error;
+pub mod events;
 pub mod federation;
 pub mod feed;
 pub mod follows;
 pub mod i18n;
+pub mod net;
 pub mod notifications;
 pub mod people;
+pub mod urls;
 pub mod web;
 
 use std::sync::Arc;
@@ -26,7 +32,7 @@ use tokio::net::TcpListener;
 pub use config::Config;
 
 /// Opens the database, applies migrations and builds the HTTP application.
-pub fn build(config: Config) -> anyhow::Result<(axum::Router, web::AppState)> {
+pub fn build(config: Config) -> anyhow::Result<(axum::Router, app::AppState)> {
     let db = db::Db::open(&config.database.url, config.pool_size())?;
     let applied = db.migrate()?;
     for m in &applied {
@@ -34,8 +40,8 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, web::AppState)> {
     }
     let config_files = config.documents_path();
     let config = Arc::new(config);
-    let fed = Arc::new(federation::client::Client::new(config.clone(), db.clone())?);
-    let state = web::AppState {
+    let fed = Arc::new(net::client::Client::new(config.clone(), db.clone())?);
+    let state = app::AppState {
         proxies: Arc::new(config.proxy_ranges()),
         config,
         db,
@@ -62,7 +68,7 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
 
 /// Hourly clean-up of expired sessions, old sign-in failures, old delivered
 /// activities, old received activity ids and files of deleted documents.
-async fn housekeeping(state: web::AppState) {
+async fn housekeeping(state: app::AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;

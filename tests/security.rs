@@ -107,12 +107,12 @@ async fn ssrf_through_ip_literals_contacts_nothing_when_an_admin_trusts_the_addr
     {
         let mut conn = app.db.get().unwrap();
         for host in ["127.0.0.1", "2130706433"] {
-            ruche::federation::trust::set(
+            ruche::net::trust::set(
                 &mut conn,
                 "test",
-                ruche::federation::trust::Entry {
+                ruche::net::trust::Entry {
                     domain: &format!("{host}:{}", bait.port),
-                    level: ruche::federation::trust::Level::Member,
+                    level: ruche::net::trust::Level::Member,
                     reason: "",
                     expires_at: None,
                     allow_private: false,
@@ -147,8 +147,8 @@ async fn ssrf_through_an_anonymous_inbox_key_id_contacts_nothing() {
     let app = TestApp::start_with(|c| c.federation.mode = FederationMode::Open).await;
     let body = json!({"id": "http://127.0.0.1/x", "type": "Create", "actor": "http://127.0.0.1/a"})
         .to_string();
-    let digest = ruche::federation::signature::digest(body.as_bytes());
-    let date = ruche::federation::signature::http_date(chrono::Utc::now());
+    let digest = ruche::net::signature::digest(body.as_bytes());
+    let date = ruche::net::signature::http_date(chrono::Utc::now());
     let host = app.base.trim_start_matches("http://").to_string();
     for (key_id, signature) in [
         // A garbage signature: refused before any key is fetched.

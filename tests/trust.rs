@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use ruche::config::FederationMode;
-use ruche::federation::trust::{self, Decision};
+use ruche::net::trust::{self, Decision};
 use serde_json::json;
 
 fn decide(app: &TestApp, domain: &str) -> Decision {

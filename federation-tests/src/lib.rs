@@ -234,6 +234,12 @@ impl Instance {
     }
 
     /// `host:port`: how other instances name this one.
+    /// How another instance names `name` (a person or a community) of
+    /// this one: `name@host:port`.
+    pub fn handle(&self, name: &str) -> String {
+        format!("{name}@{}:{}", self.host, self.port)
+    }
+
     pub fn authority(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
@@ -487,7 +493,7 @@ pub fn sign_for(
     } else {
         reqwest::Method::GET
     };
-    ruche::federation::signature::sign(&method, u.path(), &host, body, key_id, private_pem).unwrap()
+    ruche::net::signature::sign(&method, u.path(), &host, body, key_id, private_pem).unwrap()
 }
 
 /// GETs `url` asking for ActivityPub JSON, signed with `signer` (private
@@ -576,7 +582,7 @@ pub struct ForeignServer {
     pub base: String,
     pub port: u16,
     /// The key its actors publish and sign with (see [`ForeignServer::rotate_key`]).
-    key: Arc<Mutex<ruche::federation::keys::KeyPair>>,
+    key: Arc<Mutex<ruche::net::keys::KeyPair>>,
     pub received: Received,
 }
 
@@ -607,7 +613,7 @@ impl ForeignServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let base = format!("http://{host}:{port}");
-        let key = Arc::new(Mutex::new(ruche::federation::keys::generate().unwrap()));
+        let key = Arc::new(Mutex::new(ruche::net::keys::generate().unwrap()));
         let received: Received = Arc::default();
         let docs: Arc<Vec<(&str, &str)>> = Arc::new(vec![
             ("/users/alice", "mastodon_actor.json"),
@@ -703,7 +709,7 @@ impl ForeignServer {
 
     /// Replaces the key of its actors, as a server rotating keys does.
     pub fn rotate_key(&self) {
-        *self.key.lock().unwrap() = ruche::federation::keys::generate().unwrap();
+        *self.key.lock().unwrap() = ruche::net::keys::generate().unwrap();
     }
 
     /// The current private key (to sign by hand).
@@ -724,4 +730,28 @@ impl ForeignServer {
     pub fn received(&self) -> Vec<(String, String, Value)> {
         self.received.lock().unwrap().clone()
     }
+}
+
+/// Waits (up to 10 s) until the integer query `sql` gives `n` on `i`.
+pub async fn wait_count(i: &Instance, sql: &str, n: i64, what: &str) {
+    eventually(10, what, || {
+        let c = i.count(sql);
+        async move { (c == n).then_some(()) }
+    })
+    .await;
+}
+
+/// `api` (on its home instance) looks up the community `name` of `host`
+/// and asks to join it; returns the community's name on the home instance.
+pub async fn ask_to_join(api: &Api, host: &Instance, name: &str) -> String {
+    let h = host.handle(name);
+    let (s, v) = api.get(&format!("/api/v1/communities/lookup?q=!{h}")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["name"], h.as_str());
+    let (s, v) = api
+        .post(&format!("/api/v1/communities/{h}/join"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "pending", "a remote community answers later");
+    h
 }

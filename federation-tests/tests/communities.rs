@@ -3,16 +3,11 @@
 //! confidentiality matrix in which nothing may cross.
 
 use federation_tests::{
-    client, eventually, network, sign_for, signed_get, trusting_network, with_headers, Api,
-    ForeignServer, Instance,
+    ask_to_join, client, eventually, network, sign_for, signed_get, trusting_network, wait_count,
+    with_headers, Api, ForeignServer, Instance,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-
-/// The name a remote instance gives a community of `home`.
-fn remote_name(name: &str, home: &Instance) -> String {
-    format!("{name}@{}:{}", home.host, home.port)
-}
 
 async fn create(api: &Api, name: &str, visibility: &str, policy: &str) {
     let (s, v) = api
@@ -27,17 +22,7 @@ async fn create(api: &Api, name: &str, visibility: &str, policy: &str) {
 /// Looks the community up from `api` (on `home`), joins, and waits until
 /// the hosting instance's Accept arrives.
 async fn join(api: &Api, home: &Instance, name: &str, host: &Instance) -> String {
-    let handle = remote_name(name, host);
-    let (s, v) = api
-        .get(&format!("/api/v1/communities/lookup?q=!{handle}"))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["name"], handle.as_str());
-    let (s, v) = api
-        .post(&format!("/api/v1/communities/{handle}/join"), json!({}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["status"], "pending", "a remote community answers later");
+    let handle = ask_to_join(api, host, name).await;
     let q = format!(
         "SELECT COUNT(*) FROM community_members m JOIN users g ON g.id = m.community_id WHERE g.username = '{handle}' AND m.status = 'member'"
     );
@@ -61,17 +46,12 @@ async fn community_bodies(api: &Api, name: &str) -> Vec<String> {
 }
 
 fn content_count(i: &Instance, like: &str) -> i64 {
-    i.count(&format!(
-        "SELECT COUNT(*) FROM content WHERE body LIKE '%{like}%' AND deleted_at IS NULL"
-    ))
+    i.count(&with_body(like))
 }
 
-async fn wait_count(i: &Instance, like: &str, n: i64, what: &str) {
-    eventually(10, what, || {
-        let c = content_count(i, like);
-        async move { (c == n).then_some(()) }
-    })
-    .await;
+/// The query counting live content whose body contains `like`.
+fn with_body(like: &str) -> String {
+    format!("SELECT COUNT(*) FROM content WHERE body LIKE '%{like}%' AND deleted_at IS NULL")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,15 +80,21 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
     // recent posts with their comments.
     let rnd_b = join(&bob, &beta, "rnd", &alpha).await;
     let rnd_g = join(&gus, &gamma, "rnd", &alpha).await;
-    wait_count(&beta, "Early post", 1, "back-fill of the post on beta").await;
     wait_count(
         &beta,
-        "Early comment",
+        &with_body("Early post"),
+        1,
+        "back-fill of the post on beta",
+    )
+    .await;
+    wait_count(
+        &beta,
+        &with_body("Early comment"),
         1,
         "back-fill of the comment on beta",
     )
     .await;
-    wait_count(&gamma, "Early post", 1, "back-fill on gamma").await;
+    wait_count(&gamma, &with_body("Early post"), 1, "back-fill on gamma").await;
     let (_, members) = ann.get("/api/v1/communities/rnd/members").await;
     let names: Vec<&str> = members["items"]
         .as_array()
@@ -135,8 +121,14 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    wait_count(&beta, "Roadmap for Q3", 1, "ann's post on beta").await;
-    wait_count(&gamma, "Roadmap for Q3", 1, "ann's post on gamma").await;
+    wait_count(&beta, &with_body("Roadmap for Q3"), 1, "ann's post on beta").await;
+    wait_count(
+        &gamma,
+        &with_body("Roadmap for Q3"),
+        1,
+        "ann's post on gamma",
+    )
+    .await;
     assert_eq!(
         alpha.count("SELECT COUNT(*) FROM deliveries WHERE activity LIKE '%Roadmap for Q3%'"),
         2
@@ -238,10 +230,16 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let bobs_local = v["id"].as_i64().unwrap();
-    wait_count(&alpha, "Field report from site B", 1, "bob's post on alpha").await;
+    wait_count(
+        &alpha,
+        &with_body("Field report from site B"),
+        1,
+        "bob's post on alpha",
+    )
+    .await;
     wait_count(
         &gamma,
-        "Field report from site B",
+        &with_body("Field report from site B"),
         1,
         "bob's post on gamma (Announce)",
     )
@@ -268,8 +266,20 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    wait_count(&alpha, "Thanks, very useful", 1, "gus's comment on alpha").await;
-    wait_count(&beta, "Thanks, very useful", 1, "gus's comment on beta").await;
+    wait_count(
+        &alpha,
+        &with_body("Thanks, very useful"),
+        1,
+        "gus's comment on alpha",
+    )
+    .await;
+    wait_count(
+        &beta,
+        &with_body("Thanks, very useful"),
+        1,
+        "gus's comment on beta",
+    )
+    .await;
     eventually(10, "gus's reaction on beta", || {
         let n = beta.count(&format!(
             "SELECT COUNT(*) FROM reactions WHERE content_id = {bobs_local} AND kind = 'thanks'"
@@ -287,7 +297,13 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    wait_count(&gamma, "site B, updated", 1, "the edit on gamma").await;
+    wait_count(
+        &gamma,
+        &with_body("site B, updated"),
+        1,
+        "the edit on gamma",
+    )
+    .await;
 
     // ann (owner) removes gus's comment as moderator: gone on every site,
     // and the act is logged.
@@ -301,8 +317,20 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
-    wait_count(&beta, "Thanks, very useful", 0, "removal on beta").await;
-    wait_count(&gamma, "Thanks, very useful", 0, "removal on gamma").await;
+    wait_count(
+        &beta,
+        &with_body("Thanks, very useful"),
+        0,
+        "removal on beta",
+    )
+    .await;
+    wait_count(
+        &gamma,
+        &with_body("Thanks, very useful"),
+        0,
+        "removal on gamma",
+    )
+    .await;
     let (_, log) = ann.get("/api/v1/communities/rnd/log").await;
     assert_eq!(log["items"][0]["action"], "remove_post");
     // A member elsewhere cannot moderate: the community lives on alpha.
@@ -322,13 +350,13 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
         .call(Method::DELETE, &format!("/api/v1/posts/{bobs_local}"), None)
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    wait_count(&alpha, "Field report", 0, "deletion on alpha").await;
-    wait_count(&gamma, "Field report", 0, "deletion on gamma").await;
+    wait_count(&alpha, &with_body("Field report"), 0, "deletion on alpha").await;
+    wait_count(&gamma, &with_body("Field report"), 0, "deletion on gamma").await;
 
     // A secret community, by invitation: ann invites bob across sites; his
     // instance is told (Invite), he accepts from beta and then reads it.
     create(&ann, "skunkworks", "secret", "invitation").await;
-    let bob_remote = remote_name("bob", &beta);
+    let bob_remote = beta.handle("bob");
     let (s, v) = ann
         .post(
             "/api/v1/communities/skunkworks/invitations",
@@ -336,7 +364,7 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
-    let skunk = remote_name("skunkworks", &alpha);
+    let skunk = alpha.handle("skunkworks");
     eventually(10, "the invitation on beta", || {
         let n = beta.count("SELECT COUNT(*) FROM community_members WHERE status = 'invited'");
         async move { (n == 1).then_some(()) }
@@ -369,7 +397,13 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
         )
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    wait_count(&beta, "Prototype results", 1, "the secret post on beta").await;
+    wait_count(
+        &beta,
+        &with_body("Prototype results"),
+        1,
+        "the secret post on beta",
+    )
+    .await;
     assert_eq!(content_count(&gamma, "Prototype results"), 0);
     // Settings changes reach the member instances (Update of the Group),
     // the picture too.
@@ -432,7 +466,7 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
         )
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    wait_count(&beta, "After gus left", 1, "the post on beta").await;
+    wait_count(&beta, &with_body("After gus left"), 1, "the post on beta").await;
     assert_eq!(content_count(&gamma, "After gus left"), 0);
     assert_eq!(
         alpha.count("SELECT COUNT(*) FROM deliveries WHERE activity LIKE '%After gus left%'"),
@@ -460,7 +494,7 @@ async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_i
     create(&ann, "lounge", "public", "open").await;
 
     // bob on beta is accepted in the private community.
-    let handle = remote_name("board", &alpha);
+    let handle = alpha.handle("board");
     let (s, v) = bob
         .get(&format!("/api/v1/communities/lookup?q=!{handle}"))
         .await;
@@ -470,7 +504,7 @@ async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_i
         .post(&format!("/api/v1/communities/{handle}/join"), json!({}))
         .await;
     assert_eq!(v["status"], "pending");
-    let bob_remote = remote_name("bob", &beta);
+    let bob_remote = beta.handle("bob");
     eventually(10, "bob's request on alpha", || {
         let n = alpha.count("SELECT COUNT(*) FROM community_members WHERE status = 'pending'");
         async move { (n == 1).then_some(()) }
@@ -491,7 +525,7 @@ async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_i
     .await;
 
     // The private post mentions gus, who is not a member.
-    let gus_remote = remote_name("gus", &gamma);
+    let gus_remote = gamma.handle("gus");
     let (s, v) = ann
         .post(
             "/api/v1/communities/board/posts",
@@ -500,7 +534,7 @@ async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_i
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let post_id = v["id"].as_i64().unwrap();
-    wait_count(&beta, "Budget 2027", 1, "the post on beta").await;
+    wait_count(&beta, &with_body("Budget 2027"), 1, "the post on beta").await;
     let post_url = format!("{}/posts/{post_id}", alpha.base);
     let (gus_key, gus_key_id) = gamma.private_key("gus");
     let (bob_key, bob_key_id) = beta.private_key("bob");
@@ -553,7 +587,7 @@ async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_i
     let (s, _) = gus
         .get(&format!(
             "/api/v1/communities/lookup?q=!{}",
-            remote_name("merger", &alpha)
+            alpha.handle("merger")
         ))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -692,7 +726,7 @@ async fn nothing_of_a_closed_community_crosses_to_an_instance_that_may_not_see_i
     let (s, _) = gus
         .get(&format!(
             "/api/v1/communities/lookup?q=!{}",
-            remote_name("lounge", &alpha)
+            alpha.handle("lounge")
         ))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -847,8 +881,20 @@ async fn a_lemmy_user_takes_part_in_a_public_community() {
         .send(&inbox, "lemmy_create_page.json", &key_id, &group)
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{b}");
-    wait_count(&alpha, "supplier audits", 1, "Lemmy's post on alpha").await;
-    wait_count(&beta, "supplier audits", 1, "Lemmy's post on beta").await;
+    wait_count(
+        &alpha,
+        &with_body("supplier audits"),
+        1,
+        "Lemmy's post on alpha",
+    )
+    .await;
+    wait_count(
+        &beta,
+        &with_body("supplier audits"),
+        1,
+        "Lemmy's post on beta",
+    )
+    .await;
     let bodies = community_bodies(&bob, &handle).await.join(" ");
     assert!(bodies.contains("Supplier audit checklist"), "{bodies}");
     assert!(!bodies.contains("alert"), "{bodies}");

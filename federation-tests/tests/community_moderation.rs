@@ -3,36 +3,11 @@
 //! checks every act again and tells the member instances.
 
 use federation_tests::{
-    client, eventually, sign_for, trusting_network, with_headers, Api, Browser, Instance,
+    ask_to_join, client, eventually, sign_for, trusting_network, wait_count, with_headers, Api,
+    Browser, Instance,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-/// How other instances name `name` of `home`.
-fn handle(name: &str, home: &Instance) -> String {
-    format!("{name}@{}:{}", home.host, home.port)
-}
-
-async fn wait(i: &Instance, sql: &str, n: i64, what: &str) {
-    eventually(10, what, || {
-        let c = i.count(sql);
-        async move { (c == n).then_some(()) }
-    })
-    .await;
-}
-
-/// `api` (on `home`) asks to join `name` hosted on `host`; returns the
-/// community's name on `home`.
-async fn ask_to_join(api: &Api, host: &Instance, name: &str) -> String {
-    let h = handle(name, host);
-    let (s, v) = api.get(&format!("/api/v1/communities/lookup?q=!{h}")).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = api
-        .post(&format!("/api/v1/communities/{h}/join"), json!({}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    h
-}
 
 fn member_status(i: &Instance, person: &str) -> String {
     for status in ["member", "pending", "invited", "banned"] {
@@ -73,7 +48,7 @@ async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance(
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let ops_b = ask_to_join(&bob, &alpha, "ops").await;
-    let bob_a = handle("bob", &beta);
+    let bob_a = beta.handle("bob");
     wait_status(&alpha, "bob@%", "pending", "bob's request on alpha").await;
     let (s, v) = ann
         .post(
@@ -86,7 +61,7 @@ async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance(
 
     // A plain member elsewhere moderates nothing.
     let ops_g = ask_to_join(&gus, &alpha, "ops").await;
-    let gus_b = handle("gus", &gamma);
+    let gus_b = gamma.handle("gus");
     wait_status(&alpha, "gus@%", "pending", "gus's request on alpha").await;
     let (s, v) = bob
         .post(
@@ -137,7 +112,7 @@ async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance(
             )
         })
         .collect();
-    let ann_b = handle("ann", &alpha);
+    let ann_b = alpha.handle("ann");
     for want in [
         (ann_b.as_str(), "owner", "member"),
         ("bob", "moderator", "member"),
@@ -258,7 +233,7 @@ async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance(
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let advert =
         "SELECT COUNT(*) FROM content WHERE body LIKE '%Cheap watches%' AND deleted_at IS NULL";
-    wait(&beta, advert, 1, "the advert on beta").await;
+    wait_count(&beta, advert, 1, "the advert on beta").await;
     let on_beta = beta.count("SELECT id FROM content WHERE body LIKE '%Cheap watches%'");
     let (s, v) = bob
         .call(
@@ -269,8 +244,8 @@ async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance(
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
     assert_eq!(beta.count(advert), 0, "gone on beta at once");
-    wait(&alpha, advert, 0, "the removal on alpha").await;
-    wait(&gamma, advert, 0, "the removal on gamma").await;
+    wait_count(&alpha, advert, 0, "the removal on alpha").await;
+    wait_count(&gamma, advert, 0, "the removal on gamma").await;
     // alpha logged it as bob's act; beta reads alpha's log.
     let (_, log) = ann.get("/api/v1/communities/ops/log").await;
     assert_eq!(log["items"][0]["action"], "remove_post", "{log}");
@@ -292,7 +267,7 @@ async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance(
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let rota =
         "SELECT COUNT(*) FROM content WHERE body LIKE '%Shift rota%' AND pinned_at IS NOT NULL";
-    wait(
+    wait_count(
         &beta,
         "SELECT COUNT(*) FROM content WHERE body LIKE '%Shift rota%'",
         1,
@@ -308,8 +283,8 @@ async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance(
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
-    wait(&alpha, rota, 1, "the pin on alpha").await;
-    wait(&gamma, rota, 1, "the pin on gamma").await;
+    wait_count(&alpha, rota, 1, "the pin on alpha").await;
+    wait_count(&gamma, rota, 1, "the pin on gamma").await;
 
     // bob bans gus (gamma is told with Reject), then lifts the ban.
     let (s, v) = bob
@@ -348,8 +323,8 @@ async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance(
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{v}");
     let renamed = "SELECT COUNT(*) FROM users WHERE display_name = 'Operations and maintenance'";
-    wait(&alpha, renamed, 1, "the new title on alpha").await;
-    wait(&beta, renamed, 1, "the new title back on beta").await;
+    wait_count(&alpha, renamed, 1, "the new title on alpha").await;
+    wait_count(&beta, renamed, 1, "the new title back on beta").await;
     let (s, v) = bob
         .call(
             Method::PATCH,
@@ -392,7 +367,7 @@ async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance(
     assert_eq!(s, StatusCode::OK, "{v}");
     let pictured =
         "SELECT COUNT(*) FROM photos p JOIN users u ON u.id = p.user_id WHERE u.username = 'ops'";
-    wait(&alpha, pictured, 1, "the picture on alpha").await;
+    wait_count(&alpha, pictured, 1, "the picture on alpha").await;
     let (_, log) = ann.get("/api/v1/communities/ops/log").await;
     assert_eq!(log["items"][0]["action"], "picture", "{log}");
     assert_eq!(log["items"][0]["actor"], bob_a.as_str());
@@ -532,14 +507,14 @@ async fn members_elsewhere_upload_documents_that_the_hosting_instance_keeps() {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let lab_b = ask_to_join(&bob, &alpha, "lab").await;
     let lab_g = ask_to_join(&gus, &alpha, "lab").await;
-    wait(
+    wait_count(
         &alpha,
         "SELECT COUNT(*) FROM community_members WHERE status = 'pending'",
         2,
         "both requests",
     )
     .await;
-    for who in [handle("bob", &beta), handle("gus", &gamma)] {
+    for who in [beta.handle("bob"), gamma.handle("gus")] {
         let (s, v) = ann
             .post(
                 &format!("/api/v1/communities/lab/requests/{who}/approve"),
@@ -583,8 +558,8 @@ async fn members_elsewhere_upload_documents_that_the_hosting_instance_keeps() {
     assert_eq!(s, StatusCode::CREATED, "{doc}");
     let doc_b = doc["id"].as_i64().unwrap();
     let kept = "SELECT COUNT(*) FROM document_versions WHERE storage_key <> '' AND remote_url = ''";
-    wait(&alpha, kept, 1, "alpha's copy of bob's document").await;
-    wait(
+    wait_count(&alpha, kept, 1, "alpha's copy of bob's document").await;
+    wait_count(
         &gamma,
         "SELECT COUNT(*) FROM document_versions WHERE remote_url <> ''",
         1,
@@ -606,7 +581,7 @@ async fn members_elsewhere_upload_documents_that_the_hosting_instance_keeps() {
     assert_eq!((s, &bytes[..]), (StatusCode::OK, &b"%PDF results v1"[..]));
     let (_, d) = ann.get(&format!("/api/v1/documents/{doc_a}")).await;
     assert_eq!(d["name"], "results.pdf");
-    assert_eq!(d["created_by"], handle("bob", &beta).as_str());
+    assert_eq!(d["created_by"], beta.handle("bob").as_str());
     // It is in the community's feed everywhere.
     let (_, f) = gus.get(&format!("/api/v1/communities/{lab_g}/posts")).await;
     assert!(f.to_string().contains("results.pdf"), "{f}");
@@ -619,7 +594,7 @@ async fn members_elsewhere_upload_documents_that_the_hosting_instance_keeps() {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    wait(
+    wait_count(
         &beta,
         &format!("SELECT COUNT(*) FROM document_versions WHERE document_id = {doc_b}"),
         2,
@@ -681,8 +656,8 @@ async fn members_elsewhere_upload_documents_that_the_hosting_instance_keeps() {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    wait(&alpha, kept, 3, "alpha's copy of bob's version 3").await;
-    wait(
+    wait_count(&alpha, kept, 3, "alpha's copy of bob's version 3").await;
+    wait_count(
         &gamma,
         "SELECT COUNT(*) FROM document_versions",
         3,
@@ -713,8 +688,8 @@ async fn members_elsewhere_upload_documents_that_the_hosting_instance_keeps() {
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
     let live = "SELECT COUNT(*) FROM documents WHERE deleted_at IS NULL";
     assert_eq!(beta.count(live), 0);
-    wait(&alpha, live, 0, "the deletion on alpha").await;
-    wait(&gamma, live, 0, "the deletion on gamma").await;
+    wait_count(&alpha, live, 0, "the deletion on alpha").await;
+    wait_count(&gamma, live, 0, "the deletion on gamma").await;
     let (s, _) = download(&ann, doc_a, 1).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
@@ -727,7 +702,7 @@ async fn members_elsewhere_upload_documents_that_the_hosting_instance_keeps() {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{doc}");
-    wait(&alpha, kept, 4, "alpha's copy of the notes").await;
+    wait_count(&alpha, kept, 4, "alpha's copy of the notes").await;
     let notes = doc["id"].as_i64().unwrap();
     let (bob_key, bob_key_id) = beta.private_key("bob");
     let bob_url = format!("{}/people/bob", beta.base);

@@ -392,7 +392,7 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
     let before = beta.count("SELECT COUNT(*) FROM content");
 
     // A key that is not Ann's.
-    let forged = ruche::federation::keys::generate().unwrap();
+    let forged = ruche::net::keys::generate().unwrap();
     let (s, b) = post_inbox(&beta, &good, &key_id, &forged.private_pem, |_| {}).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
     assert!(b.contains("signature_invalid"), "{b}");
@@ -401,7 +401,7 @@ async fn forged_or_malformed_activities_are_refused_and_change_nothing() {
     let (s, b) = post_inbox(&beta, &good, &key_id, &key, |h| {
         for (n, v) in h.iter_mut() {
             if *n == "digest" {
-                *v = ruche::federation::signature::digest(b"something else");
+                *v = ruche::net::signature::digest(b"something else");
             }
         }
     })
@@ -950,7 +950,7 @@ async fn a_rotated_key_is_fetched_again_once() {
     let (_, n) = bob.get("/api/v1/notifications").await;
     assert!(n.to_string().contains("\"mention\""), "{n}");
     // A key that is nobody's is still refused after that one re-fetch.
-    let forged = ruche::federation::keys::generate().unwrap();
+    let forged = ruche::net::keys::generate().unwrap();
     let body = federation_tests::fixture("mastodon_create_note.json", &foreign.base, "", &bob_url)
         .replace("statuses/111", "statuses/112");
     let inbox = format!("{}/inbox", beta.base);

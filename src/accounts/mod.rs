@@ -12,6 +12,7 @@ use crate::config::{AccountsConfig, SignupMode};
 use crate::db::schema::{api_tokens, invitations, login_failures, sessions, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
+use crate::events::{self, Event};
 use crate::{with_conn, write_tx};
 pub use validate::{Email, Password, Username};
 
@@ -647,7 +648,7 @@ pub fn delete_account(
         )
         .set((content::body.eq(""), content::body_html.eq(""), content::deleted_at.eq(Some(now))))
         .execute(c)?;
-        crate::fed_event!(c, crate::federation::outbox::DELETE_ACCOUNT, target.id, None::<i64>, "")?;
+        events::record(c, Event::AccountDeleted { person: target.id })?;
         Ok::<_, AppError>(())
     })
 }

@@ -14,9 +14,9 @@ use crate::accounts::User;
 use crate::db::schema::{community_members, deliveries, notifications, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::federation::outbox;
+use crate::events::{self, Event};
 use crate::people::PersonSummary;
-use crate::{fed_event, with_conn, write_tx};
+use crate::{with_conn, write_tx};
 
 /// Most members shown on one page of the members list.
 pub const MEMBERS_PAGE: i64 = 200;
@@ -162,12 +162,13 @@ macro_rules! accept_row {
                 .filter(community_members::user_id.eq(target.id))
                 .select(community_members::follow_ap_id)
                 .first($c)?;
-            fed_event!(
+            events::record(
                 $c,
-                outbox::MEMBER_ACCEPT,
-                community.id,
-                Some(target.id),
-                follow.unwrap_or_default()
+                Event::MemberAccepted {
+                    community: community.id,
+                    person: target.id,
+                    follow_id: follow,
+                },
             )?;
         }
     }};
@@ -212,7 +213,7 @@ pub fn join(conn: &mut DbConn, user: &User, name: &str) -> AppResult<Joined> {
         // Ask the community's instance; it answers with Accept or Reject.
         write_tx!(conn, cx => {
             upsert!(cx, c.id, user.id, "pending", "member", None::<String>);
-            fed_event!(cx, outbox::JOIN, user.id, Some(c.id), "")?;
+            events::record(cx, Event::JoinRequested { person: user.id, community: c.id })?;
             Ok::<_, AppError>(())
         })?;
         return Ok(Joined::Pending);
@@ -273,7 +274,7 @@ pub fn leave(conn: &mut DbConn, user: &User, name: &str) -> AppResult<()> {
     write_tx!(conn, cx => {
         delete_row!(cx, c.id, user.id);
         if !c.is_local() {
-            fed_event!(cx, outbox::LEAVE, user.id, Some(c.id), follow.flatten().unwrap_or_default())?;
+            events::record(cx, Event::Left { person: user.id, community: c.id, follow_id: follow.flatten() })?;
         }
         Ok::<_, AppError>(())
     })
@@ -442,7 +443,7 @@ pub fn act(
                     if target.is_local() {
                         notify_one!(cx, target.id, "community_invite", actor.id, c.id);
                     } else {
-                        fed_event!(cx, outbox::INVITE, c.id, Some(target.id), "")?;
+                        events::record(cx, Event::Invited { community: c.id, person: target.id })?;
                     }
                 }
             }
@@ -458,7 +459,7 @@ pub fn act(
                 .execute(cx)?;
                 if !target.is_local() {
                     // Their instance shows them the controls of their role.
-                    fed_event!(cx, outbox::MEMBER_ROLE, c.id, Some(target.id), *role)?;
+                    events::record(cx, Event::RoleGiven { community: c.id, person: target.id, role: role.to_string() })?;
                 }
             }
             Act::Refuse | Act::Remove(_) | Act::Ban(_) => {
@@ -476,7 +477,7 @@ pub fn act(
                 }
                 let was_in = matches!(status.as_deref(), Some("member" | "pending"));
                 if !target.is_local() && was_in {
-                    fed_event!(cx, outbox::MEMBER_REJECT, c.id, Some(target.id), follow.clone().unwrap_or_default())?;
+                    events::record(cx, Event::MemberRefused { community: c.id, person: target.id, follow_id: follow.clone() })?;
                 }
                 withdraw_if_no_member!(cx, c.id, target.domain.clone());
             }
@@ -518,7 +519,7 @@ pub fn request_remote(
         "role": match act { Act::Role(r) => *r, _ => "" },
     });
     write_tx!(conn, cx => {
-        fed_event!(cx, outbox::MODERATE, actor.id, Some(c.id), request.to_string())?;
+        events::record(cx, Event::ModerationRequested { moderator: actor.id, community: c.id, request: request.to_string() })?;
         Ok::<_, AppError>(())
     })
 }
@@ -691,14 +692,14 @@ pub fn join_from_remote(
         match outcome {
             Ok(Joined::Member) => {
                 upsert!(cx, community, person.id, "member", "member", follow.clone());
-                fed_event!(cx, outbox::MEMBER_ACCEPT, community, Some(person.id), follow_id)?;
+                events::record(cx, Event::MemberAccepted { community, person: person.id, follow_id: Some(follow_id.to_string()) })?;
             }
             Ok(Joined::Pending) => {
                 upsert!(cx, community, person.id, "pending", "member", follow.clone());
                 notify_moderators!(cx, community, "community_request", person.id);
             }
             Err(_) => {
-                fed_event!(cx, outbox::MEMBER_REJECT, community, Some(person.id), follow_id)?;
+                events::record(cx, Event::MemberRefused { community, person: person.id, follow_id: Some(follow_id.to_string()) })?;
             }
         }
         Ok::<_, AppError>(())

@@ -22,12 +22,13 @@ use serde::Serialize;
 
 use crate::accounts::validate::Username;
 use crate::accounts::User;
+use crate::audience::CommunityVisibility;
 use crate::config::Config;
 use crate::db::schema::{communities, community_members, content, moderation_log, users};
 use crate::db::{lower, now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::federation::outbox;
-use crate::{fed_event, with_conn, write_tx};
+use crate::events::{self, Event};
+use crate::{with_conn, write_tx};
 
 /// Records a moderation act (inside a write transaction).
 macro_rules! log {
@@ -47,40 +48,6 @@ macro_rules! log {
     }};
 }
 pub(crate) use log;
-
-/// Who can find a community and read its posts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CommunityVisibility {
-    Public,
-    Organisation,
-    Private,
-    Secret,
-}
-
-impl CommunityVisibility {
-    pub fn parse(s: &str) -> AppResult<CommunityVisibility> {
-        match s.trim() {
-            "" | "public" => Ok(Self::Public),
-            "organisation" => Ok(Self::Organisation),
-            "private" => Ok(Self::Private),
-            "secret" => Ok(Self::Secret),
-            _ => Err(AppError::bad_request("community_visibility_invalid")),
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Organisation => "organisation",
-            Self::Private => "private",
-            Self::Secret => "secret",
-        }
-    }
-    /// Whether everyone (not only members) reads the posts.
-    pub fn open_content(self) -> bool {
-        matches!(self, Self::Public | Self::Organisation)
-    }
-}
 
 /// How people become members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -152,7 +119,7 @@ pub struct Community {
 
 impl Community {
     pub fn visibility(&self) -> CommunityVisibility {
-        CommunityVisibility::parse(&self.visibility).unwrap_or(CommunityVisibility::Secret)
+        CommunityVisibility::stored(&self.visibility)
     }
     pub fn is_local(&self) -> bool {
         self.domain.is_none()
@@ -347,10 +314,10 @@ pub fn create(
     check_text(new.title, new.description)?;
     check_partners(new.visibility, new.partners)?;
     let html = crate::content::markdown::render(new.description, |_| false).html;
-    let ap_id = crate::federation::Urls(cfg).community(name.as_str());
+    let ap_id = crate::urls::Urls(cfg).community(name.as_str());
     // The Group's key pair is made now: other instances fetch the Group as
     // soon as someone looks it up, and must not wait for key generation.
-    let keys = crate::federation::keys::generate()?;
+    let keys = crate::net::keys::generate()?;
     let now = now();
     let id = write_tx!(conn, c => {
         let taken: i64 = users::table
@@ -443,7 +410,7 @@ pub fn update(conn: &mut DbConn, actor: &User, name: &str, s: &Settings) -> AppR
             "partners": s.partners,
         });
         write_tx!(conn, c => {
-            fed_event!(c, outbox::MODERATE, actor.id, Some(current.id), request.to_string())?;
+            events::record(c, Event::ModerationRequested { moderator: actor.id, community: current.id, request: request.to_string() })?;
             Ok::<_, AppError>(())
         })?;
         return Ok(current);
@@ -471,7 +438,7 @@ pub fn update(conn: &mut DbConn, actor: &User, name: &str, s: &Settings) -> AppR
             partners
         );
         log!(c, current.id, actor.id, "settings", None::<i64>, None::<i64>, &detail);
-        fed_event!(c, outbox::COMMUNITY_UPDATE, current.id, None::<i64>, "")?;
+        events::record(c, Event::CommunityChanged { community: current.id })?;
         Ok::<_, AppError>(())
     })?;
     by_id(conn, actor.id, current.id)
@@ -508,7 +475,7 @@ pub fn directory(
         if mine_only {
             query = query.filter(users::id.eq_any(mine));
         } else {
-            query = query.filter(communities::visibility.ne("secret").or(users::id.eq_any(mine)));
+            query = query.filter(communities::visibility.ne(CommunityVisibility::Secret.as_str()).or(users::id.eq_any(mine)));
         }
         if let Some(p) = &pattern {
             query = query.filter(
@@ -650,7 +617,7 @@ pub fn set_picture(
             log!(cx, c.id, actor.id, "picture", None::<i64>, None::<i64>, "");
         } else {
             let request = serde_json::json!({"act": "picture", "present": upload.is_some()});
-            fed_event!(cx, outbox::MODERATE, actor.id, Some(c.id), request.to_string())?;
+            events::record(cx, Event::ModerationRequested { moderator: actor.id, community: c.id, request: request.to_string() })?;
         }
         Ok::<_, AppError>(())
     })?;

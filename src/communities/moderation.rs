@@ -10,8 +10,8 @@ use crate::content::{self, ContentRow};
 use crate::db::schema::content as content_t;
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::federation::outbox;
-use crate::{fed_event, write_tx};
+use crate::events::{self, Event};
+use crate::write_tx;
 
 /// A member publishes a post in a community.
 pub fn post(
@@ -19,7 +19,7 @@ pub fn post(
     max_chars: usize,
     author: &User,
     name: &str,
-    body: &str,
+    text: &content::Text,
 ) -> AppResult<ContentRow> {
     let c = get(conn, author.id, name)?;
     if !c.is_member() {
@@ -29,7 +29,7 @@ pub fn post(
             AppError::forbidden("community_members_only")
         });
     }
-    content::create_in_community(conn, max_chars, author, c.id, body)
+    content::create_in_community(conn, max_chars, author, c.id, text)
 }
 
 /// A post of this community, or 404.
@@ -69,7 +69,7 @@ pub fn remove_post(
         if c.is_local() {
             log!(cx, c.id, actor.id, "remove_post", Some(row.author_id), Some(row.id), reason);
         }
-        fed_event!(cx, outbox::DELETE, sender, Some(row.id), detail)?;
+        events::record(cx, Event::Deleted { by: sender, content: row.id, reason: (!detail.is_empty()).then(|| detail.to_string()) })?;
         Ok::<_, AppError>(())
     })
 }
@@ -90,14 +90,14 @@ pub fn pin(conn: &mut DbConn, actor: &User, name: &str, id: i64, on: bool) -> Ap
         if c.is_local() {
             log!(cx, c.id, actor.id, if on { "pin" } else { "unpin" }, None::<i64>, Some(row.id), "");
             // Member instances learn it from an Update sent by the community.
-            fed_event!(cx, outbox::EDIT, c.id, Some(row.id), "")?;
+            events::record(cx, Event::Edited { by: c.id, content: row.id })?;
         } else {
             // The community decides, logs it and tells its member instances.
             let request = serde_json::json!({
                 "act": if on { "pin" } else { "unpin" },
                 "post": row.id,
             });
-            fed_event!(cx, outbox::MODERATE, actor.id, Some(c.id), request.to_string())?;
+            events::record(cx, Event::ModerationRequested { moderator: actor.id, community: c.id, request: request.to_string() })?;
         }
         Ok::<_, AppError>(())
     })

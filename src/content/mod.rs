@@ -1,54 +1,25 @@
 //! The content envelope: every post and comment is a row of `content`.
 //! Creation, edits (with history), deletion, comments and reactions.
 
+pub mod document_entry;
 pub mod markdown;
 pub mod remote;
+pub mod text;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::accounts::User;
+use crate::audience::{self, Visibility};
 use crate::db::schema::{content, content_revisions, content_tags, mentions, reactions, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::federation::outbox;
-use crate::{fed_event, with_conn, write_tx};
+use crate::events::{self, Event};
+use crate::{with_conn, write_tx};
+pub use text::{FindPeople, Text};
 
 /// Who may see a post (comments share their post's audience).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Visibility {
-    /// Everyone here, and followers on every trusted instance.
-    Public,
-    /// Everyone here, and followers on `member` instances (never partners).
-    Organisation,
-    /// Everyone signed in on this instance; never leaves it.
-    Instance,
-    /// The author's followers, wherever they are (and people it mentions).
-    Followers,
-}
-
-impl Visibility {
-    pub fn parse(s: &str) -> AppResult<Visibility> {
-        match s.trim() {
-            "" | "public" => Ok(Visibility::Public),
-            "organisation" => Ok(Visibility::Organisation),
-            "instance" => Ok(Visibility::Instance),
-            "followers" => Ok(Visibility::Followers),
-            _ => Err(AppError::bad_request("visibility_invalid")),
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Visibility::Public => "public",
-            Visibility::Organisation => "organisation",
-            Visibility::Instance => "instance",
-            Visibility::Followers => "followers",
-        }
-    }
-}
-
 /// The work reactions a person can give, one of each per person.
 pub const REACTIONS: [&str; 4] = ["like", "thanks", "bravo", "insightful"];
 
@@ -72,7 +43,7 @@ pub struct ContentRow {
     pub author_id: i64,
     pub reply_to_id: Option<i64>,
     pub root_id: Option<i64>,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub body: String,
     pub body_html: String,
     pub created_at: NaiveDateTime,
@@ -82,80 +53,6 @@ pub struct ContentRow {
     pub community_id: Option<i64>,
     /// When a moderator pinned the post as an announcement.
     pub pinned_at: Option<NaiveDateTime>,
-}
-
-/// SQL condition: the content row is visible to the local person `viewer`
-/// (applied to posts; comments are visible when their post is).
-///
-/// Posts of a community follow the community: see `communities`.
-///
-/// Visibilities: `public`, `organisation` and `instance` are seen by everyone
-/// signed in here; `followers` by the author's (accepted) followers;
-/// `direct` (remote posts addressed to people) only by those mentioned. The
-/// author and mentioned people always see it.
-#[macro_export]
-macro_rules! visible_to {
-    ($viewer:expr) => {{
-        use $crate::db::schema::{
-            communities as cm_, community_members as cmm_, content as c_, follows as f_,
-            mentions as m_,
-        };
-        let viewer: i64 = $viewer;
-        let personal = c_::visibility
-            .eq_any(["public", "organisation", "instance"])
-            .or(c_::author_id.eq(viewer))
-            .or(c_::visibility.eq("followers").and(
-                c_::author_id.eq_any(
-                    f_::table
-                        .select(f_::followee_id)
-                        .filter(f_::follower_id.eq(viewer))
-                        .filter(f_::accepted.eq(true)),
-                ),
-            ))
-            .or(c_::id.eq_any(
-                m_::table
-                    .select(m_::content_id)
-                    .filter(m_::user_id.eq(viewer)),
-            ));
-        // Community posts follow their community alone: open communities are
-        // read by everyone here, the others by their members only (a mention
-        // of a non-member reveals nothing).
-        let in_community = c_::community_id.assume_not_null();
-        c_::community_id.is_null().and(personal).or(in_community
-            .eq_any(
-                cm_::table
-                    .filter(cm_::visibility.eq_any(["public", "organisation"]))
-                    .select(cm_::actor_id),
-            )
-            .or(in_community.eq_any(
-                cmm_::table
-                    .filter(cmm_::user_id.eq(viewer))
-                    .filter(cmm_::status.eq("member"))
-                    .select(cmm_::community_id),
-            )))
-    }};
-}
-
-/// SQL condition on a comment, in a thread `viewer` may read: comments
-/// share their post's audience, except a remote reply addressed more
-/// narrowly than its thread (stored `direct`, see
-/// [`remote::narrowest`]), which only its author and the people it
-/// addresses see.
-#[macro_export]
-macro_rules! comment_visible_to {
-    ($viewer:expr) => {{
-        use $crate::db::schema::{content as c_, mentions as m_};
-        let viewer: i64 = $viewer;
-        c_::visibility
-            .ne("direct")
-            .or(c_::root_id.is_null())
-            .or(c_::author_id.eq(viewer))
-            .or(c_::id.eq_any(
-                m_::table
-                    .select(m_::content_id)
-                    .filter(m_::user_id.eq(viewer)),
-            ))
-    }};
 }
 
 fn check_body(body: &str, max: usize) -> AppResult<()> {
@@ -252,9 +149,10 @@ pub fn create_post(
     conn: &mut DbConn,
     max_chars: usize,
     author: &User,
-    body: &str,
+    text: &Text,
     visibility: Visibility,
 ) -> AppResult<ContentRow> {
+    let body = text.as_str();
     check_body(body, max_chars)?;
     let rendered = render_body(conn, body)?;
     write_tx!(conn, c => {
@@ -271,32 +169,9 @@ pub fn create_post(
             .get_result(c)?;
         let mentioned = store_links!(c, row.id, rendered);
         notify!(c, mentioned, "mention", author.id, Some(row.id));
-        fed_event!(c, outbox::POST, author.id, Some(row.id), "")?;
+        events::record(c, Event::Published { author: author.id, content: row.id })?;
         Ok(row)
     })
-}
-
-/// Keeps the people who may read a community's posts: everyone for an open
-/// community, members otherwise (a mention never reveals a post).
-macro_rules! members_among {
-    ($c:expr, $community:expr, $ids:expr) => {{
-        use crate::db::schema::{communities as cm_, community_members as cmm_};
-        let open: i64 = cm_::table
-            .filter(cm_::actor_id.eq($community))
-            .filter(cm_::visibility.eq_any(["public", "organisation"]))
-            .count()
-            .get_result($c)?;
-        if open > 0 || $ids.is_empty() {
-            Ok($ids.to_vec())
-        } else {
-            cmm_::table
-                .filter(cmm_::community_id.eq($community))
-                .filter(cmm_::status.eq("member"))
-                .filter(cmm_::user_id.eq_any($ids))
-                .select(cmm_::user_id)
-                .load::<i64>($c)
-        }
-    }};
 }
 
 /// Publishes a post in a community (the caller checked membership).
@@ -305,8 +180,9 @@ pub fn create_in_community(
     max_chars: usize,
     author: &User,
     community_id: i64,
-    body: &str,
+    text: &Text,
 ) -> AppResult<ContentRow> {
+    let body = text.as_str();
     check_body(body, max_chars)?;
     let rendered = render_body(conn, body)?;
     write_tx!(conn, c => {
@@ -314,7 +190,7 @@ pub fn create_in_community(
             .values((
                 content::kind.eq("post"),
                 content::author_id.eq(author.id),
-                content::visibility.eq("community"),
+                content::visibility.eq(Visibility::Community),
                 content::community_id.eq(community_id),
                 content::body.eq(body),
                 content::body_html.eq(&rendered.html),
@@ -323,9 +199,9 @@ pub fn create_in_community(
             .returning(ContentRow::as_returning())
             .get_result(c)?;
         let mentioned = store_links!(c, row.id, rendered);
-        let mentioned: Vec<i64> = members_among!(c, community_id, &mentioned)?;
+        let mentioned: Vec<i64> = audience::readers_among!(c, community_id, &mentioned)?;
         notify!(c, mentioned, "mention", author.id, Some(row.id));
-        fed_event!(c, outbox::POST, author.id, Some(row.id), "")?;
+        events::record(c, Event::Published { author: author.id, content: row.id })?;
         Ok(row)
     })
 }
@@ -336,8 +212,9 @@ pub fn create_comment(
     max_chars: usize,
     author: &User,
     parent_id: i64,
-    body: &str,
+    text: &Text,
 ) -> AppResult<ContentRow> {
+    let body = text.as_str();
     let parent = get_visible(conn, author.id, parent_id)?;
     require_member(conn, author.id, parent.community_id)?;
     check_body(body, max_chars)?;
@@ -360,11 +237,11 @@ pub fn create_comment(
             .get_result(c)?;
         let mut mentioned = store_links!(c, row.id, rendered);
         if let Some(community) = parent.community_id {
-            mentioned = members_among!(c, community, &mentioned)?;
+            mentioned = audience::readers_among!(c, community, &mentioned)?;
         }
         notify!(c, mentioned, "mention", author.id, Some(row.id));
         notify!(c, [parent.author_id], "reply", author.id, Some(row.id));
-        fed_event!(c, outbox::POST, author.id, Some(row.id), "")?;
+        events::record(c, Event::Published { author: author.id, content: row.id })?;
         Ok(row)
     })
 }
@@ -394,25 +271,8 @@ pub fn get_visible(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<Content
         .filter(content::deleted_at.is_null())
         .select(ContentRow::as_select())
         .first(c))?;
-    let root = row.root_id.unwrap_or(row.id);
-    let visible: i64 = with_conn!(conn, c => content::table
-        .filter(content::id.eq(root))
-        .filter(content::deleted_at.is_null())
-        .filter(visible_to!(viewer))
-        .count()
-        .get_result(c))?;
-    if visible == 0 {
+    if !audience::may_read(conn, &audience::Viewer::Person(viewer), id)? {
         return Err(AppError::not_found());
-    }
-    if row.root_id.is_some() {
-        let own: i64 = with_conn!(conn, c => content::table
-            .filter(content::id.eq(row.id))
-            .filter(comment_visible_to!(viewer))
-            .count()
-            .get_result(c))?;
-        if own == 0 {
-            return Err(AppError::not_found());
-        }
     }
     Ok(row)
 }
@@ -440,8 +300,9 @@ pub fn edit(
     max_chars: usize,
     actor: &User,
     id: i64,
-    body: &str,
+    text: &Text,
 ) -> AppResult<ContentRow> {
+    let body = text.as_str();
     let row = get_visible(conn, actor.id, id)?;
     if row.author_id != actor.id {
         return Err(AppError::forbidden("not_author"));
@@ -459,7 +320,7 @@ pub fn edit(
             .returning(ContentRow::as_returning())
             .get_result(c)?;
         store_links!(c, row.id, rendered);
-        fed_event!(c, outbox::EDIT, actor.id, Some(row.id), "")?;
+        events::record(c, Event::Edited { by: actor.id, content: row.id })?;
         Ok(updated)
     })
 }
@@ -483,7 +344,7 @@ macro_rules! tombstone {
         diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute($c)?;
         diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute($c)?;
         diesel::delete(reactions::table.filter(reactions::content_id.eq(id))).execute($c)?;
-        $crate::documents::entry_gone!($c, id);
+        $crate::content::document_entry::entry_gone!($c, id);
     }};
 }
 pub(crate) use tombstone;
@@ -499,7 +360,7 @@ pub fn delete(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<()> {
     write_tx!(conn, c => {
         tombstone!(c, row.id);
         if row.ap_id.is_none() {
-            fed_event!(c, outbox::DELETE, row.author_id, Some(row.id), "")?;
+            events::record(c, Event::Deleted { by: row.author_id, content: row.id, reason: None })?;
         }
         Ok(())
     })
@@ -554,7 +415,7 @@ pub fn comments_of(
     let root = post.root_id.unwrap_or(post.id);
     with_conn!(conn, c => content::table
         .filter(content::root_id.eq(root))
-        .filter(comment_visible_to!(viewer))
+        .filter(audience::comments_visible_to!(viewer))
         .order(content::id.asc())
         .limit(MAX_COMMENTS)
         .select(ContentRow::as_select())
@@ -583,7 +444,7 @@ pub fn react(conn: &mut DbConn, viewer: i64, id: i64, kind: &str, on: bool) -> A
                     reactions::created_at.eq(now()),
                 ))
                 .execute(c)?;
-            fed_event!(c, outbox::REACT, viewer, Some(row.id), kind)?;
+            events::record(c, Event::Reacted { person: viewer, content: row.id, reaction: kind.to_string() })?;
         } else if !on && exists > 0 {
             diesel::delete(
                 reactions::table
@@ -592,7 +453,7 @@ pub fn react(conn: &mut DbConn, viewer: i64, id: i64, kind: &str, on: bool) -> A
                     .filter(reactions::kind.eq(kind)),
             )
             .execute(c)?;
-            fed_event!(c, outbox::UNREACT, viewer, Some(row.id), kind)?;
+            events::record(c, Event::Unreacted { person: viewer, content: row.id, reaction: kind.to_string() })?;
         }
         Ok(())
     })

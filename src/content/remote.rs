@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::ContentRow;
+use crate::audience::{self, Visibility};
 use crate::db::schema::{content, content_revisions, content_tags, mentions};
+use crate::events::{self, Event};
 
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
@@ -17,9 +19,10 @@ pub struct Incoming {
     pub author_id: i64,
     /// Local id of the content it answers.
     pub reply_to: Option<i64>,
-    /// `public`, `followers` or `direct` (for replies, the narrowest of this
-    /// and the thread's visibility is kept: see [`narrowest`]).
-    pub visibility: &'static str,
+    /// `Public`, `Followers` or `Direct` (for replies, the narrowest of
+    /// this and the thread's visibility is kept: see
+    /// [`audience::narrowest`]).
+    pub visibility: Visibility,
     pub body: String,
     pub body_html: String,
     pub tags: Vec<String>,
@@ -32,7 +35,7 @@ pub struct Incoming {
     /// The community it was written in.
     pub community_id: Option<i64>,
     /// A document version it announces (content of a remote community).
-    pub document: Option<crate::documents::RemoteVersion>,
+    pub document: Option<super::document_entry::RemoteVersion>,
 }
 
 /// Whether a community is hosted here: then what its members do elsewhere
@@ -81,34 +84,6 @@ macro_rules! replace_links {
     }};
 }
 
-/// The audience of a remote reply: its thread's, unless the reply itself
-/// was addressed more narrowly (to its author's followers, or to a few
-/// people, under a wider post), in which case it is `direct`: seen only by
-/// its author and the people it addresses, never by the whole thread. Two
-/// followers-only audiences of different people have no common audience
-/// that can be stored, so such a reply is `direct` too. Community threads
-/// follow their community.
-pub fn narrowest<'a>(parent: &'a str, own: &'a str, same_author: bool) -> &'a str {
-    fn rank(v: &str) -> u8 {
-        match v {
-            "public" => 0,
-            "organisation" => 1,
-            "instance" => 2,
-            "followers" => 3,
-            _ => 4,
-        }
-    }
-    if parent == "community" {
-        return parent;
-    }
-    let both_followers = parent == "followers" && own == "followers";
-    if rank(own) > rank(parent) || (both_followers && !same_author) {
-        "direct"
-    } else {
-        parent
-    }
-}
-
 /// Stores a remote post or comment once. Returns its id and whether it was
 /// stored now (`false`: it was already there, and its activity id was not
 /// recorded).
@@ -127,13 +102,13 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
         Some(p) => (
             "comment",
             Some(p.root_id.unwrap_or(p.id)),
-            narrowest(&p.visibility, inc.visibility, p.author_id == inc.author_id).to_string(),
+            audience::narrowest(p.visibility, inc.visibility, p.author_id == inc.author_id),
             p.community_id,
         ),
         None if inc.community_id.is_some() => {
-            ("post", None, "community".to_string(), inc.community_id)
+            ("post", None, Visibility::Community, inc.community_id)
         }
-        None => ("post", None, inc.visibility.to_string(), None),
+        None => ("post", None, inc.visibility, None),
     };
     if community != inc.community_id {
         // A reply must stay in its thread's community (or outside any).
@@ -163,13 +138,13 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
             .get_result(c)?;
         replace_links!(c, id, &tags, &mentioned, true);
         if let (Some(v), Some(cm)) = (&inc.document, community) {
-            let (text, html) = crate::documents::mirror_version!(c, cm, id, inc.author_id, v);
+            let (text, html) = super::document_entry::mirror_version!(c, cm, id, inc.author_id, v);
             diesel::update(content::table.find(id))
                 .set((content::kind.eq("document"), content::body.eq(&text), content::body_html.eq(&html)))
                 .execute(c)?;
         }
         if hosted_here!(c, community) {
-            crate::fed_event!(c, crate::federation::outbox::POST, inc.author_id, Some(id), "")?;
+            events::record(c, Event::Published { author: inc.author_id, content: id })?;
         }
         notify!(c, mentioned, "mention", inc.author_id, Some(id));
         if let Some(p) = &parent {
@@ -211,7 +186,7 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
             .execute(c)?;
         replace_links!(c, row.id, &tags, &mentioned, false);
         if hosted_here!(c, row.community_id) {
-            crate::fed_event!(c, crate::federation::outbox::EDIT, author_id, Some(row.id), "")?;
+            events::record(c, Event::Edited { by: author_id, content: row.id })?;
         }
         Ok(())
     })
@@ -229,7 +204,7 @@ pub fn delete(conn: &mut DbConn, author_id: i64, ap_id: &str) -> AppResult<()> {
     write_tx!(conn, c => {
         super::tombstone!(c, row.id);
         if hosted_here!(c, row.community_id) {
-            crate::fed_event!(c, crate::federation::outbox::DELETE, author_id, Some(row.id), "")?;
+            events::record(c, Event::Deleted { by: author_id, content: row.id, reason: None })?;
         }
         Ok(())
     })
@@ -310,22 +285,4 @@ pub fn delete_all_of(conn: &mut DbConn, author_id: i64) -> AppResult<usize> {
     ))
     .execute(c))?;
     Ok(n)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::narrowest;
-
-    #[test]
-    fn a_reply_keeps_the_narrowest_audience() {
-        assert_eq!(narrowest("public", "public", false), "public");
-        assert_eq!(narrowest("public", "direct", false), "direct");
-        assert_eq!(narrowest("public", "followers", false), "direct");
-        assert_eq!(narrowest("organisation", "followers", true), "direct");
-        assert_eq!(narrowest("followers", "public", false), "followers");
-        assert_eq!(narrowest("followers", "followers", true), "followers");
-        assert_eq!(narrowest("followers", "followers", false), "direct");
-        assert_eq!(narrowest("direct", "public", false), "direct");
-        assert_eq!(narrowest("community", "direct", false), "community");
-    }
 }

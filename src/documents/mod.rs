@@ -12,12 +12,15 @@ use serde::Serialize;
 use sha2::Digest;
 
 use crate::accounts::User;
+use crate::audience::Visibility;
 use crate::communities::{self, Community};
+use crate::content::document_entry::entry_html;
+pub use crate::content::document_entry::{entry_body, RemoteVersion};
 use crate::db::schema::{content, document_versions, documents, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
-use crate::federation::outbox;
-use crate::{fed_event, with_conn, write_tx};
+use crate::events::{self, Event};
+use crate::{with_conn, write_tx};
 use storage::Storage;
 
 /// Inserts the feed entry of an upload (inside a write transaction).
@@ -27,7 +30,7 @@ macro_rules! insert_entry {
             .values((
                 content::kind.eq("document"),
                 content::author_id.eq($author),
-                content::visibility.eq("community"),
+                content::visibility.eq(Visibility::Community),
                 content::community_id.eq(Some($community)),
                 content::body.eq($text),
                 content::body_html.eq($html),
@@ -143,15 +146,6 @@ pub struct Document {
     pub can_edit: bool,
 }
 
-/// The body of the feed entry of an upload.
-fn entry_html(doc_id: i64, name: &str, version: i64, note_html: &str) -> (String, String) {
-    let escaped = ammonia::clean_text(name);
-    let html =
-        format!("<p>📄 <a href=\"/documents/{doc_id}\">{escaped}</a> · v{version}</p>{note_html}");
-    let text = format!("📄 {name} · v{version}");
-    (text, html)
-}
-
 fn member_of(conn: &mut DbConn, user: &User, community: i64) -> AppResult<Community> {
     let c = communities::by_id(conn, user.id, community)?;
     if !c.is_member() {
@@ -209,7 +203,7 @@ pub fn upload(
                 document_versions::created_at.eq(now),
             ))
             .execute(cx)?;
-        fed_event!(cx, outbox::POST, user.id, Some(entry), "")?;
+        events::record(cx, Event::Published { author: user.id, content: entry })?;
         Ok::<_, AppError>(doc_id)
     });
     match recorded {
@@ -354,7 +348,7 @@ pub fn new_version(
         diesel::update(documents::table.find(id))
             .set(documents::updated_at.eq(now))
             .execute(cx)?;
-        fed_event!(cx, outbox::POST, user.id, Some(entry), "")?;
+        events::record(cx, Event::Published { author: user.id, content: entry })?;
         Ok::<_, AppError>(())
     });
     match recorded {
@@ -517,7 +511,7 @@ pub fn delete(conn: &mut DbConn, store: &dyn Storage, user: &User, id: i64) -> A
                 crate::content::tombstone!(cx, *e);
                 if c.is_local() {
                     let sender = if author == user.id { user.id } else { c.id };
-                    fed_event!(cx, outbox::DELETE, sender, Some(*e), "")?;
+                    events::record(cx, Event::Deleted { by: sender, content: *e, reason: None })?;
                 }
             }
         }
@@ -526,7 +520,7 @@ pub fn delete(conn: &mut DbConn, store: &dyn Storage, user: &User, id: i64) -> A
         } else {
             // The community's instance deletes it (checking again who may),
             // logs it and removes its entries everywhere.
-            fed_event!(cx, outbox::DOCUMENT_DELETE, user.id, Some(id), "")?;
+            events::record(cx, Event::DocumentDeleted { person: user.id, document: id })?;
         }
         Ok::<_, AppError>(())
     })?;
@@ -574,26 +568,6 @@ pub fn attachment(
     })))
 }
 
-/// A document version described by a Note of another instance: announced
-/// by a remote community (this instance keeps a link to the file), or sent
-/// by a member to one of our communities (this instance keeps a copy).
-#[derive(Debug, Clone)]
-pub struct RemoteVersion {
-    /// The document's address, given where it was first uploaded.
-    pub ap_id: String,
-    /// Our document, when that address is ours.
-    pub document: Option<i64>,
-    pub version: i64,
-    pub filename: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-    pub url: String,
-    /// Where our copy of the file is kept (see [`keep_copy`]); empty for a
-    /// document of a remote community, which stays on its instance.
-    pub storage_key: String,
-}
-
 /// The live document of one of our communities that `url` names (our
 /// address, or the address it was given on the instance it was uploaded
 /// from).
@@ -638,8 +612,8 @@ pub fn parse_attachment(
     let a = list.iter().find(|a| a.get("ruche:document").is_some())?;
     let s = |k: &str| a.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
     let (ap_id, url) = (s("ruche:document"), s("url"));
-    let from_host = crate::federation::host_of(url).as_deref() == Some(file_host);
-    let identifier = crate::federation::host_of(ap_id).is_some();
+    let from_host = crate::urls::host_of(url).as_deref() == Some(file_host);
+    let identifier = crate::urls::host_of(ap_id).is_some();
     if !from_host || !identifier || ap_id.len() > 2000 || url.len() > 2000 {
         return None;
     }
@@ -669,104 +643,24 @@ pub fn parse_attachment(
     })
 }
 
-/// Records a document version that content row `entry` of another instance
-/// brings (inside the write transaction that stores it); returns the local
-/// document id and the entry's body. The document is found by its address
-/// within the same community only, so that a Note cannot add versions to
-/// a document of another community.
-///
-/// With a `storage_key` (a member's upload to one of our communities) this
-/// instance keeps the file and numbers the version itself; otherwise the
-/// version links to the file on the community's instance, with its number.
-macro_rules! mirror_version {
-    ($c:expr, $community:expr, $entry:expr, $author:expr, $v:expr) => {{
-        use $crate::db::schema::{document_versions as dv_, documents as d_};
-        let v: &$crate::documents::RemoteVersion = $v;
-        let now = $crate::db::now();
-        let existing: Option<i64> = match v.document {
-            Some(id) => d_::table
-                .find(id)
-                .filter(d_::community_id.eq($community))
-                .filter(d_::deleted_at.is_null())
-                .select(d_::id)
-                .first($c)
-                .optional()?,
-            None => d_::table
-                .filter(d_::ap_id.eq(&v.ap_id))
-                .filter(d_::community_id.eq($community))
-                .filter(d_::deleted_at.is_null())
-                .select(d_::id)
-                .first($c)
-                .optional()?,
-        };
-        if existing.is_none() && v.document.is_some() {
-            // One of our documents, but not (or no longer) in this community.
-            return Err($crate::error::AppError::not_found());
-        }
-        let doc_id = match existing {
-            Some(id) => {
-                diesel::update(d_::table.find(id))
-                    .set((d_::updated_at.eq(now), d_::name.eq(&v.filename)))
-                    .execute($c)?;
-                id
-            }
-            None => diesel::insert_into(d_::table)
-                .values((
-                    d_::community_id.eq($community),
-                    d_::ap_id.eq(&v.ap_id),
-                    d_::name.eq(&v.filename),
-                    d_::created_by.eq(Some($author)),
-                    d_::created_at.eq(now),
-                    d_::updated_at.eq(now),
-                ))
-                .returning(d_::id)
-                .get_result($c)?,
-        };
-        let hosted = !v.storage_key.is_empty();
-        let version = if hosted {
-            let last: Option<i64> = dv_::table
-                .filter(dv_::document_id.eq(doc_id))
-                .select(diesel::dsl::max(dv_::version))
-                .first($c)?;
-            last.unwrap_or(0) + 1
-        } else {
-            v.version
-        };
-        let known: i64 = dv_::table
-            .filter(dv_::document_id.eq(doc_id))
-            .filter(dv_::version.eq(version))
-            .count()
-            .get_result($c)?;
-        if known == 0 {
-            diesel::insert_into(dv_::table)
-                .values((
-                    dv_::document_id.eq(doc_id),
-                    dv_::version.eq(version),
-                    dv_::filename.eq(&v.filename),
-                    dv_::content_type.eq(&v.content_type),
-                    dv_::size.eq(v.size),
-                    dv_::sha256.eq(&v.sha256),
-                    dv_::storage_key.eq(&v.storage_key),
-                    dv_::remote_url.eq(if hosted { "" } else { v.url.as_str() }),
-                    dv_::content_id.eq(Some($entry)),
-                    dv_::uploaded_by.eq(Some($author)),
-                    dv_::created_at.eq(now),
-                ))
-                .execute($c)?;
-        }
-        $crate::documents::entry_body(doc_id, &v.filename, version)
-    }};
+/// What reading and copying files needs: this instance's store, and the
+/// outgoing client for the files other instances keep (signed, bounded,
+/// through the trust gate).
+pub struct Files<'a> {
+    pub storage: &'a std::sync::Arc<dyn Storage>,
+    pub client: &'a crate::net::client::Client,
+    /// `documents.max_bytes`.
+    pub max_bytes: usize,
 }
-pub(crate) use mirror_version;
 
 /// A member of another instance uploaded `v` to one of our communities:
 /// this instance fetches the file from the uploader's instance (signed, at
 /// most `documents.max_bytes`), checks it and keeps its own copy, which it
 /// serves to the member instances from then on. A failure to reach the
 /// other instance is answered 5xx, so that it sends the activity again.
-pub async fn keep_copy(state: &crate::web::AppState, v: &mut RemoteVersion) -> AppResult<()> {
-    let max = state.config.documents.max_bytes;
-    let bytes = state.fed.get_bytes(&v.url, max).await.map_err(|e| {
+pub async fn keep_copy(files: &Files<'_>, v: &mut RemoteVersion) -> AppResult<()> {
+    let max = files.max_bytes;
+    let bytes = files.client.get_bytes(&v.url, max).await.map_err(|e| {
         if e.code == "remote_too_large" {
             too_large(max)
         } else {
@@ -782,7 +676,7 @@ pub async fn keep_copy(state: &crate::web::AppState, v: &mut RemoteVersion) -> A
     }
     let size = bytes.len() as i64;
     let key = storage::new_key();
-    let (store, k) = (state.storage.clone(), key.clone());
+    let (store, k) = (files.storage.clone(), key.clone());
     tokio::task::spawn_blocking(move || store.put(&k, &bytes))
         .await
         .map_err(AppError::internal)??;
@@ -801,41 +695,6 @@ pub fn discard_copy(store: &dyn Storage, v: &RemoteVersion) {
         }
     }
 }
-
-/// A feed entry became a tombstone (inside its write transaction): a
-/// document lives as long as one of its entries does, so that removing
-/// them, here or on the community's instance, removes it on every instance.
-/// Its files go with the next [`purge_files`].
-macro_rules! entry_gone {
-    ($c:expr, $entry:expr) => {{
-        use $crate::db::schema::{content as c_, document_versions as dv_, documents as d_};
-        let doc: Option<i64> = dv_::table
-            .filter(dv_::content_id.eq($entry))
-            .select(dv_::document_id)
-            .first($c)
-            .optional()?;
-        if let Some(doc) = doc {
-            // Lock the document's row first: entries removed at the same
-            // time in other transactions are then committed before the
-            // count below reads them, so that the last one sees none left.
-            diesel::update(d_::table.find(doc))
-                .set(d_::updated_at.eq(d_::updated_at))
-                .execute($c)?;
-            let live: i64 = dv_::table
-                .inner_join(c_::table.on(dv_::content_id.eq(c_::id.nullable())))
-                .filter(dv_::document_id.eq(doc))
-                .filter(c_::deleted_at.is_null())
-                .count()
-                .get_result($c)?;
-            if live == 0 {
-                diesel::update(d_::table.find(doc).filter(d_::deleted_at.is_null()))
-                    .set(d_::deleted_at.eq(Some($crate::db::now())))
-                    .execute($c)?;
-            }
-        }
-    }};
-}
-pub(crate) use entry_gone;
 
 /// Removes the files kept for deleted documents (those a deletion did not
 /// remove at once: a deletion decided on another instance, or a process
@@ -863,26 +722,16 @@ pub fn purge_files(conn: &mut DbConn, store: &dyn Storage) -> AppResult<usize> {
     Ok(gone.len())
 }
 
-/// The text and HTML of a document's feed entry.
-pub fn entry_body(doc_id: i64, name: &str, version: i64) -> (String, String) {
-    entry_html(doc_id, name, version, "")
-}
-
 /// Serves or fetches the bytes of a version the caller may read.
-pub async fn bytes(state: &crate::web::AppState, source: Source) -> AppResult<Vec<u8>> {
+pub async fn bytes(files: &Files<'_>, source: Source) -> AppResult<Vec<u8>> {
     match source {
         Source::Local(key) => {
-            let store = state.storage.clone();
+            let store = files.storage.clone();
             tokio::task::spawn_blocking(move || store.get(&key))
                 .await
                 .map_err(AppError::internal)?
         }
-        Source::Remote(url) => {
-            state
-                .fed
-                .get_bytes(&url, state.config.documents.max_bytes)
-                .await
-        }
+        Source::Remote(url) => files.client.get_bytes(&url, files.max_bytes).await,
     }
 }
 

@@ -18,11 +18,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use rand::Rng;
 
+use crate::app::AppState;
 use crate::config::Config;
 use crate::db::schema::{deliveries, peers};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::web::AppState;
 use crate::{with_conn, write_tx};
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -240,11 +240,11 @@ async fn prepare(state: &AppState, claimed: &[Claimed]) -> Prepared {
             let mut keys = HashMap::new();
             for a in actors {
                 let u = crate::accounts::find_by_id(c, a)?;
-                let k = super::keys::user_keys(c, a)?;
+                let k = crate::net::keys::user_keys(c, a)?;
                 let key_id = if u.is_person() {
-                    super::Urls(&cfg).key(&u.username)
+                    crate::urls::Urls(&cfg).key(&u.username)
                 } else {
-                    super::Urls(&cfg).community_key(&u.username)
+                    crate::urls::Urls(&cfg).community_key(&u.username)
                 };
                 keys.insert(a, (key_id, k.private_pem));
             }

@@ -6,14 +6,15 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::groups::{self, Need};
+use super::groups;
 use super::remote::{self, id_of, invalid};
-use super::{host_of, Urls};
 use crate::accounts::User;
+use crate::app::AppState;
+use crate::audience::{self, CommunityVisibility, Need};
 use crate::db::now;
 use crate::db::schema::{communities, community_members, content, reactions};
 use crate::error::{AppError, AppResult};
-use crate::web::AppState;
+use crate::urls::{host_of, Urls};
 use crate::{with_conn, write_tx};
 
 /// Handles an activity that concerns a community. Returns `false` when it
@@ -248,12 +249,17 @@ async fn join(state: &AppState, person: &User, group: User, follow_id: &str) -> 
     state
         .db
         .run(move |c| {
+            let reader = audience::Instance {
+                domain,
+                trust: decision,
+            };
             let allowed =
-                groups::instance_may_see(c, group.id, &domain, &decision, Need::Existence)?
+                audience::instance_may_see_community(c, group.id, &reader, Need::Existence)?
                     && person.is_person();
             // A secret community does not exist for an instance that may not
             // know it: the same 404 as a name nobody has, and no Reject.
-            if !allowed && groups::settings(c, group.id)?.visibility == "secret" {
+            if !allowed && groups::settings(c, group.id)?.visibility == CommunityVisibility::Secret
+            {
                 return Err(AppError::not_found());
             }
             crate::communities::membership::join_from_remote(

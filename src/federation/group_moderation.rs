@@ -30,15 +30,15 @@ use serde_json::{json, Value};
 
 use super::groups::Built;
 use super::remote::{id_of, invalid};
-use super::{host_of, Urls};
 use crate::accounts::User;
+use crate::app::AppState;
 use crate::communities::membership::{self, Act};
 use crate::communities::{self, Settings};
 use crate::config::Config;
 use crate::db::schema::{content, documents};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::web::AppState;
+use crate::urls::{host_of, Urls};
 use crate::with_conn;
 
 /// What a moderation act did.

@@ -11,8 +11,9 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::remote::{authority, id_of};
-use super::{host_of, Urls, AS_CONTEXT};
+use super::AS_CONTEXT;
 use crate::accounts::User;
+use crate::app::AppState;
 use crate::communities::membership::{self, Member};
 use crate::communities::{self, Community, LogEntry};
 use crate::config::Config;
@@ -20,7 +21,7 @@ use crate::db::schema::{content, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::people::PersonSummary;
-use crate::web::AppState;
+use crate::urls::{host_of, Urls};
 use crate::with_conn;
 
 /// The people of a community as its instance lists them for `viewer`,
@@ -104,7 +105,10 @@ pub(super) async fn fetch_roster(
     c: &Community,
 ) -> AppResult<Vec<RosterEntry>> {
     let ap = address_of(state, c.id).await?;
-    let doc = state.fed.get_as(&format!("{ap}/followers"), reader).await?;
+    let doc = state
+        .fed
+        .get_as(&format!("{ap}/followers"), signer(reader)?)
+        .await?;
     if !doc.get("orderedItems").is_some_and(Value::is_array) {
         // A count only (another kind of server): the list is not known.
         return Err(AppError::remote("remote_invalid", "no list of members"));
@@ -228,7 +232,7 @@ async fn remote_log(state: &AppState, viewer: &User, c: &Community) -> AppResult
     let ap = address_of(state, c.id).await?;
     let doc = state
         .fed
-        .get_as(&format!("{ap}/moderation"), viewer)
+        .get_as(&format!("{ap}/moderation"), signer(viewer)?)
         .await?;
     let own = format!("@{}", authority(state.config.base()).unwrap_or_default());
     let handle = |v: &Value, k: &str| -> Option<String> {
@@ -422,4 +426,17 @@ pub fn log_document(conn: &mut DbConn, cfg: &Config, group: &User) -> AppResult<
         "totalItems": items.len(),
         "orderedItems": items,
     }))
+}
+
+/// The local person a fetch is signed by: only local people read on their
+/// own behalf.
+fn signer(u: &User) -> AppResult<crate::net::client::Reader<'_>> {
+    if u.is_local() && u.is_person() {
+        Ok(crate::net::client::Reader {
+            id: u.id,
+            username: &u.username,
+        })
+    } else {
+        Err(AppError::internal("only local people sign fetches"))
+    }
 }

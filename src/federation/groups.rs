@@ -23,14 +23,17 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::json::{self as apjson};
-use super::trust::{self, Decision};
-use super::{host_of, Urls, AS_CONTEXT, AS_PUBLIC};
+use super::{AS_CONTEXT, AS_PUBLIC};
 use crate::accounts::User;
+use crate::audience::{self, CommunityVisibility};
 use crate::config::Config;
 use crate::content::ContentRow;
 use crate::db::schema::{communities, community_members, content, content_tags, mentions, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
+use crate::events::Event;
+use crate::net::trust;
+use crate::urls::{host_of, Urls};
 use crate::with_conn;
 
 /// Our vocabulary for what ActivityStreams has no term for.
@@ -39,7 +42,7 @@ pub const RUCHE_NS: &str = "https://ruche.social/ns#";
 /// A community's settings as stored.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub visibility: String,
+    pub visibility: CommunityVisibility,
     pub join_policy: String,
     pub partners: bool,
 }
@@ -50,7 +53,7 @@ pub fn settings(conn: &mut DbConn, community: i64) -> AppResult<Settings> {
             .select((communities::visibility, communities::join_policy, communities::partners))
             .first(c))?;
     Ok(Settings {
-        visibility,
+        visibility: CommunityVisibility::stored(&visibility),
         join_policy,
         partners,
     })
@@ -81,7 +84,7 @@ pub fn group_document(cfg: &Config, group: &User, s: &Settings, public_pem: &str
         "postingRestrictedToMods": false,
         "published": group.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "publicKey": {"id": u.community_key(name), "owner": u.community(name), "publicKeyPem": public_pem},
-        "ruche:visibility": s.visibility,
+        "ruche:visibility": s.visibility.as_str(),
         "ruche:joinPolicy": s.join_policy,
         "ruche:partners": s.partners,
     });
@@ -95,10 +98,11 @@ pub fn group_document(cfg: &Config, group: &User, s: &Settings, public_pem: &str
 /// Reads a remote Group's settings. A group server that does not say
 /// (Lemmy) runs public communities.
 pub fn parse_settings(v: &Value) -> Settings {
-    let visibility = match v.get("ruche:visibility").and_then(Value::as_str) {
-        Some(s @ ("public" | "organisation" | "private" | "secret")) => s.to_string(),
-        _ => "public".to_string(),
-    };
+    let visibility = v
+        .get("ruche:visibility")
+        .and_then(Value::as_str)
+        .and_then(|s| CommunityVisibility::parse(s).ok())
+        .unwrap_or(CommunityVisibility::Public);
     let manual = v
         .get("manuallyApprovesFollowers")
         .and_then(Value::as_bool)
@@ -115,67 +119,6 @@ pub fn parse_settings(v: &Value) -> Settings {
             .get("ruche:partners")
             .and_then(Value::as_bool)
             .unwrap_or(false),
-    }
-}
-
-/// What an instance asks to see of a community.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Need {
-    /// That it exists (its Group document).
-    Existence,
-    /// Its posts.
-    Content,
-}
-
-/// Whether the instance `domain` (with the trust `decision` we have of it)
-/// may see a community. Secret and private communities are seen by
-/// instances with a member (secret ones also by instances with an invited
-/// person, so that they can join); a remote community's private content is
-/// only served to its own host.
-pub fn instance_may_see(
-    conn: &mut DbConn,
-    community: i64,
-    domain: &str,
-    decision: &Decision,
-    need: Need,
-) -> AppResult<bool> {
-    let s = settings(conn, community)?;
-    if !level_allows(&s, decision) {
-        return Ok(false);
-    }
-    let host: Option<String> =
-        with_conn!(conn, c => users::table.find(community).select(users::domain).first(c))?;
-    let open = s.visibility == "public" || s.visibility == "organisation";
-    if let Some(host) = host {
-        return Ok(open || host == domain);
-    }
-    if open || (need == Need::Existence && s.visibility == "private") {
-        return Ok(true);
-    }
-    let statuses: &[&str] = match need {
-        Need::Existence => &["member", "invited", "pending"],
-        Need::Content => &["member"],
-    };
-    let n: i64 = with_conn!(conn, c => community_members::table
-        .inner_join(users::table.on(users::id.eq(community_members::user_id)))
-        .filter(community_members::community_id.eq(community))
-        .filter(community_members::status.eq_any(statuses))
-        .filter(users::domain.eq(domain))
-        .count()
-        .get_result(c))?;
-    Ok(n > 0)
-}
-
-/// Whether an instance's trust level lets it take part in a community:
-/// members always, partners when the community is open to them (never an
-/// organisation-only one), and, in open federation mode, unlisted instances
-/// for public communities (the gate refuses them in allowlist mode).
-fn level_allows(s: &Settings, decision: &Decision) -> bool {
-    match decision {
-        Decision::Member => true,
-        Decision::Partner => s.partners && s.visibility != "organisation",
-        Decision::Unknown => s.visibility == "public" && !s.partners,
-        Decision::Blocked { .. } => false,
     }
 }
 
@@ -208,15 +151,15 @@ pub fn member_instances(
         }
     }
     let domains: Vec<String> = by_domain.keys().cloned().collect();
-    let decisions = trust::decide_many(conn, &domains)?;
+    let verdicts = trust::verdicts(conn, cfg, &domains)?;
     // Every instance here has an accepted member: its trust level decides.
     let s = settings(conn, community)?;
     let mut out = BTreeSet::new();
     for (domain, inbox) in by_domain {
-        let Some((d, _)) = decisions.get(&domain) else {
+        let Some(v) = verdicts.get(&domain) else {
             continue;
         };
-        if d.may_federate(cfg.federation.mode) && level_allows(&s, d) {
+        if v.allowed && audience::community_open_to(s.visibility, s.partners, &v.decision) {
             out.insert((domain, inbox));
         }
     }
@@ -272,7 +215,7 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
         .into_iter()
         .map(|(name, domain, ap)| match (domain, ap) {
             (Some(_), Some(ap)) => json!({"type": "Mention", "href": ap, "name": format!("@{name}")}),
-            _ => json!({"type": "Mention", "href": urls.person(&name), "name": format!("@{name}@{}", super::host_of(cfg.base()).unwrap_or_default())}),
+            _ => json!({"type": "Mention", "href": urls.person(&name), "name": format!("@{name}@{}", crate::urls::host_of(cfg.base()).unwrap_or_default())}),
         })
         .collect();
     let tags: Vec<String> = with_conn!(conn, c => content_tags::table
@@ -283,7 +226,7 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
         json!({"type": "Hashtag", "name": format!("#{t}"),
                "href": format!("{}/tags/{}", cfg.base(), crate::content::markdown::encode_segment(t))})
     }));
-    let cc: Vec<&str> = if s.visibility == "public" {
+    let cc: Vec<&str> = if s.visibility == CommunityVisibility::Public {
         vec![AS_PUBLIC]
     } else {
         Vec::new()
@@ -333,7 +276,7 @@ pub(super) fn inbox_of(
     };
     let inbox: String =
         with_conn!(conn, c => users::table.find(u.id).select(users::inbox).first(c))?;
-    if inbox.is_empty() || !trust::decide(conn, &domain)?.may_federate(cfg.federation.mode) {
+    if inbox.is_empty() || !trust::verdict(conn, cfg, &domain)?.allowed {
         return Ok(Vec::new());
     }
     Ok(vec![(domain, inbox)])
@@ -344,12 +287,10 @@ pub fn build_content(
     conn: &mut DbConn,
     cfg: &Config,
     event_id: i64,
-    kind: &str,
+    ev: &Event,
     actor: &User,
     row: &ContentRow,
-    extra: &str,
 ) -> AppResult<Built> {
-    use super::outbox::{DELETE, EDIT, POST, REACT, UNREACT};
     let Some(community) = row.community_id else {
         return Ok(None);
     };
@@ -358,13 +299,17 @@ pub fn build_content(
     let group_ap = ap_id(conn, cfg, &group)?;
     let actor_ap = ap_id(conn, cfg, actor)?;
     let act_id = |k: &str| urls.activity(event_id, k);
-    let inner = match kind {
-        POST | EDIT => {
+    let inner = match ev {
+        Event::Published { .. } | Event::Edited { .. } => {
             if row.deleted_at.is_some() {
                 return Ok(None);
             }
             let note = community_note(conn, cfg, row)?;
-            let k = if kind == POST { "Create" } else { "Update" };
+            let k = if let Event::Published { .. } = ev {
+                "Create"
+            } else {
+                "Update"
+            };
             let mut a = apjson::activity(
                 act_id(&k.to_ascii_lowercase()),
                 k,
@@ -376,7 +321,7 @@ pub fn build_content(
             a["audience"] = json!(group_ap);
             a
         }
-        DELETE => {
+        Event::Deleted { reason, .. } => {
             let mut a = apjson::activity(
                 act_id("delete"),
                 "Delete",
@@ -386,15 +331,15 @@ pub fn build_content(
             );
             a["to"] = json!([group_ap]);
             a["audience"] = json!(group_ap);
-            if !extra.is_empty() {
+            if let Some(reason) = reason {
                 // A moderator's reason.
-                a["summary"] = json!(extra);
+                a["summary"] = json!(reason);
             }
             a
         }
-        REACT | UNREACT => {
+        Event::Reacted { reaction, .. } | Event::Unreacted { reaction, .. } => {
             let object = content_id(cfg, row);
-            let mut react = if extra == "like" {
+            let mut react = if reaction == "like" {
                 apjson::activity(
                     act_id("react"),
                     "Like",
@@ -405,7 +350,7 @@ pub fn build_content(
             } else {
                 let emoji = apjson::REACTION_EMOJI
                     .iter()
-                    .find(|(k, _)| *k == extra)
+                    .find(|(k, _)| k == reaction)
                     .map(|(_, e)| *e)
                     .unwrap_or("👍");
                 let mut a = apjson::activity(
@@ -419,7 +364,7 @@ pub fn build_content(
                 a
             };
             react["audience"] = json!(group_ap);
-            if kind == REACT {
+            if let Event::Reacted { .. } = ev {
                 react
             } else {
                 let mut a = apjson::activity(act_id("undo"), "Undo", actor_ap.clone(), react, None);
@@ -452,7 +397,7 @@ pub fn build_content(
             "actor": group_ap,
             "object": inner,
             "to": [urls.community_followers(&group.username)],
-            "cc": if s.visibility == "public" { vec![AS_PUBLIC] } else { Vec::new() },
+            "cc": if s.visibility == CommunityVisibility::Public { vec![AS_PUBLIC] } else { Vec::new() },
             "audience": group_ap,
         });
         return Ok(Some((announce, group.id, targets)));
@@ -471,43 +416,46 @@ pub fn build_membership(
     conn: &mut DbConn,
     cfg: &Config,
     event_id: i64,
-    kind: &str,
+    ev: &Event,
     actor: &User,
-    object: Option<i64>,
-    extra: &str,
 ) -> AppResult<Built> {
-    use super::outbox::{COMMUNITY_UPDATE, INVITE, JOIN, LEAVE, MEMBER_ACCEPT, MEMBER_REJECT};
     let urls = Urls(cfg);
     let actor_ap = ap_id(conn, cfg, actor)?;
     let act_id = |k: &str| urls.activity(event_id, k);
-    match kind {
-        JOIN | LEAVE => {
-            let Some(gid) = object else { return Ok(None) };
-            let group = crate::accounts::find_by_id(conn, gid)?;
+    match ev {
+        Event::JoinRequested { community, .. } | Event::Left { community, .. } => {
+            let group = crate::accounts::find_by_id(conn, *community)?;
             let group_ap = ap_id(conn, cfg, &group)?;
             let targets = inbox_of(conn, cfg, &group)?;
-            let follow_id = if kind == JOIN || extra.is_empty() {
-                act_id("follow")
-            } else {
-                extra.to_string()
+            let follow_id = match ev {
+                Event::Left {
+                    follow_id: Some(id),
+                    ..
+                } => id.clone(),
+                _ => act_id("follow"),
             };
             let follow =
                 apjson::activity(follow_id, "Follow", actor_ap.clone(), json!(group_ap), None);
-            let activity = if kind == JOIN {
+            let activity = if let Event::JoinRequested { .. } = ev {
                 follow
             } else {
                 apjson::activity(act_id("undo"), "Undo", actor_ap, follow, None)
             };
             Ok((!targets.is_empty()).then_some((activity, actor.id, targets)))
         }
-        MEMBER_ACCEPT | MEMBER_REJECT => {
-            let Some(pid) = object else { return Ok(None) };
-            let person = crate::accounts::find_by_id(conn, pid)?;
+        Event::MemberAccepted {
+            person, follow_id, ..
+        }
+        | Event::MemberRefused {
+            person, follow_id, ..
+        } => {
+            let person = crate::accounts::find_by_id(conn, *person)?;
             let person_ap = ap_id(conn, cfg, &person)?;
             let targets = inbox_of(conn, cfg, &person)?;
+            let follow_id = follow_id.clone().unwrap_or_default();
             let follow =
-                json!({"id": extra, "type": "Follow", "actor": person_ap, "object": actor_ap});
-            let k = if kind == MEMBER_ACCEPT {
+                json!({"id": follow_id, "type": "Follow", "actor": person_ap, "object": actor_ap});
+            let k = if let Event::MemberAccepted { .. } = ev {
                 "Accept"
             } else {
                 "Reject"
@@ -516,9 +464,8 @@ pub fn build_membership(
                 apjson::activity(act_id(&k.to_ascii_lowercase()), k, actor_ap, follow, None);
             Ok((!targets.is_empty()).then_some((activity, actor.id, targets)))
         }
-        INVITE => {
-            let Some(pid) = object else { return Ok(None) };
-            let person = crate::accounts::find_by_id(conn, pid)?;
+        Event::Invited { person, .. } => {
+            let person = crate::accounts::find_by_id(conn, *person)?;
             let person_ap = ap_id(conn, cfg, &person)?;
             let targets = inbox_of(conn, cfg, &person)?;
             let mut activity = apjson::activity(
@@ -532,13 +479,13 @@ pub fn build_membership(
             activity["to"] = json!([person_ap]);
             Ok((!targets.is_empty()).then_some((activity, actor.id, targets)))
         }
-        COMMUNITY_UPDATE => {
+        Event::CommunityChanged { .. } => {
             let targets = member_instances(conn, cfg, actor.id, None)?;
             if targets.is_empty() {
                 return Ok(None);
             }
             let s = settings(conn, actor.id)?;
-            let keys = super::keys::user_keys(conn, actor.id)?;
+            let keys = crate::net::keys::user_keys(conn, actor.id)?;
             let mut doc = group_document(cfg, actor, &s, &keys.public_pem);
             if let Some(o) = doc.as_object_mut() {
                 o.remove("@context");

@@ -7,13 +7,15 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::remote::{self, id_of, invalid, list, MAX_CONTENT, MAX_RECIPIENTS, MAX_TAGS};
-use super::{host_of, Urls, AS_PUBLIC};
+use super::AS_PUBLIC;
 use crate::accounts::User;
+use crate::app::AppState;
+use crate::audience::Visibility;
 use crate::content::remote::Incoming;
 use crate::db::now;
 use crate::db::schema::{inbox_seen, users};
 use crate::error::{AppError, AppResult};
-use crate::web::AppState;
+use crate::urls::{host_of, Urls};
 use crate::{with_conn, write_tx};
 
 /// Largest activity accepted.
@@ -32,7 +34,7 @@ pub async fn verify(
     headers: &HeaderMap,
     body: Option<&[u8]>,
 ) -> AppResult<(User, String)> {
-    let signed = super::signature::parse_request(
+    let signed = crate::net::signature::parse_request(
         method,
         path,
         headers,
@@ -43,7 +45,7 @@ pub async fn verify(
         host_of(&signed.key_id).ok_or_else(|| AppError::unauthorized("signature_malformed"))?;
     state.fed.gate(&host).await?;
     let known = remote::actor(state, &signed.key_id, false).await?;
-    if super::keys::verify(
+    if crate::net::keys::verify(
         &known.pem,
         signed.signing_string.as_bytes(),
         &signed.signature,
@@ -52,7 +54,7 @@ pub async fn verify(
     }
     // Keys rotate: fetch the actor again and retry once.
     let known = remote::actor(state, &signed.key_id, true).await?;
-    if super::keys::verify(
+    if crate::net::keys::verify(
         &known.pem,
         signed.signing_string.as_bytes(),
         &signed.signature,
@@ -329,7 +331,7 @@ async fn apply_note(
                         return Err(AppError::forbidden("document_not_editable"));
                     }
                 }
-                crate::documents::keep_copy(state, v).await?;
+                crate::documents::keep_copy(&state.files(), v).await?;
                 Some(v.clone())
             }
             None => None,
@@ -396,11 +398,11 @@ async fn react(state: &AppState, actor: &User, act: &Value, kind: &str, on: bool
             // instance, is answered as unknown.
             let seen = crate::content::get_visible(c, uid, id)?;
             let root = seen.root_id.unwrap_or(seen.id);
-            let root_visibility: String = with_conn!(c, c => crate::db::schema::content::table
+            let root_visibility: Visibility = with_conn!(c, c => crate::db::schema::content::table
                 .find(root)
                 .select(crate::db::schema::content::visibility)
                 .first(c))?;
-            if root_visibility == "instance" {
+            if root_visibility == Visibility::Instance {
                 return Err(AppError::not_found());
             }
             crate::content::react(c, uid, id, reaction, on)
@@ -538,14 +540,14 @@ pub async fn read_note(
         .iter()
         .any(|r| *r == AS_PUBLIC || *r == "as:Public" || *r == "Public")
     {
-        "public"
+        Visibility::Public
     } else if recipients
         .iter()
         .any(|r| r.ends_with("/followers") && host_of(r).as_deref() == host_of(actor_ap).as_deref())
     {
-        "followers"
+        Visibility::Followers
     } else {
-        "direct"
+        Visibility::Direct
     };
     let urls = Urls(&state.config);
     let mut tags = Vec::new();
@@ -649,7 +651,7 @@ pub async fn read_note(
             .run(move |c| crate::content::get_visible(c, author_id, local_id).map(|r| r.visibility))
             .await;
         match visible {
-            Ok(v) if v != "instance" => {}
+            Ok(v) if v != Visibility::Instance => {}
             _ => return Err(AppError::not_found()),
         }
     }

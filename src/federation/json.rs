@@ -2,10 +2,12 @@
 
 use serde_json::{json, Value};
 
-use super::{Urls, AS_CONTEXT, AS_PUBLIC};
+use super::{AS_CONTEXT, AS_PUBLIC};
 use crate::accounts::User;
+use crate::audience::Visibility;
 use crate::config::Config;
 use crate::content::ContentRow;
+use crate::urls::Urls;
 
 /// Names of the profile fields sent as `PropertyValue` attachments (and read
 /// back from Ruche peers).
@@ -174,19 +176,19 @@ pub fn note(
 /// The audience of a local post of `visibility` by `author`, plus mentions.
 pub fn audience_for(
     cfg: &Config,
-    visibility: &str,
+    visibility: Visibility,
     author: &str,
     mentioned: &[String],
 ) -> Audience {
     let followers = Urls(cfg).followers(author);
     match visibility {
-        "public" => Audience {
+        Visibility::Public => Audience {
             to: vec![AS_PUBLIC.into()],
             cc: std::iter::once(followers)
                 .chain(mentioned.iter().cloned())
                 .collect(),
         },
-        "organisation" | "followers" => Audience {
+        Visibility::Organisation | Visibility::Followers => Audience {
             to: std::iter::once(followers)
                 .chain(mentioned.iter().cloned())
                 .collect(),

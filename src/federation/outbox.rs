@@ -1,5 +1,5 @@
 //! The transactional outbox. Features record what happened with
-//! [`fed_event!`] inside the transaction of the change; [`expand`] later turns
+//! [`crate::events::record`] inside the transaction of the change; [`expand`] later turns
 //! each event into one activity and one delivery row per target inbox
 //! (shared inboxes first), with the audience computed from the data at that
 //! moment and filtered by the trust gate. The event is deleted in the same
@@ -7,107 +7,44 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::json::{self as apjson, Audience, NoteLinks};
-use super::trust::{self, Decision};
-use super::{Urls, AS_PUBLIC};
+use super::AS_PUBLIC;
 use crate::accounts::User;
+use crate::audience::{self, Recipients, Visibility};
 use crate::config::Config;
 use crate::content::ContentRow;
 use crate::db::schema::{content, content_tags, deliveries, fed_events, follows, mentions, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::events::{self, Event};
+use crate::net::trust::{self, Decision};
+use crate::urls::Urls;
 use crate::{with_conn, write_tx};
-
-/// Records an event inside a write transaction (`$c` is the concrete
-/// connection): `kind`, acting local person, object id, extra text.
-#[macro_export]
-macro_rules! fed_event {
-    ($c:expr, $kind:expr, $actor:expr, $object:expr, $extra:expr) => {{
-        use $crate::db::schema::fed_events as fe_;
-        diesel::insert_into(fe_::table)
-            .values((
-                fe_::kind.eq($kind),
-                fe_::actor_id.eq($actor),
-                fe_::object_id.eq($object),
-                fe_::extra.eq($extra),
-                fe_::created_at.eq($crate::db::now()),
-            ))
-            .execute($c)
-    }};
-}
-
-/// Event kinds.
-pub const POST: &str = "post";
-pub const EDIT: &str = "edit";
-pub const DELETE: &str = "delete";
-pub const REACT: &str = "react";
-pub const UNREACT: &str = "unreact";
-pub const FOLLOW: &str = "follow";
-pub const UNFOLLOW: &str = "unfollow";
-pub const ACCEPT: &str = "accept";
-pub const PROFILE: &str = "profile";
-pub const DELETE_ACCOUNT: &str = "delete_account";
-/// A local person asks a remote community to join (Follow of the Group).
-pub const JOIN: &str = "join";
-/// A local person leaves a remote community (Undo of the Follow).
-pub const LEAVE: &str = "leave";
-/// A local community accepts a remote member (Accept of the Follow).
-pub const MEMBER_ACCEPT: &str = "member_accept";
-/// A local community refuses or removes a remote member (Reject).
-pub const MEMBER_REJECT: &str = "member_reject";
-/// A local community invites a remote person (Invite).
-pub const INVITE: &str = "invite";
-/// A local community's settings changed (Update of the Group).
-pub const COMMUNITY_UPDATE: &str = "community_update";
-/// A local moderator of a remote community asks it to act (object: the
-/// community; extra: the request as JSON); see `group_moderation`.
-pub const MODERATE: &str = "moderate";
-/// A local community gives a remote member a role (extra: the role).
-pub const MEMBER_ROLE: &str = "member_role";
-/// A local person deletes a document of a remote community (object: the
-/// document).
-pub const DOCUMENT_DELETE: &str = "document_delete";
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = fed_events)]
-pub struct Event {
-    pub id: i64,
-    pub kind: String,
-    pub actor_id: i64,
-    pub object_id: Option<i64>,
-    pub extra: String,
-    pub created_at: NaiveDateTime,
-}
-
-/// Remote people to reach, by id; resolved to inboxes by [`targets`].
-#[derive(Default)]
-struct Recipients {
-    users: BTreeSet<i64>,
-    /// Only instances of the same organisation (`member` level).
-    members_only: bool,
-}
 
 /// Turns up to `limit` pending events into deliveries; returns how many
 /// deliveries were queued.
 pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
     // Reads only; the write lock is taken per event that has work.
-    let events: Vec<Event> = with_conn!(conn, c => fed_events::table
-        .order(fed_events::id.asc())
-        .limit(limit)
-        .select(Event::as_select())
-        .load(c))?;
+    let events = events::oldest(conn, limit)?;
     let mut queued = 0;
-    for ev in events {
-        let built = match build(conn, cfg, &ev) {
+    for logged in events {
+        let ev = match logged {
+            Ok(ev) => ev,
+            Err(id) => {
+                tracing::warn!(event = id, "dropping an event of unknown kind");
+                with_conn!(conn, c => diesel::delete(fed_events::table.find(id)).execute(c))?;
+                continue;
+            }
+        };
+        let built = match build(conn, cfg, ev.id, &ev.event) {
             Ok(b) => b,
             Err(e) if e.kind == crate::error::ErrorKind::NotFound => None,
             Err(e) => return Err(e),
         };
-        let community = community_of(conn, &ev)?;
+        let community = community_of(conn, &ev.event)?;
         let now = now();
         let rows: Vec<_> = match &built {
             Some((activity, signer, targets)) => targets
@@ -127,9 +64,10 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
                 .collect(),
             None => Vec::new(),
         };
-        let follow_id = match (&built, ev.kind.as_str()) {
-            (Some((activity, _, _)), FOLLOW | JOIN) => activity["id"].as_str().map(str::to_string),
-            _ => None,
+        // The id of a Follow we send is kept, so that its Undo names it.
+        let follow_id = match &built {
+            Some((activity, _, _)) => activity["id"].as_str().map(str::to_string),
+            None => None,
         };
 
         let n = rows.len();
@@ -142,23 +80,27 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
             if !rows.is_empty() {
                 diesel::insert_into(deliveries::table).values(rows).execute(c)?;
             }
-            if let (Some(fid), Some(group), JOIN) = (&follow_id, ev.object_id, ev.kind.as_str()) {
-                use crate::db::schema::community_members as cmm;
-                diesel::update(
-                    cmm::table
-                        .filter(cmm::user_id.eq(ev.actor_id))
-                        .filter(cmm::community_id.eq(group)),
-                )
-                .set(cmm::follow_ap_id.eq(fid))
-                .execute(c)?;
-            } else if let (Some(fid), Some(followee)) = (&follow_id, ev.object_id) {
-                diesel::update(
-                    follows::table
-                        .filter(follows::follower_id.eq(ev.actor_id))
-                        .filter(follows::followee_id.eq(followee)),
-                )
-                .set(follows::ap_id.eq(fid))
-                .execute(c)?;
+            match (&follow_id, &ev.event) {
+                (Some(fid), Event::JoinRequested { person, community }) => {
+                    use crate::db::schema::community_members as cmm;
+                    diesel::update(
+                        cmm::table
+                            .filter(cmm::user_id.eq(person))
+                            .filter(cmm::community_id.eq(community)),
+                    )
+                    .set(cmm::follow_ap_id.eq(fid))
+                    .execute(c)?;
+                }
+                (Some(fid), Event::Followed { follower, followee }) => {
+                    diesel::update(
+                        follows::table
+                            .filter(follows::follower_id.eq(follower))
+                            .filter(follows::followee_id.eq(followee)),
+                    )
+                    .set(follows::ap_id.eq(fid))
+                    .execute(c)?;
+                }
+                _ => {}
             }
             Ok(())
         })?;
@@ -172,19 +114,29 @@ type Built = super::groups::Built;
 /// The community an event's deliveries belong to, so that they can be
 /// withdrawn when an instance loses its last member there.
 fn community_of(conn: &mut DbConn, ev: &Event) -> AppResult<Option<i64>> {
-    match ev.kind.as_str() {
-        POST | EDIT | DELETE | REACT | UNREACT => match ev.object_id {
-            Some(oid) => with_conn!(conn, c => content::table
-                .find(oid)
-                .select(content::community_id)
-                .first::<Option<i64>>(c)
-                .optional())
-            .map(Option::flatten)
-            .map_err(AppError::from),
-            None => Ok(None),
-        },
-        COMMUNITY_UPDATE => Ok(Some(ev.actor_id)),
-        _ => Ok(None),
+    if let Event::CommunityChanged { community } = ev {
+        return Ok(Some(*community));
+    }
+    let Some(oid) = ev.content() else {
+        return Ok(None);
+    };
+    with_conn!(conn, c => content::table
+        .find(oid)
+        .select(content::community_id)
+        .first::<Option<i64>>(c)
+        .optional())
+    .map(Option::flatten)
+    .map_err(AppError::from)
+}
+
+/// The post a content row belongs to (itself for a post).
+fn root_of(conn: &mut DbConn, row: &ContentRow) -> AppResult<ContentRow> {
+    match row.root_id {
+        Some(r) => Ok(with_conn!(conn, c => content::table
+            .find(r)
+            .select(ContentRow::as_select())
+            .first(c))?),
+        None => Ok(row.clone()),
     }
 }
 
@@ -205,25 +157,13 @@ fn content_ap_id(cfg: &Config, row: &ContentRow) -> String {
     row.ap_id.clone().unwrap_or_else(|| Urls(cfg).post(row.id))
 }
 
-/// Remote people who follow `user_id` (accepted follows).
-fn remote_followers(conn: &mut DbConn, user_id: i64) -> AppResult<Vec<i64>> {
-    with_conn!(conn, c => follows::table
-        .inner_join(users::table.on(users::id.eq(follows::follower_id)))
-        .filter(follows::followee_id.eq(user_id))
-        .filter(follows::accepted.eq(true))
-        .filter(users::domain.is_not_null())
-        .select(users::id)
-        .load(c)
-        .map_err(AppError::from))
-}
-
 /// Inboxes of the recipients, one per instance where it offers a shared
 /// inbox, keeping only instances the trust gate allows now.
 fn targets(conn: &mut DbConn, cfg: &Config, r: &Recipients) -> AppResult<Vec<(String, String)>> {
-    if r.users.is_empty() {
+    if r.people.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<i64> = r.users.iter().copied().collect();
+    let ids: Vec<i64> = r.people.iter().copied().collect();
     let rows: Vec<(Option<String>, String, String)> = with_conn!(conn, c => users::table
         .filter(users::id.eq_any(&ids))
         .filter(users::domain.is_not_null())
@@ -233,11 +173,10 @@ fn targets(conn: &mut DbConn, cfg: &Config, r: &Recipients) -> AppResult<Vec<(St
     let mut domains: Vec<String> = rows.iter().filter_map(|(d, _, _)| d.clone()).collect();
     domains.sort();
     domains.dedup();
-    let decisions: HashMap<String, bool> = trust::decide_many(conn, &domains)?
+    let decisions: HashMap<String, bool> = trust::verdicts(conn, cfg, &domains)?
         .into_iter()
-        .map(|(domain, (d, _))| {
-            let ok =
-                d.may_federate(cfg.federation.mode) && (!r.members_only || d == Decision::Member);
+        .map(|(domain, v)| {
+            let ok = v.allowed && (!r.members_only || v.decision == Decision::Member);
             (domain, ok)
         })
         .collect();
@@ -251,52 +190,6 @@ fn targets(conn: &mut DbConn, cfg: &Config, r: &Recipients) -> AppResult<Vec<(St
         }
     }
     Ok(out.into_iter().collect())
-}
-
-/// Who must hear about a content row: see the module doc of the visibility
-/// rules in `content`.
-fn content_recipients(conn: &mut DbConn, row: &ContentRow) -> AppResult<(Recipients, ContentRow)> {
-    let root: ContentRow = match row.root_id {
-        Some(r) => with_conn!(conn, c => content::table
-            .find(r)
-            .select(ContentRow::as_select())
-            .first(c))?,
-        None => row.clone(),
-    };
-    let mut rec = Recipients::default();
-    let root_author = user(conn, root.author_id)?;
-    let author = user(conn, row.author_id)?;
-    match root.visibility.as_str() {
-        "public" | "organisation" => {
-            rec.members_only = root.visibility == "organisation";
-            if root_author.is_local() {
-                rec.users.extend(remote_followers(conn, root_author.id)?);
-            }
-            if author.is_local() {
-                rec.users.extend(remote_followers(conn, author.id)?);
-            }
-        }
-        "followers" if root_author.is_local() => {
-            rec.users.extend(remote_followers(conn, root_author.id)?);
-        }
-        // Local-only posts never leave the instance, not even their comments.
-        "instance" => return Ok((rec, root)),
-        _ => {}
-    }
-    if !root_author.is_local() {
-        rec.users.insert(root_author.id);
-    }
-    if let Some(parent) = row.reply_to_id {
-        let pa: i64 =
-            with_conn!(conn, c => content::table.find(parent).select(content::author_id).first(c))?;
-        rec.users.insert(pa);
-    }
-    let mentioned: Vec<i64> = with_conn!(conn, c => mentions::table
-        .filter(mentions::content_id.eq(row.id))
-        .select(mentions::user_id)
-        .load(c))?;
-    rec.users.extend(mentioned);
-    Ok((rec, root))
 }
 
 /// The Note of a local content row with its audience.
@@ -319,7 +212,10 @@ fn note_of(
             (Some(_), Some(ap)) => (ap, format!("@{name}")),
             _ => (
                 urls.person(&name),
-                format!("@{name}@{}", super::host_of(cfg.base()).unwrap_or_default()),
+                format!(
+                    "@{name}@{}",
+                    crate::urls::host_of(cfg.base()).unwrap_or_default()
+                ),
             ),
         })
         .collect();
@@ -337,21 +233,12 @@ fn note_of(
         }
         None => None,
     };
-    // Replies to a remote post follow that post's audience as the origin
-    // server addressed it; replies to ours follow the post's visibility.
-    let visibility = if root.visibility == "direct" {
-        "direct"
-    } else {
-        root.visibility.as_str()
-    };
-    let visibility = match visibility {
-        "followers" if row.root_id.is_some() => "followers",
-        v => v,
-    };
+    // A reply follows its thread's audience.
+    let visibility = root.visibility;
     mention_ids.sort();
     mention_ids.dedup();
     let mut audience = apjson::audience_for(cfg, visibility, &author.username, &mention_ids);
-    if row.root_id.is_some() && visibility == "followers" {
+    if row.root_id.is_some() && visibility == Visibility::Followers {
         // The thread's audience is the post author's followers.
         let ra = user(conn, root.author_id)?;
         if ra.is_local() {
@@ -384,193 +271,130 @@ fn reaction_activity(cfg: &Config, id: String, actor: String, object: String, ki
     a
 }
 
-fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
+fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResult<Built> {
     let urls = Urls(cfg);
-    let actor = user(conn, ev.actor_id)?;
+    let actor = user(conn, ev.actor())?;
+    let activity_id = |kind: &str| urls.activity(event_id, kind);
     // Communities: content of a community goes through its Group, and
     // membership has its own activities.
-    match ev.kind.as_str() {
-        POST | EDIT | DELETE | REACT | UNREACT => {
-            if let Some(oid) = ev.object_id {
-                let row: ContentRow = with_conn!(conn, c => content::table.find(oid).select(ContentRow::as_select()).first(c))?;
-                if row.community_id.is_some() {
-                    return super::groups::build_content(
-                        conn, cfg, ev.id, &ev.kind, &actor, &row, &ev.extra,
-                    );
-                }
+    match ev {
+        Event::Published { content: oid, .. }
+        | Event::Edited { content: oid, .. }
+        | Event::Deleted { content: oid, .. }
+        | Event::Reacted { content: oid, .. }
+        | Event::Unreacted { content: oid, .. } => {
+            let row: ContentRow = with_conn!(conn, c => content::table.find(oid).select(ContentRow::as_select()).first(c))?;
+            if row.community_id.is_some() {
+                return super::groups::build_content(conn, cfg, event_id, ev, &actor, &row);
             }
-        }
-        PROFILE if !actor.is_person() => {
-            return super::groups::build_membership(
-                conn,
-                cfg,
-                ev.id,
-                COMMUNITY_UPDATE,
-                &actor,
-                None,
-                "",
-            );
-        }
-        MODERATE | MEMBER_ROLE | DOCUMENT_DELETE => {
-            let Some(object) = ev.object_id else {
-                return Ok(None);
-            };
-            use super::group_moderation as gm;
-            return match ev.kind.as_str() {
-                MODERATE => gm::build_request(conn, cfg, ev.id, &actor, object, &ev.extra),
-                MEMBER_ROLE => gm::build_role(conn, cfg, ev.id, &actor, object, &ev.extra),
-                _ => gm::build_document_delete(conn, cfg, ev.id, &actor, object),
-            };
-        }
-        JOIN | LEAVE | MEMBER_ACCEPT | MEMBER_REJECT | INVITE | COMMUNITY_UPDATE => {
             if !actor.is_local() {
                 return Ok(None);
             }
-            return super::groups::build_membership(
-                conn,
-                cfg,
-                ev.id,
-                &ev.kind,
-                &actor,
-                ev.object_id,
-                &ev.extra,
-            );
+            match ev {
+                Event::Reacted { reaction, .. } | Event::Unreacted { reaction, .. } => {
+                    build_reaction(conn, cfg, event_id, ev, &actor, &row, reaction)
+                }
+                _ => build_post(conn, cfg, event_id, ev, &actor, &row),
+            }
         }
-        _ => {}
-    }
-    if !actor.is_local() {
-        return Ok(None);
-    }
-    let actor_id = urls.person(&actor.username);
-    let activity_id = |kind: &str| urls.activity(ev.id, kind);
-    match ev.kind.as_str() {
-        POST | EDIT | DELETE => {
-            let Some(oid) = ev.object_id else {
-                return Ok(None);
-            };
-            let row: ContentRow = with_conn!(conn, c => content::table.find(oid).select(ContentRow::as_select()).first(c))?;
-            if row.ap_id.is_some() {
-                return Ok(None);
-            }
-            let (rec, root) = content_recipients(conn, &row)?;
-            let targets = targets(conn, cfg, &rec)?;
-            if targets.is_empty() {
-                return Ok(None);
-            }
-            let activity = if ev.kind == DELETE {
-                let audience = Audience {
-                    to: vec![AS_PUBLIC.into()],
-                    cc: Vec::new(),
-                };
-                apjson::activity(
-                    activity_id("delete"),
-                    "Delete",
-                    actor_id,
-                    json!({"id": urls.post(row.id), "type": "Tombstone"}),
-                    Some(&audience),
-                )
-            } else {
-                let (note, audience) = note_of(conn, cfg, &row, &root)?;
-                let kind = if ev.kind == POST { "Create" } else { "Update" };
-                apjson::activity(
-                    activity_id(&kind.to_ascii_lowercase()),
-                    kind,
-                    actor_id,
-                    note,
-                    Some(&audience),
-                )
-            };
-            Ok(Some((activity, actor.id, targets)))
+        Event::ProfileChanged { .. } if !actor.is_person() => super::groups::build_membership(
+            conn,
+            cfg,
+            event_id,
+            &Event::CommunityChanged {
+                community: actor.id,
+            },
+            &actor,
+        ),
+        Event::ModerationRequested {
+            community, request, ..
+        } => {
+            super::group_moderation::build_request(conn, cfg, event_id, &actor, *community, request)
         }
-        REACT | UNREACT => {
-            let Some(oid) = ev.object_id else {
-                return Ok(None);
-            };
-            let row: ContentRow = with_conn!(conn, c => content::table.find(oid).select(ContentRow::as_select()).first(c))?;
-            let (rec, _) = content_recipients(conn, &row)?;
-            let mut rec = rec;
-            let author = user(conn, row.author_id)?;
-            if !author.is_local() {
-                rec.users.insert(author.id);
-            }
-            let targets = targets(conn, cfg, &rec)?;
-            if targets.is_empty() {
-                return Ok(None);
-            }
-            let object = content_ap_id(cfg, &row);
-            let react = reaction_activity(
-                cfg,
-                activity_id("react"),
-                actor_id.clone(),
-                object,
-                &ev.extra,
-            );
-            let activity = if ev.kind == REACT {
-                react
-            } else {
-                apjson::activity(activity_id("undo"), "Undo", actor_id, react, None)
-            };
-            Ok(Some((activity, actor.id, targets)))
+        Event::RoleGiven { person, role, .. } => {
+            super::group_moderation::build_role(conn, cfg, event_id, &actor, *person, role)
         }
-        FOLLOW | UNFOLLOW => {
-            let Some(oid) = ev.object_id else {
+        Event::DocumentDeleted { document, .. } => {
+            super::group_moderation::build_document_delete(conn, cfg, event_id, &actor, *document)
+        }
+        Event::JoinRequested { .. }
+        | Event::Left { .. }
+        | Event::MemberAccepted { .. }
+        | Event::MemberRefused { .. }
+        | Event::Invited { .. }
+        | Event::CommunityChanged { .. } => {
+            if !actor.is_local() {
                 return Ok(None);
-            };
-            let target = user(conn, oid)?;
+            }
+            super::groups::build_membership(conn, cfg, event_id, ev, &actor)
+        }
+        Event::Followed { followee, .. } | Event::Unfollowed { followee, .. } => {
+            if !actor.is_local() {
+                return Ok(None);
+            }
+            let actor_id = urls.person(&actor.username);
+            let target = user(conn, *followee)?;
             if target.is_local() {
                 return Ok(None);
             }
             let target_ap = ap_id_of(conn, cfg, &target)?;
             let rec = Recipients {
-                users: [target.id].into(),
+                people: [target.id].into(),
                 members_only: false,
             };
             let targets = personal_inbox(conn, cfg, &rec)?;
-            let activity = if ev.kind == FOLLOW {
-                apjson::activity(
+            let activity = match ev {
+                Event::Unfollowed { follow_id, .. } => {
+                    let follow_id = follow_id.clone().unwrap_or_else(|| activity_id("follow"));
+                    let follow = apjson::activity(
+                        follow_id,
+                        "Follow",
+                        actor_id.clone(),
+                        json!(target_ap),
+                        None,
+                    );
+                    apjson::activity(activity_id("undo"), "Undo", actor_id, follow, None)
+                }
+                _ => apjson::activity(
                     activity_id("follow"),
                     "Follow",
                     actor_id,
                     json!(target_ap),
                     None,
-                )
-            } else {
-                let follow_id = if ev.extra.is_empty() {
-                    activity_id("follow")
-                } else {
-                    ev.extra.clone()
-                };
-                let follow = apjson::activity(
-                    follow_id,
-                    "Follow",
-                    actor_id.clone(),
-                    json!(target_ap),
-                    None,
-                );
-                apjson::activity(activity_id("undo"), "Undo", actor_id, follow, None)
+                ),
             };
             Ok(Some((activity, actor.id, targets)))
         }
-        ACCEPT => {
-            let Some(oid) = ev.object_id else {
+        Event::FollowAccepted {
+            follower,
+            follow_id,
+            ..
+        } => {
+            if !actor.is_local() {
                 return Ok(None);
-            };
-            let follower = user(conn, oid)?;
+            }
+            let actor_id = urls.person(&actor.username);
+            let follower = user(conn, *follower)?;
             let follower_ap = ap_id_of(conn, cfg, &follower)?;
             let rec = Recipients {
-                users: [follower.id].into(),
+                people: [follower.id].into(),
                 members_only: false,
             };
             let targets = personal_inbox(conn, cfg, &rec)?;
-            let follow =
-                json!({"id": ev.extra, "type": "Follow", "actor": follower_ap, "object": actor_id});
+            let follow = json!({"id": follow_id, "type": "Follow", "actor": follower_ap, "object": actor_id});
             let activity =
                 apjson::activity(activity_id("accept"), "Accept", actor_id, follow, None);
             Ok(Some((activity, actor.id, targets)))
         }
-        PROFILE | DELETE_ACCOUNT => {
+        Event::ProfileChanged { .. } | Event::AccountDeleted { .. } => {
+            if !actor.is_local() {
+                return Ok(None);
+            }
+            let actor_id = urls.person(&actor.username);
             let rec = Recipients {
-                users: remote_followers(conn, actor.id)?.into_iter().collect(),
+                people: audience::remote_followers(conn, actor.id)?
+                    .into_iter()
+                    .collect(),
                 members_only: false,
             };
             let targets = targets(conn, cfg, &rec)?;
@@ -581,8 +405,8 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
                 to: vec![AS_PUBLIC.into()],
                 cc: vec![urls.followers(&actor.username)],
             };
-            let activity = if ev.kind == PROFILE {
-                let keys = super::keys::user_keys(conn, actor.id)?;
+            let activity = if let Event::ProfileChanged { .. } = ev {
+                let keys = crate::net::keys::user_keys(conn, actor.id)?;
                 let skills = crate::people::skills_of(conn, actor.id)?;
                 let mut person = apjson::person(cfg, &actor, &skills, &keys.public_pem);
                 if let Some(o) = person.as_object_mut() {
@@ -606,8 +430,100 @@ fn build(conn: &mut DbConn, cfg: &Config, ev: &Event) -> AppResult<Built> {
             };
             Ok(Some((activity, actor.id, targets)))
         }
-        _ => Ok(None),
     }
+}
+
+/// Create, Update or Delete of a local post or comment outside communities.
+fn build_post(
+    conn: &mut DbConn,
+    cfg: &Config,
+    event_id: i64,
+    ev: &Event,
+    actor: &User,
+    row: &ContentRow,
+) -> AppResult<Built> {
+    if row.ap_id.is_some() {
+        return Ok(None);
+    }
+    let urls = Urls(cfg);
+    let actor_id = urls.person(&actor.username);
+    let rec = audience::recipients(conn, row.id)?;
+    let root = root_of(conn, row)?;
+    let targets = targets(conn, cfg, &rec)?;
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let activity = if let Event::Deleted { .. } = ev {
+        let audience = Audience {
+            to: vec![AS_PUBLIC.into()],
+            cc: Vec::new(),
+        };
+        apjson::activity(
+            urls.activity(event_id, "delete"),
+            "Delete",
+            actor_id,
+            json!({"id": urls.post(row.id), "type": "Tombstone"}),
+            Some(&audience),
+        )
+    } else {
+        let (note, audience) = note_of(conn, cfg, row, &root)?;
+        let kind = if let Event::Published { .. } = ev {
+            "Create"
+        } else {
+            "Update"
+        };
+        apjson::activity(
+            urls.activity(event_id, &kind.to_ascii_lowercase()),
+            kind,
+            actor_id,
+            note,
+            Some(&audience),
+        )
+    };
+    Ok(Some((activity, actor.id, targets)))
+}
+
+/// A reaction to content outside communities, or its Undo.
+fn build_reaction(
+    conn: &mut DbConn,
+    cfg: &Config,
+    event_id: i64,
+    ev: &Event,
+    actor: &User,
+    row: &ContentRow,
+    reaction: &str,
+) -> AppResult<Built> {
+    let urls = Urls(cfg);
+    let actor_id = urls.person(&actor.username);
+    let mut rec = audience::recipients(conn, row.id)?;
+    let author = user(conn, row.author_id)?;
+    if !author.is_local() {
+        rec.people.insert(author.id);
+    }
+    let targets = targets(conn, cfg, &rec)?;
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let object = content_ap_id(cfg, row);
+    let react = reaction_activity(
+        cfg,
+        urls.activity(event_id, "react"),
+        actor_id.clone(),
+        object,
+        reaction,
+    );
+    let activity = if let Event::Reacted { .. } = ev {
+        react
+    } else {
+        apjson::activity(
+            urls.activity(event_id, "undo"),
+            "Undo",
+            actor_id,
+            react,
+            None,
+        )
+    };
+    Ok(Some((activity, actor.id, targets)))
 }
 
 /// Like [`targets`], but the personal inbox (Follow, Accept go to the person).
@@ -616,7 +532,7 @@ fn personal_inbox(
     cfg: &Config,
     r: &Recipients,
 ) -> AppResult<Vec<(String, String)>> {
-    let ids: Vec<i64> = r.users.iter().copied().collect();
+    let ids: Vec<i64> = r.people.iter().copied().collect();
     let rows: Vec<(Option<String>, String)> = with_conn!(conn, c => users::table
         .filter(users::id.eq_any(&ids))
         .select((users::domain, users::inbox))
@@ -624,7 +540,7 @@ fn personal_inbox(
     let mut out = Vec::new();
     for (domain, inbox) in rows {
         let Some(domain) = domain else { continue };
-        if trust::decide(conn, &domain)?.may_federate(cfg.federation.mode) && !inbox.is_empty() {
+        if !inbox.is_empty() && trust::verdict(conn, cfg, &domain)?.allowed {
             out.push((domain, inbox));
         }
     }

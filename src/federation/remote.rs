@@ -5,16 +5,16 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::host_of;
 use super::json::{
     FIELD_DEPARTMENT, FIELD_EMAIL, FIELD_JOB_TITLE, FIELD_LOCATION, FIELD_PHONE, FIELD_SITE,
 };
 use crate::accounts::User;
+use crate::app::AppState;
 use crate::content::markdown::sanitize;
 use crate::db::schema::users;
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::web::AppState;
+use crate::urls::host_of;
 use crate::{with_conn, write_tx};
 
 pub const MAX_NAME: usize = 200;
@@ -23,8 +23,6 @@ pub const MAX_CONTENT: usize = 100_000;
 pub const MAX_TAGS: usize = 50;
 pub const MAX_ATTACHMENTS: usize = 20;
 pub const MAX_RECIPIENTS: usize = 1000;
-/// Remote documents fetched while handling one request or activity.
-pub const MAX_FETCHES: u32 = 5;
 
 /// A remote document or activity that lacks a field or has it wrong.
 pub(super) fn invalid(field: &'static str) -> AppError {
@@ -429,7 +427,7 @@ pub async fn refresh_photo(state: &AppState, user_id: i64, icon: &str) {
 pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
     let q = query.trim();
     if q.starts_with("http://") || q.starts_with("https://") {
-        if let Some(name) = super::Urls(&state.config).local_username(q) {
+        if let Some(name) = crate::urls::Urls(&state.config).local_username(q) {
             return state
                 .db
                 .run(move |c| crate::accounts::find_by_username(c, &name))
@@ -483,7 +481,7 @@ pub async fn lookup_community(state: &AppState, query: &str) -> AppResult<User> 
     let q = query.trim().trim_start_matches('!');
     let not_community = || AppError::new(crate::error::ErrorKind::NotFound, "remote_not_community");
     let found = if q.starts_with("http://") || q.starts_with("https://") {
-        if let Some(name) = super::Urls(&state.config).local_community(q) {
+        if let Some(name) = crate::urls::Urls(&state.config).local_community(q) {
             state
                 .db
                 .run(move |c| crate::accounts::find_by_username(c, &name))
@@ -530,18 +528,20 @@ pub async fn lookup_community(state: &AppState, query: &str) -> AppResult<User> 
     Ok(found)
 }
 
-/// Looks up the `@name@domain` mentions of a body that we do not know yet,
-/// so that they become real mentions (at most [`MAX_FETCHES`]; failures are
-/// left as plain text).
-pub async fn resolve_mentions(state: &AppState, body: &str) {
-    let remote: Vec<String> = crate::content::markdown::mention_candidates(body)
-        .into_iter()
-        .filter(|m| m.contains('@'))
-        .take(MAX_FETCHES as usize)
-        .collect();
-    for handle in remote {
-        if let Err(e) = lookup(state, &handle).await {
-            tracing::info!(handle = %handle, error = %e, "mention not resolved");
-        }
+/// The federation layer finds the people of other instances that texts
+/// mention (through WebFinger and their actor documents, under the trust
+/// gate), so that the mentions become real.
+impl crate::content::FindPeople for AppState {
+    fn find<'a>(
+        &'a self,
+        handles: Vec<String>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            for handle in handles {
+                if let Err(e) = lookup(self, &handle).await {
+                    tracing::info!(handle = %handle, error = %e, "mention not resolved");
+                }
+            }
+        })
     }
 }

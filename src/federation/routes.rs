@@ -13,16 +13,17 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::trust::Decision;
-use super::{json as apjson, Urls, AP_TYPE};
-use crate::accounts::User;
+use super::json as apjson;
+use super::reader::{signed_reader, SignedReader};
+use crate::app::AppState;
+use crate::audience::{self, Need, Viewer};
 use crate::config::FederationMode;
 use crate::content::ContentRow;
-use crate::db::schema::{content, follows, users};
+use crate::db::schema::{content, users};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
-use crate::web::api::ApiError;
-use crate::web::AppState;
+use crate::net::AP_TYPE;
+use crate::urls::Urls;
 use crate::with_conn;
 
 pub fn router() -> Router<AppState> {
@@ -44,7 +45,7 @@ fn err(e: AppError) -> Response {
     if e.kind == crate::error::ErrorKind::Internal {
         tracing::error!(error = %e, "federation request failed");
     }
-    ApiError(e, Lang::En).into_response()
+    crate::error::json_response(&e, Lang::En)
 }
 
 /// An ActivityPub document; a Tombstone is answered 410 Gone.
@@ -88,7 +89,8 @@ async fn webfinger(State(state): State<AppState>, Query(q): Query<WebfingerQuery
             // Secret communities are not listed (they are found by address,
             // with a signature).
             let secret = !u.is_person()
-                && super::groups::settings(c, u.id).map(|s| s.visibility == "secret")?;
+                && super::groups::settings(c, u.id)
+                    .map(|s| s.visibility == audience::CommunityVisibility::Secret)?;
             Ok((u, secret))
         })
         .await;
@@ -120,7 +122,7 @@ async fn webfinger(State(state): State<AppState>, Query(q): Query<WebfingerQuery
 
 /// `host[:port]` of our base URL: the domain part of our handles.
 pub fn authority(state: &AppState) -> String {
-    super::host_of(&state.config.base_url).unwrap_or_default()
+    crate::urls::host_of(&state.config.base_url).unwrap_or_default()
 }
 
 async fn nodeinfo_links(State(state): State<AppState>) -> Response {
@@ -174,7 +176,7 @@ async fn nodeinfo(State(state): State<AppState>) -> Response {
 }
 
 async fn instance_actor(State(state): State<AppState>) -> Response {
-    match state.db.run(super::keys::instance_keys).await {
+    match state.db.run(crate::net::keys::instance_keys).await {
         Ok(k) => activity_json(apjson::instance_actor(&state.config, &k.public_pem)),
         Err(e) => err(e),
     }
@@ -222,30 +224,20 @@ async fn fetcher(
     state: &AppState,
     req_path: &str,
     headers: &HeaderMap,
-) -> AppResult<Option<(String, Decision)>> {
-    Ok(signed_fetcher(state, req_path, headers)
-        .await?
-        .map(|(_, domain, decision)| (domain, decision)))
+) -> AppResult<Option<SignedReader>> {
+    let reader = signed_reader(state, req_path, headers).await?;
+    if reader.is_none() && state.config.federation.mode == FederationMode::Allowlist {
+        return Err(AppError::unauthorized("signature_missing"));
+    }
+    Ok(reader)
 }
 
-/// Like [`fetcher`], with the signing actor (what some collections show
-/// depends on who reads).
-async fn signed_fetcher(
-    state: &AppState,
-    req_path: &str,
-    headers: &HeaderMap,
-) -> AppResult<Option<(User, String, Decision)>> {
-    let signed = headers.contains_key("signature") || headers.contains_key("authorization");
-    if !signed {
-        if state.config.federation.mode == FederationMode::Allowlist {
-            return Err(AppError::unauthorized("signature_missing"));
-        }
-        return Ok(None);
+/// The audience module's viewer for a fetch.
+fn viewer_of(reader: &Option<SignedReader>) -> Viewer {
+    match reader {
+        Some(r) => Viewer::Instance(r.instance.clone()),
+        None => Viewer::Nobody,
     }
-    let (signer, _) = super::inbox::verify(state, &Method::GET, req_path, headers, None).await?;
-    let domain = signer.domain.clone().unwrap_or_default();
-    let decision = state.fed.gate(&domain).await?;
-    Ok(Some((signer, domain, decision)))
 }
 
 async fn outbox(
@@ -272,7 +264,7 @@ async fn outbox(
             let n: i64 = with_conn!(c, c => content::table
                 .filter(content::author_id.eq(u.id))
                 .filter(content::deleted_at.is_null())
-                .filter(content::visibility.eq("public"))
+                .filter(content::visibility.eq(audience::Visibility::Public))
                 .count()
                 .get_result(c))?;
             Ok(n)
@@ -326,9 +318,8 @@ async fn community_doc(
     pq: &str,
     headers: &HeaderMap,
 ) -> Response {
-    let (reader, fetcher) = match signed_fetcher(state, pq, headers).await {
-        Ok(Some((signer, domain, decision))) => (Some(signer), Some((domain, decision))),
-        Ok(None) => (None, None),
+    let fetcher = match fetcher(state, pq, headers).await {
+        Ok(f) => f,
         Err(e) => return err(e),
     };
     let name = name.to_string();
@@ -342,13 +333,10 @@ async fn community_doc(
                 super::groups::local_community(c, &cfg, &url)?.ok_or_else(AppError::not_found)?;
             let s = super::groups::settings(c, group.id)?;
             let may_see = |c: &mut crate::db::DbConn, need| match &fetcher {
-                Some((domain, decision)) => {
-                    super::groups::instance_may_see(c, group.id, domain, decision, need)
-                }
-                // Unsigned (open mode only): public communities.
-                None => Ok(s.visibility == "public" && !s.partners),
+                Some(r) => audience::instance_may_see_community(c, group.id, &r.instance, need),
+                // Unsigned (open mode only).
+                None => audience::nobody_may_see_community(c, group.id),
             };
-            use super::groups::Need;
             let need = match which.as_deref() {
                 Some("outbox" | "moderation") => Need::Content,
                 _ => Need::Existence,
@@ -358,7 +346,7 @@ async fn community_doc(
             }
             match which.as_deref() {
                 None => {
-                    let keys = super::keys::user_keys(c, group.id)?;
+                    let keys = crate::net::keys::user_keys(c, group.id)?;
                     Ok(super::groups::group_document(
                         &cfg,
                         &group,
@@ -368,7 +356,13 @@ async fn community_doc(
                 }
                 Some("followers") => {
                     let people = may_see(c, Need::Content)?;
-                    super::group_roster::roster_document(c, &cfg, &group, reader.as_ref(), people)
+                    super::group_roster::roster_document(
+                        c,
+                        &cfg,
+                        &group,
+                        fetcher.as_ref().map(|r| &r.signer),
+                        people,
+                    )
                 }
                 Some("moderation") => super::group_roster::log_document(c, &cfg, &group),
                 _ => {
@@ -407,7 +401,7 @@ async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> 
             if !u.is_local() || u.disabled || !u.is_person() {
                 return Err(AppError::not_found());
             }
-            let keys = super::keys::user_keys(c, u.id)?;
+            let keys = crate::net::keys::user_keys(c, u.id)?;
             let skills = crate::people::skills_of(c, u.id)?;
             Ok(apjson::person(&cfg, &u, &skills, &keys.public_pem))
         })
@@ -475,28 +469,7 @@ async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> 
                 Some(r) => with_conn!(c, c => content::table.find(r).select(ContentRow::as_select()).first(c))?,
                 None => row.clone(),
             };
-            let allowed = match (&fetcher, root.visibility.as_str()) {
-                (Some((domain, decision)), _) if root.community_id.is_some() => {
-                    let community = root.community_id.unwrap_or_default();
-                    super::groups::instance_may_see(c, community, domain, decision, super::groups::Need::Content)?
-                }
-                (None, _) if root.community_id.is_some() => false,
-                (_, "instance") => false,
-                (None, v) => v == "public",
-                (Some(_), "public") => true,
-                (Some((_, d)), "organisation") => *d == Decision::Member,
-                (Some((domain, _)), "followers") => {
-                    let n: i64 = with_conn!(c, c => follows::table
-                        .inner_join(users::table.on(users::id.eq(follows::follower_id)))
-                        .filter(follows::followee_id.eq(root.author_id))
-                        .filter(follows::accepted.eq(true))
-                        .filter(users::domain.eq(domain))
-                        .count()
-                        .get_result(c))?;
-                    n > 0
-                }
-                _ => false,
-            };
+            let allowed = audience::may_read(c, &viewer_of(&fetcher), row.id)?;
             if !allowed {
                 // Not revealed: the same answer as for a post that does not exist.
                 return Err(AppError::not_found());

@@ -8,12 +8,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::audience;
 use crate::content::{ContentRow, REACTIONS};
 use crate::db::schema::{community_members, content, content_tags, follows, reactions, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::people::{self, PersonSummary};
-use crate::{visible_to, with_conn};
+use crate::with_conn;
 
 /// Posts per feed page.
 pub const FEED_PAGE: i64 = 20;
@@ -67,7 +68,7 @@ pub struct Item {
     pub id: i64,
     pub kind: String,
     pub author: PersonSummary,
-    pub visibility: String,
+    pub visibility: &'static str,
     pub body: String,
     pub body_html: String,
     pub reply_to_id: Option<i64>,
@@ -120,7 +121,7 @@ fn hydrate_with_authors(
     let comment_counts: Vec<(Option<i64>, i64)> = with_conn!(conn, c => content::table
         .filter(content::root_id.eq_any(&ids))
         .filter(content::deleted_at.is_null())
-        .filter(crate::comment_visible_to!(viewer))
+        .filter(audience::comments_visible_to!(viewer))
         .group_by(content::root_id)
         .select((content::root_id, diesel::dsl::count_star()))
         .load(c))?;
@@ -170,7 +171,7 @@ fn hydrate_with_authors(
             id: r.id,
             kind: r.kind,
             author,
-            visibility: r.visibility,
+            visibility: r.visibility.as_str(),
             body: r.body,
             body_html: r.body_html,
             reply_to_id: r.reply_to_id,
@@ -269,7 +270,7 @@ pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<P
                         .filter(follows::follower_id.eq(viewer)),
                 )),
             )
-            .filter(visible_to!(viewer))
+            .filter(audience::posts_visible_to!(viewer))
             .order(content::id.desc())
             .limit(wanted)
             .select(content::id)
@@ -313,7 +314,7 @@ pub fn community(
         .filter(content::root_id.is_null())
         .filter(content::deleted_at.is_null())
         .filter(content::id.lt(before))
-        .filter(visible_to!(viewer))
+        .filter(audience::posts_visible_to!(viewer))
         .order(content::id.desc())
         .limit(FEED_PAGE + 1)
         .select(content::id)
@@ -329,7 +330,7 @@ pub fn by_ids(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Item
     let ids: Vec<i64> = with_conn!(conn, c => content::table
         .filter(content::id.eq_any(ids))
         .filter(content::deleted_at.is_null())
-        .filter(visible_to!(viewer))
+        .filter(audience::posts_visible_to!(viewer))
         .order(content::id.desc())
         .select(content::id)
         .load::<i64>(c))?;
@@ -349,7 +350,7 @@ pub fn profile(
         .filter(content::root_id.is_null())
         .filter(content::deleted_at.is_null())
         .filter(content::id.lt(before))
-        .filter(visible_to!(viewer))
+        .filter(audience::posts_visible_to!(viewer))
         .order(content::id.desc())
         .limit(FEED_PAGE + 1)
         .select(content::id)
@@ -370,7 +371,7 @@ pub fn tag(conn: &mut DbConn, viewer: i64, tag: &str, cursor: Option<&str>) -> A
         .filter(content::root_id.is_null())
         .filter(content::deleted_at.is_null())
         .filter(content::id.lt(before))
-        .filter(visible_to!(viewer))
+        .filter(audience::posts_visible_to!(viewer))
         .order(content::id.desc())
         .limit(FEED_PAGE + 1)
         .select(content::id)

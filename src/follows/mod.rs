@@ -3,12 +3,11 @@
 use diesel::prelude::*;
 
 use crate::accounts::User;
-use crate::db::schema::{follows, users};
+use crate::db::schema::follows;
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::federation::outbox;
-use crate::people::{PersonSummary, PAGE_SIZE};
-use crate::{fed_event, notify, with_conn, write_tx};
+use crate::events::{self, Event};
+use crate::{notify, with_conn, write_tx};
 
 pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
     let target = crate::accounts::find_by_username(conn, followee_name)?;
@@ -34,7 +33,7 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
             ))
             .execute(c)?;
         if remote {
-            fed_event!(c, outbox::FOLLOW, follower.id, Some(target.id), "")?;
+            events::record(c, Event::Followed { follower: follower.id, followee: target.id })?;
         } else {
             notify!(c, [target.id], "follow", follower.id, None::<i64>);
         }
@@ -67,7 +66,7 @@ pub fn unfollow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppR
         )
         .execute(c)?;
         if let (Some(ap_id), false) = (found, target.is_local()) {
-            fed_event!(c, outbox::UNFOLLOW, follower.id, Some(target.id), ap_id.unwrap_or_default())?;
+            events::record(c, Event::Unfollowed { follower: follower.id, followee: target.id, follow_id: ap_id })?;
         }
         Ok::<_, diesel::result::Error>(())
     })?;
@@ -112,7 +111,7 @@ pub fn follow_from_remote(
             .execute(c)?;
         }
         // Accept again on a repeated Follow: the first Accept may have been lost.
-        fed_event!(c, outbox::ACCEPT, followee.id, Some(follower), follow_id)?;
+        events::record(c, Event::FollowAccepted { followee: followee.id, follower, follow_id: follow_id.to_string() })?;
         Ok::<_, AppError>(())
     })
 }
@@ -170,45 +169,4 @@ pub fn counts(conn: &mut DbConn, user_id: i64) -> AppResult<(i64, i64)> {
             .get_result(c)?;
         Ok((followers, following))
     })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Followers,
-    Following,
-}
-
-/// A page of followers or followed people, ordered by username; `after` is
-/// the last username of the previous page.
-pub fn list(
-    conn: &mut DbConn,
-    user_id: i64,
-    dir: Direction,
-    after: Option<&str>,
-) -> AppResult<Vec<PersonSummary>> {
-    let after = after.unwrap_or("").to_string();
-    let rows = with_conn!(conn, c => {
-        let query = users::table
-            .filter(users::disabled.eq(false))
-            .filter(users::username.gt(&after))
-            .into_boxed();
-        let query = match dir {
-            Direction::Followers => query.filter(users::id.eq_any(
-                follows::table
-                    .filter(follows::followee_id.eq(user_id))
-                    .select(follows::follower_id),
-            )),
-            Direction::Following => query.filter(users::id.eq_any(
-                follows::table
-                    .filter(follows::follower_id.eq(user_id))
-                    .select(follows::followee_id),
-            )),
-        };
-        query
-            .order(users::username.asc())
-            .limit(PAGE_SIZE + 1)
-            .select(PersonSummary::as_select())
-            .load(c)
-    })?;
-    Ok(rows)
 }

@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Email, User};
 use crate::content::markdown;
-use crate::db::schema::{photos, skills, user_skills, users};
+use crate::db::schema::{follows, photos, skills, user_skills, users};
 use crate::db::{lower, now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::federation::outbox;
-use crate::{fed_event, with_conn, write_tx};
+use crate::events::{self, Event};
+use crate::{with_conn, write_tx};
 
 /// Rows per page in people lists.
 pub const PAGE_SIZE: i64 = 50;
@@ -50,6 +50,48 @@ pub fn initials(name: &str) -> String {
         .take(2)
         .flat_map(char::to_uppercase)
         .collect()
+}
+
+/// Which side of the follows a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Followers,
+    Following,
+}
+
+/// A page of a person's followers or followed people, ordered by username; `after` is
+/// the last username of the previous page.
+pub fn connections(
+    conn: &mut DbConn,
+    user_id: i64,
+    dir: Direction,
+    after: Option<&str>,
+) -> AppResult<Vec<PersonSummary>> {
+    let after = after.unwrap_or("").to_string();
+    let rows = with_conn!(conn, c => {
+        let query = users::table
+            .filter(users::disabled.eq(false))
+            .filter(users::username.gt(&after))
+            .into_boxed();
+        let query = match dir {
+            Direction::Followers => query.filter(users::id.eq_any(
+                follows::table
+                    .filter(follows::followee_id.eq(user_id))
+                    .select(follows::follower_id),
+            )),
+            Direction::Following => query.filter(users::id.eq_any(
+                follows::table
+                    .filter(follows::follower_id.eq(user_id))
+                    .select(follows::followee_id),
+            )),
+        };
+        query
+            .order(users::username.asc())
+            .limit(PAGE_SIZE + 1)
+            .select(PersonSummary::as_select())
+            .load(c)
+    })?;
+    Ok(rows)
 }
 
 /// A profile edit; `None` leaves a field as it is.
@@ -242,7 +284,7 @@ pub fn update_profile(conn: &mut DbConn, user: &User, up: ProfileUpdate) -> AppR
                     .execute(c)?;
             }
         }
-        fed_event!(c, outbox::PROFILE, u.id, None::<i64>, "")?;
+        events::record(c, Event::ProfileChanged { account: u.id })?;
         Ok::<_, AppError>(())
     })?;
     crate::accounts::find_by_id(conn, u.id)
@@ -279,7 +321,7 @@ pub fn set_photo(
         diesel::update(users::table.find(user_id))
             .set(users::photo_version.eq(users::photo_version + 1))
             .execute(c)?;
-        fed_event!(c, outbox::PROFILE, user_id, None::<i64>, "")?;
+        events::record(c, Event::ProfileChanged { account: user_id })?;
         Ok(())
     })
 }
@@ -290,7 +332,7 @@ pub fn remove_photo(conn: &mut DbConn, user_id: i64) -> AppResult<()> {
         diesel::update(users::table.find(user_id))
             .set(users::photo_version.eq(0))
             .execute(c)?;
-        fed_event!(c, outbox::PROFILE, user_id, None::<i64>, "")?;
+        events::record(c, Event::ProfileChanged { account: user_id })?;
         Ok(())
     })
 }

@@ -5,7 +5,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
-use super::AppState;
+use crate::app::AppState;
 
 const CSS: &str = include_str!("../../static/style.css");
 const JS: &str = include_str!("../../static/app.js");

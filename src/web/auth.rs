@@ -7,10 +7,10 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 
-use super::AppState;
 use crate::accounts::{self, secrets, User};
+use crate::addresses::Cidr;
+use crate::app::AppState;
 use crate::error::AppError;
-use crate::federation::net::Cidr;
 use crate::i18n::Lang;
 
 pub const SESSION_COOKIE: &str = "ruche_session";

@@ -7,30 +7,13 @@ pub mod auth;
 pub mod openapi;
 pub mod pages;
 
-use std::sync::Arc;
-
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 
-use crate::config::Config;
-use crate::db::Db;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub db: Db,
-    /// Parsed `trusted_proxies`.
-    pub proxies: Arc<Vec<crate::federation::net::Cidr>>,
-    /// Outgoing federation client (trust gate, address checks, signatures).
-    pub fed: Arc<crate::federation::client::Client>,
-    /// Wakes the delivery worker when there may be new work.
-    pub wake: Arc<tokio::sync::Notify>,
-    /// Where document files are kept.
-    pub storage: Arc<dyn crate::documents::storage::Storage>,
-}
+use crate::app::AppState;
 
 pub fn router(state: AppState) -> Router {
     Router::new()

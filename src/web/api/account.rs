@@ -9,10 +9,10 @@ use serde_json::json;
 
 use super::{parse_id, ApiError, ApiResult, InLang, JsonBody};
 use crate::accounts::{self, CreatedBy, NewAccount};
+use crate::app::AppState;
 use crate::error::{AppError, ErrorKind};
 use crate::people::{self, ProfileUpdate};
 use crate::web::auth::{accept_language, ApiUser, ClientIp};
-use crate::web::AppState;
 
 #[derive(Deserialize)]
 pub struct SignUp {

@@ -8,9 +8,9 @@ use serde_json::json;
 
 use super::{ApiError, ApiResult, InLang};
 use crate::accounts;
+use crate::app::AppState;
 use crate::error::AppError;
 use crate::web::auth::ApiUser;
-use crate::web::AppState;
 
 fn require_admin(me: &ApiUser) -> ApiResult<()> {
     if me.user.is_admin {
@@ -118,7 +118,7 @@ pub async fn invite(State(state): State<AppState>, me: ApiUser) -> ApiResult<imp
 
 // ---- Federation trust -----------------------------------------------------
 
-use crate::federation::trust::{self, Entry, Level};
+use crate::net::trust::{self, Entry, Level};
 
 pub async fn instances(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
     require_admin(&me)?;

@@ -8,13 +8,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{parse_id, ApiResult, InLang, JsonBody, List};
+use crate::app::AppState;
+use crate::audience::CommunityVisibility;
 use crate::communities::{
-    self, membership, moderation, Community, CommunityVisibility, JoinPolicy, LogEntry,
-    NewCommunity, Settings,
+    self, membership, moderation, Community, JoinPolicy, LogEntry, NewCommunity, Settings,
 };
 use crate::feed::{self, cursor};
 use crate::web::auth::ApiUser;
-use crate::web::AppState;
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -209,14 +209,14 @@ pub async fn post(
     Path(name): Path<String>,
     JsonBody(b): JsonBody<CommunityPost>,
 ) -> ApiResult<impl IntoResponse> {
-    crate::federation::remote::resolve_mentions(&state, &b.body).await;
+    let text = crate::content::Text::resolved(&state, b.body).await;
     let max = state.config.content.max_post_chars;
     let user = me.user.clone();
     let id = me.user.id;
     let item = state
         .db
         .run(move |c| {
-            let row = moderation::post(c, max, &user, &name, &b.body)?;
+            let row = moderation::post(c, max, &user, &name, &text)?;
             feed::hydrate(c, id, vec![row])?
                 .pop()
                 .ok_or_else(crate::error::AppError::not_found)

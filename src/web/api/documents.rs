@@ -9,10 +9,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{parse_id, ApiError, ApiResult, InLang};
+use crate::app::AppState;
 use crate::documents::{self, Document, Upload};
 use crate::error::AppError;
 use crate::web::auth::ApiUser;
-use crate::web::AppState;
 
 #[derive(Deserialize, Default)]
 pub struct UploadQuery {
@@ -142,7 +142,9 @@ pub async fn download(
         .run(move |c| documents::file(c, &user, id, version))
         .await
         .lang(me.lang)?;
-    let bytes = documents::bytes(&state, source).await.lang(me.lang)?;
+    let bytes = documents::bytes(&state.files(), source)
+        .await
+        .lang(me.lang)?;
     Ok(file_response(&filename, &ct, bytes))
 }
 

@@ -14,38 +14,22 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
-use serde_json::json;
 
-use super::AppState;
+use crate::app::AppState;
 use crate::error::{AppError, ErrorKind};
-use crate::i18n::{self, Lang};
+use crate::i18n::Lang;
 
 /// An error answered as JSON in the caller's language.
 pub struct ApiError(pub AppError, pub Lang);
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-pub fn message(err: &AppError, lang: Lang) -> String {
-    i18n::tf(
-        lang,
-        &format!("error.{}", err.code),
-        &err.args
-            .iter()
-            .map(|(k, v)| (*k, v.clone()))
-            .collect::<Vec<_>>(),
-    )
-}
+pub use crate::error::message;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let ApiError(err, lang) = self;
-        if err.kind == ErrorKind::Internal {
-            tracing::error!(error = %err, "internal error");
-        }
-        let status =
-            StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = json!({"error": {"code": err.code, "message": message(&err, lang)}});
-        (status, Json(body)).into_response()
+        crate::error::json_response(&err, lang)
     }
 }
 

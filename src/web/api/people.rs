@@ -5,11 +5,11 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use super::{ApiResult, CursorQuery, InLang, List};
+use crate::app::AppState;
 use crate::feed::{self, cursor};
-use crate::follows::{self, Direction};
-use crate::people::{self, DirectoryFilter, PersonSummary, Profile, PAGE_SIZE};
+use crate::follows;
+use crate::people::{self, Direction, DirectoryFilter, PersonSummary, Profile, PAGE_SIZE};
 use crate::web::auth::ApiUser;
-use crate::web::AppState;
 
 #[derive(serde::Deserialize)]
 pub struct DirectoryQuery {
@@ -126,7 +126,7 @@ async fn list(
         .run(move |c| {
             let (user, _) = people::profile(c, &viewer, &username)?;
             let after = after(q.cursor.as_deref())?;
-            follows::list(c, user.id, dir, after.as_deref())
+            people::connections(c, user.id, dir, after.as_deref())
         })
         .await
         .lang(me.lang)?;

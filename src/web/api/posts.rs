@@ -10,11 +10,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{parse_id, ApiError, ApiResult, CursorQuery, InLang, JsonBody};
-use crate::content::{self, Visibility};
+use crate::app::AppState;
+use crate::audience::Visibility;
+use crate::content::{self, Text};
 use crate::error::AppError;
 use crate::feed;
 use crate::web::auth::ApiUser;
-use crate::web::AppState;
 
 pub async fn home_feed(
     State(state): State<AppState>,
@@ -76,12 +77,12 @@ pub async fn create(
     JsonBody(body): JsonBody<PostCreate>,
 ) -> ApiResult<impl IntoResponse> {
     let visibility = Visibility::parse(body.visibility.as_deref().unwrap_or("")).lang(me.lang)?;
-    crate::federation::remote::resolve_mentions(&state, &body.body).await;
+    let text = Text::resolved(&state, body.body).await;
     let max = state.config.content.max_post_chars;
     let author = me.user.clone();
     let row = state
         .db
-        .run(move |c| content::create_post(c, max, &author, &body.body, visibility))
+        .run(move |c| content::create_post(c, max, &author, &text, visibility))
         .await
         .lang(me.lang)?;
     let item = item(&state, me.user.id, row.id, me.lang).await?;
@@ -109,11 +110,12 @@ pub async fn edit(
     JsonBody(body): JsonBody<PostEdit>,
 ) -> ApiResult<Json<feed::Item>> {
     let id = parse_id(&id, me.lang)?;
+    let text = Text::resolved(&state, body.body).await;
     let max = state.config.content.max_post_chars;
     let actor = me.user.clone();
     state
         .db
-        .run(move |c| content::edit(c, max, &actor, id, &body.body))
+        .run(move |c| content::edit(c, max, &actor, id, &text))
         .await
         .lang(me.lang)?;
     Ok(Json(item(&state, me.user.id, id, me.lang).await?))
@@ -179,11 +181,12 @@ pub async fn comment(
     JsonBody(body): JsonBody<CommentCreate>,
 ) -> ApiResult<impl IntoResponse> {
     let parent = parse_id(&id, me.lang)?;
+    let text = Text::resolved(&state, body.body).await;
     let max = state.config.content.max_post_chars;
     let author = me.user.clone();
     let row = state
         .db
-        .run(move |c| content::create_comment(c, max, &author, parent, &body.body))
+        .run(move |c| content::create_comment(c, max, &author, parent, &text))
         .await
         .lang(me.lang)?;
     let item = item(&state, me.user.id, row.id, me.lang).await?;

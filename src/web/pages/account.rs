@@ -12,10 +12,10 @@ use super::{
     PageErr, PageResult,
 };
 use crate::accounts::{self, ApiToken, CreatedBy, NewAccount};
+use crate::app::AppState;
 use crate::config::SignupMode;
 use crate::people::{self, ProfileUpdate};
 use crate::web::auth::{self, Ctx};
-use crate::web::AppState;
 
 #[derive(Template)]
 #[template(path = "login.html")]

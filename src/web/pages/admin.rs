@@ -9,10 +9,10 @@ use axum::Form;
 use super::account::CsrfForm;
 use super::{render, require_form, require_user, see_other, Base, PageErr, PageResult};
 use crate::accounts::{self, Invitation, User};
+use crate::app::AppState;
 use crate::error::AppError;
 use crate::federation::delivery;
 use crate::web::auth::Ctx;
-use crate::web::AppState;
 
 #[derive(Template)]
 #[template(path = "admin.html")]
@@ -124,7 +124,7 @@ pub async fn set_disabled(
 
 // ---- Federation trust -----------------------------------------------------
 
-use crate::federation::trust::{self, AuditEntry, Entry, Instance, Level};
+use crate::net::trust::{self, AuditEntry, Entry, Instance, Level};
 
 #[derive(Template)]
 #[template(path = "admin_federation.html")]

@@ -11,13 +11,14 @@ use serde::Deserialize;
 
 use super::account::CsrfForm;
 use super::{error_text, render, require_form, require_user, see_other, Base, PageErr, PageResult};
+use crate::app::AppState;
+use crate::audience::CommunityVisibility;
 use crate::communities::{
-    self, membership, moderation, Community, CommunityVisibility, JoinPolicy, LogEntry,
-    NewCommunity, Settings,
+    self, membership, moderation, Community, JoinPolicy, LogEntry, NewCommunity, Settings,
 };
+use crate::federation::reader::signed_reader;
 use crate::feed::{self, cursor, Item, Page};
 use crate::web::auth::Ctx;
-use crate::web::AppState;
 
 /// Whether a stored value is the one an option offers (templates).
 pub fn selected(current: &str, option: impl AsRef<str>) -> bool {
@@ -282,12 +283,12 @@ pub async fn post(
     Form(form): Form<PostForm>,
 ) -> PageResult {
     let user = require_form(&state, &ctx, &form.csrf)?.clone();
-    crate::federation::remote::resolve_mentions(&state, &form.body).await;
+    let text = crate::content::Text::resolved(&state, form.body.clone()).await;
     let max = state.config.content.max_post_chars;
-    let (n, body) = (name.clone(), form.body.clone());
+    let n = name.clone();
     let result = state
         .db
-        .run(move |c| moderation::post(c, max, &user, &n, &body))
+        .run(move |c| moderation::post(c, max, &user, &n, &text))
         .await;
     match result {
         Ok(_) => Ok(see_other(&format!("/communities/{}", enc_path(&name)))),
@@ -615,46 +616,42 @@ pub async fn picture(
                 .page(&state, &ctx)?
         }
         None => {
-            if !headers.contains_key("signature") {
-                require_user(&state, &ctx)?;
-            }
             let pq = uri
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or("")
                 .to_string();
+            let reader = signed_reader(&state, &pq, &headers)
+                .await
+                .page(&state, &ctx)?;
+            let Some(reader) = reader else {
+                // Not signed: people sign in first.
+                require_user(&state, &ctx)?;
+                return Err(crate::error::AppError::unauthorized("signin_required"))
+                    .page(&state, &ctx);
+            };
             let found: crate::error::AppResult<i64> = async {
-                let (signer, _) = crate::federation::inbox::verify(
-                    &state,
-                    &axum::http::Method::GET,
-                    &pq,
-                    &headers,
-                    None,
-                )
-                .await?;
-                let domain = signer.domain.clone().unwrap_or_default();
-                let decision = state.fed.gate(&domain).await?;
                 let cfg = state.config.clone();
                 let n = name.clone();
                 state
                     .db
                     .run(move |c| {
-                        let url = crate::federation::Urls(&cfg).community(&n);
+                        let url = crate::urls::Urls(&cfg).community(&n);
                         let ok = match crate::federation::groups::local_community(c, &cfg, &url)? {
-                            Some(g) => crate::federation::groups::instance_may_see(
+                            Some(g) => crate::audience::instance_may_see_community(
                                 c,
                                 g.id,
-                                &domain,
-                                &decision,
-                                crate::federation::groups::Need::Existence,
+                                &reader.instance,
+                                crate::audience::Need::Existence,
                             )?
                             .then_some(g.id),
                             // A community of another instance: the picture a
                             // moderator here gave it, for that instance only.
                             None => {
                                 let g = crate::accounts::find_by_username(c, &n)?;
-                                (!g.is_person() && g.domain.as_deref() == Some(domain.as_str()))
-                                    .then_some(g.id)
+                                (!g.is_person()
+                                    && g.domain.as_deref() == Some(reader.instance.domain.as_str()))
+                                .then_some(g.id)
                             }
                         };
                         ok.ok_or_else(crate::error::AppError::not_found)

@@ -8,11 +8,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{error_text, render, require_form, require_user, see_other, Base, PageErr, PageResult};
+use crate::app::AppState;
 use crate::communities::{self, Community};
 use crate::documents::{self, Document, Upload};
 use crate::error::{AppError, AppResult};
 use crate::web::auth::Ctx;
-use crate::web::AppState;
 
 /// Request body limit of the upload forms: above the largest configurable
 /// file (the configured limit is enforced while reading).
@@ -260,7 +260,7 @@ pub async fn download(
 ) -> Result<Response, super::PageError> {
     let id = super::parse_id(&state, &ctx, &id)?;
     let version = super::parse_id(&state, &ctx, &version)?;
-    let signed = headers.contains_key("signature");
+    let signed = crate::federation::reader::is_signed(&headers);
     let found = if signed && ctx.user.is_none() {
         let path = format!("/documents/{id}/versions/{version}/file");
         federated_file(&state, &path, &headers, id, version).await
@@ -272,7 +272,9 @@ pub async fn download(
             .await
     };
     let (filename, ct, source) = found.page(&state, &ctx)?;
-    let bytes = documents::bytes(&state, source).await.page(&state, &ctx)?;
+    let bytes = documents::bytes(&state.files(), source)
+        .await
+        .page(&state, &ctx)?;
     Ok(crate::web::api::documents::file_response(
         &filename, &ct, bytes,
     ))
@@ -285,21 +287,18 @@ async fn federated_file(
     id: i64,
     version: i64,
 ) -> AppResult<(String, String, documents::Source)> {
-    let (signer, _) =
-        crate::federation::inbox::verify(state, &axum::http::Method::GET, path, headers, None)
-            .await?;
-    let domain = signer.domain.clone().unwrap_or_default();
-    let decision = state.fed.gate(&domain).await?;
+    let reader = crate::federation::reader::signed_reader(state, path, headers)
+        .await?
+        .ok_or_else(|| AppError::unauthorized("signature_missing"))?;
     state
         .db
         .run(move |c| {
             let community = documents::community_of(c, id)?;
-            let ok = crate::federation::groups::instance_may_see(
+            let ok = crate::audience::instance_may_see_community(
                 c,
                 community,
-                &domain,
-                &decision,
-                crate::federation::groups::Need::Content,
+                &reader.instance,
+                crate::audience::Need::Content,
             )?;
             if !ok {
                 return Err(AppError::not_found());

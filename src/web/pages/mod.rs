@@ -15,8 +15,8 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::auth::{self, Ctx};
-use super::AppState;
 use crate::accounts::{secrets, User};
+use crate::app::AppState;
 use crate::error::{AppError, ErrorKind};
 use crate::i18n::{Lang, Tr};
 

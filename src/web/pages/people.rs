@@ -10,14 +10,16 @@ use serde::Deserialize;
 use super::account::CsrfForm;
 use super::{error_text, render, require_form, require_user, see_other, Base, PageErr, PageResult};
 use crate::accounts::User;
+use crate::app::AppState;
 use crate::error::{AppError, ErrorKind};
+use crate::federation::reader::signed_reader;
 use crate::feed::{self, cursor, Page};
-use crate::follows::{self, Direction};
+use crate::follows;
+use crate::people::Direction;
 use crate::people::{
     self, initials, DirectoryFilter, PersonSummary, Profile, ProfileUpdate, PAGE_SIZE,
 };
 use crate::web::auth::Ctx;
-use crate::web::AppState;
 
 /// Request body limit of the photo form: the photo limit plus form overhead.
 pub const PHOTO_BODY_LIMIT: usize = 64 * 1024 * 1024;
@@ -182,16 +184,7 @@ pub async fn photo(
     // (the photo is the `icon` of the person's actor).
     if ctx.user.is_none() {
         let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
-        let signed = headers.contains_key("signature")
-            && crate::federation::inbox::verify(
-                &state,
-                &axum::http::Method::GET,
-                pq,
-                &headers,
-                None,
-            )
-            .await
-            .is_ok();
+        let signed = matches!(signed_reader(&state, pq, &headers).await, Ok(Some(_)));
         if !signed {
             require_user(&state, &ctx)?;
         }
@@ -238,7 +231,7 @@ async fn follow_list(
         .run(move |c| {
             let (user, _) = people::profile(c, &me, &username)?;
             let after = after(&cur)?;
-            let rows = follows::list(c, user.id, dir, after.as_deref())?;
+            let rows = people::connections(c, user.id, dir, after.as_deref())?;
             Ok((user, rows))
         })
         .await

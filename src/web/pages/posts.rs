@@ -12,11 +12,12 @@ use serde::Deserialize;
 
 use super::account::CsrfForm;
 use super::{error_text, render, require_form, require_user, see_other, Base, PageErr, PageResult};
-use crate::content::{self, Revision, Visibility};
+use crate::app::AppState;
+use crate::audience::Visibility;
+use crate::content::{self, Revision, Text};
 use crate::error::AppError;
 use crate::feed::{self, Item, Page};
 use crate::web::auth::Ctx;
-use crate::web::AppState;
 
 #[derive(Template)]
 #[template(path = "feed.html")]
@@ -83,11 +84,12 @@ pub async fn create(
     let user = require_form(&state, &ctx, &form.csrf)?.clone();
     let max = state.config.content.max_post_chars;
     let body = form.body.clone();
+    let text = Text::resolved(&state, form.body).await;
     let result = state
         .db
         .run(move |c| {
             let visibility = Visibility::parse(&form.visibility)?;
-            content::create_post(c, max, &user, &form.body, visibility)
+            content::create_post(c, max, &user, &text, visibility)
         })
         .await;
     match result {
@@ -268,9 +270,10 @@ pub async fn edit(
     let id = super::parse_id(&state, &ctx, &id)?;
     let max = state.config.content.max_post_chars;
     let body = form.body.clone();
+    let text = Text::resolved(&state, form.body).await;
     match state
         .db
-        .run(move |c| content::edit(c, max, &user, id, &form.body))
+        .run(move |c| content::edit(c, max, &user, id, &text))
         .await
     {
         Ok(row) => Ok(see_other(&format!("/posts/{}", row.id))),
@@ -321,9 +324,10 @@ pub async fn comment(
     let user = require_form(&state, &ctx, &form.csrf)?.clone();
     let parent = super::parse_id(&state, &ctx, &id)?;
     let max = state.config.content.max_post_chars;
+    let text = Text::resolved(&state, form.body).await;
     match state
         .db
-        .run(move |c| content::create_comment(c, max, &user, parent, &form.body))
+        .run(move |c| content::create_comment(c, max, &user, parent, &text))
         .await
     {
         Ok(row) => Ok(see_other(&format!(

@@ -33,7 +33,7 @@ pub fn sign(
     let mut headers: Vec<(&'static str, String)> = vec![("host", host.to_string()), ("date", date)];
     if let Some(b) = body {
         headers.push(("digest", digest(b)));
-        headers.push(("content-type", crate::federation::AP_TYPE.to_string()));
+        headers.push(("content-type", super::AP_TYPE.to_string()));
     }
     let mut lines = vec![format!(
         "(request-target): {} {}",
@@ -45,7 +45,7 @@ pub fn sign(
         lines.push(format!("{n}: {v}"));
         names.push(n);
     }
-    let signature = crate::federation::keys::sign(private_pem, lines.join("\n").as_bytes())?;
+    let signature = crate::net::keys::sign(private_pem, lines.join("\n").as_bytes())?;
     let value = format!(
         "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"{}\",signature=\"{}\"",
         names.join(" "),
@@ -211,7 +211,7 @@ mod tests {
 
     fn request(
         body: &[u8],
-        keys: &crate::federation::keys::KeyPair,
+        keys: &crate::net::keys::KeyPair,
     ) -> (HeaderMap, Vec<(&'static str, String)>) {
         let signed = sign(
             &Method::POST,
@@ -232,12 +232,12 @@ mod tests {
 
     #[test]
     fn signed_request_verifies_and_tampering_is_caught() {
-        let keys = crate::federation::keys::generate().unwrap();
+        let keys = crate::net::keys::generate().unwrap();
         let body = br#"{"type":"Create"}"#;
         let (h, _) = request(body, &keys);
         let s = parse_request(&Method::POST, "/inbox", &h, Some(body), 300).unwrap();
         assert_eq!(s.key_id, "https://alpha.test/people/a#main-key");
-        assert!(crate::federation::keys::verify(
+        assert!(crate::net::keys::verify(
             &keys.public_pem,
             s.signing_string.as_bytes(),
             &s.signature
@@ -247,7 +247,7 @@ mod tests {
         assert_eq!(e.code, "digest_mismatch");
         // Another path: the signature no longer verifies.
         let s = parse_request(&Method::POST, "/people/x/inbox", &h, Some(body), 300).unwrap();
-        assert!(!crate::federation::keys::verify(
+        assert!(!crate::net::keys::verify(
             &keys.public_pem,
             s.signing_string.as_bytes(),
             &s.signature

@@ -20,8 +20,8 @@ use axum::http::Method;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::Value;
 
-use super::net::{address_allowed, Cidr};
 use super::trust::{self, Decision};
+use crate::addresses::{address_allowed, Cidr};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, AppResult, ErrorKind};
@@ -116,6 +116,13 @@ fn invalid_document(url: &str, cause: impl std::fmt::Display) -> AppError {
     AppError::new(ErrorKind::BadGateway, "remote_invalid")
 }
 
+/// A local person on whose behalf a fetch is signed: id and username.
+#[derive(Debug, Clone, Copy)]
+pub struct Reader<'a> {
+    pub id: i64,
+    pub username: &'a str,
+}
+
 /// The outgoing client, shared by the process.
 pub struct Client {
     http: reqwest::Client,
@@ -182,28 +189,26 @@ impl Client {
         &self,
         domains: Vec<String>,
     ) -> AppResult<std::collections::HashMap<String, AppResult<Decision>>> {
-        let mode = self.config.federation.mode;
-        let own = super::host_of(&self.config.base_url).unwrap_or_default();
+        let cfg = self.config.clone();
+        let own = crate::urls::host_of(&self.config.base_url).unwrap_or_default();
         let all = self
             .db
-            .run(move |c| trust::decide_many(c, &domains))
+            .run(move |c| trust::verdicts(c, &cfg, &domains))
             .await?;
         let mut out = std::collections::HashMap::new();
-        for (domain, (decision, private)) in all {
-            if domain.eq_ignore_ascii_case(&own) {
-                out.insert(domain, Ok(Decision::Member));
-                continue;
-            }
-            if let Ok(mut set) = self.policy.private_ok.write() {
-                let host = trust::host_part(&domain).to_string();
-                if private {
-                    set.insert(host);
-                } else {
-                    set.remove(&host);
+        for (domain, v) in all {
+            if !domain.eq_ignore_ascii_case(&own) {
+                if let Ok(mut set) = self.policy.private_ok.write() {
+                    let host = trust::host_part(&domain).to_string();
+                    if v.private_ok {
+                        set.insert(host);
+                    } else {
+                        set.remove(&host);
+                    }
                 }
             }
-            let verdict = if decision.may_federate(mode) {
-                Ok(decision)
+            let verdict = if v.allowed {
+                Ok(v.decision)
             } else {
                 Err(AppError::forbidden("instance_not_trusted").with("domain", &domain))
             };
@@ -218,11 +223,11 @@ impl Client {
         serde_json::from_slice(&body).map_err(|e| invalid_document(url, e))
     }
 
-    /// Fetches an ActivityPub document, signed by the local person `user`
+    /// Fetches an ActivityPub document, signed by the local person `reader`
     /// (what the other instance answers depends on who reads).
-    pub async fn get_as(&self, url: &str, user: &crate::accounts::User) -> AppResult<Value> {
+    pub async fn get_as(&self, url: &str, reader: Reader<'_>) -> AppResult<Value> {
         let body = self
-            .get_signed(url, MAX_DOCUMENT_BYTES, true, Some(user))
+            .get_signed(url, MAX_DOCUMENT_BYTES, true, Some(reader))
             .await?;
         serde_json::from_slice(&body).map_err(|e| invalid_document(url, e))
     }
@@ -238,26 +243,22 @@ impl Client {
         url: &str,
         max: usize,
         json: bool,
-        signer: Option<&crate::accounts::User>,
+        signer: Option<Reader<'_>>,
     ) -> AppResult<Vec<u8>> {
         let parsed =
             reqwest::Url::parse(url).map_err(|_| AppError::bad_request("remote_url_invalid"))?;
         let host =
-            super::host_of(url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
+            crate::urls::host_of(url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
         self.gate(&host).await?;
         self.policy
             .check_url(&parsed)
             .map_err(|e| unreachable(url, e))?;
-        let urls = super::Urls(&self.config);
+        let urls = crate::urls::Urls(&self.config);
         let (key_id, keys) = match signer {
-            Some(u) if u.is_local() && u.is_person() => {
-                let id = u.id;
-                (
-                    urls.key(&u.username),
-                    self.db.run(move |c| super::keys::user_keys(c, id)).await?,
-                )
-            }
-            Some(_) => return Err(AppError::internal("only local people sign fetches")),
+            Some(Reader { id, username }) => (
+                urls.key(username),
+                self.db.run(move |c| super::keys::user_keys(c, id)).await?,
+            ),
             None => (
                 urls.instance_key(),
                 self.db.run(super::keys::instance_keys).await?,
@@ -300,7 +301,7 @@ impl Client {
         let parsed =
             reqwest::Url::parse(url).map_err(|_| AppError::bad_request("remote_url_invalid"))?;
         let host =
-            super::host_of(url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
+            crate::urls::host_of(url).ok_or_else(|| AppError::bad_request("remote_url_invalid"))?;
         self.gate(&host).await?;
         self.policy
             .check_url(&parsed)

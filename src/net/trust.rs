@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::config::FederationMode;
+use crate::config::{Config, FederationMode};
 use crate::db::schema::{deliveries, instances, trust_audit};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
@@ -365,6 +365,55 @@ pub fn decide_many(
         out.insert(raw, verdict);
     }
     Ok(out)
+}
+
+/// What the trust gate says of one instance now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub decision: Decision,
+    /// Whether it may federate with us now (for an unlisted instance, the
+    /// federation mode decides).
+    pub allowed: bool,
+    /// Whether its own live entry lets it live on a private address.
+    pub private_ok: bool,
+}
+
+/// The one way into the trust decision: every inbound request, delivery
+/// and fetch (through the outgoing client's `gate`) and every audience the
+/// outbox computes asks it. For each instance (`host[:port]`), its
+/// [`Verdict`]; this instance itself is always an allowed member.
+pub fn verdicts(
+    conn: &mut DbConn,
+    cfg: &Config,
+    domains: &[String],
+) -> AppResult<std::collections::HashMap<String, Verdict>> {
+    let own = crate::urls::host_of(&cfg.base_url).unwrap_or_default();
+    Ok(decide_many(conn, domains)?
+        .into_iter()
+        .map(|(domain, (decision, private_ok))| {
+            let verdict = if domain.eq_ignore_ascii_case(&own) {
+                Verdict {
+                    decision: Decision::Member,
+                    allowed: true,
+                    private_ok,
+                }
+            } else {
+                Verdict {
+                    allowed: decision.may_federate(cfg.federation.mode),
+                    decision,
+                    private_ok,
+                }
+            };
+            (domain, verdict)
+        })
+        .collect())
+}
+
+/// [`verdicts`] for one instance.
+pub fn verdict(conn: &mut DbConn, cfg: &Config, domain: &str) -> AppResult<Verdict> {
+    verdicts(conn, cfg, &[domain.to_string()])?
+        .remove(domain)
+        .ok_or_else(|| AppError::internal("trust verdict missing"))
 }
 
 /// `rows` are the live entries of [`with_parents`]`(domain)`.

@@ -1,5 +1,6 @@
-//! Address checks: private, loopback and link-local addresses, and CIDR ranges
-//! an administrator allowed.
+//! IP address ranges: what counts as private (loopback, private, link-local,
+//! unique-local and the like, in any spelling) and the CIDR ranges an
+//! administrator writes in the configuration.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

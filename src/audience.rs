@@ -1,0 +1,591 @@
+//! Who may see what: the one place that decides it, for every reader and
+//! every door.
+//!
+//! A reader is a [`Viewer`]: a local person, another instance (with the
+//! trust we have in it), or nobody (an unsigned request). A post carries its
+//! [`Visibility`]; its comments share it, except a remote reply addressed
+//! more narrowly than its thread, which is stored [`Visibility::Direct`]. A
+//! post of a community follows its community's [`CommunityVisibility`]
+//! alone. From these the module gives:
+//!
+//! - the SQL filters for lists ([`posts_visible_to!`],
+//!   [`comments_visible_to!`], [`readers_among!`]), used by feeds, threads,
+//!   counts and notifications;
+//! - the check for one item, whoever reads it ([`may_read`]) and for a
+//!   community read by another instance ([`instance_may_see_community`]);
+//! - who a change is delivered to ([`recipients`], [`community_open_to`]),
+//!   which the outbox turns into inboxes through the trust gate.
+//!
+//! The filters are macros because a diesel filter is an expression whose
+//! type depends on the query it joins and on the backend chosen at run time
+//! by `with_conn!`; a function would have to name that type for each. They
+//! become functions when the connection is one type.
+//!
+//! The module reads the tables it needs (content, mentions, follows,
+//! communities and their members) and knows no feature, so that features,
+//! federation and the doors can all ask it.
+
+use std::collections::BTreeSet;
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::{communities, community_members, content, follows, mentions, users};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::net::trust::Decision;
+use crate::with_conn;
+
+/// The audience of a post, as stored with it (a text column; see the
+/// diesel conversions below).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Everyone here, and followers on every trusted instance.
+    Public,
+    /// Everyone here, and followers on `member` instances (never partners).
+    Organisation,
+    /// Everyone signed in on this instance; never leaves it.
+    Instance,
+    /// The author's followers, wherever they are (and people it mentions).
+    Followers,
+    /// Only the author and the people it mentions or addresses (remote
+    /// posts so addressed, and remote replies narrower than their thread).
+    Direct,
+    /// The members of its community, or everyone for an open community: see
+    /// [`CommunityVisibility`].
+    Community,
+}
+
+impl Visibility {
+    /// An author's choice for a new post (forms and API): the four
+    /// audiences a person picks from.
+    pub fn parse(s: &str) -> AppResult<Visibility> {
+        match s.trim() {
+            "" | "public" => Ok(Visibility::Public),
+            "organisation" => Ok(Visibility::Organisation),
+            "instance" => Ok(Visibility::Instance),
+            "followers" => Ok(Visibility::Followers),
+            _ => Err(AppError::bad_request("visibility_invalid")),
+        }
+    }
+
+    /// A stored value; anything unknown reads as the narrowest audience.
+    pub fn stored(s: &str) -> Visibility {
+        match s {
+            "public" => Visibility::Public,
+            "organisation" => Visibility::Organisation,
+            "instance" => Visibility::Instance,
+            "followers" => Visibility::Followers,
+            "community" => Visibility::Community,
+            _ => Visibility::Direct,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Organisation => "organisation",
+            Visibility::Instance => "instance",
+            Visibility::Followers => "followers",
+            Visibility::Direct => "direct",
+            Visibility::Community => "community",
+        }
+    }
+
+    /// How narrow an audience is (for comparing a reply with its thread).
+    fn rank(self) -> u8 {
+        match self {
+            Visibility::Public => 0,
+            Visibility::Organisation => 1,
+            Visibility::Instance => 2,
+            Visibility::Followers => 3,
+            Visibility::Direct | Visibility::Community => 4,
+        }
+    }
+}
+
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for Visibility
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        Ok(Visibility::stored(&String::from_sql(bytes)?))
+    }
+}
+
+impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for Visibility
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, DB>,
+    ) -> diesel::serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
+
+/// The audience of a remote reply: its thread's, unless the reply itself
+/// was addressed more narrowly (to its author's followers, or to a few
+/// people, under a wider post), in which case it is `Direct`: seen only by
+/// its author and the people it addresses, never by the whole thread. Two
+/// followers-only audiences of different people have no common audience
+/// that can be stored, so such a reply is `Direct` too. Community threads
+/// follow their community.
+pub fn narrowest(parent: Visibility, own: Visibility, same_author: bool) -> Visibility {
+    if parent == Visibility::Community {
+        return parent;
+    }
+    let both_followers = parent == Visibility::Followers && own == Visibility::Followers;
+    if own.rank() > parent.rank() || (both_followers && !same_author) {
+        Visibility::Direct
+    } else {
+        parent
+    }
+}
+
+/// Who reads a community's posts and sees that it exists (stored as text,
+/// like [`Visibility`]).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "lowercase")]
+pub enum CommunityVisibility {
+    /// Everyone, here and on the instances it is open to.
+    Public,
+    /// Everyone here and on `member` instances (never partners).
+    Organisation,
+    /// Listed, but only members read the posts.
+    Private,
+    /// Neither listed nor readable but by members (and the invited).
+    Secret,
+}
+
+impl CommunityVisibility {
+    pub fn parse(s: &str) -> AppResult<CommunityVisibility> {
+        match s.trim() {
+            "" | "public" => Ok(Self::Public),
+            "organisation" => Ok(Self::Organisation),
+            "private" => Ok(Self::Private),
+            "secret" => Ok(Self::Secret),
+            _ => Err(AppError::bad_request("community_visibility_invalid")),
+        }
+    }
+    /// A stored value; anything unknown reads as the narrowest.
+    pub fn stored(s: &str) -> CommunityVisibility {
+        Self::parse(s).unwrap_or(Self::Secret)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Organisation => "organisation",
+            Self::Private => "private",
+            Self::Secret => "secret",
+        }
+    }
+    /// Whether everyone (not only members) reads the posts.
+    pub fn open_content(self) -> bool {
+        matches!(self, Self::Public | Self::Organisation)
+    }
+}
+
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for CommunityVisibility
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        Ok(CommunityVisibility::stored(&String::from_sql(bytes)?))
+    }
+}
+
+impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for CommunityVisibility
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, DB>,
+    ) -> diesel::serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
+
+/// Another instance reading, with the trust we have in it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    /// `host[:port]`.
+    pub domain: String,
+    pub trust: Decision,
+}
+
+/// Who is reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    /// A person signed in here (`users.id`).
+    Person(i64),
+    /// Another instance, through a signed request.
+    Instance(Instance),
+    /// An unsigned request (open federation mode only; the doors refuse it
+    /// in allowlist mode).
+    Nobody,
+}
+
+/// SQL condition on posts (`content` rows of threads): visible to the local
+/// person `viewer`. Comments are visible when their post is, and then
+/// [`comments_visible_to!`] applies.
+///
+/// Outside communities: `public`, `organisation` and `instance` are seen by
+/// everyone signed in here; `followers` by the author's accepted followers;
+/// the author and the people mentioned always see it. A community's posts
+/// follow their community alone: open communities are read by everyone
+/// here, the others by their members only (a mention of a non-member
+/// reveals nothing).
+macro_rules! posts_visible_to {
+    ($viewer:expr) => {{
+        use $crate::db::schema::{
+            communities as cm_, community_members as cmm_, content as c_, follows as f_,
+            mentions as m_,
+        };
+        let viewer: i64 = $viewer;
+        let personal = c_::visibility
+            .eq_any(["public", "organisation", "instance"])
+            .or(c_::author_id.eq(viewer))
+            .or(c_::visibility.eq("followers").and(
+                c_::author_id.eq_any(
+                    f_::table
+                        .select(f_::followee_id)
+                        .filter(f_::follower_id.eq(viewer))
+                        .filter(f_::accepted.eq(true)),
+                ),
+            ))
+            .or(c_::id.eq_any(
+                m_::table
+                    .select(m_::content_id)
+                    .filter(m_::user_id.eq(viewer)),
+            ));
+        let in_community = c_::community_id.assume_not_null();
+        c_::community_id.is_null().and(personal).or(in_community
+            .eq_any(
+                cm_::table
+                    .filter(cm_::visibility.eq_any(["public", "organisation"]))
+                    .select(cm_::actor_id),
+            )
+            .or(in_community.eq_any(
+                cmm_::table
+                    .filter(cmm_::user_id.eq(viewer))
+                    .filter(cmm_::status.eq("member"))
+                    .select(cmm_::community_id),
+            )))
+    }};
+}
+pub(crate) use posts_visible_to;
+
+/// SQL condition on a comment, in a thread `viewer` may read: comments
+/// share their post's audience, except a `direct` one (see [`narrowest`]),
+/// which only its author and the people it addresses see.
+macro_rules! comments_visible_to {
+    ($viewer:expr) => {{
+        use $crate::db::schema::{content as c_, mentions as m_};
+        let viewer: i64 = $viewer;
+        c_::visibility
+            .ne("direct")
+            .or(c_::root_id.is_null())
+            .or(c_::author_id.eq(viewer))
+            .or(c_::id.eq_any(
+                m_::table
+                    .select(m_::content_id)
+                    .filter(m_::user_id.eq(viewer)),
+            ))
+    }};
+}
+pub(crate) use comments_visible_to;
+
+/// Inside a write transaction (`$c` the concrete connection): which of the
+/// local people `$ids` may read the posts of community `$community`:
+/// everyone for an open community, its members otherwise. Used before
+/// notifying, so that a mention never reveals a post.
+macro_rules! readers_among {
+    ($c:expr, $community:expr, $ids:expr) => {{
+        use $crate::db::schema::{communities as cm_, community_members as cmm_};
+        let open: i64 = cm_::table
+            .filter(cm_::actor_id.eq($community))
+            .filter(cm_::visibility.eq_any(["public", "organisation"]))
+            .count()
+            .get_result($c)?;
+        if open > 0 || $ids.is_empty() {
+            Ok($ids.to_vec())
+        } else {
+            cmm_::table
+                .filter(cmm_::community_id.eq($community))
+                .filter(cmm_::status.eq("member"))
+                .filter(cmm_::user_id.eq_any($ids))
+                .select(cmm_::user_id)
+                .load::<i64>($c)
+        }
+    }};
+}
+pub(crate) use readers_among;
+
+/// What an instance asks to see of a community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// That it exists (its Group document, its picture).
+    Existence,
+    /// Its posts, documents and roster.
+    Content,
+}
+
+/// Whether an instance's trust level lets it take part in a community:
+/// members always, partners when the community is open to them (never an
+/// organisation-only one), and, in open federation mode, unlisted instances
+/// for public communities not reserved to partners (the trust gate refuses
+/// them in allowlist mode).
+pub fn community_open_to(
+    visibility: CommunityVisibility,
+    partners: bool,
+    trust: &Decision,
+) -> bool {
+    match trust {
+        Decision::Member => true,
+        Decision::Partner => partners && visibility != CommunityVisibility::Organisation,
+        Decision::Unknown => visibility == CommunityVisibility::Public && !partners,
+        Decision::Blocked { .. } => false,
+    }
+}
+
+fn community_settings(conn: &mut DbConn, community: i64) -> AppResult<(CommunityVisibility, bool)> {
+    let (v, partners): (String, bool) = with_conn!(conn, c => communities::table
+        .find(community)
+        .select((communities::visibility, communities::partners))
+        .first(c))?;
+    Ok((CommunityVisibility::stored(&v), partners))
+}
+
+/// Whether an unsigned request may see a community (open mode): public
+/// ones not reserved to partners.
+pub fn nobody_may_see_community(conn: &mut DbConn, community: i64) -> AppResult<bool> {
+    let (v, partners) = community_settings(conn, community)?;
+    Ok(v == CommunityVisibility::Public && !partners)
+}
+
+/// Whether `reader` may see a community. Secret and private communities
+/// are seen by instances with a member (secret ones also by instances with
+/// an invited or pending person, so that they can join); a remote
+/// community's content is only served back to its own host.
+pub fn instance_may_see_community(
+    conn: &mut DbConn,
+    community: i64,
+    reader: &Instance,
+    need: Need,
+) -> AppResult<bool> {
+    let (v, partners) = community_settings(conn, community)?;
+    if !community_open_to(v, partners, &reader.trust) {
+        return Ok(false);
+    }
+    let host: Option<String> =
+        with_conn!(conn, c => users::table.find(community).select(users::domain).first(c))?;
+    if let Some(host) = host {
+        return Ok(v.open_content() || host == reader.domain);
+    }
+    if v.open_content() || (need == Need::Existence && v == CommunityVisibility::Private) {
+        return Ok(true);
+    }
+    let statuses: &[&str] = match need {
+        Need::Existence => &["member", "invited", "pending"],
+        Need::Content => &["member"],
+    };
+    let n: i64 = with_conn!(conn, c => community_members::table
+        .inner_join(users::table.on(users::id.eq(community_members::user_id)))
+        .filter(community_members::community_id.eq(community))
+        .filter(community_members::status.eq_any(statuses))
+        .filter(users::domain.eq(&reader.domain))
+        .count()
+        .get_result(c))?;
+    Ok(n > 0)
+}
+
+/// What the checks need of a post or comment.
+#[derive(Debug, Clone, Queryable)]
+struct Item {
+    id: i64,
+    author: i64,
+    root: Option<i64>,
+    visibility: String,
+    community: Option<i64>,
+    deleted: bool,
+}
+
+fn item(conn: &mut DbConn, id: i64) -> AppResult<Option<Item>> {
+    let row = with_conn!(conn, c => content::table
+        .find(id)
+        .select((
+            content::id,
+            content::author_id,
+            content::root_id,
+            content::visibility,
+            content::community_id,
+            content::deleted_at.is_not_null(),
+        ))
+        .first::<Item>(c)
+        .optional())?;
+    Ok(row)
+}
+
+/// Whether `viewer` may read the post or comment `id`. For another
+/// instance a deleted item still counts (it is served as a tombstone); a
+/// person reads nothing of a deleted thread. What does not exist and what
+/// may not be seen are the same `false`.
+pub fn may_read(conn: &mut DbConn, viewer: &Viewer, id: i64) -> AppResult<bool> {
+    let Some(own) = item(conn, id)? else {
+        return Ok(false);
+    };
+    let root = match own.root {
+        Some(r) => match item(conn, r)? {
+            Some(root) => root,
+            None => return Ok(false),
+        },
+        None => own.clone(),
+    };
+    match viewer {
+        Viewer::Person(person) => {
+            // People do not read what remains of a deleted thread.
+            if root.deleted {
+                return Ok(false);
+            }
+            let person = *person;
+            let root_seen: i64 = with_conn!(conn, c => content::table
+                .filter(content::id.eq(root.id))
+                .filter(posts_visible_to!(person))
+                .count()
+                .get_result(c))?;
+            if root_seen == 0 {
+                return Ok(false);
+            }
+            if own.root.is_none() {
+                return Ok(true);
+            }
+            let seen: i64 = with_conn!(conn, c => content::table
+                .filter(content::id.eq(own.id))
+                .filter(comments_visible_to!(person))
+                .count()
+                .get_result(c))?;
+            Ok(seen > 0)
+        }
+        Viewer::Instance(reader) => {
+            if own.root.is_some() && Visibility::stored(&own.visibility) == Visibility::Direct {
+                return Ok(false);
+            }
+            if let Some(community) = root.community {
+                return instance_may_see_community(conn, community, reader, Need::Content);
+            }
+            Ok(match Visibility::stored(&root.visibility) {
+                Visibility::Public => true,
+                Visibility::Organisation => reader.trust == Decision::Member,
+                Visibility::Followers => has_follower_at(conn, root.author, &reader.domain)?,
+                Visibility::Instance | Visibility::Direct | Visibility::Community => false,
+            })
+        }
+        Viewer::Nobody => Ok(root.community.is_none()
+            && Visibility::stored(&root.visibility) == Visibility::Public
+            && (own.root.is_none() || Visibility::stored(&own.visibility) != Visibility::Direct)),
+    }
+}
+
+/// Whether `person` has an accepted follower on the instance `domain`.
+fn has_follower_at(conn: &mut DbConn, person: i64, domain: &str) -> AppResult<bool> {
+    let n: i64 = with_conn!(conn, c => follows::table
+        .inner_join(users::table.on(users::id.eq(follows::follower_id)))
+        .filter(follows::followee_id.eq(person))
+        .filter(follows::accepted.eq(true))
+        .filter(users::domain.eq(domain))
+        .count()
+        .get_result(c))?;
+    Ok(n > 0)
+}
+
+/// The remote people a post or comment outside communities is delivered
+/// to, before the trust gate turns them into inboxes.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Recipients {
+    /// `users.id` of remote people.
+    pub people: BTreeSet<i64>,
+    /// Only to instances of the same organisation (`member` level).
+    pub members_only: bool,
+}
+
+fn domain_of(conn: &mut DbConn, user: i64) -> AppResult<Option<String>> {
+    Ok(with_conn!(conn, c => users::table.find(user).select(users::domain).first(c))?)
+}
+
+/// Remote people who follow `person` (accepted follows).
+pub fn remote_followers(conn: &mut DbConn, person: i64) -> AppResult<Vec<i64>> {
+    Ok(with_conn!(conn, c => follows::table
+        .inner_join(users::table.on(users::id.eq(follows::follower_id)))
+        .filter(follows::followee_id.eq(person))
+        .filter(follows::accepted.eq(true))
+        .filter(users::domain.is_not_null())
+        .select(users::id)
+        .load(c))?)
+}
+
+/// Who must hear about the post or comment `id` (outside communities):
+/// for a public or organisation thread, the remote followers of the
+/// thread's author and of the writer when they are local; for a followers
+/// thread, the remote followers of its local author; always the thread's
+/// author when remote, the replied-to author and the people mentioned.
+/// Posts for this instance only (and their comments) reach nobody.
+pub fn recipients(conn: &mut DbConn, id: i64) -> AppResult<Recipients> {
+    let own = item(conn, id)?.ok_or_else(AppError::not_found)?;
+    let root = match own.root {
+        Some(r) => item(conn, r)?.ok_or_else(AppError::not_found)?,
+        None => own.clone(),
+    };
+    let mut rec = Recipients::default();
+    let root_local = domain_of(conn, root.author)?.is_none();
+    let own_local = domain_of(conn, own.author)?.is_none();
+    match Visibility::stored(&root.visibility) {
+        v @ (Visibility::Public | Visibility::Organisation) => {
+            rec.members_only = v == Visibility::Organisation;
+            if root_local {
+                rec.people.extend(remote_followers(conn, root.author)?);
+            }
+            if own_local {
+                rec.people.extend(remote_followers(conn, own.author)?);
+            }
+        }
+        Visibility::Followers if root_local => {
+            rec.people.extend(remote_followers(conn, root.author)?);
+        }
+        // Local-only posts never leave the instance, not even their comments.
+        Visibility::Instance => return Ok(rec),
+        _ => {}
+    }
+    if !root_local {
+        rec.people.insert(root.author);
+    }
+    let reply_to: Option<i64> =
+        with_conn!(conn, c => content::table.find(own.id).select(content::reply_to_id).first(c))?;
+    if let Some(parent) = reply_to {
+        let pa: i64 =
+            with_conn!(conn, c => content::table.find(parent).select(content::author_id).first(c))?;
+        rec.people.insert(pa);
+    }
+    let mentioned: Vec<i64> = with_conn!(conn, c => mentions::table
+        .filter(mentions::content_id.eq(own.id))
+        .select(mentions::user_id)
+        .load(c))?;
+    rec.people.extend(mentioned);
+    Ok(rec)
+}
+
+#[cfg(test)]
+mod tests;
