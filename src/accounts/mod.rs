@@ -556,6 +556,18 @@ pub fn list_users(conn: &mut DbConn, limit: i64) -> AppResult<Vec<User>> {
 }
 
 /// Disables or re-enables an account; disabling ends its sessions at once.
+/// Another instance deleted the account of its person `id`: the copy
+/// here is disabled and marked deleted (their content goes with
+/// `content::remote::delete_all_of`).
+pub fn remote_account_deleted(conn: &mut DbConn, id: i64) -> AppResult<()> {
+    write_tx!(conn, c => diesel::update(
+        users::table.find(id).filter(users::domain.is_not_null()),
+    )
+    .set((users::disabled.eq(true), users::deleted_at.eq(Some(now()))))
+    .execute(c))?;
+    Ok(())
+}
+
 pub fn set_disabled(
     conn: &mut DbConn,
     admin: &User,

@@ -1,5 +1,6 @@
 //! Membership: join (open, on request, by invitation), leave, invitations,
-//! approvals, removals, bans and roles. Each moderation act is logged.
+//! approvals, removals, bans and roles. Each moderation act is logged. What
+//! other instances ask of membership is in `membership_remote`.
 //!
 //! Statuses: `member`, `pending` (asked to join), `invited`, `banned`. For a
 //! community of another instance, a local person's row stays `pending` until
@@ -45,6 +46,7 @@ macro_rules! notify_moderators {
         }
     }};
 }
+pub(super) use notify_moderators;
 
 /// Notifies one local person about a community (inside a transaction).
 macro_rules! notify_one {
@@ -60,6 +62,7 @@ macro_rules! notify_one {
             .execute($c)?;
     }};
 }
+pub(super) use notify_one;
 
 /// Inserts or updates a membership row (inside a write transaction).
 macro_rules! upsert {
@@ -99,6 +102,7 @@ macro_rules! upsert {
         }
     }};
 }
+pub(super) use upsert;
 
 /// Deletes a membership row (inside a write transaction).
 macro_rules! delete_row {
@@ -111,6 +115,7 @@ macro_rules! delete_row {
         .execute($c)?;
     }};
 }
+pub(super) use delete_row;
 
 /// When an instance has no member left in a community of ours, its queued
 /// deliveries of that community's content are withdrawn (inside a write
@@ -137,6 +142,7 @@ macro_rules! withdraw_if_no_member {
         }
     }};
 }
+pub(super) use withdraw_if_no_member;
 
 /// Makes a pending row a member and tells a remote person's instance
 /// (inside a write transaction).
@@ -496,99 +502,6 @@ fn require_local(c: &Community) -> AppResult<()> {
     }
 }
 
-/// A moderator of a community of another instance asks it to act on the
-/// person `target` (their actor address): the request is sent to the
-/// community, which checks its rules again and tells the instances
-/// concerned what it did. The caller has applied [`check`], with the
-/// actor's role, to the list of members it just fetched from the community
-/// (fresher than this instance's copy of the actor's role).
-pub fn request_remote(
-    conn: &mut DbConn,
-    actor: &User,
-    c: &Community,
-    act: &Act,
-    target: &str,
-) -> AppResult<()> {
-    if c.is_local() {
-        return Err(AppError::internal("request_remote on a local community"));
-    }
-    let request = serde_json::json!({
-        "act": act.name(),
-        "target": target,
-        "reason": act.reason(),
-        "role": match act { Act::Role(r) => *r, _ => "" },
-    });
-    write_tx!(conn, cx => {
-        events::record(cx, Event::ModerationRequested { moderator: actor.id, community: c.id, request: request.to_string() })?;
-        Ok::<_, AppError>(())
-    })
-}
-
-/// Brings the roles of local members of a remote community in line with
-/// what its instance lists (`(username, role)`); only differences are
-/// written.
-pub fn sync_roles(conn: &mut DbConn, community: i64, listed: &[(String, String)]) -> AppResult<()> {
-    if listed.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
-    let ours: Vec<(i64, String, String)> = with_conn!(conn, cx => community_members::table
-        .inner_join(users::table.on(users::id.eq(community_members::user_id)))
-        .filter(community_members::community_id.eq(community))
-        .filter(community_members::status.eq("member"))
-        .filter(users::domain.is_null())
-        .filter(users::username.eq_any(&names))
-        .select((users::id, users::username, community_members::role))
-        .load(cx))?;
-    let changed: Vec<(i64, &str)> = ours
-        .iter()
-        .filter_map(|(id, name, role)| {
-            let (_, theirs) = listed.iter().find(|(n, _)| n == name)?;
-            let theirs = super::parse_role(theirs).ok()?;
-            (theirs != role).then_some((*id, theirs))
-        })
-        .collect();
-    if changed.is_empty() {
-        return Ok(());
-    }
-    write_tx!(conn, cx => {
-        for (id, role) in &changed {
-            diesel::update(
-                community_members::table
-                    .filter(community_members::community_id.eq(community))
-                    .filter(community_members::user_id.eq(*id)),
-            )
-            .set(community_members::role.eq(*role))
-            .execute(cx)?;
-        }
-        Ok::<_, AppError>(())
-    })
-}
-
-/// A remote community tells a local person their new role there.
-pub fn role_from_remote(
-    conn: &mut DbConn,
-    community: i64,
-    person: &User,
-    role: &str,
-) -> AppResult<()> {
-    let role = super::parse_role(role)?;
-    if !person.is_local() {
-        return Err(AppError::not_found());
-    }
-    write_tx!(conn, cx => {
-        diesel::update(
-            community_members::table
-                .filter(community_members::community_id.eq(community))
-                .filter(community_members::user_id.eq(person.id))
-                .filter(community_members::status.eq("member")),
-        )
-        .set(community_members::role.eq(role))
-        .execute(cx)?;
-        Ok::<_, AppError>(())
-    })
-}
-
 /// One member (or request, invitation, ban) of a community.
 #[derive(Debug, Clone, Serialize)]
 pub struct Member {
@@ -664,117 +577,6 @@ pub fn listed(conn: &mut DbConn, id: i64, all: bool) -> AppResult<Vec<(Member, O
             (m, ap_id)
         })
         .collect())
-}
-
-/// A remote person's Follow of one of our communities: joins, waits for a
-/// moderator, or is refused (Reject) when the policy, a ban or the trust
-/// rules say so.
-pub fn join_from_remote(
-    conn: &mut DbConn,
-    community: i64,
-    person: &User,
-    follow_id: &str,
-    allowed: bool,
-) -> AppResult<()> {
-    let policy: String = with_conn!(conn, c => crate::db::schema::communities::table
-        .find(community)
-        .select(crate::db::schema::communities::join_policy)
-        .first(c))?;
-    let current = status_of(conn, community, person.id)?.map(|(s, _)| s);
-    let outcome = match current.as_deref() {
-        Some("member") => Ok(Joined::Member),
-        Some("banned") => Err(AppError::forbidden("community_banned")),
-        _ if !allowed => Err(AppError::forbidden("instance_not_trusted")),
-        other => decide(JoinPolicy::parse(&policy)?, other == Some("invited")),
-    };
-    let follow = Some(follow_id.to_string());
-    write_tx!(conn, cx => {
-        match outcome {
-            Ok(Joined::Member) => {
-                upsert!(cx, community, person.id, "member", "member", follow.clone());
-                events::record(cx, Event::MemberAccepted { community, person: person.id, follow_id: Some(follow_id.to_string()) })?;
-            }
-            Ok(Joined::Pending) => {
-                upsert!(cx, community, person.id, "pending", "member", follow.clone());
-                notify_moderators!(cx, community, "community_request", person.id);
-            }
-            Err(_) => {
-                events::record(cx, Event::MemberRefused { community, person: person.id, follow_id: Some(follow_id.to_string()) })?;
-            }
-        }
-        Ok::<_, AppError>(())
-    })
-}
-
-/// A remote person leaves one of our communities (Undo of their Follow).
-pub fn leave_from_remote(conn: &mut DbConn, community: i64, person: &User) -> AppResult<()> {
-    let current = status_of(conn, community, person.id)?.map(|(s, _)| s);
-    if matches!(current.as_deref(), None | Some("banned")) {
-        return Ok(());
-    }
-    write_tx!(conn, cx => {
-        delete_row!(cx, community, person.id);
-        withdraw_if_no_member!(cx, community, person.domain.clone());
-        Ok::<_, AppError>(())
-    })
-}
-
-/// A remote community answers a local person's Follow. Returns whether
-/// this instance should now fill in the community's recent posts (its first
-/// accepted member, or an earlier back-fill that did not complete).
-pub fn answer_from_remote(
-    conn: &mut DbConn,
-    community: i64,
-    person: &User,
-    accepted: bool,
-) -> AppResult<bool> {
-    if !person.is_local() {
-        return Err(AppError::not_found());
-    }
-    let current = status_of(conn, community, person.id)?.map(|(s, _)| s);
-    if current.is_none() {
-        // Nobody here asked (or they left meanwhile).
-        return Ok(false);
-    }
-    write_tx!(conn, cx => {
-        if accepted {
-            diesel::update(
-                community_members::table
-                    .filter(community_members::community_id.eq(community))
-                    .filter(community_members::user_id.eq(person.id)),
-            )
-            .set((
-                community_members::status.eq("member"),
-                community_members::updated_at.eq(now()),
-            ))
-            .execute(cx)?;
-            notify_one!(cx, person.id, "community_accepted", community, community);
-            let backfilled: Option<NaiveDateTime> = crate::db::schema::communities::table
-                .find(community)
-                .select(crate::db::schema::communities::backfilled_at)
-                .first(cx)?;
-            Ok::<_, AppError>(backfilled.is_none())
-        } else {
-            delete_row!(cx, community, person.id);
-            Ok(false)
-        }
-    })
-}
-
-/// A remote community invites a local person: they see it and may join.
-pub fn invited_from_remote(conn: &mut DbConn, community: i64, person: &User) -> AppResult<()> {
-    if !person.is_local() || !person.is_person() {
-        return Err(AppError::not_found());
-    }
-    if status_of(conn, community, person.id)?.is_some() {
-        // Already a member, asking, invited or banned: nothing changes.
-        return Ok(());
-    }
-    write_tx!(conn, cx => {
-        upsert!(cx, community, person.id, "invited", "member", None::<String>);
-        notify_one!(cx, person.id, "community_invite", community, community);
-        Ok::<_, AppError>(())
-    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 //! only, and partner instances take part only when `partners` is on.
 
 pub mod membership;
+pub mod membership_remote;
 pub mod moderation;
 
 use chrono::NaiveDateTime;
@@ -622,4 +623,13 @@ pub fn set_picture(
         Ok::<_, AppError>(())
     })?;
     by_id(conn, actor.id, c.id)
+}
+
+/// Records that this instance fetched the recent posts of the remote
+/// community `id` after joining it.
+pub fn mark_backfilled(conn: &mut DbConn, id: i64) -> AppResult<()> {
+    write_tx!(conn, c => diesel::update(communities::table.find(id))
+        .set(communities::backfilled_at.eq(Some(now())))
+        .execute(c))?;
+    Ok(())
 }

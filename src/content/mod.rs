@@ -428,32 +428,46 @@ pub fn react(conn: &mut DbConn, viewer: i64, id: i64, kind: &str, on: bool) -> A
     let kind = parse_reaction(kind)?;
     let row = get_visible(conn, viewer, id)?;
     require_member(conn, viewer, row.community_id)?;
+    set_reaction(conn, viewer, row.id, kind, on)
+}
+
+/// Gives (`on`) or withdraws a person's reaction once the caller has
+/// checked that they may: [`react`] for people reading here, the community
+/// inbox for a reaction a remote community vouches for. An event is
+/// recorded when something changed.
+pub fn set_reaction(
+    conn: &mut DbConn,
+    person: i64,
+    id: i64,
+    kind: &str,
+    on: bool,
+) -> AppResult<()> {
     write_tx!(conn, c => {
         let exists: i64 = reactions::table
-            .filter(reactions::content_id.eq(row.id))
-            .filter(reactions::user_id.eq(viewer))
+            .filter(reactions::content_id.eq(id))
+            .filter(reactions::user_id.eq(person))
             .filter(reactions::kind.eq(kind))
             .count()
             .get_result(c)?;
         if on && exists == 0 {
             diesel::insert_into(reactions::table)
                 .values((
-                    reactions::content_id.eq(row.id),
-                    reactions::user_id.eq(viewer),
+                    reactions::content_id.eq(id),
+                    reactions::user_id.eq(person),
                     reactions::kind.eq(kind),
                     reactions::created_at.eq(now()),
                 ))
                 .execute(c)?;
-            events::record(c, Event::Reacted { person: viewer, content: row.id, reaction: kind.to_string() })?;
+            events::record(c, Event::Reacted { person, content: id, reaction: kind.to_string() })?;
         } else if !on && exists > 0 {
             diesel::delete(
                 reactions::table
-                    .filter(reactions::content_id.eq(row.id))
-                    .filter(reactions::user_id.eq(viewer))
+                    .filter(reactions::content_id.eq(id))
+                    .filter(reactions::user_id.eq(person))
                     .filter(reactions::kind.eq(kind)),
             )
             .execute(c)?;
-            events::record(c, Event::Unreacted { person: viewer, content: row.id, reaction: kind.to_string() })?;
+            events::record(c, Event::Unreacted { person, content: id, reaction: kind.to_string() })?;
         }
         Ok(())
     })

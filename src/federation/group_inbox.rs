@@ -11,11 +11,10 @@ use super::remote::{self, id_of, invalid};
 use crate::accounts::User;
 use crate::app::AppState;
 use crate::audience::{self, CommunityVisibility, Need};
-use crate::db::now;
-use crate::db::schema::{communities, community_members, content, reactions};
+use crate::db::schema::{community_members, content};
 use crate::error::{AppError, AppResult};
 use crate::urls::{host_of, Urls};
-use crate::{with_conn, write_tx};
+use crate::with_conn;
 
 /// Handles an activity that concerns a community. Returns `false` when it
 /// does not, so that the caller applies it as usual.
@@ -69,7 +68,7 @@ pub async fn apply(
             state
                 .db
                 .run(move |c| {
-                    crate::communities::membership::leave_from_remote(c, group.id, &person)
+                    crate::communities::membership_remote::leave_from_remote(c, group.id, &person)
                 })
                 .await?;
             return Ok(true);
@@ -117,7 +116,9 @@ pub async fn apply(
                 .db
                 .run(move |c| {
                     let person = crate::accounts::find_by_username(c, &name)?;
-                    crate::communities::membership::answer_from_remote(c, gid, &person, accepted)
+                    crate::communities::membership_remote::answer_from_remote(
+                        c, gid, &person, accepted,
+                    )
                 })
                 .await?;
             if first {
@@ -146,7 +147,7 @@ pub async fn apply(
                 .db
                 .run(move |c| {
                     let person = crate::accounts::find_by_username(c, &name)?;
-                    crate::communities::membership::invited_from_remote(c, gid, &person)
+                    crate::communities::membership_remote::invited_from_remote(c, gid, &person)
                 })
                 .await?;
             Ok(true)
@@ -191,7 +192,9 @@ pub async fn apply(
                         .db
                         .run(move |c| {
                             let person = crate::accounts::find_by_username(c, &name)?;
-                            crate::communities::membership::role_from_remote(c, gid, &person, role)
+                            crate::communities::membership_remote::role_from_remote(
+                                c, gid, &person, role,
+                            )
                         })
                         .await?;
                 }
@@ -262,7 +265,7 @@ async fn join(state: &AppState, person: &User, group: User, follow_id: &str) -> 
             {
                 return Err(AppError::not_found());
             }
-            crate::communities::membership::join_from_remote(
+            crate::communities::membership_remote::join_from_remote(
                 c, group.id, &person, &follow_id, allowed,
             )
         })
@@ -393,26 +396,7 @@ async fn react(
             if community != Some(group) {
                 return Err(AppError::forbidden("announce_not_community"));
             }
-            write_tx!(c, c => {
-                diesel::delete(
-                    reactions::table
-                        .filter(reactions::content_id.eq(id))
-                        .filter(reactions::user_id.eq(author))
-                        .filter(reactions::kind.eq(reaction)),
-                )
-                .execute(c)?;
-                if on {
-                    diesel::insert_into(reactions::table)
-                        .values((
-                            reactions::content_id.eq(id),
-                            reactions::user_id.eq(author),
-                            reactions::kind.eq(reaction),
-                            reactions::created_at.eq(now()),
-                        ))
-                        .execute(c)?;
-                }
-                Ok::<_, AppError>(())
-            })
+            crate::content::set_reaction(c, author, id, reaction, on)
         })
         .await
 }
@@ -458,12 +442,7 @@ pub async fn backfill(state: &AppState, group: &User) {
         }
         state
             .db
-            .run(move |c| {
-                write_tx!(c, c => diesel::update(communities::table.find(gid))
-                    .set(communities::backfilled_at.eq(Some(now())))
-                    .execute(c))?;
-                Ok(())
-            })
+            .run(move |c| crate::communities::mark_backfilled(c, gid))
             .await?;
         Ok(n)
     }

@@ -104,7 +104,9 @@ pub async fn member_act(
     let a = actor.clone();
     state
         .db
-        .run(move |cx| membership::request_remote(cx, &a, &c, &act, &target))
+        .run(move |cx| {
+            crate::communities::membership_remote::request_remote(cx, &a, &c, &act, &target)
+        })
         .await?;
     Ok(Outcome::Sent)
 }

@@ -122,7 +122,7 @@ pub(super) async fn fetch_roster(
     let id = c.id;
     state
         .db
-        .run(move |cx| membership::sync_roles(cx, id, &ours))
+        .run(move |cx| crate::communities::membership_remote::sync_roles(cx, id, &ours))
         .await?;
     Ok(roster)
 }

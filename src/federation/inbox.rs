@@ -273,10 +273,7 @@ async fn apply(
                     .db
                     .run(move |c| {
                         crate::content::remote::delete_all_of(c, uid)?;
-                        write_tx!(c, c => diesel::update(users::table.find(uid))
-                            .set((users::disabled.eq(true), users::deleted_at.eq(Some(now()))))
-                            .execute(c))?;
-                        Ok(())
+                        crate::accounts::remote_account_deleted(c, uid)
                     })
                     .await;
             }

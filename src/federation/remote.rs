@@ -379,10 +379,7 @@ pub async fn refresh_photo(state: &AppState, user_id: i64, icon: &str) {
     let id = user_id;
     let Ok(known) = state
         .db
-        .run(move |c| {
-            with_conn!(c, c => users::table.find(id).select(users::icon_url).first::<String>(c))
-                .map_err(AppError::from)
-        })
+        .run(move |c| crate::people::remote_icon(c, id))
         .await
     else {
         return;
@@ -396,25 +393,13 @@ pub async fn refresh_photo(state: &AppState, user_id: i64, icon: &str) {
         if icon.is_empty() {
             return state
                 .db
-                .run(move |c| {
-                    crate::people::remove_photo(c, id)?;
-                    write_tx!(c, c => diesel::update(users::table.find(id))
-                        .set(users::icon_url.eq(&icon_owned))
-                        .execute(c))?;
-                    Ok(())
-                })
+                .run(move |c| crate::people::set_remote_photo(c, id, &icon_owned, None, max))
                 .await;
         }
         let bytes = state.fed.get_bytes(icon, max).await?;
         state
             .db
-            .run(move |c| {
-                crate::people::set_photo(c, id, &bytes, max)?;
-                write_tx!(c, c => diesel::update(users::table.find(id))
-                    .set(users::icon_url.eq(&icon_owned))
-                    .execute(c))?;
-                Ok(())
-            })
+            .run(move |c| crate::people::set_remote_photo(c, id, &icon_owned, Some(&bytes), max))
             .await
     }
     .await;

@@ -337,6 +337,33 @@ pub fn remove_photo(conn: &mut DbConn, user_id: i64) -> AppResult<()> {
     })
 }
 
+/// The address of the photo a remote person publishes, as last stored.
+pub fn remote_icon(conn: &mut DbConn, user_id: i64) -> AppResult<String> {
+    Ok(with_conn!(conn, c => users::table
+        .find(user_id)
+        .select(users::icon_url)
+        .first::<String>(c))?)
+}
+
+/// Keeps a remote person's photo in step with the `icon` address they
+/// publish: the fetched image (re-encoded like an upload), or none.
+pub fn set_remote_photo(
+    conn: &mut DbConn,
+    user_id: i64,
+    icon: &str,
+    image: Option<&[u8]>,
+    max_bytes: usize,
+) -> AppResult<()> {
+    match image {
+        Some(bytes) => set_photo(conn, user_id, bytes, max_bytes)?,
+        None => remove_photo(conn, user_id)?,
+    }
+    write_tx!(conn, c => diesel::update(users::table.find(user_id))
+        .set(users::icon_url.eq(icon))
+        .execute(c))?;
+    Ok(())
+}
+
 /// (content type, bytes) of the photo of any actor (a community's picture).
 pub fn photo_of(conn: &mut DbConn, user_id: i64) -> AppResult<(String, Vec<u8>)> {
     with_conn!(conn, c => photos::table

@@ -1,0 +1,120 @@
+//! Documents across instances: the addresses of documents, the
+//! attachment that carries a version in a Note, and reading it back from
+//! another instance's Note.
+
+use diesel::prelude::*;
+
+use super::{check_content_type, check_filename, RemoteVersion, Version};
+use crate::db::schema::{document_versions, documents, users};
+use crate::db::DbConn;
+use crate::error::AppResult;
+use crate::with_conn;
+
+/// The attachment of a document's feed entry, for its Note.
+pub fn attachment(
+    conn: &mut DbConn,
+    cfg: &crate::config::Config,
+    content_id: i64,
+) -> AppResult<Option<serde_json::Value>> {
+    let found: Option<(i64, Option<String>, Version)> = with_conn!(conn, cx => document_versions::table
+        .inner_join(documents::table.on(documents::id.eq(document_versions::document_id)))
+        .filter(document_versions::content_id.eq(content_id))
+        .select((document_versions::document_id, documents::ap_id, Version::as_select()))
+        .first(cx)
+        .optional())?;
+    let Some((doc, ap_id, v)) = found else {
+        return Ok(None);
+    };
+    // The file is fetched from where its bytes are kept; the document keeps
+    // the address it was first given, wherever it was uploaded.
+    let url = if v.storage_key.is_empty() {
+        v.remote_url.clone()
+    } else {
+        format!("{}/versions/{}/file", address(cfg, doc), v.version)
+    };
+    Ok(Some(serde_json::json!({
+        "type": "Document",
+        "name": v.filename,
+        "mediaType": v.content_type,
+        "url": url,
+        "ruche:document": ap_id.unwrap_or_else(|| address(cfg, doc)),
+        "ruche:version": v.version,
+        "ruche:size": v.size,
+        "ruche:sha256": v.sha256,
+    })))
+}
+
+/// The live document of one of our communities that `url` names (our
+/// address, or the address it was given on the instance it was uploaded
+/// from).
+pub fn hosted_by_address(
+    conn: &mut DbConn,
+    cfg: &crate::config::Config,
+    url: &str,
+) -> AppResult<Option<i64>> {
+    let local = local_id(cfg, url);
+    let found: Option<i64> = with_conn!(conn, cx => documents::table
+        .inner_join(users::table.on(users::id.eq(documents::community_id)))
+        .filter(users::domain.is_null())
+        .filter(documents::deleted_at.is_null())
+        .filter(documents::id.nullable().eq(local).or(documents::ap_id.eq(url)))
+        .select(documents::id)
+        .first(cx)
+        .optional())?;
+    Ok(found)
+}
+
+/// Our document at `url`, if it is one of ours.
+pub fn local_id(cfg: &crate::config::Config, url: &str) -> Option<i64> {
+    url.strip_prefix(&format!("{}/documents/", cfg.base()))?
+        .parse()
+        .ok()
+}
+
+/// The address of our document `id`.
+pub fn address(cfg: &crate::config::Config, id: i64) -> String {
+    format!("{}/documents/{id}", cfg.base())
+}
+
+/// Reads the Ruche document attachment of a Note, if any. Its file must be
+/// on `file_host`: the instance of the community that announced it, or the
+/// uploader's instance for a member's upload to one of our communities.
+pub fn parse_attachment(
+    cfg: &crate::config::Config,
+    note: &serde_json::Value,
+    file_host: &str,
+) -> Option<RemoteVersion> {
+    let list = note.get("attachment")?.as_array()?;
+    let a = list.iter().find(|a| a.get("ruche:document").is_some())?;
+    let s = |k: &str| a.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
+    let (ap_id, url) = (s("ruche:document"), s("url"));
+    let from_host = crate::urls::host_of(url).as_deref() == Some(file_host);
+    let identifier = crate::urls::host_of(ap_id).is_some();
+    if !from_host || !identifier || ap_id.len() > 2000 || url.len() > 2000 {
+        return None;
+    }
+    let filename = check_filename(s("name")).ok()?;
+    let sha = s("ruche:sha256");
+    Some(RemoteVersion {
+        ap_id: ap_id.to_string(),
+        document: local_id(cfg, ap_id),
+        storage_key: String::new(),
+        version: a
+            .get("ruche:version")
+            .and_then(serde_json::Value::as_i64)
+            .filter(|v| *v > 0)?,
+        filename,
+        content_type: check_content_type(s("mediaType")),
+        size: a
+            .get("ruche:size")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0)
+            .max(0),
+        sha256: if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            sha.to_string()
+        } else {
+            String::new()
+        },
+        url: url.to_string(),
+    })
+}
