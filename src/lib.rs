@@ -19,6 +19,7 @@ pub mod federation;
 pub mod feed;
 pub mod follows;
 pub mod i18n;
+pub mod markdown;
 pub mod net;
 pub mod notifications;
 pub mod people;

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "db",
             "addresses",
             "urls",
+            "markdown",
             "events",
             "net",
             "audience",

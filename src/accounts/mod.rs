@@ -2,6 +2,7 @@
 //! tokens, invitations and account administration.
 
 pub mod secrets;
+pub mod summary;
 pub mod validate;
 
 use chrono::{Duration, NaiveDateTime};
@@ -14,6 +15,7 @@ use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::{self, Event};
 use crate::{with_conn, write_tx};
+pub use summary::PersonSummary;
 pub use validate::{Email, Password, Username};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{get, log, Community, JoinPolicy};
 use crate::accounts::User;
-use crate::db::schema::{community_members, deliveries, notifications, users};
+use crate::db::schema::{community_members, deliveries, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
@@ -51,15 +51,11 @@ pub(super) use notify_moderators;
 /// Notifies one local person about a community (inside a transaction).
 macro_rules! notify_one {
     ($c:expr, $user:expr, $kind:expr, $actor:expr, $community:expr) => {{
-        diesel::insert_into(notifications::table)
-            .values((
-                notifications::user_id.eq($user),
-                notifications::kind.eq($kind),
-                notifications::actor_id.eq($actor),
-                notifications::community_id.eq(Some($community)),
-                notifications::created_at.eq(now()),
-            ))
-            .execute($c)?;
+        crate::notifications::record(
+            $c,
+            crate::notifications::NewNotification::to($user, $kind, $actor)
+                .about_community($community),
+        )?;
     }};
 }
 pub(super) use notify_one;

@@ -14,7 +14,7 @@ use super::membership::{
 };
 use super::{Community, JoinPolicy};
 use crate::accounts::User;
-use crate::db::schema::{community_members, deliveries, notifications, users};
+use crate::db::schema::{community_members, deliveries, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};

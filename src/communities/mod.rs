@@ -314,7 +314,7 @@ pub fn create(
     })?;
     check_text(new.title, new.description)?;
     check_partners(new.visibility, new.partners)?;
-    let html = crate::content::markdown::render(new.description, |_| false).html;
+    let html = crate::markdown::render(new.description, |_| false).html;
     let ap_id = crate::urls::Urls(cfg).community(name.as_str());
     // The Group's key pair is made now: other instances fetch the Group as
     // soon as someone looks it up, and must not wait for key generation.
@@ -416,7 +416,7 @@ pub fn update(conn: &mut DbConn, actor: &User, name: &str, s: &Settings) -> AppR
         })?;
         return Ok(current);
     }
-    let html = crate::content::markdown::render(&description, |_| false).html;
+    let html = crate::markdown::render(&description, |_| false).html;
     write_tx!(conn, c => {
         diesel::update(users::table.find(current.id))
             .set((

@@ -2,7 +2,6 @@
 //! Creation, edits (with history), deletion, comments and reactions.
 
 pub mod document_entry;
-pub mod markdown;
 pub mod remote;
 pub mod text;
 
@@ -16,6 +15,8 @@ use crate::db::schema::{content, content_revisions, content_tags, mentions, reac
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
+use crate::markdown;
+use crate::notifications::notify;
 use crate::{with_conn, write_tx};
 pub use text::{FindPeople, Text};
 
@@ -112,36 +113,6 @@ macro_rules! store_links {
             }
         }
         ids
-    }};
-}
-
-/// Notifies local people (other than `actor`) of something about a content row.
-#[macro_export]
-macro_rules! notify {
-    ($c:expr, $users:expr, $kind:expr, $actor:expr, $content:expr) => {{
-        use $crate::db::schema::{notifications as n_, users as u_};
-        let actor: i64 = $actor;
-        let who: Vec<i64> = $users.iter().copied().filter(|u| *u != actor).collect();
-        let local: Vec<i64> = if who.is_empty() {
-            Vec::new()
-        } else {
-            u_::table
-                .filter(u_::id.eq_any(&who))
-                .filter(u_::domain.is_null())
-                .select(u_::id)
-                .load($c)?
-        };
-        for uid in local {
-            diesel::insert_into(n_::table)
-                .values((
-                    n_::user_id.eq(uid),
-                    n_::kind.eq($kind),
-                    n_::actor_id.eq(actor),
-                    n_::content_id.eq($content),
-                    n_::created_at.eq($crate::db::now()),
-                ))
-                .execute($c)?;
-        }
     }};
 }
 

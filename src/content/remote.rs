@@ -11,7 +11,8 @@ use crate::events::{self, Event};
 
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::{notify, with_conn, write_tx};
+use crate::notifications::notify;
+use crate::{with_conn, write_tx};
 
 /// A remote post or comment, already validated and sanitised.
 pub struct Incoming {

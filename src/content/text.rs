@@ -12,7 +12,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::markdown;
+use crate::markdown;
 
 /// Most people of other instances looked up for one text.
 pub const MAX_LOOKUPS: usize = 5;

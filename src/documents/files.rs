@@ -156,6 +156,6 @@ pub fn disposition(filename: &str) -> String {
         .collect();
     format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        crate::content::markdown::encode_segment(filename)
+        crate::markdown::encode_segment(filename)
     )
 }

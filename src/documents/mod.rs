@@ -230,7 +230,7 @@ fn render_note(note: &str) -> AppResult<String> {
     Ok(if note.trim().is_empty() {
         String::new()
     } else {
-        crate::content::markdown::render(note, |_| false).html
+        crate::markdown::render(note, |_| false).html
     })
 }
 

@@ -224,7 +224,7 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
         .load(c))?;
     tag.extend(tags.iter().map(|t| {
         json!({"type": "Hashtag", "name": format!("#{t}"),
-               "href": format!("{}/tags/{}", cfg.base(), crate::content::markdown::encode_segment(t))})
+               "href": format!("{}/tags/{}", cfg.base(), crate::markdown::encode_segment(t))})
     }));
     let cc: Vec<&str> = if s.visibility == CommunityVisibility::Public {
         vec![AS_PUBLIC]

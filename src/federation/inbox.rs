@@ -516,7 +516,7 @@ pub async fn read_note(
     } else {
         html
     };
-    let body_html = crate::content::markdown::sanitize(&if name.is_empty() || !html.is_empty() {
+    let body_html = crate::markdown::sanitize(&if name.is_empty() || !html.is_empty() {
         html
     } else {
         name
@@ -555,7 +555,7 @@ pub async fn read_note(
                 if let Some(n) = t.get("name").and_then(Value::as_str) {
                     let n = n.trim_start_matches('#');
                     if !n.is_empty() && n.chars().count() <= 64 {
-                        tags.push(crate::content::markdown::normalize_tag(n));
+                        tags.push(crate::markdown::normalize_tag(n));
                     }
                 }
             }

@@ -71,7 +71,7 @@ pub fn person(cfg: &Config, user: &User, skills: &[String], public_pem: &str) ->
             json!({
                 "type": "Hashtag",
                 "name": format!("#{s}"),
-                "href": format!("{}/people?skill={}", cfg.base(), crate::content::markdown::encode_segment(s)),
+                "href": format!("{}/people?skill={}", cfg.base(), crate::markdown::encode_segment(s)),
             })
         })
         .collect();
@@ -150,7 +150,7 @@ pub fn note(
         json!({
             "type": "Hashtag",
             "name": format!("#{t}"),
-            "href": format!("{}/tags/{}", cfg.base(), crate::content::markdown::encode_segment(t)),
+            "href": format!("{}/tags/{}", cfg.base(), crate::markdown::encode_segment(t)),
         })
     }));
     let mut doc = json!({

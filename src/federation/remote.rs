@@ -10,10 +10,10 @@ use super::json::{
 };
 use crate::accounts::User;
 use crate::app::AppState;
-use crate::content::markdown::sanitize;
 use crate::db::schema::users;
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::markdown::sanitize;
 use crate::urls::host_of;
 use crate::{with_conn, write_tx};
 

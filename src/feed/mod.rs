@@ -361,7 +361,7 @@ pub fn profile(
 /// Posts and comments carrying a hashtag that the viewer may see.
 pub fn tag(conn: &mut DbConn, viewer: i64, tag: &str, cursor: Option<&str>) -> AppResult<Page> {
     let before = before(cursor)?;
-    let tag = crate::content::markdown::normalize_tag(tag.trim().trim_start_matches('#'));
+    let tag = crate::markdown::normalize_tag(tag.trim().trim_start_matches('#'));
     let ids = with_conn!(conn, c => content::table
         .filter(content::id.eq_any(
             content_tags::table

@@ -7,7 +7,8 @@ use crate::db::schema::follows;
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
-use crate::{notify, with_conn, write_tx};
+use crate::notifications::notify;
+use crate::{with_conn, write_tx};
 
 pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
     let target = crate::accounts::find_by_username(conn, followee_name)?;

@@ -1,16 +1,98 @@
-//! Notifications: mentions, replies and new followers, from this instance
-//! or another one. Rows are written by the features in the transaction of
-//! the change (see the `notify!` macro in `content`).
+//! Notifications: mentions, replies, new followers and community news,
+//! from this instance or another one. The features decide who is told and
+//! write it with [`record`], the one writer, in the transaction of the
+//! change.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::accounts::PersonSummary;
 use crate::db::schema::{notifications, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::people::PersonSummary;
 use crate::{with_conn, write_tx};
+
+/// One person to tell about something.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct NewNotification {
+    /// The local person told.
+    pub user_id: i64,
+    /// `mention`, `reply`, `follow`, `community_…`.
+    pub kind: &'static str,
+    /// Who did it (a person or a community).
+    pub actor_id: i64,
+    pub content_id: Option<i64>,
+    pub community_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+impl NewNotification {
+    pub fn to(user_id: i64, kind: &'static str, actor_id: i64) -> NewNotification {
+        NewNotification {
+            user_id,
+            kind,
+            actor_id,
+            content_id: None,
+            community_id: None,
+            created_at: now(),
+        }
+    }
+    pub fn about_content(mut self, id: Option<i64>) -> NewNotification {
+        self.content_id = id;
+        self
+    }
+    pub fn about_community(mut self, id: i64) -> NewNotification {
+        self.community_id = Some(id);
+        self
+    }
+}
+
+/// Writes a notification with the caller's connection, inside the caller's
+/// write transaction.
+pub fn record<C>(c: &mut C, n: NewNotification) -> QueryResult<()>
+where
+    C: Connection,
+    diesel::query_builder::InsertStatement<
+        notifications::table,
+        <NewNotification as Insertable<notifications::table>>::Values,
+    >: diesel::query_dsl::methods::ExecuteDsl<C>,
+{
+    diesel::insert_into(notifications::table)
+        .values(n)
+        .execute(c)?;
+    Ok(())
+}
+
+/// Notifies the local people among `$users` (other than `$actor`) of
+/// something about a content row, inside a write transaction (`$c` the
+/// concrete connection). A macro because the query choosing them runs on
+/// the backend `with_conn!` picked; the write is [`record`].
+macro_rules! notify {
+    ($c:expr, $users:expr, $kind:expr, $actor:expr, $content:expr) => {{
+        use $crate::db::schema::users as u_;
+        let actor: i64 = $actor;
+        let who: Vec<i64> = $users.iter().copied().filter(|u| *u != actor).collect();
+        let local: Vec<i64> = if who.is_empty() {
+            Vec::new()
+        } else {
+            u_::table
+                .filter(u_::id.eq_any(&who))
+                .filter(u_::domain.is_null())
+                .select(u_::id)
+                .load($c)?
+        };
+        for uid in local {
+            $crate::notifications::record(
+                $c,
+                $crate::notifications::NewNotification::to(uid, $kind, actor)
+                    .about_content($content),
+            )?;
+        }
+    }};
+}
+pub(crate) use notify;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Notification {

@@ -6,51 +6,17 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Email, User};
-use crate::content::markdown;
 use crate::db::schema::{follows, photos, skills, user_skills, users};
 use crate::db::{lower, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
+use crate::markdown;
 use crate::{with_conn, write_tx};
 
 /// Rows per page in people lists.
 pub const PAGE_SIZE: i64 = 50;
 
-/// What lists and feeds show of a person.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
-#[diesel(table_name = users)]
-pub struct PersonSummary {
-    #[serde(skip)]
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub job_title: String,
-    pub department: String,
-    pub site: String,
-    pub photo_version: i64,
-}
-
-impl PersonSummary {
-    pub fn shown_name(&self) -> &str {
-        if self.display_name.trim().is_empty() {
-            &self.username
-        } else {
-            &self.display_name
-        }
-    }
-    /// Up to two initials, for the placeholder avatar.
-    pub fn initials(&self) -> String {
-        initials(self.shown_name())
-    }
-}
-
-pub fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        .flat_map(char::to_uppercase)
-        .collect()
-}
+pub use crate::accounts::summary::{initials, PersonSummary};
 
 /// Which side of the follows a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

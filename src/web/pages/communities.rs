@@ -26,7 +26,7 @@ pub fn selected(current: &str, option: impl AsRef<str>) -> bool {
 }
 
 fn enc(s: &str) -> String {
-    crate::content::markdown::encode_segment(s)
+    crate::markdown::encode_segment(s)
 }
 
 #[derive(Template)]

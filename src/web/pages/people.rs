@@ -48,7 +48,7 @@ pub struct DirectoryQuery {
 }
 
 fn enc(s: &str) -> String {
-    crate::content::markdown::encode_segment(s)
+    crate::markdown::encode_segment(s)
 }
 
 /// Splits a PAGE_SIZE + 1 list into a page and the cursor of the next one.

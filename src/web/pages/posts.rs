@@ -403,7 +403,7 @@ pub async fn tag(
         .run(move |c| feed::tag(c, viewer, &t, Some(&q.cursor)))
         .await
         .page(&state, &ctx)?;
-    let norm = crate::content::markdown::normalize_tag(&tag);
+    let norm = crate::markdown::normalize_tag(&tag);
     let page = TagPage {
         base: Base::new(&state, &ctx, "tag.title", "feed").titled(format!("#{norm}")),
         tag: norm,

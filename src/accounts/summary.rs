@@ -1,0 +1,43 @@
+//! What lists, feeds and notifications show of a person: a few public
+//! fields of the account, shared by every feature that lists people.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::users;
+
+/// What lists and feeds show of a person.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = users)]
+pub struct PersonSummary {
+    #[serde(skip)]
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub job_title: String,
+    pub department: String,
+    pub site: String,
+    pub photo_version: i64,
+}
+
+impl PersonSummary {
+    pub fn shown_name(&self) -> &str {
+        if self.display_name.trim().is_empty() {
+            &self.username
+        } else {
+            &self.display_name
+        }
+    }
+    /// Up to two initials, for the placeholder avatar.
+    pub fn initials(&self) -> String {
+        initials(self.shown_name())
+    }
+}
+
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
