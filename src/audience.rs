@@ -542,7 +542,9 @@ pub fn remote_followers(conn: &mut DbConn, person: i64) -> AppResult<Vec<i64>> {
 /// thread's author and of the writer when they are local; for a followers
 /// thread, the remote followers of its local author; always the thread's
 /// author when remote, the replied-to author and the people mentioned.
-/// Posts for this instance only (and their comments) reach nobody.
+/// Posts for this instance only (and their comments) reach nobody; a
+/// comment among a few people (`Direct`) reaches only the one it answers
+/// and the people it mentions.
 pub fn recipients(conn: &mut DbConn, id: i64) -> AppResult<Recipients> {
     let own = item(conn, id)?.ok_or_else(AppError::not_found)?;
     let root = match own.root {
@@ -552,7 +554,15 @@ pub fn recipients(conn: &mut DbConn, id: i64) -> AppResult<Recipients> {
     let mut rec = Recipients::default();
     let root_local = domain_of(conn, root.author)?.is_none();
     let own_local = domain_of(conn, own.author)?.is_none();
-    match Visibility::stored(&root.visibility) {
+    // A comment among a few people (an answer to a `Direct` reply) reaches
+    // only the one it answers and the people it mentions.
+    let among_few = own.root.is_some() && Visibility::stored(&own.visibility) == Visibility::Direct;
+    let thread = if among_few {
+        Visibility::Direct
+    } else {
+        Visibility::stored(&root.visibility)
+    };
+    match thread {
         v @ (Visibility::Public | Visibility::Organisation) => {
             rec.members_only = v == Visibility::Organisation;
             if root_local {
@@ -569,7 +579,7 @@ pub fn recipients(conn: &mut DbConn, id: i64) -> AppResult<Recipients> {
         Visibility::Instance => return Ok(rec),
         _ => {}
     }
-    if !root_local {
+    if !root_local && !among_few {
         rec.people.insert(root.author);
     }
     let reply_to: Option<i64> =

@@ -89,8 +89,6 @@ impl AppError {
     }
 }
 
-/// Refuses text holding a NUL character: PostgreSQL cannot store one, and
-/// SQLite would keep what PostgreSQL refuses, so both refuse it the same way.
 /// The message of `err` in `lang`.
 pub fn message(err: &AppError, lang: crate::i18n::Lang) -> String {
     crate::i18n::tf(
@@ -115,6 +113,8 @@ pub fn json_response(err: &AppError, lang: crate::i18n::Lang) -> axum::response:
     (status, axum::Json(body)).into_response()
 }
 
+/// Refuses text holding a NUL character: PostgreSQL cannot store one, and
+/// SQLite would keep what PostgreSQL refuses, so both refuse it the same way.
 pub fn refuse_nul(field: &'static str, text: &str) -> AppResult<()> {
     if text.contains('\0') {
         return Err(AppError::bad_request("field_invalid").with("field", field));

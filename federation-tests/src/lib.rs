@@ -233,13 +233,13 @@ impl Instance {
         ]);
     }
 
-    /// `host:port`: how other instances name this one.
     /// How another instance names `name` (a person or a community) of
     /// this one: `name@host:port`.
     pub fn handle(&self, name: &str) -> String {
         format!("{name}@{}:{}", self.host, self.port)
     }
 
+    /// `host:port`: how other instances name this one.
     pub fn authority(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }

@@ -557,7 +557,6 @@ pub fn list_users(conn: &mut DbConn, limit: i64) -> AppResult<Vec<User>> {
         .map_err(AppError::from))
 }
 
-/// Disables or re-enables an account; disabling ends its sessions at once.
 /// Another instance deleted the account of its person `id`: the copy
 /// here is disabled and marked deleted (their content goes with
 /// `content::remote::delete_all_of`).
@@ -570,6 +569,7 @@ pub fn remote_account_deleted(conn: &mut DbConn, id: i64) -> AppResult<()> {
     Ok(())
 }
 
+/// Disables or re-enables an account; disabling ends its sessions at once.
 pub fn set_disabled(
     conn: &mut DbConn,
     admin: &User,

@@ -105,6 +105,25 @@ impl World {
         .unwrap()
     }
 
+    /// A comment in the thread of `root` answering `parent`.
+    fn post_reply(&self, author: i64, v: &str, root: i64, parent: i64) -> i64 {
+        let mut conn = self.conn();
+        with_conn!(&mut *conn, c => diesel::insert_into(content::table)
+            .values((
+                content::kind.eq("comment"),
+                content::author_id.eq(author),
+                content::reply_to_id.eq(parent),
+                content::root_id.eq(root),
+                content::visibility.eq(v),
+                content::body.eq("x"),
+                content::body_html.eq("<p>x</p>"),
+                content::created_at.eq(now()),
+            ))
+            .returning(content::id)
+            .get_result(c))
+        .unwrap()
+    }
+
     fn mention(&self, post: i64, person: i64) {
         let mut conn = self.conn();
         with_conn!(&mut *conn, c => diesel::insert_into(mentions::table)
@@ -331,6 +350,13 @@ fn deliveries_follow_the_audience() {
     let theirs = w.post(other, "public", None, None);
     let reply = w.post(ann, "public", None, Some(theirs));
     assert!(rec(reply).people.contains(&other));
+    // An answer to a reply addressed to ann alone (stored `direct` under
+    // ann's public post) goes back to its writer only, not to ann's
+    // followers.
+    let private = w.post(other, "direct", None, Some(public));
+    let answer = w.post_reply(ann, "direct", public, private);
+    assert_eq!(rec(answer).people, BTreeSet::from([other]));
+    assert!(!rec(answer).members_only);
 }
 
 #[test]

@@ -35,7 +35,7 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
             Ok(ev) => ev,
             Err(id) => {
                 tracing::warn!(event = id, "dropping an event of unknown kind");
-                with_conn!(conn, c => diesel::delete(fed_events::table.find(id)).execute(c))?;
+                write_tx!(conn, c => diesel::delete(fed_events::table.find(id)).execute(c))?;
                 continue;
             }
         };
@@ -233,8 +233,13 @@ fn note_of(
         }
         None => None,
     };
-    // A reply follows its thread's audience.
-    let visibility = root.visibility;
+    // A reply follows its thread's audience, unless it answers a reply
+    // addressed to a few people (stored `Direct`): then it stays among them.
+    let visibility = if row.visibility == Visibility::Direct {
+        Visibility::Direct
+    } else {
+        root.visibility
+    };
     mention_ids.sort();
     mention_ids.dedup();
     let mut audience = apjson::audience_for(cfg, visibility, &author.username, &mention_ids);
