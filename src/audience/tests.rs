@@ -87,34 +87,31 @@ impl World {
     }
 
     fn post(&self, author: i64, v: &str, community: Option<i64>, root: Option<i64>) -> i64 {
+        self.insert(author, v, community, root, root)
+    }
+
+    /// A comment in the thread of `root` answering `parent`.
+    fn post_reply(&self, author: i64, v: &str, root: i64, parent: i64) -> i64 {
+        self.insert(author, v, None, Some(root), Some(parent))
+    }
+
+    fn insert(
+        &self,
+        author: i64,
+        v: &str,
+        community: Option<i64>,
+        root: Option<i64>,
+        parent: Option<i64>,
+    ) -> i64 {
         let mut conn = self.conn();
         with_conn!(&mut *conn, c => diesel::insert_into(content::table)
             .values((
                 content::kind.eq(if root.is_some() { "comment" } else { "post" }),
                 content::author_id.eq(author),
-                content::reply_to_id.eq(root),
-                content::root_id.eq(root),
-                content::visibility.eq(v),
-                content::community_id.eq(community),
-                content::body.eq("x"),
-                content::body_html.eq("<p>x</p>"),
-                content::created_at.eq(now()),
-            ))
-            .returning(content::id)
-            .get_result(c))
-        .unwrap()
-    }
-
-    /// A comment in the thread of `root` answering `parent`.
-    fn post_reply(&self, author: i64, v: &str, root: i64, parent: i64) -> i64 {
-        let mut conn = self.conn();
-        with_conn!(&mut *conn, c => diesel::insert_into(content::table)
-            .values((
-                content::kind.eq("comment"),
-                content::author_id.eq(author),
                 content::reply_to_id.eq(parent),
                 content::root_id.eq(root),
                 content::visibility.eq(v),
+                content::community_id.eq(community),
                 content::body.eq("x"),
                 content::body_html.eq("<p>x</p>"),
                 content::created_at.eq(now()),
