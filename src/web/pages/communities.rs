@@ -1,6 +1,6 @@
 //! Pages: the communities directory (with creation), a community's page
 //! with its feed and composer, members (with moderation and the log) and
-//! settings.
+//! settings. The community's picture is `community_picture`.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -16,7 +16,6 @@ use crate::audience::CommunityVisibility;
 use crate::communities::{
     self, membership, moderation, Community, JoinPolicy, LogEntry, NewCommunity, Settings,
 };
-use crate::federation::reader::signed_reader;
 use crate::feed::{self, cursor, Item, Page};
 use crate::web::auth::Ctx;
 
@@ -310,7 +309,7 @@ pub async fn post(
 }
 
 /// Community names are `[a-z0-9_]` or `name@host:port`: safe in a path.
-fn enc_path(name: &str) -> String {
+pub(super) fn enc_path(name: &str) -> String {
     name.chars()
         .filter(|c| c.is_ascii_alphanumeric() || "_@.:-".contains(*c))
         .collect()
@@ -508,7 +507,7 @@ pub async fn post_action(
 
 #[derive(Template)]
 #[template(path = "community_settings.html")]
-struct SettingsPage {
+pub(super) struct SettingsPage {
     base: Base,
     cm: Community,
     error: Option<String>,
@@ -518,7 +517,7 @@ struct SettingsPage {
 }
 
 impl SettingsPage {
-    fn new(base: Base, c: Community, error: Option<String>) -> SettingsPage {
+    pub(super) fn new(base: Base, c: Community, error: Option<String>) -> SettingsPage {
         SettingsPage {
             base,
             current_visibility: c.visibility.clone(),
@@ -580,161 +579,6 @@ pub async fn save_settings(
             let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let msg = error_text(&err, ctx.lang);
             let id = user.id;
-            let c = state
-                .db
-                .run(move |cx| communities::get(cx, id, &name))
-                .await
-                .page(&state, &ctx)?;
-            let title = c.title.clone();
-            let page = SettingsPage::new(
-                Base::new(&state, &ctx, "communities.settings", "communities").titled(title),
-                c,
-                Some(msg),
-            );
-            Ok((status, render(&page)).into_response())
-        }
-    }
-}
-
-/// A community's picture: for whoever may know the community exists here,
-/// or for a signed request of an instance that may (it is the Group's icon).
-pub async fn picture(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(name): Path<String>,
-    uri: axum::http::Uri,
-    headers: axum::http::HeaderMap,
-) -> PageResult {
-    let id = match ctx.user.as_ref() {
-        Some(u) => {
-            let uid = u.id;
-            let n = name.clone();
-            state
-                .db
-                .run(move |c| communities::get(c, uid, &n).map(|c| c.id))
-                .await
-                .page(&state, &ctx)?
-        }
-        None => {
-            let pq = uri
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("")
-                .to_string();
-            let reader = signed_reader(&state, &pq, &headers)
-                .await
-                .page(&state, &ctx)?;
-            let Some(reader) = reader else {
-                // Not signed: people sign in first.
-                require_user(&state, &ctx)?;
-                return Err(crate::error::AppError::unauthorized("signin_required"))
-                    .page(&state, &ctx);
-            };
-            let found: crate::error::AppResult<i64> = async {
-                let cfg = state.config.clone();
-                let n = name.clone();
-                state
-                    .db
-                    .run(move |c| {
-                        let url = crate::urls::Urls(&cfg).community(&n);
-                        let ok = match crate::federation::groups::local_community(c, &cfg, &url)? {
-                            Some(g) => crate::audience::instance_may_see_community(
-                                c,
-                                g.id,
-                                &reader.instance,
-                                crate::audience::Need::Existence,
-                            )?
-                            .then_some(g.id),
-                            // A community of another instance: the picture a
-                            // moderator here gave it, for that instance only.
-                            None => {
-                                let g = crate::accounts::find_by_username(c, &n)?;
-                                (!g.is_person()
-                                    && g.domain.as_deref() == Some(reader.instance.domain.as_str()))
-                                .then_some(g.id)
-                            }
-                        };
-                        ok.ok_or_else(crate::error::AppError::not_found)
-                    })
-                    .await
-            }
-            .await;
-            found.page(&state, &ctx)?
-        }
-    };
-    let (content_type, data) = state
-        .db
-        .run(move |c| crate::people::photo_of(c, id))
-        .await
-        .page(&state, &ctx)?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, content_type),
-            (
-                axum::http::header::CACHE_CONTROL,
-                "private, max-age=31536000, immutable".to_string(),
-            ),
-        ],
-        data,
-    )
-        .into_response())
-}
-
-/// The picture form of the settings page (multipart, field `picture`), or
-/// its removal (`remove` set).
-pub async fn upload_picture(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(name): Path<String>,
-    mut multipart: axum::extract::Multipart,
-) -> PageResult {
-    let max = state.config.people.max_photo_bytes;
-    let too_large = || {
-        crate::error::AppError::new(crate::error::ErrorKind::PayloadTooLarge, "photo_too_large")
-            .with("max_mb", max / (1024 * 1024))
-    };
-    let (mut csrf, mut data, mut remove) = (String::new(), Vec::new(), false);
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(too_large()).page(&state, &ctx)
-            }
-            Err(_) => {
-                return Err(crate::error::AppError::bad_request("form_invalid")).page(&state, &ctx)
-            }
-        };
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("remove") => remove = true,
-            Some("picture") => {
-                let mut field = field;
-                while let Ok(Some(chunk)) = field.chunk().await {
-                    if data.len() + chunk.len() > max {
-                        return Err(too_large()).page(&state, &ctx);
-                    }
-                    data.extend_from_slice(&chunk);
-                }
-            }
-            _ => {}
-        }
-    }
-    let user = require_form(&state, &ctx, &csrf)?.clone();
-    let n = name.clone();
-    let result = state
-        .db
-        .run(move |c| {
-            let upload = if remove { None } else { Some(data.as_slice()) };
-            communities::set_picture(c, &user, &n, upload, max)
-        })
-        .await;
-    match result {
-        Ok(c) => Ok(see_other(&format!("/communities/{}", enc_path(&c.name)))),
-        Err(err) => {
-            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let msg = error_text(&err, ctx.lang);
-            let id = ctx.user.as_ref().map(|u| u.id).unwrap_or(0);
             let c = state
                 .db
                 .run(move |cx| communities::get(cx, id, &name))

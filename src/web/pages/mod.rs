@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 pub mod communities;
+mod community_picture;
 mod documents;
 mod people;
 mod posts;
@@ -75,8 +76,8 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/communities/{name}/picture",
-            get(communities::picture)
-                .post(communities::upload_picture)
+            get(community_picture::picture)
+                .post(community_picture::upload_picture)
                 .layer(axum::extract::DefaultBodyLimit::max(
                     people::PHOTO_BODY_LIMIT,
                 )),
