@@ -415,16 +415,17 @@ pub fn instance_may_see_community(
 
 /// What the checks need of a post or comment.
 #[derive(Debug, Clone, Queryable)]
-struct Item {
-    id: i64,
-    author: i64,
-    root: Option<i64>,
-    visibility: String,
-    community: Option<i64>,
-    deleted: bool,
+pub struct Item {
+    pub id: i64,
+    pub author: i64,
+    pub root: Option<i64>,
+    pub visibility: Visibility,
+    pub community: Option<i64>,
+    pub deleted: bool,
 }
 
-fn item(conn: &mut DbConn, id: i64) -> AppResult<Option<Item>> {
+/// The post or comment `id`, as the checks see it.
+pub fn item(conn: &mut DbConn, id: i64) -> AppResult<Option<Item>> {
     let row = with_conn!(conn, c => content::table
         .find(id)
         .select((
@@ -455,6 +456,17 @@ pub fn may_read(conn: &mut DbConn, viewer: &Viewer, id: i64) -> AppResult<bool> 
         },
         None => own.clone(),
     };
+    may_read_item(conn, viewer, &own, &root)
+}
+
+/// [`may_read`] for an item and its thread's post the caller has already
+/// loaded (`root` is `own` itself for a post).
+pub fn may_read_item(
+    conn: &mut DbConn,
+    viewer: &Viewer,
+    own: &Item,
+    root: &Item,
+) -> AppResult<bool> {
     match viewer {
         Viewer::Person(person) => {
             // People do not read what remains of a deleted thread.
@@ -481,13 +493,13 @@ pub fn may_read(conn: &mut DbConn, viewer: &Viewer, id: i64) -> AppResult<bool> 
             Ok(seen > 0)
         }
         Viewer::Instance(reader) => {
-            if own.root.is_some() && Visibility::stored(&own.visibility) == Visibility::Direct {
+            if own.root.is_some() && own.visibility == Visibility::Direct {
                 return Ok(false);
             }
             if let Some(community) = root.community {
                 return instance_may_see_community(conn, community, reader, Need::Content);
             }
-            Ok(match Visibility::stored(&root.visibility) {
+            Ok(match root.visibility {
                 Visibility::Public => true,
                 Visibility::Organisation => reader.trust == Decision::Member,
                 Visibility::Followers => has_follower_at(conn, root.author, &reader.domain)?,
@@ -495,8 +507,8 @@ pub fn may_read(conn: &mut DbConn, viewer: &Viewer, id: i64) -> AppResult<bool> 
             })
         }
         Viewer::Nobody => Ok(root.community.is_none()
-            && Visibility::stored(&root.visibility) == Visibility::Public
-            && (own.root.is_none() || Visibility::stored(&own.visibility) != Visibility::Direct)),
+            && root.visibility == Visibility::Public
+            && (own.root.is_none() || own.visibility != Visibility::Direct)),
     }
 }
 
@@ -556,11 +568,11 @@ pub fn recipients(conn: &mut DbConn, id: i64) -> AppResult<Recipients> {
     let own_local = domain_of(conn, own.author)?.is_none();
     // A comment among a few people (an answer to a `Direct` reply) reaches
     // only the one it answers and the people it mentions.
-    let among_few = own.root.is_some() && Visibility::stored(&own.visibility) == Visibility::Direct;
+    let among_few = own.root.is_some() && own.visibility == Visibility::Direct;
     let thread = if among_few {
         Visibility::Direct
     } else {
-        Visibility::stored(&root.visibility)
+        root.visibility
     };
     match thread {
         v @ (Visibility::Public | Visibility::Organisation) => {

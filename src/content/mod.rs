@@ -21,6 +21,20 @@ use crate::{with_conn, write_tx};
 pub use text::{FindPeople, Text};
 
 /// Who may see a post (comments share their post's audience).
+impl ContentRow {
+    /// What the audience checks need of this row.
+    pub fn audience_item(&self) -> audience::Item {
+        audience::Item {
+            id: self.id,
+            author: self.author_id,
+            root: self.root_id,
+            visibility: self.visibility,
+            community: self.community_id,
+            deleted: self.deleted_at.is_some(),
+        }
+    }
+}
+
 /// The work reactions a person can give, one of each per person.
 pub const REACTIONS: [&str; 4] = ["like", "thanks", "bravo", "insightful"];
 
@@ -242,7 +256,12 @@ pub fn get_visible(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<Content
         .filter(content::deleted_at.is_null())
         .select(ContentRow::as_select())
         .first(c))?;
-    if !audience::may_read(conn, &audience::Viewer::Person(viewer), id)? {
+    let own = row.audience_item();
+    let root = match row.root_id {
+        Some(r) => audience::item(conn, r)?.ok_or_else(AppError::not_found)?,
+        None => own.clone(),
+    };
+    if !audience::may_read_item(conn, &audience::Viewer::Person(viewer), &own, &root)? {
         return Err(AppError::not_found());
     }
     Ok(row)

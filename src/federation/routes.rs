@@ -469,7 +469,12 @@ async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> 
                 Some(r) => with_conn!(c, c => content::table.find(r).select(ContentRow::as_select()).first(c))?,
                 None => row.clone(),
             };
-            let allowed = audience::may_read(c, &viewer_of(&fetcher), row.id)?;
+            let allowed = audience::may_read_item(
+                c,
+                &viewer_of(&fetcher),
+                &row.audience_item(),
+                &root.audience_item(),
+            )?;
             if !allowed {
                 // Not revealed: the same answer as for a post that does not exist.
                 return Err(AppError::not_found());

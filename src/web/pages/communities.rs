@@ -507,7 +507,7 @@ pub async fn post_action(
 
 #[derive(Template)]
 #[template(path = "community_settings.html")]
-pub(super) struct SettingsPage {
+struct SettingsPage {
     base: Base,
     cm: Community,
     error: Option<String>,
@@ -517,7 +517,7 @@ pub(super) struct SettingsPage {
 }
 
 impl SettingsPage {
-    pub(super) fn new(base: Base, c: Community, error: Option<String>) -> SettingsPage {
+    fn new(base: Base, c: Community, error: Option<String>) -> SettingsPage {
         SettingsPage {
             base,
             current_visibility: c.visibility.clone(),
@@ -575,22 +575,31 @@ pub async fn save_settings(
         .await
     {
         Ok(c) => Ok(see_other(&format!("/communities/{}", enc_path(&c.name)))),
-        Err(err) => {
-            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let msg = error_text(&err, ctx.lang);
-            let id = user.id;
-            let c = state
-                .db
-                .run(move |cx| communities::get(cx, id, &name))
-                .await
-                .page(&state, &ctx)?;
-            let title = c.title.clone();
-            let page = SettingsPage::new(
-                Base::new(&state, &ctx, "communities.settings", "communities").titled(title),
-                c,
-                Some(msg),
-            );
-            Ok((status, render(&page)).into_response())
-        }
+        Err(err) => settings_failed(&state, &ctx, name, err).await,
     }
+}
+
+/// A refused settings change (or picture): the settings page again, with
+/// the message.
+pub(super) async fn settings_failed(
+    state: &AppState,
+    ctx: &Ctx,
+    name: String,
+    err: crate::error::AppError,
+) -> PageResult {
+    let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let msg = error_text(&err, ctx.lang);
+    let id = ctx.user.as_ref().map(|u| u.id).unwrap_or(0);
+    let c = state
+        .db
+        .run(move |cx| communities::get(cx, id, &name))
+        .await
+        .page(state, ctx)?;
+    let title = c.title.clone();
+    let page = SettingsPage::new(
+        Base::new(state, ctx, "communities.settings", "communities").titled(title),
+        c,
+        Some(msg),
+    );
+    Ok((status, render(&page)).into_response())
 }

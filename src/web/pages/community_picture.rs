@@ -6,8 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use super::communities::{enc_path, SettingsPage};
-use super::{error_text, render, require_form, require_user, see_other, Base, PageErr, PageResult};
+use super::communities::{enc_path, settings_failed};
+use super::{require_form, require_user, see_other, PageErr, PageResult};
 use crate::app::AppState;
 use crate::communities;
 use crate::federation::reader::signed_reader;
@@ -148,22 +148,6 @@ pub async fn upload_picture(
         .await;
     match result {
         Ok(c) => Ok(see_other(&format!("/communities/{}", enc_path(&c.name)))),
-        Err(err) => {
-            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let msg = error_text(&err, ctx.lang);
-            let id = ctx.user.as_ref().map(|u| u.id).unwrap_or(0);
-            let c = state
-                .db
-                .run(move |cx| communities::get(cx, id, &name))
-                .await
-                .page(&state, &ctx)?;
-            let title = c.title.clone();
-            let page = SettingsPage::new(
-                Base::new(&state, &ctx, "communities.settings", "communities").titled(title),
-                c,
-                Some(msg),
-            );
-            Ok((status, render(&page)).into_response())
-        }
+        Err(err) => settings_failed(&state, &ctx, name, err).await,
     }
 }
