@@ -290,7 +290,7 @@ fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
     let sites = ["Lyon", "Paris", "Nantes", "Lille", "Toulouse", "Grenoble"];
 
     let exec = |conn: &mut ruche::db::DbConn, sql: &str| -> anyhow::Result<()> {
-        ruche::with_conn!(conn, c => c.batch_execute(sql))?;
+        conn.batch_execute(sql)?;
         Ok(())
     };
     let batched = |conn: &mut ruche::db::DbConn,

@@ -34,7 +34,6 @@ use crate::db::schema::{communities, community_members, content, follows, mentio
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::net::trust::Decision;
-use crate::with_conn;
 
 /// The audience of a post, as stored with it (a text column; see the
 /// diesel conversions below).
@@ -363,10 +362,10 @@ pub fn community_open_to(
 }
 
 fn community_settings(conn: &mut DbConn, community: i64) -> AppResult<(CommunityVisibility, bool)> {
-    let (v, partners): (String, bool) = with_conn!(conn, c => communities::table
+    let (v, partners): (String, bool) = communities::table
         .find(community)
         .select((communities::visibility, communities::partners))
-        .first(c))?;
+        .first(conn)?;
     Ok((CommunityVisibility::stored(&v), partners))
 }
 
@@ -391,8 +390,10 @@ pub fn instance_may_see_community(
     if !community_open_to(v, partners, &reader.trust) {
         return Ok(false);
     }
-    let host: Option<String> =
-        with_conn!(conn, c => users::table.find(community).select(users::domain).first(c))?;
+    let host: Option<String> = users::table
+        .find(community)
+        .select(users::domain)
+        .first(conn)?;
     if let Some(host) = host {
         return Ok(v.open_content() || host == reader.domain);
     }
@@ -403,13 +404,13 @@ pub fn instance_may_see_community(
         Need::Existence => &["member", "invited", "pending"],
         Need::Content => &["member"],
     };
-    let n: i64 = with_conn!(conn, c => community_members::table
+    let n: i64 = community_members::table
         .inner_join(users::table.on(users::id.eq(community_members::user_id)))
         .filter(community_members::community_id.eq(community))
         .filter(community_members::status.eq_any(statuses))
         .filter(users::domain.eq(&reader.domain))
         .count()
-        .get_result(c))?;
+        .get_result(conn)?;
     Ok(n > 0)
 }
 
@@ -426,7 +427,7 @@ pub struct Item {
 
 /// The post or comment `id`, as the checks see it.
 pub fn item(conn: &mut DbConn, id: i64) -> AppResult<Option<Item>> {
-    let row = with_conn!(conn, c => content::table
+    let row = content::table
         .find(id)
         .select((
             content::id,
@@ -436,8 +437,8 @@ pub fn item(conn: &mut DbConn, id: i64) -> AppResult<Option<Item>> {
             content::community_id,
             content::deleted_at.is_not_null(),
         ))
-        .first::<Item>(c)
-        .optional())?;
+        .first::<Item>(conn)
+        .optional()?;
     Ok(row)
 }
 
@@ -474,22 +475,22 @@ pub fn may_read_item(
                 return Ok(false);
             }
             let person = *person;
-            let root_seen: i64 = with_conn!(conn, c => content::table
+            let root_seen: i64 = content::table
                 .filter(content::id.eq(root.id))
                 .filter(posts_visible_to!(person))
                 .count()
-                .get_result(c))?;
+                .get_result(conn)?;
             if root_seen == 0 {
                 return Ok(false);
             }
             if own.root.is_none() {
                 return Ok(true);
             }
-            let seen: i64 = with_conn!(conn, c => content::table
+            let seen: i64 = content::table
                 .filter(content::id.eq(own.id))
                 .filter(comments_visible_to!(person))
                 .count()
-                .get_result(c))?;
+                .get_result(conn)?;
             Ok(seen > 0)
         }
         Viewer::Instance(reader) => {
@@ -514,13 +515,13 @@ pub fn may_read_item(
 
 /// Whether `person` has an accepted follower on the instance `domain`.
 fn has_follower_at(conn: &mut DbConn, person: i64, domain: &str) -> AppResult<bool> {
-    let n: i64 = with_conn!(conn, c => follows::table
+    let n: i64 = follows::table
         .inner_join(users::table.on(users::id.eq(follows::follower_id)))
         .filter(follows::followee_id.eq(person))
         .filter(follows::accepted.eq(true))
         .filter(users::domain.eq(domain))
         .count()
-        .get_result(c))?;
+        .get_result(conn)?;
     Ok(n > 0)
 }
 
@@ -535,18 +536,18 @@ pub struct Recipients {
 }
 
 fn domain_of(conn: &mut DbConn, user: i64) -> AppResult<Option<String>> {
-    Ok(with_conn!(conn, c => users::table.find(user).select(users::domain).first(c))?)
+    Ok(users::table.find(user).select(users::domain).first(conn)?)
 }
 
 /// Remote people who follow `person` (accepted follows).
 pub fn remote_followers(conn: &mut DbConn, person: i64) -> AppResult<Vec<i64>> {
-    Ok(with_conn!(conn, c => follows::table
+    Ok(follows::table
         .inner_join(users::table.on(users::id.eq(follows::follower_id)))
         .filter(follows::followee_id.eq(person))
         .filter(follows::accepted.eq(true))
         .filter(users::domain.is_not_null())
         .select(users::id)
-        .load(c))?)
+        .load(conn)?)
 }
 
 /// Who must hear about the post or comment `id` (outside communities):
@@ -594,17 +595,21 @@ pub fn recipients(conn: &mut DbConn, id: i64) -> AppResult<Recipients> {
     if !root_local && !among_few {
         rec.people.insert(root.author);
     }
-    let reply_to: Option<i64> =
-        with_conn!(conn, c => content::table.find(own.id).select(content::reply_to_id).first(c))?;
+    let reply_to: Option<i64> = content::table
+        .find(own.id)
+        .select(content::reply_to_id)
+        .first(conn)?;
     if let Some(parent) = reply_to {
-        let pa: i64 =
-            with_conn!(conn, c => content::table.find(parent).select(content::author_id).first(c))?;
+        let pa: i64 = content::table
+            .find(parent)
+            .select(content::author_id)
+            .first(conn)?;
         rec.people.insert(pa);
     }
-    let mentioned: Vec<i64> = with_conn!(conn, c => mentions::table
+    let mentioned: Vec<i64> = mentions::table
         .filter(mentions::content_id.eq(own.id))
         .select(mentions::user_id)
-        .load(c))?;
+        .load(conn)?;
     rec.people.extend(mentioned);
     Ok(rec)
 }

@@ -362,7 +362,7 @@ pub fn oldest(
     limit: i64,
 ) -> crate::error::AppResult<Vec<Result<Logged, i64>>> {
     type Raw = (i64, String, i64, Option<i64>, String, NaiveDateTime);
-    let rows: Vec<Raw> = crate::with_conn!(conn, c => fed_events::table
+    let rows: Vec<Raw> = fed_events::table
         .order(fed_events::id.asc())
         .limit(limit)
         .select((
@@ -373,7 +373,7 @@ pub fn oldest(
             fed_events::extra,
             fed_events::created_at,
         ))
-        .load(c))?;
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(id, kind, actor, object, extra, created_at)| {

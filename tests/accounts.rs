@@ -287,7 +287,10 @@ async fn forged_and_expired_session_cookies_are_not_accepted() {
         use ruche::db::schema::sessions;
         let mut conn = app.db.get().unwrap();
         let past = chrono::Utc::now().naive_utc() - chrono::Duration::days(1);
-        ruche::with_conn!(&mut *conn, c => diesel::update(sessions::table).set(sessions::expires_at.eq(past)).execute(c)).unwrap();
+        diesel::update(sessions::table)
+            .set(sessions::expires_at.eq(past))
+            .execute(&mut *conn)
+            .unwrap();
     }
     let r = c
         .get(app.url("/"))
@@ -676,23 +679,29 @@ async fn expired_sessions_and_old_failures_are_purged() {
     let mut conn = app.db.get().unwrap();
     let past = chrono::Utc::now().naive_utc() - chrono::Duration::days(1);
     // Age one session and one failure.
-    let one_session: String =
-        ruche::with_conn!(&mut *conn, c => sessions::table.select(sessions::id).first(c)).unwrap();
-    ruche::with_conn!(&mut *conn, c => diesel::update(sessions::table.find(&one_session))
+    let one_session: String = sessions::table
+        .select(sessions::id)
+        .first(&mut *conn)
+        .unwrap();
+    diesel::update(sessions::table.find(&one_session))
         .set(sessions::expires_at.eq(past))
-        .execute(c))
-    .unwrap();
-    let one_failure: i64 =
-        ruche::with_conn!(&mut *conn, c => login_failures::table.select(login_failures::id).first(c)).unwrap();
-    ruche::with_conn!(&mut *conn, c => diesel::update(login_failures::table.find(one_failure))
+        .execute(&mut *conn)
+        .unwrap();
+    let one_failure: i64 = login_failures::table
+        .select(login_failures::id)
+        .first(&mut *conn)
+        .unwrap();
+    diesel::update(login_failures::table.find(one_failure))
         .set(login_failures::at.eq(past))
-        .execute(c))
-    .unwrap();
+        .execute(&mut *conn)
+        .unwrap();
     let purged = ruche::accounts::purge_expired(&mut conn, &app.config.accounts).unwrap();
     assert_eq!(purged, 2);
     assert_eq!(app.count("sessions"), 1);
-    let left: i64 =
-        ruche::with_conn!(&mut *conn, c => login_failures::table.count().get_result(c)).unwrap();
+    let left: i64 = login_failures::table
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
     assert_eq!(left, 1);
 }
 

@@ -18,7 +18,7 @@ async fn old_delivered_rows_are_purged_and_failed_ones_kept() {
         ("failed", old),
         ("sent", now),
     ] {
-        ruche::with_conn!(&mut *conn, c => diesel::insert_into(deliveries::table)
+        diesel::insert_into(deliveries::table)
             .values((
                 deliveries::domain.eq("beta.example"),
                 deliveries::inbox.eq("https://beta.example/inbox"),
@@ -28,26 +28,28 @@ async fn old_delivered_rows_are_purged_and_failed_ones_kept() {
                 deliveries::created_at.eq(old),
                 deliveries::done_at.eq(Some(done)),
             ))
-            .execute(c))
-        .unwrap();
+            .execute(&mut *conn)
+            .unwrap();
     }
     for (id, at) in [
         ("https://b/1", now - chrono::Duration::days(31)),
         ("https://b/2", now),
     ] {
-        ruche::with_conn!(&mut *conn, c => diesel::insert_into(inbox_seen::table)
-            .values((inbox_seen::activity_id.eq(id), inbox_seen::received_at.eq(at)))
-            .execute(c))
-        .unwrap();
+        diesel::insert_into(inbox_seen::table)
+            .values((
+                inbox_seen::activity_id.eq(id),
+                inbox_seen::received_at.eq(at),
+            ))
+            .execute(&mut *conn)
+            .unwrap();
     }
     assert_eq!(ruche::federation::delivery::purge(&mut conn).unwrap(), 3);
-    let left: Vec<String> = ruche::with_conn!(&mut *conn, c => deliveries::table
+    let left: Vec<String> = deliveries::table
         .order(deliveries::id.asc())
         .select(deliveries::status)
-        .load(c))
-    .unwrap();
+        .load(&mut *conn)
+        .unwrap();
     assert_eq!(left, vec!["failed", "sent"]);
-    let seen: i64 =
-        ruche::with_conn!(&mut *conn, c => inbox_seen::table.count().get_result(c)).unwrap();
+    let seen: i64 = inbox_seen::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(seen, 1);
 }

@@ -518,7 +518,7 @@ async fn sparse_home_feed_reaches_old_posts_across_many_others() {
                 "INSERT INTO content (kind, author_id, visibility, body, body_html, created_at) VALUES {}",
                 rows.join(",")
             );
-            ruche::with_conn!(&mut *conn, c => c.batch_execute(&sql)).unwrap();
+            conn.batch_execute(&sql).unwrap();
         }
     }
     let recent = quiet.post_text("a recent post").await;

@@ -73,10 +73,10 @@ async fn levels_blocks_and_expiry_through_the_api() {
         use ruche::db::schema::instances;
         let mut conn = app.db.get().unwrap();
         let past = chrono::Utc::now().naive_utc() - chrono::Duration::hours(1);
-        ruche::with_conn!(&mut *conn, c => diesel::update(instances::table.find("example.com"))
+        diesel::update(instances::table.find("example.com"))
             .set(instances::expires_at.eq(Some(past)))
-            .execute(c))
-        .unwrap();
+            .execute(&mut *conn)
+            .unwrap();
     }
     assert_eq!(decide(&app, "lyon.example.com"), Decision::Member);
 
@@ -469,7 +469,7 @@ async fn blocking_an_instance_cancels_its_queued_deliveries() {
         ("lyon.beta.example", "https://lyon.beta.example/inbox"),
         ("gamma.example", "https://gamma.example/inbox"),
     ] {
-        ruche::with_conn!(&mut *conn, c => diesel::insert_into(deliveries::table)
+        diesel::insert_into(deliveries::table)
             .values((
                 deliveries::domain.eq(domain),
                 deliveries::inbox.eq(inbox),
@@ -478,8 +478,8 @@ async fn blocking_an_instance_cancels_its_queued_deliveries() {
                 deliveries::next_attempt_at.eq(now),
                 deliveries::created_at.eq(now),
             ))
-            .execute(c))
-        .unwrap();
+            .execute(&mut *conn)
+            .unwrap();
     }
     trust::set(
         &mut conn,
@@ -493,11 +493,11 @@ async fn blocking_an_instance_cancels_its_queued_deliveries() {
         },
     )
     .unwrap();
-    let statuses: Vec<(String, String)> = ruche::with_conn!(&mut *conn, c => deliveries::table
+    let statuses: Vec<(String, String)> = deliveries::table
         .order(deliveries::domain.asc())
         .select((deliveries::domain, deliveries::status))
-        .load(c))
-    .unwrap();
+        .load(&mut *conn)
+        .unwrap();
     assert_eq!(
         statuses,
         vec![

@@ -11,10 +11,9 @@ use serde::Serialize;
 
 use crate::config::{AccountsConfig, SignupMode};
 use crate::db::schema::{api_tokens, invitations, login_failures, sessions, users};
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::{self, Event};
-use crate::{with_conn, write_tx};
 pub use summary::PersonSummary;
 pub use validate::{Email, Password, Username};
 
@@ -89,15 +88,19 @@ pub enum CreatedBy {
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> AppResult<User> {
     let name = username.trim().to_ascii_lowercase();
-    with_conn!(conn, c => users::table
+    users::table
         .filter(users::username.eq(&name))
         .select(User::as_select())
-        .first(c)
-        .map_err(AppError::from))
+        .first(conn)
+        .map_err(AppError::from)
 }
 
 pub fn find_by_id(conn: &mut DbConn, id: i64) -> AppResult<User> {
-    with_conn!(conn, c => users::table.find(id).select(User::as_select()).first(c).map_err(AppError::from))
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .map_err(AppError::from)
 }
 
 /// Creates an account. With sign-up, the first account of the instance becomes
@@ -122,7 +125,7 @@ pub fn create_user(
     }
     let hash = secrets::hash_password(password.as_str())?;
     let now = now();
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let taken: i64 = users::table
             .filter(users::username.eq(username.as_str()))
             .count()
@@ -141,7 +144,11 @@ pub fn create_user(
             (CreatedBy::SignUp, Some(code)) if cfg.signup != SignupMode::Closed => {
                 let found: Option<(i64, Option<i64>, NaiveDateTime)> = invitations::table
                     .filter(invitations::code_hash.eq(secrets::digest(code)))
-                    .select((invitations::id, invitations::used_by, invitations::expires_at))
+                    .select((
+                        invitations::id,
+                        invitations::used_by,
+                        invitations::expires_at,
+                    ))
                     .first(c)
                     .optional()?;
                 match found {
@@ -168,7 +175,11 @@ pub fn create_user(
                 .set((invitations::used_by.eq(id), invitations::used_at.eq(now)))
                 .execute(c)?;
         }
-        users::table.find(id).select(User::as_select()).first(c).map_err(AppError::from)
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(c)
+            .map_err(AppError::from)
     })
 }
 
@@ -189,12 +200,12 @@ pub fn authenticate(
     ip: &str,
 ) -> AppResult<User> {
     let login = login.trim().to_lowercase();
-    let user: Option<User> = with_conn!(conn, c => users::table
+    let user: Option<User> = users::table
         .filter(users::username.eq(&login).or(users::email.eq(&login)))
         .filter(users::domain.is_null())
         .select(User::as_select())
-        .first(c)
-        .optional())?;
+        .first(conn)
+        .optional()?;
     let key = user
         .as_ref()
         .map_or_else(|| login.clone(), |u| u.username.clone());
@@ -257,14 +268,16 @@ pub fn authenticate(
         Some(u) if ok => {
             // Forget this attempt and this client's own failures on this
             // account; failures from other addresses keep counting.
-            write_tx!(conn, c => diesel::delete(
-                login_failures::table.filter(
-                    login_failures::id.eq(attempt).or(login_failures::username
-                        .eq(&key)
-                        .and(login_failures::ip.eq(ip))),
-                ),
-            )
-            .execute(c))?;
+            db::write(conn, |c| {
+                diesel::delete(
+                    login_failures::table.filter(
+                        login_failures::id.eq(attempt).or(login_failures::username
+                            .eq(&key)
+                            .and(login_failures::ip.eq(ip))),
+                    ),
+                )
+                .execute(c)
+            })?;
             if u.disabled {
                 return Err(AppError::forbidden("account_disabled"));
             }
@@ -303,7 +316,7 @@ pub fn set_password(
 ) -> AppResult<()> {
     let hash = secrets::hash_password(password)?;
     let keep = keep_session.map(secrets::digest).unwrap_or_default();
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         diesel::update(users::table.find(user_id))
             .set(users::password_hash.eq(&hash))
             .execute(c)?;
@@ -329,35 +342,39 @@ pub fn create_session(conn: &mut DbConn, user_id: i64, days: u32) -> AppResult<N
     let token = secrets::random_token();
     let csrf = secrets::random_token();
     let now = now();
-    write_tx!(conn, c => diesel::insert_into(sessions::table)
-        .values((
-            sessions::id.eq(secrets::digest(&token)),
-            sessions::user_id.eq(user_id),
-            sessions::csrf_token.eq(&csrf),
-            sessions::created_at.eq(now),
-            sessions::expires_at.eq(now + Duration::days(days as i64)),
-        ))
-        .execute(c))?;
+    db::write(conn, |c| {
+        diesel::insert_into(sessions::table)
+            .values((
+                sessions::id.eq(secrets::digest(&token)),
+                sessions::user_id.eq(user_id),
+                sessions::csrf_token.eq(&csrf),
+                sessions::created_at.eq(now),
+                sessions::expires_at.eq(now + Duration::days(days as i64)),
+            ))
+            .execute(c)
+    })?;
     Ok(NewSession { token, csrf })
 }
 
 /// The user and CSRF token of a live session, if the cookie is valid.
 pub fn lookup_session(conn: &mut DbConn, token: &str) -> AppResult<Option<(User, String)>> {
     let id = secrets::digest(token);
-    let found: Option<(User, String)> = with_conn!(conn, c => sessions::table
+    let found: Option<(User, String)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(&id))
         .filter(sessions::expires_at.gt(now()))
         .filter(users::disabled.eq(false))
         .select((User::as_select(), sessions::csrf_token))
-        .first(c)
-        .optional())?;
+        .first(conn)
+        .optional()?;
     Ok(found)
 }
 
 pub fn delete_session(conn: &mut DbConn, token: &str) -> AppResult<()> {
     let id = secrets::digest(token);
-    write_tx!(conn, c => diesel::delete(sessions::table.find(&id)).execute(c))?;
+    db::write(conn, |c| {
+        diesel::delete(sessions::table.find(&id)).execute(c)
+    })?;
     Ok(())
 }
 
@@ -366,9 +383,10 @@ pub fn delete_session(conn: &mut DbConn, token: &str) -> AppResult<()> {
 pub fn purge_expired(conn: &mut DbConn, cfg: &AccountsConfig) -> AppResult<usize> {
     let now = now();
     let window_start = now - Duration::minutes(cfg.failure_window_minutes as i64);
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let a = diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c)?;
-        let b = diesel::delete(login_failures::table.filter(login_failures::at.le(window_start))).execute(c)?;
+        let b = diesel::delete(login_failures::table.filter(login_failures::at.le(window_start)))
+            .execute(c)?;
         Ok(a + b)
     })
 }
@@ -399,36 +417,40 @@ pub fn create_token(conn: &mut DbConn, user_id: i64, name: &str) -> AppResult<(A
     }
     let secret = format!("{TOKEN_PREFIX}{}", secrets::random_token());
     let hash = secrets::digest(&secret);
-    let token = write_tx!(conn, c => diesel::insert_into(api_tokens::table)
-        .values((
-            api_tokens::user_id.eq(user_id),
-            api_tokens::name.eq(name),
-            api_tokens::token_hash.eq(&hash),
-            api_tokens::created_at.eq(now()),
-        ))
-        .returning(ApiToken::as_returning())
-        .get_result(c))?;
+    let token = db::write(conn, |c| {
+        diesel::insert_into(api_tokens::table)
+            .values((
+                api_tokens::user_id.eq(user_id),
+                api_tokens::name.eq(name),
+                api_tokens::token_hash.eq(&hash),
+                api_tokens::created_at.eq(now()),
+            ))
+            .returning(db::columns::<ApiToken>())
+            .get_result(c)
+    })?;
     Ok((token, secret))
 }
 
 pub fn list_tokens(conn: &mut DbConn, user_id: i64) -> AppResult<Vec<ApiToken>> {
-    with_conn!(conn, c => api_tokens::table
+    api_tokens::table
         .filter(api_tokens::user_id.eq(user_id))
         .order(api_tokens::id.desc())
         .select(ApiToken::as_select())
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }
 
 pub fn revoke_token(conn: &mut DbConn, user_id: i64, token_id: i64) -> AppResult<()> {
-    let n = write_tx!(conn, c => diesel::update(
-        api_tokens::table
-            .filter(api_tokens::id.eq(token_id))
-            .filter(api_tokens::user_id.eq(user_id))
-            .filter(api_tokens::revoked_at.is_null()),
-    )
-    .set(api_tokens::revoked_at.eq(now()))
-    .execute(c))?;
+    let n = db::write(conn, |c| {
+        diesel::update(
+            api_tokens::table
+                .filter(api_tokens::id.eq(token_id))
+                .filter(api_tokens::user_id.eq(user_id))
+                .filter(api_tokens::revoked_at.is_null()),
+        )
+        .set(api_tokens::revoked_at.eq(now()))
+        .execute(c)
+    })?;
     if n == 0 {
         return Err(AppError::not_found());
     }
@@ -441,23 +463,25 @@ pub fn lookup_token(conn: &mut DbConn, secret: &str) -> AppResult<Option<User>> 
         return Ok(None);
     }
     let hash = secrets::digest(secret);
-    let found: Option<(i64, Option<NaiveDateTime>, User)> = with_conn!(conn, c => api_tokens::table
+    let found: Option<(i64, Option<NaiveDateTime>, User)> = api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(&hash))
         .filter(api_tokens::revoked_at.is_null())
         .filter(users::disabled.eq(false))
         .select((api_tokens::id, api_tokens::last_used_at, User::as_select()))
-        .first(c)
-        .optional())?;
+        .first(conn)
+        .optional()?;
     let Some((id, last_used, user)) = found else {
         return Ok(None);
     };
     let now = now();
     // Record use at most every five minutes, to keep reads free of writes.
     if last_used.is_none_or(|t| now - t > Duration::minutes(5)) {
-        write_tx!(conn, c => diesel::update(api_tokens::table.find(id))
-            .set(api_tokens::last_used_at.eq(now))
-            .execute(c))?;
+        db::write(conn, |c| {
+            diesel::update(api_tokens::table.find(id))
+                .set(api_tokens::last_used_at.eq(now))
+                .execute(c)
+        })?;
     }
     Ok(Some(user))
 }
@@ -485,25 +509,27 @@ pub fn create_invitation(
 ) -> AppResult<(Invitation, String)> {
     let code = secrets::random_token();
     let now = now();
-    let inv = write_tx!(conn, c => diesel::insert_into(invitations::table)
-        .values((
-            invitations::code_hash.eq(secrets::digest(&code)),
-            invitations::created_by.eq(created_by),
-            invitations::created_at.eq(now),
-            invitations::expires_at.eq(now + Duration::days(cfg.invite_days as i64)),
-        ))
-        .returning(Invitation::as_returning())
-        .get_result(c))?;
+    let inv = db::write(conn, |c| {
+        diesel::insert_into(invitations::table)
+            .values((
+                invitations::code_hash.eq(secrets::digest(&code)),
+                invitations::created_by.eq(created_by),
+                invitations::created_at.eq(now),
+                invitations::expires_at.eq(now + Duration::days(cfg.invite_days as i64)),
+            ))
+            .returning(db::columns::<Invitation>())
+            .get_result(c)
+    })?;
     Ok((inv, code))
 }
 
 pub fn list_invitations(conn: &mut DbConn) -> AppResult<Vec<Invitation>> {
-    with_conn!(conn, c => invitations::table
+    invitations::table
         .order(invitations::id.desc())
         .limit(200)
         .select(Invitation::as_select())
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }
 
 impl Invitation {
@@ -525,7 +551,7 @@ pub fn revoke_invitation(conn: &mut DbConn, admin: &User, id: i64) -> AppResult<
         return Err(AppError::forbidden("admin_only"));
     }
     let now = now();
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let used: Option<Option<i64>> = invitations::table
             .find(id)
             .select(invitations::used_by)
@@ -535,9 +561,13 @@ pub fn revoke_invitation(conn: &mut DbConn, admin: &User, id: i64) -> AppResult<
             None => Err(AppError::not_found()),
             Some(Some(_)) => Err(AppError::conflict("invite_used")),
             Some(None) => {
-                diesel::update(invitations::table.find(id).filter(invitations::expires_at.gt(now)))
-                    .set(invitations::expires_at.eq(now))
-                    .execute(c)?;
+                diesel::update(
+                    invitations::table
+                        .find(id)
+                        .filter(invitations::expires_at.gt(now)),
+                )
+                .set(invitations::expires_at.eq(now))
+                .execute(c)?;
                 Ok(())
             }
         }
@@ -547,25 +577,25 @@ pub fn revoke_invitation(conn: &mut DbConn, admin: &User, id: i64) -> AppResult<
 // ---- Administration -------------------------------------------------------
 
 pub fn list_users(conn: &mut DbConn, limit: i64) -> AppResult<Vec<User>> {
-    with_conn!(conn, c => users::table
+    users::table
         .filter(users::domain.is_null())
         .filter(users::deleted_at.is_null())
         .order(users::username.asc())
         .limit(limit)
         .select(User::as_select())
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }
 
 /// Another instance deleted the account of its person `id`: the copy
 /// here is disabled and marked deleted (their content goes with
 /// `content::remote::delete_all_of`).
 pub fn remote_account_deleted(conn: &mut DbConn, id: i64) -> AppResult<()> {
-    write_tx!(conn, c => diesel::update(
-        users::table.find(id).filter(users::domain.is_not_null()),
-    )
-    .set((users::disabled.eq(true), users::deleted_at.eq(Some(now()))))
-    .execute(c))?;
+    db::write(conn, |c| {
+        diesel::update(users::table.find(id).filter(users::domain.is_not_null()))
+            .set((users::disabled.eq(true), users::deleted_at.eq(Some(now()))))
+            .execute(c)
+    })?;
     Ok(())
 }
 
@@ -586,7 +616,7 @@ pub fn set_disabled(
     if target.id == admin.id && disabled {
         return Err(AppError::bad_request("cannot_disable_self"));
     }
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         diesel::update(users::table.find(target.id))
             .set(users::disabled.eq(disabled))
             .execute(c)?;
@@ -630,7 +660,7 @@ pub fn delete_account(
         return Err(AppError::forbidden("admin_only"));
     }
     let now = now();
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         use crate::db::schema::{content, photos, user_skills};
         diesel::update(users::table.find(target.id))
             .set((
@@ -660,7 +690,11 @@ pub fn delete_account(
                 .filter(content::author_id.eq(target.id))
                 .filter(content::deleted_at.is_null()),
         )
-        .set((content::body.eq(""), content::body_html.eq(""), content::deleted_at.eq(Some(now))))
+        .set((
+            content::body.eq(""),
+            content::body_html.eq(""),
+            content::deleted_at.eq(Some(now)),
+        ))
         .execute(c)?;
         events::record(c, Event::AccountDeleted { person: target.id })?;
         Ok::<_, AppError>(())

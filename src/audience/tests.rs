@@ -28,7 +28,7 @@ impl World {
     /// A person (`domain`: None here) or a community (`group`).
     fn account(&self, name: &str, domain: Option<&str>, group: bool) -> i64 {
         let mut conn = self.conn();
-        with_conn!(&mut *conn, c => diesel::insert_into(users::table)
+        diesel::insert_into(users::table)
             .values((
                 users::username.eq(name),
                 users::email.eq(format!("{name}@example.test")),
@@ -38,14 +38,14 @@ impl World {
                 users::actor_type.eq(if group { "group" } else { "person" }),
             ))
             .returning(users::id)
-            .get_result(c))
-        .unwrap()
+            .get_result(&mut *conn)
+            .unwrap()
     }
 
     fn community(&self, name: &str, domain: Option<&str>, v: &str, partners: bool) -> i64 {
         let id = self.account(name, domain, true);
         let mut conn = self.conn();
-        with_conn!(&mut *conn, c => diesel::insert_into(communities::table)
+        diesel::insert_into(communities::table)
             .values((
                 communities::actor_id.eq(id),
                 communities::visibility.eq(v),
@@ -53,14 +53,14 @@ impl World {
                 communities::partners.eq(partners),
                 communities::created_at.eq(now()),
             ))
-            .execute(c))
-        .unwrap();
+            .execute(&mut *conn)
+            .unwrap();
         id
     }
 
     fn member(&self, community: i64, person: i64, status: &str) {
         let mut conn = self.conn();
-        with_conn!(&mut *conn, c => diesel::insert_into(community_members::table)
+        diesel::insert_into(community_members::table)
             .values((
                 community_members::community_id.eq(community),
                 community_members::user_id.eq(person),
@@ -69,21 +69,21 @@ impl World {
                 community_members::created_at.eq(now()),
                 community_members::updated_at.eq(now()),
             ))
-            .execute(c))
-        .unwrap();
+            .execute(&mut *conn)
+            .unwrap();
     }
 
     fn follow(&self, follower: i64, followee: i64) {
         let mut conn = self.conn();
-        with_conn!(&mut *conn, c => diesel::insert_into(follows::table)
+        diesel::insert_into(follows::table)
             .values((
                 follows::follower_id.eq(follower),
                 follows::followee_id.eq(followee),
                 follows::accepted.eq(true),
                 follows::created_at.eq(now()),
             ))
-            .execute(c))
-        .unwrap();
+            .execute(&mut *conn)
+            .unwrap();
     }
 
     fn post(&self, author: i64, v: &str, community: Option<i64>, root: Option<i64>) -> i64 {
@@ -104,7 +104,7 @@ impl World {
         parent: Option<i64>,
     ) -> i64 {
         let mut conn = self.conn();
-        with_conn!(&mut *conn, c => diesel::insert_into(content::table)
+        diesel::insert_into(content::table)
             .values((
                 content::kind.eq(if root.is_some() { "comment" } else { "post" }),
                 content::author_id.eq(author),
@@ -117,16 +117,16 @@ impl World {
                 content::created_at.eq(now()),
             ))
             .returning(content::id)
-            .get_result(c))
-        .unwrap()
+            .get_result(&mut *conn)
+            .unwrap()
     }
 
     fn mention(&self, post: i64, person: i64) {
         let mut conn = self.conn();
-        with_conn!(&mut *conn, c => diesel::insert_into(mentions::table)
+        diesel::insert_into(mentions::table)
             .values((mentions::content_id.eq(post), mentions::user_id.eq(person)))
-            .execute(c))
-        .unwrap();
+            .execute(&mut *conn)
+            .unwrap();
     }
 
     fn reads(&self, viewer: &Viewer, id: i64) -> bool {

@@ -13,11 +13,10 @@ use serde::Serialize;
 use super::{get, log, Community, JoinPolicy};
 use crate::accounts::User;
 use crate::db::schema::{community_members, deliveries, users};
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
 use crate::people::PersonSummary;
-use crate::{with_conn, write_tx};
 
 /// Most members shown on one page of the members list.
 pub const MEMBERS_PAGE: i64 = 200;
@@ -182,13 +181,13 @@ pub fn status_of(
     community: i64,
     user: i64,
 ) -> AppResult<Option<(String, String)>> {
-    with_conn!(conn, c => community_members::table
+    community_members::table
         .filter(community_members::community_id.eq(community))
         .filter(community_members::user_id.eq(user))
         .select((community_members::status, community_members::role))
-        .first(c)
+        .first(conn)
         .optional()
-        .map_err(AppError::from))
+        .map_err(AppError::from)
 }
 
 /// What joining did.
@@ -213,9 +212,15 @@ pub fn join(conn: &mut DbConn, user: &User, name: &str) -> AppResult<Joined> {
     }
     if !c.is_local() {
         // Ask the community's instance; it answers with Accept or Reject.
-        write_tx!(conn, cx => {
+        db::write(conn, |cx| {
             upsert!(cx, c.id, user.id, "pending", "member", None::<String>);
-            events::record(cx, Event::JoinRequested { person: user.id, community: c.id })?;
+            events::record(
+                cx,
+                Event::JoinRequested {
+                    person: user.id,
+                    community: c.id,
+                },
+            )?;
             Ok::<_, AppError>(())
         })?;
         return Ok(Joined::Pending);
@@ -223,8 +228,12 @@ pub fn join(conn: &mut DbConn, user: &User, name: &str) -> AppResult<Joined> {
     let invited = status.as_deref() == Some("invited");
     let policy = JoinPolicy::parse(&c.join_policy)?;
     let outcome = decide(policy, invited)?;
-    write_tx!(conn, cx => {
-        let st = if outcome == Joined::Member { "member" } else { "pending" };
+    db::write(conn, |cx| {
+        let st = if outcome == Joined::Member {
+            "member"
+        } else {
+            "pending"
+        };
         upsert!(cx, c.id, user.id, st, "member", None::<String>);
         if outcome == Joined::Pending {
             notify_moderators!(cx, c.id, "community_request", user.id);
@@ -247,13 +256,13 @@ pub fn decide(policy: JoinPolicy, invited: bool) -> AppResult<Joined> {
 
 /// Owners of a community who are members.
 fn owner_count(conn: &mut DbConn, community: i64) -> AppResult<i64> {
-    with_conn!(conn, c => community_members::table
+    community_members::table
         .filter(community_members::community_id.eq(community))
         .filter(community_members::status.eq("member"))
         .filter(community_members::role.eq("owner"))
         .count()
-        .get_result(c)
-        .map_err(AppError::from))
+        .get_result(conn)
+        .map_err(AppError::from)
 }
 
 /// Leaves a community, withdraws a request, or declines an invitation.
@@ -267,16 +276,23 @@ pub fn leave(conn: &mut DbConn, user: &User, name: &str) -> AppResult<()> {
     if c.is_owner() && owner_count(conn, c.id)? <= 1 {
         return Err(AppError::conflict("community_last_owner"));
     }
-    let follow: Option<Option<String>> = with_conn!(conn, cx => community_members::table
+    let follow: Option<Option<String>> = community_members::table
         .filter(community_members::community_id.eq(c.id))
         .filter(community_members::user_id.eq(user.id))
         .select(community_members::follow_ap_id)
-        .first(cx)
-        .optional())?;
-    write_tx!(conn, cx => {
+        .first(conn)
+        .optional()?;
+    db::write(conn, |cx| {
         delete_row!(cx, c.id, user.id);
         if !c.is_local() {
-            events::record(cx, Event::Left { person: user.id, community: c.id, follow_id: follow.flatten() })?;
+            events::record(
+                cx,
+                Event::Left {
+                    person: user.id,
+                    community: c.id,
+                    follow_id: follow.flatten(),
+                },
+            )?;
         }
         Ok::<_, AppError>(())
     })
@@ -423,18 +439,18 @@ pub fn act(
         }
     }
     let status = current.map(|(s, _)| s);
-    let follow: Option<String> = with_conn!(conn, cx => community_members::table
+    let follow: Option<String> = community_members::table
         .filter(community_members::community_id.eq(c.id))
         .filter(community_members::user_id.eq(target.id))
         .select(community_members::follow_ap_id)
-        .first(cx)
-        .optional())?
-    .flatten();
+        .first(conn)
+        .optional()?
+        .flatten();
     let detail = match act {
         Act::Role(role) => role.to_string(),
         other => other.reason().to_string(),
     };
-    write_tx!(conn, cx => {
+    db::write(conn, |cx| {
         match act {
             Act::Invite => {
                 // An invitation answers a pending request at once.
@@ -445,7 +461,13 @@ pub fn act(
                     if target.is_local() {
                         notify_one!(cx, target.id, "community_invite", actor.id, c.id);
                     } else {
-                        events::record(cx, Event::Invited { community: c.id, person: target.id })?;
+                        events::record(
+                            cx,
+                            Event::Invited {
+                                community: c.id,
+                                person: target.id,
+                            },
+                        )?;
                     }
                 }
             }
@@ -461,7 +483,14 @@ pub fn act(
                 .execute(cx)?;
                 if !target.is_local() {
                     // Their instance shows them the controls of their role.
-                    events::record(cx, Event::RoleGiven { community: c.id, person: target.id, role: role.to_string() })?;
+                    events::record(
+                        cx,
+                        Event::RoleGiven {
+                            community: c.id,
+                            person: target.id,
+                            role: role.to_string(),
+                        },
+                    )?;
                 }
             }
             Act::Refuse | Act::Remove(_) | Act::Ban(_) => {
@@ -479,12 +508,27 @@ pub fn act(
                 }
                 let was_in = matches!(status.as_deref(), Some("member" | "pending"));
                 if !target.is_local() && was_in {
-                    events::record(cx, Event::MemberRefused { community: c.id, person: target.id, follow_id: follow.clone() })?;
+                    events::record(
+                        cx,
+                        Event::MemberRefused {
+                            community: c.id,
+                            person: target.id,
+                            follow_id: follow.clone(),
+                        },
+                    )?;
                 }
                 withdraw_if_no_member!(cx, c.id, target.domain.clone());
             }
         }
-        log!(cx, c.id, actor.id, act.name(), Some(target.id), None::<i64>, &detail);
+        log!(
+            cx,
+            c.id,
+            actor.id,
+            act.name(),
+            Some(target.id),
+            None::<i64>,
+            &detail
+        );
         Ok::<_, AppError>(())
     })
 }
@@ -543,22 +587,22 @@ pub fn listed(conn: &mut DbConn, id: i64, all: bool) -> AppResult<Vec<(Member, O
         NaiveDateTime,
         Option<String>,
     );
-    let rows: Vec<Row> = with_conn!(conn, cx => community_members::table
-            .inner_join(users::table.on(users::id.eq(community_members::user_id)))
-            .filter(community_members::community_id.eq(id))
-            .filter(community_members::status.eq_any(statuses))
-            .filter(users::deleted_at.is_null())
-            .order((community_members::status.desc(), users::username.asc()))
-            .limit(MEMBERS_PAGE)
-            .select((
-                PersonSummary::as_select(),
-                community_members::role,
-                community_members::status,
-                users::domain,
-                community_members::created_at,
-                users::ap_id,
-            ))
-            .load(cx))?;
+    let rows: Vec<Row> = community_members::table
+        .inner_join(users::table.on(users::id.eq(community_members::user_id)))
+        .filter(community_members::community_id.eq(id))
+        .filter(community_members::status.eq_any(statuses))
+        .filter(users::deleted_at.is_null())
+        .order((community_members::status.desc(), users::username.asc()))
+        .limit(MEMBERS_PAGE)
+        .select((
+            PersonSummary::as_select(),
+            community_members::role,
+            community_members::status,
+            users::domain,
+            community_members::created_at,
+            users::ap_id,
+        ))
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(person, role, status, domain, since, ap_id)| {

@@ -15,10 +15,9 @@ use super::membership::{
 use super::{Community, JoinPolicy};
 use crate::accounts::User;
 use crate::db::schema::{community_members, deliveries, users};
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
-use crate::{with_conn, write_tx};
 
 /// A moderator of a community of another instance asks it to act on the
 /// person `target` (their actor address): the request is sent to the
@@ -42,8 +41,15 @@ pub fn request_remote(
         "reason": act.reason(),
         "role": match act { Act::Role(r) => *r, _ => "" },
     });
-    write_tx!(conn, cx => {
-        events::record(cx, Event::ModerationRequested { moderator: actor.id, community: c.id, request: request.to_string() })?;
+    db::write(conn, |cx| {
+        events::record(
+            cx,
+            Event::ModerationRequested {
+                moderator: actor.id,
+                community: c.id,
+                request: request.to_string(),
+            },
+        )?;
         Ok::<_, AppError>(())
     })
 }
@@ -56,14 +62,14 @@ pub fn sync_roles(conn: &mut DbConn, community: i64, listed: &[(String, String)]
         return Ok(());
     }
     let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
-    let ours: Vec<(i64, String, String)> = with_conn!(conn, cx => community_members::table
+    let ours: Vec<(i64, String, String)> = community_members::table
         .inner_join(users::table.on(users::id.eq(community_members::user_id)))
         .filter(community_members::community_id.eq(community))
         .filter(community_members::status.eq("member"))
         .filter(users::domain.is_null())
         .filter(users::username.eq_any(&names))
         .select((users::id, users::username, community_members::role))
-        .load(cx))?;
+        .load(conn)?;
     let changed: Vec<(i64, &str)> = ours
         .iter()
         .filter_map(|(id, name, role)| {
@@ -75,7 +81,7 @@ pub fn sync_roles(conn: &mut DbConn, community: i64, listed: &[(String, String)]
     if changed.is_empty() {
         return Ok(());
     }
-    write_tx!(conn, cx => {
+    db::write(conn, |cx| {
         for (id, role) in &changed {
             diesel::update(
                 community_members::table
@@ -100,7 +106,7 @@ pub fn role_from_remote(
     if !person.is_local() {
         return Err(AppError::not_found());
     }
-    write_tx!(conn, cx => {
+    db::write(conn, |cx| {
         diesel::update(
             community_members::table
                 .filter(community_members::community_id.eq(community))
@@ -123,10 +129,10 @@ pub fn join_from_remote(
     follow_id: &str,
     allowed: bool,
 ) -> AppResult<()> {
-    let policy: String = with_conn!(conn, c => crate::db::schema::communities::table
+    let policy: String = crate::db::schema::communities::table
         .find(community)
         .select(crate::db::schema::communities::join_policy)
-        .first(c))?;
+        .first(conn)?;
     let current = status_of(conn, community, person.id)?.map(|(s, _)| s);
     let outcome = match current.as_deref() {
         Some("member") => Ok(Joined::Member),
@@ -135,18 +141,39 @@ pub fn join_from_remote(
         other => decide(JoinPolicy::parse(&policy)?, other == Some("invited")),
     };
     let follow = Some(follow_id.to_string());
-    write_tx!(conn, cx => {
+    db::write(conn, |cx| {
         match outcome {
             Ok(Joined::Member) => {
                 upsert!(cx, community, person.id, "member", "member", follow.clone());
-                events::record(cx, Event::MemberAccepted { community, person: person.id, follow_id: Some(follow_id.to_string()) })?;
+                events::record(
+                    cx,
+                    Event::MemberAccepted {
+                        community,
+                        person: person.id,
+                        follow_id: Some(follow_id.to_string()),
+                    },
+                )?;
             }
             Ok(Joined::Pending) => {
-                upsert!(cx, community, person.id, "pending", "member", follow.clone());
+                upsert!(
+                    cx,
+                    community,
+                    person.id,
+                    "pending",
+                    "member",
+                    follow.clone()
+                );
                 notify_moderators!(cx, community, "community_request", person.id);
             }
             Err(_) => {
-                events::record(cx, Event::MemberRefused { community, person: person.id, follow_id: Some(follow_id.to_string()) })?;
+                events::record(
+                    cx,
+                    Event::MemberRefused {
+                        community,
+                        person: person.id,
+                        follow_id: Some(follow_id.to_string()),
+                    },
+                )?;
             }
         }
         Ok::<_, AppError>(())
@@ -159,7 +186,7 @@ pub fn leave_from_remote(conn: &mut DbConn, community: i64, person: &User) -> Ap
     if matches!(current.as_deref(), None | Some("banned")) {
         return Ok(());
     }
-    write_tx!(conn, cx => {
+    db::write(conn, |cx| {
         delete_row!(cx, community, person.id);
         withdraw_if_no_member!(cx, community, person.domain.clone());
         Ok::<_, AppError>(())
@@ -183,7 +210,7 @@ pub fn answer_from_remote(
         // Nobody here asked (or they left meanwhile).
         return Ok(false);
     }
-    write_tx!(conn, cx => {
+    db::write(conn, |cx| {
         if accepted {
             diesel::update(
                 community_members::table
@@ -217,8 +244,15 @@ pub fn invited_from_remote(conn: &mut DbConn, community: i64, person: &User) -> 
         // Already a member, asking, invited or banned: nothing changes.
         return Ok(());
     }
-    write_tx!(conn, cx => {
-        upsert!(cx, community, person.id, "invited", "member", None::<String>);
+    db::write(conn, |cx| {
+        upsert!(
+            cx,
+            community,
+            person.id,
+            "invited",
+            "member",
+            None::<String>
+        );
         notify_one!(cx, person.id, "community_invite", community, community);
         Ok::<_, AppError>(())
     })

@@ -26,10 +26,9 @@ use crate::accounts::User;
 use crate::audience::CommunityVisibility;
 use crate::config::Config;
 use crate::db::schema::{communities, community_members, content, moderation_log, users};
-use crate::db::{lower, now, DbConn};
+use crate::db::{self, lower, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
-use crate::{with_conn, write_tx};
 
 /// Records a moderation act (inside a write transaction).
 macro_rules! log {
@@ -179,22 +178,26 @@ fn load(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<Row> = with_conn!(conn, c => users::table
+    let rows: Vec<Row> = users::table
         .inner_join(communities::table.on(communities::actor_id.eq(users::id)))
         .filter(users::id.eq_any(ids))
         .select(community_columns!())
-        .load(c))?;
-    let counts: Vec<(i64, i64)> = with_conn!(conn, c => community_members::table
+        .load(conn)?;
+    let counts: Vec<(i64, i64)> = community_members::table
         .filter(community_members::community_id.eq_any(ids))
         .filter(community_members::status.eq("member"))
         .group_by(community_members::community_id)
         .select((community_members::community_id, diesel::dsl::count_star()))
-        .load(c))?;
-    let mine: Vec<(i64, String, String)> = with_conn!(conn, c => community_members::table
+        .load(conn)?;
+    let mine: Vec<(i64, String, String)> = community_members::table
         .filter(community_members::community_id.eq_any(ids))
         .filter(community_members::user_id.eq(viewer))
-        .select((community_members::community_id, community_members::status, community_members::role))
-        .load(c))?;
+        .select((
+            community_members::community_id,
+            community_members::status,
+            community_members::role,
+        ))
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -235,12 +238,12 @@ fn findable(c: &Community) -> bool {
 /// exist or is secret to them.
 pub fn get(conn: &mut DbConn, viewer: i64, name: &str) -> AppResult<Community> {
     let name = name.trim().to_ascii_lowercase();
-    let id: i64 = with_conn!(conn, c => users::table
+    let id: i64 = users::table
         .filter(users::username.eq(&name))
         .filter(users::actor_type.eq("group"))
         .filter(users::deleted_at.is_null())
         .select(users::id)
-        .first(c))?;
+        .first(conn)?;
     by_id(conn, viewer, id)
 }
 
@@ -320,7 +323,7 @@ pub fn create(
     // soon as someone looks it up, and must not wait for key generation.
     let keys = crate::net::keys::generate()?;
     let now = now();
-    let id = write_tx!(conn, c => {
+    let id = db::write(conn, |c| {
         let taken: i64 = users::table
             .filter(users::username.eq(name.as_str()))
             .count()
@@ -410,14 +413,21 @@ pub fn update(conn: &mut DbConn, actor: &User, name: &str, s: &Settings) -> AppR
             "join_policy": s.join_policy.as_ref().map(|_| join_policy.as_str()),
             "partners": s.partners,
         });
-        write_tx!(conn, c => {
-            events::record(c, Event::ModerationRequested { moderator: actor.id, community: current.id, request: request.to_string() })?;
+        db::write(conn, |c| {
+            events::record(
+                c,
+                Event::ModerationRequested {
+                    moderator: actor.id,
+                    community: current.id,
+                    request: request.to_string(),
+                },
+            )?;
             Ok::<_, AppError>(())
         })?;
         return Ok(current);
     }
     let html = crate::markdown::render(&description, |_| false).html;
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         diesel::update(users::table.find(current.id))
             .set((
                 users::display_name.eq(title.trim()),
@@ -438,8 +448,21 @@ pub fn update(conn: &mut DbConn, actor: &User, name: &str, s: &Settings) -> AppR
             join_policy.as_str(),
             partners
         );
-        log!(c, current.id, actor.id, "settings", None::<i64>, None::<i64>, &detail);
-        events::record(c, Event::CommunityChanged { community: current.id })?;
+        log!(
+            c,
+            current.id,
+            actor.id,
+            "settings",
+            None::<i64>,
+            None::<i64>,
+            &detail
+        );
+        events::record(
+            c,
+            Event::CommunityChanged {
+                community: current.id,
+            },
+        )?;
         Ok::<_, AppError>(())
     })?;
     by_id(conn, actor.id, current.id)
@@ -462,7 +485,7 @@ pub fn directory(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(crate::people::like_pattern);
-    let ids: Vec<i64> = with_conn!(conn, c => {
+    let ids: Vec<i64> = {
         let mut query = users::table
             .inner_join(communities::table.on(communities::actor_id.eq(users::id)))
             .filter(users::actor_type.eq("group"))
@@ -476,7 +499,11 @@ pub fn directory(
         if mine_only {
             query = query.filter(users::id.eq_any(mine));
         } else {
-            query = query.filter(communities::visibility.ne(CommunityVisibility::Secret.as_str()).or(users::id.eq_any(mine)));
+            query = query.filter(
+                communities::visibility
+                    .ne(CommunityVisibility::Secret.as_str())
+                    .or(users::id.eq_any(mine)),
+            );
         }
         if let Some(p) = &pattern {
             query = query.filter(
@@ -490,8 +517,8 @@ pub fn directory(
             .order(users::username.asc())
             .limit(PAGE_SIZE + 1)
             .select(users::id)
-            .load(c)
-    })?;
+            .load(conn)
+    }?;
     let mut list = load(conn, viewer, &ids)?;
     list.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(list)
@@ -502,7 +529,7 @@ pub fn pinned(conn: &mut DbConn, community: &Community) -> AppResult<Vec<i64>> {
     if !community.readable() {
         return Ok(Vec::new());
     }
-    with_conn!(conn, c => content::table
+    content::table
         .filter(content::community_id.eq(community.id))
         .filter(content::pinned_at.is_not_null())
         .filter(content::deleted_at.is_null())
@@ -510,8 +537,8 @@ pub fn pinned(conn: &mut DbConn, community: &Community) -> AppResult<Vec<i64>> {
         .order(content::pinned_at.desc())
         .limit(10)
         .select(content::id)
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }
 
 /// One entry of a community's moderation log.
@@ -539,30 +566,30 @@ pub fn log_of(conn: &mut DbConn, community: i64) -> AppResult<Vec<LogEntry>> {
         String,
         NaiveDateTime,
     );
-    let rows: Vec<LogRow> = with_conn!(conn, c => moderation_log::table
-            .filter(moderation_log::community_id.eq(community))
-            .order(moderation_log::id.desc())
-            .limit(200)
-            .select((
-                moderation_log::id,
-                moderation_log::action,
-                moderation_log::actor_id,
-                moderation_log::target_user_id,
-                moderation_log::target_content_id,
-                moderation_log::detail,
-                moderation_log::at,
-            ))
-            .load(c))?;
+    let rows: Vec<LogRow> = moderation_log::table
+        .filter(moderation_log::community_id.eq(community))
+        .order(moderation_log::id.desc())
+        .limit(200)
+        .select((
+            moderation_log::id,
+            moderation_log::action,
+            moderation_log::actor_id,
+            moderation_log::target_user_id,
+            moderation_log::target_content_id,
+            moderation_log::detail,
+            moderation_log::at,
+        ))
+        .load(conn)?;
     let mut ids: Vec<i64> = rows.iter().flat_map(|r| [r.2, r.3]).flatten().collect();
     ids.sort_unstable();
     ids.dedup();
     let names: Vec<(i64, String)> = if ids.is_empty() {
         Vec::new()
     } else {
-        with_conn!(conn, c => users::table
+        users::table
             .filter(users::id.eq_any(&ids))
             .select((users::id, users::username))
-            .load(c))?
+            .load(conn)?
     };
     let name_of = |id: Option<i64>| {
         id.and_then(|id| names.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone()))
@@ -584,11 +611,11 @@ pub fn log_of(conn: &mut DbConn, community: i64) -> AppResult<Vec<LogEntry>> {
 /// The remote community `id` when this instance has not filled in its
 /// recent posts yet.
 pub fn needs_backfill(conn: &mut DbConn, id: i64) -> AppResult<Option<User>> {
-    let pending: Option<Option<NaiveDateTime>> = with_conn!(conn, c => communities::table
+    let pending: Option<Option<NaiveDateTime>> = communities::table
         .find(id)
         .select(communities::backfilled_at)
-        .first(c)
-        .optional())?;
+        .first(conn)
+        .optional()?;
     if !matches!(pending, Some(None)) {
         return Ok(None);
     }
@@ -613,12 +640,19 @@ pub fn set_picture(
         Some(bytes) => crate::people::set_photo(conn, c.id, bytes, max_bytes)?,
         None => crate::people::remove_photo(conn, c.id)?,
     }
-    write_tx!(conn, cx => {
+    db::write(conn, |cx| {
         if c.is_local() {
             log!(cx, c.id, actor.id, "picture", None::<i64>, None::<i64>, "");
         } else {
             let request = serde_json::json!({"act": "picture", "present": upload.is_some()});
-            events::record(cx, Event::ModerationRequested { moderator: actor.id, community: c.id, request: request.to_string() })?;
+            events::record(
+                cx,
+                Event::ModerationRequested {
+                    moderator: actor.id,
+                    community: c.id,
+                    request: request.to_string(),
+                },
+            )?;
         }
         Ok::<_, AppError>(())
     })?;
@@ -628,8 +662,10 @@ pub fn set_picture(
 /// Records that this instance fetched the recent posts of the remote
 /// community `id` after joining it.
 pub fn mark_backfilled(conn: &mut DbConn, id: i64) -> AppResult<()> {
-    write_tx!(conn, c => diesel::update(communities::table.find(id))
-        .set(communities::backfilled_at.eq(Some(now())))
-        .execute(c))?;
+    db::write(conn, |c| {
+        diesel::update(communities::table.find(id))
+            .set(communities::backfilled_at.eq(Some(now())))
+            .execute(c)
+    })?;
     Ok(())
 }

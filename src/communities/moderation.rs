@@ -11,7 +11,6 @@ use crate::db::schema::content as content_t;
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
-use crate::write_tx;
 
 /// A member publishes a post in a community.
 pub fn post(
@@ -64,12 +63,27 @@ pub fn remove_post(
         (false, false) => (actor.id, reason),
         (true, _) => (actor.id, ""),
     };
-    write_tx!(conn, cx => {
+    crate::db::write(conn, |cx| {
         content::tombstone!(cx, row.id);
         if c.is_local() {
-            log!(cx, c.id, actor.id, "remove_post", Some(row.author_id), Some(row.id), reason);
+            log!(
+                cx,
+                c.id,
+                actor.id,
+                "remove_post",
+                Some(row.author_id),
+                Some(row.id),
+                reason
+            );
         }
-        events::record(cx, Event::Deleted { by: sender, content: row.id, reason: (!detail.is_empty()).then(|| detail.to_string()) })?;
+        events::record(
+            cx,
+            Event::Deleted {
+                by: sender,
+                content: row.id,
+                reason: (!detail.is_empty()).then(|| detail.to_string()),
+            },
+        )?;
         Ok::<_, AppError>(())
     })
 }
@@ -83,21 +97,42 @@ pub fn pin(conn: &mut DbConn, actor: &User, name: &str, id: i64, on: bool) -> Ap
         return Err(AppError::bad_request("community_pin_comment"));
     }
     let at = if on { Some(now()) } else { None };
-    write_tx!(conn, cx => {
+    crate::db::write(conn, |cx| {
         diesel::update(content_t::table.find(row.id))
             .set(content_t::pinned_at.eq(at))
             .execute(cx)?;
         if c.is_local() {
-            log!(cx, c.id, actor.id, if on { "pin" } else { "unpin" }, None::<i64>, Some(row.id), "");
+            log!(
+                cx,
+                c.id,
+                actor.id,
+                if on { "pin" } else { "unpin" },
+                None::<i64>,
+                Some(row.id),
+                ""
+            );
             // Member instances learn it from an Update sent by the community.
-            events::record(cx, Event::Edited { by: c.id, content: row.id })?;
+            events::record(
+                cx,
+                Event::Edited {
+                    by: c.id,
+                    content: row.id,
+                },
+            )?;
         } else {
             // The community decides, logs it and tells its member instances.
             let request = serde_json::json!({
                 "act": if on { "pin" } else { "unpin" },
                 "post": row.id,
             });
-            events::record(cx, Event::ModerationRequested { moderator: actor.id, community: c.id, request: request.to_string() })?;
+            events::record(
+                cx,
+                Event::ModerationRequested {
+                    moderator: actor.id,
+                    community: c.id,
+                    request: request.to_string(),
+                },
+            )?;
         }
         Ok::<_, AppError>(())
     })

@@ -12,12 +12,11 @@ use serde::Serialize;
 use crate::accounts::User;
 use crate::audience::{self, Visibility};
 use crate::db::schema::{content, content_revisions, content_tags, mentions, reactions, users};
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
 use crate::markdown;
 use crate::notifications::notify;
-use crate::{with_conn, write_tx};
 pub use text::{FindPeople, Text};
 
 /// Who may see a post (comments share their post's audience).
@@ -93,11 +92,11 @@ fn render_body(c: &mut DbConn, body: &str) -> AppResult<markdown::Rendered> {
     let existing: Vec<String> = if candidates.is_empty() {
         Vec::new()
     } else {
-        with_conn!(c, c => users::table
+        users::table
             .filter(users::username.eq_any(&candidates))
             .filter(users::actor_type.eq("person"))
             .select(users::username)
-            .load(c))?
+            .load(c)?
     };
     Ok(markdown::render(body, |n| existing.iter().any(|e| e == n)))
 }
@@ -140,7 +139,7 @@ pub fn create_post(
     let body = text.as_str();
     check_body(body, max_chars)?;
     let rendered = render_body(conn, body)?;
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let row: ContentRow = diesel::insert_into(content::table)
             .values((
                 content::kind.eq("post"),
@@ -150,11 +149,17 @@ pub fn create_post(
                 content::body_html.eq(&rendered.html),
                 content::created_at.eq(now()),
             ))
-            .returning(ContentRow::as_returning())
+            .returning(db::columns::<ContentRow>())
             .get_result(c)?;
         let mentioned = store_links!(c, row.id, rendered);
         notify!(c, mentioned, "mention", author.id, Some(row.id));
-        events::record(c, Event::Published { author: author.id, content: row.id })?;
+        events::record(
+            c,
+            Event::Published {
+                author: author.id,
+                content: row.id,
+            },
+        )?;
         Ok(row)
     })
 }
@@ -170,7 +175,7 @@ pub fn create_in_community(
     let body = text.as_str();
     check_body(body, max_chars)?;
     let rendered = render_body(conn, body)?;
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let row: ContentRow = diesel::insert_into(content::table)
             .values((
                 content::kind.eq("post"),
@@ -181,12 +186,18 @@ pub fn create_in_community(
                 content::body_html.eq(&rendered.html),
                 content::created_at.eq(now()),
             ))
-            .returning(ContentRow::as_returning())
+            .returning(db::columns::<ContentRow>())
             .get_result(c)?;
         let mentioned = store_links!(c, row.id, rendered);
         let mentioned: Vec<i64> = audience::readers_among!(c, community_id, &mentioned)?;
         notify!(c, mentioned, "mention", author.id, Some(row.id));
-        events::record(c, Event::Published { author: author.id, content: row.id })?;
+        events::record(
+            c,
+            Event::Published {
+                author: author.id,
+                content: row.id,
+            },
+        )?;
         Ok(row)
     })
 }
@@ -205,7 +216,7 @@ pub fn create_comment(
     check_body(body, max_chars)?;
     let root_id = parent.root_id.unwrap_or(parent.id);
     let rendered = render_body(conn, body)?;
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let row: ContentRow = diesel::insert_into(content::table)
             .values((
                 content::kind.eq("comment"),
@@ -218,7 +229,7 @@ pub fn create_comment(
                 content::body_html.eq(&rendered.html),
                 content::created_at.eq(now()),
             ))
-            .returning(ContentRow::as_returning())
+            .returning(db::columns::<ContentRow>())
             .get_result(c)?;
         let mut mentioned = store_links!(c, row.id, rendered);
         if let Some(community) = parent.community_id {
@@ -226,7 +237,13 @@ pub fn create_comment(
         }
         notify!(c, mentioned, "mention", author.id, Some(row.id));
         notify!(c, [parent.author_id], "reply", author.id, Some(row.id));
-        events::record(c, Event::Published { author: author.id, content: row.id })?;
+        events::record(
+            c,
+            Event::Published {
+                author: author.id,
+                content: row.id,
+            },
+        )?;
         Ok(row)
     })
 }
@@ -237,12 +254,12 @@ fn require_member(conn: &mut DbConn, user: i64, community: Option<i64>) -> AppRe
     let Some(community) = community else {
         return Ok(());
     };
-    let n: i64 = with_conn!(conn, c => cmm::table
+    let n: i64 = cmm::table
         .filter(cmm::community_id.eq(community))
         .filter(cmm::user_id.eq(user))
         .filter(cmm::status.eq("member"))
         .count()
-        .get_result(c))?;
+        .get_result(conn)?;
     if n == 0 {
         return Err(AppError::forbidden("community_members_only"));
     }
@@ -251,11 +268,11 @@ fn require_member(conn: &mut DbConn, user: i64, community: Option<i64>) -> AppRe
 
 /// A live (not deleted) content row that `viewer` may see, or 404.
 pub fn get_visible(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<ContentRow> {
-    let row: ContentRow = with_conn!(conn, c => content::table
+    let row: ContentRow = content::table
         .find(id)
         .filter(content::deleted_at.is_null())
         .select(ContentRow::as_select())
-        .first(c))?;
+        .first(conn)?;
     let own = row.audience_item();
     let root = match row.root_id {
         Some(r) => audience::item(conn, r)?.ok_or_else(AppError::not_found)?,
@@ -299,7 +316,7 @@ pub fn edit(
     }
     check_body(body, max_chars)?;
     let rendered = render_body(conn, body)?;
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         keep_revision!(c, row);
         let updated: ContentRow = diesel::update(content::table.find(row.id))
             .set((
@@ -307,10 +324,16 @@ pub fn edit(
                 content::body_html.eq(&rendered.html),
                 content::edited_at.eq(now()),
             ))
-            .returning(ContentRow::as_returning())
+            .returning(db::columns::<ContentRow>())
             .get_result(c)?;
         store_links!(c, row.id, rendered);
-        events::record(c, Event::Edited { by: actor.id, content: row.id })?;
+        events::record(
+            c,
+            Event::Edited {
+                by: actor.id,
+                content: row.id,
+            },
+        )?;
         Ok(updated)
     })
 }
@@ -347,10 +370,17 @@ pub fn delete(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<()> {
     if row.author_id != actor.id && !actor.is_admin {
         return Err(AppError::forbidden("not_author"));
     }
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         tombstone!(c, row.id);
         if row.ap_id.is_none() {
-            events::record(c, Event::Deleted { by: row.author_id, content: row.id, reason: None })?;
+            events::record(
+                c,
+                Event::Deleted {
+                    by: row.author_id,
+                    content: row.id,
+                    reason: None,
+                },
+            )?;
         }
         Ok(())
     })
@@ -377,12 +407,12 @@ pub fn revisions(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<Vec<Revis
 
 /// Earlier versions of a row the caller already checked with [`get_visible`].
 pub fn revisions_of(conn: &mut DbConn, row: &ContentRow) -> AppResult<Vec<Revision>> {
-    with_conn!(conn, c => content_revisions::table
+    content_revisions::table
         .filter(content_revisions::content_id.eq(row.id))
         .order(content_revisions::id.desc())
         .select(Revision::as_select())
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }
 
 /// Most comments shown under one post.
@@ -403,14 +433,14 @@ pub fn comments_of(
     post: &ContentRow,
 ) -> AppResult<Vec<ContentRow>> {
     let root = post.root_id.unwrap_or(post.id);
-    with_conn!(conn, c => content::table
+    content::table
         .filter(content::root_id.eq(root))
         .filter(audience::comments_visible_to!(viewer))
         .order(content::id.asc())
         .limit(MAX_COMMENTS)
         .select(ContentRow::as_select())
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }
 
 /// Adds (`on`) or removes a reaction of `viewer` on a visible post or comment.
@@ -432,7 +462,7 @@ pub fn set_reaction(
     kind: &str,
     on: bool,
 ) -> AppResult<()> {
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let exists: i64 = reactions::table
             .filter(reactions::content_id.eq(id))
             .filter(reactions::user_id.eq(person))
@@ -448,7 +478,14 @@ pub fn set_reaction(
                     reactions::created_at.eq(now()),
                 ))
                 .execute(c)?;
-            events::record(c, Event::Reacted { person, content: id, reaction: kind.to_string() })?;
+            events::record(
+                c,
+                Event::Reacted {
+                    person,
+                    content: id,
+                    reaction: kind.to_string(),
+                },
+            )?;
         } else if !on && exists > 0 {
             diesel::delete(
                 reactions::table
@@ -457,7 +494,14 @@ pub fn set_reaction(
                     .filter(reactions::kind.eq(kind)),
             )
             .execute(c)?;
-            events::record(c, Event::Unreacted { person, content: id, reaction: kind.to_string() })?;
+            events::record(
+                c,
+                Event::Unreacted {
+                    person,
+                    content: id,
+                    reaction: kind.to_string(),
+                },
+            )?;
         }
         Ok(())
     })
@@ -478,11 +522,11 @@ pub fn reactors_of(
     conn: &mut DbConn,
     row: &ContentRow,
 ) -> AppResult<Vec<(String, String, String)>> {
-    with_conn!(conn, c => reactions::table
+    reactions::table
         .inner_join(users::table)
         .filter(reactions::content_id.eq(row.id))
         .order((reactions::kind.asc(), reactions::created_at.asc()))
         .select((reactions::kind, users::username, users::display_name))
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }

@@ -9,10 +9,9 @@ use crate::audience::{self, Visibility};
 use crate::db::schema::{content, content_revisions, content_tags, mentions};
 use crate::events::{self, Event};
 
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::notifications::notify;
-use crate::{with_conn, write_tx};
 
 /// A remote post or comment, already validated and sanitised.
 pub struct Incoming {
@@ -55,12 +54,12 @@ macro_rules! hosted_here {
 }
 
 pub fn find_by_ap_id(conn: &mut DbConn, ap_id: &str) -> AppResult<Option<ContentRow>> {
-    with_conn!(conn, c => content::table
+    content::table
         .filter(content::ap_id.eq(ap_id))
         .select(ContentRow::as_select())
-        .first(c)
+        .first(conn)
         .optional()
-        .map_err(AppError::from))
+        .map_err(AppError::from)
 }
 
 /// Replaces (`$fresh`: only adds) the hashtags and mentions of a row.
@@ -93,10 +92,12 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
         return Ok((row.id, false));
     }
     let parent: Option<ContentRow> = match inc.reply_to {
-        Some(p) => Some(with_conn!(conn, c => content::table
-            .find(p)
-            .select(ContentRow::as_select())
-            .first(c))?),
+        Some(p) => Some(
+            content::table
+                .find(p)
+                .select(ContentRow::as_select())
+                .first(conn)?,
+        ),
         None => None,
     };
     let (kind, root, visibility, community) = match &parent {
@@ -121,7 +122,7 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
     let mut mentioned = inc.mentions.clone();
     mentioned.sort_unstable();
     mentioned.dedup();
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let id: i64 = diesel::insert_into(content::table)
             .values((
                 content::ap_id.eq(&inc.ap_id),
@@ -141,11 +142,21 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
         if let (Some(v), Some(cm)) = (&inc.document, community) {
             let (text, html) = super::document_entry::mirror_version!(c, cm, id, inc.author_id, v);
             diesel::update(content::table.find(id))
-                .set((content::kind.eq("document"), content::body.eq(&text), content::body_html.eq(&html)))
+                .set((
+                    content::kind.eq("document"),
+                    content::body.eq(&text),
+                    content::body_html.eq(&html),
+                ))
                 .execute(c)?;
         }
         if hosted_here!(c, community) {
-            events::record(c, Event::Published { author: inc.author_id, content: id })?;
+            events::record(
+                c,
+                Event::Published {
+                    author: inc.author_id,
+                    content: id,
+                },
+            )?;
         }
         notify!(c, mentioned, "mention", inc.author_id, Some(id));
         if let Some(p) = &parent {
@@ -154,7 +165,10 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
         if let Some(activity) = &inc.activity_id {
             use crate::db::schema::inbox_seen;
             diesel::insert_into(inbox_seen::table)
-                .values((inbox_seen::activity_id.eq(activity), inbox_seen::received_at.eq(now())))
+                .values((
+                    inbox_seen::activity_id.eq(activity),
+                    inbox_seen::received_at.eq(now()),
+                ))
                 .execute(c)?;
         }
         Ok((id, true))
@@ -176,7 +190,7 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
     let mut tags = inc.tags.clone();
     tags.sort();
     tags.dedup();
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         super::keep_revision!(c, row);
         diesel::update(content::table.find(row.id))
             .set((
@@ -187,7 +201,13 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
             .execute(c)?;
         replace_links!(c, row.id, &tags, &mentioned, false);
         if hosted_here!(c, row.community_id) {
-            events::record(c, Event::Edited { by: author_id, content: row.id })?;
+            events::record(
+                c,
+                Event::Edited {
+                    by: author_id,
+                    content: row.id,
+                },
+            )?;
         }
         Ok(())
     })
@@ -202,10 +222,17 @@ pub fn delete(conn: &mut DbConn, author_id: i64, ap_id: &str) -> AppResult<()> {
     if row.author_id != author_id {
         return Err(AppError::forbidden("not_author"));
     }
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         super::tombstone!(c, row.id);
         if hosted_here!(c, row.community_id) {
-            events::record(c, Event::Deleted { by: author_id, content: row.id, reason: None })?;
+            events::record(
+                c,
+                Event::Deleted {
+                    by: author_id,
+                    content: row.id,
+                    reason: None,
+                },
+            )?;
         }
         Ok(())
     })
@@ -219,11 +246,11 @@ fn in_community(
     ap_id: &str,
 ) -> AppResult<Option<ContentRow>> {
     let row = match local_id {
-        Some(id) => with_conn!(conn, c => content::table
+        Some(id) => content::table
             .find(id)
             .select(ContentRow::as_select())
-            .first(c)
-            .optional())?,
+            .first(conn)
+            .optional()?,
         None => find_by_ap_id(conn, ap_id)?,
     };
     match row {
@@ -249,9 +276,11 @@ pub fn pin_in_community(
         return Ok(());
     }
     let at = if pinned { Some(now()) } else { None };
-    write_tx!(conn, c => diesel::update(content::table.find(row.id))
-        .set(content::pinned_at.eq(at))
-        .execute(c))?;
+    db::write(conn, |c| {
+        diesel::update(content::table.find(row.id))
+            .set(content::pinned_at.eq(at))
+            .execute(c)
+    })?;
     Ok(())
 }
 
@@ -266,7 +295,7 @@ pub fn remove_from_community(
     let Some(row) = in_community(conn, community, local_id, ap_id)? else {
         return Ok(());
     };
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         super::tombstone!(c, row.id);
         Ok(())
     })
@@ -274,16 +303,18 @@ pub fn remove_from_community(
 
 /// Marks every piece of content of a deleted remote account as deleted.
 pub fn delete_all_of(conn: &mut DbConn, author_id: i64) -> AppResult<usize> {
-    let n = write_tx!(conn, c => diesel::update(
-        content::table
-            .filter(content::author_id.eq(author_id))
-            .filter(content::deleted_at.is_null()),
-    )
-    .set((
-        content::body.eq(""),
-        content::body_html.eq(""),
-        content::deleted_at.eq(now()),
-    ))
-    .execute(c))?;
+    let n = db::write(conn, |c| {
+        diesel::update(
+            content::table
+                .filter(content::author_id.eq(author_id))
+                .filter(content::deleted_at.is_null()),
+        )
+        .set((
+            content::body.eq(""),
+            content::body_html.eq(""),
+            content::deleted_at.eq(now()),
+        ))
+        .execute(c)
+    })?;
     Ok(n)
 }

@@ -1,14 +1,15 @@
 //! Database access: one pool over SQLite or PostgreSQL, chosen from the URL scheme.
 //!
-//! Queries are written once and compiled for both backends through the
-//! [`with_conn!`] macro, which matches on the connection and runs the same
-//! body with a concrete `SqliteConnection` or `PgConnection`.
+//! [`DbConn`] is one connection type over both backends (diesel's
+//! `MultiConnection`): queries are plain functions taking `&mut DbConn`,
+//! written once. Code matches on the backend only where the SQL really
+//! differs (raw SQL with placeholders, locks). Writes go through [`write`].
 
 pub mod schema;
 
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
@@ -21,43 +22,44 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// A live connection to one of the two supported backends.
+#[derive(diesel::MultiConnection)]
 pub enum DbConn {
     Sqlite(SqliteConnection),
     Pg(PgConnection),
 }
 
-/// Runs `$body` with `$c` bound to the concrete connection, whichever backend it is.
-#[macro_export]
-macro_rules! with_conn {
-    ($conn:expr, $c:ident => $body:expr) => {
-        match $conn {
-            $crate::db::DbConn::Sqlite($c) => $body,
-            $crate::db::DbConn::Pg($c) => $body,
-        }
+/// Runs `f` inside a write transaction and commits when it returns `Ok`.
+///
+/// On SQLite the transaction starts with `BEGIN IMMEDIATE`, so that two
+/// writers queue on the database lock instead of failing when a reader
+/// upgrades, and writers of this process first queue on [`SQLITE_WRITER`]
+/// rather than in SQLite's busy handler, which sleeps in steps of up to
+/// 100 ms. On PostgreSQL it is a plain transaction.
+///
+/// Write transactions do not nest: calling `write` inside `f` fails.
+pub fn write<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
     };
+    let _writer = SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner());
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            <DbConn as TransactionManager<DbConn>>::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            <DbConn as TransactionManager<DbConn>>::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
 }
 
-/// Runs `$body` inside a write transaction (`BEGIN IMMEDIATE` on SQLite so that
-/// two writers queue on the lock instead of failing when a reader upgrades).
-#[macro_export]
-macro_rules! write_tx {
-    ($conn:expr, $c:ident => $body:expr) => {
-        match $conn {
-            $crate::db::DbConn::Sqlite(conn) => {
-                // Queue on an in-process lock rather than in SQLite's busy
-                // handler, which sleeps in steps of up to 100 ms.
-                let _writer = $crate::db::SQLITE_WRITER
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                conn.immediate_transaction(|$c| $body)
-            }
-            $crate::db::DbConn::Pg(conn) => conn.transaction(|$c| $body),
-        }
-    };
-}
-
-/// Serialises SQLite writers within the process (see [`write_tx!`]).
-pub static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Serialises SQLite writers within the process (see [`write`]).
+pub(crate) static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -122,7 +124,7 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnError> {
-        with_conn!(conn, c => c.batch_execute("SELECT 1").map_err(ConnError::from))
+        conn.batch_execute("SELECT 1").map_err(ConnError::from)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -197,6 +199,18 @@ impl Db {
         .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
         Ok(applied.iter().map(|m| m.to_string()).collect())
     }
+}
+
+/// The columns of `T`, for a `RETURNING` clause read back as `T`.
+///
+/// `T::as_returning()` does not compile through [`DbConn`] (diesel builds it
+/// for the multi-backend only, while RETURNING is written by each backend),
+/// but the plain column tuple it wraps works on both.
+pub fn columns<T>() -> T::SelectExpression
+where
+    T: diesel::Selectable<MultiBackend>,
+{
+    T::construct_selection()
 }
 
 /// Current UTC time as stored in the database.

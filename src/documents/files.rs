@@ -7,10 +7,10 @@ use sha2::Digest;
 
 use super::storage::{self, Storage};
 use super::{check_content_type, hex, too_large, RemoteVersion, Source};
+use crate::db;
 use crate::db::schema::{document_versions, documents};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::{with_conn, write_tx};
 
 /// What reading and copying files needs: this instance's store, and the
 /// outgoing client for the files other instances keep (signed, bounded,
@@ -69,13 +69,13 @@ pub fn discard_copy(store: &dyn Storage, v: &RemoteVersion) {
 /// remove at once: a deletion decided on another instance, or a process
 /// stopped in between); returns how many went.
 pub fn purge_files(conn: &mut DbConn, store: &dyn Storage) -> AppResult<usize> {
-    let rows: Vec<(i64, String)> = with_conn!(conn, cx => document_versions::table
+    let rows: Vec<(i64, String)> = document_versions::table
         .inner_join(documents::table.on(documents::id.eq(document_versions::document_id)))
         .filter(documents::deleted_at.is_not_null())
         .filter(document_versions::storage_key.ne(""))
         .limit(500)
         .select((document_versions::id, document_versions::storage_key))
-        .load(cx))?;
+        .load(conn)?;
     let mut gone = Vec::new();
     for (id, key) in rows {
         match store.delete(&key) {
@@ -84,9 +84,11 @@ pub fn purge_files(conn: &mut DbConn, store: &dyn Storage) -> AppResult<usize> {
         }
     }
     if !gone.is_empty() {
-        write_tx!(conn, cx => diesel::update(document_versions::table.filter(document_versions::id.eq_any(&gone)))
-            .set(document_versions::storage_key.eq(""))
-            .execute(cx))?;
+        db::write(conn, |cx| {
+            diesel::update(document_versions::table.filter(document_versions::id.eq_any(&gone)))
+                .set(document_versions::storage_key.eq(""))
+                .execute(cx)
+        })?;
     }
     Ok(gone.len())
 }

@@ -22,10 +22,9 @@ use crate::communities::{self, Community};
 use crate::content::document_entry::entry_html;
 pub use crate::content::document_entry::{entry_body, RemoteVersion};
 use crate::db::schema::{content, document_versions, documents, users};
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::{self, Event};
-use crate::{with_conn, write_tx};
 use storage::Storage;
 
 /// Inserts the feed entry of an upload (inside a write transaction).
@@ -180,7 +179,7 @@ pub fn upload(
     store.put(&key, up.bytes)?;
     let sha = hex(&sha2::Sha256::digest(up.bytes));
     let size = up.bytes.len() as i64;
-    let recorded = write_tx!(conn, cx => {
+    let recorded = db::write(conn, |cx| {
         let now = now();
         let doc_id: i64 = diesel::insert_into(documents::table)
             .values((
@@ -208,7 +207,13 @@ pub fn upload(
                 document_versions::created_at.eq(now),
             ))
             .execute(cx)?;
-        events::record(cx, Event::Published { author: user.id, content: entry })?;
+        events::record(
+            cx,
+            Event::Published {
+                author: user.id,
+                content: entry,
+            },
+        )?;
         Ok::<_, AppError>(doc_id)
     });
     match recorded {
@@ -274,17 +279,17 @@ fn load(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<Loaded> {
         NaiveDateTime,
         NaiveDateTime,
     );
-    let (community, name, deleted, created_by, created_at, updated_at): Row = with_conn!(conn, c => documents::table
-            .find(id)
-            .select((
-                documents::community_id,
-                documents::name,
-                documents::deleted_at,
-                documents::created_by,
-                documents::created_at,
-                documents::updated_at,
-            ))
-            .first(c))?;
+    let (community, name, deleted, created_by, created_at, updated_at): Row = documents::table
+        .find(id)
+        .select((
+            documents::community_id,
+            documents::name,
+            documents::deleted_at,
+            documents::created_by,
+            documents::created_at,
+            documents::updated_at,
+        ))
+        .first(conn)?;
     if deleted.is_some() {
         return Err(AppError::not_found());
     }
@@ -327,7 +332,7 @@ pub fn new_version(
     store.put(&key, up.bytes)?;
     let sha = hex(&sha2::Sha256::digest(up.bytes));
     let size = up.bytes.len() as i64;
-    let recorded = write_tx!(conn, cx => {
+    let recorded = db::write(conn, |cx| {
         let last: Option<i64> = document_versions::table
             .filter(document_versions::document_id.eq(id))
             .select(diesel::dsl::max(document_versions::version))
@@ -353,7 +358,13 @@ pub fn new_version(
         diesel::update(documents::table.find(id))
             .set(documents::updated_at.eq(now))
             .execute(cx)?;
-        events::record(cx, Event::Published { author: user.id, content: entry })?;
+        events::record(
+            cx,
+            Event::Published {
+                author: user.id,
+                content: entry,
+            },
+        )?;
         Ok::<_, AppError>(())
     });
     match recorded {
@@ -374,16 +385,16 @@ pub fn get(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<Document> {
         created_at,
         updated_at,
     } = load(conn, viewer, id)?;
-    let versions: Vec<Version> = with_conn!(conn, cx => document_versions::table
+    let versions: Vec<Version> = document_versions::table
         .filter(document_versions::document_id.eq(id))
         .order(document_versions::version.desc())
         .select(Version::as_select())
-        .load(cx))?;
-    let author: Option<String> = with_conn!(conn, cx => users::table
+        .load(conn)?;
+    let author: Option<String> = users::table
         .find(created_by)
         .select(users::username)
-        .first(cx)
-        .optional())?;
+        .first(conn)
+        .optional()?;
     let can_edit = may_edit(&c, created_by, viewer);
     Ok(Document {
         id,
@@ -401,7 +412,7 @@ pub fn get(conn: &mut DbConn, viewer: &User, id: i64) -> AppResult<Document> {
 pub fn list(conn: &mut DbConn, viewer: &User, community_name: &str) -> AppResult<Vec<Document>> {
     let c = communities::get_readable(conn, viewer.id, community_name)?;
     type Row = (i64, String, Option<i64>, NaiveDateTime, NaiveDateTime);
-    let docs: Vec<Row> = with_conn!(conn, cx => documents::table
+    let docs: Vec<Row> = documents::table
         .filter(documents::community_id.eq(c.id))
         .filter(documents::deleted_at.is_null())
         .order(documents::updated_at.desc())
@@ -413,23 +424,23 @@ pub fn list(conn: &mut DbConn, viewer: &User, community_name: &str) -> AppResult
             documents::created_at,
             documents::updated_at,
         ))
-        .load(cx))?;
+        .load(conn)?;
     // Every version and every uploader's name in one query each.
     let ids: Vec<i64> = docs.iter().map(|d| d.0).collect();
-    let all: Vec<Version> = with_conn!(conn, cx => document_versions::table
+    let all: Vec<Version> = document_versions::table
         .filter(document_versions::document_id.eq_any(&ids))
         .order(document_versions::version.desc())
         .select(Version::as_select())
-        .load(cx))?;
+        .load(conn)?;
     let mut versions: std::collections::HashMap<i64, Vec<Version>> = Default::default();
     for v in all {
         versions.entry(v.document_id).or_default().push(v);
     }
     let uploaders: Vec<i64> = docs.iter().filter_map(|d| d.2).collect();
-    let names: Vec<(i64, String)> = with_conn!(conn, cx => users::table
+    let names: Vec<(i64, String)> = users::table
         .filter(users::id.eq_any(&uploaders))
         .select((users::id, users::username))
-        .load(cx))?;
+        .load(conn)?;
     Ok(docs
         .into_iter()
         .map(|(id, name, created_by, created_at, updated_at)| {
@@ -468,11 +479,11 @@ pub fn file(
 
 /// A version's file, without access checks (the caller checked them).
 pub fn file_of(conn: &mut DbConn, id: i64, version: i64) -> AppResult<(String, String, Source)> {
-    let v: Version = with_conn!(conn, cx => document_versions::table
+    let v: Version = document_versions::table
         .filter(document_versions::document_id.eq(id))
         .filter(document_versions::version.eq(version))
         .select(Version::as_select())
-        .first(cx))?;
+        .first(conn)?;
     let source = if v.storage_key.is_empty() {
         Source::Remote(v.remote_url)
     } else {
@@ -483,12 +494,12 @@ pub fn file_of(conn: &mut DbConn, id: i64, version: i64) -> AppResult<(String, S
 
 /// The community of a document (for federation access checks).
 pub fn community_of(conn: &mut DbConn, id: i64) -> AppResult<i64> {
-    with_conn!(conn, cx => documents::table
+    documents::table
         .find(id)
         .filter(documents::deleted_at.is_null())
         .select(documents::community_id)
-        .first(cx)
-        .map_err(AppError::from))
+        .first(conn)
+        .map_err(AppError::from)
 }
 
 /// Deletes a document (its uploader or a moderator): every version's file
@@ -502,30 +513,57 @@ pub fn delete(conn: &mut DbConn, store: &dyn Storage, user: &User, id: i64) -> A
     if !may_edit(&c, created_by, user) {
         return Err(AppError::forbidden("community_moderators_only"));
     }
-    let versions: Vec<(String, Option<i64>)> = with_conn!(conn, cx => document_versions::table
+    let versions: Vec<(String, Option<i64>)> = document_versions::table
         .filter(document_versions::document_id.eq(id))
-        .select((document_versions::storage_key, document_versions::content_id))
-        .load(cx))?;
-    write_tx!(conn, cx => {
+        .select((
+            document_versions::storage_key,
+            document_versions::content_id,
+        ))
+        .load(conn)?;
+    db::write(conn, |cx| {
         diesel::update(documents::table.find(id))
             .set(documents::deleted_at.eq(Some(now())))
             .execute(cx)?;
         for (_, entry) in &versions {
             if let Some(e) = entry {
-                let author: i64 = content::table.find(*e).select(content::author_id).first(cx)?;
+                let author: i64 = content::table
+                    .find(*e)
+                    .select(content::author_id)
+                    .first(cx)?;
                 crate::content::tombstone!(cx, *e);
                 if c.is_local() {
                     let sender = if author == user.id { user.id } else { c.id };
-                    events::record(cx, Event::Deleted { by: sender, content: *e, reason: None })?;
+                    events::record(
+                        cx,
+                        Event::Deleted {
+                            by: sender,
+                            content: *e,
+                            reason: None,
+                        },
+                    )?;
                 }
             }
         }
         if c.is_local() {
-            communities::log!(cx, c.id, user.id, "delete_document", Some(created_by), None::<i64>, "");
+            communities::log!(
+                cx,
+                c.id,
+                user.id,
+                "delete_document",
+                Some(created_by),
+                None::<i64>,
+                ""
+            );
         } else {
             // The community's instance deletes it (checking again who may),
             // logs it and removes its entries everywhere.
-            events::record(cx, Event::DocumentDeleted { person: user.id, document: id })?;
+            events::record(
+                cx,
+                Event::DocumentDeleted {
+                    person: user.id,
+                    document: id,
+                },
+            )?;
         }
         Ok::<_, AppError>(())
     })?;

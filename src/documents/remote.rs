@@ -8,7 +8,6 @@ use super::{check_content_type, check_filename, RemoteVersion, Version};
 use crate::db::schema::{document_versions, documents, users};
 use crate::db::DbConn;
 use crate::error::AppResult;
-use crate::with_conn;
 
 /// The attachment of a document's feed entry, for its Note.
 pub fn attachment(
@@ -16,12 +15,16 @@ pub fn attachment(
     cfg: &crate::config::Config,
     content_id: i64,
 ) -> AppResult<Option<serde_json::Value>> {
-    let found: Option<(i64, Option<String>, Version)> = with_conn!(conn, cx => document_versions::table
+    let found: Option<(i64, Option<String>, Version)> = document_versions::table
         .inner_join(documents::table.on(documents::id.eq(document_versions::document_id)))
         .filter(document_versions::content_id.eq(content_id))
-        .select((document_versions::document_id, documents::ap_id, Version::as_select()))
-        .first(cx)
-        .optional())?;
+        .select((
+            document_versions::document_id,
+            documents::ap_id,
+            Version::as_select(),
+        ))
+        .first(conn)
+        .optional()?;
     let Some((doc, ap_id, v)) = found else {
         return Ok(None);
     };
@@ -53,14 +56,19 @@ pub fn hosted_by_address(
     url: &str,
 ) -> AppResult<Option<i64>> {
     let local = local_id(cfg, url);
-    let found: Option<i64> = with_conn!(conn, cx => documents::table
+    let found: Option<i64> = documents::table
         .inner_join(users::table.on(users::id.eq(documents::community_id)))
         .filter(users::domain.is_null())
         .filter(documents::deleted_at.is_null())
-        .filter(documents::id.nullable().eq(local).or(documents::ap_id.eq(url)))
+        .filter(
+            documents::id
+                .nullable()
+                .eq(local)
+                .or(documents::ap_id.eq(url)),
+        )
         .select(documents::id)
-        .first(cx)
-        .optional())?;
+        .first(conn)
+        .optional()?;
     Ok(found)
 }
 

@@ -21,9 +21,8 @@ use rand::Rng;
 use crate::app::AppState;
 use crate::config::Config;
 use crate::db::schema::{deliveries, peers};
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::{with_conn, write_tx};
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Claimed {
@@ -68,13 +67,13 @@ const CLAIM_SQL_SQLITE: &str = "UPDATE deliveries SET locked_until = ?1 WHERE id
 pub fn claim(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<Vec<Claimed>> {
     let now = now();
     // Look before taking the write lock: an idle worker only reads.
-    let due: i64 = with_conn!(conn, c => deliveries::table
+    let due: i64 = deliveries::table
         .filter(deliveries::status.eq("pending"))
         .filter(deliveries::next_attempt_at.le(now))
         .select(deliveries::id)
         .limit(1)
-        .load::<i64>(c))?
-    .len() as i64;
+        .load::<i64>(conn)?
+        .len() as i64;
     if due == 0 {
         return Ok(Vec::new());
     }
@@ -83,7 +82,7 @@ pub fn claim(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<Vec<Claim
         DbConn::Pg(_) => CLAIM_SQL_PG,
         DbConn::Sqlite(_) => CLAIM_SQL_SQLITE,
     };
-    let rows = write_tx!(conn, c => {
+    let rows = db::write(conn, |c| {
         diesel::sql_query(sql)
             .bind::<Timestamp, _>(until)
             .bind::<Timestamp, _>(now)
@@ -122,69 +121,73 @@ pub fn finish_all(
     results: &[(Claimed, Outcome)],
 ) -> AppResult<()> {
     let now = now();
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         for (d, outcome) in results {
-        match outcome {
-            Outcome::Sent => {
-                diesel::update(deliveries::table.find(d.id))
-                    .set((
-                        deliveries::status.eq("sent"),
-                        deliveries::attempts.eq(d.attempts + 1),
-                        deliveries::locked_until.eq(None::<NaiveDateTime>),
-                        deliveries::done_at.eq(Some(now)),
-                        deliveries::last_error.eq(""),
-                    ))
-                    .execute(c)?;
-                upsert_peer!(c, &d.domain, now);
-                diesel::update(peers::table.find(&d.domain))
-                    .set((
-                        peers::last_success_at.eq(Some(now)),
-                        peers::consecutive_failures.eq(0),
-                        peers::next_attempt_at.eq(None::<NaiveDateTime>),
-                        peers::last_error.eq(""),
-                    ))
-                    .execute(c)?;
-            }
-            Outcome::Failed(msg, retry) => {
-                let attempts = d.attempts + 1;
-                let expired = now - d.created_at > chrono::Duration::hours(cfg.federation.retry_hours as i64);
-                let give_up = !retry || expired;
-                let next = now + backoff(cfg, attempts - 1);
-                diesel::update(deliveries::table.find(d.id))
-                    .set((
-                        deliveries::status.eq(if give_up { "failed" } else { "pending" }),
-                        deliveries::attempts.eq(attempts),
-                        deliveries::next_attempt_at.eq(next),
-                        deliveries::locked_until.eq(None::<NaiveDateTime>),
-                        deliveries::last_error.eq(msg.chars().take(500).collect::<String>()),
-                        deliveries::done_at.eq(if give_up { Some(now) } else { None }),
-                    ))
-                    .execute(c)?;
-                if *retry {
-                    // The instance looks down: hold its other deliveries too.
+            match outcome {
+                Outcome::Sent => {
+                    diesel::update(deliveries::table.find(d.id))
+                        .set((
+                            deliveries::status.eq("sent"),
+                            deliveries::attempts.eq(d.attempts + 1),
+                            deliveries::locked_until.eq(None::<NaiveDateTime>),
+                            deliveries::done_at.eq(Some(now)),
+                            deliveries::last_error.eq(""),
+                        ))
+                        .execute(c)?;
                     upsert_peer!(c, &d.domain, now);
-                    let failures: i32 = peers::table.find(&d.domain).select(peers::consecutive_failures).first(c)?;
                     diesel::update(peers::table.find(&d.domain))
                         .set((
-                            peers::last_failure_at.eq(Some(now)),
-                            peers::consecutive_failures.eq(failures + 1),
-                            peers::next_attempt_at.eq(Some(now + backoff(cfg, failures))),
-                            peers::last_error.eq(msg.chars().take(500).collect::<String>()),
+                            peers::last_success_at.eq(Some(now)),
+                            peers::consecutive_failures.eq(0),
+                            peers::next_attempt_at.eq(None::<NaiveDateTime>),
+                            peers::last_error.eq(""),
+                        ))
+                        .execute(c)?;
+                }
+                Outcome::Failed(msg, retry) => {
+                    let attempts = d.attempts + 1;
+                    let expired = now - d.created_at
+                        > chrono::Duration::hours(cfg.federation.retry_hours as i64);
+                    let give_up = !retry || expired;
+                    let next = now + backoff(cfg, attempts - 1);
+                    diesel::update(deliveries::table.find(d.id))
+                        .set((
+                            deliveries::status.eq(if give_up { "failed" } else { "pending" }),
+                            deliveries::attempts.eq(attempts),
+                            deliveries::next_attempt_at.eq(next),
+                            deliveries::locked_until.eq(None::<NaiveDateTime>),
+                            deliveries::last_error.eq(msg.chars().take(500).collect::<String>()),
+                            deliveries::done_at.eq(if give_up { Some(now) } else { None }),
+                        ))
+                        .execute(c)?;
+                    if *retry {
+                        // The instance looks down: hold its other deliveries too.
+                        upsert_peer!(c, &d.domain, now);
+                        let failures: i32 = peers::table
+                            .find(&d.domain)
+                            .select(peers::consecutive_failures)
+                            .first(c)?;
+                        diesel::update(peers::table.find(&d.domain))
+                            .set((
+                                peers::last_failure_at.eq(Some(now)),
+                                peers::consecutive_failures.eq(failures + 1),
+                                peers::next_attempt_at.eq(Some(now + backoff(cfg, failures))),
+                                peers::last_error.eq(msg.chars().take(500).collect::<String>()),
+                            ))
+                            .execute(c)?;
+                    }
+                }
+                Outcome::Cancelled(msg) => {
+                    diesel::update(deliveries::table.find(d.id))
+                        .set((
+                            deliveries::status.eq("cancelled"),
+                            deliveries::locked_until.eq(None::<NaiveDateTime>),
+                            deliveries::last_error.eq(msg.as_str()),
+                            deliveries::done_at.eq(Some(now)),
                         ))
                         .execute(c)?;
                 }
             }
-            Outcome::Cancelled(msg) => {
-                diesel::update(deliveries::table.find(d.id))
-                    .set((
-                        deliveries::status.eq("cancelled"),
-                        deliveries::locked_until.eq(None::<NaiveDateTime>),
-                        deliveries::last_error.eq(msg.as_str()),
-                        deliveries::done_at.eq(Some(now)),
-                    ))
-                    .execute(c)?;
-            }
-        }
         }
         Ok::<_, AppError>(())
     })
@@ -351,16 +354,20 @@ pub async fn run(state: AppState) {
 
 /// Makes a failed delivery due again (admin action).
 pub fn retry(conn: &mut DbConn, id: i64) -> AppResult<()> {
-    let n = write_tx!(conn, c => diesel::update(
-        deliveries::table.find(id).filter(deliveries::status.eq_any(["failed", "cancelled"])),
-    )
-    .set((
-        deliveries::status.eq("pending"),
-        deliveries::next_attempt_at.eq(now()),
-        deliveries::created_at.eq(now()),
-        deliveries::done_at.eq(None::<NaiveDateTime>),
-    ))
-    .execute(c))?;
+    let n = db::write(conn, |c| {
+        diesel::update(
+            deliveries::table
+                .find(id)
+                .filter(deliveries::status.eq_any(["failed", "cancelled"])),
+        )
+        .set((
+            deliveries::status.eq("pending"),
+            deliveries::next_attempt_at.eq(now()),
+            deliveries::created_at.eq(now()),
+            deliveries::done_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(c)
+    })?;
     if n == 0 {
         return Err(AppError::new(
             crate::error::ErrorKind::NotFound,
@@ -379,10 +386,10 @@ pub struct QueueStats {
 }
 
 pub fn stats(conn: &mut DbConn) -> AppResult<QueueStats> {
-    let rows: Vec<(String, i64)> = with_conn!(conn, c => deliveries::table
+    let rows: Vec<(String, i64)> = deliveries::table
         .group_by(deliveries::status)
         .select((deliveries::status, diesel::dsl::count_star()))
-        .load(c))?;
+        .load(conn)?;
     let get = |s: &str| rows.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
     Ok(QueueStats {
         pending: get("pending"),
@@ -406,13 +413,13 @@ pub struct Delivery {
 
 /// Failed deliveries, newest first.
 pub fn failed(conn: &mut DbConn, limit: i64) -> AppResult<Vec<Delivery>> {
-    with_conn!(conn, c => deliveries::table
+    deliveries::table
         .filter(deliveries::status.eq("failed"))
         .order(deliveries::id.desc())
         .limit(limit)
         .select(Delivery::as_select())
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -427,11 +434,11 @@ pub struct Peer {
 }
 
 pub fn peers(conn: &mut DbConn) -> AppResult<Vec<Peer>> {
-    with_conn!(conn, c => peers::table
+    peers::table
         .order(peers::domain.asc())
         .select(Peer::as_select())
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }
 
 /// Forgets delivered and cancelled deliveries after a week and the ids of
@@ -442,14 +449,15 @@ pub fn purge(conn: &mut DbConn) -> AppResult<usize> {
     let now = now();
     let week = now - chrono::Duration::days(7);
     let month = now - chrono::Duration::days(30);
-    let n = write_tx!(conn, c => {
+    let n = db::write(conn, |c| {
         let a = diesel::delete(
             deliveries::table
                 .filter(deliveries::status.eq_any(["sent", "cancelled"]))
                 .filter(deliveries::done_at.lt(week)),
         )
         .execute(c)?;
-        let b = diesel::delete(inbox_seen::table.filter(inbox_seen::received_at.lt(month))).execute(c)?;
+        let b = diesel::delete(inbox_seen::table.filter(inbox_seen::received_at.lt(month)))
+            .execute(c)?;
         Ok::<_, AppError>(a + b)
     })?;
     Ok(n)

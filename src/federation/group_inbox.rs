@@ -14,7 +14,6 @@ use crate::audience::{self, CommunityVisibility, Need};
 use crate::db::schema::{community_members, content};
 use crate::error::{AppError, AppResult};
 use crate::urls::{host_of, Urls};
-use crate::with_conn;
 
 /// Handles an activity that concerns a community. Returns `false` when it
 /// does not, so that the caller applies it as usual.
@@ -284,12 +283,12 @@ async fn announced(state: &AppState, group: &User, inner: &Value) -> AppResult<(
     let has_members: i64 = state
         .db
         .run(move |c| {
-            with_conn!(c, c => community_members::table
+            community_members::table
                 .filter(community_members::community_id.eq(gid))
                 .filter(community_members::status.eq("member"))
                 .count()
-                .get_result(c))
-            .map_err(AppError::from)
+                .get_result(c)
+                .map_err(AppError::from)
         })
         .await?;
     if has_members == 0 {
@@ -389,10 +388,10 @@ async fn react(
                 None => crate::content::remote::find_by_ap_id(c, &target)?.map(|r| r.id),
             };
             let Some(id) = id else { return Ok(()) };
-            let community: Option<i64> = with_conn!(c, c => content::table
+            let community: Option<i64> = content::table
                 .find(id)
                 .select(content::community_id)
-                .first(c))?;
+                .first(c)?;
             if community != Some(group) {
                 return Err(AppError::forbidden("announce_not_community"));
             }
@@ -410,11 +409,11 @@ pub async fn backfill(state: &AppState, group: &User) {
         let ap: Option<String> = state
             .db
             .run(move |c| {
-                with_conn!(c, c => crate::db::schema::users::table
+                crate::db::schema::users::table
                     .find(gid)
                     .select(crate::db::schema::users::ap_id)
-                    .first(c))
-                .map_err(AppError::from)
+                    .first(c)
+                    .map_err(AppError::from)
             })
             .await?;
         let ap = ap.ok_or_else(AppError::not_found)?;

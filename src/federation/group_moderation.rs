@@ -39,7 +39,6 @@ use crate::db::schema::{content, documents};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::urls::{host_of, Urls};
-use crate::with_conn;
 
 /// What a moderation act did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,11 +192,11 @@ pub fn build_request(
         }
         "pin" | "unpin" => {
             let post = req.get("post").and_then(Value::as_i64).unwrap_or(0);
-            let row: Option<Option<String>> = with_conn!(conn, c => content::table
+            let row: Option<Option<String>> = content::table
                 .find(post)
                 .select(content::ap_id)
-                .first(c)
-                .optional())?;
+                .first(conn)
+                .optional()?;
             let Some(ap) = row else { return Ok(None) };
             let k = if s("act") == "pin" { "Add" } else { "Remove" };
             json!({"id": id(&k.to_ascii_lowercase()), "type": k, "actor": me,
@@ -293,10 +292,10 @@ pub fn build_document_delete(
     actor: &User,
     document: i64,
 ) -> AppResult<Built> {
-    let (community, ap): (i64, Option<String>) = with_conn!(conn, c => documents::table
+    let (community, ap): (i64, Option<String>) = documents::table
         .find(document)
         .select((documents::community_id, documents::ap_id))
-        .first(c))?;
+        .first(conn)?;
     let group = crate::accounts::find_by_id(conn, community)?;
     if group.is_local() || !actor.is_local() {
         return Ok(None);
@@ -655,10 +654,10 @@ fn deleted_thing(
     target: &str,
 ) -> AppResult<Option<Deleted>> {
     if let Some(id) = content_id(conn, cfg, target)? {
-        let (author, community): (i64, Option<i64>) = with_conn!(conn, c => content::table
+        let (author, community): (i64, Option<i64>) = content::table
             .find(id)
             .select((content::author_id, content::community_id))
-            .first(c))?;
+            .first(conn)?;
         let Some(community) = community.filter(|_| author != actor) else {
             return Ok(None);
         };

@@ -22,7 +22,6 @@ use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::people::PersonSummary;
 use crate::urls::{host_of, Urls};
-use crate::with_conn;
 
 /// The people of a community as its instance lists them for `viewer`,
 /// and whether the list is complete: when a remote community's instance
@@ -90,7 +89,10 @@ pub(super) async fn address_of(state: &AppState, actor: i64) -> AppResult<String
     let ap: Option<String> = state
         .db
         .run(move |c| {
-            with_conn!(c, c => users::table.find(actor).select(users::ap_id).first(c))
+            users::table
+                .find(actor)
+                .select(users::ap_id)
+                .first(c)
                 .map_err(AppError::from)
         })
         .await?;
@@ -189,13 +191,13 @@ async fn remote_members(state: &AppState, viewer: &User, c: &Community) -> AppRe
     let known: Vec<PersonSummary> = state
         .db
         .run(move |cx| {
-            with_conn!(cx, cx => users::table
+            users::table
                 .filter(users::username.eq_any(&handles))
                 .filter(users::actor_type.eq("person"))
                 .filter(users::deleted_at.is_null())
                 .select(PersonSummary::as_select())
-                .load(cx))
-            .map_err(AppError::from)
+                .load(cx)
+                .map_err(AppError::from)
         })
         .await?;
     Ok(roster
@@ -332,11 +334,11 @@ pub fn roster_document(
     let id = urls.community_followers(&group.username);
     let count: i64 = {
         use crate::db::schema::community_members as cmm;
-        with_conn!(conn, c => cmm::table
+        cmm::table
             .filter(cmm::community_id.eq(group.id))
             .filter(cmm::status.eq("member"))
             .count()
-            .get_result(c))?
+            .get_result(conn)?
     };
     if !items {
         return Ok(super::json::collection_summary(id, count));
@@ -385,10 +387,10 @@ pub fn log_document(conn: &mut DbConn, cfg: &Config, group: &User) -> AppResult<
     let addresses: Vec<(i64, Option<String>)> = if ids.is_empty() {
         Vec::new()
     } else {
-        with_conn!(conn, c => content::table
+        content::table
             .filter(content::id.eq_any(&ids))
             .select((content::id, content::ap_id))
-            .load(c))?
+            .load(conn)?
     };
     let handle = |n: &Option<String>| {
         n.as_ref().map(|n| {

@@ -34,7 +34,6 @@ use crate::error::{AppError, AppResult};
 use crate::events::Event;
 use crate::net::trust;
 use crate::urls::{host_of, Urls};
-use crate::with_conn;
 
 /// Our vocabulary for what ActivityStreams has no term for.
 pub const RUCHE_NS: &str = "https://ruche.social/ns#";
@@ -48,10 +47,14 @@ pub struct Settings {
 }
 
 pub fn settings(conn: &mut DbConn, community: i64) -> AppResult<Settings> {
-    let (visibility, join_policy, partners): (String, String, bool) = with_conn!(conn, c => communities::table
-            .find(community)
-            .select((communities::visibility, communities::join_policy, communities::partners))
-            .first(c))?;
+    let (visibility, join_policy, partners): (String, String, bool) = communities::table
+        .find(community)
+        .select((
+            communities::visibility,
+            communities::join_policy,
+            communities::partners,
+        ))
+        .first(conn)?;
     Ok(Settings {
         visibility: CommunityVisibility::stored(&visibility),
         join_policy,
@@ -131,14 +134,14 @@ pub fn member_instances(
     community: i64,
     skip: Option<&str>,
 ) -> AppResult<Vec<(String, String)>> {
-    let rows: Vec<(Option<String>, String, String)> = with_conn!(conn, c => community_members::table
+    let rows: Vec<(Option<String>, String, String)> = community_members::table
         .inner_join(users::table.on(users::id.eq(community_members::user_id)))
         .filter(community_members::community_id.eq(community))
         .filter(community_members::status.eq("member"))
         .filter(users::domain.is_not_null())
         .filter(users::disabled.eq(false))
         .select((users::domain, users::inbox, users::shared_inbox))
-        .load(c))?;
+        .load(conn)?;
     let mut by_domain: HashMap<String, String> = HashMap::new();
     for (domain, inbox, shared) in rows {
         let Some(domain) = domain else { continue };
@@ -175,8 +178,7 @@ pub(super) fn ap_id(conn: &mut DbConn, cfg: &Config, u: &User) -> AppResult<Stri
             urls.community(&u.username)
         });
     }
-    let id: Option<String> =
-        with_conn!(conn, c => users::table.find(u.id).select(users::ap_id).first(c))?;
+    let id: Option<String> = users::table.find(u.id).select(users::ap_id).first(conn)?;
     id.ok_or_else(|| AppError::internal("remote actor without actor id"))
 }
 
@@ -197,19 +199,19 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
     let s = settings(conn, community)?;
     let in_reply_to = match row.reply_to_id {
         Some(p) => {
-            let parent: ContentRow = with_conn!(conn, c => content::table
+            let parent: ContentRow = content::table
                 .find(p)
                 .select(ContentRow::as_select())
-                .first(c))?;
+                .first(conn)?;
             Some(content_id(cfg, &parent))
         }
         None => None,
     };
-    let mentioned: Vec<(String, Option<String>, Option<String>)> = with_conn!(conn, c => mentions::table
+    let mentioned: Vec<(String, Option<String>, Option<String>)> = mentions::table
         .inner_join(users::table.on(users::id.eq(mentions::user_id)))
         .filter(mentions::content_id.eq(row.id))
         .select((users::username, users::domain, users::ap_id))
-        .load(c))?;
+        .load(conn)?;
     let urls = Urls(cfg);
     let mut tag: Vec<Value> = mentioned
         .into_iter()
@@ -218,10 +220,10 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
             _ => json!({"type": "Mention", "href": urls.person(&name), "name": format!("@{name}@{}", crate::urls::host_of(cfg.base()).unwrap_or_default())}),
         })
         .collect();
-    let tags: Vec<String> = with_conn!(conn, c => content_tags::table
+    let tags: Vec<String> = content_tags::table
         .filter(content_tags::content_id.eq(row.id))
         .select(content_tags::tag)
-        .load(c))?;
+        .load(conn)?;
     tag.extend(tags.iter().map(|t| {
         json!({"type": "Hashtag", "name": format!("#{t}"),
                "href": format!("{}/tags/{}", cfg.base(), crate::markdown::encode_segment(t))})
@@ -274,8 +276,7 @@ pub(super) fn inbox_of(
     let Some(domain) = u.domain.clone() else {
         return Ok(Vec::new());
     };
-    let inbox: String =
-        with_conn!(conn, c => users::table.find(u.id).select(users::inbox).first(c))?;
+    let inbox: String = users::table.find(u.id).select(users::inbox).first(conn)?;
     if inbox.is_empty() || !trust::verdict(conn, cfg, &domain)?.allowed {
         return Ok(Vec::new());
     }
@@ -501,23 +502,23 @@ pub fn build_membership(
 /// activities, for an instance that just joined (newest posts first, each
 /// followed by its comments in thread order).
 pub fn backfill_items(conn: &mut DbConn, cfg: &Config, community: i64) -> AppResult<Vec<Value>> {
-    let posts: Vec<ContentRow> = with_conn!(conn, c => content::table
+    let posts: Vec<ContentRow> = content::table
         .filter(content::community_id.eq(community))
         .filter(content::root_id.is_null())
         .filter(content::deleted_at.is_null())
         .order(content::id.desc())
         .limit(cfg.communities.backfill_posts as i64)
         .select(ContentRow::as_select())
-        .load(c))?;
+        .load(conn)?;
     let mut items = Vec::new();
     for post in posts {
-        let comments: Vec<ContentRow> = with_conn!(conn, c => content::table
+        let comments: Vec<ContentRow> = content::table
             .filter(content::root_id.eq(post.id))
             .filter(content::deleted_at.is_null())
             .order(content::id.asc())
             .limit(cfg.communities.backfill_comments as i64)
             .select(ContentRow::as_select())
-            .load(c))?;
+            .load(conn)?;
         for row in std::iter::once(post).chain(comments) {
             let author = crate::accounts::find_by_id(conn, row.author_id)?;
             let author_ap = ap_id(conn, cfg, &author)?;
@@ -534,14 +535,14 @@ pub fn local_community(conn: &mut DbConn, cfg: &Config, url: &str) -> AppResult<
     let Some(name) = Urls(cfg).local_community(url) else {
         return Ok(None);
     };
-    let u: Option<User> = with_conn!(conn, c => users::table
+    let u: Option<User> = users::table
         .filter(users::username.eq(&name))
         .filter(users::actor_type.eq("group"))
         .filter(users::domain.is_null())
         .filter(users::deleted_at.is_null())
         .select(User::as_select())
-        .first(c)
-        .optional())?;
+        .first(conn)
+        .optional()?;
     Ok(u)
 }
 
@@ -572,12 +573,12 @@ pub fn addressed_community(
         if let Some(g) = local_community(conn, cfg, &url)? {
             return Ok(Some(g));
         }
-        let g: Option<User> = with_conn!(conn, c => users::table
+        let g: Option<User> = users::table
             .filter(users::ap_id.eq(&url))
             .filter(users::actor_type.eq("group"))
             .select(User::as_select())
-            .first(c)
-            .optional())?;
+            .first(conn)
+            .optional()?;
         if g.is_some() {
             return Ok(g);
         }

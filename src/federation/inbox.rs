@@ -12,11 +12,11 @@ use crate::accounts::User;
 use crate::app::AppState;
 use crate::audience::Visibility;
 use crate::content::remote::Incoming;
+use crate::db;
 use crate::db::now;
 use crate::db::schema::{inbox_seen, users};
 use crate::error::{AppError, AppResult};
 use crate::urls::{host_of, Urls};
-use crate::{with_conn, write_tx};
 
 /// Largest activity accepted.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -106,7 +106,10 @@ pub async fn receive(
     let seen: i64 = state
         .db
         .run(move |c| {
-            with_conn!(c, c => inbox_seen::table.find(&seen_id).count().get_result(c))
+            inbox_seen::table
+                .find(&seen_id)
+                .count()
+                .get_result(c)
                 .map_err(AppError::from)
         })
         .await?;
@@ -115,9 +118,11 @@ pub async fn receive(
         state
             .db
             .run(move |c| {
-                write_tx!(c, c => diesel::update(inbox_seen::table.find(&seen_id))
-                    .set(inbox_seen::repeats.eq(inbox_seen::repeats + 1))
-                    .execute(c))?;
+                db::write(c, |c| {
+                    diesel::update(inbox_seen::table.find(&seen_id))
+                        .set(inbox_seen::repeats.eq(inbox_seen::repeats + 1))
+                        .execute(c)
+                })?;
                 Ok(())
             })
             .await?;
@@ -147,11 +152,14 @@ pub async fn receive(
     state
         .db
         .run(move |c| {
-            write_tx!(c, c => {
+            db::write(c, |c| {
                 let n: i64 = inbox_seen::table.find(&seen_id).count().get_result(c)?;
                 if n == 0 {
                     diesel::insert_into(inbox_seen::table)
-                        .values((inbox_seen::activity_id.eq(&seen_id), inbox_seen::received_at.eq(now())))
+                        .values((
+                            inbox_seen::activity_id.eq(&seen_id),
+                            inbox_seen::received_at.eq(now()),
+                        ))
                         .execute(c)?;
                 }
                 Ok::<_, AppError>(())
@@ -395,10 +403,10 @@ async fn react(state: &AppState, actor: &User, act: &Value, kind: &str, on: bool
             // instance, is answered as unknown.
             let seen = crate::content::get_visible(c, uid, id)?;
             let root = seen.root_id.unwrap_or(seen.id);
-            let root_visibility: Visibility = with_conn!(c, c => crate::db::schema::content::table
+            let root_visibility: Visibility = crate::db::schema::content::table
                 .find(root)
                 .select(crate::db::schema::content::visibility)
-                .first(c))?;
+                .first(c)?;
             if root_visibility == Visibility::Instance {
                 return Err(AppError::not_found());
             }
@@ -600,12 +608,12 @@ pub async fn read_note(
                 (_, Some(_)) => return Err(AppError::forbidden("announce_not_community")),
                 (Some(g), None) if g.is_local() => {
                     use crate::db::schema::community_members as cmm;
-                    let member: i64 = with_conn!(c, c => cmm::table
+                    let member: i64 = cmm::table
                         .filter(cmm::community_id.eq(g.id))
                         .filter(cmm::user_id.eq(author_id))
                         .filter(cmm::status.eq("member"))
                         .count()
-                        .get_result(c))?;
+                        .get_result(c)?;
                     if member == 0 {
                         return Err(AppError::forbidden("community_members_only"));
                     }
@@ -623,16 +631,16 @@ pub async fn read_note(
             let mentions: Vec<i64> = if local_mentions.is_empty() {
                 Vec::new()
             } else {
-                with_conn!(c, c => users::table
+                users::table
                     .filter(users::username.eq_any(&local_mentions))
                     .filter(users::domain.is_null())
                     .select(users::id)
-                    .load(c))?
+                    .load(c)?
             };
-            let followed: i64 = with_conn!(c, c => crate::db::schema::follows::table
+            let followed: i64 = crate::db::schema::follows::table
                 .filter(crate::db::schema::follows::followee_id.eq(author_id))
                 .count()
-                .get_result(c))?;
+                .get_result(c)?;
             Ok((
                 reply_to,
                 community.is_some() || followed > 0 || !mentions.is_empty() || reply_to.is_some(),
@@ -663,7 +671,10 @@ pub async fn read_note(
             state
                 .db
                 .run(move |c| {
-                    with_conn!(c, c => users::table.find(gid).select(users::domain).first(c))
+                    users::table
+                        .find(gid)
+                        .select(users::domain)
+                        .first(c)
                         .map_err(AppError::from)
                 })
                 .await?

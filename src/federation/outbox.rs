@@ -17,12 +17,11 @@ use crate::audience::{self, Recipients, Visibility};
 use crate::config::Config;
 use crate::content::ContentRow;
 use crate::db::schema::{content, content_tags, deliveries, fed_events, follows, mentions, users};
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
 use crate::net::trust::{self, Decision};
 use crate::urls::Urls;
-use crate::{with_conn, write_tx};
 
 /// Turns up to `limit` pending events into deliveries; returns how many
 /// deliveries were queued.
@@ -35,7 +34,9 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
             Ok(ev) => ev,
             Err(id) => {
                 tracing::warn!(event = id, "dropping an event of unknown kind");
-                write_tx!(conn, c => diesel::delete(fed_events::table.find(id)).execute(c))?;
+                db::write(conn, |c| {
+                    diesel::delete(fed_events::table.find(id)).execute(c)
+                })?;
                 continue;
             }
         };
@@ -71,14 +72,24 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
         };
 
         let n = rows.len();
-        write_tx!(conn, c => {
+        db::write(conn, |c| {
             // Another process may have expanded it meanwhile: then do nothing.
             let gone = diesel::delete(fed_events::table.find(ev.id)).execute(c)?;
             if gone == 0 {
                 return Ok::<_, AppError>(());
             }
+            // A multi-row INSERT does not compile through `DbConn` (diesel
+            // writes it differently for each backend), so each backend runs
+            // its own.
             if !rows.is_empty() {
-                diesel::insert_into(deliveries::table).values(rows).execute(c)?;
+                match c {
+                    DbConn::Sqlite(c) => diesel::insert_into(deliveries::table)
+                        .values(rows)
+                        .execute(c)?,
+                    DbConn::Pg(c) => diesel::insert_into(deliveries::table)
+                        .values(rows)
+                        .execute(c)?,
+                };
             }
             match (&follow_id, &ev.event) {
                 (Some(fid), Event::JoinRequested { person, community }) => {
@@ -120,22 +131,22 @@ fn community_of(conn: &mut DbConn, ev: &Event) -> AppResult<Option<i64>> {
     let Some(oid) = ev.content() else {
         return Ok(None);
     };
-    with_conn!(conn, c => content::table
+    content::table
         .find(oid)
         .select(content::community_id)
-        .first::<Option<i64>>(c)
-        .optional())
-    .map(Option::flatten)
-    .map_err(AppError::from)
+        .first::<Option<i64>>(conn)
+        .optional()
+        .map(Option::flatten)
+        .map_err(AppError::from)
 }
 
 /// The post a content row belongs to (itself for a post).
 fn root_of(conn: &mut DbConn, row: &ContentRow) -> AppResult<ContentRow> {
     match row.root_id {
-        Some(r) => Ok(with_conn!(conn, c => content::table
+        Some(r) => Ok(content::table
             .find(r)
             .select(ContentRow::as_select())
-            .first(c))?),
+            .first(conn)?),
         None => Ok(row.clone()),
     }
 }
@@ -148,8 +159,7 @@ fn ap_id_of(conn: &mut DbConn, cfg: &Config, u: &User) -> AppResult<String> {
     if u.is_local() {
         return Ok(Urls(cfg).person(&u.username));
     }
-    let id: Option<String> =
-        with_conn!(conn, c => users::table.find(u.id).select(users::ap_id).first(c))?;
+    let id: Option<String> = users::table.find(u.id).select(users::ap_id).first(conn)?;
     id.ok_or_else(|| AppError::internal("remote person without actor id"))
 }
 
@@ -164,12 +174,12 @@ fn targets(conn: &mut DbConn, cfg: &Config, r: &Recipients) -> AppResult<Vec<(St
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = r.people.iter().copied().collect();
-    let rows: Vec<(Option<String>, String, String)> = with_conn!(conn, c => users::table
+    let rows: Vec<(Option<String>, String, String)> = users::table
         .filter(users::id.eq_any(&ids))
         .filter(users::domain.is_not_null())
         .filter(users::disabled.eq(false))
         .select((users::domain, users::inbox, users::shared_inbox))
-        .load(c))?;
+        .load(conn)?;
     let mut domains: Vec<String> = rows.iter().filter_map(|(d, _, _)| d.clone()).collect();
     domains.sort();
     domains.dedup();
@@ -200,11 +210,11 @@ fn note_of(
     root: &ContentRow,
 ) -> AppResult<(Value, Audience)> {
     let author = user(conn, row.author_id)?;
-    let mentioned: Vec<(String, Option<String>, Option<String>)> = with_conn!(conn, c => mentions::table
+    let mentioned: Vec<(String, Option<String>, Option<String>)> = mentions::table
         .inner_join(users::table.on(users::id.eq(mentions::user_id)))
         .filter(mentions::content_id.eq(row.id))
         .select((users::username, users::domain, users::ap_id))
-        .load(c))?;
+        .load(conn)?;
     let urls = Urls(cfg);
     let mentions: Vec<(String, String)> = mentioned
         .into_iter()
@@ -219,14 +229,17 @@ fn note_of(
             ),
         })
         .collect();
-    let tags: Vec<String> = with_conn!(conn, c => content_tags::table
+    let tags: Vec<String> = content_tags::table
         .filter(content_tags::content_id.eq(row.id))
         .select(content_tags::tag)
-        .load(c))?;
+        .load(conn)?;
     let mut mention_ids: Vec<String> = mentions.iter().map(|(id, _)| id.clone()).collect();
     let in_reply_to = match row.reply_to_id {
         Some(p) => {
-            let parent: ContentRow = with_conn!(conn, c => content::table.find(p).select(ContentRow::as_select()).first(c))?;
+            let parent: ContentRow = content::table
+                .find(p)
+                .select(ContentRow::as_select())
+                .first(conn)?;
             let pa = user(conn, parent.author_id)?;
             mention_ids.push(ap_id_of(conn, cfg, &pa)?);
             Some(content_ap_id(cfg, &parent))
@@ -288,7 +301,10 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
         | Event::Deleted { content: oid, .. }
         | Event::Reacted { content: oid, .. }
         | Event::Unreacted { content: oid, .. } => {
-            let row: ContentRow = with_conn!(conn, c => content::table.find(oid).select(ContentRow::as_select()).first(c))?;
+            let row: ContentRow = content::table
+                .find(oid)
+                .select(ContentRow::as_select())
+                .first(conn)?;
             if row.community_id.is_some() {
                 return super::groups::build_content(conn, cfg, event_id, ev, &actor, &row);
             }
@@ -538,10 +554,10 @@ fn personal_inbox(
     r: &Recipients,
 ) -> AppResult<Vec<(String, String)>> {
     let ids: Vec<i64> = r.people.iter().copied().collect();
-    let rows: Vec<(Option<String>, String)> = with_conn!(conn, c => users::table
+    let rows: Vec<(Option<String>, String)> = users::table
         .filter(users::id.eq_any(&ids))
         .select((users::domain, users::inbox))
-        .load(c))?;
+        .load(conn)?;
     let mut out = Vec::new();
     for (domain, inbox) in rows {
         let Some(domain) = domain else { continue };

@@ -11,11 +11,10 @@ use super::json::{
 use crate::accounts::User;
 use crate::app::AppState;
 use crate::db::schema::users;
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::markdown::sanitize;
 use crate::urls::host_of;
-use crate::{with_conn, write_tx};
 
 pub const MAX_NAME: usize = 200;
 pub const MAX_SUMMARY: usize = 20_000;
@@ -199,7 +198,7 @@ pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
 /// Inserts or refreshes the `users` row of a remote actor.
 pub fn upsert_actor(conn: &mut DbConn, a: &RemoteActor) -> AppResult<User> {
     let now = now();
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let existing: Option<i64> = users::table
             .filter(users::ap_id.eq(&a.ap_id).or(users::username.eq(&a.handle)))
             .select(users::id)
@@ -225,12 +224,16 @@ pub fn upsert_actor(conn: &mut DbConn, a: &RemoteActor) -> AppResult<User> {
         let hidden = a.is_instance;
         let id = match existing {
             Some(id) => {
-                diesel::update(users::table.find(id)).set(fields).execute(c)?;
+                diesel::update(users::table.find(id))
+                    .set(fields)
+                    .execute(c)?;
                 diesel::update(users::table.find(id))
                     .set((users::ap_id.eq(&a.ap_id), users::email.eq(&a.ap_id)))
                     .execute(c)?;
                 if hidden {
-                    diesel::update(users::table.find(id)).set(users::disabled.eq(true)).execute(c)?;
+                    diesel::update(users::table.find(id))
+                        .set(users::disabled.eq(true))
+                        .execute(c)?;
                 }
                 id
             }
@@ -280,19 +283,32 @@ pub fn upsert_actor(conn: &mut DbConn, a: &RemoteActor) -> AppResult<User> {
                     .execute(c)?;
             }
         }
-        users::table.find(id).select(User::as_select()).first(c).map_err(AppError::from)
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(c)
+            .map_err(AppError::from)
     })
 }
 
 /// The stored remote person with this actor id or key id.
 pub fn find_actor(conn: &mut DbConn, ap_id_or_key: &str) -> AppResult<Option<Known>> {
     type Row = (User, String, Option<String>, Option<chrono::NaiveDateTime>);
-    let row: Option<Row> = with_conn!(conn, c => users::table
-        .filter(users::ap_id.eq(ap_id_or_key).or(users::key_id.eq(ap_id_or_key)))
+    let row: Option<Row> = users::table
+        .filter(
+            users::ap_id
+                .eq(ap_id_or_key)
+                .or(users::key_id.eq(ap_id_or_key)),
+        )
         .filter(users::domain.is_not_null())
-        .select((User::as_select(), users::public_key, users::ap_id, users::fetched_at))
-        .first(c)
-        .optional())?;
+        .select((
+            User::as_select(),
+            users::public_key,
+            users::ap_id,
+            users::fetched_at,
+        ))
+        .first(conn)
+        .optional()?;
     Ok(row.map(|(user, pem, ap_id, at)| Known {
         user,
         pem,

@@ -24,7 +24,6 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::net::AP_TYPE;
 use crate::urls::Urls;
-use crate::with_conn;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -137,19 +136,17 @@ async fn nodeinfo(State(state): State<AppState>) -> Response {
     let counts = state
         .db
         .run(|c| {
-            with_conn!(c, c => {
-                let users_n: i64 = users::table
-                    .filter(users::domain.is_null())
-                    .filter(users::disabled.eq(false))
-                    .count()
-                    .get_result(c)?;
-                let posts_n: i64 = content::table
-                    .filter(content::ap_id.is_null())
-                    .filter(content::deleted_at.is_null())
-                    .count()
-                    .get_result(c)?;
-                Ok::<_, AppError>((users_n, posts_n))
-            })
+            let users_n: i64 = users::table
+                .filter(users::domain.is_null())
+                .filter(users::disabled.eq(false))
+                .count()
+                .get_result(c)?;
+            let posts_n: i64 = content::table
+                .filter(content::ap_id.is_null())
+                .filter(content::deleted_at.is_null())
+                .count()
+                .get_result(c)?;
+            Ok::<_, AppError>((users_n, posts_n))
         })
         .await;
     let (users_n, posts_n) = match counts {
@@ -261,12 +258,12 @@ async fn outbox(
             if !u.is_local() {
                 return Err(AppError::not_found());
             }
-            let n: i64 = with_conn!(c, c => content::table
+            let n: i64 = content::table
                 .filter(content::author_id.eq(u.id))
                 .filter(content::deleted_at.is_null())
                 .filter(content::visibility.eq(audience::Visibility::Public))
                 .count()
-                .get_result(c))?;
+                .get_result(c)?;
             Ok(n)
         })
         .await
@@ -460,13 +457,13 @@ async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> 
     let result = state
         .db
         .run(move |c| {
-            let row: ContentRow = with_conn!(c, c => content::table
+            let row: ContentRow = content::table
                 .find(id)
                 .filter(content::ap_id.is_null())
                 .select(ContentRow::as_select())
-                .first(c))?;
+                .first(c)?;
             let root: ContentRow = match row.root_id {
-                Some(r) => with_conn!(c, c => content::table.find(r).select(ContentRow::as_select()).first(c))?,
+                Some(r) => content::table.find(r).select(ContentRow::as_select()).first(c)?,
                 None => row.clone(),
             };
             let allowed = audience::may_read_item(

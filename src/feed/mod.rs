@@ -14,7 +14,6 @@ use crate::db::schema::{community_members, content, content_tags, follows, react
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::people::{self, PersonSummary};
-use crate::with_conn;
 
 /// Posts per feed page.
 pub const FEED_PAGE: i64 = 20;
@@ -118,30 +117,30 @@ fn hydrate_with_authors(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
-    let comment_counts: Vec<(Option<i64>, i64)> = with_conn!(conn, c => content::table
+    let comment_counts: Vec<(Option<i64>, i64)> = content::table
         .filter(content::root_id.eq_any(&ids))
         .filter(content::deleted_at.is_null())
         .filter(audience::comments_visible_to!(viewer))
         .group_by(content::root_id)
         .select((content::root_id, diesel::dsl::count_star()))
-        .load(c))?;
+        .load(conn)?;
     // (content id, kind, who) of every reaction on the page.
-    let reaction_rows: Vec<(i64, String, i64)> = with_conn!(conn, c => reactions::table
+    let reaction_rows: Vec<(i64, String, i64)> = reactions::table
         .filter(reactions::content_id.eq_any(&ids))
         .select((reactions::content_id, reactions::kind, reactions::user_id))
-        .load(c))?;
+        .load(conn)?;
     let mut community_ids: Vec<i64> = rows.iter().filter_map(|(r, _)| r.community_id).collect();
     community_ids.sort_unstable();
     community_ids.dedup();
     let community_names: HashMap<i64, String> = if community_ids.is_empty() {
         HashMap::new()
     } else {
-        with_conn!(conn, c => users::table
+        users::table
             .filter(users::id.eq_any(&community_ids))
             .select((users::id, users::username))
-            .load::<(i64, String)>(c))?
-        .into_iter()
-        .collect()
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect()
     };
     let counts: HashMap<i64, i64> = comment_counts
         .into_iter()
@@ -204,12 +203,12 @@ fn page(conn: &mut DbConn, viewer: i64, mut ids: Vec<i64>) -> AppResult<Page> {
     let rows: Vec<(ContentRow, PersonSummary)> = if ids.is_empty() {
         Vec::new()
     } else {
-        with_conn!(conn, c => content::table
+        content::table
             .inner_join(users::table)
             .filter(content::id.eq_any(&ids))
             .order(content::id.desc())
             .select((ContentRow::as_select(), PersonSummary::as_select()))
-            .load(c))?
+            .load(conn)?
     };
     Ok(Page {
         items: hydrate_with_authors(conn, viewer, rows)?,
@@ -237,10 +236,10 @@ const HOME_WINDOW: i64 = 4096;
 pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<Page> {
     let before = before(cursor)?;
     let mut upper = if before == i64::MAX {
-        let max: Option<i64> = with_conn!(conn, c => content::table
+        let max: Option<i64> = content::table
             .filter(content::root_id.is_null())
             .select(diesel::dsl::max(content::id))
-            .first(c))?;
+            .first(conn)?;
         max.unwrap_or(0) + 1
     } else {
         before
@@ -248,17 +247,17 @@ pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<P
     // The viewer's communities are read once; their posts are found by the
     // community index in a second query per window, so that the people
     // query keeps its plan over the author index.
-    let mine: Vec<i64> = with_conn!(conn, c => community_members::table
+    let mine: Vec<i64> = community_members::table
         .filter(community_members::user_id.eq(viewer))
         .filter(community_members::status.eq("member"))
         .select(community_members::community_id)
-        .load(c))?;
+        .load(conn)?;
     let mut window = HOME_WINDOW;
     let mut ids: Vec<i64> = Vec::new();
     while upper > 1 {
         let lower = upper.saturating_sub(window).max(1);
         let wanted = FEED_PAGE + 1 - ids.len() as i64;
-        let mut batch: Vec<i64> = with_conn!(conn, c => content::table
+        let mut batch: Vec<i64> = content::table
             .filter(content::id.lt(upper))
             .filter(content::id.ge(lower))
             .filter(content::root_id.is_null())
@@ -274,9 +273,9 @@ pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<P
             .order(content::id.desc())
             .limit(wanted)
             .select(content::id)
-            .load(c))?;
+            .load(conn)?;
         if !mine.is_empty() {
-            let in_communities: Vec<i64> = with_conn!(conn, c => content::table
+            let in_communities: Vec<i64> = content::table
                 .filter(content::community_id.eq_any(&mine))
                 .filter(content::id.lt(upper))
                 .filter(content::id.ge(lower))
@@ -285,7 +284,7 @@ pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<P
                 .order(content::id.desc())
                 .limit(wanted)
                 .select(content::id)
-                .load(c))?;
+                .load(conn)?;
             batch.extend(in_communities);
             batch.sort_unstable_by(|a, b| b.cmp(a));
             batch.dedup();
@@ -309,7 +308,7 @@ pub fn community(
     cursor: Option<&str>,
 ) -> AppResult<Page> {
     let before = before(cursor)?;
-    let ids = with_conn!(conn, c => content::table
+    let ids = content::table
         .filter(content::community_id.eq(community))
         .filter(content::root_id.is_null())
         .filter(content::deleted_at.is_null())
@@ -318,7 +317,7 @@ pub fn community(
         .order(content::id.desc())
         .limit(FEED_PAGE + 1)
         .select(content::id)
-        .load::<i64>(c))?;
+        .load::<i64>(conn)?;
     page(conn, viewer, ids)
 }
 
@@ -327,13 +326,13 @@ pub fn by_ids(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Item
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<i64> = with_conn!(conn, c => content::table
+    let ids: Vec<i64> = content::table
         .filter(content::id.eq_any(ids))
         .filter(content::deleted_at.is_null())
         .filter(audience::posts_visible_to!(viewer))
         .order(content::id.desc())
         .select(content::id)
-        .load::<i64>(c))?;
+        .load::<i64>(conn)?;
     Ok(page(conn, viewer, ids)?.items)
 }
 
@@ -345,7 +344,7 @@ pub fn profile(
     cursor: Option<&str>,
 ) -> AppResult<Page> {
     let before = before(cursor)?;
-    let ids = with_conn!(conn, c => content::table
+    let ids = content::table
         .filter(content::author_id.eq(author))
         .filter(content::root_id.is_null())
         .filter(content::deleted_at.is_null())
@@ -354,7 +353,7 @@ pub fn profile(
         .order(content::id.desc())
         .limit(FEED_PAGE + 1)
         .select(content::id)
-        .load::<i64>(c))?;
+        .load::<i64>(conn)?;
     page(conn, viewer, ids)
 }
 
@@ -362,12 +361,14 @@ pub fn profile(
 pub fn tag(conn: &mut DbConn, viewer: i64, tag: &str, cursor: Option<&str>) -> AppResult<Page> {
     let before = before(cursor)?;
     let tag = crate::markdown::normalize_tag(tag.trim().trim_start_matches('#'));
-    let ids = with_conn!(conn, c => content::table
-        .filter(content::id.eq_any(
-            content_tags::table
-                .filter(content_tags::tag.eq(&tag))
-                .select(content_tags::content_id),
-        ))
+    let ids = content::table
+        .filter(
+            content::id.eq_any(
+                content_tags::table
+                    .filter(content_tags::tag.eq(&tag))
+                    .select(content_tags::content_id),
+            ),
+        )
         .filter(content::root_id.is_null())
         .filter(content::deleted_at.is_null())
         .filter(content::id.lt(before))
@@ -375,7 +376,7 @@ pub fn tag(conn: &mut DbConn, viewer: i64, tag: &str, cursor: Option<&str>) -> A
         .order(content::id.desc())
         .limit(FEED_PAGE + 1)
         .select(content::id)
-        .load::<i64>(c))?;
+        .load::<i64>(conn)?;
     page(conn, viewer, ids)
 }
 

@@ -4,11 +4,10 @@ use diesel::prelude::*;
 
 use crate::accounts::User;
 use crate::db::schema::follows;
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
 use crate::notifications::notify;
-use crate::{with_conn, write_tx};
 
 pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
     let target = crate::accounts::find_by_username(conn, followee_name)?;
@@ -24,7 +23,7 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
     // A remote person's instance must accept first; the Follow leaves with
     // the row, in the same transaction.
     let remote = !target.is_local();
-    let res = write_tx!(conn, c => {
+    let res = db::write(conn, |c| {
         diesel::insert_into(follows::table)
             .values((
                 follows::follower_id.eq(follower.id),
@@ -34,7 +33,13 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
             ))
             .execute(c)?;
         if remote {
-            events::record(c, Event::Followed { follower: follower.id, followee: target.id })?;
+            events::record(
+                c,
+                Event::Followed {
+                    follower: follower.id,
+                    followee: target.id,
+                },
+            )?;
         } else {
             notify!(c, [target.id], "follow", follower.id, None::<i64>);
         }
@@ -53,7 +58,7 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
 
 pub fn unfollow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
     let target = crate::accounts::find_by_username(conn, followee_name)?;
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let found: Option<Option<String>> = follows::table
             .filter(follows::follower_id.eq(follower.id))
             .filter(follows::followee_id.eq(target.id))
@@ -67,7 +72,14 @@ pub fn unfollow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppR
         )
         .execute(c)?;
         if let (Some(ap_id), false) = (found, target.is_local()) {
-            events::record(c, Event::Unfollowed { follower: follower.id, followee: target.id, follow_id: ap_id })?;
+            events::record(
+                c,
+                Event::Unfollowed {
+                    follower: follower.id,
+                    followee: target.id,
+                    follow_id: ap_id,
+                },
+            )?;
         }
         Ok::<_, diesel::result::Error>(())
     })?;
@@ -85,7 +97,7 @@ pub fn follow_from_remote(
     if followee.disabled || !followee.is_local() || !followee.is_person() {
         return Err(AppError::not_found());
     }
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let exists: i64 = follows::table
             .filter(follows::follower_id.eq(follower))
             .filter(follows::followee_id.eq(followee.id))
@@ -112,7 +124,14 @@ pub fn follow_from_remote(
             .execute(c)?;
         }
         // Accept again on a repeated Follow: the first Accept may have been lost.
-        events::record(c, Event::FollowAccepted { followee: followee.id, follower, follow_id: follow_id.to_string() })?;
+        events::record(
+            c,
+            Event::FollowAccepted {
+                followee: followee.id,
+                follower,
+                follow_id: follow_id.to_string(),
+            },
+        )?;
         Ok::<_, AppError>(())
     })
 }
@@ -127,7 +146,7 @@ pub fn answer_from_remote(
     let q = follows::table
         .filter(follows::follower_id.eq(follower))
         .filter(follows::followee_id.eq(followee));
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         if accepted {
             diesel::update(q).set(follows::accepted.eq(true)).execute(c)
         } else {
@@ -139,35 +158,37 @@ pub fn answer_from_remote(
 
 /// A remote person stops following a local one.
 pub fn unfollow_from_remote(conn: &mut DbConn, follower: i64, followee: i64) -> AppResult<()> {
-    write_tx!(conn, c => diesel::delete(
-        follows::table
-            .filter(follows::follower_id.eq(follower))
-            .filter(follows::followee_id.eq(followee)),
-    )
-    .execute(c))?;
+    db::write(conn, |c| {
+        diesel::delete(
+            follows::table
+                .filter(follows::follower_id.eq(follower))
+                .filter(follows::followee_id.eq(followee)),
+        )
+        .execute(c)
+    })?;
     Ok(())
 }
 
 pub fn is_following(conn: &mut DbConn, follower: i64, followee: i64) -> AppResult<bool> {
-    let n: i64 = with_conn!(conn, c => follows::table
+    let n: i64 = follows::table
         .filter(follows::follower_id.eq(follower))
         .filter(follows::followee_id.eq(followee))
         .count()
-        .get_result(c))?;
+        .get_result(conn)?;
     Ok(n > 0)
 }
 
 /// (followers, following) counts.
 pub fn counts(conn: &mut DbConn, user_id: i64) -> AppResult<(i64, i64)> {
-    with_conn!(conn, c => {
+    {
         let followers = follows::table
             .filter(follows::followee_id.eq(user_id))
             .count()
-            .get_result(c)?;
+            .get_result(conn)?;
         let following = follows::table
             .filter(follows::follower_id.eq(user_id))
             .count()
-            .get_result(c)?;
+            .get_result(conn)?;
         Ok((followers, following))
-    })
+    }
 }

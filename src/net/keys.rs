@@ -15,10 +15,10 @@ use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::Sha256;
 
+use crate::db;
 use crate::db::schema::{settings, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::{with_conn, write_tx};
 
 /// A PEM key pair.
 #[derive(Clone)]
@@ -45,10 +45,10 @@ pub fn generate() -> AppResult<KeyPair> {
 
 /// The key pair of a local person, made and stored on first use.
 pub fn user_keys(conn: &mut DbConn, user_id: i64) -> AppResult<KeyPair> {
-    let (public_pem, private_pem): (String, String) = with_conn!(conn, c => users::table
+    let (public_pem, private_pem): (String, String) = users::table
         .find(user_id)
         .select((users::public_key, users::private_key))
-        .first(c))?;
+        .first(conn)?;
     if !private_pem.is_empty() {
         return Ok(KeyPair {
             public_pem,
@@ -57,16 +57,18 @@ pub fn user_keys(conn: &mut DbConn, user_id: i64) -> AppResult<KeyPair> {
     }
     let fresh = generate()?;
     // Two requests may race to make the pair: the first one stored wins.
-    write_tx!(conn, c => diesel::update(users::table.find(user_id).filter(users::private_key.eq("")))
-        .set((
-            users::public_key.eq(&fresh.public_pem),
-            users::private_key.eq(&fresh.private_pem),
-        ))
-        .execute(c))?;
-    let (public_pem, private_pem): (String, String) = with_conn!(conn, c => users::table
+    db::write(conn, |c| {
+        diesel::update(users::table.find(user_id).filter(users::private_key.eq("")))
+            .set((
+                users::public_key.eq(&fresh.public_pem),
+                users::private_key.eq(&fresh.private_pem),
+            ))
+            .execute(c)
+    })?;
+    let (public_pem, private_pem): (String, String) = users::table
         .find(user_id)
         .select((users::public_key, users::private_key))
-        .first(c))?;
+        .first(conn)?;
     Ok(KeyPair {
         public_pem,
         private_pem,
@@ -76,10 +78,10 @@ pub fn user_keys(conn: &mut DbConn, user_id: i64) -> AppResult<KeyPair> {
 /// The key pair of the instance actor (signs fetches), made on first use.
 pub fn instance_keys(conn: &mut DbConn) -> AppResult<KeyPair> {
     let read = |conn: &mut DbConn| -> AppResult<Option<KeyPair>> {
-        let rows: Vec<(String, String)> = with_conn!(conn, c => settings::table
+        let rows: Vec<(String, String)> = settings::table
             .filter(settings::name.eq_any(["instance_public_key", "instance_private_key"]))
             .select((settings::name, settings::value))
-            .load(c))?;
+            .load(conn)?;
         let get = |n: &str| rows.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
         Ok(
             match (get("instance_public_key"), get("instance_private_key")) {
@@ -95,18 +97,20 @@ pub fn instance_keys(conn: &mut DbConn) -> AppResult<KeyPair> {
         return Ok(k);
     }
     let fresh = generate()?;
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let n: i64 = settings::table
             .filter(settings::name.eq("instance_private_key"))
             .count()
             .get_result(c)?;
         if n == 0 {
-            diesel::insert_into(settings::table)
-                .values(vec![
-                    (settings::name.eq("instance_public_key"), settings::value.eq(&fresh.public_pem)),
-                    (settings::name.eq("instance_private_key"), settings::value.eq(&fresh.private_pem)),
-                ])
-                .execute(c)?;
+            for (name, value) in [
+                ("instance_public_key", &fresh.public_pem),
+                ("instance_private_key", &fresh.private_pem),
+            ] {
+                diesel::insert_into(settings::table)
+                    .values((settings::name.eq(name), settings::value.eq(value)))
+                    .execute(c)?;
+            }
         }
         Ok::<_, AppError>(())
     })?;

@@ -13,9 +13,8 @@ use serde::Serialize;
 
 use crate::config::{Config, FederationMode};
 use crate::db::schema::{deliveries, instances, trust_audit};
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::{with_conn, write_tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -242,9 +241,13 @@ pub fn set(conn: &mut DbConn, actor: &str, e: Entry<'_>) -> AppResult<Instance> 
     if e.expires_at.is_some_and(|t| t <= now) {
         return Err(AppError::bad_request("expiry_in_past"));
     }
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         upsert_entry!(c, actor, "set", &domain, e, now);
-        instances::table.find(&domain).select(Instance::as_select()).first(c).map_err(AppError::from)
+        instances::table
+            .find(&domain)
+            .select(Instance::as_select())
+            .first(c)
+            .map_err(AppError::from)
     })
 }
 
@@ -253,7 +256,7 @@ pub fn remove(conn: &mut DbConn, actor: &str, domain: &str, reason: &str) -> App
     let domain = parse_domain(domain)?;
     check_reason(reason)?;
     let now = now();
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         let n = diesel::delete(instances::table.find(&domain)).execute(c)?;
         if n == 0 {
             return Err(AppError::not_found());
@@ -274,21 +277,21 @@ pub fn remove(conn: &mut DbConn, actor: &str, domain: &str, reason: &str) -> App
 }
 
 pub fn list(conn: &mut DbConn) -> AppResult<Vec<Instance>> {
-    with_conn!(conn, c => instances::table
+    instances::table
         .order(instances::domain.asc())
         .select(Instance::as_select())
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }
 
 /// The newest audit entries first.
 pub fn audit_log(conn: &mut DbConn, limit: i64) -> AppResult<Vec<AuditEntry>> {
-    with_conn!(conn, c => trust_audit::table
+    trust_audit::table
         .order(trust_audit::id.desc())
         .limit(limit)
         .select(AuditEntry::as_select())
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }
 
 /// The entries that may speak for an instance `host[:port]`: itself, then
@@ -338,11 +341,15 @@ pub fn decide_many(
     let rows: Vec<Instance> = if candidates.is_empty() {
         Vec::new()
     } else {
-        with_conn!(conn, c => instances::table
+        instances::table
             .filter(instances::domain.eq_any(&candidates))
-            .filter(instances::expires_at.is_null().or(instances::expires_at.gt(now)))
+            .filter(
+                instances::expires_at
+                    .is_null()
+                    .or(instances::expires_at.gt(now)),
+            )
             .select(Instance::as_select())
-            .load(c))?
+            .load(conn)?
     };
     let mut out = std::collections::HashMap::new();
     for (raw, domain) in parsed {
@@ -578,9 +585,15 @@ pub fn import_csv(conn: &mut DbConn, actor: &str, text: &str) -> AppResult<usize
         entries.push((domain, level, reason, expires, allow_private));
     }
     let count = entries.len();
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         for (domain, level, reason, expires_at, allow_private) in &entries {
-            let e = Entry { domain, level: *level, reason, expires_at: *expires_at, allow_private: *allow_private };
+            let e = Entry {
+                domain,
+                level: *level,
+                reason,
+                expires_at: *expires_at,
+                allow_private: *allow_private,
+            };
             upsert_entry!(c, actor, "import", domain, e, now);
         }
         Ok::<_, AppError>(())

@@ -9,9 +9,8 @@ use serde::Serialize;
 
 use crate::accounts::PersonSummary;
 use crate::db::schema::{notifications, users};
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::{with_conn, write_tx};
 
 /// One person to tell about something.
 #[derive(Debug, Clone, Insertable)]
@@ -131,7 +130,7 @@ pub fn list(conn: &mut DbConn, user_id: i64, limit: i64) -> AppResult<Vec<Notifi
         PersonSummary,
         Option<i64>,
     );
-    let rows: Vec<Row> = with_conn!(conn, c => notifications::table
+    let rows: Vec<Row> = notifications::table
         .inner_join(users::table.on(users::id.eq(notifications::actor_id)))
         .filter(notifications::user_id.eq(user_id))
         .order(notifications::id.desc())
@@ -145,15 +144,15 @@ pub fn list(conn: &mut DbConn, user_id: i64, limit: i64) -> AppResult<Vec<Notifi
             PersonSummary::as_select(),
             notifications::community_id,
         ))
-        .load(c))?;
+        .load(conn)?;
     let ids: Vec<i64> = rows.iter().filter_map(|r| r.6).collect();
     let names: Vec<(i64, String)> = if ids.is_empty() {
         Vec::new()
     } else {
-        with_conn!(conn, c => users::table
+        users::table
             .filter(users::id.eq_any(&ids))
             .select((users::id, users::username))
-            .load(c))?
+            .load(conn)?
     };
     Ok(rows
         .into_iter()
@@ -174,22 +173,24 @@ pub fn list(conn: &mut DbConn, user_id: i64, limit: i64) -> AppResult<Vec<Notifi
 
 /// How many are unread.
 pub fn unread(conn: &mut DbConn, user_id: i64) -> AppResult<i64> {
-    with_conn!(conn, c => notifications::table
+    notifications::table
         .filter(notifications::user_id.eq(user_id))
         .filter(notifications::read_at.is_null())
         .count()
-        .get_result(c)
-        .map_err(AppError::from))
+        .get_result(conn)
+        .map_err(AppError::from)
 }
 
 /// Marks all of a person's notifications read.
 pub fn mark_read(conn: &mut DbConn, user_id: i64) -> AppResult<()> {
-    write_tx!(conn, c => diesel::update(
-        notifications::table
-            .filter(notifications::user_id.eq(user_id))
-            .filter(notifications::read_at.is_null()),
-    )
-    .set(notifications::read_at.eq(Some(now())))
-    .execute(c))?;
+    db::write(conn, |c| {
+        diesel::update(
+            notifications::table
+                .filter(notifications::user_id.eq(user_id))
+                .filter(notifications::read_at.is_null()),
+        )
+        .set(notifications::read_at.eq(Some(now())))
+        .execute(c)
+    })?;
     Ok(())
 }

@@ -7,11 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Email, User};
 use crate::db::schema::{follows, photos, skills, user_skills, users};
-use crate::db::{lower, now, DbConn};
+use crate::db::{self, lower, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
 use crate::markdown;
-use crate::{with_conn, write_tx};
 
 /// Rows per page in people lists.
 pub const PAGE_SIZE: i64 = 50;
@@ -34,29 +33,33 @@ pub fn connections(
     after: Option<&str>,
 ) -> AppResult<Vec<PersonSummary>> {
     let after = after.unwrap_or("").to_string();
-    let rows = with_conn!(conn, c => {
+    let rows = {
         let query = users::table
             .filter(users::disabled.eq(false))
             .filter(users::username.gt(&after))
             .into_boxed();
         let query = match dir {
-            Direction::Followers => query.filter(users::id.eq_any(
-                follows::table
-                    .filter(follows::followee_id.eq(user_id))
-                    .select(follows::follower_id),
-            )),
-            Direction::Following => query.filter(users::id.eq_any(
-                follows::table
-                    .filter(follows::follower_id.eq(user_id))
-                    .select(follows::followee_id),
-            )),
+            Direction::Followers => query.filter(
+                users::id.eq_any(
+                    follows::table
+                        .filter(follows::followee_id.eq(user_id))
+                        .select(follows::follower_id),
+                ),
+            ),
+            Direction::Following => query.filter(
+                users::id.eq_any(
+                    follows::table
+                        .filter(follows::follower_id.eq(user_id))
+                        .select(follows::followee_id),
+                ),
+            ),
         };
         query
             .order(users::username.asc())
             .limit(PAGE_SIZE + 1)
             .select(PersonSummary::as_select())
-            .load(c)
-    })?;
+            .load(conn)
+    }?;
     Ok(rows)
 }
 
@@ -214,7 +217,7 @@ pub fn update_profile(conn: &mut DbConn, user: &User, up: ProfileUpdate) -> AppR
             Some(out)
         }
     };
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         diesel::update(users::table.find(u.id))
             .set((
                 users::display_name.eq(&u.display_name),
@@ -257,13 +260,13 @@ pub fn update_profile(conn: &mut DbConn, user: &User, up: ProfileUpdate) -> AppR
 }
 
 pub fn skills_of(conn: &mut DbConn, user_id: i64) -> AppResult<Vec<String>> {
-    with_conn!(conn, c => user_skills::table
+    user_skills::table
         .inner_join(skills::table)
         .filter(user_skills::user_id.eq(user_id))
         .order(skills::name.asc())
         .select(skills::name)
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }
 
 /// Stores a new photo (already checked) and bumps the version used in URLs.
@@ -274,7 +277,7 @@ pub fn set_photo(
     max_bytes: usize,
 ) -> AppResult<()> {
     let jpeg = photo::process(upload, max_bytes)?;
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         diesel::delete(photos::table.find(user_id)).execute(c)?;
         diesel::insert_into(photos::table)
             .values((
@@ -293,7 +296,7 @@ pub fn set_photo(
 }
 
 pub fn remove_photo(conn: &mut DbConn, user_id: i64) -> AppResult<()> {
-    write_tx!(conn, c => {
+    db::write(conn, |c| {
         diesel::delete(photos::table.find(user_id)).execute(c)?;
         diesel::update(users::table.find(user_id))
             .set(users::photo_version.eq(0))
@@ -305,10 +308,10 @@ pub fn remove_photo(conn: &mut DbConn, user_id: i64) -> AppResult<()> {
 
 /// The address of the photo a remote person publishes, as last stored.
 pub fn remote_icon(conn: &mut DbConn, user_id: i64) -> AppResult<String> {
-    Ok(with_conn!(conn, c => users::table
+    Ok(users::table
         .find(user_id)
         .select(users::icon_url)
-        .first::<String>(c))?)
+        .first::<String>(conn)?)
 }
 
 /// Keeps a remote person's photo in step with the `icon` address they
@@ -324,31 +327,33 @@ pub fn set_remote_photo(
         Some(bytes) => set_photo(conn, user_id, bytes, max_bytes)?,
         None => remove_photo(conn, user_id)?,
     }
-    write_tx!(conn, c => diesel::update(users::table.find(user_id))
-        .set(users::icon_url.eq(icon))
-        .execute(c))?;
+    db::write(conn, |c| {
+        diesel::update(users::table.find(user_id))
+            .set(users::icon_url.eq(icon))
+            .execute(c)
+    })?;
     Ok(())
 }
 
 /// (content type, bytes) of the photo of any actor (a community's picture).
 pub fn photo_of(conn: &mut DbConn, user_id: i64) -> AppResult<(String, Vec<u8>)> {
-    with_conn!(conn, c => photos::table
+    photos::table
         .find(user_id)
         .select((photos::content_type, photos::data))
-        .first(c)
-        .map_err(AppError::from))
+        .first(conn)
+        .map_err(AppError::from)
 }
 
 /// (content type, bytes) of a person's photo.
 pub fn get_photo(conn: &mut DbConn, username: &str) -> AppResult<(String, Vec<u8>)> {
     let name = username.to_ascii_lowercase();
-    with_conn!(conn, c => photos::table
+    photos::table
         .inner_join(users::table)
         .filter(users::username.eq(&name))
         .filter(users::actor_type.eq("person"))
         .select((photos::content_type, photos::data))
-        .first(c)
-        .map_err(AppError::from))
+        .first(conn)
+        .map_err(AppError::from)
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -390,7 +395,7 @@ pub fn directory(
     let site = nonempty(&filter.site).map(|s| s.to_lowercase());
     let skill = nonempty(&filter.skill).map(|s| normalize_skill(&s));
     let q = nonempty(&filter.q).map(|s| like_pattern(&s));
-    with_conn!(conn, c => {
+    {
         let mut query = users::table
             .filter(users::disabled.eq(false))
             .filter(users::actor_type.eq("person"))
@@ -403,12 +408,14 @@ pub fn directory(
             query = query.filter(lower(users::site).eq(s.clone()));
         }
         if let Some(sk) = &skill {
-            query = query.filter(users::id.eq_any(
-                user_skills::table
-                    .inner_join(skills::table)
-                    .filter(skills::name.eq(sk.clone()))
-                    .select(user_skills::user_id),
-            ));
+            query = query.filter(
+                users::id.eq_any(
+                    user_skills::table
+                        .inner_join(skills::table)
+                        .filter(skills::name.eq(sk.clone()))
+                        .select(user_skills::user_id),
+                ),
+            );
         }
         if let Some(p) = &q {
             query = query.filter(
@@ -422,9 +429,9 @@ pub fn directory(
             .order(users::username.asc())
             .limit(PAGE_SIZE + 1)
             .select(PersonSummary::as_select())
-            .load(c)
+            .load(conn)
             .map_err(AppError::from)
-    })
+    }
 }
 
 /// Summaries of the given people, in no particular order.
@@ -432,11 +439,11 @@ pub fn summaries(conn: &mut DbConn, ids: &[i64]) -> AppResult<Vec<PersonSummary>
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    with_conn!(conn, c => users::table
+    users::table
         .filter(users::id.eq_any(ids))
         .select(PersonSummary::as_select())
-        .load(c)
-        .map_err(AppError::from))
+        .load(conn)
+        .map_err(AppError::from)
 }
 
 /// A profile as shown to a viewer.
@@ -495,10 +502,12 @@ pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(U
         languages: split_list(&user.languages),
         photo_url: photo_url(&user.username, user.photo_version),
         remote_url: match &user.domain {
-            Some(_) => Some(with_conn!(conn, c => users::table
-                .find(user.id)
-                .select(users::profile_url)
-                .first::<String>(c))?),
+            Some(_) => Some(
+                users::table
+                    .find(user.id)
+                    .select(users::profile_url)
+                    .first::<String>(conn)?,
+            ),
             None => None,
         },
         remote_domain: user.domain.clone(),

@@ -9,7 +9,7 @@ use diesel::RunQueryDsl;
 use reqwest::{Client, StatusCode};
 use ruche::db::schema;
 use ruche::db::Db;
-use ruche::{with_conn, Config};
+use ruche::Config;
 use serde_json::{json, Value};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -249,9 +249,10 @@ impl TestApp {
         let mut conn = self.db.get().unwrap();
         let conn = &mut *conn;
         macro_rules! n {
-            ($t:path) => {
-                with_conn!(conn, c => { use $t as t; t::table.count().get_result::<i64>(c).unwrap() })
-            };
+            ($t:path) => {{
+                use $t as t;
+                t::table.count().get_result::<i64>(conn).unwrap()
+            }};
         }
         match table {
             "users" => n!(schema::users),
