@@ -8,18 +8,13 @@
 //! post of a community follows its community's [`CommunityVisibility`]
 //! alone. From these the module gives:
 //!
-//! - the SQL filters for lists ([`posts_visible_to!`],
-//!   [`comments_visible_to!`], [`readers_among!`]), used by feeds, threads,
+//! - the SQL filters for lists ([`posts_visible_to`],
+//!   [`comments_visible_to`], [`readers_among`]), used by feeds, threads,
 //!   counts and notifications;
 //! - the check for one item, whoever reads it ([`may_read`]) and for a
 //!   community read by another instance ([`instance_may_see_community`]);
 //! - who a change is delivered to ([`recipients`], [`community_open_to`]),
 //!   which the outbox turns into inboxes through the trust gate.
-//!
-//! The filters are macros because a diesel filter is an expression whose
-//! type depends on the query it joins and on the backend chosen at run time
-//! by `with_conn!`; a function would have to name that type for each. They
-//! become functions when the connection is one type.
 //!
 //! The module reads the tables it needs (content, mentions, follows,
 //! communities and their members) and knows no feature, so that features,
@@ -28,10 +23,11 @@
 use std::collections::BTreeSet;
 
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use serde::Serialize;
 
 use crate::db::schema::{communities, community_members, content, follows, mentions, users};
-use crate::db::DbConn;
+use crate::db::{DbConn, MultiBackend};
 use crate::error::{AppError, AppResult};
 use crate::net::trust::Decision;
 
@@ -218,6 +214,13 @@ where
     }
 }
 
+/// The community visibilities whose posts everyone here reads
+/// ([`CommunityVisibility::open_content`]), for SQL filters.
+const OPEN_COMMUNITIES: [CommunityVisibility; 2] = [
+    CommunityVisibility::Public,
+    CommunityVisibility::Organisation,
+];
+
 /// Another instance reading, with the trust we have in it now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instance {
@@ -238,9 +241,12 @@ pub enum Viewer {
     Nobody,
 }
 
+/// A condition on `content` rows, for a query's `filter`.
+pub type ContentFilter = Box<dyn BoxableExpression<content::table, MultiBackend, SqlType = Bool>>;
+
 /// SQL condition on posts (`content` rows of threads): visible to the local
 /// person `viewer`. Comments are visible when their post is, and then
-/// [`comments_visible_to!`] applies.
+/// [`comments_visible_to`] applies.
 ///
 /// Outside communities: `public`, `organisation` and `instance` are seen by
 /// everyone signed in here; `followers` by the author's accepted followers;
@@ -248,91 +254,84 @@ pub enum Viewer {
 /// follow their community alone: open communities are read by everyone
 /// here, the others by their members only (a mention of a non-member
 /// reveals nothing).
-macro_rules! posts_visible_to {
-    ($viewer:expr) => {{
-        use $crate::db::schema::{
-            communities as cm_, community_members as cmm_, content as c_, follows as f_,
-            mentions as m_,
-        };
-        let viewer: i64 = $viewer;
-        let personal = c_::visibility
-            .eq_any(["public", "organisation", "instance"])
-            .or(c_::author_id.eq(viewer))
-            .or(c_::visibility.eq("followers").and(
-                c_::author_id.eq_any(
-                    f_::table
-                        .select(f_::followee_id)
-                        .filter(f_::follower_id.eq(viewer))
-                        .filter(f_::accepted.eq(true)),
-                ),
-            ))
-            .or(c_::id.eq_any(
-                m_::table
-                    .select(m_::content_id)
-                    .filter(m_::user_id.eq(viewer)),
-            ));
-        let in_community = c_::community_id.assume_not_null();
-        c_::community_id.is_null().and(personal).or(in_community
-            .eq_any(
-                cm_::table
-                    .filter(cm_::visibility.eq_any(["public", "organisation"]))
-                    .select(cm_::actor_id),
-            )
-            .or(in_community.eq_any(
-                cmm_::table
-                    .filter(cmm_::user_id.eq(viewer))
-                    .filter(cmm_::status.eq("member"))
-                    .select(cmm_::community_id),
-            )))
-    }};
+pub fn posts_visible_to(viewer: i64) -> ContentFilter {
+    let personal = content::visibility
+        .eq_any([
+            Visibility::Public,
+            Visibility::Organisation,
+            Visibility::Instance,
+        ])
+        .or(content::author_id.eq(viewer))
+        .or(content::visibility.eq(Visibility::Followers).and(
+            content::author_id.eq_any(
+                follows::table
+                    .select(follows::followee_id)
+                    .filter(follows::follower_id.eq(viewer))
+                    .filter(follows::accepted.eq(true)),
+            ),
+        ))
+        .or(content::id.eq_any(
+            mentions::table
+                .select(mentions::content_id)
+                .filter(mentions::user_id.eq(viewer)),
+        ));
+    let in_community = content::community_id.assume_not_null();
+    Box::new(
+        content::community_id
+            .is_null()
+            .and(personal)
+            .or(in_community
+                .eq_any(
+                    communities::table
+                        .filter(communities::visibility.eq_any(OPEN_COMMUNITIES))
+                        .select(communities::actor_id),
+                )
+                .or(in_community.eq_any(
+                    community_members::table
+                        .filter(community_members::user_id.eq(viewer))
+                        .filter(community_members::status.eq("member"))
+                        .select(community_members::community_id),
+                ))),
+    )
 }
-pub(crate) use posts_visible_to;
 
 /// SQL condition on a comment, in a thread `viewer` may read: comments
 /// share their post's audience, except a `direct` one (see [`narrowest`]),
 /// which only its author and the people it addresses see.
-macro_rules! comments_visible_to {
-    ($viewer:expr) => {{
-        use $crate::db::schema::{content as c_, mentions as m_};
-        let viewer: i64 = $viewer;
-        c_::visibility
-            .ne("direct")
-            .or(c_::root_id.is_null())
-            .or(c_::author_id.eq(viewer))
-            .or(c_::id.eq_any(
-                m_::table
-                    .select(m_::content_id)
-                    .filter(m_::user_id.eq(viewer)),
-            ))
-    }};
+pub fn comments_visible_to(viewer: i64) -> ContentFilter {
+    Box::new(
+        content::visibility
+            .ne(Visibility::Direct)
+            .or(content::root_id.is_null())
+            .or(content::author_id.eq(viewer))
+            .or(content::id.eq_any(
+                mentions::table
+                    .select(mentions::content_id)
+                    .filter(mentions::user_id.eq(viewer)),
+            )),
+    )
 }
-pub(crate) use comments_visible_to;
 
-/// Inside a write transaction (`$c` the concrete connection): which of the
-/// local people `$ids` may read the posts of community `$community`:
-/// everyone for an open community, its members otherwise. Used before
-/// notifying, so that a mention never reveals a post.
-macro_rules! readers_among {
-    ($c:expr, $community:expr, $ids:expr) => {{
-        use $crate::db::schema::{communities as cm_, community_members as cmm_};
-        let open: i64 = cm_::table
-            .filter(cm_::actor_id.eq($community))
-            .filter(cm_::visibility.eq_any(["public", "organisation"]))
-            .count()
-            .get_result($c)?;
-        if open > 0 || $ids.is_empty() {
-            Ok($ids.to_vec())
-        } else {
-            cmm_::table
-                .filter(cmm_::community_id.eq($community))
-                .filter(cmm_::status.eq("member"))
-                .filter(cmm_::user_id.eq_any($ids))
-                .select(cmm_::user_id)
-                .load::<i64>($c)
-        }
-    }};
+/// Inside a write transaction: which of the local people `ids` may read
+/// the posts of `community`: everyone for an open community, its members
+/// otherwise. Used before notifying, so that a mention never reveals a
+/// post.
+pub fn readers_among(c: &mut DbConn, community: i64, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    let open: i64 = communities::table
+        .filter(communities::actor_id.eq(community))
+        .filter(communities::visibility.eq_any(OPEN_COMMUNITIES))
+        .count()
+        .get_result(c)?;
+    if open > 0 || ids.is_empty() {
+        return Ok(ids.to_vec());
+    }
+    community_members::table
+        .filter(community_members::community_id.eq(community))
+        .filter(community_members::status.eq("member"))
+        .filter(community_members::user_id.eq_any(ids))
+        .select(community_members::user_id)
+        .load(c)
 }
-pub(crate) use readers_among;
 
 /// What an instance asks to see of a community.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -477,7 +476,7 @@ pub fn may_read_item(
             let person = *person;
             let root_seen: i64 = content::table
                 .filter(content::id.eq(root.id))
-                .filter(posts_visible_to!(person))
+                .filter(posts_visible_to(person))
                 .count()
                 .get_result(conn)?;
             if root_seen == 0 {
@@ -488,7 +487,7 @@ pub fn may_read_item(
             }
             let seen: i64 = content::table
                 .filter(content::id.eq(own.id))
-                .filter(comments_visible_to!(person))
+                .filter(comments_visible_to(person))
                 .count()
                 .get_result(conn)?;
             Ok(seen > 0)

@@ -15,10 +15,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::query_builder::InsertStatement;
-use diesel::query_dsl::methods::ExecuteDsl;
 
 use crate::db::schema::fed_events;
+use crate::db::DbConn;
 
 /// Something that happened, by whom, to what. Ids are `users.id` for
 /// people and communities (a community is an account) and `content.id`
@@ -132,12 +131,7 @@ pub struct Row {
 
 /// Records `event` with the caller's connection, inside the caller's write
 /// transaction.
-pub fn record<C>(c: &mut C, event: Event) -> QueryResult<()>
-where
-    C: Connection,
-    InsertStatement<fed_events::table, <Row as Insertable<fed_events::table>>::Values>:
-        ExecuteDsl<C>,
-{
+pub fn record(c: &mut DbConn, event: Event) -> QueryResult<()> {
     let (kind, actor_id, object_id, extra) = event.encode();
     diesel::insert_into(fed_events::table)
         .values(Row {
@@ -357,10 +351,7 @@ impl Event {
 
 /// Reads up to `limit` logged events, oldest first. Rows of an unknown kind
 /// are returned as `Err(id)` so that the caller can drop them.
-pub fn oldest(
-    conn: &mut crate::db::DbConn,
-    limit: i64,
-) -> crate::error::AppResult<Vec<Result<Logged, i64>>> {
+pub fn oldest(conn: &mut DbConn, limit: i64) -> crate::error::AppResult<Vec<Result<Logged, i64>>> {
     type Raw = (i64, String, i64, Option<i64>, String, NaiveDateTime);
     let rows: Vec<Raw> = fed_events::table
         .order(fed_events::id.asc())

@@ -214,47 +214,38 @@ pub fn authenticate(
         AppError::new(ErrorKind::RateLimited, "too_many_attempts")
             .with("minutes", cfg.failure_window_minutes)
     };
-    macro_rules! check_and_count {
-        ($c:expr) => {{
-            let per_account: i64 = login_failures::table
-                .filter(login_failures::username.eq(&key))
-                .filter(login_failures::at.gt(since))
-                .count()
-                .get_result($c)?;
-            let per_address: i64 = login_failures::table
-                .filter(login_failures::ip.eq(ip))
-                .filter(login_failures::at.gt(since))
-                .count()
-                .get_result($c)?;
-            if per_account >= cfg.max_failures_per_account as i64
-                || per_address >= cfg.max_failures_per_address as i64
-            {
-                return Err(limited());
-            }
-            diesel::insert_into(login_failures::table)
-                .values((
-                    login_failures::username.eq(&key),
-                    login_failures::ip.eq(ip),
-                    login_failures::at.eq(now()),
-                ))
-                .returning(login_failures::id)
-                .get_result::<i64>($c)
-                .map_err(AppError::from)
-        }};
-    }
-    let attempt: i64 = match conn {
-        DbConn::Sqlite(c) => {
-            let _writer = crate::db::SQLITE_WRITER
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            c.immediate_transaction(|c| check_and_count!(c))?
-        }
-        DbConn::Pg(c) => c.transaction(|c| {
-            // One sign-in check at a time across every process.
+    // One sign-in check at a time: the count and the new failure must not
+    // interleave with another attempt's, or parallel guesses slip through.
+    let attempt: i64 = db::write(conn, |c| {
+        if let DbConn::Pg(_) = c {
+            // Across every process sharing the database.
             diesel::sql_query("SELECT pg_advisory_xact_lock(5275636865)").execute(c)?;
-            check_and_count!(c)
-        })?,
-    };
+        }
+        let per_account: i64 = login_failures::table
+            .filter(login_failures::username.eq(&key))
+            .filter(login_failures::at.gt(since))
+            .count()
+            .get_result(c)?;
+        let per_address: i64 = login_failures::table
+            .filter(login_failures::ip.eq(ip))
+            .filter(login_failures::at.gt(since))
+            .count()
+            .get_result(c)?;
+        if per_account >= cfg.max_failures_per_account as i64
+            || per_address >= cfg.max_failures_per_address as i64
+        {
+            return Err(limited());
+        }
+        diesel::insert_into(login_failures::table)
+            .values((
+                login_failures::username.eq(&key),
+                login_failures::ip.eq(ip),
+                login_failures::at.eq(now()),
+            ))
+            .returning(login_failures::id)
+            .get_result::<i64>(c)
+            .map_err(AppError::from)
+    })?;
     let ok = match &user {
         Some(u) => secrets::verify_password(password, &u.password_hash),
         None => {

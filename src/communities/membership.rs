@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{get, log, Community, JoinPolicy};
+use super::{get, log_act, Community, JoinPolicy};
 use crate::accounts::User;
 use crate::db::schema::{community_members, deliveries, users};
 use crate::db::{self, now, DbConn};
@@ -30,149 +30,149 @@ pub fn require_moderator(c: &Community, actor: &User) -> AppResult<()> {
 }
 
 /// Notifies a community's local owners and moderators (inside a transaction).
-macro_rules! notify_moderators {
-    ($c:expr, $community:expr, $kind:expr, $actor:expr) => {{
-        let mods: Vec<i64> = community_members::table
-            .inner_join(users::table.on(users::id.eq(community_members::user_id)))
-            .filter(community_members::community_id.eq($community))
-            .filter(community_members::status.eq("member"))
-            .filter(community_members::role.eq_any(["owner", "moderator"]))
-            .filter(users::domain.is_null())
-            .select(users::id)
-            .load($c)?;
-        for m in mods {
-            notify_one!($c, m, $kind, $actor, $community);
-        }
-    }};
+pub(super) fn notify_moderators(
+    c: &mut DbConn,
+    community: i64,
+    kind: &'static str,
+    actor: i64,
+) -> AppResult<()> {
+    let mods: Vec<i64> = community_members::table
+        .inner_join(users::table.on(users::id.eq(community_members::user_id)))
+        .filter(community_members::community_id.eq(community))
+        .filter(community_members::status.eq("member"))
+        .filter(community_members::role.eq_any(["owner", "moderator"]))
+        .filter(users::domain.is_null())
+        .select(users::id)
+        .load(c)?;
+    for m in mods {
+        notify_one(c, m, kind, actor, community)?;
+    }
+    Ok(())
 }
-pub(super) use notify_moderators;
 
 /// Notifies one local person about a community (inside a transaction).
-macro_rules! notify_one {
-    ($c:expr, $user:expr, $kind:expr, $actor:expr, $community:expr) => {{
-        crate::notifications::record(
-            $c,
-            crate::notifications::NewNotification::to($user, $kind, $actor)
-                .about_community($community),
-        )?;
-    }};
+pub(super) fn notify_one(
+    c: &mut DbConn,
+    user: i64,
+    kind: &'static str,
+    actor: i64,
+    community: i64,
+) -> AppResult<()> {
+    crate::notifications::record(
+        c,
+        crate::notifications::NewNotification::to(user, kind, actor).about_community(community),
+    )?;
+    Ok(())
 }
-pub(super) use notify_one;
 
-/// Inserts or updates a membership row (inside a write transaction).
-macro_rules! upsert {
-    ($c:expr, $community:expr, $user:expr, $status:expr, $role:expr, $follow:expr) => {{
-        let now = now();
-        let follow: Option<String> = $follow;
-        let n = diesel::update(
-            community_members::table
-                .filter(community_members::community_id.eq($community))
-                .filter(community_members::user_id.eq($user)),
-        )
+/// Inserts or updates a membership row (inside a write transaction); a
+/// `follow` id, when given, is kept for the Undo that may follow.
+pub(super) fn upsert(
+    c: &mut DbConn,
+    community: i64,
+    user: i64,
+    status: &str,
+    role: &str,
+    follow: Option<String>,
+) -> AppResult<()> {
+    let now = now();
+    let row = community_members::table
+        .filter(community_members::community_id.eq(community))
+        .filter(community_members::user_id.eq(user));
+    let n = diesel::update(row)
         .set((
-            community_members::status.eq($status),
+            community_members::status.eq(status),
             community_members::updated_at.eq(now),
         ))
-        .execute($c)?;
-        if n == 0 {
-            diesel::insert_into(community_members::table)
-                .values((
-                    community_members::community_id.eq($community),
-                    community_members::user_id.eq($user),
-                    community_members::role.eq($role),
-                    community_members::status.eq($status),
-                    community_members::follow_ap_id.eq(&follow),
-                    community_members::created_at.eq(now),
-                    community_members::updated_at.eq(now),
-                ))
-                .execute($c)?;
-        } else if follow.is_some() {
-            diesel::update(
-                community_members::table
-                    .filter(community_members::community_id.eq($community))
-                    .filter(community_members::user_id.eq($user)),
-            )
+        .execute(c)?;
+    if n == 0 {
+        diesel::insert_into(community_members::table)
+            .values((
+                community_members::community_id.eq(community),
+                community_members::user_id.eq(user),
+                community_members::role.eq(role),
+                community_members::status.eq(status),
+                community_members::follow_ap_id.eq(&follow),
+                community_members::created_at.eq(now),
+                community_members::updated_at.eq(now),
+            ))
+            .execute(c)?;
+    } else if follow.is_some() {
+        diesel::update(row)
             .set(community_members::follow_ap_id.eq(&follow))
-            .execute($c)?;
-        }
-    }};
+            .execute(c)?;
+    }
+    Ok(())
 }
-pub(super) use upsert;
 
 /// Deletes a membership row (inside a write transaction).
-macro_rules! delete_row {
-    ($c:expr, $community:expr, $user:expr) => {{
-        diesel::delete(
-            community_members::table
-                .filter(community_members::community_id.eq($community))
-                .filter(community_members::user_id.eq($user)),
-        )
-        .execute($c)?;
-    }};
+pub(super) fn delete_row(c: &mut DbConn, community: i64, user: i64) -> AppResult<()> {
+    diesel::delete(
+        community_members::table
+            .filter(community_members::community_id.eq(community))
+            .filter(community_members::user_id.eq(user)),
+    )
+    .execute(c)?;
+    Ok(())
 }
-pub(super) use delete_row;
 
 /// When an instance has no member left in a community of ours, its queued
 /// deliveries of that community's content are withdrawn (inside a write
-/// transaction): leaving or being banned stops delivery at once.
-macro_rules! withdraw_if_no_member {
-    ($c:expr, $community:expr, $domain:expr) => {{
-        if let Some(domain) = $domain {
-            let left: i64 = community_members::table
-                .inner_join(users::table.on(users::id.eq(community_members::user_id)))
-                .filter(community_members::community_id.eq($community))
-                .filter(community_members::status.eq("member"))
-                .filter(users::domain.eq(&domain))
-                .count()
-                .get_result($c)?;
-            if left == 0 {
-                diesel::delete(
-                    deliveries::table
-                        .filter(deliveries::community_id.eq($community))
-                        .filter(deliveries::domain.eq(&domain))
-                        .filter(deliveries::status.eq("pending")),
-                )
-                .execute($c)?;
-            }
-        }
-    }};
+/// transaction): leaving or being banned stops delivery at once. `domain`
+/// is the instance of the person who left (none: a local person).
+pub(super) fn withdraw_if_no_member(
+    c: &mut DbConn,
+    community: i64,
+    domain: Option<&str>,
+) -> AppResult<()> {
+    let Some(domain) = domain else {
+        return Ok(());
+    };
+    let left: i64 = community_members::table
+        .inner_join(users::table.on(users::id.eq(community_members::user_id)))
+        .filter(community_members::community_id.eq(community))
+        .filter(community_members::status.eq("member"))
+        .filter(users::domain.eq(domain))
+        .count()
+        .get_result(c)?;
+    if left == 0 {
+        diesel::delete(
+            deliveries::table
+                .filter(deliveries::community_id.eq(community))
+                .filter(deliveries::domain.eq(domain))
+                .filter(deliveries::status.eq("pending")),
+        )
+        .execute(c)?;
+    }
+    Ok(())
 }
-pub(super) use withdraw_if_no_member;
 
 /// Makes a pending row a member and tells a remote person's instance
 /// (inside a write transaction).
-macro_rules! accept_row {
-    ($c:expr, $community:expr, $target:expr, $actor:expr) => {{
-        let community: &Community = $community;
-        let target: &User = $target;
-        diesel::update(
-            community_members::table
-                .filter(community_members::community_id.eq(community.id))
-                .filter(community_members::user_id.eq(target.id)),
-        )
+fn accept_row(c: &mut DbConn, community: &Community, target: &User, actor: i64) -> AppResult<()> {
+    let row = community_members::table
+        .filter(community_members::community_id.eq(community.id))
+        .filter(community_members::user_id.eq(target.id));
+    diesel::update(row)
         .set((
             community_members::status.eq("member"),
             community_members::updated_at.eq(now()),
         ))
-        .execute($c)?;
-        if target.is_local() {
-            notify_one!($c, target.id, "community_accepted", $actor, community.id);
-        } else {
-            let follow: Option<String> = community_members::table
-                .filter(community_members::community_id.eq(community.id))
-                .filter(community_members::user_id.eq(target.id))
-                .select(community_members::follow_ap_id)
-                .first($c)?;
-            events::record(
-                $c,
-                Event::MemberAccepted {
-                    community: community.id,
-                    person: target.id,
-                    follow_id: follow,
-                },
-            )?;
-        }
-    }};
+        .execute(c)?;
+    if target.is_local() {
+        notify_one(c, target.id, "community_accepted", actor, community.id)
+    } else {
+        let follow: Option<String> = row.select(community_members::follow_ap_id).first(c)?;
+        events::record(
+            c,
+            Event::MemberAccepted {
+                community: community.id,
+                person: target.id,
+                follow_id: follow,
+            },
+        )?;
+        Ok(())
+    }
 }
 
 /// A person's (status, role) in a community, if they have a row there.
@@ -213,7 +213,7 @@ pub fn join(conn: &mut DbConn, user: &User, name: &str) -> AppResult<Joined> {
     if !c.is_local() {
         // Ask the community's instance; it answers with Accept or Reject.
         db::write(conn, |cx| {
-            upsert!(cx, c.id, user.id, "pending", "member", None::<String>);
+            upsert(cx, c.id, user.id, "pending", "member", None::<String>)?;
             events::record(
                 cx,
                 Event::JoinRequested {
@@ -234,9 +234,9 @@ pub fn join(conn: &mut DbConn, user: &User, name: &str) -> AppResult<Joined> {
         } else {
             "pending"
         };
-        upsert!(cx, c.id, user.id, st, "member", None::<String>);
+        upsert(cx, c.id, user.id, st, "member", None::<String>)?;
         if outcome == Joined::Pending {
-            notify_moderators!(cx, c.id, "community_request", user.id);
+            notify_moderators(cx, c.id, "community_request", user.id)?;
         }
         Ok::<_, AppError>(())
     })?;
@@ -283,7 +283,7 @@ pub fn leave(conn: &mut DbConn, user: &User, name: &str) -> AppResult<()> {
         .first(conn)
         .optional()?;
     db::write(conn, |cx| {
-        delete_row!(cx, c.id, user.id);
+        delete_row(cx, c.id, user.id)?;
         if !c.is_local() {
             events::record(
                 cx,
@@ -455,11 +455,11 @@ pub fn act(
             Act::Invite => {
                 // An invitation answers a pending request at once.
                 if status.as_deref() == Some("pending") {
-                    accept_row!(cx, &c, &target, actor.id);
+                    accept_row(cx, &c, &target, actor.id)?;
                 } else {
-                    upsert!(cx, c.id, target.id, "invited", "member", None::<String>);
+                    upsert(cx, c.id, target.id, "invited", "member", None::<String>)?;
                     if target.is_local() {
-                        notify_one!(cx, target.id, "community_invite", actor.id, c.id);
+                        notify_one(cx, target.id, "community_invite", actor.id, c.id)?;
                     } else {
                         events::record(
                             cx,
@@ -471,8 +471,8 @@ pub fn act(
                     }
                 }
             }
-            Act::Approve => accept_row!(cx, &c, &target, actor.id),
-            Act::Unban => delete_row!(cx, c.id, target.id),
+            Act::Approve => accept_row(cx, &c, &target, actor.id)?,
+            Act::Unban => delete_row(cx, c.id, target.id)?,
             Act::Role(role) => {
                 diesel::update(
                     community_members::table
@@ -495,7 +495,7 @@ pub fn act(
             }
             Act::Refuse | Act::Remove(_) | Act::Ban(_) => {
                 if matches!(act, Act::Ban(_)) {
-                    upsert!(cx, c.id, target.id, "banned", "member", None::<String>);
+                    upsert(cx, c.id, target.id, "banned", "member", None::<String>)?;
                     diesel::update(
                         community_members::table
                             .filter(community_members::community_id.eq(c.id))
@@ -504,7 +504,7 @@ pub fn act(
                     .set(community_members::role.eq("member"))
                     .execute(cx)?;
                 } else {
-                    delete_row!(cx, c.id, target.id);
+                    delete_row(cx, c.id, target.id)?;
                 }
                 let was_in = matches!(status.as_deref(), Some("member" | "pending"));
                 if !target.is_local() && was_in {
@@ -517,18 +517,18 @@ pub fn act(
                         },
                     )?;
                 }
-                withdraw_if_no_member!(cx, c.id, target.domain.clone());
+                withdraw_if_no_member(cx, c.id, target.domain.as_deref())?;
             }
         }
-        log!(
+        log_act(
             cx,
             c.id,
             actor.id,
             act.name(),
             Some(target.id),
             None::<i64>,
-            &detail
-        );
+            &detail,
+        )?;
         Ok::<_, AppError>(())
     })
 }

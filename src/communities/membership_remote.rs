@@ -1,8 +1,8 @@
 //! Membership across instances: what other instances ask of our
 //! communities (join, leave), what remote communities answer our people
 //! (accept, refuse, invite, roles), and moderation requests our moderators
-//! send to a remote community. The rules are `membership`'s; the macros
-//! used inside transactions are shared with it.
+//! send to a remote community. The rules are `membership`'s, and so are
+//! the writes it shares inside transactions.
 
 use diesel::prelude::*;
 
@@ -14,7 +14,7 @@ use super::membership::{
 };
 use super::{Community, JoinPolicy};
 use crate::accounts::User;
-use crate::db::schema::{community_members, deliveries, users};
+use crate::db::schema::{community_members, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
@@ -144,7 +144,7 @@ pub fn join_from_remote(
     db::write(conn, |cx| {
         match outcome {
             Ok(Joined::Member) => {
-                upsert!(cx, community, person.id, "member", "member", follow.clone());
+                upsert(cx, community, person.id, "member", "member", follow.clone())?;
                 events::record(
                     cx,
                     Event::MemberAccepted {
@@ -155,15 +155,15 @@ pub fn join_from_remote(
                 )?;
             }
             Ok(Joined::Pending) => {
-                upsert!(
+                upsert(
                     cx,
                     community,
                     person.id,
                     "pending",
                     "member",
-                    follow.clone()
-                );
-                notify_moderators!(cx, community, "community_request", person.id);
+                    follow.clone(),
+                )?;
+                notify_moderators(cx, community, "community_request", person.id)?;
             }
             Err(_) => {
                 events::record(
@@ -187,8 +187,8 @@ pub fn leave_from_remote(conn: &mut DbConn, community: i64, person: &User) -> Ap
         return Ok(());
     }
     db::write(conn, |cx| {
-        delete_row!(cx, community, person.id);
-        withdraw_if_no_member!(cx, community, person.domain.clone());
+        delete_row(cx, community, person.id)?;
+        withdraw_if_no_member(cx, community, person.domain.as_deref())?;
         Ok::<_, AppError>(())
     })
 }
@@ -222,14 +222,14 @@ pub fn answer_from_remote(
                 community_members::updated_at.eq(now()),
             ))
             .execute(cx)?;
-            notify_one!(cx, person.id, "community_accepted", community, community);
+            notify_one(cx, person.id, "community_accepted", community, community)?;
             let backfilled: Option<NaiveDateTime> = crate::db::schema::communities::table
                 .find(community)
                 .select(crate::db::schema::communities::backfilled_at)
                 .first(cx)?;
             Ok::<_, AppError>(backfilled.is_none())
         } else {
-            delete_row!(cx, community, person.id);
+            delete_row(cx, community, person.id)?;
             Ok(false)
         }
     })
@@ -245,15 +245,15 @@ pub fn invited_from_remote(conn: &mut DbConn, community: i64, person: &User) -> 
         return Ok(());
     }
     db::write(conn, |cx| {
-        upsert!(
+        upsert(
             cx,
             community,
             person.id,
             "invited",
             "member",
-            None::<String>
-        );
-        notify_one!(cx, person.id, "community_invite", community, community);
+            None::<String>,
+        )?;
+        notify_one(cx, person.id, "community_invite", community, community)?;
         Ok::<_, AppError>(())
     })
 }

@@ -30,24 +30,30 @@ use crate::db::{self, lower, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
 
-/// Records a moderation act (inside a write transaction).
-macro_rules! log {
-    ($c:expr, $community:expr, $actor:expr, $action:expr, $user:expr, $content:expr, $detail:expr) => {{
-        use $crate::db::schema::moderation_log as ml_;
-        diesel::insert_into(ml_::table)
-            .values((
-                ml_::community_id.eq($community),
-                ml_::actor_id.eq(Some($actor)),
-                ml_::action.eq($action),
-                ml_::target_user_id.eq($user),
-                ml_::target_content_id.eq($content),
-                ml_::detail.eq($detail),
-                ml_::at.eq($crate::db::now()),
-            ))
-            .execute($c)?;
-    }};
+/// Records a moderation act in a community's log (inside a write
+/// transaction): who did what to which person or content, and why.
+pub(crate) fn log_act(
+    c: &mut DbConn,
+    community: i64,
+    actor: i64,
+    action: &str,
+    user: Option<i64>,
+    content: Option<i64>,
+    detail: &str,
+) -> AppResult<()> {
+    diesel::insert_into(moderation_log::table)
+        .values((
+            moderation_log::community_id.eq(community),
+            moderation_log::actor_id.eq(Some(actor)),
+            moderation_log::action.eq(action),
+            moderation_log::target_user_id.eq(user),
+            moderation_log::target_content_id.eq(content),
+            moderation_log::detail.eq(detail),
+            moderation_log::at.eq(now()),
+        ))
+        .execute(c)?;
+    Ok(())
 }
-pub(crate) use log;
 
 /// How people become members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -154,24 +160,34 @@ type Row = (
     i64,
 );
 
-macro_rules! community_columns {
-    () => {
-        (
-            users::id,
-            users::username,
-            users::display_name,
-            users::bio,
-            users::bio_html,
-            communities::visibility,
-            communities::join_policy,
-            communities::partners,
-            users::domain,
-            users::profile_url,
-            communities::created_at,
-            users::photo_version,
-        )
-    };
-}
+/// The columns of a [`Row`], users joined with communities.
+const COLUMNS: (
+    users::id,
+    users::username,
+    users::display_name,
+    users::bio,
+    users::bio_html,
+    communities::visibility,
+    communities::join_policy,
+    communities::partners,
+    users::domain,
+    users::profile_url,
+    communities::created_at,
+    users::photo_version,
+) = (
+    users::id,
+    users::username,
+    users::display_name,
+    users::bio,
+    users::bio_html,
+    communities::visibility,
+    communities::join_policy,
+    communities::partners,
+    users::domain,
+    users::profile_url,
+    communities::created_at,
+    users::photo_version,
+);
 
 /// Reads communities by id, with member counts and the viewer's membership.
 fn load(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>> {
@@ -181,7 +197,7 @@ fn load(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>
     let rows: Vec<Row> = users::table
         .inner_join(communities::table.on(communities::actor_id.eq(users::id)))
         .filter(users::id.eq_any(ids))
-        .select(community_columns!())
+        .select(COLUMNS)
         .load(conn)?;
     let counts: Vec<(i64, i64)> = community_members::table
         .filter(community_members::community_id.eq_any(ids))
@@ -367,7 +383,7 @@ pub fn create(
                 community_members::updated_at.eq(now),
             ))
             .execute(c)?;
-        log!(c, id, creator.id, "create", None::<i64>, None::<i64>, "");
+        log_act(c, id, creator.id, "create", None::<i64>, None::<i64>, "")?;
         Ok(id)
     })?;
     by_id(conn, creator.id, id)
@@ -448,15 +464,15 @@ pub fn update(conn: &mut DbConn, actor: &User, name: &str, s: &Settings) -> AppR
             join_policy.as_str(),
             partners
         );
-        log!(
+        log_act(
             c,
             current.id,
             actor.id,
             "settings",
             None::<i64>,
             None::<i64>,
-            &detail
-        );
+            &detail,
+        )?;
         events::record(
             c,
             Event::CommunityChanged {
@@ -642,7 +658,7 @@ pub fn set_picture(
     }
     db::write(conn, |cx| {
         if c.is_local() {
-            log!(cx, c.id, actor.id, "picture", None::<i64>, None::<i64>, "");
+            log_act(cx, c.id, actor.id, "picture", None::<i64>, None::<i64>, "")?;
         } else {
             let request = serde_json::json!({"act": "picture", "present": upload.is_some()});
             events::record(

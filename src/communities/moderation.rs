@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::{get, get_readable, log, membership::require_moderator, Community};
+use super::{get, get_readable, log_act, membership::require_moderator, Community};
 use crate::accounts::User;
 use crate::content::{self, ContentRow};
 use crate::db::schema::content as content_t;
@@ -64,17 +64,17 @@ pub fn remove_post(
         (true, _) => (actor.id, ""),
     };
     crate::db::write(conn, |cx| {
-        content::tombstone!(cx, row.id);
+        content::tombstone(cx, row.id)?;
         if c.is_local() {
-            log!(
+            log_act(
                 cx,
                 c.id,
                 actor.id,
                 "remove_post",
                 Some(row.author_id),
                 Some(row.id),
-                reason
-            );
+                reason,
+            )?;
         }
         events::record(
             cx,
@@ -102,15 +102,15 @@ pub fn pin(conn: &mut DbConn, actor: &User, name: &str, id: i64, on: bool) -> Ap
             .set(content_t::pinned_at.eq(at))
             .execute(cx)?;
         if c.is_local() {
-            log!(
+            log_act(
                 cx,
                 c.id,
                 actor.id,
                 if on { "pin" } else { "unpin" },
                 None::<i64>,
                 Some(row.id),
-                ""
-            );
+                "",
+            )?;
             // Member instances learn it from an Update sent by the community.
             events::record(
                 cx,

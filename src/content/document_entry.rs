@@ -5,6 +5,12 @@
 //! documents (uploads, versions, rights, files) is the `documents` feature,
 //! which builds on this.
 
+use diesel::prelude::*;
+
+use crate::db::schema::{content, document_versions, documents};
+use crate::db::{now, DbConn};
+use crate::error::{AppError, AppResult};
+
 /// A document version described by a Note of another instance: announced
 /// by a remote community (this instance keeps a link to the file), or sent
 /// by a member to one of our communities (this instance keeps a copy).
@@ -40,126 +46,131 @@ pub fn entry_html(doc_id: i64, name: &str, version: i64, note_html: &str) -> (St
 }
 
 /// Records a document version that content row `entry` of another instance
-/// brings (inside the write transaction that stores it); returns the local
-/// document id and the entry's body. The document is found by its address
+/// brings (inside the write transaction that stores it); returns the
+/// entry's text and HTML. The document is found by its address
 /// within the same community only, so that a Note cannot add versions to
 /// a document of another community.
 ///
 /// With a `storage_key` (a member's upload to one of our communities) this
 /// instance keeps the file and numbers the version itself; otherwise the
 /// version links to the file on the community's instance, with its number.
-macro_rules! mirror_version {
-    ($c:expr, $community:expr, $entry:expr, $author:expr, $v:expr) => {{
-        use $crate::db::schema::{document_versions as dv_, documents as d_};
-        let v: &$crate::content::document_entry::RemoteVersion = $v;
-        let now = $crate::db::now();
-        let existing: Option<i64> = match v.document {
-            Some(id) => d_::table
-                .find(id)
-                .filter(d_::community_id.eq($community))
-                .filter(d_::deleted_at.is_null())
-                .select(d_::id)
-                .first($c)
-                .optional()?,
-            None => d_::table
-                .filter(d_::ap_id.eq(&v.ap_id))
-                .filter(d_::community_id.eq($community))
-                .filter(d_::deleted_at.is_null())
-                .select(d_::id)
-                .first($c)
-                .optional()?,
-        };
-        if existing.is_none() && v.document.is_some() {
-            // One of our documents, but not (or no longer) in this community.
-            return Err($crate::error::AppError::not_found());
-        }
-        let doc_id = match existing {
-            Some(id) => {
-                diesel::update(d_::table.find(id))
-                    .set((d_::updated_at.eq(now), d_::name.eq(&v.filename)))
-                    .execute($c)?;
-                id
-            }
-            None => diesel::insert_into(d_::table)
-                .values((
-                    d_::community_id.eq($community),
-                    d_::ap_id.eq(&v.ap_id),
-                    d_::name.eq(&v.filename),
-                    d_::created_by.eq(Some($author)),
-                    d_::created_at.eq(now),
-                    d_::updated_at.eq(now),
+pub(crate) fn mirror_version(
+    c: &mut DbConn,
+    community: i64,
+    entry: i64,
+    author: i64,
+    v: &RemoteVersion,
+) -> AppResult<(String, String)> {
+    let now = now();
+    let existing: Option<i64> = match v.document {
+        Some(id) => documents::table
+            .find(id)
+            .filter(documents::community_id.eq(community))
+            .filter(documents::deleted_at.is_null())
+            .select(documents::id)
+            .first(c)
+            .optional()?,
+        None => documents::table
+            .filter(documents::ap_id.eq(&v.ap_id))
+            .filter(documents::community_id.eq(community))
+            .filter(documents::deleted_at.is_null())
+            .select(documents::id)
+            .first(c)
+            .optional()?,
+    };
+    if existing.is_none() && v.document.is_some() {
+        // One of our documents, but not (or no longer) in this community.
+        return Err(AppError::not_found());
+    }
+    let doc_id = match existing {
+        Some(id) => {
+            diesel::update(documents::table.find(id))
+                .set((
+                    documents::updated_at.eq(now),
+                    documents::name.eq(&v.filename),
                 ))
-                .returning(d_::id)
-                .get_result($c)?,
-        };
-        let hosted = !v.storage_key.is_empty();
-        let version = if hosted {
-            let last: Option<i64> = dv_::table
-                .filter(dv_::document_id.eq(doc_id))
-                .select(diesel::dsl::max(dv_::version))
-                .first($c)?;
-            last.unwrap_or(0) + 1
-        } else {
-            v.version
-        };
-        let known: i64 = dv_::table
-            .filter(dv_::document_id.eq(doc_id))
-            .filter(dv_::version.eq(version))
-            .count()
-            .get_result($c)?;
-        if known == 0 {
-            diesel::insert_into(dv_::table)
-                .values((
-                    dv_::document_id.eq(doc_id),
-                    dv_::version.eq(version),
-                    dv_::filename.eq(&v.filename),
-                    dv_::content_type.eq(&v.content_type),
-                    dv_::size.eq(v.size),
-                    dv_::sha256.eq(&v.sha256),
-                    dv_::storage_key.eq(&v.storage_key),
-                    dv_::remote_url.eq(if hosted { "" } else { v.url.as_str() }),
-                    dv_::content_id.eq(Some($entry)),
-                    dv_::uploaded_by.eq(Some($author)),
-                    dv_::created_at.eq(now),
-                ))
-                .execute($c)?;
+                .execute(c)?;
+            id
         }
-        $crate::content::document_entry::entry_body(doc_id, &v.filename, version)
-    }};
+        None => diesel::insert_into(documents::table)
+            .values((
+                documents::community_id.eq(community),
+                documents::ap_id.eq(&v.ap_id),
+                documents::name.eq(&v.filename),
+                documents::created_by.eq(Some(author)),
+                documents::created_at.eq(now),
+                documents::updated_at.eq(now),
+            ))
+            .returning(documents::id)
+            .get_result(c)?,
+    };
+    let hosted = !v.storage_key.is_empty();
+    let version = if hosted {
+        let last: Option<i64> = document_versions::table
+            .filter(document_versions::document_id.eq(doc_id))
+            .select(diesel::dsl::max(document_versions::version))
+            .first(c)?;
+        last.unwrap_or(0) + 1
+    } else {
+        v.version
+    };
+    let known: i64 = document_versions::table
+        .filter(document_versions::document_id.eq(doc_id))
+        .filter(document_versions::version.eq(version))
+        .count()
+        .get_result(c)?;
+    if known == 0 {
+        diesel::insert_into(document_versions::table)
+            .values((
+                document_versions::document_id.eq(doc_id),
+                document_versions::version.eq(version),
+                document_versions::filename.eq(&v.filename),
+                document_versions::content_type.eq(&v.content_type),
+                document_versions::size.eq(v.size),
+                document_versions::sha256.eq(&v.sha256),
+                document_versions::storage_key.eq(&v.storage_key),
+                document_versions::remote_url.eq(if hosted { "" } else { v.url.as_str() }),
+                document_versions::content_id.eq(Some(entry)),
+                document_versions::uploaded_by.eq(Some(author)),
+                document_versions::created_at.eq(now),
+            ))
+            .execute(c)?;
+    }
+    Ok(entry_body(doc_id, &v.filename, version))
 }
-pub(crate) use mirror_version;
 
 /// A feed entry became a tombstone (inside its write transaction): a
 /// document lives as long as one of its entries does, so that removing
 /// them, here or on the community's instance, removes it on every instance.
 /// Its files go with the next `documents::purge_files`.
-macro_rules! entry_gone {
-    ($c:expr, $entry:expr) => {{
-        use $crate::db::schema::{content as c_, document_versions as dv_, documents as d_};
-        let doc: Option<i64> = dv_::table
-            .filter(dv_::content_id.eq($entry))
-            .select(dv_::document_id)
-            .first($c)
-            .optional()?;
-        if let Some(doc) = doc {
-            // Lock the document's row first: entries removed at the same
-            // time in other transactions are then committed before the
-            // count below reads them, so that the last one sees none left.
-            diesel::update(d_::table.find(doc))
-                .set(d_::updated_at.eq(d_::updated_at))
-                .execute($c)?;
-            let live: i64 = dv_::table
-                .inner_join(c_::table.on(dv_::content_id.eq(c_::id.nullable())))
-                .filter(dv_::document_id.eq(doc))
-                .filter(c_::deleted_at.is_null())
-                .count()
-                .get_result($c)?;
-            if live == 0 {
-                diesel::update(d_::table.find(doc).filter(d_::deleted_at.is_null()))
-                    .set(d_::deleted_at.eq(Some($crate::db::now())))
-                    .execute($c)?;
-            }
+pub(crate) fn entry_gone(c: &mut DbConn, entry: i64) -> AppResult<()> {
+    let doc: Option<i64> = document_versions::table
+        .filter(document_versions::content_id.eq(entry))
+        .select(document_versions::document_id)
+        .first(c)
+        .optional()?;
+    if let Some(doc) = doc {
+        // Lock the document's row first: entries removed at the same
+        // time in other transactions are then committed before the
+        // count below reads them, so that the last one sees none left.
+        diesel::update(documents::table.find(doc))
+            .set(documents::updated_at.eq(documents::updated_at))
+            .execute(c)?;
+        let live: i64 = document_versions::table
+            .inner_join(content::table.on(document_versions::content_id.eq(content::id.nullable())))
+            .filter(document_versions::document_id.eq(doc))
+            .filter(content::deleted_at.is_null())
+            .count()
+            .get_result(c)?;
+        if live == 0 {
+            diesel::update(
+                documents::table
+                    .find(doc)
+                    .filter(documents::deleted_at.is_null()),
+            )
+            .set(documents::deleted_at.eq(Some(crate::db::now())))
+            .execute(c)?;
         }
-    }};
+    }
+    Ok(())
 }
-pub(crate) use entry_gone;

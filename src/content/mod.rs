@@ -101,32 +101,30 @@ fn render_body(c: &mut DbConn, body: &str) -> AppResult<markdown::Rendered> {
     Ok(markdown::render(body, |n| existing.iter().any(|e| e == n)))
 }
 
-/// Replaces the hashtags and mentions recorded for a content row.
-macro_rules! store_links {
-    ($c:expr, $id:expr, $rendered:expr) => {{
-        let id: i64 = $id;
-        diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute($c)?;
-        diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute($c)?;
-        for tag in &$rendered.tags {
-            diesel::insert_into(content_tags::table)
-                .values((content_tags::content_id.eq(id), content_tags::tag.eq(tag)))
-                .execute($c)?;
-        }
-        let mut ids: Vec<i64> = Vec::new();
-        if !$rendered.mentions.is_empty() {
-            ids = users::table
-                .filter(users::username.eq_any(&$rendered.mentions))
-                .filter(users::actor_type.eq("person"))
-                .select(users::id)
-                .load($c)?;
-            for uid in &ids {
-                diesel::insert_into(mentions::table)
-                    .values((mentions::content_id.eq(id), mentions::user_id.eq(uid)))
-                    .execute($c)?;
-            }
-        }
-        ids
-    }};
+/// Replaces the hashtags and mentions recorded for a content row (inside a
+/// write transaction); returns the ids of the people it mentions.
+fn store_links(c: &mut DbConn, id: i64, rendered: &markdown::Rendered) -> AppResult<Vec<i64>> {
+    diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute(c)?;
+    diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute(c)?;
+    for tag in &rendered.tags {
+        diesel::insert_into(content_tags::table)
+            .values((content_tags::content_id.eq(id), content_tags::tag.eq(tag)))
+            .execute(c)?;
+    }
+    if rendered.mentions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = users::table
+        .filter(users::username.eq_any(&rendered.mentions))
+        .filter(users::actor_type.eq("person"))
+        .select(users::id)
+        .load(c)?;
+    for uid in &ids {
+        diesel::insert_into(mentions::table)
+            .values((mentions::content_id.eq(id), mentions::user_id.eq(uid)))
+            .execute(c)?;
+    }
+    Ok(ids)
 }
 
 pub fn create_post(
@@ -151,8 +149,8 @@ pub fn create_post(
             ))
             .returning(db::columns::<ContentRow>())
             .get_result(c)?;
-        let mentioned = store_links!(c, row.id, rendered);
-        notify!(c, mentioned, "mention", author.id, Some(row.id));
+        let mentioned = store_links(c, row.id, &rendered)?;
+        notify(c, &mentioned, "mention", author.id, Some(row.id))?;
         events::record(
             c,
             Event::Published {
@@ -188,9 +186,9 @@ pub fn create_in_community(
             ))
             .returning(db::columns::<ContentRow>())
             .get_result(c)?;
-        let mentioned = store_links!(c, row.id, rendered);
-        let mentioned: Vec<i64> = audience::readers_among!(c, community_id, &mentioned)?;
-        notify!(c, mentioned, "mention", author.id, Some(row.id));
+        let mentioned = store_links(c, row.id, &rendered)?;
+        let mentioned: Vec<i64> = audience::readers_among(c, community_id, &mentioned)?;
+        notify(c, &mentioned, "mention", author.id, Some(row.id))?;
         events::record(
             c,
             Event::Published {
@@ -231,12 +229,12 @@ pub fn create_comment(
             ))
             .returning(db::columns::<ContentRow>())
             .get_result(c)?;
-        let mut mentioned = store_links!(c, row.id, rendered);
+        let mut mentioned = store_links(c, row.id, &rendered)?;
         if let Some(community) = parent.community_id {
-            mentioned = audience::readers_among!(c, community, &mentioned)?;
+            mentioned = audience::readers_among(c, community, &mentioned)?;
         }
-        notify!(c, mentioned, "mention", author.id, Some(row.id));
-        notify!(c, [parent.author_id], "reply", author.id, Some(row.id));
+        notify(c, &mentioned, "mention", author.id, Some(row.id))?;
+        notify(c, &[parent.author_id], "reply", author.id, Some(row.id))?;
         events::record(
             c,
             Event::Published {
@@ -286,20 +284,17 @@ pub fn get_visible(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<Content
 
 /// Saves the current text of a content row as an earlier version (inside a
 /// write transaction, before the row is changed).
-macro_rules! keep_revision {
-    ($c:expr, $row:expr) => {{
-        let row: &ContentRow = &$row;
-        diesel::insert_into(content_revisions::table)
-            .values((
-                content_revisions::content_id.eq(row.id),
-                content_revisions::body.eq(&row.body),
-                content_revisions::body_html.eq(&row.body_html),
-                content_revisions::created_at.eq(row.edited_at.unwrap_or(row.created_at)),
-            ))
-            .execute($c)?;
-    }};
+pub(crate) fn keep_revision(c: &mut DbConn, row: &ContentRow) -> AppResult<()> {
+    diesel::insert_into(content_revisions::table)
+        .values((
+            content_revisions::content_id.eq(row.id),
+            content_revisions::body.eq(&row.body),
+            content_revisions::body_html.eq(&row.body_html),
+            content_revisions::created_at.eq(row.edited_at.unwrap_or(row.created_at)),
+        ))
+        .execute(c)?;
+    Ok(())
 }
-pub(crate) use keep_revision;
 
 /// Edits a post or comment (author only); the previous version is kept.
 pub fn edit(
@@ -317,7 +312,7 @@ pub fn edit(
     check_body(body, max_chars)?;
     let rendered = render_body(conn, body)?;
     db::write(conn, |c| {
-        keep_revision!(c, row);
+        keep_revision(c, &row)?;
         let updated: ContentRow = diesel::update(content::table.find(row.id))
             .set((
                 content::body.eq(body),
@@ -326,7 +321,7 @@ pub fn edit(
             ))
             .returning(db::columns::<ContentRow>())
             .get_result(c)?;
-        store_links!(c, row.id, rendered);
+        store_links(c, row.id, &rendered)?;
         events::record(
             c,
             Event::Edited {
@@ -340,27 +335,21 @@ pub fn edit(
 
 /// Empties a content row into a tombstone and drops its history, links and
 /// reactions (inside a write transaction).
-macro_rules! tombstone {
-    ($c:expr, $id:expr) => {{
-        use $crate::db::now;
-        use $crate::db::schema::{content, content_revisions, content_tags, mentions, reactions};
-        let id: i64 = $id;
-        diesel::update(content::table.find(id))
-            .set((
-                content::body.eq(""),
-                content::body_html.eq(""),
-                content::deleted_at.eq(now()),
-            ))
-            .execute($c)?;
-        diesel::delete(content_revisions::table.filter(content_revisions::content_id.eq(id)))
-            .execute($c)?;
-        diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute($c)?;
-        diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute($c)?;
-        diesel::delete(reactions::table.filter(reactions::content_id.eq(id))).execute($c)?;
-        $crate::content::document_entry::entry_gone!($c, id);
-    }};
+pub(crate) fn tombstone(c: &mut DbConn, id: i64) -> AppResult<()> {
+    diesel::update(content::table.find(id))
+        .set((
+            content::body.eq(""),
+            content::body_html.eq(""),
+            content::deleted_at.eq(now()),
+        ))
+        .execute(c)?;
+    diesel::delete(content_revisions::table.filter(content_revisions::content_id.eq(id)))
+        .execute(c)?;
+    diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute(c)?;
+    diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute(c)?;
+    diesel::delete(reactions::table.filter(reactions::content_id.eq(id))).execute(c)?;
+    document_entry::entry_gone(c, id)
 }
-pub(crate) use tombstone;
 
 /// Deletes a post or comment (its author or an administrator). The text, its
 /// history, links and reactions go; the row stays as a tombstone so that
@@ -371,7 +360,7 @@ pub fn delete(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<()> {
         return Err(AppError::forbidden("not_author"));
     }
     db::write(conn, |c| {
-        tombstone!(c, row.id);
+        tombstone(c, row.id)?;
         if row.ap_id.is_none() {
             events::record(
                 c,
@@ -435,7 +424,7 @@ pub fn comments_of(
     let root = post.root_id.unwrap_or(post.id);
     content::table
         .filter(content::root_id.eq(root))
-        .filter(audience::comments_visible_to!(viewer))
+        .filter(audience::comments_visible_to(viewer))
         .order(content::id.asc())
         .limit(MAX_COMMENTS)
         .select(ContentRow::as_select())

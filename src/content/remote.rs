@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::ContentRow;
 use crate::audience::{self, Visibility};
-use crate::db::schema::{content, content_revisions, content_tags, mentions};
+use crate::db::schema::{content, content_tags, mentions, users};
 use crate::events::{self, Event};
 
 use crate::db::{self, now, DbConn};
@@ -40,17 +40,12 @@ pub struct Incoming {
 
 /// Whether a community is hosted here: then what its members do elsewhere
 /// is redistributed by it (an event in the same transaction).
-macro_rules! hosted_here {
-    ($c:expr, $community:expr) => {{
-        match $community {
-            Some(id) => {
-                use crate::db::schema::users as u_;
-                let domain: Option<String> = u_::table.find(id).select(u_::domain).first($c)?;
-                domain.is_none()
-            }
-            None => false,
-        }
-    }};
+fn hosted_here(c: &mut DbConn, community: Option<i64>) -> AppResult<bool> {
+    let Some(id) = community else {
+        return Ok(false);
+    };
+    let domain: Option<String> = users::table.find(id).select(users::domain).first(c)?;
+    Ok(domain.is_none())
 }
 
 pub fn find_by_ap_id(conn: &mut DbConn, ap_id: &str) -> AppResult<Option<ContentRow>> {
@@ -62,26 +57,29 @@ pub fn find_by_ap_id(conn: &mut DbConn, ap_id: &str) -> AppResult<Option<Content
         .map_err(AppError::from)
 }
 
-/// Replaces (`$fresh`: only adds) the hashtags and mentions of a row.
-macro_rules! replace_links {
-    ($c:expr, $id:expr, $tags:expr, $mentions:expr, $fresh:expr) => {{
-        let id: i64 = $id;
-        if !$fresh {
-            diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id)))
-                .execute($c)?;
-            diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute($c)?;
-        }
-        for tag in $tags {
-            diesel::insert_into(content_tags::table)
-                .values((content_tags::content_id.eq(id), content_tags::tag.eq(tag)))
-                .execute($c)?;
-        }
-        for uid in $mentions {
-            diesel::insert_into(mentions::table)
-                .values((mentions::content_id.eq(id), mentions::user_id.eq(uid)))
-                .execute($c)?;
-        }
-    }};
+/// Replaces (`fresh`: only adds) the hashtags and mentions of a row.
+fn replace_links(
+    c: &mut DbConn,
+    id: i64,
+    tags: &[String],
+    mentioned: &[i64],
+    fresh: bool,
+) -> AppResult<()> {
+    if !fresh {
+        diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute(c)?;
+        diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute(c)?;
+    }
+    for tag in tags {
+        diesel::insert_into(content_tags::table)
+            .values((content_tags::content_id.eq(id), content_tags::tag.eq(tag)))
+            .execute(c)?;
+    }
+    for uid in mentioned {
+        diesel::insert_into(mentions::table)
+            .values((mentions::content_id.eq(id), mentions::user_id.eq(uid)))
+            .execute(c)?;
+    }
+    Ok(())
 }
 
 /// Stores a remote post or comment once. Returns its id and whether it was
@@ -138,9 +136,9 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
             ))
             .returning(content::id)
             .get_result(c)?;
-        replace_links!(c, id, &tags, &mentioned, true);
+        replace_links(c, id, &tags, &mentioned, true)?;
         if let (Some(v), Some(cm)) = (&inc.document, community) {
-            let (text, html) = super::document_entry::mirror_version!(c, cm, id, inc.author_id, v);
+            let (text, html) = super::document_entry::mirror_version(c, cm, id, inc.author_id, v)?;
             diesel::update(content::table.find(id))
                 .set((
                     content::kind.eq("document"),
@@ -149,7 +147,7 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
                 ))
                 .execute(c)?;
         }
-        if hosted_here!(c, community) {
+        if hosted_here(c, community)? {
             events::record(
                 c,
                 Event::Published {
@@ -158,9 +156,9 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
                 },
             )?;
         }
-        notify!(c, mentioned, "mention", inc.author_id, Some(id));
+        notify(c, &mentioned, "mention", inc.author_id, Some(id))?;
         if let Some(p) = &parent {
-            notify!(c, [p.author_id], "reply", inc.author_id, Some(id));
+            notify(c, &[p.author_id], "reply", inc.author_id, Some(id))?;
         }
         if let Some(activity) = &inc.activity_id {
             use crate::db::schema::inbox_seen;
@@ -191,7 +189,7 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
     tags.sort();
     tags.dedup();
     db::write(conn, |c| {
-        super::keep_revision!(c, row);
+        super::keep_revision(c, &row)?;
         diesel::update(content::table.find(row.id))
             .set((
                 content::body.eq(&inc.body),
@@ -199,8 +197,8 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
                 content::edited_at.eq(now()),
             ))
             .execute(c)?;
-        replace_links!(c, row.id, &tags, &mentioned, false);
-        if hosted_here!(c, row.community_id) {
+        replace_links(c, row.id, &tags, &mentioned, false)?;
+        if hosted_here(c, row.community_id)? {
             events::record(
                 c,
                 Event::Edited {
@@ -223,8 +221,8 @@ pub fn delete(conn: &mut DbConn, author_id: i64, ap_id: &str) -> AppResult<()> {
         return Err(AppError::forbidden("not_author"));
     }
     db::write(conn, |c| {
-        super::tombstone!(c, row.id);
-        if hosted_here!(c, row.community_id) {
+        super::tombstone(c, row.id)?;
+        if hosted_here(c, row.community_id)? {
             events::record(
                 c,
                 Event::Deleted {
@@ -296,7 +294,7 @@ pub fn remove_from_community(
         return Ok(());
     };
     db::write(conn, |c| {
-        super::tombstone!(c, row.id);
+        super::tombstone(c, row.id)?;
         Ok(())
     })
 }

@@ -59,7 +59,7 @@ where
 }
 
 /// Serialises SQLite writers within the process (see [`write`]).
-pub(crate) static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

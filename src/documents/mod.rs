@@ -28,22 +28,26 @@ use crate::events::{self, Event};
 use storage::Storage;
 
 /// Inserts the feed entry of an upload (inside a write transaction).
-macro_rules! insert_entry {
-    ($c:expr, $author:expr, $community:expr, $text:expr, $html:expr) => {{
-        let id: i64 = diesel::insert_into(content::table)
-            .values((
-                content::kind.eq("document"),
-                content::author_id.eq($author),
-                content::visibility.eq(Visibility::Community),
-                content::community_id.eq(Some($community)),
-                content::body.eq($text),
-                content::body_html.eq($html),
-                content::created_at.eq(now()),
-            ))
-            .returning(content::id)
-            .get_result($c)?;
-        id
-    }};
+fn insert_entry(
+    c: &mut DbConn,
+    author: i64,
+    community: i64,
+    text: &str,
+    html: &str,
+) -> AppResult<i64> {
+    let id = diesel::insert_into(content::table)
+        .values((
+            content::kind.eq("document"),
+            content::author_id.eq(author),
+            content::visibility.eq(Visibility::Community),
+            content::community_id.eq(Some(community)),
+            content::body.eq(text),
+            content::body_html.eq(html),
+            content::created_at.eq(now()),
+        ))
+        .returning(content::id)
+        .get_result(c)?;
+    Ok(id)
 }
 
 /// Longest file name kept.
@@ -192,7 +196,7 @@ pub fn upload(
             .returning(documents::id)
             .get_result(cx)?;
         let (text, html) = entry_html(doc_id, &name, 1, &note_html);
-        let entry = insert_entry!(cx, user.id, c.id, &text, &html);
+        let entry = insert_entry(cx, user.id, c.id, &text, &html)?;
         diesel::insert_into(document_versions::table)
             .values((
                 document_versions::document_id.eq(doc_id),
@@ -339,7 +343,7 @@ pub fn new_version(
             .first(cx)?;
         let version = last.unwrap_or(0) + 1;
         let (text, html) = entry_html(id, &name, version, &note_html);
-        let entry = insert_entry!(cx, user.id, c.id, &text, &html);
+        let entry = insert_entry(cx, user.id, c.id, &text, &html)?;
         let now = now();
         diesel::insert_into(document_versions::table)
             .values((
@@ -530,7 +534,7 @@ pub fn delete(conn: &mut DbConn, store: &dyn Storage, user: &User, id: i64) -> A
                     .find(*e)
                     .select(content::author_id)
                     .first(cx)?;
-                crate::content::tombstone!(cx, *e);
+                crate::content::tombstone(cx, *e)?;
                 if c.is_local() {
                     let sender = if author == user.id { user.id } else { c.id };
                     events::record(
@@ -545,15 +549,15 @@ pub fn delete(conn: &mut DbConn, store: &dyn Storage, user: &User, id: i64) -> A
             }
         }
         if c.is_local() {
-            communities::log!(
+            communities::log_act(
                 cx,
                 c.id,
                 user.id,
                 "delete_document",
                 Some(created_by),
                 None::<i64>,
-                ""
-            );
+                "",
+            )?;
         } else {
             // The community's instance deletes it (checking again who may),
             // logs it and removes its entries everywhere.

@@ -134,7 +134,7 @@ pub fn finish_all(
                             deliveries::last_error.eq(""),
                         ))
                         .execute(c)?;
-                    upsert_peer!(c, &d.domain, now);
+                    upsert_peer(c, &d.domain)?;
                     diesel::update(peers::table.find(&d.domain))
                         .set((
                             peers::last_success_at.eq(Some(now)),
@@ -162,7 +162,7 @@ pub fn finish_all(
                         .execute(c)?;
                     if *retry {
                         // The instance looks down: hold its other deliveries too.
-                        upsert_peer!(c, &d.domain, now);
+                        upsert_peer(c, &d.domain)?;
                         let failures: i32 = peers::table
                             .find(&d.domain)
                             .select(peers::consecutive_failures)
@@ -193,17 +193,16 @@ pub fn finish_all(
     })
 }
 
-macro_rules! upsert_peer {
-    ($c:expr, $domain:expr, $now:expr) => {{
-        let n: i64 = peers::table.find($domain).count().get_result($c)?;
-        if n == 0 {
-            diesel::insert_into(peers::table)
-                .values(peers::domain.eq($domain))
-                .execute($c)?;
-        }
-    }};
+/// Makes sure an instance has a row in `peers` (inside a write transaction).
+fn upsert_peer(c: &mut DbConn, domain: &str) -> AppResult<()> {
+    let n: i64 = peers::table.find(domain).count().get_result(c)?;
+    if n == 0 {
+        diesel::insert_into(peers::table)
+            .values(peers::domain.eq(domain))
+            .execute(c)?;
+    }
+    Ok(())
 }
-use upsert_peer;
 
 /// What a round knows before sending: per instance, whether the trust gate
 /// allows it now; per signer, its key id and private key.

@@ -120,7 +120,7 @@ fn hydrate_with_authors(
     let comment_counts: Vec<(Option<i64>, i64)> = content::table
         .filter(content::root_id.eq_any(&ids))
         .filter(content::deleted_at.is_null())
-        .filter(audience::comments_visible_to!(viewer))
+        .filter(audience::comments_visible_to(viewer))
         .group_by(content::root_id)
         .select((content::root_id, diesel::dsl::count_star()))
         .load(conn)?;
@@ -269,7 +269,7 @@ pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<P
                         .filter(follows::follower_id.eq(viewer)),
                 )),
             )
-            .filter(audience::posts_visible_to!(viewer))
+            .filter(audience::posts_visible_to(viewer))
             .order(content::id.desc())
             .limit(wanted)
             .select(content::id)
@@ -313,7 +313,7 @@ pub fn community(
         .filter(content::root_id.is_null())
         .filter(content::deleted_at.is_null())
         .filter(content::id.lt(before))
-        .filter(audience::posts_visible_to!(viewer))
+        .filter(audience::posts_visible_to(viewer))
         .order(content::id.desc())
         .limit(FEED_PAGE + 1)
         .select(content::id)
@@ -329,7 +329,7 @@ pub fn by_ids(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Item
     let ids: Vec<i64> = content::table
         .filter(content::id.eq_any(ids))
         .filter(content::deleted_at.is_null())
-        .filter(audience::posts_visible_to!(viewer))
+        .filter(audience::posts_visible_to(viewer))
         .order(content::id.desc())
         .select(content::id)
         .load::<i64>(conn)?;
@@ -349,7 +349,7 @@ pub fn profile(
         .filter(content::root_id.is_null())
         .filter(content::deleted_at.is_null())
         .filter(content::id.lt(before))
-        .filter(audience::posts_visible_to!(viewer))
+        .filter(audience::posts_visible_to(viewer))
         .order(content::id.desc())
         .limit(FEED_PAGE + 1)
         .select(content::id)
@@ -372,7 +372,7 @@ pub fn tag(conn: &mut DbConn, viewer: i64, tag: &str, cursor: Option<&str>) -> A
         .filter(content::root_id.is_null())
         .filter(content::deleted_at.is_null())
         .filter(content::id.lt(before))
-        .filter(audience::posts_visible_to!(viewer))
+        .filter(audience::posts_visible_to(viewer))
         .order(content::id.desc())
         .limit(FEED_PAGE + 1)
         .select(content::id)

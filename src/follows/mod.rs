@@ -41,7 +41,7 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
                 },
             )?;
         } else {
-            notify!(c, [target.id], "follow", follower.id, None::<i64>);
+            notify(c, &[target.id], "follow", follower.id, None::<i64>)?;
         }
         Ok::<_, diesel::result::Error>(())
     });
@@ -113,7 +113,7 @@ pub fn follow_from_remote(
                     follows::ap_id.eq(follow_id),
                 ))
                 .execute(c)?;
-            notify!(c, [followee.id], "follow", follower, None::<i64>);
+            notify(c, &[followee.id], "follow", follower, None::<i64>)?;
         } else {
             diesel::update(
                 follows::table

@@ -173,64 +173,72 @@ fn check_reason(reason: &str) -> AppResult<()> {
     Ok(())
 }
 
-macro_rules! upsert_entry {
-    ($c:expr, $actor:expr, $action:expr, $domain:expr, $e:expr, $now:expr) => {{
-        let exists: i64 = instances::table.find($domain).count().get_result($c)?;
-        if exists > 0 {
-            diesel::update(instances::table.find($domain))
-                .set((
-                    instances::level.eq($e.level.as_str()),
-                    instances::reason.eq($e.reason.trim()),
-                    instances::expires_at.eq($e.expires_at),
-                    instances::allow_private.eq($e.allow_private),
-                    instances::updated_at.eq($now),
-                ))
-                .execute($c)?;
-        } else {
-            diesel::insert_into(instances::table)
-                .values((
-                    instances::domain.eq($domain),
-                    instances::level.eq($e.level.as_str()),
-                    instances::reason.eq($e.reason.trim()),
-                    instances::expires_at.eq($e.expires_at),
-                    instances::allow_private.eq($e.allow_private),
-                    instances::created_at.eq($now),
-                    instances::updated_at.eq($now),
-                ))
-                .execute($c)?;
-        }
-        diesel::insert_into(trust_audit::table)
-            .values((
-                trust_audit::at.eq($now),
-                trust_audit::actor.eq($actor),
-                trust_audit::action.eq($action),
-                trust_audit::domain.eq($domain),
-                trust_audit::level.eq(Some($e.level.as_str())),
-                trust_audit::reason.eq($e.reason.trim()),
-                trust_audit::expires_at.eq($e.expires_at),
-            ))
-            .execute($c)?;
-        if $e.level == Level::Blocked {
-            // Nothing more leaves for a blocked instance (or its subdomains).
-            diesel::update(
-                deliveries::table
-                    .filter(deliveries::status.eq("pending"))
-                    .filter(
-                        deliveries::domain
-                            .eq($domain)
-                            .or(deliveries::domain.like(format!("%.{}", $domain)))
-                            .or(deliveries::domain.like(format!("{}:%", $domain)))
-                            .or(deliveries::domain.like(format!("%.{}:%", $domain))),
-                    ),
-            )
+/// Writes an instance's entry and its audit line (inside a write
+/// transaction); blocking an instance cancels what is queued for it.
+fn upsert_entry(
+    c: &mut DbConn,
+    actor: &str,
+    action: &str,
+    domain: &str,
+    e: &Entry<'_>,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let exists: i64 = instances::table.find(domain).count().get_result(c)?;
+    if exists > 0 {
+        diesel::update(instances::table.find(domain))
             .set((
-                deliveries::status.eq("cancelled"),
-                deliveries::last_error.eq("instance blocked"),
-                deliveries::done_at.eq(Some($now)),
+                instances::level.eq(e.level.as_str()),
+                instances::reason.eq(e.reason.trim()),
+                instances::expires_at.eq(e.expires_at),
+                instances::allow_private.eq(e.allow_private),
+                instances::updated_at.eq(now),
             ))
-            .execute($c)?;
-        }
-    }};
+            .execute(c)?;
+    } else {
+        diesel::insert_into(instances::table)
+            .values((
+                instances::domain.eq(domain),
+                instances::level.eq(e.level.as_str()),
+                instances::reason.eq(e.reason.trim()),
+                instances::expires_at.eq(e.expires_at),
+                instances::allow_private.eq(e.allow_private),
+                instances::created_at.eq(now),
+                instances::updated_at.eq(now),
+            ))
+            .execute(c)?;
+    }
+    diesel::insert_into(trust_audit::table)
+        .values((
+            trust_audit::at.eq(now),
+            trust_audit::actor.eq(actor),
+            trust_audit::action.eq(action),
+            trust_audit::domain.eq(domain),
+            trust_audit::level.eq(Some(e.level.as_str())),
+            trust_audit::reason.eq(e.reason.trim()),
+            trust_audit::expires_at.eq(e.expires_at),
+        ))
+        .execute(c)?;
+    if e.level == Level::Blocked {
+        // Nothing more leaves for a blocked instance (or its subdomains).
+        diesel::update(
+            deliveries::table
+                .filter(deliveries::status.eq("pending"))
+                .filter(
+                    deliveries::domain
+                        .eq(domain)
+                        .or(deliveries::domain.like(format!("%.{}", domain)))
+                        .or(deliveries::domain.like(format!("{}:%", domain)))
+                        .or(deliveries::domain.like(format!("%.{}:%", domain))),
+                ),
+        )
+        .set((
+            deliveries::status.eq("cancelled"),
+            deliveries::last_error.eq("instance blocked"),
+            deliveries::done_at.eq(Some(now)),
+        ))
+        .execute(c)?;
+    }
+    Ok(())
 }
 
 /// Adds or changes the entry of an instance; `actor` names who did it.
@@ -242,7 +250,7 @@ pub fn set(conn: &mut DbConn, actor: &str, e: Entry<'_>) -> AppResult<Instance> 
         return Err(AppError::bad_request("expiry_in_past"));
     }
     db::write(conn, |c| {
-        upsert_entry!(c, actor, "set", &domain, e, now);
+        upsert_entry(c, actor, "set", &domain, &e, now)?;
         instances::table
             .find(&domain)
             .select(Instance::as_select())
@@ -594,7 +602,7 @@ pub fn import_csv(conn: &mut DbConn, actor: &str, text: &str) -> AppResult<usize
                 expires_at: *expires_at,
                 allow_private: *allow_private,
             };
-            upsert_entry!(c, actor, "import", domain, e, now);
+            upsert_entry(c, actor, "import", domain, &e, now)?;
         }
         Ok::<_, AppError>(())
     })?;

@@ -50,48 +50,39 @@ impl NewNotification {
 
 /// Writes a notification with the caller's connection, inside the caller's
 /// write transaction.
-pub fn record<C>(c: &mut C, n: NewNotification) -> QueryResult<()>
-where
-    C: Connection,
-    diesel::query_builder::InsertStatement<
-        notifications::table,
-        <NewNotification as Insertable<notifications::table>>::Values,
-    >: diesel::query_dsl::methods::ExecuteDsl<C>,
-{
+pub fn record(c: &mut DbConn, n: NewNotification) -> QueryResult<()> {
     diesel::insert_into(notifications::table)
         .values(n)
         .execute(c)?;
     Ok(())
 }
 
-/// Notifies the local people among `$users` (other than `$actor`) of
-/// something about a content row, inside a write transaction (`$c` the
-/// concrete connection). A macro because the query choosing them runs on
-/// the backend `with_conn!` picked; the write is [`record`].
-macro_rules! notify {
-    ($c:expr, $users:expr, $kind:expr, $actor:expr, $content:expr) => {{
-        use $crate::db::schema::users as u_;
-        let actor: i64 = $actor;
-        let who: Vec<i64> = $users.iter().copied().filter(|u| *u != actor).collect();
-        let local: Vec<i64> = if who.is_empty() {
-            Vec::new()
-        } else {
-            u_::table
-                .filter(u_::id.eq_any(&who))
-                .filter(u_::domain.is_null())
-                .select(u_::id)
-                .load($c)?
-        };
-        for uid in local {
-            $crate::notifications::record(
-                $c,
-                $crate::notifications::NewNotification::to(uid, $kind, actor)
-                    .about_content($content),
-            )?;
-        }
-    }};
+/// Notifies the local people among `users` (other than `actor`) of
+/// something about a content row, inside a write transaction.
+pub(crate) fn notify(
+    c: &mut DbConn,
+    users: &[i64],
+    kind: &'static str,
+    actor: i64,
+    content: Option<i64>,
+) -> QueryResult<()> {
+    let who: Vec<i64> = users.iter().copied().filter(|u| *u != actor).collect();
+    if who.is_empty() {
+        return Ok(());
+    }
+    let local: Vec<i64> = users::table
+        .filter(users::id.eq_any(&who))
+        .filter(users::domain.is_null())
+        .select(users::id)
+        .load(c)?;
+    for uid in local {
+        record(
+            c,
+            NewNotification::to(uid, kind, actor).about_content(content),
+        )?;
+    }
+    Ok(())
 }
-pub(crate) use notify;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Notification {

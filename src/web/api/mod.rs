@@ -99,6 +99,12 @@ pub struct RouteDoc {
     pub body: &'static str,
 }
 
+/// The API's route table, written once: it expands to both the axum
+/// router and the route list of the OpenAPI document, so that a route
+/// cannot be served without being documented (or the reverse). A macro,
+/// because each line names a handler function of its own type, which axum
+/// needs at compile time; a function would have to take them boxed and
+/// lose the extractors' checks.
 macro_rules! api_routes {
     ($( $method:ident $path:literal => $handler:path, $summary:literal, auth: $auth:literal, body: $body:literal; )*) => {
         pub fn router() -> axum::Router<AppState> {
