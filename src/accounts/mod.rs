@@ -1,6 +1,7 @@
 //! Accounts: registration, sign-in with rate limiting, sessions, personal API
 //! tokens, invitations and account administration.
 
+pub mod remote;
 pub mod secrets;
 pub mod summary;
 pub mod validate;
@@ -14,6 +15,7 @@ use crate::db::schema::{api_tokens, invitations, login_failures, sessions, users
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::{self, Event};
+pub use remote::RemoteProfile;
 pub use summary::PersonSummary;
 pub use validate::{Email, Password, Username};
 
@@ -576,18 +578,6 @@ pub fn list_users(conn: &mut DbConn, limit: i64) -> AppResult<Vec<User>> {
         .select(User::as_select())
         .load(conn)
         .map_err(AppError::from)
-}
-
-/// Another instance deleted the account of its person `id`: the copy
-/// here is disabled and marked deleted (their content goes with
-/// `content::remote::delete_all_of`).
-pub fn remote_account_deleted(conn: &mut DbConn, id: i64) -> AppResult<()> {
-    db::write(conn, |c| {
-        diesel::update(users::table.find(id).filter(users::domain.is_not_null()))
-            .set((users::disabled.eq(true), users::deleted_at.eq(Some(now()))))
-            .execute(c)
-    })?;
-    Ok(())
 }
 
 /// Disables or re-enables an account; disabling ends its sessions at once.

@@ -175,6 +175,19 @@ fn accept_row(c: &mut DbConn, community: &Community, target: &User, actor: i64) 
     }
 }
 
+/// Keeps the id of the Follow that asked a remote community to let
+/// `person` join (inside a write transaction), so that its Undo names it.
+pub fn set_follow_id(c: &mut DbConn, community: i64, person: i64, id: &str) -> AppResult<()> {
+    diesel::update(
+        community_members::table
+            .filter(community_members::community_id.eq(community))
+            .filter(community_members::user_id.eq(person)),
+    )
+    .set(community_members::follow_ap_id.eq(id))
+    .execute(c)?;
+    Ok(())
+}
+
 /// A person's (status, role) in a community, if they have a row there.
 pub fn status_of(
     conn: &mut DbConn,

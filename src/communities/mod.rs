@@ -16,10 +16,15 @@
 pub mod membership;
 pub mod membership_remote;
 pub mod moderation;
+pub mod remote;
+pub mod settings;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
+
+pub use remote::{mark_backfilled, needs_backfill};
+pub use settings::{policy, set_picture, update, Policy, Settings};
 
 use crate::accounts::validate::Username;
 use crate::accounts::User;
@@ -28,7 +33,6 @@ use crate::config::Config;
 use crate::db::schema::{communities, community_members, content, moderation_log, users};
 use crate::db::{self, lower, now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::events::{self, Event};
 
 /// Records a moderation act in a community's log (inside a write
 /// transaction): who did what to which person or content, and why.
@@ -389,101 +393,6 @@ pub fn create(
     by_id(conn, creator.id, id)
 }
 
-/// Changes to a community's settings (owners and moderators).
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct Settings {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub visibility: Option<String>,
-    pub join_policy: Option<String>,
-    pub partners: Option<bool>,
-}
-
-/// A moderator changes a community's settings. For a community of another
-/// instance the change is sent to that instance, which applies it, and the
-/// current settings are returned.
-pub fn update(conn: &mut DbConn, actor: &User, name: &str, s: &Settings) -> AppResult<Community> {
-    let current = get(conn, actor.id, name)?;
-    membership::require_moderator(&current, actor)?;
-    let title = s.title.clone().unwrap_or(current.title.clone());
-    let description = s.description.clone().unwrap_or(current.description.clone());
-    let visibility = match &s.visibility {
-        Some(v) => CommunityVisibility::parse(v)?,
-        None => current.visibility(),
-    };
-    let join_policy = match &s.join_policy {
-        Some(v) => JoinPolicy::parse(v)?,
-        None => JoinPolicy::parse(&current.join_policy)?,
-    };
-    let partners = s.partners.unwrap_or(current.partners);
-    check_text(&title, &description)?;
-    check_partners(visibility, partners)?;
-    if !current.is_local() {
-        // The community's instance applies it and sends the new settings
-        // to every member instance, this one included.
-        let request = serde_json::json!({
-            "act": "settings",
-            "title": s.title.as_ref().map(|t| t.trim()),
-            "description": s.description,
-            "visibility": s.visibility.as_ref().map(|_| visibility.as_str()),
-            "join_policy": s.join_policy.as_ref().map(|_| join_policy.as_str()),
-            "partners": s.partners,
-        });
-        db::write(conn, |c| {
-            events::record(
-                c,
-                Event::ModerationRequested {
-                    moderator: actor.id,
-                    community: current.id,
-                    request: request.to_string(),
-                },
-            )?;
-            Ok::<_, AppError>(())
-        })?;
-        return Ok(current);
-    }
-    let html = crate::markdown::render(&description, |_| false).html;
-    db::write(conn, |c| {
-        diesel::update(users::table.find(current.id))
-            .set((
-                users::display_name.eq(title.trim()),
-                users::bio.eq(&description),
-                users::bio_html.eq(&html),
-            ))
-            .execute(c)?;
-        diesel::update(communities::table.find(current.id))
-            .set((
-                communities::visibility.eq(visibility.as_str()),
-                communities::join_policy.eq(join_policy.as_str()),
-                communities::partners.eq(partners),
-            ))
-            .execute(c)?;
-        let detail = format!(
-            "visibility={} join={} partners={}",
-            visibility.as_str(),
-            join_policy.as_str(),
-            partners
-        );
-        log_act(
-            c,
-            current.id,
-            actor.id,
-            "settings",
-            None::<i64>,
-            None::<i64>,
-            &detail,
-        )?;
-        events::record(
-            c,
-            Event::CommunityChanged {
-                community: current.id,
-            },
-        )?;
-        Ok::<_, AppError>(())
-    })?;
-    by_id(conn, actor.id, current.id)
-}
-
 /// Communities per directory page.
 pub const PAGE_SIZE: i64 = 30;
 
@@ -622,66 +531,4 @@ pub fn log_of(conn: &mut DbConn, community: i64) -> AppResult<Vec<LogEntry>> {
             at: r.6,
         })
         .collect())
-}
-
-/// The remote community `id` when this instance has not filled in its
-/// recent posts yet.
-pub fn needs_backfill(conn: &mut DbConn, id: i64) -> AppResult<Option<User>> {
-    let pending: Option<Option<NaiveDateTime>> = communities::table
-        .find(id)
-        .select(communities::backfilled_at)
-        .first(conn)
-        .optional()?;
-    if !matches!(pending, Some(None)) {
-        return Ok(None);
-    }
-    let u = crate::accounts::find_by_id(conn, id)?;
-    Ok((!u.is_local()).then_some(u))
-}
-
-/// A moderator sets (or, with `None`, removes) the community's picture;
-/// member instances are told with an Update of the Group. For a community
-/// of another instance, this instance's copy changes at once and the
-/// community's instance is asked to take the picture from here.
-pub fn set_picture(
-    conn: &mut DbConn,
-    actor: &User,
-    name: &str,
-    upload: Option<&[u8]>,
-    max_bytes: usize,
-) -> AppResult<Community> {
-    let c = get(conn, actor.id, name)?;
-    membership::require_moderator(&c, actor)?;
-    match upload {
-        Some(bytes) => crate::people::set_photo(conn, c.id, bytes, max_bytes)?,
-        None => crate::people::remove_photo(conn, c.id)?,
-    }
-    db::write(conn, |cx| {
-        if c.is_local() {
-            log_act(cx, c.id, actor.id, "picture", None::<i64>, None::<i64>, "")?;
-        } else {
-            let request = serde_json::json!({"act": "picture", "present": upload.is_some()});
-            events::record(
-                cx,
-                Event::ModerationRequested {
-                    moderator: actor.id,
-                    community: c.id,
-                    request: request.to_string(),
-                },
-            )?;
-        }
-        Ok::<_, AppError>(())
-    })?;
-    by_id(conn, actor.id, c.id)
-}
-
-/// Records that this instance fetched the recent posts of the remote
-/// community `id` after joining it.
-pub fn mark_backfilled(conn: &mut DbConn, id: i64) -> AppResult<()> {
-    db::write(conn, |c| {
-        diesel::update(communities::table.find(id))
-            .set(communities::backfilled_at.eq(Some(now())))
-            .execute(c)
-    })?;
-    Ok(())
 }

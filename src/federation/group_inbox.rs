@@ -260,7 +260,9 @@ async fn join(state: &AppState, person: &User, group: User, follow_id: &str) -> 
                     && person.is_person();
             // A secret community does not exist for an instance that may not
             // know it: the same 404 as a name nobody has, and no Reject.
-            if !allowed && groups::settings(c, group.id)?.visibility == CommunityVisibility::Secret
+            if !allowed
+                && crate::communities::policy(c, group.id)?.visibility
+                    == CommunityVisibility::Secret
             {
                 return Err(AppError::not_found());
             }

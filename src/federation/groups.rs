@@ -26,9 +26,10 @@ use super::json::{self as apjson};
 use super::{AS_CONTEXT, AS_PUBLIC};
 use crate::accounts::User;
 use crate::audience::{self, CommunityVisibility};
+use crate::communities::Policy;
 use crate::config::Config;
 use crate::content::ContentRow;
-use crate::db::schema::{communities, community_members, content, content_tags, mentions, users};
+use crate::db::schema::{community_members, content, content_tags, mentions, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::events::Event;
@@ -38,32 +39,8 @@ use crate::urls::{host_of, Urls};
 /// Our vocabulary for what ActivityStreams has no term for.
 pub const RUCHE_NS: &str = "https://ruche.social/ns#";
 
-/// A community's settings as stored.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub visibility: CommunityVisibility,
-    pub join_policy: String,
-    pub partners: bool,
-}
-
-pub fn settings(conn: &mut DbConn, community: i64) -> AppResult<Settings> {
-    let (visibility, join_policy, partners): (String, String, bool) = communities::table
-        .find(community)
-        .select((
-            communities::visibility,
-            communities::join_policy,
-            communities::partners,
-        ))
-        .first(conn)?;
-    Ok(Settings {
-        visibility: CommunityVisibility::stored(&visibility),
-        join_policy,
-        partners,
-    })
-}
-
 /// The `Group` document of a local community.
-pub fn group_document(cfg: &Config, group: &User, s: &Settings, public_pem: &str) -> Value {
+pub fn group_document(cfg: &Config, group: &User, s: &Policy, public_pem: &str) -> Value {
     let u = Urls(cfg);
     let name = &group.username;
     let mut ctx = apjson::context();
@@ -98,9 +75,9 @@ pub fn group_document(cfg: &Config, group: &User, s: &Settings, public_pem: &str
     doc
 }
 
-/// Reads a remote Group's settings. A group server that does not say
+/// Reads a remote Group's policy. A group server that does not say
 /// (Lemmy) runs public communities.
-pub fn parse_settings(v: &Value) -> Settings {
+pub fn parse_policy(v: &Value) -> Policy {
     let visibility = v
         .get("ruche:visibility")
         .and_then(Value::as_str)
@@ -115,7 +92,7 @@ pub fn parse_settings(v: &Value) -> Settings {
         _ if manual => "request".to_string(),
         _ => "open".to_string(),
     };
-    Settings {
+    Policy {
         visibility,
         join_policy,
         partners: v
@@ -156,7 +133,7 @@ pub fn member_instances(
     let domains: Vec<String> = by_domain.keys().cloned().collect();
     let verdicts = trust::verdicts(conn, cfg, &domains)?;
     // Every instance here has an accepted member: its trust level decides.
-    let s = settings(conn, community)?;
+    let s = crate::communities::policy(conn, community)?;
     let mut out = BTreeSet::new();
     for (domain, inbox) in by_domain {
         let Some(v) = verdicts.get(&domain) else {
@@ -196,7 +173,7 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
     let group_ap = ap_id(conn, cfg, &group)?;
     let author = crate::accounts::find_by_id(conn, row.author_id)?;
     let author_ap = ap_id(conn, cfg, &author)?;
-    let s = settings(conn, community)?;
+    let s = crate::communities::policy(conn, community)?;
     let in_reply_to = match row.reply_to_id {
         Some(p) => {
             let parent: ContentRow = content::table
@@ -390,7 +367,7 @@ pub fn build_content(
         if let Some(o) = inner.as_object_mut() {
             o.remove("@context");
         }
-        let s = settings(conn, community)?;
+        let s = crate::communities::policy(conn, community)?;
         let announce = json!({
             "@context": AS_CONTEXT,
             "id": act_id("announce"),
@@ -485,7 +462,7 @@ pub fn build_membership(
             if targets.is_empty() {
                 return Ok(None);
             }
-            let s = settings(conn, actor.id)?;
+            let s = crate::communities::policy(conn, actor.id)?;
             let keys = crate::net::keys::user_keys(conn, actor.id)?;
             let mut doc = group_document(cfg, actor, &s, &keys.public_pem);
             if let Some(o) = doc.as_object_mut() {

@@ -281,7 +281,7 @@ async fn apply(
                     .db
                     .run(move |c| {
                         crate::content::remote::delete_all_of(c, uid)?;
-                        crate::accounts::remote_account_deleted(c, uid)
+                        crate::accounts::remote::deleted(c, uid)
                     })
                     .await;
             }

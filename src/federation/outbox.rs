@@ -16,7 +16,7 @@ use crate::accounts::User;
 use crate::audience::{self, Recipients, Visibility};
 use crate::config::Config;
 use crate::content::ContentRow;
-use crate::db::schema::{content, content_tags, deliveries, fed_events, follows, mentions, users};
+use crate::db::schema::{content, content_tags, deliveries, fed_events, mentions, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
@@ -93,23 +93,10 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
             }
             match (&follow_id, &ev.event) {
                 (Some(fid), Event::JoinRequested { person, community }) => {
-                    use crate::db::schema::community_members as cmm;
-                    diesel::update(
-                        cmm::table
-                            .filter(cmm::user_id.eq(person))
-                            .filter(cmm::community_id.eq(community)),
-                    )
-                    .set(cmm::follow_ap_id.eq(fid))
-                    .execute(c)?;
+                    crate::communities::membership::set_follow_id(c, *community, *person, fid)?;
                 }
                 (Some(fid), Event::Followed { follower, followee }) => {
-                    diesel::update(
-                        follows::table
-                            .filter(follows::follower_id.eq(follower))
-                            .filter(follows::followee_id.eq(followee)),
-                    )
-                    .set(follows::ap_id.eq(fid))
-                    .execute(c)?;
+                    crate::follows::set_activity_id(c, *follower, *followee, fid)?;
                 }
                 _ => {}
             }

@@ -8,10 +8,11 @@ use serde_json::Value;
 use super::json::{
     FIELD_DEPARTMENT, FIELD_EMAIL, FIELD_JOB_TITLE, FIELD_LOCATION, FIELD_PHONE, FIELD_SITE,
 };
-use crate::accounts::User;
+use crate::accounts::{RemoteProfile, User};
 use crate::app::AppState;
+use crate::communities::Policy;
 use crate::db::schema::users;
-use crate::db::{self, now, DbConn};
+use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::markdown::sanitize;
 use crate::urls::host_of;
@@ -61,30 +62,12 @@ pub fn list(v: &Value, key: &str, max: usize, field: &'static str) -> AppResult<
 /// A remote actor as we keep it.
 #[derive(Debug, Clone)]
 pub struct RemoteActor {
-    pub ap_id: String,
-    pub domain: String,
-    /// `name@host[:port]`, our username for them.
-    pub handle: String,
-    pub display_name: String,
-    pub bio_html: String,
-    pub inbox: String,
-    pub shared_inbox: String,
-    pub url: String,
-    pub key_id: String,
-    pub public_pem: String,
-    pub job_title: String,
-    pub department: String,
-    pub site: String,
-    pub location: String,
-    pub phone: String,
-    pub email: String,
+    /// What is stored of the account.
+    pub profile: RemoteProfile,
     /// The photo's address, when it is an http(s) URL.
     pub icon: String,
-    /// An instance's own actor (`Application`), which signs its fetches: kept
-    /// for its key, never listed as a person.
-    pub is_instance: bool,
-    /// A community (`Group`) and its settings.
-    pub group: Option<super::groups::Settings>,
+    /// A community (`Group`) and its policy.
+    pub group: Option<Policy>,
 }
 
 /// The profile link an actor document gives (`url`), or its id: only an
@@ -164,21 +147,25 @@ pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
     let host_port = authority(&ap_id).unwrap_or_else(|| expected_host.to_string());
     let display = text(v, "name", MAX_NAME, "name")?;
     Ok(RemoteActor {
-        handle: format!("{}@{host_port}", name.to_ascii_lowercase()),
-        domain: expected_host.to_string(),
-        display_name: ammonia::Builder::empty().clean(&display).to_string(),
-        bio_html: sanitize(&text(v, "summary", MAX_SUMMARY, "summary")?),
-        inbox,
-        shared_inbox,
-        url: profile_link(v, &ap_id),
-        key_id,
-        public_pem,
-        job_title: get(FIELD_JOB_TITLE),
-        department: get(FIELD_DEPARTMENT),
-        site: get(FIELD_SITE),
-        location: get(FIELD_LOCATION),
-        phone: get(FIELD_PHONE),
-        email: get(FIELD_EMAIL),
+        profile: RemoteProfile {
+            handle: format!("{}@{host_port}", name.to_ascii_lowercase()),
+            domain: expected_host.to_string(),
+            display_name: ammonia::Builder::empty().clean(&display).to_string(),
+            bio_html: sanitize(&text(v, "summary", MAX_SUMMARY, "summary")?),
+            inbox,
+            shared_inbox,
+            url: profile_link(v, &ap_id),
+            key_id,
+            public_pem,
+            job_title: get(FIELD_JOB_TITLE),
+            department: get(FIELD_DEPARTMENT),
+            site: get(FIELD_SITE),
+            location: get(FIELD_LOCATION),
+            phone: get(FIELD_PHONE),
+            email: get(FIELD_EMAIL),
+            is_instance: kind == "Application",
+            ap_id,
+        },
         icon: v
             .get("icon")
             .and_then(|i| match i {
@@ -189,106 +176,17 @@ pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
             .filter(|u| host_of(u).is_some() && u.len() <= 2000)
             .unwrap_or("")
             .to_string(),
-        is_instance: kind == "Application",
-        group: (kind == "Group").then(|| super::groups::parse_settings(v)),
-        ap_id,
+        group: (kind == "Group").then(|| super::groups::parse_policy(v)),
     })
 }
 
-/// Inserts or refreshes the `users` row of a remote actor.
+/// Stores or refreshes a fetched actor through its feature: a community's
+/// with its policy, anyone else's as an account.
 pub fn upsert_actor(conn: &mut DbConn, a: &RemoteActor) -> AppResult<User> {
-    let now = now();
-    db::write(conn, |c| {
-        let existing: Option<i64> = users::table
-            .filter(users::ap_id.eq(&a.ap_id).or(users::username.eq(&a.handle)))
-            .select(users::id)
-            .first(c)
-            .optional()?;
-        let fields = (
-            users::username.eq(&a.handle),
-            users::display_name.eq(&a.display_name),
-            users::bio_html.eq(&a.bio_html),
-            users::job_title.eq(&a.job_title),
-            users::department.eq(&a.department),
-            users::site.eq(&a.site),
-            users::location.eq(&a.location),
-            users::phone.eq(&a.phone),
-            users::work_email.eq(&a.email),
-            users::inbox.eq(&a.inbox),
-            users::shared_inbox.eq(&a.shared_inbox),
-            users::profile_url.eq(&a.url),
-            users::key_id.eq(&a.key_id),
-            users::public_key.eq(&a.public_pem),
-            users::fetched_at.eq(Some(now)),
-        );
-        let hidden = a.is_instance;
-        let id = match existing {
-            Some(id) => {
-                diesel::update(users::table.find(id))
-                    .set(fields)
-                    .execute(c)?;
-                diesel::update(users::table.find(id))
-                    .set((users::ap_id.eq(&a.ap_id), users::email.eq(&a.ap_id)))
-                    .execute(c)?;
-                if hidden {
-                    diesel::update(users::table.find(id))
-                        .set(users::disabled.eq(true))
-                        .execute(c)?;
-                }
-                id
-            }
-            None if a.group.is_some() => diesel::insert_into(users::table)
-                .values((
-                    fields,
-                    users::email.eq(&a.ap_id),
-                    users::password_hash.eq("!"),
-                    users::domain.eq(&a.domain),
-                    users::ap_id.eq(&a.ap_id),
-                    users::actor_type.eq("group"),
-                    users::created_at.eq(now),
-                ))
-                .returning(users::id)
-                .get_result(c)?,
-            None => diesel::insert_into(users::table)
-                .values((
-                    fields,
-                    users::email.eq(&a.ap_id),
-                    users::password_hash.eq("!"),
-                    users::domain.eq(&a.domain),
-                    users::ap_id.eq(&a.ap_id),
-                    users::disabled.eq(hidden),
-                    users::created_at.eq(now),
-                ))
-                .returning(users::id)
-                .get_result(c)?,
-        };
-        if let Some(g) = &a.group {
-            use crate::db::schema::communities as cm;
-            let n = diesel::update(cm::table.find(id))
-                .set((
-                    cm::visibility.eq(&g.visibility),
-                    cm::join_policy.eq(&g.join_policy),
-                    cm::partners.eq(g.partners),
-                ))
-                .execute(c)?;
-            if n == 0 {
-                diesel::insert_into(cm::table)
-                    .values((
-                        cm::actor_id.eq(id),
-                        cm::visibility.eq(&g.visibility),
-                        cm::join_policy.eq(&g.join_policy),
-                        cm::partners.eq(g.partners),
-                        cm::created_at.eq(now),
-                    ))
-                    .execute(c)?;
-            }
-        }
-        users::table
-            .find(id)
-            .select(User::as_select())
-            .first(c)
-            .map_err(AppError::from)
-    })
+    match &a.group {
+        Some(policy) => crate::communities::remote::store(conn, &a.profile, policy),
+        None => crate::accounts::remote::upsert(conn, &a.profile),
+    }
 }
 
 /// The stored remote person with this actor id or key id.
@@ -374,8 +272,8 @@ pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<Known>
     };
     let parsed = parse_actor(&doc, &host)?;
     let (pem, ap_id, icon) = (
-        parsed.public_pem.clone(),
-        parsed.ap_id.clone(),
+        parsed.profile.public_pem.clone(),
+        parsed.profile.ap_id.clone(),
         parsed.icon.clone(),
     );
     let user = state.db.run(move |c| upsert_actor(c, &parsed)).await?;

@@ -88,7 +88,7 @@ async fn webfinger(State(state): State<AppState>, Query(q): Query<WebfingerQuery
             // Secret communities are not listed (they are found by address,
             // with a signature).
             let secret = !u.is_person()
-                && super::groups::settings(c, u.id)
+                && crate::communities::policy(c, u.id)
                     .map(|s| s.visibility == audience::CommunityVisibility::Secret)?;
             Ok((u, secret))
         })
@@ -328,7 +328,7 @@ async fn community_doc(
             let url = Urls(&cfg).community(&name);
             let group =
                 super::groups::local_community(c, &cfg, &url)?.ok_or_else(AppError::not_found)?;
-            let s = super::groups::settings(c, group.id)?;
+            let s = crate::communities::policy(c, group.id)?;
             let may_see = |c: &mut crate::db::DbConn, need| match &fetcher {
                 Some(r) => audience::instance_may_see_community(c, group.id, &r.instance, need),
                 // Unsigned (open mode only).

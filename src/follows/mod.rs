@@ -56,6 +56,19 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
     }
 }
 
+/// Keeps the id of the Follow sent to another instance (inside a write
+/// transaction), so that its Undo names it.
+pub fn set_activity_id(c: &mut DbConn, follower: i64, followee: i64, id: &str) -> AppResult<()> {
+    diesel::update(
+        follows::table
+            .filter(follows::follower_id.eq(follower))
+            .filter(follows::followee_id.eq(followee)),
+    )
+    .set(follows::ap_id.eq(id))
+    .execute(c)?;
+    Ok(())
+}
+
 pub fn unfollow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
     let target = crate::accounts::find_by_username(conn, followee_name)?;
     db::write(conn, |c| {

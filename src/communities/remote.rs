@@ -1,0 +1,68 @@
+//! Communities of other instances: the copy kept here of a remote
+//! community's actor and policy, refreshed each time its Group document is
+//! fetched, and whether its recent posts were filled in after joining.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::settings::Policy;
+use crate::accounts::{self, RemoteProfile, User};
+use crate::db::schema::{communities, users};
+use crate::db::{self, now, DbConn};
+use crate::error::{AppError, AppResult};
+
+/// Stores or refreshes a remote community: its account and its policy.
+pub fn store(conn: &mut DbConn, profile: &RemoteProfile, policy: &Policy) -> AppResult<User> {
+    db::write(conn, |c| {
+        let id = accounts::remote::store(c, profile, true)?;
+        let n = diesel::update(communities::table.find(id))
+            .set((
+                communities::visibility.eq(policy.visibility),
+                communities::join_policy.eq(&policy.join_policy),
+                communities::partners.eq(policy.partners),
+            ))
+            .execute(c)?;
+        if n == 0 {
+            diesel::insert_into(communities::table)
+                .values((
+                    communities::actor_id.eq(id),
+                    communities::visibility.eq(policy.visibility),
+                    communities::join_policy.eq(&policy.join_policy),
+                    communities::partners.eq(policy.partners),
+                    communities::created_at.eq(now()),
+                ))
+                .execute(c)?;
+        }
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(c)
+            .map_err(AppError::from)
+    })
+}
+
+/// The remote community `id` when this instance has not filled in its
+/// recent posts yet.
+pub fn needs_backfill(conn: &mut DbConn, id: i64) -> AppResult<Option<User>> {
+    let pending: Option<Option<NaiveDateTime>> = communities::table
+        .find(id)
+        .select(communities::backfilled_at)
+        .first(conn)
+        .optional()?;
+    if !matches!(pending, Some(None)) {
+        return Ok(None);
+    }
+    let u = crate::accounts::find_by_id(conn, id)?;
+    Ok((!u.is_local()).then_some(u))
+}
+
+/// Records that this instance fetched the recent posts of the remote
+/// community `id` after joining it.
+pub fn mark_backfilled(conn: &mut DbConn, id: i64) -> AppResult<()> {
+    db::write(conn, |c| {
+        diesel::update(communities::table.find(id))
+            .set(communities::backfilled_at.eq(Some(now())))
+            .execute(c)
+    })?;
+    Ok(())
+}
