@@ -6,14 +6,20 @@
 //! community of another instance, a local person's row stays `pending` until
 //! the community answers their Follow with Accept.
 
+mod writes;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use writes::accept_row;
+pub use writes::set_follow_id;
+pub(super) use writes::{delete_row, notify_moderators, notify_one, upsert, withdraw_if_no_member};
+
 use super::{get, log_act, Community, JoinPolicy};
 use crate::accounts::User;
-use crate::db::schema::{community_members, deliveries, users};
-use crate::db::{self, now, DbConn};
+use crate::db::schema::{community_members, users};
+use crate::db::{self, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
 use crate::people::PersonSummary;
@@ -27,165 +33,6 @@ pub fn require_moderator(c: &Community, actor: &User) -> AppResult<()> {
     } else {
         Err(AppError::forbidden("community_moderators_only"))
     }
-}
-
-/// Notifies a community's local owners and moderators (inside a transaction).
-pub(super) fn notify_moderators(
-    c: &mut DbConn,
-    community: i64,
-    kind: &'static str,
-    actor: i64,
-) -> AppResult<()> {
-    let mods: Vec<i64> = community_members::table
-        .inner_join(users::table.on(users::id.eq(community_members::user_id)))
-        .filter(community_members::community_id.eq(community))
-        .filter(community_members::status.eq("member"))
-        .filter(community_members::role.eq_any(["owner", "moderator"]))
-        .filter(users::domain.is_null())
-        .select(users::id)
-        .load(c)?;
-    for m in mods {
-        notify_one(c, m, kind, actor, community)?;
-    }
-    Ok(())
-}
-
-/// Notifies one local person about a community (inside a transaction).
-pub(super) fn notify_one(
-    c: &mut DbConn,
-    user: i64,
-    kind: &'static str,
-    actor: i64,
-    community: i64,
-) -> AppResult<()> {
-    crate::notifications::record(
-        c,
-        crate::notifications::NewNotification::to(user, kind, actor).about_community(community),
-    )?;
-    Ok(())
-}
-
-/// Inserts or updates a membership row (inside a write transaction); a
-/// `follow` id, when given, is kept for the Undo that may follow.
-pub(super) fn upsert(
-    c: &mut DbConn,
-    community: i64,
-    user: i64,
-    status: &str,
-    role: &str,
-    follow: Option<String>,
-) -> AppResult<()> {
-    let now = now();
-    let row = community_members::table
-        .filter(community_members::community_id.eq(community))
-        .filter(community_members::user_id.eq(user));
-    let n = diesel::update(row)
-        .set((
-            community_members::status.eq(status),
-            community_members::updated_at.eq(now),
-        ))
-        .execute(c)?;
-    if n == 0 {
-        diesel::insert_into(community_members::table)
-            .values((
-                community_members::community_id.eq(community),
-                community_members::user_id.eq(user),
-                community_members::role.eq(role),
-                community_members::status.eq(status),
-                community_members::follow_ap_id.eq(&follow),
-                community_members::created_at.eq(now),
-                community_members::updated_at.eq(now),
-            ))
-            .execute(c)?;
-    } else if follow.is_some() {
-        diesel::update(row)
-            .set(community_members::follow_ap_id.eq(&follow))
-            .execute(c)?;
-    }
-    Ok(())
-}
-
-/// Deletes a membership row (inside a write transaction).
-pub(super) fn delete_row(c: &mut DbConn, community: i64, user: i64) -> AppResult<()> {
-    diesel::delete(
-        community_members::table
-            .filter(community_members::community_id.eq(community))
-            .filter(community_members::user_id.eq(user)),
-    )
-    .execute(c)?;
-    Ok(())
-}
-
-/// When an instance has no member left in a community of ours, its queued
-/// deliveries of that community's content are withdrawn (inside a write
-/// transaction): leaving or being banned stops delivery at once. `domain`
-/// is the instance of the person who left (none: a local person).
-pub(super) fn withdraw_if_no_member(
-    c: &mut DbConn,
-    community: i64,
-    domain: Option<&str>,
-) -> AppResult<()> {
-    let Some(domain) = domain else {
-        return Ok(());
-    };
-    let left: i64 = community_members::table
-        .inner_join(users::table.on(users::id.eq(community_members::user_id)))
-        .filter(community_members::community_id.eq(community))
-        .filter(community_members::status.eq("member"))
-        .filter(users::domain.eq(domain))
-        .count()
-        .get_result(c)?;
-    if left == 0 {
-        diesel::delete(
-            deliveries::table
-                .filter(deliveries::community_id.eq(community))
-                .filter(deliveries::domain.eq(domain))
-                .filter(deliveries::status.eq("pending")),
-        )
-        .execute(c)?;
-    }
-    Ok(())
-}
-
-/// Makes a pending row a member and tells a remote person's instance
-/// (inside a write transaction).
-fn accept_row(c: &mut DbConn, community: &Community, target: &User, actor: i64) -> AppResult<()> {
-    let row = community_members::table
-        .filter(community_members::community_id.eq(community.id))
-        .filter(community_members::user_id.eq(target.id));
-    diesel::update(row)
-        .set((
-            community_members::status.eq("member"),
-            community_members::updated_at.eq(now()),
-        ))
-        .execute(c)?;
-    if target.is_local() {
-        notify_one(c, target.id, "community_accepted", actor, community.id)
-    } else {
-        let follow: Option<String> = row.select(community_members::follow_ap_id).first(c)?;
-        events::record(
-            c,
-            Event::MemberAccepted {
-                community: community.id,
-                person: target.id,
-                follow_id: follow,
-            },
-        )?;
-        Ok(())
-    }
-}
-
-/// Keeps the id of the Follow that asked a remote community to let
-/// `person` join (inside a write transaction), so that its Undo names it.
-pub fn set_follow_id(c: &mut DbConn, community: i64, person: i64, id: &str) -> AppResult<()> {
-    diesel::update(
-        community_members::table
-            .filter(community_members::community_id.eq(community))
-            .filter(community_members::user_id.eq(person)),
-    )
-    .set(community_members::follow_ap_id.eq(id))
-    .execute(c)?;
-    Ok(())
 }
 
 /// A person's (status, role) in a community, if they have a row there.
@@ -633,110 +480,4 @@ pub fn listed(conn: &mut DbConn, id: i64, all: bool) -> AppResult<Vec<(Member, O
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn code(r: AppResult<()>) -> &'static str {
-        r.err().map(|e| e.code).unwrap_or("ok")
-    }
-
-    #[test]
-    fn the_rules_of_each_act() {
-        let member = Some(("member", "member"));
-        let moderator = Some(("member", "moderator"));
-        let pending = Some(("pending", "member"));
-        let banned = Some(("banned", "member"));
-        let remove = Act::Remove(String::new());
-        let ban = Act::Ban(String::new());
-        type Case<'a> = (Act, bool, bool, Option<(&'a str, &'a str)>, &'a str);
-        let cases: Vec<Case> = vec![
-            (Act::Invite, false, false, None, "ok"),
-            (
-                Act::Invite,
-                false,
-                false,
-                member,
-                "community_already_member",
-            ),
-            (Act::Invite, false, false, banned, "community_banned"),
-            (Act::Approve, false, false, pending, "ok"),
-            (Act::Approve, false, false, member, "community_no_request"),
-            (Act::Refuse, false, false, pending, "ok"),
-            (Act::Refuse, false, false, member, "community_no_request"),
-            (Act::Refuse, false, false, None, "community_not_member"),
-            (remove.clone(), false, false, member, "ok"),
-            (remove.clone(), false, false, None, "community_not_member"),
-            (
-                remove.clone(),
-                false,
-                true,
-                member,
-                "community_not_yourself",
-            ),
-            (
-                remove.clone(),
-                false,
-                false,
-                moderator,
-                "community_owners_only",
-            ),
-            (remove, true, false, moderator, "ok"),
-            (ban.clone(), false, false, None, "ok"),
-            (
-                ban.clone(),
-                false,
-                false,
-                moderator,
-                "community_owners_only",
-            ),
-            (ban, false, true, member, "community_not_yourself"),
-            (Act::Unban, false, false, banned, "ok"),
-            (Act::Unban, false, false, member, "community_not_banned"),
-            (
-                Act::Role("moderator"),
-                false,
-                false,
-                member,
-                "community_owners_only",
-            ),
-            (
-                Act::Role("moderator"),
-                true,
-                false,
-                pending,
-                "community_not_member",
-            ),
-            (Act::Role("owner"), true, false, member, "ok"),
-        ];
-        for (act, owner, is_self, target, want) in cases {
-            assert_eq!(
-                code(check(&act, owner, is_self, target)),
-                want,
-                "{act:?} owner={owner} self={is_self} {target:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn acts_are_read_with_their_reason_and_role() {
-        assert_eq!(
-            Act::parse("ban", " spam ", "").unwrap(),
-            Act::Ban("spam".into())
-        );
-        assert_eq!(
-            Act::parse("role", "", "moderator").unwrap(),
-            Act::Role("moderator")
-        );
-        assert_eq!(
-            Act::parse("role", "", "king").unwrap_err().code,
-            "role_invalid"
-        );
-        assert_eq!(
-            Act::parse("remove", &"x".repeat(MAX_REASON + 1), "")
-                .unwrap_err()
-                .code,
-            "reason_too_long"
-        );
-        assert_eq!(Act::parse("promote", "", "").unwrap_err().code, "not_found");
-    }
-}
+mod tests;

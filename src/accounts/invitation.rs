@@ -1,0 +1,99 @@
+//! Invitations: one-time codes an administrator hands out, which let a
+//! person sign up when sign-up is by invitation (or closed), until they
+//! expire or are revoked.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{secrets, User};
+use crate::config::AccountsConfig;
+use crate::db::schema::invitations;
+use crate::db::{self, now, DbConn};
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = invitations)]
+pub struct Invitation {
+    pub id: i64,
+    #[serde(skip)]
+    pub code_hash: String,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_by: Option<i64>,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+/// Creates an invitation and returns its one-time code.
+pub fn create_invitation(
+    conn: &mut DbConn,
+    cfg: &AccountsConfig,
+    created_by: Option<i64>,
+) -> AppResult<(Invitation, String)> {
+    let code = secrets::random_token();
+    let now = now();
+    let inv = db::write(conn, |c| {
+        diesel::insert_into(invitations::table)
+            .values((
+                invitations::code_hash.eq(secrets::digest(&code)),
+                invitations::created_by.eq(created_by),
+                invitations::created_at.eq(now),
+                invitations::expires_at.eq(now + Duration::days(cfg.invite_days as i64)),
+            ))
+            .returning(db::columns::<Invitation>())
+            .get_result(c)
+    })?;
+    Ok((inv, code))
+}
+
+pub fn list_invitations(conn: &mut DbConn) -> AppResult<Vec<Invitation>> {
+    invitations::table
+        .order(invitations::id.desc())
+        .limit(200)
+        .select(Invitation::as_select())
+        .load(conn)
+        .map_err(AppError::from)
+}
+
+impl Invitation {
+    /// "open", "used" or "expired".
+    pub fn status(&self, now: NaiveDateTime) -> &'static str {
+        if self.used_by.is_some() {
+            "used"
+        } else if self.expires_at <= now {
+            "expired"
+        } else {
+            "open"
+        }
+    }
+}
+
+/// Withdraws an unused invitation (it expires now).
+pub fn revoke_invitation(conn: &mut DbConn, admin: &User, id: i64) -> AppResult<()> {
+    if !admin.is_admin {
+        return Err(AppError::forbidden("admin_only"));
+    }
+    let now = now();
+    db::write(conn, |c| {
+        let used: Option<Option<i64>> = invitations::table
+            .find(id)
+            .select(invitations::used_by)
+            .first(c)
+            .optional()?;
+        match used {
+            None => Err(AppError::not_found()),
+            Some(Some(_)) => Err(AppError::conflict("invite_used")),
+            Some(None) => {
+                diesel::update(
+                    invitations::table
+                        .find(id)
+                        .filter(invitations::expires_at.gt(now)),
+                )
+                .set(invitations::expires_at.eq(now))
+                .execute(c)?;
+                Ok(())
+            }
+        }
+    })
+}
