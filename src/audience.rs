@@ -25,10 +25,9 @@ mod visibility;
 use std::collections::BTreeSet;
 
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 
 use crate::db::schema::{communities, community_members, content, follows, mentions, users};
-use crate::db::{DbConn, MultiBackend};
+use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::net::trust::Decision;
 pub use visibility::{narrowest, CommunityVisibility, Visibility};
@@ -60,9 +59,6 @@ pub enum Viewer {
     Nobody,
 }
 
-/// A condition on `content` rows, for a query's `filter`.
-pub type ContentFilter = Box<dyn BoxableExpression<content::table, MultiBackend, SqlType = Bool>>;
-
 /// SQL condition on posts (`content` rows of threads): visible to the local
 /// person `viewer`. Comments are visible when their post is, and then
 /// [`comments_visible_to`] applies.
@@ -73,62 +69,81 @@ pub type ContentFilter = Box<dyn BoxableExpression<content::table, MultiBackend,
 /// follow their community alone: open communities are read by everyone
 /// here, the others by their members only (a mention of a non-member
 /// reveals nothing).
-pub fn posts_visible_to(viewer: i64) -> ContentFilter {
-    let personal = content::visibility
-        .eq_any([
-            Visibility::Public,
-            Visibility::Organisation,
-            Visibility::Instance,
-        ])
+///
+/// The filters are written with diesel's `auto_type`, so that the query
+/// that uses one keeps a static type and its prepared statement is cached.
+#[diesel::dsl::auto_type]
+pub fn posts_visible_to(viewer: i64) -> _ {
+    let everyone: [Visibility; 3] = [
+        Visibility::Public,
+        Visibility::Organisation,
+        Visibility::Instance,
+    ];
+    let open: [CommunityVisibility; 2] = OPEN_COMMUNITIES;
+    let followers: Visibility = Visibility::Followers;
+    let member: &'static str = "member";
+    let accepted: bool = true;
+    let personal: personal_visible_to = personal_visible_to(viewer, everyone, followers, accepted);
+    let in_community: diesel::dsl::AssumeNotNull<content::community_id> =
+        content::community_id.assume_not_null();
+    content::community_id
+        .is_null()
+        .and(personal)
+        .or(in_community
+            .eq_any(
+                communities::table
+                    .filter(communities::visibility.eq_any(open))
+                    .select(communities::actor_id),
+            )
+            .or(in_community.eq_any(
+                community_members::table
+                    .filter(community_members::user_id.eq(viewer))
+                    .filter(community_members::status.eq(member))
+                    .select(community_members::community_id),
+            )))
+}
+
+/// The part of [`posts_visible_to`] for posts outside communities.
+#[diesel::dsl::auto_type]
+fn personal_visible_to(
+    viewer: i64,
+    everyone: [Visibility; 3],
+    followers: Visibility,
+    accepted: bool,
+) -> _ {
+    content::visibility
+        .eq_any(everyone)
         .or(content::author_id.eq(viewer))
-        .or(content::visibility.eq(Visibility::Followers).and(
+        .or(content::visibility.eq(followers).and(
             content::author_id.eq_any(
                 follows::table
                     .select(follows::followee_id)
                     .filter(follows::follower_id.eq(viewer))
-                    .filter(follows::accepted.eq(true)),
+                    .filter(follows::accepted.eq(accepted)),
             ),
         ))
         .or(content::id.eq_any(
             mentions::table
                 .select(mentions::content_id)
                 .filter(mentions::user_id.eq(viewer)),
-        ));
-    let in_community = content::community_id.assume_not_null();
-    Box::new(
-        content::community_id
-            .is_null()
-            .and(personal)
-            .or(in_community
-                .eq_any(
-                    communities::table
-                        .filter(communities::visibility.eq_any(OPEN_COMMUNITIES))
-                        .select(communities::actor_id),
-                )
-                .or(in_community.eq_any(
-                    community_members::table
-                        .filter(community_members::user_id.eq(viewer))
-                        .filter(community_members::status.eq("member"))
-                        .select(community_members::community_id),
-                ))),
-    )
+        ))
 }
 
 /// SQL condition on a comment, in a thread `viewer` may read: comments
 /// share their post's audience, except a `direct` one (see [`narrowest`]),
 /// which only its author and the people it addresses see.
-pub fn comments_visible_to(viewer: i64) -> ContentFilter {
-    Box::new(
-        content::visibility
-            .ne(Visibility::Direct)
-            .or(content::root_id.is_null())
-            .or(content::author_id.eq(viewer))
-            .or(content::id.eq_any(
-                mentions::table
-                    .select(mentions::content_id)
-                    .filter(mentions::user_id.eq(viewer)),
-            )),
-    )
+#[diesel::dsl::auto_type]
+pub fn comments_visible_to(viewer: i64) -> _ {
+    let direct: Visibility = Visibility::Direct;
+    content::visibility
+        .ne(direct)
+        .or(content::root_id.is_null())
+        .or(content::author_id.eq(viewer))
+        .or(content::id.eq_any(
+            mentions::table
+                .select(mentions::content_id)
+                .filter(mentions::user_id.eq(viewer)),
+        ))
 }
 
 /// Inside a write transaction: which of the local people `ids` may read

@@ -208,7 +208,7 @@ async fn community() {
     // Documents uploaded by a member on another Ruche instance (beta): the
     // hosting instance fetches each file from beta, keeps a copy and
     // announces it to the 20 member instances.
-    const DOCS: usize = 5;
+    const DOCS: usize = 20;
     const DOC_BYTES: usize = 1024 * 1024;
     let bob = beta.user("bob").await;
     let handle = format!("all_hands@{}:{}", alpha.host, alpha.port);
