@@ -68,8 +68,9 @@ fn canonical(ip: IpAddr) -> IpAddr {
 }
 
 /// Whether an address is not on the public internet: private, loopback,
-/// link-local, shared (CGNAT), unspecified, broadcast, documentation or
-/// unique-local.
+/// link-local, shared (CGNAT), unspecified, broadcast, multicast, reserved,
+/// documentation or unique-local; an IPv4 address inside an IPv6 one
+/// (mapped, NAT64, 6to4) counts as that IPv4 address.
 pub fn is_private(ip: IpAddr) -> bool {
     match canonical(ip) {
         IpAddr::V4(v4) => is_private_v4(v4),
@@ -83,19 +84,43 @@ fn is_private_v4(ip: Ipv4Addr) -> bool {
         || ip.is_loopback()
         || ip.is_link_local()
         || ip.is_unspecified()
-        || ip.is_broadcast()
         || ip.is_documentation()
+        || ip.is_multicast()
         || o[0] == 0
+        // 240.0.0.0/4, reserved (the broadcast address included).
+        || o[0] >= 240
         || (o[0] == 100 && (o[1] & 0xc0) == 64)
         || (o[0] == 198 && (o[1] & 0xfe) == 18)
+        // 192.0.0.0/24, protocol assignments.
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0)
 }
 
 fn is_private_v6(ip: Ipv6Addr) -> bool {
     let s = ip.segments();
+    // An IPv4 address carried inside an IPv6 one is judged as that IPv4
+    // address: NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+    let embedded = match s {
+        [0x64, 0xff9b, 0, 0, 0, 0, a, b] => Some((a, b)),
+        [0x2002, a, b, ..] => Some((a, b)),
+        _ => None,
+    };
+    if let Some((a, b)) = embedded {
+        let v4 = Ipv4Addr::new((a >> 8) as u8, a as u8, (b >> 8) as u8, b as u8);
+        return is_private_v4(v4);
+    }
     ip.is_loopback()
         || ip.is_unspecified()
+        || ip.is_multicast()
+        // ::/96, the deprecated IPv4-compatible addresses.
+        || s[..6] == [0; 6]
+        // 64:ff9b:1::/48, NAT64 for local use.
+        || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
+        // 100::/64, discard only.
+        || (s[0] == 0x100 && s[1..4] == [0; 3])
         || (s[0] & 0xfe00) == 0xfc00
         || (s[0] & 0xffc0) == 0xfe80
+        // fec0::/10, the former site-local addresses.
+        || (s[0] & 0xffc0) == 0xfec0
         || (s[0] == 0x2001 && s[1] == 0x0db8)
 }
 
@@ -130,6 +155,22 @@ mod tests {
             "fe80::1",
             "::ffff:10.0.0.1",
             "198.18.0.1",
+            "224.0.0.1",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
+            "192.0.0.8",
+            "ff02::1",
+            "ff05::2",
+            "64:ff9b::a00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::1",
+            "2002:c0a8:101::1",
+            "2002:7f00:1::",
+            "::7f00:1",
+            "::a00:1",
+            "100::1",
+            "fec0::1",
         ] {
             assert!(is_private(ip(p)), "{p}");
         }
@@ -139,6 +180,9 @@ mod tests {
             "100.128.0.1",
             "2a00:1450::1",
             "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "223.255.255.255",
         ] {
             assert!(!is_private(ip(p)), "{p}");
         }

@@ -356,8 +356,8 @@ pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
     } else {
         "http"
     };
-    let url = format!("{scheme}://{domain}/.well-known/webfinger?resource=acct:{handle}");
-    let jrd = state.fed.get_plain(&url).await?;
+    let url = webfinger_url(scheme, domain, &handle)?;
+    let jrd = state.fed.get_plain(url.as_str()).await?;
     let href = list(&jrd, "links", 50, "links")?
         .into_iter()
         .find(|l| {
@@ -370,6 +370,21 @@ pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
         .and_then(|l| l.get("href").and_then(Value::as_str).map(str::to_string))
         .ok_or_else(|| AppError::new(crate::error::ErrorKind::NotFound, "remote_not_found"))?;
     Ok(actor(state, &href, false).await?.user)
+}
+
+/// The WebFinger address that names `handle` (`name@domain`) on `domain`:
+/// the resource is percent-encoded, so that a name cannot add parameters,
+/// and the URL must be on `domain` itself.
+fn webfinger_url(scheme: &str, domain: &str, handle: &str) -> AppResult<url::Url> {
+    let invalid = || AppError::bad_request("handle_invalid");
+    let mut url = url::Url::parse(&format!("{scheme}://{domain}/.well-known/webfinger"))
+        .map_err(|_| invalid())?;
+    if host_of(url.as_str()).as_deref() != Some(domain) {
+        return Err(invalid());
+    }
+    url.query_pairs_mut()
+        .append_pair("resource", &format!("acct:{handle}"));
+    Ok(url)
 }
 
 /// Finds a community by `!name@domain`, `name@domain` or URL. Secret
@@ -442,5 +457,31 @@ impl crate::content::FindPeople for AppState {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::webfinger_url;
+
+    #[test]
+    fn webfinger_addresses_encode_the_handle() {
+        let u = webfinger_url("https", "beta.example:8443", "ann@beta.example:8443").unwrap();
+        assert_eq!(
+            u.as_str(),
+            "https://beta.example:8443/.well-known/webfinger?resource=acct%3Aann%40beta.example%3A8443"
+        );
+        // A name cannot add a parameter or a fragment to the request.
+        let u = webfinger_url("https", "beta.example", "a&rel=x#y@beta.example").unwrap();
+        assert_eq!(u.query_pairs().count(), 1);
+        assert_eq!(u.fragment(), None);
+        assert_eq!(
+            u.query_pairs().next().unwrap().1,
+            "acct:a&rel=x#y@beta.example"
+        );
+        // The domain must be a host, and the URL on it.
+        for bad in ["beta example", "beta.example\\evil", ""] {
+            assert!(webfinger_url("https", bad, "a@b").is_err(), "{bad}");
+        }
     }
 }
