@@ -584,7 +584,11 @@ pub struct ForeignServer {
     /// The key its actors publish and sign with (see [`ForeignServer::rotate_key`]).
     key: Arc<Mutex<ruche::net::keys::KeyPair>>,
     pub received: Received,
+    /// Documents added by a test: path, Content-Type, body.
+    published: Published,
 }
+
+type Published = Arc<Mutex<Vec<(String, String, String)>>>;
 
 pub fn fixture(name: &str, base: &str, pem: &str, target: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -615,6 +619,8 @@ impl ForeignServer {
         let base = format!("http://{host}:{port}");
         let key = Arc::new(Mutex::new(ruche::net::keys::generate().unwrap()));
         let received: Received = Arc::default();
+        let published: Published = Arc::default();
+        let extra = published.clone();
         let docs: Arc<Vec<(&str, &str)>> = Arc::new(vec![
             ("/users/alice", "mastodon_actor.json"),
             ("/users/gary", "gotosocial_actor.json"),
@@ -644,9 +650,14 @@ impl ForeignServer {
                 let rec = rec.clone();
                 let pem = doc_key.lock().unwrap().public_pem.clone();
                 let base = doc_base.clone();
+                let extra = extra.clone();
                 async move {
                     use axum::response::IntoResponse;
                     let path = req.uri().path().to_string();
+                    let added = extra.lock().unwrap().iter().find(|(p, _, _)| *p == path).cloned();
+                    if let Some((_, content_type, body)) = added {
+                        return ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response();
+                    }
                     if req.method() == axum::http::Method::POST {
                         let sig = req
                             .headers()
@@ -677,7 +688,18 @@ impl ForeignServer {
             port,
             key,
             received,
+            published,
         }
+    }
+
+    /// Serves `body` at `path` with `content_type` from now on (a file a
+    /// user of that server uploaded, say).
+    pub fn publish(&self, path: &str, content_type: &str, body: &Value) {
+        self.published.lock().unwrap().push((
+            path.to_string(),
+            content_type.to_string(),
+            body.to_string(),
+        ));
     }
 
     /// Posts a fixture activity to `inbox`, signed as `key_id`.

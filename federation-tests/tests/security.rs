@@ -1,7 +1,7 @@
 //! Holes of the security review that cross instances, played against real
 //! Ruche processes with real signatures. Each test is named after its hole.
 
-use federation_tests::{network, ForeignServer};
+use federation_tests::{client, network, sign_for, with_headers, ForeignServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -187,5 +187,102 @@ async fn trust_is_decided_on_host_and_port() {
         alpha.count("SELECT COUNT(*) FROM users WHERE domain IS NOT NULL"),
         0,
         "nothing fetched from the impostor"
+    );
+}
+
+/// A fetched document is what was asked for (Mastodon's GHSA-jhrq-qvrm-qr36):
+/// a JSON file a user uploaded to a trusted server is not an actor (it is
+/// not served as ActivityPub), and a document that names another actor's
+/// id cannot stand for that actor, nor replace its key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetched_documents_are_what_was_asked_for() {
+    let [_alpha, mut beta, _gamma] = network();
+    let foreign = ForeignServer::start().await;
+    beta.trust(&foreign.authority(), "member");
+    beta.start().await;
+    let fb = foreign.base.clone();
+    let inbox = format!("{}/inbox", beta.base);
+    let attacker = ruche::net::keys::generate().unwrap();
+    let actor_doc = |id: &str, name: &str| {
+        json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": id, "type": "Person", "preferredUsername": name,
+            "inbox": format!("{fb}/users/{name}/inbox"),
+            "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": attacker.public_pem},
+        })
+    };
+    // A file served as plain JSON, and one that claims to be alice.
+    foreign.publish(
+        "/files/evil.json",
+        "application/json",
+        &actor_doc(&format!("{fb}/files/evil.json"), "evil"),
+    );
+    foreign.publish(
+        "/files/alice.json",
+        "application/activity+json",
+        &actor_doc(&format!("{fb}/users/alice"), "alice"),
+    );
+    for (n, actor, key_id) in [
+        (
+            1,
+            format!("{fb}/files/evil.json"),
+            format!("{fb}/files/evil.json#main-key"),
+        ),
+        (
+            2,
+            format!("{fb}/users/alice"),
+            format!("{fb}/files/alice.json#main-key"),
+        ),
+    ] {
+        let create = json!({
+            "id": format!("{fb}/forged/{n}/activity"),
+            "type": "Create",
+            "actor": actor,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": {
+                "id": format!("{fb}/forged/{n}"), "type": "Note", "attributedTo": actor,
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                "content": "<p>forged</p>",
+            },
+        });
+        let body = create.to_string();
+        let headers = sign_for(
+            &inbox,
+            Some(body.as_bytes()),
+            &key_id,
+            &attacker.private_pem,
+        );
+        let r = with_headers(client().post(&inbox).body(body), headers)
+            .header("content-type", "application/activity+json")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            !r.status().is_success(),
+            "forgery {n} accepted: {}",
+            r.status()
+        );
+    }
+    assert_eq!(
+        beta.count("SELECT COUNT(*) FROM content WHERE body LIKE '%forged%'"),
+        0
+    );
+    assert_eq!(
+        beta.count("SELECT COUNT(*) FROM users WHERE ap_id LIKE '%/files/%'"),
+        0,
+        "an uploaded file became an actor"
+    );
+    let attacker_key = attacker
+        .public_pem
+        .lines()
+        .nth(1)
+        .unwrap()
+        .replace('\'', "");
+    assert_eq!(
+        beta.count(&format!(
+            "SELECT COUNT(*) FROM users WHERE public_key LIKE '%{attacker_key}%'"
+        )),
+        0,
+        "the attacker's key was stored"
     );
 }

@@ -116,6 +116,46 @@ fn invalid_document(url: &str, cause: impl std::fmt::Display) -> AppError {
     AppError::new(ErrorKind::BadGateway, "remote_invalid")
 }
 
+/// Whether a response's media type is ActivityPub's: `application/activity+json`,
+/// or `application/ld+json` with the ActivityStreams profile.
+fn is_activitypub(media: &str) -> bool {
+    let mut parts = media.split(';').map(str::trim);
+    let essence = parts.next().unwrap_or("").to_ascii_lowercase();
+    match essence.as_str() {
+        "application/activity+json" => true,
+        "application/ld+json" => parts.any(|p| {
+            let p = p.to_ascii_lowercase();
+            p.strip_prefix("profile=").is_some_and(|v| {
+                v.trim_matches('"')
+                    .split_whitespace()
+                    .any(|v| v == "https://www.w3.org/ns/activitystreams")
+            })
+        }),
+        _ => false,
+    }
+}
+
+/// The `id` a fetched document gives itself.
+fn document_id(url: &str, doc: &Value) -> AppResult<String> {
+    doc.get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| invalid_document(url, "it has no id"))
+}
+
+/// Whether two addresses name the same document (fragments aside, as a key
+/// id names its actor's document).
+fn same_address(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(mut a), Ok(mut b)) => {
+            a.set_fragment(None);
+            b.set_fragment(None);
+            a == b
+        }
+        _ => false,
+    }
+}
+
 /// A local person on whose behalf a fetch is signed: id and username.
 #[derive(Debug, Clone, Copy)]
 pub struct Reader<'a> {
@@ -219,15 +259,43 @@ impl Client {
 
     /// Fetches an ActivityPub document, signed by the instance actor.
     pub async fn get(&self, url: &str) -> AppResult<Value> {
-        let body = self.get_signed(url, MAX_DOCUMENT_BYTES, true, None).await?;
-        serde_json::from_slice(&body).map_err(|e| invalid_document(url, e))
+        self.get_object(url, None).await
     }
 
     /// Fetches an ActivityPub document, signed by the local person `reader`
     /// (what the other instance answers depends on who reads).
     pub async fn get_as(&self, url: &str, reader: Reader<'_>) -> AppResult<Value> {
+        self.get_object(url, Some(reader)).await
+    }
+
+    /// Fetches the document at `url` and checks that it is the one asked
+    /// for: served as ActivityPub JSON, and its `id` is `url` (fragment
+    /// aside). A document of the same host that names another id is fetched
+    /// again by that id, once, and must then name itself: a file a user
+    /// uploaded, or a page quoting an actor, never stands for that actor.
+    async fn get_object(&self, url: &str, reader: Option<Reader<'_>>) -> AppResult<Value> {
+        let doc = self.get_json(url, reader).await?;
+        let id = document_id(url, &doc)?;
+        if same_address(url, &id) {
+            return Ok(doc);
+        }
+        if crate::urls::host_of(&id) != crate::urls::host_of(url) {
+            return Err(invalid_document(
+                url,
+                format!("its id {id} is on another host"),
+            ));
+        }
+        let again = self.get_json(&id, reader).await?;
+        if same_address(&id, &document_id(&id, &again)?) {
+            Ok(again)
+        } else {
+            Err(invalid_document(&id, "it names another id"))
+        }
+    }
+
+    async fn get_json(&self, url: &str, reader: Option<Reader<'_>>) -> AppResult<Value> {
         let body = self
-            .get_signed(url, MAX_DOCUMENT_BYTES, true, Some(reader))
+            .get_signed(url, MAX_DOCUMENT_BYTES, true, reader)
             .await?;
         serde_json::from_slice(&body).map_err(|e| invalid_document(url, e))
     }
@@ -292,6 +360,16 @@ impl Client {
         if !status.is_success() {
             tracing::info!(url = %url, status = status.as_u16(), "remote request refused");
             return Err(AppError::new(ErrorKind::BadGateway, "remote_refused"));
+        }
+        if json {
+            let media = res
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !is_activitypub(media) {
+                return Err(invalid_document(url, format!("served as {media:?}")));
+            }
         }
         read_bounded(res, max, url).await
     }
@@ -422,4 +500,51 @@ async fn read_bounded(mut res: reqwest::Response, max: usize, url: &str) -> AppR
         out.extend_from_slice(&chunk);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_activitypub, same_address};
+
+    #[test]
+    fn only_activitypub_media_types_are_documents() {
+        for ok in [
+            "application/activity+json",
+            "application/activity+json; charset=utf-8",
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+            "Application/LD+JSON; charset=utf-8; profile=\"https://www.w3.org/ns/activitystreams\"",
+        ] {
+            assert!(is_activitypub(ok), "{ok}");
+        }
+        for bad in [
+            "application/json",
+            "application/ld+json",
+            "application/ld+json; profile=\"https://example.com/other\"",
+            "text/html",
+            "",
+        ] {
+            assert!(!is_activitypub(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_document_is_named_by_its_address_without_fragment() {
+        assert!(same_address(
+            "https://b.example/people/ann#main-key",
+            "https://b.example/people/ann"
+        ));
+        assert!(same_address(
+            "https://B.example:443/people/ann",
+            "https://b.example/people/ann"
+        ));
+        assert!(!same_address(
+            "https://b.example/files/ann.json",
+            "https://b.example/people/ann"
+        ));
+        assert!(!same_address(
+            "https://b.example/people/ann",
+            "https://c.example/people/ann"
+        ));
+        assert!(!same_address("not a url", "not a url"));
+    }
 }
