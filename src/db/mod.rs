@@ -36,7 +36,8 @@ pub enum DbConn {
 /// rather than in SQLite's busy handler, which sleeps in steps of up to
 /// 100 ms. On PostgreSQL it is a plain transaction.
 ///
-/// Write transactions do not nest: calling `write` inside `f` fails.
+/// Write transactions must not nest: on SQLite a `write` inside `f` would
+/// wait for the lock its caller holds.
 pub fn write<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
