@@ -253,7 +253,6 @@ async fn fetched_documents_are_what_was_asked_for() {
             &attacker.private_pem,
         );
         let r = with_headers(client().post(&inbox).body(body), headers)
-            .header("content-type", "application/activity+json")
             .send()
             .await
             .unwrap();
@@ -284,5 +283,78 @@ async fn fetched_documents_are_what_was_asked_for() {
         )),
         0,
         "the attacker's key was stored"
+    );
+}
+
+/// `preferredUsername` is optional in ActivityPub: an actor that gives
+/// none (some servers and tools publish such actors) is named after its
+/// address, and its reply is taken like anyone's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actors_without_a_preferred_username_are_accepted() {
+    let [_alpha, mut beta, _gamma] = network();
+    let foreign = ForeignServer::start().await;
+    beta.trust(&foreign.authority(), "member");
+    beta.start().await;
+    let bob = beta.user("bob").await;
+    let (s, post) = bob
+        .post(
+            "/api/v1/posts",
+            json!({"body": "Who has the new badge reader?"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{post}");
+    let post_url = format!("{}/posts/{}", beta.base, post["id"]);
+    let fb = foreign.base.clone();
+    let key = ruche::net::keys::generate().unwrap();
+    let id = format!("{fb}/ap/actors/01HZXQ");
+    foreign.publish(
+        "/ap/actors/01HZXQ",
+        "application/activity+json",
+        &json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": id, "type": "Person", "name": "Night shift",
+            "inbox": format!("{id}/inbox"),
+            "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": key.public_pem},
+        }),
+    );
+    let public = "https://www.w3.org/ns/activitystreams#Public";
+    let create = json!({
+        "id": format!("{id}/notes/1/activity"), "type": "Create", "actor": id, "to": [public],
+        "object": {
+            "id": format!("{id}/notes/1"), "type": "Note", "attributedTo": id, "to": [public],
+            "inReplyTo": post_url, "content": "<p>the nameless night shift has it</p>",
+        },
+    });
+    let inbox = format!("{}/inbox", beta.base);
+    let body = create.to_string();
+    let headers = sign_for(
+        &inbox,
+        Some(body.as_bytes()),
+        &format!("{id}#main-key"),
+        &key.private_pem,
+    );
+    let r = with_headers(client().post(&inbox).body(body), headers)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::ACCEPTED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let handle = format!("01hzxq@{}", foreign.authority());
+    assert_eq!(
+        beta.count(&format!(
+            "SELECT COUNT(*) FROM users WHERE username = '{handle}'"
+        )),
+        1
+    );
+    let (_, comments) = bob
+        .get(&format!("/api/v1/posts/{}/comments", post["id"]))
+        .await;
+    assert_eq!(
+        comments["items"][0]["author"]["username"], handle,
+        "{comments}"
     );
 }

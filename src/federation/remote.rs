@@ -70,6 +70,28 @@ pub struct RemoteActor {
     pub group: Option<Policy>,
 }
 
+/// A name for an actor that gives none: the last segment of its address
+/// (`https://host/users/ann` is `ann`, `https://host/@ann` is `ann`), with
+/// anything but letters, digits, `_`, `.` and `-` made `_`; none when
+/// nothing is left.
+fn name_from_address(ap_id: &str) -> Option<String> {
+    let url = url::Url::parse(ap_id).ok()?;
+    let segment = url.path_segments()?.rev().find(|s| !s.is_empty())?;
+    let name: String = segment
+        .trim_start_matches('@')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
 /// The profile link an actor document gives (`url`), or its id: only an
 /// http(s) link is kept, as it is shown as a link.
 pub fn profile_link(v: &Value, ap_id: &str) -> String {
@@ -102,11 +124,17 @@ pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
     ) {
         return Err(invalid("type"));
     }
-    let name = text(v, "preferredUsername", 64, "preferredUsername")?;
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    let given = text(v, "preferredUsername", 64, "preferredUsername")?;
+    // `preferredUsername` is optional in ActivityPub: without it, the name
+    // is the last segment of the actor's address.
+    let name = if given.is_empty() {
+        name_from_address(&ap_id).ok_or_else(|| invalid("preferredUsername"))?
+    } else {
+        given
+    };
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
     {
         return Err(invalid("preferredUsername"));
     }
@@ -463,6 +491,24 @@ impl crate::content::FindPeople for AppState {
 #[cfg(test)]
 mod tests {
     use super::webfinger_url;
+
+    #[test]
+    fn actors_without_a_name_are_named_by_their_address() {
+        use super::name_from_address;
+        assert_eq!(
+            name_from_address("https://h.example/users/ann").as_deref(),
+            Some("ann")
+        );
+        assert_eq!(
+            name_from_address("https://h.example/@ann/").as_deref(),
+            Some("ann")
+        );
+        assert_eq!(
+            name_from_address("https://h.example/ap/actor/01J9%20x").as_deref(),
+            Some("01J9_20x")
+        );
+        assert_eq!(name_from_address("https://h.example/"), None);
+    }
 
     #[test]
     fn webfinger_addresses_encode_the_handle() {
