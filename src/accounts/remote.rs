@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use super::User;
 use crate::db::schema::users;
 use crate::db::{self, now, DbConn};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// What is kept of a remote actor, read from its (checked) document.
 #[derive(Debug, Clone, Default)]
@@ -102,11 +102,7 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
 pub fn upsert(conn: &mut DbConn, p: &RemoteProfile) -> AppResult<User> {
     db::write(conn, |c| {
         let id = store(c, p, false)?;
-        users::table
-            .find(id)
-            .select(User::as_select())
-            .first(c)
-            .map_err(AppError::from)
+        super::find_by_id(c, id)
     })
 }
 

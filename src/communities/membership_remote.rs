@@ -42,14 +42,7 @@ pub fn request_remote(
         "role": match act { Act::Role(r) => *r, _ => "" },
     });
     db::write(conn, |cx| {
-        events::record(
-            cx,
-            Event::ModerationRequested {
-                moderator: actor.id,
-                community: c.id,
-                request: request.to_string(),
-            },
-        )?;
+        super::ask_host(cx, actor.id, c.id, &request)?;
         Ok::<_, AppError>(())
     })
 }

@@ -59,6 +59,25 @@ pub(crate) fn log_act(
     Ok(())
 }
 
+/// Asks the instance of a remote community to carry out a moderation act
+/// (inside a write transaction); that instance checks again who may, logs
+/// it and tells its member instances.
+fn ask_host(
+    c: &mut DbConn,
+    moderator: i64,
+    community: i64,
+    request: &serde_json::Value,
+) -> QueryResult<()> {
+    crate::events::record(
+        c,
+        crate::events::Event::ModerationRequested {
+            moderator,
+            community,
+            request: request.to_string(),
+        },
+    )
+}
+
 /// How people become members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -164,21 +183,9 @@ type Row = (
     i64,
 );
 
-/// The columns of a [`Row`], users joined with communities.
-const COLUMNS: (
-    users::id,
-    users::username,
-    users::display_name,
-    users::bio,
-    users::bio_html,
-    communities::visibility,
-    communities::join_policy,
-    communities::partners,
-    users::domain,
-    users::profile_url,
-    communities::created_at,
-    users::photo_version,
-) = (
+/// The columns of a [`Row`], users joined with communities (column types
+/// are unit structs, so `Columns::default()` is the selection).
+type Columns = (
     users::id,
     users::username,
     users::display_name,
@@ -201,7 +208,7 @@ fn load(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>
     let rows: Vec<Row> = users::table
         .inner_join(communities::table.on(communities::actor_id.eq(users::id)))
         .filter(users::id.eq_any(ids))
-        .select(COLUMNS)
+        .select(Columns::default())
         .load(conn)?;
     let counts: Vec<(i64, i64)> = community_members::table
         .filter(community_members::community_id.eq_any(ids))

@@ -125,14 +125,7 @@ pub fn pin(conn: &mut DbConn, actor: &User, name: &str, id: i64, on: bool) -> Ap
                 "act": if on { "pin" } else { "unpin" },
                 "post": row.id,
             });
-            events::record(
-                cx,
-                Event::ModerationRequested {
-                    moderator: actor.id,
-                    community: c.id,
-                    request: request.to_string(),
-                },
-            )?;
+            super::ask_host(cx, actor.id, c.id, &request)?;
         }
         Ok::<_, AppError>(())
     })

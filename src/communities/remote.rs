@@ -7,9 +7,9 @@ use diesel::prelude::*;
 
 use super::settings::Policy;
 use crate::accounts::{self, RemoteProfile, User};
-use crate::db::schema::{communities, users};
+use crate::db::schema::communities;
 use crate::db::{self, now, DbConn};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// Stores or refreshes a remote community: its account and its policy.
 pub fn store(conn: &mut DbConn, profile: &RemoteProfile, policy: &Policy) -> AppResult<User> {
@@ -33,11 +33,7 @@ pub fn store(conn: &mut DbConn, profile: &RemoteProfile, policy: &Policy) -> App
                 ))
                 .execute(c)?;
         }
-        users::table
-            .find(id)
-            .select(User::as_select())
-            .first(c)
-            .map_err(AppError::from)
+        accounts::find_by_id(c, id)
     })
 }
 

@@ -82,14 +82,7 @@ pub fn update(conn: &mut DbConn, actor: &User, name: &str, s: &Settings) -> AppR
             "partners": s.partners,
         });
         db::write(conn, |c| {
-            events::record(
-                c,
-                Event::ModerationRequested {
-                    moderator: actor.id,
-                    community: current.id,
-                    request: request.to_string(),
-                },
-            )?;
+            super::ask_host(c, actor.id, current.id, &request)?;
             Ok::<_, AppError>(())
         })?;
         return Ok(current);
@@ -158,14 +151,7 @@ pub fn set_picture(
             log_act(cx, c.id, actor.id, "picture", None::<i64>, None::<i64>, "")?;
         } else {
             let request = serde_json::json!({"act": "picture", "present": upload.is_some()});
-            events::record(
-                cx,
-                Event::ModerationRequested {
-                    moderator: actor.id,
-                    community: c.id,
-                    request: request.to_string(),
-                },
-            )?;
+            super::ask_host(cx, actor.id, c.id, &request)?;
         }
         Ok::<_, AppError>(())
     })?;
