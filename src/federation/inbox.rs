@@ -45,20 +45,24 @@ pub async fn verify(
         host_of(&signed.key_id).ok_or_else(|| AppError::unauthorized("signature_malformed"))?;
     state.fed.gate(&host).await?;
     let known = remote::actor(state, &signed.key_id, false).await?;
-    if crate::net::keys::verify(
-        &known.pem,
-        signed.signing_string.as_bytes(),
-        &signed.signature,
-    ) {
+    if crate::net::keys::verify_blocking(
+        known.pem.clone(),
+        signed.signing_string.clone(),
+        signed.signature.clone(),
+    )
+    .await
+    {
         return Ok((known.user, known.ap_id));
     }
     // Keys rotate: fetch the actor again and retry once.
     let known = remote::actor(state, &signed.key_id, true).await?;
-    if crate::net::keys::verify(
-        &known.pem,
-        signed.signing_string.as_bytes(),
-        &signed.signature,
-    ) {
+    if crate::net::keys::verify_blocking(
+        known.pem.clone(),
+        signed.signing_string.clone(),
+        signed.signature.clone(),
+    )
+    .await
+    {
         return Ok((known.user, known.ap_id));
     }
     Err(AppError::unauthorized("signature_invalid"))
@@ -510,12 +514,14 @@ pub async fn read_note(
         Some(Value::String(s)) if s.len() <= 1000 => s.clone(),
         _ => String::new(),
     };
-    // A titled object (Lemmy's Page, an Article) keeps its title above the text.
+    // A titled object (Lemmy's Page, an Article) keeps its title above the
+    // text, unless the title only repeats the text's start (a Ruche post).
     let titled = matches!(
         note.get("type").and_then(Value::as_str),
         Some("Page" | "Article")
     ) && !name.trim().is_empty()
-        && !html.is_empty();
+        && !html.is_empty()
+        && !super::json::title_repeats_text(&name, &html);
     let html = if titled {
         format!(
             "<p><strong>{}</strong></p>{html}",
@@ -524,10 +530,10 @@ pub async fn read_note(
     } else {
         html
     };
-    let body_html = crate::markdown::sanitize(&if name.is_empty() || !html.is_empty() {
-        html
+    let body_html = crate::markdown::sanitize(if name.is_empty() || !html.is_empty() {
+        &html
     } else {
-        name
+        &name
     });
     // Sanitising can make HTML longer (entities, link attributes): what is
     // stored is bounded too, not only what was received.
@@ -536,7 +542,17 @@ pub async fn read_note(
             .with("field", "content")
             .with("max", MAX_STORED_HTML));
     }
-    let body = ammonia::Builder::empty().clean(&body_html).to_string();
+    let body = if titled {
+        // Title and text as two paragraphs of the plain text, not run together.
+        let text = crate::markdown::sanitize(&match note.get("content") {
+            Some(Value::String(s)) => s.clone(),
+            _ => String::new(),
+        });
+        let both = format!("<p>{}</p>\n\n{text}", ammonia::clean_text(name.trim()));
+        ammonia::Builder::empty().clean(&both).to_string()
+    } else {
+        ammonia::Builder::empty().clean(&body_html).to_string()
+    };
     let to = list(note, "to", MAX_RECIPIENTS, "to")?;
     let cc = list(note, "cc", MAX_RECIPIENTS, "cc")?;
     list(note, "attachment", remote::MAX_ATTACHMENTS, "attachment")?;

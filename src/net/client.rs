@@ -332,14 +332,15 @@ impl Client {
                 self.db.run(super::keys::instance_keys).await?,
             ),
         };
-        let headers = super::signature::sign(
+        let headers = super::signature::sign_async(
             &Method::GET,
             &path_and_query(&parsed),
             &host_header(&parsed),
             None,
             &key_id,
             &keys.private_pem,
-        )?;
+        )
+        .await?;
         let accept = if json {
             "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\""
         } else {
@@ -417,7 +418,7 @@ impl Client {
         // The trust gate was asked for this instance in this round, so the
         // address policy knows whether it may use private addresses.
         self.policy.check_url(&url).map_err(|e| fail(e, false))?;
-        let headers = super::signature::sign(
+        let headers = super::signature::sign_async(
             &Method::POST,
             &path_and_query(&url),
             &host_header(&url),
@@ -425,6 +426,7 @@ impl Client {
             key_id,
             private_pem,
         )
+        .await
         .map_err(|e| fail(e.to_string(), true))?;
         let mut req = self.http.post(url).body(body.to_vec());
         for (n, v) in headers {
@@ -435,16 +437,10 @@ impl Client {
         if status.is_success() {
             return Ok(());
         }
-        let text = read_bounded(res, 2048, inbox)
-            .await
-            .ok()
-            .map(|b| {
-                String::from_utf8_lossy(&b)
-                    .chars()
-                    .take(300)
-                    .collect::<String>()
-            })
-            .unwrap_or_default();
+        // The start of the explanation, however long the body (Lemmy's run
+        // to several kilobytes).
+        let head = read_prefix(res, 4096).await;
+        let text: String = String::from_utf8_lossy(&head).chars().take(500).collect();
         // 4xx means the receiver refuses this activity: trying again will not
         // help, except for time-outs and rate limits.
         let retry = !status.is_client_error() || matches!(status.as_u16(), 408 | 429);
@@ -500,6 +496,21 @@ async fn read_bounded(mut res: reqwest::Response, max: usize, url: &str) -> AppR
         out.extend_from_slice(&chunk);
     }
     Ok(out)
+}
+
+/// The first `max` bytes of a response body, or what arrived of them.
+async fn read_prefix(mut res: reqwest::Response, max: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while out.len() < max {
+        match res.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = max - out.len();
+                out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            _ => break,
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,19 +1,26 @@
 //! RSA key pairs of local actors (made the first time they are needed) and
 //! caches of parsed keys, so that signing and verifying do not parse PEM on
 //! every request.
+//!
+//! The cryptography is `aws-lc-rs` (the provider rustls already uses here):
+//! constant-time RSA, several times faster than RustCrypto's `rsa` 0.9,
+//! which carries the Marvin timing advisory (RUSTSEC-2023-0071) with no fix
+//! in that line and is no longer a dependency. Signing takes about a
+//! millisecond: async callers use [`sign_blocking`] and [`verify_blocking`],
+//! which run on tokio's blocking threads, so that the async workers keep
+//! serving requests.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use diesel::prelude::*;
-use rsa::pkcs1::DecodeRsaPublicKey;
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::{
-    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
+use aws_lc_rs::signature::{
+    KeyPair as _, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
 };
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
-use rsa::{RsaPrivateKey, RsaPublicKey};
-use sha2::Sha256;
+use diesel::prelude::*;
+use pem_rfc7468::LineEnding;
 
 use crate::db;
 use crate::db::schema::{settings, users};
@@ -27,19 +34,18 @@ pub struct KeyPair {
     pub private_pem: String,
 }
 
+/// A new 2048-bit RSA key pair: PKCS#8 private key, SubjectPublicKeyInfo
+/// public key, both in PEM.
 pub fn generate() -> AppResult<KeyPair> {
-    let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).map_err(AppError::internal)?;
-    let private_pem = key
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(AppError::internal)?
-        .to_string();
-    let public_pem = key
-        .to_public_key()
-        .to_public_key_pem(LineEnding::LF)
-        .map_err(AppError::internal)?;
+    let key = RsaKeyPair::generate(KeySize::Rsa2048).map_err(AppError::internal)?;
+    let private: Pkcs8V1Der = key.as_der().map_err(AppError::internal)?;
+    let public: PublicKeyX509Der = key.public_key().as_der().map_err(AppError::internal)?;
+    let pem = |label, der: &[u8]| {
+        pem_rfc7468::encode_string(label, LineEnding::LF, der).map_err(AppError::internal)
+    };
     Ok(KeyPair {
-        public_pem,
-        private_pem,
+        public_pem: pem("PUBLIC KEY", public.as_ref())?,
+        private_pem: pem("PRIVATE KEY", private.as_ref())?,
     })
 }
 
@@ -117,18 +123,26 @@ pub fn instance_keys(conn: &mut DbConn) -> AppResult<KeyPair> {
     read(conn)?.ok_or_else(|| AppError::internal("instance key missing after creation"))
 }
 
-type SignerCache = Mutex<HashMap<String, Arc<SigningKey<Sha256>>>>;
-type VerifierCache = Mutex<HashMap<String, Arc<VerifyingKey<Sha256>>>>;
+type SignerCache = Mutex<HashMap<String, Arc<RsaKeyPair>>>;
+type VerifierCache = Mutex<HashMap<String, Arc<ParsedPublicKey>>>;
 static SIGNERS: LazyLock<SignerCache> = LazyLock::new(Default::default);
 static VERIFIERS: LazyLock<VerifierCache> = LazyLock::new(Default::default);
 const CACHE_MAX: usize = 10_000;
 
-fn signer(private_pem: &str) -> AppResult<Arc<SigningKey<Sha256>>> {
+/// Parses a private key in PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE
+/// KEY`) PEM, once.
+fn signer(private_pem: &str) -> AppResult<Arc<RsaKeyPair>> {
     if let Some(k) = SIGNERS.lock().map_err(AppError::internal)?.get(private_pem) {
         return Ok(k.clone());
     }
-    let key = RsaPrivateKey::from_pkcs8_pem(private_pem).map_err(AppError::internal)?;
-    let k = Arc::new(SigningKey::<Sha256>::new(key));
+    let (label, der) =
+        pem_rfc7468::decode_vec(private_pem.trim().as_bytes()).map_err(AppError::internal)?;
+    let key = match label {
+        "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der),
+        _ => RsaKeyPair::from_pkcs8(&der),
+    }
+    .map_err(AppError::internal)?;
+    let k = Arc::new(key);
     let mut cache = SIGNERS.lock().map_err(AppError::internal)?;
     if cache.len() >= CACHE_MAX {
         cache.clear();
@@ -137,15 +151,14 @@ fn signer(private_pem: &str) -> AppResult<Arc<SigningKey<Sha256>>> {
     Ok(k)
 }
 
-/// Parses a public key in SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`) PEM.
-fn verifier(public_pem: &str) -> Option<Arc<VerifyingKey<Sha256>>> {
+/// Parses a public key in SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`)
+/// PEM, once. Keys under 2048 or over 8192 bits are refused.
+fn verifier(public_pem: &str) -> Option<Arc<ParsedPublicKey>> {
     if let Some(k) = VERIFIERS.lock().ok()?.get(public_pem) {
         return Some(k.clone());
     }
-    let key = RsaPublicKey::from_public_key_pem(public_pem.trim())
-        .or_else(|_| RsaPublicKey::from_pkcs1_pem(public_pem.trim()))
-        .ok()?;
-    let k = Arc::new(VerifyingKey::<Sha256>::new(key));
+    let (_, der) = pem_rfc7468::decode_vec(public_pem.trim().as_bytes()).ok()?;
+    let k = Arc::new(ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der).ok()?);
     if let Ok(mut cache) = VERIFIERS.lock() {
         if cache.len() >= CACHE_MAX {
             cache.clear();
@@ -157,18 +170,30 @@ fn verifier(public_pem: &str) -> Option<Arc<VerifyingKey<Sha256>>> {
 
 /// RSASSA-PKCS1-v1_5 with SHA-256 over `data`.
 pub fn sign(private_pem: &str, data: &[u8]) -> AppResult<Vec<u8>> {
-    Ok(signer(private_pem)?.sign(data).to_vec())
+    let key = signer(private_pem)?;
+    let mut out = vec![0; key.public_modulus_len()];
+    key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), data, &mut out)
+        .map_err(AppError::internal)?;
+    Ok(out)
 }
 
 /// Whether `signature` is a valid RSA-SHA256 signature of `data` by `public_pem`.
 pub fn verify(public_pem: &str, data: &[u8], signature: &[u8]) -> bool {
-    let Some(key) = verifier(public_pem) else {
-        return false;
-    };
-    let Ok(sig) = Signature::try_from(signature) else {
-        return false;
-    };
-    key.verify(data, &sig).is_ok()
+    verifier(public_pem).is_some_and(|k| k.verify_sig(data, signature).is_ok())
+}
+
+/// [`sign`] on a blocking thread.
+pub async fn sign_blocking(private_pem: String, data: String) -> AppResult<Vec<u8>> {
+    tokio::task::spawn_blocking(move || sign(&private_pem, data.as_bytes()))
+        .await
+        .map_err(AppError::internal)?
+}
+
+/// [`verify`] on a blocking thread.
+pub async fn verify_blocking(public_pem: String, data: String, signature: Vec<u8>) -> bool {
+    tokio::task::spawn_blocking(move || verify(&public_pem, data.as_bytes(), &signature))
+        .await
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -184,5 +209,18 @@ mod tests {
         let other = generate().unwrap();
         assert!(!verify(&other.public_pem, b"hello", &sig));
         assert!(!verify("not a key", b"hello", &sig));
+    }
+
+    /// Keys made by other software: PKCS#1 PEM, as some servers publish
+    /// them, and a PKCS#1 private key.
+    #[test]
+    fn pkcs1_keys_are_read() {
+        let k = generate().unwrap();
+        let (_, spki) = pem_rfc7468::decode_vec(k.public_pem.as_bytes()).unwrap();
+        let public = aws_lc_rs::rsa::PublicKey::from_der(&spki).unwrap();
+        let pkcs1 =
+            pem_rfc7468::encode_string("RSA PUBLIC KEY", LineEnding::LF, public.as_ref()).unwrap();
+        let sig = sign(&k.private_pem, b"hello").unwrap();
+        assert!(verify(&pkcs1, b"hello", &sig));
     }
 }

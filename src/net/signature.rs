@@ -19,16 +19,15 @@ pub fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
-/// The headers to add to a request, signed by `key_id`: `Date`, `Digest` (with
-/// a body) and `Signature`.
-pub fn sign(
-    method: &Method,
-    path_and_query: &str,
-    host: &str,
-    body: Option<&[u8]>,
-    key_id: &str,
-    private_pem: &str,
-) -> AppResult<Vec<(&'static str, String)>> {
+/// What a request's signature covers: the headers to add (with `host`
+/// first, not sent: the client sets it) and the string to sign.
+struct Unsigned {
+    headers: Vec<(&'static str, String)>,
+    names: Vec<&'static str>,
+    signing_string: String,
+}
+
+fn unsigned(method: &Method, path_and_query: &str, host: &str, body: Option<&[u8]>) -> Unsigned {
     let date = http_date(Utc::now());
     let mut headers: Vec<(&'static str, String)> = vec![("host", host.to_string()), ("date", date)];
     if let Some(b) = body {
@@ -45,15 +44,54 @@ pub fn sign(
         lines.push(format!("{n}: {v}"));
         names.push(n);
     }
-    let signature = crate::net::keys::sign(private_pem, lines.join("\n").as_bytes())?;
-    let value = format!(
-        "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"{}\",signature=\"{}\"",
-        names.join(" "),
-        B64.encode(signature)
-    );
-    headers.retain(|(n, _)| *n != "host");
-    headers.push(("signature", value));
-    Ok(headers)
+    Unsigned {
+        headers,
+        names,
+        signing_string: lines.join("\n"),
+    }
+}
+
+impl Unsigned {
+    fn finish(mut self, key_id: &str, signature: &[u8]) -> Vec<(&'static str, String)> {
+        let value = format!(
+            "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"{}\",signature=\"{}\"",
+            self.names.join(" "),
+            B64.encode(signature)
+        );
+        self.headers.retain(|(n, _)| *n != "host");
+        self.headers.push(("signature", value));
+        self.headers
+    }
+}
+
+/// The headers to add to a request, signed by `key_id`: `Date`, `Digest` (with
+/// a body) and `Signature`.
+pub fn sign(
+    method: &Method,
+    path_and_query: &str,
+    host: &str,
+    body: Option<&[u8]>,
+    key_id: &str,
+    private_pem: &str,
+) -> AppResult<Vec<(&'static str, String)>> {
+    let u = unsigned(method, path_and_query, host, body);
+    let signature = crate::net::keys::sign(private_pem, u.signing_string.as_bytes())?;
+    Ok(u.finish(key_id, &signature))
+}
+
+/// [`sign`] with the RSA operation on a blocking thread, for async callers.
+pub async fn sign_async(
+    method: &Method,
+    path_and_query: &str,
+    host: &str,
+    body: Option<&[u8]>,
+    key_id: &str,
+    private_pem: &str,
+) -> AppResult<Vec<(&'static str, String)>> {
+    let mut u = unsigned(method, path_and_query, host, body);
+    let text = std::mem::take(&mut u.signing_string);
+    let signature = crate::net::keys::sign_blocking(private_pem.to_string(), text).await?;
+    Ok(u.finish(key_id, &signature))
 }
 
 /// A parsed `Signature` header with the string it claims to sign.
