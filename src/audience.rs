@@ -346,6 +346,35 @@ pub fn may_read_item(
     }
 }
 
+/// When [`may_read_item`] refuses an instance an item of this instance
+/// posted in another instance's closed community, the community whose host
+/// decides: that host knows who its members are, so the item is served to
+/// an instance its host lists among the members (see
+/// `federation::group_roster::host_lists_instance`). Used when a third
+/// instance checks with the author's instance what the host announced.
+pub fn host_decides(
+    conn: &mut DbConn,
+    viewer: &Viewer,
+    own: &Item,
+    root: &Item,
+) -> AppResult<Option<i64>> {
+    let (Viewer::Instance(reader), Some(community)) = (viewer, root.community) else {
+        return Ok(None);
+    };
+    if own.root.is_some() && own.visibility == Visibility::Direct {
+        return Ok(None);
+    }
+    let host: Option<String> = users::table
+        .find(community)
+        .select(users::domain)
+        .first(conn)?;
+    let (v, partners) = community_settings(conn, community)?;
+    let decides = host.is_some_and(|h| h != reader.domain)
+        && !v.open_content()
+        && community_open_to(v, partners, &reader.trust);
+    Ok(decides.then_some(community))
+}
+
 /// Whether `person` has an accepted follower on the instance `domain`.
 fn has_follower_at(conn: &mut DbConn, person: i64, domain: &str) -> AppResult<bool> {
     let n: i64 = follows::table

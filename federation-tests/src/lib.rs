@@ -344,6 +344,25 @@ impl Instance {
     }
 
     /// The private key and key id of a local person (to forge requests).
+    /// The text column `t` of the rows of `sql` (`SELECT x AS t …`).
+    pub fn texts(&self, sql: &str) -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct T {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        let q = diesel::sql_query(sql);
+        let rows: Vec<T> = if self.db_url.starts_with("postgres") {
+            q.load(&mut diesel::PgConnection::establish(&self.db_url).unwrap())
+                .unwrap()
+        } else {
+            let path = self.db_url.trim_start_matches("sqlite://");
+            q.load(&mut diesel::SqliteConnection::establish(path).unwrap())
+                .unwrap()
+        };
+        rows.into_iter().map(|r| r.t).collect()
+    }
+
     pub fn private_key(&self, name: &str) -> (String, String) {
         #[derive(QueryableByName)]
         struct K {
@@ -586,6 +605,93 @@ pub struct ForeignServer {
     pub received: Received,
     /// Documents added by a test: path, Content-Type, body.
     published: Published,
+    /// What it answered 400 to, as Lemmy would: path, activity, reason.
+    refused: Refused,
+    refuse_all: Arc<std::sync::atomic::AtomicBool>,
+}
+
+type Refused = Arc<Mutex<Vec<(String, Value, String)>>>;
+
+const AS_PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// Whether an activity (or the one it embeds) is about a community: Lemmy's
+/// rules apply to it.
+fn concerns_community(v: &Value) -> bool {
+    v.get("audience").is_some() || v.get("object").is_some_and(concerns_community)
+}
+
+fn ids(v: &Value, key: &str) -> Vec<String> {
+    match v.get(key) {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().or_else(|| x["id"].as_str()).map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What a real Lemmy (1.0) answers 400 to, read from its source: activities
+/// into its (public) communities must carry a `cc` and a public audience
+/// (a deletion in `to`), a post is a titled `Page` (a `Note` is only read
+/// as a comment, with `inReplyTo`), and embedded activities are held to the
+/// same rules.
+pub fn lemmy_refuses(a: &Value) -> Option<String> {
+    let public = |keys: &[&str]| {
+        keys.iter()
+            .any(|k| ids(a, k).iter().any(|i| i == AS_PUBLIC))
+    };
+    match a["type"].as_str().unwrap_or("") {
+        "Create" | "Update" => {
+            let o = &a["object"];
+            let kind = o["type"].as_str().unwrap_or("");
+            if matches!(kind, "Group" | "Person" | "Service" | "Application") {
+                return None;
+            }
+            if a.get("cc").is_none() {
+                return Some("missing field `cc`".into());
+            }
+            if !o.is_object() {
+                return Some("invalid type: string, expected a post or comment".into());
+            }
+            match kind {
+                "Page" | "Article" | "Video" | "Event" => {
+                    if o["name"].as_str().is_none_or(|n| n.trim().is_empty()) {
+                        return Some("missing field `name`".into());
+                    }
+                }
+                "Note" => {
+                    if o["inReplyTo"].as_str().is_none() {
+                        return Some("ObjectIsNotAComment: a Note needs inReplyTo".into());
+                    }
+                }
+                other => return Some(format!("unknown variant `{other}`")),
+            }
+            (!public(&["to", "cc"])).then(|| "ObjectIsNotPublic".into())
+        }
+        "Delete" => {
+            (!public(&["to"])).then(|| "ObjectIsNotPublic: a deletion is public in `to`".into())
+        }
+        "Announce" => {
+            if !public(&["to", "cc"]) {
+                return Some("ObjectIsNotPublic".into());
+            }
+            a["object"]
+                .is_object()
+                .then(|| lemmy_refuses(&a["object"]))
+                .flatten()
+        }
+        _ => None,
+    }
+}
+
+/// Lemmy's answer to a refused activity: its error, then a long
+/// explanation (several kilobytes in practice).
+fn lemmy_error(reason: &str) -> String {
+    let filler =
+        "The activity could not be received because it does not follow what this server requires. "
+            .repeat(45);
+    json!({"error": reason, "message": format!("{reason}: {filler}")}).to_string()
 }
 
 type Published = Arc<Mutex<Vec<(String, String, String)>>>;
@@ -626,8 +732,13 @@ impl ForeignServer {
             ("/users/gary", "gotosocial_actor.json"),
             ("/users/gary/main-key", "gotosocial_key.json"),
             ("/u/carol", "lemmy_actor.json"),
+            ("/c/lemmings", "lemmy_group.json"),
         ]);
         let rec = received.clone();
+        let refused: Refused = Arc::default();
+        let refusals = refused.clone();
+        let refuse_all = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let refusing = refuse_all.clone();
         let doc_key = key.clone();
         let doc_base = base.clone();
         let wf_base = base.clone();
@@ -639,8 +750,10 @@ impl ForeignServer {
                     async move {
                         let res = q.get("resource").cloned().unwrap_or_default();
                         let name = res.trim_start_matches("acct:").split('@').next().unwrap_or("").to_string();
+                        // Lemmy's communities live under /c/.
+                        let path = if name == "lemmings" { format!("/c/{name}") } else { format!("/users/{name}") };
                         axum::Json(json!({"subject": res, "links": [
-                            {"rel": "self", "type": "application/activity+json", "href": format!("{base}/users/{name}")}
+                            {"rel": "self", "type": "application/activity+json", "href": format!("{base}{path}")}
                         ]}))
                     }
                 }),
@@ -667,6 +780,18 @@ impl ForeignServer {
                             .to_string();
                         let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
                         let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                        let lemmy = path.starts_with("/c/") || path.starts_with("/u/") || concerns_community(&v);
+                        let refusal = if refusing.load(std::sync::atomic::Ordering::SeqCst) {
+                            Some("refused by the test".to_string())
+                        } else if lemmy {
+                            lemmy_refuses(&v)
+                        } else {
+                            None
+                        };
+                        if let Some(reason) = refusal {
+                            refusals.lock().unwrap().push((path, v, reason.clone()));
+                            return (axum::http::StatusCode::BAD_REQUEST, lemmy_error(&reason)).into_response();
+                        }
                         rec.lock().unwrap().push((path, sig, v));
                         return axum::http::StatusCode::ACCEPTED.into_response();
                     }
@@ -689,17 +814,42 @@ impl ForeignServer {
             key,
             received,
             published,
+            refused,
+            refuse_all,
         }
     }
 
     /// Serves `body` at `path` with `content_type` from now on (a file a
     /// user of that server uploaded, say).
     pub fn publish(&self, path: &str, content_type: &str, body: &Value) {
-        self.published.lock().unwrap().push((
-            path.to_string(),
-            content_type.to_string(),
-            body.to_string(),
-        ));
+        let mut published = self.published.lock().unwrap();
+        published.retain(|(p, _, _)| p != path);
+        published.push((path.to_string(), content_type.to_string(), body.to_string()));
+    }
+
+    /// Serves the objects embedded in an activity this server sends at
+    /// their ids from now on, as a real server does: an instance that
+    /// receives them through a community of another server reads them
+    /// from here.
+    fn serve_objects(&self, activity: &str) {
+        let Ok(mut v) = serde_json::from_str::<Value>(activity) else {
+            return;
+        };
+        while let Some(object) = v.get("object").filter(|o| o.is_object()).cloned() {
+            let kind = object["type"].as_str().unwrap_or("");
+            let activity_kinds = ["Create", "Update", "Delete", "Announce", "Undo", "Like"];
+            if !activity_kinds.contains(&kind) {
+                if let Some(path) = object["id"]
+                    .as_str()
+                    .and_then(|id| id.strip_prefix(&self.base))
+                {
+                    let mut doc = object.clone();
+                    doc["@context"] = json!("https://www.w3.org/ns/activitystreams");
+                    self.publish(path, "application/activity+json", &doc);
+                }
+            }
+            v = object;
+        }
     }
 
     /// Posts a fixture activity to `inbox`, signed as `key_id`.
@@ -712,6 +862,7 @@ impl ForeignServer {
     ) -> (StatusCode, String) {
         let key = self.key.lock().unwrap().clone();
         let body = fixture(fixture_name, &self.base, &key.public_pem, target);
+        self.serve_objects(&body);
         let headers = sign_for(inbox, Some(body.as_bytes()), key_id, &key.private_pem);
         let req = with_headers(client().post(inbox).body(body), headers);
         let r = req.send().await.unwrap();
@@ -722,6 +873,7 @@ impl ForeignServer {
     pub async fn send_value(&self, inbox: &str, activity: &Value) -> (StatusCode, String) {
         let key = self.key.lock().unwrap().clone();
         let body = activity.to_string();
+        self.serve_objects(&body);
         let key_id = format!("{}/users/alice#main-key", self.base);
         let headers = sign_for(inbox, Some(body.as_bytes()), &key_id, &key.private_pem);
         let req = with_headers(client().post(inbox).body(body), headers);
@@ -751,6 +903,34 @@ impl ForeignServer {
 
     pub fn received(&self) -> Vec<(String, String, Value)> {
         self.received.lock().unwrap().clone()
+    }
+
+    /// What it refused (path, activity, reason).
+    pub fn refused(&self) -> Vec<(String, Value, String)> {
+        self.refused.lock().unwrap().clone()
+    }
+
+    /// From now on, refuses every activity posted to it (or stops).
+    pub fn refuse_everything(&self, on: bool) {
+        self.refuse_all
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Posts `activity` to `inbox`, signed with the key `key_id` of one of
+    /// its actors (all share its key).
+    pub async fn send_as(
+        &self,
+        inbox: &str,
+        key_id: &str,
+        activity: &Value,
+    ) -> (StatusCode, String) {
+        let key = self.key.lock().unwrap().clone();
+        let body = activity.to_string();
+        self.serve_objects(&body);
+        let headers = sign_for(inbox, Some(body.as_bytes()), key_id, &key.private_pem);
+        let req = with_headers(client().post(inbox).body(body), headers);
+        let r = req.send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
     }
 }
 

@@ -921,3 +921,320 @@ async fn a_lemmy_user_takes_part_in_a_public_community() {
     assert_eq!(announce.2["object"]["type"], "Create");
     assert_eq!(announce.2["object"]["object"]["audience"], group.as_str());
 }
+
+/// A community's host speaks for its own people only. What it announces of
+/// a person of a third instance is read from that person's instance — in a
+/// private community too, where the author's instance asks the host whether
+/// the reader has a member — and a post or a deletion the host made up in
+/// someone else's name is refused, with nothing stored or removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_community_host_cannot_speak_for_people_of_other_instances() {
+    let [alpha, beta, gamma] = trusting_network().await;
+    let ann = alpha.user("ann").await;
+    let bob = beta.user("bob").await;
+    let gus = gamma.user("gus").await;
+    create(&gus, "hub", "private", "open").await;
+    join(&ann, &alpha, "hub", &gamma).await;
+    let hub_b = join(&bob, &beta, "hub", &gamma).await;
+
+    // bob's post and its edit reach alpha through gamma, read from beta.
+    let (s, v) = bob
+        .post(
+            &format!("/api/v1/communities/{hub_b}/posts"),
+            json!({"body": "Shift handover notes"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let bobs_local = v["id"].as_i64().unwrap();
+    wait_count(
+        &alpha,
+        &with_body("Shift handover notes"),
+        1,
+        "bob's post on alpha",
+    )
+    .await;
+    let (s, v) = bob
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/posts/{bobs_local}"),
+            Some(json!({"body": "Shift handover notes, line 2 stopped"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    wait_count(
+        &alpha,
+        &with_body("line 2 stopped"),
+        1,
+        "bob's edit on alpha",
+    )
+    .await;
+
+    // gamma, signing as the community, makes up a post by bob and the
+    // deletion of his real one.
+    let (key, _) = gamma.private_key("hub");
+    let group = format!("{}/communities/hub", gamma.base);
+    let key_id = format!("{group}#main-key");
+    let bob_url = format!("{}/people/bob", beta.base);
+    let inbox = format!("{}/inbox", alpha.base);
+    let send = |activity: serde_json::Value| {
+        let (inbox, key, key_id) = (inbox.clone(), key.clone(), key_id.clone());
+        async move {
+            let body = activity.to_string();
+            let r = with_headers(
+                client().post(&inbox).body(body.clone()),
+                sign_for(&inbox, Some(body.as_bytes()), &key_id, &key),
+            )
+            .send()
+            .await
+            .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let made_up = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{group}/activities/made-up-1"),
+        "type": "Announce",
+        "actor": group,
+        "to": [format!("{group}/followers")],
+        "object": {
+            "id": format!("{}/activities/made-up-create", beta.base),
+            "type": "Create",
+            "actor": bob_url,
+            "to": [group],
+            "object": {"id": format!("{}/posts/987654", beta.base), "type": "Note",
+                       "attributedTo": bob_url, "content": "<p>I quit, effective today</p>",
+                       "to": [group], "audience": group}
+        }
+    });
+    let (s, b) = send(made_up).await;
+    assert!(!s.is_success(), "{s} {b}");
+    assert_eq!(content_count(&alpha, "I quit"), 0);
+    let bobs_url = format!("{}/posts/{bobs_local}", beta.base);
+    let deletion = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{group}/activities/made-up-2"),
+        "type": "Announce",
+        "actor": group,
+        "to": [format!("{group}/followers")],
+        "object": {
+            "id": format!("{}/activities/made-up-delete", beta.base),
+            "type": "Delete",
+            "actor": bob_url,
+            "to": [group],
+            "object": bobs_url
+        }
+    });
+    let (s, b) = send(deletion).await;
+    assert!(!s.is_success(), "{s} {b}");
+    assert_eq!(content_count(&alpha, "line 2 stopped"), 1);
+
+    // bob's real deletion goes through.
+    let (s, _) = bob
+        .call(Method::DELETE, &format!("/api/v1/posts/{bobs_local}"), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    wait_count(
+        &alpha,
+        &with_body("Shift handover"),
+        0,
+        "bob's deletion on alpha",
+    )
+    .await;
+}
+
+/// A person of a Ruche instance in a community hosted by Lemmy, against a
+/// stand-in that refuses what Lemmy 1.0 refuses (`lemmy_refuses`): joining
+/// back-fills Lemmy's `Announce`-wrapped outbox, with titles kept apart from
+/// the text; a post, a comment, an edit and a deletion sent from Ruche are
+/// all accepted; what Lemmy announces (including its extra bare `Page`)
+/// arrives; and a refusal's explanation is kept in the delivery's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ruche_member_takes_part_in_a_lemmy_community() {
+    let [_alpha, mut beta, _gamma] = network();
+    let lemmy = ForeignServer::start().await;
+    beta.trust(&lemmy.authority(), "member");
+    beta.start().await;
+    let bob = beta.user("bob").await;
+    let public = "https://www.w3.org/ns/activitystreams#Public";
+    let context = json!([
+        "https://join-lemmy.org/context.json",
+        "https://www.w3.org/ns/activitystreams"
+    ]);
+    let group = format!("{}/c/lemmings", lemmy.base);
+    let group_key = format!("{group}#main-key");
+    let carol = format!("{}/u/carol", lemmy.base);
+    let page = |n: u32, title: &str, text: &str| {
+        json!({"type": "Page", "id": format!("{}/post/{n}", lemmy.base), "attributedTo": carol,
+               "to": [group, public], "cc": [], "name": title, "content": format!("<p>{text}</p>"),
+               "mediaType": "text/html", "published": "2026-11-20T10:00:00Z", "audience": group})
+    };
+    let wrap = |kind: &str, n: u32, object: serde_json::Value| {
+        json!({"type": kind, "id": format!("{}/activities/{}/{n}", lemmy.base, kind.to_lowercase()),
+               "actor": carol, "to": [group, public], "cc": [], "object": object, "audience": group})
+    };
+    let announce = |n: u32, object: serde_json::Value| {
+        json!({"@context": context, "type": "Announce", "id": format!("{}/activities/announce/{n}", lemmy.base),
+               "actor": group, "to": [public], "cc": [format!("{group}/followers")], "object": object})
+    };
+    let mut old = announce(
+        1,
+        wrap(
+            "Create",
+            1,
+            page(1, "5S audit results", "Zone B scored 4 out of 5."),
+        ),
+    );
+    old.as_object_mut().unwrap().remove("@context");
+    lemmy.publish(
+        "/c/lemmings/outbox",
+        "application/activity+json",
+        &json!({"@context": context, "id": format!("{group}/outbox"), "type": "OrderedCollection",
+                "totalItems": 1, "orderedItems": [old]}),
+    );
+
+    // Joining: the Follow reaches Lemmy, whose Accept back-fills the outbox.
+    let handle = format!("lemmings@{}", lemmy.authority());
+    let (s, v) = bob
+        .get(&format!("/api/v1/communities/lookup?q=!{handle}"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = bob
+        .post(&format!("/api/v1/communities/{handle}/join"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let follow = eventually(10, "the Follow at Lemmy", || {
+        let f = lemmy
+            .received()
+            .into_iter()
+            .find(|(p, _, v)| p == "/c/lemmings/inbox" && v["type"] == "Follow")
+            .map(|x| x.2);
+        async move { f }
+    })
+    .await;
+    let accept = json!({"@context": context, "id": format!("{group}/activities/accept/1"), "type": "Accept",
+                        "actor": group, "to": [follow["actor"]], "object": follow});
+    let inbox = format!("{}/inbox", beta.base);
+    let (s, b) = lemmy.send_as(&inbox, &group_key, &accept).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    wait_count(&beta, &with_body("Zone B scored"), 1, "the back-fill").await;
+    assert_eq!(
+        beta.count("SELECT COUNT(*) FROM content WHERE body LIKE '5S audit results%Zone B%' AND body NOT LIKE '%resultsZone%'"),
+        1,
+        "the title and the text are two paragraphs"
+    );
+
+    // bob posts, comments on Lemmy's post, edits and deletes: all accepted.
+    let (s, v) = bob
+        .post(
+            &format!("/api/v1/communities/{handle}/posts"),
+            json!({"body": "**Kanban** board for line 3\n\nPhotos to follow."}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let mine = v["id"].as_i64().unwrap();
+    let theirs = beta.count("SELECT id FROM content WHERE body LIKE '%Zone B%'");
+    let (s, v) = bob
+        .post(
+            &format!("/api/v1/posts/{theirs}/comments"),
+            json!({"body": "Which criteria did zone B miss?"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = bob
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/posts/{mine}"),
+            Some(json!({"body": "**Kanban** board for line 3\n\nPhotos attached."})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = bob
+        .call(Method::DELETE, &format!("/api/v1/posts/{mine}"), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let got = eventually(10, "Lemmy to accept all four", || {
+        let got: Vec<serde_json::Value> = lemmy
+            .received()
+            .into_iter()
+            .filter(|(p, _, _)| p == "/c/lemmings/inbox")
+            .map(|x| x.2)
+            .filter(|v| v["type"] != "Follow")
+            .collect();
+        async move { (got.len() >= 4).then_some(got) }
+    })
+    .await;
+    assert!(lemmy.refused().is_empty(), "{:?}", lemmy.refused());
+    let create = got
+        .iter()
+        .find(|v| v["type"] == "Create" && v["object"]["type"] == "Page")
+        .unwrap();
+    assert_eq!(create["object"]["name"], "Kanban board for line 3");
+    let comment = got
+        .iter()
+        .find(|v| v["type"] == "Create" && v["object"]["type"] == "Note")
+        .unwrap();
+    assert_eq!(
+        comment["object"]["inReplyTo"],
+        format!("{}/post/1", lemmy.base)
+    );
+    assert!(got
+        .iter()
+        .any(|v| v["type"] == "Update" && v["object"]["name"] == "Kanban board for line 3"));
+    let delete = got.iter().find(|v| v["type"] == "Delete").unwrap();
+    assert!(
+        delete["to"].as_array().unwrap().iter().any(|t| t == public),
+        "{delete}"
+    );
+
+    // What Lemmy announces arrives: a post (and its bare Page, ignored), an
+    // edit, a deletion.
+    let fresh = page(2, "Gemba walk on Friday", "Meet at the line 2 entrance.");
+    let (s, b) = lemmy
+        .send_as(
+            &inbox,
+            &group_key,
+            &announce(2, wrap("Create", 2, fresh.clone())),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    let (s, b) = lemmy.send_as(&inbox, &group_key, &announce(3, fresh)).await;
+    assert_eq!(
+        s,
+        StatusCode::ACCEPTED,
+        "the extra Announce of a bare Page: {b}"
+    );
+    assert_eq!(content_count(&beta, "Meet at the line 2"), 1);
+    let edited = page(
+        2,
+        "Gemba walk on Friday",
+        "Meet at the line 2 entrance, 9:00.",
+    );
+    let (s, b) = lemmy
+        .send_as(&inbox, &group_key, &announce(4, wrap("Update", 2, edited)))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    assert_eq!(content_count(&beta, "entrance, 9:00"), 1);
+    let mut gone = wrap("Delete", 2, json!(format!("{}/post/2", lemmy.base)));
+    gone["to"] = json!([public]);
+    gone["cc"] = json!([group]);
+    let (s, b) = lemmy.send_as(&inbox, &group_key, &announce(5, gone)).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    assert_eq!(content_count(&beta, "Meet at the line 2"), 0);
+
+    // A refusal: Lemmy's long explanation is kept, from its start.
+    lemmy.refuse_everything(true);
+    let (s, v) = bob
+        .post(
+            &format!("/api/v1/communities/{handle}/posts"),
+            json!({"body": "This one is refused"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    wait_count(
+        &beta,
+        "SELECT COUNT(*) FROM deliveries WHERE activity LIKE '%This one is refused%' AND last_error LIKE 'HTTP 400: {\"error\":\"refused by the test\"%'",
+        1,
+        "the refusal and its reason",
+    )
+    .await;
+}

@@ -23,7 +23,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-pub use remote::{mark_backfilled, needs_backfill};
+pub use remote::{a_local_member, mark_backfilled, needs_backfill};
 pub use settings::{policy, set_picture, update, Policy, Settings};
 
 use crate::accounts::validate::Username;

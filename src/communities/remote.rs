@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::settings::Policy;
 use crate::accounts::{self, RemoteProfile, User};
-use crate::db::schema::communities;
+use crate::db::schema::{communities, community_members, users};
 use crate::db::{self, now, DbConn};
 use crate::error::AppResult;
 
@@ -61,4 +61,19 @@ pub fn mark_backfilled(conn: &mut DbConn, id: i64) -> AppResult<()> {
             .execute(c)
     })?;
     Ok(())
+}
+
+/// One of this instance's people who is a member of the remote community
+/// `id` (to sign what is read from its host), if any.
+pub fn a_local_member(conn: &mut DbConn, id: i64) -> AppResult<Option<User>> {
+    let person: Option<i64> = community_members::table
+        .inner_join(users::table.on(users::id.eq(community_members::user_id)))
+        .filter(community_members::community_id.eq(id))
+        .filter(community_members::status.eq("member"))
+        .filter(users::domain.is_null())
+        .select(users::id)
+        .order(community_members::user_id)
+        .first(conn)
+        .optional()?;
+    person.map(|p| accounts::find_by_id(conn, p)).transpose()
 }

@@ -298,6 +298,14 @@ async fn announced(state: &AppState, group: &User, inner: &Value) -> AppResult<(
         return Ok(());
     }
     let kind = inner.get("type").and_then(Value::as_str).unwrap_or("");
+    if !matches!(
+        kind,
+        "Create" | "Update" | "Delete" | "Like" | "EmojiReact" | "Undo"
+    ) {
+        // An object itself (Lemmy also announces a bare Page, for servers
+        // that read boosts): its Create was announced too.
+        return Ok(());
+    }
     let author_url = inner
         .get("actor")
         .and_then(id_of)
@@ -311,8 +319,20 @@ async fn announced(state: &AppState, group: &User, inner: &Value) -> AppResult<(
     let object = inner
         .get("object")
         .ok_or_else(|| invalid("object.object"))?;
+    // A community's host speaks for its own people only. What it announces
+    // of a person of a third instance is read from that person's instance,
+    // so that a host cannot put words in anyone else's mouth.
+    let third_party = author.user.domain != group.domain;
     match kind {
         "Create" | "Update" => {
+            let fetched;
+            let object = if third_party {
+                let id = id_of(object).ok_or_else(|| invalid("object.object"))?;
+                fetched = from_origin(state.fed.get(id).await?, object);
+                &fetched
+            } else {
+                object
+            };
             let Some(inc) = super::inbox::read_note(
                 state,
                 &author.user,
@@ -345,6 +365,9 @@ async fn announced(state: &AppState, group: &User, inner: &Value) -> AppResult<(
             if host_of(&target) != host_of(&author.ap_id) {
                 return Err(AppError::forbidden("not_author"));
             }
+            if third_party && !gone_at_origin(state, &target).await? {
+                return Err(AppError::forbidden("not_author"));
+            }
             let uid = author.user.id;
             state
                 .db
@@ -367,6 +390,34 @@ async fn announced(state: &AppState, group: &User, inner: &Value) -> AppResult<(
             }
         }
         _ => Ok(()),
+    }
+}
+
+/// What the author's instance serves of an object a community announced,
+/// with the files as the community's host lists them: the host keeps the
+/// community's documents (it fetched its own copy when the post arrived),
+/// so their addresses are the host's. Only files the author attached are
+/// taken, one for one: the host cannot add any.
+fn from_origin(mut fetched: Value, announced: &Value) -> Value {
+    let count = |v: &Value| match v.get("attachment") {
+        Some(Value::Array(a)) => a.len(),
+        Some(Value::Object(_)) => 1,
+        _ => 0,
+    };
+    if count(&fetched) > 0 && count(&fetched) == count(announced) {
+        fetched["attachment"] = announced["attachment"].clone();
+    }
+    fetched
+}
+
+/// Whether the instance of `id` says that it is deleted: gone (404 or 410)
+/// or served as a `Tombstone`. An unreachable origin is an error, so that
+/// the community's host tries again later.
+async fn gone_at_origin(state: &AppState, id: &str) -> AppResult<bool> {
+    match state.fed.get(id).await {
+        Ok(doc) => Ok(doc.get("type").and_then(Value::as_str) == Some("Tombstone")),
+        Err(e) if e.kind == crate::error::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(e),
     }
 }
 
@@ -422,10 +473,25 @@ pub async fn backfill(state: &AppState, group: &User) {
         let doc = state.fed.get(&format!("{ap}/outbox")).await?;
         let max = (state.config.communities.backfill_posts as usize)
             * (1 + state.config.communities.backfill_comments as usize);
+        // Lemmy lists what the community announced, `Announce{Create{Page}}`;
+        // Ruche lists the `Create`s themselves.
         let items: Vec<Value> = doc
             .get("orderedItems")
             .and_then(Value::as_array)
-            .map(|a| a.iter().take(max.max(1)).cloned().collect())
+            .map(|a| {
+                a.iter()
+                    .take(max.max(1))
+                    .map(|v| match v.get("type").and_then(Value::as_str) {
+                        Some("Announce")
+                            if v.get("actor").and_then(id_of) == Some(ap.as_str())
+                                && v.get("object").is_some_and(Value::is_object) =>
+                        {
+                            v["object"].clone()
+                        }
+                        _ => v.clone(),
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         let is_reply = |v: &Value| v["object"].get("inReplyTo").and_then(id_of).is_some();
         // Posts first, oldest first, then comments in thread order.

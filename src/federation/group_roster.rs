@@ -6,12 +6,15 @@
 //! that members and moderators everywhere see the community as its host
 //! does.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::Instant;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::remote::{authority, id_of};
-use super::AS_CONTEXT;
 use crate::accounts::User;
 use crate::app::AppState;
 use crate::communities::membership::{self, Member};
@@ -106,16 +109,7 @@ pub(super) async fn fetch_roster(
     reader: &User,
     c: &Community,
 ) -> AppResult<Vec<RosterEntry>> {
-    let ap = address_of(state, c.id).await?;
-    let doc = state
-        .fed
-        .get_as(&format!("{ap}/followers"), signer(reader)?)
-        .await?;
-    if !doc.get("orderedItems").is_some_and(Value::is_array) {
-        // A count only (another kind of server): the list is not known.
-        return Err(AppError::remote("remote_invalid", "no list of members"));
-    }
-    let roster = parse_roster(&state.config, &doc);
+    let roster = read_roster(state, reader, c.id).await?;
     let ours: Vec<(String, String)> = roster
         .iter()
         .filter(|e| e.status == "member" && !e.handle.contains('@'))
@@ -127,6 +121,63 @@ pub(super) async fn fetch_roster(
         .run(move |cx| crate::communities::membership_remote::sync_roles(cx, id, &ours))
         .await?;
     Ok(roster)
+}
+
+/// A remote community's list of people, read signed by `reader`.
+async fn read_roster(
+    state: &AppState,
+    reader: &User,
+    community: i64,
+) -> AppResult<Vec<RosterEntry>> {
+    let ap = address_of(state, community).await?;
+    let doc = state
+        .fed
+        .get_as(&format!("{ap}/followers"), signer(reader)?)
+        .await?;
+    if !doc.get("orderedItems").is_some_and(Value::is_array) {
+        // A count only (another kind of server): the list is not known.
+        return Err(AppError::remote("remote_invalid", "no list of members"));
+    }
+    Ok(parse_roster(&state.config, &doc))
+}
+
+type Vouched = Mutex<HashMap<(i64, String), (Instant, bool)>>;
+static VOUCHED: LazyLock<Vouched> = LazyLock::new(Default::default);
+const VOUCH_SECONDS: u64 = 60;
+
+/// Whether the host of the remote community `community` lists a member on
+/// `domain`: the host decides who reads a closed community, including what
+/// this instance's people posted in it (see `audience::host_decides`). The
+/// list is read signed by one of our members of it, and the answer kept a
+/// minute, so that a back-fill of many posts reads it once.
+pub(super) async fn host_lists_instance(
+    state: &AppState,
+    community: i64,
+    domain: &str,
+) -> AppResult<bool> {
+    let key = (community, domain.to_string());
+    if let Some((at, yes)) = VOUCHED.lock().map_err(AppError::internal)?.get(&key) {
+        if at.elapsed().as_secs() < VOUCH_SECONDS {
+            return Ok(*yes);
+        }
+    }
+    let member = state
+        .db
+        .run(move |c| communities::a_local_member(c, community))
+        .await?;
+    let Some(member) = member else {
+        return Ok(false);
+    };
+    let roster = read_roster(state, &member, community).await?;
+    let yes = roster
+        .iter()
+        .any(|e| e.status == "member" && authority(&e.ap_id).as_deref() == Some(domain));
+    let mut cache = VOUCHED.lock().map_err(AppError::internal)?;
+    if cache.len() >= 10_000 {
+        cache.clear();
+    }
+    cache.insert(key, (Instant::now(), yes));
+    Ok(yes)
 }
 
 fn parse_roster(cfg: &Config, doc: &Value) -> Vec<RosterEntry> {
@@ -369,7 +420,7 @@ pub fn roster_document(
         })
         .collect();
     Ok(json!({
-        "@context": AS_CONTEXT,
+        "@context": super::json::context(),
         "id": id,
         "type": "OrderedCollection",
         "totalItems": count,
@@ -422,7 +473,7 @@ pub fn log_document(conn: &mut DbConn, cfg: &Config, group: &User) -> AppResult<
         })
         .collect();
     Ok(json!({
-        "@context": AS_CONTEXT,
+        "@context": super::json::context(),
         "id": format!("{}/moderation", urls.community(&group.username)),
         "type": "OrderedCollection",
         "totalItems": items.len(),

@@ -365,7 +365,7 @@ async fn community_doc(
                 _ => {
                     let items = super::groups::backfill_items(c, &cfg, group.id)?;
                     Ok(json!({
-                        "@context": super::AS_CONTEXT,
+                        "@context": super::json::context(),
                         "id": Urls(&cfg).community_outbox(&name),
                         "type": "OrderedCollection",
                         "totalItems": items.len(),
@@ -393,7 +393,9 @@ async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> 
             let u = crate::accounts::find_by_username(c, &name)?;
             if u.is_local() && u.deleted_at.is_some() {
                 let id = Urls(&cfg).person(&u.username);
-                return Ok(json!({"@context": super::AS_CONTEXT, "id": id, "type": "Tombstone"}));
+                return Ok(
+                    json!({"@context": super::json::context(), "id": id, "type": "Tombstone"}),
+                );
             }
             if !u.is_local() || u.disabled || !u.is_person() {
                 return Err(AppError::not_found());
@@ -454,6 +456,7 @@ async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> 
         return err(AppError::not_found());
     };
     let cfg = state.config.clone();
+    let viewer = viewer_of(&fetcher);
     let result = state
         .db
         .run(move |c| {
@@ -466,30 +469,41 @@ async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> 
                 Some(r) => content::table.find(r).select(ContentRow::as_select()).first(c)?,
                 None => row.clone(),
             };
-            let allowed = audience::may_read_item(
-                c,
-                &viewer_of(&fetcher),
-                &row.audience_item(),
-                &root.audience_item(),
-            )?;
-            if !allowed {
-                // Not revealed: the same answer as for a post that does not exist.
-                return Err(AppError::not_found());
-            }
-            if row.deleted_at.is_some() {
-                return Ok(json!({"@context": super::AS_CONTEXT, "id": Urls(&cfg).post(row.id), "type": "Tombstone"}));
-            }
-            if row.community_id.is_some() {
+            let (own, top) = (row.audience_item(), root.audience_item());
+            let host_decides = if audience::may_read_item(c, &viewer, &own, &top)? {
+                None
+            } else {
+                // Not revealed unless the community's host vouches: the
+                // same answer as for a post that does not exist.
+                Some(audience::host_decides(c, &viewer, &own, &top)?.ok_or_else(AppError::not_found)?)
+            };
+            let doc = if row.deleted_at.is_some() {
+                json!({"@context": super::json::context(), "id": Urls(&cfg).post(row.id), "type": "Tombstone"})
+            } else if row.community_id.is_some() {
                 let mut doc = super::groups::community_note(c, &cfg, &row)?;
-                doc["@context"] = json!(super::AS_CONTEXT);
-                return Ok(doc);
-            }
-            let doc = super::outbox::note_document(c, &cfg, &row, &root)?;
-            Ok(doc)
+                doc["@context"] = super::json::context();
+                doc
+            } else {
+                super::outbox::note_document(c, &cfg, &row, &root)?
+            };
+            Ok((host_decides, doc))
         })
         .await;
-    match result {
-        Ok(doc) => activity_json(doc),
-        Err(e) => err(e),
+    let (host_decides, doc) = match result {
+        Ok(r) => r,
+        Err(e) => return err(e),
+    };
+    if let (Some(community), Some(reader)) = (host_decides, &fetcher) {
+        match super::group_roster::host_lists_instance(state, community, &reader.instance.domain)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return err(AppError::not_found()),
+            Err(e) => {
+                tracing::info!(error = %e, "the community's host could not be asked");
+                return err(AppError::not_found());
+            }
+        }
     }
+    activity_json(doc)
 }
