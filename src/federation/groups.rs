@@ -23,7 +23,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::json::{self as apjson};
-use super::{AS_CONTEXT, AS_PUBLIC};
+use super::AS_PUBLIC;
 use crate::accounts::User;
 use crate::audience::{self, CommunityVisibility};
 use crate::communities::Policy;
@@ -43,12 +43,8 @@ pub const RUCHE_NS: &str = "https://ruche.social/ns#";
 pub fn group_document(cfg: &Config, group: &User, s: &Policy, public_pem: &str) -> Value {
     let u = Urls(cfg);
     let name = &group.username;
-    let mut ctx = apjson::context();
-    if let Some(obj) = ctx.as_array_mut().and_then(|a| a.last_mut()) {
-        obj["ruche"] = json!(RUCHE_NS);
-    }
     let mut doc = json!({
-        "@context": ctx,
+        "@context": apjson::context(),
         "id": u.community(name),
         "type": "Group",
         "preferredUsername": name,
@@ -173,7 +169,6 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
     let group_ap = ap_id(conn, cfg, &group)?;
     let author = crate::accounts::find_by_id(conn, row.author_id)?;
     let author_ap = ap_id(conn, cfg, &author)?;
-    let s = crate::communities::policy(conn, community)?;
     let in_reply_to = match row.reply_to_id {
         Some(p) => {
             let parent: ContentRow = content::table
@@ -205,12 +200,12 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
         json!({"type": "Hashtag", "name": format!("#{t}"),
                "href": format!("{}/tags/{}", cfg.base(), crate::markdown::encode_segment(t))})
     }));
-    let cc: Vec<&str> = if s.visibility == CommunityVisibility::Public {
-        vec![AS_PUBLIC]
-    } else {
-        Vec::new()
-    };
     let id = content_id(cfg, row);
+    let attachment = if row.kind == "document" {
+        crate::documents::attachment(conn, cfg, row.id)?
+    } else {
+        None
+    };
     let mut note = json!({
         "id": id,
         "type": "Note",
@@ -220,7 +215,7 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
         "published": row.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "url": id,
         "to": [group_ap],
-        "cc": cc,
+        "cc": public_of(conn, community)?,
         "audience": group_ap,
         "inReplyTo": in_reply_to,
         "tag": tag,
@@ -233,12 +228,29 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
     }
     // Lemmy's name for a pinned post.
     note["stickied"] = json!(row.pinned_at.is_some());
-    if row.kind == "document" {
-        if let Some(a) = crate::documents::attachment(conn, cfg, row.id)? {
-            note["attachment"] = json!([a]);
-        }
+    if row.root_id.is_none() {
+        // A post of a community is a titled Page, as Lemmy publishes and
+        // reads them (a Note is a comment to Lemmy); comments stay Notes.
+        let file = attachment.as_ref().and_then(|a| a["name"].as_str());
+        note["type"] = json!("Page");
+        note["name"] = json!(apjson::page_title(&row.body, file));
+    }
+    if let Some(a) = attachment {
+        note["attachment"] = json!([a]);
     }
     Ok(note)
+}
+
+/// The public collection, as a list, for a public community; an empty list
+/// otherwise. Lemmy refuses what is sent into a public community without
+/// it, and Ruche never makes a closed community's content public.
+fn public_of(conn: &mut DbConn, community: i64) -> AppResult<Value> {
+    let s = crate::communities::policy(conn, community)?;
+    Ok(if s.visibility == CommunityVisibility::Public {
+        json!([AS_PUBLIC])
+    } else {
+        json!([])
+    })
 }
 
 /// (activity, signing actor id, target inboxes).
@@ -296,6 +308,7 @@ pub fn build_content(
                 None,
             );
             a["to"] = json!([group_ap]);
+            a["cc"] = public_of(conn, community)?;
             a["audience"] = json!(group_ap);
             a
         }
@@ -307,7 +320,16 @@ pub fn build_content(
                 json!({"id": content_id(cfg, row), "type": "Tombstone"}),
                 None,
             );
-            a["to"] = json!([group_ap]);
+            // Lemmy reads a deletion's public audience from `to`.
+            let mut to = vec![json!(group_ap)];
+            to.extend(
+                public_of(conn, community)?
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            a["to"] = json!(to);
+            a["cc"] = json!([group_ap]);
             a["audience"] = json!(group_ap);
             if let Some(reason) = reason {
                 // A moderator's reason.
@@ -367,15 +389,14 @@ pub fn build_content(
         if let Some(o) = inner.as_object_mut() {
             o.remove("@context");
         }
-        let s = crate::communities::policy(conn, community)?;
         let announce = json!({
-            "@context": AS_CONTEXT,
+            "@context": apjson::context(),
             "id": act_id("announce"),
             "type": "Announce",
             "actor": group_ap,
             "object": inner,
             "to": [urls.community_followers(&group.username)],
-            "cc": if s.visibility == CommunityVisibility::Public { vec![AS_PUBLIC] } else { Vec::new() },
+            "cc": public_of(conn, community)?,
             "audience": group_ap,
         });
         return Ok(Some((announce, group.id, targets)));

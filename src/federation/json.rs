@@ -22,7 +22,17 @@ pub const FIELD_EMAIL: &str = "E-mail";
 pub const REACTION_EMOJI: [(&str, &str); 3] =
     [("thanks", "🙏"), ("bravo", "👏"), ("insightful", "💡")];
 
+/// The JSON-LD context of every document and activity Ruche sends: each
+/// term it uses is defined, so that a JSON-LD reader keeps all of it
+/// (ActivityStreams alone would turn `EmojiReact`, `Hashtag`, `sensitive`
+/// or the profile fields into blank-node terms). The prefixes are those
+/// Mastodon (`toot:`, `schema:`), Pleroma (`litepub:`) and Lemmy (`lemmy:`)
+/// publish, so that their readers recognise the same terms.
 pub fn context() -> Value {
+    CONTEXT.clone()
+}
+
+static CONTEXT: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
     json!([
         AS_CONTEXT,
         "https://w3id.org/security/v1",
@@ -33,10 +43,17 @@ pub fn context() -> Value {
             "toot": "http://joinmastodon.org/ns#",
             "discoverable": "toot:discoverable",
             "Hashtag": "as:Hashtag",
-            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers"
+            "sensitive": "as:sensitive",
+            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "litepub": "http://litepub.social/ns#",
+            "EmojiReact": "litepub:EmojiReact",
+            "lemmy": "https://join-lemmy.org/ns#",
+            "stickied": "lemmy:stickied",
+            "postingRestrictedToMods": "lemmy:postingRestrictedToMods",
+            "ruche": super::groups::RUCHE_NS
         }
     ])
-}
+});
 
 fn time(t: chrono::NaiveDateTime) -> String {
     t.and_utc()
@@ -173,6 +190,76 @@ pub fn note(
     doc
 }
 
+/// Longest title of a post sent as a `Page` (Lemmy's limit).
+pub const MAX_TITLE: usize = 200;
+
+/// The title of a post sent as a `Page`: Lemmy reads the posts of a
+/// community as titled pages and refuses a page without a name. Ruche posts
+/// have no title, so it is the first line of the text without its Markdown
+/// marks, cut at a word within [`MAX_TITLE`] characters; a post without
+/// text is named after its file.
+pub fn page_title(markdown: &str, file: Option<&str>) -> String {
+    let line = markdown
+        .lines()
+        .map(str::trim)
+        .find(|l| l.chars().any(char::is_alphanumeric))
+        .unwrap_or("");
+    let line = line.trim_start_matches(|c: char| "#>-*+ ".contains(c) || c.is_ascii_digit());
+    let line = line.strip_prefix(". ").unwrap_or(line);
+    let mut text = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' | '_' | '`' | '[' => {}
+            // A link keeps its text: `[text](url)` becomes `text`.
+            ']' if chars.peek() == Some(&'(') => {
+                for c in chars.by_ref() {
+                    if c == ')' {
+                        break;
+                    }
+                }
+            }
+            c => text.push(c),
+        }
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = if text.is_empty() {
+        file.unwrap_or("…").to_string()
+    } else {
+        text
+    };
+    if text.chars().count() <= MAX_TITLE {
+        return text;
+    }
+    let cut: String = text.chars().take(MAX_TITLE - 1).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > MAX_TITLE / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end())
+}
+
+/// Whether a page's `name` only repeats the start of its text, as the
+/// title [`page_title`] makes for a post without one: then the text alone
+/// is the post. `text` is HTML; compared on letters and digits, so that
+/// Markdown marks, tags and entities do not matter.
+pub fn title_repeats_text(name: &str, text: &str) -> bool {
+    let letters = |s: &str| -> String {
+        s.replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let name = letters(name.trim_end_matches('…'));
+    let text = ammonia::Builder::empty().clean(text).to_string();
+    !name.is_empty() && letters(&text).starts_with(&name)
+}
+
 /// The audience of a local post of `visibility` by `author`, plus mentions.
 pub fn audience_for(
     cfg: &Config,
@@ -210,7 +297,7 @@ pub fn activity(
     audience: Option<&Audience>,
 ) -> Value {
     let mut doc = json!({
-        "@context": AS_CONTEXT,
+        "@context": context(),
         "id": id,
         "type": kind,
         "actor": actor,
@@ -227,9 +314,47 @@ pub fn activity(
 /// outbox: we do not list people or posts to other servers).
 pub fn collection_summary(id: String, total: i64) -> Value {
     json!({
-        "@context": AS_CONTEXT,
+        "@context": context(),
         "id": id,
         "type": "OrderedCollection",
         "totalItems": total,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_titles_are_the_first_line_without_markdown() {
+        assert_eq!(
+            page_title(
+                "## Audit **checklist** for [suppliers](https://x.test/a)\n\nMore text",
+                None
+            ),
+            "Audit checklist for suppliers"
+        );
+        assert_eq!(page_title("- item one\n- item two", None), "item one");
+        assert_eq!(page_title("1. first step", None), "first step");
+        assert_eq!(page_title("", Some("report.pdf")), "report.pdf");
+        let long = "mot ".repeat(100);
+        let t = page_title(&long, None);
+        assert!(t.chars().count() <= MAX_TITLE, "{t}");
+        assert!(t.ends_with("mot…"), "{t}");
+        let word = "x".repeat(500);
+        assert_eq!(page_title(&word, None).chars().count(), MAX_TITLE);
+    }
+
+    #[test]
+    fn a_derived_title_is_recognised() {
+        let md = "**Réunion** qualité & sécurité, jeudi\n\nOrdre du jour";
+        let html =
+            "<p><strong>Réunion</strong> qualité &amp; sécurité, jeudi</p><p>Ordre du jour</p>";
+        assert!(title_repeats_text(&page_title(md, None), html));
+        assert!(!title_repeats_text(
+            "Supplier audit checklist",
+            "<p>Please review</p>"
+        ));
+        assert!(!title_repeats_text("", "<p>x</p>"));
+    }
 }

@@ -563,6 +563,6 @@ pub fn note_document(
     root: &ContentRow,
 ) -> AppResult<Value> {
     let (mut note, _) = note_of(conn, cfg, row, root)?;
-    note["@context"] = json!(super::AS_CONTEXT);
+    note["@context"] = apjson::context();
     Ok(note)
 }
