@@ -608,6 +608,19 @@ pub struct ForeignServer {
     /// What it answered 400 to, as Lemmy would: path, activity, reason.
     refused: Refused,
     refuse_all: Arc<std::sync::atomic::AtomicBool>,
+    /// Which HTTP signatures it reads (401 for the others).
+    signatures: Arc<Mutex<Signatures>>,
+}
+
+/// Which HTTP signatures a stand-in server reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Signatures {
+    #[default]
+    Both,
+    /// Draft-cavage only, as most servers today.
+    CavageOnly,
+    /// RFC 9421 only, as a server built on Fedify could be.
+    Rfc9421Only,
 }
 
 type Refused = Arc<Mutex<Vec<(String, Value, String)>>>;
@@ -739,6 +752,8 @@ impl ForeignServer {
         let refusals = refused.clone();
         let refuse_all = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let refusing = refuse_all.clone();
+        let signatures: Arc<Mutex<Signatures>> = Arc::default();
+        let reading = signatures.clone();
         let doc_key = key.clone();
         let doc_base = base.clone();
         let wf_base = base.clone();
@@ -778,6 +793,13 @@ impl ForeignServer {
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or("")
                             .to_string();
+                        let rfc9421 = req.headers().contains_key("signature-input");
+                        let reads = *reading.lock().unwrap();
+                        if (rfc9421 && reads == Signatures::CavageOnly)
+                            || (!rfc9421 && reads == Signatures::Rfc9421Only)
+                        {
+                            return (axum::http::StatusCode::UNAUTHORIZED, "signature not understood").into_response();
+                        }
                         let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
                         let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                         let lemmy = path.starts_with("/c/") || path.starts_with("/u/") || concerns_community(&v);
@@ -816,6 +838,7 @@ impl ForeignServer {
             published,
             refused,
             refuse_all,
+            signatures,
         }
     }
 
@@ -886,6 +909,11 @@ impl ForeignServer {
         *self.key.lock().unwrap() = ruche::net::keys::generate().unwrap();
     }
 
+    /// The current public key (for documents a test publishes).
+    pub fn public_pem(&self) -> String {
+        self.key.lock().unwrap().public_pem.clone()
+    }
+
     /// The current private key (to sign by hand).
     pub fn private_pem(&self) -> String {
         self.key.lock().unwrap().private_pem.clone()
@@ -908,6 +936,38 @@ impl ForeignServer {
     /// What it refused (path, activity, reason).
     pub fn refused(&self) -> Vec<(String, Value, String)> {
         self.refused.lock().unwrap().clone()
+    }
+
+    /// From now on, reads only these HTTP signatures (401 for the others).
+    pub fn read_signatures(&self, which: Signatures) {
+        *self.signatures.lock().unwrap() = which;
+    }
+
+    /// Posts `activity` to `inbox` signed with RFC 9421 by `key_id` (one of
+    /// its actors), as a server built on Fedify does.
+    pub async fn send_rfc9421(
+        &self,
+        inbox: &str,
+        key_id: &str,
+        activity: &Value,
+    ) -> (StatusCode, String) {
+        let key = self.key.lock().unwrap().clone();
+        let body = activity.to_string();
+        self.serve_objects(&body);
+        let u = ruche::net::signature::rfc9421::unsigned(
+            &reqwest::Method::POST,
+            inbox,
+            Some(body.as_bytes()),
+            key_id,
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64,
+        );
+        let sig = ruche::net::keys::sign(&key.private_pem, u.base.as_bytes()).unwrap();
+        let req = with_headers(client().post(inbox).body(body), u.finish(&sig));
+        let r = req.send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
     }
 
     /// From now on, refuses every activity posted to it (or stops).

@@ -273,6 +273,7 @@ diesel::table! {
         consecutive_failures -> Integer,
         next_attempt_at -> Nullable<Timestamp>,
         last_error -> Text,
+        signatures -> Text,
     }
 }
 

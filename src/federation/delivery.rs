@@ -216,6 +216,14 @@ async fn prepare(state: &AppState, claimed: &[Claimed]) -> Prepared {
     domains.sort();
     domains.dedup();
     let mut gate = HashMap::new();
+    let known = domains.clone();
+    if let Err(e) = state
+        .db
+        .run(move |c| crate::net::schemes::load(c, &known))
+        .await
+    {
+        tracing::warn!(error = %e, "could not read which signatures instances accept");
+    }
     match state.fed.gate_many(domains.clone()).await {
         Ok(verdicts) => {
             for (domain, v) in verdicts {

@@ -63,6 +63,7 @@ pub fn group_document(cfg: &Config, group: &User, s: &Policy, public_pem: &str) 
         "ruche:visibility": s.visibility.as_str(),
         "ruche:joinPolicy": s.join_policy,
         "ruche:partners": s.partners,
+        "generator": apjson::generator(cfg),
     });
     if group.photo_version > 0 {
         doc["icon"] = json!({"type": "Image", "mediaType": "image/jpeg",

@@ -34,8 +34,14 @@ pub async fn verify(
     headers: &HeaderMap,
     body: Option<&[u8]>,
 ) -> AppResult<(User, String)> {
+    let scheme = if state.config.base().starts_with("https:") {
+        "https"
+    } else {
+        "http"
+    };
     let signed = crate::net::signature::parse_request(
         method,
+        scheme,
         path,
         headers,
         body,
@@ -47,22 +53,34 @@ pub async fn verify(
     let known = remote::actor(state, &signed.key_id, false).await?;
     if crate::net::keys::verify_blocking(
         known.pem.clone(),
+        signed.algorithm,
         signed.signing_string.clone(),
         signed.signature.clone(),
     )
     .await
     {
+        if signed.rfc9421 {
+            // It signs with RFC 9421, so it reads it: sign to it that way.
+            crate::net::schemes::learned(&state.db, &host, crate::net::schemes::Scheme::Rfc9421)
+                .await;
+        }
         return Ok((known.user, known.ap_id));
     }
     // Keys rotate: fetch the actor again and retry once.
     let known = remote::actor(state, &signed.key_id, true).await?;
     if crate::net::keys::verify_blocking(
         known.pem.clone(),
+        signed.algorithm,
         signed.signing_string.clone(),
         signed.signature.clone(),
     )
     .await
     {
+        if signed.rfc9421 {
+            // It signs with RFC 9421, so it reads it: sign to it that way.
+            crate::net::schemes::learned(&state.db, &host, crate::net::schemes::Scheme::Rfc9421)
+                .await;
+        }
         return Ok((known.user, known.ap_id));
     }
     Err(AppError::unauthorized("signature_invalid"))

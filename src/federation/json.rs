@@ -50,10 +50,25 @@ static CONTEXT: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
             "lemmy": "https://join-lemmy.org/ns#",
             "stickied": "lemmy:stickied",
             "postingRestrictedToMods": "lemmy:postingRestrictedToMods",
-            "ruche": super::groups::RUCHE_NS
+            "ruche": super::groups::RUCHE_NS,
+            "implements": {"@id": "https://w3id.org/fep/844e/implements", "@type": "@id"}
         }
     ])
 });
+
+/// The software that serves an actor and what it implements (FEP-844e):
+/// other servers learn from it that Ruche reads RFC 9421 signatures.
+pub fn generator(cfg: &Config) -> Value {
+    json!({
+        "type": "Application",
+        "name": format!("Ruche {}", env!("CARGO_PKG_VERSION")),
+        "url": cfg.base(),
+        "implements": [{
+            "name": "RFC-9421: HTTP Message Signatures",
+            "href": crate::net::schemes::RFC9421_HREF,
+        }],
+    })
+}
 
 fn time(t: chrono::NaiveDateTime) -> String {
     t.and_utc()
@@ -111,6 +126,7 @@ pub fn person(cfg: &Config, user: &User, skills: &[String], public_pem: &str) ->
         "publicKey": {"id": u.key(name), "owner": u.person(name), "publicKeyPem": public_pem},
         "attachment": attachment,
         "tag": tags,
+        "generator": generator(cfg),
     });
     if let Some(photo) = crate::people::photo_url(name, user.photo_version) {
         doc["icon"] = json!({"type": "Image", "mediaType": "image/jpeg", "url": format!("{}{photo}", cfg.base())});
@@ -132,6 +148,7 @@ pub fn instance_actor(cfg: &Config, public_pem: &str) -> Value {
         "endpoints": {"sharedInbox": u.shared_inbox()},
         "manuallyApprovesFollowers": true,
         "publicKey": {"id": u.instance_key(), "owner": u.instance_actor(), "publicKeyPem": public_pem},
+        "generator": generator(cfg),
     })
 }
 

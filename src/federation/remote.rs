@@ -299,6 +299,9 @@ pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<Known>
         fetched
     };
     let parsed = parse_actor(&doc, &host)?;
+    if crate::net::schemes::implements_rfc9421(&doc) {
+        crate::net::schemes::learned(&state.db, &host, crate::net::schemes::Scheme::Rfc9421).await;
+    }
     let (pem, ap_id, icon) = (
         parsed.profile.public_pem.clone(),
         parsed.profile.ap_id.clone(),

@@ -25,6 +25,7 @@ use crate::addresses::{address_allowed, Cidr};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, AppResult, ErrorKind};
+use crate::net::schemes::{self, Scheme};
 
 /// Largest ActivityPub document we read from another instance.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
@@ -332,28 +333,41 @@ impl Client {
                 self.db.run(super::keys::instance_keys).await?,
             ),
         };
-        let headers = super::signature::sign_async(
-            &Method::GET,
-            &path_and_query(&parsed),
-            &host_header(&parsed),
-            None,
-            &key_id,
-            &keys.private_pem,
-        )
-        .await?;
         let accept = if json {
             "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\""
         } else {
             "*/*"
         };
-        let mut req = self.http.get(parsed).header("accept", accept);
-        for (n, v) in headers {
-            req = req.header(n, v);
+        let scheme = schemes::preferred(&host);
+        let mut res = None;
+        for scheme in [scheme, Scheme::Cavage] {
+            let headers = signing_headers(
+                &Method::GET,
+                &parsed,
+                None,
+                &key_id,
+                &keys.private_pem,
+                scheme,
+            )
+            .await?;
+            let mut req = self.http.get(parsed.clone()).header("accept", accept);
+            for (n, v) in headers {
+                req = req.header(n, v);
+            }
+            let r = req
+                .send()
+                .await
+                .map_err(|e| unreachable(url, describe(&e)))?;
+            if r.status().as_u16() == 401 && scheme == Scheme::Rfc9421 {
+                // It does not read RFC 9421 after all: draft-cavage, and
+                // remember it.
+                schemes::learned(&self.db, &host, Scheme::Cavage).await;
+                continue;
+            }
+            res = Some(r);
+            break;
         }
-        let res = req
-            .send()
-            .await
-            .map_err(|e| unreachable(url, describe(&e)))?;
+        let res = res.ok_or_else(|| unreachable(url, "no answer"))?;
         let status = res.status();
         if status.as_u16() == 404 || status.as_u16() == 410 {
             return Err(AppError::new(ErrorKind::NotFound, "remote_not_found"));
@@ -418,21 +432,27 @@ impl Client {
         // The trust gate was asked for this instance in this round, so the
         // address policy knows whether it may use private addresses.
         self.policy.check_url(&url).map_err(|e| fail(e, false))?;
-        let headers = super::signature::sign_async(
-            &Method::POST,
-            &path_and_query(&url),
-            &host_header(&url),
-            Some(body),
-            key_id,
-            private_pem,
-        )
-        .await
-        .map_err(|e| fail(e.to_string(), true))?;
-        let mut req = self.http.post(url).body(body.to_vec());
-        for (n, v) in headers {
-            req = req.header(n, v);
+        let domain = crate::urls::host_of(inbox).unwrap_or_default();
+        let first = schemes::preferred(&domain);
+        let mut answer = None;
+        for scheme in [first, Scheme::Cavage] {
+            let headers =
+                signing_headers(&Method::POST, &url, Some(body), key_id, private_pem, scheme)
+                    .await
+                    .map_err(|e| fail(e.to_string(), true))?;
+            let mut req = self.http.post(url.clone()).body(body.to_vec());
+            for (n, v) in headers {
+                req = req.header(n, v);
+            }
+            let res = req.send().await.map_err(|e| fail(describe(&e), true))?;
+            if res.status().as_u16() == 401 && scheme == Scheme::Rfc9421 {
+                schemes::learned(&self.db, &domain, Scheme::Cavage).await;
+                continue;
+            }
+            answer = Some(res);
+            break;
         }
-        let res = req.send().await.map_err(|e| fail(describe(&e), true))?;
+        let res = answer.ok_or_else(|| fail("no answer".into(), true))?;
         let status = res.status();
         if status.is_success() {
             return Ok(());
@@ -448,6 +468,44 @@ impl Client {
             format!("HTTP {}: {}", status.as_u16(), text.trim()),
             retry,
         ))
+    }
+}
+
+/// The headers that sign a request with `scheme`; the RSA signature is
+/// made on a blocking thread.
+async fn signing_headers(
+    method: &Method,
+    url: &reqwest::Url,
+    body: Option<&[u8]>,
+    key_id: &str,
+    private_pem: &str,
+    scheme: Scheme,
+) -> AppResult<Vec<(&'static str, String)>> {
+    match scheme {
+        Scheme::Cavage => {
+            super::signature::sign_async(
+                method,
+                &path_and_query(url),
+                &host_header(url),
+                body,
+                key_id,
+                private_pem,
+            )
+            .await
+        }
+        Scheme::Rfc9421 => {
+            // The target URI as the server sees it: no fragment is sent.
+            let mut target = url.clone();
+            target.set_fragment(None);
+            super::signature::rfc9421::sign_async(
+                method,
+                target.as_str(),
+                body,
+                key_id,
+                private_pem,
+            )
+            .await
+        }
     }
 }
 

@@ -17,7 +17,8 @@ use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
 use aws_lc_rs::signature::{
-    KeyPair as _, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
+    KeyPair as _, ParsedPublicKey, VerificationAlgorithm, ED25519, RSA_PKCS1_2048_8192_SHA256,
+    RSA_PKCS1_SHA256, RSA_PSS_2048_8192_SHA512,
 };
 use diesel::prelude::*;
 use pem_rfc7468::LineEnding;
@@ -123,8 +124,33 @@ pub fn instance_keys(conn: &mut DbConn) -> AppResult<KeyPair> {
     read(conn)?.ok_or_else(|| AppError::internal("instance key missing after creation"))
 }
 
+/// How a received signature was made. Draft-cavage signatures are
+/// `RsaSha256`; RFC 9421 names its algorithm, or leaves it to the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (`rsa-sha256`, `rsa-v1_5-sha256`).
+    RsaSha256,
+    /// RSASSA-PSS with SHA-512 (`rsa-pss-sha512`).
+    RsaPssSha512,
+    /// Ed25519 (`ed25519`).
+    Ed25519,
+    /// Not named: RSA-SHA256 for an RSA key, Ed25519 for an Ed25519 key.
+    FromKey,
+}
+
+impl Algorithm {
+    fn candidates(self) -> &'static [&'static dyn VerificationAlgorithm] {
+        match self {
+            Algorithm::RsaSha256 => &[&RSA_PKCS1_2048_8192_SHA256],
+            Algorithm::RsaPssSha512 => &[&RSA_PSS_2048_8192_SHA512],
+            Algorithm::Ed25519 => &[&ED25519],
+            Algorithm::FromKey => &[&RSA_PKCS1_2048_8192_SHA256, &ED25519],
+        }
+    }
+}
+
 type SignerCache = Mutex<HashMap<String, Arc<RsaKeyPair>>>;
-type VerifierCache = Mutex<HashMap<String, Arc<ParsedPublicKey>>>;
+type VerifierCache = Mutex<HashMap<(Algorithm, String), Arc<ParsedPublicKey>>>;
 static SIGNERS: LazyLock<SignerCache> = LazyLock::new(Default::default);
 static VERIFIERS: LazyLock<VerifierCache> = LazyLock::new(Default::default);
 const CACHE_MAX: usize = 10_000;
@@ -152,18 +178,24 @@ fn signer(private_pem: &str) -> AppResult<Arc<RsaKeyPair>> {
 }
 
 /// Parses a public key in SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`)
-/// PEM, once. Keys under 2048 or over 8192 bits are refused.
-fn verifier(public_pem: &str) -> Option<Arc<ParsedPublicKey>> {
-    if let Some(k) = VERIFIERS.lock().ok()?.get(public_pem) {
+/// PEM for `algorithm`, once. RSA keys under 2048 or over 8192 bits are
+/// refused.
+fn verifier(public_pem: &str, algorithm: Algorithm) -> Option<Arc<ParsedPublicKey>> {
+    let key = (algorithm, public_pem.to_string());
+    if let Some(k) = VERIFIERS.lock().ok()?.get(&key) {
         return Some(k.clone());
     }
     let (_, der) = pem_rfc7468::decode_vec(public_pem.trim().as_bytes()).ok()?;
-    let k = Arc::new(ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der).ok()?);
+    let parsed = algorithm
+        .candidates()
+        .iter()
+        .find_map(|alg| ParsedPublicKey::new(*alg, &der).ok())?;
+    let k = Arc::new(parsed);
     if let Ok(mut cache) = VERIFIERS.lock() {
         if cache.len() >= CACHE_MAX {
             cache.clear();
         }
-        cache.insert(public_pem.to_string(), k.clone());
+        cache.insert(key, k.clone());
     }
     Some(k)
 }
@@ -179,7 +211,13 @@ pub fn sign(private_pem: &str, data: &[u8]) -> AppResult<Vec<u8>> {
 
 /// Whether `signature` is a valid RSA-SHA256 signature of `data` by `public_pem`.
 pub fn verify(public_pem: &str, data: &[u8], signature: &[u8]) -> bool {
-    verifier(public_pem).is_some_and(|k| k.verify_sig(data, signature).is_ok())
+    verify_with(public_pem, Algorithm::RsaSha256, data, signature)
+}
+
+/// Whether `signature` is a valid signature of `data` by `public_pem` with
+/// `algorithm`.
+pub fn verify_with(public_pem: &str, algorithm: Algorithm, data: &[u8], signature: &[u8]) -> bool {
+    verifier(public_pem, algorithm).is_some_and(|k| k.verify_sig(data, signature).is_ok())
 }
 
 /// [`sign`] on a blocking thread.
@@ -189,11 +227,18 @@ pub async fn sign_blocking(private_pem: String, data: String) -> AppResult<Vec<u
         .map_err(AppError::internal)?
 }
 
-/// [`verify`] on a blocking thread.
-pub async fn verify_blocking(public_pem: String, data: String, signature: Vec<u8>) -> bool {
-    tokio::task::spawn_blocking(move || verify(&public_pem, data.as_bytes(), &signature))
-        .await
-        .unwrap_or(false)
+/// [`verify_with`] on a blocking thread.
+pub async fn verify_blocking(
+    public_pem: String,
+    algorithm: Algorithm,
+    data: String,
+    signature: Vec<u8>,
+) -> bool {
+    tokio::task::spawn_blocking(move || {
+        verify_with(&public_pem, algorithm, data.as_bytes(), &signature)
+    })
+    .await
+    .unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -1,5 +1,11 @@
-//! HTTP Signatures (draft-cavage-http-signatures-12, as Mastodon, GoToSocial
-//! and Lemmy use them) with RSA-SHA256, and the SHA-256 `Digest` header.
+//! HTTP Signatures: draft-cavage-http-signatures-12 (as Mastodon,
+//! GoToSocial and Lemmy use them) with RSA-SHA256 and the SHA-256 `Digest`
+//! header, and RFC 9421 HTTP Message Signatures ([`rfc9421`]), which
+//! servers built on Fedify send first. A request is read with the scheme it
+//! was signed with; Ruche signs with draft-cavage, and with RFC 9421 for
+//! the instances known to accept it (see [`crate::net::schemes`]).
+
+pub mod rfc9421;
 
 use axum::http::{HeaderMap, Method};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -8,6 +14,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{AppError, AppResult};
+use crate::net::keys::Algorithm;
 
 /// `SHA-256=<base64>` of a body.
 pub fn digest(body: &[u8]) -> String {
@@ -94,22 +101,50 @@ pub async fn sign_async(
     Ok(u.finish(key_id, &signature))
 }
 
-/// A parsed `Signature` header with the string it claims to sign.
+/// A parsed signature with the string (or RFC 9421 signature base) it
+/// claims to sign.
 #[derive(Debug)]
 pub struct Signed {
     pub key_id: String,
     pub signing_string: String,
     pub signature: Vec<u8>,
+    pub algorithm: Algorithm,
+    /// Signed with RFC 9421 (else draft-cavage).
+    pub rfc9421: bool,
 }
 
 fn unauthorized(code: &'static str) -> AppError {
     AppError::unauthorized(code)
 }
 
-/// Checks the form of a request's signature: required headers covered, Date
-/// within `max_skew_secs`, Digest matching the body. The caller then checks
-/// [`Signed::signature`] against the key of [`Signed::key_id`].
+/// Checks the form of a request's signature, RFC 9421 when it has a
+/// `Signature-Input` header, draft-cavage otherwise: required components
+/// covered, date within `max_skew_secs` both ways, digest matching the
+/// body. `scheme` (`http` or `https`) is how this instance is reached. The
+/// caller then checks [`Signed::signature`] against the key of
+/// [`Signed::key_id`].
 pub fn parse_request(
+    method: &Method,
+    scheme: &str,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+    max_skew_secs: i64,
+) -> AppResult<Signed> {
+    if headers.contains_key("signature-input") {
+        let req = rfc9421::Request {
+            method,
+            scheme,
+            path_and_query,
+            headers,
+            body,
+        };
+        return rfc9421::parse(&req, max_skew_secs, Utc::now().timestamp());
+    }
+    parse_cavage(method, path_and_query, headers, body, max_skew_secs)
+}
+
+fn parse_cavage(
     method: &Method,
     path_and_query: &str,
     headers: &HeaderMap,
@@ -220,6 +255,8 @@ pub fn parse_request(
         key_id,
         signing_string: lines.join("\n"),
         signature,
+        algorithm: Algorithm::RsaSha256,
+        rfc9421: false,
     })
 }
 
@@ -273,7 +310,7 @@ mod tests {
         let keys = crate::net::keys::generate().unwrap();
         let body = br#"{"type":"Create"}"#;
         let (h, _) = request(body, &keys);
-        let s = parse_request(&Method::POST, "/inbox", &h, Some(body), 300).unwrap();
+        let s = parse_request(&Method::POST, "http", "/inbox", &h, Some(body), 300).unwrap();
         assert_eq!(s.key_id, "https://alpha.test/people/a#main-key");
         assert!(crate::net::keys::verify(
             &keys.public_pem,
@@ -281,10 +318,18 @@ mod tests {
             &s.signature
         ));
         // Another body: the digest no longer matches.
-        let e = parse_request(&Method::POST, "/inbox", &h, Some(b"{}"), 300).unwrap_err();
+        let e = parse_request(&Method::POST, "http", "/inbox", &h, Some(b"{}"), 300).unwrap_err();
         assert_eq!(e.code, "digest_mismatch");
         // Another path: the signature no longer verifies.
-        let s = parse_request(&Method::POST, "/people/x/inbox", &h, Some(body), 300).unwrap();
+        let s = parse_request(
+            &Method::POST,
+            "http",
+            "/people/x/inbox",
+            &h,
+            Some(body),
+            300,
+        )
+        .unwrap();
         assert!(!crate::net::keys::verify(
             &keys.public_pem,
             s.signing_string.as_bytes(),
@@ -296,12 +341,82 @@ mod tests {
             "date",
             HeaderValue::from_str(&http_date(Utc::now() - chrono::Duration::hours(2))).unwrap(),
         );
-        let e = parse_request(&Method::POST, "/inbox", &stale, Some(body), 300).unwrap_err();
+        let e =
+            parse_request(&Method::POST, "http", "/inbox", &stale, Some(body), 300).unwrap_err();
         assert_eq!(e.code, "signature_date");
         // No signature at all.
         let mut none = h.clone();
         none.remove("signature");
-        let e = parse_request(&Method::POST, "/inbox", &none, Some(body), 300).unwrap_err();
+        let e = parse_request(&Method::POST, "http", "/inbox", &none, Some(body), 300).unwrap_err();
         assert_eq!(e.code, "signature_missing");
+    }
+
+    /// A request signed as Mastodon signs its deliveries: `Signature`
+    /// header with `keyId`, `algorithm="rsa-sha256"`, the headers
+    /// `(request-target) host date digest content-type` in that order.
+    #[test]
+    fn a_request_signed_as_mastodon_signs_verifies() {
+        let keys = crate::net::keys::generate().unwrap();
+        let body = br#"{"type":"Follow"}"#;
+        let date = http_date(Utc::now());
+        let digest = digest(body);
+        let signing = format!(
+            "(request-target): post /users/bob/inbox\nhost: beta.test\ndate: {date}\ndigest: {digest}\ncontent-type: application/activity+json"
+        );
+        let sig = crate::net::keys::sign(&keys.private_pem, signing.as_bytes()).unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("host", HeaderValue::from_static("beta.test"));
+        h.insert("date", HeaderValue::from_str(&date).unwrap());
+        h.insert("digest", HeaderValue::from_str(&digest).unwrap());
+        h.insert(
+            "content-type",
+            HeaderValue::from_static("application/activity+json"),
+        );
+        h.insert(
+            "signature",
+            HeaderValue::from_str(&format!(
+                "keyId=\"https://mastodon.example/users/alice#main-key\",algorithm=\"rsa-sha256\",headers=\"(request-target) host date digest content-type\",signature=\"{}\"",
+                B64.encode(sig)
+            ))
+            .unwrap(),
+        );
+        let s = parse_request(
+            &Method::POST,
+            "https",
+            "/users/bob/inbox",
+            &h,
+            Some(body),
+            300,
+        )
+        .unwrap();
+        assert_eq!(s.key_id, "https://mastodon.example/users/alice#main-key");
+        assert!(!s.rfc9421);
+        assert_eq!(s.signing_string, signing);
+        assert!(crate::net::keys::verify(
+            &keys.public_pem,
+            s.signing_string.as_bytes(),
+            &s.signature
+        ));
+        // A signature covering only the digest, which some libraries accept,
+        // is not enough here.
+        let mut thin = h.clone();
+        thin.insert(
+            "signature",
+            HeaderValue::from_str(&format!(
+                "keyId=\"https://mastodon.example/users/alice#main-key\",algorithm=\"rsa-sha256\",headers=\"digest\",signature=\"{}\"",
+                B64.encode([0u8; 256])
+            ))
+            .unwrap(),
+        );
+        let e = parse_request(
+            &Method::POST,
+            "https",
+            "/users/bob/inbox",
+            &thin,
+            Some(body),
+            300,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "signature_headers");
     }
 }
