@@ -50,38 +50,25 @@ pub async fn verify(
     let host =
         host_of(&signed.key_id).ok_or_else(|| AppError::unauthorized("signature_malformed"))?;
     state.fed.gate(&host).await?;
-    let known = remote::actor(state, &signed.key_id, false).await?;
-    if crate::net::keys::verify_blocking(
-        known.pem.clone(),
-        signed.algorithm,
-        signed.signing_string.clone(),
-        signed.signature.clone(),
-    )
-    .await
-    {
-        if signed.rfc9421 {
-            // It signs with RFC 9421, so it reads it: sign to it that way.
-            crate::net::schemes::learned(&state.db, &host, crate::net::schemes::Scheme::Rfc9421)
-                .await;
+    // Keys rotate: when the cached key does not verify, the actor is
+    // fetched again and the check made once more.
+    for refresh in [false, true] {
+        let known = remote::actor(state, &signed.key_id, refresh).await?;
+        let verified = crate::net::keys::verify_blocking(
+            known.pem.clone(),
+            signed.algorithm,
+            signed.signing_string.clone(),
+            signed.signature.clone(),
+        )
+        .await;
+        if verified {
+            if signed.rfc9421 {
+                // It signs with RFC 9421, so it reads it: sign to it that way.
+                let rfc9421 = crate::net::schemes::Scheme::Rfc9421;
+                crate::net::schemes::learned(&state.db, &host, rfc9421).await;
+            }
+            return Ok((known.user, known.ap_id));
         }
-        return Ok((known.user, known.ap_id));
-    }
-    // Keys rotate: fetch the actor again and retry once.
-    let known = remote::actor(state, &signed.key_id, true).await?;
-    if crate::net::keys::verify_blocking(
-        known.pem.clone(),
-        signed.algorithm,
-        signed.signing_string.clone(),
-        signed.signature.clone(),
-    )
-    .await
-    {
-        if signed.rfc9421 {
-            // It signs with RFC 9421, so it reads it: sign to it that way.
-            crate::net::schemes::learned(&state.db, &host, crate::net::schemes::Scheme::Rfc9421)
-                .await;
-        }
-        return Ok((known.user, known.ap_id));
     }
     Err(AppError::unauthorized("signature_invalid"))
 }
