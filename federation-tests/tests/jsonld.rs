@@ -177,6 +177,27 @@ async fn everything_ruche_sends_is_understood_by_a_json_ld_reader() {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
+    // A post that starts with a mention travels as a Page titled with its
+    // first line; the other Ruche instance shows the text once, not the
+    // title above the same text.
+    let (s, v) = ann
+        .post(
+            "/api/v1/communities/lab/posts",
+            json!({"body": format!("@{} can you check the eyewash station?", beta.handle("bob"))}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let q = "SELECT COUNT(*) FROM content WHERE body LIKE '%eyewash station%'";
+    eventually(10, "the mention post on beta", || {
+        let n = beta.count(q);
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    assert_eq!(
+        beta.count("SELECT COUNT(*) FROM content WHERE body LIKE '%eyewash%eyewash%'"),
+        0,
+        "the title is not shown above the same text"
+    );
     let (s, v) = ann
         .call(
             Method::PUT,

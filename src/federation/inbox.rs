@@ -520,13 +520,19 @@ pub async fn read_note(
         _ => String::new(),
     };
     // A titled object (Lemmy's Page, an Article) keeps its title above the
-    // text, unless the title only repeats the text's start (a Ruche post).
+    // text, unless it is the title Ruche derives from the text (a Ruche post).
     let titled = matches!(
         note.get("type").and_then(Value::as_str),
         Some("Page" | "Article")
     ) && !name.trim().is_empty()
         && !html.is_empty()
-        && !super::json::title_repeats_text(&name, &html);
+        && !super::json::derived_title(
+            &name,
+            &html,
+            note.get("source")
+                .and_then(|s| s.get("content"))
+                .and_then(Value::as_str),
+        );
     let html = if titled {
         format!(
             "<p><strong>{}</strong></p>{html}",

@@ -256,10 +256,16 @@ pub fn page_title(markdown: &str, file: Option<&str>) -> String {
     format!("{}…", cut.trim_end())
 }
 
-/// Whether a page's `name` only repeats the start of its text, as the
-/// title [`page_title`] makes for a post without one: then the text alone
-/// is the post. `text` is HTML; compared on letters and digits, so that
-/// Markdown marks, tags and entities do not matter.
+/// Whether a page's `name` is the title [`page_title`] made for a post
+/// without one, so that the text alone is the post: it is the title of the
+/// page's Markdown `source` (as Ruche sends it), or it repeats the start of
+/// its HTML text.
+pub fn derived_title(name: &str, html: &str, source: Option<&str>) -> bool {
+    source.is_some_and(|md| page_title(md, None) == name.trim()) || title_repeats_text(name, html)
+}
+
+/// Whether `name` repeats the start of the HTML `text`, compared on letters
+/// and digits, so that Markdown marks, tags and entities do not matter.
 pub fn title_repeats_text(name: &str, text: &str) -> bool {
     let letters = |s: &str| -> String {
         s.replace("&amp;", "&")
@@ -373,5 +379,16 @@ mod tests {
             "<p>Please review</p>"
         ));
         assert!(!title_repeats_text("", "<p>x</p>"));
+        // A post that starts with a mention: its HTML shows a shorter name
+        // than its source, and the source tells.
+        let md = "@marie@site2.example:8443 can you check line 3?";
+        let html = r#"<p><a href="https://site2.example:8443/people/marie">@marie</a> can you check line 3?</p>"#;
+        assert!(!title_repeats_text(&page_title(md, None), html));
+        assert!(derived_title(&page_title(md, None), html, Some(md)));
+        assert!(!derived_title(
+            "Supplier audit checklist",
+            "<p>Please review</p>",
+            Some("Please review")
+        ));
     }
 }
