@@ -520,30 +520,19 @@ pub async fn read_note(
         _ => String::new(),
     };
     // A titled object (Lemmy's Page, an Article) keeps its title above the
-    // text, unless it is the title Ruche derives from the text, or from the
-    // file of a post without text (a Ruche post).
-    let named_after_file = html.is_empty()
-        && note
-            .get("attachment")
-            .and_then(Value::as_array)
-            .is_some_and(|a| {
-                a.iter()
-                    .any(|f| f.get("name").and_then(Value::as_str) == Some(name.trim()))
-            });
-    let derived = named_after_file
-        || super::json::derived_title(
+    // text, unless it is the title Ruche derives from the text (a Ruche post).
+    let titled = matches!(
+        note.get("type").and_then(Value::as_str),
+        Some("Page" | "Article")
+    ) && !name.trim().is_empty()
+        && !html.is_empty()
+        && !super::json::derived_title(
             &name,
             &html,
             note.get("source")
                 .and_then(|s| s.get("content"))
                 .and_then(Value::as_str),
         );
-    let titled = matches!(
-        note.get("type").and_then(Value::as_str),
-        Some("Page" | "Article")
-    ) && !name.trim().is_empty()
-        && !html.is_empty()
-        && !derived;
     let html = if titled {
         format!(
             "<p><strong>{}</strong></p>{html}",
@@ -552,7 +541,7 @@ pub async fn read_note(
     } else {
         html
     };
-    let body_html = crate::markdown::sanitize(if name.is_empty() || !html.is_empty() || derived {
+    let body_html = crate::markdown::sanitize(if name.is_empty() || !html.is_empty() {
         &html
     } else {
         &name
