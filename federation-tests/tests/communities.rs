@@ -166,6 +166,12 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
     let (s, d) = bob.get(&format!("/api/v1/documents/{local_doc}")).await;
     assert_eq!(s, StatusCode::OK, "{d}");
     assert_eq!(d["name"], "plan.pdf");
+    // Sent as a Page titled with its first line (Lemmy needs a name), the
+    // entry does not show that title above the same line.
+    assert_eq!(
+        beta.count("SELECT COUNT(*) FROM content WHERE body LIKE '%plan.pdf%plan.pdf%'"),
+        0
+    );
     let file = client()
         .get(format!(
             "{}/api/v1/documents/{local_doc}/versions/1/file",
