@@ -308,7 +308,16 @@ impl Config {
 
     /// Whether cookies must carry the `Secure` flag.
     pub fn secure_cookies(&self) -> bool {
-        self.base_url.starts_with("https://")
+        self.scheme() == "https"
+    }
+
+    /// `https` or `http`: how this instance is reached.
+    pub fn scheme(&self) -> &'static str {
+        if self.base_url.starts_with("https://") {
+            "https"
+        } else {
+            "http"
+        }
     }
 }
 

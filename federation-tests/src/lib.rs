@@ -887,21 +887,13 @@ impl ForeignServer {
         let body = fixture(fixture_name, &self.base, &key.public_pem, target);
         self.serve_objects(&body);
         let headers = sign_for(inbox, Some(body.as_bytes()), key_id, &key.private_pem);
-        let req = with_headers(client().post(inbox).body(body), headers);
-        let r = req.send().await.unwrap();
-        (r.status(), r.text().await.unwrap())
+        post_signed(inbox, body, headers).await
     }
 
     /// Posts `activity` to `inbox`, signed by its actor `alice`.
     pub async fn send_value(&self, inbox: &str, activity: &Value) -> (StatusCode, String) {
-        let key = self.key.lock().unwrap().clone();
-        let body = activity.to_string();
-        self.serve_objects(&body);
         let key_id = format!("{}/users/alice#main-key", self.base);
-        let headers = sign_for(inbox, Some(body.as_bytes()), &key_id, &key.private_pem);
-        let req = with_headers(client().post(inbox).body(body), headers);
-        let r = req.send().await.unwrap();
-        (r.status(), r.text().await.unwrap())
+        self.send_as(inbox, &key_id, activity).await
     }
 
     /// Replaces the key of its actors, as a server rotating keys does.
@@ -965,9 +957,7 @@ impl ForeignServer {
                 .as_secs() as i64,
         );
         let sig = ruche::net::keys::sign(&key.private_pem, u.base.as_bytes()).unwrap();
-        let req = with_headers(client().post(inbox).body(body), u.finish(&sig));
-        let r = req.send().await.unwrap();
-        (r.status(), r.text().await.unwrap())
+        post_signed(inbox, body, u.finish(&sig)).await
     }
 
     /// From now on, refuses every activity posted to it (or stops).
@@ -988,10 +978,22 @@ impl ForeignServer {
         let body = activity.to_string();
         self.serve_objects(&body);
         let headers = sign_for(inbox, Some(body.as_bytes()), key_id, &key.private_pem);
-        let req = with_headers(client().post(inbox).body(body), headers);
-        let r = req.send().await.unwrap();
-        (r.status(), r.text().await.unwrap())
+        post_signed(inbox, body, headers).await
     }
+}
+
+/// Posts `body` to `inbox` with its signature headers; the answer's status
+/// and text.
+async fn post_signed(
+    inbox: &str,
+    body: String,
+    headers: Vec<(&'static str, String)>,
+) -> (StatusCode, String) {
+    let r = with_headers(client().post(inbox).body(body), headers)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
 }
 
 /// Waits (up to 10 s) until the integer query `sql` gives `n` on `i`.

@@ -34,14 +34,9 @@ pub async fn verify(
     headers: &HeaderMap,
     body: Option<&[u8]>,
 ) -> AppResult<(User, String)> {
-    let scheme = if state.config.base().starts_with("https:") {
-        "https"
-    } else {
-        "http"
-    };
     let signed = crate::net::signature::parse_request(
         method,
-        scheme,
+        state.config.scheme(),
         path,
         headers,
         body,

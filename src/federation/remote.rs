@@ -382,12 +382,7 @@ pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
     }
     // Plain http only when this instance itself runs on plain http (tests,
     // a laptop); a production instance looks others up over https.
-    let scheme = if state.config.base_url.starts_with("https://") {
-        "https"
-    } else {
-        "http"
-    };
-    let url = webfinger_url(scheme, domain, &handle)?;
+    let url = webfinger_url(state.config.scheme(), domain, &handle)?;
     let jrd = state.fed.get_plain(url.as_str()).await?;
     let href = list(&jrd, "links", 50, "links")?
         .into_iter()
@@ -452,11 +447,7 @@ pub async fn lookup_community(state: &AppState, query: &str) -> AppResult<User> 
             match lookup(state, &handle).await {
                 Ok(u) => u,
                 Err(e) if e.kind == crate::error::ErrorKind::NotFound => {
-                    let scheme = if state.config.base_url.starts_with("https://") {
-                        "https"
-                    } else {
-                        "http"
-                    };
+                    let scheme = state.config.scheme();
                     let url = format!("{scheme}://{domain}/communities/{name}");
                     actor(state, &url, false)
                         .await

@@ -338,36 +338,21 @@ impl Client {
         } else {
             "*/*"
         };
-        let scheme = schemes::preferred(&host);
-        let mut res = None;
-        for scheme in [scheme, Scheme::Cavage] {
-            let headers = signing_headers(
+        let request = || self.http.get(parsed.clone()).header("accept", accept);
+        let res = self
+            .send_signed(
+                &host,
                 &Method::GET,
                 &parsed,
                 None,
-                &key_id,
-                &keys.private_pem,
-                scheme,
+                (&key_id, &keys.private_pem),
+                request,
             )
-            .await?;
-            let mut req = self.http.get(parsed.clone()).header("accept", accept);
-            for (n, v) in headers {
-                req = req.header(n, v);
-            }
-            let r = req
-                .send()
-                .await
-                .map_err(|e| unreachable(url, describe(&e)))?;
-            if r.status().as_u16() == 401 && scheme == Scheme::Rfc9421 {
-                // It does not read RFC 9421 after all: draft-cavage, and
-                // remember it.
-                schemes::learned(&self.db, &host, Scheme::Cavage).await;
-                continue;
-            }
-            res = Some(r);
-            break;
-        }
-        let res = res.ok_or_else(|| unreachable(url, "no answer"))?;
+            .await
+            .map_err(|e| match e {
+                Unsent::Sign(e) => e,
+                Unsent::Send(e) => unreachable(url, describe(&e)),
+            })?;
         let status = res.status();
         if status.as_u16() == 404 || status.as_u16() == 410 {
             return Err(AppError::new(ErrorKind::NotFound, "remote_not_found"));
@@ -433,26 +418,21 @@ impl Client {
         // address policy knows whether it may use private addresses.
         self.policy.check_url(&url).map_err(|e| fail(e, false))?;
         let domain = crate::urls::host_of(inbox).unwrap_or_default();
-        let first = schemes::preferred(&domain);
-        let mut answer = None;
-        for scheme in [first, Scheme::Cavage] {
-            let headers =
-                signing_headers(&Method::POST, &url, Some(body), key_id, private_pem, scheme)
-                    .await
-                    .map_err(|e| fail(e.to_string(), true))?;
-            let mut req = self.http.post(url.clone()).body(body.to_vec());
-            for (n, v) in headers {
-                req = req.header(n, v);
-            }
-            let res = req.send().await.map_err(|e| fail(describe(&e), true))?;
-            if res.status().as_u16() == 401 && scheme == Scheme::Rfc9421 {
-                schemes::learned(&self.db, &domain, Scheme::Cavage).await;
-                continue;
-            }
-            answer = Some(res);
-            break;
-        }
-        let res = answer.ok_or_else(|| fail("no answer".into(), true))?;
+        let request = || self.http.post(url.clone()).body(body.to_vec());
+        let res = self
+            .send_signed(
+                &domain,
+                &Method::POST,
+                &url,
+                Some(body),
+                (key_id, private_pem),
+                request,
+            )
+            .await
+            .map_err(|e| match e {
+                Unsent::Sign(e) => fail(e.to_string(), true),
+                Unsent::Send(e) => fail(describe(&e), true),
+            })?;
         let status = res.status();
         if status.is_success() {
             return Ok(());
@@ -468,6 +448,45 @@ impl Client {
             format!("HTTP {}: {}", status.as_u16(), text.trim()),
             retry,
         ))
+    }
+}
+
+/// Why a signed request got no answer.
+enum Unsent {
+    Sign(AppError),
+    Send(reqwest::Error),
+}
+
+impl Client {
+    /// Sends the request `request` builds, signed with the scheme `domain`
+    /// is known to read (see [`schemes`]): after a 401 to RFC 9421, once
+    /// more with draft-cavage, which is then remembered for `domain`.
+    async fn send_signed(
+        &self,
+        domain: &str,
+        method: &Method,
+        url: &reqwest::Url,
+        body: Option<&[u8]>,
+        (key_id, private_pem): (&str, &str),
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, Unsent> {
+        let mut scheme = schemes::preferred(domain);
+        loop {
+            let headers = signing_headers(method, url, body, key_id, private_pem, scheme)
+                .await
+                .map_err(Unsent::Sign)?;
+            let mut req = request();
+            for (n, v) in headers {
+                req = req.header(n, v);
+            }
+            let res = req.send().await.map_err(Unsent::Send)?;
+            if res.status().as_u16() == 401 && scheme == Scheme::Rfc9421 {
+                schemes::learned(&self.db, domain, Scheme::Cavage).await;
+                scheme = Scheme::Cavage;
+                continue;
+            }
+            return Ok(res);
+        }
     }
 }
 

@@ -72,17 +72,24 @@ pub fn load(conn: &mut DbConn, domains: &[String]) -> AppResult<()> {
         return Ok(());
     }
     let rows: Vec<(String, String)> = peers::table
-        .filter(peers::domain.eq_any(unknown))
+        .filter(peers::domain.eq_any(&unknown))
         .select((peers::domain, peers::signatures))
         .load(conn)?;
+    let rfc9421: Vec<String> = rows
+        .into_iter()
+        .filter(|(_, s)| s == Scheme::Rfc9421.as_str())
+        .map(|(d, _)| d)
+        .collect();
+    // What is not stored is draft-cavage: each round of the delivery worker
+    // asks the database only about instances it has not seen yet.
     let mut known = KNOWN.lock().map_err(crate::error::AppError::internal)?;
-    for (domain, s) in rows {
-        let scheme = if s == Scheme::Rfc9421.as_str() {
+    for domain in unknown {
+        let scheme = if rfc9421.contains(domain) {
             Scheme::Rfc9421
         } else {
             Scheme::Cavage
         };
-        known.entry(domain).or_insert(scheme);
+        known.entry(domain.clone()).or_insert(scheme);
     }
     Ok(())
 }
