@@ -710,8 +710,9 @@ fn lemmy_error(reason: &str) -> String {
 type Published = Arc<Mutex<Vec<(String, String, String)>>>;
 
 pub fn fixture(name: &str, base: &str, pem: &str, target: &str) -> String {
+    // The fixtures live beside the protocol structs that read them.
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
+        .join("../src/federation/protocol/fixtures")
         .join(name);
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))

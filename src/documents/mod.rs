@@ -9,7 +9,7 @@ mod remote;
 pub mod storage;
 
 pub use files::{bytes, discard_copy, disposition, keep_copy, purge_files, served_type, Files};
-pub use remote::{address, attachment, hosted_by_address, local_id, parse_attachment};
+pub use remote::{address, attachment, hosted_by_address, local_id, parse_attachment, Attached};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

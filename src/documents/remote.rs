@@ -84,40 +84,44 @@ pub fn address(cfg: &crate::config::Config, id: i64) -> String {
     format!("{}/documents/{id}", cfg.base())
 }
 
-/// Reads the Ruche document attachment of a Note, if any. Its file must be
-/// on `file_host`: the instance of the community that announced it, or the
-/// uploader's instance for a member's upload to one of our communities.
+/// A document version as another instance's post describes it (read
+/// from its attachment by the federation door).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Attached<'a> {
+    /// The document's address on its instance.
+    pub ap_id: &'a str,
+    /// Where the file is served.
+    pub url: &'a str,
+    pub name: &'a str,
+    pub media_type: &'a str,
+    pub version: Option<i64>,
+    pub size: Option<i64>,
+    pub sha256: &'a str,
+}
+
+/// The version a remote post carries, when its file is served by
+/// `file_host` and every field is sound.
 pub fn parse_attachment(
     cfg: &crate::config::Config,
-    note: &serde_json::Value,
+    a: &Attached,
     file_host: &str,
 ) -> Option<RemoteVersion> {
-    let list = note.get("attachment")?.as_array()?;
-    let a = list.iter().find(|a| a.get("ruche:document").is_some())?;
-    let s = |k: &str| a.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
-    let (ap_id, url) = (s("ruche:document"), s("url"));
+    let (ap_id, url) = (a.ap_id, a.url);
     let from_host = crate::urls::host_of(url).as_deref() == Some(file_host);
     let identifier = crate::urls::host_of(ap_id).is_some();
     if !from_host || !identifier || ap_id.len() > 2000 || url.len() > 2000 {
         return None;
     }
-    let filename = check_filename(s("name")).ok()?;
-    let sha = s("ruche:sha256");
+    let filename = check_filename(a.name).ok()?;
+    let sha = a.sha256;
     Some(RemoteVersion {
         ap_id: ap_id.to_string(),
         document: local_id(cfg, ap_id),
         storage_key: String::new(),
-        version: a
-            .get("ruche:version")
-            .and_then(serde_json::Value::as_i64)
-            .filter(|v| *v > 0)?,
+        version: a.version.filter(|v| *v > 0)?,
         filename,
-        content_type: check_content_type(s("mediaType")),
-        size: a
-            .get("ruche:size")
-            .and_then(serde_json::Value::as_i64)
-            .unwrap_or(0)
-            .max(0),
+        content_type: check_content_type(a.media_type),
+        size: a.size.unwrap_or(0).max(0),
         sha256: if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
             sha.to_string()
         } else {

@@ -6,8 +6,11 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
+use super::activities::like::Reaction;
+use super::activities::Received;
 use super::groups;
-use super::remote::{self, id_of, invalid};
+use super::protocol::{Link, Note, Object, Verb};
+use super::remote::{self, invalid};
 use crate::accounts::User;
 use crate::app::AppState;
 use crate::audience::{self, CommunityVisibility, Need};
@@ -17,18 +20,16 @@ use crate::urls::{host_of, Urls};
 
 /// Handles an activity that concerns a community. Returns `false` when it
 /// does not, so that the caller applies it as usual.
-pub async fn apply(
-    state: &AppState,
-    actor: &User,
-    actor_ap: &str,
-    kind: &str,
-    activity: &Value,
-) -> AppResult<bool> {
-    let object = activity.get("object").ok_or_else(|| invalid("object"))?;
+pub async fn apply(r: &Received<'_>, raw: &Value) -> AppResult<bool> {
+    let (state, actor, actor_ap, activity) = (r.state, r.actor, r.actor_ap, r.activity);
+    let object = &activity.object;
+    if !object.is_present() {
+        return Err(invalid("object"));
+    }
     let cfg = state.config.clone();
-    match kind {
-        "Follow" => {
-            let target = id_of(object).ok_or_else(|| invalid("object"))?.to_string();
+    match activity.kind {
+        Verb::Follow => {
+            let target = object.id().ok_or_else(|| invalid("object"))?.to_string();
             let c2 = cfg.clone();
             let Some(group) = state
                 .db
@@ -37,23 +38,18 @@ pub async fn apply(
             else {
                 return Ok(false);
             };
-            join(
-                state,
-                actor,
-                group,
-                activity["id"].as_str().unwrap_or_default(),
-            )
-            .await?;
+            join(state, actor, group, activity.id.as_str()).await?;
             return Ok(true);
         }
-        "Undo" if object.get("type").and_then(Value::as_str) == Some("Follow") => {
-            if object.get("actor").and_then(id_of) != Some(actor_ap) {
+        Verb::Undo if object.kind() == "Follow" => {
+            let follow: Answered = object.read("object")?;
+            if follow.actor.as_ref().map(Link::as_str) != Some(actor_ap) {
                 return Err(AppError::forbidden("not_author"));
             }
-            let target = object
-                .get("object")
-                .and_then(id_of)
+            let target = follow
+                .object
                 .ok_or_else(|| invalid("object.object"))?
+                .as_str()
                 .to_string();
             let c2 = cfg.clone();
             let Some(group) = state
@@ -75,41 +71,34 @@ pub async fn apply(
         _ => {}
     }
     if actor.is_person() {
-        if super::group_moderation::apply(state, actor, kind, activity).await? {
+        if super::group_moderation::apply(state, actor, activity.kind.as_str(), raw).await? {
             return Ok(true);
         }
         // A person may boost a link (Mastodon); redistributing a whole
         // activity is a community's act, which a person cannot claim.
-        let embedded = object.get("type").and_then(Value::as_str).is_some_and(|t| {
-            matches!(
-                t,
-                "Create" | "Update" | "Delete" | "Like" | "EmojiReact" | "Undo"
-            )
-        });
-        if kind == "Announce" && embedded {
+        let embedded = matches!(
+            object.kind().as_str(),
+            "Create" | "Update" | "Delete" | "Like" | "EmojiReact" | "Undo"
+        );
+        if activity.kind == Verb::Announce && embedded {
             return Err(AppError::forbidden("announce_not_community"));
         }
         return Ok(false);
     }
     // The actor is a community of another instance.
     let group = actor.clone();
-    match kind {
-        "Accept" | "Reject" => {
-            let follower = object
-                .get("actor")
-                .and_then(id_of)
-                .ok_or_else(|| invalid("object.actor"))?;
-            if object
-                .get("object")
-                .and_then(id_of)
-                .is_some_and(|o| o != actor_ap)
-            {
+    let own = || object.id().as_ref().map(url::Url::as_str) == Some(actor_ap);
+    match activity.kind {
+        Verb::Accept | Verb::Reject => {
+            let follow: Answered = object.read("object.actor")?;
+            let follower = follow.actor.ok_or_else(|| invalid("object.actor"))?;
+            if follow.object.is_some_and(|o| o.as_str() != actor_ap) {
                 return Err(AppError::forbidden("not_author"));
             }
             let name = Urls(&cfg)
-                .local_username(follower)
+                .local_username(follower.as_str())
                 .ok_or_else(AppError::not_found)?;
-            let accepted = kind == "Accept";
+            let accepted = activity.kind == Verb::Accept;
             let gid = group.id;
             let first = state
                 .db
@@ -126,20 +115,17 @@ pub async fn apply(
             }
             Ok(true)
         }
-        "Announce" => {
+        Verb::Announce => {
             announced(state, &group, object).await?;
             Ok(true)
         }
-        "Invite" => {
-            if id_of(object) != Some(actor_ap) {
+        Verb::Invite => {
+            if !own() {
                 return Err(AppError::forbidden("not_author"));
             }
-            let target = activity
-                .get("target")
-                .and_then(id_of)
-                .ok_or_else(|| invalid("target"))?;
+            let target = activity.target.as_ref().ok_or_else(|| invalid("target"))?;
             let name = Urls(&cfg)
-                .local_username(target)
+                .local_username(target.as_str())
                 .ok_or_else(AppError::not_found)?;
             let gid = group.id;
             state
@@ -151,12 +137,13 @@ pub async fn apply(
                 .await?;
             Ok(true)
         }
-        "Update" if object.get("type").and_then(Value::as_str) == Some("Group") => {
-            if id_of(object) != Some(actor_ap) {
+        Verb::Update if object.kind() == "Group" => {
+            if !own() {
                 return Err(AppError::forbidden("not_author"));
             }
             let host = host_of(actor_ap).unwrap_or_default();
-            let parsed = remote::parse_actor(object, &host)?;
+            let doc: super::protocol::Actor = object.read("object")?;
+            let parsed = super::objects::person::read(&doc, &host, None)?;
             let icon = parsed.icon.clone();
             let gid = state
                 .db
@@ -165,15 +152,15 @@ pub async fn apply(
             remote::refresh_photo(state, gid, &icon).await;
             Ok(true)
         }
-        "Add" | "Remove" => {
+        Verb::Add | Verb::Remove => {
             // The community's own collections: its moderators (a role of
             // one of our people) or its pinned posts (Lemmy's way to pin).
             let which = activity
-                .get("target")
-                .and_then(id_of)
-                .and_then(|t| t.strip_prefix(actor_ap))
+                .target
+                .as_ref()
+                .and_then(|t| t.as_str().strip_prefix(actor_ap))
                 .unwrap_or("");
-            let target = id_of(object).ok_or_else(|| invalid("object"))?.to_string();
+            let target = object.id().ok_or_else(|| invalid("object"))?.to_string();
             let gid = group.id;
             let urls = Urls(&cfg);
             match which {
@@ -182,8 +169,8 @@ pub async fn apply(
                     let Some(name) = urls.local_username(&target) else {
                         return Ok(true);
                     };
-                    let role = match (kind, activity.get("ruche:role").and_then(Value::as_str)) {
-                        ("Remove", _) => "member",
+                    let role = match (activity.kind, activity.ruche_role.as_deref()) {
+                        (Verb::Remove, _) => "member",
                         (_, Some("owner")) => "owner",
                         _ => "moderator",
                     };
@@ -199,7 +186,7 @@ pub async fn apply(
                 }
                 "/featured" => {
                     let local = urls.local_post_id(&target);
-                    let on = kind == "Add";
+                    let on = activity.kind == Verb::Add;
                     state
                         .db
                         .run(move |c| {
@@ -211,12 +198,13 @@ pub async fn apply(
             }
             Ok(true)
         }
-        "Update" => {
+        Verb::Update => {
             // A moderator pinned or unpinned a post of this community.
-            let Some(stickied) = object.get("stickied").and_then(Value::as_bool) else {
+            let pinned: Pinned = object.read("object")?;
+            let Some(stickied) = pinned.stickied else {
                 return Ok(true);
             };
-            let target = id_of(object).ok_or_else(|| invalid("object"))?.to_string();
+            let target = object.id().ok_or_else(|| invalid("object"))?.to_string();
             let local = Urls(&cfg).local_post_id(&target);
             let gid = group.id;
             state
@@ -227,9 +215,9 @@ pub async fn apply(
                 .await?;
             Ok(true)
         }
-        "Delete" => {
+        Verb::Delete => {
             // A moderator's removal of content in this community.
-            let target = id_of(object).ok_or_else(|| invalid("object"))?.to_string();
+            let target = object.id().ok_or_else(|| invalid("object"))?.to_string();
             let local = Urls(&cfg).local_post_id(&target);
             let gid = group.id;
             state
@@ -240,6 +228,22 @@ pub async fn apply(
         }
         _ => Ok(true),
     }
+}
+
+/// A follow as an answer or an Undo embeds it (its parts may be left out).
+#[derive(serde::Deserialize)]
+struct Answered {
+    #[serde(default, deserialize_with = "super::protocol::lenient")]
+    actor: Option<Link>,
+    #[serde(default, deserialize_with = "super::protocol::lenient")]
+    object: Option<Link>,
+}
+
+/// A post's pin as a community's Update gives it (Lemmy's `stickied`).
+#[derive(serde::Deserialize)]
+struct Pinned {
+    #[serde(default, deserialize_with = "super::protocol::lenient")]
+    stickied: Option<bool>,
 }
 
 /// A remote person asks to join one of our communities.
@@ -273,11 +277,35 @@ async fn join(state: &AppState, person: &User, group: User, follow_id: &str) -> 
         .await
 }
 
+/// A collection of activities, as an outbox lists them.
+#[derive(serde::Deserialize)]
+struct Outbox {
+    #[serde(
+        rename = "orderedItems",
+        default,
+        deserialize_with = "super::protocol::lenient_list"
+    )]
+    ordered_items: Vec<Object>,
+}
+
+/// What a community announces: an activity of one of its members (its id
+/// may be left out, as Lemmy embeds them).
+#[derive(serde::Deserialize)]
+struct Announced {
+    #[serde(rename = "type")]
+    kind: Verb,
+    actor: Link,
+    #[serde(default)]
+    object: Object,
+    #[serde(default, deserialize_with = "super::protocol::lenient")]
+    content: Option<String>,
+}
+
 /// What a remote community announces: a member's post, comment, edit,
 /// deletion or reaction. Only the community the content belongs to may
 /// announce it.
-async fn announced(state: &AppState, group: &User, inner: &Value) -> AppResult<()> {
-    if !inner.is_object() {
+async fn announced(state: &AppState, group: &User, inner: &Object) -> AppResult<()> {
+    if !inner.is_embedded() {
         // A bare link: Ruche communities embed what they announce.
         return Ok(());
     }
@@ -297,47 +325,43 @@ async fn announced(state: &AppState, group: &User, inner: &Value) -> AppResult<(
         // Nobody here is in it (any more): nothing to keep.
         return Ok(());
     }
-    let kind = inner.get("type").and_then(Value::as_str).unwrap_or("");
     if !matches!(
-        kind,
+        inner.kind().as_str(),
         "Create" | "Update" | "Delete" | "Like" | "EmojiReact" | "Undo"
     ) {
         // An object itself (Lemmy also announces a bare Page, for servers
         // that read boosts): its Create was announced too.
         return Ok(());
     }
-    let author_url = inner
-        .get("actor")
-        .and_then(id_of)
-        .ok_or_else(|| invalid("object.actor"))?
-        .to_string();
+    let inner: Announced = inner.read("object")?;
+    let author_url = inner.actor.as_str().to_string();
     if host_of(&author_url) == host_of(&state.config.base_url) {
         // Our own member's activity, coming back: we have it.
         return Ok(());
     }
     let author = remote::actor(state, &author_url, false).await?;
-    let object = inner
-        .get("object")
-        .ok_or_else(|| invalid("object.object"))?;
+    let object = &inner.object;
+    if !object.is_present() {
+        return Err(invalid("object.object"));
+    }
     // A community's host speaks for its own people only. What it announces
     // of a person of a third instance is read from that person's instance,
     // so that a host cannot put words in anyone else's mouth.
     let third_party = author.user.domain != group.domain;
-    match kind {
-        "Create" | "Update" => {
-            let fetched;
-            let object = if third_party {
-                let id = id_of(object).ok_or_else(|| invalid("object.object"))?;
-                fetched = from_origin(state.fed.get(id).await?, object);
-                &fetched
-            } else {
-                object
-            };
-            let Some(inc) = super::inbox::read_note(
+    match inner.kind {
+        Verb::Create | Verb::Update => {
+            let mut note: Note = object.read("object.object")?;
+            if third_party {
+                let id = object.id().ok_or_else(|| invalid("object.object"))?;
+                let fetched: Note =
+                    super::protocol::read(&state.fed.get(id.as_str()).await?, "object")?;
+                note = from_origin(fetched, note);
+            }
+            let Some(inc) = super::objects::note::read(
                 state,
                 &author.user,
                 &author.ap_id,
-                object,
+                &note,
                 false,
                 Some(gid),
             )
@@ -345,7 +369,7 @@ async fn announced(state: &AppState, group: &User, inner: &Value) -> AppResult<(
             else {
                 return Ok(());
             };
-            if kind == "Create" {
+            if inner.kind == Verb::Create {
                 state
                     .db
                     .run(move |c| crate::content::remote::store(c, inc).map(|_| ()))
@@ -358,8 +382,9 @@ async fn announced(state: &AppState, group: &User, inner: &Value) -> AppResult<(
                     .await
             }
         }
-        "Delete" => {
-            let target = id_of(object)
+        Verb::Delete => {
+            let target = object
+                .id()
                 .ok_or_else(|| invalid("object.object"))?
                 .to_string();
             if host_of(&target) != host_of(&author.ap_id) {
@@ -380,14 +405,25 @@ async fn announced(state: &AppState, group: &User, inner: &Value) -> AppResult<(
                 })
                 .await
         }
-        "Like" | "EmojiReact" => react(state, gid, author.user.id, inner, kind, true).await,
-        "Undo" => {
-            let k = object.get("type").and_then(Value::as_str).unwrap_or("");
-            if matches!(k, "Like" | "EmojiReact") {
-                react(state, gid, author.user.id, object, k, false).await
-            } else {
-                Ok(())
+        kind @ (Verb::Like | Verb::EmojiReact) => {
+            let reaction = Reaction {
+                kind,
+                object: object.id(),
+                content: inner.content.as_deref(),
+            };
+            react(state, gid, author.user.id, &reaction, true).await
+        }
+        Verb::Undo => {
+            let undone: Announced = object.read("object.object")?;
+            if !matches!(undone.kind, Verb::Like | Verb::EmojiReact) {
+                return Ok(());
             }
+            let reaction = Reaction {
+                kind: undone.kind,
+                object: undone.object.id(),
+                content: undone.content.as_deref(),
+            };
+            react(state, gid, author.user.id, &reaction, false).await
         }
         _ => Ok(()),
     }
@@ -398,14 +434,9 @@ async fn announced(state: &AppState, group: &User, inner: &Value) -> AppResult<(
 /// community's documents (it fetched its own copy when the post arrived),
 /// so their addresses are the host's. Only files the author attached are
 /// taken, one for one: the host cannot add any.
-fn from_origin(mut fetched: Value, announced: &Value) -> Value {
-    let count = |v: &Value| match v.get("attachment") {
-        Some(Value::Array(a)) => a.len(),
-        Some(Value::Object(_)) => 1,
-        _ => 0,
-    };
-    if count(&fetched) > 0 && count(&fetched) == count(announced) {
-        fetched["attachment"] = announced["attachment"].clone();
+fn from_origin(mut fetched: Note, announced: Note) -> Note {
+    if !fetched.attachment.is_empty() && fetched.attachment.len() == announced.attachment.len() {
+        fetched.attachment = announced.attachment;
     }
     fetched
 }
@@ -415,7 +446,10 @@ fn from_origin(mut fetched: Value, announced: &Value) -> Value {
 /// the community's host tries again later.
 async fn gone_at_origin(state: &AppState, id: &str) -> AppResult<bool> {
     match state.fed.get(id).await {
-        Ok(doc) => Ok(doc.get("type").and_then(Value::as_str) == Some("Tombstone")),
+        Ok(doc) => {
+            let head: super::protocol::activity::Head = super::protocol::read(&doc, "object")?;
+            Ok(head.kind.as_deref() == Some("Tombstone"))
+        }
         Err(e) if e.kind == crate::error::ErrorKind::NotFound => Ok(true),
         Err(e) => Err(e),
     }
@@ -426,11 +460,11 @@ async fn react(
     state: &AppState,
     group: i64,
     author: i64,
-    act: &Value,
-    kind: &str,
+    reaction: &Reaction<'_>,
     on: bool,
 ) -> AppResult<()> {
-    let Some((reaction, target, local)) = super::inbox::reaction_of(state, act, kind)? else {
+    let Some((reaction, target, local)) = super::activities::like::understood(state, reaction)?
+    else {
         return Ok(());
     };
     state
@@ -475,31 +509,33 @@ pub async fn backfill(state: &AppState, group: &User) {
             * (1 + state.config.communities.backfill_comments as usize);
         // Lemmy lists what the community announced, `Announce{Create{Page}}`;
         // Ruche lists the `Create`s themselves.
-        let items: Vec<Value> = doc
-            .get("orderedItems")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .take(max.max(1))
-                    .map(|v| match v.get("type").and_then(Value::as_str) {
-                        Some("Announce")
-                            if v.get("actor").and_then(id_of) == Some(ap.as_str())
-                                && v.get("object").is_some_and(Value::is_object) =>
-                        {
-                            v["object"].clone()
-                        }
-                        _ => v.clone(),
-                    })
-                    .collect()
+        let outbox: Outbox = super::protocol::read(&doc, "orderedItems")?;
+        let items: Vec<Object> = outbox
+            .ordered_items
+            .into_iter()
+            .take(max.max(1))
+            .map(|item| match item.read::<Announced>("orderedItems") {
+                Ok(a)
+                    if a.kind == Verb::Announce
+                        && a.actor.as_str() == ap
+                        && a.object.is_embedded() =>
+                {
+                    a.object
+                }
+                _ => item,
             })
-            .unwrap_or_default();
-        let is_reply = |v: &Value| v["object"].get("inReplyTo").and_then(id_of).is_some();
+            .collect();
+        let is_reply = |v: &Object| {
+            v.read::<Announced>("orderedItems")
+                .and_then(|a| a.object.read::<Note>("object"))
+                .is_ok_and(|n| n.in_reply_to.is_some())
+        };
         // Posts first, oldest first, then comments in thread order.
         let posts = items.iter().rev().filter(|v| !is_reply(v));
         let comments = items.iter().filter(|v| is_reply(v));
         let mut n = 0;
         for item in posts.chain(comments) {
-            if item.get("type").and_then(Value::as_str) != Some("Create") {
+            if item.kind() != "Create" {
                 continue;
             }
             match announced(state, group, item).await {

@@ -72,33 +72,6 @@ pub fn group_document(cfg: &Config, group: &User, s: &Policy, public_pem: &str) 
     doc
 }
 
-/// Reads a remote Group's policy. A group server that does not say
-/// (Lemmy) runs public communities.
-pub fn parse_policy(v: &Value) -> Policy {
-    let visibility = v
-        .get("ruche:visibility")
-        .and_then(Value::as_str)
-        .and_then(|s| CommunityVisibility::parse(s).ok())
-        .unwrap_or(CommunityVisibility::Public);
-    let manual = v
-        .get("manuallyApprovesFollowers")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let join_policy = match v.get("ruche:joinPolicy").and_then(Value::as_str) {
-        Some(s @ ("open" | "request" | "invitation")) => s.to_string(),
-        _ if manual => "request".to_string(),
-        _ => "open".to_string(),
-    };
-    Policy {
-        visibility,
-        join_policy,
-        partners: v
-            .get("ruche:partners")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-    }
-}
-
 /// The shared inboxes of the instances with accepted members of a local
 /// community, except `skip`, that the trust gate and the community's
 /// settings allow now: one delivery per instance.
@@ -545,35 +518,23 @@ pub fn local_community(conn: &mut DbConn, cfg: &Config, url: &str) -> AppResult<
     Ok(u)
 }
 
-/// The community (local, or remote and known here) a note is addressed to,
-/// from its `audience`, `to` and `cc`.
+/// The community (local, or remote and known here) among the addresses of
+/// a note (its `audience`, `to` and `cc`).
 pub fn addressed_community(
     conn: &mut DbConn,
     cfg: &Config,
-    note: &Value,
+    candidates: &[&url::Url],
 ) -> AppResult<Option<User>> {
-    let mut candidates: Vec<String> = Vec::new();
-    for key in ["audience", "to", "cc"] {
-        match note.get(key) {
-            Some(Value::String(s)) => candidates.push(s.clone()),
-            Some(Value::Array(a)) => candidates.extend(
-                a.iter()
-                    .take(super::remote::MAX_RECIPIENTS)
-                    .filter_map(super::remote::id_of)
-                    .map(str::to_string),
-            ),
-            _ => {}
-        }
-    }
-    for url in candidates {
-        if url == AS_PUBLIC || host_of(&url).is_none() {
+    for url in candidates.iter().take(super::remote::MAX_RECIPIENTS) {
+        let url = url.as_str();
+        if url == AS_PUBLIC || host_of(url).is_none() {
             continue;
         }
-        if let Some(g) = local_community(conn, cfg, &url)? {
+        if let Some(g) = local_community(conn, cfg, url)? {
             return Ok(Some(g));
         }
         let g: Option<User> = users::table
-            .filter(users::ap_id.eq(&url))
+            .filter(users::ap_id.eq(url))
             .filter(users::actor_type.eq("group"))
             .select(User::as_select())
             .first(conn)

@@ -5,19 +5,24 @@
 //! - [`json`]: ActivityPub documents of local people and content.
 //! - [`outbox`] and [`delivery`]: events written with each change, turned into
 //!   deliveries and sent with retries.
-//! - [`inbox`]: verifying and applying incoming activities.
+//! - [`protocol`]: the ActivityPub documents read, as typed structs.
+//! - [`objects`]: what a received actor, post or document becomes here.
+//! - [`activities`]: the inbox: verifying incoming activities and applying
+//!   each verb (one file per verb).
 //! - [`reader`]: who reads through a signed GET.
 //! - [`remote`]: fetching and storing remote people and content.
 //! - [`routes`]: WebFinger, NodeInfo, actors, inboxes and collections.
 
+pub mod activities;
 pub mod delivery;
 pub mod group_inbox;
 pub mod group_moderation;
 pub mod group_roster;
 pub mod groups;
-pub mod inbox;
 pub mod json;
+pub mod objects;
 pub mod outbox;
+pub mod protocol;
 pub mod reader;
 pub mod remote;
 pub mod routes;

@@ -44,7 +44,7 @@ pub async fn signed_reader(
         return Ok(None);
     }
     let (signer, _) =
-        super::inbox::verify(state, &Method::GET, path_and_query, headers, None).await?;
+        super::activities::verify(state, &Method::GET, path_and_query, headers, None).await?;
     let domain = signer.domain.clone().unwrap_or_default();
     let trust = state.fed.gate(&domain).await?;
     Ok(Some(SignedReader {

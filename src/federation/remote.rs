@@ -5,16 +5,12 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::json::{
-    FIELD_DEPARTMENT, FIELD_EMAIL, FIELD_JOB_TITLE, FIELD_LOCATION, FIELD_PHONE, FIELD_SITE,
-};
 use crate::accounts::{RemoteProfile, User};
 use crate::app::AppState;
 use crate::communities::Policy;
 use crate::db::schema::users;
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::markdown::sanitize;
 use crate::urls::host_of;
 
 pub const MAX_NAME: usize = 200;
@@ -38,27 +34,6 @@ pub fn id_of(v: &Value) -> Option<&str> {
     }
 }
 
-fn text(v: &Value, key: &str, max: usize, field: &'static str) -> AppResult<String> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) if s.chars().count() <= max => Ok(s.clone()),
-        Some(Value::String(_)) => Err(AppError::bad_request("field_too_long").with("field", field)),
-        Some(_) => Err(invalid(field)),
-    }
-}
-
-/// Strings of a field that may be one value or an array (bounded).
-pub fn list(v: &Value, key: &str, max: usize, field: &'static str) -> AppResult<Vec<Value>> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(a)) if a.len() <= max => Ok(a.clone()),
-        Some(Value::Array(_)) => Err(AppError::bad_request("too_many")
-            .with("field", field)
-            .with("max", max)),
-        Some(other) => Ok(vec![other.clone()]),
-    }
-}
-
 /// A remote actor as we keep it.
 #[derive(Debug, Clone)]
 pub struct RemoteActor {
@@ -68,28 +43,6 @@ pub struct RemoteActor {
     pub icon: String,
     /// A community (`Group`) and its policy.
     pub group: Option<Policy>,
-}
-
-/// A name for an actor that gives none: the last segment of its address
-/// (`https://host/users/ann` is `ann`, `https://host/@ann` is `ann`), with
-/// anything but letters, digits, `_`, `.` and `-` made `_`; none when
-/// nothing is left.
-fn name_from_address(ap_id: &str) -> Option<String> {
-    let url = url::Url::parse(ap_id).ok()?;
-    let segment = url.path_segments()?.rev().find(|s| !s.is_empty())?;
-    let name: String = segment
-        .trim_start_matches('@')
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    (!name.is_empty()).then_some(name)
 }
 
 /// The profile link an actor document gives (`url`), or its id: only an
@@ -107,105 +60,10 @@ pub fn authority(url: &str) -> Option<String> {
     host_of(url)
 }
 
-/// Reads an actor document; its id must live on `expected_host`.
+/// Reads an actor document; its id must live on `expected_host` (see
+/// [`super::objects::person::read`]).
 pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
-    let ap_id = v
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid("id"))?
-        .to_string();
-    if ap_id.len() > 2000 || host_of(&ap_id).as_deref() != Some(expected_host) {
-        return Err(AppError::bad_request("origin_mismatch").with("field", "id"));
-    }
-    let kind = v.get("type").and_then(Value::as_str).unwrap_or("");
-    if !matches!(
-        kind,
-        "Person" | "Service" | "Application" | "Organization" | "Group"
-    ) {
-        return Err(invalid("type"));
-    }
-    let given = text(v, "preferredUsername", 64, "preferredUsername")?;
-    // `preferredUsername` is optional in ActivityPub: without it, the name
-    // is the last segment of the actor's address.
-    let name = if given.is_empty() {
-        name_from_address(&ap_id).ok_or_else(|| invalid("preferredUsername"))?
-    } else {
-        given
-    };
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-    {
-        return Err(invalid("preferredUsername"));
-    }
-    let same_host = |u: &str| host_of(u).as_deref() == Some(expected_host);
-    let inbox = text(v, "inbox", 2000, "inbox")?;
-    if !same_host(&inbox) {
-        return Err(AppError::bad_request("origin_mismatch").with("field", "inbox"));
-    }
-    let shared_inbox = v
-        .get("endpoints")
-        .and_then(|e| e.get("sharedInbox"))
-        .and_then(Value::as_str)
-        .filter(|s| same_host(s) && s.len() <= 2000)
-        .unwrap_or("")
-        .to_string();
-    let key = v.get("publicKey").ok_or_else(|| invalid("publicKey"))?;
-    let key = match key {
-        Value::Array(a) => a.first().cloned().unwrap_or(Value::Null),
-        k => k.clone(),
-    };
-    let key_id = text(&key, "id", 2000, "publicKey.id")?;
-    let owner = text(&key, "owner", 2000, "publicKey.owner")?;
-    let public_pem = text(&key, "publicKeyPem", 10_000, "publicKey.publicKeyPem")?;
-    if owner != ap_id || !same_host(&key_id) || public_pem.is_empty() {
-        return Err(invalid("publicKey"));
-    }
-    let mut fields = std::collections::HashMap::new();
-    for a in list(v, "attachment", MAX_ATTACHMENTS, "attachment")? {
-        if a.get("type").and_then(Value::as_str) == Some("PropertyValue") {
-            let n = text(&a, "name", 100, "attachment.name")?;
-            let val = text(&a, "value", 500, "attachment.value")?;
-            // Values may carry HTML (Mastodon links); keep the text only.
-            let plain = ammonia::Builder::empty().clean(&val).to_string();
-            fields.insert(n, plain.trim().to_string());
-        }
-    }
-    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
-    let host_port = authority(&ap_id).unwrap_or_else(|| expected_host.to_string());
-    let display = text(v, "name", MAX_NAME, "name")?;
-    Ok(RemoteActor {
-        profile: RemoteProfile {
-            handle: format!("{}@{host_port}", name.to_ascii_lowercase()),
-            domain: expected_host.to_string(),
-            display_name: ammonia::Builder::empty().clean(&display).to_string(),
-            bio_html: sanitize(&text(v, "summary", MAX_SUMMARY, "summary")?),
-            inbox,
-            shared_inbox,
-            url: profile_link(v, &ap_id),
-            key_id,
-            public_pem,
-            job_title: get(FIELD_JOB_TITLE),
-            department: get(FIELD_DEPARTMENT),
-            site: get(FIELD_SITE),
-            location: get(FIELD_LOCATION),
-            phone: get(FIELD_PHONE),
-            email: get(FIELD_EMAIL),
-            is_instance: kind == "Application",
-            ap_id,
-        },
-        icon: v
-            .get("icon")
-            .and_then(|i| match i {
-                Value::Array(a) => a.first().and_then(|x| x.get("url")),
-                other => other.get("url"),
-            })
-            .and_then(id_of)
-            .filter(|u| host_of(u).is_some() && u.len() <= 2000)
-            .unwrap_or("")
-            .to_string(),
-        group: (kind == "Group").then(|| super::groups::parse_policy(v)),
-    })
+    super::objects::person::read(&super::protocol::read(v, "actor")?, expected_host, None)
 }
 
 /// Stores or refreshes a fetched actor through its feature: a community's
@@ -254,6 +112,31 @@ pub struct Known {
 
 /// The remote actor at `url`, from the cache when fresh, else fetched.
 pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<Known> {
+    actor_named(state, url, force, None).await
+}
+
+/// A key published as its own document (a bare key, or a stub of the
+/// actor with only its key, as GoToSocial's `/main-key`): it names its
+/// owner.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyDocument {
+    #[serde(default, deserialize_with = "super::protocol::lenient")]
+    inbox: Option<url::Url>,
+    #[serde(default, deserialize_with = "super::protocol::lenient")]
+    owner: Option<url::Url>,
+    #[serde(default, deserialize_with = "super::protocol::lenient_list")]
+    public_key: Vec<super::protocol::PublicKey>,
+}
+
+/// [`actor`], naming an actor that gives no `preferredUsername` by
+/// `webfinger_name` (the name it was found by) when given.
+async fn actor_named(
+    state: &AppState,
+    url: &str,
+    force: bool,
+    webfinger_name: Option<&str>,
+) -> AppResult<Known> {
     let key = url.to_string();
     let cached = state.db.run(move |c| find_actor(c, &key)).await?;
     let max_age = chrono::Duration::minutes(state.config.federation.profile_refresh_minutes as i64);
@@ -282,24 +165,27 @@ pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<Known>
         }
         Err(e) => return Err(e),
     };
-    // Some servers publish the key as its own document naming its owner
-    // (a bare key, or a stub of the actor with only its key, as GoToSocial's
-    // `/main-key`): then the owner is fetched.
-    let doc = if fetched.get("inbox").is_none() {
-        let owner = fetched
-            .get("owner")
-            .or_else(|| fetched.get("publicKey").and_then(|k| k.get("owner")))
-            .and_then(Value::as_str)
+    let key_doc: KeyDocument = super::protocol::read(&fetched, "publicKey")?;
+    let doc = if key_doc.inbox.is_none() {
+        let owner = key_doc
+            .owner
+            .or_else(|| key_doc.public_key.into_iter().next().map(|k| k.owner))
             .ok_or_else(|| invalid("owner"))?;
-        if host_of(owner).as_deref() != Some(host.as_str()) {
+        if host_of(owner.as_str()).as_deref() != Some(host.as_str()) {
             return Err(AppError::bad_request("origin_mismatch").with("field", "owner"));
         }
-        state.fed.get(owner).await?
+        state.fed.get(owner.as_str()).await?
     } else {
         fetched
     };
-    let parsed = parse_actor(&doc, &host)?;
-    if crate::net::schemes::implements_rfc9421(&doc) {
+    let typed: super::protocol::Actor = super::protocol::read(&doc, "actor")?;
+    // A nameless actor keeps the name it is known by here.
+    let known = cached
+        .as_ref()
+        .and_then(|k| k.user.username.split('@').next().map(str::to_string));
+    let name = webfinger_name.map(str::to_string).or(known);
+    let parsed = super::objects::person::read(&typed, &host, name.as_deref())?;
+    if typed.implements(crate::net::schemes::RFC9421_HREF) {
         crate::net::schemes::learned(&state.db, &host, crate::net::schemes::Scheme::Rfc9421).await;
     }
     let (pem, ap_id, icon) = (
@@ -384,18 +270,29 @@ pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
     // a laptop); a production instance looks others up over https.
     let url = webfinger_url(state.config.scheme(), domain, &handle)?;
     let jrd = state.fed.get_plain(url.as_str()).await?;
-    let href = list(&jrd, "links", 50, "links")?
+    let jrd: activitypub_federation::fetch::webfinger::Webfinger =
+        super::protocol::read(&jrd, "links")?;
+    if jrd.links.len() > 50 {
+        return Err(AppError::bad_request("too_many")
+            .with("field", "links")
+            .with("max", 50));
+    }
+    let href = jrd
+        .links
         .into_iter()
         .find(|l| {
-            l.get("rel").and_then(Value::as_str) == Some("self")
-                && l.get("type").and_then(Value::as_str).is_some_and(|t| {
+            l.rel.as_deref() == Some("self")
+                && l.kind.as_deref().is_some_and(|t| {
                     t.starts_with("application/activity+json")
                         || t.starts_with("application/ld+json")
                 })
         })
-        .and_then(|l| l.get("href").and_then(Value::as_str).map(str::to_string))
+        .and_then(|l| l.href)
         .ok_or_else(|| AppError::new(crate::error::ErrorKind::NotFound, "remote_not_found"))?;
-    Ok(actor(state, &href, false).await?.user)
+    // An actor without `preferredUsername` keeps the name it was found by.
+    Ok(actor_named(state, href.as_str(), false, Some(name))
+        .await?
+        .user)
 }
 
 /// The WebFinger address that names `handle` (`name@domain`) on `domain`:
@@ -485,24 +382,6 @@ impl crate::content::FindPeople for AppState {
 #[cfg(test)]
 mod tests {
     use super::webfinger_url;
-
-    #[test]
-    fn actors_without_a_name_are_named_by_their_address() {
-        use super::name_from_address;
-        assert_eq!(
-            name_from_address("https://h.example/users/ann").as_deref(),
-            Some("ann")
-        );
-        assert_eq!(
-            name_from_address("https://h.example/@ann/").as_deref(),
-            Some("ann")
-        );
-        assert_eq!(
-            name_from_address("https://h.example/ap/actor/01J9%20x").as_deref(),
-            Some("01J9_20x")
-        );
-        assert_eq!(name_from_address("https://h.example/"), None);
-    }
 
     #[test]
     fn webfinger_addresses_encode_the_handle() {

@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/communities/{name}/inbox", post(community_inbox))
         .route("/people/{username}/outbox", get(outbox))
         .layer(axum::extract::DefaultBodyLimit::max(
-            super::inbox::MAX_BODY * 4,
+            super::activities::MAX_BODY * 4,
         ))
 }
 
@@ -180,7 +180,7 @@ async fn instance_actor(State(state): State<AppState>) -> Response {
 }
 
 async fn inbox_common(state: AppState, path: &str, headers: HeaderMap, body: Bytes) -> Response {
-    match super::inbox::receive(&state, path, &headers, &body).await {
+    match super::activities::receive(&state, path, &headers, &body).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(e) => {
             if e.kind != crate::error::ErrorKind::Internal {

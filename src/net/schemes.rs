@@ -18,22 +18,9 @@ use crate::db::schema::peers;
 use crate::db::{self, Db, DbConn};
 use crate::error::AppResult;
 
-/// How FEP-844e names RFC 9421 in an actor's `implements`.
+/// How FEP-844e names RFC 9421 in an actor's `implements` (read by
+/// `federation::protocol::Actor::implements`).
 pub const RFC9421_HREF: &str = "https://datatracker.ietf.org/doc/html/rfc9421";
-
-/// Whether an actor document says that its server reads RFC 9421
-/// signatures (FEP-844e), on the actor or on its `generator`.
-pub fn implements_rfc9421(actor: &serde_json::Value) -> bool {
-    let names = |v: &serde_json::Value| match v.get("implements") {
-        Some(serde_json::Value::Array(a)) => a.iter().any(|i| {
-            i.as_str()
-                .or_else(|| i.get("href").and_then(|h| h.as_str()))
-                == Some(RFC9421_HREF)
-        }),
-        _ => false,
-    };
-    names(actor) || actor.get("generator").is_some_and(names)
-}
 
 /// A scheme of HTTP signatures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

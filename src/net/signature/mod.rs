@@ -26,46 +26,80 @@ pub fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
-/// What a request's signature covers: the headers to add (with `host`
-/// first, not sent: the client sets it) and the string to sign.
+/// The draft-cavage rules, built with `http-signature-normalization`: the
+/// `Date` header instead of `(created)`/`(expires)` (as Mastodon signs and
+/// reads), `(request-target)` and `host` always covered, `digest` too when
+/// there is a body. The same configuration builds what Ruche signs and
+/// checks what it receives, so both sides require the same components.
+fn cavage_config(with_body: bool, max_skew_secs: i64) -> http_signature_normalization::Config {
+    let config = http_signature_normalization::Config::new()
+        .mastodon_compat()
+        .require_header("(request-target)")
+        .set_expiration(std::time::Duration::from_secs(max_skew_secs.max(0) as u64));
+    if with_body {
+        config.require_digest()
+    } else {
+        config
+    }
+}
+
+/// What a request's signature covers: the headers to add (`host` is left
+/// to the client), the string to sign, and what builds the header once
+/// the signature is made (the crate hands out the string to sign only
+/// inside `sign`, and Ruche signs on a blocking thread in between).
 struct Unsigned {
     headers: Vec<(&'static str, String)>,
-    names: Vec<&'static str>,
     signing_string: String,
+    method: String,
+    path_and_query: String,
+    covered: std::collections::BTreeMap<String, String>,
+    with_body: bool,
 }
 
 fn unsigned(method: &Method, path_and_query: &str, host: &str, body: Option<&[u8]>) -> Unsigned {
-    let date = http_date(Utc::now());
-    let mut headers: Vec<(&'static str, String)> = vec![("host", host.to_string()), ("date", date)];
+    let mut headers: Vec<(&'static str, String)> = vec![("date", http_date(Utc::now()))];
     if let Some(b) = body {
         headers.push(("digest", digest(b)));
         headers.push(("content-type", super::AP_TYPE.to_string()));
     }
-    let mut lines = vec![format!(
-        "(request-target): {} {}",
-        method.as_str().to_ascii_lowercase(),
-        path_and_query
-    )];
-    let mut names = vec!["(request-target)"];
-    for (n, v) in &headers {
-        lines.push(format!("{n}: {v}"));
-        names.push(n);
-    }
-    Unsigned {
+    let mut covered: std::collections::BTreeMap<String, String> = headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.clone()))
+        .collect();
+    covered.insert("host".into(), host.to_string());
+    let mut u = Unsigned {
         headers,
-        names,
-        signing_string: lines.join("\n"),
-    }
+        signing_string: String::new(),
+        method: method.as_str().to_string(),
+        path_and_query: path_and_query.to_string(),
+        covered,
+        with_body: body.is_some(),
+    };
+    let mut text = String::new();
+    let _ = u.start().sign(String::new(), |s| {
+        text = s.to_string();
+        Ok::<_, std::convert::Infallible>(String::new())
+    });
+    u.signing_string = text;
+    u
 }
 
 impl Unsigned {
+    fn start(&self) -> http_signature_normalization::create::Unsigned {
+        cavage_config(self.with_body, 0)
+            .begin_sign(&self.method, &self.path_and_query, self.covered.clone())
+            // `covered` holds every required header: built in `unsigned`.
+            .expect("the signed headers include every required one")
+    }
+
     fn finish(mut self, key_id: &str, signature: &[u8]) -> Vec<(&'static str, String)> {
-        let value = format!(
-            "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"{}\",signature=\"{}\"",
-            self.names.join(" "),
-            B64.encode(signature)
-        );
-        self.headers.retain(|(n, _)| *n != "host");
+        let encoded = B64.encode(signature);
+        let value = match self.start().sign(key_id.to_string(), |_| {
+            Ok::<_, std::convert::Infallible>(encoded)
+        }) {
+            Ok(signed) => signed.signature_header(),
+            Err(never) => match never {},
+        };
         self.headers.push(("signature", value));
         self.headers
     }
@@ -151,55 +185,49 @@ fn parse_cavage(
     body: Option<&[u8]>,
     max_skew_secs: i64,
 ) -> AppResult<Signed> {
-    let raw = headers
-        .get("signature")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| {
-            headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Signature "))
-        })
-        .ok_or_else(|| unauthorized("signature_missing"))?;
-    let mut key_id = None;
-    let mut names = None;
-    let mut sig = None;
-    let mut algorithm = None;
-    for part in split_params(raw) {
-        let Some((k, v)) = part.split_once('=') else {
+    use http_signature_normalization::verify::{Algorithm as Named, DeprecatedAlgorithm};
+    use http_signature_normalization::PrepareVerifyError as E;
+    // The crate reads `Authorization` before `Signature`: an `Authorization`
+    // that is not a signature (a bearer token) is left out.
+    let mut covered = std::collections::BTreeMap::new();
+    for name in headers.keys() {
+        let values: Vec<&str> = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        if values.is_empty()
+            || (name == axum::http::header::AUTHORIZATION && !values[0].starts_with("Signature "))
+        {
             continue;
-        };
-        let v = v.trim().trim_matches('"').to_string();
-        match k.trim() {
-            "keyId" => key_id = Some(v),
-            "headers" => names = Some(v),
-            "signature" => sig = Some(v),
-            "algorithm" => algorithm = Some(v),
-            _ => {}
         }
+        covered.insert(name.as_str().to_string(), values.join(", "));
     }
-    let (Some(key_id), Some(sig)) = (key_id, sig) else {
+    let raw = covered
+        .get("authorization")
+        .or_else(|| covered.get("signature"))
+        .ok_or_else(|| unauthorized("signature_missing"))?;
+    // The crate's parser splits on every comma: a quoted value holding one
+    // (never in a real key id or signature) is refused rather than misread.
+    if split_params(raw).len() != raw.split(',').count() {
         return Err(unauthorized("signature_malformed"));
-    };
-    if let Some(a) = algorithm {
-        if !matches!(a.as_str(), "rsa-sha256" | "hs2019") {
-            return Err(unauthorized("signature_algorithm"));
-        }
     }
-    let names: Vec<String> = names
-        .unwrap_or_else(|| "date".into())
-        .split_whitespace()
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let required: &[&str] = if body.is_some() {
-        &["(request-target)", "host", "date", "digest"]
-    } else {
-        &["(request-target)", "host", "date"]
-    };
-    if required.iter().any(|r| !names.iter().any(|n| n == r)) {
-        return Err(unauthorized("signature_headers"));
+    let unverified = cavage_config(body.is_some(), max_skew_secs)
+        .begin_verify(method.as_str(), path_and_query, covered)
+        .map_err(|e| match e {
+            E::Parse(_) => unauthorized("signature_malformed"),
+            E::Required(_) => unauthorized("signature_headers"),
+            E::Validate(http_signature_normalization::verify::ValidateError::Missing) => {
+                unauthorized("signature_missing")
+            }
+            E::Validate(_) => unauthorized("signature_date"),
+        })?;
+    match unverified.algorithm() {
+        None | Some(Named::Hs2019 | Named::Deprecated(DeprecatedAlgorithm::RsaSha256)) => {}
+        Some(_) => return Err(unauthorized("signature_algorithm")),
     }
-    // Date: present and close to ours.
+    // The crate refuses a date too old; one too far in the future (a
+    // signature made to be replayed later) is refused here as well.
     let date = headers
         .get("date")
         .and_then(|v| v.to_str().ok())
@@ -223,28 +251,8 @@ fn parse_cavage(
             return Err(unauthorized("digest_mismatch"));
         }
     }
-    let mut lines = Vec::with_capacity(names.len());
-    for n in &names {
-        if n == "(request-target)" {
-            lines.push(format!(
-                "(request-target): {} {}",
-                method.as_str().to_ascii_lowercase(),
-                path_and_query
-            ));
-        } else {
-            let values: Vec<&str> = headers
-                .get_all(n.as_str())
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            if values.is_empty() {
-                return Err(unauthorized("signature_headers"));
-            }
-            lines.push(format!("{n}: {}", values.join(", ")));
-        }
-    }
     let signature = B64
-        .decode(sig.as_bytes())
+        .decode(unverified.signature().as_bytes())
         .map_err(|_| unauthorized("signature_malformed"))?;
     // No key is fetched for what cannot be an RSA signature (2048 to 8192
     // bits): the request is refused before anything leaves this instance.
@@ -252,8 +260,8 @@ fn parse_cavage(
         return Err(unauthorized("signature_malformed"));
     }
     Ok(Signed {
-        key_id,
-        signing_string: lines.join("\n"),
+        key_id: unverified.key_id().to_string(),
+        signing_string: unverified.signing_string().to_string(),
         signature,
         algorithm: Algorithm::RsaSha256,
         rfc9421: false,
@@ -344,6 +352,27 @@ mod tests {
         let e =
             parse_request(&Method::POST, "http", "/inbox", &stale, Some(body), 300).unwrap_err();
         assert_eq!(e.code, "signature_date");
+        // A date in the future, beyond the allowed skew.
+        let mut ahead = h.clone();
+        ahead.insert(
+            "date",
+            HeaderValue::from_str(&http_date(Utc::now() + chrono::Duration::hours(2))).unwrap(),
+        );
+        let e =
+            parse_request(&Method::POST, "http", "/inbox", &ahead, Some(body), 300).unwrap_err();
+        assert_eq!(e.code, "signature_date");
+        // A bearer token beside the signature is not read as one.
+        let mut bearer = h.clone();
+        bearer.insert("authorization", HeaderValue::from_static("Bearer abc"));
+        let s = parse_request(&Method::POST, "http", "/inbox", &bearer, Some(body), 300).unwrap();
+        assert!(crate::net::keys::verify(
+            &keys.public_pem,
+            s.signing_string.as_bytes(),
+            &s.signature
+        ));
+        // What Ruche signs names every covered header.
+        let header = h.get("signature").unwrap().to_str().unwrap();
+        assert!(header.contains("headers=\"(request-target) content-type date digest host\""));
         // No signature at all.
         let mut none = h.clone();
         none.remove("signature");

@@ -1,0 +1,94 @@
+//! `Create` and `Update` of a person's post or comment, and `Update` of a
+//! profile.
+
+use super::Received;
+use crate::error::{AppError, AppResult};
+use crate::federation::objects;
+use crate::federation::protocol::{Actor, Note, Verb};
+use crate::federation::remote;
+use crate::urls::host_of;
+
+/// A post or a comment, new or edited. Returns whether the activity id
+/// was recorded with the stored content (a new post), in the same
+/// transaction.
+pub async fn note(r: &Received<'_>) -> AppResult<bool> {
+    let (state, actor, actor_ap) = (r.state, r.actor, r.actor_ap);
+    let note: Note = r.activity.object.read("object")?;
+    let create = r.activity.kind == Verb::Create;
+    let mut inc = objects::note::read(state, actor, actor_ap, &note, false, None).await?;
+    // A wanted answer to a post we lack: fetch that post first.
+    let orphan =
+        inc.as_ref().is_some_and(|i| i.reply_to.is_none()) && objects::note::is_reply(&note);
+    if create && orphan {
+        objects::note::fetch_unknown_parent(state, &note).await;
+        inc = objects::note::read(state, actor, actor_ap, &note, false, None).await?;
+    }
+    let Some(mut inc) = inc else { return Ok(false) };
+    if !create {
+        let author = actor.id;
+        state
+            .db
+            .run(move |c| crate::content::remote::update(c, author, inc))
+            .await?;
+        return Ok(false);
+    }
+    inc.activity_id = Some(r.activity.id.to_string());
+    // A member's document for one of our communities: we keep the file.
+    let copy = match inc.document.as_mut() {
+        Some(v) => {
+            // A new version of one of our documents: the same rule as for
+            // a local member, before anything is fetched.
+            if let Some(doc) = v.document {
+                let who = actor.clone();
+                let allowed = state
+                    .db
+                    .run(move |c| crate::documents::may_add_version(c, &who, doc))
+                    .await?;
+                if !allowed {
+                    return Err(AppError::forbidden("document_not_editable"));
+                }
+            }
+            crate::documents::keep_copy(&state.files(), v).await?;
+            Some(v.clone())
+        }
+        None => None,
+    };
+    let stored = state
+        .db
+        .run(move |c| Ok(crate::content::remote::store(c, inc)?.1))
+        .await;
+    if let (Some(v), false) = (&copy, matches!(stored, Ok(true))) {
+        crate::documents::discard_copy(state.storage.as_ref(), v);
+    }
+    stored
+}
+
+/// An actor's profile, edited (`Update` of a Person, Service,
+/// Application or Organization: its own only). A `Create` of anything but
+/// a post is nothing to do.
+pub async fn actor(r: &Received<'_>) -> AppResult<()> {
+    let kind = r.activity.object.kind();
+    let profile = matches!(
+        kind.as_str(),
+        "Person" | "Service" | "Application" | "Organization"
+    );
+    if r.activity.kind != Verb::Update || !profile {
+        return Ok(());
+    }
+    if r.activity.object.id().as_ref().map(url::Url::as_str) != Some(r.actor_ap) {
+        return Err(AppError::forbidden("not_author"));
+    }
+    let host = host_of(r.actor_ap).unwrap_or_default();
+    let doc: Actor = r.activity.object.read("object")?;
+    // A nameless actor keeps the name it is known by here.
+    let known = r.actor.username.split('@').next();
+    let parsed = objects::person::read(&doc, &host, known)?;
+    let icon = parsed.icon.clone();
+    let user = r
+        .state
+        .db
+        .run(move |c| remote::upsert_actor(c, &parsed))
+        .await?;
+    remote::refresh_photo(r.state, user.id, &icon).await;
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! `Delete` of a remote person (everything of theirs goes) or of one of
+//! their posts or comments.
+
+use super::Received;
+use crate::error::{AppError, AppResult};
+use crate::federation::remote::invalid;
+use crate::urls::host_of;
+
+pub async fn receive(r: &Received<'_>) -> AppResult<()> {
+    let target = r
+        .activity
+        .object
+        .id()
+        .ok_or_else(|| invalid("object"))?
+        .to_string();
+    let uid = r.actor.id;
+    if target == r.actor_ap {
+        return r
+            .state
+            .db
+            .run(move |c| {
+                crate::content::remote::delete_all_of(c, uid)?;
+                crate::accounts::remote::deleted(c, uid)
+            })
+            .await;
+    }
+    if host_of(&target) != host_of(r.actor_ap) {
+        return Err(AppError::forbidden("not_author"));
+    }
+    r.state
+        .db
+        .run(move |c| crate::content::remote::delete(c, uid, &target))
+        .await
+}

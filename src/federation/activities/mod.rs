@@ -1,0 +1,220 @@
+//! The inbox: verify (signature, digest, date, trust, origin), read the
+//! activity into its protocol struct, deduplicate, then hand it to the file
+//! of its verb, which checks it and calls the feature. Invalid input gets a
+//! 4xx (the sender should not retry); a failure that may pass gets a 5xx.
+//!
+//! Where is an incoming X handled? [`follow`] (Follow, and its Undo),
+//! [`accept`] (Accept and Reject of a follow), [`create`] (Create and
+//! Update of a post, a comment or a profile), [`delete`], [`like`] (Like,
+//! EmojiReact, and their Undo), [`undo`]. What a community receives or
+//! announces (joins, moderation, Announce) is in `group_inbox` and
+//! `group_moderation`.
+
+pub mod accept;
+pub mod create;
+pub mod delete;
+pub mod follow;
+pub mod like;
+pub mod undo;
+
+use axum::http::{HeaderMap, Method};
+use diesel::prelude::*;
+
+use super::protocol::{self, Activity, Verb};
+use super::remote;
+use crate::accounts::User;
+use crate::app::AppState;
+use crate::db;
+use crate::db::now;
+use crate::db::schema::inbox_seen;
+use crate::error::{AppError, AppResult};
+use crate::urls::{host_of, Urls};
+
+/// Largest activity accepted.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// Verifies a signed request and returns the signing remote actor (with its
+/// actor id). On a failed check with a cached key, the key is fetched again
+/// once.
+pub async fn verify(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+) -> AppResult<(User, String)> {
+    let signed = crate::net::signature::parse_request(
+        method,
+        state.config.scheme(),
+        path,
+        headers,
+        body,
+        state.config.federation.max_clock_skew_seconds as i64,
+    )?;
+    let host =
+        host_of(&signed.key_id).ok_or_else(|| AppError::unauthorized("signature_malformed"))?;
+    state.fed.gate(&host).await?;
+    // Keys rotate: when the cached key does not verify, the actor is
+    // fetched again and the check made once more.
+    for refresh in [false, true] {
+        let known = remote::actor(state, &signed.key_id, refresh).await?;
+        let verified = crate::net::keys::verify_blocking(
+            known.pem.clone(),
+            signed.algorithm,
+            signed.signing_string.clone(),
+            signed.signature.clone(),
+        )
+        .await;
+        if verified {
+            if signed.rfc9421 {
+                // It signs with RFC 9421, so it reads it: sign to it that way.
+                let rfc9421 = crate::net::schemes::Scheme::Rfc9421;
+                crate::net::schemes::learned(&state.db, &host, rfc9421).await;
+            }
+            return Ok((known.user, known.ap_id));
+        }
+    }
+    Err(AppError::unauthorized("signature_invalid"))
+}
+
+/// An activity received from a verified actor.
+pub struct Received<'a> {
+    pub state: &'a AppState,
+    /// The signer, stored as a remote account.
+    pub actor: &'a User,
+    /// The signer's actor id.
+    pub actor_ap: &'a str,
+    pub activity: &'a Activity,
+}
+
+/// Handles one POST to an inbox.
+pub async fn receive(
+    state: &AppState,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> AppResult<()> {
+    if body.len() > MAX_BODY {
+        return Err(AppError::new(
+            crate::error::ErrorKind::PayloadTooLarge,
+            "activity_too_large",
+        )
+        .with("max", MAX_BODY));
+    }
+    let (signer, signer_ap) = verify(state, &Method::POST, path, headers, Some(body)).await?;
+    let raw: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| AppError::bad_request("activity_not_json"))?;
+    let activity: Activity = protocol::read(&raw, "activity")?;
+    let id = activity.id.to_string();
+    if activity.actor.as_str() != signer_ap {
+        return Err(AppError::unauthorized("signature_actor_mismatch"));
+    }
+    if id.len() > 2000 || host_of(&id) != host_of(&signer_ap) {
+        return Err(AppError::bad_request("origin_mismatch").with("field", "id"));
+    }
+    if seen_before(state, &id).await? {
+        return Ok(());
+    }
+    let recorded = dispatch(
+        Received {
+            state,
+            actor: &signer,
+            actor_ap: &signer_ap,
+            activity: &activity,
+        },
+        &raw,
+    )
+    .await?;
+    if !recorded {
+        record_seen(state, id).await?;
+    }
+    state.wake.notify_one();
+    Ok(())
+}
+
+/// Whether the activity was received before (counted as a repeat).
+async fn seen_before(state: &AppState, id: &str) -> AppResult<bool> {
+    let seen_id = id.to_string();
+    state
+        .db
+        .run(move |c| {
+            let seen: i64 = inbox_seen::table.find(&seen_id).count().get_result(c)?;
+            if seen > 0 {
+                db::write(c, |c| {
+                    diesel::update(inbox_seen::table.find(&seen_id))
+                        .set(inbox_seen::repeats.eq(inbox_seen::repeats + 1))
+                        .execute(c)
+                })?;
+            }
+            Ok(seen > 0)
+        })
+        .await
+}
+
+/// Records the id of a handled activity (a stored Create did so in its own
+/// transaction).
+async fn record_seen(state: &AppState, id: String) -> AppResult<()> {
+    state
+        .db
+        .run(move |c| {
+            db::write(c, |c| {
+                let n: i64 = inbox_seen::table.find(&id).count().get_result(c)?;
+                if n == 0 {
+                    diesel::insert_into(inbox_seen::table)
+                        .values((
+                            inbox_seen::activity_id.eq(&id),
+                            inbox_seen::received_at.eq(now()),
+                        ))
+                        .execute(c)?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await
+}
+
+/// Hands the activity to the file of its verb. Returns whether the
+/// activity id was recorded with what it stored.
+async fn dispatch(r: Received<'_>, raw: &serde_json::Value) -> AppResult<bool> {
+    let kind = r.activity.kind;
+    // A person's post or comment. A community's own Update of a note (a
+    // pin) is the community's business.
+    if r.actor.is_person() && matches!(kind, Verb::Create | Verb::Update) {
+        let head = r.activity.object.head();
+        if matches!(
+            head.kind.as_deref(),
+            Some("Note" | "Article" | "Page" | "Question")
+        ) {
+            return create::note(&r).await;
+        }
+    }
+    if super::group_inbox::apply(&r, raw).await? {
+        return Ok(false);
+    }
+    match kind {
+        Verb::Follow => follow::receive(&r).await?,
+        Verb::Accept | Verb::Reject => accept::receive(&r).await?,
+        Verb::Undo => undo::receive(&r).await?,
+        Verb::Like | Verb::EmojiReact => like::receive(&r).await?,
+        Verb::Create | Verb::Update => create::actor(&r).await?,
+        Verb::Delete => delete::receive(&r).await?,
+        // Other verbs are understood as nothing to do.
+        _ => {}
+    }
+    Ok(false)
+}
+
+/// The local person an actor URL of ours names.
+pub(crate) async fn local_person(state: &AppState, url: &str) -> AppResult<User> {
+    let name = Urls(&state.config)
+        .local_username(url)
+        .ok_or_else(AppError::not_found)?;
+    let u = state
+        .db
+        .run(move |c| crate::accounts::find_by_username(c, &name))
+        .await?;
+    if !u.is_local() || u.disabled {
+        return Err(AppError::not_found());
+    }
+    Ok(u)
+}

@@ -1,0 +1,316 @@
+//! A post or a comment read into what the content feature stores
+//! ([`Incoming`]): its origin and author checked, its HTML sanitised and
+//! bounded, its audience, tags, mentions, thread, community and document.
+
+use diesel::prelude::*;
+
+use crate::accounts::User;
+use crate::app::AppState;
+use crate::audience::Visibility;
+use crate::content::remote::Incoming;
+use crate::db::now;
+use crate::db::schema::users;
+use crate::error::{AppError, AppResult};
+use crate::federation::protocol::{Link, Note, Tag};
+use crate::federation::remote::{MAX_CONTENT, MAX_RECIPIENTS, MAX_TAGS};
+use crate::federation::AS_PUBLIC;
+use crate::urls::{host_of, Urls};
+
+/// Largest sanitised HTML stored for one remote post or comment.
+pub const MAX_STORED_HTML: usize = 2 * MAX_CONTENT;
+
+/// The HTML and plain text of a note: a titled object (Lemmy's Page, an
+/// Article) keeps its title above the text, unless it is the title Ruche
+/// derives from the text (a Ruche post).
+fn texts(note: &Note) -> AppResult<(String, String)> {
+    let html = note.content.clone().unwrap_or_default();
+    if html.len() > MAX_CONTENT {
+        return Err(AppError::bad_request("field_too_long").with("field", "content"));
+    }
+    let name = note
+        .name
+        .clone()
+        .filter(|n| n.len() <= 1000)
+        .unwrap_or_default();
+    let source = note.source.as_ref().and_then(|s| s.content.as_deref());
+    let titled = note.kind.is_titled()
+        && !name.trim().is_empty()
+        && !html.is_empty()
+        && !crate::federation::json::derived_title(&name, &html, source);
+    let title = ammonia::clean_text(name.trim());
+    let shown = if titled {
+        format!("<p><strong>{title}</strong></p>{html}")
+    } else if html.is_empty() {
+        name.clone()
+    } else {
+        html.clone()
+    };
+    let body_html = crate::markdown::sanitize(&shown);
+    // Sanitising can make HTML longer (entities, link attributes): what is
+    // stored is bounded too, not only what was received.
+    if body_html.len() > MAX_STORED_HTML {
+        return Err(AppError::bad_request("field_too_long")
+            .with("field", "content")
+            .with("max", MAX_STORED_HTML));
+    }
+    let body = if titled {
+        // Title and text as two paragraphs of the plain text, not run together.
+        let both = format!("<p>{title}</p>\n\n{}", crate::markdown::sanitize(&html));
+        ammonia::Builder::empty().clean(&both).to_string()
+    } else {
+        ammonia::Builder::empty().clean(&body_html).to_string()
+    };
+    Ok((body_html, body))
+}
+
+fn too_many(field: &'static str, max: usize) -> AppError {
+    AppError::bad_request("too_many")
+        .with("field", field)
+        .with("max", max)
+}
+
+/// Reads a note into an [`Incoming`]. Returns `None` for content nobody
+/// here asked for (no local follower of the author, no local mention, not
+/// in a thread we know), unless it is fetched as `context` of such content.
+///
+/// Content of a community is wanted when it comes from a member to one of
+/// our communities, or through the community that it belongs to
+/// (`via_group`, an Announce or a back-fill); a remote community's content
+/// sent any other way is not stored.
+pub async fn read(
+    state: &AppState,
+    actor: &User,
+    actor_ap: &str,
+    note: &Note,
+    context: bool,
+    via_group: Option<i64>,
+) -> AppResult<Option<Incoming>> {
+    let id = note.id.to_string();
+    if id.len() > 2000 || host_of(&id) != host_of(actor_ap) {
+        return Err(AppError::bad_request("origin_mismatch").with("field", "object.id"));
+    }
+    if note.author().map(url::Url::as_str) != Some(actor_ap) {
+        return Err(AppError::forbidden("not_author"));
+    }
+    let (body_html, body) = texts(note)?;
+    if note.to.len() > MAX_RECIPIENTS {
+        return Err(too_many("to", MAX_RECIPIENTS));
+    }
+    if note.cc.len() > MAX_RECIPIENTS {
+        return Err(too_many("cc", MAX_RECIPIENTS));
+    }
+    if note.attachment.len() > crate::federation::remote::MAX_ATTACHMENTS {
+        return Err(too_many(
+            "attachment",
+            crate::federation::remote::MAX_ATTACHMENTS,
+        ));
+    }
+    if note.tag.len() > MAX_TAGS {
+        return Err(too_many("tag", MAX_TAGS));
+    }
+    let recipients: Vec<&str> = note.recipients().map(url::Url::as_str).collect();
+    let visibility = if recipients.contains(&AS_PUBLIC) {
+        Visibility::Public
+    } else if recipients
+        .iter()
+        .any(|r| r.ends_with("/followers") && host_of(r).as_deref() == host_of(actor_ap).as_deref())
+    {
+        Visibility::Followers
+    } else {
+        Visibility::Direct
+    };
+    let urls = Urls(&state.config);
+    let mut tags = Vec::new();
+    let mut mention_urls = Vec::new();
+    for t in &note.tag {
+        match t {
+            Tag::Hashtag { name: Some(n) } => {
+                let n = n.trim_start_matches('#');
+                if !n.is_empty() && n.chars().count() <= 64 {
+                    tags.push(crate::markdown::normalize_tag(n));
+                }
+            }
+            Tag::Mention { href: Some(h) } => mention_urls.push(h.as_str()),
+            _ => {}
+        }
+    }
+    // People here addressed by name see the content as if mentioned (a
+    // reply addressed to its post's author, without a Mention tag).
+    let mut local_mentions: Vec<String> = mention_urls
+        .iter()
+        .chain(recipients.iter())
+        .filter_map(|u| urls.local_username(u))
+        .collect();
+    local_mentions.sort();
+    local_mentions.dedup();
+    let reply_url = note.in_reply_to.as_ref().map(|l| l.as_str().to_string());
+    let published = note.published.map(|d| d.naive_utc()).unwrap_or_else(now);
+    let local_reply = reply_url.as_deref().and_then(|u| urls.local_post_id(u));
+    let remote_reply = reply_url.clone().filter(|_| local_reply.is_none());
+    let author_id = actor.id;
+    let cfg = state.config.clone();
+    let addressed: Vec<url::Url> = note
+        .audience
+        .iter()
+        .map(|l| l.url().clone())
+        .chain(note.recipients().cloned())
+        .collect();
+    let (reply_to, wanted, mentions, community) = state
+        .db
+        .run(move |c| {
+            let candidates: Vec<&url::Url> = addressed.iter().collect();
+            let community = match (
+                crate::federation::groups::addressed_community(c, &cfg, &candidates)?,
+                via_group,
+            ) {
+                (Some(g), Some(v)) if g.id == v => Some(g.id),
+                (_, Some(_)) => return Err(AppError::forbidden("announce_not_community")),
+                (Some(g), None) if g.is_local() => {
+                    use crate::db::schema::community_members as cmm;
+                    let member: i64 = cmm::table
+                        .filter(cmm::community_id.eq(g.id))
+                        .filter(cmm::user_id.eq(author_id))
+                        .filter(cmm::status.eq("member"))
+                        .count()
+                        .get_result(c)?;
+                    if member == 0 {
+                        return Err(AppError::forbidden("community_members_only"));
+                    }
+                    Some(g.id)
+                }
+                // A remote community's content comes through that community.
+                (Some(_), None) => return Ok((None, false, Vec::new(), None)),
+                (None, None) => None,
+            };
+            let reply_to = match (local_reply, &remote_reply) {
+                (Some(id), _) => Some(id),
+                (None, Some(u)) => crate::content::remote::find_by_ap_id(c, u)?.map(|r| r.id),
+                _ => None,
+            };
+            let mentions: Vec<i64> = if local_mentions.is_empty() {
+                Vec::new()
+            } else {
+                users::table
+                    .filter(users::username.eq_any(&local_mentions))
+                    .filter(users::domain.is_null())
+                    .select(users::id)
+                    .load(c)?
+            };
+            let followed: i64 = crate::db::schema::follows::table
+                .filter(crate::db::schema::follows::followee_id.eq(author_id))
+                .count()
+                .get_result(c)?;
+            Ok((
+                reply_to,
+                community.is_some() || followed > 0 || !mentions.is_empty() || reply_to.is_some(),
+                mentions,
+                community,
+            ))
+        })
+        .await?;
+    if let (Some(local_id), true, None) = (reply_to, local_reply.is_some(), via_group) {
+        // A reply to our content must answer something its author may see.
+        let visible = state
+            .db
+            .run(move |c| crate::content::get_visible(c, author_id, local_id).map(|r| r.visibility))
+            .await;
+        match visible {
+            Ok(v) if v != Visibility::Instance => {}
+            _ => return Err(AppError::not_found()),
+        }
+    }
+    if !wanted && !context {
+        return Ok(None);
+    }
+    // Documents travel only inside a community: announced by it (the file
+    // stays on its instance), or uploaded by a member of one of ours (the
+    // file is on the member's instance; the caller keeps a copy of it).
+    let file_host = match (via_group, community) {
+        (Some(gid), Some(_)) => {
+            state
+                .db
+                .run(move |c| {
+                    users::table
+                        .find(gid)
+                        .select(users::domain)
+                        .first(c)
+                        .map_err(AppError::from)
+                })
+                .await?
+        }
+        (None, Some(_)) => host_of(actor_ap),
+        _ => None,
+    };
+    let document = match (file_host, note.document()) {
+        (Some(h), Some(a)) if reply_url.is_none() => super::document::version(&state.config, a, &h),
+        _ => None,
+    };
+    Ok(Some(Incoming {
+        ap_id: id,
+        author_id,
+        reply_to,
+        visibility,
+        body,
+        body_html,
+        tags,
+        mentions,
+        published,
+        activity_id: None,
+        community_id: community,
+        document,
+    }))
+}
+
+/// When a note answers a remote post we do not have, fetches that post once
+/// (one document and its author at most) and stores it as the thread's
+/// start, so that the answer shows in context. Failures only leave the
+/// answer without its parent.
+pub async fn fetch_unknown_parent(state: &AppState, note: &Note) {
+    let Some(parent) = note.in_reply_to.as_ref().map(|l| l.as_str().to_string()) else {
+        return;
+    };
+    if Urls(&state.config).local_post_id(&parent).is_some() {
+        return;
+    }
+    let p = parent.clone();
+    if let Ok(Some(_)) = state
+        .db
+        .run(move |c| crate::content::remote::find_by_ap_id(c, &p))
+        .await
+    {
+        return;
+    }
+    let result: AppResult<()> = async {
+        let doc: Note =
+            crate::federation::protocol::read(&state.fed.get(&parent).await?, "object")?;
+        if !doc.kind.is_content() {
+            return Ok(());
+        }
+        let author_url = doc
+            .author()
+            .ok_or_else(|| crate::federation::remote::invalid("attributedTo"))?
+            .to_string();
+        if host_of(&author_url) != host_of(&parent) {
+            return Err(AppError::bad_request("origin_mismatch").with("field", "attributedTo"));
+        }
+        let author = crate::federation::remote::actor(state, &author_url, false)
+            .await?
+            .user;
+        if let Some(inc) = read(state, &author, &author_url, &doc, true, None).await? {
+            state
+                .db
+                .run(move |c| crate::content::remote::store(c, inc).map(|_| ()))
+                .await?;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::info!(parent = %parent, error = %e, "could not fetch the post a reply answers");
+    }
+}
+
+/// Whether a note answers another.
+pub fn is_reply(note: &Note) -> bool {
+    note.in_reply_to.as_ref().map(Link::as_str).is_some()
+}

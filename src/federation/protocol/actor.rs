@@ -1,0 +1,131 @@
+//! An actor document: a person, a community (`Group`), an instance
+//! (`Application`) or a bot, as Mastodon, GoToSocial, Lemmy, Akkoma,
+//! Misskey, Fedify-based servers, PeerTube and Ruche publish them.
+
+use serde::Deserialize;
+use url::Url;
+
+use super::{lenient, lenient_list, Link, PublicKey};
+
+/// The actor types Ruche reads; any other is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ActorKind {
+    Person,
+    Service,
+    Application,
+    Organization,
+    Group,
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: ActorKind,
+    /// Optional in ActivityPub; some servers and tools publish none.
+    #[serde(default, deserialize_with = "lenient")]
+    pub preferred_username: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub summary: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub inbox: Option<Url>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub endpoints: Option<Endpoints>,
+    /// One key, or a list of them (the first is used).
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub public_key: Vec<PublicKey>,
+    /// The profile page.
+    #[serde(default, deserialize_with = "lenient")]
+    pub url: Option<Link>,
+    /// The photo: one image or a list (the first is used).
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub icon: Vec<Image>,
+    /// Profile fields (`PropertyValue`) and anything else, skipped.
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub attachment: Vec<PropertyValue>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub manually_approves_followers: Option<bool>,
+    /// FEP-844e: what the software behind the actor implements.
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub implements: Vec<Implemented>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub generator: Option<Generator>,
+    /// A Ruche community's settings.
+    #[serde(rename = "ruche:visibility", default, deserialize_with = "lenient")]
+    pub ruche_visibility: Option<String>,
+    #[serde(rename = "ruche:joinPolicy", default, deserialize_with = "lenient")]
+    pub ruche_join_policy: Option<String>,
+    #[serde(rename = "ruche:partners", default, deserialize_with = "lenient")]
+    pub ruche_partners: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoints {
+    #[serde(default, deserialize_with = "lenient")]
+    pub shared_inbox: Option<Url>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Image {
+    pub url: Link,
+}
+
+/// A profile field (`PropertyValue`, schema.org).
+#[derive(Debug, Deserialize)]
+pub struct PropertyValue {
+    #[serde(rename = "type")]
+    pub kind: PropertyValueType,
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub enum PropertyValueType {
+    PropertyValue,
+}
+
+/// An entry of FEP-844e `implements`: a URL, or a link to one.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Implemented {
+    Href(Url),
+    Link { href: Url },
+}
+
+impl Implemented {
+    pub fn href(&self) -> &Url {
+        match self {
+            Implemented::Href(u) | Implemented::Link { href: u } => u,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Generator {
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub implements: Vec<Implemented>,
+}
+
+impl Actor {
+    /// Whether the actor, or the software named as its generator, says it
+    /// implements `href` (FEP-844e).
+    pub fn implements(&self, href: &str) -> bool {
+        self.implements
+            .iter()
+            .chain(self.generator.iter().flat_map(|g| g.implements.iter()))
+            .any(|i| i.href().as_str() == href)
+    }
+
+    /// The shared inbox, when one is given.
+    pub fn shared_inbox(&self) -> Option<&Url> {
+        self.endpoints
+            .as_ref()
+            .and_then(|e| e.shared_inbox.as_ref())
+    }
+}

@@ -1,0 +1,134 @@
+//! A post or a comment: a `Note` (Mastodon, GoToSocial, Akkoma, Misskey,
+//! Ruche comments), a `Page` (Lemmy's posts, Ruche's community posts), an
+//! `Article` (blogs on Fedify, WordPress) or a `Question` (polls), with its
+//! tags and the document it may carry.
+
+use serde::Deserialize;
+use url::Url;
+
+use super::{lenient, lenient_list, recipients, Link};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum NoteKind {
+    Note,
+    Page,
+    Article,
+    Question,
+    Tombstone,
+    #[serde(other)]
+    Other,
+}
+
+impl NoteKind {
+    /// Whether Ruche reads this type as a post or a comment.
+    pub fn is_content(self) -> bool {
+        matches!(
+            self,
+            NoteKind::Note | NoteKind::Page | NoteKind::Article | NoteKind::Question
+        )
+    }
+
+    /// A type that carries a title (`name`) above its text.
+    pub fn is_titled(self) -> bool {
+        matches!(self, NoteKind::Page | NoteKind::Article)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Note {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: NoteKind,
+    /// The author (a list names the author first, as Lemmy and PeerTube
+    /// do).
+    #[serde(default, deserialize_with = "lenient")]
+    pub attributed_to: Option<Link>,
+    /// The text, as HTML.
+    #[serde(default, deserialize_with = "lenient")]
+    pub content: Option<String>,
+    /// A title (Lemmy, Article) or a poll's question.
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+    /// The text as its author wrote it (Markdown on Lemmy and Ruche).
+    #[serde(default, deserialize_with = "lenient")]
+    pub source: Option<Source>,
+    #[serde(default, deserialize_with = "recipients")]
+    pub to: Vec<Url>,
+    #[serde(default, deserialize_with = "recipients")]
+    pub cc: Vec<Url>,
+    /// The community a post belongs to (FEP-1b12, Lemmy).
+    #[serde(default, deserialize_with = "lenient")]
+    pub audience: Option<Link>,
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub tag: Vec<Tag>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub in_reply_to: Option<Link>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub published: Option<chrono::DateTime<chrono::FixedOffset>>,
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub attachment: Vec<Attachment>,
+    /// A community's pinned post (Lemmy's `stickied`).
+    #[serde(default, deserialize_with = "lenient")]
+    pub stickied: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    #[serde(default, deserialize_with = "lenient")]
+    pub content: Option<String>,
+}
+
+/// A tag: a hashtag (`name`), a mention (`href`), or another kind (an
+/// emoji) that Ruche skips.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type")]
+pub enum Tag {
+    Hashtag {
+        #[serde(default, deserialize_with = "lenient")]
+        name: Option<String>,
+    },
+    Mention {
+        #[serde(default, deserialize_with = "lenient")]
+        href: Option<Url>,
+    },
+    #[serde(other)]
+    Other,
+}
+
+/// An attachment; only a Ruche document (`ruche:document`) is kept.
+#[derive(Debug, Default, Deserialize)]
+pub struct Attachment {
+    #[serde(rename = "ruche:document", default, deserialize_with = "lenient")]
+    pub document: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub url: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(rename = "mediaType", default, deserialize_with = "lenient")]
+    pub media_type: Option<String>,
+    #[serde(rename = "ruche:version", default, deserialize_with = "lenient")]
+    pub version: Option<i64>,
+    #[serde(rename = "ruche:size", default, deserialize_with = "lenient")]
+    pub size: Option<i64>,
+    #[serde(rename = "ruche:sha256", default, deserialize_with = "lenient")]
+    pub sha256: Option<String>,
+}
+
+impl Note {
+    /// The author's id.
+    pub fn author(&self) -> Option<&Url> {
+        self.attributed_to.as_ref().map(Link::url)
+    }
+
+    /// Everyone it is addressed to, `to` then `cc`.
+    pub fn recipients(&self) -> impl Iterator<Item = &Url> {
+        self.to.iter().chain(self.cc.iter())
+    }
+
+    /// The document it carries, if any.
+    pub fn document(&self) -> Option<&Attachment> {
+        self.attachment.iter().find(|a| a.document.is_some())
+    }
+}
