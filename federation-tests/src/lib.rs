@@ -758,21 +758,41 @@ impl ForeignServer {
         let doc_key = key.clone();
         let doc_base = base.clone();
         let wf_base = base.clone();
+        let wf_docs = published.clone();
         let app = axum::Router::new()
             .route(
                 "/.well-known/webfinger",
-                get(move |q: axum::extract::Query<std::collections::HashMap<String, String>>| {
-                    let base = wf_base.clone();
-                    async move {
-                        let res = q.get("resource").cloned().unwrap_or_default();
-                        let name = res.trim_start_matches("acct:").split('@').next().unwrap_or("").to_string();
-                        // Lemmy's communities live under /c/.
-                        let path = if name == "lemmings" { format!("/c/{name}") } else { format!("/users/{name}") };
-                        axum::Json(json!({"subject": res, "links": [
-                            {"rel": "self", "type": "application/activity+json", "href": format!("{base}{path}")}
-                        ]}))
-                    }
-                }),
+                get(
+                    move |q: axum::extract::Query<std::collections::HashMap<String, String>>| {
+                        let base = wf_base.clone();
+                        let docs = wf_docs.clone();
+                        async move {
+                            let res = q.get("resource").cloned().unwrap_or_default();
+                            let name = res
+                                .trim_start_matches("acct:")
+                                .split('@')
+                                .next()
+                                .unwrap_or("")
+                                .to_string();
+                            // A name a test published an address for (`/.well-known/webfinger/{name}`).
+                            let published = docs
+                                .lock()
+                                .unwrap()
+                                .iter()
+                                .find(|(p, _, _)| *p == format!("/.well-known/webfinger/{name}"))
+                                .map(|(_, _, href)| href.clone());
+                            // Lemmy's communities live under /c/.
+                            let href = match published {
+                                Some(href) => href,
+                                None if name == "lemmings" => format!("{base}/c/{name}"),
+                                None => format!("{base}/users/{name}"),
+                            };
+                            axum::Json(json!({"subject": res, "links": [
+                                {"rel": "self", "type": "application/activity+json", "href": href}
+                            ]}))
+                        }
+                    },
+                ),
             )
             .fallback(move |req: axum::extract::Request| {
                 let docs = docs.clone();
@@ -783,9 +803,15 @@ impl ForeignServer {
                 async move {
                     use axum::response::IntoResponse;
                     let path = req.uri().path().to_string();
-                    let added = extra.lock().unwrap().iter().find(|(p, _, _)| *p == path).cloned();
+                    let added = extra
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .find(|(p, _, _)| *p == path)
+                        .cloned();
                     if let Some((_, content_type, body)) = added {
-                        return ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response();
+                        return ([(axum::http::header::CONTENT_TYPE, content_type)], body)
+                            .into_response();
                     }
                     if req.method() == axum::http::Method::POST {
                         let sig = req
@@ -799,11 +825,19 @@ impl ForeignServer {
                         if (rfc9421 && reads == Signatures::CavageOnly)
                             || (!rfc9421 && reads == Signatures::Rfc9421Only)
                         {
-                            return (axum::http::StatusCode::UNAUTHORIZED, "signature not understood").into_response();
+                            return (
+                                axum::http::StatusCode::UNAUTHORIZED,
+                                "signature not understood",
+                            )
+                                .into_response();
                         }
-                        let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
+                        let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+                            .await
+                            .unwrap_or_default();
                         let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                        let lemmy = path.starts_with("/c/") || path.starts_with("/u/") || concerns_community(&v);
+                        let lemmy = path.starts_with("/c/")
+                            || path.starts_with("/u/")
+                            || concerns_community(&v);
                         let refusal = if refusing.load(std::sync::atomic::Ordering::SeqCst) {
                             Some("refused by the test".to_string())
                         } else if lemmy {
@@ -813,14 +847,18 @@ impl ForeignServer {
                         };
                         if let Some(reason) = refusal {
                             refusals.lock().unwrap().push((path, v, reason.clone()));
-                            return (axum::http::StatusCode::BAD_REQUEST, lemmy_error(&reason)).into_response();
+                            return (axum::http::StatusCode::BAD_REQUEST, lemmy_error(&reason))
+                                .into_response();
                         }
                         rec.lock().unwrap().push((path, sig, v));
                         return axum::http::StatusCode::ACCEPTED.into_response();
                     }
                     match docs.iter().find(|(p, _)| *p == path) {
                         Some((_, name)) => (
-                            [(axum::http::header::CONTENT_TYPE, "application/activity+json")],
+                            [(
+                                axum::http::header::CONTENT_TYPE,
+                                "application/activity+json",
+                            )],
                             fixture(name, &base, &pem, ""),
                         )
                             .into_response(),
@@ -845,6 +883,14 @@ impl ForeignServer {
 
     /// Serves `body` at `path` with `content_type` from now on (a file a
     /// user of that server uploaded, say).
+    /// Makes WebFinger name `name` at this server point at `href`.
+    pub fn publish_webfinger(&self, name: &str, href: &str) {
+        let mut published = self.published.lock().unwrap();
+        let path = format!("/.well-known/webfinger/{name}");
+        published.retain(|(p, _, _)| *p != path);
+        published.push((path, String::new(), href.to_string()));
+    }
+
     pub fn publish(&self, path: &str, content_type: &str, body: &Value) {
         let mut published = self.published.lock().unwrap();
         published.retain(|(p, _, _)| p != path);

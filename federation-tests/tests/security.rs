@@ -1,7 +1,7 @@
 //! Holes of the security review that cross instances, played against real
 //! Ruche processes with real signatures. Each test is named after its hole.
 
-use federation_tests::{client, network, sign_for, with_headers, ForeignServer};
+use federation_tests::{client, network, sign_for, signed_get, with_headers, ForeignServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -357,4 +357,75 @@ async fn actors_without_a_preferred_username_are_accepted() {
         comments["items"][0]["author"]["username"], handle,
         "{comments}"
     );
+}
+
+/// An actor without `preferredUsername`, found by its WebFinger name, is
+/// known by that name (not by its opaque address), and its signed GET of a
+/// public post is served on an instance in `open` mode, which it never
+/// wrote to before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nameless_actor_is_named_by_webfinger_and_reads_in_open_mode() {
+    let [_alpha, mut beta, _gamma] = network();
+    let foreign = ForeignServer::start().await;
+    beta.set_env("RUCHE_FEDERATION_MODE", "open");
+    beta.start().await;
+    let bob = beta.user("bob").await;
+    let (s, post) = bob
+        .post(
+            "/api/v1/posts",
+            json!({"body": "Canteen menu for next week"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{post}");
+    let post_url = format!("{}/posts/{}", beta.base, post["id"]);
+    let key = ruche::net::keys::generate().unwrap();
+    let id = format!("{}/ap/actors/01J7QK", foreign.base);
+    foreign.publish(
+        "/ap/actors/01J7QK",
+        "application/activity+json",
+        &json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": id, "type": "Service", "name": "Canteen",
+            "inbox": format!("{id}/inbox"),
+            "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": key.public_pem},
+        }),
+    );
+    foreign.publish_webfinger("canteen", &id);
+    let handle = format!("canteen@{}", foreign.authority());
+    let (s, found) = bob
+        .get(&format!("/api/v1/people/lookup?q=%40{handle}"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{found}");
+    assert_eq!(found["username"], handle.as_str(), "{found}");
+    // Its signed GET of a public post is served.
+    let status = signed_get(
+        &post_url,
+        Some((&key.private_pem, &format!("{id}#main-key"))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Still known by its WebFinger name after its key was read again.
+    assert_eq!(
+        beta.count(&format!(
+            "SELECT COUNT(*) FROM users WHERE username = '{handle}' AND ap_id = '{id}'"
+        )),
+        1
+    );
+    // An unsigned GET of the same post is served too, and a signed GET of
+    // a post for followers only is not.
+    assert_eq!(signed_get(&post_url, None).await, StatusCode::OK);
+    let (s, private) = bob
+        .post(
+            "/api/v1/posts",
+            json!({"body": "Team only", "visibility": "followers"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{private}");
+    let private_url = format!("{}/posts/{}", beta.base, private["id"]);
+    let status = signed_get(
+        &private_url,
+        Some((&key.private_pem, &format!("{id}#main-key"))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
