@@ -429,3 +429,78 @@ async fn a_nameless_actor_is_named_by_webfinger_and_reads_in_open_mode() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Activities that do not fit what the protocol says (an id that is no
+/// address, an addressing entry that is no address, too many tags, an
+/// unknown shape of actor) are answered 400 with the reason, and nothing of
+/// them is stored; what other servers add that Ruche does not know (custom
+/// emoji tags, a plain-text `source`, `sensitive: null`) is read past.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activities_that_do_not_fit_the_protocol_are_refused_whole() {
+    let [_alpha, mut beta, _gamma] = network();
+    let foreign = ForeignServer::start().await;
+    beta.trust(&foreign.authority(), "partner");
+    beta.start().await;
+    let bob = beta.user("bob").await;
+    let (s, post) = bob
+        .post("/api/v1/posts", json!({"body": "Audit next Tuesday"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{post}");
+    let post_url = format!("{}/posts/{}", beta.base, post["id"]);
+    let fb = foreign.base.clone();
+    let alice = format!("{fb}/users/alice");
+    let public = "https://www.w3.org/ns/activitystreams#Public";
+    let reply = |n: u32, note: Value| {
+        json!({
+            "id": format!("{alice}/statuses/7{n}/activity"), "type": "Create",
+            "actor": alice, "to": [public], "object": note,
+        })
+    };
+    let note = |n: u32| {
+        json!({
+            "id": format!("{alice}/statuses/7{n}"), "type": "Note",
+            "attributedTo": alice, "inReplyTo": post_url, "to": [public],
+            "content": format!("<p>reply {n}</p>"),
+        })
+    };
+    let inbox = format!("{}/inbox", beta.base);
+    let mut bad_id = note(1);
+    bad_id["id"] = json!("statuses 71");
+    let mut bad_to = note(2);
+    bad_to["to"] = json!([public, 42]);
+    let mut many_tags = note(3);
+    many_tags["tag"] = json!((0..60)
+        .map(|i| json!({"type": "Hashtag", "name": format!("#t{i}")}))
+        .collect::<Vec<_>>());
+    for (activity, code) in [
+        (reply(1, bad_id), "activity_invalid"),
+        (reply(2, bad_to), "activity_invalid"),
+        (reply(3, many_tags), "too_many"),
+        (
+            json!({"id": "not an address", "type": "Create", "actor": alice, "object": note(4)}),
+            "activity_invalid",
+        ),
+    ] {
+        let (s, b) = foreign.send_value(&inbox, &activity).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+        assert!(b.contains(code), "{code}: {b}");
+    }
+    assert_eq!(
+        beta.count("SELECT COUNT(*) FROM content WHERE ap_id IS NOT NULL"),
+        0
+    );
+    // What Akkoma and Misskey add is read past: the reply is stored.
+    let mut akkoma = note(5);
+    akkoma["source"] = json!("reply 5, as typed");
+    akkoma["sensitive"] = Value::Null;
+    akkoma["tag"] = json!([
+        {"type": "Emoji", "name": ":blobcat:", "icon": {"type": "Image", "url": format!("{fb}/emoji/blobcat.png")}},
+        {"type": "Hashtag", "name": "#audit"}
+    ]);
+    let (s, b) = foreign.send_value(&inbox, &reply(5, akkoma)).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    assert_eq!(
+        beta.count("SELECT COUNT(*) FROM content WHERE ap_id IS NOT NULL"),
+        1
+    );
+}

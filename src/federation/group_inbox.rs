@@ -4,7 +4,6 @@
 //! joined. See `groups` for the model.
 
 use diesel::prelude::*;
-use serde_json::Value;
 
 use super::activities::like::Reaction;
 use super::activities::Received;
@@ -20,7 +19,7 @@ use crate::urls::{host_of, Urls};
 
 /// Handles an activity that concerns a community. Returns `false` when it
 /// does not, so that the caller applies it as usual.
-pub async fn apply(r: &Received<'_>, raw: &Value) -> AppResult<bool> {
+pub async fn apply(r: &Received<'_>) -> AppResult<bool> {
     let (state, actor, actor_ap, activity) = (r.state, r.actor, r.actor_ap, r.activity);
     let object = &activity.object;
     if !object.is_present() {
@@ -71,7 +70,7 @@ pub async fn apply(r: &Received<'_>, raw: &Value) -> AppResult<bool> {
         _ => {}
     }
     if actor.is_person() {
-        if super::group_moderation::apply(state, actor, activity.kind.as_str(), raw).await? {
+        if super::activities::moderation::apply(r).await? {
             return Ok(true);
         }
         // A person may boost a link (Mastodon); redistributing a whole

@@ -14,7 +14,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use super::remote::{authority, id_of};
+use super::protocol::collection::{Collection, Listed, LogItem};
+use super::remote::authority;
 use crate::accounts::User;
 use crate::app::AppState;
 use crate::communities::membership::{self, Member};
@@ -134,11 +135,12 @@ async fn read_roster(
         .fed
         .get_as(&format!("{ap}/followers"), signer(reader)?)
         .await?;
-    if !doc.get("orderedItems").is_some_and(Value::is_array) {
+    let roster: Collection<Listed> = super::protocol::read(&doc, "orderedItems")?;
+    let Some(items) = roster.ordered_items else {
         // A count only (another kind of server): the list is not known.
         return Err(AppError::remote("remote_invalid", "no list of members"));
-    }
-    Ok(parse_roster(&state.config, &doc))
+    };
+    Ok(parse_roster(&state.config, items))
 }
 
 type Vouched = Mutex<HashMap<(i64, String), (Instant, bool)>>;
@@ -180,32 +182,27 @@ pub(super) async fn host_lists_instance(
     Ok(yes)
 }
 
-fn parse_roster(cfg: &Config, doc: &Value) -> Vec<RosterEntry> {
+fn parse_roster(cfg: &Config, items: Vec<Listed>) -> Vec<RosterEntry> {
     let urls = Urls(cfg);
-    let items = doc
-        .get("orderedItems")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().take(membership::MEMBERS_PAGE as usize))
-        .into_iter()
-        .flatten();
-    let text = |v: &Value, k: &str, max: usize| -> Option<String> {
-        let s = v.get(k).and_then(Value::as_str)?;
+    let text = |s: &Option<String>, max: usize| -> Option<String> {
+        let s = s.as_deref()?;
         (s.chars().count() <= max).then(|| ammonia::Builder::empty().clean(s).to_string())
     };
     items
+        .into_iter()
+        .take(membership::MEMBERS_PAGE as usize)
         .filter_map(|v| {
-            let ap_id = v.get("id").and_then(Value::as_str)?.to_string();
+            let ap_id = v.id.to_string();
             if ap_id.len() > 2000 || host_of(&ap_id).is_none() {
                 return None;
             }
-            let name = v.get("preferredUsername").and_then(Value::as_str)?;
+            let name = v.preferred_username.as_str();
             let name_ok = !name.is_empty()
                 && name.len() <= 64
                 && name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-            let role = v.get("ruche:role").and_then(Value::as_str)?;
-            let status = v.get("ruche:status").and_then(Value::as_str)?;
+            let (role, status) = (v.role.as_str(), v.status.as_str());
             if !name_ok
                 || !communities::ROLES.contains(&role)
                 || !matches!(status, "member" | "pending" | "invited" | "banned")
@@ -216,18 +213,20 @@ fn parse_roster(cfg: &Config, doc: &Value) -> Vec<RosterEntry> {
                 Some(local) => local,
                 None => format!("{}@{}", name.to_ascii_lowercase(), authority(&ap_id)?),
             };
+            let link = v
+                .url
+                .as_ref()
+                .map(|l| l.as_str())
+                .filter(|u| host_of(u).is_some() && u.len() <= 2000)
+                .unwrap_or(&ap_id)
+                .to_string();
             Some(RosterEntry {
                 handle,
-                name: text(v, "name", 200).unwrap_or_default(),
-                url: super::remote::profile_link(v, &ap_id),
-                role: role.to_string(),
-                status: status.to_string(),
-                since: v
-                    .get("published")
-                    .and_then(Value::as_str)
-                    .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
-                    .map(|d| d.naive_utc())
-                    .unwrap_or_default(),
+                name: text(&v.name, 200).unwrap_or_default(),
+                url: link,
+                role: v.role.clone(),
+                status: v.status.clone(),
+                since: v.published.map(|d| d.naive_utc()).unwrap_or_default(),
                 ap_id,
             })
         })
@@ -288,51 +287,43 @@ async fn remote_log(state: &AppState, viewer: &User, c: &Community) -> AppResult
         .get_as(&format!("{ap}/moderation"), signer(viewer)?)
         .await?;
     let own = format!("@{}", authority(state.config.base()).unwrap_or_default());
-    let handle = |v: &Value, k: &str| -> Option<String> {
-        let h = v.get(k).and_then(Value::as_str)?;
+    let handle = |h: &Option<String>| -> Option<String> {
+        let h = h.as_deref()?;
         let ok = h.len() <= 200
             && h.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "_.-@:".contains(c));
         // Our own people are shown by their name here.
         ok.then(|| h.strip_suffix(&own).unwrap_or(h).to_string())
     };
-    let items: Vec<Value> = doc
-        .get("orderedItems")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().take(200).cloned().collect())
-        .unwrap_or_default();
+    let log: Collection<LogItem> = super::protocol::read(&doc, "orderedItems")?;
     let mut out = Vec::new();
     let mut objects = Vec::new();
-    for (i, v) in items.iter().enumerate() {
-        let action = v.get("ruche:action").and_then(Value::as_str).unwrap_or("");
+    for (i, v) in log.items().into_iter().take(200).enumerate() {
+        let action = v.action.as_str();
         if action.is_empty()
             || action.len() > 32
             || !action.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
         {
             continue;
         }
-        let detail = v.get("summary").and_then(Value::as_str).unwrap_or("");
+        let detail = v.summary.as_deref().unwrap_or("");
         objects.push(
-            v.get("object")
-                .and_then(id_of)
+            v.object
+                .as_ref()
+                .map(|o| o.as_str())
                 .filter(|u| u.len() <= 2000)
                 .map(str::to_string),
         );
         out.push(LogEntry {
             id: i as i64 + 1,
             action: action.to_string(),
-            actor: handle(v, "ruche:actor"),
-            target_user: handle(v, "ruche:target"),
+            actor: handle(&v.actor),
+            target_user: handle(&v.target),
             target_content_id: None,
             detail: ammonia::Builder::empty()
                 .clean(&detail.chars().take(500).collect::<String>())
                 .to_string(),
-            at: v
-                .get("published")
-                .and_then(Value::as_str)
-                .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
-                .map(|d| d.naive_utc())
-                .unwrap_or_default(),
+            at: v.published.map(|d| d.naive_utc()).unwrap_or_default(),
         });
     }
     // Posts are shown by their number here, when this instance has them.

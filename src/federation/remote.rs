@@ -25,15 +25,6 @@ pub(super) fn invalid(field: &'static str) -> AppError {
     AppError::bad_request("activity_invalid").with("field", field)
 }
 
-/// The `id` of a value that is either a URL string or an object with an id.
-pub fn id_of(v: &Value) -> Option<&str> {
-    match v {
-        Value::String(s) => Some(s),
-        Value::Object(o) => o.get("id").and_then(Value::as_str),
-        _ => None,
-    }
-}
-
 /// A remote actor as we keep it.
 #[derive(Debug, Clone)]
 pub struct RemoteActor {
@@ -43,16 +34,6 @@ pub struct RemoteActor {
     pub icon: String,
     /// A community (`Group`) and its policy.
     pub group: Option<Policy>,
-}
-
-/// The profile link an actor document gives (`url`), or its id: only an
-/// http(s) link is kept, as it is shown as a link.
-pub fn profile_link(v: &Value, ap_id: &str) -> String {
-    v.get("url")
-        .and_then(id_of)
-        .filter(|u| host_of(u).is_some() && u.len() <= 2000)
-        .unwrap_or(ap_id)
-        .to_string()
 }
 
 /// `host[:port]` of a URL: the domain part of a handle (see [`host_of`]).

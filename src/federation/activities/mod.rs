@@ -6,21 +6,22 @@
 //! Where is an incoming X handled? [`follow`] (Follow, and its Undo),
 //! [`accept`] (Accept and Reject of a follow), [`create`] (Create and
 //! Update of a post, a comment or a profile), [`delete`], [`like`] (Like,
-//! EmojiReact, and their Undo), [`undo`]. What a community receives or
-//! announces (joins, moderation, Announce) is in `group_inbox` and
-//! `group_moderation`.
+//! EmojiReact, and their Undo), [`undo`], [`moderation`] (what a moderator
+//! living elsewhere does in one of our communities). What a community
+//! receives or announces (joins, answers, Announce) is in `group_inbox`.
 
 pub mod accept;
 pub mod create;
 pub mod delete;
 pub mod follow;
 pub mod like;
+pub mod moderation;
 pub mod undo;
 
 use axum::http::{HeaderMap, Method};
 use diesel::prelude::*;
 
-use super::protocol::{self, Activity, Verb};
+use super::protocol::{Activity, Verb};
 use super::remote;
 use crate::accounts::User;
 use crate::app::AppState;
@@ -102,9 +103,13 @@ pub async fn receive(
         .with("max", MAX_BODY));
     }
     let (signer, signer_ap) = verify(state, &Method::POST, path, headers, Some(body)).await?;
-    let raw: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| AppError::bad_request("activity_not_json"))?;
-    let activity: Activity = protocol::read(&raw, "activity")?;
+    let activity: Activity = serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => {
+            tracing::debug!(error = %e, "an activity does not fit");
+            remote::invalid("activity")
+        }
+        _ => AppError::bad_request("activity_not_json"),
+    })?;
     let id = activity.id.to_string();
     if activity.actor.as_str() != signer_ap {
         return Err(AppError::unauthorized("signature_actor_mismatch"));
@@ -115,15 +120,12 @@ pub async fn receive(
     if seen_before(state, &id).await? {
         return Ok(());
     }
-    let recorded = dispatch(
-        Received {
-            state,
-            actor: &signer,
-            actor_ap: &signer_ap,
-            activity: &activity,
-        },
-        &raw,
-    )
+    let recorded = dispatch(Received {
+        state,
+        actor: &signer,
+        actor_ap: &signer_ap,
+        activity: &activity,
+    })
     .await?;
     if !recorded {
         record_seen(state, id).await?;
@@ -175,7 +177,7 @@ async fn record_seen(state: &AppState, id: String) -> AppResult<()> {
 
 /// Hands the activity to the file of its verb. Returns whether the
 /// activity id was recorded with what it stored.
-async fn dispatch(r: Received<'_>, raw: &serde_json::Value) -> AppResult<bool> {
+async fn dispatch(r: Received<'_>) -> AppResult<bool> {
     let kind = r.activity.kind;
     // A person's post or comment. A community's own Update of a note (a
     // pin) is the community's business.
@@ -188,7 +190,7 @@ async fn dispatch(r: Received<'_>, raw: &serde_json::Value) -> AppResult<bool> {
             return create::note(&r).await;
         }
     }
-    if super::group_inbox::apply(&r, raw).await? {
+    if super::group_inbox::apply(&r).await? {
         return Ok(false);
     }
     match kind {

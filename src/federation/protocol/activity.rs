@@ -77,6 +77,9 @@ pub struct Activity {
     /// or the community of a `Block`.
     #[serde(default, deserialize_with = "super::lenient")]
     pub target: Option<Link>,
+    /// The reason a moderator gives.
+    #[serde(default, deserialize_with = "super::lenient")]
+    pub summary: Option<String>,
     /// The role an `Add` to a Ruche community's moderators gives.
     #[serde(rename = "ruche:role", default, deserialize_with = "super::lenient")]
     pub ruche_role: Option<String>,

@@ -37,6 +37,7 @@
 
 pub mod activity;
 pub mod actor;
+pub mod collection;
 pub mod note;
 
 #[cfg(test)]
