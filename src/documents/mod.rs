@@ -9,7 +9,9 @@ mod remote;
 pub mod storage;
 
 pub use files::{bytes, discard_copy, disposition, keep_copy, purge_files, served_type, Files};
-pub use remote::{address, attachment, hosted_by_address, local_id, parse_attachment, Attached};
+pub use remote::{
+    address, hosted_by_address, local_id, parse_attachment, shared, Attached, Shared,
+};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -9,12 +9,27 @@ use crate::db::schema::{document_versions, documents, users};
 use crate::db::DbConn;
 use crate::error::AppResult;
 
-/// The attachment of a document's feed entry, for its Note.
-pub fn attachment(
+/// A version of a document as its feed entry carries it to other
+/// instances.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    /// The document's address, given where it was first uploaded.
+    pub ap_id: String,
+    /// Where the file is fetched from.
+    pub url: String,
+    pub filename: String,
+    pub content_type: String,
+    pub version: i64,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// The version a document's feed entry carries, if it is one.
+pub fn shared(
     conn: &mut DbConn,
     cfg: &crate::config::Config,
     content_id: i64,
-) -> AppResult<Option<serde_json::Value>> {
+) -> AppResult<Option<Shared>> {
     let found: Option<(i64, Option<String>, Version)> = document_versions::table
         .inner_join(documents::table.on(documents::id.eq(document_versions::document_id)))
         .filter(document_versions::content_id.eq(content_id))
@@ -35,16 +50,15 @@ pub fn attachment(
     } else {
         format!("{}/versions/{}/file", address(cfg, doc), v.version)
     };
-    Ok(Some(serde_json::json!({
-        "type": "Document",
-        "name": v.filename,
-        "mediaType": v.content_type,
-        "url": url,
-        "ruche:document": ap_id.unwrap_or_else(|| address(cfg, doc)),
-        "ruche:version": v.version,
-        "ruche:size": v.size,
-        "ruche:sha256": v.sha256,
-    })))
+    Ok(Some(Shared {
+        ap_id: ap_id.unwrap_or_else(|| address(cfg, doc)),
+        url,
+        filename: v.filename,
+        content_type: v.content_type,
+        version: v.version,
+        size: v.size,
+        sha256: v.sha256,
+    }))
 }
 
 /// The live document of one of our communities that `url` names (our

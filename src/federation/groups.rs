@@ -29,7 +29,7 @@ use crate::audience::{self, CommunityVisibility};
 use crate::communities::Policy;
 use crate::config::Config;
 use crate::content::ContentRow;
-use crate::db::schema::{community_members, content, content_tags, mentions, users};
+use crate::db::schema::{community_members, content, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::events::Event;
@@ -130,7 +130,7 @@ pub(super) fn ap_id(conn: &mut DbConn, cfg: &Config, u: &User) -> AppResult<Stri
 }
 
 fn content_id(cfg: &Config, row: &ContentRow) -> String {
-    row.ap_id.clone().unwrap_or_else(|| Urls(cfg).post(row.id))
+    super::objects::note::address(cfg, row)
 }
 
 /// The Note of a post or comment of a community, whoever wrote it: it is
@@ -153,77 +153,39 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
         }
         None => None,
     };
-    let mentioned: Vec<(String, Option<String>, Option<String>)> = mentions::table
-        .inner_join(users::table.on(users::id.eq(mentions::user_id)))
-        .filter(mentions::content_id.eq(row.id))
-        .select((users::username, users::domain, users::ap_id))
-        .load(conn)?;
-    let urls = Urls(cfg);
-    let mut tag: Vec<Value> = mentioned
-        .into_iter()
-        .map(|(name, domain, ap)| match (domain, ap) {
-            (Some(_), Some(ap)) => json!({"type": "Mention", "href": ap, "name": format!("@{name}")}),
-            _ => json!({"type": "Mention", "href": urls.person(&name), "name": format!("@{name}@{}", crate::urls::host_of(cfg.base()).unwrap_or_default())}),
-        })
-        .collect();
-    let tags: Vec<String> = content_tags::table
-        .filter(content_tags::content_id.eq(row.id))
-        .select(content_tags::tag)
-        .load(conn)?;
-    tag.extend(tags.iter().map(|t| {
-        json!({"type": "Hashtag", "name": format!("#{t}"),
-               "href": format!("{}/tags/{}", cfg.base(), crate::markdown::encode_segment(t))})
-    }));
-    let id = content_id(cfg, row);
-    let attachment = if row.kind == "document" {
-        crate::documents::attachment(conn, cfg, row.id)?
+    let links = super::objects::note::links(conn, cfg, row)?;
+    let document = if row.kind == "document" {
+        // A version whose addresses do not parse is sent without its file
+        // rather than holding the post back.
+        crate::documents::shared(conn, cfg, row.id)?
+            .and_then(|s| super::objects::document::published(s).ok())
     } else {
         None
     };
-    let mut note = json!({
-        "id": id,
-        "type": "Note",
-        "attributedTo": author_ap,
-        "content": apjson::absolute_html(cfg, &row.body_html),
-        "source": {"content": row.body, "mediaType": "text/markdown"},
-        "published": row.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "url": id,
-        "to": [group_ap],
-        "cc": public_of(conn, community)?,
-        "audience": group_ap,
-        "inReplyTo": in_reply_to,
-        "tag": tag,
-        "sensitive": false,
-    });
-    if let Some(e) = row.edited_at {
-        note["updated"] = json!(e
-            .and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    }
-    // Lemmy's name for a pinned post.
-    note["stickied"] = json!(row.pinned_at.is_some());
-    if row.root_id.is_none() {
-        // A post of a community is a titled Page, as Lemmy publishes and
-        // reads them (a Note is a comment to Lemmy); comments stay Notes.
-        let file = attachment.as_ref().and_then(|a| a["name"].as_str());
-        note["type"] = json!("Page");
-        note["name"] = json!(apjson::page_title(&row.body, file));
-    }
-    if let Some(a) = attachment {
-        note["attachment"] = json!([a]);
-    }
-    Ok(note)
+    let note = super::objects::note::publish(
+        cfg,
+        row,
+        &author_ap,
+        in_reply_to,
+        super::objects::note::Addressing {
+            to: vec![group_ap.clone()],
+            cc: public_of(conn, community)?,
+            community: Some((group_ap, document)),
+        },
+        &links,
+    )?;
+    serde_json::to_value(note).map_err(AppError::internal)
 }
 
 /// The public collection, as a list, for a public community; an empty list
 /// otherwise. Lemmy refuses what is sent into a public community without
 /// it, and Ruche never makes a closed community's content public.
-fn public_of(conn: &mut DbConn, community: i64) -> AppResult<Value> {
+fn public_of(conn: &mut DbConn, community: i64) -> AppResult<Vec<String>> {
     let s = crate::communities::policy(conn, community)?;
     Ok(if s.visibility == CommunityVisibility::Public {
-        json!([AS_PUBLIC])
+        vec![AS_PUBLIC.to_string()]
     } else {
-        json!([])
+        Vec::new()
     })
 }
 
@@ -282,7 +244,7 @@ pub fn build_content(
                 None,
             );
             a["to"] = json!([group_ap]);
-            a["cc"] = public_of(conn, community)?;
+            a["cc"] = json!(public_of(conn, community)?);
             a["audience"] = json!(group_ap);
             a
         }
@@ -295,13 +257,8 @@ pub fn build_content(
                 None,
             );
             // Lemmy reads a deletion's public audience from `to`.
-            let mut to = vec![json!(group_ap)];
-            to.extend(
-                public_of(conn, community)?
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default(),
-            );
+            let mut to = vec![group_ap.clone()];
+            to.extend(public_of(conn, community)?);
             a["to"] = json!(to);
             a["cc"] = json!([group_ap]);
             a["audience"] = json!(group_ap);

@@ -6,7 +6,6 @@ use super::{AS_CONTEXT, AS_PUBLIC};
 use crate::accounts::User;
 use crate::audience::Visibility;
 use crate::config::Config;
-use crate::content::ContentRow;
 use crate::urls::Urls;
 
 /// Names of the profile fields sent as `PropertyValue` attachments (and read
@@ -156,55 +155,6 @@ pub fn instance_actor(cfg: &Config, public_pem: &str) -> Value {
 pub struct Audience {
     pub to: Vec<String>,
     pub cc: Vec<String>,
-}
-
-/// A person mentioned or a hashtag, as note tags.
-pub struct NoteLinks {
-    /// (actor id, `@name@domain`) of mentioned people.
-    pub mentions: Vec<(String, String)>,
-    pub tags: Vec<String>,
-}
-
-/// A local post or comment as a Note.
-pub fn note(
-    cfg: &Config,
-    row: &ContentRow,
-    author: &str,
-    in_reply_to: Option<String>,
-    audience: &Audience,
-    links: &NoteLinks,
-) -> Value {
-    let u = Urls(cfg);
-    let mut tag: Vec<Value> = links
-        .mentions
-        .iter()
-        .map(|(href, name)| json!({"type": "Mention", "href": href, "name": name}))
-        .collect();
-    tag.extend(links.tags.iter().map(|t| {
-        json!({
-            "type": "Hashtag",
-            "name": format!("#{t}"),
-            "href": format!("{}/tags/{}", cfg.base(), crate::markdown::encode_segment(t)),
-        })
-    }));
-    let mut doc = json!({
-        "id": u.post(row.id),
-        "type": "Note",
-        "attributedTo": u.person(author),
-        "content": absolute_html(cfg, &row.body_html),
-        "source": {"content": row.body, "mediaType": "text/markdown"},
-        "published": time(row.created_at),
-        "url": u.post(row.id),
-        "to": audience.to,
-        "cc": audience.cc,
-        "inReplyTo": in_reply_to,
-        "tag": tag,
-        "sensitive": false,
-    });
-    if let Some(e) = row.edited_at {
-        doc["updated"] = json!(time(e));
-    }
-    doc
 }
 
 /// Longest title of a post sent as a `Page` (Lemmy's limit).

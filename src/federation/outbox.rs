@@ -10,13 +10,13 @@ use std::collections::{BTreeSet, HashMap};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use super::json::{self as apjson, Audience, NoteLinks};
+use super::json::{self as apjson, Audience};
 use super::AS_PUBLIC;
 use crate::accounts::User;
 use crate::audience::{self, Recipients, Visibility};
 use crate::config::Config;
 use crate::content::ContentRow;
-use crate::db::schema::{content, content_tags, deliveries, fed_events, mentions, users};
+use crate::db::schema::{content, deliveries, fed_events, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
@@ -151,7 +151,7 @@ fn ap_id_of(conn: &mut DbConn, cfg: &Config, u: &User) -> AppResult<String> {
 }
 
 fn content_ap_id(cfg: &Config, row: &ContentRow) -> String {
-    row.ap_id.clone().unwrap_or_else(|| Urls(cfg).post(row.id))
+    super::objects::note::address(cfg, row)
 }
 
 /// Inboxes of the recipients, one per instance where it offers a shared
@@ -197,30 +197,9 @@ fn note_of(
     root: &ContentRow,
 ) -> AppResult<(Value, Audience)> {
     let author = user(conn, row.author_id)?;
-    let mentioned: Vec<(String, Option<String>, Option<String>)> = mentions::table
-        .inner_join(users::table.on(users::id.eq(mentions::user_id)))
-        .filter(mentions::content_id.eq(row.id))
-        .select((users::username, users::domain, users::ap_id))
-        .load(conn)?;
+    let links = super::objects::note::links(conn, cfg, row)?;
     let urls = Urls(cfg);
-    let mentions: Vec<(String, String)> = mentioned
-        .into_iter()
-        .map(|(name, domain, ap)| match (domain, ap) {
-            (Some(_), Some(ap)) => (ap, format!("@{name}")),
-            _ => (
-                urls.person(&name),
-                format!(
-                    "@{name}@{}",
-                    crate::urls::host_of(cfg.base()).unwrap_or_default()
-                ),
-            ),
-        })
-        .collect();
-    let tags: Vec<String> = content_tags::table
-        .filter(content_tags::content_id.eq(row.id))
-        .select(content_tags::tag)
-        .load(conn)?;
-    let mut mention_ids: Vec<String> = mentions.iter().map(|(id, _)| id.clone()).collect();
+    let mut mention_ids: Vec<String> = links.mentions.iter().map(|(id, _)| id.clone()).collect();
     let in_reply_to = match row.reply_to_id {
         Some(p) => {
             let parent: ContentRow = content::table
@@ -250,15 +229,22 @@ fn note_of(
             audience.to.insert(0, urls.followers(&ra.username));
         }
     }
-    let note = apjson::note(
+    let note = super::objects::note::publish(
         cfg,
         row,
-        &author.username,
+        &urls.person(&author.username),
         in_reply_to,
-        &audience,
-        &NoteLinks { mentions, tags },
-    );
-    Ok((note, audience))
+        super::objects::note::Addressing {
+            to: audience.to.clone(),
+            cc: audience.cc.clone(),
+            community: None,
+        },
+        &links,
+    )?;
+    Ok((
+        serde_json::to_value(note).map_err(AppError::internal)?,
+        audience,
+    ))
 }
 
 fn reaction_activity(cfg: &Config, id: String, actor: String, object: String, kind: &str) -> Value {

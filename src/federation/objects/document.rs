@@ -1,8 +1,11 @@
 //! A Ruche document version carried by a post (`ruche:document`
-//! attachment), read into what the documents feature keeps.
+//! attachment): read into what the documents feature keeps, and written
+//! from it.
 
 use crate::config::Config;
-use crate::documents::{Attached, RemoteVersion};
+use crate::documents::{Attached, RemoteVersion, Shared};
+use crate::error::{AppError, AppResult};
+use crate::federation::protocol::note::PublishedDocument;
 use crate::federation::protocol::Attachment;
 
 /// The version an attachment describes, when its file is on `file_host`.
@@ -20,4 +23,22 @@ pub fn version(cfg: &Config, a: &Attachment, file_host: &str) -> Option<RemoteVe
         sha256: text(&a.sha256),
     };
     crate::documents::parse_attachment(cfg, &attached, file_host)
+}
+
+/// A version of one of our documents (or of one our community keeps) as
+/// its post carries it.
+pub fn published(s: Shared) -> AppResult<PublishedDocument> {
+    let url = |u: &str| {
+        url::Url::parse(u).map_err(|e| AppError::internal(format!("document address {u}: {e}")))
+    };
+    Ok(PublishedDocument {
+        kind: "Document",
+        url: url(&s.url)?,
+        document: url(&s.ap_id)?,
+        name: s.filename,
+        media_type: s.content_type,
+        version: s.version,
+        size: s.size,
+        sha256: s.sha256,
+    })
 }

@@ -314,3 +314,131 @@ pub async fn fetch_unknown_parent(state: &AppState, note: &Note) {
 pub fn is_reply(note: &Note) -> bool {
     note.in_reply_to.as_ref().map(Link::as_str).is_some()
 }
+
+// ----- Sending ------------------------------------------------------------
+
+/// Who a post or comment mentions (actor id, `@name@host`) and its hashtags.
+pub struct Links {
+    pub mentions: Vec<(String, String)>,
+    pub tags: Vec<String>,
+}
+
+/// The mentions and hashtags of a content row.
+pub fn links(
+    conn: &mut crate::db::DbConn,
+    cfg: &crate::config::Config,
+    row: &crate::content::ContentRow,
+) -> AppResult<Links> {
+    use crate::db::schema::{content_tags, mentions};
+    let mentioned: Vec<(String, Option<String>, Option<String>)> = mentions::table
+        .inner_join(users::table.on(users::id.eq(mentions::user_id)))
+        .filter(mentions::content_id.eq(row.id))
+        .select((users::username, users::domain, users::ap_id))
+        .load(conn)?;
+    let urls = Urls(cfg);
+    let here = host_of(cfg.base()).unwrap_or_default();
+    let mentions = mentioned
+        .into_iter()
+        .map(|(name, domain, ap)| match (domain, ap) {
+            (Some(_), Some(ap)) => (ap, format!("@{name}")),
+            _ => (urls.person(&name), format!("@{name}@{here}")),
+        })
+        .collect();
+    let tags = content_tags::table
+        .filter(content_tags::content_id.eq(row.id))
+        .select(content_tags::tag)
+        .load(conn)?;
+    Ok(Links { mentions, tags })
+}
+
+/// The address of a content row: the one its instance gave it, else ours.
+pub fn address(cfg: &crate::config::Config, row: &crate::content::ContentRow) -> String {
+    row.ap_id.clone().unwrap_or_else(|| Urls(cfg).post(row.id))
+}
+
+/// Who a post or comment is sent to.
+pub struct Addressing {
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// The community it belongs to: its Group's address and the document
+    /// the post carries.
+    pub community: Option<(
+        String,
+        Option<crate::federation::protocol::note::PublishedDocument>,
+    )>,
+}
+
+fn url(s: &str) -> AppResult<url::Url> {
+    url::Url::parse(s).map_err(|e| AppError::internal(format!("address {s}: {e}")))
+}
+
+fn time(t: chrono::NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A post or a comment as it is sent: the one place a content row becomes
+/// a `Note` (or, for a community's post, a titled `Page` as Lemmy reads
+/// them).
+pub fn publish(
+    cfg: &crate::config::Config,
+    row: &crate::content::ContentRow,
+    author: &str,
+    in_reply_to: Option<String>,
+    addressing: Addressing,
+    links: &Links,
+) -> AppResult<crate::federation::protocol::note::Published> {
+    use crate::federation::protocol::note::{NoteKind, Published, PublishedSource, PublishedTag};
+    let id = url(&address(cfg, row))?;
+    let mut tag = Vec::with_capacity(links.mentions.len() + links.tags.len());
+    for (href, name) in &links.mentions {
+        tag.push(PublishedTag::Mention {
+            href: url(href)?,
+            name: name.clone(),
+        });
+    }
+    for t in &links.tags {
+        tag.push(PublishedTag::Hashtag {
+            name: format!("#{t}"),
+            href: url(&format!(
+                "{}/tags/{}",
+                cfg.base(),
+                crate::markdown::encode_segment(t)
+            ))?,
+        });
+    }
+    let (audience, attachment) = match addressing.community {
+        Some((group, doc)) => (Some(url(&group)?), doc),
+        None => (None, None),
+    };
+    // A post of a community is a titled Page, as Lemmy publishes and reads
+    // them (a Note is a comment to Lemmy); comments stay Notes.
+    let page = audience.is_some() && row.root_id.is_none();
+    let name = page.then(|| {
+        let file = attachment.as_ref().map(|a| a.name.as_str());
+        crate::federation::json::page_title(&row.body, file)
+    });
+    let list = |v: &[String]| v.iter().map(|s| url(s)).collect::<AppResult<Vec<_>>>();
+    Ok(Published {
+        url: id.clone(),
+        id,
+        kind: if page { NoteKind::Page } else { NoteKind::Note },
+        name,
+        attributed_to: url(author)?,
+        content: crate::federation::json::absolute_html(cfg, &row.body_html),
+        source: PublishedSource {
+            content: row.body.clone(),
+            media_type: "text/markdown",
+        },
+        published: time(row.created_at),
+        updated: row.edited_at.map(time),
+        to: list(&addressing.to)?,
+        cc: list(&addressing.cc)?,
+        in_reply_to: in_reply_to.as_deref().map(url).transpose()?,
+        tag,
+        sensitive: false,
+        stickied: audience.as_ref().map(|_| row.pinned_at.is_some()),
+        audience,
+        attachment: attachment.into_iter().collect(),
+    })
+}

@@ -3,12 +3,12 @@
 //! `Article` (blogs on Fedify, WordPress) or a `Question` (polls), with its
 //! tags and the document it may carry.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::{lenient, lenient_list, recipients, Link};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum NoteKind {
     Note,
     Page,
@@ -131,4 +131,72 @@ impl Note {
     pub fn document(&self) -> Option<&Attachment> {
         self.attachment.iter().find(|a| a.document.is_some())
     }
+}
+
+/// A post or a comment as Ruche sends it (built in one place,
+/// `federation::objects::note::publish`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Published {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: NoteKind,
+    /// The title of a community's post (a `Page`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub attributed_to: Url,
+    pub content: String,
+    pub source: PublishedSource,
+    pub published: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
+    pub url: Url,
+    pub to: Vec<Url>,
+    pub cc: Vec<Url>,
+    /// The community it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Url>,
+    pub in_reply_to: Option<Url>,
+    pub tag: Vec<PublishedTag>,
+    pub sensitive: bool,
+    /// Pinned in its community (Lemmy's term).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stickied: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachment: Vec<PublishedDocument>,
+}
+
+/// A Ruche document version, as a community's post carries it.
+#[derive(Debug, Serialize)]
+pub struct PublishedDocument {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    pub url: Url,
+    #[serde(rename = "ruche:document")]
+    pub document: Url,
+    #[serde(rename = "ruche:version")]
+    pub version: i64,
+    #[serde(rename = "ruche:size")]
+    pub size: i64,
+    #[serde(rename = "ruche:sha256")]
+    pub sha256: String,
+}
+
+/// The Markdown a post was written in.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedSource {
+    pub content: String,
+    pub media_type: &'static str,
+}
+
+/// A mention or a hashtag of a post Ruche sends.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type")]
+pub enum PublishedTag {
+    Mention { href: Url, name: String },
+    Hashtag { name: String, href: Url },
 }
