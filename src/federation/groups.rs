@@ -23,6 +23,9 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::json::{self as apjson};
+use super::protocol::actor::{ActorKind, PublishedActor, PublishedEndpoints, PublishedImage};
+use super::protocol::note::PublishedSource;
+use super::protocol::PublicKey;
 use super::AS_PUBLIC;
 use crate::accounts::User;
 use crate::audience::{self, CommunityVisibility};
@@ -40,36 +43,69 @@ use crate::urls::{host_of, Urls};
 pub const RUCHE_NS: &str = "https://ruche.social/ns#";
 
 /// The `Group` document of a local community.
-pub fn group_document(cfg: &Config, group: &User, s: &Policy, public_pem: &str) -> Value {
+pub fn group_document(
+    cfg: &Config,
+    group: &User,
+    s: &Policy,
+    public_pem: &str,
+) -> AppResult<PublishedActor> {
     let u = Urls(cfg);
     let name = &group.username;
-    let mut doc = json!({
-        "@context": apjson::context(),
-        "id": u.community(name),
-        "type": "Group",
-        "preferredUsername": name,
-        "name": group.shown_name(),
-        "summary": apjson::absolute_html(cfg, &group.bio_html),
-        "source": {"content": group.bio, "mediaType": "text/markdown"},
-        "url": u.community(name),
-        "inbox": u.community_inbox(name),
-        "outbox": u.community_outbox(name),
-        "followers": u.community_followers(name),
-        "endpoints": {"sharedInbox": u.shared_inbox()},
-        "manuallyApprovesFollowers": s.join_policy != "open",
-        "postingRestrictedToMods": false,
-        "published": group.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "publicKey": {"id": u.community_key(name), "owner": u.community(name), "publicKeyPem": public_pem},
-        "ruche:visibility": s.visibility.as_str(),
-        "ruche:joinPolicy": s.join_policy,
-        "ruche:partners": s.partners,
-        "generator": apjson::generator(cfg),
-    });
-    if group.photo_version > 0 {
-        doc["icon"] = json!({"type": "Image", "mediaType": "image/jpeg",
-            "url": format!("{}/picture?v={}", u.community(name), group.photo_version)});
-    }
-    doc
+    let own = apjson::own;
+    let id = own(&u.community(name))?;
+    let icon = if group.photo_version > 0 {
+        Some(PublishedImage {
+            kind: "Image",
+            media_type: "image/jpeg",
+            url: own(&format!(
+                "{}/picture?v={}",
+                u.community(name),
+                group.photo_version
+            ))?,
+        })
+    } else {
+        None
+    };
+    Ok(PublishedActor {
+        kind: ActorKind::Group,
+        preferred_username: name.clone(),
+        name: group.shown_name().to_string(),
+        summary: Some(apjson::absolute_html(cfg, &group.bio_html)),
+        source: Some(PublishedSource {
+            content: group.bio.clone(),
+            media_type: "text/markdown",
+        }),
+        url: Some(id.clone()),
+        inbox: own(&u.community_inbox(name))?,
+        outbox: own(&u.community_outbox(name))?,
+        followers: Some(own(&u.community_followers(name))?),
+        following: None,
+        endpoints: PublishedEndpoints {
+            shared_inbox: own(&u.shared_inbox())?,
+        },
+        manually_approves_followers: s.join_policy != "open",
+        discoverable: None,
+        posting_restricted_to_mods: Some(false),
+        published: Some(
+            group
+                .created_at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
+        public_key: PublicKey {
+            id: u.community_key(name),
+            owner: id.clone(),
+            public_key_pem: public_pem.to_string(),
+        },
+        attachment: None,
+        tag: None,
+        icon,
+        ruche_visibility: Some(s.visibility.as_str().to_string()),
+        ruche_join_policy: Some(s.join_policy.clone()),
+        ruche_partners: Some(s.partners),
+        generator: apjson::generator(cfg)?,
+        id,
+    })
 }
 
 /// The shared inboxes of the instances with accepted members of a local
@@ -416,10 +452,7 @@ pub fn build_membership(
             }
             let s = crate::communities::policy(conn, actor.id)?;
             let keys = crate::net::keys::user_keys(conn, actor.id)?;
-            let mut doc = group_document(cfg, actor, &s, &keys.public_pem);
-            if let Some(o) = doc.as_object_mut() {
-                o.remove("@context");
-            }
+            let doc = apjson::embedded(group_document(cfg, actor, &s, &keys.public_pem)?)?;
             let activity = apjson::activity(act_id("update"), "Update", actor_ap, doc, None);
             Ok(Some((activity, actor.id, targets)))
         }

@@ -1,11 +1,21 @@
 //! ActivityPub documents of local people and content.
 
+use activitypub_federation::protocol::context::WithContext;
+use serde::Serialize;
 use serde_json::{json, Value};
+
+use super::protocol::actor::{
+    ActorKind, PropertyValueType, PublishedActor, PublishedEndpoints, PublishedField,
+    PublishedGenerator, PublishedImage, PublishedImplemented,
+};
+use super::protocol::note::PublishedTag;
+use super::protocol::PublicKey;
 
 use super::{AS_CONTEXT, AS_PUBLIC};
 use crate::accounts::User;
 use crate::audience::Visibility;
 use crate::config::Config;
+use crate::error::{AppError, AppResult};
 use crate::urls::Urls;
 
 /// Names of the profile fields sent as `PropertyValue` attachments (and read
@@ -55,18 +65,33 @@ static CONTEXT: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
     ])
 });
 
-/// The software that serves an actor and what it implements (FEP-844e):
-/// other servers learn from it that Ruche reads RFC 9421 signatures.
-pub fn generator(cfg: &Config) -> Value {
-    json!({
-        "type": "Application",
-        "name": format!("Ruche {}", env!("CARGO_PKG_VERSION")),
-        "url": cfg.base(),
-        "implements": [{
-            "name": "RFC-9421: HTTP Message Signatures",
-            "href": crate::net::schemes::RFC9421_HREF,
+/// The software behind our actors (FEP-844e), saying that it reads RFC 9421
+/// signatures.
+pub fn generator(cfg: &Config) -> AppResult<PublishedGenerator> {
+    Ok(PublishedGenerator {
+        kind: ActorKind::Application,
+        name: format!("Ruche {}", env!("CARGO_PKG_VERSION")),
+        url: own(cfg.base())?,
+        implements: vec![PublishedImplemented {
+            name: "RFC-9421: HTTP Message Signatures",
+            href: own(crate::net::schemes::RFC9421_HREF)?,
         }],
     })
+}
+
+/// One of our own addresses as a URL.
+pub fn own(s: &str) -> AppResult<url::Url> {
+    url::Url::parse(s).map_err(|e| AppError::internal(format!("address {s}: {e}")))
+}
+
+/// A document as Ruche serves it, with the one JSON-LD context.
+pub fn document<T: Serialize>(doc: T) -> AppResult<Value> {
+    serde_json::to_value(WithContext::new(doc, context())).map_err(AppError::internal)
+}
+
+/// A document as an activity embeds it (the activity carries the context).
+pub fn embedded<T: Serialize>(doc: T) -> AppResult<Value> {
+    serde_json::to_value(doc).map_err(AppError::internal)
 }
 
 fn time(t: chrono::NaiveDateTime) -> String {
@@ -80,7 +105,12 @@ pub fn absolute_html(cfg: &Config, html: &str) -> String {
 }
 
 /// The Person actor of a local account.
-pub fn person(cfg: &Config, user: &User, skills: &[String], public_pem: &str) -> Value {
+pub fn person(
+    cfg: &Config,
+    user: &User,
+    skills: &[String],
+    public_pem: &str,
+) -> AppResult<PublishedActor> {
     let u = Urls(cfg);
     let name = &user.username;
     let mut attachment = Vec::new();
@@ -93,61 +123,104 @@ pub fn person(cfg: &Config, user: &User, skills: &[String], public_pem: &str) ->
         (FIELD_EMAIL, &user.work_email),
     ] {
         if !value.trim().is_empty() {
-            attachment.push(json!({"type": "PropertyValue", "name": label, "value": value}));
+            attachment.push(PublishedField {
+                kind: PropertyValueType::PropertyValue,
+                name: label,
+                value: value.clone(),
+            });
         }
     }
-    let tags: Vec<Value> = skills
+    let tags = skills
         .iter()
         .map(|s| {
-            json!({
-                "type": "Hashtag",
-                "name": format!("#{s}"),
-                "href": format!("{}/people?skill={}", cfg.base(), crate::markdown::encode_segment(s)),
+            Ok(PublishedTag::Hashtag {
+                name: format!("#{s}"),
+                href: own(&format!(
+                    "{}/people?skill={}",
+                    cfg.base(),
+                    crate::markdown::encode_segment(s)
+                ))?,
             })
         })
-        .collect();
-    let mut doc = json!({
-        "@context": context(),
-        "id": u.person(name),
-        "type": "Person",
-        "preferredUsername": name,
-        "name": user.shown_name(),
-        "summary": absolute_html(cfg, &user.bio_html),
-        "url": u.person(name),
-        "inbox": u.inbox(name),
-        "outbox": format!("{}/outbox", u.person(name)),
-        "followers": u.followers(name),
-        "following": format!("{}/following", u.person(name)),
-        "endpoints": {"sharedInbox": u.shared_inbox()},
-        "manuallyApprovesFollowers": false,
-        "discoverable": true,
-        "published": time(user.created_at),
-        "publicKey": {"id": u.key(name), "owner": u.person(name), "publicKeyPem": public_pem},
-        "attachment": attachment,
-        "tag": tags,
-        "generator": generator(cfg),
-    });
-    if let Some(photo) = crate::people::photo_url(name, user.photo_version) {
-        doc["icon"] = json!({"type": "Image", "mediaType": "image/jpeg", "url": format!("{}{photo}", cfg.base())});
-    }
-    doc
+        .collect::<AppResult<Vec<_>>>()?;
+    let icon = match crate::people::photo_url(name, user.photo_version) {
+        Some(photo) => Some(PublishedImage {
+            kind: "Image",
+            media_type: "image/jpeg",
+            url: own(&format!("{}{photo}", cfg.base()))?,
+        }),
+        None => None,
+    };
+    let id = own(&u.person(name))?;
+    Ok(PublishedActor {
+        kind: ActorKind::Person,
+        preferred_username: name.clone(),
+        name: user.shown_name().to_string(),
+        summary: Some(absolute_html(cfg, &user.bio_html)),
+        source: None,
+        url: Some(id.clone()),
+        inbox: own(&u.inbox(name))?,
+        outbox: own(&format!("{}/outbox", u.person(name)))?,
+        followers: Some(own(&u.followers(name))?),
+        following: Some(own(&format!("{}/following", u.person(name)))?),
+        endpoints: PublishedEndpoints {
+            shared_inbox: own(&u.shared_inbox())?,
+        },
+        manually_approves_followers: false,
+        discoverable: Some(true),
+        posting_restricted_to_mods: None,
+        published: Some(time(user.created_at)),
+        public_key: PublicKey {
+            id: u.key(name),
+            owner: id.clone(),
+            public_key_pem: public_pem.to_string(),
+        },
+        attachment: Some(attachment),
+        tag: Some(tags),
+        icon,
+        ruche_visibility: None,
+        ruche_join_policy: None,
+        ruche_partners: None,
+        generator: generator(cfg)?,
+        id,
+    })
 }
 
 /// The instance actor, which signs our fetches.
-pub fn instance_actor(cfg: &Config, public_pem: &str) -> Value {
+pub fn instance_actor(cfg: &Config, public_pem: &str) -> AppResult<PublishedActor> {
     let u = Urls(cfg);
-    json!({
-        "@context": context(),
-        "id": u.instance_actor(),
-        "type": "Application",
-        "preferredUsername": cfg.domain(),
-        "name": cfg.instance_name,
-        "inbox": u.shared_inbox(),
-        "outbox": format!("{}/outbox", u.instance_actor()),
-        "endpoints": {"sharedInbox": u.shared_inbox()},
-        "manuallyApprovesFollowers": true,
-        "publicKey": {"id": u.instance_key(), "owner": u.instance_actor(), "publicKeyPem": public_pem},
-        "generator": generator(cfg),
+    let id = own(&u.instance_actor())?;
+    Ok(PublishedActor {
+        kind: ActorKind::Application,
+        preferred_username: cfg.domain().to_string(),
+        name: cfg.instance_name.clone(),
+        summary: None,
+        source: None,
+        url: None,
+        inbox: own(&u.shared_inbox())?,
+        outbox: own(&format!("{}/outbox", u.instance_actor()))?,
+        followers: None,
+        following: None,
+        endpoints: PublishedEndpoints {
+            shared_inbox: own(&u.shared_inbox())?,
+        },
+        manually_approves_followers: true,
+        discoverable: None,
+        posting_restricted_to_mods: None,
+        published: None,
+        public_key: PublicKey {
+            id: u.instance_key(),
+            owner: id.clone(),
+            public_key_pem: public_pem.to_string(),
+        },
+        attachment: None,
+        tag: None,
+        icon: None,
+        ruche_visibility: None,
+        ruche_join_policy: None,
+        ruche_partners: None,
+        generator: generator(cfg)?,
+        id,
     })
 }
 

@@ -402,10 +402,8 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
             let activity = if let Event::ProfileChanged { .. } = ev {
                 let keys = crate::net::keys::user_keys(conn, actor.id)?;
                 let skills = crate::people::skills_of(conn, actor.id)?;
-                let mut person = apjson::person(cfg, &actor, &skills, &keys.public_pem);
-                if let Some(o) = person.as_object_mut() {
-                    o.remove("@context");
-                }
+                let person =
+                    apjson::embedded(apjson::person(cfg, &actor, &skills, &keys.public_pem)?)?;
                 apjson::activity(
                     activity_id("update"),
                     "Update",

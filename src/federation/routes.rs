@@ -174,7 +174,12 @@ async fn nodeinfo(State(state): State<AppState>) -> Response {
 
 async fn instance_actor(State(state): State<AppState>) -> Response {
     match state.db.run(crate::net::keys::instance_keys).await {
-        Ok(k) => activity_json(apjson::instance_actor(&state.config, &k.public_pem)),
+        Ok(k) => {
+            match apjson::instance_actor(&state.config, &k.public_pem).and_then(apjson::document) {
+                Ok(doc) => activity_json(doc),
+                Err(e) => err(e),
+            }
+        }
         Err(e) => err(e),
     }
 }
@@ -344,12 +349,12 @@ async fn community_doc(
             match which.as_deref() {
                 None => {
                     let keys = crate::net::keys::user_keys(c, group.id)?;
-                    Ok(super::groups::group_document(
+                    super::json::document(super::groups::group_document(
                         &cfg,
                         &group,
                         &s,
                         &keys.public_pem,
-                    ))
+                    )?)
                 }
                 Some("followers") => {
                     let people = may_see(c, Need::Content)?;
@@ -402,7 +407,7 @@ async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> 
             }
             let keys = crate::net::keys::user_keys(c, u.id)?;
             let skills = crate::people::skills_of(c, u.id)?;
-            Ok(apjson::person(&cfg, &u, &skills, &keys.public_pem))
+            apjson::document(apjson::person(&cfg, &u, &skills, &keys.public_pem)?)
         })
         .await
     {

@@ -2,13 +2,13 @@
 //! (`Application`) or a bot, as Mastodon, GoToSocial, Lemmy, Akkoma,
 //! Misskey, Fedify-based servers, PeerTube and Ruche publish them.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::{lenient, lenient_list, Link, PublicKey};
 
 /// The actor types Ruche reads; any other is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum ActorKind {
     Person,
     Service,
@@ -85,7 +85,7 @@ pub struct PropertyValue {
     pub value: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub enum PropertyValueType {
     PropertyValue,
 }
@@ -128,4 +128,95 @@ impl Actor {
             .as_ref()
             .and_then(|e| e.shared_inbox.as_ref())
     }
+}
+
+/// A local person, community or the instance itself, as Ruche publishes
+/// it (built by `federation::json::person`, `instance_actor` and
+/// `groups::group_document`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedActor {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: ActorKind,
+    pub preferred_username: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// A community's description in Markdown (Lemmy reads it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<super::note::PublishedSource>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<Url>,
+    pub inbox: Url,
+    pub outbox: Url,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followers: Option<Url>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub following: Option<Url>,
+    pub endpoints: PublishedEndpoints,
+    pub manually_approves_followers: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discoverable: Option<bool>,
+    /// Lemmy's: anyone who joined may post.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub posting_restricted_to_mods: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    pub public_key: PublicKey,
+    /// Profile fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Vec<PublishedField>>,
+    /// A person's skills, as hashtags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<Vec<super::note::PublishedTag>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon: Option<PublishedImage>,
+    #[serde(rename = "ruche:visibility", skip_serializing_if = "Option::is_none")]
+    pub ruche_visibility: Option<String>,
+    #[serde(rename = "ruche:joinPolicy", skip_serializing_if = "Option::is_none")]
+    pub ruche_join_policy: Option<String>,
+    #[serde(rename = "ruche:partners", skip_serializing_if = "Option::is_none")]
+    pub ruche_partners: Option<bool>,
+    pub generator: PublishedGenerator,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedEndpoints {
+    pub shared_inbox: Url,
+}
+
+/// A profile field (`PropertyValue`).
+#[derive(Debug, Serialize)]
+pub struct PublishedField {
+    #[serde(rename = "type")]
+    pub kind: PropertyValueType,
+    pub name: &'static str,
+    pub value: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedImage {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub media_type: &'static str,
+    pub url: Url,
+}
+
+/// The software behind an actor (FEP-844e), with what it implements.
+#[derive(Debug, Serialize)]
+pub struct PublishedGenerator {
+    #[serde(rename = "type")]
+    pub kind: ActorKind,
+    pub name: String,
+    pub url: Url,
+    pub implements: Vec<PublishedImplemented>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PublishedImplemented {
+    pub name: &'static str,
+    pub href: Url,
 }
