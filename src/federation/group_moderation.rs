@@ -29,9 +29,12 @@
 //! community as its host does.
 
 use diesel::prelude::*;
-use serde_json::{json, Value};
 
 use super::groups::Built;
+use super::protocol::activity::{Embedded, GroupChange};
+use super::protocol::actor::{ActorKind, PublishedImage};
+use super::protocol::note::PublishedSource;
+use super::protocol::{Sent, SentObject, Verb};
 use crate::accounts::User;
 use crate::app::AppState;
 use crate::communities;
@@ -153,99 +156,159 @@ pub fn build_request(
     if targets.is_empty() {
         return Ok(None);
     }
-    let req: Value = serde_json::from_str(extra).unwrap_or(Value::Null);
-    let s = |k: &str| req.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let req: ModerationRequest = serde_json::from_str(extra).unwrap_or_default();
     let urls = Urls(cfg);
     let me = urls.person(&actor.username);
     let id = |k: &str| urls.activity(event_id, k);
-    let target = s("target");
-    let reason = s("reason");
-    let mut activity = match s("act").as_str() {
-        "approve" | "refuse" => {
-            let follow = json!({"type": "Follow", "actor": target, "object": group_ap});
-            let k = if s("act") == "approve" {
-                "Accept"
+    let target = req.target.as_str();
+    let own = super::json::own;
+    let activity = match req.act.as_str() {
+        act @ ("approve" | "refuse") => {
+            let follow = SentObject::Embedded(Box::new(Embedded {
+                id: None,
+                kind: Verb::Follow,
+                actor: own(target)?,
+                object: own(&group_ap)?,
+                target: None,
+            }));
+            let (kind, name) = if act == "approve" {
+                (Verb::Accept, "accept")
             } else {
-                "Reject"
+                (Verb::Reject, "reject")
             };
-            json!({"id": id(&k.to_ascii_lowercase()), "type": k, "actor": me, "object": follow})
+            Sent::new(&id(name), kind, &me, follow)?
         }
-        "invite" => {
-            json!({"id": id("invite"), "type": "Invite", "actor": me, "object": group_ap, "target": target})
-        }
-        "remove" => json!({"id": id("remove"), "type": "Remove", "actor": me, "object": target,
-                           "target": format!("{group_ap}/followers")}),
+        "invite" => Sent::new(&id("invite"), Verb::Invite, &me, SentObject::id(&group_ap)?)?
+            .target(target)?,
+        "remove" => Sent::new(&id("remove"), Verb::Remove, &me, SentObject::id(target)?)?
+            .target(&format!("{group_ap}/followers"))?,
         "ban" => {
-            json!({"id": id("block"), "type": "Block", "actor": me, "object": target, "target": group_ap})
+            Sent::new(&id("block"), Verb::Block, &me, SentObject::id(target)?)?.target(&group_ap)?
         }
         "unban" => {
-            let block = json!({"type": "Block", "actor": me, "object": target, "target": group_ap});
-            json!({"id": id("undo"), "type": "Undo", "actor": me, "object": block})
+            let block = SentObject::Embedded(Box::new(Embedded {
+                id: None,
+                kind: Verb::Block,
+                actor: own(&me)?,
+                object: own(target)?,
+                target: Some(own(&group_ap)?),
+            }));
+            Sent::new(&id("undo"), Verb::Undo, &me, block)?
         }
         "role" => {
-            let role = s("role");
-            let k = if role == "member" { "Remove" } else { "Add" };
-            let mut a = json!({"id": id(&k.to_ascii_lowercase()), "type": k, "actor": me,
-                               "object": target, "target": format!("{group_ap}/moderators")});
-            if k == "Add" {
-                a["ruche:role"] = json!(role);
+            let (kind, name) = if req.role == "member" {
+                (Verb::Remove, "remove")
+            } else {
+                (Verb::Add, "add")
+            };
+            let a = Sent::new(&id(name), kind, &me, SentObject::id(target)?)?
+                .target(&format!("{group_ap}/moderators"))?;
+            if kind == Verb::Add {
+                a.role(&req.role)
+            } else {
+                a
             }
-            a
         }
-        "pin" | "unpin" => {
-            let post = req.get("post").and_then(Value::as_i64).unwrap_or(0);
+        act @ ("pin" | "unpin") => {
+            let post = req.post;
             let row: Option<Option<String>> = content::table
                 .find(post)
                 .select(content::ap_id)
                 .first(conn)
                 .optional()?;
             let Some(ap) = row else { return Ok(None) };
-            let k = if s("act") == "pin" { "Add" } else { "Remove" };
-            json!({"id": id(&k.to_ascii_lowercase()), "type": k, "actor": me,
-                   "object": ap.unwrap_or_else(|| urls.post(post)),
-                   "target": format!("{group_ap}/featured")})
+            let (kind, name) = if act == "pin" {
+                (Verb::Add, "add")
+            } else {
+                (Verb::Remove, "remove")
+            };
+            let object = ap.unwrap_or_else(|| urls.post(post));
+            Sent::new(&id(name), kind, &me, SentObject::id(&object)?)?
+                .target(&format!("{group_ap}/featured"))?
         }
         "picture" => {
             // The community's instance fetches it from here (signed).
-            let icon = if req.get("present").and_then(Value::as_bool) == Some(true) {
-                json!({"type": "Image", "mediaType": "image/jpeg",
-                       "url": format!("{}/communities/{}/picture?v={}", cfg.base(), group.username, group.photo_version)})
+            let icon = if req.present {
+                Some(PublishedImage {
+                    kind: "Image",
+                    media_type: "image/jpeg",
+                    url: own(&format!(
+                        "{}/communities/{}/picture?v={}",
+                        cfg.base(),
+                        group.username,
+                        group.photo_version
+                    ))?,
+                })
             } else {
-                Value::Null
+                None
             };
-            json!({"id": id("update"), "type": "Update", "actor": me,
-                   "object": {"type": "Group", "id": group_ap, "icon": icon}})
+            let change = GroupChange {
+                kind: ActorKind::Group,
+                id: own(&group_ap)?,
+                icon: Some(icon),
+                name: None,
+                source: None,
+                visibility: None,
+                join_policy: None,
+                partners: None,
+            };
+            Sent::new(
+                &id("update"),
+                Verb::Update,
+                &me,
+                SentObject::Group(Box::new(change)),
+            )?
         }
         "settings" => {
-            let mut g = json!({"type": "Group", "id": group_ap});
-            for (ours, theirs) in [
-                ("visibility", "ruche:visibility"),
-                ("join_policy", "ruche:joinPolicy"),
-            ] {
-                if let Some(v) = req.get(ours).and_then(Value::as_str) {
-                    g[theirs] = json!(v);
-                }
-            }
-            if let Some(t) = req.get("title").and_then(Value::as_str) {
-                g["name"] = json!(t);
-            }
-            if let Some(d) = req.get("description").and_then(Value::as_str) {
-                g["source"] = json!({"content": d, "mediaType": "text/markdown"});
-            }
-            if let Some(p) = req.get("partners").and_then(Value::as_bool) {
-                g["ruche:partners"] = json!(p);
-            }
-            json!({"id": id("update"), "type": "Update", "actor": me, "object": g})
+            let change = GroupChange {
+                kind: ActorKind::Group,
+                id: own(&group_ap)?,
+                icon: None,
+                name: req.title,
+                source: req.description.map(|d| PublishedSource {
+                    content: d,
+                    media_type: "text/markdown",
+                }),
+                visibility: req.visibility,
+                join_policy: req.join_policy,
+                partners: req.partners,
+            };
+            Sent::new(
+                &id("update"),
+                Verb::Update,
+                &me,
+                SentObject::Group(Box::new(change)),
+            )?
         }
         _ => return Ok(None),
     };
-    if !reason.is_empty() {
-        activity["summary"] = json!(reason);
-    }
-    activity["@context"] = super::json::context();
-    activity["to"] = json!([group_ap]);
-    activity["audience"] = json!(group_ap);
-    Ok(Some((activity, actor.id, targets)))
+    let activity = if req.reason.is_empty() {
+        activity
+    } else {
+        activity.summary(&req.reason)
+    };
+    let activity = activity
+        .to(std::slice::from_ref(&group_ap))?
+        .audience(&group_ap)?;
+    Ok(Some((super::json::document(activity)?, actor.id, targets)))
+}
+
+/// What a local moderator asked of a remote community, as the moderation
+/// features record it in the event.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct ModerationRequest {
+    act: String,
+    target: String,
+    reason: String,
+    role: String,
+    post: i64,
+    present: bool,
+    title: Option<String>,
+    description: Option<String>,
+    visibility: Option<String>,
+    join_policy: Option<String>,
+    partners: Option<bool>,
 }
 
 /// Builds the Group's word to a remote person about their role (a
@@ -269,20 +332,21 @@ pub fn build_role(
     }
     let urls = Urls(cfg);
     let group_ap = urls.community(&group.username);
-    let k = if role == "member" { "Remove" } else { "Add" };
-    let mut a = json!({
-        "@context": super::json::context(),
-        "id": urls.activity(event_id, &k.to_ascii_lowercase()),
-        "type": k,
-        "actor": group_ap,
-        "object": person_ap,
-        "target": format!("{group_ap}/moderators"),
-        "to": [person_ap],
-    });
-    if k == "Add" {
-        a["ruche:role"] = json!(role);
-    }
-    Ok(Some((a, group.id, targets)))
+    let (kind, name) = if role == "member" {
+        (Verb::Remove, "remove")
+    } else {
+        (Verb::Add, "add")
+    };
+    let a = Sent::new(
+        &urls.activity(event_id, name),
+        kind,
+        &group_ap,
+        SentObject::id(&person_ap)?,
+    )?
+    .target(&format!("{group_ap}/moderators"))?
+    .to(std::slice::from_ref(&person_ap))?;
+    let a = if kind == Verb::Add { a.role(role) } else { a };
+    Ok(Some((super::json::document(a)?, group.id, targets)))
 }
 
 /// Builds the Delete of a document of a remote community, sent by its
@@ -309,14 +373,14 @@ pub fn build_document_delete(
     }
     let urls = Urls(cfg);
     let object = ap.unwrap_or_else(|| crate::documents::address(cfg, document));
-    let a = json!({
-        "@context": super::json::context(),
-        "id": urls.activity(event_id, "delete"),
-        "type": "Delete",
-        "actor": urls.person(&actor.username),
-        "object": {"type": "Document", "id": object},
-        "to": [group_ap],
-        "audience": group_ap,
-    });
+    let a = Sent::new(
+        &urls.activity(event_id, "delete"),
+        Verb::Delete,
+        &urls.person(&actor.username),
+        super::json::gone(&object, "Document")?,
+    )?
+    .to(std::slice::from_ref(&group_ap))?
+    .audience(&group_ap)?;
+    let a = super::json::document(a)?;
     Ok(Some((a, actor.id, targets)))
 }

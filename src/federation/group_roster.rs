@@ -12,9 +12,11 @@ use std::time::Instant;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::protocol::actor::ActorKind;
 use super::protocol::collection::{Collection, Listed, LogItem};
+use super::protocol::Link;
 use super::remote::authority;
 use crate::accounts::User;
 use crate::app::AppState;
@@ -383,7 +385,7 @@ pub fn roster_document(
             .get_result(conn)?
     };
     if !items {
-        return Ok(super::json::collection_summary(id, count));
+        return super::json::collection_summary(id, count);
     }
     let all = moderates(conn, group.id, reader)?;
     let people: Vec<Value> = membership::listed(conn, group.id, all)?
@@ -397,26 +399,20 @@ pub fn roster_document(
                 .next()
                 .unwrap_or("")
                 .to_string();
-            let actor = ap.unwrap_or_else(|| urls.person(&m.person.username));
-            json!({
-                "type": "Person",
-                "id": actor,
-                "url": if local { Some(actor.clone()) } else { None },
-                "preferredUsername": name,
-                "name": m.person.display_name,
-                "ruche:role": m.role,
-                "ruche:status": m.status,
-                "published": m.since.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            let actor = super::json::own(&ap.unwrap_or_else(|| urls.person(&m.person.username)))?;
+            super::json::embedded(Listed {
+                kind: ActorKind::Person,
+                url: local.then(|| Link(actor.clone())),
+                id: actor,
+                preferred_username: name,
+                name: Some(m.person.display_name),
+                role: m.role,
+                status: m.status,
+                published: Some(m.since.and_utc().fixed_offset()),
             })
         })
-        .collect();
-    Ok(json!({
-        "@context": super::json::context(),
-        "id": id,
-        "type": "OrderedCollection",
-        "totalItems": count,
-        "orderedItems": people,
-    }))
+        .collect::<AppResult<_>>()?;
+    super::json::document(super::json::collection(&id, count, Some(people))?)
 }
 
 /// The moderation log of a local community, for an instance that may see
@@ -453,23 +449,26 @@ pub fn log_document(conn: &mut DbConn, cfg: &Config, group: &User) -> AppResult<
                     .and_then(|(_, ap)| ap.clone())
                     .unwrap_or_else(|| urls.post(id))
             });
-            json!({
-                "ruche:action": e.action,
-                "ruche:actor": handle(&e.actor),
-                "ruche:target": handle(&e.target_user),
-                "object": object,
-                "summary": e.detail,
-                "published": e.at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            super::json::embedded(LogItem {
+                action: e.action.clone(),
+                actor: handle(&e.actor),
+                target: handle(&e.target_user),
+                object: object
+                    .as_deref()
+                    .map(super::json::own)
+                    .transpose()?
+                    .map(Link),
+                summary: Some(e.detail.clone()),
+                published: Some(e.at.and_utc().fixed_offset()),
             })
         })
-        .collect();
-    Ok(json!({
-        "@context": super::json::context(),
-        "id": format!("{}/moderation", urls.community(&group.username)),
-        "type": "OrderedCollection",
-        "totalItems": items.len(),
-        "orderedItems": items,
-    }))
+        .collect::<AppResult<_>>()?;
+    let id = format!("{}/moderation", urls.community(&group.username));
+    super::json::document(super::json::collection(
+        &id,
+        items.len() as i64,
+        Some(items),
+    )?)
 }
 
 /// The local person a fetch is signed by: only local people read on their

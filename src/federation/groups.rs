@@ -20,12 +20,13 @@
 use std::collections::{BTreeSet, HashMap};
 
 use diesel::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::json::{self as apjson};
 use super::protocol::actor::{ActorKind, PublishedActor, PublishedEndpoints, PublishedImage};
-use super::protocol::note::PublishedSource;
+use super::protocol::note::{Published, PublishedSource};
 use super::protocol::PublicKey;
+use super::protocol::{Sent, SentObject, Verb};
 use super::AS_PUBLIC;
 use crate::accounts::User;
 use crate::audience::{self, CommunityVisibility};
@@ -171,7 +172,7 @@ fn content_id(cfg: &Config, row: &ContentRow) -> String {
 
 /// The Note of a post or comment of a community, whoever wrote it: it is
 /// addressed to the Group (and public for a public community).
-pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppResult<Value> {
+pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppResult<Published> {
     let community = row
         .community_id
         .ok_or_else(|| AppError::internal("not community content"))?;
@@ -198,7 +199,7 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
     } else {
         None
     };
-    let note = super::objects::note::publish(
+    super::objects::note::publish(
         cfg,
         row,
         &author_ap,
@@ -209,8 +210,7 @@ pub fn community_note(conn: &mut DbConn, cfg: &Config, row: &ContentRow) -> AppR
             community: Some((group_ap, document)),
         },
         &links,
-    )?;
-    serde_json::to_value(note).map_err(AppError::internal)
+    )
 }
 
 /// The public collection, as a list, for a public community; an empty list
@@ -267,76 +267,54 @@ pub fn build_content(
                 return Ok(None);
             }
             let note = community_note(conn, cfg, row)?;
-            let k = if let Event::Published { .. } = ev {
-                "Create"
+            let (kind, name) = if let Event::Published { .. } = ev {
+                (Verb::Create, "create")
             } else {
-                "Update"
+                (Verb::Update, "update")
             };
-            let mut a = apjson::activity(
-                act_id(&k.to_ascii_lowercase()),
-                k,
-                actor_ap.clone(),
-                note,
-                None,
-            );
-            a["to"] = json!([group_ap]);
-            a["cc"] = json!(public_of(conn, community)?);
-            a["audience"] = json!(group_ap);
-            a
+            Sent::new(
+                &act_id(name),
+                kind,
+                &actor_ap,
+                SentObject::Note(Box::new(note)),
+            )?
+            .to(std::slice::from_ref(&group_ap))?
+            .cc(&public_of(conn, community)?)?
+            .audience(&group_ap)?
         }
         Event::Deleted { reason, .. } => {
-            let mut a = apjson::activity(
-                act_id("delete"),
-                "Delete",
-                actor_ap.clone(),
-                json!({"id": content_id(cfg, row), "type": "Tombstone"}),
-                None,
-            );
             // Lemmy reads a deletion's public audience from `to`.
             let mut to = vec![group_ap.clone()];
             to.extend(public_of(conn, community)?);
-            a["to"] = json!(to);
-            a["cc"] = json!([group_ap]);
-            a["audience"] = json!(group_ap);
-            if let Some(reason) = reason {
+            let a = Sent::new(
+                &act_id("delete"),
+                Verb::Delete,
+                &actor_ap,
+                apjson::gone(&content_id(cfg, row), "Tombstone")?,
+            )?
+            .to(&to)?
+            .cc(std::slice::from_ref(&group_ap))?
+            .audience(&group_ap)?;
+            match reason {
                 // A moderator's reason.
-                a["summary"] = json!(reason);
+                Some(reason) => a.summary(reason),
+                None => a,
             }
-            a
         }
         Event::Reacted { reaction, .. } | Event::Unreacted { reaction, .. } => {
             let object = content_id(cfg, row);
-            let mut react = if reaction == "like" {
-                apjson::activity(
-                    act_id("react"),
-                    "Like",
-                    actor_ap.clone(),
-                    json!(object),
-                    None,
-                )
-            } else {
-                let emoji = apjson::REACTION_EMOJI
-                    .iter()
-                    .find(|(k, _)| k == reaction)
-                    .map(|(_, e)| *e)
-                    .unwrap_or("👍");
-                let mut a = apjson::activity(
-                    act_id("react"),
-                    "EmojiReact",
-                    actor_ap.clone(),
-                    json!(object),
-                    None,
-                );
-                a["content"] = json!(emoji);
-                a
-            };
-            react["audience"] = json!(group_ap);
+            let react = apjson::reaction(&act_id("react"), &actor_ap, &object, reaction)?
+                .audience(&group_ap)?;
             if let Event::Reacted { .. } = ev {
                 react
             } else {
-                let mut a = apjson::activity(act_id("undo"), "Undo", actor_ap.clone(), react, None);
-                a["audience"] = json!(group_ap);
-                a
+                Sent::new(
+                    &act_id("undo"),
+                    Verb::Undo,
+                    &actor_ap,
+                    SentObject::Activity(Box::new(react)),
+                )?
+                .audience(&group_ap)?
             }
         }
         _ => return Ok(None),
@@ -345,28 +323,27 @@ pub fn build_content(
         if actor.id == group.id {
             // A moderator's removal, sent by the community itself.
             let targets = member_instances(conn, cfg, community, None)?;
-            return Ok((!targets.is_empty()).then_some((inner, group.id, targets)));
+            return Ok((!targets.is_empty()).then_some((
+                apjson::document(inner)?,
+                group.id,
+                targets,
+            )));
         }
         // Everything else is redistributed, except to the instance it came from.
         let targets = member_instances(conn, cfg, community, actor.domain.as_deref())?;
         if targets.is_empty() {
             return Ok(None);
         }
-        let mut inner = inner;
-        if let Some(o) = inner.as_object_mut() {
-            o.remove("@context");
-        }
-        let announce = json!({
-            "@context": apjson::context(),
-            "id": act_id("announce"),
-            "type": "Announce",
-            "actor": group_ap,
-            "object": inner,
-            "to": [urls.community_followers(&group.username)],
-            "cc": public_of(conn, community)?,
-            "audience": group_ap,
-        });
-        return Ok(Some((announce, group.id, targets)));
+        let announce = Sent::new(
+            &act_id("announce"),
+            Verb::Announce,
+            &group_ap,
+            SentObject::Activity(Box::new(inner)),
+        )?
+        .to(&[urls.community_followers(&group.username)])?
+        .cc(&public_of(conn, community)?)?
+        .audience(&group_ap)?;
+        return Ok(Some((apjson::document(announce)?, group.id, targets)));
     }
     // A community of another instance: our members' activities go to its
     // inbox, and the Group redistributes them.
@@ -374,7 +351,7 @@ pub fn build_content(
         return Ok(None);
     }
     let targets = inbox_of(conn, cfg, &group)?;
-    Ok((!targets.is_empty()).then_some((inner, actor.id, targets)))
+    Ok((!targets.is_empty()).then_some((apjson::document(inner)?, actor.id, targets)))
 }
 
 /// Builds the activity of a membership or settings event.
@@ -400,14 +377,18 @@ pub fn build_membership(
                 } => id.clone(),
                 _ => act_id("follow"),
             };
-            let follow =
-                apjson::activity(follow_id, "Follow", actor_ap.clone(), json!(group_ap), None);
             let activity = if let Event::JoinRequested { .. } = ev {
-                follow
+                Sent::new(
+                    &follow_id,
+                    Verb::Follow,
+                    &actor_ap,
+                    SentObject::id(&group_ap)?,
+                )?
             } else {
-                apjson::activity(act_id("undo"), "Undo", actor_ap, follow, None)
+                let follow = apjson::follow_ref(&follow_id, &actor_ap, &group_ap)?;
+                Sent::new(&act_id("undo"), Verb::Undo, &actor_ap, follow)?
             };
-            Ok((!targets.is_empty()).then_some((activity, actor.id, targets)))
+            Ok((!targets.is_empty()).then_some((apjson::document(activity)?, actor.id, targets)))
         }
         Event::MemberAccepted {
             person, follow_id, ..
@@ -419,31 +400,28 @@ pub fn build_membership(
             let person_ap = ap_id(conn, cfg, &person)?;
             let targets = inbox_of(conn, cfg, &person)?;
             let follow_id = follow_id.clone().unwrap_or_default();
-            let follow =
-                json!({"id": follow_id, "type": "Follow", "actor": person_ap, "object": actor_ap});
-            let k = if let Event::MemberAccepted { .. } = ev {
-                "Accept"
+            let follow = apjson::follow_ref(&follow_id, &person_ap, &actor_ap)?;
+            let (kind, name) = if let Event::MemberAccepted { .. } = ev {
+                (Verb::Accept, "accept")
             } else {
-                "Reject"
+                (Verb::Reject, "reject")
             };
-            let activity =
-                apjson::activity(act_id(&k.to_ascii_lowercase()), k, actor_ap, follow, None);
-            Ok((!targets.is_empty()).then_some((activity, actor.id, targets)))
+            let activity = Sent::new(&act_id(name), kind, &actor_ap, follow)?;
+            Ok((!targets.is_empty()).then_some((apjson::document(activity)?, actor.id, targets)))
         }
         Event::Invited { person, .. } => {
             let person = crate::accounts::find_by_id(conn, *person)?;
             let person_ap = ap_id(conn, cfg, &person)?;
             let targets = inbox_of(conn, cfg, &person)?;
-            let mut activity = apjson::activity(
-                act_id("invite"),
-                "Invite",
-                actor_ap.clone(),
-                json!(actor_ap),
-                None,
-            );
-            activity["target"] = json!(person_ap);
-            activity["to"] = json!([person_ap]);
-            Ok((!targets.is_empty()).then_some((activity, actor.id, targets)))
+            let activity = Sent::new(
+                &act_id("invite"),
+                Verb::Invite,
+                &actor_ap,
+                SentObject::id(&actor_ap)?,
+            )?
+            .target(&person_ap)?
+            .to(std::slice::from_ref(&person_ap))?;
+            Ok((!targets.is_empty()).then_some((apjson::document(activity)?, actor.id, targets)))
         }
         Event::CommunityChanged { .. } => {
             let targets = member_instances(conn, cfg, actor.id, None)?;
@@ -452,9 +430,14 @@ pub fn build_membership(
             }
             let s = crate::communities::policy(conn, actor.id)?;
             let keys = crate::net::keys::user_keys(conn, actor.id)?;
-            let doc = apjson::embedded(group_document(cfg, actor, &s, &keys.public_pem)?)?;
-            let activity = apjson::activity(act_id("update"), "Update", actor_ap, doc, None);
-            Ok(Some((activity, actor.id, targets)))
+            let doc = group_document(cfg, actor, &s, &keys.public_pem)?;
+            let activity = Sent::new(
+                &act_id("update"),
+                Verb::Update,
+                &actor_ap,
+                SentObject::Actor(Box::new(doc)),
+            )?;
+            Ok(Some((apjson::document(activity)?, actor.id, targets)))
         }
         _ => Ok(None),
     }
@@ -486,7 +469,13 @@ pub fn backfill_items(conn: &mut DbConn, cfg: &Config, community: i64) -> AppRes
             let author_ap = ap_id(conn, cfg, &author)?;
             let note = community_note(conn, cfg, &row)?;
             let id = format!("{}#create", content_id(cfg, &row));
-            items.push(apjson::activity(id, "Create", author_ap, note, None));
+            let create = Sent::new(
+                &id,
+                Verb::Create,
+                &author_ap,
+                SentObject::Note(Box::new(note)),
+            )?;
+            items.push(apjson::embedded(create)?);
         }
     }
     Ok(items)

@@ -4,12 +4,13 @@ use activitypub_federation::protocol::context::WithContext;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::protocol::activity::Embedded;
 use super::protocol::actor::{
     ActorKind, PropertyValueType, PublishedActor, PublishedEndpoints, PublishedField,
     PublishedGenerator, PublishedImage, PublishedImplemented,
 };
 use super::protocol::note::PublishedTag;
-use super::protocol::PublicKey;
+use super::protocol::{PublicKey, Sent, SentObject, Verb};
 
 use super::{AS_CONTEXT, AS_PUBLIC};
 use crate::accounts::User;
@@ -80,9 +81,7 @@ pub fn generator(cfg: &Config) -> AppResult<PublishedGenerator> {
 }
 
 /// One of our own addresses as a URL.
-pub fn own(s: &str) -> AppResult<url::Url> {
-    url::Url::parse(s).map_err(|e| AppError::internal(format!("address {s}: {e}")))
-}
+pub use super::protocol::url as own;
 
 /// A document as Ruche serves it, with the one JSON-LD context.
 pub fn document<T: Serialize>(doc: T) -> AppResult<Value> {
@@ -334,37 +333,79 @@ pub fn audience_for(
     }
 }
 
-/// Wraps an object in an activity.
+/// Wraps an object in an activity, addressed to `audience` when given.
 pub fn activity(
-    id: String,
-    kind: &str,
-    actor: String,
-    object: Value,
+    id: &str,
+    kind: Verb,
+    actor: &str,
+    object: SentObject,
     audience: Option<&Audience>,
-) -> Value {
-    let mut doc = json!({
-        "@context": context(),
-        "id": id,
-        "type": kind,
-        "actor": actor,
-        "object": object,
-    });
-    if let Some(a) = audience {
-        doc["to"] = json!(a.to);
-        doc["cc"] = json!(a.cc);
+) -> AppResult<Sent> {
+    let sent = Sent::new(id, kind, actor, object)?;
+    match audience {
+        Some(a) => sent.to(&a.to)?.cc(&a.cc),
+        None => Ok(sent),
     }
-    doc
+}
+
+/// A reaction of `actor` to `object`: a `Like`, or an `EmojiReact` with
+/// the reaction's emoji.
+pub fn reaction(id: &str, actor: &str, object: &str, reaction: &str) -> AppResult<Sent> {
+    let object = SentObject::id(object)?;
+    if reaction == "like" {
+        return Sent::new(id, Verb::Like, actor, object);
+    }
+    let emoji = REACTION_EMOJI
+        .iter()
+        .find(|(k, _)| *k == reaction)
+        .map(|(_, e)| *e)
+        .unwrap_or("👍");
+    Ok(Sent::new(id, Verb::EmojiReact, actor, object)?.content(emoji))
+}
+
+/// A `Follow` embedded in its answer or its `Undo`.
+pub fn follow_ref(id: &str, follower: &str, followee: &str) -> AppResult<SentObject> {
+    Ok(SentObject::Embedded(Box::new(Embedded {
+        id: url::Url::parse(id).ok(),
+        kind: Verb::Follow,
+        actor: own(follower)?,
+        object: own(followee)?,
+        target: None,
+    })))
+}
+
+/// A deleted post (`Tombstone`) or document (`Document`).
+pub fn gone(id: &str, kind: &'static str) -> AppResult<SentObject> {
+    Ok(SentObject::Gone { id: own(id)?, kind })
+}
+
+/// An ordered collection as Ruche serves it: its size, and its items when
+/// it lists them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Collection {
+    pub id: url::Url,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub total_items: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ordered_items: Option<Vec<Value>>,
+}
+
+/// An ordered collection of `total` items, listing `items` when given.
+pub fn collection(id: &str, total: i64, items: Option<Vec<Value>>) -> AppResult<Collection> {
+    Ok(Collection {
+        id: own(id)?,
+        kind: "OrderedCollection",
+        total_items: total,
+        ordered_items: items,
+    })
 }
 
 /// An ordered collection that only tells its size (followers, following,
 /// outbox: we do not list people or posts to other servers).
-pub fn collection_summary(id: String, total: i64) -> Value {
-    json!({
-        "@context": context(),
-        "id": id,
-        "type": "OrderedCollection",
-        "totalItems": total,
-    })
+pub fn collection_summary(id: String, total: i64) -> AppResult<Value> {
+    document(collection(&id, total, None)?)
 }
 
 #[cfg(test)]

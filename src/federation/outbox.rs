@@ -8,9 +8,11 @@
 use std::collections::{BTreeSet, HashMap};
 
 use diesel::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::json::{self as apjson, Audience};
+use super::protocol::note::Published;
+use super::protocol::{SentObject, Verb};
 use super::AS_PUBLIC;
 use crate::accounts::User;
 use crate::audience::{self, Recipients, Visibility};
@@ -195,7 +197,7 @@ fn note_of(
     cfg: &Config,
     row: &ContentRow,
     root: &ContentRow,
-) -> AppResult<(Value, Audience)> {
+) -> AppResult<(Published, Audience)> {
     let author = user(conn, row.author_id)?;
     let links = super::objects::note::links(conn, cfg, row)?;
     let urls = Urls(cfg);
@@ -241,25 +243,7 @@ fn note_of(
         },
         &links,
     )?;
-    Ok((
-        serde_json::to_value(note).map_err(AppError::internal)?,
-        audience,
-    ))
-}
-
-fn reaction_activity(cfg: &Config, id: String, actor: String, object: String, kind: &str) -> Value {
-    if kind == "like" {
-        return apjson::activity(id, "Like", actor, json!(object), None);
-    }
-    let emoji = apjson::REACTION_EMOJI
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, e)| *e)
-        .unwrap_or("👍");
-    let mut a = apjson::activity(id, "EmojiReact", actor, json!(object), None);
-    a["content"] = json!(emoji);
-    let _ = cfg;
-    a
+    Ok((note, audience))
 }
 
 fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResult<Built> {
@@ -340,24 +324,18 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
             let activity = match ev {
                 Event::Unfollowed { follow_id, .. } => {
                     let follow_id = follow_id.clone().unwrap_or_else(|| activity_id("follow"));
-                    let follow = apjson::activity(
-                        follow_id,
-                        "Follow",
-                        actor_id.clone(),
-                        json!(target_ap),
-                        None,
-                    );
-                    apjson::activity(activity_id("undo"), "Undo", actor_id, follow, None)
+                    let follow = apjson::follow_ref(&follow_id, &actor_id, &target_ap)?;
+                    apjson::activity(&activity_id("undo"), Verb::Undo, &actor_id, follow, None)?
                 }
                 _ => apjson::activity(
-                    activity_id("follow"),
-                    "Follow",
-                    actor_id,
-                    json!(target_ap),
+                    &activity_id("follow"),
+                    Verb::Follow,
+                    &actor_id,
+                    SentObject::id(&target_ap)?,
                     None,
-                ),
+                )?,
             };
-            Ok(Some((activity, actor.id, targets)))
+            Ok(Some((apjson::document(activity)?, actor.id, targets)))
         }
         Event::FollowAccepted {
             follower,
@@ -375,10 +353,15 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
                 members_only: false,
             };
             let targets = personal_inbox(conn, cfg, &rec)?;
-            let follow = json!({"id": follow_id, "type": "Follow", "actor": follower_ap, "object": actor_id});
-            let activity =
-                apjson::activity(activity_id("accept"), "Accept", actor_id, follow, None);
-            Ok(Some((activity, actor.id, targets)))
+            let follow = apjson::follow_ref(follow_id, &follower_ap, &actor_id)?;
+            let activity = apjson::activity(
+                &activity_id("accept"),
+                Verb::Accept,
+                &actor_id,
+                follow,
+                None,
+            )?;
+            Ok(Some((apjson::document(activity)?, actor.id, targets)))
         }
         Event::ProfileChanged { .. } | Event::AccountDeleted { .. } => {
             if !actor.is_local() {
@@ -402,25 +385,24 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
             let activity = if let Event::ProfileChanged { .. } = ev {
                 let keys = crate::net::keys::user_keys(conn, actor.id)?;
                 let skills = crate::people::skills_of(conn, actor.id)?;
-                let person =
-                    apjson::embedded(apjson::person(cfg, &actor, &skills, &keys.public_pem)?)?;
+                let person = apjson::person(cfg, &actor, &skills, &keys.public_pem)?;
                 apjson::activity(
-                    activity_id("update"),
-                    "Update",
-                    actor_id,
-                    person,
+                    &activity_id("update"),
+                    Verb::Update,
+                    &actor_id,
+                    SentObject::Actor(Box::new(person)),
                     Some(&audience),
-                )
+                )?
             } else {
                 apjson::activity(
-                    activity_id("delete"),
-                    "Delete",
-                    actor_id.clone(),
-                    json!(actor_id),
+                    &activity_id("delete"),
+                    Verb::Delete,
+                    &actor_id,
+                    SentObject::id(&actor_id)?,
                     Some(&audience),
-                )
+                )?
             };
-            Ok(Some((activity, actor.id, targets)))
+            Ok(Some((apjson::document(activity)?, actor.id, targets)))
         }
     }
 }
@@ -451,28 +433,28 @@ fn build_post(
             cc: Vec::new(),
         };
         apjson::activity(
-            urls.activity(event_id, "delete"),
-            "Delete",
-            actor_id,
-            json!({"id": urls.post(row.id), "type": "Tombstone"}),
+            &urls.activity(event_id, "delete"),
+            Verb::Delete,
+            &actor_id,
+            apjson::gone(&urls.post(row.id), "Tombstone")?,
             Some(&audience),
-        )
+        )?
     } else {
         let (note, audience) = note_of(conn, cfg, row, &root)?;
-        let kind = if let Event::Published { .. } = ev {
-            "Create"
+        let (kind, name) = if let Event::Published { .. } = ev {
+            (Verb::Create, "create")
         } else {
-            "Update"
+            (Verb::Update, "update")
         };
         apjson::activity(
-            urls.activity(event_id, &kind.to_ascii_lowercase()),
+            &urls.activity(event_id, name),
             kind,
-            actor_id,
-            note,
+            &actor_id,
+            SentObject::Note(Box::new(note)),
             Some(&audience),
-        )
+        )?
     };
-    Ok(Some((activity, actor.id, targets)))
+    Ok(Some((apjson::document(activity)?, actor.id, targets)))
 }
 
 /// A reaction to content outside communities, or its Undo.
@@ -497,25 +479,24 @@ fn build_reaction(
         return Ok(None);
     }
     let object = content_ap_id(cfg, row);
-    let react = reaction_activity(
-        cfg,
-        urls.activity(event_id, "react"),
-        actor_id.clone(),
-        object,
+    let react = apjson::reaction(
+        &urls.activity(event_id, "react"),
+        &actor_id,
+        &object,
         reaction,
-    );
+    )?;
     let activity = if let Event::Reacted { .. } = ev {
         react
     } else {
         apjson::activity(
-            urls.activity(event_id, "undo"),
-            "Undo",
-            actor_id,
-            react,
+            &urls.activity(event_id, "undo"),
+            Verb::Undo,
+            &actor_id,
+            SentObject::Activity(Box::new(react)),
             None,
-        )
+        )?
     };
-    Ok(Some((activity, actor.id, targets)))
+    Ok(Some((apjson::document(activity)?, actor.id, targets)))
 }
 
 /// Like [`targets`], but the personal inbox (Follow, Accept go to the person).
@@ -546,7 +527,6 @@ pub fn note_document(
     row: &ContentRow,
     root: &ContentRow,
 ) -> AppResult<Value> {
-    let (mut note, _) = note_of(conn, cfg, row, root)?;
-    note["@context"] = apjson::context();
-    Ok(note)
+    let (note, _) = note_of(conn, cfg, row, root)?;
+    apjson::document(note)
 }

@@ -2,6 +2,8 @@
 //! inboxes, and ActivityPub views of people and content (chosen by the
 //! `Accept` header on the same URLs as the pages).
 
+use activitypub_federation::fetch::webfinger::{Webfinger, WebfingerLink};
+use activitypub_federation::protocol::tombstone::Tombstone;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -104,19 +106,29 @@ async fn webfinger(State(state): State<AppState>, Query(q): Query<WebfingerQuery
         Ok(_) => return err(AppError::not_found()),
         Err(e) => return err(e),
     };
-    let body = json!({
-        "subject": format!("acct:{name}@{}", authority(&state)),
-        "aliases": [href],
-        "links": [
-            {"rel": "self", "type": AP_TYPE, "href": href},
-            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": href}
-        ]
-    });
-    (
-        [(header::CONTENT_TYPE, "application/jrd+json")],
-        body.to_string(),
-    )
-        .into_response()
+    let href = match apjson::own(&href) {
+        Ok(u) => u,
+        Err(e) => return err(e),
+    };
+    let link = |rel: &str, kind: &str| WebfingerLink {
+        rel: Some(rel.to_string()),
+        kind: Some(kind.to_string()),
+        href: Some(href.clone()),
+        ..Default::default()
+    };
+    let body = Webfinger {
+        subject: format!("acct:{name}@{}", authority(&state)),
+        links: vec![
+            link("self", AP_TYPE),
+            link("http://webfinger.net/rel/profile-page", "text/html"),
+        ],
+        aliases: vec![href.clone()],
+        properties: Default::default(),
+    };
+    match serde_json::to_string(&body) {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/jrd+json")], text).into_response(),
+        Err(e) => err(AppError::internal(e)),
+    }
 }
 
 /// `host[:port]` of our base URL: the domain part of our handles.
@@ -273,10 +285,13 @@ async fn outbox(
         })
         .await
     {
-        Ok(n) => activity_json(apjson::collection_summary(
+        Ok(n) => match apjson::collection_summary(
             format!("{}/outbox", Urls(&state.config).person(&username)),
             n,
-        )),
+        ) {
+            Ok(doc) => activity_json(doc),
+            Err(e) => err(e),
+        },
         Err(e) => err(e),
     }
 }
@@ -369,13 +384,8 @@ async fn community_doc(
                 Some("moderation") => super::group_roster::log_document(c, &cfg, &group),
                 _ => {
                     let items = super::groups::backfill_items(c, &cfg, group.id)?;
-                    Ok(json!({
-                        "@context": super::json::context(),
-                        "id": Urls(&cfg).community_outbox(&name),
-                        "type": "OrderedCollection",
-                        "totalItems": items.len(),
-                        "orderedItems": items,
-                    }))
+                    let id = Urls(&cfg).community_outbox(&name);
+                    apjson::document(apjson::collection(&id, items.len() as i64, Some(items))?)
                 }
             }
         })
@@ -397,10 +407,8 @@ async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> 
         .run(move |c| {
             let u = crate::accounts::find_by_username(c, &name)?;
             if u.is_local() && u.deleted_at.is_some() {
-                let id = Urls(&cfg).person(&u.username);
-                return Ok(
-                    json!({"@context": super::json::context(), "id": id, "type": "Tombstone"}),
-                );
+                let id = apjson::own(&Urls(&cfg).person(&u.username))?;
+                return apjson::document(Tombstone::new(id));
             }
             if !u.is_local() || u.disabled || !u.is_person() {
                 return Err(AppError::not_found());
@@ -444,10 +452,13 @@ async fn collection(
         })
         .await
     {
-        Ok(total) => activity_json(apjson::collection_summary(
+        Ok(total) => match apjson::collection_summary(
             format!("{}/{which}", Urls(&state.config).person(name)),
             total,
-        )),
+        ) {
+            Ok(doc) => activity_json(doc),
+            Err(e) => err(e),
+        },
         Err(e) => err(e),
     }
 }
@@ -471,7 +482,10 @@ async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> 
                 .select(ContentRow::as_select())
                 .first(c)?;
             let root: ContentRow = match row.root_id {
-                Some(r) => content::table.find(r).select(ContentRow::as_select()).first(c)?,
+                Some(r) => content::table
+                    .find(r)
+                    .select(ContentRow::as_select())
+                    .first(c)?,
                 None => row.clone(),
             };
             let (own, top) = (row.audience_item(), root.audience_item());
@@ -480,14 +494,15 @@ async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> 
             } else {
                 // Not revealed unless the community's host vouches: the
                 // same answer as for a post that does not exist.
-                Some(audience::host_decides(c, &viewer, &own, &top)?.ok_or_else(AppError::not_found)?)
+                Some(
+                    audience::host_decides(c, &viewer, &own, &top)?
+                        .ok_or_else(AppError::not_found)?,
+                )
             };
             let doc = if row.deleted_at.is_some() {
-                json!({"@context": super::json::context(), "id": Urls(&cfg).post(row.id), "type": "Tombstone"})
+                apjson::document(Tombstone::new(apjson::own(&Urls(&cfg).post(row.id))?))?
             } else if row.community_id.is_some() {
-                let mut doc = super::groups::community_note(c, &cfg, &row)?;
-                doc["@context"] = super::json::context();
-                doc
+                super::json::document(super::groups::community_note(c, &cfg, &row)?)?
             } else {
                 super::outbox::note_document(c, &cfg, &row, &root)?
             };

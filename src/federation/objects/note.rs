@@ -11,7 +11,7 @@ use crate::content::remote::Incoming;
 use crate::db::now;
 use crate::db::schema::users;
 use crate::error::{AppError, AppResult};
-use crate::federation::protocol::{Link, Note, Tag};
+use crate::federation::protocol::{url, Link, Note, Tag};
 use crate::federation::remote::{MAX_CONTENT, MAX_RECIPIENTS, MAX_TAGS};
 use crate::federation::AS_PUBLIC;
 use crate::urls::{host_of, Urls};
@@ -366,10 +366,6 @@ pub struct Addressing {
         String,
         Option<crate::federation::protocol::note::PublishedDocument>,
     )>,
-}
-
-fn url(s: &str) -> AppResult<url::Url> {
-    url::Url::parse(s).map_err(|e| AppError::internal(format!("address {s}: {e}")))
 }
 
 fn time(t: chrono::NaiveDateTime) -> String {

@@ -2,7 +2,7 @@
 //! its moderation log (Ruche's own terms, `ruche:*`).
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
 use super::{lenient, Link};
@@ -40,14 +40,20 @@ impl<T> Collection<T> {
 }
 
 /// A person as a Ruche community's host lists its people.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Listed {
+    #[serde(rename = "type", default = "person")]
+    pub kind: super::actor::ActorKind,
     pub id: Url,
     #[serde(rename = "preferredUsername")]
     pub preferred_username: String,
     #[serde(default, deserialize_with = "lenient")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub url: Option<Link>,
     #[serde(rename = "ruche:role")]
     pub role: String,
@@ -57,8 +63,12 @@ pub struct Listed {
     pub published: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
+fn person() -> super::actor::ActorKind {
+    super::actor::ActorKind::Person
+}
+
 /// An entry of a Ruche community's moderation log.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct LogItem {
     #[serde(rename = "ruche:action")]
     pub action: String,

@@ -1,20 +1,27 @@
-//! The ActivityPub vocabulary Ruche reads, as typed serde structs: an
-//! incoming activity ([`Activity`]), an actor ([`Actor`]), a post or a
-//! comment ([`Note`]) with its tags and its document ([`Attachment`]). Ids
-//! are [`url::Url`]; what the fields mean for Ruche, with their bounds, is
-//! decided when a document becomes a row (`federation::objects`).
+//! The ActivityPub vocabulary Ruche reads and sends, as typed serde
+//! structs. Read: an incoming activity ([`Activity`]), an actor
+//! ([`Actor`]), a post or a comment ([`Note`]) with its tags and its
+//! document ([`Attachment`]), collections ([`collection`]). Sent: an
+//! activity ([`Sent`]), our actors ([`actor::PublishedActor`]), a post
+//! ([`note::Published`]). Ids are [`url::Url`]; what the fields mean for
+//! Ruche, with their bounds, is decided when a document becomes a row and
+//! a row a document (`federation::objects`).
 //!
 //! # What is taken from `activitypub_federation`, and what is not
 //!
 //! Used, as they are:
-//! - [`kinds`] (the ActivityStreams type names), re-exported;
+//! - `protocol::context::WithContext`, which puts the one JSON-LD context
+//!   of Ruche (`federation::json::context`) on every document it serves or
+//!   delivers;
 //! - `protocol::helpers`: `deserialize_one_or_many` (addressing lists, with
 //!   `as:Public` and `Public` read as the public collection) and
 //!   `deserialize_skip_error` (a field of an unexpected shape, as servers
 //!   publish, is read as absent rather than refusing the document);
-//! - `protocol::public_key::PublicKey`, the key an actor publishes;
-//! - `fetch::webfinger::Webfinger`, the WebFinger answer (see
-//!   `federation::remote::lookup`).
+//! - `protocol::public_key::PublicKey`, the key an actor publishes (read
+//!   and sent) and `protocol::tombstone::Tombstone` (what a deleted post or
+//!   person is served as);
+//! - `fetch::webfinger::{Webfinger, WebfingerLink}`, the WebFinger answer
+//!   read (`federation::remote::lookup`) and served.
 //!
 //! Not used, on purpose:
 //! - its HTTP signature verification (`http_signatures`): it accepts a
@@ -29,7 +36,7 @@
 //! - `protocol::verification::verify_domains_match`: it compares
 //!   `Url::domain()`, which is `None` for an IP address, so two different
 //!   IP addresses (intranet sites) would "match", and it ignores the port.
-//!   [`same_origin`] compares host and port.
+//!   Origins are compared on host and port (`urls::host_of`).
 //! - its fetcher and `ObjectId` (bound to its `Data` configuration and its
 //!   client): Ruche fetches through [`crate::net::client`], which checks
 //!   the trust gate, the address ranges, the content type and that the
@@ -47,8 +54,7 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
-pub use activity::{Activity, Object, Verb};
-pub use activitypub_federation::kinds;
+pub use activity::{Activity, Object, Sent, SentObject, Verb};
 /// A field of an unexpected shape reads as its default (absent).
 pub use activitypub_federation::protocol::helpers::deserialize_skip_error as lenient;
 pub use activitypub_federation::protocol::public_key::PublicKey;
@@ -69,6 +75,12 @@ impl Link {
 
     pub fn url(&self) -> &Url {
         &self.0
+    }
+}
+
+impl serde::Serialize for Link {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
     }
 }
 
@@ -136,9 +148,8 @@ pub fn read<T: DeserializeOwned>(
     })
 }
 
-/// Whether an id lives on the same instance (host and port) as another.
-pub fn same_origin(a: &Url, b: &Url) -> bool {
-    a.host_str().is_some()
-        && a.host_str() == b.host_str()
-        && a.port_or_known_default() == b.port_or_known_default()
+/// One of our own addresses as a URL (an address that does not parse is a
+/// fault of this instance, not of its peers).
+pub fn url(s: &str) -> Result<Url, AppError> {
+    Url::parse(s).map_err(|e| AppError::internal(format!("address {s}: {e}")))
 }
