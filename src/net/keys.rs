@@ -5,10 +5,12 @@
 //! The cryptography is `aws-lc-rs` (the provider rustls already uses here):
 //! constant-time RSA, several times faster than RustCrypto's `rsa` 0.9,
 //! which carries the Marvin timing advisory (RUSTSEC-2023-0071) with no fix
-//! in that line and is no longer a dependency. Signing takes about a
-//! millisecond: async callers use [`sign_blocking`] and [`verify_blocking`],
-//! which run on tokio's blocking threads, so that the async workers keep
-//! serving requests.
+//! in that line. That crate is still in `Cargo.lock`, because
+//! `activitypub_federation` depends on it unconditionally, but no code of
+//! Ruche calls it: every signature is made and checked here. Signing takes
+//! about a millisecond: async callers use [`sign_blocking`] and
+//! [`verify_blocking`], which run on tokio's blocking threads, so that the
+//! async workers keep serving requests.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
