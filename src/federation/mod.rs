@@ -14,8 +14,8 @@
 //! - [`routes`]: WebFinger, NodeInfo, actors, inboxes and collections.
 
 pub mod activities;
+pub mod backfill;
 pub mod delivery;
-pub mod group_inbox;
 pub mod group_moderation;
 pub mod group_roster;
 pub mod groups;

@@ -1,5 +1,6 @@
-//! `Create` and `Update` of a person's post or comment, and `Update` of a
-//! profile.
+//! `Create` and `Update` of a person's post or comment, `Update` of a
+//! profile, and what a community of another instance updates: its own
+//! profile, or the pin of one of its posts.
 
 use super::Received;
 use crate::error::{AppError, AppResult};
@@ -91,4 +92,52 @@ pub async fn actor(r: &Received<'_>) -> AppResult<()> {
         .await?;
     remote::refresh_photo(r.state, user.id, &icon).await;
     Ok(())
+}
+
+/// A community of another instance updates its profile (`Update` of its
+/// `Group`), or pins or unpins one of its posts (`Update` of the post with
+/// Lemmy's `stickied`). Anything else it creates or updates comes through
+/// its `Announce`.
+pub async fn community(r: &Received<'_>) -> AppResult<()> {
+    let object = &r.activity.object;
+    if r.activity.kind != Verb::Update {
+        return Ok(());
+    }
+    if object.kind() == "Group" {
+        if object.id().as_ref().map(url::Url::as_str) != Some(r.actor_ap) {
+            return Err(AppError::forbidden("not_author"));
+        }
+        let host = host_of(r.actor_ap).unwrap_or_default();
+        let doc: Actor = object.read("object")?;
+        let parsed = objects::person::read(&doc, &host, None)?;
+        let icon = parsed.icon.clone();
+        let gid = r
+            .state
+            .db
+            .run(move |c| remote::upsert_actor(c, &parsed).map(|u| u.id))
+            .await?;
+        remote::refresh_photo(r.state, gid, &icon).await;
+        return Ok(());
+    }
+    let pinned: Pinned = object.read("object")?;
+    let Some(stickied) = pinned.stickied else {
+        return Ok(());
+    };
+    let target = object
+        .id()
+        .ok_or_else(|| remote::invalid("object"))?
+        .to_string();
+    let local = crate::urls::Urls(&r.state.config).local_post_id(&target);
+    let gid = r.actor.id;
+    r.state
+        .db
+        .run(move |c| crate::content::remote::pin_in_community(c, gid, local, &target, stickied))
+        .await
+}
+
+/// A post's pin as a community's Update gives it (Lemmy's `stickied`).
+#[derive(serde::Deserialize)]
+struct Pinned {
+    #[serde(default, deserialize_with = "crate::federation::protocol::lenient")]
+    stickied: Option<bool>,
 }

@@ -1,5 +1,7 @@
 //! `Delete` of a remote person (everything of theirs goes) or of one of
-//! their posts or comments.
+//! their posts or comments, and a community of another instance removing
+//! content from it (a moderator's act). A local moderator's removal in one
+//! of our communities is in [`super::moderation`].
 
 use super::Received;
 use crate::error::{AppError, AppResult};
@@ -30,5 +32,21 @@ pub async fn receive(r: &Received<'_>) -> AppResult<()> {
     r.state
         .db
         .run(move |c| crate::content::remote::delete(c, uid, &target))
+        .await
+}
+
+/// A community of another instance removes content from itself.
+pub async fn by_community(r: &Received<'_>) -> AppResult<()> {
+    let target = r
+        .activity
+        .object
+        .id()
+        .ok_or_else(|| invalid("object"))?
+        .to_string();
+    let local = crate::urls::Urls(&r.state.config).local_post_id(&target);
+    let gid = r.actor.id;
+    r.state
+        .db
+        .run(move |c| crate::content::remote::remove_from_community(c, gid, local, &target))
         .await
 }

@@ -3,17 +3,23 @@
 //! of its verb, which checks it and calls the feature. Invalid input gets a
 //! 4xx (the sender should not retry); a failure that may pass gets a 5xx.
 //!
-//! Where is an incoming X handled? [`follow`] (Follow, and its Undo),
-//! [`accept`] (Accept and Reject of a follow), [`create`] (Create and
-//! Update of a post, a comment or a profile), [`delete`], [`like`] (Like,
-//! EmojiReact, and their Undo), [`undo`], [`moderation`] (what a moderator
-//! living elsewhere does in one of our communities). What a community
-//! receives or announces (joins, answers, Announce) is in `group_inbox`.
+//! Where is an incoming X handled? A file per verb: [`follow`] (Follow of a
+//! person or of one of our communities, and its Undo), [`accept`] (Accept
+//! and Reject of a follow or of a join), [`create`] (Create and Update of a
+//! post, a comment, a profile, a community's profile or pin), [`delete`],
+//! [`like`] (Like, EmojiReact, and their Undo), [`undo`], [`announce`] (what
+//! a community of another instance redistributes), [`invite`], [`add`]
+//! (Add and Remove to a community's collections), and [`moderation`]: what
+//! a moderator living elsewhere does in one of our communities (its Add,
+//! Remove, Block, Accept, Invite, Update or Delete).
 
 pub mod accept;
+pub mod add;
+pub mod announce;
 pub mod create;
 pub mod delete;
 pub mod follow;
+pub mod invite;
 pub mod like;
 pub mod moderation;
 pub mod undo;
@@ -179,28 +185,57 @@ async fn record_seen(state: &AppState, id: String) -> AppResult<()> {
 /// activity id was recorded with what it stored.
 async fn dispatch(r: Received<'_>) -> AppResult<bool> {
     let kind = r.activity.kind;
-    // A person's post or comment. A community's own Update of a note (a
-    // pin) is the community's business.
-    if r.actor.is_person() && matches!(kind, Verb::Create | Verb::Update) {
-        let head = r.activity.object.head();
-        if matches!(
-            head.kind.as_deref(),
-            Some("Note" | "Article" | "Page" | "Question")
-        ) {
+    let object = &r.activity.object;
+    if !object.is_present() {
+        return Err(remote::invalid("object"));
+    }
+    // Who may do what depends on who acts: a person (here, on another
+    // instance: a member, a moderator), or a community of another instance.
+    if r.actor.is_person() {
+        if matches!(kind, Verb::Create | Verb::Update)
+            && matches!(
+                object.kind().as_str(),
+                "Note" | "Article" | "Page" | "Question"
+            )
+        {
             return create::note(&r).await;
         }
-    }
-    if super::group_inbox::apply(&r).await? {
+        // A moderator living elsewhere acting in one of our communities.
+        if moderation::apply(&r).await? {
+            return Ok(false);
+        }
+        match kind {
+            Verb::Follow => follow::receive(&r).await?,
+            Verb::Accept | Verb::Reject => accept::receive(&r).await?,
+            Verb::Undo => undo::receive(&r).await?,
+            Verb::Like | Verb::EmojiReact => like::receive(&r).await?,
+            Verb::Create | Verb::Update => create::actor(&r).await?,
+            Verb::Delete => delete::receive(&r).await?,
+            // A person may boost a link (Mastodon); redistributing a whole
+            // activity is a community's act, which a person cannot claim.
+            Verb::Announce
+                if matches!(
+                    object.kind().as_str(),
+                    "Create" | "Update" | "Delete" | "Like" | "EmojiReact" | "Undo"
+                ) =>
+            {
+                return Err(AppError::forbidden("announce_not_community"));
+            }
+            // Other verbs are understood as nothing to do.
+            _ => {}
+        }
         return Ok(false);
     }
+    // A community of another instance.
     match kind {
         Verb::Follow => follow::receive(&r).await?,
+        Verb::Undo if object.kind() == "Follow" => undo::receive(&r).await?,
         Verb::Accept | Verb::Reject => accept::receive(&r).await?,
-        Verb::Undo => undo::receive(&r).await?,
-        Verb::Like | Verb::EmojiReact => like::receive(&r).await?,
-        Verb::Create | Verb::Update => create::actor(&r).await?,
-        Verb::Delete => delete::receive(&r).await?,
-        // Other verbs are understood as nothing to do.
+        Verb::Announce => announce::receive(&r).await?,
+        Verb::Invite => invite::receive(&r).await?,
+        Verb::Create | Verb::Update => create::community(&r).await?,
+        Verb::Add | Verb::Remove => add::receive(&r).await?,
+        Verb::Delete => delete::by_community(&r).await?,
         _ => {}
     }
     Ok(false)

@@ -132,7 +132,7 @@ pub async fn get_one(
         .run(move |c| communities::get(c, id, &name))
         .await
         .lang(me.lang)?;
-    crate::federation::group_inbox::backfill_if_needed(&state, &c);
+    crate::federation::backfill::backfill_if_needed(&state, &c);
     Ok(Json(c))
 }
 

@@ -234,7 +234,7 @@ async fn community_page(
         })
         .await
         .page(state, ctx)?;
-    crate::federation::group_inbox::backfill_if_needed(state, &c);
+    crate::federation::backfill::backfill_if_needed(state, &c);
     let can_moderate = c.is_moderator() || (user.is_admin && c.is_local());
     let title = c.title.clone();
     let page = CommunityPage {
