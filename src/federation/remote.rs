@@ -91,6 +91,12 @@ pub struct Known {
     pub fetched_at: chrono::NaiveDateTime,
 }
 
+/// Whether a stored actor was read recently enough to be used as it is.
+pub fn fresh(state: &AppState, known: &Known) -> bool {
+    let max_age = chrono::Duration::minutes(state.config.federation.profile_refresh_minutes as i64);
+    now() - known.fetched_at < max_age
+}
+
 /// The remote actor at `url`, from the cache when fresh, else fetched.
 pub async fn actor(state: &AppState, url: &str, force: bool) -> AppResult<Known> {
     actor_named(state, url, force, None).await
@@ -120,9 +126,8 @@ async fn actor_named(
 ) -> AppResult<Known> {
     let key = url.to_string();
     let cached = state.db.run(move |c| find_actor(c, &key)).await?;
-    let max_age = chrono::Duration::minutes(state.config.federation.profile_refresh_minutes as i64);
     if let Some(k) = &cached {
-        if !force && now() - k.fetched_at < max_age {
+        if !force && fresh(state, k) {
             return Ok(k.clone());
         }
     }

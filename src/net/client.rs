@@ -231,31 +231,62 @@ impl Client {
         domains: Vec<String>,
     ) -> AppResult<std::collections::HashMap<String, AppResult<Decision>>> {
         let cfg = self.config.clone();
-        let own = crate::urls::host_of(&self.config.base_url).unwrap_or_default();
         let all = self
             .db
             .run(move |c| trust::verdicts(c, &cfg, &domains))
             .await?;
         let mut out = std::collections::HashMap::new();
         for (domain, v) in all {
-            if !domain.eq_ignore_ascii_case(&own) {
-                if let Ok(mut set) = self.policy.private_ok.write() {
-                    let host = trust::host_part(&domain).to_string();
-                    if v.private_ok {
-                        set.insert(host);
-                    } else {
-                        set.remove(&host);
-                    }
-                }
-            }
-            let verdict = if v.allowed {
-                Ok(v.decision)
-            } else {
-                Err(AppError::forbidden("instance_not_trusted").with("domain", &domain))
-            };
+            let verdict = self.judge(&domain, &v);
             out.insert(domain, verdict);
         }
         Ok(out)
+    }
+
+    /// [`Client::gate`] with more read in the same database task (`also`,
+    /// on the same connection), so that a request that needs both pays one
+    /// round trip.
+    pub async fn gate_with<T, F>(&self, domain: &str, also: F) -> AppResult<(Decision, T)>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut crate::db::DbConn) -> AppResult<T> + Send + 'static,
+    {
+        let domain = domain.to_ascii_lowercase();
+        let (cfg, asked) = (self.config.clone(), domain.clone());
+        let (mut all, extra) = self
+            .db
+            .run(move |c| {
+                let verdicts = trust::verdicts(c, &cfg, std::slice::from_ref(&asked))?;
+                Ok((verdicts, also(c)?))
+            })
+            .await?;
+        let verdict = all.remove(&domain).map(|v| self.judge(&domain, &v));
+        match verdict {
+            Some(decision) => Ok((decision?, extra)),
+            None => Err(AppError::forbidden("instance_not_trusted").with("domain", domain)),
+        }
+    }
+
+    /// What a verdict of the trust gate means for `domain`: remembered for
+    /// the address check (an instance allowed on a private address), then
+    /// its decision or the refusal.
+    fn judge(&self, domain: &str, v: &trust::Verdict) -> AppResult<Decision> {
+        let own = crate::urls::host_of(&self.config.base_url).unwrap_or_default();
+        if !domain.eq_ignore_ascii_case(&own) {
+            if let Ok(mut set) = self.policy.private_ok.write() {
+                let host = trust::host_part(domain).to_string();
+                if v.private_ok {
+                    set.insert(host);
+                } else {
+                    set.remove(&host);
+                }
+            }
+        }
+        if v.allowed {
+            Ok(v.decision.clone())
+        } else {
+            Err(AppError::forbidden("instance_not_trusted").with("domain", domain))
+        }
     }
 
     /// Fetches an ActivityPub document, signed by the instance actor.

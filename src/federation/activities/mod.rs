@@ -35,6 +35,7 @@ use crate::db;
 use crate::db::now;
 use crate::db::schema::inbox_seen;
 use crate::error::{AppError, AppResult};
+use crate::net::signature::Signed;
 use crate::urls::{host_of, Urls};
 
 /// Largest activity accepted.
@@ -50,6 +51,20 @@ pub async fn verify(
     headers: &HeaderMap,
     body: Option<&[u8]>,
 ) -> AppResult<(User, String)> {
+    let (signed, host) = signature(state, method, path, headers, body)?;
+    state.fed.gate(&host).await?;
+    signed_by(state, &signed, &host, None).await
+}
+
+/// The form of a request's signature (no key read yet) and the host of its
+/// key.
+fn signature(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+) -> AppResult<(Signed, String)> {
     let signed = crate::net::signature::parse_request(
         method,
         state.config.scheme(),
@@ -60,11 +75,25 @@ pub async fn verify(
     )?;
     let host =
         host_of(&signed.key_id).ok_or_else(|| AppError::unauthorized("signature_malformed"))?;
-    state.fed.gate(&host).await?;
-    // Keys rotate: when the cached key does not verify, the actor is
-    // fetched again and the check made once more.
+    Ok((signed, host))
+}
+
+/// The actor whose key made `signed` (its instance already let through the
+/// trust gate). `stored` is the actor as this instance keeps it, when the
+/// caller read it already. Keys rotate: when the key does not verify, the
+/// actor is fetched again and the check made once more.
+async fn signed_by(
+    state: &AppState,
+    signed: &Signed,
+    host: &str,
+    stored: Option<remote::Known>,
+) -> AppResult<(User, String)> {
+    let mut stored = stored.filter(|k| remote::fresh(state, k));
     for refresh in [false, true] {
-        let known = remote::actor(state, &signed.key_id, refresh).await?;
+        let known = match stored.take() {
+            Some(k) if !refresh => k,
+            _ => remote::actor(state, &signed.key_id, refresh).await?,
+        };
         let verified = crate::net::keys::verify_blocking(
             known.pem.clone(),
             signed.algorithm,
@@ -76,7 +105,7 @@ pub async fn verify(
             if signed.rfc9421 {
                 // It signs with RFC 9421, so it reads it: sign to it that way.
                 let rfc9421 = crate::net::schemes::Scheme::Rfc9421;
-                crate::net::schemes::learned(&state.db, &host, rfc9421).await;
+                crate::net::schemes::learned(&state.db, host, rfc9421).await;
             }
             return Ok((known.user, known.ap_id));
         }
@@ -108,7 +137,7 @@ pub async fn receive(
         )
         .with("max", MAX_BODY));
     }
-    let (signer, signer_ap) = verify(state, &Method::POST, path, headers, Some(body)).await?;
+    let (signed, host) = signature(state, &Method::POST, path, headers, Some(body))?;
     let activity: Activity = serde_json::from_slice(body).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => {
             tracing::debug!(error = %e, "an activity does not fit");
@@ -117,14 +146,28 @@ pub async fn receive(
         _ => AppError::bad_request("activity_not_json"),
     })?;
     let id = activity.id.to_string();
+    // One database task reads the trust decision, the signer as stored and
+    // whether the activity was received before.
+    let (key_id, seen_id) = (signed.key_id.clone(), id.clone());
+    let (_, (stored, seen)) = state
+        .fed
+        .gate_with(&host, move |c| {
+            let stored = remote::find_actor(c, &key_id)?;
+            let seen: i64 = inbox_seen::table.find(&seen_id).count().get_result(c)?;
+            Ok((stored, seen > 0))
+        })
+        .await?;
+    let (signer, signer_ap) = signed_by(state, &signed, &host, stored).await?;
     if activity.actor.as_str() != signer_ap {
         return Err(AppError::unauthorized("signature_actor_mismatch"));
     }
     if id.len() > 2000 || host_of(&id) != host_of(&signer_ap) {
         return Err(AppError::bad_request("origin_mismatch").with("field", "id"));
     }
-    if seen_before(state, &id).await? {
-        return Ok(());
+    if seen {
+        // A repeat, now that it is known to come from its signer: counted,
+        // and acknowledged without doing anything again.
+        return count_repeat(state, id).await;
     }
     let recorded = dispatch(Received {
         state,
@@ -140,21 +183,17 @@ pub async fn receive(
     Ok(())
 }
 
-/// Whether the activity was received before (counted as a repeat).
-async fn seen_before(state: &AppState, id: &str) -> AppResult<bool> {
-    let seen_id = id.to_string();
+/// Counts one more receipt of an activity already handled.
+async fn count_repeat(state: &AppState, id: String) -> AppResult<()> {
     state
         .db
         .run(move |c| {
-            let seen: i64 = inbox_seen::table.find(&seen_id).count().get_result(c)?;
-            if seen > 0 {
-                db::write(c, |c| {
-                    diesel::update(inbox_seen::table.find(&seen_id))
-                        .set(inbox_seen::repeats.eq(inbox_seen::repeats + 1))
-                        .execute(c)
-                })?;
-            }
-            Ok(seen > 0)
+            db::write(c, |c| {
+                diesel::update(inbox_seen::table.find(&id))
+                    .set(inbox_seen::repeats.eq(inbox_seen::repeats + 1))
+                    .execute(c)
+            })?;
+            Ok(())
         })
         .await
 }
