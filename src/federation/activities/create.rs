@@ -9,6 +9,14 @@ use crate::federation::protocol::{Actor, Note, Verb};
 use crate::federation::remote;
 use crate::urls::host_of;
 
+/// What the first database task did with a note.
+enum Read {
+    /// Stored; whether the activity id was recorded with it.
+    Stored(bool),
+    /// Read, and left to the caller (or `None`: nobody here asked for it).
+    Pending(Option<Box<crate::content::remote::Incoming>>),
+}
+
 /// A post or a comment, new or edited. Returns whether the activity id
 /// was recorded with the stored content (a new post), in the same
 /// transaction.
@@ -16,7 +24,39 @@ pub async fn note(r: &Received<'_>) -> AppResult<bool> {
     let (state, actor, actor_ap) = (r.state, r.actor, r.actor_ap);
     let note: Note = r.activity.object.read("object")?;
     let create = r.activity.kind == Verb::Create;
-    let mut inc = objects::note::read(state, actor, actor_ap, &note, false, None).await?;
+    // The common case in one database task: read, and store what is new,
+    // with the activity's id, when nothing else must happen in between (a
+    // file to copy, a thread's start to fetch, an edit).
+    let outcome = {
+        let (cfg, who, ap, doc) = (
+            state.config.clone(),
+            actor.clone(),
+            actor_ap.to_string(),
+            note.clone(),
+        );
+        let activity_id = r.activity.id.to_string();
+        state
+            .db
+            .run(move |c| {
+                let inc = objects::note::resolve(c, &cfg, &who, &ap, &doc, false, None)?;
+                match inc {
+                    Some(mut inc)
+                        if create
+                            && inc.document.is_none()
+                            && (inc.reply_to.is_some() || !objects::note::is_reply(&doc)) =>
+                    {
+                        inc.activity_id = Some(activity_id);
+                        Ok(Read::Stored(crate::content::remote::store(c, inc)?.1))
+                    }
+                    other => Ok(Read::Pending(other.map(Box::new))),
+                }
+            })
+            .await?
+    };
+    let mut inc = match outcome {
+        Read::Stored(recorded) => return Ok(recorded),
+        Read::Pending(inc) => inc.map(|b| *b),
+    };
     // A wanted answer to a post we lack: fetch that post first.
     let orphan =
         inc.as_ref().is_some_and(|i| i.reply_to.is_none()) && objects::note::is_reply(&note);

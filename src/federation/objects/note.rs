@@ -85,6 +85,29 @@ pub async fn read(
     context: bool,
     via_group: Option<i64>,
 ) -> AppResult<Option<Incoming>> {
+    let (cfg, actor, actor_ap, note) = (
+        state.config.clone(),
+        actor.clone(),
+        actor_ap.to_string(),
+        note.clone(),
+    );
+    state
+        .db
+        .run(move |c| resolve(c, &cfg, &actor, &actor_ap, &note, context, via_group))
+        .await
+}
+
+/// [`read`] on one connection, for a caller that does more in the same
+/// database task.
+pub fn resolve(
+    conn: &mut crate::db::DbConn,
+    cfg: &crate::config::Config,
+    actor: &User,
+    actor_ap: &str,
+    note: &Note,
+    context: bool,
+    via_group: Option<i64>,
+) -> AppResult<Option<Incoming>> {
     let id = note.id.to_string();
     if id.len() > 2000 || host_of(&id) != host_of(actor_ap) {
         return Err(AppError::bad_request("origin_mismatch").with("field", "object.id"));
@@ -119,7 +142,7 @@ pub async fn read(
     } else {
         Visibility::Direct
     };
-    let urls = Urls(&state.config);
+    let urls = Urls(cfg);
     let mut tags = Vec::new();
     let mut mention_urls = Vec::new();
     for t in &note.tag {
@@ -148,19 +171,18 @@ pub async fn read(
     let local_reply = reply_url.as_deref().and_then(|u| urls.local_post_id(u));
     let remote_reply = reply_url.clone().filter(|_| local_reply.is_none());
     let author_id = actor.id;
-    let cfg = state.config.clone();
     let addressed: Vec<url::Url> = note
         .audience
         .iter()
         .map(|l| l.url().clone())
         .chain(note.recipients().cloned())
         .collect();
-    let (reply_to, wanted, mentions, community) = state
-        .db
-        .run(move |c| {
+    type Found = (Option<i64>, bool, Vec<i64>, Option<i64>);
+    let lookup = |c: &mut crate::db::DbConn| -> AppResult<Found> {
+        {
             let candidates: Vec<&url::Url> = addressed.iter().collect();
             let community = match (
-                crate::federation::groups::addressed_community(c, &cfg, &candidates)?,
+                crate::federation::groups::addressed_community(c, cfg, &candidates)?,
                 via_group,
             ) {
                 (Some(g), Some(v)) if g.id == v => Some(g.id),
@@ -206,14 +228,12 @@ pub async fn read(
                 mentions,
                 community,
             ))
-        })
-        .await?;
+        }
+    };
+    let (reply_to, wanted, mentions, community) = lookup(conn)?;
     if let (Some(local_id), true, None) = (reply_to, local_reply.is_some(), via_group) {
         // A reply to our content must answer something its author may see.
-        let visible = state
-            .db
-            .run(move |c| crate::content::get_visible(c, author_id, local_id).map(|r| r.visibility))
-            .await;
+        let visible = crate::content::get_visible(conn, author_id, local_id).map(|r| r.visibility);
         match visible {
             Ok(v) if v != Visibility::Instance => {}
             _ => return Err(AppError::not_found()),
@@ -226,23 +246,12 @@ pub async fn read(
     // stays on its instance), or uploaded by a member of one of ours (the
     // file is on the member's instance; the caller keeps a copy of it).
     let file_host = match (via_group, community) {
-        (Some(gid), Some(_)) => {
-            state
-                .db
-                .run(move |c| {
-                    users::table
-                        .find(gid)
-                        .select(users::domain)
-                        .first(c)
-                        .map_err(AppError::from)
-                })
-                .await?
-        }
+        (Some(gid), Some(_)) => users::table.find(gid).select(users::domain).first(conn)?,
         (None, Some(_)) => host_of(actor_ap),
         _ => None,
     };
     let document = match (file_host, note.document()) {
-        (Some(h), Some(a)) if reply_url.is_none() => super::document::version(&state.config, a, &h),
+        (Some(h), Some(a)) if reply_url.is_none() => super::document::version(cfg, a, &h),
         _ => None,
     };
     Ok(Some(Incoming {

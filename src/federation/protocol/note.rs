@@ -34,7 +34,7 @@ impl NoteKind {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Note {
     pub id: Url,
@@ -73,7 +73,7 @@ pub struct Note {
     pub stickied: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Source {
     #[serde(default, deserialize_with = "lenient")]
@@ -82,7 +82,7 @@ pub struct Source {
 
 /// A tag: a hashtag (`name`), a mention (`href`), or another kind (an
 /// emoji) that Ruche skips.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type")]
 pub enum Tag {
     Hashtag {
@@ -98,7 +98,7 @@ pub enum Tag {
 }
 
 /// An attachment; only a Ruche document (`ruche:document`) is kept.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Attachment {
     #[serde(rename = "ruche:document", default, deserialize_with = "lenient")]
     pub document: Option<String>,
