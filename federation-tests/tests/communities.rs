@@ -1154,6 +1154,17 @@ async fn a_ruche_member_takes_part_in_a_lemmy_community() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    // The edit reaches Lemmy before the deletion is made: an edit of a post
+    // already deleted when the outbox reads it is not sent (the deletion
+    // says all), which would make this test depend on timing.
+    eventually(10, "the edit at Lemmy", || {
+        let edited = lemmy
+            .received()
+            .iter()
+            .any(|(p, _, v)| p == "/c/lemmings/inbox" && v["type"] == "Update");
+        async move { edited.then_some(()) }
+    })
+    .await;
     let (s, _) = bob
         .call(Method::DELETE, &format!("/api/v1/posts/{mine}"), None)
         .await;
