@@ -23,14 +23,11 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::json::{self as apjson};
-use super::protocol::actor::{ActorKind, PublishedActor, PublishedEndpoints, PublishedImage};
-use super::protocol::note::{Published, PublishedSource};
-use super::protocol::PublicKey;
+use super::protocol::note::Published;
 use super::protocol::{Sent, SentObject, Verb};
 use super::AS_PUBLIC;
 use crate::accounts::User;
 use crate::audience::{self, CommunityVisibility};
-use crate::communities::Policy;
 use crate::config::Config;
 use crate::content::ContentRow;
 use crate::db::schema::{community_members, content, users};
@@ -42,72 +39,6 @@ use crate::urls::{host_of, Urls};
 
 /// Our vocabulary for what ActivityStreams has no term for.
 pub const RUCHE_NS: &str = "https://ruche.social/ns#";
-
-/// The `Group` document of a local community.
-pub fn group_document(
-    cfg: &Config,
-    group: &User,
-    s: &Policy,
-    public_pem: &str,
-) -> AppResult<PublishedActor> {
-    let u = Urls(cfg);
-    let name = &group.username;
-    let own = apjson::own;
-    let id = own(&u.community(name))?;
-    let icon = if group.photo_version > 0 {
-        Some(PublishedImage {
-            kind: "Image",
-            media_type: "image/jpeg",
-            url: own(&format!(
-                "{}/picture?v={}",
-                u.community(name),
-                group.photo_version
-            ))?,
-        })
-    } else {
-        None
-    };
-    Ok(PublishedActor {
-        kind: ActorKind::Group,
-        preferred_username: name.clone(),
-        name: group.shown_name().to_string(),
-        summary: Some(apjson::absolute_html(cfg, &group.bio_html)),
-        source: Some(PublishedSource {
-            content: group.bio.clone(),
-            media_type: "text/markdown",
-        }),
-        url: Some(id.clone()),
-        inbox: own(&u.community_inbox(name))?,
-        outbox: own(&u.community_outbox(name))?,
-        followers: Some(own(&u.community_followers(name))?),
-        following: None,
-        endpoints: PublishedEndpoints {
-            shared_inbox: own(&u.shared_inbox())?,
-        },
-        manually_approves_followers: s.join_policy != "open",
-        discoverable: None,
-        posting_restricted_to_mods: Some(false),
-        published: Some(
-            group
-                .created_at
-                .and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        ),
-        public_key: PublicKey {
-            id: u.community_key(name),
-            owner: id.clone(),
-            public_key_pem: public_pem.to_string(),
-        },
-        attachment: None,
-        tag: None,
-        icon,
-        ruche_visibility: Some(s.visibility.as_str().to_string()),
-        ruche_join_policy: Some(s.join_policy.clone()),
-        ruche_partners: Some(s.partners),
-        generator: apjson::generator(cfg)?,
-        id,
-    })
-}
 
 /// The shared inboxes of the instances with accepted members of a local
 /// community, except `skip`, that the trust gate and the community's
@@ -430,7 +361,7 @@ pub fn build_membership(
             }
             let s = crate::communities::policy(conn, actor.id)?;
             let keys = crate::net::keys::user_keys(conn, actor.id)?;
-            let doc = group_document(cfg, actor, &s, &keys.public_pem)?;
+            let doc = super::objects::group::document(cfg, actor, &s, &keys.public_pem)?;
             let activity = Sent::new(
                 &act_id("update"),
                 Verb::Update,

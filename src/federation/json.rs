@@ -1,19 +1,17 @@
-//! ActivityPub documents of local people and content.
+//! What every document Ruche sends shares: the JSON-LD context, the
+//! generator (FEP-844e), the activity envelope, reactions, collections, and
+//! the titles of community posts. Actors and posts themselves are built in
+//! `federation::objects`.
 
 use activitypub_federation::protocol::context::WithContext;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::protocol::activity::Embedded;
-use super::protocol::actor::{
-    ActorKind, PropertyValueType, PublishedActor, PublishedEndpoints, PublishedField,
-    PublishedGenerator, PublishedImage, PublishedImplemented,
-};
-use super::protocol::note::PublishedTag;
-use super::protocol::{PublicKey, Sent, SentObject, Verb};
+use super::protocol::actor::{ActorKind, PublishedGenerator, PublishedImplemented};
+use super::protocol::{Sent, SentObject, Verb};
 
 use super::{AS_CONTEXT, AS_PUBLIC};
-use crate::accounts::User;
 use crate::audience::Visibility;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
@@ -93,134 +91,9 @@ pub fn embedded<T: Serialize>(doc: T) -> AppResult<Value> {
     serde_json::to_value(doc).map_err(AppError::internal)
 }
 
-fn time(t: chrono::NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 /// Relative links of our rendered HTML (`/people/x`, `/tags/y`) made absolute.
 pub fn absolute_html(cfg: &Config, html: &str) -> String {
     html.replace("href=\"/", &format!("href=\"{}/", cfg.base()))
-}
-
-/// The Person actor of a local account.
-pub fn person(
-    cfg: &Config,
-    user: &User,
-    skills: &[String],
-    public_pem: &str,
-) -> AppResult<PublishedActor> {
-    let u = Urls(cfg);
-    let name = &user.username;
-    let mut attachment = Vec::new();
-    for (label, value) in [
-        (FIELD_JOB_TITLE, &user.job_title),
-        (FIELD_DEPARTMENT, &user.department),
-        (FIELD_SITE, &user.site),
-        (FIELD_LOCATION, &user.location),
-        (FIELD_PHONE, &user.phone),
-        (FIELD_EMAIL, &user.work_email),
-    ] {
-        if !value.trim().is_empty() {
-            attachment.push(PublishedField {
-                kind: PropertyValueType::PropertyValue,
-                name: label,
-                value: value.clone(),
-            });
-        }
-    }
-    let tags = skills
-        .iter()
-        .map(|s| {
-            Ok(PublishedTag::Hashtag {
-                name: format!("#{s}"),
-                href: own(&format!(
-                    "{}/people?skill={}",
-                    cfg.base(),
-                    crate::markdown::encode_segment(s)
-                ))?,
-            })
-        })
-        .collect::<AppResult<Vec<_>>>()?;
-    let icon = match crate::people::photo_url(name, user.photo_version) {
-        Some(photo) => Some(PublishedImage {
-            kind: "Image",
-            media_type: "image/jpeg",
-            url: own(&format!("{}{photo}", cfg.base()))?,
-        }),
-        None => None,
-    };
-    let id = own(&u.person(name))?;
-    Ok(PublishedActor {
-        kind: ActorKind::Person,
-        preferred_username: name.clone(),
-        name: user.shown_name().to_string(),
-        summary: Some(absolute_html(cfg, &user.bio_html)),
-        source: None,
-        url: Some(id.clone()),
-        inbox: own(&u.inbox(name))?,
-        outbox: own(&format!("{}/outbox", u.person(name)))?,
-        followers: Some(own(&u.followers(name))?),
-        following: Some(own(&format!("{}/following", u.person(name)))?),
-        endpoints: PublishedEndpoints {
-            shared_inbox: own(&u.shared_inbox())?,
-        },
-        manually_approves_followers: false,
-        discoverable: Some(true),
-        posting_restricted_to_mods: None,
-        published: Some(time(user.created_at)),
-        public_key: PublicKey {
-            id: u.key(name),
-            owner: id.clone(),
-            public_key_pem: public_pem.to_string(),
-        },
-        attachment: Some(attachment),
-        tag: Some(tags),
-        icon,
-        ruche_visibility: None,
-        ruche_join_policy: None,
-        ruche_partners: None,
-        generator: generator(cfg)?,
-        id,
-    })
-}
-
-/// The instance actor, which signs our fetches.
-pub fn instance_actor(cfg: &Config, public_pem: &str) -> AppResult<PublishedActor> {
-    let u = Urls(cfg);
-    let id = own(&u.instance_actor())?;
-    Ok(PublishedActor {
-        kind: ActorKind::Application,
-        preferred_username: cfg.domain().to_string(),
-        name: cfg.instance_name.clone(),
-        summary: None,
-        source: None,
-        url: None,
-        inbox: own(&u.shared_inbox())?,
-        outbox: own(&format!("{}/outbox", u.instance_actor()))?,
-        followers: None,
-        following: None,
-        endpoints: PublishedEndpoints {
-            shared_inbox: own(&u.shared_inbox())?,
-        },
-        manually_approves_followers: true,
-        discoverable: None,
-        posting_restricted_to_mods: None,
-        published: None,
-        public_key: PublicKey {
-            id: u.instance_key(),
-            owner: id.clone(),
-            public_key_pem: public_pem.to_string(),
-        },
-        attachment: None,
-        tag: None,
-        icon: None,
-        ruche_visibility: None,
-        ruche_join_policy: None,
-        ruche_partners: None,
-        generator: generator(cfg)?,
-        id,
-    })
 }
 
 /// Who a note is addressed to.

@@ -385,7 +385,8 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
             let activity = if let Event::ProfileChanged { .. } = ev {
                 let keys = crate::net::keys::user_keys(conn, actor.id)?;
                 let skills = crate::people::skills_of(conn, actor.id)?;
-                let person = apjson::person(cfg, &actor, &skills, &keys.public_pem)?;
+                let person =
+                    super::objects::person::person(cfg, &actor, &skills, &keys.public_pem)?;
                 apjson::activity(
                     &activity_id("update"),
                     Verb::Update,

@@ -187,7 +187,9 @@ async fn nodeinfo(State(state): State<AppState>) -> Response {
 async fn instance_actor(State(state): State<AppState>) -> Response {
     match state.db.run(crate::net::keys::instance_keys).await {
         Ok(k) => {
-            match apjson::instance_actor(&state.config, &k.public_pem).and_then(apjson::document) {
+            match super::objects::person::instance_actor(&state.config, &k.public_pem)
+                .and_then(apjson::document)
+            {
                 Ok(doc) => activity_json(doc),
                 Err(e) => err(e),
             }
@@ -364,7 +366,7 @@ async fn community_doc(
             match which.as_deref() {
                 None => {
                     let keys = crate::net::keys::user_keys(c, group.id)?;
-                    super::json::document(super::groups::group_document(
+                    super::json::document(super::objects::group::document(
                         &cfg,
                         &group,
                         &s,
@@ -415,7 +417,12 @@ async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> 
             }
             let keys = crate::net::keys::user_keys(c, u.id)?;
             let skills = crate::people::skills_of(c, u.id)?;
-            apjson::document(apjson::person(&cfg, &u, &skills, &keys.public_pem)?)
+            apjson::document(super::objects::person::person(
+                &cfg,
+                &u,
+                &skills,
+                &keys.public_pem,
+            )?)
         })
         .await
     {

@@ -1,20 +1,30 @@
-//! An actor document read into what Ruche keeps of a remote person or
-//! community ([`RemoteActor`]), with the bounds on every field and the
-//! checks of its origin: the id, inbox and key on the instance it was
-//! fetched from, the key owned by the actor.
+//! Actors and their documents. Read: an actor document into what Ruche
+//! keeps of a remote person or community ([`RemoteActor`]), with the bounds
+//! on every field and the checks of its origin (the id, inbox and key on
+//! the instance it was fetched from, the key owned by the actor). Sent: a
+//! local person's actor ([`person`]) and the instance's ([`instance_actor`]);
+//! a local community's is in [`super::group`].
 
 use crate::accounts::RemoteProfile;
+use crate::accounts::User;
 use crate::audience::CommunityVisibility;
 use crate::communities::Policy;
+use crate::config::Config;
 use crate::error::{AppError, AppResult};
+use crate::federation::json::own;
 use crate::federation::json::{
     FIELD_DEPARTMENT, FIELD_EMAIL, FIELD_JOB_TITLE, FIELD_LOCATION, FIELD_PHONE, FIELD_SITE,
 };
-use crate::federation::protocol::actor::ActorKind;
-use crate::federation::protocol::Actor;
+use crate::federation::protocol::actor::{
+    ActorKind, PropertyValueType, PublishedActor, PublishedEndpoints, PublishedField,
+    PublishedImage,
+};
+use crate::federation::protocol::note::PublishedTag;
+use crate::federation::protocol::{Actor, PublicKey};
 use crate::federation::remote::{invalid, RemoteActor, MAX_ATTACHMENTS, MAX_NAME, MAX_SUMMARY};
 use crate::markdown::sanitize;
 use crate::urls::host_of;
+use crate::urls::Urls;
 
 /// A text field within `max` characters (absent is empty).
 fn bounded(v: &Option<String>, max: usize, field: &'static str) -> AppResult<String> {
@@ -173,6 +183,132 @@ pub fn policy(v: &Actor) -> Policy {
         join_policy,
         partners: v.ruche_partners.unwrap_or(false),
     }
+}
+
+// ----- Sending ------------------------------------------------------------
+
+/// The Person actor of a local account.
+pub fn person(
+    cfg: &Config,
+    user: &User,
+    skills: &[String],
+    public_pem: &str,
+) -> AppResult<PublishedActor> {
+    let u = Urls(cfg);
+    let name = &user.username;
+    let mut attachment = Vec::new();
+    for (label, value) in [
+        (FIELD_JOB_TITLE, &user.job_title),
+        (FIELD_DEPARTMENT, &user.department),
+        (FIELD_SITE, &user.site),
+        (FIELD_LOCATION, &user.location),
+        (FIELD_PHONE, &user.phone),
+        (FIELD_EMAIL, &user.work_email),
+    ] {
+        if !value.trim().is_empty() {
+            attachment.push(PublishedField {
+                kind: PropertyValueType::PropertyValue,
+                name: label,
+                value: value.clone(),
+            });
+        }
+    }
+    let tags = skills
+        .iter()
+        .map(|s| {
+            Ok(PublishedTag::Hashtag {
+                name: format!("#{s}"),
+                href: own(&format!(
+                    "{}/people?skill={}",
+                    cfg.base(),
+                    crate::markdown::encode_segment(s)
+                ))?,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let icon = match crate::people::photo_url(name, user.photo_version) {
+        Some(photo) => Some(PublishedImage {
+            kind: "Image",
+            media_type: "image/jpeg",
+            url: own(&format!("{}{photo}", cfg.base()))?,
+        }),
+        None => None,
+    };
+    let id = own(&u.person(name))?;
+    Ok(PublishedActor {
+        kind: ActorKind::Person,
+        preferred_username: name.clone(),
+        name: user.shown_name().to_string(),
+        summary: Some(crate::federation::json::absolute_html(cfg, &user.bio_html)),
+        source: None,
+        url: Some(id.clone()),
+        inbox: own(&u.inbox(name))?,
+        outbox: own(&format!("{}/outbox", u.person(name)))?,
+        followers: Some(own(&u.followers(name))?),
+        following: Some(own(&format!("{}/following", u.person(name)))?),
+        endpoints: PublishedEndpoints {
+            shared_inbox: own(&u.shared_inbox())?,
+        },
+        manually_approves_followers: false,
+        discoverable: Some(true),
+        posting_restricted_to_mods: None,
+        published: Some(
+            user.created_at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
+        public_key: PublicKey {
+            id: u.key(name),
+            owner: id.clone(),
+            public_key_pem: public_pem.to_string(),
+        },
+        attachment: Some(attachment),
+        tag: Some(tags),
+        icon,
+        ruche_visibility: None,
+        ruche_join_policy: None,
+        ruche_partners: None,
+        generator: crate::federation::json::generator(cfg)?,
+        id,
+    })
+}
+
+/// The instance actor, which signs our fetches.
+pub fn instance_actor(cfg: &Config, public_pem: &str) -> AppResult<PublishedActor> {
+    let u = Urls(cfg);
+    let id = own(&u.instance_actor())?;
+    Ok(PublishedActor {
+        kind: ActorKind::Application,
+        preferred_username: cfg.domain().to_string(),
+        name: cfg.instance_name.clone(),
+        summary: None,
+        source: None,
+        url: None,
+        inbox: own(&u.shared_inbox())?,
+        outbox: own(&format!("{}/outbox", u.instance_actor()))?,
+        followers: None,
+        following: None,
+        endpoints: PublishedEndpoints {
+            shared_inbox: own(&u.shared_inbox())?,
+        },
+        manually_approves_followers: true,
+        discoverable: None,
+        posting_restricted_to_mods: None,
+        published: None,
+        public_key: PublicKey {
+            id: u.instance_key(),
+            owner: id.clone(),
+            public_key_pem: public_pem.to_string(),
+        },
+        attachment: None,
+        tag: None,
+        icon: None,
+        ruche_visibility: None,
+        ruche_join_policy: None,
+        ruche_partners: None,
+        generator: crate::federation::json::generator(cfg)?,
+        id,
+    })
 }
 
 #[cfg(test)]

@@ -131,8 +131,7 @@ impl Actor {
 }
 
 /// A local person, community or the instance itself, as Ruche publishes
-/// it (built by `federation::json::person`, `instance_actor` and
-/// `groups::group_document`).
+/// it (built by `federation::objects::person` and `objects::group`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PublishedActor {
