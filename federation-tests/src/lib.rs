@@ -6,7 +6,7 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -73,12 +73,22 @@ pub fn binary() -> PathBuf {
     .clone()
 }
 
+/// A free port, never one this process handed out before: the listener
+/// is closed before the instance binds it, so two tests running at once
+/// could otherwise be given the same port, and one would talk to the
+/// other's instance.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: LazyLock<Mutex<std::collections::HashSet<u16>>> = LazyLock::new(Default::default);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if GIVEN.lock().unwrap().insert(port) {
+            return port;
+        }
+    }
 }
 
 fn pg_admin() -> Option<String> {
