@@ -6,7 +6,6 @@
 use super::Received;
 use crate::error::AppResult;
 use crate::federation::protocol::Verb;
-use crate::federation::remote::invalid;
 use crate::urls::Urls;
 
 pub async fn receive(r: &Received<'_>) -> AppResult<()> {
@@ -16,11 +15,7 @@ pub async fn receive(r: &Received<'_>) -> AppResult<()> {
         .as_ref()
         .and_then(|t| t.as_str().strip_prefix(r.actor_ap))
         .unwrap_or("");
-    let target = activity
-        .object
-        .id()
-        .ok_or_else(|| invalid("object"))?
-        .to_string();
+    let target = r.object_id()?.to_string();
     let gid = r.actor.id;
     let urls = Urls(&r.state.config);
     match which {

@@ -116,7 +116,7 @@ pub async fn actor(r: &Received<'_>) -> AppResult<()> {
     if r.activity.kind != Verb::Update || !profile {
         return Ok(());
     }
-    if r.activity.object.id().as_ref().map(url::Url::as_str) != Some(r.actor_ap) {
+    if !r.about_itself() {
         return Err(AppError::forbidden("not_author"));
     }
     let host = host_of(r.actor_ap).unwrap_or_default();
@@ -144,7 +144,7 @@ pub async fn community(r: &Received<'_>) -> AppResult<()> {
         return Ok(());
     }
     if object.kind() == "Group" {
-        if object.id().as_ref().map(url::Url::as_str) != Some(r.actor_ap) {
+        if !r.about_itself() {
             return Err(AppError::forbidden("not_author"));
         }
         let host = host_of(r.actor_ap).unwrap_or_default();
@@ -163,10 +163,7 @@ pub async fn community(r: &Received<'_>) -> AppResult<()> {
     let Some(stickied) = pinned.stickied else {
         return Ok(());
     };
-    let target = object
-        .id()
-        .ok_or_else(|| remote::invalid("object"))?
-        .to_string();
+    let target = r.object_id()?.to_string();
     let local = crate::urls::Urls(&r.state.config).local_post_id(&target);
     let gid = r.actor.id;
     r.state

@@ -5,16 +5,10 @@
 
 use super::Received;
 use crate::error::{AppError, AppResult};
-use crate::federation::remote::invalid;
 use crate::urls::host_of;
 
 pub async fn receive(r: &Received<'_>) -> AppResult<()> {
-    let target = r
-        .activity
-        .object
-        .id()
-        .ok_or_else(|| invalid("object"))?
-        .to_string();
+    let target = r.object_id()?.to_string();
     let uid = r.actor.id;
     if target == r.actor_ap {
         return r
@@ -37,12 +31,7 @@ pub async fn receive(r: &Received<'_>) -> AppResult<()> {
 
 /// A community of another instance removes content from itself.
 pub async fn by_community(r: &Received<'_>) -> AppResult<()> {
-    let target = r
-        .activity
-        .object
-        .id()
-        .ok_or_else(|| invalid("object"))?
-        .to_string();
+    let target = r.object_id()?.to_string();
     let local = crate::urls::Urls(&r.state.config).local_post_id(&target);
     let gid = r.actor.id;
     r.state

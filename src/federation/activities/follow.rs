@@ -22,7 +22,7 @@ async fn community(state: &AppState, target: &str) -> AppResult<Option<User>> {
 /// A remote actor follows one of our people, or asks to join one of our
 /// communities. Only a person follows a person.
 pub async fn receive(r: &Received<'_>) -> AppResult<()> {
-    let target = r.activity.object.id().ok_or_else(|| invalid("object"))?;
+    let target = r.object_id()?;
     if let Some(group) = community(r.state, target.as_str()).await? {
         return join(r.state, r.actor, group, r.activity.id.as_str()).await;
     }

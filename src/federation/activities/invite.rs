@@ -8,7 +8,7 @@ use crate::federation::remote::invalid;
 use crate::urls::Urls;
 
 pub async fn receive(r: &Received<'_>) -> AppResult<()> {
-    if r.activity.object.id().as_ref().map(url::Url::as_str) != Some(r.actor_ap) {
+    if !r.about_itself() {
         return Err(AppError::forbidden("not_author"));
     }
     let target = r

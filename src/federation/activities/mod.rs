@@ -123,6 +123,21 @@ pub struct Received<'a> {
     pub activity: &'a Activity,
 }
 
+impl Received<'_> {
+    /// The id of the activity's object (refused when it has none).
+    pub fn object_id(&self) -> AppResult<url::Url> {
+        self.activity
+            .object
+            .id()
+            .ok_or_else(|| remote::invalid("object"))
+    }
+
+    /// Whether the activity's object is its actor itself.
+    pub fn about_itself(&self) -> bool {
+        self.activity.object.id().as_ref().map(url::Url::as_str) == Some(self.actor_ap)
+    }
+}
+
 /// Handles one POST to an inbox.
 pub async fn receive(
     state: &AppState,
