@@ -11,7 +11,7 @@ use crate::content::remote::Incoming;
 use crate::db::now;
 use crate::db::schema::users;
 use crate::error::{AppError, AppResult};
-use crate::federation::protocol::{url, Link, Note, Tag};
+use crate::federation::protocol::{url, Note, Tag};
 use crate::federation::remote::{MAX_CONTENT, MAX_RECIPIENTS, MAX_TAGS};
 use crate::federation::AS_PUBLIC;
 use crate::urls::{host_of, Urls};
@@ -321,7 +321,7 @@ pub async fn fetch_unknown_parent(state: &AppState, note: &Note) {
 
 /// Whether a note answers another.
 pub fn is_reply(note: &Note) -> bool {
-    note.in_reply_to.as_ref().map(Link::as_str).is_some()
+    note.in_reply_to.is_some()
 }
 
 // ----- Sending ------------------------------------------------------------

@@ -36,31 +36,6 @@ pub enum Verb {
     Other,
 }
 
-impl Verb {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verb::Create => "Create",
-            Verb::Update => "Update",
-            Verb::Delete => "Delete",
-            Verb::Follow => "Follow",
-            Verb::Accept => "Accept",
-            Verb::Reject => "Reject",
-            Verb::Undo => "Undo",
-            Verb::Like => "Like",
-            Verb::EmojiReact => "EmojiReact",
-            Verb::Announce => "Announce",
-            Verb::Add => "Add",
-            Verb::Remove => "Remove",
-            Verb::Join => "Join",
-            Verb::Leave => "Leave",
-            Verb::Block => "Block",
-            Verb::Flag => "Flag",
-            Verb::Invite => "Invite",
-            Verb::Other => "Other",
-        }
-    }
-}
-
 /// An activity as received.
 #[derive(Debug, Deserialize)]
 pub struct Activity {
@@ -133,11 +108,6 @@ impl Object {
     /// when it does not fit.
     pub fn read<T: DeserializeOwned>(&self, field: &'static str) -> AppResult<T> {
         super::read(&self.0, field)
-    }
-
-    /// The object as received, for the parts still written on raw JSON.
-    pub fn raw(&self) -> &Value {
-        &self.0
     }
 }
 
