@@ -129,9 +129,22 @@ pub struct Row {
     created_at: NaiveDateTime,
 }
 
+/// How many events this process has recorded (in transactions committed
+/// or not): a request that recorded none has nothing for the delivery
+/// worker, which is then left asleep.
+static RECORDED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The number of events this process has recorded so far (see
+/// [`RECORDED`]); compare two readings to learn whether any was recorded in
+/// between.
+pub fn recorded() -> u64 {
+    RECORDED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Records `event` with the caller's connection, inside the caller's write
 /// transaction.
 pub fn record(c: &mut DbConn, event: Event) -> QueryResult<()> {
+    RECORDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (kind, actor_id, object_id, extra) = event.encode();
     diesel::insert_into(fed_events::table)
         .values(Row {

@@ -118,9 +118,18 @@ impl ManageConnection for Manager {
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -8000;",
                 )?;
+                if std::env::var_os("RUCHE_SQL_TRACE").is_some() {
+                    c.set_instrumentation(trace_sql);
+                }
                 Ok(DbConn::Sqlite(c))
             }
-            Backend::Postgres => Ok(DbConn::Pg(PgConnection::establish(&self.url)?)),
+            Backend::Postgres => {
+                let mut c = PgConnection::establish(&self.url)?;
+                if std::env::var_os("RUCHE_SQL_TRACE").is_some() {
+                    c.set_instrumentation(trace_sql);
+                }
+                Ok(DbConn::Pg(c))
+            }
         }
     }
 
@@ -130,6 +139,29 @@ impl ManageConnection for Manager {
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
         false
+    }
+}
+
+/// With `RUCHE_SQL_TRACE=FILE` in the environment, every statement of
+/// every connection is appended to FILE, one per line (a diagnosis tool:
+/// how many statements a request costs, on either database).
+fn trace_sql(e: diesel::connection::InstrumentationEvent<'_>) {
+    use std::io::Write;
+    static FILE: std::sync::Mutex<Option<std::fs::File>> = std::sync::Mutex::new(None);
+    let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = e else {
+        return;
+    };
+    let Ok(mut file) = FILE.lock() else { return };
+    if file.is_none() {
+        let path = std::env::var_os("RUCHE_SQL_TRACE").unwrap_or_default();
+        *file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok();
+    }
+    if let Some(f) = file.as_mut() {
+        let _ = writeln!(f, "{}", query.to_string().replace('\n', " "));
     }
 }
 
@@ -164,6 +196,11 @@ impl Db {
         let first = manager.connect()?;
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
+            // A PostgreSQL connection may have been closed by the server
+            // while idle: it is checked before use. An SQLite connection is
+            // an open file, and its check would be one statement more for
+            // every task.
+            .test_on_check_out(backend == Backend::Postgres)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(15))
             .build_unchecked(manager);

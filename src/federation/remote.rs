@@ -93,7 +93,12 @@ pub struct Known {
 
 /// Whether a stored actor was read recently enough to be used as it is.
 pub fn fresh(state: &AppState, known: &Known) -> bool {
-    let max_age = chrono::Duration::minutes(state.config.federation.profile_refresh_minutes as i64);
+    fresh_for(&state.config, known)
+}
+
+/// [`fresh`], with the configuration only.
+pub fn fresh_for(cfg: &crate::config::Config, known: &Known) -> bool {
+    let max_age = chrono::Duration::minutes(cfg.federation.profile_refresh_minutes as i64);
     now() - known.fetched_at < max_age
 }
 

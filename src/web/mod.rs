@@ -33,9 +33,12 @@ pub fn router(state: AppState) -> Router {
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-/// After a request that may have changed something, wake this process's
-/// delivery worker so that what must leave leaves now rather than at the
-/// next poll (other processes pick it up at their next poll).
+/// After a request that recorded an event (something that may have to
+/// leave), wake this process's delivery worker so that it leaves now rather
+/// than at the next poll (other processes pick it up at their next poll).
+/// A request that recorded nothing leaves the worker asleep: an inbox
+/// storing a thousand posts a second would otherwise keep it polling the
+/// database back to back.
 async fn wake_worker(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: Request,
@@ -45,8 +48,10 @@ async fn wake_worker(
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
+    let before = crate::events::recorded();
     let res = next.run(req).await;
-    if writes && (res.status().is_success() || res.status().is_redirection()) {
+    let recorded = crate::events::recorded() != before;
+    if writes && recorded && (res.status().is_success() || res.status().is_redirection()) {
         state.wake.notify_one();
     }
     res

@@ -79,20 +79,22 @@ fn signature(
 }
 
 /// The actor whose key made `signed` (its instance already let through the
-/// trust gate). `stored` is the actor as this instance keeps it, when the
-/// caller read it already. Keys rotate: when the key does not verify, the
-/// actor is fetched again and the check made once more.
+/// trust gate). `checked` is the actor as this instance keeps it, when the
+/// caller read it already and found it fresh, with whether its key verified
+/// the signature. Keys rotate: when the key does not verify, the actor is
+/// fetched again and the check made once more.
 async fn signed_by(
     state: &AppState,
     signed: &Signed,
     host: &str,
-    stored: Option<remote::Known>,
+    mut checked: Option<(remote::Known, bool)>,
 ) -> AppResult<(User, String)> {
-    let mut stored = stored.filter(|k| remote::fresh(state, k));
     for refresh in [false, true] {
-        let known = match stored.take() {
-            Some(k) if !refresh => k,
-            _ => remote::actor(state, &signed.key_id, refresh).await?,
+        let known = match checked.take() {
+            Some((k, true)) => return Ok(accepted(state, signed, host, k).await),
+            // The stored key failed already: fetch the actor again.
+            Some((_, false)) => continue,
+            None => remote::actor(state, &signed.key_id, refresh).await?,
         };
         let verified = crate::net::keys::verify_blocking(
             known.pem.clone(),
@@ -102,15 +104,26 @@ async fn signed_by(
         )
         .await;
         if verified {
-            if signed.rfc9421 {
-                // It signs with RFC 9421, so it reads it: sign to it that way.
-                let rfc9421 = crate::net::schemes::Scheme::Rfc9421;
-                crate::net::schemes::learned(&state.db, host, rfc9421).await;
-            }
-            return Ok((known.user, known.ap_id));
+            return Ok(accepted(state, signed, host, known).await);
         }
     }
     Err(AppError::unauthorized("signature_invalid"))
+}
+
+/// A signature verified by `known`'s key: what it teaches about its
+/// instance, and the signer.
+async fn accepted(
+    state: &AppState,
+    signed: &Signed,
+    host: &str,
+    known: remote::Known,
+) -> (User, String) {
+    if signed.rfc9421 {
+        // It signs with RFC 9421, so it reads it: sign to it that way.
+        let rfc9421 = crate::net::schemes::Scheme::Rfc9421;
+        crate::net::schemes::learned(&state.db, host, rfc9421).await;
+    }
+    (known.user, known.ap_id)
 }
 
 /// An activity received from a verified actor.
@@ -161,18 +174,33 @@ pub async fn receive(
         _ => AppError::bad_request("activity_not_json"),
     })?;
     let id = activity.id.to_string();
-    // One database task reads the trust decision, the signer as stored and
-    // whether the activity was received before.
-    let (key_id, seen_id) = (signed.key_id.clone(), id.clone());
-    let (_, (stored, seen)) = state
+    // One blocking task reads the trust decision, the signer as stored and
+    // whether the activity was received before, and checks the signature
+    // with the stored key when it is fresh (each hop between the async
+    // workers and the blocking threads costs more than the check).
+    let seen_id = id.clone();
+    let cfg = state.config.clone();
+    let (key_id, algorithm) = (signed.key_id.clone(), signed.algorithm);
+    let (base, signature) = (signed.signing_string.clone(), signed.signature.clone());
+    let (_, (checked, seen)) = state
         .fed
         .gate_with(&host, move |c| {
-            let stored = remote::find_actor(c, &key_id)?;
+            let checked = remote::find_actor(c, &key_id)?
+                .filter(|k| remote::fresh_for(&cfg, k))
+                .map(|k| {
+                    let ok = crate::net::keys::verify_with(
+                        &k.pem,
+                        algorithm,
+                        base.as_bytes(),
+                        &signature,
+                    );
+                    (k, ok)
+                });
             let seen: i64 = inbox_seen::table.find(&seen_id).count().get_result(c)?;
-            Ok((stored, seen > 0))
+            Ok((checked, seen > 0))
         })
         .await?;
-    let (signer, signer_ap) = signed_by(state, &signed, &host, stored).await?;
+    let (signer, signer_ap) = signed_by(state, &signed, &host, checked).await?;
     if activity.actor.as_str() != signer_ap {
         return Err(AppError::unauthorized("signature_actor_mismatch"));
     }
@@ -194,7 +222,7 @@ pub async fn receive(
     if !recorded {
         record_seen(state, id).await?;
     }
-    state.wake.notify_one();
+    // What it recorded for delivery wakes the worker (`web::wake_worker`).
     Ok(())
 }
 
