@@ -15,3 +15,13 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 });
+
+// A form that destroys something asks first: its data-confirm is the
+// question (the page's policy forbids inline handlers).
+document.addEventListener("submit", function (e) {
+  var form = e.target;
+  var question = form && form.getAttribute && form.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) {
+    e.preventDefault();
+  }
+});

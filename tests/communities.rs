@@ -68,7 +68,7 @@ async fn creating_a_community_checks_its_fields() {
             json!({"name": "team", "title": "T", "visibility": "organisation", "partners": true}),
             "community_partners_organisation",
         ),
-        (json!({"title": "T"}), "json_invalid"),
+        (json!({"title": "T"}), "field_missing"),
     ];
     for (body, code) in bad {
         let r = alice.post("/communities", body.clone()).await;

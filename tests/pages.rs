@@ -90,6 +90,8 @@ async fn every_page_renders_in_both_languages_with_security_headers() {
             assert!(html.contains("name=\"viewport\""), "{path}");
             assert!(!html.contains("??"), "{path} {lang}: missing translation");
             assert!(!html.contains("<script>"), "{path}: no inline script");
+            // The policy refuses inline styles: one would be silently lost.
+            assert!(!html.contains(" style=\""), "{path}: inline style");
             for attr in [
                 "src=\"http",
                 "href=\"http://",
@@ -165,7 +167,12 @@ async fn signed_out_visitors_are_sent_to_sign_in() {
     for path in pages(id) {
         let r = anon.get(&path).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
-        assert_eq!(r.headers()["location"], "/login", "{path}");
+        let expected = if path == "/" {
+            "/login".to_string()
+        } else {
+            format!("/login?next={}", urlencode(&path))
+        };
+        assert_eq!(r.headers()["location"], expected.as_str(), "{path}");
     }
     let r = app
         .client()
@@ -373,4 +380,199 @@ async fn communities_are_created_joined_and_moderated_from_the_pages() {
         .html("/communities")
         .await
         .contains("/communities/ops"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_returns_to_the_page_asked_for() {
+    let (app, _b, _) = setup().await;
+    let anon = Browser::new(&app.base);
+    let r = anon.get("/communities/crew/documents?sort=name").await;
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(
+        location,
+        "/login?next=%2Fcommunities%2Fcrew%2Fdocuments%3Fsort%3Dname"
+    );
+    // The sign-in page carries it, and signing in goes there.
+    let html = anon.html(&location).await;
+    assert!(
+        html.contains("name=\"next\" value=\"/communities/crew/documents?sort=name\""),
+        "{html}"
+    );
+    let csrf = anon.csrf(&location).await;
+    let r = anon
+        .post_form(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("login", "bob"),
+                ("password", PASSWORD),
+                ("next", "/communities/crew/documents?sort=name"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        "/communities/crew/documents?sort=name"
+    );
+    // A sign-in page asked with another site as its destination shows,
+    // and leads, home.
+    let other = Browser::new(&app.base);
+    let html = other.html("/login?next=%2F%2Fevil.example%2F").await;
+    assert!(html.contains("name=\"next\" value=\"/\""), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_and_threads_keep_what_the_reader_chose() {
+    let app = TestApp::start_with(|c| c.content.max_post_chars = 50).await;
+    let alice = app.browser_user("alice").await;
+    let bob = app.user("bob").await;
+
+    // A post refused for its length comes back with its draft and the
+    // audience chosen, not the widest one.
+    let csrf = alice.csrf("/").await;
+    let long = "x".repeat(60);
+    let r = alice
+        .post_form(
+            "/posts",
+            &[
+                ("csrf", &csrf),
+                ("body", &long),
+                ("visibility", "followers"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(&long), "the draft is kept");
+    assert!(
+        html.contains("<option value=\"followers\" selected>"),
+        "the audience is kept: {html}"
+    );
+    assert_eq!(html.matches(" selected>").count(), 1, "{html}");
+    assert_eq!(app.count("content"), 0, "nothing was published");
+    // A fresh composer chooses nothing for the reader but the first entry.
+    let html = alice.html("/").await;
+    assert_eq!(html.matches(" selected>").count(), 0, "{html}");
+
+    // A thread: post, comment, reply. Depth is a class (inline styles are
+    // refused by the page's policy).
+    let post = bob.post_text("Thread start").await;
+    let c1 = bob
+        .post(
+            &format!("/posts/{post}/comments"),
+            json!({"body": "first level"}),
+        )
+        .await;
+    let c1 = c1.json["id"].as_i64().unwrap();
+    let c2 = bob
+        .post(
+            &format!("/posts/{c1}/comments"),
+            json!({"body": "second level"}),
+        )
+        .await;
+    let c2 = c2.json["id"].as_i64().unwrap();
+    let html = alice.html(&format!("/posts/{post}")).await;
+    assert!(html.contains("class=\"comment depth-0\""), "{html}");
+    assert!(html.contains("class=\"comment depth-1\""), "{html}");
+    assert!(!html.contains("style=\""), "{html}");
+    // A comment's own page shows the replies under it.
+    let html = alice.html(&format!("/posts/{c1}")).await;
+    assert!(html.contains("second level"), "{html}");
+    assert!(!html.contains("No comments yet"), "{html}");
+    let html = alice.html(&format!("/posts/{c2}")).await;
+    assert!(html.contains("No comments yet"), "{html}");
+
+    // Deleting asks first (app.js reads data-confirm), in the reader's
+    // language.
+    let mine = app.login_api("alice").await.post_text("Mine").await;
+    let html = alice.html(&format!("/posts/{mine}")).await;
+    assert!(
+        html.contains(&format!(
+            "action=\"/posts/{mine}/delete\" class=\"inline\" data-confirm=\"Delete this post?"
+        )),
+        "{html}"
+    );
+    let js = alice.get("/static/app.js").await.text().await.unwrap();
+    assert!(js.contains("data-confirm") && js.contains("window.confirm"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_agree_with_their_noun_in_both_languages() {
+    let app = TestApp::start().await;
+    let alice = app.browser_user("alice").await;
+    let bob = app.user("bob").await;
+    bob.post("/communities", json!({"name": "solo", "title": "Solo"}))
+        .await;
+    for (lang, one) in [("en", "1 member<"), ("fr", "1 membre<")] {
+        let html = alice
+            .get_lang("/communities/solo", lang)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(one), "{lang}: {html}");
+    }
+    let carol = app.user("carol").await;
+    carol.post("/communities/solo/join", json!({})).await;
+    let html = alice.html("/communities/solo").await;
+    assert!(html.contains("2 members<"), "{html}");
+    // Followers: "0 followers" in English, "0 abonné" in French.
+    for (lang, text) in [
+        ("en", "0 followers"),
+        ("fr", "0 abonné<"),
+        ("fr", "0 abonnement<"),
+    ] {
+        let html = alice
+            .get_lang("/people/bob", lang)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(text), "{lang} {text}: {html}");
+    }
+    let a = app.login_api("alice").await;
+    a.post("/people/bob/follow", json!({})).await;
+    let html = alice.html("/people/bob").await;
+    assert!(html.contains("1 follower<"), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_page_shows_one_status_and_no_buttons_against_oneself() {
+    let app = TestApp::start().await;
+    let bob = app.browser_user("bob").await;
+    let api = app.login_api("bob").await;
+    app.user("carol").await;
+    app.user("dan").await;
+    api.post("/communities", json!({"name": "ops", "title": "Ops"}))
+        .await;
+    let r = api
+        .post("/communities/ops/invitations", json!({"username": "carol"}))
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    let dan = app.login_api("dan").await;
+    dan.post("/communities/ops/join", json!({})).await;
+    let p = api
+        .post("/communities/ops/posts", json!({"body": "To remove"}))
+        .await;
+    let pid = p.json["id"].as_i64().unwrap();
+    api.delete(&format!("/communities/ops/posts/{pid}?reason=off%20topic"))
+        .await;
+    let html = bob.html("/communities/ops/members").await;
+    // Carol is invited, not yet a member: one badge.
+    let at = html.find("@carol").unwrap();
+    let start = html[..at].rfind("<li class=\"person\">").unwrap();
+    let carol = &html[start..at];
+    assert!(carol.contains("Invited"), "{carol}");
+    assert!(!carol.contains(">Member<"), "{carol}");
+    // The owner is offered no Remove or Ban against themselves; Dan is.
+    assert!(!html.contains("name=\"username\" value=\"bob\""), "{html}");
+    assert!(html.contains("name=\"username\" value=\"dan\""), "{html}");
+    assert!(html.contains("data-confirm=\"Ban this person"), "{html}");
+    // Moderation log entries link to the people and posts they name.
+    assert!(html.contains("<a href=\"/people/bob\">bob</a>"), "{html}");
+    assert!(
+        html.contains(&format!("<a href=\"/posts/{pid}\">#{pid}</a>")),
+        "{html}"
+    );
 }

@@ -53,7 +53,7 @@ async fn profile_edit_and_view() {
         "Lyon",
         "project management",
         "hello from Lyon",
-        "<b>1</b> followers",
+        "1 follower<",
     ] {
         assert!(html.contains(needle), "{needle} missing");
     }

@@ -19,9 +19,12 @@ pub struct Invitation {
     #[serde(skip)]
     pub code_hash: String,
     pub created_by: Option<i64>,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub expires_at: NaiveDateTime,
     pub used_by: Option<i64>,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub used_at: Option<NaiveDateTime>,
 }
 

@@ -48,6 +48,7 @@ pub struct User {
     pub languages: String,
     pub locale: Option<String>,
     pub photo_version: i64,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
     /// Home instance of a remote person; `None` for local accounts.
     pub domain: Option<String>,
@@ -336,6 +337,8 @@ pub fn list_users(conn: &mut DbConn, limit: i64) -> AppResult<Vec<User>> {
     users::table
         .filter(users::domain.is_null())
         .filter(users::deleted_at.is_null())
+        // People only: a community is a row of this table too.
+        .filter(users::actor_type.eq("person"))
         .order(users::username.asc())
         .limit(limit)
         .select(User::as_select())
@@ -354,7 +357,7 @@ pub fn set_disabled(
         return Err(AppError::forbidden("admin_only"));
     }
     let target = find_by_username(conn, username)?;
-    if !target.is_local() || target.deleted_at.is_some() {
+    if !target.is_local() || target.deleted_at.is_some() || !target.is_person() {
         return Err(AppError::not_found());
     }
     if target.id == admin.id && disabled {
@@ -393,7 +396,8 @@ pub fn delete_account(
     password: Option<&str>,
 ) -> AppResult<()> {
     let target = find_by_username(conn, username)?;
-    if !target.is_local() || target.deleted_at.is_some() {
+    // A community is removed as a community, not as an account.
+    if !target.is_local() || target.deleted_at.is_some() || !target.is_person() {
         return Err(AppError::not_found());
     }
     if by.id == target.id {

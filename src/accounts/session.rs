@@ -82,8 +82,11 @@ pub struct ApiToken {
     pub name: String,
     #[serde(skip)]
     pub token_hash: String,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub last_used_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub revoked_at: Option<NaiveDateTime>,
 }
 

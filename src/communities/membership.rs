@@ -410,6 +410,7 @@ pub struct Member {
     pub status: String,
     /// Host of a member of another instance.
     pub domain: Option<String>,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub since: NaiveDateTime,
     /// Where their profile is: here, or on their own site for someone this
     /// instance does not know (a member of a community of another instance).

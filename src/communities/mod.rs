@@ -140,6 +140,7 @@ pub struct Community {
     /// Version of the community's picture (0: none); its address is
     /// `/communities/{name}/picture?v={version}`.
     pub picture_version: i64,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
     /// The viewer's membership: status and role.
     pub my_status: Option<String>,
@@ -482,6 +483,7 @@ pub struct LogEntry {
     pub target_user: Option<String>,
     pub target_content_id: Option<i64>,
     pub detail: String,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub at: NaiveDateTime,
 }
 

@@ -60,12 +60,16 @@ pub struct ContentRow {
     pub visibility: Visibility,
     pub body: String,
     pub body_html: String,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub edited_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub deleted_at: Option<NaiveDateTime>,
     /// The community a post (and its comments) belongs to.
     pub community_id: Option<i64>,
     /// When a moderator pinned the post as an announcement.
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub pinned_at: Option<NaiveDateTime>,
 }
 
@@ -385,6 +389,7 @@ pub struct Revision {
     pub body: String,
     pub body_html: String,
     /// When this version was written.
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
 }
 

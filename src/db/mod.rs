@@ -251,6 +251,32 @@ where
     T::construct_selection()
 }
 
+/// Stored times (UTC, without a zone in the database) as the API gives
+/// them: RFC 3339 with the `Z` offset, so that no reader takes them for
+/// local time (`#[serde(serialize_with = "crate::db::utc::serialize")]`).
+pub mod utc {
+    use chrono::{NaiveDateTime, SecondsFormat};
+
+    /// `2026-12-02T04:12:21.547166Z`.
+    pub fn format(t: &NaiveDateTime) -> String {
+        t.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+
+    pub fn serialize<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(t))
+    }
+
+    pub fn option<S: serde::Serializer>(
+        t: &Option<NaiveDateTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&format(t)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
 /// Current UTC time as stored in the database.
 pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()

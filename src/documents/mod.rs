@@ -139,6 +139,7 @@ pub struct Version {
     pub content_id: Option<i64>,
     #[serde(skip)]
     pub uploaded_by: Option<i64>,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
 }
 
@@ -149,7 +150,9 @@ pub struct Document {
     pub name: String,
     pub community: String,
     pub created_by: Option<String>,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub updated_at: NaiveDateTime,
     pub versions: Vec<Version>,
     /// Whether the viewer may upload versions and delete it.

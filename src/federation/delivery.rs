@@ -413,8 +413,10 @@ pub struct Delivery {
     pub inbox: String,
     pub status: String,
     pub attempts: i32,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub next_attempt_at: NaiveDateTime,
     pub last_error: String,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
 }
 
@@ -433,9 +435,12 @@ pub fn failed(conn: &mut DbConn, limit: i64) -> AppResult<Vec<Delivery>> {
 #[diesel(table_name = peers)]
 pub struct Peer {
     pub domain: String,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub last_success_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub last_failure_at: Option<NaiveDateTime>,
     pub consecutive_failures: i32,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub next_attempt_at: Option<NaiveDateTime>,
     pub last_error: String,
 }

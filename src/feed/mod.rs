@@ -72,7 +72,9 @@ pub struct Item {
     pub body_html: String,
     pub reply_to_id: Option<i64>,
     pub root_id: Option<i64>,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub edited_at: Option<NaiveDateTime>,
     pub deleted: bool,
     pub comment_count: i64,

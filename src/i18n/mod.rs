@@ -123,6 +123,18 @@ impl Tr {
     pub fn tf1(&self, key: &str, name: &str, value: &dyn std::fmt::Display) -> String {
         tf(self.0, key, &[(name, value.to_string())])
     }
+    /// A count with its noun in the right number: `{key}_one` or
+    /// `{key}_other`, with `{n}` replaced. English says "1 member", "0
+    /// members"; French says "0 membre", "1 membre", "2 membres".
+    pub fn count(&self, key: &str, n: &i64) -> String {
+        let n = *n;
+        let one = match self.0 {
+            Lang::En => n == 1,
+            Lang::Fr => n == 0 || n == 1,
+        };
+        let form = if one { "one" } else { "other" };
+        tf(self.0, &format!("{key}_{form}"), &[("n", n.to_string())])
+    }
     /// The translation of `prefix` followed by a value (`communities.role_` +
     /// `owner`), for labels of stored values.
     pub fn tv(&self, prefix: &str, value: &str) -> &'static str {

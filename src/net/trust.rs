@@ -73,9 +73,12 @@ pub struct Instance {
     pub domain: String,
     pub level: String,
     pub reason: String,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub expires_at: Option<NaiveDateTime>,
     pub allow_private: bool,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -90,12 +93,14 @@ impl Instance {
 #[diesel(table_name = trust_audit)]
 pub struct AuditEntry {
     pub id: i64,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub at: NaiveDateTime,
     pub actor: String,
     pub action: String,
     pub domain: String,
     pub level: Option<String>,
     pub reason: String,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub expires_at: Option<NaiveDateTime>,
 }
 

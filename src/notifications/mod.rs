@@ -93,6 +93,7 @@ pub struct Notification {
     pub content_id: Option<i64>,
     /// The community it is about (invitations, requests, acceptances).
     pub community: Option<String>,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
     pub read: bool,
 }

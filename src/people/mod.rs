@@ -467,6 +467,7 @@ pub struct Profile {
     pub followed_by_me: bool,
     pub is_admin: bool,
     pub disabled: bool,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: chrono::NaiveDateTime,
     /// For a person of another instance: its host and their profile there.
     pub remote_domain: Option<String>,

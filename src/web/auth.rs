@@ -98,6 +98,8 @@ pub struct Ctx {
     pub session_token: Option<String>,
     pub lang: Lang,
     pub ip: String,
+    /// The path and query of a page read (GET), where signing in returns.
+    pub asked: Option<String>,
 }
 
 impl Ctx {
@@ -131,6 +133,9 @@ impl FromRequestParts<AppState> for Ctx {
             session_token: None,
             lang: browser_lang,
             ip,
+            asked: (parts.method == axum::http::Method::GET)
+                .then(|| parts.uri.path_and_query().map(|p| p.as_str().to_string()))
+                .flatten(),
         };
         if let Some(token) = token.filter(|t| !t.is_empty() && t.len() < 100) {
             let t = token.clone();

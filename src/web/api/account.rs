@@ -203,7 +203,7 @@ pub async fn create_token(
     Ok((
         StatusCode::CREATED,
         Json(
-            json!({"id": token.id, "name": token.name, "token": secret, "created_at": token.created_at}),
+            json!({"id": token.id, "name": token.name, "token": secret, "created_at": crate::db::utc::format(&token.created_at)}),
         ),
     ))
 }

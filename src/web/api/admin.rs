@@ -32,7 +32,7 @@ pub async fn users(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl
         .map(|u| {
             json!({
                 "username": u.username, "email": u.email, "display_name": u.display_name,
-                "is_admin": u.is_admin, "disabled": u.disabled, "created_at": u.created_at,
+                "is_admin": u.is_admin, "disabled": u.disabled, "created_at": crate::db::utc::format(&u.created_at),
             })
         })
         .collect();
@@ -112,7 +112,9 @@ pub async fn invite(State(state): State<AppState>, me: ApiUser) -> ApiResult<imp
     let link = state.config.invite_link(&code);
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": inv.id, "code": code, "link": link, "expires_at": inv.expires_at})),
+        Json(
+            json!({"id": inv.id, "code": code, "link": link, "expires_at": crate::db::utc::format(&inv.expires_at)}),
+        ),
     ))
 }
 

@@ -52,21 +52,80 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let lang = super::auth::accept_language(req.headers());
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(JsonBody(v)),
-            Err(rej) => {
+        let fail = |e: AppError| ApiError(e, lang);
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase())
+            .is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rej| {
                 let kind = if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ErrorKind::PayloadTooLarge
                 } else {
                     ErrorKind::BadRequest
                 };
-                Err(ApiError(
-                    AppError::new(kind, "json_invalid").with("detail", rej.body_text()),
-                    lang,
-                ))
-            }
+                fail(AppError::new(kind, "body_unreadable"))
+            })?;
+        if bytes.is_empty() && !is_json {
+            return Err(fail(AppError::bad_request("json_body_required")));
         }
+        if !is_json {
+            return Err(fail(AppError::new(
+                ErrorKind::UnsupportedMedia,
+                "json_content_type",
+            )));
+        }
+        read_json(&bytes).map(JsonBody).map_err(fail)
     }
+}
+
+/// Reads a JSON request body as `T`. What is wrong is said in the reader's
+/// terms: the field that is missing or not of the expected kind (by its path,
+/// `options[2]`), or where the JSON itself breaks; never the parser's own
+/// wording.
+pub fn read_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let syntax = |e: &serde_json::Error| {
+        AppError::bad_request("json_syntax")
+            .with("line", e.line())
+            .with("column", e.column())
+    };
+    // serde would read a struct from an array of its fields in order:
+    // a call's body is an object.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(AppError::bad_request("json_not_object"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let err = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(v) => return de.end().map(|()| v).map_err(|e| syntax(&e)),
+        Err(e) => e,
+    };
+    let path = err.path().to_string();
+    let inner = err.inner();
+    if inner.classify() != serde_json::error::Category::Data {
+        return Err(syntax(inner));
+    }
+    // serde names a missing field in its message, and only there.
+    let message = inner.to_string();
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        let field = if path == "." {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        };
+        return Err(AppError::bad_request("field_missing").with("field", field));
+    }
+    if path == "." {
+        return Err(AppError::bad_request("json_not_object"));
+    }
+    Err(AppError::bad_request("field_invalid").with("field", path))
 }
 
 /// Parses a numeric id from the path; anything else is simply not found.
@@ -110,7 +169,7 @@ macro_rules! api_routes {
         pub fn router() -> axum::Router<AppState> {
             let r = axum::Router::new();
             $( let r = r.route($path, axum::routing::$method($handler)); )*
-            r.fallback(not_found)
+            r.fallback(not_found).method_not_allowed_fallback(method_not_allowed)
         }
         pub const ROUTES: &[RouteDoc] = &[
             $( RouteDoc { method: stringify!($method), path: $path, summary: $summary, auth: $auth, body: $body } ),*
@@ -121,6 +180,15 @@ macro_rules! api_routes {
 async fn not_found(headers: axum::http::HeaderMap) -> ApiError {
     ApiError(
         AppError::not_found(),
+        super::auth::accept_language(&headers),
+    )
+}
+
+/// A path of the API called with a method it does not answer (the `Allow`
+/// header lists those it does).
+async fn method_not_allowed(headers: axum::http::HeaderMap) -> ApiError {
+    ApiError(
+        AppError::new(ErrorKind::MethodNotAllowed, "method_not_allowed"),
         super::auth::accept_language(&headers),
     )
 }

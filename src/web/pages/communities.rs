@@ -24,6 +24,12 @@ pub fn selected(current: &str, option: impl AsRef<str>) -> bool {
     current == option.as_ref()
 }
 
+/// Whether `username` is the reader's own (no moderation buttons aimed at
+/// oneself).
+pub fn is_me(me: &Option<super::MeView>, username: &str) -> bool {
+    me.as_ref().is_some_and(|m| m.username == username)
+}
+
 fn enc(s: &str) -> String {
     crate::markdown::encode_segment(s)
 }

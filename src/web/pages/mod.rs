@@ -119,6 +119,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/profile/photo/delete", post(people::delete_photo))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 /// The signed-in person as the page header shows them.
@@ -164,6 +165,8 @@ pub struct PageError {
     pub err: AppError,
     /// The page frame, with the reader's language and navigation.
     base: Box<Base>,
+    /// The page asked for, where signing in returns.
+    asked: Option<String>,
 }
 
 impl PageError {
@@ -171,6 +174,7 @@ impl PageError {
         PageError {
             err,
             base: Box::new(Base::new(state, ctx, "status.500", "")),
+            asked: ctx.asked.clone(),
         }
     }
 }
@@ -187,7 +191,7 @@ struct ErrorPage {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         if self.err.code == "signin_required" {
-            return Redirect::to("/login").into_response();
+            return Redirect::to(&login_then(self.asked.as_deref())).into_response();
         }
         if self.err.kind == ErrorKind::Internal {
             tracing::error!(error = %self.err, "internal error");
@@ -202,6 +206,17 @@ impl IntoResponse for PageError {
         let message = super::api::message(&self.err, base.tr.0);
         let page = ErrorPage { base, message };
         (status, render(&page)).into_response()
+    }
+}
+
+/// The sign-in page, returning to `asked` (a page of this site) after.
+pub fn login_then(asked: Option<&str>) -> String {
+    match asked.and_then(same_site_path) {
+        Some(path) if path != "/" && !path.starts_with("/login") => {
+            let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+            format!("/login?next={next}")
+        }
+        _ => "/login".to_string(),
     }
 }
 
@@ -328,6 +343,15 @@ async fn not_found(
     ctx: Ctx,
 ) -> PageError {
     PageError::new(&state, &ctx, AppError::not_found())
+}
+
+/// A page's address called with a method it does not answer.
+async fn method_not_allowed(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ctx: Ctx,
+) -> PageError {
+    let err = AppError::new(ErrorKind::MethodNotAllowed, "method_not_allowed");
+    PageError::new(&state, &ctx, err)
 }
 
 /// Parses a numeric id from the path; anything else is not found.

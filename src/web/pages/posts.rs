@@ -26,6 +26,8 @@ struct FeedPage {
     page: Page,
     error: Option<String>,
     draft: String,
+    /// The audience chosen, kept when the form comes back with an error.
+    visibility: String,
     max_chars: usize,
 }
 
@@ -41,7 +43,7 @@ async fn feed_page(
     cursor: String,
     status: StatusCode,
     error: Option<String>,
-    draft: String,
+    draft: (String, String),
 ) -> PageResult {
     let user = require_user(state, ctx)?;
     let id = user.id;
@@ -54,7 +56,8 @@ async fn feed_page(
         base: Base::new(state, ctx, "feed.title", "feed"),
         page,
         error,
-        draft,
+        draft: draft.0,
+        visibility: draft.1,
         max_chars: state.config.content.max_post_chars,
     };
     Ok((status, render(&page)).into_response())
@@ -65,7 +68,8 @@ pub async fn home(
     ctx: Ctx,
     Query(q): Query<CursorQuery>,
 ) -> PageResult {
-    feed_page(&state, &ctx, q.cursor, StatusCode::OK, None, String::new()).await
+    let draft = (String::new(), String::new());
+    feed_page(&state, &ctx, q.cursor, StatusCode::OK, None, draft).await
 }
 
 #[derive(Deserialize, Default)]
@@ -83,7 +87,7 @@ pub async fn create(
 ) -> PageResult {
     let user = require_form(&state, &ctx, &form.csrf)?.clone();
     let max = state.config.content.max_post_chars;
-    let body = form.body.clone();
+    let draft = (form.body.clone(), form.visibility.clone());
     let text = Text::resolved(&state, form.body).await;
     let result = state
         .db
@@ -97,7 +101,7 @@ pub async fn create(
         Err(err) => {
             let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let msg = error_text(&err, ctx.lang);
-            feed_page(&state, &ctx, String::new(), status, Some(msg), body).await
+            feed_page(&state, &ctx, String::new(), status, Some(msg), draft).await
         }
     }
 }
@@ -168,12 +172,10 @@ async fn post_page(
         .run(move |c| {
             // One visibility check; the rest reads what it allowed.
             let row = content::get_visible(c, viewer, id)?;
-            let comments = if row.kind == "post" {
-                let rows = content::comments_of(c, viewer, &row)?;
-                feed::hydrate(c, viewer, rows)?
-            } else {
-                Vec::new()
-            };
+            // The thread's comments; a comment's page shows the replies
+            // under it (`thread` keeps only those).
+            let rows = content::comments_of(c, viewer, &row)?;
+            let comments = feed::hydrate(c, viewer, rows)?;
             let reactors = content::reactors_of(c, &row)?;
             let revisions = content::revisions_of(c, &row)?;
             let post = feed::hydrate(c, viewer, vec![row])?
