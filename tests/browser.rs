@@ -190,7 +190,24 @@ impl Driver {
 }
 
 impl Drop for Driver {
+    /// Ends the WebDriver session first, so that ChromeDriver closes
+    /// Chromium (killing the driver alone leaves the browser running), and
+    /// this also when a test failed. Drop cannot wait on async code: the
+    /// DELETE is written on a plain socket.
     fn drop(&mut self) {
+        use std::io::{Read, Write};
+        let addr = self.base.trim_start_matches("http://").to_string();
+        if let Ok(mut sock) = std::net::TcpStream::connect(&addr) {
+            let _ = sock.set_read_timeout(Some(Duration::from_secs(10)));
+            let request = format!(
+                "DELETE /session/{} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+                self.session
+            );
+            if sock.write_all(request.as_bytes()).is_ok() {
+                let mut answer = Vec::new();
+                let _ = sock.read_to_end(&mut answer);
+            }
+        }
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
@@ -245,4 +262,194 @@ async fn phone_width_sign_up_post_and_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_width_sign_up_post_and_read() {
     sign_up_post_and_read(1280, 900, "deskuser").await;
+}
+
+/// Content as people really write it: long names, words, addresses and
+/// links, a deep thread, a community with a document.
+async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
+    let user = "mcdupontdelatour";
+    let r = app
+        .client()
+        .post(app.url("/api/v1/accounts"))
+        .json(&json!({
+            "username": user,
+            "email": "marie-christine.dupont-de-la-tour@direction-regionale-industrielle.example.com",
+            "password": PASSWORD
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let me = app.login_api(user).await;
+    let r = me
+        .patch(
+            "/me",
+            json!({
+                "display_name": "Marie-Christine Dupont de la Tour-Vauban",
+                "job_title": "Responsable de la transformation numérique et de l'innovation",
+                "department": "Direction des systèmes d'information et des infrastructures",
+                "site": "Établissement de Saint-Quentin-en-Yvelines",
+                "location": "Bâtiment Montgolfier, troisième étage, aile nord",
+                "work_email": "marie-christine.dupont-de-la-tour@direction-regionale-industrielle.example.com",
+                "phone": "+33 1 23 45 67 89",
+                "bio": "Voir https://intranet.example.com/documents/procedures/qualite/2026/rapport-annuel-de-conformite-des-sites-industriels-version-finale.pdf",
+                "skills": ["Gestion de projets internationaux", "Conduite du changement", "Interopérabilité des systèmes", "Cybersécurité industrielle"],
+                "languages": ["Français", "English", "Deutsch", "Español", "Português", "Italiano", "Nederlands"]
+            }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    let bob = app.user("bob").await;
+    bob.post(&format!("/people/{user}/follow"), json!({})).await;
+    me.post("/people/bob/follow", json!({})).await;
+    let text = "Compte rendu : https://intranet.example.com/documents/procedures/qualite/2026/rapport-annuel-de-conformite-des-sites-industriels-version-finale.pdf \
+                et Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenhalterung #transformation @bob";
+    let post = me.post_text(text).await;
+    let mut parent = post;
+    let mut deepest = post;
+    for depth in 1..=8 {
+        let r = bob
+            .post(
+                &format!("/posts/{parent}/comments"),
+                json!({"body": format!("Réponse de niveau {depth} avec https://intranet.example.com/un/lien/particulierement/long/{depth}/qui/ne/se/coupe/pas/facilement")}),
+            )
+            .await;
+        parent = r.json["id"].as_i64().unwrap();
+        deepest = parent;
+    }
+    me.post(
+        "/communities",
+        json!({
+            "name": "transformation",
+            "title": "Transformation numérique des sites industriels et logistiques",
+            "description": "Échanges entre Saint-Quentin-en-Yvelines, Villefranche-sur-Saône et https://partenaire.example.com/espace-collaboratif/transformation-numerique"
+        }),
+    )
+    .await;
+    bob.post("/communities/transformation/join", json!({}))
+        .await;
+    let p = me
+        .post(
+            "/communities/transformation/posts",
+            json!({"body": "Annonce : Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenhalterung"}),
+        )
+        .await;
+    me.put(&format!(
+        "/communities/transformation/posts/{}/pin",
+        p.json["id"]
+    ))
+    .await;
+    let doc = upload_file(
+        &me,
+        "/communities/transformation/documents",
+        "Procédure-de-mise-en-conformité-des-installations-classées-version-définitive-2026.pdf",
+        b"%PDF-1.4 a document",
+        "application/pdf",
+    )
+    .await;
+    assert!(doc.status.is_success(), "{:?}", doc.json);
+    let doc = doc.json["id"].as_i64().unwrap();
+    let pages = vec![
+        "/".to_string(),
+        format!("/posts/{post}"),
+        format!("/posts/{deepest}"),
+        "/people".into(),
+        format!("/people/{user}"),
+        "/people/bob".into(),
+        format!("/people/{user}/followers"),
+        format!("/people/{user}/following"),
+        "/profile/edit".into(),
+        "/tags/transformation".into(),
+        "/settings".into(),
+        "/notifications".into(),
+        "/admin".into(),
+        "/admin/federation".into(),
+        "/communities".into(),
+        "/communities/transformation".into(),
+        "/communities/transformation/members".into(),
+        "/communities/transformation/settings".into(),
+        "/communities/transformation/documents".into(),
+        format!("/documents/{doc}"),
+    ];
+    (me, pages)
+}
+
+/// Every main page, in English and in French, is no wider than the
+/// window, and the menu takes one row at the top (phones: plus one bar at
+/// the bottom).
+async fn every_main_page_fits(width: u32, height: u32) {
+    let app = TestApp::start().await;
+    let (me, pages) = realistic_site(&app).await;
+    let Some(d) = Driver::start(width, height).await else {
+        return;
+    };
+    d.goto(&app.url("/login")).await;
+    d.type_into("#login", "mcdupontdelatour").await;
+    d.type_into("#password", PASSWORD).await;
+    d.click("form[action='/login'] button[type=submit]").await;
+    assert!(d.wait_for_url("/").await, "signed in: {}", d.url().await);
+    let mut problems = Vec::new();
+    for lang in ["en", "fr"] {
+        let r = me.patch("/me", json!({"locale": lang})).await;
+        assert!(r.status.is_success(), "{:?}", r.json);
+        for path in &pages {
+            d.goto(&app.url(path)).await;
+            let html = d.source().await;
+            assert!(html.contains(&format!("lang=\"{lang}\"")), "{path} {lang}");
+            let v = d
+                .script(
+                    "var top = document.querySelector('header.top');
+                     var nav = document.querySelector('nav.main');
+                     var wide = [];
+                     document.querySelectorAll('main *').forEach(function (el) {
+                       var r = el.getBoundingClientRect();
+                       if (r.right > window.innerWidth + 1 && wide.length < 3) {
+                         wide.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
+                       }
+                     });
+                     return {
+                       overflow: document.documentElement.scrollWidth - window.innerWidth,
+                       header: top.getBoundingClientRect().height,
+                       nav: nav.getBoundingClientRect().height,
+                       wide: wide
+                     };",
+                )
+                .await;
+            let overflow = v["overflow"].as_f64().unwrap();
+            let header = v["header"].as_f64().unwrap();
+            let nav = v["nav"].as_f64().unwrap();
+            if overflow > 0.0 {
+                problems.push(format!(
+                    "{path} ({lang}): {overflow}px wider than the window: {}",
+                    v["wide"]
+                ));
+                d.screenshot(&format!("overflow-{width}-{lang}-{}.png", problems.len()))
+                    .await;
+            }
+            if header > 64.0 || nav > 72.0 {
+                problems.push(format!(
+                    "{path} ({lang}): header {header}px, menu {nav}px high"
+                ));
+            }
+        }
+        for (name, path) in [
+            ("feed", &pages[0]),
+            ("profile", &pages[4]),
+            ("community", &pages[15]),
+        ] {
+            d.goto(&app.url(path)).await;
+            d.screenshot(&format!("{name}-{width}-{lang}.png")).await;
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_main_page_fits_a_phone_in_both_languages() {
+    every_main_page_fits(375, 812).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_main_page_fits_a_desktop_in_both_languages() {
+    every_main_page_fits(1280, 900).await;
 }

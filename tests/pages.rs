@@ -84,7 +84,7 @@ async fn every_page_renders_in_both_languages_with_security_headers() {
                 "{path} {lang}"
             );
             assert!(
-                html.contains(&format!(">{word}</a>")),
+                html.contains(&format!("<span>{word}</span></a>")),
                 "{path} {lang}: nav in the right language"
             );
             assert!(html.contains("name=\"viewport\""), "{path}");
@@ -112,7 +112,12 @@ async fn every_page_renders_in_both_languages_with_security_headers() {
         check_labels(path, &html);
     }
     // Static assets are served locally.
-    for path in ["/static/style.css", "/static/app.js", "/static/icon.svg"] {
+    for path in [
+        "/static/style.css",
+        "/static/app.js",
+        "/static/icon.svg",
+        "/static/icons.svg",
+    ] {
         assert_eq!(anon.get(path).await.status(), StatusCode::OK, "{path}");
     }
 }

@@ -10,6 +10,7 @@ use crate::app::AppState;
 const CSS: &str = include_str!("../../static/style.css");
 const JS: &str = include_str!("../../static/app.js");
 const ICON: &str = include_str!("../../static/icon.svg");
+const ICONS: &str = include_str!("../../static/icons.svg");
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,6 +25,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/static/icon.svg",
             get(|| async { asset("image/svg+xml", ICON) }),
+        )
+        .route(
+            "/static/icons.svg",
+            get(|| async { asset("image/svg+xml", ICONS) }),
         )
         .route(
             "/favicon.ico",
