@@ -581,3 +581,46 @@ async fn members_page_shows_one_status_and_no_buttons_against_oneself() {
         "{html}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn french_pages_say_sizes_dates_and_hints_in_french() {
+    let (app, b, _) = setup().await;
+    let bob = app.login_api("bob").await;
+    let doc = upload_file(
+        &bob,
+        "/communities/crew/documents",
+        "plan.pdf",
+        &vec![b'x'; 1_500_000],
+        "application/pdf",
+    )
+    .await;
+    assert!(doc.status.is_success(), "{:?}", doc.json);
+    let id = doc.json["id"].as_i64().unwrap();
+    let crew = app.browser_login("bob").await;
+    for (lang, size) in [("fr", "1,5\u{202f}Mo"), ("en", "1.5\u{202f}MB")] {
+        let html = crew
+            .get_lang(&format!("/documents/{id}"), lang)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(size), "{lang}: {html}");
+        // Dates are <time> elements, shown in the reader's zone by app.js.
+        assert!(html.contains("<time datetime=\""), "{html}");
+        let html = crew
+            .get_lang("/communities/crew/documents", lang)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("<time datetime=\""), "{html}");
+    }
+    let html = crew
+        .get_lang("/communities/crew/members", "fr")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("placeholder=\"nom, ou nom@site\""), "{html}");
+    let _ = b;
+}

@@ -270,7 +270,7 @@ async fn admin_federation_page() {
     let app = TestApp::start().await;
     let b = app.browser_user("admin").await;
     let html = b.html("/admin/federation").await;
-    assert!(html.contains("allowlist"));
+    assert!(html.contains("Federation mode: allow-list"), "{html}");
     let csrf = extract_csrf(&html).unwrap();
     let r = b
         .post_form(
@@ -293,6 +293,20 @@ async fn admin_federation_page() {
         .await
         .unwrap();
     assert!(html.contains("nantes.example") && html.contains("Membre (même organisation)"));
+    // The French page says it in French: the mode, and the audit line
+    // (its action and level were the stored English words).
+    assert!(
+        html.contains("Mode de fédération : liste autorisée"),
+        "{html}"
+    );
+    assert!(
+        html.contains("réglé nantes.example → Membre (même organisation)"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("allowlist") && !html.contains("→ member"),
+        "{html}"
+    );
     assert_eq!(decide(&app, "nantes.example"), Decision::Member);
 
     let r = b

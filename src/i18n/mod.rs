@@ -135,6 +135,34 @@ impl Tr {
         let form = if one { "one" } else { "other" };
         tf(self.0, &format!("{key}_{form}"), &[("n", n.to_string())])
     }
+    /// A file size as the reader's language writes it: "1.5 MB", "1,5 Mo"
+    /// (French counts in octets), bytes below a kilobyte.
+    pub fn size(&self, bytes: &i64) -> String {
+        let b = (*bytes).max(0) as f64;
+        let (value, unit) = if b < 1000.0 {
+            (b, 0)
+        } else if b < 1e6 {
+            (b / 1e3, 1)
+        } else if b < 1e9 {
+            (b / 1e6, 2)
+        } else {
+            (b / 1e9, 3)
+        };
+        let units: [&str; 4] = match self.0 {
+            Lang::En => ["B", "kB", "MB", "GB"],
+            Lang::Fr => ["o", "ko", "Mo", "Go"],
+        };
+        let mut number = if unit == 0 || value >= 100.0 {
+            format!("{value:.0}")
+        } else {
+            format!("{value:.1}")
+        };
+        if self.0 == Lang::Fr {
+            number = number.replace('.', ",");
+        }
+        // A narrow no-break space keeps the number with its unit.
+        format!("{number}\u{202f}{}", units[unit])
+    }
     /// The translation of `prefix` followed by a value (`communities.role_` +
     /// `owner`), for labels of stored values.
     pub fn tv(&self, prefix: &str, value: &str) -> &'static str {

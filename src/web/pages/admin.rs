@@ -162,9 +162,12 @@ async fn federation_page(
         })
         .await
         .page(state, ctx)?;
+    let base = Base::new(state, ctx, "admin.federation", "admin");
     let page = FederationPage {
-        base: Base::new(state, ctx, "admin.federation", "admin"),
-        mode: state.config.federation.mode.as_str(),
+        mode: base
+            .tr
+            .tv("admin.mode_", state.config.federation.mode.as_str()),
+        base,
         instances,
         audit,
         error,
