@@ -571,3 +571,93 @@ async fn reacting_from_the_feed_returns_to_the_feed() {
     assert_eq!(r.headers()["location"], format!("/posts/{id}#c{id}"));
     assert_eq!(app.count("reactions"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_person_starts_on_the_site_stream_never_an_empty_page() {
+    let app = TestApp::start().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    alice.post_text("Hello from the site").await;
+    bob.post(
+        "/posts",
+        json!({"body": "For my followers", "visibility": "followers"}),
+    )
+    .await;
+    carol
+        .post(
+            "/posts",
+            json!({"body": "Canteen menu", "visibility": "instance"}),
+        )
+        .await;
+    for i in 0..21 {
+        carol.post_text(&format!("Bulletin {i}")).await;
+    }
+
+    // Dan arrives: he follows nobody, so home is the site's stream.
+    let dan = app.browser_user("dan").await;
+    let html = dan.html("/").await;
+    assert!(
+        html.contains("<a href=\"/?stream=site\" aria-current=\"page\">This site</a>"),
+        "{html}"
+    );
+    assert!(html.contains("Bulletin 20"), "{html}");
+    assert!(!html.contains("For my followers"), "{html}");
+    // Its next page keeps the stream.
+    assert!(html.contains("href=\"/?stream=site&amp;cursor="), "{html}");
+    let next = html
+        .split("href=\"/?stream=site&amp;cursor=")
+        .nth(1)
+        .unwrap();
+    let next = &next[..next.find('"').unwrap()];
+    let html = dan.html(&format!("/?stream=site&cursor={next}")).await;
+    assert!(
+        html.contains("Hello from the site") && html.contains("Canteen menu"),
+        "{html}"
+    );
+    // His own feed, when asked, says how to fill it.
+    let html = dan.html("/?stream=following").await;
+    assert!(
+        html.contains("Follow colleagues from the People page"),
+        "{html}"
+    );
+    let html = dan
+        .get_lang("/?stream=following", "fr")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Suivez des collègues"), "{html}");
+
+    // The API gives the same streams; the default stays the following one.
+    let api = app.login_api("dan").await;
+    let r = api.get("/feed").await;
+    assert_eq!(r.json["items"].as_array().unwrap().len(), 0, "{:?}", r.json);
+    let r = api.get("/feed?stream=site").await;
+    let bodies: Vec<&str> = r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 20);
+    assert_eq!(bodies[0], "Bulletin 20");
+    assert!(!bodies.contains(&"For my followers"));
+    let r = api.get("/feed?stream=everything").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "stream_invalid")
+    );
+    let r = api.get("/feed?stream=organisation").await;
+    assert_eq!(r.json["items"].as_array().unwrap().len(), 20);
+
+    // Once he follows someone, home is his own feed.
+    api.post("/people/bob/follow", json!({})).await;
+    let html = dan.html("/").await;
+    assert!(
+        html.contains("<a href=\"/?stream=following\" aria-current=\"page\">Following</a>"),
+        "{html}"
+    );
+    assert!(html.contains("For my followers"), "{html}");
+    assert!(!html.contains("Canteen menu"), "{html}");
+}

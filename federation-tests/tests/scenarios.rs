@@ -961,3 +961,63 @@ async fn a_rotated_key_is_fetched_again_once() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+async fn stream_bodies(api: &Api, stream: &str) -> String {
+    let (s, v) = api.get(&format!("/api/v1/feed?stream={stream}")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["body_html"].as_str().unwrap_or("").to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organisation_stream_widens_the_site_to_member_sites_only() {
+    let [mut alpha, mut beta, mut gamma] = network();
+    beta.trust("alpha.test", "member");
+    beta.trust("gamma.test", "partner");
+    alpha.trust("beta.test", "member");
+    gamma.trust("beta.test", "partner");
+    alpha.start().await;
+    beta.start().await;
+    gamma.start().await;
+    let ann = alpha.user("ann").await;
+    let carol = beta.user("carol").await;
+    let gus = gamma.user("gus").await;
+    follow(&carol, &beta, &format!("@ann@alpha.test:{}", alpha.port)).await;
+    follow(&carol, &beta, &format!("@gus@gamma.test:{}", gamma.port)).await;
+    carol
+        .post("/api/v1/posts", json!({"body": "written on beta"}))
+        .await;
+    ann.post("/api/v1/posts", json!({"body": "news from alpha"}))
+        .await;
+    gus.post("/api/v1/posts", json!({"body": "offer from gamma"}))
+        .await;
+    eventually(10, "both posts on beta", || async {
+        let b = feed_bodies(&carol).await.join(" ");
+        (b.contains("news from alpha") && b.contains("offer from gamma")).then_some(())
+    })
+    .await;
+    // Dave, new on beta, follows nobody: the site stream is beta's own, the
+    // organisation stream adds alpha (a member), never gamma (a partner).
+    let dave = beta.user("dave").await;
+    let site = stream_bodies(&dave, "site").await;
+    assert!(site.contains("written on beta"), "{site}");
+    assert!(
+        !site.contains("news from alpha") && !site.contains("offer from gamma"),
+        "{site}"
+    );
+    let org = stream_bodies(&dave, "organisation").await;
+    assert!(
+        org.contains("written on beta") && org.contains("news from alpha"),
+        "{org}"
+    );
+    assert!(!org.contains("offer from gamma"), "{org}");
+    // Alpha demoted to partner: its posts leave the organisation stream.
+    beta.trust("alpha.test", "partner");
+    let org = stream_bodies(&dave, "organisation").await;
+    assert!(!org.contains("news from alpha"), "{org}");
+}

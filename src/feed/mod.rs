@@ -1,5 +1,6 @@
-//! Feeds: the home feed (own posts and those of followed people), a person's
-//! posts and a hashtag's posts, newest first with stable cursors.
+//! Feeds: the home feed (own posts and those of followed people), the site
+//! and organisation streams, a person's posts and a hashtag's posts, newest
+//! first with stable cursors.
 
 use std::collections::HashMap;
 
@@ -299,6 +300,107 @@ pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<P
         upper = lower;
         window = window.saturating_mul(4);
     }
+    page(conn, viewer, ids)
+}
+
+/// Which feed a person reads on the home page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    /// Own posts, followed people and one's communities ([`home`]).
+    Following,
+    /// Everything the reader may see that was written on this site.
+    Site,
+    /// The same, with what member sites of the organisation sent here.
+    Organisation,
+}
+
+impl Stream {
+    pub const ALL: [Stream; 3] = [Stream::Following, Stream::Site, Stream::Organisation];
+
+    pub fn parse(s: &str) -> AppResult<Stream> {
+        match s {
+            "following" => Ok(Stream::Following),
+            "site" => Ok(Stream::Site),
+            "organisation" => Ok(Stream::Organisation),
+            _ => Err(AppError::bad_request("stream_invalid")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Following => "following",
+            Stream::Site => "site",
+            Stream::Organisation => "organisation",
+        }
+    }
+}
+
+/// The stream a person starts on: their own feed once they follow someone
+/// or belong to a community, the site's stream before (a first day never
+/// shows an empty page).
+pub fn default_stream(conn: &mut DbConn, viewer: i64) -> AppResult<Stream> {
+    let follows_someone: i64 = follows::table
+        .filter(follows::follower_id.eq(viewer))
+        .count()
+        .get_result(conn)?;
+    let in_a_community: i64 = community_members::table
+        .filter(community_members::user_id.eq(viewer))
+        .filter(community_members::status.eq("member"))
+        .count()
+        .get_result(conn)?;
+    Ok(if follows_someone + in_a_community > 0 {
+        Stream::Following
+    } else {
+        Stream::Site
+    })
+}
+
+/// One page of `stream` for `viewer`.
+pub fn stream(
+    conn: &mut DbConn,
+    viewer: i64,
+    stream: Stream,
+    cursor: Option<&str>,
+) -> AppResult<Page> {
+    match stream {
+        Stream::Following => home(conn, viewer, cursor),
+        Stream::Site => written_by(conn, viewer, &[], cursor),
+        Stream::Organisation => {
+            // The sites people known here live on, and of those the
+            // members of the organisation, as the trust list says now.
+            let known: Vec<String> = users::table
+                .filter(users::domain.is_not_null())
+                .select(users::domain.assume_not_null())
+                .distinct()
+                .load(conn)?;
+            let members = crate::net::trust::members_among(conn, &known)?;
+            written_by(conn, viewer, &members, cursor)
+        }
+    }
+}
+
+/// Posts the viewer may see whose authors live here or on one of `sites`.
+fn written_by(
+    conn: &mut DbConn,
+    viewer: i64,
+    sites: &[String],
+    cursor: Option<&str>,
+) -> AppResult<Page> {
+    let before = before(cursor)?;
+    let authors = users::table
+        .filter(users::domain.is_null().or(users::domain.eq_any(sites)))
+        .select(users::id);
+    let ids = content::table
+        .filter(content::root_id.is_null())
+        .filter(content::deleted_at.is_null())
+        .filter(content::id.lt(before))
+        .filter(content::author_id.eq_any(authors))
+        .filter(audience::posts_visible_to(viewer))
+        .order(content::id.desc())
+        .limit(FEED_PAGE + 1)
+        .select(content::id)
+        .load::<i64>(conn)?;
     page(conn, viewer, ids)
 }
 

@@ -429,6 +429,16 @@ pub fn verdicts(
         .collect())
 }
 
+/// Those of `domains` that are members of the organisation now (listed as
+/// `member`, not expired, not under a block).
+pub fn members_among(conn: &mut DbConn, domains: &[String]) -> AppResult<Vec<String>> {
+    Ok(decide_many(conn, domains)?
+        .into_iter()
+        .filter(|(_, (decision, _))| *decision == Decision::Member)
+        .map(|(domain, _)| domain)
+        .collect())
+}
+
 /// [`verdicts`] for one instance.
 pub fn verdict(conn: &mut DbConn, cfg: &Config, domain: &str) -> AppResult<Verdict> {
     verdicts(conn, cfg, &[domain.to_string()])?

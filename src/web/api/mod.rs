@@ -212,7 +212,7 @@ api_routes! {
     get "/me/tokens" => account::list_tokens, "List one's API tokens", auth: true, body: "";
     post "/me/tokens" => account::create_token, "Create an API token (the secret is shown once)", auth: true, body: "TokenCreate";
     delete "/me/tokens/{id}" => account::revoke_token, "Revoke an API token", auth: true, body: "";
-    get "/feed" => posts::home_feed, "Home feed: own posts and those of followed people", auth: true, body: "";
+    get "/feed" => posts::home_feed, "Home feed: own posts, followed people and one's communities (stream=following, the default); stream=site: everything one may see written on this site; stream=organisation: the same with what the organisation's member sites sent here", auth: true, body: "";
     get "/tags/{tag}" => posts::tag_feed, "Posts carrying a hashtag", auth: true, body: "";
     post "/posts" => posts::create, "Publish a post", auth: true, body: "PostCreate";
     get "/posts/{id}" => posts::get_one, "A post or comment", auth: true, body: "";

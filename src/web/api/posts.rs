@@ -17,15 +17,28 @@ use crate::error::AppError;
 use crate::feed;
 use crate::web::auth::ApiUser;
 
+#[derive(serde::Deserialize, Default)]
+pub struct FeedQuery {
+    cursor: Option<String>,
+    /// `following` (the default), `site` or `organisation`.
+    stream: Option<String>,
+}
+
 pub async fn home_feed(
     State(state): State<AppState>,
     me: ApiUser,
-    Query(q): Query<CursorQuery>,
+    Query(q): Query<FeedQuery>,
 ) -> ApiResult<Json<feed::Page>> {
     let id = me.user.id;
     let page = state
         .db
-        .run(move |c| feed::home(c, id, q.cursor.as_deref()))
+        .run(move |c| {
+            let stream = match q.stream.as_deref() {
+                None | Some("") => feed::Stream::Following,
+                Some(s) => feed::Stream::parse(s)?,
+            };
+            feed::stream(c, id, stream, q.cursor.as_deref())
+        })
         .await
         .lang(me.lang)?;
     Ok(Json(page))

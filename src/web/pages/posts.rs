@@ -16,13 +16,16 @@ use crate::app::AppState;
 use crate::audience::Visibility;
 use crate::content::{self, Revision, Text};
 use crate::error::AppError;
-use crate::feed::{self, Item, Page};
+use crate::feed::{self, Item, Page, Stream};
 use crate::web::auth::Ctx;
 
 #[derive(Template)]
 #[template(path = "feed.html")]
 struct FeedPage {
     base: Base,
+    /// The stream shown, and the others as tabs.
+    stream: &'static str,
+    streams: [&'static str; 3],
     page: Page,
     error: Option<String>,
     draft: String,
@@ -37,23 +40,40 @@ pub struct CursorQuery {
     cursor: String,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FeedQuery {
+    cursor: String,
+    /// `following`, `site` or `organisation`; none: where the reader
+    /// starts ([`feed::default_stream`]).
+    stream: String,
+}
+
 async fn feed_page(
     state: &AppState,
     ctx: &Ctx,
-    cursor: String,
+    q: FeedQuery,
     status: StatusCode,
     error: Option<String>,
     draft: (String, String),
 ) -> PageResult {
     let user = require_user(state, ctx)?;
     let id = user.id;
-    let page = state
+    let (stream, page) = state
         .db
-        .run(move |c| feed::home(c, id, Some(&cursor)))
+        .run(move |c| {
+            let stream = match q.stream.as_str() {
+                "" => feed::default_stream(c, id)?,
+                s => Stream::parse(s)?,
+            };
+            Ok((stream, feed::stream(c, id, stream, Some(&q.cursor))?))
+        })
         .await
         .page(state, ctx)?;
     let page = FeedPage {
         base: Base::new(state, ctx, "feed.title", "feed"),
+        stream: stream.as_str(),
+        streams: Stream::ALL.map(Stream::as_str),
         page,
         error,
         draft: draft.0,
@@ -66,10 +86,10 @@ async fn feed_page(
 pub async fn home(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<CursorQuery>,
+    Query(q): Query<FeedQuery>,
 ) -> PageResult {
     let draft = (String::new(), String::new());
-    feed_page(&state, &ctx, q.cursor, StatusCode::OK, None, draft).await
+    feed_page(&state, &ctx, q, StatusCode::OK, None, draft).await
 }
 
 #[derive(Deserialize, Default)]
@@ -101,7 +121,8 @@ pub async fn create(
         Err(err) => {
             let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let msg = error_text(&err, ctx.lang);
-            feed_page(&state, &ctx, String::new(), status, Some(msg), draft).await
+            let q = FeedQuery::default();
+            feed_page(&state, &ctx, q, status, Some(msg), draft).await
         }
     }
 }
