@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use federation_tests::{
-    client, eventually, network, sign_for, signed_get, with_headers, Api, Instance,
+    client, eventually, network, sign_for, signed_get, trusting_network, with_headers, Api,
+    Instance,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -1020,4 +1021,50 @@ async fn the_organisation_stream_widens_the_site_to_member_sites_only() {
     beta.trust("alpha.test", "partner");
     let org = stream_bodies(&dave, "organisation").await;
     assert!(!org.contains("news from alpha"), "{org}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_profile_keeps_its_skills_and_languages() {
+    let [alpha, beta, _gamma] = trusting_network().await;
+    let ann = alpha.user("ann").await;
+    let bob = beta.user("bob").await;
+    let (s, v) = ann
+        .call(
+            reqwest::Method::PATCH,
+            "/api/v1/me",
+            Some(json!({
+                "job_title": "Welder",
+                "skills": ["Welding", "Lean manufacturing"],
+                "languages": ["Français", "English"]
+            })),
+        )
+        .await;
+    assert!(s.is_success(), "{v}");
+    let handle = follow(&bob, &beta, &format!("@ann@alpha.test:{}", alpha.port)).await;
+    let (s, p) = bob.get(&format!("/api/v1/people/{handle}")).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["skills"], json!(["lean manufacturing", "welding"]), "{p}");
+    assert_eq!(p["languages"], json!(["Français", "English"]), "{p}");
+    // The directory's skill filter finds her on beta.
+    let (_, d) = bob.get("/api/v1/people?skill=welding").await;
+    let found: Vec<&str> = d["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["username"].as_str().unwrap())
+        .collect();
+    assert!(found.contains(&handle.as_str()), "{d}");
+    // An edit reaches beta with the profile's Update.
+    ann.call(
+        reqwest::Method::PATCH,
+        "/api/v1/me",
+        Some(json!({"skills": ["Welding", "Robotics"], "languages": ["Deutsch"]})),
+    )
+    .await;
+    eventually(10, "the new skills on beta", || async {
+        let (_, p) = bob.get(&format!("/api/v1/people/{handle}")).await;
+        (p["skills"] == json!(["robotics", "welding"]) && p["languages"] == json!(["Deutsch"]))
+            .then_some(())
+    })
+    .await;
 }

@@ -6,7 +6,6 @@
 
 use diesel::prelude::*;
 
-use super::User;
 use crate::db::schema::users;
 use crate::db::{self, now, DbConn};
 use crate::error::AppResult;
@@ -33,6 +32,8 @@ pub struct RemoteProfile {
     pub location: String,
     pub phone: String,
     pub email: String,
+    /// Comma-separated, as shown.
+    pub languages: String,
     /// An instance's own actor, which signs its fetches: kept for its key,
     /// never listed as a person.
     pub is_instance: bool,
@@ -58,6 +59,7 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
         users::location.eq(&p.location),
         users::phone.eq(&p.phone),
         users::work_email.eq(&p.email),
+        users::languages.eq(&p.languages),
         users::inbox.eq(&p.inbox),
         users::shared_inbox.eq(&p.shared_inbox),
         users::profile_url.eq(&p.url),
@@ -96,14 +98,6 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
             .get_result(c)?,
     };
     Ok(id)
-}
-
-/// Stores or refreshes a remote person's (or instance's) account.
-pub fn upsert(conn: &mut DbConn, p: &RemoteProfile) -> AppResult<User> {
-    db::write(conn, |c| {
-        let id = store(c, p, false)?;
-        super::find_by_id(c, id)
-    })
 }
 
 /// Another instance deleted the account of its person `id`: the copy

@@ -25,6 +25,7 @@ pub const FIELD_SITE: &str = "Site";
 pub const FIELD_LOCATION: &str = "Location";
 pub const FIELD_PHONE: &str = "Phone";
 pub const FIELD_EMAIL: &str = "E-mail";
+pub const FIELD_LANGUAGES: &str = "Languages";
 
 /// The emoji sent for each Ruche reaction other than "like" (which is a Like).
 pub const REACTION_EMOJI: [(&str, &str); 3] =

@@ -34,6 +34,8 @@ pub struct RemoteActor {
     pub icon: String,
     /// A community (`Group`) and its policy.
     pub group: Option<Policy>,
+    /// A person's skills, from the actor's hashtags.
+    pub skills: Vec<String>,
 }
 
 /// `host[:port]` of a URL: the domain part of a handle (see [`host_of`]).
@@ -52,7 +54,7 @@ pub fn parse_actor(v: &Value, expected_host: &str) -> AppResult<RemoteActor> {
 pub fn upsert_actor(conn: &mut DbConn, a: &RemoteActor) -> AppResult<User> {
     match &a.group {
         Some(policy) => crate::communities::remote::store(conn, &a.profile, policy),
-        None => crate::accounts::remote::upsert(conn, &a.profile),
+        None => crate::people::store_remote(conn, &a.profile, &a.skills),
     }
 }
 

@@ -234,29 +234,90 @@ pub fn update_profile(conn: &mut DbConn, user: &User, up: ProfileUpdate) -> AppR
             ))
             .execute(c)?;
         if let Some(skills) = &skills {
-            diesel::delete(user_skills::table.filter(user_skills::user_id.eq(u.id))).execute(c)?;
-            for name in skills {
-                let existing: Option<i64> = skills::table
-                    .filter(skills::name.eq(name))
-                    .select(skills::id)
-                    .first(c)
-                    .optional()?;
-                let sid = match existing {
-                    Some(id) => id,
-                    None => diesel::insert_into(skills::table)
-                        .values(skills::name.eq(name))
-                        .returning(skills::id)
-                        .get_result(c)?,
-                };
-                diesel::insert_into(user_skills::table)
-                    .values((user_skills::user_id.eq(u.id), user_skills::skill_id.eq(sid)))
-                    .execute(c)?;
-            }
+            set_skills(c, u.id, skills)?;
         }
         events::record(c, Event::ProfileChanged { account: u.id })?;
         Ok::<_, AppError>(())
     })?;
     crate::accounts::find_by_id(conn, u.id)
+}
+
+/// Replaces a person's skills (normalised already), inside the caller's
+/// write transaction.
+fn set_skills(c: &mut DbConn, user_id: i64, names: &[String]) -> AppResult<()> {
+    diesel::delete(user_skills::table.filter(user_skills::user_id.eq(user_id))).execute(c)?;
+    for name in names {
+        let existing: Option<i64> = skills::table
+            .filter(skills::name.eq(name))
+            .select(skills::id)
+            .first(c)
+            .optional()?;
+        let sid = match existing {
+            Some(id) => id,
+            None => diesel::insert_into(skills::table)
+                .values(skills::name.eq(name))
+                .returning(skills::id)
+                .get_result(c)?,
+        };
+        diesel::insert_into(user_skills::table)
+            .values((
+                user_skills::user_id.eq(user_id),
+                user_skills::skill_id.eq(sid),
+            ))
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// What another site publishes of one of its people: skills (its hashtags)
+/// and languages, read leniently (what does not fit is left out, as the
+/// person's own site may allow more than ours).
+pub fn remote_skills(tags: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tags {
+        let n = normalize_skill(t.trim_start_matches('#'));
+        if !n.is_empty()
+            && n.chars().count() <= MAX_SKILL_LEN
+            && !n.contains(',')
+            && !out.contains(&n)
+            && out.len() < MAX_SKILLS
+        {
+            out.push(n);
+        }
+    }
+    out
+}
+
+/// A remote person's languages from the comma-separated list their site
+/// gives: at most [`MAX_LANGUAGES`], each at most [`MAX_FIELD`] characters.
+pub fn remote_languages(list: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for l in list.split(',').map(str::trim) {
+        if !l.is_empty()
+            && l.chars().count() <= MAX_FIELD
+            && !out.iter().any(|o| o.eq_ignore_ascii_case(l))
+            && out.len() < MAX_LANGUAGES
+        {
+            out.push(l);
+        }
+    }
+    out.join(", ")
+}
+
+/// Stores or refreshes a person of another site with their skills, in one
+/// transaction.
+pub fn store_remote(
+    conn: &mut DbConn,
+    profile: &crate::accounts::remote::RemoteProfile,
+    skills: &[String],
+) -> AppResult<User> {
+    db::write(conn, |c| {
+        let id = crate::accounts::remote::store(c, profile, false)?;
+        if !profile.is_instance {
+            set_skills(c, id, skills)?;
+        }
+        crate::accounts::find_by_id(c, id)
+    })
 }
 
 pub fn skills_of(conn: &mut DbConn, user_id: i64) -> AppResult<Vec<String>> {

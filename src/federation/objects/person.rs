@@ -13,13 +13,15 @@ use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::federation::json::own;
 use crate::federation::json::{
-    FIELD_DEPARTMENT, FIELD_EMAIL, FIELD_JOB_TITLE, FIELD_LOCATION, FIELD_PHONE, FIELD_SITE,
+    FIELD_DEPARTMENT, FIELD_EMAIL, FIELD_JOB_TITLE, FIELD_LANGUAGES, FIELD_LOCATION, FIELD_PHONE,
+    FIELD_SITE,
 };
 use crate::federation::protocol::actor::{
     ActorKind, PropertyValueType, PublishedActor, PublishedEndpoints, PublishedField,
     PublishedImage,
 };
 use crate::federation::protocol::note::PublishedTag;
+use crate::federation::protocol::Tag;
 use crate::federation::protocol::{Actor, PublicKey};
 use crate::federation::remote::{invalid, RemoteActor, MAX_ATTACHMENTS, MAX_NAME, MAX_SUMMARY};
 use crate::markdown::sanitize;
@@ -150,6 +152,7 @@ pub fn read(
             location: get(FIELD_LOCATION),
             phone: get(FIELD_PHONE),
             email: get(FIELD_EMAIL),
+            languages: crate::people::remote_languages(&get(FIELD_LANGUAGES)),
             is_instance: v.kind == ActorKind::Application,
             ap_id,
         },
@@ -161,6 +164,15 @@ pub fn read(
             .map(url::Url::to_string)
             .unwrap_or_default(),
         group: (v.kind == ActorKind::Group).then(|| policy(v)),
+        skills: crate::people::remote_skills(
+            &v.tag
+                .iter()
+                .filter_map(|t| match t {
+                    Tag::Hashtag { name: Some(n) } => Some(n.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
     })
 }
 
@@ -204,6 +216,7 @@ pub fn person(
         (FIELD_LOCATION, &user.location),
         (FIELD_PHONE, &user.phone),
         (FIELD_EMAIL, &user.work_email),
+        (FIELD_LANGUAGES, &user.languages),
     ] {
         if !value.trim().is_empty() {
             attachment.push(PublishedField {

@@ -48,6 +48,9 @@ pub struct Actor {
     /// Profile fields (`PropertyValue`) and anything else, skipped.
     #[serde(default, deserialize_with = "lenient_list")]
     pub attachment: Vec<PropertyValue>,
+    /// Hashtags: a person's skills (Mastodon's featured tags read alike).
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub tag: Vec<super::note::Tag>,
     #[serde(default, deserialize_with = "lenient")]
     pub manually_approves_followers: Option<bool>,
     /// FEP-844e: what the software behind the actor implements.
