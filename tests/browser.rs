@@ -407,7 +407,15 @@ async fn every_main_page_fits(width: u32, height: u32) {
                          wide.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
                        }
                      });
+                     var apart = [];
+                     document.querySelectorAll('input[type=checkbox]').forEach(function (box) {
+                       var label = document.querySelector('label[for=' + box.id + ']');
+                       var b = box.getBoundingClientRect();
+                       var l = label ? label.getBoundingClientRect() : null;
+                       if (!l || b.bottom < l.top || b.top > l.top + 30) { apart.push(box.id); }
+                     });
                      return {
+                       apart: apart,
                        overflow: document.documentElement.scrollWidth - window.innerWidth,
                        header: top.getBoundingClientRect().height,
                        nav: nav.getBoundingClientRect().height,
@@ -425,6 +433,12 @@ async fn every_main_page_fits(width: u32, height: u32) {
                 ));
                 d.screenshot(&format!("overflow-{width}-{lang}-{}.png", problems.len()))
                     .await;
+            }
+            if v["apart"].as_array().is_some_and(|a| !a.is_empty()) {
+                problems.push(format!(
+                    "{path} ({lang}): checkboxes not on their label's line: {}",
+                    v["apart"]
+                ));
             }
             if header > 64.0 || nav > 72.0 {
                 problems.push(format!(

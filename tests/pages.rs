@@ -624,3 +624,11 @@ async fn french_pages_say_sizes_dates_and_hints_in_french() {
     assert!(html.contains("placeholder=\"nom, ou nom@site\""), "{html}");
     let _ = b;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_post_shows_once_as_an_announcement() {
+    let (_app, b, _) = setup().await;
+    let html = b.html("/communities/crew").await;
+    assert!(html.contains("Announcements"), "{html}");
+    assert_eq!(html.matches("Crew news").count(), 1, "{html}");
+}

@@ -229,13 +229,16 @@ async fn community_page(
                     },
                 ));
             }
+            // Pinned posts show once, as announcements above the feed
+            // (on its first page), not again in it.
+            let pinned_ids = communities::pinned(cx, &c)?;
             let pinned = if cursor.is_empty() {
-                let ids = communities::pinned(cx, &c)?;
-                feed::by_ids(cx, id, &ids)?
+                feed::by_ids(cx, id, &pinned_ids)?
             } else {
                 Vec::new()
             };
-            let page = feed::community(cx, id, c.id, Some(&cursor))?;
+            let mut page = feed::community(cx, id, c.id, Some(&cursor))?;
+            page.items.retain(|i| !pinned_ids.contains(&i.id));
             Ok((c, pinned, page))
         })
         .await
