@@ -19,6 +19,12 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours for a person at a terminal only: a log file, a pipe or
+        // the journal gets plain text (and NO_COLOR turns them off).
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none(),
+        )
         .init();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),

@@ -207,11 +207,15 @@ async fn admin_commands_and_a_real_server_process() {
     );
     let code = link.rsplit('=').next().unwrap().to_string();
 
-    // A real server process, invitation-only.
+    // A real server process, invitation-only, logging to a file.
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("ruche.log");
     let mut server = ruche(&url, &["serve"])
         .env("RUCHE_LISTEN", format!("127.0.0.1:{port}"))
         .env("RUCHE_BASE_URL", &base)
         .env("RUCHE_ACCOUNTS_SIGNUP", "invite")
+        .env("RUCHE_LOG", "info")
+        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
         .spawn()
         .unwrap();
     let client = reqwest::Client::new();
@@ -261,6 +265,13 @@ async fn admin_commands_and_a_real_server_process() {
     terminate(server.id());
     let status = server.wait().unwrap();
     assert!(status.success(), "{status:?}");
+    // Its log file is plain text: no terminal colour codes.
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("INFO"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a log file: {log:?}"
+    );
     drop_database(&pg);
 }
 

@@ -162,6 +162,7 @@ async fn the_api_says_what_is_wrong_in_the_readers_terms() {
         (r#"{"body": "x"} trailing"#, json, 400, "json_syntax", None),
         (r#"{"body": "x"}"#, None, 415, "json_content_type", None),
         ("", None, 400, "json_body_required", None),
+        (" \n", json, 400, "json_body_required", None),
         (
             r#"{"body": "x"}"#,
             Some("text/plain"),

@@ -70,7 +70,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
                 };
                 fail(AppError::new(kind, "body_unreadable"))
             })?;
-        if bytes.is_empty() && !is_json {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(fail(AppError::bad_request("json_body_required")));
         }
         if !is_json {
