@@ -460,6 +460,36 @@ async fn forms_and_threads_keep_what_the_reader_chose() {
     let html = alice.html("/").await;
     assert_eq!(html.matches(" selected>").count(), 0, "{html}");
 
+    // The trust form of the administration keeps every field.
+    let r = alice
+        .post_form(
+            "/admin/federation",
+            &[
+                ("csrf", &csrf),
+                ("domain", "no way"),
+                ("level", "partner"),
+                ("reason", "Lyon plant"),
+                ("expires", "2099-12-31"),
+                ("allow_private", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    for kept in [
+        "value=\"no way\"",
+        "<option value=\"partner\" selected>",
+        "value=\"Lyon plant\"",
+        "value=\"2099-12-31\"",
+        "value=\"1\" checked>",
+    ] {
+        assert!(html.contains(kept), "{kept}: {html}");
+    }
+    assert_eq!(app.count("instances"), 0);
+    // A filter of the communities directory stays chosen.
+    let html = alice.html("/communities?mine=1").await;
+    assert!(html.contains("<option value=\"1\" selected>"), "{html}");
+
     // A thread: post, comment, reply. Depth is a class (inline styles are
     // refused by the page's policy).
     let post = bob.post_text("Thread start").await;
@@ -481,6 +511,20 @@ async fn forms_and_threads_keep_what_the_reader_chose() {
     assert!(html.contains("class=\"comment depth-0\""), "{html}");
     assert!(html.contains("class=\"comment depth-1\""), "{html}");
     assert!(!html.contains("style=\""), "{html}");
+    // A comment refused for its length comes back in its form.
+    let long_comment = "y".repeat(60);
+    let r = alice
+        .post_form(
+            &format!("/posts/{post}/comments"),
+            &[("csrf", &csrf), ("body", &long_comment)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&format!("maxlength=\"50\">{long_comment}</textarea>")),
+        "{html}"
+    );
     // A comment's own page shows the replies under it.
     let html = alice.html(&format!("/posts/{c1}")).await;
     assert!(html.contains("second level"), "{html}");

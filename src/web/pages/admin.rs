@@ -134,6 +134,8 @@ struct FederationPage {
     instances: Vec<Instance>,
     audit: Vec<AuditEntry>,
     error: Option<String>,
+    /// What the form held, kept when it comes back with an error.
+    draft: InstanceForm,
     queue: delivery::QueueStats,
     peers: Vec<delivery::Peer>,
     failed: Vec<delivery::Delivery>,
@@ -144,6 +146,7 @@ async fn federation_page(
     ctx: &Ctx,
     status: StatusCode,
     error: Option<String>,
+    draft: InstanceForm,
 ) -> PageResult {
     let user = require_user(state, ctx)?;
     if !user.is_admin {
@@ -171,6 +174,7 @@ async fn federation_page(
         instances,
         audit,
         error,
+        draft,
         queue,
         peers,
         failed,
@@ -179,10 +183,14 @@ async fn federation_page(
 }
 
 pub async fn federation(State(state): State<AppState>, ctx: Ctx) -> PageResult {
-    federation_page(&state, &ctx, StatusCode::OK, None).await
+    let draft = InstanceForm {
+        level: "member".into(),
+        ..InstanceForm::default()
+    };
+    federation_page(&state, &ctx, StatusCode::OK, None, draft).await
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct InstanceForm {
     csrf: String,
@@ -211,6 +219,10 @@ pub async fn set_instance(
     Form(f): Form<InstanceForm>,
 ) -> PageResult {
     let actor = require_admin_form(&state, &ctx, &f.csrf)?.username.clone();
+    let draft = InstanceForm {
+        csrf: String::new(),
+        ..f.clone()
+    };
     let result = state
         .db
         .run(move |c| {
@@ -233,7 +245,7 @@ pub async fn set_instance(
         Ok(_) => Ok(see_other("/admin/federation")),
         Err(err) if err.kind == crate::error::ErrorKind::BadRequest => {
             let msg = super::error_text(&err, ctx.lang);
-            federation_page(&state, &ctx, StatusCode::BAD_REQUEST, Some(msg)).await
+            federation_page(&state, &ctx, StatusCode::BAD_REQUEST, Some(msg), draft).await
         }
         Err(err) => Err(err).page(&state, &ctx),
     }

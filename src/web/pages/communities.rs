@@ -39,6 +39,8 @@ fn enc(s: &str) -> String {
 struct DirectoryPage {
     base: Base,
     q: String,
+    /// "1": only one's own communities and invitations.
+    mine: String,
     list: Vec<Community>,
     next_url: Option<String>,
     error: Option<String>,
@@ -107,6 +109,7 @@ async fn directory_page(
     let page = DirectoryPage {
         base: Base::new(state, ctx, "communities.title", "communities"),
         q: q.q,
+        mine: q.mine,
         list,
         next_url,
         error,

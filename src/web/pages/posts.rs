@@ -176,6 +176,9 @@ struct PostPage {
     can_edit: bool,
     can_delete: bool,
     error: Option<String>,
+    /// A comment refused with an error, and what it answered, kept in its
+    /// form.
+    draft: Option<(i64, String)>,
     max_chars: usize,
 }
 
@@ -185,6 +188,7 @@ async fn post_page(
     id: i64,
     status: StatusCode,
     error: Option<String>,
+    draft: Option<(i64, String)>,
 ) -> PageResult {
     let user = require_user(state, ctx)?;
     let viewer = user.id;
@@ -230,14 +234,23 @@ async fn post_page(
         reactors: grouped,
         revisions,
         error,
+        draft,
         max_chars: state.config.content.max_post_chars,
     };
     Ok((status, render(&page)).into_response())
 }
 
+/// The draft of the comment form answering `to`, if it is the one refused.
+pub fn draft_for(draft: &Option<(i64, String)>, to: &i64) -> String {
+    match draft {
+        Some((id, text)) if id == to => text.clone(),
+        _ => String::new(),
+    }
+}
+
 pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
     let id = super::parse_id(&state, &ctx, &id)?;
-    post_page(&state, &ctx, id, StatusCode::OK, None).await
+    post_page(&state, &ctx, id, StatusCode::OK, None, None).await
 }
 
 #[derive(Template)]
@@ -347,6 +360,7 @@ pub async fn comment(
     let user = require_form(&state, &ctx, &form.csrf)?.clone();
     let parent = super::parse_id(&state, &ctx, &id)?;
     let max = state.config.content.max_post_chars;
+    let draft = Some((parent, form.body.clone()));
     let text = Text::resolved(&state, form.body).await;
     match state
         .db
@@ -360,14 +374,8 @@ pub async fn comment(
         ))),
         Err(err) if err.kind == crate::error::ErrorKind::BadRequest => {
             let status = StatusCode::BAD_REQUEST;
-            post_page(
-                &state,
-                &ctx,
-                parent,
-                status,
-                Some(error_text(&err, ctx.lang)),
-            )
-            .await
+            let msg = Some(error_text(&err, ctx.lang));
+            post_page(&state, &ctx, parent, status, msg, draft).await
         }
         Err(err) => Err(err).page(&state, &ctx),
     }
