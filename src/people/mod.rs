@@ -269,9 +269,9 @@ fn set_skills(c: &mut DbConn, user_id: i64, names: &[String]) -> AppResult<()> {
     Ok(())
 }
 
-/// What another site publishes of one of its people: skills (its hashtags)
-/// and languages, read leniently (what does not fit is left out, as the
-/// person's own site may allow more than ours).
+/// A remote person's skills from the hashtags their site publishes, read
+/// leniently: what does not fit our limits is left out (their site may
+/// allow more than ours).
 pub fn remote_skills(tags: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for t in tags {
