@@ -618,6 +618,22 @@ async fn members_page_shows_one_status_and_no_buttons_against_oneself() {
     assert!(!html.contains("name=\"username\" value=\"bob\""), "{html}");
     assert!(html.contains("name=\"username\" value=\"dan\""), "{html}");
     assert!(html.contains("data-confirm=\"Ban this person"), "{html}");
+    // A refused invitation says why on the members page, and keeps the
+    // name typed.
+    let csrf = bob.csrf("/communities/ops/members").await;
+    let r = bob
+        .post_form(
+            "/communities/ops/members/invite",
+            &[("csrf", &csrf), ("username", "dan")],
+        )
+        .await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let page = r.text().await.unwrap();
+    assert!(page.contains("role=\"alert\""), "{page}");
+    assert!(
+        page.contains("aria-describedby=\"invite-help\" value=\"dan\""),
+        "{page}"
+    );
     // Moderation log entries link to the people and posts they name.
     assert!(html.contains("<a href=\"/people/bob\">bob</a>"), "{html}");
     assert!(

@@ -412,6 +412,10 @@ struct MembersPage {
     complete: bool,
     /// A moderation act was sent to the community's instance.
     sent: bool,
+    /// Why the last act was refused, with the name typed in the invitation
+    /// form (kept there).
+    error: Option<String>,
+    invite_draft: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -425,6 +429,19 @@ pub async fn members(
     ctx: Ctx,
     Path(name): Path<String>,
     Query(q): Query<MembersQuery>,
+) -> PageResult {
+    let sent = q.sent == "1";
+    members_page(state, ctx, name, sent, StatusCode::OK, None, String::new()).await
+}
+
+async fn members_page(
+    state: AppState,
+    ctx: Ctx,
+    name: String,
+    sent: bool,
+    status: StatusCode,
+    error: Option<String>,
+    invite_draft: String,
 ) -> PageResult {
     let user = require_user(&state, &ctx)?.clone();
     let id = user.id;
@@ -449,9 +466,11 @@ pub async fn members(
         log,
         can_moderate,
         complete: complete && log_complete,
-        sent: q.sent == "1",
+        sent,
+        error,
+        invite_draft,
     };
-    Ok(render(&page))
+    Ok((status, render(&page)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -480,6 +499,18 @@ pub async fn member_action(
     match done {
         Ok(Outcome::Done) => Ok(see_other(&back)),
         Ok(Outcome::Sent) => Ok(see_other(&format!("{back}?sent=1"))),
+        // Refused: the members page again, with the reason and the name
+        // typed in the invitation form.
+        Err(err) if err.kind != crate::error::ErrorKind::NotFound => {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let msg = Some(error_text(&err, ctx.lang));
+            let draft = if action == "invite" {
+                form.username
+            } else {
+                String::new()
+            };
+            members_page(state, ctx, name, false, status, msg, draft).await
+        }
         Err(err) => act_failed(&state, &ctx, name, err).await,
     }
 }
