@@ -133,6 +133,21 @@ pub struct ThreadEntry {
     pub depth: usize,
 }
 
+/// The comments of a thread (in id order) that answer `root`, directly or
+/// not. A reply is newer than what it answers, so one pass finds them.
+fn under(root: i64, rows: Vec<content::ContentRow>) -> Vec<content::ContentRow> {
+    let mut kept = std::collections::HashSet::from([root]);
+    rows.into_iter()
+        .filter(|r| {
+            let answers = r.reply_to_id.is_some_and(|p| kept.contains(&p));
+            if answers {
+                kept.insert(r.id);
+            }
+            answers
+        })
+        .collect()
+}
+
 /// Orders comments depth-first under their parents (depth capped for display).
 fn thread(root: i64, items: Vec<Item>) -> Vec<ThreadEntry> {
     let mut children: HashMap<i64, Vec<Item>> = HashMap::new();
@@ -197,9 +212,9 @@ async fn post_page(
         .run(move |c| {
             // One visibility check; the rest reads what it allowed.
             let row = content::get_visible(c, viewer, id)?;
-            // The thread's comments; a comment's page shows the replies
-            // under it (`thread` keeps only those).
-            let rows = content::comments_of(c, viewer, &row)?;
+            // The replies under this post or comment, of its thread's
+            // comments (only those are hydrated).
+            let rows = under(row.id, content::comments_of(c, viewer, &row)?);
             let comments = feed::hydrate(c, viewer, rows)?;
             let reactors = content::reactors_of(c, &row)?;
             let revisions = content::revisions_of(c, &row)?;
