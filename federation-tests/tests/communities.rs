@@ -1255,3 +1255,167 @@ async fn a_ruche_member_takes_part_in_a_lemmy_community() {
     )
     .await;
 }
+
+async fn upload(api: &Api, path: &str, body: &[u8]) -> serde_json::Value {
+    let r = client()
+        .post(format!("{}{path}", api.base))
+        .bearer_auth(&api.token)
+        .header("content-type", "application/pdf")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    let v: serde_json::Value = r.json().await.unwrap_or_default();
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
+/// A date of the API to the second (the copy keeps what the host says).
+fn second(v: &serde_json::Value) -> String {
+    v.as_str().unwrap_or("").chars().take(19).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_community_and_a_remote_profile_show_what_their_host_shows() {
+    let [alpha, beta, _] = trusting_network().await;
+    let ann = alpha.user("ann").await;
+    let cid = alpha.user("cid").await;
+    let bob = beta.user("bob").await;
+    create(&ann, "quality", "public", "open").await;
+    let (s, v) = cid
+        .post("/api/v1/communities/quality/join", json!({}))
+        .await;
+    assert!(s.is_success(), "{v}");
+    let (s, v) = cid.post("/api/v1/people/ann/follow", json!({})).await;
+    assert!(s.is_success(), "{v}");
+    // Before anyone of beta joins: a pinned announcement, and a document
+    // with a note, given a second version under another file name.
+    let (s, v) = ann
+        .post(
+            "/api/v1/communities/quality/posts",
+            json!({"body": "Welcome to quality"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, _) = ann
+        .call(
+            Method::PUT,
+            &format!("/api/v1/communities/quality/posts/{}/pin", v["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let doc = upload(
+        &ann,
+        "/api/v1/communities/quality/documents?filename=plan.pdf&note=Draft%20for%20review",
+        b"%PDF plan v1",
+    )
+    .await;
+    let doc_a = doc["id"].as_i64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    upload(
+        &ann,
+        &format!("/api/v1/documents/{doc_a}/versions?filename=plan-final.pdf&note=Signed%20off"),
+        b"%PDF plan v2",
+    )
+    .await;
+    let (_, on_alpha) = ann.get(&format!("/api/v1/documents/{doc_a}")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let qa_b = join(&bob, &beta, "quality", &alpha).await;
+    wait_count(
+        &beta,
+        "SELECT COUNT(*) FROM document_versions",
+        2,
+        "both versions on beta",
+    )
+    .await;
+    // The header counts the host's members (ann, cid and bob), not the one
+    // beta knows.
+    let (s, c) = bob.get(&format!("/api/v1/communities/{qa_b}")).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["member_count"], 3, "{c}");
+    let (_, host) = ann.get("/api/v1/communities/quality").await;
+    assert_eq!(second(&c["created_at"]), second(&host["created_at"]));
+    // The announcement is pinned on beta too, shown once.
+    let (_, f) = bob.get(&format!("/api/v1/communities/{qa_b}/posts")).await;
+    assert!(
+        f["pinned"][0]["body"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Welcome to quality"),
+        "{f}"
+    );
+    // The document has its host's name and dates, and its entries keep
+    // their notes.
+    let (_, docs) = bob
+        .get(&format!("/api/v1/communities/{qa_b}/documents"))
+        .await;
+    let d = &docs["items"][0];
+    assert_eq!(d["name"], "plan.pdf", "{docs}");
+    assert_eq!(d["versions"][0]["filename"], "plan-final.pdf");
+    assert_eq!(second(&d["created_at"]), second(&on_alpha["created_at"]));
+    assert_eq!(second(&d["updated_at"]), second(&on_alpha["updated_at"]));
+    for i in 0..2 {
+        assert_eq!(
+            second(&d["versions"][i]["created_at"]),
+            second(&on_alpha["versions"][i]["created_at"]),
+            "{docs} / {on_alpha}"
+        );
+    }
+    let bodies: Vec<String> = f["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["body_html"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        bodies.iter().any(|b| b.contains("Draft for review")),
+        "{bodies:?}"
+    );
+    assert!(
+        bodies.iter().any(|b| b.contains("Signed off")),
+        "{bodies:?}"
+    );
+    // The page says the same.
+    let page = federation_tests::Browser::sign_in(&beta, "bob").await;
+    let (_, html) = page.page(&format!("/communities/{qa_b}"), "en").await;
+    assert!(html.contains("3 members"), "{html}");
+
+    // A remote profile shows its host's counts, before and after a follow.
+    let (s, p) = bob
+        .get(&format!("/api/v1/people/lookup?q=@{}", alpha.handle("ann")))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let ann_b = p["username"].as_str().unwrap().to_string();
+    eventually(10, "ann's counts on beta", || {
+        let bob = &bob;
+        let path = format!("/api/v1/people/{ann_b}");
+        async move {
+            let (_, p) = bob.get(&path).await;
+            (p["followers_count"] == 1).then_some(())
+        }
+    })
+    .await;
+    let (s, v) = bob
+        .post(&format!("/api/v1/people/{ann_b}/follow"), json!({}))
+        .await;
+    assert!(s.is_success(), "{v}");
+    eventually(10, "bob counted among ann's followers on beta", || {
+        let bob = &bob;
+        let path = format!("/api/v1/people/{ann_b}");
+        async move {
+            let (_, p) = bob.get(&path).await;
+            (p["followers_count"] == 2).then_some(())
+        }
+    })
+    .await;
+    let (_, on_alpha) = ann.get("/api/v1/people/ann").await;
+    assert_eq!(on_alpha["followers_count"], 2, "{on_alpha}");
+    let (_, on_beta) = bob.get(&format!("/api/v1/people/{ann_b}")).await;
+    assert_eq!(
+        second(&on_beta["created_at"]),
+        second(&on_alpha["created_at"])
+    );
+}

@@ -6,7 +6,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::users;
+use crate::db::schema::{remote_totals, users};
 use crate::db::{self, now, DbConn};
 use crate::error::AppResult;
 
@@ -37,6 +37,8 @@ pub struct RemoteProfile {
     /// An instance's own actor, which signs its fetches: kept for its key,
     /// never listed as a person.
     pub is_instance: bool,
+    /// When its host says it was created (else: when first seen here).
+    pub created_at: Option<chrono::NaiveDateTime>,
 }
 
 /// Stores or refreshes the account of a remote actor, found by its address
@@ -81,6 +83,11 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
                     .set(users::disabled.eq(true))
                     .execute(c)?;
             }
+            if let Some(at) = p.created_at {
+                diesel::update(users::table.find(id))
+                    .set(users::created_at.eq(at))
+                    .execute(c)?;
+            }
             id
         }
         None => diesel::insert_into(users::table)
@@ -92,7 +99,7 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
                 users::ap_id.eq(&p.ap_id),
                 users::actor_type.eq(if group { "group" } else { "person" }),
                 users::disabled.eq(hidden),
-                users::created_at.eq(now),
+                users::created_at.eq(p.created_at.unwrap_or(now)),
             ))
             .returning(users::id)
             .get_result(c)?,
@@ -110,4 +117,93 @@ pub fn deleted(conn: &mut DbConn, id: i64) -> AppResult<()> {
             .execute(c)
     })?;
     Ok(())
+}
+
+/// The counts the host of the remote actor `id` publishes: its followers
+/// (a community's members) and whom it follows; `None` keeps what was
+/// known. Those it does not publish stay unknown, and this instance counts
+/// what it knows instead.
+pub fn set_totals(
+    conn: &mut DbConn,
+    id: i64,
+    followers: Option<i64>,
+    following: Option<i64>,
+) -> AppResult<()> {
+    if followers.is_none() && following.is_none() {
+        return Ok(());
+    }
+    db::write(conn, |c| {
+        let remote: i64 = users::table
+            .find(id)
+            .filter(users::domain.is_not_null())
+            .count()
+            .get_result(c)?;
+        if remote == 0 {
+            return Ok(());
+        }
+        let known: Option<(Option<i64>, Option<i64>)> = remote_totals::table
+            .find(id)
+            .select((remote_totals::followers, remote_totals::following))
+            .first(c)
+            .optional()?;
+        let (old_followers, old_following) = known.unwrap_or_default();
+        let row = (
+            remote_totals::followers.eq(followers.or(old_followers)),
+            remote_totals::following.eq(following.or(old_following)),
+        );
+        if known.is_some() {
+            diesel::update(remote_totals::table.find(id))
+                .set(row)
+                .execute(c)?;
+        } else {
+            diesel::insert_into(remote_totals::table)
+                .values((remote_totals::actor_id.eq(id), row.0, row.1))
+                .execute(c)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(())
+}
+
+/// One more (`delta` 1) or one fewer (-1) follower of the remote actor `id`
+/// than its host last said: one of our people's follow or join was
+/// accepted, or ended (inside the transaction that records it).
+pub(crate) fn count_follower(c: &mut DbConn, id: i64, delta: i64) -> AppResult<()> {
+    let known: Option<Option<i64>> = remote_totals::table
+        .find(id)
+        .select(remote_totals::followers)
+        .first(c)
+        .optional()?;
+    if let Some(Some(n)) = known {
+        diesel::update(remote_totals::table.find(id))
+            .set(remote_totals::followers.eq(Some((n + delta).max(0))))
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// What the followers and following of `id` number: as its host says for a
+/// person of another instance when it says it, else as counted here
+/// (`local`).
+pub fn totals(conn: &mut DbConn, id: i64, local: (i64, i64)) -> AppResult<(i64, i64)> {
+    let known: Option<(Option<i64>, Option<i64>)> = remote_totals::table
+        .find(id)
+        .select((remote_totals::followers, remote_totals::following))
+        .first(conn)
+        .optional()?;
+    let (followers, following) = known.unwrap_or_default();
+    Ok((followers.unwrap_or(local.0), following.unwrap_or(local.1)))
+}
+
+/// The members the hosts of the remote communities `ids` count, for those
+/// whose host said it.
+pub fn member_totals(conn: &mut DbConn, ids: &[i64]) -> AppResult<Vec<(i64, i64)>> {
+    let rows: Vec<(i64, Option<i64>)> = remote_totals::table
+        .filter(remote_totals::actor_id.eq_any(ids))
+        .select((remote_totals::actor_id, remote_totals::followers))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, n)| Some((id, n?)))
+        .collect())
 }

@@ -144,6 +144,9 @@ pub fn leave(conn: &mut DbConn, user: &User, name: &str) -> AppResult<()> {
         .optional()?;
     db::write(conn, |cx| {
         delete_row(cx, c.id, user.id)?;
+        if !c.is_local() && c.is_member() {
+            crate::accounts::remote::count_follower(cx, c.id, -1)?;
+        }
         if !c.is_local() {
             events::record(
                 cx,

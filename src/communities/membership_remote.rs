@@ -215,6 +215,9 @@ pub fn answer_from_remote(
                 community_members::updated_at.eq(now()),
             ))
             .execute(cx)?;
+            if current.as_deref() != Some("member") {
+                crate::accounts::remote::count_follower(cx, community, 1)?;
+            }
             notify_one(cx, person.id, "community_accepted", community, community)?;
             let backfilled: Option<NaiveDateTime> = crate::db::schema::communities::table
                 .find(community)

@@ -217,6 +217,7 @@ fn load(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>
         .group_by(community_members::community_id)
         .select((community_members::community_id, diesel::dsl::count_star()))
         .load(conn)?;
+    let hosts_count = crate::accounts::remote::member_totals(conn, ids)?;
     let mine: Vec<(i64, String, String)> = community_members::table
         .filter(community_members::community_id.eq_any(ids))
         .filter(community_members::user_id.eq(viewer))
@@ -230,6 +231,17 @@ fn load(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>
         .into_iter()
         .map(|r| {
             let m = mine.iter().find(|(id, _, _)| *id == r.0);
+            // A remote community's host knows all its members; this
+            // instance, those it was told of.
+            let told = hosts_count.iter().find(|(id, _)| *id == r.0);
+            let member_count = match (&r.8, told) {
+                (Some(_), Some((_, n))) => *n,
+                _ => counts
+                    .iter()
+                    .find(|(id, _)| *id == r.0)
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0),
+            };
             Community {
                 id: r.0,
                 name: r.1,
@@ -241,11 +253,7 @@ fn load(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>
                 partners: r.7,
                 remote_url: r.8.as_ref().map(|_| r.9.clone()),
                 domain: r.8,
-                member_count: counts
-                    .iter()
-                    .find(|(id, _)| *id == r.0)
-                    .map(|(_, n)| *n)
-                    .unwrap_or(0),
+                member_count,
                 created_at: r.10,
                 picture_version: r.11,
                 my_status: m.map(|(_, s, _)| s.clone()),

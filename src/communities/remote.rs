@@ -22,6 +22,11 @@ pub fn store(conn: &mut DbConn, profile: &RemoteProfile, policy: &Policy) -> App
                 communities::partners.eq(policy.partners),
             ))
             .execute(c)?;
+        if let (Some(at), true) = (profile.created_at, n > 0) {
+            diesel::update(communities::table.find(id))
+                .set(communities::created_at.eq(at))
+                .execute(c)?;
+        }
         if n == 0 {
             diesel::insert_into(communities::table)
                 .values((
@@ -29,7 +34,7 @@ pub fn store(conn: &mut DbConn, profile: &RemoteProfile, policy: &Policy) -> App
                     communities::visibility.eq(policy.visibility),
                     communities::join_policy.eq(&policy.join_policy),
                     communities::partners.eq(policy.partners),
-                    communities::created_at.eq(now()),
+                    communities::created_at.eq(profile.created_at.unwrap_or_else(now)),
                 ))
                 .execute(c)?;
         }

@@ -29,11 +29,8 @@ pub struct RemoteVersion {
     /// Where our copy of the file is kept (see `documents::keep_copy`); empty for a
     /// document of a remote community, which stays on its instance.
     pub storage_key: String,
-}
-
-/// The text and HTML of a document's feed entry.
-pub fn entry_body(doc_id: i64, name: &str, version: i64) -> (String, String) {
-    entry_html(doc_id, name, version, "")
+    /// The uploader's note on the version (sanitised HTML).
+    pub note_html: String,
 }
 
 /// The text and HTML of a document's feed entry, with the uploader's note.
@@ -54,14 +51,21 @@ pub fn entry_html(doc_id: i64, name: &str, version: i64, note_html: &str) -> (St
 /// With a `storage_key` (a member's upload to one of our communities) this
 /// instance keeps the file and numbers the version itself; otherwise the
 /// version links to the file on the community's instance, with its number.
+///
+/// The copy shows what the host shows: the version's date is its entry's
+/// (`published`), not when it arrived here, and a document keeps the name
+/// of its first version, as on the instance it was uploaded to.
 pub(crate) fn mirror_version(
     c: &mut DbConn,
     community: i64,
     entry: i64,
     author: i64,
     v: &RemoteVersion,
+    published: chrono::NaiveDateTime,
 ) -> AppResult<(String, String)> {
-    let now = now();
+    let hosted = !v.storage_key.is_empty();
+    // Our own copy of a member's upload is dated when it reached us.
+    let now = if hosted { now() } else { published.min(now()) };
     let existing: Option<i64> = match v.document {
         Some(id) => documents::table
             .find(id)
@@ -84,12 +88,22 @@ pub(crate) fn mirror_version(
     }
     let doc_id = match existing {
         Some(id) => {
+            let updated: chrono::NaiveDateTime = documents::table
+                .find(id)
+                .select(documents::updated_at)
+                .first(c)?;
             diesel::update(documents::table.find(id))
-                .set((
-                    documents::updated_at.eq(now),
-                    documents::name.eq(&v.filename),
-                ))
+                .set(documents::updated_at.eq(updated.max(now)))
                 .execute(c)?;
+            if !hosted && v.version == 1 {
+                // A first version read after a later one (a back-fill).
+                diesel::update(documents::table.find(id))
+                    .set((
+                        documents::name.eq(&v.filename),
+                        documents::created_at.eq(now),
+                    ))
+                    .execute(c)?;
+            }
             id
         }
         None => diesel::insert_into(documents::table)
@@ -104,7 +118,6 @@ pub(crate) fn mirror_version(
             .returning(documents::id)
             .get_result(c)?,
     };
-    let hosted = !v.storage_key.is_empty();
     let version = if hosted {
         let last: Option<i64> = document_versions::table
             .filter(document_versions::document_id.eq(doc_id))
@@ -133,10 +146,15 @@ pub(crate) fn mirror_version(
                 document_versions::content_id.eq(Some(entry)),
                 document_versions::uploaded_by.eq(Some(author)),
                 document_versions::created_at.eq(now),
+                document_versions::note_html.eq(&v.note_html),
             ))
             .execute(c)?;
     }
-    Ok(entry_body(doc_id, &v.filename, version))
+    let name: String = documents::table
+        .find(doc_id)
+        .select(documents::name)
+        .first(c)?;
+    Ok(entry_html(doc_id, &name, version, &v.note_html))
 }
 
 /// A feed entry became a tombstone (inside its write transaction): a

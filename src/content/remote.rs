@@ -36,6 +36,9 @@ pub struct Incoming {
     pub community_id: Option<i64>,
     /// A document version it announces (content of a remote community).
     pub document: Option<super::document_entry::RemoteVersion>,
+    /// Pinned as an announcement by its community (said by the community's
+    /// host only).
+    pub pinned: bool,
 }
 
 /// Whether a community is hosted here: then what its members do elsewhere
@@ -133,12 +136,14 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
                 content::body.eq(&inc.body),
                 content::body_html.eq(&inc.body_html),
                 content::created_at.eq(inc.published.min(now())),
+                content::pinned_at.eq((inc.pinned && root.is_none()).then(now)),
             ))
             .returning(content::id)
             .get_result(c)?;
         replace_links(c, id, &tags, &mentioned, true)?;
         if let (Some(v), Some(cm)) = (&inc.document, community) {
-            let (text, html) = super::document_entry::mirror_version(c, cm, id, inc.author_id, v)?;
+            let (text, html) =
+                super::document_entry::mirror_version(c, cm, id, inc.author_id, v, inc.published)?;
             diesel::update(content::table.find(id))
                 .set((
                     content::kind.eq("document"),

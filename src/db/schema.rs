@@ -37,6 +37,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    remote_totals (actor_id) {
+        actor_id -> BigInt,
+        followers -> Nullable<BigInt>,
+        following -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     photos (user_id) {
         user_id -> BigInt,
         content_type -> Text,
@@ -165,6 +173,7 @@ diesel::table! {
 }
 
 diesel::joinable!(photos -> users (user_id));
+diesel::joinable!(remote_totals -> users (actor_id));
 diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(user_skills -> skills (skill_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -202,6 +211,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     moderation_log,
     documents,
     document_versions,
+    remote_totals,
 );
 
 diesel::table! {
@@ -362,5 +372,6 @@ diesel::table! {
         content_id -> Nullable<BigInt>,
         uploaded_by -> Nullable<BigInt>,
         created_at -> Timestamp,
+        note_html -> Text,
     }
 }

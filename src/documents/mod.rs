@@ -22,7 +22,7 @@ use crate::accounts::User;
 use crate::audience::Visibility;
 use crate::communities::{self, Community};
 use crate::content::document_entry::entry_html;
-pub use crate::content::document_entry::{entry_body, RemoteVersion};
+pub use crate::content::document_entry::RemoteVersion;
 use crate::db::schema::{content, document_versions, documents, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
@@ -141,6 +141,8 @@ pub struct Version {
     pub uploaded_by: Option<i64>,
     #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
+    /// The uploader's note on this version (sanitised HTML).
+    pub note_html: String,
 }
 
 /// A document with its versions (newest first).
@@ -214,6 +216,7 @@ pub fn upload(
                 document_versions::content_id.eq(entry),
                 document_versions::uploaded_by.eq(user.id),
                 document_versions::created_at.eq(now),
+                document_versions::note_html.eq(&note_html),
             ))
             .execute(cx)?;
         events::record(
@@ -362,6 +365,7 @@ pub fn new_version(
                 document_versions::content_id.eq(entry),
                 document_versions::uploaded_by.eq(user.id),
                 document_versions::created_at.eq(now),
+                document_versions::note_html.eq(&note_html),
             ))
             .execute(cx)?;
         diesel::update(documents::table.find(id))

@@ -22,6 +22,8 @@ pub struct Shared {
     pub version: i64,
     pub size: i64,
     pub sha256: String,
+    /// The uploader's note on the version (HTML, sanitised).
+    pub note_html: String,
 }
 
 /// The version a document's feed entry carries, if it is one.
@@ -58,6 +60,7 @@ pub fn shared(
         version: v.version,
         size: v.size,
         sha256: v.sha256,
+        note_html: v.note_html,
     }))
 }
 
@@ -111,6 +114,8 @@ pub struct Attached<'a> {
     pub version: Option<i64>,
     pub size: Option<i64>,
     pub sha256: &'a str,
+    /// The uploader's note (HTML, from another instance: sanitised here).
+    pub note_html: &'a str,
 }
 
 /// The version a remote post carries, when its file is served by
@@ -142,5 +147,15 @@ pub fn parse_attachment(
             String::new()
         },
         url: url.to_string(),
+        note_html: note_of(a.note_html),
     })
+}
+
+/// An uploader's note as another instance sends it: sanitised, and left
+/// out when longer than a note may be here.
+fn note_of(html: &str) -> String {
+    if html.len() > 16 * 1024 {
+        return String::new();
+    }
+    crate::markdown::sanitize(html)
 }

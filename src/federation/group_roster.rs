@@ -112,7 +112,7 @@ pub(super) async fn fetch_roster(
     reader: &User,
     c: &Community,
 ) -> AppResult<Vec<RosterEntry>> {
-    let roster = read_roster(state, reader, c.id).await?;
+    let (roster, total) = read_roster(state, reader, c.id).await?;
     let ours: Vec<(String, String)> = roster
         .iter()
         .filter(|e| e.status == "member" && !e.handle.contains('@'))
@@ -121,28 +121,33 @@ pub(super) async fn fetch_roster(
     let id = c.id;
     state
         .db
-        .run(move |cx| crate::communities::membership_remote::sync_roles(cx, id, &ours))
+        .run(move |cx| {
+            crate::accounts::remote::set_totals(cx, id, total, None)?;
+            crate::communities::membership_remote::sync_roles(cx, id, &ours)
+        })
         .await?;
     Ok(roster)
 }
 
-/// A remote community's list of people, read signed by `reader`.
+/// A remote community's list of people, read signed by `reader`, and how
+/// many members its host counts.
 async fn read_roster(
     state: &AppState,
     reader: &User,
     community: i64,
-) -> AppResult<Vec<RosterEntry>> {
+) -> AppResult<(Vec<RosterEntry>, Option<i64>)> {
     let ap = address_of(state, community).await?;
     let doc = state
         .fed
         .get_as(&format!("{ap}/followers"), signer(reader)?)
         .await?;
     let roster: Collection<Listed> = super::protocol::read(&doc, "orderedItems")?;
+    let total = roster.total();
     let Some(items) = roster.ordered_items else {
         // A count only (another kind of server): the list is not known.
         return Err(AppError::remote("remote_invalid", "no list of members"));
     };
-    Ok(parse_roster(&state.config, items))
+    Ok((parse_roster(&state.config, items), total))
 }
 
 type Vouched = Mutex<HashMap<(i64, String), (Instant, bool)>>;
@@ -172,7 +177,7 @@ pub(super) async fn host_lists_instance(
     let Some(member) = member else {
         return Ok(false);
     };
-    let roster = read_roster(state, &member, community).await?;
+    let (roster, _) = read_roster(state, &member, community).await?;
     let yes = roster
         .iter()
         .any(|e| e.status == "member" && authority(&e.ap_id).as_deref() == Some(domain));

@@ -188,12 +188,61 @@ async fn actor_named(
     );
     let user = state.db.run(move |c| upsert_actor(c, &parsed)).await?;
     refresh_photo(state, user.id, &icon).await;
+    refresh_totals(state, user.id, &host, &typed);
     Ok(Known {
         user,
         pem,
         ap_id,
         fetched_at: now(),
     })
+}
+
+/// Reads, in the background, how many followers (a community's members)
+/// and followed accounts the host of a freshly read actor counts, so that
+/// its profile shows its host's figures and not only those known here. Only
+/// collections on the actor's own host are read; a failure keeps what was
+/// known.
+fn refresh_totals(state: &AppState, id: i64, host: &str, actor: &super::protocol::Actor) {
+    let on_host = |u: &Option<url::Url>| {
+        u.clone()
+            .filter(|u| host_of(u.as_str()).as_deref() == Some(host))
+    };
+    let (followers, following) = (on_host(&actor.followers), on_host(&actor.following));
+    if followers.is_none() && following.is_none() {
+        return;
+    }
+    let st = state.clone();
+    tokio::spawn(async move {
+        let followers = total_of(&st, followers).await;
+        let following = total_of(&st, following).await;
+        if followers.is_none() && following.is_none() {
+            return;
+        }
+        let stored = st
+            .db
+            .run(move |c| crate::accounts::remote::set_totals(c, id, followers, following))
+            .await;
+        if let Err(e) = stored {
+            tracing::info!(error = %e, "remote counts not stored");
+        }
+    });
+}
+
+/// The count a collection gives, if it can be read.
+async fn total_of(state: &AppState, url: Option<url::Url>) -> Option<i64> {
+    let url = url?;
+    match state.fed.get(url.as_str()).await {
+        Ok(doc) => super::protocol::read::<super::protocol::collection::Collection<Value>>(
+            &doc,
+            "totalItems",
+        )
+        .ok()?
+        .total(),
+        Err(e) => {
+            tracing::debug!(collection = %url, error = %e, "count not read");
+            None
+        }
+    }
 }
 
 /// Keeps a remote person's photo in step with the `icon` they publish: a new

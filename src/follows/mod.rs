@@ -72,12 +72,16 @@ pub fn set_activity_id(c: &mut DbConn, follower: i64, followee: i64, id: &str) -
 pub fn unfollow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
     let target = crate::accounts::find_by_username(conn, followee_name)?;
     db::write(conn, |c| {
-        let found: Option<Option<String>> = follows::table
+        let found: Option<(Option<String>, bool)> = follows::table
             .filter(follows::follower_id.eq(follower.id))
             .filter(follows::followee_id.eq(target.id))
-            .select(follows::ap_id)
+            .select((follows::ap_id, follows::accepted))
             .first(c)
             .optional()?;
+        if let (Some((_, true)), false) = (&found, target.is_local()) {
+            crate::accounts::remote::count_follower(c, target.id, -1)?;
+        }
+        let found = found.map(|(ap, _)| ap);
         diesel::delete(
             follows::table
                 .filter(follows::follower_id.eq(follower.id))
@@ -94,7 +98,7 @@ pub fn unfollow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppR
                 },
             )?;
         }
-        Ok::<_, diesel::result::Error>(())
+        Ok::<_, AppError>(())
     })?;
     Ok(())
 }
@@ -160,13 +164,22 @@ pub fn answer_from_remote(
         .filter(follows::follower_id.eq(follower))
         .filter(follows::followee_id.eq(followee));
     db::write(conn, |c| {
+        let was: Option<bool> = q.select(follows::accepted).first(c).optional()?;
         if accepted {
-            diesel::update(q).set(follows::accepted.eq(true)).execute(c)
+            diesel::update(q)
+                .set(follows::accepted.eq(true))
+                .execute(c)?;
+            if was == Some(false) {
+                crate::accounts::remote::count_follower(c, followee, 1)?;
+            }
         } else {
-            diesel::delete(q).execute(c)
+            diesel::delete(q).execute(c)?;
+            if was == Some(true) {
+                crate::accounts::remote::count_follower(c, followee, -1)?;
+            }
         }
-    })?;
-    Ok(())
+        Ok::<_, AppError>(())
+    })
 }
 
 /// A remote person stops following a local one.

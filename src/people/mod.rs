@@ -546,7 +546,13 @@ pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(U
     if (user.disabled && !viewer.is_admin) || user.deleted_at.is_some() || !user.is_person() {
         return Err(AppError::not_found());
     }
-    let (followers_count, following_count) = crate::follows::counts(conn, user.id)?;
+    let mut counted = crate::follows::counts(conn, user.id)?;
+    if !user.is_local() {
+        // Its host knows who follows them everywhere; this instance only
+        // who follows them from here.
+        counted = crate::accounts::remote::totals(conn, user.id, counted)?;
+    }
+    let (followers_count, following_count) = counted;
     let followed_by_me = crate::follows::is_following(conn, viewer.id, user.id)?;
     let skills = skills_of(conn, user.id)?;
     let p = Profile {

@@ -21,6 +21,7 @@ pub fn version(cfg: &Config, a: &Attachment, file_host: &str) -> Option<RemoteVe
         version: a.version,
         size: a.size,
         sha256: text(&a.sha256),
+        note_html: text(&a.summary),
     };
     crate::documents::parse_attachment(cfg, &attached, file_host)
 }
@@ -40,5 +41,6 @@ pub fn published(s: Shared) -> AppResult<PublishedDocument> {
         version: s.version,
         size: s.size,
         sha256: s.sha256,
+        summary: s.note_html,
     })
 }

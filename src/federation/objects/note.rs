@@ -267,6 +267,9 @@ pub fn resolve(
         activity_id: None,
         community_id: community,
         document,
+        // Only the community's host says which of its posts are pinned
+        // (what it announces, or lists in its outbox).
+        pinned: via_group.is_some() && community.is_some() && note.stickied == Some(true),
     }))
 }
 

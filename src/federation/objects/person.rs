@@ -154,6 +154,11 @@ pub fn read(
             email: get(FIELD_EMAIL),
             languages: crate::people::remote_languages(&get(FIELD_LANGUAGES)),
             is_instance: v.kind == ActorKind::Application,
+            // A date in the future is not believed.
+            created_at: v
+                .published
+                .map(|d| d.naive_utc())
+                .filter(|d| *d <= crate::db::now()),
             ap_id,
         },
         icon: v

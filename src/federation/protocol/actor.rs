@@ -53,6 +53,15 @@ pub struct Actor {
     pub tag: Vec<super::note::Tag>,
     #[serde(default, deserialize_with = "lenient")]
     pub manually_approves_followers: Option<bool>,
+    /// Its followers (a community's members) and whom it follows, whose
+    /// counts are shown with it.
+    #[serde(default, deserialize_with = "lenient")]
+    pub followers: Option<Url>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub following: Option<Url>,
+    /// When the account (or community) was created on its host.
+    #[serde(default, deserialize_with = "lenient")]
+    pub published: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// FEP-844e: what the software behind the actor implements.
     #[serde(default, deserialize_with = "lenient_list")]
     pub implements: Vec<Implemented>,

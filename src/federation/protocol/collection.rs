@@ -15,6 +15,10 @@ use super::{lenient, Link};
 pub struct Collection<T> {
     #[serde(rename = "orderedItems", default, deserialize_with = "items")]
     pub ordered_items: Option<Vec<T>>,
+    /// How many items it has in all (a count only, when the publisher
+    /// hides the list); a count out of any sensible range is ignored.
+    #[serde(rename = "totalItems", default, deserialize_with = "lenient")]
+    pub total_items: Option<i64>,
 }
 
 fn items<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
@@ -36,6 +40,12 @@ impl<T> Collection<T> {
     /// The items, none when the collection does not list them.
     pub fn items(self) -> Vec<T> {
         self.ordered_items.unwrap_or_default()
+    }
+
+    /// [`Collection::total_items`] when it is a sensible count.
+    pub fn total(&self) -> Option<i64> {
+        self.total_items
+            .filter(|n| (0..=1_000_000_000_000).contains(n))
     }
 }
 

@@ -114,6 +114,8 @@ pub struct Attachment {
     pub size: Option<i64>,
     #[serde(rename = "ruche:sha256", default, deserialize_with = "lenient")]
     pub sha256: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub summary: Option<String>,
 }
 
 impl Note {
@@ -183,6 +185,9 @@ pub struct PublishedDocument {
     pub size: i64,
     #[serde(rename = "ruche:sha256")]
     pub sha256: String,
+    /// The uploader's note on this version (HTML).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub summary: String,
 }
 
 /// The Markdown a post was written in.

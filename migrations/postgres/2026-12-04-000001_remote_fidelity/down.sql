@@ -1,0 +1,2 @@
+ALTER TABLE document_versions DROP COLUMN note_html;
+DROP TABLE remote_totals;
