@@ -119,7 +119,7 @@ async fn account(base: &str, name: &str) -> String {
         json!({"login": name, "password": password, "name": "recipe"}),
     )
     .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(s, StatusCode::CREATED, "{v}");
     v["token"].as_str().unwrap().to_string()
 }
 
