@@ -9,8 +9,9 @@ use std::sync::Arc;
 use crate::addresses::Cidr;
 use crate::config::Config;
 use crate::db::Db;
-use crate::documents::{self, storage::Storage};
+use crate::documents;
 use crate::net::client::Client;
+use crate::storage::Storage;
 
 #[derive(Clone)]
 pub struct AppState {

@@ -96,6 +96,8 @@ pub struct AccountsConfig {
 #[serde(deny_unknown_fields)]
 pub struct ContentConfig {
     pub max_post_chars: usize,
+    /// Largest picture or file attached to a post or comment.
+    pub max_attachment_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -254,6 +256,11 @@ impl Config {
         if self.content.max_post_chars < 10 {
             return Err(ConfigError(
                 "content.max_post_chars: must be at least 10".into(),
+            ));
+        }
+        if !(1024..=200 * 1024 * 1024).contains(&self.content.max_attachment_bytes) {
+            return Err(ConfigError(
+                "content.max_attachment_bytes: must be between 1024 and 209715200 (200 MB)".into(),
             ));
         }
         Ok(())

@@ -19,10 +19,12 @@ pub mod federation;
 pub mod feed;
 pub mod follows;
 pub mod i18n;
+pub mod images;
 pub mod markdown;
 pub mod net;
 pub mod notifications;
 pub mod people;
+pub mod storage;
 pub mod urls;
 pub mod web;
 
@@ -48,7 +50,7 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, app::AppState)> {
         db,
         fed,
         wake: Arc::new(tokio::sync::Notify::new()),
-        storage: Arc::new(documents::storage::LocalDisk::new(config_files)),
+        storage: Arc::new(storage::LocalDisk::new(config_files)),
     };
     Ok((web::router(state.clone()), state))
 }
@@ -68,7 +70,8 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
 }
 
 /// Hourly clean-up of expired sessions, old sign-in failures, old delivered
-/// activities, old received activity ids and files of deleted documents.
+/// activities, old received activity ids, files of deleted documents, and
+/// attachments of deleted content or never attached.
 async fn housekeeping(state: app::AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
@@ -80,14 +83,15 @@ async fn housekeeping(state: app::AppState) {
             .run(move |c| {
                 Ok(accounts::purge_expired(c, &cfg.accounts)?
                     + federation::delivery::purge(c)?
-                    + documents::purge_files(c, store.as_ref())?)
+                    + documents::purge_files(c, store.as_ref())?
+                    + content::media::purge(c, store.as_ref())?)
             })
             .await
         {
             Ok(0) => {}
             Ok(n) => tracing::info!(
                 rows = n,
-                "purged expired sessions, sign-in failures, old federation rows and files of deleted documents"
+                "purged expired sessions, sign-in failures, old federation rows and files of deleted documents and posts"
             ),
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
         }

@@ -25,3 +25,35 @@ document.addEventListener("submit", function (e) {
     e.preventDefault();
   }
 });
+
+// Attachments: each picture chosen gets a field for its description
+// (alternative text), placed before the file field so that the server
+// reads the descriptions first, in the order of the pictures.
+document.addEventListener("change", function (e) {
+  var input = e.target;
+  if (!input || input.type !== "file" || !input.hasAttribute("data-alt-label")) {
+    return;
+  }
+  var box = input.form && input.form.querySelector(".alt-texts");
+  if (!box) {
+    return;
+  }
+  box.textContent = "";
+  var label = input.getAttribute("data-alt-label");
+  Array.prototype.forEach.call(input.files, function (file, i) {
+    if (!/^image\/(png|jpeg|webp)$/.test(file.type)) {
+      return;
+    }
+    var id = "alt-" + i;
+    var l = document.createElement("label");
+    l.setAttribute("for", id);
+    l.textContent = label + " " + file.name;
+    var t = document.createElement("input");
+    t.type = "text";
+    t.name = "alt";
+    t.id = id;
+    t.maxLength = 1500;
+    box.appendChild(l);
+    box.appendChild(t);
+  });
+});

@@ -24,6 +24,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "addresses",
             "urls",
             "markdown",
+            "images",
+            "storage",
             "events",
             "net",
             "audience",

@@ -19,6 +19,7 @@ pub fn post(
     author: &User,
     name: &str,
     text: &content::Text,
+    media: &[i64],
 ) -> AppResult<ContentRow> {
     let c = get(conn, author.id, name)?;
     if !c.is_member() {
@@ -28,7 +29,7 @@ pub fn post(
             AppError::forbidden("community_members_only")
         });
     }
-    content::create_in_community(conn, max_chars, author, c.id, text)
+    content::create_in_community(conn, max_chars, author, c.id, text, media)
 }
 
 /// A post of this community, or 404.

@@ -2,6 +2,7 @@
 //! Creation, edits (with history), deletion, comments and reactions.
 
 pub mod document_entry;
+pub mod media;
 pub mod remote;
 pub mod text;
 
@@ -73,9 +74,10 @@ pub struct ContentRow {
     pub pinned_at: Option<NaiveDateTime>,
 }
 
-fn check_body(body: &str, max: usize) -> AppResult<()> {
+/// A body is needed, unless pictures or files say it all (`attached`).
+fn check_body(body: &str, max: usize, attached: bool) -> AppResult<()> {
     crate::error::refuse_nul("body", body)?;
-    if body.trim().is_empty() {
+    if body.trim().is_empty() && !attached {
         return Err(AppError::bad_request("post_empty"));
     }
     let n = body.chars().count();
@@ -137,9 +139,10 @@ pub fn create_post(
     author: &User,
     text: &Text,
     visibility: Visibility,
+    media: &[i64],
 ) -> AppResult<ContentRow> {
     let body = text.as_str();
-    check_body(body, max_chars)?;
+    check_body(body, max_chars, !media.is_empty())?;
     let rendered = render_body(conn, body)?;
     db::write(conn, |c| {
         let row: ContentRow = diesel::insert_into(content::table)
@@ -153,6 +156,7 @@ pub fn create_post(
             ))
             .returning(db::columns::<ContentRow>())
             .get_result(c)?;
+        media::attach(c, author.id, row.id, media)?;
         let mentioned = store_links(c, row.id, &rendered)?;
         notify(c, &mentioned, "mention", author.id, Some(row.id))?;
         events::record(
@@ -173,9 +177,10 @@ pub fn create_in_community(
     author: &User,
     community_id: i64,
     text: &Text,
+    media: &[i64],
 ) -> AppResult<ContentRow> {
     let body = text.as_str();
-    check_body(body, max_chars)?;
+    check_body(body, max_chars, !media.is_empty())?;
     let rendered = render_body(conn, body)?;
     db::write(conn, |c| {
         let row: ContentRow = diesel::insert_into(content::table)
@@ -190,6 +195,7 @@ pub fn create_in_community(
             ))
             .returning(db::columns::<ContentRow>())
             .get_result(c)?;
+        media::attach(c, author.id, row.id, media)?;
         let mentioned = store_links(c, row.id, &rendered)?;
         let mentioned: Vec<i64> = audience::readers_among(c, community_id, &mentioned)?;
         notify(c, &mentioned, "mention", author.id, Some(row.id))?;
@@ -211,11 +217,12 @@ pub fn create_comment(
     author: &User,
     parent_id: i64,
     text: &Text,
+    media: &[i64],
 ) -> AppResult<ContentRow> {
     let body = text.as_str();
     let parent = get_visible(conn, author.id, parent_id)?;
     require_member(conn, author.id, parent.community_id)?;
-    check_body(body, max_chars)?;
+    check_body(body, max_chars, !media.is_empty())?;
     let root_id = parent.root_id.unwrap_or(parent.id);
     let rendered = render_body(conn, body)?;
     db::write(conn, |c| {
@@ -233,6 +240,7 @@ pub fn create_comment(
             ))
             .returning(db::columns::<ContentRow>())
             .get_result(c)?;
+        media::attach(c, author.id, row.id, media)?;
         let mut mentioned = store_links(c, row.id, &rendered)?;
         if let Some(community) = parent.community_id {
             mentioned = audience::readers_among(c, community, &mentioned)?;
@@ -313,7 +321,8 @@ pub fn edit(
     if row.author_id != actor.id {
         return Err(AppError::forbidden("not_author"));
     }
-    check_body(body, max_chars)?;
+    let attached = !media::stored_of(conn, row.id)?.is_empty();
+    check_body(body, max_chars, attached)?;
     let rendered = render_body(conn, body)?;
     db::write(conn, |c| {
         keep_revision(c, &row)?;

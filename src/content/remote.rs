@@ -39,6 +39,8 @@ pub struct Incoming {
     /// Pinned as an announcement by its community (said by the community's
     /// host only).
     pub pinned: bool,
+    /// Its pictures and files.
+    pub media: Vec<super::media::Remote>,
 }
 
 /// Whether a community is hosted here: then what its members do elsewhere
@@ -141,6 +143,7 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
             .returning(content::id)
             .get_result(c)?;
         replace_links(c, id, &tags, &mentioned, true)?;
+        super::media::record_remote(c, inc.author_id, id, &inc.media)?;
         if let (Some(v), Some(cm)) = (&inc.document, community) {
             let (text, html) =
                 super::document_entry::mirror_version(c, cm, id, inc.author_id, v, inc.published)?;

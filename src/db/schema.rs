@@ -174,6 +174,7 @@ diesel::table! {
 
 diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(remote_totals -> users (actor_id));
+diesel::joinable!(media -> content (content_id));
 diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(user_skills -> skills (skill_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -212,6 +213,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     documents,
     document_versions,
     remote_totals,
+    media,
 );
 
 diesel::table! {
@@ -373,5 +375,26 @@ diesel::table! {
         uploaded_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         note_html -> Text,
+    }
+}
+
+diesel::table! {
+    media (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        content_id -> Nullable<BigInt>,
+        position -> BigInt,
+        kind -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        width -> BigInt,
+        height -> BigInt,
+        alt -> Text,
+        secret -> Text,
+        storage_key -> Text,
+        thumb_key -> Text,
+        remote_url -> Text,
+        created_at -> Timestamp,
     }
 }

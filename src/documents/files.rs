@@ -1,16 +1,15 @@
 //! Document files: this instance's copies of files uploaded elsewhere,
-//! reading a version's bytes, removing files of deleted documents, and how
-//! a download is served.
+//! reading a version's bytes, and removing files of deleted documents.
 
 use diesel::prelude::*;
 use sha2::Digest;
 
-use super::storage::{self, Storage};
-use super::{check_content_type, hex, too_large, RemoteVersion, Source};
+use super::{hex, too_large, RemoteVersion, Source};
 use crate::db;
 use crate::db::schema::{document_versions, documents};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
+use crate::storage::{self, Storage};
 
 /// What reading and copying files needs: this instance's store, and the
 /// outgoing client for the files other instances keep (signed, bounded,
@@ -104,60 +103,4 @@ pub async fn bytes(files: &Files<'_>, source: Source) -> AppResult<Vec<u8>> {
         }
         Source::Remote(url) => files.client.get_bytes(&url, files.max_bytes).await,
     }
-}
-
-/// The media type a download is served with: the type recorded for the file
-/// when it is one of the known-safe types below, else
-/// `application/octet-stream`. What the uploader claimed is not trusted:
-/// `text/html`, `image/svg+xml` or `application/javascript` served from this
-/// site's origin would run in it.
-pub fn served_type(recorded: &str) -> &'static str {
-    const SAFE: &[&str] = &[
-        "application/pdf",
-        "application/zip",
-        "application/msword",
-        "application/vnd.ms-excel",
-        "application/vnd.ms-powerpoint",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "application/vnd.oasis.opendocument.text",
-        "application/vnd.oasis.opendocument.spreadsheet",
-        "application/vnd.oasis.opendocument.presentation",
-        "audio/mpeg",
-        "audio/ogg",
-        "image/gif",
-        "image/jpeg",
-        "image/png",
-        "image/webp",
-        "text/csv",
-        "text/markdown",
-        "text/plain",
-        "video/mp4",
-        "video/webm",
-    ];
-    let t = check_content_type(recorded);
-    SAFE.iter()
-        .find(|s| **s == t)
-        .copied()
-        .unwrap_or("application/octet-stream")
-}
-
-/// `Content-Disposition` for a download: always an attachment (a file is
-/// never shown inside this site), with the name in RFC 5987 form.
-pub fn disposition(filename: &str) -> String {
-    let ascii: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._- ".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        crate::markdown::encode_segment(filename)
-    )
 }

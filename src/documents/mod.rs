@@ -6,9 +6,8 @@
 
 mod files;
 mod remote;
-pub mod storage;
 
-pub use files::{bytes, discard_copy, disposition, keep_copy, purge_files, served_type, Files};
+pub use files::{bytes, discard_copy, keep_copy, purge_files, Files};
 pub use remote::{
     address, hosted_by_address, local_id, parse_attachment, shared, Attached, Shared,
 };
@@ -27,7 +26,7 @@ use crate::db::schema::{content, document_versions, documents, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::{self, Event};
-use storage::Storage;
+use crate::storage::{self, check_content_type, Storage};
 
 /// Inserts the feed entry of an upload (inside a write transaction).
 fn insert_entry(
@@ -52,47 +51,12 @@ fn insert_entry(
     Ok(id)
 }
 
-/// Longest file name kept.
-pub const MAX_NAME: usize = 200;
+pub use crate::storage::MAX_NAME;
 
-/// Checks a file name: no folders, no parent references, no control
-/// characters, not hidden, at most [`MAX_NAME`] characters.
+/// Checks a document's file name (see [`storage::check_filename`]).
 pub fn check_filename(raw: &str) -> AppResult<String> {
-    let name = raw.trim();
-    let bad = name.is_empty()
-        || name.chars().count() > MAX_NAME
-        || name.contains(['/', '\\', '\0'])
-        || name.chars().any(char::is_control)
-        || name.starts_with('.')
-        || name.contains("..")
-        || name.contains(':');
-    if bad {
-        return Err(AppError::bad_request("document_name_invalid").with("max", MAX_NAME));
-    }
-    Ok(name.to_string())
-}
-
-/// A sane media type for a download (anything else is served as bytes).
-fn check_content_type(raw: &str) -> String {
-    let t = raw
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let ok = !t.is_empty()
-        && t.len() <= 100
-        && t.split_once('/').is_some_and(|(a, b)| {
-            !a.is_empty()
-                && !b.is_empty()
-                && t.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || b"/.+-_".contains(&c))
-        });
-    if ok {
-        t
-    } else {
-        "application/octet-stream".into()
-    }
+    storage::check_filename(raw)
+        .ok_or_else(|| AppError::bad_request("document_name_invalid").with("max", MAX_NAME))
 }
 
 /// What an uploader sends.

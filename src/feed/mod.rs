@@ -83,6 +83,15 @@ pub struct Item {
     /// The community a post belongs to: its name (`name@host` when remote).
     pub community: Option<String>,
     pub pinned: bool,
+    /// Its pictures and files, in order.
+    pub media: Vec<crate::content::media::Attached>,
+}
+
+impl Item {
+    /// How many of its attachments are pictures (shown in its gallery).
+    pub fn picture_count(&self) -> usize {
+        self.media.iter().filter(|m| m.kind == "image").count()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -145,6 +154,7 @@ fn hydrate_with_authors(
             .into_iter()
             .collect()
     };
+    let mut attached = crate::content::media::of_contents(conn, &ids)?;
     let counts: HashMap<i64, i64> = comment_counts
         .into_iter()
         .filter_map(|(root, n)| root.map(|r| (r, n)))
@@ -187,6 +197,11 @@ fn hydrate_with_authors(
                 .community_id
                 .and_then(|id| community_names.get(&id).cloned()),
             pinned: r.pinned_at.is_some(),
+            media: if r.deleted_at.is_some() {
+                Vec::new()
+            } else {
+                attached.remove(&r.id).unwrap_or_default()
+            },
         });
     }
     Ok(items)

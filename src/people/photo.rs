@@ -1,120 +1,33 @@
 //! Profile photos: PNG, JPEG or WebP in, a square 256-pixel JPEG out.
-//!
-//! Every picture comes through here (a person's photo, a community's
-//! picture, a remote actor's icon), so this is where memory is bounded: the
-//! dimensions an image declares are read from its header before anything is
-//! decoded, and only [`MAX_DECODING`] images are decoded at once in the
-//! process, whatever arrives.
+//! Every picture is read through `images`, which bounds the memory it
+//! takes.
 
-use std::io::Cursor;
-use std::sync::{Condvar, Mutex};
+use image::imageops::FilterType;
 
-use image::{imageops::FilterType, ImageFormat, ImageReader, Limits};
-
-use crate::error::{AppError, ErrorKind};
+use crate::error::AppError;
+use crate::images::{self, Purpose};
 
 pub const SIZE: u32 = 256;
-
-/// Largest side a photo may declare: what a phone camera takes.
-pub const MAX_SIDE: u32 = 8192;
-/// Most pixels a photo may declare (a 48-megapixel camera), about 192 MB
-/// once decoded.
-pub const MAX_PIXELS: u64 = 48_000_000;
-/// Images decoded at once by this process.
-pub const MAX_DECODING: usize = 2;
-
-/// A counting semaphore for the blocking threads that decode images.
-struct Slots {
-    used: Mutex<usize>,
-    freed: Condvar,
-}
-
-static DECODING: Slots = Slots {
-    used: Mutex::new(0),
-    freed: Condvar::new(),
-};
-
-/// A decoding slot, given back when dropped.
-struct Slot;
-
-impl Slot {
-    fn take() -> Slot {
-        let mut used = DECODING.used.lock().unwrap_or_else(|e| e.into_inner());
-        while *used >= MAX_DECODING {
-            used = DECODING.freed.wait(used).unwrap_or_else(|e| e.into_inner());
-        }
-        *used += 1;
-        Slot
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut used = DECODING.used.lock().unwrap_or_else(|e| e.into_inner());
-        *used -= 1;
-        DECODING.freed.notify_one();
-    }
-}
 
 /// Checks, decodes and re-encodes an uploaded photo. Anything that is not a
 /// PNG, JPEG or WebP image within `max_bytes` is refused.
 pub fn process(bytes: &[u8], max_bytes: usize) -> Result<Vec<u8>, AppError> {
-    if bytes.is_empty() {
-        return Err(AppError::bad_request("photo_empty"));
-    }
-    if bytes.len() > max_bytes {
-        return Err(AppError::new(ErrorKind::PayloadTooLarge, "photo_too_large")
-            .with("max_mb", max_bytes / (1024 * 1024)));
-    }
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(AppError::internal)?;
-    match reader.format() {
-        Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP) => {}
-        _ => return Err(AppError::new(ErrorKind::UnsupportedMedia, "photo_type")),
-    }
-    // The header first: a small file may declare a huge image.
-    let (w, h) = ImageReader::with_format(
-        Cursor::new(bytes),
-        reader.format().unwrap_or(ImageFormat::Png),
-    )
-    .into_dimensions()
-    .map_err(|_| AppError::bad_request("photo_invalid"))?;
-    if w == 0 || h == 0 {
-        return Err(AppError::bad_request("photo_invalid"));
-    }
-    if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(AppError::bad_request("photo_dimensions")
-            .with("max", MAX_SIDE)
-            .with("width", w)
-            .with("height", h));
-    }
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_PIXELS * 4 + 16 * 1024 * 1024);
-    reader.limits(limits);
-    let _slot = Slot::take();
-    let img = reader
-        .decode()
-        .map_err(|_| AppError::bad_request("photo_invalid"))?;
-    // Centre-crop to a square, then scale.
-    let (w, h) = (img.width(), img.height());
-    let side = w.min(h);
-    let square = img.crop_imm((w - side) / 2, (h - side) / 2, side, side);
-    let small = square
-        .resize_exact(SIZE, SIZE, FilterType::Lanczos3)
-        .to_rgb8();
-    let mut out = Vec::new();
-    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
-    small
-        .write_with_encoder(encoder)
-        .map_err(AppError::internal)?;
-    Ok(out)
+    images::with_decoded(bytes, max_bytes, Purpose::Photo, |img, _| {
+        // Centre-crop to a square, then scale.
+        let (w, h) = (img.width(), img.height());
+        let side = w.min(h);
+        let square = img.crop_imm((w - side) / 2, (h - side) / 2, side, side);
+        let small = square.resize_exact(SIZE, SIZE, FilterType::Lanczos3);
+        images::jpeg(&small, 85)
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
+
+    use image::ImageFormat;
+
     use super::*;
 
     fn png(w: u32, h: u32) -> Vec<u8> {

@@ -38,14 +38,16 @@ fn schemas() -> Value {
         "TokenCreate": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 100}}},
         "PostCreate": {"type": "object", "required": ["body"], "properties": {
             "body": {"type": "string", "description": "Markdown, at most content.max_post_chars characters"},
-            "visibility": {"type": "string", "enum": ["public", "organisation", "instance", "followers"], "default": "public"}}},
+            "visibility": {"type": "string", "enum": ["public", "organisation", "instance", "followers"], "default": "public"},
+            "media_ids": {"type": "array", "maxItems": 10, "items": {"type": "integer"}, "description": "uploads (POST /media) to attach, in order; with them the body may be empty"}}},
         "PostEdit": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
         "InstanceEntry": {"type": "object", "required": ["level"], "properties": {
             "level": {"type": "string", "enum": ["member", "partner", "blocked"]},
             "reason": {"type": "string", "maxLength": 500},
             "expires_at": {"type": "string", "description": "RFC 3339 time or YYYY-MM-DD; none for no expiry"},
             "allow_private": {"type": "boolean", "default": false}}},
-        "CommentCreate": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
+        "CommentCreate": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"},
+            "media_ids": {"type": "array", "maxItems": 10, "items": {"type": "integer"}, "description": "uploads (POST /media) to attach, in order; with them the body may be empty"}}},
         "CommunityCreate": {"type": "object", "required": ["name", "title"], "properties": {
             "name": {"type": "string", "pattern": "^[a-z0-9_]{3,30}$"},
             "title": {"type": "string", "maxLength": 100},
@@ -59,7 +61,8 @@ fn schemas() -> Value {
             "visibility": {"type": "string", "enum": ["public", "organisation", "private", "secret"]},
             "join_policy": {"type": "string", "enum": ["open", "request", "invitation"]},
             "partners": {"type": "boolean"}}},
-        "CommunityPost": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
+        "CommunityPost": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"},
+            "media_ids": {"type": "array", "maxItems": 10, "items": {"type": "integer"}, "description": "uploads (POST /media) to attach, in order; with them the body may be empty"}}},
         "Invitation": {"type": "object", "required": ["username"], "properties": {
             "username": {"type": "string", "description": "name, or name@host for someone of another instance"}}},
         "RoleChange": {"type": "object", "required": ["role"], "properties": {

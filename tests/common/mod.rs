@@ -273,6 +273,7 @@ impl TestApp {
             "notifications" => n!(schema::notifications),
             "documents" => n!(schema::documents),
             "document_versions" => n!(schema::document_versions),
+            "media" => n!(schema::media),
             other => panic!("no counter for {other}"),
         }
     }

@@ -266,11 +266,54 @@ pub fn resolve(
         published,
         activity_id: None,
         community_id: community,
+        media: remote_media(&note.attachment),
         document,
         // Only the community's host says which of its posts are pinned
         // (what it announces, or lists in its outbox).
         pinned: via_group.is_some() && community.is_some() && note.stickied == Some(true),
     }))
+}
+
+/// The pictures and files a note carries (a Ruche document aside), as far
+/// as they can be shown: an `Image`, `Document`, `Video` or `Audio` with an
+/// http(s) address. Their files are fetched when first shown.
+fn remote_media(
+    list: &[crate::federation::protocol::Attachment],
+) -> Vec<crate::content::media::Remote> {
+    list.iter()
+        .filter(|a| a.document.is_none())
+        .filter_map(|a| {
+            let kind = a.kind.as_deref()?;
+            if !matches!(kind, "Image" | "Document" | "Video" | "Audio") {
+                return None;
+            }
+            let address = a.url.as_deref()?;
+            let parsed = url::Url::parse(address).ok()?;
+            if address.len() > 2000
+                || !matches!(parsed.scheme(), "https" | "http")
+                || parsed.host_str().is_none()
+            {
+                return None;
+            }
+            let media_type = match a.media_type.as_deref() {
+                Some(t) if t.len() <= 100 => t.to_string(),
+                _ if kind == "Image" => "image/jpeg".to_string(),
+                _ => String::new(),
+            };
+            Some(crate::content::media::Remote {
+                url: address.to_string(),
+                media_type,
+                name: a
+                    .name
+                    .as_deref()
+                    .map(|n| n.chars().take(crate::content::media::MAX_ALT).collect())
+                    .unwrap_or_default(),
+                width: a.width.unwrap_or(0),
+                height: a.height.unwrap_or(0),
+            })
+        })
+        .take(crate::content::media::MAX_PER_ITEM)
+        .collect()
 }
 
 /// When a note answers a remote post we do not have, fetches that post once
@@ -333,6 +376,8 @@ pub fn is_reply(note: &Note) -> bool {
 pub struct Links {
     pub mentions: Vec<(String, String)>,
     pub tags: Vec<String>,
+    /// Its pictures and files.
+    pub media: Vec<crate::content::media::Media>,
 }
 
 /// The mentions and hashtags of a content row.
@@ -360,12 +405,50 @@ pub fn links(
         .filter(content_tags::content_id.eq(row.id))
         .select(content_tags::tag)
         .load(conn)?;
-    Ok(Links { mentions, tags })
+    let media = crate::content::media::stored_of(conn, row.id)?;
+    Ok(Links {
+        mentions,
+        tags,
+        media,
+    })
 }
 
 /// The address of a content row: the one its instance gave it, else ours.
 pub fn address(cfg: &crate::config::Config, row: &crate::content::ContentRow) -> String {
     row.ap_id.clone().unwrap_or_else(|| Urls(cfg).post(row.id))
+}
+
+/// The pictures and files of a post as attachments: ours at their address
+/// here (with its secret: see `content::media`), another instance's at
+/// theirs.
+fn media_attachments(
+    cfg: &crate::config::Config,
+    media: &[crate::content::media::Media],
+) -> AppResult<Vec<crate::federation::protocol::note::PublishedAttachment>> {
+    use crate::federation::protocol::note::{PublishedAttachment, PublishedMedia};
+    media
+        .iter()
+        .map(|m| {
+            let address = if m.remote_url.is_empty() {
+                format!("{}{}", cfg.base(), m.path(false))
+            } else {
+                m.remote_url.clone()
+            };
+            let image = m.is_image();
+            Ok(PublishedAttachment::Media(PublishedMedia {
+                kind: if image { "Image" } else { "Document" },
+                media_type: m.content_type.clone(),
+                url: url(&address)?,
+                name: if image {
+                    (!m.alt.is_empty()).then(|| m.alt.clone())
+                } else {
+                    Some(m.filename.clone())
+                },
+                width: (image && m.width > 0).then_some(m.width),
+                height: (image && m.height > 0).then_some(m.height),
+            }))
+        })
+        .collect()
 }
 
 /// Who a post or comment is sent to.
@@ -396,7 +479,9 @@ pub fn publish(
     addressing: Addressing,
     links: &Links,
 ) -> AppResult<crate::federation::protocol::note::Published> {
-    use crate::federation::protocol::note::{NoteKind, Published, PublishedSource, PublishedTag};
+    use crate::federation::protocol::note::{
+        NoteKind, Published, PublishedAttachment, PublishedSource, PublishedTag,
+    };
     let id = url(&address(cfg, row))?;
     let mut tag = Vec::with_capacity(links.mentions.len() + links.tags.len());
     for (href, name) in &links.mentions {
@@ -447,6 +532,10 @@ pub fn publish(
         sensitive: false,
         stickied: audience.as_ref().map(|_| row.pinned_at.is_some()),
         audience,
-        attachment: attachment.into_iter().collect(),
+        attachment: attachment
+            .into_iter()
+            .map(PublishedAttachment::Document)
+            .chain(media_attachments(cfg, &links.media)?)
+            .collect(),
     })
 }

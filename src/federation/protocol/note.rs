@@ -97,9 +97,16 @@ pub enum Tag {
     Other,
 }
 
-/// An attachment; only a Ruche document (`ruche:document`) is kept.
+/// An attachment: a Ruche document (`ruche:document`), or a picture or a
+/// file (`Image`, `Document`, …) of any server.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Attachment {
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub width: Option<i64>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub height: Option<i64>,
     #[serde(rename = "ruche:document", default, deserialize_with = "lenient")]
     pub document: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
@@ -165,7 +172,33 @@ pub struct Published {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stickied: Option<bool>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub attachment: Vec<PublishedDocument>,
+    pub attachment: Vec<PublishedAttachment>,
+}
+
+/// What a post carries: a Ruche document version, or pictures and files.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum PublishedAttachment {
+    Document(PublishedDocument),
+    Media(PublishedMedia),
+}
+
+/// A picture (`Image`) or a file (`Document`) attached to a post or a
+/// comment, as Mastodon publishes and reads them: `name` is a picture's
+/// alternative text.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedMedia {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub media_type: String,
+    pub url: Url,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
 }
 
 /// A Ruche document version, as a community's post carries it.

@@ -201,6 +201,9 @@ pub async fn posts(
 #[derive(Deserialize)]
 pub struct CommunityPost {
     body: String,
+    /// Uploads (`POST /media`) to attach, in order.
+    #[serde(default)]
+    media_ids: Vec<i64>,
 }
 
 pub async fn post(
@@ -216,7 +219,7 @@ pub async fn post(
     let item = state
         .db
         .run(move |c| {
-            let row = moderation::post(c, max, &user, &name, &text)?;
+            let row = moderation::post(c, max, &user, &name, &text, &b.media_ids)?;
             feed::hydrate(c, id, vec![row])?
                 .pop()
                 .ok_or_else(crate::error::AppError::not_found)

@@ -156,11 +156,11 @@ pub fn file_response(filename: &str, content_type: &str, bytes: Vec<u8>) -> Resp
         [
             (
                 header::CONTENT_TYPE,
-                documents::served_type(content_type).to_string(),
+                crate::storage::served_type(content_type).to_string(),
             ),
             (
                 header::CONTENT_DISPOSITION,
-                documents::disposition(filename),
+                crate::storage::disposition(filename, false),
             ),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),

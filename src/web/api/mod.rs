@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod communities;
 pub mod documents;
+pub mod media;
 mod people;
 mod posts;
 
@@ -246,6 +247,7 @@ api_routes! {
     delete "/communities/{name}/bans/{username}" => communities::unban, "Lift a ban (moderators; 202 when sent to the community's instance)", auth: true, body: "";
     get "/communities/{name}/documents" => documents::list, "A community's documents with their versions, most recently updated first", auth: true, body: "";
     post "/communities/{name}/documents" => documents::upload, "Upload a document (the request body is the file; ?filename= is required, ?note= optional; at most documents.max_bytes)", auth: true, body: "";
+    post "/media" => media::upload, "Upload a picture (PNG, JPEG or WebP: re-encoded without its metadata, with a thumbnail) or a file to attach to a post or comment (the request body is the file; ?filename= is required, ?alt= describes a picture; at most content.max_attachment_bytes); then name it in media_ids", auth: true, body: "";
     get "/documents/{id}" => documents::get_one, "A document and its versions", auth: true, body: "";
     post "/documents/{id}/versions" => documents::new_version, "Upload a new version (same form as an upload)", auth: true, body: "";
     get "/documents/{id}/versions/{version}/file" => documents::download, "Download one version of a document", auth: true, body: "";

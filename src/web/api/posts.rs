@@ -64,6 +64,9 @@ pub struct PostCreate {
     body: String,
     #[serde(default)]
     visibility: Option<String>,
+    /// Uploads (`POST /media`) to attach, in order.
+    #[serde(default)]
+    media_ids: Vec<i64>,
 }
 
 async fn item(
@@ -95,7 +98,7 @@ pub async fn create(
     let author = me.user.clone();
     let row = state
         .db
-        .run(move |c| content::create_post(c, max, &author, &text, visibility))
+        .run(move |c| content::create_post(c, max, &author, &text, visibility, &body.media_ids))
         .await
         .lang(me.lang)?;
     let item = item(&state, me.user.id, row.id, me.lang).await?;
@@ -185,6 +188,9 @@ pub async fn comments(
 #[derive(Deserialize)]
 pub struct CommentCreate {
     body: String,
+    /// Uploads (`POST /media`) to attach, in order.
+    #[serde(default)]
+    media_ids: Vec<i64>,
 }
 
 pub async fn comment(
@@ -199,7 +205,7 @@ pub async fn comment(
     let author = me.user.clone();
     let row = state
         .db
-        .run(move |c| content::create_comment(c, max, &author, parent, &text))
+        .run(move |c| content::create_comment(c, max, &author, parent, &text, &body.media_ids))
         .await
         .lang(me.lang)?;
     let item = item(&state, me.user.id, row.id, me.lang).await?;

@@ -16,6 +16,7 @@ use crate::audience::CommunityVisibility;
 use crate::communities::{
     self, membership, moderation, Community, JoinPolicy, LogEntry, NewCommunity, Settings,
 };
+use crate::content::media::Attached;
 use crate::feed::{self, cursor, Item, Page};
 use crate::web::auth::Ctx;
 
@@ -197,6 +198,8 @@ struct CommunityPage {
     page: Page,
     error: Option<String>,
     draft: String,
+    /// Uploads of a refused post, still to attach.
+    kept: Vec<Attached>,
     max_chars: usize,
     can_moderate: bool,
 }
@@ -214,7 +217,7 @@ async fn community_page(
     cursor: String,
     status: StatusCode,
     error: Option<String>,
-    draft: String,
+    (draft, kept): (String, Vec<Attached>),
 ) -> PageResult {
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
@@ -256,6 +259,7 @@ async fn community_page(
         page,
         error,
         draft,
+        kept,
         max_chars: state.config.content.max_post_chars,
         can_moderate,
     };
@@ -275,37 +279,40 @@ pub async fn show(
         q.cursor,
         StatusCode::OK,
         None,
-        String::new(),
+        Default::default(),
     )
     .await
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct PostForm {
-    csrf: String,
-    body: String,
-}
-
+/// A community's composer: a post with its pictures and files.
 pub async fn post(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
-    Form(form): Form<PostForm>,
+    form: axum::extract::Request,
 ) -> PageResult {
+    let form = super::composer::read(&state, &ctx, form).await?;
     let user = require_form(&state, &ctx, &form.csrf)?.clone();
-    let text = crate::content::Text::resolved(&state, form.body.clone()).await;
     let max = state.config.content.max_post_chars;
-    let n = name.clone();
-    let result = state
-        .db
-        .run(move |c| moderation::post(c, max, &user, &n, &text))
-        .await;
+    let (n, media) = (name.clone(), form.media.clone());
+    let result = match form.error {
+        Some(e) => Err(e),
+        None => {
+            let text = crate::content::Text::resolved(&state, form.body.clone()).await;
+            let ids = media.clone();
+            state
+                .db
+                .run(move |c| moderation::post(c, max, &user, &n, &text, &ids))
+                .await
+        }
+    };
     match result {
         Ok(_) => Ok(see_other(&format!("/communities/{}", enc_path(&name)))),
         Err(err) => {
             let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let msg = error_text(&err, ctx.lang);
+            let owner = ctx.user.as_ref().map(|u| u.id).unwrap_or(0);
+            let kept = super::composer::kept(&state, owner, media).await;
             community_page(
                 &state,
                 &ctx,
@@ -313,7 +320,7 @@ pub async fn post(
                 String::new(),
                 status,
                 Some(msg),
-                form.body,
+                (form.body, kept),
             )
             .await
         }
@@ -368,7 +375,7 @@ async fn act_failed(
         String::new(),
         status,
         Some(msg),
-        String::new(),
+        Default::default(),
     )
     .await
 }

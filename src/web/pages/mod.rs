@@ -5,7 +5,9 @@ mod account;
 mod admin;
 pub mod communities;
 mod community_picture;
+mod composer;
 mod documents;
+mod media;
 mod people;
 mod posts;
 
@@ -50,11 +52,19 @@ pub fn router() -> Router<AppState> {
             "/admin/users/{username}/{action}",
             post(admin::set_disabled),
         )
-        .route("/posts", post(posts::create))
+        .route(
+            "/posts",
+            post(posts::create).layer(axum::extract::DefaultBodyLimit::max(composer::BODY_LIMIT)),
+        )
+        .route("/media/{id}/{secret}", get(media::file))
+        .route("/media/{id}/{secret}/thumb", get(media::thumb))
         .route("/posts/{id}", get(posts::show))
         .route("/posts/{id}/edit", get(posts::edit_form).post(posts::edit))
         .route("/posts/{id}/delete", post(posts::delete))
-        .route("/posts/{id}/comments", post(posts::comment))
+        .route(
+            "/posts/{id}/comments",
+            post(posts::comment).layer(axum::extract::DefaultBodyLimit::max(composer::BODY_LIMIT)),
+        )
         .route("/posts/{id}/react", post(posts::react))
         .route("/tags/{tag}", get(posts::tag))
         .route(
@@ -62,7 +72,11 @@ pub fn router() -> Router<AppState> {
             get(communities::directory).post(communities::create),
         )
         .route("/communities/{name}", get(communities::show))
-        .route("/communities/{name}/posts", post(communities::post))
+        .route(
+            "/communities/{name}/posts",
+            post(communities::post)
+                .layer(axum::extract::DefaultBodyLimit::max(composer::BODY_LIMIT)),
+        )
         .route("/communities/{name}/join", post(communities::join))
         .route("/communities/{name}/leave", post(communities::leave))
         .route("/communities/{name}/members", get(communities::members))

@@ -4,16 +4,19 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Form;
 use serde::Deserialize;
 
 use super::account::CsrfForm;
-use super::{error_text, render, require_form, require_user, see_other, Base, PageErr, PageResult};
+use super::{
+    composer, error_text, render, require_form, require_user, see_other, Base, PageErr, PageResult,
+};
 use crate::app::AppState;
 use crate::audience::Visibility;
+use crate::content::media::Attached;
 use crate::content::{self, Revision, Text};
 use crate::error::AppError;
 use crate::feed::{self, Item, Page, Stream};
@@ -31,6 +34,8 @@ struct FeedPage {
     draft: String,
     /// The audience chosen, kept when the form comes back with an error.
     visibility: String,
+    /// Uploads of a form that came back with an error, still to attach.
+    kept: Vec<Attached>,
     max_chars: usize,
 }
 
@@ -56,6 +61,7 @@ async fn feed_page(
     status: StatusCode,
     error: Option<String>,
     draft: (String, String),
+    kept: Vec<Attached>,
 ) -> PageResult {
     let user = require_user(state, ctx)?;
     let id = user.id;
@@ -78,6 +84,7 @@ async fn feed_page(
         error,
         draft: draft.0,
         visibility: draft.1,
+        kept,
         max_chars: state.config.content.max_post_chars,
     };
     Ok((status, render(&page)).into_response())
@@ -89,42 +96,45 @@ pub async fn home(
     Query(q): Query<FeedQuery>,
 ) -> PageResult {
     let draft = (String::new(), String::new());
-    feed_page(&state, &ctx, q, StatusCode::OK, None, draft).await
+    feed_page(&state, &ctx, q, StatusCode::OK, None, draft, Vec::new()).await
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct PostForm {
-    csrf: String,
-    body: String,
-    visibility: String,
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Form(form): Form<PostForm>,
-) -> PageResult {
+/// The home composer: a post with its pictures and files.
+pub async fn create(State(state): State<AppState>, ctx: Ctx, form: Request) -> PageResult {
+    let form = composer::read(&state, &ctx, form).await?;
     let user = require_form(&state, &ctx, &form.csrf)?.clone();
     let max = state.config.content.max_post_chars;
     let draft = (form.body.clone(), form.visibility.clone());
-    let text = Text::resolved(&state, form.body).await;
-    let result = state
-        .db
-        .run(move |c| {
-            let visibility = Visibility::parse(&form.visibility)?;
-            content::create_post(c, max, &user, &text, visibility)
-        })
-        .await;
+    let media = form.media.clone();
+    let result = match form.error {
+        Some(e) => Err(e),
+        None => {
+            let text = Text::resolved(&state, form.body).await;
+            let (visibility, ids) = (form.visibility, media.clone());
+            state
+                .db
+                .run(move |c| {
+                    let visibility = Visibility::parse(&visibility)?;
+                    content::create_post(c, max, &user, &text, visibility, &ids)
+                })
+                .await
+        }
+    };
     match result {
         Ok(_) => Ok(see_other("/")),
         Err(err) => {
             let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let msg = error_text(&err, ctx.lang);
             let q = FeedQuery::default();
-            feed_page(&state, &ctx, q, status, Some(msg), draft).await
+            let kept = composer::kept(&state, ctx_user(&ctx), media).await;
+            feed_page(&state, &ctx, q, status, Some(msg), draft, kept).await
         }
     }
+}
+
+/// The signed-in person's id (0 when none: nothing is theirs).
+fn ctx_user(ctx: &Ctx) -> i64 {
+    ctx.user.as_ref().map(|u| u.id).unwrap_or(0)
 }
 
 /// A comment with its depth in the thread.
@@ -194,6 +204,8 @@ struct PostPage {
     /// A comment refused with an error, and what it answered, kept in its
     /// form.
     draft: Option<(i64, String)>,
+    /// Uploads of that refused comment, still to attach.
+    kept: Vec<Attached>,
     max_chars: usize,
 }
 
@@ -204,6 +216,7 @@ async fn post_page(
     status: StatusCode,
     error: Option<String>,
     draft: Option<(i64, String)>,
+    kept: Vec<Attached>,
 ) -> PageResult {
     let user = require_user(state, ctx)?;
     let viewer = user.id;
@@ -250,9 +263,19 @@ async fn post_page(
         revisions,
         error,
         draft,
+        kept,
         max_chars: state.config.content.max_post_chars,
     };
     Ok((status, render(&page)).into_response())
+}
+
+/// The uploads kept for the comment form answering `to`, if it is the one
+/// refused.
+pub fn kept_for(draft: &Option<(i64, String)>, kept: &[Attached], to: &i64) -> Vec<Attached> {
+    match draft {
+        Some((id, _)) if id == to => kept.to_vec(),
+        _ => Vec::new(),
+    }
 }
 
 /// The draft of the comment form answering `to`, if it is the one refused.
@@ -265,7 +288,7 @@ pub fn draft_for(draft: &Option<(i64, String)>, to: &i64) -> String {
 
 pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
     let id = super::parse_id(&state, &ctx, &id)?;
-    post_page(&state, &ctx, id, StatusCode::OK, None, None).await
+    post_page(&state, &ctx, id, StatusCode::OK, None, None, Vec::new()).await
 }
 
 #[derive(Template)]
@@ -370,27 +393,43 @@ pub async fn comment(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(form): Form<BodyForm>,
+    form: Request,
 ) -> PageResult {
+    let form = composer::read(&state, &ctx, form).await?;
     let user = require_form(&state, &ctx, &form.csrf)?.clone();
     let parent = super::parse_id(&state, &ctx, &id)?;
     let max = state.config.content.max_post_chars;
     let draft = Some((parent, form.body.clone()));
-    let text = Text::resolved(&state, form.body).await;
-    match state
-        .db
-        .run(move |c| content::create_comment(c, max, &user, parent, &text))
-        .await
-    {
+    let media = form.media.clone();
+    let result = match form.error {
+        Some(e) => Err(e),
+        None => {
+            let text = Text::resolved(&state, form.body).await;
+            let ids = media.clone();
+            state
+                .db
+                .run(move |c| content::create_comment(c, max, &user, parent, &text, &ids))
+                .await
+        }
+    };
+    match result {
         Ok(row) => Ok(see_other(&format!(
             "/posts/{}#c{}",
             row.root_id.unwrap_or(parent),
             row.id
         ))),
-        Err(err) if err.kind == crate::error::ErrorKind::BadRequest => {
-            let status = StatusCode::BAD_REQUEST;
+        Err(err)
+            if matches!(
+                err.kind,
+                crate::error::ErrorKind::BadRequest
+                    | crate::error::ErrorKind::PayloadTooLarge
+                    | crate::error::ErrorKind::UnsupportedMedia
+            ) =>
+        {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let msg = Some(error_text(&err, ctx.lang));
-            post_page(&state, &ctx, parent, status, msg, draft).await
+            let kept = composer::kept(&state, ctx_user(&ctx), media).await;
+            post_page(&state, &ctx, parent, status, msg, draft, kept).await
         }
         Err(err) => Err(err).page(&state, &ctx),
     }

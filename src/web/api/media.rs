@@ -1,0 +1,60 @@
+//! API: pictures and files for posts and comments, uploaded first (the
+//! raw request body) and then named by the post or comment that carries
+//! them (`media_ids`).
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+
+use super::{ApiResult, InLang};
+use crate::app::AppState;
+use crate::content::media::{self, Upload};
+use crate::error::{AppError, ErrorKind};
+use crate::web::auth::ApiUser;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UploadQuery {
+    filename: String,
+    alt: String,
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<impl IntoResponse> {
+    let max = state.config.content.max_attachment_bytes;
+    let bytes = axum::body::to_bytes(body, max + 1)
+        .await
+        .map_err(|_| {
+            AppError::new(ErrorKind::PayloadTooLarge, "file_too_large")
+                .with("max_mb", max.div_ceil(1024 * 1024))
+        })
+        .lang(me.lang)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let (user, store) = (me.user.clone(), state.storage.clone());
+    let shown = state
+        .db
+        .run(move |c| {
+            let up = Upload {
+                filename: &q.filename,
+                content_type: &content_type,
+                bytes: &bytes,
+                alt: &q.alt,
+            };
+            media::upload(c, store.as_ref(), max, &user, &up)
+        })
+        .await
+        .lang(me.lang)?;
+    Ok((StatusCode::CREATED, Json(shown)))
+}
