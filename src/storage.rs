@@ -86,7 +86,6 @@ impl Storage for LocalDisk {
     }
 }
 
-
 /// Longest file name kept.
 pub const MAX_NAME: usize = 200;
 

@@ -620,7 +620,13 @@ pub struct ForeignServer {
     refuse_all: Arc<std::sync::atomic::AtomicBool>,
     /// Which HTTP signatures it reads (401 for the others).
     signatures: Arc<Mutex<Signatures>>,
+    /// Files added by a test (a user's uploaded picture): path, type, bytes.
+    files: Files,
+    /// The paths of those files that were fetched, in order.
+    pub fetched_files: Arc<Mutex<Vec<String>>>,
 }
+
+type Files = Arc<Mutex<Vec<(String, String, Vec<u8>)>>>;
 
 /// Which HTTP signatures a stand-in server reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -769,6 +775,10 @@ impl ForeignServer {
         let doc_base = base.clone();
         let wf_base = base.clone();
         let wf_docs = published.clone();
+        let files: Files = Arc::default();
+        let served_files = files.clone();
+        let fetched_files: Arc<Mutex<Vec<String>>> = Arc::default();
+        let fetches = fetched_files.clone();
         let app = axum::Router::new()
             .route(
                 "/.well-known/webfinger",
@@ -805,6 +815,8 @@ impl ForeignServer {
                 ),
             )
             .fallback(move |req: axum::extract::Request| {
+                let served_files = served_files.clone();
+                let fetches = fetches.clone();
                 let docs = docs.clone();
                 let rec = rec.clone();
                 let pem = doc_key.lock().unwrap().public_pem.clone();
@@ -813,6 +825,17 @@ impl ForeignServer {
                 async move {
                     use axum::response::IntoResponse;
                     let path = req.uri().path().to_string();
+                    let file = served_files
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .find(|(p, _, _)| *p == path)
+                        .cloned();
+                    if let Some((_, content_type, bytes)) = file {
+                        fetches.lock().unwrap().push(path);
+                        return ([(axum::http::header::CONTENT_TYPE, content_type)], bytes)
+                            .into_response();
+                    }
                     let added = extra
                         .lock()
                         .unwrap()
@@ -888,7 +911,17 @@ impl ForeignServer {
             refused,
             refuse_all,
             signatures,
+            files,
+            fetched_files,
         }
+    }
+
+    /// Serves the bytes of a file at `path` from now on (a picture a user
+    /// of that server uploaded, say).
+    pub fn publish_file(&self, path: &str, content_type: &str, bytes: Vec<u8>) {
+        let mut files = self.files.lock().unwrap();
+        files.retain(|(p, _, _)| p != path);
+        files.push((path.to_string(), content_type.to_string(), bytes));
     }
 
     /// Serves `body` at `path` with `content_type` from now on (a file a

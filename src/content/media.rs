@@ -421,7 +421,14 @@ pub(crate) fn record_remote(
             .next()
             .and_then(|n| storage::check_filename(n.split(['?', '#']).next().unwrap_or("")))
             .unwrap_or_else(|| "file".to_string());
-        let alt: String = r.name.chars().take(MAX_ALT).collect();
+        // Plain text (escaped wherever it is shown), without control
+        // characters.
+        let alt: String = r
+            .name
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_ALT)
+            .collect();
         diesel::insert_into(media::table)
             .values((
                 media::owner_id.eq(owner),
@@ -432,7 +439,7 @@ pub(crate) fn record_remote(
                 media::content_type.eq(&content_type),
                 media::width.eq(r.width.clamp(0, 100_000)),
                 media::height.eq(r.height.clamp(0, 100_000)),
-                media::alt.eq(ammonia::clean_text(&alt)),
+                media::alt.eq(alt.trim()),
                 media::secret.eq(storage::new_key()),
                 media::remote_url.eq(&r.url),
                 media::created_at.eq(now()),

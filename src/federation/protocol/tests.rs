@@ -57,6 +57,29 @@ fn mastodon_create_note() {
 }
 
 #[test]
+fn mastodon_attachments() {
+    let a = activity("mastodon_create_note_with_media.json");
+    let n: Note = a.object.read("object").unwrap();
+    assert_eq!(n.attachment.len(), 2);
+    let picture = &n.attachment[0];
+    assert_eq!(picture.kind.as_deref(), Some("Document"));
+    assert_eq!(picture.media_type.as_deref(), Some("image/png"));
+    assert_eq!(
+        picture.name.as_deref(),
+        Some("The new loading dock, seen from the yard")
+    );
+    assert_eq!((picture.width, picture.height), (Some(64), Some(48)));
+    assert!(picture.document.is_none());
+    // `"name": null` is no name.
+    assert_eq!(n.attachment[1].name, None);
+    assert!(n.attachment[1]
+        .url
+        .as_deref()
+        .unwrap()
+        .ends_with("dock-plan.pdf"));
+}
+
+#[test]
 fn mastodon_and_gotosocial_actors() {
     let m = actor("mastodon_actor.json");
     assert_eq!(m.kind, actor::ActorKind::Person);
