@@ -1,6 +1,9 @@
-//! Feed benchmark: seeds a realistic site, starts the real `ruche` server as
-//! a separate process and reads home feeds over HTTP with concurrent clients.
-//! Prints latency percentiles, throughput and the server's memory.
+//! Feed benchmark: seeds a realistic site (posts with pictures and files
+//! among them), starts the real `ruche` server as a separate process and
+//! reads feeds over HTTP with concurrent clients: the home stream (people
+//! followed) and the site stream. Prints latency percentiles, throughput
+//! and the server's memory; with `--upload-photo`, also the memory the
+//! server takes to process a 12-megapixel phone photo.
 //!
 //!     cargo run --release --bin ruche-bench                      # SQLite
 //!     cargo run --release --bin ruche-bench -- --database-url postgres://postgres@127.0.0.1/postgres
@@ -35,6 +38,17 @@ struct Args {
     /// Reactions, as a fraction of posts.
     #[arg(long, default_value_t = 0.6)]
     reaction_ratio: f64,
+    /// Posts with pictures or files (one to three), as a fraction of posts.
+    #[arg(long, default_value_t = 0.15)]
+    media_ratio: f64,
+    /// The streams read, one measurement each: `following` (home), `site`,
+    /// `organisation`.
+    #[arg(long, value_delimiter = ',', default_value = "following,site")]
+    streams: Vec<String>,
+    /// After the feeds, upload a 12-megapixel JPEG (4000 × 3000) and report
+    /// the server's peak memory around it.
+    #[arg(long)]
+    upload_photo: bool,
     #[arg(long, default_value_t = 16)]
     clients: usize,
     /// Seconds of measured load (after a short warm-up).
@@ -95,10 +109,11 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
     let t = Instant::now();
     let tokens = seed(args, &db)?;
     println!(
-        "seeded {} people, {} follows, {} posts, {} comments, {} reactions in {:.1}s",
+        "seeded {} people, {} follows, {} posts ({} with attachments), {} comments, {} reactions in {:.1}s",
         args.users,
         args.users * args.follows,
         args.posts,
+        (args.posts as f64 * args.media_ratio) as usize,
         (args.posts as f64 * args.comment_ratio) as usize,
         (args.posts as f64 * args.reaction_ratio) as usize,
         t.elapsed().as_secs_f64()
@@ -144,25 +159,32 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
         );
 
         let tokens = Arc::new(tokens);
-        // Warm-up.
-        load(&base, &tokens, args.clients, Duration::from_secs(2), false).await;
-        let (first, second, elapsed) = load(
-            &base,
-            &tokens,
-            args.clients,
-            Duration::from_secs(args.seconds),
-            args.second_page,
-        )
-        .await;
-        report("first feed page", &first, elapsed);
-        if args.second_page {
-            report("second feed page", &second, elapsed);
+        for stream in &args.streams {
+            // Warm-up.
+            let warm = Duration::from_secs(2);
+            load(&base, stream, &tokens, args.clients, warm, false).await;
+            let (first, second, elapsed) = load(
+                &base,
+                stream,
+                &tokens,
+                args.clients,
+                Duration::from_secs(args.seconds),
+                args.second_page,
+            )
+            .await;
+            report(&format!("{stream} stream, first page"), &first, elapsed);
+            if args.second_page {
+                report(&format!("{stream} stream, second page"), &second, elapsed);
+            }
         }
         println!(
             "server memory: {:.1} MB resident now, {:.1} MB peak",
             rss_kb(pid, "VmRSS") as f64 / 1024.0,
             rss_kb(pid, "VmHWM") as f64 / 1024.0
         );
+        if args.upload_photo {
+            upload_photo(&base, &tokens[0], pid).await;
+        }
     });
     server.0.kill().ok();
     Ok(())
@@ -210,6 +232,7 @@ fn report(what: &str, lat: &[Duration], elapsed: Duration) {
 /// second-page latencies.
 async fn load(
     base: &str,
+    stream: &str,
     tokens: &Arc<Vec<String>>,
     clients: usize,
     duration: Duration,
@@ -220,6 +243,7 @@ async fn load(
     for i in 0..clients {
         let tokens = tokens.clone();
         let base = base.to_string();
+        let stream = stream.to_string();
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             let mut rng = rand::rngs::StdRng::seed_from_u64(i as u64);
@@ -228,7 +252,7 @@ async fn load(
                 let token = &tokens[rng.gen_range(0..tokens.len())];
                 let t = Instant::now();
                 let r = client
-                    .get(format!("{base}/api/v1/feed"))
+                    .get(format!("{base}/api/v1/feed?stream={stream}"))
                     .bearer_auth(token)
                     .send()
                     .await;
@@ -241,7 +265,7 @@ async fn load(
                     if let Some(c) = body["next_cursor"].as_str() {
                         let t = Instant::now();
                         let r = client
-                            .get(format!("{base}/api/v1/feed?cursor={c}"))
+                            .get(format!("{base}/api/v1/feed?stream={stream}&cursor={c}"))
                             .bearer_auth(token)
                             .send()
                             .await;
@@ -262,6 +286,51 @@ async fn load(
         second.extend(s);
     }
     (first, second, start.elapsed())
+}
+
+/// Uploads a 12-megapixel JPEG of camera-like noise as a phone would, and
+/// prints the time and the server's resident memory before, and its peak
+/// (`VmHWM`, reset first where the kernel allows).
+async fn upload_photo(base: &str, token: &str, pid: u32) {
+    let (w, h) = (4000u32, 3000u32);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let n: u8 = rng.gen_range(0..40);
+        image::Rgb([
+            ((x / 16) % 200) as u8 + n,
+            ((y / 16) % 200) as u8 + n,
+            120 + n,
+        ])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&img)
+        .unwrap();
+    drop(img);
+    // Writing 5 to clear_refs resets the peak, so that it shows the upload.
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+    let before = rss_kb(pid, "VmRSS") as f64 / 1024.0;
+    let t = Instant::now();
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/media?filename=IMG_0001.jpg"))
+        .bearer_auth(token)
+        .header("content-type", "image/jpeg")
+        .body(jpeg.clone())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: serde_json::Value = r.json().await.unwrap_or_default();
+    assert!(status.is_success(), "upload answered {status}: {v}");
+    println!(
+        "12-megapixel photo ({:.1} MB JPEG, {w} x {h}) uploaded in {:.0} ms, stored as {} x {}: server {:.1} MB resident before, {:.1} MB peak during",
+        jpeg.len() as f64 / 1e6,
+        t.elapsed().as_secs_f64() * 1000.0,
+        v["width"],
+        v["height"],
+        before,
+        rss_kb(pid, "VmHWM") as f64 / 1024.0
+    );
 }
 
 /// Inserts the site with multi-row statements; returns API tokens of the
@@ -403,6 +472,33 @@ fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
         conn,
         "INSERT INTO content_tags (content_id, tag)",
         &mut tags.into_iter(),
+    )?;
+    // Pictures (and now and then a file) on some posts, as field reports
+    // have; the rows only: feeds never read the files.
+    let mut rng5 = rand::rngs::StdRng::seed_from_u64(13);
+    let with_media = (posts as f64 * args.media_ratio) as usize;
+    let media_rows: Vec<String> = (0..with_media)
+        .flat_map(|_| {
+            let post = post_ids[rng5.gen_range(0..post_ids.len())];
+            let n = rng5.gen_range(1..=3);
+            let file = rng5.gen_bool(0.2);
+            (0..n).map(move |pos| {
+                let secret = format!("{:032x}", (post as u128) << 8 | pos as u128);
+                if file && pos == n - 1 {
+                    format!("(1, {post}, {pos}, 'file', 'report-{post}.pdf', 'application/pdf', 180000, 0, 0, '', '{secret}', '{secret}', '', '', '2026-01-01 00:00:00')")
+                } else {
+                    format!("(1, {post}, {pos}, 'image', 'IMG_{post}_{pos}.jpg', 'image/jpeg', 450000, 2048, 1536, 'Photo {pos} of the report', '{secret}', '{secret}', '{secret}', '', '2026-01-01 00:00:00')")
+                }
+            })
+        })
+        .collect();
+    let mut seen_media = std::collections::HashSet::new();
+    batched(
+        conn,
+        "INSERT INTO media (owner_id, content_id, position, kind, filename, content_type, size, width, height, alt, secret, storage_key, thumb_key, remote_url, created_at)",
+        &mut media_rows
+            .into_iter()
+            .filter(|r| seen_media.insert(r.split(',').take(3).collect::<String>())),
     )?;
     let reactions = (posts as f64 * args.reaction_ratio) as usize;
     let kinds = ["like", "thanks", "bravo", "insightful"];

@@ -56,17 +56,26 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().unwrap();
+        let mut options = json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.path().display()),
+                format!("--window-size={},{height}", width.max(500)),
+            ]
+        });
+        // A headless window is at least 500 pixels wide: a phone's screen is
+        // emulated (its width, a touch screen), so that the page is laid out
+        // at exactly `width`.
+        if width < 500 {
+            options["mobileEmulation"] = json!({"deviceMetrics": {
+                "width": width, "height": height, "pixelRatio": 2.0, "touch": true, "mobile": true
+            }});
+        }
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.path().display()),
-                    format!("--window-size={width},{height}"),
-                ]
-            }
+            "goog:chromeOptions": options
         }}});
         let r: Value = http
             .post(format!("{base}/session"))
@@ -252,6 +261,66 @@ async fn sign_up_post_and_read(width: u32, height: u32, user: &str) {
         .await;
     assert!(!label.as_str().unwrap().is_empty());
     d.screenshot(&format!("feed-{width}.png")).await;
+
+    // A picture from the phone: chosen in the composer, described, posted.
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("chantier.png");
+    std::fs::write(&photo, png(1200, 900)).unwrap();
+    d.type_into("#files-post", &photo.display().to_string())
+        .await;
+    d.type_into("#alt-0", "The scaffolding on site B").await;
+    d.type_into("#body", "Site B this morning").await;
+    d.click("form[action='/posts'] button[type=submit]").await;
+    let html = d
+        .wait_for_source("alt=\"The scaffolding on site B\"")
+        .await
+        .expect("the picture in the feed");
+    assert!(html.contains("class=\"gallery single\""));
+    let v = d
+        .script(
+            "var img = document.querySelector('.gallery img');
+             return {loaded: img.complete && img.naturalWidth > 0,
+                     right: img.getBoundingClientRect().right,
+                     overflow: document.documentElement.scrollWidth - window.innerWidth};",
+        )
+        .await;
+    d.screenshot(&format!("picture-{width}.png")).await;
+    let widths = d
+        .script(
+            "var out = []; var el = document.querySelector('.gallery img');
+             while (el) { out.push(el.tagName + '.' + el.className + ':' + Math.round(el.getBoundingClientRect().width)); el = el.parentElement; }
+             return out.join(' < ') + ' inner ' + window.innerWidth;",
+        )
+        .await;
+    assert!(v["overflow"].as_f64().unwrap() <= 0.0, "{v}");
+    assert!(
+        v["right"].as_f64().unwrap() <= f64::from(width),
+        "{v} {widths}"
+    );
+    let inner = d.script("return window.innerWidth").await;
+    assert_eq!(
+        inner.as_i64(),
+        Some(i64::from(width)),
+        "laid out at {width} pixels"
+    );
+    // The thumbnail is served (the browser may still be loading it).
+    for _ in 0..50 {
+        let loaded = d
+            .script("var img = document.querySelector('.gallery img'); return img.complete && img.naturalWidth > 0;")
+            .await;
+        if loaded == Value::Bool(true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let loaded = d
+        .script("var img = document.querySelector('.gallery img'); return img.naturalWidth;")
+        .await;
+    assert!(
+        loaded.as_i64().unwrap_or(0) > 0,
+        "the thumbnail was not shown"
+    );
+    d.screenshot(&format!("picture-{width}.png")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -304,6 +373,45 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
     me.post("/people/bob/follow", json!({})).await;
     let text = "Compte rendu : https://intranet.example.com/documents/procedures/qualite/2026/rapport-annuel-de-conformite-des-sites-industriels-version-finale.pdf \
                 et Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenhalterung #transformation @bob";
+    // A field report with three photos and a file with a long name, among
+    // the posts of the feed.
+    let mut media = Vec::new();
+    for (name, bytes, ct) in [
+        ("vanne-nord.png", png(1600, 1200), "image/png"),
+        ("vanne-sud.png", png(900, 1600), "image/png"),
+        ("compteur.png", png(800, 800), "image/png"),
+        (
+            "Relevé-des-pressions-de-la-semaine-quarante-neuf-atelier-de-conditionnement.csv",
+            b"jour,bar\nlundi,3\n".to_vec(),
+            "text/csv",
+        ),
+    ] {
+        let r = me
+            .client
+            .post(format!(
+                "{}/api/v1/media?filename={}&alt={}",
+                me.base,
+                urlencode(name),
+                urlencode("Photo du terrain")
+            ))
+            .bearer_auth(&me.token)
+            .header("content-type", ct)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        let v: Value = r.json().await.unwrap();
+        media.push(v["id"].as_i64().unwrap());
+    }
+    let r = me
+        .post(
+            "/posts",
+            json!({"body": "Rapport de terrain : fuite sur la vanne nord", "media_ids": media}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    let report = r.json["id"].as_i64().unwrap();
     let post = me.post_text(text).await;
     let mut parent = post;
     let mut deepest = post;
@@ -370,6 +478,7 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         "/communities/transformation/settings".into(),
         "/communities/transformation/documents".into(),
         format!("/documents/{doc}"),
+        format!("/posts/{report}"),
     ];
     (me, pages)
 }
@@ -388,6 +497,12 @@ async fn every_main_page_fits(width: u32, height: u32) {
     d.type_into("#password", PASSWORD).await;
     d.click("form[action='/login'] button[type=submit]").await;
     assert!(d.wait_for_url("/").await, "signed in: {}", d.url().await);
+    let inner = d.script("return window.innerWidth").await;
+    assert_eq!(
+        inner.as_i64(),
+        Some(i64::from(width)),
+        "laid out at {width} pixels"
+    );
     let mut problems = Vec::new();
     for lang in ["en", "fr"] {
         let r = me.patch("/me", json!({"locale": lang})).await;
@@ -450,6 +565,7 @@ async fn every_main_page_fits(width: u32, height: u32) {
             ("feed", &pages[0]),
             ("profile", &pages[4]),
             ("community", &pages[15]),
+            ("report", &pages[20]),
         ] {
             d.goto(&app.url(path)).await;
             d.screenshot(&format!("{name}-{width}-{lang}.png")).await;

@@ -392,6 +392,17 @@ async fn bad_files_are_refused_and_nothing_is_stored() {
         v["error"]["message"].as_str().unwrap().contains("image"),
         "{v}"
     );
+    // Uploads left waiting are bounded per person.
+    for i in 0..50 {
+        let r = upload(&alice, &format!("note-{i}.txt"), b"x", "text/plain", "").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{i}: {:?}", r.json);
+    }
+    let r = upload(&alice, "one-too-many.txt", b"x", "text/plain", "").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "media_pending")
+    );
+    assert_eq!(app.count("media"), 50);
 }
 
 /// The composer's form with files, as a browser sends it.

@@ -48,6 +48,8 @@ pub const THUMB_SIDE: u32 = 480;
 pub const MAX_ALT: usize = 1500;
 /// Uploads never attached are removed after this many hours.
 pub const UNATTACHED_HOURS: i64 = 24;
+/// Uploads one person may have waiting to be attached.
+pub const MAX_PENDING: i64 = 50;
 
 /// An attachment as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -220,6 +222,16 @@ pub fn upload(
     up: &Upload,
 ) -> AppResult<Attached> {
     let alt = check_alt(up.alt)?;
+    let pending: i64 = media::table
+        .filter(media::owner_id.eq(owner.id))
+        .filter(media::content_id.is_null())
+        .count()
+        .get_result(conn)?;
+    if pending >= MAX_PENDING {
+        return Err(AppError::new(ErrorKind::Conflict, "media_pending")
+            .with("max", MAX_PENDING)
+            .with("hours", UNATTACHED_HOURS));
+    }
     if up.bytes.is_empty() {
         return Err(AppError::bad_request("file_empty"));
     }
