@@ -11,16 +11,6 @@ async fn upload(api: &Api, path: &str, filename: &str, bytes: &[u8]) -> Resp {
     upload_file(api, path, filename, bytes, "application/pdf").await
 }
 
-fn files_on_disk(app: &TestApp) -> usize {
-    let root = std::path::PathBuf::from(&app.config.documents.path);
-    let Ok(dirs) = std::fs::read_dir(&root) else {
-        return 0;
-    };
-    dirs.flatten()
-        .map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0))
-        .sum()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_upload_versions_download_and_delete_documents() {
     let app = TestApp::start().await;

@@ -83,16 +83,6 @@ async fn fetch(app: &TestApp, path: &str) -> (StatusCode, Vec<u8>, reqwest::head
     (s, r.bytes().await.unwrap().to_vec(), h)
 }
 
-fn files_on_disk(app: &TestApp) -> usize {
-    let root = std::path::PathBuf::from(&app.config.documents.path);
-    let Ok(dirs) = std::fs::read_dir(&root) else {
-        return 0;
-    };
-    dirs.flatten()
-        .map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0))
-        .sum()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_field_report_with_photos_and_a_file_is_one_post() {
     let app = TestApp::start().await;
@@ -498,6 +488,19 @@ async fn the_composer_posts_pictures_and_keeps_them_after_an_error() {
     .await;
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(r.text().await.unwrap().contains("PNG, JPEG"));
+    assert_eq!(app.count("content"), 1);
+    // A text field is read within bounds, whatever the form's size.
+    let r = compose(
+        &page,
+        "/posts",
+        &csrf,
+        &"y".repeat(300_000),
+        vec![],
+        &[],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(app.count("content"), 1);
     // A form without files still works as before.
     let r = page

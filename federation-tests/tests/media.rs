@@ -221,4 +221,12 @@ async fn pictures_cross_to_followers_on_other_instances_and_to_mastodon() {
     .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(foreign.fetched_files.lock().unwrap().len(), 2);
+    // A file its server no longer has is given up at the first try, and
+    // no longer shown.
+    let gone = &item["media"][2];
+    assert_eq!(gone["alt"], "A picture removed since");
+    let (s, _) = get_bytes(&format!("{}{}", beta.base, gone["url"].as_str().unwrap())).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, again) = bob.get(&format!("/api/v1/posts/{id}")).await;
+    assert_eq!(again["media"].as_array().unwrap().len(), 2, "{again}");
 }

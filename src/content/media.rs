@@ -338,8 +338,10 @@ pub fn of_contents(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashMap<i64, Vec
     if ids.is_empty() {
         return Ok(out);
     }
+    // A remote file given up on (see [`give_up_remote`]) is not shown.
     let rows: Vec<Media> = media::table
         .filter(media::content_id.eq_any(ids))
+        .filter(media::storage_key.ne("").or(media::remote_url.ne("")))
         .order((media::content_id, media::position))
         .select(Media::as_select())
         .load(conn)?;
@@ -512,6 +514,18 @@ pub fn keep_remote_copy(
         .select(Media::as_select())
         .first(conn)
         .map_err(AppError::from)
+}
+
+/// The remote attachment `id` could not be copied for good (refused by its
+/// server, not what it said, too large): it is no longer fetched nor shown,
+/// so that a broken file does not cost a fetch on every view.
+pub fn give_up_remote(conn: &mut DbConn, id: i64) -> AppResult<()> {
+    db::write(conn, |c| {
+        diesel::update(media::table.find(id).filter(media::storage_key.eq("")))
+            .set(media::remote_url.eq(""))
+            .execute(c)
+    })?;
+    Ok(())
 }
 
 /// Removes the files of attachments whose content was deleted, and uploads

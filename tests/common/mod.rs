@@ -494,3 +494,15 @@ pub async fn upload_file(api: &Api, path: &str, filename: &str, bytes: &[u8], ct
         json: serde_json::from_str(&text).unwrap_or(Value::String(text)),
     }
 }
+
+/// How many files the instance keeps in its file store (documents and
+/// attachments).
+pub fn files_on_disk(app: &TestApp) -> usize {
+    let root = std::path::PathBuf::from(&app.config.documents.path);
+    let Ok(dirs) = std::fs::read_dir(&root) else {
+        return 0;
+    };
+    dirs.flatten()
+        .map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0))
+        .sum()
+}

@@ -60,7 +60,7 @@ fn mastodon_create_note() {
 fn mastodon_attachments() {
     let a = activity("mastodon_create_note_with_media.json");
     let n: Note = a.object.read("object").unwrap();
-    assert_eq!(n.attachment.len(), 2);
+    assert_eq!(n.attachment.len(), 3);
     let picture = &n.attachment[0];
     assert_eq!(picture.kind.as_deref(), Some("Document"));
     assert_eq!(picture.media_type.as_deref(), Some("image/png"));

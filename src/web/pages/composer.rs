@@ -88,96 +88,141 @@ pub async fn read(state: &AppState, ctx: &Ctx, req: Request) -> Result<Composed,
             }
         };
         let name = field.name().unwrap_or("").to_string();
-        match name.as_str() {
-            "csrf" => c.csrf = field.text().await.unwrap_or_default(),
-            "body" => c.body = field.text().await.unwrap_or_default(),
-            "visibility" => c.visibility = field.text().await.unwrap_or_default(),
-            "alt" => alts.push(field.text().await.unwrap_or_default()),
-            "media" => {
-                let v = field.text().await.unwrap_or_default();
-                match v.trim().parse::<i64>() {
+        if name != "files" {
+            if !matches!(
+                name.as_str(),
+                "csrf" | "body" | "visibility" | "alt" | "media"
+            ) {
+                continue;
+            }
+            let value = match text_of(field).await {
+                Ok(v) => v,
+                Err(e) => {
+                    c.error.get_or_insert(e);
+                    break;
+                }
+            };
+            match name.as_str() {
+                "csrf" => c.csrf = value,
+                "body" => c.body = value,
+                "visibility" => c.visibility = value,
+                "alt" => alts.push(value),
+                _ => match value.trim().parse::<i64>() {
                     Ok(id) => c.media.push(id),
                     Err(_) => {
                         c.error.get_or_insert(
                             AppError::bad_request("field_invalid").with("field", "media"),
                         );
                     }
-                }
+                },
             }
-            "files" => {
-                let filename = field.file_name().unwrap_or("").to_string();
-                let content_type = field.content_type().unwrap_or("").to_string();
-                let mut field = field;
-                let mut bytes = Vec::new();
-                let mut failed = None;
-                loop {
-                    match field.chunk().await {
-                        Ok(Some(chunk)) => {
-                            if bytes.len() + chunk.len() > max {
-                                failed = Some(too_large(max));
-                                break;
-                            }
-                            bytes.extend_from_slice(&chunk);
-                        }
-                        Ok(None) => break,
-                        Err(_) => {
-                            failed = Some(AppError::bad_request("form_invalid"));
-                            break;
-                        }
-                    }
-                }
-                // A file field left empty sends a nameless, empty part.
-                if filename.is_empty() && bytes.is_empty() && failed.is_none() {
-                    continue;
-                }
-                if let Some(e) = failed {
-                    c.error.get_or_insert(e);
-                    continue;
-                }
-                if c.error.is_some() {
-                    continue;
-                }
-                ctx.check_csrf(&c.csrf).page(state, ctx)?;
-                if c.media.len() >= media::MAX_PER_ITEM {
-                    c.error = Some(
-                        AppError::bad_request("too_many")
-                            .with("field", "files")
-                            .with("max", media::MAX_PER_ITEM),
-                    );
-                    continue;
-                }
-                let is_picture = matches!(
-                    content_type.as_str(),
-                    "image/png" | "image/jpeg" | "image/webp"
-                );
-                let alt = if is_picture {
-                    pictures += 1;
-                    alts.get(pictures - 1).cloned().unwrap_or_default()
-                } else {
-                    String::new()
+            continue;
+        }
+        // A file: read within the limit, then stored at once.
+        let (filename, content_type, bytes) = match file_of(field, max).await {
+            Ok(Some(f)) => f,
+            // A file field left empty sends a nameless, empty part.
+            Ok(None) => continue,
+            Err(e) => {
+                c.error.get_or_insert(e);
+                continue;
+            }
+        };
+        if c.error.is_some() {
+            continue;
+        }
+        ctx.check_csrf(&c.csrf).page(state, ctx)?;
+        if c.media.len() >= media::MAX_PER_ITEM {
+            c.error = Some(
+                AppError::bad_request("too_many")
+                    .with("field", "files")
+                    .with("max", media::MAX_PER_ITEM),
+            );
+            continue;
+        }
+        let is_picture = matches!(
+            content_type.as_str(),
+            "image/png" | "image/jpeg" | "image/webp"
+        );
+        let alt = if is_picture {
+            pictures += 1;
+            alts.get(pictures - 1).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let (store, who) = (state.storage.clone(), user.clone());
+        let stored = state
+            .db
+            .run(move |cx| {
+                let up = media::Upload {
+                    filename: &filename,
+                    content_type: &content_type,
+                    bytes: &bytes,
+                    alt: &alt,
                 };
-                let (store, who) = (state.storage.clone(), user.clone());
-                let stored = state
-                    .db
-                    .run(move |cx| {
-                        let up = media::Upload {
-                            filename: &filename,
-                            content_type: &content_type,
-                            bytes: &bytes,
-                            alt: &alt,
-                        };
-                        media::upload(cx, store.as_ref(), max, &who, &up)
-                    })
-                    .await;
-                match stored {
-                    Ok(m) => c.media.push(m.id),
-                    Err(e) => c.error = Some(e),
-                }
-            }
-            _ => {}
+                media::upload(cx, store.as_ref(), max, &who, &up)
+            })
+            .await;
+        match stored {
+            Ok(m) => c.media.push(m.id),
+            Err(e) => c.error = Some(e),
         }
     }
     Ok(c)
+}
+
+/// A file of the form, read within `max` bytes: its name, declared type
+/// and bytes; `None` for a file field left empty.
+async fn file_of(
+    mut field: axum::extract::multipart::Field<'_>,
+    max: usize,
+) -> Result<Option<(String, String, Vec<u8>)>, AppError> {
+    let filename = field.file_name().unwrap_or("").to_string();
+    let content_type = field.content_type().unwrap_or("").to_string();
+    let mut bytes = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                if bytes.len() + chunk.len() > max {
+                    return Err(too_large(max));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(_) => return Err(AppError::bad_request("form_invalid")),
+        }
+    }
+    if filename.is_empty() && bytes.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((filename, content_type, bytes)))
+}
+
+/// Longest text field a composer sends (a post's text and its
+/// descriptions are far shorter; this only bounds what is read).
+const MAX_TEXT_FIELD: usize = 256 * 1024;
+
+/// A text field of the form, read within [`MAX_TEXT_FIELD`].
+async fn text_of(mut field: axum::extract::multipart::Field<'_>) -> Result<String, AppError> {
+    let mut bytes = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                if bytes.len() + chunk.len() > MAX_TEXT_FIELD {
+                    return Err(AppError::new(
+                        crate::error::ErrorKind::PayloadTooLarge,
+                        "field_too_long",
+                    )
+                    .with("field", field.name().unwrap_or("").to_string())
+                    .with("max", MAX_TEXT_FIELD));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(_) => return Err(AppError::bad_request("form_invalid")),
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| AppError::bad_request("form_invalid"))
 }
 
 fn too_large(max: usize) -> AppError {

@@ -61,12 +61,31 @@ async fn copied(state: &AppState, m: Media) -> AppResult<Media> {
         return Err(AppError::not_found());
     }
     let max = state.config.content.max_attachment_bytes;
-    let bytes = state.fed.get_bytes(&m.remote_url, max).await?;
-    let store = state.storage.clone();
-    state
-        .db
-        .run(move |c| media::keep_remote_copy(c, store.as_ref(), max, &m, &bytes))
-        .await
+    let id = m.id;
+    let copied = async {
+        let bytes = state.fed.get_bytes(&m.remote_url, max).await?;
+        let store = state.storage.clone();
+        state
+            .db
+            .run(move |c| media::keep_remote_copy(c, store.as_ref(), max, &m, &bytes))
+            .await
+    }
+    .await;
+    // A refusal for good (the server says no, the file is not what it
+    // said or too large) is remembered; an instance that is down is tried
+    // again on the next view.
+    if let Err(e) = &copied {
+        use crate::error::ErrorKind as K;
+        let for_good = matches!(
+            e.kind,
+            K::BadRequest | K::NotFound | K::Forbidden | K::UnsupportedMedia | K::PayloadTooLarge
+        ) || e.code == "remote_too_large";
+        if for_good {
+            tracing::info!(media = id, error = %e, "remote attachment given up");
+            let _ = state.db.run(move |c| media::give_up_remote(c, id)).await;
+        }
+    }
+    copied
 }
 
 fn response(m: &Media, thumb: bool, bytes: Vec<u8>) -> Response {
