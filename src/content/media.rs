@@ -6,8 +6,8 @@
 //! (PNG, JPEG, WebP) are decoded with the bounds of `images`, turned
 //! upright, cut down to [`MAX_SIDE`] pixels a side and re-encoded, which
 //! drops their EXIF (a phone's position among it), with a thumbnail of
-//! [`THUMB_SIDE`]; any other file is kept as sent and always served as a
-//! download.
+//! [`THUMB_SIDE`]; any other file is kept as sent and served as a download
+//! (a PDF opens in the browser, without running anything in this site).
 //!
 //! **Who gets a file.** Every address of a file carries a random secret
 //! (`/media/{id}/{secret}`), and that address is only ever written into

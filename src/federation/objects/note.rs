@@ -428,6 +428,8 @@ fn media_attachments(
     use crate::federation::protocol::note::{PublishedAttachment, PublishedMedia};
     media
         .iter()
+        // A remote file given up on has no address left.
+        .filter(|m| !m.storage_key.is_empty() || !m.remote_url.is_empty())
         .map(|m| {
             let address = if m.remote_url.is_empty() {
                 format!("{}{}", cfg.base(), m.path(false))
