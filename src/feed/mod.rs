@@ -396,6 +396,14 @@ pub fn stream(
 }
 
 /// Posts the viewer may see whose authors live here or on one of `sites`.
+///
+/// Written as "not by anyone elsewhere": the few people of other sites are
+/// set aside, and the newest posts are read down the timeline index until
+/// a page is full. Asked as "by one of the people here" (thousands), the
+/// databases read every post of every one of them first, then sort them:
+/// on the feed benchmark's site (10,000 people, 500,000 posts, 16
+/// clients) a first page took 760 ms (SQLite) and 435 ms (PostgreSQL) at
+/// the median, and takes 14 ms and 13 ms this way.
 fn written_by(
     conn: &mut DbConn,
     viewer: i64,
@@ -403,14 +411,17 @@ fn written_by(
     cursor: Option<&str>,
 ) -> AppResult<Page> {
     let before = before(cursor)?;
-    let authors = users::table
-        .filter(users::domain.is_null().or(users::domain.eq_any(sites)))
+    let elsewhere = users::table
+        .filter(users::domain.is_not_null())
+        .filter(users::domain.assume_not_null().ne_all(sites))
         .select(users::id);
     let ids = content::table
         .filter(content::root_id.is_null())
         .filter(content::deleted_at.is_null())
         .filter(content::id.lt(before))
-        .filter(content::author_id.eq_any(authors))
+        // `NOT (… = ANY (…))`: PostgreSQL hashes the subquery once, where
+        // it reads `<> ALL (…)` again for every post.
+        .filter(diesel::dsl::not(content::author_id.eq_any(elsewhere)))
         .filter(audience::posts_visible_to(viewer))
         .order(content::id.desc())
         .limit(FEED_PAGE + 1)

@@ -9,3 +9,6 @@ CREATE TABLE remote_totals (
 -- The uploader's note on a version (sanitised HTML), kept with the version
 -- so that every instance shows it with the file.
 ALTER TABLE document_versions ADD COLUMN note_html TEXT NOT NULL DEFAULT '';
+-- The people of other sites, set aside by the site and organisation
+-- streams (a few among many).
+CREATE INDEX users_remote ON users (domain, id) WHERE domain IS NOT NULL;
