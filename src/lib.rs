@@ -71,9 +71,13 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
 
 /// Hourly clean-up of expired sessions, old sign-in failures, old delivered
 /// activities, old received activity ids, files of deleted documents, and
-/// attachments of deleted content or never attached.
+/// attachments of deleted content or never attached. The first one runs a
+/// minute after start-up, not during it (it used to run at once, racing
+/// with whatever the process did first, a test's rows included).
 async fn housekeeping(state: app::AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    let hour = std::time::Duration::from_secs(3600);
+    let first = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut tick = tokio::time::interval_at(first, hour);
     loop {
         tick.tick().await;
         let cfg = state.config.clone();

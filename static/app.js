@@ -44,7 +44,7 @@ document.addEventListener("change", function (e) {
     if (!/^image\/(png|jpeg|webp)$/.test(file.type)) {
       return;
     }
-    var id = "alt-" + i;
+    var id = input.id + "-alt-" + i;
     var l = document.createElement("label");
     l.setAttribute("for", id);
     l.textContent = label + " " + file.name;

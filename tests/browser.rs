@@ -268,7 +268,8 @@ async fn sign_up_post_and_read(width: u32, height: u32, user: &str) {
     std::fs::write(&photo, png(1200, 900)).unwrap();
     d.type_into("#files-post", &photo.display().to_string())
         .await;
-    d.type_into("#alt-0", "The scaffolding on site B").await;
+    d.type_into("#files-post-alt-0", "The scaffolding on site B")
+        .await;
     d.type_into("#body", "Site B this morning").await;
     d.click("form[action='/posts'] button[type=submit]").await;
     let html = d

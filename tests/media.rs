@@ -522,3 +522,55 @@ async fn the_composer_posts_pictures_and_keeps_them_after_an_error() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.count("media"), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_of_deleted_posts_and_forgotten_uploads_are_removed() {
+    use diesel::prelude::*;
+    let app = TestApp::start().await;
+    let alice = app.user("alice").await;
+    let r = upload(&alice, "kept.png", &png(20, 20), "image/png", "").await;
+    let kept = r.json["id"].as_i64().unwrap();
+    let r = alice
+        .post("/posts", json!({"body": "stays", "media_ids": [kept]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = upload(&alice, "gone.png", &png(20, 20), "image/png", "").await;
+    let gone = r.json["id"].as_i64().unwrap();
+    let r = alice
+        .post("/posts", json!({"body": "deleted", "media_ids": [gone]}))
+        .await;
+    let deleted = r.json["id"].as_i64().unwrap();
+    assert!(alice
+        .delete(&format!("/posts/{deleted}"))
+        .await
+        .status
+        .is_success());
+    let r = upload(&alice, "forgotten.txt", b"x", "text/plain", "").await;
+    let forgotten = r.json["id"].as_i64().unwrap();
+    let r = upload(&alice, "fresh.txt", b"x", "text/plain", "").await;
+    let fresh = r.json["id"].as_i64().unwrap();
+    // Two pictures (file and thumbnail each) and two files.
+    assert_eq!(files_on_disk(&app), 6);
+    let mut conn = app.db.get().unwrap();
+    {
+        use ruche::db::schema::media;
+        let old = ruche::db::now() - chrono::Duration::hours(25);
+        diesel::update(media::table.find(forgotten))
+            .set(media::created_at.eq(old))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let store = ruche::storage::LocalDisk::new(app.config.documents.path.clone().into());
+    let n = ruche::content::media::purge(&mut conn, &store).unwrap();
+    assert_eq!(n, 2, "the deleted post's picture and the forgotten upload");
+    assert_eq!(files_on_disk(&app), 3);
+    let left: Vec<i64> = {
+        use ruche::db::schema::media;
+        media::table
+            .order(media::id)
+            .select(media::id)
+            .load(&mut *conn)
+            .unwrap()
+    };
+    assert_eq!(left, vec![kept, fresh]);
+}
