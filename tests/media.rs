@@ -574,3 +574,46 @@ async fn files_of_deleted_posts_and_forgotten_uploads_are_removed() {
     };
     assert_eq!(left, vec![kept, fresh]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_written_from_the_feed_returns_to_the_feed() {
+    let app = TestApp::start().await;
+    let alice = app.user("alice").await;
+    let post = alice.post_text("Who has the key of room 4?").await;
+    let page = app.browser_user("bob").await;
+    let home = page.html("/?stream=site").await;
+    assert!(home.contains(&format!("action=\"/posts/{post}/comments\"")));
+    assert!(home.contains("name=\"back\" value=\"/?stream=site\""));
+    let csrf = extract_csrf(&home).unwrap();
+    let r = page
+        .post_form(
+            &format!("/posts/{post}/comments"),
+            &[("csrf", &csrf), ("body", "I do"), ("back", "/?stream=site")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/?stream=site#c{post}").as_str()
+    );
+    let r = alice.get(&format!("/posts/{post}/comments")).await;
+    assert!(r.json.to_string().contains("I do"), "{:?}", r.json);
+    // Anywhere but this site: back to the thread instead.
+    for evil in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let r = page
+            .post_form(
+                &format!("/posts/{post}/comments"),
+                &[("csrf", &csrf), ("body", "again"), ("back", evil)],
+            )
+            .await;
+        let to = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(
+            to.starts_with(&format!("/posts/{post}#c")),
+            "{evil} -> {to}"
+        );
+    }
+}

@@ -25,6 +25,8 @@ pub struct Composed {
     pub csrf: String,
     pub body: String,
     pub visibility: String,
+    /// Where to go once written (a path of this site; else the default).
+    pub back: String,
     /// Uploads to attach, in order: those kept from an earlier try, then
     /// the files of this one.
     pub media: Vec<i64>,
@@ -41,6 +43,7 @@ struct Fields {
     csrf: String,
     body: String,
     visibility: String,
+    back: String,
 }
 
 /// Reads a composer form, with files (`multipart/form-data`) or without.
@@ -62,6 +65,7 @@ pub async fn read(state: &AppState, ctx: &Ctx, req: Request) -> Result<Composed,
             csrf: f.csrf,
             body: f.body,
             visibility: f.visibility,
+            back: f.back,
             ..Composed::default()
         });
     }
@@ -91,7 +95,7 @@ pub async fn read(state: &AppState, ctx: &Ctx, req: Request) -> Result<Composed,
         if name != "files" {
             if !matches!(
                 name.as_str(),
-                "csrf" | "body" | "visibility" | "alt" | "media"
+                "csrf" | "body" | "visibility" | "alt" | "media" | "back"
             ) {
                 continue;
             }
@@ -106,6 +110,7 @@ pub async fn read(state: &AppState, ctx: &Ctx, req: Request) -> Result<Composed,
                 "csrf" => c.csrf = value,
                 "body" => c.body = value,
                 "visibility" => c.visibility = value,
+                "back" => c.back = value,
                 "alt" => alts.push(value),
                 _ => match value.trim().parse::<i64>() {
                     Ok(id) => c.media.push(id),

@@ -269,6 +269,11 @@ async fn post_page(
     Ok((status, render(&page)).into_response())
 }
 
+/// No uploads (for a form that starts empty).
+pub fn no_uploads() -> Vec<Attached> {
+    Vec::new()
+}
+
 /// The uploads kept for the comment form answering `to`, if it is the one
 /// refused.
 pub fn kept_for(draft: &Option<(i64, String)>, kept: &[Attached], to: &i64) -> Vec<Attached> {
@@ -401,6 +406,8 @@ pub async fn comment(
     let max = state.config.content.max_post_chars;
     let draft = Some((parent, form.body.clone()));
     let media = form.media.clone();
+    // Written from the feed: back to the same place in it.
+    let back = super::same_site_path(&form.back);
     let result = match form.error {
         Some(e) => Err(e),
         None => {
@@ -413,11 +420,10 @@ pub async fn comment(
         }
     };
     match result {
-        Ok(row) => Ok(see_other(&format!(
-            "/posts/{}#c{}",
-            row.root_id.unwrap_or(parent),
-            row.id
-        ))),
+        Ok(row) => Ok(see_other(&match back {
+            Some(path) => format!("{}#c{parent}", path.split('#').next().unwrap_or("/")),
+            None => format!("/posts/{}#c{}", row.root_id.unwrap_or(parent), row.id),
+        })),
         Err(err)
             if matches!(
                 err.kind,
