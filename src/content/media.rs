@@ -126,6 +126,21 @@ impl Media {
     }
 }
 
+/// An attachment over `max` bytes, whichever door it came through.
+pub fn too_large(max: usize) -> AppError {
+    AppError::new(ErrorKind::PayloadTooLarge, "file_too_large")
+        .with("max_mb", max.div_ceil(1024 * 1024))
+}
+
+/// Whether the content row `content_id` carries attachments.
+pub fn any_of(conn: &mut DbConn, content_id: i64) -> AppResult<bool> {
+    let n: i64 = media::table
+        .filter(media::content_id.eq(content_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// What an uploader sends.
 pub struct Upload<'a> {
     pub filename: &'a str,
@@ -238,8 +253,7 @@ pub fn upload(
         return Err(AppError::bad_request("file_empty"));
     }
     if up.bytes.len() > max_bytes {
-        return Err(AppError::new(ErrorKind::PayloadTooLarge, "file_too_large")
-            .with("max_mb", max_bytes.div_ceil(1024 * 1024)));
+        return Err(too_large(max_bytes));
     }
     let is_picture = declared_picture(up.content_type) || images::looks_like_image(up.bytes);
     // The name is checked before any work on the bytes.

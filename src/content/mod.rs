@@ -321,7 +321,7 @@ pub fn edit(
     if row.author_id != actor.id {
         return Err(AppError::forbidden("not_author"));
     }
-    let attached = !media::stored_of(conn, row.id)?.is_empty();
+    let attached = media::any_of(conn, row.id)?;
     check_body(body, max_chars, attached)?;
     let rendered = render_body(conn, body)?;
     db::write(conn, |c| {

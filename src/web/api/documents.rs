@@ -31,7 +31,8 @@ pub async fn read_body(state: &AppState, body: Body) -> Result<Vec<u8>, AppError
         .map_err(|_| documents::too_large(max))
 }
 
-fn content_type(headers: &HeaderMap) -> String {
+/// The media type a raw upload declares.
+pub(super) fn content_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

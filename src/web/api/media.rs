@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
@@ -12,7 +12,6 @@ use serde::Deserialize;
 use super::{ApiResult, InLang};
 use crate::app::AppState;
 use crate::content::media::{self, Upload};
-use crate::error::{AppError, ErrorKind};
 use crate::web::auth::ApiUser;
 
 #[derive(Deserialize, Default)]
@@ -32,16 +31,9 @@ pub async fn upload(
     let max = state.config.content.max_attachment_bytes;
     let bytes = axum::body::to_bytes(body, max + 1)
         .await
-        .map_err(|_| {
-            AppError::new(ErrorKind::PayloadTooLarge, "file_too_large")
-                .with("max_mb", max.div_ceil(1024 * 1024))
-        })
+        .map_err(|_| media::too_large(max))
         .lang(me.lang)?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = super::documents::content_type(&headers);
     let (user, store) = (me.user.clone(), state.storage.clone());
     let shown = state
         .db

@@ -84,7 +84,7 @@ pub async fn read(state: &AppState, ctx: &Ctx, req: Request) -> Result<Composed,
             Err(e) => {
                 c.error
                     .get_or_insert(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        too_large(max)
+                        media::too_large(max)
                     } else {
                         AppError::bad_request("form_invalid")
                     });
@@ -189,7 +189,7 @@ async fn file_of(
         match field.chunk().await {
             Ok(Some(chunk)) => {
                 if bytes.len() + chunk.len() > max {
-                    return Err(too_large(max));
+                    return Err(media::too_large(max));
                 }
                 bytes.extend_from_slice(&chunk);
             }
@@ -228,11 +228,6 @@ async fn text_of(mut field: axum::extract::multipart::Field<'_>) -> Result<Strin
         }
     }
     String::from_utf8(bytes).map_err(|_| AppError::bad_request("form_invalid"))
-}
-
-fn too_large(max: usize) -> AppError {
-    AppError::new(crate::error::ErrorKind::PayloadTooLarge, "file_too_large")
-        .with("max_mb", max.div_ceil(1024 * 1024))
 }
 
 /// The uploads of `owner` named by a form, not attached yet: shown again
