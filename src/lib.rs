@@ -23,6 +23,7 @@ pub mod images;
 pub mod markdown;
 pub mod net;
 pub mod notifications;
+pub mod onboarding;
 pub mod people;
 pub mod storage;
 pub mod urls;

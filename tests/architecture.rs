@@ -42,6 +42,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "documents",
             "feed",
             "notifications",
+            "onboarding",
         ],
     ),
     ("doors", &["app", "federation", "web", "cli"]),

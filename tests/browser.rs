@@ -135,8 +135,16 @@ impl Driver {
         )
         .await;
     }
+    /// Clicks an element as a person would: scrolled to the middle of the
+    /// screen first, so that the phone's bottom menu bar does not cover it.
     async fn click(&self, css: &str) {
         let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "arguments[0].scrollIntoView({block: 'center'});", "args": [{ELEMENT: el}]})),
+        )
+        .await;
         self.cmd(
             reqwest::Method::POST,
             &format!("/element/{el}/click"),
@@ -170,6 +178,17 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         None
+    }
+    /// Waits until the page (a new one, after a form sent from it) no
+    /// longer holds `needle`.
+    async fn wait_without(&self, needle: &str) {
+        for _ in 0..50 {
+            if !self.source().await.contains(needle) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{needle} still on the page");
     }
     async fn wait_for_url(&self, suffix: &str) -> bool {
         for _ in 0..50 {
@@ -222,8 +241,75 @@ impl Drop for Driver {
     }
 }
 
+/// The three steps of getting started, as a newcomer goes through them:
+/// a profile with a photo, a colleague of the same department followed,
+/// a community joined; no page wider than the screen.
+async fn getting_started(d: &Driver, width: u32) {
+    let fits = |step: &'static str| async move {
+        let overflow = d
+            .script("return document.documentElement.scrollWidth - window.innerWidth")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{step} is wider than the {width}px window by {overflow}"
+        );
+        d.screenshot(&format!("welcome-{step}-{width}.png")).await;
+    };
+    fits("profile").await;
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("me.png");
+    std::fs::write(&photo, png(800, 600)).unwrap();
+    d.type_into("#photo", &photo.display().to_string()).await;
+    d.type_into("#job_title", "Technicienne de maintenance")
+        .await;
+    d.type_into("#department", "Maintenance").await;
+    d.type_into("#skills", "hydraulique, soudure").await;
+    d.click("form[action='/welcome/profile'] button[type=submit]")
+        .await;
+    assert!(
+        d.wait_for_url("/welcome?step=people").await,
+        "after the profile step: {}",
+        d.url().await
+    );
+    let html = d.source().await;
+    assert!(html.contains("Same department"), "a colleague is suggested");
+    fits("people").await;
+    // The step comes back, without the colleague now followed.
+    d.click("form[action='/people/colleague/follow'] button")
+        .await;
+    d.wait_without("/people/colleague/follow").await;
+    assert!(d.url().await.ends_with("/welcome?step=people"));
+    d.click("form[action='/welcome/step'] input[value='communities'] ~ button")
+        .await;
+    assert!(d.wait_for_url("/welcome?step=communities").await);
+    fits("communities").await;
+    d.click("form[action='/communities/maintenance/join'] button")
+        .await;
+    d.wait_without("/communities/maintenance/join").await;
+    assert!(d.url().await.ends_with("/welcome?step=communities"));
+    d.click("form[action='/welcome/finish'] button").await;
+    assert!(d.wait_for_url("/").await, "finished: {}", d.url().await);
+    assert!(!d.source().await.contains("getting-started"));
+}
+
 async fn sign_up_post_and_read(width: u32, height: u32, user: &str) {
     let app = TestApp::start().await;
+    // A colleague of the department the newcomer will give, and a
+    // community of their trade.
+    let colleague = app.user("colleague").await;
+    colleague
+        .patch(
+            "/me",
+            json!({"display_name": "Jean-Baptiste Dupont-Lefèvre", "department": "maintenance"}),
+        )
+        .await;
+    let r = colleague
+        .post(
+            "/communities",
+            json!({"name": "maintenance", "title": "Maintenance des installations industrielles du site"}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
     let Some(d) = Driver::start(width, height).await else {
         return;
     };
@@ -233,10 +319,11 @@ async fn sign_up_post_and_read(width: u32, height: u32, user: &str) {
     d.type_into("#password", PASSWORD).await;
     d.click("form[action='/signup'] button[type=submit]").await;
     assert!(
-        d.wait_for_url("/profile/edit").await,
+        d.wait_for_url("/welcome").await,
         "after sign-up: {}",
         d.url().await
     );
+    getting_started(&d, width).await;
 
     d.goto(&app.url("/")).await;
     let text = format!("Hello from a {width}px screen #e2e");
@@ -468,6 +555,9 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         format!("/people/{user}/followers"),
         format!("/people/{user}/following"),
         "/profile/edit".into(),
+        "/welcome?step=profile".into(),
+        "/welcome?step=people".into(),
+        "/welcome?step=communities".into(),
         "/tags/transformation".into(),
         "/settings".into(),
         "/notifications".into(),

@@ -263,6 +263,14 @@ fn load(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>
         .collect())
 }
 
+/// The communities of `ids` that `viewer` may know of, as they see them.
+pub fn many(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>> {
+    Ok(load(conn, viewer, ids)?
+        .into_iter()
+        .filter(findable)
+        .collect())
+}
+
 /// Whether a viewer may know that a community exists: secret communities
 /// exist only for their members and invited people.
 fn findable(c: &Community) -> bool {

@@ -45,6 +45,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    onboarding (user_id) {
+        user_id -> BigInt,
+        step -> Text,
+        finished_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     photos (user_id) {
         user_id -> BigInt,
         content_type -> Text,
@@ -174,6 +183,7 @@ diesel::table! {
 
 diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(remote_totals -> users (actor_id));
+diesel::joinable!(onboarding -> users (user_id));
 diesel::joinable!(media -> content (content_id));
 diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(user_skills -> skills (skill_id));
@@ -214,6 +224,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     document_versions,
     remote_totals,
     media,
+    onboarding,
 );
 
 diesel::table! {

@@ -382,14 +382,9 @@ pub fn stream(
         Stream::Following => home(conn, viewer, cursor),
         Stream::Site => written_by(conn, viewer, &[], cursor),
         Stream::Organisation => {
-            // The sites people known here live on, and of those the
-            // members of the organisation, as the trust list says now.
-            let known: Vec<String> = users::table
-                .filter(users::domain.is_not_null())
-                .select(users::domain.assume_not_null())
-                .distinct()
-                .load(conn)?;
-            let members = crate::net::trust::members_among(conn, &known)?;
+            // The sites known here that are members of the organisation,
+            // as the trust list says now.
+            let members = crate::net::trust::known_members(conn)?;
             written_by(conn, viewer, &members, cursor)
         }
     }

@@ -439,6 +439,18 @@ pub fn members_among(conn: &mut DbConn, domains: &[String]) -> AppResult<Vec<Str
         .collect())
 }
 
+/// The instances people or communities known here live on that are
+/// members of the organisation now.
+pub fn known_members(conn: &mut DbConn) -> AppResult<Vec<String>> {
+    use crate::db::schema::users;
+    let known: Vec<String> = users::table
+        .filter(users::domain.is_not_null())
+        .select(users::domain.assume_not_null())
+        .distinct()
+        .load(conn)?;
+    members_among(conn, &known)
+}
+
 /// [`verdicts`] for one instance.
 pub fn verdict(conn: &mut DbConn, cfg: &Config, domain: &str) -> AppResult<Verdict> {
     verdicts(conn, cfg, &[domain.to_string()])?

@@ -338,13 +338,38 @@ pub fn set_photo(
     max_bytes: usize,
 ) -> AppResult<()> {
     let jpeg = photo::process(upload, max_bytes)?;
+    store_photo(conn, user_id, &jpeg)
+}
+
+/// A profile edit with a new photo (when `upload` is not empty): both are
+/// checked before either is stored, so a refused photo or field leaves the
+/// profile as it was.
+pub fn update_profile_and_photo(
+    conn: &mut DbConn,
+    user: &User,
+    up: ProfileUpdate,
+    upload: &[u8],
+    max_bytes: usize,
+) -> AppResult<User> {
+    let jpeg = match upload.is_empty() {
+        true => None,
+        false => Some(photo::process(upload, max_bytes)?),
+    };
+    let user = update_profile(conn, user, up)?;
+    if let Some(jpeg) = jpeg {
+        store_photo(conn, user.id, &jpeg)?;
+    }
+    Ok(user)
+}
+
+fn store_photo(conn: &mut DbConn, user_id: i64, jpeg: &[u8]) -> AppResult<()> {
     db::write(conn, |c| {
         diesel::delete(photos::table.find(user_id)).execute(c)?;
         diesel::insert_into(photos::table)
             .values((
                 photos::user_id.eq(user_id),
                 photos::content_type.eq("image/jpeg"),
-                photos::data.eq(&jpeg),
+                photos::data.eq(jpeg),
                 photos::updated_at.eq(now()),
             ))
             .execute(c)?;

@@ -68,6 +68,9 @@ fn schemas() -> Value {
         "RoleChange": {"type": "object", "required": ["role"], "properties": {
             "role": {"type": "string", "enum": ["owner", "moderator", "member"]}}},
         "Reason": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}},
+        "OnboardingMove": {"type": "object", "properties": {
+            "step": {"type": "string", "enum": ["profile", "people", "communities"]},
+            "finished": {"type": "boolean", "description": "true ends getting started (without step)"}}},
     })
 }
 
@@ -120,6 +123,9 @@ pub fn document(config: &Config) -> Value {
                 || r.path == "/communities/{name}/posts/{id}")
         {
             params.push(json!({"name": "reason", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 500}}));
+        }
+        if r.method == "get" && r.path.starts_with("/suggestions/") {
+            params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}}));
         }
         if r.method == "get" && r.path == "/people" {
             for name in ["q", "department", "site", "skill"] {

@@ -356,6 +356,14 @@ impl Api {
         self.send(self.client.delete(format!("{}/api/v1{path}", self.base)))
             .await
     }
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: Value) -> Resp {
+        self.send(
+            self.client
+                .request(method, format!("{}/api/v1{path}", self.base))
+                .json(&body),
+        )
+        .await
+    }
     pub async fn delete_json(&self, path: &str, body: Value) -> Resp {
         self.send(
             self.client

@@ -7,6 +7,7 @@ mod admin;
 mod communities;
 pub mod documents;
 pub mod media;
+mod onboarding;
 mod people;
 mod posts;
 
@@ -210,6 +211,10 @@ api_routes! {
     delete "/me/photo" => account::delete_photo, "Remove one's profile photo", auth: true, body: "";
     delete "/me" => account::delete_me, "Delete one's account (the password confirms it); other instances are told", auth: true, body: "AccountDelete";
     post "/me/password" => account::change_password, "Change one's password", auth: true, body: "PasswordChange";
+    get "/me/onboarding" => onboarding::progress, "Where one stands in getting started: the step to show next, whether it is finished, and how complete one's profile is (percent and the fields still empty)", auth: true, body: "";
+    put "/me/onboarding" => onboarding::move_to, "Move to a step of getting started ({\"step\": \"people\"}) or end it ({\"finished\": true})", auth: true, body: "OnboardingMove";
+    get "/suggestions/people" => onboarding::people, "People one might follow, best first, each with the reasons (same department or site, shared skills, followed by one's contacts, active, popular); local people and those of the organisation's member instances (?limit=1..50, 10 by default)", auth: true, body: "";
+    get "/suggestions/communities" => onboarding::communities, "Communities one might join, best first, each with the reasons (about one's work, joined by people one follows, active, popular, of this site, open); ?limit=1..50, 10 by default", auth: true, body: "";
     get "/me/tokens" => account::list_tokens, "List one's API tokens", auth: true, body: "";
     post "/me/tokens" => account::create_token, "Create an API token (the secret is shown once)", auth: true, body: "TokenCreate";
     delete "/me/tokens/{id}" => account::revoke_token, "Revoke an API token", auth: true, body: "";

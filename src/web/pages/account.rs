@@ -197,7 +197,7 @@ pub async fn signup(
         .await;
     match result {
         Ok(session) => Ok(with_cookie(
-            see_other("/profile/edit"),
+            see_other("/welcome"),
             Some(session_cookie(&state, &session.token)),
         )),
         Err(err) => {

@@ -9,8 +9,10 @@ use axum::response::IntoResponse;
 use axum::Form;
 use serde::Deserialize;
 
-use super::account::CsrfForm;
-use super::{error_text, render, require_form, require_user, see_other, Base, PageErr, PageResult};
+use super::{
+    error_text, render, require_form, require_user, see_other, ActionForm, Base, PageErr,
+    PageResult,
+};
 use crate::app::AppState;
 use crate::audience::CommunityVisibility;
 use crate::communities::{
@@ -384,9 +386,10 @@ pub async fn join(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<ActionForm>,
 ) -> PageResult {
-    let (n, back) = (name.clone(), format!("/communities/{}", enc_path(&name)));
+    let page = format!("/communities/{}", enc_path(&name));
+    let (n, back) = (name.clone(), form.back_or(page));
     act(state, ctx, name, &form.csrf, back, move |c, u| {
         membership::join(c, u, &n).map(|_| ())
     })
@@ -397,9 +400,10 @@ pub async fn leave(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<ActionForm>,
 ) -> PageResult {
-    let (n, back) = (name.clone(), format!("/communities/{}", enc_path(&name)));
+    let page = format!("/communities/{}", enc_path(&name));
+    let (n, back) = (name.clone(), form.back_or(page));
     act(state, ctx, name, &form.csrf, back, move |c, u| {
         membership::leave(c, u, &n)
     })

@@ -10,6 +10,7 @@ mod documents;
 mod media;
 mod people;
 mod posts;
+mod welcome;
 
 use askama::Template;
 use axum::http::{header, StatusCode};
@@ -116,6 +117,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/documents/{id}/versions/{version}/file",
             get(documents::download),
+        )
+        .route("/welcome", get(welcome::page))
+        .route("/welcome/step", post(welcome::go))
+        .route("/welcome/finish", post(welcome::finish))
+        .route(
+            "/welcome/profile",
+            post(welcome::profile).layer(axum::extract::DefaultBodyLimit::max(
+                people::PHOTO_BODY_LIMIT,
+            )),
         )
         .route("/people", get(people::directory))
         .route("/people/{username}", get(people::profile))
@@ -285,6 +295,23 @@ pub fn back_to(state: &AppState, headers: &header::HeaderMap, default: String) -
         .and_then(same_site_path)
         .map(|path| path.split('#').next().unwrap_or("/").to_string())
         .unwrap_or(default)
+}
+
+/// A small action's form (follow, join): its CSRF token and, when the
+/// action was taken from a list (suggestions, getting started), the page of
+/// this site to return to.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ActionForm {
+    pub csrf: String,
+    pub back: String,
+}
+
+impl ActionForm {
+    /// `back` when it is a path of this site, else `default`.
+    pub fn back_or(&self, default: String) -> String {
+        same_site_path(&self.back).unwrap_or(default)
+    }
 }
 
 /// A path of this site to send a browser to (after signing in, after an

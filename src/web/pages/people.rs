@@ -8,7 +8,10 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::account::CsrfForm;
-use super::{error_text, render, require_form, require_user, see_other, Base, PageErr, PageResult};
+use super::{
+    error_text, render, require_form, require_user, see_other, ActionForm, Base, PageErr,
+    PageResult,
+};
 use crate::accounts::User;
 use crate::app::AppState;
 use crate::error::{AppError, ErrorKind};
@@ -279,7 +282,7 @@ pub async fn follow(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(username): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<ActionForm>,
 ) -> PageResult {
     let me = require_form(&state, &ctx, &form.csrf)?.clone();
     let name = username.clone();
@@ -288,17 +291,15 @@ pub async fn follow(
         .run(move |c| follows::follow(c, &me, &name))
         .await
         .page(&state, &ctx)?;
-    Ok(see_other(&format!(
-        "/people/{}",
-        enc(&username.to_ascii_lowercase())
-    )))
+    let profile = format!("/people/{}", enc(&username.to_ascii_lowercase()));
+    Ok(see_other(&form.back_or(profile)))
 }
 
 pub async fn unfollow(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(username): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<ActionForm>,
 ) -> PageResult {
     let me = require_form(&state, &ctx, &form.csrf)?.clone();
     let name = username.clone();
@@ -307,10 +308,8 @@ pub async fn unfollow(
         .run(move |c| follows::unfollow(c, &me, &name))
         .await
         .page(&state, &ctx)?;
-    Ok(see_other(&format!(
-        "/people/{}",
-        enc(&username.to_ascii_lowercase())
-    )))
+    let profile = format!("/people/{}", enc(&username.to_ascii_lowercase()));
+    Ok(see_other(&form.back_or(profile)))
 }
 
 #[derive(Template)]

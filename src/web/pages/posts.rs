@@ -20,6 +20,8 @@ use crate::content::media::Attached;
 use crate::content::{self, Revision, Text};
 use crate::error::AppError;
 use crate::feed::{self, Item, Page, Stream};
+use crate::onboarding::suggestions::{CommunitySuggestion, PersonSuggestion};
+use crate::onboarding::{self, suggestions};
 use crate::web::auth::Ctx;
 
 #[derive(Template)]
@@ -37,6 +39,10 @@ struct FeedPage {
     /// Uploads of a form that came back with an error, still to attach.
     kept: Vec<Attached>,
     max_chars: usize,
+    /// Getting started, until it is finished.
+    welcome: Option<onboarding::Progress>,
+    suggested_people: Vec<PersonSuggestion>,
+    suggested_communities: Vec<CommunitySuggestion>,
 }
 
 #[derive(Deserialize, Default)]
@@ -63,16 +69,27 @@ async fn feed_page(
     draft: (String, String),
     kept: Vec<Attached>,
 ) -> PageResult {
-    let user = require_user(state, ctx)?;
+    let user = require_user(state, ctx)?.clone();
     let id = user.id;
-    let (stream, page) = state
+    let (stream, page, welcome, suggested) = state
         .db
         .run(move |c| {
             let stream = match q.stream.as_str() {
                 "" => feed::default_stream(c, id)?,
                 s => Stream::parse(s)?,
             };
-            Ok((stream, feed::stream(c, id, stream, Some(&q.cursor))?))
+            let page = feed::stream(c, id, stream, Some(&q.cursor))?;
+            // Getting started and suggestions head the first page only.
+            let first = q.cursor.is_empty();
+            let welcome = match first {
+                true => Some(onboarding::progress(c, &user)?).filter(|p| !p.finished),
+                false => None,
+            };
+            let suggested = match first {
+                true => suggestions::for_home(c, &user)?,
+                false => Default::default(),
+            };
+            Ok((stream, page, welcome, suggested))
         })
         .await
         .page(state, ctx)?;
@@ -86,8 +103,16 @@ async fn feed_page(
         visibility: draft.1,
         kept,
         max_chars: state.config.content.max_post_chars,
+        welcome,
+        suggested_people: suggested.0,
+        suggested_communities: suggested.1,
     };
     Ok((status, render(&page)).into_response())
+}
+
+/// The address of a stream of the home page.
+pub fn stream_path(stream: &str) -> String {
+    format!("/?stream={stream}")
 }
 
 pub async fn home(
