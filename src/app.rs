@@ -4,14 +4,19 @@
 //! (reading or copying a file) take exactly what they need, such as
 //! [`documents::Files`].
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::addresses::Cidr;
 use crate::config::Config;
 use crate::db::Db;
-use crate::documents;
+use crate::error::AppError;
 use crate::net::client::Client;
 use crate::storage::Storage;
+use crate::{documents, feed, notifications};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -25,6 +30,8 @@ pub struct AppState {
     pub wake: Arc<tokio::sync::Notify>,
     /// Where document files are kept.
     pub storage: Arc<dyn Storage>,
+    /// The watcher that tells open pages of news.
+    pub pulse: Arc<Pulse>,
 }
 
 impl AppState {
@@ -35,5 +42,79 @@ impl AppState {
             client: &self.fed,
             max_bytes: self.config.documents.max_bytes,
         }
+    }
+}
+
+/// The newest notification and post ids this process has seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks {
+    pub notification: i64,
+    pub content: i64,
+}
+
+/// One watcher of the database per process, shared by every open page
+/// (see `web::live`): it reads the newest notification and post ids every
+/// `content.live_pulse_ms`, and only while a page listens.
+pub struct Pulse {
+    marks: watch::Sender<Marks>,
+    beating: AtomicBool,
+    slots: Arc<Semaphore>,
+    every: Duration,
+}
+
+impl Pulse {
+    pub fn new(every_ms: u64, max_streams: u32) -> Pulse {
+        Pulse {
+            marks: watch::Sender::new(Marks::default()),
+            beating: AtomicBool::new(false),
+            slots: Arc::new(Semaphore::new(max_streams as usize)),
+            every: Duration::from_millis(every_ms),
+        }
+    }
+
+    /// A place for one more open page, if this process has one left.
+    pub fn slot(&self) -> Result<OwnedSemaphorePermit, tokio::sync::TryAcquireError> {
+        self.slots.clone().try_acquire_owned()
+    }
+
+    /// A page starts listening: the watcher beats while anyone does.
+    pub fn listen(self: &Arc<Self>, db: &Db) -> watch::Receiver<Marks> {
+        let rx = self.marks.subscribe();
+        if !self.beating.swap(true, Ordering::SeqCst) {
+            tokio::spawn(beat(self.clone(), db.clone()));
+        }
+        rx
+    }
+}
+
+async fn beat(pulse: Arc<Pulse>, db: Db) {
+    loop {
+        if pulse.marks.receiver_count() == 0 {
+            pulse.beating.store(false, Ordering::SeqCst);
+            // A page that came in between saw the watcher beating and
+            // started none: carry on for it, unless one was started since.
+            if pulse.marks.receiver_count() == 0 || pulse.beating.swap(true, Ordering::SeqCst) {
+                return;
+            }
+        }
+        let read = db
+            .run(|c| {
+                Ok::<_, AppError>(Marks {
+                    notification: notifications::latest_id(c)?,
+                    content: feed::latest_id(c)?,
+                })
+            })
+            .await;
+        match read {
+            Ok(now) => {
+                pulse.marks.send_if_modified(|m| {
+                    let moved = *m != now;
+                    *m = now;
+                    moved
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "live news: reading the latest ids failed"),
+        }
+        tokio::time::sleep(pulse.every).await;
     }
 }

@@ -98,6 +98,10 @@ pub struct ContentConfig {
     pub max_post_chars: usize,
     /// Largest picture or file attached to a post or comment.
     pub max_attachment_bytes: usize,
+    /// How often each process looks for news to announce to open pages.
+    pub live_pulse_ms: u64,
+    /// Live connections one process keeps open at most.
+    pub max_live_streams: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -261,6 +265,11 @@ impl Config {
         if !(1024..=200 * 1024 * 1024).contains(&self.content.max_attachment_bytes) {
             return Err(ConfigError(
                 "content.max_attachment_bytes: must be between 1024 and 209715200 (200 MB)".into(),
+            ));
+        }
+        if !(100..=600_000).contains(&self.content.live_pulse_ms) {
+            return Err(ConfigError(
+                "content.live_pulse_ms: must be between 100 and 600000".into(),
             ));
         }
         Ok(())

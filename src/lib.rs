@@ -47,11 +47,15 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, app::AppState)> {
     let fed = Arc::new(net::client::Client::new(config.clone(), db.clone())?);
     let state = app::AppState {
         proxies: Arc::new(config.proxy_ranges()),
-        config,
         db,
         fed,
         wake: Arc::new(tokio::sync::Notify::new()),
         storage: Arc::new(storage::LocalDisk::new(config_files)),
+        pulse: Arc::new(app::Pulse::new(
+            config.content.live_pulse_ms,
+            config.content.max_live_streams,
+        )),
+        config,
     };
     Ok((web::router(state.clone()), state))
 }

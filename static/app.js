@@ -57,3 +57,61 @@ document.addEventListener("change", function (e) {
     box.appendChild(t);
   });
 });
+
+// Live news (server-sent events from /live): the unread count in the menu
+// and, above a feed, how many newer posts wait. The browser reconnects by
+// itself after a cut; after a refusal (too many pages listening, or the
+// session ended) it tries again a minute later, at most.
+document.addEventListener("DOMContentLoaded", function () {
+  var url = document.body.getAttribute("data-live");
+  if (!url || !window.EventSource) {
+    return;
+  }
+  var title = document.title;
+  function show(news) {
+    document.querySelectorAll("[data-unread]").forEach(function (el) {
+      el.textContent = String(news.unread);
+      el.hidden = news.unread === 0;
+    });
+    document.title = news.unread > 0 ? "(" + news.unread + ") " + title : title;
+    var banner = document.querySelector(".new-posts");
+    var link = banner && banner.querySelector("a");
+    if (link && typeof news.posts === "number") {
+      var n = news.posts;
+      var text = news.more ? link.getAttribute("data-more")
+        : n === 1 ? link.getAttribute("data-one") : link.getAttribute("data-other");
+      link.textContent = text.replace("{n}", String(n));
+      banner.hidden = n === 0;
+    }
+  }
+  var source = null;
+  function listen() {
+    source = new EventSource(url);
+    source.addEventListener("news", function (e) {
+      try {
+        show(JSON.parse(e.data));
+      } catch (err) {
+        // A message that is not ours changes nothing.
+      }
+    });
+    source.addEventListener("error", function () {
+      if (source.readyState === EventSource.CLOSED) {
+        window.setTimeout(listen, 60000);
+      }
+    });
+  }
+  // A page left is closed at once (a browser keeping it for "back" would
+  // otherwise keep its connection, and browsers open few per site), and
+  // listens again when shown again.
+  window.addEventListener("pagehide", function () {
+    if (source) {
+      source.close();
+    }
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) {
+      listen();
+    }
+  });
+  listen();
+});

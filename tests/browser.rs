@@ -325,6 +325,38 @@ async fn sign_up_post_and_read(width: u32, height: u32, user: &str) {
     );
     getting_started(&d, width).await;
 
+    // Live news, without reloading: the colleague follows back and writes.
+    colleague
+        .post(&format!("/people/{user}/follow"), json!({}))
+        .await;
+    colleague.post_text("Welcome to the team!").await;
+    let mut seen = Value::Null;
+    for _ in 0..100 {
+        seen = d
+            .script(
+                "var c = document.querySelector('[data-unread]');
+                 var b = document.querySelector('.new-posts');
+                 return {count: c.hidden ? '' : c.textContent, banner: b.hidden ? '' : b.textContent,
+                         title: document.title};",
+            )
+            .await;
+        if seen["count"] == "1" && seen["banner"] != "" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen["count"], "1", "{seen}");
+    assert_eq!(seen["banner"], "1 new post: show it", "{seen}");
+    assert!(
+        seen["title"].as_str().unwrap().starts_with("(1) "),
+        "{seen}"
+    );
+    d.screenshot(&format!("live-{width}.png")).await;
+    d.click(".new-posts a").await;
+    d.wait_for_source("Welcome to the team!")
+        .await
+        .expect("the new post after a click");
+
     d.goto(&app.url("/")).await;
     let text = format!("Hello from a {width}px screen #e2e");
     d.type_into("#body", &text).await;

@@ -390,6 +390,79 @@ pub fn stream(
     }
 }
 
+/// The newest post's or comment's id (0 when none): when it moves, a
+/// stream may have news.
+pub fn latest_id(conn: &mut DbConn) -> AppResult<i64> {
+    let max: Option<i64> = content::table
+        .select(diesel::dsl::max(content::id))
+        .first(conn)?;
+    Ok(max.unwrap_or(0))
+}
+
+/// How many posts of `stream` newer than the post `after` the viewer may
+/// see, written by others, counted up to `cap` (a page then says "20+").
+pub fn newer(
+    conn: &mut DbConn,
+    viewer: i64,
+    stream: Stream,
+    after: i64,
+    cap: i64,
+) -> AppResult<i64> {
+    let fresh = || {
+        content::table
+            .filter(content::id.gt(after))
+            .filter(content::root_id.is_null())
+            .filter(content::deleted_at.is_null())
+            .filter(content::author_id.ne(viewer))
+            .filter(audience::posts_visible_to(viewer))
+            .order(content::id.desc())
+            .limit(cap)
+            .select(content::id)
+    };
+    let ids: Vec<i64> = match stream {
+        Stream::Following => {
+            let mut ids: Vec<i64> = fresh()
+                .filter(
+                    content::author_id.eq_any(
+                        follows::table
+                            .select(follows::followee_id)
+                            .filter(follows::follower_id.eq(viewer)),
+                    ),
+                )
+                .load(conn)?;
+            ids.extend(
+                fresh()
+                    .filter(
+                        content::community_id.assume_not_null().eq_any(
+                            community_members::table
+                                .filter(community_members::user_id.eq(viewer))
+                                .filter(community_members::status.eq("member"))
+                                .select(community_members::community_id),
+                        ),
+                    )
+                    .load::<i64>(conn)?,
+            );
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        }
+        Stream::Site | Stream::Organisation => {
+            let sites = match stream {
+                Stream::Organisation => crate::net::trust::known_members(conn)?,
+                _ => Vec::new(),
+            };
+            let elsewhere = users::table
+                .filter(users::domain.is_not_null())
+                .filter(users::domain.assume_not_null().ne_all(sites))
+                .select(users::id);
+            fresh()
+                .filter(diesel::dsl::not(content::author_id.eq_any(elsewhere)))
+                .load(conn)?
+        }
+    };
+    Ok((ids.len() as i64).min(cap))
+}
+
 /// Posts the viewer may see whose authors live here or on one of `sites`.
 ///
 /// Written as "not by anyone elsewhere": the few people of other sites are

@@ -173,6 +173,15 @@ pub fn unread(conn: &mut DbConn, user_id: i64) -> AppResult<i64> {
         .map_err(AppError::from)
 }
 
+/// The newest notification's id (0 when none): when it moves, someone
+/// may have a new one.
+pub fn latest_id(conn: &mut DbConn) -> AppResult<i64> {
+    let max: Option<i64> = notifications::table
+        .select(diesel::dsl::max(notifications::id))
+        .first(conn)?;
+    Ok(max.unwrap_or(0))
+}
+
 /// Marks all of a person's notifications read.
 pub fn mark_read(conn: &mut DbConn, user_id: i64) -> AppResult<()> {
     db::write(conn, |c| {

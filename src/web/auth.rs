@@ -100,6 +100,8 @@ pub struct Ctx {
     pub ip: String,
     /// The path and query of a page read (GET), where signing in returns.
     pub asked: Option<String>,
+    /// The signed-in person's unread notifications, for a page read (GET).
+    pub unread: i64,
 }
 
 impl Ctx {
@@ -136,18 +138,30 @@ impl FromRequestParts<AppState> for Ctx {
             asked: (parts.method == axum::http::Method::GET)
                 .then(|| parts.uri.path_and_query().map(|p| p.as_str().to_string()))
                 .flatten(),
+            unread: 0,
         };
         if let Some(token) = token.filter(|t| !t.is_empty() && t.len() < 100) {
             let t = token.clone();
+            let page = ctx.asked.is_some();
             let found = state
                 .db
-                .run(move |c| accounts::lookup_session(c, &t))
+                .run(move |c| {
+                    let Some((user, csrf)) = accounts::lookup_session(c, &t)? else {
+                        return Ok(None);
+                    };
+                    let unread = match page {
+                        true => crate::notifications::unread(c, user.id)?,
+                        false => 0,
+                    };
+                    Ok(Some((user, csrf, unread)))
+                })
                 .await
-                .unwrap_or_else(|e| {
+                .unwrap_or_else(|e: crate::error::AppError| {
                     tracing::error!(error = %e, "session lookup failed");
                     None
                 });
-            if let Some((user, csrf)) = found {
+            if let Some((user, csrf, unread)) = found {
+                ctx.unread = unread;
                 if let Some(lang) = user.locale.as_deref().and_then(Lang::parse) {
                     ctx.lang = lang;
                 }

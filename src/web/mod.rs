@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod live;
 pub mod openapi;
 pub mod pages;
 

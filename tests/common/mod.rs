@@ -78,6 +78,7 @@ impl TestApp {
         config.base_url = format!("http://{addr}");
         config.database.url = url.clone();
         config.database.pool_size = 4;
+        config.content.live_pulse_ms = 100;
         config.documents.path = dir.path().join("files").display().to_string();
         tweak(&mut config);
         let cfg = config.clone();

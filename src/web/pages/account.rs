@@ -453,9 +453,9 @@ pub async fn notifications(State(state): State<AppState>, ctx: Ctx) -> PageResul
         })
         .await
         .page(&state, &ctx)?;
-    let page = NotificationsPage {
-        base: Base::new(&state, &ctx, "notifications.title", "notifications"),
-        items,
-    };
+    let mut base = Base::new(&state, &ctx, "notifications.title", "notifications");
+    // Read now: the count by the menu says so.
+    base.unread = 0;
+    let page = NotificationsPage { base, items };
     Ok(render(&page))
 }

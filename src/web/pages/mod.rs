@@ -118,6 +118,7 @@ pub fn router() -> Router<AppState> {
             "/documents/{id}/versions/{version}/file",
             get(documents::download),
         )
+        .route("/live", get(crate::web::live::live))
         .route("/welcome", get(welcome::page))
         .route("/welcome/step", post(welcome::go))
         .route("/welcome/finish", post(welcome::finish))
@@ -160,6 +161,10 @@ pub struct Base {
     pub me: Option<MeView>,
     pub csrf: String,
     pub nav: &'static str,
+    /// Unread notifications, shown by the menu's Notifications.
+    pub unread: i64,
+    /// Where the page listens for live news (signed in only).
+    pub live: Option<String>,
 }
 
 impl Base {
@@ -175,6 +180,8 @@ impl Base {
             }),
             csrf: ctx.csrf.clone().unwrap_or_default(),
             nav,
+            unread: ctx.unread,
+            live: ctx.user.as_ref().map(|_| "/live".to_string()),
         }
     }
     pub fn titled(mut self, title: String) -> Base {

@@ -71,6 +71,7 @@ async fn feed_page(
 ) -> PageResult {
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
+    let first_page = q.cursor.is_empty();
     let (stream, page, welcome, suggested) = state
         .db
         .run(move |c| {
@@ -93,8 +94,14 @@ async fn feed_page(
         })
         .await
         .page(state, ctx)?;
+    let mut base = Base::new(state, ctx, "feed.title", "feed");
+    if first_page {
+        // The first page hears of newer posts of its stream.
+        let top = page.items.first().map(|i| i.id).unwrap_or(0);
+        base.live = Some(format!("/live?stream={}&after={top}", stream.as_str()));
+    }
     let page = FeedPage {
-        base: Base::new(state, ctx, "feed.title", "feed"),
+        base,
         stream: stream.as_str(),
         streams: Stream::ALL.map(Stream::as_str),
         page,
