@@ -158,3 +158,27 @@ async fn live_news_refuses_bad_requests_and_bounds_the_pages_it_serves() {
     // The pages themselves still work.
     assert_eq!(ana.get("/").await.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn news_written_through_another_process_reaches_pages_listening_on_this_one() {
+    let app = TestApp::start().await;
+    let other = app.another_server().await;
+    let bob = app.user("bob").await;
+    let bob_elsewhere = Api {
+        base: other,
+        token: bob.token.clone(),
+        client: reqwest::Client::new(),
+    };
+    let ana = app.browser_user("ana").await;
+    let mut news = Events::open(&ana, "/live?stream=site&after=0").await;
+    assert_eq!(news.next().await.unwrap()["posts"], 0);
+    bob_elsewhere
+        .post_text("Written on the other process")
+        .await;
+    bob_elsewhere.post("/people/ana/follow", json!({})).await;
+    let mut last = news.next().await.unwrap();
+    if last["unread"] == 0 {
+        last = news.next().await.unwrap();
+    }
+    assert_eq!(last, json!({"unread": 1, "posts": 1, "more": false}));
+}
