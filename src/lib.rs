@@ -25,6 +25,7 @@ pub mod net;
 pub mod notifications;
 pub mod onboarding;
 pub mod people;
+pub mod stats;
 pub mod storage;
 pub mod urls;
 pub mod web;

@@ -43,6 +43,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "feed",
             "notifications",
             "onboarding",
+            "stats",
         ],
     ),
     ("doors", &["app", "federation", "web", "cli"]),

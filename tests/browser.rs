@@ -684,11 +684,14 @@ async fn every_main_page_fits(width: u32, height: u32) {
                 ));
             }
         }
+        let report = pages.last().unwrap().clone();
         for (name, path) in [
-            ("feed", &pages[0]),
-            ("profile", &pages[4]),
-            ("community", &pages[15]),
-            ("report", &pages[20]),
+            ("feed", "/"),
+            ("profile", pages[4].as_str()),
+            ("community", "/communities/transformation"),
+            ("report", report.as_str()),
+            ("admin", "/admin"),
+            ("welcome", "/welcome?step=people"),
         ] {
             d.goto(&app.url(path)).await;
             d.screenshot(&format!("{name}-{width}-{lang}.png")).await;

@@ -1,6 +1,7 @@
 //! Accounts: registration, sign-in with rate limiting, sessions, personal API
 //! tokens, invitations and account administration.
 
+pub mod admin;
 pub mod invitation;
 pub mod remote;
 pub mod secrets;

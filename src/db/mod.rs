@@ -278,6 +278,20 @@ pub mod utc {
 }
 
 /// Current UTC time as stored in the database.
+/// A `LIKE` pattern (with `ESCAPE '\\'`) that finds `s` anywhere in a
+/// lowercased text: `%`, `_` and `\\` in `s` stand for themselves.
+pub fn like_pattern(s: &str) -> String {
+    let escaped: String = s
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
 pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }

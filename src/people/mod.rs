@@ -457,17 +457,7 @@ fn nonempty(s: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-pub fn like_pattern(s: &str) -> String {
-    let escaped: String = s
-        .to_lowercase()
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    format!("%{escaped}%")
-}
+pub use crate::db::like_pattern;
 
 /// A page of the directory (enabled accounts), ordered by username, filtered
 /// by department, site and skill (case-insensitive) and a name search.

@@ -124,6 +124,12 @@ pub fn document(config: &Config) -> Value {
         {
             params.push(json!({"name": "reason", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 500}}));
         }
+        if r.method == "get" && r.path == "/admin/users" {
+            params.push(json!({"name": "q", "in": "query", "required": false, "schema": {"type": "string"}}));
+            params.push(json!({"name": "show", "in": "query", "required": false, "schema": {"type": "string", "enum": ["all", "admins", "disabled", "remote"], "default": "all"}}));
+            params.push(json!({"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"},
+                "description": "next_cursor of the previous page"}));
+        }
         if r.method == "get" && r.path.starts_with("/suggestions/") {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}}));
         }

@@ -1,15 +1,17 @@
 //! API: account administration and invitations (administrators only).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
 use super::{ApiError, ApiResult, InLang};
-use crate::accounts;
+use crate::accounts::{self, admin::Show};
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::federation::delivery;
+use crate::stats;
 use crate::web::auth::ApiUser;
 
 fn require_admin(me: &ApiUser) -> ApiResult<()> {
@@ -20,23 +22,84 @@ fn require_admin(me: &ApiUser) -> ApiResult<()> {
     }
 }
 
-pub async fn users(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct UsersQuery {
+    q: String,
+    show: String,
+    cursor: String,
+}
+
+/// Accounts, by username, a page at a time (`q` searches the username,
+/// the name and the e-mail; `show`: all, admins, disabled or remote).
+pub async fn users(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Query(query): Query<UsersQuery>,
+) -> ApiResult<impl IntoResponse> {
     require_admin(&me)?;
-    let users = state
+    let show = Show::parse(&query.show).lang(me.lang)?;
+    let admin = me.user.clone();
+    let mut items = state
         .db
-        .run(|c| accounts::list_users(c, 10_000))
+        .run(move |c| {
+            let after = Some(query.cursor.as_str()).filter(|a| !a.is_empty());
+            accounts::admin::search(c, &admin, &query.q, show, after)
+        })
         .await
         .lang(me.lang)?;
-    let items: Vec<_> = users
-        .iter()
-        .map(|u| {
-            json!({
-                "username": u.username, "email": u.email, "display_name": u.display_name,
-                "is_admin": u.is_admin, "disabled": u.disabled, "created_at": crate::db::utc::format(&u.created_at),
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "items": items })))
+    let next_cursor = if items.len() as i64 > accounts::admin::PAGE_SIZE {
+        items.truncate(accounts::admin::PAGE_SIZE as usize);
+        items.last().map(|a| a.username.clone())
+    } else {
+        None
+    };
+    Ok(Json(super::List { items, next_cursor }))
+}
+
+/// Makes someone an administrator (`PUT`) or no longer one (`DELETE`).
+async fn set_admin(
+    state: AppState,
+    me: ApiUser,
+    username: String,
+    is_admin: bool,
+) -> ApiResult<impl IntoResponse> {
+    let admin = me.user.clone();
+    let user = state
+        .db
+        .run(move |c| accounts::admin::set_admin(c, &admin, &username, is_admin))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(
+        json!({"username": user.username, "is_admin": user.is_admin}),
+    ))
+}
+
+pub async fn promote(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(username): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    set_admin(state, me, username, true).await
+}
+
+pub async fn demote(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(username): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    set_admin(state, me, username, false).await
+}
+
+/// The site's figures and its delivery queue.
+pub async fn dashboard(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let (dash, queue) = state
+        .db
+        .run(|c| Ok((stats::dashboard(c)?, delivery::stats(c)?)))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({"figures": dash, "deliveries": queue})))
 }
 
 async fn set_disabled(

@@ -271,7 +271,10 @@ api_routes! {
     get "/people/{username}/following" => people::following, "Whom a person follows", auth: true, body: "";
     post "/people/{username}/follow" => people::follow, "Follow a person", auth: true, body: "";
     delete "/people/{username}/follow" => people::unfollow, "Stop following a person", auth: true, body: "";
-    get "/admin/users" => admin::users, "All accounts (administrators)", auth: true, body: "";
+    get "/admin/dashboard" => admin::dashboard, "The site's figures (people, active in the last 7 and 30 days, posts, comments, communities, people of other sites known here) and its delivery queue (administrators)", auth: true, body: "";
+    get "/admin/users" => admin::users, "Accounts by username, a page at a time: q searches the username, name and e-mail; show is all (this site's people), admins, disabled or remote (administrators)", auth: true, body: "";
+    put "/admin/users/{username}/admin" => admin::promote, "Make someone of this site an administrator (administrators)", auth: true, body: "";
+    delete "/admin/users/{username}/admin" => admin::demote, "Remove someone's administration (administrators; the last administrator stays one)", auth: true, body: "";
     post "/admin/users/{username}/disable" => admin::disable, "Disable an account (administrators)", auth: true, body: "";
     delete "/admin/users/{username}" => admin::delete_user, "Delete an account (administrators); other instances are told", auth: true, body: "";
     post "/admin/users/{username}/enable" => admin::enable, "Re-enable an account (administrators)", auth: true, body: "";

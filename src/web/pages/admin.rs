@@ -1,28 +1,52 @@
 //! Pages: the administration area (accounts and invitations).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Form;
 
 use super::account::CsrfForm;
-use super::{render, require_form, require_user, see_other, Base, PageErr, PageResult};
+use super::{render, require_form, require_user, see_other, ActionForm, Base, PageErr, PageResult};
+use crate::accounts::admin::{Account, Show};
 use crate::accounts::{self, Invitation, User};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::federation::delivery;
+use crate::stats;
 use crate::web::auth::Ctx;
 
 #[derive(Template)]
 #[template(path = "admin.html")]
 struct AdminPage {
     base: Base,
-    users: Vec<User>,
+    dash: stats::Dashboard,
+    queue: delivery::QueueStats,
+    accounts: Vec<Account>,
+    q: String,
+    show: &'static str,
+    shows: [&'static str; 4],
+    next_url: Option<String>,
+    /// This list's address, where its buttons return.
+    back: String,
+    me_name: String,
+    error: Option<String>,
     open_invites: usize,
     /// (invitation, its status) newest first.
     invitations: Vec<(Invitation, &'static str)>,
     new_link: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct AdminQuery {
+    q: String,
+    show: String,
+    after: String,
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 async fn admin_page(
@@ -30,25 +54,58 @@ async fn admin_page(
     ctx: &Ctx,
     status: StatusCode,
     new_link: Option<String>,
+    query: AdminQuery,
+    error: Option<String>,
 ) -> PageResult {
-    let user = require_user(state, ctx)?;
+    let user = require_user(state, ctx)?.clone();
     if !user.is_admin {
         return Err(AppError::forbidden("admin_only")).page(state, ctx);
     }
-    let (users, invites) = state
+    let show = Show::parse(&query.show).page(state, ctx)?;
+    let (q, after) = (query.q.clone(), query.after.clone());
+    let (dash, queue, mut accounts, invites) = state
         .db
-        .run(|c| {
+        .run(move |c| {
+            let after = Some(after.as_str()).filter(|a| !a.is_empty());
             Ok((
-                accounts::list_users(c, 1000)?,
+                stats::dashboard(c)?,
+                delivery::stats(c)?,
+                accounts::admin::search(c, &user, &q, show, after)?,
                 accounts::list_invitations(c)?,
             ))
         })
         .await
         .page(state, ctx)?;
+    let list = format!("/admin?q={}&show={}", enc(&query.q), show.as_str());
+    let next_url = if accounts.len() as i64 > accounts::admin::PAGE_SIZE {
+        accounts.truncate(accounts::admin::PAGE_SIZE as usize);
+        accounts
+            .last()
+            .map(|a| format!("{list}&after={}#people", enc(&a.username)))
+    } else {
+        None
+    };
+    let back = match query.after.is_empty() {
+        true => list,
+        false => format!("{list}&after={}", enc(&query.after)),
+    };
     let now = crate::db::now();
     let page = AdminPage {
         base: Base::new(state, ctx, "admin.title", "admin"),
-        users,
+        dash,
+        queue,
+        accounts,
+        q: query.q,
+        show: show.as_str(),
+        shows: Show::ALL.map(Show::as_str),
+        next_url,
+        back,
+        me_name: ctx
+            .user
+            .as_ref()
+            .map(|u| u.username.clone())
+            .unwrap_or_default(),
+        error,
         open_invites: invites.iter().filter(|i| i.status(now) == "open").count(),
         invitations: invites
             .into_iter()
@@ -62,8 +119,12 @@ async fn admin_page(
     Ok((status, render(&page)).into_response())
 }
 
-pub async fn page(State(state): State<AppState>, ctx: Ctx) -> PageResult {
-    admin_page(&state, &ctx, StatusCode::OK, None).await
+pub async fn page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AdminQuery>,
+) -> PageResult {
+    admin_page(&state, &ctx, StatusCode::OK, None, q, None).await
 }
 
 pub async fn invite(
@@ -83,7 +144,15 @@ pub async fn invite(
         .await
         .page(&state, &ctx)?;
     let link = state.config.invite_link(&code);
-    admin_page(&state, &ctx, StatusCode::CREATED, Some(link)).await
+    admin_page(
+        &state,
+        &ctx,
+        StatusCode::CREATED,
+        Some(link),
+        AdminQuery::default(),
+        None,
+    )
+    .await
 }
 
 pub async fn revoke_invitation(
@@ -102,24 +171,41 @@ pub async fn revoke_invitation(
     Ok(see_other("/admin"))
 }
 
-pub async fn set_disabled(
+/// An administrator's act on an account from the list: disable or
+/// enable, promote to administrator or demote, delete. Returns to the list
+/// as it was; a refusal is shown on it.
+pub async fn account_action(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((username, action)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<ActionForm>,
 ) -> PageResult {
     let admin = require_form(&state, &ctx, &form.csrf)?.clone();
-    let disabled = match action.as_str() {
-        "disable" => true,
-        "enable" => false,
-        _ => return Err(AppError::not_found()).page(&state, &ctx),
-    };
-    state
+    if !matches!(
+        action.as_str(),
+        "disable" | "enable" | "promote" | "demote" | "delete"
+    ) {
+        return Err(AppError::not_found()).page(&state, &ctx);
+    }
+    let result = state
         .db
-        .run(move |c| accounts::set_disabled(c, &admin, &username, disabled))
-        .await
-        .page(&state, &ctx)?;
-    Ok(see_other("/admin"))
+        .run(move |c| match action.as_str() {
+            "disable" => accounts::set_disabled(c, &admin, &username, true).map(|_| ()),
+            "enable" => accounts::set_disabled(c, &admin, &username, false).map(|_| ()),
+            "promote" => accounts::admin::set_admin(c, &admin, &username, true).map(|_| ()),
+            "demote" => accounts::admin::set_admin(c, &admin, &username, false).map(|_| ()),
+            _ => accounts::delete_account(c, &admin, &username, None),
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(see_other(&form.back_or("/admin".into()))),
+        Err(err) if err.kind == crate::error::ErrorKind::BadRequest => {
+            let msg = super::error_text(&err, ctx.lang);
+            let q = AdminQuery::default();
+            admin_page(&state, &ctx, StatusCode::BAD_REQUEST, None, q, Some(msg)).await
+        }
+        Err(err) => Err(err).page(&state, &ctx),
+    }
 }
 
 // ---- Federation trust -----------------------------------------------------

@@ -51,7 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/federation/export.csv", get(admin::export_csv))
         .route(
             "/admin/users/{username}/{action}",
-            post(admin::set_disabled),
+            post(admin::account_action),
         )
         .route(
             "/posts",

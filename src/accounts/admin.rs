@@ -1,0 +1,157 @@
+//! The administrators' view of accounts: people found by name, e-mail or
+//! status, page by page, and who administers the site.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{find_by_id, find_by_username, User};
+use crate::db::schema::users;
+use crate::db::{self, lower, DbConn};
+use crate::error::{AppError, AppResult};
+
+/// Accounts per page of the administrators' list.
+pub const PAGE_SIZE: i64 = 50;
+
+/// Which accounts the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Show {
+    /// The people of this site.
+    All,
+    Admins,
+    Disabled,
+    /// People of other instances known here.
+    Remote,
+}
+
+impl Show {
+    pub const ALL: [Show; 4] = [Show::All, Show::Admins, Show::Disabled, Show::Remote];
+
+    pub fn parse(s: &str) -> AppResult<Show> {
+        match s.trim() {
+            "" | "all" => Ok(Show::All),
+            "admins" => Ok(Show::Admins),
+            "disabled" => Ok(Show::Disabled),
+            "remote" => Ok(Show::Remote),
+            _ => Err(AppError::bad_request("field_invalid").with("field", "show")),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Show::All => "all",
+            Show::Admins => "admins",
+            Show::Disabled => "disabled",
+            Show::Remote => "remote",
+        }
+    }
+}
+
+/// An account as administrators see it.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = users)]
+pub struct Account {
+    #[serde(skip)]
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// Empty for people of other instances.
+    pub email: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    /// The instance of a person of another site.
+    pub domain: Option<String>,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
+    pub created_at: NaiveDateTime,
+}
+
+fn require_admin(admin: &User) -> AppResult<()> {
+    match admin.is_admin {
+        true => Ok(()),
+        false => Err(AppError::forbidden("admin_only")),
+    }
+}
+
+/// A page of accounts, by username after `after`, matching `q` in the
+/// username, the name or the e-mail (case-insensitive), one more than a page
+/// when there is a next one.
+pub fn search(
+    conn: &mut DbConn,
+    admin: &User,
+    q: &str,
+    show: Show,
+    after: Option<&str>,
+) -> AppResult<Vec<Account>> {
+    require_admin(admin)?;
+    let after = after.unwrap_or("").to_string();
+    let mut query = users::table
+        .filter(users::actor_type.eq("person"))
+        .filter(users::deleted_at.is_null())
+        .filter(users::username.gt(after))
+        .into_boxed();
+    query = match show {
+        Show::Remote => query.filter(users::domain.is_not_null()),
+        Show::All => query.filter(users::domain.is_null()),
+        Show::Admins => query
+            .filter(users::domain.is_null())
+            .filter(users::is_admin.eq(true)),
+        Show::Disabled => query
+            .filter(users::domain.is_null())
+            .filter(users::disabled.eq(true)),
+    };
+    let q = q.trim();
+    if !q.is_empty() {
+        let p = db::like_pattern(q);
+        query = query.filter(
+            lower(users::username)
+                .like(p.clone())
+                .escape('\\')
+                .or(lower(users::display_name).like(p.clone()).escape('\\'))
+                .or(lower(users::email).like(p).escape('\\')),
+        );
+    }
+    let mut rows: Vec<Account> = query
+        .order(users::username.asc())
+        .limit(PAGE_SIZE + 1)
+        .select(Account::as_select())
+        .load(conn)?;
+    for r in rows.iter_mut().filter(|r| r.domain.is_some()) {
+        // A remote row keeps a placeholder address; it is nobody's e-mail.
+        r.email.clear();
+    }
+    Ok(rows)
+}
+
+/// Makes someone of this site an administrator, or no longer one. The
+/// last administrator stays one: the site would have nobody to run it.
+pub fn set_admin(
+    conn: &mut DbConn,
+    admin: &User,
+    username: &str,
+    is_admin: bool,
+) -> AppResult<User> {
+    require_admin(admin)?;
+    let target = find_by_username(conn, username)?;
+    if !target.is_local() || target.deleted_at.is_some() || !target.is_person() {
+        return Err(AppError::not_found());
+    }
+    db::write(conn, |c| {
+        if !is_admin && target.is_admin {
+            let admins: i64 = users::table
+                .filter(users::domain.is_null())
+                .filter(users::deleted_at.is_null())
+                .filter(users::disabled.eq(false))
+                .filter(users::is_admin.eq(true))
+                .count()
+                .get_result(c)?;
+            if admins <= 1 {
+                return Err(AppError::bad_request("last_admin"));
+            }
+        }
+        diesel::update(users::table.find(target.id))
+            .set(users::is_admin.eq(is_admin))
+            .execute(c)?;
+        Ok::<_, AppError>(())
+    })?;
+    find_by_id(conn, target.id)
+}
