@@ -521,3 +521,62 @@ async fn blocking_an_instance_cancels_its_queued_deliveries() {
         ]
     );
 }
+
+/// Sends a file as the federation page's import form does.
+async fn import_page(b: &Browser, csrf: &str, csv: Vec<u8>) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(csv)
+        .file_name("trust.csv")
+        .mime_str("text/csv")
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_string())
+        .part("csv", part);
+    b.client
+        .post(format!("{}/admin/federation/import", b.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trust_list_is_imported_from_the_federation_page() {
+    let app = TestApp::start().await;
+    app.create_account("root", true);
+    let b = app.browser_login("root").await;
+    let html = b.html("/admin/federation").await;
+    assert!(html.contains("action=\"/admin/federation/import\""));
+    let csrf = extract_csrf(&html).unwrap();
+
+    let csv = "#domain,#severity,#level\nparis.example,noop,member\nspam.example,suspend,\n";
+    let r = import_page(&b, &csrf, csv.as_bytes().to_vec()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("2 entries imported."));
+    assert_eq!(decide(&app, "paris.example"), Decision::Member);
+    assert!(matches!(
+        decide(&app, "spam.example"),
+        Decision::Blocked { .. }
+    ));
+
+    // A bad line: nothing imported, the line named on the page.
+    let before = app.count("instances");
+    let bad = "#domain,#severity,#level\nok.example,noop,member\nbad domain!,suspend,\n";
+    let r = import_page(&b, &csrf, bad.as_bytes().to_vec()).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("Line 3"));
+    // Not text, too large, or without the form's token: refused, unchanged.
+    let r = import_page(&b, &csrf, vec![0xff, 0xfe, 0x00]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let huge = format!("#domain,#severity\n{}", "x.example,noop\n".repeat(80_000));
+    let r = import_page(&b, &csrf, huge.into_bytes()).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let r = import_page(&b, "forged", csv.as_bytes().to_vec()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("instances"), before);
+    // Not for people who do not administer the site.
+    let ana = app.browser_user("ana").await;
+    let csrf = ana.csrf("/").await;
+    let r = import_page(&ana, &csrf, csv.as_bytes().to_vec()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("instances"), before);
+}

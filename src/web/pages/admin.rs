@@ -220,6 +220,8 @@ struct FederationPage {
     instances: Vec<Instance>,
     audit: Vec<AuditEntry>,
     error: Option<String>,
+    /// What a CSV import did.
+    notice: Option<String>,
     /// What the form held, kept when it comes back with an error.
     draft: InstanceForm,
     queue: delivery::QueueStats,
@@ -232,6 +234,17 @@ async fn federation_page(
     ctx: &Ctx,
     status: StatusCode,
     error: Option<String>,
+    draft: InstanceForm,
+) -> PageResult {
+    federation_page_with(state, ctx, status, error, None, draft).await
+}
+
+async fn federation_page_with(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
     draft: InstanceForm,
 ) -> PageResult {
     let user = require_user(state, ctx)?;
@@ -260,6 +273,7 @@ async fn federation_page(
         instances,
         audit,
         error,
+        notice,
         draft,
         queue,
         peers,
@@ -394,4 +408,77 @@ pub async fn retry_delivery(
         .page(&state, &ctx)?;
     state.wake.notify_one();
     Ok(see_other("/admin/federation"))
+}
+
+/// Largest trust list accepted from the page.
+pub const CSV_LIMIT: usize = 1024 * 1024;
+
+/// Imports a trust list (CSV, as exported here or by Mastodon) chosen as a
+/// file on the federation page: all of it or, on any bad line, nothing.
+pub async fn import_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    mut form: axum::extract::Multipart,
+) -> PageResult {
+    let too_large = || AppError::new(crate::error::ErrorKind::PayloadTooLarge, "body_unreadable");
+    let (mut csrf, mut csv) = (String::new(), Vec::new());
+    let read: Result<(), AppError> = async {
+        let unreadable = |e: axum::extract::multipart::MultipartError| match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+            _ => AppError::bad_request("form_invalid"),
+        };
+        while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
+            let name = field.name().unwrap_or_default().to_string();
+            let mut buf = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+                if buf.len() + chunk.len() > CSV_LIMIT {
+                    return Err(too_large());
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            match name.as_str() {
+                "csrf" => csrf = String::from_utf8_lossy(&buf).into_owned(),
+                "csv" => csv = buf,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    .await;
+    let draft = InstanceForm {
+        level: "member".into(),
+        ..InstanceForm::default()
+    };
+    if let Err(err) = read {
+        require_user(&state, &ctx)?;
+        let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let msg = super::error_text(&err, ctx.lang);
+        return federation_page(&state, &ctx, status, Some(msg), draft).await;
+    }
+    let admin = require_admin_form(&state, &ctx, &csrf)?;
+    let actor = admin.username.clone();
+    let result = match String::from_utf8(csv) {
+        Ok(text) => {
+            state
+                .db
+                .run(move |c| trust::import_csv(c, &actor, &text))
+                .await
+        }
+        Err(_) => Err(AppError::bad_request("csv_line").with("line", 1)),
+    };
+    match result {
+        Ok(n) => {
+            let notice = Base::new(&state, &ctx, "admin.federation", "admin").tr.tf1(
+                "admin.imported",
+                "n",
+                &n,
+            );
+            federation_page_with(&state, &ctx, StatusCode::OK, None, Some(notice), draft).await
+        }
+        Err(err) if err.kind == crate::error::ErrorKind::BadRequest => {
+            let msg = super::error_text(&err, ctx.lang);
+            federation_page(&state, &ctx, StatusCode::BAD_REQUEST, Some(msg), draft).await
+        }
+        Err(err) => Err(err).page(&state, &ctx),
+    }
 }

@@ -50,6 +50,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/deliveries/{id}/retry", post(admin::retry_delivery))
         .route("/admin/federation/export.csv", get(admin::export_csv))
         .route(
+            "/admin/federation/import",
+            post(admin::import_csv).layer(axum::extract::DefaultBodyLimit::max(
+                admin::CSV_LIMIT + 64 * 1024,
+            )),
+        )
+        .route(
             "/admin/users/{username}/{action}",
             post(admin::account_action),
         )
