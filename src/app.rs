@@ -16,7 +16,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::net::client::Client;
 use crate::storage::Storage;
-use crate::{documents, feed, notifications};
+use crate::{accounts, documents, feed, notifications};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -32,6 +32,8 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     /// The watcher that tells open pages of news.
     pub pulse: Arc<Pulse>,
+    /// The site's settings as this process last read them.
+    pub site: Arc<SiteCache>,
 }
 
 impl AppState {
@@ -116,5 +118,68 @@ async fn beat(pulse: Arc<Pulse>, db: Db) {
             Err(e) => tracing::warn!(error = %e, "live news: reading the latest ids failed"),
         }
         tokio::time::sleep(pulse.every).await;
+    }
+}
+
+/// How long a process trusts the site's settings it read (another process
+/// may have changed them): a change shows everywhere within this time.
+pub const SITE_FRESH: Duration = Duration::from_secs(5);
+
+/// The site's settings (name, sign-up mode), read again from the database
+/// when older than [`SITE_FRESH`], so that pages read them without asking.
+pub struct SiteCache {
+    current: std::sync::RwLock<(accounts::admin::Site, Option<std::time::Instant>)>,
+}
+
+impl SiteCache {
+    pub fn new(config: &Config) -> SiteCache {
+        let site = accounts::admin::Site {
+            name: config.instance_name.clone(),
+            signup: crate::settings::signup_str(config.accounts.signup),
+        };
+        SiteCache {
+            current: std::sync::RwLock::new((site, None)),
+        }
+    }
+
+    pub fn get(&self) -> accounts::admin::Site {
+        self.current
+            .read()
+            .map(|c| c.0.clone())
+            .unwrap_or_else(|e| e.into_inner().0.clone())
+    }
+
+    pub fn set(&self, site: accounts::admin::Site) {
+        if let Ok(mut c) = self.current.write() {
+            *c = (site, Some(std::time::Instant::now()));
+        }
+    }
+
+    /// The sign-up mode in force.
+    pub fn signup(&self) -> crate::config::SignupMode {
+        crate::settings::parse_signup(self.get().signup)
+            .unwrap_or(crate::config::SignupMode::Closed)
+    }
+
+    fn stale(&self) -> bool {
+        self.current
+            .read()
+            .map(|c| c.1.is_none_or(|at| at.elapsed() > SITE_FRESH))
+            .unwrap_or(true)
+    }
+
+    /// Reads the settings again if they are old.
+    pub async fn refresh(&self, db: &Db, config: &Arc<Config>) {
+        if !self.stale() {
+            return;
+        }
+        let cfg = config.clone();
+        let read = db
+            .run(move |c| accounts::admin::site(c, &cfg.instance_name, cfg.accounts.signup))
+            .await;
+        match read {
+            Ok(site) => self.set(site),
+            Err(e) => tracing::warn!(error = %e, "reading the site's settings failed"),
+        }
     }
 }

@@ -25,6 +25,7 @@ pub mod net;
 pub mod notifications;
 pub mod onboarding;
 pub mod people;
+pub mod settings;
 pub mod stats;
 pub mod storage;
 pub mod urls;
@@ -56,6 +57,7 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, app::AppState)> {
             config.content.live_pulse_ms,
             config.content.max_live_streams,
         )),
+        site: Arc::new(app::SiteCache::new(&config)),
         config,
     };
     Ok((web::router(state.clone()), state))

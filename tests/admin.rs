@@ -235,3 +235,126 @@ async fn people_are_found_paged_promoted_disabled_and_deleted() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_site_name_and_sign_up_mode_are_set_from_the_console_for_every_process() {
+    let app = TestApp::start().await;
+    let other = app.another_server().await;
+    app.create_account("root", true);
+    let root = app.login_api("root").await;
+    let b = app.browser_login("root").await;
+    let html = b.html("/admin").await;
+    assert!(
+        html.contains("id=\"site-name\" name=\"name\" required maxlength=\"60\" value=\"Ruche\"")
+    );
+
+    let csrf = b.csrf("/admin").await;
+    let r = b
+        .post_form(
+            "/admin/site",
+            &[
+                ("csrf", &csrf),
+                ("name", "Qualité Paris"),
+                ("signup", "invite"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/admin#site");
+    assert!(b
+        .html("/")
+        .await
+        .contains("<title>Your feed · Qualité Paris</title>"));
+    // Another process of the site shows it too.
+    let anon = Browser::new(&other);
+    assert!(anon.html("/login").await.contains("Qualité Paris"));
+    // Sign-up now needs an invitation, through every door.
+    let r = app
+        .client()
+        .post(app.url("/api/v1/accounts"))
+        .json(&json!({"username": "zoe", "email": "zoe@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "invite_required");
+    let nodeinfo: serde_json::Value = app
+        .client()
+        .get(app.url("/nodeinfo/2.1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(nodeinfo["openRegistrations"], false);
+    assert_eq!(nodeinfo["metadata"]["nodeName"], "Qualité Paris");
+
+    // Through the API: closed.
+    let r = root
+        .send_json(
+            reqwest::Method::PATCH,
+            "/admin/site",
+            json!({"signup": "closed"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(r.json, json!({"name": "Qualité Paris", "signup": "closed"}));
+    let r = app
+        .client()
+        .post(other.clone() + "/api/v1/accounts")
+        .json(&json!({"username": "zoe", "email": "zoe@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "the other process follows"
+    );
+
+    // Bad values: refused, nothing changed.
+    for (body, code) in [
+        (json!({"name": "  "}), "field_missing"),
+        (json!({"name": "x".repeat(61)}), "field_too_long"),
+        (json!({"name": "two\nlines"}), "field_invalid"),
+        (json!({"signup": "maybe"}), "field_invalid"),
+        (json!({"name": "Fine", "signup": "maybe"}), "field_invalid"),
+    ] {
+        let r = root
+            .send_json(reqwest::Method::PATCH, "/admin/site", body.clone())
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::BAD_REQUEST, code),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        root.get("/admin/site").await.json,
+        json!({"name": "Qualité Paris", "signup": "closed"})
+    );
+    let r = b
+        .post_form(
+            "/admin/site",
+            &[("csrf", &csrf), ("name", ""), ("signup", "open")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("role=\"alert\""));
+    // Not for others.
+    let ana = {
+        app.create_account("ana", false);
+        app.login_api("ana").await
+    };
+    let r = ana
+        .send_json(
+            reqwest::Method::PATCH,
+            "/admin/site",
+            json!({"name": "Mine"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(root.get("/admin/site").await.json["name"], "Qualité Paris");
+}

@@ -6,9 +6,11 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{find_by_id, find_by_username, User};
+use crate::config::SignupMode;
 use crate::db::schema::users;
 use crate::db::{self, lower, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::settings;
 
 /// Accounts per page of the administrators' list.
 pub const PAGE_SIZE: i64 = 50;
@@ -154,4 +156,63 @@ pub fn set_admin(
         Ok::<_, AppError>(())
     })?;
     find_by_id(conn, target.id)
+}
+
+/// The longest name of an instance.
+pub const MAX_SITE_NAME: usize = 60;
+
+/// What administrators set for the whole site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Site {
+    pub name: String,
+    /// `open`, `invite` or `closed`.
+    pub signup: &'static str,
+}
+
+/// The site's settings: as administrators set them, else as configured.
+pub fn site(conn: &mut DbConn, default_name: &str, default_signup: SignupMode) -> AppResult<Site> {
+    Ok(Site {
+        name: settings::instance_name(conn, default_name)?,
+        signup: settings::signup_str(settings::signup_mode(conn, default_signup)?),
+    })
+}
+
+/// Changes the site's name or sign-up mode (`None` leaves one as it is).
+/// Both are checked before either is stored.
+pub fn set_site(
+    conn: &mut DbConn,
+    admin: &User,
+    name: Option<&str>,
+    signup: Option<&str>,
+) -> AppResult<()> {
+    require_admin(admin)?;
+    let name = match name.map(str::trim) {
+        None => None,
+        Some("") => {
+            return Err(AppError::bad_request("field_missing").with("field", "name"))
+        }
+        Some(n) if n.chars().count() > MAX_SITE_NAME => {
+            return Err(AppError::bad_request("field_too_long")
+                .with("field", "name")
+                .with("max", MAX_SITE_NAME))
+        }
+        Some(n) if n.chars().any(char::is_control) => {
+            return Err(AppError::bad_request("field_invalid").with("field", "name"))
+        }
+        Some(n) => Some(n.to_string()),
+    };
+    let signup = match signup {
+        None => None,
+        Some(s) => Some(
+            settings::parse_signup(s)
+                .ok_or_else(|| AppError::bad_request("field_invalid").with("field", "signup"))?,
+        ),
+    };
+    if let Some(n) = name {
+        settings::put(conn, settings::INSTANCE_NAME, &n)?;
+    }
+    if let Some(s) = signup {
+        settings::put(conn, settings::SIGNUP_MODE, settings::signup_str(s))?;
+    }
+    Ok(())
 }

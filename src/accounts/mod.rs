@@ -125,8 +125,9 @@ pub fn create_user(
     let username = Username::parse(new.username)?;
     let email = Email::parse(new.email)?;
     let password = Password::parse(new.password)?;
+    let signup = crate::settings::signup_mode(conn, cfg.signup)?;
     if by == CreatedBy::SignUp {
-        match cfg.signup {
+        match signup {
             SignupMode::Closed => return Err(AppError::forbidden("signup_closed")),
             SignupMode::Invite if new.invite.map(str::trim).unwrap_or("").is_empty() => {
                 return Err(AppError::forbidden("invite_required"))
@@ -152,7 +153,7 @@ pub fn create_user(
             return Err(AppError::conflict("email_taken"));
         }
         let invitation_id = match (by, new.invite.map(str::trim).filter(|s| !s.is_empty())) {
-            (CreatedBy::SignUp, Some(code)) if cfg.signup != SignupMode::Closed => {
+            (CreatedBy::SignUp, Some(code)) if signup != SignupMode::Closed => {
                 let found: Option<(i64, Option<i64>, NaiveDateTime)> = invitations::table
                     .filter(invitations::code_hash.eq(secrets::digest(code)))
                     .select((

@@ -165,14 +165,15 @@ async fn nodeinfo(State(state): State<AppState>) -> Response {
         Ok(c) => c,
         Err(e) => return err(e),
     };
+    state.site.refresh(&state.db, &state.config).await;
     let body = json!({
         "version": "2.1",
         "software": {"name": "ruche", "version": env!("CARGO_PKG_VERSION"), "repository": "https://example.invalid/ruche"},
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": state.config.accounts.signup == crate::config::SignupMode::Open,
+        "openRegistrations": state.site.signup() == crate::config::SignupMode::Open,
         "usage": {"users": {"total": users_n}, "localPosts": posts_n},
-        "metadata": {"nodeName": state.config.instance_name, "federationMode": state.config.federation.mode.as_str()},
+        "metadata": {"nodeName": state.site.get().name, "federationMode": state.config.federation.mode.as_str()},
     });
     (
         [(

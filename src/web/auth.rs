@@ -126,6 +126,7 @@ impl FromRequestParts<AppState> for Ctx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Ctx, Self::Rejection> {
+        state.site.refresh(&state.db, &state.config).await;
         let ip = client_ip(parts, &state.proxies);
         let browser_lang = accept_language(&parts.headers);
         let token = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string);

@@ -68,6 +68,9 @@ fn schemas() -> Value {
         "RoleChange": {"type": "object", "required": ["role"], "properties": {
             "role": {"type": "string", "enum": ["owner", "moderator", "member"]}}},
         "Reason": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}},
+        "SiteUpdate": {"type": "object", "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 60},
+            "signup": {"type": "string", "enum": ["open", "invite", "closed"]}}},
         "OnboardingMove": {"type": "object", "properties": {
             "step": {"type": "string", "enum": ["profile", "people", "communities"]},
             "finished": {"type": "boolean", "description": "true ends getting started (without step)"}}},

@@ -363,3 +363,43 @@ pub async fn delete_user(
         .lang(me.lang)?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The site's name and sign-up mode.
+pub async fn site(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let cfg = state.config.clone();
+    let site = state
+        .db
+        .run(move |c| accounts::admin::site(c, &cfg.instance_name, cfg.accounts.signup))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(site))
+}
+
+#[derive(serde::Deserialize)]
+pub struct SiteUpdate {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    signup: Option<String>,
+}
+
+/// Changes the site's name or sign-up mode; answers the settings in force.
+pub async fn update_site(
+    State(state): State<AppState>,
+    me: ApiUser,
+    super::JsonBody(up): super::JsonBody<SiteUpdate>,
+) -> ApiResult<impl IntoResponse> {
+    let admin = me.user.clone();
+    let cfg = state.config.clone();
+    let site = state
+        .db
+        .run(move |c| {
+            accounts::admin::set_site(c, &admin, up.name.as_deref(), up.signup.as_deref())?;
+            accounts::admin::site(c, &cfg.instance_name, cfg.accounts.signup)
+        })
+        .await
+        .lang(me.lang)?;
+    state.site.set(site.clone());
+    Ok(Json(site))
+}

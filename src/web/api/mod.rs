@@ -271,6 +271,8 @@ api_routes! {
     get "/people/{username}/following" => people::following, "Whom a person follows", auth: true, body: "";
     post "/people/{username}/follow" => people::follow, "Follow a person", auth: true, body: "";
     delete "/people/{username}/follow" => people::unfollow, "Stop following a person", auth: true, body: "";
+    get "/admin/site" => admin::site, "The site's name and sign-up mode (open, invite or closed) in force (administrators)", auth: true, body: "";
+    patch "/admin/site" => admin::update_site, "Change the site's name or sign-up mode; every process follows within seconds (administrators)", auth: true, body: "SiteUpdate";
     get "/admin/dashboard" => admin::dashboard, "The site's figures (people, active in the last 7 and 30 days, posts, comments, communities, people of other sites known here) and its delivery queue (administrators)", auth: true, body: "";
     get "/admin/users" => admin::users, "Accounts by username, a page at a time: q searches the username, name and e-mail; show is all (this site's people), admins, disabled or remote (administrators)", auth: true, body: "";
     put "/admin/users/{username}/admin" => admin::promote, "Make someone of this site an administrator (administrators)", auth: true, body: "";

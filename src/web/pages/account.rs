@@ -52,7 +52,7 @@ pub async fn login_form(
         error: None,
         login: String::new(),
         next: safe_next(&q.next),
-        signup_open: state.config.accounts.signup != SignupMode::Closed,
+        signup_open: state.site.signup() != SignupMode::Closed,
     };
     with_cookie(render(&page), cookie)
 }
@@ -107,7 +107,7 @@ pub async fn login(
                 error: Some(error_text(&err, ctx.lang)),
                 login: form.login,
                 next: safe_next(&form.next),
-                signup_open: state.config.accounts.signup != SignupMode::Closed,
+                signup_open: state.site.signup() != SignupMode::Closed,
             };
             Ok((status, render(&page)).into_response())
         }
@@ -141,7 +141,7 @@ pub async fn signup_form(
         return see_other("/");
     }
     let cookie = anon_csrf(&state, &mut ctx);
-    let mode = state.config.accounts.signup;
+    let mode = state.site.signup();
     let page = SignupPage {
         base: Base::new(&state, &ctx, "signup.title", ""),
         error: None,
@@ -202,7 +202,7 @@ pub async fn signup(
         )),
         Err(err) => {
             let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let mode = state.config.accounts.signup;
+            let mode = state.site.signup();
             let page = SignupPage {
                 base: Base::new(&state, &ctx, "signup.title", ""),
                 error: Some(error_text(&err, ctx.lang)),

@@ -31,6 +31,8 @@ struct AdminPage {
     back: String,
     me_name: String,
     error: Option<String>,
+    /// The site's settings, or the form as sent when it was refused.
+    site: SiteForm,
     open_invites: usize,
     /// (invitation, its status) newest first.
     invitations: Vec<(Invitation, &'static str)>,
@@ -56,6 +58,24 @@ async fn admin_page(
     new_link: Option<String>,
     query: AdminQuery,
     error: Option<String>,
+) -> PageResult {
+    let site = state.site.get();
+    let site = SiteForm {
+        name: site.name,
+        signup: site.signup.to_string(),
+        ..SiteForm::default()
+    };
+    admin_page_with(state, ctx, status, new_link, query, error, site).await
+}
+
+async fn admin_page_with(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    new_link: Option<String>,
+    query: AdminQuery,
+    error: Option<String>,
+    site: SiteForm,
 ) -> PageResult {
     let user = require_user(state, ctx)?.clone();
     if !user.is_admin {
@@ -106,6 +126,7 @@ async fn admin_page(
             .map(|u| u.username.clone())
             .unwrap_or_default(),
         error,
+        site,
         open_invites: invites.iter().filter(|i| i.status(now) == "open").count(),
         invitations: invites
             .into_iter()
@@ -169,6 +190,46 @@ pub async fn revoke_invitation(
         .await
         .page(&state, &ctx)?;
     Ok(see_other("/admin"))
+}
+
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct SiteForm {
+    csrf: String,
+    name: String,
+    signup: String,
+}
+
+/// The site's name and sign-up mode, changed from the console: this
+/// process shows them at once, the others within `app::SITE_FRESH`.
+pub async fn set_site(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<SiteForm>,
+) -> PageResult {
+    let admin = require_admin_form(&state, &ctx, &form.csrf)?.clone();
+    let (name, signup) = (form.name.clone(), form.signup.clone());
+    let cfg = state.config.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            accounts::admin::set_site(c, &admin, Some(&name), Some(&signup))?;
+            accounts::admin::site(c, &cfg.instance_name, cfg.accounts.signup)
+        })
+        .await;
+    match result {
+        Ok(site) => {
+            state.site.set(site);
+            Ok(see_other("/admin#site"))
+        }
+        Err(err) if err.kind == crate::error::ErrorKind::BadRequest => {
+            let msg = super::error_text(&err, ctx.lang);
+            let q = AdminQuery::default();
+            let status = StatusCode::BAD_REQUEST;
+            admin_page_with(&state, &ctx, status, None, q, Some(msg), form).await
+        }
+        Err(err) => Err(err).page(&state, &ctx),
+    }
 }
 
 /// An administrator's act on an account from the list: disable or

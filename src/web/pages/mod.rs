@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
         .route("/admin", get(admin::page))
         .route("/admin/invitations", post(admin::invite))
+        .route("/admin/site", post(admin::set_site))
         .route(
             "/admin/invitations/{id}/revoke",
             post(admin::revoke_invitation),
@@ -179,7 +180,7 @@ impl Base {
         Base {
             tr,
             title: tr.t(title_key).to_string(),
-            instance_name: state.config.instance_name.clone(),
+            instance_name: state.site.get().name,
             me: ctx.user.as_ref().map(|u| MeView {
                 username: u.username.clone(),
                 is_admin: u.is_admin,
