@@ -661,3 +661,49 @@ async fn a_new_person_starts_on_the_site_stream_never_an_empty_page() {
     assert!(html.contains("For my followers"), "{html}");
     assert!(!html.contains("Canteen menu"), "{html}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_shows_the_latest_comments_under_each_post() {
+    let app = TestApp::start().await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let quiet = ana.post_text("Nobody answers this one").await;
+    let post = ana.post_text("Who has the 3D printer this week?").await;
+    let mut ids = Vec::new();
+    for body in [
+        "First answer",
+        "Second answer",
+        "Third answer",
+        "A fourth, deleted",
+    ] {
+        let r = bob
+            .post(&format!("/posts/{post}/comments"), json!({"body": body}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        ids.push(r.json["id"].as_i64().unwrap());
+    }
+    assert_eq!(
+        bob.delete(&format!("/posts/{}", ids[3])).await.status,
+        StatusCode::NO_CONTENT
+    );
+
+    let b = app.browser_login("ana").await;
+    let html = b.html("/?stream=site").await;
+    let under = &html[html.find(&format!("id=\"c{post}\"")).unwrap()..];
+    let under = &under[..under
+        .find(&format!("id=\"c{quiet}\""))
+        .unwrap_or(under.len())];
+    // The last two, oldest first, and a link to all of them.
+    let second = under.find("Second answer").expect("second shown");
+    let third = under.find("Third answer").expect("third shown");
+    assert!(second < third);
+    assert!(!under.contains("First answer"));
+    assert!(!under.contains("A fourth, deleted"));
+    assert!(under.contains(&format!(
+        "href=\"/posts/{post}#comments\">See all 3 comments</a>"
+    )));
+    // A post without comments has no list.
+    let quiet_part = &html[html.find(&format!("id=\"c{quiet}\"")).unwrap()..];
+    let quiet_part = &quiet_part[..quiet_part.find("</details>").unwrap()];
+    assert!(!quiet_part.contains("latest-comments"));
+}

@@ -188,9 +188,7 @@ pub fn set_site(
     require_admin(admin)?;
     let name = match name.map(str::trim) {
         None => None,
-        Some("") => {
-            return Err(AppError::bad_request("field_missing").with("field", "name"))
-        }
+        Some("") => return Err(AppError::bad_request("field_missing").with("field", "name")),
         Some(n) if n.chars().count() > MAX_SITE_NAME => {
             return Err(AppError::bad_request("field_too_long")
                 .with("field", "name")

@@ -390,6 +390,39 @@ pub fn stream(
     }
 }
 
+/// Comments shown under each post of a feed.
+pub const LATEST_COMMENTS: i64 = 2;
+
+/// The last comments the viewer may see under each of `posts` (those with
+/// comments), oldest first: at most [`LATEST_COMMENTS`] each, read down the
+/// thread index one post at a time.
+pub fn latest_comments(
+    conn: &mut DbConn,
+    viewer: i64,
+    posts: &[Item],
+) -> AppResult<HashMap<i64, Vec<Item>>> {
+    let mut rows: Vec<ContentRow> = Vec::new();
+    for post in posts.iter().filter(|p| p.comment_count > 0 && !p.deleted) {
+        let mut latest: Vec<ContentRow> = content::table
+            .filter(content::root_id.eq(post.id))
+            .filter(content::deleted_at.is_null())
+            .filter(audience::comments_visible_to(viewer))
+            .order(content::id.desc())
+            .limit(LATEST_COMMENTS)
+            .select(ContentRow::as_select())
+            .load(conn)?;
+        latest.reverse();
+        rows.extend(latest);
+    }
+    let mut out: HashMap<i64, Vec<Item>> = HashMap::new();
+    for item in hydrate(conn, viewer, rows)? {
+        if let Some(root) = item.root_id {
+            out.entry(root).or_default().push(item);
+        }
+    }
+    Ok(out)
+}
+
 /// The newest post's or comment's id (0 when none): when it moves, a
 /// stream may have news.
 pub fn latest_id(conn: &mut DbConn) -> AppResult<i64> {

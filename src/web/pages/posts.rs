@@ -39,6 +39,8 @@ struct FeedPage {
     /// Uploads of a form that came back with an error, still to attach.
     kept: Vec<Attached>,
     max_chars: usize,
+    /// The last comments under each post, by post.
+    latest: HashMap<i64, Vec<Item>>,
     /// Getting started, until it is finished.
     welcome: Option<onboarding::Progress>,
     suggested_people: Vec<PersonSuggestion>,
@@ -72,7 +74,7 @@ async fn feed_page(
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
     let first_page = q.cursor.is_empty();
-    let (stream, page, welcome, suggested) = state
+    let (stream, page, latest, welcome, suggested) = state
         .db
         .run(move |c| {
             let stream = match q.stream.as_str() {
@@ -80,6 +82,7 @@ async fn feed_page(
                 s => Stream::parse(s)?,
             };
             let page = feed::stream(c, id, stream, Some(&q.cursor))?;
+            let latest = feed::latest_comments(c, id, &page.items)?;
             // Getting started and suggestions head the first page only.
             let first = q.cursor.is_empty();
             let welcome = match first {
@@ -90,7 +93,7 @@ async fn feed_page(
                 true => suggestions::for_home(c, &user)?,
                 false => Default::default(),
             };
-            Ok((stream, page, welcome, suggested))
+            Ok((stream, page, latest, welcome, suggested))
         })
         .await
         .page(state, ctx)?;
@@ -110,6 +113,7 @@ async fn feed_page(
         visibility: draft.1,
         kept,
         max_chars: state.config.content.max_post_chars,
+        latest,
         welcome,
         suggested_people: suggested.0,
         suggested_communities: suggested.1,
