@@ -115,3 +115,165 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   listen();
 });
+
+// Writing a post or a comment: a Preview of what will be published (the
+// server renders it, as it will be shown) and suggestions of people while a
+// mention is typed after "@" (arrows choose, Enter or Tab takes, Escape
+// closes). Both come with the script: without it, the forms work as before.
+document.addEventListener("DOMContentLoaded", function () {
+  var labels = document.body.dataset;
+  if (!labels.preview) {
+    return;
+  }
+  document.querySelectorAll("form textarea[name=body]").forEach(function (area, n) {
+    var form = area.form;
+    var csrf = form.querySelector("input[name=csrf]");
+    if (!csrf) {
+      return;
+    }
+    // Preview.
+    var toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "secondary preview-toggle";
+    toggle.textContent = labels.preview;
+    toggle.setAttribute("aria-pressed", "false");
+    var shown = document.createElement("div");
+    shown.className = "body preview";
+    shown.hidden = true;
+    shown.setAttribute("aria-live", "polite");
+    area.insertAdjacentElement("afterend", shown);
+    shown.insertAdjacentElement("afterend", toggle);
+    toggle.addEventListener("click", function () {
+      if (!shown.hidden) {
+        shown.hidden = true;
+        area.hidden = false;
+        toggle.textContent = labels.preview;
+        toggle.setAttribute("aria-pressed", "false");
+        area.focus();
+        return;
+      }
+      var data = new URLSearchParams();
+      data.set("csrf", csrf.value);
+      data.set("body", area.value);
+      fetch("/preview", { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (r) {
+          return r.text().then(function (t) { return { ok: r.ok, text: t }; });
+        })
+        .then(function (r) {
+          if (r.ok) {
+            shown.innerHTML = r.text;
+          } else {
+            shown.textContent = r.text;
+          }
+          shown.hidden = false;
+          area.hidden = true;
+          toggle.textContent = labels.write;
+          toggle.setAttribute("aria-pressed", "true");
+        });
+    });
+
+    // Mentions.
+    var list = document.createElement("ul");
+    list.className = "mentions";
+    list.id = "mentions-" + n;
+    list.setAttribute("role", "listbox");
+    list.hidden = true;
+    area.insertAdjacentElement("afterend", list);
+    area.setAttribute("aria-autocomplete", "list");
+    area.setAttribute("aria-controls", list.id);
+    area.setAttribute("aria-expanded", "false");
+    var timer = null;
+    var active = -1;
+    function typed() {
+      var before = area.value.slice(0, area.selectionStart);
+      var m = /(^|\s)@([\w.\-]{1,60}(@[\w.\-:]{0,100})?)$/.exec(before);
+      return m ? m[2] : null;
+    }
+    function close() {
+      list.hidden = true;
+      list.textContent = "";
+      active = -1;
+      area.setAttribute("aria-expanded", "false");
+      area.removeAttribute("aria-activedescendant");
+    }
+    function choose(username) {
+      var start = area.selectionStart;
+      var before = area.value.slice(0, start);
+      var q = typed();
+      if (q === null) {
+        return close();
+      }
+      var head = before.slice(0, before.length - q.length);
+      area.value = head + username + " " + area.value.slice(start);
+      var caret = head.length + username.length + 1;
+      area.setSelectionRange(caret, caret);
+      close();
+      area.focus();
+    }
+    function mark(i) {
+      var items = list.querySelectorAll("li");
+      items.forEach(function (li, j) { li.setAttribute("aria-selected", j === i ? "true" : "false"); });
+      active = i;
+      if (items[i]) {
+        area.setAttribute("aria-activedescendant", items[i].id);
+      }
+    }
+    area.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      var q = typed();
+      if (!q) {
+        return close();
+      }
+      timer = window.setTimeout(function () {
+        fetch("/mentions?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+          .then(function (v) {
+            list.textContent = "";
+            (v.items || []).forEach(function (p, i) {
+              var li = document.createElement("li");
+              li.id = list.id + "-" + i;
+              li.setAttribute("role", "option");
+              var who = document.createElement("b");
+              who.textContent = p.display_name || p.username;
+              var handle = document.createElement("span");
+              handle.className = "muted";
+              handle.textContent = " @" + p.username;
+              li.appendChild(who);
+              li.appendChild(handle);
+              li.addEventListener("mousedown", function (e) {
+                e.preventDefault();
+                choose(p.username);
+              });
+              li.dataset.username = p.username;
+              list.appendChild(li);
+            });
+            if (list.children.length === 0) {
+              return close();
+            }
+            list.hidden = false;
+            area.setAttribute("aria-expanded", "true");
+            mark(0);
+          });
+      }, 200);
+    });
+    area.addEventListener("keydown", function (e) {
+      if (list.hidden) {
+        return;
+      }
+      var items = list.querySelectorAll("li");
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        var step = e.key === "ArrowDown" ? 1 : items.length - 1;
+        mark((active + step) % items.length);
+      } else if ((e.key === "Enter" || e.key === "Tab") && items[active]) {
+        e.preventDefault();
+        choose(items[active].dataset.username);
+      } else if (e.key === "Escape") {
+        close();
+      }
+    });
+    area.addEventListener("blur", function () {
+      window.setTimeout(close, 150);
+    });
+  });
+});

@@ -357,6 +357,47 @@ async fn sign_up_post_and_read(width: u32, height: u32, user: &str) {
         .await
         .expect("the new post after a click");
 
+    // A mention is suggested while typed, and taken with Enter; the
+    // preview shows it as it will be published.
+    d.type_into("#body", "Thanks @coll").await;
+    let mut listed = Value::Null;
+    for _ in 0..50 {
+        listed = d
+            .script("var l = document.querySelector('.composer .mentions'); return l && !l.hidden ? l.textContent : null;")
+            .await;
+        if !listed.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        listed.as_str().is_some_and(|t| t.contains("@colleague")),
+        "suggestions: {listed}"
+    );
+    d.type_into("#body", "\u{E007}").await;
+    let typed = d
+        .script("return document.querySelector('#body').value")
+        .await;
+    assert_eq!(typed, "Thanks @colleague ");
+    d.click(".composer .preview-toggle").await;
+    let mut preview = Value::Null;
+    for _ in 0..50 {
+        preview = d
+            .script("var p = document.querySelector('.composer .preview'); return p && !p.hidden ? p.innerHTML : null;")
+            .await;
+        if !preview.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        preview
+            .as_str()
+            .is_some_and(|h| h.contains("/people/colleague")),
+        "preview: {preview}"
+    );
+    d.screenshot(&format!("preview-{width}.png")).await;
+
     d.goto(&app.url("/")).await;
     let text = format!("Hello from a {width}px screen #e2e");
     d.type_into("#body", &text).await;

@@ -707,3 +707,123 @@ async fn the_feed_shows_the_latest_comments_under_each_post() {
     let quiet_part = &quiet_part[..quiet_part.find("</details>").unwrap()];
     assert!(!quiet_part.contains("latest-comments"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_shows_what_will_be_published_and_stores_nothing() {
+    let app = TestApp::start().await;
+    let ana = app.user("ana").await;
+    app.user("bob").await;
+    let before = app.count("content");
+    let r = ana
+        .post(
+            "/preview",
+            json!({"body": "**Soon** @bob #launch <script>alert(1)</script> @nobody"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let html = r.json["html"].as_str().unwrap();
+    assert!(html.contains("<strong>Soon</strong>"));
+    assert!(
+        html.contains("/people/bob"),
+        "a known person is a link: {html}"
+    );
+    assert!(html.contains("/tags/launch"));
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("/people/nobody"));
+    assert_eq!(app.count("content"), before);
+    let r = ana
+        .post("/preview", json!({"body": "x".repeat(5001)}))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "post_too_long")
+    );
+    let r = ana.post("/preview", json!({"text": "wrong field"})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "field_missing")
+    );
+
+    // The page's preview: a fragment, with the form's token only.
+    let b = app.browser_login("ana").await;
+    let csrf = b.csrf("/").await;
+    let r = b
+        .post_form("/preview", &[("csrf", &csrf), ("body", "_hello_ @bob")])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(r.text().await.unwrap().contains("<em>hello</em>"));
+    let r = b
+        .post_form("/preview", &[("csrf", "forged"), ("body", "hello")])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = b
+        .post_form("/preview", &[("csrf", &csrf), ("body", &"x".repeat(5001))])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("5000"));
+    let anon = Browser::new(&app.base);
+    let r = anon.post_form("/preview", &[("body", "hello")]).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.count("content"), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mentions_being_typed_suggest_people_those_one_follows_first() {
+    let app = TestApp::start().await;
+    app.create_account("root", true);
+    let root = app.login_api("root").await;
+    let ana = app.user("ana").await;
+    let marie = app.user("marie").await;
+    marie
+        .patch("/me", json!({"display_name": "Marie Curie"}))
+        .await;
+    app.user("martin").await;
+    app.user("mallory").await;
+    root.post("/admin/users/mallory/disable", json!({})).await;
+    app.user("ma_x").await;
+
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["username"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = ana.get("/mentions?q=ma").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(names(&r.json), ["ma_x", "marie", "martin"]);
+    // A word of the name; the @ typed; following comes first.
+    assert_eq!(names(&ana.get("/mentions?q=cur").await.json), ["marie"]);
+    ana.post("/people/martin/follow", json!({})).await;
+    assert_eq!(
+        names(&ana.get("/mentions?q=%40ma").await.json),
+        ["martin", "ma_x", "marie"]
+    );
+    // `_` and `%` are characters, not wildcards; nothing for nothing.
+    assert_eq!(names(&ana.get("/mentions?q=ma_").await.json), ["ma_x"]);
+    assert!(names(&ana.get("/mentions?q=%25").await.json).is_empty());
+    assert!(names(&ana.get("/mentions?q=").await.json).is_empty());
+    assert!(
+        names(&ana.get("/mentions?q=ana").await.json).is_empty(),
+        "not oneself"
+    );
+
+    // The page's suggestions need a session.
+    let b = app.browser_login("ana").await;
+    let r = b.get("/mentions?q=mar").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["items"][0]["display_name"], "");
+    assert_eq!(
+        Browser::new(&app.base)
+            .get("/mentions?q=mar")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -89,6 +89,13 @@ fn check_body(body: &str, max: usize, attached: bool) -> AppResult<()> {
     Ok(())
 }
 
+/// What a body will look like once published (sanitised HTML, mentions of
+/// known people as links), for a preview; nothing is stored.
+pub fn preview(conn: &mut DbConn, max: usize, body: &str) -> AppResult<String> {
+    check_body(body, max, true)?;
+    Ok(render_body(conn, body)?.html)
+}
+
 /// Renders a body, resolving mentions against known people (local ones by
 /// name, remote ones as `name@domain`). Only people are mentioned: a name
 /// that belongs to a community renders as plain text, like a name nobody

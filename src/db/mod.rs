@@ -278,18 +278,21 @@ pub mod utc {
 }
 
 /// Current UTC time as stored in the database.
-/// A `LIKE` pattern (with `ESCAPE '\\'`) that finds `s` anywhere in a
-/// lowercased text: `%`, `_` and `\\` in `s` stand for themselves.
-pub fn like_pattern(s: &str) -> String {
-    let escaped: String = s
-        .to_lowercase()
+/// `s` lowercased for a `LIKE` pattern (with `ESCAPE '\\'`): `%`, `_` and
+/// `\\` stand for themselves.
+pub fn like_escape(s: &str) -> String {
+    s.to_lowercase()
         .chars()
         .flat_map(|c| match c {
             '%' | '_' | '\\' => vec!['\\', c],
             c => vec![c],
         })
-        .collect();
-    format!("%{escaped}%")
+        .collect()
+}
+
+/// A `LIKE` pattern that finds `s` anywhere in a lowercased text.
+pub fn like_pattern(s: &str) -> String {
+    format!("%{}%", like_escape(s))
 }
 
 pub fn now() -> chrono::NaiveDateTime {

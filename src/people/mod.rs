@@ -626,3 +626,87 @@ mod tests {
         assert_eq!(split_list("a, b,,c "), vec!["a", "b", "c"]);
     }
 }
+
+/// Someone a mention being typed may name.
+#[derive(Debug, Clone, Serialize)]
+pub struct MentionCandidate {
+    /// What follows `@`: `name` here, `name@host` for someone elsewhere.
+    pub username: String,
+    pub display_name: String,
+    pub photo_version: i64,
+    pub domain: Option<String>,
+}
+
+/// People whose username or name (or a word of it) starts with `prefix`,
+/// those `viewer` follows first, then this site's: local people and the
+/// known people of instances that are not blocked. Nothing for an empty
+/// prefix.
+pub fn mention_candidates(
+    conn: &mut DbConn,
+    viewer: &User,
+    prefix: &str,
+    limit: usize,
+) -> AppResult<Vec<MentionCandidate>> {
+    let prefix = prefix.trim().trim_start_matches('@').to_lowercase();
+    if prefix.is_empty() || prefix.chars().count() > MAX_FIELD {
+        return Ok(Vec::new());
+    }
+    let starts = format!("{}%", crate::db::like_escape(&prefix));
+    let word = format!("% {starts}");
+    let rows: Vec<(i64, String, String, i64, Option<String>)> = users::table
+        .filter(users::actor_type.eq("person"))
+        .filter(users::disabled.eq(false))
+        .filter(users::deleted_at.is_null())
+        .filter(users::id.ne(viewer.id))
+        .filter(
+            lower(users::username)
+                .like(starts.clone())
+                .escape('\\')
+                .or(lower(users::display_name).like(starts).escape('\\'))
+                .or(lower(users::display_name).like(word).escape('\\')),
+        )
+        .order(users::username.asc())
+        .limit(50)
+        .select((
+            users::id,
+            users::username,
+            users::display_name,
+            users::photo_version,
+            users::domain,
+        ))
+        .load(conn)?;
+    let followed: Vec<i64> = follows::table
+        .filter(follows::follower_id.eq(viewer.id))
+        .select(follows::followee_id)
+        .load(conn)?;
+    let mut blocked: Vec<String> = Vec::new();
+    let mut domains: Vec<String> = rows.iter().filter_map(|r| r.4.clone()).collect();
+    domains.sort();
+    domains.dedup();
+    for d in domains {
+        if matches!(
+            crate::net::trust::decide(conn, &d)?,
+            crate::net::trust::Decision::Blocked { .. }
+        ) {
+            blocked.push(d);
+        }
+    }
+    let mut list: Vec<(bool, bool, MentionCandidate)> = rows
+        .into_iter()
+        .filter(|r| r.4.as_ref().is_none_or(|d| !blocked.contains(d)))
+        .map(|(id, username, display_name, photo_version, domain)| {
+            (
+                !followed.contains(&id),
+                domain.is_some(),
+                MentionCandidate {
+                    username,
+                    display_name,
+                    photo_version,
+                    domain,
+                },
+            )
+        })
+        .collect();
+    list.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    Ok(list.into_iter().take(limit).map(|(_, _, c)| c).collect())
+}

@@ -68,6 +68,7 @@ fn schemas() -> Value {
         "RoleChange": {"type": "object", "required": ["role"], "properties": {
             "role": {"type": "string", "enum": ["owner", "moderator", "member"]}}},
         "Reason": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}},
+        "PreviewBody": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "description": "Markdown"}}},
         "SiteUpdate": {"type": "object", "properties": {
             "name": {"type": "string", "minLength": 1, "maxLength": 60},
             "signup": {"type": "string", "enum": ["open", "invite", "closed"]}}},
@@ -126,6 +127,9 @@ pub fn document(config: &Config) -> Value {
                 || r.path == "/communities/{name}/posts/{id}")
         {
             params.push(json!({"name": "reason", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 500}}));
+        }
+        if r.method == "get" && r.path == "/mentions" {
+            params.push(json!({"name": "q", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 100}}));
         }
         if r.method == "get" && r.path == "/admin/users" {
             params.push(json!({"name": "q", "in": "query", "required": false, "schema": {"type": "string"}}));

@@ -221,6 +221,8 @@ api_routes! {
     get "/feed" => posts::home_feed, "Home feed: own posts, followed people and one's communities (stream=following, the default); stream=site: everything one may see written on this site; stream=organisation: the same with what the organisation's member sites sent here", auth: true, body: "";
     get "/tags/{tag}" => posts::tag_feed, "Posts carrying a hashtag", auth: true, body: "";
     post "/posts" => posts::create, "Publish a post", auth: true, body: "PostCreate";
+    post "/preview" => posts::preview, "What a post or comment body will look like once published (sanitised HTML); nothing is stored", auth: true, body: "PreviewBody";
+    get "/mentions" => people::mentions, "Up to 8 people whose username or name starts with q (what follows @), those one follows first; people of blocked instances are left out", auth: true, body: "";
     get "/posts/{id}" => posts::get_one, "A post or comment", auth: true, body: "";
     patch "/posts/{id}" => posts::edit, "Edit one's post or comment (the previous version is kept)", auth: true, body: "PostEdit";
     delete "/posts/{id}" => posts::delete, "Delete a post or comment (author or administrator)", auth: true, body: "";

@@ -178,3 +178,24 @@ pub async fn unfollow(
         .lang(me.lang)?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct MentionQuery {
+    q: String,
+}
+
+/// People a mention being typed may name (up to 8).
+pub async fn mentions(
+    State(state): State<AppState>,
+    me: crate::web::auth::ApiUser,
+    Query(q): Query<MentionQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let user = me.user.clone();
+    let list = state
+        .db
+        .run(move |c| crate::people::mention_candidates(c, &user, &q.q, 8))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(serde_json::json!({ "items": list })))
+}

@@ -269,3 +269,23 @@ pub async fn unreact(
 ) -> ApiResult<StatusCode> {
     set_reaction(state, me, id, kind, false).await
 }
+
+#[derive(Deserialize)]
+pub struct PreviewBody {
+    body: String,
+}
+
+/// What a body will look like once published; nothing is stored.
+pub async fn preview(
+    State(state): State<AppState>,
+    me: ApiUser,
+    JsonBody(b): JsonBody<PreviewBody>,
+) -> ApiResult<impl IntoResponse> {
+    let max = state.config.content.max_post_chars;
+    let html = state
+        .db
+        .run(move |c| content::preview(c, max, &b.body))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "html": html })))
+}

@@ -10,6 +10,7 @@ mod documents;
 mod media;
 mod people;
 mod posts;
+mod preview;
 mod welcome;
 
 use askama::Template;
@@ -126,6 +127,8 @@ pub fn router() -> Router<AppState> {
             get(documents::download),
         )
         .route("/live", get(crate::web::live::live))
+        .route("/preview", post(preview::preview))
+        .route("/mentions", get(preview::mentions))
         .route("/welcome", get(welcome::page))
         .route("/welcome/step", post(welcome::go))
         .route("/welcome/finish", post(welcome::finish))
