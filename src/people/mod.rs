@@ -707,6 +707,6 @@ pub fn mention_candidates(
             )
         })
         .collect();
-    list.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    list.sort_by_key(|c| (c.0, c.1));
     Ok(list.into_iter().take(limit).map(|(_, _, c)| c).collect())
 }
