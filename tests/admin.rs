@@ -8,13 +8,6 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_counts_people_activity_and_what_is_written() {
     let app = TestApp::start().await;

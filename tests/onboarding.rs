@@ -34,13 +34,6 @@ async fn profile_step(
         .unwrap()
 }
 
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
-
 /// The names of suggested people (or communities, by `key`).
 fn names(v: &Value, key: &str) -> Vec<String> {
     v["items"]

@@ -143,7 +143,14 @@ impl FromRequestParts<AppState> for Ctx {
         };
         if let Some(token) = token.filter(|t| !t.is_empty() && t.len() < 100) {
             let t = token.clone();
-            let page = ctx.asked.is_some();
+            // Only a page the browser shows counts them (not its pictures,
+            // scripts or live stream): it asks for HTML.
+            let page = ctx.asked.is_some()
+                && parts
+                    .headers
+                    .get(axum::http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|a| a.contains("text/html"));
             let found = state
                 .db
                 .run(move |c| {

@@ -394,6 +394,13 @@ impl Browser {
             client: Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
+                // As a browser asks for a page.
+                .default_headers(reqwest::header::HeaderMap::from_iter([(
+                    reqwest::header::ACCEPT,
+                    reqwest::header::HeaderValue::from_static(
+                        "text/html,application/xhtml+xml,*/*;q=0.8",
+                    ),
+                )]))
                 .build()
                 .unwrap(),
         }
@@ -431,6 +438,14 @@ impl Browser {
             .await
             .unwrap()
     }
+}
+
+/// Where a redirect leads (empty when none).
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
 }
 
 pub fn extract_csrf(html: &str) -> Option<String> {
