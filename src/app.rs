@@ -129,6 +129,9 @@ pub const SITE_FRESH: Duration = Duration::from_secs(5);
 /// when older than [`SITE_FRESH`], so that pages read them without asking.
 pub struct SiteCache {
     current: std::sync::RwLock<(accounts::admin::Site, Option<std::time::Instant>)>,
+    /// Counts the saves of this process: a read that began before a save
+    /// does not replace what the save put.
+    saves: std::sync::atomic::AtomicU64,
 }
 
 impl SiteCache {
@@ -139,6 +142,7 @@ impl SiteCache {
         };
         SiteCache {
             current: std::sync::RwLock::new((site, None)),
+            saves: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -149,7 +153,13 @@ impl SiteCache {
             .unwrap_or_else(|e| e.into_inner().0.clone())
     }
 
+    /// What this process just saved, shown at once.
     pub fn set(&self, site: accounts::admin::Site) {
+        self.saves.fetch_add(1, Ordering::SeqCst);
+        self.store(site);
+    }
+
+    fn store(&self, site: accounts::admin::Site) {
         if let Ok(mut c) = self.current.write() {
             *c = (site, Some(std::time::Instant::now()));
         }
@@ -173,12 +183,14 @@ impl SiteCache {
         if !self.stale() {
             return;
         }
+        let saves = self.saves.load(Ordering::SeqCst);
         let cfg = config.clone();
         let read = db
             .run(move |c| accounts::admin::site(c, &cfg.instance_name, cfg.accounts.signup))
             .await;
         match read {
-            Ok(site) => self.set(site),
+            Ok(site) if self.saves.load(Ordering::SeqCst) == saves => self.store(site),
+            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "reading the site's settings failed"),
         }
     }

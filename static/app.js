@@ -85,9 +85,13 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   }
   var source = null;
+  // Refusals in a row (signed out, too many pages): after three the page
+  // stops asking.
+  var refused = 0;
   function listen() {
     source = new EventSource(url);
     source.addEventListener("news", function (e) {
+      refused = 0;
       try {
         show(JSON.parse(e.data));
       } catch (err) {
@@ -95,7 +99,7 @@ document.addEventListener("DOMContentLoaded", function () {
       }
     });
     source.addEventListener("error", function () {
-      if (source.readyState === EventSource.CLOSED) {
+      if (source.readyState === EventSource.CLOSED && ++refused < 3) {
         window.setTimeout(listen, 60000);
       }
     });

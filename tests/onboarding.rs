@@ -473,6 +473,15 @@ async fn suggestions_follow_what_people_share_and_never_what_the_reader_may_not_
     assert!(why.contains(&json!({"kind": "members_you_follow", "count": 1})));
     assert!(why.contains(&json!({"kind": "of_your_site"})));
     assert!(!reasons_of(&s.json, "community", "board").contains(&json!({"kind": "open"})));
+    // Who belongs to a community whose posts only members read is not told:
+    // vic follows ben, owner of the private board and of the public lunch.
+    vic.post("/people/ben/follow", json!({})).await;
+    let s = vic.get("/suggestions/communities?limit=50").await;
+    assert!(reasons_of(&s.json, "community", "lunch")
+        .contains(&json!({"kind": "members_you_follow", "count": 1})));
+    assert!(!reasons_of(&s.json, "community", "board")
+        .iter()
+        .any(|r| r["kind"] == "members_you_follow"));
 
     // The home page shows a few, with buttons that return to the feed.
     let b = app.browser_login("vic").await;

@@ -813,6 +813,16 @@ async fn mentions_being_typed_suggest_people_those_one_follows_first() {
         "not oneself"
     );
 
+    // Someone one follows is offered even when many others come first.
+    for i in 0..60 {
+        app.create_account(&format!("maa{i:02}"), false);
+    }
+    app.user("mzimmer").await;
+    ana.post("/people/mzimmer/follow", json!({})).await;
+    let first = names(&ana.get("/mentions?q=m").await.json);
+    assert_eq!(first.len(), 8);
+    assert_eq!(&first[..2], ["martin", "mzimmer"]);
+
     // The page's suggestions need a session.
     let b = app.browser_login("ana").await;
     let r = b.get("/mentions?q=mar").await;

@@ -175,16 +175,23 @@ pub fn people(conn: &mut DbConn, viewer: &User, limit: usize) -> AppResult<Vec<P
             .load(conn)?
     };
     candidates.extend(second.iter().copied());
-    // The most followed, for a site where nothing else is known yet.
-    candidates.extend(
-        follows::table
-            .filter(follows::accepted.eq(true))
-            .group_by(follows::followee_id)
-            .order(diesel::dsl::count_star().desc())
-            .limit(PER_SOURCE)
-            .select(follows::followee_id)
-            .load::<i64>(conn)?,
-    );
+    candidates.remove(&viewer.id);
+    for f in &followed {
+        candidates.remove(f);
+    }
+    // The most followed, only for a site where nothing else is known yet
+    // (it reads all the follows).
+    if candidates.is_empty() {
+        candidates.extend(
+            follows::table
+                .filter(follows::accepted.eq(true))
+                .group_by(follows::followee_id)
+                .order(diesel::dsl::count_star().desc())
+                .limit(PER_SOURCE)
+                .select(follows::followee_id)
+                .load::<i64>(conn)?,
+        );
+    }
     candidates.remove(&viewer.id);
     for f in &followed {
         candidates.remove(f);
@@ -355,10 +362,15 @@ pub fn communities(
                     topic: topic.clone(),
                 });
             }
-            let via = joined_by_contacts
-                .iter()
-                .filter(|c| **c == community.id)
-                .count() as i64;
+            // Who belongs to a community whose posts only members read is
+            // theirs to know: it is not a reason given to others.
+            let via = match community.visibility().open_content() {
+                true => joined_by_contacts
+                    .iter()
+                    .filter(|c| **c == community.id)
+                    .count() as i64,
+                false => 0,
+            };
             if via > 0 {
                 score += 1.5 * via.min(3) as f64;
                 reasons.push(Reason::MembersYouFollow { count: via });

@@ -653,32 +653,47 @@ pub fn mention_candidates(
     }
     let starts = format!("{}%", crate::db::like_escape(&prefix));
     let word = format!("% {starts}");
-    let rows: Vec<(i64, String, String, i64, Option<String>)> = users::table
-        .filter(users::actor_type.eq("person"))
-        .filter(users::disabled.eq(false))
-        .filter(users::deleted_at.is_null())
-        .filter(users::id.ne(viewer.id))
-        .filter(
-            lower(users::username)
-                .like(starts.clone())
-                .escape('\\')
-                .or(lower(users::display_name).like(starts).escape('\\'))
-                .or(lower(users::display_name).like(word).escape('\\')),
-        )
-        .order(users::username.asc())
-        .limit(50)
-        .select((
-            users::id,
-            users::username,
-            users::display_name,
-            users::photo_version,
-            users::domain,
-        ))
-        .load(conn)?;
     let followed: Vec<i64> = follows::table
         .filter(follows::follower_id.eq(viewer.id))
         .select(follows::followee_id)
         .load(conn)?;
+    // Those one follows first, then anyone: two reads, so that a site of
+    // many people with the same first letters does not hide one's contacts.
+    let mut rows: Vec<(i64, String, String, i64, Option<String>)> = Vec::new();
+    for among_followed in [true, false] {
+        let mut query = users::table
+            .filter(users::actor_type.eq("person"))
+            .filter(users::disabled.eq(false))
+            .filter(users::deleted_at.is_null())
+            .filter(users::id.ne(viewer.id))
+            .filter(
+                lower(users::username)
+                    .like(starts.clone())
+                    .escape('\\')
+                    .or(lower(users::display_name).like(starts.clone()).escape('\\'))
+                    .or(lower(users::display_name).like(word.clone()).escape('\\')),
+            )
+            .into_boxed();
+        if among_followed {
+            query = query.filter(users::id.eq_any(&followed));
+        }
+        let found: Vec<(i64, String, String, i64, Option<String>)> = query
+            .order(users::username.asc())
+            .limit(50)
+            .select((
+                users::id,
+                users::username,
+                users::display_name,
+                users::photo_version,
+                users::domain,
+            ))
+            .load(conn)?;
+        for r in found {
+            if !rows.iter().any(|o| o.0 == r.0) {
+                rows.push(r);
+            }
+        }
+    }
     let mut blocked: Vec<String> = Vec::new();
     let mut domains: Vec<String> = rows.iter().filter_map(|r| r.4.clone()).collect();
     domains.sort();

@@ -4,10 +4,13 @@
 //!
 //! Whatever the number of pages open, a process asks the database one small
 //! question per `content.live_pulse_ms` (the newest notification and post
-//! ids: [`crate::app::Pulse`]), and only while a page listens. When those move,
-//! each page's counts are read again, through the same rules as the pages
-//! (a post the reader may not see is not counted); they are also read once
-//! a minute, for notifications read in another tab. Several processes on
+//! ids: [`crate::app::Pulse`]), and only while a page listens. When one of
+//! those moves, each open page reads again its session and its unread
+//! notifications, and, when posts or comments came, its newer posts (small
+//! indexed queries, through the same rules as the pages, so a post the
+//! reader may not see is not counted); both are also read once a minute,
+//! for notifications read in another tab. That work grows with the pages open and the pace of the
+//! site; it was not measured under load (see the closing note of stop 25). Several processes on
 //! one PostgreSQL each see what the others wrote. A page stops hearing
 //! anything once its session ends, and the number of pages one process
 //! serves at once is bounded (`content.max_live_streams`; beyond, a page is
@@ -55,47 +58,63 @@ struct Listener {
     marks: watch::Receiver<Marks>,
     /// What the page was last told.
     told: Option<(i64, Option<i64>)>,
+    /// The marks its counts were last read at.
+    seen: Marks,
     _slot: OwnedSemaphorePermit,
 }
 
-/// The counts a page shows, or `None` once its session has ended.
+/// The counts a page shows (the newer posts as `told` said them unless
+/// `posts_again`), or `None` once its session has ended.
 fn counts(
     c: &mut crate::db::DbConn,
-    token: &str,
-    user: i64,
-    stream: Option<Stream>,
-    after: i64,
+    l: (&str, i64, Option<Stream>, i64),
+    posts_again: bool,
+    told: Option<(i64, Option<i64>)>,
 ) -> AppResult<Option<(i64, Option<i64>)>> {
+    let (token, user, stream, after) = l;
     match accounts::lookup_session(c, token)? {
         Some((u, _)) if u.id == user => {}
         _ => return Ok(None),
     }
     let unread = notifications::unread(c, user)?;
-    let posts = match stream {
-        Some(s) => Some(feed::newer(c, user, s, after, NEW_POSTS_CAP)?),
-        None => None,
+    let posts = match (stream, posts_again, told) {
+        (None, _, _) => None,
+        (Some(_), false, Some((_, n))) => n,
+        (Some(s), _, _) => Some(feed::newer(c, user, s, after, NEW_POSTS_CAP)?),
     };
     Ok(Some((unread, posts)))
 }
 
-/// Waits for news, then says what changed; ends with the session.
+/// Waits for news, then says what changed; ends with the session. The
+/// newer posts are read again when posts or comments came (and once a
+/// minute), the unread count on every wake and once a minute
+/// (notifications read in another tab).
 async fn next(mut l: Listener) -> Option<(Result<Event, Infallible>, Listener)> {
     loop {
-        if l.told.is_some() {
+        let mut current = *l.marks.borrow_and_update();
+        let mut recheck = l.told.is_none();
+        if !recheck && current == l.seen {
             tokio::select! {
                 moved = l.marks.changed() => {
                     if moved.is_err() {
                         return None;
                     }
+                    current = *l.marks.borrow_and_update();
                 }
-                _ = tokio::time::sleep(RECHECK) => {}
+                _ = tokio::time::sleep(RECHECK) => recheck = true,
             }
         }
-        let (token, user, stream, after) = (l.token.clone(), l.user, l.stream, l.after);
+        // The unread count is one small count, read on every wake (it also
+        // falls when notifications are read, which moves no mark); the
+        // newer posts only when posts or comments came.
+        let posts_again = recheck || current.content != l.seen.content;
+        l.seen = current;
+        let (token, user, stream, after, told) =
+            (l.token.clone(), l.user, l.stream, l.after, l.told);
         let now = match l
             .state
             .db
-            .run(move |c| counts(c, &token, user, stream, after))
+            .run(move |c| counts(c, (&token, user, stream, after), posts_again, told))
             .await
         {
             Ok(Some(now)) => now,
@@ -165,6 +184,7 @@ pub async fn live(State(state): State<AppState>, ctx: Ctx, Query(q): Query<LiveQ
         stream,
         after,
         told: None,
+        seen: Marks::default(),
         _slot: slot,
     };
     let events = futures_util::stream::unfold(listener, next);
