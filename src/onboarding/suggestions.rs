@@ -124,10 +124,36 @@ fn recent_authors(conn: &mut DbConn, viewer: i64) -> QueryResult<HashMap<i64, i6
 
 /// People `viewer` might follow, best first, at most `limit`.
 pub fn people(conn: &mut DbConn, viewer: &User, limit: usize) -> AppResult<Vec<PersonSuggestion>> {
+    let known = Known::read(conn, viewer)?;
+    people_knowing(conn, viewer, &known, limit)
+}
+
+/// What both kinds of suggestions start from, read once.
+struct Known {
+    /// The organisation's member instances known here.
+    members: Vec<String>,
+    /// The people the viewer follows (asked or accepted).
+    followed: Vec<i64>,
+}
+
+impl Known {
+    fn read(conn: &mut DbConn, viewer: &User) -> AppResult<Known> {
+        Ok(Known {
+            members: crate::net::trust::known_members(conn)?,
+            followed: followed_by(conn, viewer.id)?,
+        })
+    }
+}
+
+fn people_knowing(
+    conn: &mut DbConn,
+    viewer: &User,
+    known: &Known,
+    limit: usize,
+) -> AppResult<Vec<PersonSuggestion>> {
     let limit = limit.clamp(1, MAX);
-    let members = crate::net::trust::known_members(conn)?;
+    let (members, followed) = (&known.members, known.followed.as_slice());
     let mine = skills_of(conn, viewer.id)?;
-    let followed = followed_by(conn, viewer.id)?;
     let active = recent_authors(conn, viewer.id)?;
     let department = viewer.department.trim().to_lowercase();
     let site = viewer.site.trim().to_lowercase();
@@ -174,7 +200,7 @@ pub fn people(conn: &mut DbConn, viewer: &User, limit: usize) -> AppResult<Vec<P
         Vec::new()
     } else {
         follows::table
-            .filter(follows::follower_id.eq_any(&followed))
+            .filter(follows::follower_id.eq_any(followed))
             .filter(follows::accepted.eq(true))
             .limit(PER_SOURCE * 5)
             .select(follows::followee_id)
@@ -182,7 +208,7 @@ pub fn people(conn: &mut DbConn, viewer: &User, limit: usize) -> AppResult<Vec<P
     };
     candidates.extend(second.iter().copied());
     candidates.remove(&viewer.id);
-    for f in &followed {
+    for f in followed {
         candidates.remove(f);
     }
     // The most followed, only for a site where nothing else is known yet
@@ -200,7 +226,7 @@ pub fn people(conn: &mut DbConn, viewer: &User, limit: usize) -> AppResult<Vec<P
         );
     }
     candidates.remove(&viewer.id);
-    for f in &followed {
+    for f in followed {
         candidates.remove(f);
     }
     if candidates.is_empty() {
@@ -308,9 +334,18 @@ pub fn communities(
     viewer: &User,
     limit: usize,
 ) -> AppResult<Vec<CommunitySuggestion>> {
+    let known = Known::read(conn, viewer)?;
+    communities_knowing(conn, viewer, &known, limit)
+}
+
+fn communities_knowing(
+    conn: &mut DbConn,
+    viewer: &User,
+    known: &Known,
+    limit: usize,
+) -> AppResult<Vec<CommunitySuggestion>> {
     let limit = limit.clamp(1, MAX);
-    let members = crate::net::trust::known_members(conn)?;
-    let followed = followed_by(conn, viewer.id)?;
+    let (members, followed) = (&known.members, known.followed.as_slice());
     let topics: Vec<String> = std::iter::once(viewer.department.trim().to_lowercase())
         .chain(skills_of(conn, viewer.id)?.into_iter().map(|(_, s)| s))
         .filter(|t| t.chars().count() >= 3)
@@ -345,7 +380,7 @@ pub fn communities(
     } else {
         community_members::table
             .filter(community_members::community_id.eq_any(&ids))
-            .filter(community_members::user_id.eq_any(&followed))
+            .filter(community_members::user_id.eq_any(followed))
             .filter(community_members::status.eq("member"))
             .select(community_members::community_id)
             .load(conn)?
@@ -429,21 +464,18 @@ pub fn for_home(
     conn: &mut DbConn,
     viewer: &User,
 ) -> AppResult<(Vec<PersonSuggestion>, Vec<CommunitySuggestion>)> {
-    let following: i64 = follows::table
-        .filter(follows::follower_id.eq(viewer.id))
-        .count()
-        .get_result(conn)?;
+    let known = Known::read(conn, viewer)?;
     let belongs: i64 = community_members::table
         .filter(community_members::user_id.eq(viewer.id))
         .filter(community_members::status.eq("member"))
         .count()
         .get_result(conn)?;
-    let people = match following < HOME_PEOPLE_UNTIL {
-        true => people(conn, viewer, ON_HOME)?,
+    let people = match (known.followed.len() as i64) < HOME_PEOPLE_UNTIL {
+        true => people_knowing(conn, viewer, &known, ON_HOME)?,
         false => Vec::new(),
     };
     let communities = match belongs < HOME_COMMUNITIES_UNTIL {
-        true => communities(conn, viewer, ON_HOME)?,
+        true => communities_knowing(conn, viewer, &known, ON_HOME)?,
         false => Vec::new(),
     };
     Ok((people, communities))
