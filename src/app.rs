@@ -28,6 +28,8 @@ pub struct AppState {
     pub fed: Arc<Client>,
     /// Wakes the delivery worker when there may be new work.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Wakes the mail worker when a message may have been queued.
+    pub mail_wake: Arc<tokio::sync::Notify>,
     /// Where document files are kept.
     pub storage: Arc<dyn Storage>,
     /// The watcher that tells open pages of news.

@@ -157,6 +157,7 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                     password: &password,
                     is_admin: admin,
                     invite: None,
+                    welcome: None,
                 },
                 CreatedBy::Admin,
             )
@@ -191,8 +192,8 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::Trust(cmd) => run_trust(&mut conn, cmd)?,
         AdminCommand::Invite => {
-            let (inv, code) =
-                accounts::create_invitation(&mut conn, &config.accounts, None).map_err(explain)?;
+            let (inv, code) = accounts::create_invitation(&mut conn, &config.accounts, None, None)
+                .map_err(explain)?;
             println!("{}", config.invite_link(&code));
             eprintln!(
                 "valid until {} UTC",

@@ -23,6 +23,7 @@ pub struct Config {
     pub communities: CommunitiesConfig,
     pub documents: DocumentsConfig,
     pub federation: FederationConfig,
+    pub mail: MailConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -90,6 +91,28 @@ pub struct AccountsConfig {
     pub max_failures_per_account: u32,
     pub max_failures_per_address: u32,
     pub failure_window_minutes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// `smtp://`, `smtps://`; empty: no e-mail.
+    pub smtp_url: String,
+    /// The sender; empty: `noreply@` and the host of `base_url`.
+    pub from: String,
+    pub reset_minutes: u32,
+    pub retry_hours: u32,
+    /// First wait before sending again after a failure; it doubles, up to
+    /// an hour.
+    pub retry_base_ms: u64,
+    pub timeout_seconds: u64,
+}
+
+impl MailConfig {
+    /// Whether e-mail is on (an SMTP server is configured).
+    pub fn enabled(&self) -> bool {
+        !self.smtp_url.trim().is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -265,6 +288,33 @@ impl Config {
         if !(1024..=200 * 1024 * 1024).contains(&self.content.max_attachment_bytes) {
             return Err(ConfigError(
                 "content.max_attachment_bytes: must be between 1024 and 209715200 (200 MB)".into(),
+            ));
+        }
+        if self.mail.enabled() {
+            let url = reqwest::Url::parse(self.mail.smtp_url.trim())
+                .map_err(|e| ConfigError(format!("mail.smtp_url: not a URL ({e})")))?;
+            if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none() {
+                return Err(ConfigError(
+                    "mail.smtp_url: must be smtp://host[:port] or smtps://host[:port]".into(),
+                ));
+            }
+        }
+        if !self.mail.from.trim().is_empty()
+            && self
+                .mail
+                .from
+                .trim()
+                .parse::<lettre::message::Mailbox>()
+                .is_err()
+        {
+            return Err(ConfigError(format!(
+                "mail.from: {:?} is not an address such as \"Ruche <ruche@example.com>\"",
+                self.mail.from
+            )));
+        }
+        if self.mail.reset_minutes == 0 || self.mail.timeout_seconds == 0 {
+            return Err(ConfigError(
+                "mail.reset_minutes and mail.timeout_seconds: must be at least 1".into(),
             ));
         }
         if !(100..=600_000).contains(&self.content.live_pulse_ms) {

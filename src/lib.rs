@@ -20,6 +20,8 @@ pub mod feed;
 pub mod follows;
 pub mod i18n;
 pub mod images;
+pub mod mail;
+pub mod mails;
 pub mod markdown;
 pub mod net;
 pub mod notifications;
@@ -52,6 +54,7 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, app::AppState)> {
         db,
         fed,
         wake: Arc::new(tokio::sync::Notify::new()),
+        mail_wake: Arc::new(tokio::sync::Notify::new()),
         storage: Arc::new(storage::LocalDisk::new(config_files)),
         pulse: Arc::new(app::Pulse::new(
             config.content.live_pulse_ms,
@@ -65,8 +68,12 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, app::AppState)> {
 
 /// Serves on an already bound listener until the process is stopped.
 pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<()> {
+    let mailer = mail::worker::Mailer::from_config(&config)?;
     let (router, state) = build(config)?;
     tokio::spawn(housekeeping(state.clone()));
+    if let Some(mailer) = mailer {
+        tokio::spawn(mail::worker::run(state.clone(), mailer));
+    }
     tokio::spawn(federation::delivery::run(state));
     axum::serve(
         listener,
@@ -77,7 +84,8 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
     Ok(())
 }
 
-/// Hourly clean-up of expired sessions, old sign-in failures, old delivered
+/// Hourly clean-up of expired sessions and password links, old sign-in
+/// failures, old sent e-mails, old delivered
 /// activities, old received activity ids, files of deleted documents, and
 /// attachments of deleted content or never attached. The first one runs a
 /// minute after start-up, not during it (it used to run at once, racing
@@ -94,6 +102,8 @@ async fn housekeeping(state: app::AppState) {
             .db
             .run(move |c| {
                 Ok(accounts::purge_expired(c, &cfg.accounts)?
+                    + accounts::reset::purge(c)?
+                    + mail::worker::purge(c)?
                     + federation::delivery::purge(c)?
                     + documents::purge_files(c, store.as_ref())?
                     + content::media::purge(c, store.as_ref())?)

@@ -30,6 +30,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "net",
             "audience",
             "settings",
+            "mails",
         ],
     ),
     (
@@ -47,7 +48,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "stats",
         ],
     ),
-    ("doors", &["app", "federation", "web", "cli"]),
+    ("doors", &["app", "federation", "mail", "web", "cli"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

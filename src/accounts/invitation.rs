@@ -8,9 +8,10 @@ use serde::Serialize;
 
 use super::{secrets, User};
 use crate::config::AccountsConfig;
-use crate::db::schema::invitations;
+use crate::db::schema::{invitations, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::mails::{self, Mail, To};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = invitations)]
@@ -28,15 +29,49 @@ pub struct Invitation {
     pub used_at: Option<NaiveDateTime>,
 }
 
-/// Creates an invitation and returns its one-time code.
+/// Where an invitation is sent by e-mail, and in which language.
+pub struct SendTo<'a> {
+    pub address: &'a str,
+    pub locale: &'a str,
+}
+
+/// Creates an invitation and returns its one-time code. With `send_to`
+/// (and a `created_by`), the link is also e-mailed, in the same
+/// transaction; an address that already has an account is refused.
 pub fn create_invitation(
     conn: &mut DbConn,
     cfg: &AccountsConfig,
     created_by: Option<i64>,
+    send_to: Option<SendTo<'_>>,
 ) -> AppResult<(Invitation, String)> {
     let code = secrets::random_token();
     let now = now();
+    let send_to = match send_to {
+        Some(t) => Some((super::Email::parse(t.address)?, t.locale)),
+        None => None,
+    };
     let inv = db::write(conn, |c| {
+        if let (Some((address, locale)), Some(by)) = (&send_to, created_by) {
+            let taken: i64 = users::table
+                .filter(users::email.eq(address.as_str()))
+                .filter(users::domain.is_null())
+                .count()
+                .get_result(c)?;
+            if taken > 0 {
+                return Err(AppError::conflict("email_taken"));
+            }
+            mails::record(
+                c,
+                To::Address {
+                    address: address.as_str().to_string(),
+                    locale: locale.to_string(),
+                },
+                &Mail::Invitation {
+                    code: code.clone(),
+                    by,
+                },
+            )?;
+        }
         diesel::insert_into(invitations::table)
             .values((
                 invitations::code_hash.eq(secrets::digest(&code)),
@@ -46,6 +81,7 @@ pub fn create_invitation(
             ))
             .returning(db::columns::<Invitation>())
             .get_result(c)
+            .map_err(AppError::from)
     })?;
     Ok((inv, code))
 }
@@ -98,5 +134,20 @@ pub fn revoke_invitation(conn: &mut DbConn, admin: &User, id: i64) -> AppResult<
                 Ok(())
             }
         }
+    })
+}
+
+/// Until when the invitation of `code` may still be used; `None` when it
+/// is unknown, used, revoked or expired (an e-mail waiting for it is then
+/// not sent).
+pub fn open_until(conn: &mut DbConn, code: &str) -> AppResult<Option<NaiveDateTime>> {
+    let row: Option<(Option<i64>, NaiveDateTime)> = invitations::table
+        .filter(invitations::code_hash.eq(secrets::digest(code)))
+        .select((invitations::used_by, invitations::expires_at))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((None, until)) if until > now() => Some(until),
+        _ => None,
     })
 }

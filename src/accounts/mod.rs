@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod invitation;
 pub mod remote;
+pub mod reset;
 pub mod secrets;
 pub mod session;
 pub mod summary;
@@ -87,6 +88,9 @@ pub struct NewAccount<'a> {
     pub is_admin: bool,
     /// Invitation code, required when sign-up is by invitation.
     pub invite: Option<&'a str>,
+    /// Send a welcome e-mail, in this language unless the person chooses
+    /// another before it leaves (`None`: e-mail is off, or not wanted).
+    pub welcome: Option<&'a str>,
 }
 
 /// Who is creating the account: the public sign-up form follows the sign-up
@@ -186,6 +190,16 @@ pub fn create_user(
             diesel::update(invitations::table.find(inv))
                 .set((invitations::used_by.eq(id), invitations::used_at.eq(now)))
                 .execute(c)?;
+        }
+        if let Some(locale) = new.welcome {
+            crate::mails::record(
+                c,
+                crate::mails::To::Account {
+                    id,
+                    fallback_locale: locale.to_string(),
+                },
+                &crate::mails::Mail::Welcome,
+            )?;
         }
         users::table
             .find(id)

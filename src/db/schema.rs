@@ -181,9 +181,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_queue (id) {
+        id -> BigInt,
+        kind -> Text,
+        user_id -> Nullable<BigInt>,
+        address -> Text,
+        locale -> Text,
+        detail -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Text,
+        created_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mail_addresses (address) {
+        address -> Text,
+        unsubscribe_token -> Text,
+        unsubscribed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(remote_totals -> users (actor_id));
 diesel::joinable!(onboarding -> users (user_id));
+diesel::joinable!(mail_queue -> users (user_id));
+diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(media -> content (content_id));
 diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(user_skills -> skills (skill_id));
@@ -225,6 +264,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     remote_totals,
     media,
     onboarding,
+    mail_queue,
+    mail_addresses,
+    password_resets,
 );
 
 diesel::table! {

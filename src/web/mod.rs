@@ -50,10 +50,14 @@ async fn wake_worker(
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
     let before = crate::events::recorded();
+    let mails_before = crate::mails::recorded();
     let res = next.run(req).await;
-    let recorded = crate::events::recorded() != before;
-    if writes && recorded && (res.status().is_success() || res.status().is_redirection()) {
+    let done = res.status().is_success() || res.status().is_redirection();
+    if writes && done && crate::events::recorded() != before {
         state.wake.notify_one();
+    }
+    if writes && done && crate::mails::recorded() != mails_before {
+        state.mail_wake.notify_one();
     }
     res
 }

@@ -17,6 +17,14 @@ fn schemas() -> Value {
             "email": {"type": "string", "format": "email"},
             "password": {"type": "string", "minLength": 10, "maxLength": 256},
             "invite": {"type": "string", "description": "Invitation code when sign-up is by invitation"}}},
+        "PasswordForgot": {"type": "object", "required": ["login"], "properties": {
+            "login": {"type": "string", "minLength": 1, "maxLength": 254, "description": "Username or e-mail"}}},
+        "PasswordReset": {"type": "object", "required": ["token", "password"], "properties": {
+            "token": {"type": "string", "description": "The secret at the end of the e-mailed link"},
+            "password": {"type": "string", "minLength": 10, "maxLength": 256}}},
+        "InvitationCreate": {"type": "object", "properties": {
+            "email": {"type": "string", "format": "email", "description": "Also send the link to this address"},
+            "locale": {"type": "string", "enum": ["en", "fr"]}}},
         "PasswordToken": {"type": "object", "required": ["login", "password"], "properties": {
             "login": {"type": "string", "description": "Username or e-mail"},
             "password": {"type": "string"}, "name": {"type": "string"}}},

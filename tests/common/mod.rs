@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use diesel::prelude::*;
 use diesel::RunQueryDsl;
 use reqwest::{Client, StatusCode};
@@ -212,6 +214,7 @@ impl TestApp {
                 password: PASSWORD,
                 is_admin,
                 invite: None,
+                welcome: None,
             },
             ruche::accounts::CreatedBy::Admin,
         )
@@ -275,6 +278,8 @@ impl TestApp {
             "documents" => n!(schema::documents),
             "document_versions" => n!(schema::document_versions),
             "media" => n!(schema::media),
+            "mail_queue" => n!(schema::mail_queue),
+            "password_resets" => n!(schema::password_resets),
             other => panic!("no counter for {other}"),
         }
     }

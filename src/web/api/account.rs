@@ -30,6 +30,7 @@ pub async fn sign_up(
 ) -> ApiResult<impl IntoResponse> {
     let lang = accept_language(&headers);
     let cfg = state.config.clone();
+    let welcome = state.config.mail.enabled().then(|| lang.code());
     let user = state
         .db
         .run(move |c| {
@@ -42,6 +43,7 @@ pub async fn sign_up(
                     password: &body.password,
                     is_admin: false,
                     invite: body.invite.as_deref(),
+                    welcome,
                 },
                 CreatedBy::SignUp,
             )
@@ -52,6 +54,56 @@ pub async fn sign_up(
         StatusCode::CREATED,
         Json(json!({"username": user.username, "email": user.email, "is_admin": user.is_admin})),
     ))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForgot {
+    login: String,
+}
+
+/// Asks for a password link by e-mail. The answer is the same whether the
+/// account exists or not.
+pub async fn password_forgot(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<PasswordForgot>,
+) -> ApiResult<StatusCode> {
+    let lang = accept_language(&headers);
+    if !state.config.mail.enabled() {
+        return Err(AppError::conflict("mail_off")).lang(lang);
+    }
+    if body.login.trim().is_empty() {
+        return Err(AppError::bad_request("login_required")).lang(lang);
+    }
+    let minutes = state.config.mail.reset_minutes;
+    state
+        .db
+        .run(move |c| accounts::reset::request(c, &body.login, minutes, lang.code()))
+        .await
+        .lang(lang)?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordReset {
+    token: String,
+    password: String,
+}
+
+/// Sets a new password with the secret of an e-mailed link (once; every
+/// session and the link's siblings end).
+pub async fn password_reset(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<PasswordReset>,
+) -> ApiResult<StatusCode> {
+    let lang = accept_language(&headers);
+    state
+        .db
+        .run(move |c| accounts::reset::complete(c, &body.token, &body.password))
+        .await
+        .lang(lang)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

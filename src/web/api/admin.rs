@@ -163,22 +163,127 @@ pub async fn revoke_invitation(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn invite(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct InviteBody {
+    /// Send the link to this address.
+    #[serde(default)]
+    email: Option<String>,
+    /// The language of that e-mail: en or fr (the request's by default).
+    #[serde(default)]
+    locale: Option<String>,
+}
+
+/// Creates an invitation; with `{"email": …}` the link is also e-mailed.
+pub async fn invite(
+    State(state): State<AppState>,
+    me: ApiUser,
+    body: axum::body::Bytes,
+) -> ApiResult<impl IntoResponse> {
     require_admin(&me)?;
+    let body: InviteBody = if body.iter().all(u8::is_ascii_whitespace) {
+        InviteBody::default()
+    } else {
+        super::read_json(&body).lang(me.lang)?
+    };
+    let email = body.email.filter(|e| !e.trim().is_empty());
+    if email.is_some() && !state.config.mail.enabled() {
+        return Err(AppError::conflict("mail_off")).lang(me.lang);
+    }
+    let locale = match body.locale.as_deref() {
+        None | Some("") => me.lang,
+        Some(l) => crate::i18n::Lang::parse(l)
+            .ok_or_else(|| AppError::bad_request("locale_invalid"))
+            .lang(me.lang)?,
+    };
     let cfg = state.config.clone();
     let by = me.user.id;
+    let sent = email.is_some();
     let (inv, code) = state
         .db
-        .run(move |c| accounts::create_invitation(c, &cfg.accounts, Some(by)))
+        .run(move |c| {
+            let to = email
+                .as_deref()
+                .map(|address| accounts::invitation::SendTo {
+                    address,
+                    locale: locale.code(),
+                });
+            accounts::create_invitation(c, &cfg.accounts, Some(by), to)
+        })
         .await
         .lang(me.lang)?;
+    if sent {
+        state.mail_wake.notify_one();
+    }
     let link = state.config.invite_link(&code);
     Ok((
         StatusCode::CREATED,
         Json(
-            json!({"id": inv.id, "code": code, "link": link, "expires_at": crate::db::utc::format(&inv.expires_at)}),
+            json!({"id": inv.id, "code": code, "link": link, "expires_at": crate::db::utc::format(&inv.expires_at), "emailed": sent}),
         ),
     ))
+}
+
+/// Sends someone a link to choose a new password (administrators).
+pub async fn send_reset(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(username): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    if !state.config.mail.enabled() {
+        return Err(AppError::conflict("mail_off")).lang(me.lang);
+    }
+    let admin = me.user.clone();
+    let minutes = state.config.mail.reset_minutes;
+    let lang = me.lang.code();
+    state
+        .db
+        .run(move |c| accounts::reset::request_for(c, &admin, &username, minutes, lang))
+        .await
+        .lang(me.lang)?;
+    state.mail_wake.notify_one();
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Whether e-mail is on, the queue's figures and the messages in trouble.
+pub async fn mail_queue(
+    State(state): State<AppState>,
+    me: ApiUser,
+) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let (stats, troubles) = state
+        .db
+        .run(|c| {
+            Ok((
+                crate::mail::worker::stats(c)?,
+                crate::mail::worker::troubles(c, 100)?,
+            ))
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({
+        "enabled": state.config.mail.enabled(),
+        "queue": stats,
+        "troubles": troubles,
+    })))
+}
+
+/// Sends a failed e-mail again (administrators).
+pub async fn retry_mail(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let id = super::parse_id(&id, me.lang)?;
+    state
+        .db
+        .run(move |c| crate::mail::worker::retry(c, id))
+        .await
+        .lang(me.lang)?;
+    state.mail_wake.notify_one();
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- Federation trust -----------------------------------------------------

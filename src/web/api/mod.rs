@@ -204,6 +204,8 @@ async fn openapi_doc(
 api_routes! {
     get "/openapi.json" => openapi_doc, "This OpenAPI document", auth: false, body: "";
     post "/accounts" => account::sign_up, "Create an account (follows the sign-up mode)", auth: false, body: "SignUp";
+    post "/auth/password/forgot" => account::password_forgot, "Ask for a link to choose a new password, sent by e-mail; the answer (202) is the same whether the account exists or not (409 mail_off when e-mail is off)", auth: false, body: "PasswordForgot";
+    post "/auth/password/reset" => account::password_reset, "Choose a new password with the secret of an e-mailed link (it works once; every session of the account ends)", auth: false, body: "PasswordReset";
     post "/auth/token" => account::token_from_password, "Exchange a username and password for a personal API token", auth: false, body: "PasswordToken";
     get "/me" => account::me, "The authenticated person's profile", auth: true, body: "";
     patch "/me" => account::update_me, "Edit one's profile and language", auth: true, body: "ProfileUpdate";
@@ -283,7 +285,10 @@ api_routes! {
     delete "/admin/users/{username}" => admin::delete_user, "Delete an account (administrators); other instances are told", auth: true, body: "";
     post "/admin/users/{username}/enable" => admin::enable, "Re-enable an account (administrators)", auth: true, body: "";
     get "/admin/invitations" => admin::invitations, "Invitations (administrators)", auth: true, body: "";
-    post "/admin/invitations" => admin::invite, "Create an invitation link (administrators)", auth: true, body: "";
+    post "/admin/invitations" => admin::invite, "Create an invitation link; with {\"email\": …} (and optionally \"locale\": en or fr) it is also e-mailed (administrators)", auth: true, body: "InvitationCreate";
+    post "/admin/users/{username}/password-reset" => admin::send_reset, "E-mail someone of this site a link to choose a new password (administrators; 409 mail_off when e-mail is off)", auth: true, body: "";
+    get "/admin/mail" => admin::mail_queue, "Whether e-mail is on, the mail queue's figures and the messages that failed or wait after a failure (administrators)", auth: true, body: "";
+    post "/admin/mail/{id}/retry" => admin::retry_mail, "Send a failed e-mail again (administrators)", auth: true, body: "";
     delete "/admin/invitations/{id}" => admin::revoke_invitation, "Withdraw an unused invitation (administrators)", auth: true, body: "";
     get "/admin/instances" => admin::instances, "Federation mode and the trusted and blocked instances (administrators)", auth: true, body: "";
     get "/admin/instances/audit" => admin::trust_audit, "Audit log of trust changes, newest first (administrators)", auth: true, body: "";

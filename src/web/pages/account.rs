@@ -25,12 +25,15 @@ struct LoginPage {
     login: String,
     next: String,
     signup_open: bool,
+    /// Just after a new password was set with a link.
+    reset_done: bool,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct NextQuery {
     next: String,
+    reset: String,
 }
 
 /// Only same-site paths are followed after signing in.
@@ -53,6 +56,7 @@ pub async fn login_form(
         login: String::new(),
         next: safe_next(&q.next),
         signup_open: state.site.signup() != SignupMode::Closed,
+        reset_done: q.reset == "1",
     };
     with_cookie(render(&page), cookie)
 }
@@ -108,6 +112,7 @@ pub async fn login(
                 login: form.login,
                 next: safe_next(&form.next),
                 signup_open: state.site.signup() != SignupMode::Closed,
+                reset_done: false,
             };
             Ok((status, render(&page)).into_response())
         }
@@ -171,6 +176,7 @@ pub async fn signup(
 ) -> PageResult {
     ctx.check_csrf(&form.csrf).page(&state, &ctx)?;
     let cfg = state.config.clone();
+    let welcome = state.config.mail.enabled().then(|| ctx.lang.code());
     let f = (
         form.username.clone(),
         form.email.clone(),
@@ -189,6 +195,7 @@ pub async fn signup(
                     password: &f.2,
                     is_admin: false,
                     invite: Some(&f.3),
+                    welcome,
                 },
                 CreatedBy::SignUp,
             )?;

@@ -37,6 +37,12 @@ struct AdminPage {
     /// (invitation, its status) newest first.
     invitations: Vec<(Invitation, &'static str)>,
     new_link: Option<String>,
+    /// What was just done, as a key of `admin.notice_`.
+    notice: &'static str,
+    /// Whether e-mail is on; the mail queue and its troubles.
+    mail_on: bool,
+    mail: crate::mail::worker::QueueStats,
+    mail_troubles: Vec<crate::mail::worker::Queued>,
 }
 
 #[derive(serde::Deserialize, Default, Clone)]
@@ -45,6 +51,26 @@ pub struct AdminQuery {
     q: String,
     show: String,
     after: String,
+    /// What was just done (`reset_sent`, `invite_sent`).
+    notice: String,
+}
+
+/// The notices the page knows, so that the address cannot make it say
+/// anything else.
+fn notice_key(s: &str) -> &'static str {
+    match s {
+        "reset_sent" => "reset_sent",
+        "invite_sent" => "invite_sent",
+        _ => "",
+    }
+}
+
+/// `back` with a notice added to its query.
+fn with_notice(back: &str, notice: &str) -> String {
+    let (path, frag) = back.split_once('#').unwrap_or((back, ""));
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let frag = if frag.is_empty() { "people" } else { frag };
+    format!("{path}{sep}notice={notice}#{frag}")
 }
 
 fn enc(s: &str) -> String {
@@ -83,7 +109,7 @@ async fn admin_page_with(
     }
     let show = Show::parse(&query.show).page(state, ctx)?;
     let (q, after) = (query.q.clone(), query.after.clone());
-    let (dash, queue, mut accounts, invites) = state
+    let (dash, queue, mut accounts, invites, (mail, mail_troubles)) = state
         .db
         .run(move |c| {
             let after = Some(after.as_str()).filter(|a| !a.is_empty());
@@ -92,6 +118,10 @@ async fn admin_page_with(
                 delivery::stats(c)?,
                 accounts::admin::search(c, &user, &q, show, after)?,
                 accounts::list_invitations(c)?,
+                (
+                    crate::mail::worker::stats(c)?,
+                    crate::mail::worker::troubles(c, 20)?,
+                ),
             ))
         })
         .await
@@ -136,6 +166,10 @@ async fn admin_page_with(
             })
             .collect(),
         new_link,
+        notice: notice_key(&query.notice),
+        mail_on: state.config.mail.enabled(),
+        mail,
+        mail_troubles,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -148,32 +182,75 @@ pub async fn page(
     admin_page(&state, &ctx, StatusCode::OK, None, q, None).await
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct InviteForm {
+    csrf: String,
+    /// Also e-mail the link here (optional).
+    email: String,
+    /// The language of that e-mail.
+    locale: String,
+}
+
 pub async fn invite(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<InviteForm>,
 ) -> PageResult {
     let user = require_form(&state, &ctx, &form.csrf)?;
     if !user.is_admin {
         return Err(AppError::forbidden("admin_only")).page(&state, &ctx);
     }
+    let email = Some(form.email.trim().to_string()).filter(|e| !e.is_empty());
+    if email.is_some() && !state.config.mail.enabled() {
+        return Err(AppError::conflict("mail_off")).page(&state, &ctx);
+    }
+    let locale = crate::i18n::Lang::parse(&form.locale).unwrap_or(ctx.lang);
     let cfg = state.config.clone();
     let by = user.id;
-    let (_, code) = state
+    let sent = email.is_some();
+    let result = state
         .db
-        .run(move |c| accounts::create_invitation(c, &cfg.accounts, Some(by)))
-        .await
-        .page(&state, &ctx)?;
+        .run(move |c| {
+            let to = email
+                .as_deref()
+                .map(|address| accounts::invitation::SendTo {
+                    address,
+                    locale: locale.code(),
+                });
+            accounts::create_invitation(c, &cfg.accounts, Some(by), to)
+        })
+        .await;
+    let code = match result {
+        Ok((_, code)) => code,
+        Err(err) if err.kind != crate::error::ErrorKind::Internal => {
+            let msg = super::error_text(&err, ctx.lang);
+            let q = AdminQuery::default();
+            return admin_page(
+                &state,
+                &ctx,
+                StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                None,
+                q,
+                Some(msg),
+            )
+            .await;
+        }
+        Err(err) => return Err(err).page(&state, &ctx),
+    };
+    if sent {
+        state.mail_wake.notify_one();
+    }
     let link = state.config.invite_link(&code);
-    admin_page(
-        &state,
-        &ctx,
-        StatusCode::CREATED,
-        Some(link),
-        AdminQuery::default(),
-        None,
-    )
-    .await
+    let q = AdminQuery {
+        notice: if sent {
+            "invite_sent".into()
+        } else {
+            String::new()
+        },
+        ..AdminQuery::default()
+    };
+    admin_page(&state, &ctx, StatusCode::CREATED, Some(link), q, None).await
 }
 
 pub async fn revoke_invitation(
@@ -244,13 +321,22 @@ pub async fn account_action(
     let admin = require_form(&state, &ctx, &form.csrf)?.clone();
     if !matches!(
         action.as_str(),
-        "disable" | "enable" | "promote" | "demote" | "delete"
+        "disable" | "enable" | "promote" | "demote" | "delete" | "reset"
     ) {
         return Err(AppError::not_found()).page(&state, &ctx);
     }
+    if action == "reset" && !state.config.mail.enabled() {
+        return Err(AppError::conflict("mail_off")).page(&state, &ctx);
+    }
+    let minutes = state.config.mail.reset_minutes;
+    let lang = ctx.lang.code();
+    let reset = action == "reset";
     let result = state
         .db
         .run(move |c| match action.as_str() {
+            "reset" => {
+                accounts::reset::request_for(c, &admin, &username, minutes, lang).map(|_| ())
+            }
             "disable" => accounts::set_disabled(c, &admin, &username, true).map(|_| ()),
             "enable" => accounts::set_disabled(c, &admin, &username, false).map(|_| ()),
             "promote" => accounts::admin::set_admin(c, &admin, &username, true).map(|_| ()),
@@ -259,6 +345,11 @@ pub async fn account_action(
         })
         .await;
     match result {
+        Ok(()) if reset => {
+            state.mail_wake.notify_one();
+            let back = form.back_or("/admin".into());
+            Ok(see_other(&with_notice(&back, "reset_sent")))
+        }
         Ok(()) => Ok(see_other(&form.back_or("/admin".into()))),
         Err(err) if err.kind == crate::error::ErrorKind::BadRequest => {
             let msg = super::error_text(&err, ctx.lang);
@@ -469,6 +560,23 @@ pub async fn retry_delivery(
         .page(&state, &ctx)?;
     state.wake.notify_one();
     Ok(see_other("/admin/federation"))
+}
+
+pub async fn retry_mail(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    require_admin_form(&state, &ctx, &f.csrf)?;
+    let id = super::parse_id(&state, &ctx, &id)?;
+    state
+        .db
+        .run(move |c| crate::mail::worker::retry(c, id))
+        .await
+        .page(&state, &ctx)?;
+    state.mail_wake.notify_one();
+    Ok(see_other("/admin#mail"))
 }
 
 /// Largest trust list accepted from the page.

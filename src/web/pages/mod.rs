@@ -8,6 +8,7 @@ mod community_picture;
 mod composer;
 mod documents;
 mod media;
+mod password;
 mod people;
 mod posts;
 mod preview;
@@ -31,6 +32,19 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(account::login_form).post(account::login))
         .route("/signup", get(account::signup_form).post(account::signup))
         .route("/logout", post(account::logout))
+        .route(
+            "/password/forgot",
+            get(password::forgot_form).post(password::forgot),
+        )
+        .route(
+            "/password/reset/{token}",
+            get(password::reset_form).post(password::reset),
+        )
+        .route(
+            "/mail/unsubscribe/{token}",
+            get(password::unsubscribe_page).post(password::unsubscribe),
+        )
+        .route("/mail/resubscribe/{token}", post(password::resubscribe))
         .route("/settings", get(account::settings))
         .route("/notifications", get(account::notifications))
         .route("/settings/language", post(account::set_language))
@@ -50,6 +64,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/federation/remove", post(admin::remove_instance))
         .route("/admin/deliveries/{id}/retry", post(admin::retry_delivery))
+        .route("/admin/mail/{id}/retry", post(admin::retry_mail))
         .route("/admin/federation/export.csv", get(admin::export_csv))
         .route(
             "/admin/federation/import",

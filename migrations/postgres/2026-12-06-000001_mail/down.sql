@@ -1,0 +1,3 @@
+DROP TABLE password_resets;
+DROP TABLE mail_addresses;
+DROP TABLE mail_queue;

@@ -1,0 +1,233 @@
+//! How each message reads: a subject, a plain-text part and an HTML part
+//! in the recipient's language, written from one outline so that the two
+//! parts say the same thing.
+
+use askama::Template;
+
+use crate::i18n::{self, Lang};
+use crate::mails::Mail;
+
+/// What a message says, besides the fixed words: read from the database
+/// by the worker just before sending.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The instance's name and address.
+    pub site: String,
+    pub base: String,
+    /// The recipient's name and username (empty for an invitation).
+    pub name: String,
+    pub username: String,
+    /// Who invites, and until when (an invitation).
+    pub inviter: String,
+    pub invite_until: Option<chrono::NaiveDateTime>,
+    /// How long a password link lasts.
+    pub reset_minutes: u32,
+    /// The one-click unsubscribe address, for all but transactional
+    /// messages.
+    pub unsubscribe: Option<String>,
+}
+
+/// A message ready for SMTP.
+#[derive(Debug, Clone)]
+pub struct Letter {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The outline both parts are written from.
+#[derive(Template)]
+#[template(path = "mail.html")]
+struct Outline {
+    lang: &'static str,
+    subject: String,
+    site: String,
+    paragraphs: Vec<String>,
+    button: Option<(String, String)>,
+    link_hint: String,
+    after: Vec<String>,
+    footer: Vec<String>,
+    unsubscribe: Option<(String, String)>,
+}
+
+impl Outline {
+    fn text(&self, lang: Lang) -> String {
+        // French puts a (no-break) space before a colon.
+        let colon = match lang {
+            Lang::Fr => "\u{a0}:",
+            Lang::En => ":",
+        };
+        let mut out = String::new();
+        for p in &self.paragraphs {
+            out.push_str(p);
+            out.push_str("\n\n");
+        }
+        if let Some((label, url)) = &self.button {
+            out.push_str(&format!("{label}{colon}\n{url}\n\n"));
+        }
+        for p in &self.after {
+            out.push_str(p);
+            out.push_str("\n\n");
+        }
+        out.push_str("-- \n");
+        for f in &self.footer {
+            out.push_str(f);
+            out.push('\n');
+        }
+        if let Some((label, url)) = &self.unsubscribe {
+            out.push_str(&format!("{label}{colon} {url}\n"));
+        }
+        out
+    }
+}
+
+fn date(lang: Lang, at: chrono::NaiveDateTime) -> String {
+    match lang {
+        Lang::Fr => at.format("%d/%m/%Y").to_string(),
+        Lang::En => at.format("%-d %B %Y").to_string(),
+    }
+}
+
+/// Writes `mail` in `lang`.
+pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
+    let t = |k: &str| i18n::t(lang, k).to_string();
+    let tf = |k: &str, args: &[(&str, String)]| i18n::tf(lang, k, args);
+    let site = ("site", f.site.clone());
+    let greeting = tf("mail.greeting", &[("name", f.name.clone())]);
+    let account_footer = tf("mail.why_account", std::slice::from_ref(&site));
+    let (subject, paragraphs, button, after, why) = match mail {
+        Mail::PasswordReset { token } => (
+            tf("mail.reset_subject", std::slice::from_ref(&site)),
+            vec![
+                greeting,
+                tf(
+                    "mail.reset_body",
+                    &[("username", f.username.clone()), site.clone()],
+                ),
+                tf(
+                    "mail.reset_expiry",
+                    &[("minutes", f.reset_minutes.to_string())],
+                ),
+            ],
+            Some((
+                t("mail.reset_button"),
+                format!("{}/password/reset/{token}", f.base),
+            )),
+            vec![t("mail.reset_ignore")],
+            account_footer,
+        ),
+        Mail::Welcome => (
+            tf("mail.welcome_subject", std::slice::from_ref(&site)),
+            vec![
+                greeting,
+                tf(
+                    "mail.welcome_body",
+                    &[("username", f.username.clone()), site.clone()],
+                ),
+                t("mail.welcome_next"),
+            ],
+            Some((t("mail.welcome_button"), format!("{}/welcome", f.base))),
+            vec![],
+            account_footer,
+        ),
+        Mail::Invitation { code, .. } => {
+            let inviter = ("name", f.inviter.clone());
+            let mut body = vec![tf("mail.invite_body", &[inviter.clone(), site.clone()])];
+            if let Some(until) = f.invite_until {
+                body.push(tf("mail.invite_expiry", &[("date", date(lang, until))]));
+            }
+            (
+                tf("mail.invite_subject", &[inviter, site.clone()]),
+                body,
+                Some((
+                    t("mail.invite_button"),
+                    format!("{}/signup?invite={code}", f.base),
+                )),
+                vec![t("mail.invite_ignore")],
+                tf("mail.why_invite", std::slice::from_ref(&site)),
+            )
+        }
+    };
+    let outline = Outline {
+        lang: lang.code(),
+        subject: subject.clone(),
+        site: f.site.clone(),
+        paragraphs,
+        button,
+        link_hint: t("mail.link_hint"),
+        after,
+        footer: vec![why, format!("{} · {}", f.site, f.base)],
+        unsubscribe: f
+            .unsubscribe
+            .as_ref()
+            .map(|u| (t("mail.unsubscribe"), u.clone())),
+    };
+    let html = outline.render().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "mail template failed; sending text only");
+        String::new()
+    });
+    Letter {
+        subject,
+        text: outline.text(lang),
+        html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> Facts {
+        Facts {
+            site: "Ruche <Paris>".into(),
+            base: "https://paris.example".into(),
+            name: "Zoé".into(),
+            username: "zoe".into(),
+            inviter: "Ana".into(),
+            invite_until: chrono::NaiveDate::from_ymd_opt(2026, 12, 24)
+                .and_then(|d| d.and_hms_opt(10, 0, 0)),
+            reset_minutes: 60,
+            unsubscribe: Some("https://paris.example/mail/unsubscribe/abc".into()),
+        }
+    }
+
+    #[test]
+    fn both_parts_carry_the_link_and_the_words_of_the_language() {
+        let m = Mail::PasswordReset {
+            token: "tok123".into(),
+        };
+        let en = compose(&m, Lang::En, &facts());
+        let fr = compose(&m, Lang::Fr, &facts());
+        for l in [&en, &fr] {
+            assert!(l
+                .text
+                .contains("https://paris.example/password/reset/tok123"));
+            assert!(l
+                .html
+                .contains("https://paris.example/password/reset/tok123"));
+            assert!(l.text.contains("60"));
+        }
+        assert!(en.subject.contains("password"), "{}", en.subject);
+        assert!(fr.subject.contains("mot de passe"), "{}", fr.subject);
+        // The site's name is escaped in HTML, kept as is in text.
+        assert!(
+            en.html.contains("Ruche &#60;Paris&#62;") || en.html.contains("Ruche &lt;Paris&gt;")
+        );
+        assert!(en.text.contains("Ruche <Paris>"));
+        assert!(!en.html.contains("<Paris>"));
+    }
+
+    #[test]
+    fn an_invitation_says_who_invites_and_until_when() {
+        let m = Mail::Invitation {
+            code: "c0de".into(),
+            by: 1,
+        };
+        let fr = compose(&m, Lang::Fr, &facts());
+        assert!(fr.subject.contains("Ana"), "{}", fr.subject);
+        assert!(fr.text.contains("24/12/2026"), "{}", fr.text);
+        assert!(fr.text.contains("https://paris.example/signup?invite=c0de"));
+        let en = compose(&m, Lang::En, &facts());
+        assert!(en.text.contains("24 December 2026"), "{}", en.text);
+    }
+}

@@ -1,0 +1,521 @@
+//! The mail worker: claims queued messages, writes each one in its
+//! recipient's language and hands it to the SMTP server, retrying while
+//! the server is away.
+//!
+//! Claims work as for deliveries (`federation::delivery`): a lease
+//! (`locked_until`) set in a transaction, and on PostgreSQL a claiming
+//! query that skips the rows other processes hold (`FOR UPDATE SKIP
+//! LOCKED`), so that several processes on one database never send the same
+//! message at once. A message the server refuses for good (a 5xx answer, an
+//! address it will not take) fails at once; any other failure (the server
+//! down, a 4xx answer, a time-out) is retried with exponential back-off
+//! and jitter for `mail.retry_hours`, then marked failed, listed on the
+//! administration page with a retry button. What no longer has a reason to
+//! be sent when its turn comes (a password link used or expired meanwhile,
+//! an invitation revoked, an account gone, an unsubscribed address) is
+//! dropped with that reason. Once sent, a row forgets its detail (the
+//! secret of a password link) and is purged after a week.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use rand::Rng;
+use serde::Serialize;
+
+use super::compose::{self, Facts};
+use crate::accounts;
+use crate::app::AppState;
+use crate::config::Config;
+use crate::db::schema::{mail_queue, users};
+use crate::db::{self, now, DbConn};
+use crate::error::{AppError, AppResult, ErrorKind};
+use crate::i18n::Lang;
+use crate::mails::{self, Mail};
+
+/// The SMTP connection and the sender, built once from the configuration.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    /// The host named in Message-IDs.
+    host: String,
+}
+
+impl Mailer {
+    /// The mailer of `mail.smtp_url`, or `None` when e-mail is off.
+    pub fn from_config(cfg: &Config) -> anyhow::Result<Option<Mailer>> {
+        if !cfg.mail.enabled() {
+            return Ok(None);
+        }
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(cfg.mail.smtp_url.trim())
+            .map_err(|e| anyhow::anyhow!("mail.smtp_url: {e}"))?
+            .timeout(Some(Duration::from_secs(cfg.mail.timeout_seconds)))
+            .build();
+        let host = cfg.domain();
+        let host = host.split(':').next().unwrap_or("localhost").to_string();
+        let from = if cfg.mail.from.trim().is_empty() {
+            format!("{} <noreply@{host}>", quote_name(&cfg.instance_name))
+        } else {
+            cfg.mail.from.trim().to_string()
+        };
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("mail.from: {e}"))?;
+        Ok(Some(Mailer {
+            transport,
+            from,
+            host,
+        }))
+    }
+}
+
+/// A display name as a quoted string, so that any name is a valid address.
+fn quote_name(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+        .collect();
+    format!("\"{}\"", clean.trim())
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Claimed {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub user_id: Option<i64>,
+    #[diesel(sql_type = Text)]
+    pub address: String,
+    #[diesel(sql_type = Text)]
+    pub locale: String,
+    #[diesel(sql_type = Text)]
+    pub detail: String,
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+}
+
+const CLAIM_SQL_PG: &str = "UPDATE mail_queue SET locked_until = $1 WHERE id IN (
+    SELECT id FROM mail_queue
+    WHERE status = 'pending' AND next_attempt_at <= $2
+      AND (locked_until IS NULL OR locked_until < $2)
+    ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+  RETURNING id, kind, user_id, address, locale, detail, created_at, attempts";
+
+const CLAIM_SQL_SQLITE: &str = "UPDATE mail_queue SET locked_until = ?1 WHERE id IN (
+    SELECT id FROM mail_queue
+    WHERE status = 'pending' AND next_attempt_at <= ?2
+      AND (locked_until IS NULL OR locked_until < ?2)
+    ORDER BY id LIMIT ?3)
+  RETURNING id, kind, user_id, address, locale, detail, created_at, attempts";
+
+/// How long a claim lasts: longer than one send may take.
+fn lease(cfg: &Config) -> chrono::Duration {
+    chrono::Duration::seconds(2 * cfg.mail.timeout_seconds as i64 + 5)
+}
+
+/// Claims up to `limit` due messages for this process.
+pub fn claim(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<Vec<Claimed>> {
+    let now = now();
+    // Look before taking the write lock: an idle worker only reads.
+    let due = mail_queue::table
+        .filter(mail_queue::status.eq("pending"))
+        .filter(mail_queue::next_attempt_at.le(now))
+        .select(mail_queue::id)
+        .limit(1)
+        .load::<i64>(conn)?;
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = match conn {
+        DbConn::Pg(_) => CLAIM_SQL_PG,
+        DbConn::Sqlite(_) => CLAIM_SQL_SQLITE,
+    };
+    let until = now + lease(cfg);
+    db::write(conn, |c| {
+        diesel::sql_query(sql)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load::<Claimed>(c)
+    })
+    .map_err(AppError::from)
+}
+
+/// What became of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// Failed; retry later (`true`) or never (`false`).
+    Failed(String, bool),
+    /// No longer worth sending, for this reason.
+    Dropped(String),
+}
+
+/// A claimed message, written, or the reason not to send it.
+struct Ready {
+    mail: Mail,
+    lang: Lang,
+    facts: Facts,
+}
+
+/// Reads what each message needs to say (one database visit per round).
+fn prepare(
+    c: &mut DbConn,
+    cfg: &Config,
+    claimed: &[Claimed],
+) -> AppResult<Vec<Result<Ready, Outcome>>> {
+    let site = crate::settings::instance_name(c, &cfg.instance_name)?;
+    let mut out = Vec::with_capacity(claimed.len());
+    for m in claimed {
+        let Some(mail) = Mail::decode(&m.kind, &m.detail) else {
+            out.push(Err(Outcome::Dropped(format!("unknown kind {}", m.kind))));
+            continue;
+        };
+        let mut facts = Facts {
+            site: site.clone(),
+            base: cfg.base().to_string(),
+            reset_minutes: cfg.mail.reset_minutes,
+            ..Facts::default()
+        };
+        if let Some(uid) = m.user_id {
+            let user: Option<(String, String, bool, Option<NaiveDateTime>)> = users::table
+                .find(uid)
+                .select((
+                    users::username,
+                    users::display_name,
+                    users::disabled,
+                    users::deleted_at,
+                ))
+                .first(c)
+                .optional()?;
+            match user {
+                Some((username, display, false, None)) => {
+                    facts.name = if display.trim().is_empty() {
+                        username.clone()
+                    } else {
+                        display
+                    };
+                    facts.username = username;
+                }
+                _ => {
+                    out.push(Err(Outcome::Dropped("the account is closed".into())));
+                    continue;
+                }
+            }
+        }
+        match &mail {
+            Mail::PasswordReset { token } => {
+                if !accounts::reset::is_usable(c, token)? {
+                    out.push(Err(Outcome::Dropped(
+                        "the link was used or expired before it could be sent".into(),
+                    )));
+                    continue;
+                }
+            }
+            Mail::Invitation { code, by } => {
+                match accounts::invitation::open_until(c, code)? {
+                    Some(until) => facts.invite_until = Some(until),
+                    None => {
+                        out.push(Err(Outcome::Dropped(
+                            "the invitation was used, revoked or expired".into(),
+                        )));
+                        continue;
+                    }
+                }
+                facts.inviter = accounts::find_by_id(c, *by)
+                    .map(|u| u.shown_name().to_string())
+                    .unwrap_or_default();
+            }
+            Mail::Welcome => {}
+        }
+        let state = mails::address_state(c, &m.address)?;
+        if !mail.is_transactional() {
+            match state {
+                Some((_, Some(_))) => {
+                    out.push(Err(Outcome::Dropped("the address unsubscribed".into())));
+                    continue;
+                }
+                Some((token, None)) => {
+                    facts.unsubscribe = Some(format!("{}/mail/unsubscribe/{token}", cfg.base()));
+                }
+                None => {}
+            }
+        }
+        let lang = Lang::parse(&m.locale).unwrap_or(Lang::En);
+        out.push(Ok(Ready { mail, lang, facts }));
+    }
+    Ok(out)
+}
+
+fn header(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// Builds the message for SMTP.
+fn message(mailer: &Mailer, m: &Claimed, r: &Ready) -> Result<Message, Outcome> {
+    let to: Mailbox = m
+        .address
+        .parse()
+        .map_err(|e| Outcome::Failed(format!("not an address: {e}"), false))?;
+    let letter = compose::compose(&r.mail, r.lang, &r.facts);
+    let mut nonce = [0u8; 6];
+    rand::thread_rng().fill(&mut nonce);
+    let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    let mut b = Message::builder()
+        .from(mailer.from.clone())
+        .to(to)
+        .subject(letter.subject)
+        .date_now()
+        .message_id(Some(format!(
+            "<ruche.{}.{}.{nonce}@{}>",
+            m.kind, m.id, mailer.host
+        )))
+        .raw_header(header("Auto-Submitted", "auto-generated".into()))
+        .raw_header(header("Content-Language", r.lang.code().into()));
+    if let Some(url) = &r.facts.unsubscribe {
+        b = b
+            .raw_header(header("List-Unsubscribe", format!("<{url}>")))
+            .raw_header(header(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".into(),
+            ));
+    }
+    b.multipart(MultiPart::alternative_plain_html(letter.text, letter.html))
+        .map_err(|e| Outcome::Failed(format!("could not build the message: {e}"), false))
+}
+
+async fn send(mailer: &Mailer, msg: Message) -> Outcome {
+    match mailer.transport.send(msg).await {
+        Ok(_) => Outcome::Sent,
+        Err(e) => Outcome::Failed(e.to_string(), !e.is_permanent()),
+    }
+}
+
+/// The back-off before attempt `n + 1`: base × 2ⁿ, at most an hour, ±25 %.
+fn backoff(cfg: &Config, failures: i32) -> chrono::Duration {
+    let base = cfg.mail.retry_base_ms.max(1) as f64;
+    let exp = (base * 2f64.powi(failures.clamp(0, 30))).min(3_600_000f64.max(base));
+    let jitter = rand::thread_rng().gen_range(0.75..1.25);
+    chrono::Duration::milliseconds((exp * jitter) as i64)
+}
+
+/// Records the outcomes of a round in one transaction.
+pub fn finish_all(
+    conn: &mut DbConn,
+    cfg: &Config,
+    results: &[(Claimed, Outcome)],
+) -> AppResult<()> {
+    let now = now();
+    db::write(conn, |c| {
+        for (m, outcome) in results {
+            let row = mail_queue::table.find(m.id);
+            match outcome {
+                Outcome::Sent => {
+                    diesel::update(row)
+                        .set((
+                            mail_queue::status.eq("sent"),
+                            mail_queue::attempts.eq(m.attempts + 1),
+                            mail_queue::locked_until.eq(None::<NaiveDateTime>),
+                            mail_queue::done_at.eq(Some(now)),
+                            mail_queue::last_error.eq(""),
+                            mail_queue::detail.eq(""),
+                        ))
+                        .execute(c)?;
+                }
+                Outcome::Dropped(why) => {
+                    diesel::update(row)
+                        .set((
+                            mail_queue::status.eq("dropped"),
+                            mail_queue::locked_until.eq(None::<NaiveDateTime>),
+                            mail_queue::done_at.eq(Some(now)),
+                            mail_queue::last_error.eq(why.as_str()),
+                            mail_queue::detail.eq(""),
+                        ))
+                        .execute(c)?;
+                }
+                Outcome::Failed(msg, retry) => {
+                    let attempts = m.attempts + 1;
+                    let expired =
+                        now - m.created_at > chrono::Duration::hours(cfg.mail.retry_hours as i64);
+                    let give_up = !retry || expired;
+                    diesel::update(row)
+                        .set((
+                            mail_queue::status.eq(if give_up { "failed" } else { "pending" }),
+                            mail_queue::attempts.eq(attempts),
+                            mail_queue::next_attempt_at.eq(now + backoff(cfg, attempts - 1)),
+                            mail_queue::locked_until.eq(None::<NaiveDateTime>),
+                            mail_queue::last_error.eq(msg.chars().take(500).collect::<String>()),
+                            mail_queue::done_at.eq(if give_up { Some(now) } else { None }),
+                        ))
+                        .execute(c)?;
+                }
+            }
+        }
+        Ok::<_, AppError>(())
+    })
+}
+
+/// One round: claim, write, send, record. Returns how many messages were
+/// handled.
+pub async fn round(state: &AppState, mailer: &Mailer) -> AppResult<usize> {
+    let cfg = state.config.clone();
+    let claimed = state.db.run(move |c| claim(c, &cfg, 20)).await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let n = claimed.len();
+    let cfg = state.config.clone();
+    let (claimed, prepared) = state
+        .db
+        .run(move |c| {
+            let p = prepare(c, &cfg, &claimed)?;
+            Ok((claimed, p))
+        })
+        .await?;
+    let mut results = Vec::with_capacity(n);
+    for (m, ready) in claimed.into_iter().zip(prepared) {
+        let outcome = match ready.and_then(|r| message(mailer, &m, &r)) {
+            Ok(msg) => send(mailer, msg).await,
+            Err(o) => o,
+        };
+        if let Outcome::Failed(why, _) = &outcome {
+            tracing::info!(mail = m.id, kind = %m.kind, error = %why, "e-mail not sent");
+        }
+        results.push((m, outcome));
+    }
+    let cfg = state.config.clone();
+    if let Err(e) = state.db.run(move |c| finish_all(c, &cfg, &results)).await {
+        tracing::warn!(error = %e, "could not record e-mail outcomes; the leases will expire and they will be sent again");
+    }
+    Ok(n)
+}
+
+/// Runs forever: rounds back to back while there is work, else waits for
+/// the poll interval or a wake-up.
+pub async fn run(state: AppState, mailer: Mailer) {
+    let idle = Duration::from_millis(state.config.federation.poll_interval_ms.max(200));
+    loop {
+        match round(&state, &mailer).await {
+            Ok(0) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(idle) => {}
+                    _ = state.mail_wake.notified() => {}
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "e-mail round failed; retrying");
+                tokio::time::sleep(idle).await;
+            }
+        }
+    }
+}
+
+/// Makes a failed message due again (admin action).
+pub fn retry(conn: &mut DbConn, id: i64) -> AppResult<()> {
+    let n = db::write(conn, |c| {
+        diesel::update(
+            mail_queue::table
+                .find(id)
+                .filter(mail_queue::status.eq("failed")),
+        )
+        .set((
+            mail_queue::status.eq("pending"),
+            mail_queue::next_attempt_at.eq(now()),
+            mail_queue::created_at.eq(now()),
+            mail_queue::done_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(c)
+    })?;
+    if n == 0 {
+        return Err(AppError::new(ErrorKind::NotFound, "mail_unknown"));
+    }
+    Ok(())
+}
+
+/// Queue figures for the administration page.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QueueStats {
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub dropped: i64,
+}
+
+pub fn stats(conn: &mut DbConn) -> AppResult<QueueStats> {
+    let rows: Vec<(String, i64)> = mail_queue::table
+        .group_by(mail_queue::status)
+        .select((mail_queue::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let get = |s: &str| rows.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+    Ok(QueueStats {
+        pending: get("pending"),
+        sent: get("sent"),
+        failed: get("failed"),
+        dropped: get("dropped"),
+    })
+}
+
+/// A message as administrators see it (never its detail).
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = mail_queue)]
+pub struct Queued {
+    pub id: i64,
+    pub kind: String,
+    pub address: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: String,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
+    pub next_attempt_at: NaiveDateTime,
+}
+
+/// The messages that need an administrator's eye: failed ones, and those
+/// waiting after at least one failure, newest first.
+pub fn troubles(conn: &mut DbConn, limit: i64) -> AppResult<Vec<Queued>> {
+    mail_queue::table
+        .filter(
+            mail_queue::status.eq("failed").or(mail_queue::status
+                .eq("pending")
+                .and(mail_queue::attempts.gt(0))),
+        )
+        .order(mail_queue::id.desc())
+        .limit(limit)
+        .select(Queued::as_select())
+        .load(conn)
+        .map_err(AppError::from)
+}
+
+/// Deletes sent and dropped messages after a week, failed ones after a
+/// month (housekeeping).
+pub fn purge(conn: &mut DbConn) -> AppResult<usize> {
+    let now = now();
+    let week = now - chrono::Duration::days(7);
+    let month = now - chrono::Duration::days(30);
+    db::write(conn, |c| {
+        let a = diesel::delete(
+            mail_queue::table
+                .filter(mail_queue::status.eq_any(["sent", "dropped"]))
+                .filter(mail_queue::done_at.lt(week)),
+        )
+        .execute(c)?;
+        let b = diesel::delete(
+            mail_queue::table
+                .filter(mail_queue::status.eq("failed"))
+                .filter(mail_queue::done_at.lt(month)),
+        )
+        .execute(c)?;
+        Ok::<_, AppError>(a + b)
+    })
+}

@@ -1,0 +1,250 @@
+//! The mail queue: what to tell whom by e-mail, recorded by the features in
+//! the transaction of the change that causes it.
+//!
+//! A feature that must write to someone calls [`record`] with a typed
+//! [`Mail`] inside its write transaction: the change and the message commit
+//! together or not at all. Nothing here knows SMTP or how a message looks:
+//! the mail door (`mail::worker`) claims the rows, writes each message in
+//! its recipient's language (`mail::compose`, which matches every [`Mail`]
+//! exhaustively) and sends it, retrying while the server is away.
+//!
+//! The queue is the `mail_queue` table: a stable kind name, the recipient
+//! (the account, when there is one, and the address at the time of the
+//! change), the language to write in, and one text detail.
+//! [`Mail::encode`] and [`Mail::decode`] are the only places that know that
+//! shape. Every address written to gets a row in `mail_addresses` with the
+//! secret of its one-click unsubscribe link.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{mail_addresses, mail_queue, users};
+use crate::db::{now, DbConn};
+use crate::error::{AppError, AppResult};
+
+/// A message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mail {
+    /// A link to choose a new password; `token` is the link's secret (only
+    /// its digest is kept elsewhere).
+    PasswordReset { token: String },
+    /// A welcome after signing up.
+    Welcome,
+    /// An invitation to sign up with a one-time `code`, from the person
+    /// `by`.
+    Invitation { code: String, by: i64 },
+}
+
+impl Mail {
+    /// A stable name for the kind of message.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Mail::PasswordReset { .. } => "password_reset",
+            Mail::Welcome => "welcome",
+            Mail::Invitation { .. } => "invitation",
+        }
+    }
+
+    /// Whether the message is one the recipient may not opt out of (it
+    /// answers something they did themselves, or an administrator did for
+    /// them): no unsubscribe link, sent even to an unsubscribed address.
+    pub fn is_transactional(&self) -> bool {
+        matches!(self, Mail::PasswordReset { .. })
+    }
+
+    /// The kind and the detail column.
+    pub fn encode(&self) -> (&'static str, String) {
+        let detail = match self {
+            Mail::PasswordReset { token } => token.clone(),
+            Mail::Welcome => String::new(),
+            Mail::Invitation { code, by } => format!("{by} {code}"),
+        };
+        (self.kind(), detail)
+    }
+
+    /// Reads a row back; `None` for an unknown kind or a detail cleared
+    /// after sending.
+    pub fn decode(kind: &str, detail: &str) -> Option<Mail> {
+        match kind {
+            "password_reset" if !detail.is_empty() => Some(Mail::PasswordReset {
+                token: detail.to_string(),
+            }),
+            "welcome" => Some(Mail::Welcome),
+            "invitation" => {
+                let (by, code) = detail.split_once(' ')?;
+                Some(Mail::Invitation {
+                    code: code.to_string(),
+                    by: by.parse().ok()?,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Who receives a message.
+#[derive(Debug, Clone)]
+pub enum To {
+    /// A local account, at its current address, in its language (or
+    /// `fallback_locale` when it has not chosen one).
+    Account { id: i64, fallback_locale: String },
+    /// An address that is no account (yet), in `locale`.
+    Address { address: String, locale: String },
+}
+
+/// How many messages this process has recorded (in transactions committed
+/// or not): a request that recorded none leaves the mail worker asleep.
+static RECORDED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The number of messages this process has recorded so far; compare two
+/// readings to learn whether any was recorded in between.
+pub fn recorded() -> u64 {
+    RECORDED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Queues `mail` for `to`. Call it inside the write transaction of the
+/// change that causes it. Returns the queue row's id.
+pub fn record(c: &mut DbConn, to: To, mail: &Mail) -> AppResult<i64> {
+    let (user_id, address, locale) = match to {
+        To::Account {
+            id,
+            fallback_locale,
+        } => {
+            let (email, locale): (String, Option<String>) = users::table
+                .find(id)
+                .filter(users::domain.is_null())
+                .select((users::email, users::locale))
+                .first(c)?;
+            let locale = locale.filter(|l| !l.is_empty()).unwrap_or(fallback_locale);
+            (Some(id), email, locale)
+        }
+        To::Address { address, locale } => (None, address, locale),
+    };
+    let address = address.trim().to_string();
+    if address.is_empty() {
+        return Err(AppError::bad_request("email_invalid"));
+    }
+    ensure_address(c, &address)?;
+    let (kind, detail) = mail.encode();
+    let now = now();
+    let id = diesel::insert_into(mail_queue::table)
+        .values((
+            mail_queue::kind.eq(kind),
+            mail_queue::user_id.eq(user_id),
+            mail_queue::address.eq(&address),
+            mail_queue::locale.eq(&locale),
+            mail_queue::detail.eq(detail),
+            mail_queue::status.eq("pending"),
+            mail_queue::next_attempt_at.eq(now),
+            mail_queue::created_at.eq(now),
+        ))
+        .returning(mail_queue::id)
+        .get_result(c)?;
+    RECORDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(id)
+}
+
+/// Gives an address its unsubscribe secret, once (inside a write
+/// transaction). Addresses are compared in lower case.
+fn ensure_address(c: &mut DbConn, address: &str) -> AppResult<()> {
+    let key = address.to_lowercase();
+    let n: i64 = mail_addresses::table.find(&key).count().get_result(c)?;
+    if n == 0 {
+        let mut bytes = [0u8; 24];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        diesel::insert_into(mail_addresses::table)
+            .values((
+                mail_addresses::address.eq(&key),
+                mail_addresses::unsubscribe_token.eq(token),
+                mail_addresses::created_at.eq(now()),
+            ))
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// An address's unsubscribe secret and when it unsubscribed, if it did.
+pub fn address_state(
+    c: &mut DbConn,
+    address: &str,
+) -> AppResult<Option<(String, Option<NaiveDateTime>)>> {
+    mail_addresses::table
+        .find(address.to_lowercase())
+        .select((
+            mail_addresses::unsubscribe_token,
+            mail_addresses::unsubscribed_at,
+        ))
+        .first(c)
+        .optional()
+        .map_err(AppError::from)
+}
+
+/// The address an unsubscribe secret belongs to, and whether it has
+/// already unsubscribed. An unknown secret is `None`.
+pub fn by_unsubscribe_token(c: &mut DbConn, token: &str) -> AppResult<Option<(String, bool)>> {
+    if token.is_empty() || token.len() > 100 {
+        return Ok(None);
+    }
+    let row: Option<(String, Option<NaiveDateTime>)> = mail_addresses::table
+        .filter(mail_addresses::unsubscribe_token.eq(token))
+        .select((mail_addresses::address, mail_addresses::unsubscribed_at))
+        .first(c)
+        .optional()?;
+    Ok(row.map(|(a, at)| (a, at.is_some())))
+}
+
+/// Stops every message to the address of `token` but the transactional
+/// ones (RFC 8058 one-click). Returns the address; an unknown secret is
+/// `None` and changes nothing.
+pub fn unsubscribe(c: &mut DbConn, token: &str) -> AppResult<Option<String>> {
+    let Some((address, already)) = by_unsubscribe_token(c, token)? else {
+        return Ok(None);
+    };
+    if !already {
+        crate::db::write(c, |c| {
+            diesel::update(mail_addresses::table.find(&address))
+                .set(mail_addresses::unsubscribed_at.eq(Some(now())))
+                .execute(c)
+        })?;
+    }
+    Ok(Some(address))
+}
+
+/// Writes to the address of `token` again.
+pub fn resubscribe(c: &mut DbConn, token: &str) -> AppResult<Option<String>> {
+    let Some((address, _)) = by_unsubscribe_token(c, token)? else {
+        return Ok(None);
+    };
+    crate::db::write(c, |c| {
+        diesel::update(mail_addresses::table.find(&address))
+            .set(mail_addresses::unsubscribed_at.eq(None::<NaiveDateTime>))
+            .execute(c)
+    })?;
+    Ok(Some(address))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_mail_reads_back_as_written() {
+        for m in [
+            Mail::PasswordReset {
+                token: "abc_DEF-123".into(),
+            },
+            Mail::Welcome,
+            Mail::Invitation {
+                code: "xyz 1".into(),
+                by: 42,
+            },
+        ] {
+            let (kind, detail) = m.encode();
+            assert_eq!(Mail::decode(kind, &detail), Some(m));
+        }
+        assert_eq!(Mail::decode("password_reset", ""), None);
+        assert_eq!(Mail::decode("nonsense", "x"), None);
+        assert_eq!(Mail::decode("invitation", "notanumber code"), None);
+    }
+}

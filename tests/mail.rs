@@ -1,0 +1,603 @@
+//! E-mail through a real SMTP server (aiosmtpd): password links, welcomes
+//! and invitations arrive once, in the recipient's language, with the right
+//! links and headers; nothing is lost or doubled when the server is away
+//! or when two processes share the database.
+
+mod common;
+
+use common::smtp::{self, Smtp};
+use common::{location, TestApp, PASSWORD};
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use ruche::db::schema::{mail_queue, password_resets};
+use serde_json::json;
+
+async fn app_with(smtp_url: &str) -> TestApp {
+    let url = smtp_url.to_string();
+    TestApp::start_with(move |c| {
+        c.mail.smtp_url = url;
+        c.mail.retry_base_ms = 100;
+        c.federation.poll_interval_ms = 100;
+    })
+    .await
+}
+
+/// (kind, status, attempts, detail) of every queued message, oldest first.
+fn queue(app: &TestApp) -> Vec<(String, String, i32, String)> {
+    let mut c = app.db.get().unwrap();
+    mail_queue::table
+        .order(mail_queue::id)
+        .select((
+            mail_queue::kind,
+            mail_queue::status,
+            mail_queue::attempts,
+            mail_queue::detail,
+        ))
+        .load(&mut *c)
+        .unwrap()
+}
+
+/// Waits until no message is pending (5 s at most).
+async fn settled(app: &TestApp) {
+    for _ in 0..200 {
+        if queue(app).iter().all(|(_, s, _, _)| s != "pending") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("messages still pending: {:?}", queue(app));
+}
+
+async fn forgot(app: &TestApp, login: &str) -> (StatusCode, String) {
+    let b = common::Browser::new(&app.base);
+    // The sign-in page always has a form (this one has none with e-mail off).
+    let csrf = b.csrf("/login").await;
+    let r = b
+        .post_form(
+            "/password/forgot",
+            &[("csrf", csrf.as_str()), ("login", login)],
+        )
+        .await;
+    (r.status(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_password_link_arrives_once_works_once_and_ends_the_sessions() {
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_with(&server.url()).await;
+    app.user("ana").await;
+    let before = app.browser_login("ana").await;
+    assert_eq!(before.get("/settings").await.status(), StatusCode::OK);
+
+    server.wait_kind("welcome", 1).await;
+    let (status, page) = forgot(&app, "ANA@example.com").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("If an account matches"), "{page}");
+    let mails = server.wait_kind("password_reset", 1).await;
+    let m = &mails[0];
+    assert_eq!(m.to, "ana@example.com");
+    assert!(m.subject.contains("new password"), "{}", m.subject);
+    assert!(m.from.starts_with("noreply@"), "{}", m.from);
+    // A password link is transactional: no unsubscribe link.
+    assert!(m.header("List-Unsubscribe").is_none(), "{:?}", m.headers);
+    assert_eq!(m.header("Auto-Submitted"), Some("auto-generated"));
+    assert_eq!(m.header("Content-Language"), Some("en"));
+    assert!(m.message_id.contains("password_reset"), "{}", m.message_id);
+    let link = m.link(&format!("{}/password/reset/", app.base));
+    assert!(m.html.contains(&link), "the HTML part carries the link");
+    assert!(m.text.contains("60 minutes"), "{}", m.text);
+    // The secret leaves the queue once sent.
+    settled(&app).await;
+    let q = queue(&app);
+    assert_eq!(q.len(), 2, "a welcome, then the link: {q:?}");
+    assert_eq!(q[1].0, "password_reset");
+    assert_eq!((q[1].1.as_str(), q[1].3.as_str()), ("sent", ""));
+
+    // Opening the link changes nothing (mail scanners open links).
+    let path = link.trim_start_matches(&app.base).to_string();
+    let b = common::Browser::new(&app.base);
+    let form = b.get(&path).await;
+    assert_eq!(form.status(), StatusCode::OK);
+    let html = form.text().await.unwrap();
+    assert!(html.contains("New password for ana"), "{html}");
+    let csrf = common::extract_csrf(&html).unwrap();
+    // A weak password is refused and the link still works.
+    let r = b
+        .post_form(&path, &[("csrf", csrf.as_str()), ("password", "short")])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = b
+        .post_form(
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/login?reset=1");
+    // The session opened before is over; the old password is refused.
+    assert_eq!(
+        before.get("/settings").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.token_request("ana", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.token_request("ana", "a brand new password")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    // The link worked once.
+    let again = b.get(&path).await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert!(again
+        .text()
+        .await
+        .unwrap()
+        .contains("expired or was already used"));
+    let r = b
+        .post_form(
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("password", "yet another password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.token_request("ana", "yet another password")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The same through the API: a forged secret is refused.
+    let api = app.client();
+    let r = api
+        .post(app.url("/api/v1/auth/password/reset"))
+        .json(&json!({"token": "forged", "password": "whatever password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "reset_link_invalid");
+    assert_eq!(server.count_kind("password_reset"), 1, "one link in all");
+}
+
+#[tokio::test]
+async fn asking_gives_no_hint_and_is_limited_per_hour() {
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_with(&server.url()).await;
+    let admin = app.user("root").await;
+    app.user("bob").await;
+    app.user("gone").await;
+    let r = admin.post("/admin/users/gone/disable", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+
+    let (s1, unknown) = forgot(&app, "nobody@example.com").await;
+    let (s2, disabled) = forgot(&app, "gone").await;
+    let (s3, real) = forgot(&app, "bob").await;
+    assert_eq!(
+        (s1, s2, s3),
+        (StatusCode::OK, StatusCode::OK, StatusCode::OK)
+    );
+    let strip = |p: &str| p.replace(&common::extract_csrf(p).unwrap_or_default(), "");
+    assert_eq!(strip(&unknown), strip(&real), "the same page either way");
+    assert_eq!(strip(&disabled), strip(&real));
+    // Three more for bob: only three links an hour.
+    for _ in 0..3 {
+        assert_eq!(forgot(&app, "bob@example.com").await.0, StatusCode::OK);
+    }
+    let mails = server.wait_kind("password_reset", 3).await;
+    settled(&app).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(server.count_kind("password_reset"), 3, "{mails:?}");
+    assert!(mails.iter().all(|m| m.to == "bob@example.com"));
+    assert_eq!(app.count("password_resets"), 3);
+
+    // The API answers alike, and refuses an empty login.
+    let c = app.client();
+    for login in ["nobody", "bob"] {
+        let r = c
+            .post(app.url("/api/v1/auth/password/forgot"))
+            .json(&json!({ "login": login }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+    }
+    let r = c
+        .post(app.url("/api/v1/auth/password/forgot"))
+        .json(&json!({ "login": " " }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.count("password_resets"), 3, "still limited");
+}
+
+#[tokio::test]
+async fn messages_are_in_the_recipients_language_and_can_be_unsubscribed_in_one_click() {
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_with(&server.url()).await;
+    // Sign-up from a French browser: a welcome in French.
+    let c = app.client();
+    let r = c
+        .post(app.url("/api/v1/accounts"))
+        .header("accept-language", "fr-FR,fr;q=0.9")
+        .json(&json!({"username": "zoe", "email": "zoe@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mails = server.wait_kind("welcome", 1).await;
+    let w = &mails[0];
+    assert_eq!(w.subject, "Bienvenue sur Ruche");
+    assert_eq!(w.header("Content-Language"), Some("fr"));
+    assert!(w.text.contains("Bonjour zoe,"), "{}", w.text);
+    assert!(w.text.contains(&format!("{}/welcome", app.base)));
+    let unsub = w.header("List-Unsubscribe").expect("an unsubscribe link");
+    assert_eq!(
+        w.header("List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let unsub = unsub
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string();
+    assert!(unsub.starts_with(&format!("{}/mail/unsubscribe/", app.base)));
+    assert!(w.text.contains(&unsub), "the text part shows it too");
+
+    // zoe chose English since: a password link comes in English even when
+    // asked from a French page.
+    let zoe = app.login_api("zoe").await;
+    assert_eq!(
+        zoe.patch("/me", json!({"locale": "en"})).await.status,
+        StatusCode::OK
+    );
+    let b = common::Browser::new(&app.base);
+    let r = b.get_lang("/password/forgot", "fr").await;
+    let csrf = common::extract_csrf(&r.text().await.unwrap()).unwrap();
+    let r = b
+        .client
+        .post(app.url("/password/forgot"))
+        .header("accept-language", "fr")
+        .form(&[("csrf", csrf.as_str()), ("login", "zoe")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("Si un compte correspond"));
+    let mails = server.wait_kind("password_reset", 1).await;
+    assert!(
+        mails[0].subject.starts_with("Choose a new password"),
+        "{}",
+        mails[0].subject
+    );
+
+    // Opening the unsubscribe link changes nothing; the one-click POST of a
+    // mail program (no cookie, no form token) does.
+    let page = c.get(&unsub).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("zoe@example.com"));
+    let r = c
+        .post(&unsub)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // A forged link is a 404 and changes nothing.
+    let r = c
+        .post(app.url("/mail/unsubscribe/forged"))
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // Unsubscribed: an invitation to the address is dropped, a password
+    // link still arrives.
+    let admin_name = "zoe"; // the first account is the administrator
+    let admin = app.login_api(admin_name).await;
+    let other = app.client();
+    let _ = other; // the address below has no account yet
+    let r = admin
+        .post(
+            "/admin/invitations",
+            json!({"email": "newcomer@example.com", "locale": "fr"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    assert_eq!(r.json["emailed"], true);
+    let invite = server.wait_kind("invitation", 1).await.pop().unwrap();
+    assert_eq!(invite.to, "newcomer@example.com");
+    assert_eq!(invite.subject, "zoe vous invite sur Ruche");
+    let code = r.json["code"].as_str().unwrap();
+    assert!(invite.text.contains(&format!("/signup?invite={code}")));
+    let newcomer_unsub = invite.header("List-Unsubscribe").unwrap().to_string();
+    let newcomer_unsub = newcomer_unsub.trim_matches(|c| c == '<' || c == '>');
+    assert_ne!(newcomer_unsub, unsub, "one secret per address");
+    let r = c
+        .post(newcomer_unsub)
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = admin
+        .post(
+            "/admin/invitations",
+            json!({"email": "Newcomer@Example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    settled(&app).await;
+    let q = queue(&app);
+    assert_eq!(q.last().unwrap().1, "dropped", "{q:?}");
+    assert_eq!(server.count_kind("invitation"), 1);
+    assert_eq!(forgot(&app, "zoe").await.0, StatusCode::OK);
+    server.wait_kind("password_reset", 2).await;
+}
+
+#[tokio::test]
+async fn nothing_is_lost_or_doubled_while_the_smtp_server_is_away() {
+    if !smtp::available() {
+        return;
+    }
+    let port = smtp::free_port();
+    let mut server = Smtp::stopped_on(port);
+    let app = app_with(&server.url()).await;
+    let admin = app.user("root").await;
+    for i in 0..3 {
+        let r = admin
+            .post(
+                "/admin/invitations",
+                json!({"email": format!("p{i}@example.com")}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    // The server is down: the messages wait and are tried again.
+    for _ in 0..200 {
+        if queue(&app).iter().all(|(_, _, a, _)| *a >= 2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let q = queue(&app);
+    assert!(
+        q.iter().all(|(_, s, a, _)| s == "pending" && *a >= 2),
+        "{q:?}"
+    );
+    // The administrators see them waiting after a failure.
+    let r = admin.get("/admin/mail").await;
+    assert_eq!(r.json["enabled"], true);
+    assert_eq!(
+        r.json["troubles"].as_array().unwrap().len(),
+        4,
+        "{:?}",
+        r.json
+    );
+    server.resume().await;
+    server.wait_kind("welcome", 1).await;
+    let mails = server.wait_kind("invitation", 3).await;
+    settled(&app).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(server.raw().len(), 4, "each once: {mails:?}");
+    let mut to: Vec<String> = mails.iter().map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["p0@example.com", "p1@example.com", "p2@example.com"]);
+    // A stop and a restart in the middle of the queue's life lose nothing.
+    server.stop();
+    let r = admin
+        .post("/admin/invitations", json!({"email": "p3@example.com"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    server.resume().await;
+    server.wait_kind("invitation", 4).await;
+    settled(&app).await;
+    assert_eq!(server.raw().len(), 5);
+}
+
+#[tokio::test]
+async fn two_processes_on_one_database_send_each_message_once() {
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_with(&server.url()).await;
+    let second = app.another_server().await;
+    let admin = app.user("root").await;
+    let admin2 = common::Api {
+        base: second.clone(),
+        token: admin.token.clone(),
+        client: app.client(),
+    };
+    for i in 0..12 {
+        let api = if i % 2 == 0 { &admin } else { &admin2 };
+        let r = api
+            .post(
+                "/admin/invitations",
+                json!({"email": format!("x{i}@example.com")}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    server.wait_kind("invitation", 12).await;
+    settled(&app).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mails = server.all();
+    assert_eq!(mails.len(), 13, "each message once (and root's welcome)");
+    let mut ids: Vec<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 13);
+}
+
+#[tokio::test]
+async fn administrators_send_password_links_and_invitations_from_the_console() {
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_with(&server.url()).await;
+    app.user("root").await;
+    let bob = app.user("bob").await;
+    let page = app.browser_login("root").await;
+    let html = page.html("/admin").await;
+    assert!(
+        html.contains("/admin/users/bob/reset"),
+        "a button per person"
+    );
+    assert!(html.contains("E-mail is on."));
+    let csrf = common::extract_csrf(&html).unwrap();
+    let r = page
+        .post_form(
+            "/admin/users/bob/reset",
+            &[("csrf", csrf.as_str()), ("back", "/admin?q=bob")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = location(&r);
+    assert_eq!(to, "/admin?q=bob&notice=reset_sent#people");
+    assert!(page.html(&to).await.contains("is on its way"));
+    let m = &server.wait_kind("password_reset", 1).await[0];
+    assert_eq!(m.to, "bob@example.com");
+    assert!(m.text.contains("/password/reset/"));
+
+    // Invitation by e-mail from the page, in the language chosen.
+    let r = page
+        .post_form(
+            "/admin/invitations",
+            &[
+                ("csrf", csrf.as_str()),
+                ("email", "friend@example.com"),
+                ("locale", "fr"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("The invitation is on its way"));
+    let inv = server.wait_kind("invitation", 1).await.pop().unwrap();
+    assert_eq!(inv.to, "friend@example.com");
+    assert!(inv.subject.contains("vous invite"), "{}", inv.subject);
+    // Bad input: an address that has an account, a malformed one; nothing
+    // stored.
+    let invitations = app.count("invitations");
+    for (email, status) in [
+        ("bob@example.com", StatusCode::CONFLICT),
+        ("not an address", StatusCode::BAD_REQUEST),
+    ] {
+        let r = page
+            .post_form(
+                "/admin/invitations",
+                &[("csrf", csrf.as_str()), ("email", email), ("locale", "en")],
+            )
+            .await;
+        assert_eq!(r.status(), status, "{email}");
+    }
+    assert_eq!(app.count("invitations"), invitations);
+
+    // The API: administrators only; unknown people are a 404.
+    let r = bob
+        .post("/admin/users/root/password-reset", json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let root = app.login_api("root").await;
+    let r = root
+        .post("/admin/users/nobody/password-reset", json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = root
+        .post("/admin/users/bob/password-reset", json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    server.wait_kind("password_reset", 2).await;
+    let r = root
+        .post(
+            "/admin/invitations",
+            json!({"email": "a@example.com", "locale": "de"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), "locale_invalid");
+}
+
+#[tokio::test]
+async fn with_e_mail_off_the_pages_say_so_and_nothing_is_queued() {
+    let app = TestApp::start().await;
+    let root = app.user("root").await;
+    app.user("bob").await;
+    let (status, page) = forgot(&app, "bob").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("sends no e-mail"), "{page}");
+    let b = app.browser_login("root").await;
+    let html = b.html("/admin").await;
+    assert!(html.contains("E-mail is off"));
+    assert!(!html.contains("/admin/users/bob/reset"));
+    let r = root
+        .post("/admin/users/bob/password-reset", json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "mail_off");
+    let r = root
+        .post("/admin/invitations", json!({"email": "x@example.com"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // An invitation without an address still works, as before.
+    let r = root.post("/admin/invitations", json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(app.count("mail_queue"), 0);
+    assert_eq!(app.count("password_resets"), 0);
+    let mut c = app.db.get().unwrap();
+    let n: i64 = password_resets::table.count().get_result(&mut *c).unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn an_expired_link_is_refused_and_not_sent() {
+    if !smtp::available() {
+        return;
+    }
+    let port = smtp::free_port();
+    let mut server = Smtp::stopped_on(port);
+    let app = app_with(&server.url()).await;
+    app.user("ana").await;
+    assert_eq!(forgot(&app, "ana").await.0, StatusCode::OK);
+    // The link expires while the server is away: it is not sent.
+    {
+        let mut c = app.db.get().unwrap();
+        diesel::update(password_resets::table)
+            .set(password_resets::expires_at.eq(ruche::db::now() - chrono::Duration::minutes(1)))
+            .execute(&mut *c)
+            .unwrap();
+    }
+    server.resume().await;
+    settled(&app).await;
+    let q = queue(&app);
+    assert_eq!(q[1].0, "password_reset");
+    assert_eq!(q[1].1, "dropped", "{q:?}");
+    assert_eq!(q[1].3, "", "its secret is forgotten");
+    assert_eq!(server.count_kind("password_reset"), 0);
+}
