@@ -101,6 +101,9 @@ pub struct MailConfig {
     /// The sender; empty: `noreply@` and the host of `base_url`.
     pub from: String,
     pub reset_minutes: u32,
+    /// How long a notification waits before it is e-mailed (not when the
+    /// person has seen it on the site by then).
+    pub notify_delay_seconds: u64,
     pub retry_hours: u32,
     /// First wait before sending again after a failure; it doubles, up to
     /// an hour.

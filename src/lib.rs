@@ -46,6 +46,16 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, app::AppState)> {
     for m in &applied {
         tracing::info!(migration = %m, "applied migration");
     }
+    {
+        // The features read from the database whether to e-mail
+        // notifications, and after how long.
+        let mut c = db.get()?;
+        let delay = config
+            .mail
+            .enabled()
+            .then_some(config.mail.notify_delay_seconds);
+        mails::set_notify_delay(&mut c, delay).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     let config_files = config.documents_path();
     let config = Arc::new(config);
     let fed = Arc::new(net::client::Client::new(config.clone(), db.clone())?);

@@ -18,7 +18,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{mail_addresses, mail_queue, users};
+use crate::db::schema::{mail_addresses, mail_locales, mail_queue, users};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
 
@@ -33,6 +33,9 @@ pub enum Mail {
     /// An invitation to sign up with a one-time `code`, from the person
     /// `by`.
     Invitation { code: String, by: i64 },
+    /// The notification `id` (a mention, a reply, a follower, community
+    /// news), sent when the person has not seen it on the site first.
+    Notification { id: i64 },
 }
 
 impl Mail {
@@ -42,6 +45,7 @@ impl Mail {
             Mail::PasswordReset { .. } => "password_reset",
             Mail::Welcome => "welcome",
             Mail::Invitation { .. } => "invitation",
+            Mail::Notification { .. } => "notification",
         }
     }
 
@@ -58,6 +62,7 @@ impl Mail {
             Mail::PasswordReset { token } => token.clone(),
             Mail::Welcome => String::new(),
             Mail::Invitation { code, by } => format!("{by} {code}"),
+            Mail::Notification { id } => id.to_string(),
         };
         (self.kind(), detail)
     }
@@ -70,6 +75,9 @@ impl Mail {
                 token: detail.to_string(),
             }),
             "welcome" => Some(Mail::Welcome),
+            "notification" => Some(Mail::Notification {
+                id: detail.parse().ok()?,
+            }),
             "invitation" => {
                 let (by, code) = detail.split_once(' ')?;
                 Some(Mail::Invitation {
@@ -105,6 +113,11 @@ pub fn recorded() -> u64 {
 /// Queues `mail` for `to`. Call it inside the write transaction of the
 /// change that causes it. Returns the queue row's id.
 pub fn record(c: &mut DbConn, to: To, mail: &Mail) -> AppResult<i64> {
+    record_later(c, to, mail, 0)
+}
+
+/// [`record`], not to be sent before `seconds` have passed.
+pub fn record_later(c: &mut DbConn, to: To, mail: &Mail, seconds: i64) -> AppResult<i64> {
     let (user_id, address, locale) = match to {
         To::Account {
             id,
@@ -115,7 +128,18 @@ pub fn record(c: &mut DbConn, to: To, mail: &Mail) -> AppResult<i64> {
                 .filter(users::domain.is_null())
                 .select((users::email, users::locale))
                 .first(c)?;
-            let locale = locale.filter(|l| !l.is_empty()).unwrap_or(fallback_locale);
+            // The language the person chose, else the one their browser
+            // last asked for, else the caller's.
+            let seen: Option<String> = mail_locales::table
+                .find(id)
+                .select(mail_locales::locale)
+                .first(c)
+                .optional()?;
+            let locale = locale
+                .filter(|l| !l.is_empty())
+                .or(seen)
+                .filter(|l| !l.is_empty())
+                .unwrap_or(fallback_locale);
             (Some(id), email, locale)
         }
         To::Address { address, locale } => (None, address, locale),
@@ -135,13 +159,51 @@ pub fn record(c: &mut DbConn, to: To, mail: &Mail) -> AppResult<i64> {
             mail_queue::locale.eq(&locale),
             mail_queue::detail.eq(detail),
             mail_queue::status.eq("pending"),
-            mail_queue::next_attempt_at.eq(now),
+            mail_queue::next_attempt_at.eq(now + chrono::Duration::seconds(seconds.max(0))),
             mail_queue::created_at.eq(now),
         ))
         .returning(mail_queue::id)
         .get_result(c)?;
     RECORDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(id)
+}
+
+/// The settings key that holds how long a notification waits before it is
+/// e-mailed, in seconds; absent when e-mail is off.
+const NOTIFY_DELAY: &str = "mail.notify_delay_seconds";
+
+/// Says, at start-up, whether this site sends e-mail and how long a
+/// notification waits (so that one seen on the site first is not
+/// e-mailed). The features read it with [`notify_delay`]: the processes
+/// sharing a database share one mail configuration.
+pub fn set_notify_delay(c: &mut DbConn, delay: Option<u64>) -> AppResult<()> {
+    let value = delay.map(|d| d.to_string()).unwrap_or_default();
+    crate::settings::put(c, NOTIFY_DELAY, &value)
+}
+
+/// How long a notification waits before it is e-mailed; `None` when e-mail
+/// is off.
+pub fn notify_delay(c: &mut DbConn) -> AppResult<Option<i64>> {
+    Ok(crate::settings::get(c, NOTIFY_DELAY)?.and_then(|v| v.parse().ok()))
+}
+
+/// Remembers the language a person's browser asks for (at sign-in), for
+/// the e-mails of those who chose none.
+pub fn remember_locale(c: &mut DbConn, user_id: i64, locale: &str) -> AppResult<()> {
+    crate::db::write(c, |c| {
+        let n = diesel::update(mail_locales::table.find(user_id))
+            .set(mail_locales::locale.eq(locale))
+            .execute(c)?;
+        if n == 0 {
+            diesel::insert_into(mail_locales::table)
+                .values((
+                    mail_locales::user_id.eq(user_id),
+                    mail_locales::locale.eq(locale),
+                ))
+                .execute(c)?;
+        }
+        Ok(())
+    })
 }
 
 /// Gives an address its unsubscribe secret, once (inside a write
@@ -235,6 +297,7 @@ mod tests {
                 token: "abc_DEF-123".into(),
             },
             Mail::Welcome,
+            Mail::Notification { id: 7 },
             Mail::Invitation {
                 code: "xyz 1".into(),
                 by: 42,

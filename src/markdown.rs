@@ -201,6 +201,30 @@ pub fn encode_segment(s: &str) -> String {
     out
 }
 
+/// The words of a Markdown text without its marks (for an e-mail's quote
+/// or a preview): text and code kept, blocks and breaks as spaces, no HTML.
+pub fn plain_text(src: &str) -> String {
+    let mut out = String::new();
+    for event in Parser::new_ext(src, Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            // A block ends with a space; inline marks (emphasis, links)
+            // leave their words as they were.
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::BlockQuote(_)
+                | TagEnd::CodeBlock
+                | TagEnd::TableCell,
+            ) => out.push(' '),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Renders Markdown to sanitised HTML; `is_person` says whether a mentioned
 /// username exists (only those become links and count as mentions).
 pub fn render(src: &str, is_person: impl Fn(&str) -> bool) -> Rendered {
@@ -378,6 +402,16 @@ mod tests {
         assert_eq!(
             mention_candidates("hi @Bob_2 and @x and `@code`"),
             vec!["bob_2"]
+        );
+    }
+
+    #[test]
+    fn plain_text_keeps_the_words_and_drops_the_marks() {
+        assert_eq!(
+            plain_text(
+                "**Audit** of _line 3_:\n\n- `a < b`\n- <b>see</b> [the report](https://x.example)"
+            ),
+            "Audit of line 3: a < b see the report"
         );
     }
 }

@@ -601,3 +601,201 @@ async fn an_expired_link_is_refused_and_not_sent() {
     assert_eq!(q[1].3, "", "its secret is forgotten");
     assert_eq!(server.count_kind("password_reset"), 0);
 }
+
+async fn app_notifying(smtp_url: &str) -> TestApp {
+    let url = smtp_url.to_string();
+    TestApp::start_with(move |c| {
+        c.mail.smtp_url = url;
+        c.mail.retry_base_ms = 100;
+        c.mail.notify_delay_seconds = 1;
+        c.federation.poll_interval_ms = 100;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn mentions_and_replies_are_e_mailed_unless_seen_first_and_thread_together() {
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_notifying(&server.url()).await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    server.wait_kind("welcome", 2).await;
+
+    // ana's post; bob answers it, then mentions her in another comment.
+    let post = ana.post_text("Who checked the **audit** report?").await;
+    let r = bob
+        .post(
+            &format!("/posts/{post}/comments"),
+            json!({"body": "I did, on Monday. Three findings."}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let reply = r.json["id"].as_i64().unwrap();
+    let mails = server.wait_kind("notification", 1).await;
+    let m = &mails[0];
+    assert_eq!(m.to, "ana@example.com");
+    assert_eq!(m.subject, "bob replied to you");
+    assert!(
+        m.text.contains("> I did, on Monday. Three findings."),
+        "{}",
+        m.text
+    );
+    assert!(
+        m.text.contains(&format!("{}/posts/{reply}", app.base)),
+        "{}",
+        m.text
+    );
+    assert!(m.text.contains(&format!("{}/settings#mail", app.base)));
+    assert!(m.header("List-Unsubscribe").is_some());
+    let thread = format!("<ruche.thread.{post}@127.0.0.1>");
+    assert_eq!(m.header("In-Reply-To"), Some(thread.as_str()));
+    assert_eq!(m.header("References"), Some(thread.as_str()));
+
+    let r = bob
+        .post(
+            &format!("/posts/{post}/comments"),
+            json!({"body": "@ana the second finding is yours"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let mails = server.wait_kind("notification", 3).await;
+    let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+    assert!(subjects.contains(&"bob mentioned you"), "{subjects:?}");
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.header("References") == Some(thread.as_str())),
+        "one conversation, one thread"
+    );
+
+    // Seen on the site before the delay: not e-mailed.
+    let before = server.count_kind("notification");
+    bob.post_text("@ana lunch at noon?").await;
+    let page = app.browser_login("ana").await;
+    assert!(page.html("/notifications").await.contains("mentioned you"));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    settled(&app).await;
+    assert_eq!(server.count_kind("notification"), before);
+    let q = queue(&app);
+    assert_eq!(q.last().unwrap().1, "dropped", "{q:?}");
+}
+
+#[tokio::test]
+async fn each_person_chooses_which_notifications_arrive_by_e_mail() {
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_notifying(&server.url()).await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    server.wait_kind("welcome", 3).await;
+
+    let r = ana.get("/me/mail-preferences").await;
+    assert_eq!(r.json["enabled"], true);
+    assert_eq!(r.json["preferences"]["mention"], "now");
+    assert_eq!(r.json["preferences"]["follow"], "never");
+
+    // Following is on the site only by default.
+    assert_eq!(
+        carol.post("/people/ana/follow", json!({})).await.status,
+        StatusCode::NO_CONTENT
+    );
+    // Bad choices change nothing.
+    for body in [
+        json!({"mention": "sometimes"}),
+        json!({"nonsense": "now"}),
+        json!({"follow": "now", "mention": "often"}),
+    ] {
+        let r = ana
+            .send_json(reqwest::Method::PUT, "/me/mail-preferences", body)
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.json);
+    }
+    assert_eq!(
+        ana.get("/me/mail-preferences").await.json["preferences"]["follow"],
+        "never"
+    );
+
+    // From the settings page: follows by e-mail, mentions not.
+    let page = app.browser_login("ana").await;
+    let html = page.html("/settings").await;
+    assert!(html.contains("id=\"mail-follow\""), "a choice per kind");
+    let csrf = common::extract_csrf(&html).unwrap();
+    let r = page
+        .post_form(
+            "/settings/mail",
+            &[
+                ("csrf", csrf.as_str()),
+                ("follow", "now"),
+                ("mention", "never"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(page
+        .html("/settings?done=mail")
+        .await
+        .contains("Your e-mail choices are saved."));
+    let queued = app.count("mail_queue");
+    bob.post_text("@ana are you there?").await;
+    assert_eq!(
+        app.count("mail_queue"),
+        queued,
+        "no e-mail for a mention now"
+    );
+    assert_eq!(
+        bob.post("/people/ana/follow", json!({})).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let m = server.wait_kind("notification", 1).await.pop().unwrap();
+    assert_eq!(m.subject, "bob now follows you");
+    assert!(m.text.contains(&format!("{}/people/bob", app.base)));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    settled(&app).await;
+    assert_eq!(
+        server.count_kind("notification"),
+        1,
+        "carol's follow came before"
+    );
+}
+
+#[tokio::test]
+async fn a_person_who_chose_no_language_gets_e_mails_in_their_browsers() {
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_notifying(&server.url()).await;
+    app.user("ana").await;
+    let bob = app.user("bob").await;
+    // ana signs in from a French browser.
+    let b = common::Browser::new(&app.base);
+    let csrf = b.csrf("/login").await;
+    let r = b
+        .client
+        .post(app.url("/login"))
+        .header("accept-language", "fr-FR,fr;q=0.9,en;q=0.5")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("login", "ana"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    bob.post_text("@ana le rapport est prêt").await;
+    let m = server.wait_kind("notification", 1).await.pop().unwrap();
+    assert_eq!(m.subject, "bob vous a mentionné");
+    assert_eq!(m.header("Content-Language"), Some("fr"));
+    assert!(
+        m.text.contains("Ouvrir la conversation\u{a0}:"),
+        "{}",
+        m.text
+    );
+}

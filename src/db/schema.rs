@@ -218,11 +218,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_preferences (user_id, kind) {
+        user_id -> BigInt,
+        kind -> Text,
+        mode -> Text,
+    }
+}
+
+diesel::table! {
+    mail_locales (user_id) {
+        user_id -> BigInt,
+        locale -> Text,
+    }
+}
+
 diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(remote_totals -> users (actor_id));
 diesel::joinable!(onboarding -> users (user_id));
 diesel::joinable!(mail_queue -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
+diesel::joinable!(mail_preferences -> users (user_id));
+diesel::joinable!(mail_locales -> users (user_id));
 diesel::joinable!(media -> content (content_id));
 diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(user_skills -> skills (skill_id));
@@ -267,6 +284,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_queue,
     mail_addresses,
     password_resets,
+    mail_preferences,
+    mail_locales,
 );
 
 diesel::table! {

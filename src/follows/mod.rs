@@ -24,14 +24,24 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
     // the row, in the same transaction.
     let remote = !target.is_local();
     let res = db::write(conn, |c| {
-        diesel::insert_into(follows::table)
+        let inserted = diesel::insert_into(follows::table)
             .values((
                 follows::follower_id.eq(follower.id),
                 follows::followee_id.eq(target.id),
                 follows::created_at.eq(now()),
                 follows::accepted.eq(!remote),
             ))
-            .execute(c)?;
+            .execute(c);
+        match inserted {
+            Ok(_) => {}
+            // Two clicks at once: the follow exists, which is what was
+            // asked (the transaction is rolled back, then all is well).
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => return Err(AppError::conflict("follow_exists")),
+            Err(e) => return Err(AppError::from(e)),
+        }
         if remote {
             events::record(
                 c,
@@ -43,16 +53,11 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
         } else {
             notify(c, &[target.id], "follow", follower.id, None::<i64>)?;
         }
-        Ok::<_, diesel::result::Error>(())
+        Ok::<_, AppError>(())
     });
     match res {
-        Ok(_) => Ok(()),
-        // Two clicks at once: the follow exists, which is what was asked.
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Ok(()),
-        Err(e) => Err(e.into()),
+        Err(e) if e.code == "follow_exists" => Ok(()),
+        other => other,
     }
 }
 

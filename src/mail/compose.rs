@@ -6,6 +6,7 @@ use askama::Template;
 
 use crate::i18n::{self, Lang};
 use crate::mails::Mail;
+use crate::notifications::by_mail::ForMail;
 
 /// What a message says, besides the fixed words: read from the database
 /// by the worker just before sending.
@@ -25,6 +26,8 @@ pub struct Facts {
     /// The one-click unsubscribe address, for all but transactional
     /// messages.
     pub unsubscribe: Option<String>,
+    /// What a notification is about.
+    pub notice: Option<ForMail>,
 }
 
 /// A message ready for SMTP.
@@ -43,6 +46,8 @@ struct Outline {
     subject: String,
     site: String,
     paragraphs: Vec<String>,
+    /// Words of someone else, quoted (a notification's post).
+    quote: Option<String>,
     button: Option<(String, String)>,
     link_hint: String,
     after: Vec<String>,
@@ -61,6 +66,9 @@ impl Outline {
         for p in &self.paragraphs {
             out.push_str(p);
             out.push_str("\n\n");
+        }
+        if let Some(q) = &self.quote {
+            out.push_str(&format!("> {q}\n\n"));
         }
         if let Some((label, url)) = &self.button {
             out.push_str(&format!("{label}{colon}\n{url}\n\n"));
@@ -95,6 +103,7 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
     let site = ("site", f.site.clone());
     let greeting = tf("mail.greeting", &[("name", f.name.clone())]);
     let account_footer = tf("mail.why_account", std::slice::from_ref(&site));
+    let mut quote = None;
     let (subject, paragraphs, button, after, why) = match mail {
         Mail::PasswordReset { token } => (
             tf("mail.reset_subject", std::slice::from_ref(&site)),
@@ -147,8 +156,64 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
                 tf("mail.why_invite", std::slice::from_ref(&site)),
             )
         }
+        Mail::Notification { .. } => {
+            let n = f.notice.clone().unwrap_or_else(|| ForMail {
+                kind: String::new(),
+                actor: String::new(),
+                actor_username: String::new(),
+                content: None,
+                community: None,
+                read_at: None,
+            });
+            let (community, community_title) = n
+                .community
+                .clone()
+                .map(|(name, title)| {
+                    let shown = if title.trim().is_empty() {
+                        name.clone()
+                    } else {
+                        title
+                    };
+                    (name, shown)
+                })
+                .unwrap_or_default();
+            let what = tf(
+                &format!("mail.n_{}", n.kind),
+                &[("actor", n.actor.clone()), ("community", community_title)],
+            );
+            let (label, path) = match (&n.content, n.kind.as_str()) {
+                (Some((id, _, _)), _) => ("mail.n_open_post", format!("/posts/{id}")),
+                (None, "community_request") => (
+                    "mail.n_open_requests",
+                    format!("/communities/{community}/members"),
+                ),
+                (None, k) if k.starts_with("community") => {
+                    ("mail.n_open_community", format!("/communities/{community}"))
+                }
+                _ => (
+                    "mail.n_open_profile",
+                    format!("/people/{}", n.actor_username),
+                ),
+            };
+            quote = n
+                .content
+                .as_ref()
+                .map(|(_, text, _)| text.clone())
+                .filter(|t| !t.is_empty());
+            (
+                what.clone(),
+                vec![greeting, format!("{what}.")],
+                Some((t(label), format!("{}{path}", f.base))),
+                vec![tf(
+                    "mail.n_settings",
+                    &[("url", format!("{}/settings#mail", f.base))],
+                )],
+                tf("mail.why_notification", std::slice::from_ref(&site)),
+            )
+        }
     };
     let outline = Outline {
+        quote,
         lang: lang.code(),
         subject: subject.clone(),
         site: f.site.clone(),
@@ -188,6 +253,7 @@ mod tests {
                 .and_then(|d| d.and_hms_opt(10, 0, 0)),
             reset_minutes: 60,
             unsubscribe: Some("https://paris.example/mail/unsubscribe/abc".into()),
+            notice: None,
         }
     }
 

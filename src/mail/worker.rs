@@ -36,6 +36,7 @@ use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::i18n::Lang;
 use crate::mails::{self, Mail};
+use crate::notifications;
 
 /// The SMTP connection and the sender, built once from the configuration.
 #[derive(Clone)]
@@ -235,6 +236,17 @@ fn prepare(
                     .map(|u| u.shown_name().to_string())
                     .unwrap_or_default();
             }
+            Mail::Notification { id } => match notifications::by_mail::for_mail(c, *id)? {
+                None => {
+                    out.push(Err(Outcome::Dropped("the notification is gone".into())));
+                    continue;
+                }
+                Some(n) if n.read_at.is_some() => {
+                    out.push(Err(Outcome::Dropped("seen on the site first".into())));
+                    continue;
+                }
+                Some(n) => facts.notice = Some(n),
+            },
             Mail::Welcome => {}
         }
         let state = mails::address_state(c, &m.address)?;
@@ -281,6 +293,11 @@ fn message(mailer: &Mailer, m: &Claimed, r: &Ready) -> Result<Message, Outcome> 
         )))
         .raw_header(header("Auto-Submitted", "auto-generated".into()))
         .raw_header(header("Content-Language", r.lang.code().into()));
+    // E-mails about one conversation thread together.
+    if let Some((_, _, root)) = r.facts.notice.as_ref().and_then(|n| n.content.as_ref()) {
+        let thread = format!("<ruche.thread.{root}@{}>", mailer.host);
+        b = b.in_reply_to(thread.clone()).references(thread);
+    }
     if let Some(url) = &r.facts.unsubscribe {
         b = b
             .raw_header(header("List-Unsubscribe", format!("<{url}>")))

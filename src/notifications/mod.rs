@@ -3,6 +3,8 @@
 //! write it with [`record`], the one writer, in the transaction of the
 //! change.
 
+pub mod by_mail;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -49,12 +51,14 @@ impl NewNotification {
 }
 
 /// Writes a notification with the caller's connection, inside the caller's
-/// write transaction.
-pub fn record(c: &mut DbConn, n: NewNotification) -> QueryResult<()> {
-    diesel::insert_into(notifications::table)
+/// write transaction, and queues its e-mail when the person wants one.
+pub fn record(c: &mut DbConn, n: NewNotification) -> AppResult<()> {
+    let (user_id, kind) = (n.user_id, n.kind);
+    let id: i64 = diesel::insert_into(notifications::table)
         .values(n)
-        .execute(c)?;
-    Ok(())
+        .returning(notifications::id)
+        .get_result(c)?;
+    by_mail::queue(c, id, user_id, kind)
 }
 
 /// Notifies the local people among `users` (other than `actor`) of
@@ -65,7 +69,7 @@ pub(crate) fn notify(
     kind: &'static str,
     actor: i64,
     content: Option<i64>,
-) -> QueryResult<()> {
+) -> AppResult<()> {
     let who: Vec<i64> = users.iter().copied().filter(|u| *u != actor).collect();
     if who.is_empty() {
         return Ok(());

@@ -25,6 +25,13 @@ fn schemas() -> Value {
         "InvitationCreate": {"type": "object", "properties": {
             "email": {"type": "string", "format": "email", "description": "Also send the link to this address"},
             "locale": {"type": "string", "enum": ["en", "fr"]}}},
+        "MailPreferences": {"type": "object", "additionalProperties": false, "properties": {
+            "mention": {"type": "string", "enum": ["now", "never"]},
+            "reply": {"type": "string", "enum": ["now", "never"]},
+            "community_invite": {"type": "string", "enum": ["now", "never"]},
+            "community_request": {"type": "string", "enum": ["now", "never"]},
+            "follow": {"type": "string", "enum": ["now", "never"]},
+            "community_accepted": {"type": "string", "enum": ["now", "never"]}}},
         "PasswordToken": {"type": "object", "required": ["login", "password"], "properties": {
             "login": {"type": "string", "description": "Username or e-mail"},
             "password": {"type": "string"}, "name": {"type": "string"}}},

@@ -47,6 +47,11 @@ pub async fn sign_up(
                 },
                 CreatedBy::SignUp,
             )
+            .and_then(|user| {
+                // The language of the e-mails, until the person chooses one.
+                crate::mails::remember_locale(c, user.id, lang.code())?;
+                Ok(user)
+            })
         })
         .await
         .lang(lang)?;
@@ -148,6 +153,43 @@ pub async fn me(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl In
         "email": me.user.email,
         "locale": me.user.locale,
     })))
+}
+
+/// One's choice per kind of notification: `now` (by e-mail) or `never`.
+pub async fn mail_preferences(
+    State(state): State<AppState>,
+    me: ApiUser,
+) -> ApiResult<impl IntoResponse> {
+    let id = me.user.id;
+    let prefs = state
+        .db
+        .run(move |c| crate::notifications::by_mail::preferences(c, id))
+        .await
+        .lang(me.lang)?;
+    let map: serde_json::Map<String, serde_json::Value> = prefs
+        .into_iter()
+        .map(|(k, m)| (k.to_string(), json!(m.as_str())))
+        .collect();
+    Ok(Json(json!({
+        "enabled": state.config.mail.enabled(),
+        "preferences": map,
+    })))
+}
+
+/// Changes some of one's choices (`{"mention": "never", …}`), all or none.
+pub async fn set_mail_preferences(
+    State(state): State<AppState>,
+    me: ApiUser,
+    JsonBody(body): JsonBody<std::collections::BTreeMap<String, String>>,
+) -> ApiResult<impl IntoResponse> {
+    let id = me.user.id;
+    let choices: Vec<(String, String)> = body.into_iter().collect();
+    state
+        .db
+        .run(move |c| crate::notifications::by_mail::set_preferences(c, id, &choices))
+        .await
+        .lang(me.lang)?;
+    mail_preferences(State(state), me).await
 }
 
 pub async fn update_me(

@@ -89,10 +89,13 @@ pub async fn login(
     let cfg = state.config.clone();
     let ip = ctx.ip.clone();
     let login = form.login.clone();
+    let lang = ctx.lang.code();
     let result = state
         .db
         .run(move |c| {
             let user = accounts::authenticate(c, &cfg.accounts, &login, &form.password, &ip)?;
+            // The language of the e-mails of someone who chose none.
+            crate::mails::remember_locale(c, user.id, lang)?;
             accounts::create_session(c, user.id, cfg.accounts.session_days)
         })
         .await;
@@ -176,7 +179,8 @@ pub async fn signup(
 ) -> PageResult {
     ctx.check_csrf(&form.csrf).page(&state, &ctx)?;
     let cfg = state.config.clone();
-    let welcome = state.config.mail.enabled().then(|| ctx.lang.code());
+    let lang = ctx.lang.code();
+    let welcome = state.config.mail.enabled().then_some(lang);
     let f = (
         form.username.clone(),
         form.email.clone(),
@@ -199,6 +203,7 @@ pub async fn signup(
                 },
                 CreatedBy::SignUp,
             )?;
+            crate::mails::remember_locale(c, user.id, lang)?;
             accounts::create_session(c, user.id, cfg.accounts.session_days)
         })
         .await;
@@ -256,6 +261,9 @@ struct SettingsPage {
     new_token: Option<String>,
     notice: Option<String>,
     error: Option<String>,
+    /// Whether e-mail is on, and the person's choice per kind.
+    mail_on: bool,
+    mail_prefs: Vec<(&'static str, &'static str)>,
 }
 
 async fn settings_page(
@@ -268,13 +276,20 @@ async fn settings_page(
 ) -> PageResult {
     let user = require_user(state, ctx)?;
     let id = user.id;
-    let tokens = state
+    let (tokens, prefs) = state
         .db
-        .run(move |c| accounts::list_tokens(c, id))
+        .run(move |c| {
+            Ok((
+                accounts::list_tokens(c, id)?,
+                crate::notifications::by_mail::preferences(c, id)?,
+            ))
+        })
         .await
         .page(state, ctx)?;
     let base = Base::new(state, ctx, "settings.title", "settings");
     let page = SettingsPage {
+        mail_on: state.config.mail.enabled(),
+        mail_prefs: prefs.into_iter().map(|(k, m)| (k, m.as_str())).collect(),
         locale: user.locale.clone().unwrap_or_default(),
         notice: notice.map(|k| base.tr.t(k).to_string()),
         base,
@@ -300,9 +315,38 @@ pub async fn settings(
         "password" => Some("settings.password_changed"),
         "language" => Some("settings.language_saved"),
         "revoked" => Some("settings.token_revoked_notice"),
+        "mail" => Some("settings.mail_saved"),
         _ => None,
     };
     settings_page(&state, &ctx, StatusCode::OK, None, notice, None).await
+}
+
+/// Saves what one wants by e-mail: the form sends one `kind=mode` field
+/// per kind (and the CSRF token).
+pub async fn set_mail(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let csrf = form
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let user = require_form(&state, &ctx, &csrf)?.clone();
+    let choices: Vec<(String, String)> = form.into_iter().filter(|(k, _)| k != "csrf").collect();
+    let result = state
+        .db
+        .run(move |c| crate::notifications::by_mail::set_preferences(c, user.id, &choices))
+        .await;
+    match result {
+        Ok(()) => Ok(see_other("/settings?done=mail#mail")),
+        Err(e) if e.kind == crate::error::ErrorKind::BadRequest => {
+            let msg = error_text(&e, ctx.lang);
+            settings_page(&state, &ctx, StatusCode::BAD_REQUEST, None, None, Some(msg)).await
+        }
+        Err(e) => Err(e).page(&state, &ctx),
+    }
 }
 
 #[derive(Deserialize, Default)]

@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/notifications", get(account::notifications))
         .route("/settings/language", post(account::set_language))
         .route("/settings/password", post(account::change_password))
+        .route("/settings/mail", post(account::set_mail))
         .route("/settings/tokens", post(account::create_token))
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
         .route("/admin", get(admin::page))

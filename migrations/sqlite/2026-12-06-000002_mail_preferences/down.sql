@@ -1,0 +1,2 @@
+DROP TABLE mail_locales;
+DROP TABLE mail_preferences;
