@@ -190,19 +190,30 @@ pub fn notify_delay(c: &mut DbConn) -> AppResult<Option<i64>> {
 /// Remembers the language a person's browser asks for (at sign-in), for
 /// the e-mails of those who chose none.
 pub fn remember_locale(c: &mut DbConn, user_id: i64, locale: &str) -> AppResult<()> {
+    let known: Option<String> = mail_locales::table
+        .find(user_id)
+        .select(mail_locales::locale)
+        .first(c)
+        .optional()?;
+    if known.as_deref() == Some(locale) {
+        // Nothing to write (most sign-ins).
+        return Ok(());
+    }
     crate::db::write(c, |c| {
         let n = diesel::update(mail_locales::table.find(user_id))
             .set(mail_locales::locale.eq(locale))
             .execute(c)?;
         if n == 0 {
-            diesel::insert_into(mail_locales::table)
-                .values((
-                    mail_locales::user_id.eq(user_id),
-                    mail_locales::locale.eq(locale),
-                ))
-                .execute(c)?;
+            crate::db::insert_unless_exists(c, |c| {
+                diesel::insert_into(mail_locales::table)
+                    .values((
+                        mail_locales::user_id.eq(user_id),
+                        mail_locales::locale.eq(locale),
+                    ))
+                    .execute(c)
+            })?;
         }
-        Ok(())
+        Ok::<_, AppError>(())
     })
 }
 
@@ -215,13 +226,17 @@ fn ensure_address(c: &mut DbConn, address: &str) -> AppResult<()> {
         let mut bytes = [0u8; 24];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        diesel::insert_into(mail_addresses::table)
-            .values((
-                mail_addresses::address.eq(&key),
-                mail_addresses::unsubscribe_token.eq(token),
-                mail_addresses::created_at.eq(now()),
-            ))
-            .execute(c)?;
+        // Two first messages to one address at once (on PostgreSQL): the
+        // other transaction's secret is as good.
+        crate::db::insert_unless_exists(c, |c| {
+            diesel::insert_into(mail_addresses::table)
+                .values((
+                    mail_addresses::address.eq(&key),
+                    mail_addresses::unsubscribe_token.eq(token),
+                    mail_addresses::created_at.eq(now()),
+                ))
+                .execute(c)
+        })?;
     }
     Ok(())
 }

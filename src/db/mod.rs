@@ -13,7 +13,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
+use diesel::{Connection, QueryResult};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::AppError;
@@ -56,6 +56,25 @@ where
             <DbConn as TransactionManager<DbConn>>::rollback_transaction(conn)?;
             Err(e)
         }
+    }
+}
+
+/// Runs an insert inside the caller's write transaction, in a savepoint, and
+/// treats a row that already exists (a unique violation) as done: another
+/// transaction inserted the same row first. On PostgreSQL a failed
+/// statement spoils the transaction around it unless it ran in a savepoint;
+/// this is the "insert if missing" of both databases without `ON CONFLICT`.
+pub fn insert_unless_exists(
+    conn: &mut DbConn,
+    insert: impl FnOnce(&mut DbConn) -> QueryResult<usize>,
+) -> QueryResult<()> {
+    match conn.transaction(insert) {
+        Ok(_) => Ok(()),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -158,6 +158,7 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
         }
         Mail::Notification { .. } => {
             let n = f.notice.clone().unwrap_or_else(|| ForMail {
+                user_id: 0,
                 kind: String::new(),
                 actor: String::new(),
                 actor_username: String::new(),

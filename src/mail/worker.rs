@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, Timelike};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use lettre::message::header::{HeaderName, HeaderValue};
@@ -42,8 +42,10 @@ use crate::notifications;
 #[derive(Clone)]
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
-    from: Mailbox,
-    /// The host named in Message-IDs.
+    /// `mail.from`; without it, the site's name (as administrators set it)
+    /// at `noreply@` this host.
+    from: Option<Mailbox>,
+    /// The host named in Message-IDs and in the default sender.
     host: String,
 }
 
@@ -59,14 +61,17 @@ impl Mailer {
             .build();
         let host = cfg.domain();
         let host = host.split(':').next().unwrap_or("localhost").to_string();
-        let from = if cfg.mail.from.trim().is_empty() {
-            format!("{} <noreply@{host}>", quote_name(&cfg.instance_name))
-        } else {
-            cfg.mail.from.trim().to_string()
+        let from = match cfg.mail.from.trim() {
+            "" => None,
+            f => Some(
+                f.parse::<Mailbox>()
+                    .map_err(|e| anyhow::anyhow!("mail.from: {e}"))?,
+            ),
         };
-        let from: Mailbox = from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("mail.from: {e}"))?;
+        // The default sender must be an address.
+        format!("noreply@{host}")
+            .parse::<lettre::Address>()
+            .map_err(|e| anyhow::anyhow!("base_url's host cannot send e-mail: {e}"))?;
         Ok(Some(Mailer {
             transport,
             from,
@@ -75,13 +80,18 @@ impl Mailer {
     }
 }
 
-/// A display name as a quoted string, so that any name is a valid address.
-fn quote_name(name: &str) -> String {
-    let clean: String = name
-        .chars()
-        .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
-        .collect();
-    format!("\"{}\"", clean.trim())
+impl Mailer {
+    /// The sender of a message of `site`.
+    fn sender(&self, site: &str) -> Mailbox {
+        if let Some(f) = &self.from {
+            return f.clone();
+        }
+        let name: String = site.chars().filter(|c| !c.is_control()).collect();
+        let address = format!("noreply@{}", self.host)
+            .parse::<lettre::Address>()
+            .expect("checked when the mailer was built");
+        Mailbox::new(Some(name.trim().to_string()), address)
+    }
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -118,13 +128,21 @@ const CLAIM_SQL_SQLITE: &str = "UPDATE mail_queue SET locked_until = ?1 WHERE id
     ORDER BY id LIMIT ?3)
   RETURNING id, kind, user_id, address, locale, detail, created_at, attempts";
 
-/// How long a claim lasts: longer than one send may take.
+/// How long a claim lasts. A round starts no send after
+/// `mail.timeout_seconds` (see [`round`]) and one send waits at most that
+/// long for each answer of the server, so the last one ends well within
+/// the lease; what the round did not reach is given back.
 fn lease(cfg: &Config) -> chrono::Duration {
-    chrono::Duration::seconds(2 * cfg.mail.timeout_seconds as i64 + 5)
+    chrono::Duration::seconds(3 * cfg.mail.timeout_seconds as i64 + 10)
 }
 
-/// Claims up to `limit` due messages for this process.
-pub fn claim(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<Vec<Claimed>> {
+/// Claims up to `limit` due messages for this process. Returns them and the
+/// end of the lease, which marks them as this round's.
+pub fn claim(
+    conn: &mut DbConn,
+    cfg: &Config,
+    limit: i64,
+) -> AppResult<(Vec<Claimed>, NaiveDateTime)> {
     let now = now();
     // Look before taking the write lock: an idle worker only reads.
     let due = mail_queue::table
@@ -133,22 +151,28 @@ pub fn claim(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<Vec<Claim
         .select(mail_queue::id)
         .limit(1)
         .load::<i64>(conn)?;
+    // Whole milliseconds, and a few random ones: both databases store the
+    // lease as written, and two rounds do not share one.
+    let jitter = rand::thread_rng().gen_range(0..1000);
+    let until = now + lease(cfg) + chrono::Duration::milliseconds(jitter);
+    let until = until
+        .with_nanosecond(until.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(until);
     if due.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), until));
     }
     let sql = match conn {
         DbConn::Pg(_) => CLAIM_SQL_PG,
         DbConn::Sqlite(_) => CLAIM_SQL_SQLITE,
     };
-    let until = now + lease(cfg);
-    db::write(conn, |c| {
+    let rows = db::write(conn, |c| {
         diesel::sql_query(sql)
             .bind::<Timestamp, _>(until)
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(limit)
             .load::<Claimed>(c)
-    })
-    .map_err(AppError::from)
+    })?;
+    Ok((rows, until))
 }
 
 /// What became of one message.
@@ -159,6 +183,8 @@ pub enum Outcome {
     Failed(String, bool),
     /// No longer worth sending, for this reason.
     Dropped(String),
+    /// Not tried in this round (its time ran out): back to the queue.
+    GivenBack,
 }
 
 /// A claimed message, written, or the reason not to send it.
@@ -245,6 +271,15 @@ fn prepare(
                     out.push(Err(Outcome::Dropped("seen on the site first".into())));
                     continue;
                 }
+                Some(n)
+                    if notifications::by_mail::mode(c, n.user_id, &n.kind)?
+                        != notifications::by_mail::Mode::Now =>
+                {
+                    out.push(Err(Outcome::Dropped(
+                        "the person no longer wants this kind by e-mail".into(),
+                    )));
+                    continue;
+                }
                 Some(n) => facts.notice = Some(n),
             },
             Mail::Welcome => {}
@@ -283,7 +318,7 @@ fn message(mailer: &Mailer, m: &Claimed, r: &Ready) -> Result<Message, Outcome> 
     rand::thread_rng().fill(&mut nonce);
     let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
     let mut b = Message::builder()
-        .from(mailer.from.clone())
+        .from(mailer.sender(&r.facts.site))
         .to(to)
         .subject(letter.subject)
         .date_now()
@@ -325,16 +360,21 @@ fn backoff(cfg: &Config, failures: i32) -> chrono::Duration {
     chrono::Duration::milliseconds((exp * jitter) as i64)
 }
 
-/// Records the outcomes of a round in one transaction.
+/// Records the outcomes of a round in one transaction, on the rows this
+/// round still holds (`lease`): a row whose lease ran out and that another
+/// process took is left to that process.
 pub fn finish_all(
     conn: &mut DbConn,
     cfg: &Config,
+    lease: NaiveDateTime,
     results: &[(Claimed, Outcome)],
 ) -> AppResult<()> {
     let now = now();
     db::write(conn, |c| {
         for (m, outcome) in results {
-            let row = mail_queue::table.find(m.id);
+            let row = mail_queue::table
+                .find(m.id)
+                .filter(mail_queue::locked_until.eq(Some(lease)));
             match outcome {
                 Outcome::Sent => {
                     diesel::update(row)
@@ -359,11 +399,24 @@ pub fn finish_all(
                         ))
                         .execute(c)?;
                 }
+                Outcome::GivenBack => {
+                    diesel::update(row)
+                        .set(mail_queue::locked_until.eq(None::<NaiveDateTime>))
+                        .execute(c)?;
+                }
                 Outcome::Failed(msg, retry) => {
                     let attempts = m.attempts + 1;
                     let expired =
                         now - m.created_at > chrono::Duration::hours(cfg.mail.retry_hours as i64);
                     let give_up = !retry || expired;
+                    // A password link that will not be sent forgets its
+                    // secret (the person asks again); an invitation keeps
+                    // its code for an administrator's retry.
+                    if give_up && m.kind == "password_reset" {
+                        diesel::update(row)
+                            .set(mail_queue::detail.eq(""))
+                            .execute(c)?;
+                    }
                     diesel::update(row)
                         .set((
                             mail_queue::status.eq(if give_up { "failed" } else { "pending" }),
@@ -384,11 +437,13 @@ pub fn finish_all(
 /// One round: claim, write, send, record. Returns how many messages were
 /// handled.
 pub async fn round(state: &AppState, mailer: &Mailer) -> AppResult<usize> {
+    let started = std::time::Instant::now();
     let cfg = state.config.clone();
-    let claimed = state.db.run(move |c| claim(c, &cfg, 20)).await?;
+    let (claimed, lease) = state.db.run(move |c| claim(c, &cfg, 20)).await?;
     if claimed.is_empty() {
         return Ok(0);
     }
+    let budget = Duration::from_secs(state.config.mail.timeout_seconds);
     let n = claimed.len();
     let cfg = state.config.clone();
     let (claimed, prepared) = state
@@ -401,6 +456,9 @@ pub async fn round(state: &AppState, mailer: &Mailer) -> AppResult<usize> {
     let mut results = Vec::with_capacity(n);
     for (m, ready) in claimed.into_iter().zip(prepared) {
         let outcome = match ready.and_then(|r| message(mailer, &m, &r)) {
+            // A slow server: what this round cannot start in time goes back
+            // to the queue before the lease ends.
+            Ok(_) if started.elapsed() > budget => Outcome::GivenBack,
             Ok(msg) => send(mailer, msg).await,
             Err(o) => o,
         };
@@ -410,7 +468,11 @@ pub async fn round(state: &AppState, mailer: &Mailer) -> AppResult<usize> {
         results.push((m, outcome));
     }
     let cfg = state.config.clone();
-    if let Err(e) = state.db.run(move |c| finish_all(c, &cfg, &results)).await {
+    if let Err(e) = state
+        .db
+        .run(move |c| finish_all(c, &cfg, lease, &results))
+        .await
+    {
         tracing::warn!(error = %e, "could not record e-mail outcomes; the leases will expire and they will be sent again");
     }
     Ok(n)

@@ -106,20 +106,24 @@ pub fn set_preferences(
             .set(mail_preferences::mode.eq(mode.as_str()))
             .execute(c)?;
             if n == 0 {
-                diesel::insert_into(mail_preferences::table)
-                    .values((
-                        mail_preferences::user_id.eq(user_id),
-                        mail_preferences::kind.eq(kind),
-                        mail_preferences::mode.eq(mode.as_str()),
-                    ))
-                    .execute(c)?;
+                db::insert_unless_exists(c, |c| {
+                    diesel::insert_into(mail_preferences::table)
+                        .values((
+                            mail_preferences::user_id.eq(user_id),
+                            mail_preferences::kind.eq(kind),
+                            mail_preferences::mode.eq(mode.as_str()),
+                        ))
+                        .execute(c)
+                })?;
             }
         }
         Ok::<_, AppError>(())
     })
 }
 
-fn mode(c: &mut DbConn, user_id: i64, kind: &str) -> AppResult<Mode> {
+/// The person's choice for a kind (the mail worker asks again before
+/// sending: a choice changed meanwhile wins).
+pub fn mode(c: &mut DbConn, user_id: i64, kind: &str) -> AppResult<Mode> {
     let stored: Option<String> = mail_preferences::table
         .filter(mail_preferences::user_id.eq(user_id))
         .filter(mail_preferences::kind.eq(kind))
@@ -155,6 +159,8 @@ pub(super) fn queue(c: &mut DbConn, id: i64, user_id: i64, kind: &str) -> AppRes
 /// What the e-mail of a notification says.
 #[derive(Debug, Clone)]
 pub struct ForMail {
+    /// The person told.
+    pub user_id: i64,
     pub kind: String,
     /// Who did it: their name and username (the community's for news
     /// from a community).
@@ -228,6 +234,7 @@ pub fn for_mail(c: &mut DbConn, id: i64) -> AppResult<Option<ForMail>> {
         None => None,
     };
     Ok(Some(ForMail {
+        user_id,
         kind,
         actor,
         actor_username,

@@ -80,12 +80,7 @@ pub async fn password_forgot(
     if body.login.trim().is_empty() {
         return Err(AppError::bad_request("login_required")).lang(lang);
     }
-    let minutes = state.config.mail.reset_minutes;
-    state
-        .db
-        .run(move |c| accounts::reset::request(c, &body.login, minutes, lang.code()))
-        .await
-        .lang(lang)?;
+    crate::web::pages::password::ask_for_link(&state, body.login, lang.code());
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -8,7 +8,7 @@ mod community_picture;
 mod composer;
 mod documents;
 mod media;
-mod password;
+pub mod password;
 mod people;
 mod posts;
 mod preview;

@@ -26,6 +26,8 @@ struct ForgotPage {
     login: String,
     sent: bool,
     error: Option<String>,
+    /// How long a link lasts.
+    reset_minutes: u32,
 }
 
 pub async fn forgot_form(State(state): State<AppState>, mut ctx: Ctx) -> Response {
@@ -36,6 +38,7 @@ pub async fn forgot_form(State(state): State<AppState>, mut ctx: Ctx) -> Respons
         login: String::new(),
         sent: false,
         error: None,
+        reset_minutes: state.config.mail.reset_minutes,
     };
     with_cookie(render(&page), cookie)
 }
@@ -60,6 +63,7 @@ pub async fn forgot(
         login: form.login.clone(),
         sent: false,
         error: None,
+        reset_minutes: state.config.mail.reset_minutes,
     };
     if !mail_on {
         return Ok((StatusCode::CONFLICT, render(&page)).into_response());
@@ -68,16 +72,27 @@ pub async fn forgot(
         page.error = Some(ctx_text(&ctx, "password.login_needed"));
         return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());
     }
-    let minutes = state.config.mail.reset_minutes;
-    let lang = ctx.lang.code();
-    let login = form.login;
-    state
-        .db
-        .run(move |c| accounts::reset::request(c, &login, minutes, lang))
-        .await
-        .page(&state, &ctx)?;
+    ask_for_link(&state, form.login, ctx.lang.code());
     page.sent = true;
     Ok(render(&page))
+}
+
+/// Asks for a password link without waiting for the answer: whether the
+/// account exists (and a link is written) must not show in how long the
+/// page takes. A failure is logged.
+pub fn ask_for_link(state: &AppState, login: String, lang: &'static str) {
+    let db = state.db.clone();
+    let minutes = state.config.mail.reset_minutes;
+    let wake = state.mail_wake.clone();
+    tokio::spawn(async move {
+        match db
+            .run(move |c| accounts::reset::request(c, &login, minutes, lang))
+            .await
+        {
+            Ok(()) => wake.notify_one(),
+            Err(e) => tracing::warn!(error = %e, "could not write a password link"),
+        }
+    });
 }
 
 fn ctx_text(ctx: &Ctx, key: &str) -> String {
