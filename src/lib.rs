@@ -12,6 +12,7 @@ pub mod communities;
 pub mod config;
 pub mod content;
 pub mod db;
+pub mod digest;
 pub mod documents;
 pub mod error;
 pub mod events;

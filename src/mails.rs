@@ -36,6 +36,12 @@ pub enum Mail {
     /// The notification `id` (a mention, a reply, a follower, community
     /// news), sent when the person has not seen it on the site first.
     Notification { id: i64 },
+    /// The digest of what the person missed: the post ids and notification
+    /// ids it covers, each `(after, up_to]`.
+    Digest {
+        content: (i64, i64),
+        notifications: (i64, i64),
+    },
 }
 
 impl Mail {
@@ -46,6 +52,7 @@ impl Mail {
             Mail::Welcome => "welcome",
             Mail::Invitation { .. } => "invitation",
             Mail::Notification { .. } => "notification",
+            Mail::Digest { .. } => "digest",
         }
     }
 
@@ -63,6 +70,10 @@ impl Mail {
             Mail::Welcome => String::new(),
             Mail::Invitation { code, by } => format!("{by} {code}"),
             Mail::Notification { id } => id.to_string(),
+            Mail::Digest {
+                content: (c0, c1),
+                notifications: (n0, n1),
+            } => format!("{c0} {c1} {n0} {n1}"),
         };
         (self.kind(), detail)
     }
@@ -78,6 +89,20 @@ impl Mail {
             "notification" => Some(Mail::Notification {
                 id: detail.parse().ok()?,
             }),
+            "digest" => {
+                let n: Vec<i64> = detail
+                    .split(' ')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+                    .ok()?;
+                match n[..] {
+                    [c0, c1, n0, n1] => Some(Mail::Digest {
+                        content: (c0, c1),
+                        notifications: (n0, n1),
+                    }),
+                    _ => None,
+                }
+            }
             "invitation" => {
                 let (by, code) = detail.split_once(' ')?;
                 Some(Mail::Invitation {
@@ -313,6 +338,10 @@ mod tests {
             },
             Mail::Welcome,
             Mail::Notification { id: 7 },
+            Mail::Digest {
+                content: (1, 20),
+                notifications: (0, 3),
+            },
             Mail::Invitation {
                 code: "xyz 1".into(),
                 by: 42,
@@ -324,5 +353,6 @@ mod tests {
         assert_eq!(Mail::decode("password_reset", ""), None);
         assert_eq!(Mail::decode("nonsense", "x"), None);
         assert_eq!(Mail::decode("invitation", "notanumber code"), None);
+        assert_eq!(Mail::decode("digest", "1 2 3"), None);
     }
 }

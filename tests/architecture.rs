@@ -46,6 +46,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "notifications",
             "onboarding",
             "stats",
+            "digest",
         ],
     ),
     ("doors", &["app", "federation", "mail", "web", "cli"]),

@@ -705,9 +705,9 @@ async fn each_person_chooses_which_notifications_arrive_by_e_mail() {
     let r = ana.get("/me/mail-preferences").await;
     assert_eq!(r.json["enabled"], true);
     assert_eq!(r.json["preferences"]["mention"], "now");
-    assert_eq!(r.json["preferences"]["follow"], "never");
+    assert_eq!(r.json["preferences"]["follow"], "digest");
 
-    // Following is on the site only by default.
+    // Following is in the digest by default, not at once.
     assert_eq!(
         carol.post("/people/ana/follow", json!({})).await.status,
         StatusCode::NO_CONTENT
@@ -725,7 +725,7 @@ async fn each_person_chooses_which_notifications_arrive_by_e_mail() {
     }
     assert_eq!(
         ana.get("/me/mail-preferences").await.json["preferences"]["follow"],
-        "never"
+        "digest"
     );
 
     // From the settings page: follows by e-mail, mentions not.
@@ -804,5 +804,155 @@ async fn a_person_who_chose_no_language_gets_e_mails_in_their_browsers() {
         m.text.contains("Ouvrir la conversation\u{a0}:"),
         "{}",
         m.text
+    );
+}
+
+/// Makes `user`'s digest due now.
+fn digest_due(app: &TestApp, user: &str) {
+    use ruche::db::schema::{mail_digests, users};
+    let mut c = app.db.get().unwrap();
+    let id: i64 = users::table
+        .filter(users::username.eq(user))
+        .select(users::id)
+        .first(&mut *c)
+        .unwrap();
+    diesel::update(mail_digests::table.find(id))
+        .set(mail_digests::next_at.eq(ruche::db::now() - chrono::Duration::minutes(1)))
+        .execute(&mut *c)
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_digest_tells_what_was_missed_best_first_once_and_only_when_there_is_news() {
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_notifying(&server.url()).await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    server.wait_kind("welcome", 3).await;
+    {
+        let mut c = app.db.get().unwrap();
+        assert_eq!(ruche::digest::ensure_rows(&mut c).unwrap(), 3);
+    }
+    // ana signs in from Paris in winter (UTC+1): her digest leaves at 7:00
+    // UTC.
+    let b = common::Browser::new(&app.base);
+    let csrf = b.csrf("/login").await;
+    let r = b
+        .post_form(
+            "/login",
+            &[
+                ("csrf", csrf.as_str()),
+                ("login", "ana"),
+                ("password", PASSWORD),
+                ("tz", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let prefs = ana.get("/me/mail-preferences").await.json;
+    assert_eq!(prefs["digest"], "daily");
+    assert!(
+        prefs["next_digest_at"]
+            .as_str()
+            .unwrap()
+            .ends_with("T07:00:00Z"),
+        "{prefs}"
+    );
+
+    assert_eq!(
+        ana.post("/people/bob/follow", json!({})).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let mut posts = Vec::new();
+    for i in 1..=7 {
+        posts.push(bob.post_text(&format!("Bob's **news** number {i}")).await);
+    }
+    carol.post_text("Carol's post, not followed by ana").await;
+    for _ in 0..2 {
+        let r = carol
+            .post(
+                &format!("/posts/{}/comments", posts[2]),
+                json!({"body": "Interesting"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    // A follower: in the digest by default, not at once.
+    assert_eq!(
+        carol.post("/people/ana/follow", json!({})).await.status,
+        StatusCode::NO_CONTENT
+    );
+
+    digest_due(&app, "ana");
+    let d = server.wait_kind("digest", 1).await.pop().unwrap();
+    assert_eq!(d.to, "ana@example.com");
+    assert_eq!(d.subject, "What you missed on Ruche");
+    assert!(d.header("List-Unsubscribe").is_some());
+    let text = &d.text;
+    assert!(text.contains("Unread notifications: 1"), "{text}");
+    assert!(text.contains("carol now follows you"), "{text}");
+    assert!(text.contains("In your feed"), "{text}");
+    // The most discussed post comes first, the words without their marks.
+    let first = text.find("Bob's news number 3").expect("post 3 shown");
+    let other = text.find("Bob's news number 7").expect("post 7 shown");
+    assert!(first < other, "{text}");
+    assert!(!text.contains("**news**"));
+    assert!(text.contains(&format!("{}/posts/{}", app.base, posts[2])));
+    assert!(text.contains("2 more from people you follow"), "{text}");
+    assert!(!text.contains("Carol's post"), "only what ana follows");
+    assert!(d.html.contains("Bob&#39;s news number 3") || d.html.contains("Bob's news number 3"));
+    assert_eq!(
+        server.count_kind("notification"),
+        0,
+        "no follow e-mail at once"
+    );
+
+    // Due again at once with nothing new: no e-mail.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    digest_due(&app, "ana");
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    settled(&app).await;
+    assert_eq!(server.count_kind("digest"), 1);
+    let q = queue(&app);
+    let last = q.iter().rev().find(|(k, _, _, _)| k == "digest").unwrap();
+    assert_eq!(last.1, "dropped", "{q:?}");
+
+    // Choices: never stops it; a bad choice changes nothing.
+    let r = ana
+        .send_json(
+            reqwest::Method::PUT,
+            "/me/mail-preferences",
+            json!({"digest": "sometimes", "follow": "now"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), "digest_invalid");
+    assert_eq!(
+        ana.get("/me/mail-preferences").await.json["preferences"]["follow"],
+        "digest"
+    );
+    let r = ana
+        .send_json(
+            reqwest::Method::PUT,
+            "/me/mail-preferences",
+            json!({"digest": "never"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(r.json["digest"], "never");
+    bob.post_text("Another one").await;
+    digest_due(&app, "ana");
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(
+        queue(&app)
+            .iter()
+            .filter(|(k, _, _, _)| k == "digest")
+            .count(),
+        2,
+        "nothing queued for someone who said never"
     );
 }

@@ -233,6 +233,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_digests (user_id) {
+        user_id -> BigInt,
+        frequency -> Text,
+        utc_offset_minutes -> Integer,
+        content_mark -> BigInt,
+        notification_mark -> BigInt,
+        next_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(remote_totals -> users (actor_id));
 diesel::joinable!(onboarding -> users (user_id));
@@ -240,6 +251,7 @@ diesel::joinable!(mail_queue -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(mail_preferences -> users (user_id));
 diesel::joinable!(mail_locales -> users (user_id));
+diesel::joinable!(mail_digests -> users (user_id));
 diesel::joinable!(media -> content (content_id));
 diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(user_skills -> skills (skill_id));
@@ -286,6 +298,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_resets,
     mail_preferences,
     mail_locales,
+    mail_digests,
 );
 
 diesel::table! {

@@ -4,6 +4,7 @@
 
 use askama::Template;
 
+use crate::digest::{Digest, Frequency};
 use crate::i18n::{self, Lang};
 use crate::mails::Mail;
 use crate::notifications::by_mail::ForMail;
@@ -28,6 +29,9 @@ pub struct Facts {
     pub unsubscribe: Option<String>,
     /// What a notification is about.
     pub notice: Option<ForMail>,
+    /// What a digest says, and how often the person gets one.
+    pub digest: Option<Digest>,
+    pub digest_frequency: Frequency,
 }
 
 /// A message ready for SMTP.
@@ -48,11 +52,20 @@ struct Outline {
     paragraphs: Vec<String>,
     /// Words of someone else, quoted (a notification's post).
     quote: Option<String>,
+    /// Titled lists of items (a digest): each item a heading, a text and
+    /// an address; then lines under the list.
+    sections: Vec<Section>,
     button: Option<(String, String)>,
     link_hint: String,
     after: Vec<String>,
     footer: Vec<String>,
     unsubscribe: Option<(String, String)>,
+}
+
+struct Section {
+    title: String,
+    items: Vec<(String, String, String)>,
+    notes: Vec<String>,
 }
 
 impl Outline {
@@ -69,6 +82,22 @@ impl Outline {
         }
         if let Some(q) = &self.quote {
             out.push_str(&format!("> {q}\n\n"));
+        }
+        for s in &self.sections {
+            out.push_str(&format!("{}\n\n", s.title));
+            for (heading, text, url) in &s.items {
+                out.push_str(&format!("* {heading}\n"));
+                if !text.is_empty() {
+                    out.push_str(&format!("  {text}\n"));
+                }
+                out.push_str(&format!("  {url}\n\n"));
+            }
+            for n in &s.notes {
+                out.push_str(&format!("{n}\n"));
+            }
+            if !s.notes.is_empty() {
+                out.push('\n');
+            }
         }
         if let Some((label, url)) = &self.button {
             out.push_str(&format!("{label}{colon}\n{url}\n\n"));
@@ -104,6 +133,7 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
     let greeting = tf("mail.greeting", &[("name", f.name.clone())]);
     let account_footer = tf("mail.why_account", std::slice::from_ref(&site));
     let mut quote = None;
+    let mut sections = Vec::new();
     let (subject, paragraphs, button, after, why) = match mail {
         Mail::PasswordReset { token } => (
             tf("mail.reset_subject", std::slice::from_ref(&site)),
@@ -154,6 +184,107 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
                 )),
                 vec![t("mail.invite_ignore")],
                 tf("mail.why_invite", std::slice::from_ref(&site)),
+            )
+        }
+        Mail::Digest { .. } => {
+            let d = f.digest.clone().unwrap_or_default();
+            if !d.notices.is_empty() {
+                let items = d
+                    .notices
+                    .iter()
+                    .map(|n| {
+                        let (name, title) = n.community.clone().unwrap_or_default();
+                        let title = if title.trim().is_empty() {
+                            name.clone()
+                        } else {
+                            title
+                        };
+                        let what = tf(
+                            &format!("mail.n_{}", n.kind),
+                            &[("actor", n.actor.clone()), ("community", title)],
+                        );
+                        let path = match (n.content_id, n.kind.as_str()) {
+                            (Some(id), _) => format!("/posts/{id}"),
+                            (None, k) if k.starts_with("community") => {
+                                format!("/communities/{name}")
+                            }
+                            _ => format!("/people/{}", n.actor_username),
+                        };
+                        (what, String::new(), format!("{}{path}", f.base))
+                    })
+                    .collect();
+                let mut notes = Vec::new();
+                let hidden = d.notices_total - d.notices.len() as i64;
+                if hidden > 0 {
+                    notes.push(tf(
+                        "mail.digest_more_notices",
+                        &[
+                            ("n", hidden.to_string()),
+                            ("url", format!("{}/notifications", f.base)),
+                        ],
+                    ));
+                }
+                sections.push(Section {
+                    title: tf("mail.digest_notices", &[("n", d.notices_total.to_string())]),
+                    items,
+                    notes,
+                });
+            }
+            if !d.posts.is_empty() {
+                let items = d
+                    .posts
+                    .iter()
+                    .map(|p| {
+                        let heading = match &p.community {
+                            Some(c) => tf(
+                                "mail.digest_post_in",
+                                &[("author", p.author.clone()), ("community", c.clone())],
+                            ),
+                            None => p.author.clone(),
+                        };
+                        (
+                            heading,
+                            p.excerpt.clone(),
+                            format!("{}/posts/{}", f.base, p.id),
+                        )
+                    })
+                    .collect();
+                let notes = d
+                    .more
+                    .iter()
+                    .map(|(community, n)| match community {
+                        Some(c) => tf(
+                            "mail.digest_more_in",
+                            &[("n", n.to_string()), ("community", c.clone())],
+                        ),
+                        None => tf("mail.digest_more_followed", &[("n", n.to_string())]),
+                    })
+                    .collect();
+                sections.push(Section {
+                    title: t("mail.digest_posts"),
+                    items,
+                    notes,
+                });
+            }
+            let how_often = match f.digest_frequency {
+                Frequency::Weekly => t("mail.digest_weekly"),
+                _ => t("mail.digest_daily"),
+            };
+            (
+                tf("mail.digest_subject", std::slice::from_ref(&site)),
+                vec![
+                    greeting,
+                    tf("mail.digest_intro", std::slice::from_ref(&site)),
+                ],
+                Some((t("mail.digest_button"), format!("{}/", f.base))),
+                vec![tf(
+                    "mail.digest_settings",
+                    &[
+                        ("when", how_often),
+                        ("url", format!("{}/settings#mail", f.base)),
+                    ],
+                )],
+                tf("mail.why_digest", std::slice::from_ref(&site)),
             )
         }
         Mail::Notification { .. } => {
@@ -215,6 +346,7 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
     };
     let outline = Outline {
         quote,
+        sections,
         lang: lang.code(),
         subject: subject.clone(),
         site: f.site.clone(),
@@ -255,6 +387,7 @@ mod tests {
             reset_minutes: 60,
             unsubscribe: Some("https://paris.example/mail/unsubscribe/abc".into()),
             notice: None,
+            ..Facts::default()
         }
     }
 

@@ -282,6 +282,25 @@ fn prepare(
                 }
                 Some(n) => facts.notice = Some(n),
             },
+            Mail::Digest {
+                content,
+                notifications,
+            } => {
+                let Some(uid) = m.user_id else {
+                    out.push(Err(Outcome::Dropped("no account".into())));
+                    continue;
+                };
+                match crate::digest::build(c, uid, *content, *notifications)? {
+                    None => {
+                        out.push(Err(Outcome::Dropped("nothing new".into())));
+                        continue;
+                    }
+                    Some(d) => {
+                        facts.digest = Some(d);
+                        facts.digest_frequency = crate::digest::settings(c, uid)?.frequency;
+                    }
+                }
+            }
             Mail::Welcome => {}
         }
         let state = mails::address_state(c, &m.address)?;
@@ -482,7 +501,26 @@ pub async fn round(state: &AppState, mailer: &Mailer) -> AppResult<usize> {
 /// the poll interval or a wake-up.
 pub async fn run(state: AppState, mailer: Mailer) {
     let idle = Duration::from_millis(state.config.federation.poll_interval_ms.max(200));
+    let mut rows_checked: Option<std::time::Instant> = None;
     loop {
+        // Digests: people without a row get one now and then; due ones are
+        // queued at every turn (one indexed read when none is due).
+        let fill = rows_checked.is_none_or(|t| t.elapsed() > Duration::from_secs(60));
+        if fill {
+            rows_checked = Some(std::time::Instant::now());
+        }
+        let digests = state
+            .db
+            .run(move |c| {
+                if fill {
+                    crate::digest::ensure_rows(c)?;
+                }
+                crate::digest::queue_due(c, 200)
+            })
+            .await;
+        if let Err(e) = digests {
+            tracing::warn!(error = %e, "could not queue the digests; will retry");
+        }
         match round(&state, &mailer).await {
             Ok(0) => {
                 tokio::select! {

@@ -33,6 +33,8 @@ pub const KINDS: [&str; 6] = [
 pub enum Mode {
     /// A few minutes after it happens, unless seen on the site first.
     Now,
+    /// In the next digest, if still unread then.
+    Digest,
     Never,
 }
 
@@ -40,6 +42,7 @@ impl Mode {
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Now => "now",
+            Mode::Digest => "digest",
             Mode::Never => "never",
         }
     }
@@ -47,6 +50,7 @@ impl Mode {
     pub fn parse(s: &str) -> AppResult<Mode> {
         match s {
             "now" => Ok(Mode::Now),
+            "digest" => Ok(Mode::Digest),
             "never" => Ok(Mode::Never),
             _ => Err(AppError::bad_request("mail_mode_invalid").with("value", s)),
         }
@@ -54,11 +58,11 @@ impl Mode {
 
     /// What a person who chose nothing gets: what asks for them (a
     /// mention, a reply, an invitation, a join request to decide) at once;
-    /// the rest is on the site.
+    /// the rest in the digest.
     pub fn default_for(kind: &str) -> Mode {
         match kind {
             "mention" | "reply" | "community_invite" | "community_request" => Mode::Now,
-            _ => Mode::Never,
+            _ => Mode::Digest,
         }
     }
 }
@@ -245,7 +249,7 @@ pub fn for_mail(c: &mut DbConn, id: i64) -> AppResult<Option<ForMail>> {
 }
 
 /// The beginning of a text, on whole words, with an ellipsis when cut.
-fn excerpt(body: &str) -> String {
+pub fn excerpt(body: &str) -> String {
     let flat = crate::markdown::plain_text(body);
     if flat.chars().count() <= EXCERPT {
         return flat;
@@ -272,7 +276,7 @@ mod tests {
     fn defaults_ask_for_what_needs_the_person() {
         assert_eq!(Mode::default_for("mention"), Mode::Now);
         assert_eq!(Mode::default_for("community_request"), Mode::Now);
-        assert_eq!(Mode::default_for("follow"), Mode::Never);
+        assert_eq!(Mode::default_for("follow"), Mode::Digest);
         assert!(Mode::parse("sometimes").is_err());
     }
 }

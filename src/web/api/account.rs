@@ -156,9 +156,14 @@ pub async fn mail_preferences(
     me: ApiUser,
 ) -> ApiResult<impl IntoResponse> {
     let id = me.user.id;
-    let prefs = state
+    let (prefs, digest) = state
         .db
-        .run(move |c| crate::notifications::by_mail::preferences(c, id))
+        .run(move |c| {
+            Ok((
+                crate::notifications::by_mail::preferences(c, id)?,
+                crate::digest::settings(c, id)?,
+            ))
+        })
         .await
         .lang(me.lang)?;
     let map: serde_json::Map<String, serde_json::Value> = prefs
@@ -168,6 +173,8 @@ pub async fn mail_preferences(
     Ok(Json(json!({
         "enabled": state.config.mail.enabled(),
         "preferences": map,
+        "digest": digest.frequency,
+        "next_digest_at": crate::db::utc::format(&digest.next_at),
     })))
 }
 
@@ -178,10 +185,23 @@ pub async fn set_mail_preferences(
     JsonBody(body): JsonBody<std::collections::BTreeMap<String, String>>,
 ) -> ApiResult<impl IntoResponse> {
     let id = me.user.id;
+    let mut body = body;
+    let digest = body.remove("digest");
     let choices: Vec<(String, String)> = body.into_iter().collect();
     state
         .db
-        .run(move |c| crate::notifications::by_mail::set_preferences(c, id, &choices))
+        .run(move |c| {
+            // Both checked before either is saved.
+            let frequency = digest
+                .as_deref()
+                .map(crate::digest::Frequency::parse)
+                .transpose()?;
+            crate::notifications::by_mail::set_preferences(c, id, &choices)?;
+            if let Some(f) = frequency {
+                crate::digest::set_frequency(c, id, f)?;
+            }
+            Ok(())
+        })
         .await
         .lang(me.lang)?;
     mail_preferences(State(state), me).await

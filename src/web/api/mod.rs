@@ -217,8 +217,8 @@ api_routes! {
     put "/me/onboarding" => onboarding::move_to, "Move to a step of getting started ({\"step\": \"people\"}) or end it ({\"finished\": true})", auth: true, body: "OnboardingMove";
     get "/suggestions/people" => onboarding::people, "People one might follow, best first, each with the reasons (same department or site, shared skills, followed by one's contacts, active, popular); local people and those of the organisation's member instances (?limit=1..50, 10 by default)", auth: true, body: "";
     get "/suggestions/communities" => onboarding::communities, "Communities one might join, best first, each with the reasons (about one's work, joined by people one follows, active, popular, of this site, open); ?limit=1..50, 10 by default", auth: true, body: "";
-    get "/me/mail-preferences" => account::mail_preferences, "Which notifications reach one by e-mail: per kind (mention, reply, community_invite, community_request, follow, community_accepted), now or never; and whether the site sends e-mail", auth: true, body: "";
-    put "/me/mail-preferences" => account::set_mail_preferences, "Change some of one's e-mail choices ({\"follow\": \"now\"}); an unknown kind or choice changes nothing", auth: true, body: "MailPreferences";
+    get "/me/mail-preferences" => account::mail_preferences, "Which notifications reach one by e-mail: per kind (mention, reply, community_invite, community_request, follow, community_accepted), now, in the digest or never; how often the digest comes (daily, weekly or never) and when the next is due; and whether the site sends e-mail", auth: true, body: "";
+    put "/me/mail-preferences" => account::set_mail_preferences, "Change some of one's e-mail choices ({\"follow\": \"now\", \"digest\": \"weekly\"}); an unknown kind or choice changes nothing", auth: true, body: "MailPreferences";
     get "/me/tokens" => account::list_tokens, "List one's API tokens", auth: true, body: "";
     post "/me/tokens" => account::create_token, "Create an API token (the secret is shown once)", auth: true, body: "TokenCreate";
     delete "/me/tokens/{id}" => account::revoke_token, "Revoke an API token", auth: true, body: "";

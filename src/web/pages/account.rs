@@ -68,6 +68,9 @@ pub struct LoginForm {
     login: String,
     password: String,
     next: String,
+    /// The browser's clock, minutes east of UTC (filled by the page's
+    /// script; empty without it).
+    tz: String,
 }
 
 fn session_cookie(state: &AppState, token: &str) -> String {
@@ -94,8 +97,12 @@ pub async fn login(
         .db
         .run(move |c| {
             let user = accounts::authenticate(c, &cfg.accounts, &login, &form.password, &ip)?;
-            // The language of the e-mails of someone who chose none.
+            // The language of the e-mails of someone who chose none, and
+            // the clock their digest follows.
             crate::mails::remember_locale(c, user.id, lang)?;
+            if let Ok(offset) = form.tz.trim().parse::<i32>() {
+                crate::digest::remember_clock(c, user.id, offset)?;
+            }
             accounts::create_session(c, user.id, cfg.accounts.session_days)
         })
         .await;
@@ -264,6 +271,8 @@ struct SettingsPage {
     /// Whether e-mail is on, and the person's choice per kind.
     mail_on: bool,
     mail_prefs: Vec<(&'static str, &'static str)>,
+    /// How often the digest comes.
+    digest: &'static str,
 }
 
 async fn settings_page(
@@ -276,12 +285,13 @@ async fn settings_page(
 ) -> PageResult {
     let user = require_user(state, ctx)?;
     let id = user.id;
-    let (tokens, prefs) = state
+    let (tokens, prefs, digest) = state
         .db
         .run(move |c| {
             Ok((
                 accounts::list_tokens(c, id)?,
                 crate::notifications::by_mail::preferences(c, id)?,
+                crate::digest::settings(c, id)?,
             ))
         })
         .await
@@ -290,6 +300,7 @@ async fn settings_page(
     let page = SettingsPage {
         mail_on: state.config.mail.enabled(),
         mail_prefs: prefs.into_iter().map(|(k, m)| (k, m.as_str())).collect(),
+        digest: digest.frequency.as_str(),
         locale: user.locale.clone().unwrap_or_default(),
         notice: notice.map(|k| base.tr.t(k).to_string()),
         base,
@@ -334,10 +345,28 @@ pub async fn set_mail(
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     let user = require_form(&state, &ctx, &csrf)?.clone();
-    let choices: Vec<(String, String)> = form.into_iter().filter(|(k, _)| k != "csrf").collect();
+    let digest = form
+        .iter()
+        .find(|(k, _)| k == "digest")
+        .map(|(_, v)| v.clone());
+    let choices: Vec<(String, String)> = form
+        .into_iter()
+        .filter(|(k, _)| k != "csrf" && k != "digest")
+        .collect();
     let result = state
         .db
-        .run(move |c| crate::notifications::by_mail::set_preferences(c, user.id, &choices))
+        .run(move |c| {
+            // Both checked before either is saved.
+            let frequency = digest
+                .as_deref()
+                .map(crate::digest::Frequency::parse)
+                .transpose()?;
+            crate::notifications::by_mail::set_preferences(c, user.id, &choices)?;
+            if let Some(f) = frequency {
+                crate::digest::set_frequency(c, user.id, f)?;
+            }
+            Ok(())
+        })
         .await;
     match result {
         Ok(()) => Ok(see_other("/settings?done=mail#mail")),

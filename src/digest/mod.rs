@@ -1,0 +1,558 @@
+//! The e-mail digest: once a day or once a week, at the person's morning,
+//! what they missed — the posts of the people they follow and of their
+//! communities, best first, with counts for the rest ("12 more in Qualité
+//! Paris"), and the notifications they chose to read in the digest and
+//! have not seen. Nothing to say: no e-mail.
+//!
+//! Each person has a row in `mail_digests`: how often, their clock, what
+//! the last digest covered (the newest post and notification ids at that
+//! time) and when the next is due. [`queue_due`] turns the due rows into
+//! queued messages (`mails::Mail::Digest`, carrying the id ranges) and
+//! moves each row on, in one transaction; on PostgreSQL the rows are
+//! taken with `FOR UPDATE SKIP LOCKED`, so two processes never queue one
+//! digest twice. [`build`] reads what a digest says when it is sent.
+
+use chrono::{Datelike, Duration, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+use serde::Serialize;
+
+use crate::audience;
+use crate::db::schema::{
+    community_members, content, follows, mail_digests, notifications, reactions, users,
+};
+use crate::db::{self, now, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::mails::{self, Mail, To};
+use crate::notifications::by_mail::{self, Mode};
+
+/// The local hour a digest leaves at.
+pub const MORNING_HOUR: u32 = 8;
+
+/// How often a person gets a digest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Frequency {
+    #[default]
+    Daily,
+    Weekly,
+    Never,
+}
+
+impl Frequency {
+    pub const ALL: [Frequency; 3] = [Frequency::Daily, Frequency::Weekly, Frequency::Never];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frequency::Daily => "daily",
+            Frequency::Weekly => "weekly",
+            Frequency::Never => "never",
+        }
+    }
+
+    pub fn parse(s: &str) -> AppResult<Frequency> {
+        match s {
+            "daily" => Ok(Frequency::Daily),
+            "weekly" => Ok(Frequency::Weekly),
+            "never" => Ok(Frequency::Never),
+            _ => Err(AppError::bad_request("digest_invalid").with("value", s)),
+        }
+    }
+}
+
+/// The next morning (at [`MORNING_HOUR`] on the person's clock) strictly
+/// after `now`, in UTC; for a weekly digest, the next Monday morning.
+pub fn next_morning(
+    now: NaiveDateTime,
+    offset_minutes: i32,
+    frequency: Frequency,
+) -> NaiveDateTime {
+    let offset = Duration::minutes(offset_minutes as i64);
+    let local = now + offset;
+    let mut day = local.date();
+    let at = |d: chrono::NaiveDate| d.and_hms_opt(MORNING_HOUR, 0, 0).unwrap_or_default();
+    if at(day) <= local {
+        day = day.succ_opt().unwrap_or(day);
+    }
+    if frequency == Frequency::Weekly {
+        while day.weekday() != chrono::Weekday::Mon {
+            day = day.succ_opt().unwrap_or(day);
+        }
+    }
+    at(day) - offset
+}
+
+/// A person's digest settings.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Settings {
+    pub frequency: Frequency,
+    /// Minutes east of UTC, as their browser said at sign-in.
+    pub utc_offset_minutes: i32,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
+    pub next_at: NaiveDateTime,
+}
+
+fn newest_ids(c: &mut DbConn) -> AppResult<(i64, i64)> {
+    let content: Option<i64> = content::table
+        .select(diesel::dsl::max(content::id))
+        .first(c)?;
+    let notification: Option<i64> = notifications::table
+        .select(diesel::dsl::max(notifications::id))
+        .first(c)?;
+    Ok((content.unwrap_or(0), notification.unwrap_or(0)))
+}
+
+/// A person's row, created with the defaults (daily, UTC) when missing
+/// (inside a write transaction).
+fn ensure_row(c: &mut DbConn, user_id: i64) -> AppResult<Settings> {
+    let row: Option<(String, i32, NaiveDateTime)> = mail_digests::table
+        .find(user_id)
+        .select((
+            mail_digests::frequency,
+            mail_digests::utc_offset_minutes,
+            mail_digests::next_at,
+        ))
+        .first(c)
+        .optional()?;
+    if let Some((f, offset, next_at)) = row {
+        return Ok(Settings {
+            frequency: Frequency::parse(&f).unwrap_or(Frequency::Daily),
+            utc_offset_minutes: offset,
+            next_at,
+        });
+    }
+    let (cmark, nmark) = newest_ids(c)?;
+    let next_at = next_morning(now(), 0, Frequency::Daily);
+    db::insert_unless_exists(c, |c| {
+        diesel::insert_into(mail_digests::table)
+            .values((
+                mail_digests::user_id.eq(user_id),
+                mail_digests::frequency.eq(Frequency::Daily.as_str()),
+                mail_digests::utc_offset_minutes.eq(0),
+                mail_digests::content_mark.eq(cmark),
+                mail_digests::notification_mark.eq(nmark),
+                mail_digests::next_at.eq(next_at),
+            ))
+            .execute(c)
+    })?;
+    Ok(Settings {
+        frequency: Frequency::Daily,
+        utc_offset_minutes: 0,
+        next_at,
+    })
+}
+
+/// A person's digest settings (the defaults when they have none yet).
+pub fn settings(c: &mut DbConn, user_id: i64) -> AppResult<Settings> {
+    let row: Option<(String, i32, NaiveDateTime)> = mail_digests::table
+        .find(user_id)
+        .select((
+            mail_digests::frequency,
+            mail_digests::utc_offset_minutes,
+            mail_digests::next_at,
+        ))
+        .first(c)
+        .optional()?;
+    Ok(match row {
+        Some((f, offset, next_at)) => Settings {
+            frequency: Frequency::parse(&f).unwrap_or(Frequency::Daily),
+            utc_offset_minutes: offset,
+            next_at,
+        },
+        None => Settings {
+            frequency: Frequency::Daily,
+            utc_offset_minutes: 0,
+            next_at: next_morning(now(), 0, Frequency::Daily),
+        },
+    })
+}
+
+/// Sets how often a person gets a digest; the next one is due at their
+/// next morning (Monday's for a weekly one).
+pub fn set_frequency(c: &mut DbConn, user_id: i64, frequency: Frequency) -> AppResult<Settings> {
+    db::write(c, |c| {
+        let s = ensure_row(c, user_id)?;
+        let next_at = next_morning(now(), s.utc_offset_minutes, frequency);
+        diesel::update(mail_digests::table.find(user_id))
+            .set((
+                mail_digests::frequency.eq(frequency.as_str()),
+                mail_digests::next_at.eq(next_at),
+            ))
+            .execute(c)?;
+        Ok(Settings {
+            frequency,
+            next_at,
+            ..s
+        })
+    })
+}
+
+/// Remembers a person's clock (minutes east of UTC, from their browser at
+/// sign-in) so that digests leave at their morning. Out-of-range values
+/// are ignored; an unchanged clock writes nothing.
+pub fn remember_clock(c: &mut DbConn, user_id: i64, offset_minutes: i32) -> AppResult<()> {
+    if !(-14 * 60..=14 * 60).contains(&offset_minutes) {
+        return Ok(());
+    }
+    let known: Option<i32> = mail_digests::table
+        .find(user_id)
+        .select(mail_digests::utc_offset_minutes)
+        .first(c)
+        .optional()?;
+    if known == Some(offset_minutes) {
+        return Ok(());
+    }
+    db::write(c, |c| {
+        let s = ensure_row(c, user_id)?;
+        let next_at = next_morning(now(), offset_minutes, s.frequency);
+        diesel::update(mail_digests::table.find(user_id))
+            .set((
+                mail_digests::utc_offset_minutes.eq(offset_minutes),
+                mail_digests::next_at.eq(next_at),
+            ))
+            .execute(c)?;
+        Ok(())
+    })
+}
+
+/// Gives every local person without a digest row one, with the defaults
+/// (the mail worker calls it now and then). Returns how many.
+pub fn ensure_rows(c: &mut DbConn) -> AppResult<usize> {
+    let missing: Vec<i64> = users::table
+        .filter(users::domain.is_null())
+        .filter(users::actor_type.eq("person"))
+        .filter(users::deleted_at.is_null())
+        .filter(diesel::dsl::not(
+            users::id.eq_any(mail_digests::table.select(mail_digests::user_id)),
+        ))
+        .select(users::id)
+        .limit(1000)
+        .load(c)?;
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    db::write(c, |c| {
+        for id in &missing {
+            ensure_row(c, *id)?;
+        }
+        Ok(missing.len())
+    })
+}
+
+#[derive(QueryableByName)]
+struct Due {
+    #[diesel(sql_type = BigInt)]
+    user_id: i64,
+    #[diesel(sql_type = Text)]
+    frequency: String,
+    #[diesel(sql_type = Integer)]
+    utc_offset_minutes: i32,
+    #[diesel(sql_type = BigInt)]
+    content_mark: i64,
+    #[diesel(sql_type = BigInt)]
+    notification_mark: i64,
+}
+
+const DUE_SQL: &str =
+    "SELECT d.user_id, d.frequency, d.utc_offset_minutes, d.content_mark, d.notification_mark
+    FROM mail_digests d JOIN users u ON u.id = d.user_id
+    WHERE d.next_at <= $1 AND d.frequency <> 'never'
+      AND u.disabled = FALSE AND u.deleted_at IS NULL
+    ORDER BY d.next_at LIMIT $2";
+
+/// Queues the digests that are due (at most `limit`), moving each person's
+/// row to their next morning in the same transaction. Returns how many
+/// were queued.
+pub fn queue_due(c: &mut DbConn, limit: i64) -> AppResult<usize> {
+    let now = now();
+    let any: Vec<i64> = mail_digests::table
+        .filter(mail_digests::next_at.le(now))
+        .filter(mail_digests::frequency.ne("never"))
+        .select(mail_digests::user_id)
+        .limit(1)
+        .load(c)?;
+    if any.is_empty() {
+        return Ok(0);
+    }
+    let sql = match c {
+        DbConn::Pg(_) => format!("{DUE_SQL} FOR UPDATE OF d SKIP LOCKED"),
+        DbConn::Sqlite(_) => DUE_SQL.replace("$1", "?1").replace("$2", "?2"),
+    };
+    db::write(c, |c| {
+        let due: Vec<Due> = diesel::sql_query(&sql)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c)?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let (cmax, nmax) = newest_ids(c)?;
+        for d in &due {
+            let frequency = Frequency::parse(&d.frequency).unwrap_or(Frequency::Daily);
+            diesel::update(mail_digests::table.find(d.user_id))
+                .set((
+                    mail_digests::content_mark.eq(cmax),
+                    mail_digests::notification_mark.eq(nmax),
+                    mail_digests::next_at.eq(next_morning(now, d.utc_offset_minutes, frequency)),
+                ))
+                .execute(c)?;
+            mails::record(
+                c,
+                To::Account {
+                    id: d.user_id,
+                    fallback_locale: "en".into(),
+                },
+                &Mail::Digest {
+                    content: (d.content_mark, cmax),
+                    notifications: (d.notification_mark, nmax),
+                },
+            )?;
+        }
+        Ok(due.len())
+    })
+}
+
+/// A post as a digest shows it.
+#[derive(Debug, Clone)]
+pub struct DigestPost {
+    pub id: i64,
+    pub author: String,
+    /// The community's title, for a post in a community.
+    pub community: Option<String>,
+    pub excerpt: String,
+    /// Comments and reactions it received.
+    pub activity: i64,
+}
+
+/// A notification as a digest shows it.
+#[derive(Debug, Clone)]
+pub struct DigestNotice {
+    pub kind: String,
+    pub actor: String,
+    pub actor_username: String,
+    pub content_id: Option<i64>,
+    /// The community's name and title.
+    pub community: Option<(String, String)>,
+}
+
+/// What a digest says.
+#[derive(Debug, Clone, Default)]
+pub struct Digest {
+    /// The best posts, best first.
+    pub posts: Vec<DigestPost>,
+    /// How many more posts, per community title (`None`: from people
+    /// followed), most first.
+    pub more: Vec<(Option<String>, i64)>,
+    /// Unread notifications of the kinds the person reads in the digest,
+    /// newest first, and how many there are in all.
+    pub notices: Vec<DigestNotice>,
+    pub notices_total: i64,
+}
+
+/// Posts shown in full; candidates read at most.
+const SHOWN: usize = 5;
+const CANDIDATES: i64 = 300;
+
+fn shown_name(username: String, display: String) -> String {
+    if display.trim().is_empty() {
+        username
+    } else {
+        display
+    }
+}
+
+/// A notification's kind, post, community, and who did it (username and
+/// name).
+type NoticeRow = (String, Option<i64>, Option<i64>, String, String);
+
+/// What the digest of `user_id` over the post ids `content` and the
+/// notification ids `notices` (each `(after, up_to]`) says; `None` when
+/// there is nothing to say.
+pub fn build(
+    c: &mut DbConn,
+    user_id: i64,
+    content_range: (i64, i64),
+    notice_range: (i64, i64),
+) -> AppResult<Option<Digest>> {
+    let (after, up_to) = content_range;
+    // Posts of the people followed and of one's communities, that the
+    // person may see, newest first.
+    let followed = follows::table
+        .select(follows::followee_id)
+        .filter(follows::follower_id.eq(user_id));
+    let mine = community_members::table
+        .filter(community_members::user_id.eq(user_id))
+        .filter(community_members::status.eq("member"))
+        .select(community_members::community_id);
+    let ids: Vec<i64> = content::table
+        .filter(content::id.gt(after))
+        .filter(content::id.le(up_to))
+        .filter(content::root_id.is_null())
+        .filter(content::deleted_at.is_null())
+        .filter(content::author_id.ne(user_id))
+        .filter(
+            content::author_id
+                .eq_any(followed)
+                .or(content::community_id.assume_not_null().eq_any(mine)),
+        )
+        .filter(audience::posts_visible_to(user_id))
+        .order(content::id.desc())
+        .limit(CANDIDATES)
+        .select(content::id)
+        .load(c)?;
+    let mut posts: Vec<DigestPost> = Vec::with_capacity(ids.len());
+    if !ids.is_empty() {
+        let comments: Vec<(Option<i64>, i64)> = content::table
+            .filter(content::root_id.eq_any(&ids))
+            .filter(content::deleted_at.is_null())
+            .group_by(content::root_id)
+            .select((content::root_id, diesel::dsl::count_star()))
+            .load(c)?;
+        let liked: Vec<(i64, i64)> = reactions::table
+            .filter(reactions::content_id.eq_any(&ids))
+            .group_by(reactions::content_id)
+            .select((reactions::content_id, diesel::dsl::count_star()))
+            .load(c)?;
+        let rows: Vec<(i64, String, Option<i64>, String, String)> = content::table
+            .inner_join(users::table.on(users::id.eq(content::author_id)))
+            .filter(content::id.eq_any(&ids))
+            .select((
+                content::id,
+                content::body,
+                content::community_id,
+                users::username,
+                users::display_name,
+            ))
+            .load(c)?;
+        let community_ids: Vec<i64> = rows.iter().filter_map(|r| r.2).collect();
+        let titles: Vec<(i64, String, String)> = users::table
+            .filter(users::id.eq_any(&community_ids))
+            .select((users::id, users::username, users::display_name))
+            .load(c)?;
+        for (id, body, community, username, display) in rows {
+            let activity = comments
+                .iter()
+                .find(|(r, _)| *r == Some(id))
+                .map_or(0, |(_, n)| *n)
+                + liked.iter().find(|(r, _)| *r == id).map_or(0, |(_, n)| *n);
+            let community = community.and_then(|cid| {
+                titles
+                    .iter()
+                    .find(|(i, _, _)| *i == cid)
+                    .map(|(_, name, title)| shown_name(name.clone(), title.clone()))
+            });
+            posts.push(DigestPost {
+                id,
+                author: shown_name(username, display),
+                community,
+                excerpt: crate::notifications::by_mail::excerpt(&body),
+                activity,
+            });
+        }
+        // Most discussed first, then newest.
+        posts.sort_by(|a, b| b.activity.cmp(&a.activity).then(b.id.cmp(&a.id)));
+    }
+    let rest = posts.split_off(posts.len().min(SHOWN));
+    let mut more: Vec<(Option<String>, i64)> = Vec::new();
+    for p in rest {
+        match more.iter_mut().find(|(k, _)| *k == p.community) {
+            Some((_, n)) => *n += 1,
+            None => more.push((p.community.clone(), 1)),
+        }
+    }
+    more.sort_by_key(|m| std::cmp::Reverse(m.1));
+
+    // Unread notifications of the kinds read in the digest.
+    let kinds: Vec<&'static str> = by_mail::preferences(c, user_id)?
+        .into_iter()
+        .filter(|(_, m)| *m == Mode::Digest)
+        .map(|(k, _)| k)
+        .collect();
+    let (n_after, n_up_to) = notice_range;
+    let unread = || {
+        notifications::table
+            .filter(notifications::user_id.eq(user_id))
+            .filter(notifications::id.gt(n_after))
+            .filter(notifications::id.le(n_up_to))
+            .filter(notifications::read_at.is_null())
+            .filter(notifications::kind.eq_any(kinds.clone()))
+    };
+    let notices_total: i64 = unread().count().get_result(c)?;
+    let rows: Vec<NoticeRow> = unread()
+        .inner_join(users::table.on(users::id.eq(notifications::actor_id)))
+        .order(notifications::id.desc())
+        .limit(SHOWN as i64)
+        .select((
+            notifications::kind,
+            notifications::content_id,
+            notifications::community_id,
+            users::username,
+            users::display_name,
+        ))
+        .load(c)?;
+    let mut notices = Vec::with_capacity(rows.len());
+    for (kind, content_id, community_id, username, display) in rows {
+        let community = match community_id {
+            Some(cid) => users::table
+                .find(cid)
+                .select((users::username, users::display_name))
+                .first::<(String, String)>(c)
+                .optional()?,
+            None => None,
+        };
+        notices.push(DigestNotice {
+            kind,
+            actor: shown_name(username.clone(), display),
+            actor_username: username,
+            content_id,
+            community,
+        });
+    }
+    if posts.is_empty() && notices.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Digest {
+        posts,
+        more,
+        notices,
+        notices_total,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn a_digest_leaves_at_the_persons_morning() {
+        // Paris in winter (UTC+1): 8:00 there is 7:00 UTC.
+        assert_eq!(
+            next_morning(at("2026-12-04 06:00"), 60, Frequency::Daily),
+            at("2026-12-04 07:00")
+        );
+        // Already past this morning: tomorrow's.
+        assert_eq!(
+            next_morning(at("2026-12-04 07:00"), 60, Frequency::Daily),
+            at("2026-12-05 07:00")
+        );
+        // New York (UTC−5) late in the evening UTC.
+        assert_eq!(
+            next_morning(at("2026-12-04 23:00"), -300, Frequency::Daily),
+            at("2026-12-05 13:00")
+        );
+        // Weekly: the next Monday (2026-12-07).
+        assert_eq!(
+            next_morning(at("2026-12-04 06:00"), 0, Frequency::Weekly),
+            at("2026-12-07 08:00")
+        );
+        // On a Monday before 8:00: that same morning.
+        assert_eq!(
+            next_morning(at("2026-12-07 05:00"), 0, Frequency::Weekly),
+            at("2026-12-07 08:00")
+        );
+    }
+}
