@@ -887,6 +887,21 @@ async fn the_digest_tells_what_was_missed_best_first_once_and_only_when_there_is
         StatusCode::NO_CONTENT
     );
 
+    // All this happened a while ago (a digest leaves the last minutes to
+    // the next one, for transactions still committing).
+    {
+        use ruche::db::schema::{content, notifications};
+        let mut c = app.db.get().unwrap();
+        let earlier = ruche::db::now() - chrono::Duration::minutes(30);
+        diesel::update(content::table)
+            .set(content::created_at.eq(earlier))
+            .execute(&mut *c)
+            .unwrap();
+        diesel::update(notifications::table)
+            .set(notifications::created_at.eq(earlier))
+            .execute(&mut *c)
+            .unwrap();
+    }
     digest_due(&app, "ana");
     let d = server.wait_kind("digest", 1).await.pop().unwrap();
     assert_eq!(d.to, "ana@example.com");
@@ -902,7 +917,10 @@ async fn the_digest_tells_what_was_missed_best_first_once_and_only_when_there_is
     assert!(first < other, "{text}");
     assert!(!text.contains("**news**"));
     assert!(text.contains(&format!("{}/posts/{}", app.base, posts[2])));
-    assert!(text.contains("2 more from people you follow"), "{text}");
+    assert!(
+        text.contains("2 more posts from people you follow"),
+        "{text}"
+    );
     assert!(!text.contains("Carol's post"), "only what ana follows");
     assert!(d.html.contains("Bob&#39;s news number 3") || d.html.contains("Bob's news number 3"));
     assert_eq!(
@@ -954,5 +972,30 @@ async fn the_digest_tells_what_was_missed_best_first_once_and_only_when_there_is
             .count(),
         2,
         "nothing queued for someone who said never"
+    );
+
+    // A disabled account's digest is moved on without a message (it does
+    // not stay due, and piles up nothing).
+    let r = ana.post("/admin/users/carol/disable", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    digest_due(&app, "carol");
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    {
+        use ruche::db::schema::{mail_digests, users};
+        let mut c = app.db.get().unwrap();
+        let next: chrono::NaiveDateTime = mail_digests::table
+            .inner_join(users::table)
+            .filter(users::username.eq("carol"))
+            .select(mail_digests::next_at)
+            .first(&mut *c)
+            .unwrap();
+        assert!(next > ruche::db::now(), "moved on: {next}");
+    }
+    assert_eq!(
+        queue(&app)
+            .iter()
+            .filter(|(k, _, _, _)| k == "digest")
+            .count(),
+        2
     );
 }

@@ -92,14 +92,33 @@ pub struct Settings {
     pub next_at: NaiveDateTime,
 }
 
+/// How recent a post or notification may be and still go to the digest
+/// being queued: on PostgreSQL a transaction that began earlier may still
+/// commit a lower id, which a mark taken at the newest id would skip for
+/// good. What is younger goes to the next digest.
+const SETTLE: Duration = Duration::minutes(5);
+
+/// The newest post and notification ids a digest queued now covers.
 fn newest_ids(c: &mut DbConn) -> AppResult<(i64, i64)> {
+    let before = now() - SETTLE;
     let content: Option<i64> = content::table
+        .filter(content::created_at.lt(before))
         .select(diesel::dsl::max(content::id))
         .first(c)?;
     let notification: Option<i64> = notifications::table
+        .filter(notifications::created_at.lt(before))
         .select(diesel::dsl::max(notifications::id))
         .first(c)?;
     Ok((content.unwrap_or(0), notification.unwrap_or(0)))
+}
+
+/// When the next digest is due: the next morning, or never (far away, so
+/// that the scheduler's look for due rows passes them by).
+fn next_due(now: NaiveDateTime, offset_minutes: i32, frequency: Frequency) -> NaiveDateTime {
+    match frequency {
+        Frequency::Never => now + Duration::days(365 * 100),
+        f => next_morning(now, offset_minutes, f),
+    }
 }
 
 /// A person's row, created with the defaults (daily, UTC) when missing
@@ -172,13 +191,28 @@ pub fn settings(c: &mut DbConn, user_id: i64) -> AppResult<Settings> {
 pub fn set_frequency(c: &mut DbConn, user_id: i64, frequency: Frequency) -> AppResult<Settings> {
     db::write(c, |c| {
         let s = ensure_row(c, user_id)?;
-        let next_at = next_morning(now(), s.utc_offset_minutes, frequency);
+        if s.frequency == frequency {
+            // Saving the settings again does not put the digest off.
+            return Ok(s);
+        }
+        let next_at = next_due(now(), s.utc_offset_minutes, frequency);
         diesel::update(mail_digests::table.find(user_id))
             .set((
                 mail_digests::frequency.eq(frequency.as_str()),
                 mail_digests::next_at.eq(next_at),
             ))
             .execute(c)?;
+        if s.frequency == Frequency::Never {
+            // Back from "never": the first digest tells what is new from
+            // now, not everything since the last one months ago.
+            let (cmark, nmark) = newest_ids(c)?;
+            diesel::update(mail_digests::table.find(user_id))
+                .set((
+                    mail_digests::content_mark.eq(cmark),
+                    mail_digests::notification_mark.eq(nmark),
+                ))
+                .execute(c)?;
+        }
         Ok(Settings {
             frequency,
             next_at,
@@ -204,7 +238,7 @@ pub fn remember_clock(c: &mut DbConn, user_id: i64, offset_minutes: i32) -> AppR
     }
     db::write(c, |c| {
         let s = ensure_row(c, user_id)?;
-        let next_at = next_morning(now(), offset_minutes, s.frequency);
+        let next_at = next_due(now(), offset_minutes, s.frequency);
         diesel::update(mail_digests::table.find(user_id))
             .set((
                 mail_digests::utc_offset_minutes.eq(offset_minutes),
@@ -241,6 +275,9 @@ pub fn ensure_rows(c: &mut DbConn) -> AppResult<usize> {
 
 #[derive(QueryableByName)]
 struct Due {
+    /// Whether the person may still receive it (not disabled or deleted).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    active: bool,
     #[diesel(sql_type = BigInt)]
     user_id: i64,
     #[diesel(sql_type = Text)]
@@ -254,10 +291,10 @@ struct Due {
 }
 
 const DUE_SQL: &str =
-    "SELECT d.user_id, d.frequency, d.utc_offset_minutes, d.content_mark, d.notification_mark
+    "SELECT d.user_id, d.frequency, d.utc_offset_minutes, d.content_mark, d.notification_mark,
+      (u.disabled = FALSE AND u.deleted_at IS NULL) AS active
     FROM mail_digests d JOIN users u ON u.id = d.user_id
     WHERE d.next_at <= $1 AND d.frequency <> 'never'
-      AND u.disabled = FALSE AND u.deleted_at IS NULL
     ORDER BY d.next_at LIMIT $2";
 
 /// Queues the digests that are due (at most `limit`), moving each person's
@@ -293,9 +330,14 @@ pub fn queue_due(c: &mut DbConn, limit: i64) -> AppResult<usize> {
                 .set((
                     mail_digests::content_mark.eq(cmax),
                     mail_digests::notification_mark.eq(nmax),
-                    mail_digests::next_at.eq(next_morning(now, d.utc_offset_minutes, frequency)),
+                    mail_digests::next_at.eq(next_due(now, d.utc_offset_minutes, frequency)),
                 ))
                 .execute(c)?;
+            if !d.active {
+                // A disabled or deleted account: moved on, nothing sent (so
+                // that it neither stays due nor piles up a backlog).
+                continue;
+            }
             mails::record(
                 c,
                 To::Account {
@@ -308,7 +350,7 @@ pub fn queue_due(c: &mut DbConn, limit: i64) -> AppResult<usize> {
                 },
             )?;
         }
-        Ok(due.len())
+        Ok(due.iter().filter(|d| d.active).count())
     })
 }
 

@@ -205,6 +205,7 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
                         );
                         let path = match (n.content_id, n.kind.as_str()) {
                             (Some(id), _) => format!("/posts/{id}"),
+                            (None, "community_request") => format!("/communities/{name}/members"),
                             (None, k) if k.starts_with("community") => {
                                 format!("/communities/{name}")
                             }

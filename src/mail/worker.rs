@@ -296,8 +296,15 @@ fn prepare(
                         continue;
                     }
                     Some(d) => {
+                        let frequency = crate::digest::settings(c, uid)?.frequency;
+                        if frequency == crate::digest::Frequency::Never {
+                            out.push(Err(Outcome::Dropped(
+                                "the person no longer wants a digest".into(),
+                            )));
+                            continue;
+                        }
                         facts.digest = Some(d);
-                        facts.digest_frequency = crate::digest::settings(c, uid)?.frequency;
+                        facts.digest_frequency = frequency;
                     }
                 }
             }

@@ -177,6 +177,8 @@ pub struct SignupForm {
     email: String,
     password: String,
     invite: String,
+    /// The browser's clock, minutes east of UTC (see `LoginForm`).
+    tz: String,
 }
 
 pub async fn signup(
@@ -188,6 +190,7 @@ pub async fn signup(
     let cfg = state.config.clone();
     let lang = ctx.lang.code();
     let welcome = state.config.mail.enabled().then_some(lang);
+    let tz = form.tz.clone();
     let f = (
         form.username.clone(),
         form.email.clone(),
@@ -211,6 +214,9 @@ pub async fn signup(
                 CreatedBy::SignUp,
             )?;
             crate::mails::remember_locale(c, user.id, lang)?;
+            if let Ok(offset) = tz.trim().parse::<i32>() {
+                crate::digest::remember_clock(c, user.id, offset)?;
+            }
             accounts::create_session(c, user.id, cfg.accounts.session_days)
         })
         .await;
