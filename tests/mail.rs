@@ -302,6 +302,24 @@ async fn messages_are_in_the_recipients_language_and_can_be_unsubscribed_in_one_
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    // The page offers to write again, and does.
+    let again = unsub.replace("/mail/unsubscribe/", "/mail/resubscribe/");
+    let page = c.get(&unsub).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("/mail/resubscribe/"), "{page}");
+    let r = c.post(&again).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("will receive e-mails from this site again"));
+    let r = c
+        .post(&unsub)
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     // A forged link is a 404 and changes nothing.
     let r = c
         .post(app.url("/mail/unsubscribe/forged"))

@@ -124,21 +124,8 @@ fn next_due(now: NaiveDateTime, offset_minutes: i32, frequency: Frequency) -> Na
 /// A person's row, created with the defaults (daily, UTC) when missing
 /// (inside a write transaction).
 fn ensure_row(c: &mut DbConn, user_id: i64) -> AppResult<Settings> {
-    let row: Option<(String, i32, NaiveDateTime)> = mail_digests::table
-        .find(user_id)
-        .select((
-            mail_digests::frequency,
-            mail_digests::utc_offset_minutes,
-            mail_digests::next_at,
-        ))
-        .first(c)
-        .optional()?;
-    if let Some((f, offset, next_at)) = row {
-        return Ok(Settings {
-            frequency: Frequency::parse(&f).unwrap_or(Frequency::Daily),
-            utc_offset_minutes: offset,
-            next_at,
-        });
+    if let Some(s) = read_row(c, user_id)? {
+        return Ok(s);
     }
     let (cmark, nmark) = newest_ids(c)?;
     let next_at = next_morning(now(), 0, Frequency::Daily);
@@ -163,6 +150,15 @@ fn ensure_row(c: &mut DbConn, user_id: i64) -> AppResult<Settings> {
 
 /// A person's digest settings (the defaults when they have none yet).
 pub fn settings(c: &mut DbConn, user_id: i64) -> AppResult<Settings> {
+    Ok(read_row(c, user_id)?.unwrap_or_else(|| Settings {
+        frequency: Frequency::Daily,
+        utc_offset_minutes: 0,
+        next_at: next_morning(now(), 0, Frequency::Daily),
+    }))
+}
+
+/// A person's row, if they have one.
+fn read_row(c: &mut DbConn, user_id: i64) -> AppResult<Option<Settings>> {
     let row: Option<(String, i32, NaiveDateTime)> = mail_digests::table
         .find(user_id)
         .select((
@@ -172,18 +168,11 @@ pub fn settings(c: &mut DbConn, user_id: i64) -> AppResult<Settings> {
         ))
         .first(c)
         .optional()?;
-    Ok(match row {
-        Some((f, offset, next_at)) => Settings {
-            frequency: Frequency::parse(&f).unwrap_or(Frequency::Daily),
-            utc_offset_minutes: offset,
-            next_at,
-        },
-        None => Settings {
-            frequency: Frequency::Daily,
-            utc_offset_minutes: 0,
-            next_at: next_morning(now(), 0, Frequency::Daily),
-        },
-    })
+    Ok(row.map(|(f, offset, next_at)| Settings {
+        frequency: Frequency::parse(&f).unwrap_or(Frequency::Daily),
+        utc_offset_minutes: offset,
+        next_at,
+    }))
 }
 
 /// Sets how often a person gets a digest; the next one is due at their

@@ -221,24 +221,7 @@ pub async fn unsubscribe(
     ctx: Ctx,
     Path(token): Path<String>,
 ) -> PageResult {
-    let t = token.clone();
-    let address = state
-        .db
-        .run(move |c| mails::unsubscribe(c, &t))
-        .await
-        .page(&state, &ctx)?;
-    let status = if address.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
-    };
-    let page = UnsubscribePage {
-        base: Base::new(&state, &ctx, "mail.unsubscribe_title", ""),
-        token,
-        address: address.map(|a| (a, true)),
-        done: "unsubscribed",
-    };
-    Ok((status, render(&page)).into_response())
+    subscription(state, ctx, token, true).await
 }
 
 pub async fn resubscribe(
@@ -246,10 +229,19 @@ pub async fn resubscribe(
     ctx: Ctx,
     Path(token): Path<String>,
 ) -> PageResult {
+    subscription(state, ctx, token, false).await
+}
+
+/// Stops (`off`) or resumes the e-mails of the address of `token`, and
+/// says so; an unknown secret is a 404 and changes nothing.
+async fn subscription(state: AppState, ctx: Ctx, token: String, off: bool) -> PageResult {
     let t = token.clone();
     let address = state
         .db
-        .run(move |c| mails::resubscribe(c, &t))
+        .run(move |c| match off {
+            true => mails::unsubscribe(c, &t),
+            false => mails::resubscribe(c, &t),
+        })
         .await
         .page(&state, &ctx)?;
     let status = if address.is_some() {
@@ -260,8 +252,8 @@ pub async fn resubscribe(
     let page = UnsubscribePage {
         base: Base::new(&state, &ctx, "mail.unsubscribe_title", ""),
         token,
-        address: address.map(|a| (a, false)),
-        done: "resubscribed",
+        address: address.map(|a| (a, off)),
+        done: if off { "unsubscribed" } else { "resubscribed" },
     };
     Ok((status, render(&page)).into_response())
 }
