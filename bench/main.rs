@@ -3,7 +3,10 @@
 //! reads feeds over HTTP with concurrent clients: the home stream (people
 //! followed) and the site stream. Prints latency percentiles, throughput
 //! and the server's memory; with `--upload-photo`, also the memory the
-//! server takes to process a 12-megapixel phone photo.
+//! server takes to process a 12-megapixel phone photo; with `--digests`,
+//! the time and memory to write a daily e-mail digest for every person
+//! and hand it to a local SMTP server (`aiosmtpd`, started here, which
+//! discards what it receives).
 //!
 //!     cargo run --release --bin ruche-bench                      # SQLite
 //!     cargo run --release --bin ruche-bench -- --database-url postgres://postgres@127.0.0.1/postgres
@@ -58,6 +61,13 @@ struct Args {
     /// Also read the second page of each feed (cursor), counted separately.
     #[arg(long)]
     second_page: bool,
+    /// Before the feeds, make every person's daily digest due at once
+    /// (covering the newest `--digest-posts` posts) and report the time
+    /// until all are written and handed to SMTP, and the server's memory.
+    #[arg(long)]
+    digests: bool,
+    #[arg(long, default_value_t = 20_000)]
+    digest_posts: i64,
     /// Keep the seeded database: SQLite in this folder, or the PostgreSQL
     /// database (its name is printed), for inspection.
     #[arg(long)]
@@ -130,16 +140,26 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
         "build the server first: cargo build --release (looked for {})",
         exe.display()
     );
-    let mut server = Server(
-        Command::new(&exe)
-            .arg("serve")
-            .env("RUCHE_DATABASE_URL", url)
-            .env("RUCHE_LISTEN", format!("127.0.0.1:{port}"))
-            .env("RUCHE_BASE_URL", format!("http://127.0.0.1:{port}"))
-            .env("RUCHE_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
+    // An SMTP server that accepts and discards, for the digests.
+    let _smtp = match args.digests {
+        true => Some(smtp_sink()?),
+        false => None,
+    };
+    let mut command = Command::new(&exe);
+    command
+        .arg("serve")
+        .env("RUCHE_DATABASE_URL", url)
+        .env("RUCHE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUCHE_BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("RUCHE_LOG", "warn")
+        .stdout(Stdio::null());
+    if let Some((_, smtp_port)) = &_smtp {
+        command.env(
+            "RUCHE_MAIL_SMTP_URL",
+            format!("smtp://127.0.0.1:{smtp_port}"),
+        );
+    }
+    let mut server = Server(command.spawn()?);
     let base = format!("http://127.0.0.1:{port}");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -159,6 +179,9 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
             rss_kb(pid, "VmRSS") as f64 / 1024.0
         );
 
+        if args.digests {
+            digests(args, url, pid).await?;
+        }
         let tokens = Arc::new(tokens);
         for stream in &args.streams {
             // Warm-up.
@@ -190,8 +213,103 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
         if args.upload_photo {
             upload_photo(&base, &tokens[0], pid).await;
         }
-    });
+        Ok::<_, anyhow::Error>(())
+    })?;
     server.0.kill().ok();
+    Ok(())
+}
+
+/// Starts `aiosmtpd` with its discarding handler on a free port.
+fn smtp_sink() -> anyhow::Result<(Server, u16)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new("python3")
+        .args(["-m", "aiosmtpd", "-n", "-l"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-c", "aiosmtpd.handlers.Sink"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("--digests needs aiosmtpd (pip install aiosmtpd): {e}"))?;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok((Server(child), port));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    anyhow::bail!("aiosmtpd did not start (pip install aiosmtpd)")
+}
+
+/// Makes every person's digest due at once and waits until the server has
+/// written and sent (or dropped, when there was nothing new) all of them.
+async fn digests(args: &Args, url: &str, pid: u32) -> anyhow::Result<()> {
+    use diesel::prelude::*;
+    use ruche::db::schema::{content, mail_digests, mail_queue};
+    let db = ruche::db::Db::open(url, 1)?;
+    let mut c = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The server gives everyone a digest row when its mail worker starts.
+    let people = args.users as i64;
+    let t = Instant::now();
+    loop {
+        let rows: i64 = mail_digests::table.count().get_result(&mut *c)?;
+        if rows >= people {
+            break;
+        }
+        anyhow::ensure!(
+            t.elapsed() < Duration::from_secs(300),
+            "only {rows} digest rows after 300 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!(
+        "digest rows for {people} people ready {:.1}s after start-up",
+        t.elapsed().as_secs_f64()
+    );
+    let newest: Option<i64> = content::table
+        .select(diesel::dsl::max(content::id))
+        .first(&mut *c)?;
+    let since = newest.unwrap_or(0) - args.digest_posts;
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+    let before = rss_kb(pid, "VmRSS") as f64 / 1024.0;
+    let t = Instant::now();
+    diesel::update(mail_digests::table)
+        .set((
+            mail_digests::content_mark.eq(since),
+            mail_digests::notification_mark.eq(0),
+            mail_digests::next_at.eq(ruche::db::now() - chrono::Duration::minutes(1)),
+        ))
+        .execute(&mut *c)?;
+    let count = |c: &mut ruche::db::DbConn, status: &str| -> anyhow::Result<i64> {
+        Ok(mail_queue::table
+            .filter(mail_queue::kind.eq("digest"))
+            .filter(mail_queue::status.eq(status))
+            .count()
+            .get_result(c)?)
+    };
+    let (sent, dropped, failed) = loop {
+        let (s, d, f) = (
+            count(&mut c, "sent")?,
+            count(&mut c, "dropped")?,
+            count(&mut c, "failed")?,
+        );
+        if s + d + f >= people {
+            break (s, d, f);
+        }
+        anyhow::ensure!(
+            t.elapsed() < Duration::from_secs(900),
+            "only {} of {people} digests done after 900 s",
+            s + d + f
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "digests for {people} people (the newest {} posts) written and handed to SMTP in {secs:.1}s ({:.0}/s): {sent} sent, {dropped} with nothing new, {failed} failed; server {before:.1} MB resident before, {:.1} MB peak during",
+        args.digest_posts,
+        people as f64 / secs,
+        rss_kb(pid, "VmHWM") as f64 / 1024.0
+    );
     Ok(())
 }
 

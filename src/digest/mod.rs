@@ -121,14 +121,15 @@ fn next_due(now: NaiveDateTime, offset_minutes: i32, frequency: Frequency) -> Na
     }
 }
 
-/// A person's row, created with the defaults (daily, UTC) when missing
-/// (inside a write transaction).
-fn ensure_row(c: &mut DbConn, user_id: i64) -> AppResult<Settings> {
-    if let Some(s) = read_row(c, user_id)? {
-        return Ok(s);
-    }
-    let (cmark, nmark) = newest_ids(c)?;
-    let next_at = next_morning(now(), 0, Frequency::Daily);
+/// Inserts a person's row with the defaults (daily, UTC) and the given
+/// marks, unless another transaction just did (inside a write
+/// transaction).
+fn insert_row(
+    c: &mut DbConn,
+    user_id: i64,
+    (cmark, nmark): (i64, i64),
+    next_at: NaiveDateTime,
+) -> AppResult<()> {
     db::insert_unless_exists(c, |c| {
         diesel::insert_into(mail_digests::table)
             .values((
@@ -141,6 +142,18 @@ fn ensure_row(c: &mut DbConn, user_id: i64) -> AppResult<Settings> {
             ))
             .execute(c)
     })?;
+    Ok(())
+}
+
+/// A person's row, created with the defaults (daily, UTC) when missing
+/// (inside a write transaction).
+fn ensure_row(c: &mut DbConn, user_id: i64) -> AppResult<Settings> {
+    if let Some(s) = read_row(c, user_id)? {
+        return Ok(s);
+    }
+    let (cmark, nmark) = newest_ids(c)?;
+    let next_at = next_morning(now(), 0, Frequency::Daily);
+    insert_row(c, user_id, (cmark, nmark), next_at)?;
     Ok(Settings {
         frequency: Frequency::Daily,
         utc_offset_minutes: 0,
@@ -239,27 +252,38 @@ pub fn remember_clock(c: &mut DbConn, user_id: i64, offset_minutes: i32) -> AppR
 }
 
 /// Gives every local person without a digest row one, with the defaults
-/// (the mail worker calls it now and then). Returns how many.
+/// (the mail worker calls it at start-up and then every minute), a
+/// thousand per transaction. Returns how many.
 pub fn ensure_rows(c: &mut DbConn) -> AppResult<usize> {
-    let missing: Vec<i64> = users::table
-        .filter(users::domain.is_null())
-        .filter(users::actor_type.eq("person"))
-        .filter(users::deleted_at.is_null())
-        .filter(diesel::dsl::not(
-            users::id.eq_any(mail_digests::table.select(mail_digests::user_id)),
-        ))
-        .select(users::id)
-        .limit(1000)
-        .load(c)?;
-    if missing.is_empty() {
-        return Ok(0);
-    }
-    db::write(c, |c| {
-        for id in &missing {
-            ensure_row(c, *id)?;
+    const BATCH: i64 = 1000;
+    let mut total = 0;
+    loop {
+        let missing: Vec<i64> = users::table
+            .filter(users::domain.is_null())
+            .filter(users::actor_type.eq("person"))
+            .filter(users::deleted_at.is_null())
+            .filter(diesel::dsl::not(
+                users::id.eq_any(mail_digests::table.select(mail_digests::user_id)),
+            ))
+            .select(users::id)
+            .limit(BATCH)
+            .load(c)?;
+        if missing.is_empty() {
+            return Ok(total);
         }
-        Ok(missing.len())
-    })
+        db::write(c, |c| {
+            let (cmark, nmark) = newest_ids(c)?;
+            let next_at = next_morning(now(), 0, Frequency::Daily);
+            for id in &missing {
+                insert_row(c, *id, (cmark, nmark), next_at)?;
+            }
+            Ok::<_, AppError>(())
+        })?;
+        total += missing.len();
+        if (missing.len() as i64) < BATCH {
+            return Ok(total);
+        }
+    }
 }
 
 #[derive(QueryableByName)]
