@@ -101,6 +101,8 @@ pub struct MailConfig {
     /// The sender; empty: `noreply@` and the host of `base_url`.
     pub from: String,
     pub reset_minutes: u32,
+    /// How long the one-click links of a notification e-mail work.
+    pub action_days: u32,
     /// How long a notification waits before it is e-mailed (not when the
     /// person has seen it on the site by then).
     pub notify_delay_seconds: u64,
@@ -315,9 +317,13 @@ impl Config {
                 self.mail.from
             )));
         }
-        if self.mail.reset_minutes == 0 || self.mail.timeout_seconds == 0 {
+        if self.mail.reset_minutes == 0
+            || self.mail.timeout_seconds == 0
+            || self.mail.action_days == 0
+        {
             return Err(ConfigError(
-                "mail.reset_minutes and mail.timeout_seconds: must be at least 1".into(),
+                "mail.reset_minutes, mail.action_days and mail.timeout_seconds: must be at least 1"
+                    .into(),
             ));
         }
         if !(100..=600_000).contains(&self.content.live_pulse_ms) {

@@ -4,6 +4,7 @@
 //! -> services -> router.
 
 pub mod accounts;
+pub mod actions;
 pub mod addresses;
 pub mod app;
 pub mod audience;
@@ -114,6 +115,7 @@ async fn housekeeping(state: app::AppState) {
             .run(move |c| {
                 Ok(accounts::purge_expired(c, &cfg.accounts)?
                     + accounts::reset::purge(c)?
+                    + actions::purge(c)?
                     + mail::worker::purge(c)?
                     + federation::delivery::purge(c)?
                     + documents::purge_files(c, store.as_ref())?

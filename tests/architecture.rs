@@ -47,6 +47,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "onboarding",
             "stats",
             "digest",
+            "actions",
         ],
     ),
     ("doors", &["app", "federation", "mail", "web", "cli"]),

@@ -1017,3 +1017,267 @@ async fn the_digest_tells_what_was_missed_best_first_once_and_only_when_there_is
         2
     );
 }
+
+/// The one-click link of a message whose label is `label` (a line
+/// "* label: address" of the text part).
+fn action_link(m: &smtp::Mail, label: &str) -> String {
+    let line = m
+        .text
+        .lines()
+        .find(|l| l.starts_with(&format!("* {label}")) && l.contains("/mail/do/"))
+        .unwrap_or_else(|| panic!("no \"{label}\" link in:\n{}", m.text));
+    let url = line[line.find("http").unwrap()..].trim().to_string();
+    assert!(m.html.contains(&url), "the HTML part has the same link");
+    url
+}
+
+fn count<T>(app: &TestApp, f: impl FnOnce(&mut ruche::db::DbConn) -> T) -> T {
+    let mut c = app.db.get().unwrap();
+    f(&mut c)
+}
+
+#[tokio::test]
+async fn one_click_links_act_once_from_a_confirmation_page_without_signing_in() {
+    use ruche::db::schema::{
+        community_members, follows, mail_actions, notifications, reactions, users,
+    };
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_notifying(&server.url()).await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    server.wait_kind("welcome", 2).await;
+    let id_of = |name: &str| -> i64 {
+        count(&app, |c| {
+            users::table
+                .filter(users::username.eq(name))
+                .select(users::id)
+                .first(c)
+                .unwrap()
+        })
+    };
+    let (ana_id, bob_id) = (id_of("ana"), id_of("bob"));
+    let likes = |content: i64| -> i64 {
+        count(&app, |c| {
+            reactions::table
+                .filter(reactions::content_id.eq(content))
+                .filter(reactions::user_id.eq(ana_id))
+                .filter(reactions::kind.eq("like"))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+    };
+    let unread = || -> i64 {
+        count(&app, |c| {
+            notifications::table
+                .filter(notifications::user_id.eq(ana_id))
+                .filter(notifications::read_at.is_null())
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+    };
+
+    // bob answers ana: her e-mail offers a like and "mark as read".
+    let post = ana.post_text("Who has the **audit** report?").await;
+    let r = bob
+        .post(
+            &format!("/posts/{post}/comments"),
+            json!({"body": "Here it is, page 12."}),
+        )
+        .await;
+    let reply = r.json["id"].as_i64().unwrap();
+    let m = server.wait_kind("notification", 1).await.remove(0);
+    assert!(
+        m.text.contains("Or answer from here, in one click:"),
+        "{}",
+        m.text
+    );
+    let like = action_link(&m, "Like");
+    let read = action_link(&m, "Mark as read");
+    assert_ne!(like, read);
+    let like_path = like.trim_start_matches(&app.base).to_string();
+
+    // Opening the link (as a mail scanner does) changes nothing.
+    let nobody = common::Browser::new(&app.base);
+    let page = nobody.get(&like_path).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Like what bob wrote?"), "{html}");
+    assert!(
+        html.contains("Here it is, page 12."),
+        "the words are quoted"
+    );
+    assert!(html.contains("You act as ana (ana)."), "{html}");
+    assert_eq!(likes(reply), 0);
+    assert_eq!(unread(), 1);
+
+    // The button acts, without a session or a form token, once.
+    let done = nobody.post_form(&like_path, &[]).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let html = done.text().await.unwrap();
+    assert!(html.contains("Done: you like what bob wrote."), "{html}");
+    assert!(html.contains(&format!("href=\"/posts/{reply}\"")), "{html}");
+    assert_eq!(likes(reply), 1);
+    assert_eq!(unread(), 0, "acting reads the notification");
+    let again = nobody.post_form(&like_path, &[]).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert!(again
+        .text()
+        .await
+        .unwrap()
+        .contains("This link has already been used."));
+    // "Mark as read" still works on its own.
+    let r = nobody
+        .post_form(read.trim_start_matches(&app.base), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // Forged, truncated and expired secrets are one "no such link", and
+    // change nothing.
+    let forged = format!("/mail/do/{}", "A".repeat(43));
+    let truncated = &like_path[..like_path.len() - 4];
+    for path in [forged.as_str(), truncated, "/mail/do/x"] {
+        let r = nobody.get(path).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(r.text().await.unwrap().contains("This link is not valid"));
+        assert_eq!(
+            nobody.post_form(path, &[]).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    // A follow, e-mailed at once by ana's choice: follow back.
+    let r = ana
+        .send_json(
+            reqwest::Method::PUT,
+            "/me/mail-preferences",
+            json!({"follow": "now"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(
+        bob.post("/people/ana/follow", json!({})).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let mails = server.wait_kind("notification", 2).await;
+    let m = mails
+        .iter()
+        .find(|m| m.subject == "bob now follows you")
+        .unwrap();
+    let back = action_link(m, "Follow back");
+    // An expired link is refused like an unknown one.
+    let back_path = back.trim_start_matches(&app.base).to_string();
+    count(&app, |c| {
+        diesel::update(mail_actions::table.filter(mail_actions::action.eq("follow_back")))
+            .set(
+                mail_actions::expires_at
+                    .eq(chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1)),
+            )
+            .execute(c)
+            .unwrap()
+    });
+    assert_eq!(
+        nobody.post_form(&back_path, &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let ana_follows_bob = || -> i64 {
+        count(&app, |c| {
+            follows::table
+                .filter(follows::follower_id.eq(ana_id))
+                .filter(follows::followee_id.eq(bob_id))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+    };
+    assert_eq!(ana_follows_bob(), 0);
+    count(&app, |c| {
+        diesel::update(mail_actions::table.filter(mail_actions::action.eq("follow_back")))
+            .set(
+                mail_actions::expires_at
+                    .eq(chrono::Utc::now().naive_utc() + chrono::Duration::days(1)),
+            )
+            .execute(c)
+            .unwrap()
+    });
+    let r = nobody.post_form(&back_path, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Done: you follow bob."));
+    assert_eq!(ana_follows_bob(), 1);
+
+    // A join request: approve from the e-mail; the refusal beside it is
+    // spent with it (one answer per request).
+    let r = ana
+        .post(
+            "/communities",
+            json!({"name": "audit", "title": "Audit team", "join_policy": "request"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    bob.post("/communities/audit/join", json!({})).await;
+    let mails = server.wait_kind("notification", 3).await;
+    let m = mails
+        .iter()
+        .find(|m| m.subject == "bob asks to join Audit team")
+        .unwrap_or_else(|| panic!("{:?}", mails.iter().map(|m| &m.subject).collect::<Vec<_>>()));
+    let approve = action_link(m, "Approve the request");
+    let refuse = action_link(m, "Refuse the request");
+    let html = nobody
+        .get(approve.trim_start_matches(&app.base))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Let bob into Audit team?"), "{html}");
+    let r = nobody
+        .post_form(approve.trim_start_matches(&app.base), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let status: String = count(&app, |c| {
+        community_members::table
+            .inner_join(users::table.on(users::id.eq(community_members::community_id)))
+            .filter(users::username.eq("audit"))
+            .filter(community_members::user_id.eq(bob_id))
+            .select(community_members::status)
+            .first(c)
+            .unwrap()
+    });
+    assert_eq!(status, "member");
+    let r = nobody
+        .post_form(refuse.trim_start_matches(&app.base), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    // An action refused now (the post was deleted) says why and gives the
+    // link back.
+    let mention = bob.post_text("@ana can you check this?").await;
+    let mails = server.wait_kind("notification", 4).await;
+    let m = mails
+        .iter()
+        .find(|m| m.subject == "bob mentioned you")
+        .unwrap();
+    let like = action_link(m, "Like");
+    assert!(bob
+        .delete(&format!("/posts/{mention}"))
+        .await
+        .status
+        .is_success());
+    let r = nobody
+        .post_form(like.trim_start_matches(&app.base), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(likes(mention), 0);
+    let open: i64 = count(&app, |c| {
+        mail_actions::table
+            .filter(mail_actions::action.eq("like"))
+            .filter(mail_actions::used_at.is_null())
+            .count()
+            .get_result(c)
+            .unwrap()
+    });
+    assert_eq!(open, 1, "the link is given back");
+}

@@ -244,6 +244,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_actions (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        notification_id -> BigInt,
+        action -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(remote_totals -> users (actor_id));
 diesel::joinable!(onboarding -> users (user_id));
@@ -252,6 +264,8 @@ diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(mail_preferences -> users (user_id));
 diesel::joinable!(mail_locales -> users (user_id));
 diesel::joinable!(mail_digests -> users (user_id));
+diesel::joinable!(mail_actions -> users (user_id));
+diesel::joinable!(mail_actions -> notifications (notification_id));
 diesel::joinable!(media -> content (content_id));
 diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(user_skills -> skills (skill_id));
@@ -299,6 +313,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_preferences,
     mail_locales,
     mail_digests,
+    mail_actions,
 );
 
 diesel::table! {

@@ -4,6 +4,7 @@
 
 use askama::Template;
 
+use crate::actions::Action;
 use crate::digest::{Digest, Frequency};
 use crate::i18n::{self, Lang};
 use crate::mails::Mail;
@@ -29,6 +30,9 @@ pub struct Facts {
     pub unsubscribe: Option<String>,
     /// What a notification is about.
     pub notice: Option<ForMail>,
+    /// The one-click links of a notification: what each does, and its
+    /// address.
+    pub actions: Vec<(Action, String)>,
     /// What a digest says, and how often the person gets one.
     pub digest: Option<Digest>,
     pub digest_frequency: Frequency,
@@ -56,6 +60,10 @@ struct Outline {
     /// an address; then lines under the list.
     sections: Vec<Section>,
     button: Option<(String, String)>,
+    /// One-click links under the button, with the line that introduces
+    /// them.
+    actions_title: String,
+    actions: Vec<(String, String)>,
     link_hint: String,
     after: Vec<String>,
     footer: Vec<String>,
@@ -101,6 +109,13 @@ impl Outline {
         }
         if let Some((label, url)) = &self.button {
             out.push_str(&format!("{label}{colon}\n{url}\n\n"));
+        }
+        if !self.actions.is_empty() {
+            out.push_str(&format!("{}\n", self.actions_title));
+            for (label, url) in &self.actions {
+                out.push_str(&format!("* {label}{colon} {url}\n"));
+            }
+            out.push('\n');
         }
         for p in &self.after {
             out.push_str(p);
@@ -298,36 +313,8 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
                 community: None,
                 read_at: None,
             });
-            let (community, community_title) = n
-                .community
-                .clone()
-                .map(|(name, title)| {
-                    let shown = if title.trim().is_empty() {
-                        name.clone()
-                    } else {
-                        title
-                    };
-                    (name, shown)
-                })
-                .unwrap_or_default();
-            let what = tf(
-                &format!("mail.n_{}", n.kind),
-                &[("actor", n.actor.clone()), ("community", community_title)],
-            );
-            let (label, path) = match (&n.content, n.kind.as_str()) {
-                (Some((id, _, _)), _) => ("mail.n_open_post", format!("/posts/{id}")),
-                (None, "community_request") => (
-                    "mail.n_open_requests",
-                    format!("/communities/{community}/members"),
-                ),
-                (None, k) if k.starts_with("community") => {
-                    ("mail.n_open_community", format!("/communities/{community}"))
-                }
-                _ => (
-                    "mail.n_open_profile",
-                    format!("/people/{}", n.actor_username),
-                ),
-            };
+            let what = n.what(lang);
+            let (label, path) = n.page();
             quote = n
                 .content
                 .as_ref()
@@ -353,6 +340,12 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
         site: f.site.clone(),
         paragraphs,
         button,
+        actions_title: t("mail.actions_title"),
+        actions: f
+            .actions
+            .iter()
+            .map(|(a, url)| (t(&format!("mail.do_{}", a.as_str())), url.clone()))
+            .collect(),
         link_hint: t("mail.link_hint"),
         after,
         footer: vec![why, format!("{} · {}", f.site, f.base)],
@@ -416,6 +409,45 @@ mod tests {
         );
         assert!(en.text.contains("Ruche <Paris>"));
         assert!(!en.html.contains("<Paris>"));
+    }
+
+    #[test]
+    fn a_notification_offers_its_one_click_links_in_both_parts_and_languages() {
+        let mut f = facts();
+        f.notice = Some(ForMail {
+            user_id: 1,
+            kind: "community_request".into(),
+            actor: "Bob".into(),
+            actor_username: "bob".into(),
+            content: None,
+            community: Some(("audit".into(), "Audit team".into())),
+            read_at: None,
+        });
+        f.actions = vec![
+            (Action::Approve, "https://paris.example/mail/do/yes".into()),
+            (Action::Refuse, "https://paris.example/mail/do/no".into()),
+        ];
+        let m = Mail::Notification { id: 7 };
+        let en = compose(&m, Lang::En, &f);
+        assert_eq!(en.subject, "Bob asks to join Audit team");
+        assert!(en
+            .text
+            .contains("* Approve the request: https://paris.example/mail/do/yes"));
+        assert!(en
+            .text
+            .contains("* Refuse the request: https://paris.example/mail/do/no"));
+        assert!(en.html.contains("https://paris.example/mail/do/yes"));
+        assert!(
+            en.text.contains("/communities/audit/members"),
+            "{}",
+            en.text
+        );
+        let fr = compose(&m, Lang::Fr, &f);
+        assert!(fr.text.contains("Accepter la demande"), "{}", fr.text);
+        assert!(fr.html.contains("Refuser la demande"));
+        // No link, no line about links.
+        f.actions.clear();
+        assert!(!compose(&m, Lang::En, &f).text.contains("one click"));
     }
 
     #[test]

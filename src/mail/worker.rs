@@ -29,6 +29,7 @@ use serde::Serialize;
 
 use super::compose::{self, Facts};
 use crate::accounts;
+use crate::actions;
 use crate::app::AppState;
 use crate::config::Config;
 use crate::db::schema::{mail_queue, users};
@@ -322,6 +323,13 @@ fn prepare(
                 }
                 None => {}
             }
+        }
+        // The one-click links, made last: only for a message that goes.
+        if let (Mail::Notification { id }, Some(n)) = (&mail, &facts.notice) {
+            facts.actions = actions::issue(c, *id, n, cfg.mail.action_days)?
+                .into_iter()
+                .map(|l| (l.action, format!("{}/mail/do/{}", cfg.base(), l.token)))
+                .collect();
         }
         let lang = Lang::parse(&m.locale).unwrap_or(Lang::En);
         out.push(Ok(Ready { mail, lang, facts }));

@@ -179,6 +179,49 @@ pub struct ForMail {
     pub read_at: Option<NaiveDateTime>,
 }
 
+impl ForMail {
+    /// The page of what it is about (a path), and the translation key of
+    /// a link to it.
+    pub fn page(&self) -> (&'static str, String) {
+        let community = self.community.as_ref().map_or("", |(n, _)| n.as_str());
+        match (&self.content, self.kind.as_str()) {
+            (Some((id, _, _)), _) => ("mail.n_open_post", format!("/posts/{id}")),
+            (None, "community_request") => (
+                "mail.n_open_requests",
+                format!("/communities/{community}/members"),
+            ),
+            (None, k) if k.starts_with("community") => {
+                ("mail.n_open_community", format!("/communities/{community}"))
+            }
+            _ => (
+                "mail.n_open_profile",
+                format!("/people/{}", self.actor_username),
+            ),
+        }
+    }
+
+    /// The community's title, or its name when it has none.
+    pub fn community_title(&self) -> String {
+        match &self.community {
+            Some((name, title)) if title.trim().is_empty() => name.clone(),
+            Some((_, title)) => title.clone(),
+            None => String::new(),
+        }
+    }
+
+    /// What happened, in words ("Ana mentioned you").
+    pub fn what(&self, lang: crate::i18n::Lang) -> String {
+        crate::i18n::tf(
+            lang,
+            &format!("mail.n_{}", self.kind),
+            &[
+                ("actor", self.actor.clone()),
+                ("community", self.community_title()),
+            ],
+        )
+    }
+}
+
 /// Characters of a post quoted in an e-mail.
 const EXCERPT: usize = 280;
 

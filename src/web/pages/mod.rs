@@ -7,6 +7,7 @@ pub mod communities;
 mod community_picture;
 mod composer;
 mod documents;
+mod mail_action;
 mod media;
 pub mod password;
 mod people;
@@ -45,6 +46,10 @@ pub fn router() -> Router<AppState> {
             get(password::unsubscribe_page).post(password::unsubscribe),
         )
         .route("/mail/resubscribe/{token}", post(password::resubscribe))
+        .route(
+            "/mail/do/{token}",
+            get(mail_action::page).post(mail_action::act),
+        )
         .route("/settings", get(account::settings))
         .route("/notifications", get(account::notifications))
         .route("/settings/language", post(account::set_language))
