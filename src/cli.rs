@@ -32,6 +32,67 @@ pub enum Command {
     /// Administration tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// E-mail coming in.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MailCommand {
+    /// Take one message on standard input (a reply to a notification), as
+    /// a mail server's pipe transport hands it over. Exit status: 0 taken
+    /// (or an automatic message dropped), 65 unreadable or empty, 67 no
+    /// such reply address, 77 refused, 75 try again later.
+    Receive {
+        /// The recipient as the mail server saw it (Postfix: ${recipient});
+        /// without it, the message's own headers are read.
+        #[arg(long = "to", value_name = "ADDRESS")]
+        to: Vec<String>,
+    },
+}
+
+/// `ruche mail receive`: reads the message (bounded), hands it to the
+/// e-mail door and says what became of it; returns the exit status.
+pub fn receive_mail(config: crate::Config, to: Vec<String>) -> anyhow::Result<u8> {
+    use crate::mail::inbound::{Reason, Verdict};
+    let max = config.mail.inbound_max_bytes;
+    let mut raw = Vec::new();
+    std::io::stdin()
+        .take(max as u64 + 1)
+        .read_to_end(&mut raw)?;
+    if raw.len() > max {
+        // Read the rest so that the mail server does not see a broken pipe.
+        std::io::copy(&mut std::io::stdin(), &mut std::io::sink())?;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let verdict = rt.block_on(async move {
+        let (_, state) = crate::build(config)?;
+        Ok::<_, anyhow::Error>(crate::mail::inbound::receive(&state, &raw, &to).await)
+    })?;
+    Ok(match verdict {
+        Verdict::Posted(id) => {
+            println!("comment {id} written");
+            0
+        }
+        Verdict::Ignored(why) => {
+            println!("dropped: {why}");
+            0
+        }
+        Verdict::Refused(reason) => {
+            eprintln!("ruche: {}", reason.explain());
+            match reason {
+                Reason::UnknownAddress => 67,
+                Reason::NotTheRecipient | Reason::NotAllowed(_) => 77,
+                Reason::TooLarge | Reason::Malformed | Reason::NoText => 65,
+            }
+        }
+        Verdict::Later(why) => {
+            eprintln!("ruche: try again later ({why})");
+            75
+        }
+    })
 }
 
 #[derive(Subcommand, Debug)]

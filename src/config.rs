@@ -103,6 +103,13 @@ pub struct MailConfig {
     pub reset_minutes: u32,
     /// How long the one-click links of a notification e-mail work.
     pub action_days: u32,
+    /// The address whose local part carries reply secrets; empty: no
+    /// replies by e-mail.
+    pub reply_to: String,
+    pub reply_days: u32,
+    /// Where the SMTP listener for replies listens; empty: nowhere.
+    pub inbound_listen: String,
+    pub inbound_max_bytes: usize,
     /// How long a notification waits before it is e-mailed (not when the
     /// person has seen it on the site by then).
     pub notify_delay_seconds: u64,
@@ -320,11 +327,33 @@ impl Config {
         if self.mail.reset_minutes == 0
             || self.mail.timeout_seconds == 0
             || self.mail.action_days == 0
+            || self.mail.reply_days == 0
+            || self.mail.inbound_max_bytes == 0
         {
             return Err(ConfigError(
-                "mail.reset_minutes, mail.action_days and mail.timeout_seconds: must be at least 1"
+                "mail.reset_minutes, mail.action_days, mail.reply_days, mail.inbound_max_bytes and mail.timeout_seconds: must be at least 1"
                     .into(),
             ));
+        }
+        let reply_to = self.mail.reply_to.trim();
+        if !reply_to.is_empty() {
+            let ok = reply_to.rsplit_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.is_empty()
+                    && !local.contains('+')
+                    && !reply_to.contains(char::is_whitespace)
+            });
+            if !ok {
+                return Err(ConfigError(format!(
+                    "mail.reply_to: {reply_to:?} is not an address such as ruche@mail.example.com (without +)"
+                )));
+            }
+        }
+        let listen = self.mail.inbound_listen.trim();
+        if !listen.is_empty() && listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError(format!(
+                "mail.inbound_listen: {listen:?} is not an address and port such as 127.0.0.1:2526"
+            )));
         }
         if !(100..=600_000).contains(&self.content.live_pulse_ms) {
             return Err(ConfigError(

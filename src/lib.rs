@@ -81,8 +81,20 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, app::AppState)> {
 /// Serves on an already bound listener until the process is stopped.
 pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<()> {
     let mailer = mail::worker::Mailer::from_config(&config)?;
+    let inbound = match config.mail.inbound_listen.trim() {
+        "" => None,
+        addr => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen for e-mail on {addr}: {e}"))?,
+        ),
+    };
     let (router, state) = build(config)?;
     tokio::spawn(housekeeping(state.clone()));
+    if let Some(listener) = inbound {
+        tracing::info!(listen = %state.config.mail.inbound_listen, "taking replies by e-mail over SMTP");
+        tokio::spawn(mail::listener::run(state.clone(), listener));
+    }
     if let Some(mailer) = mailer {
         tokio::spawn(mail::worker::run(state.clone(), mailer));
     }

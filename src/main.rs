@@ -30,6 +30,17 @@ fn main() -> ExitCode {
         Command::Serve => serve(config),
         Command::Migrate => migrate(config),
         Command::Admin(cmd) => ruche::cli::run_admin(&config, cmd),
+        Command::Mail(ruche::cli::MailCommand::Receive { to }) => {
+            return match ruche::cli::receive_mail(config, to) {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    // The database or the input failed: the mail server
+                    // keeps the message and tries again.
+                    eprintln!("ruche: {e:#}");
+                    ExitCode::from(75)
+                }
+            };
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

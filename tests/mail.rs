@@ -1281,3 +1281,246 @@ async fn one_click_links_act_once_from_a_confirmation_page_without_signing_in() 
     });
     assert_eq!(open, 1, "the link is given back");
 }
+
+/// A reply fixture (`src/mail/fixtures`) from `from` to `reply`.
+fn reply_fixture(name: &str, from: &str, reply: &str) -> Vec<u8> {
+    let path = format!("{}/src/mail/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(path)
+        .unwrap()
+        .replace("{{FROM}}", from)
+        .replace("{{REPLY}}", reply)
+        .replace('\n', "\r\n")
+        .into_bytes()
+}
+
+/// Hands a message to Ruche's SMTP listener: the server's answer, or its
+/// refusal.
+async fn smtp_in(port: u16, from: &str, to: &str, raw: &[u8]) -> Result<String, String> {
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+    let t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(port)
+        .build();
+    let envelope =
+        lettre::address::Envelope::new(Some(from.parse().unwrap()), vec![to.parse().unwrap()])
+            .unwrap();
+    t.send_raw(&envelope, raw)
+        .await
+        .map(|r| r.message().collect::<Vec<_>>().join(" "))
+        .map_err(|e| format!("{e}"))
+}
+
+/// The comments under a post, as (author, body) pairs, oldest first.
+async fn comments_of(api: &common::Api, post: i64) -> Vec<(String, String, Option<i64>)> {
+    let r = api.get(&format!("/posts/{post}/comments")).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["author"]["username"].as_str().unwrap().to_string(),
+                c["body"].as_str().unwrap().to_string(),
+                c["reply_to_id"].as_i64(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reply_by_e_mail_becomes_a_comment_of_its_recipient_only() {
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = server.url();
+    let app = TestApp::start_with(move |c| {
+        c.mail.smtp_url = url;
+        c.mail.retry_base_ms = 100;
+        c.mail.notify_delay_seconds = 1;
+        c.mail.reply_to = "ruche@mail.example.com".into();
+        c.mail.inbound_listen = format!("127.0.0.1:{port}");
+        c.mail.inbound_max_bytes = 10 * 1024 * 1024;
+        c.federation.poll_interval_ms = 100;
+    })
+    .await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    server.wait_kind("welcome", 2).await;
+
+    let post = ana.post_text("Who has the audit report?").await;
+    let r = bob
+        .post(
+            &format!("/posts/{post}/comments"),
+            json!({"body": "Here it is, page 12."}),
+        )
+        .await;
+    let reply = r.json["id"].as_i64().unwrap();
+    let m = server.wait_kind("notification", 1).await.remove(0);
+    let address = m.header("Reply-To").expect("a reply address").to_string();
+    let address = address
+        .rsplit_once('<')
+        .map(|(_, a)| a.trim_end_matches('>'))
+        .unwrap_or(&address)
+        .to_string();
+    assert!(
+        address.starts_with("ruche+r") && address.ends_with("@mail.example.com"),
+        "{address}"
+    );
+    assert!(
+        m.text.contains("Reply to this e-mail to comment"),
+        "{}",
+        m.text
+    );
+
+    // Gmail's reply, over SMTP: ana's words only, under bob's comment.
+    let answer = smtp_in(
+        port,
+        "ana@example.com",
+        &address,
+        &reply_fixture("gmail_en.eml", "ana@example.com", &address),
+    )
+    .await
+    .expect("taken");
+    assert!(answer.contains("written"), "{answer}");
+    let comments = comments_of(&ana, post).await;
+    let last = comments.last().unwrap();
+    assert_eq!(last.0, "ana");
+    assert_eq!(
+        last.1,
+        "Thanks Bob, I will check page 12 tomorrow morning.\n\nCould you send the annex too?"
+    );
+    assert_eq!(last.2, Some(reply), "under the comment it answers");
+    let n = comments.len();
+    // Answering is reading the notification.
+    let read: Option<chrono::NaiveDateTime> = count(&app, |c| {
+        use ruche::db::schema::notifications;
+        notifications::table
+            .filter(notifications::content_id.eq(reply))
+            .select(notifications::read_at)
+            .first(c)
+            .unwrap()
+    });
+    assert!(read.is_some());
+
+    // Refused whole, nothing written: another sender with ana's address,
+    // an address of ours that does not exist, an automatic answer, a
+    // picture without text, unreadable headers, a 30 MB message.
+    let refused = smtp_in(
+        port,
+        "bob@example.com",
+        &address,
+        &reply_fixture("gmail_en.eml", "bob@example.com", &address),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.contains("only from the address"), "{refused}");
+    let unknown = format!("ruche+r{}@mail.example.com", "0".repeat(32));
+    let refused = smtp_in(
+        port,
+        "ana@example.com",
+        &unknown,
+        &reply_fixture("gmail_en.eml", "ana@example.com", &unknown),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.contains("no such reply address"), "{refused}");
+    let dropped = smtp_in(
+        port,
+        "ana@example.com",
+        &address,
+        &reply_fixture("out_of_office.eml", "ana@example.com", &address),
+    )
+    .await
+    .expect("an automatic answer is taken and dropped");
+    assert!(dropped.contains("dropped"), "{dropped}");
+    let refused = smtp_in(
+        port,
+        "ana@example.com",
+        &address,
+        &reply_fixture("picture_only.eml", "ana@example.com", &address),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.contains("no text"), "{refused}");
+    let refused = smtp_in(
+        port,
+        "ana@example.com",
+        &address,
+        b"this is not\r\na message\r\n",
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.contains("cannot be read"), "{refused}");
+    let mut huge = reply_fixture("thunderbird_en.eml", "ana@example.com", &address);
+    let filler = "x".repeat(76) + "\r\n";
+    while huge.len() < 30 * 1024 * 1024 {
+        huge.extend_from_slice(filler.as_bytes());
+    }
+    let refused = smtp_in(port, "ana@example.com", &address, &huge)
+        .await
+        .unwrap_err();
+    assert!(refused.contains("too large"), "{refused}");
+    assert_eq!(comments_of(&ana, post).await.len(), n, "nothing written");
+
+    // The same address works again (Outlook, HTML only, in French), and
+    // through the command a mail server pipes into.
+    let raw = reply_fixture("outlook_fr.eml", "ana@example.com", &address);
+    let out = receive_cli(&app, &address, &raw);
+    assert_eq!(out.0, Some(0), "{}", out.1);
+    let comments = comments_of(&ana, post).await;
+    assert_eq!(comments.len(), n + 1);
+    let last = comments.last().unwrap();
+    assert!(
+        last.1
+            .starts_with("Merci Bob, je regarde la page 12 dès lundi."),
+        "{}",
+        last.1
+    );
+    assert!(!last.1.contains("Envoyé"), "{}", last.1);
+    // The command's exit status tells the mail server what happened.
+    let out = receive_cli(
+        &app,
+        &unknown,
+        &reply_fixture("apple_fr.eml", "ana@example.com", &unknown),
+    );
+    assert_eq!(out.0, Some(67), "{}", out.1);
+    let out = receive_cli(
+        &app,
+        &address,
+        &reply_fixture("bounce.eml", "ana@example.com", &address),
+    );
+    assert_eq!(out.0, Some(0), "a delivery report is dropped: {}", out.1);
+    assert_eq!(comments_of(&ana, post).await.len(), n + 1);
+}
+
+/// Runs `ruche mail receive --to ADDRESS` on the app's database, the
+/// message on standard input: its exit status and what it printed.
+fn receive_cli(app: &TestApp, to: &str, raw: &[u8]) -> (Option<i32>, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ruche"))
+        .args(["mail", "receive", "--to", to])
+        .env("RUCHE_DATABASE_URL", &app.config.database.url)
+        .env("RUCHE_BASE_URL", &app.config.base_url)
+        .env("RUCHE_MAIL_REPLY_TO", &app.config.mail.reply_to)
+        .env("RUCHE_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(raw).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}

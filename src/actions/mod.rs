@@ -12,6 +12,8 @@
 //! account and a notification that is gone are all the same "no such
 //! link".
 
+pub mod reply;
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 

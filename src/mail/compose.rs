@@ -33,6 +33,9 @@ pub struct Facts {
     /// The one-click links of a notification: what each does, and its
     /// address.
     pub actions: Vec<(Action, String)>,
+    /// The address a reply to a notification goes to (it becomes a
+    /// comment).
+    pub reply_to: Option<String>,
     /// What a digest says, and how often the person gets one.
     pub digest: Option<Digest>,
     pub digest_frequency: Frequency,
@@ -320,14 +323,19 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
                 .as_ref()
                 .map(|(_, text, _)| text.clone())
                 .filter(|t| !t.is_empty());
+            let mut after = Vec::new();
+            if f.reply_to.is_some() {
+                after.push(t("mail.n_reply_by_mail"));
+            }
+            after.push(tf(
+                "mail.n_settings",
+                &[("url", format!("{}/settings#mail", f.base))],
+            ));
             (
                 what.clone(),
                 vec![greeting, format!("{what}.")],
                 Some((t(label), format!("{}{path}", f.base))),
-                vec![tf(
-                    "mail.n_settings",
-                    &[("url", format!("{}/settings#mail", f.base))],
-                )],
+                after,
                 tf("mail.why_notification", std::slice::from_ref(&site)),
             )
         }

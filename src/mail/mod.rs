@@ -3,8 +3,12 @@
 //!
 //! `compose` says how each kind of message reads, as a plain-text and an
 //! HTML part from one outline; `worker` claims, writes, sends and retries.
+//! Replies come back through `inbound` (a comment of the person replying),
+//! handed over by `ruche mail receive` or by SMTP to `listener`.
 //! With `mail.smtp_url` empty there is no worker and the features are told
 //! not to queue anything: Ruche runs without e-mail, and the pages say so.
 
 pub mod compose;
+pub mod inbound;
+pub mod listener;
 pub mod worker;

@@ -330,6 +330,10 @@ fn prepare(
                 .into_iter()
                 .map(|l| (l.action, format!("{}/mail/do/{}", cfg.base(), l.token)))
                 .collect();
+            if !cfg.mail.reply_to.trim().is_empty() {
+                facts.reply_to = actions::reply::issue(c, *id, n, cfg.mail.reply_days)?
+                    .and_then(|t| actions::reply::address(&cfg.mail.reply_to, &t));
+            }
         }
         let lang = Lang::parse(&m.locale).unwrap_or(Lang::En);
         out.push(Ok(Ready { mail, lang, facts }));
@@ -366,6 +370,12 @@ fn message(mailer: &Mailer, m: &Claimed, r: &Ready) -> Result<Message, Outcome> 
     if let Some((_, _, root)) = r.facts.notice.as_ref().and_then(|n| n.content.as_ref()) {
         let thread = format!("<ruche.thread.{root}@{}>", mailer.host);
         b = b.in_reply_to(thread.clone()).references(thread);
+    }
+    if let Some(address) = &r.facts.reply_to {
+        let reply: Mailbox = address
+            .parse()
+            .map_err(|e| Outcome::Failed(format!("not a reply address: {e}"), false))?;
+        b = b.reply_to(reply);
     }
     if let Some(url) = &r.facts.unsubscribe {
         b = b

@@ -1,0 +1,203 @@
+//! Replies by e-mail: the e-mail of a notification about a post or a
+//! comment carries a reply address of its own (`mail.reply_to` with
+//! `+r<secret>` added to its local part), which names one person and the
+//! post or comment they were told about. What comes back to it becomes
+//! that person's comment there, with their rights at that moment.
+//!
+//! The secret is 128 random bits in lowercase hexadecimal (mail relays may
+//! change the case of an address), stored as a digest among the e-mail's
+//! links (`mail_actions`, action `reply`); it works for
+//! `mail.reply_days`, as often as the person replies. A reply is taken
+//! only from the address the notification was sent to.
+
+use chrono::Duration;
+use diesel::prelude::*;
+use rand::RngCore;
+
+use crate::accounts::secrets::digest;
+use crate::accounts::User;
+use crate::db::schema::{mail_actions, notifications};
+use crate::db::{self, now, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::notifications::by_mail::{for_mail, ForMail};
+
+/// The action name of a reply address among the e-mail's links.
+const REPLY: &str = "reply";
+
+/// The address of a reply secret, from the configured `mail.reply_to`
+/// (`ruche@example.com` gives `ruche+r<secret>@example.com`).
+pub fn address(reply_to: &str, token: &str) -> Option<String> {
+    let (local, domain) = reply_to.trim().rsplit_once('@')?;
+    if local.is_empty() || domain.is_empty() {
+        return None;
+    }
+    Some(format!("{local}+r{token}@{domain}"))
+}
+
+/// The secret in a recipient address written by [`address`] for
+/// `reply_to`, if it is one.
+pub fn token_of(reply_to: &str, recipient: &str) -> Option<String> {
+    let (local, domain) = reply_to.trim().rsplit_once('@')?;
+    let recipient = recipient
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
+    let (r_local, r_domain) = recipient.rsplit_once('@')?;
+    if !r_domain.eq_ignore_ascii_case(domain) {
+        return None;
+    }
+    let prefix = format!("{local}+r");
+    if r_local.len() <= prefix.len() || !r_local[..prefix.len()].eq_ignore_ascii_case(&prefix) {
+        return None;
+    }
+    let token = r_local[prefix.len()..].to_ascii_lowercase();
+    (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some(token)
+}
+
+/// Makes the reply secret of notification `id`'s e-mail, when it is about
+/// a post or a comment the person may read.
+pub fn issue(c: &mut DbConn, id: i64, n: &ForMail, days: u32) -> AppResult<Option<String>> {
+    if n.content.is_none() {
+        return Ok(None);
+    }
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let at = now();
+    db::write(c, |c| {
+        diesel::insert_into(mail_actions::table)
+            .values((
+                mail_actions::token_hash.eq(digest(&token)),
+                mail_actions::user_id.eq(n.user_id),
+                mail_actions::notification_id.eq(id),
+                mail_actions::action.eq(REPLY),
+                mail_actions::created_at.eq(at),
+                mail_actions::expires_at.eq(at + Duration::days(i64::from(days))),
+            ))
+            .execute(c)
+    })?;
+    Ok(Some(token))
+}
+
+/// Who replies, and to what.
+#[derive(Debug, Clone)]
+pub struct Replying {
+    pub user: User,
+    pub notification: i64,
+    /// The post or comment the reply goes under.
+    pub parent: i64,
+}
+
+/// Why a reply is not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// No such reply address (unknown, forged, expired, account closed,
+    /// post gone or no longer readable).
+    Unknown,
+    /// The message is not from the address the notification went to.
+    NotTheRecipient,
+}
+
+/// The reply address of `token`, if `sender` may reply through it.
+pub fn accept(c: &mut DbConn, token: &str, sender: &str) -> AppResult<Result<Replying, Refused>> {
+    let row: Option<(i64, i64)> = mail_actions::table
+        .find(digest(&token.to_ascii_lowercase()))
+        .filter(mail_actions::action.eq(REPLY))
+        .filter(mail_actions::expires_at.gt(now()))
+        .select((mail_actions::user_id, mail_actions::notification_id))
+        .first(c)
+        .optional()?;
+    let Some((user_id, notification)) = row else {
+        return Ok(Err(Refused::Unknown));
+    };
+    let user = match crate::accounts::find_by_id(c, user_id) {
+        Ok(u) if !u.disabled && u.deleted_at.is_none() && u.is_local() => u,
+        _ => return Ok(Err(Refused::Unknown)),
+    };
+    let Some(notice) = for_mail(c, notification)? else {
+        return Ok(Err(Refused::Unknown));
+    };
+    let Some((parent, _, _)) = notice.content else {
+        return Ok(Err(Refused::Unknown));
+    };
+    if !same_address(sender, &user.email) {
+        return Ok(Err(Refused::NotTheRecipient));
+    }
+    Ok(Ok(Replying {
+        user,
+        notification,
+        parent,
+    }))
+}
+
+/// Whether two addresses are one mailbox (the domain's case never
+/// matters; the local part's is ignored too, as nearly every server does).
+fn same_address(a: &str, b: &str) -> bool {
+    let a = a.trim();
+    let b = b.trim();
+    !a.is_empty() && a.eq_ignore_ascii_case(b)
+}
+
+/// After the comment is written: the notification is read, and the
+/// address remembers when it was last used.
+pub fn replied(c: &mut DbConn, r: &Replying, token: &str) -> AppResult<()> {
+    db::write(c, |c| {
+        let at = now();
+        diesel::update(
+            notifications::table
+                .find(r.notification)
+                .filter(notifications::read_at.is_null()),
+        )
+        .set(notifications::read_at.eq(Some(at)))
+        .execute(c)?;
+        diesel::update(mail_actions::table.find(digest(&token.to_ascii_lowercase())))
+            .set(mail_actions::used_at.eq(Some(at)))
+            .execute(c)?;
+        Ok::<_, AppError>(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_address_reads_back_whatever_the_case() {
+        let token = "0123456789abcdef0123456789abcdef";
+        let a = address("Ruche@Mail.Example.com", token).unwrap();
+        assert_eq!(a, format!("Ruche+r{token}@Mail.Example.com"));
+        assert_eq!(
+            token_of("ruche@mail.example.com", &a.to_uppercase()).as_deref(),
+            Some(token)
+        );
+        assert_eq!(
+            token_of("ruche@mail.example.com", &format!("<{a}>")).as_deref(),
+            Some(token)
+        );
+        // Another domain, another box, a short or odd secret: not ours.
+        assert_eq!(
+            token_of("ruche@mail.example.com", &a.replace("Mail.", "")),
+            None
+        );
+        assert_eq!(
+            token_of("ruche@mail.example.com", "ruche@mail.example.com"),
+            None
+        );
+        assert_eq!(
+            token_of("ruche@mail.example.com", "ruche+rabc@mail.example.com"),
+            None
+        );
+        assert_eq!(
+            token_of("ruche@mail.example.com", &a.replace('a', "z")),
+            None
+        );
+        assert_eq!(address("nobody", token), None);
+    }
+
+    #[test]
+    fn the_sender_must_be_the_recipient() {
+        assert!(same_address("Ana@Example.com", "ana@example.com"));
+        assert!(!same_address("eve@example.com", "ana@example.com"));
+        assert!(!same_address("", ""));
+    }
+}

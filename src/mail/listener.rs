@@ -1,0 +1,269 @@
+//! SMTP for replies by e-mail, for sites without a mail server that can
+//! pipe into `ruche mail receive`: the domain's mail server relays the
+//! messages for the reply addresses to `mail.inbound_listen`, and each one
+//! is handled by `inbound::receive` before it is answered, so that a
+//! refusal reaches the sender through their mail server.
+//!
+//! A deliberately small server (RFC 5321: EHLO or HELO, MAIL, RCPT, DATA,
+//! RSET, NOOP, QUIT; SIZE and 8BITMIME): no relaying, no authentication,
+//! no TLS, so it belongs on loopback or a private network, behind the mail
+//! server that faces the internet. It is ours rather than a crate's
+//! because the Rust SMTP servers are either synchronous with their own
+//! threads or unmaintained, and this subset is short. Bounded everywhere:
+//! line length, recipients, message size (a larger message is read to
+//! its end and refused whole), time per command, connections at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+use super::inbound::{self, Reason, Verdict};
+use crate::actions::reply;
+use crate::app::AppState;
+
+/// Longest command line (RFC 5321 asks for 512 at least).
+const MAX_LINE: usize = 4096;
+/// Longest line of a message (RFC 5322 says 998 characters; some
+/// programs write longer HTML lines, taken up to this).
+const MAX_DATA_LINE: usize = 64 * 1024;
+/// Recipients of one message.
+const MAX_RECIPIENTS: usize = 20;
+/// Connections served at once; more are told to come back.
+const MAX_CONNECTIONS: usize = 32;
+/// Time to wait for a command or a line of a message.
+const IDLE: Duration = Duration::from_secs(120);
+
+/// Serves SMTP on `listener` until the process ends.
+pub async fn run(state: AppState, listener: TcpListener) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "SMTP listener: accept failed");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        let state = state.clone();
+        match slots.clone().try_acquire_owned() {
+            Ok(slot) => {
+                tokio::spawn(async move {
+                    if let Err(e) = session(&state, stream).await {
+                        tracing::debug!(%peer, error = %e, "SMTP session ended");
+                    }
+                    drop(slot);
+                });
+            }
+            Err(_) => {
+                tokio::spawn(async move {
+                    let mut stream = stream;
+                    let _ = stream
+                        .write_all(b"421 4.3.2 too many connections, try again later\r\n")
+                        .await;
+                });
+            }
+        }
+    }
+}
+
+/// What a line read gave.
+enum Line {
+    Text(Vec<u8>),
+    TooLong,
+    Closed,
+}
+
+async fn read_line(r: &mut BufReader<TcpStream>, limit: usize) -> std::io::Result<Line> {
+    let mut buf = Vec::new();
+    loop {
+        let chunk = tokio::time::timeout(IDLE, r.fill_buf())
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "idle"))??;
+        if chunk.is_empty() {
+            return Ok(if buf.is_empty() {
+                Line::Closed
+            } else {
+                Line::Text(buf)
+            });
+        }
+        let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        if buf.len() + take > limit {
+            r.consume(take);
+            // Skip the rest of the line.
+            if !done {
+                loop {
+                    let rest = tokio::time::timeout(IDLE, r.fill_buf())
+                        .await
+                        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "idle"))??;
+                    if rest.is_empty() {
+                        break;
+                    }
+                    match rest.iter().position(|b| *b == b'\n') {
+                        Some(i) => {
+                            r.consume(i + 1);
+                            break;
+                        }
+                        None => {
+                            let n = rest.len();
+                            r.consume(n);
+                        }
+                    }
+                }
+            }
+            return Ok(Line::TooLong);
+        }
+        buf.extend_from_slice(&chunk[..take]);
+        r.consume(take);
+        if done {
+            return Ok(Line::Text(buf));
+        }
+    }
+}
+
+/// The address between angle brackets after `MAIL FROM:` or `RCPT TO:`.
+fn path_of(arg: &str) -> Option<&str> {
+    let start = arg.find('<')?;
+    let end = arg[start..].find('>')? + start;
+    Some(arg[start + 1..end].trim())
+}
+
+async fn session(state: &AppState, stream: TcpStream) -> std::io::Result<()> {
+    let max = state.config.mail.inbound_max_bytes;
+    let reply_to = state.config.mail.reply_to.clone();
+    let host = state.config.domain();
+    let mut r = BufReader::new(stream);
+    r.get_mut()
+        .write_all(format!("220 {host} Ruche ESMTP\r\n").as_bytes())
+        .await?;
+    let mut from: Option<String> = None;
+    let mut rcpts: Vec<String> = Vec::new();
+    loop {
+        let line = match read_line(&mut r, MAX_LINE).await? {
+            Line::Closed => return Ok(()),
+            Line::TooLong => {
+                r.get_mut()
+                    .write_all(b"500 5.5.2 line too long\r\n")
+                    .await?;
+                continue;
+            }
+            Line::Text(l) => String::from_utf8_lossy(&l).trim_end().to_string(),
+        };
+        let (verb, arg) = match line.split_once(' ') {
+            Some((v, a)) => (v.to_ascii_uppercase(), a.trim().to_string()),
+            None => (line.to_ascii_uppercase(), String::new()),
+        };
+        let answer: String = match verb.as_str() {
+            "EHLO" => {
+                format!("250-{host}\r\n250-SIZE {max}\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES")
+            }
+            "HELO" => format!("250 {host}"),
+            "NOOP" => "250 2.0.0 ok".into(),
+            "RSET" => {
+                from = None;
+                rcpts.clear();
+                "250 2.0.0 ok".into()
+            }
+            "QUIT" => {
+                r.get_mut().write_all(b"221 2.0.0 bye\r\n").await?;
+                return Ok(());
+            }
+            "MAIL" if arg.to_ascii_uppercase().starts_with("FROM:") => {
+                let size = arg.to_ascii_uppercase().split_whitespace().find_map(|p| {
+                    p.strip_prefix("SIZE=")
+                        .and_then(|n| n.parse::<usize>().ok())
+                });
+                if size.is_some_and(|n| n > max) {
+                    "552 5.3.4 message too large".into()
+                } else {
+                    from = Some(path_of(&arg[5..]).unwrap_or_default().to_string());
+                    rcpts.clear();
+                    "250 2.1.0 ok".into()
+                }
+            }
+            "RCPT" if arg.to_ascii_uppercase().starts_with("TO:") => {
+                let to = path_of(&arg[3..]).unwrap_or_default().to_string();
+                if from.is_none() {
+                    "503 5.5.1 MAIL first".into()
+                } else if rcpts.len() >= MAX_RECIPIENTS {
+                    "452 4.5.3 too many recipients".into()
+                } else if reply::token_of(&reply_to, &to).is_none() {
+                    "550 5.1.1 no such reply address".into()
+                } else {
+                    rcpts.push(to);
+                    "250 2.1.5 ok".into()
+                }
+            }
+            "DATA" if from.is_none() || rcpts.is_empty() => "503 5.5.1 MAIL and RCPT first".into(),
+            "DATA" => {
+                r.get_mut()
+                    .write_all(b"354 end with <CRLF>.<CRLF>\r\n")
+                    .await?;
+                let (message, whole) = read_data(&mut r, max).await?;
+                let answer = if !whole {
+                    "552 5.3.4 message too large".to_string()
+                } else {
+                    match inbound::receive(state, &message, &rcpts).await {
+                        Verdict::Posted(id) => format!("250 2.0.0 comment {id} written"),
+                        Verdict::Ignored(why) => format!("250 2.0.0 dropped: {why}"),
+                        Verdict::Refused(Reason::TooLarge) => "552 5.3.4 message too large".into(),
+                        Verdict::Refused(reason) => {
+                            format!("550 5.7.1 {}", reason.explain())
+                        }
+                        Verdict::Later(why) => {
+                            tracing::warn!(error = %why, "a reply by e-mail could not be handled now");
+                            "451 4.3.0 try again later".into()
+                        }
+                    }
+                };
+                from = None;
+                rcpts.clear();
+                answer
+            }
+            _ => "500 5.5.1 unknown command".into(),
+        };
+        r.get_mut()
+            .write_all(format!("{answer}\r\n").as_bytes())
+            .await?;
+    }
+}
+
+/// Reads a message up to its lone dot, undoing dot-stuffing; `false` when
+/// it was larger than `max` (read to its end, not kept).
+async fn read_data(r: &mut BufReader<TcpStream>, max: usize) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut out = Vec::new();
+    let mut whole = true;
+    loop {
+        let line = match read_line(r, MAX_DATA_LINE).await? {
+            Line::Closed => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "closed during DATA",
+                ))
+            }
+            // A line longer than SMTP allows: the message is not taken.
+            Line::TooLong => {
+                whole = false;
+                continue;
+            }
+            Line::Text(l) => l,
+        };
+        if line == b".\r\n" || line == b".\n" {
+            return Ok((out, whole));
+        }
+        let data: &[u8] = line.strip_prefix(&b"."[..]).unwrap_or(&line[..]);
+        if whole && out.len() + data.len() > max {
+            whole = false;
+            out = Vec::new();
+        }
+        if whole {
+            out.extend_from_slice(data);
+        }
+    }
+}
