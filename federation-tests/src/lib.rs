@@ -229,6 +229,30 @@ impl Instance {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Runs `ruche <args>` against this instance's database with `input`
+    /// on its standard input: its exit status and what it printed.
+    pub fn cli_input(&self, args: &[&str], input: &[u8]) -> (Option<i32>, String) {
+        use std::io::Write;
+        let mut child = Command::new(binary())
+            .args(args)
+            .envs(self.env())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+
     /// Lists `domain` at `level` in this instance's trust list. Trust is per
     /// `host:port`, so the host name of an instance of the same network
     /// stands for that instance, port included; other names are listed as
