@@ -326,9 +326,178 @@ pub fn resubscribe(c: &mut DbConn, token: &str) -> AppResult<Option<String>> {
     Ok(Some(address))
 }
 
+/// Delivery failures after which an address is treated as failing.
+pub const BOUNCES_BEFORE_FAILING: i32 = 3;
+
+/// `reply_to` with `+<tag><token>` added to its local part: the addresses
+/// replies (`r`) and delivery failures (`b`) come back to.
+pub fn tagged_address(reply_to: &str, tag: char, token: &str) -> Option<String> {
+    let (local, domain) = reply_to.trim().rsplit_once('@')?;
+    if local.is_empty() || domain.is_empty() {
+        return None;
+    }
+    Some(format!("{local}+{tag}{token}@{domain}"))
+}
+
+/// The token of a recipient written by [`tagged_address`] with `tag` for
+/// `reply_to`, whatever relays did to its case; `None` for any other
+/// address.
+pub fn tag_of(reply_to: &str, recipient: &str, tag: char) -> Option<String> {
+    let (local, domain) = reply_to.trim().rsplit_once('@')?;
+    let recipient = recipient
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
+    let (r_local, r_domain) = recipient.rsplit_once('@')?;
+    if !r_domain.eq_ignore_ascii_case(domain) {
+        return None;
+    }
+    let prefix = format!("{local}+{tag}");
+    if r_local.len() <= prefix.len()
+        || !r_local.is_char_boundary(prefix.len())
+        || !r_local[..prefix.len()].eq_ignore_ascii_case(&prefix)
+    {
+        return None;
+    }
+    let token = r_local[prefix.len()..].to_ascii_lowercase();
+    (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some(token)
+}
+
+/// 128 random bits in lowercase hexadecimal (mail relays may change the
+/// case of an address).
+pub fn address_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The secret of the bounce address of `address` (made the first time),
+/// and whether the address is failing. `None` when Ruche never wrote to it.
+pub fn bounce_state(c: &mut DbConn, address: &str) -> AppResult<Option<(String, bool)>> {
+    let address = address.to_lowercase();
+    let row: Option<(Option<String>, Option<NaiveDateTime>)> = mail_addresses::table
+        .find(&address)
+        .select((mail_addresses::bounce_token, mail_addresses::failing_at))
+        .first(c)
+        .optional()?;
+    let Some((token, failing)) = row else {
+        return Ok(None);
+    };
+    let token = match token {
+        Some(t) => t,
+        None => {
+            let t = address_token();
+            crate::db::write(c, |c| {
+                diesel::update(
+                    mail_addresses::table
+                        .find(&address)
+                        .filter(mail_addresses::bounce_token.is_null()),
+                )
+                .set(mail_addresses::bounce_token.eq(Some(&t)))
+                .execute(c)
+            })?;
+            // Another process may have given it one first.
+            mail_addresses::table
+                .find(&address)
+                .select(mail_addresses::bounce_token)
+                .first::<Option<String>>(c)?
+                .unwrap_or(t)
+        }
+    };
+    Ok(Some((token, failing.is_some())))
+}
+
+/// Counts a delivery failure of the address whose bounce secret is
+/// `token`: the address and whether it is now failing; `None` for an
+/// unknown secret.
+pub fn bounced(c: &mut DbConn, token: &str) -> AppResult<Option<(String, bool)>> {
+    crate::db::write(c, |c| {
+        let row: Option<(String, i32)> = mail_addresses::table
+            .filter(mail_addresses::bounce_token.eq(token))
+            .select((mail_addresses::address, mail_addresses::bounces))
+            .first(c)
+            .optional()?;
+        let Some((address, bounces)) = row else {
+            return Ok(None);
+        };
+        let failing = bounces + 1 >= BOUNCES_BEFORE_FAILING;
+        diesel::update(mail_addresses::table.find(&address))
+            .set(mail_addresses::bounces.eq(bounces + 1))
+            .execute(c)?;
+        if failing {
+            diesel::update(
+                mail_addresses::table
+                    .find(&address)
+                    .filter(mail_addresses::failing_at.is_null()),
+            )
+            .set(mail_addresses::failing_at.eq(Some(now())))
+            .execute(c)?;
+        }
+        Ok::<_, AppError>(Some((address, failing)))
+    })
+}
+
+/// The address works (a message came from it, or an administrator says
+/// so): its failures are forgotten.
+pub fn works(c: &mut DbConn, address: &str) -> AppResult<()> {
+    crate::db::write(c, |c| {
+        diesel::update(mail_addresses::table.find(address.to_lowercase()))
+            .set((
+                mail_addresses::bounces.eq(0),
+                mail_addresses::failing_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(c)
+    })?;
+    Ok(())
+}
+
+/// Addresses treated as failing, with their failures, newest first.
+pub fn failing(c: &mut DbConn, limit: i64) -> AppResult<Vec<(String, i32, NaiveDateTime)>> {
+    let rows: Vec<(String, i32, Option<NaiveDateTime>)> = mail_addresses::table
+        .filter(mail_addresses::failing_at.is_not_null())
+        .order(mail_addresses::failing_at.desc())
+        .limit(limit)
+        .select((
+            mail_addresses::address,
+            mail_addresses::bounces,
+            mail_addresses::failing_at,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(a, n, at)| at.map(|at| (a, n, at)))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tagged_address_reads_back_whatever_the_case() {
+        let token = "0123456789abcdef0123456789abcdef";
+        let a = tagged_address("Ruche@Mail.Example.com", 'r', token).unwrap();
+        assert_eq!(a, format!("Ruche+r{token}@Mail.Example.com"));
+        let reply_to = "ruche@mail.example.com";
+        assert_eq!(
+            tag_of(reply_to, &a.to_uppercase(), 'r').as_deref(),
+            Some(token)
+        );
+        assert_eq!(
+            tag_of(reply_to, &format!("<{a}>"), 'r').as_deref(),
+            Some(token)
+        );
+        // Another tag, domain or box, a short or odd secret: not this.
+        assert_eq!(tag_of(reply_to, &a, 'b'), None);
+        assert_eq!(tag_of(reply_to, &a.replace("Mail.", ""), 'r'), None);
+        assert_eq!(tag_of(reply_to, reply_to, 'r'), None);
+        assert_eq!(tag_of(reply_to, "ruche+rabc@mail.example.com", 'r'), None);
+        assert_eq!(tag_of(reply_to, &a.replace('a', "z"), 'r'), None);
+        assert_eq!(tag_of(reply_to, "ruché+r0@mail.example.com", 'r'), None);
+        assert_eq!(tagged_address("nobody", 'r', token), None);
+        assert_eq!(address_token().len(), 32);
+    }
 
     #[test]
     fn every_mail_reads_back_as_written() {

@@ -1300,9 +1300,9 @@ async fn smtp_in(port: u16, from: &str, to: &str, raw: &[u8]) -> Result<String, 
     let t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
         .port(port)
         .build();
-    let envelope =
-        lettre::address::Envelope::new(Some(from.parse().unwrap()), vec![to.parse().unwrap()])
-            .unwrap();
+    // An empty sender is a delivery report's.
+    let from = (!from.is_empty()).then(|| from.parse().unwrap());
+    let envelope = lettre::address::Envelope::new(from, vec![to.parse().unwrap()]).unwrap();
     t.send_raw(&envelope, raw)
         .await
         .map(|r| r.message().collect::<Vec<_>>().join(" "))
@@ -1523,4 +1523,109 @@ fn receive_cli(app: &TestApp, to: &str, raw: &[u8]) -> (Option<i32>, String) {
             String::from_utf8_lossy(&out.stderr)
         ),
     )
+}
+
+#[tokio::test]
+async fn delivery_failures_come_back_and_stop_all_but_password_links() {
+    use ruche::db::schema::mail_addresses;
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let port = smtp::free_port();
+    let url = server.url();
+    let app = TestApp::start_with(move |c| {
+        c.mail.smtp_url = url;
+        c.mail.retry_base_ms = 100;
+        c.mail.notify_delay_seconds = 1;
+        c.mail.reply_to = "ruche@mail.example.com".into();
+        c.mail.inbound_listen = format!("127.0.0.1:{port}");
+        c.federation.poll_interval_ms = 100;
+    })
+    .await;
+    app.user("root").await;
+    let bob = app.user("bob").await;
+    let welcome = server.wait_kind("welcome", 2).await;
+    let to_bob = welcome.iter().find(|m| m.to == "bob@example.com").unwrap();
+    // The envelope sender is bob's bounce address (aiosmtpd records it).
+    let bounce = to_bob
+        .header("X-MailFrom")
+        .expect("an envelope sender")
+        .to_string();
+    assert!(
+        bounce.starts_with("ruche+b") && bounce.ends_with("@mail.example.com"),
+        "{bounce}"
+    );
+    let failures = || -> (i32, bool) {
+        count(&app, |c| {
+            let (n, at): (i32, Option<chrono::NaiveDateTime>) = mail_addresses::table
+                .find("bob@example.com")
+                .select((mail_addresses::bounces, mail_addresses::failing_at))
+                .first(c)
+                .unwrap();
+            (n, at.is_some())
+        })
+    };
+
+    // An out-of-office answer sent there is not a failure; a forged bounce
+    // address is refused.
+    let r = smtp_in(
+        port,
+        "bob@example.com",
+        &bounce,
+        &reply_fixture("out_of_office.eml", "bob@example.com", &bounce),
+    )
+    .await
+    .unwrap();
+    assert!(r.contains("not a delivery failure"), "{r}");
+    let forged = format!("ruche+b{}@mail.example.com", "f".repeat(32));
+    let refused = smtp_in(port, "", &forged, &reply_fixture("bounce.eml", "", &forged)).await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(failures(), (0, false));
+
+    // Three delivery failures: the address is failing.
+    for n in 1..=3 {
+        let r = smtp_in(port, "", &bounce, &reply_fixture("bounce.eml", "", &bounce))
+            .await
+            .unwrap();
+        assert!(r.contains("counted"), "{r}");
+        assert_eq!(failures(), (n, n >= 3));
+    }
+    let admin = app.browser_login("root").await;
+    let html = admin.html("/admin").await;
+    assert!(
+        html.contains("Addresses that bounce"),
+        "listed for administrators"
+    );
+    assert!(html.contains("bob@example.com"));
+
+    // A notification is no longer e-mailed; a password link still is.
+    let before = server.count_kind("notification");
+    let root = app.login_api("root").await;
+    root.post_text("@bob please check the audit").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    settled(&app).await;
+    assert_eq!(server.count_kind("notification"), before);
+    let q = queue(&app);
+    assert!(
+        q.iter()
+            .any(|(k, s, _, _)| k == "notification" && s == "dropped"),
+        "{q:?}"
+    );
+    forgot(&app, "bob").await;
+    server.wait_kind("password_reset", 1).await;
+
+    // The administrator says it works again: notifications go again.
+    let csrf = common::extract_csrf(&html).unwrap();
+    let r = admin
+        .post_form(
+            "/admin/mail/works",
+            &[("csrf", csrf.as_str()), ("address", "bob@example.com")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(failures(), (0, false));
+    root.post_text("@bob and the annex too").await;
+    server.wait_kind("notification", before + 1).await;
+    let _ = bob;
 }

@@ -12,13 +12,13 @@
 
 use chrono::Duration;
 use diesel::prelude::*;
-use rand::RngCore;
 
 use crate::accounts::secrets::digest;
 use crate::accounts::User;
 use crate::db::schema::{mail_actions, notifications};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::mails;
 use crate::notifications::by_mail::{for_mail, ForMail};
 
 /// The action name of a reply address among the e-mail's links.
@@ -27,31 +27,13 @@ const REPLY: &str = "reply";
 /// The address of a reply secret, from the configured `mail.reply_to`
 /// (`ruche@example.com` gives `ruche+r<secret>@example.com`).
 pub fn address(reply_to: &str, token: &str) -> Option<String> {
-    let (local, domain) = reply_to.trim().rsplit_once('@')?;
-    if local.is_empty() || domain.is_empty() {
-        return None;
-    }
-    Some(format!("{local}+r{token}@{domain}"))
+    mails::tagged_address(reply_to, 'r', token)
 }
 
 /// The secret in a recipient address written by [`address`] for
 /// `reply_to`, if it is one.
 pub fn token_of(reply_to: &str, recipient: &str) -> Option<String> {
-    let (local, domain) = reply_to.trim().rsplit_once('@')?;
-    let recipient = recipient
-        .trim()
-        .trim_start_matches('<')
-        .trim_end_matches('>');
-    let (r_local, r_domain) = recipient.rsplit_once('@')?;
-    if !r_domain.eq_ignore_ascii_case(domain) {
-        return None;
-    }
-    let prefix = format!("{local}+r");
-    if r_local.len() <= prefix.len() || !r_local[..prefix.len()].eq_ignore_ascii_case(&prefix) {
-        return None;
-    }
-    let token = r_local[prefix.len()..].to_ascii_lowercase();
-    (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some(token)
+    mails::tag_of(reply_to, recipient, 'r')
 }
 
 /// Makes the reply secret of notification `id`'s e-mail, when it is about
@@ -60,9 +42,7 @@ pub fn issue(c: &mut DbConn, id: i64, n: &ForMail, days: u32) -> AppResult<Optio
     if n.content.is_none() {
         return Ok(None);
     }
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let token = mails::address_token();
     let at = now();
     db::write(c, |c| {
         diesel::insert_into(mail_actions::table)
@@ -160,39 +140,6 @@ pub fn replied(c: &mut DbConn, r: &Replying, token: &str) -> AppResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_reply_address_reads_back_whatever_the_case() {
-        let token = "0123456789abcdef0123456789abcdef";
-        let a = address("Ruche@Mail.Example.com", token).unwrap();
-        assert_eq!(a, format!("Ruche+r{token}@Mail.Example.com"));
-        assert_eq!(
-            token_of("ruche@mail.example.com", &a.to_uppercase()).as_deref(),
-            Some(token)
-        );
-        assert_eq!(
-            token_of("ruche@mail.example.com", &format!("<{a}>")).as_deref(),
-            Some(token)
-        );
-        // Another domain, another box, a short or odd secret: not ours.
-        assert_eq!(
-            token_of("ruche@mail.example.com", &a.replace("Mail.", "")),
-            None
-        );
-        assert_eq!(
-            token_of("ruche@mail.example.com", "ruche@mail.example.com"),
-            None
-        );
-        assert_eq!(
-            token_of("ruche@mail.example.com", "ruche+rabc@mail.example.com"),
-            None
-        );
-        assert_eq!(
-            token_of("ruche@mail.example.com", &a.replace('a', "z")),
-            None
-        );
-        assert_eq!(address("nobody", token), None);
-    }
 
     #[test]
     fn the_sender_must_be_the_recipient() {

@@ -205,6 +205,9 @@ diesel::table! {
         unsubscribe_token -> Text,
         unsubscribed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        bounce_token -> Nullable<Text>,
+        bounces -> Integer,
+        failing_at -> Nullable<Timestamp>,
     }
 }
 

@@ -21,6 +21,7 @@ use crate::actions::reply::{self, Refused};
 use crate::app::AppState;
 use crate::content::{self, Text};
 use crate::error::AppError;
+use crate::mails;
 
 /// What became of a message.
 #[derive(Debug)]
@@ -90,6 +91,23 @@ pub async fn receive(state: &AppState, raw: &[u8], envelope: &[String]) -> Verdi
     let Some(msg) = MessageParser::default().parse(raw) else {
         return Verdict::Refused(Reason::Malformed);
     };
+    // A delivery failure of a message Ruche sent: counted for its address.
+    if let Some(token) = recipients_of(&msg, envelope)
+        .iter()
+        .find_map(|r| mails::tag_of(&cfg.reply_to, r, 'b'))
+    {
+        if !failed_delivery(&msg, raw) {
+            return Verdict::Ignored("not a delivery failure (an automatic answer?)");
+        }
+        return match state.db.run(move |c| mails::bounced(c, &token)).await {
+            Ok(Some((address, failing))) => {
+                tracing::info!(%address, failing, "a delivery failure came back");
+                Verdict::Ignored("a delivery failure, counted")
+            }
+            Ok(None) => Verdict::Refused(Reason::UnknownAddress),
+            Err(e) => Verdict::Later(e.to_string()),
+        };
+    }
     if let Some(why) = automatic(&msg) {
         return Verdict::Ignored(why);
     }
@@ -101,18 +119,7 @@ pub async fn receive(state: &AppState, raw: &[u8], envelope: &[String]) -> Verdi
     else {
         return Verdict::Refused(Reason::Malformed);
     };
-    let mut recipients: Vec<String> = envelope.to_vec();
-    if recipients.is_empty() {
-        for name in ["Delivered-To", "X-Original-To"] {
-            if let Some(v) = msg.header_raw(name) {
-                recipients.push(v.trim().to_string());
-            }
-        }
-        for list in [msg.to(), msg.cc()].into_iter().flatten() {
-            recipients.extend(list.iter().filter_map(|a| a.address()).map(str::to_string));
-        }
-    }
-    let Some(token) = recipients
+    let Some(token) = recipients_of(&msg, envelope)
         .iter()
         .find_map(|r| reply::token_of(&cfg.reply_to, r))
     else {
@@ -137,6 +144,7 @@ pub async fn receive(state: &AppState, raw: &[u8], envelope: &[String]) -> Verdi
         .run(move |c| {
             let row = content::create_comment(c, max, &r.user, r.parent, &text, &[])?;
             reply::replied(c, &r, &token)?;
+            mails::works(c, &r.user.email)?;
             Ok(row.id)
         })
         .await;
@@ -150,6 +158,42 @@ pub async fn receive(state: &AppState, raw: &[u8], envelope: &[String]) -> Verdi
         Err(e) if e.kind.status() >= 500 => Verdict::Later(e.to_string()),
         Err(e) => Verdict::Refused(Reason::NotAllowed(e)),
     }
+}
+
+/// The recipients: the envelope's, else the message's own
+/// `Delivered-To`, `X-Original-To`, `To` and `Cc`.
+fn recipients_of(msg: &mail_parser::Message, envelope: &[String]) -> Vec<String> {
+    let mut recipients: Vec<String> = envelope.to_vec();
+    if recipients.is_empty() {
+        for name in ["Delivered-To", "X-Original-To"] {
+            if let Some(v) = msg.header_raw(name) {
+                recipients.push(v.trim().to_string());
+            }
+        }
+        for list in [msg.to(), msg.cc()].into_iter().flatten() {
+            recipients.extend(list.iter().filter_map(|a| a.address()).map(str::to_string));
+        }
+    }
+    recipients
+}
+
+/// Whether a message to a bounce address reports a failed delivery (RFC
+/// 3464 `Action: failed`, or a mailer daemon's message that does not say
+/// it is only delayed), not an out-of-office answer sent there.
+fn failed_delivery(msg: &mail_parser::Message, raw: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(raw).to_ascii_lowercase();
+    let report = msg.header_raw("Content-Type").is_some_and(|v| {
+        v.trim()
+            .to_ascii_lowercase()
+            .starts_with("multipart/report")
+    });
+    let daemon = msg
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(|a| a.to_ascii_lowercase())
+        .is_some_and(|a| a.starts_with("mailer-daemon@") || a.starts_with("postmaster@"));
+    (report && text.contains("action: failed")) || (daemon && !text.contains("action: delayed"))
 }
 
 /// Why a message was written by a machine, if it was: an automatic answer

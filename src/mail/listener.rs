@@ -82,7 +82,7 @@ async fn read_line(r: &mut BufReader<TcpStream>, limit: usize) -> std::io::Resul
     loop {
         let chunk = tokio::time::timeout(IDLE, r.fill_buf())
             .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "idle"))??;
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
         if chunk.is_empty() {
             return Ok(if buf.is_empty() {
                 Line::Closed
@@ -101,7 +101,7 @@ async fn read_line(r: &mut BufReader<TcpStream>, limit: usize) -> std::io::Resul
                 loop {
                     let rest = tokio::time::timeout(IDLE, r.fill_buf())
                         .await
-                        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "idle"))??;
+                        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
                     if rest.is_empty() {
                         break;
                     }
@@ -193,7 +193,9 @@ async fn session(state: &AppState, stream: TcpStream) -> std::io::Result<()> {
                     "503 5.5.1 MAIL first".into()
                 } else if rcpts.len() >= MAX_RECIPIENTS {
                     "452 4.5.3 too many recipients".into()
-                } else if reply::token_of(&reply_to, &to).is_none() {
+                } else if reply::token_of(&reply_to, &to).is_none()
+                    && crate::mails::tag_of(&reply_to, &to, 'b').is_none()
+                {
                     "550 5.1.1 no such reply address".into()
                 } else {
                     rcpts.push(to);

@@ -193,6 +193,9 @@ struct Ready {
     mail: Mail,
     lang: Lang,
     facts: Facts,
+    /// The envelope sender, when delivery failures come back to Ruche (its
+    /// bounce address for this recipient).
+    bounce_to: Option<String>,
 }
 
 /// Reads what each message needs to say (one database visit per round).
@@ -324,6 +327,19 @@ fn prepare(
                 None => {}
             }
         }
+        // Delivery failures come back to a bounce address of this
+        // recipient (when Ruche takes mail in); an address that keeps
+        // failing gets nothing but password links.
+        let mut bounce_to = None;
+        if !cfg.mail.reply_to.trim().is_empty() {
+            if let Some((token, failing)) = mails::bounce_state(c, &m.address)? {
+                if failing && !mail.is_transactional() {
+                    out.push(Err(Outcome::Dropped("the address keeps bouncing".into())));
+                    continue;
+                }
+                bounce_to = mails::tagged_address(&cfg.mail.reply_to, 'b', &token);
+            }
+        }
         // The one-click links, made last: only for a message that goes.
         if let (Mail::Notification { id }, Some(n)) = (&mail, &facts.notice) {
             facts.actions = actions::issue(c, *id, n, cfg.mail.action_days)?
@@ -336,7 +352,12 @@ fn prepare(
             }
         }
         let lang = Lang::parse(&m.locale).unwrap_or(Lang::En);
-        out.push(Ok(Ready { mail, lang, facts }));
+        out.push(Ok(Ready {
+            mail,
+            lang,
+            facts,
+            bounce_to,
+        }));
     }
     Ok(out)
 }
@@ -355,7 +376,16 @@ fn message(mailer: &Mailer, m: &Claimed, r: &Ready) -> Result<Message, Outcome> 
     let mut nonce = [0u8; 6];
     rand::thread_rng().fill(&mut nonce);
     let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-    let mut b = Message::builder()
+    let mut b = Message::builder();
+    if let Some(bounce) = &r.bounce_to {
+        let bounce = bounce
+            .parse()
+            .map_err(|e| Outcome::Failed(format!("not a bounce address: {e}"), false))?;
+        let envelope = lettre::address::Envelope::new(Some(bounce), vec![to.email.clone()])
+            .map_err(|e| Outcome::Failed(format!("no envelope: {e}"), false))?;
+        b = b.envelope(envelope);
+    }
+    let mut b = b
         .from(mailer.sender(&r.facts.site))
         .to(to)
         .subject(letter.subject)

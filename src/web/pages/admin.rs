@@ -43,6 +43,8 @@ struct AdminPage {
     mail_on: bool,
     mail: crate::mail::worker::QueueStats,
     mail_troubles: Vec<crate::mail::worker::Queued>,
+    /// Addresses whose deliveries keep failing: (address, failures, since).
+    mail_failing: Vec<(String, i32, chrono::NaiveDateTime)>,
 }
 
 #[derive(serde::Deserialize, Default, Clone)]
@@ -109,7 +111,7 @@ async fn admin_page_with(
     }
     let show = Show::parse(&query.show).page(state, ctx)?;
     let (q, after) = (query.q.clone(), query.after.clone());
-    let (dash, queue, mut accounts, invites, (mail, mail_troubles)) = state
+    let (dash, queue, mut accounts, invites, (mail, mail_troubles, mail_failing)) = state
         .db
         .run(move |c| {
             let after = Some(after.as_str()).filter(|a| !a.is_empty());
@@ -121,6 +123,7 @@ async fn admin_page_with(
                 (
                     crate::mail::worker::stats(c)?,
                     crate::mail::worker::troubles(c, 20)?,
+                    crate::mails::failing(c, 50)?,
                 ),
             ))
         })
@@ -170,6 +173,7 @@ async fn admin_page_with(
         mail_on: state.config.mail.enabled(),
         mail,
         mail_troubles,
+        mail_failing,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -576,6 +580,27 @@ pub async fn retry_mail(
         .await
         .page(&state, &ctx)?;
     state.mail_wake.notify_one();
+    Ok(see_other("/admin#mail"))
+}
+
+#[derive(serde::Deserialize)]
+pub struct AddressForm {
+    csrf: String,
+    address: String,
+}
+
+/// An administrator says an address that kept bouncing works again.
+pub async fn address_works(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<AddressForm>,
+) -> PageResult {
+    require_admin_form(&state, &ctx, &f.csrf)?;
+    state
+        .db
+        .run(move |c| crate::mails::works(c, &f.address))
+        .await
+        .page(&state, &ctx)?;
     Ok(see_other("/admin#mail"))
 }
 

@@ -71,6 +71,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/federation/remove", post(admin::remove_instance))
         .route("/admin/deliveries/{id}/retry", post(admin::retry_delivery))
         .route("/admin/mail/{id}/retry", post(admin::retry_mail))
+        .route("/admin/mail/works", post(admin::address_works))
         .route("/admin/federation/export.csv", get(admin::export_csv))
         .route(
             "/admin/federation/import",
