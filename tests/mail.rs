@@ -1629,3 +1629,66 @@ async fn delivery_failures_come_back_and_stop_all_but_password_links() {
     server.wait_kind("notification", before + 1).await;
     let _ = bob;
 }
+
+#[tokio::test]
+async fn reactions_are_told_once_per_person_and_e_mailed_by_choice() {
+    use ruche::db::schema::notifications;
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_notifying(&server.url()).await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    server.wait_kind("welcome", 2).await;
+    let reactions = || -> i64 {
+        count(&app, |c| {
+            notifications::table
+                .filter(notifications::kind.eq("reaction"))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+    };
+
+    // In the digest by default: told on the site, not e-mailed.
+    assert_eq!(
+        ana.get("/me/mail-preferences").await.json["preferences"]["reaction"],
+        "digest"
+    );
+    let post = ana.post_text("The new safety sheet is online.").await;
+    for kind in ["like", "thanks", "bravo"] {
+        let r = bob.put(&format!("/posts/{post}/reactions/{kind}")).await;
+        assert!(r.status.is_success(), "{:?}", r.json);
+    }
+    assert_eq!(
+        reactions(),
+        1,
+        "three reactions at once are one notification"
+    );
+    // One's own reaction tells nobody.
+    ana.put(&format!("/posts/{post}/reactions/like")).await;
+    assert_eq!(reactions(), 1);
+    let page = app.browser_login("ana").await;
+    assert!(page
+        .html("/notifications")
+        .await
+        .contains("reacted to what you wrote"));
+
+    // Chosen "now": e-mailed.
+    let r = ana
+        .send_json(
+            reqwest::Method::PUT,
+            "/me/mail-preferences",
+            json!({"reaction": "now"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let other = ana.post_text("And the training calendar.").await;
+    bob.put(&format!("/posts/{other}/reactions/insightful"))
+        .await;
+    let m = server.wait_kind("notification", 1).await.remove(0);
+    assert_eq!(m.subject, "bob reacted to what you wrote");
+    assert!(m.text.contains("And the training calendar."), "{}", m.text);
+    assert_eq!(reactions(), 2);
+}

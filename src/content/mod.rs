@@ -496,6 +496,7 @@ pub fn set_reaction(
                     reaction: kind.to_string(),
                 },
             )?;
+            notify_reaction(c, person, id)?;
         } else if !on && exists > 0 {
             diesel::delete(
                 reactions::table
@@ -515,6 +516,33 @@ pub fn set_reaction(
         }
         Ok(())
     })
+}
+
+/// Tells the author of `id` (when they are of this instance and not the
+/// one reacting) that `person` reacted, once per person and post while
+/// unread: four reactions at once are one notification.
+fn notify_reaction(c: &mut DbConn, person: i64, id: i64) -> AppResult<()> {
+    use crate::db::schema::notifications;
+    let author: Option<i64> = content::table
+        .find(id)
+        .select(content::author_id)
+        .first(c)
+        .optional()?;
+    let Some(author) = author.filter(|a| *a != person) else {
+        return Ok(());
+    };
+    let told: i64 = notifications::table
+        .filter(notifications::user_id.eq(author))
+        .filter(notifications::kind.eq("reaction"))
+        .filter(notifications::actor_id.eq(person))
+        .filter(notifications::content_id.eq(id))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .get_result(c)?;
+    if told > 0 {
+        return Ok(());
+    }
+    crate::notifications::notify(c, &[author], "reaction", person, Some(id))
 }
 
 /// Who reacted to a post, by kind: (kind, username, display name).

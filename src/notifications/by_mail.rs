@@ -18,12 +18,13 @@ use crate::mails::{self, Mail, To};
 
 /// The kinds of notification a person may receive by e-mail, in the order
 /// the settings show them.
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 7] = [
     "mention",
     "reply",
     "community_invite",
     "community_request",
     "follow",
+    "reaction",
     "community_accepted",
 ];
 

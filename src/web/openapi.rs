@@ -31,6 +31,7 @@ fn schemas() -> Value {
             "community_invite": {"type": "string", "enum": ["now", "digest", "never"]},
             "community_request": {"type": "string", "enum": ["now", "digest", "never"]},
             "follow": {"type": "string", "enum": ["now", "digest", "never"]},
+            "reaction": {"type": "string", "enum": ["now", "digest", "never"]},
             "community_accepted": {"type": "string", "enum": ["now", "digest", "never"]},
             "digest": {"type": "string", "enum": ["daily", "weekly", "never"]}}},
         "PasswordToken": {"type": "object", "required": ["login", "password"], "properties": {
