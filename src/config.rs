@@ -110,6 +110,11 @@ pub struct MailConfig {
     /// Where the SMTP listener for replies listens; empty: nowhere.
     pub inbound_listen: String,
     pub inbound_max_bytes: usize,
+    /// The name the domain's mail server writes in the
+    /// `Authentication-Results` it adds; when set, a reply is taken only
+    /// if that server found it signed by its sender's domain (DKIM or
+    /// DMARC pass).
+    pub inbound_authserv_id: String,
     /// How long a notification waits before it is e-mailed (not when the
     /// person has seen it on the site by then).
     pub notify_delay_seconds: u64,
@@ -337,23 +342,32 @@ impl Config {
         }
         let reply_to = self.mail.reply_to.trim();
         if !reply_to.is_empty() {
-            let ok = reply_to.rsplit_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && !domain.is_empty()
-                    && !local.contains('+')
-                    && !reply_to.contains(char::is_whitespace)
-            });
+            let ok = reply_to
+                .parse::<lettre::Address>()
+                .is_ok_and(|a| !a.user().contains('+') && a.user().len() <= 20);
             if !ok {
                 return Err(ConfigError(format!(
-                    "mail.reply_to: {reply_to:?} is not an address such as ruche@mail.example.com (without +)"
+                    "mail.reply_to: {reply_to:?} is not an address such as ruche@mail.example.com (without +, 20 characters at most before the @)"
                 )));
             }
         }
         let listen = self.mail.inbound_listen.trim();
-        if !listen.is_empty() && listen.parse::<std::net::SocketAddr>().is_err() {
-            return Err(ConfigError(format!(
-                "mail.inbound_listen: {listen:?} is not an address and port such as 127.0.0.1:2526"
-            )));
+        if !listen.is_empty() {
+            // Plain SMTP without authentication: loopback or a private
+            // network only, never the internet.
+            match listen.parse::<std::net::SocketAddr>() {
+                Ok(a) if a.ip().is_loopback() || crate::addresses::is_private(a.ip()) => {}
+                Ok(_) => {
+                    return Err(ConfigError(format!(
+                        "mail.inbound_listen: {listen:?} is a public address; listen on loopback or a private network, behind the mail server"
+                    )))
+                }
+                Err(_) => {
+                    return Err(ConfigError(format!(
+                        "mail.inbound_listen: {listen:?} is not an address and port such as 127.0.0.1:2526"
+                    )))
+                }
+            }
         }
         if !(100..=600_000).contains(&self.content.live_pulse_ms) {
             return Err(ConfigError(

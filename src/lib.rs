@@ -128,6 +128,7 @@ async fn housekeeping(state: app::AppState) {
                 Ok(accounts::purge_expired(c, &cfg.accounts)?
                     + accounts::reset::purge(c)?
                     + actions::purge(c)?
+                    + actions::reply::purge(c)?
                     + mail::worker::purge(c)?
                     + federation::delivery::purge(c)?
                     + documents::purge_files(c, store.as_ref())?

@@ -408,23 +408,33 @@ pub fn bounce_state(c: &mut DbConn, address: &str) -> AppResult<Option<(String, 
     Ok(Some((token, failing.is_some())))
 }
 
+/// The address whose bounce secret is `token`.
+pub fn bounce_address(c: &mut DbConn, token: &str) -> AppResult<Option<String>> {
+    mail_addresses::table
+        .filter(mail_addresses::bounce_token.eq(token))
+        .select(mail_addresses::address)
+        .first(c)
+        .optional()
+        .map_err(AppError::from)
+}
+
 /// Counts a delivery failure of the address whose bounce secret is
 /// `token`: the address and whether it is now failing; `None` for an
 /// unknown secret.
 pub fn bounced(c: &mut DbConn, token: &str) -> AppResult<Option<(String, bool)>> {
     crate::db::write(c, |c| {
-        let row: Option<(String, i32)> = mail_addresses::table
-            .filter(mail_addresses::bounce_token.eq(token))
-            .select((mail_addresses::address, mail_addresses::bounces))
-            .first(c)
-            .optional()?;
-        let Some((address, bounces)) = row else {
+        let Some(address) = bounce_address(c, token)? else {
             return Ok(None);
         };
-        let failing = bounces + 1 >= BOUNCES_BEFORE_FAILING;
+        // Counted in SQL: two reports at once are two.
         diesel::update(mail_addresses::table.find(&address))
-            .set(mail_addresses::bounces.eq(bounces + 1))
+            .set(mail_addresses::bounces.eq(mail_addresses::bounces + 1))
             .execute(c)?;
+        let bounces: i32 = mail_addresses::table
+            .find(&address)
+            .select(mail_addresses::bounces)
+            .first(c)?;
+        let failing = bounces >= BOUNCES_BEFORE_FAILING;
         if failing {
             diesel::update(
                 mail_addresses::table

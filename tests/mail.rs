@@ -1091,11 +1091,7 @@ async fn one_click_links_act_once_from_a_confirmation_page_without_signing_in() 
         .await;
     let reply = r.json["id"].as_i64().unwrap();
     let m = server.wait_kind("notification", 1).await.remove(0);
-    assert!(
-        m.text.contains("Or answer from here, in one click:"),
-        "{}",
-        m.text
-    );
+    assert!(m.text.contains("Or act from here:"), "{}", m.text);
     let like = action_link(&m, "Like");
     let read = action_link(&m, "Mark as read");
     assert_ne!(like, read);
@@ -1111,7 +1107,7 @@ async fn one_click_links_act_once_from_a_confirmation_page_without_signing_in() 
         html.contains("Here it is, page 12."),
         "the words are quoted"
     );
-    assert!(html.contains("You act as ana (ana)."), "{html}");
+    assert!(html.contains("You act as @ana."), "{html}");
     assert_eq!(likes(reply), 0);
     assert_eq!(unread(), 1);
 
@@ -1252,8 +1248,8 @@ async fn one_click_links_act_once_from_a_confirmation_page_without_signing_in() 
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 
-    // An action refused now (the post was deleted) says why and gives the
-    // link back.
+    // No longer possible (the post was deleted): nothing is done, the
+    // page says so, and the link is not spent.
     let mention = bob.post_text("@ana can you check this?").await;
     let mails = server.wait_kind("notification", 4).await;
     let m = mails
@@ -1269,7 +1265,8 @@ async fn one_click_links_act_once_from_a_confirmation_page_without_signing_in() 
     let r = nobody
         .post_form(like.trim_start_matches(&app.base), &[])
         .await;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("Nothing to do"));
     assert_eq!(likes(mention), 0);
     let open: i64 = count(&app, |c| {
         mail_actions::table
@@ -1279,7 +1276,27 @@ async fn one_click_links_act_once_from_a_confirmation_page_without_signing_in() 
             .get_result(c)
             .unwrap()
     });
-    assert_eq!(open, 1, "the link is given back");
+    assert_eq!(open, 1, "the link is not spent");
+
+    // Done on the site meanwhile: the link does nothing and says so.
+    let again = bob.post_text("@ana one more thing").await;
+    let mails = server.wait_kind("notification", 5).await;
+    let m = mails
+        .iter()
+        .rfind(|m| m.subject == "bob mentioned you")
+        .unwrap();
+    let like = action_link(m, "Like");
+    assert!(ana
+        .put(&format!("/posts/{again}/reactions/like"))
+        .await
+        .status
+        .is_success());
+    let page = nobody.get(like.trim_start_matches(&app.base)).await;
+    assert!(page.text().await.unwrap().contains("Nothing to do"));
+    let r = nobody
+        .post_form(like.trim_start_matches(&app.base), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
 }
 
 /// A reply fixture (`src/mail/fixtures`) from `from` to `reply`.
@@ -1465,6 +1482,52 @@ async fn a_reply_by_e_mail_becomes_a_comment_of_its_recipient_only() {
         .await
         .unwrap_err();
     assert!(refused.contains("too large"), "{refused}");
+    // Lines ended by a bare LF are refused (SMTP smuggling), over raw SMTP.
+    let answer = raw_smtp(
+        port,
+        &address,
+        "From: ana@example.com\nSubject: x\r\n\r\nHidden\n.\nMAIL FROM:<eve@example.com>\r\n",
+    )
+    .await;
+    assert!(answer.contains("550 5.6.0"), "{answer}");
+    // An expired reply address is refused like an unknown one.
+    let expire = |minutes: i64| {
+        count(&app, |c| {
+            use ruche::db::schema::mail_actions;
+            diesel::update(mail_actions::table.filter(mail_actions::action.eq("reply")))
+                .set(
+                    mail_actions::expires_at
+                        .eq(chrono::Utc::now().naive_utc() + chrono::Duration::minutes(minutes)),
+                )
+                .execute(c)
+                .unwrap()
+        })
+    };
+    expire(-1);
+    let refused = smtp_in(
+        port,
+        "ana@example.com",
+        &address,
+        &reply_fixture("apple_fr.eml", "ana@example.com", &address),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.contains("no such reply address"), "{refused}");
+    expire(60);
+    // The same message twice (its mail server did not hear the answer):
+    // written once.
+    let again = smtp_in(
+        port,
+        "ana@example.com",
+        &address,
+        &reply_fixture("gmail_en.eml", "ana@example.com", &address),
+    )
+    .await
+    .unwrap();
+    assert!(again.contains("taken before"), "{again}");
+    // 30 MB through the command: refused whole.
+    let out = receive_cli(&app, &address, &huge);
+    assert_eq!(out.0, Some(65), "{}", out.1);
     assert_eq!(comments_of(&ana, post).await.len(), n, "nothing written");
 
     // The same address works again (Outlook, HTML only, in French), and
@@ -1496,6 +1559,32 @@ async fn a_reply_by_e_mail_becomes_a_comment_of_its_recipient_only() {
     );
     assert_eq!(out.0, Some(0), "a delivery report is dropped: {}", out.1);
     assert_eq!(comments_of(&ana, post).await.len(), n + 1);
+}
+
+/// Speaks SMTP by hand to the listener: one message to `to`, `body` sent
+/// as given after DATA, then `CRLF.CRLF`; everything the server said.
+async fn raw_smtp(port: u16, to: &str, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut said = String::new();
+    let mut buf = [0u8; 4096];
+    for line in [
+        "EHLO test\r\n".to_string(),
+        "MAIL FROM:<ana@example.com>\r\n".to_string(),
+        format!("RCPT TO:<{to}>\r\n"),
+        "DATA\r\n".to_string(),
+        format!("{body}\r\n.\r\n"),
+        "QUIT\r\n".to_string(),
+    ] {
+        let n = s.read(&mut buf).await.unwrap();
+        said.push_str(&String::from_utf8_lossy(&buf[..n]));
+        s.write_all(line.as_bytes()).await.unwrap();
+    }
+    let n = s.read(&mut buf).await.unwrap_or(0);
+    said.push_str(&String::from_utf8_lossy(&buf[..n]));
+    said
 }
 
 /// Runs `ruche mail receive --to ADDRESS` on the app's database, the
@@ -1578,14 +1667,36 @@ async fn delivery_failures_come_back_and_stop_all_but_password_links() {
     .await
     .unwrap();
     assert!(r.contains("not a delivery failure"), "{r}");
+    let report = |to: &str, failed: &str| -> Vec<u8> {
+        String::from_utf8(reply_fixture("bounce.eml", "", to))
+            .unwrap()
+            .replace("gone@example.com", failed)
+            .into_bytes()
+    };
+    // A forged bounce address is dropped without a bounce of its own; a
+    // report about another address, or one that is only delayed, is not
+    // counted.
     let forged = format!("ruche+b{}@mail.example.com", "f".repeat(32));
-    let refused = smtp_in(port, "", &forged, &reply_fixture("bounce.eml", "", &forged)).await;
-    assert!(refused.is_err(), "{refused:?}");
+    let r = smtp_in(port, "", &forged, &report(&forged, "bob@example.com"))
+        .await
+        .unwrap();
+    assert!(r.contains("unknown bounce address"), "{r}");
+    let r = smtp_in(port, "", &bounce, &report(&bounce, "eve@example.com"))
+        .await
+        .unwrap();
+    assert!(r.contains("not a delivery failure"), "{r}");
+    let delayed = String::from_utf8(report(&bounce, "bob@example.com"))
+        .unwrap()
+        .replace("Action: failed", "Action: delayed");
+    let r = smtp_in(port, "", &bounce, delayed.as_bytes())
+        .await
+        .unwrap();
+    assert!(r.contains("not a delivery failure"), "{r}");
     assert_eq!(failures(), (0, false));
 
     // Three delivery failures: the address is failing.
     for n in 1..=3 {
-        let r = smtp_in(port, "", &bounce, &reply_fixture("bounce.eml", "", &bounce))
+        let r = smtp_in(port, "", &bounce, &report(&bounce, "bob@example.com"))
             .await
             .unwrap();
         assert!(r.contains("counted"), "{r}");

@@ -89,6 +89,12 @@ fn issue(c: &mut DbConn, user: &User, minutes: u32, locale: &str, by: AskedBy) -
     let now = now();
     db::write(c, |c| {
         if by == AskedBy::Themselves {
+            // Holds the account's row until the end of the transaction, so
+            // that requests at once are counted one after the other
+            // (PostgreSQL let a fourth through; SQLite writes one at a time).
+            diesel::update(users::table.find(user.id))
+                .set(users::id.eq(users::id))
+                .execute(c)?;
             let recent: i64 = password_resets::table
                 .filter(password_resets::user_id.eq(user.id))
                 .filter(password_resets::created_at.gt(now - Duration::hours(1)))

@@ -83,6 +83,8 @@ pub struct Target {
     pub action: Action,
     pub notification: i64,
     pub notice: ForMail,
+    /// When [`claim`] spent the link (what [`release`] gives back).
+    pub claimed_at: Option<NaiveDateTime>,
 }
 
 impl Target {
@@ -107,8 +109,12 @@ pub enum Found {
     /// Not used yet (from [`look`]), or just spent by this call (from
     /// [`claim`]): the action may be done.
     Open(Target),
-    /// Used before.
+    /// Used before (this link, or another answer of the same e-mail).
     Used(Target),
+    /// No longer what it offered: the invitation was withdrawn, the
+    /// request answered on the site, the post liked or the person followed
+    /// meanwhile. Nothing is done.
+    Stale(Target),
 }
 
 /// The actions a notification's e-mail offers, from what is true now: a
@@ -246,11 +252,15 @@ fn read(c: &mut DbConn, token: &str) -> AppResult<Option<Found>> {
         action,
         notification,
         notice,
+        claimed_at: None,
     };
-    Ok(Some(match used_at {
-        None => Found::Open(target),
-        Some(_) => Found::Used(target),
-    }))
+    if used_at.is_some() {
+        return Ok(Some(Found::Used(target)));
+    }
+    if action != Action::MarkRead && !offers(c, &target.notice)?.contains(&action) {
+        return Ok(Some(Found::Stale(target)));
+    }
+    Ok(Some(Found::Open(target)))
 }
 
 /// What the link of `token` would do, for its confirmation page; changes
@@ -267,32 +277,44 @@ pub fn claim(c: &mut DbConn, token: &str) -> AppResult<Option<Found>> {
     let Some(found) = read(c, token)? else {
         return Ok(None);
     };
-    let Found::Open(target) = found else {
+    let Found::Open(mut target) = found else {
         return Ok(Some(found));
     };
+    let at = now();
     let took = db::write(c, |c| {
         diesel::update(
             mail_actions::table
                 .find(digest(token))
                 .filter(mail_actions::used_at.is_null())
-                .filter(mail_actions::expires_at.gt(now())),
+                .filter(mail_actions::expires_at.gt(at)),
         )
-        .set(mail_actions::used_at.eq(Some(now())))
+        .set(mail_actions::used_at.eq(Some(at)))
         .execute(c)
     })?;
     Ok(Some(match took {
-        1 => Found::Open(target),
+        1 => {
+            target.claimed_at = Some(at);
+            Found::Open(target)
+        }
         _ => Found::Used(target),
     }))
 }
 
 /// Gives back a link whose action failed (a reason that may pass, or that
-/// the page shows), so that it may be tried again.
-pub fn release(c: &mut DbConn, token: &str) -> AppResult<()> {
+/// the page shows), so that it may be tried again: only the spending of
+/// this [`claim`], not one that [`done`] made since.
+pub fn release(c: &mut DbConn, token: &str, t: &Target) -> AppResult<()> {
+    let Some(at) = t.claimed_at else {
+        return Ok(());
+    };
     db::write(c, |c| {
-        diesel::update(mail_actions::table.find(digest(token)))
-            .set(mail_actions::used_at.eq(None::<NaiveDateTime>))
-            .execute(c)
+        diesel::update(
+            mail_actions::table
+                .find(digest(token))
+                .filter(mail_actions::used_at.eq(Some(at))),
+        )
+        .set(mail_actions::used_at.eq(None::<NaiveDateTime>))
+        .execute(c)
     })?;
     Ok(())
 }

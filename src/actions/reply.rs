@@ -15,7 +15,8 @@ use diesel::prelude::*;
 
 use crate::accounts::secrets::digest;
 use crate::accounts::User;
-use crate::db::schema::{mail_actions, notifications};
+use crate::content::{self, Text};
+use crate::db::schema::{mail_actions, mail_received, notifications};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::mails;
@@ -39,7 +40,9 @@ pub fn token_of(reply_to: &str, recipient: &str) -> Option<String> {
 /// Makes the reply secret of notification `id`'s e-mail, when it is about
 /// a post or a comment the person may read.
 pub fn issue(c: &mut DbConn, id: i64, n: &ForMail, days: u32) -> AppResult<Option<String>> {
-    if n.content.is_none() {
+    // Only what someone else wrote to the person is answered this way (a
+    // reaction points at the person's own words).
+    if n.content.is_none() || !matches!(n.kind.as_str(), "mention" | "reply") {
         return Ok(None);
     }
     let token = mails::address_token();
@@ -118,11 +121,39 @@ fn same_address(a: &str, b: &str) -> bool {
     !a.is_empty() && a.eq_ignore_ascii_case(b)
 }
 
-/// After the comment is written: the notification is read, and the
-/// address remembers when it was last used.
-pub fn replied(c: &mut DbConn, r: &Replying, token: &str) -> AppResult<()> {
+/// Writes the reply as the person's comment (through the comment form's
+/// function, with their rights now), once per `message_id`: `None` when
+/// that message was taken before (its mail server sent it again). Then the
+/// notification is read, the reply address remembers its use, and the
+/// person's address is known to work.
+pub fn post(
+    c: &mut DbConn,
+    r: &Replying,
+    text: &Text,
+    max_chars: usize,
+    token: &str,
+    message_id: Option<&str>,
+) -> AppResult<Option<i64>> {
+    let message_id = message_id.map(|m| m.chars().take(250).collect::<String>());
+    if let Some(m) = &message_id {
+        let seen: i64 = mail_received::table.find(m).count().get_result(c)?;
+        if seen > 0 {
+            return Ok(None);
+        }
+    }
+    let row = content::create_comment(c, max_chars, &r.user, r.parent, text, &[])?;
     db::write(c, |c| {
         let at = now();
+        if let Some(m) = &message_id {
+            db::insert_unless_exists(c, |c| {
+                diesel::insert_into(mail_received::table)
+                    .values((
+                        mail_received::message_id.eq(m),
+                        mail_received::received_at.eq(at),
+                    ))
+                    .execute(c)
+            })?;
+        }
         diesel::update(
             notifications::table
                 .find(r.notification)
@@ -134,7 +165,19 @@ pub fn replied(c: &mut DbConn, r: &Replying, token: &str) -> AppResult<()> {
             .set(mail_actions::used_at.eq(Some(at)))
             .execute(c)?;
         Ok::<_, AppError>(())
+    })?;
+    mails::works(c, &r.user.email)?;
+    Ok(Some(row.id))
+}
+
+/// Forgets the Message-IDs of replies taken more than a month ago.
+pub fn purge(c: &mut DbConn) -> AppResult<usize> {
+    let before = now() - Duration::days(31);
+    db::write(c, |c| {
+        diesel::delete(mail_received::table.filter(mail_received::received_at.lt(before)))
+            .execute(c)
     })
+    .map_err(AppError::from)
 }
 
 #[cfg(test)]

@@ -259,6 +259,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_received (message_id) {
+        message_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(remote_totals -> users (actor_id));
 diesel::joinable!(onboarding -> users (user_id));
@@ -317,6 +324,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_locales,
     mail_digests,
     mail_actions,
+    mail_received,
 );
 
 diesel::table! {

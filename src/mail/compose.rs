@@ -455,7 +455,7 @@ mod tests {
         assert!(fr.html.contains("Refuser la demande"));
         // No link, no line about links.
         f.actions.clear();
-        assert!(!compose(&m, Lang::En, &f).text.contains("one click"));
+        assert!(!compose(&m, Lang::En, &f).text.contains("Or act from here"));
     }
 
     #[test]

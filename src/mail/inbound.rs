@@ -19,7 +19,7 @@ use regex::Regex;
 
 use crate::actions::reply::{self, Refused};
 use crate::app::AppState;
-use crate::content::{self, Text};
+use crate::content::Text;
 use crate::error::AppError;
 use crate::mails;
 
@@ -96,17 +96,7 @@ pub async fn receive(state: &AppState, raw: &[u8], envelope: &[String]) -> Verdi
         .iter()
         .find_map(|r| mails::tag_of(&cfg.reply_to, r, 'b'))
     {
-        if !failed_delivery(&msg, raw) {
-            return Verdict::Ignored("not a delivery failure (an automatic answer?)");
-        }
-        return match state.db.run(move |c| mails::bounced(c, &token)).await {
-            Ok(Some((address, failing))) => {
-                tracing::info!(%address, failing, "a delivery failure came back");
-                Verdict::Ignored("a delivery failure, counted")
-            }
-            Ok(None) => Verdict::Refused(Reason::UnknownAddress),
-            Err(e) => Verdict::Later(e.to_string()),
-        };
+        return bounce(state, &msg, raw, token).await;
     }
     if let Some(why) = automatic(&msg) {
         return Verdict::Ignored(why);
@@ -129,6 +119,11 @@ pub async fn receive(state: &AppState, raw: &[u8], envelope: &[String]) -> Verdi
     if text.is_empty() {
         return Verdict::Refused(Reason::NoText);
     }
+    if !cfg.inbound_authserv_id.trim().is_empty()
+        && !authenticated(&msg, raw, &cfg.inbound_authserv_id, &sender)
+    {
+        return Verdict::Refused(Reason::NotTheRecipient);
+    }
     let (t, s) = (token.clone(), sender.clone());
     let replying = match state.db.run(move |c| reply::accept(c, &t, &s)).await {
         Ok(Ok(r)) => r,
@@ -138,26 +133,83 @@ pub async fn receive(state: &AppState, raw: &[u8], envelope: &[String]) -> Verdi
     };
     let text = Text::resolved(state, text).await;
     let max = state.config.content.max_post_chars;
-    let r = replying.clone();
+    let message_id = msg.message_id().map(str::to_string);
     let written = state
         .db
-        .run(move |c| {
-            let row = content::create_comment(c, max, &r.user, r.parent, &text, &[])?;
-            reply::replied(c, &r, &token)?;
-            mails::works(c, &r.user.email)?;
-            Ok(row.id)
-        })
+        .run(move |c| reply::post(c, &replying, &text, max, &token, message_id.as_deref()))
         .await;
     match written {
-        Ok(id) => {
+        Ok(Some(id)) => {
             // The comment's news leaves now (another process's worker
             // would find it at its next poll).
             state.wake.notify_one();
             Verdict::Posted(id)
         }
+        Ok(None) => Verdict::Ignored("taken before (the same Message-ID)"),
         Err(e) if e.kind.status() >= 500 => Verdict::Later(e.to_string()),
         Err(e) => Verdict::Refused(Reason::NotAllowed(e)),
     }
+}
+
+/// A message to a bounce address: counted when it reports that a message
+/// to that very address failed; anything else (an out-of-office answer,
+/// an unknown bounce address) is dropped without an answer, so that
+/// nothing bounces back to a forged sender.
+async fn bounce(
+    state: &AppState,
+    msg: &mail_parser::Message<'_>,
+    raw: &[u8],
+    token: String,
+) -> Verdict {
+    let t = token.clone();
+    let address = match state.db.run(move |c| mails::bounce_address(c, &t)).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return Verdict::Ignored("an unknown bounce address"),
+        Err(e) => return Verdict::Later(e.to_string()),
+    };
+    if !failed_delivery(msg, raw, &address) {
+        return Verdict::Ignored("not a delivery failure of this address");
+    }
+    match state.db.run(move |c| mails::bounced(c, &token)).await {
+        Ok(Some((address, failing))) => {
+            tracing::info!(%address, failing, "a delivery failure came back");
+            Verdict::Ignored("a delivery failure, counted")
+        }
+        Ok(None) => Verdict::Ignored("an unknown bounce address"),
+        Err(e) => Verdict::Later(e.to_string()),
+    }
+}
+
+/// Whether the mail server named `authserv_id` wrote, in an
+/// `Authentication-Results` header (RFC 8601), that the message passed
+/// DMARC for the sender's domain, or carries a valid DKIM signature of
+/// that domain. Headers from other servers (which a sender can write) are
+/// not read.
+fn authenticated(msg: &mail_parser::Message, raw: &[u8], authserv_id: &str, sender: &str) -> bool {
+    let Some((_, domain)) = sender.rsplit_once('@') else {
+        return false;
+    };
+    let domain = domain.to_ascii_lowercase();
+    let id = authserv_id.trim().to_ascii_lowercase();
+    msg.headers()
+        .iter()
+        .filter(|h| h.name().eq_ignore_ascii_case("Authentication-Results"))
+        .filter_map(|h| raw.get(h.offset_start() as usize..h.offset_end() as usize))
+        .map(|v| String::from_utf8_lossy(v).to_ascii_lowercase())
+        .any(|v| {
+            let mut parts = v.split(';').map(str::trim);
+            let server = parts.next().unwrap_or_default();
+            // "mx.example.com" or "mx.example.com 1" (a version).
+            if server.split_whitespace().next() != Some(id.as_str()) {
+                return false;
+            }
+            parts.any(|r| {
+                let words: Vec<&str> = r.split_whitespace().collect();
+                let of_domain = |key: &str| words.iter().any(|w| *w == format!("{key}={domain}"));
+                (words.first() == Some(&"dmarc=pass") && of_domain("header.from"))
+                    || (words.first() == Some(&"dkim=pass") && of_domain("header.d"))
+            })
+        })
 }
 
 /// The recipients: the envelope's, else the message's own
@@ -177,23 +229,26 @@ fn recipients_of(msg: &mail_parser::Message, envelope: &[String]) -> Vec<String>
     recipients
 }
 
-/// Whether a message to a bounce address reports a failed delivery (RFC
-/// 3464 `Action: failed`, or a mailer daemon's message that does not say
-/// it is only delayed), not an out-of-office answer sent there.
-fn failed_delivery(msg: &mail_parser::Message, raw: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(raw).to_ascii_lowercase();
+/// Whether a message to a bounce address is a delivery report (RFC 3464:
+/// `multipart/report`) saying that the delivery to `address` failed
+/// (`Action: failed` and its `Final-Recipient`), not that it is delayed.
+fn failed_delivery(msg: &mail_parser::Message, raw: &[u8], address: &str) -> bool {
     let report = msg.header_raw("Content-Type").is_some_and(|v| {
         v.trim()
             .to_ascii_lowercase()
             .starts_with("multipart/report")
     });
-    let daemon = msg
-        .from()
-        .and_then(|a| a.first())
-        .and_then(|a| a.address())
-        .map(|a| a.to_ascii_lowercase())
-        .is_some_and(|a| a.starts_with("mailer-daemon@") || a.starts_with("postmaster@"));
-    (report && text.contains("action: failed")) || (daemon && !text.contains("action: delayed"))
+    if !report {
+        return false;
+    }
+    // The status part sits near the top of a report.
+    let head = &raw[..raw.len().min(256 * 1024)];
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let address = address.to_ascii_lowercase();
+    text.contains("action: failed")
+        && text
+            .lines()
+            .any(|l| l.trim_start().starts_with("final-recipient:") && l.contains(address.as_str()))
 }
 
 /// Why a message was written by a machine, if it was: an automatic answer

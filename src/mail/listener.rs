@@ -11,7 +11,11 @@
 //! because the Rust SMTP servers are either synchronous with their own
 //! threads or unmaintained, and this subset is short. Bounded everywhere:
 //! line length, recipients, message size (a larger message is read to
-//! its end and refused whole), time per command, connections at once.
+//! its end and refused whole), messages read at once, time per command and
+//! per session, refused commands, connections at once. A message's lines
+//! must end with CRLF and only `CRLF.CRLF` ends it: a bare LF or CR is
+//! refused, so that no front server can be made to see a message end where
+//! this one does not (SMTP smuggling).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,13 +36,21 @@ const MAX_DATA_LINE: usize = 64 * 1024;
 /// Recipients of one message.
 const MAX_RECIPIENTS: usize = 20;
 /// Connections served at once; more are told to come back.
-const MAX_CONNECTIONS: usize = 32;
+const MAX_CONNECTIONS: usize = 16;
+/// Messages read at once (each may hold `mail.inbound_max_bytes` in
+/// memory); a sender beyond is told to try again shortly.
+const MAX_DATA_AT_ONCE: usize = 4;
 /// Time to wait for a command or a line of a message.
 const IDLE: Duration = Duration::from_secs(120);
+/// Longest session, whatever it does (a sender trickling bytes is cut).
+const SESSION: Duration = Duration::from_secs(600);
+/// Commands refused before the session is ended.
+const MAX_ERRORS: usize = 10;
 
 /// Serves SMTP on `listener` until the process ends.
 pub async fn run(state: AppState, listener: TcpListener) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let data = Arc::new(Semaphore::new(MAX_DATA_AT_ONCE));
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
@@ -49,11 +61,14 @@ pub async fn run(state: AppState, listener: TcpListener) {
             }
         };
         let state = state.clone();
+        let data = data.clone();
         match slots.clone().try_acquire_owned() {
             Ok(slot) => {
                 tokio::spawn(async move {
-                    if let Err(e) = session(&state, stream).await {
-                        tracing::debug!(%peer, error = %e, "SMTP session ended");
+                    match tokio::time::timeout(SESSION, session(&state, stream, &data)).await {
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "SMTP session ended"),
+                        Err(_) => tracing::info!(%peer, "SMTP session cut: too long"),
+                        Ok(Ok(())) => {}
                     }
                     drop(slot);
                 });
@@ -134,7 +149,7 @@ fn path_of(arg: &str) -> Option<&str> {
     Some(arg[start + 1..end].trim())
 }
 
-async fn session(state: &AppState, stream: TcpStream) -> std::io::Result<()> {
+async fn session(state: &AppState, stream: TcpStream, data: &Semaphore) -> std::io::Result<()> {
     let max = state.config.mail.inbound_max_bytes;
     let reply_to = state.config.mail.reply_to.clone();
     let host = state.config.domain();
@@ -144,7 +159,14 @@ async fn session(state: &AppState, stream: TcpStream) -> std::io::Result<()> {
         .await?;
     let mut from: Option<String> = None;
     let mut rcpts: Vec<String> = Vec::new();
+    let mut errors = 0;
     loop {
+        if errors >= MAX_ERRORS {
+            r.get_mut()
+                .write_all(b"421 4.7.0 too many errors\r\n")
+                .await?;
+            return Ok(());
+        }
         let line = match read_line(&mut r, MAX_LINE).await? {
             Line::Closed => return Ok(()),
             Line::TooLong => {
@@ -204,14 +226,21 @@ async fn session(state: &AppState, stream: TcpStream) -> std::io::Result<()> {
             }
             "DATA" if from.is_none() || rcpts.is_empty() => "503 5.5.1 MAIL and RCPT first".into(),
             "DATA" => {
+                let Ok(_permit) = data.try_acquire() else {
+                    r.get_mut()
+                        .write_all(b"452 4.3.1 busy, try again shortly\r\n")
+                        .await?;
+                    continue;
+                };
                 r.get_mut()
                     .write_all(b"354 end with <CRLF>.<CRLF>\r\n")
                     .await?;
-                let (message, whole) = read_data(&mut r, max).await?;
-                let answer = if !whole {
-                    "552 5.3.4 message too large".to_string()
-                } else {
-                    match inbound::receive(state, &message, &rcpts).await {
+                let answer = match read_data(&mut r, max).await? {
+                    Data::TooLarge => "552 5.3.4 message too large".to_string(),
+                    Data::BareLineEnd => {
+                        "550 5.6.0 bare CR or LF in the message (lines end with CRLF)".to_string()
+                    }
+                    Data::Whole(message) => match inbound::receive(state, &message, &rcpts).await {
                         Verdict::Posted(id) => format!("250 2.0.0 comment {id} written"),
                         Verdict::Ignored(why) => format!("250 2.0.0 dropped: {why}"),
                         Verdict::Refused(Reason::TooLarge) => "552 5.3.4 message too large".into(),
@@ -222,7 +251,7 @@ async fn session(state: &AppState, stream: TcpStream) -> std::io::Result<()> {
                             tracing::warn!(error = %why, "a reply by e-mail could not be handled now");
                             "451 4.3.0 try again later".into()
                         }
-                    }
+                    },
                 };
                 from = None;
                 rcpts.clear();
@@ -230,41 +259,66 @@ async fn session(state: &AppState, stream: TcpStream) -> std::io::Result<()> {
             }
             _ => "500 5.5.1 unknown command".into(),
         };
+        if answer.starts_with('5') || answer.starts_with("452") {
+            errors += 1;
+        }
         r.get_mut()
             .write_all(format!("{answer}\r\n").as_bytes())
             .await?;
     }
 }
 
-/// Reads a message up to its lone dot, undoing dot-stuffing; `false` when
-/// it was larger than `max` (read to its end, not kept).
-async fn read_data(r: &mut BufReader<TcpStream>, max: usize) -> std::io::Result<(Vec<u8>, bool)> {
+/// A message read after DATA.
+enum Data {
+    Whole(Vec<u8>),
+    /// Larger than allowed (read to its end, not kept).
+    TooLarge,
+    /// A line ended by a bare LF, or a CR alone: refused, since a front
+    /// server reading line ends differently could be made to see two
+    /// messages where this one sees one (SMTP smuggling).
+    BareLineEnd,
+}
+
+/// Reads a message up to its lone dot (`CRLF.CRLF` only), undoing
+/// dot-stuffing.
+async fn read_data(r: &mut BufReader<TcpStream>, max: usize) -> std::io::Result<Data> {
     let mut out = Vec::new();
-    let mut whole = true;
+    let (mut large, mut bare) = (false, false);
     loop {
         let line = match read_line(r, MAX_DATA_LINE).await? {
             Line::Closed => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "closed during DATA",
-                ))
+                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
             }
-            // A line longer than SMTP allows: the message is not taken.
+            // A line longer than this server takes: the message is not taken.
             Line::TooLong => {
-                whole = false;
+                large = true;
                 continue;
             }
             Line::Text(l) => l,
         };
-        if line == b".\r\n" || line == b".\n" {
-            return Ok((out, whole));
+        let body = match line.strip_suffix(b"\r\n") {
+            Some(b) => b,
+            None => {
+                bare = true;
+                line.strip_suffix(b"\n").unwrap_or(&line)
+            }
+        };
+        if body.contains(&b'\r') || body.contains(&b'\n') {
+            bare = true;
+        }
+        if line == b".\r\n" {
+            return Ok(match (bare, large) {
+                (true, _) => Data::BareLineEnd,
+                (_, true) => Data::TooLarge,
+                _ => Data::Whole(out),
+            });
         }
         let data: &[u8] = line.strip_prefix(&b"."[..]).unwrap_or(&line[..]);
-        if whole && out.len() + data.len() > max {
-            whole = false;
+        if !large && out.len() + data.len() > max {
+            large = true;
             out = Vec::new();
         }
-        if whole {
+        if !large && !bare {
             out.extend_from_slice(data);
         }
     }

@@ -1,1 +1,2 @@
+DROP TABLE mail_received;
 DROP TABLE mail_actions;

@@ -13,3 +13,10 @@ CREATE TABLE mail_actions (
 );
 CREATE INDEX mail_actions_expiry ON mail_actions (expires_at);
 CREATE INDEX mail_actions_notification ON mail_actions (notification_id);
+
+-- Replies by e-mail taken, by Message-ID, so that a mail server that sends
+-- one again (it did not hear the answer) does not post it twice.
+CREATE TABLE mail_received (
+    message_id TEXT PRIMARY KEY NOT NULL,
+    received_at TIMESTAMP NOT NULL
+);

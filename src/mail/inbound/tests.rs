@@ -92,3 +92,32 @@ fn quoted_lines_and_blank_runs_go() {
         "From: the audit team, thanks.\nAll good."
     );
 }
+
+#[test]
+fn only_our_servers_authentication_results_count() {
+    let msg = |results: &str| {
+        format!("{results}From: Ana <ana@example.com>\r\nTo: r@x\r\nSubject: Re\r\n\r\nYes\r\n")
+            .into_bytes()
+    };
+    let check = |raw: &[u8]| {
+        let m = MessageParser::default().parse(raw).unwrap();
+        authenticated(&m, raw, "mx.corp.example", "ana@example.com")
+    };
+    assert!(check(&msg(
+        "Authentication-Results: mx.corp.example; spf=pass smtp.mailfrom=example.com;\r\n dkim=pass header.d=example.com header.s=s1; dmarc=pass header.from=example.com\r\n"
+    )));
+    assert!(check(&msg(
+        "Authentication-Results: mx.corp.example 1; dkim=pass header.d=example.com\r\n"
+    )));
+    // Another server's word, a failure, another domain's signature, none.
+    assert!(!check(&msg(
+        "Authentication-Results: evil.example; dmarc=pass header.from=example.com\r\n"
+    )));
+    assert!(!check(&msg(
+        "Authentication-Results: mx.corp.example; dkim=fail header.d=example.com; dmarc=fail header.from=example.com\r\n"
+    )));
+    assert!(!check(&msg(
+        "Authentication-Results: mx.corp.example; dkim=pass header.d=attacker.example\r\n"
+    )));
+    assert!(!check(&msg("")));
+}

@@ -36,6 +36,7 @@ struct ActionPage {
     done: String,
     error: String,
     used: bool,
+    stale: bool,
     /// The page of what it is about: (label, path).
     open: Option<(String, String)>,
 }
@@ -52,6 +53,7 @@ impl ActionPage {
             done: String::new(),
             error: String::new(),
             used: false,
+            stale: false,
             open: None,
         }
     }
@@ -65,14 +67,11 @@ impl ActionPage {
             .as_ref()
             .map(|(_, text, _)| text.clone())
             .unwrap_or_default();
-        self.who = i18n::tf(
-            lang,
-            "mail.action_as",
-            &[
-                ("name", t.user.shown_name().to_string()),
-                ("username", t.user.username.clone()),
-            ],
-        );
+        let name = match t.user.display_name.trim() {
+            "" => format!("@{}", t.user.username),
+            shown => format!("{shown} (@{})", t.user.username),
+        };
+        self.who = i18n::tf(lang, "mail.action_as", &[("name", name)]);
         let (label, path) = t.notice.page();
         self.open = Some((i18n::t(lang, label).to_string(), path));
         self
@@ -110,6 +109,11 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(token): Path<Str
             page.used = true;
             (StatusCode::OK, page)
         }
+        Ok(Some(Found::Stale(t))) => {
+            let mut page = page.about(lang, &t);
+            page.stale = true;
+            (StatusCode::OK, page)
+        }
         Ok(None) => (StatusCode::NOT_FOUND, page),
         Err(e) => {
             let status =
@@ -136,6 +140,11 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, Path(token): Path<Stri
             page.used = true;
             (StatusCode::CONFLICT, page)
         }
+        Ok(Some(Found::Stale(t))) => {
+            let mut page = page.about(lang, &t);
+            page.stale = true;
+            (StatusCode::CONFLICT, page)
+        }
         Ok(Some(Found::Open(t))) => {
             let mut page = page.about(lang, &t);
             let result = match perform(&state, &t).await {
@@ -151,8 +160,9 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, Path(token): Path<Stri
                     (StatusCode::OK, page)
                 }
                 Err(e) => {
-                    let tok = token.clone();
-                    if let Err(again) = state.db.run(move |c| actions::release(c, &tok)).await {
+                    let (tok, t2) = (token.clone(), t.clone());
+                    if let Err(again) = state.db.run(move |c| actions::release(c, &tok, &t2)).await
+                    {
                         tracing::warn!(error = %again, "could not give a one-click link back");
                     }
                     page.error = error_text(&e, lang);
