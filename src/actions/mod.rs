@@ -53,17 +53,17 @@ impl Action {
         }
     }
 
+    const ALL: [Action; 6] = [
+        Action::Like,
+        Action::FollowBack,
+        Action::Accept,
+        Action::Approve,
+        Action::Refuse,
+        Action::MarkRead,
+    ];
+
     fn parse(s: &str) -> Option<Action> {
-        [
-            Action::Like,
-            Action::FollowBack,
-            Action::Accept,
-            Action::Approve,
-            Action::Refuse,
-            Action::MarkRead,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == s)
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
     }
 }
 
@@ -362,14 +362,7 @@ mod tests {
 
     #[test]
     fn an_action_reads_back_from_its_name() {
-        for a in [
-            Action::Like,
-            Action::FollowBack,
-            Action::Accept,
-            Action::Approve,
-            Action::Refuse,
-            Action::MarkRead,
-        ] {
+        for a in Action::ALL {
             assert_eq!(Action::parse(a.as_str()), Some(a));
         }
         assert_eq!(Action::parse("delete_everything"), None);

@@ -67,14 +67,7 @@ impl Reason {
             Reason::NoText => "the reply has no text of its own".into(),
             Reason::NotAllowed(e) => format!(
                 "the comment was refused: {}",
-                crate::i18n::tf(
-                    crate::i18n::Lang::En,
-                    &format!("error.{}", e.code),
-                    &e.args
-                        .iter()
-                        .map(|(k, v)| (*k, v.clone()))
-                        .collect::<Vec<_>>()
-                )
+                crate::error::message(e, crate::i18n::Lang::En)
             ),
         }
     }

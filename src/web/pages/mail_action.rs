@@ -78,6 +78,24 @@ impl ActionPage {
     }
 }
 
+impl ActionPage {
+    /// A link that was used, or no longer fits.
+    fn closed(self, lang: Lang, t: &Target, stale: bool) -> ActionPage {
+        let mut page = self.about(lang, t);
+        page.used = !stale;
+        page.stale = stale;
+        page
+    }
+
+    /// An error, shown on the page with its status.
+    fn failed(mut self, lang: Lang, e: &AppError) -> (StatusCode, ActionPage) {
+        self.error = error_text(e, lang);
+        let status =
+            StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, self)
+    }
+}
+
 /// The words of an action: its question or its outcome.
 fn words(lang: Lang, what: &str, t: &Target) -> String {
     i18n::tf(
@@ -104,24 +122,10 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(token): Path<Str
             ));
             (StatusCode::OK, page)
         }
-        Ok(Some(Found::Used(t))) => {
-            let mut page = page.about(lang, &t);
-            page.used = true;
-            (StatusCode::OK, page)
-        }
-        Ok(Some(Found::Stale(t))) => {
-            let mut page = page.about(lang, &t);
-            page.stale = true;
-            (StatusCode::OK, page)
-        }
+        Ok(Some(Found::Used(t))) => (StatusCode::OK, page.closed(lang, &t, false)),
+        Ok(Some(Found::Stale(t))) => (StatusCode::OK, page.closed(lang, &t, true)),
         Ok(None) => (StatusCode::NOT_FOUND, page),
-        Err(e) => {
-            let status =
-                StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut page = page;
-            page.error = error_text(&e, lang);
-            (status, page)
-        }
+        Err(e) => page.failed(lang, &e),
     };
     (status, render(&page)).into_response()
 }
@@ -135,16 +139,8 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, Path(token): Path<Stri
     let page = ActionPage::new(&state, &ctx, token.clone());
     let (status, page) = match claimed {
         Ok(None) => (StatusCode::NOT_FOUND, page),
-        Ok(Some(Found::Used(t))) => {
-            let mut page = page.about(lang, &t);
-            page.used = true;
-            (StatusCode::CONFLICT, page)
-        }
-        Ok(Some(Found::Stale(t))) => {
-            let mut page = page.about(lang, &t);
-            page.stale = true;
-            (StatusCode::CONFLICT, page)
-        }
+        Ok(Some(Found::Used(t))) => (StatusCode::CONFLICT, page.closed(lang, &t, false)),
+        Ok(Some(Found::Stale(t))) => (StatusCode::CONFLICT, page.closed(lang, &t, true)),
         Ok(Some(Found::Open(t))) => {
             let mut page = page.about(lang, &t);
             let result = match perform(&state, &t).await {
@@ -165,20 +161,11 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, Path(token): Path<Stri
                     {
                         tracing::warn!(error = %again, "could not give a one-click link back");
                     }
-                    page.error = error_text(&e, lang);
-                    let status =
-                        StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-                    (status, page)
+                    page.failed(lang, &e)
                 }
             }
         }
-        Err(e) => {
-            let status =
-                StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut page = page;
-            page.error = error_text(&e, lang);
-            (status, page)
-        }
+        Err(e) => page.failed(lang, &e),
     };
     (status, render(&page)).into_response()
 }
