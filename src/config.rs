@@ -352,6 +352,11 @@ impl Config {
             }
         }
         let listen = self.mail.inbound_listen.trim();
+        if !listen.is_empty() && reply_to.is_empty() {
+            return Err(ConfigError(
+                "mail.inbound_listen: set mail.reply_to too (the addresses replies come to)".into(),
+            ));
+        }
         if !listen.is_empty() {
             // Plain SMTP without authentication: loopback or a private
             // network only, never the internet.
@@ -553,6 +558,38 @@ mod tests {
         let e =
             Config::load_from(None, &env(&[("RUCHE_ACCOUNTS_SIGNUP", "sometimes")])).unwrap_err();
         assert!(e.to_string().contains("signup"), "{e}");
+    }
+
+    #[test]
+    fn replies_by_e_mail_need_an_address_and_a_private_listener() {
+        let load = |pairs: &[(&str, &str)]| Config::load_from(None, &env(pairs));
+        let ok = load(&[
+            ("RUCHE_MAIL_REPLY_TO", "ruche@reply.example.com"),
+            ("RUCHE_MAIL_INBOUND_LISTEN", "10.0.0.5:2526"),
+        ])
+        .unwrap();
+        assert_eq!(ok.mail.inbound_listen, "10.0.0.5:2526");
+        for (pairs, key) in [
+            (
+                vec![("RUCHE_MAIL_INBOUND_LISTEN", "127.0.0.1:2526")],
+                "mail.reply_to too",
+            ),
+            (
+                vec![
+                    ("RUCHE_MAIL_REPLY_TO", "ruche@reply.example.com"),
+                    ("RUCHE_MAIL_INBOUND_LISTEN", "8.8.8.8:25"),
+                ],
+                "public address",
+            ),
+            (
+                vec![("RUCHE_MAIL_REPLY_TO", "ruche+x@example.com")],
+                "mail.reply_to",
+            ),
+            (vec![("RUCHE_MAIL_REPLY_TO", "a@b@c")], "mail.reply_to"),
+        ] {
+            let e = load(&pairs).unwrap_err();
+            assert!(e.to_string().contains(key), "{e}");
+        }
     }
 
     #[test]

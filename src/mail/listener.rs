@@ -12,10 +12,10 @@
 //! threads or unmaintained, and this subset is short. Bounded everywhere:
 //! line length, recipients, message size (a larger message is read to
 //! its end and refused whole), messages read at once, time per command and
-//! per session, refused commands, connections at once. A message's lines
-//! must end with CRLF and only `CRLF.CRLF` ends it: a bare LF or CR is
-//! refused, so that no front server can be made to see a message end where
-//! this one does not (SMTP smuggling).
+//! per session, refused commands, connections at once and per address.
+//! A message's lines must end with CRLF and only `CRLF.CRLF` ends it: a
+//! bare LF or CR is refused, so that no front server can be made to see a
+//! message end where this one does not (SMTP smuggling).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,11 +46,14 @@ const IDLE: Duration = Duration::from_secs(120);
 const SESSION: Duration = Duration::from_secs(600);
 /// Commands refused before the session is ended.
 const MAX_ERRORS: usize = 10;
+/// Connections one address may hold at once.
+const PER_ADDRESS: usize = 4;
 
 /// Serves SMTP on `listener` until the process ends.
 pub async fn run(state: AppState, listener: TcpListener) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let data = Arc::new(Semaphore::new(MAX_DATA_AT_ONCE));
+    let per_address: Arc<Held> = Arc::default();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
@@ -62,8 +65,25 @@ pub async fn run(state: AppState, listener: TcpListener) {
         };
         let state = state.clone();
         let data = data.clone();
-        match slots.clone().try_acquire_owned() {
-            Ok(slot) => {
+        // One address holds a few connections at most, so that one sender
+        // cannot take every slot.
+        let admitted = {
+            let mut held = per_address.lock().unwrap_or_else(|e| e.into_inner());
+            let n = held.entry(peer.ip()).or_insert(0);
+            if *n < PER_ADDRESS {
+                *n += 1;
+                true
+            } else {
+                false
+            }
+        };
+        let slot = match admitted {
+            true => slots.clone().try_acquire_owned().ok(),
+            false => None,
+        };
+        match slot {
+            Some(slot) => {
+                let per_address = per_address.clone();
                 tokio::spawn(async move {
                     match tokio::time::timeout(SESSION, session(&state, stream, &data)).await {
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "SMTP session ended"),
@@ -71,9 +91,13 @@ pub async fn run(state: AppState, listener: TcpListener) {
                         Ok(Ok(())) => {}
                     }
                     drop(slot);
+                    release(&per_address, peer.ip());
                 });
             }
-            Err(_) => {
+            None => {
+                if admitted {
+                    release(&per_address, peer.ip());
+                }
                 tokio::spawn(async move {
                     let mut stream = stream;
                     let _ = stream
@@ -81,6 +105,20 @@ pub async fn run(state: AppState, listener: TcpListener) {
                         .await;
                 });
             }
+        }
+    }
+}
+
+/// Connections held, per address.
+type Held = std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>;
+
+/// One connection of `ip` ended.
+fn release(held: &Held, ip: std::net::IpAddr) {
+    let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = held.get_mut(&ip) {
+        *n -= 1;
+        if *n == 0 {
+            held.remove(&ip);
         }
     }
 }
