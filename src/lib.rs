@@ -48,16 +48,6 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, app::AppState)> {
     for m in &applied {
         tracing::info!(migration = %m, "applied migration");
     }
-    {
-        // The features read from the database whether to e-mail
-        // notifications, and after how long.
-        let mut c = db.get()?;
-        let delay = config
-            .mail
-            .enabled()
-            .then_some(config.mail.notify_delay_seconds);
-        mails::set_notify_delay(&mut c, delay).map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
     let config_files = config.documents_path();
     let config = Arc::new(config);
     let fed = Arc::new(net::client::Client::new(config.clone(), db.clone())?);
@@ -90,6 +80,19 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
         ),
     };
     let (router, state) = build(config)?;
+    {
+        // The features read from the database whether to e-mail
+        // notifications, and after how long: the serving process says so
+        // (not `build`, which a command such as `mail receive` also runs
+        // with a configuration that may leave e-mail out).
+        let mut c = state.db.get()?;
+        let delay = state
+            .config
+            .mail
+            .enabled()
+            .then_some(state.config.mail.notify_delay_seconds);
+        mails::set_notify_delay(&mut c, delay).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     tokio::spawn(housekeeping(state.clone()));
     if let Some(listener) = inbound {
         tracing::info!(listen = %state.config.mail.inbound_listen, "taking replies by e-mail over SMTP");

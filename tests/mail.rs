@@ -1559,6 +1559,24 @@ async fn a_reply_by_e_mail_becomes_a_comment_of_its_recipient_only() {
     );
     assert_eq!(out.0, Some(0), "a delivery report is dropped: {}", out.1);
     assert_eq!(comments_of(&ana, post).await.len(), n + 1);
+    // The command ran without the SMTP settings: notification e-mails
+    // stay on for the site.
+    bob.post(
+        &format!("/posts/{post}/comments"),
+        json!({"body": "The annex is attached to the post now."}),
+    )
+    .await;
+    for _ in 0..400 {
+        if server
+            .all()
+            .iter()
+            .any(|m| m.to == "ana@example.com" && m.text.contains("The annex is attached"))
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("no e-mail to ana about bob's last comment");
 }
 
 /// Speaks SMTP by hand to the listener: one message to `to`, `body` sent
