@@ -190,6 +190,24 @@ fn read_row(c: &mut DbConn, user_id: i64) -> AppResult<Option<Settings>> {
 
 /// Sets how often a person gets a digest; the next one is due at their
 /// next morning (Monday's for a weekly one).
+/// Saves a person's e-mail choices: per kind of notification (`choices`,
+/// as `notifications::by_mail::set_preferences` takes them) and, when
+/// given, how often the digest comes. Everything is checked before
+/// anything is saved.
+pub fn save_mail_choices(
+    c: &mut DbConn,
+    user_id: i64,
+    choices: &[(String, String)],
+    digest: Option<&str>,
+) -> AppResult<()> {
+    let frequency = digest.map(Frequency::parse).transpose()?;
+    by_mail::set_preferences(c, user_id, choices)?;
+    if let Some(f) = frequency {
+        set_frequency(c, user_id, f)?;
+    }
+    Ok(())
+}
+
 pub fn set_frequency(c: &mut DbConn, user_id: i64, frequency: Frequency) -> AppResult<Settings> {
     db::write(c, |c| {
         let s = ensure_row(c, user_id)?;
@@ -560,14 +578,7 @@ pub fn build(
         .load(c)?;
     let mut notices = Vec::with_capacity(rows.len());
     for (kind, content_id, community_id, username, display) in rows {
-        let community = match community_id {
-            Some(cid) => users::table
-                .find(cid)
-                .select((users::username, users::display_name))
-                .first::<(String, String)>(c)
-                .optional()?,
-            None => None,
-        };
+        let community = by_mail::community_names(c, community_id)?;
         notices.push(DigestNotice {
             kind,
             actor: shown_name(username.clone(), display),

@@ -273,14 +273,7 @@ pub fn for_mail(c: &mut DbConn, id: i64) -> AppResult<Option<ForMail>> {
         }
         _ => None,
     };
-    let community = match community_id {
-        Some(cid) => users::table
-            .find(cid)
-            .select((users::username, users::display_name))
-            .first::<(String, String)>(c)
-            .optional()?,
-        None => None,
-    };
+    let community = community_names(c, community_id)?;
     Ok(Some(ForMail {
         user_id,
         kind,
@@ -290,6 +283,19 @@ pub fn for_mail(c: &mut DbConn, id: i64) -> AppResult<Option<ForMail>> {
         community,
         read_at,
     }))
+}
+
+/// The name and title of the community a notification is about.
+pub fn community_names(c: &mut DbConn, id: Option<i64>) -> AppResult<Option<(String, String)>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    users::table
+        .find(id)
+        .select((users::username, users::display_name))
+        .first::<(String, String)>(c)
+        .optional()
+        .map_err(AppError::from)
 }
 
 /// The beginning of a text, on whole words, with an ellipsis when cut.

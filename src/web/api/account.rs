@@ -190,18 +190,7 @@ pub async fn set_mail_preferences(
     let choices: Vec<(String, String)> = body.into_iter().collect();
     state
         .db
-        .run(move |c| {
-            // Both checked before either is saved.
-            let frequency = digest
-                .as_deref()
-                .map(crate::digest::Frequency::parse)
-                .transpose()?;
-            crate::notifications::by_mail::set_preferences(c, id, &choices)?;
-            if let Some(f) = frequency {
-                crate::digest::set_frequency(c, id, f)?;
-            }
-            Ok(())
-        })
+        .run(move |c| crate::digest::save_mail_choices(c, id, &choices, digest.as_deref()))
         .await
         .lang(me.lang)?;
     mail_preferences(State(state), me).await

@@ -361,18 +361,7 @@ pub async fn set_mail(
         .collect();
     let result = state
         .db
-        .run(move |c| {
-            // Both checked before either is saved.
-            let frequency = digest
-                .as_deref()
-                .map(crate::digest::Frequency::parse)
-                .transpose()?;
-            crate::notifications::by_mail::set_preferences(c, user.id, &choices)?;
-            if let Some(f) = frequency {
-                crate::digest::set_frequency(c, user.id, f)?;
-            }
-            Ok(())
-        })
+        .run(move |c| crate::digest::save_mail_choices(c, user.id, &choices, digest.as_deref()))
         .await;
     match result {
         Ok(()) => Ok(see_other("/settings?done=mail#mail")),
