@@ -28,8 +28,11 @@ pub enum Mail {
     /// A link to choose a new password; `token` is the link's secret (only
     /// its digest is kept elsewhere).
     PasswordReset { token: String },
-    /// A welcome after signing up.
+    /// A welcome from an administrator's creating the account.
     Welcome,
+    /// A link that confirms an address: the welcome of an account signed
+    /// up by its owner (`welcome`), or a new address to prove.
+    ConfirmAddress { token: String, welcome: bool },
     /// An invitation to sign up with a one-time `code`, from the person
     /// `by`.
     Invitation { code: String, by: i64 },
@@ -50,6 +53,7 @@ impl Mail {
         match self {
             Mail::PasswordReset { .. } => "password_reset",
             Mail::Welcome => "welcome",
+            Mail::ConfirmAddress { .. } => "confirm_address",
             Mail::Invitation { .. } => "invitation",
             Mail::Notification { .. } => "notification",
             Mail::Digest { .. } => "digest",
@@ -60,7 +64,10 @@ impl Mail {
     /// answers something they did themselves, or an administrator did for
     /// them): no unsubscribe link, sent even to an unsubscribed address.
     pub fn is_transactional(&self) -> bool {
-        matches!(self, Mail::PasswordReset { .. })
+        matches!(
+            self,
+            Mail::PasswordReset { .. } | Mail::ConfirmAddress { .. }
+        )
     }
 
     /// The kind and the detail column.
@@ -68,6 +75,9 @@ impl Mail {
         let detail = match self {
             Mail::PasswordReset { token } => token.clone(),
             Mail::Welcome => String::new(),
+            Mail::ConfirmAddress { token, welcome } => {
+                format!("{} {token}", if *welcome { 1 } else { 0 })
+            }
             Mail::Invitation { code, by } => format!("{by} {code}"),
             Mail::Notification { id } => id.to_string(),
             Mail::Digest {
@@ -86,6 +96,13 @@ impl Mail {
                 token: detail.to_string(),
             }),
             "welcome" => Some(Mail::Welcome),
+            "confirm_address" => {
+                let (welcome, token) = detail.split_once(' ')?;
+                Some(Mail::ConfirmAddress {
+                    token: token.to_string(),
+                    welcome: welcome == "1",
+                })
+            }
             "notification" => Some(Mail::Notification {
                 id: detail.parse().ok()?,
             }),

@@ -72,7 +72,7 @@ async fn a_password_link_arrives_once_works_once_and_ends_the_sessions() {
     let before = app.browser_login("ana").await;
     assert_eq!(before.get("/settings").await.status(), StatusCode::OK);
 
-    server.wait_kind("welcome", 1).await;
+    server.confirm_addresses(&app.base, 1).await;
     let (status, page) = forgot(&app, "ANA@example.com").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("If an account matches"), "{page}");
@@ -245,15 +245,40 @@ async fn messages_are_in_the_recipients_language_and_can_be_unsubscribed_in_one_
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    let mails = server.wait_kind("welcome", 1).await;
+    let mails = server.wait_kind("confirm_address", 1).await;
     let w = &mails[0];
     assert_eq!(w.subject, "Bienvenue sur Ruche");
     assert_eq!(w.header("Content-Language"), Some("fr"));
     assert!(w.text.contains("Bonjour zoe,"), "{}", w.text);
-    assert!(w.text.contains(&format!("{}/welcome", app.base)));
-    let unsub = w.header("List-Unsubscribe").expect("an unsubscribe link");
+    assert!(w.text.contains("confirmer que cette adresse"), "{}", w.text);
+    assert!(w
+        .text
+        .contains(&format!("{}/account/email/confirm/", app.base)));
+    // Asked for by the person: no unsubscribe link.
+    assert!(w.header("List-Unsubscribe").is_none());
+    server.confirm_addresses(&app.base, 1).await;
+
+    // An invitation (zoe, the first account, administers the site) carries
+    // the one-click unsubscribe link of its address.
+    let zoe = app.login_api("zoe").await;
+    let r = zoe
+        .post(
+            "/admin/invitations",
+            json!({"email": "newcomer@example.com", "locale": "fr"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    assert_eq!(r.json["emailed"], true);
+    let invite = server.wait_kind("invitation", 1).await.pop().unwrap();
+    assert_eq!(invite.to, "newcomer@example.com");
+    assert_eq!(invite.subject, "zoe vous invite sur Ruche");
+    let code = r.json["code"].as_str().unwrap().to_string();
+    assert!(invite.text.contains(&format!("/signup?invite={code}")));
+    let unsub = invite
+        .header("List-Unsubscribe")
+        .expect("an unsubscribe link");
     assert_eq!(
-        w.header("List-Unsubscribe-Post"),
+        invite.header("List-Unsubscribe-Post"),
         Some("List-Unsubscribe=One-Click")
     );
     let unsub = unsub
@@ -261,11 +286,10 @@ async fn messages_are_in_the_recipients_language_and_can_be_unsubscribed_in_one_
         .trim_end_matches('>')
         .to_string();
     assert!(unsub.starts_with(&format!("{}/mail/unsubscribe/", app.base)));
-    assert!(w.text.contains(&unsub), "the text part shows it too");
+    assert!(invite.text.contains(&unsub), "the text part shows it too");
 
     // zoe chose English since: a password link comes in English even when
     // asked from a French page.
-    let zoe = app.login_api("zoe").await;
     assert_eq!(
         zoe.patch("/me", json!({"locale": "en"})).await.status,
         StatusCode::OK
@@ -293,7 +317,7 @@ async fn messages_are_in_the_recipients_language_and_can_be_unsubscribed_in_one_
     // mail program (no cookie, no form token) does.
     let page = c.get(&unsub).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains("zoe@example.com"));
+    assert!(page.text().await.unwrap().contains("newcomer@example.com"));
     let r = c
         .post(&unsub)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -328,37 +352,13 @@ async fn messages_are_in_the_recipients_language_and_can_be_unsubscribed_in_one_
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let page = c.get(&unsub).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("newcomer@example.com"));
 
-    // Unsubscribed: an invitation to the address is dropped, a password
-    // link still arrives.
-    let admin_name = "zoe"; // the first account is the administrator
-    let admin = app.login_api(admin_name).await;
-    let other = app.client();
-    let _ = other; // the address below has no account yet
-    let r = admin
-        .post(
-            "/admin/invitations",
-            json!({"email": "newcomer@example.com", "locale": "fr"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
-    assert_eq!(r.json["emailed"], true);
-    let invite = server.wait_kind("invitation", 1).await.pop().unwrap();
-    assert_eq!(invite.to, "newcomer@example.com");
-    assert_eq!(invite.subject, "zoe vous invite sur Ruche");
-    let code = r.json["code"].as_str().unwrap();
-    assert!(invite.text.contains(&format!("/signup?invite={code}")));
-    let newcomer_unsub = invite.header("List-Unsubscribe").unwrap().to_string();
-    let newcomer_unsub = newcomer_unsub.trim_matches(|c| c == '<' || c == '>');
-    assert_ne!(newcomer_unsub, unsub, "one secret per address");
-    let r = c
-        .post(newcomer_unsub)
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let r = admin
+    // Unsubscribed: another invitation to the address is dropped; what the
+    // person asks for still arrives (the welcome that confirms the address
+    // after signing up, a password link).
+    let r = zoe
         .post(
             "/admin/invitations",
             json!({"email": "Newcomer@Example.com"}),
@@ -369,8 +369,17 @@ async fn messages_are_in_the_recipients_language_and_can_be_unsubscribed_in_one_
     let q = queue(&app);
     assert_eq!(q.last().unwrap().1, "dropped", "{q:?}");
     assert_eq!(server.count_kind("invitation"), 1);
-    assert_eq!(forgot(&app, "zoe").await.0, StatusCode::OK);
-    server.wait_kind("password_reset", 2).await;
+    let r = c
+        .post(app.url("/api/v1/accounts"))
+        .json(&json!({"username": "newcomer", "email": "newcomer@example.com", "password": PASSWORD, "invite": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    server.wait_kind("confirm_address", 2).await;
+    assert_eq!(forgot(&app, "newcomer").await.0, StatusCode::OK);
+    let resets = server.wait_kind("password_reset", 2).await;
+    assert_eq!(resets[1].to, "newcomer@example.com");
 }
 
 #[tokio::test]
@@ -413,7 +422,7 @@ async fn nothing_is_lost_or_doubled_while_the_smtp_server_is_away() {
         r.json
     );
     server.resume().await;
-    server.wait_kind("welcome", 1).await;
+    server.wait_kind("confirm_address", 1).await;
     let mails = server.wait_kind("invitation", 3).await;
     settled(&app).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -647,7 +656,7 @@ async fn mentions_and_replies_are_e_mailed_unless_seen_first_and_thread_together
     let app = app_notifying(&server.url()).await;
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
-    server.wait_kind("welcome", 2).await;
+    server.confirm_addresses(&app.base, 2).await;
 
     // ana's post; bob answers it, then mentions her in another comment.
     let post = ana.post_text("Who checked the **audit** report?").await;
@@ -718,7 +727,7 @@ async fn each_person_chooses_which_notifications_arrive_by_e_mail() {
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
     let carol = app.user("carol").await;
-    server.wait_kind("welcome", 3).await;
+    server.confirm_addresses(&app.base, 3).await;
 
     let r = ana.get("/me/mail-preferences").await;
     assert_eq!(r.json["enabled"], true);
@@ -798,6 +807,7 @@ async fn a_person_who_chose_no_language_gets_e_mails_in_their_browsers() {
     let app = app_notifying(&server.url()).await;
     app.user("ana").await;
     let bob = app.user("bob").await;
+    server.confirm_addresses(&app.base, 2).await;
     // ana signs in from a French browser.
     let b = common::Browser::new(&app.base);
     let csrf = b.csrf("/login").await;
@@ -850,7 +860,7 @@ async fn the_digest_tells_what_was_missed_best_first_once_and_only_when_there_is
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
     let carol = app.user("carol").await;
-    server.wait_kind("welcome", 3).await;
+    server.confirm_addresses(&app.base, 3).await;
     {
         let mut c = app.db.get().unwrap();
         assert_eq!(ruche::digest::ensure_rows(&mut c).unwrap(), 3);
@@ -1048,7 +1058,7 @@ async fn one_click_links_act_once_from_a_confirmation_page_without_signing_in() 
     let app = app_notifying(&server.url()).await;
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
-    server.wait_kind("welcome", 2).await;
+    server.confirm_addresses(&app.base, 2).await;
     let id_of = |name: &str| -> i64 {
         count(&app, |c| {
             users::table
@@ -1367,7 +1377,7 @@ async fn a_reply_by_e_mail_becomes_a_comment_of_its_recipient_only() {
     .await;
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
-    server.wait_kind("welcome", 2).await;
+    server.confirm_addresses(&app.base, 2).await;
 
     let post = ana.post_text("Who has the audit report?").await;
     let r = bob
@@ -1652,7 +1662,7 @@ async fn delivery_failures_come_back_and_stop_all_but_password_links() {
     .await;
     app.user("root").await;
     let bob = app.user("bob").await;
-    let welcome = server.wait_kind("welcome", 2).await;
+    let welcome = server.confirm_addresses(&app.base, 2).await;
     let to_bob = welcome.iter().find(|m| m.to == "bob@example.com").unwrap();
     // The envelope sender is bob's bounce address (aiosmtpd records it).
     let bounce = to_bob
@@ -1769,7 +1779,7 @@ async fn reactions_are_told_once_per_person_and_e_mailed_by_choice() {
     let app = app_notifying(&server.url()).await;
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
-    server.wait_kind("welcome", 2).await;
+    server.confirm_addresses(&app.base, 2).await;
     let reactions = || -> i64 {
         count(&app, |c| {
             notifications::table

@@ -28,6 +28,9 @@ async fn a_reply_by_e_mail_reaches_the_posts_instance() {
     beta.start().await;
     let ann = alpha.user("ann").await;
     beta.user("bob").await;
+    server
+        .confirm_addresses_with(&federation_tests::client(), &beta.base, 1)
+        .await;
 
     let (status, post) = ann
         .post(

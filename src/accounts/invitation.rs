@@ -1,6 +1,8 @@
 //! Invitations: one-time codes an administrator hands out, which let a
 //! person sign up when sign-up is by invitation (or closed), until they
-//! expire or are revoked.
+//! expire or are revoked. A community's moderator may send one by e-mail
+//! too (see `communities::membership::invite_by_email`): signing up with
+//! it makes the person a member of that community.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -27,12 +29,16 @@ pub struct Invitation {
     pub used_by: Option<i64>,
     #[serde(serialize_with = "crate::db::utc::option")]
     pub used_at: Option<NaiveDateTime>,
+    /// The community it invites to, when a moderator sent it from there.
+    pub community_id: Option<i64>,
 }
 
 /// Where an invitation is sent by e-mail, and in which language.
 pub struct SendTo<'a> {
     pub address: &'a str,
     pub locale: &'a str,
+    /// The community the invitation is to (a moderator's invitation).
+    pub community: Option<i64>,
 }
 
 /// Creates an invitation and returns its one-time code. With `send_to`
@@ -46,6 +52,7 @@ pub fn create_invitation(
 ) -> AppResult<(Invitation, String)> {
     let code = secrets::random_token();
     let now = now();
+    let community = send_to.as_ref().and_then(|t| t.community);
     let send_to = match send_to {
         Some(t) => Some((super::Email::parse(t.address)?, t.locale)),
         None => None,
@@ -78,6 +85,7 @@ pub fn create_invitation(
                 invitations::created_by.eq(created_by),
                 invitations::created_at.eq(now),
                 invitations::expires_at.eq(now + Duration::days(cfg.invite_days as i64)),
+                invitations::community_id.eq(community),
             ))
             .returning(db::columns::<Invitation>())
             .get_result(c)
@@ -137,17 +145,24 @@ pub fn revoke_invitation(conn: &mut DbConn, admin: &User, id: i64) -> AppResult<
     })
 }
 
-/// Until when the invitation of `code` may still be used; `None` when it
-/// is unknown, used, revoked or expired (an e-mail waiting for it is then
-/// not sent).
-pub fn open_until(conn: &mut DbConn, code: &str) -> AppResult<Option<NaiveDateTime>> {
-    let row: Option<(Option<i64>, NaiveDateTime)> = invitations::table
+/// Until when the invitation of `code` may still be used, and the
+/// community it invites to; `None` when it is unknown, used, revoked or
+/// expired (an e-mail waiting for it is then not sent).
+pub fn open_until(
+    conn: &mut DbConn,
+    code: &str,
+) -> AppResult<Option<(NaiveDateTime, Option<i64>)>> {
+    let row: Option<(Option<i64>, NaiveDateTime, Option<i64>)> = invitations::table
         .filter(invitations::code_hash.eq(secrets::digest(code)))
-        .select((invitations::used_by, invitations::expires_at))
+        .select((
+            invitations::used_by,
+            invitations::expires_at,
+            invitations::community_id,
+        ))
         .first(conn)
         .optional()?;
     Ok(match row {
-        Some((None, until)) if until > now() => Some(until),
+        Some((None, until, community)) if until > now() => Some((until, community)),
         _ => None,
     })
 }

@@ -2,6 +2,7 @@
 //! tokens, invitations and account administration.
 
 pub mod admin;
+pub mod email;
 pub mod invitation;
 pub mod remote;
 pub mod reset;
@@ -126,6 +127,29 @@ pub fn create_user(
     new: NewAccount<'_>,
     by: CreatedBy,
 ) -> AppResult<User> {
+    create_user_then(conn, cfg, new, by, |_, _, _| Ok(()))
+}
+
+/// The invitation an account signed up with, as a later step sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct UsedInvitation {
+    /// Who invited.
+    pub by: Option<i64>,
+    /// The community it invites to, for an invitation sent from one.
+    pub community: Option<i64>,
+}
+
+/// [`create_user`], then `then` inside the same write transaction, with
+/// the new account and the invitation it used: a step of another feature
+/// (joining the community one was invited to) commits with the account or
+/// not at all.
+pub fn create_user_then(
+    conn: &mut DbConn,
+    cfg: &AccountsConfig,
+    new: NewAccount<'_>,
+    by: CreatedBy,
+    then: impl FnOnce(&mut DbConn, &User, Option<UsedInvitation>) -> AppResult<()>,
+) -> AppResult<User> {
     let username = Username::parse(new.username)?;
     let email = Email::parse(new.email)?;
     let password = Password::parse(new.password)?;
@@ -158,17 +182,22 @@ pub fn create_user(
         }
         let invitation_id = match (by, new.invite.map(str::trim).filter(|s| !s.is_empty())) {
             (CreatedBy::SignUp, Some(code)) if signup != SignupMode::Closed => {
-                let found: Option<(i64, Option<i64>, NaiveDateTime)> = invitations::table
+                type Found = (i64, Option<i64>, NaiveDateTime, Option<i64>, Option<i64>);
+                let found: Option<Found> = invitations::table
                     .filter(invitations::code_hash.eq(secrets::digest(code)))
                     .select((
                         invitations::id,
                         invitations::used_by,
                         invitations::expires_at,
+                        invitations::created_by,
+                        invitations::community_id,
                     ))
                     .first(c)
                     .optional()?;
                 match found {
-                    Some((id, None, expires)) if expires > now => Some(id),
+                    Some((id, None, expires, by, community)) if expires > now => {
+                        Some((id, UsedInvitation { by, community }))
+                    }
                     _ => return Err(AppError::forbidden("invite_invalid")),
                 }
             }
@@ -186,26 +215,32 @@ pub fn create_user(
             ))
             .returning(users::id)
             .get_result(c)?;
-        if let Some(inv) = invitation_id {
+        if let Some((inv, _)) = invitation_id {
             diesel::update(invitations::table.find(inv))
                 .set((invitations::used_by.eq(id), invitations::used_at.eq(now)))
                 .execute(c)?;
         }
-        if let Some(locale) = new.welcome {
-            crate::mails::record(
-                c,
-                crate::mails::To::Account {
-                    id,
-                    fallback_locale: locale.to_string(),
-                },
-                &crate::mails::Mail::Welcome,
-            )?;
+        match (new.welcome, by) {
+            // Signing up oneself: the welcome asks to confirm the address
+            // typed, which gets nothing else until then.
+            (Some(locale), CreatedBy::SignUp) => {
+                email::issue_in(c, id, email.as_str(), locale, true)?;
+            }
+            (Some(locale), CreatedBy::Admin) => {
+                crate::mails::record(
+                    c,
+                    crate::mails::To::Account {
+                        id,
+                        fallback_locale: locale.to_string(),
+                    },
+                    &crate::mails::Mail::Welcome,
+                )?;
+            }
+            (None, _) => {}
         }
-        users::table
-            .find(id)
-            .select(User::as_select())
-            .first(c)
-            .map_err(AppError::from)
+        let user = users::table.find(id).select(User::as_select()).first(c)?;
+        then(c, &user, invitation_id.map(|(_, u)| u))?;
+        Ok(user)
     })
 }
 

@@ -193,9 +193,12 @@ pub fn complete(c: &mut DbConn, token: &str, new_password: &str) -> AppResult<Us
         )
         .set(password_resets::used_at.eq(Some(now)))
         .execute(c)?;
-        diesel::update(users::table.find(user_id))
+        let email: String = diesel::update(users::table.find(user_id))
             .set(users::password_hash.eq(&hash))
-            .execute(c)?;
+            .returning(users::email)
+            .get_result(c)?;
+        // The link came to this address: it is proved.
+        super::email::proved_in(c, user_id, &email)?;
         diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(c)?;
         Ok::<_, AppError>(user_id)
     })?;

@@ -312,6 +312,19 @@ pub fn get_readable(conn: &mut DbConn, viewer: i64, name: &str) -> AppResult<Com
     Ok(c)
 }
 
+/// Starts or stops watching a community one may read: each new post and
+/// document version there becomes a notification (see
+/// `notifications::watch`).
+pub fn set_watch(conn: &mut DbConn, user: &User, name: &str, on: bool) -> AppResult<()> {
+    let c = get_readable(conn, user.id, name)?;
+    crate::notifications::watch::set(conn, user.id, c.id, on)
+}
+
+/// Whether a person watches a community.
+pub fn watching(conn: &mut DbConn, user_id: i64, community: i64) -> AppResult<bool> {
+    crate::notifications::watch::is_watching(conn, user_id, community)
+}
+
 /// What a new community needs.
 pub struct NewCommunity<'a> {
     pub name: &'a str,

@@ -192,3 +192,34 @@ pub(crate) fn entry_gone(c: &mut DbConn, entry: i64) -> AppResult<()> {
     }
     Ok(())
 }
+
+/// Inside a write transaction, once the version of the entry `entry` is
+/// stored: the people who created the document or uploaded one of its
+/// earlier versions (they hear of a new version).
+pub(crate) fn earlier_authors(c: &mut DbConn, entry: i64) -> AppResult<Vec<i64>> {
+    let document: Option<i64> = document_versions::table
+        .filter(document_versions::content_id.eq(entry))
+        .select(document_versions::document_id)
+        .first(c)
+        .optional()?;
+    let Some(document) = document else {
+        return Ok(Vec::new());
+    };
+    let mut who: Vec<i64> = document_versions::table
+        .filter(document_versions::document_id.eq(document))
+        .filter(document_versions::content_id.ne(entry))
+        .select(document_versions::uploaded_by)
+        .load::<Option<i64>>(c)?
+        .into_iter()
+        .flatten()
+        .collect();
+    let creator: Option<Option<i64>> = documents::table
+        .find(document)
+        .select(documents::created_by)
+        .first(c)
+        .optional()?;
+    who.extend(creator.flatten());
+    who.sort_unstable();
+    who.dedup();
+    Ok(who)
+}

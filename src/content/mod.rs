@@ -206,6 +206,15 @@ pub fn create_in_community(
         let mentioned = store_links(c, row.id, &rendered)?;
         let mentioned: Vec<i64> = audience::readers_among(c, community_id, &mentioned)?;
         notify(c, &mentioned, "mention", author.id, Some(row.id))?;
+        crate::notifications::watch::tell(
+            c,
+            community_id,
+            "community_post",
+            author.id,
+            row.id,
+            &[],
+            &mentioned,
+        )?;
         events::record(
             c,
             Event::Published {

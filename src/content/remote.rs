@@ -168,6 +168,26 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
         if let Some(p) = &parent {
             notify(c, &[p.author_id], "reply", inc.author_id, Some(id))?;
         }
+        if let (None, Some(cm)) = (&parent, community) {
+            // A new post, or a new version of a document, in a community
+            // some here watch.
+            let (kind, earlier) = match &inc.document {
+                Some(v) if v.version > 1 => (
+                    "document_updated",
+                    super::document_entry::earlier_authors(c, id)?,
+                ),
+                _ => ("community_post", Vec::new()),
+            };
+            crate::notifications::watch::tell(
+                c,
+                cm,
+                kind,
+                inc.author_id,
+                id,
+                &earlier,
+                &mentioned,
+            )?;
+        }
         if let Some(activity) = &inc.activity_id {
             use crate::db::schema::inbox_seen;
             diesel::insert_into(inbox_seen::table)

@@ -107,6 +107,7 @@ diesel::table! {
         expires_at -> Timestamp,
         used_by -> Nullable<BigInt>,
         used_at -> Nullable<Timestamp>,
+        community_id -> Nullable<BigInt>,
     }
 }
 
@@ -288,6 +289,8 @@ diesel::joinable!(reactions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    email_checks,
+    community_watches,
     photos,
     skills,
     user_skills,
@@ -506,6 +509,25 @@ diesel::table! {
         storage_key -> Text,
         thumb_key -> Text,
         remote_url -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_checks (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    community_watches (community_id, user_id) {
+        community_id -> BigInt,
+        user_id -> BigInt,
         created_at -> Timestamp,
     }
 }

@@ -413,6 +413,12 @@ pub struct DigestNotice {
 pub struct Digest {
     /// The best posts, best first.
     pub posts: Vec<DigestPost>,
+    /// Documents added or updated in one's communities, newest first (the
+    /// excerpt names the file and its version).
+    pub documents: Vec<DigestPost>,
+    /// Recent mentions of the person they have not answered in the
+    /// conversation (shown only beside something new).
+    pub unanswered: Vec<DigestPost>,
     /// How many more posts, per community title (`None`: from people
     /// followed), most first.
     pub more: Vec<(Option<String>, i64)>,
@@ -487,6 +493,7 @@ pub fn build(
     ids.dedup();
     ids.truncate(CANDIDATES as usize);
     let mut posts: Vec<DigestPost> = Vec::with_capacity(ids.len());
+    let mut documents: Vec<DigestPost> = Vec::new();
     if !ids.is_empty() {
         let comments: Vec<(Option<i64>, i64)> = content::table
             .filter(content::root_id.eq_any(&ids))
@@ -499,7 +506,7 @@ pub fn build(
             .group_by(reactions::content_id)
             .select((reactions::content_id, diesel::dsl::count_star()))
             .load(c)?;
-        let rows: Vec<(i64, String, Option<i64>, String, String)> = content::table
+        let rows: Vec<(i64, String, Option<i64>, String, String, String)> = content::table
             .inner_join(users::table.on(users::id.eq(content::author_id)))
             .filter(content::id.eq_any(&ids))
             .select((
@@ -508,6 +515,7 @@ pub fn build(
                 content::community_id,
                 users::username,
                 users::display_name,
+                content::kind,
             ))
             .load(c)?;
         let community_ids: Vec<i64> = rows.iter().filter_map(|r| r.2).collect();
@@ -515,7 +523,7 @@ pub fn build(
             .filter(users::id.eq_any(&community_ids))
             .select((users::id, users::username, users::display_name))
             .load(c)?;
-        for (id, body, community, username, display) in rows {
+        for (id, body, community, username, display, kind) in rows {
             let activity = comments
                 .iter()
                 .find(|(r, _)| *r == Some(id))
@@ -527,20 +535,27 @@ pub fn build(
                     .find(|(i, _, _)| *i == cid)
                     .map(|(_, name, title)| shown_name(name.clone(), title.clone()))
             });
-            posts.push(DigestPost {
+            let post = DigestPost {
                 id,
                 author: shown_name(username, display),
                 community,
                 excerpt: crate::notifications::by_mail::excerpt(&body),
                 activity,
-            });
+            };
+            if kind == "document" {
+                documents.push(post);
+            } else {
+                posts.push(post);
+            }
         }
         // Most discussed first, then newest.
         posts.sort_by(|a, b| b.activity.cmp(&a.activity).then(b.id.cmp(&a.id)));
+        documents.sort_by(|a, b| b.id.cmp(&a.id));
     }
+    let more_documents = documents.split_off(documents.len().min(SHOWN));
     let rest = posts.split_off(posts.len().min(SHOWN));
     let mut more: Vec<(Option<String>, i64)> = Vec::new();
-    for p in rest {
+    for p in rest.into_iter().chain(more_documents) {
         match more.iter_mut().find(|(k, _)| *k == p.community) {
             Some((_, n)) => *n += 1,
             None => more.push((p.community.clone(), 1)),
@@ -587,15 +602,86 @@ pub fn build(
             community,
         });
     }
-    if posts.is_empty() && notices.is_empty() {
+    if posts.is_empty() && notices.is_empty() && documents.is_empty() {
         return Ok(None);
     }
+    let mut shown: Vec<i64> = notices.iter().filter_map(|n| n.content_id).collect();
+    shown.extend(posts.iter().map(|p| p.id));
+    let unanswered = unanswered_mentions(c, user_id, &shown)?;
     Ok(Some(Digest {
         posts,
+        documents,
+        unanswered,
         more,
         notices,
         notices_total,
     }))
+}
+
+/// How far back a mention still waits for an answer.
+const UNANSWERED_DAYS: i64 = 14;
+
+/// The newest mentions of `user_id` of the last [`UNANSWERED_DAYS`] (at
+/// most [`SHOWN`], not among `shown`) that they may still read and after
+/// which they wrote nothing in that conversation.
+fn unanswered_mentions(c: &mut DbConn, user_id: i64, shown: &[i64]) -> AppResult<Vec<DigestPost>> {
+    let since = now() - Duration::days(UNANSWERED_DAYS);
+    let mentions: Vec<i64> = notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::kind.eq("mention"))
+        .filter(notifications::created_at.gt(since))
+        .order(notifications::id.desc())
+        .select(notifications::content_id.assume_not_null())
+        .filter(notifications::content_id.is_not_null())
+        .limit(50)
+        .load(c)?;
+    let mut out = Vec::new();
+    for id in mentions {
+        if out.len() >= SHOWN || shown.contains(&id) || out.iter().any(|p: &DigestPost| p.id == id)
+        {
+            continue;
+        }
+        type Row = (i64, Option<i64>, String, Option<i64>, String, String);
+        let row: Option<Row> = content::table
+            .inner_join(users::table.on(users::id.eq(content::author_id)))
+            .filter(content::id.eq(id))
+            .filter(content::deleted_at.is_null())
+            .select((
+                content::id,
+                content::root_id,
+                content::body,
+                content::community_id,
+                users::username,
+                users::display_name,
+            ))
+            .first(c)
+            .optional()?;
+        let Some((id, root, body, community, username, display)) = row else {
+            continue;
+        };
+        if !audience::may_read(c, &audience::Viewer::Person(user_id), id)? {
+            continue;
+        }
+        let thread = root.unwrap_or(id);
+        let answered: i64 = content::table
+            .filter(content::author_id.eq(user_id))
+            .filter(content::id.gt(id))
+            .filter(content::root_id.eq(thread))
+            .count()
+            .get_result(c)?;
+        if answered > 0 {
+            continue;
+        }
+        out.push(DigestPost {
+            id,
+            author: shown_name(username, display),
+            community: by_mail::community_names(c, community)?
+                .map(|(name, title)| shown_name(name, title)),
+            excerpt: by_mail::excerpt(&body),
+            activity: 0,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

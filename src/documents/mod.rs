@@ -190,6 +190,7 @@ pub fn upload(
                 content: entry,
             },
         )?;
+        crate::notifications::watch::tell(cx, c.id, "community_post", user.id, entry, &[], &[])?;
         Ok::<_, AppError>(doc_id)
     });
     match recorded {
@@ -341,6 +342,16 @@ pub fn new_version(
                 author: user.id,
                 content: entry,
             },
+        )?;
+        let earlier = crate::content::document_entry::earlier_authors(cx, entry)?;
+        crate::notifications::watch::tell(
+            cx,
+            c.id,
+            "document_updated",
+            user.id,
+            entry,
+            &earlier,
+            &[],
         )?;
         Ok::<_, AppError>(())
     });

@@ -23,6 +23,8 @@ pub struct Facts {
     /// Who invites, and until when (an invitation).
     pub inviter: String,
     pub invite_until: Option<chrono::NaiveDateTime>,
+    /// The community's title, for an invitation sent from a community.
+    pub invite_community: Option<String>,
     /// How long a password link lasts.
     pub reset_minutes: u32,
     /// The one-click unsubscribe address, for all but transactional
@@ -143,6 +145,10 @@ fn date(lang: Lang, at: chrono::NaiveDateTime) -> String {
     }
 }
 
+fn accounts_check_days() -> i64 {
+    crate::accounts::email::CHECK_DAYS
+}
+
 /// Writes `mail` in `lang`.
 pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
     let t = |k: &str| i18n::t(lang, k).to_string();
@@ -187,14 +193,72 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
             vec![],
             account_footer,
         ),
+        Mail::ConfirmAddress { token, welcome } => {
+            let link = (
+                t("mail.confirm_button"),
+                format!("{}/account/email/confirm/{token}", f.base),
+            );
+            let expiry = tf(
+                "mail.confirm_expiry",
+                &[("days", accounts_check_days().to_string())],
+            );
+            if *welcome {
+                (
+                    tf("mail.welcome_subject", std::slice::from_ref(&site)),
+                    vec![
+                        greeting,
+                        tf(
+                            "mail.welcome_body",
+                            &[("username", f.username.clone()), site.clone()],
+                        ),
+                        t("mail.confirm_welcome"),
+                        expiry,
+                    ],
+                    Some(link),
+                    vec![t("mail.welcome_next"), t("mail.confirm_ignore")],
+                    tf("mail.why_confirm", std::slice::from_ref(&site)),
+                )
+            } else {
+                (
+                    tf("mail.confirm_subject", std::slice::from_ref(&site)),
+                    vec![
+                        greeting,
+                        tf(
+                            "mail.confirm_body",
+                            &[("username", f.username.clone()), site.clone()],
+                        ),
+                        expiry,
+                    ],
+                    Some(link),
+                    vec![t("mail.confirm_ignore")],
+                    tf("mail.why_confirm", std::slice::from_ref(&site)),
+                )
+            }
+        }
         Mail::Invitation { code, .. } => {
             let inviter = ("name", f.inviter.clone());
-            let mut body = vec![tf("mail.invite_body", &[inviter.clone(), site.clone()])];
+            let mut body = match &f.invite_community {
+                Some(title) => vec![
+                    tf(
+                        "mail.invite_community_body",
+                        &[inviter.clone(), ("community", title.clone()), site.clone()],
+                    ),
+                    t("mail.invite_community_join"),
+                ],
+                None => vec![tf("mail.invite_body", &[inviter.clone(), site.clone()])],
+            };
             if let Some(until) = f.invite_until {
                 body.push(tf("mail.invite_expiry", &[("date", date(lang, until))]));
             }
+            let subject = match &f.invite_community {
+                Some(title) => tf(
+                    "mail.invite_community_subject",
+                    &[inviter, ("community", title.clone()), site.clone()],
+                ),
+                None => tf("mail.invite_subject", &[inviter, site.clone()]),
+            };
             (
-                tf("mail.invite_subject", &[inviter, site.clone()]),
+                subject,
                 body,
                 Some((
                     t("mail.invite_button"),
@@ -283,6 +347,44 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
                     title: t("mail.digest_posts"),
                     items,
                     notes,
+                });
+            }
+            let listed =
+                |posts: &[crate::digest::DigestPost],
+                 heading: &dyn Fn(&crate::digest::DigestPost) -> String| {
+                    posts
+                        .iter()
+                        .map(|p| {
+                            (
+                                heading(p),
+                                p.excerpt.clone(),
+                                format!("{}/posts/{}", f.base, p.id),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                };
+            let in_community = |p: &crate::digest::DigestPost| match &p.community {
+                Some(c) => tf(
+                    "mail.digest_post_in",
+                    &[("author", p.author.clone()), ("community", c.clone())],
+                ),
+                None => p.author.clone(),
+            };
+            if !d.documents.is_empty() {
+                sections.push(Section {
+                    title: t("mail.digest_documents"),
+                    items: listed(&d.documents, &in_community),
+                    notes: Vec::new(),
+                });
+            }
+            if !d.unanswered.is_empty() {
+                let by = |p: &crate::digest::DigestPost| {
+                    tf("mail.digest_mentioned_by", &[("actor", p.author.clone())])
+                };
+                sections.push(Section {
+                    title: t("mail.digest_unanswered"),
+                    items: listed(&d.unanswered, &by),
+                    notes: Vec::new(),
                 });
             }
             let how_often = match f.digest_frequency {

@@ -255,7 +255,13 @@ fn prepare(
             }
             Mail::Invitation { code, by } => {
                 match accounts::invitation::open_until(c, code)? {
-                    Some(until) => facts.invite_until = Some(until),
+                    Some((until, community)) => {
+                        facts.invite_until = Some(until);
+                        facts.invite_community =
+                            notifications::by_mail::community_names(c, community)?.map(
+                                |(name, title)| if title.trim().is_empty() { name } else { title },
+                            );
+                    }
                     None => {
                         out.push(Err(Outcome::Dropped(
                             "the invitation was used, revoked or expired".into(),
@@ -314,6 +320,27 @@ fn prepare(
                 }
             }
             Mail::Welcome => {}
+            Mail::ConfirmAddress { token, .. } => match accounts::email::look(c, token) {
+                Ok(check) => {
+                    facts.name = check.name;
+                    facts.username = check.username;
+                }
+                Err(e) if e.code == "email_link_invalid" => {
+                    out.push(Err(Outcome::Dropped(
+                        "the link was used, withdrawn or expired before it could be sent".into(),
+                    )));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            },
+        }
+        // What the person did not ask for waits until they proved they
+        // read the address.
+        if let (Mail::Notification { .. } | Mail::Digest { .. }, Some(uid)) = (&mail, m.user_id) {
+            if !accounts::email::is_confirmed(c, uid, &m.address)? {
+                out.push(Err(Outcome::Dropped("the address is not confirmed".into())));
+                continue;
+            }
         }
         let state = mails::address_state(c, &m.address)?;
         if !mail.is_transactional() {
@@ -487,7 +514,7 @@ pub fn finish_all(
                     // A password link that will not be sent forgets its
                     // secret (the person asks again); an invitation keeps
                     // its code for an administrator's retry.
-                    if give_up && m.kind == "password_reset" {
+                    if give_up && matches!(m.kind.as_str(), "password_reset" | "confirm_address") {
                         diesel::update(row)
                             .set(mail_queue::detail.eq(""))
                             .execute(c)?;

@@ -18,7 +18,7 @@ use crate::mails::{self, Mail, To};
 
 /// The kinds of notification a person may receive by e-mail, in the order
 /// the settings show them.
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 9] = [
     "mention",
     "reply",
     "community_invite",
@@ -26,6 +26,8 @@ pub const KINDS: [&str; 7] = [
     "follow",
     "reaction",
     "community_accepted",
+    "community_post",
+    "document_updated",
 ];
 
 /// When a kind of notification is e-mailed.

@@ -1,9 +1,11 @@
-//! Notifications: mentions, replies, new followers and community news,
-//! from this instance or another one. The features decide who is told and
+//! Notifications: mentions, replies, new followers and community news
+//! (and the posts and documents of the communities one watches:
+//! [`watch`]), from this instance or another one. The features decide who is told and
 //! write it with [`record`], the one writer, in the transaction of the
 //! change.
 
 pub mod by_mail;
+pub mod watch;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

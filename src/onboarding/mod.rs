@@ -16,6 +16,25 @@ use crate::db::schema::{onboarding, user_skills};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 
+/// Signs a person up from the sign-up form or the API: the account, and,
+/// when they came with a community's invitation, their membership of that
+/// community, in one transaction.
+pub fn sign_up(
+    c: &mut DbConn,
+    cfg: &crate::config::AccountsConfig,
+    new: crate::accounts::NewAccount<'_>,
+) -> AppResult<User> {
+    crate::accounts::create_user_then(
+        c,
+        cfg,
+        new,
+        crate::accounts::CreatedBy::SignUp,
+        |c, user, invitation| {
+            crate::communities::membership::join_on_signup(c, user.id, invitation)
+        },
+    )
+}
+
 /// A step of getting started, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -25,6 +25,13 @@ fn schemas() -> Value {
         "InvitationCreate": {"type": "object", "properties": {
             "email": {"type": "string", "format": "email", "description": "Also send the link to this address"},
             "locale": {"type": "string", "enum": ["en", "fr"]}}},
+        "InvitationByEmail": {"type": "object", "required": ["email"], "properties": {
+            "email": {"type": "string", "format": "email", "maxLength": 254}}},
+        "EmailChange": {"type": "object", "required": ["email", "password"], "properties": {
+            "email": {"type": "string", "format": "email", "maxLength": 254},
+            "password": {"type": "string"}}},
+        "EmailConfirm": {"type": "object", "required": ["token"], "properties": {
+            "token": {"type": "string", "maxLength": 100}}},
         "MailPreferences": {"type": "object", "additionalProperties": false, "properties": {
             "mention": {"type": "string", "enum": ["now", "digest", "never"]},
             "reply": {"type": "string", "enum": ["now", "digest", "never"]},
@@ -33,6 +40,8 @@ fn schemas() -> Value {
             "follow": {"type": "string", "enum": ["now", "digest", "never"]},
             "reaction": {"type": "string", "enum": ["now", "digest", "never"]},
             "community_accepted": {"type": "string", "enum": ["now", "digest", "never"]},
+            "community_post": {"type": "string", "enum": ["now", "digest", "never"]},
+            "document_updated": {"type": "string", "enum": ["now", "digest", "never"]},
             "digest": {"type": "string", "enum": ["daily", "weekly", "never"]}}},
         "PasswordToken": {"type": "object", "required": ["login", "password"], "properties": {
             "login": {"type": "string", "description": "Username or e-mail"},

@@ -164,6 +164,44 @@ impl Smtp {
         found
     }
 
+    /// Waits for the confirmation links of `n` addresses (the welcome of a
+    /// sign-up asks to confirm the address) and opens each one's button,
+    /// as the person would: notifications and digests go to an address
+    /// only once it is confirmed. Returns the messages.
+    pub async fn confirm_addresses(&self, base: &str, n: usize) -> Vec<Mail> {
+        self.confirm_addresses_with(&reqwest::Client::new(), base, n)
+            .await
+    }
+
+    /// [`Smtp::confirm_addresses`] through `client` (one that resolves the
+    /// instances' host names).
+    pub async fn confirm_addresses_with(
+        &self,
+        client: &reqwest::Client,
+        base: &str,
+        n: usize,
+    ) -> Vec<Mail> {
+        let mails = self.wait_kind("confirm_address", n).await;
+        for m in &mails {
+            let token = m
+                .confirm_token()
+                .unwrap_or_else(|| panic!("a confirmation link in {}", m.text));
+            let r = client
+                .post(format!("{base}/api/v1/auth/email/confirm"))
+                .json(&serde_json::json!({ "token": token }))
+                .send()
+                .await
+                .unwrap();
+            // A link of an address confirmed earlier in the test is spent.
+            assert!(
+                r.status().is_success() || r.status() == reqwest::StatusCode::BAD_REQUEST,
+                "{}",
+                r.status()
+            );
+        }
+        mails
+    }
+
     /// Every message received so far, parsed.
     pub fn all(&self) -> Vec<Mail> {
         self.raw().iter().map(|r| Mail::parse(r)).collect()
@@ -236,6 +274,16 @@ impl Mail {
             .strip_prefix("ruche.")
             .and_then(|r| r.split('.').next())
             .unwrap_or("")
+    }
+
+    /// The secret of the address confirmation link in the text part.
+    pub fn confirm_token(&self) -> Option<String> {
+        let at = self.text.find("/account/email/confirm/")? + "/account/email/confirm/".len();
+        let token: String = self.text[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        (!token.is_empty()).then_some(token)
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{parse_id, ApiError, ApiResult, InLang, JsonBody};
-use crate::accounts::{self, CreatedBy, NewAccount};
+use crate::accounts::{self, NewAccount};
 use crate::app::AppState;
 use crate::error::{AppError, ErrorKind};
 use crate::people::{self, ProfileUpdate};
@@ -34,7 +34,7 @@ pub async fn sign_up(
     let user = state
         .db
         .run(move |c| {
-            accounts::create_user(
+            crate::onboarding::sign_up(
                 c,
                 &cfg.accounts,
                 NewAccount {
@@ -45,7 +45,6 @@ pub async fn sign_up(
                     invite: body.invite.as_deref(),
                     welcome,
                 },
-                CreatedBy::SignUp,
             )
             .and_then(|user| {
                 // The language of the e-mails, until the person chooses one.
@@ -358,4 +357,113 @@ pub async fn delete_me(
         .await
         .lang(me.lang)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Where one's address stands: the address, whether it is confirmed, and a
+/// new address waiting for its link.
+pub async fn email_state(
+    State(state): State<AppState>,
+    me: ApiUser,
+) -> ApiResult<Json<accounts::email::AddressState>> {
+    let user = me.user.clone();
+    let st = state
+        .db
+        .run(move |c| accounts::email::state(c, &user))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(st))
+}
+
+#[derive(Deserialize)]
+pub struct EmailChange {
+    email: String,
+    password: String,
+}
+
+/// Asks to change one's address: 202 while the link sent to the new
+/// address waits (200 with the new state on a site that sends no e-mail).
+pub async fn change_email(
+    State(state): State<AppState>,
+    me: ApiUser,
+    JsonBody(body): JsonBody<EmailChange>,
+) -> ApiResult<impl IntoResponse> {
+    let user = me.user.clone();
+    let locale = me.lang.code().to_string();
+    let mail_on = state.config.mail.enabled();
+    let st = state
+        .db
+        .run(move |c| {
+            accounts::email::request_change(
+                c,
+                &user,
+                &body.email,
+                &body.password,
+                &locale,
+                mail_on,
+            )?;
+            let user = accounts::find_by_id(c, user.id)?;
+            accounts::email::state(c, &user)
+        })
+        .await
+        .lang(me.lang)?;
+    let status = if mail_on {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(st)))
+}
+
+/// Sends the confirmation link again (the waiting new address's, else the
+/// unconfirmed current one's).
+pub async fn resend_email(
+    State(state): State<AppState>,
+    me: ApiUser,
+) -> ApiResult<impl IntoResponse> {
+    if !state.config.mail.enabled() {
+        return Err(AppError::conflict("mail_off")).lang(me.lang);
+    }
+    let user = me.user.clone();
+    let locale = me.lang.code().to_string();
+    let address = state
+        .db
+        .run(move |c| accounts::email::resend(c, &user, &locale))
+        .await
+        .lang(me.lang)?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "sent_to": address }))))
+}
+
+/// Withdraws a change of address.
+pub async fn cancel_email(State(state): State<AppState>, me: ApiUser) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| accounts::email::cancel_change(c, &user))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct EmailConfirm {
+    token: String,
+}
+
+/// Confirms an address with the secret of its e-mailed link (once).
+pub async fn confirm_email(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<EmailConfirm>,
+) -> ApiResult<impl IntoResponse> {
+    let lang = accept_language(&headers);
+    let check = state
+        .db
+        .run(move |c| accounts::email::confirm(c, &body.token))
+        .await
+        .lang(lang)?;
+    Ok(Json(json!({
+        "username": check.username,
+        "email": check.email,
+        "changed": check.is_change,
+    })))
 }

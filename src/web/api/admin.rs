@@ -207,6 +207,7 @@ pub async fn invite(
                 .map(|address| accounts::invitation::SendTo {
                     address,
                     locale: locale.code(),
+                    community: None,
                 });
             accounts::create_invitation(c, &cfg.accounts, Some(by), to)
         })

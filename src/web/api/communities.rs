@@ -260,6 +260,53 @@ pub async fn join(
     Ok(Json(json!({ "status": outcome })))
 }
 
+/// Starts watching a community one may read: each new post and document
+/// version there becomes a notification.
+pub async fn watch(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    set_watch(state, me, name, true).await
+}
+
+/// Stops watching a community.
+pub async fn unwatch(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    set_watch(state, me, name, false).await
+}
+
+async fn set_watch(state: AppState, me: ApiUser, name: String, on: bool) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| crate::communities::set_watch(c, &user, &name, on))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether one watches a community.
+pub async fn watching(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = me.user.id;
+    let on = state
+        .db
+        .run(move |c| {
+            let cm = crate::communities::get_readable(c, id, &name)?;
+            crate::communities::watching(c, id, cm.id)
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "watching": on })))
+}
+
 pub async fn leave(
     State(state): State<AppState>,
     me: ApiUser,
@@ -306,6 +353,32 @@ pub async fn invite(
     JsonBody(b): JsonBody<Invitation>,
 ) -> ApiResult<StatusCode> {
     member_act(state, me, name, b.username, Ok(membership::Act::Invite)).await
+}
+
+#[derive(Deserialize)]
+pub struct InvitationByEmail {
+    email: String,
+}
+
+/// A moderator invites an e-mail address (202 either way: a person of
+/// this site with it is invited as by name, anyone else gets a sign-up
+/// link into the community).
+pub async fn invite_email(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(name): Path<String>,
+    JsonBody(b): JsonBody<InvitationByEmail>,
+) -> ApiResult<StatusCode> {
+    if !state.config.mail.enabled() {
+        return Err(crate::error::AppError::conflict("mail_off")).lang(me.lang);
+    }
+    let (cfg, user, locale) = (state.config.clone(), me.user.clone(), me.lang.code());
+    state
+        .db
+        .run(move |c| membership::invite_by_email(c, &cfg.accounts, &user, &name, &b.email, locale))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 pub async fn approve(

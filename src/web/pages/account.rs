@@ -11,7 +11,7 @@ use super::{
     anon_csrf, error_text, render, require_form, require_user, see_other, with_cookie, Base,
     PageErr, PageResult,
 };
-use crate::accounts::{self, ApiToken, CreatedBy, NewAccount};
+use crate::accounts::{self, ApiToken, NewAccount};
 use crate::app::AppState;
 use crate::config::SignupMode;
 use crate::people::{self, ProfileUpdate};
@@ -200,7 +200,7 @@ pub async fn signup(
     let result = state
         .db
         .run(move |c| {
-            let user = accounts::create_user(
+            let user = crate::onboarding::sign_up(
                 c,
                 &cfg.accounts,
                 NewAccount {
@@ -211,7 +211,6 @@ pub async fn signup(
                     invite: Some(&f.3),
                     welcome,
                 },
-                CreatedBy::SignUp,
             )?;
             crate::mails::remember_locale(c, user.id, lang)?;
             if let Ok(offset) = tz.trim().parse::<i32>() {
@@ -279,6 +278,10 @@ struct SettingsPage {
     mail_prefs: Vec<(&'static str, &'static str)>,
     /// How often the digest comes.
     digest: &'static str,
+    /// Where the person's address stands.
+    address: accounts::email::AddressState,
+    /// The new address typed, kept after an error.
+    typed_email: String,
 }
 
 async fn settings_page(
@@ -289,24 +292,52 @@ async fn settings_page(
     notice: Option<&str>,
     error: Option<String>,
 ) -> PageResult {
-    let user = require_user(state, ctx)?;
+    settings_full(state, ctx, status, new_token, notice, error, String::new()).await
+}
+
+/// The settings page after an error of the address form, which keeps the
+/// address typed.
+pub(super) async fn settings_with(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    error: Option<String>,
+    typed_email: String,
+) -> PageResult {
+    settings_full(state, ctx, status, None, None, error, typed_email).await
+}
+
+async fn settings_full(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    new_token: Option<String>,
+    notice: Option<&str>,
+    error: Option<String>,
+    typed_email: String,
+) -> PageResult {
+    let user = require_user(state, ctx)?.clone();
     let id = user.id;
-    let (tokens, prefs, digest) = state
+    let (tokens, prefs, digest, address) = state
         .db
         .run(move |c| {
             Ok((
                 accounts::list_tokens(c, id)?,
                 crate::notifications::by_mail::preferences(c, id)?,
                 crate::digest::settings(c, id)?,
+                accounts::email::state(c, &user)?,
             ))
         })
         .await
         .page(state, ctx)?;
+    let user = require_user(state, ctx)?;
     let base = Base::new(state, ctx, "settings.title", "settings");
     let page = SettingsPage {
         mail_on: state.config.mail.enabled(),
         mail_prefs: prefs.into_iter().map(|(k, m)| (k, m.as_str())).collect(),
         digest: digest.frequency.as_str(),
+        address,
+        typed_email,
         locale: user.locale.clone().unwrap_or_default(),
         notice: notice.map(|k| base.tr.t(k).to_string()),
         base,
@@ -333,6 +364,9 @@ pub async fn settings(
         "language" => Some("settings.language_saved"),
         "revoked" => Some("settings.token_revoked_notice"),
         "mail" => Some("settings.mail_saved"),
+        "email_sent" => Some("email.link_sent"),
+        "email_changed" => Some("email.changed"),
+        "email_cancelled" => Some("email.cancelled"),
         _ => None,
     };
     settings_page(&state, &ctx, StatusCode::OK, None, notice, None).await

@@ -204,6 +204,8 @@ struct CommunityPage {
     kept: Vec<Attached>,
     max_chars: usize,
     can_moderate: bool,
+    /// Whether the reader watches the community (is told of each post).
+    watching: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -223,7 +225,7 @@ async fn community_page(
 ) -> PageResult {
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
-    let (c, pinned, page) = state
+    let (c, pinned, page, watching) = state
         .db
         .run(move |cx| {
             let c = communities::get(cx, id, &name)?;
@@ -235,8 +237,10 @@ async fn community_page(
                         items: Vec::new(),
                         next_cursor: None,
                     },
+                    false,
                 ));
             }
+            let watching = communities::watching(cx, id, c.id)?;
             // Pinned posts show once, as announcements above the feed
             // (on its first page), not again in it.
             let pinned_ids = communities::pinned(cx, &c)?;
@@ -247,7 +251,7 @@ async fn community_page(
             };
             let mut page = feed::community(cx, id, c.id, Some(&cursor))?;
             page.items.retain(|i| !pinned_ids.contains(&i.id));
-            Ok((c, pinned, page))
+            Ok((c, pinned, page, watching))
         })
         .await
         .page(state, ctx)?;
@@ -264,6 +268,7 @@ async fn community_page(
         kept,
         max_chars: state.config.content.max_post_chars,
         can_moderate,
+        watching,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -421,18 +426,22 @@ struct MembersPage {
     /// Whether the lists are the community's own (a remote community's
     /// instance may be out of reach).
     complete: bool,
-    /// A moderation act was sent to the community's instance.
-    sent: bool,
+    /// What was done: a moderation act sent to the community's instance,
+    /// an invitation e-mailed.
+    notice: Option<&'static str>,
     /// Why the last act was refused, with the name typed in the invitation
     /// form (kept there).
     error: Option<String>,
     invite_draft: String,
+    /// The address typed in the invitation by e-mail, kept after an error.
+    email_draft: String,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct MembersQuery {
     sent: String,
+    emailed: String,
 }
 
 pub async fn members(
@@ -441,18 +450,25 @@ pub async fn members(
     Path(name): Path<String>,
     Query(q): Query<MembersQuery>,
 ) -> PageResult {
-    let sent = q.sent == "1";
-    members_page(state, ctx, name, sent, StatusCode::OK, None, String::new()).await
+    let notice = if q.sent == "1" {
+        Some("communities.sent")
+    } else if q.emailed == "1" {
+        Some("communities.invite_email_sent")
+    } else {
+        None
+    };
+    let drafts = (String::new(), String::new());
+    members_page(state, ctx, name, notice, StatusCode::OK, None, drafts).await
 }
 
 async fn members_page(
     state: AppState,
     ctx: Ctx,
     name: String,
-    sent: bool,
+    notice: Option<&'static str>,
     status: StatusCode,
     error: Option<String>,
-    invite_draft: String,
+    (invite_draft, email_draft): (String, String),
 ) -> PageResult {
     let user = require_user(&state, &ctx)?.clone();
     let id = user.id;
@@ -477,9 +493,10 @@ async fn members_page(
         log,
         can_moderate,
         complete: complete && log_complete,
-        sent,
+        notice,
         error,
         invite_draft,
+        email_draft,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -520,7 +537,7 @@ pub async fn member_action(
             } else {
                 String::new()
             };
-            members_page(state, ctx, name, false, status, msg, draft).await
+            members_page(state, ctx, name, None, status, msg, (draft, String::new())).await
         }
         Err(err) => act_failed(&state, &ctx, name, err).await,
     }
@@ -656,4 +673,89 @@ pub(super) async fn settings_failed(
         Some(msg),
     );
     Ok((status, render(&page)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct InviteEmailForm {
+    csrf: String,
+    email: String,
+}
+
+/// A moderator invites an e-mail address: a person of this site with it is
+/// invited as by name; anyone else gets a sign-up link into the community.
+/// The page says the same in both cases.
+pub async fn invite_email(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Form(form): Form<InviteEmailForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    if !state.config.mail.enabled() {
+        let msg = Some(base_text(&ctx, "settings.mail_off"));
+        let drafts = (String::new(), form.email);
+        return members_page(state, ctx, name, None, StatusCode::CONFLICT, msg, drafts).await;
+    }
+    let (cfg, n, address) = (state.config.clone(), name.clone(), form.email.clone());
+    let locale = ctx.lang.code();
+    let done = state
+        .db
+        .run(move |c| membership::invite_by_email(c, &cfg.accounts, &user, &n, &address, locale))
+        .await;
+    let back = format!("/communities/{}/members", enc_path(&name));
+    match done {
+        Ok(_) => Ok(see_other(&format!("{back}?emailed=1"))),
+        Err(err)
+            if err.kind != crate::error::ErrorKind::NotFound
+                && err.kind != crate::error::ErrorKind::Internal =>
+        {
+            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let msg = Some(error_text(&err, ctx.lang));
+            members_page(
+                state,
+                ctx,
+                name,
+                None,
+                status,
+                msg,
+                (String::new(), form.email),
+            )
+            .await
+        }
+        Err(err) => act_failed(&state, &ctx, name, err).await,
+    }
+}
+
+fn base_text(ctx: &Ctx, key: &str) -> String {
+    crate::i18n::t(ctx.lang, key).to_string()
+}
+
+/// Starts watching a community.
+pub async fn watch(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Form(form): Form<super::account::CsrfForm>,
+) -> PageResult {
+    set_watch(state, ctx, name, form.csrf, true).await
+}
+
+/// Stops watching a community.
+pub async fn unwatch(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Form(form): Form<super::account::CsrfForm>,
+) -> PageResult {
+    set_watch(state, ctx, name, form.csrf, false).await
+}
+
+async fn set_watch(state: AppState, ctx: Ctx, name: String, csrf: String, on: bool) -> PageResult {
+    let n = name.clone();
+    let back = format!("/communities/{}", enc_path(&n));
+    act(state, ctx, name, &csrf, back, move |c, u| {
+        communities::set_watch(c, u, &n, on)
+    })
+    .await
 }

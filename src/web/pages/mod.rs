@@ -7,6 +7,7 @@ pub mod communities;
 mod community_picture;
 mod composer;
 mod documents;
+mod email;
 mod mail_action;
 mod media;
 pub mod password;
@@ -55,6 +56,13 @@ pub fn router() -> Router<AppState> {
         .route("/settings/language", post(account::set_language))
         .route("/settings/password", post(account::change_password))
         .route("/settings/mail", post(account::set_mail))
+        .route("/settings/email", post(email::change))
+        .route("/settings/email/resend", post(email::resend))
+        .route("/settings/email/cancel", post(email::cancel))
+        .route(
+            "/account/email/confirm/{token}",
+            get(email::confirm_page).post(email::confirm),
+        )
         .route("/settings/tokens", post(account::create_token))
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
         .route("/admin", get(admin::page))
@@ -109,8 +117,14 @@ pub fn router() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(composer::BODY_LIMIT)),
         )
         .route("/communities/{name}/join", post(communities::join))
+        .route("/communities/{name}/watch", post(communities::watch))
+        .route("/communities/{name}/unwatch", post(communities::unwatch))
         .route("/communities/{name}/leave", post(communities::leave))
         .route("/communities/{name}/members", get(communities::members))
+        .route(
+            "/communities/{name}/invite-email",
+            post(communities::invite_email),
+        )
         .route(
             "/communities/{name}/members/{action}",
             post(communities::member_action),
