@@ -1831,3 +1831,78 @@ async fn reactions_are_told_once_per_person_and_e_mailed_by_choice() {
     assert!(m.text.contains("And the training calendar."), "{}", m.text);
     assert_eq!(reactions(), 2);
 }
+
+#[tokio::test]
+async fn the_digest_lists_new_documents_and_mentions_waiting_for_an_answer() {
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_notifying(&server.url()).await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    server.confirm_addresses(&app.base, 3).await;
+    {
+        let mut c = app.db.get().unwrap();
+        ruche::digest::ensure_rows(&mut c).unwrap();
+    }
+    let r = bob
+        .post(
+            "/communities",
+            json!({"name": "qualite", "title": "Qualité Paris"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(
+        ana.post("/communities/qualite/join", json!({}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = common::upload_file(
+        &bob,
+        "/communities/qualite/documents",
+        "procedure-audit.txt",
+        b"Step one",
+        "text/plain",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    // Two mentions of ana: she answers one.
+    let waiting = carol
+        .post_text("@ana which supplier failed the audit?")
+        .await;
+    let answered = carol.post_text("@ana is the room booked?").await;
+    let r = ana
+        .post(
+            &format!("/posts/{answered}/comments"),
+            json!({"body": "Yes, room 4."}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    {
+        use ruche::db::schema::{content, notifications};
+        let mut c = app.db.get().unwrap();
+        let earlier = ruche::db::now() - chrono::Duration::minutes(30);
+        diesel::update(content::table)
+            .set(content::created_at.eq(earlier))
+            .execute(&mut *c)
+            .unwrap();
+        diesel::update(notifications::table)
+            .set(notifications::created_at.eq(earlier))
+            .execute(&mut *c)
+            .unwrap();
+    }
+    digest_due(&app, "ana");
+    let d = server.wait_kind("digest", 1).await.pop().unwrap();
+    assert_eq!(d.to, "ana@example.com");
+    let text = &d.text;
+    assert!(text.contains("Documents"), "{text}");
+    assert!(text.contains("procedure-audit.txt"), "{text}");
+    assert!(text.contains("Waiting for your answer"), "{text}");
+    assert!(text.contains("carol mentioned you"), "{text}");
+    assert!(text.contains("which supplier failed the audit?"), "{text}");
+    assert!(text.contains(&format!("{}/posts/{waiting}", app.base)));
+    assert!(!text.contains("is the room booked?"), "answered: {text}");
+}

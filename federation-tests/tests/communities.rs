@@ -112,6 +112,17 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
         "{names:?}"
     );
 
+    // bob watches the community from beta: its posts arriving there are
+    // notifications for him (gus, who does not watch, hears nothing).
+    let (s, v) = bob
+        .call(
+            Method::PUT,
+            &format!("/api/v1/communities/{rnd_b}/watch"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+
     // A post on the hosting site reaches both member sites, with one
     // delivery per instance.
     let (s, v) = ann
@@ -140,6 +151,16 @@ async fn members_on_three_sites_post_comment_react_and_moderate_one_community() 
     // It is in the members' home feeds.
     let (_, home) = bob.get("/api/v1/feed").await;
     assert!(home.to_string().contains("Roadmap for Q3"));
+    let (_, told) = bob.get("/api/v1/notifications").await;
+    let kinds: Vec<&str> = told["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["community_post", "community_accepted"], "{told}");
+    let (_, told) = gus.get("/api/v1/notifications").await;
+    assert!(!told.to_string().contains("community_post"), "{told}");
 
     // A document uploaded on alpha reaches the member sites as a feed entry;
     // bob downloads it through beta, which fetches it signed from alpha.

@@ -550,7 +550,7 @@ pub fn build(
         }
         // Most discussed first, then newest.
         posts.sort_by(|a, b| b.activity.cmp(&a.activity).then(b.id.cmp(&a.id)));
-        documents.sort_by(|a, b| b.id.cmp(&a.id));
+        documents.sort_by_key(|d| std::cmp::Reverse(d.id));
     }
     let more_documents = documents.split_off(documents.len().min(SHOWN));
     let rest = posts.split_off(posts.len().min(SHOWN));
