@@ -6,7 +6,9 @@
 //! server takes to process a 12-megapixel phone photo; with `--digests`,
 //! the time and memory to write a daily e-mail digest for every person
 //! and hand it to a local SMTP server (`aiosmtpd`, started here, which
-//! discards what it receives).
+//! discards what it receives); with `--notification-mails N`, how many
+//! notification e-mails a second the mail worker writes and hands to that
+//! server (N mentions recorded at once, each wanted by e-mail at once).
 //!
 //!     cargo run --release --bin ruche-bench                      # SQLite
 //!     cargo run --release --bin ruche-bench -- --database-url postgres://postgres@127.0.0.1/postgres
@@ -68,6 +70,11 @@ struct Args {
     digests: bool,
     #[arg(long, default_value_t = 20_000)]
     digest_posts: i64,
+    /// Record this many mentions at once (each person wants mentions by
+    /// e-mail at once) and report how fast their e-mails are written and
+    /// handed to SMTP.
+    #[arg(long, default_value_t = 0)]
+    notification_mails: usize,
     /// Keep the seeded database: SQLite in this folder, or the PostgreSQL
     /// database (its name is printed), for inspection.
     #[arg(long)]
@@ -141,7 +148,7 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
         exe.display()
     );
     // An SMTP server that accepts and discards, for the digests.
-    let _smtp = match args.digests {
+    let _smtp = match args.digests || args.notification_mails > 0 {
         true => Some(smtp_sink()?),
         false => None,
     };
@@ -158,6 +165,8 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
             "RUCHE_MAIL_SMTP_URL",
             format!("smtp://127.0.0.1:{smtp_port}"),
         );
+        // Notification e-mails leave as soon as they are recorded.
+        command.env("RUCHE_MAIL_NOTIFY_DELAY_SECONDS", "0");
     }
     let mut server = Server(command.spawn()?);
     let base = format!("http://127.0.0.1:{port}");
@@ -181,6 +190,9 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
 
         if args.digests {
             digests(args, url, pid).await?;
+        }
+        if args.notification_mails > 0 {
+            notification_mails(args, url, pid).await?;
         }
         let tokens = Arc::new(tokens);
         for stream in &args.streams {
@@ -308,6 +320,91 @@ async fn digests(args: &Args, url: &str, pid: u32) -> anyhow::Result<()> {
         "digests for {people} people (the newest {} posts) written and handed to SMTP in {secs:.1}s ({:.0}/s): {sent} sent, {dropped} with nothing new, {failed} failed; server {before:.1} MB resident before, {:.1} MB peak during",
         args.digest_posts,
         people as f64 / secs,
+        rss_kb(pid, "VmHWM") as f64 / 1024.0
+    );
+    Ok(())
+}
+
+/// Records `--notification-mails` mentions at once, as the site records
+/// them (each queued for an e-mail), and waits until the server's mail
+/// worker has written and handed all of them to SMTP.
+async fn notification_mails(args: &Args, url: &str, pid: u32) -> anyhow::Result<()> {
+    use diesel::prelude::*;
+    use ruche::db::schema::{content, mail_queue, users};
+    use ruche::notifications::{self, NewNotification};
+    let db = ruche::db::Db::open(url, 1)?;
+    let mut c = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let n = args.notification_mails;
+    let people: Vec<i64> = users::table
+        .filter(users::domain.is_null())
+        .filter(users::actor_type.eq("person"))
+        .order(users::id)
+        .select(users::id)
+        .limit(n as i64)
+        .load(&mut *c)?;
+    let posts: Vec<(i64, i64)> = content::table
+        .filter(content::root_id.is_null())
+        .filter(content::visibility.eq("public"))
+        .filter(content::deleted_at.is_null())
+        .order(content::id.desc())
+        .select((content::id, content::author_id))
+        .limit(n as i64)
+        .load(&mut *c)?;
+    anyhow::ensure!(
+        !people.is_empty() && !posts.is_empty(),
+        "no people or public posts to mention"
+    );
+    let before_rows: i64 = mail_queue::table
+        .filter(mail_queue::kind.eq("notification"))
+        .count()
+        .get_result(&mut *c)?;
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+    let t = Instant::now();
+    ruche::db::write(&mut c, |c| {
+        for i in 0..n {
+            let (post, author) = posts[i % posts.len()];
+            let mut person = people[i % people.len()];
+            if person == author {
+                person = people[(i + 1) % people.len()];
+            }
+            notifications::record(
+                c,
+                NewNotification::to(person, "mention", author).about_content(Some(post)),
+            )?;
+        }
+        Ok::<_, ruche::error::AppError>(())
+    })?;
+    let queued: i64 = mail_queue::table
+        .filter(mail_queue::kind.eq("notification"))
+        .count()
+        .get_result(&mut *c)?;
+    let queued = queued - before_rows;
+    let recorded = t.elapsed().as_secs_f64();
+    let done = |c: &mut ruche::db::DbConn| -> anyhow::Result<(i64, i64)> {
+        let rows: Vec<String> = mail_queue::table
+            .filter(mail_queue::kind.eq("notification"))
+            .filter(mail_queue::status.ne("pending"))
+            .select(mail_queue::status)
+            .load(c)?;
+        let sent = rows.iter().filter(|s| *s == "sent").count() as i64;
+        Ok((sent, rows.len() as i64 - sent))
+    };
+    let (sent, other) = loop {
+        let (sent, other) = done(&mut c)?;
+        if sent + other >= queued + before_rows {
+            break (sent, other);
+        }
+        anyhow::ensure!(
+            t.elapsed() < Duration::from_secs(900),
+            "only {} of {queued} notification e-mails done after 900 s",
+            sent + other
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "notification e-mails: {n} mentions recorded in {recorded:.1}s, {queued} e-mails written and handed to SMTP in {secs:.1}s ({:.0}/s): {sent} sent, {other} dropped or failed; server {:.1} MB peak",
+        queued as f64 / secs,
         rss_kb(pid, "VmHWM") as f64 / 1024.0
     );
     Ok(())

@@ -33,6 +33,12 @@ pub enum Mail {
     /// A link that confirms an address: the welcome of an account signed
     /// up by its owner (`welcome`), or a new address to prove.
     ConfirmAddress { token: String, welcome: bool },
+    /// To the old address of an account whose address was just changed to
+    /// `new_address`: in case that was not its owner's doing.
+    AddressChanged {
+        username: String,
+        new_address: String,
+    },
     /// An invitation to sign up with a one-time `code`, from the person
     /// `by`.
     Invitation { code: String, by: i64 },
@@ -54,6 +60,7 @@ impl Mail {
             Mail::PasswordReset { .. } => "password_reset",
             Mail::Welcome => "welcome",
             Mail::ConfirmAddress { .. } => "confirm_address",
+            Mail::AddressChanged { .. } => "address_changed",
             Mail::Invitation { .. } => "invitation",
             Mail::Notification { .. } => "notification",
             Mail::Digest { .. } => "digest",
@@ -66,7 +73,7 @@ impl Mail {
     pub fn is_transactional(&self) -> bool {
         matches!(
             self,
-            Mail::PasswordReset { .. } | Mail::ConfirmAddress { .. }
+            Mail::PasswordReset { .. } | Mail::ConfirmAddress { .. } | Mail::AddressChanged { .. }
         )
     }
 
@@ -78,6 +85,10 @@ impl Mail {
             Mail::ConfirmAddress { token, welcome } => {
                 format!("{} {token}", if *welcome { 1 } else { 0 })
             }
+            Mail::AddressChanged {
+                username,
+                new_address,
+            } => format!("{username} {new_address}"),
             Mail::Invitation { code, by } => format!("{by} {code}"),
             Mail::Notification { id } => id.to_string(),
             Mail::Digest {
@@ -96,6 +107,13 @@ impl Mail {
                 token: detail.to_string(),
             }),
             "welcome" => Some(Mail::Welcome),
+            "address_changed" => {
+                let (username, new_address) = detail.split_once(' ')?;
+                Some(Mail::AddressChanged {
+                    username: username.to_string(),
+                    new_address: new_address.to_string(),
+                })
+            }
             "confirm_address" => {
                 let (welcome, token) = detail.split_once(' ')?;
                 Some(Mail::ConfirmAddress {

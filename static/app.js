@@ -282,11 +282,21 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 });
 
-// The sign-in form tells the browser's clock (minutes east of UTC), so that
-// e-mail digests leave at the person's morning.
+// The sign-in form tells the browser's clock (minutes east of UTC, and the
+// time zone's name, which follows summer time), so that e-mail digests
+// leave at the person's morning.
 document.addEventListener("DOMContentLoaded", function () {
   var offset = String(-new Date().getTimezoneOffset());
+  var zone = "";
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (e) {
+    zone = "";
+  }
   document.querySelectorAll("input[data-clock]").forEach(function (input) {
     input.value = offset;
+  });
+  document.querySelectorAll("input[data-zone]").forEach(function (input) {
+    input.value = zone;
   });
 });

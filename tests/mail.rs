@@ -68,7 +68,7 @@ async fn a_password_link_arrives_once_works_once_and_ends_the_sessions() {
     }
     let server = Smtp::start().await;
     let app = app_with(&server.url()).await;
-    app.user("ana").await;
+    let ana_api = app.user("ana").await;
     let before = app.browser_login("ana").await;
     assert_eq!(before.get("/settings").await.status(), StatusCode::OK);
 
@@ -120,11 +120,13 @@ async fn a_password_link_arrives_once_works_once_and_ends_the_sessions() {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/login?reset=1");
-    // The session opened before is over; the old password is refused.
+    // The session opened before is over, and so is the API token made
+    // with the old password; the old password is refused.
     assert_eq!(
         before.get("/settings").await.status(),
         StatusCode::SEE_OTHER
     );
+    assert_eq!(ana_api.get("/me").await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         app.token_request("ana", PASSWORD).await.status(),
         StatusCode::UNAUTHORIZED
@@ -877,6 +879,7 @@ async fn the_digest_tells_what_was_missed_best_first_once_and_only_when_there_is
                 ("login", "ana"),
                 ("password", PASSWORD),
                 ("tz", "60"),
+                ("tzname", "Europe/Paris"),
             ],
         )
         .await;
@@ -890,6 +893,45 @@ async fn the_digest_tells_what_was_missed_best_first_once_and_only_when_there_is
             .ends_with("T07:00:00Z"),
         "{prefs}"
     );
+    // Her browser named her zone, which follows summer time.
+    assert_eq!(prefs["time_zone"], "Europe/Paris");
+    let r = ana
+        .send_json(
+            reqwest::Method::PUT,
+            "/me/mail-preferences",
+            json!({"time_zone": "Mars/Olympus", "follow": "now"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), "time_zone_invalid");
+    let prefs = ana.get("/me/mail-preferences").await.json;
+    assert_eq!(prefs["time_zone"], "Europe/Paris");
+    assert_eq!(prefs["preferences"]["follow"], "digest", "nothing changed");
+    let r = ana
+        .send_json(
+            reqwest::Method::PUT,
+            "/me/mail-preferences",
+            json!({"time_zone": "America/New_York"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(r.json["time_zone"], "America/New_York");
+    assert!(
+        r.json["next_digest_at"]
+            .as_str()
+            .unwrap()
+            .ends_with("T13:00:00Z"),
+        "{:?}",
+        r.json
+    );
+    let r = ana
+        .send_json(
+            reqwest::Method::PUT,
+            "/me/mail-preferences",
+            json!({"time_zone": "Europe/Paris"}),
+        )
+        .await;
+    assert_eq!(r.json["time_zone"], "Europe/Paris");
 
     assert_eq!(
         ana.post("/people/bob/follow", json!({})).await.status,

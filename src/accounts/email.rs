@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{secrets, Email, User};
-use crate::db::schema::{email_checks, users};
+use crate::db::schema::{email_checks, password_resets, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::mails::{self, Mail, To};
@@ -168,21 +168,11 @@ pub fn request_change(
         ensure_free(c, user.id, address.as_str())?;
         within_rate(c, user.id)?;
         // One change waits at a time: the newest.
-        diesel::update(
-            email_checks::table
-                .filter(email_checks::user_id.eq(user.id))
-                .filter(email_checks::email.ne(&user.email))
-                .filter(email_checks::used_at.is_null()),
-        )
-        .set(email_checks::expires_at.eq(now()))
-        .execute(c)?;
+        withdraw_changes(c, user.id, &user.email)?;
         if mail_on {
             issue_in(c, user.id, address.as_str(), locale, false)
         } else {
-            diesel::update(users::table.find(user.id))
-                .set(users::email.eq(address.as_str()))
-                .execute(c)?;
-            Ok(())
+            set_address(c, user.id, address.as_str())
         }
     })?;
     Ok(address.as_str().to_string())
@@ -219,17 +209,35 @@ pub fn resend(c: &mut DbConn, user: &User, locale: &str) -> AppResult<String> {
 
 /// Withdraws a change of address asked for (its links stop working).
 pub fn cancel_change(c: &mut DbConn, user: &User) -> AppResult<()> {
-    db::write(c, |c| {
-        diesel::update(
-            email_checks::table
-                .filter(email_checks::user_id.eq(user.id))
-                .filter(email_checks::email.ne(&user.email))
-                .filter(email_checks::used_at.is_null()),
-        )
-        .set(email_checks::expires_at.eq(now()))
-        .execute(c)?;
-        Ok(())
-    })
+    db::write(c, |c| withdraw_changes(c, user.id, &user.email))
+}
+
+/// Forgets the links of `user_id` for addresses other than `current`
+/// (inside a write transaction).
+fn withdraw_changes(c: &mut DbConn, user_id: i64, current: &str) -> AppResult<()> {
+    diesel::delete(
+        email_checks::table
+            .filter(email_checks::user_id.eq(user_id))
+            .filter(email_checks::email.ne(current))
+            .filter(email_checks::used_at.is_null()),
+    )
+    .execute(c)?;
+    Ok(())
+}
+
+/// Makes `address` the account's (inside a write transaction); another
+/// account that took it in the meantime wins, and this one is told.
+fn set_address(c: &mut DbConn, user_id: i64, address: &str) -> AppResult<()> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match diesel::update(users::table.find(user_id))
+        .set(users::email.eq(address))
+        .execute(c)
+    {
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(AppError::conflict("email_taken"))
+        }
+        other => other.map(|_| ()).map_err(AppError::from),
+    }
 }
 
 /// What a link is for, while it works (a page shows it; nothing changes).
@@ -277,23 +285,15 @@ pub fn look(c: &mut DbConn, token: &str) -> AppResult<Check> {
     })
 }
 
-/// Whether a link still waits to be used (the mail worker drops the
-/// e-mail of one that was spent or withdrawn before it could leave).
-pub fn is_usable(c: &mut DbConn, token: &str) -> AppResult<bool> {
-    match find(c, token) {
-        Ok(_) => Ok(true),
-        Err(e) if e.code == "email_link_invalid" => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
 /// Opens the link: the address is confirmed, and becomes the account's
-/// if it was a change. Once; the address's other links are spent too.
+/// if it was a change. Once; the address's other links are spent too. A
+/// change also spends the password links sent to the old address, and
+/// tells the old address.
 pub fn confirm(c: &mut DbConn, token: &str) -> AppResult<Check> {
     let digest = secrets::digest(token);
-    let check = look(c, token)?;
-    let now = now();
+    look(c, token)?;
     db::write(c, |c| {
+        let now = now();
         // Spend the link in the statement that checks it.
         let row: Option<(i64, String)> = diesel::update(
             email_checks::table
@@ -306,24 +306,43 @@ pub fn confirm(c: &mut DbConn, token: &str) -> AppResult<Check> {
         .get_result(c)
         .optional()?;
         let (user_id, email) = row.ok_or_else(invalid)?;
+        let user = super::find_by_id(c, user_id)?;
+        let check = Check {
+            is_change: user.email != email,
+            name: user.shown_name().to_string(),
+            username: user.username.clone(),
+            email: email.clone(),
+        };
         if check.is_change {
             ensure_free(c, user_id, &email)?;
-            diesel::update(users::table.find(user_id))
-                .set(users::email.eq(&email))
-                .execute(c)?;
-            // Any other change waiting is withdrawn.
+            set_address(c, user_id, &email)?;
+            // Any other change waiting is withdrawn; password links sent
+            // to the old address stop working.
+            withdraw_changes(c, user_id, &email)?;
             diesel::update(
-                email_checks::table
-                    .filter(email_checks::user_id.eq(user_id))
-                    .filter(email_checks::email.ne(&email))
-                    .filter(email_checks::used_at.is_null()),
+                password_resets::table
+                    .filter(password_resets::user_id.eq(user_id))
+                    .filter(password_resets::used_at.is_null()),
             )
-            .set(email_checks::expires_at.eq(now))
+            .set(password_resets::used_at.eq(Some(now)))
             .execute(c)?;
+            // The old address hears of it, in case it was not its owner.
+            let locale = user_locale(c, user_id)?.unwrap_or_else(|| "en".into());
+            mails::record(
+                c,
+                To::Address {
+                    address: user.email.clone(),
+                    locale,
+                },
+                &Mail::AddressChanged {
+                    username: user.username.clone(),
+                    new_address: email.clone(),
+                },
+            )?;
         }
-        proved_in(c, user_id, &email)
-    })?;
-    Ok(check)
+        proved_in(c, user_id, &email)?;
+        Ok(check)
+    })
 }
 
 /// Records that `user_id` reads `address` (every open link for it is

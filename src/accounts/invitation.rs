@@ -59,12 +59,14 @@ pub fn create_invitation(
     };
     let inv = db::write(conn, |c| {
         if let (Some((address, locale)), Some(by)) = (&send_to, created_by) {
+            // An invitation into a community goes to any address (one with
+            // an account here joins with it); one to the site does not.
             let taken: i64 = users::table
                 .filter(users::email.eq(address.as_str()))
                 .filter(users::domain.is_null())
                 .count()
                 .get_result(c)?;
-            if taken > 0 {
+            if taken > 0 && community.is_none() {
                 return Err(AppError::conflict("email_taken"));
             }
             mails::record(

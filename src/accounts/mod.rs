@@ -196,6 +196,19 @@ pub fn create_user_then(
                     .optional()?;
                 match found {
                     Some((id, None, expires, by, community)) if expires > now => {
+                        if community.is_some() && signup == SignupMode::Invite {
+                            // A moderator's invitation into a community
+                            // brings newcomers to the site only when an
+                            // administrator sent it.
+                            let admin: i64 = users::table
+                                .filter(users::id.nullable().eq(by))
+                                .filter(users::is_admin.eq(true))
+                                .count()
+                                .get_result(c)?;
+                            if admin == 0 {
+                                return Err(AppError::forbidden("invite_not_for_signup"));
+                            }
+                        }
                         Some((id, UsedInvitation { by, community }))
                     }
                     _ => return Err(AppError::forbidden("invite_invalid")),
@@ -216,9 +229,18 @@ pub fn create_user_then(
             .returning(users::id)
             .get_result(c)?;
         if let Some((inv, _)) = invitation_id {
-            diesel::update(invitations::table.find(inv))
-                .set((invitations::used_by.eq(id), invitations::used_at.eq(now)))
-                .execute(c)?;
+            // Spent only if still open: two sign-ups at once with one code
+            // cannot both pass.
+            let spent = diesel::update(
+                invitations::table
+                    .find(inv)
+                    .filter(invitations::used_by.is_null()),
+            )
+            .set((invitations::used_by.eq(id), invitations::used_at.eq(now)))
+            .execute(c)?;
+            if spent != 1 {
+                return Err(AppError::forbidden("invite_invalid"));
+            }
         }
         match (new.welcome, by) {
             // Signing up oneself: the welcome asks to confirm the address
@@ -460,7 +482,7 @@ pub fn delete_account(
     }
     let now = now();
     db::write(conn, |c| {
-        use crate::db::schema::{content, photos, user_skills};
+        use crate::db::schema::{community_watches, content, email_checks, photos, user_skills};
         diesel::update(users::table.find(target.id))
             .set((
                 users::disabled.eq(true),
@@ -482,6 +504,11 @@ pub fn delete_account(
             .execute(c)?;
         diesel::delete(sessions::table.filter(sessions::user_id.eq(target.id))).execute(c)?;
         diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(target.id))).execute(c)?;
+        // The addresses it gave and the communities it watched go too.
+        diesel::delete(email_checks::table.filter(email_checks::user_id.eq(target.id)))
+            .execute(c)?;
+        diesel::delete(community_watches::table.filter(community_watches::user_id.eq(target.id)))
+            .execute(c)?;
         diesel::delete(photos::table.find(target.id)).execute(c)?;
         diesel::delete(user_skills::table.filter(user_skills::user_id.eq(target.id))).execute(c)?;
         diesel::update(

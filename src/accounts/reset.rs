@@ -5,13 +5,13 @@
 //! address, a disabled account and a person asking too often all get the
 //! same answer as a real request. Only the link's digest is stored; the
 //! link works once, until it expires, and using it ends every session of
-//! the account and makes its other links useless.
+//! the account, revokes its API tokens and makes its other links useless.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::{secrets, User};
-use crate::db::schema::{password_resets, sessions, users};
+use crate::db::schema::{api_tokens, password_resets, sessions, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::mails::{self, Mail, To};
@@ -200,6 +200,15 @@ pub fn complete(c: &mut DbConn, token: &str, new_password: &str) -> AppResult<Us
         // The link came to this address: it is proved.
         super::email::proved_in(c, user_id, &email)?;
         diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(c)?;
+        // Whoever knew the old password may have made API tokens with it:
+        // they stop working too (a voluntary change of password keeps them).
+        diesel::update(
+            api_tokens::table
+                .filter(api_tokens::user_id.eq(user_id))
+                .filter(api_tokens::revoked_at.is_null()),
+        )
+        .set(api_tokens::revoked_at.eq(Some(now)))
+        .execute(c)?;
         Ok::<_, AppError>(user_id)
     })?;
     super::find_by_id(c, user_id)

@@ -67,7 +67,23 @@ pub fn purge_expired(conn: &mut DbConn, cfg: &AccountsConfig) -> AppResult<usize
         let a = diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c)?;
         let b = diesel::delete(login_failures::table.filter(login_failures::at.le(window_start)))
             .execute(c)?;
-        Ok(a + b)
+        // Address links: used ones, and expired ones for an address that
+        // is not the account's (an unconfirmed address keeps its own, which
+        // say it is unconfirmed).
+        use crate::db::schema::{email_checks, users};
+        let used = diesel::delete(email_checks::table.filter(email_checks::used_at.is_not_null()))
+            .execute(c)?;
+        let stale = diesel::delete(
+            email_checks::table
+                .filter(email_checks::expires_at.le(now))
+                .filter(diesel::dsl::not(diesel::dsl::exists(
+                    users::table
+                        .filter(users::id.eq(email_checks::user_id))
+                        .filter(users::email.eq(email_checks::email)),
+                ))),
+        )
+        .execute(c)?;
+        Ok(a + b + used + stale)
     })
 }
 

@@ -6,6 +6,7 @@
 //! community of another instance, a local person's row stays `pending` until
 //! the community answers their Follow with Accept.
 
+pub mod by_email;
 mod writes;
 
 use chrono::NaiveDateTime;
@@ -485,97 +486,3 @@ pub fn listed(conn: &mut DbConn, id: i64, all: bool) -> AppResult<Vec<(Member, O
 
 #[cfg(test)]
 mod tests;
-
-/// What inviting an address did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ByEmail {
-    /// The address is a person's here: they got the community's invitation
-    /// (a notification, e-mailed as they chose), or were already in.
-    Person,
-    /// Nobody here has the address: an invitation to sign up and join went
-    /// to it.
-    SignUp,
-}
-
-/// A moderator invites an e-mail address to a local community. A person of
-/// this site with that address is invited as by their name; anyone else
-/// gets an e-mail with a sign-up link that makes them a member (when the
-/// site lets them sign up: sign-up open, or by invitation and the
-/// moderator is an administrator).
-pub fn invite_by_email(
-    conn: &mut DbConn,
-    cfg: &crate::config::AccountsConfig,
-    actor: &User,
-    name: &str,
-    address: &str,
-    locale: &str,
-) -> AppResult<ByEmail> {
-    let c = get(conn, actor.id, name)?;
-    require_moderator(&c, actor)?;
-    if !c.is_local() {
-        return Err(AppError::bad_request("invite_email_local_only"));
-    }
-    let address = crate::accounts::Email::parse(address)?;
-    let person: Option<String> = users::table
-        .filter(users::email.eq(address.as_str()))
-        .filter(users::domain.is_null())
-        .filter(users::actor_type.eq("person"))
-        .filter(users::deleted_at.is_null())
-        .select(users::username)
-        .first(conn)
-        .optional()?;
-    if let Some(username) = person {
-        return match act(conn, actor, name, &username, &Act::Invite) {
-            Ok(()) => Ok(ByEmail::Person),
-            // Already a member, invited or asking: nothing more to send.
-            Err(e) if e.kind == crate::error::ErrorKind::Conflict => Ok(ByEmail::Person),
-            Err(e) => Err(e),
-        };
-    }
-    match crate::settings::signup_mode(conn, cfg.signup)? {
-        crate::config::SignupMode::Open => {}
-        crate::config::SignupMode::Invite if actor.is_admin => {}
-        crate::config::SignupMode::Invite => {
-            return Err(AppError::forbidden("invite_email_admins_only"))
-        }
-        crate::config::SignupMode::Closed => {
-            return Err(AppError::forbidden("invite_email_signup_closed"))
-        }
-    }
-    crate::accounts::create_invitation(
-        conn,
-        cfg,
-        Some(actor.id),
-        Some(crate::accounts::invitation::SendTo {
-            address: address.as_str(),
-            locale,
-            community: Some(c.id),
-        }),
-    )?;
-    Ok(ByEmail::SignUp)
-}
-
-/// Makes a person who just signed up with a community's invitation a
-/// member of it, inside the sign-up's write transaction (a community gone
-/// meanwhile is skipped).
-pub fn join_on_signup(
-    c: &mut DbConn,
-    user_id: i64,
-    invitation: Option<crate::accounts::UsedInvitation>,
-) -> AppResult<()> {
-    let Some(community) = invitation.and_then(|i| i.community) else {
-        return Ok(());
-    };
-    let alive: i64 = users::table
-        .find(community)
-        .filter(users::actor_type.eq("group"))
-        .filter(users::domain.is_null())
-        .filter(users::deleted_at.is_null())
-        .count()
-        .get_result(c)?;
-    if alive == 0 {
-        return Ok(());
-    }
-    upsert(c, community, user_id, "member", "member", None::<String>)
-}

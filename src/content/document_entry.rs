@@ -193,6 +193,17 @@ pub(crate) fn entry_gone(c: &mut DbConn, entry: i64) -> AppResult<()> {
     Ok(())
 }
 
+/// The version number the feed entry `entry` stands for, if it is a
+/// document's.
+pub(crate) fn version_of(c: &mut DbConn, entry: i64) -> AppResult<Option<i64>> {
+    document_versions::table
+        .filter(document_versions::content_id.eq(entry))
+        .select(document_versions::version)
+        .first(c)
+        .optional()
+        .map_err(AppError::from)
+}
+
 /// Inside a write transaction, once the version of the entry `entry` is
 /// stored: the people who created the document or uploaded one of its
 /// earlier versions (they hear of a new version).
@@ -207,7 +218,11 @@ pub(crate) fn earlier_authors(c: &mut DbConn, entry: i64) -> AppResult<Vec<i64>>
     };
     let mut who: Vec<i64> = document_versions::table
         .filter(document_versions::document_id.eq(document))
-        .filter(document_versions::content_id.ne(entry))
+        .filter(
+            document_versions::content_id
+                .is_null()
+                .or(document_versions::content_id.ne(entry)),
+        )
         .select(document_versions::uploaded_by)
         .load::<Option<i64>>(c)?
         .into_iter()

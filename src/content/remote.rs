@@ -32,6 +32,10 @@ pub struct Incoming {
     /// same transaction (so that a repeat is recognised exactly when the
     /// content is stored).
     pub activity_id: Option<String>,
+    /// Whether it arrives as news (an activity received now), rather than
+    /// fetched for context or back-filled: only news is told to the
+    /// community's watchers.
+    pub news: bool,
     /// The community it was written in.
     pub community_id: Option<i64>,
     /// A document version it announces (content of a remote community).
@@ -168,11 +172,11 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
         if let Some(p) = &parent {
             notify(c, &[p.author_id], "reply", inc.author_id, Some(id))?;
         }
-        if let (None, Some(cm)) = (&parent, community) {
+        if let (None, Some(cm), true) = (&parent, community, inc.news) {
             // A new post, or a new version of a document, in a community
-            // some here watch.
-            let (kind, earlier) = match &inc.document {
-                Some(v) if v.version > 1 => (
+            // some here watch (the version as stored here decides which).
+            let (kind, earlier) = match super::document_entry::version_of(c, id)? {
+                Some(v) if v > 1 => (
                     "document_updated",
                     super::document_entry::earlier_authors(c, id)?,
                 ),

@@ -245,6 +245,7 @@ diesel::table! {
         content_mark -> BigInt,
         notification_mark -> BigInt,
         next_at -> Timestamp,
+        time_zone -> Text,
     }
 }
 

@@ -12,7 +12,7 @@
 //! taken with `FOR UPDATE SKIP LOCKED`, so two processes never queue one
 //! digest twice. [`build`] reads what a digest says when it is sent.
 
-use chrono::{Datelike, Duration, NaiveDateTime};
+use chrono::{Datelike, Duration, NaiveDateTime, TimeZone};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 use serde::Serialize;
@@ -60,18 +60,57 @@ impl Frequency {
     }
 }
 
+/// Where a person's mornings are: a zone of the time zone database (as
+/// their browser names it), which follows summer time, or else a fixed
+/// offset from UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    Zone(chrono_tz::Tz),
+    /// Minutes east of UTC.
+    Offset(i32),
+}
+
+impl Clock {
+    /// The zone named `zone` when it is one, else the fixed offset.
+    pub fn of(zone: &str, offset_minutes: i32) -> Clock {
+        match zone.parse::<chrono_tz::Tz>() {
+            Ok(tz) => Clock::Zone(tz),
+            Err(_) => Clock::Offset(offset_minutes),
+        }
+    }
+
+    /// `at` (UTC) on this clock.
+    fn local(self, at: NaiveDateTime) -> NaiveDateTime {
+        match self {
+            Clock::Zone(tz) => tz.from_utc_datetime(&at).naive_local(),
+            Clock::Offset(m) => at + Duration::minutes(m as i64),
+        }
+    }
+
+    /// The UTC time of the local time `local` (the first, when the clock
+    /// goes back; an hour later, when it jumps over it).
+    fn utc(self, local: NaiveDateTime) -> NaiveDateTime {
+        match self {
+            Clock::Zone(tz) => tz
+                .from_local_datetime(&local)
+                .earliest()
+                .or_else(|| {
+                    tz.from_local_datetime(&(local + Duration::hours(1)))
+                        .earliest()
+                })
+                .map_or(local, |t| t.naive_utc()),
+            Clock::Offset(m) => local - Duration::minutes(m as i64),
+        }
+    }
+}
+
 /// The next morning (at [`MORNING_HOUR`] on the person's clock) strictly
 /// after `now`, in UTC; for a weekly digest, the next Monday morning.
-pub fn next_morning(
-    now: NaiveDateTime,
-    offset_minutes: i32,
-    frequency: Frequency,
-) -> NaiveDateTime {
-    let offset = Duration::minutes(offset_minutes as i64);
-    let local = now + offset;
-    let mut day = local.date();
-    let at = |d: chrono::NaiveDate| d.and_hms_opt(MORNING_HOUR, 0, 0).unwrap_or_default();
-    if at(day) <= local {
+pub fn next_morning(now: NaiveDateTime, clock: Clock, frequency: Frequency) -> NaiveDateTime {
+    let at =
+        |d: chrono::NaiveDate| clock.utc(d.and_hms_opt(MORNING_HOUR, 0, 0).unwrap_or_default());
+    let mut day = clock.local(now).date();
+    if at(day) <= now {
         day = day.succ_opt().unwrap_or(day);
     }
     if frequency == Frequency::Weekly {
@@ -79,15 +118,18 @@ pub fn next_morning(
             day = day.succ_opt().unwrap_or(day);
         }
     }
-    at(day) - offset
+    at(day)
 }
 
 /// A person's digest settings.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Settings {
     pub frequency: Frequency,
     /// Minutes east of UTC, as their browser said at sign-in.
     pub utc_offset_minutes: i32,
+    /// Their time zone, as their browser named it at sign-in (or as they
+    /// chose it); empty when unknown (the offset counts then).
+    pub time_zone: String,
     #[serde(serialize_with = "crate::db::utc::serialize")]
     pub next_at: NaiveDateTime,
 }
@@ -114,10 +156,10 @@ fn newest_ids(c: &mut DbConn) -> AppResult<(i64, i64)> {
 
 /// When the next digest is due: the next morning, or never (far away, so
 /// that the scheduler's look for due rows passes them by).
-fn next_due(now: NaiveDateTime, offset_minutes: i32, frequency: Frequency) -> NaiveDateTime {
+fn next_due(now: NaiveDateTime, clock: Clock, frequency: Frequency) -> NaiveDateTime {
     match frequency {
         Frequency::Never => now + Duration::days(365 * 100),
-        f => next_morning(now, offset_minutes, f),
+        f => next_morning(now, clock, f),
     }
 }
 
@@ -152,11 +194,12 @@ fn ensure_row(c: &mut DbConn, user_id: i64) -> AppResult<Settings> {
         return Ok(s);
     }
     let (cmark, nmark) = newest_ids(c)?;
-    let next_at = next_morning(now(), 0, Frequency::Daily);
+    let next_at = next_morning(now(), Clock::Offset(0), Frequency::Daily);
     insert_row(c, user_id, (cmark, nmark), next_at)?;
     Ok(Settings {
         frequency: Frequency::Daily,
         utc_offset_minutes: 0,
+        time_zone: String::new(),
         next_at,
     })
 }
@@ -166,26 +209,36 @@ pub fn settings(c: &mut DbConn, user_id: i64) -> AppResult<Settings> {
     Ok(read_row(c, user_id)?.unwrap_or_else(|| Settings {
         frequency: Frequency::Daily,
         utc_offset_minutes: 0,
-        next_at: next_morning(now(), 0, Frequency::Daily),
+        time_zone: String::new(),
+        next_at: next_morning(now(), Clock::Offset(0), Frequency::Daily),
     }))
 }
 
 /// A person's row, if they have one.
 fn read_row(c: &mut DbConn, user_id: i64) -> AppResult<Option<Settings>> {
-    let row: Option<(String, i32, NaiveDateTime)> = mail_digests::table
+    let row: Option<(String, i32, String, NaiveDateTime)> = mail_digests::table
         .find(user_id)
         .select((
             mail_digests::frequency,
             mail_digests::utc_offset_minutes,
+            mail_digests::time_zone,
             mail_digests::next_at,
         ))
         .first(c)
         .optional()?;
-    Ok(row.map(|(f, offset, next_at)| Settings {
+    Ok(row.map(|(f, offset, time_zone, next_at)| Settings {
         frequency: Frequency::parse(&f).unwrap_or(Frequency::Daily),
         utc_offset_minutes: offset,
+        time_zone,
         next_at,
     }))
+}
+
+impl Settings {
+    /// The person's clock.
+    pub fn clock(&self) -> Clock {
+        Clock::of(&self.time_zone, self.utc_offset_minutes)
+    }
 }
 
 /// Sets how often a person gets a digest; the next one is due at their
@@ -199,11 +252,20 @@ pub fn save_mail_choices(
     user_id: i64,
     choices: &[(String, String)],
     digest: Option<&str>,
+    time_zone: Option<&str>,
 ) -> AppResult<()> {
     let frequency = digest.map(Frequency::parse).transpose()?;
+    if let Some(zone) = time_zone {
+        if !matches!(Clock::of(zone.trim(), 0), Clock::Zone(_)) {
+            return Err(AppError::bad_request("time_zone_invalid").with("value", zone));
+        }
+    }
     by_mail::set_preferences(c, user_id, choices)?;
     if let Some(f) = frequency {
         set_frequency(c, user_id, f)?;
+    }
+    if let Some(zone) = time_zone {
+        set_time_zone(c, user_id, zone)?;
     }
     Ok(())
 }
@@ -215,7 +277,7 @@ pub fn set_frequency(c: &mut DbConn, user_id: i64, frequency: Frequency) -> AppR
             // Saving the settings again does not put the digest off.
             return Ok(s);
         }
-        let next_at = next_due(now(), s.utc_offset_minutes, frequency);
+        let next_at = next_due(now(), s.clock(), frequency);
         diesel::update(mail_digests::table.find(user_id))
             .set((
                 mail_digests::frequency.eq(frequency.as_str()),
@@ -241,31 +303,68 @@ pub fn set_frequency(c: &mut DbConn, user_id: i64, frequency: Frequency) -> AppR
     })
 }
 
-/// Remembers a person's clock (minutes east of UTC, from their browser at
-/// sign-in) so that digests leave at their morning. Out-of-range values
-/// are ignored; an unchanged clock writes nothing.
-pub fn remember_clock(c: &mut DbConn, user_id: i64, offset_minutes: i32) -> AppResult<()> {
+/// Remembers a person's clock, from their browser at sign-in: minutes
+/// east of UTC and the name of their time zone (`Europe/Paris`), so that
+/// digests leave at their morning, summer and winter. An out-of-range
+/// offset is ignored, an unknown zone name too (the offset counts then);
+/// an unchanged clock writes nothing.
+pub fn remember_clock(
+    c: &mut DbConn,
+    user_id: i64,
+    offset_minutes: i32,
+    zone: &str,
+) -> AppResult<()> {
     if !(-14 * 60..=14 * 60).contains(&offset_minutes) {
         return Ok(());
     }
-    let known: Option<i32> = mail_digests::table
+    let zone = match Clock::of(zone.trim(), offset_minutes) {
+        Clock::Zone(tz) => tz.name().to_string(),
+        Clock::Offset(_) => String::new(),
+    };
+    let known: Option<(i32, String)> = mail_digests::table
         .find(user_id)
-        .select(mail_digests::utc_offset_minutes)
+        .select((mail_digests::utc_offset_minutes, mail_digests::time_zone))
         .first(c)
         .optional()?;
-    if known == Some(offset_minutes) {
+    if known.as_ref() == Some(&(offset_minutes, zone.clone())) {
         return Ok(());
     }
     db::write(c, |c| {
         let s = ensure_row(c, user_id)?;
-        let next_at = next_due(now(), offset_minutes, s.frequency);
+        let next_at = next_due(now(), Clock::of(&zone, offset_minutes), s.frequency);
         diesel::update(mail_digests::table.find(user_id))
             .set((
                 mail_digests::utc_offset_minutes.eq(offset_minutes),
+                mail_digests::time_zone.eq(&zone),
                 mail_digests::next_at.eq(next_at),
             ))
             .execute(c)?;
         Ok(())
+    })
+}
+
+/// Sets a person's time zone by its name in the time zone database
+/// (`Europe/Paris`, `America/New_York`); the next digest moves to their
+/// next morning there.
+pub fn set_time_zone(c: &mut DbConn, user_id: i64, zone: &str) -> AppResult<Settings> {
+    let Clock::Zone(tz) = Clock::of(zone.trim(), 0) else {
+        return Err(AppError::bad_request("time_zone_invalid").with("value", zone));
+    };
+    db::write(c, |c| {
+        let s = ensure_row(c, user_id)?;
+        let clock = Clock::Zone(tz);
+        let next_at = next_due(now(), clock, s.frequency);
+        diesel::update(mail_digests::table.find(user_id))
+            .set((
+                mail_digests::time_zone.eq(tz.name()),
+                mail_digests::next_at.eq(next_at),
+            ))
+            .execute(c)?;
+        Ok(Settings {
+            time_zone: tz.name().to_string(),
+            next_at,
+            ..s
+        })
     })
 }
 
@@ -291,7 +390,7 @@ pub fn ensure_rows(c: &mut DbConn) -> AppResult<usize> {
         }
         db::write(c, |c| {
             let (cmark, nmark) = newest_ids(c)?;
-            let next_at = next_morning(now(), 0, Frequency::Daily);
+            let next_at = next_morning(now(), Clock::Offset(0), Frequency::Daily);
             for id in &missing {
                 insert_row(c, *id, (cmark, nmark), next_at)?;
             }
@@ -315,6 +414,8 @@ struct Due {
     frequency: String,
     #[diesel(sql_type = Integer)]
     utc_offset_minutes: i32,
+    #[diesel(sql_type = Text)]
+    time_zone: String,
     #[diesel(sql_type = BigInt)]
     content_mark: i64,
     #[diesel(sql_type = BigInt)]
@@ -322,7 +423,7 @@ struct Due {
 }
 
 const DUE_SQL: &str =
-    "SELECT d.user_id, d.frequency, d.utc_offset_minutes, d.content_mark, d.notification_mark,
+    "SELECT d.user_id, d.frequency, d.utc_offset_minutes, d.time_zone, d.content_mark, d.notification_mark,
       (u.disabled = FALSE AND u.deleted_at IS NULL) AS active
     FROM mail_digests d JOIN users u ON u.id = d.user_id
     WHERE d.next_at <= $1 AND d.frequency <> 'never'
@@ -361,7 +462,11 @@ pub fn queue_due(c: &mut DbConn, limit: i64) -> AppResult<usize> {
                 .set((
                     mail_digests::content_mark.eq(cmax),
                     mail_digests::notification_mark.eq(nmax),
-                    mail_digests::next_at.eq(next_due(now, d.utc_offset_minutes, frequency)),
+                    mail_digests::next_at.eq(next_due(
+                        now,
+                        Clock::of(&d.time_zone, d.utc_offset_minutes),
+                        frequency,
+                    )),
                 ))
                 .execute(c)?;
             if !d.active {
@@ -602,12 +707,17 @@ pub fn build(
             community,
         });
     }
+    // A post a notice already tells of (a watched community's) is not
+    // listed twice.
+    let told: Vec<i64> = notices.iter().filter_map(|n| n.content_id).collect();
+    posts.retain(|p| !told.contains(&p.id));
+    documents.retain(|p| !told.contains(&p.id));
     if posts.is_empty() && notices.is_empty() && documents.is_empty() {
         return Ok(None);
     }
-    let mut shown: Vec<i64> = notices.iter().filter_map(|n| n.content_id).collect();
+    let mut shown = told;
     shown.extend(posts.iter().map(|p| p.id));
-    let unanswered = unanswered_mentions(c, user_id, &shown)?;
+    let unanswered = unanswered_mentions(c, user_id, notice_range, &shown)?;
     Ok(Some(Digest {
         posts,
         documents,
@@ -618,22 +728,29 @@ pub fn build(
     }))
 }
 
-/// How far back a mention still waits for an answer.
-const UNANSWERED_DAYS: i64 = 14;
+/// Mentions of the period looked at for an answer, at most.
+const UNANSWERED_CANDIDATES: i64 = 20;
 
-/// The newest mentions of `user_id` of the last [`UNANSWERED_DAYS`] (at
-/// most [`SHOWN`], not among `shown`) that they may still read and after
-/// which they wrote nothing in that conversation.
-fn unanswered_mentions(c: &mut DbConn, user_id: i64, shown: &[i64]) -> AppResult<Vec<DigestPost>> {
-    let since = now() - Duration::days(UNANSWERED_DAYS);
+/// The newest mentions of `user_id` in the digest's period (the
+/// notification ids `(after, up_to]`, so that each is listed in one digest
+/// only; at most [`SHOWN`], not among `shown`) that they may still read
+/// and after which they wrote nothing in that conversation, whether they
+/// saw them on the site or not.
+fn unanswered_mentions(
+    c: &mut DbConn,
+    user_id: i64,
+    (after, up_to): (i64, i64),
+    shown: &[i64],
+) -> AppResult<Vec<DigestPost>> {
     let mentions: Vec<i64> = notifications::table
         .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::id.gt(after))
+        .filter(notifications::id.le(up_to))
         .filter(notifications::kind.eq("mention"))
-        .filter(notifications::created_at.gt(since))
+        .filter(notifications::content_id.is_not_null())
         .order(notifications::id.desc())
         .select(notifications::content_id.assume_not_null())
-        .filter(notifications::content_id.is_not_null())
-        .limit(50)
+        .limit(UNANSWERED_CANDIDATES)
         .load(c)?;
     let mut out = Vec::new();
     for id in mentions {
@@ -696,28 +813,71 @@ mod tests {
     fn a_digest_leaves_at_the_persons_morning() {
         // Paris in winter (UTC+1): 8:00 there is 7:00 UTC.
         assert_eq!(
-            next_morning(at("2026-12-04 06:00"), 60, Frequency::Daily),
+            next_morning(at("2026-12-04 06:00"), Clock::Offset(60), Frequency::Daily),
             at("2026-12-04 07:00")
         );
         // Already past this morning: tomorrow's.
         assert_eq!(
-            next_morning(at("2026-12-04 07:00"), 60, Frequency::Daily),
+            next_morning(at("2026-12-04 07:00"), Clock::Offset(60), Frequency::Daily),
             at("2026-12-05 07:00")
         );
         // New York (UTC−5) late in the evening UTC.
         assert_eq!(
-            next_morning(at("2026-12-04 23:00"), -300, Frequency::Daily),
+            next_morning(
+                at("2026-12-04 23:00"),
+                Clock::Offset(-300),
+                Frequency::Daily
+            ),
             at("2026-12-05 13:00")
         );
         // Weekly: the next Monday (2026-12-07).
         assert_eq!(
-            next_morning(at("2026-12-04 06:00"), 0, Frequency::Weekly),
+            next_morning(at("2026-12-04 06:00"), Clock::Offset(0), Frequency::Weekly),
             at("2026-12-07 08:00")
         );
         // On a Monday before 8:00: that same morning.
         assert_eq!(
-            next_morning(at("2026-12-07 05:00"), 0, Frequency::Weekly),
+            next_morning(at("2026-12-07 05:00"), Clock::Offset(0), Frequency::Weekly),
             at("2026-12-07 08:00")
         );
+    }
+
+    #[test]
+    fn a_digest_follows_summer_time_in_the_persons_zone() {
+        let paris = Clock::of("Europe/Paris", 60);
+        assert!(matches!(paris, Clock::Zone(_)));
+        // Saturday 28 March 2026, winter time (UTC+1): 8:00 is 7:00 UTC.
+        assert_eq!(
+            next_morning(at("2026-03-28 05:00"), paris, Frequency::Daily),
+            at("2026-03-28 07:00")
+        );
+        // The clocks go forward on Sunday 29 March: from Monday, 8:00 in
+        // Paris is 6:00 UTC, though the offset said at sign-in was +60.
+        assert_eq!(
+            next_morning(at("2026-03-29 07:30"), paris, Frequency::Daily),
+            at("2026-03-30 06:00")
+        );
+        assert_eq!(
+            next_morning(at("2026-03-28 05:00"), paris, Frequency::Weekly),
+            at("2026-03-30 06:00")
+        );
+        // And back on 25 October.
+        assert_eq!(
+            next_morning(at("2026-10-25 12:00"), paris, Frequency::Daily),
+            at("2026-10-26 07:00")
+        );
+        // New York leaves summer time on 1 November 2026.
+        let ny = Clock::of("America/New_York", -240);
+        assert_eq!(
+            next_morning(at("2026-10-31 13:00"), ny, Frequency::Daily),
+            at("2026-11-01 13:00")
+        );
+        assert_eq!(
+            next_morning(at("2026-11-01 13:00"), ny, Frequency::Daily),
+            at("2026-11-02 13:00")
+        );
+        // An unknown name: the offset counts.
+        assert_eq!(Clock::of("Mars/Olympus", 120), Clock::Offset(120));
+        assert_eq!(Clock::of("", -60), Clock::Offset(-60));
     }
 }

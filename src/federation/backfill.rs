@@ -62,7 +62,7 @@ pub async fn backfill(state: &AppState, group: &User) {
             if item.kind() != "Create" {
                 continue;
             }
-            match announced(state, group, item).await {
+            match announced(state, group, item, false).await {
                 Ok(()) => n += 1,
                 Err(e) => tracing::info!(error = %e, "back-fill item skipped"),
             }

@@ -225,7 +225,10 @@ mod tests {
             r#"(?:bad_request|forbidden|unauthorized|conflict|ErrorKind::[A-Za-z]+,)\s*\(?\s*"([a-z_]+)""#,
         )
         .unwrap();
-        let keys = regex::Regex::new(r#"\bt(?:f1)?\("([a-z_]+\.[a-z_.0-9]+)""#).unwrap();
+        // t("…"), tf1("…", …), and tf(lang, "…", …) with its language first.
+        let keys =
+            regex::Regex::new(r#"\b(?:t|tf1|tf)\(\s*(?:[a-z_.]+,\s*)?"([a-z_]+\.[a-z_.0-9]+)""#)
+                .unwrap();
         let mut missing = Vec::new();
         let mut seen = 0;
         for f in files {

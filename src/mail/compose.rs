@@ -215,7 +215,7 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
                         expiry,
                     ],
                     Some(link),
-                    vec![t("mail.welcome_next"), t("mail.confirm_ignore")],
+                    vec![t("mail.welcome_next"), t("mail.confirm_welcome_ignore")],
                     tf("mail.why_confirm", std::slice::from_ref(&site)),
                 )
             } else {
@@ -235,6 +235,24 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
                 )
             }
         }
+        Mail::AddressChanged { new_address, .. } => (
+            tf("mail.changed_subject", std::slice::from_ref(&site)),
+            vec![
+                greeting,
+                tf(
+                    "mail.changed_body",
+                    &[
+                        ("username", f.username.clone()),
+                        site.clone(),
+                        ("address", new_address.clone()),
+                    ],
+                ),
+                t("mail.changed_not_you"),
+            ],
+            None,
+            vec![],
+            tf("mail.why_changed", std::slice::from_ref(&site)),
+        ),
         Mail::Invitation { code, .. } => {
             let inviter = ("name", f.inviter.clone());
             let mut body = match &f.invite_community {
@@ -243,7 +261,7 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
                         "mail.invite_community_body",
                         &[inviter.clone(), ("community", title.clone()), site.clone()],
                     ),
-                    t("mail.invite_community_join"),
+                    tf("mail.invite_community_join", std::slice::from_ref(&site)),
                 ],
                 None => vec![tf("mail.invite_body", &[inviter.clone(), site.clone()])],
             };
@@ -260,10 +278,16 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
             (
                 subject,
                 body,
-                Some((
-                    t("mail.invite_button"),
-                    format!("{}/signup?invite={code}", f.base),
-                )),
+                Some(match f.invite_community {
+                    Some(_) => (
+                        t("mail.invite_community_button"),
+                        format!("{}/invitations/{code}", f.base),
+                    ),
+                    None => (
+                        t("mail.invite_button"),
+                        format!("{}/signup?invite={code}", f.base),
+                    ),
+                }),
                 vec![t("mail.invite_ignore")],
                 tf("mail.why_invite", std::slice::from_ref(&site)),
             )

@@ -244,6 +244,14 @@ fn prepare(
                 }
             }
         }
+        // What the person did not ask for waits until they proved they
+        // read the address (checked before a digest is written).
+        if let (Mail::Notification { .. } | Mail::Digest { .. }, Some(uid)) = (&mail, m.user_id) {
+            if !accounts::email::is_confirmed(c, uid, &m.address)? {
+                out.push(Err(Outcome::Dropped("the address is not confirmed".into())));
+                continue;
+            }
+        }
         match &mail {
             Mail::PasswordReset { token } => {
                 if !accounts::reset::is_usable(c, token)? {
@@ -261,6 +269,10 @@ fn prepare(
                             notifications::by_mail::community_names(c, community)?.map(
                                 |(name, title)| if title.trim().is_empty() { name } else { title },
                             );
+                        if community.is_some() && facts.invite_community.is_none() {
+                            out.push(Err(Outcome::Dropped("the community is gone".into())));
+                            continue;
+                        }
                     }
                     None => {
                         out.push(Err(Outcome::Dropped(
@@ -320,6 +332,10 @@ fn prepare(
                 }
             }
             Mail::Welcome => {}
+            Mail::AddressChanged { username, .. } => {
+                facts.name = username.clone();
+                facts.username = username.clone();
+            }
             Mail::ConfirmAddress { token, .. } => match accounts::email::look(c, token) {
                 Ok(check) => {
                     facts.name = check.name;
@@ -333,14 +349,6 @@ fn prepare(
                 }
                 Err(e) => return Err(e),
             },
-        }
-        // What the person did not ask for waits until they proved they
-        // read the address.
-        if let (Mail::Notification { .. } | Mail::Digest { .. }, Some(uid)) = (&mail, m.user_id) {
-            if !accounts::email::is_confirmed(c, uid, &m.address)? {
-                out.push(Err(Outcome::Dropped("the address is not confirmed".into())));
-                continue;
-            }
         }
         let state = mails::address_state(c, &m.address)?;
         if !mail.is_transactional() {

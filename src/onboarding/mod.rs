@@ -30,7 +30,7 @@ pub fn sign_up(
         new,
         crate::accounts::CreatedBy::SignUp,
         |c, user, invitation| {
-            crate::communities::membership::join_on_signup(c, user.id, invitation)
+            crate::communities::membership::by_email::join_on_signup(c, user.id, invitation)
         },
     )
 }

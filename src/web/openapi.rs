@@ -42,7 +42,8 @@ fn schemas() -> Value {
             "community_accepted": {"type": "string", "enum": ["now", "digest", "never"]},
             "community_post": {"type": "string", "enum": ["now", "digest", "never"]},
             "document_updated": {"type": "string", "enum": ["now", "digest", "never"]},
-            "digest": {"type": "string", "enum": ["daily", "weekly", "never"]}}},
+            "digest": {"type": "string", "enum": ["daily", "weekly", "never"]},
+            "time_zone": {"type": "string", "description": "A zone of the time zone database (Europe/Paris): the digest leaves at 8:00 there"}}},
         "PasswordToken": {"type": "object", "required": ["login", "password"], "properties": {
             "login": {"type": "string", "description": "Username or e-mail"},
             "password": {"type": "string"}, "name": {"type": "string"}}},

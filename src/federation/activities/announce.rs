@@ -17,7 +17,7 @@ use crate::federation::remote::{self, invalid};
 use crate::urls::host_of;
 
 pub async fn receive(r: &Received<'_>) -> AppResult<()> {
-    announced(r.state, r.actor, &r.activity.object).await
+    announced(r.state, r.actor, &r.activity.object, true).await
 }
 
 /// What a community announces: an activity of one of its members (its id
@@ -36,7 +36,14 @@ pub(crate) struct Announced {
 /// What a remote community announces: a member's post, comment, edit,
 /// deletion or reaction. Only the community the content belongs to may
 /// announce it.
-pub(crate) async fn announced(state: &AppState, group: &User, inner: &Object) -> AppResult<()> {
+/// Applies what a community announced; `news`: received now (told to its
+/// watchers), rather than back-filled from its outbox.
+pub(crate) async fn announced(
+    state: &AppState,
+    group: &User,
+    inner: &Object,
+    news: bool,
+) -> AppResult<()> {
     if !inner.is_embedded() {
         // A bare link: Ruche communities embed what they announce.
         return Ok(());
@@ -91,7 +98,7 @@ pub(crate) async fn announced(state: &AppState, group: &User, inner: &Object) ->
                 )?;
                 note = from_origin(fetched, note);
             }
-            let Some(inc) = crate::federation::objects::note::read(
+            let Some(mut inc) = crate::federation::objects::note::read(
                 state,
                 &author.user,
                 &author.ap_id,
@@ -103,6 +110,7 @@ pub(crate) async fn announced(state: &AppState, group: &User, inner: &Object) ->
             else {
                 return Ok(());
             };
+            inc.news = news;
             if inner.kind == Verb::Create {
                 state
                     .db

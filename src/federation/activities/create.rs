@@ -46,6 +46,7 @@ pub async fn note(r: &Received<'_>) -> AppResult<bool> {
                             && (inc.reply_to.is_some() || !objects::note::is_reply(&doc)) =>
                     {
                         inc.activity_id = Some(activity_id);
+                        inc.news = true;
                         Ok(Read::Stored(crate::content::remote::store(c, inc)?.1))
                     }
                     other => Ok(Read::Pending(other.map(Box::new))),
@@ -74,6 +75,7 @@ pub async fn note(r: &Received<'_>) -> AppResult<bool> {
         return Ok(false);
     }
     inc.activity_id = Some(r.activity.id.to_string());
+    inc.news = true;
     // A member's document for one of our communities: we keep the file.
     let copy = match inc.document.as_mut() {
         Some(v) => {

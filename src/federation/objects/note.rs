@@ -265,6 +265,7 @@ pub fn resolve(
         mentions,
         published,
         activity_id: None,
+        news: false,
         community_id: community,
         media: remote_media(&note.attachment),
         document,

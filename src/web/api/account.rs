@@ -173,6 +173,7 @@ pub async fn mail_preferences(
         "enabled": state.config.mail.enabled(),
         "preferences": map,
         "digest": digest.frequency,
+        "time_zone": digest.time_zone,
         "next_digest_at": crate::db::utc::format(&digest.next_at),
     })))
 }
@@ -186,10 +187,13 @@ pub async fn set_mail_preferences(
     let id = me.user.id;
     let mut body = body;
     let digest = body.remove("digest");
+    let zone = body.remove("time_zone");
     let choices: Vec<(String, String)> = body.into_iter().collect();
     state
         .db
-        .run(move |c| crate::digest::save_mail_choices(c, id, &choices, digest.as_deref()))
+        .run(move |c| {
+            crate::digest::save_mail_choices(c, id, &choices, digest.as_deref(), zone.as_deref())
+        })
         .await
         .lang(me.lang)?;
     mail_preferences(State(state), me).await

@@ -360,9 +360,8 @@ pub struct InvitationByEmail {
     email: String,
 }
 
-/// A moderator invites an e-mail address (202 either way: a person of
-/// this site with it is invited as by name, anyone else gets a sign-up
-/// link into the community).
+/// A moderator invites an e-mail address (202 for every address; see
+/// `communities::membership::by_email`).
 pub async fn invite_email(
     State(state): State<AppState>,
     me: ApiUser,
@@ -375,10 +374,27 @@ pub async fn invite_email(
     let (cfg, user, locale) = (state.config.clone(), me.user.clone(), me.lang.code());
     state
         .db
-        .run(move |c| membership::invite_by_email(c, &cfg.accounts, &user, &name, &b.email, locale))
+        .run(move |c| {
+            membership::by_email::invite(c, &cfg.accounts, &user, &name, &b.email, locale)
+        })
         .await
         .lang(me.lang)?;
     Ok(StatusCode::ACCEPTED)
+}
+
+/// Joins the community of an e-mailed invitation.
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(code): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let user = me.user.clone();
+    let name = state
+        .db
+        .run(move |c| membership::by_email::accept(c, &user, &code))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "community": name, "status": "member" })))
 }
 
 pub async fn approve(

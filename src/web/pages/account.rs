@@ -68,9 +68,10 @@ pub struct LoginForm {
     login: String,
     password: String,
     next: String,
-    /// The browser's clock, minutes east of UTC (filled by the page's
-    /// script; empty without it).
+    /// The browser's clock, minutes east of UTC, and its time zone's name
+    /// (filled by the page's script; empty without it).
     tz: String,
+    tzname: String,
 }
 
 fn session_cookie(state: &AppState, token: &str) -> String {
@@ -101,7 +102,7 @@ pub async fn login(
             // the clock their digest follows.
             crate::mails::remember_locale(c, user.id, lang)?;
             if let Ok(offset) = form.tz.trim().parse::<i32>() {
-                crate::digest::remember_clock(c, user.id, offset)?;
+                crate::digest::remember_clock(c, user.id, offset, &form.tzname)?;
             }
             accounts::create_session(c, user.id, cfg.accounts.session_days)
         })
@@ -177,8 +178,9 @@ pub struct SignupForm {
     email: String,
     password: String,
     invite: String,
-    /// The browser's clock, minutes east of UTC (see `LoginForm`).
+    /// The browser's clock (see `LoginForm`).
     tz: String,
+    tzname: String,
 }
 
 pub async fn signup(
@@ -190,7 +192,7 @@ pub async fn signup(
     let cfg = state.config.clone();
     let lang = ctx.lang.code();
     let welcome = state.config.mail.enabled().then_some(lang);
-    let tz = form.tz.clone();
+    let (tz, tzname) = (form.tz.clone(), form.tzname.clone());
     let f = (
         form.username.clone(),
         form.email.clone(),
@@ -214,7 +216,7 @@ pub async fn signup(
             )?;
             crate::mails::remember_locale(c, user.id, lang)?;
             if let Ok(offset) = tz.trim().parse::<i32>() {
-                crate::digest::remember_clock(c, user.id, offset)?;
+                crate::digest::remember_clock(c, user.id, offset, &tzname)?;
             }
             accounts::create_session(c, user.id, cfg.accounts.session_days)
         })
@@ -395,7 +397,9 @@ pub async fn set_mail(
         .collect();
     let result = state
         .db
-        .run(move |c| crate::digest::save_mail_choices(c, user.id, &choices, digest.as_deref()))
+        .run(move |c| {
+            crate::digest::save_mail_choices(c, user.id, &choices, digest.as_deref(), None)
+        })
         .await;
     match result {
         Ok(()) => Ok(see_other("/settings?done=mail#mail")),

@@ -435,6 +435,8 @@ struct MembersPage {
     invite_draft: String,
     /// The address typed in the invitation by e-mail, kept after an error.
     email_draft: String,
+    /// Whether the site sends e-mail (the invitation by e-mail needs it).
+    mail_on: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -497,6 +499,7 @@ async fn members_page(
         error,
         invite_draft,
         email_draft,
+        mail_on: state.config.mail.enabled(),
     };
     Ok((status, render(&page)).into_response())
 }
@@ -701,7 +704,7 @@ pub async fn invite_email(
     let locale = ctx.lang.code();
     let done = state
         .db
-        .run(move |c| membership::invite_by_email(c, &cfg.accounts, &user, &n, &address, locale))
+        .run(move |c| membership::by_email::invite(c, &cfg.accounts, &user, &n, &address, locale))
         .await;
     let back = format!("/communities/{}/members", enc_path(&name));
     match done {

@@ -85,26 +85,28 @@ pub async fn confirm(
     let t = token.clone();
     let result = state.db.run(move |c| accounts::email::confirm(c, &t)).await;
     let base = Base::new(&state, &ctx, "email.title", "");
-    let page = match result {
-        Ok(check) => ConfirmPage {
-            done: Some(base.tr.tf1("email.confirmed", "email", &check.email)),
-            base,
-            token,
-            ask: None,
-            error: None,
-        },
-        Err(e) => ConfirmPage {
-            error: Some(error_text(&e, ctx.lang)),
-            base,
-            token,
-            ask: None,
-            done: None,
-        },
-    };
-    let status = if page.error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
+    let (status, page) = match result {
+        Ok(check) => (
+            StatusCode::OK,
+            ConfirmPage {
+                done: Some(base.tr.tf1("email.confirmed", "email", &check.email)),
+                base,
+                token,
+                ask: None,
+                error: None,
+            },
+        ),
+        Err(e) if e.kind == crate::error::ErrorKind::Internal => return Err(e).page(&state, &ctx),
+        Err(e) => (
+            status_of(&e),
+            ConfirmPage {
+                error: Some(error_text(&e, ctx.lang)),
+                base,
+                token,
+                ask: None,
+                done: None,
+            },
+        ),
     };
     Ok((status, render(&page)).into_response())
 }
@@ -158,6 +160,10 @@ pub async fn resend(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    if !state.config.mail.enabled() {
+        let msg = Some(crate::i18n::t(ctx.lang, "settings.mail_off").to_string());
+        return settings_with(&state, &ctx, StatusCode::CONFLICT, msg, String::new()).await;
+    }
     let locale = ctx.lang.code().to_string();
     let result = state
         .db

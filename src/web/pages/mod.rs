@@ -8,6 +8,7 @@ mod community_picture;
 mod composer;
 mod documents;
 mod email;
+mod invitation;
 mod mail_action;
 mod media;
 pub mod password;
@@ -121,6 +122,10 @@ pub fn router() -> Router<AppState> {
         .route("/communities/{name}/unwatch", post(communities::unwatch))
         .route("/communities/{name}/leave", post(communities::leave))
         .route("/communities/{name}/members", get(communities::members))
+        .route(
+            "/invitations/{code}",
+            get(invitation::show).post(invitation::accept),
+        )
         .route(
             "/communities/{name}/invite-email",
             post(communities::invite_email),

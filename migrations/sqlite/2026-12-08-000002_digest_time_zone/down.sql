@@ -1,0 +1,1 @@
+ALTER TABLE mail_digests DROP COLUMN time_zone;
