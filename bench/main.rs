@@ -344,7 +344,7 @@ async fn notification_mails(args: &Args, url: &str, pid: u32) -> anyhow::Result<
         .load(&mut *c)?;
     let posts: Vec<(i64, i64)> = content::table
         .filter(content::root_id.is_null())
-        .filter(content::visibility.eq("public"))
+        .filter(content::visibility.eq_any(["public", "instance"]))
         .filter(content::deleted_at.is_null())
         .order(content::id.desc())
         .select((content::id, content::author_id))
@@ -352,7 +352,7 @@ async fn notification_mails(args: &Args, url: &str, pid: u32) -> anyhow::Result<
         .load(&mut *c)?;
     anyhow::ensure!(
         !people.is_empty() && !posts.is_empty(),
-        "no people or public posts to mention"
+        "no people or posts open to the site to mention"
     );
     let before_rows: i64 = mail_queue::table
         .filter(mail_queue::kind.eq("notification"))

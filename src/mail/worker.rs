@@ -549,6 +549,10 @@ pub fn finish_all(
 const SENDS_AT_ONCE: usize = 10;
 /// Messages claimed per round.
 const ROUND: i64 = 50;
+/// Rounds under way at once: while one writes its messages (the database's
+/// work, on a blocking thread), the other hands its own to SMTP (waiting on
+/// the network), so neither waits for the other.
+const ROUNDS_AT_ONCE: usize = 3;
 
 /// One round: claim, write, send, record. Returns how many messages were
 /// handled.
@@ -635,7 +639,11 @@ pub async fn run(state: AppState, mailer: Mailer) {
         if let Err(e) = digests {
             tracing::warn!(error = %e, "could not queue the digests; will retry");
         }
-        match round(&state, &mailer).await {
+        let rounds: Vec<AppResult<usize>> =
+            futures_util::future::join_all((0..ROUNDS_AT_ONCE).map(|_| round(&state, &mailer)))
+                .await;
+        let handled = rounds.into_iter().try_fold(0, |n, r| r.map(|k| n + k));
+        match handled {
             Ok(0) => {
                 tokio::select! {
                     _ = tokio::time::sleep(idle) => {}
