@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{secrets, Email, User};
-use crate::db::schema::{email_checks, password_resets, users};
+use crate::db::schema::{email_checks, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::mails::{self, Mail, To};
@@ -319,13 +319,7 @@ pub fn confirm(c: &mut DbConn, token: &str) -> AppResult<Check> {
             // Any other change waiting is withdrawn; password links sent
             // to the old address stop working.
             withdraw_changes(c, user_id, &email)?;
-            diesel::update(
-                password_resets::table
-                    .filter(password_resets::user_id.eq(user_id))
-                    .filter(password_resets::used_at.is_null()),
-            )
-            .set(password_resets::used_at.eq(Some(now)))
-            .execute(c)?;
+            super::reset::spend_all_in(c, user_id)?;
             // The old address hears of it, in case it was not its owner.
             let locale = user_locale(c, user_id)?.unwrap_or_else(|| "en".into());
             mails::record(

@@ -124,6 +124,19 @@ fn issue(c: &mut DbConn, user: &User, minutes: u32, locale: &str, by: AskedBy) -
     })
 }
 
+/// Spends every open link of `user_id` (inside a write transaction): when
+/// one is used, and when the account's address changes.
+pub(crate) fn spend_all_in(c: &mut DbConn, user_id: i64) -> AppResult<()> {
+    diesel::update(
+        password_resets::table
+            .filter(password_resets::user_id.eq(user_id))
+            .filter(password_resets::used_at.is_null()),
+    )
+    .set(password_resets::used_at.eq(Some(now())))
+    .execute(c)?;
+    Ok(())
+}
+
 /// The account a link is for, while it may still be used (a page shows
 /// the form; nothing changes).
 pub fn check(c: &mut DbConn, token: &str) -> AppResult<User> {
@@ -186,13 +199,7 @@ pub fn complete(c: &mut DbConn, token: &str, new_password: &str) -> AppResult<Us
         .get_result(c)
         .optional()?;
         let user_id = user_id.ok_or_else(invalid)?;
-        diesel::update(
-            password_resets::table
-                .filter(password_resets::user_id.eq(user_id))
-                .filter(password_resets::used_at.is_null()),
-        )
-        .set(password_resets::used_at.eq(Some(now)))
-        .execute(c)?;
+        spend_all_in(c, user_id)?;
         let email: String = diesel::update(users::table.find(user_id))
             .set(users::password_hash.eq(&hash))
             .returning(users::email)
