@@ -145,10 +145,6 @@ fn date(lang: Lang, at: chrono::NaiveDateTime) -> String {
     }
 }
 
-fn accounts_check_days() -> i64 {
-    crate::accounts::email::CHECK_DAYS
-}
-
 /// Writes `mail` in `lang`.
 pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
     let t = |k: &str| i18n::t(lang, k).to_string();
@@ -194,46 +190,38 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
             account_footer,
         ),
         Mail::ConfirmAddress { token, welcome } => {
-            let link = (
-                t("mail.confirm_button"),
-                format!("{}/account/email/confirm/{token}", f.base),
-            );
-            let expiry = tf(
-                "mail.confirm_expiry",
-                &[("days", accounts_check_days().to_string())],
-            );
-            if *welcome {
-                (
-                    tf("mail.welcome_subject", std::slice::from_ref(&site)),
-                    vec![
-                        greeting,
-                        tf(
-                            "mail.welcome_body",
-                            &[("username", f.username.clone()), site.clone()],
-                        ),
-                        t("mail.confirm_welcome"),
-                        expiry,
-                    ],
-                    Some(link),
+            let who = [("username", f.username.clone()), site.clone()];
+            // The welcome of a new account, or a new address to prove.
+            let (subject, body, mut paragraphs, after) = match welcome {
+                true => (
+                    "mail.welcome_subject",
+                    "mail.welcome_body",
+                    vec![t("mail.confirm_welcome")],
                     vec![t("mail.welcome_next"), t("mail.confirm_welcome_ignore")],
-                    tf("mail.why_confirm", std::slice::from_ref(&site)),
-                )
-            } else {
-                (
-                    tf("mail.confirm_subject", std::slice::from_ref(&site)),
-                    vec![
-                        greeting,
-                        tf(
-                            "mail.confirm_body",
-                            &[("username", f.username.clone()), site.clone()],
-                        ),
-                        expiry,
-                    ],
-                    Some(link),
+                ),
+                false => (
+                    "mail.confirm_subject",
+                    "mail.confirm_body",
+                    vec![],
                     vec![t("mail.confirm_ignore")],
-                    tf("mail.why_confirm", std::slice::from_ref(&site)),
-                )
-            }
+                ),
+            };
+            paragraphs.insert(0, tf(body, &who));
+            paragraphs.insert(0, greeting);
+            paragraphs.push(tf(
+                "mail.confirm_expiry",
+                &[("days", crate::accounts::email::CHECK_DAYS.to_string())],
+            ));
+            (
+                tf(subject, std::slice::from_ref(&site)),
+                paragraphs,
+                Some((
+                    t("mail.confirm_button"),
+                    format!("{}/account/email/confirm/{token}", f.base),
+                )),
+                after,
+                tf("mail.why_confirm", std::slice::from_ref(&site)),
+            )
         }
         Mail::AddressChanged { new_address, .. } => (
             tf("mail.changed_subject", std::slice::from_ref(&site)),

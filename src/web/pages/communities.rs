@@ -696,7 +696,7 @@ pub async fn invite_email(
 ) -> PageResult {
     let user = require_form(&state, &ctx, &form.csrf)?.clone();
     if !state.config.mail.enabled() {
-        let msg = Some(base_text(&ctx, "settings.mail_off"));
+        let msg = Some(crate::i18n::t(ctx.lang, "settings.mail_off").to_string());
         let drafts = (String::new(), form.email);
         return members_page(state, ctx, name, None, StatusCode::CONFLICT, msg, drafts).await;
     }
@@ -728,10 +728,6 @@ pub async fn invite_email(
         }
         Err(err) => act_failed(&state, &ctx, name, err).await,
     }
-}
-
-fn base_text(ctx: &Ctx, key: &str) -> String {
-    crate::i18n::t(ctx.lang, key).to_string()
 }
 
 /// Starts watching a community.
