@@ -48,7 +48,9 @@ struct Args {
     media_ratio: f64,
     /// The streams read, one measurement each: `following` (home), `site`,
     /// `organisation`; and `people`, `communities`: the suggestions the
-    /// home page shows (three of each, through the API).
+    /// home page shows (three of each, through the API); `search`: searches
+    /// of posts and comments (`/api/v1/search`, a word, two words, a word
+    /// being typed, a phrase, a word with a filter, in turn).
     #[arg(long, value_delimiter = ',', default_value = "following,site")]
     streams: Vec<String>,
     /// After the feeds, upload a 12-megapixel JPEG (4000 × 3000) and report
@@ -175,11 +177,20 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async {
         let client = reqwest::Client::new();
-        for _ in 0..200 {
+        // Start-up builds the search index of the seeded site first.
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(3600) {
             if client.get(format!("{base}/healthz")).send().await.is_ok() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        println!(
+            "server ready in {:.1} s (it built the search index of the seeded site first)",
+            started.elapsed().as_secs_f64()
+        );
+        if let Some(size) = index_size(url) {
+            println!("search index: {:.1} MB", size as f64 / 1e6);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let pid = server.0.id();
@@ -210,6 +221,7 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
             .await;
             let what = match stream.as_str() {
                 "people" | "communities" => format!("{stream} suggestions"),
+                "search" => "search of posts and comments, first page".to_string(),
                 _ => format!("{stream} stream, first page"),
             };
             report(&what, &first, elapsed);
@@ -229,6 +241,33 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
     })?;
     server.0.kill().ok();
     Ok(())
+}
+
+/// The size of the search index on PostgreSQL (tables, TOAST and GIN
+/// indexes), in bytes; on SQLite, the pages of its FTS5 tables when the
+/// bundled SQLite has `dbstat`.
+fn index_size(url: &str) -> Option<i64> {
+    use diesel::sql_types::BigInt;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let db = ruche::db::Db::open(url, 1).ok()?;
+    let mut c = db.get().ok()?;
+    let sql = match &mut *c {
+        ruche::db::DbConn::Pg(_) => {
+            "SELECT CAST(pg_total_relation_size('content_search') + pg_total_relation_size('actor_search') AS BIGINT) AS n"
+        }
+        ruche::db::DbConn::Sqlite(_) => {
+            "SELECT CAST(SUM(pgsize) AS BIGINT) AS n FROM dbstat WHERE name LIKE 'content_search%' OR name LIKE 'actor_search%'"
+        }
+    };
+    diesel::sql_query(sql)
+        .get_result::<Size>(&mut *c)
+        .ok()
+        .map(|s| s.n)
 }
 
 /// Starts `aiosmtpd` with its discarding handler on a free port.
@@ -450,6 +489,16 @@ fn report(what: &str, lat: &[Duration], elapsed: Duration) {
 
 /// `clients` concurrent readers for `duration`; returns first-page and
 /// second-page latencies.
+/// The searches of `--streams search` (URL-encoded), over the seeded words.
+const SEARCHES: [&str; 6] = [
+    "customer",
+    "release%20plan",
+    "revi",
+    "%22all%20is%20on%20track%22%20meeting",
+    "%23idea%20update",
+    "reports%20kind:post",
+];
+
 async fn load(
     base: &str,
     stream: &str,
@@ -472,9 +521,14 @@ async fn load(
                 let token = &tokens[rng.gen_range(0..tokens.len())];
                 let t = Instant::now();
                 let suggestions = matches!(stream.as_str(), "people" | "communities");
-                let path = match suggestions {
-                    true => format!("{base}/api/v1/suggestions/{stream}?limit=3"),
-                    false => format!("{base}/api/v1/feed?stream={stream}"),
+                let searching = stream == "search";
+                let path = match (suggestions, searching) {
+                    (true, _) => format!("{base}/api/v1/suggestions/{stream}?limit=3"),
+                    (_, true) => format!(
+                        "{base}/api/v1/search?q={}",
+                        SEARCHES[rng.gen_range(0..SEARCHES.len())]
+                    ),
+                    _ => format!("{base}/api/v1/feed?stream={stream}"),
                 };
                 let r = client.get(path).bearer_auth(token).send().await;
                 let Ok(r) = r else { continue };
@@ -482,8 +536,10 @@ async fn load(
                 let body: serde_json::Value = r.json().await.unwrap();
                 first.push(t.elapsed());
                 assert!(
-                    suggestions || !body["items"].as_array().unwrap().is_empty(),
-                    "empty feed"
+                    suggestions
+                        || (searching && body["counts"]["content"].as_i64().unwrap_or(0) > 0)
+                        || !body["items"].as_array().unwrap_or(&Vec::new()).is_empty(),
+                    "nothing found: {body}"
                 );
                 if second_page {
                     if let Some(c) = body["next_cursor"].as_str() {

@@ -26,7 +26,9 @@ use std::collections::BTreeSet;
 
 use diesel::prelude::*;
 
-use crate::db::schema::{communities, community_members, content, follows, mentions, users};
+use crate::db::schema::{
+    communities, community_members, content, follows, mentions, thread_roots, users,
+};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::net::trust::Decision;
@@ -59,21 +61,11 @@ pub enum Viewer {
     Nobody,
 }
 
-/// SQL condition on posts (`content` rows of threads): visible to the local
-/// person `viewer`. Comments are visible when their post is, and then
-/// [`comments_visible_to`] applies.
-///
-/// Outside communities: `public`, `organisation` and `instance` are seen by
-/// everyone signed in here; `followers` by the author's accepted followers;
-/// the author and the people mentioned always see it. A community's posts
-/// follow their community alone: open communities are read by everyone
-/// here, the others by their members only (a mention of a non-member
-/// reveals nothing).
-///
-/// The filters are written with diesel's `auto_type`, so that the query
-/// that uses one keeps a static type and its prepared statement is cached.
-#[diesel::dsl::auto_type]
-pub fn posts_visible_to(viewer: i64) -> _ {
+macro_rules! posts_filter {
+    ($(#[$m:meta])* $name:ident, $personal:ident, $t:ident) => {
+        $(#[$m])*
+        #[diesel::dsl::auto_type]
+        pub fn $name(viewer: i64) -> _ {
     let everyone: [Visibility; 3] = [
         Visibility::Public,
         Visibility::Organisation,
@@ -83,10 +75,10 @@ pub fn posts_visible_to(viewer: i64) -> _ {
     let followers: Visibility = Visibility::Followers;
     let member: &'static str = "member";
     let accepted: bool = true;
-    let personal: personal_visible_to = personal_visible_to(viewer, everyone, followers, accepted);
-    let in_community: diesel::dsl::AssumeNotNull<content::community_id> =
-        content::community_id.assume_not_null();
-    content::community_id
+    let personal: $personal = $personal(viewer, everyone, followers, accepted);
+    let in_community: diesel::dsl::AssumeNotNull<$t::community_id> =
+        $t::community_id.assume_not_null();
+    $t::community_id
         .is_null()
         .and(personal)
         .or(in_community
@@ -103,31 +95,61 @@ pub fn posts_visible_to(viewer: i64) -> _ {
             )))
 }
 
-/// The part of [`posts_visible_to`] for posts outside communities.
-#[diesel::dsl::auto_type]
-fn personal_visible_to(
+        /// The part of the filter above for posts outside communities.
+        #[diesel::dsl::auto_type]
+        fn $personal(
     viewer: i64,
     everyone: [Visibility; 3],
     followers: Visibility,
     accepted: bool,
 ) -> _ {
-    content::visibility
+    $t::visibility
         .eq_any(everyone)
-        .or(content::author_id.eq(viewer))
-        .or(content::visibility.eq(followers).and(
-            content::author_id.eq_any(
+        .or($t::author_id.eq(viewer))
+        .or($t::visibility.eq(followers).and(
+            $t::author_id.eq_any(
                 follows::table
                     .select(follows::followee_id)
                     .filter(follows::follower_id.eq(viewer))
                     .filter(follows::accepted.eq(accepted)),
             ),
         ))
-        .or(content::id.eq_any(
+        .or($t::id.eq_any(
             mentions::table
                 .select(mentions::content_id)
                 .filter(mentions::user_id.eq(viewer)),
         ))
 }
+
+    };
+}
+
+posts_filter!(
+    /// SQL condition on posts (`content` rows of threads): visible to the local
+    /// person `viewer`. Comments are visible when their post is, and then
+    /// [`comments_visible_to`] applies.
+    ///
+    /// Outside communities: `public`, `organisation` and `instance` are seen by
+    /// everyone signed in here; `followers` by the author's accepted followers;
+    /// the author and the people mentioned always see it. A community's posts
+    /// follow their community alone: open communities are read by everyone
+    /// here, the others by their members only (a mention of a non-member
+    /// reveals nothing).
+    ///
+    /// The filters are written with diesel's `auto_type`, so that the query
+    /// that uses one keeps a static type and its prepared statement is cached.
+    posts_visible_to,
+    personal_visible_to,
+    content
+);
+
+posts_filter!(
+    /// [`posts_visible_to`] written over `thread_roots` (the same rows of
+    /// `content`, seen by a subquery as the thread's post of a comment).
+    roots_visible_to,
+    roots_personal_visible_to,
+    thread_roots
+);
 
 /// SQL condition on a comment, in a thread `viewer` may read: comments
 /// share their post's audience, except a `direct` one (see [`narrowest`]),
@@ -143,6 +165,45 @@ pub fn comments_visible_to(viewer: i64) -> _ {
             mentions::table
                 .select(mentions::content_id)
                 .filter(mentions::user_id.eq(viewer)),
+        ))
+}
+
+/// SQL condition on posts and comments alike (a search's results): a post
+/// as in [`posts_visible_to`]; a comment when its post is visible to
+/// `viewer` and the comment itself is ([`comments_visible_to`]).
+#[diesel::dsl::auto_type]
+pub fn items_visible_to(viewer: i64) -> _ {
+    let post: posts_visible_to = posts_visible_to(viewer);
+    let comment: comments_visible_to = comments_visible_to(viewer);
+    let root_post: roots_visible_to = roots_visible_to(viewer);
+    let root: diesel::dsl::AssumeNotNull<content::root_id> = content::root_id.assume_not_null();
+    content::root_id
+        .is_null()
+        .and(post)
+        .or(content::root_id.is_not_null().and(comment).and(
+            root.eq_any(
+                thread_roots::table
+                    .filter(thread_roots::deleted_at.is_null())
+                    .filter(root_post)
+                    .select(thread_roots::id),
+            ),
+        ))
+}
+
+/// SQL condition on communities (`communities` rows): the local person
+/// `viewer` may know the community exists. A secret community exists only
+/// for its members and the people invited to it.
+#[diesel::dsl::auto_type]
+pub fn communities_findable_by(viewer: i64) -> _ {
+    let secret: &'static str = CommunityVisibility::Secret.as_str();
+    let known: [&'static str; 2] = ["member", "invited"];
+    communities::visibility
+        .ne(secret)
+        .or(communities::actor_id.eq_any(
+            community_members::table
+                .filter(community_members::user_id.eq(viewer))
+                .filter(community_members::status.eq_any(known))
+                .select(community_members::community_id),
         ))
 }
 

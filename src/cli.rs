@@ -120,6 +120,9 @@ pub enum AdminCommand {
     /// Which instances this one federates with (every change is audited).
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// Build the search index again from the database (people, communities,
+    /// posts, comments, documents), showing its progress.
+    Reindex,
 }
 
 #[derive(Subcommand, Debug)]
@@ -252,6 +255,7 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
             }
         }
         AdminCommand::Trust(cmd) => run_trust(&mut conn, cmd)?,
+        AdminCommand::Reindex => reindex(&mut conn)?,
         AdminCommand::Invite => {
             let (inv, code) = accounts::create_invitation(&mut conn, &config.accounts, None, None)
                 .map_err(explain)?;
@@ -262,6 +266,43 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// `ruche admin reindex`: the search index made again, with a progress bar
+/// on standard error (a line per step when it is not a terminal).
+fn reindex(conn: &mut crate::db::DbConn) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    let total = crate::index::rebuild_size(conn)
+        .map_err(|e| explain(e.into()))?
+        .max(1);
+    let started = std::time::Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    let mut shown = -1i64;
+    let done = crate::index::rebuild(conn, &mut |done| {
+        let pct = (done * 100 / total).min(100);
+        if pct == shown {
+            return;
+        }
+        shown = pct;
+        let bar = "#".repeat((pct / 4) as usize) + &".".repeat(25 - (pct / 4) as usize);
+        let line = format!("[{bar}] {pct:>3}% {done}/{total}");
+        let mut err = std::io::stderr();
+        if tty {
+            let _ = write!(err, "\r{line}");
+        } else if pct % 10 == 0 {
+            let _ = writeln!(err, "{line}");
+        }
+        let _ = err.flush();
+    })
+    .map_err(|e| explain(e.into()))?;
+    if tty {
+        eprintln!();
+    }
+    println!(
+        "search index rebuilt: {done} rows in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -22,6 +22,7 @@ pub mod feed;
 pub mod follows;
 pub mod i18n;
 pub mod images;
+pub mod index;
 pub mod mail;
 pub mod mails;
 pub mod markdown;
@@ -29,6 +30,7 @@ pub mod net;
 pub mod notifications;
 pub mod onboarding;
 pub mod people;
+pub mod search;
 pub mod settings;
 pub mod stats;
 pub mod storage;
@@ -47,6 +49,28 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, app::AppState)> {
     let applied = db.migrate()?;
     for m in &applied {
         tracing::info!(migration = %m, "applied migration");
+    }
+    {
+        // A new search index, or new rules for it: built again before
+        // serving, so that search never misses what is older.
+        let mut c = db.get()?;
+        if !index::is_current(&mut c)? {
+            let total = index::rebuild_size(&mut c)?;
+            tracing::info!(rows = total, "building the search index");
+            let started = std::time::Instant::now();
+            let mut last = std::time::Instant::now();
+            index::rebuild(&mut c, &mut |done| {
+                if last.elapsed().as_secs() >= 5 {
+                    last = std::time::Instant::now();
+                    tracing::info!(done, total, "building the search index");
+                }
+            })?;
+            tracing::info!(
+                rows = total,
+                seconds = started.elapsed().as_secs_f64(),
+                "search index built"
+            );
+        }
     }
     let config_files = config.documents_path();
     let config = Arc::new(config);

@@ -643,6 +643,10 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         "/communities/transformation/documents".into(),
         format!("/documents/{doc}"),
         format!("/posts/{report}"),
+        "/search".into(),
+        "/search?q=transformation".into(),
+        "/search?q=transformation&type=people".into(),
+        "/search?q=transformation&type=communities".into(),
     ];
     (me, pages)
 }

@@ -228,6 +228,7 @@ pub fn create_user_then(
             ))
             .returning(users::id)
             .get_result(c)?;
+        crate::index::actor(c, id)?;
         if let Some((inv, _)) = invitation_id {
             // Spent only if still open: two sign-ups at once with one code
             // cannot both pass.
@@ -440,6 +441,7 @@ pub fn set_disabled(
         diesel::update(users::table.find(target.id))
             .set(users::disabled.eq(disabled))
             .execute(c)?;
+        crate::index::actor(c, target.id)?;
         if disabled {
             // Sessions and API tokens end at once, and stay ended when the
             // account is enabled again.
@@ -511,6 +513,8 @@ pub fn delete_account(
             .execute(c)?;
         diesel::delete(photos::table.find(target.id)).execute(c)?;
         diesel::delete(user_skills::table.filter(user_skills::user_id.eq(target.id))).execute(c)?;
+        crate::index::forget_content_of(c, target.id)?;
+        crate::index::actor(c, target.id)?;
         diesel::update(
             content::table
                 .filter(content::author_id.eq(target.id))

@@ -104,6 +104,7 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
             .returning(users::id)
             .get_result(c)?,
     };
+    crate::index::actor(c, id)?;
     Ok(id)
 }
 
@@ -114,7 +115,8 @@ pub fn deleted(conn: &mut DbConn, id: i64) -> AppResult<()> {
     db::write(conn, |c| {
         diesel::update(users::table.find(id).filter(users::domain.is_not_null()))
             .set((users::disabled.eq(true), users::deleted_at.eq(Some(now()))))
-            .execute(c)
+            .execute(c)?;
+        crate::index::actor(c, id)
     })?;
     Ok(())
 }

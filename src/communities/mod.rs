@@ -31,7 +31,7 @@ use crate::accounts::User;
 use crate::audience::CommunityVisibility;
 use crate::config::Config;
 use crate::db::schema::{communities, community_members, content, moderation_log, users};
-use crate::db::{self, lower, now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 
 /// Records a moderation act in a community's log (inside a write
@@ -425,6 +425,7 @@ pub fn create(
             ))
             .execute(c)?;
         log_act(c, id, creator.id, "create", None::<i64>, None::<i64>, "")?;
+        crate::index::actor(c, id)?;
         Ok(id)
     })?;
     by_id(conn, creator.id, id)
@@ -434,7 +435,7 @@ pub fn create(
 pub const PAGE_SIZE: i64 = 30;
 
 /// The communities a viewer may find, local and known remote ones, ordered
-/// by name and filtered by a search on name and title.
+/// by name and filtered by words of their name, title or description.
 pub fn directory(
     conn: &mut DbConn,
     viewer: i64,
@@ -443,10 +444,14 @@ pub fn directory(
     after: Option<&str>,
 ) -> AppResult<Vec<Community>> {
     let after = after.unwrap_or("").to_string();
-    let pattern = q
+    let words = q
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(crate::people::like_pattern);
+        .map(crate::index::Match::words);
+    if words.as_ref().is_some_and(|m| m.is_empty()) {
+        // Only signs: no word to look for, nothing found.
+        return Ok(Vec::new());
+    }
     let ids: Vec<i64> = {
         let mut query = users::table
             .inner_join(communities::table.on(communities::actor_id.eq(users::id)))
@@ -461,19 +466,10 @@ pub fn directory(
         if mine_only {
             query = query.filter(users::id.eq_any(mine));
         } else {
-            query = query.filter(
-                communities::visibility
-                    .ne(CommunityVisibility::Secret.as_str())
-                    .or(users::id.eq_any(mine)),
-            );
+            query = query.filter(crate::audience::communities_findable_by(viewer));
         }
-        if let Some(p) = &pattern {
-            query = query.filter(
-                lower(users::username)
-                    .like(p.clone())
-                    .escape('\\')
-                    .or(lower(users::display_name).like(p.clone()).escape('\\')),
-            );
+        if let Some(m) = &words {
+            query = query.filter(m.contains(conn, crate::index::Table::Actors, "users.id"));
         }
         query
             .order(users::username.asc())

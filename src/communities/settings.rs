@@ -96,6 +96,7 @@ pub fn update(conn: &mut DbConn, actor: &User, name: &str, s: &Settings) -> AppR
                 users::bio_html.eq(&html),
             ))
             .execute(c)?;
+        crate::index::actor(c, current.id)?;
         diesel::update(communities::table.find(current.id))
             .set((
                 communities::visibility.eq(visibility.as_str()),

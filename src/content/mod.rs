@@ -124,6 +124,7 @@ fn store_links(c: &mut DbConn, id: i64, rendered: &markdown::Rendered) -> AppRes
             .values((content_tags::content_id.eq(id), content_tags::tag.eq(tag)))
             .execute(c)?;
     }
+    crate::index::content(c, id)?;
     if rendered.mentions.is_empty() {
         return Ok(Vec::new());
     }
@@ -377,6 +378,7 @@ pub(crate) fn tombstone(c: &mut DbConn, id: i64) -> AppResult<()> {
     diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute(c)?;
     diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute(c)?;
     diesel::delete(reactions::table.filter(reactions::content_id.eq(id))).execute(c)?;
+    crate::index::forget_content(c, id)?;
     document_entry::entry_gone(c, id)
 }
 

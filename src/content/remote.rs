@@ -88,6 +88,7 @@ fn replace_links(
             .values((mentions::content_id.eq(id), mentions::user_id.eq(uid)))
             .execute(c)?;
     }
+    crate::index::content(c, id)?;
     Ok(())
 }
 
@@ -158,6 +159,7 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
                     content::body_html.eq(&html),
                 ))
                 .execute(c)?;
+            crate::index::content(c, id)?;
         }
         if hosted_here(c, community)? {
             events::record(
@@ -334,6 +336,7 @@ pub fn remove_from_community(
 /// Marks every piece of content of a deleted remote account as deleted.
 pub fn delete_all_of(conn: &mut DbConn, author_id: i64) -> AppResult<usize> {
     let n = db::write(conn, |c| {
+        crate::index::forget_content_of(c, author_id)?;
         diesel::update(
             content::table
                 .filter(content::author_id.eq(author_id))

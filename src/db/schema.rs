@@ -268,6 +268,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The search index of posts, comments and documents: `rowid` is the
+    /// content's id (an FTS5 table on SQLite, a table with a generated
+    /// tsvector on PostgreSQL; see `index`).
+    content_search (rowid) {
+        rowid -> BigInt,
+        at -> BigInt,
+        folded -> Text,
+        head -> Text,
+        terms -> Text,
+    }
+}
+
+diesel::table! {
+    /// The search index of people and communities: `rowid` is the actor's
+    /// `users.id`.
+    actor_search (rowid) {
+        rowid -> BigInt,
+        folded -> Text,
+        head -> Text,
+        terms -> Text,
+    }
+}
+
+diesel::table! {
+    /// `content` again, as the post of a comment's thread in a subquery
+    /// (`audience::items_visible_to`): diesel lets a table appear once per
+    /// query, and this name is another table to it.
+    #[sql_name = "content"]
+    thread_roots (id) {
+        id -> BigInt,
+        author_id -> BigInt,
+        visibility -> Text,
+        community_id -> Nullable<BigInt>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(remote_totals -> users (actor_id));
 diesel::joinable!(onboarding -> users (user_id));
@@ -290,6 +328,9 @@ diesel::joinable!(reactions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    content_search,
+    actor_search,
+    thread_roots,
     email_checks,
     community_watches,
     photos,

@@ -48,6 +48,7 @@ fn insert_entry(
         ))
         .returning(content::id)
         .get_result(c)?;
+    crate::index::content(c, id)?;
     Ok(id)
 }
 

@@ -236,6 +236,7 @@ pub fn update_profile(conn: &mut DbConn, user: &User, up: ProfileUpdate) -> AppR
         if let Some(skills) = &skills {
             set_skills(c, u.id, skills)?;
         }
+        crate::index::actor(c, u.id)?;
         events::record(c, Event::ProfileChanged { account: u.id })?;
         Ok::<_, AppError>(())
     })?;
@@ -315,6 +316,7 @@ pub fn store_remote(
         let id = crate::accounts::remote::store(c, profile, false)?;
         if !profile.is_instance {
             set_skills(c, id, skills)?;
+            crate::index::actor(c, id)?;
         }
         crate::accounts::find_by_id(c, id)
     })
@@ -460,7 +462,9 @@ fn nonempty(s: &Option<String>) -> Option<String> {
 pub use crate::db::like_pattern;
 
 /// A page of the directory (enabled accounts), ordered by username, filtered
-/// by department, site and skill (case-insensitive) and a name search.
+/// by department, site and skill (case-insensitive) and by words found
+/// anywhere in the profile (name, title, department, site, location,
+/// skills, languages, biography).
 pub fn directory(
     conn: &mut DbConn,
     filter: &DirectoryFilter,
@@ -470,7 +474,11 @@ pub fn directory(
     let department = nonempty(&filter.department).map(|s| s.to_lowercase());
     let site = nonempty(&filter.site).map(|s| s.to_lowercase());
     let skill = nonempty(&filter.skill).map(|s| normalize_skill(&s));
-    let q = nonempty(&filter.q).map(|s| like_pattern(&s));
+    let words = nonempty(&filter.q).map(|s| crate::index::Match::words(&s));
+    if words.as_ref().is_some_and(|m| m.is_empty()) {
+        // Only signs ("%", "--"): no word to look for, nobody found.
+        return Ok(Vec::new());
+    }
     {
         let mut query = users::table
             .filter(users::disabled.eq(false))
@@ -493,13 +501,10 @@ pub fn directory(
                 ),
             );
         }
-        if let Some(p) = &q {
-            query = query.filter(
-                lower(users::username)
-                    .like(p.clone())
-                    .escape('\\')
-                    .or(lower(users::display_name).like(p.clone()).escape('\\')),
-            );
+        // Every field of the profile, accents folded, any form of a word,
+        // the last one as a beginning (see `index`).
+        if let Some(m) = &words {
+            query = query.filter(m.contains(conn, crate::index::Table::Actors, "users.id"));
         }
         query
             .order(users::username.asc())

@@ -261,6 +261,7 @@ impl TestApp {
         match table {
             "users" => n!(schema::users),
             "content" => n!(schema::content),
+            "content_search" => n!(schema::content_search),
             "content_revisions" => n!(schema::content_revisions),
             "reactions" => n!(schema::reactions),
             "follows" => n!(schema::follows),

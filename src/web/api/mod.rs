@@ -10,6 +10,7 @@ pub mod media;
 mod onboarding;
 mod people;
 mod posts;
+mod search;
 
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
@@ -276,6 +277,7 @@ api_routes! {
     put "/communities/{name}/picture" => communities::put_picture, "Set the community's picture (PNG, JPEG or WebP body, at most 5 MB; moderators)", auth: true, body: "";
     delete "/communities/{name}/picture" => communities::delete_picture, "Remove the community's picture (moderators)", auth: true, body: "";
     get "/communities/{name}/log" => communities::log, "The community's moderation log, newest first, as its instance keeps it (complete=false: that instance could not be reached)", auth: true, body: "";
+    get "/search" => search::search, "Search (q, required): type=content (posts, comments and documents; the default), people or communities; page=0..50, 20 results a page. The query reads words (every one must match, accents folded, singular or plural, French or English; the last one also as a beginning unless followed by a space), \"phrases\", -word, from:@name, in:!community, #tag, kind:post|comment|document, after:YYYY-MM-DD and before:YYYY-MM-DD. For people: department, site, skill and instance (host, or here) narrow the results, and facets counts them. counts gives each type's total; only what the reader may see is found or counted", auth: true, body: "";
     get "/people" => people::directory, "Directory of colleagues, filtered by q, department, site and skill", auth: true, body: "";
     get "/people/lookup" => people::lookup, "Find a person by @name@domain or profile URL (remote profiles are fetched)", auth: true, body: "";
     get "/notifications" => account::notifications, "Mentions, replies and new followers, newest first", auth: true, body: "";

@@ -15,6 +15,7 @@ pub mod password;
 mod people;
 mod posts;
 mod preview;
+mod search;
 mod welcome;
 
 use askama::Template;
@@ -179,6 +180,7 @@ pub fn router() -> Router<AppState> {
                 people::PHOTO_BODY_LIMIT,
             )),
         )
+        .route("/search", get(search::page))
         .route("/people", get(people::directory))
         .route("/people/{username}", get(people::profile))
         .route("/people/{username}/photo", get(people::photo))
