@@ -65,6 +65,12 @@ pub struct FederationConfig {
     pub delivery_concurrency: u32,
     /// Largest difference accepted between a signed request's Date and ours.
     pub max_clock_skew_seconds: u32,
+    /// How often the people directories of the member sites are read
+    /// (`federation::directory`); 0: never.
+    pub directory_sync_seconds: u64,
+    /// Whether partner sites may read this site's people directory too
+    /// (member sites always may).
+    pub share_directory_with_partners: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

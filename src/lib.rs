@@ -125,6 +125,7 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
     if let Some(mailer) = mailer {
         tokio::spawn(mail::worker::run(state.clone(), mailer));
     }
+    tokio::spawn(federation::directory::run(state.clone()));
     tokio::spawn(federation::delivery::run(state));
     axum::serve(
         listener,

@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::io::Write;
 
 use common::{upload_file, Api, TestApp};
 use reqwest::StatusCode;
@@ -282,8 +283,8 @@ async fn nothing_is_found_or_counted_that_the_reader_may_not_see() {
     let labo_comment = r.json["id"].as_i64().unwrap();
     let r = upload_file(
         &ana,
-        "/communities/labo/documents?filename=zephyr-specification.txt",
-        "zephyr",
+        "/communities/labo/documents",
+        "zephyr-specification.txt",
         b"Zephyr specification",
         "text/plain",
     )
@@ -447,5 +448,466 @@ async fn bad_queries_get_clear_errors_and_the_page_keeps_them() {
     assert!(
         html.contains("from:@ana"),
         "an empty search shows how to search"
+    );
+}
+
+/// A zip of XML parts, as Office and OpenDocument files are.
+fn zipped(parts: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in parts {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// A one-page PDF saying `text` (Helvetica, WinAnsi).
+fn pdf(text: &str) -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+    });
+    let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
+    let content = Content {
+        operations: vec![
+            Operation::new("BT", vec![]),
+            Operation::new("Tf", vec!["F1".into(), 14.into()]),
+            Operation::new("Td", vec![72.into(), 720.into()]),
+            Operation::new("Tj", vec![Object::string_literal(text)]),
+            Operation::new("ET", vec![]),
+        ],
+    };
+    let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1,
+            "Resources" => resources_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        }),
+    );
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog_id);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[tokio::test]
+async fn the_words_inside_documents_are_found_and_hostile_files_only_by_name() {
+    let app = TestApp::start().await;
+    let ana = app.user("ana").await;
+    let carl = app.user("carl").await;
+    let r = ana
+        .post(
+            "/communities",
+            json!({"name": "usine", "title": "Usine", "visibility": "private", "join_policy": "invitation"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let docx = zipped(&[(
+        "word/document.xml",
+        "<w:document><w:body><w:p><w:r><w:t>Procédure de lubrification</w:t></w:r></w:p></w:body></w:document>".as_bytes(),
+    )]);
+    let xlsx = zipped(&[
+        (
+            "xl/sharedStrings.xml",
+            b"<sst><si><t>Inventory of bearings</t></si></sst>".as_slice(),
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            b"<worksheet><sheetData><row><c><v>0</v></c></row></sheetData></worksheet>".as_slice(),
+        ),
+    ]);
+    let pptx = zipped(&[(
+        "ppt/slides/slide1.xml",
+        b"<p:sld><a:t>Kaizen workshop</a:t></p:sld>".as_slice(),
+    )]);
+    let odt = zipped(&[(
+        "content.xml",
+        "<office:document-content><office:body><text:p>Consignes de sécurité incendie</text:p></office:body></office:document-content>".as_bytes(),
+    )]);
+    let md = "# Checklist\n\nVérifier les **extincteurs** chaque mois."
+        .as_bytes()
+        .to_vec();
+    // 100 MB of one letter: some hundred kilobytes once zipped.
+    let bomb = zipped(&[(
+        "word/document.xml",
+        vec![b'a'; 100 * 1024 * 1024].as_slice(),
+    )]);
+    let files: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "procedure.docx",
+            docx,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        (
+            "stock.xlsx",
+            xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        (
+            "atelier.pptx",
+            pptx,
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ),
+        (
+            "consignes.odt",
+            odt,
+            "application/vnd.oasis.opendocument.text",
+        ),
+        ("checklist.md", md, "text/markdown"),
+        (
+            "rapport.pdf",
+            pdf("Rapport de maintenance preventive"),
+            "application/pdf",
+        ),
+        (
+            "corrompu.pdf",
+            b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ntruncated".to_vec(),
+            "application/pdf",
+        ),
+        ("bombe.docx", bomb, "application/octet-stream"),
+    ];
+    let mut ids = std::collections::HashMap::new();
+    for (name, bytes, ct) in &files {
+        let r = upload_file(&ana, "/communities/usine/documents", name, bytes, ct).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{name}: {:?}", r.json);
+        ids.insert(*name, r.json["id"].as_i64().unwrap());
+    }
+    let found_docs = |r: Value| -> Vec<String> {
+        r["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (q, name) in [
+        ("lubrification", "procedure.docx"),
+        ("bearing ", "stock.xlsx"),
+        ("kaizen", "atelier.pptx"),
+        ("securite incendie", "consignes.odt"),
+        ("extincteur ", "checklist.md"),
+        ("maintenance préventive", "rapport.pdf"),
+        ("corrompu", "corrompu.pdf"),
+        ("bombe", "bombe.docx"),
+    ] {
+        let r = search(&ana, q, "content").await;
+        assert_eq!(
+            found_docs(r.clone()),
+            vec![format!("/documents/{}", ids[name])],
+            "{q} finds {name}: {r}"
+        );
+        assert_eq!(r["content"][0]["kind"], "document");
+        // Never for someone outside the private community.
+        assert_eq!(
+            search(&carl, q, "content").await["counts"]["content"],
+            0,
+            "{q}"
+        );
+    }
+    // The bomb's letters were not read.
+    assert_eq!(
+        search(&ana, "aaaa", "content").await["counts"]["content"],
+        0
+    );
+
+    // A new version replaces the words of the earlier one; the document is
+    // found once.
+    let doc = ids["procedure.docx"];
+    let v2 = zipped(&[(
+        "word/document.xml",
+        b"<w:document><w:body><w:p><w:r><w:t>Graissage mensuel</w:t></w:r></w:p></w:body></w:document>".as_slice(),
+    )]);
+    let r = upload_file(
+        &ana,
+        &format!("/documents/{doc}/versions"),
+        "procedure.docx",
+        &v2,
+        "application/octet-stream",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    assert_eq!(
+        search(&ana, "lubrification", "content").await["counts"]["content"],
+        0
+    );
+    assert_eq!(
+        found_docs(search(&ana, "graissage", "content").await),
+        vec![format!("/documents/{doc}")]
+    );
+    assert_eq!(
+        found_docs(search(&ana, "procedure kind:document", "content").await),
+        vec![format!("/documents/{doc}")],
+        "one result for the document, not one per version"
+    );
+    // The words are kept: a rebuilt index finds them again.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ruche"))
+        .args(["admin", "reindex"])
+        .env("RUCHE_DATABASE_URL", &app.config.database.url)
+        .env("RUCHE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        found_docs(search(&ana, "graissage", "content").await),
+        vec![format!("/documents/{doc}")]
+    );
+    assert_eq!(
+        search(&ana, "kaizen", "content").await["counts"]["content"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_expert_finder_ranks_by_visible_evidence_and_respects_opting_out() {
+    let app = TestApp::start().await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let dora = app.user("dora").await;
+    let eve = app.user("eve").await;
+    let frank = app.user("frank").await;
+    let gus = app.user("gus").await;
+    for (who, body) in [
+        (
+            &bob,
+            json!({"display_name": "Bob", "job_title": "Technicien", "skills": ["Soudure", "Peinture"]}),
+        ),
+        (
+            &frank,
+            json!({"display_name": "Frank", "skills": ["Soudure"]}),
+        ),
+        (
+            &gus,
+            json!({"display_name": "Gus", "job_title": "Responsable soudure"}),
+        ),
+    ] {
+        assert_eq!(who.patch("/me", body).await.status, StatusCode::OK);
+    }
+    // dora writes about it, and colleagues found it insightful.
+    let mut doras = Vec::new();
+    for body in [
+        "Soudure TIG : les réglages qui marchent",
+        "Retour d'expérience sur la soudure laser",
+        "Welding checklist before an audit",
+    ] {
+        doras.push(dora.post_text(body).await);
+    }
+    for p in &doras[..2] {
+        let r = ana.put(&format!("/posts/{p}/reactions/insightful")).await;
+        assert!(r.status.is_success(), "{:?}", r.json);
+    }
+    let r = bob
+        .put(&format!("/posts/{}/reactions/thanks", doras[0]))
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    // A like is no evidence of knowing.
+    let r = gus
+        .put(&format!("/posts/{}/reactions/like", doras[1]))
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    // eve writes about it only in a private community ana is not in.
+    let r = eve
+        .post(
+            "/communities",
+            json!({"name": "atelier", "title": "Atelier", "visibility": "private", "join_policy": "invitation"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    for _ in 0..3 {
+        let r = eve
+            .post(
+                "/communities/atelier/posts",
+                json!({"body": "Soudure des cadres, série 12"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    // frank leaves the finder.
+    assert_eq!(frank.get("/me/finder").await.json["listed"], true);
+    let r = frank
+        .send_json(reqwest::Method::PUT, "/me/finder", json!({"listed": false}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(frank.get("/me/finder").await.json["listed"], false);
+
+    let experts = |r: Value| -> Vec<String> {
+        r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["person"]["username"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = ana.get("/experts?topic=soudure").await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(
+        experts(r.json.clone()),
+        vec!["bob", "dora", "gus"],
+        "{}",
+        r.json
+    );
+    let bob_x = &r.json["items"][0];
+    assert_eq!(bob_x["skills"], json!(["soudure"]));
+    assert_eq!(bob_x["contributions"], 0);
+    let dora_x = &r.json["items"][1];
+    assert_eq!(
+        dora_x["contributions"], 2,
+        "the English post does not say soudure"
+    );
+    assert_eq!(dora_x["reactions"], 3);
+    assert_eq!(dora_x["examples"].as_array().unwrap().len(), 2);
+    assert!(dora_x["examples"][0]["snippet_html"]
+        .as_str()
+        .unwrap()
+        .contains("<mark>soudure</mark>"));
+    assert_eq!(r.json["items"][2]["title"], true);
+    // A member of the private community sees eve's evidence too.
+    let r = eve.get("/experts?topic=soudure").await;
+    assert!(experts(r.json).contains(&"eve".to_string()));
+    // frank is back once he says so.
+    frank
+        .send_json(reqwest::Method::PUT, "/me/finder", json!({"listed": true}))
+        .await;
+    assert!(experts(ana.get("/experts?topic=soudure").await.json).contains(&"frank".to_string()));
+    // Topics in any form, English stems too.
+    let r = ana.get("/experts?topic=welding").await;
+    assert_eq!(experts(r.json), vec!["dora"]);
+    assert!(experts(ana.get("/experts?topic=plomberie").await.json).is_empty());
+    let r = ana.get("/experts?topic=").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), "search_empty");
+
+    // The page, in French, with the evidence; the setting in the settings.
+    let b = app.browser_user("hana").await;
+    let r = b.get_lang("/experts?topic=soudure", "fr").await;
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Compétences :") && html.contains("/people/bob"),
+        "{html}"
+    );
+    assert!(
+        html.contains("3 réactions « éclairant » ou « merci »"),
+        "{html}"
+    );
+    let csrf = b.csrf("/settings").await;
+    let r = b.post_form("/settings/finder", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = b.html("/settings").await;
+    assert!(
+        html.contains("id=\"finder-listed\" type=\"checkbox\" name=\"listed\" >"),
+        "unticked"
+    );
+}
+
+#[tokio::test]
+async fn colleagues_endorse_declared_skills_and_the_finder_counts_them() {
+    let app = TestApp::start().await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let carl = app.user("carl").await;
+    let dan = app.user("dan").await;
+    for (who, skills) in [
+        (&bob, json!(["Soudure", "Peinture"])),
+        (&carl, json!(["Soudure"])),
+    ] {
+        assert_eq!(
+            who.patch("/me", json!({"skills": skills})).await.status,
+            StatusCode::OK
+        );
+    }
+    // Bad endorsements change nothing.
+    let r = bob.put("/people/bob/endorsements/soudure").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "endorse_self")
+    );
+    let r = ana.put("/people/bob/endorsements/plomberie").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "skill_not_declared")
+    );
+    assert!(r.message().contains("plomberie"));
+    assert_eq!(
+        ana.put("/people/nobody/endorsements/soudure").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.count("endorsements"), 0);
+    // Two colleagues endorse bob's welding, one twice (once counts).
+    for who in [&ana, &dan, &dan] {
+        let r = who.put("/people/bob/endorsements/Soudure").await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.json);
+    }
+    let p = ana.get("/people/bob").await.json;
+    let soudure = p["endorsements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["skill"] == "soudure")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (soudure["count"].clone(), soudure["mine"].clone()),
+        (json!(2), json!(true))
+    );
+    assert_eq!(
+        carl.get("/people/bob").await.json["endorsements"][1]["mine"],
+        false
+    );
+    // The finder puts the endorsed welder first, and says why.
+    let r = carl.get("/experts?topic=soudure").await.json;
+    assert_eq!(r["items"][0]["person"]["username"], "bob", "{r}");
+    assert_eq!(r["items"][0]["endorsements"], 2);
+    assert_eq!(r["items"][1]["person"]["username"], "carl");
+    assert_eq!(r["items"][1]["endorsements"], 0);
+    // Withdrawn, and gone with the skill.
+    assert_eq!(
+        ana.delete("/people/bob/endorsements/soudure").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        carl.get("/experts?topic=soudure").await.json["items"][0]["endorsements"],
+        1
+    );
+    bob.patch("/me", json!({"skills": ["Peinture"]})).await;
+    assert_eq!(app.count("endorsements"), 0);
+
+    // From the profile page: the button, then its pressed state.
+    bob.patch("/me", json!({"skills": ["Soudure"]})).await;
+    let b = app.browser_user("eve").await;
+    let html = b.html("/people/bob").await;
+    assert!(
+        html.contains("action=\"/people/bob/endorsements\""),
+        "{html}"
+    );
+    let csrf = b.csrf("/people/bob").await;
+    let r = b
+        .post_form(
+            "/people/bob/endorsements",
+            &[("csrf", &csrf), ("skill", "soudure"), ("on", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = b.get_lang("/people/bob", "fr").await;
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("aria-pressed=\"true\"") && html.contains("Recommandé"),
+        "{html}"
+    );
+    assert!(
+        !b.html("/people/eve").await.contains("/endorsements\""),
+        "no button on one's own profile"
     );
 }

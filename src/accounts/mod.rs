@@ -484,7 +484,9 @@ pub fn delete_account(
     }
     let now = now();
     db::write(conn, |c| {
-        use crate::db::schema::{community_watches, content, email_checks, photos, user_skills};
+        use crate::db::schema::{
+            community_watches, content, email_checks, endorsements, photos, user_skills,
+        };
         diesel::update(users::table.find(target.id))
             .set((
                 users::disabled.eq(true),
@@ -513,6 +515,15 @@ pub fn delete_account(
             .execute(c)?;
         diesel::delete(photos::table.find(target.id)).execute(c)?;
         diesel::delete(user_skills::table.filter(user_skills::user_id.eq(target.id))).execute(c)?;
+        // The endorsements it gave and received go too.
+        diesel::delete(
+            endorsements::table.filter(
+                endorsements::user_id
+                    .eq(target.id)
+                    .or(endorsements::endorser_id.eq(target.id)),
+            ),
+        )
+        .execute(c)?;
         crate::index::forget_content_of(c, target.id)?;
         crate::index::actor(c, target.id)?;
         diesel::update(

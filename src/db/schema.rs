@@ -306,6 +306,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The words read from a document version's file, for search
+    /// (`documents::text`).
+    document_texts (version_id) {
+        version_id -> BigInt,
+        text -> Text,
+    }
+}
+
+diesel::table! {
+    /// People who chose not to appear in "Who knows about …?"
+    /// (`search::experts`).
+    finder_optouts (user_id) {
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// A colleague (`endorser_id`) vouches for a skill `user_id` declared
+    /// (`people::endorse`).
+    endorsements (user_id, skill_id, endorser_id) {
+        user_id -> BigInt,
+        skill_id -> BigInt,
+        endorser_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Local people who chose not to be listed to the organisation's other
+    /// sites (`people::directory_share`).
+    directory_optouts (user_id) {
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// People of other sites whose site no longer lists them in its shared
+    /// directory: kept, but not found by search.
+    directory_hidden (actor_id) {
+        actor_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(remote_totals -> users (actor_id));
 diesel::joinable!(onboarding -> users (user_id));
@@ -331,6 +378,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     content_search,
     actor_search,
     thread_roots,
+    document_texts,
+    finder_optouts,
+    endorsements,
+    directory_optouts,
+    directory_hidden,
     email_checks,
     community_watches,
     photos,

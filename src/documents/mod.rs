@@ -6,6 +6,7 @@
 
 mod files;
 mod remote;
+pub mod text;
 
 pub use files::{bytes, discard_copy, keep_copy, purge_files, Files};
 pub use remote::{
@@ -22,7 +23,7 @@ use crate::audience::Visibility;
 use crate::communities::{self, Community};
 use crate::content::document_entry::entry_html;
 pub use crate::content::document_entry::RemoteVersion;
-use crate::db::schema::{content, document_versions, documents, users};
+use crate::db::schema::{content, document_texts, document_versions, documents, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::{self, Event};
@@ -151,6 +152,7 @@ pub fn upload(
     }
     let (name, content_type) = check_upload(up, max)?;
     let note_html = render_note(note)?;
+    let words = text::extract_or_log(&name, &content_type, up.bytes);
     let key = storage::new_key();
     store.put(&key, up.bytes)?;
     let sha = hex(&sha2::Sha256::digest(up.bytes));
@@ -183,7 +185,10 @@ pub fn upload(
                 document_versions::created_at.eq(now),
                 document_versions::note_html.eq(&note_html),
             ))
-            .execute(cx)?;
+            .returning(document_versions::id)
+            .get_result::<i64>(cx)
+            .map_err(AppError::from)
+            .and_then(|v| keep_words(cx, v, entry, &words))?;
         events::record(
             cx,
             Event::Published {
@@ -201,6 +206,21 @@ pub fn upload(
             Err(e)
         }
     }
+}
+
+/// Keeps the words read from a version's file and indexes its entry with
+/// them (inside the upload's transaction).
+fn keep_words(c: &mut DbConn, version: i64, entry: i64, words: &str) -> AppResult<()> {
+    if !words.trim().is_empty() {
+        diesel::insert_into(document_texts::table)
+            .values((
+                document_texts::version_id.eq(version),
+                document_texts::text.eq(words),
+            ))
+            .execute(c)?;
+    }
+    crate::index::content(c, entry)?;
+    Ok(())
 }
 
 fn render_note(note: &str) -> AppResult<String> {
@@ -306,6 +326,7 @@ pub fn new_version(
     }
     let (filename, content_type) = check_upload(up, max)?;
     let note_html = render_note(note)?;
+    let words = text::extract_or_log(&filename, &content_type, up.bytes);
     let key = storage::new_key();
     store.put(&key, up.bytes)?;
     let sha = hex(&sha2::Sha256::digest(up.bytes));
@@ -333,7 +354,10 @@ pub fn new_version(
                 document_versions::created_at.eq(now),
                 document_versions::note_html.eq(&note_html),
             ))
-            .execute(cx)?;
+            .returning(document_versions::id)
+            .get_result::<i64>(cx)
+            .map_err(AppError::from)
+            .and_then(|v| keep_words(cx, v, entry, &words))?;
         diesel::update(documents::table.find(id))
             .set(documents::updated_at.eq(now))
             .execute(cx)?;

@@ -7,6 +7,7 @@
 //!   deliveries and sent with retries.
 //! - [`protocol`]: the ActivityPub documents read, as typed structs.
 //! - [`objects`]: what a received actor, post or document becomes here.
+//! - [`directory`]: the people directory shared between member sites.
 //! - [`activities`]: the inbox: verifying incoming activities and applying
 //!   each verb (one file per verb).
 //! - [`reader`]: who reads through a signed GET.
@@ -16,6 +17,7 @@
 pub mod activities;
 pub mod backfill;
 pub mod delivery;
+pub mod directory;
 pub mod group_moderation;
 pub mod group_roster;
 pub mod groups;

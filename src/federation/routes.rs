@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/.well-known/nodeinfo", get(nodeinfo_links))
         .route("/nodeinfo/2.1", get(nodeinfo))
         .route("/actor", get(instance_actor))
+        .route("/directory", get(super::directory::serve))
         .route("/inbox", post(shared_inbox))
         .route("/people/{username}/inbox", post(person_inbox))
         .route("/communities/{name}/inbox", post(community_inbox))
@@ -42,7 +43,7 @@ pub fn router() -> Router<AppState> {
         ))
 }
 
-fn err(e: AppError) -> Response {
+pub(super) fn err(e: AppError) -> Response {
     if e.kind == crate::error::ErrorKind::Internal {
         tracing::error!(error = %e, "federation request failed");
     }
@@ -50,7 +51,7 @@ fn err(e: AppError) -> Response {
 }
 
 /// An ActivityPub document; a Tombstone is answered 410 Gone.
-fn activity_json(v: Value) -> Response {
+pub(super) fn activity_json(v: Value) -> Response {
     let status = if v["type"] == "Tombstone" {
         StatusCode::GONE
     } else {
@@ -237,7 +238,7 @@ async fn community_inbox(
 
 /// Who is fetching: in allowlist mode every fetch must be signed by a
 /// trusted instance; in open mode a signature is optional.
-async fn fetcher(
+pub(super) async fn fetcher(
     state: &AppState,
     req_path: &str,
     headers: &HeaderMap,

@@ -28,7 +28,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Double, Text};
 
 use crate::db::schema::{
-    actor_search, content, content_search, content_tags, settings, skills, user_skills, users,
+    actor_search, content, content_search, content_tags, directory_hidden, document_texts,
+    document_versions, documents, settings, skills, user_skills, users,
 };
 use crate::db::{self, DbConn, MultiBackend};
 use words::Stems;
@@ -72,11 +73,17 @@ pub fn content(c: &mut DbConn, id: i64) -> QueryResult<()> {
         .load(c)?;
     // A document's entry is its title; a post's tags say what it is about.
     let mut head = tags.join(" ");
+    let words;
     let mut text = body.as_str();
     if kind == "document" {
+        words = match document_words(c, id)? {
+            Some(w) => w,
+            // An earlier version: its document is found by the newest.
+            None => return Ok(()),
+        };
         head.push(' ');
         head.push_str(&body);
-        text = "";
+        text = &words;
     }
     let s = stems();
     diesel::insert_into(content_search::table)
@@ -89,6 +96,54 @@ pub fn content(c: &mut DbConn, id: i64) -> QueryResult<()> {
         ))
         .execute(c)?;
     Ok(())
+}
+
+/// The words of the document version the entry `id` announced, when it is
+/// the document's newest version (`None` otherwise, and the entries of the
+/// earlier versions leave the index: a document is found once). Empty for
+/// a file whose words were not read, or another instance's document.
+fn document_words(c: &mut DbConn, entry: i64) -> QueryResult<Option<String>> {
+    let Some((doc, version, vid)) = document_versions::table
+        .filter(document_versions::content_id.eq(entry))
+        .select((
+            document_versions::document_id,
+            document_versions::version,
+            document_versions::id,
+        ))
+        .first::<(i64, i64, i64)>(c)
+        .optional()?
+    else {
+        return Ok(Some(String::new()));
+    };
+    let newer: i64 = document_versions::table
+        .filter(document_versions::document_id.eq(doc))
+        .filter(document_versions::version.gt(version))
+        .count()
+        .get_result(c)?;
+    if newer > 0 {
+        return Ok(None);
+    }
+    diesel::delete(
+        content_search::table.filter(
+            content_search::rowid.nullable().eq_any(
+                document_versions::table
+                    .filter(document_versions::document_id.eq(doc))
+                    .filter(document_versions::version.lt(version))
+                    .select(document_versions::content_id),
+            ),
+        ),
+    )
+    .execute(c)?;
+    let name: String = documents::table
+        .find(doc)
+        .select(documents::name)
+        .first(c)?;
+    let text: Option<String> = document_texts::table
+        .find(vid)
+        .select(document_texts::text)
+        .first(c)
+        .optional()?;
+    Ok(Some(format!("{name} {}", text.unwrap_or_default())))
 }
 
 /// Removes the content `id` from the index.
@@ -163,7 +218,9 @@ pub fn actor(c: &mut DbConn, id: i64) -> QueryResult<()> {
     else {
         return Ok(());
     };
-    if disabled || deleted {
+    // A person their own site no longer lists to this one is not found.
+    let hidden: i64 = directory_hidden::table.find(id).count().get_result(c)?;
+    if disabled || deleted || hidden > 0 {
         return Ok(());
     }
     let skills: Vec<String> = user_skills::table

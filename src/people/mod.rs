@@ -1,5 +1,7 @@
 //! People: profiles, skills, photos and the directory of colleagues.
 
+pub mod directory_share;
+pub mod endorse;
 pub mod photo;
 
 use diesel::prelude::*;
@@ -267,6 +269,7 @@ fn set_skills(c: &mut DbConn, user_id: i64, names: &[String]) -> AppResult<()> {
             ))
             .execute(c)?;
     }
+    endorse::forget_undeclared(c, user_id)?;
     Ok(())
 }
 
@@ -541,6 +544,9 @@ pub struct Profile {
     pub bio: String,
     pub bio_html: String,
     pub skills: Vec<String>,
+    /// Each skill with how many colleagues endorse it, and whether the
+    /// reader does.
+    pub endorsements: Vec<endorse::Endorsed>,
     pub languages: Vec<String>,
     pub photo_url: Option<String>,
     pub followers_count: i64,
@@ -575,6 +581,7 @@ pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(U
     let (followers_count, following_count) = counted;
     let followed_by_me = crate::follows::is_following(conn, viewer.id, user.id)?;
     let skills = skills_of(conn, user.id)?;
+    let endorsements = endorse::of(conn, viewer.id, user.id)?;
     let p = Profile {
         username: user.username.clone(),
         display_name: user.display_name.clone(),
@@ -587,6 +594,7 @@ pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(U
         bio: user.bio.clone(),
         bio_html: user.bio_html.clone(),
         skills,
+        endorsements,
         languages: split_list(&user.languages),
         photo_url: photo_url(&user.username, user.photo_version),
         remote_url: match &user.domain {

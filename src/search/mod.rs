@@ -16,6 +16,7 @@
 //! the newest first. Snippets are cut and highlighted here, from the text
 //! the reader may see.
 
+pub mod experts;
 pub mod query;
 
 use std::collections::HashMap;

@@ -68,6 +68,7 @@ fn schemas() -> Value {
             "visibility": {"type": "string", "enum": ["public", "organisation", "instance", "followers"], "default": "public"},
             "media_ids": {"type": "array", "maxItems": 10, "items": {"type": "integer"}, "description": "uploads (POST /media) to attach, in order; with them the body may be empty"}}},
         "PostEdit": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
+        "Finder": {"type": "object", "properties": {"listed": {"type": "boolean", "description": "whether one appears in \"Who knows about …?\""}, "shared": {"type": "boolean", "description": "whether the organisation's other sites may list one in their search and expert finder"}}},
         "InstanceEntry": {"type": "object", "required": ["level"], "properties": {
             "level": {"type": "string", "enum": ["member", "partner", "blocked"]},
             "reason": {"type": "string", "maxLength": 500},

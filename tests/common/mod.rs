@@ -262,6 +262,7 @@ impl TestApp {
             "users" => n!(schema::users),
             "content" => n!(schema::content),
             "content_search" => n!(schema::content_search),
+            "endorsements" => n!(schema::endorsements),
             "content_revisions" => n!(schema::content_revisions),
             "reactions" => n!(schema::reactions),
             "follows" => n!(schema::follows),

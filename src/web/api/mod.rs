@@ -278,6 +278,9 @@ api_routes! {
     delete "/communities/{name}/picture" => communities::delete_picture, "Remove the community's picture (moderators)", auth: true, body: "";
     get "/communities/{name}/log" => communities::log, "The community's moderation log, newest first, as its instance keeps it (complete=false: that instance could not be reached)", auth: true, body: "";
     get "/search" => search::search, "Search (q, required): type=content (posts, comments and documents; the default), people or communities; page=0..50, 20 results a page. The query reads words (every one must match, accents folded, singular or plural, French or English; the last one also as a beginning unless followed by a space), \"phrases\", -word, from:@name, in:!community, #tag, kind:post|comment|document, after:YYYY-MM-DD and before:YYYY-MM-DD. For people: department, site, skill and instance (host, or here) narrow the results, and facets counts them. counts gives each type's total; only what the reader may see is found or counted", auth: true, body: "";
+    get "/experts" => search::experts, "Who knows about a topic (topic, required): up to 20 people ranked by evidence, each with it: their declared skills about it, whether their job title is, how many of their posts, comments and documents about it the reader may see (recent ones weigh more) and the insightful or thanks reactions those received, and their latest such contributions; people who left the finder are not listed", auth: true, body: "";
+    get "/me/finder" => search::finder, "Whether one appears in the expert finder (listed) and in the people directory the organisation's member sites read (shared)", auth: true, body: "";
+    put "/me/finder" => search::set_finder, "Appear in the expert finder or not ({\"listed\": false}), in the directory of the organisation's other sites or not ({\"shared\": false}); a field left out is left as it is", auth: true, body: "Finder";
     get "/people" => people::directory, "Directory of colleagues, filtered by q, department, site and skill", auth: true, body: "";
     get "/people/lookup" => people::lookup, "Find a person by @name@domain or profile URL (remote profiles are fetched)", auth: true, body: "";
     get "/notifications" => account::notifications, "Mentions, replies and new followers, newest first", auth: true, body: "";
@@ -287,6 +290,8 @@ api_routes! {
     get "/people/{username}/posts" => people::posts, "A person's posts", auth: true, body: "";
     get "/people/{username}/followers" => people::followers, "Who follows a person", auth: true, body: "";
     get "/people/{username}/following" => people::following, "Whom a person follows", auth: true, body: "";
+    put "/people/{username}/endorsements/{skill}" => people::endorse, "Endorse a skill the person declared (not one's own; 400 skill_not_declared otherwise); it counts for the expert finder and shows on their profile", auth: true, body: "";
+    delete "/people/{username}/endorsements/{skill}" => people::unendorse, "Withdraw one's endorsement of a person's skill", auth: true, body: "";
     post "/people/{username}/follow" => people::follow, "Follow a person", auth: true, body: "";
     delete "/people/{username}/follow" => people::unfollow, "Stop following a person", auth: true, body: "";
     get "/admin/site" => admin::site, "The site's name and sign-up mode (open, invite or closed) in force (administrators)", auth: true, body: "";

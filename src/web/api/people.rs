@@ -199,3 +199,35 @@ pub async fn mentions(
         .lang(me.lang)?;
     Ok(Json(serde_json::json!({ "items": list })))
 }
+
+async fn endorse_with(
+    state: AppState,
+    me: ApiUser,
+    username: String,
+    skill: String,
+    on: bool,
+) -> ApiResult<StatusCode> {
+    let user = me.user.clone();
+    state
+        .db
+        .run(move |c| people::endorse::set(c, &user, &username, &skill, on))
+        .await
+        .lang(me.lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn endorse(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path((username, skill)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    endorse_with(state, me, username, skill, true).await
+}
+
+pub async fn unendorse(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path((username, skill)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    endorse_with(state, me, username, skill, false).await
+}

@@ -39,3 +39,81 @@ pub async fn search(
         .lang(me.lang)?;
     Ok(Json(results))
 }
+
+#[derive(serde::Deserialize)]
+pub struct ExpertsQuery {
+    #[serde(default)]
+    topic: String,
+}
+
+pub async fn experts(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Query(eq): Query<ExpertsQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let viewer = me.user.id;
+    let list = state
+        .db
+        .run(move |c| {
+            if eq.topic.trim().is_empty() {
+                return Err(crate::error::AppError::bad_request("search_empty"));
+            }
+            search::experts::find(c, viewer, &eq.topic)
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(serde_json::json!({ "items": list })))
+}
+
+#[derive(serde::Serialize)]
+pub struct Finder {
+    /// In "Who knows about …?".
+    listed: bool,
+    /// In the directory the organisation's other sites read.
+    shared: bool,
+}
+
+#[derive(serde::Deserialize)]
+pub struct FinderChange {
+    listed: Option<bool>,
+    shared: Option<bool>,
+}
+
+fn finder_of(c: &mut crate::db::DbConn, id: i64) -> crate::error::AppResult<Finder> {
+    Ok(Finder {
+        listed: search::experts::is_listed(c, id)?,
+        shared: crate::people::directory_share::is_shared(c, id)?,
+    })
+}
+
+pub async fn finder(State(state): State<AppState>, me: ApiUser) -> ApiResult<Json<Finder>> {
+    let id = me.user.id;
+    let f = state
+        .db
+        .run(move |c| finder_of(c, id))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(f))
+}
+
+pub async fn set_finder(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Json(f): Json<FinderChange>,
+) -> ApiResult<Json<Finder>> {
+    let id = me.user.id;
+    let now = state
+        .db
+        .run(move |c| {
+            if let Some(listed) = f.listed {
+                search::experts::set_listed(c, id, listed)?;
+            }
+            if let Some(shared) = f.shared {
+                crate::people::directory_share::set_shared(c, id, shared)?;
+            }
+            finder_of(c, id)
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(now))
+}

@@ -284,6 +284,10 @@ struct SettingsPage {
     address: accounts::email::AddressState,
     /// The new address typed, kept after an error.
     typed_email: String,
+    /// Whether the person appears in "Who knows about …?".
+    in_finder: bool,
+    /// Whether the person is listed to the organisation's other sites.
+    in_directory: bool,
 }
 
 async fn settings_page(
@@ -320,7 +324,7 @@ async fn settings_full(
 ) -> PageResult {
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
-    let (tokens, prefs, digest, address) = state
+    let (tokens, prefs, digest, address, (in_finder, in_directory)) = state
         .db
         .run(move |c| {
             Ok((
@@ -328,6 +332,10 @@ async fn settings_full(
                 crate::notifications::by_mail::preferences(c, id)?,
                 crate::digest::settings(c, id)?,
                 accounts::email::state(c, &user)?,
+                (
+                    crate::search::experts::is_listed(c, id)?,
+                    crate::people::directory_share::is_shared(c, id)?,
+                ),
             ))
         })
         .await
@@ -340,6 +348,8 @@ async fn settings_full(
         digest: digest.frequency.as_str(),
         address,
         typed_email,
+        in_finder,
+        in_directory,
         locale: user.locale.clone().unwrap_or_default(),
         notice: notice.map(|k| base.tr.t(k).to_string()),
         base,
@@ -366,6 +376,7 @@ pub async fn settings(
         "language" => Some("settings.language_saved"),
         "revoked" => Some("settings.token_revoked_notice"),
         "mail" => Some("settings.mail_saved"),
+        "finder" => Some("settings.finder_saved"),
         "email_sent" => Some("email.link_sent"),
         "email_changed" => Some("email.changed"),
         "email_cancelled" => Some("email.cancelled"),
@@ -439,6 +450,35 @@ pub async fn set_language(
         .await
         .page(&state, &ctx)?;
     Ok(see_other("/settings?done=language"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FinderForm {
+    csrf: String,
+    /// "on" when the box is ticked (absent otherwise).
+    listed: Option<String>,
+    shared: Option<String>,
+}
+
+/// Shows or hides oneself in "Who knows about …?".
+pub async fn set_finder(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<FinderForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    let listed = form.listed.is_some();
+    let shared = form.shared.is_some();
+    state
+        .db
+        .run(move |c| {
+            crate::search::experts::set_listed(c, user.id, listed)?;
+            crate::people::directory_share::set_shared(c, user.id, shared)
+        })
+        .await
+        .page(&state, &ctx)?;
+    Ok(see_other("/settings?done=finder#finder"))
 }
 
 #[derive(Deserialize, Default)]

@@ -58,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/language", post(account::set_language))
         .route("/settings/password", post(account::change_password))
         .route("/settings/mail", post(account::set_mail))
+        .route("/settings/finder", post(account::set_finder))
         .route("/settings/email", post(email::change))
         .route("/settings/email/resend", post(email::resend))
         .route("/settings/email/cancel", post(email::cancel))
@@ -181,12 +182,14 @@ pub fn router() -> Router<AppState> {
             )),
         )
         .route("/search", get(search::page))
+        .route("/experts", get(search::experts))
         .route("/people", get(people::directory))
         .route("/people/{username}", get(people::profile))
         .route("/people/{username}/photo", get(people::photo))
         .route("/people/{username}/followers", get(people::followers))
         .route("/people/{username}/following", get(people::following))
         .route("/people/{username}/follow", post(people::follow))
+        .route("/people/{username}/endorsements", post(people::endorse))
         .route("/people/{username}/unfollow", post(people::unfollow))
         .route("/profile/edit", get(people::edit_form).post(people::edit))
         .route(

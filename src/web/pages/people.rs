@@ -499,3 +499,33 @@ pub async fn delete_photo(
         .page(&state, &ctx)?;
     Ok(see_other("/profile/edit"))
 }
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EndorseForm {
+    csrf: String,
+    skill: String,
+    /// "1" to endorse, "0" to withdraw.
+    on: String,
+}
+
+/// Endorses a skill of a colleague (or withdraws it), from their profile.
+pub async fn endorse(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(username): Path<String>,
+    Form(form): Form<EndorseForm>,
+) -> PageResult {
+    let me = require_form(&state, &ctx, &form.csrf)?.clone();
+    let name = username.clone();
+    let on = form.on != "0";
+    state
+        .db
+        .run(move |c| crate::people::endorse::set(c, &me, &name, &form.skill, on))
+        .await
+        .page(&state, &ctx)?;
+    Ok(see_other(&format!(
+        "/people/{}",
+        enc(&username.to_ascii_lowercase())
+    )))
+}

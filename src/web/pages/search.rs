@@ -164,3 +164,49 @@ pub async fn page(
     };
     Ok(render(&view))
 }
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ExpertsQuery {
+    topic: String,
+}
+
+#[derive(Template)]
+#[template(path = "experts.html")]
+struct ExpertsPage {
+    base: Base,
+    topic: String,
+    experts: Vec<search::experts::Expert>,
+    error: Option<String>,
+}
+
+/// "Who knows about …?"
+pub async fn experts(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(eq): Query<ExpertsQuery>,
+) -> PageResult {
+    let user = require_user(&state, &ctx)?;
+    let viewer = user.id;
+    let topic = eq.topic.clone();
+    let mut error = None;
+    let experts = match state
+        .db
+        .run(move |c| search::experts::find(c, viewer, &topic))
+        .await
+    {
+        Ok(list) => list,
+        Err(e) if e.kind == ErrorKind::BadRequest => {
+            error = Some(error_text(&e, ctx.lang));
+            Vec::new()
+        }
+        Err(e) => return Err(super::PageError::new(&state, &ctx, e)),
+    };
+    let view = ExpertsPage {
+        base: Base::new(&state, &ctx, "experts.title", "people"),
+        topic: eq.topic,
+        experts,
+        error,
+    };
+    Ok(render(&view))
+}

@@ -1,0 +1,2 @@
+DROP TABLE directory_hidden;
+DROP TABLE directory_optouts;
