@@ -11,7 +11,7 @@
 //! Contributions and reactions weigh less as they age (half as much after
 //! [`HALF_LIFE_DAYS`]). A person who chose not to appear in the finder
 //! (`finder_optouts`) is left out, as are disabled accounts. Only the
-//! newest [`MAX_CONTRIBUTIONS`] matching contributions are weighed.
+//! newest `search::CANDIDATES` matching contributions are weighed.
 
 use std::collections::HashMap;
 
@@ -19,7 +19,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{content_query, hydrate, people_query, ContentHit, HitRow, PeopleFilter, Query};
+use super::{hydrate, people_query, ContentHit, HitRow, PeopleFilter, Query};
 use crate::db::schema::{
     content, endorsements, finder_optouts, reactions, skills, user_skills, users,
 };
@@ -30,8 +30,6 @@ use crate::people::{self, PersonSummary};
 
 /// Contributions and reactions weigh half as much after this many days.
 pub const HALF_LIFE_DAYS: f64 = 180.0;
-/// Matching contributions weighed, newest first.
-pub const MAX_CONTRIBUTIONS: i64 = 5000;
 /// People whose profile matches, read as candidates.
 const MAX_PROFILES: i64 = 500;
 /// People listed.
@@ -107,11 +105,28 @@ pub fn find(conn: &mut DbConn, viewer: i64, topic: &str) -> AppResult<Vec<Expert
         return Ok(Vec::new());
     }
     let now = now();
-    let rows: Vec<(i64, i64, NaiveDateTime)> = content_query(conn, viewer, &q)
-        .select((content::id, content::author_id, content::created_at))
-        .order((content::created_at.desc(), content::id.desc()))
-        .limit(MAX_CONTRIBUTIONS)
-        .load(conn)?;
+    // The newest matches (see `search::CANDIDATES`), those the reader may
+    // see.
+    let (candidates, _) = super::candidates(conn, &q)?;
+    let candidates: Vec<i64> = candidates.into_iter().map(|c| c.0).collect();
+    let seen = crate::audience::visible_among(conn, viewer, &candidates)?;
+    let mut rows: Vec<(i64, i64, NaiveDateTime)> = Vec::with_capacity(seen.len());
+    for chunk in seen.chunks(500) {
+        rows.extend(
+            content::table
+                .filter(content::id.eq_any(chunk))
+                .filter(
+                    content::author_id.eq_any(
+                        users::table
+                            .filter(users::disabled.eq(false))
+                            .select(users::id),
+                    ),
+                )
+                .select((content::id, content::author_id, content::created_at))
+                .load::<(i64, i64, NaiveDateTime)>(conn)?,
+        );
+    }
+    rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.0.cmp(&a.0)));
     let mut tally: HashMap<i64, Tally> = HashMap::new();
     let mut of_content: HashMap<i64, (i64, f64)> = HashMap::new();
     for (id, author, at) in &rows {

@@ -40,6 +40,11 @@ pub use query::{parse, Kind, Query};
 
 /// Results per page.
 pub const PAGE: i64 = 20;
+/// A query's words are ranked among the newest this many matching posts,
+/// comments and documents (a common word matches tens of thousands):
+/// `before:` and `after:` reach older ones. Queries narrowed to a person,
+/// a community or a hashtag rank every match.
+pub const CANDIDATES: i64 = 2000;
 /// Pages one can go through (beyond, refine the query).
 pub const MAX_PAGE: i64 = 50;
 /// Values shown per facet.
@@ -134,6 +139,9 @@ pub struct Facets {
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Counts {
     pub content: i64,
+    /// Whether more content matches than was ranked (see [`CANDIDATES`]):
+    /// `content` is then a lower bound.
+    pub content_more: bool,
     pub people: i64,
     pub communities: i64,
 }
@@ -171,13 +179,23 @@ pub fn run(
     if q.is_empty() {
         return Ok(out);
     }
+    let ranked = rank_content(conn, viewer, &q)?;
     out.counts = Counts {
-        content: count_content(conn, viewer, &q)?,
+        content: match &ranked {
+            Some((ids, _)) => ids.len() as i64,
+            None => count_content(conn, viewer, &q)?,
+        },
+        content_more: ranked.as_ref().is_some_and(|r| r.1),
         people: count_people(conn, &q, filter)?,
         communities: count_communities(conn, viewer, &q)?,
     };
     match tab {
-        Tab::Content => (out.content, out.more) = content_hits(conn, viewer, &q, page)?,
+        Tab::Content => {
+            (out.content, out.more) = match &ranked {
+                Some((ids, _)) => ranked_page(conn, &q, ids, page)?,
+                None => content_hits(conn, viewer, &q, page)?,
+            }
+        }
         Tab::People => {
             (out.people, out.more) = people_hits(conn, &q, filter, page)?;
             out.facets = facets(conn, &q, filter)?;
@@ -264,6 +282,117 @@ fn content_query<'a>(conn: &DbConn, viewer: i64, q: &Query) -> ContentQuery<'a> 
         query = query.filter(content::created_at.lt(end));
     }
     query
+}
+
+/// The newest [`CANDIDATES`] index rows the query's words match (and its
+/// phrases and dates), newest first, with their score (relevance over
+/// age); whether there were more.
+fn candidates(conn: &mut DbConn, q: &Query) -> AppResult<(Vec<(i64, f64)>, bool)> {
+    let mut query = content_search::table.into_boxed();
+    query = query.filter(q.matching.condition(conn, Table::Content));
+    for p in &q.phrases {
+        query = query.filter(index::phrase(Table::Content, p));
+    }
+    let stamp = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp()
+    };
+    if let Some(d) = q.after {
+        query = query.filter(content_search::at.ge(stamp(d)));
+    }
+    if let Some(d) = q.before {
+        query = query.filter(content_search::at.lt(stamp(d.succ_opt().unwrap_or(d))));
+    }
+    // The relevance is computed here, for these rows only (by SQLite as
+    // it reads them newest first).
+    let now = chrono::Utc::now().timestamp();
+    let mut rows: Vec<(i64, f64)> = query
+        .order(content_search::rowid.desc())
+        .limit(CANDIDATES + 1)
+        .select((
+            content_search::rowid,
+            q.matching.score(conn, Table::Content, Some(now)),
+        ))
+        .load(conn)?;
+    let more = rows.len() as i64 > CANDIDATES;
+    rows.truncate(CANDIDATES as usize);
+    Ok((rows, more))
+}
+
+/// For a query of words not narrowed to a person, a community or a
+/// hashtag: the ids of the content `viewer` may see among the
+/// [`candidates`], best first (relevance over age), and whether more
+/// matched than were ranked. `None` for the other queries (ranked whole,
+/// in SQL).
+fn rank_content(conn: &mut DbConn, viewer: i64, q: &Query) -> AppResult<Option<(Vec<i64>, bool)>> {
+    if q.matching.is_empty() || q.from.is_some() || q.community.is_some() || !q.tags.is_empty() {
+        return Ok(None);
+    }
+    let (scores, more) = candidates(conn, q)?;
+    let ids: Vec<i64> = scores.iter().map(|s| s.0).collect();
+    // Who may see them (the audience, for a known list), then the
+    // filters the index does not know (kind, disabled authors).
+    let seen = audience::visible_among(conn, viewer, &ids)?;
+    let mut visible: Vec<i64> = Vec::with_capacity(seen.len());
+    for chunk in seen.chunks(500) {
+        let mut query = content::table
+            .filter(content::id.eq_any(chunk))
+            .filter(
+                content::author_id.eq_any(
+                    users::table
+                        .filter(users::disabled.eq(false))
+                        .select(users::id),
+                ),
+            )
+            .into_boxed();
+        match q.kind {
+            Some(Kind::Post) => {
+                query = query
+                    .filter(content::root_id.is_null())
+                    .filter(content::kind.ne("document"))
+            }
+            Some(Kind::Comment) => query = query.filter(content::root_id.is_not_null()),
+            Some(Kind::Document) => query = query.filter(content::kind.eq("document")),
+            None => {}
+        }
+        visible.extend(query.select(content::id).load::<i64>(conn)?);
+    }
+    let visible: std::collections::HashSet<i64> = visible.into_iter().collect();
+    let mut scored: Vec<(i64, f64)> = scores
+        .into_iter()
+        .filter(|(id, _)| visible.contains(id))
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+    Ok(Some((scored.into_iter().map(|s| s.0).collect(), more)))
+}
+
+/// One page of [`rank_content`]'s ids, as results.
+fn ranked_page(
+    conn: &mut DbConn,
+    q: &Query,
+    ids: &[i64],
+    page: i64,
+) -> AppResult<(Vec<ContentHit>, bool)> {
+    let from = (page * PAGE) as usize;
+    let wanted: Vec<i64> = ids.iter().skip(from).take(PAGE as usize).copied().collect();
+    let more = ids.len() > from + wanted.len();
+    let rows: Vec<HitRow> = content::table
+        .filter(content::id.eq_any(&wanted))
+        .select((
+            content::id,
+            content::kind,
+            content::author_id,
+            content::root_id,
+            content::community_id,
+            content::body,
+            content::created_at,
+        ))
+        .load(conn)?;
+    let mut hits = hydrate(conn, q, rows)?;
+    hits.sort_by_key(|h| wanted.iter().position(|id| *id == h.id));
+    Ok((hits, more))
 }
 
 fn count_content(conn: &mut DbConn, viewer: i64, q: &Query) -> AppResult<i64> {
