@@ -113,7 +113,19 @@ impl Text {
     fn full(&self) -> bool {
         self.0.len() >= MAX_TEXT
     }
+    /// Adds `s`, its control characters (NUL included, which PostgreSQL
+    /// cannot store) as spaces.
     fn push(&mut self, s: &str) {
+        let cleaned;
+        let s = if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            cleaned = s
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect::<String>();
+            cleaned.as_str()
+        } else {
+            s
+        };
         let room = MAX_TEXT.saturating_sub(self.0.len());
         let mut cut = s.len().min(room);
         while !s.is_char_boundary(cut) {
@@ -266,6 +278,12 @@ mod tests {
         )]);
         let t = extract("cr.odt", "", &odt).unwrap();
         assert!(t.contains("Réunion") && t.contains("Lyon"), "{t}");
+    }
+
+    #[test]
+    fn control_characters_become_spaces() {
+        let t = extract("a.txt", "text/plain", b"audit\0plan\x07fin").unwrap();
+        assert_eq!(t, "audit plan fin");
     }
 
     #[test]
