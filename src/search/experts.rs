@@ -19,7 +19,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{hydrate, people_query, ContentHit, HitRow, PeopleFilter, Query};
+use super::{hydrate, people_query, ContentHit, PeopleFilter, Query};
 use crate::db::schema::{
     content, endorsements, finder_optouts, reactions, skills, user_skills, users,
 };
@@ -230,18 +230,7 @@ pub fn find(conn: &mut DbConn, viewer: i64, topic: &str) -> AppResult<Vec<Expert
         .iter()
         .flat_map(|r| tally[&r.0].examples.iter().copied())
         .collect();
-    let example_rows: Vec<HitRow> = content::table
-        .filter(content::id.eq_any(&example_ids))
-        .select((
-            content::id,
-            content::kind,
-            content::author_id,
-            content::root_id,
-            content::community_id,
-            content::body,
-            content::created_at,
-        ))
-        .load(conn)?;
+    let example_rows = super::hit_rows(conn, &example_ids)?;
     let mut examples: HashMap<i64, ContentHit> = hydrate(conn, &q, example_rows)?
         .into_iter()
         .map(|h| (h.id, h))

@@ -368,6 +368,22 @@ fn rank_content(conn: &mut DbConn, viewer: i64, q: &Query) -> AppResult<Option<(
     Ok(Some((scored.into_iter().map(|s| s.0).collect(), more)))
 }
 
+/// The rows of the content `ids`, as [`hydrate`] reads them.
+fn hit_rows(conn: &mut DbConn, ids: &[i64]) -> AppResult<Vec<HitRow>> {
+    Ok(content::table
+        .filter(content::id.eq_any(ids))
+        .select((
+            content::id,
+            content::kind,
+            content::author_id,
+            content::root_id,
+            content::community_id,
+            content::body,
+            content::created_at,
+        ))
+        .load(conn)?)
+}
+
 /// One page of [`rank_content`]'s ids, as results.
 fn ranked_page(
     conn: &mut DbConn,
@@ -378,18 +394,7 @@ fn ranked_page(
     let from = (page * PAGE) as usize;
     let wanted: Vec<i64> = ids.iter().skip(from).take(PAGE as usize).copied().collect();
     let more = ids.len() > from + wanted.len();
-    let rows: Vec<HitRow> = content::table
-        .filter(content::id.eq_any(&wanted))
-        .select((
-            content::id,
-            content::kind,
-            content::author_id,
-            content::root_id,
-            content::community_id,
-            content::body,
-            content::created_at,
-        ))
-        .load(conn)?;
+    let rows = hit_rows(conn, &wanted)?;
     let mut hits = hydrate(conn, q, rows)?;
     hits.sort_by_key(|h| wanted.iter().position(|id| *id == h.id));
     Ok((hits, more))
