@@ -26,9 +26,7 @@ use std::collections::BTreeSet;
 
 use diesel::prelude::*;
 
-use crate::db::schema::{
-    communities, community_members, content, follows, mentions, thread_roots, users,
-};
+use crate::db::schema::{communities, community_members, content, follows, mentions, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::net::trust::Decision;
@@ -61,11 +59,21 @@ pub enum Viewer {
     Nobody,
 }
 
-macro_rules! posts_filter {
-    ($(#[$m:meta])* $name:ident, $personal:ident, $t:ident) => {
-        $(#[$m])*
-        #[diesel::dsl::auto_type]
-        pub fn $name(viewer: i64) -> _ {
+/// SQL condition on posts (`content` rows of threads): visible to the local
+/// person `viewer`. Comments are visible when their post is, and then
+/// [`comments_visible_to`] applies.
+///
+/// Outside communities: `public`, `organisation` and `instance` are seen by
+/// everyone signed in here; `followers` by the author's accepted followers;
+/// the author and the people mentioned always see it. A community's posts
+/// follow their community alone: open communities are read by everyone
+/// here, the others by their members only (a mention of a non-member
+/// reveals nothing).
+///
+/// The filters are written with diesel's `auto_type`, so that the query
+/// that uses one keeps a static type and its prepared statement is cached.
+#[diesel::dsl::auto_type]
+pub fn posts_visible_to(viewer: i64) -> _ {
     let everyone: [Visibility; 3] = [
         Visibility::Public,
         Visibility::Organisation,
@@ -75,10 +83,10 @@ macro_rules! posts_filter {
     let followers: Visibility = Visibility::Followers;
     let member: &'static str = "member";
     let accepted: bool = true;
-    let personal: $personal = $personal(viewer, everyone, followers, accepted);
-    let in_community: diesel::dsl::AssumeNotNull<$t::community_id> =
-        $t::community_id.assume_not_null();
-    $t::community_id
+    let personal: personal_visible_to = personal_visible_to(viewer, everyone, followers, accepted);
+    let in_community: diesel::dsl::AssumeNotNull<content::community_id> =
+        content::community_id.assume_not_null();
+    content::community_id
         .is_null()
         .and(personal)
         .or(in_community
@@ -95,61 +103,31 @@ macro_rules! posts_filter {
             )))
 }
 
-        /// The part of the filter above for posts outside communities.
-        #[diesel::dsl::auto_type]
-        fn $personal(
+/// The part of the filter above for posts outside communities.
+#[diesel::dsl::auto_type]
+fn personal_visible_to(
     viewer: i64,
     everyone: [Visibility; 3],
     followers: Visibility,
     accepted: bool,
 ) -> _ {
-    $t::visibility
+    content::visibility
         .eq_any(everyone)
-        .or($t::author_id.eq(viewer))
-        .or($t::visibility.eq(followers).and(
-            $t::author_id.eq_any(
+        .or(content::author_id.eq(viewer))
+        .or(content::visibility.eq(followers).and(
+            content::author_id.eq_any(
                 follows::table
                     .select(follows::followee_id)
                     .filter(follows::follower_id.eq(viewer))
                     .filter(follows::accepted.eq(accepted)),
             ),
         ))
-        .or($t::id.eq_any(
+        .or(content::id.eq_any(
             mentions::table
                 .select(mentions::content_id)
                 .filter(mentions::user_id.eq(viewer)),
         ))
 }
-
-    };
-}
-
-posts_filter!(
-    /// SQL condition on posts (`content` rows of threads): visible to the local
-    /// person `viewer`. Comments are visible when their post is, and then
-    /// [`comments_visible_to`] applies.
-    ///
-    /// Outside communities: `public`, `organisation` and `instance` are seen by
-    /// everyone signed in here; `followers` by the author's accepted followers;
-    /// the author and the people mentioned always see it. A community's posts
-    /// follow their community alone: open communities are read by everyone
-    /// here, the others by their members only (a mention of a non-member
-    /// reveals nothing).
-    ///
-    /// The filters are written with diesel's `auto_type`, so that the query
-    /// that uses one keeps a static type and its prepared statement is cached.
-    posts_visible_to,
-    personal_visible_to,
-    content
-);
-
-posts_filter!(
-    /// [`posts_visible_to`] written over `thread_roots` (the same rows of
-    /// `content`, seen by a subquery as the thread's post of a comment).
-    roots_visible_to,
-    roots_personal_visible_to,
-    thread_roots
-);
 
 /// SQL condition on a comment, in a thread `viewer` may read: comments
 /// share their post's audience, except a `direct` one (see [`narrowest`]),
@@ -168,33 +146,13 @@ pub fn comments_visible_to(viewer: i64) -> _ {
         ))
 }
 
-/// SQL condition on posts and comments alike (a search's results): a post
-/// as in [`posts_visible_to`]; a comment when its post is visible to
-/// `viewer` and the comment itself is ([`comments_visible_to`]).
-#[diesel::dsl::auto_type]
-pub fn items_visible_to(viewer: i64) -> _ {
-    let post: posts_visible_to = posts_visible_to(viewer);
-    let comment: comments_visible_to = comments_visible_to(viewer);
-    let root_post: roots_visible_to = roots_visible_to(viewer);
-    let root: diesel::dsl::AssumeNotNull<content::root_id> = content::root_id.assume_not_null();
-    content::root_id
-        .is_null()
-        .and(post)
-        .or(content::root_id.is_not_null().and(comment).and(
-            root.eq_any(
-                thread_roots::table
-                    .filter(thread_roots::deleted_at.is_null())
-                    .filter(root_post)
-                    .select(thread_roots::id),
-            ),
-        ))
-}
-
 /// Which of the posts and comments `ids` (a few thousand at most) the local
-/// person `viewer` may see: [`items_visible_to`] for a known list, read
-/// with a handful of indexed queries (the posts, then the threads' posts
-/// of the comments, then the comments) instead of listing every visible
-/// post. Deleted items are left out.
+/// person `viewer` may see (a search's results): a post as in
+/// [`posts_visible_to`]; a comment when its post is visible to `viewer`
+/// and the comment itself is ([`comments_visible_to`]). Read with a handful
+/// of indexed queries (the posts, then the comments, then their threads'
+/// posts) instead of listing every visible post. Deleted items are left
+/// out.
 pub fn visible_among(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> QueryResult<Vec<i64>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {

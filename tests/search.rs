@@ -116,6 +116,10 @@ async fn words_match_in_any_form_in_french_and_english() {
         // The word being typed.
         ("Qual", set(&[p1, p3, p4])),
         ("lyo", set(&[p1])),
+        // Longer beginnings (completed from the index's words on SQLite).
+        ("Meetin", set(&[p4])),
+        ("réunio", set(&[p1, p5])),
+        ("plan réunio", set(&[])),
         // Every word must match.
         ("réunion lyon ", set(&[p1])),
         // Phrases: these words, in this order.
@@ -133,6 +137,13 @@ async fn words_match_in_any_form_in_french_and_english() {
         ("plan -meeting", set(&[p3])),
         ("lyon before:2000-12-31", set(&[])),
         ("lyon after:2000-01-01", set(&[p1])),
+        // Filters alone list what passes them.
+        ("from:@bob", set(&[p5, c1])),
+        ("kind:comment", set(&[c1])),
+        ("#certification -plan", set(&[])),
+        ("after:2000-01-01", set(&[p1, p2, p3, p4, p5, c1])),
+        ("before:2000-01-01", set(&[])),
+        ("from:@nobody", set(&[])),
         ("zzzunknown", set(&[])),
     ];
     for (q, want) in &table {
@@ -336,6 +347,10 @@ async fn nothing_is_found_or_counted_that_the_reader_may_not_see() {
     assert!(r.status.is_success(), "{:?}", r.json);
     assert_eq!(found(&carl, "prototype").await, set(&[in_labo]));
     assert!(found(&carl, "zephyr").await.contains(&labo_comment));
+    let in_labo_found = found(&carl, "in:!labo").await;
+    assert!(in_labo_found.contains(&in_labo), "{in_labo_found:?}");
+    assert!(!in_labo_found.contains(&open) && !in_labo_found.contains(&in_secret));
+    assert_eq!(found(&carl, "in:!labo prototype").await, set(&[in_labo]));
 }
 
 #[tokio::test]
@@ -343,8 +358,11 @@ async fn edits_and_deletions_leave_the_index_and_reindex_rebuilds_it() {
     let app = TestApp::start().await;
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
-    let id = ana.post_text("Inventaire des pièces détachées").await;
+    let id = ana
+        .post_text("Inventaire des pièces détachées #stock_lyon")
+        .await;
     assert_eq!(found(&bob, "inventaire").await, set(&[id]));
+    assert_eq!(found(&bob, "#stock_lyon").await, set(&[id]));
     let r = ana
         .patch(
             &format!("/posts/{id}"),
@@ -355,6 +373,10 @@ async fn edits_and_deletions_leave_the_index_and_reindex_rebuilds_it() {
     assert!(
         found(&bob, "inventaire").await.is_empty(),
         "the old words go"
+    );
+    assert!(
+        found(&bob, "#stock_lyon").await.is_empty(),
+        "and the old tags"
     );
     assert_eq!(found(&bob, "spare part ").await, set(&[id]));
     let keep = ana.post_text("Spare keys are at the desk").await;

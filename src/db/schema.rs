@@ -278,6 +278,15 @@ diesel::table! {
         folded -> Text,
         head -> Text,
         terms -> Text,
+        meta -> Text,
+    }
+}
+
+diesel::table! {
+    /// Every word of five letters or more in `content_search`, for
+    /// completing a word being typed (SQLite only; see `index`).
+    content_words (word) {
+        word -> Text,
     }
 }
 
@@ -289,20 +298,6 @@ diesel::table! {
         folded -> Text,
         head -> Text,
         terms -> Text,
-    }
-}
-
-diesel::table! {
-    /// `content` again, as the post of a comment's thread in a subquery
-    /// (`audience::items_visible_to`): diesel lets a table appear once per
-    /// query, and this name is another table to it.
-    #[sql_name = "content"]
-    thread_roots (id) {
-        id -> BigInt,
-        author_id -> BigInt,
-        visibility -> Text,
-        community_id -> Nullable<BigInt>,
-        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -376,8 +371,8 @@ diesel::joinable!(reactions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     content_search,
+    content_words,
     actor_search,
-    thread_roots,
     document_texts,
     finder_optouts,
     endorsements,

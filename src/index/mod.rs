@@ -9,9 +9,18 @@
 //! ([`words`]) before they reach the database, which only splits them on
 //! spaces: the same query finds the same rows on both databases.
 //!
-//! The index holds text only. Who may read a row (its audience, whether it
-//! was deleted or its author disabled) is decided when searching, from the
-//! rows themselves, so an index entry left behind never shows anything.
+//! A content entry also holds, in its `meta` column, what filters match
+//! (its author, community, tags and kind, as [`Filter`] tokens that words
+//! never match), so that the index answers a narrowed query in one lookup
+//! whichever side is the smaller. Who may read a row (its audience, whether
+//! it was deleted or its author disabled) is decided when searching, from
+//! the rows themselves, so an index entry left behind never shows anything.
+//!
+//! Searching reads the newest matches ([`newest`]) rather than ranking
+//! every match: FTS5's `bm25` and its long prefixes both read the whole
+//! list of every word searched, which on a large site costs tens of
+//! milliseconds a query; [`Match::complete`] turns a word being typed into
+//! the words it begins, and relevance is read from the rows returned.
 //!
 //! The feature functions that write content and profiles call [`content`]
 //! and [`actor`] inside their transactions. [`rebuild`] makes the index
@@ -28,19 +37,26 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Double, Text};
 
 use crate::db::schema::{
-    actor_search, content, content_search, content_tags, directory_hidden, document_texts,
-    document_versions, documents, settings, skills, user_skills, users,
+    actor_search, content, content_search, content_tags, content_words, directory_hidden,
+    document_texts, document_versions, documents, settings, skills, user_skills, users,
 };
 use crate::db::{self, DbConn, MultiBackend};
 use words::Stems;
 
 /// Bump when what is indexed or how words become tokens changes: start-up
 /// then rebuilds the index.
-pub const VERSION: &str = "1";
+pub const VERSION: &str = "2";
 const VERSION_SETTING: &str = "search.index_version";
 
 /// At most this much of a text is indexed (tokens, bytes).
 pub const MAX_TERMS: usize = 256 * 1024;
+
+/// Prefixes up to this many letters are answered by FTS5's prefix index
+/// (`prefix = '2 3 4'`); longer ones are completed from `content_words`
+/// on SQLite (see [`Match::complete`]).
+const INDEXED_PREFIX: usize = 4;
+/// Words a word being typed stands for at most (the shortest first).
+pub const COMPLETIONS: usize = 50;
 
 fn stems() -> &'static Stems {
     static STEMS: OnceLock<Stems> = OnceLock::new();
@@ -50,18 +66,30 @@ fn stems() -> &'static Stems {
 /// Indexes (again) the post, comment or document `id`, or removes it from
 /// the index when it is deleted. Inside the caller's write transaction.
 pub fn content(c: &mut DbConn, id: i64) -> QueryResult<()> {
-    let row: Option<(String, String, chrono::NaiveDateTime, bool)> = content::table
+    type Row = (
+        String,
+        String,
+        chrono::NaiveDateTime,
+        bool,
+        i64,
+        Option<i64>,
+        Option<i64>,
+    );
+    let row: Option<Row> = content::table
         .find(id)
         .select((
             content::kind,
             content::body,
             content::created_at,
             content::deleted_at.is_not_null(),
+            content::author_id,
+            content::community_id,
+            content::root_id,
         ))
         .first(c)
         .optional()?;
     diesel::delete(content_search::table.find(id)).execute(c)?;
-    let Some((kind, body, at, deleted)) = row else {
+    let Some((kind, body, at, deleted, author, community, root)) = row else {
         return Ok(());
     };
     if deleted {
@@ -85,16 +113,52 @@ pub fn content(c: &mut DbConn, id: i64) -> QueryResult<()> {
         head.push_str(&body);
         text = &words;
     }
+    let entry = match (kind.as_str(), root) {
+        ("document", _) => Entry::Document,
+        (_, Some(_)) => Entry::Comment,
+        _ => Entry::Post,
+    };
+    let mut meta = vec![Filter::author(author), Filter::kind(entry)];
+    meta.extend(community.map(Filter::community));
+    meta.extend(tags.iter().map(|t| Filter::tag(t)));
+    let meta: Vec<String> = meta.into_iter().map(|f| f.0).collect();
     let s = stems();
+    let (head_terms, terms) = (s.terms(&head, MAX_TERMS), s.terms(text, MAX_TERMS));
+    remember_words(c, &head_terms, &terms)?;
     diesel::insert_into(content_search::table)
         .values((
             content_search::rowid.eq(id),
             content_search::at.eq(at.and_utc().timestamp()),
             content_search::folded.eq(words::folded_text(&format!("{head} {text}"))),
-            content_search::head.eq(s.terms(&head, MAX_TERMS)),
-            content_search::terms.eq(s.terms(text, MAX_TERMS)),
+            content_search::head.eq(head_terms),
+            content_search::terms.eq(terms),
+            content_search::meta.eq(meta.join(" ")),
         ))
         .execute(c)?;
+    Ok(())
+}
+
+/// Adds the long words of an entry's tokens to `content_words` (on
+/// SQLite; nothing on PostgreSQL).
+/// Words are never taken out: one no entry holds any more completes a
+/// word being typed into a word that matches nothing.
+fn remember_words(c: &mut DbConn, head: &str, terms: &str) -> QueryResult<()> {
+    let DbConn::Sqlite(c) = c else {
+        return Ok(());
+    };
+    let mut list: Vec<&str> = head
+        .split(' ')
+        .chain(terms.split(' '))
+        .filter(|w| w.chars().count() > INDEXED_PREFIX)
+        .collect();
+    list.sort_unstable();
+    list.dedup();
+    for chunk in list.chunks(500) {
+        let rows: Vec<_> = chunk.iter().map(|w| content_words::word.eq(*w)).collect();
+        diesel::insert_or_ignore_into(content_words::table)
+            .values(rows)
+            .execute(c)?;
+    }
     Ok(())
 }
 
@@ -278,6 +342,9 @@ const BATCH: i64 = 500;
 pub fn rebuild(conn: &mut DbConn, progress: &mut dyn FnMut(i64)) -> QueryResult<i64> {
     db::write(conn, |c| {
         diesel::delete(content_search::table).execute(c)?;
+        if let DbConn::Sqlite(_) = c {
+            diesel::delete(content_words::table).execute(c)?;
+        }
         diesel::delete(actor_search::table).execute(c)
     })?;
     let mut done = 0i64;
@@ -322,12 +389,65 @@ pub fn rebuild(conn: &mut DbConn, progress: &mut dyn FnMut(i64)) -> QueryResult<
     Ok(done)
 }
 
+/// What an entry of the content index is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// A post (of any kind but a document).
+    Post,
+    Comment,
+    /// A document's newest version.
+    Document,
+}
+
+/// A token of the content index's `meta` column, which only filters
+/// match (never words): who wrote an entry, its community, its tags and
+/// what it is. It lets the index answer `from:`, `in:`, `#tag` and
+/// `kind:` with the words, in one lookup, however narrow or wide each is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter(pub String);
+
+impl Filter {
+    pub fn author(id: i64) -> Filter {
+        Filter(format!("a{id}"))
+    }
+    pub fn community(id: i64) -> Filter {
+        Filter(format!("c{id}"))
+    }
+    /// A hashtag as stored (`content_tags.tag`), written in hexadecimal:
+    /// the index splits words on anything but letters and digits, and a
+    /// tag may hold `_`.
+    pub fn tag(tag: &str) -> Filter {
+        let hex: String = tag.bytes().map(|b| format!("{b:02x}")).collect();
+        Filter(format!("t{hex}"))
+    }
+    pub fn kind(entry: Entry) -> Filter {
+        Filter(
+            match entry {
+                Entry::Post => "kpost",
+                Entry::Comment => "kcomment",
+                Entry::Document => "kdocument",
+            }
+            .to_string(),
+        )
+    }
+    /// Every entry has one of these.
+    pub fn any_entry() -> Vec<Filter> {
+        [Entry::Post, Entry::Comment, Entry::Document]
+            .into_iter()
+            .map(Filter::kind)
+            .collect()
+    }
+}
+
 /// One word of a query: the tokens that match it exactly, and the folded
 /// beginning it may also match (the word being typed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
     pub tokens: Vec<String>,
     pub prefix: Option<String>,
+    /// The indexed words a long prefix stands for, once read by
+    /// [`Match::complete`] (SQLite content only).
+    pub completions: Option<Vec<String>>,
 }
 
 impl Term {
@@ -336,15 +456,21 @@ impl Term {
     pub fn of(w: &str, prefix: bool) -> Term {
         let tokens = stems().tokens(w);
         let prefix = (prefix && tokens[0].chars().count() >= 2).then(|| tokens[0].clone());
-        Term { tokens, prefix }
+        Term {
+            tokens,
+            prefix,
+            completions: None,
+        }
     }
 }
 
-/// What a search matches: every term of `all`, none of `none`.
+/// What a search matches: every term of `all`, none of `none`, and (in
+/// the content index) for each list of `filters`, one of its tokens.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Match {
     pub all: Vec<Term>,
     pub none: Vec<Term>,
+    pub filters: Vec<Vec<Filter>>,
 }
 
 /// Which index a [`Match`] is read against.
@@ -363,6 +489,18 @@ impl Table {
     }
 }
 
+/// A term in FTS5: `("a" OR "b" OR "c"*)`, the prefix written as its
+/// completions in the `content` index when they were read.
+fn fts5_term(t: &Term, content: bool) -> String {
+    let mut alts: Vec<String> = t.tokens.iter().map(|x| format!("\"{x}\"")).collect();
+    match (&t.completions, &t.prefix, content) {
+        (Some(words), _, true) => alts.extend(words.iter().map(|x| format!("\"{x}\""))),
+        (_, Some(p), _) => alts.push(format!("\"{p}\"*")),
+        _ => {}
+    }
+    format!("({})", alts.join(" OR "))
+}
+
 impl Match {
     /// Every word of `text` (folded, stemmed), the last one also as a
     /// prefix: the name boxes of the directories.
@@ -376,41 +514,98 @@ impl Match {
                 .map(|(i, w)| Term::of(w, i + 1 == n))
                 .collect(),
             none: Vec::new(),
+            filters: Vec::new(),
         }
     }
 
+    /// Whether no word is asked for (filters aside).
     pub fn is_empty(&self) -> bool {
         self.all.is_empty()
     }
 
-    /// The FTS5 query: `("a" OR "b" OR "c"*) AND (…) NOT (…)`. Tokens are
-    /// letters and digits only, so quoting them is enough.
-    fn fts5(&self) -> String {
-        let term = |t: &Term| {
-            let mut alts: Vec<String> = t.tokens.iter().map(|x| format!("\"{x}\"")).collect();
-            if let Some(p) = &t.prefix {
-                alts.push(format!("\"{p}\"*"));
+    /// On SQLite, reads the words each prefix of more than
+    /// [`INDEXED_PREFIX`] letters stands for in the content index (at most
+    /// [`COMPLETIONS`], the shortest first), so that the content is
+    /// searched for these words rather than for the prefix: FTS5 would
+    /// merge the lists of every word it begins, for every search. Nothing
+    /// to do on PostgreSQL, whose GIN index answers prefixes.
+    pub fn complete(&mut self, conn: &mut DbConn) -> QueryResult<()> {
+        if let DbConn::Pg(_) = conn {
+            return Ok(());
+        }
+        for t in self.all.iter_mut().chain(self.none.iter_mut()) {
+            let Some(p) = t.prefix.as_ref() else { continue };
+            if p.chars().count() <= INDEXED_PREFIX {
+                continue;
             }
-            format!("({})", alts.join(" OR "))
+            // Every word beginning with `p` sorts between `p` and `p`
+            // followed by the greatest character.
+            let mut found: Vec<String> = content_words::table
+                .filter(content_words::word.gt(p.clone()))
+                .filter(content_words::word.lt(format!("{p}\u{10FFFF}")))
+                .order(content_words::word)
+                .limit(20 * COMPLETIONS as i64)
+                .select(content_words::word)
+                .load(conn)?;
+            found.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+            found.truncate(COMPLETIONS);
+            t.completions = Some(found);
+        }
+        Ok(())
+    }
+
+    /// The FTS5 query: `{head terms}: (("a" OR "b" OR "c"*) AND (…)) AND
+    /// {meta}: ("a1") NOT {head terms}: (…)`. Tokens are letters and
+    /// digits only, so quoting them is enough. A prefix is written as its
+    /// completions when they were read (content only). In the content
+    /// index, words are matched in the text columns only, filters in
+    /// `meta` only.
+    fn fts5(&self, table: Table) -> String {
+        let content = matches!(table, Table::Content);
+        let term = |t: &Term| fts5_term(t, content);
+        let text = |inner: String| match content {
+            true => format!("{{head terms}}: ({inner})"),
+            false => inner,
         };
-        let mut out = self.all.iter().map(term).collect::<Vec<_>>().join(" AND ");
+        let mut parts: Vec<String> = Vec::new();
+        if !self.all.is_empty() {
+            let words: Vec<String> = self.all.iter().map(term).collect();
+            parts.push(text(words.join(" AND ")));
+        }
+        if content {
+            for list in &self.filters {
+                let alts: Vec<String> = list.iter().map(|f| format!("\"{}\"", f.0)).collect();
+                parts.push(format!("{{meta}}: ({})", alts.join(" OR ")));
+            }
+        }
+        let mut out = parts.join(" AND ");
         for t in &self.none {
             out.push_str(" NOT ");
-            out.push_str(&term(t));
+            out.push_str(&text(term(t)));
         }
         out
     }
 
-    /// The tsquery: `(a | b | c:*) & (…) & !(…)`.
-    fn tsquery(&self) -> String {
+    /// The tsquery: `('a':AB | 'b':AB | 'c':*AB) & ('a1':D) & !(…)`. In
+    /// the content index, words are weighed A (names, titles, tags) or B
+    /// (the rest) and filters D, so each only matches its own.
+    fn tsquery(&self, table: Table) -> String {
+        let content = matches!(table, Table::Content);
+        let w = if content { ":AB" } else { "" };
         let term = |t: &Term| {
-            let mut alts: Vec<String> = t.tokens.iter().map(|x| format!("'{x}'")).collect();
+            let mut alts: Vec<String> = t.tokens.iter().map(|x| format!("'{x}'{w}")).collect();
             if let Some(p) = &t.prefix {
-                alts.push(format!("'{p}':*"));
+                alts.push(format!("'{p}':*{}", w.trim_start_matches(':')));
             }
             format!("({})", alts.join(" | "))
         };
         let mut parts: Vec<String> = self.all.iter().map(term).collect();
+        if content {
+            for list in &self.filters {
+                let alts: Vec<String> = list.iter().map(|f| format!("'{}':D", f.0)).collect();
+                parts.push(format!("({})", alts.join(" | ")));
+            }
+        }
         parts.extend(self.none.iter().map(|t| format!("!{}", term(t))));
         parts.join(" & ")
     }
@@ -425,11 +620,11 @@ impl Match {
         let t = table.name();
         match conn {
             DbConn::Sqlite(_) => {
-                Box::new(sql::<Bool>(&format!("{t} MATCH ")).bind::<Text, _>(self.fts5()))
+                Box::new(sql::<Bool>(&format!("{t} MATCH ")).bind::<Text, _>(self.fts5(table)))
             }
             DbConn::Pg(_) => Box::new(
                 sql::<Bool>(&format!("{t}.tsv @@ to_tsquery('simple', "))
-                    .bind::<Text, _>(self.tsquery())
+                    .bind::<Text, _>(self.tsquery(table))
                     .sql(")"),
             ),
         }
@@ -449,14 +644,14 @@ impl Match {
                 sql::<Bool>(&format!(
                     "{column_sql} IN (SELECT rowid FROM {t} WHERE {t} MATCH "
                 ))
-                .bind::<Text, _>(self.fts5())
+                .bind::<Text, _>(self.fts5(table))
                 .sql(")"),
             ),
             DbConn::Pg(_) => Box::new(
                 sql::<Bool>(&format!(
                     "{column_sql} IN (SELECT rowid FROM {t} WHERE tsv @@ to_tsquery('simple', "
                 ))
-                .bind::<Text, _>(self.tsquery())
+                .bind::<Text, _>(self.tsquery(table))
                 .sql("))"),
             ),
         }
@@ -488,11 +683,114 @@ impl Match {
             }
             DbConn::Pg(_) => Box::new(
                 sql::<Double>(&format!("(CAST(ts_rank({t}.tsv, to_tsquery('simple', "))
-                    .bind::<Text, _>(self.tsquery())
+                    .bind::<Text, _>(self.tsquery(table))
                     .sql(&format!(")) AS DOUBLE PRECISION){fresh})")),
             ),
         }
     }
+}
+
+/// An entry of the content index found by [`newest`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Found {
+    pub id: i64,
+    /// When it was written (Unix seconds).
+    pub at: i64,
+    /// How well it matches the words, from 1 (found in its text) to 4
+    /// (every word in its names, title or tags); 1 without words.
+    pub relevance: f64,
+}
+
+/// Words whose place (head or text) is weighed, at most.
+const WEIGHED_TERMS: usize = 8;
+
+/// The newest `limit` entries of the content index that `m` (its words
+/// and its filters) and the `phrases` match, written between `after` and
+/// `before` (Unix seconds, the latter excluded), newest first.
+///
+/// Relevance is the share of the words found in the head column (names,
+/// titles, tags), not a frequency score: `bm25` on SQLite counts, for each
+/// search, every row holding each word (a common word costs tens of
+/// milliseconds), while this reads only the rows returned, once per word.
+/// PostgreSQL ranks with `ts_rank` on the same weights (A for the head, B
+/// for the text), read from each row alone.
+pub fn newest(
+    conn: &mut DbConn,
+    m: &Match,
+    phrases: &[String],
+    after: Option<i64>,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Found>> {
+    let mut query = content_search::table.into_boxed();
+    query = query.filter(m.condition(conn, Table::Content));
+    for p in phrases {
+        query = query.filter(phrase(Table::Content, p));
+    }
+    if let Some(a) = after {
+        query = query.filter(content_search::at.ge(a));
+    }
+    if let Some(b) = before {
+        query = query.filter(content_search::at.lt(b));
+    }
+    let query = query.order(content_search::rowid.desc()).limit(limit);
+    if let DbConn::Pg(_) = conn {
+        let rank = sql::<Double>("CAST(ts_rank(content_search.tsv, to_tsquery('simple', ")
+            .bind::<Text, _>(m.tsquery(Table::Content))
+            .sql(")) AS DOUBLE PRECISION)");
+        let rows: Vec<(i64, i64, f64)> = query
+            .select((content_search::rowid, content_search::at, rank))
+            .load(conn)?;
+        // ts_rank gives 0.4 a word in the text, 1 in the head (its default
+        // weights), about: scaled to the range of SQLite's.
+        return Ok(rows
+            .into_iter()
+            .map(|(id, at, r)| Found {
+                id,
+                at,
+                relevance: match m.all.len() {
+                    0 => 1.0,
+                    n => (1.0 + 7.5 * r / n as f64).min(4.0),
+                },
+            })
+            .collect());
+    }
+    let rows: Vec<(i64, i64)> = query
+        .select((content_search::rowid, content_search::at))
+        .load(conn)?;
+    let (Some(first), Some(last)) = (rows.last(), rows.first()) else {
+        return Ok(Vec::new());
+    };
+    let (low, high) = (first.0, last.0);
+    let mut in_head: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    let whole = m.fts5(Table::Content);
+    for t in m.all.iter().take(WEIGHED_TERMS) {
+        let words = fts5_term(t, true);
+        let ids: Vec<i64> = content_search::table
+            .filter(
+                sql::<Bool>("content_search MATCH ")
+                    .bind::<Text, _>(format!("({whole}) AND {{head}}: ({words})")),
+            )
+            .filter(content_search::rowid.ge(low))
+            .filter(content_search::rowid.le(high))
+            .select(content_search::rowid)
+            .load(conn)?;
+        for id in ids {
+            *in_head.entry(id).or_default() += 1;
+        }
+    }
+    let n = m.all.len().min(WEIGHED_TERMS);
+    Ok(rows
+        .into_iter()
+        .map(|(id, at)| Found {
+            id,
+            at,
+            relevance: match n {
+                0 => 1.0,
+                n => 1.0 + 3.0 * in_head.get(&id).copied().unwrap_or(0) as f64 / n as f64,
+            },
+        })
+        .collect())
 }
 
 /// SQL condition: the folded text of the row of `table` holds the folded
@@ -513,18 +811,45 @@ mod tests {
 
     #[test]
     fn queries_are_written_for_each_database() {
-        let m = Match {
+        let mut m = Match {
             all: vec![Term::of("réunions", false), Term::of("qual", true)],
             none: vec![Term::of("lyon", false)],
+            filters: vec![vec![Filter::author(7)], Filter::any_entry()],
         };
+        // People and communities: words only, anywhere.
         assert_eq!(
-            m.fts5(),
+            m.fts5(Table::Actors),
             "(\"reunions\" OR \"reunion\") AND (\"qual\" OR \"qual\"*) NOT (\"lyon\")"
         );
         assert_eq!(
-            m.tsquery(),
+            m.tsquery(Table::Actors),
             "('reunions' | 'reunion') & ('qual' | 'qual':*) & !('lyon')"
         );
+        // Content: words in the text columns, filters in `meta`.
+        assert_eq!(
+            m.fts5(Table::Content),
+            "{head terms}: ((\"reunions\" OR \"reunion\") AND (\"qual\" OR \"qual\"*)) \
+             AND {meta}: (\"a7\") AND {meta}: (\"kpost\" OR \"kcomment\" OR \"kdocument\") \
+             NOT {head terms}: ((\"lyon\"))"
+        );
+        assert_eq!(
+            m.tsquery(Table::Content),
+            "('reunions':AB | 'reunion':AB) & ('qual':AB | 'qual':*AB) & ('a7':D) \
+             & ('kpost':D | 'kcomment':D | 'kdocument':D) & !('lyon':AB)"
+        );
+        // A long prefix, once completed, is written as its words.
+        m.all[1] = Term {
+            tokens: vec!["qualit".into()],
+            prefix: Some("qualit".into()),
+            completions: Some(vec!["qualite".into(), "quality".into()]),
+        };
+        m.filters.clear();
+        assert_eq!(
+            m.fts5(Table::Content),
+            "{head terms}: ((\"reunions\" OR \"reunion\") AND \
+             (\"qualit\" OR \"qualite\" OR \"quality\")) NOT {head terms}: ((\"lyon\"))"
+        );
+        assert_eq!(Filter::tag("iso_9001").0, "t69736f5f39303031");
         assert!(Term::of("q", true).prefix.is_none());
     }
 }

@@ -96,11 +96,12 @@ fn about(text: &str, terms: &[Term]) -> bool {
 pub fn find(conn: &mut DbConn, viewer: i64, topic: &str) -> AppResult<Vec<Expert>> {
     let parsed = super::parse(topic)?;
     // Only the words count: the filters of a search do not apply here.
-    let q = Query {
+    let mut q = Query {
         matching: parsed.matching,
         phrases: parsed.phrases,
         ..Query::default()
     };
+    q.matching.complete(conn)?;
     if q.matching.is_empty() {
         return Ok(Vec::new());
     }

@@ -1,20 +1,21 @@
 //! Search: posts, comments and documents, people and communities, in one
 //! query, through the audience.
 //!
-//! The words are matched by the index (`crate::index`, the same rules on
-//! both databases); everything else is decided here, from the rows
-//! themselves and in SQL, so that a result the reader may not see is never
-//! returned, counted or hinted at: content through
-//! `audience::items_visible_to` (deleted content and content of disabled
-//! authors left out), communities through
-//! `audience::communities_findable_by`, people among the enabled accounts.
-//! A tab's count and its facets are counted with the same filters as its
+//! The words and the filters of a query (`from:`, `in:`, `#tag`, `kind:`,
+//! dates, phrases) are matched by the index (`crate::index`, the same rules
+//! on both databases), which gives the newest [`CANDIDATES`] matches; who
+//! may see them is then decided for that list by
+//! `audience::visible_among` (deleted content and content of disabled
+//! authors left out), so that a result the reader may not see is never
+//! returned, counted or hinted at. Communities go through
+//! `audience::communities_findable_by`, people are the enabled accounts. A
+//! tab's count and its facets are counted with the same filters as its
 //! results.
 //!
-//! Content is ranked by relevance (names, titles and tags weigh more)
-//! divided by its age (`1 + age / 90 days`); a query of filters only lists
-//! the newest first. Snippets are cut and highlighted here, from the text
-//! the reader may see.
+//! Content is ranked by relevance (words in names, titles and tags weigh
+//! more) divided by its age (`1 + age / 90 days`); a query of filters only
+//! lists the newest first. Snippets are cut and highlighted here, from the
+//! text the reader may see.
 
 pub mod experts;
 pub mod query;
@@ -29,22 +30,22 @@ use serde::{Deserialize, Serialize};
 use crate::audience;
 use crate::communities::{self, Community};
 use crate::db::schema::{
-    actor_search, communities as communities_t, content, content_search, content_tags,
-    document_versions, skills, user_skills, users,
+    actor_search, communities as communities_t, content, document_versions, skills, user_skills,
+    users,
 };
 use crate::db::{lower, DbConn, MultiBackend};
 use crate::error::{AppError, AppResult};
-use crate::index::{self, words, Table};
+use crate::index::{self, words, Entry, Filter, Table};
 use crate::people::{self, PersonSummary};
 pub use query::{parse, Kind, Query};
 
 /// Results per page.
 pub const PAGE: i64 = 20;
-/// A query's words are ranked among the newest this many matching posts,
-/// comments and documents (a common word matches tens of thousands):
-/// `before:` and `after:` reach older ones. Queries narrowed to a person,
-/// a community or a hashtag rank every match.
-pub const CANDIDATES: i64 = 2000;
+/// A query is ranked among the newest this many posts, comments and
+/// documents it matches (a common word matches tens of thousands): more
+/// words, a filter (`from:`, `in:`, `#tag`, `kind:`, which the index
+/// answers with the words) or `before:` reach older ones.
+pub const CANDIDATES: i64 = 500;
 /// Pages one can go through (beyond, refine the query).
 pub const MAX_PAGE: i64 = 50;
 /// Values shown per facet.
@@ -169,7 +170,8 @@ pub fn run(
     filter: &PeopleFilter,
     page: i64,
 ) -> AppResult<Results> {
-    let q = parse(raw)?;
+    let mut q = parse(raw)?;
+    q.matching.complete(conn)?;
     let page = page.clamp(0, MAX_PAGE);
     let mut out = Results {
         tab,
@@ -179,23 +181,15 @@ pub fn run(
     if q.is_empty() {
         return Ok(out);
     }
-    let ranked = rank_content(conn, viewer, &q)?;
+    let (ranked, more) = rank_content(conn, viewer, &mut q)?;
     out.counts = Counts {
-        content: match &ranked {
-            Some((ids, _)) => ids.len() as i64,
-            None => count_content(conn, viewer, &q)?,
-        },
-        content_more: ranked.as_ref().is_some_and(|r| r.1),
+        content: ranked.len() as i64,
+        content_more: more,
         people: count_people(conn, &q, filter)?,
         communities: count_communities(conn, viewer, &q)?,
     };
     match tab {
-        Tab::Content => {
-            (out.content, out.more) = match &ranked {
-                Some((ids, _)) => ranked_page(conn, &q, ids, page)?,
-                None => content_hits(conn, viewer, &q, page)?,
-            }
-        }
+        Tab::Content => (out.content, out.more) = ranked_page(conn, &q, &ranked, page)?,
         Tab::People => {
             (out.people, out.more) = people_hits(conn, &q, filter, page)?;
             out.facets = facets(conn, &q, filter)?;
@@ -205,159 +199,111 @@ pub fn run(
     Ok(out)
 }
 
-type ContentFrom = diesel::dsl::InnerJoinOn<
-    content::table,
-    content_search::table,
-    diesel::dsl::Eq<content_search::rowid, content::id>,
->;
-type ContentQuery<'a> = diesel::dsl::IntoBoxed<'a, ContentFrom, MultiBackend>;
-
-/// The content `viewer` may see that the query's words and filters match.
-fn content_query<'a>(conn: &DbConn, viewer: i64, q: &Query) -> ContentQuery<'a> {
-    let mut query: ContentQuery<'a> = content::table
-        .inner_join(content_search::table.on(content_search::rowid.eq(content::id)))
-        .filter(content::deleted_at.is_null())
-        .filter(audience::items_visible_to(viewer))
-        .filter(
-            content::author_id.eq_any(
-                users::table
-                    .filter(users::disabled.eq(false))
-                    .select(users::id),
-            ),
-        )
-        .into_boxed();
-    if !q.matching.is_empty() {
-        query = query.filter(q.matching.condition(conn, Table::Content));
-    }
-    for p in &q.phrases {
-        query = query.filter(index::phrase(Table::Content, p));
-    }
+/// The query's filters as tokens of the content index
+/// ([`index::Filter`]), added to `q.matching`; `false` when one names
+/// nobody (no person, no community of that name): then nothing matches.
+fn add_filters(conn: &mut DbConn, q: &mut Query) -> AppResult<bool> {
+    let mut filters: Vec<Vec<Filter>> = Vec::new();
     if let Some(name) = &q.from {
-        query = query.filter(
-            content::author_id.eq_any(
-                users::table
-                    .filter(users::username.eq(name.clone()))
-                    .select(users::id),
-            ),
-        );
+        let Some(id) = users::table
+            .filter(users::username.eq(name))
+            .select(users::id)
+            .first::<i64>(conn)
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        filters.push(vec![Filter::author(id)]);
     }
     if let Some(name) = &q.community {
-        query = query.filter(
-            content::community_id.assume_not_null().eq_any(
-                users::table
-                    .filter(users::username.eq(name.clone()))
-                    .filter(users::actor_type.eq("group"))
-                    .select(users::id),
-            ),
-        );
+        let Some(id) = users::table
+            .filter(users::username.eq(name))
+            .filter(users::actor_type.eq("group"))
+            .select(users::id)
+            .first::<i64>(conn)
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        filters.push(vec![Filter::community(id)]);
     }
-    for tag in &q.tags {
-        query = query.filter(
-            content::id.eq_any(
-                content_tags::table
-                    .filter(content_tags::tag.eq(tag.clone()))
-                    .select(content_tags::content_id),
-            ),
-        );
-    }
+    filters.extend(q.tags.iter().map(|t| vec![Filter::tag(t)]));
     match q.kind {
-        Some(Kind::Post) => {
-            query = query
-                .filter(content::root_id.is_null())
-                .filter(content::kind.ne("document"))
-        }
-        Some(Kind::Comment) => query = query.filter(content::root_id.is_not_null()),
-        Some(Kind::Document) => query = query.filter(content::kind.eq("document")),
+        Some(Kind::Post) => filters.push(vec![Filter::kind(Entry::Post)]),
+        Some(Kind::Comment) => filters.push(vec![Filter::kind(Entry::Comment)]),
+        Some(Kind::Document) => filters.push(vec![Filter::kind(Entry::Document)]),
         None => {}
     }
-    if let Some(d) = q.after {
-        query = query.filter(content::created_at.ge(d.and_hms_opt(0, 0, 0).unwrap_or_default()));
+    // Dates alone: every entry, then the dates.
+    if filters.is_empty() && q.matching.is_empty() {
+        filters.push(Filter::any_entry());
     }
-    if let Some(d) = q.before {
-        let end = d
-            .succ_opt()
-            .unwrap_or(d)
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default();
-        query = query.filter(content::created_at.lt(end));
-    }
-    query
+    q.matching.filters = filters;
+    Ok(true)
 }
 
-/// The newest [`CANDIDATES`] index rows the query's words match (and its
-/// phrases and dates), newest first, with their score (relevance over
-/// age); whether there were more.
+/// The newest [`CANDIDATES`] entries of the index that the query's words
+/// and filters match (and its phrases and dates), with their score:
+/// relevance over age, or for a query of filters only, the newest first.
+/// Whether there were more.
 fn candidates(conn: &mut DbConn, q: &Query) -> AppResult<(Vec<(i64, f64)>, bool)> {
-    let mut query = content_search::table.into_boxed();
-    query = query.filter(q.matching.condition(conn, Table::Content));
-    for p in &q.phrases {
-        query = query.filter(index::phrase(Table::Content, p));
-    }
     let stamp = |d: chrono::NaiveDate| {
         d.and_hms_opt(0, 0, 0)
             .unwrap_or_default()
             .and_utc()
             .timestamp()
     };
-    if let Some(d) = q.after {
-        query = query.filter(content_search::at.ge(stamp(d)));
-    }
-    if let Some(d) = q.before {
-        query = query.filter(content_search::at.lt(stamp(d.succ_opt().unwrap_or(d))));
-    }
-    // The relevance is computed here, for these rows only (by SQLite as
-    // it reads them newest first).
+    let mut found = index::newest(
+        conn,
+        &q.matching,
+        &q.phrases,
+        q.after.map(stamp),
+        q.before.map(|d| stamp(d.succ_opt().unwrap_or(d))),
+        CANDIDATES + 1,
+    )?;
+    let more = found.len() as i64 > CANDIDATES;
+    found.truncate(CANDIDATES as usize);
     let now = chrono::Utc::now().timestamp();
-    let mut rows: Vec<(i64, f64)> = query
-        .order(content_search::rowid.desc())
-        .limit(CANDIDATES + 1)
-        .select((
-            content_search::rowid,
-            q.matching.score(conn, Table::Content, Some(now)),
-        ))
-        .load(conn)?;
-    let more = rows.len() as i64 > CANDIDATES;
-    rows.truncate(CANDIDATES as usize);
-    Ok((rows, more))
+    let words = !q.matching.is_empty();
+    Ok((
+        found
+            .into_iter()
+            .map(|f| {
+                let score = match words {
+                    // Relevance over `1 + age / 90 days`.
+                    true => f.relevance / (1.0 + (now - f.at).max(0) as f64 / 7_776_000.0),
+                    false => f.at as f64,
+                };
+                (f.id, score)
+            })
+            .collect(),
+        more,
+    ))
 }
 
-/// For a query of words not narrowed to a person, a community or a
-/// hashtag: the ids of the content `viewer` may see among the
-/// [`candidates`], best first (relevance over age), and whether more
-/// matched than were ranked. `None` for the other queries (ranked whole,
-/// in SQL).
-fn rank_content(conn: &mut DbConn, viewer: i64, q: &Query) -> AppResult<Option<(Vec<i64>, bool)>> {
-    if q.matching.is_empty() || q.from.is_some() || q.community.is_some() || !q.tags.is_empty() {
-        return Ok(None);
+/// The ids of the content `viewer` may see among the [`candidates`],
+/// best first, and whether more matched than were ranked.
+fn rank_content(conn: &mut DbConn, viewer: i64, q: &mut Query) -> AppResult<(Vec<i64>, bool)> {
+    if !add_filters(conn, q)? {
+        return Ok((Vec::new(), false));
     }
     let (scores, more) = candidates(conn, q)?;
     let ids: Vec<i64> = scores.iter().map(|s| s.0).collect();
-    // Who may see them (the audience, for a known list), then the
-    // filters the index does not know (kind, disabled authors).
+    // Who may see them (the audience, for a known list), then whether
+    // their authors are still enabled (the index does not know).
     let seen = audience::visible_among(conn, viewer, &ids)?;
     let mut visible: Vec<i64> = Vec::with_capacity(seen.len());
     for chunk in seen.chunks(500) {
-        let mut query = content::table
-            .filter(content::id.eq_any(chunk))
-            .filter(
-                content::author_id.eq_any(
-                    users::table
-                        .filter(users::disabled.eq(false))
-                        .select(users::id),
-                ),
-            )
-            .into_boxed();
-        match q.kind {
-            Some(Kind::Post) => {
-                query = query
-                    .filter(content::root_id.is_null())
-                    .filter(content::kind.ne("document"))
-            }
-            Some(Kind::Comment) => query = query.filter(content::root_id.is_not_null()),
-            Some(Kind::Document) => query = query.filter(content::kind.eq("document")),
-            None => {}
-        }
-        visible.extend(query.select(content::id).load::<i64>(conn)?);
+        // A join, not `author_id IN (enabled people)`: with a long list of
+        // ids SQLite would otherwise walk every author's posts.
+        visible.extend(
+            content::table
+                .inner_join(users::table)
+                .filter(content::id.eq_any(chunk))
+                .filter(users::disabled.eq(false))
+                .select(content::id)
+                .load::<i64>(conn)?,
+        );
     }
     let visible: std::collections::HashSet<i64> = visible.into_iter().collect();
     let mut scored: Vec<(i64, f64)> = scores
@@ -365,7 +311,7 @@ fn rank_content(conn: &mut DbConn, viewer: i64, q: &Query) -> AppResult<Option<(
         .filter(|(id, _)| visible.contains(id))
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
-    Ok(Some((scored.into_iter().map(|s| s.0).collect(), more)))
+    Ok((scored.into_iter().map(|s| s.0).collect(), more))
 }
 
 /// The rows of the content `ids`, as [`hydrate`] reads them.
@@ -400,12 +346,6 @@ fn ranked_page(
     Ok((hits, more))
 }
 
-fn count_content(conn: &mut DbConn, viewer: i64, q: &Query) -> AppResult<i64> {
-    Ok(content_query(conn, viewer, q)
-        .select(count_star())
-        .get_result(conn)?)
-}
-
 type HitRow = (
     i64,
     String,
@@ -415,35 +355,6 @@ type HitRow = (
     String,
     NaiveDateTime,
 );
-
-fn content_hits(
-    conn: &mut DbConn,
-    viewer: i64,
-    q: &Query,
-    page: i64,
-) -> AppResult<(Vec<ContentHit>, bool)> {
-    let mut query = content_query(conn, viewer, q).select((
-        content::id,
-        content::kind,
-        content::author_id,
-        content::root_id,
-        content::community_id,
-        content::body,
-        content::created_at,
-    ));
-    if q.matching.is_empty() {
-        query = query.order((content::created_at.desc(), content::id.desc()));
-    } else {
-        let now = chrono::Utc::now().timestamp();
-        query = query
-            .order(q.matching.score(conn, Table::Content, Some(now)).desc())
-            .then_order_by(content::id.desc());
-    }
-    let mut rows: Vec<HitRow> = query.offset(page * PAGE).limit(PAGE + 1).load(conn)?;
-    let more = rows.len() as i64 > PAGE;
-    rows.truncate(PAGE as usize);
-    Ok((hydrate(conn, q, rows)?, more))
-}
 
 /// Authors, communities and document addresses of the rows found, and
 /// their snippets.
