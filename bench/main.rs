@@ -194,9 +194,12 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let pid = server.0.id();
+        // On SQLite the database file is mapped into the server's memory:
+        // its pages count as resident but belong to the page cache.
         println!(
-            "server idle memory: {:.1} MB resident",
-            rss_kb(pid, "VmRSS") as f64 / 1024.0
+            "server idle memory: {:.1} MB resident, {:.1} MB of it private",
+            rss_kb(pid, "VmRSS") as f64 / 1024.0,
+            rss_kb(pid, "RssAnon") as f64 / 1024.0
         );
 
         if args.digests {
@@ -230,8 +233,9 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
             }
         }
         println!(
-            "server memory: {:.1} MB resident now, {:.1} MB peak",
+            "server memory: {:.1} MB resident now ({:.1} MB private), {:.1} MB peak",
             rss_kb(pid, "VmRSS") as f64 / 1024.0,
+            rss_kb(pid, "RssAnon") as f64 / 1024.0,
             rss_kb(pid, "VmHWM") as f64 / 1024.0
         );
         if args.upload_photo {

