@@ -478,6 +478,9 @@ async fn blocking_an_instance_cancels_its_queued_deliveries() {
     let app = TestApp::start().await;
     let mut conn = app.db.get().unwrap();
     let now = ruche::db::now();
+    // Due in an hour: the instance's delivery worker must not try them (and
+    // give up on the unknown hosts) while the test looks.
+    let later = now + chrono::Duration::hours(1);
     for (domain, inbox) in [
         ("beta.example", "https://beta.example/inbox"),
         ("lyon.beta.example", "https://lyon.beta.example/inbox"),
@@ -489,7 +492,7 @@ async fn blocking_an_instance_cancels_its_queued_deliveries() {
                 deliveries::inbox.eq(inbox),
                 deliveries::activity.eq("{}"),
                 deliveries::status.eq("pending"),
-                deliveries::next_attempt_at.eq(now),
+                deliveries::next_attempt_at.eq(later),
                 deliveries::created_at.eq(now),
             ))
             .execute(&mut *conn)
