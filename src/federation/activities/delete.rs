@@ -15,8 +15,11 @@ pub async fn receive(r: &Received<'_>) -> AppResult<()> {
             .state
             .db
             .run(move |c| {
-                crate::content::remote::delete_all_of(c, uid)?;
-                crate::accounts::remote::deleted(c, uid)
+                // The account first: in between, its posts are already
+                // hidden (their author is disabled), where the other order
+                // showed a profile whose posts were gone.
+                crate::accounts::remote::deleted(c, uid)?;
+                crate::content::remote::delete_all_of(c, uid).map(|_| ())
             })
             .await;
     }
