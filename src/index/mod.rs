@@ -349,8 +349,9 @@ const PG_INDEXES: &str = "CREATE INDEX IF NOT EXISTS content_search_tsv ON conte
 ///
 /// On PostgreSQL the GIN indexes are dropped first and made again at the
 /// end, in one pass, and the tables analysed; searches meanwhile read the
-/// tables without them (slowly, and finding what is indexed so far). A rebuild that stops half-way leaves
-/// [`VERSION`] unrecorded, so the next start-up rebuilds again.
+/// tables without them (slowly, and finding what is indexed so far). A
+/// rebuild that stops half-way leaves [`VERSION`] unrecorded, so the next
+/// start-up rebuilds again.
 pub fn rebuild(conn: &mut DbConn, progress: &mut dyn FnMut(i64)) -> QueryResult<i64> {
     use diesel::connection::SimpleConnection;
     db::write(conn, |c| {
