@@ -43,6 +43,10 @@ struct Args {
     /// Reactions, as a fraction of posts.
     #[arg(long, default_value_t = 0.6)]
     reaction_ratio: f64,
+    /// Documents with text (as extracted at upload), in five communities
+    /// (four public, one private of 300 members).
+    #[arg(long, default_value_t = 5_000)]
+    documents: usize,
     /// Posts with pictures or files (one to three), as a fraction of posts.
     #[arg(long, default_value_t = 0.15)]
     media_ratio: f64,
@@ -129,13 +133,14 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
     let t = Instant::now();
     let tokens = seed(args, &db)?;
     println!(
-        "seeded {} people, {} follows, {} posts ({} with attachments), {} comments, {} reactions in {:.1}s",
+        "seeded {} people, {} follows, {} posts ({} with attachments), {} comments, {} reactions, {} documents in {:.1}s",
         args.users,
         args.users * args.follows,
         args.posts,
         (args.posts as f64 * args.media_ratio) as usize,
         (args.posts as f64 * args.comment_ratio) as usize,
         (args.posts as f64 * args.reaction_ratio) as usize,
+        args.documents,
         t.elapsed().as_secs_f64()
     );
     drop(db);
@@ -496,13 +501,16 @@ fn report(what: &str, lat: &[Duration], elapsed: Duration) {
 /// The searches of `--streams search` (URL-encoded), over the seeded words.
 /// Every seeded post says "Weekly {word} number {n}: all is on track.
 /// #{word}", one word of ten: each search matches about a tenth of them.
-const SEARCHES: [&str; 6] = [
+/// The last two find documents by their text (`--documents`).
+const SEARCHES: [&str; 8] = [
     "customer",
     "release%20weekly",
     "revi",
     "%22all%20is%20on%20track%22%20meeting",
     "%23idea%20weekly",
     "reports%20kind:post",
+    "calibration%20torque",
+    "warranty%20kind:document",
 ];
 
 async fn load(
@@ -617,6 +625,161 @@ async fn upload_photo(base: &str, token: &str, pid: u32) {
         before,
         rss_kb(pid, "VmHWM") as f64 / 1024.0
     );
+}
+
+/// Five communities (four public, the last private) of 300 members each,
+/// and `--documents` documents spread over them, each with one version,
+/// its entry (content ids after `last_content`) and about 300 words of
+/// extracted text (a few thousand characters, as a procedure or a report
+/// has).
+fn seed_documents(
+    args: &Args,
+    conn: &mut ruche::db::DbConn,
+    last_content: usize,
+    ts: &dyn Fn(i64) -> String,
+) -> anyhow::Result<()> {
+    let n = args.users;
+    let docs = args.documents;
+    if docs == 0 {
+        return Ok(());
+    }
+    let vocabulary = [
+        "procedure",
+        "safety",
+        "calibration",
+        "torque",
+        "inspection",
+        "maintenance",
+        "supplier",
+        "quality",
+        "audit",
+        "checklist",
+        "welding",
+        "assembly",
+        "tolerance",
+        "drawing",
+        "revision",
+        "approval",
+        "training",
+        "incident",
+        "warehouse",
+        "forklift",
+        "invoice",
+        "budget",
+        "forecast",
+        "contract",
+        "warranty",
+        "shipment",
+        "packaging",
+        "label",
+        "batch",
+        "sample",
+        "laboratory",
+        "measurement",
+        "sensor",
+        "firmware",
+        "network",
+        "backup",
+        "password",
+        "badge",
+        "visitor",
+        "evacuation",
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    let member = |c: usize, k: usize| (c * 997 + k * 31) % n + 1;
+    let mut sql = String::from("BEGIN;");
+    for c in 1..=5 {
+        let id = n + c;
+        let vis = if c == 5 { "private" } else { "public" };
+        sql.push_str(&format!(
+            "INSERT INTO users (id, username, email, password_hash, is_admin, disabled, display_name, actor_type, created_at) VALUES ({id}, 'team{c}', 'team{c}@communities.invalid', '!', FALSE, FALSE, 'Team {c}', 'group', '{}');
+             INSERT INTO communities (actor_id, visibility, join_policy, partners, created_by, created_at) VALUES ({id}, '{vis}', 'request', FALSE, 1, '{}');",
+            ts(86_400 * 300),
+            ts(86_400 * 300)
+        ));
+        let mut seen = std::collections::HashSet::new();
+        let members: Vec<String> = (0..300)
+            .map(|k| (k, member(c, k)))
+            .filter(|(_, u)| seen.insert(*u))
+            .map(|(k, u)| {
+                let role = if k == 0 { "owner" } else { "member" };
+                format!(
+                    "({id}, {u}, '{role}', 'member', '{0}', '{0}')",
+                    ts(86_400 * 200)
+                )
+            })
+            .collect();
+        sql.push_str(&format!(
+            "INSERT INTO community_members (community_id, user_id, role, status, created_at, updated_at) VALUES {};",
+            members.join(",")
+        ));
+    }
+    sql.push_str("COMMIT;");
+    conn.batch_execute(&sql)?;
+    let mut entries = Vec::with_capacity(docs);
+    let mut documents = Vec::with_capacity(docs);
+    let mut versions = Vec::with_capacity(docs);
+    let mut texts = Vec::with_capacity(docs);
+    for d in 1..=docs {
+        let c = d % 5 + 1;
+        let community = n + c;
+        let author = member(c, rng.gen_range(0..300));
+        let entry = last_content + d;
+        let when = ts(((docs - d) * 3_000) as i64);
+        let title = format!(
+            "{} {} {d}",
+            vocabulary[d % vocabulary.len()],
+            vocabulary[(d / 7) % vocabulary.len()]
+        );
+        let text: Vec<&str> = (0..300)
+            .map(|_| vocabulary[rng.gen_range(0..vocabulary.len())])
+            .collect();
+        entries.push(format!(
+            "({entry}, 'document', {author}, 'community', {community}, 'Added {title}.pdf', '<p>Added {title}.pdf</p>', '{when}')"
+        ));
+        documents.push(format!(
+            "({d}, {community}, '{title}.pdf', {author}, '{when}', '{when}')"
+        ));
+        versions.push(format!(
+            "({d}, {d}, 1, '{title}.pdf', 'application/pdf', 250000, '{d:064x}', 'bench-{d}', '', {entry}, {author}, '{when}', '')"
+        ));
+        texts.push(format!("({d}, '{}')", text.join(" ")));
+    }
+    let batched =
+        |conn: &mut ruche::db::DbConn, head: &str, rows: Vec<String>| -> anyhow::Result<()> {
+            conn.batch_execute("BEGIN")?;
+            for chunk in rows.chunks(500) {
+                conn.batch_execute(&format!("{head} VALUES {}", chunk.join(",")))?;
+            }
+            conn.batch_execute("COMMIT")?;
+            Ok(())
+        };
+    batched(
+        conn,
+        "INSERT INTO content (id, kind, author_id, visibility, community_id, body, body_html, created_at)",
+        entries,
+    )?;
+    batched(
+        conn,
+        "INSERT INTO documents (id, community_id, name, created_by, created_at, updated_at)",
+        documents,
+    )?;
+    batched(
+        conn,
+        "INSERT INTO document_versions (id, document_id, version, filename, content_type, size, sha256, storage_key, remote_url, content_id, uploaded_by, created_at, note_html)",
+        versions,
+    )?;
+    batched(conn, "INSERT INTO document_texts (version_id, text)", texts)?;
+    if let ruche::db::DbConn::Pg(c) = conn {
+        // Rows given their ids: the sequences go past them.
+        c.batch_execute(
+            "SELECT setval('users_id_seq', (SELECT MAX(id) FROM users));
+             SELECT setval('content_id_seq', (SELECT MAX(id) FROM content));
+             SELECT setval('documents_id_seq', (SELECT MAX(id) FROM documents));
+             SELECT setval('document_versions_id_seq', (SELECT MAX(id) FROM document_versions));",
+        )?;
+    }
+    Ok(())
 }
 
 /// Inserts the site with multi-row statements; returns API tokens of the
@@ -786,6 +949,7 @@ fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
             .into_iter()
             .filter(|r| seen_media.insert(r.split(',').take(3).collect::<String>())),
     )?;
+    seed_documents(args, conn, total, &ts)?;
     let reactions = (posts as f64 * args.reaction_ratio) as usize;
     let kinds = ["like", "thanks", "bravo", "insightful"];
     let mut seen = std::collections::HashSet::new();

@@ -108,6 +108,19 @@ pub enum Event {
     },
     /// A local person deletes a document of a remote community.
     DocumentDeleted { person: i64, document: i64 },
+    /// A local person endorses a skill of a person of another site (whose
+    /// site keeps the endorsements).
+    Endorsed {
+        endorser: i64,
+        person: i64,
+        skill: String,
+    },
+    /// A local person withdraws that endorsement.
+    Unendorsed {
+        endorser: i64,
+        person: i64,
+        skill: String,
+    },
 }
 
 /// One row of the log, read back.
@@ -248,6 +261,16 @@ impl Event {
             DocumentDeleted { person, document } => {
                 ("document_delete", person, Some(document), String::new())
             }
+            Endorsed {
+                endorser,
+                person,
+                skill,
+            } => ("endorse", endorser, Some(person), skill),
+            Unendorsed {
+                endorser,
+                person,
+                skill,
+            } => ("unendorse", endorser, Some(person), skill),
         }
     }
 
@@ -335,6 +358,16 @@ impl Event {
                     "document_delete" => DocumentDeleted {
                         person: actor,
                         document: object,
+                    },
+                    "endorse" => Endorsed {
+                        endorser: actor,
+                        person: object,
+                        skill: extra,
+                    },
+                    "unendorse" => Unendorsed {
+                        endorser: actor,
+                        person: object,
+                        skill: extra,
                     },
                     _ => return None,
                 }
@@ -483,6 +516,16 @@ mod tests {
             Event::DocumentDeleted {
                 person: 1,
                 document: 5,
+            },
+            Event::Endorsed {
+                endorser: 1,
+                person: 2,
+                skill: "soudure tig".into(),
+            },
+            Event::Unendorsed {
+                endorser: 1,
+                person: 2,
+                skill: "rust".into(),
             },
         ];
         for e in all {

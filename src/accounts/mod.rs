@@ -484,9 +484,7 @@ pub fn delete_account(
     }
     let now = now();
     db::write(conn, |c| {
-        use crate::db::schema::{
-            community_watches, content, email_checks, endorsements, photos, user_skills,
-        };
+        use crate::db::schema::{community_watches, content, email_checks, photos, user_skills};
         diesel::update(users::table.find(target.id))
             .set((
                 users::disabled.eq(true),
@@ -515,15 +513,9 @@ pub fn delete_account(
             .execute(c)?;
         diesel::delete(photos::table.find(target.id)).execute(c)?;
         diesel::delete(user_skills::table.filter(user_skills::user_id.eq(target.id))).execute(c)?;
-        // The endorsements it gave and received go too.
-        diesel::delete(
-            endorsements::table.filter(
-                endorsements::user_id
-                    .eq(target.id)
-                    .or(endorsements::endorser_id.eq(target.id)),
-            ),
-        )
-        .execute(c)?;
+        // The endorsements it gave (their sites are told) and received go
+        // too.
+        endorsements_go(c, &target)?;
         crate::index::forget_content_of(c, target.id)?;
         crate::index::actor(c, target.id)?;
         diesel::update(
@@ -540,4 +532,47 @@ pub fn delete_account(
         events::record(c, Event::AccountDeleted { person: target.id })?;
         Ok::<_, AppError>(())
     })
+}
+
+/// Removes, inside the caller's write transaction, the endorsements an
+/// account that goes gave and received (`people::endorse`): the people of
+/// other sites it endorsed are told when the account is ours, and ours it
+/// endorsed have news of their profile (their published counts change).
+pub(crate) fn endorsements_go(c: &mut DbConn, user: &User) -> QueryResult<()> {
+    use crate::db::schema::{endorsements, remote_endorsements, skills};
+    let given: Vec<(i64, String, Option<String>)> = endorsements::table
+        .inner_join(skills::table.on(skills::id.eq(endorsements::skill_id)))
+        .inner_join(users::table.on(users::id.eq(endorsements::user_id)))
+        .filter(endorsements::endorser_id.eq(user.id))
+        .select((endorsements::user_id, skills::name, users::domain))
+        .load(c)?;
+    diesel::delete(
+        endorsements::table.filter(
+            endorsements::endorser_id
+                .eq(user.id)
+                .or(endorsements::user_id.eq(user.id)),
+        ),
+    )
+    .execute(c)?;
+    diesel::delete(remote_endorsements::table.filter(remote_endorsements::user_id.eq(user.id)))
+        .execute(c)?;
+    let mut told: Vec<i64> = Vec::new();
+    for (person, skill, domain) in given {
+        if domain.is_none() {
+            if !told.contains(&person) {
+                told.push(person);
+                events::record(c, Event::ProfileChanged { account: person })?;
+            }
+        } else if user.is_local() {
+            events::record(
+                c,
+                Event::Unendorsed {
+                    endorser: user.id,
+                    person,
+                    skill,
+                },
+            )?;
+        }
+    }
+    Ok(())
 }

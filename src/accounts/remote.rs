@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{remote_totals, users};
 use crate::db::{self, now, DbConn};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// What is kept of a remote actor, read from its (checked) document.
 #[derive(Debug, Clone, Default)]
@@ -113,10 +113,16 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
 /// `content::remote::delete_all_of`).
 pub fn deleted(conn: &mut DbConn, id: i64) -> AppResult<()> {
     db::write(conn, |c| {
-        diesel::update(users::table.find(id).filter(users::domain.is_not_null()))
+        let gone = diesel::update(users::table.find(id).filter(users::domain.is_not_null()))
             .set((users::disabled.eq(true), users::deleted_at.eq(Some(now()))))
             .execute(c)?;
-        crate::index::actor(c, id)
+        if gone > 0 {
+            // Its endorsements, given and received, go with it.
+            let user = super::find_by_id(c, id)?;
+            super::endorsements_go(c, &user)?;
+        }
+        crate::index::actor(c, id)?;
+        Ok::<_, AppError>(())
     })?;
     Ok(())
 }

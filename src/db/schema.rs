@@ -331,6 +331,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// How many people endorse a skill of a person of another site, as
+    /// their site publishes it (`people::endorse`).
+    remote_endorsements (user_id, skill_id) {
+        user_id -> BigInt,
+        skill_id -> BigInt,
+        count -> BigInt,
+    }
+}
+
+diesel::table! {
     /// Local people who chose not to be listed to the organisation's other
     /// sites (`people::directory_share`).
     directory_optouts (user_id) {
@@ -376,6 +386,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     document_texts,
     finder_optouts,
     endorsements,
+    remote_endorsements,
     directory_optouts,
     directory_hidden,
     email_checks,

@@ -237,6 +237,14 @@ pub fn reaction(id: &str, actor: &str, object: &str, reaction: &str) -> AppResul
     Ok(Sent::new(id, Verb::EmojiReact, actor, object)?.content(emoji))
 }
 
+/// An endorsement of a person's skill: a `Like` of the person naming the
+/// skill (`ruche:skill`), addressed to them.
+pub fn endorsement(id: &str, actor: &str, person: &str, skill: &str) -> AppResult<Sent> {
+    Ok(Sent::new(id, Verb::Like, actor, SentObject::id(person)?)?
+        .to(&[person.to_string()])?
+        .skill(skill))
+}
+
 /// A `Follow` embedded in its answer or its `Undo`.
 pub fn follow_ref(id: &str, follower: &str, followee: &str) -> AppResult<SentObject> {
     Ok(SentObject::Embedded(Box::new(Embedded {

@@ -337,6 +337,38 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
             };
             Ok(Some((apjson::document(activity)?, actor.id, targets)))
         }
+        Event::Endorsed { person, skill, .. } | Event::Unendorsed { person, skill, .. } => {
+            if !actor.is_local() {
+                return Ok(None);
+            }
+            let target = user(conn, *person)?;
+            if target.is_local() {
+                return Ok(None);
+            }
+            let actor_id = urls.person(&actor.username);
+            let target_ap = ap_id_of(conn, cfg, &target)?;
+            let rec = Recipients {
+                people: [target.id].into(),
+                members_only: false,
+            };
+            let targets = personal_inbox(conn, cfg, &rec)?;
+            // The endorsement is a `Like` of the person naming the skill;
+            // its `Undo` repeats it (the receiver matches person and skill).
+            let endorse =
+                apjson::endorsement(&activity_id("endorse"), &actor_id, &target_ap, skill)?;
+            let activity = if let Event::Endorsed { .. } = ev {
+                endorse
+            } else {
+                apjson::activity(
+                    &activity_id("undo"),
+                    Verb::Undo,
+                    &actor_id,
+                    SentObject::Activity(Box::new(endorse)),
+                    None,
+                )?
+            };
+            Ok(Some((apjson::document(activity)?, actor.id, targets)))
+        }
         Event::FollowAccepted {
             follower,
             follow_id,
@@ -384,7 +416,7 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
             };
             let activity = if let Event::ProfileChanged { .. } = ev {
                 let keys = crate::net::keys::user_keys(conn, actor.id)?;
-                let skills = crate::people::skills_of(conn, actor.id)?;
+                let skills = crate::people::endorse::of(conn, 0, actor.id)?;
                 let person =
                     super::objects::person::person(cfg, &actor, &skills, &keys.public_pem)?;
                 apjson::activity(

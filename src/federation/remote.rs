@@ -34,8 +34,9 @@ pub struct RemoteActor {
     pub icon: String,
     /// A community (`Group`) and its policy.
     pub group: Option<Policy>,
-    /// A person's skills, from the actor's hashtags.
-    pub skills: Vec<String>,
+    /// A person's skills, from the actor's hashtags, with the endorsements
+    /// their site counts for each.
+    pub skills: Vec<(String, i64)>,
 }
 
 /// `host[:port]` of a URL: the domain part of a handle (see [`host_of`]).

@@ -418,7 +418,7 @@ async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> 
                 return Err(AppError::not_found());
             }
             let keys = crate::net::keys::user_keys(c, u.id)?;
-            let skills = crate::people::skills_of(c, u.id)?;
+            let skills = crate::people::endorse::of(c, 0, u.id)?;
             apjson::document(super::objects::person::person(
                 &cfg,
                 &u,

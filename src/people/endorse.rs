@@ -3,16 +3,32 @@
 //!
 //! One endorsement per colleague and skill, withdrawable. Only a declared
 //! skill can be endorsed, never one's own; a skill taken off the profile
-//! takes its endorsements with it. Endorsements are kept on the site of the
-//! person who gives them.
+//! takes its endorsements with it.
+//!
+//! Across sites, the endorsed person's site holds the tally:
+//! - a colleague of another site endorsing one of our people is stored
+//!   here like a local one (the inbox calls [`set`]), and one of ours
+//!   endorsing a person of another site is kept here too and sent there
+//!   (`Event::Endorsed`, `Event::Unendorsed`);
+//! - a change to the tally of one of our people is news of their profile
+//!   (`Event::ProfileChanged`), whose published skills carry their counts;
+//! - for a person of another site, the count shown and weighed is what
+//!   their site publishes ([`store_published`]), or the endorsements kept
+//!   here when they are more (their site has not counted them yet).
+
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::accounts::User;
-use crate::db::schema::{endorsements, skills, user_skills, users};
+use crate::db::schema::{endorsements, remote_endorsements, skills, user_skills, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::events::{self, Event};
+
+/// The most endorsements of one skill believed from another site.
+pub const MAX_PUBLISHED: i64 = 1_000_000;
 
 /// A declared skill, how many colleagues endorse it, and whether the
 /// reader does.
@@ -55,6 +71,10 @@ pub fn set(
             .filter(endorsements::user_id.eq(target.id))
             .filter(endorsements::skill_id.eq(skill_id))
             .filter(endorsements::endorser_id.eq(endorser.id));
+        let had = mine.count().get_result::<i64>(c)? > 0;
+        if on == had {
+            return Ok::<_, AppError>(());
+        }
         if on {
             db::insert_unless_exists(c, |c| {
                 diesel::insert_into(endorsements::table)
@@ -69,7 +89,29 @@ pub fn set(
         } else {
             diesel::delete(mine).execute(c)?;
         }
-        Ok::<_, AppError>(())
+        let news = if target.is_local() {
+            Event::ProfileChanged { account: target.id }
+        } else if endorser.is_local() {
+            let (endorser, person, skill) = (endorser.id, target.id, name.clone());
+            if on {
+                Event::Endorsed {
+                    endorser,
+                    person,
+                    skill,
+                }
+            } else {
+                Event::Unendorsed {
+                    endorser,
+                    person,
+                    skill,
+                }
+            }
+        } else {
+            // Neither is ours: the inbox does not ask this.
+            return Err(AppError::not_found());
+        };
+        events::record(c, news)?;
+        Ok(())
     })
 }
 
@@ -83,20 +125,99 @@ pub fn of(conn: &mut DbConn, viewer: i64, user: i64) -> AppResult<Vec<Endorsed>>
         .select((skills::id, skills::name))
         .order(skills::name.asc())
         .load(conn)?;
-    let given: Vec<(i64, i64)> = endorsements::table
-        .inner_join(users::table.on(users::id.eq(endorsements::endorser_id)))
+    let ids: Vec<i64> = names.iter().map(|n| n.0).collect();
+    let counts = counts(conn, &[user], &ids)?;
+    let mine: Vec<i64> = endorsements::table
         .filter(endorsements::user_id.eq(user))
-        .filter(users::disabled.eq(false))
-        .select((endorsements::skill_id, endorsements::endorser_id))
+        .filter(endorsements::endorser_id.eq(viewer))
+        .select(endorsements::skill_id)
         .load(conn)?;
     Ok(names
         .into_iter()
         .map(|(id, skill)| Endorsed {
-            count: given.iter().filter(|(s, _)| *s == id).count() as i64,
-            mine: given.iter().any(|(s, e)| *s == id && *e == viewer),
+            count: counts.get(&(user, id)).copied().unwrap_or(0),
+            mine: mine.contains(&id),
             skill,
         })
         .collect())
+}
+
+/// How many people endorse each of the skills `skill_ids` of each of
+/// `people`, by (person, skill): those kept here whose account is enabled,
+/// or, for a person of another site, the count their site publishes when
+/// it is more. Pairs without any are left out.
+pub fn counts(
+    conn: &mut DbConn,
+    people: &[i64],
+    skill_ids: &[i64],
+) -> AppResult<HashMap<(i64, i64), i64>> {
+    let mut out: HashMap<(i64, i64), i64> = HashMap::new();
+    if people.is_empty() || skill_ids.is_empty() {
+        return Ok(out);
+    }
+    let here: Vec<(i64, i64, i64)> = endorsements::table
+        .inner_join(users::table.on(users::id.eq(endorsements::endorser_id)))
+        .filter(endorsements::user_id.eq_any(people))
+        .filter(endorsements::skill_id.eq_any(skill_ids))
+        .filter(users::disabled.eq(false))
+        .group_by((endorsements::user_id, endorsements::skill_id))
+        .select((
+            endorsements::user_id,
+            endorsements::skill_id,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    let published: Vec<(i64, i64, i64)> = remote_endorsements::table
+        .filter(remote_endorsements::user_id.eq_any(people))
+        .filter(remote_endorsements::skill_id.eq_any(skill_ids))
+        .select((
+            remote_endorsements::user_id,
+            remote_endorsements::skill_id,
+            remote_endorsements::count,
+        ))
+        .load(conn)?;
+    for (user, skill, n) in here.into_iter().chain(published) {
+        let e = out.entry((user, skill)).or_insert(0);
+        *e = (*e).max(n);
+    }
+    Ok(out)
+}
+
+/// Keeps the counts of endorsements the site of the remote person `user`
+/// publishes for their skills (`(skill, count)`, skill names normalised),
+/// inside the write transaction that stored their skills. Counts of skills
+/// they do not declare are ignored; each is bounded by [`MAX_PUBLISHED`].
+pub(super) fn store_published(
+    c: &mut DbConn,
+    user: i64,
+    published: &[(String, i64)],
+) -> QueryResult<()> {
+    diesel::delete(remote_endorsements::table.filter(remote_endorsements::user_id.eq(user)))
+        .execute(c)?;
+    let declared: Vec<(i64, String)> = user_skills::table
+        .inner_join(skills::table)
+        .filter(user_skills::user_id.eq(user))
+        .select((skills::id, skills::name))
+        .load(c)?;
+    for (id, name) in declared {
+        let n = published
+            .iter()
+            .filter(|(s, _)| *s == name)
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0)
+            .min(MAX_PUBLISHED);
+        if n > 0 {
+            diesel::insert_into(remote_endorsements::table)
+                .values((
+                    remote_endorsements::user_id.eq(user),
+                    remote_endorsements::skill_id.eq(id),
+                    remote_endorsements::count.eq(n),
+                ))
+                .execute(c)?;
+        }
+    }
+    Ok(())
 }
 
 /// Drops the endorsements of skills `user` no longer declares (inside the

@@ -273,20 +273,21 @@ fn set_skills(c: &mut DbConn, user_id: i64, names: &[String]) -> AppResult<()> {
     Ok(())
 }
 
-/// A remote person's skills from the hashtags their site publishes, read
-/// leniently: what does not fit our limits is left out (their site may
-/// allow more than ours).
-pub fn remote_skills(tags: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for t in tags {
+/// A remote person's skills from the hashtags their site publishes, each
+/// with the count of endorsements their site gives (0 when it gives none),
+/// read leniently: what does not fit our limits is left out (their site may
+/// allow more than ours), and a skill given twice counts once.
+pub fn remote_skills(tags: &[(String, i64)]) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = Vec::new();
+    for (t, endorsed) in tags {
         let n = normalize_skill(t.trim_start_matches('#'));
         if !n.is_empty()
             && n.chars().count() <= MAX_SKILL_LEN
             && !n.contains(',')
-            && !out.contains(&n)
+            && !out.iter().any(|(o, _)| *o == n)
             && out.len() < MAX_SKILLS
         {
-            out.push(n);
+            out.push((n, (*endorsed).clamp(0, endorse::MAX_PUBLISHED)));
         }
     }
     out
@@ -308,17 +309,20 @@ pub fn remote_languages(list: &str) -> String {
     out.join(", ")
 }
 
-/// Stores or refreshes a person of another site with their skills, in one
+/// Stores or refreshes a person of another site with their skills and the
+/// endorsements their site counts (see [`remote_skills`]), in one
 /// transaction.
 pub fn store_remote(
     conn: &mut DbConn,
     profile: &crate::accounts::remote::RemoteProfile,
-    skills: &[String],
+    skills: &[(String, i64)],
 ) -> AppResult<User> {
     db::write(conn, |c| {
         let id = crate::accounts::remote::store(c, profile, false)?;
         if !profile.is_instance {
-            set_skills(c, id, skills)?;
+            let names: Vec<String> = skills.iter().map(|(s, _)| s.clone()).collect();
+            set_skills(c, id, &names)?;
+            endorse::store_published(c, id, skills)?;
             crate::index::actor(c, id)?;
         }
         crate::accounts::find_by_id(c, id)

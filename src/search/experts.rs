@@ -3,7 +3,8 @@
 //!
 //! Evidence, for the topic's words (matched as a search matches them):
 //! - a declared skill about it (the strongest), the colleagues who endorse
-//!   it, and a job title about it;
+//!   it (on every site: for a person of another site, as their site counts
+//!   them), and a job title about it;
 //! - what they wrote about it that the reader may see: posts, comments and
 //!   documents, found through `audience` exactly as a search finds them;
 //! - the "insightful" and "thanks" reactions those contributions received.
@@ -20,7 +21,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{hydrate, people_query, ContentHit, PeopleFilter, Query};
-use crate::db::schema::{endorsements, finder_optouts, reactions, skills, user_skills, users};
+use crate::db::schema::{finder_optouts, reactions, skills, user_skills, users};
 use crate::db::{now, DbConn};
 use crate::error::AppResult;
 use crate::index::{words, Term};
@@ -178,15 +179,9 @@ pub fn find(conn: &mut DbConn, viewer: i64, topic: &str) -> AppResult<Vec<Expert
                 matching.push(sid);
             }
         }
-        let given: Vec<(i64, i64)> = endorsements::table
-            .inner_join(users::table.on(users::id.eq(endorsements::endorser_id)))
-            .filter(endorsements::user_id.eq_any(chunk))
-            .filter(endorsements::skill_id.eq_any(&matching))
-            .filter(users::disabled.eq(false))
-            .group_by(endorsements::user_id)
-            .select((endorsements::user_id, diesel::dsl::count_star()))
-            .load(conn)?;
-        vouched.extend(given);
+        for ((uid, _), n) in people::endorse::counts(conn, chunk, &matching)? {
+            *vouched.entry(uid).or_default() += n;
+        }
     }
     let mut ranked: Vec<(i64, f64, Vec<String>, bool)> = allowed
         .iter()

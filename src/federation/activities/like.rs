@@ -1,5 +1,7 @@
 //! `Like` and `EmojiReact` (Akkoma, Misskey, Ruche's thanks, bravo and
-//! insightful), and their `Undo`, on content this instance knows.
+//! insightful), and their `Undo`, on content this instance knows; and a
+//! Ruche endorsement, a `Like` of one of our people naming one of their
+//! skills (`ruche:skill`).
 
 use diesel::prelude::*;
 use url::Url;
@@ -45,6 +47,9 @@ pub fn understood(
 }
 
 pub async fn receive(r: &Received<'_>) -> AppResult<()> {
+    if let Some(skill) = r.activity.ruche_skill.as_deref() {
+        return endorse(r, r.activity.object.id(), skill, true).await;
+    }
     let reaction = Reaction {
         kind: r.activity.kind,
         object: r.activity.object.id(),
@@ -80,5 +85,24 @@ pub async fn apply(r: &Received<'_>, reaction: &Reaction<'_>, on: bool) -> AppRe
             }
             crate::content::react(c, uid, id, kind, on)
         })
+        .await
+}
+
+/// A person of another site endorses (`on`) or stops endorsing the skill
+/// `skill` of the local person `person` names; the feature's rules apply as
+/// to a colleague here (a declared skill, not one's own).
+pub async fn endorse(
+    r: &Received<'_>,
+    person: Option<Url>,
+    skill: &str,
+    on: bool,
+) -> AppResult<()> {
+    let person = person.ok_or_else(|| invalid("object"))?;
+    let target = super::local_person(r.state, person.as_str()).await?;
+    let endorser = r.actor.clone();
+    let skill = skill.to_string();
+    r.state
+        .db
+        .run(move |c| crate::people::endorse::set(c, &endorser, &target.username, &skill, on))
         .await
 }

@@ -1,5 +1,5 @@
-//! `Undo` of a follow or a reaction: the undone activity must be the
-//! actor's own.
+//! `Undo` of a follow, a reaction or an endorsement: the undone activity
+//! must be the actor's own.
 
 use serde::Deserialize;
 
@@ -20,6 +20,9 @@ struct Undone {
     /// The emoji of an undone `EmojiReact`.
     #[serde(default, deserialize_with = "lenient")]
     content: Option<String>,
+    /// The skill of an undone endorsement.
+    #[serde(rename = "ruche:skill", default, deserialize_with = "lenient")]
+    ruche_skill: Option<String>,
 }
 
 pub async fn receive(r: &Received<'_>) -> AppResult<()> {
@@ -31,6 +34,10 @@ pub async fn receive(r: &Received<'_>) -> AppResult<()> {
     }
     match undone.kind {
         Some(Verb::Follow) => super::follow::undo(r, &undone.object).await,
+        Some(Verb::Like) if undone.ruche_skill.is_some() => {
+            let skill = undone.ruche_skill.as_deref().unwrap_or_default();
+            super::like::endorse(r, undone.object.id(), skill, false).await
+        }
         Some(kind @ (Verb::Like | Verb::EmojiReact)) => {
             let reaction = super::like::Reaction {
                 kind,

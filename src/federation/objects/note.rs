@@ -147,7 +147,7 @@ pub fn resolve(
     let mut mention_urls = Vec::new();
     for t in &note.tag {
         match t {
-            Tag::Hashtag { name: Some(n) } => {
+            Tag::Hashtag { name: Some(n), .. } => {
                 let n = n.trim_start_matches('#');
                 if !n.is_empty() && n.chars().count() <= 64 {
                     tags.push(crate::markdown::normalize_tag(n));
@@ -501,6 +501,7 @@ pub fn publish(
                 cfg.base(),
                 crate::markdown::encode_segment(t)
             ))?,
+            endorsements: None,
         });
     }
     let (audience, attachment) = match addressing.community {

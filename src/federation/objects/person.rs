@@ -173,7 +173,10 @@ pub fn read(
             &v.tag
                 .iter()
                 .filter_map(|t| match t {
-                    Tag::Hashtag { name: Some(n) } => Some(n.clone()),
+                    Tag::Hashtag {
+                        name: Some(n),
+                        endorsements,
+                    } => Some((n.clone(), endorsements.unwrap_or(0))),
                     _ => None,
                 })
                 .collect::<Vec<_>>(),
@@ -208,7 +211,7 @@ pub fn policy(v: &Actor) -> Policy {
 pub fn person(
     cfg: &Config,
     user: &User,
-    skills: &[String],
+    skills: &[crate::people::endorse::Endorsed],
     public_pem: &str,
 ) -> AppResult<PublishedActor> {
     let u = Urls(cfg);
@@ -235,12 +238,13 @@ pub fn person(
         .iter()
         .map(|s| {
             Ok(PublishedTag::Hashtag {
-                name: format!("#{s}"),
+                name: format!("#{}", s.skill),
                 href: own(&format!(
                     "{}/people?skill={}",
                     cfg.base(),
-                    crate::markdown::encode_segment(s)
+                    crate::markdown::encode_segment(&s.skill)
                 ))?,
+                endorsements: (s.count > 0).then_some(s.count),
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
@@ -422,5 +426,31 @@ mod tests {
         doc["preferredUsername"] = "a b".into();
         let e = super::read(&read(&doc, "actor").unwrap(), "partner.test", None).unwrap_err();
         assert_eq!(e.code, "activity_invalid");
+    }
+
+    #[test]
+    fn a_person_s_skills_carry_the_endorsements_their_site_counts() {
+        let mut doc = fixture("mastodon_actor.json");
+        doc["tag"] = serde_json::json!([
+            {"type": "Hashtag", "name": "#Soudure", "ruche:endorsements": 3},
+            {"type": "Hashtag", "name": "#soudure", "ruche:endorsements": 9},
+            {"type": "Hashtag", "name": "#Peinture"},
+            {"type": "Hashtag", "name": "#Audit", "ruche:endorsements": -4},
+            {"type": "Hashtag", "name": "#Levage", "ruche:endorsements": "many"},
+            {"type": "Hashtag", "name": "#Grue", "ruche:endorsements": 5_000_000_000i64},
+        ]);
+        let a = super::read(&read(&doc, "actor").unwrap(), "partner.test", None).unwrap();
+        // Named twice, counted once (the first); nonsense counts are none,
+        // and a count is bounded.
+        assert_eq!(
+            a.skills,
+            [
+                ("soudure".to_string(), 3),
+                ("peinture".to_string(), 0),
+                ("audit".to_string(), 0),
+                ("levage".to_string(), 0),
+                ("grue".to_string(), crate::people::endorse::MAX_PUBLISHED),
+            ]
+        );
     }
 }

@@ -58,6 +58,9 @@ pub struct Activity {
     /// The role an `Add` to a Ruche community's moderators gives.
     #[serde(rename = "ruche:role", default, deserialize_with = "super::lenient")]
     pub ruche_role: Option<String>,
+    /// The skill a `Like` of a person endorses (Ruche).
+    #[serde(rename = "ruche:skill", default, deserialize_with = "super::lenient")]
+    pub ruche_skill: Option<String>,
 }
 
 /// The object of an activity, kept as received and read as the verb
@@ -143,6 +146,9 @@ pub struct Sent {
     /// The role an `Add` to a community's moderators gives.
     #[serde(rename = "ruche:role", skip_serializing_if = "Option::is_none")]
     pub ruche_role: Option<String>,
+    /// The skill a `Like` of a person endorses.
+    #[serde(rename = "ruche:skill", skip_serializing_if = "Option::is_none")]
+    pub ruche_skill: Option<String>,
 }
 
 /// What an activity Ruche sends is about.
@@ -228,6 +234,7 @@ impl Sent {
             content: None,
             summary: None,
             ruche_role: None,
+            ruche_skill: None,
         })
     }
 
@@ -263,6 +270,12 @@ impl Sent {
 
     pub fn role(mut self, role: &str) -> Sent {
         self.ruche_role = Some(role.to_string());
+        self
+    }
+
+    /// The skill a `Like` of a person endorses.
+    pub fn skill(mut self, skill: &str) -> Sent {
+        self.ruche_skill = Some(skill.to_string());
         self
     }
 }

@@ -88,6 +88,10 @@ pub enum Tag {
     Hashtag {
         #[serde(default, deserialize_with = "lenient")]
         name: Option<String>,
+        /// On a person of a Ruche site, how many people endorse this skill
+        /// there.
+        #[serde(rename = "ruche:endorsements", default, deserialize_with = "lenient")]
+        endorsements: Option<i64>,
     },
     Mention {
         #[serde(default, deserialize_with = "lenient")]
@@ -235,6 +239,15 @@ pub struct PublishedSource {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type")]
 pub enum PublishedTag {
-    Mention { href: Url, name: String },
-    Hashtag { name: String, href: Url },
+    Mention {
+        href: Url,
+        name: String,
+    },
+    Hashtag {
+        name: String,
+        href: Url,
+        /// On a person, how many people endorse this skill (of theirs).
+        #[serde(rename = "ruche:endorsements", skip_serializing_if = "Option::is_none")]
+        endorsements: Option<i64>,
+    },
 }

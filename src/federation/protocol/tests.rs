@@ -52,7 +52,7 @@ fn mastodon_create_note() {
     assert_eq!(n.to, vec![public()]);
     assert_eq!(n.cc.len(), 2);
     assert!(matches!(&n.tag[0], Tag::Mention { href: Some(h) } if h.as_str() == TARGET));
-    assert!(matches!(&n.tag[1], Tag::Hashtag { name: Some(t) } if t == "#logistics"));
+    assert!(matches!(&n.tag[1], Tag::Hashtag { name: Some(t), .. } if t == "#logistics"));
     assert!(n.published.is_some());
 }
 
@@ -142,7 +142,7 @@ fn akkoma_note_with_emoji_tags_and_a_plain_source() {
     assert!(n.source.is_none());
     // The custom emoji tag is skipped, the hashtag kept.
     assert_eq!(n.tag.len(), 2);
-    assert!(matches!(&n.tag[0], Tag::Hashtag { name: Some(t) } if t == "#handover"));
+    assert!(matches!(&n.tag[0], Tag::Hashtag { name: Some(t), .. } if t == "#handover"));
     assert!(matches!(n.tag[1], Tag::Other));
     // An image is no Ruche document.
     assert_eq!(n.attachment.len(), 1);
@@ -179,7 +179,7 @@ fn fedify_article_and_actor() {
     // `"to": "as:Public"` is the public collection.
     assert_eq!(n.to, vec![public()]);
     // A single tag, not a list.
-    assert!(matches!(&n.tag[..], [Tag::Hashtag { name: Some(t) }] if t == "#safety"));
+    assert!(matches!(&n.tag[..], [Tag::Hashtag { name: Some(t), .. }] if t == "#safety"));
     let p = actor("fedify_actor.json");
     // The profile link is a Link object; the icon a list.
     assert_eq!(
