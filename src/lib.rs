@@ -125,6 +125,7 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
     if let Some(mailer) = mailer {
         tokio::spawn(mail::worker::run(state.clone(), mailer));
     }
+    tokio::spawn(document_words(state.clone()));
     tokio::spawn(federation::directory::run(state.clone()));
     tokio::spawn(federation::delivery::run(state));
     axum::serve(
@@ -170,6 +171,36 @@ async fn housekeeping(state: app::AppState) {
                 "purged expired sessions, sign-in failures, old federation rows and files of deleted documents and posts"
             ),
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+        }
+    }
+}
+
+/// Reads the words of documents uploaded on other instances
+/// (`documents::words`), a few at a time, looking for more every few
+/// seconds when there were none.
+async fn document_words(state: app::AppState) {
+    let idle = std::time::Duration::from_secs(5);
+    loop {
+        let due = match state.db.run(|c| documents::words::due(c, 10)).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the words of documents failed; will retry");
+                Vec::new()
+            }
+        };
+        if due.is_empty() {
+            tokio::time::sleep(idle).await;
+            continue;
+        }
+        for d in due {
+            let read = documents::words::read(&state.files(), &d).await;
+            if let Err(e) = state
+                .db
+                .run(move |c| documents::words::done(c, &d, read))
+                .await
+            {
+                tracing::warn!(error = %e, "the words of a document were read but not kept; will retry");
+            }
         }
     }
 }

@@ -300,3 +300,105 @@ async fn a_document_goes_with_its_last_feed_entry_and_its_files_with_the_next_cl
     assert_eq!(ruche::documents::purge_files(&mut conn, &store).unwrap(), 2);
     assert_eq!(files_on_disk(&app), 0);
 }
+
+/// The queue of words to read from documents uploaded elsewhere
+/// (`documents::words`), on a database alone (no server, whose own loop
+/// would take the rows first): what is due, taken once, retried after a
+/// passing failure, given up after a lasting one, and once read, found.
+#[test]
+fn words_of_documents_from_elsewhere_are_read_retried_or_given_up() {
+    use diesel::connection::SimpleConnection;
+    use ruche::documents::words;
+    use ruche::error::{AppError, ErrorKind};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = fresh_database(dir.path());
+    let db = ruche::db::Db::open(&url, 2).unwrap();
+    db.migrate().unwrap();
+    let mut pooled = db.get().unwrap();
+    let c = &mut *pooled;
+    let t = "'2026-01-01 00:00:00'";
+    c.batch_execute(&format!(
+        "INSERT INTO users (id, username, email, password_hash, display_name, domain, actor_type, created_at) VALUES
+           (1, 'ann', 'ann@here.test', '!', 'Ann', NULL, 'person', {t}),
+           (2, 'bob@far.test', 'bob@far.test', '!', 'Bob', 'far.test', 'person', {t}),
+           (3, 'lab@far.test', 'lab@far.test', '!', 'Lab', 'far.test', 'group', {t}),
+           (4, 'carl', 'carl@here.test', '!', 'Carl', NULL, 'person', {t});
+         INSERT INTO communities (actor_id, visibility, join_policy, partners, created_at) VALUES (3, 'private', 'request', FALSE, {t});
+         INSERT INTO community_members (community_id, user_id, role, status, created_at, updated_at) VALUES (3, 1, 'member', 'member', {t}, {t});
+         INSERT INTO content (id, kind, author_id, visibility, community_id, body, body_html, created_at) VALUES
+           (10, 'document', 2, 'community', 3, 'procedure.md', '<p>procedure.md</p>', {t}),
+           (11, 'document', 2, 'community', 3, 'releve.md', '<p>releve.md</p>', {t}),
+           (12, 'document', 2, 'community', 3, 'releve.md', '<p>releve.md</p>', {t});
+         INSERT INTO documents (id, community_id, ap_id, name, created_by, created_at, updated_at) VALUES
+           (1, 3, 'https://far.test/documents/1', 'procedure.md', 2, {t}, {t}),
+           (2, 3, 'https://far.test/documents/2', 'releve.md', 2, {t}, {t});
+         INSERT INTO document_versions (id, document_id, version, filename, content_type, size, sha256, storage_key, remote_url, content_id, uploaded_by, created_at, note_html) VALUES
+           (1, 1, 1, 'procedure.md', 'text/markdown', 40, '', '', 'https://far.test/files/1', 10, 2, {t}, ''),
+           (2, 2, 1, 'releve.md', 'text/markdown', 40, '', '', 'https://far.test/files/2', 11, 2, {t}, ''),
+           (3, 2, 2, 'releve.md', 'text/markdown', 40, '', '', 'https://far.test/files/3', 12, 2, {t}, '');
+         INSERT INTO document_words_due (version_id, attempts, next_attempt_at) VALUES (1, 0, {t}), (2, 0, {t}), (3, 0, {t});"
+    ))
+    .unwrap();
+    let left = |c: &mut ruche::db::DbConn| -> Vec<(i64, i32)> {
+        use diesel::prelude::*;
+        use ruche::db::schema::document_words_due as d;
+        d::table
+            .order(d::version_id)
+            .select((d::version_id, d::attempts))
+            .load(c)
+            .unwrap()
+    };
+
+    // The older version of a document is not read at all.
+    let due = words::due(c, 10).unwrap();
+    let ids: Vec<i64> = due.iter().map(|d| d.version_id).collect();
+    assert_eq!(ids, [1, 3]);
+    assert_eq!(left(c), [(1, 0), (3, 0)]);
+    // Taken: another process gets nothing meanwhile.
+    assert!(words::due(c, 10).unwrap().is_empty());
+
+    // Its instance unreachable: tried again later. Not what was announced:
+    // given up.
+    let unreachable = AppError::new(ErrorKind::BadGateway, "remote_unreachable");
+    words::done(c, &due[0], Err(unreachable)).unwrap();
+    words::done(c, &due[1], Err(AppError::bad_request("document_checksum"))).unwrap();
+    assert_eq!(left(c), [(1, 1)]);
+    assert!(words::due(c, 10).unwrap().is_empty(), "not due yet");
+
+    // Due again, and read this time: kept, indexed, found by a member only.
+    c.batch_execute(&format!(
+        "UPDATE document_words_due SET next_attempt_at = {t}"
+    ))
+    .unwrap();
+    let due = words::due(c, 10).unwrap();
+    assert_eq!(due.len(), 1);
+    words::done(
+        c,
+        &due[0],
+        Ok("Étalonnage des clés dynamométriques chaque trimestre".to_string()),
+    )
+    .unwrap();
+    assert!(left(c).is_empty());
+    let search = |c: &mut ruche::db::DbConn, viewer: i64, q: &str| -> Vec<i64> {
+        ruche::search::run(
+            c,
+            viewer,
+            q,
+            ruche::search::Tab::Content,
+            &ruche::search::PeopleFilter::default(),
+            0,
+        )
+        .unwrap()
+        .content
+        .iter()
+        .map(|h| h.id)
+        .collect()
+    };
+    assert_eq!(search(c, 1, "etalonnage"), [10]);
+    assert_eq!(search(c, 1, "cles dynamometriques"), [10]);
+    assert!(search(c, 4, "etalonnage").is_empty());
+    drop(pooled);
+    drop(db);
+    drop_database(&pg);
+}

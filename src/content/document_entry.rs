@@ -7,7 +7,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{content, document_versions, documents};
+use crate::db::schema::{content, document_versions, document_words_due, documents};
 use crate::db::{now, DbConn};
 use crate::error::{AppError, AppResult};
 
@@ -51,6 +51,7 @@ pub fn entry_html(doc_id: i64, name: &str, version: i64, note_html: &str) -> (St
 /// With a `storage_key` (a member's upload to one of our communities) this
 /// instance keeps the file and numbers the version itself; otherwise the
 /// version links to the file on the community's instance, with its number.
+/// Either way its words are due to be read (`document_words_due`).
 ///
 /// The copy shows what the host shows: the version's date is its entry's
 /// (`published`), not when it arrived here, and a document keeps the name
@@ -133,7 +134,7 @@ pub(crate) fn mirror_version(
         .count()
         .get_result(c)?;
     if known == 0 {
-        diesel::insert_into(document_versions::table)
+        let id = diesel::insert_into(document_versions::table)
             .values((
                 document_versions::document_id.eq(doc_id),
                 document_versions::version.eq(version),
@@ -147,6 +148,15 @@ pub(crate) fn mirror_version(
                 document_versions::uploaded_by.eq(Some(author)),
                 document_versions::created_at.eq(now),
                 document_versions::note_html.eq(&v.note_html),
+            ))
+            .returning(document_versions::id)
+            .get_result::<i64>(c)?;
+        // Its words are read later, from the file (`documents::words`).
+        diesel::insert_into(document_words_due::table)
+            .values((
+                document_words_due::version_id.eq(id),
+                document_words_due::attempts.eq(0),
+                document_words_due::next_attempt_at.eq(crate::db::now()),
             ))
             .execute(c)?;
     }

@@ -311,6 +311,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Versions uploaded elsewhere whose words are still to be read
+    /// (`documents::words`).
+    document_words_due (version_id) {
+        version_id -> BigInt,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// People who chose not to appear in "Who knows about …?"
     /// (`search::experts`).
     finder_optouts (user_id) {
@@ -387,6 +397,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     finder_optouts,
     endorsements,
     remote_endorsements,
+    document_words_due,
     directory_optouts,
     directory_hidden,
     email_checks,

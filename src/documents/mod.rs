@@ -7,6 +7,7 @@
 mod files;
 mod remote;
 pub mod text;
+pub mod words;
 
 pub use files::{bytes, discard_copy, keep_copy, purge_files, Files};
 pub use remote::{
@@ -474,6 +475,7 @@ pub fn list(conn: &mut DbConn, viewer: &User, community_name: &str) -> AppResult
 
 /// Where a version's bytes are: here (a storage key) or on the instance of
 /// its community (an address to fetch, signed).
+#[derive(Debug, Clone)]
 pub enum Source {
     Local(String),
     Remote(String),
