@@ -1133,3 +1133,24 @@ pub async fn ask_to_join(api: &Api, host: &Instance, name: &str) -> String {
     assert_eq!(v["status"], "pending", "a remote community answers later");
     h
 }
+
+/// Looks `handle` up from `api` (a person of `home`) and follows it; waits
+/// for the Accept to arrive.
+pub async fn follow(api: &Api, home: &Instance, handle: &str) -> String {
+    let (s, p) = api.get(&format!("/api/v1/people/lookup?q={handle}")).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let username = p["username"].as_str().unwrap().to_string();
+    let (s, v) = api
+        .post(&format!("/api/v1/people/{username}/follow"), json!({}))
+        .await;
+    assert!(s.is_success(), "{v}");
+    let q = format!(
+        "SELECT COUNT(*) FROM follows f JOIN users u ON u.id = f.followee_id WHERE u.username = '{username}' AND f.accepted"
+    );
+    eventually(10, "the follow to be accepted", || {
+        let n = home.count(&q);
+        async move { (n > 0).then_some(()) }
+    })
+    .await;
+    username
+}

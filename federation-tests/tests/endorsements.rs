@@ -3,7 +3,7 @@
 //! that show that person show the count their site publishes. Withdrawn,
 //! or gone with the endorser's account, it stops counting everywhere.
 
-use federation_tests::{eventually, network, Api, ForeignServer, Instance};
+use federation_tests::{eventually, follow, network, Api, ForeignServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -25,26 +25,6 @@ async fn wait_endorsed(api: &Api, username: &str, skill: &str, n: i64, what: &st
         (endorsed(api, username, skill).await.0 == n).then_some(())
     })
     .await;
-}
-
-/// Looks `handle` up from `api` and follows it; waits for the Accept.
-async fn follow(api: &Api, home: &Instance, handle: &str) -> String {
-    let (s, p) = api.get(&format!("/api/v1/people/lookup?q={handle}")).await;
-    assert_eq!(s, StatusCode::OK, "{p}");
-    let username = p["username"].as_str().unwrap().to_string();
-    let (s, v) = api
-        .post(&format!("/api/v1/people/{username}/follow"), json!({}))
-        .await;
-    assert!(s.is_success(), "{v}");
-    let q = format!(
-        "SELECT COUNT(*) FROM follows f JOIN users u ON u.id = f.followee_id WHERE u.username = '{username}' AND f.accepted"
-    );
-    eventually(10, "the follow to be accepted", || {
-        let n = home.count(&q);
-        async move { (n > 0).then_some(()) }
-    })
-    .await;
-    username
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

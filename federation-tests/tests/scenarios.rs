@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use federation_tests::{
-    client, eventually, network, sign_for, signed_get, trusting_network, with_headers, Api,
+    client, eventually, follow, network, sign_for, signed_get, trusting_network, with_headers, Api,
     Instance,
 };
 use reqwest::StatusCode;
@@ -34,27 +34,6 @@ async fn stream(api: &Api, stream: &str) -> Vec<String> {
         .iter()
         .map(|i| i["body_html"].as_str().unwrap_or("").to_string())
         .collect()
-}
-
-/// Looks `handle` up from `api` (a person of `home`) and follows it; waits
-/// for the Accept to arrive.
-async fn follow(api: &Api, home: &Instance, handle: &str) -> String {
-    let (s, p) = api.get(&format!("/api/v1/people/lookup?q={handle}")).await;
-    assert_eq!(s, StatusCode::OK, "{p}");
-    let username = p["username"].as_str().unwrap().to_string();
-    let (s, v) = api
-        .post(&format!("/api/v1/people/{username}/follow"), json!({}))
-        .await;
-    assert!(s.is_success(), "{v}");
-    let q = format!(
-        "SELECT COUNT(*) FROM follows f JOIN users u ON u.id = f.followee_id WHERE u.username = '{username}' AND f.accepted"
-    );
-    eventually(10, "the follow to be accepted", || {
-        let n = home.count(&q);
-        async move { (n > 0).then_some(()) }
-    })
-    .await;
-    username
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
