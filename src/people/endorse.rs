@@ -55,6 +55,11 @@ pub fn set(
     if target.id == endorser.id {
         return Err(AppError::bad_request("endorse_self"));
     }
+    // Between two people of other sites: nothing of ours (the inbox only
+    // asks for our people).
+    if !target.is_local() && !endorser.is_local() {
+        return Err(AppError::not_found());
+    }
     let name = super::normalize_skill(skill);
     let declared: Option<i64> = user_skills::table
         .inner_join(skills::table)
@@ -89,26 +94,20 @@ pub fn set(
         } else {
             diesel::delete(mine).execute(c)?;
         }
-        let news = if target.is_local() {
-            Event::ProfileChanged { account: target.id }
-        } else if endorser.is_local() {
-            let (endorser, person, skill) = (endorser.id, target.id, name.clone());
-            if on {
-                Event::Endorsed {
-                    endorser,
-                    person,
-                    skill,
-                }
-            } else {
-                Event::Unendorsed {
-                    endorser,
-                    person,
-                    skill,
-                }
-            }
-        } else {
-            // Neither is ours: the inbox does not ask this.
-            return Err(AppError::not_found());
+        let (endorser, person, skill) = (endorser.id, target.id, name.clone());
+        let news = match (target.is_local(), on) {
+            (true, _) => Event::ProfileChanged { account: person },
+            // The endorser is ours (checked above): their site is told.
+            (false, true) => Event::Endorsed {
+                endorser,
+                person,
+                skill,
+            },
+            (false, false) => Event::Unendorsed {
+                endorser,
+                person,
+                skill,
+            },
         };
         events::record(c, news)?;
         Ok(())

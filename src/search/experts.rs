@@ -179,6 +179,8 @@ pub fn find(conn: &mut DbConn, viewer: i64, topic: &str) -> AppResult<Vec<Expert
                 matching.push(sid);
             }
         }
+        matching.sort_unstable();
+        matching.dedup();
         for ((uid, _), n) in people::endorse::counts(conn, chunk, &matching)? {
             *vouched.entry(uid).or_default() += n;
         }
