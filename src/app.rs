@@ -36,6 +36,8 @@ pub struct AppState {
     pub pulse: Arc<Pulse>,
     /// The site's settings as this process last read them.
     pub site: Arc<SiteCache>,
+    /// The identity providers' discovery documents (`oidc`).
+    pub oidc: Arc<crate::oidc::Providers>,
 }
 
 impl AppState {

@@ -97,6 +97,87 @@ pub struct AccountsConfig {
     pub max_failures_per_account: u32,
     pub max_failures_per_address: u32,
     pub failure_window_minutes: u32,
+    /// The company's identity providers (OpenID Connect), as buttons of
+    /// the sign-in page.
+    #[serde(default)]
+    pub sso: Vec<SsoProvider>,
+}
+
+/// One OpenID Connect provider people sign in with (`[[accounts.sso]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsoProvider {
+    /// Short name, in this instance's URLs (`/login/sso/<id>`) and in the
+    /// identities it links: letters, digits and `-`, never renamed.
+    pub id: String,
+    /// The button's label ("Sign in with …").
+    pub name: String,
+    /// The provider's issuer; its discovery document is read from
+    /// `<issuer>/.well-known/openid-configuration`. https, but for a
+    /// provider on this machine (`localhost`, 127.0.0.1, ::1).
+    pub issuer: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: String,
+    /// Scopes asked for besides `openid`.
+    #[serde(default = "default_sso_scopes")]
+    pub scopes: Vec<String>,
+    /// E-mail domains whose people may sign in (empty: any).
+    #[serde(default)]
+    pub allowed_domains: Vec<String>,
+    /// Whether people whose account is linked to this provider may still
+    /// sign in with a password of this instance.
+    #[serde(default = "yes")]
+    pub passwords: bool,
+    /// The group (in the `groups` claim) whose members are administrators
+    /// here; empty: the provider does not decide who is.
+    #[serde(default)]
+    pub admin_group: String,
+    /// Which claim fills which field (empty: not filled from the provider).
+    #[serde(default)]
+    pub claims: SsoClaims,
+}
+
+/// The claims an [`SsoProvider`] maps onto accounts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SsoClaims {
+    pub username: String,
+    pub email: String,
+    pub name: String,
+    pub department: String,
+    pub job_title: String,
+    pub site: String,
+    pub groups: String,
+}
+
+impl Default for SsoClaims {
+    fn default() -> SsoClaims {
+        SsoClaims {
+            username: "preferred_username".into(),
+            email: "email".into(),
+            name: "name".into(),
+            department: "department".into(),
+            job_title: "job_title".into(),
+            site: "site".into(),
+            groups: "groups".into(),
+        }
+    }
+}
+
+fn default_sso_scopes() -> Vec<String> {
+    vec!["email".into(), "profile".into()]
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl AccountsConfig {
+    /// The identity provider named `id`.
+    pub fn sso_provider(&self, id: &str) -> Option<&SsoProvider> {
+        self.sso.iter().find(|p| p.id == id)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -193,6 +274,43 @@ impl Config {
     }
 }
 
+impl SsoProvider {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 32
+            && self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !id_ok {
+            return Err(ConfigError(format!(
+                "accounts.sso: id {:?} must be 1 to 32 lowercase letters, digits or -",
+                self.id
+            )));
+        }
+        let at = format!("accounts.sso {:?}", self.id);
+        if self.name.trim().is_empty() || self.client_id.trim().is_empty() {
+            return Err(ConfigError(format!("{at}: name and client_id are needed")));
+        }
+        let issuer = reqwest::Url::parse(&self.issuer).map_err(|e| {
+            ConfigError(format!("{at}: issuer {:?} is not a URL ({e})", self.issuer))
+        })?;
+        let local = matches!(issuer.host(), Some(url::Host::Domain("localhost")))
+            || match issuer.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                _ => false,
+            };
+        if issuer.scheme() != "https" && !(issuer.scheme() == "http" && local) {
+            return Err(ConfigError(format!(
+                "{at}: issuer {:?} must be an https:// URL (http only for a provider on this machine)",
+                self.issuer
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// One `host=ip` entry of `federation.resolve`.
 fn parse_resolve(s: &str) -> Result<(String, std::net::IpAddr), String> {
     let (host, ip) = s
@@ -281,6 +399,16 @@ impl Config {
             return Err(ConfigError(
                 "accounts.session_days: must be at least 1".into(),
             ));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for p in &self.accounts.sso {
+            p.validate()?;
+            if !ids.insert(p.id.as_str()) {
+                return Err(ConfigError(format!(
+                    "accounts.sso: two providers have the id {:?}",
+                    p.id
+                )));
+            }
         }
         for r in &self.trusted_proxies {
             crate::addresses::Cidr::parse(r)

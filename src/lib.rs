@@ -28,6 +28,7 @@ pub mod mails;
 pub mod markdown;
 pub mod net;
 pub mod notifications;
+pub mod oidc;
 pub mod onboarding;
 pub mod people;
 pub mod search;
@@ -87,6 +88,7 @@ pub fn build(config: Config) -> anyhow::Result<(axum::Router, app::AppState)> {
             config.content.max_live_streams,
         )),
         site: Arc::new(app::SiteCache::new(&config)),
+        oidc: Arc::new(oidc::Providers::new()),
         config,
     };
     Ok((web::router(state.clone()), state))

@@ -28,6 +28,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "storage",
             "events",
             "net",
+            "oidc",
             "audience",
             "index",
             "settings",

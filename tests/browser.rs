@@ -23,6 +23,11 @@ struct Driver {
 
 impl Driver {
     async fn start(width: u32, height: u32) -> Option<Driver> {
+        Driver::start_in(width, height, "en").await
+    }
+
+    /// A browser whose language (what it asks pages in) is `lang`.
+    async fn start_in(width: u32, height: u32, lang: &str) -> Option<Driver> {
         let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
             .into_iter()
             .find(|p| std::path::Path::new(p).exists());
@@ -63,7 +68,9 @@ impl Driver {
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.path().display()),
                 format!("--window-size={},{height}", width.max(500)),
-            ]
+                format!("--lang={lang}"),
+            ],
+            "prefs": {"intl.accept_languages": lang},
         });
         // A headless window is at least 500 pixels wide: a phone's screen is
         // emulated (its width, a touch screen), so that the page is laid out
@@ -753,4 +760,85 @@ async fn every_main_page_fits_a_phone_in_both_languages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_main_page_fits_a_desktop_in_both_languages() {
     every_main_page_fits(1280, 900).await;
+}
+
+/// Signing in through the company's identity provider, as a person does:
+/// the button of the sign-in page, the provider's own login page, and back
+/// signed in, at phone width in French and desktop width in English.
+async fn signs_in_through_the_provider(width: u32, height: u32, lang: &str, says: &str) {
+    use ruche::config::{SsoClaims, SsoProvider};
+    if !oidc::available() {
+        return;
+    }
+    let planned = oidc::plan();
+    let p = SsoProvider {
+        id: "corp".into(),
+        name: "Contoso".into(),
+        issuer: planned.issuer.clone(),
+        client_id: oidc::CLIENT_ID.into(),
+        client_secret: oidc::CLIENT_SECRET.into(),
+        scopes: vec!["email".into(), "profile".into(), "work".into()],
+        allowed_domains: vec![],
+        passwords: true,
+        admin_group: String::new(),
+        claims: SsoClaims::default(),
+    };
+    let app = TestApp::start_with(move |c| c.accounts.sso = vec![p]).await;
+    let accounts = json!({"claire": {
+        "email": "claire.fontaine@corp.example", "email_verified": true,
+        "preferred_username": "claire.fontaine", "name": "Claire Fontaine",
+        "department": "Qualité", "site": "Lyon"
+    }});
+    let _provider = planned.start(&app.base, "corp", accounts, 0).await;
+    let Some(d) = Driver::start_in(width, height, lang).await else {
+        return;
+    };
+    d.goto(&app.url("/login")).await;
+    let html = d.source().await;
+    assert!(html.contains(says), "{says:?} not on the sign-in page");
+    let overflow = d
+        .script("return document.documentElement.scrollWidth - window.innerWidth")
+        .await;
+    assert_eq!(
+        overflow.as_i64(),
+        Some(0),
+        "the sign-in page is wider than the screen"
+    );
+    d.screenshot(&format!("sso-login-{width}-{lang}.png")).await;
+    d.click("a.sso").await;
+    // The provider's own page.
+    let mut at_provider = false;
+    for _ in 0..50 {
+        if d.url().await.contains("/interaction/") {
+            at_provider = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(at_provider, "not at the provider: {}", d.url().await);
+    d.type_into("input[name=login]", "claire").await;
+    d.type_into("input[name=password]", "any password").await;
+    d.click("button[type=submit]").await;
+    // Back here, signed in as the account the provider's claims made.
+    let back = d.wait_for_source("claire_fontaine").await;
+    assert!(
+        back.is_some(),
+        "not signed in: {} {}",
+        d.url().await,
+        d.source().await
+    );
+    assert!(d.url().await.starts_with(&app.base));
+    d.screenshot(&format!("sso-signed-in-{width}-{lang}.png"))
+        .await;
+    assert_eq!(app.count("sso_identities"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_signs_in_through_the_provider_in_french() {
+    signs_in_through_the_provider(375, 812, "fr", "Se connecter avec Contoso").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_signs_in_through_the_provider_in_english() {
+    signs_in_through_the_provider(1280, 900, "en", "Sign in with Contoso").await;
 }

@@ -8,6 +8,7 @@ pub mod remote;
 pub mod reset;
 pub mod secrets;
 pub mod session;
+pub mod sso;
 pub mod summary;
 pub mod validate;
 
@@ -276,7 +277,24 @@ pub fn create_user_then(
 /// under a lock that serialises sign-ins, *before* the password is
 /// verified, and forgotten only if the password is right. So concurrent
 /// guesses cannot check more passwords than the limit allows.
+///
+/// An account linked to an identity provider that keeps passwords off
+/// (`accounts.sso`, `passwords = false`) is told to sign in there.
 pub fn authenticate(
+    conn: &mut DbConn,
+    cfg: &AccountsConfig,
+    login: &str,
+    password: &str,
+    ip: &str,
+) -> AppResult<User> {
+    let user = authenticate_password(conn, cfg, login, password, ip)?;
+    sso::password_allowed(conn, cfg, user.id)?;
+    Ok(user)
+}
+
+/// The password check of [`authenticate`], with its limits, alone: also
+/// what proves one owns an account before an identity is linked to it.
+pub(crate) fn authenticate_password(
     conn: &mut DbConn,
     cfg: &AccountsConfig,
     login: &str,

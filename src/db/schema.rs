@@ -83,6 +83,35 @@ diesel::table! {
         csrf_token -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        sso_provider -> Nullable<Text>,
+        id_token -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Who a person is at an identity provider (`accounts::sso`).
+    sso_identities (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        provider -> Text,
+        subject -> Text,
+        created_at -> Timestamp,
+        last_login_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// A sign-in through an identity provider under way (`accounts::sso`).
+    sso_pending (id) {
+        id -> Text,
+        provider -> Text,
+        kind -> Text,
+        nonce -> Text,
+        verifier -> Text,
+        next -> Text,
+        user_id -> Nullable<BigInt>,
+        claims -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -382,6 +411,7 @@ diesel::joinable!(media -> content (content_id));
 diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(user_skills -> skills (skill_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(sso_identities -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(content -> users (author_id));
 diesel::joinable!(content_revisions -> content (content_id));
@@ -406,6 +436,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     skills,
     user_skills,
     sessions,
+    sso_identities,
+    sso_pending,
     api_tokens,
     invitations,
     login_failures,

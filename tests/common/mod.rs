@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod oidc;
 pub mod smtp;
 
 use diesel::prelude::*;
@@ -282,6 +283,8 @@ impl TestApp {
             "media" => n!(schema::media),
             "mail_queue" => n!(schema::mail_queue),
             "password_resets" => n!(schema::password_resets),
+            "sso_identities" => n!(schema::sso_identities),
+            "sso_pending" => n!(schema::sso_pending),
             other => panic!("no counter for {other}"),
         }
     }

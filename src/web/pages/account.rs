@@ -27,6 +27,43 @@ struct LoginPage {
     signup_open: bool,
     /// Just after a new password was set with a link.
     reset_done: bool,
+    /// The identity providers' buttons: id and name.
+    providers: Vec<(String, String)>,
+}
+
+fn providers(state: &AppState) -> Vec<(String, String)> {
+    state
+        .config
+        .accounts
+        .sso
+        .iter()
+        .map(|p| (p.id.clone(), p.name.clone()))
+        .collect()
+}
+
+/// The sign-in page again, saying why the last attempt failed (with its
+/// status).
+pub(super) fn login_failed(
+    state: &AppState,
+    ctx: &Ctx,
+    err: crate::error::AppError,
+    login: &str,
+    next: &str,
+) -> Response {
+    if err.kind == crate::error::ErrorKind::Internal {
+        tracing::error!(error = %err, "sign-in failed");
+    }
+    let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let page = LoginPage {
+        base: Base::new(state, ctx, "login.title", ""),
+        error: Some(error_text(&err, ctx.lang)),
+        login: login.to_string(),
+        next: safe_next(next),
+        signup_open: state.site.signup() != SignupMode::Closed,
+        reset_done: false,
+        providers: providers(state),
+    };
+    (status, render(&page)).into_response()
 }
 
 #[derive(Deserialize, Default)]
@@ -57,6 +94,7 @@ pub async fn login_form(
         next: safe_next(&q.next),
         signup_open: state.site.signup() != SignupMode::Closed,
         reset_done: q.reset == "1",
+        providers: providers(&state),
     };
     with_cookie(render(&page), cookie)
 }
@@ -74,7 +112,7 @@ pub struct LoginForm {
     tzname: String,
 }
 
-fn session_cookie(state: &AppState, token: &str) -> String {
+pub(super) fn session_cookie(state: &AppState, token: &str) -> String {
     let days = state.config.accounts.session_days as i64;
     auth::set_cookie(
         auth::SESSION_COOKIE,
@@ -115,18 +153,7 @@ pub async fn login(
                 Some(session_cookie(&state, &session.token)),
             ))
         }
-        Err(err) => {
-            let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let page = LoginPage {
-                base: Base::new(&state, &ctx, "login.title", ""),
-                error: Some(error_text(&err, ctx.lang)),
-                login: form.login,
-                next: safe_next(&form.next),
-                signup_open: state.site.signup() != SignupMode::Closed,
-                reset_done: false,
-            };
-            Ok((status, render(&page)).into_response())
-        }
+        Err(err) => Ok(login_failed(&state, &ctx, err, &form.login, &form.next)),
     }
 }
 
@@ -255,15 +282,29 @@ pub async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     require_form(&state, &ctx, &form.csrf)?;
+    let mut to = "/login".to_string();
     if let Some(token) = ctx.session_token.clone() {
-        state
+        let opened_at = state
             .db
-            .run(move |c| accounts::delete_session(c, &token))
+            .run(move |c| {
+                let at = accounts::sso::session_provider(c, &token)?;
+                accounts::delete_session(c, &token)?;
+                Ok(at)
+            })
             .await
             .page(&state, &ctx)?;
+        // Opened through a provider: sign out there too, and come back.
+        if let Some((id, id_token)) = opened_at {
+            if let Some(p) = state.config.accounts.sso_provider(&id) {
+                let back = format!("{}/login", state.config.base());
+                if let Some(url) = state.oidc.logout_url(p, &id_token, &back).await {
+                    to = url;
+                }
+            }
+        }
     }
     let expire = auth::set_cookie(auth::SESSION_COOKIE, "", 0, state.config.secure_cookies());
-    Ok(with_cookie(see_other("/login"), Some(expire)))
+    Ok(with_cookie(see_other(&to), Some(expire)))
 }
 
 #[derive(Template)]
@@ -288,6 +329,10 @@ struct SettingsPage {
     in_finder: bool,
     /// Whether the person is listed to the organisation's other sites.
     in_directory: bool,
+    /// The identity providers the account signs in with (their names).
+    linked: Vec<String>,
+    /// Whether the account has a password of this site.
+    has_password: bool,
 }
 
 async fn settings_page(
@@ -324,7 +369,7 @@ async fn settings_full(
 ) -> PageResult {
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
-    let (tokens, prefs, digest, address, (in_finder, in_directory)) = state
+    let (tokens, prefs, digest, address, (in_finder, in_directory), linked) = state
         .db
         .run(move |c| {
             Ok((
@@ -336,6 +381,7 @@ async fn settings_full(
                     crate::search::experts::is_listed(c, id)?,
                     crate::people::directory_share::is_shared(c, id)?,
                 ),
+                accounts::sso::providers_of(c, id)?,
             ))
         })
         .await
@@ -350,6 +396,17 @@ async fn settings_full(
         typed_email,
         in_finder,
         in_directory,
+        linked: linked
+            .iter()
+            .map(|id| {
+                state
+                    .config
+                    .accounts
+                    .sso_provider(id)
+                    .map_or_else(|| id.clone(), |p| p.name.clone())
+            })
+            .collect(),
+        has_password: !user.password_hash.starts_with('!'),
         locale: user.locale.clone().unwrap_or_default(),
         notice: notice.map(|k| base.tr.t(k).to_string()),
         base,

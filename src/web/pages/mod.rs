@@ -16,6 +16,7 @@ mod people;
 mod posts;
 mod preview;
 mod search;
+mod sso;
 mod welcome;
 
 use askama::Template;
@@ -34,6 +35,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(posts::home))
         .route("/login", get(account::login_form).post(account::login))
+        .route("/login/sso/link", get(sso::link_form).post(sso::link))
+        .route("/login/sso/{id}", get(sso::start))
+        .route("/login/sso/{id}/callback", get(sso::callback))
         .route("/signup", get(account::signup_form).post(account::signup))
         .route("/logout", post(account::logout))
         .route(

@@ -1,0 +1,485 @@
+//! Sign-in with the company's identity provider (OpenID Connect), against
+//! a real provider (`oidc-provider`, see `common::oidc`) and its own login
+//! page: accounts made and refreshed from its claims, an existing account
+//! linked only after its password, and every forged, foreign, expired,
+//! replayed or out-of-domain answer refused with nothing stored.
+
+mod common;
+
+use common::oidc::{self, Provider, Tamper};
+use common::{location, Browser, TestApp, PASSWORD};
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use ruche::config::{SsoClaims, SsoProvider};
+use serde_json::{json, Value};
+
+fn alice() -> Value {
+    json!({
+        "email": "alice@corp.example",
+        "email_verified": true,
+        "preferred_username": "alice.martin",
+        "name": "Alice Martin",
+        "department": "R&D",
+        "job_title": "Engineer",
+        "site": "Lyon",
+        "groups": ["staff"]
+    })
+}
+
+fn provider_config(issuer: &str) -> SsoProvider {
+    SsoProvider {
+        id: "corp".into(),
+        name: "Contoso".into(),
+        issuer: issuer.into(),
+        client_id: oidc::CLIENT_ID.into(),
+        client_secret: oidc::CLIENT_SECRET.into(),
+        scopes: vec!["email".into(), "profile".into(), "work".into()],
+        allowed_domains: vec!["corp.example".into(), "example.com".into()],
+        passwords: true,
+        admin_group: "ruche-admins".into(),
+        claims: SsoClaims::default(),
+    }
+}
+
+/// An instance with the provider `corp`, and that provider running (with
+/// `clock_offset` seconds of error on its clock); `None` when it cannot
+/// run here.
+async fn setup_with(
+    accounts: Value,
+    clock_offset: i64,
+    tweak: impl FnOnce(&mut SsoProvider),
+) -> Option<(TestApp, Provider)> {
+    if !oidc::available() {
+        return None;
+    }
+    let planned = oidc::plan();
+    let mut p = provider_config(&planned.issuer);
+    tweak(&mut p);
+    let app = TestApp::start_with(move |c| c.accounts.sso = vec![p]).await;
+    let provider = planned
+        .start(&app.base, "corp", accounts, clock_offset)
+        .await;
+    Some((app, provider))
+}
+
+async fn setup(accounts: Value) -> Option<(TestApp, Provider)> {
+    setup_with(accounts, 0, |_| {}).await
+}
+
+/// Starts a sign-in in `b`; the provider's URL it leads to.
+async fn start(b: &Browser) -> String {
+    let r = b.get("/login/sso/corp?next=/people").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    location(&r)
+}
+
+/// The URL the provider sends `b` back to, after `login` signed in there.
+async fn at_provider(app: &TestApp, b: &Browser, to: String, login: &str) -> String {
+    oidc::through_login(&b.client, to, login, &app.url("/login/sso/corp/callback")).await
+}
+
+/// A whole sign-in of `login` in `b`: Ruche's answer to the way back.
+async fn sign_in(app: &TestApp, b: &Browser, login: &str) -> reqwest::Response {
+    let to = start(b).await;
+    let back = at_provider(app, b, to, login).await;
+    b.client.get(back).send().await.unwrap()
+}
+
+#[derive(Debug, PartialEq)]
+struct Row {
+    username: String,
+    email: String,
+    display_name: String,
+    department: String,
+    job_title: String,
+    site: String,
+    is_admin: bool,
+    password_hash: String,
+}
+
+fn account(app: &TestApp, email: &str) -> Row {
+    use ruche::db::schema::users::dsl as u;
+    let mut c = app.db.get().unwrap();
+    let (username, email, display_name, department, job_title, site, is_admin, password_hash) =
+        u::users
+            .filter(u::email.eq(email))
+            .select((
+                u::username,
+                u::email,
+                u::display_name,
+                u::department,
+                u::job_title,
+                u::site,
+                u::is_admin,
+                u::password_hash,
+            ))
+            .first::<(String, String, String, String, String, String, bool, String)>(&mut *c)
+            .unwrap();
+    Row {
+        username,
+        email,
+        display_name,
+        department,
+        job_title,
+        site,
+        is_admin,
+        password_hash,
+    }
+}
+
+async fn refused(r: reqwest::Response, status: StatusCode, says: &str) {
+    assert_eq!(r.status(), status);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(says), "{says:?} not in {page}");
+}
+
+#[tokio::test]
+async fn the_first_sign_in_makes_the_account_and_later_ones_refresh_it() {
+    let Some((app, provider)) = setup(json!({ "alice": alice() })).await else {
+        return;
+    };
+    // The sign-in page offers the provider.
+    let b = Browser::new(&app.base);
+    let page = b.html("/login").await;
+    assert!(page.contains("Sign in with Contoso"), "{page}");
+    assert!(page.contains("href=\"/login/sso/corp?next="), "{page}");
+
+    let r = sign_in(&app, &b, "alice").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/people");
+    let row = account(&app, "alice@corp.example");
+    assert_eq!(
+        row,
+        Row {
+            username: "alice_martin".into(),
+            email: "alice@corp.example".into(),
+            display_name: "Alice Martin".into(),
+            department: "R&D".into(),
+            job_title: "Engineer".into(),
+            site: "Lyon".into(),
+            is_admin: false,
+            password_hash: "!".into(),
+        }
+    );
+    assert_eq!(app.count("sso_identities"), 1);
+    assert_eq!(app.count("sso_pending"), 0);
+    // Signed in: the settings page is hers.
+    let settings = b.html("/settings").await;
+    assert!(settings.contains("alice_martin"), "{settings}");
+    // Her colleagues find her with what the provider said.
+    let profile = b.html("/people/alice_martin").await;
+    assert!(
+        profile.contains(">R&#38;D<") && profile.contains(">Lyon<"),
+        "{profile}"
+    );
+
+    // She moves to Sales and joins the administrators' group: her next
+    // sign-in (another browser) finds the same account and refreshes it.
+    let mut moved = alice();
+    moved["department"] = json!("Sales");
+    moved["groups"] = json!(["staff", "ruche-admins"]);
+    provider.set_accounts(json!({ "alice": moved }));
+    let b2 = Browser::new(&app.base);
+    let r = sign_in(&app, &b2, "alice").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let row = account(&app, "alice@corp.example");
+    assert_eq!((row.department.as_str(), row.is_admin), ("Sales", true));
+    assert_eq!(app.count("users"), 1);
+    assert_eq!(app.count("sso_identities"), 1);
+
+    // Out of the group, out of the administrators.
+    provider.set_accounts(json!({ "alice": alice() }));
+    let r = sign_in(&app, &Browser::new(&app.base), "alice").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let row = account(&app, "alice@corp.example");
+    assert_eq!((row.department.as_str(), row.is_admin), ("R&D", false));
+
+    // She has no password here: a password sign-in fails as any wrong one.
+    let r = app.token_request("alice_martin", "!").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_existing_account_is_linked_only_after_its_password() {
+    let bob = json!({ "email": "bob@example.com", "email_verified": true, "name": "Bob Durand",
+                      "preferred_username": "bob" });
+    let Some((app, _provider)) =
+        setup_with(json!({ "bob": bob }), 0, |p| p.passwords = false).await
+    else {
+        return;
+    };
+    app.create_account("bob", false);
+    app.create_account("carol", false);
+    let b = Browser::new(&app.base);
+    let r = sign_in(&app, &b, "bob").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/login/sso/link");
+    let page = b.html("/login/sso/link").await;
+    assert!(page.contains("@bob") && page.contains("Contoso"), "{page}");
+    assert_eq!(app.count("sso_identities"), 0);
+
+    // A wrong password links nothing.
+    let csrf = common::extract_csrf(&page).unwrap();
+    let r = b
+        .post_form(
+            "/login/sso/link",
+            &[("csrf", &csrf), ("password", "not his password")],
+        )
+        .await;
+    refused(r, StatusCode::UNAUTHORIZED, "Wrong username or password").await;
+    assert_eq!(app.count("sso_identities"), 0);
+    assert_eq!(app.count("users"), 2);
+
+    // Another browser without the link cookie cannot use it.
+    let other = Browser::new(&app.base);
+    let csrf2 = other.csrf("/login").await;
+    let r = other
+        .post_form(
+            "/login/sso/link",
+            &[("csrf", &csrf2), ("password", PASSWORD)],
+        )
+        .await;
+    refused(r, StatusCode::FORBIDDEN, "no longer valid").await;
+    assert_eq!(app.count("sso_identities"), 0);
+
+    let r = b
+        .post_form(
+            "/login/sso/link",
+            &[("csrf", &csrf), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("sso_identities"), 1);
+    assert_eq!(app.count("users"), 2);
+    let row = account(&app, "bob@example.com");
+    assert_eq!(row.display_name, "Bob Durand");
+    assert!(b.html("/settings").await.contains("bob@example.com"));
+
+    // Later sign-ins go straight in.
+    let r = sign_in(&app, &Browser::new(&app.base), "bob").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/people");
+
+    // This provider keeps passwords off for its people: Bob's password
+    // no longer opens his account; Carol, not linked, keeps hers.
+    let r = app.token_request("bob", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "sso_password_off");
+    assert!(app
+        .token_request("carol", PASSWORD)
+        .await
+        .status()
+        .is_success());
+}
+
+#[tokio::test]
+async fn an_unverified_address_or_one_outside_the_domains_is_refused() {
+    let Some((app, _provider)) = setup(json!({
+        "bob": { "email": "bob@example.com", "email_verified": false },
+        "eve": { "email": "eve@elsewhere.example", "email_verified": true },
+        "nomail": { "name": "No Mail" },
+    }))
+    .await
+    else {
+        return;
+    };
+    app.create_account("bob", false);
+    let r = sign_in(&app, &Browser::new(&app.base), "bob").await;
+    refused(r, StatusCode::FORBIDDEN, "does not say it is verified").await;
+    let r = sign_in(&app, &Browser::new(&app.base), "eve").await;
+    refused(
+        r,
+        StatusCode::FORBIDDEN,
+        "Addresses of elsewhere.example may not sign in",
+    )
+    .await;
+    let r = sign_in(&app, &Browser::new(&app.base), "nomail").await;
+    refused(r, StatusCode::FORBIDDEN, "gave no e-mail address").await;
+    assert_eq!(app.count("users"), 1);
+    assert_eq!(app.count("sso_identities"), 0);
+    assert_eq!(app.count("sessions"), 0);
+}
+
+#[tokio::test]
+async fn forged_or_foreign_id_tokens_are_refused() {
+    let Some((app, provider)) = setup(json!({ "alice": alice() })).await else {
+        return;
+    };
+    let nothing_stored = |app: &TestApp| {
+        assert_eq!(app.count("users"), 0);
+        assert_eq!(app.count("sso_identities"), 0);
+        assert_eq!(app.count("sessions"), 0);
+    };
+    let says = "could not be verified";
+
+    // The signature broken on the way.
+    provider.tamper(Tamper::BreakSignature);
+    let r = sign_in(&app, &Browser::new(&app.base), "alice").await;
+    refused(r, StatusCode::FORBIDDEN, says).await;
+    nothing_stored(&app);
+
+    // Real tokens of the provider, with this sign-in's nonce, but issued
+    // to another application: only the audience is wrong.
+    provider.tamper(Tamper::None);
+    let b = Browser::new(&app.base);
+    let to = start(&b).await;
+    let nonce = reqwest::Url::parse(&to)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "nonce")
+        .map(|(_, v)| v.to_string())
+        .unwrap();
+    let foreign = provider
+        .tokens_for(oidc::OTHER_ID, oidc::OTHER_REDIRECT, "alice", &nonce)
+        .await;
+    provider.tamper(Tamper::Replace(foreign));
+    let back = at_provider(&app, &b, to, "alice").await;
+    let r = b.client.get(back).send().await.unwrap();
+    refused(r, StatusCode::FORBIDDEN, says).await;
+    nothing_stored(&app);
+
+    // Real tokens for this application, from another sign-in: replayed
+    // here, only the nonce is wrong.
+    let callback = app.url("/login/sso/corp/callback");
+    provider.tamper(Tamper::None);
+    let earlier = provider
+        .tokens_for(
+            oidc::CLIENT_ID,
+            &callback,
+            "alice",
+            "the nonce of another sign-in",
+        )
+        .await;
+    provider.tamper(Tamper::Replace(earlier));
+    let r = sign_in(&app, &Browser::new(&app.base), "alice").await;
+    refused(r, StatusCode::FORBIDDEN, says).await;
+    nothing_stored(&app);
+
+    // Untouched, the same sign-in works.
+    provider.tamper(Tamper::None);
+    let r = sign_in(&app, &Browser::new(&app.base), "alice").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("users"), 1);
+}
+
+#[tokio::test]
+async fn an_expired_id_token_is_refused() {
+    // The provider's clock is ten minutes late and its ID tokens last one
+    // minute: those it signs expired nine minutes ago.
+    let Some((app, _provider)) = setup_with(json!({ "alice": alice() }), -600, |_| {}).await else {
+        return;
+    };
+    let r = sign_in(&app, &Browser::new(&app.base), "alice").await;
+    refused(r, StatusCode::FORBIDDEN, "could not be verified").await;
+    assert_eq!(app.count("users"), 0);
+    assert_eq!(app.count("sessions"), 0);
+}
+
+#[tokio::test]
+async fn a_replayed_or_foreign_state_is_refused() {
+    let Some((app, _provider)) = setup(json!({ "alice": alice() })).await else {
+        return;
+    };
+    let says = "no longer valid";
+    let a = Browser::new(&app.base);
+    let to = start(&a).await;
+    let back = at_provider(&app, &a, to, "alice").await;
+    // The way back opened in another browser (one an attacker lured there
+    // to sign it in as them): refused, and it spends nothing of A's.
+    let other = Browser::new(&app.base);
+    let r = other.client.get(&back).send().await.unwrap();
+    refused(r, StatusCode::FORBIDDEN, says).await;
+    assert_eq!(app.count("users"), 0);
+
+    let r = a.client.get(&back).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("users"), 1);
+    assert_eq!(app.count("sessions"), 1);
+
+    // Replayed, even with the state's cookie put back by hand: refused.
+    let state = reqwest::Url::parse(&back)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.to_string())
+        .unwrap();
+    let r = reqwest::Client::new()
+        .get(&back)
+        .header("cookie", format!("ruche_sso={state}"))
+        .send()
+        .await
+        .unwrap();
+    refused(r, StatusCode::FORBIDDEN, says).await;
+    // A made-up state, and a provider that does not exist.
+    let r = reqwest::Client::new()
+        .get(app.url("/login/sso/corp/callback?code=x&state=made-up"))
+        .header("cookie", "ruche_sso=made-up")
+        .send()
+        .await
+        .unwrap();
+    refused(r, StatusCode::FORBIDDEN, says).await;
+    assert_eq!(
+        Browser::new(&app.base)
+            .get("/login/sso/nowhere")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.count("sessions"), 1);
+}
+
+#[tokio::test]
+async fn signing_out_signs_out_at_the_provider_and_a_disabled_account_stays_out() {
+    let Some((app, provider)) = setup(json!({ "alice": alice() })).await else {
+        return;
+    };
+    let b = Browser::new(&app.base);
+    assert_eq!(
+        sign_in(&app, &b, "alice").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let csrf = b.csrf("/settings").await;
+    let r = b.post_form("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = location(&r);
+    assert!(
+        to.starts_with(&format!("{}/session/end?", provider.issuer)),
+        "{to}"
+    );
+    assert!(to.contains("id_token_hint="), "{to}");
+    assert!(
+        to.contains(&format!(
+            "post_logout_redirect_uri={}",
+            common::urlencode(&app.url("/login"))
+        )),
+        "{to}"
+    );
+    assert_eq!(app.count("sessions"), 0);
+    // The provider knows the hint and shows its sign-out page.
+    let r = b.client.get(&to).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // An administrator disables her account: her provider no longer signs
+    // her in here.
+    app.create_account("admin", true);
+    let admin = app.login_api("admin").await;
+    let r = admin
+        .post("/admin/users/alice_martin/disable", json!({}))
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    let r = sign_in(&app, &Browser::new(&app.base), "alice").await;
+    refused(r, StatusCode::FORBIDDEN, "This account is disabled").await;
+    assert_eq!(app.count("sessions"), 0);
+}
+
+#[tokio::test]
+async fn a_provider_that_cannot_be_reached_is_said_so() {
+    // Nothing listens at the issuer.
+    let port = common::smtp::free_port();
+    let p = provider_config(&format!("http://127.0.0.1:{port}"));
+    let app = TestApp::start_with(move |c| c.accounts.sso = vec![p]).await;
+    let r = Browser::new(&app.base).get("/login/sso/corp").await;
+    refused(r, StatusCode::BAD_GATEWAY, "Contoso cannot be reached").await;
+    assert_eq!(app.count("sso_pending"), 0);
+}
