@@ -455,26 +455,39 @@ pub fn set_disabled(
     if target.id == admin.id && disabled {
         return Err(AppError::bad_request("cannot_disable_self"));
     }
-    db::write(conn, |c| {
-        diesel::update(users::table.find(target.id))
-            .set(users::disabled.eq(disabled))
-            .execute(c)?;
-        crate::index::actor(c, target.id)?;
-        if disabled {
-            // Sessions and API tokens end at once, and stay ended when the
-            // account is enabled again.
-            diesel::delete(sessions::table.filter(sessions::user_id.eq(target.id))).execute(c)?;
-            diesel::update(
-                api_tokens::table
-                    .filter(api_tokens::user_id.eq(target.id))
-                    .filter(api_tokens::revoked_at.is_null()),
-            )
-            .set(api_tokens::revoked_at.eq(Some(now())))
-            .execute(c)?;
-        }
-        Ok::<_, AppError>(())
-    })?;
+    db::write(conn, |c| disable_in(c, target.id, disabled))?;
     find_by_id(conn, target.id)
+}
+
+/// Disables (someone left) or re-enables a local account, inside the
+/// caller's write transaction, whichever door decided it (an
+/// administrator, the directory): its sessions, API tokens and pending
+/// sign-ins end at once and stay ended when it is enabled again (e-mail
+/// actions check the account when used), and its Person goes out again,
+/// closed (`suspended`) or open, so that other sites show it as gone and
+/// stop delivering to it, or show it again.
+pub(crate) fn disable_in(c: &mut DbConn, id: i64, disabled: bool) -> AppResult<()> {
+    use crate::db::schema::sso_pending;
+    let changed = diesel::update(users::table.find(id).filter(users::disabled.ne(disabled)))
+        .set(users::disabled.eq(disabled))
+        .execute(c)?;
+    if changed == 0 {
+        return Ok(());
+    }
+    crate::index::actor(c, id)?;
+    if disabled {
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(c)?;
+        diesel::update(
+            api_tokens::table
+                .filter(api_tokens::user_id.eq(id))
+                .filter(api_tokens::revoked_at.is_null()),
+        )
+        .set(api_tokens::revoked_at.eq(Some(now())))
+        .execute(c)?;
+        diesel::delete(sso_pending::table.filter(sso_pending::user_id.eq(id))).execute(c)?;
+    }
+    events::record(c, Event::ProfileChanged { account: id })?;
+    Ok(())
 }
 
 /// Deletes an account, by its owner (`password` required) or an

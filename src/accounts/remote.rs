@@ -37,6 +37,10 @@ pub struct RemoteProfile {
     /// An instance's own actor, which signs its fetches: kept for its key,
     /// never listed as a person.
     pub is_instance: bool,
+    /// Closed on its host (`suspended`): someone who left. Shown as gone
+    /// (disabled here), and delivered nothing, until their host says
+    /// otherwise.
+    pub suspended: bool,
     /// When its host says it was created (else: when first seen here).
     pub created_at: Option<chrono::NaiveDateTime>,
 }
@@ -69,7 +73,7 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
         users::public_key.eq(&p.public_pem),
         users::fetched_at.eq(Some(now)),
     );
-    let hidden = p.is_instance;
+    let hidden = p.is_instance || p.suspended;
     let id = match existing {
         Some(id) => {
             diesel::update(users::table.find(id))
@@ -78,11 +82,11 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
             diesel::update(users::table.find(id))
                 .set((users::ap_id.eq(&p.ap_id), users::email.eq(&p.ap_id)))
                 .execute(c)?;
-            if hidden {
-                diesel::update(users::table.find(id))
-                    .set(users::disabled.eq(true))
-                    .execute(c)?;
-            }
+            // Disabled while hidden or closed on its host; back when its
+            // host opens it again (a deleted account stays disabled).
+            diesel::update(users::table.find(id).filter(users::deleted_at.is_null()))
+                .set(users::disabled.eq(hidden))
+                .execute(c)?;
             if let Some(at) = p.created_at {
                 diesel::update(users::table.find(id))
                     .set(users::created_at.eq(at))

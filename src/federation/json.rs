@@ -51,6 +51,7 @@ static CONTEXT: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
             "value": "schema:value",
             "toot": "http://joinmastodon.org/ns#",
             "discoverable": "toot:discoverable",
+            "suspended": "toot:suspended",
             "Hashtag": "as:Hashtag",
             "sensitive": "as:sensitive",
             "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",

@@ -415,10 +415,7 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
                 cc: vec![urls.followers(&actor.username)],
             };
             let activity = if let Event::ProfileChanged { .. } = ev {
-                let keys = crate::net::keys::user_keys(conn, actor.id)?;
-                let skills = crate::people::endorse::of(conn, 0, actor.id)?;
-                let person =
-                    super::objects::person::person(cfg, &actor, &skills, &keys.public_pem)?;
+                let person = super::objects::person::published(conn, cfg, &actor)?;
                 apjson::activity(
                     &activity_id("update"),
                     Verb::Update,

@@ -414,17 +414,11 @@ async fn person(state: &AppState, name: &str, pq: &str, headers: &HeaderMap) -> 
                 let id = apjson::own(&Urls(&cfg).person(&u.username))?;
                 return apjson::document(Tombstone::new(id));
             }
-            if !u.is_local() || u.disabled || !u.is_person() {
+            // A disabled account (someone who left) is served as closed.
+            if !u.is_local() || !u.is_person() {
                 return Err(AppError::not_found());
             }
-            let keys = crate::net::keys::user_keys(c, u.id)?;
-            let skills = crate::people::endorse::of(c, 0, u.id)?;
-            apjson::document(super::objects::person::person(
-                &cfg,
-                &u,
-                &skills,
-                &keys.public_pem,
-            )?)
+            apjson::document(super::objects::person::published(c, &cfg, &u)?)
         })
         .await
     {

@@ -154,6 +154,7 @@ pub fn read(
             email: get(FIELD_EMAIL),
             languages: crate::people::remote_languages(&get(FIELD_LANGUAGES)),
             is_instance: v.kind == ActorKind::Application,
+            suspended: v.suspended == Some(true),
             // A date in the future is not believed.
             created_at: v
                 .published
@@ -290,9 +291,40 @@ pub fn person(
         ruche_visibility: None,
         ruche_join_policy: None,
         ruche_partners: None,
+        suspended: None,
         generator: crate::federation::json::generator(cfg)?,
         id,
     })
+}
+
+/// The Person of a local account as it is now: [`person`] with its skills
+/// and their counts, or [`left`] when the account is disabled.
+pub fn published(
+    c: &mut crate::db::DbConn,
+    cfg: &Config,
+    user: &User,
+) -> AppResult<PublishedActor> {
+    let keys = crate::net::keys::user_keys(c, user.id)?;
+    if user.disabled {
+        return left(cfg, user, &keys.public_pem);
+    }
+    let skills = crate::people::endorse::of(c, 0, user.id)?;
+    person(cfg, user, &skills, &keys.public_pem)
+}
+
+/// The Person of a local account that is disabled (someone who left): its
+/// name (their posts stay attributed) and keys, nothing else of the
+/// profile, and `suspended`, so that other sites show them as gone and
+/// stop delivering to them.
+pub fn left(cfg: &Config, user: &User, public_pem: &str) -> AppResult<PublishedActor> {
+    let mut p = person(cfg, user, &[], public_pem)?;
+    p.summary = None;
+    p.attachment = None;
+    p.tag = None;
+    p.icon = None;
+    p.discoverable = Some(false);
+    p.suspended = Some(true);
+    Ok(p)
 }
 
 /// The instance actor, which signs our fetches.
@@ -328,6 +360,7 @@ pub fn instance_actor(cfg: &Config, public_pem: &str) -> AppResult<PublishedActo
         ruche_visibility: None,
         ruche_join_policy: None,
         ruche_partners: None,
+        suspended: None,
         generator: crate::federation::json::generator(cfg)?,
         id,
     })
@@ -426,6 +459,60 @@ mod tests {
         doc["preferredUsername"] = "a b".into();
         let e = super::read(&read(&doc, "actor").unwrap(), "partner.test", None).unwrap_err();
         assert_eq!(e.code, "activity_invalid");
+    }
+
+    #[test]
+    fn a_suspended_actor_is_read_as_gone_and_anything_else_as_not() {
+        assert!(!read_actor("mastodon_actor.json").profile.suspended);
+        for (value, gone) in [
+            (serde_json::json!(true), true),
+            (serde_json::json!(false), false),
+            (serde_json::json!("true"), false),
+            (serde_json::json!({"a": 1}), false),
+        ] {
+            let mut doc = fixture("mastodon_actor.json");
+            doc["suspended"] = value.clone();
+            let a = super::read(&read(&doc, "actor").unwrap(), "partner.test", None).unwrap();
+            assert_eq!(a.profile.suspended, gone, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_person_who_left_is_published_closed_with_their_name_only() {
+        let cfg = crate::config::Config::load_from(None, &[]).unwrap();
+        let now = crate::db::now();
+        let user = crate::accounts::User {
+            id: 1,
+            username: "ann".into(),
+            email: "ann@example.com".into(),
+            password_hash: String::new(),
+            is_admin: false,
+            disabled: true,
+            display_name: "Ann Leaver".into(),
+            job_title: "Welder".into(),
+            department: "Works".into(),
+            site: "Lyon".into(),
+            location: String::new(),
+            work_email: String::new(),
+            phone: "+33 1 23".into(),
+            bio: "About me".into(),
+            bio_html: "<p>About me</p>".into(),
+            languages: String::new(),
+            locale: None,
+            photo_version: 3,
+            created_at: now,
+            domain: None,
+            deleted_at: None,
+            actor_type: "person".into(),
+        };
+        let doc = serde_json::to_value(left(&cfg, &user, "PEM").unwrap()).unwrap();
+        assert_eq!(doc["suspended"], true);
+        assert_eq!(doc["name"], "Ann Leaver");
+        for gone in ["attachment", "tag", "icon", "summary"] {
+            assert!(doc.get(gone).is_none(), "{gone} in {doc}");
+        }
+        let open = serde_json::to_value(person(&cfg, &user, &[], "PEM").unwrap()).unwrap();
+        assert!(open.get("suspended").is_none(), "{open}");
     }
 
     #[test]

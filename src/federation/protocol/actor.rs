@@ -74,6 +74,10 @@ pub struct Actor {
     pub ruche_join_policy: Option<String>,
     #[serde(rename = "ruche:partners", default, deserialize_with = "lenient")]
     pub ruche_partners: Option<bool>,
+    /// Mastodon's `toot:suspended`: the account is closed on its host (a
+    /// person who left the company, for Ruche).
+    #[serde(default, deserialize_with = "lenient")]
+    pub suspended: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,6 +193,9 @@ pub struct PublishedActor {
     pub ruche_join_policy: Option<String>,
     #[serde(rename = "ruche:partners", skip_serializing_if = "Option::is_none")]
     pub ruche_partners: Option<bool>,
+    /// A person whose account is disabled (who left): `true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<bool>,
     pub generator: PublishedGenerator,
 }
 
