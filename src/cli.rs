@@ -123,6 +123,21 @@ pub enum AdminCommand {
     /// Build the search index again from the database (people, communities,
     /// posts, comments, documents), showing its progress.
     Reindex,
+    /// The SCIM clients that provision accounts (Entra ID, Okta…), each
+    /// with its own bearer token.
+    #[command(subcommand)]
+    Scim(ScimCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScimCommand {
+    /// Create a client and print its token (shown once), to give the
+    /// directory with the URL <base_url>/scim/v2.
+    Create { name: String },
+    /// Revoke a client's token: its requests are refused from now on.
+    Revoke { name: String },
+    /// List the clients, when each was last used and whether it is revoked.
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -256,6 +271,40 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::Trust(cmd) => run_trust(&mut conn, cmd)?,
         AdminCommand::Reindex => reindex(&mut conn)?,
+        AdminCommand::Scim(ScimCommand::Create { name }) => {
+            let token = accounts::provisioning::create_client(&mut conn, &name).map_err(explain)?;
+            println!("{token}");
+            eprintln!(
+                "SCIM client {} created; its URL is {}/scim/v2 and the line above is its bearer token (shown once)",
+                name.trim(),
+                config.base()
+            );
+        }
+        AdminCommand::Scim(ScimCommand::Revoke { name }) => {
+            accounts::provisioning::revoke_client(&mut conn, &name).map_err(explain)?;
+            println!("revoked {}", name.trim());
+        }
+        AdminCommand::Scim(ScimCommand::List) => {
+            let fmt = |t: Option<chrono::NaiveDateTime>| {
+                t.map_or_else(
+                    || "-".to_string(),
+                    |t| t.format("%Y-%m-%d %H:%M").to_string(),
+                )
+            };
+            for c in accounts::provisioning::list_clients(&mut conn).map_err(explain)? {
+                println!(
+                    "{}\tcreated {}\tlast used {}\t{}",
+                    c.name,
+                    c.created_at.format("%Y-%m-%d %H:%M"),
+                    fmt(c.last_used_at),
+                    if c.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    }
+                );
+            }
+        }
         AdminCommand::Invite => {
             let (inv, code) = accounts::create_invitation(&mut conn, &config.accounts, None, None)
                 .map_err(explain)?;

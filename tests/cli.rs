@@ -207,6 +207,28 @@ async fn admin_commands_and_a_real_server_process() {
     );
     let code = link.rsplit('=').next().unwrap().to_string();
 
+    // A SCIM client: its token printed once, listed, revoked.
+    let out = ruche(&url, &["admin", "scim", "create", "Entra ID"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scim_token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(scim_token.len() >= 32, "{scim_token}");
+    let out = ruche(&url, &["admin", "scim", "create", "Entra ID"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let out = ruche(&url, &["admin", "scim", "list"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        listed.contains("Entra ID") && listed.contains("active"),
+        "{listed}"
+    );
+
     // A real server process, invitation-only, logging to a file.
     let log_dir = tempfile::tempdir().unwrap();
     let log_path = log_dir.path().join("ruche.log");
@@ -245,6 +267,24 @@ async fn admin_commands_and_a_real_server_process() {
     assert_eq!(
         login("eve", &eve_password).await.unwrap().status(),
         StatusCode::CREATED
+    );
+    let scim = |token: String| {
+        client
+            .get(format!("{base}/scim/v2/Users"))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(
+        scim(scim_token.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let out = ruche(&url, &["admin", "scim", "revoke", "Entra ID"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        scim(scim_token.clone()).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
     );
     let r = client
         .post(format!("{base}/api/v1/accounts"))

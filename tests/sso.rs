@@ -483,3 +483,45 @@ async fn a_provider_that_cannot_be_reached_is_said_so() {
     refused(r, StatusCode::BAD_GATEWAY, "Contoso cannot be reached").await;
     assert_eq!(app.count("sso_pending"), 0);
 }
+
+#[tokio::test]
+async fn an_account_the_directory_made_is_signed_in_by_the_provider() {
+    let Some((app, _provider)) = setup(json!({ "alice": alice() })).await else {
+        return;
+    };
+    // The directory (SCIM) made her account before her first day: it has
+    // no password, and her provider signs her into it, without asking one.
+    let id = {
+        let mut c = app.db.get().unwrap();
+        let client = ruche::accounts::provisioning::create_client(&mut c, "entra").unwrap();
+        let client = ruche::accounts::provisioning::client_by_token(&mut c, &client).unwrap();
+        let p = ruche::accounts::provisioning::Person {
+            user_name: "alice.martin@corp.example".into(),
+            email: "alice@corp.example".into(),
+            active: true,
+            given_name: "Alice".into(),
+            family_name: "Martin".into(),
+            ..Default::default()
+        };
+        ruche::accounts::provisioning::create(&mut c, client, &p)
+            .unwrap()
+            .user
+            .id
+    };
+    let r = sign_in(&app, &Browser::new(&app.base), "alice").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/people");
+    assert_eq!(app.count("users"), 1);
+    assert_eq!(app.count("sso_identities"), 1);
+    let row = account(&app, "alice@corp.example");
+    assert_eq!(
+        (row.username.as_str(), row.department.as_str()),
+        ("alice_martin", "R&D")
+    );
+    let linked: i64 = {
+        use ruche::db::schema::sso_identities::dsl as i;
+        let mut c = app.db.get().unwrap();
+        i::sso_identities.select(i::user_id).first(&mut *c).unwrap()
+    };
+    assert_eq!(linked, id);
+}

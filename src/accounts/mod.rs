@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod email;
 pub mod invitation;
+pub mod provisioning;
 pub mod remote;
 pub mod reset;
 pub mod secrets;
@@ -563,6 +564,124 @@ pub fn delete_account(
         events::record(c, Event::AccountDeleted { person: target.id })?;
         Ok::<_, AppError>(())
     })
+}
+
+/// The longest profile field a directory fills (as the profile form).
+const MAX_DIRECTORY_FIELD: usize = 100;
+
+/// A value from a company directory (an identity provider's claim, a SCIM
+/// attribute), made a profile field: control characters out, cut at 100
+/// characters.
+pub(crate) fn clean_field(v: &str) -> String {
+    let s: String = v.chars().filter(|c| !c.is_control()).collect();
+    s.trim()
+        .chars()
+        .take(MAX_DIRECTORY_FIELD)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// A username for a new account made from a directory's name for someone
+/// (`alice.martin`, `Alice@corp.example`): its part before any `@`, made
+/// valid (a-z, 0-9, `_`, 3 to 30) and free (a number added).
+pub(crate) fn free_username(c: &mut DbConn, wanted: &str) -> AppResult<String> {
+    let wanted = wanted.split('@').next().unwrap_or("");
+    let mut base: String = wanted
+        .to_ascii_lowercase()
+        .chars()
+        .map(|ch| match ch {
+            'a'..='z' | '0'..='9' | '_' => ch,
+            _ => '_',
+        })
+        .collect();
+    base = base.trim_matches('_').chars().take(24).collect();
+    while base.len() < 3 {
+        base.push('_');
+    }
+    for n in 1..1000 {
+        let name = match n {
+            1 => base.clone(),
+            _ => format!("{base}{n}"),
+        };
+        let taken: i64 = users::table
+            .filter(users::username.eq(&name))
+            .count()
+            .get_result(c)?;
+        if taken == 0 {
+            return Ok(name);
+        }
+    }
+    Err(AppError::conflict("name_taken"))
+}
+
+/// What the company's directory (an identity provider, a SCIM client) says
+/// of someone; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Directory {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub department: Option<String>,
+    pub job_title: Option<String>,
+    pub site: Option<String>,
+    /// Whether they are an administrator here.
+    pub admin: Option<bool>,
+}
+
+/// Sets what the directory says of `user`, inside the caller's write
+/// transaction; a change of the profile is news (other sites, the search
+/// index). An e-mail address already another account's is left as it was.
+pub(crate) fn from_directory(c: &mut DbConn, user: &User, d: &Directory) -> AppResult<User> {
+    let mut u = user.clone();
+    let mut changed = false;
+    for (field, to) in [
+        (&mut u.display_name, &d.name),
+        (&mut u.department, &d.department),
+        (&mut u.job_title, &d.job_title),
+        (&mut u.site, &d.site),
+    ] {
+        if let Some(v) = to {
+            let v = clean_field(v);
+            if *field != v {
+                *field = v;
+                changed = true;
+            }
+        }
+    }
+    if let Some(email) = d.email.as_deref().map(str::to_ascii_lowercase) {
+        if email != u.email && Email::parse(&email).is_ok() {
+            let taken: i64 = users::table
+                .filter(users::email.eq(&email))
+                .filter(users::id.ne(u.id))
+                .count()
+                .get_result(c)?;
+            if taken == 0 {
+                u.email = email;
+                changed = true;
+            }
+        }
+    }
+    let admin_changed = d.admin.is_some_and(|a| a != u.is_admin);
+    if let Some(a) = d.admin {
+        u.is_admin = a;
+    }
+    if changed || admin_changed {
+        diesel::update(users::table.find(u.id))
+            .set((
+                users::display_name.eq(&u.display_name),
+                users::department.eq(&u.department),
+                users::job_title.eq(&u.job_title),
+                users::site.eq(&u.site),
+                users::email.eq(&u.email),
+                users::is_admin.eq(u.is_admin),
+            ))
+            .execute(c)?;
+    }
+    if changed {
+        crate::index::actor(c, u.id)?;
+        events::record(c, Event::ProfileChanged { account: u.id })?;
+    }
+    Ok(u)
 }
 
 /// Removes, inside the caller's write transaction, the endorsements an

@@ -27,12 +27,9 @@ use crate::config::{AccountsConfig, SsoProvider};
 use crate::db::schema::{sessions, sso_identities, sso_pending, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::events::{self, Event};
 
 /// How long a sign-in may stay at the provider, or wait for a password.
 pub const PENDING_MINUTES: i64 = 10;
-/// The longest profile field a provider fills (as the profile form).
-const MAX_FIELD: usize = 100;
 
 /// What an identity provider says of a person, read with the provider's
 /// claim mapping and cleaned: control characters out, fields cut at 100
@@ -51,15 +48,7 @@ pub struct Claims {
     pub groups: Vec<String>,
 }
 
-fn clean(v: &str) -> String {
-    let s: String = v.chars().filter(|c| !c.is_control()).collect();
-    s.trim()
-        .chars()
-        .take(MAX_FIELD)
-        .collect::<String>()
-        .trim()
-        .to_string()
-}
+use super::clean_field as clean;
 
 impl Claims {
     /// Reads `all` (the claims the provider returned) as `p` maps them.
@@ -236,8 +225,27 @@ pub fn sign_in(c: &mut DbConn, p: &SsoProvider, claims: &Claims) -> AppResult<Ou
                 return Err(AppError::forbidden("sso_email_unverified").with("provider", &p.name));
             }
             if user.password_hash.starts_with('!') {
-                // Made by another provider: it signs in there.
-                return Err(AppError::conflict("sso_linked_elsewhere"));
+                let linked: i64 = sso_identities::table
+                    .filter(sso_identities::user_id.eq(user.id))
+                    .count()
+                    .get_result(c)?;
+                if linked > 0 {
+                    // Made by another provider: it signs in there.
+                    return Err(AppError::conflict("sso_linked_elsewhere"));
+                }
+                // Made by the directory (SCIM) and never signed in: there
+                // is no password to ask, and the provider vouches for the
+                // address the directory gave it.
+                diesel::insert_into(sso_identities::table)
+                    .values((
+                        sso_identities::user_id.eq(user.id),
+                        sso_identities::provider.eq(&p.id),
+                        sso_identities::subject.eq(&claims.subject),
+                        sso_identities::created_at.eq(now),
+                        sso_identities::last_login_at.eq(now),
+                    ))
+                    .execute(c)?;
+                return refresh(c, p, &user, claims).map(|u| Outcome::SignedIn(Box::new(u)));
             }
             let token = secrets::random_token();
             diesel::insert_into(sso_pending::table)
@@ -287,92 +295,30 @@ pub fn sign_in(c: &mut DbConn, p: &SsoProvider, claims: &Claims) -> AppResult<Ou
 }
 
 /// A username for a new account: the provider's, or the e-mail's local
-/// part, made valid (a-z, 0-9, `_`, 3 to 30) and free (a number added).
+/// part ([`super::free_username`]).
 fn free_username(c: &mut DbConn, claims: &Claims) -> AppResult<String> {
     let wanted = if claims.username.is_empty() {
-        claims.email.split('@').next().unwrap_or("")
+        &claims.email
     } else {
-        // "alice@corp.example" as a username keeps its local part.
-        claims.username.split('@').next().unwrap_or("")
+        &claims.username
     };
-    let mut base: String = wanted
-        .to_ascii_lowercase()
-        .chars()
-        .map(|ch| match ch {
-            'a'..='z' | '0'..='9' | '_' => ch,
-            _ => '_',
-        })
-        .collect();
-    base = base.trim_matches('_').chars().take(24).collect();
-    while base.len() < 3 {
-        base.push('_');
-    }
-    for n in 1..1000 {
-        let name = match n {
-            1 => base.clone(),
-            _ => format!("{base}{n}"),
-        };
-        let taken: i64 = users::table
-            .filter(users::username.eq(&name))
-            .count()
-            .get_result(c)?;
-        if taken == 0 {
-            return Ok(name);
-        }
-    }
-    Err(AppError::conflict("name_taken"))
+    super::free_username(c, wanted)
 }
 
-/// Sets the fields the provider fills, inside the caller's transaction;
-/// a change is news of the profile (other sites, the search index).
+/// Sets the fields the provider fills, inside the caller's transaction.
 fn refresh(c: &mut DbConn, p: &SsoProvider, user: &User, claims: &Claims) -> AppResult<User> {
-    let mut changed = false;
-    let mut set = |field: &mut String, to: &Option<String>| {
-        if let Some(v) = to {
-            if field != v {
-                *field = v.clone();
-                changed = true;
-            }
-        }
-    };
-    let mut u = user.clone();
-    set(&mut u.display_name, &claims.name);
-    set(&mut u.department, &claims.department);
-    set(&mut u.job_title, &claims.job_title);
-    set(&mut u.site, &claims.site);
-    if claims.email != u.email && super::Email::parse(&claims.email).is_ok() {
-        let taken: i64 = users::table
-            .filter(users::email.eq(&claims.email))
-            .filter(users::id.ne(u.id))
-            .count()
-            .get_result(c)?;
-        if taken == 0 {
-            u.email = claims.email.clone();
-            changed = true;
-        }
-    }
-    let admin_changed =
-        !p.admin_group.is_empty() && u.is_admin != claims.groups.contains(&p.admin_group);
-    if admin_changed {
-        u.is_admin = !u.is_admin;
-    }
-    if changed || admin_changed {
-        diesel::update(users::table.find(u.id))
-            .set((
-                users::display_name.eq(&u.display_name),
-                users::department.eq(&u.department),
-                users::job_title.eq(&u.job_title),
-                users::site.eq(&u.site),
-                users::email.eq(&u.email),
-                users::is_admin.eq(u.is_admin),
-            ))
-            .execute(c)?;
-    }
-    if changed {
-        crate::index::actor(c, u.id)?;
-        events::record(c, Event::ProfileChanged { account: u.id })?;
-    }
-    Ok(u)
+    super::from_directory(
+        c,
+        user,
+        &super::Directory {
+            email: Some(claims.email.clone()),
+            name: claims.name.clone(),
+            department: claims.department.clone(),
+            job_title: claims.job_title.clone(),
+            site: claims.site.clone(),
+            admin: (!p.admin_group.is_empty()).then(|| claims.groups.contains(&p.admin_group)),
+        },
+    )
 }
 
 /// The account a link token waits for, and its provider (for the page

@@ -116,6 +116,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Who may provision accounts with SCIM (`accounts::provisioning`).
+    scim_clients (id) {
+        id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// The accounts a SCIM client manages.
+    scim_users (user_id) {
+        user_id -> BigInt,
+        client_id -> BigInt,
+        user_name -> Text,
+        user_key -> Text,
+        external_id -> Text,
+        given_name -> Text,
+        family_name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     api_tokens (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -412,6 +439,8 @@ diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(user_skills -> skills (skill_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sso_identities -> users (user_id));
+diesel::joinable!(scim_users -> users (user_id));
+diesel::joinable!(scim_users -> scim_clients (client_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(content -> users (author_id));
 diesel::joinable!(content_revisions -> content (content_id));
@@ -438,6 +467,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     sso_identities,
     sso_pending,
+    scim_clients,
+    scim_users,
     api_tokens,
     invitations,
     login_failures,

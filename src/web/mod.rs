@@ -7,6 +7,7 @@ pub mod auth;
 pub mod live;
 pub mod openapi;
 pub mod pages;
+pub mod scim;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -20,6 +21,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .nest("/api/v1", api::router())
+        .merge(scim::router())
         .merge(assets::router())
         .merge(crate::federation::routes::router())
         .layer(middleware::from_fn_with_state(

@@ -1,0 +1,370 @@
+//! Accounts the company's directory pushes over SCIM 2.0 (Entra ID, Okta
+//! and the like): joiners are created, changes applied, leavers disabled
+//! at once (sessions, tokens, other sites told: [`super::disable_in`]).
+//! The SCIM protocol itself (JSON, filters, PATCH) is `web::scim`.
+//!
+//! - Each provisioning client has its own bearer token, shown once and
+//!   stored as a digest ([`create_client`], `ruche admin scim`); a revoked
+//!   or unknown token finds nothing.
+//! - A client sees and changes only accounts provisioned by SCIM. A new
+//!   `userName` whose e-mail an account of this instance already has
+//!   adopts that account (the directory says it is theirs) unless another
+//!   `userName` already manages it.
+//! - Accounts made here have no password: their people sign in with the
+//!   company's identity provider (`accounts::sso`).
+//! - Deleting a user disables the account and forgets its SCIM record: the
+//!   person's posts stay, attributed, as for any leaver.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{secrets, Directory, Email, User};
+use crate::db::schema::{scim_clients, scim_users, users};
+use crate::db::{self, now, DbConn};
+use crate::error::{AppError, AppResult};
+
+/// The most users one page lists.
+pub const MAX_PAGE: i64 = 200;
+
+/// What a client says of someone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Person {
+    pub user_name: String,
+    pub external_id: String,
+    pub active: bool,
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    /// `None`: not said (left as it is).
+    pub display_name: Option<String>,
+    pub title: Option<String>,
+    pub department: Option<String>,
+    pub site: Option<String>,
+}
+
+/// An account as a client sees it.
+#[derive(Debug, Clone)]
+pub struct Provisioned {
+    pub user: User,
+    pub user_name: String,
+    pub external_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A provisioning client, for the administrators' list.
+#[derive(Debug, Clone, Queryable)]
+pub struct Client {
+    pub name: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// Creates a client named `name`; its token, shown once.
+pub fn create_client(c: &mut DbConn, name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(AppError::bad_request("field_invalid").with("field", "name"));
+    }
+    let token = secrets::random_token();
+    db::write(c, |c| {
+        let taken: i64 = scim_clients::table
+            .filter(scim_clients::name.eq(name))
+            .count()
+            .get_result(c)?;
+        if taken > 0 {
+            return Err(AppError::conflict("name_taken"));
+        }
+        diesel::insert_into(scim_clients::table)
+            .values((
+                scim_clients::name.eq(name),
+                scim_clients::token_hash.eq(secrets::digest(&token)),
+                scim_clients::created_at.eq(now()),
+            ))
+            .execute(c)?;
+        Ok(())
+    })?;
+    Ok(token)
+}
+
+/// Revokes the token of the client `name`.
+pub fn revoke_client(c: &mut DbConn, name: &str) -> AppResult<()> {
+    let n = db::write(c, |c| {
+        diesel::update(
+            scim_clients::table
+                .filter(scim_clients::name.eq(name.trim()))
+                .filter(scim_clients::revoked_at.is_null()),
+        )
+        .set(scim_clients::revoked_at.eq(Some(now())))
+        .execute(c)
+    })?;
+    if n == 0 {
+        return Err(AppError::not_found());
+    }
+    Ok(())
+}
+
+pub fn list_clients(c: &mut DbConn) -> AppResult<Vec<Client>> {
+    Ok(scim_clients::table
+        .order(scim_clients::name.asc())
+        .select((
+            scim_clients::name,
+            scim_clients::created_at,
+            scim_clients::last_used_at,
+            scim_clients::revoked_at,
+        ))
+        .load(c)?)
+}
+
+/// The client a bearer token belongs to (its use noted, once a minute).
+pub fn client_by_token(c: &mut DbConn, token: &str) -> AppResult<i64> {
+    let found: Option<(i64, Option<NaiveDateTime>)> = scim_clients::table
+        .filter(scim_clients::token_hash.eq(secrets::digest(token)))
+        .filter(scim_clients::revoked_at.is_null())
+        .select((scim_clients::id, scim_clients::last_used_at))
+        .first(c)
+        .optional()?;
+    let (id, last) = found.ok_or_else(|| AppError::unauthorized("token_invalid"))?;
+    let now = now();
+    if last.is_none_or(|l| now - l > chrono::Duration::minutes(1)) {
+        db::write(c, |c| {
+            diesel::update(scim_clients::table.find(id))
+                .set(scim_clients::last_used_at.eq(Some(now)))
+                .execute(c)
+        })?;
+    }
+    Ok(id)
+}
+
+fn user_key(user_name: &str) -> String {
+    user_name.trim().to_lowercase()
+}
+
+/// The fields of `p` checked: a userName, an e-mail address.
+fn check(p: &Person) -> AppResult<(String, Email)> {
+    let user_name = p.user_name.trim();
+    if user_name.is_empty() || user_name.chars().count() > 255 {
+        return Err(AppError::bad_request("scim_invalid").with("field", "userName"));
+    }
+    if user_name.chars().any(char::is_control) {
+        return Err(AppError::bad_request("scim_invalid").with("field", "userName"));
+    }
+    if p.external_id.chars().count() > 255 || p.external_id.chars().any(char::is_control) {
+        return Err(AppError::bad_request("scim_invalid").with("field", "externalId"));
+    }
+    // No e-mail given: a userName that is an address (a UPN) is one.
+    let email = if p.email.trim().is_empty() {
+        user_name
+    } else {
+        p.email.trim()
+    };
+    let email = Email::parse(email)
+        .map_err(|_| AppError::bad_request("scim_invalid").with("field", "emails"))?;
+    Ok((user_name.to_string(), email))
+}
+
+fn directory(p: &Person, email: &Email) -> Directory {
+    let name = p.display_name.clone().or_else(|| {
+        let full = format!("{} {}", p.given_name.trim(), p.family_name.trim());
+        (!full.trim().is_empty()).then(|| full.trim().to_string())
+    });
+    Directory {
+        email: Some(email.as_str().to_string()),
+        name,
+        department: p.department.clone(),
+        job_title: p.title.clone(),
+        site: p.site.clone(),
+        admin: None,
+    }
+}
+
+/// Provisions a new user.
+pub fn create(c: &mut DbConn, client: i64, p: &Person) -> AppResult<Provisioned> {
+    let (user_name, email) = check(p)?;
+    let now = now();
+    let id = db::write(c, |c| {
+        let taken: i64 = scim_users::table
+            .filter(scim_users::user_key.eq(user_key(&user_name)))
+            .count()
+            .get_result(c)?;
+        if taken > 0 {
+            return Err(AppError::conflict("scim_uniqueness"));
+        }
+        let existing: Option<User> = users::table
+            .filter(users::email.eq(email.as_str()))
+            .filter(users::domain.is_null())
+            .filter(users::deleted_at.is_null())
+            .filter(users::actor_type.eq("person"))
+            .select(User::as_select())
+            .first(c)
+            .optional()?;
+        let user = match existing {
+            Some(u) => {
+                let managed: i64 = scim_users::table
+                    .filter(scim_users::user_id.eq(u.id))
+                    .count()
+                    .get_result(c)?;
+                if managed > 0 {
+                    return Err(AppError::conflict("scim_uniqueness"));
+                }
+                u
+            }
+            None => {
+                let username = super::free_username(c, &user_name)?;
+                let id: i64 = diesel::insert_into(users::table)
+                    .values((
+                        users::username.eq(&username),
+                        users::email.eq(email.as_str()),
+                        users::password_hash.eq("!"),
+                        users::is_admin.eq(false),
+                        users::created_at.eq(now),
+                    ))
+                    .returning(users::id)
+                    .get_result(c)?;
+                crate::index::actor(c, id)?;
+                users::table.find(id).select(User::as_select()).first(c)?
+            }
+        };
+        diesel::insert_into(scim_users::table)
+            .values((
+                scim_users::user_id.eq(user.id),
+                scim_users::client_id.eq(client),
+                scim_users::user_name.eq(&user_name),
+                scim_users::user_key.eq(user_key(&user_name)),
+                scim_users::external_id.eq(p.external_id.trim()),
+                scim_users::given_name.eq(super::clean_field(&p.given_name)),
+                scim_users::family_name.eq(super::clean_field(&p.family_name)),
+                scim_users::created_at.eq(now),
+                scim_users::updated_at.eq(now),
+            ))
+            .execute(c)?;
+        super::from_directory(c, &user, &directory(p, &email))?;
+        super::disable_in(c, user.id, !p.active)?;
+        Ok(user.id)
+    })?;
+    get(c, id)
+}
+
+/// What `scim_users` keeps of a user: userName, externalId, given and
+/// family names, when made and last changed.
+type Record = (String, String, String, String, NaiveDateTime, NaiveDateTime);
+
+/// A provisioned user by its id (another account is not found).
+pub fn get(c: &mut DbConn, id: i64) -> AppResult<Provisioned> {
+    let found: Option<(User, Record)> = users::table
+        .inner_join(scim_users::table)
+        .filter(users::id.eq(id))
+        .filter(users::deleted_at.is_null())
+        .select((
+            User::as_select(),
+            (
+                scim_users::user_name,
+                scim_users::external_id,
+                scim_users::given_name,
+                scim_users::family_name,
+                scim_users::created_at,
+                scim_users::updated_at,
+            ),
+        ))
+        .first(c)
+        .optional()?;
+    let (user, (user_name, external_id, given_name, family_name, created_at, updated_at)) =
+        found.ok_or_else(AppError::not_found)?;
+    Ok(Provisioned {
+        user,
+        user_name,
+        external_id,
+        given_name,
+        family_name,
+        created_at,
+        updated_at,
+    })
+}
+
+/// What a list is filtered on (the filters Entra ID and Okta send).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    UserName(String),
+    ExternalId(String),
+    Email(String),
+}
+
+/// One page of provisioned users (`start` counts from 1, as SCIM does),
+/// with how many there are in all.
+pub fn list(
+    c: &mut DbConn,
+    filter: Option<&Filter>,
+    start: i64,
+    count: i64,
+) -> AppResult<(i64, Vec<Provisioned>)> {
+    let query = || {
+        let mut q = users::table
+            .inner_join(scim_users::table)
+            .filter(users::deleted_at.is_null())
+            .into_boxed();
+        match filter {
+            Some(Filter::UserName(v)) => q = q.filter(scim_users::user_key.eq(user_key(v))),
+            Some(Filter::ExternalId(v)) => q = q.filter(scim_users::external_id.eq(v.clone())),
+            Some(Filter::Email(v)) => q = q.filter(users::email.eq(v.trim().to_lowercase())),
+            None => {}
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(c)?;
+    let ids: Vec<i64> = query()
+        .order(users::id.asc())
+        .offset((start.max(1) - 1).min(1_000_000))
+        .limit(count.clamp(0, MAX_PAGE))
+        .select(users::id)
+        .load(c)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(get(c, id)?);
+    }
+    Ok((total, out))
+}
+
+/// Replaces what is known of a provisioned user (PUT, and PATCH once its
+/// operations are applied); `active: false` disables the account.
+pub fn replace(c: &mut DbConn, id: i64, p: &Person) -> AppResult<Provisioned> {
+    let (user_name, email) = check(p)?;
+    let current = get(c, id)?;
+    db::write(c, |c| {
+        let taken: i64 = scim_users::table
+            .filter(scim_users::user_key.eq(user_key(&user_name)))
+            .filter(scim_users::user_id.ne(id))
+            .count()
+            .get_result(c)?;
+        if taken > 0 {
+            return Err(AppError::conflict("scim_uniqueness"));
+        }
+        diesel::update(scim_users::table.find(id))
+            .set((
+                scim_users::user_name.eq(&user_name),
+                scim_users::user_key.eq(user_key(&user_name)),
+                scim_users::external_id.eq(p.external_id.trim()),
+                scim_users::given_name.eq(super::clean_field(&p.given_name)),
+                scim_users::family_name.eq(super::clean_field(&p.family_name)),
+                scim_users::updated_at.eq(now()),
+            ))
+            .execute(c)?;
+        super::from_directory(c, &current.user, &directory(p, &email))?;
+        super::disable_in(c, id, !p.active)?;
+        Ok::<_, AppError>(())
+    })?;
+    get(c, id)
+}
+
+/// Deletes a provisioned user: the account is disabled (a leaver) and no
+/// longer provisioned.
+pub fn remove(c: &mut DbConn, id: i64) -> AppResult<()> {
+    get(c, id)?;
+    db::write(c, |c| {
+        super::disable_in(c, id, true)?;
+        diesel::delete(scim_users::table.find(id)).execute(c)?;
+        Ok(())
+    })
+}

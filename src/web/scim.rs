@@ -1,0 +1,710 @@
+//! SCIM 2.0 (RFC 7643, 7644) under `/scim/v2`: how the company's
+//! directory (Entra ID, Okta…) pushes joiners, changes and leavers. This
+//! door only translates: users as SCIM JSON (the core and enterprise user
+//! schemas), the filters those clients send, PATCH operations applied to a
+//! user's JSON before it is replaced. What it means for an account is
+//! `accounts::provisioning`.
+//!
+//! - A bearer token per client (`ruche admin scim create NAME`): without
+//!   one, or with a wrong or revoked one, 401 and nothing read or written.
+//! - Errors are SCIM errors (`urn:ietf:params:scim:api:messages:2.0:Error`,
+//!   with `scimType` where the RFC names one).
+//! - Groups are not provisioned: `/Groups` answers 404, and the service
+//!   provider configuration says what is supported.
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::accounts::provisioning::{self, Filter, Person, Provisioned};
+use crate::app::AppState;
+use crate::error::{AppError, ErrorKind};
+use crate::i18n::Lang;
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+/// The largest request read.
+const MAX_BODY: usize = 256 * 1024;
+/// The most operations one PATCH may carry.
+const MAX_OPERATIONS: usize = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/scim/v2/ServiceProviderConfig", get(config))
+        .route("/scim/v2/ResourceTypes", get(resource_types))
+        .route("/scim/v2/Users", get(list).post(create))
+        .route(
+            "/scim/v2/Users/{id}",
+            get(show).put(replace).patch(patch).delete(remove),
+        )
+}
+
+/// A SCIM error answer.
+#[derive(Debug)]
+pub struct ScimError {
+    status: StatusCode,
+    scim_type: Option<&'static str>,
+    detail: String,
+}
+
+impl ScimError {
+    fn bad(scim_type: &'static str, detail: impl Into<String>) -> ScimError {
+        ScimError {
+            status: StatusCode::BAD_REQUEST,
+            scim_type: Some(scim_type),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<AppError> for ScimError {
+    fn from(e: AppError) -> ScimError {
+        if e.kind == ErrorKind::Internal {
+            tracing::error!(error = %e, "SCIM request failed");
+        }
+        let scim_type = match e.code {
+            "scim_uniqueness" => Some("uniqueness"),
+            "scim_invalid" | "field_invalid" => Some("invalidValue"),
+            _ => None,
+        };
+        ScimError {
+            status: StatusCode::from_u16(e.kind.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            scim_type,
+            detail: crate::error::message(&e, Lang::En),
+        }
+    }
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "schemas": [ERROR],
+            "status": self.status.as_u16().to_string(),
+            "detail": self.detail,
+        });
+        if let Some(t) = self.scim_type {
+            body["scimType"] = json!(t);
+        }
+        scim_json(self.status, body)
+    }
+}
+
+fn scim_json(status: StatusCode, body: Value) -> Response {
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/scim+json"),
+    );
+    res
+}
+
+type ScimResult = Result<Response, ScimError>;
+
+/// The provisioning client a bearer token names.
+pub struct ScimClient(i64);
+
+impl FromRequestParts<AppState> for ScimClient {
+    type Rejection = ScimError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ScimError> {
+        let unauthorized = |detail: &str| ScimError {
+            status: StatusCode::UNAUTHORIZED,
+            scim_type: None,
+            detail: detail.to_string(),
+        };
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() < 200)
+            .ok_or_else(|| unauthorized("A bearer token is needed."))?
+            .to_string();
+        let id = state
+            .db
+            .run(move |c| provisioning::client_by_token(c, &token))
+            .await
+            .map_err(|_| unauthorized("This token is not valid."))?;
+        Ok(ScimClient(id))
+    }
+}
+
+/// A JSON body (`application/scim+json` or `application/json`), bounded.
+pub struct ScimBody(Value);
+
+impl axum::extract::FromRequest<AppState> for ScimBody {
+    type Rejection = ScimError;
+
+    async fn from_request(req: axum::extract::Request, _: &AppState) -> Result<Self, ScimError> {
+        let kind = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !kind.starts_with("application/scim+json") && !kind.starts_with("application/json") {
+            return Err(ScimError {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                scim_type: None,
+                detail: "Send application/scim+json.".into(),
+            });
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY)
+            .await
+            .map_err(|_| ScimError {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                scim_type: None,
+                detail: format!("At most {MAX_BODY} bytes."),
+            })?;
+        let v: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ScimError::bad("invalidSyntax", format!("Not JSON: {e}")))?;
+        if !v.is_object() {
+            return Err(ScimError::bad(
+                "invalidSyntax",
+                "A JSON object is expected.",
+            ));
+        }
+        Ok(ScimBody(v))
+    }
+}
+
+async fn config(_: ScimClient) -> Response {
+    scim_json(
+        StatusCode::OK,
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+            "patch": {"supported": true},
+            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+            "filter": {"supported": true, "maxResults": provisioning::MAX_PAGE},
+            "changePassword": {"supported": false},
+            "sort": {"supported": false},
+            "etag": {"supported": false},
+            "authenticationSchemes": [{
+                "type": "oauthbearertoken",
+                "name": "Bearer token",
+                "description": "A token made with `ruche admin scim create NAME`.",
+                "primary": true
+            }]
+        }),
+    )
+}
+
+async fn resource_types(State(state): State<AppState>, _: ScimClient) -> Response {
+    let base = state.config.base();
+    scim_json(
+        StatusCode::OK,
+        json!({
+            "schemas": [LIST],
+            "totalResults": 1,
+            "Resources": [{
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+                "id": "User",
+                "name": "User",
+                "endpoint": "/Users",
+                "schema": USER,
+                "schemaExtensions": [{"schema": ENTERPRISE, "required": false}],
+                "meta": {"resourceType": "ResourceType", "location": format!("{base}/scim/v2/ResourceTypes/User")}
+            }]
+        }),
+    )
+}
+
+// ----- Users as SCIM JSON ---------------------------------------------------
+
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// A boolean as clients send it (`true`, or Entra ID's `"False"`).
+fn boolean(v: Option<&Value>) -> Result<Option<bool>, ScimError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(_) => Err(ScimError::bad(
+            "invalidValue",
+            "active must be true or false.",
+        )),
+    }
+}
+
+/// The entry of a multi-valued attribute that counts: the primary one,
+/// else the work one, else the first.
+fn chosen(list: Option<&Value>) -> Option<&Map<String, Value>> {
+    let items: Vec<&Map<String, Value>> = list?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_object)
+        .collect();
+    items
+        .iter()
+        .find(|m| m.get("primary") == Some(&Value::Bool(true)))
+        .or_else(|| {
+            items
+                .iter()
+                .find(|m| m.get("type").and_then(Value::as_str) == Some("work"))
+        })
+        .or_else(|| items.first())
+        .copied()
+}
+
+/// A user as a client sent it.
+fn person(doc: &Value) -> Result<Person, ScimError> {
+    let user_name = text(doc.get("userName"))
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| ScimError::bad("invalidValue", "userName is required."))?;
+    let name = doc.get("name");
+    let ext = doc.get(ENTERPRISE);
+    Ok(Person {
+        user_name,
+        external_id: text(doc.get("externalId")).unwrap_or_default(),
+        active: boolean(doc.get("active"))?.unwrap_or(true),
+        email: chosen(doc.get("emails"))
+            .and_then(|m| text(m.get("value")))
+            .unwrap_or_default(),
+        given_name: text(name.and_then(|n| n.get("givenName"))).unwrap_or_default(),
+        family_name: text(name.and_then(|n| n.get("familyName"))).unwrap_or_default(),
+        display_name: text(doc.get("displayName"))
+            .or_else(|| text(name.and_then(|n| n.get("formatted")))),
+        title: text(doc.get("title")),
+        department: text(ext.and_then(|e| e.get("department"))),
+        site: chosen(doc.get("addresses")).and_then(|m| text(m.get("locality"))),
+    })
+}
+
+/// A provisioned user as SCIM JSON.
+fn resource(base: &str, p: &Provisioned) -> Value {
+    let u = &p.user;
+    let at = |t: chrono::NaiveDateTime| {
+        t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let mut doc = json!({
+        "schemas": [USER, ENTERPRISE],
+        "id": u.id.to_string(),
+        "userName": p.user_name,
+        "active": !u.disabled,
+        "displayName": u.display_name,
+        "name": {
+            "givenName": p.given_name,
+            "familyName": p.family_name,
+            "formatted": u.shown_name(),
+        },
+        "emails": [{"value": u.email, "type": "work", "primary": true}],
+        "title": u.job_title,
+        ENTERPRISE: {"department": u.department},
+        "meta": {
+            "resourceType": "User",
+            "created": at(p.created_at),
+            "lastModified": at(p.updated_at),
+            "location": format!("{base}/scim/v2/Users/{}", u.id),
+        },
+    });
+    if !p.external_id.is_empty() {
+        doc["externalId"] = json!(p.external_id);
+    }
+    if !u.site.is_empty() {
+        doc["addresses"] = json!([{"type": "work", "locality": u.site, "primary": true}]);
+    }
+    doc
+}
+
+// ----- Filters --------------------------------------------------------------
+
+/// The filters Entra ID and Okta send: `userName eq "…"`,
+/// `externalId eq "…"`, `emails[type eq "work"].value eq "…"`.
+fn filter(raw: &str) -> Result<Filter, ScimError> {
+    let invalid = || ScimError::bad("invalidFilter", format!("Filter not supported: {raw}"));
+    let raw = raw.trim();
+    let lower = raw.to_ascii_lowercase();
+    let at = lower.rfind(" eq ").ok_or_else(invalid)?;
+    let attr = lower[..at].trim();
+    let value = raw[at + 4..].trim();
+    let value: String = serde_json::from_str::<String>(value).map_err(|_| invalid())?;
+    match attr {
+        "username" => Ok(Filter::UserName(value)),
+        "externalid" => Ok(Filter::ExternalId(value)),
+        "emails.value" | "emails[type eq \"work\"].value" | "emails[primary eq true].value" => {
+            Ok(Filter::Email(value))
+        }
+        _ => Err(invalid()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ListQuery {
+    filter: String,
+    start_index: Option<String>,
+    count: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    _: ScimClient,
+    Query(q): Query<ListQuery>,
+) -> ScimResult {
+    let number = |v: &Option<String>, default: i64| -> Result<i64, ScimError> {
+        match v {
+            None => Ok(default),
+            Some(s) => s
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| ScimError::bad("invalidValue", "startIndex and count are numbers.")),
+        }
+    };
+    let start = number(&q.start_index, 1)?.max(1);
+    let count = number(&q.count, 100)?.clamp(0, provisioning::MAX_PAGE);
+    let f = match q.filter.trim() {
+        "" => None,
+        s => Some(filter(s)?),
+    };
+    let (total, rows) = state
+        .db
+        .run(move |c| provisioning::list(c, f.as_ref(), start, count))
+        .await?;
+    let base = state.config.base().to_string();
+    let resources: Vec<Value> = rows.iter().map(|p| resource(&base, p)).collect();
+    Ok(scim_json(
+        StatusCode::OK,
+        json!({
+            "schemas": [LIST],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }),
+    ))
+}
+
+fn user_id(raw: &str) -> Result<i64, ScimError> {
+    raw.parse::<i64>()
+        .map_err(|_| ScimError::from(AppError::not_found()))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ScimClient(client): ScimClient,
+    ScimBody(doc): ScimBody,
+) -> ScimResult {
+    let p = person(&doc)?;
+    let made = state
+        .db
+        .run(move |c| provisioning::create(c, client, &p))
+        .await?;
+    let body = resource(state.config.base(), &made);
+    let mut res = scim_json(StatusCode::CREATED, body.clone());
+    if let Some(Ok(v)) = body["meta"]["location"].as_str().map(HeaderValue::from_str) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+async fn show(State(state): State<AppState>, _: ScimClient, Path(id): Path<String>) -> ScimResult {
+    let id = user_id(&id)?;
+    let p = state.db.run(move |c| provisioning::get(c, id)).await?;
+    Ok(scim_json(StatusCode::OK, resource(state.config.base(), &p)))
+}
+
+async fn replace(
+    State(state): State<AppState>,
+    _: ScimClient,
+    Path(id): Path<String>,
+    ScimBody(doc): ScimBody,
+) -> ScimResult {
+    let id = user_id(&id)?;
+    let p = person(&doc)?;
+    let done = state
+        .db
+        .run(move |c| provisioning::replace(c, id, &p))
+        .await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        resource(state.config.base(), &done),
+    ))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    _: ScimClient,
+    Path(id): Path<String>,
+) -> ScimResult {
+    let id = user_id(&id)?;
+    state.db.run(move |c| provisioning::remove(c, id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn patch(
+    State(state): State<AppState>,
+    _: ScimClient,
+    Path(id): Path<String>,
+    ScimBody(body): ScimBody,
+) -> ScimResult {
+    let id = user_id(&id)?;
+    let ops = body
+        .get("Operations")
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or_else(|| {
+            ScimError::bad(
+                "invalidSyntax",
+                format!("A {PATCH_OP} with Operations is expected."),
+            )
+        })?;
+    if ops.len() > MAX_OPERATIONS {
+        return Err(ScimError::bad(
+            "tooMany",
+            format!("At most {MAX_OPERATIONS} operations."),
+        ));
+    }
+    let current = state.db.run(move |c| provisioning::get(c, id)).await?;
+    let base = state.config.base().to_string();
+    let mut doc = resource(&base, &current);
+    for op in &ops {
+        apply(&mut doc, op)?;
+    }
+    let p = person(&doc)?;
+    let done = state
+        .db
+        .run(move |c| provisioning::replace(c, id, &p))
+        .await?;
+    Ok(scim_json(StatusCode::OK, resource(&base, &done)))
+}
+
+// ----- PATCH ----------------------------------------------------------------
+
+/// One PATCH operation applied to a user's JSON: `add`, `replace` or
+/// `remove` (any case), with a path (`active`, `name.givenName`,
+/// `emails[type eq "work"].value`, an extension's `urn:…:department`) or,
+/// for add and replace, without one and an object of attributes.
+fn apply(doc: &mut Value, op: &Value) -> Result<(), ScimError> {
+    let kind = op
+        .get("op")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase)
+        .ok_or_else(|| ScimError::bad("invalidSyntax", "Each operation needs an op."))?;
+    let path = op.get("path").and_then(Value::as_str).map(str::trim);
+    let value = op.get("value").cloned().unwrap_or(Value::Null);
+    match (kind.as_str(), path) {
+        ("add" | "replace", None | Some("")) => {
+            let Value::Object(attrs) = value else {
+                return Err(ScimError::bad(
+                    "invalidValue",
+                    "Without a path, the value is an object.",
+                ));
+            };
+            for (k, v) in attrs {
+                match k.as_str() {
+                    ENTERPRISE => {
+                        if let (Some(Value::Object(ext)), Value::Object(v)) =
+                            (doc.get_mut(ENTERPRISE), v)
+                        {
+                            ext.extend(v);
+                        }
+                    }
+                    // "name.givenName" as a key (Entra ID sends some so).
+                    _ if k.contains('.') || k.starts_with("urn:") => set(doc, &k, Some(v))?,
+                    _ => doc[k.as_str()] = v,
+                }
+            }
+            Ok(())
+        }
+        ("add" | "replace", Some(p)) => set(doc, p, Some(value)),
+        ("remove", Some(p)) if !p.is_empty() => set(doc, p, None),
+        ("remove", _) => Err(ScimError::bad("noTarget", "remove needs a path.")),
+        _ => Err(ScimError::bad(
+            "invalidSyntax",
+            format!("Unknown op {kind}."),
+        )),
+    }
+}
+
+/// Sets (or with `None`, removes) the attribute `path` names.
+fn set(doc: &mut Value, path: &str, value: Option<Value>) -> Result<(), ScimError> {
+    let invalid = || ScimError::bad("invalidPath", format!("Path not supported: {path}"));
+    // An extension's attribute: `urn:…:User:department`.
+    let (target, path): (&mut Value, &str) = if path.len() > ENTERPRISE.len()
+        && path[..ENTERPRISE.len()].eq_ignore_ascii_case(ENTERPRISE)
+    {
+        let rest = path[ENTERPRISE.len()..]
+            .strip_prefix(':')
+            .ok_or_else(invalid)?;
+        let ext = doc
+            .as_object_mut()
+            .ok_or_else(invalid)?
+            .entry(ENTERPRISE)
+            .or_insert_with(|| json!({}));
+        (ext, rest)
+    } else if path.starts_with("urn:") {
+        let rest = path
+            .strip_prefix(USER)
+            .and_then(|r| r.strip_prefix(':'))
+            .ok_or_else(invalid)?;
+        (doc, rest)
+    } else {
+        (doc, path)
+    };
+    // `attr[sub eq "v"].field`, `attr.field` or `attr`.
+    let (head, field) = match path.find('[') {
+        Some(open) => {
+            let close = path.find(']').ok_or_else(invalid)?;
+            let (attr, cond) = (&path[..open], &path[open + 1..close]);
+            let field = path[close + 1..].strip_prefix('.').unwrap_or("");
+            let (key, want) = cond.split_once(" eq ").ok_or_else(invalid)?;
+            let want: Value = serde_json::from_str(want.trim()).map_err(|_| invalid())?;
+            let list = target
+                .as_object_mut()
+                .ok_or_else(invalid)?
+                .entry(attr)
+                .or_insert_with(|| json!([]));
+            let items = list.as_array_mut().ok_or_else(invalid)?;
+            let found = items.iter().position(|i| i.get(key.trim()) == Some(&want));
+            let at = match (found, &value) {
+                (Some(i), _) => i,
+                (None, None) => return Ok(()),
+                (None, Some(_)) => {
+                    items.push(json!({ key.trim(): want }));
+                    items.len() - 1
+                }
+            };
+            if field.is_empty() {
+                match value {
+                    Some(v) => items[at] = v,
+                    None => {
+                        items.remove(at);
+                    }
+                }
+            } else {
+                match value {
+                    Some(v) => items[at][field] = v,
+                    None => {
+                        if let Some(o) = items[at].as_object_mut() {
+                            o.remove(field);
+                        }
+                    }
+                }
+            }
+            return Ok(());
+        }
+        None => match path.split_once('.') {
+            Some((a, f)) => (a, f),
+            None => (path, ""),
+        },
+    };
+    if head.is_empty() {
+        return Err(invalid());
+    }
+    let obj = target.as_object_mut().ok_or_else(invalid)?;
+    if field.is_empty() {
+        match value {
+            Some(v) => {
+                obj.insert(head.to_string(), v);
+            }
+            None => {
+                obj.remove(head);
+            }
+        }
+    } else {
+        let inner = obj.entry(head).or_insert_with(|| json!({}));
+        let inner = inner.as_object_mut().ok_or_else(invalid)?;
+        match value {
+            Some(v) => {
+                inner.insert(field.to_string(), v);
+            }
+            None => {
+                inner.remove(field);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_as_entra_id_and_okta_send_them() {
+        assert_eq!(
+            filter(r#"userName eq "Alice@Contoso.com""#).unwrap(),
+            Filter::UserName("Alice@Contoso.com".into())
+        );
+        assert_eq!(
+            filter(r#"externalId eq "0a21f0f2-8d2a""#).unwrap(),
+            Filter::ExternalId("0a21f0f2-8d2a".into())
+        );
+        assert_eq!(
+            filter(r#"emails[type eq "work"].value eq "a@b.example""#).unwrap(),
+            Filter::Email("a@b.example".into())
+        );
+        for bad in [
+            r#"userName co "a""#,
+            "userName eq a",
+            r#"title eq "x""#,
+            "",
+            r#"userName eq "a" or 1 eq 1"#,
+        ] {
+            assert!(filter(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn patch_paths_reach_what_they_name() {
+        let mut doc = json!({"userName": "a", "active": true, "name": {"givenName": "A"},
+                             "emails": [{"type": "work", "value": "a@x.example", "primary": true}],
+                             ENTERPRISE: {"department": "R&D"}});
+        apply(
+            &mut doc,
+            &json!({"op": "Replace", "path": "active", "value": "False"}),
+        )
+        .unwrap();
+        apply(
+            &mut doc,
+            &json!({"op": "replace", "path": "name.familyName", "value": "Martin"}),
+        )
+        .unwrap();
+        apply(&mut doc, &json!({"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "b@x.example"})).unwrap();
+        apply(
+            &mut doc,
+            &json!({"op": "Add", "path": format!("{ENTERPRISE}:department"), "value": "Sales"}),
+        )
+        .unwrap();
+        apply(
+            &mut doc,
+            &json!({"op": "replace", "value": {"title": "Lead", "name.givenName": "Ann"}}),
+        )
+        .unwrap();
+        apply(&mut doc, &json!({"op": "Remove", "path": "title"})).unwrap();
+        let p = person(&doc).unwrap();
+        assert!(!p.active);
+        assert_eq!(p.family_name, "Martin");
+        assert_eq!(p.given_name, "Ann");
+        assert_eq!(p.email, "b@x.example");
+        assert_eq!(p.department.as_deref(), Some("Sales"));
+        assert_eq!(p.title, None);
+        for bad in [
+            json!({"op": "explode", "path": "active"}),
+            json!({"op": "remove"}),
+            json!({"op": "replace", "value": 3}),
+            json!({"op": "replace", "path": "emails[type eq work].value", "value": "x"}),
+            json!({"op": "replace", "path": "urn:other:schema:attr", "value": "x"}),
+        ] {
+            assert!(apply(&mut doc.clone(), &bad).is_err(), "{bad}");
+        }
+    }
+}

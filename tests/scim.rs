@@ -1,0 +1,489 @@
+//! SCIM 2.0 provisioning, with requests shaped as Entra ID and Okta send
+//! them (from their documentation): joiners created, changes applied,
+//! leavers disabled at once, and every bad request refused with a SCIM
+//! error and nothing changed.
+
+mod common;
+
+use common::TestApp;
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const SCIM: &str = "application/scim+json";
+
+struct Scim {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Scim {
+    fn new(app: &TestApp, name: &str) -> Scim {
+        let mut c = app.db.get().unwrap();
+        let token = ruche::accounts::provisioning::create_client(&mut c, name).unwrap();
+        Scim {
+            base: app.url("/scim/v2"),
+            token,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.header("content-type", SCIM).body(b.to_string());
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        if status != StatusCode::NO_CONTENT {
+            assert_eq!(
+                r.headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok()),
+                Some(SCIM),
+                "{path}"
+            );
+        }
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+    async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+    async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
+#[derive(Debug, PartialEq)]
+struct Account {
+    username: String,
+    email: String,
+    display_name: String,
+    department: String,
+    job_title: String,
+    site: String,
+    disabled: bool,
+    password_hash: String,
+}
+
+fn account(app: &TestApp, id: &str) -> Account {
+    use ruche::db::schema::users::dsl as u;
+    let mut c = app.db.get().unwrap();
+    let id: i64 = id.parse().unwrap();
+    let (username, email, display_name, department, job_title, site, disabled, password_hash) =
+        u::users
+            .find(id)
+            .select((
+                u::username,
+                u::email,
+                u::display_name,
+                u::department,
+                u::job_title,
+                u::site,
+                u::disabled,
+                u::password_hash,
+            ))
+            .first::<(String, String, String, String, String, String, bool, String)>(&mut *c)
+            .unwrap();
+    Account {
+        username,
+        email,
+        display_name,
+        department,
+        job_title,
+        site,
+        disabled,
+        password_hash,
+    }
+}
+
+/// An API token of the account `id`, as if its person had made one.
+fn token_of(app: &TestApp, id: &str) -> String {
+    let mut c = app.db.get().unwrap();
+    ruche::accounts::create_token(&mut c, id.parse().unwrap(), "phone")
+        .unwrap()
+        .1
+}
+
+async fn me(app: &TestApp, token: &str) -> StatusCode {
+    reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Entra ID's "create user", as its provisioning service sends it.
+fn entra_user() -> Value {
+    json!({
+        "schemas": [
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        ],
+        "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+        "userName": "Alice.Martin@contoso.example",
+        "active": true,
+        "emails": [{"primary": true, "type": "work", "value": "alice.martin@contoso.example"}],
+        "meta": {"resourceType": "User"},
+        "name": {"formatted": "Alice Martin", "familyName": "Martin", "givenName": "Alice"},
+        "title": "Engineer",
+        "addresses": [{"type": "work", "locality": "Lyon", "primary": true}],
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+            "department": "R&D",
+            "manager": {"value": "2819c223-7f76-453a-919d-413861904646"}
+        },
+        "roles": []
+    })
+}
+
+#[tokio::test]
+async fn entra_id_provisions_a_joiner_changes_them_and_cuts_off_the_leaver() {
+    let app = TestApp::start().await;
+    let scim = Scim::new(&app, "entra");
+    // Entra ID first looks the person up.
+    let (s, v) = scim
+        .get("/Users?filter=userName+eq+%22Alice.Martin%40contoso.example%22")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["totalResults"], 0);
+    assert_eq!(
+        v["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+    );
+
+    let (s, v) = scim.post("/Users", entra_user()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(v["userName"], "Alice.Martin@contoso.example");
+    assert_eq!(v["externalId"], "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef");
+    assert_eq!(v["active"], true);
+    assert_eq!(
+        account(&app, &id),
+        Account {
+            username: "alice_martin".into(),
+            email: "alice.martin@contoso.example".into(),
+            display_name: "Alice Martin".into(),
+            department: "R&D".into(),
+            job_title: "Engineer".into(),
+            site: "Lyon".into(),
+            disabled: false,
+            password_hash: "!".into(),
+        }
+    );
+    // Found by userName (any case), externalId or e-mail.
+    for q in [
+        "filter=userName%20eq%20%22alice.martin%40CONTOSO.example%22",
+        "filter=externalId%20eq%20%220a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef%22",
+        "filter=emails%5Btype%20eq%20%22work%22%5D.value%20eq%20%22alice.martin%40contoso.example%22",
+    ] {
+        let (s, v) = scim.get(&format!("/Users?{q}")).await;
+        assert_eq!(s, StatusCode::OK, "{q}: {v}");
+        assert_eq!(v["totalResults"], 1, "{q}: {v}");
+        assert_eq!(v["Resources"][0]["id"], id.as_str());
+    }
+    let (s, v) = scim.get(&format!("/Users/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        v["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"],
+        "R&D"
+    );
+
+    // She moves to Sales (Entra ID's PATCH, capitalised ops, extension path).
+    let (s, v) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [
+                    {"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "value": "Sales"},
+                    {"op": "Add", "path": "title", "value": "Account manager"},
+                    {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "alice.martin@sales.contoso.example"}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let a = account(&app, &id);
+    assert_eq!(
+        (
+            a.department.as_str(),
+            a.job_title.as_str(),
+            a.email.as_str()
+        ),
+        (
+            "Sales",
+            "Account manager",
+            "alice.martin@sales.contoso.example"
+        )
+    );
+
+    // She leaves: Entra ID sets active to "False". Her token stops at once.
+    let token = token_of(&app, &id);
+    assert_eq!(me(&app, &token).await, StatusCode::OK);
+    let (s, v) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                   "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["active"], false);
+    assert!(account(&app, &id).disabled);
+    assert_eq!(me(&app, &token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.count("api_tokens"), 1);
+
+    // Back (a rehire): enabled, the old token still ended.
+    let (s, v) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!({"Operations": [{"op": "Replace", "path": "active", "value": true}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(!account(&app, &id).disabled);
+    assert_eq!(me(&app, &token).await, StatusCode::UNAUTHORIZED);
+
+    // Deleted: disabled, no longer provisioned, what she wrote stays.
+    let (s, _) = scim.delete(&format!("/Users/{id}")).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, v) = scim.get(&format!("/Users/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(
+        v["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    assert!(account(&app, &id).disabled);
+    assert_eq!(app.count("users"), 1);
+}
+
+#[tokio::test]
+async fn okta_provisions_replaces_with_put_and_deactivates_without_a_path() {
+    let app = TestApp::start().await;
+    // An account made by hand before the directory came: adopted by e-mail.
+    app.create_account("bob", false);
+    let scim = Scim::new(&app, "okta");
+    let okta = |given: &str| {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "test.user@okta.local",
+            "name": {"givenName": given, "familyName": "User"},
+            "emails": [{"primary": true, "value": "test.user@okta.local", "type": "work"}],
+            "displayName": format!("{given} User"),
+            "locale": "en-US",
+            "externalId": "00ujl29u0le5T6Aj10h7",
+            "groups": [],
+            "password": "1mz050nq",
+            "active": true
+        })
+    };
+    let (s, v) = scim
+        .get("/Users?filter=userName%20eq%20%22test.user%40okta.local%22&startIndex=1&count=100")
+        .await;
+    assert_eq!((s, v["totalResults"].as_i64()), (StatusCode::OK, Some(0)));
+    let (s, v) = scim.post("/Users", okta("Test")).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    // The password Okta sends is not kept: the account signs in at the
+    // company's identity provider.
+    assert_eq!(account(&app, &id).password_hash, "!");
+    assert_eq!(account(&app, &id).display_name, "Test User");
+
+    let (s, v) = scim.put(&format!("/Users/{id}"), okta("Tess")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["name"]["givenName"], "Tess");
+    assert_eq!(account(&app, &id).display_name, "Tess User");
+
+    let (s, v) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                   "Operations": [{"op": "replace", "value": {"active": false}}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(account(&app, &id).disabled);
+
+    // Bob, whose account existed, is adopted by his address.
+    let mut bob = okta("Bob");
+    bob["userName"] = json!("bob@okta.local");
+    bob["externalId"] = json!("00ubob");
+    bob["emails"] = json!([{"primary": true, "value": "bob@example.com", "type": "work"}]);
+    let (s, v) = scim.post("/Users", bob).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(account(&app, v["id"].as_str().unwrap()).username, "bob");
+    assert_eq!(app.count("users"), 2);
+    // Paging, in the order the accounts were made (Bob's first).
+    let (s, v) = scim.get("/Users?startIndex=2&count=1").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (v["totalResults"].as_i64(), v["itemsPerPage"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(v["Resources"][0]["userName"], "test.user@okta.local");
+    let (_, v) = scim.get("/Users?startIndex=1&count=1").await;
+    assert_eq!(v["Resources"][0]["userName"], "bob@okta.local");
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_a_scim_error_and_change_nothing() {
+    let app = TestApp::start().await;
+    app.create_account("admin", true);
+    let scim = Scim::new(&app, "entra");
+    let (s, v) = scim.post("/Users", entra_user()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let users = app.count("users");
+    let error = |v: &Value, status: &str| {
+        assert_eq!(
+            v["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+            "{v}"
+        );
+        assert_eq!(v["status"], status, "{v}");
+    };
+
+    // Without a token, with a wrong one, with a revoked one.
+    let http = reqwest::Client::new();
+    let r = http.get(app.url("/scim/v2/Users")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    error(&r.json().await.unwrap(), "401");
+    let wrong = Scim {
+        base: scim.base.clone(),
+        token: "not-a-token".into(),
+        http: http.clone(),
+    };
+    let (s, v) = wrong.post("/Users", entra_user()).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    error(&v, "401");
+    let revoked = Scim::new(&app, "old-okta");
+    {
+        let mut c = app.db.get().unwrap();
+        ruche::accounts::provisioning::revoke_client(&mut c, "old-okta").unwrap();
+    }
+    let (s, _) = revoked.get("/Users").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // The same userName again, in another case: uniqueness.
+    let mut again = entra_user();
+    again["userName"] = json!("ALICE.MARTIN@contoso.example");
+    let (s, v) = scim.post("/Users", again).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    error(&v, "409");
+    assert_eq!(v["scimType"], "uniqueness");
+    // No userName; an address that is none; not JSON; not SCIM JSON.
+    let mut nameless = entra_user();
+    nameless.as_object_mut().unwrap().remove("userName");
+    let (s, v) = scim.post("/Users", nameless).await;
+    assert_eq!(
+        (s, v["scimType"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalidValue"))
+    );
+    let mut bad_mail = entra_user();
+    bad_mail["userName"] = json!("carol");
+    bad_mail["emails"] = json!([{"value": "not an address", "primary": true}]);
+    let (s, v) = scim.post("/Users", bad_mail).await;
+    assert_eq!(
+        (s, v["scimType"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalidValue")),
+        "{v}"
+    );
+    let r = http
+        .post(app.url("/scim/v2/Users"))
+        .bearer_auth(&scim.token)
+        .header("content-type", SCIM)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = http
+        .post(app.url("/scim/v2/Users"))
+        .bearer_auth(&scim.token)
+        .header("content-type", "text/plain")
+        .body(entra_user().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // A filter it does not support, a page that is no number.
+    let (s, v) = scim.get("/Users?filter=title%20eq%20%22Engineer%22").await;
+    assert_eq!(
+        (s, v["scimType"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalidFilter"))
+    );
+    let (s, _) = scim.get("/Users?startIndex=first").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // An account it did not provision, one that does not exist.
+    let admin_id = {
+        use ruche::db::schema::users::dsl as u;
+        let mut c = app.db.get().unwrap();
+        u::users
+            .filter(u::username.eq("admin"))
+            .select(u::id)
+            .first::<i64>(&mut *c)
+            .unwrap()
+    };
+    for path in [
+        format!("/Users/{admin_id}"),
+        "/Users/999999".into(),
+        "/Users/abc".into(),
+    ] {
+        let (s, v) = scim.get(&path).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+        error(&v, "404");
+        let (s, _) = scim
+            .patch(
+                &path,
+                json!({"Operations": [{"op": "replace", "path": "active", "value": false}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+    }
+    // PATCH operations it cannot apply.
+    for ops in [
+        json!([{"op": "explode", "path": "active"}]),
+        json!([{"op": "remove"}]),
+        json!([{"op": "replace", "path": "active", "value": "maybe"}]),
+        json!([{"op": "replace", "path": "userName", "value": ""}]),
+    ] {
+        let (s, v) = scim
+            .patch(&format!("/Users/{id}"), json!({"Operations": ops}))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{ops}: {v}");
+    }
+    let (s, _) = scim
+        .patch(&format!("/Users/{id}"), json!({"nothing": []}))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // Nothing changed.
+    assert_eq!(app.count("users"), users);
+    let a = account(&app, &id);
+    assert!(!a.disabled);
+    assert_eq!(a.department, "R&D");
+    let (s, v) = scim.get(&format!("/Users/{id}")).await;
+    assert_eq!(
+        (s, v["userName"].as_str()),
+        (StatusCode::OK, Some("Alice.Martin@contoso.example"))
+    );
+}
