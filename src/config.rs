@@ -97,6 +97,10 @@ pub struct AccountsConfig {
     pub max_failures_per_account: u32,
     pub max_failures_per_address: u32,
     pub failure_window_minutes: u32,
+    /// Whether administrators who sign in with a password must have
+    /// two-step sign-in on to act as administrators.
+    #[serde(default)]
+    pub admins_need_second_step: bool,
     /// The company's identity providers (OpenID Connect), as buttons of
     /// the sign-in page.
     #[serde(default)]

@@ -842,3 +842,69 @@ async fn phone_signs_in_through_the_provider_in_french() {
 async fn desktop_signs_in_through_the_provider_in_english() {
     signs_in_through_the_provider(1280, 900, "en", "Sign in with Contoso").await;
 }
+
+/// Turning two-step sign-in on, as a person does on a phone: the QR code
+/// fits the screen, the first code turns it on, the recovery codes show.
+async fn turns_on_two_step_sign_in(width: u32, height: u32, lang: &str, says: &str) {
+    let app = TestApp::start().await;
+    app.create_account("ann", false);
+    let Some(d) = Driver::start_in(width, height, lang).await else {
+        return;
+    };
+    d.goto(&app.url("/login")).await;
+    d.type_into("#login", "ann").await;
+    d.type_into("#password", PASSWORD).await;
+    d.click("form[action='/login'] button[type=submit]").await;
+    assert!(d.wait_for_url("/").await, "signed in: {}", d.url().await);
+    d.goto(&app.url("/settings#second-step")).await;
+    d.click("form[action='/settings/second-step'] button[type=submit]")
+        .await;
+    let page = d
+        .wait_for_source("class=\"secret\"")
+        .await
+        .expect("the setup shows");
+    let secret = page
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_string();
+    let overflow = d
+        .script("return document.documentElement.scrollWidth - window.innerWidth")
+        .await;
+    // (negative on a desktop: the vertical scroll bar's width)
+    assert!(
+        overflow.as_i64().is_some_and(|o| o <= 0),
+        "the settings page is wider than the screen: {overflow}"
+    );
+    d.script("document.getElementById('second-step').scrollIntoView()")
+        .await;
+    d.screenshot(&format!("second-step-setup-{width}-{lang}.png"))
+        .await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(&secret).unwrap())
+        .build()
+        .unwrap()
+        .generate(now)
+        .to_string();
+    d.type_into("#second-code", &code).await;
+    d.click("form[action='/settings/second-step/enable'] button[type=submit]")
+        .await;
+    assert!(d.wait_for_source(says).await.is_some(), "codes not shown");
+    d.screenshot(&format!("second-step-codes-{width}-{lang}.png"))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_turns_on_two_step_sign_in_in_french() {
+    turns_on_two_step_sign_in(375, 812, "fr", "Vos codes de secours").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_turns_on_two_step_sign_in_in_english() {
+    turns_on_two_step_sign_in(1280, 900, "en", "Your recovery codes").await;
+}

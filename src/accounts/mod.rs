@@ -7,6 +7,7 @@ pub mod invitation;
 pub mod provisioning;
 pub mod remote;
 pub mod reset;
+pub mod second_factor;
 pub mod secrets;
 pub mod session;
 pub mod sso;
@@ -312,12 +313,47 @@ pub(crate) fn authenticate_password(
     let key = user
         .as_ref()
         .map_or_else(|| login.clone(), |u| u.username.clone());
+    let ok = limited_attempt(conn, cfg, &key, ip, |_| {
+        Ok(match &user {
+            Some(u) => secrets::verify_password(password, &u.password_hash),
+            None => {
+                // Spend the same time as a real check so that timing does
+                // not tell which accounts exist.
+                let _ = secrets::verify_password(password, &DUMMY_HASH);
+                false
+            }
+        })
+    })?;
+    match user {
+        Some(u) if ok => {
+            if u.disabled {
+                return Err(AppError::forbidden("account_disabled"));
+            }
+            Ok(u)
+        }
+        _ => Err(AppError::unauthorized("invalid_credentials")),
+    }
+}
+
+/// One guess (a password, a second-step code) of `key` from `ip`, within
+/// the limits of failures per key and per address: checking the limits and
+/// counting the attempt as a failure are one step, under a lock that
+/// serialises them, *before* `check` runs; the failure is forgotten (with
+/// this address's earlier ones on this key) only if `check` says yes. So
+/// concurrent guesses cannot check more than the limit allows.
+pub(crate) fn limited_attempt(
+    conn: &mut DbConn,
+    cfg: &AccountsConfig,
+    key: &str,
+    ip: &str,
+    check: impl FnOnce(&mut DbConn) -> AppResult<bool>,
+) -> AppResult<bool> {
     let since = now() - Duration::minutes(cfg.failure_window_minutes as i64);
     let limited = || {
         AppError::new(ErrorKind::RateLimited, "too_many_attempts")
             .with("minutes", cfg.failure_window_minutes)
     };
-    // One sign-in check at a time: the count and the new failure must not
+    // One check at a time: the count and the new failure must not
     // interleave with another attempt's, or parallel guesses slip through.
     let attempt: i64 = db::write(conn, |c| {
         if let DbConn::Pg(_) = c {
@@ -325,7 +361,7 @@ pub(crate) fn authenticate_password(
             diesel::sql_query("SELECT pg_advisory_xact_lock(5275636865)").execute(c)?;
         }
         let per_account: i64 = login_failures::table
-            .filter(login_failures::username.eq(&key))
+            .filter(login_failures::username.eq(key))
             .filter(login_failures::at.gt(since))
             .count()
             .get_result(c)?;
@@ -341,7 +377,7 @@ pub(crate) fn authenticate_password(
         }
         diesel::insert_into(login_failures::table)
             .values((
-                login_failures::username.eq(&key),
+                login_failures::username.eq(key),
                 login_failures::ip.eq(ip),
                 login_failures::at.eq(now()),
             ))
@@ -349,36 +385,22 @@ pub(crate) fn authenticate_password(
             .get_result::<i64>(c)
             .map_err(AppError::from)
     })?;
-    let ok = match &user {
-        Some(u) => secrets::verify_password(password, &u.password_hash),
-        None => {
-            // Spend the same time as a real check so that timing does not tell
-            // which accounts exist.
-            let _ = secrets::verify_password(password, &DUMMY_HASH);
-            false
-        }
-    };
-    match user {
-        Some(u) if ok => {
-            // Forget this attempt and this client's own failures on this
-            // account; failures from other addresses keep counting.
-            db::write(conn, |c| {
-                diesel::delete(
-                    login_failures::table.filter(
-                        login_failures::id.eq(attempt).or(login_failures::username
-                            .eq(&key)
-                            .and(login_failures::ip.eq(ip))),
-                    ),
-                )
-                .execute(c)
-            })?;
-            if u.disabled {
-                return Err(AppError::forbidden("account_disabled"));
-            }
-            Ok(u)
-        }
-        _ => Err(AppError::unauthorized("invalid_credentials")),
+    let ok = check(conn)?;
+    if ok {
+        // Forget this attempt and this client's own failures on this key;
+        // failures from other addresses keep counting.
+        db::write(conn, |c| {
+            diesel::delete(
+                login_failures::table.filter(
+                    login_failures::id.eq(attempt).or(login_failures::username
+                        .eq(key)
+                        .and(login_failures::ip.eq(ip))),
+                ),
+            )
+            .execute(c)
+        })?;
     }
+    Ok(ok)
 }
 
 /// A real hash of a random password, checked when the account does not exist.

@@ -143,6 +143,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Two-step sign-in (`accounts::second_factor`).
+    second_factors (user_id) {
+        user_id -> BigInt,
+        secret -> Text,
+        enabled_at -> Nullable<Timestamp>,
+        last_step -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_steps (id) {
+        id -> Text,
+        user_id -> BigInt,
+        next -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     api_tokens (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -469,6 +498,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     sso_pending,
     scim_clients,
     scim_users,
+    second_factors,
+    recovery_codes,
+    login_steps,
     api_tokens,
     invitations,
     login_failures,

@@ -102,6 +102,8 @@ pub struct Ctx {
     pub asked: Option<String>,
     /// The signed-in person's unread notifications, for a page read (GET).
     pub unread: i64,
+    /// An administrator whose rights wait for their two-step sign-in.
+    pub admin_withheld: bool,
 }
 
 impl Ctx {
@@ -140,9 +142,11 @@ impl FromRequestParts<AppState> for Ctx {
                 .then(|| parts.uri.path_and_query().map(|p| p.as_str().to_string()))
                 .flatten(),
             unread: 0,
+            admin_withheld: false,
         };
         if let Some(token) = token.filter(|t| !t.is_empty() && t.len() < 100) {
             let t = token.clone();
+            let cfg = state.config.clone();
             // Only a page the browser shows counts them (not its pictures,
             // scripts or live stream): it asks for HTML.
             let page = ctx.asked.is_some()
@@ -154,22 +158,25 @@ impl FromRequestParts<AppState> for Ctx {
             let found = state
                 .db
                 .run(move |c| {
-                    let Some((user, csrf)) = accounts::lookup_session(c, &t)? else {
+                    let Some((mut user, csrf)) = accounts::lookup_session(c, &t)? else {
                         return Ok(None);
                     };
+                    let withheld =
+                        accounts::second_factor::withhold_admin(c, &cfg.accounts, &mut user)?;
                     let unread = match page {
                         true => crate::notifications::unread(c, user.id)?,
                         false => 0,
                     };
-                    Ok(Some((user, csrf, unread)))
+                    Ok(Some((user, csrf, unread, withheld)))
                 })
                 .await
                 .unwrap_or_else(|e: crate::error::AppError| {
                     tracing::error!(error = %e, "session lookup failed");
                     None
                 });
-            if let Some((user, csrf, unread)) = found {
+            if let Some((user, csrf, unread, withheld)) = found {
                 ctx.unread = unread;
+                ctx.admin_withheld = withheld;
                 if let Some(lang) = user.locale.as_deref().and_then(Lang::parse) {
                     ctx.lang = lang;
                 }
@@ -215,9 +222,16 @@ impl FromRequestParts<AppState> for ApiUser {
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty() && v.len() < 200)
             .ok_or_else(|| ApiAuthError(AppError::unauthorized("token_invalid"), lang))?;
+        let cfg = state.config.clone();
         let user = state
             .db
-            .run(move |c| accounts::lookup_token(c, &secret))
+            .run(move |c| {
+                let Some(mut user) = accounts::lookup_token(c, &secret)? else {
+                    return Ok(None);
+                };
+                accounts::second_factor::withhold_admin(c, &cfg.accounts, &mut user)?;
+                Ok(Some(user))
+            })
             .await
             .map_err(|e| ApiAuthError(e, lang))?
             .ok_or_else(|| ApiAuthError(AppError::unauthorized("token_invalid"), lang))?;

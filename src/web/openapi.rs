@@ -46,7 +46,8 @@ fn schemas() -> Value {
             "time_zone": {"type": "string", "description": "A zone of the time zone database (Europe/Paris): the digest leaves at 8:00 there"}}},
         "PasswordToken": {"type": "object", "required": ["login", "password"], "properties": {
             "login": {"type": "string", "description": "Username or e-mail"},
-            "password": {"type": "string"}, "name": {"type": "string"}}},
+            "password": {"type": "string"}, "name": {"type": "string"},
+            "code": {"type": "string", "description": "The code of the authenticator app, or a recovery code, when the account's two-step sign-in is on"}}},
         "ProfileUpdate": {"type": "object", "properties": {
             "display_name": {"type": "string", "maxLength": 100},
             "job_title": {"type": "string", "maxLength": 100},

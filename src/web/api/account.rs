@@ -111,6 +111,9 @@ pub struct PasswordToken {
     password: String,
     #[serde(default)]
     name: Option<String>,
+    /// The second step, for an account that has it on.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 pub async fn token_from_password(
@@ -125,6 +128,13 @@ pub async fn token_from_password(
         .db
         .run(move |c| {
             let user = accounts::authenticate(c, &cfg.accounts, &body.login, &body.password, &ip)?;
+            if accounts::second_factor::is_on(c, user.id)? {
+                let code = body
+                    .code
+                    .as_deref()
+                    .ok_or_else(|| AppError::unauthorized("second_factor_required"))?;
+                accounts::second_factor::check(c, &cfg.accounts, &user, code, &ip)?;
+            }
             accounts::create_token(c, user.id, body.name.as_deref().unwrap_or("API"))
         })
         .await

@@ -132,6 +132,7 @@ pub async fn login(
     let ip = ctx.ip.clone();
     let login = form.login.clone();
     let lang = ctx.lang.code();
+    let next = safe_next(&form.next);
     let result = state
         .db
         .run(move |c| {
@@ -142,17 +143,30 @@ pub async fn login(
             if let Ok(offset) = form.tz.trim().parse::<i32>() {
                 crate::digest::remember_clock(c, user.id, offset, &form.tzname)?;
             }
-            accounts::create_session(c, user.id, cfg.accounts.session_days)
+            // With the second step on, the password opens no session yet.
+            if accounts::second_factor::is_on(c, user.id)? {
+                let step = accounts::second_factor::begin_step(c, user.id, &next)?;
+                return Ok(Err(step));
+            }
+            Ok(Ok(accounts::create_session(
+                c,
+                user.id,
+                cfg.accounts.session_days,
+            )?))
         })
         .await;
     match result {
-        Ok(session) => {
+        Ok(Ok(session)) => {
             let res = see_other(&safe_next(&form.next));
             Ok(with_cookie(
                 res,
                 Some(session_cookie(&state, &session.token)),
             ))
         }
+        Ok(Err(step)) => Ok(with_cookie(
+            see_other("/login/code"),
+            Some(super::second_factor::step_cookie(&state, &step)),
+        )),
         Err(err) => Ok(login_failed(&state, &ctx, err, &form.login, &form.next)),
     }
 }
@@ -333,6 +347,10 @@ struct SettingsPage {
     linked: Vec<String>,
     /// Whether the account has a password of this site.
     has_password: bool,
+    /// Two-step sign-in: on (with recovery codes left), or being set up.
+    second_on: bool,
+    codes_left: i64,
+    second_setup: Option<accounts::second_factor::Setup>,
 }
 
 async fn settings_page(
@@ -369,9 +387,15 @@ async fn settings_full(
 ) -> PageResult {
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
-    let (tokens, prefs, digest, address, (in_finder, in_directory), linked) = state
+    let issuer = state.site.get().name;
+    let (tokens, prefs, digest, address, (in_finder, in_directory), linked, second) = state
         .db
         .run(move |c| {
+            let second = (
+                accounts::second_factor::is_on(c, id)?,
+                accounts::second_factor::codes_left(c, id)?,
+                accounts::second_factor::pending_setup(c, &user, &issuer)?,
+            );
             Ok((
                 accounts::list_tokens(c, id)?,
                 crate::notifications::by_mail::preferences(c, id)?,
@@ -382,6 +406,7 @@ async fn settings_full(
                     crate::people::directory_share::is_shared(c, id)?,
                 ),
                 accounts::sso::providers_of(c, id)?,
+                second,
             ))
         })
         .await
@@ -407,6 +432,9 @@ async fn settings_full(
             })
             .collect(),
         has_password: !user.password_hash.starts_with('!'),
+        second_on: second.0,
+        codes_left: second.1,
+        second_setup: second.2,
         locale: user.locale.clone().unwrap_or_default(),
         notice: notice.map(|k| base.tr.t(k).to_string()),
         base,
@@ -434,6 +462,7 @@ pub async fn settings(
         "revoked" => Some("settings.token_revoked_notice"),
         "mail" => Some("settings.mail_saved"),
         "finder" => Some("settings.finder_saved"),
+        "second_off" => Some("second.off_now"),
         "email_sent" => Some("email.link_sent"),
         "email_changed" => Some("email.changed"),
         "email_cancelled" => Some("email.cancelled"),

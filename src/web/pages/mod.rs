@@ -16,6 +16,7 @@ mod people;
 mod posts;
 mod preview;
 mod search;
+mod second_factor;
 mod sso;
 mod welcome;
 
@@ -36,6 +37,16 @@ pub fn router() -> Router<AppState> {
         .route("/", get(posts::home))
         .route("/login", get(account::login_form).post(account::login))
         .route("/login/sso/link", get(sso::link_form).post(sso::link))
+        .route(
+            "/login/code",
+            get(second_factor::code_form).post(second_factor::code),
+        )
+        .route("/settings/second-step", post(second_factor::setup))
+        .route("/settings/second-step/enable", post(second_factor::enable))
+        .route(
+            "/settings/second-step/disable",
+            post(second_factor::disable),
+        )
         .route("/login/sso/{id}", get(sso::start))
         .route("/login/sso/{id}/callback", get(sso::callback))
         .route("/signup", get(account::signup_form).post(account::signup))
@@ -225,6 +236,8 @@ pub struct Base {
     pub unread: i64,
     /// Where the page listens for live news (signed in only).
     pub live: Option<String>,
+    /// An administrator whose rights wait for their two-step sign-in.
+    pub admin_withheld: bool,
 }
 
 impl Base {
@@ -242,6 +255,7 @@ impl Base {
             nav,
             unread: ctx.unread,
             live: ctx.user.as_ref().map(|_| "/live".to_string()),
+            admin_withheld: ctx.admin_withheld,
         }
     }
     pub fn titled(mut self, title: String) -> Base {
