@@ -487,3 +487,73 @@ async fn bad_requests_are_refused_with_a_scim_error_and_change_nothing() {
         (StatusCode::OK, Some("Alice.Martin@contoso.example"))
     );
 }
+
+#[tokio::test]
+async fn administrators_make_and_revoke_clients_from_the_console() {
+    let app = TestApp::start().await;
+    app.create_account("boss", true);
+    app.create_account("eve", false);
+    let boss = app.browser_login("boss").await;
+    let page = boss.html("/admin").await;
+    assert!(page.contains("Provisioning (SCIM)"), "{page}");
+    assert!(page.contains(&app.url("/scim/v2")));
+    let csrf = boss.csrf("/admin").await;
+    let r = boss
+        .post_form("/admin/scim", &[("csrf", &csrf), ("name", "Entra ID")])
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let page = r.text().await.unwrap();
+    let token = page
+        .split("<code id=\"scim-token\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_string();
+    let list = |token: String| {
+        let url = app.url("/scim/v2/Users");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(list(token.clone()).await, StatusCode::OK);
+    // The token is shown once: the console lists the client, not it.
+    let page = boss.html("/admin").await;
+    assert!(page.contains("Entra ID") && !page.contains(&token));
+    // The same name again: refused.
+    let r = boss
+        .post_form("/admin/scim", &[("csrf", &csrf), ("name", "Entra ID")])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // Someone who is not an administrator can do neither.
+    let eve = app.browser_login("eve").await;
+    let eve_csrf = eve.csrf("/settings").await;
+    let r = eve
+        .post_form("/admin/scim", &[("csrf", &eve_csrf), ("name", "Mine")])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = eve
+        .post_form(
+            "/admin/scim/revoke",
+            &[("csrf", &eve_csrf), ("name", "Entra ID")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(list(token.clone()).await, StatusCode::OK);
+
+    let r = boss
+        .post_form(
+            "/admin/scim/revoke",
+            &[("csrf", &csrf), ("name", "Entra ID")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(list(token).await, StatusCode::UNAUTHORIZED);
+    assert!(boss.html("/admin").await.contains("Revoked"));
+}

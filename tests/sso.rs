@@ -194,6 +194,12 @@ async fn the_first_sign_in_makes_the_account_and_later_ones_refresh_it() {
     let row = account(&app, "alice@corp.example");
     assert_eq!((row.department.as_str(), row.is_admin), ("R&D", false));
 
+    // The console shows the provider and its one account.
+    app.create_account("boss", true);
+    let console = app.browser_login("boss").await.html("/admin").await;
+    assert!(console.contains("Contoso"), "{console}");
+    assert!(console.contains(&provider.issuer), "{console}");
+
     // She has no password here: a password sign-in fails as any wrong one.
     let r = app.token_request("alice_martin", "!").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);

@@ -57,10 +57,35 @@ pub struct Provisioned {
 /// A provisioning client, for the administrators' list.
 #[derive(Debug, Clone, Queryable)]
 pub struct Client {
+    pub id: i64,
     pub name: String,
     pub created_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// [`create_client`], asked by `by` from the administration pages.
+pub fn create_client_as(c: &mut DbConn, by: &User, name: &str) -> AppResult<String> {
+    if !by.is_admin {
+        return Err(AppError::forbidden("admin_only"));
+    }
+    create_client(c, name)
+}
+
+/// [`revoke_client`], asked by `by` from the administration pages.
+pub fn revoke_client_as(c: &mut DbConn, by: &User, name: &str) -> AppResult<()> {
+    if !by.is_admin {
+        return Err(AppError::forbidden("admin_only"));
+    }
+    revoke_client(c, name)
+}
+
+/// How many accounts each client provisions (by client id).
+pub fn managed_counts(c: &mut DbConn) -> AppResult<Vec<(i64, i64)>> {
+    Ok(scim_users::table
+        .group_by(scim_users::client_id)
+        .select((scim_users::client_id, diesel::dsl::count_star()))
+        .load(c)?)
 }
 
 /// Creates a client named `name`; its token, shown once.
@@ -111,6 +136,7 @@ pub fn list_clients(c: &mut DbConn) -> AppResult<Vec<Client>> {
     Ok(scim_clients::table
         .order(scim_clients::name.asc())
         .select((
+            scim_clients::id,
             scim_clients::name,
             scim_clients::created_at,
             scim_clients::last_used_at,

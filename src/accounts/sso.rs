@@ -386,6 +386,21 @@ pub fn providers_of(c: &mut DbConn, user_id: i64) -> AppResult<Vec<String>> {
         .load(c)?)
 }
 
+/// For each provider: how many accounts are linked to it, and its last
+/// sign-in.
+pub fn provider_stats(
+    c: &mut DbConn,
+) -> AppResult<Vec<(String, i64, Option<chrono::NaiveDateTime>)>> {
+    Ok(sso_identities::table
+        .group_by(sso_identities::provider)
+        .select((
+            sso_identities::provider,
+            diesel::dsl::count_star(),
+            diesel::dsl::max(sso_identities::last_login_at),
+        ))
+        .load(c)?)
+}
+
 /// Refuses a password sign-in of an account linked to a provider that
 /// does not allow them (`passwords = false`).
 pub(super) fn password_allowed(

@@ -45,6 +45,22 @@ struct AdminPage {
     mail_troubles: Vec<crate::mail::worker::Queued>,
     /// Addresses whose deliveries keep failing: (address, failures, since).
     mail_failing: Vec<(String, i32, chrono::NaiveDateTime)>,
+    /// Identity: the sign-in providers and the SCIM clients (with the
+    /// accounts each provisions), and a client's token just made (its name
+    /// and token, shown once).
+    providers: Vec<ProviderRow>,
+    scim_clients: Vec<(accounts::provisioning::Client, i64)>,
+    new_scim: Option<(String, String)>,
+    scim_url: String,
+}
+
+/// A sign-in provider as the console shows it.
+struct ProviderRow {
+    name: String,
+    issuer: String,
+    passwords: bool,
+    linked: i64,
+    last: Option<chrono::NaiveDateTime>,
 }
 
 #[derive(serde::Deserialize, Default, Clone)]
@@ -93,28 +109,36 @@ async fn admin_page(
         signup: site.signup.to_string(),
         ..SiteForm::default()
     };
-    admin_page_with(state, ctx, status, new_link, query, error, site).await
+    admin_page_with(state, ctx, status, (new_link, None), query, error, site).await
 }
 
+/// The administration page, with an invitation link or a SCIM client's
+/// token just made (`shown`), shown once.
 async fn admin_page_with(
     state: &AppState,
     ctx: &Ctx,
     status: StatusCode,
-    new_link: Option<String>,
+    shown: (Option<String>, Option<(String, String)>),
     query: AdminQuery,
     error: Option<String>,
     site: SiteForm,
 ) -> PageResult {
+    let (new_link, new_scim) = shown;
     let user = require_user(state, ctx)?.clone();
     if !user.is_admin {
         return Err(AppError::forbidden("admin_only")).page(state, ctx);
     }
     let show = Show::parse(&query.show).page(state, ctx)?;
     let (q, after) = (query.q.clone(), query.after.clone());
-    let (dash, queue, mut accounts, invites, (mail, mail_troubles, mail_failing)) = state
+    let (dash, queue, mut accounts, invites, (mail, mail_troubles, mail_failing), identity) = state
         .db
         .run(move |c| {
             let after = Some(after.as_str()).filter(|a| !a.is_empty());
+            let identity = (
+                accounts::sso::provider_stats(c)?,
+                accounts::provisioning::list_clients(c)?,
+                accounts::provisioning::managed_counts(c)?,
+            );
             Ok((
                 stats::dashboard(c)?,
                 delivery::stats(c)?,
@@ -125,6 +149,7 @@ async fn admin_page_with(
                     crate::mail::worker::troubles(c, 20)?,
                     crate::mails::failing(c, 50)?,
                 ),
+                identity,
             ))
         })
         .await
@@ -143,7 +168,38 @@ async fn admin_page_with(
         false => format!("{list}&after={}", enc(&query.after)),
     };
     let now = crate::db::now();
+    let (provider_stats, clients, managed) = identity;
+    let providers = state
+        .config
+        .accounts
+        .sso
+        .iter()
+        .map(|p| {
+            let found = provider_stats.iter().find(|(id, _, _)| *id == p.id);
+            ProviderRow {
+                name: p.name.clone(),
+                issuer: p.issuer.clone(),
+                passwords: p.passwords,
+                linked: found.map_or(0, |f| f.1),
+                last: found.and_then(|f| f.2),
+            }
+        })
+        .collect();
+    let scim_clients = clients
+        .into_iter()
+        .map(|cl| {
+            let n = managed
+                .iter()
+                .find(|(id, _)| *id == cl.id)
+                .map_or(0, |m| m.1);
+            (cl, n)
+        })
+        .collect();
     let page = AdminPage {
+        providers,
+        scim_clients,
+        new_scim,
+        scim_url: format!("{}/scim/v2", state.config.base()),
         base: Base::new(state, ctx, "admin.title", "admin"),
         dash,
         queue,
@@ -308,7 +364,7 @@ pub async fn set_site(
             let msg = super::error_text(&err, ctx.lang);
             let q = AdminQuery::default();
             let status = StatusCode::BAD_REQUEST;
-            admin_page_with(&state, &ctx, status, None, q, Some(msg), form).await
+            admin_page_with(&state, &ctx, status, (None, None), q, Some(msg), form).await
         }
         Err(err) => Err(err).page(&state, &ctx),
     }
@@ -676,4 +732,69 @@ pub async fn import_csv(
         }
         Err(err) => Err(err).page(&state, &ctx),
     }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ScimForm {
+    csrf: String,
+    name: String,
+}
+
+/// Makes a SCIM client; its token is shown once, on the page answered.
+pub async fn scim_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<ScimForm>,
+) -> PageResult {
+    require_form(&state, &ctx, &form.csrf)?;
+    let user = require_user(&state, &ctx)?.clone();
+    let name = form.name.trim().to_string();
+    let n = name.clone();
+    let made = state
+        .db
+        .run(move |c| accounts::provisioning::create_client_as(c, &user, &n))
+        .await;
+    let q = AdminQuery::default();
+    match made {
+        Ok(token) => {
+            let site = state.site.get();
+            let site = SiteForm {
+                name: site.name,
+                signup: site.signup.to_string(),
+                ..SiteForm::default()
+            };
+            admin_page_with(
+                &state,
+                &ctx,
+                StatusCode::CREATED,
+                (None, Some((name, token))),
+                q,
+                None,
+                site,
+            )
+            .await
+        }
+        Err(e) if e.code == "admin_only" => Err(e).page(&state, &ctx),
+        Err(e) => {
+            let msg = super::error_text(&e, ctx.lang);
+            admin_page(&state, &ctx, StatusCode::BAD_REQUEST, None, q, Some(msg)).await
+        }
+    }
+}
+
+/// Revokes a SCIM client's token.
+pub async fn scim_revoke(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<ScimForm>,
+) -> PageResult {
+    require_form(&state, &ctx, &form.csrf)?;
+    let user = require_user(&state, &ctx)?.clone();
+    state
+        .db
+        .run(move |c| accounts::provisioning::revoke_client_as(c, &user, &form.name))
+        .await
+        .page(&state, &ctx)?;
+    Ok(see_other("/admin#identity"))
 }

@@ -86,6 +86,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(admin::page))
         .route("/admin/invitations", post(admin::invite))
         .route("/admin/site", post(admin::set_site))
+        .route("/admin/scim", post(admin::scim_create))
+        .route("/admin/scim/revoke", post(admin::scim_revoke))
         .route(
             "/admin/invitations/{id}/revoke",
             post(admin::revoke_invitation),
