@@ -127,6 +127,19 @@ pub enum AdminCommand {
     /// with its own bearer token.
     #[command(subcommand)]
     Scim(ScimCommand),
+    /// The company's directory (LDAP, Active Directory).
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DirectoryCommand {
+    /// Read the directory and make, refresh and disable accounts to match
+    /// it, showing its progress; with --dry-run, only say what would change.
+    Sync {
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -280,6 +293,9 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 config.base()
             );
         }
+        AdminCommand::Directory(DirectoryCommand::Sync { dry_run }) => {
+            directory_sync(config, &mut conn, dry_run)?
+        }
         AdminCommand::Scim(ScimCommand::Revoke { name }) => {
             accounts::provisioning::revoke_client(&mut conn, &name).map_err(explain)?;
             println!("revoked {}", name.trim());
@@ -314,6 +330,61 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 inv.expires_at.format("%Y-%m-%d %H:%M")
             );
         }
+    }
+    Ok(())
+}
+
+/// `ruche admin directory sync`: the directory read, then the accounts
+/// brought in line, with a progress line on standard error.
+fn directory_sync(
+    config: &Config,
+    conn: &mut crate::db::DbConn,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let ldap = &config.accounts.ldap;
+    if !ldap.enabled() {
+        anyhow::bail!("no directory is configured (accounts.ldap.url)");
+    }
+    let started = std::time::Instant::now();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let entries = runtime
+        .block_on(crate::ldap::people(ldap, |n| {
+            eprint!("\rread {n} people from the directory");
+            let _ = std::io::stderr().flush();
+        }))
+        .map_err(explain)?;
+    eprintln!();
+    let total = entries.len().max(1);
+    let report = accounts::directory::sync(conn, &entries, dry_run, |n| {
+        let width = 30;
+        let done = n * width / total;
+        eprint!(
+            "\r[{}{}] {n}/{}",
+            "#".repeat(done),
+            " ".repeat(width - done),
+            entries.len()
+        );
+        let _ = std::io::stderr().flush();
+    })
+    .map_err(explain)?;
+    eprintln!();
+    println!(
+        "{}{} listed: {} created, {} updated, {} unchanged, {} disabled, {} enabled, {} skipped ({:.1} s)",
+        if dry_run { "dry run, nothing written. " } else { "" },
+        report.listed,
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.disabled,
+        report.enabled,
+        report.skipped.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for (login, why) in report.skipped.iter().take(50) {
+        println!("skipped {login}: {why}");
     }
     Ok(())
 }

@@ -105,6 +105,113 @@ pub struct AccountsConfig {
     /// the sign-in page.
     #[serde(default)]
     pub sso: Vec<SsoProvider>,
+    /// The company's directory (LDAP, Active Directory).
+    pub ldap: LdapConfig,
+}
+
+/// The company's directory (`[accounts.ldap]`): people sign in with its
+/// password, and a sync makes, refreshes and disables their accounts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapConfig {
+    /// `ldaps://host[:636]`, or `ldap://host[:389]` with `starttls`; empty:
+    /// no directory.
+    pub url: String,
+    pub starttls: bool,
+    /// The service account that searches (empty: anonymous).
+    pub bind_dn: String,
+    pub bind_password: String,
+    /// Where people are.
+    pub base_dn: String,
+    /// Who is a person.
+    pub filter: String,
+    /// What people type to sign in.
+    pub login_attribute: String,
+    /// Who has left though still listed (empty: only those no longer
+    /// listed).
+    pub disabled_filter: String,
+    /// How often the directory is read (0: only `ruche admin directory
+    /// sync`).
+    pub sync_minutes: u64,
+    pub timeout_seconds: u64,
+    pub attributes: LdapAttributes,
+}
+
+/// Which directory attribute fills which field ("": none).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapAttributes {
+    pub email: String,
+    pub name: String,
+    pub department: String,
+    pub job_title: String,
+    pub site: String,
+}
+
+impl LdapConfig {
+    pub fn enabled(&self) -> bool {
+        !self.url.trim().is_empty()
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let url = reqwest::Url::parse(self.url.trim())
+            .map_err(|e| ConfigError(format!("accounts.ldap.url: not a URL ({e})")))?;
+        let loopback = match url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        match url.scheme() {
+            "ldaps" => {}
+            "ldap" if self.starttls || loopback => {}
+            "ldap" => {
+                return Err(ConfigError(
+                    "accounts.ldap.url: plain ldap:// sends passwords in clear; use ldaps:// or starttls = true".into(),
+                ))
+            }
+            _ => {
+                return Err(ConfigError(
+                    "accounts.ldap.url: must be ldaps://host or ldap://host".into(),
+                ))
+            }
+        }
+        if self.base_dn.trim().is_empty() {
+            return Err(ConfigError("accounts.ldap.base_dn: needed".into()));
+        }
+        let attr_ok = |a: &str| {
+            !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ';')
+        };
+        if !attr_ok(&self.login_attribute) || self.attributes.email.is_empty() {
+            return Err(ConfigError(
+                "accounts.ldap.login_attribute and attributes.email: an attribute name is needed"
+                    .into(),
+            ));
+        }
+        for f in [&self.filter, &self.disabled_filter] {
+            let f = f.trim();
+            let bracketed = f.starts_with('(') && f.ends_with(')');
+            if !f.is_empty() && !bracketed {
+                return Err(ConfigError(format!(
+                    "accounts.ldap: the filter {f:?} must be in parentheses, such as (objectClass=person)"
+                )));
+            }
+        }
+        if self.filter.trim().is_empty() {
+            return Err(ConfigError("accounts.ldap.filter: needed".into()));
+        }
+        if self.timeout_seconds == 0 {
+            return Err(ConfigError(
+                "accounts.ldap.timeout_seconds: at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// One OpenID Connect provider people sign in with (`[[accounts.sso]]`).
@@ -404,6 +511,7 @@ impl Config {
                 "accounts.session_days: must be at least 1".into(),
             ));
         }
+        self.accounts.ldap.validate()?;
         let mut ids = std::collections::HashSet::new();
         for p in &self.accounts.sso {
             p.validate()?;

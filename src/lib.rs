@@ -23,6 +23,7 @@ pub mod follows;
 pub mod i18n;
 pub mod images;
 pub mod index;
+pub mod ldap;
 pub mod mail;
 pub mod mails;
 pub mod markdown;
@@ -128,6 +129,9 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
         tokio::spawn(mail::worker::run(state.clone(), mailer));
     }
     tokio::spawn(document_words(state.clone()));
+    if state.config.accounts.ldap.enabled() && state.config.accounts.ldap.sync_minutes > 0 {
+        tokio::spawn(directory_sync(state.clone()));
+    }
     tokio::spawn(federation::directory::run(state.clone()));
     tokio::spawn(federation::delivery::run(state));
     axum::serve(
@@ -204,6 +208,40 @@ async fn document_words(state: app::AppState) {
                 tracing::warn!(error = %e, "the words of a document were read but not kept; will retry");
             }
         }
+    }
+}
+
+/// Reads the company's directory every `accounts.ldap.sync_minutes` and
+/// brings the accounts in line with it (`accounts::directory::sync`). Each
+/// process of an instance does it; a sync that finds nothing to change
+/// changes nothing.
+async fn directory_sync(state: app::AppState) {
+    let every = std::time::Duration::from_secs(state.config.accounts.ldap.sync_minutes * 60);
+    loop {
+        let started = std::time::Instant::now();
+        match ldap::people(&state.config.accounts.ldap, |_| {}).await {
+            Ok(entries) => {
+                match state
+                    .db
+                    .run(move |c| accounts::directory::sync(c, &entries, false, |_| {}))
+                    .await
+                {
+                    Ok(r) => tracing::info!(
+                        listed = r.listed,
+                        created = r.created,
+                        updated = r.updated,
+                        disabled = r.disabled,
+                        enabled = r.enabled,
+                        skipped = r.skipped.len(),
+                        seconds = started.elapsed().as_secs_f64(),
+                        "directory synced"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "the directory sync failed; will retry"),
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "the directory could not be read; will retry"),
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

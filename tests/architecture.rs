@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "events",
             "net",
             "oidc",
+            "ldap",
             "audience",
             "index",
             "settings",

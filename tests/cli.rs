@@ -45,6 +45,27 @@ fn bad_configuration_names_the_key_and_touches_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("accounts.signup"));
 
+    // A directory over plain LDAP to another machine would send passwords
+    // in clear; an identity provider over plain http likewise.
+    let out = ruche(&url, &["migrate"])
+        .env("RUCHE_ACCOUNTS_LDAP_URL", "ldap://ad.corp.example")
+        .env("RUCHE_ACCOUNTS_LDAP_BASE_DN", "dc=corp,dc=example")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("accounts.ldap.url"));
+    std::fs::write(
+        &file,
+        "[[accounts.sso]]\nid = \"corp\"\nname = \"Corp\"\nissuer = \"http://login.corp.example\"\nclient_id = \"ruche\"\n",
+    )
+    .unwrap();
+    let out = ruche(&url, &["--config", file.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be an https:// URL"));
+    assert!(!db.exists(), "no database may be created");
+
     std::fs::write(&file, "colour = \"blue\"\n").unwrap();
     let out = ruche(&url, &["--config", file.to_str().unwrap(), "migrate"])
         .output()

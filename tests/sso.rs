@@ -26,19 +26,34 @@ fn alice() -> Value {
     })
 }
 
+/// The provider as an administrator writes it in the configuration file.
 fn provider_config(issuer: &str) -> SsoProvider {
-    SsoProvider {
-        id: "corp".into(),
-        name: "Contoso".into(),
-        issuer: issuer.into(),
-        client_id: oidc::CLIENT_ID.into(),
-        client_secret: oidc::CLIENT_SECRET.into(),
-        scopes: vec!["email".into(), "profile".into(), "work".into()],
-        allowed_domains: vec!["corp.example".into(), "example.com".into()],
-        passwords: true,
-        admin_group: "ruche-admins".into(),
-        claims: SsoClaims::default(),
-    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ruche.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"
+[[accounts.sso]]
+id = "corp"
+name = "Contoso"
+issuer = "{issuer}"
+client_id = "{}"
+client_secret = "{}"
+scopes = ["email", "profile", "work"]
+allowed_domains = ["corp.example", "example.com"]
+admin_group = "ruche-admins"
+"#,
+            oidc::CLIENT_ID,
+            oidc::CLIENT_SECRET
+        ),
+    )
+    .unwrap();
+    let cfg = ruche::Config::load_from(Some(&file), &[]).unwrap();
+    let p = cfg.accounts.sso[0].clone();
+    assert!(p.passwords, "passwords stay allowed unless said");
+    assert_eq!(p.claims.username, SsoClaims::default().username);
+    p
 }
 
 /// An instance with the provider `corp`, and that provider running (with

@@ -2,6 +2,7 @@
 //! tokens, invitations and account administration.
 
 pub mod admin;
+pub mod directory;
 pub mod email;
 pub mod invitation;
 pub mod provisioning;
@@ -348,6 +349,25 @@ pub(crate) fn limited_attempt(
     ip: &str,
     check: impl FnOnce(&mut DbConn) -> AppResult<bool>,
 ) -> AppResult<bool> {
+    let attempt = attempt_begin(conn, cfg, key, ip)?;
+    let ok = check(conn)?;
+    if ok {
+        attempt_passed(conn, key, ip, attempt)?;
+    }
+    Ok(ok)
+}
+
+/// The first half of [`limited_attempt`], for a check made elsewhere (the
+/// company's directory, over the network): refused beyond the limits,
+/// else counted as a failure until [`attempt_passed`] or
+/// [`attempt_dropped`]; returns the attempt.
+pub fn attempt_begin(
+    conn: &mut DbConn,
+    cfg: &AccountsConfig,
+    key: &str,
+    ip: &str,
+) -> AppResult<i64> {
+    let key = key.trim().to_lowercase();
     let since = now() - Duration::minutes(cfg.failure_window_minutes as i64);
     let limited = || {
         AppError::new(ErrorKind::RateLimited, "too_many_attempts")
@@ -355,13 +375,13 @@ pub(crate) fn limited_attempt(
     };
     // One check at a time: the count and the new failure must not
     // interleave with another attempt's, or parallel guesses slip through.
-    let attempt: i64 = db::write(conn, |c| {
+    db::write(conn, |c| {
         if let DbConn::Pg(_) = c {
             // Across every process sharing the database.
             diesel::sql_query("SELECT pg_advisory_xact_lock(5275636865)").execute(c)?;
         }
         let per_account: i64 = login_failures::table
-            .filter(login_failures::username.eq(key))
+            .filter(login_failures::username.eq(&key))
             .filter(login_failures::at.gt(since))
             .count()
             .get_result(c)?;
@@ -377,30 +397,40 @@ pub(crate) fn limited_attempt(
         }
         diesel::insert_into(login_failures::table)
             .values((
-                login_failures::username.eq(key),
+                login_failures::username.eq(&key),
                 login_failures::ip.eq(ip),
                 login_failures::at.eq(now()),
             ))
             .returning(login_failures::id)
             .get_result::<i64>(c)
             .map_err(AppError::from)
+    })
+}
+
+/// The attempt was right: forget it, and this client's own failures on
+/// this key; failures from other addresses keep counting.
+pub fn attempt_passed(conn: &mut DbConn, key: &str, ip: &str, attempt: i64) -> AppResult<()> {
+    let key = key.trim().to_lowercase();
+    db::write(conn, |c| {
+        diesel::delete(
+            login_failures::table.filter(
+                login_failures::id.eq(attempt).or(login_failures::username
+                    .eq(&key)
+                    .and(login_failures::ip.eq(ip))),
+            ),
+        )
+        .execute(c)
     })?;
-    let ok = check(conn)?;
-    if ok {
-        // Forget this attempt and this client's own failures on this key;
-        // failures from other addresses keep counting.
-        db::write(conn, |c| {
-            diesel::delete(
-                login_failures::table.filter(
-                    login_failures::id.eq(attempt).or(login_failures::username
-                        .eq(key)
-                        .and(login_failures::ip.eq(ip))),
-                ),
-            )
-            .execute(c)
-        })?;
-    }
-    Ok(ok)
+    Ok(())
+}
+
+/// The attempt was not one (the directory does not know the login, which
+/// this site's own passwords then check and count): forget it alone.
+pub fn attempt_dropped(conn: &mut DbConn, attempt: i64) -> AppResult<()> {
+    db::write(conn, |c| {
+        diesel::delete(login_failures::table.find(attempt)).execute(c)
+    })?;
+    Ok(())
 }
 
 /// A real hash of a random password, checked when the account does not exist.

@@ -403,11 +403,7 @@ pub fn provider_stats(
 
 /// Refuses a password sign-in of an account linked to a provider that
 /// does not allow them (`passwords = false`).
-pub(super) fn password_allowed(
-    c: &mut DbConn,
-    cfg: &AccountsConfig,
-    user_id: i64,
-) -> AppResult<()> {
+pub fn password_allowed(c: &mut DbConn, cfg: &AccountsConfig, user_id: i64) -> AppResult<()> {
     if cfg.sso.iter().all(|p| p.passwords) {
         return Ok(());
     }

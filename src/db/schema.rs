@@ -172,6 +172,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Accounts the company's directory manages (`accounts::directory`).
+    directory_users (user_id) {
+        user_id -> BigInt,
+        login_key -> Text,
+        dn -> Text,
+        disabled_by_sync -> Bool,
+        synced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     api_tokens (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -469,6 +480,7 @@ diesel::joinable!(user_skills -> skills (skill_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sso_identities -> users (user_id));
 diesel::joinable!(scim_users -> users (user_id));
+diesel::joinable!(directory_users -> users (user_id));
 diesel::joinable!(scim_users -> scim_clients (client_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(content -> users (author_id));
@@ -501,6 +513,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     second_factors,
     recovery_codes,
     login_steps,
+    directory_users,
     api_tokens,
     invitations,
     login_failures,

@@ -239,3 +239,66 @@ impl FromRequestParts<AppState> for ApiUser {
         Ok(ApiUser { user, lang })
     }
 }
+
+/// A password sign-in, from the sign-in page or the token API: the
+/// company's directory first where there is one (`ldap`, then
+/// `accounts::directory`), with the same limits on failures as this site's
+/// own passwords. A login the directory does not know, or a directory that
+/// cannot be reached, falls back to this site's own passwords (its local
+/// administrators keep their way in).
+pub async fn password_sign_in(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    ip: &str,
+) -> Result<User, AppError> {
+    let cfg = state.config.clone();
+    let local = || {
+        let (cfg, l, p, i) = (
+            cfg.clone(),
+            login.to_string(),
+            password.to_string(),
+            ip.to_string(),
+        );
+        state
+            .db
+            .run(move |c| accounts::authenticate(c, &cfg.accounts, &l, &p, &i))
+    };
+    if !cfg.accounts.ldap.enabled() {
+        return local().await;
+    }
+    let key = login.trim().to_lowercase();
+    let (c2, k, i) = (cfg.clone(), key.clone(), ip.to_string());
+    let attempt = state
+        .db
+        .run(move |c| accounts::attempt_begin(c, &c2.accounts, &k, &i))
+        .await?;
+    let drop_attempt = || state.db.run(move |c| accounts::attempt_dropped(c, attempt));
+    match crate::ldap::check_password(&cfg.accounts.ldap, login, password).await {
+        Ok(Some(entry)) => {
+            let (c2, ip) = (cfg.clone(), ip.to_string());
+            state
+                .db
+                .run(move |c| {
+                    let user = accounts::directory::signed_in(c, &entry)?;
+                    accounts::attempt_passed(c, &key, &ip, attempt)?;
+                    accounts::sso::password_allowed(c, &c2.accounts, user.id)?;
+                    Ok(user)
+                })
+                .await
+        }
+        Ok(None) => {
+            drop_attempt().await?;
+            local().await
+        }
+        // A wrong password of the directory: counted.
+        Err(e) if e.code == "invalid_credentials" => Err(e),
+        Err(unreachable) => {
+            drop_attempt().await?;
+            match local().await {
+                Err(e) if e.code == "invalid_credentials" => Err(unreachable),
+                other => other,
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod ldap;
 pub mod oidc;
 pub mod smtp;
 

@@ -124,10 +124,12 @@ pub async fn token_from_password(
 ) -> ApiResult<impl IntoResponse> {
     let lang = accept_language(&headers);
     let cfg = state.config.clone();
+    let user = crate::web::auth::password_sign_in(&state, &body.login, &body.password, &ip)
+        .await
+        .lang(lang)?;
     let (token, secret) = state
         .db
         .run(move |c| {
-            let user = accounts::authenticate(c, &cfg.accounts, &body.login, &body.password, &ip)?;
             if accounts::second_factor::is_on(c, user.id)? {
                 let code = body
                     .code

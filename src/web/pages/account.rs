@@ -133,10 +133,13 @@ pub async fn login(
     let login = form.login.clone();
     let lang = ctx.lang.code();
     let next = safe_next(&form.next);
+    let user = match auth::password_sign_in(&state, &login, &form.password, &ip).await {
+        Ok(user) => user,
+        Err(err) => return Ok(login_failed(&state, &ctx, err, &form.login, &form.next)),
+    };
     let result = state
         .db
         .run(move |c| {
-            let user = accounts::authenticate(c, &cfg.accounts, &login, &form.password, &ip)?;
             // The language of the e-mails of someone who chose none, and
             // the clock their digest follows.
             crate::mails::remember_locale(c, user.id, lang)?;

@@ -1,0 +1,302 @@
+//! Accounts the company's directory (LDAP, Active Directory) manages: what
+//! a sign-in with the directory's password and the directory sync do with
+//! the people it lists (read by `ldap`).
+//!
+//! - A person of the directory signing in for the first time gets an
+//!   account (or, when an account of this instance already has their
+//!   address, that one: the directory vouched for them with its password).
+//!   Their name, department, job title, site and address follow the
+//!   directory at each sign-in and sync.
+//! - The sync makes the accounts of people not seen yet, refreshes the
+//!   others, and disables (a leaver: [`super::disable_in`]) those the
+//!   directory no longer lists or lists as disabled. Someone who comes back
+//!   is enabled again, unless an administrator disabled them here.
+//! - A dry run reports the same figures and writes nothing.
+//! - The sync works in batches of 500 people, one transaction each, so that
+//!   other writers wait for one batch at most.
+
+use diesel::prelude::*;
+
+use super::{Directory, Email, User};
+use crate::db::schema::{directory_users, users};
+use crate::db::{self, now, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::ldap::Entry;
+
+/// People per transaction of the sync.
+const BATCH: usize = 500;
+
+/// What a sync did, or would do (dry run).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// People the directory listed.
+    pub listed: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Leavers disabled now, and people back enabled again.
+    pub disabled: usize,
+    pub enabled: usize,
+    /// Entries left aside (no login or no valid address), with why.
+    pub skipped: Vec<(String, &'static str)>,
+}
+
+fn key(login: &str) -> String {
+    login.trim().to_lowercase()
+}
+
+fn fields(e: &Entry) -> Directory {
+    Directory {
+        email: Some(e.email.clone()),
+        name: e.name.clone(),
+        department: e.department.clone(),
+        job_title: e.job_title.clone(),
+        site: e.site.clone(),
+        admin: None,
+    }
+}
+
+/// What happened to one entry.
+enum Done {
+    Created,
+    Updated,
+    Unchanged,
+    Enabled,
+    Disabled,
+    Skipped(&'static str),
+}
+
+/// Applies one entry of the directory, inside the caller's transaction:
+/// the account it manages, made or adopted if none.
+fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
+    if e.login.trim().is_empty() {
+        return Ok((None, Done::Skipped("no login")));
+    }
+    let Ok(email) = Email::parse(&e.email) else {
+        return Ok((None, Done::Skipped("no valid e-mail address")));
+    };
+    let now = now();
+    let linked: Option<(i64, bool)> = directory_users::table
+        .filter(directory_users::login_key.eq(key(&e.login)))
+        .select((directory_users::user_id, directory_users::disabled_by_sync))
+        .first(c)
+        .optional()?;
+    let (user, created) = match linked {
+        Some((id, _)) => (
+            users::table.find(id).select(User::as_select()).first(c)?,
+            false,
+        ),
+        None => {
+            if e.disabled {
+                // A leaver never seen here: nothing to make.
+                return Ok((None, Done::Skipped("disabled in the directory")));
+            }
+            let existing: Option<User> = users::table
+                .filter(users::email.eq(email.as_str()))
+                .filter(users::domain.is_null())
+                .filter(users::deleted_at.is_null())
+                .filter(users::actor_type.eq("person"))
+                .select(User::as_select())
+                .first(c)
+                .optional()?;
+            let (user, created) = match existing {
+                Some(u) => (u, false),
+                None => {
+                    let username = super::free_username(c, &e.login)?;
+                    let id: i64 = diesel::insert_into(users::table)
+                        .values((
+                            users::username.eq(&username),
+                            users::email.eq(email.as_str()),
+                            // No password here: the directory's is checked.
+                            users::password_hash.eq("!"),
+                            users::is_admin.eq(false),
+                            users::created_at.eq(now),
+                        ))
+                        .returning(users::id)
+                        .get_result(c)?;
+                    crate::index::actor(c, id)?;
+                    (
+                        users::table.find(id).select(User::as_select()).first(c)?,
+                        true,
+                    )
+                }
+            };
+            let taken: i64 = directory_users::table
+                .filter(directory_users::user_id.eq(user.id))
+                .count()
+                .get_result(c)?;
+            if taken > 0 {
+                return Ok((
+                    None,
+                    Done::Skipped("its address is another login's account"),
+                ));
+            }
+            diesel::insert_into(directory_users::table)
+                .values((
+                    directory_users::user_id.eq(user.id),
+                    directory_users::login_key.eq(key(&e.login)),
+                    directory_users::dn.eq(&e.dn),
+                    directory_users::synced_at.eq(now),
+                ))
+                .execute(c)?;
+            (user, created)
+        }
+    };
+    if user.deleted_at.is_some() {
+        return Ok((None, Done::Skipped("account deleted here")));
+    }
+    let by_sync: bool = directory_users::table
+        .find(user.id)
+        .select(directory_users::disabled_by_sync)
+        .first(c)?;
+    diesel::update(directory_users::table.find(user.id))
+        .set((
+            directory_users::dn.eq(&e.dn),
+            directory_users::synced_at.eq(now),
+        ))
+        .execute(c)?;
+    let before = user.clone();
+    let after = super::from_directory(c, &user, &fields(e))?;
+    let changed = after.display_name != before.display_name
+        || after.department != before.department
+        || after.job_title != before.job_title
+        || after.site != before.site
+        || after.email != before.email;
+    let done = if e.disabled && !user.disabled {
+        super::disable_in(c, user.id, true)?;
+        diesel::update(directory_users::table.find(user.id))
+            .set(directory_users::disabled_by_sync.eq(true))
+            .execute(c)?;
+        Done::Disabled
+    } else if !e.disabled && user.disabled && by_sync {
+        super::disable_in(c, user.id, false)?;
+        diesel::update(directory_users::table.find(user.id))
+            .set(directory_users::disabled_by_sync.eq(false))
+            .execute(c)?;
+        Done::Enabled
+    } else if created {
+        Done::Created
+    } else if changed {
+        Done::Updated
+    } else {
+        Done::Unchanged
+    };
+    let user = users::table
+        .find(user.id)
+        .select(User::as_select())
+        .first(c)?;
+    Ok((Some(user), done))
+}
+
+/// A person the directory vouched for with its password: their account,
+/// made or refreshed now.
+pub fn signed_in(c: &mut DbConn, e: &Entry) -> AppResult<User> {
+    if e.disabled {
+        return Err(AppError::forbidden("account_disabled"));
+    }
+    let (user, done) = db::write(c, |c| apply(c, e))?;
+    match (user, done) {
+        (Some(u), _) if !u.disabled => Ok(u),
+        (Some(_), _) => Err(AppError::forbidden("account_disabled")),
+        (None, Done::Skipped(why)) => {
+            tracing::warn!(login = %e.login, why, "directory sign-in refused");
+            Err(AppError::forbidden("directory_entry_unusable"))
+        }
+        (None, _) => Err(AppError::forbidden("directory_entry_unusable")),
+    }
+}
+
+/// A sync did not finish, or was a dry run (its batches rolled back).
+enum Stop {
+    DryRun,
+    Failed(AppError),
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(e: diesel::result::Error) -> Stop {
+        Stop::Failed(e.into())
+    }
+}
+
+impl From<AppError> for Stop {
+    fn from(e: AppError) -> Stop {
+        Stop::Failed(e)
+    }
+}
+
+/// Brings the accounts in line with `entries`, every person the directory
+/// lists; `progress` is told how many were done so far.
+pub fn sync(
+    c: &mut DbConn,
+    entries: &[Entry],
+    dry_run: bool,
+    mut progress: impl FnMut(usize),
+) -> AppResult<Report> {
+    let mut report = Report {
+        listed: entries.len(),
+        ..Report::default()
+    };
+    for (i, batch) in entries.chunks(BATCH).enumerate() {
+        let mut part = Report::default();
+        let done = db::write(c, |c| {
+            for e in batch {
+                match apply(c, e)?.1 {
+                    Done::Created => part.created += 1,
+                    Done::Updated => part.updated += 1,
+                    Done::Unchanged => part.unchanged += 1,
+                    Done::Enabled => part.enabled += 1,
+                    Done::Disabled => part.disabled += 1,
+                    Done::Skipped(why) => part.skipped.push((e.login.clone(), why)),
+                }
+            }
+            if dry_run {
+                return Err(Stop::DryRun);
+            }
+            Ok(())
+        });
+        match done {
+            Ok(()) | Err(Stop::DryRun) => {}
+            Err(Stop::Failed(e)) => return Err(e),
+        }
+        report.created += part.created;
+        report.updated += part.updated;
+        report.unchanged += part.unchanged;
+        report.enabled += part.enabled;
+        report.disabled += part.disabled;
+        report.skipped.extend(part.skipped);
+        progress((i * BATCH + batch.len()).min(entries.len()));
+    }
+    // Leavers: accounts the directory no longer lists.
+    let listed: std::collections::HashSet<String> = entries.iter().map(|e| key(&e.login)).collect();
+    let managed: Vec<(i64, String)> = directory_users::table
+        .inner_join(users::table)
+        .filter(users::disabled.eq(false))
+        .filter(users::deleted_at.is_null())
+        .select((directory_users::user_id, directory_users::login_key))
+        .load(c)?;
+    let gone: Vec<i64> = managed
+        .into_iter()
+        .filter(|(_, k)| !listed.contains(k))
+        .map(|(id, _)| id)
+        .collect();
+    for batch in gone.chunks(BATCH) {
+        let done = db::write(c, |c| {
+            for id in batch {
+                super::disable_in(c, *id, true)?;
+                diesel::update(directory_users::table.find(id))
+                    .set(directory_users::disabled_by_sync.eq(true))
+                    .execute(c)?;
+            }
+            if dry_run {
+                return Err(Stop::DryRun);
+            }
+            Ok(())
+        });
+        match done {
+            Ok(()) | Err(Stop::DryRun) => {}
+            Err(Stop::Failed(e)) => return Err(e),
+        }
+        report.disabled += batch.len();
+    }
+    Ok(report)
+}

@@ -1,0 +1,228 @@
+//! A real OpenLDAP server for the tests: Debian's `slapd`, started on a
+//! free port with its own configuration and database in a temporary
+//! folder, seeded (and later changed) with `ldapadd`, `ldapmodify` and
+//! `ldapdelete` from `ldap-utils`.
+//!
+//! Without them the tests skip themselves, unless `RUCHE_REQUIRE_LDAP` is
+//! set (as in CI), where their absence fails them.
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use super::smtp::free_port;
+
+pub const SUFFIX: &str = "dc=corp,dc=example";
+pub const PEOPLE: &str = "ou=people,dc=corp,dc=example";
+pub const SERVICE_DN: &str = "cn=ruche,ou=services,dc=corp,dc=example";
+pub const SERVICE_PASSWORD: &str = "service account secret";
+const ROOT_DN: &str = "cn=admin,dc=corp,dc=example";
+const ROOT_PASSWORD: &str = "root secret of the tests";
+
+/// Whether slapd and the LDAP tools are here (or the tests must fail).
+pub fn available() -> bool {
+    let ok = std::path::Path::new("/usr/sbin/slapd").exists()
+        && Command::new("ldapadd")
+            .arg("-VV")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok();
+    if !ok {
+        assert!(
+            std::env::var("RUCHE_REQUIRE_LDAP").is_err(),
+            "RUCHE_REQUIRE_LDAP is set but slapd or ldap-utils is not installed"
+        );
+        eprintln!(
+            "skipped: slapd or ldap-utils is not installed (apt-get install slapd ldap-utils)"
+        );
+    }
+    ok
+}
+
+pub struct Slapd {
+    pub url: String,
+    _dir: tempfile::TempDir,
+    child: Child,
+}
+
+/// The company: a service account, people in two departments and sites
+/// with their managers, and one who left but is still listed.
+pub const COMPANY: &str = "\
+dn: dc=corp,dc=example
+objectClass: dcObject
+objectClass: organization
+o: Corp
+dc: corp
+
+dn: ou=services,dc=corp,dc=example
+objectClass: organizationalUnit
+ou: services
+
+dn: cn=ruche,ou=services,dc=corp,dc=example
+objectClass: organizationalRole
+objectClass: simpleSecurityObject
+cn: ruche
+userPassword: service account secret
+
+dn: ou=people,dc=corp,dc=example
+objectClass: organizationalUnit
+ou: people
+
+dn: uid=alice,ou=people,dc=corp,dc=example
+objectClass: inetOrgPerson
+uid: alice
+cn: Alice Martin
+sn: Martin
+givenName: Alice
+mail: alice.martin@corp.example
+departmentNumber: R&D
+title: Engineer
+l: Lyon
+userPassword: alice directory secret
+
+dn: uid=bob,ou=people,dc=corp,dc=example
+objectClass: inetOrgPerson
+uid: bob
+cn: Bob Durand
+sn: Durand
+mail: bob.durand@corp.example
+departmentNumber: Sales
+title: Account manager
+l: Paris
+manager: uid=alice,ou=people,dc=corp,dc=example
+userPassword: bob directory secret
+
+dn: uid=dave,ou=people,dc=corp,dc=example
+objectClass: inetOrgPerson
+uid: dave
+cn: Dave Petit
+sn: Petit
+mail: dave.petit@corp.example
+departmentNumber: R&D
+title: Technician
+l: Lyon
+manager: uid=alice,ou=people,dc=corp,dc=example
+userPassword: dave directory secret
+
+dn: uid=carol,ou=people,dc=corp,dc=example
+objectClass: inetOrgPerson
+uid: carol
+cn: Carol Leroy
+sn: Leroy
+mail: carol.leroy@corp.example
+departmentNumber: Sales
+employeeType: left
+userPassword: carol directory secret
+";
+
+impl Slapd {
+    /// Starts slapd, seeded with `ldif`.
+    pub async fn start(ldif: &str) -> Slapd {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let conf = dir.path().join("slapd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "include /etc/ldap/schema/core.schema\n\
+                 include /etc/ldap/schema/cosine.schema\n\
+                 include /etc/ldap/schema/inetorgperson.schema\n\
+                 modulepath /usr/lib/ldap\n\
+                 moduleload back_mdb\n\
+                 pidfile {pid}\n\
+                 database mdb\n\
+                 maxsize 104857600\n\
+                 suffix \"{SUFFIX}\"\n\
+                 rootdn \"{ROOT_DN}\"\n\
+                 rootpw \"{ROOT_PASSWORD}\"\n\
+                 directory {data}\n\
+                 index uid,mail eq\n\
+                 access to attrs=userPassword by anonymous auth by self write by * none\n\
+                 access to * by users read by * none\n",
+                pid = dir.path().join("slapd.pid").display(),
+                data = data.display(),
+            ),
+        )
+        .unwrap();
+        let port = free_port();
+        let url = format!("ldap://127.0.0.1:{port}");
+        let child = Command::new("/usr/sbin/slapd")
+            .args(["-h", &format!("{url}/"), "-f"])
+            .arg(&conf)
+            .args(["-d", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("slapd starts");
+        let slapd = Slapd {
+            url,
+            _dir: dir,
+            child,
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        slapd.tool("ldapadd", ldif);
+        slapd
+    }
+
+    fn tool(&self, tool: &str, input: &str) {
+        let mut child = Command::new(tool)
+            .args(["-x", "-H", &self.url, "-D", ROOT_DN, "-w", ROOT_PASSWORD])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Applies an LDIF of changes (`changetype: modify`…).
+    pub fn modify(&self, ldif: &str) {
+        self.tool("ldapmodify", ldif);
+    }
+
+    /// Adds entries.
+    pub fn add(&self, ldif: &str) {
+        self.tool("ldapadd", ldif);
+    }
+
+    /// Deletes the entry `dn`.
+    pub fn delete(&self, dn: &str) {
+        self.tool("ldapdelete", &format!("{dn}\n"));
+    }
+
+    /// Ruche's configuration for this directory.
+    pub fn config(&self) -> ruche::config::LdapConfig {
+        let mut c = ruche::Config::load_from(None, &[]).unwrap().accounts.ldap;
+        c.url = self.url.clone();
+        c.bind_dn = SERVICE_DN.into();
+        c.bind_password = SERVICE_PASSWORD.into();
+        c.base_dn = PEOPLE.into();
+        c.disabled_filter = "(employeeType=left)".into();
+        c
+    }
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

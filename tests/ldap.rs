@@ -1,0 +1,249 @@
+//! The company's directory, against a real OpenLDAP (`common::ldap`):
+//! people sign in with its password and get their account with their
+//! department, title and site; the sync makes, refreshes and disables
+//! accounts (dry run first); injections, empty passwords and leavers are
+//! refused with nothing stored.
+
+mod common;
+
+use common::ldap::{self, Slapd, COMPANY};
+use common::{location, Browser, TestApp, PASSWORD};
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn setup() -> Option<(TestApp, Slapd)> {
+    if !ldap::available() {
+        return None;
+    }
+    let slapd = Slapd::start(COMPANY).await;
+    let cfg = slapd.config();
+    let app = TestApp::start_with(move |c| c.accounts.ldap = cfg).await;
+    Some((app, slapd))
+}
+
+/// A sign-in on the page: its answer.
+async fn sign_in(app: &TestApp, login: &str, password: &str) -> reqwest::Response {
+    let b = Browser::new(&app.base);
+    let csrf = b.csrf("/login").await;
+    b.post_form(
+        "/login",
+        &[("csrf", &csrf), ("login", login), ("password", password)],
+    )
+    .await
+}
+
+async fn token(app: &TestApp, login: &str, password: &str) -> (StatusCode, Value) {
+    let r = app.token_request(login, password).await;
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+type Row = (String, String, String, String, String, bool);
+
+/// (username, display name, department, title, site, disabled) of the
+/// account with this address.
+fn account(app: &TestApp, email: &str) -> Option<Row> {
+    use ruche::db::schema::users::dsl as u;
+    let mut c = app.db.get().unwrap();
+    u::users
+        .filter(u::email.eq(email))
+        .select((
+            u::username,
+            u::display_name,
+            u::department,
+            u::job_title,
+            u::site,
+            u::disabled,
+        ))
+        .first(&mut *c)
+        .optional()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn people_sign_in_with_the_password_of_the_directory() {
+    let Some((app, _slapd)) = setup().await else {
+        return;
+    };
+    // A local administrator keeps their own password.
+    app.create_account("root", true);
+    assert_eq!(token(&app, "root", PASSWORD).await.0, StatusCode::CREATED);
+
+    let r = sign_in(&app, "alice", "alice directory secret").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/");
+    assert_eq!(
+        account(&app, "alice.martin@corp.example"),
+        Some((
+            "alice".into(),
+            "Alice Martin".into(),
+            "R&D".into(),
+            "Engineer".into(),
+            "Lyon".into(),
+            false
+        ))
+    );
+    let (s, v) = token(&app, "Alice", "alice directory secret").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let users = app.count("users");
+
+    // Wrong passwords, an empty one (an anonymous bind to the server), and
+    // filters typed as a login find nobody and store nothing.
+    for (login, password) in [
+        ("bob", "not his password"),
+        ("alice", ""),
+        ("*)(uid=*", "x"),
+        ("*", "bob directory secret"),
+        ("bob)(|(uid=*", "bob directory secret"),
+    ] {
+        let (s, v) = token(&app, login, password).await;
+        assert!(
+            s == StatusCode::UNAUTHORIZED || s == StatusCode::BAD_REQUEST,
+            "{login:?}: {s} {v}"
+        );
+    }
+    assert_eq!(app.count("users"), users);
+    assert_eq!(account(&app, "bob.durand@corp.example"), None);
+
+    // Carol left: still listed, marked so. Refused, no account.
+    let (s, v) = token(&app, "carol", "carol directory secret").await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("account_disabled"))
+    );
+    assert_eq!(account(&app, "carol.leroy@corp.example"), None);
+
+    // Wrong directory passwords count like any: the sixth is not tried.
+    for _ in 0..5 {
+        assert_eq!(
+            token(&app, "dave", "guess").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        token(&app, "dave", "dave directory secret").await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(account(&app, "dave.petit@corp.example"), None);
+}
+
+#[tokio::test]
+async fn the_sync_makes_refreshes_and_cuts_off_accounts() {
+    let Some((app, slapd)) = setup().await else {
+        return;
+    };
+    let cfg = slapd.config();
+    let sync = |dry: bool| {
+        let cfg = cfg.clone();
+        let db = app.db.clone();
+        async move {
+            let entries = ruche::ldap::people(&cfg, |_| {}).await.unwrap();
+            let mut c = db.get().unwrap();
+            ruche::accounts::directory::sync(&mut c, &entries, dry, |_| {}).unwrap()
+        }
+    };
+    // An account made by hand before, with Bob's address: adopted.
+    {
+        let mut c = app.db.get().unwrap();
+        ruche::accounts::create_user(
+            &mut c,
+            &app.config.accounts,
+            ruche::accounts::NewAccount {
+                username: "bdurand",
+                email: "bob.durand@corp.example",
+                password: PASSWORD,
+                is_admin: false,
+                invite: None,
+                welcome: None,
+            },
+            ruche::accounts::CreatedBy::Admin,
+        )
+        .unwrap();
+    }
+    let dry = sync(true).await;
+    assert_eq!(
+        (
+            dry.listed,
+            dry.created,
+            dry.updated,
+            dry.disabled,
+            dry.skipped.len()
+        ),
+        (4, 2, 1, 0, 1),
+        "{dry:?}"
+    );
+    assert_eq!(app.count("users"), 1, "a dry run writes nothing");
+
+    let first = sync(false).await;
+    assert_eq!(
+        (first.created, first.updated, first.skipped.len()),
+        (2, 1, 1),
+        "{first:?}"
+    );
+    assert_eq!(app.count("users"), 3);
+    let bob = account(&app, "bob.durand@corp.example").unwrap();
+    assert_eq!(
+        (bob.0.as_str(), bob.2.as_str(), bob.4.as_str()),
+        ("bdurand", "Sales", "Paris")
+    );
+    assert_eq!(account(&app, "carol.leroy@corp.example"), None);
+    // Nothing changed: nothing to do.
+    let again = sync(false).await;
+    assert_eq!(
+        (
+            again.created,
+            again.updated,
+            again.unchanged,
+            again.disabled
+        ),
+        (0, 0, 3, 0),
+        "{again:?}"
+    );
+
+    // Alice has a session and a token; then the directory changes: Bob
+    // moves, Alice leaves the directory, Dave is marked as having left.
+    let alice = sign_in(&app, "alice", "alice directory secret").await;
+    assert_eq!(alice.status(), StatusCode::SEE_OTHER);
+    let (_, t) = token(&app, "alice", "alice directory secret").await;
+    let alice_token = t["token"].as_str().unwrap().to_string();
+    slapd.modify(
+        "dn: uid=bob,ou=people,dc=corp,dc=example\nchangetype: modify\nreplace: departmentNumber\ndepartmentNumber: Marketing\n-\nreplace: l\nl: Lyon\n\n\
+         dn: uid=dave,ou=people,dc=corp,dc=example\nchangetype: modify\nadd: employeeType\nemployeeType: left\n",
+    );
+    slapd.delete("uid=alice,ou=people,dc=corp,dc=example");
+    let second = sync(false).await;
+    assert_eq!((second.updated, second.disabled), (1, 2), "{second:?}");
+    let bob = account(&app, "bob.durand@corp.example").unwrap();
+    assert_eq!((bob.2.as_str(), bob.4.as_str()), ("Marketing", "Lyon"));
+    assert!(account(&app, "alice.martin@corp.example").unwrap().5);
+    assert!(account(&app, "dave.petit@corp.example").unwrap().5);
+    let me = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&alice_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.count("sessions"), 0);
+
+    // Alice comes back: enabled again. Bob, disabled by an administrator
+    // here, stays disabled whatever the directory says.
+    slapd.add(
+        "dn: uid=alice,ou=people,dc=corp,dc=example\nobjectClass: inetOrgPerson\nuid: alice\ncn: Alice Martin\nsn: Martin\nmail: alice.martin@corp.example\nuserPassword: alice directory secret\n",
+    );
+    app.create_account("root", true);
+    let root = app.login_api("root").await;
+    let r = root.post("/admin/users/bdurand/disable", json!({})).await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    let third = sync(false).await;
+    assert_eq!(third.enabled, 1, "{third:?}");
+    assert!(!account(&app, "alice.martin@corp.example").unwrap().5);
+    assert!(account(&app, "bob.durand@corp.example").unwrap().5);
+    assert_eq!(
+        sign_in(&app, "alice", "alice directory secret")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
