@@ -50,11 +50,14 @@ pub struct RemoteProfile {
 /// the actor of a community, whose settings the caller stores.
 pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
     let now = now();
-    let existing: Option<i64> = users::table
-        .filter(users::ap_id.eq(&p.ap_id).or(users::username.eq(&p.handle)))
-        .select(users::id)
-        .first(c)
-        .optional()?;
+    let find = |c: &mut DbConn| -> QueryResult<Option<i64>> {
+        users::table
+            .filter(users::ap_id.eq(&p.ap_id).or(users::username.eq(&p.handle)))
+            .select(users::id)
+            .first(c)
+            .optional()
+    };
+    let mut existing: Option<i64> = find(c)?;
     let fields = (
         users::username.eq(&p.handle),
         users::display_name.eq(&p.display_name),
@@ -74,6 +77,38 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
         users::fetched_at.eq(Some(now)),
     );
     let hidden = p.is_instance || p.suspended;
+    if existing.is_none() {
+        // In a savepoint: on PostgreSQL another request may store the same
+        // actor at the same moment (a lookup and an activity from it); its
+        // row then wins and is refreshed below (SQLite's writers take
+        // turns, so this never happens there).
+        let inserted = c.transaction(|c| {
+            diesel::insert_into(users::table)
+                .values((
+                    fields,
+                    users::email.eq(&p.ap_id),
+                    users::password_hash.eq("!"),
+                    users::domain.eq(&p.domain),
+                    users::ap_id.eq(&p.ap_id),
+                    users::actor_type.eq(if group { "group" } else { "person" }),
+                    users::disabled.eq(hidden),
+                    users::created_at.eq(p.created_at.unwrap_or(now)),
+                ))
+                .returning(users::id)
+                .get_result::<i64>(c)
+        });
+        match inserted {
+            Ok(id) => {
+                crate::index::actor(c, id)?;
+                return Ok(id);
+            }
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => existing = find(c)?,
+            Err(e) => return Err(e.into()),
+        }
+    }
     let id = match existing {
         Some(id) => {
             diesel::update(users::table.find(id))
@@ -94,19 +129,11 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
             }
             id
         }
-        None => diesel::insert_into(users::table)
-            .values((
-                fields,
-                users::email.eq(&p.ap_id),
-                users::password_hash.eq("!"),
-                users::domain.eq(&p.domain),
-                users::ap_id.eq(&p.ap_id),
-                users::actor_type.eq(if group { "group" } else { "person" }),
-                users::disabled.eq(hidden),
-                users::created_at.eq(p.created_at.unwrap_or(now)),
+        None => {
+            return Err(AppError::internal(
+                "a remote actor neither stored nor found",
             ))
-            .returning(users::id)
-            .get_result(c)?,
+        }
     };
     crate::index::actor(c, id)?;
     Ok(id)
