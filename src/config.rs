@@ -159,8 +159,16 @@ impl LdapConfig {
         }
         let url = reqwest::Url::parse(self.url.trim())
             .map_err(|e| ConfigError(format!("accounts.ldap.url: not a URL ({e})")))?;
+        // ldap:// is not a scheme the URL standard knows: its host is
+        // kept as written, an address included.
         let loopback = match url.host() {
-            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Domain(d)) => {
+                d.eq_ignore_ascii_case("localhost")
+                    || d.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
             Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
             None => false,

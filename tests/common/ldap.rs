@@ -208,15 +208,23 @@ impl Slapd {
         self.tool("ldapdelete", &format!("{dn}\n"));
     }
 
-    /// Ruche's configuration for this directory.
+    /// Ruche's configuration for this directory, as an administrator sets
+    /// it (through the environment here), checked as at start-up.
     pub fn config(&self) -> ruche::config::LdapConfig {
-        let mut c = ruche::Config::load_from(None, &[]).unwrap().accounts.ldap;
-        c.url = self.url.clone();
-        c.bind_dn = SERVICE_DN.into();
-        c.bind_password = SERVICE_PASSWORD.into();
-        c.base_dn = PEOPLE.into();
-        c.disabled_filter = "(employeeType=left)".into();
-        c
+        let env: Vec<(String, String)> = [
+            ("RUCHE_ACCOUNTS_LDAP_URL", self.url.as_str()),
+            ("RUCHE_ACCOUNTS_LDAP_BIND_DN", SERVICE_DN),
+            ("RUCHE_ACCOUNTS_LDAP_BIND_PASSWORD", SERVICE_PASSWORD),
+            ("RUCHE_ACCOUNTS_LDAP_BASE_DN", PEOPLE),
+            ("RUCHE_ACCOUNTS_LDAP_DISABLED_FILTER", "(employeeType=left)"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        ruche::Config::load_from(None, &env)
+            .expect("a valid directory configuration")
+            .accounts
+            .ldap
     }
 }
 
