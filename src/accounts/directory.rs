@@ -91,36 +91,7 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
                 // A leaver never seen here: nothing to make.
                 return Ok((None, Done::Skipped("disabled in the directory")));
             }
-            let existing: Option<User> = users::table
-                .filter(users::email.eq(email.as_str()))
-                .filter(users::domain.is_null())
-                .filter(users::deleted_at.is_null())
-                .filter(users::actor_type.eq("person"))
-                .select(User::as_select())
-                .first(c)
-                .optional()?;
-            let (user, created) = match existing {
-                Some(u) => (u, false),
-                None => {
-                    let username = super::free_username(c, &e.login)?;
-                    let id: i64 = diesel::insert_into(users::table)
-                        .values((
-                            users::username.eq(&username),
-                            users::email.eq(email.as_str()),
-                            // No password here: the directory's is checked.
-                            users::password_hash.eq("!"),
-                            users::is_admin.eq(false),
-                            users::created_at.eq(now),
-                        ))
-                        .returning(users::id)
-                        .get_result(c)?;
-                    crate::index::actor(c, id)?;
-                    (
-                        users::table.find(id).select(User::as_select()).first(c)?,
-                        true,
-                    )
-                }
-            };
+            let (user, created) = super::adopt_or_make(c, &e.login, &email)?;
             let taken: i64 = directory_users::table
                 .filter(directory_users::user_id.eq(user.id))
                 .count()

@@ -667,6 +667,42 @@ pub(crate) fn free_username(c: &mut DbConn, wanted: &str) -> AppResult<String> {
     Err(AppError::conflict("name_taken"))
 }
 
+/// The local account of someone the company's directory lists (SCIM,
+/// LDAP): the one that already has their address (adopted, the directory
+/// vouching for it), or a new one without a password (they sign in with
+/// the directory or the company's provider), named from `wanted`; `true`
+/// when made now. Inside the caller's write transaction.
+pub(crate) fn adopt_or_make(
+    c: &mut DbConn,
+    wanted: &str,
+    email: &Email,
+) -> AppResult<(User, bool)> {
+    let existing: Option<User> = users::table
+        .filter(users::email.eq(email.as_str()))
+        .filter(users::domain.is_null())
+        .filter(users::deleted_at.is_null())
+        .filter(users::actor_type.eq("person"))
+        .select(User::as_select())
+        .first(c)
+        .optional()?;
+    if let Some(u) = existing {
+        return Ok((u, false));
+    }
+    let username = free_username(c, wanted)?;
+    let id: i64 = diesel::insert_into(users::table)
+        .values((
+            users::username.eq(&username),
+            users::email.eq(email.as_str()),
+            users::password_hash.eq("!"),
+            users::is_admin.eq(false),
+            users::created_at.eq(now()),
+        ))
+        .returning(users::id)
+        .get_result(c)?;
+    crate::index::actor(c, id)?;
+    Ok((find_by_id(c, id)?, true))
+}
+
 /// What the company's directory (an identity provider, a SCIM client) says
 /// of someone; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]

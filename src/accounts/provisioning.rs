@@ -219,41 +219,16 @@ pub fn create(c: &mut DbConn, client: i64, p: &Person) -> AppResult<Provisioned>
         if taken > 0 {
             return Err(AppError::conflict("scim_uniqueness"));
         }
-        let existing: Option<User> = users::table
-            .filter(users::email.eq(email.as_str()))
-            .filter(users::domain.is_null())
-            .filter(users::deleted_at.is_null())
-            .filter(users::actor_type.eq("person"))
-            .select(User::as_select())
-            .first(c)
-            .optional()?;
-        let user = match existing {
-            Some(u) => {
-                let managed: i64 = scim_users::table
-                    .filter(scim_users::user_id.eq(u.id))
-                    .count()
-                    .get_result(c)?;
-                if managed > 0 {
-                    return Err(AppError::conflict("scim_uniqueness"));
-                }
-                u
+        let (user, made) = super::adopt_or_make(c, &user_name, &email)?;
+        if !made {
+            let managed: i64 = scim_users::table
+                .filter(scim_users::user_id.eq(user.id))
+                .count()
+                .get_result(c)?;
+            if managed > 0 {
+                return Err(AppError::conflict("scim_uniqueness"));
             }
-            None => {
-                let username = super::free_username(c, &user_name)?;
-                let id: i64 = diesel::insert_into(users::table)
-                    .values((
-                        users::username.eq(&username),
-                        users::email.eq(email.as_str()),
-                        users::password_hash.eq("!"),
-                        users::is_admin.eq(false),
-                        users::created_at.eq(now),
-                    ))
-                    .returning(users::id)
-                    .get_result(c)?;
-                crate::index::actor(c, id)?;
-                users::table.find(id).select(User::as_select()).first(c)?
-            }
-        };
+        }
         diesel::insert_into(scim_users::table)
             .values((
                 scim_users::user_id.eq(user.id),

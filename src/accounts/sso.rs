@@ -236,15 +236,7 @@ pub fn sign_in(c: &mut DbConn, p: &SsoProvider, claims: &Claims) -> AppResult<Ou
                 // Made by the directory (SCIM) and never signed in: there
                 // is no password to ask, and the provider vouches for the
                 // address the directory gave it.
-                diesel::insert_into(sso_identities::table)
-                    .values((
-                        sso_identities::user_id.eq(user.id),
-                        sso_identities::provider.eq(&p.id),
-                        sso_identities::subject.eq(&claims.subject),
-                        sso_identities::created_at.eq(now),
-                        sso_identities::last_login_at.eq(now),
-                    ))
-                    .execute(c)?;
+                link_identity(c, user.id, &p.id, &claims.subject)?;
                 return refresh(c, p, &user, claims).map(|u| Outcome::SignedIn(Box::new(u)));
             }
             let token = secrets::random_token();
@@ -278,20 +270,27 @@ pub fn sign_in(c: &mut DbConn, p: &SsoProvider, claims: &Claims) -> AppResult<Ou
             ))
             .returning(users::id)
             .get_result(c)?;
-        diesel::insert_into(sso_identities::table)
-            .values((
-                sso_identities::user_id.eq(id),
-                sso_identities::provider.eq(&p.id),
-                sso_identities::subject.eq(&claims.subject),
-                sso_identities::created_at.eq(now),
-                sso_identities::last_login_at.eq(now),
-            ))
-            .execute(c)?;
+        link_identity(c, id, &p.id, &claims.subject)?;
         let user: User = users::table.find(id).select(User::as_select()).first(c)?;
         let user = refresh(c, p, &user, claims)?;
         crate::index::actor(c, id)?;
         Ok(Outcome::SignedIn(Box::new(user)))
     })
+}
+
+/// Links the identity `subject` of `provider` to the account `user_id`.
+fn link_identity(c: &mut DbConn, user_id: i64, provider: &str, subject: &str) -> QueryResult<()> {
+    let now = now();
+    diesel::insert_into(sso_identities::table)
+        .values((
+            sso_identities::user_id.eq(user_id),
+            sso_identities::provider.eq(provider),
+            sso_identities::subject.eq(subject),
+            sso_identities::created_at.eq(now),
+            sso_identities::last_login_at.eq(now),
+        ))
+        .execute(c)?;
+    Ok(())
 }
 
 /// A username for a new account: the provider's, or the e-mail's local
@@ -352,7 +351,6 @@ pub fn link(
         .ok_or_else(|| AppError::forbidden("sso_state_invalid"))?;
     let user = super::authenticate_password(c, cfg, &username, password, ip)?;
     let id = secrets::digest(token);
-    let now = now();
     db::write(c, |c| {
         let claims: Option<String> = sso_pending::table
             .find(&id)
@@ -364,15 +362,7 @@ pub fn link(
         let claims: Claims = claims
             .and_then(|s| serde_json::from_str(&s).ok())
             .ok_or_else(|| AppError::forbidden("sso_state_invalid"))?;
-        diesel::insert_into(sso_identities::table)
-            .values((
-                sso_identities::user_id.eq(user.id),
-                sso_identities::provider.eq(&p.id),
-                sso_identities::subject.eq(&claims.subject),
-                sso_identities::created_at.eq(now),
-                sso_identities::last_login_at.eq(now),
-            ))
-            .execute(c)?;
+        link_identity(c, user.id, &p.id, &claims.subject)?;
         refresh(c, p, &user, &claims)
     })
 }
