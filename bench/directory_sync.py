@@ -98,6 +98,9 @@ def main():
             f"pidfile {tmp}/slapd.pid\ndatabase mdb\nmaxsize 1073741824\n"
             f'suffix "{SUFFIX}"\nrootdn "{ROOT}"\nrootpw "{ROOT_PW}"\n'
             f"directory {data}\nindex uid,mail eq\n"
+            # The service account reads every person (OpenLDAP's default
+            # limit is 500 entries a search, paged or not).
+            f'limits dn.exact="{SERVICE}" size=unlimited\n'
             "access to attrs=userPassword by anonymous auth by self write by * none\n"
             "access to * by users read by * none\n"
         )

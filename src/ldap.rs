@@ -43,6 +43,22 @@ fn unavailable(e: impl std::fmt::Display) -> AppError {
     AppError::remote("directory_unavailable", "LDAP")
 }
 
+/// An error of the directory: its refusal of a request (a result code,
+/// such as a size limit the service account is held to), named; anything
+/// else, as unreachable.
+fn failed(e: ldap3::LdapError) -> AppError {
+    match e {
+        ldap3::LdapError::LdapResult { result } => {
+            tracing::warn!(rc = result.rc, text = %result.text, "the directory (LDAP) refused a request");
+            AppError::remote(
+                "directory_refused",
+                format!("{} {}", result.rc, result.text).trim(),
+            )
+        }
+        other => unavailable(other),
+    }
+}
+
 /// A connection bound as the service account.
 async fn connect(cfg: &LdapConfig) -> AppResult<Ldap> {
     let settings = LdapConnSettings::new()
@@ -59,7 +75,7 @@ async fn connect(cfg: &LdapConfig) -> AppResult<Ldap> {
             .await
             .map_err(unavailable)?
             .success()
-            .map_err(unavailable)?;
+            .map_err(failed)?;
     }
     Ok(ldap)
 }
@@ -131,7 +147,7 @@ pub async fn check_password(
         .await
         .map_err(unavailable)?
         .success()
-        .map_err(unavailable)?;
+        .map_err(failed)?;
     if found.len() != 1 {
         let _ = ldap.unbind().await;
         return Ok(None);
@@ -167,7 +183,7 @@ async fn is_disabled(cfg: &LdapConfig, ldap: &mut Ldap, dn: &str) -> AppResult<b
         .await
         .map_err(unavailable)?
         .non_error()
-        .map_err(unavailable)?;
+        .map_err(failed)?;
     Ok(!found.is_empty())
 }
 
@@ -215,7 +231,7 @@ async fn paged(
             progress(out.len());
         }
     }
-    stream.finish().await.success().map_err(unavailable)?;
+    stream.finish().await.success().map_err(failed)?;
     progress(out.len());
     Ok(out)
 }

@@ -247,3 +247,35 @@ async fn the_sync_makes_refreshes_and_cuts_off_accounts() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn a_directory_that_answers_in_part_changes_nothing() {
+    if !ldap::available() {
+        return;
+    }
+    // The service account may read two people of the four: the sync must
+    // not take the others for leavers.
+    let full = Slapd::start(COMPANY).await;
+    let cfg = full.config();
+    let app = TestApp::start_with(move |c| c.accounts.ldap = cfg).await;
+    let entries = ruche::ldap::people(&full.config(), |_| {}).await.unwrap();
+    {
+        let mut c = app.db.get().unwrap();
+        let r = ruche::accounts::directory::sync(&mut c, &entries, false, |_| {}).unwrap();
+        assert_eq!(r.created, 3, "{r:?}");
+    }
+    let part = Slapd::start_limited(COMPANY, Some(2)).await;
+    let e = ruche::ldap::people(&part.config(), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "directory_refused", "{e:?}");
+    // Nothing was disabled: the sync never ran on a part of the people.
+    use ruche::db::schema::users::dsl as u;
+    let mut c = app.db.get().unwrap();
+    let disabled: i64 = u::users
+        .filter(u::disabled.eq(true))
+        .count()
+        .get_result(&mut *c)
+        .unwrap();
+    assert_eq!(disabled, 0);
+}

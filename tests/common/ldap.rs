@@ -119,6 +119,13 @@ userPassword: carol directory secret
 impl Slapd {
     /// Starts slapd, seeded with `ldif`.
     pub async fn start(ldif: &str) -> Slapd {
+        Slapd::start_limited(ldif, None).await
+    }
+
+    /// Starts slapd, whose searches by the service account return at most
+    /// `size_limit` entries when given (as a directory that was not told
+    /// to let it read everyone).
+    pub async fn start_limited(ldif: &str, size_limit: Option<u32>) -> Slapd {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
@@ -139,9 +146,13 @@ impl Slapd {
                  rootpw \"{ROOT_PASSWORD}\"\n\
                  directory {data}\n\
                  index uid,mail eq\n\
+                 {limits}\
                  access to attrs=userPassword by anonymous auth by self write by * none\n\
                  access to * by users read by * none\n",
                 pid = dir.path().join("slapd.pid").display(),
+                limits = size_limit.map_or(String::new(), |n| format!(
+                    "limits dn.exact=\"{SERVICE_DN}\" size={n}\n"
+                )),
                 data = data.display(),
             ),
         )
