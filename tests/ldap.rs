@@ -143,15 +143,16 @@ async fn the_sync_makes_refreshes_and_cuts_off_accounts() {
             ruche::accounts::directory::sync(&mut c, &entries, dry, |_| {}).unwrap()
         }
     };
-    // An account made by hand before, with Bob's address: adopted.
+    // An account made by hand before, with a password and Dave's address:
+    // the directory does not take it over.
     {
         let mut c = app.db.get().unwrap();
         ruche::accounts::create_user(
             &mut c,
             &app.config.accounts,
             ruche::accounts::NewAccount {
-                username: "bdurand",
-                email: "bob.durand@corp.example",
+                username: "dpetit",
+                email: "dave.petit@corp.example",
                 password: PASSWORD,
                 is_admin: false,
                 invite: None,
@@ -170,7 +171,7 @@ async fn the_sync_makes_refreshes_and_cuts_off_accounts() {
             dry.disabled,
             dry.skipped.len()
         ),
-        (4, 2, 1, 0, 1),
+        (4, 2, 0, 0, 2),
         "{dry:?}"
     );
     assert_eq!(app.count("users"), 1, "a dry run writes nothing");
@@ -178,16 +179,18 @@ async fn the_sync_makes_refreshes_and_cuts_off_accounts() {
     let first = sync(false).await;
     assert_eq!(
         (first.created, first.updated, first.skipped.len()),
-        (2, 1, 1),
+        (2, 0, 2),
         "{first:?}"
     );
     assert_eq!(app.count("users"), 3);
     let bob = account(&app, "bob.durand@corp.example").unwrap();
     assert_eq!(
         (bob.0.as_str(), bob.2.as_str(), bob.4.as_str()),
-        ("bdurand", "Sales", "Paris")
+        ("bob", "Sales", "Paris")
     );
     assert_eq!(account(&app, "carol.leroy@corp.example"), None);
+    let dave = account(&app, "dave.petit@corp.example").unwrap();
+    assert_eq!((dave.0.as_str(), dave.2.as_str()), ("dpetit", ""));
     // Nothing changed: nothing to do.
     let again = sync(false).await;
     assert_eq!(
@@ -197,27 +200,26 @@ async fn the_sync_makes_refreshes_and_cuts_off_accounts() {
             again.unchanged,
             again.disabled
         ),
-        (0, 0, 3, 0),
+        (0, 0, 2, 0),
         "{again:?}"
     );
 
     // Alice has a session and a token; then the directory changes: Bob
-    // moves, Alice leaves the directory, Dave is marked as having left.
+    // moves, Alice leaves the directory.
     let alice = sign_in(&app, "alice", "alice directory secret").await;
     assert_eq!(alice.status(), StatusCode::SEE_OTHER);
     let (_, t) = token(&app, "alice", "alice directory secret").await;
     let alice_token = t["token"].as_str().unwrap().to_string();
     slapd.modify(
-        "dn: uid=bob,ou=people,dc=corp,dc=example\nchangetype: modify\nreplace: departmentNumber\ndepartmentNumber: Marketing\n-\nreplace: l\nl: Lyon\n\n\
-         dn: uid=dave,ou=people,dc=corp,dc=example\nchangetype: modify\nadd: employeeType\nemployeeType: left\n",
+        "dn: uid=bob,ou=people,dc=corp,dc=example\nchangetype: modify\nreplace: departmentNumber\ndepartmentNumber: Marketing\n-\nreplace: l\nl: Lyon\n",
     );
     slapd.delete("uid=alice,ou=people,dc=corp,dc=example");
     let second = sync(false).await;
-    assert_eq!((second.updated, second.disabled), (1, 2), "{second:?}");
+    assert_eq!((second.updated, second.disabled), (1, 1), "{second:?}");
     let bob = account(&app, "bob.durand@corp.example").unwrap();
     assert_eq!((bob.2.as_str(), bob.4.as_str()), ("Marketing", "Lyon"));
     assert!(account(&app, "alice.martin@corp.example").unwrap().5);
-    assert!(account(&app, "dave.petit@corp.example").unwrap().5);
+    assert!(!account(&app, "dave.petit@corp.example").unwrap().5);
     let me = reqwest::Client::new()
         .get(app.url("/api/v1/me"))
         .bearer_auth(&alice_token)
@@ -227,6 +229,15 @@ async fn the_sync_makes_refreshes_and_cuts_off_accounts() {
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.count("sessions"), 0);
 
+    // A read that lists nobody (a wrong base, an access rule changed) is
+    // refused: it is not a company where everyone left.
+    {
+        let mut c = app.db.get().unwrap();
+        let e = ruche::accounts::directory::sync(&mut c, &[], false, |_| {}).unwrap_err();
+        assert_eq!(e.code, "directory_refused");
+    }
+    assert!(!account(&app, "bob.durand@corp.example").unwrap().5);
+
     // Alice comes back: enabled again. Bob, disabled by an administrator
     // here, stays disabled whatever the directory says.
     slapd.add(
@@ -234,7 +245,7 @@ async fn the_sync_makes_refreshes_and_cuts_off_accounts() {
     );
     app.create_account("root", true);
     let root = app.login_api("root").await;
-    let r = root.post("/admin/users/bdurand/disable", json!({})).await;
+    let r = root.post("/admin/users/bob/disable", json!({})).await;
     assert!(r.status.is_success(), "{:?}", r.json);
     let third = sync(false).await;
     assert_eq!(third.enabled, 1, "{third:?}");

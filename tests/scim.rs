@@ -281,7 +281,7 @@ async fn entra_id_provisions_a_joiner_changes_them_and_cuts_off_the_leaver() {
 #[tokio::test]
 async fn okta_provisions_replaces_with_put_and_deactivates_without_a_path() {
     let app = TestApp::start().await;
-    // An account made by hand before the directory came: adopted by e-mail.
+    // An account made by hand before the directory came, with a password.
     app.create_account("bob", false);
     let scim = Scim::new(&app, "okta");
     let okta = |given: &str| {
@@ -325,25 +325,46 @@ async fn okta_provisions_replaces_with_put_and_deactivates_without_a_path() {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(account(&app, &id).disabled);
 
-    // Bob, whose account existed, is adopted by his address.
+    // Bob's account, made by hand with a password, is not taken over by
+    // a token that names his address.
     let mut bob = okta("Bob");
     bob["userName"] = json!("bob@okta.local");
     bob["externalId"] = json!("00ubob");
     bob["emails"] = json!([{"primary": true, "value": "bob@example.com", "type": "work"}]);
+    let (s, v) = scim.post("/Users", bob.clone()).await;
+    assert_eq!(
+        (s, v["scimType"].as_str()),
+        (StatusCode::CONFLICT, Some("uniqueness")),
+        "{v}"
+    );
+    assert_eq!(app.count("users"), 2);
+    bob["emails"] = json!([{"primary": true, "value": "bob@okta.local", "type": "work"}]);
     let (s, v) = scim.post("/Users", bob).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    assert_eq!(account(&app, v["id"].as_str().unwrap()).username, "bob");
-    assert_eq!(app.count("users"), 2);
-    // Paging, in the order the accounts were made (Bob's first).
+    assert_eq!(app.count("users"), 3);
+    // Paging, in the order the accounts were made.
     let (s, v) = scim.get("/Users?startIndex=2&count=1").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         (v["totalResults"].as_i64(), v["itemsPerPage"].as_i64()),
         (Some(2), Some(1))
     );
-    assert_eq!(v["Resources"][0]["userName"], "test.user@okta.local");
-    let (_, v) = scim.get("/Users?startIndex=1&count=1").await;
     assert_eq!(v["Resources"][0]["userName"], "bob@okta.local");
+    let (_, v) = scim.get("/Users?startIndex=1&count=1").await;
+    assert_eq!(v["Resources"][0]["userName"], "test.user@okta.local");
+
+    // Another client sees none of them, and can change none.
+    let other = Scim::new(&app, "entra");
+    let (s, v) = other.get("/Users").await;
+    assert_eq!((s, v["totalResults"].as_i64()), (StatusCode::OK, Some(0)));
+    let (s, _) = other
+        .patch(
+            &format!("/Users/{id}"),
+            json!({"Operations": [{"op": "replace", "path": "active", "value": true}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(account(&app, &id).disabled);
 }
 
 #[tokio::test]

@@ -546,3 +546,43 @@ async fn an_account_the_directory_made_is_signed_in_by_the_provider() {
     };
     assert_eq!(linked, id);
 }
+
+#[tokio::test]
+async fn an_account_with_two_step_sign_in_is_not_linked_by_its_password_alone() {
+    let bob = json!({ "email": "bob@example.com", "email_verified": true, "name": "Bob Durand" });
+    let Some((app, _provider)) = setup(json!({ "bob": bob })).await else {
+        return;
+    };
+    app.create_account("bob", false);
+    {
+        use ruche::accounts::second_factor;
+        let mut c = app.db.get().unwrap();
+        let user = ruche::accounts::find_by_username(&mut c, "bob").unwrap();
+        let setup = second_factor::begin_setup(&mut c, &user, "Ruche").unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let code = totp_rs::Builder::new()
+            .with_secret(totp_rs::Secret::try_from_base32(&setup.secret).unwrap())
+            .build()
+            .unwrap()
+            .generate(now)
+            .to_string();
+        second_factor::enable(&mut c, &app.config.accounts, &user, &code, "127.0.0.1").unwrap();
+    }
+    let b = Browser::new(&app.base);
+    let r = sign_in(&app, &b, "bob").await;
+    assert_eq!(location(&r), "/login/sso/link");
+    let page = b.html("/login/sso/link").await;
+    let csrf = common::extract_csrf(&page).unwrap();
+    let r = b
+        .post_form(
+            "/login/sso/link",
+            &[("csrf", &csrf), ("password", PASSWORD)],
+        )
+        .await;
+    refused(r, StatusCode::FORBIDDEN, "two-step sign-in").await;
+    assert_eq!(app.count("sso_identities"), 0);
+    assert_eq!(app.count("sessions"), 0);
+}

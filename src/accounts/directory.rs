@@ -91,7 +91,16 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
                 // A leaver never seen here: nothing to make.
                 return Ok((None, Done::Skipped("disabled in the directory")));
             }
-            let (user, created) = super::adopt_or_make(c, &e.login, &email)?;
+            let (user, created) = match super::adopt_or_make(c, &e.login, &email) {
+                Ok(found) => found,
+                Err(err) if err.code == "directory_address_taken" => {
+                    return Ok((
+                        None,
+                        Done::Skipped("its address is an account of this site with a password, or an administrator's"),
+                    ))
+                }
+                Err(err) => return Err(err),
+            };
             let taken: i64 = directory_users::table
                 .filter(directory_users::user_id.eq(user.id))
                 .count()
@@ -159,6 +168,16 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
     Ok((Some(user), done))
 }
 
+/// Whether the company's directory manages the account `user_id` (its
+/// password is the directory's).
+pub fn managed(c: &mut DbConn, user_id: i64) -> AppResult<bool> {
+    let n: i64 = directory_users::table
+        .filter(directory_users::user_id.eq(user_id))
+        .count()
+        .get_result(c)?;
+    Ok(n > 0)
+}
+
 /// A person the directory vouched for with its password: their account,
 /// made or refreshed now.
 pub fn signed_in(c: &mut DbConn, e: &Entry) -> AppResult<User> {
@@ -203,6 +222,17 @@ pub fn sync(
     dry_run: bool,
     mut progress: impl FnMut(usize),
 ) -> AppResult<Report> {
+    // A directory that suddenly lists nobody (a wrong base or filter, an
+    // access rule changed) is not a company where everyone left.
+    if entries.is_empty() {
+        let managed: i64 = directory_users::table.count().get_result(c)?;
+        if managed > 0 {
+            return Err(AppError::remote(
+                "directory_refused",
+                "it lists nobody; nothing was changed",
+            ));
+        }
+    }
     let mut report = Report {
         listed: entries.len(),
         ..Report::default()

@@ -672,6 +672,11 @@ pub(crate) fn free_username(c: &mut DbConn, wanted: &str) -> AppResult<String> {
 /// vouching for it), or a new one without a password (they sign in with
 /// the directory or the company's provider), named from `wanted`; `true`
 /// when made now. Inside the caller's write transaction.
+///
+/// An account with a password of this site, or an administrator, is never
+/// adopted (`409 directory_address_taken`): a directory entry or a SCIM
+/// token must not be a way into someone's account (by changing its
+/// address, then asking for a password link).
 pub(crate) fn adopt_or_make(
     c: &mut DbConn,
     wanted: &str,
@@ -686,6 +691,9 @@ pub(crate) fn adopt_or_make(
         .first(c)
         .optional()?;
     if let Some(u) = existing {
+        if u.is_admin || !u.password_hash.starts_with('!') {
+            return Err(AppError::conflict("directory_address_taken"));
+        }
         return Ok((u, false));
     }
     let username = free_username(c, wanted)?;

@@ -6,10 +6,11 @@
 //! - Each provisioning client has its own bearer token, shown once and
 //!   stored as a digest ([`create_client`], `ruche admin scim`); a revoked
 //!   or unknown token finds nothing.
-//! - A client sees and changes only accounts provisioned by SCIM. A new
+//! - A client sees and changes only the accounts it provisioned. A new
 //!   `userName` whose e-mail an account of this instance already has
-//!   adopts that account (the directory says it is theirs) unless another
-//!   `userName` already manages it.
+//!   adopts that account only when it has no password of this site and is
+//!   not an administrator ([`super::adopt_or_make`]): a token must not be
+//!   a way into someone's account.
 //! - Accounts made here have no password: their people sign in with the
 //!   company's identity provider (`accounts::sso`).
 //! - Deleting a user disables the account and forgets its SCIM record: the
@@ -246,7 +247,7 @@ pub fn create(c: &mut DbConn, client: i64, p: &Person) -> AppResult<Provisioned>
         super::disable_in(c, user.id, !p.active)?;
         Ok(user.id)
     })?;
-    get(c, id)
+    get(c, client, id)
 }
 
 /// What `scim_users` keeps of a user: userName, externalId, given and
@@ -254,10 +255,11 @@ pub fn create(c: &mut DbConn, client: i64, p: &Person) -> AppResult<Provisioned>
 type Record = (String, String, String, String, NaiveDateTime, NaiveDateTime);
 
 /// A provisioned user by its id (another account is not found).
-pub fn get(c: &mut DbConn, id: i64) -> AppResult<Provisioned> {
+pub fn get(c: &mut DbConn, client: i64, id: i64) -> AppResult<Provisioned> {
     let found: Option<(User, Record)> = users::table
         .inner_join(scim_users::table)
         .filter(users::id.eq(id))
+        .filter(scim_users::client_id.eq(client))
         .filter(users::deleted_at.is_null())
         .select((
             User::as_select(),
@@ -297,6 +299,7 @@ pub enum Filter {
 /// with how many there are in all.
 pub fn list(
     c: &mut DbConn,
+    client: i64,
     filter: Option<&Filter>,
     start: i64,
     count: i64,
@@ -304,6 +307,7 @@ pub fn list(
     let query = || {
         let mut q = users::table
             .inner_join(scim_users::table)
+            .filter(scim_users::client_id.eq(client))
             .filter(users::deleted_at.is_null())
             .into_boxed();
         match filter {
@@ -323,16 +327,16 @@ pub fn list(
         .load(c)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        out.push(get(c, id)?);
+        out.push(get(c, client, id)?);
     }
     Ok((total, out))
 }
 
 /// Replaces what is known of a provisioned user (PUT, and PATCH once its
 /// operations are applied); `active: false` disables the account.
-pub fn replace(c: &mut DbConn, id: i64, p: &Person) -> AppResult<Provisioned> {
+pub fn replace(c: &mut DbConn, client: i64, id: i64, p: &Person) -> AppResult<Provisioned> {
     let (user_name, email) = check(p)?;
-    let current = get(c, id)?;
+    let current = get(c, client, id)?;
     db::write(c, |c| {
         let taken: i64 = scim_users::table
             .filter(scim_users::user_key.eq(user_key(&user_name)))
@@ -356,13 +360,13 @@ pub fn replace(c: &mut DbConn, id: i64, p: &Person) -> AppResult<Provisioned> {
         super::disable_in(c, id, !p.active)?;
         Ok::<_, AppError>(())
     })?;
-    get(c, id)
+    get(c, client, id)
 }
 
 /// Deletes a provisioned user: the account is disabled (a leaver) and no
 /// longer provisioned.
-pub fn remove(c: &mut DbConn, id: i64) -> AppResult<()> {
-    get(c, id)?;
+pub fn remove(c: &mut DbConn, client: i64, id: i64) -> AppResult<()> {
+    get(c, client, id)?;
     db::write(c, |c| {
         super::disable_in(c, id, true)?;
         diesel::delete(scim_users::table.find(id)).execute(c)?;

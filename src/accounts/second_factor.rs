@@ -90,7 +90,8 @@ fn setup_of(secret: &str, issuer: &str, user: &User) -> AppResult<Setup> {
 /// Starts turning the second step on: a new secret, waiting for a first
 /// code ([`enable`]).
 pub fn begin_setup(c: &mut DbConn, user: &User, issuer: &str) -> AppResult<Setup> {
-    if user.password_hash.starts_with('!') {
+    // A password of this site, or of the company's directory.
+    if user.password_hash.starts_with('!') && !super::directory::managed(c, user.id)? {
         return Err(AppError::bad_request("second_factor_no_password"));
     }
     if is_on(c, user.id)? {
@@ -204,9 +205,19 @@ fn normal(code: &str) -> String {
         .collect()
 }
 
-/// Turns the second step off; the account's password is asked.
-pub fn disable(c: &mut DbConn, user: &User, password: &str) -> AppResult<()> {
-    if !secrets::verify_password(password, &user.password_hash) {
+/// Turns the second step off; the account's password is asked, within
+/// the limits of failed sign-ins.
+pub fn disable(
+    c: &mut DbConn,
+    cfg: &AccountsConfig,
+    user: &User,
+    password: &str,
+    ip: &str,
+) -> AppResult<()> {
+    let ok = super::limited_attempt(c, cfg, &user.username, ip, |_| {
+        Ok(secrets::verify_password(password, &user.password_hash))
+    })?;
+    if !ok {
         return Err(AppError::forbidden("current_password_wrong"));
     }
     db::write(c, |c| {
@@ -277,7 +288,14 @@ pub fn check(
 /// when their rights were withheld. Those who sign in through the
 /// company's provider rely on its factors.
 pub fn withhold_admin(c: &mut DbConn, cfg: &AccountsConfig, user: &mut User) -> AppResult<bool> {
-    if !cfg.admins_need_second_step || !user.is_admin || user.password_hash.starts_with('!') {
+    if !cfg.admins_need_second_step || !user.is_admin {
+        return Ok(false);
+    }
+    // Signing in only through the company's provider: its factors count.
+    let provider_only = user.password_hash.starts_with('!')
+        && !super::sso::providers_of(c, user.id)?.is_empty()
+        && !super::directory::managed(c, user.id)?;
+    if provider_only {
         return Ok(false);
     }
     if is_on(c, user.id)? {

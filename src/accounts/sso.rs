@@ -310,7 +310,9 @@ fn refresh(c: &mut DbConn, p: &SsoProvider, user: &User, claims: &Claims) -> App
         c,
         user,
         &super::Directory {
-            email: Some(claims.email.clone()),
+            // An address the provider does not say is verified is not
+            // taken (it could be someone else's, to be adopted later).
+            email: claims.email_verified.then(|| claims.email.clone()),
             name: claims.name.clone(),
             department: claims.department.clone(),
             job_title: claims.job_title.clone(),
@@ -350,6 +352,11 @@ pub fn link(
         .sso_provider(&provider)
         .ok_or_else(|| AppError::forbidden("sso_state_invalid"))?;
     let user = super::authenticate_password(c, cfg, &username, password, ip)?;
+    if super::second_factor::is_on(c, user.id)? {
+        // The password alone must not open it (nor link a way in that
+        // skips the code): its owner signs in with the code first.
+        return Err(AppError::forbidden("sso_link_second_step"));
+    }
     let id = secrets::digest(token);
     db::write(c, |c| {
         let claims: Option<String> = sso_pending::table

@@ -71,7 +71,7 @@ impl From<AppError> for ScimError {
             tracing::error!(error = %e, "SCIM request failed");
         }
         let scim_type = match e.code {
-            "scim_uniqueness" => Some("uniqueness"),
+            "scim_uniqueness" | "directory_address_taken" => Some("uniqueness"),
             "scim_invalid" | "field_invalid" => Some("invalidValue"),
             _ => None,
         };
@@ -356,7 +356,7 @@ pub struct ListQuery {
 
 async fn list(
     State(state): State<AppState>,
-    _: ScimClient,
+    ScimClient(client): ScimClient,
     Query(q): Query<ListQuery>,
 ) -> ScimResult {
     let number = |v: &Option<String>, default: i64| -> Result<i64, ScimError> {
@@ -376,7 +376,7 @@ async fn list(
     };
     let (total, rows) = state
         .db
-        .run(move |c| provisioning::list(c, f.as_ref(), start, count))
+        .run(move |c| provisioning::list(c, client, f.as_ref(), start, count))
         .await?;
     let base = state.config.base().to_string();
     let resources: Vec<Value> = rows.iter().map(|p| resource(&base, p)).collect();
@@ -415,15 +415,22 @@ async fn create(
     Ok(res)
 }
 
-async fn show(State(state): State<AppState>, _: ScimClient, Path(id): Path<String>) -> ScimResult {
+async fn show(
+    State(state): State<AppState>,
+    ScimClient(client): ScimClient,
+    Path(id): Path<String>,
+) -> ScimResult {
     let id = user_id(&id)?;
-    let p = state.db.run(move |c| provisioning::get(c, id)).await?;
+    let p = state
+        .db
+        .run(move |c| provisioning::get(c, client, id))
+        .await?;
     Ok(scim_json(StatusCode::OK, resource(state.config.base(), &p)))
 }
 
 async fn replace(
     State(state): State<AppState>,
-    _: ScimClient,
+    ScimClient(client): ScimClient,
     Path(id): Path<String>,
     ScimBody(doc): ScimBody,
 ) -> ScimResult {
@@ -431,7 +438,7 @@ async fn replace(
     let p = person(&doc)?;
     let done = state
         .db
-        .run(move |c| provisioning::replace(c, id, &p))
+        .run(move |c| provisioning::replace(c, client, id, &p))
         .await?;
     Ok(scim_json(
         StatusCode::OK,
@@ -441,17 +448,20 @@ async fn replace(
 
 async fn remove(
     State(state): State<AppState>,
-    _: ScimClient,
+    ScimClient(client): ScimClient,
     Path(id): Path<String>,
 ) -> ScimResult {
     let id = user_id(&id)?;
-    state.db.run(move |c| provisioning::remove(c, id)).await?;
+    state
+        .db
+        .run(move |c| provisioning::remove(c, client, id))
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn patch(
     State(state): State<AppState>,
-    _: ScimClient,
+    ScimClient(client): ScimClient,
     Path(id): Path<String>,
     ScimBody(body): ScimBody,
 ) -> ScimResult {
@@ -472,7 +482,10 @@ async fn patch(
             format!("At most {MAX_OPERATIONS} operations."),
         ));
     }
-    let current = state.db.run(move |c| provisioning::get(c, id)).await?;
+    let current = state
+        .db
+        .run(move |c| provisioning::get(c, client, id))
+        .await?;
     let base = state.config.base().to_string();
     let mut doc = resource(&base, &current);
     for op in &ops {
@@ -481,7 +494,7 @@ async fn patch(
     let p = person(&doc)?;
     let done = state
         .db
-        .run(move |c| provisioning::replace(c, id, &p))
+        .run(move |c| provisioning::replace(c, client, id, &p))
         .await?;
     Ok(scim_json(StatusCode::OK, resource(&base, &done)))
 }

@@ -210,9 +210,11 @@ pub async fn disable(
 ) -> PageResult {
     require_form(&state, &ctx, &form.csrf)?;
     let user = require_user(&state, &ctx)?.clone();
+    let cfg = state.config.clone();
+    let ip = ctx.ip.clone();
     let done = state
         .db
-        .run(move |c| second_factor::disable(c, &user, &form.password))
+        .run(move |c| second_factor::disable(c, &cfg.accounts, &user, &form.password, &ip))
         .await;
     match done {
         Ok(()) => Ok(see_other("/settings?done=second_off#second-step")),
