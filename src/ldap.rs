@@ -70,7 +70,6 @@ async fn connect(cfg: &LdapConfig) -> AppResult<Ldap> {
     ldap3::drive!(conn);
     ldap.with_timeout(Duration::from_secs(cfg.timeout_seconds));
     if !cfg.bind_dn.is_empty() {
-        ldap.with_timeout(Duration::from_secs(cfg.timeout_seconds));
         ldap.simple_bind(&cfg.bind_dn, &cfg.bind_password)
             .await
             .map_err(unavailable)?

@@ -155,6 +155,20 @@ struct CodesPage {
     codes: Vec<String>,
 }
 
+/// The settings page again, saying why the change was refused (with its
+/// status).
+async fn settings_refused(state: &AppState, ctx: &Ctx, e: crate::error::AppError) -> PageResult {
+    let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    settings_with(
+        state,
+        ctx,
+        status,
+        Some(error_text(&e, ctx.lang)),
+        String::new(),
+    )
+    .await
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct EnableForm {
@@ -181,17 +195,7 @@ pub async fn enable(
             base: Base::new(&state, &ctx, "second.codes_title", "settings"),
             codes,
         })),
-        Err(e) => {
-            let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            settings_with(
-                &state,
-                &ctx,
-                status,
-                Some(error_text(&e, ctx.lang)),
-                String::new(),
-            )
-            .await
-        }
+        Err(e) => settings_refused(&state, &ctx, e).await,
     }
 }
 
@@ -218,16 +222,6 @@ pub async fn disable(
         .await;
     match done {
         Ok(()) => Ok(see_other("/settings?done=second_off#second-step")),
-        Err(e) => {
-            let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            settings_with(
-                &state,
-                &ctx,
-                status,
-                Some(error_text(&e, ctx.lang)),
-                String::new(),
-            )
-            .await
-        }
+        Err(e) => settings_refused(&state, &ctx, e).await,
     }
 }
