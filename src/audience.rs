@@ -16,6 +16,10 @@
 //! - who a change is delivered to ([`recipients`], [`community_open_to`]),
 //!   which the outbox turns into inboxes through the trust gate.
 //!
+//! A guest (a partner a community's moderator invited, `accounts::guest`)
+//! is *confined*: they see only the communities they are members of and
+//! what is addressed to them by name, never what everyone here sees.
+//!
 //! The module reads the tables it needs (content, mentions, follows,
 //! communities and their members) and knows no feature, so that features,
 //! federation and the doors can all ask it.
@@ -26,7 +30,9 @@ use std::collections::BTreeSet;
 
 use diesel::prelude::*;
 
-use crate::db::schema::{communities, community_members, content, follows, mentions, users};
+use crate::db::schema::{
+    communities, community_members, content, follows, guests, mentions, users,
+};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::net::trust::Decision;
@@ -68,7 +74,8 @@ pub enum Viewer {
 /// the author and the people mentioned always see it. A community's posts
 /// follow their community alone: open communities are read by everyone
 /// here, the others by their members only (a mention of a non-member
-/// reveals nothing).
+/// reveals nothing). A guest sees neither what everyone here sees nor open
+/// communities they are not a member of.
 ///
 /// The filters are written with diesel's `auto_type`, so that the query
 /// that uses one keeps a static type and its prepared statement is cached.
@@ -84,6 +91,7 @@ pub fn posts_visible_to(viewer: i64) -> _ {
     let member: &'static str = "member";
     let accepted: bool = true;
     let personal: personal_visible_to = personal_visible_to(viewer, everyone, followers, accepted);
+    let free: not_confined = not_confined(viewer);
     let in_community: diesel::dsl::AssumeNotNull<content::community_id> =
         content::community_id.assume_not_null();
     content::community_id
@@ -95,6 +103,7 @@ pub fn posts_visible_to(viewer: i64) -> _ {
                     .filter(communities::visibility.eq_any(open))
                     .select(communities::actor_id),
             )
+            .and(free)
             .or(in_community.eq_any(
                 community_members::table
                     .filter(community_members::user_id.eq(viewer))
@@ -111,8 +120,10 @@ fn personal_visible_to(
     followers: Visibility,
     accepted: bool,
 ) -> _ {
+    let free: not_confined = not_confined(viewer);
     content::visibility
         .eq_any(everyone)
+        .and(free)
         .or(content::author_id.eq(viewer))
         .or(content::visibility.eq(followers).and(
             content::author_id.eq_any(
@@ -127,6 +138,73 @@ fn personal_visible_to(
                 .select(mentions::content_id)
                 .filter(mentions::user_id.eq(viewer)),
         ))
+}
+
+/// SQL condition: the local person `viewer` is not a guest (see the
+/// module's doc). Does not depend on the row: the databases evaluate it
+/// once per query.
+#[diesel::dsl::auto_type]
+fn not_confined(viewer: i64) -> _ {
+    diesel::dsl::not(diesel::dsl::exists(
+        guests::table.filter(guests::user_id.eq(viewer)),
+    ))
+}
+
+/// Whether the local person `viewer` is a guest, who sees only the
+/// communities they are members of (see the module's doc).
+pub fn confined(conn: &mut DbConn, viewer: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        guests::table.filter(guests::user_id.eq(viewer)),
+    ))
+    .get_result(conn)
+}
+
+/// The communities the person `person` is a member of.
+pub fn communities_of(conn: &mut DbConn, person: i64) -> QueryResult<Vec<i64>> {
+    community_members::table
+        .filter(community_members::user_id.eq(person))
+        .filter(community_members::status.eq("member"))
+        .select(community_members::community_id)
+        .load(conn)
+}
+
+/// SQL: the people who are members of one of `communities`.
+#[diesel::dsl::auto_type]
+pub fn members_of(communities: Vec<i64>) -> _ {
+    let member: &'static str = "member";
+    community_members::table
+        .filter(community_members::status.eq(member))
+        .filter(community_members::community_id.eq_any(communities))
+        .select(community_members::user_id)
+}
+
+/// Whether the local person `viewer` may see the profile of `person`:
+/// everyone here sees everyone's; a guest, their own and those of the
+/// members of their communities.
+pub fn may_see_person(conn: &mut DbConn, viewer: i64, person: i64) -> QueryResult<bool> {
+    if viewer == person || !confined(conn, viewer)? {
+        return Ok(true);
+    }
+    let theirs = communities_of(conn, viewer)?;
+    diesel::select(diesel::dsl::exists(
+        members_of(theirs).filter(community_members::user_id.eq(person)),
+    ))
+    .get_result(conn)
+}
+
+/// Whether a person may know that a community exists, given its
+/// visibility and their membership (`status`): a secret community exists
+/// only for its members and invited people, any community for them only
+/// when the person is `confined` (a guest). The SQL form is
+/// [`communities_findable_by`].
+pub fn may_find_community(v: CommunityVisibility, status: Option<&str>, confined: bool) -> bool {
+    matches!(status, Some("member" | "invited")) || (v != CommunityVisibility::Secret && !confined)
+}
+
+/// Whether a person may read a community's posts: its members, and
+/// everyone here but guests for an open community.
+pub fn may_read_community(v: CommunityVisibility, status: Option<&str>, confined: bool) -> bool {
+    status == Some("member") || (v.open_content() && !confined)
 }
 
 /// SQL condition on a comment, in a thread `viewer` may read: comments
@@ -198,13 +276,16 @@ pub fn visible_among(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> QueryResult
 
 /// SQL condition on communities (`communities` rows): the local person
 /// `viewer` may know the community exists. A secret community exists only
-/// for its members and the people invited to it.
+/// for its members and the people invited to it, every community for a
+/// guest ([`may_find_community`]).
 #[diesel::dsl::auto_type]
 pub fn communities_findable_by(viewer: i64) -> _ {
     let secret: &'static str = CommunityVisibility::Secret.as_str();
     let known: [&'static str; 2] = ["member", "invited"];
+    let free: not_confined = not_confined(viewer);
     communities::visibility
         .ne(secret)
+        .and(free)
         .or(communities::actor_id.eq_any(
             community_members::table
                 .filter(community_members::user_id.eq(viewer))
@@ -214,24 +295,36 @@ pub fn communities_findable_by(viewer: i64) -> _ {
 }
 
 /// Inside a write transaction: which of the local people `ids` may read
-/// the posts of `community`: everyone for an open community, its members
-/// otherwise. Used before notifying, so that a mention never reveals a
-/// post.
+/// the posts of `community`: everyone but guests for an open community,
+/// its members in any case. Used before notifying, so that a mention never
+/// reveals a post.
 pub fn readers_among(c: &mut DbConn, community: i64, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let open: i64 = communities::table
         .filter(communities::actor_id.eq(community))
         .filter(communities::visibility.eq_any(OPEN_COMMUNITIES))
         .count()
         .get_result(c)?;
-    if open > 0 || ids.is_empty() {
-        return Ok(ids.to_vec());
-    }
-    community_members::table
+    let members: Vec<i64> = community_members::table
         .filter(community_members::community_id.eq(community))
         .filter(community_members::status.eq("member"))
         .filter(community_members::user_id.eq_any(ids))
         .select(community_members::user_id)
-        .load(c)
+        .load(c)?;
+    if open == 0 {
+        return Ok(members);
+    }
+    let confined: Vec<i64> = guests::table
+        .filter(guests::user_id.eq_any(ids))
+        .select(guests::user_id)
+        .load(c)?;
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| !confined.contains(id) || members.contains(id))
+        .collect())
 }
 
 /// What an instance asks to see of a community.

@@ -94,6 +94,10 @@ pub struct AccountsConfig {
     pub signup: SignupMode,
     pub session_days: u32,
     pub invite_days: u32,
+    /// Whether a community's moderators may invite partners as guests.
+    pub guests: bool,
+    /// How long a guest's access lasts before a moderator renews it.
+    pub guest_days: u32,
     pub max_failures_per_account: u32,
     pub max_failures_per_address: u32,
     pub failure_window_minutes: u32,
@@ -517,6 +521,11 @@ impl Config {
         if self.accounts.session_days == 0 {
             return Err(ConfigError(
                 "accounts.session_days: must be at least 1".into(),
+            ));
+        }
+        if !(1..=3650).contains(&self.accounts.guest_days) {
+            return Err(ConfigError(
+                "accounts.guest_days: between 1 and 3650".into(),
             ));
         }
         self.accounts.ldap.validate()?;

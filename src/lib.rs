@@ -143,7 +143,9 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
     Ok(())
 }
 
-/// Hourly clean-up of expired sessions and password links, old sign-in
+/// Hourly clean-up of expired sessions and password links, guests whose
+/// access has ended (disabled; their sign-in already stops at the end),
+/// old sign-in
 /// failures, old sent e-mails, old delivered
 /// activities, old received activity ids, files of deleted documents, and
 /// attachments of deleted content or never attached. The first one runs a
@@ -161,6 +163,7 @@ async fn housekeeping(state: app::AppState) {
             .db
             .run(move |c| {
                 Ok(accounts::purge_expired(c, &cfg.accounts)?
+                    + accounts::guest::expire_due(c)?
                     + accounts::reset::purge(c)?
                     + actions::purge(c)?
                     + actions::reply::purge(c)?

@@ -908,3 +908,106 @@ async fn phone_turns_on_two_step_sign_in_in_french() {
 async fn desktop_turns_on_two_step_sign_in_in_english() {
     turns_on_two_step_sign_in(1280, 900, "en", "Your recovery codes").await;
 }
+
+/// A partner invited as a guest signs up with the link through the pages
+/// (sign-up is closed), fills the profile step, and reads their feed: the
+/// community's posts only, no composer and no directory in the menu, a
+/// "guest" badge; nothing wider than the window.
+async fn guest_signs_up_and_reads(width: u32, height: u32, lang: &str, says: &str) {
+    let app = TestApp::start().await;
+    let root = app.user("root").await;
+    let ana = app.user("ana").await;
+    let r = ana
+        .post(
+            "/communities",
+            json!({"name": "projet_x", "title": "Projet X — sous-traitance", "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::CREATED, "{:?}", r.json);
+    let r = ana
+        .post(
+            "/communities/projet_x/posts",
+            json!({"body": "Planning du projet X : jalon 2 en mars, revue des plans le 12"}),
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::CREATED, "{:?}", r.json);
+    ana.post_text("Réunion générale lundi pour tout le site")
+        .await;
+    let r = root.patch("/admin/site", json!({"signup": "closed"})).await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    let code = {
+        let mut c = app.db.get().unwrap();
+        let (ana_id, group): (i64, i64) = {
+            use diesel::prelude::*;
+            use ruche::db::schema::users;
+            let id = |c: &mut ruche::db::DbConn, n: &str| -> i64 {
+                users::table
+                    .filter(users::username.eq(n))
+                    .select(users::id)
+                    .first(c)
+                    .unwrap()
+            };
+            (id(&mut c, "ana"), id(&mut c, "projet_x"))
+        };
+        ruche::accounts::create_invitation(
+            &mut c,
+            &app.config.accounts,
+            Some(ana_id),
+            Some(ruche::accounts::invitation::SendTo {
+                address: "nina@partner.example",
+                locale: lang,
+                community: Some(group),
+                guest: true,
+            }),
+        )
+        .unwrap()
+        .1
+    };
+    let Some(d) = Driver::start_in(width, height, lang).await else {
+        return;
+    };
+    d.goto(&app.url(&format!("/invitations/{code}"))).await;
+    d.screenshot(&format!("guest-invitation-{width}-{lang}.png"))
+        .await;
+    d.click("a.button-link").await;
+    assert!(d.wait_for_source("name=\"invite\"").await.is_some());
+    d.type_into("#username", "nina").await;
+    d.type_into("#email", "nina@partner.example").await;
+    d.type_into("#password", PASSWORD).await;
+    d.screenshot(&format!("guest-signup-{width}-{lang}.png"))
+        .await;
+    d.click("form[action='/signup'] button[type=submit]").await;
+    assert!(d.wait_for_url("/welcome").await, "{}", d.url().await);
+    d.type_into("#display_name", "Nina Okafor").await;
+    d.type_into("#job_title", "Cheffe de projet, Partenaire SA")
+        .await;
+    d.click("form[action='/welcome/profile'] button[type=submit]")
+        .await;
+    let html = d.wait_for_source(says).await.expect("the guest's feed");
+    assert!(html.contains("jalon 2"), "the community's post");
+    assert!(!html.contains("Réunion générale"), "not the site's");
+    assert!(!html.contains("href=\"/people\""), "no directory");
+    assert!(!html.contains("action=\"/posts\""), "no composer");
+    for (name, path) in [("feed", "/"), ("community", "/communities/projet_x")] {
+        d.goto(&app.url(path)).await;
+        let overflow = d
+            .script("return document.documentElement.scrollWidth - window.innerWidth")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{path}: {overflow}px too wide"
+        );
+        d.screenshot(&format!("guest-{name}-{width}-{lang}.png"))
+            .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_guest_signs_up_and_reads_in_french() {
+    guest_signs_up_and_reads(375, 812, "fr", "Vous êtes invité").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_guest_signs_up_and_reads_in_english() {
+    guest_signs_up_and_reads(1280, 900, "en", "You are a guest").await;
+}

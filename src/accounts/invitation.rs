@@ -31,6 +31,8 @@ pub struct Invitation {
     pub used_at: Option<NaiveDateTime>,
     /// The community it invites to, when a moderator sent it from there.
     pub community_id: Option<i64>,
+    /// Whether signing up with it makes a guest (`accounts::guest`).
+    pub guest: bool,
 }
 
 /// Where an invitation is sent by e-mail, and in which language.
@@ -39,6 +41,9 @@ pub struct SendTo<'a> {
     pub locale: &'a str,
     /// The community the invitation is to (a moderator's invitation).
     pub community: Option<i64>,
+    /// Whether the newcomer is a guest (`accounts::guest`); only with a
+    /// community.
+    pub guest: bool,
 }
 
 /// Creates an invitation and returns its one-time code. With `send_to`
@@ -53,6 +58,7 @@ pub fn create_invitation(
     let code = secrets::random_token();
     let now = now();
     let community = send_to.as_ref().and_then(|t| t.community);
+    let guest = community.is_some() && send_to.as_ref().is_some_and(|t| t.guest);
     let send_to = match send_to {
         Some(t) => Some((super::Email::parse(t.address)?, t.locale)),
         None => None,
@@ -88,6 +94,7 @@ pub fn create_invitation(
                 invitations::created_at.eq(now),
                 invitations::expires_at.eq(now + Duration::days(cfg.invite_days as i64)),
                 invitations::community_id.eq(community),
+                invitations::guest.eq(guest),
             ))
             .returning(db::columns::<Invitation>())
             .get_result(c)
@@ -147,24 +154,41 @@ pub fn revoke_invitation(conn: &mut DbConn, admin: &User, id: i64) -> AppResult<
     })
 }
 
-/// Until when the invitation of `code` may still be used, and the
-/// community it invites to; `None` when it is unknown, used, revoked or
-/// expired (an e-mail waiting for it is then not sent).
-pub fn open_until(
-    conn: &mut DbConn,
-    code: &str,
-) -> AppResult<Option<(NaiveDateTime, Option<i64>)>> {
-    let row: Option<(Option<i64>, NaiveDateTime, Option<i64>)> = invitations::table
+/// An invitation that may still be used, as its e-mail tells it.
+pub struct Open {
+    pub until: NaiveDateTime,
+    /// The community it invites to.
+    pub community: Option<i64>,
+    /// Whether it invites a guest.
+    pub guest: bool,
+}
+
+/// The invitation of `code` while it may still be used; `None` when it is
+/// unknown, used, revoked or expired (an e-mail waiting for it is then not
+/// sent).
+pub fn open_until(conn: &mut DbConn, code: &str) -> AppResult<Option<Open>> {
+    let row: Option<(Option<i64>, NaiveDateTime, Option<i64>, bool)> = invitations::table
         .filter(invitations::code_hash.eq(secrets::digest(code)))
         .select((
             invitations::used_by,
             invitations::expires_at,
             invitations::community_id,
+            invitations::guest,
         ))
         .first(conn)
         .optional()?;
     Ok(match row {
-        Some((None, until, community)) if until > now() => Some((until, community)),
+        Some((None, until, community, guest)) if until > now() => Some(Open {
+            until,
+            community,
+            guest,
+        }),
         _ => None,
     })
+}
+
+/// Whether `code` is an open invitation of a guest (it lets its newcomer
+/// in whatever the sign-up mode).
+pub fn is_guest(conn: &mut DbConn, code: &str) -> AppResult<bool> {
+    Ok(open_until(conn, code)?.is_some_and(|o| o.guest))
 }

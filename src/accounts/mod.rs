@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod directory;
 pub mod email;
+pub mod guest;
 pub mod invitation;
 pub mod provisioning;
 pub mod remote;
@@ -141,6 +142,8 @@ pub struct UsedInvitation {
     pub by: Option<i64>,
     /// The community it invites to, for an invitation sent from one.
     pub community: Option<i64>,
+    /// Whether it made the account a guest (`guest`).
+    pub guest: bool,
 }
 
 /// [`create_user`], then `then` inside the same write transaction, with
@@ -158,7 +161,14 @@ pub fn create_user_then(
     let email = Email::parse(new.email)?;
     let password = Password::parse(new.password)?;
     let signup = crate::settings::signup_mode(conn, cfg.signup)?;
-    if by == CreatedBy::SignUp {
+    let code = new.invite.map(str::trim).filter(|s| !s.is_empty());
+    // A guest's invitation lets its partner in whatever the sign-up mode:
+    // they will see only the community they were invited to.
+    let guest_invite = match (by, code) {
+        (CreatedBy::SignUp, Some(code)) => invitation::is_guest(conn, code)?,
+        _ => false,
+    };
+    if by == CreatedBy::SignUp && !guest_invite {
         match signup {
             SignupMode::Closed => return Err(AppError::forbidden("signup_closed")),
             SignupMode::Invite if new.invite.map(str::trim).unwrap_or("").is_empty() => {
@@ -184,9 +194,16 @@ pub fn create_user_then(
         if taken > 0 {
             return Err(AppError::conflict("email_taken"));
         }
-        let invitation_id = match (by, new.invite.map(str::trim).filter(|s| !s.is_empty())) {
-            (CreatedBy::SignUp, Some(code)) if signup != SignupMode::Closed => {
-                type Found = (i64, Option<i64>, NaiveDateTime, Option<i64>, Option<i64>);
+        let invitation_id = match (by, code) {
+            (CreatedBy::SignUp, Some(code)) if signup != SignupMode::Closed || guest_invite => {
+                type Found = (
+                    i64,
+                    Option<i64>,
+                    NaiveDateTime,
+                    Option<i64>,
+                    Option<i64>,
+                    bool,
+                );
                 let found: Option<Found> = invitations::table
                     .filter(invitations::code_hash.eq(secrets::digest(code)))
                     .select((
@@ -195,12 +212,16 @@ pub fn create_user_then(
                         invitations::expires_at,
                         invitations::created_by,
                         invitations::community_id,
+                        invitations::guest,
                     ))
                     .first(c)
                     .optional()?;
                 match found {
-                    Some((id, None, expires, by, community)) if expires > now => {
-                        if community.is_some() && signup == SignupMode::Invite {
+                    Some((_, None, expires, _, _, true)) if expires > now && !cfg.guests => {
+                        return Err(AppError::forbidden("guests_off"));
+                    }
+                    Some((id, None, expires, by, community, guest)) if expires > now => {
+                        if community.is_some() && signup == SignupMode::Invite && !guest {
                             // A moderator's invitation into a community
                             // brings newcomers to the site only when an
                             // administrator sent it.
@@ -213,15 +234,23 @@ pub fn create_user_then(
                                 return Err(AppError::forbidden("invite_not_for_signup"));
                             }
                         }
-                        Some((id, UsedInvitation { by, community }))
+                        Some((
+                            id,
+                            UsedInvitation {
+                                by,
+                                community,
+                                guest,
+                            },
+                        ))
                     }
                     _ => return Err(AppError::forbidden("invite_invalid")),
                 }
             }
             _ => None,
         };
+        let as_guest = invitation_id.as_ref().is_some_and(|(_, u)| u.guest);
         let first = users::table.count().get_result::<i64>(c)? == 0;
-        let is_admin = new.is_admin || (by == CreatedBy::SignUp && first);
+        let is_admin = new.is_admin || (by == CreatedBy::SignUp && first && !as_guest);
         let id: i64 = diesel::insert_into(users::table)
             .values((
                 users::username.eq(username.as_str()),
@@ -232,6 +261,9 @@ pub fn create_user_then(
             ))
             .returning(users::id)
             .get_result(c)?;
+        if let Some((_, used)) = invitation_id.as_ref().filter(|(_, u)| u.guest) {
+            guest::record(c, cfg, id, used.by)?;
+        }
         crate::index::actor(c, id)?;
         if let Some((inv, _)) = invitation_id {
             // Spent only if still open: two sign-ups at once with one code
@@ -292,6 +324,7 @@ pub fn authenticate(
 ) -> AppResult<User> {
     let user = authenticate_password(conn, cfg, login, password, ip)?;
     sso::password_allowed(conn, cfg, user.id)?;
+    guest::check_open(conn, user.id)?;
     Ok(user)
 }
 

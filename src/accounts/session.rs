@@ -44,6 +44,7 @@ pub fn lookup_session(conn: &mut DbConn, token: &str) -> AppResult<Option<(User,
         .filter(sessions::id.eq(&id))
         .filter(sessions::expires_at.gt(now()))
         .filter(users::disabled.eq(false))
+        .filter(super::guest::access_open(now()))
         .select((User::as_select(), sessions::csrf_token))
         .first(conn)
         .optional()?;
@@ -167,6 +168,7 @@ pub fn lookup_token(conn: &mut DbConn, secret: &str) -> AppResult<Option<User>> 
         .filter(api_tokens::token_hash.eq(&hash))
         .filter(api_tokens::revoked_at.is_null())
         .filter(users::disabled.eq(false))
+        .filter(super::guest::access_open(now()))
         .select((api_tokens::id, api_tokens::last_used_at, User::as_select()))
         .first(conn)
         .optional()?;

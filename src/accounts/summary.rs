@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::schema::users;
+use crate::db::schema::{guests, users};
 
 /// What lists and feeds show of a person.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -18,6 +18,11 @@ pub struct PersonSummary {
     pub department: String,
     pub site: String,
     pub photo_version: i64,
+    /// A partner's guest account (`accounts::guest`): shown with a badge
+    /// wherever the person appears.
+    #[diesel(select_expression = diesel::dsl::exists(guests::table.filter(guests::user_id.eq(users::id))))]
+    #[diesel(select_expression_type = diesel::dsl::exists<diesel::dsl::Filter<guests::table, diesel::dsl::Eq<guests::user_id, users::id>>>)]
+    pub guest: bool,
 }
 
 impl PersonSummary {

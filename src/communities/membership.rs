@@ -19,7 +19,7 @@ pub(super) use writes::{delete_row, notify_moderators, notify_one, upsert, withd
 
 use super::{get, log_act, Community, JoinPolicy};
 use crate::accounts::User;
-use crate::db::schema::{community_members, users};
+use crate::db::schema::{community_members, guests, users};
 use crate::db::{self, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
@@ -420,6 +420,9 @@ pub struct Member {
     /// instance does not know (a member of a community of another instance).
     #[serde(skip)]
     pub link: String,
+    /// For a guest, until when their access lasts (shown to moderators).
+    #[serde(serialize_with = "crate::db::utc::option")]
+    pub guest_until: Option<NaiveDateTime>,
 }
 
 /// The members of a community wherever they live; moderators also see
@@ -468,11 +471,20 @@ pub fn listed(conn: &mut DbConn, id: i64, all: bool) -> AppResult<Vec<(Member, O
             users::ap_id,
         ))
         .load(conn)?;
+    let guests: Vec<i64> = rows.iter().filter(|r| r.0.guest).map(|r| r.0.id).collect();
+    let until: Vec<(i64, NaiveDateTime)> = match all && !guests.is_empty() {
+        true => guests::table
+            .filter(guests::user_id.eq_any(&guests))
+            .select((guests::user_id, guests::expires_at))
+            .load(conn)?,
+        false => Vec::new(),
+    };
     Ok(rows
         .into_iter()
         .map(|(person, role, status, domain, since, ap_id)| {
             let m = Member {
                 link: format!("/people/{}", person.username),
+                guest_until: until.iter().find(|u| u.0 == person.id).map(|u| u.1),
                 person,
                 role,
                 status,

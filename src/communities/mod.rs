@@ -145,6 +145,10 @@ pub struct Community {
     /// The viewer's membership: status and role.
     pub my_status: Option<String>,
     pub my_role: Option<String>,
+    /// Whether the viewer is a guest, who sees only the communities they
+    /// are members of (see `audience`).
+    #[serde(skip)]
+    pub confined: bool,
 }
 
 impl Community {
@@ -165,7 +169,11 @@ impl Community {
     }
     /// Whether the viewer may read the posts.
     pub fn readable(&self) -> bool {
-        self.visibility().open_content() || self.is_member()
+        crate::audience::may_read_community(
+            self.visibility(),
+            self.my_status.as_deref(),
+            self.confined,
+        )
     }
 }
 
@@ -227,6 +235,7 @@ fn load(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>
             community_members::role,
         ))
         .load(conn)?;
+    let confined = crate::audience::confined(conn, viewer)?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -258,6 +267,7 @@ fn load(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Community>
                 picture_version: r.11,
                 my_status: m.map(|(_, s, _)| s.clone()),
                 my_role: m.map(|(_, _, r)| r.clone()),
+                confined,
             }
         })
         .collect())
@@ -271,11 +281,10 @@ pub fn many(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Commun
         .collect())
 }
 
-/// Whether a viewer may know that a community exists: secret communities
-/// exist only for their members and invited people.
+/// Whether a viewer may know that a community exists (see
+/// `audience::may_find_community`).
 fn findable(c: &Community) -> bool {
-    c.visibility() != CommunityVisibility::Secret
-        || matches!(c.my_status.as_deref(), Some("member" | "invited"))
+    crate::audience::may_find_community(c.visibility(), c.my_status.as_deref(), c.confined)
 }
 
 /// The community called `name` as `viewer` sees it; 404 when it does not
@@ -366,6 +375,7 @@ pub fn create(
     creator: &User,
     new: &NewCommunity,
 ) -> AppResult<Community> {
+    crate::accounts::guest::refuse(conn, creator.id)?;
     let name = Username::parse(new.name).map_err(|e| match e.code {
         "username_length" => AppError::bad_request("community_name_length")
             .with("min", Username::MIN)

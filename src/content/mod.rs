@@ -151,6 +151,8 @@ pub fn create_post(
 ) -> AppResult<ContentRow> {
     let body = text.as_str();
     check_body(body, max_chars, !media.is_empty())?;
+    // A guest writes in their communities only.
+    crate::accounts::guest::refuse(conn, author.id)?;
     let rendered = render_body(conn, body)?;
     db::write(conn, |c| {
         let row: ContentRow = diesel::insert_into(content::table)

@@ -183,6 +183,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    guests (user_id) {
+        user_id -> BigInt,
+        invited_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        expired -> Bool,
+    }
+}
+
+diesel::table! {
     api_tokens (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -204,6 +214,7 @@ diesel::table! {
         used_by -> Nullable<BigInt>,
         used_at -> Nullable<Timestamp>,
         community_id -> Nullable<BigInt>,
+        guest -> Bool,
     }
 }
 
@@ -514,6 +525,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     recovery_codes,
     login_steps,
     directory_users,
+    guests,
     api_tokens,
     invitations,
     login_failures,

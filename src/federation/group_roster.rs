@@ -275,12 +275,14 @@ async fn remote_members(state: &AppState, viewer: &User, c: &Community) -> AppRe
                     department: String::new(),
                     site: String::new(),
                     photo_version: 0,
+                    guest: false,
                 }),
                 role: e.role,
                 status: e.status,
                 domain,
                 since: e.since,
                 link,
+                guest_until: None,
             }
         })
         .collect())

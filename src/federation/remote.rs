@@ -282,6 +282,28 @@ pub async fn refresh_photo(state: &AppState, user_id: i64, icon: &str) {
     }
 }
 
+/// A local person looks someone or a community up, here or elsewhere: not
+/// a guest, who sees the members of their communities only
+/// (`accounts::guest`).
+async fn may_look_up(state: &AppState, asker: i64) -> AppResult<()> {
+    state
+        .db
+        .run(move |c| crate::accounts::guest::refuse(c, asker))
+        .await
+}
+
+/// [`lookup`], asked by the local person `asker`.
+pub async fn lookup_for(state: &AppState, asker: i64, query: &str) -> AppResult<User> {
+    may_look_up(state, asker).await?;
+    lookup(state, query).await
+}
+
+/// [`lookup_community`], asked by the local person `asker`.
+pub async fn lookup_community_for(state: &AppState, asker: i64, query: &str) -> AppResult<User> {
+    may_look_up(state, asker).await?;
+    lookup_community(state, query).await
+}
+
 /// Finds a person by `@name@domain`, `name@domain` or profile URL.
 pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
     let q = query.trim();

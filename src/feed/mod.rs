@@ -364,11 +364,13 @@ pub fn default_stream(conn: &mut DbConn, viewer: i64) -> AppResult<Stream> {
         .filter(community_members::status.eq("member"))
         .count()
         .get_result(conn)?;
-    Ok(if follows_someone + in_a_community > 0 {
-        Stream::Following
-    } else {
-        Stream::Site
-    })
+    Ok(
+        if follows_someone + in_a_community > 0 || crate::audience::confined(conn, viewer)? {
+            Stream::Following
+        } else {
+            Stream::Site
+        },
+    )
 }
 
 /// One page of `stream` for `viewer`.
@@ -378,6 +380,10 @@ pub fn stream(
     stream: Stream,
     cursor: Option<&str>,
 ) -> AppResult<Page> {
+    if stream != Stream::Following {
+        // The site's and the organisation's streams are the company's.
+        crate::accounts::guest::refuse(conn, viewer)?;
+    }
     match stream {
         Stream::Following => home(conn, viewer, cursor),
         Stream::Site => written_by(conn, viewer, &[], cursor),

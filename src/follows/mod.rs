@@ -10,6 +10,8 @@ use crate::events::{self, Event};
 use crate::notifications::notify;
 
 pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppResult<()> {
+    // A guest sees their communities, not people to follow.
+    crate::accounts::guest::refuse(conn, follower.id)?;
     let target = crate::accounts::find_by_username(conn, followee_name)?;
     if target.disabled || !target.is_person() {
         return Err(AppError::not_found());

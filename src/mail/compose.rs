@@ -25,6 +25,8 @@ pub struct Facts {
     pub invite_until: Option<chrono::NaiveDateTime>,
     /// The community's title, for an invitation sent from a community.
     pub invite_community: Option<String>,
+    /// Whether the invitation makes a guest.
+    pub invite_guest: bool,
     /// How long a password link lasts.
     pub reset_minutes: u32,
     /// The one-click unsubscribe address, for all but transactional
@@ -244,6 +246,13 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
         Mail::Invitation { code, .. } => {
             let inviter = ("name", f.inviter.clone());
             let mut body = match &f.invite_community {
+                Some(title) if f.invite_guest => vec![
+                    tf(
+                        "mail.invite_guest_body",
+                        &[inviter.clone(), ("community", title.clone()), site.clone()],
+                    ),
+                    tf("mail.invite_guest_join", std::slice::from_ref(&site)),
+                ],
                 Some(title) => vec![
                     tf(
                         "mail.invite_community_body",

@@ -263,8 +263,13 @@ fn prepare(
             }
             Mail::Invitation { code, by } => {
                 match accounts::invitation::open_until(c, code)? {
-                    Some((until, community)) => {
+                    Some(accounts::invitation::Open {
+                        until,
+                        community,
+                        guest,
+                    }) => {
                         facts.invite_until = Some(until);
+                        facts.invite_guest = guest;
                         facts.invite_community =
                             notifications::by_mail::community_names(c, community)?.map(
                                 |(name, title)| if title.trim().is_empty() { name } else { title },

@@ -145,9 +145,34 @@ pub fn progress(conn: &mut DbConn, user: &User) -> AppResult<Progress> {
     })
 }
 
+/// The steps `user` goes through: all three, but for a guest, who
+/// completes their profile only (they are shown neither the company's
+/// people nor its communities).
+pub fn steps(conn: &mut DbConn, user: &User) -> AppResult<Vec<Step>> {
+    Ok(match crate::audience::confined(conn, user.id)? {
+        true => vec![Step::Profile],
+        false => Step::ALL.to_vec(),
+    })
+}
+
 /// Records that `user` reached `step` (they may come back to it later).
 pub fn reach(conn: &mut DbConn, user: &User, step: Step) -> AppResult<()> {
+    if !steps(conn, user)?.contains(&step) {
+        return Err(AppError::bad_request("step_invalid"));
+    }
     save(conn, user, step, None)
+}
+
+/// After the profile step: the step `user` goes to next, or `None` when
+/// it was their last one (getting started is then finished).
+pub fn profile_done(conn: &mut DbConn, user: &User) -> AppResult<Option<Step>> {
+    if steps(conn, user)?.contains(&Step::People) {
+        reach(conn, user, Step::People)?;
+        Ok(Some(Step::People))
+    } else {
+        finish(conn, user)?;
+        Ok(None)
+    }
 }
 
 /// Records that `user` went through the steps, or asked not to see them

@@ -124,6 +124,10 @@ fn recent_authors(conn: &mut DbConn, viewer: i64) -> QueryResult<HashMap<i64, i6
 
 /// People `viewer` might follow, best first, at most `limit`.
 pub fn people(conn: &mut DbConn, viewer: &User, limit: usize) -> AppResult<Vec<PersonSuggestion>> {
+    // A guest is shown their communities, never the company's people.
+    if audience::confined(conn, viewer.id)? {
+        return Ok(Vec::new());
+    }
     let known = Known::read(conn, viewer)?;
     people_knowing(conn, viewer, &known, limit)
 }
@@ -334,6 +338,9 @@ pub fn communities(
     viewer: &User,
     limit: usize,
 ) -> AppResult<Vec<CommunitySuggestion>> {
+    if audience::confined(conn, viewer.id)? {
+        return Ok(Vec::new());
+    }
     let known = Known::read(conn, viewer)?;
     communities_knowing(conn, viewer, &known, limit)
 }
@@ -464,6 +471,9 @@ pub fn for_home(
     conn: &mut DbConn,
     viewer: &User,
 ) -> AppResult<(Vec<PersonSuggestion>, Vec<CommunitySuggestion>)> {
+    if audience::confined(conn, viewer.id)? {
+        return Ok((Vec::new(), Vec::new()));
+    }
     let known = Known::read(conn, viewer)?;
     let belongs: i64 = community_members::table
         .filter(community_members::user_id.eq(viewer.id))

@@ -27,13 +27,15 @@ pub enum Direction {
 }
 
 /// A page of a person's followers or followed people, ordered by username; `after` is
-/// the last username of the previous page.
+/// the last username of the previous page. Not for guests.
 pub fn connections(
     conn: &mut DbConn,
+    viewer: i64,
     user_id: i64,
     dir: Direction,
     after: Option<&str>,
 ) -> AppResult<Vec<PersonSummary>> {
+    crate::accounts::guest::refuse(conn, viewer)?;
     let after = after.unwrap_or("").to_string();
     let rows = {
         let query = users::table
@@ -471,12 +473,14 @@ pub use crate::db::like_pattern;
 /// A page of the directory (enabled accounts), ordered by username, filtered
 /// by department, site and skill (case-insensitive) and by words found
 /// anywhere in the profile (name, title, department, site, location,
-/// skills, languages, biography).
+/// skills, languages, biography). Not for guests.
 pub fn directory(
     conn: &mut DbConn,
+    viewer: i64,
     filter: &DirectoryFilter,
     after: Option<&str>,
 ) -> AppResult<Vec<PersonSummary>> {
+    crate::accounts::guest::refuse(conn, viewer)?;
     let after = after.unwrap_or("").to_string();
     let department = nonempty(&filter.department).map(|s| s.to_lowercase());
     let site = nonempty(&filter.site).map(|s| s.to_lowercase());
@@ -558,6 +562,8 @@ pub struct Profile {
     pub followed_by_me: bool,
     pub is_admin: bool,
     pub disabled: bool,
+    /// A partner's guest (`accounts::guest`), shown with a badge.
+    pub guest: bool,
     #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: chrono::NaiveDateTime,
     /// For a person of another instance: its host and their profile there.
@@ -574,6 +580,9 @@ pub fn photo_url(username: &str, version: i64) -> Option<String> {
 pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(User, Profile)> {
     let user = crate::accounts::find_by_username(conn, username)?;
     if (user.disabled && !viewer.is_admin) || user.deleted_at.is_some() || !user.is_person() {
+        return Err(AppError::not_found());
+    }
+    if !crate::audience::may_see_person(conn, viewer.id, user.id)? {
         return Err(AppError::not_found());
     }
     let mut counted = crate::follows::counts(conn, user.id)?;
@@ -616,6 +625,7 @@ pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(U
         followed_by_me,
         is_admin: user.is_admin,
         disabled: user.disabled,
+        guest: crate::audience::confined(conn, user.id)?,
         created_at: user.created_at,
     };
     Ok((user, p))
@@ -656,8 +666,8 @@ pub struct MentionCandidate {
 
 /// People whose username or name (or a word of it) starts with `prefix`,
 /// those `viewer` follows first, then this site's: local people and the
-/// known people of instances that are not blocked. Nothing for an empty
-/// prefix.
+/// known people of instances that are not blocked (for a guest, the
+/// members of their communities). Nothing for an empty prefix.
 pub fn mention_candidates(
     conn: &mut DbConn,
     viewer: &User,
@@ -674,6 +684,11 @@ pub fn mention_candidates(
         .filter(follows::follower_id.eq(viewer.id))
         .select(follows::followee_id)
         .load(conn)?;
+    // A guest finds the members of their communities only.
+    let confined = match crate::audience::confined(conn, viewer.id)? {
+        true => Some(crate::audience::communities_of(conn, viewer.id)?),
+        false => None,
+    };
     // Those one follows first, then anyone: two reads, so that a site of
     // many people with the same first letters does not hide one's contacts.
     let mut rows: Vec<(i64, String, String, i64, Option<String>)> = Vec::new();
@@ -693,6 +708,9 @@ pub fn mention_candidates(
             .into_boxed();
         if among_followed {
             query = query.filter(users::id.eq_any(&followed));
+        }
+        if let Some(theirs) = &confined {
+            query = query.filter(users::id.eq_any(crate::audience::members_of(theirs.clone())));
         }
         let found: Vec<(i64, String, String, i64, Option<String>)> = query
             .order(users::username.asc())

@@ -93,6 +93,7 @@ fn about(text: &str, terms: &[Term]) -> bool {
 /// The people who know about `topic`, best first, as `viewer` may see
 /// the evidence. A topic without words finds nobody.
 pub fn find(conn: &mut DbConn, viewer: i64, topic: &str) -> AppResult<Vec<Expert>> {
+    crate::accounts::guest::refuse(conn, viewer)?;
     let parsed = super::parse(topic)?;
     // Only the words count: the filters of a search do not apply here.
     let mut q = Query {

@@ -170,6 +170,11 @@ pub fn run(
     filter: &PeopleFilter,
     page: i64,
 ) -> AppResult<Results> {
+    // A guest searches what they may read, never people.
+    let confined = crate::audience::confined(conn, viewer)?;
+    if confined && tab == Tab::People {
+        return Err(crate::accounts::guest::not_for_guests());
+    }
     let mut q = parse(raw)?;
     q.matching.complete(conn)?;
     let page = page.clamp(0, MAX_PAGE);
@@ -185,7 +190,10 @@ pub fn run(
     out.counts = Counts {
         content: ranked.len() as i64,
         content_more: more,
-        people: count_people(conn, &q, filter)?,
+        people: match confined {
+            true => 0,
+            false => count_people(conn, &q, filter)?,
+        },
         communities: count_communities(conn, viewer, &q)?,
     };
     match tab {

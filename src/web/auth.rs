@@ -104,6 +104,9 @@ pub struct Ctx {
     pub unread: i64,
     /// An administrator whose rights wait for their two-step sign-in.
     pub admin_withheld: bool,
+    /// The signed-in person is a partner's guest (`accounts::guest`): the
+    /// menu leaves out what they may not open.
+    pub guest: bool,
 }
 
 impl Ctx {
@@ -143,6 +146,7 @@ impl FromRequestParts<AppState> for Ctx {
                 .flatten(),
             unread: 0,
             admin_withheld: false,
+            guest: false,
         };
         if let Some(token) = token.filter(|t| !t.is_empty() && t.len() < 100) {
             let t = token.clone();
@@ -163,20 +167,24 @@ impl FromRequestParts<AppState> for Ctx {
                     };
                     let withheld =
                         accounts::second_factor::withhold_admin(c, &cfg.accounts, &mut user)?;
-                    let unread = match page {
-                        true => crate::notifications::unread(c, user.id)?,
-                        false => 0,
+                    let (unread, guest) = match page {
+                        true => (
+                            crate::notifications::unread(c, user.id)?,
+                            crate::audience::confined(c, user.id)?,
+                        ),
+                        false => (0, false),
                     };
-                    Ok(Some((user, csrf, unread, withheld)))
+                    Ok(Some((user, csrf, unread, withheld, guest)))
                 })
                 .await
                 .unwrap_or_else(|e: crate::error::AppError| {
                     tracing::error!(error = %e, "session lookup failed");
                     None
                 });
-            if let Some((user, csrf, unread, withheld)) = found {
+            if let Some((user, csrf, unread, withheld, guest)) = found {
                 ctx.unread = unread;
                 ctx.admin_withheld = withheld;
+                ctx.guest = guest;
                 if let Some(lang) = user.locale.as_deref().and_then(Lang::parse) {
                     ctx.lang = lang;
                 }

@@ -26,7 +26,8 @@ fn schemas() -> Value {
             "email": {"type": "string", "format": "email", "description": "Also send the link to this address"},
             "locale": {"type": "string", "enum": ["en", "fr"]}}},
         "InvitationByEmail": {"type": "object", "required": ["email"], "properties": {
-            "email": {"type": "string", "format": "email", "maxLength": 254}}},
+            "email": {"type": "string", "format": "email", "maxLength": 254},
+            "guest": {"type": "boolean", "description": "As a partner's guest, who sees only the communities they are invited to (403 guests_off when the site does not allow guests)"}}},
         "EmailChange": {"type": "object", "required": ["email", "password"], "properties": {
             "email": {"type": "string", "format": "email", "maxLength": 254},
             "password": {"type": "string"}}},

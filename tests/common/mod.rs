@@ -286,6 +286,7 @@ impl TestApp {
             "password_resets" => n!(schema::password_resets),
             "sso_identities" => n!(schema::sso_identities),
             "sso_pending" => n!(schema::sso_pending),
+            "guests" => n!(schema::guests),
             other => panic!("no counter for {other}"),
         }
     }

@@ -12,6 +12,12 @@
 //!
 //! A link works once, until the invitation expires, and only while its
 //! inviter is still a moderator of the community (or an administrator).
+//!
+//! An invitation *as a guest* is for a partner: whoever has no account
+//! creates one with it whatever the sign-up mode, and is a guest
+//! (`accounts::guest`), who sees this community and no more. A person who
+//! already has an account joins with it as with any invitation. Guests do
+//! not invite anyone.
 
 use chrono::Duration;
 use diesel::prelude::*;
@@ -37,9 +43,14 @@ pub fn invite(
     name: &str,
     address: &str,
     locale: &str,
+    guest: bool,
 ) -> AppResult<()> {
     let c = get(conn, actor.id, name)?;
     require_moderator(&c, actor)?;
+    crate::accounts::guest::refuse(conn, actor.id)?;
+    if guest && !cfg.guests {
+        return Err(AppError::forbidden("guests_off"));
+    }
     if !c.is_local() {
         return Err(AppError::bad_request("invite_email_local_only"));
     }
@@ -64,6 +75,7 @@ pub fn invite(
             address: address.as_str(),
             locale,
             community: Some(c.id),
+            guest,
         }),
     )?;
     Ok(())
@@ -144,18 +156,27 @@ pub struct Offer {
     pub inviter: String,
     /// Whether someone without an account may create one with it.
     pub sign_up: bool,
+    /// Whether that account would be a guest's.
+    pub guest: bool,
 }
 
 fn invalid() -> AppError {
     AppError::bad_request("invite_invalid")
 }
 
-/// The open invitation of `code` to a community: (id, community, by).
-fn find(c: &mut DbConn, code: &str) -> AppResult<(i64, i64, Option<i64>)> {
+/// The open invitation of `code` to a community.
+struct Found {
+    id: i64,
+    community: i64,
+    by: Option<i64>,
+    guest: bool,
+}
+
+fn find(c: &mut DbConn, code: &str) -> AppResult<Found> {
     if code.is_empty() || code.len() > 100 {
         return Err(invalid());
     }
-    let row: Option<(i64, Option<i64>, Option<i64>)> = invitations::table
+    let row: Option<(i64, Option<i64>, Option<i64>, bool)> = invitations::table
         .filter(invitations::code_hash.eq(secrets::digest(code)))
         .filter(invitations::used_by.is_null())
         .filter(invitations::expires_at.gt(now()))
@@ -163,20 +184,29 @@ fn find(c: &mut DbConn, code: &str) -> AppResult<(i64, i64, Option<i64>)> {
             invitations::id,
             invitations::community_id,
             invitations::created_by,
+            invitations::guest,
         ))
         .first(c)
         .optional()?;
     match row {
-        Some((id, Some(community), by)) if inviter_may(c, by, community)? => {
-            Ok((id, community, by))
-        }
+        Some((id, Some(community), by, guest)) if inviter_may(c, by, community)? => Ok(Found {
+            id,
+            community,
+            by,
+            guest,
+        }),
         _ => Err(invalid()),
     }
 }
 
 /// What the link of `code` offers (a page shows it; nothing changes).
 pub fn offer(c: &mut DbConn, cfg: &AccountsConfig, code: &str) -> AppResult<Offer> {
-    let (_, community, by) = find(c, code)?;
+    let Found {
+        community,
+        by,
+        guest,
+        ..
+    } = find(c, code)?;
     let (name, title) = alive(c, community)?.ok_or_else(invalid)?;
     let inviter: Option<(String, String, bool)> = match by {
         Some(by) => users::table
@@ -192,6 +222,7 @@ pub fn offer(c: &mut DbConn, cfg: &AccountsConfig, code: &str) -> AppResult<Offe
         None => (String::new(), false),
     };
     let sign_up = match crate::settings::signup_mode(c, cfg.signup)? {
+        _ if guest => cfg.guests,
         SignupMode::Open => true,
         SignupMode::Invite => admin,
         SignupMode::Closed => false,
@@ -205,6 +236,7 @@ pub fn offer(c: &mut DbConn, cfg: &AccountsConfig, code: &str) -> AppResult<Offe
         community: name,
         inviter,
         sign_up,
+        guest,
     })
 }
 
@@ -215,7 +247,9 @@ pub fn accept(c: &mut DbConn, user: &User, code: &str) -> AppResult<String> {
         return Err(AppError::forbidden("invite_invalid"));
     }
     db::write(c, |c| {
-        let (id, community, by) = find(c, code)?;
+        let Found {
+            id, community, by, ..
+        } = find(c, code)?;
         let (name, _) = alive(c, community)?.ok_or_else(invalid)?;
         let status: Option<String> = community_members::table
             .filter(community_members::community_id.eq(community))

@@ -148,6 +148,35 @@ pub async fn invitations(
     Ok(Json(json!({ "items": items })))
 }
 
+pub async fn guests(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let user = me.user.clone();
+    let items = state
+        .db
+        .run(move |c| accounts::guest::list(c, &user))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// Renews a guest's access (administrators and the moderators of the
+/// guest's communities: see `accounts::guest::renew`).
+pub async fn renew_guest(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(username): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let (cfg, user) = (state.config.clone(), me.user.clone());
+    let until = state
+        .db
+        .run(move |c| accounts::guest::renew(c, &cfg.accounts, &user, &username))
+        .await
+        .lang(me.lang)?;
+    Ok(Json(
+        json!({ "expires_at": crate::db::utc::format(&until) }),
+    ))
+}
+
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     me: ApiUser,
@@ -208,6 +237,7 @@ pub async fn invite(
                     address,
                     locale: locale.code(),
                     community: None,
+                    guest: false,
                 });
             accounts::create_invitation(c, &cfg.accounts, Some(by), to)
         })

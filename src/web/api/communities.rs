@@ -109,7 +109,7 @@ pub async fn lookup(
     me: ApiUser,
     Query(q): Query<LookupQuery>,
 ) -> ApiResult<Json<Community>> {
-    let found = crate::federation::remote::lookup_community(&state, &q.q)
+    let found = crate::federation::remote::lookup_community_for(&state, me.user.id, &q.q)
         .await
         .lang(me.lang)?;
     let id = me.user.id;
@@ -358,6 +358,9 @@ pub async fn invite(
 #[derive(Deserialize)]
 pub struct InvitationByEmail {
     email: String,
+    /// As a guest, who sees only this community (`accounts::guest`).
+    #[serde(default)]
+    guest: bool,
 }
 
 /// A moderator invites an e-mail address (202 for every address; see
@@ -375,7 +378,8 @@ pub async fn invite_email(
     state
         .db
         .run(move |c| {
-            membership::by_email::invite(c, &cfg.accounts, &user, &name, &b.email, locale)
+            let guest = b.guest;
+            membership::by_email::invite(c, &cfg.accounts, &user, &name, &b.email, locale, guest)
         })
         .await
         .lang(me.lang)?;

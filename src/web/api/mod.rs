@@ -304,6 +304,8 @@ api_routes! {
     delete "/admin/users/{username}" => admin::delete_user, "Delete an account (administrators); other instances are told", auth: true, body: "";
     post "/admin/users/{username}/enable" => admin::enable, "Re-enable an account (administrators)", auth: true, body: "";
     get "/admin/invitations" => admin::invitations, "Invitations (administrators)", auth: true, body: "";
+    get "/admin/guests" => admin::guests, "Partners' guests: who invited them, their communities, until when their access lasts and whether it ended (administrators)", auth: true, body: "";
+    post "/guests/{username}/renew" => admin::renew_guest, "Renew a guest's access for the configured time from now (administrators, or a moderator of one of the guest's communities); answers the new end", auth: true, body: "";
     post "/admin/invitations" => admin::invite, "Create an invitation link; with {\"email\": …} (and optionally \"locale\": en or fr) it is also e-mailed (administrators)", auth: true, body: "InvitationCreate";
     post "/admin/users/{username}/password-reset" => admin::send_reset, "E-mail someone of this site a link to choose a new password (administrators; 409 mail_off when e-mail is off)", auth: true, body: "";
     get "/admin/mail" => admin::mail_queue, "Whether e-mail is on, the mail queue's figures and the messages that failed or wait after a failure (administrators)", auth: true, body: "";

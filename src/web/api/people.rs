@@ -45,11 +45,12 @@ pub async fn directory(
     me: ApiUser,
     Query(q): Query<DirectoryQuery>,
 ) -> ApiResult<Json<List<PersonSummary>>> {
+    let viewer = me.user.id;
     let rows = state
         .db
         .run(move |c| {
             let after = after(q.cursor.as_deref())?;
-            people::directory(c, &q.filter, after.as_deref())
+            people::directory(c, viewer, &q.filter, after.as_deref())
         })
         .await
         .lang(me.lang)?;
@@ -83,7 +84,7 @@ pub async fn lookup(
     Query(q): Query<LookupQuery>,
 ) -> ApiResult<Json<Profile>> {
     let query = q.q.unwrap_or_default();
-    let found = crate::federation::remote::lookup(&state, &query)
+    let found = crate::federation::remote::lookup_for(&state, me.user.id, &query)
         .await
         .lang(me.lang)?;
     let viewer = me.user.clone();
@@ -126,7 +127,7 @@ async fn list(
         .run(move |c| {
             let (user, _) = people::profile(c, &viewer, &username)?;
             let after = after(q.cursor.as_deref())?;
-            people::connections(c, user.id, dir, after.as_deref())
+            people::connections(c, viewer.id, user.id, dir, after.as_deref())
         })
         .await
         .lang(me.lang)?;

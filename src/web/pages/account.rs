@@ -184,6 +184,21 @@ struct SignupPage {
     invite: String,
     invite_mode: bool,
     closed: bool,
+    /// The invitation makes a guest (it works whatever the sign-up mode).
+    guest: bool,
+}
+
+/// Whether `code` is an open invitation of a guest.
+async fn guest_invite(state: &AppState, code: &str) -> bool {
+    let code = code.trim().to_string();
+    if code.is_empty() || code.len() > 100 {
+        return false;
+    }
+    state
+        .db
+        .run(move |c| accounts::invitation::is_guest(c, &code))
+        .await
+        .unwrap_or(false)
 }
 
 #[derive(Deserialize, Default)]
@@ -202,14 +217,16 @@ pub async fn signup_form(
     }
     let cookie = anon_csrf(&state, &mut ctx);
     let mode = state.site.signup();
+    let guest = guest_invite(&state, &q.invite).await;
     let page = SignupPage {
         base: Base::new(&state, &ctx, "signup.title", ""),
         error: None,
         username: String::new(),
         email: String::new(),
         invite: q.invite,
-        invite_mode: mode == SignupMode::Invite,
-        closed: mode == SignupMode::Closed,
+        invite_mode: mode == SignupMode::Invite && !guest,
+        closed: mode == SignupMode::Closed && !guest,
+        guest,
     };
     with_cookie(render(&page), cookie)
 }
@@ -273,14 +290,16 @@ pub async fn signup(
         Err(err) => {
             let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let mode = state.site.signup();
+            let guest = guest_invite(&state, &form.invite).await;
             let page = SignupPage {
                 base: Base::new(&state, &ctx, "signup.title", ""),
                 error: Some(error_text(&err, ctx.lang)),
                 username: form.username,
                 email: form.email,
                 invite: form.invite,
-                invite_mode: mode == SignupMode::Invite,
-                closed: mode == SignupMode::Closed,
+                invite_mode: mode == SignupMode::Invite && !guest,
+                closed: mode == SignupMode::Closed && !guest,
+                guest,
             };
             Ok((status, render(&page)).into_response())
         }

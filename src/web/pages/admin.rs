@@ -52,6 +52,8 @@ struct AdminPage {
     scim_clients: Vec<(accounts::provisioning::Client, i64)>,
     new_scim: Option<(String, String)>,
     scim_url: String,
+    /// Partners' guests, those whose access ends first first.
+    guests: Vec<accounts::guest::Guest>,
 }
 
 /// A sign-in provider as the console shows it.
@@ -138,6 +140,7 @@ async fn admin_page_with(
                 accounts::sso::provider_stats(c)?,
                 accounts::provisioning::list_clients(c)?,
                 accounts::provisioning::managed_counts(c)?,
+                accounts::guest::list(c, &user)?,
             );
             Ok((
                 stats::dashboard(c)?,
@@ -168,7 +171,7 @@ async fn admin_page_with(
         false => format!("{list}&after={}", enc(&query.after)),
     };
     let now = crate::db::now();
-    let (provider_stats, clients, managed) = identity;
+    let (provider_stats, clients, managed, guests) = identity;
     let providers = state
         .config
         .accounts
@@ -200,6 +203,7 @@ async fn admin_page_with(
         scim_clients,
         new_scim,
         scim_url: format!("{}/scim/v2", state.config.base()),
+        guests,
         base: Base::new(state, ctx, "admin.title", "admin"),
         dash,
         queue,
@@ -278,6 +282,7 @@ pub async fn invite(
                     address,
                     locale: locale.code(),
                     community: None,
+                    guest: false,
                 });
             accounts::create_invitation(c, &cfg.accounts, Some(by), to)
         })
@@ -781,6 +786,32 @@ pub async fn scim_create(
             admin_page(&state, &ctx, StatusCode::BAD_REQUEST, None, q, Some(msg)).await
         }
     }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct GuestForm {
+    csrf: String,
+    username: String,
+}
+
+/// Renews a guest's access (see `accounts::guest::renew`).
+pub async fn renew_guest(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<GuestForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    if !user.is_admin {
+        return Err(AppError::forbidden("admin_only")).page(&state, &ctx);
+    }
+    let cfg = state.config.clone();
+    state
+        .db
+        .run(move |c| accounts::guest::renew(c, &cfg.accounts, &user, &form.username))
+        .await
+        .page(&state, &ctx)?;
+    Ok(see_other("/admin#guests"))
 }
 
 /// Revokes a SCIM client's token.

@@ -129,7 +129,7 @@ pub async fn directory(
     ctx: Ctx,
     Query(q): Query<DirectoryQuery>,
 ) -> PageResult {
-    require_user(&state, &ctx)?;
+    let me = require_user(&state, &ctx)?.id;
     // `!name@domain` or an address: find the community and open it.
     let wanted = q.q.trim();
     let mut error = None;
@@ -138,7 +138,7 @@ pub async fn directory(
         || wanted.starts_with("https://")
         || wanted.contains('@')
     {
-        match crate::federation::remote::lookup_community(&state, wanted).await {
+        match crate::federation::remote::lookup_community_for(&state, me, wanted).await {
             Ok(u) => return Ok(see_other(&format!("/communities/{}", u.username))),
             Err(e) => error = Some(error_text(&e, ctx.lang)),
         }
@@ -435,6 +435,10 @@ struct MembersPage {
     invite_draft: String,
     /// The address typed in the invitation by e-mail, kept after an error.
     email_draft: String,
+    /// Whether "as a guest" was ticked, kept after an error.
+    guest_draft: bool,
+    /// Whether moderators may invite guests (`accounts.guests`).
+    guests_on: bool,
     /// Whether the site sends e-mail (the invitation by e-mail needs it).
     mail_on: bool,
 }
@@ -444,6 +448,7 @@ struct MembersPage {
 pub struct MembersQuery {
     sent: String,
     emailed: String,
+    renewed: String,
 }
 
 pub async fn members(
@@ -456,10 +461,12 @@ pub async fn members(
         Some("communities.sent")
     } else if q.emailed == "1" {
         Some("communities.invite_email_sent")
+    } else if q.renewed == "1" {
+        Some("communities.guest_renewed")
     } else {
         None
     };
-    let drafts = (String::new(), String::new());
+    let drafts = (String::new(), String::new(), false);
     members_page(state, ctx, name, notice, StatusCode::OK, None, drafts).await
 }
 
@@ -470,7 +477,7 @@ async fn members_page(
     notice: Option<&'static str>,
     status: StatusCode,
     error: Option<String>,
-    (invite_draft, email_draft): (String, String),
+    (invite_draft, email_draft, guest_draft): (String, String, bool),
 ) -> PageResult {
     let user = require_user(&state, &ctx)?.clone();
     let id = user.id;
@@ -499,6 +506,8 @@ async fn members_page(
         error,
         invite_draft,
         email_draft,
+        guest_draft,
+        guests_on: state.config.accounts.guests,
         mail_on: state.config.mail.enabled(),
     };
     Ok((status, render(&page)).into_response())
@@ -511,6 +520,34 @@ pub struct MemberForm {
     username: String,
     reason: String,
     role: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct GuestForm {
+    csrf: String,
+    username: String,
+}
+
+/// A moderator renews the access of a guest of the community (see
+/// `accounts::guest::renew`).
+pub async fn renew_guest(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Form(form): Form<GuestForm>,
+) -> PageResult {
+    let user = require_form(&state, &ctx, &form.csrf)?.clone();
+    let cfg = state.config.clone();
+    state
+        .db
+        .run(move |c| crate::accounts::guest::renew(c, &cfg.accounts, &user, &form.username))
+        .await
+        .page(&state, &ctx)?;
+    Ok(see_other(&format!(
+        "/communities/{}/members?renewed=1",
+        enc_path(&name)
+    )))
 }
 
 /// Moderation of one person: approve, refuse, remove, ban, unban, role.
@@ -540,7 +577,8 @@ pub async fn member_action(
             } else {
                 String::new()
             };
-            members_page(state, ctx, name, None, status, msg, (draft, String::new())).await
+            let drafts = (draft, String::new(), false);
+            members_page(state, ctx, name, None, status, msg, drafts).await
         }
         Err(err) => act_failed(&state, &ctx, name, err).await,
     }
@@ -683,6 +721,8 @@ pub(super) async fn settings_failed(
 pub struct InviteEmailForm {
     csrf: String,
     email: String,
+    /// "1": as a guest.
+    guest: String,
 }
 
 /// A moderator invites an e-mail address: a person of this site with it is
@@ -697,14 +737,17 @@ pub async fn invite_email(
     let user = require_form(&state, &ctx, &form.csrf)?.clone();
     if !state.config.mail.enabled() {
         let msg = Some(crate::i18n::t(ctx.lang, "settings.mail_off").to_string());
-        let drafts = (String::new(), form.email);
+        let drafts = (String::new(), form.email, form.guest == "1");
         return members_page(state, ctx, name, None, StatusCode::CONFLICT, msg, drafts).await;
     }
     let (cfg, n, address) = (state.config.clone(), name.clone(), form.email.clone());
     let locale = ctx.lang.code();
+    let guest = form.guest == "1";
     let done = state
         .db
-        .run(move |c| membership::by_email::invite(c, &cfg.accounts, &user, &n, &address, locale))
+        .run(move |c| {
+            membership::by_email::invite(c, &cfg.accounts, &user, &n, &address, locale, guest)
+        })
         .await;
     let back = format!("/communities/{}/members", enc_path(&name));
     match done {
@@ -722,7 +765,7 @@ pub async fn invite_email(
                 None,
                 status,
                 msg,
-                (String::new(), form.email),
+                (String::new(), form.email, guest),
             )
             .await
         }

@@ -88,6 +88,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/site", post(admin::set_site))
         .route("/admin/scim", post(admin::scim_create))
         .route("/admin/scim/revoke", post(admin::scim_revoke))
+        .route("/admin/guests/renew", post(admin::renew_guest))
         .route(
             "/admin/invitations/{id}/revoke",
             post(admin::revoke_invitation),
@@ -152,6 +153,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/communities/{name}/members/{action}",
             post(communities::member_action),
+        )
+        .route(
+            "/communities/{name}/guests/renew",
+            post(communities::renew_guest),
         )
         .route(
             "/communities/{name}/posts/{id}/{action}",
@@ -224,6 +229,8 @@ pub fn router() -> Router<AppState> {
 pub struct MeView {
     pub username: String,
     pub is_admin: bool,
+    /// A partner's guest: no directory in the menu.
+    pub guest: bool,
 }
 
 /// What every page needs.
@@ -252,6 +259,7 @@ impl Base {
             me: ctx.user.as_ref().map(|u| MeView {
                 username: u.username.clone(),
                 is_admin: u.is_admin,
+                guest: ctx.guest,
             }),
             csrf: ctx.csrf.clone().unwrap_or_default(),
             nav,
@@ -259,6 +267,10 @@ impl Base {
             live: ctx.user.as_ref().map(|_| "/live".to_string()),
             admin_withheld: ctx.admin_withheld,
         }
+    }
+    /// Whether the reader is a partner's guest (`accounts::guest`).
+    pub fn guest(&self) -> bool {
+        self.me.as_ref().is_some_and(|m| m.guest)
     }
     pub fn titled(mut self, title: String) -> Base {
         self.title = title;

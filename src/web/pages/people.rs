@@ -78,7 +78,7 @@ pub async fn directory(
     ctx: Ctx,
     Query(q): Query<DirectoryQuery>,
 ) -> PageResult {
-    require_user(&state, &ctx)?;
+    let me = require_user(&state, &ctx)?.id;
     // `@name@domain` or a profile address: find the person, here or on
     // another instance, and open their profile.
     let wanted = q.q.trim();
@@ -87,7 +87,7 @@ pub async fn directory(
         || wanted.starts_with("https://")
         || wanted.trim_start_matches('@').contains('@')
     {
-        match crate::federation::remote::lookup(&state, wanted).await {
+        match crate::federation::remote::lookup_for(&state, me, wanted).await {
             Ok(u) => return Ok(see_other(&format!("/people/{}", u.username))),
             Err(e) => error = Some(error_text(&e, ctx.lang)),
         }
@@ -103,7 +103,7 @@ pub async fn directory(
         .db
         .run(move |c| {
             let after = after(&cur)?;
-            people::directory(c, &filter, after.as_deref())
+            people::directory(c, me, &filter, after.as_deref())
         })
         .await
         .page(&state, &ctx)?;
@@ -234,7 +234,7 @@ async fn follow_list(
         .run(move |c| {
             let (user, _) = people::profile(c, &me, &username)?;
             let after = after(&cur)?;
-            let rows = people::connections(c, user.id, dir, after.as_deref())?;
+            let rows = people::connections(c, me.id, user.id, dir, after.as_deref())?;
             Ok((user, rows))
         })
         .await

@@ -45,6 +45,9 @@ struct FeedPage {
     welcome: Option<onboarding::Progress>,
     suggested_people: Vec<PersonSuggestion>,
     suggested_communities: Vec<CommunitySuggestion>,
+    /// For a partner's guest: until when their access lasts (they see
+    /// their communities' posts, with no composer and no other stream).
+    guest_until: Option<chrono::NaiveDateTime>,
 }
 
 #[derive(Deserialize, Default)]
@@ -74,9 +77,10 @@ async fn feed_page(
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
     let first_page = q.cursor.is_empty();
-    let (stream, page, latest, welcome, suggested) = state
+    let (stream, page, latest, welcome, suggested, guest_until) = state
         .db
         .run(move |c| {
+            let guest_until = crate::accounts::guest::until(c, id)?;
             let stream = match q.stream.as_str() {
                 "" => feed::default_stream(c, id)?,
                 s => Stream::parse(s)?,
@@ -85,7 +89,7 @@ async fn feed_page(
             let latest = feed::latest_comments(c, id, &page.items)?;
             // Getting started and suggestions head the first page only.
             let first = q.cursor.is_empty();
-            let welcome = match first {
+            let welcome = match first && guest_until.is_none() {
                 true => Some(onboarding::progress(c, &user)?).filter(|p| !p.finished),
                 false => None,
             };
@@ -93,7 +97,7 @@ async fn feed_page(
                 true => suggestions::for_home(c, &user)?,
                 false => Default::default(),
             };
-            Ok((stream, page, latest, welcome, suggested))
+            Ok((stream, page, latest, welcome, suggested, guest_until))
         })
         .await
         .page(state, ctx)?;
@@ -117,6 +121,7 @@ async fn feed_page(
         welcome,
         suggested_people: suggested.0,
         suggested_communities: suggested.1,
+        guest_until,
     };
     Ok((status, render(&page)).into_response())
 }

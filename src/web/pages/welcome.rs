@@ -58,7 +58,8 @@ struct WelcomePage {
     base: Base,
     step: &'static str,
     number: usize,
-    steps: [&'static str; 3],
+    /// The steps this person goes through (a guest: the profile only).
+    steps: Vec<&'static str>,
     completeness: Completeness,
     user: User,
     skills: String,
@@ -97,11 +98,14 @@ async fn show(
 ) -> PageResult {
     let me = require_user(state, ctx)?.clone();
     let user = me.clone();
-    let (progress, skills, people, communities) = state
+    let (progress, steps, skills, people, communities) = state
         .db
         .run(move |c| {
             let progress = onboarding::progress(c, &user)?;
-            let step = step.unwrap_or(progress.step);
+            let steps = onboarding::steps(c, &user)?;
+            let step = Some(step.unwrap_or(progress.step))
+                .filter(|s| steps.contains(s))
+                .unwrap_or(Step::Profile);
             let skills = people::skills_of(c, user.id)?.join(", ");
             let people = match step {
                 Step::People => suggestions::people(c, &user, SHOWN)?,
@@ -113,6 +117,7 @@ async fn show(
             };
             Ok((
                 onboarding::Progress { step, ..progress },
+                steps,
                 skills,
                 people,
                 communities,
@@ -126,7 +131,7 @@ async fn show(
         base: Base::new(state, ctx, "welcome.title", ""),
         step: step.as_str(),
         number: step.number(),
-        steps: Step::ALL.map(Step::as_str),
+        steps: steps.into_iter().map(Step::as_str).collect(),
         completeness: progress.completeness,
         user,
         skills,
@@ -268,11 +273,12 @@ pub async fn profile(State(state): State<AppState>, ctx: Ctx, form: Multipart) -
         .db
         .run(move |c| {
             let user = people::update_profile_and_photo(c, &me2, up, &photo, max)?;
-            onboarding::reach(c, &user, Step::People)
+            onboarding::profile_done(c, &user)
         })
         .await;
     match result {
-        Ok(()) => Ok(see_other("/welcome?step=people")),
+        Ok(Some(next)) => Ok(see_other(&format!("/welcome?step={}", next.as_str()))),
+        Ok(None) => Ok(see_other("/")),
         Err(err) if err.kind != ErrorKind::Internal => {
             let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let msg = error_text(&err, ctx.lang);

@@ -1,0 +1,2 @@
+ALTER TABLE invitations DROP COLUMN guest;
+DROP TABLE guests;
