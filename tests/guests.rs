@@ -12,7 +12,7 @@ use common::smtp::{self, Smtp};
 use common::{Api, Browser, TestApp, PASSWORD};
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use ruche::db::schema::{guests, users};
+use ruche::db::schema::{guests, mail_queue, reactions, users};
 use serde_json::{json, Value};
 
 async fn app_with_mail(smtp_url: &str, guests_on: bool) -> TestApp {
@@ -20,6 +20,7 @@ async fn app_with_mail(smtp_url: &str, guests_on: bool) -> TestApp {
     TestApp::start_with(move |c| {
         c.mail.smtp_url = url;
         c.mail.retry_base_ms = 100;
+        c.mail.notify_delay_seconds = 1;
         c.accounts.guests = guests_on;
         c.accounts.guest_days = 30;
     })
@@ -264,6 +265,37 @@ async fn a_partner_invited_as_a_guest_sees_their_community_and_nothing_else() {
     let offered = nina.get("/mentions?q=b").await.json;
     assert!(!offered.to_string().contains("\"bob\""), "{offered}");
 
+    // Nor their photos, skills or names, by the side doors.
+    let r = co
+        .bob
+        .put_bytes("/me/photo", common::png(64, 64), "image/png")
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    let r = co.bob.patch("/me", json!({"skills": ["Soudure"]})).await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    assert_eq!(
+        browser.get("/people/bob/photo").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.browser_login("ana")
+            .await
+            .get("/people/bob/photo")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let r = nina.put("/people/bob/endorsements/soudure").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.json);
+    assert_eq!(app.count("endorsements"), 0);
+    let shown = nina
+        .post("/preview", json!({"body": "Merci @ana et @bob"}))
+        .await
+        .json;
+    let html = shown["html"].as_str().unwrap();
+    assert!(html.contains("href=\"/people/ana\""), "{html}");
+    assert!(!html.contains("/people/bob"), "bob is not named: {html}");
+
     // What they may not do is refused, and nothing is stored.
     let before = (
         app.count("content"),
@@ -297,6 +329,19 @@ async fn a_partner_invited_as_a_guest_sees_their_community_and_nothing_else() {
             app.count("follows")
         )
     );
+    // A guest takes part; they do not moderate (nor renew themselves).
+    let r = co
+        .ana
+        .send_json(
+            reqwest::Method::PUT,
+            "/communities/projet_x/members/nina/role",
+            json!({"role": "moderator"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.json);
+    assert_eq!(r.code(), "guest_cannot_moderate");
+    let r = nina.post("/guests/nina/renew", json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // In the community they work as anyone; everyone sees the badge.
     let r = nina
@@ -366,6 +411,31 @@ async fn a_guest_s_access_ends_on_its_date_and_is_renewed() {
     let browser = sign_up_guest(&co, &code, "nina", "nina@partner.example").await;
     let nina = app.login_api("nina").await;
     let nina_id = id_of(app, "nina");
+    co.server.confirm_addresses(&app.base, 4).await;
+    // ana answers nina: nina's e-mail offers a one-click like.
+    let r = nina
+        .post(
+            "/communities/projet_x/posts",
+            json!({"body": "Les plans sont en ligne"}),
+        )
+        .await;
+    let theirs = r.json["id"].as_i64().unwrap();
+    let r = co
+        .ana
+        .post(
+            &format!("/posts/{theirs}/comments"),
+            json!({"body": "Merci, je regarde"}),
+        )
+        .await;
+    let answer = r.json["id"].as_i64().unwrap();
+    let m = co.server.wait_kind("notification", 1).await.remove(0);
+    assert_eq!(m.to, "nina@partner.example");
+    let like = m
+        .text
+        .lines()
+        .find(|l| l.starts_with("* Like") && l.contains("/mail/do/"))
+        .map(|l| l[l.find("http").unwrap()..].trim().to_string())
+        .unwrap_or_else(|| panic!("a one-click like in {}", m.text));
     let until: chrono::NaiveDateTime = {
         let mut c = app.db.get().unwrap();
         guests::table
@@ -409,6 +479,53 @@ async fn a_guest_s_access_ends_on_its_date_and_is_renewed() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "guest_expired", "{body}");
+    // Nor by e-mail: the one-click link acts no more, and what would be
+    // sent to them is dropped.
+    let like_path = like.trim_start_matches(&app.base).to_string();
+    let r = Browser::new(&app.base).post_form(&like_path, &[]).await;
+    assert_ne!(r.status(), StatusCode::OK);
+    let liked: i64 = {
+        let mut c = app.db.get().unwrap();
+        reactions::table
+            .filter(reactions::content_id.eq(answer))
+            .count()
+            .get_result(&mut *c)
+            .unwrap()
+    };
+    assert_eq!(liked, 0);
+    let r = co
+        .ana
+        .post(
+            &format!("/posts/{theirs}/comments"),
+            json!({"body": "Et le jalon 3 ?"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let mut dropped = String::new();
+    for _ in 0..200 {
+        let row: Option<(String, String)> = {
+            let mut c = app.db.get().unwrap();
+            mail_queue::table
+                .filter(mail_queue::user_id.eq(nina_id))
+                .filter(mail_queue::kind.eq("notification"))
+                .filter(mail_queue::status.ne("sent"))
+                .select((mail_queue::status, mail_queue::last_error))
+                .first(&mut *c)
+                .optional()
+                .unwrap()
+        };
+        if let Some((status, why)) = row {
+            if status == "dropped" {
+                dropped = why;
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(dropped, "the guest's access has ended");
+    // An administrator cannot just enable the account back.
+    let r = co.root.post("/admin/users/nina/enable", json!({})).await;
+    assert!(!r.status.is_success(), "{:?}", r.json);
 
     // The housekeeping disables the account as a leaver's.
     {

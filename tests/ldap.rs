@@ -290,3 +290,38 @@ async fn a_directory_that_answers_in_part_changes_nothing() {
         .unwrap();
     assert_eq!(disabled, 0);
 }
+
+/// A directory that refuses the search behind a sign-in (here a base that
+/// does not exist, a common mistake) is named to the person as a refusal,
+/// without what the server said (an Active Directory's diagnostic names
+/// its internals); this site's own passwords still work.
+#[tokio::test]
+async fn a_refusal_of_the_directory_is_not_shown_to_who_signs_in() {
+    if !ldap::available() {
+        return;
+    }
+    let slapd = Slapd::start(COMPANY).await;
+    let mut cfg = slapd.config();
+    cfg.base_dn = "ou=nowhere,dc=corp,dc=example".into();
+    let app = TestApp::start_with(move |c| c.accounts.ldap = cfg).await;
+    app.create_account("root", true);
+    let r = sign_in(&app, "alice", "alice directory secret").await;
+    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("did not answer this sign-in"), "{page}");
+    assert!(
+        !page.contains("refused the request"),
+        "the server's answer leaks: {page}"
+    );
+    let (s, v) = token(&app, "alice", "alice directory secret").await;
+    assert_eq!(s, StatusCode::BAD_GATEWAY);
+    assert_eq!(v["error"]["code"], "directory_sign_in_refused", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.contains("32")),
+        "{v}"
+    );
+    assert_eq!(token(&app, "root", PASSWORD).await.0, StatusCode::CREATED);
+    assert_eq!(account(&app, "alice.martin@corp.example"), None);
+}

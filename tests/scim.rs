@@ -578,3 +578,48 @@ async fn administrators_make_and_revoke_clients_from_the_console() {
     assert_eq!(list(token).await, StatusCode::UNAUTHORIZED);
     assert!(boss.html("/admin").await.contains("Revoked"));
 }
+
+/// An administrator disables a provisioned account: the client's next
+/// push of `active: true` (Entra ID repeats it on every cycle) does not
+/// undo it; a leaver the client itself disabled comes back when it says
+/// so.
+#[tokio::test]
+async fn active_from_the_client_does_not_undo_an_administrator_s_decision() {
+    let app = TestApp::start().await;
+    app.create_account("root", true);
+    let scim = Scim::new(&app, "entra");
+    let (s, v) = scim.post("/Users", entra_user()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let name = account(&app, &id).username;
+    {
+        let mut c = app.db.get().unwrap();
+        let root = ruche::accounts::find_by_username(&mut c, "root").unwrap();
+        ruche::accounts::set_disabled(&mut c, &root, &name, true).unwrap();
+    }
+    let active = json!({"Operations": [{"op": "Replace", "path": "active", "value": true}]});
+    let (s, v) = scim.patch(&format!("/Users/{id}"), active.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["active"], false, "{v}");
+    assert!(account(&app, &id).disabled);
+    let mut whole = entra_user();
+    whole["active"] = json!(true);
+    let (s, v) = scim.put(&format!("/Users/{id}"), whole).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(account(&app, &id).disabled);
+
+    // The administrator enables her; then the client disables and enables.
+    {
+        let mut c = app.db.get().unwrap();
+        let root = ruche::accounts::find_by_username(&mut c, "root").unwrap();
+        ruche::accounts::set_disabled(&mut c, &root, &name, false).unwrap();
+    }
+    let inactive = json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+    let (s, _) = scim.patch(&format!("/Users/{id}"), inactive).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(account(&app, &id).disabled);
+    let (s, v) = scim.patch(&format!("/Users/{id}"), active).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["active"], true, "{v}");
+    assert!(!account(&app, &id).disabled);
+}

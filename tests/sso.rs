@@ -586,3 +586,24 @@ async fn an_account_with_two_step_sign_in_is_not_linked_by_its_password_alone() 
     assert_eq!(app.count("sso_identities"), 0);
     assert_eq!(app.count("sessions"), 0);
 }
+
+/// Each sign-in begun is a row until it is taken or expires: one client
+/// address may have only a few under way, so that requests to the
+/// provider's button cannot fill the table (before, every request added a
+/// row).
+#[tokio::test]
+async fn one_address_may_begin_only_a_few_sign_ins_at_once() {
+    let Some((app, _provider)) = setup(json!({ "alice": alice() })).await else {
+        return;
+    };
+    let b = Browser::new(&app.base);
+    for _ in 0..ruche::accounts::sso::PENDING_PER_ADDRESS {
+        start(&b).await;
+    }
+    let r = b.get("/login/sso/corp?next=/people").await;
+    refused(r, StatusCode::TOO_MANY_REQUESTS, "Too many sign-ins").await;
+    assert_eq!(
+        app.count("sso_pending"),
+        ruche::accounts::sso::PENDING_PER_ADDRESS
+    );
+}

@@ -164,10 +164,15 @@ pub fn list(conn: &mut DbConn, admin: &User) -> AppResult<Vec<Guest>> {
 }
 
 /// Whether `actor` may renew the guest `guest`: an administrator, or an
-/// owner or moderator of a local community the guest is a member of.
+/// owner or moderator (not a guest) of a community the guest is a member
+/// of.
 fn may_renew(c: &mut DbConn, actor: &User, guest: i64) -> AppResult<bool> {
     if actor.is_admin {
         return Ok(true);
+    }
+    // Guests renew nobody, themselves included.
+    if crate::audience::confined(c, actor.id)? {
+        return Ok(false);
     }
     let theirs = crate::audience::communities_of(c, guest)?;
     let n: i64 = community_members::table
@@ -228,7 +233,6 @@ pub fn expire_due(conn: &mut DbConn) -> AppResult<usize> {
         .select(users::id);
     let due: Vec<i64> = guests::table
         .filter(guests::expires_at.le(now()))
-        .filter(guests::expired.eq(false))
         .filter(guests::user_id.eq_any(enabled))
         .select(guests::user_id)
         .limit(1000)
@@ -243,7 +247,6 @@ pub fn expire_due(conn: &mut DbConn) -> AppResult<usize> {
                 guests::table
                     .find(id)
                     .filter(guests::expires_at.le(now()))
-                    .filter(guests::expired.eq(false))
                     .filter(guests::user_id.eq_any(enabled)),
             )
             .set(guests::expired.eq(true))
@@ -268,8 +271,10 @@ pub(crate) fn access_open(now: NaiveDateTime) -> _ {
     ))
 }
 
-/// Refuses to sign in a guest whose access has ended.
-pub(crate) fn check_open(conn: &mut DbConn, user: i64) -> AppResult<()> {
+/// Refuses a guest whose access has ended: at sign-in, at the e-mail
+/// doors (one-click actions, replies), and when an administrator would
+/// enable the account instead of renewing it.
+pub fn check_open(conn: &mut DbConn, user: i64) -> AppResult<()> {
     match until(conn, user)? {
         Some(end) if end <= now() => Err(AppError::forbidden("guest_expired")),
         _ => Ok(()),

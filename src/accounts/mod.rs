@@ -541,6 +541,11 @@ pub fn set_disabled(
     if target.id == admin.id && disabled {
         return Err(AppError::bad_request("cannot_disable_self"));
     }
+    if !disabled {
+        // A guest whose access ended is renewed, not enabled as it is.
+        guest::check_open(conn, target.id)
+            .map_err(|_| AppError::conflict("guest_renew_instead"))?;
+    }
     db::write(conn, |c| disable_in(c, target.id, disabled))?;
     find_by_id(conn, target.id)
 }

@@ -15,6 +15,9 @@
 //!   company's identity provider (`accounts::sso`).
 //! - Deleting a user disables the account and forgets its SCIM record: the
 //!   person's posts stay, attributed, as for any leaver.
+//! - `active: true` enables again only an account SCIM itself disabled
+//!   ([`set_active`]): an administrator's decision to disable someone is
+//!   not undone by the next push.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -244,7 +247,7 @@ pub fn create(c: &mut DbConn, client: i64, p: &Person) -> AppResult<Provisioned>
             ))
             .execute(c)?;
         super::from_directory(c, &user, &directory(p, &email))?;
-        super::disable_in(c, user.id, !p.active)?;
+        set_active(c, user.id, p.active)?;
         Ok(user.id)
     })?;
     get(c, client, id)
@@ -357,10 +360,39 @@ pub fn replace(c: &mut DbConn, client: i64, id: i64, p: &Person) -> AppResult<Pr
             ))
             .execute(c)?;
         super::from_directory(c, &current.user, &directory(p, &email))?;
-        super::disable_in(c, id, !p.active)?;
+        set_active(c, id, p.active)?;
         Ok::<_, AppError>(())
     })?;
     get(c, client, id)
+}
+
+/// What the client says of whether the provisioned account `id` is active,
+/// inside a write transaction: inactive disables it (a leaver) and
+/// remembers SCIM did; active enables it again only when SCIM had
+/// disabled it.
+fn set_active(c: &mut DbConn, id: i64, active: bool) -> AppResult<()> {
+    let (disabled, by_scim): (bool, bool) = users::table
+        .inner_join(scim_users::table)
+        .filter(users::id.eq(id))
+        .select((users::disabled, scim_users::disabled_by_scim))
+        .first(c)?;
+    match (active, disabled) {
+        (false, false) => {
+            super::disable_in(c, id, true)?;
+            diesel::update(scim_users::table.find(id))
+                .set(scim_users::disabled_by_scim.eq(true))
+                .execute(c)?;
+        }
+        (true, true) if by_scim => {
+            super::disable_in(c, id, false)?;
+            diesel::update(scim_users::table.find(id))
+                .set(scim_users::disabled_by_scim.eq(false))
+                .execute(c)?;
+        }
+        // Already so, or disabled by an administrator: left as it is.
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Deletes a provisioned user: the account is disabled (a leaver) and no

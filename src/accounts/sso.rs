@@ -26,10 +26,15 @@ use super::{secrets, User};
 use crate::config::{AccountsConfig, SsoProvider};
 use crate::db::schema::{sessions, sso_identities, sso_pending, users};
 use crate::db::{self, now, DbConn};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 
 /// How long a sign-in may stay at the provider, or wait for a password.
 pub const PENDING_MINUTES: i64 = 10;
+
+/// Sign-ins one client address may have under way at once (each is a row
+/// until it is taken or expires): enough for a few tabs and retries, not
+/// for filling the table.
+pub const PENDING_PER_ADDRESS: i64 = 20;
 
 /// What an identity provider says of a person, read with the provider's
 /// claim mapping and cleaned: control characters out, fields cut at 100
@@ -107,6 +112,7 @@ pub fn begin(
     nonce: &str,
     verifier: &str,
     next: &str,
+    ip: &str,
 ) -> AppResult<()> {
     let now = now();
     db::write(c, |c| {
@@ -115,6 +121,14 @@ pub fn begin(
                 .filter(sso_pending::created_at.lt(now - Duration::minutes(PENDING_MINUTES))),
         )
         .execute(c)?;
+        let under_way: i64 = sso_pending::table
+            .filter(sso_pending::ip.eq(ip))
+            .filter(sso_pending::kind.eq("login"))
+            .count()
+            .get_result(c)?;
+        if under_way >= PENDING_PER_ADDRESS {
+            return Err(AppError::new(ErrorKind::RateLimited, "sso_too_many"));
+        }
         diesel::insert_into(sso_pending::table)
             .values((
                 sso_pending::id.eq(secrets::digest(state)),
@@ -124,6 +138,7 @@ pub fn begin(
                 sso_pending::verifier.eq(verifier),
                 sso_pending::next.eq(next),
                 sso_pending::created_at.eq(now),
+                sso_pending::ip.eq(ip),
             ))
             .execute(c)?;
         Ok(())

@@ -241,6 +241,10 @@ fn read(c: &mut DbConn, token: &str) -> AppResult<Option<Found>> {
         Ok(u) if !u.disabled && u.deleted_at.is_none() && u.is_local() => u,
         _ => return Ok(None),
     };
+    // A guest whose access ended acts no more, by e-mail either.
+    if crate::accounts::guest::check_open(c, user.id).is_err() {
+        return Ok(None);
+    }
     let Some(notice) = for_mail(c, notification)? else {
         return Ok(None);
     };

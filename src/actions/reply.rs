@@ -97,6 +97,9 @@ pub fn accept(c: &mut DbConn, token: &str, sender: &str) -> AppResult<Result<Rep
         Ok(u) if !u.disabled && u.deleted_at.is_none() && u.is_local() => u,
         _ => return Ok(Err(Refused::Unknown)),
     };
+    if crate::accounts::guest::check_open(c, user.id).is_err() {
+        return Ok(Err(Refused::Unknown));
+    }
     let Some(notice) = for_mail(c, notification)? else {
         return Ok(Err(Refused::Unknown));
     };

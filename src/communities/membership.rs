@@ -297,6 +297,12 @@ pub fn act(
         target.id == actor.id,
         current.as_ref().map(|(s, r)| (s.as_str(), r.as_str())),
     )?;
+    // A guest takes part; they do not moderate (a moderator sees the
+    // whole roster, invites and renews guests).
+    if matches!(act, Act::Role(r) if *r != "member") && crate::audience::confined(conn, target.id)?
+    {
+        return Err(AppError::forbidden("guest_cannot_moderate"));
+    }
     if let (Act::Role(role), Some((_, was))) = (act, &current) {
         if was == "owner" && *role != "owner" && owner_count(conn, c.id)? <= 1 {
             return Err(AppError::conflict("community_last_owner"));

@@ -91,25 +91,32 @@ fn check_body(body: &str, max: usize, attached: bool) -> AppResult<()> {
 
 /// What a body will look like once published (sanitised HTML, mentions of
 /// known people as links), for a preview; nothing is stored.
-pub fn preview(conn: &mut DbConn, max: usize, body: &str) -> AppResult<String> {
+pub fn preview(conn: &mut DbConn, max: usize, author: i64, body: &str) -> AppResult<String> {
     check_body(body, max, true)?;
-    Ok(render_body(conn, body)?.html)
+    Ok(render_body(conn, author, body)?.html)
 }
 
 /// Renders a body, resolving mentions against known people (local ones by
 /// name, remote ones as `name@domain`). Only people are mentioned: a name
 /// that belongs to a community renders as plain text, like a name nobody
 /// has, so a post never tells that a (secret) community exists.
-fn render_body(c: &mut DbConn, body: &str) -> AppResult<markdown::Rendered> {
+fn render_body(c: &mut DbConn, author: i64, body: &str) -> AppResult<markdown::Rendered> {
     let candidates = markdown::mention_candidates(body);
     let existing: Vec<String> = if candidates.is_empty() {
         Vec::new()
     } else {
-        users::table
+        let mut known = users::table
             .filter(users::username.eq_any(&candidates))
             .filter(users::actor_type.eq("person"))
             .select(users::username)
-            .load(c)?
+            .into_boxed();
+        // A guest names the members of their communities; anyone else's
+        // name stays plain text, so that writing tells them nobody exists.
+        if crate::audience::confined(c, author)? {
+            let theirs = crate::audience::communities_of(c, author)?;
+            known = known.filter(users::id.eq_any(crate::audience::members_of(theirs)));
+        }
+        known.load(c)?
     };
     Ok(markdown::render(body, |n| existing.iter().any(|e| e == n)))
 }
@@ -153,7 +160,7 @@ pub fn create_post(
     check_body(body, max_chars, !media.is_empty())?;
     // A guest writes in their communities only.
     crate::accounts::guest::refuse(conn, author.id)?;
-    let rendered = render_body(conn, body)?;
+    let rendered = render_body(conn, author.id, body)?;
     db::write(conn, |c| {
         let row: ContentRow = diesel::insert_into(content::table)
             .values((
@@ -191,7 +198,7 @@ pub fn create_in_community(
 ) -> AppResult<ContentRow> {
     let body = text.as_str();
     check_body(body, max_chars, !media.is_empty())?;
-    let rendered = render_body(conn, body)?;
+    let rendered = render_body(conn, author.id, body)?;
     db::write(conn, |c| {
         let row: ContentRow = diesel::insert_into(content::table)
             .values((
@@ -243,7 +250,7 @@ pub fn create_comment(
     require_member(conn, author.id, parent.community_id)?;
     check_body(body, max_chars, !media.is_empty())?;
     let root_id = parent.root_id.unwrap_or(parent.id);
-    let rendered = render_body(conn, body)?;
+    let rendered = render_body(conn, author.id, body)?;
     db::write(conn, |c| {
         let row: ContentRow = diesel::insert_into(content::table)
             .values((
@@ -342,7 +349,7 @@ pub fn edit(
     }
     let attached = media::any_of(conn, row.id)?;
     check_body(body, max_chars, attached)?;
-    let rendered = render_body(conn, body)?;
+    let rendered = render_body(conn, actor.id, body)?;
     db::write(conn, |c| {
         keep_revision(c, &row)?;
         let updated: ContentRow = diesel::update(content::table.find(row.id))

@@ -112,6 +112,7 @@ diesel::table! {
         user_id -> Nullable<BigInt>,
         claims -> Text,
         created_at -> Timestamp,
+        ip -> Text,
     }
 }
 
@@ -139,6 +140,7 @@ diesel::table! {
         family_name -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        disabled_by_scim -> Bool,
     }
 }
 

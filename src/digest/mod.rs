@@ -424,7 +424,8 @@ struct Due {
 
 const DUE_SQL: &str =
     "SELECT d.user_id, d.frequency, d.utc_offset_minutes, d.time_zone, d.content_mark, d.notification_mark,
-      (u.disabled = FALSE AND u.deleted_at IS NULL) AS active
+      (u.disabled = FALSE AND u.deleted_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM guests g WHERE g.user_id = u.id AND g.expires_at <= $1)) AS active
     FROM mail_digests d JOIN users u ON u.id = d.user_id
     WHERE d.next_at <= $1 AND d.frequency <> 'never'
     ORDER BY d.next_at LIMIT $2";

@@ -229,6 +229,10 @@ fn prepare(
                 ))
                 .first(c)
                 .optional()?;
+            if accounts::guest::check_open(c, uid).is_err() {
+                out.push(Err(Outcome::Dropped("the guest's access has ended".into())));
+                continue;
+            }
             match user {
                 Some((username, display, false, None)) => {
                     facts.name = if display.trim().is_empty() {

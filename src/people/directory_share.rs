@@ -11,7 +11,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{directory_hidden, directory_optouts, users};
+use crate::db::schema::{directory_hidden, directory_optouts, guests, users};
 use crate::db::{self, now, DbConn};
 use crate::error::AppResult;
 
@@ -20,7 +20,7 @@ pub const PAGE: i64 = 200;
 
 /// One page of this site's shared list: the usernames of the people
 /// listed, by id after `after`, with the id to continue from when there is
-/// more.
+/// more. Partners' guests are not the organisation's people: never listed.
 pub fn page(conn: &mut DbConn, after: i64) -> AppResult<(Vec<String>, Option<i64>)> {
     let mut rows: Vec<(i64, String)> = users::table
         .filter(users::domain.is_null())
@@ -29,6 +29,7 @@ pub fn page(conn: &mut DbConn, after: i64) -> AppResult<(Vec<String>, Option<i64
         .filter(users::deleted_at.is_null())
         .filter(users::id.gt(after))
         .filter(users::id.ne_all(directory_optouts::table.select(directory_optouts::user_id)))
+        .filter(users::id.ne_all(guests::table.select(guests::user_id)))
         .order(users::id.asc())
         .limit(PAGE + 1)
         .select((users::id, users::username))

@@ -52,6 +52,10 @@ pub fn set(
     if !target.is_person() || target.disabled || target.deleted_at.is_some() {
         return Err(AppError::not_found());
     }
+    // A guest endorses the people they may see, nobody else.
+    if endorser.is_local() && !crate::audience::may_see_person(conn, endorser.id, target.id)? {
+        return Err(AppError::not_found());
+    }
     if target.id == endorser.id {
         return Err(AppError::bad_request("endorse_self"));
     }

@@ -441,9 +441,24 @@ pub fn photo_of(conn: &mut DbConn, user_id: i64) -> AppResult<(String, Vec<u8>)>
         .map_err(AppError::from)
 }
 
-/// (content type, bytes) of a person's photo.
-pub fn get_photo(conn: &mut DbConn, username: &str) -> AppResult<(String, Vec<u8>)> {
+/// (content type, bytes) of a person's photo, as the local person
+/// `viewer` (or, `None`, a trusted instance) may see it: a guest sees only
+/// their fellow members'.
+pub fn get_photo(
+    conn: &mut DbConn,
+    viewer: Option<i64>,
+    username: &str,
+) -> AppResult<(String, Vec<u8>)> {
     let name = username.to_ascii_lowercase();
+    if let Some(viewer) = viewer {
+        let id: i64 = users::table
+            .filter(users::username.eq(&name))
+            .select(users::id)
+            .first(conn)?;
+        if !crate::audience::may_see_person(conn, viewer, id)? {
+            return Err(AppError::not_found());
+        }
+    }
     photos::table
         .inner_join(users::table)
         .filter(users::username.eq(&name))

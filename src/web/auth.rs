@@ -304,9 +304,19 @@ pub async fn password_sign_in(
         Err(unreachable) => {
             drop_attempt().await?;
             match local().await {
-                Err(e) if e.code == "invalid_credentials" => Err(unreachable),
+                Err(e) if e.code == "invalid_credentials" => Err(for_people(unreachable)),
                 other => other,
             }
         }
+    }
+}
+
+/// What someone signing in is told of the directory's failure: that it
+/// refused, not what it said (an Active Directory's diagnostic names its
+/// internals and the state of accounts; it is in the server's log).
+fn for_people(e: AppError) -> AppError {
+    match e.code {
+        "directory_refused" => AppError::remote("directory_sign_in_refused", "LDAP"),
+        _ => e,
     }
 }

@@ -140,6 +140,11 @@ pub fn join_on_signup(
         return Ok(());
     };
     if alive(c, community)?.is_none() || !inviter_may(c, inv.by, community)? {
+        // A guest's account exists only for the community: without it, no
+        // account (the sign-up's transaction is undone).
+        if inv.guest {
+            return Err(invalid());
+        }
         return Ok(());
     }
     upsert(c, community, user_id, "member", "member", None::<String>)?;

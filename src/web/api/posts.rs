@@ -282,9 +282,10 @@ pub async fn preview(
     JsonBody(b): JsonBody<PreviewBody>,
 ) -> ApiResult<impl IntoResponse> {
     let max = state.config.content.max_post_chars;
+    let me_id = me.user.id;
     let html = state
         .db
-        .run(move |c| content::preview(c, max, &b.body))
+        .run(move |c| content::preview(c, max, me_id, &b.body))
         .await
         .lang(me.lang)?;
     Ok(Json(json!({ "html": html })))

@@ -185,6 +185,7 @@ pub async fn photo(
 ) -> PageResult {
     // Signed in here, or fetched with a signature from a trusted instance
     // (the photo is the `icon` of the person's actor).
+    let viewer = ctx.user.as_ref().map(|u| u.id);
     if ctx.user.is_none() {
         let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
         let signed = matches!(signed_reader(&state, pq, &headers).await, Ok(Some(_)));
@@ -194,7 +195,7 @@ pub async fn photo(
     }
     let (content_type, data) = state
         .db
-        .run(move |c| people::get_photo(c, &username))
+        .run(move |c| people::get_photo(c, viewer, &username))
         .await
         .page(&state, &ctx)?;
     Ok((

@@ -44,9 +44,10 @@ pub async fn preview(
         return text(StatusCode::FORBIDDEN, super::error_text(&err, ctx.lang));
     }
     let max = state.config.content.max_post_chars;
+    let me_id = ctx.user.as_ref().map_or(0, |u| u.id);
     match state
         .db
-        .run(move |c| content::preview(c, max, &f.body))
+        .run(move |c| content::preview(c, max, me_id, &f.body))
         .await
     {
         Ok(html) => (

@@ -57,18 +57,21 @@ pub async fn start(
         Ok(b) => b,
         Err(e) => return Ok(super::account::login_failed(&state, &ctx, e, "", &next)),
     };
-    let (s, n, v, pid, nx) = (
+    let (s, n, v, pid, nx, ip) = (
         begun.state.clone(),
         begun.nonce.clone(),
         begun.verifier.clone(),
         p.id.clone(),
         next.clone(),
+        ctx.ip.clone(),
     );
-    state
+    let stored = state
         .db
-        .run(move |c| sso::begin(c, &pid, &s, &n, &v, &nx))
-        .await
-        .page(&state, &ctx)?;
+        .run(move |c| sso::begin(c, &pid, &s, &n, &v, &nx, &ip))
+        .await;
+    if let Err(e) = stored {
+        return Ok(super::account::login_failed(&state, &ctx, e, "", &next));
+    }
     let cookie = sso_cookie(&state, &begun.state, sso::PENDING_MINUTES * 60);
     Ok(with_cookie(see_other(&begun.url), Some(cookie)))
 }

@@ -1,0 +1,1 @@
+ALTER TABLE scim_users DROP COLUMN disabled_by_scim;

@@ -1,0 +1,1 @@
+ALTER TABLE sso_pending DROP COLUMN ip;
