@@ -150,6 +150,7 @@ pub struct LdapAttributes {
     pub department: String,
     pub job_title: String,
     pub site: String,
+    pub manager: String,
 }
 
 impl LdapConfig {

@@ -34,6 +34,8 @@ pub struct Entry {
     pub department: Option<String>,
     pub job_title: Option<String>,
     pub site: Option<String>,
+    /// Their manager's entry (its DN).
+    pub manager: Option<String>,
     /// Listed but disabled (`disabled_filter`): someone who left.
     pub disabled: bool,
 }
@@ -88,6 +90,7 @@ fn attributes(cfg: &LdapConfig) -> Vec<String> {
         &a.department,
         &a.job_title,
         &a.site,
+        &a.manager,
     ]
     .into_iter()
     .filter(|s| !s.is_empty())
@@ -117,6 +120,7 @@ fn entry(cfg: &LdapConfig, e: &SearchEntry, disabled: bool) -> Entry {
         department: value(e, &a.department),
         job_title: value(e, &a.job_title),
         site: value(e, &a.site),
+        manager: value(e, &a.manager),
         disabled,
     }
 }

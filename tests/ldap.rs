@@ -191,6 +191,37 @@ async fn the_sync_makes_refreshes_and_cuts_off_accounts() {
     assert_eq!(account(&app, "carol.leroy@corp.example"), None);
     let dave = account(&app, "dave.petit@corp.example").unwrap();
     assert_eq!((dave.0.as_str(), dave.2.as_str()), ("dpetit", ""));
+    // Bob reports to Alice, as the directory says; her profile lists her
+    // team (Dave's entry has no account of the directory here).
+    let (s, v) = token(&app, "alice", "alice directory secret").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let alice = v["token"].as_str().unwrap().to_string();
+    let profile = |name: &'static str| {
+        let (base, t) = (app.base.clone(), alice.clone());
+        async move {
+            reqwest::Client::new()
+                .get(format!("{base}/api/v1/people/{name}"))
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let p = profile("bob").await;
+    assert_eq!(p["manager"]["username"], "alice", "{p}");
+    assert_eq!(p["reports"], json!([]), "{p}");
+    let p = profile("alice").await;
+    assert_eq!(p["manager"], Value::Null, "{p}");
+    let team: Vec<&str> = p["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(team, ["bob"], "{p}");
     // Nothing changed: nothing to do.
     let again = sync(false).await;
     assert_eq!(

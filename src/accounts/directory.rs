@@ -11,6 +11,10 @@
 //!   others, and disables (a leaver: [`super::disable_in`]) those the
 //!   directory no longer lists or lists as disabled. Someone who comes back
 //!   is enabled again, unless an administrator disabled them here.
+//! - Whom each person reports to (the `manager` attribute, a DN) is kept
+//!   with them and resolved when a profile is shown ([`manager_of`],
+//!   [`reports_of`]), so that the order in which people are read does not
+//!   matter.
 //! - A dry run reports the same figures and writes nothing.
 //! - The sync works in batches of 500 people, one transaction each, so that
 //!   other writers wait for one batch at most.
@@ -43,6 +47,56 @@ pub struct Report {
 
 fn key(login: &str) -> String {
     login.trim().to_lowercase()
+}
+
+/// A DN as compared here: trimmed, lowercased (the directory's names are
+/// not case-sensitive; the spacing of a DN is taken as the directory
+/// writes it).
+fn dn_key(dn: &str) -> String {
+    dn.trim().to_lowercase()
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Whom the person `user` reports to, as the directory says: the enabled
+/// account of their manager's entry, when the directory manages both.
+pub fn manager_of(conn: &mut DbConn, user: i64) -> AppResult<Option<i64>> {
+    let dn: Option<String> = directory_users::table
+        .find(user)
+        .select(directory_users::manager_dn)
+        .first(conn)
+        .optional()?;
+    let Some(dn) = dn.filter(|d| !d.is_empty()) else {
+        return Ok(None);
+    };
+    Ok(directory_users::table
+        .inner_join(users::table)
+        .filter(lower(directory_users::dn).eq(dn))
+        .filter(users::disabled.eq(false))
+        .select(users::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// The enabled people who report to `user` (at most 100), as the directory
+/// says.
+pub fn reports_of(conn: &mut DbConn, user: i64) -> AppResult<Vec<i64>> {
+    let dn: Option<String> = directory_users::table
+        .find(user)
+        .select(directory_users::dn)
+        .first(conn)
+        .optional()?;
+    let Some(dn) = dn else {
+        return Ok(Vec::new());
+    };
+    Ok(directory_users::table
+        .inner_join(users::table)
+        .filter(directory_users::manager_dn.eq(dn_key(&dn)))
+        .filter(users::disabled.eq(false))
+        .order(users::username.asc())
+        .limit(100)
+        .select(users::id)
+        .load(conn)?)
 }
 
 fn fields(e: &Entry) -> Directory {
@@ -125,14 +179,19 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
     if user.deleted_at.is_some() {
         return Ok((None, Done::Skipped("account deleted here")));
     }
-    let by_sync: bool = directory_users::table
+    let (by_sync, manager_was): (bool, String) = directory_users::table
         .find(user.id)
-        .select(directory_users::disabled_by_sync)
+        .select((
+            directory_users::disabled_by_sync,
+            directory_users::manager_dn,
+        ))
         .first(c)?;
+    let manager = dn_key(e.manager.as_deref().unwrap_or(""));
     diesel::update(directory_users::table.find(user.id))
         .set((
             directory_users::dn.eq(&e.dn),
             directory_users::synced_at.eq(now),
+            directory_users::manager_dn.eq(&manager),
         ))
         .execute(c)?;
     let before = user.clone();
@@ -141,7 +200,8 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
         || after.department != before.department
         || after.job_title != before.job_title
         || after.site != before.site
-        || after.email != before.email;
+        || after.email != before.email
+        || manager != manager_was;
     let done = if e.disabled && !user.disabled {
         super::disable_in(c, user.id, true)?;
         diesel::update(directory_users::table.find(user.id))

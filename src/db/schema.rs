@@ -181,6 +181,7 @@ diesel::table! {
         dn -> Text,
         disabled_by_sync -> Bool,
         synced_at -> Timestamp,
+        manager_dn -> Text,
     }
 }
 

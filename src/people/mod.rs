@@ -579,6 +579,10 @@ pub struct Profile {
     pub disabled: bool,
     /// A partner's guest (`accounts::guest`), shown with a badge.
     pub guest: bool,
+    /// Whom they report to and who reports to them, as the company's
+    /// directory says (not shown to guests).
+    pub manager: Option<PersonSummary>,
+    pub reports: Vec<PersonSummary>,
     #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: chrono::NaiveDateTime,
     /// For a person of another instance: its host and their profile there.
@@ -610,6 +614,19 @@ pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(U
     let followed_by_me = crate::follows::is_following(conn, viewer.id, user.id)?;
     let skills = skills_of(conn, user.id)?;
     let endorsements = endorse::of(conn, viewer.id, user.id)?;
+    let (manager, reports) = match crate::audience::confined(conn, viewer.id)? {
+        true => (None, Vec::new()),
+        false => {
+            let manager = match crate::accounts::directory::manager_of(conn, user.id)? {
+                Some(id) => summaries(conn, &[id])?.pop(),
+                None => None,
+            };
+            let ids = crate::accounts::directory::reports_of(conn, user.id)?;
+            let mut reports = summaries(conn, &ids)?;
+            reports.sort_by(|a, b| a.username.cmp(&b.username));
+            (manager, reports)
+        }
+    };
     let p = Profile {
         username: user.username.clone(),
         display_name: user.display_name.clone(),
@@ -641,6 +658,8 @@ pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(U
         is_admin: user.is_admin,
         disabled: user.disabled,
         guest: crate::audience::confined(conn, user.id)?,
+        manager,
+        reports,
         created_at: user.created_at,
     };
     Ok((user, p))

@@ -1,0 +1,3 @@
+DROP INDEX directory_users_manager;
+DROP INDEX directory_users_dn_lower;
+ALTER TABLE directory_users DROP COLUMN manager_dn;
