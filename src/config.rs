@@ -80,6 +80,15 @@ pub struct DatabaseConfig {
     pub pool_size: u32,
 }
 
+/// `accounts.leavers`: a leaver's profile is kept as it was, or
+/// anonymised (`accounts::leavers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LeaversPolicy {
+    Keep,
+    Anonymise,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SignupMode {
@@ -98,6 +107,9 @@ pub struct AccountsConfig {
     pub guests: bool,
     /// How long a guest's access lasts before a moderator renews it.
     pub guest_days: u32,
+    /// What becomes of the profile of someone the company's directory says
+    /// left (their posts stay in any case).
+    pub leavers: LeaversPolicy,
     pub max_failures_per_account: u32,
     pub max_failures_per_address: u32,
     pub failure_window_minutes: u32,

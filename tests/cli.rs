@@ -54,6 +54,21 @@ fn bad_configuration_names_the_key_and_touches_nothing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("accounts.ldap.url"));
+    // A leavers' policy or a guests' duration that means nothing.
+    for (key, value) in [
+        ("RUCHE_ACCOUNTS_LEAVERS", "forget"),
+        ("RUCHE_ACCOUNTS_GUEST_DAYS", "0"),
+    ] {
+        let out = ruche(&url, &["migrate"]).env(key, value).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{key}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let named = if key.ends_with("LEAVERS") {
+            "accounts.leavers"
+        } else {
+            "accounts.guest_days"
+        };
+        assert!(err.contains(named), "{err}");
+    }
     std::fs::write(
         &file,
         "[[accounts.sso]]\nid = \"corp\"\nname = \"Corp\"\nissuer = \"http://login.corp.example\"\nclient_id = \"ruche\"\n",

@@ -623,3 +623,80 @@ async fn active_from_the_client_does_not_undo_an_administrator_s_decision() {
     assert_eq!(v["active"], true, "{v}");
     assert!(!account(&app, &id).disabled);
 }
+
+/// Under `accounts.leavers = "anonymise"`, a leaver's profile is erased
+/// by the housekeeping and their posts stay, shown as a former
+/// colleague's; under "keep" (the default) nothing is erased.
+#[tokio::test]
+async fn a_leaver_s_profile_is_anonymised_when_the_company_says_so() {
+    for anonymise in [true, false] {
+        let app = TestApp::start_with(move |c| {
+            if anonymise {
+                c.accounts.leavers = ruche::config::LeaversPolicy::Anonymise;
+            }
+        })
+        .await;
+        let scim = Scim::new(&app, "entra");
+        let (s, v) = scim.post("/Users", entra_user()).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        let token = token_of(&app, &id);
+        let r = reqwest::Client::new()
+            .post(app.url("/api/v1/posts"))
+            .bearer_auth(&token)
+            .json(&json!({"body": "Le rapport d'audit est en ligne"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let colleague = app.user("colleague").await;
+        let (s, _) = scim
+            .patch(
+                &format!("/Users/{id}"),
+                json!({"Operations": [{"op": "Replace", "path": "active", "value": false}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let done = {
+            let mut c = app.db.get().unwrap();
+            ruche::accounts::leavers::anonymise_due(&mut c, &app.config.accounts).unwrap()
+        };
+        let a = account(&app, &id);
+        let feed = colleague.get("/feed?stream=site").await.json;
+        let author = &feed["items"][0]["author"];
+        if anonymise {
+            assert_eq!(done, 1);
+            assert_eq!(
+                (
+                    a.display_name.as_str(),
+                    a.department.as_str(),
+                    a.job_title.as_str()
+                ),
+                ("", "", "")
+            );
+            assert_eq!(author["former"], true, "{feed}");
+            assert_eq!(author["display_name"], "", "{feed}");
+            let html = app
+                .browser_login("colleague")
+                .await
+                .html("/?stream=site")
+                .await;
+            assert!(html.contains("Former colleague"), "{html}");
+            assert!(!html.contains("Alice Martin"), "{html}");
+            // Once: a second run finds nothing more.
+            let mut c = app.db.get().unwrap();
+            assert_eq!(
+                ruche::accounts::leavers::anonymise_due(&mut c, &app.config.accounts).unwrap(),
+                0
+            );
+        } else {
+            assert_eq!(done, 0);
+            assert_eq!(a.display_name, "Alice Martin");
+            assert_eq!(author["former"], false, "{feed}");
+        }
+        assert!(
+            feed.to_string().contains("rapport d'audit"),
+            "the post stays"
+        );
+    }
+}

@@ -204,12 +204,14 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
         || manager != manager_was;
     let done = if e.disabled && !user.disabled {
         super::disable_in(c, user.id, true)?;
+        super::leavers::record(c, user.id)?;
         diesel::update(directory_users::table.find(user.id))
             .set(directory_users::disabled_by_sync.eq(true))
             .execute(c)?;
         Done::Disabled
     } else if !e.disabled && user.disabled && by_sync {
         super::disable_in(c, user.id, false)?;
+        super::leavers::back(c, user.id)?;
         diesel::update(directory_users::table.find(user.id))
             .set(directory_users::disabled_by_sync.eq(false))
             .execute(c)?;
@@ -344,6 +346,7 @@ pub fn sync(
         let done = db::write(c, |c| {
             for id in batch {
                 super::disable_in(c, *id, true)?;
+                super::leavers::record(c, *id)?;
                 diesel::update(directory_users::table.find(id))
                     .set(directory_users::disabled_by_sync.eq(true))
                     .execute(c)?;

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod email;
 pub mod guest;
 pub mod invitation;
+pub mod leavers;
 pub mod provisioning;
 pub mod remote;
 pub mod reset;

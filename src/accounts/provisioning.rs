@@ -379,12 +379,14 @@ fn set_active(c: &mut DbConn, id: i64, active: bool) -> AppResult<()> {
     match (active, disabled) {
         (false, false) => {
             super::disable_in(c, id, true)?;
+            super::leavers::record(c, id)?;
             diesel::update(scim_users::table.find(id))
                 .set(scim_users::disabled_by_scim.eq(true))
                 .execute(c)?;
         }
         (true, true) if by_scim => {
             super::disable_in(c, id, false)?;
+            super::leavers::back(c, id)?;
             diesel::update(scim_users::table.find(id))
                 .set(scim_users::disabled_by_scim.eq(false))
                 .execute(c)?;
@@ -401,6 +403,7 @@ pub fn remove(c: &mut DbConn, client: i64, id: i64) -> AppResult<()> {
     get(c, client, id)?;
     db::write(c, |c| {
         super::disable_in(c, id, true)?;
+        super::leavers::record(c, id)?;
         diesel::delete(scim_users::table.find(id)).execute(c)?;
         Ok(())
     })

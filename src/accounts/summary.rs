@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::schema::{guests, users};
+use crate::db::schema::{guests, leavers, users};
 
 /// What lists and feeds show of a person.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -23,6 +23,11 @@ pub struct PersonSummary {
     #[diesel(select_expression = diesel::dsl::exists(guests::table.filter(guests::user_id.eq(users::id))))]
     #[diesel(select_expression_type = diesel::dsl::exists<diesel::dsl::Filter<guests::table, diesel::dsl::Eq<guests::user_id, users::id>>>)]
     pub guest: bool,
+    /// Someone who left and whose profile the company's policy anonymised
+    /// (`accounts::leavers`): shown as a former colleague.
+    #[diesel(select_expression = diesel::dsl::exists(leavers::table.filter(leavers::user_id.eq(users::id)).filter(leavers::anonymised_at.is_not_null())))]
+    #[diesel(select_expression_type = diesel::dsl::exists<diesel::dsl::Filter<diesel::dsl::Filter<leavers::table, diesel::dsl::Eq<leavers::user_id, users::id>>, diesel::dsl::IsNotNull<leavers::anonymised_at>>>)]
+    pub former: bool,
 }
 
 impl PersonSummary {
@@ -31,6 +36,15 @@ impl PersonSummary {
             &self.username
         } else {
             &self.display_name
+        }
+    }
+    /// The name to show, or `former` (the words "former colleague" in the
+    /// reader's language) for someone whose profile was anonymised.
+    pub fn name_or<'a>(&'a self, former: &'a str) -> &'a str {
+        if self.former {
+            former
+        } else {
+            self.shown_name()
         }
     }
     /// Up to two initials, for the placeholder avatar.

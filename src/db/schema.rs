@@ -186,6 +186,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    leavers (user_id) {
+        user_id -> BigInt,
+        left_at -> Timestamp,
+        anonymised_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     guests (user_id) {
         user_id -> BigInt,
         invited_by -> Nullable<BigInt>,
@@ -529,6 +537,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_steps,
     directory_users,
     guests,
+    leavers,
     api_tokens,
     invitations,
     login_failures,

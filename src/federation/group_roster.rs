@@ -276,6 +276,7 @@ async fn remote_members(state: &AppState, viewer: &User, c: &Community) -> AppRe
                     site: String::new(),
                     photo_version: 0,
                     guest: false,
+                    former: false,
                 }),
                 role: e.role,
                 status: e.status,

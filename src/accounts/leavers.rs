@@ -1,0 +1,94 @@
+//! Leavers the company's directory names (the LDAP sync, SCIM): they are
+//! cut off at once by [`super::disable_in`], wherever it was decided, and
+//! recorded here in the same transaction ([`record`]); coming back removes
+//! the record ([`back`]).
+//!
+//! What becomes of their profile is the company's policy
+//! (`accounts.leavers`): kept as it was, or anonymised by the housekeeping
+//! ([`anonymise_due`]): name, title, department, site, location, contact
+//! details, biography, languages, skills, endorsements and photo erased,
+//! the other sites told (an Update of the actor). Their posts and comments
+//! stay, shown as a former colleague's (`PersonSummary::former`). The
+//! username stays: it is the address other sites know the account by.
+//! An account an administrator disables is not a leaver: nothing is
+//! erased.
+
+use diesel::prelude::*;
+
+use crate::config::{AccountsConfig, LeaversPolicy};
+use crate::db::schema::{endorsements, leavers, photos, user_skills, users};
+use crate::db::{self, now, DbConn};
+use crate::error::AppResult;
+use crate::events::{self, Event};
+
+/// Records that the directory says `user` left (inside the write
+/// transaction that disabled them).
+pub(crate) fn record(c: &mut DbConn, user: i64) -> QueryResult<()> {
+    let known: i64 = leavers::table.find(user).count().get_result(c)?;
+    if known == 0 {
+        diesel::insert_into(leavers::table)
+            .values((leavers::user_id.eq(user), leavers::left_at.eq(now())))
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// `user` is back (the directory lists them again).
+pub(crate) fn back(c: &mut DbConn, user: i64) -> QueryResult<()> {
+    diesel::delete(leavers::table.find(user)).execute(c)?;
+    Ok(())
+}
+
+/// Anonymises the profiles of the leavers not anonymised yet, when the
+/// policy says so (a few hundred at a time); returns how many. Run by the
+/// server's housekeeping. Someone enabled again meanwhile is left alone.
+pub fn anonymise_due(conn: &mut DbConn, cfg: &AccountsConfig) -> AppResult<usize> {
+    if cfg.leavers != LeaversPolicy::Anonymise {
+        return Ok(0);
+    }
+    let due: Vec<i64> = leavers::table
+        .inner_join(users::table.on(users::id.eq(leavers::user_id)))
+        .filter(leavers::anonymised_at.is_null())
+        .filter(users::disabled.eq(true))
+        .select(leavers::user_id)
+        .limit(500)
+        .load(conn)?;
+    let mut done = 0;
+    for id in due {
+        let taken = db::write(conn, |c| {
+            let taken = diesel::update(
+                leavers::table
+                    .find(id)
+                    .filter(leavers::anonymised_at.is_null()),
+            )
+            .set(leavers::anonymised_at.eq(Some(now())))
+            .execute(c)?;
+            if taken == 0 {
+                return Ok(0);
+            }
+            diesel::update(users::table.find(id))
+                .set((
+                    users::display_name.eq(""),
+                    users::job_title.eq(""),
+                    users::department.eq(""),
+                    users::site.eq(""),
+                    users::location.eq(""),
+                    users::work_email.eq(""),
+                    users::phone.eq(""),
+                    users::bio.eq(""),
+                    users::bio_html.eq(""),
+                    users::languages.eq(""),
+                    users::photo_version.eq(0),
+                ))
+                .execute(c)?;
+            diesel::delete(photos::table.find(id)).execute(c)?;
+            diesel::delete(user_skills::table.filter(user_skills::user_id.eq(id))).execute(c)?;
+            diesel::delete(endorsements::table.filter(endorsements::user_id.eq(id))).execute(c)?;
+            crate::index::actor(c, id)?;
+            events::record(c, Event::ProfileChanged { account: id })?;
+            Ok::<usize, crate::error::AppError>(1)
+        })?;
+        done += taken;
+    }
+    Ok(done)
+}
