@@ -164,6 +164,7 @@ async fn housekeeping(state: app::AppState) {
             .run(move |c| {
                 Ok(accounts::purge_expired(c, &cfg.accounts)?
                     + accounts::guest::expire_due(c)?
+                    + accounts::guest::remind_due(c, &cfg.accounts)?
                     + accounts::leavers::anonymise_due(c, &cfg.accounts)?
                     + accounts::reset::purge(c)?
                     + actions::purge(c)?

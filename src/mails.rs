@@ -45,6 +45,9 @@ pub enum Mail {
     /// The notification `id` (a mention, a reply, a follower, community
     /// news), sent when the person has not seen it on the site first.
     Notification { id: i64 },
+    /// The access of the guest `guest` ends within days: to the guest, and
+    /// to whom invited them (`accounts::guest::remind_due`).
+    GuestEnding { guest: i64 },
     /// The digest of what the person missed: the post ids and notification
     /// ids it covers, each `(after, up_to]`.
     Digest {
@@ -63,6 +66,7 @@ impl Mail {
             Mail::AddressChanged { .. } => "address_changed",
             Mail::Invitation { .. } => "invitation",
             Mail::Notification { .. } => "notification",
+            Mail::GuestEnding { .. } => "guest_ending",
             Mail::Digest { .. } => "digest",
         }
     }
@@ -91,6 +95,7 @@ impl Mail {
             } => format!("{username} {new_address}"),
             Mail::Invitation { code, by } => format!("{by} {code}"),
             Mail::Notification { id } => id.to_string(),
+            Mail::GuestEnding { guest } => guest.to_string(),
             Mail::Digest {
                 content: (c0, c1),
                 notifications: (n0, n1),
@@ -123,6 +128,9 @@ impl Mail {
             }
             "notification" => Some(Mail::Notification {
                 id: detail.parse().ok()?,
+            }),
+            "guest_ending" => Some(Mail::GuestEnding {
+                guest: detail.parse().ok()?,
             }),
             "digest" => {
                 let n: Vec<i64> = detail

@@ -646,3 +646,77 @@ async fn guest_invitations_are_refused_where_the_site_does_not_allow_them() {
     assert_eq!(n, 0);
     drop((co.root, co.bob));
 }
+
+/// A week before a guest's access ends, the guest and whom invited them
+/// are told by e-mail, once; the inviter's message leads to where they
+/// renew it, and renewing makes the next end told again.
+#[tokio::test]
+async fn the_guest_and_their_inviter_are_told_before_the_access_ends() {
+    if !smtp::available() {
+        return;
+    }
+    let co = company(true).await;
+    let app = &co.app;
+    let code = invite_guest(&co, "nina@partner.example", 1).await;
+    sign_up_guest(&co, &code, "nina", "nina@partner.example").await;
+    co.server.confirm_addresses(&app.base, 4).await;
+    let nina_id = id_of(app, "nina");
+    let remind = || {
+        let mut c = app.db.get().unwrap();
+        ruche::accounts::guest::remind_due(&mut c, &app.config.accounts).unwrap()
+    };
+    // A month ahead: nothing yet.
+    assert_eq!(remind(), 0);
+    let soon = ruche::db::now() + chrono::Duration::days(3);
+    {
+        let mut c = app.db.get().unwrap();
+        diesel::update(guests::table.find(nina_id))
+            .set(guests::expires_at.eq(soon))
+            .execute(&mut *c)
+            .unwrap();
+    }
+    assert_eq!(remind(), 1);
+    assert_eq!(remind(), 0, "once");
+    let mails = co.server.wait_kind("guest_ending", 2).await;
+    let to_nina = mails
+        .iter()
+        .find(|m| m.to == "nina@partner.example")
+        .unwrap();
+    let to_ana = mails.iter().find(|m| m.to == "ana@example.com").unwrap();
+    assert!(
+        to_nina
+            .subject
+            .starts_with("Your guest access to Ruche ends on"),
+        "{}",
+        to_nina.subject
+    );
+    assert!(
+        to_nina.text.contains("ask ana to renew it"),
+        "{}",
+        to_nina.text
+    );
+    assert!(
+        to_ana.subject.starts_with("nina's guest access ends on"),
+        "{}",
+        to_ana.subject
+    );
+    assert!(
+        to_ana.text.contains("/communities/projet_x/members"),
+        "{}",
+        to_ana.text
+    );
+    // Renewed: the next end is told again, when it comes.
+    let r = co.ana.post("/guests/nina/renew", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let reminded: bool = {
+        let mut c = app.db.get().unwrap();
+        guests::table
+            .find(nina_id)
+            .select(guests::reminded)
+            .first(&mut *c)
+            .unwrap()
+    };
+    assert!(!reminded);
+    assert_eq!(remind(), 0);
+    drop((co.root, co.bob));
+}

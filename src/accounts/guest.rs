@@ -24,6 +24,7 @@ use crate::config::AccountsConfig;
 use crate::db::schema::{community_members, guests, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::mails::{self, Mail, To};
 
 /// The error a guest gets for what only the company's people may do.
 pub fn not_for_guests() -> AppError {
@@ -214,13 +215,153 @@ pub fn renew(
             return Err(AppError::not_found());
         }
         diesel::update(guests::table.find(target.id))
-            .set((guests::expires_at.eq(until), guests::expired.eq(false)))
+            .set((
+                guests::expires_at.eq(until),
+                guests::expired.eq(false),
+                guests::reminded.eq(false),
+            ))
             .execute(c)?;
         if expired {
             super::disable_in(c, target.id, false)?;
         }
         Ok(until)
     })
+}
+
+/// How long before a guest's access ends they and whom invited them are
+/// told (a third of the access for short ones).
+fn reminder_ahead(cfg: &AccountsConfig) -> Duration {
+    Duration::days((cfg.guest_days as i64 / 3).clamp(1, 7))
+}
+
+/// Tells the guests whose access ends soon, and whom invited each of them
+/// (when still here), by e-mail, once per access; returns how many guests.
+/// Run by the server's housekeeping. The messages are recorded with the
+/// mark that they were, in one transaction.
+pub fn remind_due(conn: &mut DbConn, cfg: &AccountsConfig) -> AppResult<usize> {
+    let now = now();
+    let enabled = users::table
+        .filter(users::disabled.eq(false))
+        .select(users::id);
+    let due: Vec<(i64, Option<i64>)> = guests::table
+        .filter(guests::reminded.eq(false))
+        .filter(guests::expires_at.gt(now))
+        .filter(guests::expires_at.le(now + reminder_ahead(cfg)))
+        .filter(guests::user_id.eq_any(enabled))
+        .select((guests::user_id, guests::invited_by))
+        .limit(500)
+        .load(conn)?;
+    for (guest, by) in &due {
+        db::write(conn, |c| {
+            let taken =
+                diesel::update(guests::table.find(guest).filter(guests::reminded.eq(false)))
+                    .set(guests::reminded.eq(true))
+                    .execute(c)?;
+            if taken == 0 {
+                return Ok::<(), AppError>(());
+            }
+            let mail = Mail::GuestEnding { guest: *guest };
+            mails::record(
+                c,
+                To::Account {
+                    id: *guest,
+                    fallback_locale: "en".into(),
+                },
+                &mail,
+            )?;
+            let inviter_here: Option<i64> = match by {
+                Some(by) => users::table
+                    .find(by)
+                    .filter(users::disabled.eq(false))
+                    .filter(users::deleted_at.is_null())
+                    .select(users::id)
+                    .first(c)
+                    .optional()?,
+                None => None,
+            };
+            if let Some(by) = inviter_here {
+                mails::record(
+                    c,
+                    To::Account {
+                        id: by,
+                        fallback_locale: "en".into(),
+                    },
+                    &mail,
+                )?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(due.len())
+}
+
+/// What a message about the end of a guest's access says, read when it
+/// leaves: `None` when it has no reason to go any more (renewed, ended,
+/// gone).
+#[derive(Debug, Clone)]
+pub struct Ending {
+    /// The guest's name as shown.
+    pub guest: String,
+    pub until: NaiveDateTime,
+    /// Who invited them (name as shown), and a community of theirs where
+    /// that person may renew them.
+    pub inviter: String,
+    pub community: Option<String>,
+}
+
+/// See [`Ending`].
+pub fn ending(conn: &mut DbConn, cfg: &AccountsConfig, guest: i64) -> AppResult<Option<Ending>> {
+    let row: Option<(NaiveDateTime, Option<i64>, String, String, bool)> = guests::table
+        .inner_join(users::table.on(users::id.eq(guests::user_id)))
+        .filter(guests::user_id.eq(guest))
+        .select((
+            guests::expires_at,
+            guests::invited_by,
+            users::username,
+            users::display_name,
+            users::disabled,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((until, by, username, display, disabled)) = row else {
+        return Ok(None);
+    };
+    let now = now();
+    if disabled || until <= now || until > now + reminder_ahead(cfg) {
+        return Ok(None);
+    }
+    let shown = |u: String, d: String| if d.trim().is_empty() { u } else { d };
+    let (inviter, community) = match by {
+        Some(by) => {
+            let name: Option<(String, String)> = users::table
+                .find(by)
+                .select((users::username, users::display_name))
+                .first(conn)
+                .optional()?;
+            let theirs = crate::audience::communities_of(conn, guest)?;
+            let community: Option<String> = community_members::table
+                .inner_join(users::table.on(users::id.eq(community_members::community_id)))
+                .filter(community_members::user_id.eq(by))
+                .filter(community_members::status.eq("member"))
+                .filter(community_members::role.eq_any(["owner", "moderator"]))
+                .filter(community_members::community_id.eq_any(theirs))
+                .filter(users::domain.is_null())
+                .select(users::username)
+                .first(conn)
+                .optional()?;
+            (
+                name.map(|(u, d)| shown(u, d)).unwrap_or_default(),
+                community,
+            )
+        }
+        None => (String::new(), None),
+    };
+    Ok(Some(Ending {
+        guest: shown(username, display),
+        until,
+        inviter,
+        community,
+    }))
 }
 
 /// Ends the access of the guests whose time is over: their accounts are

@@ -200,6 +200,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         expired -> Bool,
+        reminded -> Bool,
     }
 }
 

@@ -27,6 +27,9 @@ pub struct Facts {
     pub invite_community: Option<String>,
     /// Whether the invitation makes a guest.
     pub invite_guest: bool,
+    /// The end of a guest's access: what it is, and whether the message
+    /// goes to the guest (or to whom invited them).
+    pub guest_ending: Option<(crate::accounts::guest::Ending, bool)>,
     /// How long a password link lasts.
     pub reset_minutes: u32,
     /// The one-click unsubscribe address, for all but transactional
@@ -243,6 +246,59 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
             vec![],
             tf("mail.why_changed", std::slice::from_ref(&site)),
         ),
+        Mail::GuestEnding { .. } => {
+            let Some((e, to_guest)) = &f.guest_ending else {
+                unreachable!("the worker reads the guest's access before writing");
+            };
+            let when = ("date", date(lang, e.until));
+            let footer = tf("mail.why_guest_ending", std::slice::from_ref(&site));
+            match to_guest {
+                true => (
+                    tf(
+                        "mail.guest_ending_subject_guest",
+                        &[when.clone(), site.clone()],
+                    ),
+                    vec![
+                        greeting,
+                        match e.inviter.is_empty() {
+                            true => tf("mail.guest_ending_body_guest_alone", &[when]),
+                            false => tf(
+                                "mail.guest_ending_body_guest",
+                                &[when, ("name", e.inviter.clone())],
+                            ),
+                        },
+                    ],
+                    Some((
+                        tf("mail.guest_ending_open", std::slice::from_ref(&site)),
+                        format!("{}/", f.base),
+                    )),
+                    vec![],
+                    footer,
+                ),
+                false => (
+                    tf(
+                        "mail.guest_ending_subject",
+                        &[("name", e.guest.clone()), when.clone()],
+                    ),
+                    vec![
+                        greeting,
+                        tf(
+                            "mail.guest_ending_body",
+                            &[("name", e.guest.clone()), when, site.clone()],
+                        ),
+                    ],
+                    Some((
+                        t("mail.guest_ending_renew"),
+                        match &e.community {
+                            Some(c) => format!("{}/communities/{c}/members", f.base),
+                            None => format!("{}/", f.base),
+                        },
+                    )),
+                    vec![],
+                    footer,
+                ),
+            }
+        }
         Mail::Invitation { code, .. } => {
             let inviter = ("name", f.inviter.clone());
             let mut body = match &f.invite_community {

@@ -294,6 +294,16 @@ fn prepare(
                     .map(|u| u.shown_name().to_string())
                     .unwrap_or_default();
             }
+            Mail::GuestEnding { guest } => match accounts::guest::ending(c, &cfg.accounts, *guest)?
+            {
+                Some(e) => facts.guest_ending = Some((e, m.user_id == Some(*guest))),
+                None => {
+                    out.push(Err(Outcome::Dropped(
+                        "the guest's access was renewed or has ended".into(),
+                    )));
+                    continue;
+                }
+            },
             Mail::Notification { id } => match notifications::by_mail::for_mail(c, *id)? {
                 None => {
                     out.push(Err(Outcome::Dropped("the notification is gone".into())));
