@@ -340,8 +340,30 @@ async fn a_partner_invited_as_a_guest_sees_their_community_and_nothing_else() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.json);
     assert_eq!(r.code(), "guest_cannot_moderate");
+    // Even made moderator behind the pages' back, a guest renews nobody.
+    {
+        use ruche::db::schema::community_members as m;
+        let mut c = app.db.get().unwrap();
+        let n = diesel::update(
+            m::table
+                .filter(m::user_id.eq(id_of(app, "nina")))
+                .filter(m::community_id.eq(id_of(app, "projet_x"))),
+        )
+        .set(m::role.eq("moderator"))
+        .execute(&mut *c)
+        .unwrap();
+        assert_eq!(n, 1);
+    }
     let r = nina.post("/guests/nina/renew", json!({})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    {
+        use ruche::db::schema::community_members as m;
+        let mut c = app.db.get().unwrap();
+        diesel::update(m::table.filter(m::user_id.eq(id_of(app, "nina"))))
+            .set(m::role.eq("member"))
+            .execute(&mut *c)
+            .unwrap();
+    }
 
     // In the community they work as anyone; everyone sees the badge.
     let r = nina

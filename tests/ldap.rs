@@ -356,3 +356,63 @@ async fn a_refusal_of_the_directory_is_not_shown_to_who_signs_in() {
     assert_eq!(token(&app, "root", PASSWORD).await.0, StatusCode::CREATED);
     assert_eq!(account(&app, "alice.martin@corp.example"), None);
 }
+
+/// Under `accounts.leavers = "anonymise"`, someone the directory marks as
+/// gone (still listed, as Active Directory keeps disabled accounts) is
+/// anonymised, and the next syncs do not write their name back; when the
+/// directory lists them again they are enabled and their profile filled.
+#[tokio::test]
+async fn an_anonymised_leaver_stays_so_while_the_directory_lists_them_as_gone() {
+    if !ldap::available() {
+        return;
+    }
+    let slapd = Slapd::start(COMPANY).await;
+    let cfg = slapd.config();
+    let app = TestApp::start_with(move |c| {
+        c.accounts.ldap = cfg;
+        c.accounts.leavers = ruche::config::LeaversPolicy::Anonymise;
+    })
+    .await;
+    let cfg = slapd.config();
+    let sync = || {
+        let cfg = cfg.clone();
+        let db = app.db.clone();
+        async move {
+            let entries = ruche::ldap::people(&cfg, |_| {}).await.unwrap();
+            let mut c = db.get().unwrap();
+            ruche::accounts::directory::sync(&mut c, &entries, false, |_| {}).unwrap()
+        }
+    };
+    let anonymise = || {
+        let mut c = app.db.get().unwrap();
+        ruche::accounts::leavers::anonymise_due(&mut c, &app.config.accounts).unwrap()
+    };
+    sync().await;
+    assert_eq!(anonymise(), 0);
+    let bob = "bob.durand@corp.example";
+    assert_eq!(account(&app, bob).unwrap().1, "Bob Durand");
+    slapd.modify(
+        "dn: uid=bob,ou=people,dc=corp,dc=example\nchangetype: modify\nadd: employeeType\nemployeeType: left\n",
+    );
+    assert_eq!(sync().await.disabled, 1);
+    assert_eq!(anonymise(), 1);
+    let gone = account(&app, bob).unwrap();
+    assert_eq!((gone.1.as_str(), gone.2.as_str(), gone.5), ("", "", true));
+    sync().await;
+    let still = account(&app, bob).unwrap();
+    assert_eq!(
+        (still.1.as_str(), still.2.as_str()),
+        ("", ""),
+        "not written back"
+    );
+    slapd.modify(
+        "dn: uid=bob,ou=people,dc=corp,dc=example\nchangetype: modify\ndelete: employeeType\n",
+    );
+    assert_eq!(sync().await.enabled, 1);
+    let back = account(&app, bob).unwrap();
+    assert_eq!(
+        (back.1.as_str(), back.2.as_str(), back.5),
+        ("Bob Durand", "Sales", false)
+    );
+    assert_eq!(app.count("leavers"), 0);
+}

@@ -700,3 +700,78 @@ async fn a_leaver_s_profile_is_anonymised_when_the_company_says_so() {
         );
     }
 }
+
+/// The leaver's record follows what happens to the account: a joiner made
+/// inactive from the start is no leaver; an administrator enabling the
+/// account ends the record (and SCIM's claim on it); a rehire deleted then
+/// pushed again comes back; an anonymised leaver pushed again while
+/// inactive keeps an empty profile.
+#[tokio::test]
+async fn the_leaver_record_follows_joiners_rehires_and_administrators() {
+    let app = TestApp::start_with(|c| {
+        c.accounts.leavers = ruche::config::LeaversPolicy::Anonymise;
+    })
+    .await;
+    app.create_account("root", true);
+    let scim = Scim::new(&app, "entra");
+    let anonymise = || {
+        let mut c = app.db.get().unwrap();
+        ruche::accounts::leavers::anonymise_due(&mut c, &app.config.accounts).unwrap()
+    };
+    let admin = |disabled: bool, name: &str| {
+        let mut c = app.db.get().unwrap();
+        let root = ruche::accounts::find_by_username(&mut c, "root").unwrap();
+        ruche::accounts::set_disabled(&mut c, &root, name, disabled).unwrap();
+    };
+    // A future hire, pushed inactive: not a leaver, nothing erased.
+    let mut joiner = entra_user();
+    joiner["active"] = json!(false);
+    let (s, v) = scim.post("/Users", joiner).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let name = account(&app, &id).username;
+    assert!(account(&app, &id).disabled);
+    assert_eq!((app.count("leavers"), anonymise()), (0, 0));
+    assert_eq!(account(&app, &id).display_name, "Alice Martin");
+    let active =
+        |on: bool| json!({"Operations": [{"op": "Replace", "path": "active", "value": on}]});
+    let (s, _) = scim.patch(&format!("/Users/{id}"), active(true)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!account(&app, &id).disabled);
+
+    // She leaves; an administrator enables her before the housekeeping:
+    // no longer a leaver, nothing erased, and SCIM's later "active" does
+    // not undo the administrator's next decision.
+    let (s, _) = scim.patch(&format!("/Users/{id}"), active(false)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(app.count("leavers"), 1);
+    admin(false, &name);
+    assert_eq!((app.count("leavers"), anonymise()), (0, 0));
+    admin(true, &name);
+    let (s, _) = scim.patch(&format!("/Users/{id}"), active(true)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(account(&app, &id).disabled);
+    admin(false, &name);
+
+    // She leaves and is anonymised; pushed again inactive with her name,
+    // her profile stays empty.
+    let (s, _) = scim.patch(&format!("/Users/{id}"), active(false)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(anonymise(), 1);
+    let mut again = entra_user();
+    again["active"] = json!(false);
+    let (s, v) = scim.put(&format!("/Users/{id}"), again).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(account(&app, &id).display_name, "");
+
+    // Deleted, then pushed again as a rehire: enabled, no longer a leaver.
+    let (s, _) = scim.delete(&format!("/Users/{id}")).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, v) = scim.post("/Users", entra_user()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["id"].as_str().unwrap(), id, "the same account");
+    let a = account(&app, &id);
+    assert!(!a.disabled);
+    assert_eq!(a.display_name, "Alice Martin");
+    assert_eq!(app.count("leavers"), 0);
+}

@@ -49,14 +49,28 @@ fn key(login: &str) -> String {
     login.trim().to_lowercase()
 }
 
-/// A DN as compared here: trimmed, lowercased (the directory's names are
-/// not case-sensitive; the spacing of a DN is taken as the directory
-/// writes it).
+/// A DN as compared here, written by the application on both sides so
+/// that the databases agree: lowercased (accented letters too; the
+/// directory's names are not case-sensitive), without the spaces a
+/// directory may write around `,`, `=` and `+`.
 fn dn_key(dn: &str) -> String {
-    dn.trim().to_lowercase()
+    let lower = dn.trim().to_lowercase();
+    let mut out = String::with_capacity(lower.len());
+    for part in lower.split(',') {
+        if !out.is_empty() {
+            out.push(',');
+        }
+        let rdn: Vec<String> = part
+            .split('+')
+            .map(|ava| match ava.split_once('=') {
+                Some((k, v)) => format!("{}={}", k.trim(), v.trim()),
+                None => ava.trim().to_string(),
+            })
+            .collect();
+        out.push_str(&rdn.join("+"));
+    }
+    out
 }
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// Whom the person `user` reports to, as the directory says: the enabled
 /// account of their manager's entry, when the directory manages both.
@@ -71,7 +85,7 @@ pub fn manager_of(conn: &mut DbConn, user: i64) -> AppResult<Option<i64>> {
     };
     Ok(directory_users::table
         .inner_join(users::table)
-        .filter(lower(directory_users::dn).eq(dn))
+        .filter(directory_users::dn_key.eq(dn))
         .filter(users::disabled.eq(false))
         .select(users::id)
         .first(conn)
@@ -83,15 +97,15 @@ pub fn manager_of(conn: &mut DbConn, user: i64) -> AppResult<Option<i64>> {
 pub fn reports_of(conn: &mut DbConn, user: i64) -> AppResult<Vec<i64>> {
     let dn: Option<String> = directory_users::table
         .find(user)
-        .select(directory_users::dn)
+        .select(directory_users::dn_key)
         .first(conn)
         .optional()?;
-    let Some(dn) = dn else {
+    let Some(dn) = dn.filter(|d| !d.is_empty()) else {
         return Ok(Vec::new());
     };
     Ok(directory_users::table
         .inner_join(users::table)
-        .filter(directory_users::manager_dn.eq(dn_key(&dn)))
+        .filter(directory_users::manager_dn.eq(dn))
         .filter(users::disabled.eq(false))
         .order(users::username.asc())
         .limit(100)
@@ -170,6 +184,7 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
                     directory_users::user_id.eq(user.id),
                     directory_users::login_key.eq(key(&e.login)),
                     directory_users::dn.eq(&e.dn),
+                    directory_users::dn_key.eq(dn_key(&e.dn)),
                     directory_users::synced_at.eq(now),
                 ))
                 .execute(c)?;
@@ -190,12 +205,18 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
     diesel::update(directory_users::table.find(user.id))
         .set((
             directory_users::dn.eq(&e.dn),
+            directory_users::dn_key.eq(dn_key(&e.dn)),
             directory_users::synced_at.eq(now),
             directory_users::manager_dn.eq(&manager),
         ))
         .execute(c)?;
     let before = user.clone();
-    let after = super::from_directory(c, &user, &fields(e))?;
+    // A leaver whose profile was anonymised stays so while the directory
+    // still lists them as gone.
+    let after = match e.disabled && super::leavers::anonymised(c, user.id)? {
+        true => user.clone(),
+        false => super::from_directory(c, &user, &fields(e))?,
+    };
     let changed = after.display_name != before.display_name
         || after.department != before.department
         || after.job_title != before.job_title
@@ -363,4 +384,18 @@ pub fn sync(
         report.disabled += batch.len();
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dn_key;
+
+    #[test]
+    fn a_dn_is_compared_whatever_its_case_accents_and_spacing() {
+        let key = dn_key("CN=Émile Roux, OU=People,DC=corp , dc=example");
+        assert_eq!(key, "cn=émile roux,ou=people,dc=corp,dc=example");
+        assert_eq!(dn_key(" cn=émile roux,ou=people,dc=corp,dc=example "), key);
+        assert_eq!(dn_key("uid=a + cn=B,dc=x"), "uid=a+cn=b,dc=x");
+        assert_ne!(dn_key("uid=alice,dc=x"), dn_key("uid=alicia,dc=x"));
+    }
 }

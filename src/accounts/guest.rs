@@ -229,9 +229,9 @@ pub fn renew(
 }
 
 /// How long before a guest's access ends they and whom invited them are
-/// told (a third of the access for short ones).
+/// told: a week, or the last third of a shorter access.
 fn reminder_ahead(cfg: &AccountsConfig) -> Duration {
-    Duration::days((cfg.guest_days as i64 / 3).clamp(1, 7))
+    Duration::hours((cfg.guest_days as i64 * 24 / 3).min(7 * 24))
 }
 
 /// Tells the guests whose access ends soon, and whom invited each of them
@@ -333,8 +333,11 @@ pub fn ending(conn: &mut DbConn, cfg: &AccountsConfig, guest: i64) -> AppResult<
     let shown = |u: String, d: String| if d.trim().is_empty() { u } else { d };
     let (inviter, community) = match by {
         Some(by) => {
+            // Named only while still here to renew.
             let name: Option<(String, String)> = users::table
                 .find(by)
+                .filter(users::disabled.eq(false))
+                .filter(users::deleted_at.is_null())
                 .select((users::username, users::display_name))
                 .first(conn)
                 .optional()?;

@@ -16,7 +16,7 @@
 use diesel::prelude::*;
 
 use crate::config::{AccountsConfig, LeaversPolicy};
-use crate::db::schema::{endorsements, leavers, photos, user_skills, users};
+use crate::db::schema::{endorsements, leavers, photos, scim_users, user_skills, users};
 use crate::db::{self, now, DbConn};
 use crate::error::AppResult;
 use crate::events::{self, Event};
@@ -33,10 +33,28 @@ pub(crate) fn record(c: &mut DbConn, user: i64) -> QueryResult<()> {
     Ok(())
 }
 
-/// `user` is back (the directory lists them again).
+/// `user` is back (the directory lists them again, or an administrator
+/// enabled them).
 pub(crate) fn back(c: &mut DbConn, user: i64) -> QueryResult<()> {
     diesel::delete(leavers::table.find(user)).execute(c)?;
     Ok(())
+}
+
+/// Whether `user` is recorded as a leaver.
+pub(crate) fn is_leaver(c: &mut DbConn, user: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(leavers::table.find(user))).get_result(c)
+}
+
+/// Whether `user` left and their profile was anonymised: what the
+/// directory still says of them (a disabled entry stays listed) is not
+/// written back.
+pub(crate) fn anonymised(c: &mut DbConn, user: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        leavers::table
+            .find(user)
+            .filter(leavers::anonymised_at.is_not_null()),
+    ))
+    .get_result(c)
 }
 
 /// Anonymises the profiles of the leavers not anonymised yet, when the
@@ -50,6 +68,7 @@ pub fn anonymise_due(conn: &mut DbConn, cfg: &AccountsConfig) -> AppResult<usize
         .inner_join(users::table.on(users::id.eq(leavers::user_id)))
         .filter(leavers::anonymised_at.is_null())
         .filter(users::disabled.eq(true))
+        .filter(users::deleted_at.is_null())
         .select(leavers::user_id)
         .limit(500)
         .load(conn)?;
@@ -82,6 +101,13 @@ pub fn anonymise_due(conn: &mut DbConn, cfg: &AccountsConfig) -> AppResult<usize
                 ))
                 .execute(c)?;
             diesel::delete(photos::table.find(id)).execute(c)?;
+            // What the provisioning client sent of their name, too.
+            diesel::update(scim_users::table.find(id))
+                .set((
+                    scim_users::given_name.eq(""),
+                    scim_users::family_name.eq(""),
+                ))
+                .execute(c)?;
             diesel::delete(user_skills::table.filter(user_skills::user_id.eq(id))).execute(c)?;
             diesel::delete(endorsements::table.filter(endorsements::user_id.eq(id))).execute(c)?;
             crate::index::actor(c, id)?;

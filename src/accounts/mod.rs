@@ -547,7 +547,22 @@ pub fn set_disabled(
         guest::check_open(conn, target.id)
             .map_err(|_| AppError::conflict("guest_renew_instead"))?;
     }
-    db::write(conn, |c| disable_in(c, target.id, disabled))?;
+    db::write(conn, |c| {
+        disable_in(c, target.id, disabled)?;
+        if !disabled {
+            // An administrator's decision: no longer a leaver, and what
+            // the directory or SCIM had disabled is theirs no more.
+            use crate::db::schema::{directory_users, scim_users};
+            leavers::back(c, target.id)?;
+            diesel::update(scim_users::table.find(target.id))
+                .set(scim_users::disabled_by_scim.eq(false))
+                .execute(c)?;
+            diesel::update(directory_users::table.find(target.id))
+                .set(directory_users::disabled_by_sync.eq(false))
+                .execute(c)?;
+        }
+        Ok::<(), AppError>(())
+    })?;
     find_by_id(conn, target.id)
 }
 

@@ -246,8 +246,19 @@ pub fn create(c: &mut DbConn, client: i64, p: &Person) -> AppResult<Provisioned>
                 scim_users::updated_at.eq(now),
             ))
             .execute(c)?;
-        super::from_directory(c, &user, &directory(p, &email))?;
-        set_active(c, user.id, p.active)?;
+        // An account a client made inactive from the start is a joiner
+        // not started yet, not a leaver; one adopted while a leaver (a
+        // rehire deleted then pushed again) counts as disabled by SCIM,
+        // so that "active" brings it back.
+        if user.disabled && super::leavers::is_leaver(c, user.id)? {
+            diesel::update(scim_users::table.find(user.id))
+                .set(scim_users::disabled_by_scim.eq(true))
+                .execute(c)?;
+        }
+        if !super::leavers::anonymised(c, user.id)? || p.active {
+            super::from_directory(c, &user, &directory(p, &email))?;
+        }
+        set_active(c, user.id, p.active, false)?;
         Ok(user.id)
     })?;
     get(c, client, id)
@@ -359,18 +370,22 @@ pub fn replace(c: &mut DbConn, client: i64, id: i64, p: &Person) -> AppResult<Pr
                 scim_users::updated_at.eq(now()),
             ))
             .execute(c)?;
-        super::from_directory(c, &current.user, &directory(p, &email))?;
-        set_active(c, id, p.active)?;
+        // A leaver whose profile was anonymised stays so while inactive.
+        if !super::leavers::anonymised(c, id)? || p.active {
+            super::from_directory(c, &current.user, &directory(p, &email))?;
+        }
+        set_active(c, id, p.active, true)?;
         Ok::<_, AppError>(())
     })?;
     get(c, client, id)
 }
 
 /// What the client says of whether the provisioned account `id` is active,
-/// inside a write transaction: inactive disables it (a leaver) and
-/// remembers SCIM did; active enables it again only when SCIM had
+/// inside a write transaction: inactive disables it and remembers SCIM
+/// did (a leaver, when it was `leaving` an active account rather than
+/// being made inactive); active enables it again only when SCIM had
 /// disabled it.
-fn set_active(c: &mut DbConn, id: i64, active: bool) -> AppResult<()> {
+fn set_active(c: &mut DbConn, id: i64, active: bool, leaving: bool) -> AppResult<()> {
     let (disabled, by_scim): (bool, bool) = users::table
         .inner_join(scim_users::table)
         .filter(users::id.eq(id))
@@ -379,7 +394,9 @@ fn set_active(c: &mut DbConn, id: i64, active: bool) -> AppResult<()> {
     match (active, disabled) {
         (false, false) => {
             super::disable_in(c, id, true)?;
-            super::leavers::record(c, id)?;
+            if leaving {
+                super::leavers::record(c, id)?;
+            }
             diesel::update(scim_users::table.find(id))
                 .set(scim_users::disabled_by_scim.eq(true))
                 .execute(c)?;

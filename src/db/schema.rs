@@ -182,6 +182,7 @@ diesel::table! {
         disabled_by_sync -> Bool,
         synced_at -> Timestamp,
         manager_dn -> Text,
+        dn_key -> Text,
     }
 }
 

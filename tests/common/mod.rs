@@ -287,6 +287,7 @@ impl TestApp {
             "sso_identities" => n!(schema::sso_identities),
             "sso_pending" => n!(schema::sso_pending),
             "guests" => n!(schema::guests),
+            "leavers" => n!(schema::leavers),
             other => panic!("no counter for {other}"),
         }
     }
