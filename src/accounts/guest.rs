@@ -10,10 +10,13 @@
 //! features that offer it: the people directory and people search, the
 //! site's stream, following people, posting outside a community, making a
 //! community. A guest's access lasts `accounts.guest_days`, until a
-//! moderator of one of their communities or an administrator renews it;
-//! when it ends the account is disabled as a leaver's is (sessions, tokens
-//! and e-mail actions cut, other instances told), by [`expire_due`], and
-//! signing in stops at the minute it ends (`session`).
+//! moderator (not a guest) of one of their communities or an
+//! administrator renews it. A week before its end, the guest and whom
+//! invited them are told by e-mail ([`remind_due`]). When it ends the
+//! account is disabled as a leaver's is (sessions, tokens and e-mail
+//! actions cut, other instances told), by [`expire_due`], and signing in,
+//! the e-mail doors and the mail queue stop at the minute it ends
+//! ([`access_open`], [`check_open`]). A guest never moderates.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;

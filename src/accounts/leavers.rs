@@ -16,7 +16,7 @@
 use diesel::prelude::*;
 
 use crate::config::{AccountsConfig, LeaversPolicy};
-use crate::db::schema::{endorsements, leavers, photos, scim_users, user_skills, users};
+use crate::db::schema::{endorsements, leavers, scim_users, users};
 use crate::db::{self, now, DbConn};
 use crate::error::AppResult;
 use crate::events::{self, Event};
@@ -85,22 +85,7 @@ pub fn anonymise_due(conn: &mut DbConn, cfg: &AccountsConfig) -> AppResult<usize
             if taken == 0 {
                 return Ok(0);
             }
-            diesel::update(users::table.find(id))
-                .set((
-                    users::display_name.eq(""),
-                    users::job_title.eq(""),
-                    users::department.eq(""),
-                    users::site.eq(""),
-                    users::location.eq(""),
-                    users::work_email.eq(""),
-                    users::phone.eq(""),
-                    users::bio.eq(""),
-                    users::bio_html.eq(""),
-                    users::languages.eq(""),
-                    users::photo_version.eq(0),
-                ))
-                .execute(c)?;
-            diesel::delete(photos::table.find(id)).execute(c)?;
+            super::erase_profile(c, id)?;
             // What the provisioning client sent of their name, too.
             diesel::update(scim_users::table.find(id))
                 .set((
@@ -108,7 +93,6 @@ pub fn anonymise_due(conn: &mut DbConn, cfg: &AccountsConfig) -> AppResult<usize
                     scim_users::family_name.eq(""),
                 ))
                 .execute(c)?;
-            diesel::delete(user_skills::table.filter(user_skills::user_id.eq(id))).execute(c)?;
             diesel::delete(endorsements::table.filter(endorsements::user_id.eq(id))).execute(c)?;
             crate::index::actor(c, id)?;
             events::record(c, Event::ProfileChanged { account: id })?;

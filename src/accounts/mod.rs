@@ -597,6 +597,32 @@ pub(crate) fn disable_in(c: &mut DbConn, id: i64, disabled: bool) -> AppResult<(
     Ok(())
 }
 
+/// Erases what a profile says of a person (inside a write transaction):
+/// name, title, department, site, location, contact details, biography,
+/// languages, photo and skills. For a deleted account, and for a leaver
+/// under the anonymising policy (`leavers`).
+pub(crate) fn erase_profile(c: &mut DbConn, id: i64) -> QueryResult<()> {
+    use crate::db::schema::{photos, user_skills};
+    diesel::update(users::table.find(id))
+        .set((
+            users::display_name.eq(""),
+            users::job_title.eq(""),
+            users::department.eq(""),
+            users::site.eq(""),
+            users::location.eq(""),
+            users::work_email.eq(""),
+            users::phone.eq(""),
+            users::bio.eq(""),
+            users::bio_html.eq(""),
+            users::languages.eq(""),
+            users::photo_version.eq(0),
+        ))
+        .execute(c)?;
+    diesel::delete(photos::table.find(id)).execute(c)?;
+    diesel::delete(user_skills::table.filter(user_skills::user_id.eq(id))).execute(c)?;
+    Ok(())
+}
+
 /// Deletes an account, by its owner (`password` required) or an
 /// administrator. Its posts and comments become tombstones, its profile,
 /// photo, skills, sessions and tokens go; the row stays (name reserved, keys
@@ -622,26 +648,16 @@ pub fn delete_account(
     }
     let now = now();
     db::write(conn, |c| {
-        use crate::db::schema::{community_watches, content, email_checks, photos, user_skills};
+        use crate::db::schema::{community_watches, content, email_checks};
         diesel::update(users::table.find(target.id))
             .set((
                 users::disabled.eq(true),
                 users::deleted_at.eq(Some(now)),
                 users::password_hash.eq("!"),
                 users::email.eq(format!("deleted-{}@invalid", target.id)),
-                users::display_name.eq(""),
-                users::job_title.eq(""),
-                users::department.eq(""),
-                users::site.eq(""),
-                users::location.eq(""),
-                users::work_email.eq(""),
-                users::phone.eq(""),
-                users::bio.eq(""),
-                users::bio_html.eq(""),
-                users::languages.eq(""),
-                users::photo_version.eq(0),
             ))
             .execute(c)?;
+        erase_profile(c, target.id)?;
         diesel::delete(sessions::table.filter(sessions::user_id.eq(target.id))).execute(c)?;
         diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(target.id))).execute(c)?;
         // The addresses it gave and the communities it watched go too.
@@ -649,8 +665,6 @@ pub fn delete_account(
             .execute(c)?;
         diesel::delete(community_watches::table.filter(community_watches::user_id.eq(target.id)))
             .execute(c)?;
-        diesel::delete(photos::table.find(target.id)).execute(c)?;
-        diesel::delete(user_skills::table.filter(user_skills::user_id.eq(target.id))).execute(c)?;
         // The endorsements it gave (their sites are told) and received go
         // too.
         endorsements_go(c, &target)?;

@@ -409,3 +409,78 @@ fn trust_levels_open_communities() {
         CommunityVisibility::Secret
     );
 }
+
+#[test]
+fn a_guest_sees_their_communities_and_what_names_them_only() {
+    let w = World::new();
+    let ann = w.account("ann", None, false); // an employee
+    let gus = w.account("gus", None, false); // a partner's guest
+    {
+        let mut conn = w.conn();
+        diesel::insert_into(crate::db::schema::guests::table)
+            .values((
+                crate::db::schema::guests::user_id.eq(gus),
+                crate::db::schema::guests::created_at.eq(now()),
+                crate::db::schema::guests::expires_at.eq(now() + chrono::Duration::days(30)),
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let theirs = w.community("theirs", None, "public", false);
+    let other = w.community("other", None, "public", false);
+    let private = w.community("private", None, "private", false);
+    w.member(theirs, gus, "member");
+    w.member(private, gus, "invited");
+    // (post, seen by ann, seen by gus)
+    let named = w.post(ann, "public", None, None);
+    w.mention(named, gus);
+    let followed = w.post(ann, "followers", None, None);
+    w.follow(gus, ann);
+    let table = [
+        (w.post(ann, "community", Some(theirs), None), true, true),
+        (w.post(ann, "community", Some(other), None), true, false),
+        (w.post(ann, "public", None, None), true, false),
+        (w.post(ann, "organisation", None, None), true, false),
+        (w.post(ann, "instance", None, None), true, false),
+        (named, true, true),
+        (followed, true, true),
+        (w.post(gus, "community", Some(theirs), None), true, true),
+    ];
+    for (i, (p, by_ann, by_gus)) in table.iter().enumerate() {
+        assert_eq!(w.reads(&Viewer::Person(ann), *p), *by_ann, "row {i}, ann");
+        assert_eq!(w.reads(&Viewer::Person(gus), *p), *by_gus, "row {i}, gus");
+    }
+    let mut conn = w.conn();
+    let c = &mut *conn;
+    assert!(confined(c, gus).unwrap() && !confined(c, ann).unwrap());
+    let findable: Vec<i64> = communities::table
+        .filter(communities_findable_by(gus))
+        .select(communities::actor_id)
+        .order(communities::actor_id)
+        .load(c)
+        .unwrap();
+    assert_eq!(findable, vec![theirs, private], "a member, and invited");
+    assert_eq!(
+        communities::table
+            .filter(communities_findable_by(ann))
+            .count()
+            .get_result::<i64>(c)
+            .unwrap(),
+        3
+    );
+    assert!(may_see_person(c, gus, gus).unwrap());
+    assert!(!may_see_person(c, gus, ann).unwrap());
+    drop(conn);
+    w.member(theirs, ann, "member");
+    let mut conn = w.conn();
+    let c = &mut *conn;
+    assert!(may_see_person(c, gus, ann).unwrap());
+    assert!(may_see_person(c, ann, gus).unwrap());
+    use CommunityVisibility as V;
+    assert!(!may_find_community(V::Public, None, true));
+    assert!(may_find_community(V::Public, None, false));
+    assert!(may_find_community(V::Secret, Some("invited"), true));
+    assert!(!may_read_community(V::Public, Some("invited"), true));
+    assert!(may_read_community(V::Public, None, false));
+    assert!(may_read_community(V::Private, Some("member"), true));
+}
