@@ -339,15 +339,6 @@ async fn the_settings_page_changes_the_address_and_keeps_what_was_typed() {
     assert!(!page.html("/settings").await.contains("A link was sent"));
 }
 
-/// The code of the community invitation link in `m`.
-fn invitation_code(m: &smtp::Mail) -> String {
-    let at = m.text.find("/invitations/").expect("an invitation link") + "/invitations/".len();
-    m.text[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
-}
-
 #[tokio::test]
 async fn a_community_invites_by_e_mail_without_telling_who_has_an_account() {
     if !smtp::available() {
@@ -422,7 +413,7 @@ async fn a_community_invites_by_e_mail_without_telling_who_has_an_account() {
 
     // bob opens his link signed in: one button joins (opening changes
     // nothing).
-    let code = invitation_code(to_bob);
+    let code = to_bob.invitation_code().expect("an invitation link");
     let page = app.browser_login("bob").await;
     let html = page.html(&format!("/invitations/{code}")).await;
     assert!(
@@ -452,7 +443,7 @@ async fn a_community_invites_by_e_mail_without_telling_who_has_an_account() {
 
     // nina has no account: the link's page offers to create one, whose
     // form carries the invitation; she is a member from the start.
-    let code = invitation_code(to_nina);
+    let code = to_nina.invitation_code().expect("an invitation link");
     let nina = common::Browser::new(&app.base);
     let html = nina.html(&format!("/invitations/{code}")).await;
     assert!(
@@ -495,7 +486,13 @@ async fn a_community_invites_by_e_mail_without_telling_who_has_an_account() {
         )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
-    let code = invitation_code(&server.wait_kind("invitation", 3).await.pop().unwrap());
+    let code = server
+        .wait_kind("invitation", 3)
+        .await
+        .pop()
+        .unwrap()
+        .invitation_code()
+        .expect("an invitation link");
     {
         // ana steps down: bob owns the community now.
         use ruche::db::schema::community_members;
@@ -541,7 +538,13 @@ async fn a_community_invites_by_e_mail_without_telling_who_has_an_account() {
         )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
-    let code = invitation_code(&server.wait_kind("invitation", 4).await.pop().unwrap());
+    let code = server
+        .wait_kind("invitation", 4)
+        .await
+        .pop()
+        .unwrap()
+        .invitation_code()
+        .expect("an invitation link");
     let html = common::Browser::new(&app.base)
         .html(&format!("/invitations/{code}"))
         .await;

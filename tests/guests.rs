@@ -27,15 +27,6 @@ async fn app_with_mail(smtp_url: &str, guests_on: bool) -> TestApp {
     .await
 }
 
-/// The code of the community invitation link in `m`.
-fn invitation_code(m: &smtp::Mail) -> String {
-    let at = m.text.find("/invitations/").expect("an invitation link") + "/invitations/".len();
-    m.text[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
-}
-
 fn id_of(app: &TestApp, name: &str) -> i64 {
     let mut c = app.db.get().unwrap();
     users::table
@@ -134,7 +125,7 @@ async fn invite_guest(co: &Company, address: &str, nth: usize) -> String {
     let mails = co.server.wait_kind("invitation", nth).await;
     let m = mails.iter().rev().find(|m| m.to == address).unwrap();
     assert!(m.text.contains("as a guest"), "{}", m.text);
-    invitation_code(m)
+    m.invitation_code().expect("an invitation link")
 }
 
 /// The partner signs up with the link through the pages; their browser,

@@ -29,6 +29,15 @@ use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::mails::{self, Mail, To};
 
+/// The name to show of someone: the display name, or the username.
+fn shown(username: String, display: String) -> String {
+    if display.trim().is_empty() {
+        username
+    } else {
+        display
+    }
+}
+
 /// The error a guest gets for what only the company's people may do.
 pub fn not_for_guests() -> AppError {
     AppError::forbidden("guest_not_allowed")
@@ -146,13 +155,10 @@ pub fn list(conn: &mut DbConn, admin: &User) -> AppResult<Vec<Guest>> {
                 display_name,
                 email,
                 invited_by: by.and_then(|by| {
-                    names.iter().find(|n| n.0 == by).map(|(_, u, d)| {
-                        if d.trim().is_empty() {
-                            u.clone()
-                        } else {
-                            d.clone()
-                        }
-                    })
+                    names
+                        .iter()
+                        .find(|n| n.0 == by)
+                        .map(|(_, u, d)| shown(u.clone(), d.clone()))
                 }),
                 created_at,
                 expires_at,
@@ -333,7 +339,6 @@ pub fn ending(conn: &mut DbConn, cfg: &AccountsConfig, guest: i64) -> AppResult<
     if disabled || until <= now || until > now + reminder_ahead(cfg) {
         return Ok(None);
     }
-    let shown = |u: String, d: String| if d.trim().is_empty() { u } else { d };
     let (inviter, community) = match by {
         Some(by) => {
             // Named only while still here to renew.

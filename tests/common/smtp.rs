@@ -278,14 +278,24 @@ impl Mail {
             .unwrap_or("")
     }
 
-    /// The secret of the address confirmation link in the text part.
-    pub fn confirm_token(&self) -> Option<String> {
-        let at = self.text.find("/account/email/confirm/")? + "/account/email/confirm/".len();
+    /// The secret after `path` in a link of the text part.
+    fn secret_after(&self, path: &str) -> Option<String> {
+        let at = self.text.find(path)? + path.len();
         let token: String = self.text[at..]
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
             .collect();
         (!token.is_empty()).then_some(token)
+    }
+
+    /// The secret of the address confirmation link in the text part.
+    pub fn confirm_token(&self) -> Option<String> {
+        self.secret_after("/account/email/confirm/")
+    }
+
+    /// The code of a community invitation link in the text part.
+    pub fn invitation_code(&self) -> Option<String> {
+        self.secret_after("/invitations/")
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
