@@ -117,6 +117,11 @@ pub struct AccountsConfig {
     /// two-step sign-in on to act as administrators.
     #[serde(default)]
     pub admins_need_second_step: bool,
+    /// Whether people may add passkeys (WebAuthn) to sign in with, or as
+    /// their second step. They need `base_url` to name a host (not an IP
+    /// address), as browsers do.
+    #[serde(default = "yes")]
+    pub passkeys: bool,
     /// The company's identity providers (OpenID Connect), as buttons of
     /// the sign-in page.
     #[serde(default)]

@@ -300,3 +300,205 @@ document.addEventListener("DOMContentLoaded", function () {
     input.value = zone;
   });
 });
+
+// Passkeys (WebAuthn): the server's options, whose binary fields are
+// base64url text, become what the browser's navigator.credentials asks;
+// its answer goes back as JSON with the page's CSRF token.
+(function () {
+  function bytes(s) {
+    s = s.replace(/-/g, "+").replace(/_/g, "/");
+    while (s.length % 4) {
+      s += "=";
+    }
+    var bin = atob(s);
+    var out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) {
+      out[i] = bin.charCodeAt(i);
+    }
+    return out.buffer;
+  }
+  function text(buf) {
+    if (!buf) {
+      return null;
+    }
+    var b = new Uint8Array(buf);
+    var bin = "";
+    for (var i = 0; i < b.length; i++) {
+      bin += String.fromCharCode(b[i]);
+    }
+    return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function ids(list) {
+    (list || []).forEach(function (c) {
+      c.id = bytes(c.id);
+    });
+  }
+  function extensions(cred) {
+    return cred.getClientExtensionResults ? cred.getClientExtensionResults() : {};
+  }
+  function created(cred) {
+    var r = cred.response;
+    return {
+      id: cred.id,
+      rawId: text(cred.rawId),
+      type: cred.type,
+      response: {
+        attestationObject: text(r.attestationObject),
+        clientDataJSON: text(r.clientDataJSON),
+        transports: r.getTransports ? r.getTransports() : undefined
+      },
+      extensions: extensions(cred)
+    };
+  }
+  function asserted(cred) {
+    var r = cred.response;
+    return {
+      id: cred.id,
+      rawId: text(cred.rawId),
+      type: cred.type,
+      response: {
+        authenticatorData: text(r.authenticatorData),
+        clientDataJSON: text(r.clientDataJSON),
+        signature: text(r.signature),
+        userHandle: text(r.userHandle)
+      },
+      extensions: extensions(cred)
+    };
+  }
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().then(function (v) {
+        if (!r.ok) {
+          throw new Error((v.error && v.error.message) || String(r.status));
+        }
+        return v;
+      });
+    });
+  }
+  function csrf() {
+    var input = document.querySelector("input[name=csrf]");
+    return input ? input.value : "";
+  }
+  // The browser's own refusal (cancelled, timed out) is said in the
+  // page's words, kept in data-cancelled.
+  function show(box, err) {
+    var p = box && box.querySelector("[data-passkey-error]");
+    if (!p) {
+      return;
+    }
+    var browser = err && (err.name === "NotAllowedError" || err.name === "AbortError");
+    p.textContent = browser ? p.getAttribute("data-cancelled") || err.message : err.message;
+    p.hidden = false;
+  }
+  var supported = !!(window.PublicKeyCredential && navigator.credentials);
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-passkey-sign-in], [data-passkey-step]").forEach(function (el) {
+      el.hidden = !supported;
+    });
+    if (!supported) {
+      document.querySelectorAll("[data-passkey-unsupported]").forEach(function (el) {
+        el.hidden = false;
+      });
+      document.querySelectorAll("[data-passkey-add] button").forEach(function (b) {
+        b.disabled = true;
+      });
+    }
+  });
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-passkey-login]");
+    if (!button || !supported) {
+      return;
+    }
+    var box = button.closest("[data-passkey-sign-in], [data-passkey-step]");
+    var base = box.hasAttribute("data-passkey-step") ? "/login/code/passkey" : "/login/passkey";
+    button.disabled = true;
+    post(base + "/options", { csrf: csrf() })
+      .then(function (ch) {
+        ch.options.challenge = bytes(ch.options.challenge);
+        ids(ch.options.allowCredentials);
+        return navigator.credentials.get({ publicKey: ch.options }).then(function (cred) {
+          return post(base, {
+            csrf: csrf(),
+            ceremony: ch.ceremony,
+            next: button.getAttribute("data-next") || "",
+            credential: asserted(cred)
+          });
+        });
+      })
+      .then(function (done) {
+        window.location.assign(done.next || "/");
+      })
+      .catch(function (err) {
+        button.disabled = false;
+        show(box, err);
+      });
+  });
+
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-passkey-add")) {
+      return;
+    }
+    e.preventDefault();
+    if (!supported) {
+      return;
+    }
+    var box = form.closest("[data-passkeys]");
+    var button = form.querySelector("button");
+    var name = form.querySelector("input[name=name]").value;
+    var password = form.querySelector("input[name=password]");
+    button.disabled = true;
+    post("/settings/passkeys/options", { csrf: csrf(), password: password.value })
+      .then(function (ch) {
+        var o = ch.options;
+        o.challenge = bytes(o.challenge);
+        o.user.id = bytes(o.user.id);
+        ids(o.excludeCredentials);
+        return navigator.credentials.create({ publicKey: o }).then(function (cred) {
+          return post("/settings/passkeys", {
+            csrf: csrf(),
+            ceremony: ch.ceremony,
+            name: name,
+            credential: created(cred)
+          });
+        });
+      })
+      .then(function (done) {
+        var codes = done.recovery_codes;
+        if (!codes || !codes.length) {
+          if (window.location.search === "?done=passkey_added") {
+            window.location.reload();
+          } else {
+            window.location.assign("/settings?done=passkey_added#passkeys");
+          }
+          return;
+        }
+        // The first passkey turned the second step on: its recovery codes,
+        // shown once.
+        var shown = box.querySelector("[data-passkey-codes]");
+        var list = shown.querySelector("ul");
+        codes.forEach(function (code) {
+          var li = document.createElement("li");
+          var c = document.createElement("code");
+          c.textContent = code;
+          li.appendChild(c);
+          list.appendChild(li);
+        });
+        form.hidden = true;
+        shown.hidden = false;
+        shown.scrollIntoView();
+      })
+      .catch(function (err) {
+        button.disabled = false;
+        password.value = "";
+        show(box, err);
+      });
+  });
+})();

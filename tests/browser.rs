@@ -1011,3 +1011,97 @@ async fn phone_guest_signs_up_and_reads_in_french() {
 async fn desktop_guest_signs_up_and_reads_in_english() {
     guest_signs_up_and_reads(1280, 900, "en", "You are a guest").await;
 }
+
+/// A passkey made by Chromium's own (virtual) authenticator: added from the
+/// settings, then signing in with one button, without the user name or the
+/// password. The site is named `localhost`, as browsers offer passkeys only
+/// to a host.
+async fn adds_a_passkey_and_signs_in_with_it(width: u32, height: u32, lang: &str, says: &str) {
+    let app =
+        TestApp::start_with(|c| c.base_url = c.base_url.replace("127.0.0.1", "localhost")).await;
+    let base = app.config.base_url.clone();
+    app.create_account("ann", false);
+    let Some(d) = Driver::start_in(width, height, lang).await else {
+        return;
+    };
+    let authenticator = d
+        .cmd(
+            reqwest::Method::POST,
+            "/webauthn/authenticator",
+            Some(json!({
+                "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+                "hasUserVerification": true, "isUserVerified": true,
+            })),
+        )
+        .await;
+    let authenticator = authenticator.as_str().unwrap().to_string();
+    d.goto(&format!("{base}/login")).await;
+    d.type_into("#login", "ann").await;
+    d.type_into("#password", PASSWORD).await;
+    d.click("form[action='/login'] button[type=submit]").await;
+    assert!(d.wait_for_url("/").await, "signed in: {}", d.url().await);
+    d.goto(&format!("{base}/settings#passkeys")).await;
+    d.type_into("#passkey-new-name", "Ordinateur").await;
+    d.type_into("#passkey-new-password", PASSWORD).await;
+    d.click("form[data-passkey-add] button[type=submit]").await;
+    let page = d
+        .wait_for_source("<li><code>")
+        .await
+        .expect("the recovery codes show");
+    assert!(page.contains(says), "{says}");
+    let overflow = d
+        .script("return document.documentElement.scrollWidth - window.innerWidth")
+        .await;
+    assert!(
+        overflow.as_i64().is_some_and(|o| o <= 0),
+        "the settings page is wider than the screen: {overflow}"
+    );
+    d.screenshot(&format!("passkey-added-{width}-{lang}.png"))
+        .await;
+    let held = d
+        .cmd(
+            reqwest::Method::GET,
+            &format!("/webauthn/authenticator/{authenticator}/credentials"),
+            None,
+        )
+        .await;
+    let held = held.as_array().unwrap();
+    assert_eq!(held.len(), 1, "one passkey in the authenticator");
+    assert_eq!(held[0]["isResidentCredential"], true, "discoverable");
+    assert_eq!(app.count("passkeys"), 1);
+    d.click("[data-passkey-codes] a").await;
+    let page = d
+        .wait_for_source("class=\"passkeys\"")
+        .await
+        .expect("the passkey is listed");
+    assert!(page.contains("Ordinateur"));
+    d.script("document.getElementById('passkeys').scrollIntoView()")
+        .await;
+    d.screenshot(&format!("passkey-listed-{width}-{lang}.png"))
+        .await;
+
+    // Signed out, the passkey alone signs in.
+    d.cmd(reqwest::Method::DELETE, "/cookie", None).await;
+    d.goto(&format!("{base}/login?next=/communities")).await;
+    d.wait_for_source("data-passkey-login").await.unwrap();
+    d.screenshot(&format!("passkey-login-{width}-{lang}.png"))
+        .await;
+    d.click("[data-passkey-login]").await;
+    assert!(
+        d.wait_for_source("action=\"/logout\"").await.is_some(),
+        "signed in with the passkey: {}",
+        d.url().await
+    );
+    assert!(d.url().await.ends_with(&format!("{base}/communities")));
+    assert_eq!(app.count("sessions"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_adds_a_passkey_and_signs_in_with_it_in_french() {
+    adds_a_passkey_and_signs_in_with_it(375, 812, "fr", "Vos codes de secours").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_adds_a_passkey_and_signs_in_with_it_in_english() {
+    adds_a_passkey_and_signs_in_with_it(1280, 900, "en", "Your recovery codes").await;
+}

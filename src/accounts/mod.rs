@@ -7,6 +7,7 @@ pub mod email;
 pub mod guest;
 pub mod invitation;
 pub mod leavers;
+pub mod passkey;
 pub mod provisioning;
 pub mod remote;
 pub mod reset;
@@ -22,7 +23,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::config::{AccountsConfig, SignupMode};
-use crate::db::schema::{api_tokens, invitations, login_failures, sessions, users};
+use crate::db::schema::{api_tokens, invitations, login_failures, passkeys, sessions, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::{self, Event};
@@ -660,6 +661,7 @@ pub fn delete_account(
         erase_profile(c, target.id)?;
         diesel::delete(sessions::table.filter(sessions::user_id.eq(target.id))).execute(c)?;
         diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(target.id))).execute(c)?;
+        diesel::delete(passkeys::table.filter(passkeys::user_id.eq(target.id))).execute(c)?;
         // The addresses it gave and the communities it watched go too.
         diesel::delete(email_checks::table.filter(email_checks::user_id.eq(target.id)))
             .execute(c)?;

@@ -59,8 +59,14 @@ pub struct Setup {
     pub qr_png_base64: String,
 }
 
-/// Whether the account's second step is on.
+/// Whether the account's second step is on: its authenticator app, or a
+/// passkey ([`super::passkey`]), which a password sign-in then asks for.
 pub fn is_on(c: &mut DbConn, user_id: i64) -> AppResult<bool> {
+    Ok(app_on(c, user_id)? || super::passkey::count(c, user_id)? > 0)
+}
+
+/// Whether the account's authenticator app is on.
+pub fn app_on(c: &mut DbConn, user_id: i64) -> AppResult<bool> {
     let n: i64 = second_factors::table
         .filter(second_factors::user_id.eq(user_id))
         .filter(second_factors::enabled_at.is_not_null())
@@ -94,7 +100,7 @@ pub fn begin_setup(c: &mut DbConn, user: &User, issuer: &str) -> AppResult<Setup
     if user.password_hash.starts_with('!') && !super::directory::managed(c, user.id)? {
         return Err(AppError::bad_request("second_factor_no_password"));
     }
-    if is_on(c, user.id)? {
+    if app_on(c, user.id)? {
         return Err(AppError::conflict("second_factor_on"));
     }
     let mut bytes = [0u8; 20];
@@ -162,7 +168,6 @@ pub fn enable(
     let Some(step) = step.filter(|_| ok) else {
         return Err(AppError::bad_request("code_invalid"));
     };
-    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
     db::write(c, |c| {
         diesel::update(second_factors::table.find(user.id))
             .set((
@@ -170,18 +175,23 @@ pub fn enable(
                 second_factors::last_step.eq(step),
             ))
             .execute(c)?;
-        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user.id)))
+        new_recovery_codes(c, user.id)
+    })
+}
+
+/// Replaces the account's recovery codes with new ones, returned to be
+/// shown once; inside the caller's write.
+pub(super) fn new_recovery_codes(c: &mut DbConn, user_id: i64) -> AppResult<Vec<String>> {
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
+    diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id))).execute(c)?;
+    for code in &codes {
+        diesel::insert_into(recovery_codes::table)
+            .values((
+                recovery_codes::user_id.eq(user_id),
+                recovery_codes::code_hash.eq(secrets::digest(&normal(code))),
+            ))
             .execute(c)?;
-        for code in &codes {
-            diesel::insert_into(recovery_codes::table)
-                .values((
-                    recovery_codes::user_id.eq(user.id),
-                    recovery_codes::code_hash.eq(secrets::digest(&normal(code))),
-                ))
-                .execute(c)?;
-        }
-        Ok::<_, AppError>(())
-    })?;
+    }
     Ok(codes)
 }
 
@@ -205,8 +215,9 @@ fn normal(code: &str) -> String {
         .collect()
 }
 
-/// Turns the second step off; the account's password is asked, within
-/// the limits of failed sign-ins.
+/// Turns the authenticator app off; the account's password is asked,
+/// within the limits of failed sign-ins. The recovery codes stay while a
+/// passkey keeps the second step on.
 pub fn disable(
     c: &mut DbConn,
     cfg: &AccountsConfig,
@@ -222,14 +233,17 @@ pub fn disable(
     }
     db::write(c, |c| {
         diesel::delete(second_factors::table.find(user.id)).execute(c)?;
-        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user.id)))
-            .execute(c)?;
+        if super::passkey::count(c, user.id)? == 0 {
+            diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user.id)))
+                .execute(c)?;
+        }
         Ok(())
     })
 }
 
 /// Checks the second step of `user`: a code of the app (once per step) or
-/// an unused recovery code (then used up). Wrong codes count as failed
+/// an unused recovery code (then used up); with a passkey as the only
+/// second step, only a recovery code. Wrong codes count as failed
 /// sign-ins.
 pub fn check(
     c: &mut DbConn,
@@ -244,12 +258,16 @@ pub fn check(
         .select((second_factors::secret, second_factors::last_step))
         .first(c)
         .optional()?;
-    let Some((secret, last_step)) = found else {
+    if found.is_none() && !is_on(c, user.id)? {
         return Ok(());
-    };
+    }
     let key = format!("2fa:{}", user.username);
     let ok = super::limited_attempt(c, cfg, &key, ip, |c| {
-        if let Some(step) = step_of(&secret, code, last_step)? {
+        let app_step = match &found {
+            Some((secret, last_step)) => step_of(secret, code, *last_step)?,
+            None => None,
+        };
+        if let Some(step) = app_step {
             // Taken only if no other sign-in took this step meanwhile.
             let n = db::write(c, |c| {
                 diesel::update(
@@ -352,10 +370,16 @@ pub fn complete(
 ) -> AppResult<(User, String)> {
     let (user, next) = waiting(c, token)?;
     check(c, cfg, &user, code, ip)?;
+    end_step(c, token)?;
+    Ok((user, next))
+}
+
+/// Uses up a waiting sign-in once its second step is done.
+pub(super) fn end_step(c: &mut DbConn, token: &str) -> AppResult<()> {
     db::write(c, |c| {
         diesel::delete(login_steps::table.find(secrets::digest(token))).execute(c)
     })?;
-    Ok((user, next))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -165,6 +165,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Passkeys (`accounts::passkey`).
+    passkeys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        user_handle -> Text,
+        credential_id -> Text,
+        name -> Text,
+        passkey -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Passkey ceremonies under way (`accounts::passkey`).
+    passkey_ceremonies (id) {
+        id -> Text,
+        purpose -> Text,
+        user_id -> Nullable<BigInt>,
+        state -> Text,
+        ip -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     login_steps (id) {
         id -> Text,
         user_id -> BigInt,
@@ -537,6 +563,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     second_factors,
     recovery_codes,
     login_steps,
+    passkeys,
+    passkey_ceremonies,
     directory_users,
     guests,
     leavers,

@@ -6,6 +6,7 @@
 
 pub mod ldap;
 pub mod oidc;
+pub mod passkey;
 pub mod smtp;
 
 use diesel::prelude::*;
@@ -288,6 +289,8 @@ impl TestApp {
             "sso_pending" => n!(schema::sso_pending),
             "guests" => n!(schema::guests),
             "leavers" => n!(schema::leavers),
+            "passkeys" => n!(schema::passkeys),
+            "recovery_codes" => n!(schema::recovery_codes),
             other => panic!("no counter for {other}"),
         }
     }
@@ -450,6 +453,20 @@ impl Browser {
             .send()
             .await
             .unwrap()
+    }
+    /// Posts JSON as the page's script does; the status and the answer.
+    pub async fn post_json(&self, path: &str, body: Value) -> Resp {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let json = r.json().await.unwrap_or(Value::Null);
+        Resp { status, json }
     }
 }
 

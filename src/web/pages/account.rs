@@ -29,6 +29,8 @@ struct LoginPage {
     reset_done: bool,
     /// The identity providers' buttons: id and name.
     providers: Vec<(String, String)>,
+    /// Whether "Sign in with a passkey" is offered.
+    passkeys: bool,
 }
 
 fn providers(state: &AppState) -> Vec<(String, String)> {
@@ -62,6 +64,7 @@ pub(super) fn login_failed(
         signup_open: state.site.signup() != SignupMode::Closed,
         reset_done: false,
         providers: providers(state),
+        passkeys: accounts::passkey::available(&state.config),
     };
     (status, render(&page)).into_response()
 }
@@ -74,7 +77,7 @@ pub struct NextQuery {
 }
 
 /// Only same-site paths are followed after signing in.
-fn safe_next(next: &str) -> String {
+pub(super) fn safe_next(next: &str) -> String {
     super::same_site_path(next).unwrap_or_else(|| "/".to_string())
 }
 
@@ -95,6 +98,7 @@ pub async fn login_form(
         signup_open: state.site.signup() != SignupMode::Closed,
         reset_done: q.reset == "1",
         providers: providers(&state),
+        passkeys: accounts::passkey::available(&state.config),
     };
     with_cookie(render(&page), cookie)
 }
@@ -369,10 +373,14 @@ struct SettingsPage {
     linked: Vec<String>,
     /// Whether the account has a password of this site.
     has_password: bool,
-    /// Two-step sign-in: on (with recovery codes left), or being set up.
+    /// Two-step sign-in: the authenticator app on (with recovery codes
+    /// left), or being set up.
     second_on: bool,
     codes_left: i64,
     second_setup: Option<accounts::second_factor::Setup>,
+    /// Whether this site offers passkeys, and the account's.
+    passkeys_offered: bool,
+    passkeys: Vec<accounts::passkey::PasskeyView>,
 }
 
 async fn settings_page(
@@ -414,9 +422,10 @@ async fn settings_full(
         .db
         .run(move |c| {
             let second = (
-                accounts::second_factor::is_on(c, id)?,
+                accounts::second_factor::app_on(c, id)?,
                 accounts::second_factor::codes_left(c, id)?,
                 accounts::second_factor::pending_setup(c, &user, &issuer)?,
+                accounts::passkey::list(c, id)?,
             );
             Ok((
                 accounts::list_tokens(c, id)?,
@@ -457,6 +466,8 @@ async fn settings_full(
         second_on: second.0,
         codes_left: second.1,
         second_setup: second.2,
+        passkeys_offered: accounts::passkey::available(&state.config),
+        passkeys: second.3,
         locale: user.locale.clone().unwrap_or_default(),
         notice: notice.map(|k| base.tr.t(k).to_string()),
         base,
@@ -485,6 +496,9 @@ pub async fn settings(
         "mail" => Some("settings.mail_saved"),
         "finder" => Some("settings.finder_saved"),
         "second_off" => Some("second.off_now"),
+        "passkey_added" => Some("passkey.added_now"),
+        "passkey_renamed" => Some("passkey.renamed_now"),
+        "passkey_removed" => Some("passkey.removed_now"),
         "email_sent" => Some("email.link_sent"),
         "email_changed" => Some("email.changed"),
         "email_cancelled" => Some("email.cancelled"),

@@ -11,6 +11,7 @@ mod email;
 mod invitation;
 mod mail_action;
 mod media;
+mod passkey;
 pub mod password;
 mod people;
 mod posts;
@@ -41,6 +42,14 @@ pub fn router() -> Router<AppState> {
             "/login/code",
             get(second_factor::code_form).post(second_factor::code),
         )
+        .route("/login/passkey/options", post(passkey::sign_in_options))
+        .route("/login/passkey", post(passkey::sign_in))
+        .route("/login/code/passkey/options", post(passkey::step_options))
+        .route("/login/code/passkey", post(passkey::step))
+        .route("/settings/passkeys/options", post(passkey::add_options))
+        .route("/settings/passkeys", post(passkey::add))
+        .route("/settings/passkeys/{id}/rename", post(passkey::rename))
+        .route("/settings/passkeys/{id}/delete", post(passkey::remove))
         .route("/settings/second-step", post(second_factor::setup))
         .route("/settings/second-step/enable", post(second_factor::enable))
         .route(

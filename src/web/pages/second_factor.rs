@@ -20,6 +20,15 @@ use crate::web::auth::{self, Ctx};
 /// The cookie of a sign-in waiting for its second step.
 const STEP_COOKIE: &str = "ruche_step";
 
+pub(super) fn step_token(headers: &axum::http::HeaderMap) -> String {
+    auth::cookie(headers, STEP_COOKIE).unwrap_or("").to_string()
+}
+
+/// The cookie that forgets a finished second step.
+pub(super) fn forget_step(state: &AppState) -> String {
+    auth::set_cookie(STEP_COOKIE, "", 0, state.config.secure_cookies())
+}
+
 pub(super) fn step_cookie(state: &AppState, token: &str) -> String {
     auth::set_cookie(
         STEP_COOKIE,
@@ -34,6 +43,25 @@ pub(super) fn step_cookie(state: &AppState, token: &str) -> String {
 struct CodePage {
     base: Base,
     error: Option<String>,
+    /// The account's passkey may be used, and its app's code.
+    passkey: bool,
+    app: bool,
+}
+
+/// The ways the sign-in waiting under `token` may finish: a passkey, the
+/// app's code (a recovery code always).
+async fn ways(state: &AppState, token: String) -> crate::error::AppResult<(bool, bool)> {
+    let offered = accounts::passkey::available(&state.config);
+    state
+        .db
+        .run(move |c| {
+            let (user, _) = second_factor::waiting(c, &token)?;
+            Ok((
+                offered && accounts::passkey::count(c, user.id)? > 0,
+                second_factor::app_on(c, user.id)?,
+            ))
+        })
+        .await
 }
 
 /// Asks for the code of the app (or a recovery code).
@@ -46,14 +74,12 @@ pub async fn code_form(
     let token = auth::cookie(&headers, STEP_COOKIE)
         .unwrap_or("")
         .to_string();
-    let waiting = state
-        .db
-        .run(move |c| second_factor::waiting(c, &token))
-        .await;
-    let res = match waiting {
-        Ok(_) => render(&CodePage {
+    let res = match ways(&state, token).await {
+        Ok((passkey, app)) => render(&CodePage {
             base: Base::new(&state, &ctx, "second.title", ""),
             error: None,
+            passkey,
+            app,
         }),
         Err(e) => super::account::login_failed(&state, &ctx, e, "", "/"),
     };
@@ -80,6 +106,7 @@ pub async fn code(
         .to_string();
     let cfg = state.config.clone();
     let ip = ctx.ip.clone();
+    let kept = token.clone();
     let result = state
         .db
         .run(move |c| {
@@ -104,9 +131,12 @@ pub async fn code(
         }
         Err(e) => {
             let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let (passkey, app) = ways(&state, kept).await.unwrap_or((false, true));
             let page = CodePage {
                 base: Base::new(&state, &ctx, "second.title", ""),
                 error: Some(error_text(&e, ctx.lang)),
+                passkey,
+                app,
             };
             Ok((status, render(&page)).into_response())
         }
@@ -157,7 +187,11 @@ struct CodesPage {
 
 /// The settings page again, saying why the change was refused (with its
 /// status).
-async fn settings_refused(state: &AppState, ctx: &Ctx, e: crate::error::AppError) -> PageResult {
+pub(super) async fn settings_refused(
+    state: &AppState,
+    ctx: &Ctx,
+    e: crate::error::AppError,
+) -> PageResult {
     let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
     settings_with(
         state,
