@@ -168,6 +168,11 @@ pub struct LdapAttributes {
     pub job_title: String,
     pub site: String,
     pub manager: String,
+    /// What names the entry for good, whatever its login or place
+    /// (`entryUUID`; Active Directory: `objectGUID`).
+    pub id: String,
+    /// The person's photo (`jpegPhoto`; Active Directory: `thumbnailPhoto`).
+    pub photo: String,
 }
 
 impl LdapConfig {

@@ -36,6 +36,9 @@ pub struct Entry {
     pub site: Option<String>,
     /// Their manager's entry (its DN).
     pub manager: Option<String>,
+    /// What names the entry for good (see [`entry_id`]); empty when the
+    /// directory gives none.
+    pub id: String,
     /// Listed but disabled (`disabled_filter`): someone who left.
     pub disabled: bool,
 }
@@ -91,11 +94,44 @@ fn attributes(cfg: &LdapConfig) -> Vec<String> {
         &a.job_title,
         &a.site,
         &a.manager,
+        &a.id,
     ]
     .into_iter()
     .filter(|s| !s.is_empty())
     .cloned()
     .collect()
+}
+
+/// The first value of `attr` (named in any case) as bytes, whether ldap3
+/// read it as text or as binary (a value that is not UTF-8).
+fn raw(e: &SearchEntry, attr: &str) -> Option<Vec<u8>> {
+    if attr.is_empty() {
+        return None;
+    }
+    let text = e
+        .attrs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(attr))
+        .and_then(|(_, v)| v.first())
+        .map(|s| s.as_bytes().to_vec());
+    text.or_else(|| {
+        e.bin_attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(attr))
+            .and_then(|(_, v)| v.first())
+            .cloned()
+    })
+}
+
+/// The entry's lasting identifier as a key: printable text (`entryUUID`)
+/// lowercased, binary (`objectGUID`) in hexadecimal; the same value always
+/// gives the same key.
+pub fn entry_id(value: &[u8]) -> String {
+    if !value.is_empty() && value.iter().all(|b| (0x20..0x7f).contains(b)) {
+        String::from_utf8_lossy(value).trim().to_ascii_lowercase()
+    } else {
+        value.iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// The first value of `attr` (named in any case).
@@ -121,6 +157,7 @@ fn entry(cfg: &LdapConfig, e: &SearchEntry, disabled: bool) -> Entry {
         job_title: value(e, &a.job_title),
         site: value(e, &a.site),
         manager: value(e, &a.manager),
+        id: raw(e, &a.id).map(|v| entry_id(&v)).unwrap_or_default(),
         disabled,
     }
 }

@@ -416,3 +416,90 @@ async fn an_anonymised_leaver_stays_so_while_the_directory_lists_them_as_gone() 
     );
     assert_eq!(app.count("leavers"), 0);
 }
+
+#[tokio::test]
+async fn a_renamed_login_keeps_its_account_and_a_login_given_again_makes_a_new_one() {
+    let Some((app, slapd)) = setup().await else {
+        return;
+    };
+    let cfg = slapd.config();
+    let sync = |dry: bool| {
+        let cfg = cfg.clone();
+        let db = app.db.clone();
+        async move {
+            let entries = ruche::ldap::people(&cfg, |_| {}).await.unwrap();
+            assert!(entries.iter().all(|e| !e.id.is_empty()), "entryUUID read");
+            let mut c = db.get().unwrap();
+            ruche::accounts::directory::sync(&mut c, &entries, dry, |_| {}).unwrap()
+        }
+    };
+    sync(false).await;
+    let users = app.count("users");
+    let (s, v) = token(&app, "bob", "bob directory secret").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // Bob's login becomes "robert" (his entry moves, its entryUUID stays).
+    slapd.modify(
+        "dn: uid=bob,ou=people,dc=corp,dc=example\nchangetype: modrdn\nnewrdn: uid=robert\ndeleteoldrdn: 1\n",
+    );
+    let dry = sync(true).await;
+    assert_eq!((dry.created, dry.disabled), (0, 0), "{dry:?}");
+    // He signs in with the new login, into his account.
+    let (s, v) = token(&app, "robert", "bob directory secret").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let me = app
+        .client()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(v["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(me["profile"]["username"], "bob", "the same account: {me}");
+    let again = sync(false).await;
+    assert_eq!((again.created, again.disabled), (0, 0), "{again:?}");
+    assert_eq!(app.count("users"), users);
+    let bob = account(&app, "bob.durand@corp.example").unwrap();
+    assert!(!bob.5, "not a leaver");
+    // The old login signs nobody in.
+    let (s, _) = token(&app, "bob", "bob directory secret").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // A newcomer is given the login "bob": a new account, not Bob's.
+    slapd.add(
+        "dn: uid=bob,ou=people,dc=corp,dc=example\nobjectClass: inetOrgPerson\nuid: bob\ncn: Bob Newman\nsn: Newman\nmail: bob.newman@corp.example\nuserPassword: newcomer secret\n",
+    );
+    let (s, v) = token(&app, "bob", "newcomer secret").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let newcomer = account(&app, "bob.newman@corp.example").unwrap();
+    assert_ne!(newcomer.0, "bob", "Bob's username stays his");
+    let report = sync(false).await;
+    assert_eq!((report.created, report.disabled), (0, 0), "{report:?}");
+    assert_eq!(app.count("users"), users + 1);
+    let (s, v) = token(&app, "robert", "bob directory secret").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // Robert leaves (his entry is deleted): his account, not the
+    // newcomer's, is cut off.
+    slapd.delete("uid=robert,ou=people,dc=corp,dc=example");
+    let report = sync(false).await;
+    assert_eq!(report.disabled, 1, "{report:?}");
+    assert!(account(&app, "bob.durand@corp.example").unwrap().5);
+    assert!(!account(&app, "bob.newman@corp.example").unwrap().5);
+
+    // His login is given to someone else: their own account; his stays
+    // cut off, with what he wrote.
+    slapd.add(
+        "dn: uid=robert,ou=people,dc=corp,dc=example\nobjectClass: inetOrgPerson\nuid: robert\ncn: Robert Blanc\nsn: Blanc\nmail: robert.blanc@corp.example\nuserPassword: another secret\n",
+    );
+    let (s, v) = token(&app, "robert", "another secret").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(!account(&app, "robert.blanc@corp.example").unwrap().5);
+    assert!(account(&app, "bob.durand@corp.example").unwrap().5);
+    let report = sync(false).await;
+    assert_eq!((report.created, report.enabled), (0, 0), "{report:?}");
+    assert!(account(&app, "bob.durand@corp.example").unwrap().5);
+    assert_eq!(app.count("users"), users + 2);
+}

@@ -11,6 +11,12 @@
 //!   others, and disables (a leaver: [`super::disable_in`]) those the
 //!   directory no longer lists or lists as disabled. Someone who comes back
 //!   is enabled again, unless an administrator disabled them here.
+//! - An entry is known by what names it for good (`entryUUID`,
+//!   `objectGUID`: [`crate::ldap::entry_id`]) where the directory gives
+//!   it, else by its login: a renamed login keeps its account (the person
+//!   signs in with the new one), and a login given again to a newcomer
+//!   makes them a new account, never the former holder's. An entry made
+//!   again with the same login and address is the same person back.
 //! - Whom each person reports to (the `manager` attribute, a DN) is kept
 //!   with them and resolved when a profile is shown ([`manager_of`],
 //!   [`reports_of`]), so that the order in which people are read does not
@@ -134,6 +140,85 @@ enum Done {
     Skipped(&'static str),
 }
 
+/// The account an entry manages: the one its lasting id names (its login
+/// follows a rename), else the one of its login unless another entry with
+/// another address held that login (a login given again to a newcomer: the
+/// former holder's account is theirs no more, and keeps its content).
+/// Inside the caller's transaction.
+fn linked_account(c: &mut DbConn, e: &Entry) -> AppResult<Option<i64>> {
+    let login = key(&e.login);
+    if !e.id.is_empty() {
+        let by_id: Option<(i64, String)> = directory_users::table
+            .filter(directory_users::entry_id.eq(&e.id))
+            .select((directory_users::user_id, directory_users::login_key))
+            .first(c)
+            .optional()?;
+        if let Some((id, held)) = by_id {
+            if held != login {
+                free_login(c, &login, id)?;
+                diesel::update(directory_users::table.find(id))
+                    .set(directory_users::login_key.eq(&login))
+                    .execute(c)?;
+            }
+            return Ok(Some(id));
+        }
+    }
+    let by_login: Option<(i64, String, String)> = directory_users::table
+        .inner_join(users::table)
+        .filter(directory_users::login_key.eq(&login))
+        .select((
+            directory_users::user_id,
+            directory_users::entry_id,
+            users::email,
+        ))
+        .first(c)
+        .optional()?;
+    match by_login {
+        // The same entry, one known by its login only so far, or an entry
+        // made again for the same person (same login, same address: a
+        // colleague who comes back).
+        Some((id, held, email))
+            if held.is_empty()
+                || e.id.is_empty()
+                || held == e.id
+                || email.eq_ignore_ascii_case(e.email.trim()) =>
+        {
+            if held != e.id && !e.id.is_empty() {
+                diesel::update(directory_users::table.find(id))
+                    .set(directory_users::entry_id.eq(&e.id))
+                    .execute(c)?;
+            }
+            Ok(Some(id))
+        }
+        Some((id, _, _)) => {
+            free_login(c, &login, -1)?;
+            tracing::info!(
+                account = id,
+                login,
+                "a login of the directory names another entry now"
+            );
+            Ok(None)
+        }
+        None => Ok(None),
+    }
+}
+
+/// Frees `login` from accounts other than `keep` that held it: their key
+/// becomes one no login has (`login#id`).
+fn free_login(c: &mut DbConn, login: &str, keep: i64) -> AppResult<()> {
+    let holders: Vec<i64> = directory_users::table
+        .filter(directory_users::login_key.eq(login))
+        .filter(directory_users::user_id.ne(keep))
+        .select(directory_users::user_id)
+        .load(c)?;
+    for id in holders {
+        diesel::update(directory_users::table.find(id))
+            .set(directory_users::login_key.eq(format!("{login}#{id}")))
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 /// Applies one entry of the directory, inside the caller's transaction:
 /// the account it manages, made or adopted if none.
 fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
@@ -144,13 +229,8 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
         return Ok((None, Done::Skipped("no valid e-mail address")));
     };
     let now = now();
-    let linked: Option<(i64, bool)> = directory_users::table
-        .filter(directory_users::login_key.eq(key(&e.login)))
-        .select((directory_users::user_id, directory_users::disabled_by_sync))
-        .first(c)
-        .optional()?;
-    let (user, created) = match linked {
-        Some((id, _)) => (
+    let (user, created) = match linked_account(c, e)? {
+        Some(id) => (
             users::table.find(id).select(User::as_select()).first(c)?,
             false,
         ),
@@ -183,6 +263,7 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
                 .values((
                     directory_users::user_id.eq(user.id),
                     directory_users::login_key.eq(key(&e.login)),
+                    directory_users::entry_id.eq(&e.id),
                     directory_users::dn.eq(&e.dn),
                     directory_users::dn_key.eq(dn_key(&e.dn)),
                     directory_users::synced_at.eq(now),
@@ -350,18 +431,37 @@ pub fn sync(
         report.skipped.extend(part.skipped);
         progress((i * BATCH + batch.len()).min(entries.len()));
     }
-    // Leavers: accounts the directory no longer lists.
-    let listed: std::collections::HashSet<String> = entries.iter().map(|e| key(&e.login)).collect();
-    let managed: Vec<(i64, String)> = directory_users::table
+    // Leavers: accounts the directory no longer lists, by their entry's
+    // lasting id or by their login (a dry run did not record a rename).
+    let listed: std::collections::HashMap<String, &str> = entries
+        .iter()
+        .map(|e| (key(&e.login), e.id.as_str()))
+        .collect();
+    let ids: std::collections::HashSet<&str> = entries
+        .iter()
+        .map(|e| e.id.as_str())
+        .filter(|id| !id.is_empty())
+        .collect();
+    let managed: Vec<(i64, String, String)> = directory_users::table
         .inner_join(users::table)
         .filter(users::disabled.eq(false))
         .filter(users::deleted_at.is_null())
-        .select((directory_users::user_id, directory_users::login_key))
+        .select((
+            directory_users::user_id,
+            directory_users::login_key,
+            directory_users::entry_id,
+        ))
         .load(c)?;
     let gone: Vec<i64> = managed
         .into_iter()
-        .filter(|(_, k)| !listed.contains(k))
-        .map(|(id, _)| id)
+        .filter(|(_, k, id)| {
+            let by_id = !id.is_empty() && ids.contains(id.as_str());
+            let by_login = listed
+                .get(k)
+                .is_some_and(|lid| id.is_empty() || lid.is_empty() || lid == id);
+            !by_id && !by_login
+        })
+        .map(|(id, _, _)| id)
         .collect();
     for batch in gone.chunks(BATCH) {
         let done = db::write(c, |c| {

@@ -209,6 +209,8 @@ diesel::table! {
         synced_at -> Timestamp,
         manager_dn -> Text,
         dn_key -> Text,
+        entry_id -> Text,
+        photo_digest -> Text,
     }
 }
 
