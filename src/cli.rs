@@ -294,7 +294,7 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
             );
         }
         AdminCommand::Directory(DirectoryCommand::Sync { dry_run }) => {
-            directory_sync(config, &mut conn, dry_run)?
+            directory_sync(config, &db, &mut conn, dry_run)?
         }
         AdminCommand::Scim(ScimCommand::Revoke { name }) => {
             accounts::provisioning::revoke_client(&mut conn, &name).map_err(explain)?;
@@ -338,6 +338,7 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
 /// brought in line, with a progress line on standard error.
 fn directory_sync(
     config: &Config,
+    db: &crate::db::Db,
     conn: &mut crate::db::DbConn,
     dry_run: bool,
 ) -> anyhow::Result<()> {
@@ -385,6 +386,26 @@ fn directory_sync(
     );
     for (login, why) in report.skipped.iter().take(50) {
         println!("skipped {login}: {why}");
+    }
+    // The photos, once the accounts are there (not in a dry run: each is
+    // checked and re-encoded as it is taken).
+    if !dry_run && !ldap.attributes.photo.is_empty() {
+        let started = std::time::Instant::now();
+        let photos = runtime
+            .block_on(crate::directory_photos(db, config, |n| {
+                eprint!("\rlooked at {n} photos");
+                let _ = std::io::stderr().flush();
+            }))
+            .map_err(explain)?;
+        eprintln!();
+        println!(
+            "photos: {} imported, {} unchanged, {} refused, {} without an account ({:.1} s)",
+            photos.imported,
+            photos.unchanged,
+            photos.refused,
+            photos.without_account,
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }

@@ -249,6 +249,83 @@ pub async fn people(cfg: &LdapConfig, mut progress: impl FnMut(usize)) -> AppRes
         .collect())
 }
 
+/// A person's photo as the directory holds it, with what names their entry.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    pub id: String,
+    pub login: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Photos per page read (and handed over) at once.
+pub const PHOTO_PAGE: usize = 100;
+/// A photo larger than this is not handed over (directories hold small
+/// ones: Active Directory's `thumbnailPhoto` is at most 100 KB).
+pub const MAX_PHOTO_READ: usize = 5 * 1024 * 1024;
+
+/// The photos of the people the directory lists (`attributes.photo`), read
+/// by a task of their own in pages of [`PHOTO_PAGE`] and handed over a page
+/// at a time, at most two pages waiting: memory holds a few hundred photos
+/// whatever the size of the company. The channel ends after the last page,
+/// or after an error.
+pub fn photos(cfg: &LdapConfig) -> tokio::sync::mpsc::Receiver<AppResult<Vec<Photo>>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let cfg = cfg.clone();
+    tokio::spawn(async move {
+        if let Err(e) = read_photos(&cfg, &tx).await {
+            let _ = tx.send(Err(e)).await;
+        }
+    });
+    rx
+}
+
+async fn read_photos(
+    cfg: &LdapConfig,
+    tx: &tokio::sync::mpsc::Sender<AppResult<Vec<Photo>>>,
+) -> AppResult<()> {
+    let a = &cfg.attributes;
+    if a.photo.is_empty() {
+        return Ok(());
+    }
+    let mut ldap = connect(cfg).await?;
+    let adapters: Vec<Box<dyn Adapter<_, _>>> = vec![
+        Box::new(EntriesOnly::new()),
+        Box::new(PagedResults::new(PHOTO_PAGE as i32)),
+    ];
+    let filter = format!("(&{}({}=*))", cfg.filter, a.photo);
+    let attrs: Vec<String> = [&cfg.login_attribute, &a.id, &a.photo]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect();
+    let mut stream = ldap
+        .streaming_search_with(adapters, &cfg.base_dn, Scope::Subtree, &filter, attrs)
+        .await
+        .map_err(unavailable)?;
+    let mut page = Vec::with_capacity(PHOTO_PAGE);
+    while let Some(e) = stream.next().await.map_err(unavailable)? {
+        let e = SearchEntry::construct(e);
+        let Some(bytes) = raw(&e, &a.photo).filter(|b| b.len() <= MAX_PHOTO_READ) else {
+            continue;
+        };
+        page.push(Photo {
+            id: raw(&e, &a.id).map(|v| entry_id(&v)).unwrap_or_default(),
+            login: value(&e, &cfg.login_attribute).unwrap_or_default(),
+            bytes,
+        });
+        if page.len() == PHOTO_PAGE && tx.send(Ok(std::mem::take(&mut page))).await.is_err() {
+            // Nobody reads any more: the connection is dropped.
+            return Ok(());
+        }
+    }
+    stream.finish().await.success().map_err(failed)?;
+    let _ = ldap.unbind().await;
+    if !page.is_empty() {
+        let _ = tx.send(Ok(page)).await;
+    }
+    Ok(())
+}
+
 async fn paged(
     ldap: &mut Ldap,
     cfg: &LdapConfig,

@@ -216,6 +216,30 @@ async fn document_words(state: app::AppState) {
     }
 }
 
+/// Takes the photos of the company's directory, page by page as they are
+/// read (`ldap::photos`, `people::from_directory`); `progress` is told how
+/// many were looked at so far. After a sync: the accounts must exist.
+pub async fn directory_photos(
+    db: &db::Db,
+    config: &Config,
+    mut progress: impl FnMut(usize),
+) -> error::AppResult<people::DirectoryPhotos> {
+    let mut pages = ldap::photos(&config.accounts.ldap);
+    let mut report = people::DirectoryPhotos::default();
+    let mut seen = 0;
+    let max = config.people.max_photo_bytes;
+    while let Some(page) = pages.recv().await {
+        let page = page?;
+        seen += page.len();
+        let part = db
+            .run(move |c| people::from_directory(c, &page, max))
+            .await?;
+        report.add(&part);
+        progress(seen);
+    }
+    Ok(report)
+}
+
 /// Reads the company's directory every `accounts.ldap.sync_minutes` and
 /// brings the accounts in line with it (`accounts::directory::sync`). Each
 /// process of an instance does it; a sync that finds nothing to change
@@ -231,16 +255,29 @@ async fn directory_sync(state: app::AppState) {
                     .run(move |c| accounts::directory::sync(c, &entries, false, |_| {}))
                     .await
                 {
-                    Ok(r) => tracing::info!(
-                        listed = r.listed,
-                        created = r.created,
-                        updated = r.updated,
-                        disabled = r.disabled,
-                        enabled = r.enabled,
-                        skipped = r.skipped.len(),
-                        seconds = started.elapsed().as_secs_f64(),
-                        "directory synced"
-                    ),
+                    Ok(r) => {
+                        tracing::info!(
+                            listed = r.listed,
+                            created = r.created,
+                            updated = r.updated,
+                            disabled = r.disabled,
+                            enabled = r.enabled,
+                            skipped = r.skipped.len(),
+                            seconds = started.elapsed().as_secs_f64(),
+                            "directory synced"
+                        );
+                        match directory_photos(&state.db, &state.config, |_| {}).await {
+                            Ok(p) => tracing::info!(
+                                imported = p.imported,
+                                unchanged = p.unchanged,
+                                refused = p.refused,
+                                "directory photos taken"
+                            ),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "the directory's photos could not be read; will retry")
+                            }
+                        }
+                    }
                     Err(e) => tracing::warn!(error = %e, "the directory sync failed; will retry"),
                 }
             }

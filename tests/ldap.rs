@@ -7,7 +7,7 @@
 mod common;
 
 use common::ldap::{self, Slapd, COMPANY};
-use common::{location, Browser, TestApp, PASSWORD};
+use common::{location, png, Browser, TestApp, PASSWORD};
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -502,4 +502,90 @@ async fn a_renamed_login_keeps_its_account_and_a_login_given_again_makes_a_new_o
     assert_eq!((report.created, report.enabled), (0, 0), "{report:?}");
     assert!(account(&app, "bob.durand@corp.example").unwrap().5);
     assert_eq!(app.count("users"), users + 2);
+}
+
+/// A JPEG of one colour, as a directory's `jpegPhoto` holds.
+fn jpeg(rgb: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(300, 200, image::Rgb(rgb));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+fn photo_version(app: &TestApp, username: &str) -> i64 {
+    use ruche::db::schema::users::dsl as u;
+    let mut c = app.db.get().unwrap();
+    u::users
+        .filter(u::username.eq(username))
+        .select(u::photo_version)
+        .first(&mut *c)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn photos_come_from_the_directory_when_they_change_there() {
+    use base64::Engine;
+    let Some((app, slapd)) = setup().await else {
+        return;
+    };
+    let mut config = app.config.clone();
+    config.accounts.ldap = slapd.config();
+    let entries = ruche::ldap::people(&config.accounts.ldap, |_| {})
+        .await
+        .unwrap();
+    {
+        let mut c = app.db.get().unwrap();
+        ruche::accounts::directory::sync(&mut c, &entries, false, |_| {}).unwrap();
+    }
+    let set_photo = |login: &str, bytes: &[u8]| {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+        slapd.modify(&format!(
+            "dn: uid={login},ou=people,dc=corp,dc=example\nchangetype: modify\nreplace: jpegPhoto\njpegPhoto:: {b64}\n"
+        ));
+    };
+    let import = || ruche::directory_photos(&app.db, &config, |_| {});
+    set_photo("bob", &jpeg([200, 30, 30]));
+    set_photo("carol", &jpeg([30, 200, 30]));
+    let r = import().await.unwrap();
+    assert_eq!(
+        (r.imported, r.unchanged, r.without_account),
+        (1, 0, 1),
+        "{r:?}"
+    );
+    assert_eq!(photo_version(&app, "bob"), 1);
+    assert_eq!(app.count("photos"), 1, "not the leaver's");
+    // The same photo again: nothing to do.
+    let r = import().await.unwrap();
+    assert_eq!((r.imported, r.unchanged), (0, 1), "{r:?}");
+    assert_eq!(photo_version(&app, "bob"), 1);
+
+    // Bob chooses his own: it stays until the directory's changes.
+    {
+        let mut c = app.db.get().unwrap();
+        let bob: i64 = {
+            use ruche::db::schema::users::dsl as u;
+            u::users
+                .filter(u::username.eq("bob"))
+                .select(u::id)
+                .first(&mut *c)
+                .unwrap()
+        };
+        ruche::people::set_photo(&mut c, bob, &png(400, 400), 5 << 20).unwrap();
+    }
+    assert_eq!(photo_version(&app, "bob"), 2);
+    let r = import().await.unwrap();
+    assert_eq!((r.imported, r.unchanged), (0, 1), "{r:?}");
+    assert_eq!(photo_version(&app, "bob"), 2);
+    set_photo("bob", &jpeg([30, 30, 200]));
+    let r = import().await.unwrap();
+    assert_eq!(r.imported, 1, "{r:?}");
+    assert_eq!(photo_version(&app, "bob"), 3);
+
+    // Bytes that are no picture: refused once, the photo kept.
+    set_photo("bob", b"not a picture at all");
+    let r = import().await.unwrap();
+    assert_eq!(r.refused, 1, "{r:?}");
+    assert_eq!(photo_version(&app, "bob"), 3);
+    let r = import().await.unwrap();
+    assert_eq!((r.refused, r.unchanged), (0, 1), "not tried again: {r:?}");
 }

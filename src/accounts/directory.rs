@@ -21,6 +21,10 @@
 //!   with them and resolved when a profile is shown ([`manager_of`],
 //!   [`reports_of`]), so that the order in which people are read does not
 //!   matter.
+//! - Photos are taken after the sync, page by page as they are read
+//!   (`ldap::photos`, `people::from_directory`): this module finds the
+//!   account of each ([`photo_target`]) and keeps the digest of the last
+//!   one taken ([`photo_taken`]).
 //! - A dry run reports the same figures and writes nothing.
 //! - The sync works in batches of 500 people, one transaction each, so that
 //!   other writers wait for one batch at most.
@@ -330,6 +334,47 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
         .select(User::as_select())
         .first(c)?;
     Ok((Some(user), done))
+}
+
+/// The account a photo of the directory is for, known by its entry's
+/// lasting id or else its login, with the digest of the last photo taken
+/// from the directory: none for an account disabled here or by the
+/// directory (a leaver's profile is not written back).
+pub fn photo_target(c: &mut DbConn, id: &str, login: &str) -> AppResult<Option<(i64, String)>> {
+    let base = || {
+        directory_users::table
+            .inner_join(users::table)
+            .filter(users::disabled.eq(false))
+            .filter(users::deleted_at.is_null())
+            .select((directory_users::user_id, directory_users::photo_digest))
+    };
+    if !id.is_empty() {
+        let found = base()
+            .filter(directory_users::entry_id.eq(id))
+            .first(c)
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(base()
+        .filter(directory_users::login_key.eq(key(login)))
+        .filter(
+            directory_users::entry_id
+                .eq("")
+                .or(directory_users::entry_id.eq(id)),
+        )
+        .first(c)
+        .optional()?)
+}
+
+/// Notes that the directory's photo of digest `digest` was taken (or
+/// refused), inside the caller's write.
+pub fn photo_taken(c: &mut DbConn, user_id: i64, digest: &str) -> AppResult<()> {
+    diesel::update(directory_users::table.find(user_id))
+        .set(directory_users::photo_digest.eq(digest))
+        .execute(c)?;
+    Ok(())
 }
 
 /// Whether the company's directory manages the account `user_id` (its

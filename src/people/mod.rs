@@ -374,22 +374,98 @@ pub fn update_profile_and_photo(
 }
 
 fn store_photo(conn: &mut DbConn, user_id: i64, jpeg: &[u8]) -> AppResult<()> {
-    db::write(conn, |c| {
-        diesel::delete(photos::table.find(user_id)).execute(c)?;
-        diesel::insert_into(photos::table)
-            .values((
-                photos::user_id.eq(user_id),
-                photos::content_type.eq("image/jpeg"),
-                photos::data.eq(jpeg),
-                photos::updated_at.eq(now()),
-            ))
-            .execute(c)?;
-        diesel::update(users::table.find(user_id))
-            .set(users::photo_version.eq(users::photo_version + 1))
-            .execute(c)?;
-        events::record(c, Event::ProfileChanged { account: user_id })?;
-        Ok(())
-    })
+    db::write(conn, |c| store_photo_in(c, user_id, jpeg))
+}
+
+/// [`store_photo`] inside the caller's write.
+fn store_photo_in(c: &mut DbConn, user_id: i64, jpeg: &[u8]) -> AppResult<()> {
+    diesel::delete(photos::table.find(user_id)).execute(c)?;
+    diesel::insert_into(photos::table)
+        .values((
+            photos::user_id.eq(user_id),
+            photos::content_type.eq("image/jpeg"),
+            photos::data.eq(jpeg),
+            photos::updated_at.eq(now()),
+        ))
+        .execute(c)?;
+    diesel::update(users::table.find(user_id))
+        .set(users::photo_version.eq(users::photo_version + 1))
+        .execute(c)?;
+    events::record(c, Event::ProfileChanged { account: user_id })?;
+    Ok(())
+}
+
+/// What an import of the directory's photos did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectoryPhotos {
+    /// Photos new or changed in the directory, now the profile's.
+    pub imported: usize,
+    /// Photos as they were at the last import (a photo the person chose
+    /// here since stays).
+    pub unchanged: usize,
+    /// Photos that are not pictures, or too large (noted, not tried again
+    /// until they change).
+    pub refused: usize,
+    /// Photos of entries that have no account here (or a disabled one).
+    pub without_account: usize,
+}
+
+impl DirectoryPhotos {
+    pub fn add(&mut self, other: &DirectoryPhotos) {
+        self.imported += other.imported;
+        self.unchanged += other.unchanged;
+        self.refused += other.refused;
+        self.without_account += other.without_account;
+    }
+}
+
+/// Takes a page of photos from the company's directory: a photo new or
+/// changed there (by the digest of its bytes) becomes the profile's,
+/// checked and re-encoded like an upload; one as at the last import leaves
+/// the profile's as it is, so that a photo the person chose here stays
+/// until the directory's changes. One transaction per photo.
+pub fn from_directory(
+    conn: &mut DbConn,
+    page: &[crate::ldap::Photo],
+    max_bytes: usize,
+) -> AppResult<DirectoryPhotos> {
+    use sha2::{Digest, Sha256};
+    let mut report = DirectoryPhotos::default();
+    for p in page {
+        let Some((user_id, seen)) =
+            crate::accounts::directory::photo_target(conn, &p.id, &p.login)?
+        else {
+            report.without_account += 1;
+            continue;
+        };
+        let digest: String = Sha256::digest(&p.bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if digest == seen {
+            report.unchanged += 1;
+            continue;
+        }
+        let jpeg = photo::process(&p.bytes, max_bytes);
+        db::write(conn, |c| {
+            if let Ok(jpeg) = &jpeg {
+                store_photo_in(c, user_id, jpeg)?;
+            }
+            crate::accounts::directory::photo_taken(c, user_id, &digest)
+        })?;
+        match jpeg {
+            Ok(_) => report.imported += 1,
+            Err(e) => {
+                tracing::info!(
+                    account = user_id,
+                    code = e.code,
+                    "a photo of the directory was refused"
+                );
+                report.refused += 1;
+            }
+        }
+    }
+    Ok(report)
 }
 
 pub fn remove_photo(conn: &mut DbConn, user_id: i64) -> AppResult<()> {
