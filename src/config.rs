@@ -107,6 +107,9 @@ pub struct AccountsConfig {
     pub guests: bool,
     /// How long a guest's access lasts before a moderator renews it.
     pub guest_days: u32,
+    /// Who sees the community a group pushed over SCIM becomes:
+    /// `organisation`, `private` or `secret`.
+    pub scim_group_visibility: String,
     /// What becomes of the profile of someone the company's directory says
     /// left (their posts stay in any case).
     pub leavers: LeaversPolicy,
@@ -544,6 +547,13 @@ impl Config {
         if self.accounts.session_days == 0 {
             return Err(ConfigError(
                 "accounts.session_days: must be at least 1".into(),
+            ));
+        }
+        if !["organisation", "private", "secret"]
+            .contains(&self.accounts.scim_group_visibility.as_str())
+        {
+            return Err(ConfigError(
+                "accounts.scim_group_visibility: organisation, private or secret".into(),
             ));
         }
         if !(1..=3650).contains(&self.accounts.guest_days) {

@@ -775,3 +775,411 @@ async fn the_leaver_record_follows_joiners_rehires_and_administrators() {
     assert_eq!(a.display_name, "Alice Martin");
     assert_eq!(app.count("leavers"), 0);
 }
+
+// ----- Groups ---------------------------------------------------------------
+
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+/// A user of a client, made over SCIM: their id.
+async fn pushed(scim: &Scim, login: &str) -> String {
+    let (s, v) = scim
+        .post(
+            "/Users",
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": format!("{login}@contoso.example"),
+                "active": true,
+                "name": {"givenName": login, "familyName": "Test"},
+            }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// (community name, title, visibility) of a group's community.
+fn community(app: &TestApp, id: &str) -> (String, String, String) {
+    use ruche::db::schema::{communities, users};
+    let mut c = app.db.get().unwrap();
+    users::table
+        .inner_join(communities::table.on(communities::actor_id.eq(users::id)))
+        .filter(users::id.eq(id.parse::<i64>().unwrap()))
+        .select((
+            users::username,
+            users::display_name,
+            communities::visibility,
+        ))
+        .first(&mut *c)
+        .unwrap()
+}
+
+/// The members of a community: (user id, role), by id.
+fn members(app: &TestApp, community: &str) -> Vec<(String, String)> {
+    use ruche::db::schema::community_members as m;
+    let mut c = app.db.get().unwrap();
+    m::table
+        .filter(m::community_id.eq(community.parse::<i64>().unwrap()))
+        .filter(m::status.eq("member"))
+        .order(m::user_id)
+        .select((m::user_id, m::role))
+        .load::<(i64, String)>(&mut *c)
+        .unwrap()
+        .into_iter()
+        .map(|(id, role)| (id.to_string(), role))
+        .collect()
+}
+
+fn member_values(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = v["members"]
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .map(|m| m["value"].as_str().unwrap().to_string())
+        .collect();
+    out.sort_by_key(|s| s.parse::<i64>().unwrap());
+    out
+}
+
+#[tokio::test]
+async fn entra_id_pushes_a_group_that_becomes_a_community_it_keeps() {
+    let app = TestApp::start().await;
+    let scim = Scim::new(&app, "entra");
+    let alice = pushed(&scim, "alice").await;
+    let bob = pushed(&scim, "bob").await;
+    let carol = pushed(&scim, "carol").await;
+
+    // Entra ID looks the group up by name first, then makes it.
+    let (s, v) = scim
+        .get("/Groups?excludedAttributes=members&filter=displayName+eq+%22Ventes%20%C3%8Ele-de-France%22")
+        .await;
+    assert_eq!(
+        (s, v["totalResults"].as_i64()),
+        (StatusCode::OK, Some(0)),
+        "{v}"
+    );
+    let (s, v) = scim
+        .post(
+            "/Groups",
+            json!({
+                "schemas": [GROUP, "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
+                "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
+                "displayName": "Ventes Île-de-France",
+                "meta": {"resourceType": "Group"}
+            }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(v["displayName"], "Ventes Île-de-France");
+    assert_eq!(v["members"], json!([]));
+    assert_eq!(
+        community(&app, &id),
+        (
+            "ventes_ile_de_france".into(),
+            "Ventes Île-de-France".into(),
+            "private".into()
+        )
+    );
+
+    // Members come with Entra ID's PATCH, one operation per change.
+    let add = |who: &str| {
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+               "Operations": [{"op": "Add", "path": "members", "value": [{"$ref": null, "value": who}]}]})
+    };
+    for who in [&alice, &bob] {
+        let (s, v) = scim.patch(&format!("/Groups/{id}"), add(who)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let (s, v) = scim.patch(&format!("/Groups/{id}"), add(&alice)).await;
+    assert_eq!(s, StatusCode::OK, "adding twice is adding once: {v}");
+    let (_, v) = scim.get(&format!("/Groups/{id}")).await;
+    assert_eq!(member_values(&v), vec![alice.clone(), bob.clone()]);
+    let (_, v) = scim
+        .get(&format!("/Groups/{id}?excludedAttributes=members"))
+        .await;
+    assert!(v.get("members").is_none(), "{v}");
+    assert_eq!(
+        members(&app, &id),
+        vec![
+            (alice.clone(), "member".into()),
+            (bob.clone(), "member".into())
+        ]
+    );
+    // What members read: the community, as theirs.
+    let r = reqwest::Client::new()
+        .get(app.url("/api/v1/communities/ventes_ile_de_france"))
+        .bearer_auth(token_of(&app, &alice))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // Entra ID checks a membership with a filter.
+    for (who, n) in [(&bob, 1), (&carol, 0)] {
+        let (s, v) = scim
+            .get(&format!(
+                "/Groups?filter=id+eq+%22{id}%22+and+members+eq+%22{who}%22&excludedAttributes=members"
+            ))
+            .await;
+        assert_eq!(
+            (s, v["totalResults"].as_i64()),
+            (StatusCode::OK, Some(n)),
+            "{v}"
+        );
+    }
+
+    // Bob, made a moderator here, stays when the group lets him go; Alice,
+    // a plain member the group made, leaves with it.
+    {
+        use ruche::db::schema::community_members as m;
+        let mut c = app.db.get().unwrap();
+        diesel::update(
+            m::table
+                .filter(m::community_id.eq(id.parse::<i64>().unwrap()))
+                .filter(m::user_id.eq(bob.parse::<i64>().unwrap())),
+        )
+        .set(m::role.eq("moderator"))
+        .execute(&mut *c)
+        .unwrap();
+    }
+    let (s, v) = scim
+        .patch(
+            &format!("/Groups/{id}"),
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                   "Operations": [
+                       {"op": "Remove", "path": "members", "value": [{"$ref": null, "value": alice}, {"value": bob}]},
+                       {"op": "Replace", "path": "displayName", "value": "Ventes IDF"}
+                   ]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(member_values(&v), Vec::<String>::new());
+    assert_eq!(members(&app, &id), vec![(bob.clone(), "moderator".into())]);
+    assert_eq!(community(&app, &id).1, "Ventes IDF", "the title follows");
+    // An administrator moderates it (it has no owner), and reads in its
+    // log what the directory did.
+    app.create_account("root", true);
+    let root = app.browser_login("root").await;
+    let page = root.html("/communities/ventes_ile_de_france/members").await;
+    assert!(page.contains("Moderation log"));
+    // It sees who is in it, not what they write.
+    let root_api = app.login_api("root").await;
+    let r = root_api
+        .get("/communities/ventes_ile_de_france/members")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let r = root_api
+        .get("/communities/ventes_ile_de_france/posts")
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.json);
+    let carol_api = common::Api {
+        base: app.base.clone(),
+        token: token_of(&app, &carol),
+        client: app.client(),
+    };
+    let r = carol_api
+        .get("/communities/ventes_ile_de_france/members")
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "not a member: {:?}",
+        r.json
+    );
+    assert!(
+        page.contains("added by the company&#39;s directory"),
+        "{page}"
+    );
+
+    // Deleting the group forgets it: the community and who is in it stay.
+    let (s, _) = scim.delete(&format!("/Groups/{id}")).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = scim.get(&format!("/Groups/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(community(&app, &id).0, "ventes_ile_de_france");
+    assert_eq!(members(&app, &id).len(), 1);
+    let (_, v) = scim.get("/Groups").await;
+    assert_eq!(v["totalResults"], 0);
+}
+
+#[tokio::test]
+async fn okta_pushes_a_group_renames_it_and_changes_its_members() {
+    let app =
+        TestApp::start_with(|c| c.accounts.scim_group_visibility = "organisation".into()).await;
+    let scim = Scim::new(&app, "okta");
+    let alice = pushed(&scim, "alice").await;
+    let bob = pushed(&scim, "bob").await;
+    let (s, v) = scim
+        .post(
+            "/Groups",
+            json!({"schemas": [GROUP], "displayName": "Test SCIMv2", "members": [{"value": alice, "display": "alice@okta.local"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(member_values(&v), vec![alice.clone()]);
+    assert_eq!(community(&app, &id).2, "organisation");
+    let op = |ops: Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
+    // Okta renames without a path, with the group's id in the value.
+    let (s, v) = scim
+        .patch(
+            &format!("/Groups/{id}"),
+            op(json!([{"op": "replace", "value": {"id": id, "displayName": "Test SCIMv2 renamed"}}])),
+        )
+        .await;
+    assert_eq!(
+        (s, v["id"].as_str()),
+        (StatusCode::OK, Some(id.as_str())),
+        "{v}"
+    );
+    assert_eq!(v["displayName"], "Test SCIMv2 renamed");
+    let (s, v) = scim
+        .patch(
+            &format!("/Groups/{id}"),
+            op(json!([{"op": "add", "path": "members", "value": [{"value": bob, "display": "bob@okta.local"}]}])),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(member_values(&v), vec![alice.clone(), bob.clone()]);
+    let (s, v) = scim
+        .patch(
+            &format!("/Groups/{id}"),
+            op(json!([{"op": "remove", "path": format!("members[value eq \"{alice}\"]")}])),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(member_values(&v), vec![bob.clone()]);
+    assert_eq!(members(&app, &id), vec![(bob.clone(), "member".into())]);
+    let (_, v) = scim
+        .get("/Groups?filter=displayName%20eq%20%22test%20scimv2%20RENAMED%22")
+        .await;
+    assert_eq!(v["totalResults"], 1, "{v}");
+    // A replacement names every member.
+    let (s, v) = scim
+        .put(
+            &format!("/Groups/{id}"),
+            json!({"schemas": [GROUP], "displayName": "Test SCIMv2 renamed", "members": [{"value": alice}, {"value": bob}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(members(&app, &id).len(), 2);
+    let (_, v) = scim.get("/ResourceTypes").await;
+    assert_eq!(v["totalResults"], 2);
+}
+
+#[tokio::test]
+async fn bad_group_requests_are_refused_and_change_nothing() {
+    let app = TestApp::start().await;
+    let scim = Scim::new(&app, "entra");
+    let other = Scim::new(&app, "okta");
+    let alice = pushed(&scim, "alice").await;
+    let stranger = pushed(&other, "stranger").await;
+    let (s, v) = scim
+        .post(
+            "/Groups",
+            json!({"schemas": [GROUP], "displayName": "Sales", "members": [{"value": alice}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let users = app.count("users");
+    let communities = app.count("communities");
+
+    // No token, or another client's: nothing read or changed.
+    let r = reqwest::Client::new()
+        .get(format!("{}/Groups", scim.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let (s, _) = other.get(&format!("/Groups/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, v) = other.get("/Groups").await;
+    assert_eq!(v["totalResults"], 0);
+    let (s, _) = other.delete(&format!("/Groups/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = other
+        .patch(
+            &format!("/Groups/{id}"),
+            json!({"Operations": [{"op": "Replace", "path": "displayName", "value": "Mine"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Bad groups.
+    for (body, kind) in [
+        (json!({"schemas": [GROUP]}), "invalidValue"),
+        (
+            json!({"schemas": [GROUP], "displayName": "  "}),
+            "invalidValue",
+        ),
+        (
+            json!({"schemas": [GROUP], "displayName": "x".repeat(101)}),
+            "invalidValue",
+        ),
+        (
+            json!({"schemas": [GROUP], "displayName": "SALES"}),
+            "uniqueness",
+        ),
+        (
+            json!({"schemas": [GROUP], "displayName": "New", "members": [{"value": stranger}]}),
+            "invalidValue",
+        ),
+        (
+            json!({"schemas": [GROUP], "displayName": "New", "members": [{"value": "not-a-user"}]}),
+            "invalidValue",
+        ),
+        (
+            json!({"schemas": [GROUP], "displayName": "New", "members": [{"value": "999999"}]}),
+            "invalidValue",
+        ),
+        (
+            json!({"schemas": [GROUP], "displayName": "New", "members": "everyone"}),
+            "invalidValue",
+        ),
+    ] {
+        let (s, v) = scim.post("/Groups", body.clone()).await;
+        assert_eq!(v["scimType"], kind, "{body}: {v}");
+        assert!(
+            s == StatusCode::BAD_REQUEST || s == StatusCode::CONFLICT,
+            "{body}: {s}"
+        );
+    }
+    assert_eq!(
+        (app.count("users"), app.count("communities")),
+        (users, communities)
+    );
+    for filter in [
+        "members eq \"1\"",
+        "displayName co \"S\"",
+        "id eq \"1\" or members eq \"2\"",
+    ] {
+        let (s, v) = scim
+            .get(&format!("/Groups?filter={}", common::urlencode(filter)))
+            .await;
+        assert_eq!(
+            (s, v["scimType"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalidFilter")),
+            "{filter}"
+        );
+    }
+    // Bad changes: refused, the group as it was.
+    for ops in [
+        json!([{"op": "Add", "path": "members", "value": [{"value": stranger}]}]),
+        json!([{"op": "Add", "path": "members", "value": [{"value": alice}]}, {"op": "Add", "path": "members", "value": [{"value": "x"}]}]),
+        json!([{"op": "explode", "path": "members"}]),
+        json!([{"op": "Replace", "path": "displayName", "value": ""}]),
+        json!([{"op": "Replace", "path": "urn:other:attr", "value": "x"}]),
+    ] {
+        let (s, v) = scim
+            .patch(&format!("/Groups/{id}"), json!({"Operations": ops}))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{ops}: {v}");
+    }
+    let (_, v) = scim.get(&format!("/Groups/{id}")).await;
+    assert_eq!(
+        (v["displayName"].as_str(), member_values(&v)),
+        (Some("Sales"), vec![alice.clone()])
+    );
+    let (s, _) = scim.get("/Groups/abc").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

@@ -301,6 +301,30 @@ pub fn get(c: &mut DbConn, client: i64, id: i64) -> AppResult<Provisioned> {
     })
 }
 
+/// Those of `ids` that are accounts `client` provisioned (a group of a
+/// client holds only its own users), in the order given, without repeats.
+pub fn provisioned_among(c: &mut DbConn, client: i64, ids: &[i64]) -> AppResult<Vec<i64>> {
+    let mut found: Vec<i64> = Vec::new();
+    for chunk in ids.chunks(500) {
+        found.extend(
+            scim_users::table
+                .inner_join(users::table)
+                .filter(scim_users::client_id.eq(client))
+                .filter(users::deleted_at.is_null())
+                .filter(scim_users::user_id.eq_any(chunk))
+                .select(scim_users::user_id)
+                .load::<i64>(c)?,
+        );
+    }
+    let found: std::collections::HashSet<i64> = found.into_iter().collect();
+    let mut seen = std::collections::HashSet::new();
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| found.contains(id) && seen.insert(*id))
+        .collect())
+}
+
 /// What a list is filtered on (the filters Entra ID and Okta send).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {

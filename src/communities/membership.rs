@@ -29,7 +29,7 @@ use crate::people::PersonSummary;
 pub const MEMBERS_PAGE: i64 = 200;
 
 pub fn require_moderator(c: &Community, actor: &User) -> AppResult<()> {
-    if c.is_moderator() || (actor.is_admin && c.is_local()) {
+    if c.moderated_by(actor) {
         Ok(())
     } else {
         Err(AppError::forbidden("community_moderators_only"))
@@ -434,10 +434,10 @@ pub struct Member {
 /// The members of a community wherever they live; moderators also see
 /// requests, invitations and bans.
 pub fn members(conn: &mut DbConn, viewer: &User, c: &Community) -> AppResult<Vec<Member>> {
-    if !c.readable() {
+    if !c.roster_visible_to(viewer) {
         return Err(AppError::forbidden("community_members_only"));
     }
-    let all = c.is_moderator() || (viewer.is_admin && c.is_local());
+    let all = c.moderated_by(viewer);
     Ok(listed(conn, c.id, all)?
         .into_iter()
         .map(|(m, _)| m)

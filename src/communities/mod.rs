@@ -16,6 +16,7 @@
 pub mod membership;
 pub mod membership_remote;
 pub mod moderation;
+pub mod provisioned;
 pub mod remote;
 pub mod settings;
 
@@ -167,6 +168,18 @@ impl Community {
     pub fn is_owner(&self) -> bool {
         self.is_member() && self.my_role.as_deref() == Some("owner")
     }
+    /// Whether `viewer` moderates it: one of its moderators, or an
+    /// administrator of this site for a community of this site (a
+    /// community of the company's directory has no owner).
+    pub fn moderated_by(&self, viewer: &User) -> bool {
+        self.is_moderator() || (viewer.is_admin && self.is_local())
+    }
+    /// Whether `viewer` sees who is in it and its moderation log: those
+    /// who read it, and those who moderate it (an administrator of a
+    /// private community moderates it without reading its posts).
+    pub fn roster_visible_to(&self, viewer: &User) -> bool {
+        self.readable() || self.moderated_by(viewer)
+    }
     /// Whether the viewer may read the posts.
     pub fn readable(&self) -> bool {
         crate::audience::may_read_community(
@@ -313,6 +326,16 @@ pub fn by_id(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<Community> {
 
 /// Like [`get`], for reading posts: private communities answer 403 to
 /// non-members (they know it exists), secret ones 404.
+/// A community whose members and log `viewer` sees
+/// ([`Community::roster_visible_to`]).
+pub fn get_roster(conn: &mut DbConn, viewer: &User, name: &str) -> AppResult<Community> {
+    let c = get(conn, viewer.id, name)?;
+    if !c.roster_visible_to(viewer) {
+        return Err(AppError::forbidden("community_members_only"));
+    }
+    Ok(c)
+}
+
 pub fn get_readable(conn: &mut DbConn, viewer: i64, name: &str) -> AppResult<Community> {
     let c = get(conn, viewer, name)?;
     if !c.readable() {
@@ -368,6 +391,48 @@ fn check_partners(visibility: CommunityVisibility, partners: bool) -> AppResult<
     Ok(())
 }
 
+/// Stores a new community of this instance (its actor and its settings),
+/// inside the caller's write; its id. The name is checked and free.
+pub(crate) fn insert(
+    c: &mut DbConn,
+    cfg: &Config,
+    name: &str,
+    new: &NewCommunity,
+    created_by: Option<i64>,
+    keys: &crate::net::keys::KeyPair,
+) -> AppResult<i64> {
+    let html = crate::markdown::render(new.description, |_| false).html;
+    let ap_id = crate::urls::Urls(cfg).community(name);
+    let now = now();
+    let id: i64 = diesel::insert_into(users::table)
+        .values((
+            users::username.eq(name),
+            // Unique like every actor's; never used to sign in.
+            users::email.eq(&ap_id),
+            users::password_hash.eq("!"),
+            users::display_name.eq(new.title.trim()),
+            users::bio.eq(new.description),
+            users::bio_html.eq(&html),
+            users::actor_type.eq("group"),
+            users::public_key.eq(&keys.public_pem),
+            users::private_key.eq(&keys.private_pem),
+            users::created_at.eq(now),
+        ))
+        .returning(users::id)
+        .get_result(c)?;
+    diesel::insert_into(communities::table)
+        .values((
+            communities::actor_id.eq(id),
+            communities::visibility.eq(new.visibility.as_str()),
+            communities::join_policy.eq(new.join_policy.as_str()),
+            communities::partners.eq(new.partners),
+            communities::created_by.eq(created_by),
+            communities::created_at.eq(now),
+        ))
+        .execute(c)?;
+    Ok(id)
+}
+
 /// Creates a community; its creator becomes its owner.
 pub fn create(
     conn: &mut DbConn,
@@ -384,8 +449,6 @@ pub fn create(
     })?;
     check_text(new.title, new.description)?;
     check_partners(new.visibility, new.partners)?;
-    let html = crate::markdown::render(new.description, |_| false).html;
-    let ap_id = crate::urls::Urls(cfg).community(name.as_str());
     // The Group's key pair is made now: other instances fetch the Group as
     // soon as someone looks it up, and must not wait for key generation.
     let keys = crate::net::keys::generate()?;
@@ -398,32 +461,7 @@ pub fn create(
         if taken > 0 {
             return Err(AppError::conflict("name_taken"));
         }
-        let id: i64 = diesel::insert_into(users::table)
-            .values((
-                users::username.eq(name.as_str()),
-                // Unique like every actor's; never used to sign in.
-                users::email.eq(&ap_id),
-                users::password_hash.eq("!"),
-                users::display_name.eq(new.title.trim()),
-                users::bio.eq(new.description),
-                users::bio_html.eq(&html),
-                users::actor_type.eq("group"),
-                users::public_key.eq(&keys.public_pem),
-                users::private_key.eq(&keys.private_pem),
-                users::created_at.eq(now),
-            ))
-            .returning(users::id)
-            .get_result(c)?;
-        diesel::insert_into(communities::table)
-            .values((
-                communities::actor_id.eq(id),
-                communities::visibility.eq(new.visibility.as_str()),
-                communities::join_policy.eq(new.join_policy.as_str()),
-                communities::partners.eq(new.partners),
-                communities::created_by.eq(creator.id),
-                communities::created_at.eq(now),
-            ))
-            .execute(c)?;
+        let id = insert(c, cfg, name.as_str(), new, Some(creator.id), &keys)?;
         diesel::insert_into(community_members::table)
             .values((
                 community_members::community_id.eq(id),

@@ -191,6 +191,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Groups pushed over SCIM (`communities::provisioned`).
+    scim_groups (community_id) {
+        community_id -> BigInt,
+        client_id -> BigInt,
+        display_name -> Text,
+        display_key -> Text,
+        external_id -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Who a SCIM group made a member of its community.
+    scim_group_members (community_id, user_id) {
+        community_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
     login_steps (id) {
         id -> Text,
         user_id -> BigInt,
@@ -565,6 +586,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     second_factors,
     recovery_codes,
     login_steps,
+    scim_groups,
+    scim_group_members,
     passkeys,
     passkey_ceremonies,
     directory_users,

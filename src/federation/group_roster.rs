@@ -60,7 +60,7 @@ pub async fn log(
     viewer: &User,
     c: &Community,
 ) -> AppResult<(Vec<LogEntry>, bool)> {
-    if !c.readable() {
+    if !c.roster_visible_to(viewer) {
         return Err(AppError::forbidden("community_members_only"));
     }
     if c.is_local() {

@@ -9,8 +9,10 @@
 //!   one, or with a wrong or revoked one, 401 and nothing read or written.
 //! - Errors are SCIM errors (`urn:ietf:params:scim:api:messages:2.0:Error`,
 //!   with `scimType` where the RFC names one).
-//! - Groups are not provisioned: `/Groups` answers 404, and the service
-//!   provider configuration says what is supported.
+//! - Groups (`/Groups`): each is a community of this site whose members the
+//!   group keeps (`communities::provisioned`); PATCH adds and removes
+//!   members as Entra ID (`path: "members"` with a list) and Okta
+//!   (`members[value eq "…"]`) send them.
 
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -23,10 +25,12 @@ use serde_json::{json, Map, Value};
 
 use crate::accounts::provisioning::{self, Filter, Person, Provisioned};
 use crate::app::AppState;
+use crate::communities::provisioned::{self as groups, Group, GroupDoc, GroupFilter};
 use crate::error::{AppError, ErrorKind};
 use crate::i18n::Lang;
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -44,6 +48,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/scim/v2/Users/{id}",
             get(show).put(replace).patch(patch).delete(remove),
+        )
+        .route("/scim/v2/Groups", get(list_groups).post(create_group))
+        .route(
+            "/scim/v2/Groups/{id}",
+            get(show_group)
+                .put(replace_group)
+                .patch(patch_group)
+                .delete(remove_group),
         )
 }
 
@@ -205,7 +217,7 @@ async fn resource_types(State(state): State<AppState>, _: ScimClient) -> Respons
         StatusCode::OK,
         json!({
             "schemas": [LIST],
-            "totalResults": 1,
+            "totalResults": 2,
             "Resources": [{
                 "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
                 "id": "User",
@@ -214,6 +226,13 @@ async fn resource_types(State(state): State<AppState>, _: ScimClient) -> Respons
                 "schema": USER,
                 "schemaExtensions": [{"schema": ENTERPRISE, "required": false}],
                 "meta": {"resourceType": "ResourceType", "location": format!("{base}/scim/v2/ResourceTypes/User")}
+            }, {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+                "id": "Group",
+                "name": "Group",
+                "endpoint": "/Groups",
+                "schema": GROUP,
+                "meta": {"resourceType": "ResourceType", "location": format!("{base}/scim/v2/ResourceTypes/Group")}
             }]
         }),
     )
@@ -466,6 +485,352 @@ async fn patch(
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let id = user_id(&id)?;
+    let ops = operations(&body)?;
+    let current = state
+        .db
+        .run(move |c| provisioning::get(c, client, id))
+        .await?;
+    let base = state.config.base().to_string();
+    let mut doc = resource(&base, &current);
+    for op in &ops {
+        apply(&mut doc, op)?;
+    }
+    let p = person(&doc)?;
+    let done = state
+        .db
+        .run(move |c| provisioning::replace(c, client, id, &p))
+        .await?;
+    Ok(scim_json(StatusCode::OK, resource(&base, &done)))
+}
+
+// ----- Groups ---------------------------------------------------------------
+
+/// A group as SCIM JSON; its members unless the client asked them left out
+/// (`excludedAttributes=members`, as Entra ID does).
+fn group_resource(base: &str, g: &Group, members: bool) -> Value {
+    let at = |t: chrono::NaiveDateTime| {
+        t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let mut doc = json!({
+        "schemas": [GROUP],
+        "id": g.id.to_string(),
+        "displayName": g.display_name,
+        "meta": {
+            "resourceType": "Group",
+            "created": at(g.created_at),
+            "lastModified": at(g.updated_at),
+            "location": format!("{base}/scim/v2/Groups/{}", g.id),
+        },
+    });
+    if !g.external_id.is_empty() {
+        doc["externalId"] = json!(g.external_id);
+    }
+    if members {
+        doc["members"] = g
+            .members
+            .iter()
+            .map(|(id, shown)| {
+                json!({"value": id.to_string(), "display": shown,
+                       "$ref": format!("{base}/scim/v2/Users/{id}")})
+            })
+            .collect();
+    }
+    doc
+}
+
+/// The user ids of a list of members (`[{"value": "12"}]`).
+fn member_ids(list: &Value) -> Result<Vec<i64>, ScimError> {
+    let bad = || {
+        ScimError::bad(
+            "invalidValue",
+            "members are users of this client: [{\"value\": id}].",
+        )
+    };
+    let items = match list {
+        Value::Array(items) => items.as_slice(),
+        Value::Object(_) => std::slice::from_ref(list),
+        Value::Null => &[],
+        _ => return Err(bad()),
+    };
+    items
+        .iter()
+        .map(|m| {
+            text(m.get("value"))
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .ok_or_else(bad)
+        })
+        .collect()
+}
+
+/// A group as a client sent it; `members: None` when it named none.
+fn group_doc(doc: &Value) -> Result<GroupDoc, ScimError> {
+    let display_name = text(doc.get("displayName"))
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| ScimError::bad("invalidValue", "displayName is required."))?;
+    Ok(GroupDoc {
+        display_name,
+        external_id: text(doc.get("externalId")).unwrap_or_default(),
+        members: doc.get("members").map(member_ids).transpose()?,
+    })
+}
+
+/// The filters Entra ID and Okta send for groups: `displayName eq "…"`,
+/// `externalId eq "…"`, and Entra ID's `id eq "…" and members eq "…"`.
+fn group_filter(raw: &str) -> Result<GroupFilter, ScimError> {
+    let invalid = || ScimError::bad("invalidFilter", format!("Filter not supported: {raw}"));
+    let clause = |s: &str| -> Result<(String, String), ScimError> {
+        let s = s.trim();
+        let at = s.to_ascii_lowercase().find(" eq ").ok_or_else(invalid)?;
+        let value: String = serde_json::from_str(s[at + 4..].trim()).map_err(|_| invalid())?;
+        Ok((s[..at].trim().to_ascii_lowercase(), value))
+    };
+    let lower = raw.to_ascii_lowercase();
+    if let Some(at) = lower.find(" and ") {
+        let (a, b) = (clause(&raw[..at])?, clause(&raw[at + 5..])?);
+        let (id, member) = match (a.0.as_str(), b.0.as_str()) {
+            ("id", "members") => (a.1, b.1),
+            ("members", "id") => (b.1, a.1),
+            _ => return Err(invalid()),
+        };
+        return match (id.parse::<i64>(), member.parse::<i64>()) {
+            (Ok(id), Ok(member)) => Ok(GroupFilter::IdHolds { id, member }),
+            // Ids that are no ids of here name nothing.
+            _ => Ok(GroupFilter::IdHolds { id: -1, member: -1 }),
+        };
+    }
+    let (attr, value) = clause(raw)?;
+    match attr.as_str() {
+        "displayname" => Ok(GroupFilter::DisplayName(value)),
+        "externalid" => Ok(GroupFilter::ExternalId(value)),
+        _ => Err(invalid()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+pub struct GroupQuery {
+    filter: String,
+    start_index: Option<String>,
+    count: Option<String>,
+    excluded_attributes: String,
+}
+
+impl GroupQuery {
+    fn members(&self) -> bool {
+        !self
+            .excluded_attributes
+            .split(',')
+            .any(|a| a.trim().eq_ignore_ascii_case("members"))
+    }
+}
+
+async fn list_groups(
+    State(state): State<AppState>,
+    ScimClient(client): ScimClient,
+    Query(q): Query<GroupQuery>,
+) -> ScimResult {
+    let number = |v: &Option<String>, default: i64| -> Result<i64, ScimError> {
+        match v {
+            None => Ok(default),
+            Some(s) => s
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| ScimError::bad("invalidValue", "startIndex and count are numbers.")),
+        }
+    };
+    let start = number(&q.start_index, 1)?.max(1);
+    let count = number(&q.count, 100)?.clamp(0, groups::MAX_PAGE);
+    let f = match q.filter.trim() {
+        "" => None,
+        s => Some(group_filter(s)?),
+    };
+    let (total, rows) = state
+        .db
+        .run(move |c| groups::list(c, client, f.as_ref(), start, count))
+        .await?;
+    let base = state.config.base().to_string();
+    let resources: Vec<Value> = rows
+        .iter()
+        .map(|g| group_resource(&base, g, q.members()))
+        .collect();
+    Ok(scim_json(
+        StatusCode::OK,
+        json!({
+            "schemas": [LIST],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }),
+    ))
+}
+
+async fn create_group(
+    State(state): State<AppState>,
+    ScimClient(client): ScimClient,
+    ScimBody(doc): ScimBody,
+) -> ScimResult {
+    let g = group_doc(&doc)?;
+    let cfg = state.config.clone();
+    let made = state
+        .db
+        .run(move |c| groups::create(c, &cfg, client, &g))
+        .await?;
+    let body = group_resource(state.config.base(), &made, true);
+    let mut res = scim_json(StatusCode::CREATED, body.clone());
+    if let Some(Ok(v)) = body["meta"]["location"].as_str().map(HeaderValue::from_str) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+async fn show_group(
+    State(state): State<AppState>,
+    ScimClient(client): ScimClient,
+    Path(id): Path<String>,
+    Query(q): Query<GroupQuery>,
+) -> ScimResult {
+    let id = user_id(&id)?;
+    let g = state.db.run(move |c| groups::get(c, client, id)).await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        group_resource(state.config.base(), &g, q.members()),
+    ))
+}
+
+async fn replace_group(
+    State(state): State<AppState>,
+    ScimClient(client): ScimClient,
+    Path(id): Path<String>,
+    ScimBody(doc): ScimBody,
+) -> ScimResult {
+    let id = user_id(&id)?;
+    let mut g = group_doc(&doc)?;
+    // A replacement names all the members (none when it names none).
+    g.members.get_or_insert_with(Vec::new);
+    let done = state
+        .db
+        .run(move |c| groups::replace(c, client, id, &g))
+        .await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        group_resource(state.config.base(), &done, true),
+    ))
+}
+
+async fn remove_group(
+    State(state): State<AppState>,
+    ScimClient(client): ScimClient,
+    Path(id): Path<String>,
+) -> ScimResult {
+    let id = user_id(&id)?;
+    state.db.run(move |c| groups::remove(c, client, id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn patch_group(
+    State(state): State<AppState>,
+    ScimClient(client): ScimClient,
+    Path(id): Path<String>,
+    ScimBody(body): ScimBody,
+) -> ScimResult {
+    let id = user_id(&id)?;
+    let ops = operations(&body)?;
+    let current = state.db.run(move |c| groups::get(c, client, id)).await?;
+    let base = state.config.base().to_string();
+    let mut doc = group_resource(&base, &current, true);
+    for op in &ops {
+        apply_to_group(&mut doc, op)?;
+    }
+    let g = group_doc(&doc)?;
+    let done = state
+        .db
+        .run(move |c| groups::replace(c, client, id, &g))
+        .await?;
+    // Entra ID and Okta take 204 or the group; the group says what it is now.
+    Ok(scim_json(
+        StatusCode::OK,
+        group_resource(&base, &done, true),
+    ))
+}
+
+/// One PATCH operation applied to a group's JSON. Members are a set: `add`
+/// with `path: "members"` adds those listed, `remove` with it removes those
+/// listed (all without a value), `replace` sets them;
+/// `members[value eq "…"]` names one. Other paths are as for users; an
+/// `add` or `replace` without a path sets the attributes given (Okta sends
+/// the group's `id` with them, which stays what it is).
+fn apply_to_group(doc: &mut Value, op: &Value) -> Result<(), ScimError> {
+    let kind = op
+        .get("op")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase)
+        .ok_or_else(|| ScimError::bad("invalidSyntax", "Each operation needs an op."))?;
+    let path = op.get("path").and_then(Value::as_str).map(str::trim);
+    let value = op.get("value").cloned().unwrap_or(Value::Null);
+    let members = |doc: &Value| -> Vec<i64> {
+        member_ids(doc.get("members").unwrap_or(&Value::Null)).unwrap_or_default()
+    };
+    let set_members = |doc: &mut Value, ids: Vec<i64>| {
+        doc["members"] = ids
+            .iter()
+            .map(|id| json!({"value": id.to_string()}))
+            .collect();
+    };
+    match (kind.as_str(), path) {
+        ("add", Some(p)) if p.eq_ignore_ascii_case("members") => {
+            let mut now = members(doc);
+            for id in member_ids(&value)? {
+                if !now.contains(&id) {
+                    now.push(id);
+                }
+            }
+            set_members(doc, now);
+            Ok(())
+        }
+        ("replace", Some(p)) if p.eq_ignore_ascii_case("members") => {
+            let ids = member_ids(&value)?;
+            set_members(doc, ids);
+            Ok(())
+        }
+        ("remove", Some(p)) if p.eq_ignore_ascii_case("members") => {
+            let gone = member_ids(&value)?;
+            let now = if value.is_null() {
+                Vec::new()
+            } else {
+                members(doc)
+                    .into_iter()
+                    .filter(|id| !gone.contains(id))
+                    .collect()
+            };
+            set_members(doc, now);
+            Ok(())
+        }
+        ("add" | "replace", None | Some("")) => {
+            let Value::Object(attrs) = value else {
+                return Err(ScimError::bad(
+                    "invalidValue",
+                    "Without a path, the value is an object.",
+                ));
+            };
+            for (k, v) in attrs {
+                match k.as_str() {
+                    "id" | "schemas" | "meta" => {}
+                    "members" if kind == "add" => {
+                        apply_to_group(doc, &json!({"op": "add", "path": "members", "value": v}))?
+                    }
+                    _ => doc[k.as_str()] = v,
+                }
+            }
+            Ok(())
+        }
+        _ => apply(doc, op),
+    }
+}
+
+/// The operations of a PATCH, bounded.
+fn operations(body: &Value) -> Result<Vec<Value>, ScimError> {
     let ops = body
         .get("Operations")
         .and_then(Value::as_array)
@@ -482,21 +847,7 @@ async fn patch(
             format!("At most {MAX_OPERATIONS} operations."),
         ));
     }
-    let current = state
-        .db
-        .run(move |c| provisioning::get(c, client, id))
-        .await?;
-    let base = state.config.base().to_string();
-    let mut doc = resource(&base, &current);
-    for op in &ops {
-        apply(&mut doc, op)?;
-    }
-    let p = person(&doc)?;
-    let done = state
-        .db
-        .run(move |c| provisioning::replace(c, client, id, &p))
-        .await?;
-    Ok(scim_json(StatusCode::OK, resource(&base, &done)))
+    Ok(ops)
 }
 
 // ----- PATCH ----------------------------------------------------------------

@@ -234,10 +234,10 @@ pub async fn members(
     me: ApiUser,
     Path(name): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let id = me.user.id;
+    let viewer = me.user.clone();
     let c = state
         .db
-        .run(move |c| communities::get_readable(c, id, &name))
+        .run(move |c| communities::get_roster(c, &viewer, &name))
         .await
         .lang(me.lang)?;
     let (list, complete) = crate::federation::group_roster::members(&state, &me.user, &c)
@@ -531,10 +531,10 @@ pub async fn log(
     me: ApiUser,
     Path(name): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let id = me.user.id;
+    let viewer = me.user.clone();
     let c = state
         .db
-        .run(move |c| communities::get_readable(c, id, &name))
+        .run(move |c| communities::get_roster(c, &viewer, &name))
         .await
         .lang(me.lang)?;
     let (entries, complete): (Vec<LogEntry>, bool) =

@@ -256,7 +256,7 @@ async fn community_page(
         .await
         .page(state, ctx)?;
     crate::federation::backfill::backfill_if_needed(state, &c);
-    let can_moderate = c.is_moderator() || (user.is_admin && c.is_local());
+    let can_moderate = c.moderated_by(&user);
     let title = c.title.clone();
     let page = CommunityPage {
         base: Base::new(state, ctx, "communities.title", "communities").titled(title),
@@ -480,10 +480,10 @@ async fn members_page(
     (invite_draft, email_draft, guest_draft): (String, String, bool),
 ) -> PageResult {
     let user = require_user(&state, &ctx)?.clone();
-    let id = user.id;
+    let viewer = user.clone();
     let c = state
         .db
-        .run(move |cx| communities::get_readable(cx, id, &name))
+        .run(move |cx| communities::get_roster(cx, &viewer, &name))
         .await
         .page(&state, &ctx)?;
     use crate::federation::group_roster as roster;
@@ -493,7 +493,7 @@ async fn members_page(
     );
     let (members, complete) = people.page(&state, &ctx)?;
     let (log, log_complete) = log.page(&state, &ctx)?;
-    let can_moderate = c.is_moderator() || (user.is_admin && c.is_local());
+    let can_moderate = c.moderated_by(&user);
     let title = c.title.clone();
     let page = MembersPage {
         base: Base::new(&state, &ctx, "communities.members", "communities").titled(title),

@@ -1,0 +1,402 @@
+//! Groups the company's directory pushes over SCIM (Entra ID, Okta): each
+//! becomes a community of this site whose members the group keeps. The
+//! SCIM protocol itself is `web::scim`; the users are
+//! `accounts::provisioning`.
+//!
+//! - A group's community is named after it ("Ventes Île-de-France" →
+//!   `ventes_ile_de_france`, another name if taken), titled with its display
+//!   name, visible as `accounts.scim_group_visibility` says (private by
+//!   default: a directory group may be confidential), and joined by
+//!   invitation only: its members come from the directory. It has no owner;
+//!   the site's administrators moderate it, and may name moderators.
+//! - A client sees and changes only its own groups, and a group holds only
+//!   users the same client provisioned: anything else is refused, nothing
+//!   changed.
+//! - What the group gave is kept apart from who joined by themselves
+//!   (`scim_group_members`): taking someone out of the group takes them out
+//!   of the community only if the group made them a plain member; a
+//!   moderator, or someone banned, stays as they are.
+//! - Deleting a group forgets it: the community, its posts and its members
+//!   stay (nothing is lost); it is no longer kept by the directory.
+//! - Every change is in the community's moderation log, by "the company's
+//!   directory".
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::membership::{delete_row, upsert};
+use super::{JoinPolicy, NewCommunity};
+use crate::accounts::provisioning;
+use crate::audience::CommunityVisibility;
+use crate::config::Config;
+use crate::db::schema::{
+    community_members, moderation_log, scim_group_members, scim_groups, users,
+};
+use crate::db::{self, now, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::events::{self, Event};
+
+/// The most groups one page lists.
+pub const MAX_PAGE: i64 = 200;
+/// The most members one group may hold.
+pub const MAX_MEMBERS: usize = 50_000;
+
+/// A group as a client sees it.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Its community's id (the group's SCIM id).
+    pub id: i64,
+    /// Its community's name (its address here).
+    pub name: String,
+    pub display_name: String,
+    pub external_id: String,
+    /// Who the group holds: id and name shown.
+    pub members: Vec<(i64, String)>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What a client says of a group; `members: None` leaves them as they are.
+#[derive(Debug, Clone, Default)]
+pub struct GroupDoc {
+    pub display_name: String,
+    pub external_id: String,
+    pub members: Option<Vec<i64>>,
+}
+
+/// What a list of groups is filtered on (what Entra ID and Okta send).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupFilter {
+    DisplayName(String),
+    ExternalId(String),
+    /// Entra ID's check of one membership: the group `id`, if it holds
+    /// `member`.
+    IdHolds {
+        id: i64,
+        member: i64,
+    },
+}
+
+fn display_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+fn check(doc: &GroupDoc) -> AppResult<String> {
+    let name = doc.display_name.trim();
+    let bad = |field: &'static str| AppError::bad_request("scim_invalid").with("field", field);
+    if name.is_empty()
+        || name.chars().count() > super::MAX_TITLE
+        || name.chars().any(char::is_control)
+    {
+        return Err(bad("displayName"));
+    }
+    if doc.external_id.chars().count() > 255 || doc.external_id.chars().any(char::is_control) {
+        return Err(bad("externalId"));
+    }
+    if doc.members.as_ref().is_some_and(|m| m.len() > MAX_MEMBERS) {
+        return Err(bad("members"));
+    }
+    Ok(name.to_string())
+}
+
+/// A community name made from a group's display name: letters without
+/// accents, digits and `_`, free.
+fn name_for(c: &mut DbConn, display_name: &str) -> AppResult<String> {
+    let folded = crate::index::words::fold(display_name);
+    crate::accounts::free_username(c, &folded)
+}
+
+/// The members a client named, all checked to be its users or already
+/// held by the group (`community`: someone whose SCIM record was deleted
+/// since stays until the group lets them go).
+fn members_of(
+    c: &mut DbConn,
+    client: i64,
+    community: Option<i64>,
+    wanted: &[i64],
+) -> AppResult<Vec<i64>> {
+    let mut seen = std::collections::HashSet::new();
+    let wanted: Vec<i64> = wanted
+        .iter()
+        .copied()
+        .filter(|id| seen.insert(*id))
+        .collect();
+    let ours: std::collections::HashSet<i64> = provisioning::provisioned_among(c, client, &wanted)?
+        .into_iter()
+        .collect();
+    let held: std::collections::HashSet<i64> = match community {
+        Some(id) => scim_group_members::table
+            .filter(scim_group_members::community_id.eq(id))
+            .select(scim_group_members::user_id)
+            .load::<i64>(c)?
+            .into_iter()
+            .collect(),
+        None => Default::default(),
+    };
+    if wanted
+        .iter()
+        .any(|id| !ours.contains(id) && !held.contains(id))
+    {
+        return Err(AppError::bad_request("scim_invalid").with("field", "members"));
+    }
+    Ok(wanted)
+}
+
+/// A line of the moderation log, by the directory (no person).
+fn log(
+    c: &mut DbConn,
+    community: i64,
+    action: &str,
+    user: Option<i64>,
+    detail: &str,
+) -> AppResult<()> {
+    diesel::insert_into(moderation_log::table)
+        .values((
+            moderation_log::community_id.eq(community),
+            moderation_log::actor_id.eq(None::<i64>),
+            moderation_log::action.eq(action),
+            moderation_log::target_user_id.eq(user),
+            moderation_log::detail.eq(detail),
+            moderation_log::at.eq(now()),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Brings the group's members to `wanted` (inside the caller's write).
+fn set_members(c: &mut DbConn, community: i64, wanted: &[i64]) -> AppResult<()> {
+    let held: Vec<i64> = scim_group_members::table
+        .filter(scim_group_members::community_id.eq(community))
+        .select(scim_group_members::user_id)
+        .load(c)?;
+    let held_set: std::collections::HashSet<i64> = held.iter().copied().collect();
+    let wanted_set: std::collections::HashSet<i64> = wanted.iter().copied().collect();
+    for &user in wanted.iter().filter(|u| !held_set.contains(u)) {
+        diesel::insert_into(scim_group_members::table)
+            .values((
+                scim_group_members::community_id.eq(community),
+                scim_group_members::user_id.eq(user),
+            ))
+            .execute(c)?;
+        let status: Option<String> = community_members::table
+            .filter(community_members::community_id.eq(community))
+            .filter(community_members::user_id.eq(user))
+            .select(community_members::status)
+            .first(c)
+            .optional()?;
+        // A ban stands; someone already a member stays as they are.
+        if !matches!(status.as_deref(), Some("banned") | Some("member")) {
+            upsert(c, community, user, "member", "member", None)?;
+            log(c, community, "directory_add", Some(user), "")?;
+        }
+    }
+    for &user in held.iter().filter(|u| !wanted_set.contains(u)) {
+        diesel::delete(
+            scim_group_members::table
+                .filter(scim_group_members::community_id.eq(community))
+                .filter(scim_group_members::user_id.eq(user)),
+        )
+        .execute(c)?;
+        let row: Option<(String, String)> = community_members::table
+            .filter(community_members::community_id.eq(community))
+            .filter(community_members::user_id.eq(user))
+            .select((community_members::status, community_members::role))
+            .first(c)
+            .optional()?;
+        if let Some((status, role)) = row {
+            if status == "member" && role == "member" {
+                delete_row(c, community, user)?;
+                log(c, community, "directory_remove", Some(user), "")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Makes a group pushed by `client`: its community, with its members.
+pub fn create(c: &mut DbConn, cfg: &Config, client: i64, doc: &GroupDoc) -> AppResult<Group> {
+    let title = check(doc)?;
+    let visibility = CommunityVisibility::parse(&cfg.accounts.scim_group_visibility)?;
+    let keys = crate::net::keys::generate()?;
+    let id = db::write(c, |c| {
+        let taken: i64 = scim_groups::table
+            .filter(scim_groups::client_id.eq(client))
+            .filter(scim_groups::display_key.eq(display_key(&title)))
+            .count()
+            .get_result(c)?;
+        if taken > 0 {
+            return Err(AppError::conflict("scim_uniqueness"));
+        }
+        let members = members_of(c, client, None, doc.members.as_deref().unwrap_or(&[]))?;
+        let name = name_for(c, &title)?;
+        let new = NewCommunity {
+            name: &name,
+            title: &title,
+            description: "",
+            visibility,
+            join_policy: JoinPolicy::Invitation,
+            partners: false,
+        };
+        let id = super::insert(c, cfg, &name, &new, None, &keys)?;
+        let now = now();
+        diesel::insert_into(scim_groups::table)
+            .values((
+                scim_groups::community_id.eq(id),
+                scim_groups::client_id.eq(client),
+                scim_groups::display_name.eq(&title),
+                scim_groups::display_key.eq(display_key(&title)),
+                scim_groups::external_id.eq(doc.external_id.trim()),
+                scim_groups::created_at.eq(now),
+                scim_groups::updated_at.eq(now),
+            ))
+            .execute(c)?;
+        log(c, id, "directory_create", None, &title)?;
+        set_members(c, id, &members)?;
+        crate::index::actor(c, id)?;
+        Ok(id)
+    })?;
+    get(c, client, id)
+}
+
+/// One of `client`'s groups.
+pub fn get(c: &mut DbConn, client: i64, id: i64) -> AppResult<Group> {
+    let row: Option<(String, String, String, NaiveDateTime, NaiveDateTime)> = scim_groups::table
+        .inner_join(users::table.on(users::id.eq(scim_groups::community_id)))
+        .filter(scim_groups::community_id.eq(id))
+        .filter(scim_groups::client_id.eq(client))
+        .filter(users::deleted_at.is_null())
+        .select((
+            users::username,
+            scim_groups::display_name,
+            scim_groups::external_id,
+            scim_groups::created_at,
+            scim_groups::updated_at,
+        ))
+        .first(c)
+        .optional()?;
+    let (name, display_name, external_id, created_at, updated_at) =
+        row.ok_or_else(AppError::not_found)?;
+    let members: Vec<(i64, String, String)> = scim_group_members::table
+        .inner_join(users::table.on(users::id.eq(scim_group_members::user_id)))
+        .filter(scim_group_members::community_id.eq(id))
+        .order(users::id.asc())
+        .select((users::id, users::display_name, users::username))
+        .load(c)?;
+    Ok(Group {
+        id,
+        name,
+        display_name,
+        external_id,
+        members: members
+            .into_iter()
+            .map(|(id, shown, username)| (id, if shown.is_empty() { username } else { shown }))
+            .collect(),
+        created_at,
+        updated_at,
+    })
+}
+
+/// One page of `client`'s groups (`start` counts from 1), with how many
+/// there are in all.
+pub fn list(
+    c: &mut DbConn,
+    client: i64,
+    filter: Option<&GroupFilter>,
+    start: i64,
+    count: i64,
+) -> AppResult<(i64, Vec<Group>)> {
+    let query = || {
+        let mut q = scim_groups::table
+            .filter(scim_groups::client_id.eq(client))
+            .into_boxed();
+        match filter {
+            Some(GroupFilter::DisplayName(v)) => {
+                q = q.filter(scim_groups::display_key.eq(display_key(v)))
+            }
+            Some(GroupFilter::ExternalId(v)) => {
+                q = q.filter(scim_groups::external_id.eq(v.clone()))
+            }
+            Some(GroupFilter::IdHolds { id, member }) => {
+                let holds = scim_group_members::table
+                    .filter(scim_group_members::user_id.eq(*member))
+                    .select(scim_group_members::community_id);
+                q = q
+                    .filter(scim_groups::community_id.eq(*id))
+                    .filter(scim_groups::community_id.eq_any(holds))
+            }
+            None => {}
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(c)?;
+    let ids: Vec<i64> = query()
+        .order(scim_groups::community_id.asc())
+        .offset((start.max(1) - 1).min(1_000_000))
+        .limit(count.clamp(0, MAX_PAGE))
+        .select(scim_groups::community_id)
+        .load(c)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(get(c, client, id)?);
+    }
+    Ok((total, out))
+}
+
+/// Replaces what is known of one of `client`'s groups (PUT, and PATCH once
+/// its operations are applied): its display name (the community's title
+/// follows), external id and, when given, members.
+pub fn replace(c: &mut DbConn, client: i64, id: i64, doc: &GroupDoc) -> AppResult<Group> {
+    let title = check(doc)?;
+    let current = get(c, client, id)?;
+    db::write(c, |c| {
+        if display_key(&title) != display_key(&current.display_name) {
+            let taken: i64 = scim_groups::table
+                .filter(scim_groups::client_id.eq(client))
+                .filter(scim_groups::display_key.eq(display_key(&title)))
+                .filter(scim_groups::community_id.ne(id))
+                .count()
+                .get_result(c)?;
+            if taken > 0 {
+                return Err(AppError::conflict("scim_uniqueness"));
+            }
+        }
+        let members = match &doc.members {
+            Some(m) => Some(members_of(c, client, Some(id), m)?),
+            None => None,
+        };
+        diesel::update(scim_groups::table.find(id))
+            .set((
+                scim_groups::display_name.eq(&title),
+                scim_groups::display_key.eq(display_key(&title)),
+                scim_groups::external_id.eq(doc.external_id.trim()),
+                scim_groups::updated_at.eq(now()),
+            ))
+            .execute(c)?;
+        if title != current.display_name {
+            diesel::update(users::table.find(id))
+                .set(users::display_name.eq(&title))
+                .execute(c)?;
+            log(c, id, "directory_title", None, &title)?;
+            crate::index::actor(c, id)?;
+            events::record(c, Event::CommunityChanged { community: id })?;
+        }
+        if let Some(members) = members {
+            set_members(c, id, &members)?;
+        }
+        Ok(())
+    })?;
+    get(c, client, id)
+}
+
+/// Forgets one of `client`'s groups: its community stays, with its posts
+/// and members, no longer kept by the directory.
+pub fn remove(c: &mut DbConn, client: i64, id: i64) -> AppResult<()> {
+    get(c, client, id)?;
+    db::write(c, |c| {
+        diesel::delete(scim_group_members::table.filter(scim_group_members::community_id.eq(id)))
+            .execute(c)?;
+        diesel::delete(scim_groups::table.find(id)).execute(c)?;
+        log(c, id, "directory_forget", None, "")?;
+        Ok(())
+    })
+}
