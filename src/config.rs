@@ -142,6 +142,9 @@ pub struct LdapConfig {
     /// no directory.
     pub url: String,
     pub starttls: bool,
+    /// The certificate authority (PEM) that signed the directory's
+    /// certificate, trusted alone; empty: the system's authorities.
+    pub ca_file: String,
     /// The service account that searches (empty: anonymous).
     pub bind_dn: String,
     pub bind_password: String,
@@ -225,6 +228,26 @@ impl LdapConfig {
                 && a.chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ';')
         };
+        let a = &self.attributes;
+        for optional in [
+            &a.name,
+            &a.department,
+            &a.job_title,
+            &a.site,
+            &a.manager,
+            &a.id,
+            &a.photo,
+        ] {
+            if !optional.is_empty() && !attr_ok(optional) {
+                return Err(ConfigError(format!(
+                    "accounts.ldap.attributes: {optional:?} is not an attribute name"
+                )));
+            }
+        }
+        if !self.ca_file.trim().is_empty() {
+            crate::ldap::trusted_roots(self.ca_file.trim())
+                .map_err(|e| ConfigError(format!("accounts.ldap.ca_file: {e}")))?;
+        }
         if !attr_ok(&self.login_attribute) || self.attributes.email.is_empty() {
             return Err(ConfigError(
                 "accounts.ldap.login_attribute and attributes.email: an attribute name is needed"

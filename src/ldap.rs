@@ -10,7 +10,9 @@
 //! - An empty password is refused before any bind: LDAP servers take a
 //!   bind with an empty password as an anonymous bind, which "succeeds".
 //! - `ldaps://`, or `ldap://` with StartTLS; plain `ldap://` only to this
-//!   machine (checked with the configuration).
+//!   machine (checked with the configuration). The certificate is checked
+//!   against this machine's authorities, or only the company's own
+//!   (`ca_file`), and must name the host of the URL.
 //! - Every operation has the configured time limit; the people are read in
 //!   pages of 500 (Active Directory answers at most 1,000 at once).
 
@@ -64,11 +66,45 @@ fn failed(e: ldap3::LdapError) -> AppError {
     }
 }
 
+/// The certificate authorities of a PEM file, as a TLS client's trust:
+/// an error names what is wrong with the file.
+pub fn trusted_roots(path: &str) -> Result<rustls::RootCertStore, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(path).map_err(|e| format!("{path}: {e}"))?;
+    for cert in certs {
+        let cert = cert.map_err(|e| format!("{path}: {e}"))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("{path}: not a certificate authority ({e})"))?;
+    }
+    if roots.is_empty() {
+        return Err(format!("{path}: no certificate in it"));
+    }
+    Ok(roots)
+}
+
+/// The TLS client trusting only the authorities of `ca_file`.
+fn tls_config(ca_file: &str) -> AppResult<std::sync::Arc<rustls::ClientConfig>> {
+    let roots = trusted_roots(ca_file).map_err(unavailable)?;
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(unavailable)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(std::sync::Arc::new(config))
+}
+
 /// A connection bound as the service account.
 async fn connect(cfg: &LdapConfig) -> AppResult<Ldap> {
-    let settings = LdapConnSettings::new()
+    let mut settings = LdapConnSettings::new()
         .set_conn_timeout(Duration::from_secs(cfg.timeout_seconds))
         .set_starttls(cfg.starttls);
+    if !cfg.ca_file.trim().is_empty() {
+        settings = settings.set_config(tls_config(cfg.ca_file.trim())?);
+    }
     let (conn, mut ldap) = LdapConnAsync::with_settings(settings, cfg.url.trim())
         .await
         .map_err(unavailable)?;

@@ -589,3 +589,65 @@ async fn photos_come_from_the_directory_when_they_change_there() {
     let r = import().await.unwrap();
     assert_eq!((r.refused, r.unchanged), (0, 1), "not tried again: {r:?}");
 }
+
+#[tokio::test]
+async fn the_directory_is_reached_over_tls_and_an_untrusted_certificate_is_refused() {
+    if !ldap::available() {
+        return;
+    }
+    let slapd = Slapd::start_tls(COMPANY).await;
+    let ldaps = slapd.ldaps_url.clone().unwrap();
+    let ca = slapd.ca_file.clone().unwrap().display().to_string();
+    let port = slapd.url.rsplit(':').next().unwrap().to_string();
+    let tls_port = ldaps.rsplit(':').next().unwrap().to_string();
+    let check = |cfg: ruche::config::LdapConfig| async move {
+        ruche::ldap::check_password(&cfg, "alice", "alice directory secret")
+            .await
+            .map(|e| e.map(|e| e.email))
+    };
+    // ldaps:// and StartTLS, trusting the company's own authority.
+    let over_ldaps = slapd.config_at(&ldaps, false, Some(&ca));
+    assert_eq!(
+        check(over_ldaps.clone()).await.unwrap().as_deref(),
+        Some("alice.martin@corp.example")
+    );
+    let starttls = slapd.config_at(&format!("ldap://localhost:{port}"), true, Some(&ca));
+    assert_eq!(
+        check(starttls).await.unwrap().as_deref(),
+        Some("alice.martin@corp.example")
+    );
+    // A sign-in through the site, over ldaps://.
+    let app = TestApp::start_with(move |c| c.accounts.ldap = over_ldaps).await;
+    let (s, v) = token(&app, "alice", "alice directory secret").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // A certificate of an authority this machine does not trust, or for
+    // another name than the one asked: no connection, nothing read.
+    for cfg in [
+        slapd.config_at(&ldaps, false, None),
+        slapd.config_at(&format!("ldaps://127.0.0.1:{tls_port}"), false, Some(&ca)),
+        slapd.config_at(&format!("ldap://localhost:{port}"), true, None),
+    ] {
+        let url = cfg.url.clone();
+        let e = check(cfg.clone()).await.unwrap_err();
+        assert_eq!(e.code, "directory_unavailable", "{url}");
+        let e = ruche::ldap::people(&cfg, |_| {}).await.unwrap_err();
+        assert_eq!(e.code, "directory_unavailable", "{url}");
+    }
+    // A file that holds no authority is refused with the configuration.
+    let env = [
+        ("RUCHE_ACCOUNTS_LDAP_URL".to_string(), ldaps.clone()),
+        (
+            "RUCHE_ACCOUNTS_LDAP_BASE_DN".to_string(),
+            ldap::PEOPLE.to_string(),
+        ),
+        (
+            "RUCHE_ACCOUNTS_LDAP_CA_FILE".to_string(),
+            "/etc/hostname".to_string(),
+        ),
+    ];
+    let err = ruche::Config::load_from(None, &env)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("accounts.ldap.ca_file"), "{err}");
+}

@@ -42,8 +42,91 @@ pub fn available() -> bool {
 
 pub struct Slapd {
     pub url: String,
+    /// With TLS ([`Slapd::start_tls`]): its `ldaps://localhost:…` address,
+    /// and the authority (PEM) that signed its certificate.
+    pub ldaps_url: Option<String>,
+    pub ca_file: Option<std::path::PathBuf>,
     _dir: tempfile::TempDir,
     child: Child,
+}
+
+/// Runs `openssl` with `args` in `dir` (making the test's certificates).
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A certificate authority of the tests and a certificate it signed for
+/// `localhost` (and no address): (ca, certificate, key).
+fn certificates(dir: &std::path::Path) -> (String, String, String) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Corp test authority",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    );
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ],
+    );
+    let path = |f: &str| dir.join(f).display().to_string();
+    (path("ca.pem"), path("server.pem"), path("server.key"))
 }
 
 /// The company: a service account, people in two departments and sites
@@ -126,7 +209,29 @@ impl Slapd {
     /// `size_limit` entries when given (as a directory that was not told
     /// to let it read everyone).
     pub async fn start_limited(ldif: &str, size_limit: Option<u32>) -> Slapd {
+        Slapd::start_with(ldif, size_limit, false).await
+    }
+
+    /// Starts slapd with TLS as well: StartTLS on its `ldap://` address, and
+    /// an `ldaps://` one, with a certificate for `localhost` signed by an
+    /// authority of the tests.
+    pub async fn start_tls(ldif: &str) -> Slapd {
+        Slapd::start_with(ldif, None, true).await
+    }
+
+    async fn start_with(ldif: &str, size_limit: Option<u32>, tls: bool) -> Slapd {
         let dir = tempfile::tempdir().unwrap();
+        let (tls_conf, ca) = if tls {
+            let (ca, cert, key) = certificates(dir.path());
+            (
+                format!(
+                    "TLSCACertificateFile {ca}\nTLSCertificateFile {cert}\nTLSCertificateKeyFile {key}\n"
+                ),
+                Some(std::path::PathBuf::from(ca)),
+            )
+        } else {
+            (String::new(), None)
+        };
         let data = dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
         let conf = dir.path().join("slapd.conf");
@@ -139,6 +244,7 @@ impl Slapd {
                  modulepath /usr/lib/ldap\n\
                  moduleload back_mdb\n\
                  pidfile {pid}\n\
+                 {tls_conf}\
                  database mdb\n\
                  maxsize 104857600\n\
                  suffix \"{SUFFIX}\"\n\
@@ -159,8 +265,14 @@ impl Slapd {
         .unwrap();
         let port = free_port();
         let url = format!("ldap://127.0.0.1:{port}");
+        let tls_port = free_port();
+        let ldaps_url = tls.then(|| format!("ldaps://localhost:{tls_port}"));
+        let listen = match &ldaps_url {
+            Some(_) => format!("{url}/ ldaps://127.0.0.1:{tls_port}/"),
+            None => format!("{url}/"),
+        };
         let child = Command::new("/usr/sbin/slapd")
-            .args(["-h", &format!("{url}/"), "-f"])
+            .args(["-h", &listen, "-f"])
             .arg(&conf)
             .args(["-d", "0"])
             .stdout(Stdio::null())
@@ -169,14 +281,18 @@ impl Slapd {
             .expect("slapd starts");
         let slapd = Slapd {
             url,
+            ldaps_url,
+            ca_file: ca,
             _dir: dir,
             child,
         };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
+        for p in [port, tls_port] {
+            for _ in 0..100 {
+                if std::net::TcpStream::connect(("127.0.0.1", p)).is_ok() || !tls && p == tls_port {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         slapd.tool("ldapadd", ldif);
         slapd
@@ -222,8 +338,24 @@ impl Slapd {
     /// Ruche's configuration for this directory, as an administrator sets
     /// it (through the environment here), checked as at start-up.
     pub fn config(&self) -> ruche::config::LdapConfig {
+        self.config_at(&self.url, false, None)
+    }
+
+    /// The configuration reaching this directory at `url` (with StartTLS,
+    /// and trusting only `ca_file`, when given).
+    pub fn config_at(
+        &self,
+        url: &str,
+        starttls: bool,
+        ca_file: Option<&str>,
+    ) -> ruche::config::LdapConfig {
         let env: Vec<(String, String)> = [
-            ("RUCHE_ACCOUNTS_LDAP_URL", self.url.as_str()),
+            ("RUCHE_ACCOUNTS_LDAP_URL", url),
+            (
+                "RUCHE_ACCOUNTS_LDAP_STARTTLS",
+                if starttls { "true" } else { "false" },
+            ),
+            ("RUCHE_ACCOUNTS_LDAP_CA_FILE", ca_file.unwrap_or("")),
             ("RUCHE_ACCOUNTS_LDAP_BIND_DN", SERVICE_DN),
             ("RUCHE_ACCOUNTS_LDAP_BIND_PASSWORD", SERVICE_PASSWORD),
             ("RUCHE_ACCOUNTS_LDAP_BASE_DN", PEOPLE),
