@@ -294,7 +294,7 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
             );
         }
         AdminCommand::Directory(DirectoryCommand::Sync { dry_run }) => {
-            directory_sync(config, &db, &mut conn, dry_run)?
+            directory_sync(config, &db, conn, dry_run)?
         }
         AdminCommand::Scim(ScimCommand::Revoke { name }) => {
             accounts::provisioning::revoke_client(&mut conn, &name).map_err(explain)?;
@@ -339,7 +339,7 @@ pub fn run_admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
 fn directory_sync(
     config: &Config,
     db: &crate::db::Db,
-    conn: &mut crate::db::DbConn,
+    mut conn: crate::db::PooledConn,
     dry_run: bool,
 ) -> anyhow::Result<()> {
     use std::io::Write;
@@ -359,7 +359,7 @@ fn directory_sync(
         .map_err(explain)?;
     eprintln!();
     let total = entries.len().max(1);
-    let report = accounts::directory::sync(conn, &entries, dry_run, |n| {
+    let report = accounts::directory::sync(&mut conn, &entries, dry_run, |n| {
         let width = 30;
         let done = n * width / total;
         eprint!(
@@ -388,7 +388,8 @@ fn directory_sync(
         println!("skipped {login}: {why}");
     }
     // The photos, once the accounts are there (not in a dry run: each is
-    // checked and re-encoded as it is taken).
+    // checked and re-encoded as it is taken), on a connection of their own.
+    drop(conn);
     if !dry_run && !ldap.attributes.photo.is_empty() {
         let started = std::time::Instant::now();
         let photos = runtime

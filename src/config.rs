@@ -108,7 +108,7 @@ pub struct AccountsConfig {
     /// How long a guest's access lasts before a moderator renews it.
     pub guest_days: u32,
     /// Who sees the community a group pushed over SCIM becomes:
-    /// `organisation`, `private` or `secret`.
+    /// `organisation` or `private`.
     pub scim_group_visibility: String,
     /// What becomes of the profile of someone the company's directory says
     /// left (their posts stay in any case).
@@ -186,6 +186,26 @@ impl LdapConfig {
         !self.url.trim().is_empty()
     }
 
+    /// The certificate authorities of `ca_file`, as a TLS client's trust;
+    /// an error names what is wrong with the file.
+    pub fn trusted_roots(&self) -> Result<rustls::RootCertStore, String> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::CertificateDer;
+        let path = self.ca_file.trim();
+        let mut roots = rustls::RootCertStore::empty();
+        let certs = CertificateDer::pem_file_iter(path).map_err(|e| format!("{path}: {e}"))?;
+        for cert in certs {
+            let cert = cert.map_err(|e| format!("{path}: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("{path}: not a certificate authority ({e})"))?;
+        }
+        if roots.is_empty() {
+            return Err(format!("{path}: no certificate in it"));
+        }
+        Ok(roots)
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         if !self.enabled() {
             return Ok(());
@@ -245,7 +265,7 @@ impl LdapConfig {
             }
         }
         if !self.ca_file.trim().is_empty() {
-            crate::ldap::trusted_roots(self.ca_file.trim())
+            self.trusted_roots()
                 .map_err(|e| ConfigError(format!("accounts.ldap.ca_file: {e}")))?;
         }
         if !attr_ok(&self.login_attribute) || self.attributes.email.is_empty() {
@@ -572,11 +592,11 @@ impl Config {
                 "accounts.session_days: must be at least 1".into(),
             ));
         }
-        if !["organisation", "private", "secret"]
-            .contains(&self.accounts.scim_group_visibility.as_str())
-        {
+        // Not secret: a community nobody owns must stay findable by the
+        // administrators who moderate it.
+        if !["organisation", "private"].contains(&self.accounts.scim_group_visibility.as_str()) {
             return Err(ConfigError(
-                "accounts.scim_group_visibility: organisation, private or secret".into(),
+                "accounts.scim_group_visibility: organisation or private".into(),
             ));
         }
         if !(1..=3650).contains(&self.accounts.guest_days) {

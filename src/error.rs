@@ -144,6 +144,12 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> AppError {
         match e {
             diesel::result::Error::NotFound => AppError::not_found(),
+            // Two requests made the same thing at once; the database kept
+            // one.
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => AppError::conflict("already_exists"),
             other => AppError::internal(other),
         }
     }

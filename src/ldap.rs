@@ -66,28 +66,9 @@ fn failed(e: ldap3::LdapError) -> AppError {
     }
 }
 
-/// The certificate authorities of a PEM file, as a TLS client's trust:
-/// an error names what is wrong with the file.
-pub fn trusted_roots(path: &str) -> Result<rustls::RootCertStore, String> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::CertificateDer;
-    let mut roots = rustls::RootCertStore::empty();
-    let certs = CertificateDer::pem_file_iter(path).map_err(|e| format!("{path}: {e}"))?;
-    for cert in certs {
-        let cert = cert.map_err(|e| format!("{path}: {e}"))?;
-        roots
-            .add(cert)
-            .map_err(|e| format!("{path}: not a certificate authority ({e})"))?;
-    }
-    if roots.is_empty() {
-        return Err(format!("{path}: no certificate in it"));
-    }
-    Ok(roots)
-}
-
 /// The TLS client trusting only the authorities of `ca_file`.
-fn tls_config(ca_file: &str) -> AppResult<std::sync::Arc<rustls::ClientConfig>> {
-    let roots = trusted_roots(ca_file).map_err(unavailable)?;
+fn tls_config(cfg: &LdapConfig) -> AppResult<std::sync::Arc<rustls::ClientConfig>> {
+    let roots = cfg.trusted_roots().map_err(unavailable)?;
     let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -103,7 +84,7 @@ async fn connect(cfg: &LdapConfig) -> AppResult<Ldap> {
         .set_conn_timeout(Duration::from_secs(cfg.timeout_seconds))
         .set_starttls(cfg.starttls);
     if !cfg.ca_file.trim().is_empty() {
-        settings = settings.set_config(tls_config(cfg.ca_file.trim())?);
+        settings = settings.set_config(tls_config(cfg)?);
     }
     let (conn, mut ldap) = LdapConnAsync::with_settings(settings, cfg.url.trim())
         .await
@@ -295,20 +276,24 @@ pub struct Photo {
 
 /// Photos per page read (and handed over) at once.
 pub const PHOTO_PAGE: usize = 100;
-/// A photo larger than this is not handed over (directories hold small
-/// ones: Active Directory's `thumbnailPhoto` is at most 100 KB).
-pub const MAX_PHOTO_READ: usize = 5 * 1024 * 1024;
+/// The most bytes of photos a page holds: a page is handed over when it
+/// has [`PHOTO_PAGE`] photos or this many bytes.
+pub const PHOTO_PAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// The photos of the people the directory lists (`attributes.photo`), read
-/// by a task of their own in pages of [`PHOTO_PAGE`] and handed over a page
-/// at a time, at most two pages waiting: memory holds a few hundred photos
-/// whatever the size of the company. The channel ends after the last page,
-/// or after an error.
-pub fn photos(cfg: &LdapConfig) -> tokio::sync::mpsc::Receiver<AppResult<Vec<Photo>>> {
+/// by a task of their own in pages of [`PHOTO_PAGE`] photos or
+/// [`PHOTO_PAGE_BYTES`] and handed over a page at a time, at most two pages
+/// waiting: memory holds a few pages whatever the size of the company. A
+/// photo larger than `max_bytes` (what a profile takes) is left aside. The
+/// channel ends after the last page, or after an error.
+pub fn photos(
+    cfg: &LdapConfig,
+    max_bytes: usize,
+) -> tokio::sync::mpsc::Receiver<AppResult<Vec<Photo>>> {
     let (tx, rx) = tokio::sync::mpsc::channel(2);
     let cfg = cfg.clone();
     tokio::spawn(async move {
-        if let Err(e) = read_photos(&cfg, &tx).await {
+        if let Err(e) = read_photos(&cfg, max_bytes, &tx).await {
             let _ = tx.send(Err(e)).await;
         }
     });
@@ -317,6 +302,7 @@ pub fn photos(cfg: &LdapConfig) -> tokio::sync::mpsc::Receiver<AppResult<Vec<Pho
 
 async fn read_photos(
     cfg: &LdapConfig,
+    max_bytes: usize,
     tx: &tokio::sync::mpsc::Sender<AppResult<Vec<Photo>>>,
 ) -> AppResult<()> {
     let a = &cfg.attributes;
@@ -339,17 +325,24 @@ async fn read_photos(
         .await
         .map_err(unavailable)?;
     let mut page = Vec::with_capacity(PHOTO_PAGE);
+    let mut bytes_in_page = 0;
     while let Some(e) = stream.next().await.map_err(unavailable)? {
         let e = SearchEntry::construct(e);
-        let Some(bytes) = raw(&e, &a.photo).filter(|b| b.len() <= MAX_PHOTO_READ) else {
+        let Some(bytes) = raw(&e, &a.photo).filter(|b| b.len() <= max_bytes) else {
             continue;
         };
+        bytes_in_page += bytes.len();
         page.push(Photo {
             id: raw(&e, &a.id).map(|v| entry_id(&v)).unwrap_or_default(),
             login: value(&e, &cfg.login_attribute).unwrap_or_default(),
             bytes,
         });
-        if page.len() == PHOTO_PAGE && tx.send(Ok(std::mem::take(&mut page))).await.is_err() {
+        let full = page.len() == PHOTO_PAGE || bytes_in_page >= PHOTO_PAGE_BYTES;
+        if !full {
+            continue;
+        }
+        bytes_in_page = 0;
+        if tx.send(Ok(std::mem::take(&mut page))).await.is_err() {
             // Nobody reads any more: the connection is dropped.
             return Ok(());
         }

@@ -224,10 +224,10 @@ pub async fn directory_photos(
     config: &Config,
     mut progress: impl FnMut(usize),
 ) -> error::AppResult<people::DirectoryPhotos> {
-    let mut pages = ldap::photos(&config.accounts.ldap);
+    let max = config.people.max_photo_bytes;
+    let mut pages = ldap::photos(&config.accounts.ldap, max);
     let mut report = people::DirectoryPhotos::default();
     let mut seen = 0;
-    let max = config.people.max_photo_bytes;
     while let Some(page) = pages.recv().await {
         let page = page?;
         seen += page.len();

@@ -269,8 +269,11 @@ async fn the_sync_makes_refreshes_and_cuts_off_accounts() {
     }
     assert!(!account(&app, "bob.durand@corp.example").unwrap().5);
 
-    // Alice comes back: enabled again. Bob, disabled by an administrator
-    // here, stays disabled whatever the directory says.
+    // An entry made again with Alice's login and address is someone new
+    // here (companies give both again): a new account; the former one
+    // keeps what she wrote, disabled, and gives up the address. Bob,
+    // disabled by an administrator here, stays disabled whatever the
+    // directory says.
     slapd.add(
         "dn: uid=alice,ou=people,dc=corp,dc=example\nobjectClass: inetOrgPerson\nuid: alice\ncn: Alice Martin\nsn: Martin\nmail: alice.martin@corp.example\nuserPassword: alice directory secret\n",
     );
@@ -279,8 +282,20 @@ async fn the_sync_makes_refreshes_and_cuts_off_accounts() {
     let r = root.post("/admin/users/bob/disable", json!({})).await;
     assert!(r.status.is_success(), "{:?}", r.json);
     let third = sync(false).await;
-    assert_eq!(third.enabled, 1, "{third:?}");
-    assert!(!account(&app, "alice.martin@corp.example").unwrap().5);
+    assert_eq!((third.created, third.enabled), (1, 0), "{third:?}");
+    let newcomer = account(&app, "alice.martin@corp.example").unwrap();
+    assert!(!newcomer.5);
+    assert_ne!(newcomer.0, "alice", "a new account");
+    let former = {
+        use ruche::db::schema::users::dsl as u;
+        let mut c = app.db.get().unwrap();
+        u::users
+            .filter(u::username.eq("alice"))
+            .select((u::email, u::disabled))
+            .first::<(String, bool)>(&mut *c)
+            .unwrap()
+    };
+    assert!(former.0.starts_with("left-") && former.1, "{former:?}");
     assert!(account(&app, "bob.durand@corp.example").unwrap().5);
     assert_eq!(
         sign_in(&app, "alice", "alice directory secret")
@@ -288,6 +303,26 @@ async fn the_sync_makes_refreshes_and_cuts_off_accounts() {
             .status(),
         StatusCode::SEE_OTHER
     );
+
+    // Someone the directory marks as gone, then lists again as present (the
+    // same entry), comes back: enabled again.
+    let mark = |left: bool| {
+        let change = if left {
+            "add: employeeType\nemployeeType: left"
+        } else {
+            "delete: employeeType"
+        };
+        slapd.modify(&format!(
+            "dn: uid=alice,ou=people,dc=corp,dc=example\nchangetype: modify\n{change}\n"
+        ));
+    };
+    mark(true);
+    assert_eq!(sync(false).await.disabled, 1);
+    assert!(account(&app, "alice.martin@corp.example").unwrap().5);
+    mark(false);
+    let back = sync(false).await;
+    assert_eq!((back.enabled, back.created), (1, 0), "{back:?}");
+    assert!(!account(&app, "alice.martin@corp.example").unwrap().5);
 }
 
 #[tokio::test]

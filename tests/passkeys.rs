@@ -67,6 +67,7 @@ async fn a_passkey_signs_in_without_a_password_and_then_guards_the_password() {
     let r = add(&b, &mut key, "  Work   laptop ").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     assert_eq!(r.json["recovery_codes"].as_array().unwrap().len(), 10);
+    let recovery = r.json["recovery_codes"][0].as_str().unwrap().to_string();
     assert_eq!(app.count("passkeys"), 1);
     let settings = b.html("/settings").await;
     assert!(settings.contains("Work laptop"), "named in the settings");
@@ -150,6 +151,45 @@ async fn a_passkey_signs_in_without_a_password_and_then_guards_the_password() {
     // The API asks the second step too: a recovery code serves.
     let r = app.token_request("ann", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = app
+        .client()
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"login": "ann", "password": PASSWORD, "code": recovery}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "a recovery code");
+
+    // A second step begun, then the passkey used elsewhere: the step's
+    // answer is checked against the counter as it is now.
+    let sb = Browser::new(&app.base);
+    let csrf = sb.csrf("/login").await;
+    let r = sb
+        .post_form(
+            "/login",
+            &[("csrf", &csrf), ("login", "ann"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(location(&r), "/login/code");
+    let step = sb
+        .post_json("/login/code/passkey/options", json!({"csrf": csrf}))
+        .await;
+    let (ob, ocsrf, och) = sign_in_options(&app).await;
+    let r = ob
+        .post_json(
+            "/login/passkey",
+            json!({"csrf": ocsrf, "ceremony": och["ceremony"], "credential": key.get(&och["options"])}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    key.counter -= 1;
+    let r = sb
+        .post_json(
+            "/login/code/passkey",
+            json!({"csrf": csrf, "ceremony": step.json["ceremony"], "credential": key.get(&step.json["options"])}),
+        )
+        .await;
+    assert_eq!(r.code(), "passkey_refused", "a counter that did not go up");
 
     // Removing: the password is asked; the last one takes the second step
     // and its recovery codes away.
@@ -375,7 +415,18 @@ async fn forged_replayed_foreign_and_tampered_answers_open_nothing() {
     assert_eq!(r.code(), "passkey_refused", "counter went backwards");
     assert_eq!(app.count("sessions"), sessions + 1, "only the right answer");
 
-    // A disabled account: its passkey opens nothing.
+    // A disabled account: its passkey opens nothing (the same passkey,
+    // with a counter ahead, opens it just before).
+    key.counter = 100;
+    let (nb, csrf, ch) = sign_in_options(&app).await;
+    let r = nb
+        .post_json(
+            "/login/passkey",
+            json!({"csrf": csrf, "ceremony": ch["ceremony"], "credential": key.get(&ch["options"])}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let sessions = sessions + 1;
     {
         use diesel::prelude::*;
         use ruche::db::schema::users;

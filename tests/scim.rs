@@ -11,6 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const SCIM: &str = "application/scim+json";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 struct Scim {
     base: String,
@@ -927,6 +928,38 @@ async fn entra_id_pushes_a_group_that_becomes_a_community_it_keeps() {
         );
     }
 
+    // Carol was a member before the group named her: she stays when it
+    // lets her go.
+    {
+        use ruche::db::schema::community_members as m;
+        let mut c = app.db.get().unwrap();
+        let now = chrono::Utc::now().naive_utc();
+        diesel::insert_into(m::table)
+            .values((
+                m::community_id.eq(id.parse::<i64>().unwrap()),
+                m::user_id.eq(carol.parse::<i64>().unwrap()),
+                m::role.eq("member"),
+                m::status.eq("member"),
+                m::created_at.eq(now),
+                m::updated_at.eq(now),
+            ))
+            .execute(&mut *c)
+            .unwrap();
+    }
+    let (s, _) = scim.patch(&format!("/Groups/{id}"), add(&carol)).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = scim
+        .patch(
+            &format!("/Groups/{id}"),
+            json!({"Operations": [{"op": "Remove", "path": "members", "value": [{"value": carol}]}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        members(&app, &id).iter().any(|(u, _)| *u == carol),
+        "still a member"
+    );
+
     // Bob, made a moderator here, stays when the group lets him go; Alice,
     // a plain member the group made, leaves with it.
     {
@@ -953,7 +986,13 @@ async fn entra_id_pushes_a_group_that_becomes_a_community_it_keeps() {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(member_values(&v), Vec::<String>::new());
-    assert_eq!(members(&app, &id), vec![(bob.clone(), "moderator".into())]);
+    assert_eq!(
+        members(&app, &id),
+        vec![
+            (bob.clone(), "moderator".into()),
+            (carol.clone(), "member".into())
+        ]
+    );
     assert_eq!(community(&app, &id).1, "Ventes IDF", "the title follows");
     // An administrator moderates it (it has no owner), and reads in its
     // log what the directory did.
@@ -971,12 +1010,13 @@ async fn entra_id_pushes_a_group_that_becomes_a_community_it_keeps() {
         .get("/communities/ventes_ile_de_france/posts")
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.json);
-    let carol_api = common::Api {
+    let dave = pushed(&scim, "dave").await;
+    let dave_api = common::Api {
         base: app.base.clone(),
-        token: token_of(&app, &carol),
+        token: token_of(&app, &dave),
         client: app.client(),
     };
-    let r = carol_api
+    let r = dave_api
         .get("/communities/ventes_ile_de_france/members")
         .await;
     assert_eq!(
@@ -996,9 +1036,42 @@ async fn entra_id_pushes_a_group_that_becomes_a_community_it_keeps() {
     let (s, _) = scim.get(&format!("/Groups/{id}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(community(&app, &id).0, "ventes_ile_de_france");
-    assert_eq!(members(&app, &id).len(), 1);
+    assert_eq!(members(&app, &id).len(), 2);
     let (_, v) = scim.get("/Groups").await;
     assert_eq!(v["totalResults"], 0);
+
+    // A name with "and" in it is looked up as a name.
+    let (s, v) = scim
+        .post(
+            "/Groups",
+            json!({"schemas": [GROUP], "displayName": "Research and Development"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let rd = v["id"].as_str().unwrap().to_string();
+    let (s, v) = scim
+        .get(&format!(
+            "/Groups?filter={}",
+            common::urlencode("displayName eq \"Research and Development\"")
+        ))
+        .await;
+    assert_eq!(
+        (s, v["totalResults"].as_i64()),
+        (StatusCode::OK, Some(1)),
+        "{v}"
+    );
+    // Two changes at once both take effect.
+    let path = format!("/Groups/{rd}");
+    let (a, b) = tokio::join!(scim.patch(&path, add(&alice)), scim.patch(&path, add(&bob)));
+    assert_eq!(
+        (a.0, b.0),
+        (StatusCode::OK, StatusCode::OK),
+        "{} {}",
+        a.1,
+        b.1
+    );
+    let (_, v) = scim.get(&format!("/Groups/{rd}")).await;
+    assert_eq!(member_values(&v), vec![alice.clone(), bob.clone()]);
 }
 
 #[tokio::test]
@@ -1182,4 +1255,80 @@ async fn bad_group_requests_are_refused_and_change_nothing() {
     );
     let (s, _) = scim.get("/Groups/abc").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_manager_a_client_pushes_is_whom_the_profile_reports_to() {
+    let app = TestApp::start().await;
+    let scim = Scim::new(&app, "entra");
+    let other = Scim::new(&app, "okta");
+    let alice = pushed(&scim, "alice").await;
+    let carol = pushed(&scim, "carol").await;
+    let stranger = pushed(&other, "stranger").await;
+    // Bob comes with his manager, as Entra ID sends it.
+    let mut bob = entra_user();
+    bob["userName"] = json!("bob@contoso.example");
+    bob["emails"] = json!([{"primary": true, "type": "work", "value": "bob@contoso.example"}]);
+    bob[ENTERPRISE]["manager"] = json!({"value": alice});
+    let (s, v) = scim.post("/Users", bob).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v[ENTERPRISE]["manager"]["value"], json!(alice));
+    let bob = v["id"].as_str().unwrap().to_string();
+    let api = common::Api {
+        base: app.base.clone(),
+        token: token_of(&app, &carol),
+        client: app.client(),
+    };
+    let profile = |name: &str| {
+        let api = &api;
+        let path = format!("/people/{name}");
+        async move { api.get(&path).await.json }
+    };
+    let bob_name = account(&app, &bob).username;
+    let alice_name = account(&app, &alice).username;
+    assert_eq!(
+        profile(&bob_name).await["manager"]["username"],
+        json!(alice_name)
+    );
+    assert_eq!(
+        profile(&alice_name).await["reports"][0]["username"],
+        json!(bob_name)
+    );
+
+    // Entra ID's PATCH sets the manager with a bare id, and removes it.
+    let path = format!("/Users/{bob}");
+    let manager = format!("{ENTERPRISE}:manager");
+    let (s, _) = scim
+        .patch(
+            &path,
+            json!({"Operations": [{"op": "Replace", "path": manager, "value": carol}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let carol_name = account(&app, &carol).username;
+    assert_eq!(
+        profile(&bob_name).await["manager"]["username"],
+        json!(carol_name)
+    );
+    assert_eq!(profile(&alice_name).await["reports"], json!([]));
+    let (s, _) = scim
+        .patch(
+            &path,
+            json!({"Operations": [{"op": "Remove", "path": manager}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(profile(&bob_name).await["manager"].is_null());
+    // Another client's user, an unknown id, or oneself: no manager.
+    for m in [stranger.as_str(), "999999", bob.as_str(), "2819c223-7f76"] {
+        let (s, v) = scim
+            .patch(
+                &path,
+                json!({"Operations": [{"op": "Replace", "path": manager, "value": m}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(v[ENTERPRISE].get("manager").is_none(), "{m}: {v}");
+        assert!(profile(&bob_name).await["manager"].is_null(), "{m}");
+    }
 }

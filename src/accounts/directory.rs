@@ -14,9 +14,11 @@
 //! - An entry is known by what names it for good (`entryUUID`,
 //!   `objectGUID`: [`crate::ldap::entry_id`]) where the directory gives
 //!   it, else by its login: a renamed login keeps its account (the person
-//!   signs in with the new one), and a login given again to a newcomer
-//!   makes them a new account, never the former holder's. An entry made
-//!   again with the same login and address is the same person back.
+//!   signs in with the new one), and a login (and address) given again to
+//!   a newcomer makes them a new account, never the former holder's: the
+//!   leaver's account keeps its content and gives up its address. An entry
+//!   deleted and made again is a new person here too (as Entra ID sees
+//!   it); one disabled and enabled again is the same.
 //! - Whom each person reports to (the `manager` attribute, a DN) is kept
 //!   with them and resolved when a profile is shown ([`manager_of`],
 //!   [`reports_of`]), so that the order in which people are read does not
@@ -167,34 +169,26 @@ fn linked_account(c: &mut DbConn, e: &Entry) -> AppResult<Option<i64>> {
             return Ok(Some(id));
         }
     }
-    let by_login: Option<(i64, String, String)> = directory_users::table
-        .inner_join(users::table)
+    let by_login: Option<(i64, String)> = directory_users::table
         .filter(directory_users::login_key.eq(&login))
-        .select((
-            directory_users::user_id,
-            directory_users::entry_id,
-            users::email,
-        ))
+        .select((directory_users::user_id, directory_users::entry_id))
         .first(c)
         .optional()?;
     match by_login {
-        // The same entry, one known by its login only so far, or an entry
-        // made again for the same person (same login, same address: a
-        // colleague who comes back).
-        Some((id, held, email))
-            if held.is_empty()
-                || e.id.is_empty()
-                || held == e.id
-                || email.eq_ignore_ascii_case(e.email.trim()) =>
-        {
-            if held != e.id && !e.id.is_empty() {
+        // The same entry, or one known by its login only so far.
+        Some((id, held)) if held.is_empty() || e.id.is_empty() || held == e.id => {
+            if held.is_empty() && !e.id.is_empty() {
                 diesel::update(directory_users::table.find(id))
                     .set(directory_users::entry_id.eq(&e.id))
                     .execute(c)?;
             }
             Ok(Some(id))
         }
-        Some((id, _, _)) => {
+        // Another entry: whoever holds the login and address now is
+        // someone else (companies give both again), even if it is the
+        // same person back with a new entry; their account stays the
+        // former holder's, with what they wrote.
+        Some((id, _)) => {
             free_login(c, &login, -1)?;
             tracing::info!(
                 account = id,
@@ -205,6 +199,33 @@ fn linked_account(c: &mut DbConn, e: &Entry) -> AppResult<Option<i64>> {
         }
         None => Ok(None),
     }
+}
+
+/// Frees an address for a newcomer of the directory (`e`) when the account
+/// that has it is a leaver of another entry: that account keeps its
+/// content and is renamed `left-<id>@invalid`, never handed over.
+fn free_address_of_leaver(c: &mut DbConn, e: &Entry, email: &Email) -> AppResult<()> {
+    if e.id.is_empty() {
+        return Ok(());
+    }
+    let holder: Option<(i64, bool, String)> = users::table
+        .inner_join(directory_users::table)
+        .filter(users::email.eq(email.as_str()))
+        .select((users::id, users::disabled, directory_users::entry_id))
+        .first(c)
+        .optional()?;
+    if let Some((id, true, held)) = holder {
+        if !held.is_empty() && held != e.id {
+            diesel::update(users::table.find(id))
+                .set(users::email.eq(format!("left-{id}@invalid")))
+                .execute(c)?;
+            tracing::info!(
+                account = id,
+                "a leaver's address was given to a newcomer of the directory"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Frees `login` from accounts other than `keep` that held it: their key
@@ -243,6 +264,7 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
                 // A leaver never seen here: nothing to make.
                 return Ok((None, Done::Skipped("disabled in the directory")));
             }
+            free_address_of_leaver(c, e, &email)?;
             let (user, created) = match super::adopt_or_make(c, &e.login, &email) {
                 Ok(found) => found,
                 Err(err) if err.code == "directory_address_taken" => {

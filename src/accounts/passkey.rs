@@ -333,6 +333,10 @@ pub fn finish_registration(
         if known > 0 {
             return Err(AppError::conflict("passkey_known"));
         }
+        // Several ceremonies begun at once do not add up past the limit.
+        if count(c, user.id)? >= MAX_PER_ACCOUNT {
+            return Err(AppError::conflict("passkey_too_many_keys").with("n", MAX_PER_ACCOUNT));
+        }
         let was_on = second_factor::is_on(c, user.id)?;
         diesel::insert_into(passkeys::table)
             .values((
@@ -427,6 +431,21 @@ fn verified(
         tracing::info!(passkey = row, "passkey refused: {e}");
         AppError::unauthorized("passkey_refused")
     })?;
+    // Against the key as stored now, not the copy a ceremony took when it
+    // began: a counter that did not go up is a cloned authenticator.
+    let stored = serde_json::to_value(&key).map_err(AppError::internal)?["cred"]["counter"]
+        .as_u64()
+        .unwrap_or(0);
+    let counter = u64::from(result.counter());
+    if (counter > 0 || stored > 0) && counter <= stored {
+        tracing::info!(
+            passkey = row,
+            counter,
+            stored,
+            "passkey refused: its counter went back"
+        );
+        return Err(AppError::unauthorized("passkey_refused"));
+    }
     key.update_credential(&result);
     let json = json_of(&key)?;
     db::write(c, |c| {

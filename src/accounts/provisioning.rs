@@ -44,6 +44,10 @@ pub struct Person {
     pub title: Option<String>,
     pub department: Option<String>,
     pub site: Option<String>,
+    /// Whom they report to: the SCIM id of another user of the client
+    /// (the enterprise extension's `manager`); one this client did not
+    /// provision counts as none.
+    pub manager: Option<String>,
 }
 
 /// An account as a client sees it.
@@ -54,6 +58,8 @@ pub struct Provisioned {
     pub external_id: String,
     pub given_name: String,
     pub family_name: String,
+    /// Whom they report to, as the client said.
+    pub manager: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -258,6 +264,7 @@ pub fn create(c: &mut DbConn, client: i64, p: &Person) -> AppResult<Provisioned>
         if !super::leavers::anonymised(c, user.id)? || p.active {
             super::from_directory(c, &user, &directory(p, &email))?;
         }
+        set_manager(c, client, user.id, p.manager.as_deref())?;
         set_active(c, user.id, p.active, false)?;
         Ok(user.id)
     })?;
@@ -265,8 +272,16 @@ pub fn create(c: &mut DbConn, client: i64, p: &Person) -> AppResult<Provisioned>
 }
 
 /// What `scim_users` keeps of a user: userName, externalId, given and
-/// family names, when made and last changed.
-type Record = (String, String, String, String, NaiveDateTime, NaiveDateTime);
+/// family names, manager, when made and last changed.
+type Record = (
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    NaiveDateTime,
+    NaiveDateTime,
+);
 
 /// A provisioned user by its id (another account is not found).
 pub fn get(c: &mut DbConn, client: i64, id: i64) -> AppResult<Provisioned> {
@@ -282,13 +297,14 @@ pub fn get(c: &mut DbConn, client: i64, id: i64) -> AppResult<Provisioned> {
                 scim_users::external_id,
                 scim_users::given_name,
                 scim_users::family_name,
+                scim_users::manager_id,
                 scim_users::created_at,
                 scim_users::updated_at,
             ),
         ))
         .first(c)
         .optional()?;
-    let (user, (user_name, external_id, given_name, family_name, created_at, updated_at)) =
+    let (user, (user_name, external_id, given_name, family_name, manager, created_at, updated_at)) =
         found.ok_or_else(AppError::not_found)?;
     Ok(Provisioned {
         user,
@@ -296,6 +312,7 @@ pub fn get(c: &mut DbConn, client: i64, id: i64) -> AppResult<Provisioned> {
         external_id,
         given_name,
         family_name,
+        manager,
         created_at,
         updated_at,
     })
@@ -398,10 +415,62 @@ pub fn replace(c: &mut DbConn, client: i64, id: i64, p: &Person) -> AppResult<Pr
         if !super::leavers::anonymised(c, id)? || p.active {
             super::from_directory(c, &current.user, &directory(p, &email))?;
         }
+        set_manager(c, client, id, p.manager.as_deref())?;
         set_active(c, id, p.active, true)?;
         Ok::<_, AppError>(())
     })?;
     get(c, client, id)
+}
+
+/// Keeps whom `id` reports to (inside a write): another user of the same
+/// client, or none (a manager this client did not provision, or not yet,
+/// is none until it is).
+fn set_manager(c: &mut DbConn, client: i64, id: i64, manager: Option<&str>) -> AppResult<()> {
+    let wanted = manager
+        .and_then(|m| m.trim().parse::<i64>().ok())
+        .filter(|m| *m != id);
+    let manager = match wanted {
+        Some(m) => provisioned_among(c, client, &[m])?.first().copied(),
+        None => None,
+    };
+    diesel::update(scim_users::table.find(id))
+        .set(scim_users::manager_id.eq(manager))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Whom `user` reports to as a SCIM client said: their manager's account,
+/// when enabled.
+pub fn manager_of(c: &mut DbConn, user: i64) -> AppResult<Option<i64>> {
+    let manager: Option<Option<i64>> = scim_users::table
+        .find(user)
+        .select(scim_users::manager_id)
+        .first(c)
+        .optional()?;
+    let Some(manager) = manager.flatten() else {
+        return Ok(None);
+    };
+    Ok(users::table
+        .find(manager)
+        .filter(users::disabled.eq(false))
+        .filter(users::deleted_at.is_null())
+        .select(users::id)
+        .first(c)
+        .optional()?)
+}
+
+/// The enabled people who report to `user` as a SCIM client said (at most
+/// 100).
+pub fn reports_of(c: &mut DbConn, user: i64) -> AppResult<Vec<i64>> {
+    Ok(scim_users::table
+        .inner_join(users::table)
+        .filter(scim_users::manager_id.eq(user))
+        .filter(users::disabled.eq(false))
+        .filter(users::deleted_at.is_null())
+        .order(users::username.asc())
+        .limit(100)
+        .select(users::id)
+        .load(c)?)
 }
 
 /// What the client says of whether the provisioned account `id` is active,

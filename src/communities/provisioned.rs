@@ -6,16 +6,22 @@
 //! - A group's community is named after it ("Ventes Île-de-France" →
 //!   `ventes_ile_de_france`, another name if taken), titled with its display
 //!   name, visible as `accounts.scim_group_visibility` says (private by
-//!   default: a directory group may be confidential), and joined by
-//!   invitation only: its members come from the directory. It has no owner;
-//!   the site's administrators moderate it, and may name moderators.
+//!   default: a directory group may be confidential; never secret, so that
+//!   the administrators who moderate it find it), and joined by invitation
+//!   only: its members come from the directory. It has no owner; the site's
+//!   administrators moderate it (they see its members and log, not its
+//!   posts), and may name moderators.
 //! - A client sees and changes only its own groups, and a group holds only
 //!   users the same client provisioned: anything else is refused, nothing
 //!   changed.
-//! - What the group gave is kept apart from who joined by themselves
-//!   (`scim_group_members`): taking someone out of the group takes them out
-//!   of the community only if the group made them a plain member; a
-//!   moderator, or someone banned, stays as they are.
+//! - What the group gave is kept apart from who was a member already
+//!   (`scim_group_members.gave`): taking someone out of the group takes
+//!   them out of the community only if the group made them a member and
+//!   they are still a plain one; a moderator, someone banned, or someone
+//!   who was a member before the group, stays as they are.
+//! - A PATCH is a list of changes ([`GroupChange`]) applied in one
+//!   transaction, additions and removals as such: two PATCHes at once both
+//!   take effect.
 //! - Deleting a group forgets it: the community, its posts and its members
 //!   stay (nothing is lost); it is no longer kept by the directory.
 //! - Every change is in the community's moderation log, by "the company's
@@ -38,8 +44,9 @@ use crate::events::{self, Event};
 
 /// The most groups one page lists.
 pub const MAX_PAGE: i64 = 200;
-/// The most members one group may hold.
-pub const MAX_MEMBERS: usize = 50_000;
+/// The most members one request may name (Entra ID and Okta send
+/// membership changes a few at a time).
+pub const MAX_MEMBERS_PER_REQUEST: usize = 10_000;
 
 /// A group as a client sees it.
 #[derive(Debug, Clone)]
@@ -93,7 +100,11 @@ fn check(doc: &GroupDoc) -> AppResult<String> {
     if doc.external_id.chars().count() > 255 || doc.external_id.chars().any(char::is_control) {
         return Err(bad("externalId"));
     }
-    if doc.members.as_ref().is_some_and(|m| m.len() > MAX_MEMBERS) {
+    if doc
+        .members
+        .as_ref()
+        .is_some_and(|m| m.len() > MAX_MEMBERS_PER_REQUEST)
+    {
         return Err(bad("members"));
     }
     Ok(name.to_string())
@@ -163,21 +174,20 @@ fn log(
     Ok(())
 }
 
-/// Brings the group's members to `wanted` (inside the caller's write).
-fn set_members(c: &mut DbConn, community: i64, wanted: &[i64]) -> AppResult<()> {
-    let held: Vec<i64> = scim_group_members::table
+/// Who the group holds, and whether it made each a member.
+fn held(c: &mut DbConn, community: i64) -> AppResult<Vec<(i64, bool)>> {
+    Ok(scim_group_members::table
         .filter(scim_group_members::community_id.eq(community))
-        .select(scim_group_members::user_id)
-        .load(c)?;
-    let held_set: std::collections::HashSet<i64> = held.iter().copied().collect();
-    let wanted_set: std::collections::HashSet<i64> = wanted.iter().copied().collect();
-    for &user in wanted.iter().filter(|u| !held_set.contains(u)) {
-        diesel::insert_into(scim_group_members::table)
-            .values((
-                scim_group_members::community_id.eq(community),
-                scim_group_members::user_id.eq(user),
-            ))
-            .execute(c)?;
+        .select((scim_group_members::user_id, scim_group_members::gave))
+        .load(c)?)
+}
+
+/// Adds members to the group (inside the caller's write): each becomes a
+/// member of its community unless they are one already or banned.
+fn add_members(c: &mut DbConn, community: i64, ids: &[i64]) -> AppResult<()> {
+    let held: std::collections::HashSet<i64> =
+        held(c, community)?.into_iter().map(|(id, _)| id).collect();
+    for &user in ids.iter().filter(|u| !held.contains(u)) {
         let status: Option<String> = community_members::table
             .filter(community_members::community_id.eq(community))
             .filter(community_members::user_id.eq(user))
@@ -185,18 +195,42 @@ fn set_members(c: &mut DbConn, community: i64, wanted: &[i64]) -> AppResult<()> 
             .first(c)
             .optional()?;
         // A ban stands; someone already a member stays as they are.
-        if !matches!(status.as_deref(), Some("banned") | Some("member")) {
+        let gave = !matches!(status.as_deref(), Some("banned") | Some("member"));
+        // Another PATCH adding them at the same moment: one row.
+        db::insert_unless_exists(c, |c| {
+            diesel::insert_into(scim_group_members::table)
+                .values((
+                    scim_group_members::community_id.eq(community),
+                    scim_group_members::user_id.eq(user),
+                    scim_group_members::gave.eq(gave),
+                ))
+                .execute(c)
+        })?;
+        if gave {
             upsert(c, community, user, "member", "member", None)?;
             log(c, community, "directory_add", Some(user), "")?;
         }
     }
-    for &user in held.iter().filter(|u| !wanted_set.contains(u)) {
+    Ok(())
+}
+
+/// Takes members out of the group (inside the caller's write): out of its
+/// community too when the group made them a plain member.
+fn remove_members(c: &mut DbConn, community: i64, ids: &[i64]) -> AppResult<()> {
+    let gone: std::collections::HashSet<i64> = ids.iter().copied().collect();
+    for (user, gave) in held(c, community)?
+        .into_iter()
+        .filter(|(u, _)| gone.contains(u))
+    {
         diesel::delete(
             scim_group_members::table
                 .filter(scim_group_members::community_id.eq(community))
                 .filter(scim_group_members::user_id.eq(user)),
         )
         .execute(c)?;
+        if !gave {
+            continue;
+        }
         let row: Option<(String, String)> = community_members::table
             .filter(community_members::community_id.eq(community))
             .filter(community_members::user_id.eq(user))
@@ -211,6 +245,19 @@ fn set_members(c: &mut DbConn, community: i64, wanted: &[i64]) -> AppResult<()> 
         }
     }
     Ok(())
+}
+
+/// Brings the group's members to exactly `wanted` (inside the caller's
+/// write).
+fn set_members(c: &mut DbConn, community: i64, wanted: &[i64]) -> AppResult<()> {
+    let wanted_set: std::collections::HashSet<i64> = wanted.iter().copied().collect();
+    let gone: Vec<i64> = held(c, community)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| !wanted_set.contains(id))
+        .collect();
+    remove_members(c, community, &gone)?;
+    add_members(c, community, wanted)
 }
 
 /// Makes a group pushed by `client`: its community, with its members.
@@ -251,15 +298,16 @@ pub fn create(c: &mut DbConn, cfg: &Config, client: i64, doc: &GroupDoc) -> AppR
             ))
             .execute(c)?;
         log(c, id, "directory_create", None, &title)?;
-        set_members(c, id, &members)?;
+        add_members(c, id, &members)?;
         crate::index::actor(c, id)?;
         Ok(id)
     })?;
-    get(c, client, id)
+    get(c, client, id, true)
 }
 
-/// One of `client`'s groups.
-pub fn get(c: &mut DbConn, client: i64, id: i64) -> AppResult<Group> {
+/// One of `client`'s groups, with its members unless `members` is false
+/// (what a client asks with `excludedAttributes=members`).
+pub fn get(c: &mut DbConn, client: i64, id: i64, members: bool) -> AppResult<Group> {
     let row: Option<(String, String, String, NaiveDateTime, NaiveDateTime)> = scim_groups::table
         .inner_join(users::table.on(users::id.eq(scim_groups::community_id)))
         .filter(scim_groups::community_id.eq(id))
@@ -276,12 +324,17 @@ pub fn get(c: &mut DbConn, client: i64, id: i64) -> AppResult<Group> {
         .optional()?;
     let (name, display_name, external_id, created_at, updated_at) =
         row.ok_or_else(AppError::not_found)?;
-    let members: Vec<(i64, String, String)> = scim_group_members::table
-        .inner_join(users::table.on(users::id.eq(scim_group_members::user_id)))
-        .filter(scim_group_members::community_id.eq(id))
-        .order(users::id.asc())
-        .select((users::id, users::display_name, users::username))
-        .load(c)?;
+    let members: Vec<(i64, String, String)> = if members {
+        scim_group_members::table
+            .inner_join(users::table.on(users::id.eq(scim_group_members::user_id)))
+            .filter(scim_group_members::community_id.eq(id))
+            .filter(users::deleted_at.is_null())
+            .order(users::id.asc())
+            .select((users::id, users::display_name, users::username))
+            .load(c)?
+    } else {
+        Vec::new()
+    };
     Ok(Group {
         id,
         name,
@@ -304,6 +357,7 @@ pub fn list(
     filter: Option<&GroupFilter>,
     start: i64,
     count: i64,
+    members: bool,
 ) -> AppResult<(i64, Vec<Group>)> {
     let query = || {
         let mut q = scim_groups::table
@@ -337,19 +391,91 @@ pub fn list(
         .load(c)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        out.push(get(c, client, id)?);
+        out.push(get(c, client, id, members)?);
     }
     Ok((total, out))
 }
 
-/// Replaces what is known of one of `client`'s groups (PUT, and PATCH once
-/// its operations are applied): its display name (the community's title
-/// follows), external id and, when given, members.
+/// One change a client asks of a group (a PATCH is a list of them, applied
+/// in order in one transaction; a PUT sets all three).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupChange {
+    DisplayName(String),
+    ExternalId(String),
+    AddMembers(Vec<i64>),
+    RemoveMembers(Vec<i64>),
+    /// Exactly these members.
+    SetMembers(Vec<i64>),
+}
+
+/// Replaces what is known of one of `client`'s groups (PUT): its display
+/// name, external id and members (none when it names none).
 pub fn replace(c: &mut DbConn, client: i64, id: i64, doc: &GroupDoc) -> AppResult<Group> {
-    let title = check(doc)?;
-    let current = get(c, client, id)?;
+    patch(
+        c,
+        client,
+        id,
+        &[
+            GroupChange::DisplayName(doc.display_name.clone()),
+            GroupChange::ExternalId(doc.external_id.clone()),
+            GroupChange::SetMembers(doc.members.clone().unwrap_or_default()),
+        ],
+    )
+}
+
+/// Applies `changes` to one of `client`'s groups, in one transaction: each
+/// addition or removal of members is one, so that two PATCHes at once both
+/// take effect. The community's title follows the display name.
+pub fn patch(c: &mut DbConn, client: i64, id: i64, changes: &[GroupChange]) -> AppResult<Group> {
+    let named: usize = changes
+        .iter()
+        .map(|ch| match ch {
+            GroupChange::AddMembers(m)
+            | GroupChange::RemoveMembers(m)
+            | GroupChange::SetMembers(m) => m.len(),
+            _ => 0,
+        })
+        .sum();
+    if named > MAX_MEMBERS_PER_REQUEST {
+        return Err(AppError::bad_request("scim_invalid").with("field", "members"));
+    }
     db::write(c, |c| {
-        if display_key(&title) != display_key(&current.display_name) {
+        let current: Option<(String, String)> = scim_groups::table
+            .find(id)
+            .filter(scim_groups::client_id.eq(client))
+            .select((scim_groups::display_name, scim_groups::external_id))
+            .first(c)
+            .optional()?;
+        let (was, mut external_id) = current.ok_or_else(AppError::not_found)?;
+        let mut title = was.clone();
+        for change in changes {
+            match change {
+                GroupChange::DisplayName(name) => {
+                    title = check(&GroupDoc {
+                        display_name: name.clone(),
+                        ..GroupDoc::default()
+                    })?;
+                }
+                GroupChange::ExternalId(x) => {
+                    check(&GroupDoc {
+                        display_name: title.clone(),
+                        external_id: x.clone(),
+                        members: None,
+                    })?;
+                    external_id = x.trim().to_string();
+                }
+                GroupChange::AddMembers(m) => {
+                    let m = members_of(c, client, Some(id), m)?;
+                    add_members(c, id, &m)?;
+                }
+                GroupChange::RemoveMembers(m) => remove_members(c, id, m)?,
+                GroupChange::SetMembers(m) => {
+                    let m = members_of(c, client, Some(id), m)?;
+                    set_members(c, id, &m)?;
+                }
+            }
+        }
+        if display_key(&title) != display_key(&was) {
             let taken: i64 = scim_groups::table
                 .filter(scim_groups::client_id.eq(client))
                 .filter(scim_groups::display_key.eq(display_key(&title)))
@@ -360,19 +486,15 @@ pub fn replace(c: &mut DbConn, client: i64, id: i64, doc: &GroupDoc) -> AppResul
                 return Err(AppError::conflict("scim_uniqueness"));
             }
         }
-        let members = match &doc.members {
-            Some(m) => Some(members_of(c, client, Some(id), m)?),
-            None => None,
-        };
         diesel::update(scim_groups::table.find(id))
             .set((
                 scim_groups::display_name.eq(&title),
                 scim_groups::display_key.eq(display_key(&title)),
-                scim_groups::external_id.eq(doc.external_id.trim()),
+                scim_groups::external_id.eq(&external_id),
                 scim_groups::updated_at.eq(now()),
             ))
             .execute(c)?;
-        if title != current.display_name {
+        if title != was {
             diesel::update(users::table.find(id))
                 .set(users::display_name.eq(&title))
                 .execute(c)?;
@@ -380,18 +502,15 @@ pub fn replace(c: &mut DbConn, client: i64, id: i64, doc: &GroupDoc) -> AppResul
             crate::index::actor(c, id)?;
             events::record(c, Event::CommunityChanged { community: id })?;
         }
-        if let Some(members) = members {
-            set_members(c, id, &members)?;
-        }
         Ok(())
     })?;
-    get(c, client, id)
+    get(c, client, id, true)
 }
 
 /// Forgets one of `client`'s groups: its community stays, with its posts
 /// and members, no longer kept by the directory.
 pub fn remove(c: &mut DbConn, client: i64, id: i64) -> AppResult<()> {
-    get(c, client, id)?;
+    get(c, client, id, false)?;
     db::write(c, |c| {
         diesel::delete(scim_group_members::table.filter(scim_group_members::community_id.eq(id)))
             .execute(c)?;

@@ -141,6 +141,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         disabled_by_scim -> Bool,
+        manager_id -> Nullable<BigInt>,
     }
 }
 
@@ -208,6 +209,7 @@ diesel::table! {
     scim_group_members (community_id, user_id) {
         community_id -> BigInt,
         user_id -> BigInt,
+        gave -> Bool,
     }
 }
 

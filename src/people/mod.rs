@@ -403,8 +403,9 @@ pub struct DirectoryPhotos {
     /// Photos as they were at the last import (a photo the person chose
     /// here since stays).
     pub unchanged: usize,
-    /// Photos that are not pictures, or too large (noted, not tried again
-    /// until they change).
+    /// Photos that are not pictures, or too large in pixels (noted, not
+    /// tried again until they change; one of more bytes than a profile
+    /// takes is not even read).
     pub refused: usize,
     /// Photos of entries that have no account here (or a disabled one).
     pub without_account: usize,
@@ -693,11 +694,21 @@ pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(U
     let (manager, reports) = match crate::audience::confined(conn, viewer.id)? {
         true => (None, Vec::new()),
         false => {
+            // The company's directory, or what a SCIM client pushed.
             let manager = match crate::accounts::directory::manager_of(conn, user.id)? {
+                Some(id) => Some(id),
+                None => crate::accounts::provisioning::manager_of(conn, user.id)?,
+            };
+            let manager = match manager {
                 Some(id) => summaries(conn, &[id])?.pop(),
                 None => None,
             };
-            let ids = crate::accounts::directory::reports_of(conn, user.id)?;
+            let mut ids = crate::accounts::directory::reports_of(conn, user.id)?;
+            for id in crate::accounts::provisioning::reports_of(conn, user.id)? {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
             let mut reports = summaries(conn, &ids)?;
             reports.sort_by(|a, b| a.username.cmp(&b.username));
             (manager, reports)

@@ -25,7 +25,7 @@ use serde_json::{json, Map, Value};
 
 use crate::accounts::provisioning::{self, Filter, Person, Provisioned};
 use crate::app::AppState;
-use crate::communities::provisioned::{self as groups, Group, GroupDoc, GroupFilter};
+use crate::communities::provisioned::{self as groups, Group, GroupChange, GroupDoc, GroupFilter};
 use crate::error::{AppError, ErrorKind};
 use crate::i18n::Lang;
 
@@ -83,7 +83,7 @@ impl From<AppError> for ScimError {
             tracing::error!(error = %e, "SCIM request failed");
         }
         let scim_type = match e.code {
-            "scim_uniqueness" | "directory_address_taken" => Some("uniqueness"),
+            "scim_uniqueness" | "directory_address_taken" | "already_exists" => Some("uniqueness"),
             "scim_invalid" | "field_invalid" => Some("invalidValue"),
             _ => None,
         };
@@ -303,6 +303,14 @@ fn person(doc: &Value) -> Result<Person, ScimError> {
         title: text(doc.get("title")),
         department: text(ext.and_then(|e| e.get("department"))),
         site: chosen(doc.get("addresses")).and_then(|m| text(m.get("locality"))),
+        // `{"value": id}`, or the bare id Entra ID's PATCH sets.
+        manager: ext
+            .and_then(|e| e.get("manager"))
+            .and_then(|m| match m {
+                Value::Object(o) => text(o.get("value")),
+                other => text(Some(other)),
+            })
+            .filter(|m| !m.trim().is_empty()),
     })
 }
 
@@ -339,6 +347,12 @@ fn resource(base: &str, p: &Provisioned) -> Value {
     }
     if !u.site.is_empty() {
         doc["addresses"] = json!([{"type": "work", "locality": u.site, "primary": true}]);
+    }
+    if let Some(m) = p.manager {
+        doc[ENTERPRISE]["manager"] = json!({
+            "value": m.to_string(),
+            "$ref": format!("{base}/scim/v2/Users/{m}"),
+        });
     }
     doc
 }
@@ -575,6 +589,23 @@ fn group_doc(doc: &Value) -> Result<GroupDoc, ScimError> {
     })
 }
 
+/// Where `needle` (any case) first stands outside a quoted string.
+fn outside_quotes(raw: &str, needle: &str) -> Option<usize> {
+    let lower = raw.to_ascii_lowercase();
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, ch) in lower.char_indices() {
+        match ch {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            _ if !quoted && lower[i..].starts_with(needle) => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The filters Entra ID and Okta send for groups: `displayName eq "…"`,
 /// `externalId eq "…"`, and Entra ID's `id eq "…" and members eq "…"`.
 fn group_filter(raw: &str) -> Result<GroupFilter, ScimError> {
@@ -585,8 +616,7 @@ fn group_filter(raw: &str) -> Result<GroupFilter, ScimError> {
         let value: String = serde_json::from_str(s[at + 4..].trim()).map_err(|_| invalid())?;
         Ok((s[..at].trim().to_ascii_lowercase(), value))
     };
-    let lower = raw.to_ascii_lowercase();
-    if let Some(at) = lower.find(" and ") {
+    if let Some(at) = outside_quotes(raw, " and ") {
         let (a, b) = (clause(&raw[..at])?, clause(&raw[at + 5..])?);
         let (id, member) = match (a.0.as_str(), b.0.as_str()) {
             ("id", "members") => (a.1, b.1),
@@ -645,9 +675,10 @@ async fn list_groups(
         "" => None,
         s => Some(group_filter(s)?),
     };
+    let with_members = q.members();
     let (total, rows) = state
         .db
-        .run(move |c| groups::list(c, client, f.as_ref(), start, count))
+        .run(move |c| groups::list(c, client, f.as_ref(), start, count, with_members))
         .await?;
     let base = state.config.base().to_string();
     let resources: Vec<Value> = rows
@@ -692,7 +723,11 @@ async fn show_group(
     Query(q): Query<GroupQuery>,
 ) -> ScimResult {
     let id = user_id(&id)?;
-    let g = state.db.run(move |c| groups::get(c, client, id)).await?;
+    let with_members = q.members();
+    let g = state
+        .db
+        .run(move |c| groups::get(c, client, id, with_members))
+        .await?;
     Ok(scim_json(
         StatusCode::OK,
         group_resource(state.config.base(), &g, q.members()),
@@ -736,96 +771,122 @@ async fn patch_group(
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let id = user_id(&id)?;
-    let ops = operations(&body)?;
-    let current = state.db.run(move |c| groups::get(c, client, id)).await?;
-    let base = state.config.base().to_string();
-    let mut doc = group_resource(&base, &current, true);
-    for op in &ops {
-        apply_to_group(&mut doc, op)?;
+    let mut changes = Vec::new();
+    for op in &operations(&body)? {
+        changes.extend(group_changes(op)?);
     }
-    let g = group_doc(&doc)?;
     let done = state
         .db
-        .run(move |c| groups::replace(c, client, id, &g))
+        .run(move |c| groups::patch(c, client, id, &changes))
         .await?;
     // Entra ID and Okta take 204 or the group; the group says what it is now.
     Ok(scim_json(
         StatusCode::OK,
-        group_resource(&base, &done, true),
+        group_resource(state.config.base(), &done, true),
     ))
 }
 
-/// One PATCH operation applied to a group's JSON. Members are a set: `add`
-/// with `path: "members"` adds those listed, `remove` with it removes those
-/// listed (all without a value), `replace` sets them;
-/// `members[value eq "…"]` names one. Other paths are as for users; an
-/// `add` or `replace` without a path sets the attributes given (Okta sends
-/// the group's `id` with them, which stays what it is).
-fn apply_to_group(doc: &mut Value, op: &Value) -> Result<(), ScimError> {
+/// The member a path such as `members[value eq "12"]` names.
+fn member_in_path(path: &str) -> Option<Result<i64, ScimError>> {
+    let inner = path
+        .get(..8)
+        .filter(|h| h.eq_ignore_ascii_case("members["))
+        .and_then(|_| path[8..].strip_suffix(']'))?;
+    let bad = || ScimError::bad("invalidPath", format!("Path not supported: {path}"));
+    let Some((key, value)) = inner.split_once(" eq ") else {
+        return Some(Err(bad()));
+    };
+    if !key.trim().eq_ignore_ascii_case("value") {
+        return Some(Err(bad()));
+    }
+    Some(
+        serde_json::from_str::<Value>(value.trim())
+            .ok()
+            .and_then(|v| text(Some(&v)))
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .ok_or_else(|| ScimError::bad("invalidValue", "members are users of this client.")),
+    )
+}
+
+/// What one PATCH operation asks of a group. Members are a set: `add` with
+/// `path: "members"` adds those listed, `remove` with it removes those
+/// listed (all without a value), `replace` sets them; `members[value eq
+/// "…"]` names one (Okta). `displayName` and `externalId` are set with or
+/// without a path (Okta sends the group's `id` along, which stays as it
+/// is).
+fn group_changes(op: &Value) -> Result<Vec<GroupChange>, ScimError> {
     let kind = op
         .get("op")
         .and_then(Value::as_str)
         .map(str::to_ascii_lowercase)
         .ok_or_else(|| ScimError::bad("invalidSyntax", "Each operation needs an op."))?;
+    if !matches!(kind.as_str(), "add" | "replace" | "remove") {
+        return Err(ScimError::bad(
+            "invalidSyntax",
+            format!("Unknown op {kind}."),
+        ));
+    }
     let path = op.get("path").and_then(Value::as_str).map(str::trim);
     let value = op.get("value").cloned().unwrap_or(Value::Null);
-    let members = |doc: &Value| -> Vec<i64> {
-        member_ids(doc.get("members").unwrap_or(&Value::Null)).unwrap_or_default()
+    let attr = |name: &str, v: &Value| -> Result<GroupChange, ScimError> {
+        let Value::String(t) = v else {
+            return Err(ScimError::bad("invalidValue", format!("{name} is text.")));
+        };
+        Ok(match name {
+            "displayname" => GroupChange::DisplayName(t.clone()),
+            _ => GroupChange::ExternalId(t.clone()),
+        })
     };
-    let set_members = |doc: &mut Value, ids: Vec<i64>| {
-        doc["members"] = ids
-            .iter()
-            .map(|id| json!({"value": id.to_string()}))
-            .collect();
-    };
-    match (kind.as_str(), path) {
-        ("add", Some(p)) if p.eq_ignore_ascii_case("members") => {
-            let mut now = members(doc);
-            for id in member_ids(&value)? {
-                if !now.contains(&id) {
-                    now.push(id);
+    let Some(path) = path.filter(|p| !p.is_empty()) else {
+        if kind == "remove" {
+            return Err(ScimError::bad("noTarget", "remove needs a path."));
+        }
+        let Value::Object(attrs) = value else {
+            return Err(ScimError::bad(
+                "invalidValue",
+                "Without a path, the value is an object.",
+            ));
+        };
+        let mut out = Vec::new();
+        for (k, v) in attrs {
+            match k.to_ascii_lowercase().as_str() {
+                "id" | "schemas" | "meta" => {}
+                a @ ("displayname" | "externalid") => out.push(attr(a, &v)?),
+                "members" if kind == "add" => out.push(GroupChange::AddMembers(member_ids(&v)?)),
+                "members" => out.push(GroupChange::SetMembers(member_ids(&v)?)),
+                _ => {
+                    return Err(ScimError::bad(
+                        "invalidPath",
+                        format!("Attribute not supported: {k}"),
+                    ))
                 }
             }
-            set_members(doc, now);
-            Ok(())
         }
-        ("replace", Some(p)) if p.eq_ignore_ascii_case("members") => {
-            let ids = member_ids(&value)?;
-            set_members(doc, ids);
-            Ok(())
-        }
-        ("remove", Some(p)) if p.eq_ignore_ascii_case("members") => {
-            let gone = member_ids(&value)?;
-            let now = if value.is_null() {
-                Vec::new()
-            } else {
-                members(doc)
-                    .into_iter()
-                    .filter(|id| !gone.contains(id))
-                    .collect()
-            };
-            set_members(doc, now);
-            Ok(())
-        }
-        ("add" | "replace", None | Some("")) => {
-            let Value::Object(attrs) = value else {
-                return Err(ScimError::bad(
-                    "invalidValue",
-                    "Without a path, the value is an object.",
-                ));
-            };
-            for (k, v) in attrs {
-                match k.as_str() {
-                    "id" | "schemas" | "meta" => {}
-                    "members" if kind == "add" => {
-                        apply_to_group(doc, &json!({"op": "add", "path": "members", "value": v}))?
-                    }
-                    _ => doc[k.as_str()] = v,
-                }
-            }
-            Ok(())
-        }
-        _ => apply(doc, op),
+        return Ok(out);
+    };
+    if let Some(member) = member_in_path(path) {
+        return match kind.as_str() {
+            "remove" => Ok(vec![GroupChange::RemoveMembers(vec![member?])]),
+            _ => Err(ScimError::bad(
+                "invalidPath",
+                format!("Path not supported: {path}"),
+            )),
+        };
+    }
+    let lower = path.to_ascii_lowercase();
+    let schema = format!("{}:", GROUP.to_ascii_lowercase());
+    let attribute = lower.strip_prefix(&schema).unwrap_or(&lower);
+    match (kind.as_str(), attribute) {
+        ("add", "members") => Ok(vec![GroupChange::AddMembers(member_ids(&value)?)]),
+        ("replace", "members") => Ok(vec![GroupChange::SetMembers(member_ids(&value)?)]),
+        ("remove", "members") if value.is_null() => Ok(vec![GroupChange::SetMembers(Vec::new())]),
+        ("remove", "members") => Ok(vec![GroupChange::RemoveMembers(member_ids(&value)?)]),
+        ("add" | "replace", a @ ("displayname" | "externalid")) => Ok(vec![attr(a, &value)?]),
+        ("remove", "externalid") => Ok(vec![GroupChange::ExternalId(String::new())]),
+        _ => Err(ScimError::bad(
+            "invalidPath",
+            format!("Path not supported: {path}"),
+        )),
     }
 }
 
