@@ -3,17 +3,23 @@
 on a free port) listing 10,000 people in 40 departments and 6 sites, then
 `ruche admin directory sync` run twice: first with every account to make,
 then after 500 changes (new department and site) and 50 leavers (deleted
-from the directory). Prints, for each run, the time and the peak resident
-memory of the ruche process.
+from the directory). Everyone has a photo (`jpegPhoto`: a 240x240 JPEG of
+their own, made with Pillow); the second run changes 100 of them. Prints,
+for each run, the time and the peak resident memory of the ruche process,
+and what it did of the accounts and of the photos.
 
     cargo build --release --bin ruche
+    pip install pillow
     python3 bench/directory_sync.py [--ruche target/release/ruche]
         [--database-url postgres://postgres@127.0.0.1/postgres] [--people 10000]
+        [--photos 10000]
 
 With PostgreSQL, a fresh database is created on that server and dropped
 afterwards; SQLite in a temporary folder otherwise.
 """
 import argparse
+import base64
+import io
 import os
 import socket
 import subprocess
@@ -47,12 +53,38 @@ def ldap_tool(tool, url, text):
     )
 
 
-def person(i, department, site):
+PICTURES = {}
+
+
+def photo(i):
+    """A 240x240 JPEG for person `i` (base64), as directories hold them (a
+    few kilobytes): one of 40 pictures, with a comment naming the person so
+    that each photo's bytes are its own."""
+    from PIL import Image
+
+    k = i % 40
+    if k not in PICTURES:
+        img = Image.new("RGB", (240, 240))
+        img.putdata(
+            [((x + k * 6) % 256, (y + k * 3) % 256, (x ^ y) % 256) for y in range(240) for x in range(240)]
+        )
+        out = io.BytesIO()
+        img.save(out, "JPEG", quality=80)
+        PICTURES[k] = out.getvalue()
+    jpeg = PICTURES[k]
+    comment = f"person {i}".encode()
+    segment = b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment
+    return base64.b64encode(jpeg[:2] + segment + jpeg[2:]).decode()
+
+
+def person(i, department, site, with_photo):
     return (
         f"dn: uid=p{i:05},{PEOPLE}\nobjectClass: inetOrgPerson\nuid: p{i:05}\n"
         f"cn: Person {i}\nsn: {i}\nmail: p{i:05}@corp.example\n"
         f"departmentNumber: {department}\ntitle: Title {i % 97}\nl: {site}\n"
-        f"manager: uid=p{(i // 10) * 10:05},{PEOPLE}\n\n"
+        f"manager: uid=p{(i // 10) * 10:05},{PEOPLE}\n"
+        + (f"jpegPhoto:: {photo(i)}\n" if with_photo else "")
+        + "\n"
     )
 
 
@@ -74,8 +106,10 @@ def run_sync(ruche, config, env):
         err.seek(0)
         if child.returncode != 0:
             sys.exit(f"sync failed: {err.read().decode()}")
-        report = out.read().decode().strip().splitlines()[0]
-    return seconds, usage.ru_maxrss / 1024, report
+        lines = out.read().decode().strip().splitlines()
+        report = lines[0]
+        photos = next((l for l in lines if l.startswith("photos:")), "photos: none")
+    return seconds, usage.ru_maxrss / 1024, report + "; " + photos
 
 
 def main():
@@ -83,6 +117,7 @@ def main():
     ap.add_argument("--ruche", default="target/release/ruche")
     ap.add_argument("--database-url", default="")
     ap.add_argument("--people", type=int, default=10000)
+    ap.add_argument("--photos", type=int, default=10000)
     args = ap.parse_args()
     ruche = os.path.abspath(args.ruche)
     tmp = tempfile.mkdtemp(prefix="ruche-directory-bench-")
@@ -127,7 +162,7 @@ def main():
             f"dn: {PEOPLE}\nobjectClass: organizationalUnit\nou: people\n\n",
         ]
         seed += [
-            person(i, f"Department {i % 40}", SITES[i % len(SITES)])
+            person(i, f"Department {i % 40}", SITES[i % len(SITES)], i < args.photos)
             for i in range(args.people)
         ]
         started = time.monotonic()
@@ -163,6 +198,12 @@ def main():
             f"dn: uid=p{i:05},{PEOPLE}\nchangetype: modify\nreplace: departmentNumber\n"
             f"departmentNumber: Moved {i % 7}\n-\nreplace: l\nl: Marseille\n\n"
             for i in range(0, 1000, 2)
+        )
+        # 100 new photos.
+        changes += "".join(
+            f"dn: uid=p{i:05},{PEOPLE}\nchangetype: modify\nreplace: jpegPhoto\n"
+            f"jpegPhoto:: {photo(i + 100_000)}\n\n"
+            for i in range(1, min(args.photos, 2000), 20)
         )
         ldap_tool("ldapmodify", url, changes)
         gone = "".join(f"uid=p{i:05},{PEOPLE}\n" for i in range(5001, 5101, 2))

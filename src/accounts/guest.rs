@@ -82,6 +82,17 @@ pub fn until(conn: &mut DbConn, user: i64) -> AppResult<Option<NaiveDateTime>> {
         .optional()?)
 }
 
+/// Whether the person is shown with the guest badge: a guest here, or a
+/// person of another instance that says they are one there.
+pub fn shown_as_guest(conn: &mut DbConn, user: i64) -> AppResult<bool> {
+    use crate::db::schema::remote_guests;
+    Ok(until(conn, user)?.is_some()
+        || diesel::select(diesel::dsl::exists(
+            remote_guests::table.filter(remote_guests::user_id.eq(user)),
+        ))
+        .get_result(conn)?)
+}
+
 /// A guest, as the admin console lists them.
 #[derive(Debug, Clone, Serialize)]
 pub struct Guest {

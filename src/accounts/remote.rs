@@ -41,6 +41,9 @@ pub struct RemoteProfile {
     /// (disabled here), and delivered nothing, until their host says
     /// otherwise.
     pub suspended: bool,
+    /// A partner's guest on its host (`ruche:guest`): shown with the guest
+    /// badge here too.
+    pub guest: bool,
     /// When its host says it was created (else: when first seen here).
     pub created_at: Option<chrono::NaiveDateTime>,
 }
@@ -99,6 +102,7 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
         });
         match inserted {
             Ok(id) => {
+                mark_guest(c, id, p.guest && !group)?;
                 crate::index::actor(c, id)?;
                 return Ok(id);
             }
@@ -127,6 +131,7 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
                     .set(users::created_at.eq(at))
                     .execute(c)?;
             }
+            mark_guest(c, id, p.guest && !group)?;
             id
         }
         None => {
@@ -137,6 +142,22 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
     };
     crate::index::actor(c, id)?;
     Ok(id)
+}
+
+/// Keeps whether the person `id` of another instance is a guest there, as
+/// their instance last said (inside the caller's write).
+fn mark_guest(c: &mut DbConn, id: i64, guest: bool) -> AppResult<()> {
+    use crate::db::schema::remote_guests;
+    if guest {
+        db::insert_unless_exists(c, |c| {
+            diesel::insert_into(remote_guests::table)
+                .values(remote_guests::user_id.eq(id))
+                .execute(c)
+        })?;
+    } else {
+        diesel::delete(remote_guests::table.find(id)).execute(c)?;
+    }
+    Ok(())
 }
 
 /// Another instance deleted the account of its person `id`: the copy

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::schema::{guests, leavers, users};
+use crate::db::schema::{guests, leavers, remote_guests, users};
 
 /// What lists and feeds show of a person.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -20,8 +20,8 @@ pub struct PersonSummary {
     pub photo_version: i64,
     /// A partner's guest account (`accounts::guest`): shown with a badge
     /// wherever the person appears.
-    #[diesel(select_expression = diesel::dsl::exists(guests::table.filter(guests::user_id.eq(users::id))))]
-    #[diesel(select_expression_type = diesel::dsl::exists<diesel::dsl::Filter<guests::table, diesel::dsl::Eq<guests::user_id, users::id>>>)]
+    #[diesel(select_expression = diesel::dsl::exists(guests::table.filter(guests::user_id.eq(users::id))).or(diesel::dsl::exists(remote_guests::table.filter(remote_guests::user_id.eq(users::id)))))]
+    #[diesel(select_expression_type = diesel::dsl::Or<diesel::dsl::exists<diesel::dsl::Filter<guests::table, diesel::dsl::Eq<guests::user_id, users::id>>>, diesel::dsl::exists<diesel::dsl::Filter<remote_guests::table, diesel::dsl::Eq<remote_guests::user_id, users::id>>>>)]
     pub guest: bool,
     /// Someone who left and whose profile the company's policy anonymised
     /// (`accounts::leavers`): shown as a former colleague.

@@ -214,6 +214,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// People of other instances who are guests there (`accounts::remote`).
+    remote_guests (user_id) {
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
     login_steps (id) {
         id -> Text,
         user_id -> BigInt,
@@ -588,6 +595,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     second_factors,
     recovery_codes,
     login_steps,
+    remote_guests,
     scim_groups,
     scim_group_members,
     passkeys,

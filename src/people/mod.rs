@@ -744,7 +744,7 @@ pub fn profile(conn: &mut DbConn, viewer: &User, username: &str) -> AppResult<(U
         followed_by_me,
         is_admin: user.is_admin,
         disabled: user.disabled,
-        guest: crate::audience::confined(conn, user.id)?,
+        guest: crate::accounts::guest::shown_as_guest(conn, user.id)?,
         manager,
         reports,
         created_at: user.created_at,

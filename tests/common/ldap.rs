@@ -21,20 +21,24 @@ const ROOT_PASSWORD: &str = "root secret of the tests";
 
 /// Whether slapd and the LDAP tools are here (or the tests must fail).
 pub fn available() -> bool {
-    let ok = std::path::Path::new("/usr/sbin/slapd").exists()
-        && Command::new("ldapadd")
-            .arg("-VV")
+    let runs = |tool: &str, arg: &str| {
+        Command::new(tool)
+            .arg(arg)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
-            .is_ok();
+            .is_ok()
+    };
+    let ok = std::path::Path::new("/usr/sbin/slapd").exists()
+        && runs("ldapadd", "-VV")
+        && runs("openssl", "version");
     if !ok {
         assert!(
             std::env::var("RUCHE_REQUIRE_LDAP").is_err(),
-            "RUCHE_REQUIRE_LDAP is set but slapd or ldap-utils is not installed"
+            "RUCHE_REQUIRE_LDAP is set but slapd, ldap-utils or openssl is not installed"
         );
         eprintln!(
-            "skipped: slapd or ldap-utils is not installed (apt-get install slapd ldap-utils)"
+            "skipped: slapd, ldap-utils or openssl is not installed (apt-get install slapd ldap-utils openssl)"
         );
     }
     ok

@@ -72,6 +72,7 @@ pub fn document(
         icon,
         ruche_visibility: Some(s.visibility.as_str().to_string()),
         ruche_join_policy: Some(s.join_policy.clone()),
+        ruche_guest: None,
         ruche_partners: Some(s.partners),
         suspended: None,
         generator: crate::federation::json::generator(cfg)?,

@@ -155,6 +155,7 @@ pub fn read(
             languages: crate::people::remote_languages(&get(FIELD_LANGUAGES)),
             is_instance: v.kind == ActorKind::Application,
             suspended: v.suspended == Some(true),
+            guest: v.kind == ActorKind::Person && v.ruche_guest == Some(true),
             // A date in the future is not believed.
             created_at: v
                 .published
@@ -291,6 +292,7 @@ pub fn person(
         ruche_visibility: None,
         ruche_join_policy: None,
         ruche_partners: None,
+        ruche_guest: None,
         suspended: None,
         generator: crate::federation::json::generator(cfg)?,
         id,
@@ -309,7 +311,12 @@ pub fn published(
         return left(cfg, user, &keys.public_pem);
     }
     let skills = crate::people::endorse::of(c, 0, user.id)?;
-    person(cfg, user, &skills, &keys.public_pem)
+    let mut p = person(cfg, user, &skills, &keys.public_pem)?;
+    // A partner's guest is shown as one on the other sites too.
+    if crate::accounts::guest::until(c, user.id)?.is_some() {
+        p.ruche_guest = Some(true);
+    }
+    Ok(p)
 }
 
 /// The Person of a local account that is disabled (someone who left): its
@@ -360,6 +367,7 @@ pub fn instance_actor(cfg: &Config, public_pem: &str) -> AppResult<PublishedActo
         ruche_visibility: None,
         ruche_join_policy: None,
         ruche_partners: None,
+        ruche_guest: None,
         suspended: None,
         generator: crate::federation::json::generator(cfg)?,
         id,
@@ -474,6 +482,26 @@ mod tests {
             doc["suspended"] = value.clone();
             let a = super::read(&read(&doc, "actor").unwrap(), "partner.test", None).unwrap();
             assert_eq!(a.profile.suspended, gone, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_person_said_to_be_a_guest_is_read_as_one_and_anything_else_as_not() {
+        assert!(!read_actor("mastodon_actor.json").profile.guest);
+        for (value, guest) in [
+            (serde_json::json!(true), true),
+            (serde_json::json!(false), false),
+            (serde_json::json!("true"), false),
+            (serde_json::json!(1), false),
+        ] {
+            let mut doc = fixture("mastodon_actor.json");
+            doc["ruche:guest"] = value.clone();
+            let a = super::read(&read(&doc, "actor").unwrap(), "partner.test", None).unwrap();
+            assert_eq!(a.profile.guest, guest, "{value}");
+            // A community is never a guest.
+            doc["type"] = serde_json::json!("Group");
+            let g = super::read(&read(&doc, "actor").unwrap(), "partner.test", None).unwrap();
+            assert!(!g.profile.guest, "{value}");
         }
     }
 

@@ -74,6 +74,9 @@ pub struct Actor {
     pub ruche_join_policy: Option<String>,
     #[serde(rename = "ruche:partners", default, deserialize_with = "lenient")]
     pub ruche_partners: Option<bool>,
+    /// A Ruche person who is a partner's guest on their instance.
+    #[serde(rename = "ruche:guest", default, deserialize_with = "lenient")]
+    pub ruche_guest: Option<bool>,
     /// Mastodon's `toot:suspended`: the account is closed on its host (a
     /// person who left the company, for Ruche).
     #[serde(default, deserialize_with = "lenient")]
@@ -193,6 +196,9 @@ pub struct PublishedActor {
     pub ruche_join_policy: Option<String>,
     #[serde(rename = "ruche:partners", skip_serializing_if = "Option::is_none")]
     pub ruche_partners: Option<bool>,
+    /// A person who is a partner's guest here: `true`.
+    #[serde(rename = "ruche:guest", skip_serializing_if = "Option::is_none")]
+    pub ruche_guest: Option<bool>,
     /// A person whose account is disabled (who left): `true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suspended: Option<bool>,
