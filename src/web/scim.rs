@@ -387,11 +387,13 @@ pub struct ListQuery {
     count: Option<String>,
 }
 
-async fn list(
-    State(state): State<AppState>,
-    ScimClient(client): ScimClient,
-    Query(q): Query<ListQuery>,
-) -> ScimResult {
+/// A list's `startIndex` (from 1) and `count` (at most `max`; 100 when
+/// not given).
+fn paging(
+    start_index: &Option<String>,
+    count: &Option<String>,
+    max: i64,
+) -> Result<(i64, i64), ScimError> {
     let number = |v: &Option<String>, default: i64| -> Result<i64, ScimError> {
         match v {
             None => Ok(default),
@@ -401,8 +403,18 @@ async fn list(
                 .map_err(|_| ScimError::bad("invalidValue", "startIndex and count are numbers.")),
         }
     };
-    let start = number(&q.start_index, 1)?.max(1);
-    let count = number(&q.count, 100)?.clamp(0, provisioning::MAX_PAGE);
+    Ok((
+        number(start_index, 1)?.max(1),
+        number(count, 100)?.clamp(0, max),
+    ))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ScimClient(client): ScimClient,
+    Query(q): Query<ListQuery>,
+) -> ScimResult {
+    let (start, count) = paging(&q.start_index, &q.count, provisioning::MAX_PAGE)?;
     let f = match q.filter.trim() {
         "" => None,
         s => Some(filter(s)?),
@@ -660,17 +672,7 @@ async fn list_groups(
     ScimClient(client): ScimClient,
     Query(q): Query<GroupQuery>,
 ) -> ScimResult {
-    let number = |v: &Option<String>, default: i64| -> Result<i64, ScimError> {
-        match v {
-            None => Ok(default),
-            Some(s) => s
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| ScimError::bad("invalidValue", "startIndex and count are numbers.")),
-        }
-    };
-    let start = number(&q.start_index, 1)?.max(1);
-    let count = number(&q.count, 100)?.clamp(0, groups::MAX_PAGE);
+    let (start, count) = paging(&q.start_index, &q.count, groups::MAX_PAGE)?;
     let f = match q.filter.trim() {
         "" => None,
         s => Some(group_filter(s)?),
