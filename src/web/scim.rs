@@ -121,6 +121,18 @@ fn scim_json(status: StatusCode, body: Value) -> Response {
 
 type ScimResult = Result<Response, ScimError>;
 
+/// A resource just made: 201, with its address in `Location`.
+fn created(body: Value) -> Response {
+    let location = body["meta"]["location"]
+        .as_str()
+        .and_then(|l| HeaderValue::from_str(l).ok());
+    let mut res = scim_json(StatusCode::CREATED, body);
+    if let Some(v) = location {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
 /// The provisioning client a bearer token names.
 pub struct ScimClient(i64);
 
@@ -452,12 +464,7 @@ async fn create(
         .db
         .run(move |c| provisioning::create(c, client, &p))
         .await?;
-    let body = resource(state.config.base(), &made);
-    let mut res = scim_json(StatusCode::CREATED, body.clone());
-    if let Some(Ok(v)) = body["meta"]["location"].as_str().map(HeaderValue::from_str) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(res)
+    Ok(created(resource(state.config.base(), &made)))
 }
 
 async fn show(
@@ -710,12 +717,7 @@ async fn create_group(
         .db
         .run(move |c| groups::create(c, &cfg, client, &g))
         .await?;
-    let body = group_resource(state.config.base(), &made, true);
-    let mut res = scim_json(StatusCode::CREATED, body.clone());
-    if let Some(Ok(v)) = body["meta"]["location"].as_str().map(HeaderValue::from_str) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(res)
+    Ok(created(group_resource(state.config.base(), &made, true)))
 }
 
 async fn show_group(
