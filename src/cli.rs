@@ -351,15 +351,25 @@ fn directory_sync(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let by = "command";
+    let failed = |c: &mut crate::db::DbConn,
+                  e: crate::error::AppError,
+                  report: Option<&accounts::directory::Report>| {
+        if !dry_run {
+            let run = accounts::directory::LastRun::of(by, started, report).failed(&e);
+            let _ = accounts::directory::remember(c, &run);
+        }
+        explain(e)
+    };
     let entries = runtime
         .block_on(crate::ldap::people(ldap, |n| {
             eprint!("\rread {n} people from the directory");
             let _ = std::io::stderr().flush();
         }))
-        .map_err(explain)?;
+        .map_err(|e| failed(&mut conn, e, None))?;
     eprintln!();
     let total = entries.len().max(1);
-    let report = accounts::directory::sync(&mut conn, &entries, dry_run, |n| {
+    let synced = accounts::directory::sync(&mut conn, &entries, dry_run, |n| {
         let width = 30;
         let done = n * width / total;
         eprint!(
@@ -369,8 +379,8 @@ fn directory_sync(
             entries.len()
         );
         let _ = std::io::stderr().flush();
-    })
-    .map_err(explain)?;
+    });
+    let report = synced.map_err(|e| failed(&mut conn, e, None))?;
     eprintln!();
     println!(
         "{}{} listed: {} created, {} updated, {} unchanged, {} disabled, {} enabled, {} skipped ({:.1} s)",
@@ -387,17 +397,28 @@ fn directory_sync(
     for (login, why) in report.skipped.iter().take(50) {
         println!("skipped {login}: {why}");
     }
+    if dry_run {
+        return Ok(());
+    }
+    let run = accounts::directory::LastRun::of(by, started, Some(&report));
     // The photos, once the accounts are there (not in a dry run: each is
-    // checked and re-encoded as it is taken), on a connection of their own.
+    // checked and re-encoded as it is taken), on connections of their own.
     drop(conn);
-    if !dry_run && !ldap.attributes.photo.is_empty() {
-        let started = std::time::Instant::now();
-        let photos = runtime
-            .block_on(crate::directory_photos(db, config, |n| {
-                eprint!("\rlooked at {n} photos");
-                let _ = std::io::stderr().flush();
-            }))
-            .map_err(explain)?;
+    let run = if ldap.attributes.photo.is_empty() {
+        run
+    } else {
+        let photos_started = std::time::Instant::now();
+        let photos = runtime.block_on(crate::directory_photos(db, config, |n| {
+            eprint!("\rlooked at {n} photos");
+            let _ = std::io::stderr().flush();
+        }));
+        let photos = match photos {
+            Ok(p) => p,
+            Err(e) => {
+                let mut conn = db.get().map_err(explain)?;
+                return Err(failed(&mut conn, e, Some(&report)));
+            }
+        };
         eprintln!();
         println!(
             "photos: {} imported, {} unchanged, {} refused, {} without an account ({:.1} s)",
@@ -405,9 +426,17 @@ fn directory_sync(
             photos.unchanged,
             photos.refused,
             photos.without_account,
-            started.elapsed().as_secs_f64()
+            photos_started.elapsed().as_secs_f64()
         );
-    }
+        accounts::directory::LastRun {
+            photos_imported: photos.imported,
+            photos_refused: photos.refused,
+            seconds: started.elapsed().as_secs_f64(),
+            ..run
+        }
+    };
+    let mut conn = db.get().map_err(explain)?;
+    accounts::directory::remember(&mut conn, &run).map_err(explain)?;
     Ok(())
 }
 

@@ -245,10 +245,11 @@ pub async fn directory_photos(
 /// process of an instance does it; a sync that finds nothing to change
 /// changes nothing.
 async fn directory_sync(state: app::AppState) {
+    use accounts::directory::LastRun;
     let every = std::time::Duration::from_secs(state.config.accounts.ldap.sync_minutes * 60);
     loop {
         let started = std::time::Instant::now();
-        match ldap::people(&state.config.accounts.ldap, |_| {}).await {
+        let run = match ldap::people(&state.config.accounts.ldap, |_| {}).await {
             Ok(entries) => {
                 match state
                     .db
@@ -266,22 +267,49 @@ async fn directory_sync(state: app::AppState) {
                             seconds = started.elapsed().as_secs_f64(),
                             "directory synced"
                         );
-                        match directory_photos(&state.db, &state.config, |_| {}).await {
-                            Ok(p) => tracing::info!(
-                                imported = p.imported,
-                                unchanged = p.unchanged,
-                                refused = p.refused,
-                                "directory photos taken"
-                            ),
-                            Err(e) => {
-                                tracing::warn!(error = %e, "the directory's photos could not be read; will retry")
+                        let run = LastRun::of("schedule", started, Some(&r));
+                        if state.config.accounts.ldap.attributes.photo.is_empty() {
+                            run
+                        } else {
+                            match directory_photos(&state.db, &state.config, |_| {}).await {
+                                Ok(p) => {
+                                    tracing::info!(
+                                        imported = p.imported,
+                                        unchanged = p.unchanged,
+                                        refused = p.refused,
+                                        "directory photos taken"
+                                    );
+                                    LastRun {
+                                        photos_imported: p.imported,
+                                        photos_refused: p.refused,
+                                        seconds: started.elapsed().as_secs_f64(),
+                                        ..run
+                                    }
+                                }
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "the directory's photos could not be read; will retry");
+                                    run.failed(&e)
+                                }
                             }
                         }
                     }
-                    Err(e) => tracing::warn!(error = %e, "the directory sync failed; will retry"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the directory sync failed; will retry");
+                        LastRun::of("schedule", started, None).failed(&e)
+                    }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "the directory could not be read; will retry"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the directory could not be read; will retry");
+                LastRun::of("schedule", started, None).failed(&e)
+            }
+        };
+        if let Err(e) = state
+            .db
+            .run(move |c| accounts::directory::remember(c, &run))
+            .await
+        {
+            tracing::warn!(error = %e, "how the directory sync went could not be kept");
         }
         tokio::time::sleep(every).await;
     }

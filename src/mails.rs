@@ -48,6 +48,9 @@ pub enum Mail {
     /// The access of the guest `guest` ends within days: to the guest, and
     /// to whom invited them (`accounts::guest::remind_due`).
     GuestEnding { guest: i64 },
+    /// The administrator `by` (a username) turned off the recipient's
+    /// second sign-in step.
+    SecondStepReset { by: String },
     /// The digest of what the person missed: the post ids and notification
     /// ids it covers, each `(after, up_to]`.
     Digest {
@@ -67,6 +70,7 @@ impl Mail {
             Mail::Invitation { .. } => "invitation",
             Mail::Notification { .. } => "notification",
             Mail::GuestEnding { .. } => "guest_ending",
+            Mail::SecondStepReset { .. } => "second_step_reset",
             Mail::Digest { .. } => "digest",
         }
     }
@@ -77,7 +81,10 @@ impl Mail {
     pub fn is_transactional(&self) -> bool {
         matches!(
             self,
-            Mail::PasswordReset { .. } | Mail::ConfirmAddress { .. } | Mail::AddressChanged { .. }
+            Mail::PasswordReset { .. }
+                | Mail::ConfirmAddress { .. }
+                | Mail::AddressChanged { .. }
+                | Mail::SecondStepReset { .. }
         )
     }
 
@@ -96,6 +103,7 @@ impl Mail {
             Mail::Invitation { code, by } => format!("{by} {code}"),
             Mail::Notification { id } => id.to_string(),
             Mail::GuestEnding { guest } => guest.to_string(),
+            Mail::SecondStepReset { by } => by.clone(),
             Mail::Digest {
                 content: (c0, c1),
                 notifications: (n0, n1),
@@ -131,6 +139,9 @@ impl Mail {
             }),
             "guest_ending" => Some(Mail::GuestEnding {
                 guest: detail.parse().ok()?,
+            }),
+            "second_step_reset" => Some(Mail::SecondStepReset {
+                by: detail.to_string(),
             }),
             "digest" => {
                 let n: Vec<i64> = detail
@@ -568,6 +579,7 @@ mod tests {
                 code: "xyz 1".into(),
                 by: 42,
             },
+            Mail::SecondStepReset { by: "admin".into() },
         ] {
             let (kind, detail) = m.encode();
             assert_eq!(Mail::decode(kind, &detail), Some(m));

@@ -455,7 +455,9 @@ document.addEventListener("DOMContentLoaded", function () {
     var name = form.querySelector("input[name=name]").value;
     var password = form.querySelector("input[name=password]");
     button.disabled = true;
-    post("/settings/passkeys/options", { csrf: csrf(), password: password.value })
+    // No password field: the account has none, and a recent sign-in is
+    // the proof.
+    post("/settings/passkeys/options", { csrf: csrf(), password: password ? password.value : "" })
       .then(function (ch) {
         var o = ch.options;
         o.challenge = bytes(o.challenge);
@@ -497,7 +499,9 @@ document.addEventListener("DOMContentLoaded", function () {
       })
       .catch(function (err) {
         button.disabled = false;
-        password.value = "";
+        if (password) {
+          password.value = "";
+        }
         show(box, err);
       });
   });

@@ -686,3 +686,218 @@ async fn the_directory_is_reached_over_tls_and_an_untrusted_certificate_is_refus
         .to_string();
     assert!(err.contains("accounts.ldap.ca_file"), "{err}");
 }
+
+/// How the last sync went is on the console and in the API: the scheduled
+/// one at start-up, then the command's, a failure with its reason, and a
+/// success again.
+#[tokio::test]
+async fn the_console_tells_how_the_last_sync_went_and_why_it_failed() {
+    if !ldap::available() {
+        return;
+    }
+    let slapd = Slapd::start(COMPANY).await;
+    let cfg = slapd.config();
+    let app = TestApp::start_with(move |c| {
+        c.accounts.ldap = cfg;
+        c.accounts.ldap.sync_minutes = 60;
+    })
+    .await;
+    app.create_account("root", true);
+    let root = app.login_api("root").await;
+    let last = || async {
+        let v = root.get("/admin/identity").await;
+        assert_eq!(v.status, StatusCode::OK, "{}", v.json);
+        assert_eq!(v.json["directory"]["configured"], true);
+        v.json["directory"]["last_sync"].clone()
+    };
+    // The schedule's first sync, at start-up.
+    let mut run = Value::Null;
+    for _ in 0..200 {
+        run = last().await;
+        if !run.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(run["by"], "schedule", "{run}");
+    assert_eq!(run["error"], Value::Null, "{run}");
+    assert_eq!(
+        (run["listed"].as_u64(), run["created"].as_u64()),
+        (Some(4), Some(3)),
+        "{run}"
+    );
+    let html = app.browser_login("root").await.html("/admin").await;
+    assert!(html.contains("Last sync: "), "{html}");
+    assert!(html.contains(", on schedule, in "), "{html}");
+    assert!(html.contains("4 people listed: 3 created"), "{html}");
+
+    // The command, against a directory that does not answer: it fails, and
+    // the console says why; nothing else changed.
+    let command = |url: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ruche"));
+        cmd.args(["admin", "directory", "sync"])
+            .env("RUCHE_DATABASE_URL", &app.config.database.url)
+            .env("RUCHE_LOG", "warn")
+            .envs(slapd.env_at(url, false, None));
+        cmd.output().unwrap()
+    };
+    let users = app.count("users");
+    let closed = format!("ldap://127.0.0.1:{}", common::smtp::free_port());
+    let out = command(&closed);
+    assert!(!out.status.success());
+    let run = last().await;
+    assert_eq!(run["by"], "command", "{run}");
+    let error = run["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("directory_unavailable"), "{run}");
+    let html = app.browser_login("root").await.html("/admin").await;
+    assert!(html.contains("It failed:"), "{html}");
+    assert!(html.contains("directory_unavailable"), "{html}");
+    assert_eq!(app.count("users"), users);
+
+    // Again with the directory there: a success, nothing new to make.
+    let out = command(&slapd.url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = last().await;
+    assert_eq!(
+        (run["by"].as_str(), run["error"].as_str()),
+        (Some("command"), None),
+        "{run}"
+    );
+    assert_eq!(
+        (run["listed"].as_u64(), run["created"].as_u64()),
+        (Some(4), Some(0)),
+        "{run}"
+    );
+}
+
+/// Someone of the directory (no password of this site) adds a passkey
+/// within minutes of signing in, not later; the passkey signs in while the
+/// directory still vouches for them, and a sign-in through it renews that.
+#[tokio::test]
+async fn a_directory_account_adds_a_passkey_after_a_fresh_sign_in_and_keeps_it_while_vouched() {
+    use common::passkey::SoftPasskey;
+    if !ldap::available() {
+        return;
+    }
+    let slapd = Slapd::start(COMPANY).await;
+    let cfg = slapd.config();
+    let app = TestApp::start_with(move |c| {
+        c.accounts.ldap = cfg;
+        c.base_url = c.base_url.replace("127.0.0.1", "localhost");
+    })
+    .await;
+    let b = Browser::new(&app.base);
+    let csrf = b.csrf("/login").await;
+    let r = b
+        .post_form(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("login", "alice"),
+                ("password", "alice directory secret"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let settings = b.html("/settings").await;
+    assert!(settings.contains("data-passkey-add"), "offered now");
+    assert!(
+        !settings.contains("passkey-new-password"),
+        "no password of this site to ask"
+    );
+
+    let mut key = SoftPasskey::new(&app.config.base_url);
+    let csrf = b.csrf("/settings").await;
+    let ch = b
+        .post_json(
+            "/settings/passkeys/options",
+            json!({"csrf": csrf, "password": ""}),
+        )
+        .await;
+    assert_eq!(ch.status, StatusCode::OK, "{}", ch.json);
+    let credential = key.create(&ch.json["options"]);
+    let r = b
+        .post_json(
+            "/settings/passkeys",
+            json!({"csrf": csrf, "ceremony": ch.json["ceremony"], "name": "Phone", "credential": credential}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    // Her directory password signs in here: the passkey guards it, with
+    // recovery codes.
+    assert_eq!(r.json["recovery_codes"].as_array().map(Vec::len), Some(10));
+
+    async fn passkey_sign_in(app: &TestApp, key: &mut SoftPasskey) -> common::Resp {
+        let nb = Browser::new(&app.base);
+        let csrf = nb.csrf("/login").await;
+        let ch = nb
+            .post_json("/login/passkey/options", json!({"csrf": csrf}))
+            .await;
+        let answer = key.get(&ch.json["options"]);
+        nb.post_json(
+            "/login/passkey",
+            json!({"csrf": csrf, "ceremony": ch.json["ceremony"], "credential": answer}),
+        )
+        .await
+    }
+    let r = passkey_sign_in(&app, &mut key).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+
+    // Twenty minutes after signing in, adding another is refused.
+    {
+        use ruche::db::schema::sessions;
+        let mut c = app.db.get().unwrap();
+        diesel::update(sessions::table)
+            .set(sessions::created_at.eq(ruche::db::now() - chrono::Duration::minutes(20)))
+            .execute(&mut *c)
+            .unwrap();
+    }
+    let csrf = b.csrf("/settings").await;
+    let r = b
+        .post_json(
+            "/settings/passkeys/options",
+            json!({"csrf": csrf, "password": ""}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "passkey_sign_in_again"),
+        "{}",
+        r.json
+    );
+    assert!(b
+        .html("/settings")
+        .await
+        .contains("sign in again through it first"));
+
+    // The directory has not vouched for her in longer than a session lasts:
+    // the passkey alone no longer signs in, until she signs in through it.
+    {
+        use ruche::db::schema::directory_users;
+        let mut c = app.db.get().unwrap();
+        diesel::update(directory_users::table)
+            .set(directory_users::synced_at.eq(ruche::db::now() - chrono::Duration::days(31)))
+            .execute(&mut *c)
+            .unwrap();
+    }
+    let r = passkey_sign_in(&app, &mut key).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "passkey_company_again"),
+        "{}",
+        r.json
+    );
+    let r = sign_in(&app, "alice", "alice directory secret").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&r),
+        "/login/code",
+        "her passkey is her second step"
+    );
+    let r = passkey_sign_in(&app, &mut key).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+}

@@ -564,3 +564,186 @@ async fn a_passkey_is_the_second_step_an_administrator_is_asked_for() {
     assert_eq!(app.count("recovery_codes"), 10);
     assert_eq!(b.get("/admin").await.status(), StatusCode::OK);
 }
+
+/// The code an authenticator app with `secret` shows now.
+fn app_code(secret: &str) -> String {
+    totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap()
+        .generate(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        )
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_api_manages_the_second_step_and_passkeys_and_signs_in_with_one() {
+    let app = site().await;
+    let api = app.user("ann").await;
+    let bob = app.user("bob").await;
+    let v = api.get("/me/second-step").await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.json);
+    assert_eq!(
+        (&v.json["on"], &v.json["passkey_add"], &v.json["passkeys"]),
+        (&json!(false), &json!("with_password"), &json!([])),
+        "{}",
+        v.json
+    );
+
+    // The authenticator app: set up, a wrong first code, the right one.
+    let setup = api.post("/me/second-step/app", json!({})).await;
+    assert_eq!(setup.status, StatusCode::CREATED, "{}", setup.json);
+    let secret = setup.json["secret"].as_str().unwrap().to_string();
+    assert!(setup.json["otpauth_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+    let r = api
+        .post("/me/second-step/app/enable", json!({"code": "000000"}))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "code_invalid")
+    );
+    let r = api
+        .post(
+            "/me/second-step/app/enable",
+            json!({"code": app_code(&secret)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["recovery_codes"].as_array().unwrap().len(), 10);
+    let r = api.post("/me/second-step/app", json!({})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "second_factor_on")
+    );
+
+    // A passkey: the password is asked; no new codes (the step was on).
+    let mut key = SoftPasskey::new(&app.config.base_url);
+    let r = api
+        .post("/me/passkeys/options", json!({"password": "wrong"}))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "current_password_wrong")
+    );
+    let ch = api
+        .post("/me/passkeys/options", json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(ch.status, StatusCode::OK, "{}", ch.json);
+    let credential = key.create(&ch.json["options"]);
+    // Another account cannot finish ann's ceremony.
+    let r = bob
+        .post(
+            "/me/passkeys",
+            json!({"ceremony": ch.json["ceremony"], "credential": credential}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "passkey_expired")
+    );
+    let ch = api
+        .post("/me/passkeys/options", json!({"password": PASSWORD}))
+        .await;
+    let credential = key.create(&ch.json["options"]);
+    let r = api
+        .post(
+            "/me/passkeys",
+            json!({"ceremony": ch.json["ceremony"], "name": "Phone", "credential": credential}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    assert!(r.json["recovery_codes"].is_null());
+    let v = api.get("/me/second-step").await;
+    let id = v.json["passkeys"][0]["id"].as_i64().unwrap();
+    assert_eq!(v.json["passkeys"][0]["name"], "Phone");
+    assert_eq!(v.json["recovery_codes_left"], 10);
+
+    // Renamed; a name too long, someone else's passkey, a made-up id.
+    let path = format!("/me/passkeys/{id}");
+    let r = api.patch(&path, json!({"name": "Work phone"})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.json);
+    let r = api.patch(&path, json!({"name": "x".repeat(61)})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "passkey_name_too_long")
+    );
+    assert_eq!(
+        bob.patch(&path, json!({"name": "mine"})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = bob.delete_json(&path, json!({"password": PASSWORD})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = api.patch("/me/passkeys/nope", json!({"name": "x"})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let v = api.get("/me/second-step").await;
+    assert_eq!(v.json["passkeys"][0]["name"], "Work phone");
+
+    // A token from the passkey, without user name or password; its answer
+    // cannot be used twice.
+    let client = app.client();
+    let ch: Value = client
+        .post(app.url("/api/v1/auth/passkey/options"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let answer = key.get(&ch["options"]);
+    let body = json!({"ceremony": ch["ceremony"], "credential": answer, "name": "phone app"});
+    let r = client
+        .post(app.url("/api/v1/auth/passkey"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["name"], "phone app");
+    let me: Value = client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(v["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["profile"]["username"], "ann");
+    let again = client
+        .post(app.url("/api/v1/auth/passkey"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.count("api_tokens"), 3, "ann's, bob's and the passkey's");
+
+    // Removed with the password; the app keeps the second step on.
+    let r = api.delete_json(&path, json!({"password": "wrong"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = api.delete_json(&path, json!({"password": PASSWORD})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.json);
+    let v = api.get("/me/second-step").await;
+    assert_eq!(
+        (&v.json["on"], &v.json["passkeys"]),
+        (&json!(true), &json!([]))
+    );
+    // The app off: nothing left.
+    let r = api
+        .delete_json("/me/second-step/app", json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.json);
+    let v = api.get("/me/second-step").await;
+    assert_eq!(
+        (&v.json["on"], &v.json["recovery_codes_left"]),
+        (&json!(false), &json!(0))
+    );
+}

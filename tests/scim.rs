@@ -1137,6 +1137,33 @@ async fn okta_pushes_a_group_renames_it_and_changes_its_members() {
     assert_eq!(members(&app, &id).len(), 2);
     let (_, v) = scim.get("/ResourceTypes").await;
     assert_eq!(v["totalResults"], 2);
+
+    // The administrators see the group, its client and its members, on the
+    // console and through the API; nobody else does.
+    app.create_account("root", true);
+    let html = app.browser_login("root").await.html("/admin").await;
+    let name = community(&app, &id).0;
+    assert!(
+        html.contains(&format!(
+            "<a href=\"/communities/{name}\">Test SCIMv2 renamed</a>"
+        )),
+        "{html}"
+    );
+    assert!(html.contains("1 group pushed by SCIM"), "{html}");
+    let root = app.login_api("root").await;
+    let v = root.get("/admin/identity").await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.json);
+    let groups = &v.json["scim"]["groups"];
+    assert_eq!(groups["total"], 1, "{}", v.json);
+    assert_eq!(groups["items"][0]["name"], name.as_str());
+    assert_eq!(groups["items"][0]["client"], "okta");
+    assert_eq!(groups["items"][0]["members"], 2);
+    assert_eq!(v.json["scim"]["clients"][0]["name"], "okta");
+    assert_eq!(v.json["scim"]["clients"][0]["accounts"], 2);
+    assert_eq!(v.json["directory"]["configured"], false);
+    let someone = app.user("someone").await;
+    let r = someone.get("/admin/identity").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -245,3 +245,120 @@ async fn where_asked_administrators_act_as_such_only_with_the_second_step_on() {
     let r = boss.post("/admin/users/eve/disable", json!({})).await;
     assert!(r.status.is_success(), "{:?}", r.json);
 }
+
+/// Turns the authenticator app on for the account signed in on `b`; its
+/// secret.
+async fn app_on(b: &Browser) -> String {
+    post(b, "/settings/second-step", &[]).await;
+    let page = b.html("/settings").await;
+    let secret = between(&page, "<code class=\"secret\">", "</code>")[0].to_string();
+    let r = post(
+        b,
+        "/settings/second-step/enable",
+        &[("code", &code_at(&secret, now()))],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    secret
+}
+
+#[tokio::test]
+async fn an_administrator_turns_off_a_lost_second_step_and_the_person_is_told() {
+    use common::smtp::{self, Smtp};
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let url = server.url();
+    let app = TestApp::start_with(move |c| {
+        c.mail.smtp_url = url;
+        c.mail.retry_base_ms = 100;
+    })
+    .await;
+    app.create_account("root", true);
+    app.create_account("ann", false);
+    let bob = app.user("bob").await;
+    let ann = app.browser_login("ann").await;
+    app_on(&ann).await;
+    assert_eq!(
+        app.token_request("ann", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The console shows whose second step is on, with a button for them
+    // only.
+    let root = app.browser_login("root").await;
+    let html = root.html("/admin").await;
+    assert!(html.contains("/admin/users/ann/second-step"), "{html}");
+    assert!(!html.contains("/admin/users/bob/second-step"));
+    assert!(html.contains("Second step on"));
+
+    // Refused: not an administrator, nobody's second step, one's own, nobody.
+    let root_api = app.login_api("root").await;
+    let r = bob.delete("/admin/users/ann/second-step").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = root_api.delete("/admin/users/bob/second-step").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "second_factor_off")
+    );
+    let r = root_api.delete("/admin/users/root/second-step").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "second_factor_reset_self")
+    );
+    let r = root_api.delete("/admin/users/nobody/second-step").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("recovery_codes"), 10, "nothing changed");
+    assert_eq!(
+        app.token_request("ann", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // From the console.
+    let csrf = extract_csrf(&html).unwrap();
+    let r = root
+        .post_form(
+            "/admin/users/ann/second-step",
+            &[("csrf", csrf.as_str()), ("back", "/admin?q=ann")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = location(&r);
+    assert_eq!(to, "/admin?q=ann&notice=step_reset#people");
+    assert!(root
+        .html(&to)
+        .await
+        .contains("Their second sign-in step is off"));
+    assert_eq!(app.count("recovery_codes"), 0);
+    // Her sessions ended; her password alone signs in again.
+    assert_eq!(ann.get("/settings").await.status(), StatusCode::SEE_OTHER);
+    let (_, r) = password_step(&app).await;
+    assert_eq!(location(&r), "/people");
+    assert_eq!(
+        app.token_request("ann", PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    // She is told, and by whom.
+    let m = &server.wait_kind("second_step_reset", 1).await[0];
+    assert_eq!(m.to, "ann@example.com");
+    assert!(m.subject.contains("second step"), "{}", m.subject);
+    assert!(m.text.contains("root"), "{}", m.text);
+    assert!(m.text.contains("If you did not ask for this"), "{}", m.text);
+
+    // Through the API, once she has set it up again.
+    let ann = app.browser_login("ann").await;
+    app_on(&ann).await;
+    let r = root_api.delete("/admin/users/ann/second-step").await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.token_request("ann", PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    let users = root_api.get("/admin/users?q=ann").await;
+    assert_eq!(
+        users.json["items"][0]["second_step"], false,
+        "{}",
+        users.json
+    );
+}

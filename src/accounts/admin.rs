@@ -50,9 +50,26 @@ impl Show {
 }
 
 /// An account as administrators see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    #[serde(flatten)]
+    pub row: AccountRow,
+    /// Whether its second sign-in step is on (an authenticator app or a
+    /// passkey).
+    pub second_step: bool,
+}
+
+impl std::ops::Deref for Account {
+    type Target = AccountRow;
+    fn deref(&self) -> &AccountRow {
+        &self.row
+    }
+}
+
+/// What the accounts' table says of an account.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = users)]
-pub struct Account {
+pub struct AccountRow {
     #[serde(skip)]
     pub id: i64,
     pub username: String,
@@ -112,16 +129,24 @@ pub fn search(
                 .or(lower(users::email).like(p).escape('\\')),
         );
     }
-    let mut rows: Vec<Account> = query
+    let mut rows: Vec<AccountRow> = query
         .order(users::username.asc())
         .limit(PAGE_SIZE + 1)
-        .select(Account::as_select())
+        .select(AccountRow::as_select())
         .load(conn)?;
     for r in rows.iter_mut().filter(|r| r.domain.is_some()) {
         // A remote row keeps a placeholder address; it is nobody's e-mail.
         r.email.clear();
     }
-    Ok(rows)
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let on = super::second_factor::on_among(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Account {
+            second_step: on.contains(&row.id),
+            row,
+        })
+        .collect())
 }
 
 /// Makes someone of this site an administrator, or no longer one. The

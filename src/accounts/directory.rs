@@ -57,6 +57,81 @@ pub struct Report {
     pub skipped: Vec<(String, &'static str)>,
 }
 
+/// How the last sync went (the scheduled one or the command's), for the
+/// administrators' console: kept in the site's settings, so that every
+/// process shows the same.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LastRun {
+    #[serde(
+        serialize_with = "crate::db::utc::serialize",
+        deserialize_with = "crate::db::utc::deserialize"
+    )]
+    pub at: chrono::NaiveDateTime,
+    /// `schedule` or `command`.
+    pub by: String,
+    /// Why it failed (the directory unreachable, refused…); then the
+    /// figures are those it reached.
+    pub error: Option<String>,
+    pub listed: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub disabled: usize,
+    pub enabled: usize,
+    pub skipped: usize,
+    /// Photos taken, and refused, when the directory gives photos.
+    pub photos_imported: usize,
+    pub photos_refused: usize,
+    pub seconds: f64,
+}
+
+const LAST_RUN: &str = "directory_last_run";
+
+impl LastRun {
+    /// A run begun by `by` at `started`, with what the sync did.
+    pub fn of(by: &str, started: std::time::Instant, report: Option<&Report>) -> LastRun {
+        let r = report.cloned().unwrap_or_default();
+        LastRun {
+            at: now(),
+            by: by.to_string(),
+            error: None,
+            listed: r.listed,
+            created: r.created,
+            updated: r.updated,
+            disabled: r.disabled,
+            enabled: r.enabled,
+            skipped: r.skipped.len(),
+            photos_imported: 0,
+            photos_refused: 0,
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// The same run, failed with `error`.
+    pub fn failed(mut self, error: &AppError) -> LastRun {
+        // For administrators: the code, what it names and the cause.
+        let mut text = error.code.to_string();
+        for (k, v) in &error.args {
+            text.push_str(&format!(" {k}={v}"));
+        }
+        if let Some(cause) = &error.cause {
+            text.push_str(&format!(" ({cause})"));
+        }
+        self.error = Some(text);
+        self
+    }
+}
+
+/// Keeps how the last sync went.
+pub fn remember(c: &mut DbConn, run: &LastRun) -> AppResult<()> {
+    let json = serde_json::to_string(run).map_err(AppError::internal)?;
+    crate::settings::put(c, LAST_RUN, &json)
+}
+
+/// How the last sync went, if one ran.
+pub fn last_run(c: &mut DbConn) -> AppResult<Option<LastRun>> {
+    Ok(crate::settings::get(c, LAST_RUN)?.and_then(|s| serde_json::from_str(&s).ok()))
+}
+
 fn key(login: &str) -> String {
     login.trim().to_lowercase()
 }
@@ -549,6 +624,16 @@ pub fn sync(
             Err(Stop::Failed(e)) => return Err(e),
         }
         report.disabled += batch.len();
+    }
+    // Many new rows leave PostgreSQL's planner with the statistics of a
+    // nearly empty table until autovacuum reads them: the photos' and the
+    // next sync's look-ups by entry id and login then scanned whole tables
+    // (the benchmark's second sync took a minute instead of a second).
+    if report.created > 0 && !dry_run {
+        if let DbConn::Pg(_) = c {
+            use diesel::connection::SimpleConnection;
+            c.batch_execute("ANALYZE users; ANALYZE directory_users;")?;
+        }
     }
     Ok(report)
 }

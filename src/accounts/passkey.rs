@@ -2,10 +2,18 @@
 //! reader or a security key that signs people in without a password, or
 //! serves as the second step after one.
 //!
-//! - **Adding one** asks the account's password (a stolen session must not
-//!   leave itself a way back in) and is for accounts with a password of
-//!   this site: those who sign in through the company's provider or its
-//!   directory rely on them (the company cuts a leaver off there).
+//! - **Adding or removing one** asks the account's password (a stolen
+//!   session must not leave itself a way back in). An account without a
+//!   password of this site (it signs in through the company's provider or
+//!   directory) proves it with a sign-in of the last [`FRESH_MINUTES`]
+//!   instead. Where a provider does not let its people use passwords here
+//!   (`passwords = false`), it does not let them use passkeys either.
+//! - **The company still decides** for those accounts: their passkey signs
+//!   in only while the company vouches for them ([`vouched`]: a sign-in
+//!   through it, or the directory's sync listing them, within
+//!   `accounts.session_days`, or a SCIM client keeping them), so that a
+//!   passkey never outlives a leaver's departure longer than a session
+//!   would.
 //! - **Signing in** with one needs no user name: the browser offers the
 //!   passkeys it holds for this site (a *discoverable* credential, asked
 //!   for as `residentKey: preferred`), and the authenticator checks its
@@ -50,6 +58,9 @@ use crate::error::{refuse_nul, AppError, AppResult};
 pub const CEREMONY_MINUTES: i64 = 5;
 /// Ceremonies one address may leave waiting.
 pub const PENDING_PER_ADDRESS: i64 = 60;
+/// How recent a sign-in must be for an account without a password of
+/// this site to add or remove a passkey.
+pub const FRESH_MINUTES: i64 = 10;
 /// Passkeys one account may have.
 pub const MAX_PER_ACCOUNT: i64 = 20;
 /// The longest name of a passkey.
@@ -78,6 +89,15 @@ fn relying_party(cfg: &Config) -> AppResult<Webauthn> {
 /// Whether this site offers passkeys.
 pub fn available(cfg: &Config) -> bool {
     relying_party(cfg).is_ok()
+}
+
+/// What proves that the owner adds or removes a passkey: the account's
+/// password, or, for one without a password of this site, the session of
+/// a recent sign-in (the pages' cookie; the API has none).
+#[derive(Debug, Clone, Copy)]
+pub struct Proof<'a> {
+    pub password: &'a str,
+    pub session: Option<&'a str>,
 }
 
 /// What the page hands to the browser's `navigator.credentials`: the
@@ -210,13 +230,100 @@ fn options_of<T: Serialize>(value: &T) -> AppResult<serde_json::Value> {
         .unwrap_or(v))
 }
 
-/// Whether the account may have passkeys: one with a password of this
-/// site.
-fn check_may_have(user: &User) -> AppResult<()> {
-    if user.password_hash.starts_with('!') {
-        return Err(AppError::bad_request("passkey_no_password"));
+/// Whether the account has a password of this site (those who sign in
+/// through the company's provider or directory have none).
+fn has_password(user: &User) -> bool {
+    !user.password_hash.starts_with('!')
+}
+
+/// What proves that the account's owner adds or removes a passkey (a
+/// stolen session must not leave itself a way back in): the password of
+/// this site, or, for an account that has none, a sign-in (through the
+/// company's provider or directory) of the last [`FRESH_MINUTES`], the
+/// session `session` being that sign-in's.
+fn confirm(
+    c: &mut DbConn,
+    cfg: &Config,
+    user: &User,
+    password: &str,
+    session: Option<&str>,
+    ip: &str,
+) -> AppResult<()> {
+    if has_password(user) {
+        return check_password(c, cfg, user, password, ip);
     }
-    Ok(())
+    let began = match session {
+        Some(token) => super::session::session_began(c, token, user.id)?,
+        None => None,
+    };
+    match began {
+        Some(at) if at > now() - Duration::minutes(FRESH_MINUTES) => Ok(()),
+        _ => Err(AppError::forbidden("passkey_sign_in_again").with("minutes", FRESH_MINUTES)),
+    }
+}
+
+/// Whether the company still vouches for an account without a password of
+/// this site, whose passkey would otherwise outlive its leaving when
+/// nothing tells this site: it signed in through the provider or the
+/// directory, or the directory's sync listed it, within the last
+/// `accounts.session_days` (no longer than a session of that sign-in
+/// lasts); or a SCIM client keeps it (the client tells this site of
+/// leavers).
+fn vouched(c: &mut DbConn, cfg: &Config, user: &User) -> AppResult<bool> {
+    use crate::db::schema::{directory_users, scim_clients, scim_users, sso_identities};
+    if has_password(user) {
+        return Ok(true);
+    }
+    let since = now() - Duration::days(i64::from(cfg.accounts.session_days));
+    let provider: i64 = sso_identities::table
+        .filter(sso_identities::user_id.eq(user.id))
+        .filter(sso_identities::last_login_at.gt(since))
+        .count()
+        .get_result(c)?;
+    let directory: i64 = directory_users::table
+        .filter(directory_users::user_id.eq(user.id))
+        .filter(directory_users::disabled_by_sync.eq(false))
+        .filter(directory_users::synced_at.gt(since))
+        .count()
+        .get_result(c)?;
+    let scim: i64 = scim_users::table
+        .inner_join(scim_clients::table.on(scim_clients::id.eq(scim_users::client_id)))
+        .filter(scim_users::user_id.eq(user.id))
+        .filter(scim_users::disabled_by_scim.eq(false))
+        .filter(scim_clients::revoked_at.is_null())
+        .count()
+        .get_result(c)?;
+    Ok(provider + directory + scim > 0)
+}
+
+/// How the settings offer to add a passkey to an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// Not at all: the site has no passkeys, or the company's provider
+    /// keeps its people to its own sign-in.
+    No,
+    /// With the account's password.
+    WithPassword,
+    /// Now, without a password: the account has none and signed in within
+    /// [`FRESH_MINUTES`].
+    Now,
+    /// After signing in again through the company.
+    SignInAgain,
+}
+
+/// How the settings offer to add a passkey to `user`, whose page is read
+/// in the session `session`.
+pub fn offer(c: &mut DbConn, cfg: &Config, user: &User, session: Option<&str>) -> AppResult<Offer> {
+    if !available(cfg) || super::sso::password_allowed(c, &cfg.accounts, user.id).is_err() {
+        return Ok(Offer::No);
+    }
+    if has_password(user) {
+        return Ok(Offer::WithPassword);
+    }
+    Ok(match confirm(c, cfg, user, "", session, "") {
+        Ok(()) => Offer::Now,
+        Err(_) => Offer::SignInAgain,
+    })
 }
 
 /// Asks the account's password (failures count as failed sign-ins).
@@ -256,13 +363,13 @@ pub fn begin_registration(
     c: &mut DbConn,
     cfg: &Config,
     user: &User,
-    password: &str,
+    proof: Proof<'_>,
     ip: &str,
 ) -> AppResult<Challenge> {
     let rp = relying_party(cfg)?;
-    check_may_have(user)?;
+    // Where the company's provider took passwords away, passkeys too.
     super::sso::password_allowed(c, &cfg.accounts, user.id)?;
-    check_password(c, cfg, user, password, ip)?;
+    confirm(c, cfg, user, proof.password, proof.session, ip)?;
     let existing = stored(c, user.id)?;
     if existing.len() as i64 >= MAX_PER_ACCOUNT {
         return Err(AppError::conflict("passkey_too_many_keys").with("n", MAX_PER_ACCOUNT));
@@ -314,7 +421,6 @@ pub fn finish_registration(
     name: &str,
 ) -> AppResult<Option<Vec<String>>> {
     let rp = relying_party(cfg)?;
-    check_may_have(user)?;
     let name = name_of(name)?;
     let (handle, state): (Uuid, PasskeyRegistration) = take(c, ceremony, REGISTER, Some(user.id))?;
     let key = rp
@@ -337,7 +443,10 @@ pub fn finish_registration(
         if count(c, user.id)? >= MAX_PER_ACCOUNT {
             return Err(AppError::conflict("passkey_too_many_keys").with("n", MAX_PER_ACCOUNT));
         }
-        let was_on = second_factor::is_on(c, user.id)?;
+        // Recovery codes complete a password sign-in: an account that has
+        // none (the company's provider only) gets none.
+        let was_on = second_factor::is_on(c, user.id)?
+            || (!has_password(user) && !super::directory::managed(c, user.id)?);
         diesel::insert_into(passkeys::table)
             .values((
                 passkeys::user_id.eq(user.id),
@@ -375,15 +484,15 @@ pub fn rename(c: &mut DbConn, user: &User, id: i64, name: &str) -> AppResult<()>
     }
 }
 
-/// Removes one of `user`'s passkeys (the password is asked). With the last
-/// one, and no authenticator app, the second step is off and the recovery
-/// codes go.
+/// Removes one of `user`'s passkeys (the password, or a fresh sign-in,
+/// is asked). With the last one, and no authenticator app, the second step
+/// is off and the recovery codes go.
 pub fn remove(
     c: &mut DbConn,
     cfg: &Config,
     user: &User,
     id: i64,
-    password: &str,
+    proof: Proof<'_>,
     ip: &str,
 ) -> AppResult<()> {
     let mine: i64 = passkeys::table
@@ -394,7 +503,7 @@ pub fn remove(
     if mine == 0 {
         return Err(AppError::not_found());
     }
-    check_password(c, cfg, user, password, ip)?;
+    confirm(c, cfg, user, proof.password, proof.session, ip)?;
     db::write(c, |c| {
         diesel::delete(passkeys::table.find(id)).execute(c)?;
         if !second_factor::is_on(c, user.id)? {
@@ -495,6 +604,11 @@ pub fn finish_sign_in(
     // Where the company's provider took passwords away, passkeys too.
     super::sso::password_allowed(c, &cfg.accounts, user.id)?;
     guest::check_open(c, user.id)?;
+    if !vouched(c, cfg, &user)? {
+        return Err(
+            AppError::forbidden("passkey_company_again").with("days", cfg.accounts.session_days)
+        );
+    }
     Ok(user)
 }
 

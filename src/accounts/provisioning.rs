@@ -65,12 +65,16 @@ pub struct Provisioned {
 }
 
 /// A provisioning client, for the administrators' list.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, serde::Serialize)]
 pub struct Client {
+    #[serde(skip)]
     pub id: i64,
     pub name: String,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub last_used_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::db::utc::option")]
     pub revoked_at: Option<NaiveDateTime>,
 }
 

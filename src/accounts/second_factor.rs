@@ -323,6 +323,75 @@ pub fn withhold_admin(c: &mut DbConn, cfg: &AccountsConfig, user: &mut User) -> 
     Ok(true)
 }
 
+/// Which of `ids` have the second step on (the app or a passkey), for the
+/// administrators' list of accounts.
+pub fn on_among(c: &mut DbConn, ids: &[i64]) -> AppResult<std::collections::HashSet<i64>> {
+    use crate::db::schema::passkeys;
+    let mut on: std::collections::HashSet<i64> = second_factors::table
+        .filter(second_factors::user_id.eq_any(ids))
+        .filter(second_factors::enabled_at.is_not_null())
+        .select(second_factors::user_id)
+        .load::<i64>(c)?
+        .into_iter()
+        .collect();
+    on.extend(
+        passkeys::table
+            .filter(passkeys::user_id.eq_any(ids))
+            .select(passkeys::user_id)
+            .load::<i64>(c)?,
+    );
+    Ok(on)
+}
+
+/// An administrator turns off someone's second step, for a person who lost
+/// their phone or security key and their recovery codes: the app, every
+/// passkey and the recovery codes go, the person's sessions and waiting
+/// sign-ins end (whoever holds them signs in again with the password), and
+/// an e-mail tells the person (when the site sends e-mail), in the same transaction (in case it was not
+/// at their request). API tokens stay: they were made after a second step.
+/// Administrators turn their own off in their settings, with their
+/// password; an account without a second step is `second_factor_off`.
+pub fn reset_by_admin(c: &mut DbConn, admin: &User, username: &str) -> AppResult<User> {
+    use crate::db::schema::{passkeys, sessions};
+    if !admin.is_admin {
+        return Err(AppError::forbidden("admin_only"));
+    }
+    let target = super::find_by_username(c, username)?;
+    if !target.is_local() || target.deleted_at.is_some() || !target.is_person() {
+        return Err(AppError::not_found());
+    }
+    if target.id == admin.id {
+        return Err(AppError::bad_request("second_factor_reset_self"));
+    }
+    db::write(c, |c| {
+        if !is_on(c, target.id)? {
+            return Err(AppError::conflict("second_factor_off"));
+        }
+        diesel::delete(second_factors::table.find(target.id)).execute(c)?;
+        diesel::delete(passkeys::table.filter(passkeys::user_id.eq(target.id))).execute(c)?;
+        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(target.id)))
+            .execute(c)?;
+        diesel::delete(login_steps::table.filter(login_steps::user_id.eq(target.id))).execute(c)?;
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(target.id))).execute(c)?;
+        let mail_on = crate::mails::notify_delay(c)?.is_some();
+        if mail_on && !target.email.trim().is_empty() {
+            crate::mails::record(
+                c,
+                crate::mails::To::Account {
+                    id: target.id,
+                    fallback_locale: "en".into(),
+                },
+                &crate::mails::Mail::SecondStepReset {
+                    by: admin.username.clone(),
+                },
+            )?;
+        }
+        Ok(())
+    })?;
+    tracing::info!(admin = %admin.username, person = %target.username, "second step reset");
+    Ok(target)
+}
+
 /// Leaves a password sign-in waiting for its second step; the token the
 /// browser keeps.
 pub fn begin_step(c: &mut DbConn, user_id: i64, next: &str) -> AppResult<String> {

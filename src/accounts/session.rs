@@ -51,6 +51,22 @@ pub fn lookup_session(conn: &mut DbConn, token: &str) -> AppResult<Option<(User,
     Ok(found)
 }
 
+/// When the session of `token` began (its sign-in), if it is one of
+/// `user_id`'s and still open.
+pub fn session_began(
+    conn: &mut DbConn,
+    token: &str,
+    user_id: i64,
+) -> AppResult<Option<NaiveDateTime>> {
+    Ok(sessions::table
+        .filter(sessions::id.eq(secrets::digest(token)))
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::expires_at.gt(now()))
+        .select(sessions::created_at)
+        .first(conn)
+        .optional()?)
+}
+
 pub fn delete_session(conn: &mut DbConn, token: &str) -> AppResult<()> {
     let id = secrets::digest(token);
     db::write(conn, |c| {

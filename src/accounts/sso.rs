@@ -398,19 +398,45 @@ pub fn providers_of(c: &mut DbConn, user_id: i64) -> AppResult<Vec<String>> {
         .load(c)?)
 }
 
-/// For each provider: how many accounts are linked to it, and its last
-/// sign-in.
-pub fn provider_stats(
-    c: &mut DbConn,
-) -> AppResult<Vec<(String, i64, Option<chrono::NaiveDateTime>)>> {
-    Ok(sso_identities::table
+/// A configured provider as administrators see it: how many accounts are
+/// linked to it and its last sign-in.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProviderStatus {
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    /// Whether its people may also sign in with a password of this site.
+    pub passwords: bool,
+    pub linked: i64,
+    #[serde(serialize_with = "crate::db::utc::option")]
+    pub last_sign_in: Option<chrono::NaiveDateTime>,
+}
+
+/// Every configured provider, in the configuration's order.
+pub fn providers_status(c: &mut DbConn, cfg: &AccountsConfig) -> AppResult<Vec<ProviderStatus>> {
+    let stats: Vec<(String, i64, Option<chrono::NaiveDateTime>)> = sso_identities::table
         .group_by(sso_identities::provider)
         .select((
             sso_identities::provider,
             diesel::dsl::count_star(),
             diesel::dsl::max(sso_identities::last_login_at),
         ))
-        .load(c)?)
+        .load(c)?;
+    Ok(cfg
+        .sso
+        .iter()
+        .map(|p| {
+            let found = stats.iter().find(|(id, _, _)| *id == p.id);
+            ProviderStatus {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                issuer: p.issuer.clone(),
+                passwords: p.passwords,
+                linked: found.map_or(0, |f| f.1),
+                last_sign_in: found.and_then(|f| f.2),
+            }
+        })
+        .collect())
 }
 
 /// Refuses a password sign-in of an account linked to a provider that

@@ -396,6 +396,75 @@ pub fn list(
     Ok((total, out))
 }
 
+/// A group as the administrators' console lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GroupRow {
+    /// Its community's name (its address here).
+    pub name: String,
+    pub display_name: String,
+    /// The provisioning client that keeps it.
+    pub client: String,
+    /// How many people the group holds.
+    pub members: i64,
+    #[serde(serialize_with = "crate::db::utc::serialize")]
+    pub updated_at: NaiveDateTime,
+}
+
+/// The directory's groups of every client, by display name, at most
+/// `limit` of them, for the administrators; with how many there are.
+pub fn overview(
+    c: &mut DbConn,
+    admin: &crate::accounts::User,
+    limit: i64,
+) -> AppResult<(i64, Vec<GroupRow>)> {
+    use crate::db::schema::scim_clients;
+    if !admin.is_admin {
+        return Err(AppError::forbidden("admin_only"));
+    }
+    let live = || {
+        scim_groups::table
+            .inner_join(users::table.on(users::id.eq(scim_groups::community_id)))
+            .inner_join(scim_clients::table.on(scim_clients::id.eq(scim_groups::client_id)))
+            .filter(users::deleted_at.is_null())
+    };
+    let total: i64 = live().count().get_result(c)?;
+    let rows: Vec<(i64, String, String, String, NaiveDateTime)> = live()
+        .order((
+            scim_groups::display_key.asc(),
+            scim_groups::community_id.asc(),
+        ))
+        .limit(limit.clamp(0, MAX_PAGE))
+        .select((
+            scim_groups::community_id,
+            users::username,
+            scim_groups::display_name,
+            scim_clients::name,
+            scim_groups::updated_at,
+        ))
+        .load(c)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let held: Vec<(i64, i64)> = scim_group_members::table
+        .inner_join(users::table.on(users::id.eq(scim_group_members::user_id)))
+        .filter(scim_group_members::community_id.eq_any(&ids))
+        .filter(users::deleted_at.is_null())
+        .group_by(scim_group_members::community_id)
+        .select((scim_group_members::community_id, diesel::dsl::count_star()))
+        .load(c)?;
+    let held: std::collections::HashMap<i64, i64> = held.into_iter().collect();
+    Ok((
+        total,
+        rows.into_iter()
+            .map(|(id, name, display_name, client, updated_at)| GroupRow {
+                name,
+                display_name,
+                client,
+                members: held.get(&id).copied().unwrap_or(0),
+                updated_at,
+            })
+            .collect(),
+    ))
+}
+
 /// One change a client asks of a group (a PATCH is a list of them, applied
 /// in order in one transaction; a PUT sets all three).
 #[derive(Debug, Clone, PartialEq, Eq)]

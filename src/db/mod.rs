@@ -291,6 +291,14 @@ pub mod utc {
         s.serialize_str(&format(t))
     }
 
+    /// Reads back what [`serialize`] wrote.
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDateTime, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        chrono::DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.naive_utc())
+            .map_err(serde::de::Error::custom)
+    }
+
     pub fn option<S: serde::Serializer>(
         t: &Option<NaiveDateTime>,
         s: S,

@@ -228,6 +228,24 @@ pub fn compose(mail: &Mail, lang: Lang, f: &Facts) -> Letter {
                 tf("mail.why_confirm", std::slice::from_ref(&site)),
             )
         }
+        Mail::SecondStepReset { by } => (
+            tf("mail.step_reset_subject", std::slice::from_ref(&site)),
+            vec![
+                greeting,
+                tf(
+                    "mail.step_reset_body",
+                    &[
+                        ("username", f.username.clone()),
+                        site.clone(),
+                        ("admin", by.clone()),
+                    ],
+                ),
+                t("mail.step_reset_next"),
+            ],
+            Some((t("mail.step_reset_button"), format!("{}/login", f.base))),
+            vec![t("mail.step_reset_not_you")],
+            account_footer,
+        ),
         Mail::AddressChanged { new_address, .. } => (
             tf("mail.changed_subject", std::slice::from_ref(&site)),
             vec![

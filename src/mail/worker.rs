@@ -350,7 +350,7 @@ fn prepare(
                     }
                 }
             }
-            Mail::Welcome => {}
+            Mail::Welcome | Mail::SecondStepReset { .. } => {}
             Mail::AddressChanged { username, .. } => {
                 facts.name = username.clone();
                 facts.username = username.clone();

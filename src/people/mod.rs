@@ -432,6 +432,9 @@ pub fn from_directory(
 ) -> AppResult<DirectoryPhotos> {
     use sha2::{Digest, Sha256};
     let mut report = DirectoryPhotos::default();
+    // Read and re-encoded first, then written in one transaction per page
+    // (one commit for a hundred photos, not a hundred).
+    let mut taken = Vec::new();
     for p in page {
         let Some((user_id, seen)) =
             crate::accounts::directory::photo_target(conn, &p.id, &p.login)?
@@ -448,13 +451,7 @@ pub fn from_directory(
             continue;
         }
         let jpeg = photo::process(&p.bytes, max_bytes);
-        db::write(conn, |c| {
-            if let Ok(jpeg) = &jpeg {
-                store_photo_in(c, user_id, jpeg)?;
-            }
-            crate::accounts::directory::photo_taken(c, user_id, &digest)
-        })?;
-        match jpeg {
+        match &jpeg {
             Ok(_) => report.imported += 1,
             Err(e) => {
                 tracing::info!(
@@ -465,7 +462,20 @@ pub fn from_directory(
                 report.refused += 1;
             }
         }
+        taken.push((user_id, digest, jpeg.ok()));
     }
+    if taken.is_empty() {
+        return Ok(report);
+    }
+    db::write(conn, |c| {
+        for (user_id, digest, jpeg) in &taken {
+            if let Some(jpeg) = jpeg {
+                store_photo_in(c, *user_id, jpeg)?;
+            }
+            crate::accounts::directory::photo_taken(c, *user_id, digest)?;
+        }
+        Ok::<(), AppError>(())
+    })?;
     Ok(report)
 }
 

@@ -45,6 +45,20 @@ fn schemas() -> Value {
             "document_updated": {"type": "string", "enum": ["now", "digest", "never"]},
             "digest": {"type": "string", "enum": ["daily", "weekly", "never"]},
             "time_zone": {"type": "string", "description": "A zone of the time zone database (Europe/Paris): the digest leaves at 8:00 there"}}},
+        "AppCode": {"type": "object", "required": ["code"], "properties": {
+            "code": {"type": "string", "description": "The 6 digits the authenticator app shows"}}},
+        "PasswordProof": {"type": "object", "required": ["password"], "properties": {
+            "password": {"type": "string", "description": "The account's current password"}}},
+        "PasskeyAdd": {"type": "object", "required": ["ceremony", "credential"], "properties": {
+            "ceremony": {"type": "string"},
+            "name": {"type": "string", "maxLength": 60, "description": "Empty: \"Passkey\" and the date"},
+            "credential": {"type": "object", "description": "The authenticator's answer (a PublicKeyCredential of navigator.credentials.create, as WebAuthn's JSON)"}}},
+        "PasskeyRename": {"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string", "maxLength": 60}}},
+        "PasskeyToken": {"type": "object", "required": ["ceremony", "credential"], "properties": {
+            "ceremony": {"type": "string"},
+            "credential": {"type": "object", "description": "The authenticator's answer (a PublicKeyCredential of navigator.credentials.get, as WebAuthn's JSON)"},
+            "name": {"type": "string", "description": "The token's name"}}},
         "PasswordToken": {"type": "object", "required": ["login", "password"], "properties": {
             "login": {"type": "string", "description": "Username or e-mail"},
             "password": {"type": "string"}, "name": {"type": "string"},

@@ -353,7 +353,21 @@ impl Slapd {
         starttls: bool,
         ca_file: Option<&str>,
     ) -> ruche::config::LdapConfig {
-        let env: Vec<(String, String)> = [
+        ruche::Config::load_from(None, &self.env_at(url, starttls, ca_file))
+            .expect("a valid directory configuration")
+            .accounts
+            .ldap
+    }
+
+    /// The environment that configures a `ruche` process for this
+    /// directory at `url` (plain LDAP when `url` is [`Self::url`]).
+    pub fn env_at(
+        &self,
+        url: &str,
+        starttls: bool,
+        ca_file: Option<&str>,
+    ) -> Vec<(String, String)> {
+        [
             ("RUCHE_ACCOUNTS_LDAP_URL", url),
             (
                 "RUCHE_ACCOUNTS_LDAP_STARTTLS",
@@ -367,11 +381,7 @@ impl Slapd {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        ruche::Config::load_from(None, &env)
-            .expect("a valid directory configuration")
-            .accounts
-            .ldap
+        .collect()
     }
 }
 

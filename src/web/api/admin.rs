@@ -159,6 +159,52 @@ pub async fn guests(State(state): State<AppState>, me: ApiUser) -> ApiResult<imp
     Ok(Json(json!({ "items": items })))
 }
 
+/// Identity at a glance: the sign-in providers, the SCIM clients (with the
+/// accounts each provisions), the directory's groups (the first 200; a
+/// client reads them all with SCIM) and how the last directory sync went.
+pub async fn identity(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let (cfg, user) = (state.config.clone(), me.user.clone());
+    let (providers, clients, managed, (total, groups), last_run) = state
+        .db
+        .run(move |c| {
+            Ok((
+                accounts::sso::providers_status(c, &cfg.accounts)?,
+                accounts::provisioning::list_clients(c)?,
+                accounts::provisioning::managed_counts(c)?,
+                crate::communities::provisioned::overview(
+                    c,
+                    &user,
+                    crate::communities::provisioned::MAX_PAGE,
+                )?,
+                accounts::directory::last_run(c)?,
+            ))
+        })
+        .await
+        .lang(me.lang)?;
+    let clients: Vec<serde_json::Value> = clients
+        .into_iter()
+        .map(|cl| {
+            let n = managed.iter().find(|m| m.0 == cl.id).map_or(0, |m| m.1);
+            let mut v = json!(cl);
+            v["accounts"] = json!(n);
+            v
+        })
+        .collect();
+    Ok(Json(json!({
+        "providers": providers,
+        "scim": {
+            "url": format!("{}/scim/v2", state.config.base()),
+            "clients": clients,
+            "groups": { "total": total, "items": groups },
+        },
+        "directory": {
+            "configured": state.config.accounts.ldap.enabled(),
+            "last_sync": last_run,
+        },
+    })))
+}
+
 /// Renews a guest's access (administrators and the moderators of the
 /// guest's communities: see `accounts::guest::renew`).
 pub async fn renew_guest(
@@ -275,6 +321,24 @@ pub async fn send_reset(
         .lang(me.lang)?;
     state.mail_wake.notify_one();
     Ok(StatusCode::ACCEPTED)
+}
+
+/// Turns off someone's second sign-in step (a lost phone or key): the
+/// rules are `accounts::second_factor::reset_by_admin`.
+pub async fn reset_second_step(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Path(username): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    require_admin(&me)?;
+    let admin = me.user.clone();
+    state
+        .db
+        .run(move |c| accounts::second_factor::reset_by_admin(c, &admin, &username))
+        .await
+        .lang(me.lang)?;
+    state.mail_wake.notify_one();
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Whether e-mail is on, the queue's figures and the messages in trouble.

@@ -11,6 +11,7 @@ mod onboarding;
 mod people;
 mod posts;
 mod search;
+mod second_step;
 
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
@@ -225,6 +226,16 @@ api_routes! {
     post "/me/email/resend" => account::resend_email, "Send the confirmation link again (at most 5 links an hour)", auth: true, body: "";
     delete "/me/email/pending" => account::cancel_email, "Withdraw a change of address (its link stops working)", auth: true, body: "";
     post "/auth/email/confirm" => account::confirm_email, "Confirm an address with the secret of its e-mailed link (it works once)", auth: false, body: "EmailConfirm";
+    get "/me/second-step" => second_step::status, "Where one's second sign-in step stands: on or off, the authenticator app (on, or its setup waiting for a first code), the recovery codes left, one's passkeys, and whether a passkey can be added here (with_password) or only on the pages (on_the_pages: an account that signs in through the company) or not at all", auth: true, body: "";
+    post "/me/second-step/app" => second_step::begin_app, "Start setting up the authenticator app: its secret, otpauth:// address and QR code (PNG, base64); a first code turns it on (409 second_factor_on when it already is)", auth: true, body: "";
+    post "/me/second-step/app/enable" => second_step::enable_app, "Turn the authenticator app on with a first code of it; answers the ten recovery codes, shown once", auth: true, body: "AppCode";
+    delete "/me/second-step/app" => second_step::disable_app, "Turn the authenticator app off (the password confirms it); the recovery codes stay while a passkey keeps the second step on", auth: true, body: "PasswordProof";
+    post "/me/passkeys/options" => second_step::add_options, "Start adding a passkey (the password confirms it): the WebAuthn creation options (publicKey) for this site's host and the ceremony to send back, valid 5 minutes, once", auth: true, body: "PasswordProof";
+    post "/me/passkeys" => second_step::add, "Finish adding a passkey with the authenticator's answer (WebAuthn JSON) and an optional name; answers the recovery codes when it turned the second step on, else null", auth: true, body: "PasskeyAdd";
+    patch "/me/passkeys/{id}" => second_step::rename, "Rename one of one's passkeys", auth: true, body: "PasskeyRename";
+    delete "/me/passkeys/{id}" => second_step::remove, "Remove one of one's passkeys (the password confirms it); with the last one, and no authenticator app, the second step is off", auth: true, body: "PasswordProof";
+    post "/auth/passkey/options" => second_step::sign_in_options, "Start a sign-in with a passkey (no user name: the authenticator offers the passkeys it holds for this site): the WebAuthn request options and the ceremony", auth: false, body: "";
+    post "/auth/passkey" => second_step::token, "Exchange a passkey's answer to a sign-in ceremony for a personal API token (shown once); a wrong, unknown or replayed answer, or a disabled account, is 401 passkey_refused alike", auth: false, body: "PasskeyToken";
     get "/me/tokens" => account::list_tokens, "List one's API tokens", auth: true, body: "";
     post "/me/tokens" => account::create_token, "Create an API token (the secret is shown once)", auth: true, body: "TokenCreate";
     delete "/me/tokens/{id}" => account::revoke_token, "Revoke an API token", auth: true, body: "";
@@ -304,9 +315,11 @@ api_routes! {
     delete "/admin/users/{username}" => admin::delete_user, "Delete an account (administrators); other instances are told", auth: true, body: "";
     post "/admin/users/{username}/enable" => admin::enable, "Re-enable an account (administrators)", auth: true, body: "";
     get "/admin/invitations" => admin::invitations, "Invitations (administrators)", auth: true, body: "";
+    get "/admin/identity" => admin::identity, "Identity at a glance (administrators): the sign-in providers (accounts linked, last sign-in), the SCIM clients (accounts provisioned, last use), the directory's groups and how the last directory sync went (when, by the schedule or the command, its figures, or why it failed)", auth: true, body: "";
     get "/admin/guests" => admin::guests, "Partners' guests: who invited them, their communities, until when their access lasts and whether it ended (administrators)", auth: true, body: "";
     post "/guests/{username}/renew" => admin::renew_guest, "Renew a guest's access for the configured time from now (administrators, or a moderator of one of the guest's communities); answers the new end", auth: true, body: "";
     post "/admin/invitations" => admin::invite, "Create an invitation link; with {\"email\": …} (and optionally \"locale\": en or fr) it is also e-mailed (administrators)", auth: true, body: "InvitationCreate";
+    delete "/admin/users/{username}/second-step" => admin::reset_second_step, "Turn off someone's second sign-in step, for a lost phone or key (administrators): their authenticator app, passkeys and recovery codes go, their sessions end and an e-mail tells them; 409 second_factor_off when there is none, 400 second_factor_reset_self for one's own", auth: true, body: "";
     post "/admin/users/{username}/password-reset" => admin::send_reset, "E-mail someone of this site a link to choose a new password (administrators; 409 mail_off when e-mail is off)", auth: true, body: "";
     get "/admin/mail" => admin::mail_queue, "Whether e-mail is on, the mail queue's figures and the messages that failed or wait after a failure (administrators)", auth: true, body: "";
     post "/admin/mail/{id}/retry" => admin::retry_mail, "Send a failed e-mail again (administrators)", auth: true, body: "";

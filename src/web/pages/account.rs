@@ -378,9 +378,14 @@ struct SettingsPage {
     second_on: bool,
     codes_left: i64,
     second_setup: Option<accounts::second_factor::Setup>,
-    /// Whether this site offers passkeys, and the account's.
-    passkeys_offered: bool,
+    /// The account's passkeys.
     passkeys: Vec<accounts::passkey::PasskeyView>,
+    /// How adding one is offered: `no`, `password`, `now` or `again` (sign
+    /// in again through the company first: `relink` lists its providers,
+    /// id and name).
+    passkey_offer: &'static str,
+    relink: Vec<(String, String)>,
+    fresh_minutes: i64,
 }
 
 async fn settings_page(
@@ -418,6 +423,7 @@ async fn settings_full(
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
     let issuer = state.site.get().name;
+    let (cfg, session) = (state.config.clone(), ctx.session_token.clone());
     let (tokens, prefs, digest, address, (in_finder, in_directory), linked, second) = state
         .db
         .run(move |c| {
@@ -426,6 +432,7 @@ async fn settings_full(
                 accounts::second_factor::codes_left(c, id)?,
                 accounts::second_factor::pending_setup(c, &user, &issuer)?,
                 accounts::passkey::list(c, id)?,
+                accounts::passkey::offer(c, &cfg, &user, session.as_deref())?,
             );
             Ok((
                 accounts::list_tokens(c, id)?,
@@ -466,8 +473,19 @@ async fn settings_full(
         second_on: second.0,
         codes_left: second.1,
         second_setup: second.2,
-        passkeys_offered: accounts::passkey::available(&state.config),
         passkeys: second.3,
+        passkey_offer: match second.4 {
+            accounts::passkey::Offer::No => "no",
+            accounts::passkey::Offer::WithPassword => "password",
+            accounts::passkey::Offer::Now => "now",
+            accounts::passkey::Offer::SignInAgain => "again",
+        },
+        relink: linked
+            .iter()
+            .filter_map(|id| state.config.accounts.sso_provider(id))
+            .map(|p| (p.id.clone(), p.name.clone()))
+            .collect(),
+        fresh_minutes: accounts::passkey::FRESH_MINUTES,
         locale: user.locale.clone().unwrap_or_default(),
         notice: notice.map(|k| base.tr.t(k).to_string()),
         base,

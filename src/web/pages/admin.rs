@@ -48,22 +48,55 @@ struct AdminPage {
     /// Identity: the sign-in providers and the SCIM clients (with the
     /// accounts each provisions), and a client's token just made (its name
     /// and token, shown once).
-    providers: Vec<ProviderRow>,
+    providers: Vec<accounts::sso::ProviderStatus>,
     scim_clients: Vec<(accounts::provisioning::Client, i64)>,
     new_scim: Option<(String, String)>,
     scim_url: String,
     /// Partners' guests, those whose access ends first first.
     guests: Vec<accounts::guest::Guest>,
+    /// The company directory's groups (how many in all, the first ones).
+    groups: (i64, Vec<crate::communities::provisioned::GroupRow>),
+    /// Whether a directory is configured, and how its last sync went.
+    directory_on: bool,
+    /// When and by whom, why it failed, what it did.
+    directory_run: Option<(String, Option<String>, String)>,
 }
 
-/// A sign-in provider as the console shows it.
-struct ProviderRow {
-    name: String,
-    issuer: String,
-    passwords: bool,
-    linked: i64,
-    last: Option<chrono::NaiveDateTime>,
+/// How the last directory sync went, in the reader's language.
+fn directory_lines(
+    lang: crate::i18n::Lang,
+    run: accounts::directory::LastRun,
+) -> (String, Option<String>, String) {
+    use crate::i18n::{t, tf};
+    let by = t(lang, &format!("admin.directory_by_{}", run.by)).to_string();
+    let last = tf(
+        lang,
+        "admin.directory_last",
+        &[
+            ("at", run.at.format("%Y-%m-%d %H:%M UTC").to_string()),
+            ("by", by),
+            ("seconds", format!("{:.1}", run.seconds)),
+        ],
+    );
+    let figures = tf(
+        lang,
+        "admin.directory_figures",
+        &[
+            ("listed", run.listed.to_string()),
+            ("created", run.created.to_string()),
+            ("updated", run.updated.to_string()),
+            ("disabled", run.disabled.to_string()),
+            ("enabled", run.enabled.to_string()),
+            ("skipped", run.skipped.to_string()),
+            ("photos", run.photos_imported.to_string()),
+        ],
+    );
+    (last, run.error, figures)
 }
+
+/// The directory's groups the console lists (the API pages through them
+/// all with SCIM).
+const GROUPS_SHOWN: i64 = 50;
 
 #[derive(serde::Deserialize, Default, Clone)]
 #[serde(default)]
@@ -80,6 +113,7 @@ pub struct AdminQuery {
 fn notice_key(s: &str) -> &'static str {
     match s {
         "reset_sent" => "reset_sent",
+        "step_reset" => "step_reset",
         "invite_sent" => "invite_sent",
         _ => "",
     }
@@ -132,15 +166,18 @@ async fn admin_page_with(
     }
     let show = Show::parse(&query.show).page(state, ctx)?;
     let (q, after) = (query.q.clone(), query.after.clone());
+    let cfg = state.config.clone();
     let (dash, queue, mut accounts, invites, (mail, mail_troubles, mail_failing), identity) = state
         .db
         .run(move |c| {
             let after = Some(after.as_str()).filter(|a| !a.is_empty());
             let identity = (
-                accounts::sso::provider_stats(c)?,
+                accounts::sso::providers_status(c, &cfg.accounts)?,
                 accounts::provisioning::list_clients(c)?,
                 accounts::provisioning::managed_counts(c)?,
                 accounts::guest::list(c, &user)?,
+                crate::communities::provisioned::overview(c, &user, GROUPS_SHOWN)?,
+                accounts::directory::last_run(c)?,
             );
             Ok((
                 stats::dashboard(c)?,
@@ -171,23 +208,7 @@ async fn admin_page_with(
         false => format!("{list}&after={}", enc(&query.after)),
     };
     let now = crate::db::now();
-    let (provider_stats, clients, managed, guests) = identity;
-    let providers = state
-        .config
-        .accounts
-        .sso
-        .iter()
-        .map(|p| {
-            let found = provider_stats.iter().find(|(id, _, _)| *id == p.id);
-            ProviderRow {
-                name: p.name.clone(),
-                issuer: p.issuer.clone(),
-                passwords: p.passwords,
-                linked: found.map_or(0, |f| f.1),
-                last: found.and_then(|f| f.2),
-            }
-        })
-        .collect();
+    let (providers, clients, managed, guests, groups, directory_run) = identity;
     let scim_clients = clients
         .into_iter()
         .map(|cl| {
@@ -204,6 +225,9 @@ async fn admin_page_with(
         new_scim,
         scim_url: format!("{}/scim/v2", state.config.base()),
         guests,
+        groups,
+        directory_on: state.config.accounts.ldap.enabled(),
+        directory_run: directory_run.map(|r| directory_lines(ctx.lang, r)),
         base: Base::new(state, ctx, "admin.title", "admin"),
         dash,
         queue,
@@ -387,7 +411,7 @@ pub async fn account_action(
     let admin = require_form(&state, &ctx, &form.csrf)?.clone();
     if !matches!(
         action.as_str(),
-        "disable" | "enable" | "promote" | "demote" | "delete" | "reset"
+        "disable" | "enable" | "promote" | "demote" | "delete" | "reset" | "second-step"
     ) {
         return Err(AppError::not_found()).page(&state, &ctx);
     }
@@ -396,12 +420,19 @@ pub async fn account_action(
     }
     let minutes = state.config.mail.reset_minutes;
     let lang = ctx.lang.code();
-    let reset = action == "reset";
+    let notice = match action.as_str() {
+        "reset" => Some("reset_sent"),
+        "second-step" => Some("step_reset"),
+        _ => None,
+    };
     let result = state
         .db
         .run(move |c| match action.as_str() {
             "reset" => {
                 accounts::reset::request_for(c, &admin, &username, minutes, lang).map(|_| ())
+            }
+            "second-step" => {
+                accounts::second_factor::reset_by_admin(c, &admin, &username).map(|_| ())
             }
             "disable" => accounts::set_disabled(c, &admin, &username, true).map(|_| ()),
             "enable" => accounts::set_disabled(c, &admin, &username, false).map(|_| ()),
@@ -411,10 +442,10 @@ pub async fn account_action(
         })
         .await;
     match result {
-        Ok(()) if reset => {
+        Ok(()) if notice.is_some() => {
             state.mail_wake.notify_one();
             let back = form.back_or("/admin".into());
-            Ok(see_other(&with_notice(&back, "reset_sent")))
+            Ok(see_other(&with_notice(&back, notice.unwrap_or_default())))
         }
         Ok(()) => Ok(see_other(&form.back_or("/admin".into()))),
         Err(err) if err.kind == crate::error::ErrorKind::BadRequest => {

@@ -36,7 +36,8 @@ pub struct Begin {
     password: String,
 }
 
-/// Starts adding a passkey (the account's password is asked).
+/// Starts adding a passkey (the account's password, or a recent sign-in,
+/// is asked).
 pub async fn add_options(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -50,9 +51,16 @@ pub async fn add_options(
             .ok_or_else(|| AppError::unauthorized("login_required"))?;
         let cfg = state.config.clone();
         let ip = ctx.ip.clone();
+        let session = ctx.session_token.clone();
         state
             .db
-            .run(move |c| passkey::begin_registration(c, &cfg, &user, &form.password, &ip))
+            .run(move |c| {
+                let proof = passkey::Proof {
+                    password: &form.password,
+                    session: session.as_deref(),
+                };
+                passkey::begin_registration(c, &cfg, &user, proof, &ip)
+            })
             .await
     }
     .await;
@@ -145,9 +153,16 @@ pub async fn remove(
     let user = require_user(&state, &ctx)?.clone();
     let cfg = state.config.clone();
     let ip = ctx.ip.clone();
+    let session = ctx.session_token.clone();
     let done = state
         .db
-        .run(move |c| passkey::remove(c, &cfg, &user, id, &form.password, &ip))
+        .run(move |c| {
+            let proof = passkey::Proof {
+                password: &form.password,
+                session: session.as_deref(),
+            };
+            passkey::remove(c, &cfg, &user, id, proof, &ip)
+        })
         .await;
     match done {
         Ok(()) => Ok(see_other("/settings?done=passkey_removed#passkeys")),
