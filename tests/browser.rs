@@ -1105,3 +1105,140 @@ async fn phone_adds_a_passkey_and_signs_in_with_it_in_french() {
 async fn desktop_adds_a_passkey_and_signs_in_with_it_in_english() {
     adds_a_passkey_and_signs_in_with_it(1280, 900, "en", "Your recovery codes").await;
 }
+
+/// The identity part of the console with everything in it (a directory
+/// synced, a group pushed with a long name, someone whose second step is
+/// on) fits the screen, and turning that second step off works from it.
+async fn identity_console(width: u32, height: u32, lang: &str, says: &str) {
+    if !common::ldap::available() {
+        return;
+    }
+    let slapd = common::ldap::Slapd::start(common::ldap::COMPANY).await;
+    let cfg = slapd.config();
+    let app = TestApp::start_with(move |c| {
+        c.accounts.ldap = cfg;
+        c.accounts.ldap.sync_minutes = 60;
+    })
+    .await;
+    app.create_account("root", true);
+    let root = app.login_api("root").await;
+    // The scheduled sync runs at start-up.
+    let mut synced = false;
+    for _ in 0..200 {
+        let v = root.get("/admin/identity").await;
+        if !v.json["directory"]["last_sync"].is_null() {
+            synced = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(synced, "the directory was synced at start-up");
+    // A group pushed over SCIM, named as companies name them.
+    let token = {
+        let mut c = app.db.get().unwrap();
+        ruche::accounts::provisioning::create_client(&mut c, "Microsoft Entra ID").unwrap()
+    };
+    let scim = |path: &str, body: Value| {
+        let (url, token) = (app.url(&format!("/scim/v2{path}")), token.clone());
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .header("content-type", "application/scim+json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let user = scim(
+        "/Users",
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+               "userName": "gaelle.lefebvre-de-saint-exupery@contoso.example", "active": true,
+               "name": {"givenName": "Gaëlle", "familyName": "Lefebvre de Saint-Exupéry"}}),
+    )
+    .await;
+    scim(
+        "/Groups",
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+               "displayName": "Ventes et relations clients Île-de-France — grands comptes internationaux",
+               "members": [{"value": user["id"]}]}),
+    )
+    .await;
+    // Someone whose second step is on.
+    let ann = app.user("ann").await;
+    let setup = ann.post("/me/second-step/app", json!({})).await;
+    let secret = setup.json["secret"].as_str().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap()
+        .generate(now)
+        .to_string();
+    let on = ann
+        .post("/me/second-step/app/enable", json!({"code": code}))
+        .await;
+    assert!(on.status.is_success(), "{}", on.json);
+
+    let Some(d) = Driver::start_in(width, height, lang).await else {
+        return;
+    };
+    d.goto(&app.url("/login")).await;
+    d.type_into("#login", "root").await;
+    d.type_into("#password", PASSWORD).await;
+    d.click("form[action='/login'] button[type=submit]").await;
+    assert!(d.wait_for_url("/").await, "signed in: {}", d.url().await);
+    d.goto(&app.url("/admin#identity")).await;
+    let page = d.source().await;
+    assert!(page.contains(says), "{says}");
+    assert!(page.contains("grands comptes internationaux"));
+    let overflow = d
+        .script("return document.documentElement.scrollWidth - window.innerWidth")
+        .await;
+    assert!(
+        overflow.as_i64().is_some_and(|o| o <= 0),
+        "the console is wider than the screen: {overflow}"
+    );
+    d.script("document.getElementById('identity').scrollIntoView()")
+        .await;
+    d.screenshot(&format!("identity-{width}-{lang}.png")).await;
+    d.script("document.getElementById('groups').scrollIntoView()")
+        .await;
+    d.screenshot(&format!("identity-groups-{width}-{lang}.png"))
+        .await;
+    d.goto(&app.url("/admin?q=ann#people")).await;
+    d.screenshot(&format!("accounts-second-step-{width}-{lang}.png"))
+        .await;
+    // The question is asked (and answered yes here).
+    d.script("window.confirm = function () { return true; }")
+        .await;
+    d.click("form[action='/admin/users/ann/second-step'] button[type=submit]")
+        .await;
+    assert!(
+        d.wait_for_url("notice=step_reset#people").await,
+        "turned off: {}",
+        d.url().await
+    );
+    let r = app.token_request("ann", PASSWORD).await;
+    assert_eq!(
+        r.status(),
+        reqwest::StatusCode::CREATED,
+        "no code asked now"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_identity_console_in_french() {
+    identity_console(375, 812, "fr", "Dernière synchronisation").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_identity_console_in_english() {
+    identity_console(1280, 900, "en", "Last sync").await;
+}

@@ -728,8 +728,8 @@ async fn the_console_tells_how_the_last_sync_went_and_why_it_failed() {
     );
     let html = app.browser_login("root").await.html("/admin").await;
     assert!(html.contains("Last sync: "), "{html}");
-    assert!(html.contains(", on schedule, in "), "{html}");
-    assert!(html.contains("4 people listed: 3 created"), "{html}");
+    assert!(html.contains("· on schedule, in "), "{html}");
+    assert!(html.contains("People listed: 4 · created: 3 "), "{html}");
 
     // The command, against a directory that does not answer: it fails, and
     // the console says why; nothing else changed.

@@ -58,26 +58,25 @@ struct AdminPage {
     groups: (i64, Vec<crate::communities::provisioned::GroupRow>),
     /// Whether a directory is configured, and how its last sync went.
     directory_on: bool,
-    /// When and by whom, why it failed, what it did.
-    directory_run: Option<(String, Option<String>, String)>,
+    /// When, by whom and how long, why it failed, what it did.
+    directory_run: Option<(chrono::NaiveDateTime, String, Option<String>, String)>,
 }
 
 /// How the last directory sync went, in the reader's language.
 fn directory_lines(
     lang: crate::i18n::Lang,
     run: accounts::directory::LastRun,
-) -> (String, Option<String>, String) {
+) -> (chrono::NaiveDateTime, String, Option<String>, String) {
     use crate::i18n::{t, tf};
     let by = t(lang, &format!("admin.directory_by_{}", run.by)).to_string();
-    let last = tf(
-        lang,
-        "admin.directory_last",
-        &[
-            ("at", run.at.format("%Y-%m-%d %H:%M UTC").to_string()),
-            ("by", by),
-            ("seconds", format!("{:.1}", run.seconds)),
-        ],
-    );
+    let took = match run.seconds {
+        s if s < 1.0 => t(lang, "admin.directory_instant").to_string(),
+        s => tf(
+            lang,
+            "admin.directory_seconds",
+            &[("n", format!("{}", s.round() as u64))],
+        ),
+    };
     let figures = tf(
         lang,
         "admin.directory_figures",
@@ -91,7 +90,7 @@ fn directory_lines(
             ("photos", run.photos_imported.to_string()),
         ],
     );
-    (last, run.error, figures)
+    (run.at, format!("{by}, {took}"), run.error, figures)
 }
 
 /// The directory's groups the console lists (the API pages through them
