@@ -1016,11 +1016,37 @@ async fn desktop_guest_signs_up_and_reads_in_english() {
 /// settings, then signing in with one button, without the user name or the
 /// password. The site is named `localhost`, as browsers offer passkeys only
 /// to a host.
-async fn adds_a_passkey_and_signs_in_with_it(width: u32, height: u32, lang: &str, says: &str) {
-    let app =
-        TestApp::start_with(|c| c.base_url = c.base_url.replace("127.0.0.1", "localhost")).await;
+/// With `directory`, the person is of the company's directory: no password
+/// of this site, so none is asked (they just signed in with the
+/// directory's).
+async fn adds_a_passkey_and_signs_in_with_it(
+    width: u32,
+    height: u32,
+    lang: &str,
+    says: &str,
+    directory: bool,
+) {
+    let slapd = match directory {
+        true if !common::ldap::available() => return,
+        true => Some(common::ldap::Slapd::start(common::ldap::COMPANY).await),
+        false => None,
+    };
+    let ldap = slapd.as_ref().map(|s| s.config());
+    let app = TestApp::start_with(move |c| {
+        c.base_url = c.base_url.replace("127.0.0.1", "localhost");
+        if let Some(ldap) = ldap {
+            c.accounts.ldap = ldap;
+        }
+    })
+    .await;
     let base = app.config.base_url.clone();
-    app.create_account("ann", false);
+    let (login, password) = match directory {
+        true => ("alice", "alice directory secret"),
+        false => {
+            app.create_account("ann", false);
+            ("ann", PASSWORD)
+        }
+    };
     let Some(d) = Driver::start_in(width, height, lang).await else {
         return;
     };
@@ -1036,13 +1062,15 @@ async fn adds_a_passkey_and_signs_in_with_it(width: u32, height: u32, lang: &str
         .await;
     let authenticator = authenticator.as_str().unwrap().to_string();
     d.goto(&format!("{base}/login")).await;
-    d.type_into("#login", "ann").await;
-    d.type_into("#password", PASSWORD).await;
+    d.type_into("#login", login).await;
+    d.type_into("#password", password).await;
     d.click("form[action='/login'] button[type=submit]").await;
     assert!(d.wait_for_url("/").await, "signed in: {}", d.url().await);
     d.goto(&format!("{base}/settings#passkeys")).await;
     d.type_into("#passkey-new-name", "Ordinateur").await;
-    d.type_into("#passkey-new-password", PASSWORD).await;
+    if !directory {
+        d.type_into("#passkey-new-password", PASSWORD).await;
+    }
     d.click("form[data-passkey-add] button[type=submit]").await;
     let page = d
         .wait_for_source("<li><code>")
@@ -1056,7 +1084,8 @@ async fn adds_a_passkey_and_signs_in_with_it(width: u32, height: u32, lang: &str
         overflow.as_i64().is_some_and(|o| o <= 0),
         "the settings page is wider than the screen: {overflow}"
     );
-    d.screenshot(&format!("passkey-added-{width}-{lang}.png"))
+    let who = if directory { "directory-" } else { "" };
+    d.screenshot(&format!("passkey-added-{who}{width}-{lang}.png"))
         .await;
     let held = d
         .cmd(
@@ -1077,14 +1106,14 @@ async fn adds_a_passkey_and_signs_in_with_it(width: u32, height: u32, lang: &str
     assert!(page.contains("Ordinateur"));
     d.script("document.getElementById('passkeys').scrollIntoView()")
         .await;
-    d.screenshot(&format!("passkey-listed-{width}-{lang}.png"))
+    d.screenshot(&format!("passkey-listed-{who}{width}-{lang}.png"))
         .await;
 
     // Signed out, the passkey alone signs in.
     d.cmd(reqwest::Method::DELETE, "/cookie", None).await;
     d.goto(&format!("{base}/login?next=/communities")).await;
     d.wait_for_source("data-passkey-login").await.unwrap();
-    d.screenshot(&format!("passkey-login-{width}-{lang}.png"))
+    d.screenshot(&format!("passkey-login-{who}{width}-{lang}.png"))
         .await;
     d.click("[data-passkey-login]").await;
     assert!(
@@ -1098,12 +1127,17 @@ async fn adds_a_passkey_and_signs_in_with_it(width: u32, height: u32, lang: &str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn phone_adds_a_passkey_and_signs_in_with_it_in_french() {
-    adds_a_passkey_and_signs_in_with_it(375, 812, "fr", "Vos codes de secours").await;
+    adds_a_passkey_and_signs_in_with_it(375, 812, "fr", "Vos codes de secours", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_of_the_directory_adds_a_passkey_without_a_password_in_french() {
+    adds_a_passkey_and_signs_in_with_it(375, 812, "fr", "Vos codes de secours", true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_adds_a_passkey_and_signs_in_with_it_in_english() {
-    adds_a_passkey_and_signs_in_with_it(1280, 900, "en", "Your recovery codes").await;
+    adds_a_passkey_and_signs_in_with_it(1280, 900, "en", "Your recovery codes", false).await;
 }
 
 /// The identity part of the console with everything in it (a directory
