@@ -607,3 +607,142 @@ async fn one_address_may_begin_only_a_few_sign_ins_at_once() {
         ruche::accounts::sso::PENDING_PER_ADDRESS
     );
 }
+
+/// Someone who signs in through the provider (no password of this site)
+/// adds a passkey within minutes of signing in there, without recovery
+/// codes (they have no password sign-in to complete); the passkey signs in
+/// while the provider keeps vouching for them, and a sign-in there renews
+/// it.
+#[tokio::test]
+async fn an_account_of_the_provider_adds_a_passkey_that_lasts_while_it_signs_in_there() {
+    use common::passkey::SoftPasskey;
+    if !oidc::available() {
+        return;
+    }
+    let planned = oidc::plan();
+    let p = provider_config(&planned.issuer);
+    // Passkeys need a site named by a host.
+    let app = TestApp::start_with(move |c| {
+        c.accounts.sso = vec![p];
+        c.base_url = c.base_url.replace("127.0.0.1", "localhost");
+    })
+    .await;
+    let base_url = app.config.base_url.clone();
+    let _provider = planned
+        .start(&base_url, "corp", json!({ "alice": alice() }), 0)
+        .await;
+    // A whole sign-in there; the way back is asked of the address the
+    // browser's cookies belong to.
+    async fn through_provider(b: &Browser, base_url: &str) {
+        let to = start(b).await;
+        let back_to = format!("{base_url}/login/sso/corp/callback");
+        let back = oidc::through_login(&b.client, to, "alice", &back_to).await;
+        let r = b
+            .client
+            .get(back.replace("localhost", "127.0.0.1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&r), "/people");
+    }
+    let b = Browser::new(&app.base);
+    through_provider(&b, &base_url).await;
+    let settings = b.html("/settings").await;
+    assert!(settings.contains("data-passkey-add"), "offered now");
+    assert!(!settings.contains("passkey-new-password"));
+
+    let mut key = SoftPasskey::new(&base_url);
+    let csrf = b.csrf("/settings").await;
+    let ch = b
+        .post_json(
+            "/settings/passkeys/options",
+            json!({"csrf": csrf, "password": ""}),
+        )
+        .await;
+    assert_eq!(ch.status, StatusCode::OK, "{}", ch.json);
+    let credential = key.create(&ch.json["options"]);
+    let r = b
+        .post_json(
+            "/settings/passkeys",
+            json!({"csrf": csrf, "ceremony": ch.json["ceremony"], "credential": credential}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert!(r.json["recovery_codes"].is_null(), "{}", r.json);
+    assert!(!b.html("/settings").await.contains("recovery codes left"));
+
+    async fn with_passkey(app: &TestApp, key: &mut SoftPasskey) -> common::Resp {
+        let nb = Browser::new(&app.base);
+        let csrf = nb.csrf("/login").await;
+        let ch = nb
+            .post_json("/login/passkey/options", json!({"csrf": csrf}))
+            .await;
+        let answer = key.get(&ch.json["options"]);
+        nb.post_json(
+            "/login/passkey",
+            json!({"csrf": csrf, "ceremony": ch.json["ceremony"], "credential": answer}),
+        )
+        .await
+    }
+    let r = with_passkey(&app, &mut key).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+
+    // Later in the day: sign in again there first.
+    {
+        use ruche::db::schema::sessions;
+        let mut c = app.db.get().unwrap();
+        diesel::update(sessions::table)
+            .set(sessions::created_at.eq(ruche::db::now() - chrono::Duration::hours(3)))
+            .execute(&mut *c)
+            .unwrap();
+    }
+    let settings = b.html("/settings").await;
+    assert!(
+        settings.contains("href=\"/login/sso/corp?next=%2Fsettings%23passkeys\""),
+        "{settings}"
+    );
+    assert!(settings.contains("Sign in again with Contoso"));
+    let csrf = b.csrf("/settings").await;
+    let r = b
+        .post_json(
+            "/settings/passkeys/options",
+            json!({"csrf": csrf, "password": ""}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "passkey_sign_in_again")
+    );
+    let id: i64 = {
+        use ruche::db::schema::passkeys;
+        let mut c = app.db.get().unwrap();
+        passkeys::table.select(passkeys::id).first(&mut *c).unwrap()
+    };
+    let r = b
+        .post_form(
+            &format!("/settings/passkeys/{id}/delete"),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "not removed either");
+    assert_eq!(app.count("passkeys"), 1);
+
+    // A month without signing in there: the passkey alone no longer does.
+    {
+        use ruche::db::schema::sso_identities;
+        let mut c = app.db.get().unwrap();
+        diesel::update(sso_identities::table)
+            .set(sso_identities::last_login_at.eq(ruche::db::now() - chrono::Duration::days(31)))
+            .execute(&mut *c)
+            .unwrap();
+    }
+    let r = with_passkey(&app, &mut key).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "passkey_company_again")
+    );
+    through_provider(&b, &base_url).await;
+    let r = with_passkey(&app, &mut key).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+}

@@ -371,8 +371,10 @@ struct SettingsPage {
     in_directory: bool,
     /// The identity providers the account signs in with (their names).
     linked: Vec<String>,
-    /// Whether the account has a password of this site.
+    /// Whether the account has a password of this site, and whether it
+    /// signs in with a password at all (this site's or the directory's).
     has_password: bool,
+    password_sign_in: bool,
     /// Two-step sign-in: the authenticator app on (with recovery codes
     /// left), or being set up.
     second_on: bool,
@@ -433,6 +435,7 @@ async fn settings_full(
                 accounts::second_factor::pending_setup(c, &user, &issuer)?,
                 accounts::passkey::list(c, id)?,
                 accounts::passkey::offer(c, &cfg, &user, session.as_deref())?,
+                accounts::directory::managed(c, id)?,
             );
             Ok((
                 accounts::list_tokens(c, id)?,
@@ -470,6 +473,7 @@ async fn settings_full(
             })
             .collect(),
         has_password: !user.password_hash.starts_with('!'),
+        password_sign_in: !user.password_hash.starts_with('!') || second.5,
         second_on: second.0,
         codes_left: second.1,
         second_setup: second.2,
