@@ -344,13 +344,16 @@ pub fn on_among(c: &mut DbConn, ids: &[i64]) -> AppResult<std::collections::Hash
 }
 
 /// An administrator turns off someone's second step, for a person who lost
-/// their phone or security key and their recovery codes: the app, every
-/// passkey and the recovery codes go, the person's sessions and waiting
-/// sign-ins end (whoever holds them signs in again with the password), and
-/// an e-mail tells the person (when the site sends e-mail), in the same transaction (in case it was not
-/// at their request). API tokens stay: they were made after a second step.
-/// Administrators turn their own off in their settings, with their
-/// password; an account without a second step is `second_factor_off`.
+/// their phone or security key and their recovery codes:
+/// - the app, every passkey and the recovery codes go;
+/// - the person's sessions and waiting sign-ins end (whoever holds them
+///   signs in again with the password);
+/// - an e-mail tells the person, in case it was not at their request
+///   (queued in the same transaction, when the site sends e-mail).
+///
+/// API tokens stay: they were made after a second step. Administrators
+/// turn their own off in their settings, with their password; an account
+/// without a second step is `second_factor_off`.
 pub fn reset_by_admin(c: &mut DbConn, admin: &User, username: &str) -> AppResult<User> {
     use crate::db::schema::{passkeys, sessions};
     if !admin.is_admin {

@@ -235,7 +235,7 @@ api_routes! {
     patch "/me/passkeys/{id}" => second_step::rename, "Rename one of one's passkeys", auth: true, body: "PasskeyRename";
     delete "/me/passkeys/{id}" => second_step::remove, "Remove one of one's passkeys (the password confirms it); with the last one, and no authenticator app, the second step is off", auth: true, body: "PasswordProof";
     post "/auth/passkey/options" => second_step::sign_in_options, "Start a sign-in with a passkey (no user name: the authenticator offers the passkeys it holds for this site): the WebAuthn request options and the ceremony", auth: false, body: "";
-    post "/auth/passkey" => second_step::token, "Exchange a passkey's answer to a sign-in ceremony for a personal API token (shown once); a wrong, unknown or replayed answer, or a disabled account, is 401 passkey_refused alike", auth: false, body: "PasskeyToken";
+    post "/auth/passkey" => second_step::token, "Exchange a passkey's answer to a sign-in ceremony for a personal API token (shown once); a wrong or unknown answer, or a disabled account, is 401 passkey_refused alike; a ceremony used already or too old is 400 passkey_expired; 403 passkey_company_again when the company has not vouched for an account without a password of this site within accounts.session_days", auth: false, body: "PasskeyToken";
     get "/me/tokens" => account::list_tokens, "List one's API tokens", auth: true, body: "";
     post "/me/tokens" => account::create_token, "Create an API token (the secret is shown once)", auth: true, body: "TokenCreate";
     delete "/me/tokens/{id}" => account::revoke_token, "Revoke an API token", auth: true, body: "";
