@@ -351,3 +351,84 @@ async fn the_site_name_and_sign_up_mode_are_set_from_the_console_for_every_proce
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(root.get("/admin/site").await.json["name"], "Qualité Paris");
 }
+
+/// Two administrators removing each other at the same moment (a demotion,
+/// a disabling, a deletion) leave one: the second is refused. Each round
+/// starts both requests together; PostgreSQL let both through before the
+/// administrators' rows were held. The last one cannot delete their own
+/// account either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn administrators_removing_each_other_at_once_leave_one() {
+    let app = TestApp::start().await;
+    app.create_account("ann", true);
+    app.create_account("bob", true);
+    let ann = app.login_api("ann").await;
+    let bob = app.login_api("bob").await;
+    let admins = |app: &TestApp| {
+        use diesel::prelude::*;
+        use ruche::db::schema::users;
+        let mut c = app.db.get().unwrap();
+        users::table
+            .filter(users::is_admin.eq(true))
+            .filter(users::disabled.eq(false))
+            .filter(users::deleted_at.is_null())
+            .count()
+            .get_result::<i64>(&mut *c)
+            .unwrap()
+    };
+    for round in 0..10 {
+        let (a, b) = tokio::join!(
+            ann.delete("/admin/users/bob/admin"),
+            bob.delete("/admin/users/ann/admin")
+        );
+        assert_eq!(admins(&app), 1, "round {round}: {} {}", a.status, b.status);
+        // The other is refused: the last administrator stays one (or, when
+        // it came second, its sender is no administrator any more).
+        let done = [&a, &b]
+            .iter()
+            .filter(|r| r.status == StatusCode::OK)
+            .count();
+        assert_eq!(done, 1, "round {round}: {} {}", a.json, b.json);
+        // The one left makes the other an administrator again.
+        let (left, other) = if a.status == StatusCode::OK {
+            (&ann, "bob")
+        } else {
+            (&bob, "ann")
+        };
+        let r = left.put(&format!("/admin/users/{other}/admin")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    }
+    // Disabling each other: one is refused.
+    let (a, b) = tokio::join!(
+        ann.post("/admin/users/bob/disable", json!({})),
+        bob.post("/admin/users/ann/disable", json!({}))
+    );
+    assert_eq!(admins(&app), 1, "{} {}", a.json, b.json);
+    let (left, gone) = match (a.status.is_success(), b.status.is_success()) {
+        (true, false) => (&ann, "bob"),
+        (false, true) => (&bob, "ann"),
+        _ => panic!("one disabling, not two: {} {}", a.json, b.json),
+    };
+    assert_eq!(
+        left.post(&format!("/admin/users/{gone}/enable"), json!({}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Deleting each other: one is refused.
+    let (a, b) = tokio::join!(
+        ann.delete("/admin/users/bob"),
+        bob.delete("/admin/users/ann")
+    );
+    assert_eq!(admins(&app), 1, "{} {}", a.json, b.json);
+    let left = if a.status.is_success() { &ann } else { &bob };
+    // The last administrator does not delete their own account.
+    let me = if a.status.is_success() { "ann" } else { "bob" };
+    let r = left.delete_json("/me", json!({"password": PASSWORD})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "last_admin"),
+        "{me}"
+    );
+    assert_eq!(admins(&app), 1);
+}

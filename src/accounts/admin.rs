@@ -164,16 +164,7 @@ pub fn set_admin(
     }
     db::write(conn, |c| {
         if !is_admin && target.is_admin {
-            let admins: i64 = users::table
-                .filter(users::domain.is_null())
-                .filter(users::deleted_at.is_null())
-                .filter(users::disabled.eq(false))
-                .filter(users::is_admin.eq(true))
-                .count()
-                .get_result(c)?;
-            if admins <= 1 {
-                return Err(AppError::bad_request("last_admin"));
-            }
+            refuse_last_admin(c, target.id)?;
         }
         diesel::update(users::table.find(target.id))
             .set(users::is_admin.eq(is_admin))
@@ -181,6 +172,33 @@ pub fn set_admin(
         Ok::<_, AppError>(())
     })?;
     find_by_id(conn, target.id)
+}
+
+/// Inside a write that would take `leaving`'s administration away (a
+/// demotion, a disabling, a deletion): `last_admin` when no other enabled
+/// administrator would be left. The enabled administrators' rows are held
+/// first, until the end of the transaction, so that two administrators
+/// removing each other at once are counted one after the other (PostgreSQL
+/// let both count two; SQLite writes one at a time).
+pub(crate) fn refuse_last_admin(c: &mut DbConn, leaving: i64) -> AppResult<()> {
+    let enabled_admins = || {
+        users::table
+            .filter(users::domain.is_null())
+            .filter(users::deleted_at.is_null())
+            .filter(users::disabled.eq(false))
+            .filter(users::is_admin.eq(true))
+    };
+    diesel::update(enabled_admins())
+        .set(users::id.eq(users::id))
+        .execute(c)?;
+    let others: i64 = enabled_admins()
+        .filter(users::id.ne(leaving))
+        .count()
+        .get_result(c)?;
+    match others {
+        0 => Err(AppError::bad_request("last_admin")),
+        _ => Ok(()),
+    }
 }
 
 /// The longest name of an instance.

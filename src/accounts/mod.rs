@@ -549,6 +549,9 @@ pub fn set_disabled(
             .map_err(|_| AppError::conflict("guest_renew_instead"))?;
     }
     db::write(conn, |c| {
+        if disabled && target.is_admin {
+            admin::refuse_last_admin(c, target.id)?;
+        }
         disable_in(c, target.id, disabled)?;
         if !disabled {
             // An administrator's decision: no longer a leaver, and what
@@ -650,6 +653,11 @@ pub fn delete_account(
     let now = now();
     db::write(conn, |c| {
         use crate::db::schema::{community_watches, content, email_checks};
+        // The site keeps an administrator, even when the last one deletes
+        // their own account.
+        if target.is_admin {
+            admin::refuse_last_admin(c, target.id)?;
+        }
         diesel::update(users::table.find(target.id))
             .set((
                 users::disabled.eq(true),
