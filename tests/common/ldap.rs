@@ -267,22 +267,49 @@ impl Slapd {
             ),
         )
         .unwrap();
-        let port = free_port();
-        let url = format!("ldap://127.0.0.1:{port}");
-        let tls_port = free_port();
-        let ldaps_url = tls.then(|| format!("ldaps://localhost:{tls_port}"));
-        let listen = match &ldaps_url {
-            Some(_) => format!("{url}/ ldaps://127.0.0.1:{tls_port}/"),
-            None => format!("{url}/"),
+        // A port found free may be taken by another test's server before
+        // slapd binds it (it then exits at once): a few tries, each with
+        // new ports, and up to 10 s for a loaded machine to start it.
+        let mut tries = 0;
+        let (child, url, ldaps_url) = loop {
+            tries += 1;
+            let port = free_port();
+            let url = format!("ldap://127.0.0.1:{port}");
+            let tls_port = free_port();
+            let ldaps_url = tls.then(|| format!("ldaps://localhost:{tls_port}"));
+            let listen = match &ldaps_url {
+                Some(_) => format!("{url}/ ldaps://127.0.0.1:{tls_port}/"),
+                None => format!("{url}/"),
+            };
+            let mut child = Command::new("/usr/sbin/slapd")
+                .args(["-h", &listen, "-f"])
+                .arg(&conf)
+                .args(["-d", "0"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("slapd starts");
+            let mut up = false;
+            for _ in 0..200 {
+                if child.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                let listening = |p: u16| std::net::TcpStream::connect(("127.0.0.1", p)).is_ok();
+                if listening(port) && (!tls || listening(tls_port)) {
+                    // Another server on the port, ours gone: seen by now.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    up = child.try_wait().ok().flatten().is_none();
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if up {
+                break (child, url, ldaps_url);
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(tries < 5, "slapd did not start");
         };
-        let child = Command::new("/usr/sbin/slapd")
-            .args(["-h", &listen, "-f"])
-            .arg(&conf)
-            .args(["-d", "0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("slapd starts");
         let slapd = Slapd {
             url,
             ldaps_url,
@@ -290,14 +317,6 @@ impl Slapd {
             _dir: dir,
             child,
         };
-        for p in [port, tls_port] {
-            for _ in 0..100 {
-                if std::net::TcpStream::connect(("127.0.0.1", p)).is_ok() || !tls && p == tls_port {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
         slapd.tool("ldapadd", ldif);
         slapd
     }
