@@ -213,7 +213,7 @@ api_routes! {
     patch "/me" => account::update_me, "Edit one's profile and language", auth: true, body: "ProfileUpdate";
     put "/me/photo" => account::put_photo, "Upload a profile photo (PNG, JPEG or WebP body, at most 5 MB)", auth: true, body: "";
     delete "/me/photo" => account::delete_photo, "Remove one's profile photo", auth: true, body: "";
-    delete "/me" => account::delete_me, "Delete one's account (the password confirms it); other instances are told", auth: true, body: "AccountDelete";
+    delete "/me" => account::delete_me, "Delete one's account (the password confirms it); other instances are told; the last administrator cannot (400 last_admin)", auth: true, body: "AccountDelete";
     post "/me/password" => account::change_password, "Change one's password", auth: true, body: "PasswordChange";
     get "/me/onboarding" => onboarding::progress, "Where one stands in getting started: the step to show next, whether it is finished, and how complete one's profile is (percent and the fields still empty)", auth: true, body: "";
     put "/me/onboarding" => onboarding::move_to, "Move to a step of getting started ({\"step\": \"people\"}) or end it ({\"finished\": true})", auth: true, body: "OnboardingMove";
@@ -311,8 +311,8 @@ api_routes! {
     get "/admin/users" => admin::users, "Accounts by username, a page at a time: q searches the username, name and e-mail; show is all (this site's people), admins, disabled or remote (administrators)", auth: true, body: "";
     put "/admin/users/{username}/admin" => admin::promote, "Make someone of this site an administrator (administrators)", auth: true, body: "";
     delete "/admin/users/{username}/admin" => admin::demote, "Remove someone's administration (administrators; the last administrator stays one)", auth: true, body: "";
-    post "/admin/users/{username}/disable" => admin::disable, "Disable an account (administrators)", auth: true, body: "";
-    delete "/admin/users/{username}" => admin::delete_user, "Delete an account (administrators); other instances are told", auth: true, body: "";
+    post "/admin/users/{username}/disable" => admin::disable, "Disable an account (administrators); the last enabled administrator stays (400 last_admin)", auth: true, body: "";
+    delete "/admin/users/{username}" => admin::delete_user, "Delete an account (administrators); other instances are told; the last enabled administrator stays (400 last_admin)", auth: true, body: "";
     post "/admin/users/{username}/enable" => admin::enable, "Re-enable an account (administrators)", auth: true, body: "";
     get "/admin/invitations" => admin::invitations, "Invitations (administrators)", auth: true, body: "";
     get "/admin/identity" => admin::identity, "Identity at a glance (administrators): the sign-in providers (accounts linked, last sign-in), the SCIM clients (accounts provisioned, last use), the directory's groups and how the last directory sync went (when, by the schedule or the command, its figures, or why it failed)", auth: true, body: "";
