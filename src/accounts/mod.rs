@@ -653,9 +653,10 @@ pub fn delete_account(
     let now = now();
     db::write(conn, |c| {
         use crate::db::schema::{community_watches, content, email_checks};
-        // The site keeps an administrator, even when the last one deletes
-        // their own account.
-        if target.is_admin {
+        // Administrators deleting each other leave one. (The last one may
+        // still delete their own account, as anyone may; `ruche admin
+        // create-user --admin` makes another.)
+        if target.is_admin && by.id != target.id {
             admin::refuse_last_admin(c, target.id)?;
         }
         diesel::update(users::table.find(target.id))

@@ -213,7 +213,7 @@ api_routes! {
     patch "/me" => account::update_me, "Edit one's profile and language", auth: true, body: "ProfileUpdate";
     put "/me/photo" => account::put_photo, "Upload a profile photo (PNG, JPEG or WebP body, at most 5 MB)", auth: true, body: "";
     delete "/me/photo" => account::delete_photo, "Remove one's profile photo", auth: true, body: "";
-    delete "/me" => account::delete_me, "Delete one's account (the password confirms it); other instances are told; the last administrator cannot (400 last_admin)", auth: true, body: "AccountDelete";
+    delete "/me" => account::delete_me, "Delete one's account (the password confirms it); other instances are told", auth: true, body: "AccountDelete";
     post "/me/password" => account::change_password, "Change one's password", auth: true, body: "PasswordChange";
     get "/me/onboarding" => onboarding::progress, "Where one stands in getting started: the step to show next, whether it is finished, and how complete one's profile is (percent and the fields still empty)", auth: true, body: "";
     put "/me/onboarding" => onboarding::move_to, "Move to a step of getting started ({\"step\": \"people\"}) or end it ({\"finished\": true})", auth: true, body: "OnboardingMove";
