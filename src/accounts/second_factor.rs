@@ -351,9 +351,10 @@ pub fn on_among(c: &mut DbConn, ids: &[i64]) -> AppResult<std::collections::Hash
 /// - an e-mail tells the person, in case it was not at their request
 ///   (queued in the same transaction, when the site sends e-mail).
 ///
-/// API tokens stay: they were made after a second step. Administrators
-/// turn their own off in their settings, with their password; an account
-/// without a second step is `second_factor_off`.
+/// API tokens stay: a lost phone is not a stolen account (an administrator
+/// who fears one disables the account instead, which revokes them).
+/// Administrators turn their own off in their settings, with their
+/// password; an account without a second step is `second_factor_off`.
 pub fn reset_by_admin(c: &mut DbConn, admin: &User, username: &str) -> AppResult<User> {
     use crate::db::schema::{passkeys, sessions};
     if !admin.is_admin {
