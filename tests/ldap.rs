@@ -779,7 +779,7 @@ async fn the_console_tells_how_the_last_sync_went_and_why_it_failed() {
 /// directory still vouches for them, and a sign-in through it renews that.
 #[tokio::test]
 async fn a_directory_account_adds_a_passkey_after_a_fresh_sign_in_and_keeps_it_while_vouched() {
-    use common::passkey::SoftPasskey;
+    use common::passkey::{add_on_page, sign_in_on_page, SoftPasskey};
     if !ldap::available() {
         return;
     }
@@ -811,40 +811,13 @@ async fn a_directory_account_adds_a_passkey_after_a_fresh_sign_in_and_keeps_it_w
     );
 
     let mut key = SoftPasskey::new(&app.config.base_url);
-    let csrf = b.csrf("/settings").await;
-    let ch = b
-        .post_json(
-            "/settings/passkeys/options",
-            json!({"csrf": csrf, "password": ""}),
-        )
-        .await;
-    assert_eq!(ch.status, StatusCode::OK, "{}", ch.json);
-    let credential = key.create(&ch.json["options"]);
-    let r = b
-        .post_json(
-            "/settings/passkeys",
-            json!({"csrf": csrf, "ceremony": ch.json["ceremony"], "name": "Phone", "credential": credential}),
-        )
-        .await;
+    let r = add_on_page(&b, &mut key, "", "Phone").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     // Her directory password signs in here: the passkey guards it, with
     // recovery codes.
     assert_eq!(r.json["recovery_codes"].as_array().map(Vec::len), Some(10));
 
-    async fn passkey_sign_in(app: &TestApp, key: &mut SoftPasskey) -> common::Resp {
-        let nb = Browser::new(&app.base);
-        let csrf = nb.csrf("/login").await;
-        let ch = nb
-            .post_json("/login/passkey/options", json!({"csrf": csrf}))
-            .await;
-        let answer = key.get(&ch.json["options"]);
-        nb.post_json(
-            "/login/passkey",
-            json!({"csrf": csrf, "ceremony": ch.json["ceremony"], "credential": answer}),
-        )
-        .await
-    }
-    let r = passkey_sign_in(&app, &mut key).await;
+    let r = sign_in_on_page(&app.base, &mut key).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
 
     // Twenty minutes after signing in, adding another is refused.
@@ -884,7 +857,7 @@ async fn a_directory_account_adds_a_passkey_after_a_fresh_sign_in_and_keeps_it_w
             .execute(&mut *c)
             .unwrap();
     }
-    let r = passkey_sign_in(&app, &mut key).await;
+    let r = sign_in_on_page(&app.base, &mut key).await;
     assert_eq!(
         (r.status, r.code()),
         (StatusCode::FORBIDDEN, "passkey_company_again"),
@@ -898,6 +871,6 @@ async fn a_directory_account_adds_a_passkey_after_a_fresh_sign_in_and_keeps_it_w
         "/login/code",
         "her passkey is her second step"
     );
-    let r = passkey_sign_in(&app, &mut key).await;
+    let r = sign_in_on_page(&app.base, &mut key).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
 }

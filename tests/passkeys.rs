@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::passkey::SoftPasskey;
+use common::passkey::{add_on_page, SoftPasskey};
 use common::{location, Browser, TestApp, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -14,25 +14,6 @@ use serde_json::{json, Value};
 /// A site named `localhost`: browsers offer passkeys only to a host.
 async fn site() -> TestApp {
     TestApp::start_with(|c| c.base_url = c.base_url.replace("127.0.0.1", "localhost")).await
-}
-
-/// Adds a passkey to the account signed in on `b`; the answer of the last
-/// step.
-async fn add(b: &Browser, key: &mut SoftPasskey, name: &str) -> common::Resp {
-    let csrf = b.csrf("/settings").await;
-    let ch = b
-        .post_json(
-            "/settings/passkeys/options",
-            json!({"csrf": csrf, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(ch.status, StatusCode::OK, "{}", ch.json);
-    let credential = key.create(&ch.json["options"]);
-    b.post_json(
-        "/settings/passkeys",
-        json!({"csrf": csrf, "ceremony": ch.json["ceremony"], "name": name, "credential": credential}),
-    )
-    .await
 }
 
 /// Options and the ceremony for a sign-in on a new browser.
@@ -64,7 +45,7 @@ async fn a_passkey_signs_in_without_a_password_and_then_guards_the_password() {
     let mut key = SoftPasskey::new(&app.config.base_url);
 
     // The first passkey: recovery codes, as it turns the second step on.
-    let r = add(&b, &mut key, "  Work   laptop ").await;
+    let r = add_on_page(&b, &mut key, PASSWORD, "  Work   laptop ").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     assert_eq!(r.json["recovery_codes"].as_array().unwrap().len(), 10);
     let recovery = r.json["recovery_codes"][0].as_str().unwrap().to_string();
@@ -75,10 +56,10 @@ async fn a_passkey_signs_in_without_a_password_and_then_guards_the_password() {
     // A second one gives no new codes; the same authenticator twice is
     // refused (the browser is told to exclude it; a forced answer too).
     let mut other = SoftPasskey::new(&app.config.base_url);
-    let r = add(&b, &mut other, "").await;
+    let r = add_on_page(&b, &mut other, PASSWORD, "").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     assert!(r.json["recovery_codes"].is_null());
-    let r = add(&b, &mut key, "again").await;
+    let r = add_on_page(&b, &mut key, PASSWORD, "again").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.json);
     assert_eq!(r.code(), "passkey_refused");
     assert_eq!(app.count("passkeys"), 2);
@@ -331,7 +312,7 @@ async fn forged_replayed_foreign_and_tampered_answers_open_nothing() {
     assert_eq!(r.code(), "passkey_name_too_long");
     assert_eq!(app.count("passkeys"), 0);
     assert_eq!(app.count("recovery_codes"), 0);
-    let r = add(&b, &mut key, "Laptop").await;
+    let r = add_on_page(&b, &mut key, PASSWORD, "Laptop").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     let sessions = app.count("sessions");
 
@@ -497,7 +478,7 @@ async fn a_passkey_is_the_second_step_an_administrator_is_asked_for() {
     let b = app.browser_login("boss").await;
     assert_ne!(b.get("/admin").await.status(), StatusCode::OK, "withheld");
     let mut key = SoftPasskey::new(&app.config.base_url);
-    let r = add(&b, &mut key, "Phone").await;
+    let r = add_on_page(&b, &mut key, PASSWORD, "Phone").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     assert_eq!(b.get("/admin").await.status(), StatusCode::OK);
 

@@ -615,7 +615,7 @@ async fn one_address_may_begin_only_a_few_sign_ins_at_once() {
 /// it.
 #[tokio::test]
 async fn an_account_of_the_provider_adds_a_passkey_that_lasts_while_it_signs_in_there() {
-    use common::passkey::SoftPasskey;
+    use common::passkey::{add_on_page, sign_in_on_page, SoftPasskey};
     if !oidc::available() {
         return;
     }
@@ -653,39 +653,12 @@ async fn an_account_of_the_provider_adds_a_passkey_that_lasts_while_it_signs_in_
     assert!(!settings.contains("passkey-new-password"));
 
     let mut key = SoftPasskey::new(&base_url);
-    let csrf = b.csrf("/settings").await;
-    let ch = b
-        .post_json(
-            "/settings/passkeys/options",
-            json!({"csrf": csrf, "password": ""}),
-        )
-        .await;
-    assert_eq!(ch.status, StatusCode::OK, "{}", ch.json);
-    let credential = key.create(&ch.json["options"]);
-    let r = b
-        .post_json(
-            "/settings/passkeys",
-            json!({"csrf": csrf, "ceremony": ch.json["ceremony"], "credential": credential}),
-        )
-        .await;
+    let r = add_on_page(&b, &mut key, "", "").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     assert!(r.json["recovery_codes"].is_null(), "{}", r.json);
     assert!(!b.html("/settings").await.contains("recovery codes left"));
 
-    async fn with_passkey(app: &TestApp, key: &mut SoftPasskey) -> common::Resp {
-        let nb = Browser::new(&app.base);
-        let csrf = nb.csrf("/login").await;
-        let ch = nb
-            .post_json("/login/passkey/options", json!({"csrf": csrf}))
-            .await;
-        let answer = key.get(&ch.json["options"]);
-        nb.post_json(
-            "/login/passkey",
-            json!({"csrf": csrf, "ceremony": ch.json["ceremony"], "credential": answer}),
-        )
-        .await
-    }
-    let r = with_passkey(&app, &mut key).await;
+    let r = sign_in_on_page(&app.base, &mut key).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
 
     // Later in the day: sign in again there first.
@@ -737,12 +710,12 @@ async fn an_account_of_the_provider_adds_a_passkey_that_lasts_while_it_signs_in_
             .execute(&mut *c)
             .unwrap();
     }
-    let r = with_passkey(&app, &mut key).await;
+    let r = sign_in_on_page(&app.base, &mut key).await;
     assert_eq!(
         (r.status, r.code()),
         (StatusCode::FORBIDDEN, "passkey_company_again")
     );
     through_provider(&b, &base_url).await;
-    let r = with_passkey(&app, &mut key).await;
+    let r = sign_in_on_page(&app.base, &mut key).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
 }

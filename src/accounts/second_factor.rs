@@ -119,6 +119,16 @@ pub fn begin_setup(c: &mut DbConn, user: &User, issuer: &str) -> AppResult<Setup
     setup_of(&secret, issuer, user)
 }
 
+/// Whether a setup was started and not finished.
+pub fn setup_waiting(c: &mut DbConn, user_id: i64) -> AppResult<bool> {
+    let n: i64 = second_factors::table
+        .filter(second_factors::user_id.eq(user_id))
+        .filter(second_factors::enabled_at.is_null())
+        .count()
+        .get_result(c)?;
+    Ok(n > 0)
+}
+
 /// The setup started and not finished, to show again.
 pub fn pending_setup(c: &mut DbConn, user: &User, issuer: &str) -> AppResult<Option<Setup>> {
     let secret: Option<String> = second_factors::table

@@ -9,7 +9,46 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use reqwest::StatusCode;
 use serde_json::{json, Value};
+
+use super::{Browser, Resp};
+
+/// Adds a passkey with `key` from the settings of the account signed in on
+/// `b` (`password` empty for an account without one of this site): the
+/// answer of the last step.
+pub async fn add_on_page(b: &Browser, key: &mut SoftPasskey, password: &str, name: &str) -> Resp {
+    let csrf = b.csrf("/settings").await;
+    let ch = b
+        .post_json(
+            "/settings/passkeys/options",
+            json!({"csrf": csrf, "password": password}),
+        )
+        .await;
+    assert_eq!(ch.status, StatusCode::OK, "{}", ch.json);
+    let credential = key.create(&ch.json["options"]);
+    b.post_json(
+        "/settings/passkeys",
+        json!({"csrf": csrf, "ceremony": ch.json["ceremony"], "name": name, "credential": credential}),
+    )
+    .await
+}
+
+/// Signs in with `key` alone on the sign-in page of a new browser at
+/// `base`: the answer.
+pub async fn sign_in_on_page(base: &str, key: &mut SoftPasskey) -> Resp {
+    let b = Browser::new(base);
+    let csrf = b.csrf("/login").await;
+    let ch = b
+        .post_json("/login/passkey/options", json!({"csrf": csrf}))
+        .await;
+    let answer = key.get(&ch.json["options"]);
+    b.post_json(
+        "/login/passkey",
+        json!({"csrf": csrf, "ceremony": ch.json["ceremony"], "credential": answer}),
+    )
+    .await
+}
 
 pub struct SoftPasskey {
     pair: EcdsaKeyPair,

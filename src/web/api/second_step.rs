@@ -24,14 +24,13 @@ use crate::web::auth::{accept_language, ApiUser, ClientIp};
 /// here with the password.
 pub async fn status(State(state): State<AppState>, me: ApiUser) -> ApiResult<impl IntoResponse> {
     let (cfg, user) = (state.config.clone(), me.user.clone());
-    let issuer = state.site.get().name;
     let (on, app, pending, codes, keys, offer) = state
         .db
         .run(move |c| {
             Ok((
                 second_factor::is_on(c, user.id)?,
                 second_factor::app_on(c, user.id)?,
-                second_factor::pending_setup(c, &user, &issuer)?.is_some(),
+                second_factor::setup_waiting(c, user.id)?,
                 second_factor::codes_left(c, user.id)?,
                 passkey::list(c, user.id)?,
                 passkey::offer(c, &cfg, &user, None)?,
