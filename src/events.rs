@@ -121,6 +121,12 @@ pub enum Event {
         person: i64,
         skill: String,
     },
+    /// A local person chose answer `option` of a poll of another instance
+    /// (one event per answer: each is sent as its own vote).
+    Voted { person: i64, option: i64 },
+    /// The counts or the state of a poll of this site changed (a vote, its
+    /// closing): its audience and its voters elsewhere hear of them.
+    PollCounted { author: i64, poll: i64 },
 }
 
 /// One row of the log, read back.
@@ -271,6 +277,8 @@ impl Event {
                 person,
                 skill,
             } => ("unendorse", endorser, Some(person), skill),
+            Voted { person, option } => ("vote", person, Some(option), String::new()),
+            PollCounted { author, poll } => ("poll_count", author, Some(poll), String::new()),
         }
     }
 
@@ -369,6 +377,14 @@ impl Event {
                         person: object,
                         skill: extra,
                     },
+                    "vote" => Voted {
+                        person: actor,
+                        option: object,
+                    },
+                    "poll_count" => PollCounted {
+                        author: actor,
+                        poll: object,
+                    },
                     _ => return None,
                 }
             }
@@ -389,7 +405,8 @@ impl Event {
             | Edited { content, .. }
             | Deleted { content, .. }
             | Reacted { content, .. }
-            | Unreacted { content, .. } => Some(*content),
+            | Unreacted { content, .. }
+            | PollCounted { poll: content, .. } => Some(*content),
             _ => None,
         }
     }
@@ -498,6 +515,11 @@ mod tests {
                 person: 1,
                 follow_id: None,
             },
+            Event::Voted {
+                person: 1,
+                option: 7,
+            },
+            Event::PollCounted { author: 1, poll: 2 },
             Event::Invited {
                 community: 4,
                 person: 1,

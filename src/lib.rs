@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod actions;
 pub mod addresses;
 pub mod app;
+pub mod apps;
 pub mod audience;
 pub mod cli;
 pub mod communities;

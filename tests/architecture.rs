@@ -40,6 +40,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "features",
         &[
             "accounts",
+            "apps",
             "people",
             "follows",
             "content",

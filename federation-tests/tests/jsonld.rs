@@ -232,8 +232,37 @@ async fn everything_ruche_sends_is_understood_by_a_json_ld_reader() {
         .await;
     assert!(s.is_success());
 
+    // A poll, a vote from beta and the new counts alpha publishes.
+    let (s, v) = ann
+        .post(
+            "/api/v1/polls",
+            json!({"body": "Audit: which day?", "options": ["Monday", "Tuesday"], "results": "closed"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let poll = v["id"].as_i64().unwrap();
+    let q = "SELECT COUNT(*) FROM content WHERE kind = 'poll'";
+    eventually(10, "the poll on beta", || {
+        let n = beta.count(q);
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    let poll_there = beta.count("SELECT id FROM content WHERE kind = 'poll'");
+    let monday = beta.count(&format!(
+        "SELECT id FROM poll_options WHERE content_id = {poll_there} AND name = 'Monday'"
+    ));
+    let (s, v) = bob
+        .post(
+            &format!("/api/v1/polls/{poll_there}/votes"),
+            json!({"choices": [monday]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
     // Everything sent, once delivered.
     let expected = [
+        "Create/Question",
+        "Update/Question",
         "Follow",
         "Accept/Follow",
         "Update/Person",
@@ -281,6 +310,7 @@ async fn everything_ruche_sends_is_understood_by_a_json_ld_reader() {
         format!("{}/communities/lab", alpha.base),
         format!("{}/posts/{post}", alpha.base),
         format!("{}/posts/{rules}", alpha.base),
+        format!("{}/posts/{poll}", alpha.base),
         format!("{}/people/ann/followers", alpha.base),
         format!("{}/communities/lab/outbox", alpha.base),
         format!("{}/actor", alpha.base),

@@ -21,6 +21,32 @@ pub fn post(
     text: &content::Text,
     media: &[i64],
 ) -> AppResult<ContentRow> {
+    let c = writer(conn, author, name)?;
+    content::create_in_community(conn, max_chars, author, c.id, text, media)
+}
+
+/// A member asks a poll in a community.
+pub fn post_poll(
+    conn: &mut DbConn,
+    max_chars: usize,
+    author: &User,
+    name: &str,
+    text: &content::Text,
+    poll: &content::poll::NewPoll,
+) -> AppResult<ContentRow> {
+    let c = writer(conn, author, name)?;
+    content::poll::create(
+        conn,
+        max_chars,
+        author,
+        text,
+        content::Place::Community(c.id),
+        poll,
+    )
+}
+
+/// The community `name`, if `author` may write in it (its members).
+fn writer(conn: &mut DbConn, author: &User, name: &str) -> AppResult<Community> {
     let c = get(conn, author.id, name)?;
     if !c.is_member() {
         return Err(if c.my_status.as_deref() == Some("banned") {
@@ -29,7 +55,7 @@ pub fn post(
             AppError::forbidden("community_members_only")
         });
     }
-    content::create_in_community(conn, max_chars, author, c.id, text, media)
+    Ok(c)
 }
 
 /// A post of this community, or 404.

@@ -3,6 +3,7 @@
 
 pub mod document_entry;
 pub mod media;
+pub mod poll;
 pub mod remote;
 pub mod text;
 
@@ -156,35 +157,15 @@ pub fn create_post(
     visibility: Visibility,
     media: &[i64],
 ) -> AppResult<ContentRow> {
-    let body = text.as_str();
-    check_body(body, max_chars, !media.is_empty())?;
-    // A guest writes in their communities only.
-    crate::accounts::guest::refuse(conn, author.id)?;
-    let rendered = render_body(conn, author.id, body)?;
-    db::write(conn, |c| {
-        let row: ContentRow = diesel::insert_into(content::table)
-            .values((
-                content::kind.eq("post"),
-                content::author_id.eq(author.id),
-                content::visibility.eq(visibility.as_str()),
-                content::body.eq(body),
-                content::body_html.eq(&rendered.html),
-                content::created_at.eq(now()),
-            ))
-            .returning(db::columns::<ContentRow>())
-            .get_result(c)?;
-        media::attach(c, author.id, row.id, media)?;
-        let mentioned = store_links(c, row.id, &rendered)?;
-        notify(c, &mentioned, "mention", author.id, Some(row.id))?;
-        events::record(
-            c,
-            Event::Published {
-                author: author.id,
-                content: row.id,
-            },
-        )?;
-        Ok(row)
-    })
+    publish(
+        conn,
+        max_chars,
+        author,
+        text,
+        Place::Audience(visibility),
+        media,
+        None,
+    )
 }
 
 /// Publishes a post in a community (the caller checked membership).
@@ -196,35 +177,81 @@ pub fn create_in_community(
     text: &Text,
     media: &[i64],
 ) -> AppResult<ContentRow> {
+    publish(
+        conn,
+        max_chars,
+        author,
+        text,
+        Place::Community(community_id),
+        media,
+        None,
+    )
+}
+
+/// Where a post is published: to an audience of people, or in a community.
+#[derive(Debug, Clone, Copy)]
+pub enum Place {
+    Audience(Visibility),
+    Community(i64),
+}
+
+/// Writes a new post (a poll with `poll`) and what comes with it, in one
+/// transaction: its attachments, hashtags and mentions, the notifications,
+/// the news for the community's watchers and the event other instances
+/// hear of.
+fn publish(
+    conn: &mut DbConn,
+    max_chars: usize,
+    author: &User,
+    text: &Text,
+    place: Place,
+    media: &[i64],
+    poll: Option<&poll::Checked>,
+) -> AppResult<ContentRow> {
     let body = text.as_str();
     check_body(body, max_chars, !media.is_empty())?;
+    let (visibility, community) = match place {
+        Place::Audience(v) => {
+            // A guest writes in their communities only.
+            crate::accounts::guest::refuse(conn, author.id)?;
+            (v, None)
+        }
+        Place::Community(id) => (Visibility::Community, Some(id)),
+    };
     let rendered = render_body(conn, author.id, body)?;
     db::write(conn, |c| {
         let row: ContentRow = diesel::insert_into(content::table)
             .values((
-                content::kind.eq("post"),
+                content::kind.eq(if poll.is_some() { "poll" } else { "post" }),
                 content::author_id.eq(author.id),
-                content::visibility.eq(Visibility::Community),
-                content::community_id.eq(community_id),
+                content::visibility.eq(visibility.as_str()),
+                content::community_id.eq(community),
                 content::body.eq(body),
                 content::body_html.eq(&rendered.html),
                 content::created_at.eq(now()),
             ))
             .returning(db::columns::<ContentRow>())
             .get_result(c)?;
+        if let Some(p) = poll {
+            poll::store(c, row.id, p)?;
+        }
         media::attach(c, author.id, row.id, media)?;
-        let mentioned = store_links(c, row.id, &rendered)?;
-        let mentioned: Vec<i64> = audience::readers_among(c, community_id, &mentioned)?;
+        let mut mentioned = store_links(c, row.id, &rendered)?;
+        if let Some(community_id) = community {
+            mentioned = audience::readers_among(c, community_id, &mentioned)?;
+        }
         notify(c, &mentioned, "mention", author.id, Some(row.id))?;
-        crate::notifications::watch::tell(
-            c,
-            community_id,
-            "community_post",
-            author.id,
-            row.id,
-            &[],
-            &mentioned,
-        )?;
+        if let Some(community_id) = community {
+            crate::notifications::watch::tell(
+                c,
+                community_id,
+                "community_post",
+                author.id,
+                row.id,
+                &[],
+                &mentioned,
+            )?;
+        }
         events::record(
             c,
             Event::Published {

@@ -45,6 +45,8 @@ pub struct Incoming {
     pub pinned: bool,
     /// Its pictures and files.
     pub media: Vec<super::media::Remote>,
+    /// The poll it asks (a `Question`), with its instance's counts.
+    pub poll: Option<super::poll::Remote>,
 }
 
 /// Whether a community is hosted here: then what its members do elsewhere
@@ -149,6 +151,9 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
             .get_result(c)?;
         replace_links(c, id, &tags, &mentioned, true)?;
         super::media::record_remote(c, inc.author_id, id, &inc.media)?;
+        if let (Some(p), None) = (&inc.poll, &parent) {
+            super::poll::store_remote(c, id, p)?;
+        }
         if let (Some(v), Some(cm)) = (&inc.document, community) {
             let (text, html) =
                 super::document_entry::mirror_version(c, cm, id, inc.author_id, v, inc.published)?;
@@ -222,16 +227,24 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
     let mut tags = inc.tags.clone();
     tags.sort();
     tags.dedup();
+    // A poll's instance publishes its new counts as an Update of it: the
+    // text is edited only when it changed.
+    let edited = row.body_html != inc.body_html;
     db::write(conn, |c| {
-        super::keep_revision(c, &row)?;
-        diesel::update(content::table.find(row.id))
-            .set((
-                content::body.eq(&inc.body),
-                content::body_html.eq(&inc.body_html),
-                content::edited_at.eq(now()),
-            ))
-            .execute(c)?;
-        replace_links(c, row.id, &tags, &mentioned, false)?;
+        if let (Some(p), None) = (&inc.poll, row.root_id) {
+            super::poll::refresh_remote(c, row.id, p)?;
+        }
+        if edited {
+            super::keep_revision(c, &row)?;
+            diesel::update(content::table.find(row.id))
+                .set((
+                    content::body.eq(&inc.body),
+                    content::body_html.eq(&inc.body_html),
+                    content::edited_at.eq(now()),
+                ))
+                .execute(c)?;
+            replace_links(c, row.id, &tags, &mentioned, false)?;
+        }
         if hosted_here(c, row.community_id)? {
             events::record(
                 c,

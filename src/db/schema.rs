@@ -572,6 +572,10 @@ diesel::joinable!(reactions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    community_apps,
+    polls,
+    poll_options,
+    poll_votes,
     content_search,
     content_words,
     actor_search,
@@ -839,3 +843,47 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    community_apps (community_id, app) {
+        community_id -> BigInt,
+        app -> Text,
+        enabled -> Bool,
+    }
+}
+
+diesel::table! {
+    polls (content_id) {
+        content_id -> BigInt,
+        multiple -> Bool,
+        closes_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        results -> Text,
+        anonymous -> Bool,
+        voters -> BigInt,
+    }
+}
+
+diesel::table! {
+    poll_options (id) {
+        id -> BigInt,
+        content_id -> BigInt,
+        position -> Integer,
+        name -> Text,
+        votes -> BigInt,
+    }
+}
+
+diesel::table! {
+    poll_votes (option_id, user_id) {
+        option_id -> BigInt,
+        content_id -> BigInt,
+        user_id -> BigInt,
+        ap_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(poll_options -> polls (content_id));
+diesel::joinable!(poll_votes -> poll_options (option_id));
+diesel::joinable!(poll_votes -> users (user_id));

@@ -52,6 +52,7 @@ static CONTEXT: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
             "toot": "http://joinmastodon.org/ns#",
             "discoverable": "toot:discoverable",
             "suspended": "toot:suspended",
+            "votersCount": "toot:votersCount",
             "Hashtag": "as:Hashtag",
             "sensitive": "as:sensitive",
             "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",

@@ -42,6 +42,23 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
                 continue;
             }
         };
+        // New counts of a poll are read when they are sent: an older
+        // event is covered by a newer one of the same poll, so that a
+        // burst of votes makes one Update, not one per vote.
+        if let Event::PollCounted { poll, .. } = &ev.event {
+            let newer: i64 = fed_events::table
+                .filter(fed_events::kind.eq("poll_count"))
+                .filter(fed_events::object_id.eq(poll))
+                .filter(fed_events::id.gt(ev.id))
+                .count()
+                .get_result(conn)?;
+            if newer > 0 {
+                db::write(conn, |c| {
+                    diesel::delete(fed_events::table.find(ev.id)).execute(c)
+                })?;
+                continue;
+            }
+        }
         let built = match build(conn, cfg, ev.id, &ev.event) {
             Ok(b) => b,
             Err(e) if e.kind == crate::error::ErrorKind::NotFound => None,
@@ -257,7 +274,8 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
         | Event::Edited { content: oid, .. }
         | Event::Deleted { content: oid, .. }
         | Event::Reacted { content: oid, .. }
-        | Event::Unreacted { content: oid, .. } => {
+        | Event::Unreacted { content: oid, .. }
+        | Event::PollCounted { poll: oid, .. } => {
             let row: ContentRow = content::table
                 .find(oid)
                 .select(ContentRow::as_select())
@@ -275,6 +293,7 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
                 _ => build_post(conn, cfg, event_id, ev, &actor, &row),
             }
         }
+        Event::Voted { option, .. } => build_vote(conn, cfg, event_id, &actor, *option),
         Event::ProfileChanged { .. } if !actor.is_person() => super::groups::build_membership(
             conn,
             cfg,
@@ -451,7 +470,12 @@ fn build_post(
     }
     let urls = Urls(cfg);
     let actor_id = urls.person(&actor.username);
-    let rec = audience::recipients(conn, row.id)?;
+    let mut rec = audience::recipients(conn, row.id)?;
+    if let Event::PollCounted { .. } = ev {
+        // Those who voted from elsewhere see the new counts too.
+        rec.people
+            .extend(crate::content::poll::remote_voters(conn, row.id)?);
+    }
     let root = root_of(conn, row)?;
     let targets = targets(conn, cfg, &rec)?;
     if targets.is_empty() {
@@ -484,6 +508,54 @@ fn build_post(
             Some(&audience),
         )?
     };
+    Ok(Some((apjson::document(activity)?, actor.id, targets)))
+}
+
+/// A vote of a local person in a poll of another instance: a `Create` of
+/// the Note that names the answer, sent to the poll's author only.
+fn build_vote(
+    conn: &mut DbConn,
+    cfg: &Config,
+    event_id: i64,
+    actor: &User,
+    option: i64,
+) -> AppResult<Built> {
+    use super::protocol::note::PublishedVote;
+    let vote = crate::content::poll::sent_vote(conn, actor.id, option)?;
+    let author = user(conn, vote.poll.author_id)?;
+    if author.is_local() || vote.poll.ap_id.is_none() {
+        return Ok(None);
+    }
+    let urls = Urls(cfg);
+    let actor_id = urls.person(&actor.username);
+    let author_ap = ap_id_of(conn, cfg, &author)?;
+    let rec = Recipients {
+        people: [author.id].into(),
+        members_only: false,
+    };
+    let targets = personal_inbox(conn, cfg, &rec)?;
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let note = PublishedVote {
+        id: apjson::own(&urls.activity(event_id, "vote"))?,
+        kind: "Note",
+        name: vote.answer,
+        attributed_to: apjson::own(&actor_id)?,
+        in_reply_to: apjson::own(&content_ap_id(cfg, &vote.poll))?,
+        to: vec![apjson::own(&author_ap)?],
+    };
+    let audience = Audience {
+        to: vec![author_ap],
+        cc: Vec::new(),
+    };
+    let activity = apjson::activity(
+        &urls.activity(event_id, "create"),
+        Verb::Create,
+        &actor_id,
+        SentObject::Vote(Box::new(note)),
+        Some(&audience),
+    )?;
     Ok(Some((apjson::document(activity)?, actor.id, targets)))
 }
 

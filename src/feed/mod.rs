@@ -85,6 +85,9 @@ pub struct Item {
     pub pinned: bool,
     /// Its pictures and files, in order.
     pub media: Vec<crate::content::media::Attached>,
+    /// The poll it asks (`kind` is `poll`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll: Option<crate::content::poll::View>,
 }
 
 impl Item {
@@ -155,6 +158,10 @@ fn hydrate_with_authors(
             .collect()
     };
     let mut attached = crate::content::media::of_contents(conn, &ids)?;
+    let mut polls = {
+        let refs: Vec<&ContentRow> = rows.iter().map(|(r, _)| r).collect();
+        crate::content::poll::views(conn, viewer, &refs)?
+    };
     let counts: HashMap<i64, i64> = comment_counts
         .into_iter()
         .filter_map(|(root, n)| root.map(|r| (r, n)))
@@ -202,6 +209,7 @@ fn hydrate_with_authors(
             } else {
                 attached.remove(&r.id).unwrap_or_default()
             },
+            poll: polls.remove(&r.id),
         });
     }
     Ok(items)

@@ -8,7 +8,7 @@ use crate::Config;
 
 fn schemas() -> Value {
     let s = |v: Value| v;
-    json!({
+    let mut main = json!({
         "Error": s(json!({"type": "object", "required": ["error"], "properties": {
             "error": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string"}, "message": {"type": "string"}}}}})),
@@ -119,7 +119,27 @@ fn schemas() -> Value {
         "OnboardingMove": {"type": "object", "properties": {
             "step": {"type": "string", "enum": ["profile", "people", "communities"]},
             "finished": {"type": "boolean", "description": "true ends getting started (without step)"}}},
-    })
+    });
+    // The work apps' bodies, apart (one `json!` has a bounded depth).
+    let apps = json!({
+        "PollCreate": {"type": "object", "required": ["body", "options"], "properties": {
+            "body": {"type": "string", "description": "The question (Markdown)"},
+            "visibility": {"type": "string", "enum": ["public", "organisation", "instance", "followers"], "default": "public"},
+            "community": {"type": "string", "description": "The community it is asked in (its members ask)"},
+            "options": {"type": "array", "minItems": 2, "maxItems": 20, "items": {"type": "string", "maxLength": 100}},
+            "multiple": {"type": "boolean", "default": false},
+            "closes_at": {"type": "string", "format": "date-time"},
+            "results": {"type": "string", "enum": ["voted", "closed"], "default": "voted"},
+            "anonymous": {"type": "boolean", "default": false}}},
+        "PollVote": {"type": "object", "required": ["choices"], "properties": {
+            "choices": {"type": "array", "minItems": 1, "items": {"type": "integer"}, "description": "ids of the answers chosen"}}},
+        "AppSwitch": {"type": "object", "required": ["enabled"], "properties": {
+            "enabled": {"type": ["boolean", "null"], "description": "on or off; for a community, null follows the site"}}},
+    });
+    if let (Value::Object(all), Value::Object(more)) = (&mut main, apps) {
+        all.extend(more);
+    }
+    main
 }
 
 fn error_response(desc: &str) -> Value {

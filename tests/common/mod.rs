@@ -291,6 +291,9 @@ impl TestApp {
             "leavers" => n!(schema::leavers),
             "passkeys" => n!(schema::passkeys),
             "recovery_codes" => n!(schema::recovery_codes),
+            "polls" => n!(schema::polls),
+            "poll_options" => n!(schema::poll_options),
+            "poll_votes" => n!(schema::poll_votes),
             other => panic!("no counter for {other}"),
         }
     }

@@ -24,6 +24,11 @@ pub async fn note(r: &Received<'_>) -> AppResult<bool> {
     let (state, actor, actor_ap) = (r.state, r.actor, r.actor_ap);
     let note: Note = r.activity.object.read("object")?;
     let create = r.activity.kind == Verb::Create;
+    if create {
+        if let Some(poll) = vote_in(r, &note)? {
+            return vote(r, &note, poll).await;
+        }
+    }
     // The common case in one database task: read, and store what is new,
     // with the activity's id, when nothing else must happen in between (a
     // file to copy, a thread's start to fetch, an edit).
@@ -104,6 +109,43 @@ pub async fn note(r: &Received<'_>) -> AppResult<bool> {
         crate::documents::discard_copy(state.storage.as_ref(), v);
     }
     stored
+}
+
+/// The poll of ours a note votes in, if it is a vote: a `Note` with a
+/// name and no text, answering one of our posts (what Mastodon sends for
+/// each answer chosen).
+fn vote_in(r: &Received<'_>, note: &Note) -> AppResult<Option<i64>> {
+    use crate::federation::protocol::note::NoteKind;
+    let blank = note.content.as_deref().is_none_or(|c| c.trim().is_empty());
+    if note.kind != NoteKind::Note || note.name.is_none() || !blank {
+        return Ok(None);
+    }
+    let Some(target) = note.in_reply_to.as_ref() else {
+        return Ok(None);
+    };
+    Ok(crate::urls::Urls(&r.state.config).local_post_id(target.as_str()))
+}
+
+/// Counts a vote of a person of another instance in a poll of ours (its
+/// own note only, from its own instance).
+async fn vote(r: &Received<'_>, note: &Note, poll: i64) -> AppResult<bool> {
+    let id = note.id.to_string();
+    if id.len() > 2000 || host_of(&id) != host_of(r.actor_ap) {
+        return Err(AppError::bad_request("origin_mismatch").with("field", "object.id"));
+    }
+    if note.author().map(url::Url::as_str) != Some(r.actor_ap) {
+        return Err(AppError::forbidden("not_author"));
+    }
+    let answer = note.name.clone().unwrap_or_default();
+    if answer.len() > 1000 {
+        return Err(AppError::bad_request("field_too_long").with("field", "name"));
+    }
+    let voter = r.actor.id;
+    r.state
+        .db
+        .run(move |c| crate::content::poll::vote_remote(c, voter, poll, &answer, &id))
+        .await?;
+    Ok(false)
 }
 
 /// An actor's profile, edited (`Update` of a Person, Service,

@@ -272,6 +272,65 @@ pub fn resolve(
         // Only the community's host says which of its posts are pinned
         // (what it announces, or lists in its outbox).
         pinned: via_group.is_some() && community.is_some() && note.stickied == Some(true),
+        poll: poll_of(note)?,
+    }))
+}
+
+/// The poll a `Question` asks, bounded: at most
+/// [`crate::content::poll::MAX_OPTIONS`] answers of at most 200 characters
+/// (plain text), counts between 0 and a billion. A Question without
+/// answers is read as a post.
+fn poll_of(note: &Note) -> AppResult<Option<crate::content::poll::Remote>> {
+    use crate::content::poll::{Remote, Results, MAX_OPTIONS};
+    use crate::federation::protocol::note::Closed;
+    if note.kind != crate::federation::protocol::note::NoteKind::Question {
+        return Ok(None);
+    }
+    let multiple = note.one_of.is_empty() && !note.any_of.is_empty();
+    let choices = if multiple { &note.any_of } else { &note.one_of };
+    if choices.is_empty() {
+        return Ok(None);
+    }
+    if choices.len() > MAX_OPTIONS {
+        return Err(too_many("oneOf", MAX_OPTIONS));
+    }
+    let count = |n: Option<i64>| n.map(|v| v.clamp(0, 1_000_000_000));
+    let mut options: Vec<(String, Option<i64>)> = Vec::with_capacity(choices.len());
+    for c in choices {
+        let name: String = c
+            .name
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .filter(|ch| !ch.is_control())
+            .take(200)
+            .collect();
+        let name = name.trim().to_string();
+        if name.is_empty()
+            || options
+                .iter()
+                .any(|(n, _)| n.to_lowercase() == name.to_lowercase())
+        {
+            return Err(crate::federation::remote::invalid("oneOf"));
+        }
+        options.push((name, count(c.replies.as_ref().and_then(|r| r.total_items))));
+    }
+    let closed_at = match &note.closed {
+        Some(Closed::At(t)) => Some(t.naive_utc()),
+        Some(Closed::Flag(true)) => Some(note.end_time.map(|t| t.naive_utc()).unwrap_or_else(now)),
+        _ => None,
+    };
+    Ok(Some(Remote {
+        options,
+        multiple,
+        closes_at: note.end_time.map(|t| t.naive_utc()),
+        closed_at,
+        voters: count(note.voters_count),
+        results: match note.results.as_deref() {
+            Some("closed") => Results::Closed,
+            _ => Results::Voted,
+        },
+        anonymous: note.anonymous == Some(true),
     }))
 }
 
@@ -379,6 +438,8 @@ pub struct Links {
     pub tags: Vec<String>,
     /// Its pictures and files.
     pub media: Vec<crate::content::media::Media>,
+    /// The poll it asks, as published.
+    pub poll: Option<crate::content::poll::Remote>,
 }
 
 /// The mentions and hashtags of a content row.
@@ -407,10 +468,16 @@ pub fn links(
         .select(content_tags::tag)
         .load(conn)?;
     let media = crate::content::media::stored_of(conn, row.id)?;
+    let poll = if row.kind == "poll" {
+        crate::content::poll::published(conn, row.id)?
+    } else {
+        None
+    };
     Ok(Links {
         mentions,
         tags,
         media,
+        poll,
     })
 }
 
@@ -509,8 +576,10 @@ pub fn publish(
         None => (None, None),
     };
     // A post of a community is a titled Page, as Lemmy publishes and reads
-    // them (a Note is a comment to Lemmy); comments stay Notes.
-    let page = audience.is_some() && row.root_id.is_none();
+    // them (a Note is a comment to Lemmy); comments stay Notes. A poll is
+    // a Question wherever it is asked.
+    let poll = links.poll.as_ref().filter(|_| row.root_id.is_none());
+    let page = audience.is_some() && row.root_id.is_none() && poll.is_none();
     let name = page.then(|| {
         let file = attachment.as_ref().map(|a| a.name.as_str());
         crate::federation::json::page_title(&row.body, file)
@@ -519,7 +588,13 @@ pub fn publish(
     Ok(Published {
         url: id.clone(),
         id,
-        kind: if page { NoteKind::Page } else { NoteKind::Note },
+        kind: if poll.is_some() {
+            NoteKind::Question
+        } else if page {
+            NoteKind::Page
+        } else {
+            NoteKind::Note
+        },
         name,
         attributed_to: url(author)?,
         content: crate::federation::json::absolute_html(cfg, &row.body_html),
@@ -541,5 +616,84 @@ pub fn publish(
             .map(PublishedAttachment::Document)
             .chain(media_attachments(cfg, &links.media)?)
             .collect(),
+        one_of: poll.filter(|p| !p.multiple).map(choices),
+        any_of: poll.filter(|p| p.multiple).map(choices),
+        end_time: poll.and_then(|p| p.closes_at).map(time),
+        closed: poll.and_then(|p| p.closed_at).map(time),
+        voters_count: poll.and_then(|p| p.voters),
+        results: poll.map(|p| p.results.as_str()),
+        anonymous: poll.map(|p| p.anonymous),
     })
+}
+
+/// A poll's answers as a Question lists them, with their votes when they
+/// may be seen.
+fn choices(
+    poll: &crate::content::poll::Remote,
+) -> Vec<crate::federation::protocol::note::PublishedChoice> {
+    use crate::federation::protocol::note::{PublishedChoice, PublishedReplies};
+    poll.options
+        .iter()
+        .map(|(name, votes)| PublishedChoice {
+            kind: "Note",
+            name: name.clone(),
+            replies: votes.map(|n| PublishedReplies {
+                kind: "Collection",
+                total_items: n,
+            }),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::poll_of;
+    use crate::federation::protocol::tests::fixture;
+    use crate::federation::protocol::{read, Note};
+
+    fn question(name: &str) -> serde_json::Value {
+        fixture(name)["object"].clone()
+    }
+
+    #[test]
+    fn polls_are_read_within_bounds() {
+        let n: Note = read(&question("mastodon_create_question.json"), "object").unwrap();
+        let p = poll_of(&n).unwrap().unwrap();
+        assert!(!p.multiple);
+        assert_eq!(p.options[0], ("Morning".to_string(), Some(2)));
+        assert_eq!(p.voters, Some(3));
+        assert!(p.closed_at.is_none());
+        let n: Note = read(&question("gotosocial_create_question.json"), "object").unwrap();
+        let p = poll_of(&n).unwrap().unwrap();
+        assert!(p.multiple);
+        assert!(p.closed_at.is_some());
+
+        // Refused: too many answers, two answers alike.
+        let mut doc = question("mastodon_create_question.json");
+        doc["oneOf"] = serde_json::Value::Array(
+            (0..21)
+                .map(|i| serde_json::json!({"type": "Note", "name": format!("a{i}")}))
+                .collect(),
+        );
+        let n: Note = read(&doc, "object").unwrap();
+        assert_eq!(poll_of(&n).unwrap_err().code, "too_many");
+        doc["oneOf"] =
+            serde_json::json!([{"type": "Note", "name": "Yes"}, {"type": "Note", "name": "YES"}]);
+        let n: Note = read(&doc, "object").unwrap();
+        assert_eq!(poll_of(&n).unwrap_err().code, "activity_invalid");
+        // Bounded: names cut, control characters dropped, counts clamped.
+        doc["oneOf"] = serde_json::json!([
+            {"type": "Note", "name": format!("{}\u{7}", "x".repeat(300)), "replies": {"totalItems": -5}},
+            {"type": "Note", "name": "b", "replies": {"totalItems": 99_999_999_999i64}}
+        ]);
+        let n: Note = read(&doc, "object").unwrap();
+        let p = poll_of(&n).unwrap().unwrap();
+        assert_eq!(p.options[0].0.chars().count(), 200);
+        assert_eq!(p.options[0].1, Some(0));
+        assert_eq!(p.options[1].1, Some(1_000_000_000));
+        // A Question without answers is a post.
+        doc["oneOf"] = serde_json::json!([]);
+        let n: Note = read(&doc, "object").unwrap();
+        assert!(poll_of(&n).unwrap().is_none());
+    }
 }

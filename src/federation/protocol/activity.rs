@@ -163,6 +163,8 @@ pub enum SentObject {
     /// `Follow`, an undone `Block`.
     Embedded(Box<Embedded>),
     Note(Box<super::note::Published>),
+    /// A vote in a poll of another instance.
+    Vote(Box<super::note::PublishedVote>),
     Actor(Box<super::actor::PublishedActor>),
     /// A deleted post (`Tombstone`) or document (`Document`).
     Gone {

@@ -71,6 +71,52 @@ pub struct Note {
     /// A community's pinned post (Lemmy's `stickied`).
     #[serde(default, deserialize_with = "lenient")]
     pub stickied: Option<bool>,
+    /// A poll's answers when one may be chosen (`Question`).
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub one_of: Vec<Choice>,
+    /// A poll's answers when several may be chosen.
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub any_of: Vec<Choice>,
+    /// When a poll closes.
+    #[serde(default, deserialize_with = "lenient")]
+    pub end_time: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// When a poll closed (a date; `true` reads as closed now).
+    #[serde(default, deserialize_with = "lenient")]
+    pub closed: Option<Closed>,
+    /// How many people voted in a poll (Mastodon's `votersCount`).
+    #[serde(default, deserialize_with = "lenient")]
+    pub voters_count: Option<i64>,
+    /// When a Ruche poll shows its results: `voted` or `closed`.
+    #[serde(rename = "ruche:results", default, deserialize_with = "lenient")]
+    pub results: Option<String>,
+    /// Whether a Ruche poll's voters stay unknown.
+    #[serde(rename = "ruche:anonymous", default, deserialize_with = "lenient")]
+    pub anonymous: Option<bool>,
+}
+
+/// A poll's `closed`: the date it closed, or only that it did.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Closed {
+    At(chrono::DateTime<chrono::FixedOffset>),
+    Flag(bool),
+}
+
+/// An answer of a poll: its name and, once counted, its votes (the
+/// `totalItems` of its `replies`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Choice {
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub replies: Option<Replies>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Replies {
+    #[serde(default, deserialize_with = "lenient")]
+    pub total_items: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -177,6 +223,56 @@ pub struct Published {
     pub stickied: Option<bool>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachment: Vec<PublishedAttachment>,
+    /// A poll's answers (a `Question`): `oneOf`, or `anyOf` when several
+    /// may be chosen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<PublishedChoice>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub any_of: Option<Vec<PublishedChoice>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voters_count: Option<i64>,
+    #[serde(rename = "ruche:results", skip_serializing_if = "Option::is_none")]
+    pub results: Option<&'static str>,
+    #[serde(rename = "ruche:anonymous", skip_serializing_if = "Option::is_none")]
+    pub anonymous: Option<bool>,
+}
+
+/// An answer of a poll Ruche publishes, as Mastodon reads it: a `Note`
+/// with its name and, when the results may be seen, its votes.
+#[derive(Debug, Serialize)]
+pub struct PublishedChoice {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replies: Option<PublishedReplies>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedReplies {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub total_items: i64,
+}
+
+/// A vote in a poll of another instance, as Mastodon sends and reads it:
+/// a `Note` with the answer as its `name`, answering the poll, addressed
+/// to its author only.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedVote {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+    pub attributed_to: Url,
+    pub in_reply_to: Url,
+    pub to: Vec<Url>,
 }
 
 /// What a post carries: a Ruche document version, or pictures and files.

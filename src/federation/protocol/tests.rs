@@ -250,3 +250,36 @@ fn fep_844e_implements_on_the_actor_or_its_generator() {
     doc["implements"] = serde_json::json!([rfc9421]);
     assert!(read::<Actor>(&doc, "actor").unwrap().implements(rfc9421));
 }
+
+#[test]
+fn mastodon_and_gotosocial_polls() {
+    use super::note::Closed;
+    let a = activity("mastodon_create_question.json");
+    let n: Note = a.object.read("object").unwrap();
+    assert_eq!(n.kind, NoteKind::Question);
+    assert!(n.any_of.is_empty());
+    let names: Vec<&str> = n.one_of.iter().filter_map(|c| c.name.as_deref()).collect();
+    assert_eq!(names, ["Morning", "Afternoon", "Night"]);
+    let counts: Vec<Option<i64>> = n
+        .one_of
+        .iter()
+        .map(|c| c.replies.as_ref().and_then(|r| r.total_items))
+        .collect();
+    assert_eq!(counts, [Some(2), Some(1), Some(0)]);
+    assert_eq!(n.voters_count, Some(3));
+    assert!(n.end_time.is_some());
+    assert!(n.closed.is_none());
+
+    let a = activity("gotosocial_create_question.json");
+    let n: Note = a.object.read("object").unwrap();
+    assert_eq!(n.kind, NoteKind::Question);
+    assert!(n.one_of.is_empty());
+    assert_eq!(n.any_of.len(), 2);
+    assert!(matches!(n.closed, Some(Closed::At(_))));
+    assert_eq!(n.voters_count, Some(4));
+    // `closed: true`, as some servers write it, reads as closed.
+    let mut doc = fixture("gotosocial_create_question.json")["object"].clone();
+    doc["closed"] = serde_json::json!(true);
+    let n: Note = read(&doc, "object").unwrap();
+    assert!(matches!(n.closed, Some(Closed::Flag(true))));
+}

@@ -60,6 +60,8 @@ struct AdminPage {
     directory_on: bool,
     /// When, by whom and how long, why it failed, what it did.
     directory_run: Option<(chrono::NaiveDateTime, String, Option<String>, String)>,
+    /// The kit: each app and whether the site offers it.
+    apps: Vec<crate::apps::Switch>,
 }
 
 /// How the last directory sync went, in the reader's language.
@@ -177,6 +179,7 @@ async fn admin_page_with(
                 accounts::guest::list(c, &user)?,
                 crate::communities::provisioned::overview(c, &user, GROUPS_SHOWN)?,
                 accounts::directory::last_run(c)?,
+                crate::apps::switches(c, None)?,
             );
             Ok((
                 stats::dashboard(c)?,
@@ -207,7 +210,7 @@ async fn admin_page_with(
         false => format!("{list}&after={}", enc(&query.after)),
     };
     let now = crate::db::now();
-    let (providers, clients, managed, guests, groups, directory_run) = identity;
+    let (providers, clients, managed, guests, groups, directory_run, apps) = identity;
     let scim_clients = clients
         .into_iter()
         .map(|cl| {
@@ -227,6 +230,7 @@ async fn admin_page_with(
         groups,
         directory_on: state.config.accounts.ldap.enabled(),
         directory_run: directory_run.map(|r| directory_lines(ctx.lang, r)),
+        apps,
         base: Base::new(state, ctx, "admin.title", "admin"),
         dash,
         queue,

@@ -206,6 +206,8 @@ struct CommunityPage {
     can_moderate: bool,
     /// Whether the reader watches the community (is told of each post).
     watching: bool,
+    /// Whether the composer offers a poll (the app is on here).
+    polls_on: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -225,7 +227,7 @@ async fn community_page(
 ) -> PageResult {
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
-    let (c, pinned, page, watching) = state
+    let (c, pinned, page, watching, polls_on) = state
         .db
         .run(move |cx| {
             let c = communities::get(cx, id, &name)?;
@@ -238,8 +240,10 @@ async fn community_page(
                         next_cursor: None,
                     },
                     false,
+                    false,
                 ));
             }
+            let polls_on = crate::apps::enabled(cx, crate::apps::App::Polls, Some(c.id))?;
             let watching = communities::watching(cx, id, c.id)?;
             // Pinned posts show once, as announcements above the feed
             // (on its first page), not again in it.
@@ -251,7 +255,7 @@ async fn community_page(
             };
             let mut page = feed::community(cx, id, c.id, Some(&cursor))?;
             page.items.retain(|i| !pinned_ids.contains(&i.id));
-            Ok((c, pinned, page, watching))
+            Ok((c, pinned, page, watching, polls_on))
         })
         .await
         .page(state, ctx)?;
@@ -269,6 +273,7 @@ async fn community_page(
         max_chars: state.config.content.max_post_chars,
         can_moderate,
         watching,
+        polls_on,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -626,10 +631,17 @@ struct SettingsPage {
     current_visibility: String,
     current_policy: String,
     current_partners: bool,
+    /// The community's apps, shown to those who switch them (its owners,
+    /// administrators) for a community of this site.
+    apps: Vec<crate::apps::Switch>,
 }
 
 impl SettingsPage {
-    fn new(base: Base, c: Community, error: Option<String>) -> SettingsPage {
+    fn new(
+        base: Base,
+        (c, apps): (Community, Vec<crate::apps::Switch>),
+        error: Option<String>,
+    ) -> SettingsPage {
         SettingsPage {
             base,
             current_visibility: c.visibility.clone(),
@@ -637,8 +649,23 @@ impl SettingsPage {
             current_partners: c.partners,
             cm: c,
             error,
+            apps,
         }
     }
+}
+
+/// A community with its apps, when `user` may switch them.
+fn with_apps(
+    cx: &mut crate::db::DbConn,
+    user: &crate::accounts::User,
+    c: Community,
+) -> crate::error::AppResult<(Community, Vec<crate::apps::Switch>)> {
+    let apps = if c.is_local() && (c.is_owner() || user.is_admin) {
+        crate::apps::switches(cx, Some(c.id))?
+    } else {
+        Vec::new()
+    };
+    Ok((c, apps))
 }
 
 pub async fn settings(
@@ -652,11 +679,11 @@ pub async fn settings(
         .run(move |cx| {
             let c = communities::get(cx, user.id, &name)?;
             membership::require_moderator(&c, &user)?;
-            Ok(c)
+            with_apps(cx, &user, c)
         })
         .await
         .page(&state, &ctx)?;
-    let title = c.title.clone();
+    let title = c.0.title.clone();
     let page = SettingsPage::new(
         Base::new(&state, &ctx, "communities.settings", "communities").titled(title),
         c,
@@ -701,13 +728,16 @@ pub(super) async fn settings_failed(
 ) -> PageResult {
     let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let msg = error_text(&err, ctx.lang);
-    let id = ctx.user.as_ref().map(|u| u.id).unwrap_or(0);
+    let user = super::require_user(state, ctx)?.clone();
     let c = state
         .db
-        .run(move |cx| communities::get(cx, id, &name))
+        .run(move |cx| {
+            let c = communities::get(cx, user.id, &name)?;
+            with_apps(cx, &user, c)
+        })
         .await
         .page(state, ctx)?;
-    let title = c.title.clone();
+    let title = c.0.title.clone();
     let page = SettingsPage::new(
         Base::new(state, ctx, "communities.settings", "communities").titled(title),
         c,

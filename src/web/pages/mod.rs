@@ -14,6 +14,7 @@ mod media;
 mod passkey;
 pub mod password;
 mod people;
+mod polls;
 mod posts;
 mod preview;
 mod search;
@@ -135,6 +136,11 @@ pub fn router() -> Router<AppState> {
             post(posts::comment).layer(axum::extract::DefaultBodyLimit::max(composer::BODY_LIMIT)),
         )
         .route("/posts/{id}/react", post(posts::react))
+        .route("/polls/new", get(polls::new_form).post(polls::create))
+        .route("/polls/{id}/vote", post(polls::vote))
+        .route("/polls/{id}/close", post(polls::close))
+        .route("/admin/apps", post(polls::set_site))
+        .route("/communities/{name}/apps", post(polls::set_community))
         .route("/tags/{tag}", get(posts::tag))
         .route(
             "/communities",

@@ -48,6 +48,8 @@ struct FeedPage {
     /// For a partner's guest: until when their access lasts (they see
     /// their communities' posts, with no composer and no other stream).
     guest_until: Option<chrono::NaiveDateTime>,
+    /// Whether the composer offers a poll (the app is on).
+    polls_on: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -77,10 +79,11 @@ async fn feed_page(
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
     let first_page = q.cursor.is_empty();
-    let (stream, page, latest, welcome, suggested, guest_until) = state
+    let (stream, page, latest, welcome, suggested, guest_until, polls_on) = state
         .db
         .run(move |c| {
             let guest_until = crate::accounts::guest::until(c, id)?;
+            let polls_on = crate::apps::enabled(c, crate::apps::App::Polls, None)?;
             let stream = match q.stream.as_str() {
                 "" => feed::default_stream(c, id)?,
                 s => Stream::parse(s)?,
@@ -97,7 +100,15 @@ async fn feed_page(
                 true => suggestions::for_home(c, &user)?,
                 false => Default::default(),
             };
-            Ok((stream, page, latest, welcome, suggested, guest_until))
+            Ok((
+                stream,
+                page,
+                latest,
+                welcome,
+                suggested,
+                guest_until,
+                polls_on,
+            ))
         })
         .await
         .page(state, ctx)?;
@@ -122,6 +133,7 @@ async fn feed_page(
         suggested_people: suggested.0,
         suggested_communities: suggested.1,
         guest_until,
+        polls_on,
     };
     Ok((status, render(&page)).into_response())
 }

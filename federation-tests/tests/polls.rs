@@ -1,0 +1,382 @@
+//! Polls across sites and with Mastodon: a poll is a `Question`; a vote is
+//! the `Note` with the answer's name that Mastodon sends, to the poll's
+//! author only; the poll's site counts and publishes the new counts as an
+//! `Update` of it, which every site showing it takes.
+
+use federation_tests::{ask_to_join, eventually, follow, network, Api, ForeignServer, Instance};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// The id of the only poll on `i` whose text has `text`.
+async fn poll_on(i: &Instance, text: &str) -> i64 {
+    let q = format!("SELECT COUNT(*) FROM content WHERE kind = 'poll' AND body LIKE '%{text}%'");
+    eventually(15, &format!("the poll \"{text}\" on {}", i.base), || {
+        let n = i.count(&q);
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    i.count(&format!(
+        "SELECT id FROM content WHERE kind = 'poll' AND body LIKE '%{text}%'"
+    ))
+}
+
+async fn view(api: &Api, id: i64) -> Value {
+    let (s, v) = api.get(&format!("/api/v1/polls/{id}")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+fn option_id(v: &Value, name: &str) -> i64 {
+    v["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {v}"))["id"]
+        .as_i64()
+        .unwrap()
+}
+
+fn votes(v: &Value) -> Vec<Option<i64>> {
+    v["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["votes"].as_i64())
+        .collect()
+}
+
+/// Waits until `api` sees poll `id` with these votes.
+async fn wait_votes(api: &Api, id: i64, want: &[i64], what: &str) -> Value {
+    let want: Vec<Option<i64>> = want.iter().map(|n| Some(*n)).collect();
+    eventually(15, what, || async {
+        let v = view(api, id).await;
+        (votes(&v) == want).then_some(v)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_is_voted_from_other_sites_and_counted_everywhere() {
+    let [mut alpha, mut beta, mut gamma] = network();
+    for (a, others) in [
+        (&alpha, ["beta.test", "gamma.test"]),
+        (&beta, ["alpha.test", "gamma.test"]),
+        (&gamma, ["alpha.test", "beta.test"]),
+    ] {
+        for o in others {
+            a.trust(o, "member");
+        }
+    }
+    alpha.start().await;
+    beta.start().await;
+    gamma.start().await;
+    let ann = alpha.user("ann").await;
+    let bea = beta.user("bea").await;
+    let gil = gamma.user("gil").await;
+    follow(&bea, &beta, &format!("@{}", alpha.handle("ann"))).await;
+    follow(&gil, &gamma, &format!("@{}", alpha.handle("ann"))).await;
+
+    let (s, p) = ann
+        .post(
+            "/api/v1/polls",
+            json!({"body": "Which shift for the inventory?", "options": ["Morning", "Afternoon", "Night"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let here = p["id"].as_i64().unwrap();
+    let on_beta = poll_on(&beta, "inventory").await;
+    let on_gamma = poll_on(&gamma, "inventory").await;
+    // beta shows the answers, and no results before bea votes.
+    let v = view(&bea, on_beta).await;
+    assert_eq!(v["remote"], true);
+    assert_eq!(v["shown"], false);
+    assert_eq!(v["may_vote"], true);
+    assert!(v["closes_at"].is_string(), "{v}");
+
+    // bea votes on beta: alpha counts it, and beta shows alpha's count.
+    let (s, r) = bea
+        .post(
+            &format!("/api/v1/polls/{on_beta}/votes"),
+            json!({"choices": [option_id(&v, "Afternoon")]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    wait_votes(&ann, here, &[0, 1, 0], "alpha to count bea's vote").await;
+    wait_votes(&bea, on_beta, &[0, 1, 0], "beta to show alpha's count").await;
+    // A second vote is refused on beta; nothing more reaches alpha.
+    let (s, r) = bea
+        .post(
+            &format!("/api/v1/polls/{on_beta}/votes"),
+            json!({"choices": [option_id(&v, "Night")]}),
+        )
+        .await;
+    assert_eq!(
+        (s, r["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("poll_voted"))
+    );
+
+    // gil votes on gamma; both other sites show two voters.
+    let g = view(&gil, on_gamma).await;
+    let (s, r) = gil
+        .post(
+            &format!("/api/v1/polls/{on_gamma}/votes"),
+            json!({"choices": [option_id(&g, "Morning")]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let v = wait_votes(&bea, on_beta, &[1, 1, 0], "beta to show gil's vote").await;
+    assert_eq!(v["voters"], 2);
+    let v = wait_votes(&gil, on_gamma, &[1, 1, 0], "gamma to show both votes").await;
+    assert_eq!(v["voters"], 2);
+    assert_eq!(v["options"][0]["mine"], true);
+    assert_eq!(
+        alpha.count("SELECT COUNT(*) FROM poll_votes v JOIN users u ON u.id = v.user_id WHERE u.domain IS NOT NULL"),
+        2
+    );
+
+    // ann closes it: the other sites show it closed, and take no vote.
+    let (s, _) = ann
+        .post(&format!("/api/v1/polls/{here}/close"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    eventually(15, "beta to show the poll closed", || async {
+        (view(&bea, on_beta).await["closed"] == true).then_some(())
+    })
+    .await;
+    let carl = gamma.user("carl").await;
+    follow(&carl, &gamma, &format!("@{}", alpha.handle("ann"))).await;
+    let (s, r) = carl
+        .post(
+            &format!("/api/v1/polls/{on_gamma}/votes"),
+            json!({"choices": [option_id(&g, "Night")]}),
+        )
+        .await;
+    eventually(15, "gamma to show it closed", || async {
+        (view(&gil, on_gamma).await["closed"] == true).then_some(())
+    })
+    .await;
+    // Whether gamma knew it closed or not, alpha did not count it.
+    assert!(s == StatusCode::CONFLICT || s == StatusCode::OK, "{r}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(votes(&view(&ann, here).await), [Some(1), Some(1), Some(0)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_of_a_community_is_voted_by_members_of_other_sites() {
+    let [mut alpha, mut beta, gamma] = network();
+    alpha.trust("beta.test", "member");
+    beta.trust("alpha.test", "member");
+    alpha.start().await;
+    beta.start().await;
+    drop(gamma);
+    let ann = alpha.user("ann").await;
+    let bea = beta.user("bea").await;
+    let (s, v) = ann
+        .post(
+            "/api/v1/communities",
+            json!({"name": "atelier", "title": "Atelier"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    ask_to_join(&bea, &alpha, "atelier").await;
+    for (i, q) in [
+        (&alpha, "SELECT COUNT(*) FROM community_members m JOIN users u ON u.id = m.user_id WHERE u.username LIKE 'bea@%' AND m.status = 'member'"),
+        (&beta, "SELECT COUNT(*) FROM community_members m JOIN users u ON u.id = m.user_id WHERE u.username = 'bea' AND m.status = 'member'"),
+    ] {
+        eventually(15, "bea to be a member", || {
+            let n = i.count(q);
+            async move { (n == 1).then_some(()) }
+        })
+        .await;
+    }
+    let (s, p) = ann
+        .post(
+            "/api/v1/polls",
+            json!({"body": "New safety shoes: which model?", "options": ["Light", "Strong"], "community": "atelier", "multiple": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let here = p["id"].as_i64().unwrap();
+    let on_beta = poll_on(&beta, "safety shoes").await;
+    let v = view(&bea, on_beta).await;
+    assert_eq!(v["multiple"], true);
+    let (s, r) = bea
+        .post(
+            &format!("/api/v1/polls/{on_beta}/votes"),
+            json!({"choices": [option_id(&v, "Light"), option_id(&v, "Strong")]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let v = wait_votes(&ann, here, &[1, 1], "alpha to count both answers").await;
+    assert_eq!(v["voters"], 1);
+    let v = wait_votes(
+        &bea,
+        on_beta,
+        &[1, 1],
+        "beta to show the community's counts",
+    )
+    .await;
+    assert_eq!(v["voters"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_votes_in_ruche_polls_and_ruche_in_mastodon_polls() {
+    let [mut alpha, mut beta, gamma] = network();
+    let foreign = ForeignServer::start().await;
+    alpha.trust(&foreign.authority(), "partner");
+    beta.trust(&foreign.authority(), "partner");
+    alpha.start().await;
+    beta.start().await;
+    drop(gamma);
+    let ann = alpha.user("ann").await;
+    let bob = beta.user("bob").await;
+    let ann_url = format!("{}/people/ann", alpha.base);
+    let alice = format!("{}/users/alice", foreign.base);
+
+    // Mastodon's alice follows ann, then votes in her poll as Mastodon does.
+    let (s, b) = foreign
+        .send(
+            &format!("{}/people/ann/inbox", alpha.base),
+            "mastodon_follow.json",
+            &format!("{alice}#main-key"),
+            &ann_url,
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    eventually(10, "alice's follow", || async {
+        (alpha.count("SELECT COUNT(*) FROM follows WHERE accepted") == 1).then_some(())
+    })
+    .await;
+    let (s, p) = ann
+        .post(
+            "/api/v1/polls",
+            json!({"body": "Canteen: more vegetarian dishes?", "options": ["Yes", "No"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let here = p["id"].as_i64().unwrap();
+    let poll_url = format!("{}/posts/{here}", alpha.base);
+    // Mastodon receives a Question it shows as a poll.
+    let create = eventually(10, "the Question at Mastodon", || async {
+        foreign
+            .received()
+            .into_iter()
+            .find(|(_, _, v)| v["type"] == "Create" && v["object"]["type"] == "Question")
+    })
+    .await
+    .2;
+    let q = &create["object"];
+    assert_eq!(q["id"], poll_url.as_str());
+    assert_eq!(q["oneOf"][0]["name"], "Yes", "{q}");
+    assert_eq!(q["oneOf"][1]["replies"]["totalItems"], 0);
+    assert!(q["anyOf"].is_null());
+    assert!(q["endTime"].is_string());
+    assert_eq!(q["votersCount"], 0);
+
+    let vote = |n: u32, answer: &str| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{alice}#votes/{n}/activity"),
+            "type": "Create",
+            "actor": alice,
+            "to": ann_url,
+            "object": {
+                "id": format!("{alice}#votes/{n}"),
+                "type": "Note",
+                "name": answer,
+                "attributedTo": alice,
+                "inReplyTo": poll_url,
+                "to": ann_url
+            }
+        })
+    };
+    let inbox = format!("{}/people/ann/inbox", alpha.base);
+    // An answer that is not one of the poll's is refused, nothing counted.
+    let (s, b) = foreign.send_value(&inbox, &vote(1, "Maybe")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    let (s, b) = foreign.send_value(&inbox, &vote(2, "Yes")).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    let v = wait_votes(&ann, here, &[1, 0], "alpha to count alice's vote").await;
+    assert_eq!(v["voters"], 1);
+    // A second answer in a poll of one answer is refused.
+    let (s, b) = foreign.send_value(&inbox, &vote(3, "No")).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    // Mastodon hears of the new counts.
+    eventually(10, "the new counts at Mastodon", || async {
+        foreign.received().into_iter().find(|(_, _, v)| {
+            v["type"] == "Update"
+                && v["object"]["type"] == "Question"
+                && v["object"]["oneOf"][0]["replies"]["totalItems"] == 1
+                && v["object"]["votersCount"] == 1
+        })
+    })
+    .await;
+    assert_eq!(votes(&view(&ann, here).await), [Some(1), Some(0)]);
+
+    // A Mastodon poll that mentions bob reaches beta as a poll.
+    let bob_url = format!("{}/people/bob", beta.base);
+    let (s, b) = foreign
+        .send(
+            &format!("{}/inbox", beta.base),
+            "mastodon_create_question.json",
+            &format!("{alice}#main-key"),
+            &bob_url,
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    let there = poll_on(&beta, "inventory").await;
+    let v = view(&bob, there).await;
+    assert_eq!(v["remote"], true);
+    assert_eq!(v["multiple"], false);
+    assert_eq!(v["shown"], false);
+    // bob votes: Mastodon receives the Note with the answer's name, for
+    // alice only.
+    let (s, r) = bob
+        .post(
+            &format!("/api/v1/polls/{there}/votes"),
+            json!({"choices": [option_id(&v, "Night")]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    // Counted there, not here: beta shows Mastodon's counts until it says more.
+    assert_eq!(votes(&r), [Some(2), Some(1), Some(0)]);
+    assert_eq!(r["options"][2]["mine"], true);
+    let sent = eventually(10, "bob's vote at Mastodon", || async {
+        foreign
+            .received()
+            .into_iter()
+            .find(|(_, _, v)| v["type"] == "Create" && v["object"]["name"] == "Night")
+    })
+    .await;
+    let (path, _, a) = sent;
+    assert_eq!(path, "/users/alice/inbox");
+    let o = &a["object"];
+    assert_eq!(o["type"], "Note");
+    assert_eq!(
+        o["inReplyTo"],
+        format!("{}/users/alice/statuses/113", foreign.base)
+    );
+    assert_eq!(o["attributedTo"], bob_url.as_str());
+    assert_eq!(o["to"], json!([alice]));
+    assert!(o["content"].is_null());
+    // Mastodon publishes the new counts; beta takes them.
+    let (s, b) = foreign
+        .send(
+            &format!("{}/inbox", beta.base),
+            "mastodon_update_question.json",
+            &format!("{alice}#main-key"),
+            &bob_url,
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    let v = wait_votes(&bob, there, &[2, 1, 1], "beta to take Mastodon's counts").await;
+    assert_eq!(v["voters"], 4);
+    // Counts are not an edit of the text.
+    assert_eq!(
+        beta.count(&format!(
+            "SELECT COUNT(*) FROM content_revisions WHERE content_id = {there}"
+        )),
+        0
+    );
+}

@@ -1,0 +1,4 @@
+DROP TABLE poll_votes;
+DROP TABLE poll_options;
+DROP TABLE polls;
+DROP TABLE community_apps;
