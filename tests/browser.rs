@@ -625,6 +625,31 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
     .await;
     assert!(doc.status.is_success(), "{:?}", doc.json);
     let doc = doc.json["id"].as_i64().unwrap();
+    // Polls: one the reader has to answer, one they answered (results in
+    // bars), with long answers.
+    let open = me
+        .post(
+            "/polls",
+            json!({"body": "Quelle date pour la revue de direction trimestrielle ?", "options": ["Mardi 12 janvier, le matin avant la réunion de production", "Jeudi 14 janvier", "Vendredi 15 janvier (en visioconférence depuis Villefranche-sur-Saône)"], "community": "transformation"}),
+        )
+        .await;
+    assert!(open.status.is_success(), "{:?}", open.json);
+    let answered = bob
+        .post(
+            "/polls",
+            json!({"body": "Quels ateliers pour la journée qualité ?", "options": ["Sécurité", "Amélioration continue", "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenhalterung"], "multiple": true}),
+        )
+        .await;
+    let answered_id = answered.json["id"].as_i64().unwrap();
+    let first = answered.json["poll"]["options"][0]["id"].clone();
+    let third = answered.json["poll"]["options"][2]["id"].clone();
+    let r = me
+        .post(
+            &format!("/polls/{answered_id}/votes"),
+            json!({"choices": [first, third]}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
     let pages = vec![
         "/".to_string(),
         format!("/posts/{post}"),
@@ -650,6 +675,10 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         "/communities/transformation/documents".into(),
         format!("/documents/{doc}"),
         format!("/posts/{report}"),
+        format!("/posts/{}", open.json["id"]),
+        format!("/posts/{answered_id}"),
+        "/polls/new".into(),
+        "/polls/new?community=transformation".into(),
         "/search".into(),
         "/search?q=transformation".into(),
         "/search?q=transformation&type=people".into(),
@@ -744,6 +773,9 @@ async fn every_main_page_fits(width: u32, height: u32) {
             ("report", report.as_str()),
             ("admin", "/admin"),
             ("welcome", "/welcome?step=people"),
+            ("poll", pages[pages.len() - 8].as_str()),
+            ("poll-results", pages[pages.len() - 7].as_str()),
+            ("poll-new", "/polls/new"),
         ] {
             d.goto(&app.url(path)).await;
             d.screenshot(&format!("{name}-{width}-{lang}.png")).await;
@@ -1275,4 +1307,57 @@ async fn phone_identity_console_in_french() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_identity_console_in_english() {
     identity_console(1280, 900, "en", "Last sync").await;
+}
+
+/// A poll answered as a person does on a phone or a desktop: an answer
+/// picked by its label, "Vote", then the results as bars; nothing wider
+/// than the window.
+async fn votes_in_a_poll(width: u32, height: u32, lang: &str, says: &str) {
+    let app = TestApp::start().await;
+    let ann = app.user("ann").await;
+    app.create_account("bob", false);
+    let r = ann
+        .post(
+            "/polls",
+            json!({"body": "Which day suits the **safety walk**?", "options": ["Monday morning, before the production meeting", "Wednesday", "Friday afternoon"]}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    let id = r.json["id"].as_i64().unwrap();
+    let second = r.json["poll"]["options"][1]["id"].as_i64().unwrap();
+    let Some(d) = Driver::start_in(width, height, lang).await else {
+        return;
+    };
+    d.goto(&app.url("/login")).await;
+    d.type_into("#login", "bob").await;
+    d.type_into("#password", PASSWORD).await;
+    d.click("form[action='/login'] button[type=submit]").await;
+    assert!(d.wait_for_url("/").await, "signed in: {}", d.url().await);
+    d.goto(&app.url(&format!("/posts/{id}"))).await;
+    d.screenshot(&format!("poll-vote-{width}-{lang}.png")).await;
+    d.click(&format!("label[for='poll{id}-{second}']")).await;
+    d.click(&format!("form[action='/polls/{id}/vote'] button[type=submit]"))
+        .await;
+    let page = d.wait_for_source("<progress").await.expect("results shown");
+    assert!(page.contains(says), "{page}");
+    let overflow = d
+        .script("return document.documentElement.scrollWidth - window.innerWidth")
+        .await;
+    assert!(
+        overflow.as_i64().is_some_and(|o| o <= 0),
+        "the poll is wider than the screen: {overflow}"
+    );
+    d.screenshot(&format!("poll-voted-{width}-{lang}.png")).await;
+    let r = ann.get(&format!("/polls/{id}")).await;
+    assert_eq!(r.json["options"][1]["votes"], 1, "{}", r.json);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_votes_in_a_poll_in_french() {
+    votes_in_a_poll(375, 812, "fr", "1 votant").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_votes_in_a_poll_in_english() {
+    votes_in_a_poll(1280, 900, "en", "1 voter").await;
 }

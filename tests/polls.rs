@@ -689,6 +689,10 @@ async fn a_poll_is_asked_and_voted_from_the_pages_in_both_languages() {
         .await
         .unwrap()
         .contains("You have already voted in this poll."));
+    // The author sees who chose what (a named poll).
+    let html = b.html(&to).await;
+    assert!(html.contains("Who voted"), "{html}");
+    assert!(html.contains("<b>Raclette</b>: <a href=\"/people/bob\">bob</a>"), "{html}");
     // The author closes it from the post.
     let csrf = b.csrf(&to).await;
     let r = b

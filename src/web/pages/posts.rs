@@ -250,6 +250,8 @@ struct PostPage {
     parent_id: Option<i64>,
     comments: Vec<ThreadEntry>,
     reactors: Vec<(String, Vec<(String, String)>)>,
+    /// Who chose each answer of a named poll: (answer, [(username, name)]).
+    poll_voters: Vec<(String, Vec<(String, String)>)>,
     revisions: Vec<Revision>,
     can_edit: bool,
     can_delete: bool,
@@ -273,7 +275,7 @@ async fn post_page(
 ) -> PageResult {
     let user = require_user(state, ctx)?;
     let viewer = user.id;
-    let (post, comments, reactors, revisions) = state
+    let (post, comments, reactors, revisions, voters) = state
         .db
         .run(move |c| {
             // One visibility check; the rest reads what it allowed.
@@ -284,10 +286,14 @@ async fn post_page(
             let comments = feed::hydrate(c, viewer, rows)?;
             let reactors = content::reactors_of(c, &row)?;
             let revisions = content::revisions_of(c, &row)?;
+            let voters = match row.kind.as_str() {
+                "poll" => content::poll::voters(c, viewer, row.id)?,
+                _ => Vec::new(),
+            };
             let post = feed::hydrate(c, viewer, vec![row])?
                 .pop()
                 .ok_or_else(AppError::not_found)?;
-            Ok((post, comments, reactors, revisions))
+            Ok((post, comments, reactors, revisions, voters))
         })
         .await
         .page(state, ctx)?;
@@ -303,6 +309,27 @@ async fn post_page(
             None => grouped.push((kind, vec![(username, shown)])),
         }
     }
+    let poll_voters = post
+        .poll
+        .iter()
+        .flat_map(|p| p.options.iter())
+        .map(|o| {
+            let who = voters
+                .iter()
+                .filter(|(option, _, _)| *option == o.id)
+                .map(|(_, username, display)| {
+                    let shown = if display.trim().is_empty() {
+                        username.clone()
+                    } else {
+                        display.clone()
+                    };
+                    (username.clone(), shown)
+                })
+                .collect::<Vec<_>>();
+            (o.name.clone(), who)
+        })
+        .filter(|(_, who)| !who.is_empty())
+        .collect();
     let base = Base::new(state, ctx, "post.title", "feed");
     let title = format!("{} — {}", post.author.shown_name(), base.tr.t("post.title"));
     let page = PostPage {
@@ -313,6 +340,7 @@ async fn post_page(
         base: base.titled(title),
         post,
         reactors: grouped,
+        poll_voters,
         revisions,
         error,
         draft,
