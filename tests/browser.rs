@@ -1336,8 +1336,10 @@ async fn votes_in_a_poll(width: u32, height: u32, lang: &str, says: &str) {
     d.goto(&app.url(&format!("/posts/{id}"))).await;
     d.screenshot(&format!("poll-vote-{width}-{lang}.png")).await;
     d.click(&format!("label[for='poll{id}-{second}']")).await;
-    d.click(&format!("form[action='/polls/{id}/vote'] button[type=submit]"))
-        .await;
+    d.click(&format!(
+        "form[action='/polls/{id}/vote'] button[type=submit]"
+    ))
+    .await;
     let page = d.wait_for_source("<progress").await.expect("results shown");
     assert!(page.contains(says), "{page}");
     let overflow = d
@@ -1347,7 +1349,8 @@ async fn votes_in_a_poll(width: u32, height: u32, lang: &str, says: &str) {
         overflow.as_i64().is_some_and(|o| o <= 0),
         "the poll is wider than the screen: {overflow}"
     );
-    d.screenshot(&format!("poll-voted-{width}-{lang}.png")).await;
+    d.screenshot(&format!("poll-voted-{width}-{lang}.png"))
+        .await;
     let r = ann.get(&format!("/polls/{id}")).await;
     assert_eq!(r.json["options"][1]["votes"], 1, "{}", r.json);
 }

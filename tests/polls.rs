@@ -152,6 +152,17 @@ async fn a_poll_is_asked_voted_once_and_counted() {
     assert_eq!(r.json["voters"], 1);
     let _ = other;
 
+    // Search finds it by its question and by its answers.
+    for q in ["team day", "tuesday", "fridays"] {
+        let r = bob.get(&format!("/search?q={}", urlencode(q))).await;
+        let ids: Vec<i64> = r.json["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, [id], "{q}: {}", r.json);
+    }
     // A named poll: the author sees who chose what.
     let list = r.json["voters_list"].as_array().unwrap();
     assert_eq!(list.len(), 1);
@@ -692,7 +703,10 @@ async fn a_poll_is_asked_and_voted_from_the_pages_in_both_languages() {
     // The author sees who chose what (a named poll).
     let html = b.html(&to).await;
     assert!(html.contains("Who voted"), "{html}");
-    assert!(html.contains("<b>Raclette</b>: <a href=\"/people/bob\">bob</a>"), "{html}");
+    assert!(
+        html.contains("<b>Raclette</b>: <a href=\"/people/bob\">bob</a>"),
+        "{html}"
+    );
     // The author closes it from the post.
     let csrf = b.csrf(&to).await;
     let r = b

@@ -326,6 +326,9 @@ async fn mastodon_votes_in_ruche_polls_and_ruche_in_mastodon_polls() {
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{b}");
     let there = poll_on(&beta, "inventory").await;
+    // Found here by its answers too.
+    let (_, found) = bob.get("/api/v1/search?q=afternoon").await;
+    assert_eq!(found["content"][0]["id"], there, "{found}");
     let v = view(&bob, there).await;
     assert_eq!(v["remote"], true);
     assert_eq!(v["multiple"], false);

@@ -149,11 +149,11 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
             ))
             .returning(content::id)
             .get_result(c)?;
-        replace_links(c, id, &tags, &mentioned, true)?;
-        super::media::record_remote(c, inc.author_id, id, &inc.media)?;
         if let (Some(p), None) = (&inc.poll, &parent) {
             super::poll::store_remote(c, id, p)?;
         }
+        replace_links(c, id, &tags, &mentioned, true)?;
+        super::media::record_remote(c, inc.author_id, id, &inc.media)?;
         if let (Some(v), Some(cm)) = (&inc.document, community) {
             let (text, html) =
                 super::document_entry::mirror_version(c, cm, id, inc.author_id, v, inc.published)?;

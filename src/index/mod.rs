@@ -113,6 +113,18 @@ pub fn content(c: &mut DbConn, id: i64) -> QueryResult<()> {
         head.push_str(&body);
         text = &words;
     }
+    // A poll is found by its answers too.
+    let answers;
+    if kind == "poll" {
+        use crate::db::schema::poll_options;
+        let names: Vec<String> = poll_options::table
+            .filter(poll_options::content_id.eq(id))
+            .order(poll_options::position.asc())
+            .select(poll_options::name)
+            .load(c)?;
+        answers = format!("{body}\n{}", names.join("\n"));
+        text = &answers;
+    }
     let entry = match (kind.as_str(), root) {
         ("document", _) => Entry::Document,
         (_, Some(_)) => Entry::Comment,
