@@ -50,6 +50,10 @@ struct Args {
     /// Posts with pictures or files (one to three), as a fraction of posts.
     #[arg(long, default_value_t = 0.15)]
     media_ratio: f64,
+    /// Posts that are polls (three answers, twenty voters each), as a
+    /// fraction of posts: the feed shows their answers and counts.
+    #[arg(long, default_value_t = 0.05)]
+    poll_ratio: f64,
     /// The streams read, one measurement each: `following` (home), `site`,
     /// `organisation`; and `people`, `communities`: the suggestions the
     /// home page shows (three of each, through the API); `search`: searches
@@ -784,6 +788,63 @@ fn seed_documents(
 
 /// Inserts the site with multi-row statements; returns API tokens of the
 /// first 2,000 people.
+/// Polls among the posts: three answers each (their ids follow from the
+/// insertion order of a fresh database) and twenty voters, counted as the
+/// server counts them.
+fn seed_polls(
+    conn: &mut ruche::db::DbConn,
+    poll_ids: &[usize],
+    users: usize,
+    ts: &dyn Fn(i64) -> String,
+    batched: &dyn Fn(
+        &mut ruche::db::DbConn,
+        &str,
+        &mut dyn Iterator<Item = String>,
+    ) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    const ANSWERS: [&str; 3] = ["Monday", "Wednesday", "Friday"];
+    const VOTERS: usize = 20;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(19);
+    let closes = ts(-86_400 * 7);
+    let mut options = Vec::with_capacity(poll_ids.len() * 3);
+    let mut votes = Vec::with_capacity(poll_ids.len() * VOTERS);
+    let mut polls = Vec::with_capacity(poll_ids.len());
+    for (i, poll) in poll_ids.iter().enumerate() {
+        let mut counts = [0i64; 3];
+        let mut voters = std::collections::BTreeSet::new();
+        while voters.len() < VOTERS.min(users) {
+            voters.insert(rng.gen_range(1..=users));
+        }
+        for v in voters {
+            let k = rng.gen_range(0..3);
+            counts[k] += 1;
+            let option = i * 3 + k + 1;
+            votes.push(format!("({option}, {poll}, {v}, '{}')", ts(60)));
+        }
+        for (k, name) in ANSWERS.iter().enumerate() {
+            options.push(format!("({poll}, {k}, '{name}', {})", counts[k]));
+        }
+        polls.push(format!(
+            "({poll}, FALSE, '{closes}', 'voted', FALSE, {VOTERS})"
+        ));
+    }
+    batched(
+        conn,
+        "INSERT INTO polls (content_id, multiple, closes_at, results, anonymous, voters)",
+        &mut polls.into_iter(),
+    )?;
+    batched(
+        conn,
+        "INSERT INTO poll_options (content_id, position, name, votes)",
+        &mut options.into_iter(),
+    )?;
+    batched(
+        conn,
+        "INSERT INTO poll_votes (option_id, content_id, user_id, created_at)",
+        &mut votes.into_iter(),
+    )
+}
+
 fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
     let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
     let conn = &mut *conn;
@@ -879,6 +940,8 @@ fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
     let comments = (posts as f64 * args.comment_ratio) as usize;
     let total = posts + comments;
     let mut rng2 = rand::rngs::StdRng::seed_from_u64(7);
+    let mut rng6 = rand::rngs::StdRng::seed_from_u64(17);
+    let mut poll_ids: Vec<usize> = Vec::new();
     let mut post_ids: Vec<usize> = Vec::with_capacity(posts);
     let mut rows: Vec<String> = Vec::with_capacity(total);
     let mut tags: Vec<String> = Vec::with_capacity(posts);
@@ -905,9 +968,17 @@ fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
             } else {
                 "instance"
             };
-            rows.push(format!(
-                "('post', {author}, NULL, NULL, '{vis}', 'Weekly {w} number {id}: all is on track. #{w}', '<p>Weekly {w} number {id}: all is on track. <a href=\"/tags/{w}\" class=\"hashtag\">#{w}</a></p>', '{when}')"
-            ));
+            let poll = args.poll_ratio > 0.0 && rng6.gen_bool(args.poll_ratio.min(1.0));
+            if poll {
+                poll_ids.push(id);
+                rows.push(format!(
+                    "('poll', {author}, NULL, NULL, '{vis}', 'Which day for the {w} number {id}?', '<p>Which day for the {w} number {id}?</p>', '{when}')"
+                ));
+            } else {
+                rows.push(format!(
+                    "('post', {author}, NULL, NULL, '{vis}', 'Weekly {w} number {id}: all is on track. #{w}', '<p>Weekly {w} number {id}: all is on track. <a href=\"/tags/{w}\" class=\"hashtag\">#{w}</a></p>', '{when}')"
+                ));
+            }
             post_ids.push(id);
             tags.push(format!("({id}, '{w}')"));
         }
@@ -922,6 +993,7 @@ fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
         "INSERT INTO content_tags (content_id, tag)",
         &mut tags.into_iter(),
     )?;
+    seed_polls(conn, &poll_ids, n, &ts, &batched)?;
     // Pictures (and now and then a file) on some posts, as field reports
     // have; the rows only: feeds never read the files.
     let mut rng5 = rand::rngs::StdRng::seed_from_u64(13);

@@ -189,6 +189,10 @@ async fn a_poll_is_asked_voted_once_and_counted() {
         .post(&format!("/polls/{id}/votes"), json!({"choices": [opts[0]]}))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Carol's poll stays, with nothing of the deleted one.
+    assert_eq!(app.count("polls"), 1);
+    assert_eq!(app.count("poll_options"), 2);
+    assert_eq!(app.count("poll_votes"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -414,6 +414,7 @@ pub(crate) fn tombstone(c: &mut DbConn, id: i64) -> AppResult<()> {
     diesel::delete(content_tags::table.filter(content_tags::content_id.eq(id))).execute(c)?;
     diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute(c)?;
     diesel::delete(reactions::table.filter(reactions::content_id.eq(id))).execute(c)?;
+    poll::forget(c, id)?;
     crate::index::forget_content(c, id)?;
     document_entry::entry_gone(c, id)
 }

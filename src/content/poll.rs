@@ -368,6 +368,15 @@ pub fn views(
     Ok(out)
 }
 
+/// A deleted poll goes with its answers and who chose them (inside the
+/// transaction that empties its content row).
+pub(super) fn forget(c: &mut DbConn, id: i64) -> AppResult<()> {
+    diesel::delete(poll_votes::table.filter(poll_votes::content_id.eq(id))).execute(c)?;
+    diesel::delete(poll_options::table.filter(poll_options::content_id.eq(id))).execute(c)?;
+    diesel::delete(polls::table.find(id)).execute(c)?;
+    Ok(())
+}
+
 /// A visible poll, or 404 (also for content that is not a poll).
 fn visible_poll(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<(ContentRow, PollRow)> {
     let row = get_visible(conn, viewer, id)?;

@@ -9,7 +9,10 @@
 //!   in a follower's feed on another (p50, p99);
 //! - `community`: a community of 2,000 members on 20 instances: arrival of
 //!   each post everywhere, deliveries per post, the host's CPU and memory,
-//!   and the same for documents uploaded by a member on another instance.
+//!   and the same for documents uploaded by a member on another instance;
+//! - `poll`: a poll followed from 20 instances, voted by 2,000 people of
+//!   those instances: votes accepted per second, and the time from the last
+//!   vote until every instance has the final counts.
 //!
 //! `RUCHE_TEST_DATABASE_URL` runs the instances on PostgreSQL;
 //! `FED_BENCH_POOL` sets the receiving instance's connection pool for the
@@ -46,6 +49,195 @@ async fn main() {
     if only.is_empty() || only == "community" {
         community().await;
     }
+    if only.is_empty() || only == "poll" {
+        poll().await;
+    }
+}
+
+/// A poll of a person followed by 2,000 people on 20 instances (stand-in
+/// servers), each of whom votes once, as Mastodon sends votes (a signed
+/// Create of a Note naming the answer). The poll's instance counts each
+/// vote and publishes the counts as an Update of the Question; a burst of
+/// votes makes few Updates (an older count is covered by a newer one).
+async fn poll() {
+    const INSTANCES: usize = 20;
+    const PER_INSTANCE: usize = 100;
+    const CLIENTS: usize = 16;
+    const ANSWERS: [&str; 3] = ["Morning", "Afternoon", "Night"];
+    let [mut alpha, _beta, _gamma] = network();
+    alpha.set_env("RUCHE_FEDERATION_MODE", "open");
+    alpha.start().await;
+    let ann = alpha.user("ann").await;
+    let ann_id = alpha.count("SELECT id FROM users WHERE username = 'ann'");
+    let ann_url = format!("{}/people/ann", alpha.base);
+    let mut sites = Vec::new();
+    for i in 1..=INSTANCES {
+        sites.push(ForeignServer::start_on(&extra_host(i)).await);
+    }
+    // 2,000 people of those instances, with their keys, following ann.
+    for (i, site) in sites.iter().enumerate() {
+        let host = extra_host(i + 1);
+        let pem = site.public_pem();
+        let rows: Vec<String> = (0..PER_INSTANCE)
+            .map(|j| {
+                let ap = format!("{}/users/v{j}", site.base);
+                format!(
+                    "('v{j}@{host}:{port}', '{ap}', '!', '{host}:{port}', '{ap}', '{ap}/inbox', '{base}/inbox', '{ap}#main-key', '{pem}', '2026-01-01 00:00:00', '2099-01-01 00:00:00')",
+                    port = site.port,
+                    base = site.base
+                )
+            })
+            .collect();
+        alpha.exec(&format!(
+            "INSERT INTO users (username, email, password_hash, domain, ap_id, inbox, shared_inbox, key_id, public_key, created_at, fetched_at) VALUES {}",
+            rows.join(",")
+        ));
+        alpha.exec(&format!(
+            "INSERT INTO follows (follower_id, followee_id, created_at, accepted) \
+             SELECT id, {ann_id}, '2026-01-01 00:00:00', TRUE FROM users WHERE domain = '{host}:{port}'",
+            port = site.port
+        ));
+    }
+    let (s, v) = ann
+        .post(
+            "/api/v1/polls",
+            json!({"body": "Which shift for the inventory?", "options": ANSWERS}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let poll_url = format!("{}/posts/{}", alpha.base, v["id"]);
+    let t0 = Instant::now();
+    while sites.iter().any(|s| s.count_type("Create") == 0) {
+        assert!(t0.elapsed() < Duration::from_secs(30), "poll not delivered");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    println!(
+        "poll: on {INSTANCES} instances ({} followers) after {:.0} ms",
+        INSTANCES * PER_INSTANCE,
+        t0.elapsed().as_secs_f64() * 1000.0
+    );
+    // Sign every vote first: the figure is the poll's instance's.
+    let inbox = format!("{}/people/ann/inbox", alpha.base);
+    let mut requests = Vec::with_capacity(INSTANCES * PER_INSTANCE);
+    let mut expected = [0i64; 3];
+    for site in &sites {
+        for j in 0..PER_INSTANCE {
+            let voter = format!("{}/users/v{j}", site.base);
+            let answer = (j * 7 + site.port as usize) % ANSWERS.len();
+            expected[answer] += 1;
+            let body = json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{voter}#votes/1/activity"),
+                "type": "Create",
+                "actor": voter,
+                "to": ann_url,
+                "object": {
+                    "id": format!("{voter}#votes/1"),
+                    "type": "Note",
+                    "name": ANSWERS[answer],
+                    "attributedTo": voter,
+                    "inReplyTo": poll_url,
+                    "to": ann_url
+                }
+            })
+            .to_string();
+            let headers = sign_for(
+                &inbox,
+                Some(body.as_bytes()),
+                &format!("{voter}#main-key"),
+                &site.private_pem(),
+            );
+            requests.push((body, headers));
+        }
+    }
+    let total = requests.len();
+    let pid = alpha.pid().unwrap();
+    let (cpu0, _, _) = proc_usage(pid);
+    let deliveries0 = alpha.count("SELECT COUNT(*) FROM deliveries");
+    let queue = Arc::new(std::sync::Mutex::new(requests));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let queue = queue.clone();
+        let inbox = inbox.clone();
+        tasks.push(tokio::spawn(async move {
+            let c = client();
+            let mut ok = 0usize;
+            loop {
+                let next = queue.lock().unwrap().pop();
+                let Some((body, headers)) = next else { break };
+                let req = with_headers(c.post(&inbox).body(body), headers);
+                let r = req.send().await.unwrap();
+                if r.status() == StatusCode::ACCEPTED {
+                    ok += 1;
+                } else {
+                    eprintln!(
+                        "vote refused: {} {}",
+                        r.status(),
+                        r.text().await.unwrap_or_default()
+                    );
+                }
+            }
+            ok
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += t.await.unwrap();
+    }
+    let last_vote = Instant::now();
+    let voting = started.elapsed().as_secs_f64();
+    println!(
+        "poll: {accepted} of {total} votes accepted in {voting:.2} s ({:.0} votes/s, {CLIENTS} concurrent senders)",
+        accepted as f64 / voting
+    );
+    // Every instance shows the final counts once it received an Update
+    // with them.
+    let right = |v: &serde_json::Value| {
+        v["type"] == "Update"
+            && v["object"]["votersCount"] == total as i64
+            && (0..3).all(|i| v["object"]["oneOf"][i]["replies"]["totalItems"] == expected[i])
+    };
+    let mut arrived: Vec<Option<f64>> = vec![None; INSTANCES];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while arrived.iter().any(Option::is_none) {
+        for (i, site) in sites.iter().enumerate() {
+            if arrived[i].is_none()
+                && site
+                    .received
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .any(|(_, _, v)| right(v))
+            {
+                arrived[i] = Some(last_vote.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the final counts did not reach every instance"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let (cpu1, rss, hwm) = proc_usage(pid);
+    let mut times: Vec<f64> = arrived.into_iter().flatten().collect();
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let updates: Vec<usize> = sites.iter().map(|s| s.count_type("Update")).collect();
+    let deliveries = alpha.count("SELECT COUNT(*) FROM deliveries") - deliveries0;
+    println!(
+        "poll: final counts on every instance {:.0} ms after the last vote (first {:.0} ms, p50 {:.0} ms)",
+        times.last().copied().unwrap_or(f64::NAN),
+        times.first().copied().unwrap_or(f64::NAN),
+        pct(&times, 0.5),
+    );
+    println!(
+        "poll: {} Updates per instance for {total} votes (min {}, max {}), {deliveries} deliveries; poll's instance CPU {:.2} s ({:.2} ms per vote), memory {rss:.0} MiB resident, {hwm:.0} MiB peak",
+        updates.iter().sum::<usize>() / INSTANCES,
+        updates.iter().min().unwrap(),
+        updates.iter().max().unwrap(),
+        cpu1 - cpu0,
+        (cpu1 - cpu0) * 1000.0 / total as f64,
+    );
 }
 
 /// CPU time (user + system) of a process, in seconds, and its resident and
