@@ -130,6 +130,7 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> anyhow::Result<(
         tokio::spawn(mail::worker::run(state.clone(), mailer));
     }
     tokio::spawn(document_words(state.clone()));
+    tokio::spawn(poll_closings(state.clone()));
     if state.config.accounts.ldap.enabled() && state.config.accounts.ldap.sync_minutes > 0 {
         tokio::spawn(directory_sync(state.clone()));
     }
@@ -183,6 +184,23 @@ async fn housekeeping(state: app::AppState) {
                 "purged expired sessions, sign-in failures, old federation rows and files of deleted documents and posts"
             ),
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+        }
+    }
+}
+
+/// Closes the polls whose date has passed, every half minute, so that
+/// other instances hear of their final counts (`content::poll::close_due`).
+async fn poll_closings(state: app::AppState) {
+    let every = std::time::Duration::from_secs(30);
+    loop {
+        tokio::time::sleep(every).await;
+        match state.db.run(content::poll::close_due).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(polls = n, "closed polls whose date has passed");
+                state.wake.notify_one();
+            }
+            Err(e) => tracing::warn!(error = %e, "closing due polls failed; will retry"),
         }
     }
 }

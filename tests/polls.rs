@@ -189,9 +189,7 @@ async fn a_poll_is_asked_voted_once_and_counted() {
         .post(&format!("/polls/{id}/votes"), json!({"choices": [opts[0]]}))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    // Carol's poll stays, with nothing of the deleted one.
-    assert_eq!(app.count("polls"), 1);
-    assert_eq!(app.count("poll_options"), 2);
+    // Who of this site chose what goes with it.
     assert_eq!(app.count("poll_votes"), 0);
 }
 
@@ -342,9 +340,29 @@ async fn results_wait_for_the_close_and_a_closed_poll_takes_no_vote() {
         r.json
     );
 
-    // A poll past its date is closed too.
+    // A poll past its date is closed too, and the server marks it so,
+    // with the news of its final counts for other sites.
     let (late, late_opts) = ask(&alice, json!({"body": "Late?", "options": ["a", "b"]})).await;
     expire(&app, late);
+    {
+        let mut conn = app.db.get().unwrap();
+        assert_eq!(ruche::content::poll::close_due(&mut conn).unwrap(), 1);
+        assert_eq!(ruche::content::poll::close_due(&mut conn).unwrap(), 0);
+        use ruche::db::schema::{fed_events, polls};
+        let closed: Option<chrono::NaiveDateTime> = polls::table
+            .find(late)
+            .select(polls::closed_at)
+            .first(&mut *conn)
+            .unwrap();
+        assert!(closed.is_some());
+        let news: i64 = fed_events::table
+            .filter(fed_events::kind.eq("poll_count"))
+            .filter(fed_events::object_id.eq(late))
+            .count()
+            .get_result(&mut *conn)
+            .unwrap();
+        assert_eq!(news, 1);
+    }
     let r = bob
         .post(
             &format!("/polls/{late}/votes"),
@@ -445,6 +463,36 @@ async fn polls_in_communities_follow_their_readers() {
         .post(&format!("/polls/{id}/votes"), json!({"choices": [opts[0]]}))
         .await;
     assert_eq!(r.status, StatusCode::OK);
+    // In a public community, someone who is not a member reads the poll
+    // but is offered no vote, and a vote is refused.
+    let r = alice
+        .post("/communities", json!({"name": "place", "title": "Place"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let (open_poll, open_opts) = ask(
+        &alice,
+        json!({"body": "Open?", "options": ["Yes", "No"], "community": "place"}),
+    )
+    .await;
+    let r = eve.get(&format!("/polls/{open_poll}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json["may_vote"], false);
+    let r = eve
+        .post(
+            &format!("/polls/{open_poll}/votes"),
+            json!({"choices": [open_opts[0]]}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "community_members_only")
+    );
+    let r = eve.post("/communities/place/join", json!({})).await;
+    assert!(r.status.is_success());
+    assert_eq!(
+        eve.get(&format!("/polls/{open_poll}")).await.json["may_vote"],
+        true
+    );
     // Someone outside a private community finds no poll to vote in.
     let r = eve
         .post(&format!("/polls/{id}/votes"), json!({"choices": [opts[1]]}))
@@ -526,6 +574,7 @@ async fn the_kit_switches_polls_for_the_site_and_for_a_community() {
     assert_eq!(r.json["poll"]["options"][0]["name"], "a");
     let r = bob.get(&format!("/polls/{id}")).await;
     assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json["may_vote"], false, "no vote offered while it is off");
     assert_eq!(app.count("poll_votes"), 0);
     // The pages hide it.
     let b = app.browser_login("alice").await;

@@ -135,6 +135,51 @@ async fn a_poll_is_voted_from_other_sites_and_counted_everywhere() {
         2
     );
 
+    // A poll whose results wait for its close: beta shows none after
+    // bea's vote, then the counts once the date has passed.
+    let (s, p) = ann
+        .post(
+            "/api/v1/polls",
+            json!({"body": "Secret ballot: new canteen supplier?", "options": ["Keep", "Change"], "results": "closed"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let ballot = p["id"].as_i64().unwrap();
+    let ballot_beta = poll_on(&beta, "canteen supplier").await;
+    let b = view(&bea, ballot_beta).await;
+    let (s, r) = bea
+        .post(
+            &format!("/api/v1/polls/{ballot_beta}/votes"),
+            json!({"choices": [option_id(&b, "Change")]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["shown"], false, "{r}");
+    wait_votes(&ann, ballot, &[0, 1], "alpha to count the ballot").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let b = view(&bea, ballot_beta).await;
+    assert_eq!(votes(&b), [None, None], "{b}");
+    assert_eq!(
+        beta.count(&format!(
+            "SELECT COALESCE(SUM(votes), 0) FROM poll_options WHERE content_id = {ballot_beta}"
+        )),
+        0,
+        "the counts did not leave alpha before the close"
+    );
+    alpha.exec(&format!(
+        "UPDATE polls SET closes_at = '2020-01-01 00:00:00' WHERE content_id = {ballot}"
+    ));
+    let b = eventually(
+        45,
+        "beta to show the ballot's result once closed",
+        || async {
+            let v = view(&bea, ballot_beta).await;
+            (votes(&v) == [Some(0), Some(1)]).then_some(v)
+        },
+    )
+    .await;
+    assert_eq!(b["closed"], true);
+
     // ann closes it: the other sites show it closed, and take no vote.
     let (s, _) = ann
         .post(&format!("/api/v1/polls/{here}/close"), json!({}))
@@ -218,6 +263,29 @@ async fn a_poll_of_a_community_is_voted_by_members_of_other_sites() {
     )
     .await;
     assert_eq!(v["voters"], 1);
+
+    // bea asks in alpha's community from beta: ann votes on alpha, whose
+    // members beta does not know; beta counts it, and alpha shows it.
+    let (s, p) = bea
+        .post(
+            "/api/v1/polls",
+            json!({"body": "Gloves: which size to order?", "options": ["M", "L"], "community": alpha.handle("atelier")}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let asked = p["id"].as_i64().unwrap();
+    let on_alpha = poll_on(&alpha, "Gloves").await;
+    let v = view(&ann, on_alpha).await;
+    assert_eq!(v["may_vote"], true, "{v}");
+    let (s, r) = ann
+        .post(
+            &format!("/api/v1/polls/{on_alpha}/votes"),
+            json!({"choices": [option_id(&v, "L")]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    wait_votes(&bea, asked, &[0, 1], "beta to count ann's vote").await;
+    wait_votes(&ann, on_alpha, &[0, 1], "alpha to show beta's count").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,6 +381,63 @@ async fn mastodon_votes_in_ruche_polls_and_ruche_in_mastodon_polls() {
     })
     .await;
     assert_eq!(votes(&view(&ann, here).await), [Some(1), Some(0)]);
+
+    // A poll of this site only takes no vote from elsewhere, even from
+    // someone who guesses its address and an answer.
+    let (s, p) = ann
+        .post(
+            "/api/v1/polls",
+            json!({"body": "Parking: new rules?", "options": ["Yes", "No"], "visibility": "instance"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let private = p["id"].as_i64().unwrap();
+    let guess = |n: u32| {
+        let mut v = vote(n, "Yes");
+        v["object"]["inReplyTo"] = json!(format!("{}/posts/{private}", alpha.base));
+        v
+    };
+    let (s, b) = foreign.send_value(&inbox, &guess(4)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+    assert_eq!(votes(&view(&ann, private).await), [Some(0), Some(0)]);
+
+    // A poll of several answers: Pleroma's Answer and Mastodon's Note
+    // sent together count as one voter; an answer added later, once the
+    // results could be seen, is refused.
+    let (s, p) = ann
+        .post(
+            "/api/v1/polls",
+            json!({"body": "Which trainings?", "options": ["First aid", "Forklift", "Fire"], "multiple": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let several = p["id"].as_i64().unwrap();
+    let several_url = format!("{}/posts/{several}", alpha.base);
+    let choose = |n: u32, answer: &str, kind: &str| {
+        let mut v = vote(n, answer);
+        v["object"]["inReplyTo"] = json!(several_url);
+        v["object"]["type"] = json!(kind);
+        v
+    };
+    let (s, b) = foreign
+        .send_value(&inbox, &choose(5, "First aid", "Answer"))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    let (s, b) = foreign.send_value(&inbox, &choose(6, "Fire", "Note")).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    let v = wait_votes(&ann, several, &[1, 0, 1], "alpha to count both answers").await;
+    assert_eq!(v["voters"], 1);
+    alpha.exec(&format!(
+        "UPDATE poll_votes SET created_at = '2020-01-01 00:00:00' WHERE content_id = {several}"
+    ));
+    let (s, b) = foreign
+        .send_value(&inbox, &choose(7, "Forklift", "Note"))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(
+        votes(&view(&ann, several).await),
+        [Some(1), Some(0), Some(1)]
+    );
 
     // A Mastodon poll that mentions bob reaches beta as a poll.
     let bob_url = format!("{}/people/bob", beta.base);

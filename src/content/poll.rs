@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::{get_visible, publish, require_member, ContentRow, Place, Text};
 use crate::accounts::User;
 use crate::apps::{self, App};
-use crate::db::schema::{content, poll_options, poll_votes, polls, users};
+use crate::db::schema::{community_members, content, poll_options, poll_votes, polls, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
@@ -313,12 +313,37 @@ pub fn views(
         .filter(poll_votes::user_id.eq(viewer))
         .select(poll_votes::option_id)
         .load(conn)?;
+    // Where the reader may vote: in the communities they are a member of,
+    // where the app is on (the rules of `vote`, so that no form is offered
+    // that would be refused).
+    let mut communities: Vec<i64> = rows.iter().filter_map(|r| r.community_id).collect();
+    communities.sort_unstable();
+    communities.dedup();
+    let member_of: Vec<i64> = if communities.is_empty() {
+        Vec::new()
+    } else {
+        community_members::table
+            .filter(community_members::user_id.eq(viewer))
+            .filter(community_members::status.eq("member"))
+            .filter(community_members::community_id.eq_any(&communities))
+            .select(community_members::community_id)
+            .load(conn)?
+    };
+    let mut app_on: HashMap<Option<i64>, bool> = HashMap::new();
+    for r in rows.iter().filter(|r| ids.contains(&r.id)) {
+        if !app_on.contains_key(&r.community_id) {
+            let on = apps::enabled(conn, App::Polls, r.community_id)?;
+            app_on.insert(r.community_id, on);
+        }
+    }
     let at = now();
     let mut out = HashMap::with_capacity(polls.len());
     for p in polls {
         let Some(row) = rows.iter().find(|r| r.id == p.content_id) else {
             continue;
         };
+        let may_write = row.community_id.is_none_or(|c| member_of.contains(&c))
+            && app_on.get(&row.community_id).copied().unwrap_or(false);
         let own: Vec<&OptionRow> = options
             .iter()
             .filter(|o| o.content_id == p.content_id)
@@ -343,7 +368,7 @@ pub fn views(
                 voters: shown.then_some(p.voters.max(if p.multiple { 0 } else { total })),
                 voted,
                 shown,
-                may_vote: !closed && !voted,
+                may_vote: !closed && !voted && may_write,
                 may_close: author && !closed && !remote,
                 remote,
                 options: own
@@ -368,12 +393,23 @@ pub fn views(
     Ok(out)
 }
 
-/// A deleted poll goes with its answers and who chose them (inside the
-/// transaction that empties its content row).
+/// A deleted poll loses its answers and who of this site chose them
+/// (inside the transaction that empties its content row). The votes of
+/// people of other instances are kept, shown nowhere, so that those
+/// instances hear of the deletion (see [`remote_voters`]).
 pub(super) fn forget(c: &mut DbConn, id: i64) -> AppResult<()> {
-    diesel::delete(poll_votes::table.filter(poll_votes::content_id.eq(id))).execute(c)?;
-    diesel::delete(poll_options::table.filter(poll_options::content_id.eq(id))).execute(c)?;
-    diesel::delete(polls::table.find(id)).execute(c)?;
+    let locals = users::table
+        .filter(users::domain.is_null())
+        .select(users::id);
+    diesel::delete(
+        poll_votes::table
+            .filter(poll_votes::content_id.eq(id))
+            .filter(poll_votes::user_id.eq_any(locals)),
+    )
+    .execute(c)?;
+    diesel::update(poll_options::table.filter(poll_options::content_id.eq(id)))
+        .set(poll_options::name.eq(""))
+        .execute(c)?;
     Ok(())
 }
 
@@ -411,13 +447,15 @@ pub fn voters(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<Vec<(i64, St
         .load(conn)?)
 }
 
-/// Takes the poll's row lock (inside a write transaction), so that two
-/// votes of one person cannot both pass the check that they did not vote.
-fn lock(c: &mut DbConn, id: i64) -> AppResult<()> {
+/// Takes the poll's row lock (inside a write transaction) and reads it
+/// then: two votes of one person cannot both pass the check that they did
+/// not vote, and no vote passes the check that it is open while the poll
+/// is being closed.
+fn lock(c: &mut DbConn, id: i64) -> AppResult<PollRow> {
     diesel::update(polls::table.find(id))
         .set(polls::content_id.eq(polls::content_id))
         .execute(c)?;
-    Ok(())
+    poll_of(c, id)
 }
 
 /// The answers `who` chose in poll `id`.
@@ -474,7 +512,9 @@ pub fn vote(conn: &mut DbConn, voter: &User, id: i64, choices: &[i64]) -> AppRes
         return Err(AppError::bad_request("poll_option_unknown"));
     }
     db::write(conn, |c| {
-        lock(c, row.id)?;
+        if lock(c, row.id)?.closed(now()) {
+            return Err(AppError::conflict("poll_closed"));
+        }
         if !chosen(c, row.id, voter.id)?.is_empty() {
             return Err(AppError::conflict("poll_voted"));
         }
@@ -508,28 +548,62 @@ pub fn vote(conn: &mut DbConn, voter: &User, id: i64, choices: &[i64]) -> AppRes
     view(conn, voter.id, id)
 }
 
+/// How long after their first answer a person of another instance may
+/// send more answers of a poll of several (Mastodon sends one Note per
+/// answer, together): later, they would choose after seeing the results.
+pub const MORE_ANSWERS_SECONDS: i64 = 60;
+
 /// A person of another instance votes in a poll of this site, for the
 /// answer named `answer` (a Note with that name answering the poll, one
-/// per answer). The same rules as [`vote`]; a second answer from the same
-/// person is taken only by a poll of several answers. Returns whether the
-/// vote was counted now (`false`: this answer was already theirs).
+/// per answer). The same rules as [`vote`], where what the person may see
+/// is what their instance (`reader`) may see: never a poll of this site
+/// only, an organisation's poll only from a member instance, a poll of
+/// one's followers only from an instance of a follower. In a community of
+/// this site only its members vote; in a community of another instance,
+/// whose members are known there, the instance's right to read it decides.
+/// A second answer from the same person is taken only by a poll of several
+/// answers, and only with the first ([`MORE_ANSWERS_SECONDS`]). Returns
+/// whether the vote was counted now (`false`: this answer was already
+/// theirs).
 pub fn vote_remote(
     conn: &mut DbConn,
     voter: i64,
+    reader: &crate::audience::Instance,
     id: i64,
     answer: &str,
     ap_id: &str,
 ) -> AppResult<bool> {
-    let (row, poll) = visible_poll(conn, voter, id)?;
-    if row.ap_id.is_some() {
+    let row: ContentRow = content::table
+        .find(id)
+        .filter(content::deleted_at.is_null())
+        .filter(content::kind.eq("poll"))
         // Only the instance of a poll counts its votes.
+        .filter(content::ap_id.is_null())
+        .select(ContentRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(AppError::not_found)?;
+    let item = row.audience_item();
+    let instance = crate::audience::Viewer::Instance(reader.clone());
+    if !crate::audience::may_read_item(conn, &instance, &item, &item)? {
         return Err(AppError::not_found());
     }
-    require_member(conn, voter, row.community_id)?;
-    apps::require(conn, App::Polls, row.community_id)?;
-    if poll.closed(now()) {
-        return Err(AppError::conflict("poll_closed"));
+    let hosted_here = match row.community_id {
+        Some(community) => users::table
+            .find(community)
+            .select(users::domain)
+            .first::<Option<String>>(conn)?
+            .is_none(),
+        None => false,
+    };
+    match row.community_id {
+        Some(_) if hosted_here => require_member(conn, voter, row.community_id)?,
+        Some(_) => {}
+        None => {
+            get_visible(conn, voter, id)?;
+        }
     }
+    apps::require(conn, App::Polls, row.community_id)?;
     let options = options_of(conn, &[row.id])?;
     let wanted = key(answer);
     let option = options
@@ -538,13 +612,25 @@ pub fn vote_remote(
         .ok_or_else(|| AppError::bad_request("poll_option_unknown"))?
         .id;
     db::write(conn, |c| {
-        lock(c, row.id)?;
+        let poll = lock(c, row.id)?;
+        if poll.closed(now()) {
+            return Err(AppError::conflict("poll_closed"));
+        }
         let before = chosen(c, row.id, voter)?;
         if before.contains(&option) {
             return Ok(false);
         }
-        if !before.is_empty() && !poll.multiple {
-            return Err(AppError::conflict("poll_voted"));
+        if !before.is_empty() {
+            let first: Option<NaiveDateTime> = poll_votes::table
+                .filter(poll_votes::content_id.eq(row.id))
+                .filter(poll_votes::user_id.eq(voter))
+                .select(diesel::dsl::min(poll_votes::created_at))
+                .first(c)?;
+            let late =
+                first.is_none_or(|t| now() - t > chrono::Duration::seconds(MORE_ANSWERS_SECONDS));
+            if !poll.multiple || late {
+                return Err(AppError::conflict("poll_voted"));
+            }
         }
         diesel::insert_into(poll_votes::table)
             .values((
@@ -571,6 +657,9 @@ pub fn close(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<View> {
         return Err(AppError::conflict("poll_closed"));
     }
     db::write(conn, |c| {
+        if lock(c, row.id)?.closed(now()) {
+            return Err(AppError::conflict("poll_closed"));
+        }
         diesel::update(polls::table.find(row.id))
             .set(polls::closed_at.eq(Some(now())))
             .execute(c)?;
@@ -584,6 +673,43 @@ pub fn close(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<View> {
         Ok::<_, AppError>(())
     })?;
     view(conn, actor.id, id)
+}
+
+/// Closes the polls of this site whose date has passed (their `closed_at`
+/// is their date), each with the news of its final counts for other
+/// instances: a poll whose results waited for the close publishes them
+/// only then. Returns how many were closed; run now and then by the
+/// server.
+pub fn close_due(conn: &mut DbConn) -> AppResult<usize> {
+    let due: Vec<(i64, i64, Option<NaiveDateTime>)> = polls::table
+        .inner_join(content::table)
+        .filter(polls::closed_at.is_null())
+        .filter(polls::closes_at.le(now()))
+        .filter(content::ap_id.is_null())
+        .filter(content::deleted_at.is_null())
+        .select((polls::content_id, content::author_id, polls::closes_at))
+        .limit(500)
+        .load(conn)?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    db::write(conn, |c| {
+        let mut closed = 0;
+        for (id, author, at) in &due {
+            closed += diesel::update(polls::table.find(id))
+                .filter(polls::closed_at.is_null())
+                .set(polls::closed_at.eq(*at))
+                .execute(c)?;
+            events::record(
+                c,
+                Event::PollCounted {
+                    author: *author,
+                    poll: *id,
+                },
+            )?;
+        }
+        Ok(closed)
+    })
 }
 
 // ----- What other instances publish and read -----------------------------

@@ -884,6 +884,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(polls -> content (content_id));
 diesel::joinable!(poll_options -> polls (content_id));
 diesel::joinable!(poll_votes -> poll_options (option_id));
 diesel::joinable!(poll_votes -> users (user_id));

@@ -468,11 +468,17 @@ fn build_post(
     if row.ap_id.is_some() {
         return Ok(None);
     }
+    let deletion = matches!(ev, Event::Deleted { .. });
+    if row.deleted_at.is_some() && !deletion {
+        // Deleted since: its Delete follows, nothing else.
+        return Ok(None);
+    }
     let urls = Urls(cfg);
     let actor_id = urls.person(&actor.username);
     let mut rec = audience::recipients(conn, row.id)?;
-    if let Event::PollCounted { .. } = ev {
-        // Those who voted from elsewhere see the new counts too.
+    if deletion || matches!(ev, Event::PollCounted { .. }) {
+        // Those who voted in a poll from elsewhere see its new counts, and
+        // its deletion, too.
         rec.people
             .extend(crate::content::poll::remote_voters(conn, row.id)?);
     }

@@ -29,6 +29,10 @@ pub async fn note(r: &Received<'_>) -> AppResult<bool> {
             return vote(r, &note, poll).await;
         }
     }
+    if note.kind == crate::federation::protocol::note::NoteKind::Answer {
+        // A vote in a poll that is not ours: nothing to do here.
+        return Ok(false);
+    }
     // The common case in one database task: read, and store what is new,
     // with the activity's id, when nothing else must happen in between (a
     // file to copy, a thread's start to fetch, an edit).
@@ -113,11 +117,12 @@ pub async fn note(r: &Received<'_>) -> AppResult<bool> {
 
 /// The poll of ours a note votes in, if it is a vote: a `Note` with a
 /// name and no text, answering one of our posts (what Mastodon sends for
-/// each answer chosen).
+/// each answer chosen), or an `Answer` (Pleroma, Akkoma).
 fn vote_in(r: &Received<'_>, note: &Note) -> AppResult<Option<i64>> {
     use crate::federation::protocol::note::NoteKind;
     let blank = note.content.as_deref().is_none_or(|c| c.trim().is_empty());
-    if note.kind != NoteKind::Note || note.name.is_none() || !blank {
+    let named_note = note.kind == NoteKind::Note && blank;
+    if !(named_note || note.kind == NoteKind::Answer) || note.name.is_none() {
         return Ok(None);
     }
     let Some(target) = note.in_reply_to.as_ref() else {
@@ -141,9 +146,15 @@ async fn vote(r: &Received<'_>, note: &Note, poll: i64) -> AppResult<bool> {
         return Err(AppError::bad_request("field_too_long").with("field", "name"));
     }
     let voter = r.actor.id;
+    let domain = r.actor.domain.clone().unwrap_or_default();
+    let cfg = r.state.config.clone();
     r.state
         .db
-        .run(move |c| crate::content::poll::vote_remote(c, voter, poll, &answer, &id))
+        .run(move |c| {
+            let trust = crate::net::trust::verdict(c, &cfg, &domain)?.decision;
+            let reader = crate::audience::Instance { domain, trust };
+            crate::content::poll::vote_remote(c, voter, &reader, poll, &answer, &id)
+        })
         .await?;
     Ok(false)
 }

@@ -277,7 +277,7 @@ async fn dispatch(r: Received<'_>) -> AppResult<bool> {
         if matches!(kind, Verb::Create | Verb::Update)
             && matches!(
                 object.kind().as_str(),
-                "Note" | "Article" | "Page" | "Question"
+                "Note" | "Article" | "Page" | "Question" | "Answer"
             )
         {
             return create::note(&r).await;

@@ -14,6 +14,8 @@ pub enum NoteKind {
     Page,
     Article,
     Question,
+    /// A vote in a poll, as Pleroma and Akkoma send it.
+    Answer,
     Tombstone,
     #[serde(other)]
     Other,
