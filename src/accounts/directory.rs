@@ -340,7 +340,7 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
                 return Ok((None, Done::Skipped("disabled in the directory")));
             }
             free_address_of_leaver(c, e, &email)?;
-            let (user, created) = match super::adopt_or_make(c, &e.login, &email) {
+            let (user, created) = match super::adopt_or_make(c, &e.login, &email, Some(&fields(e))) {
                 Ok(found) => found,
                 Err(err) if err.code == "directory_address_taken" => {
                     return Ok((
@@ -350,15 +350,17 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
                 }
                 Err(err) => return Err(err),
             };
-            let taken: i64 = directory_users::table
-                .filter(directory_users::user_id.eq(user.id))
-                .count()
-                .get_result(c)?;
-            if taken > 0 {
-                return Ok((
-                    None,
-                    Done::Skipped("its address is another login's account"),
-                ));
+            if !created {
+                let taken: i64 = directory_users::table
+                    .filter(directory_users::user_id.eq(user.id))
+                    .count()
+                    .get_result(c)?;
+                if taken > 0 {
+                    return Ok((
+                        None,
+                        Done::Skipped("its address is another login's account"),
+                    ));
+                }
             }
             diesel::insert_into(directory_users::table)
                 .values((
@@ -368,8 +370,14 @@ fn apply(c: &mut DbConn, e: &Entry) -> AppResult<(Option<User>, Done)> {
                     directory_users::dn.eq(&e.dn),
                     directory_users::dn_key.eq(dn_key(&e.dn)),
                     directory_users::synced_at.eq(now),
+                    directory_users::manager_dn.eq(dn_key(e.manager.as_deref().unwrap_or(""))),
                 ))
                 .execute(c)?;
+            if created {
+                // Made just now with what the entry says: nothing more to
+                // write, nobody to tell (no one follows them yet).
+                return Ok((Some(user), Done::Created));
+            }
             (user, created)
         }
     };

@@ -760,6 +760,7 @@ pub(crate) fn adopt_or_make(
     c: &mut DbConn,
     wanted: &str,
     email: &Email,
+    profile: Option<&Directory>,
 ) -> AppResult<(User, bool)> {
     let existing: Option<User> = users::table
         .filter(users::email.eq(email.as_str()))
@@ -776,18 +777,30 @@ pub(crate) fn adopt_or_make(
         return Ok((u, false));
     }
     let username = free_username(c, wanted)?;
-    let id: i64 = diesel::insert_into(users::table)
+    // What the directory says of them is written with the account, so
+    // that it is indexed once, as it is (a directory's first sync makes
+    // thousands at once).
+    let field = |f: Option<&Option<String>>| {
+        f.and_then(|v| v.as_deref())
+            .map(clean_field)
+            .unwrap_or_default()
+    };
+    let user: User = diesel::insert_into(users::table)
         .values((
             users::username.eq(&username),
             users::email.eq(email.as_str()),
             users::password_hash.eq("!"),
-            users::is_admin.eq(false),
+            users::is_admin.eq(profile.and_then(|p| p.admin).unwrap_or(false)),
+            users::display_name.eq(field(profile.map(|p| &p.name))),
+            users::department.eq(field(profile.map(|p| &p.department))),
+            users::job_title.eq(field(profile.map(|p| &p.job_title))),
+            users::site.eq(field(profile.map(|p| &p.site))),
             users::created_at.eq(now()),
         ))
-        .returning(users::id)
+        .returning(crate::db::columns::<User>())
         .get_result(c)?;
-    crate::index::actor(c, id)?;
-    Ok((find_by_id(c, id)?, true))
+    crate::index::actor(c, user.id)?;
+    Ok((user, true))
 }
 
 /// What the company's directory (an identity provider, a SCIM client) says

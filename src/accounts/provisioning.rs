@@ -233,7 +233,7 @@ pub fn create(c: &mut DbConn, client: i64, p: &Person) -> AppResult<Provisioned>
         if taken > 0 {
             return Err(AppError::conflict("scim_uniqueness"));
         }
-        let (user, made) = super::adopt_or_make(c, &user_name, &email)?;
+        let (user, made) = super::adopt_or_make(c, &user_name, &email, None)?;
         if !made {
             let managed: i64 = scim_users::table
                 .filter(scim_users::user_id.eq(user.id))

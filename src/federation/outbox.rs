@@ -25,6 +25,10 @@ use crate::events::{self, Event};
 use crate::net::trust::{self, Decision};
 use crate::urls::Urls;
 
+/// How often, at most, the counts of a poll voted without a pause are
+/// sent while the votes keep coming (see [`expand`]).
+const POLL_COUNTS_EVERY: chrono::Duration = chrono::Duration::seconds(2);
+
 /// Turns up to `limit` pending events into deliveries; returns how many
 /// deliveries were queued.
 pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
@@ -42,10 +46,13 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
                 continue;
             }
         };
-        // New counts of a poll are read when they are sent: an older
+        // New counts of a poll are read when they are sent: a recent
         // event is covered by a newer one of the same poll, so that a
-        // burst of votes makes one Update, not one per vote.
-        if let Event::PollCounted { poll, .. } = &ev.event {
+        // burst of votes makes one Update, not one per vote. One older
+        // than `POLL_COUNTS_EVERY` is sent all the same, so that votes
+        // that keep coming still show elsewhere as they come.
+        let recent = now() - ev.created_at < POLL_COUNTS_EVERY;
+        if let (Event::PollCounted { poll, .. }, true) = (&ev.event, recent) {
             let newer: i64 = fed_events::table
                 .filter(fed_events::kind.eq("poll_count"))
                 .filter(fed_events::object_id.eq(poll))

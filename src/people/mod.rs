@@ -434,7 +434,7 @@ pub fn from_directory(
     let mut report = DirectoryPhotos::default();
     // Read and re-encoded first, then written in one transaction per page
     // (one commit for a hundred photos, not a hundred).
-    let mut taken = Vec::new();
+    let mut due: Vec<(i64, String, &[u8])> = Vec::new();
     for p in page {
         let Some((user_id, seen)) =
             crate::accounts::directory::photo_target(conn, &p.id, &p.login)?
@@ -450,7 +450,11 @@ pub fn from_directory(
             report.unchanged += 1;
             continue;
         }
-        let jpeg = photo::process(&p.bytes, max_bytes);
+        due.push((user_id, digest, &p.bytes));
+    }
+    let jpegs = process_all(&due, max_bytes);
+    let mut taken = Vec::with_capacity(due.len());
+    for ((user_id, digest, _), jpeg) in due.into_iter().zip(jpegs) {
         match &jpeg {
             Ok(_) => report.imported += 1,
             Err(e) => {
@@ -477,6 +481,48 @@ pub fn from_directory(
         Ok::<(), AppError>(())
     })?;
     Ok(report)
+}
+
+/// Re-encodes a page of photos on as many threads as the machine has cores,
+/// within the images decoded at once (`images::MAX_DECODING`): a
+/// directory's first sync brings thousands, and one core alone made it
+/// last minutes. The results are in the order of `due`.
+fn process_all(due: &[(i64, String, &[u8])], max_bytes: usize) -> Vec<AppResult<Vec<u8>>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(crate::images::MAX_DECODING)
+        .max(1);
+    if threads == 1 || due.len() < 2 {
+        return due
+            .iter()
+            .map(|(_, _, bytes)| photo::process(bytes, max_bytes))
+            .collect();
+    }
+    let per_thread = due.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = due
+            .chunks(per_thread)
+            .map(|part| {
+                let thread = s.spawn(move || {
+                    part.iter()
+                        .map(|(_, _, bytes)| photo::process(bytes, max_bytes))
+                        .collect::<Vec<_>>()
+                });
+                (part.len(), thread)
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|(n, thread)| {
+                thread.join().unwrap_or_else(|_| {
+                    (0..n)
+                        .map(|_| Err(AppError::internal("a photo thread failed")))
+                        .collect()
+                })
+            })
+            .collect()
+    })
 }
 
 pub fn remove_photo(conn: &mut DbConn, user_id: i64) -> AppResult<()> {
