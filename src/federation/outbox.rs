@@ -27,7 +27,30 @@ use crate::urls::Urls;
 
 /// How often, at most, the counts of a poll voted without a pause are
 /// sent while the votes keep coming (see [`expand`]).
-const POLL_COUNTS_EVERY: chrono::Duration = chrono::Duration::seconds(2);
+const POLL_COUNTS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// When this process last sent the counts of each poll (only those of the
+/// last [`POLL_COUNTS_EVERY`] matter, and only they are kept).
+static COUNTS_SENT: std::sync::Mutex<Option<HashMap<i64, std::time::Instant>>> =
+    std::sync::Mutex::new(None);
+
+/// Whether the counts of `poll` left this process within
+/// [`POLL_COUNTS_EVERY`]; if not, they are about to, and that is noted.
+fn counts_sent_lately(poll: i64) -> bool {
+    let mut guard = COUNTS_SENT.lock().unwrap_or_else(|e| e.into_inner());
+    let sent = guard.get_or_insert_with(HashMap::new);
+    if sent
+        .get(&poll)
+        .is_some_and(|at| at.elapsed() < POLL_COUNTS_EVERY)
+    {
+        return true;
+    }
+    if sent.len() > 1000 {
+        sent.retain(|_, at| at.elapsed() < POLL_COUNTS_EVERY);
+    }
+    sent.insert(poll, std::time::Instant::now());
+    false
+}
 
 /// Turns up to `limit` pending events into deliveries; returns how many
 /// deliveries were queued.
@@ -46,20 +69,19 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
                 continue;
             }
         };
-        // New counts of a poll are read when they are sent: a recent
-        // event is covered by a newer one of the same poll, so that a
-        // burst of votes makes one Update, not one per vote. One older
-        // than `POLL_COUNTS_EVERY` is sent all the same, so that votes
-        // that keep coming still show elsewhere as they come.
-        let recent = now() - ev.created_at < POLL_COUNTS_EVERY;
-        if let (Event::PollCounted { poll, .. }, true) = (&ev.event, recent) {
+        // New counts of a poll are read when they are sent: an event is
+        // covered by a newer one of the same poll, so that a burst of
+        // votes makes one Update, not one per vote; but not when this
+        // process sent the poll's counts longer than `POLL_COUNTS_EVERY`
+        // ago, so that votes that keep coming still show elsewhere.
+        if let Event::PollCounted { poll, .. } = &ev.event {
             let newer: i64 = fed_events::table
                 .filter(fed_events::kind.eq("poll_count"))
                 .filter(fed_events::object_id.eq(poll))
                 .filter(fed_events::id.gt(ev.id))
                 .count()
                 .get_result(conn)?;
-            if newer > 0 {
+            if newer > 0 && counts_sent_lately(*poll) {
                 db::write(conn, |c| {
                     diesel::delete(fed_events::table.find(ev.id)).execute(c)
                 })?;
