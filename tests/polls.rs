@@ -329,6 +329,17 @@ async fn results_wait_for_the_close_and_a_closed_poll_takes_no_vote() {
         .post(&format!("/polls/{id}/votes"), json!({"choices": [opts[1]]}))
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "poll_closed"));
+    // Bob, who voted, is told the results are in; Carol, who did not, is not.
+    let told = |v: &Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "poll_closed" && i["content_id"] == id)
+            .count()
+    };
+    assert_eq!(told(&bob.get("/notifications").await.json), 1);
+    assert_eq!(told(&carol.get("/notifications").await.json), 0);
     // Now everyone sees the results, and nobody who chose what.
     let r = carol.get(&format!("/polls/{id}")).await;
     assert_eq!(votes(&r.json), [Some(1), Some(0)]);

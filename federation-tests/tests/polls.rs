@@ -189,6 +189,16 @@ async fn a_poll_is_voted_from_other_sites_and_counted_everywhere() {
         (view(&bea, on_beta).await["closed"] == true).then_some(())
     })
     .await;
+    // bea, who voted from beta, is told there that the results are in.
+    let (_, n) = bea.get("/api/v1/notifications").await;
+    assert!(
+        n["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "poll_closed" && i["content_id"] == on_beta),
+        "{n}"
+    );
     let carl = gamma.user("carl").await;
     follow(&carl, &gamma, &format!("@{}", alpha.handle("ann"))).await;
     let (s, r) = carl

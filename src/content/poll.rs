@@ -663,6 +663,7 @@ pub fn close(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<View> {
         diesel::update(polls::table.find(row.id))
             .set(polls::closed_at.eq(Some(now())))
             .execute(c)?;
+        tell_voters(c, row.id, row.author_id)?;
         events::record(
             c,
             Event::PollCounted {
@@ -696,10 +697,16 @@ pub fn close_due(conn: &mut DbConn) -> AppResult<usize> {
     db::write(conn, |c| {
         let mut closed = 0;
         for (id, author, at) in &due {
-            closed += diesel::update(polls::table.find(id))
+            let now_closed = diesel::update(polls::table.find(id))
                 .filter(polls::closed_at.is_null())
                 .set(polls::closed_at.eq(*at))
                 .execute(c)?;
+            if now_closed == 0 {
+                // Another process closed it meanwhile.
+                continue;
+            }
+            closed += now_closed;
+            tell_voters(c, *id, *author)?;
             events::record(
                 c,
                 Event::PollCounted {
@@ -805,6 +812,14 @@ pub(super) fn refresh_remote(c: &mut DbConn, id: i64, p: &Remote) -> AppResult<(
     if known.is_none() {
         return store_remote(c, id, p);
     }
+    let was_closed = poll_of(c, id)?.closed(now());
+    if !was_closed && p.closed_at.is_some_and(|t| t <= now()) {
+        let author: i64 = content::table
+            .find(id)
+            .select(content::author_id)
+            .first(c)?;
+        tell_voters(c, id, author)?;
+    }
     diesel::update(polls::table.find(id))
         .set((
             polls::closes_at.eq(p.closes_at),
@@ -856,6 +871,20 @@ pub fn sent_vote(conn: &mut DbConn, voter: i64, option: i64) -> AppResult<SentVo
         answer,
         poll,
     })
+}
+
+/// Tells the people of this site who voted in poll `id` that it closed
+/// and its results are in (inside the transaction that closes it, or
+/// takes its instance's word that it did).
+fn tell_voters(c: &mut DbConn, id: i64, author: i64) -> AppResult<()> {
+    let voters: Vec<i64> = poll_votes::table
+        .inner_join(users::table)
+        .filter(poll_votes::content_id.eq(id))
+        .filter(users::domain.is_null())
+        .select(users::id)
+        .distinct()
+        .load(c)?;
+    crate::notifications::notify(c, &voters, "poll_closed", author, Some(id))
 }
 
 /// The people of other instances who voted in a poll of this site: they

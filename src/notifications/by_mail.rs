@@ -18,7 +18,7 @@ use crate::mails::{self, Mail, To};
 
 /// The kinds of notification a person may receive by e-mail, in the order
 /// the settings show them.
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 10] = [
     "mention",
     "reply",
     "community_invite",
@@ -28,6 +28,7 @@ pub const KINDS: [&str; 9] = [
     "community_accepted",
     "community_post",
     "document_updated",
+    "poll_closed",
 ];
 
 /// When a kind of notification is e-mailed.

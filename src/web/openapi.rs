@@ -43,6 +43,7 @@ fn schemas() -> Value {
             "community_accepted": {"type": "string", "enum": ["now", "digest", "never"]},
             "community_post": {"type": "string", "enum": ["now", "digest", "never"]},
             "document_updated": {"type": "string", "enum": ["now", "digest", "never"]},
+            "poll_closed": {"type": "string", "enum": ["now", "digest", "never"]},
             "digest": {"type": "string", "enum": ["daily", "weekly", "never"]},
             "time_zone": {"type": "string", "description": "A zone of the time zone database (Europe/Paris): the digest leaves at 8:00 there"}}},
         "AppCode": {"type": "object", "required": ["code"], "properties": {
