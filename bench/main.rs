@@ -137,11 +137,12 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
     let t = Instant::now();
     let tokens = seed(args, &db)?;
     println!(
-        "seeded {} people, {} follows, {} posts ({} with attachments), {} comments, {} reactions, {} documents in {:.1}s",
+        "seeded {} people, {} follows, {} posts ({} with attachments, about {} polls of 20 voters), {} comments, {} reactions, {} documents in {:.1}s",
         args.users,
         args.users * args.follows,
         args.posts,
         (args.posts as f64 * args.media_ratio) as usize,
+        (args.posts as f64 * args.poll_ratio) as usize,
         (args.posts as f64 * args.comment_ratio) as usize,
         (args.posts as f64 * args.reaction_ratio) as usize,
         args.documents,
@@ -788,6 +789,10 @@ fn seed_documents(
 
 /// Inserts the site with multi-row statements; returns API tokens of the
 /// first 2,000 people.
+/// Inserts rows (`VALUES` tuples) after a statement's head, in batches.
+type Batched<'a> = dyn Fn(&mut ruche::db::DbConn, &str, &mut dyn Iterator<Item = String>) -> anyhow::Result<()>
+    + 'a;
+
 /// Polls among the posts: three answers each (their ids follow from the
 /// insertion order of a fresh database) and twenty voters, counted as the
 /// server counts them.
@@ -796,11 +801,7 @@ fn seed_polls(
     poll_ids: &[usize],
     users: usize,
     ts: &dyn Fn(i64) -> String,
-    batched: &dyn Fn(
-        &mut ruche::db::DbConn,
-        &str,
-        &mut dyn Iterator<Item = String>,
-    ) -> anyhow::Result<()>,
+    batched: &Batched<'_>,
 ) -> anyhow::Result<()> {
     const ANSWERS: [&str; 3] = ["Monday", "Wednesday", "Friday"];
     const VOTERS: usize = 20;

@@ -331,9 +331,8 @@ pub fn views(
     };
     let mut app_on: HashMap<Option<i64>, bool> = HashMap::new();
     for r in rows.iter().filter(|r| ids.contains(&r.id)) {
-        if !app_on.contains_key(&r.community_id) {
-            let on = apps::enabled(conn, App::Polls, r.community_id)?;
-            app_on.insert(r.community_id, on);
+        if let std::collections::hash_map::Entry::Vacant(slot) = app_on.entry(r.community_id) {
+            slot.insert(apps::enabled(conn, App::Polls, r.community_id)?);
         }
     }
     let at = now();

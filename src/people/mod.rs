@@ -491,8 +491,7 @@ fn process_all(due: &[(i64, String, &[u8])], max_bytes: usize) -> Vec<AppResult<
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .min(crate::images::MAX_DECODING)
-        .max(1);
+        .clamp(1, crate::images::MAX_DECODING);
     if threads == 1 || due.len() < 2 {
         return due
             .iter()
