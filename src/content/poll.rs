@@ -288,8 +288,9 @@ pub struct View {
     pub options: Vec<Choice>,
 }
 
-/// The polls among content rows, as `viewer` sees them (three queries for
-/// a page of a feed). Rows that are not polls are skipped.
+/// The polls among content rows, as `viewer` sees them (a few queries for
+/// a page of a feed, none when it has no poll). Rows that are not polls
+/// are skipped.
 pub fn views(
     conn: &mut DbConn,
     viewer: i64,
