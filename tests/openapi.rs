@@ -40,6 +40,15 @@ async fn every_documented_route_is_served() {
     let token = alice.get("/me/tokens").await.json["items"][0]["id"]
         .as_i64()
         .unwrap();
+    let poll = alice
+        .post(
+            "/polls",
+            json!({"body": "Which day?", "options": ["Monday", "Friday"]}),
+        )
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
 
     let doc: serde_json::Value = app
         .client()
@@ -84,6 +93,8 @@ async fn every_documented_route_is_served() {
                         in_team
                     } else if path.starts_with("/documents") {
                         doc_id
+                    } else if path.starts_with("/polls") {
+                        poll
                     } else {
                         post
                     }
@@ -93,7 +104,8 @@ async fn every_documented_route_is_served() {
                 .replace("{name}", "team")
                 .replace("{version}", "1")
                 .replace("{tag}", "tag")
-                .replace("{kind}", "like");
+                .replace("{kind}", "like")
+                .replace("{app}", "polls");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let who = if path.starts_with("/admin") {
                 &admin

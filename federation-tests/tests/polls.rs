@@ -3,7 +3,9 @@
 //! author only; the poll's site counts and publishes the new counts as an
 //! `Update` of it, which every site showing it takes.
 
-use federation_tests::{ask_to_join, eventually, follow, network, Api, ForeignServer, Instance};
+use federation_tests::{
+    ask_to_join, eventually, follow, network, trusting_network, Api, ForeignServer, Instance,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -58,19 +60,7 @@ async fn wait_votes(api: &Api, id: i64, want: &[i64], what: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poll_is_voted_from_other_sites_and_counted_everywhere() {
-    let [mut alpha, mut beta, mut gamma] = network();
-    for (a, others) in [
-        (&alpha, ["beta.test", "gamma.test"]),
-        (&beta, ["alpha.test", "gamma.test"]),
-        (&gamma, ["alpha.test", "beta.test"]),
-    ] {
-        for o in others {
-            a.trust(o, "member");
-        }
-    }
-    alpha.start().await;
-    beta.start().await;
-    gamma.start().await;
+    let [alpha, beta, gamma] = trusting_network().await;
     let ann = alpha.user("ann").await;
     let bea = beta.user("bea").await;
     let gil = gamma.user("gil").await;

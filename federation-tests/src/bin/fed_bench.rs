@@ -76,26 +76,10 @@ async fn poll() {
     }
     // 2,000 people of those instances, with their keys, following ann.
     for (i, site) in sites.iter().enumerate() {
-        let host = extra_host(i + 1);
-        let pem = site.public_pem();
-        let rows: Vec<String> = (0..PER_INSTANCE)
-            .map(|j| {
-                let ap = format!("{}/users/v{j}", site.base);
-                format!(
-                    "('v{j}@{host}:{port}', '{ap}', '!', '{host}:{port}', '{ap}', '{ap}/inbox', '{base}/inbox', '{ap}#main-key', '{pem}', '2026-01-01 00:00:00', '2099-01-01 00:00:00')",
-                    port = site.port,
-                    base = site.base
-                )
-            })
-            .collect();
-        alpha.exec(&format!(
-            "INSERT INTO users (username, email, password_hash, domain, ap_id, inbox, shared_inbox, key_id, public_key, created_at, fetched_at) VALUES {}",
-            rows.join(",")
-        ));
+        let domain = seed_people(&alpha, site, i + 1, "v", PER_INSTANCE);
         alpha.exec(&format!(
             "INSERT INTO follows (follower_id, followee_id, created_at, accepted) \
-             SELECT id, {ann_id}, '2026-01-01 00:00:00', TRUE FROM users WHERE domain = '{host}:{port}'",
-            port = site.port
+             SELECT id, {ann_id}, '2026-01-01 00:00:00', TRUE FROM users WHERE domain = '{domain}'"
         ));
     }
     let (s, v) = ann
@@ -261,6 +245,35 @@ fn proc_usage(pid: u32) -> (f64, f64, f64) {
     (cpu / ticks, kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
 }
 
+/// Stores `n` people (`{prefix}0`, …) of the stand-in server `site`, the
+/// `i`-th extra host, in `home`'s database at once, with the server's key
+/// (all its actors share it) and profiles fresh enough not to be fetched;
+/// returns their domain.
+fn seed_people(
+    home: &federation_tests::Instance,
+    site: &ForeignServer,
+    i: usize,
+    prefix: &str,
+    n: usize,
+) -> String {
+    let domain = format!("{}:{}", extra_host(i), site.port);
+    let pem = site.public_pem();
+    let rows: Vec<String> = (0..n)
+        .map(|j| {
+            let ap = format!("{}/users/{prefix}{j}", site.base);
+            format!(
+                "('{prefix}{j}@{domain}', '{ap}', '!', '{domain}', '{ap}', '{ap}/inbox', '{base}/inbox', '{ap}#main-key', '{pem}', '2026-01-01 00:00:00', '2099-01-01 00:00:00')",
+                base = site.base
+            )
+        })
+        .collect();
+    home.exec(&format!(
+        "INSERT INTO users (username, email, password_hash, domain, ap_id, inbox, shared_inbox, key_id, public_key, created_at, fetched_at) VALUES {}",
+        rows.join(",")
+    ));
+    domain
+}
+
 /// A community of 2,000 members spread over 20 instances: each post must
 /// reach every member instance, with one delivery per instance. The member
 /// instances are stand-in servers that acknowledge and timestamp what they
@@ -289,25 +302,10 @@ async fn community() {
     // Seed 2,000 remote members (100 per instance) in one go.
     let community = alpha.count("SELECT id FROM users WHERE username = 'all_hands'");
     for (i, site) in sites.iter().enumerate() {
-        let host = extra_host(i + 1);
-        let rows: Vec<String> = (0..PER_INSTANCE)
-            .map(|j| {
-                let ap = format!("{}/users/m{j}", site.base);
-                format!(
-                    "('m{j}@{host}:{port}', '{ap}', '!', '{host}:{port}', '{ap}', '{ap}/inbox', '{base}/inbox', '{ap}#main-key', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
-                    port = site.port,
-                    base = site.base
-                )
-            })
-            .collect();
-        alpha.exec(&format!(
-            "INSERT INTO users (username, email, password_hash, domain, ap_id, inbox, shared_inbox, key_id, created_at, fetched_at) VALUES {}",
-            rows.join(",")
-        ));
+        let domain = seed_people(&alpha, site, i + 1, "m", PER_INSTANCE);
         alpha.exec(&format!(
             "INSERT INTO community_members (community_id, user_id, role, status, created_at, updated_at) \
-             SELECT {community}, id, 'member', 'member', '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM users WHERE domain = '{host}:{port}'",
-            port = site.port
+             SELECT {community}, id, 'member', 'member', '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM users WHERE domain = '{domain}'"
         ));
     }
     let members = alpha.count(&format!(
