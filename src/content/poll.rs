@@ -588,16 +588,10 @@ pub fn vote_remote(
     if !crate::audience::may_read_item(conn, &instance, &item, &item)? {
         return Err(AppError::not_found());
     }
-    let hosted_here = match row.community_id {
-        Some(community) => users::table
-            .find(community)
-            .select(users::domain)
-            .first::<Option<String>>(conn)?
-            .is_none(),
-        None => false,
-    };
     match row.community_id {
-        Some(_) if hosted_here => require_member(conn, voter, row.community_id)?,
+        Some(_) if super::remote::hosted_here(conn, row.community_id)? => {
+            require_member(conn, voter, row.community_id)?
+        }
         Some(_) => {}
         None => {
             get_visible(conn, voter, id)?;
@@ -804,16 +798,15 @@ pub(super) fn store_remote(c: &mut DbConn, id: i64, p: &Remote) -> AppResult<()>
 /// order: the counts are matched by name, and an answer that is not one
 /// of the poll's is ignored.
 pub(super) fn refresh_remote(c: &mut DbConn, id: i64, p: &Remote) -> AppResult<()> {
-    let known: Option<i64> = polls::table
+    let known: Option<PollRow> = polls::table
         .find(id)
-        .select(polls::content_id)
+        .select(PollRow::as_select())
         .first(c)
         .optional()?;
-    if known.is_none() {
+    let Some(known) = known else {
         return store_remote(c, id, p);
-    }
-    let was_closed = poll_of(c, id)?.closed(now());
-    if !was_closed && p.closed_at.is_some_and(|t| t <= now()) {
+    };
+    if !known.closed(now()) && p.closed_at.is_some_and(|t| t <= now()) {
         let author: i64 = content::table
             .find(id)
             .select(content::author_id)

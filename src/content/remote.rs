@@ -51,7 +51,7 @@ pub struct Incoming {
 
 /// Whether a community is hosted here: then what its members do elsewhere
 /// is redistributed by it (an event in the same transaction).
-fn hosted_here(c: &mut DbConn, community: Option<i64>) -> AppResult<bool> {
+pub(super) fn hosted_here(c: &mut DbConn, community: Option<i64>) -> AppResult<bool> {
     let Some(id) = community else {
         return Ok(false);
     };

@@ -138,37 +138,8 @@ async fn poll() {
     let pid = alpha.pid().unwrap();
     let (cpu0, _, _) = proc_usage(pid);
     let deliveries0 = alpha.count("SELECT COUNT(*) FROM deliveries");
-    let queue = Arc::new(std::sync::Mutex::new(requests));
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
-        let queue = queue.clone();
-        let inbox = inbox.clone();
-        tasks.push(tokio::spawn(async move {
-            let c = client();
-            let mut ok = 0usize;
-            loop {
-                let next = queue.lock().unwrap().pop();
-                let Some((body, headers)) = next else { break };
-                let req = with_headers(c.post(&inbox).body(body), headers);
-                let r = req.send().await.unwrap();
-                if r.status() == StatusCode::ACCEPTED {
-                    ok += 1;
-                } else {
-                    eprintln!(
-                        "vote refused: {} {}",
-                        r.status(),
-                        r.text().await.unwrap_or_default()
-                    );
-                }
-            }
-            ok
-        }));
-    }
-    let mut accepted = 0;
-    for t in tasks {
-        accepted += t.await.unwrap();
-    }
+    let accepted = send_all(&inbox, requests, CLIENTS).await;
     let last_vote = Instant::now();
     let voting = started.elapsed().as_secs_f64();
     println!(
@@ -243,6 +214,49 @@ fn proc_usage(pid: u32) -> (f64, f64, f64) {
             .unwrap_or(0.0)
     };
     (cpu / ticks, kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
+}
+
+/// Posts signed activities (body, signature headers) to `inbox` from
+/// `clients` concurrent senders; returns how many were accepted (a refusal
+/// is printed).
+async fn send_all(
+    inbox: &str,
+    requests: Vec<(String, Vec<(&'static str, String)>)>,
+    clients: usize,
+) -> usize {
+    let queue = Arc::new(std::sync::Mutex::new(requests));
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let queue = queue.clone();
+        let inbox = inbox.to_string();
+        tasks.push(tokio::spawn(async move {
+            let c = client();
+            let mut ok = 0usize;
+            loop {
+                let next = queue.lock().unwrap().pop();
+                let Some((body, headers)) = next else { break };
+                let r = with_headers(c.post(&inbox).body(body), headers)
+                    .send()
+                    .await
+                    .unwrap();
+                if r.status() == StatusCode::ACCEPTED {
+                    ok += 1;
+                } else {
+                    eprintln!(
+                        "refused: {} {}",
+                        r.status(),
+                        r.text().await.unwrap_or_default()
+                    );
+                }
+            }
+            ok
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += t.await.unwrap();
+    }
+    accepted
 }
 
 /// Stores `n` people (`{prefix}0`, …) of the stand-in server `site`, the
@@ -516,30 +530,8 @@ async fn inbox() {
         let req = with_headers(client().post(&inbox).body(body), headers);
         assert_eq!(req.send().await.unwrap().status(), StatusCode::ACCEPTED);
     }
-    let queue = Arc::new(std::sync::Mutex::new(requests));
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
-        let queue = queue.clone();
-        let inbox = inbox.clone();
-        tasks.push(tokio::spawn(async move {
-            let c = client();
-            let mut ok = 0usize;
-            loop {
-                let next = queue.lock().unwrap().pop();
-                let Some((body, headers)) = next else { break };
-                let req = with_headers(c.post(&inbox).body(body), headers);
-                if req.send().await.unwrap().status() == StatusCode::ACCEPTED {
-                    ok += 1;
-                }
-            }
-            ok
-        }));
-    }
-    let mut accepted = 0;
-    for t in tasks {
-        accepted += t.await.unwrap();
-    }
+    let accepted = send_all(&inbox, requests, CLIENTS).await;
     let secs = started.elapsed().as_secs_f64();
     let stored = beta.count("SELECT COUNT(*) FROM content");
     println!(
