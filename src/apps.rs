@@ -21,14 +21,17 @@ use crate::error::{AppError, AppResult};
 pub enum App {
     /// Polls: one question, several answers, votes counted.
     Polls,
+    /// Ideas: submitted to a community, voted for, moved by its moderators.
+    Ideas,
 }
 
 impl App {
-    pub const ALL: [App; 1] = [App::Polls];
+    pub const ALL: [App; 2] = [App::Polls, App::Ideas];
 
     pub fn as_str(self) -> &'static str {
         match self {
             App::Polls => "polls",
+            App::Ideas => "ideas",
         }
     }
 

@@ -49,6 +49,15 @@ async fn every_documented_route_is_served() {
         .json["id"]
         .as_i64()
         .unwrap();
+    let idea = alice
+        .post(
+            "/ideas",
+            json!({"community": "team", "title": "Shared screens"}),
+        )
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
 
     let doc: serde_json::Value = app
         .client()
@@ -95,6 +104,8 @@ async fn every_documented_route_is_served() {
                         doc_id
                     } else if path.starts_with("/polls") {
                         poll
+                    } else if path.starts_with("/ideas") {
+                        idea
                     } else {
                         post
                     }

@@ -45,6 +45,57 @@ pub fn post_poll(
     )
 }
 
+/// A member submits an idea to a community: its title and its text.
+pub fn post_idea(
+    conn: &mut DbConn,
+    max_chars: usize,
+    author: &User,
+    name: &str,
+    title: &str,
+    text: &content::Text,
+) -> AppResult<ContentRow> {
+    let c = writer(conn, author, name)?;
+    content::idea::create(conn, max_chars, author, c.id, title, text)
+}
+
+/// A moderator of a community of this site moves one of its ideas (new,
+/// under review, accepted, done, or declined with a reason); the move is
+/// logged, its author and those who voted are told, and the community
+/// tells its member instances. A community of another instance moves its
+/// ideas there. Returns the idea as the moderator now sees it.
+pub fn move_idea(
+    conn: &mut DbConn,
+    actor: &User,
+    id: i64,
+    status: content::idea::Status,
+    reason: &str,
+) -> AppResult<content::idea::View> {
+    let row = content::get_visible(conn, actor.id, id)?;
+    let Some(community) = row.community_id.filter(|_| row.kind == "idea") else {
+        return Err(AppError::not_found());
+    };
+    let c = super::by_id(conn, actor.id, community)?;
+    require_moderator(&c, actor)?;
+    if !c.is_local() {
+        return Err(AppError::bad_request("idea_community_remote"));
+    }
+    crate::db::write(conn, |cx| {
+        if content::idea::move_to(cx, c.id, row.id, status, reason)? {
+            log_act(
+                cx,
+                c.id,
+                actor.id,
+                "idea_status",
+                None::<i64>,
+                Some(row.id),
+                status.as_str(),
+            )?;
+        }
+        Ok::<_, AppError>(())
+    })?;
+    content::idea::view(conn, actor.id, id)
+}
+
 /// The community `name`, if `author` may write in it (its members).
 fn writer(conn: &mut DbConn, author: &User, name: &str) -> AppResult<Community> {
     let c = get(conn, author.id, name)?;

@@ -2,6 +2,7 @@
 //! Creation, edits (with history), deletion, comments and reactions.
 
 pub mod document_entry;
+pub mod idea;
 pub mod media;
 pub mod poll;
 pub mod remote;
@@ -164,7 +165,7 @@ pub fn create_post(
         text,
         Place::Audience(visibility),
         media,
-        None,
+        Detail::Post,
     )
 }
 
@@ -184,7 +185,7 @@ pub fn create_in_community(
         text,
         Place::Community(community_id),
         media,
-        None,
+        Detail::Post,
     )
 }
 
@@ -195,7 +196,26 @@ pub enum Place {
     Community(i64),
 }
 
-/// Writes a new post (a poll with `poll`) and what comes with it, in one
+/// What a new post is, beside its text: a plain post, or a kind that adds
+/// its own details.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Detail<'a> {
+    Post,
+    Poll(&'a poll::Checked),
+    Idea(&'a idea::Checked),
+}
+
+impl Detail<'_> {
+    fn kind(self) -> &'static str {
+        match self {
+            Detail::Post => "post",
+            Detail::Poll(_) => "poll",
+            Detail::Idea(_) => "idea",
+        }
+    }
+}
+
+/// Writes a new post (a poll, an idea: `detail`) and what comes with it, in one
 /// transaction: its attachments, hashtags and mentions, the notifications,
 /// the news for the community's watchers and the event other instances
 /// hear of.
@@ -206,10 +226,12 @@ fn publish(
     text: &Text,
     place: Place,
     media: &[i64],
-    poll: Option<&poll::Checked>,
+    detail: Detail,
 ) -> AppResult<ContentRow> {
     let body = text.as_str();
-    check_body(body, max_chars, !media.is_empty())?;
+    // An idea's title may say it all.
+    let said = !media.is_empty() || matches!(detail, Detail::Idea(_));
+    check_body(body, max_chars, said)?;
     let (visibility, community) = match place {
         Place::Audience(v) => {
             // A guest writes in their communities only.
@@ -222,7 +244,7 @@ fn publish(
     db::write(conn, |c| {
         let row: ContentRow = diesel::insert_into(content::table)
             .values((
-                content::kind.eq(if poll.is_some() { "poll" } else { "post" }),
+                content::kind.eq(detail.kind()),
                 content::author_id.eq(author.id),
                 content::visibility.eq(visibility.as_str()),
                 content::community_id.eq(community),
@@ -232,8 +254,10 @@ fn publish(
             ))
             .returning(db::columns::<ContentRow>())
             .get_result(c)?;
-        if let Some(p) = poll {
-            poll::store(c, row.id, p)?;
+        match detail {
+            Detail::Post => {}
+            Detail::Poll(p) => poll::store(c, row.id, p)?,
+            Detail::Idea(i) => idea::store(c, row.id, i)?,
         }
         media::attach(c, author.id, row.id, media)?;
         let mut mentioned = store_links(c, row.id, &rendered)?;
@@ -415,6 +439,7 @@ pub(crate) fn tombstone(c: &mut DbConn, id: i64) -> AppResult<()> {
     diesel::delete(mentions::table.filter(mentions::content_id.eq(id))).execute(c)?;
     diesel::delete(reactions::table.filter(reactions::content_id.eq(id))).execute(c)?;
     poll::forget(c, id)?;
+    idea::forget(c, id)?;
     crate::index::forget_content(c, id)?;
     document_entry::entry_gone(c, id)
 }
@@ -521,6 +546,10 @@ pub fn set_reaction(
     on: bool,
 ) -> AppResult<()> {
     db::write(conn, |c| {
+        if kind == idea::VOTE {
+            // On an idea, a like is a vote: its rules apply.
+            idea::check_vote(c, id)?;
+        }
         let exists: i64 = reactions::table
             .filter(reactions::content_id.eq(id))
             .filter(reactions::user_id.eq(person))

@@ -24,7 +24,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{get_visible, publish, require_member, ContentRow, Place, Text};
+use super::{get_visible, publish, require_member, ContentRow, Detail, Place, Text};
 use crate::accounts::User;
 use crate::apps::{self, App};
 use crate::db::schema::{community_members, content, poll_options, poll_votes, polls, users};
@@ -174,7 +174,15 @@ pub fn create(
     if text.as_str().trim().is_empty() {
         return Err(AppError::bad_request("poll_question_required"));
     }
-    publish(conn, max_chars, author, text, place, &[], Some(&checked))
+    publish(
+        conn,
+        max_chars,
+        author,
+        text,
+        place,
+        &[],
+        Detail::Poll(&checked),
+    )
 }
 
 /// Stores what a new poll adds (inside the transaction that writes its

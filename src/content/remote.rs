@@ -47,6 +47,29 @@ pub struct Incoming {
     pub media: Vec<super::media::Remote>,
     /// The poll it asks (a `Question`), with its instance's counts.
     pub poll: Option<super::poll::Remote>,
+    /// The idea it is (a post of a community with Ruche's idea status),
+    /// as published.
+    pub idea: Option<super::idea::Remote>,
+}
+
+/// Whether what `author` publishes in `community` is its host's word: a
+/// community of another instance, and an author of that instance (the
+/// status of an idea is taken from no one else).
+fn host_speaks(c: &mut DbConn, author: i64, community: Option<i64>) -> AppResult<bool> {
+    let Some(id) = community else {
+        return Ok(false);
+    };
+    let domains: Vec<(i64, Option<String>)> = users::table
+        .filter(users::id.eq_any([id, author]))
+        .select((users::id, users::domain))
+        .load(c)?;
+    let of = |who: i64| {
+        domains
+            .iter()
+            .find(|(u, _)| *u == who)
+            .and_then(|(_, d)| d.clone())
+    };
+    Ok(matches!((of(id), of(author)), (Some(a), Some(b)) if a == b))
 }
 
 /// Whether a community is hosted here: then what its members do elsewhere
@@ -152,6 +175,10 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
         if let (Some(p), None) = (&inc.poll, &parent) {
             super::poll::store_remote(c, id, p)?;
         }
+        if let (Some(i), None, Some(_)) = (&inc.idea, &parent, community) {
+            let trusted = host_speaks(c, inc.author_id, community)?;
+            super::idea::store_remote(c, id, i, trusted)?;
+        }
         replace_links(c, id, &tags, &mentioned, true)?;
         super::media::record_remote(c, inc.author_id, id, &inc.media)?;
         if let (Some(v), Some(cm)) = (&inc.document, community) {
@@ -234,6 +261,12 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
         if let (Some(p), None) = (&inc.poll, row.root_id) {
             super::poll::refresh_remote(c, row.id, p)?;
         }
+        if let (Some(i), None) = (&inc.idea, row.root_id) {
+            // Its author edits the title; where it stands is the word of
+            // the community's host only.
+            let trusted = host_speaks(c, row.author_id, row.community_id)?;
+            super::idea::refresh_remote(c, row.id, i, trusted, true)?;
+        }
         if edited {
             super::keep_revision(c, &row)?;
             diesel::update(content::table.find(row.id))
@@ -284,7 +317,7 @@ pub fn delete(conn: &mut DbConn, author_id: i64, ap_id: &str) -> AppResult<()> {
 }
 
 /// The content row `local_id` (ours) or `ap_id` of community `community`.
-fn in_community(
+pub(super) fn in_community(
     conn: &mut DbConn,
     community: i64,
     local_id: Option<i64>,

@@ -576,6 +576,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     polls,
     poll_options,
     poll_votes,
+    ideas,
     content_search,
     content_words,
     actor_search,
@@ -884,6 +885,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ideas (content_id) {
+        content_id -> BigInt,
+        title -> Text,
+        status -> Text,
+        reason -> Text,
+        status_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(ideas -> content (content_id));
 diesel::joinable!(polls -> content (content_id));
 diesel::joinable!(poll_options -> polls (content_id));
 diesel::joinable!(poll_votes -> poll_options (option_id));

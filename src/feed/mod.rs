@@ -88,6 +88,9 @@ pub struct Item {
     /// The poll it asks (`kind` is `poll`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub poll: Option<crate::content::poll::View>,
+    /// The idea it is (`kind` is `idea`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idea: Option<crate::content::idea::View>,
 }
 
 impl Item {
@@ -158,9 +161,12 @@ fn hydrate_with_authors(
             .collect()
     };
     let mut attached = crate::content::media::of_contents(conn, &ids)?;
-    let mut polls = {
+    let (mut polls, mut ideas) = {
         let refs: Vec<&ContentRow> = rows.iter().map(|(r, _)| r).collect();
-        crate::content::poll::views(conn, viewer, &refs)?
+        (
+            crate::content::poll::views(conn, viewer, &refs)?,
+            crate::content::idea::views(conn, viewer, &refs)?,
+        )
     };
     let counts: HashMap<i64, i64> = comment_counts
         .into_iter()
@@ -210,6 +216,7 @@ fn hydrate_with_authors(
                 attached.remove(&r.id).unwrap_or_default()
             },
             poll: polls.remove(&r.id),
+            idea: ideas.remove(&r.id),
         });
     }
     Ok(items)

@@ -125,6 +125,17 @@ pub fn content(c: &mut DbConn, id: i64) -> QueryResult<()> {
         answers = format!("{body}\n{}", names.join("\n"));
         text = &answers;
     }
+    // An idea is found by its title first.
+    if kind == "idea" {
+        use crate::db::schema::ideas;
+        let title: Option<String> = ideas::table
+            .find(id)
+            .select(ideas::title)
+            .first(c)
+            .optional()?;
+        head.push(' ');
+        head.push_str(title.as_deref().unwrap_or(""));
+    }
     let entry = match (kind.as_str(), root) {
         ("document", _) => Entry::Document,
         (_, Some(_)) => Entry::Comment,

@@ -18,7 +18,7 @@ use crate::mails::{self, Mail, To};
 
 /// The kinds of notification a person may receive by e-mail, in the order
 /// the settings show them.
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 11] = [
     "mention",
     "reply",
     "community_invite",
@@ -29,6 +29,7 @@ pub const KINDS: [&str; 10] = [
     "community_post",
     "document_updated",
     "poll_closed",
+    "idea_status",
 ];
 
 /// When a kind of notification is e-mailed.

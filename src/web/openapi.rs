@@ -44,6 +44,7 @@ fn schemas() -> Value {
             "community_post": {"type": "string", "enum": ["now", "digest", "never"]},
             "document_updated": {"type": "string", "enum": ["now", "digest", "never"]},
             "poll_closed": {"type": "string", "enum": ["now", "digest", "never"]},
+            "idea_status": {"type": "string", "enum": ["now", "digest", "never"]},
             "digest": {"type": "string", "enum": ["daily", "weekly", "never"]},
             "time_zone": {"type": "string", "description": "A zone of the time zone database (Europe/Paris): the digest leaves at 8:00 there"}}},
         "AppCode": {"type": "object", "required": ["code"], "properties": {
@@ -134,6 +135,13 @@ fn schemas() -> Value {
             "anonymous": {"type": "boolean", "default": false}}},
         "PollVote": {"type": "object", "required": ["choices"], "properties": {
             "choices": {"type": "array", "minItems": 1, "items": {"type": "integer"}, "description": "ids of the answers chosen"}}},
+        "IdeaCreate": {"type": "object", "required": ["community", "title"], "properties": {
+            "community": {"type": "string", "description": "The community it is submitted to (its members submit)"},
+            "title": {"type": "string", "maxLength": 150},
+            "body": {"type": "string", "description": "What it is about (Markdown; may be empty)"}}},
+        "IdeaMove": {"type": "object", "required": ["status"], "properties": {
+            "status": {"type": "string", "enum": ["new", "under_review", "accepted", "done", "declined"]},
+            "reason": {"type": "string", "maxLength": 500, "description": "Why (required to decline)"}}},
         "AppSwitch": {"type": "object", "required": ["enabled"], "properties": {
             "enabled": {"type": ["boolean", "null"], "description": "on or off; for a community, null follows the site"}}},
     });

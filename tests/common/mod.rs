@@ -294,6 +294,7 @@ impl TestApp {
             "polls" => n!(schema::polls),
             "poll_options" => n!(schema::poll_options),
             "poll_votes" => n!(schema::poll_votes),
+            "ideas" => n!(schema::ideas),
             other => panic!("no counter for {other}"),
         }
     }

@@ -191,8 +191,8 @@ pub async fn actor(r: &Received<'_>) -> AppResult<()> {
 
 /// A community of another instance updates its profile (`Update` of its
 /// `Group`), or pins or unpins one of its posts (`Update` of the post with
-/// Lemmy's `stickied`). Anything else it creates or updates comes through
-/// its `Announce`.
+/// Lemmy's `stickied`), or moves one of its ideas (`ruche:ideaStatus`).
+/// Anything else it creates or updates comes through its `Announce`.
 pub async fn community(r: &Received<'_>) -> AppResult<()> {
     let object = &r.activity.object;
     if r.activity.kind != Verb::Update {
@@ -215,12 +215,26 @@ pub async fn community(r: &Received<'_>) -> AppResult<()> {
         return Ok(());
     }
     let pinned: Pinned = object.read("object")?;
-    let Some(stickied) = pinned.stickied else {
-        return Ok(());
-    };
     let target = r.object_id()?.to_string();
     let local = crate::urls::Urls(&r.state.config).local_post_id(&target);
     let gid = r.actor.id;
+    if let (Some(status), Some(title)) = (&pinned.idea_status, &pinned.name) {
+        // One of its ideas moved.
+        if let Some(idea) =
+            crate::content::idea::Remote::read(title, status, pinned.idea_reason.as_deref())
+        {
+            let (target, local) = (target.clone(), local);
+            r.state
+                .db
+                .run(move |c| {
+                    crate::content::idea::moved_in_community(c, gid, local, &target, &idea)
+                })
+                .await?;
+        }
+    }
+    let Some(stickied) = pinned.stickied else {
+        return Ok(());
+    };
     r.state
         .db
         .run(move |c| crate::content::remote::pin_in_community(c, gid, local, &target, stickied))
@@ -232,4 +246,19 @@ pub async fn community(r: &Received<'_>) -> AppResult<()> {
 struct Pinned {
     #[serde(default, deserialize_with = "crate::federation::protocol::lenient")]
     stickied: Option<bool>,
+    /// An idea's title and where it stands (`content::idea`).
+    #[serde(default, deserialize_with = "crate::federation::protocol::lenient")]
+    name: Option<String>,
+    #[serde(
+        rename = "ruche:ideaStatus",
+        default,
+        deserialize_with = "crate::federation::protocol::lenient"
+    )]
+    idea_status: Option<String>,
+    #[serde(
+        rename = "ruche:ideaReason",
+        default,
+        deserialize_with = "crate::federation::protocol::lenient"
+    )]
+    idea_reason: Option<String>,
 }

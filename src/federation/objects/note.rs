@@ -22,7 +22,8 @@ pub const MAX_STORED_HTML: usize = 2 * MAX_CONTENT;
 /// The HTML and plain text of a note: a titled object (Lemmy's Page, an
 /// Article) keeps its title above the text, unless it is the title Ruche
 /// derives from the text (a Ruche post).
-fn texts(note: &Note) -> AppResult<(String, String)> {
+/// An idea's title is kept apart (`keep_title` false).
+fn texts(note: &Note, keep_title: bool) -> AppResult<(String, String)> {
     let html = note.content.clone().unwrap_or_default();
     if html.len() > MAX_CONTENT {
         return Err(AppError::bad_request("field_too_long").with("field", "content"));
@@ -33,14 +34,15 @@ fn texts(note: &Note) -> AppResult<(String, String)> {
         .filter(|n| n.len() <= 1000)
         .unwrap_or_default();
     let source = note.source.as_ref().and_then(|s| s.content.as_deref());
-    let titled = note.kind.is_titled()
+    let titled = keep_title
+        && note.kind.is_titled()
         && !name.trim().is_empty()
         && !html.is_empty()
         && !crate::federation::json::derived_title(&name, &html, source);
     let title = ammonia::clean_text(name.trim());
     let shown = if titled {
         format!("<p><strong>{title}</strong></p>{html}")
-    } else if html.is_empty() {
+    } else if html.is_empty() && keep_title {
         name.clone()
     } else {
         html.clone()
@@ -115,7 +117,8 @@ pub fn resolve(
     if note.author().map(url::Url::as_str) != Some(actor_ap) {
         return Err(AppError::forbidden("not_author"));
     }
-    let (body_html, body) = texts(note)?;
+    let idea = idea_of(note);
+    let (body_html, body) = texts(note, idea.is_none())?;
     if note.to.len() > MAX_RECIPIENTS {
         return Err(too_many("to", MAX_RECIPIENTS));
     }
@@ -273,7 +276,19 @@ pub fn resolve(
         // (what it announces, or lists in its outbox).
         pinned: via_group.is_some() && community.is_some() && note.stickied == Some(true),
         poll: poll_of(note)?,
+        // An idea lives in a community.
+        idea: idea.filter(|_| community.is_some() && reply_url.is_none()),
     }))
+}
+
+/// The idea a post is: a titled post with Ruche's idea status.
+fn idea_of(note: &Note) -> Option<crate::content::idea::Remote> {
+    let status = note.idea_status.as_deref()?;
+    let title = note.name.as_deref()?;
+    if title.len() > 4000 {
+        return None;
+    }
+    crate::content::idea::Remote::read(title, status, note.idea_reason.as_deref())
 }
 
 /// The poll a `Question` asks, bounded: at most
@@ -440,6 +455,8 @@ pub struct Links {
     pub media: Vec<crate::content::media::Media>,
     /// The poll it asks, as published.
     pub poll: Option<crate::content::poll::Remote>,
+    /// The idea it is, as published.
+    pub idea: Option<crate::content::idea::Remote>,
 }
 
 /// The mentions and hashtags of a content row.
@@ -473,11 +490,17 @@ pub fn links(
     } else {
         None
     };
+    let idea = if row.kind == "idea" {
+        crate::content::idea::published(conn, row.id)?
+    } else {
+        None
+    };
     Ok(Links {
         mentions,
         tags,
         media,
         poll,
+        idea,
     })
 }
 
@@ -580,9 +603,15 @@ pub fn publish(
     // a Question wherever it is asked.
     let poll = links.poll.as_ref().filter(|_| row.root_id.is_none());
     let page = audience.is_some() && row.root_id.is_none() && poll.is_none();
-    let name = page.then(|| {
-        let file = attachment.as_ref().map(|a| a.name.as_str());
-        crate::federation::json::page_title(&row.body, file)
+    // An idea is a Page titled by its own title, with where it stands; a
+    // server that knows no ideas shows its title, text and link.
+    let idea = links.idea.as_ref().filter(|_| page);
+    let name = page.then(|| match idea {
+        Some(i) => i.title.clone(),
+        None => {
+            let file = attachment.as_ref().map(|a| a.name.as_str());
+            crate::federation::json::page_title(&row.body, file)
+        }
     });
     let list = |v: &[String]| v.iter().map(|s| url(s)).collect::<AppResult<Vec<_>>>();
     Ok(Published {
@@ -623,6 +652,8 @@ pub fn publish(
         voters_count: poll.and_then(|p| p.voters),
         results: poll.map(|p| p.results.as_str()),
         anonymous: poll.map(|p| p.anonymous),
+        idea_status: idea.map(|i| i.status.as_str()),
+        idea_reason: idea.map(|i| i.reason.clone()).filter(|r| !r.is_empty()),
     })
 }
 

@@ -94,6 +94,13 @@ pub struct Note {
     /// Whether a Ruche poll's voters stay unknown.
     #[serde(rename = "ruche:anonymous", default, deserialize_with = "lenient")]
     pub anonymous: Option<bool>,
+    /// Where a Ruche idea stands (`new`, `under_review`, `accepted`,
+    /// `done`, `declined`): the post is an idea, titled by its `name`.
+    #[serde(rename = "ruche:ideaStatus", default, deserialize_with = "lenient")]
+    pub idea_status: Option<String>,
+    /// Why a Ruche idea was declined (or moved).
+    #[serde(rename = "ruche:ideaReason", default, deserialize_with = "lenient")]
+    pub idea_reason: Option<String>,
 }
 
 /// A poll's `closed`: the date it closed, or only that it did.
@@ -241,6 +248,11 @@ pub struct Published {
     pub results: Option<&'static str>,
     #[serde(rename = "ruche:anonymous", skip_serializing_if = "Option::is_none")]
     pub anonymous: Option<bool>,
+    /// Where an idea stands; its `name` is its title.
+    #[serde(rename = "ruche:ideaStatus", skip_serializing_if = "Option::is_none")]
+    pub idea_status: Option<&'static str>,
+    #[serde(rename = "ruche:ideaReason", skip_serializing_if = "Option::is_none")]
+    pub idea_reason: Option<String>,
 }
 
 /// An answer of a poll Ruche publishes, as Mastodon reads it: a `Note`

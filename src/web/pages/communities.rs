@@ -208,6 +208,8 @@ struct CommunityPage {
     watching: bool,
     /// Whether the composer offers a poll (the app is on here).
     polls_on: bool,
+    /// Whether ideas are on here (their list and the composer's button).
+    ideas_on: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -227,7 +229,7 @@ async fn community_page(
 ) -> PageResult {
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
-    let (c, pinned, page, watching, polls_on) = state
+    let (c, pinned, page, watching, (polls_on, ideas_on)) = state
         .db
         .run(move |cx| {
             let c = communities::get(cx, id, &name)?;
@@ -240,10 +242,11 @@ async fn community_page(
                         next_cursor: None,
                     },
                     false,
-                    false,
+                    (false, false),
                 ));
             }
             let polls_on = crate::apps::enabled(cx, crate::apps::App::Polls, Some(c.id))?;
+            let ideas_on = crate::apps::enabled(cx, crate::apps::App::Ideas, Some(c.id))?;
             let watching = communities::watching(cx, id, c.id)?;
             // Pinned posts show once, as announcements above the feed
             // (on its first page), not again in it.
@@ -255,7 +258,7 @@ async fn community_page(
             };
             let mut page = feed::community(cx, id, c.id, Some(&cursor))?;
             page.items.retain(|i| !pinned_ids.contains(&i.id));
-            Ok((c, pinned, page, watching, polls_on))
+            Ok((c, pinned, page, watching, (polls_on, ideas_on)))
         })
         .await
         .page(state, ctx)?;
@@ -274,6 +277,7 @@ async fn community_page(
         can_moderate,
         watching,
         polls_on,
+        ideas_on,
     };
     Ok((status, render(&page)).into_response())
 }

@@ -8,6 +8,7 @@ mod community_picture;
 mod composer;
 mod documents;
 mod email;
+mod ideas;
 mod invitation;
 mod mail_action;
 mod media;
@@ -137,6 +138,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/posts/{id}/react", post(posts::react))
         .route("/polls/new", get(polls::new_form).post(polls::create))
+        .route("/ideas", get(ideas::site_list))
+        .route("/ideas/new", get(ideas::new_form).post(ideas::create))
+        .route("/ideas/{id}/vote", post(ideas::vote))
+        .route("/ideas/{id}/status", post(ideas::move_to))
+        .route("/communities/{name}/ideas", get(ideas::community_list))
         .route("/polls/{id}/vote", post(polls::vote))
         .route("/polls/{id}/close", post(polls::close))
         .route("/admin/apps", post(polls::set_site))
