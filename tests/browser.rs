@@ -650,6 +650,43 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         )
         .await;
     assert!(r.status.is_success(), "{:?}", r.json);
+    // Ideas: one voted for and under review, one declined with a reason,
+    // with long titles.
+    let idea = me
+        .post(
+            "/ideas",
+            json!({"community": "transformation", "title": "Mutualiser les écrans des salles de réunion entre Saint-Quentin-en-Yvelines et Villefranche-sur-Saône", "body": "Les écrans sont inutilisés **la moitié du temps**."}),
+        )
+        .await;
+    assert!(idea.status.is_success(), "{:?}", idea.json);
+    let idea = idea.json["id"].as_i64().unwrap();
+    bob.send_json(
+        reqwest::Method::PUT,
+        &format!("/ideas/{idea}/vote"),
+        json!({}),
+    )
+    .await;
+    me.send_json(
+        reqwest::Method::PUT,
+        &format!("/ideas/{idea}/status"),
+        json!({"status": "under_review", "reason": "Étude avec les services généraux"}),
+    )
+    .await;
+    let declined = bob
+        .post(
+            "/ideas",
+            json!({"community": "transformation", "title": "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenhalterung"}),
+        )
+        .await;
+    let declined = declined.json["id"].as_i64().unwrap();
+    let r = me
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/ideas/{declined}/status"),
+            json!({"status": "declined", "reason": "Hors du périmètre de la communauté"}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
     let pages = vec![
         "/".to_string(),
         format!("/posts/{post}"),
@@ -674,6 +711,11 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         "/communities/transformation/settings".into(),
         "/communities/transformation/documents".into(),
         format!("/documents/{doc}"),
+        "/communities/transformation/ideas".into(),
+        "/ideas?order=recent".into(),
+        "/ideas/new".into(),
+        "/ideas/new?community=transformation".into(),
+        format!("/posts/{idea}"),
         format!("/posts/{report}"),
         format!("/posts/{}", open.json["id"]),
         format!("/posts/{answered_id}"),
@@ -766,6 +808,11 @@ async fn every_main_page_fits(width: u32, height: u32) {
             }
         }
         let report = pages.last().unwrap().clone();
+        let idea_at = pages
+            .iter()
+            .position(|p| p == "/ideas/new?community=transformation")
+            .unwrap()
+            + 1;
         for (name, path) in [
             ("feed", "/"),
             ("profile", pages[4].as_str()),
@@ -776,6 +823,9 @@ async fn every_main_page_fits(width: u32, height: u32) {
             ("poll", pages[pages.len() - 8].as_str()),
             ("poll-results", pages[pages.len() - 7].as_str()),
             ("poll-new", "/polls/new"),
+            ("ideas", "/communities/transformation/ideas"),
+            ("idea", pages[idea_at].as_str()),
+            ("idea-new", "/ideas/new?community=transformation"),
         ] {
             d.goto(&app.url(path)).await;
             d.screenshot(&format!("{name}-{width}-{lang}.png")).await;

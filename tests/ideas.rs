@@ -232,6 +232,48 @@ async fn an_idea_is_submitted_voted_for_moved_and_listed() {
     let log = alice.get("/communities/labo/log").await;
     let moves = log.json.to_string().matches("idea_status").count();
     assert_eq!(moves, 3, "{}", log.json);
+    // Its author edits its title and text (which may be empty); nobody
+    // else does, and a post has no title to edit.
+    let r = alice
+        .patch(
+            &format!("/posts/{other}"),
+            json!({"body": "", "title": "Car-pooling between all sites"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["idea"]["title"], "Car-pooling between all sites");
+    let r = bob
+        .patch(
+            &format!("/posts/{other}"),
+            json!({"body": "x", "title": "Mine now"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "not_author"));
+    let r = alice
+        .patch(
+            &format!("/posts/{other}"),
+            json!({"body": "x", "title": ""}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "idea_title_required")
+    );
+    let plain = alice.post_text("Plain words").await;
+    let r = alice
+        .patch(
+            &format!("/posts/{plain}"),
+            json!({"body": "x", "title": "Titled"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "field_invalid")
+    );
+    assert_eq!(
+        carol.get(&format!("/ideas/{other}")).await.json["title"],
+        "Car-pooling between all sites"
+    );
     // Search finds an idea by its title.
     let r = carol.get("/search?q=car-pooling").await;
     assert!(
@@ -474,7 +516,7 @@ async fn ideas_are_submitted_voted_for_and_moved_from_the_pages() {
     assert!(html.contains("Installed in May"));
     assert!(!html.contains(&format!("action=\"/ideas/{id}/status\"")));
     let r = bob
-        .get_lang(&format!("/communities/atelier/ideas?status=done"), "fr")
+        .get_lang("/communities/atelier/ideas?status=done", "fr")
         .await;
     let html = r.text().await.unwrap();
     assert!(html.contains("Réalisée"), "{html}");

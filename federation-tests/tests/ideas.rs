@@ -225,6 +225,24 @@ async fn an_idea_is_voted_for_and_moved_across_sites_and_read_by_lemmy() {
         (told(&n, beas) == 1).then_some(())
     })
     .await;
+    // bea gives it a new title: alpha takes it, not where it stands.
+    let (s, v) = bea
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/posts/{beas}"),
+            Some(json!({"body": "", "title": "Shared printers per floor"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = wait_field(
+        &ann,
+        on_alpha,
+        "title",
+        json!("Shared printers per floor"),
+        "alpha to take bea's new title",
+    )
+    .await;
+    assert_eq!(v["status"], "declined");
     // Only the community's site moves an idea.
     let (s, v) = put(
         &bea,

@@ -140,6 +140,14 @@ pub fn create(
     )
 }
 
+/// Gives an idea a new title (inside the transaction of its edit).
+pub(super) fn retitle(c: &mut DbConn, id: i64, idea: &Checked) -> AppResult<()> {
+    diesel::update(ideas::table.find(id))
+        .set(ideas::title.eq(&idea.title))
+        .execute(c)?;
+    Ok(())
+}
+
 /// Stores what a new idea adds (inside the transaction that writes its
 /// content row).
 pub(super) fn store(c: &mut DbConn, id: i64, idea: &Checked) -> AppResult<()> {
@@ -589,6 +597,8 @@ pub(super) fn refresh_remote(
         diesel::update(ideas::table.find(id))
             .set(ideas::title.eq(&r.title))
             .execute(c)?;
+        // It is found by its new title.
+        crate::index::content(c, id)?;
     }
     if from_host && (known.status != r.status.as_str() || known.reason != r.reason) {
         diesel::update(ideas::table.find(id))

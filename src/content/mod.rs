@@ -386,23 +386,35 @@ pub(crate) fn keep_revision(c: &mut DbConn, row: &ContentRow) -> AppResult<()> {
 }
 
 /// Edits a post or comment (author only); the previous version is kept.
+/// An idea's author may give it a new `title` too (anything else has no
+/// title to give).
 pub fn edit(
     conn: &mut DbConn,
     max_chars: usize,
     actor: &User,
     id: i64,
     text: &Text,
+    title: Option<&str>,
 ) -> AppResult<ContentRow> {
     let body = text.as_str();
     let row = get_visible(conn, actor.id, id)?;
     if row.author_id != actor.id {
         return Err(AppError::forbidden("not_author"));
     }
-    let attached = media::any_of(conn, row.id)?;
-    check_body(body, max_chars, attached)?;
+    let title = match title {
+        Some(t) if row.kind == "idea" => Some(idea::check_title(t)?),
+        Some(_) => return Err(AppError::bad_request("field_invalid").with("field", "title")),
+        None => None,
+    };
+    // An idea's title may say it all.
+    let said = row.kind == "idea" || media::any_of(conn, row.id)?;
+    check_body(body, max_chars, said)?;
     let rendered = render_body(conn, actor.id, body)?;
     db::write(conn, |c| {
         keep_revision(c, &row)?;
+        if let Some(t) = &title {
+            idea::retitle(c, row.id, t)?;
+        }
         let updated: ContentRow = diesel::update(content::table.find(row.id))
             .set((
                 content::body.eq(body),

@@ -85,7 +85,7 @@ fn schemas() -> Value {
             "body": {"type": "string", "description": "Markdown, at most content.max_post_chars characters"},
             "visibility": {"type": "string", "enum": ["public", "organisation", "instance", "followers"], "default": "public"},
             "media_ids": {"type": "array", "maxItems": 10, "items": {"type": "integer"}, "description": "uploads (POST /media) to attach, in order; with them the body may be empty"}}},
-        "PostEdit": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
+        "PostEdit": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}, "title": {"type": "string", "maxLength": 150, "description": "an idea's new title (ideas only)"}}},
         "Finder": {"type": "object", "properties": {"listed": {"type": "boolean", "description": "whether one appears in \"Who knows about …?\""}, "shared": {"type": "boolean", "description": "whether the organisation's other sites may list one in their search and expert finder"}}},
         "InstanceEntry": {"type": "object", "required": ["level"], "properties": {
             "level": {"type": "string", "enum": ["member", "partner", "blocked"]},

@@ -117,7 +117,8 @@ pub fn resolve(
     if note.author().map(url::Url::as_str) != Some(actor_ap) {
         return Err(AppError::forbidden("not_author"));
     }
-    let idea = idea_of(note);
+    // An idea is a post (not a reply) of a community.
+    let idea = idea_of(note).filter(|_| note.in_reply_to.is_none() && note.audience.is_some());
     let (body_html, body) = texts(note, idea.is_none())?;
     if note.to.len() > MAX_RECIPIENTS {
         return Err(too_many("to", MAX_RECIPIENTS));
@@ -276,8 +277,7 @@ pub fn resolve(
         // (what it announces, or lists in its outbox).
         pinned: via_group.is_some() && community.is_some() && note.stickied == Some(true),
         poll: poll_of(note)?,
-        // An idea lives in a community.
-        idea: idea.filter(|_| community.is_some() && reply_url.is_none()),
+        idea: idea.filter(|_| community.is_some()),
     }))
 }
 

@@ -117,6 +117,9 @@ pub async fn get_one(
 #[derive(Deserialize)]
 pub struct PostEdit {
     body: String,
+    /// An idea's new title.
+    #[serde(default)]
+    title: Option<String>,
 }
 
 pub async fn edit(
@@ -131,7 +134,7 @@ pub async fn edit(
     let actor = me.user.clone();
     state
         .db
-        .run(move |c| content::edit(c, max, &actor, id, &text))
+        .run(move |c| content::edit(c, max, &actor, id, &text, body.title.as_deref()))
         .await
         .lang(me.lang)?;
     Ok(Json(item(&state, me.user.id, id, me.lang).await?))

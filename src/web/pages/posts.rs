@@ -50,6 +50,9 @@ struct FeedPage {
     guest_until: Option<chrono::NaiveDateTime>,
     /// Whether the composer offers a poll (the app is on).
     polls_on: bool,
+    /// Whether the composer offers an idea (the app is on for the site;
+    /// the form then asks for a community).
+    ideas_on: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -79,11 +82,12 @@ async fn feed_page(
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
     let first_page = q.cursor.is_empty();
-    let (stream, page, latest, welcome, suggested, guest_until, polls_on) = state
+    let (stream, page, latest, welcome, suggested, guest_until, (polls_on, ideas_on)) = state
         .db
         .run(move |c| {
             let guest_until = crate::accounts::guest::until(c, id)?;
             let polls_on = crate::apps::enabled(c, crate::apps::App::Polls, None)?;
+            let ideas_on = crate::apps::enabled(c, crate::apps::App::Ideas, None)?;
             let stream = match q.stream.as_str() {
                 "" => feed::default_stream(c, id)?,
                 s => Stream::parse(s)?,
@@ -107,7 +111,7 @@ async fn feed_page(
                 welcome,
                 suggested,
                 guest_until,
-                polls_on,
+                (polls_on, ideas_on),
             ))
         })
         .await
@@ -134,6 +138,7 @@ async fn feed_page(
         suggested_communities: suggested.1,
         guest_until,
         polls_on,
+        ideas_on,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -382,6 +387,8 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
 struct EditPage {
     base: Base,
     id: i64,
+    /// An idea's title.
+    title: Option<String>,
     body: String,
     error: Option<String>,
     max_chars: usize,
@@ -395,9 +402,16 @@ pub async fn edit_form(
     let user = require_user(&state, &ctx)?;
     let id = super::parse_id(&state, &ctx, &id)?;
     let viewer = user.id;
-    let row = state
+    let (row, title) = state
         .db
-        .run(move |c| content::get_visible(c, viewer, id))
+        .run(move |c| {
+            let row = content::get_visible(c, viewer, id)?;
+            let title = match row.kind.as_str() {
+                "idea" => Some(content::idea::view(c, viewer, id)?.title),
+                _ => None,
+            };
+            Ok((row, title))
+        })
         .await
         .page(&state, &ctx)?;
     if row.author_id != user.id {
@@ -406,6 +420,7 @@ pub async fn edit_form(
     let page = EditPage {
         base: Base::new(&state, &ctx, "post.edit", "feed"),
         id,
+        title,
         body: row.body,
         error: None,
         max_chars: state.config.content.max_post_chars,
@@ -418,6 +433,8 @@ pub async fn edit_form(
 pub struct BodyForm {
     csrf: String,
     body: String,
+    /// An idea's title (the form of an idea has one).
+    title: Option<String>,
 }
 
 pub async fn edit(
@@ -430,10 +447,12 @@ pub async fn edit(
     let id = super::parse_id(&state, &ctx, &id)?;
     let max = state.config.content.max_post_chars;
     let body = form.body.clone();
+    let title = form.title.clone();
     let text = Text::resolved(&state, form.body).await;
+    let new_title = title.clone();
     match state
         .db
-        .run(move |c| content::edit(c, max, &user, id, &text))
+        .run(move |c| content::edit(c, max, &user, id, &text, new_title.as_deref()))
         .await
     {
         Ok(row) => Ok(see_other(&format!("/posts/{}", row.id))),
@@ -441,6 +460,7 @@ pub async fn edit(
             let page = EditPage {
                 base: Base::new(&state, &ctx, "post.edit", "feed"),
                 id,
+                title,
                 body,
                 error: Some(error_text(&err, ctx.lang)),
                 max_chars: max,
