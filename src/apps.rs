@@ -23,15 +23,19 @@ pub enum App {
     Polls,
     /// Ideas: submitted to a community, voted for, moved by its moderators.
     Ideas,
+    /// Questions and answers: asked to colleagues, answered, one answer
+    /// accepted.
+    Questions,
 }
 
 impl App {
-    pub const ALL: [App; 2] = [App::Polls, App::Ideas];
+    pub const ALL: [App; 3] = [App::Polls, App::Ideas, App::Questions];
 
     pub fn as_str(self) -> &'static str {
         match self {
             App::Polls => "polls",
             App::Ideas => "ideas",
+            App::Questions => "questions",
         }
     }
 

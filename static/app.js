@@ -301,6 +301,76 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 });
 
+// A question being asked: the questions already asked like its title are
+// shown while it is typed, so that an answer may be there already.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("input[data-similar]").forEach(function (input) {
+    var box = document.getElementById(input.getAttribute("data-similar"));
+    if (!box) {
+      return;
+    }
+    var list = box.querySelector("ul");
+    var solved = box.getAttribute("data-solved") || "";
+    var timer = null;
+    var asked = "";
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      var q = input.value.trim();
+      if (q.length < 3) {
+        box.hidden = true;
+        return;
+      }
+      timer = window.setTimeout(function () {
+        if (q === asked) {
+          return;
+        }
+        asked = q;
+        fetch("/questions/similar?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+          .then(function (v) {
+            if (q !== asked) {
+              return;
+            }
+            list.textContent = "";
+            (v.items || []).forEach(function (item) {
+              var li = document.createElement("li");
+              var a = document.createElement("a");
+              a.href = "/posts/" + item.id;
+              a.textContent = item.title;
+              li.appendChild(a);
+              if (item.solved && solved) {
+                var mark = document.createElement("span");
+                mark.className = "badge accepted";
+                mark.textContent = solved;
+                li.appendChild(document.createTextNode(" "));
+                li.appendChild(mark);
+              }
+              list.appendChild(li);
+            });
+            box.hidden = list.children.length === 0;
+          })
+          .catch(function () {
+            box.hidden = true;
+          });
+      }, 300);
+    });
+  });
+});
+
+// Where a question is asked: its audience is chosen outside communities
+// only (a community's question is for its readers).
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("select[data-audience]").forEach(function (select) {
+    var row = document.getElementById(select.getAttribute("data-audience"));
+    if (!row) {
+      return;
+    }
+    select.addEventListener("change", function () {
+      row.hidden = select.value !== "";
+    });
+  });
+});
+
 // Passkeys (WebAuthn): the server's options, whose binary fields are
 // base64url text, become what the browser's navigator.credentials asks;
 // its answer goes back as JSON with the page's CSRF token.

@@ -687,6 +687,40 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         )
         .await;
     assert!(r.status.is_success(), "{:?}", r.json);
+    // Questions: one answered with an accepted answer, one open.
+    let question = me
+        .post(
+            "/questions",
+            json!({"community": "transformation", "title": "Qui renouvelle les habilitations chariot élévateur à Villefranche-sur-Saône ?", "body": "La mienne expire en **mars**."}),
+        )
+        .await;
+    assert!(question.status.is_success(), "{:?}", question.json);
+    let question = question.json["id"].as_i64().unwrap();
+    let answered = bob
+        .post(
+            &format!("/posts/{question}/comments"),
+            json!({"body": "Le service sécurité, chaque printemps : https://partenaire.example.com/espace-collaboratif/habilitations/chariots-elevateurs"}),
+        )
+        .await;
+    let answered = answered.json["id"].as_i64().unwrap();
+    me.post(
+        &format!("/posts/{question}/comments"),
+        json!({"body": "Merci !"}),
+    )
+    .await;
+    let r = me
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/questions/{question}/accepted"),
+            json!({"answer": answered}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    bob.post(
+        "/questions",
+        json!({"title": "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenhalterung ?"}),
+    )
+    .await;
     let pages = vec![
         "/".to_string(),
         format!("/posts/{post}"),
@@ -716,6 +750,10 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         "/ideas/new".into(),
         "/ideas/new?community=transformation".into(),
         format!("/posts/{idea}"),
+        "/questions".into(),
+        "/communities/transformation/questions?filter=solved".into(),
+        "/questions/new?community=transformation".into(),
+        format!("/posts/{question}"),
         format!("/posts/{report}"),
         format!("/posts/{}", open.json["id"]),
         format!("/posts/{answered_id}"),
@@ -825,6 +863,9 @@ async fn every_main_page_fits(width: u32, height: u32) {
             ("poll-new", "/polls/new"),
             ("ideas", "/communities/transformation/ideas"),
             ("idea", pages[idea_at].as_str()),
+            ("questions", "/questions"),
+            ("question-new", "/questions/new?community=transformation"),
+            ("question", pages[idea_at + 4].as_str()),
             ("idea-new", "/ideas/new?community=transformation"),
         ] {
             d.goto(&app.url(path)).await;
@@ -1413,4 +1454,56 @@ async fn phone_votes_in_a_poll_in_french() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_votes_in_a_poll_in_english() {
     votes_in_a_poll(1280, 900, "en", "1 voter").await;
+}
+
+/// Asking a question as a person does: the questions already asked like
+/// the title being typed show under it (from the page's script), and the
+/// audience is offered only outside communities.
+async fn asks_a_question(width: u32, height: u32, lang: &str, says: &str) {
+    let app = TestApp::start().await;
+    let ann = app.user("ann").await;
+    app.create_account("bob", false);
+    let r = ann
+        .post(
+            "/questions",
+            json!({"title": "Who renews the forklift licences in Villefranche?"}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    let Some(d) = Driver::start_in(width, height, lang).await else {
+        return;
+    };
+    d.goto(&app.url("/login")).await;
+    d.type_into("#login", "bob").await;
+    d.type_into("#password", PASSWORD).await;
+    d.click("form[action='/login'] button[type=submit]").await;
+    assert!(d.wait_for_url("/").await, "signed in: {}", d.url().await);
+    d.goto(&app.url("/questions/new")).await;
+    d.type_into("#title", "forklift licence").await;
+    let page = d
+        .wait_for_source("forklift licences in Villefranche?</a>")
+        .await
+        .expect("the similar question shown while typing");
+    assert!(page.contains(says), "{says}");
+    let hidden = d
+        .script("return document.getElementById('similar').hidden")
+        .await;
+    assert_eq!(hidden.as_bool(), Some(false));
+    d.screenshot(&format!("question-similar-{width}-{lang}.png"))
+        .await;
+    // Outside communities, the question's audience is chosen.
+    let shown = d
+        .script("return document.getElementById('audience').getBoundingClientRect().height > 0")
+        .await;
+    assert_eq!(shown.as_bool(), Some(true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_asks_a_question_in_french() {
+    asks_a_question(375, 812, "fr", "Déjà demandé").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_asks_a_question_in_english() {
+    asks_a_question(1280, 900, "en", "Already asked").await;
 }

@@ -257,7 +257,7 @@ async fn an_idea_is_submitted_voted_for_moved_and_listed() {
         .await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "idea_title_required")
+        (StatusCode::BAD_REQUEST, "title_required")
     );
     let plain = alice.post_text("Plain words").await;
     let r = alice
@@ -292,12 +292,12 @@ async fn bad_ideas_and_votes_are_refused_and_nothing_is_stored() {
         (
             json!({"community": "labo", "title": "   "}),
             StatusCode::BAD_REQUEST,
-            "idea_title_required",
+            "title_required",
         ),
         (
             json!({"community": "labo", "title": "x".repeat(151)}),
             StatusCode::BAD_REQUEST,
-            "idea_title_too_long",
+            "title_too_long",
         ),
         (
             json!({"community": "labo", "title": "Idea", "body": "y".repeat(20_000)}),
@@ -451,7 +451,7 @@ async fn ideas_are_submitted_voted_for_and_moved_from_the_pages() {
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let html = r.text().await.unwrap();
-    assert!(html.contains("Give your idea a title."), "{html}");
+    assert!(html.contains("Give it a title."), "{html}");
     assert!(html.contains("Des casiers pour les vélos"), "{html}");
     assert!(
         html.contains("<option value=\"atelier\" selected>"),

@@ -59,6 +59,13 @@ async fn every_documented_route_is_served() {
         .as_i64()
         .unwrap();
 
+    let question = alice
+        .post("/questions", json!({"title": "Which printer?"}))
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
+
     let doc: serde_json::Value = app
         .client()
         .get(app.url("/api/v1/openapi.json"))
@@ -106,6 +113,8 @@ async fn every_documented_route_is_served() {
                         poll
                     } else if path.starts_with("/ideas") {
                         idea
+                    } else if path.starts_with("/questions") {
+                        question
                     } else {
                         post
                     }

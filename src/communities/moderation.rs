@@ -58,6 +58,26 @@ pub fn post_idea(
     content::idea::create(conn, max_chars, author, c.id, title, text)
 }
 
+/// A member asks a question in a community: its title and its details.
+pub fn post_question(
+    conn: &mut DbConn,
+    max_chars: usize,
+    author: &User,
+    name: &str,
+    title: &str,
+    text: &content::Text,
+) -> AppResult<ContentRow> {
+    let c = writer(conn, author, name)?;
+    content::question::create(
+        conn,
+        max_chars,
+        author,
+        title,
+        text,
+        content::Place::Community(c.id),
+    )
+}
+
 /// A moderator of a community of this site moves one of its ideas (new,
 /// under review, accepted, done, or declined with a reason); the move is
 /// logged, its author and those who voted are told, and the community

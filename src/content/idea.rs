@@ -32,8 +32,7 @@ use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
 
-/// Characters of a title, at most.
-pub const MAX_TITLE: usize = 150;
+pub use super::MAX_TITLE;
 /// Characters of the reason an idea is declined (or moved), at most.
 pub const MAX_REASON: usize = 500;
 /// Ideas a list reads, at most (the newest of what it asks).
@@ -94,27 +93,17 @@ impl Status {
     }
 }
 
-/// An idea's title, checked: not empty, at most [`MAX_TITLE`] characters,
-/// on one line.
+/// An idea's title, checked (see [`super::check_title`]).
 #[derive(Debug, Clone)]
 pub struct Checked {
     title: String,
 }
 
 /// Checks a title as submitted.
-pub fn check_title(title: &str) -> AppResult<Checked> {
-    crate::error::refuse_nul("title", title)?;
-    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
-    if title.is_empty() {
-        return Err(AppError::bad_request("idea_title_required"));
-    }
-    let n = title.chars().count();
-    if n > MAX_TITLE {
-        return Err(AppError::bad_request("idea_title_too_long")
-            .with("max", MAX_TITLE)
-            .with("length", n));
-    }
-    Ok(Checked { title })
+fn check_title(title: &str) -> AppResult<Checked> {
+    Ok(Checked {
+        title: super::check_title(title)?,
+    })
 }
 
 /// Submits an idea to a community (the caller checked that the author is
@@ -141,9 +130,9 @@ pub fn create(
 }
 
 /// Gives an idea a new title (inside the transaction of its edit).
-pub(super) fn retitle(c: &mut DbConn, id: i64, idea: &Checked) -> AppResult<()> {
+pub(super) fn retitle(c: &mut DbConn, id: i64, title: &str) -> AppResult<()> {
     diesel::update(ideas::table.find(id))
-        .set(ideas::title.eq(&idea.title))
+        .set(ideas::title.eq(title))
         .execute(c)?;
     Ok(())
 }

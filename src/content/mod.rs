@@ -5,6 +5,7 @@ pub mod document_entry;
 pub mod idea;
 pub mod media;
 pub mod poll;
+pub mod question;
 pub mod remote;
 pub mod text;
 
@@ -74,6 +75,26 @@ pub struct ContentRow {
     /// When a moderator pinned the post as an announcement.
     #[serde(serialize_with = "crate::db::utc::option")]
     pub pinned_at: Option<NaiveDateTime>,
+}
+
+/// Characters of the title of an idea or a question, at most.
+pub const MAX_TITLE: usize = 150;
+
+/// Checks the title of an idea or a question: not empty, at most
+/// [`MAX_TITLE`] characters, on one line (spaces run together).
+pub fn check_title(raw: &str) -> AppResult<String> {
+    crate::error::refuse_nul("title", raw)?;
+    let title = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if title.is_empty() {
+        return Err(AppError::bad_request("title_required"));
+    }
+    let n = title.chars().count();
+    if n > MAX_TITLE {
+        return Err(AppError::bad_request("title_too_long")
+            .with("max", MAX_TITLE)
+            .with("length", n));
+    }
+    Ok(title)
 }
 
 /// A body is needed, unless pictures or files say it all (`attached`).
@@ -203,6 +224,7 @@ pub(crate) enum Detail<'a> {
     Post,
     Poll(&'a poll::Checked),
     Idea(&'a idea::Checked),
+    Question(&'a question::Checked),
 }
 
 impl Detail<'_> {
@@ -211,6 +233,7 @@ impl Detail<'_> {
             Detail::Post => "post",
             Detail::Poll(_) => "poll",
             Detail::Idea(_) => "idea",
+            Detail::Question(_) => "question",
         }
     }
 }
@@ -229,8 +252,8 @@ fn publish(
     detail: Detail,
 ) -> AppResult<ContentRow> {
     let body = text.as_str();
-    // An idea's title may say it all.
-    let said = !media.is_empty() || matches!(detail, Detail::Idea(_));
+    // The title of an idea or a question may say it all.
+    let said = !media.is_empty() || matches!(detail, Detail::Idea(_) | Detail::Question(_));
     check_body(body, max_chars, said)?;
     let (visibility, community) = match place {
         Place::Audience(v) => {
@@ -258,6 +281,7 @@ fn publish(
             Detail::Post => {}
             Detail::Poll(p) => poll::store(c, row.id, p)?,
             Detail::Idea(i) => idea::store(c, row.id, i)?,
+            Detail::Question(q) => question::store(c, row.id, q)?,
         }
         media::attach(c, author.id, row.id, media)?;
         let mut mentioned = store_links(c, row.id, &rendered)?;
@@ -386,8 +410,8 @@ pub(crate) fn keep_revision(c: &mut DbConn, row: &ContentRow) -> AppResult<()> {
 }
 
 /// Edits a post or comment (author only); the previous version is kept.
-/// An idea's author may give it a new `title` too (anything else has no
-/// title to give).
+/// The author of an idea or a question may give it a new `title` too
+/// (anything else has no title to give).
 pub fn edit(
     conn: &mut DbConn,
     max_chars: usize,
@@ -401,19 +425,23 @@ pub fn edit(
     if row.author_id != actor.id {
         return Err(AppError::forbidden("not_author"));
     }
+    let titled = matches!(row.kind.as_str(), "idea" | "question");
     let title = match title {
-        Some(t) if row.kind == "idea" => Some(idea::check_title(t)?),
+        Some(t) if titled => Some(check_title(t)?),
         Some(_) => return Err(AppError::bad_request("field_invalid").with("field", "title")),
         None => None,
     };
-    // An idea's title may say it all.
-    let said = row.kind == "idea" || media::any_of(conn, row.id)?;
+    // The title may say it all.
+    let said = titled || media::any_of(conn, row.id)?;
     check_body(body, max_chars, said)?;
     let rendered = render_body(conn, actor.id, body)?;
     db::write(conn, |c| {
         keep_revision(c, &row)?;
         if let Some(t) = &title {
-            idea::retitle(c, row.id, t)?;
+            match row.kind.as_str() {
+                "idea" => idea::retitle(c, row.id, t)?,
+                _ => question::retitle(c, row.id, t)?,
+            }
         }
         let updated: ContentRow = diesel::update(content::table.find(row.id))
             .set((
@@ -452,6 +480,7 @@ pub(crate) fn tombstone(c: &mut DbConn, id: i64) -> AppResult<()> {
     diesel::delete(reactions::table.filter(reactions::content_id.eq(id))).execute(c)?;
     poll::forget(c, id)?;
     idea::forget(c, id)?;
+    question::forget(c, id)?;
     crate::index::forget_content(c, id)?;
     document_entry::entry_gone(c, id)
 }

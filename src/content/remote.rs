@@ -50,6 +50,8 @@ pub struct Incoming {
     /// The idea it is (a post of a community with Ruche's idea status),
     /// as published.
     pub idea: Option<super::idea::Remote>,
+    /// The question it asks (a titled post with Ruche's question mark).
+    pub question: Option<super::question::Remote>,
 }
 
 /// Whether what `author` publishes in `community` is its host's word: a
@@ -175,6 +177,9 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
         if let (Some(p), None) = (&inc.poll, &parent) {
             super::poll::store_remote(c, id, p)?;
         }
+        if let (Some(q), None) = (&inc.question, &parent) {
+            super::question::store_remote(c, id, q)?;
+        }
         if let (Some(i), None, Some(_)) = (&inc.idea, &parent, community) {
             let trusted = host_speaks(c, inc.author_id, community)?;
             super::idea::store_remote(c, id, i, trusted)?;
@@ -260,6 +265,10 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
     db::write(conn, |c| {
         if let (Some(p), None) = (&inc.poll, row.root_id) {
             super::poll::refresh_remote(c, row.id, p)?;
+        }
+        if let (Some(q), None) = (&inc.question, row.root_id) {
+            // Its asker's word: its title and the answer accepted.
+            super::question::refresh_remote(c, row.id, q, true)?;
         }
         if let (Some(i), None) = (&inc.idea, row.root_id) {
             // Its author edits the title; where it stands is the word of

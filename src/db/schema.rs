@@ -577,6 +577,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     poll_options,
     poll_votes,
     ideas,
+    questions,
     content_search,
     content_words,
     actor_search,
@@ -892,6 +893,15 @@ diesel::table! {
         status -> Text,
         reason -> Text,
         status_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    questions (content_id) {
+        content_id -> BigInt,
+        title -> Text,
+        accepted_id -> Nullable<BigInt>,
+        accepted_at -> Nullable<Timestamp>,
     }
 }
 

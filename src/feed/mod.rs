@@ -91,6 +91,9 @@ pub struct Item {
     /// The idea it is (`kind` is `idea`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idea: Option<crate::content::idea::View>,
+    /// The question it asks (`kind` is `question`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub question: Option<crate::content::question::View>,
 }
 
 impl Item {
@@ -161,11 +164,12 @@ fn hydrate_with_authors(
             .collect()
     };
     let mut attached = crate::content::media::of_contents(conn, &ids)?;
-    let (mut polls, mut ideas) = {
+    let (mut polls, mut ideas, mut questions) = {
         let refs: Vec<&ContentRow> = rows.iter().map(|(r, _)| r).collect();
         (
             crate::content::poll::views(conn, viewer, &refs)?,
             crate::content::idea::views(conn, viewer, &refs)?,
+            crate::content::question::views(conn, viewer, &refs)?,
         )
     };
     let counts: HashMap<i64, i64> = comment_counts
@@ -217,6 +221,7 @@ fn hydrate_with_authors(
             },
             poll: polls.remove(&r.id),
             idea: ideas.remove(&r.id),
+            question: questions.remove(&r.id),
         });
     }
     Ok(items)

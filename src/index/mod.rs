@@ -125,16 +125,29 @@ pub fn content(c: &mut DbConn, id: i64) -> QueryResult<()> {
         answers = format!("{body}\n{}", names.join("\n"));
         text = &answers;
     }
-    // An idea is found by its title first.
-    if kind == "idea" {
-        use crate::db::schema::ideas;
-        let title: Option<String> = ideas::table
-            .find(id)
-            .select(ideas::title)
-            .first(c)
-            .optional()?;
+    // An idea or a question is found by its title first.
+    let title: Option<String> = match kind.as_str() {
+        "idea" => {
+            use crate::db::schema::ideas;
+            ideas::table
+                .find(id)
+                .select(ideas::title)
+                .first(c)
+                .optional()?
+        }
+        "question" => {
+            use crate::db::schema::questions;
+            questions::table
+                .find(id)
+                .select(questions::title)
+                .first(c)
+                .optional()?
+        }
+        _ => None,
+    };
+    if let Some(t) = title {
         head.push(' ');
-        head.push_str(title.as_deref().unwrap_or(""));
+        head.push_str(&t);
     }
     let entry = match (kind.as_str(), root) {
         ("document", _) => Entry::Document,

@@ -18,7 +18,7 @@ use crate::mails::{self, Mail, To};
 
 /// The kinds of notification a person may receive by e-mail, in the order
 /// the settings show them.
-pub const KINDS: [&str; 11] = [
+pub const KINDS: [&str; 12] = [
     "mention",
     "reply",
     "community_invite",
@@ -30,6 +30,7 @@ pub const KINDS: [&str; 11] = [
     "document_updated",
     "poll_closed",
     "idea_status",
+    "answer_accepted",
 ];
 
 /// When a kind of notification is e-mailed.

@@ -7,7 +7,9 @@
 //!   them), and a job title about it;
 //! - what they wrote about it that the reader may see: posts, comments and
 //!   documents, found through `audience` exactly as a search finds them;
-//! - the "insightful" and "thanks" reactions those contributions received.
+//! - the "insightful" and "thanks" reactions those contributions received;
+//! - their answers accepted, to questions about it or as answers about it
+//!   (`content::question`).
 //!
 //! Contributions and reactions weigh less as they age (half as much after
 //! [`HALF_LIFE_DAYS`]). A person who chose not to appear in the finder
@@ -41,6 +43,7 @@ const ENDORSEMENT: f64 = 2.0;
 const TITLE: f64 = 3.0;
 const CONTRIBUTION: f64 = 1.0;
 const REACTION: f64 = 0.5;
+const ACCEPTED: f64 = 3.0;
 
 /// A person and why they are thought to know the topic.
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +62,8 @@ pub struct Expert {
     pub contributions: i64,
     /// "Insightful" and "thanks" reactions those received.
     pub reactions: i64,
+    /// Their answers accepted, to questions about it (or about it).
+    pub accepted: i64,
     /// Their latest contributions about it.
     pub examples: Vec<ContentHit>,
 }
@@ -68,6 +73,7 @@ struct Tally {
     score: f64,
     contributions: i64,
     reactions: i64,
+    accepted: i64,
     examples: Vec<i64>,
 }
 
@@ -139,6 +145,12 @@ pub fn find(conn: &mut DbConn, viewer: i64, topic: &str) -> AppResult<Vec<Expert
                 t.reactions += n;
             }
         }
+    }
+    // Answers accepted to the questions found, or found themselves.
+    for (_, author, at) in crate::content::question::accepted_among(conn, &ids)? {
+        let t = tally.entry(author).or_default();
+        t.score += ACCEPTED * weight(at, now);
+        t.accepted += 1;
     }
     // People whose profile is about it (skills, title, and the rest).
     let profiles: Vec<i64> = match people_query(conn, &q, &PeopleFilter::default()) {
@@ -228,6 +240,7 @@ pub fn find(conn: &mut DbConn, viewer: i64, topic: &str) -> AppResult<Vec<Expert
                 title,
                 contributions: t.contributions,
                 reactions: t.reactions,
+                accepted: t.accepted,
                 examples: t
                     .examples
                     .iter()

@@ -45,6 +45,7 @@ fn schemas() -> Value {
             "document_updated": {"type": "string", "enum": ["now", "digest", "never"]},
             "poll_closed": {"type": "string", "enum": ["now", "digest", "never"]},
             "idea_status": {"type": "string", "enum": ["now", "digest", "never"]},
+            "answer_accepted": {"type": "string", "enum": ["now", "digest", "never"]},
             "digest": {"type": "string", "enum": ["daily", "weekly", "never"]},
             "time_zone": {"type": "string", "description": "A zone of the time zone database (Europe/Paris): the digest leaves at 8:00 there"}}},
         "AppCode": {"type": "object", "required": ["code"], "properties": {
@@ -139,6 +140,13 @@ fn schemas() -> Value {
             "community": {"type": "string", "description": "The community it is submitted to (its members submit)"},
             "title": {"type": "string", "maxLength": 150},
             "body": {"type": "string", "description": "What it is about (Markdown; may be empty)"}}},
+        "QuestionCreate": {"type": "object", "required": ["title"], "properties": {
+            "title": {"type": "string", "maxLength": 150},
+            "body": {"type": "string", "description": "Its details (Markdown; may be empty)"},
+            "visibility": {"type": "string", "enum": ["public", "organisation", "instance", "followers"], "default": "public"},
+            "community": {"type": "string", "description": "The community it is asked in (its members ask)"}}},
+        "AnswerAccept": {"type": "object", "properties": {
+            "answer": {"type": ["integer", "null"], "description": "the answer accepted (a direct answer of the question); null accepts none"}}},
         "IdeaMove": {"type": "object", "required": ["status"], "properties": {
             "status": {"type": "string", "enum": ["new", "under_review", "accepted", "done", "declined"]},
             "reason": {"type": "string", "maxLength": 500, "description": "Why (required to decline)"}}},

@@ -295,6 +295,7 @@ impl TestApp {
             "poll_options" => n!(schema::poll_options),
             "poll_votes" => n!(schema::poll_votes),
             "ideas" => n!(schema::ideas),
+            "questions" => n!(schema::questions),
             other => panic!("no counter for {other}"),
         }
     }

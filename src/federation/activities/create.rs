@@ -191,7 +191,8 @@ pub async fn actor(r: &Received<'_>) -> AppResult<()> {
 
 /// A community of another instance updates its profile (`Update` of its
 /// `Group`), or pins or unpins one of its posts (`Update` of the post with
-/// Lemmy's `stickied`), or moves one of its ideas (`ruche:ideaStatus`).
+/// Lemmy's `stickied`), moves one of its ideas (`ruche:ideaStatus`) or
+/// accepts an answer of one of its questions (`ruche:acceptedAnswer`).
 /// Anything else it creates or updates comes through its `Announce`.
 pub async fn community(r: &Received<'_>) -> AppResult<()> {
     let object = &r.activity.object;
@@ -232,6 +233,21 @@ pub async fn community(r: &Received<'_>) -> AppResult<()> {
                 .await?;
         }
     }
+    if let (Some(true), Some(title)) = (pinned.question, &pinned.name) {
+        // A moderator accepted an answer of one of its questions.
+        let accepted = pinned.accepted_answer.as_deref();
+        let answer_local =
+            accepted.and_then(|a| crate::urls::Urls(&r.state.config).local_post_id(a));
+        if let Some(q) = crate::content::question::Remote::read(title, accepted, answer_local) {
+            let target = target.clone();
+            r.state
+                .db
+                .run(move |c| {
+                    crate::content::question::accepted_in_community(c, gid, local, &target, &q)
+                })
+                .await?;
+        }
+    }
     let Some(stickied) = pinned.stickied else {
         return Ok(());
     };
@@ -261,4 +277,17 @@ struct Pinned {
         deserialize_with = "crate::federation::protocol::lenient"
     )]
     idea_reason: Option<String>,
+    /// A question and the answer accepted (`content::question`).
+    #[serde(
+        rename = "ruche:question",
+        default,
+        deserialize_with = "crate::federation::protocol::lenient"
+    )]
+    question: Option<bool>,
+    #[serde(
+        rename = "ruche:acceptedAnswer",
+        default,
+        deserialize_with = "crate::federation::protocol::lenient"
+    )]
+    accepted_answer: Option<String>,
 }

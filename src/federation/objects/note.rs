@@ -117,9 +117,14 @@ pub fn resolve(
     if note.author().map(url::Url::as_str) != Some(actor_ap) {
         return Err(AppError::forbidden("not_author"));
     }
-    // An idea is a post (not a reply) of a community.
+    // An idea is a post (not a reply) of a community; a question, a post.
     let idea = idea_of(note).filter(|_| note.in_reply_to.is_none() && note.audience.is_some());
-    let (body_html, body) = texts(note, idea.is_none())?;
+    let question = question_of(cfg, note).filter(|_| note.in_reply_to.is_none());
+    let (body_html, body) = texts(note, idea.is_none() && question.is_none())?;
+    let (body_html, body) = match &question {
+        Some(q) => without_title(&q.title, body_html, body),
+        None => (body_html, body),
+    };
     if note.to.len() > MAX_RECIPIENTS {
         return Err(too_many("to", MAX_RECIPIENTS));
     }
@@ -278,7 +283,43 @@ pub fn resolve(
         pinned: via_group.is_some() && community.is_some() && note.stickied == Some(true),
         poll: poll_of(note)?,
         idea: idea.filter(|_| community.is_some()),
+        question,
     }))
+}
+
+/// The question a post asks: a titled post with Ruche's question mark.
+fn question_of(
+    cfg: &crate::config::Config,
+    note: &Note,
+) -> Option<crate::content::question::Remote> {
+    if note.question != Some(true) {
+        return None;
+    }
+    let title = note.name.as_deref().filter(|t| t.len() <= 4000)?;
+    let accepted = note.accepted_answer.as_ref().map(url::Url::as_str);
+    let local = accepted.and_then(|a| Urls(cfg).local_post_id(a));
+    crate::content::question::Remote::read(title, accepted, local)
+}
+
+/// A question's text without the title a server that knows no questions
+/// is shown above it (a `Note` carries it as its first paragraph).
+fn without_title(title: &str, html: String, text: String) -> (String, String) {
+    let head = format!(
+        "<p><strong>{}</strong></p>",
+        crate::markdown::escape_text(title)
+    );
+    match html.strip_prefix(&head) {
+        Some(rest) => {
+            let rest = rest.trim_start().to_string();
+            let plain = text
+                .trim_start()
+                .strip_prefix(title)
+                .map(|t| t.trim_start().to_string())
+                .unwrap_or(text);
+            (rest, plain)
+        }
+        None => (html, text),
+    }
 }
 
 /// The idea a post is: a titled post with Ruche's idea status.
@@ -457,6 +498,8 @@ pub struct Links {
     pub poll: Option<crate::content::poll::Remote>,
     /// The idea it is, as published.
     pub idea: Option<crate::content::idea::Remote>,
+    /// The question it asks, as published.
+    pub question: Option<crate::content::question::Remote>,
 }
 
 /// The mentions and hashtags of a content row.
@@ -495,12 +538,18 @@ pub fn links(
     } else {
         None
     };
+    let question = if row.kind == "question" {
+        crate::content::question::published(conn, row.id, |r| address(cfg, r))?
+    } else {
+        None
+    };
     Ok(Links {
         mentions,
         tags,
         media,
         poll,
         idea,
+        question,
     })
 }
 
@@ -606,13 +655,25 @@ pub fn publish(
     // An idea is a Page titled by its own title, with where it stands; a
     // server that knows no ideas shows its title, text and link.
     let idea = links.idea.as_ref().filter(|_| page);
-    let name = page.then(|| match idea {
-        Some(i) => i.title.clone(),
-        None => {
+    // A question is titled wherever it is asked; a Note shows its title
+    // above its text, for servers that read no `name` on a Note.
+    let question = links.question.as_ref().filter(|_| row.root_id.is_none());
+    let name = match (idea, question) {
+        (Some(i), _) => Some(i.title.clone()),
+        (_, Some(q)) => Some(q.title.clone()),
+        _ => page.then(|| {
             let file = attachment.as_ref().map(|a| a.name.as_str());
             crate::federation::json::page_title(&row.body, file)
-        }
-    });
+        }),
+    };
+    let content = crate::federation::json::absolute_html(cfg, &row.body_html);
+    let content = match question.filter(|_| !page) {
+        Some(q) => format!(
+            "<p><strong>{}</strong></p>{content}",
+            crate::markdown::escape_text(&q.title)
+        ),
+        None => content,
+    };
     let list = |v: &[String]| v.iter().map(|s| url(s)).collect::<AppResult<Vec<_>>>();
     Ok(Published {
         url: id.clone(),
@@ -626,7 +687,7 @@ pub fn publish(
         },
         name,
         attributed_to: url(author)?,
-        content: crate::federation::json::absolute_html(cfg, &row.body_html),
+        content,
         source: PublishedSource {
             content: row.body.clone(),
             media_type: "text/markdown",
@@ -654,6 +715,11 @@ pub fn publish(
         anonymous: poll.map(|p| p.anonymous),
         idea_status: idea.map(|i| i.status.as_str()),
         idea_reason: idea.map(|i| i.reason.clone()).filter(|r| !r.is_empty()),
+        question: question.map(|_| true),
+        accepted_answer: question
+            .and_then(|q| q.accepted.as_deref())
+            .map(url)
+            .transpose()?,
     })
 }
 

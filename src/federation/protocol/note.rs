@@ -101,6 +101,13 @@ pub struct Note {
     /// Why a Ruche idea was declined (or moved).
     #[serde(rename = "ruche:ideaReason", default, deserialize_with = "lenient")]
     pub idea_reason: Option<String>,
+    /// A Ruche question (with answers, one of which may be accepted),
+    /// titled by its `name`.
+    #[serde(rename = "ruche:question", default, deserialize_with = "lenient")]
+    pub question: Option<bool>,
+    /// The answer its asker (or its community) accepted.
+    #[serde(rename = "ruche:acceptedAnswer", default, deserialize_with = "lenient")]
+    pub accepted_answer: Option<Url>,
 }
 
 /// A poll's `closed`: the date it closed, or only that it did.
@@ -253,6 +260,14 @@ pub struct Published {
     pub idea_status: Option<&'static str>,
     #[serde(rename = "ruche:ideaReason", skip_serializing_if = "Option::is_none")]
     pub idea_reason: Option<String>,
+    /// A question; its `name` is its title.
+    #[serde(rename = "ruche:question", skip_serializing_if = "Option::is_none")]
+    pub question: Option<bool>,
+    #[serde(
+        rename = "ruche:acceptedAnswer",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub accepted_answer: Option<Url>,
 }
 
 /// An answer of a poll Ruche publishes, as Mastodon reads it: a `Note`

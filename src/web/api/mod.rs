@@ -12,6 +12,7 @@ mod onboarding;
 mod people;
 mod polls;
 mod posts;
+mod questions;
 mod search;
 mod second_step;
 
@@ -221,7 +222,7 @@ api_routes! {
     put "/me/onboarding" => onboarding::move_to, "Move to a step of getting started ({\"step\": \"people\"}) or end it ({\"finished\": true})", auth: true, body: "OnboardingMove";
     get "/suggestions/people" => onboarding::people, "People one might follow, best first, each with the reasons (same department or site, shared skills, followed by one's contacts, active, popular); local people and those of the organisation's member instances (?limit=1..50, 10 by default)", auth: true, body: "";
     get "/suggestions/communities" => onboarding::communities, "Communities one might join, best first, each with the reasons (about one's work, joined by people one follows, active, popular, of this site, open); ?limit=1..50, 10 by default", auth: true, body: "";
-    get "/me/mail-preferences" => account::mail_preferences, "Which notifications reach one by e-mail: per kind (mention, reply, community_invite, community_request, follow, reaction, community_accepted, community_post, document_updated, poll_closed, idea_status), now, in the digest or never; how often the digest comes (daily, weekly or never) and when the next is due; and whether the site sends e-mail", auth: true, body: "";
+    get "/me/mail-preferences" => account::mail_preferences, "Which notifications reach one by e-mail: per kind (mention, reply, community_invite, community_request, follow, reaction, community_accepted, community_post, document_updated, poll_closed, idea_status, answer_accepted), now, in the digest or never; how often the digest comes (daily, weekly or never) and when the next is due; and whether the site sends e-mail", auth: true, body: "";
     put "/me/mail-preferences" => account::set_mail_preferences, "Change some of one's e-mail choices ({\"follow\": \"now\", \"digest\": \"weekly\", \"time_zone\": \"Europe/Paris\"}); an unknown kind, choice or time zone changes nothing", auth: true, body: "MailPreferences";
     get "/me/email" => account::email_state, "One's e-mail address, whether it is confirmed (notifications and digests wait until it is), and a new address waiting for its link", auth: true, body: "";
     put "/me/email" => account::change_email, "Change one's address (the password proves it is you): a link goes to the new address, which replaces the old one when it is opened (202); on a site that sends no e-mail it changes at once (200)", auth: true, body: "EmailChange";
@@ -260,7 +261,12 @@ api_routes! {
     put "/ideas/{id}/vote" => ideas::vote, "Vote for an idea (members of its community, once, while it is new or under review); a vote is its like, and travels as one", auth: true, body: "";
     delete "/ideas/{id}/vote" => ideas::unvote, "Withdraw one's vote for an idea, while it is new or under review", auth: true, body: "";
     put "/ideas/{id}/status" => ideas::move_to, "Move an idea (moderators of its community, on the community's site): new, under_review, accepted, done, or declined with a reason; its author and those who voted are told", auth: true, body: "IdeaMove";
-    get "/apps" => polls::site_apps, "The site's apps (polls, ideas) and whether each is on", auth: true, body: "";
+    post "/questions" => questions::create, "Ask a question: title (at most 150 characters) and body (its details, Markdown, may be empty); to an audience (visibility) or in a community (community, its members). Answers are its comments (POST /posts/{id}/comments), voted up with their like. 404 app_disabled when questions are switched off there", auth: true, body: "QuestionCreate";
+    get "/questions" => questions::list, "Questions the reader may read: community (a name; everywhere when absent), filter (all, the default: newest first; unanswered: no answer yet; open: none accepted; solved: the most recently solved first), page (from 0, 20 a page)", auth: true, body: "";
+    get "/questions/similar" => questions::similar, "Questions the reader may read like the title being typed (q): those sharing the most words first, at most five, with whether each is solved", auth: true, body: "";
+    get "/questions/{id}" => questions::get_one, "A question: its title, how many answers it has, the answer accepted and whether the reader may accept one", auth: true, body: "";
+    put "/questions/{id}/accepted" => questions::accept, "Accept an answer (its asker, or a moderator of its community on the community's site): answer is a direct answer of the question, or null for none; its author is told", auth: true, body: "AnswerAccept";
+    get "/apps" => polls::site_apps, "The site's apps (polls, ideas, questions) and whether each is on", auth: true, body: "";
     put "/admin/apps/{app}" => polls::set_site_app, "Switch an app on or off for the site (administrators); communities that chose for themselves keep their choice", auth: true, body: "AppSwitch";
     get "/communities/{name}/apps" => polls::community_apps, "A community's apps: the site's choice, the community's own and what applies", auth: true, body: "";
     put "/communities/{name}/apps/{app}" => polls::set_community_app, "Switch an app on or off for a community of this site (its owners, administrators); enabled null follows the site", auth: true, body: "AppSwitch";

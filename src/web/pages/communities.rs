@@ -210,6 +210,8 @@ struct CommunityPage {
     polls_on: bool,
     /// Whether ideas are on here (their list and the composer's button).
     ideas_on: bool,
+    /// Whether questions are on here.
+    questions_on: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -229,7 +231,7 @@ async fn community_page(
 ) -> PageResult {
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
-    let (c, pinned, page, watching, (polls_on, ideas_on)) = state
+    let (c, pinned, page, watching, (polls_on, ideas_on, questions_on)) = state
         .db
         .run(move |cx| {
             let c = communities::get(cx, id, &name)?;
@@ -242,11 +244,12 @@ async fn community_page(
                         next_cursor: None,
                     },
                     false,
-                    (false, false),
+                    (false, false, false),
                 ));
             }
             let polls_on = crate::apps::enabled(cx, crate::apps::App::Polls, Some(c.id))?;
             let ideas_on = crate::apps::enabled(cx, crate::apps::App::Ideas, Some(c.id))?;
+            let questions_on = crate::apps::enabled(cx, crate::apps::App::Questions, Some(c.id))?;
             let watching = communities::watching(cx, id, c.id)?;
             // Pinned posts show once, as announcements above the feed
             // (on its first page), not again in it.
@@ -258,7 +261,13 @@ async fn community_page(
             };
             let mut page = feed::community(cx, id, c.id, Some(&cursor))?;
             page.items.retain(|i| !pinned_ids.contains(&i.id));
-            Ok((c, pinned, page, watching, (polls_on, ideas_on)))
+            Ok((
+                c,
+                pinned,
+                page,
+                watching,
+                (polls_on, ideas_on, questions_on),
+            ))
         })
         .await
         .page(state, ctx)?;
@@ -278,6 +287,7 @@ async fn community_page(
         watching,
         polls_on,
         ideas_on,
+        questions_on,
     };
     Ok((status, render(&page)).into_response())
 }

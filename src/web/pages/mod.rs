@@ -18,6 +18,7 @@ mod people;
 mod polls;
 mod posts;
 mod preview;
+mod questions;
 mod search;
 mod second_factor;
 mod sso;
@@ -143,6 +144,17 @@ pub fn router() -> Router<AppState> {
         .route("/ideas/{id}/vote", post(ideas::vote))
         .route("/ideas/{id}/status", post(ideas::move_to))
         .route("/communities/{name}/ideas", get(ideas::community_list))
+        .route("/questions", get(questions::site_list))
+        .route(
+            "/questions/new",
+            get(questions::new_form).post(questions::create),
+        )
+        .route("/questions/similar", get(questions::similar))
+        .route("/questions/{id}/accept", post(questions::accept))
+        .route(
+            "/communities/{name}/questions",
+            get(questions::community_list),
+        )
         .route("/polls/{id}/vote", post(polls::vote))
         .route("/polls/{id}/close", post(polls::close))
         .route("/admin/apps", post(polls::set_site))

@@ -53,6 +53,8 @@ struct FeedPage {
     /// Whether the composer offers an idea (the app is on for the site;
     /// the form then asks for a community).
     ideas_on: bool,
+    /// Whether the composer offers a question.
+    questions_on: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -82,40 +84,42 @@ async fn feed_page(
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
     let first_page = q.cursor.is_empty();
-    let (stream, page, latest, welcome, suggested, guest_until, (polls_on, ideas_on)) = state
-        .db
-        .run(move |c| {
-            let guest_until = crate::accounts::guest::until(c, id)?;
-            let polls_on = crate::apps::enabled(c, crate::apps::App::Polls, None)?;
-            let ideas_on = crate::apps::enabled(c, crate::apps::App::Ideas, None)?;
-            let stream = match q.stream.as_str() {
-                "" => feed::default_stream(c, id)?,
-                s => Stream::parse(s)?,
-            };
-            let page = feed::stream(c, id, stream, Some(&q.cursor))?;
-            let latest = feed::latest_comments(c, id, &page.items)?;
-            // Getting started and suggestions head the first page only.
-            let first = q.cursor.is_empty();
-            let welcome = match first && guest_until.is_none() {
-                true => Some(onboarding::progress(c, &user)?).filter(|p| !p.finished),
-                false => None,
-            };
-            let suggested = match first {
-                true => suggestions::for_home(c, &user)?,
-                false => Default::default(),
-            };
-            Ok((
-                stream,
-                page,
-                latest,
-                welcome,
-                suggested,
-                guest_until,
-                (polls_on, ideas_on),
-            ))
-        })
-        .await
-        .page(state, ctx)?;
+    let (stream, page, latest, welcome, suggested, guest_until, (polls_on, ideas_on, questions_on)) =
+        state
+            .db
+            .run(move |c| {
+                let guest_until = crate::accounts::guest::until(c, id)?;
+                let polls_on = crate::apps::enabled(c, crate::apps::App::Polls, None)?;
+                let ideas_on = crate::apps::enabled(c, crate::apps::App::Ideas, None)?;
+                let questions_on = crate::apps::enabled(c, crate::apps::App::Questions, None)?;
+                let stream = match q.stream.as_str() {
+                    "" => feed::default_stream(c, id)?,
+                    s => Stream::parse(s)?,
+                };
+                let page = feed::stream(c, id, stream, Some(&q.cursor))?;
+                let latest = feed::latest_comments(c, id, &page.items)?;
+                // Getting started and suggestions head the first page only.
+                let first = q.cursor.is_empty();
+                let welcome = match first && guest_until.is_none() {
+                    true => Some(onboarding::progress(c, &user)?).filter(|p| !p.finished),
+                    false => None,
+                };
+                let suggested = match first {
+                    true => suggestions::for_home(c, &user)?,
+                    false => Default::default(),
+                };
+                Ok((
+                    stream,
+                    page,
+                    latest,
+                    welcome,
+                    suggested,
+                    guest_until,
+                    (polls_on, ideas_on, questions_on),
+                ))
+            })
+            .await
+            .page(state, ctx)?;
     let mut base = Base::new(state, ctx, "feed.title", "feed");
     if first_page {
         // The first page hears of newer posts of its stream.
@@ -139,6 +143,7 @@ async fn feed_page(
         guest_until,
         polls_on,
         ideas_on,
+        questions_on,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -267,6 +272,19 @@ struct PostPage {
     /// Uploads of that refused comment, still to attach.
     kept: Vec<Attached>,
     max_chars: usize,
+}
+
+impl PostPage {
+    /// For an answer of the question shown: whether it is the one
+    /// accepted, and whether the reader may accept it (or take it back).
+    /// `None` for anything else.
+    fn answer_state(&self, comment: &Item) -> Option<(bool, bool)> {
+        let q = self.post.question.as_ref()?;
+        if comment.reply_to_id != Some(self.post.id) || comment.deleted {
+            return None;
+        }
+        Some((q.accepted_id == Some(comment.id), q.may_accept))
+    }
 }
 
 async fn post_page(
@@ -408,6 +426,7 @@ pub async fn edit_form(
             let row = content::get_visible(c, viewer, id)?;
             let title = match row.kind.as_str() {
                 "idea" => Some(content::idea::view(c, viewer, id)?.title),
+                "question" => Some(content::question::view(c, viewer, id)?.title),
                 _ => None,
             };
             Ok((row, title))
