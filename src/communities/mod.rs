@@ -530,6 +530,18 @@ pub fn directory(
     Ok(list)
 }
 
+/// The communities `user` is a member of where `app` is on: where they may
+/// use it (the first [`PAGE_SIZE`] of them by name).
+pub fn using(conn: &mut DbConn, user: i64, app: crate::apps::App) -> AppResult<Vec<Community>> {
+    let mut out = Vec::new();
+    for c in directory(conn, user, None, true, None)? {
+        if c.is_member() && crate::apps::enabled(conn, app, Some(c.id))? {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
 /// Pinned posts of a community (announcements), newest pin first.
 pub fn pinned(conn: &mut DbConn, community: &Community) -> AppResult<Vec<i64>> {
     if !community.readable() {

@@ -211,25 +211,14 @@ pub fn views(
     let mut communities: Vec<i64> = ideas_here.iter().filter_map(|r| r.community_id).collect();
     communities.sort_unstable();
     communities.dedup();
-    // (community, role) of the reader where they are a member.
-    let roles: Vec<(i64, String)> = community_members::table
+    // Where the reader is a member, and where they move ideas.
+    let member_of: Vec<i64> = community_members::table
         .filter(community_members::user_id.eq(viewer))
         .filter(community_members::status.eq("member"))
         .filter(community_members::community_id.eq_any(&communities))
-        .select((community_members::community_id, community_members::role))
+        .select(community_members::community_id)
         .load(conn)?;
-    // Communities of this site (only their moderators move ideas here).
-    let hosted: Vec<i64> = users::table
-        .filter(users::id.eq_any(&communities))
-        .filter(users::domain.is_null())
-        .select(users::id)
-        .load(conn)?;
-    let admin: bool = users::table
-        .find(viewer)
-        .select(users::is_admin)
-        .first(conn)
-        .optional()?
-        .unwrap_or(false);
+    let moderated = super::moderated_here(conn, viewer, &communities)?;
     let mut app_on: HashMap<i64, bool> = HashMap::new();
     for c in &communities {
         app_on.insert(*c, apps::enabled(conn, App::Ideas, Some(*c))?);
@@ -240,12 +229,7 @@ pub fn views(
             continue;
         };
         let community = row.community_id.unwrap_or_default();
-        let role = roles
-            .iter()
-            .find(|(c, _)| *c == community)
-            .map(|(_, r)| r.as_str());
         let status = Status::stored(&idea.status);
-        let here = hosted.contains(&community);
         out.insert(
             idea.content_id,
             View {
@@ -256,9 +240,9 @@ pub fn views(
                 votes: votes.iter().filter(|(c, _)| *c == row.id).count() as i64,
                 voted: votes.iter().any(|(c, u)| *c == row.id && *u == viewer),
                 may_vote: status.open()
-                    && role.is_some()
+                    && member_of.contains(&community)
                     && app_on.get(&community).copied().unwrap_or(false),
-                may_move: here && (matches!(role, Some("owner" | "moderator")) || admin),
+                may_move: moderated.contains(&community),
             },
         );
     }

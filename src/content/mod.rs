@@ -359,6 +359,42 @@ pub fn create_comment(
     })
 }
 
+/// The communities among `communities` that `viewer` moderates on this
+/// site: those hosted here where they are an owner or a moderator (every
+/// one hosted here for an administrator). Ideas are moved, and answers
+/// accepted, by these moderators only.
+pub(crate) fn moderated_here(
+    conn: &mut DbConn,
+    viewer: i64,
+    communities: &[i64],
+) -> AppResult<Vec<i64>> {
+    use crate::db::schema::community_members as cmm;
+    if communities.is_empty() {
+        return Ok(Vec::new());
+    }
+    let hosted: Vec<i64> = users::table
+        .filter(users::id.eq_any(communities))
+        .filter(users::domain.is_null())
+        .select(users::id)
+        .load(conn)?;
+    let admin: bool = users::table
+        .find(viewer)
+        .select(users::is_admin)
+        .first(conn)
+        .optional()?
+        .unwrap_or(false);
+    if admin {
+        return Ok(hosted);
+    }
+    Ok(cmm::table
+        .filter(cmm::user_id.eq(viewer))
+        .filter(cmm::status.eq("member"))
+        .filter(cmm::role.eq_any(["owner", "moderator"]))
+        .filter(cmm::community_id.eq_any(&hosted))
+        .select(cmm::community_id)
+        .load(conn)?)
+}
+
 /// In a community, only members comment and react.
 fn require_member(conn: &mut DbConn, user: i64, community: Option<i64>) -> AppResult<()> {
     use crate::db::schema::community_members as cmm;

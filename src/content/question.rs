@@ -26,7 +26,7 @@ use super::{get_visible, publish, ContentRow, Detail, Place, Text};
 use crate::accounts::User;
 use crate::apps::{self, App};
 use crate::audience;
-use crate::db::schema::{community_members, content, questions, users};
+use crate::db::schema::{content, questions, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
@@ -153,37 +153,22 @@ pub fn views(
     // Who may accept, for the whole page at once: the reader's own
     // questions (when they are of this site), and those of the communities
     // of this site they moderate (all of them for an administrator).
-    let (domain, admin): (Option<String>, bool) = users::table
+    let domain: Option<Option<String>> = users::table
         .find(viewer)
-        .select((users::domain, users::is_admin))
+        .select(users::domain)
         .first(conn)
-        .optional()?
-        .unwrap_or((Some(String::new()), false));
+        .optional()?;
+    let local = matches!(domain, Some(None));
     let mut communities: Vec<i64> = asked.iter().filter_map(|r| r.community_id).collect();
     communities.sort_unstable();
     communities.dedup();
-    let hosted: Vec<i64> = users::table
-        .filter(users::id.eq_any(&communities))
-        .filter(users::domain.is_null())
-        .select(users::id)
-        .load(conn)?;
-    let moderated: Vec<i64> = if admin {
-        hosted.clone()
-    } else {
-        community_members::table
-            .filter(community_members::user_id.eq(viewer))
-            .filter(community_members::status.eq("member"))
-            .filter(community_members::role.eq_any(["owner", "moderator"]))
-            .filter(community_members::community_id.eq_any(&hosted))
-            .select(community_members::community_id)
-            .load(conn)?
-    };
+    let moderated = super::moderated_here(conn, viewer, &communities)?;
     let mut out = HashMap::with_capacity(found.len());
     for q in found {
         let Some(row) = asked.iter().find(|r| r.id == q.content_id) else {
             continue;
         };
-        let may_accept = (row.author_id == viewer && domain.is_none())
+        let may_accept = (row.author_id == viewer && local)
             || row.community_id.is_some_and(|c| moderated.contains(&c));
         out.insert(
             q.content_id,

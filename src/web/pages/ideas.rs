@@ -48,13 +48,10 @@ pub struct NewQuery {
 
 /// The communities `user` may submit an idea to: (name, title).
 fn choices(c: &mut crate::db::DbConn, user: i64) -> crate::error::AppResult<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for cm in communities::directory(c, user, None, true, None)? {
-        if cm.is_member() && apps::enabled(c, App::Ideas, Some(cm.id))? {
-            out.push((cm.name.clone(), cm.title.clone()));
-        }
-    }
-    Ok(out)
+    Ok(communities::using(c, user, App::Ideas)?
+        .into_iter()
+        .map(|cm| (cm.name, cm.title))
+        .collect())
 }
 
 pub async fn new_form(

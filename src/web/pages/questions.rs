@@ -52,13 +52,11 @@ fn places(
     c: &mut crate::db::DbConn,
     user: i64,
 ) -> crate::error::AppResult<(Vec<(String, String)>, bool)> {
-    let mut out = Vec::new();
-    for cm in communities::directory(c, user, None, true, None)? {
-        if cm.is_member() && apps::enabled(c, App::Questions, Some(cm.id))? {
-            out.push((cm.name.clone(), cm.title.clone()));
-        }
-    }
-    Ok((out, apps::enabled(c, App::Questions, None)?))
+    let list = communities::using(c, user, App::Questions)?
+        .into_iter()
+        .map(|cm| (cm.name, cm.title))
+        .collect();
+    Ok((list, apps::enabled(c, App::Questions, None)?))
 }
 
 #[derive(serde::Deserialize, Default)]
