@@ -297,9 +297,9 @@ pub fn vote(conn: &mut DbConn, voter: &User, id: i64, on: bool) -> AppResult<Vie
 }
 
 /// Moves an idea of a community of this site (the caller checked that
-/// the person who moves it moderates it), inside a write transaction: its author and those
-/// who voted are told, and the community tells the other instances.
-/// Declining needs a reason. Returns whether anything changed.
+/// the person who moves it moderates it), inside a write transaction: its
+/// author and those who voted are told, and the community tells the other
+/// instances. Declining needs a reason. Returns whether anything changed.
 pub fn move_to(
     c: &mut DbConn,
     community: i64,
