@@ -495,16 +495,7 @@ impl Remote {
     /// [`MAX_TITLE`] characters on one line, a reason of at most
     /// [`MAX_REASON`], plain text.
     pub fn read(title: &str, status: &str, reason: Option<&str>) -> Option<Remote> {
-        let title: String = title
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .chars()
-            .take(MAX_TITLE)
-            .collect();
-        if title.is_empty() {
-            return None;
-        }
+        let title = super::remote_title(title)?;
         Some(Remote {
             title,
             status: Status::stored(status),

@@ -84,7 +84,7 @@ pub const MAX_TITLE: usize = 150;
 /// [`MAX_TITLE`] characters, on one line (spaces run together).
 pub fn check_title(raw: &str) -> AppResult<String> {
     crate::error::refuse_nul("title", raw)?;
-    let title = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = one_line(raw);
     if title.is_empty() {
         return Err(AppError::bad_request("title_required"));
     }
@@ -95,6 +95,18 @@ pub fn check_title(raw: &str) -> AppResult<String> {
             .with("length", n));
     }
     Ok(title)
+}
+
+/// A title on one line: its spaces and line breaks run together.
+fn one_line(raw: &str) -> String {
+    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The title of an idea or a question another instance published, on one
+/// line and cut to [`MAX_TITLE`] characters; `None` when it is empty.
+pub(crate) fn remote_title(raw: &str) -> Option<String> {
+    let title: String = one_line(raw).chars().take(MAX_TITLE).collect();
+    (!title.is_empty()).then_some(title)
 }
 
 /// A body is needed, unless pictures or files say it all (`attached`).

@@ -495,16 +495,7 @@ impl Remote {
         accepted: Option<&str>,
         accepted_local: Option<i64>,
     ) -> Option<Remote> {
-        let title: String = title
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .chars()
-            .take(super::MAX_TITLE)
-            .collect();
-        if title.is_empty() {
-            return None;
-        }
+        let title = super::remote_title(title)?;
         Some(Remote {
             title,
             accepted: accepted.filter(|a| a.len() <= 2000).map(str::to_string),
