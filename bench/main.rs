@@ -54,6 +54,11 @@ struct Args {
     /// fraction of posts: the feed shows their answers and counts.
     #[arg(long, default_value_t = 0.05)]
     poll_ratio: f64,
+    /// Posts that are events (a place, thirty places, twelve answers:
+    /// going, maybe, not going, some waiting), as a fraction of posts: the
+    /// feed shows their dates, counts and the reader's answer.
+    #[arg(long, default_value_t = 0.03)]
+    event_ratio: f64,
     /// The streams read, one measurement each: `following` (home), `site`,
     /// `organisation`; and `people`, `communities`: the suggestions the
     /// home page shows (three of each, through the API); `search`: searches
@@ -137,12 +142,13 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
     let t = Instant::now();
     let tokens = seed(args, &db)?;
     println!(
-        "seeded {} people, {} follows, {} posts ({} with attachments, about {} polls of 20 voters), {} comments, {} reactions, {} documents in {:.1}s",
+        "seeded {} people, {} follows, {} posts ({} with attachments, about {} polls of 20 voters, about {} events of 12 answers), {} comments, {} reactions, {} documents in {:.1}s",
         args.users,
         args.users * args.follows,
         args.posts,
         (args.posts as f64 * args.media_ratio) as usize,
         (args.posts as f64 * args.poll_ratio) as usize,
+        (args.posts as f64 * args.event_ratio) as usize,
         (args.posts as f64 * args.comment_ratio) as usize,
         (args.posts as f64 * args.reaction_ratio) as usize,
         args.documents,
@@ -846,6 +852,64 @@ fn seed_polls(
     )
 }
 
+/// Events among the posts: a week or so ahead, thirty places (some full
+/// with people waiting), twelve answers each, counted as the server counts
+/// them.
+fn seed_events(
+    conn: &mut ruche::db::DbConn,
+    event_ids: &[usize],
+    users: usize,
+    ts: &dyn Fn(i64) -> String,
+    batched: &Batched<'_>,
+) -> anyhow::Result<()> {
+    const ANSWERS: usize = 12;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(29);
+    let mut details = Vec::with_capacity(event_ids.len());
+    let mut rsvps = Vec::with_capacity(event_ids.len() * ANSWERS);
+    for (i, event) in event_ids.iter().enumerate() {
+        let capacity = if i % 4 == 0 { 8 } else { 30 };
+        let (mut going, mut maybe, mut waiting) = (0, 0, 0);
+        let mut people = std::collections::BTreeSet::new();
+        while people.len() < ANSWERS.min(users) {
+            people.insert(rng.gen_range(1..=users));
+        }
+        for p in people {
+            let (answer, wait) = match rng.gen_range(0..10) {
+                0..=5 if going < capacity => {
+                    going += 1;
+                    ("going", false)
+                }
+                0..=5 => {
+                    waiting += 1;
+                    ("going", true)
+                }
+                6..=8 => {
+                    maybe += 1;
+                    ("maybe", false)
+                }
+                _ => ("declined", false),
+            };
+            rsvps.push(format!("({event}, {p}, '{answer}', {wait}, '{}')", ts(120)));
+        }
+        let start = ts(-86_400 * (2 + (i as i64 % 12)));
+        let end = ts(-86_400 * (2 + (i as i64 % 12)) - 7_200);
+        details.push(format!(
+            "({event}, 'Workshop {event}', '{start}', '{end}', 'Europe/Paris', 'Building B, room {}', '', {capacity}, TRUE, {going}, {maybe}, {waiting})",
+            100 + i % 50
+        ));
+    }
+    batched(
+        conn,
+        "INSERT INTO event_details (content_id, title, starts_at, ends_at, time_zone, place, online_url, capacity, waiting_list, going, maybe, waiting)",
+        &mut details.into_iter(),
+    )?;
+    batched(
+        conn,
+        "INSERT INTO event_rsvps (content_id, user_id, answer, waiting, answered_at)",
+        &mut rsvps.into_iter(),
+    )
+}
+
 fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
     let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
     let conn = &mut *conn;
@@ -943,6 +1007,8 @@ fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
     let mut rng2 = rand::rngs::StdRng::seed_from_u64(7);
     let mut rng6 = rand::rngs::StdRng::seed_from_u64(17);
     let mut poll_ids: Vec<usize> = Vec::new();
+    let mut event_ids: Vec<usize> = Vec::new();
+    let mut rng7 = rand::rngs::StdRng::seed_from_u64(23);
     let mut post_ids: Vec<usize> = Vec::with_capacity(posts);
     let mut rows: Vec<String> = Vec::with_capacity(total);
     let mut tags: Vec<String> = Vec::with_capacity(posts);
@@ -970,7 +1036,13 @@ fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
                 "instance"
             };
             let poll = args.poll_ratio > 0.0 && rng6.gen_bool(args.poll_ratio.min(1.0));
-            if poll {
+            let event = !poll && args.event_ratio > 0.0 && rng7.gen_bool(args.event_ratio.min(1.0));
+            if event {
+                event_ids.push(id);
+                rows.push(format!(
+                    "('event', {author}, NULL, NULL, '{vis}', 'Agenda of the {w} workshop number {id}.', '<p>Agenda of the {w} workshop number {id}.</p>', '{when}')"
+                ));
+            } else if poll {
                 poll_ids.push(id);
                 rows.push(format!(
                     "('poll', {author}, NULL, NULL, '{vis}', 'Which day for the {w} number {id}?', '<p>Which day for the {w} number {id}?</p>', '{when}')"
@@ -995,6 +1067,7 @@ fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
         &mut tags.into_iter(),
     )?;
     seed_polls(conn, &poll_ids, n, &ts, &batched)?;
+    seed_events(conn, &event_ids, n, &ts, &batched)?;
     // Pictures (and now and then a file) on some posts, as field reports
     // have; the rows only: feeds never read the files.
     let mut rng5 = rand::rngs::StdRng::seed_from_u64(13);

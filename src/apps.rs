@@ -26,16 +26,19 @@ pub enum App {
     /// Questions and answers: asked to colleagues, answered, one answer
     /// accepted.
     Questions,
+    /// Events: planned, answered (going, maybe, not going), in calendars.
+    Events,
 }
 
 impl App {
-    pub const ALL: [App; 3] = [App::Polls, App::Ideas, App::Questions];
+    pub const ALL: [App; 4] = [App::Polls, App::Ideas, App::Questions, App::Events];
 
     pub fn as_str(self) -> &'static str {
         match self {
             App::Polls => "polls",
             App::Ideas => "ideas",
             App::Questions => "questions",
+            App::Events => "events",
         }
     }
 
@@ -85,6 +88,25 @@ pub fn enabled(conn: &mut DbConn, app: App, community: Option<i64>) -> AppResult
         }
     }
     on_site(conn, app)
+}
+
+/// Which apps may be used in one place (what menus and composers offer).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Kit {
+    pub polls: bool,
+    pub ideas: bool,
+    pub questions: bool,
+    pub events: bool,
+}
+
+/// The apps that may be used outside communities (`None`) or in one.
+pub fn kit(conn: &mut DbConn, community: Option<i64>) -> AppResult<Kit> {
+    Ok(Kit {
+        polls: enabled(conn, App::Polls, community)?,
+        ideas: enabled(conn, App::Ideas, community)?,
+        questions: enabled(conn, App::Questions, community)?,
+        events: enabled(conn, App::Events, community)?,
+    })
 }
 
 /// Refuses with `app_disabled` when `app` is off where it would be used.

@@ -124,9 +124,13 @@ pub enum Event {
     /// A local person chose answer `option` of a poll of another instance
     /// (one event per answer: each is sent as its own vote).
     Voted { person: i64, option: i64 },
-    /// The counts or the state of a poll of this site changed (a vote, its
-    /// closing): its audience and its voters elsewhere hear of them.
-    PollCounted { author: i64, poll: i64 },
+    /// The counts or the state of a poll or an event of this site changed
+    /// (a vote, a poll's closing, an answer to an event): its audience and
+    /// those elsewhere who voted or answered hear of them.
+    Counted { author: i64, content: i64 },
+    /// A local person answered an event of another instance, or withdrew
+    /// their answer (what they answer now is read when it is sent).
+    Answered { person: i64, event: i64 },
 }
 
 /// One row of the log, read back.
@@ -278,7 +282,8 @@ impl Event {
                 skill,
             } => ("unendorse", endorser, Some(person), skill),
             Voted { person, option } => ("vote", person, Some(option), String::new()),
-            PollCounted { author, poll } => ("poll_count", author, Some(poll), String::new()),
+            Counted { author, content } => ("count", author, Some(content), String::new()),
+            Answered { person, event } => ("rsvp", person, Some(event), String::new()),
         }
     }
 
@@ -381,9 +386,14 @@ impl Event {
                         person: actor,
                         option: object,
                     },
-                    "poll_count" => PollCounted {
+                    // `poll_count`: as the first versions wrote it.
+                    "count" | "poll_count" => Counted {
                         author: actor,
-                        poll: object,
+                        content: object,
+                    },
+                    "rsvp" => Answered {
+                        person: actor,
+                        event: object,
                     },
                     _ => return None,
                 }
@@ -406,7 +416,7 @@ impl Event {
             | Deleted { content, .. }
             | Reacted { content, .. }
             | Unreacted { content, .. }
-            | PollCounted { poll: content, .. } => Some(*content),
+            | Counted { content, .. } => Some(*content),
             _ => None,
         }
     }
@@ -519,7 +529,14 @@ mod tests {
                 person: 1,
                 option: 7,
             },
-            Event::PollCounted { author: 1, poll: 2 },
+            Event::Counted {
+                author: 1,
+                content: 2,
+            },
+            Event::Answered {
+                person: 1,
+                event: 2,
+            },
             Event::Invited {
                 community: 4,
                 person: 1,

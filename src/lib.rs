@@ -189,7 +189,9 @@ async fn housekeeping(state: app::AppState) {
 }
 
 /// Closes the polls whose date has passed, every half minute, so that
-/// other instances hear of their final counts (`content::poll::close_due`).
+/// other instances hear of their final counts (`content::poll::close_due`),
+/// and reminds people of the events that start within a day
+/// (`content::event::remind_due`).
 async fn poll_closings(state: app::AppState) {
     let every = std::time::Duration::from_secs(30);
     loop {
@@ -201,6 +203,14 @@ async fn poll_closings(state: app::AppState) {
                 state.wake.notify_one();
             }
             Err(e) => tracing::warn!(error = %e, "closing due polls failed; will retry"),
+        }
+        match state.db.run(content::event::remind_due).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                events = n,
+                "reminded people of events starting within a day"
+            ),
+            Err(e) => tracing::warn!(error = %e, "reminding of events failed; will retry"),
         }
     }
 }

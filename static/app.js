@@ -576,3 +576,18 @@ document.addEventListener("DOMContentLoaded", function () {
       });
   });
 })();
+
+// An event's time zone, when the person has not chosen one in their
+// settings: the browser's own (the field stays editable).
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("input[data-browser-zone]").forEach(function (el) {
+    if (el.value) {
+      return;
+    }
+    try {
+      el.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (e) {
+      // Left empty: the server says a zone is needed.
+    }
+  });
+});

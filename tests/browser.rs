@@ -721,6 +721,38 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         json!({"title": "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenhalterung ?"}),
     )
     .await;
+    // Events: one full with a waiting list, answered; one online.
+    let soon = (chrono::Utc::now() + chrono::Duration::days(9))
+        .format("%Y-%m-%dT09:00")
+        .to_string();
+    let event = me
+        .post(
+            "/events",
+            json!({"community": "transformation", "title": "Formation sécurité incendie — ligne 3, équipe de nuit",
+                   "starts_at": soon, "time_zone": "Europe/Paris", "capacity": 1,
+                   "place": "Villefranche-sur-Saône, bâtiment B, salle de formation Marie-Curie (2e étage)",
+                   "online_url": "https://visioconference.partenaire.example.com/salles/formation-securite-incendie-ligne-3",
+                   "body": "Apportez votre **badge** et vos chaussures de sécurité."}),
+        )
+        .await;
+    assert!(event.status.is_success(), "{:?}", event.json);
+    let event = event.json["id"].as_i64().unwrap();
+    for (who, answer) in [(&me, "going"), (&bob, "going")] {
+        let r = who
+            .send_json(
+                reqwest::Method::PUT,
+                &format!("/events/{event}/rsvp"),
+                json!({ "answer": answer }),
+            )
+            .await;
+        assert!(r.status.is_success(), "{:?}", r.json);
+    }
+    bob.post(
+        "/events",
+        json!({"title": "Point hebdo qualité", "starts_at": soon, "time_zone": "America/Montreal",
+               "online_url": "https://meet.example/qualite"}),
+    )
+    .await;
     let pages = vec![
         "/".to_string(),
         format!("/posts/{post}"),
@@ -754,6 +786,11 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         "/communities/transformation/questions?filter=solved".into(),
         "/questions/new?community=transformation".into(),
         format!("/posts/{question}"),
+        "/events".into(),
+        "/events/new?community=transformation".into(),
+        format!("/posts/{event}"),
+        format!("/events/{event}/attendees"),
+        "/communities/transformation/events".into(),
         format!("/posts/{report}"),
         format!("/posts/{}", open.json["id"]),
         format!("/posts/{answered_id}"),
@@ -867,6 +904,10 @@ async fn every_main_page_fits(width: u32, height: u32) {
             ("question-new", "/questions/new?community=transformation"),
             ("question", pages[idea_at + 4].as_str()),
             ("idea-new", "/ideas/new?community=transformation"),
+            ("events", "/events"),
+            ("event-new", "/events/new?community=transformation"),
+            ("event", pages[idea_at + 7].as_str()),
+            ("event-attendees", pages[idea_at + 8].as_str()),
         ] {
             d.goto(&app.url(path)).await;
             d.screenshot(&format!("{name}-{width}-{lang}.png")).await;

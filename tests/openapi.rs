@@ -66,6 +66,17 @@ async fn every_documented_route_is_served() {
         .as_i64()
         .unwrap();
 
+    let soon = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let event = alice
+        .post(
+            "/events",
+            json!({"title": "Kick-off", "starts_at": soon, "time_zone": "UTC"}),
+        )
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
+
     let doc: serde_json::Value = app
         .client()
         .get(app.url("/api/v1/openapi.json"))
@@ -115,6 +126,8 @@ async fn every_documented_route_is_served() {
                         idea
                     } else if path.starts_with("/questions") {
                         question
+                    } else if path.starts_with("/events") {
+                        event
                     } else {
                         post
                     }

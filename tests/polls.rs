@@ -524,7 +524,8 @@ async fn the_kit_switches_polls_for_the_site_and_for_a_community() {
         json!([
             {"app": "polls", "site": true, "community": null, "enabled": true},
             {"app": "ideas", "site": true, "community": null, "enabled": true},
-            {"app": "questions", "site": true, "community": null, "enabled": true}
+            {"app": "questions", "site": true, "community": null, "enabled": true},
+            {"app": "events", "site": true, "community": null, "enabled": true}
         ])
     );
     let (id, opts) = ask(&alice, json!({"body": "Before?", "options": ["a", "b"]})).await;

@@ -259,10 +259,40 @@ async fn everything_ruche_sends_is_understood_by_a_json_ld_reader() {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
+    // An event, an answer from beta and the counts alpha publishes.
+    let soon = (chrono::Utc::now() + chrono::Duration::days(20)).to_rfc3339();
+    let (s, v) = ann
+        .post(
+            "/api/v1/events",
+            json!({"title": "Audit day", "starts_at": soon, "time_zone": "Europe/Paris",
+                   "place": "Hall 2", "online_url": "https://meet.example/audit", "capacity": 30}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let event = v["id"].as_i64().unwrap();
+    let q = "SELECT COUNT(*) FROM content WHERE kind = 'event'";
+    eventually(10, "the event on beta", || {
+        let n = beta.count(q);
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    let event_there = beta.count("SELECT id FROM content WHERE kind = 'event'");
+    let (s, v) = bob
+        .call(
+            Method::PUT,
+            &format!("/api/v1/events/{event_there}/rsvp"),
+            Some(json!({"answer": "maybe"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
     // Everything sent, once delivered.
     let expected = [
         "Create/Question",
         "Update/Question",
+        "Create/Event",
+        "Update/Event",
+        "TentativeAccept",
         "Follow",
         "Accept/Follow",
         "Update/Person",
@@ -311,6 +341,7 @@ async fn everything_ruche_sends_is_understood_by_a_json_ld_reader() {
         format!("{}/posts/{post}", alpha.base),
         format!("{}/posts/{rules}", alpha.base),
         format!("{}/posts/{poll}", alpha.base),
+        format!("{}/posts/{event}", alpha.base),
         format!("{}/people/ann/followers", alpha.base),
         format!("{}/communities/lab/outbox", alpha.base),
         format!("{}/actor", alpha.base),

@@ -78,6 +78,26 @@ pub fn post_question(
     )
 }
 
+/// A member plans an event in a community: its details and description.
+pub fn post_event(
+    conn: &mut DbConn,
+    max_chars: usize,
+    author: &User,
+    name: &str,
+    text: &content::Text,
+    event: &content::event::NewEvent,
+) -> AppResult<ContentRow> {
+    let c = writer(conn, author, name)?;
+    content::event::create(
+        conn,
+        max_chars,
+        author,
+        text,
+        content::Place::Community(c.id),
+        event,
+    )
+}
+
 /// A moderator of a community of this site moves one of its ideas (new,
 /// under review, accepted, done, or declined with a reason); the move is
 /// logged, its author and those who voted are told, and the community

@@ -2,6 +2,7 @@
 //! Creation, edits (with history), deletion, comments and reactions.
 
 pub mod document_entry;
+pub mod event;
 pub mod idea;
 pub mod media;
 pub mod poll;
@@ -237,6 +238,7 @@ pub(crate) enum Detail<'a> {
     Poll(&'a poll::Checked),
     Idea(&'a idea::Checked),
     Question(&'a question::Checked),
+    Event(&'a event::Checked),
 }
 
 impl Detail<'_> {
@@ -246,6 +248,7 @@ impl Detail<'_> {
             Detail::Poll(_) => "poll",
             Detail::Idea(_) => "idea",
             Detail::Question(_) => "question",
+            Detail::Event(_) => "event",
         }
     }
 }
@@ -264,8 +267,12 @@ fn publish(
     detail: Detail,
 ) -> AppResult<ContentRow> {
     let body = text.as_str();
-    // The title of an idea or a question may say it all.
-    let said = !media.is_empty() || matches!(detail, Detail::Idea(_) | Detail::Question(_));
+    // The title of an idea, a question or an event may say it all.
+    let said = !media.is_empty()
+        || matches!(
+            detail,
+            Detail::Idea(_) | Detail::Question(_) | Detail::Event(_)
+        );
     check_body(body, max_chars, said)?;
     let (visibility, community) = match place {
         Place::Audience(v) => {
@@ -294,6 +301,7 @@ fn publish(
             Detail::Poll(p) => poll::store(c, row.id, p)?,
             Detail::Idea(i) => idea::store(c, row.id, i)?,
             Detail::Question(q) => question::store(c, row.id, q)?,
+            Detail::Event(e) => event::store(c, row.id, e)?,
         }
         media::attach(c, author.id, row.id, media)?;
         let mut mentioned = store_links(c, row.id, &rendered)?;
@@ -473,7 +481,7 @@ pub fn edit(
     if row.author_id != actor.id {
         return Err(AppError::forbidden("not_author"));
     }
-    let titled = matches!(row.kind.as_str(), "idea" | "question");
+    let titled = matches!(row.kind.as_str(), "idea" | "question" | "event");
     let title = match title {
         Some(t) if titled => Some(check_title(t)?),
         Some(_) => return Err(AppError::bad_request("field_invalid").with("field", "title")),
@@ -488,6 +496,7 @@ pub fn edit(
         if let Some(t) = &title {
             match row.kind.as_str() {
                 "idea" => idea::retitle(c, row.id, t)?,
+                "event" => event::retitle(c, row.id, t)?,
                 _ => question::retitle(c, row.id, t)?,
             }
         }
@@ -529,6 +538,7 @@ pub(crate) fn tombstone(c: &mut DbConn, id: i64) -> AppResult<()> {
     poll::forget(c, id)?;
     idea::forget(c, id)?;
     question::forget(c, id)?;
+    event::forget(c, id)?;
     crate::index::forget_content(c, id)?;
     document_entry::entry_gone(c, id)
 }

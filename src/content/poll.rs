@@ -488,9 +488,9 @@ fn count(c: &mut DbConn, row: &ContentRow, options: &[i64], first: bool) -> AppR
     }
     events::record(
         c,
-        Event::PollCounted {
+        Event::Counted {
             author: row.author_id,
-            poll: row.id,
+            content: row.id,
         },
     )?;
     Ok(())
@@ -668,9 +668,9 @@ pub fn close(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<View> {
         tell_voters(c, row.id, row.author_id)?;
         events::record(
             c,
-            Event::PollCounted {
+            Event::Counted {
                 author: row.author_id,
-                poll: row.id,
+                content: row.id,
             },
         )?;
         Ok::<_, AppError>(())
@@ -711,9 +711,9 @@ pub fn close_due(conn: &mut DbConn) -> AppResult<usize> {
             tell_voters(c, *id, *author)?;
             events::record(
                 c,
-                Event::PollCounted {
+                Event::Counted {
                     author: *author,
-                    poll: *id,
+                    content: *id,
                 },
             )?;
         }

@@ -52,6 +52,8 @@ pub struct Incoming {
     pub idea: Option<super::idea::Remote>,
     /// The question it asks (a titled post with Ruche's question mark).
     pub question: Option<super::question::Remote>,
+    /// The event it is (an `Event`), with its instance's counts.
+    pub event: Option<super::event::Remote>,
 }
 
 /// Whether what `author` publishes in `community` is its host's word: a
@@ -180,6 +182,9 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
         if let (Some(q), None) = (&inc.question, &parent) {
             super::question::store_remote(c, id, q)?;
         }
+        if let (Some(e), None) = (&inc.event, &parent) {
+            super::event::store_remote(c, id, e)?;
+        }
         if let (Some(i), None, Some(_)) = (&inc.idea, &parent, community) {
             let trusted = host_speaks(c, inc.author_id, community)?;
             super::idea::store_remote(c, id, i, trusted)?;
@@ -269,6 +274,10 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
         if let (Some(q), None) = (&inc.question, row.root_id) {
             // Its asker's word: its title and the answer accepted.
             super::question::refresh_remote(c, row.id, q, true)?;
+        }
+        if let (Some(e), None, "event") = (&inc.event, row.root_id, row.kind.as_str()) {
+            // Its organiser's word: its details and counts.
+            super::event::refresh_remote(c, row.id, e)?;
         }
         if let (Some(i), None) = (&inc.idea, row.root_id) {
             // Its author edits the title; where it stands is the word of

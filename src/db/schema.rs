@@ -578,6 +578,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     poll_votes,
     ideas,
     questions,
+    event_details,
+    event_rsvps,
+    calendar_feeds,
     content_search,
     content_words,
     actor_search,
@@ -905,6 +908,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    event_details (content_id) {
+        content_id -> BigInt,
+        title -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        time_zone -> Text,
+        place -> Text,
+        online_url -> Text,
+        capacity -> Nullable<BigInt>,
+        waiting_list -> Bool,
+        going -> BigInt,
+        maybe -> BigInt,
+        waiting -> BigInt,
+        reminded_at -> Nullable<Timestamp>,
+        joins -> Bool,
+    }
+}
+
+diesel::table! {
+    event_rsvps (content_id, user_id) {
+        content_id -> BigInt,
+        user_id -> BigInt,
+        answer -> Text,
+        waiting -> Bool,
+        ap_id -> Nullable<Text>,
+        answered_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (user_id) {
+        user_id -> BigInt,
+        digest -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(event_details -> content (content_id));
+diesel::joinable!(event_rsvps -> users (user_id));
+diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::joinable!(ideas -> content (content_id));
 diesel::joinable!(polls -> content (content_id));
 diesel::joinable!(poll_options -> polls (content_id));

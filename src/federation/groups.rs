@@ -193,7 +193,7 @@ pub fn build_content(
     let actor_ap = ap_id(conn, cfg, actor)?;
     let act_id = |k: &str| urls.activity(event_id, k);
     let inner = match ev {
-        Event::Published { .. } | Event::Edited { .. } | Event::PollCounted { .. } => {
+        Event::Published { .. } | Event::Edited { .. } | Event::Counted { .. } => {
             if row.deleted_at.is_some() {
                 return Ok(None);
             }

@@ -61,6 +61,12 @@ static CONTEXT: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
             "lemmy": "https://join-lemmy.org/ns#",
             "stickied": "lemmy:stickied",
             "postingRestrictedToMods": "lemmy:postingRestrictedToMods",
+            "mz": "https://joinmobilizon.org/ns#",
+            "timezone": "mz:timezone",
+            "participantCount": "mz:participantCount",
+            "joinMode": "mz:joinMode",
+            "maximumAttendeeCapacity": "schema:maximumAttendeeCapacity",
+            "remainingAttendeeCapacity": "schema:remainingAttendeeCapacity",
             "ruche": super::groups::RUCHE_NS,
             "implements": {"@id": "https://w3id.org/fep/844e/implements", "@type": "@id"}
         }

@@ -69,14 +69,15 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
                 continue;
             }
         };
-        // New counts of a poll are read when they are sent: an event is
-        // covered by a newer one of the same poll, so that a burst of
-        // votes makes one Update, not one per vote; but not when this
-        // process sent the poll's counts longer than `POLL_COUNTS_EVERY`
-        // ago, so that votes that keep coming still show elsewhere.
-        if let Event::PollCounted { poll, .. } = &ev.event {
+        // New counts of a poll (or an event) are read when they are sent:
+        // an event is covered by a newer one of the same poll, so that a
+        // burst of votes makes one Update, not one per vote; but not when
+        // this process sent the poll's counts longer than
+        // `POLL_COUNTS_EVERY` ago, so that votes that keep coming still
+        // show elsewhere.
+        if let Event::Counted { content: poll, .. } = &ev.event {
             let newer: i64 = fed_events::table
-                .filter(fed_events::kind.eq("poll_count"))
+                .filter(fed_events::kind.eq_any(["count", "poll_count"]))
                 .filter(fed_events::object_id.eq(poll))
                 .filter(fed_events::id.gt(ev.id))
                 .count()
@@ -304,7 +305,7 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
         | Event::Deleted { content: oid, .. }
         | Event::Reacted { content: oid, .. }
         | Event::Unreacted { content: oid, .. }
-        | Event::PollCounted { poll: oid, .. } => {
+        | Event::Counted { content: oid, .. } => {
             let row: ContentRow = content::table
                 .find(oid)
                 .select(ContentRow::as_select())
@@ -323,6 +324,7 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
             }
         }
         Event::Voted { option, .. } => build_vote(conn, cfg, event_id, &actor, *option),
+        Event::Answered { event, .. } => build_answer(conn, cfg, event_id, &actor, *event),
         Event::ProfileChanged { .. } if !actor.is_person() => super::groups::build_membership(
             conn,
             cfg,
@@ -505,11 +507,13 @@ fn build_post(
     let urls = Urls(cfg);
     let actor_id = urls.person(&actor.username);
     let mut rec = audience::recipients(conn, row.id)?;
-    if deletion || matches!(ev, Event::PollCounted { .. }) {
-        // Those who voted in a poll from elsewhere see its new counts, and
-        // its deletion, too.
+    if deletion || matches!(ev, Event::Counted { .. } | Event::Edited { .. }) {
+        // Those who voted in a poll (or answered an event) from elsewhere
+        // see its new counts, and its deletion, too.
         rec.people
             .extend(crate::content::poll::remote_voters(conn, row.id)?);
+        rec.people
+            .extend(crate::content::event::remote_attendees(conn, row.id)?);
     }
     let root = root_of(conn, row)?;
     let targets = targets(conn, cfg, &rec)?;
@@ -589,6 +593,70 @@ fn build_vote(
         Verb::Create,
         &actor_id,
         SentObject::Vote(Box::new(note)),
+        Some(&audience),
+    )?;
+    Ok(Some((apjson::document(activity)?, actor.id, targets)))
+}
+
+/// A local person's answer to an event of another instance, sent to its
+/// organiser: `Accept` (going), `TentativeAccept` (maybe) or `Reject`
+/// (not going) of the event, as Friendica and Hubzilla send and read them,
+/// and a withdrawn answer as the `Undo` of an `Accept`. An event whose
+/// instance reads answers as Mobilizon does (`joins`) gets a `Join` for
+/// going and a `Leave` otherwise (Mobilizon has no "maybe").
+fn build_answer(
+    conn: &mut DbConn,
+    cfg: &Config,
+    event_id: i64,
+    actor: &User,
+    event: i64,
+) -> AppResult<Built> {
+    use crate::content::event::Answer;
+    let sent = crate::content::event::sent_answer(conn, actor.id, event)?;
+    let author = user(conn, sent.event.author_id)?;
+    if author.is_local() || sent.event.ap_id.is_none() {
+        return Ok(None);
+    }
+    let urls = Urls(cfg);
+    let actor_id = urls.person(&actor.username);
+    let author_ap = ap_id_of(conn, cfg, &author)?;
+    let rec = Recipients {
+        people: [author.id].into(),
+        members_only: false,
+    };
+    let targets = personal_inbox(conn, cfg, &rec)?;
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let event_ap = content_ap_id(cfg, &sent.event);
+    let audience = Audience {
+        to: vec![author_ap],
+        cc: Vec::new(),
+    };
+    let (verb, name) = match (sent.joins, sent.answer) {
+        (true, Some(Answer::Going)) => (Verb::Join, "join"),
+        (true, _) => (Verb::Leave, "leave"),
+        (false, Some(Answer::Going)) => (Verb::Accept, "accept"),
+        (false, Some(Answer::Maybe)) => (Verb::TentativeAccept, "tentative"),
+        (false, Some(Answer::Declined)) => (Verb::Reject, "reject"),
+        (false, None) => (Verb::Undo, "undo"),
+    };
+    let object = if verb == Verb::Undo {
+        SentObject::Embedded(Box::new(super::protocol::activity::Embedded {
+            id: None,
+            kind: Verb::Accept,
+            actor: apjson::own(&actor_id)?,
+            object: apjson::own(&event_ap)?,
+            target: None,
+        }))
+    } else {
+        SentObject::Id(apjson::own(&event_ap)?)
+    };
+    let activity = apjson::activity(
+        &urls.activity(event_id, name),
+        verb,
+        &actor_id,
+        object,
         Some(&audience),
     )?;
     Ok(Some((apjson::document(activity)?, actor.id, targets)))

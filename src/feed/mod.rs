@@ -94,6 +94,9 @@ pub struct Item {
     /// The question it asks (`kind` is `question`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub question: Option<crate::content::question::View>,
+    /// The event it is (`kind` is `event`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<crate::content::event::View>,
 }
 
 impl Item {
@@ -164,12 +167,13 @@ fn hydrate_with_authors(
             .collect()
     };
     let mut attached = crate::content::media::of_contents(conn, &ids)?;
-    let (mut polls, mut ideas, mut questions) = {
+    let (mut polls, mut ideas, mut questions, mut events) = {
         let refs: Vec<&ContentRow> = rows.iter().map(|(r, _)| r).collect();
         (
             crate::content::poll::views(conn, viewer, &refs)?,
             crate::content::idea::views(conn, viewer, &refs)?,
             crate::content::question::views(conn, viewer, &refs)?,
+            crate::content::event::views(conn, viewer, &refs)?,
         )
     };
     let counts: HashMap<i64, i64> = comment_counts
@@ -222,6 +226,7 @@ fn hydrate_with_authors(
             poll: polls.remove(&r.id),
             idea: ideas.remove(&r.id),
             question: questions.remove(&r.id),
+            event: events.remove(&r.id),
         });
     }
     Ok(items)

@@ -125,7 +125,8 @@ pub fn content(c: &mut DbConn, id: i64) -> QueryResult<()> {
         answers = format!("{body}\n{}", names.join("\n"));
         text = &answers;
     }
-    // An idea or a question is found by its title first.
+    // An idea, a question or an event is found by its title first (an
+    // event by its place too).
     let title: Option<String> = match kind.as_str() {
         "idea" => {
             use crate::db::schema::ideas;
@@ -142,6 +143,15 @@ pub fn content(c: &mut DbConn, id: i64) -> QueryResult<()> {
                 .select(questions::title)
                 .first(c)
                 .optional()?
+        }
+        "event" => {
+            use crate::db::schema::event_details;
+            event_details::table
+                .find(id)
+                .select((event_details::title, event_details::place))
+                .first::<(String, String)>(c)
+                .optional()?
+                .map(|(t, p)| format!("{t} {p}"))
         }
         _ => None,
     };

@@ -18,7 +18,7 @@ use crate::mails::{self, Mail, To};
 
 /// The kinds of notification a person may receive by e-mail, in the order
 /// the settings show them.
-pub const KINDS: [&str; 12] = [
+pub const KINDS: [&str; 15] = [
     "mention",
     "reply",
     "community_invite",
@@ -31,6 +31,9 @@ pub const KINDS: [&str; 12] = [
     "poll_closed",
     "idea_status",
     "answer_accepted",
+    "event_reminder",
+    "event_place",
+    "event_changed",
 ];
 
 /// When a kind of notification is e-mailed.
@@ -63,11 +66,13 @@ impl Mode {
     }
 
     /// What a person who chose nothing gets: what asks for them (a
-    /// mention, a reply, an invitation, a join request to decide) at once;
-    /// the rest in the digest.
+    /// mention, a reply, an invitation, a join request to decide) and what
+    /// would come too late in a digest (an event's reminder, a place
+    /// given, a change of date) at once; the rest in the digest.
     pub fn default_for(kind: &str) -> Mode {
         match kind {
-            "mention" | "reply" | "community_invite" | "community_request" => Mode::Now,
+            "mention" | "reply" | "community_invite" | "community_request" | "event_reminder"
+            | "event_place" | "event_changed" => Mode::Now,
             _ => Mode::Digest,
         }
     }

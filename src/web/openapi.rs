@@ -46,6 +46,9 @@ fn schemas() -> Value {
             "poll_closed": {"type": "string", "enum": ["now", "digest", "never"]},
             "idea_status": {"type": "string", "enum": ["now", "digest", "never"]},
             "answer_accepted": {"type": "string", "enum": ["now", "digest", "never"]},
+            "event_reminder": {"type": "string", "enum": ["now", "digest", "never"]},
+            "event_place": {"type": "string", "enum": ["now", "digest", "never"]},
+            "event_changed": {"type": "string", "enum": ["now", "digest", "never"]},
             "digest": {"type": "string", "enum": ["daily", "weekly", "never"]},
             "time_zone": {"type": "string", "description": "A zone of the time zone database (Europe/Paris): the digest leaves at 8:00 there"}}},
         "AppCode": {"type": "object", "required": ["code"], "properties": {
@@ -152,9 +155,37 @@ fn schemas() -> Value {
             "reason": {"type": "string", "maxLength": 500, "description": "Why (required to decline)"}}},
         "AppSwitch": {"type": "object", "required": ["enabled"], "properties": {
             "enabled": {"type": ["boolean", "null"], "description": "on or off; for a community, null follows the site"}}},
+        "Rsvp": {"type": "object", "required": ["answer"], "properties": {
+            "answer": {"type": "string", "enum": ["going", "maybe", "declined"]}}},
     });
-    if let (Value::Object(all), Value::Object(more)) = (&mut main, apps) {
-        all.extend(more);
+    // An event's fields, for planning and changing one.
+    let event = json!({
+        "title": {"type": "string", "maxLength": 150},
+        "starts_at": {"type": "string", "description": "RFC 3339, or a local time (2026-12-10T09:00) in time_zone"},
+        "ends_at": {"type": "string", "description": "the same way; an hour after the start when absent"},
+        "time_zone": {"type": "string", "description": "a zone of the time zone database (Europe/Paris)"},
+        "place": {"type": "string", "maxLength": 200},
+        "online_url": {"type": "string", "maxLength": 2000, "description": "http or https"},
+        "capacity": {"type": ["integer", "null"], "minimum": 1, "maximum": 100000},
+        "waiting_list": {"type": "boolean", "default": true}
+    });
+    let mut create = event.clone();
+    if let Value::Object(fields) = &mut create {
+        fields.insert(
+            "body".into(),
+            json!({"type": "string", "description": "Its description (Markdown; may be empty)"}),
+        );
+        fields.insert("visibility".into(), json!({"type": "string", "enum": ["public", "organisation", "instance", "followers"], "default": "public"}));
+        fields.insert("community".into(), json!({"type": "string", "description": "The community it is planned in (its members plan)"}));
+    }
+    let events = json!({
+        "EventCreate": {"type": "object", "required": ["title", "starts_at", "time_zone"], "properties": create},
+        "EventChange": {"type": "object", "required": ["title", "starts_at", "time_zone"], "properties": event},
+    });
+    for more in [apps, events] {
+        if let (Value::Object(all), Value::Object(more)) = (&mut main, more) {
+            all.extend(more);
+        }
     }
     main
 }

@@ -296,6 +296,9 @@ impl TestApp {
             "poll_votes" => n!(schema::poll_votes),
             "ideas" => n!(schema::ideas),
             "questions" => n!(schema::questions),
+            "event_details" => n!(schema::event_details),
+            "event_rsvps" => n!(schema::event_rsvps),
+            "calendar_feeds" => n!(schema::calendar_feeds),
             other => panic!("no counter for {other}"),
         }
     }

@@ -9,7 +9,9 @@
 //! post, a comment, a profile, a community's profile or pin), [`delete`],
 //! [`like`] (Like, EmojiReact, and their Undo), [`undo`], [`announce`] (what
 //! a community of another instance redistributes), [`invite`], [`add`]
-//! (Add and Remove to a community's collections), and [`moderation`]: what
+//! (Add and Remove to a community's collections), [`rsvp`] (answers to our
+//! events: Accept, TentativeAccept, Reject, Join, Leave, and their Undo),
+//! and [`moderation`]: what
 //! a moderator living elsewhere does in one of our communities (its Add,
 //! Remove, Block, Accept, Invite, Update or Delete).
 
@@ -22,6 +24,7 @@ pub mod follow;
 pub mod invite;
 pub mod like;
 pub mod moderation;
+pub mod rsvp;
 pub mod undo;
 
 use axum::http::{HeaderMap, Method};
@@ -277,10 +280,14 @@ async fn dispatch(r: Received<'_>) -> AppResult<bool> {
         if matches!(kind, Verb::Create | Verb::Update)
             && matches!(
                 object.kind().as_str(),
-                "Note" | "Article" | "Page" | "Question" | "Answer"
+                "Note" | "Article" | "Page" | "Question" | "Answer" | "Event"
             )
         {
             return create::note(&r).await;
+        }
+        // An answer to one of our events.
+        if rsvp::apply(&r).await? {
+            return Ok(false);
         }
         // A moderator living elsewhere acting in one of our communities.
         if moderation::apply(&r).await? {

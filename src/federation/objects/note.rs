@@ -120,7 +120,11 @@ pub fn resolve(
     // An idea is a post (not a reply) of a community; a question, a post.
     let idea = idea_of(note).filter(|_| note.in_reply_to.is_none() && note.audience.is_some());
     let question = question_of(cfg, note).filter(|_| note.in_reply_to.is_none());
-    let (body_html, body) = texts(note, idea.is_none() && question.is_none())?;
+    let event = event_of(note).filter(|_| note.in_reply_to.is_none());
+    let (body_html, body) = texts(
+        note,
+        idea.is_none() && question.is_none() && event.is_none(),
+    )?;
     let (body_html, body) = match &question {
         Some(q) => without_title(&q.title, body_html, body),
         None => (body_html, body),
@@ -284,7 +288,33 @@ pub fn resolve(
         poll: poll_of(note)?,
         idea: idea.filter(|_| community.is_some()),
         question,
+        event,
     }))
+}
+
+/// The event an `Event` is, bounded: a title, a start, and what else its
+/// server publishes (Mobilizon's end, zone, place, online link, capacity
+/// and count; Ruche's maybe and waiting counts). An event without a title
+/// or a start is read as a plain post.
+fn event_of(note: &Note) -> Option<crate::content::event::Remote> {
+    use crate::federation::protocol::note::NoteKind;
+    if note.kind != NoteKind::Event {
+        return None;
+    }
+    let title = note.name.as_deref().filter(|t| t.len() <= 4000)?;
+    let starts_at = note.start_time?.naive_utc();
+    let place = note.place();
+    crate::content::event::Remote::read(
+        title,
+        starts_at,
+        note.end_time.map(|t| t.naive_utc()),
+        note.timezone.as_deref(),
+        &place.chars().take(4000).collect::<String>(),
+        note.online_link(),
+        note.maximum_attendee_capacity,
+        (note.participant_count, note.maybe_count, note.waiting_count),
+        note.join_mode.is_some(),
+    )
 }
 
 /// The question a post asks: a titled post with Ruche's question mark.
@@ -500,6 +530,8 @@ pub struct Links {
     pub idea: Option<crate::content::idea::Remote>,
     /// The question it asks, as published.
     pub question: Option<crate::content::question::Remote>,
+    /// The event it is, as published.
+    pub event: Option<crate::content::event::Remote>,
 }
 
 /// The mentions and hashtags of a content row.
@@ -543,6 +575,11 @@ pub fn links(
     } else {
         None
     };
+    let event = if row.kind == "event" {
+        crate::content::event::published(conn, row.id)?
+    } else {
+        None
+    };
     Ok(Links {
         mentions,
         tags,
@@ -550,6 +587,7 @@ pub fn links(
         poll,
         idea,
         question,
+        event,
     })
 }
 
@@ -622,7 +660,7 @@ pub fn publish(
     links: &Links,
 ) -> AppResult<crate::federation::protocol::note::Published> {
     use crate::federation::protocol::note::{
-        NoteKind, Published, PublishedAttachment, PublishedSource, PublishedTag,
+        NoteKind, Published, PublishedAttachment, PublishedPlace, PublishedSource, PublishedTag,
     };
     let id = url(&address(cfg, row))?;
     let mut tag = Vec::with_capacity(links.mentions.len() + links.tags.len());
@@ -651,16 +689,20 @@ pub fn publish(
     // them (a Note is a comment to Lemmy); comments stay Notes. A poll is
     // a Question wherever it is asked.
     let poll = links.poll.as_ref().filter(|_| row.root_id.is_none());
-    let page = audience.is_some() && row.root_id.is_none() && poll.is_none();
+    // An event is an Event wherever it is planned (Mastodon shows its
+    // title, its summary line and its link).
+    let event = links.event.as_ref().filter(|_| row.root_id.is_none());
+    let page = audience.is_some() && row.root_id.is_none() && poll.is_none() && event.is_none();
     // An idea is a Page titled by its own title, with where it stands; a
     // server that knows no ideas shows its title, text and link.
     let idea = links.idea.as_ref().filter(|_| page);
     // A question is titled wherever it is asked; a Note shows its title
     // above its text, for servers that read no `name` on a Note.
     let question = links.question.as_ref().filter(|_| row.root_id.is_none());
-    let name = match (idea, question) {
-        (Some(i), _) => Some(i.title.clone()),
-        (_, Some(q)) => Some(q.title.clone()),
+    let name = match (idea, question, event) {
+        (Some(i), _, _) => Some(i.title.clone()),
+        (_, Some(q), _) => Some(q.title.clone()),
+        (_, _, Some(e)) => Some(e.title.clone()),
         _ => page.then(|| {
             let file = attachment.as_ref().map(|a| a.name.as_str());
             crate::federation::json::page_title(&row.body, file)
@@ -680,6 +722,8 @@ pub fn publish(
         id,
         kind: if poll.is_some() {
             NoteKind::Question
+        } else if event.is_some() {
+            NoteKind::Event
         } else if page {
             NoteKind::Page
         } else {
@@ -705,10 +749,14 @@ pub fn publish(
             .into_iter()
             .map(PublishedAttachment::Document)
             .chain(media_attachments(cfg, &links.media)?)
+            .chain(event.and_then(online_link))
             .collect(),
         one_of: poll.filter(|p| !p.multiple).map(choices),
         any_of: poll.filter(|p| p.multiple).map(choices),
-        end_time: poll.and_then(|p| p.closes_at).map(time),
+        end_time: poll
+            .and_then(|p| p.closes_at)
+            .or(event.map(|e| e.ends_at))
+            .map(time),
         closed: poll.and_then(|p| p.closed_at).map(time),
         voters_count: poll.and_then(|p| p.voters),
         results: poll.map(|p| p.results.as_str()),
@@ -720,7 +768,68 @@ pub fn publish(
             .and_then(|q| q.accepted.as_deref())
             .map(url)
             .transpose()?,
+        summary: event.map(summary),
+        start_time: event.map(|e| time(e.starts_at)),
+        timezone: event.map(|e| e.time_zone.clone()),
+        location: event
+            .filter(|e| !e.place.is_empty())
+            .map(|e| PublishedPlace {
+                kind: "Place",
+                name: e.place.clone(),
+            }),
+        maximum_attendee_capacity: event.and_then(|e| e.capacity),
+        remaining_attendee_capacity: event.and_then(|e| e.capacity.map(|c| (c - e.going).max(0))),
+        participant_count: event.map(|e| e.going),
+        maybe_count: event.map(|e| e.maybe),
+        waiting_count: event.map(|e| e.waiting),
     })
+}
+
+/// An event's online address as an attachment (Mobilizon's `Link`).
+fn online_link(
+    event: &crate::content::event::Remote,
+) -> Option<crate::federation::protocol::note::PublishedAttachment> {
+    use crate::federation::protocol::note::{PublishedAttachment, PublishedLink};
+    let href = url::Url::parse(&event.online_url).ok()?;
+    Some(PublishedAttachment::Link(PublishedLink {
+        kind: "Link",
+        href,
+        media_type: "text/html",
+        name: "Website",
+    }))
+}
+
+/// An event's date, time and place on one line, in the zone it was
+/// planned in, for servers that show no dates (Mastodon shows this line
+/// under the title).
+fn summary(event: &crate::content::event::Remote) -> String {
+    use chrono::TimeZone;
+    let zone: chrono_tz::Tz = event.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let (start, end) = (
+        zone.from_utc_datetime(&event.starts_at),
+        zone.from_utc_datetime(&event.ends_at),
+    );
+    let end_fmt = if start.date_naive() == end.date_naive() {
+        "%H:%M"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
+    let mut line = format!(
+        "{} – {} ({})",
+        start.format("%Y-%m-%d %H:%M"),
+        end.format(end_fmt),
+        zone.name()
+    );
+    if !event.place.is_empty() {
+        line.push_str(" · ");
+        line.push_str(&event.place);
+    }
+    if !event.online_url.is_empty() {
+        line.push_str(" · ");
+        line.push_str(&event.online_url);
+    }
+    // A summary is HTML.
+    crate::markdown::escape_text(&line)
 }
 
 /// A poll's answers as a Question lists them, with their votes when they

@@ -20,6 +20,8 @@ pub enum Verb {
     Delete,
     Follow,
     Accept,
+    /// An answer "maybe" to an event (Friendica, Hubzilla, Ruche).
+    TentativeAccept,
     Reject,
     Undo,
     Like,

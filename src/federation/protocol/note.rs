@@ -16,6 +16,8 @@ pub enum NoteKind {
     Question,
     /// A vote in a poll, as Pleroma and Akkoma send it.
     Answer,
+    /// A calendar event (Mobilizon, Friendica, Gancio, Ruche).
+    Event,
     Tombstone,
     #[serde(other)]
     Other,
@@ -26,7 +28,11 @@ impl NoteKind {
     pub fn is_content(self) -> bool {
         matches!(
             self,
-            NoteKind::Note | NoteKind::Page | NoteKind::Article | NoteKind::Question
+            NoteKind::Note
+                | NoteKind::Page
+                | NoteKind::Article
+                | NoteKind::Question
+                | NoteKind::Event
         )
     }
 
@@ -108,6 +114,100 @@ pub struct Note {
     /// The answer its asker (or its community) accepted.
     #[serde(rename = "ruche:acceptedAnswer", default, deserialize_with = "lenient")]
     pub accepted_answer: Option<Url>,
+    /// When an event starts (its end is `endTime`).
+    #[serde(default, deserialize_with = "lenient")]
+    pub start_time: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// The zone an event was planned in (Mobilizon's `timezone`).
+    #[serde(default, deserialize_with = "lenient")]
+    pub timezone: Option<String>,
+    /// Where an event takes place (one place, or several as Gancio lists
+    /// them).
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub location: Vec<Location>,
+    /// Places an event offers (schema.org, Mobilizon).
+    #[serde(default, deserialize_with = "lenient")]
+    pub maximum_attendee_capacity: Option<i64>,
+    /// How many go to an event (Mobilizon).
+    #[serde(default, deserialize_with = "lenient")]
+    pub participant_count: Option<i64>,
+    /// How participation works (Mobilizon: `free`, `restricted`, …): an
+    /// event that says so is answered with `Join` and `Leave`.
+    #[serde(default, deserialize_with = "lenient")]
+    pub join_mode: Option<String>,
+    /// How many may go to a Ruche event, and wait for a place.
+    #[serde(rename = "ruche:maybeCount", default, deserialize_with = "lenient")]
+    pub maybe_count: Option<i64>,
+    #[serde(rename = "ruche:waitingCount", default, deserialize_with = "lenient")]
+    pub waiting_count: Option<i64>,
+}
+
+/// Where an event takes place: a `Place` with a name and an address (a
+/// schema.org `PostalAddress`, or text), or a `VirtualLocation` (Gancio)
+/// with its address.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Location {
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub address: Option<Address>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub url: Option<String>,
+}
+
+/// A place's address: a schema.org `PostalAddress`, or plain text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Address {
+    Text(String),
+    Postal(PostalAddress),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostalAddress {
+    #[serde(default, deserialize_with = "lenient")]
+    pub street_address: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub postal_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub address_locality: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub address_country: Option<String>,
+}
+
+impl Location {
+    /// The place as one line: its name, then its address.
+    pub fn text(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        parts.extend(self.name.clone());
+        match &self.address {
+            Some(Address::Text(t)) => parts.push(t.clone()),
+            Some(Address::Postal(p)) => {
+                let locality = [p.postal_code.as_deref(), p.address_locality.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                parts.extend(p.street_address.clone());
+                parts.push(locality);
+                parts.extend(p.address_country.clone());
+            }
+            None => {}
+        }
+        parts
+            .into_iter()
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .fold(Vec::<String>::new(), |mut acc, p| {
+                if !acc.contains(&p) {
+                    acc.push(p);
+                }
+                acc
+            })
+            .join(", ")
+    }
 }
 
 /// A poll's `closed`: the date it closed, or only that it did.
@@ -189,6 +289,9 @@ pub struct Attachment {
     pub sha256: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     pub summary: Option<String>,
+    /// The address of a `Link` (an event's online address, Mobilizon).
+    #[serde(default, deserialize_with = "lenient")]
+    pub href: Option<String>,
 }
 
 impl Note {
@@ -205,6 +308,32 @@ impl Note {
     /// The document it carries, if any.
     pub fn document(&self) -> Option<&Attachment> {
         self.attachment.iter().find(|a| a.document.is_some())
+    }
+
+    /// An event's online address: the `Link` it carries as Mobilizon
+    /// publishes it, else a virtual location's (Gancio).
+    pub fn online_link(&self) -> Option<&str> {
+        self.attachment
+            .iter()
+            .find(|a| a.kind.as_deref() == Some("Link") && a.href.is_some())
+            .and_then(|a| a.href.as_deref())
+            .or_else(|| {
+                self.location
+                    .iter()
+                    .find(|l| l.kind.as_deref() == Some("VirtualLocation"))
+                    .and_then(|l| l.url.as_deref())
+            })
+    }
+
+    /// An event's place as one line (its physical places, joined).
+    pub fn place(&self) -> String {
+        self.location
+            .iter()
+            .filter(|l| l.kind.as_deref() != Some("VirtualLocation"))
+            .map(Location::text)
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join(" / ")
     }
 }
 
@@ -268,6 +397,46 @@ pub struct Published {
         skip_serializing_if = "Option::is_none"
     )]
     pub accepted_answer: Option<Url>,
+    /// An event's date, time and place on one line, which Mastodon shows
+    /// under its title (it reads no `content` of an `Event`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// When an event starts (its end is `endTime`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<PublishedPlace>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum_attendee_capacity: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_attendee_capacity: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant_count: Option<i64>,
+    #[serde(rename = "ruche:maybeCount", skip_serializing_if = "Option::is_none")]
+    pub maybe_count: Option<i64>,
+    #[serde(rename = "ruche:waitingCount", skip_serializing_if = "Option::is_none")]
+    pub waiting_count: Option<i64>,
+}
+
+/// Where an event takes place, as a `Place` with its name.
+#[derive(Debug, Serialize)]
+pub struct PublishedPlace {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+}
+
+/// An event's online address, as Mobilizon publishes and reads it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedLink {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub href: Url,
+    pub media_type: &'static str,
+    pub name: &'static str,
 }
 
 /// An answer of a poll Ruche publishes, as Mastodon reads it: a `Note`
@@ -310,6 +479,7 @@ pub struct PublishedVote {
 pub enum PublishedAttachment {
     Document(PublishedDocument),
     Media(PublishedMedia),
+    Link(PublishedLink),
 }
 
 /// A picture (`Image`) or a file (`Document`) attached to a post or a

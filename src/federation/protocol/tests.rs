@@ -283,3 +283,65 @@ fn mastodon_and_gotosocial_polls() {
     let n: Note = read(&doc, "object").unwrap();
     assert!(matches!(n.closed, Some(Closed::Flag(true))));
 }
+
+#[test]
+fn mobilizon_event() {
+    let a = activity("mobilizon_create_event.json");
+    assert_eq!(a.kind, Verb::Create);
+    let n: Note = a.object.read("object").unwrap();
+    assert_eq!(n.kind, NoteKind::Event);
+    assert!(n.kind.is_content());
+    assert_eq!(n.name.as_deref(), Some("Repair café de l'atelier"));
+    assert_eq!(
+        n.start_time.unwrap().naive_utc().to_string(),
+        "2087-05-10 12:00:00"
+    );
+    assert_eq!(
+        n.end_time.unwrap().naive_utc().to_string(),
+        "2087-05-10 16:00:00"
+    );
+    assert_eq!(n.timezone.as_deref(), Some("Europe/Paris"));
+    assert_eq!(n.place(), "Locaux, 10 Rue Jangot, 69007 Lyon, France");
+    // The online address is the `Link`, not a PropertyValue.
+    assert_eq!(n.online_link(), Some("https://meet.example/repair-cafe"));
+    assert_eq!(
+        (n.maximum_attendee_capacity, n.participant_count),
+        (Some(20), Some(3))
+    );
+    assert_eq!(n.join_mode.as_deref(), Some("free"));
+}
+
+#[test]
+fn event_answers() {
+    let a = activity("mobilizon_join.json");
+    assert_eq!(a.kind, Verb::Join);
+    assert_eq!(a.object.id().unwrap().as_str(), TARGET);
+    assert_eq!(activity("mobilizon_leave.json").kind, Verb::Leave);
+    let a = activity("friendica_tentative_accept.json");
+    assert_eq!(a.kind, Verb::TentativeAccept);
+    assert_eq!(a.object.id().unwrap().as_str(), TARGET);
+}
+
+#[test]
+fn places_of_other_servers() {
+    // Gancio: a place with its address as text, and an online place.
+    let v = serde_json::json!({
+        "id": "https://gancio.test/federation/m/4", "type": "Event", "name": "Concert",
+        "startTime": "2087-01-01T20:00:00+01:00",
+        "location": [
+            {"type": "Place", "name": "La Cave", "address": "3 rue Neuve, Lyon"},
+            {"type": "VirtualLocation", "url": "https://stream.example/live"}
+        ]
+    });
+    let n: Note = read(&v, "object").unwrap();
+    assert_eq!(n.place(), "La Cave, 3 rue Neuve, Lyon");
+    assert_eq!(n.online_link(), Some("https://stream.example/live"));
+    // Friendica: a place with its name only.
+    let v = serde_json::json!({
+        "id": "https://fr.test/objects/1", "type": "Event", "name": "Picnic",
+        "startTime": "2087-06-01T12:00:00+00:00", "location": {"type": "Place", "name": "Parc"}
+    });
+    let n: Note = read(&v, "object").unwrap();
+    assert_eq!(n.place(), "Parc");
+    assert_eq!(n.online_link(), None);
+}

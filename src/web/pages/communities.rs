@@ -206,12 +206,8 @@ struct CommunityPage {
     can_moderate: bool,
     /// Whether the reader watches the community (is told of each post).
     watching: bool,
-    /// Whether the composer offers a poll (the app is on here).
-    polls_on: bool,
-    /// Whether ideas are on here (their list and the composer's button).
-    ideas_on: bool,
-    /// Whether questions are on here.
-    questions_on: bool,
+    /// The apps on here (their lists and the composer's buttons).
+    kit: crate::apps::Kit,
 }
 
 #[derive(Deserialize, Default)]
@@ -231,7 +227,7 @@ async fn community_page(
 ) -> PageResult {
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
-    let (c, pinned, page, watching, (polls_on, ideas_on, questions_on)) = state
+    let (c, pinned, page, watching, kit) = state
         .db
         .run(move |cx| {
             let c = communities::get(cx, id, &name)?;
@@ -244,12 +240,10 @@ async fn community_page(
                         next_cursor: None,
                     },
                     false,
-                    (false, false, false),
+                    crate::apps::Kit::default(),
                 ));
             }
-            let polls_on = crate::apps::enabled(cx, crate::apps::App::Polls, Some(c.id))?;
-            let ideas_on = crate::apps::enabled(cx, crate::apps::App::Ideas, Some(c.id))?;
-            let questions_on = crate::apps::enabled(cx, crate::apps::App::Questions, Some(c.id))?;
+            let kit = crate::apps::kit(cx, Some(c.id))?;
             let watching = communities::watching(cx, id, c.id)?;
             // Pinned posts show once, as announcements above the feed
             // (on its first page), not again in it.
@@ -261,13 +255,7 @@ async fn community_page(
             };
             let mut page = feed::community(cx, id, c.id, Some(&cursor))?;
             page.items.retain(|i| !pinned_ids.contains(&i.id));
-            Ok((
-                c,
-                pinned,
-                page,
-                watching,
-                (polls_on, ideas_on, questions_on),
-            ))
+            Ok((c, pinned, page, watching, kit))
         })
         .await
         .page(state, ctx)?;
@@ -285,9 +273,7 @@ async fn community_page(
         max_chars: state.config.content.max_post_chars,
         can_moderate,
         watching,
-        polls_on,
-        ideas_on,
-        questions_on,
+        kit,
     };
     Ok((status, render(&page)).into_response())
 }

@@ -8,6 +8,7 @@ mod community_picture;
 mod composer;
 mod documents;
 mod email;
+mod events;
 mod ideas;
 mod invitation;
 mod mail_action;
@@ -155,6 +156,18 @@ pub fn router() -> Router<AppState> {
             "/communities/{name}/questions",
             get(questions::community_list),
         )
+        .route("/events", get(events::site_list))
+        .route("/events/new", get(events::new_form).post(events::create))
+        .route("/events/calendar", post(events::calendar))
+        .route("/events/{id}/rsvp", post(events::rsvp))
+        .route(
+            "/events/{id}/edit",
+            get(events::edit_form).post(events::edit),
+        )
+        .route("/events/{id}/attendees", get(events::attendees))
+        .route("/events/{id}/calendar.ics", get(events::event_ics))
+        .route("/calendar/{file}", get(events::subscription))
+        .route("/communities/{name}/events", get(events::community_list))
         .route("/polls/{id}/vote", post(polls::vote))
         .route("/polls/{id}/close", post(polls::close))
         .route("/admin/apps", post(polls::set_site))

@@ -48,13 +48,9 @@ struct FeedPage {
     /// For a partner's guest: until when their access lasts (they see
     /// their communities' posts, with no composer and no other stream).
     guest_until: Option<chrono::NaiveDateTime>,
-    /// Whether the composer offers a poll (the app is on).
-    polls_on: bool,
-    /// Whether the composer offers an idea (the app is on for the site;
-    /// the form then asks for a community).
-    ideas_on: bool,
-    /// Whether the composer offers a question.
-    questions_on: bool,
+    /// The apps the composer offers (on for the site; an idea's form then
+    /// asks for a community).
+    kit: crate::apps::Kit,
 }
 
 #[derive(Deserialize, Default)]
@@ -84,42 +80,31 @@ async fn feed_page(
     let user = require_user(state, ctx)?.clone();
     let id = user.id;
     let first_page = q.cursor.is_empty();
-    let (stream, page, latest, welcome, suggested, guest_until, (polls_on, ideas_on, questions_on)) =
-        state
-            .db
-            .run(move |c| {
-                let guest_until = crate::accounts::guest::until(c, id)?;
-                let polls_on = crate::apps::enabled(c, crate::apps::App::Polls, None)?;
-                let ideas_on = crate::apps::enabled(c, crate::apps::App::Ideas, None)?;
-                let questions_on = crate::apps::enabled(c, crate::apps::App::Questions, None)?;
-                let stream = match q.stream.as_str() {
-                    "" => feed::default_stream(c, id)?,
-                    s => Stream::parse(s)?,
-                };
-                let page = feed::stream(c, id, stream, Some(&q.cursor))?;
-                let latest = feed::latest_comments(c, id, &page.items)?;
-                // Getting started and suggestions head the first page only.
-                let first = q.cursor.is_empty();
-                let welcome = match first && guest_until.is_none() {
-                    true => Some(onboarding::progress(c, &user)?).filter(|p| !p.finished),
-                    false => None,
-                };
-                let suggested = match first {
-                    true => suggestions::for_home(c, &user)?,
-                    false => Default::default(),
-                };
-                Ok((
-                    stream,
-                    page,
-                    latest,
-                    welcome,
-                    suggested,
-                    guest_until,
-                    (polls_on, ideas_on, questions_on),
-                ))
-            })
-            .await
-            .page(state, ctx)?;
+    let (stream, page, latest, welcome, suggested, guest_until, kit) = state
+        .db
+        .run(move |c| {
+            let guest_until = crate::accounts::guest::until(c, id)?;
+            let kit = crate::apps::kit(c, None)?;
+            let stream = match q.stream.as_str() {
+                "" => feed::default_stream(c, id)?,
+                s => Stream::parse(s)?,
+            };
+            let page = feed::stream(c, id, stream, Some(&q.cursor))?;
+            let latest = feed::latest_comments(c, id, &page.items)?;
+            // Getting started and suggestions head the first page only.
+            let first = q.cursor.is_empty();
+            let welcome = match first && guest_until.is_none() {
+                true => Some(onboarding::progress(c, &user)?).filter(|p| !p.finished),
+                false => None,
+            };
+            let suggested = match first {
+                true => suggestions::for_home(c, &user)?,
+                false => Default::default(),
+            };
+            Ok((stream, page, latest, welcome, suggested, guest_until, kit))
+        })
+        .await
+        .page(state, ctx)?;
     let mut base = Base::new(state, ctx, "feed.title", "feed");
     if first_page {
         // The first page hears of newer posts of its stream.
@@ -141,9 +126,7 @@ async fn feed_page(
         suggested_people: suggested.0,
         suggested_communities: suggested.1,
         guest_until,
-        polls_on,
-        ideas_on,
-        questions_on,
+        kit,
     };
     Ok((status, render(&page)).into_response())
 }
