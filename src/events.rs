@@ -130,7 +130,13 @@ pub enum Event {
     Counted { author: i64, content: i64 },
     /// A local person answered an event of another instance, or withdrew
     /// their answer (what they answer now is read when it is sent).
-    Answered { person: i64, event: i64 },
+    Answered {
+        person: i64,
+        event: i64,
+        /// The answer given before (`going`, `maybe`, `declined`; empty
+        /// when none): what a withdrawal undoes.
+        before: String,
+    },
 }
 
 /// One row of the log, read back.
@@ -283,7 +289,11 @@ impl Event {
             } => ("unendorse", endorser, Some(person), skill),
             Voted { person, option } => ("vote", person, Some(option), String::new()),
             Counted { author, content } => ("count", author, Some(content), String::new()),
-            Answered { person, event } => ("rsvp", person, Some(event), String::new()),
+            Answered {
+                person,
+                event,
+                before,
+            } => ("rsvp", person, Some(event), before),
         }
     }
 
@@ -394,6 +404,7 @@ impl Event {
                     "rsvp" => Answered {
                         person: actor,
                         event: object,
+                        before: extra,
                     },
                     _ => return None,
                 }
@@ -536,6 +547,7 @@ mod tests {
             Event::Answered {
                 person: 1,
                 event: 2,
+                before: "maybe".into(),
             },
             Event::Invited {
                 community: 4,

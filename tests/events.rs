@@ -254,10 +254,16 @@ async fn an_event_is_answered_and_its_places_go_to_those_who_wait() {
     let r = alice
         .patch(
             &format!("/events/{id}"),
-            json!({"title": "Safety training", "starts_at": format!("{}-06-11T14:00", year()), "time_zone": "Europe/Paris", "capacity": 2}),
+            // No limit any more: whoever waits comes.
+            json!({"title": "Safety training", "starts_at": format!("{}-06-11T14:00", year()), "time_zone": "Europe/Paris"}),
         )
         .await;
-    assert_eq!(r.json["going"], 2, "{}", r.json);
+    assert_eq!(
+        (r.json["going"].as_i64(), r.json["waiting"].as_i64()),
+        (Some(2), Some(0)),
+        "{}",
+        r.json
+    );
     assert_eq!(
         told(&carol.get("/notifications").await.json, "event_place", id),
         1
@@ -265,6 +271,7 @@ async fn an_event_is_answered_and_its_places_go_to_those_who_wait() {
 
     // The day before, those who go or may go are reminded, once.
     rsvp(&bob, id, "maybe").await;
+    rsvp(&alice, id, "maybe").await;
     shift(
         &app,
         id,
@@ -276,7 +283,8 @@ async fn an_event_is_answered_and_its_places_go_to_those_who_wait() {
         assert_eq!(ruche::content::event::remind_due(&mut conn).unwrap(), 1);
         assert_eq!(ruche::content::event::remind_due(&mut conn).unwrap(), 0);
     }
-    for who in [&bob, &carol, &dave] {
+    // The organiser too, who may come.
+    for who in [&alice, &bob, &carol, &dave] {
         assert_eq!(
             told(&who.get("/notifications").await.json, "event_reminder", id),
             1
@@ -313,13 +321,30 @@ async fn calendars_carry_the_events_one_goes_to() {
                "place": "Lyon, 10 rue de l'Usine", "body": "Chaussures de sécurité obligatoires."}),
     )
     .await;
+    // A description typed in a browser (CRLF) cannot add lines to a
+    // calendar.
+    let sneaky = plan(
+        &alice,
+        json!({"title": "Sneaky", "starts_at": format!("{}-03-05T10:00", year()), "time_zone": "UTC",
+               "body": "First line\r\nBEGIN:VEVENT\r\nSUMMARY:Injected\rEND:VEVENT"}),
+    )
+    .await;
+    let browser = app.browser_login("bob").await;
+    let ics = browser
+        .get(&format!("/events/{sneaky}/calendar.ics"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(ics.matches("\r\nBEGIN:VEVENT\r\n").count(), 1, "{ics}");
+    assert!(!ics.contains("\r\nSUMMARY:Injected"), "{ics}");
+    assert!(!ics.replace("\r\n", "").contains('\r'), "{ics}");
     let other = plan(
         &alice,
         json!({"title": "Not for Bob", "starts_at": format!("{}-03-03T10:00", year()), "time_zone": "UTC"}),
     )
     .await;
     // One event's file, for whoever may read it.
-    let browser = app.browser_login("bob").await;
     let r = browser.get(&format!("/events/{id}/calendar.ics")).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers()["content-type"]
@@ -424,6 +449,11 @@ async fn bad_events_and_answers_are_refused_and_nothing_is_stored() {
         (
             with(json!({"starts_at": "2099-01-01T09:00"})),
             "event_start_too_far",
+        ),
+        // A year chrono reads, whose arithmetic would overflow.
+        (
+            with(json!({"starts_at": "+262142-12-31T23:30", "time_zone": "UTC"})),
+            "event_start_invalid",
         ),
         (
             with(json!({"ends_at": local_day(9, 9)})),

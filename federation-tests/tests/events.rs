@@ -205,6 +205,17 @@ async fn an_event_is_answered_from_other_sites_and_friendica() {
     assert_eq!(s, StatusCode::ACCEPTED, "{b}");
     wait_field(&ann, here, "waiting", json!(1), "alice on the waiting list").await;
     assert_eq!(view(&ann, here).await["maybe"], 0);
+    // An Undo of her earlier answer withdraws that one only, not her Join.
+    let undo = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/objects/undo-1", foreign.base),
+        "type": "Undo",
+        "actor": alice,
+        "object": {"id": maybe["id"], "type": "TentativeAccept", "actor": alice, "object": event_url},
+    });
+    let (s, b) = foreign.send_value(&inbox, &undo).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    assert_eq!(view(&ann, here).await["waiting"], 1);
     // bea changes her mind on beta: alpha hears maybe, and alice gets the place.
     rsvp(&bea, on_beta, Some("maybe")).await;
     wait_field(&ann, here, "maybe", json!(1), "alpha to take bea's maybe").await;

@@ -50,6 +50,8 @@ pub const MAX_DAYS_AHEAD: i64 = 3 * 366;
 pub const MAX_CAPACITY: i64 = 100_000;
 /// How long before its start people are reminded of an event.
 pub const REMIND_HOURS: i64 = 24;
+/// People of each answer an event's list of attendees shows, at most.
+pub const MAX_ATTENDEES: i64 = 2000;
 /// Events a page of a list shows.
 pub const PER_PAGE: i64 = 20;
 /// Events a list reads, at most.
@@ -132,16 +134,19 @@ pub struct Checked {
 /// A time as written: with an offset, or local to `tz`. `None` when it is
 /// not a time, or a local time the clocks skip.
 fn read_time(raw: &str, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
+    use chrono::Datelike;
     let raw = raw.trim();
-    if let Ok(t) = DateTime::<FixedOffset>::parse_from_rfc3339(raw) {
-        return Some(t.naive_utc());
-    }
-    let local = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())?;
-    tz.from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.naive_utc())
+    let at = if let Ok(t) = DateTime::<FixedOffset>::parse_from_rfc3339(raw) {
+        t.naive_utc()
+    } else {
+        let local = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())?;
+        tz.from_local_datetime(&local).earliest()?.naive_utc()
+    };
+    // Years of a calendar (chrono reads signed years of six digits, whose
+    // arithmetic would overflow).
+    (1900..=9999).contains(&at.year()).then_some(at)
 }
 
 /// Checks a place or a link: one line, bounded, no NUL.
@@ -166,6 +171,12 @@ impl NewEvent {
     /// [`MAX_DAYS_LONG`] days), the place, the link (http or https) and the
     /// capacity (1 to [`MAX_CAPACITY`]).
     pub fn check(&self) -> AppResult<Checked> {
+        self.check_keeping(None)
+    }
+
+    /// [`NewEvent::check`], where a start in the past is taken when it is
+    /// `kept` (an event under way that its organiser changes).
+    fn check_keeping(&self, kept: Option<NaiveDateTime>) -> AppResult<Checked> {
         let title = super::check_title(&self.title)?;
         let zone = self.time_zone.trim();
         let tz: chrono_tz::Tz = zone.parse().map_err(|_| {
@@ -186,7 +197,7 @@ impl NewEvent {
             None => starts_at + Duration::hours(1),
         };
         let now = now();
-        if starts_at <= now {
+        if starts_at <= now && Some(starts_at) != kept {
             return Err(AppError::bad_request("event_start_past"));
         }
         if starts_at > now + Duration::days(MAX_DAYS_AHEAD) {
@@ -529,24 +540,28 @@ fn answer_of(c: &mut DbConn, id: i64, who: i64) -> AppResult<Option<(String, boo
 /// to those who wait (the first to have asked first), tells each of them
 /// (those of this site), and tells other instances the new counts.
 fn settle(c: &mut DbConn, row: &ContentRow, e: &EventRow) -> AppResult<()> {
+    // Disabled (and deleted) accounts hold no place.
     let counted = |c: &mut DbConn, answer: &str, waiting: bool| -> AppResult<i64> {
         Ok(event_rsvps::table
+            .inner_join(users::table)
             .filter(event_rsvps::content_id.eq(row.id))
             .filter(event_rsvps::answer.eq(answer))
             .filter(event_rsvps::waiting.eq(waiting))
+            .filter(users::disabled.eq(false))
             .count()
             .get_result(c)?)
     };
     let going = counted(c, "going", false)?;
-    if let Some(cap) = e.capacity {
-        let free = cap - going;
+    // Without a limit (any more), everyone who waits comes.
+    let free = e.capacity.map_or(i64::MAX, |cap| cap - going);
+    {
         if free > 0 {
             let promoted: Vec<i64> = event_rsvps::table
                 .filter(event_rsvps::content_id.eq(row.id))
                 .filter(event_rsvps::waiting.eq(true))
                 .order((event_rsvps::answered_at.asc(), event_rsvps::user_id.asc()))
                 .select(event_rsvps::user_id)
-                .limit(free)
+                .limit(free.min(MAX_CAPACITY))
                 .load(c)?;
             if !promoted.is_empty() {
                 diesel::update(
@@ -674,6 +689,7 @@ pub fn answer(conn: &mut DbConn, who: &User, id: i64, answer: Option<Answer>) ->
                 Event::Answered {
                     person: who.id,
                     event: row.id,
+                    before: before.map(|b| b.0).unwrap_or_default(),
                 },
             )?;
         } else if write_answer(c, &row, &e, who.id, answer, None)? {
@@ -708,6 +724,7 @@ pub fn answer_remote(
     id: i64,
     answer: Option<Answer>,
     ap_id: &str,
+    undoes: Option<&str>,
 ) -> AppResult<bool> {
     let row: ContentRow = content::table
         .find(id)
@@ -739,6 +756,17 @@ pub fn answer_remote(
         if e.ended(now()) {
             return Err(AppError::conflict("event_over"));
         }
+        if let Some(undone) = undoes {
+            // An Undo withdraws the answer it names, not a newer one.
+            let held: Option<Option<String>> = event_rsvps::table
+                .find((row.id, person))
+                .select(event_rsvps::ap_id)
+                .first(c)
+                .optional()?;
+            if held.flatten().is_some_and(|a| a != undone) {
+                return Ok(false);
+            }
+        }
         let changed = write_answer(c, &row, &e, person, answer, Some(ap_id))?;
         if changed {
             settle(c, &row, &e)?;
@@ -763,20 +791,28 @@ pub struct Attendee {
 /// instance, only those known here.
 pub fn attendees(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<Vec<Attendee>> {
     visible_event(conn, viewer, id)?;
-    let rows: Vec<(String, String, Option<String>, String, bool)> = event_rsvps::table
-        .inner_join(users::table)
-        .filter(event_rsvps::content_id.eq(id))
-        .filter(users::disabled.eq(false))
-        .order(event_rsvps::answered_at.asc())
-        .select((
-            users::username,
-            users::display_name,
-            users::domain,
-            event_rsvps::answer,
-            event_rsvps::waiting,
-        ))
-        .limit(2000)
-        .load(conn)?;
+    let mut rows: Vec<(String, String, Option<String>, String, bool)> = Vec::new();
+    // Each answer in turn, so that a long list of those who do not come
+    // does not push out those who do.
+    for answer in Answer::ALL {
+        rows.extend(
+            event_rsvps::table
+                .inner_join(users::table)
+                .filter(event_rsvps::content_id.eq(id))
+                .filter(event_rsvps::answer.eq(answer.as_str()))
+                .filter(users::disabled.eq(false))
+                .order((event_rsvps::waiting.asc(), event_rsvps::answered_at.asc()))
+                .select((
+                    users::username,
+                    users::display_name,
+                    users::domain,
+                    event_rsvps::answer,
+                    event_rsvps::waiting,
+                ))
+                .limit(MAX_ATTENDEES)
+                .load::<(String, String, Option<String>, String, bool)>(conn)?,
+        );
+    }
     let mut out: Vec<Attendee> = rows
         .into_iter()
         .filter_map(|(username, display_name, domain, a, waiting)| {
@@ -866,7 +902,14 @@ pub fn remind_due(conn: &mut DbConn) -> AppResult<usize> {
                 .filter(users::domain.is_null())
                 .select(users::id)
                 .load(c)?;
-            crate::notifications::notify(c, &people, "event_reminder", *author, Some(*id))?;
+            // The organiser, when they go, is reminded too.
+            for person in people {
+                crate::notifications::record(
+                    c,
+                    crate::notifications::NewNotification::to(person, "event_reminder", *author)
+                        .about_content(Some(*id)),
+                )?;
+            }
         }
         Ok(reminded)
     })
@@ -880,7 +923,8 @@ pub enum When {
     Upcoming,
     /// Ended, the latest first.
     Past,
-    /// Not ended, which the reader goes (or may go) to.
+    /// Not ended, which the reader goes (or may go) to, or waits for a
+    /// place at.
     Mine,
 }
 
@@ -1125,7 +1169,7 @@ impl Remote {
         let title = super::remote_title(title)?;
         let ends_at = ends_at
             .filter(|e| *e > starts_at && *e - starts_at <= Duration::days(366))
-            .unwrap_or(starts_at + Duration::hours(1));
+            .or_else(|| starts_at.checked_add_signed(Duration::hours(1)))?;
         let time_zone = time_zone
             .and_then(|z| z.trim().parse::<chrono_tz::Tz>().ok())
             .map_or("UTC".to_string(), |tz| tz.name().to_string());
@@ -1270,12 +1314,17 @@ pub fn change(conn: &mut DbConn, actor: &User, id: i64, event: &NewEvent) -> App
         return Err(AppError::forbidden("not_author"));
     }
     apps::require(conn, App::Events, row.community_id)?;
-    let checked = event.check()?;
+    let checked = event.check_keeping(Some(before.starts_at))?;
+    let below =
+        |going: i64| AppError::bad_request("event_capacity_below_going").with("going", going);
     if checked.capacity.is_some_and(|cap| cap < before.going) {
-        return Err(AppError::bad_request("event_capacity_below_going").with("going", before.going));
+        return Err(below(before.going));
     }
     db::write(conn, |c| {
-        lock(c, row.id)?;
+        let now_going = lock(c, row.id)?.going;
+        if checked.capacity.is_some_and(|cap| cap < now_going) {
+            return Err(below(now_going));
+        }
         diesel::update(event_details::table.find(row.id))
             .set((
                 event_details::title.eq(&checked.title),

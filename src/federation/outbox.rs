@@ -324,7 +324,9 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
             }
         }
         Event::Voted { option, .. } => build_vote(conn, cfg, event_id, &actor, *option),
-        Event::Answered { event, .. } => build_answer(conn, cfg, event_id, &actor, *event),
+        Event::Answered { event, before, .. } => {
+            build_answer(conn, cfg, event_id, &actor, *event, before)
+        }
         Event::ProfileChanged { .. } if !actor.is_person() => super::groups::build_membership(
             conn,
             cfg,
@@ -509,11 +511,15 @@ fn build_post(
     let mut rec = audience::recipients(conn, row.id)?;
     if deletion || matches!(ev, Event::Counted { .. } | Event::Edited { .. }) {
         // Those who voted in a poll (or answered an event) from elsewhere
-        // see its new counts, and its deletion, too.
-        rec.people
-            .extend(crate::content::poll::remote_voters(conn, row.id)?);
-        rec.people
-            .extend(crate::content::event::remote_attendees(conn, row.id)?);
+        // see its new counts, and its deletion, too: while they may still
+        // read it (a follower no more hears of changes).
+        let mut took_part = crate::content::poll::remote_voters(conn, row.id)?;
+        took_part.extend(crate::content::event::remote_attendees(conn, row.id)?);
+        for person in took_part {
+            if deletion || crate::content::get_visible(conn, person, row.id).is_ok() {
+                rec.people.insert(person);
+            }
+        }
     }
     let root = root_of(conn, row)?;
     let targets = targets(conn, cfg, &rec)?;
@@ -601,7 +607,8 @@ fn build_vote(
 /// A local person's answer to an event of another instance, sent to its
 /// organiser: `Accept` (going), `TentativeAccept` (maybe) or `Reject`
 /// (not going) of the event, as Friendica and Hubzilla send and read them,
-/// and a withdrawn answer as the `Undo` of an `Accept`. An event whose
+/// and a withdrawn answer as the `Undo` of the answer given `before` (an
+/// activity of that type, by that person, of that event). An event whose
 /// instance reads answers as Mobilizon does (`joins`) gets a `Join` for
 /// going and a `Leave` otherwise (Mobilizon has no "maybe").
 fn build_answer(
@@ -610,6 +617,7 @@ fn build_answer(
     event_id: i64,
     actor: &User,
     event: i64,
+    before: &str,
 ) -> AppResult<Built> {
     use crate::content::event::Answer;
     let sent = crate::content::event::sent_answer(conn, actor.id, event)?;
@@ -644,7 +652,11 @@ fn build_answer(
     let object = if verb == Verb::Undo {
         SentObject::Embedded(Box::new(super::protocol::activity::Embedded {
             id: None,
-            kind: Verb::Accept,
+            kind: match Answer::parse(before) {
+                Ok(Answer::Maybe) => Verb::TentativeAccept,
+                Ok(Answer::Declined) => Verb::Reject,
+                _ => Verb::Accept,
+            },
             actor: apjson::own(&actor_id)?,
             object: apjson::own(&event_ap)?,
             target: None,

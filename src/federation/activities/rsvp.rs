@@ -15,6 +15,8 @@ use crate::federation::protocol::{lenient, Link, Object, Verb};
 /// An undone answer as servers embed it.
 #[derive(Deserialize)]
 struct Undone {
+    #[serde(default, deserialize_with = "lenient")]
+    id: Option<url::Url>,
     #[serde(rename = "type", default, deserialize_with = "lenient")]
     kind: Option<Verb>,
     #[serde(default, deserialize_with = "lenient")]
@@ -23,9 +25,15 @@ struct Undone {
     object: Object,
 }
 
-/// The answer an activity gives, and the object it answers; `None` for an
-/// activity that is no answer to an event.
-fn answer_of(r: &Received<'_>) -> AppResult<Option<(Option<Answer>, Option<url::Url>)>> {
+/// What an activity answering an event says: the answer (`None`:
+/// withdrawn), the object it answers and, for an `Undo`, the id of the
+/// answer it undoes.
+type Said = (Option<Answer>, Option<url::Url>, Option<String>);
+
+/// What an activity answers; `None` for an activity that is no answer to
+/// an event (an `Undo` of a `Leave` is none either: Mobilizon joins again
+/// with a `Join`).
+fn answer_of(r: &Received<'_>) -> AppResult<Option<Said>> {
     let answer = |verb: Verb| match verb {
         Verb::Accept | Verb::Join => Some(Some(Answer::Going)),
         Verb::TentativeAccept => Some(Some(Answer::Maybe)),
@@ -37,7 +45,7 @@ fn answer_of(r: &Received<'_>) -> AppResult<Option<(Option<Answer>, Option<url::
         let Ok(undone) = r.activity.object.read::<Undone>("object") else {
             return Ok(None);
         };
-        let Some(Some(_)) = undone.kind.map(answer) else {
+        let Some(Some(Some(_))) = undone.kind.map(answer) else {
             return Ok(None);
         };
         if undone
@@ -47,16 +55,17 @@ fn answer_of(r: &Received<'_>) -> AppResult<Option<(Option<Answer>, Option<url::
         {
             return Err(AppError::forbidden("not_author"));
         }
-        return Ok(Some((None, undone.object.id())));
+        let id = undone.id.map(String::from);
+        return Ok(Some((None, undone.object.id(), id)));
     }
-    Ok(answer(r.activity.kind).map(|a| (a, r.activity.object.id())))
+    Ok(answer(r.activity.kind).map(|a| (a, r.activity.object.id(), None)))
 }
 
 /// Applies the answer of a person of another instance when the activity
 /// answers an event of this site. Returns whether it did (`false`: the
 /// activity is about something else, for the other files).
 pub async fn apply(r: &Received<'_>) -> AppResult<bool> {
-    let Some((answer, Some(object))) = answer_of(r)? else {
+    let Some((answer, Some(object), undoes)) = answer_of(r)? else {
         return Ok(false);
     };
     let Some(id) = crate::urls::Urls(&r.state.config).local_post_id(object.as_str()) else {
@@ -74,7 +83,15 @@ pub async fn apply(r: &Received<'_>) -> AppResult<bool> {
             }
             let trust = crate::net::trust::verdict(c, &cfg, &domain)?.decision;
             let reader = crate::audience::Instance { domain, trust };
-            crate::content::event::answer_remote(c, person, &reader, id, answer, &ap_id)?;
+            crate::content::event::answer_remote(
+                c,
+                person,
+                &reader,
+                id,
+                answer,
+                &ap_id,
+                undoes.as_deref(),
+            )?;
             Ok(true)
         })
         .await

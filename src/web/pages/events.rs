@@ -548,22 +548,25 @@ fn ics(state: &AppState, name: &str, entries: &[Entry]) -> String {
     use icalendar::{Calendar, Component, EventLike, EventStatus};
     let base = state.config.base();
     let host = crate::urls::host_of(base).unwrap_or_default();
+    // iCalendar text ends its lines with CRLF and escapes only line feeds:
+    // a carriage return of the text (a textarea sends CRLF) becomes one.
+    let text = |s: &str| s.replace("\r\n", "\n").replace('\r', "\n");
     let mut cal = Calendar::empty();
     cal.append_property(("VERSION", "2.0"))
         .append_property(("PRODID", "-//Ruche//Events//EN"))
         .append_property(("CALSCALE", "GREGORIAN"))
         .append_property(("METHOD", "PUBLISH"))
-        .append_property(("X-WR-CALNAME", name));
+        .append_property(("X-WR-CALNAME", text(name).as_str()));
     for e in entries {
         let page = format!("{base}/posts/{}", e.id);
-        let mut description = e.description.clone();
+        let mut description = text(&e.description);
         if !e.online_url.is_empty() {
             description = format!("{}\n\n{description}", e.online_url);
         }
         description = format!("{}\n\n{page}", description.trim());
         let mut ev = icalendar::Event::new();
         ev.uid(&format!("event-{}@{host}", e.id))
-            .summary(&e.title)
+            .summary(&text(&e.title))
             .description(description.trim())
             .starts(e.starts_at.and_utc())
             .ends(e.ends_at.and_utc())
@@ -577,7 +580,7 @@ fn ics(state: &AppState, name: &str, entries: &[Entry]) -> String {
                 EventStatus::Confirmed
             });
         if !e.place.is_empty() {
-            ev.location(&e.place);
+            ev.location(&text(&e.place));
         } else if !e.online_url.is_empty() {
             ev.location(&e.online_url);
         }
