@@ -1,8 +1,9 @@
 //! Answers of people of other instances to an event of ours: `Accept`
 //! (going), `TentativeAccept` (maybe) and `Reject` (not going) of the
 //! event, as Friendica, Hubzilla and Ruche send them, and `Join` (going)
-//! and `Leave` (withdrawn), as Mobilizon sends them; an `Undo` of any of
-//! these withdraws the answer. What the person may do is decided by
+//! and `Leave` (withdrawn), as Mobilizon sends them; an `Undo` of an
+//! answer withdraws it, unless the person answered anew since (the answer
+//! held names another activity). What the person may do is decided by
 //! `content::event::answer_remote`, the rules of a local answer.
 
 use serde::Deserialize;
