@@ -554,36 +554,28 @@ fn settle(c: &mut DbConn, row: &ContentRow, e: &EventRow) -> AppResult<()> {
     let going = counted(c, "going", false)?;
     // Without a limit (any more), everyone who waits comes.
     let free = e.capacity.map_or(i64::MAX, |cap| cap - going);
-    {
-        if free > 0 {
-            let promoted: Vec<i64> = event_rsvps::table
-                .filter(event_rsvps::content_id.eq(row.id))
-                .filter(event_rsvps::waiting.eq(true))
-                .order((event_rsvps::answered_at.asc(), event_rsvps::user_id.asc()))
-                .select(event_rsvps::user_id)
-                .limit(free.min(MAX_CAPACITY))
+    if free > 0 {
+        let promoted: Vec<i64> = event_rsvps::table
+            .filter(event_rsvps::content_id.eq(row.id))
+            .filter(event_rsvps::waiting.eq(true))
+            .order((event_rsvps::answered_at.asc(), event_rsvps::user_id.asc()))
+            .select(event_rsvps::user_id)
+            .limit(free.min(MAX_CAPACITY))
+            .load(c)?;
+        if !promoted.is_empty() {
+            diesel::update(
+                event_rsvps::table
+                    .filter(event_rsvps::content_id.eq(row.id))
+                    .filter(event_rsvps::user_id.eq_any(&promoted)),
+            )
+            .set(event_rsvps::waiting.eq(false))
+            .execute(c)?;
+            let locals: Vec<i64> = users::table
+                .filter(users::id.eq_any(&promoted))
+                .filter(users::domain.is_null())
+                .select(users::id)
                 .load(c)?;
-            if !promoted.is_empty() {
-                diesel::update(
-                    event_rsvps::table
-                        .filter(event_rsvps::content_id.eq(row.id))
-                        .filter(event_rsvps::user_id.eq_any(&promoted)),
-                )
-                .set(event_rsvps::waiting.eq(false))
-                .execute(c)?;
-                let locals: Vec<i64> = users::table
-                    .filter(users::id.eq_any(&promoted))
-                    .filter(users::domain.is_null())
-                    .select(users::id)
-                    .load(c)?;
-                crate::notifications::notify(
-                    c,
-                    &locals,
-                    "event_place",
-                    row.author_id,
-                    Some(row.id),
-                )?;
-            }
+            crate::notifications::notify(c, &locals, "event_place", row.author_id, Some(row.id))?;
         }
     }
     let (going, maybe, waiting) = (
