@@ -59,6 +59,11 @@ struct Args {
     /// feed shows their dates, counts and the reader's answer.
     #[arg(long, default_value_t = 0.03)]
     event_ratio: f64,
+    /// Must-reads for everyone here among the newest posts, each confirmed
+    /// by half of the people: the feeds lift those the reader has not
+    /// read to their top.
+    #[arg(long, default_value_t = 3)]
+    must_reads: usize,
     /// The streams read, one measurement each: `following` (home), `site`,
     /// `organisation`; and `people`, `communities`: the suggestions the
     /// home page shows (three of each, through the API); `search`: searches
@@ -142,13 +147,14 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
     let t = Instant::now();
     let tokens = seed(args, &db)?;
     println!(
-        "seeded {} people, {} follows, {} posts ({} with attachments, about {} polls of 20 voters, about {} events of 12 answers), {} comments, {} reactions, {} documents in {:.1}s",
+        "seeded {} people, {} follows, {} posts ({} with attachments, about {} polls of 20 voters, about {} events of 12 answers, {} must-reads read by half), {} comments, {} reactions, {} documents in {:.1}s",
         args.users,
         args.users * args.follows,
         args.posts,
         (args.posts as f64 * args.media_ratio) as usize,
         (args.posts as f64 * args.poll_ratio) as usize,
         (args.posts as f64 * args.event_ratio) as usize,
+        args.must_reads,
         (args.posts as f64 * args.comment_ratio) as usize,
         (args.posts as f64 * args.reaction_ratio) as usize,
         args.documents,
@@ -910,6 +916,38 @@ fn seed_events(
     )
 }
 
+/// Must-reads for everyone here (an administrator's mark), each confirmed
+/// by every other person.
+fn seed_must_reads(
+    conn: &mut ruche::db::DbConn,
+    ids: &[usize],
+    users: usize,
+    ts: &dyn Fn(i64) -> String,
+    batched: &Batched<'_>,
+) -> anyhow::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let marks: Vec<String> = ids
+        .iter()
+        .map(|id| format!("({id}, 'site', 1, '{}')", ts(600)))
+        .collect();
+    batched(
+        conn,
+        "INSERT INTO must_reads (content_id, scope, marked_by, marked_at)",
+        &mut marks.into_iter(),
+    )?;
+    let mut reads = ids
+        .iter()
+        .flat_map(|id| (1..=users).step_by(2).map(move |u| (*id, u)))
+        .map(|(id, u)| format!("({id}, {u}, '{}')", ts(300)));
+    batched(
+        conn,
+        "INSERT INTO must_read_confirmations (content_id, user_id, read_at)",
+        &mut reads,
+    )
+}
+
 fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
     let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
     let conn = &mut *conn;
@@ -1068,6 +1106,15 @@ fn seed(args: &Args, db: &ruche::db::Db) -> anyhow::Result<Vec<String>> {
     )?;
     seed_polls(conn, &poll_ids, n, &ts, &batched)?;
     seed_events(conn, &event_ids, n, &ts, &batched)?;
+    // The newest plain posts everyone here reads, as must-reads.
+    let must: Vec<usize> = post_ids
+        .iter()
+        .rev()
+        .filter(|id| *id % 10 != 0 && !poll_ids.contains(id) && !event_ids.contains(id))
+        .take(args.must_reads)
+        .copied()
+        .collect();
+    seed_must_reads(conn, &must, n, &ts, &batched)?;
     // Pictures (and now and then a file) on some posts, as field reports
     // have; the rows only: feeds never read the files.
     let mut rng5 = rand::rngs::StdRng::seed_from_u64(13);

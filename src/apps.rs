@@ -28,10 +28,19 @@ pub enum App {
     Questions,
     /// Events: planned, answered (going, maybe, not going), in calendars.
     Events,
+    /// Must-read announcements: posts marked for an audience, who confirm
+    /// having read them.
+    MustRead,
 }
 
 impl App {
-    pub const ALL: [App; 4] = [App::Polls, App::Ideas, App::Questions, App::Events];
+    pub const ALL: [App; 5] = [
+        App::Polls,
+        App::Ideas,
+        App::Questions,
+        App::Events,
+        App::MustRead,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,6 +48,7 @@ impl App {
             App::Ideas => "ideas",
             App::Questions => "questions",
             App::Events => "events",
+            App::MustRead => "must_read",
         }
     }
 
@@ -97,6 +107,7 @@ pub struct Kit {
     pub ideas: bool,
     pub questions: bool,
     pub events: bool,
+    pub must_read: bool,
 }
 
 /// The apps that may be used outside communities (`None`) or in one.
@@ -106,6 +117,7 @@ pub fn kit(conn: &mut DbConn, community: Option<i64>) -> AppResult<Kit> {
         ideas: enabled(conn, App::Ideas, community)?,
         questions: enabled(conn, App::Questions, community)?,
         events: enabled(conn, App::Events, community)?,
+        must_read: enabled(conn, App::MustRead, community)?,
     })
 }
 

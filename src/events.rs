@@ -137,6 +137,9 @@ pub enum Event {
         /// when none): what a withdrawal undoes.
         before: String,
     },
+    /// A local person confirmed having read a must-read of a community of
+    /// another instance, which keeps the tally.
+    ReadConfirmed { person: i64, content: i64 },
 }
 
 /// One row of the log, read back.
@@ -294,6 +297,7 @@ impl Event {
                 event,
                 before,
             } => ("rsvp", person, Some(event), before),
+            ReadConfirmed { person, content } => ("read", person, Some(content), String::new()),
         }
     }
 
@@ -405,6 +409,10 @@ impl Event {
                         person: actor,
                         event: object,
                         before: extra,
+                    },
+                    "read" => ReadConfirmed {
+                        person: actor,
+                        content: object,
                     },
                     _ => return None,
                 }
@@ -548,6 +556,10 @@ mod tests {
                 person: 1,
                 event: 2,
                 before: "maybe".into(),
+            },
+            Event::ReadConfirmed {
+                person: 1,
+                content: 2,
             },
             Event::Invited {
                 community: 4,

@@ -753,6 +753,17 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
                "online_url": "https://meet.example/qualite"}),
     )
     .await;
+    // A must-read of the community, asked of the reader, confirmed by nobody yet.
+    let must = bob
+        .post(
+            "/communities/transformation/posts",
+            json!({"body": "**Nouvelle procédure d'habilitation** : chaque opérateur de Villefranche-sur-Saône et de Saint-Quentin-en-Yvelines la lit avant le 15 janvier."}),
+        )
+        .await;
+    assert!(must.status.is_success(), "{:?}", must.json);
+    let must = must.json["id"].as_i64().unwrap();
+    let r = me.put(&format!("/posts/{must}/must-read")).await;
+    assert!(r.status.is_success(), "{:?}", r.json);
     let pages = vec![
         "/".to_string(),
         format!("/posts/{post}"),
@@ -791,6 +802,7 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         format!("/posts/{event}"),
         format!("/events/{event}/attendees"),
         "/communities/transformation/events".into(),
+        format!("/posts/{must}/readers"),
         format!("/posts/{report}"),
         format!("/posts/{}", open.json["id"]),
         format!("/posts/{answered_id}"),
@@ -908,6 +920,7 @@ async fn every_main_page_fits(width: u32, height: u32) {
             ("event-new", "/events/new?community=transformation"),
             ("event", pages[idea_at + 7].as_str()),
             ("event-attendees", pages[idea_at + 8].as_str()),
+            ("must-read-readers", pages[idea_at + 10].as_str()),
         ] {
             d.goto(&app.url(path)).await;
             d.screenshot(&format!("{name}-{width}-{lang}.png")).await;

@@ -1948,3 +1948,51 @@ async fn the_digest_lists_new_documents_and_mentions_waiting_for_an_answer() {
     assert!(text.contains(&format!("{}/posts/{waiting}", app.base)));
     assert!(!text.contains("is the room booked?"), "answered: {text}");
 }
+
+#[tokio::test]
+async fn a_must_read_is_e_mailed_and_confirmed_in_one_click() {
+    if !smtp::available() {
+        return;
+    }
+    let server = Smtp::start().await;
+    let app = app_notifying(&server.url()).await;
+    app.create_account("root", true);
+    let root = app.login_api("root").await;
+    let ana = app.user("ana").await;
+    server.confirm_addresses(&app.base, 1).await;
+    let r = root
+        .post(
+            "/posts",
+            json!({"body": "The plant closes on the 24th at noon.", "visibility": "instance"}),
+        )
+        .await;
+    let id = r.json["id"].as_i64().unwrap();
+    let r = root.put(&format!("/posts/{id}/must-read")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+
+    // Told at once (the default for a must-read), with its one-click link.
+    let m = server.wait_kind("notification", 1).await.remove(0);
+    assert_eq!(m.subject, "root asks you to read a post");
+    let link = action_link(&m, "I have read it");
+    let path = link.trim_start_matches(&app.base).to_string();
+    let nobody = common::Browser::new(&app.base);
+    let html = nobody.get(&path).await.text().await.unwrap();
+    assert!(
+        html.contains("Confirm that you have read what root asks you to read?"),
+        "{html}"
+    );
+    assert!(html.contains("The plant closes on the 24th"), "{html}");
+    let done = nobody.post_form(&path, &[]).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let html = done.text().await.unwrap();
+    assert!(
+        html.contains("Done: you confirmed having read it."),
+        "{html}"
+    );
+    let v = ana.get(&format!("/posts/{id}")).await.json;
+    assert_eq!(v["must_read"]["read"], true, "{v}");
+    let r = root.get(&format!("/posts/{id}/must-read/readers")).await;
+    assert_eq!(r.json["tally"]["read"], 1, "{}", r.json);
+    let f = ana.get("/feed").await.json;
+    assert!(f["must_read"].is_null(), "{f}");
+}

@@ -525,7 +525,8 @@ async fn the_kit_switches_polls_for_the_site_and_for_a_community() {
             {"app": "polls", "site": true, "community": null, "enabled": true},
             {"app": "ideas", "site": true, "community": null, "enabled": true},
             {"app": "questions", "site": true, "community": null, "enabled": true},
-            {"app": "events", "site": true, "community": null, "enabled": true}
+            {"app": "events", "site": true, "community": null, "enabled": true},
+            {"app": "must_read", "site": true, "community": null, "enabled": true}
         ])
     );
     let (id, opts) = ask(&alice, json!({"body": "Before?", "options": ["a", "b"]})).await;

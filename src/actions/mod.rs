@@ -1,6 +1,6 @@
 //! One-click actions from an e-mail: like the post one was mentioned in,
 //! follow back, accept an invitation, approve or refuse a join request,
-//! mark the notification read — without signing in first.
+//! confirm having read a must-read, mark the notification read — without signing in first.
 //!
 //! Each link of a notification's e-mail carries its own random secret, of
 //! which only the digest is stored, bound to one person, one notification
@@ -37,6 +37,8 @@ pub enum Action {
     /// Let the person who asked into the community (moderators).
     Approve,
     Refuse,
+    /// Confirm having read a must-read.
+    ReadIt,
     /// Only mark the notification read.
     MarkRead,
 }
@@ -49,16 +51,18 @@ impl Action {
             Action::Accept => "accept",
             Action::Approve => "approve",
             Action::Refuse => "refuse",
+            Action::ReadIt => "read_it",
             Action::MarkRead => "mark_read",
         }
     }
 
-    const ALL: [Action; 6] = [
+    const ALL: [Action; 7] = [
         Action::Like,
         Action::FollowBack,
         Action::Accept,
         Action::Approve,
         Action::Refuse,
+        Action::ReadIt,
         Action::MarkRead,
     ];
 
@@ -120,7 +124,8 @@ pub enum Found {
 /// The actions a notification's e-mail offers, from what is true now: a
 /// like while the post is readable and not liked yet, a follow back while
 /// one does not follow, an acceptance while the invitation is open, a
-/// decision while the request waits; marking read always.
+/// decision while the request waits, a confirmation while a must-read
+/// waits for it; marking read always.
 pub fn offers(c: &mut DbConn, n: &ForMail) -> AppResult<Vec<Action>> {
     let mut out = Vec::new();
     match n.kind.as_str() {
@@ -154,6 +159,16 @@ pub fn offers(c: &mut DbConn, n: &ForMail) -> AppResult<Vec<Action>> {
                 if community_status(c, n, asker.id)?.as_deref() == Some("pending") {
                     out.push(Action::Approve);
                     out.push(Action::Refuse);
+                }
+            }
+        }
+        "must_read" | "must_read_reminder" => {
+            if let Some((id, _, _)) = n.content {
+                let pending = crate::content::must_read::view(c, n.user_id, id)
+                    .map(|v| v.pending())
+                    .unwrap_or(false);
+                if pending {
+                    out.push(Action::ReadIt);
                 }
             }
         }

@@ -5,6 +5,7 @@ pub mod document_entry;
 pub mod event;
 pub mod idea;
 pub mod media;
+pub mod must_read;
 pub mod poll;
 pub mod question;
 pub mod remote;

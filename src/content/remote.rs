@@ -43,6 +43,9 @@ pub struct Incoming {
     /// Pinned as an announcement by its community (said by the community's
     /// host only).
     pub pinned: bool,
+    /// Marked as a must-read by its community (said by the community's
+    /// host only).
+    pub must_read: bool,
     /// Its pictures and files.
     pub media: Vec<super::media::Remote>,
     /// The poll it asks (a `Question`), with its instance's counts.
@@ -184,6 +187,13 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
         }
         if let (Some(e), None) = (&inc.event, &parent) {
             super::event::store_remote(c, id, e)?;
+        }
+        if let (true, None, Some(_)) = (inc.must_read, &parent, community) {
+            let row: ContentRow = content::table
+                .find(id)
+                .select(ContentRow::as_select())
+                .first(c)?;
+            super::must_read::set_remote(c, &row, true)?;
         }
         if let (Some(i), None, Some(_)) = (&inc.idea, &parent, community) {
             let trusted = host_speaks(c, inc.author_id, community)?;
@@ -335,7 +345,7 @@ pub fn delete(conn: &mut DbConn, author_id: i64, ap_id: &str) -> AppResult<()> {
 }
 
 /// The content row `local_id` (ours) or `ap_id` of community `community`.
-pub(super) fn in_community(
+pub(crate) fn in_community(
     conn: &mut DbConn,
     community: i64,
     local_id: Option<i64>,

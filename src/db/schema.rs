@@ -581,6 +581,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_details,
     event_rsvps,
     calendar_feeds,
+    must_reads,
+    must_read_confirmations,
     content_search,
     content_words,
     actor_search,
@@ -946,6 +948,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    must_reads (content_id) {
+        content_id -> BigInt,
+        scope -> Text,
+        marked_by -> Nullable<BigInt>,
+        marked_at -> Timestamp,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    must_read_confirmations (content_id, user_id) {
+        content_id -> BigInt,
+        user_id -> BigInt,
+        read_at -> Timestamp,
+        ap_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(must_reads -> content (content_id));
+diesel::joinable!(must_read_confirmations -> users (user_id));
 diesel::joinable!(event_details -> content (content_id));
 diesel::joinable!(event_rsvps -> users (user_id));
 diesel::joinable!(calendar_feeds -> users (user_id));

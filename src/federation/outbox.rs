@@ -327,6 +327,9 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
         Event::Answered { event, before, .. } => {
             build_answer(conn, cfg, event_id, &actor, *event, before)
         }
+        Event::ReadConfirmed { content: read, .. } => {
+            build_read(conn, cfg, event_id, &actor, *read)
+        }
         Event::ProfileChanged { .. } if !actor.is_person() => super::groups::build_membership(
             conn,
             cfg,
@@ -669,6 +672,50 @@ fn build_answer(
         verb,
         &actor_id,
         object,
+        Some(&audience),
+    )?;
+    Ok(Some((apjson::document(activity)?, actor.id, targets)))
+}
+
+/// A local person's confirmation that they read a must-read of a
+/// community of another instance: a `Read` of the post, sent to the
+/// community, which keeps the tally.
+fn build_read(
+    conn: &mut DbConn,
+    cfg: &Config,
+    event_id: i64,
+    actor: &User,
+    read: i64,
+) -> AppResult<Built> {
+    let Some((row, community)) =
+        crate::content::must_read::sent_confirmation(conn, actor.id, read)?
+    else {
+        return Ok(None);
+    };
+    let group = user(conn, community)?;
+    if group.is_local() || row.ap_id.is_none() {
+        return Ok(None);
+    }
+    let urls = Urls(cfg);
+    let actor_id = urls.person(&actor.username);
+    let group_ap = ap_id_of(conn, cfg, &group)?;
+    let rec = Recipients {
+        people: [group.id].into(),
+        members_only: false,
+    };
+    let targets = personal_inbox(conn, cfg, &rec)?;
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let audience = Audience {
+        to: vec![group_ap],
+        cc: Vec::new(),
+    };
+    let activity = apjson::activity(
+        &urls.activity(event_id, "read"),
+        Verb::Read,
+        &actor_id,
+        SentObject::Id(apjson::own(&content_ap_id(cfg, &row))?),
         Some(&audience),
     )?;
     Ok(Some((apjson::document(activity)?, actor.id, targets)))

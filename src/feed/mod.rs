@@ -97,6 +97,9 @@ pub struct Item {
     /// The event it is (`kind` is `event`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<crate::content::event::View>,
+    /// Whether it is a must-read, and what the reader has to do with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub must_read: Option<crate::content::must_read::View>,
 }
 
 impl Item {
@@ -108,6 +111,11 @@ impl Item {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Page {
+    /// The must-reads the reader has not confirmed yet, on the first page
+    /// of their feeds and of a community (and left out of `items` on
+    /// every page until they are read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub must_read: Vec<Item>,
     pub items: Vec<Item>,
     pub next_cursor: Option<String>,
 }
@@ -167,13 +175,14 @@ fn hydrate_with_authors(
             .collect()
     };
     let mut attached = crate::content::media::of_contents(conn, &ids)?;
-    let (mut polls, mut ideas, mut questions, mut events) = {
+    let (mut polls, mut ideas, mut questions, mut events, mut must_reads) = {
         let refs: Vec<&ContentRow> = rows.iter().map(|(r, _)| r).collect();
         (
             crate::content::poll::views(conn, viewer, &refs)?,
             crate::content::idea::views(conn, viewer, &refs)?,
             crate::content::question::views(conn, viewer, &refs)?,
             crate::content::event::views(conn, viewer, &refs)?,
+            crate::content::must_read::views(conn, viewer, &refs)?,
         )
     };
     let counts: HashMap<i64, i64> = comment_counts
@@ -227,6 +236,7 @@ fn hydrate_with_authors(
             idea: ideas.remove(&r.id),
             question: questions.remove(&r.id),
             event: events.remove(&r.id),
+            must_read: must_reads.remove(&r.id),
         });
     }
     Ok(items)
@@ -254,6 +264,7 @@ fn page(conn: &mut DbConn, viewer: i64, mut ids: Vec<i64>) -> AppResult<Page> {
             .load(conn)?
     };
     Ok(Page {
+        must_read: Vec::new(),
         items: hydrate_with_authors(conn, viewer, rows)?,
         next_cursor,
     })
@@ -409,16 +420,39 @@ pub fn stream(
         // The site's and the organisation's streams are the company's.
         crate::accounts::guest::refuse(conn, viewer)?;
     }
-    match stream {
-        Stream::Following => home(conn, viewer, cursor),
-        Stream::Site => written_by(conn, viewer, &[], cursor),
+    let mut page = match stream {
+        Stream::Following => home(conn, viewer, cursor)?,
+        Stream::Site => written_by(conn, viewer, &[], cursor)?,
         Stream::Organisation => {
             // The sites known here that are members of the organisation,
             // as the trust list says now.
             let members = crate::net::trust::known_members(conn)?;
-            written_by(conn, viewer, &members, cursor)
+            written_by(conn, viewer, &members, cursor)?
         }
+    };
+    lift_must_reads(conn, viewer, None, cursor, &mut page)?;
+    Ok(page)
+}
+
+/// Puts the must-reads `viewer` has not confirmed yet (of one community,
+/// or all of theirs) on top of the first page, and leaves them out of
+/// every page's items until they are read.
+fn lift_must_reads(
+    conn: &mut DbConn,
+    viewer: i64,
+    community: Option<i64>,
+    cursor: Option<&str>,
+    page: &mut Page,
+) -> AppResult<()> {
+    let unread = crate::content::must_read::unread(conn, viewer, community)?;
+    if unread.is_empty() {
+        return Ok(());
     }
+    page.items.retain(|i| !unread.contains(&i.id));
+    if cursor.map(str::trim).unwrap_or("").is_empty() {
+        page.must_read = by_ids(conn, viewer, &unread)?;
+    }
+    Ok(())
 }
 
 /// Comments shown under each post of a feed.
@@ -580,7 +614,9 @@ pub fn community(
         .limit(FEED_PAGE + 1)
         .select(content::id)
         .load::<i64>(conn)?;
-    page(conn, viewer, ids)
+    let mut page = page(conn, viewer, ids)?;
+    lift_must_reads(conn, viewer, Some(community), cursor, &mut page)?;
+    Ok(page)
 }
 
 /// Posts by id, newest first, that the viewer may see (pinned posts).

@@ -123,6 +123,17 @@ impl Tr {
     pub fn tf1(&self, key: &str, name: &str, value: &dyn std::fmt::Display) -> String {
         tf(self.0, key, &[(name, value.to_string())])
     }
+    /// [`Tr::tf1`] with two values.
+    pub fn tf2(
+        &self,
+        key: &str,
+        a: &str,
+        av: &dyn std::fmt::Display,
+        b: &str,
+        bv: &dyn std::fmt::Display,
+    ) -> String {
+        tf(self.0, key, &[(a, av.to_string()), (b, bv.to_string())])
+    }
     /// A count with its noun in the right number: `{key}_one` or
     /// `{key}_other`, with `{n}` replaced. English says "1 member", "0
     /// members"; French says "0 membre", "1 membre", "2 membres".

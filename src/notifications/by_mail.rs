@@ -18,7 +18,7 @@ use crate::mails::{self, Mail, To};
 
 /// The kinds of notification a person may receive by e-mail, in the order
 /// the settings show them.
-pub const KINDS: [&str; 15] = [
+pub const KINDS: [&str; 17] = [
     "mention",
     "reply",
     "community_invite",
@@ -34,6 +34,8 @@ pub const KINDS: [&str; 15] = [
     "event_reminder",
     "event_place",
     "event_changed",
+    "must_read",
+    "must_read_reminder",
 ];
 
 /// When a kind of notification is e-mailed.
@@ -68,11 +70,11 @@ impl Mode {
     /// What a person who chose nothing gets: what asks for them (a
     /// mention, a reply, an invitation, a join request to decide) and what
     /// would come too late in a digest (an event's reminder, a place
-    /// given, a change of date) at once; the rest in the digest.
+    /// given, a change of date, a must-read and its reminder) at once; the rest in the digest.
     pub fn default_for(kind: &str) -> Mode {
         match kind {
             "mention" | "reply" | "community_invite" | "community_request" | "event_reminder"
-            | "event_place" | "event_changed" => Mode::Now,
+            | "event_place" | "event_changed" | "must_read" | "must_read_reminder" => Mode::Now,
             _ => Mode::Digest,
         }
     }

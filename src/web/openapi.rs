@@ -49,6 +49,8 @@ fn schemas() -> Value {
             "event_reminder": {"type": "string", "enum": ["now", "digest", "never"]},
             "event_place": {"type": "string", "enum": ["now", "digest", "never"]},
             "event_changed": {"type": "string", "enum": ["now", "digest", "never"]},
+            "must_read": {"type": "string", "enum": ["now", "digest", "never"]},
+            "must_read_reminder": {"type": "string", "enum": ["now", "digest", "never"]},
             "digest": {"type": "string", "enum": ["daily", "weekly", "never"]},
             "time_zone": {"type": "string", "description": "A zone of the time zone database (Europe/Paris): the digest leaves at 8:00 there"}}},
         "AppCode": {"type": "object", "required": ["code"], "properties": {

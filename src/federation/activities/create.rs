@@ -191,7 +191,8 @@ pub async fn actor(r: &Received<'_>) -> AppResult<()> {
 
 /// A community of another instance updates its profile (`Update` of its
 /// `Group`), or pins or unpins one of its posts (`Update` of the post with
-/// Lemmy's `stickied`), moves one of its ideas (`ruche:ideaStatus`) or
+/// Lemmy's `stickied`), marks one as a must-read (`ruche:mustRead`),
+/// moves one of its ideas (`ruche:ideaStatus`) or
 /// accepts an answer of one of its questions (`ruche:acceptedAnswer`).
 /// Anything else it creates or updates comes through its `Announce`.
 pub async fn community(r: &Received<'_>) -> AppResult<()> {
@@ -248,6 +249,16 @@ pub async fn community(r: &Received<'_>) -> AppResult<()> {
                 .await?;
         }
     }
+    if let Some(on) = pinned.must_read {
+        // It marked one of its posts as a must-read, or lifted the mark.
+        let target = target.clone();
+        r.state
+            .db
+            .run(move |c| {
+                crate::content::must_read::marked_in_community(c, gid, local, &target, on)
+            })
+            .await?;
+    }
     let Some(stickied) = pinned.stickied else {
         return Ok(());
     };
@@ -262,6 +273,13 @@ pub async fn community(r: &Received<'_>) -> AppResult<()> {
 struct Pinned {
     #[serde(default, deserialize_with = "crate::federation::protocol::lenient")]
     stickied: Option<bool>,
+    /// A must-read of its members (`content::must_read`).
+    #[serde(
+        rename = "ruche:mustRead",
+        default,
+        deserialize_with = "crate::federation::protocol::lenient"
+    )]
+    must_read: Option<bool>,
     /// An idea's title and where it stands (`content::idea`).
     #[serde(default, deserialize_with = "crate::federation::protocol::lenient")]
     name: Option<String>,

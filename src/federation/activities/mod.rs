@@ -11,7 +11,8 @@
 //! a community of another instance redistributes), [`invite`], [`add`]
 //! (Add and Remove to a community's collections), [`rsvp`] (answers to our
 //! events: Accept, TentativeAccept, Reject, Join, Leave, and their Undo),
-//! and [`moderation`]: what
+//! [`read`] (a must-read of one of our communities confirmed), and
+//! [`moderation`]: what
 //! a moderator living elsewhere does in one of our communities (its Add,
 //! Remove, Block, Accept, Invite, Update or Delete).
 
@@ -24,6 +25,7 @@ pub mod follow;
 pub mod invite;
 pub mod like;
 pub mod moderation;
+pub mod read;
 pub mod rsvp;
 pub mod undo;
 
@@ -300,6 +302,7 @@ async fn dispatch(r: Received<'_>) -> AppResult<bool> {
             Verb::Like | Verb::EmojiReact => like::receive(&r).await?,
             Verb::Create | Verb::Update => create::actor(&r).await?,
             Verb::Delete => delete::receive(&r).await?,
+            Verb::Read => read::receive(&r).await?,
             // A person may boost a link (Mastodon); redistributing a whole
             // activity is a community's act, which a person cannot claim.
             Verb::Announce

@@ -285,6 +285,7 @@ pub fn resolve(
         // Only the community's host says which of its posts are pinned
         // (what it announces, or lists in its outbox).
         pinned: via_group.is_some() && community.is_some() && note.stickied == Some(true),
+        must_read: via_group.is_some() && community.is_some() && note.must_read == Some(true),
         poll: poll_of(note)?,
         idea: idea.filter(|_| community.is_some()),
         question,
@@ -532,6 +533,8 @@ pub struct Links {
     pub question: Option<crate::content::question::Remote>,
     /// The event it is, as published.
     pub event: Option<crate::content::event::Remote>,
+    /// Whether its community marked it as a must-read.
+    pub must_read: bool,
 }
 
 /// The mentions and hashtags of a content row.
@@ -580,6 +583,7 @@ pub fn links(
     } else {
         None
     };
+    let must_read = crate::content::must_read::published(conn, row)?;
     Ok(Links {
         mentions,
         tags,
@@ -588,6 +592,7 @@ pub fn links(
         idea,
         question,
         event,
+        must_read,
     })
 }
 
@@ -744,6 +749,7 @@ pub fn publish(
         tag,
         sensitive: false,
         stickied: audience.as_ref().map(|_| row.pinned_at.is_some()),
+        must_read: audience.as_ref().map(|_| links.must_read),
         audience,
         attachment: attachment
             .into_iter()

@@ -34,6 +34,8 @@ pub enum Verb {
     Block,
     Flag,
     Invite,
+    /// A must-read confirmed (`content::must_read`).
+    Read,
     #[serde(other)]
     Other,
 }

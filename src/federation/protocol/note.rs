@@ -79,6 +79,10 @@ pub struct Note {
     /// A community's pinned post (Lemmy's `stickied`).
     #[serde(default, deserialize_with = "lenient")]
     pub stickied: Option<bool>,
+    /// A post its community asks its members to confirm having read
+    /// (`content::must_read`).
+    #[serde(rename = "ruche:mustRead", default, deserialize_with = "lenient")]
+    pub must_read: Option<bool>,
     /// A poll's answers when one may be chosen (`Question`).
     #[serde(default, deserialize_with = "lenient_list")]
     pub one_of: Vec<Choice>,
@@ -366,6 +370,9 @@ pub struct Published {
     /// Pinned in its community (Lemmy's term).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stickied: Option<bool>,
+    /// A must-read of its community (said by the community's host).
+    #[serde(rename = "ruche:mustRead", skip_serializing_if = "Option::is_none")]
+    pub must_read: Option<bool>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachment: Vec<PublishedAttachment>,
     /// A poll's answers (a `Question`): `oneOf`, or `anyOf` when several

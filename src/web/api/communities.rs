@@ -164,6 +164,9 @@ pub struct CursorQuery {
 
 #[derive(serde::Serialize)]
 pub struct CommunityFeed {
+    /// Its must-reads the reader has not confirmed yet (first page).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    must_read: Vec<feed::Item>,
     pinned: Vec<feed::Item>,
     items: Vec<feed::Item>,
     next_cursor: Option<String>,
@@ -188,6 +191,7 @@ pub async fn posts(
             };
             let page = feed::community(c, id, community.id, q.cursor.as_deref())?;
             Ok(CommunityFeed {
+                must_read: page.must_read,
                 pinned,
                 items: page.items,
                 next_cursor: page.next_cursor,

@@ -236,6 +236,7 @@ async fn community_page(
                     c,
                     Vec::new(),
                     Page {
+                        must_read: Vec::new(),
                         items: Vec::new(),
                         next_cursor: None,
                     },
@@ -248,13 +249,15 @@ async fn community_page(
             // Pinned posts show once, as announcements above the feed
             // (on its first page), not again in it.
             let pinned_ids = communities::pinned(cx, &c)?;
-            let pinned = if cursor.is_empty() {
+            let mut pinned = if cursor.is_empty() {
                 feed::by_ids(cx, id, &pinned_ids)?
             } else {
                 Vec::new()
             };
             let mut page = feed::community(cx, id, c.id, Some(&cursor))?;
             page.items.retain(|i| !pinned_ids.contains(&i.id));
+            // A must-read still to read heads the page, once.
+            pinned.retain(|p| !page.must_read.iter().any(|m| m.id == p.id));
             Ok((c, pinned, page, watching, kit))
         })
         .await

@@ -206,6 +206,13 @@ async fn perform(state: &AppState, t: &Target) -> AppResult<()> {
                 .await
                 .map(|_| ())
         }
+        Action::ReadIt => {
+            let id = t.content_id().ok_or_else(AppError::not_found)?;
+            state
+                .db
+                .run(move |c| content::must_read::confirm(c, &user, id).map(|_| ()))
+                .await
+        }
         Action::MarkRead => Ok(()),
     }
 }

@@ -13,6 +13,7 @@ mod ideas;
 mod invitation;
 mod mail_action;
 mod media;
+mod must_read;
 mod passkey;
 pub mod password;
 mod people;
@@ -139,6 +140,10 @@ pub fn router() -> Router<AppState> {
             post(posts::comment).layer(axum::extract::DefaultBodyLimit::max(composer::BODY_LIMIT)),
         )
         .route("/posts/{id}/react", post(posts::react))
+        .route("/posts/{id}/must-read", post(must_read::mark))
+        .route("/posts/{id}/read", post(must_read::confirm))
+        .route("/posts/{id}/readers", get(must_read::readers))
+        .route("/posts/{id}/remind", post(must_read::remind))
         .route("/polls/new", get(polls::new_form).post(polls::create))
         .route("/ideas", get(ideas::site_list))
         .route("/ideas/new", get(ideas::new_form).post(ideas::create))

@@ -248,6 +248,8 @@ struct PostPage {
     revisions: Vec<Revision>,
     can_edit: bool,
     can_delete: bool,
+    /// Whether the reader may mark it as a must-read.
+    may_mark: bool,
     error: Option<String>,
     /// A comment refused with an error, and what it answered, kept in its
     /// form.
@@ -281,7 +283,8 @@ async fn post_page(
 ) -> PageResult {
     let user = require_user(state, ctx)?;
     let viewer = user.id;
-    let (post, comments, reactors, revisions, voters) = state
+    let me = user.clone();
+    let (post, comments, reactors, revisions, voters, may_mark) = state
         .db
         .run(move |c| {
             // One visibility check; the rest reads what it allowed.
@@ -296,10 +299,11 @@ async fn post_page(
                 "poll" => content::poll::voters(c, viewer, row.id)?,
                 _ => Vec::new(),
             };
+            let may_mark = row.root_id.is_none() && content::must_read::may_mark(c, &me, row.id)?;
             let post = feed::hydrate(c, viewer, vec![row])?
                 .pop()
                 .ok_or_else(AppError::not_found)?;
-            Ok((post, comments, reactors, revisions, voters))
+            Ok((post, comments, reactors, revisions, voters, may_mark))
         })
         .await
         .page(state, ctx)?;
@@ -341,6 +345,7 @@ async fn post_page(
     let page = PostPage {
         can_edit: post.author.id == user.id,
         can_delete: post.author.id == user.id || user.is_admin,
+        may_mark,
         parent_id: post.reply_to_id,
         comments: thread(post.id, comments),
         base: base.titled(title),

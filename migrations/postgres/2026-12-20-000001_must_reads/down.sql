@@ -1,0 +1,2 @@
+DROP TABLE must_read_confirmations;
+DROP TABLE must_reads;
