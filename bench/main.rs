@@ -64,6 +64,11 @@ struct Args {
     /// read to their top.
     #[arg(long, default_value_t = 3)]
     must_reads: usize,
+    /// Before the feeds, have an administrator mark a new post as a
+    /// must-read for everyone (each told, an e-mail queued for each) and
+    /// report how long that one write transaction takes.
+    #[arg(long)]
+    mark_everyone: bool,
     /// The streams read, one measurement each: `following` (home), `site`,
     /// `organisation`; and `people`, `communities`: the suggestions the
     /// home page shows (three of each, through the API); `search`: searches
@@ -160,6 +165,9 @@ fn run(args: &Args, url: &str) -> anyhow::Result<()> {
         args.documents,
         t.elapsed().as_secs_f64()
     );
+    if args.mark_everyone {
+        mark_everyone(&db)?;
+    }
     drop(db);
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -914,6 +922,42 @@ fn seed_events(
         "INSERT INTO event_rsvps (content_id, user_id, answer, waiting, answered_at)",
         &mut rsvps.into_iter(),
     )
+}
+
+/// An administrator marks a new post as a must-read for everyone, with
+/// e-mail on (as a site that sends notifications has it): one write
+/// transaction that tells each person and queues their e-mail.
+fn mark_everyone(db: &ruche::db::Db) -> anyhow::Result<()> {
+    use diesel::prelude::*;
+    use ruche::db::schema::{content, users};
+    let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let conn = &mut *conn;
+    diesel::update(users::table.find(1))
+        .set(users::is_admin.eq(true))
+        .execute(conn)?;
+    ruche::mails::set_notify_delay(conn, Some(300))?;
+    let at = chrono::Utc::now().naive_utc();
+    let id: i64 = diesel::insert_into(content::table)
+        .values((
+            content::kind.eq("post"),
+            content::author_id.eq(1),
+            content::visibility.eq(ruche::audience::Visibility::Instance),
+            content::body.eq("The plant closes on the 24th at noon."),
+            content::body_html.eq("<p>The plant closes on the 24th at noon.</p>"),
+            content::created_at.eq(at),
+        ))
+        .returning(content::id)
+        .get_result(conn)?;
+    let admin = ruche::accounts::find_by_id(conn, 1)?;
+    let t = Instant::now();
+    let view = ruche::content::must_read::mark(conn, &admin, id, true)?
+        .ok_or_else(|| anyhow::anyhow!("not marked"))?;
+    let audience = view.tally.map(|t| t.audience).unwrap_or(0);
+    println!(
+        "must-read for everyone: {audience} people told and e-mails queued in {:.2}s",
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Must-reads for everyone here (an administrator's mark), each confirmed

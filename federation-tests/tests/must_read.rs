@@ -38,6 +38,7 @@ async fn a_community_must_read_is_read_on_another_site_and_counted_where_it_live
     let ann = alpha.user("ann").await;
     let abe = alpha.user("abe").await;
     let bea = beta.user("bea").await;
+    let ben = beta.user("ben").await;
     let (s, v) = ann
         .post(
             "/api/v1/communities",
@@ -50,11 +51,12 @@ async fn a_community_must_read_is_read_on_another_site_and_counted_where_it_live
         .await;
     assert!(s.is_success(), "{v}");
     let handle = ask_to_join(&bea, &alpha, "securite").await;
+    ask_to_join(&ben, &alpha, "securite").await;
     wait_count(
         &beta,
-        "SELECT COUNT(*) FROM community_members m JOIN users u ON u.id = m.user_id WHERE u.username = 'bea' AND m.status = 'member'",
-        1,
-        "bea to be a member",
+        "SELECT COUNT(*) FROM community_members m JOIN users u ON u.id = m.user_id WHERE u.username IN ('bea', 'ben') AND m.status = 'member'",
+        2,
+        "bea and ben to be members",
     )
     .await;
     let (s, p) = ann
@@ -91,7 +93,7 @@ async fn a_community_must_read_is_read_on_another_site_and_counted_where_it_live
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["tally"]["audience"], 2, "abe and bea: {v}");
+    assert_eq!(v["tally"]["audience"], 3, "abe, bea and ben: {v}");
 
     // Beta hears of it: it heads Bea's feed and her community's page, she
     // is told; the tally is not kept there.
@@ -145,6 +147,7 @@ async fn a_community_must_read_is_read_on_another_site_and_counted_where_it_live
     assert_eq!(read.len(), 1);
     assert!(read[0].starts_with("bea@beta.test"), "{r}");
     assert_eq!(r["unread"][0]["username"], "abe");
+    assert_eq!(r["unread"].as_array().unwrap().len(), 2, "{r}");
 
     // Someone of another server who is no member is not counted.
     let post_url = format!("{}/posts/{here}", alpha.base);
@@ -167,6 +170,52 @@ async fn a_community_must_read_is_read_on_another_site_and_counted_where_it_live
         alpha.count("SELECT COUNT(*) FROM must_read_confirmations"),
         1
     );
+
+    // A post Bea wrote in the community, marked on alpha: Ben reads it on
+    // beta, and alpha counts him (the post is known there by its address
+    // on beta).
+    let (s, p) = bea
+        .post(
+            &format!("/api/v1/communities/{handle}/posts"),
+            json!({"body": "Gate 4 stays closed during the works."}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let bea_post = p["id"].as_i64().unwrap();
+    let q = "SELECT COUNT(*) FROM content WHERE body LIKE 'Gate 4 stays closed%'";
+    wait_count(&alpha, q, 1, "bea's post on alpha").await;
+    let on_alpha = alpha.count("SELECT id FROM content WHERE body LIKE 'Gate 4 stays closed%'");
+    let (s, v) = ann
+        .call(
+            Method::PUT,
+            &format!("/api/v1/posts/{on_alpha}/must-read"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["tally"]["audience"], 3, "ann, abe and ben: {v}");
+    eventually(15, "bea's post a must-read for ben", || async {
+        let (_, f) = ben.get("/api/v1/feed").await;
+        must_read_ids(&f).contains(&bea_post).then_some(())
+    })
+    .await;
+    let (_, p) = bea.get(&format!("/api/v1/posts/{bea_post}")).await;
+    assert_eq!(
+        p["must_read"]["asked"], false,
+        "its author is not asked: {p}"
+    );
+    let (s, v) = ben
+        .post(
+            &format!("/api/v1/posts/{bea_post}/must-read/confirmation"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    eventually(15, "ben counted on alpha", || async {
+        let r = readers(&ann, on_alpha).await;
+        (r["tally"]["read"] == 1).then_some(())
+    })
+    .await;
 
     // Lifted on alpha, lifted on beta.
     let (s, v) = ann

@@ -214,9 +214,10 @@ pub fn views(
         };
         // The tally is kept where the mark was made: a post of a community
         // of another instance is counted there.
-        let kept_here = match scope {
-            Scope::Site => true,
-            Scope::Community => row.community_id.is_some_and(|c| hosted_here(conn, c)),
+        let kept_here = match (scope, row.community_id) {
+            (Scope::Community, Some(c)) => hosted_here(conn, c)?,
+            (Scope::Community, None) => false,
+            (Scope::Site, _) => true,
         };
         let follows_up = kept_here && (may_mark || (row.author_id == viewer && me.local));
         let tally = match follows_up {
@@ -243,13 +244,14 @@ pub fn views(
     Ok(out)
 }
 
-/// Whether a community is of this site (a read error counts as not).
-fn hosted_here(conn: &mut DbConn, community: i64) -> bool {
-    users::table
+/// Whether a community is of this site.
+fn hosted_here(conn: &mut DbConn, community: i64) -> AppResult<bool> {
+    Ok(users::table
         .find(community)
         .select(users::domain.is_null())
         .first::<bool>(conn)
-        .unwrap_or(false)
+        .optional()?
+        .unwrap_or(false))
 }
 
 /// The must-read `id` as `viewer` sees it, or 404 (also for a post that
@@ -291,15 +293,8 @@ fn audience_of<'a>(
 }
 
 /// SQL: the people who confirmed reading `id`.
-fn confirmed_by(
-    id: i64,
-) -> diesel::dsl::Select<
-    diesel::dsl::Filter<
-        must_read_confirmations::table,
-        diesel::dsl::Eq<must_read_confirmations::content_id, i64>,
-    >,
-    must_read_confirmations::user_id,
-> {
+#[diesel::dsl::auto_type]
+fn confirmed_by(id: i64) -> _ {
     must_read_confirmations::table
         .filter(must_read_confirmations::content_id.eq(id))
         .select(must_read_confirmations::user_id)
@@ -337,11 +332,7 @@ fn markable(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<(ContentRow, 
     }
     match row.community_id {
         Some(c) => {
-            let local: bool = users::table
-                .find(c)
-                .select(users::domain.is_null())
-                .first(conn)?;
-            if !local {
+            if !hosted_here(conn, c)? {
                 return Err(AppError::bad_request("must_read_community_remote"));
             }
             if !super::moderated_here(conn, actor.id, &[c])?.contains(&c) {
@@ -475,7 +466,7 @@ pub fn confirm(conn: &mut DbConn, reader: &User, id: i64) -> AppResult<View> {
     }
     let row = get_visible(conn, reader.id, id)?;
     let remote_community = match row.community_id {
-        Some(c) => !hosted_here(conn, c),
+        Some(c) => !hosted_here(conn, c)?,
         None => false,
     };
     db::write(conn, |c| {
@@ -545,10 +536,10 @@ pub fn is_community_must_read(conn: &mut DbConn, id: i64) -> AppResult<bool> {
         .select(content::community_id)
         .first(conn)
         .optional()?;
-    Ok(match found.flatten() {
+    match found.flatten() {
         Some(c) => hosted_here(conn, c),
-        None => false,
-    })
+        None => Ok(false),
+    }
 }
 
 /// A person of another instance confirms having read a must-read of one
@@ -754,11 +745,12 @@ pub(crate) fn set_remote(c: &mut DbConn, row: &ContentRow, on: bool) -> AppResul
     Ok(())
 }
 
-/// Whether a post is a must-read its community marked (what its Note
-/// says to other instances).
+/// Whether a post is a must-read its community, of this site, marked
+/// (what its Note says to other instances).
 pub fn published(conn: &mut DbConn, row: &ContentRow) -> AppResult<bool> {
-    if row.community_id.is_none() {
-        return Ok(false);
+    match row.community_id {
+        Some(c) if hosted_here(conn, c)? => {}
+        _ => return Ok(false),
     }
     Ok(diesel::select(diesel::dsl::exists(
         must_reads::table

@@ -693,7 +693,7 @@ fn build_read(
         return Ok(None);
     };
     let group = user(conn, community)?;
-    if group.is_local() || row.ap_id.is_none() {
+    if group.is_local() {
         return Ok(None);
     }
     let urls = Urls(cfg);

@@ -14,7 +14,7 @@ CREATE TABLE must_reads (
 CREATE INDEX must_reads_marked ON must_reads (marked_at);
 -- "I have read it": one row per person and post, kept if the mark is
 -- lifted (a post marked again does not ask them twice). ap_id: the Read
--- activity it came as from another instance, or was sent as.
+-- activity it came as from another instance.
 CREATE TABLE must_read_confirmations (
     content_id BIGINT NOT NULL REFERENCES content (id) ON DELETE CASCADE,
     user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
