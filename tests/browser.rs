@@ -803,6 +803,7 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         format!("/events/{event}/attendees"),
         "/communities/transformation/events".into(),
         format!("/posts/{must}/readers"),
+        "/must-read".into(),
         format!("/posts/{report}"),
         format!("/posts/{}", open.json["id"]),
         format!("/posts/{answered_id}"),
@@ -921,6 +922,7 @@ async fn every_main_page_fits(width: u32, height: u32) {
             ("event", pages[idea_at + 7].as_str()),
             ("event-attendees", pages[idea_at + 8].as_str()),
             ("must-read-readers", pages[idea_at + 10].as_str()),
+            ("must-read", "/must-read"),
         ] {
             d.goto(&app.url(path)).await;
             d.screenshot(&format!("{name}-{width}-{lang}.png")).await;

@@ -153,6 +153,25 @@ async fn a_community_must_read_heads_its_members_feeds_until_each_has_read_it() 
     );
     assert_eq!(confirmations(&app), 0);
 
+    // Her list of must-reads has it; its author's and its marker's
+    // follow-up lists too; an unknown list is named.
+    assert_eq!(ids(&carol.get("/must-reads").await.json, "items"), [id]);
+    for who in [&bob, &alice] {
+        let l = who.get("/must-reads?filter=followed").await.json;
+        assert_eq!(ids(&l, "items"), [id], "{l}");
+        assert!(l["next_page"].is_null());
+    }
+    assert!(ids(
+        &carol.get("/must-reads?filter=followed").await.json,
+        "items"
+    )
+    .is_empty());
+    let r = carol.get("/must-reads?filter=everything").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "must_read_filter")
+    );
+
     // Carol confirms: it leaves the top of her feed, her notification is
     // read; confirming again changes nothing.
     let r = confirm(&carol, id).await;
@@ -171,6 +190,7 @@ async fn a_community_must_read_heads_its_members_feeds_until_each_has_read_it() 
         told(&carol.get("/notifications").await.json, "must_read", id),
         [true]
     );
+    assert!(ids(&carol.get("/must-reads").await.json, "items").is_empty());
 
     // Its author sees who read it: Carol of Alice, Carol and Dave.
     let r = bob.get(&format!("/posts/{id}/must-read/readers")).await;
@@ -386,6 +406,11 @@ async fn must_reads_are_marked_read_and_followed_up_from_the_pages() {
     let html = bob.html("/").await;
     assert!(!html.contains("To read first"), "{html}");
     assert!(html.contains("You confirmed reading it"), "{html}");
+    let html = bob.html("/must-read").await;
+    assert!(html.contains("Nothing left to read. Well done."), "{html}");
+    let html = admin.html("/must-read?filter=followed").await;
+    assert!(html.contains("Fire drill on Thursday"), "{html}");
+    assert!(html.contains("1 of 1 have read it"), "{html}");
     // A forged form changes nothing.
     let r = bob
         .post_form(&format!("/posts/{id}/read"), &[("csrf", "forged")])

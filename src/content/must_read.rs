@@ -667,6 +667,83 @@ pub fn remind(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<usize> {
 /// feeds lift them to their top; the caller filters them through the
 /// audience as any post.
 pub fn unread(conn: &mut DbConn, viewer: i64, community: Option<i64>) -> AppResult<Vec<i64>> {
+    pending(conn, viewer, community, 0, MAX_ON_TOP)
+}
+
+/// Must-reads per page of [`list`].
+pub const LIST_PAGE: i64 = 20;
+
+/// Which must-reads [`list`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Filter {
+    /// Those the reader has not confirmed yet.
+    Pending,
+    /// Those the reader wrote or marked, to follow up.
+    Followed,
+}
+
+impl Filter {
+    pub const ALL: [Filter; 2] = [Filter::Pending, Filter::Followed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Filter::Pending => "pending",
+            Filter::Followed => "followed",
+        }
+    }
+
+    pub fn parse(s: &str) -> AppResult<Filter> {
+        match s.trim() {
+            "" | "pending" => Ok(Filter::Pending),
+            "followed" => Ok(Filter::Followed),
+            _ => {
+                Err(AppError::bad_request("must_read_filter").with("filters", "pending, followed"))
+            }
+        }
+    }
+}
+
+/// One page of must-reads (ids, newest mark first) and whether more follow.
+pub struct Listed {
+    pub ids: Vec<i64>,
+    pub more: bool,
+}
+
+/// The must-reads `viewer` has still to read, or those they wrote or
+/// marked, page `page` (from 0, at most 1,000); the caller filters them
+/// through the audience as any post.
+pub fn list(conn: &mut DbConn, viewer: i64, filter: Filter, page: i64) -> AppResult<Listed> {
+    let offset = page.clamp(0, 1000) * LIST_PAGE;
+    let mut ids = match filter {
+        Filter::Pending => pending(conn, viewer, None, offset, LIST_PAGE + 1)?,
+        Filter::Followed => must_reads::table
+            .inner_join(content::table)
+            .filter(content::deleted_at.is_null())
+            .filter(
+                content::author_id
+                    .eq(viewer)
+                    .or(must_reads::marked_by.eq(viewer)),
+            )
+            .order(must_reads::marked_at.desc())
+            .offset(offset)
+            .limit(LIST_PAGE + 1)
+            .select(must_reads::content_id)
+            .load(conn)?,
+    };
+    let more = ids.len() as i64 > LIST_PAGE;
+    ids.truncate(LIST_PAGE as usize);
+    Ok(Listed { ids, more })
+}
+
+/// The must-reads `viewer` has not confirmed yet, newest mark first.
+fn pending(
+    conn: &mut DbConn,
+    viewer: i64,
+    community: Option<i64>,
+    offset: i64,
+    limit: i64,
+) -> AppResult<Vec<i64>> {
     let me = reader(conn, viewer)?;
     let mine: Vec<i64> = crate::audience::communities_of(conn, viewer)?;
     let mut q = must_reads::table
@@ -694,7 +771,8 @@ pub fn unread(conn: &mut DbConn, viewer: i64, community: Option<i64>) -> AppResu
         (None, false) => q.filter(content::community_id.eq_any(&mine)),
     };
     Ok(q.order(must_reads::marked_at.desc())
-        .limit(MAX_ON_TOP)
+        .offset(offset)
+        .limit(limit)
         .select(must_reads::content_id)
         .load(conn)?)
 }

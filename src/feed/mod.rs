@@ -450,9 +450,16 @@ fn lift_must_reads(
     }
     page.items.retain(|i| !unread.contains(&i.id));
     if cursor.map(str::trim).unwrap_or("").is_empty() {
-        page.must_read = by_ids(conn, viewer, &unread)?;
+        page.must_read = in_order(conn, viewer, &unread)?;
     }
     Ok(())
+}
+
+/// Posts by id, in the order of `ids`, that the viewer may see.
+pub fn in_order(conn: &mut DbConn, viewer: i64, ids: &[i64]) -> AppResult<Vec<Item>> {
+    let mut items = by_ids(conn, viewer, ids)?;
+    items.sort_by_key(|i| ids.iter().position(|id| *id == i.id));
+    Ok(items)
 }
 
 /// Comments shown under each post of a feed.

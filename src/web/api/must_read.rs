@@ -1,6 +1,6 @@
 //! API: must-read announcements (`content::must_read`).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
@@ -83,4 +83,39 @@ pub async fn remind(
         .await
         .lang(me.lang)?;
     Ok(Json(json!({ "reminded": n })))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    filter: String,
+    page: i64,
+}
+
+#[derive(serde::Serialize)]
+pub struct Listed {
+    items: Vec<crate::feed::Item>,
+    next_page: Option<i64>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    me: ApiUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Listed>> {
+    let viewer = me.user.id;
+    let page = q.page.clamp(0, 1000);
+    let listed = state
+        .db
+        .run(move |c| {
+            let filter = must_read::Filter::parse(&q.filter)?;
+            let listed = must_read::list(c, viewer, filter, page)?;
+            Ok(Listed {
+                items: crate::feed::in_order(c, viewer, &listed.ids)?,
+                next_page: listed.more.then_some(page + 1),
+            })
+        })
+        .await
+        .lang(me.lang)?;
+    Ok(Json(listed))
 }

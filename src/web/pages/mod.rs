@@ -140,6 +140,7 @@ pub fn router() -> Router<AppState> {
             post(posts::comment).layer(axum::extract::DefaultBodyLimit::max(composer::BODY_LIMIT)),
         )
         .route("/posts/{id}/react", post(posts::react))
+        .route("/must-read", get(must_read::list))
         .route("/posts/{id}/must-read", post(must_read::mark))
         .route("/posts/{id}/read", post(must_read::confirm))
         .route("/posts/{id}/readers", get(must_read::readers))

@@ -1,4 +1,5 @@
-//! Pages: must-read announcements (`content::must_read`) — marking a post
+//! Pages: must-read announcements (`content::must_read`) — the lists of
+//! those to read and those one follows up (`/must-read`), marking a post
 //! or lifting the mark (`/posts/{id}/must-read`), confirming having read
 //! it (`/posts/{id}/read`), who has read it (`/posts/{id}/readers`) and
 //! the one reminder (`/posts/{id}/remind`).
@@ -11,7 +12,8 @@ use serde::Deserialize;
 
 use super::{render, require_form, require_user, see_other, Base, PageErr, PageResult};
 use crate::app::AppState;
-use crate::content::must_read::{self, Readers};
+use crate::content::must_read::{self, Filter, Readers};
+use crate::feed::Item;
 use crate::web::auth::Ctx;
 
 #[derive(Deserialize)]
@@ -118,4 +120,60 @@ pub async fn remind(
         .await
         .page(&state, &ctx)?;
     Ok(see_other(&format!("/posts/{id}/readers?reminded={n}")))
+}
+
+#[derive(Template)]
+#[template(path = "must_read_list.html")]
+struct ListPage {
+    base: Base,
+    filter: &'static str,
+    filters: [&'static str; 2],
+    items: Vec<Item>,
+    page: i64,
+    more: bool,
+}
+
+impl ListPage {
+    fn link(&self, filter: &str, page: i64) -> String {
+        match page {
+            0 => format!("/must-read?filter={filter}"),
+            p => format!("/must-read?filter={filter}&page={p}"),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    filter: String,
+    page: i64,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let user = require_user(&state, &ctx)?;
+    let viewer = user.id;
+    let page = q.page.clamp(0, 1000);
+    let (filter, items, more) = state
+        .db
+        .run(move |c| {
+            let filter = Filter::parse(&q.filter)?;
+            let listed = must_read::list(c, viewer, filter, page)?;
+            let items = crate::feed::in_order(c, viewer, &listed.ids)?;
+            Ok((filter, items, listed.more))
+        })
+        .await
+        .page(&state, &ctx)?;
+    let view = ListPage {
+        base: Base::new(&state, &ctx, "must_read.list", "me"),
+        filter: filter.as_str(),
+        filters: Filter::ALL.map(Filter::as_str),
+        items,
+        page,
+        more,
+    };
+    Ok(render(&view))
 }
