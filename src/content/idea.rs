@@ -27,7 +27,7 @@ use super::{get_visible, publish, require_member, ContentRow, Detail, Text};
 use crate::accounts::User;
 use crate::apps::{self, App};
 use crate::audience;
-use crate::db::schema::{community_members, content, ideas, reactions, users};
+use crate::db::schema::{content, ideas, reactions, users};
 use crate::db::{self, now, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event};
@@ -208,17 +208,12 @@ pub fn views(
         .filter(reactions::kind.eq(VOTE))
         .select((reactions::content_id, reactions::user_id))
         .load(conn)?;
-    let mut communities: Vec<i64> = ideas_here.iter().filter_map(|r| r.community_id).collect();
-    communities.sort_unstable();
-    communities.dedup();
     // Where the reader is a member, and where they move ideas.
-    let member_of: Vec<i64> = community_members::table
-        .filter(community_members::user_id.eq(viewer))
-        .filter(community_members::status.eq("member"))
-        .filter(community_members::community_id.eq_any(&communities))
-        .select(community_members::community_id)
-        .load(conn)?;
-    let moderated = super::moderated_here(conn, viewer, &communities)?;
+    let super::Roles {
+        communities,
+        member_of,
+        moderated,
+    } = super::roles_in(conn, viewer, &ideas_here)?;
     let mut app_on: HashMap<i64, bool> = HashMap::new();
     for c in &communities {
         app_on.insert(*c, apps::enabled(conn, App::Ideas, Some(*c))?);

@@ -380,6 +380,35 @@ pub fn create_comment(
     })
 }
 
+/// The reader's place in the communities of some rows: the distinct
+/// communities, those the reader is a member of, and those of this site
+/// they moderate (all of them for an administrator).
+pub(crate) struct Roles {
+    pub communities: Vec<i64>,
+    pub member_of: Vec<i64>,
+    pub moderated: Vec<i64>,
+}
+
+/// [`Roles`] of `viewer` among `rows`.
+pub(crate) fn roles_in(conn: &mut DbConn, viewer: i64, rows: &[&ContentRow]) -> AppResult<Roles> {
+    use crate::db::schema::community_members as cmm;
+    let mut communities: Vec<i64> = rows.iter().filter_map(|r| r.community_id).collect();
+    communities.sort_unstable();
+    communities.dedup();
+    let member_of: Vec<i64> = cmm::table
+        .filter(cmm::user_id.eq(viewer))
+        .filter(cmm::status.eq("member"))
+        .filter(cmm::community_id.eq_any(&communities))
+        .select(cmm::community_id)
+        .load(conn)?;
+    let moderated = moderated_here(conn, viewer, &communities)?;
+    Ok(Roles {
+        communities,
+        member_of,
+        moderated,
+    })
+}
+
 /// The communities among `communities` that `viewer` moderates on this
 /// site: those hosted here where they are an owner or a moderator (every
 /// one hosted here for an administrator). Ideas are moved, and answers

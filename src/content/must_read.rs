@@ -187,16 +187,11 @@ pub fn views(
         ))
         .load(conn)?;
     let me = reader(conn, viewer)?;
-    let mut communities: Vec<i64> = posts.iter().filter_map(|r| r.community_id).collect();
-    communities.sort_unstable();
-    communities.dedup();
-    let member_of: Vec<i64> = community_members::table
-        .filter(community_members::user_id.eq(viewer))
-        .filter(community_members::status.eq("member"))
-        .filter(community_members::community_id.eq_any(&communities))
-        .select(community_members::community_id)
-        .load(conn)?;
-    let moderated = super::moderated_here(conn, viewer, &communities)?;
+    let super::Roles {
+        member_of,
+        moderated,
+        ..
+    } = super::roles_in(conn, viewer, &posts)?;
     let mut out = HashMap::with_capacity(marked.len());
     for m in marked {
         let Some(row) = posts.iter().find(|r| r.id == m.content_id) else {
@@ -384,26 +379,8 @@ pub fn mark(conn: &mut DbConn, actor: &User, id: i64, on: bool) -> AppResult<Opt
         apps::require(conn, App::MustRead, row.community_id)?;
     }
     db::write(conn, |c| {
-        // Two moderators at once: one marks, the other finds it marked.
-        lock_post(c, row.id)?;
-        let was: bool =
-            diesel::select(diesel::dsl::exists(must_reads::table.find(row.id))).get_result(c)?;
-        if was == on {
+        if !set(c, &row, scope, Some(actor.id), on)? {
             return Ok(());
-        }
-        if on {
-            diesel::insert_into(must_reads::table)
-                .values((
-                    must_reads::content_id.eq(row.id),
-                    must_reads::scope.eq(scope.as_str()),
-                    must_reads::marked_by.eq(Some(actor.id)),
-                    must_reads::marked_at.eq(now()),
-                ))
-                .execute(c)?;
-            let unread = local_unread(c, &row, scope)?;
-            tell(c, &unread, "must_read", actor.id, row.id)?;
-        } else {
-            diesel::delete(must_reads::table.find(row.id)).execute(c)?;
         }
         if let Some(community) = row.community_id {
             // Member instances learn it from the community's Update.
@@ -799,28 +776,42 @@ pub fn marked_in_community(
 /// Stores what a community's host says of one of its posts, inside a
 /// write transaction (a post stored now, or an update of it).
 pub(crate) fn set_remote(c: &mut DbConn, row: &ContentRow, on: bool) -> AppResult<()> {
+    set(c, row, Scope::Community, None, on).map(|_| ())
+}
+
+/// Marks a post (and tells the people of this site it asks, from `by`, or
+/// from its community when `by` is none) or lifts its mark, inside a
+/// write transaction. Returns whether anything changed.
+fn set(
+    c: &mut DbConn,
+    row: &ContentRow,
+    scope: Scope,
+    by: Option<i64>,
+    on: bool,
+) -> AppResult<bool> {
+    // Two marks at once: one is written, the other finds it there.
     lock_post(c, row.id)?;
     let was: bool =
         diesel::select(diesel::dsl::exists(must_reads::table.find(row.id))).get_result(c)?;
     if was == on {
-        return Ok(());
+        return Ok(false);
     }
     if on {
         diesel::insert_into(must_reads::table)
             .values((
                 must_reads::content_id.eq(row.id),
-                must_reads::scope.eq("community"),
-                must_reads::marked_by.eq(None::<i64>),
+                must_reads::scope.eq(scope.as_str()),
+                must_reads::marked_by.eq(by),
                 must_reads::marked_at.eq(now()),
             ))
             .execute(c)?;
-        let unread = local_unread(c, row, Scope::Community)?;
-        let by = row.community_id.unwrap_or(row.author_id);
-        tell(c, &unread, "must_read", by, row.id)?;
+        let unread = local_unread(c, row, scope)?;
+        let teller = by.or(row.community_id).unwrap_or(row.author_id);
+        tell(c, &unread, "must_read", teller, row.id)?;
     } else {
         diesel::delete(must_reads::table.find(row.id)).execute(c)?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Whether a post is a must-read its community, of this site, marked
