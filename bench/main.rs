@@ -972,15 +972,13 @@ fn seed_must_reads(
     if ids.is_empty() {
         return Ok(());
     }
-    let marks: Vec<String> = ids
-        .iter()
-        .map(|id| format!("({id}, 'site', 1, '{}')", ts(600)))
-        .collect();
-    batched(
-        conn,
-        "INSERT INTO must_reads (content_id, scope, marked_by, marked_at)",
-        &mut marks.into_iter(),
-    )?;
+    let list: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    conn.batch_execute(&format!(
+        "INSERT INTO must_reads (content_id, author_id, community_id, scope, marked_by, marked_at) \
+         SELECT id, author_id, community_id, 'site', 1, '{}' FROM content WHERE id IN ({})",
+        ts(600),
+        list.join(", ")
+    ))?;
     let mut reads = ids
         .iter()
         .flat_map(|id| (1..=users).step_by(2).map(move |u| (*id, u)))

@@ -681,6 +681,12 @@ pub fn delete_account(
         endorsements_go(c, &target)?;
         crate::index::forget_content_of(c, target.id)?;
         crate::index::actor(c, target.id)?;
+        // Their posts are must-reads no more (`content::must_read`).
+        {
+            use crate::db::schema::must_reads;
+            diesel::delete(must_reads::table.filter(must_reads::author_id.eq(target.id)))
+                .execute(c)?;
+        }
         diesel::update(
             content::table
                 .filter(content::author_id.eq(target.id))

@@ -569,6 +569,7 @@ pub(crate) fn tombstone(c: &mut DbConn, id: i64) -> AppResult<()> {
     idea::forget(c, id)?;
     question::forget(c, id)?;
     event::forget(c, id)?;
+    must_read::forget(c, id)?;
     crate::index::forget_content(c, id)?;
     document_entry::entry_gone(c, id)
 }

@@ -506,11 +506,9 @@ fn insert_confirmation(
 /// from another instance may confirm).
 pub fn is_community_must_read(conn: &mut DbConn, id: i64) -> AppResult<bool> {
     let found: Option<Option<i64>> = must_reads::table
-        .inner_join(content::table)
-        .filter(must_reads::content_id.eq(id))
+        .find(id)
         .filter(must_reads::scope.eq("community"))
-        .filter(content::deleted_at.is_null())
-        .select(content::community_id)
+        .select(must_reads::community_id)
         .first(conn)
         .optional()?;
     match found.flatten() {
@@ -695,10 +693,8 @@ pub fn list(conn: &mut DbConn, viewer: i64, filter: Filter, page: i64) -> AppRes
     let mut ids = match filter {
         Filter::Pending => pending(conn, viewer, None, offset, LIST_PAGE + 1)?,
         Filter::Followed => must_reads::table
-            .inner_join(content::table)
-            .filter(content::deleted_at.is_null())
             .filter(
-                content::author_id
+                must_reads::author_id
                     .eq(viewer)
                     .or(must_reads::marked_by.eq(viewer)),
             )
@@ -713,7 +709,9 @@ pub fn list(conn: &mut DbConn, viewer: i64, filter: Filter, page: i64) -> AppRes
     Ok(Listed { ids, more })
 }
 
-/// The must-reads `viewer` has not confirmed yet, newest mark first.
+/// The must-reads `viewer` has not confirmed yet, newest mark first. It
+/// reads `must_reads` alone (a small table: the marks, not the posts),
+/// so that its plan cannot turn into a walk of the posts.
 fn pending(
     conn: &mut DbConn,
     viewer: i64,
@@ -724,9 +722,7 @@ fn pending(
     let me = reader(conn, viewer)?;
     let mine: Vec<i64> = crate::audience::communities_of(conn, viewer)?;
     let mut q = must_reads::table
-        .inner_join(content::table)
-        .filter(content::deleted_at.is_null())
-        .filter(content::author_id.ne(viewer))
+        .filter(must_reads::author_id.ne(viewer))
         .filter(diesel::dsl::not(
             must_reads::content_id.eq_any(
                 must_read_confirmations::table
@@ -737,15 +733,15 @@ fn pending(
         .into_boxed();
     q = match (community, me.local && !me.guest) {
         (Some(c), _) => q
-            .filter(content::community_id.eq(c))
+            .filter(must_reads::community_id.eq(c))
             .filter(must_reads::scope.eq("community"))
-            .filter(content::community_id.eq_any(&mine)),
+            .filter(must_reads::community_id.eq_any(&mine)),
         (None, true) => q.filter(
             must_reads::scope
                 .eq("site")
-                .or(content::community_id.eq_any(&mine)),
+                .or(must_reads::community_id.eq_any(&mine)),
         ),
-        (None, false) => q.filter(content::community_id.eq_any(&mine)),
+        (None, false) => q.filter(must_reads::community_id.eq_any(&mine)),
     };
     Ok(q.order(must_reads::marked_at.desc())
         .offset(offset)
@@ -800,6 +796,8 @@ fn set(
         diesel::insert_into(must_reads::table)
             .values((
                 must_reads::content_id.eq(row.id),
+                must_reads::author_id.eq(row.author_id),
+                must_reads::community_id.eq(row.community_id),
                 must_reads::scope.eq(scope.as_str()),
                 must_reads::marked_by.eq(by),
                 must_reads::marked_at.eq(now()),
@@ -812,6 +810,20 @@ fn set(
         diesel::delete(must_reads::table.find(row.id)).execute(c)?;
     }
     Ok(true)
+}
+
+/// A deleted post is no must-read any more (inside the deletion's write
+/// transaction; its confirmations go with the post's row, if ever).
+pub(crate) fn forget(c: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::delete(must_reads::table.find(id)).execute(c)?;
+    Ok(())
+}
+
+/// The must-reads of the posts of `author`, whose account is deleted
+/// (inside that write transaction).
+pub(crate) fn forget_author(c: &mut DbConn, author: i64) -> QueryResult<()> {
+    diesel::delete(must_reads::table.filter(must_reads::author_id.eq(author))).execute(c)?;
+    Ok(())
 }
 
 /// Whether a post is a must-read its community, of this site, marked

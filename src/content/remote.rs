@@ -411,6 +411,7 @@ pub fn remove_from_community(
 pub fn delete_all_of(conn: &mut DbConn, author_id: i64) -> AppResult<usize> {
     let n = db::write(conn, |c| {
         crate::index::forget_content_of(c, author_id)?;
+        super::must_read::forget_author(c, author_id)?;
         diesel::update(
             content::table
                 .filter(content::author_id.eq(author_id))

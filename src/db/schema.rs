@@ -951,6 +951,8 @@ diesel::table! {
 diesel::table! {
     must_reads (content_id) {
         content_id -> BigInt,
+        author_id -> BigInt,
+        community_id -> Nullable<BigInt>,
         scope -> Text,
         marked_by -> Nullable<BigInt>,
         marked_at -> Timestamp,

@@ -2,8 +2,13 @@
 -- for its community's members, or an administrator for everyone of this
 -- site (scope 'community' or 'site'). For a post of a community of another
 -- instance, the community's host marks it and the row says so here.
+-- author_id and community_id are the post's (which never change), kept
+-- here so that a feed finds the reader's unread must-reads from this
+-- table alone; the row goes when its post is deleted.
 CREATE TABLE must_reads (
     content_id BIGINT PRIMARY KEY NOT NULL REFERENCES content (id) ON DELETE CASCADE,
+    author_id BIGINT NOT NULL,
+    community_id BIGINT,
     scope TEXT NOT NULL,
     -- Who marked it here (NULL: its community's host, or an account since deleted).
     marked_by BIGINT REFERENCES users (id) ON DELETE SET NULL,
