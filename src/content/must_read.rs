@@ -719,9 +719,22 @@ fn pending(
     offset: i64,
     limit: i64,
 ) -> AppResult<Vec<i64>> {
-    let me = reader(conn, viewer)?;
-    let mine: Vec<i64> = crate::audience::communities_of(conn, viewer)?;
-    let mut q = must_reads::table
+    // One query, asked on every feed page: the reader's communities and
+    // whether they are one of this site's people are its subqueries.
+    let mine = community_members::table
+        .filter(community_members::user_id.eq(viewer))
+        .filter(community_members::status.eq("member"))
+        .select(community_members::community_id);
+    let in_mine = must_reads::community_id.assume_not_null().eq_any(mine);
+    let of_site = diesel::dsl::exists(
+        users::table
+            .filter(users::id.eq(viewer))
+            .filter(users::domain.is_null()),
+    )
+    .and(diesel::dsl::not(diesel::dsl::exists(
+        guests::table.filter(guests::user_id.eq(viewer)),
+    )));
+    let q = must_reads::table
         .filter(must_reads::author_id.ne(viewer))
         .filter(diesel::dsl::not(
             must_reads::content_id.eq_any(
@@ -731,17 +744,12 @@ fn pending(
             ),
         ))
         .into_boxed();
-    q = match (community, me.local && !me.guest) {
-        (Some(c), _) => q
+    let q = match community {
+        Some(c) => q
             .filter(must_reads::community_id.eq(c))
             .filter(must_reads::scope.eq("community"))
-            .filter(must_reads::community_id.eq_any(&mine)),
-        (None, true) => q.filter(
-            must_reads::scope
-                .eq("site")
-                .or(must_reads::community_id.eq_any(&mine)),
-        ),
-        (None, false) => q.filter(must_reads::community_id.eq_any(&mine)),
+            .filter(in_mine),
+        None => q.filter(must_reads::scope.eq("site").and(of_site).or(in_mine)),
     };
     Ok(q.order(must_reads::marked_at.desc())
         .offset(offset)

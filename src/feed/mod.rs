@@ -245,7 +245,37 @@ fn hydrate_with_authors(
 /// Builds a page from the ids a feed query selected (newest first, one more
 /// than a page when there is a next page). Feed queries select ids only, so
 /// that they run on the covering index; the rows are then read by id.
-fn page(conn: &mut DbConn, viewer: i64, mut ids: Vec<i64>) -> AppResult<Page> {
+fn page(conn: &mut DbConn, viewer: i64, ids: Vec<i64>) -> AppResult<Page> {
+    page_lifting(conn, viewer, ids, &Lift::default())
+}
+
+/// The must-reads a feed page lifts: those the reader has not confirmed
+/// (left out of its items), shown on top when it is a first page.
+#[derive(Default)]
+struct Lift {
+    unread: Vec<i64>,
+    first: bool,
+}
+
+impl Lift {
+    /// The reader's unread must-reads (of one community, or all of theirs)
+    /// for a page at `cursor`.
+    fn of(
+        conn: &mut DbConn,
+        viewer: i64,
+        community: Option<i64>,
+        cursor: Option<&str>,
+    ) -> AppResult<Lift> {
+        Ok(Lift {
+            unread: crate::content::must_read::unread(conn, viewer, community)?,
+            first: cursor.map(str::trim).unwrap_or("").is_empty(),
+        })
+    }
+}
+
+/// [`page`], with the must-reads `lift` puts on top: read and hydrated
+/// with the page's own posts, in one pass.
+fn page_lifting(conn: &mut DbConn, viewer: i64, mut ids: Vec<i64>, lift: &Lift) -> AppResult<Page> {
     let more = ids.len() as i64 > FEED_PAGE;
     ids.truncate(FEED_PAGE as usize);
     let next_cursor = if more {
@@ -253,19 +283,34 @@ fn page(conn: &mut DbConn, viewer: i64, mut ids: Vec<i64>) -> AppResult<Page> {
     } else {
         None
     };
-    let rows: Vec<(ContentRow, PersonSummary)> = if ids.is_empty() {
+    ids.retain(|id| !lift.unread.contains(id));
+    let on_top: Vec<i64> = match lift.first && !lift.unread.is_empty() {
+        true => content::table
+            .filter(content::id.eq_any(&lift.unread))
+            .filter(content::deleted_at.is_null())
+            .filter(audience::posts_visible_to(viewer))
+            .select(content::id)
+            .load(conn)?,
+        false => Vec::new(),
+    };
+    let wanted: Vec<i64> = ids.iter().chain(&on_top).copied().collect();
+    let rows: Vec<(ContentRow, PersonSummary)> = if wanted.is_empty() {
         Vec::new()
     } else {
         content::table
             .inner_join(users::table)
-            .filter(content::id.eq_any(&ids))
+            .filter(content::id.eq_any(&wanted))
             .order(content::id.desc())
             .select((ContentRow::as_select(), PersonSummary::as_select()))
             .load(conn)?
     };
+    let (mut must_read, items): (Vec<Item>, Vec<Item>) = hydrate_with_authors(conn, viewer, rows)?
+        .into_iter()
+        .partition(|i| on_top.contains(&i.id));
+    must_read.sort_by_key(|i| lift.unread.iter().position(|id| *id == i.id));
     Ok(Page {
-        must_read: Vec::new(),
-        items: hydrate_with_authors(conn, viewer, rows)?,
+        must_read,
+        items,
         next_cursor,
     })
 }
@@ -287,7 +332,7 @@ const HOME_WINDOW: i64 = 4096;
 /// `[upper - window, upper)`), so that whichever plan the database picks (the
 /// author index or a backward id scan) reads a bounded number of rows: a dense
 /// feed fills its page in the first window, a sparse one widens it a few times.
-pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<Page> {
+fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<Vec<i64>> {
     let before = before(cursor)?;
     let mut upper = if before == i64::MAX {
         let max: Option<i64> = content::table
@@ -351,7 +396,7 @@ pub fn home(conn: &mut DbConn, viewer: i64, cursor: Option<&str>) -> AppResult<P
         upper = lower;
         window = window.saturating_mul(4);
     }
-    page(conn, viewer, ids)
+    Ok(ids)
 }
 
 /// Which feed a person reads on the home page.
@@ -420,7 +465,7 @@ pub fn stream(
         // The site's and the organisation's streams are the company's.
         crate::accounts::guest::refuse(conn, viewer)?;
     }
-    let mut page = match stream {
+    let ids = match stream {
         Stream::Following => home(conn, viewer, cursor)?,
         Stream::Site => written_by(conn, viewer, &[], cursor)?,
         Stream::Organisation => {
@@ -430,29 +475,10 @@ pub fn stream(
             written_by(conn, viewer, &members, cursor)?
         }
     };
-    lift_must_reads(conn, viewer, None, cursor, &mut page)?;
-    Ok(page)
-}
-
-/// Puts the must-reads `viewer` has not confirmed yet (of one community,
-/// or all of theirs) on top of the first page, and leaves them out of
-/// every page's items until they are read.
-fn lift_must_reads(
-    conn: &mut DbConn,
-    viewer: i64,
-    community: Option<i64>,
-    cursor: Option<&str>,
-    page: &mut Page,
-) -> AppResult<()> {
-    let unread = crate::content::must_read::unread(conn, viewer, community)?;
-    if unread.is_empty() {
-        return Ok(());
-    }
-    page.items.retain(|i| !unread.contains(&i.id));
-    if cursor.map(str::trim).unwrap_or("").is_empty() {
-        page.must_read = in_order(conn, viewer, &unread)?;
-    }
-    Ok(())
+    // The reader's unread must-reads head the first page, and no page
+    // shows them again until they are read.
+    let lift = Lift::of(conn, viewer, None, cursor)?;
+    page_lifting(conn, viewer, ids, &lift)
 }
 
 /// Posts by id, in the order of `ids`, that the viewer may see.
@@ -582,7 +608,7 @@ fn written_by(
     viewer: i64,
     sites: &[String],
     cursor: Option<&str>,
-) -> AppResult<Page> {
+) -> AppResult<Vec<i64>> {
     let before = before(cursor)?;
     let elsewhere = users::table
         .filter(users::domain.is_not_null())
@@ -600,7 +626,7 @@ fn written_by(
         .limit(FEED_PAGE + 1)
         .select(content::id)
         .load::<i64>(conn)?;
-    page(conn, viewer, ids)
+    Ok(ids)
 }
 
 /// A community's posts (the caller checked that the viewer may read them).
@@ -621,9 +647,8 @@ pub fn community(
         .limit(FEED_PAGE + 1)
         .select(content::id)
         .load::<i64>(conn)?;
-    let mut page = page(conn, viewer, ids)?;
-    lift_must_reads(conn, viewer, Some(community), cursor, &mut page)?;
-    Ok(page)
+    let lift = Lift::of(conn, viewer, Some(community), cursor)?;
+    page_lifting(conn, viewer, ids, &lift)
 }
 
 /// Posts by id, newest first, that the viewer may see (pinned posts).
