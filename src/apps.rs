@@ -19,7 +19,8 @@ use crate::error::{AppError, AppResult};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum App {
-    /// Polls: one question, several answers, votes counted.
+    /// Polls (one question, several answers, votes counted), surveys
+    /// (several questions) and quizzes (right answers, scores).
     Polls,
     /// Ideas: submitted to a community, voted for, moved by its moderators.
     Ideas,

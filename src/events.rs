@@ -140,6 +140,9 @@ pub enum Event {
     /// A local person confirmed having read a must-read of a community of
     /// another instance, which keeps the tally.
     ReadConfirmed { person: i64, content: i64 },
+    /// A local person responded to a survey or a quiz of another instance
+    /// (`response`: their response, read when it is sent).
+    Responded { person: i64, response: i64 },
 }
 
 /// One row of the log, read back.
@@ -298,6 +301,7 @@ impl Event {
                 before,
             } => ("rsvp", person, Some(event), before),
             ReadConfirmed { person, content } => ("read", person, Some(content), String::new()),
+            Responded { person, response } => ("respond", person, Some(response), String::new()),
         }
     }
 
@@ -413,6 +417,10 @@ impl Event {
                     "read" => ReadConfirmed {
                         person: actor,
                         content: object,
+                    },
+                    "respond" => Responded {
+                        person: actor,
+                        response: object,
                     },
                     _ => return None,
                 }
@@ -560,6 +568,10 @@ mod tests {
             Event::ReadConfirmed {
                 person: 1,
                 content: 2,
+            },
+            Event::Responded {
+                person: 1,
+                response: 2,
             },
             Event::Invited {
                 community: 4,

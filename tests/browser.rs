@@ -764,6 +764,71 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
     let must = must.json["id"].as_i64().unwrap();
     let r = me.put(&format!("/posts/{must}/must-read")).await;
     assert!(r.status.is_success(), "{:?}", r.json);
+    // A survey of the reader's, answered by bob; bob's quiz, taken by the
+    // reader; and bob's survey, still to answer.
+    let survey = me
+        .post(
+            "/surveys",
+            json!({"community": "transformation", "title": "Retour sur le déménagement de l'atelier de Villefranche-sur-Saône",
+                   "body": "Deux minutes pour nous aider à préparer le prochain.",
+                   "questions": [
+                       {"kind": "one", "prompt": "Avez-vous été prévenu assez tôt ?", "choices": ["Oui, largement", "Juste à temps", "Non, trop tard"]},
+                       {"kind": "several", "prompt": "Qu'est-ce qui a manqué ?", "choices": ["Des cartons", "Un plan des nouveaux postes", "Des informations sur le parking"]},
+                       {"kind": "scale", "prompt": "Votre satisfaction globale"},
+                       {"kind": "text", "prompt": "Une suggestion pour la prochaine fois ?", "optional": true}]}),
+        )
+        .await;
+    assert!(survey.status.is_success(), "{:?}", survey.json);
+    let survey = survey.json["id"].as_i64().unwrap();
+    let q = bob.get(&format!("/surveys/{survey}")).await.json["questions_list"].clone();
+    let id_of = |i: usize| q[i]["id"].as_i64().unwrap();
+    let choice = |i: usize, c: usize| q[i]["choices"][c]["id"].as_i64().unwrap();
+    let r = bob
+        .post(
+            &format!("/surveys/{survey}/responses"),
+            json!({"answers": [
+                {"question": id_of(0), "choices": [choice(0, 1)]},
+                {"question": id_of(1), "choices": [choice(1, 1), choice(1, 2)]},
+                {"question": id_of(2), "scale": 4},
+                {"question": id_of(3), "text": "Un plan affiché à l'entrée de l'atelier dès le premier jour, avec les numéros de postes et les issues de secours."}]}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    let quiz = bob
+        .post(
+            "/surveys",
+            json!({"community": "transformation", "title": "Sécurité sur site : testez-vous", "quiz": true,
+                   "questions": [
+                       {"kind": "one", "prompt": "Où se trouve le point de rassemblement ?", "choices": ["Parking visiteurs", "Toit-terrasse", "Cantine"], "correct": [0],
+                        "explanation": "Le parking visiteurs, loin des bâtiments et accessible aux secours."},
+                       {"kind": "several", "prompt": "Que porte-t-on dans l'atelier ?", "choices": ["Casque", "Sandales", "Chaussures de sécurité"], "correct": [0, 2],
+                        "explanation": "Casque et chaussures de sécurité, toujours."}]}),
+        )
+        .await;
+    assert!(quiz.status.is_success(), "{:?}", quiz.json);
+    let quiz = quiz.json["id"].as_i64().unwrap();
+    let q = me.get(&format!("/surveys/{quiz}")).await.json["questions_list"].clone();
+    let r = me
+        .post(
+            &format!("/surveys/{quiz}/responses"),
+            json!({"answers": [
+                {"question": q[0]["id"], "choices": [q[0]["choices"][0]["id"]]},
+                {"question": q[1]["id"], "choices": [q[1]["choices"][0]["id"]]}]}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.json);
+    let to_answer = bob
+        .post(
+            "/surveys",
+            json!({"community": "transformation", "title": "Horaires de la cantine",
+                   "questions": [
+                       {"kind": "one", "prompt": "Quel créneau vous convient ?", "choices": ["11 h 30 – 12 h 30", "12 h – 13 h", "12 h 30 – 13 h 30"]},
+                       {"kind": "scale", "prompt": "La qualité des repas"},
+                       {"kind": "text", "prompt": "Un commentaire ?", "optional": true}]}),
+        )
+        .await;
+    assert!(to_answer.status.is_success(), "{:?}", to_answer.json);
+    let to_answer = to_answer.json["id"].as_i64().unwrap();
     let pages = vec![
         "/".to_string(),
         format!("/posts/{post}"),
@@ -804,6 +869,11 @@ async fn realistic_site(app: &TestApp) -> (Api, Vec<String>) {
         "/communities/transformation/events".into(),
         format!("/posts/{must}/readers"),
         "/must-read".into(),
+        format!("/surveys/{to_answer}"),
+        format!("/surveys/{survey}/results"),
+        format!("/surveys/{quiz}"),
+        "/surveys/new?community=transformation".into(),
+        "/surveys/new?quiz=1".into(),
         format!("/posts/{report}"),
         format!("/posts/{}", open.json["id"]),
         format!("/posts/{answered_id}"),
@@ -923,6 +993,11 @@ async fn every_main_page_fits(width: u32, height: u32) {
             ("event-attendees", pages[idea_at + 8].as_str()),
             ("must-read-readers", pages[idea_at + 10].as_str()),
             ("must-read", "/must-read"),
+            ("survey", pages[idea_at + 12].as_str()),
+            ("survey-results", pages[idea_at + 13].as_str()),
+            ("quiz-taken", pages[idea_at + 14].as_str()),
+            ("survey-new", "/surveys/new?community=transformation"),
+            ("quiz-new", "/surveys/new?quiz=1"),
         ] {
             d.goto(&app.url(path)).await;
             d.screenshot(&format!("{name}-{width}-{lang}.png")).await;

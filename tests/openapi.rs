@@ -66,6 +66,16 @@ async fn every_documented_route_is_served() {
         .as_i64()
         .unwrap();
 
+    let survey = alice
+        .post(
+            "/surveys",
+            json!({"title": "Canteen", "questions": [{"kind": "scale", "prompt": "How good?"}]}),
+        )
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
+
     let soon = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
     let event = alice
         .post(
@@ -122,6 +132,8 @@ async fn every_documented_route_is_served() {
                         doc_id
                     } else if path.starts_with("/polls") {
                         poll
+                    } else if path.starts_with("/surveys") {
+                        survey
                     } else if path.starts_with("/ideas") {
                         idea
                     } else if path.starts_with("/questions") {

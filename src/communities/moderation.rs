@@ -45,6 +45,26 @@ pub fn post_poll(
     )
 }
 
+/// A member asks a survey or a quiz in a community.
+pub fn post_survey(
+    conn: &mut DbConn,
+    max_chars: usize,
+    author: &User,
+    name: &str,
+    text: &content::Text,
+    survey: &content::survey::NewSurvey,
+) -> AppResult<ContentRow> {
+    let c = writer(conn, author, name)?;
+    content::survey::create(
+        conn,
+        max_chars,
+        author,
+        text,
+        content::Place::Community(c.id),
+        survey,
+    )
+}
+
 /// A member submits an idea to a community: its title and its text.
 pub fn post_idea(
     conn: &mut DbConn,

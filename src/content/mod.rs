@@ -9,6 +9,7 @@ pub mod must_read;
 pub mod poll;
 pub mod question;
 pub mod remote;
+pub mod survey;
 pub mod text;
 
 use chrono::NaiveDateTime;
@@ -240,6 +241,7 @@ pub(crate) enum Detail<'a> {
     Idea(&'a idea::Checked),
     Question(&'a question::Checked),
     Event(&'a event::Checked),
+    Survey(&'a survey::Checked),
 }
 
 impl Detail<'_> {
@@ -250,6 +252,7 @@ impl Detail<'_> {
             Detail::Idea(_) => "idea",
             Detail::Question(_) => "question",
             Detail::Event(_) => "event",
+            Detail::Survey(_) => "survey",
         }
     }
 }
@@ -272,7 +275,7 @@ fn publish(
     let said = !media.is_empty()
         || matches!(
             detail,
-            Detail::Idea(_) | Detail::Question(_) | Detail::Event(_)
+            Detail::Idea(_) | Detail::Question(_) | Detail::Event(_) | Detail::Survey(_)
         );
     check_body(body, max_chars, said)?;
     let (visibility, community) = match place {
@@ -303,6 +306,7 @@ fn publish(
             Detail::Idea(i) => idea::store(c, row.id, i)?,
             Detail::Question(q) => question::store(c, row.id, q)?,
             Detail::Event(e) => event::store(c, row.id, e)?,
+            Detail::Survey(s) => survey::store(c, row.id, s)?,
         }
         media::attach(c, author.id, row.id, media)?;
         let mut mentioned = store_links(c, row.id, &rendered)?;
@@ -511,7 +515,7 @@ pub fn edit(
     if row.author_id != actor.id {
         return Err(AppError::forbidden("not_author"));
     }
-    let titled = matches!(row.kind.as_str(), "idea" | "question" | "event");
+    let titled = matches!(row.kind.as_str(), "idea" | "question" | "event" | "survey");
     let title = match title {
         Some(t) if titled => Some(check_title(t)?),
         Some(_) => return Err(AppError::bad_request("field_invalid").with("field", "title")),
@@ -527,6 +531,7 @@ pub fn edit(
             match row.kind.as_str() {
                 "idea" => idea::retitle(c, row.id, t)?,
                 "event" => event::retitle(c, row.id, t)?,
+                "survey" => survey::retitle(c, row.id, t)?,
                 _ => question::retitle(c, row.id, t)?,
             }
         }
@@ -569,6 +574,7 @@ pub(crate) fn tombstone(c: &mut DbConn, id: i64) -> AppResult<()> {
     idea::forget(c, id)?;
     question::forget(c, id)?;
     event::forget(c, id)?;
+    survey::forget(c, id)?;
     must_read::forget(c, id)?;
     crate::index::forget_content(c, id)?;
     document_entry::entry_gone(c, id)

@@ -50,6 +50,8 @@ pub struct Incoming {
     pub media: Vec<super::media::Remote>,
     /// The poll it asks (a `Question`), with its instance's counts.
     pub poll: Option<super::poll::Remote>,
+    /// The survey or quiz it asks (`ruche:survey`).
+    pub survey: Option<super::survey::Remote>,
     /// The idea it is (a post of a community with Ruche's idea status),
     /// as published.
     pub idea: Option<super::idea::Remote>,
@@ -182,6 +184,9 @@ pub fn store(conn: &mut DbConn, inc: Incoming) -> AppResult<(i64, bool)> {
         if let (Some(p), None) = (&inc.poll, &parent) {
             super::poll::store_remote(c, id, p)?;
         }
+        if let (Some(s), None) = (&inc.survey, &parent) {
+            super::survey::store_remote(c, id, s)?;
+        }
         if let (Some(q), None) = (&inc.question, &parent) {
             super::question::store_remote(c, id, q)?;
         }
@@ -280,6 +285,9 @@ pub fn update(conn: &mut DbConn, author_id: i64, inc: Incoming) -> AppResult<()>
     db::write(conn, |c| {
         if let (Some(p), None) = (&inc.poll, row.root_id) {
             super::poll::refresh_remote(c, row.id, p)?;
+        }
+        if let (Some(s), None, "survey") = (&inc.survey, row.root_id, row.kind.as_str()) {
+            super::survey::refresh_remote(c, row.id, s)?;
         }
         if let (Some(q), None) = (&inc.question, row.root_id) {
             // Its asker's word: its title and the answer accepted.

@@ -583,6 +583,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_feeds,
     must_reads,
     must_read_confirmations,
+    surveys,
+    survey_questions,
+    survey_choices,
+    survey_responses,
+    survey_answers,
     content_search,
     content_words,
     actor_search,
@@ -968,6 +973,68 @@ diesel::table! {
         ap_id -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    surveys (content_id) {
+        content_id -> BigInt,
+        title -> Text,
+        quiz -> Bool,
+        leaderboard -> Bool,
+        anonymous -> Bool,
+        closes_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        respondents -> BigInt,
+    }
+}
+
+diesel::table! {
+    survey_questions (id) {
+        id -> BigInt,
+        content_id -> BigInt,
+        position -> Integer,
+        kind -> Text,
+        prompt -> Text,
+        optional -> Bool,
+        explanation -> Text,
+    }
+}
+
+diesel::table! {
+    survey_choices (id) {
+        id -> BigInt,
+        question_id -> BigInt,
+        position -> Integer,
+        label -> Text,
+        correct -> Bool,
+    }
+}
+
+diesel::table! {
+    survey_responses (id) {
+        id -> BigInt,
+        content_id -> BigInt,
+        user_id -> BigInt,
+        score -> Nullable<Integer>,
+        ap_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_answers (id) {
+        id -> BigInt,
+        response_id -> BigInt,
+        question_id -> BigInt,
+        choice_id -> Nullable<BigInt>,
+        scale -> Nullable<Integer>,
+        text -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(surveys -> content (content_id));
+diesel::joinable!(survey_responses -> users (user_id));
+diesel::joinable!(survey_answers -> survey_responses (response_id));
+diesel::joinable!(survey_choices -> survey_questions (question_id));
 
 diesel::joinable!(must_reads -> content (content_id));
 diesel::joinable!(must_read_confirmations -> users (user_id));

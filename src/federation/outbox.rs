@@ -330,6 +330,7 @@ fn build(conn: &mut DbConn, cfg: &Config, event_id: i64, ev: &Event) -> AppResul
         Event::ReadConfirmed { content: read, .. } => {
             build_read(conn, cfg, event_id, &actor, *read)
         }
+        Event::Responded { response, .. } => build_response(conn, cfg, event_id, &actor, *response),
         Event::ProfileChanged { .. } if !actor.is_person() => super::groups::build_membership(
             conn,
             cfg,
@@ -602,6 +603,60 @@ fn build_vote(
         Verb::Create,
         &actor_id,
         SentObject::Vote(Box::new(note)),
+        Some(&audience),
+    )?;
+    Ok(Some((apjson::document(activity)?, actor.id, targets)))
+}
+
+/// A local person's response to a survey of another instance, sent to its
+/// author only: a `Note` answering the survey, its answers by position.
+fn build_response(
+    conn: &mut DbConn,
+    cfg: &Config,
+    event_id: i64,
+    actor: &User,
+    response: i64,
+) -> AppResult<Built> {
+    use super::protocol::note::PublishedResponse;
+    let sent = match crate::content::survey::sent_response(conn, actor.id, response) {
+        Ok(sent) => sent,
+        // Gone with its survey meanwhile.
+        Err(e) if e.code == "not_found" => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let author = user(conn, sent.survey.author_id)?;
+    if author.is_local() || sent.survey.ap_id.is_none() {
+        return Ok(None);
+    }
+    let urls = Urls(cfg);
+    let actor_id = urls.person(&actor.username);
+    let author_ap = ap_id_of(conn, cfg, &author)?;
+    let rec = Recipients {
+        people: [author.id].into(),
+        members_only: false,
+    };
+    let targets = personal_inbox(conn, cfg, &rec)?;
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let note = PublishedResponse {
+        id: apjson::own(&urls.activity(event_id, "response"))?,
+        kind: "Note",
+        attributed_to: apjson::own(&actor_id)?,
+        in_reply_to: apjson::own(&content_ap_id(cfg, &sent.survey))?,
+        to: vec![apjson::own(&author_ap)?],
+        content: String::new(),
+        answers: sent.answers,
+    };
+    let audience = Audience {
+        to: vec![author_ap],
+        cc: Vec::new(),
+    };
+    let activity = apjson::activity(
+        &urls.activity(event_id, "create"),
+        Verb::Create,
+        &actor_id,
+        SentObject::Response(Box::new(note)),
         Some(&audience),
     )?;
     Ok(Some((apjson::document(activity)?, actor.id, targets)))

@@ -88,6 +88,9 @@ pub struct Item {
     /// The poll it asks (`kind` is `poll`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub poll: Option<crate::content::poll::View>,
+    /// The survey or quiz it asks (`kind` is `survey`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub survey: Option<crate::content::survey::View>,
     /// The idea it is (`kind` is `idea`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idea: Option<crate::content::idea::View>,
@@ -175,10 +178,11 @@ fn hydrate_with_authors(
             .collect()
     };
     let mut attached = crate::content::media::of_contents(conn, &ids)?;
-    let (mut polls, mut ideas, mut questions, mut events, mut must_reads) = {
+    let (mut polls, mut surveys, mut ideas, mut questions, mut events, mut must_reads) = {
         let refs: Vec<&ContentRow> = rows.iter().map(|(r, _)| r).collect();
         (
             crate::content::poll::views(conn, viewer, &refs)?,
+            crate::content::survey::views(conn, viewer, &refs)?,
             crate::content::idea::views(conn, viewer, &refs)?,
             crate::content::question::views(conn, viewer, &refs)?,
             crate::content::event::views(conn, viewer, &refs)?,
@@ -233,6 +237,7 @@ fn hydrate_with_authors(
                 attached.remove(&r.id).unwrap_or_default()
             },
             poll: polls.remove(&r.id),
+            survey: surveys.remove(&r.id),
             idea: ideas.remove(&r.id),
             question: questions.remove(&r.id),
             event: events.remove(&r.id),

@@ -124,6 +124,16 @@ pub fn content(c: &mut DbConn, id: i64) -> QueryResult<()> {
             .load(c)?;
         answers = format!("{body}\n{}", names.join("\n"));
         text = &answers;
+    } else if kind == "survey" {
+        // A survey by its questions.
+        use crate::db::schema::survey_questions;
+        let prompts: Vec<String> = survey_questions::table
+            .filter(survey_questions::content_id.eq(id))
+            .order(survey_questions::position.asc())
+            .select(survey_questions::prompt)
+            .load(c)?;
+        answers = format!("{body}\n{}", prompts.join("\n"));
+        text = &answers;
     }
     // An idea, a question or an event is found by its title first (an
     // event by its place too).
@@ -133,6 +143,14 @@ pub fn content(c: &mut DbConn, id: i64) -> QueryResult<()> {
             ideas::table
                 .find(id)
                 .select(ideas::title)
+                .first(c)
+                .optional()?
+        }
+        "survey" => {
+            use crate::db::schema::surveys;
+            surveys::table
+                .find(id)
+                .select(surveys::title)
                 .first(c)
                 .optional()?
         }

@@ -160,6 +160,33 @@ fn schemas() -> Value {
         "Rsvp": {"type": "object", "required": ["answer"], "properties": {
             "answer": {"type": "string", "enum": ["going", "maybe", "declined"]}}},
     });
+    let surveys = json!({
+        "SurveyAnswers": {"type": "object", "required": ["answers"], "properties": {
+            "answers": {"type": "array", "maxItems": 30, "items": {"type": "object", "required": ["question"], "properties": {
+                "question": {"type": "integer"},
+                "choices": {"type": "array", "items": {"type": "integer"}},
+                "scale": {"type": "integer", "minimum": 1, "maximum": 5},
+                "text": {"type": "string", "maxLength": 2000}}}}}},
+    });
+    let question = json!({"type": "object", "required": ["kind", "prompt"], "properties": {
+        "kind": {"type": "string", "enum": ["one", "several", "scale", "text"]},
+        "prompt": {"type": "string", "maxLength": 300},
+        "choices": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 150}},
+        "correct": {"type": "array", "items": {"type": "integer", "minimum": 0}, "description": "a quiz's right choices, by position"},
+        "explanation": {"type": "string", "maxLength": 1000, "description": "a quiz's, shown once answered"},
+        "optional": {"type": "boolean", "default": false}}});
+    let survey_create = json!({
+        "SurveyCreate": {"type": "object", "required": ["title", "questions"], "properties": {
+            "title": {"type": "string", "maxLength": 150},
+            "body": {"type": "string", "description": "Its introduction (Markdown; may be empty)"},
+            "visibility": {"type": "string", "enum": ["public", "organisation", "instance", "followers"], "default": "public"},
+            "community": {"type": "string", "description": "The community it is asked in (its members ask)"},
+            "quiz": {"type": "boolean", "default": false},
+            "leaderboard": {"type": "boolean", "default": true},
+            "anonymous": {"type": "boolean", "default": false},
+            "closes_at": {"type": "string", "format": "date-time"},
+            "questions": {"type": "array", "minItems": 1, "maxItems": 30, "items": question}}},
+    });
     // An event's fields, for planning and changing one.
     let event = json!({
         "title": {"type": "string", "maxLength": 150},
@@ -184,7 +211,7 @@ fn schemas() -> Value {
         "EventCreate": {"type": "object", "required": ["title", "starts_at", "time_zone"], "properties": create},
         "EventChange": {"type": "object", "required": ["title", "starts_at", "time_zone"], "properties": event},
     });
-    for more in [apps, events] {
+    for more in [apps, surveys, survey_create, events] {
         if let (Value::Object(all), Value::Object(more)) = (&mut main, more) {
             all.extend(more);
         }

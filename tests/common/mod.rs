@@ -299,6 +299,10 @@ impl TestApp {
             "event_details" => n!(schema::event_details),
             "event_rsvps" => n!(schema::event_rsvps),
             "calendar_feeds" => n!(schema::calendar_feeds),
+            "surveys" => n!(schema::surveys),
+            "survey_questions" => n!(schema::survey_questions),
+            "survey_responses" => n!(schema::survey_responses),
+            "survey_answers" => n!(schema::survey_answers),
             other => panic!("no counter for {other}"),
         }
     }

@@ -24,6 +24,10 @@ pub async fn note(r: &Received<'_>) -> AppResult<bool> {
     let (state, actor, actor_ap) = (r.state, r.actor, r.actor_ap);
     let note: Note = r.activity.object.read("object")?;
     let create = r.activity.kind == Verb::Create;
+    if create && note.answers.is_some() {
+        // A response to a survey: ours are counted, others' ignored.
+        return respond(r, &note).await;
+    }
     if create {
         if let Some(poll) = vote_in(r, &note)? {
             return vote(r, &note, poll).await;
@@ -154,6 +158,42 @@ async fn vote(r: &Received<'_>, note: &Note, poll: i64) -> AppResult<bool> {
             let trust = crate::net::trust::verdict(c, &cfg, &domain)?.decision;
             let reader = crate::audience::Instance { domain, trust };
             crate::content::poll::vote_remote(c, voter, &reader, poll, &answer, &id)
+        })
+        .await?;
+    Ok(false)
+}
+
+/// Stores a response of a person of another instance to a survey of ours
+/// (its own note only, from its own instance). A response to a survey
+/// that is not ours is nothing to do here.
+async fn respond(r: &Received<'_>, note: &Note) -> AppResult<bool> {
+    let Some(survey) = note
+        .in_reply_to
+        .as_ref()
+        .and_then(|t| crate::urls::Urls(&r.state.config).local_post_id(t.as_str()))
+    else {
+        return Ok(false);
+    };
+    let id = note.id.to_string();
+    if id.len() > 2000 || host_of(&id) != host_of(r.actor_ap) {
+        return Err(AppError::bad_request("origin_mismatch").with("field", "object.id"));
+    }
+    if note.author().map(url::Url::as_str) != Some(r.actor_ap) {
+        return Err(AppError::forbidden("not_author"));
+    }
+    let answers = note.answers.clone().unwrap_or_default();
+    if answers.len() > crate::content::survey::MAX_QUESTIONS {
+        return Err(AppError::bad_request("too_many").with("field", "ruche:answers"));
+    }
+    let who = r.actor.id;
+    let domain = r.actor.domain.clone().unwrap_or_default();
+    let cfg = r.state.config.clone();
+    r.state
+        .db
+        .run(move |c| {
+            let trust = crate::net::trust::verdict(c, &cfg, &domain)?.decision;
+            let reader = crate::audience::Instance { domain, trust };
+            crate::content::survey::respond_remote(c, who, &reader, survey, &answers, &id)
         })
         .await?;
     Ok(false)

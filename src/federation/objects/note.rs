@@ -121,13 +121,18 @@ pub fn resolve(
     let idea = idea_of(note).filter(|_| note.in_reply_to.is_none() && note.audience.is_some());
     let question = question_of(cfg, note).filter(|_| note.in_reply_to.is_none());
     let event = event_of(note).filter(|_| note.in_reply_to.is_none());
+    let survey = match note.in_reply_to {
+        None => survey_of(note)?,
+        Some(_) => None,
+    };
     let (body_html, body) = texts(
         note,
-        idea.is_none() && question.is_none() && event.is_none(),
+        idea.is_none() && question.is_none() && event.is_none() && survey.is_none(),
     )?;
-    let (body_html, body) = match &question {
-        Some(q) => without_title(&q.title, body_html, body),
-        None => (body_html, body),
+    let (body_html, body) = match (&question, &survey) {
+        (Some(q), _) => without_title(&q.title, body_html, body),
+        (_, Some(s)) => without_title(&s.survey.title, body_html, body),
+        _ => (body_html, body),
     };
     if note.to.len() > MAX_RECIPIENTS {
         return Err(too_many("to", MAX_RECIPIENTS));
@@ -287,6 +292,7 @@ pub fn resolve(
         pinned: via_group.is_some() && community.is_some() && note.stickied == Some(true),
         must_read: via_group.is_some() && community.is_some() && note.must_read == Some(true),
         poll: poll_of(note)?,
+        survey,
         idea: idea.filter(|_| community.is_some()),
         question,
         event,
@@ -316,6 +322,59 @@ fn event_of(note: &Note) -> Option<crate::content::event::Remote> {
         (note.participant_count, note.maybe_count, note.waiting_count),
         note.join_mode.is_some(),
     )
+}
+
+/// The survey or quiz a post asks (`ruche:survey`), titled by its `name`,
+/// read by the rules of ours: at most [`crate::content::survey::MAX_QUESTIONS`]
+/// questions, each checked as if asked here. A survey that breaks them is
+/// refused, not cut: its respondents answer questions by position.
+fn survey_of(note: &Note) -> AppResult<Option<crate::content::survey::Remote>> {
+    use crate::content::survey::{NewQuestion, Remote, MAX_QUESTIONS};
+    let Some(doc) = &note.survey else {
+        return Ok(None);
+    };
+    let invalid = |e: AppError| {
+        AppError::bad_request("activity_invalid")
+            .with("field", "ruche:survey")
+            .with("reason", e.code)
+    };
+    let title = note
+        .name
+        .as_deref()
+        .and_then(crate::content::remote_title)
+        .ok_or_else(|| AppError::bad_request("activity_invalid").with("field", "name"))?;
+    if doc.questions.len() > MAX_QUESTIONS {
+        return Err(too_many("ruche:survey", MAX_QUESTIONS));
+    }
+    let questions: Vec<NewQuestion> = doc
+        .questions
+        .iter()
+        .map(|q| NewQuestion {
+            kind: q.kind.clone(),
+            prompt: q.name.clone(),
+            choices: q.choices.iter().map(|c| c.name.clone()).collect(),
+            correct: q
+                .choices
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.correct)
+                .map(|(i, _)| i)
+                .collect(),
+            explanation: q.explanation.clone(),
+            optional: q.optional,
+        })
+        .collect();
+    Remote::read(
+        title,
+        doc.quiz,
+        doc.leaderboard,
+        doc.anonymous,
+        doc.end_time.map(|t| t.naive_utc()),
+        doc.closed.map(|t| t.naive_utc()),
+        &questions,
+    )
+    .map(Some)
+    .map_err(invalid)
 }
 
 /// The question a post asks: a titled post with Ruche's question mark.
@@ -527,6 +586,8 @@ pub struct Links {
     pub media: Vec<crate::content::media::Media>,
     /// The poll it asks, as published.
     pub poll: Option<crate::content::poll::Remote>,
+    /// The survey or quiz it asks, as published.
+    pub survey: Option<crate::content::survey::Remote>,
     /// The idea it is, as published.
     pub idea: Option<crate::content::idea::Remote>,
     /// The question it asks, as published.
@@ -568,6 +629,11 @@ pub fn links(
     } else {
         None
     };
+    let survey = if row.kind == "survey" {
+        crate::content::survey::published(conn, row.id)?
+    } else {
+        None
+    };
     let idea = if row.kind == "idea" {
         crate::content::idea::published(conn, row.id)?
     } else {
@@ -589,6 +655,7 @@ pub fn links(
         tags,
         media,
         poll,
+        survey,
         idea,
         question,
         event,
@@ -704,9 +771,15 @@ pub fn publish(
     // A question is titled wherever it is asked; a Note shows its title
     // above its text, for servers that read no `name` on a Note.
     let question = links.question.as_ref().filter(|_| row.root_id.is_none());
-    let name = match (idea, question, event) {
+    // A survey is titled too; a server that knows no surveys shows its
+    // title, its text and the link to answer it here.
+    let survey = links.survey.as_ref().filter(|_| row.root_id.is_none());
+    let title = question
+        .map(|q| q.title.as_str())
+        .or(survey.map(|s| s.survey.title.as_str()));
+    let name = match (idea, title, event) {
         (Some(i), _, _) => Some(i.title.clone()),
-        (_, Some(q), _) => Some(q.title.clone()),
+        (_, Some(t), _) => Some(t.to_string()),
         (_, _, Some(e)) => Some(e.title.clone()),
         _ => page.then(|| {
             let file = attachment.as_ref().map(|a| a.name.as_str());
@@ -714,10 +787,10 @@ pub fn publish(
         }),
     };
     let content = crate::federation::json::absolute_html(cfg, &row.body_html);
-    let content = match question.filter(|_| !page) {
-        Some(q) => format!(
+    let content = match title.filter(|_| !page) {
+        Some(t) => format!(
             "<p><strong>{}</strong></p>{content}",
-            crate::markdown::escape_text(&q.title)
+            crate::markdown::escape_text(t)
         ),
         None => content,
     };
@@ -750,6 +823,7 @@ pub fn publish(
         sensitive: false,
         stickied: audience.as_ref().map(|_| row.pinned_at.is_some()),
         must_read: audience.as_ref().map(|_| links.must_read),
+        survey: survey.map(survey_doc),
         audience,
         attachment: attachment
             .into_iter()
@@ -789,6 +863,38 @@ pub fn publish(
         maybe_count: event.map(|e| e.maybe),
         waiting_count: event.map(|e| e.waiting),
     })
+}
+
+/// A survey as `ruche:survey` carries it.
+fn survey_doc(s: &crate::content::survey::Remote) -> crate::federation::protocol::note::SurveyDoc {
+    use crate::federation::protocol::note::{SurveyChoiceDoc, SurveyDoc, SurveyQuestionDoc};
+    let at = |t: chrono::NaiveDateTime| t.and_utc().fixed_offset();
+    SurveyDoc {
+        quiz: s.survey.quiz,
+        leaderboard: s.survey.leaderboard,
+        anonymous: s.survey.anonymous,
+        end_time: s.survey.closes_at.map(at),
+        closed: s.closed_at.map(at),
+        questions: s
+            .survey
+            .questions
+            .iter()
+            .map(|q| SurveyQuestionDoc {
+                kind: q.kind.as_str().to_string(),
+                name: q.prompt.clone(),
+                optional: q.optional,
+                choices: q
+                    .choices
+                    .iter()
+                    .map(|(name, correct)| SurveyChoiceDoc {
+                        name: name.clone(),
+                        correct: *correct,
+                    })
+                    .collect(),
+                explanation: q.explanation.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// An event's online address as an attachment (Mobilizon's `Link`).

@@ -169,6 +169,7 @@ pub enum SentObject {
     Note(Box<super::note::Published>),
     /// A vote in a poll of another instance.
     Vote(Box<super::note::PublishedVote>),
+    Response(Box<super::note::PublishedResponse>),
     Actor(Box<super::actor::PublishedActor>),
     /// A deleted post (`Tombstone`) or document (`Document`).
     Gone {

@@ -83,6 +83,12 @@ pub struct Note {
     /// (`content::must_read`).
     #[serde(rename = "ruche:mustRead", default, deserialize_with = "lenient")]
     pub must_read: Option<bool>,
+    /// A Ruche survey or quiz: its questions (its `name` is its title).
+    #[serde(rename = "ruche:survey", default, deserialize_with = "lenient")]
+    pub survey: Option<SurveyDoc>,
+    /// A response to a Ruche survey (`inReplyTo`), its answers by position.
+    #[serde(rename = "ruche:answers", default, deserialize_with = "lenient")]
+    pub answers: Option<Vec<crate::content::survey::SentAnswer>>,
     /// A poll's answers when one may be chosen (`Question`).
     #[serde(default, deserialize_with = "lenient_list")]
     pub one_of: Vec<Choice>,
@@ -212,6 +218,67 @@ impl Location {
             })
             .join(", ")
     }
+}
+
+/// A Ruche survey or quiz (`ruche:survey`), as sent and read: its
+/// questions in order, with the right answers of a quiz (the instances of
+/// its respondents score them), and its dates.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SurveyDoc {
+    #[serde(default)]
+    pub quiz: bool,
+    #[serde(default)]
+    pub leaderboard: bool,
+    #[serde(default)]
+    pub anonymous: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<chrono::DateTime<chrono::FixedOffset>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<chrono::DateTime<chrono::FixedOffset>>,
+    #[serde(default)]
+    pub questions: Vec<SurveyQuestionDoc>,
+}
+
+/// A question of a survey: `one`, `several`, `scale` or `text`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SurveyQuestionDoc {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub optional: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<SurveyChoiceDoc>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub explanation: String,
+}
+
+/// A choice of a survey's question, and whether it is a right answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SurveyChoiceDoc {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub correct: bool,
+}
+
+/// A response to a survey, sent to its author only as a `Note` answering
+/// it (the survey's instance reads `ruche:answers`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedResponse {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub attributed_to: Url,
+    pub in_reply_to: Url,
+    pub to: Vec<Url>,
+    pub content: String,
+    #[serde(rename = "ruche:answers")]
+    pub answers: Vec<crate::content::survey::SentAnswer>,
 }
 
 /// A poll's `closed`: the date it closed, or only that it did.
@@ -373,6 +440,9 @@ pub struct Published {
     /// A must-read of its community (said by the community's host).
     #[serde(rename = "ruche:mustRead", skip_serializing_if = "Option::is_none")]
     pub must_read: Option<bool>,
+    /// A survey or a quiz: its questions; its `name` is its title.
+    #[serde(rename = "ruche:survey", skip_serializing_if = "Option::is_none")]
+    pub survey: Option<SurveyDoc>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachment: Vec<PublishedAttachment>,
     /// A poll's answers (a `Question`): `oneOf`, or `anyOf` when several

@@ -24,6 +24,7 @@ mod questions;
 mod search;
 mod second_factor;
 mod sso;
+mod surveys;
 mod welcome;
 
 use askama::Template;
@@ -146,6 +147,12 @@ pub fn router() -> Router<AppState> {
         .route("/posts/{id}/readers", get(must_read::readers))
         .route("/posts/{id}/remind", post(must_read::remind))
         .route("/polls/new", get(polls::new_form).post(polls::create))
+        .route("/surveys/new", get(surveys::new_form).post(surveys::create))
+        .route("/surveys/{id}", get(surveys::show))
+        .route("/surveys/{id}/respond", post(surveys::respond))
+        .route("/surveys/{id}/close", post(surveys::close))
+        .route("/surveys/{id}/results", get(surveys::results))
+        .route("/surveys/{id}/results.csv", get(surveys::export))
         .route("/ideas", get(ideas::site_list))
         .route("/ideas/new", get(ideas::new_form).post(ideas::create))
         .route("/ideas/{id}/vote", post(ideas::vote))
