@@ -91,6 +91,48 @@ pub(super) fn hosted_here(c: &mut DbConn, community: Option<i64>) -> AppResult<b
     Ok(domain.is_none())
 }
 
+/// A post of this site of kind `kind` (a poll, a survey) that a person of
+/// another instance, `who`, answers through their instance, `reader`: only
+/// what that instance may read (never a post of this site only, an
+/// organisation's only from a member instance, one for followers only from
+/// an instance of a follower). In a community of this site only its
+/// members answer; in a community of another instance, whose members are
+/// known there, the instance's right to read it decides; outside
+/// communities, the person must see it. 404 otherwise.
+pub(super) fn answered_from_afar(
+    conn: &mut DbConn,
+    who: i64,
+    reader: &audience::Instance,
+    id: i64,
+    kind: &str,
+) -> AppResult<ContentRow> {
+    let row: ContentRow = content::table
+        .find(id)
+        .filter(content::deleted_at.is_null())
+        .filter(content::kind.eq(kind))
+        // Only a post's own instance counts what it is answered.
+        .filter(content::ap_id.is_null())
+        .select(ContentRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(AppError::not_found)?;
+    let item = row.audience_item();
+    let instance = audience::Viewer::Instance(reader.clone());
+    if !audience::may_read_item(conn, &instance, &item, &item)? {
+        return Err(AppError::not_found());
+    }
+    match row.community_id {
+        Some(_) if hosted_here(conn, row.community_id)? => {
+            super::require_member(conn, who, row.community_id)?
+        }
+        Some(_) => {}
+        None => {
+            super::get_visible(conn, who, id)?;
+        }
+    }
+    Ok(row)
+}
+
 pub fn find_by_ap_id(conn: &mut DbConn, ap_id: &str) -> AppResult<Option<ContentRow>> {
     content::table
         .filter(content::ap_id.eq(ap_id))

@@ -962,29 +962,7 @@ pub fn respond_remote(
     answers: &[SentAnswer],
     ap_id: &str,
 ) -> AppResult<bool> {
-    let row: ContentRow = content::table
-        .find(id)
-        .filter(content::deleted_at.is_null())
-        .filter(content::kind.eq("survey"))
-        .filter(content::ap_id.is_null())
-        .select(ContentRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(AppError::not_found)?;
-    let item = row.audience_item();
-    let instance = crate::audience::Viewer::Instance(reader.clone());
-    if !crate::audience::may_read_item(conn, &instance, &item, &item)? {
-        return Err(AppError::not_found());
-    }
-    match row.community_id {
-        Some(_) if super::remote::hosted_here(conn, row.community_id)? => {
-            require_member(conn, who, row.community_id)?
-        }
-        Some(_) => {}
-        None => {
-            get_visible(conn, who, id)?;
-        }
-    }
+    let row = super::remote::answered_from_afar(conn, who, reader, id, "survey")?;
     apps::require(conn, App::Polls, row.community_id)?;
     let survey: SurveyRow = surveys::table
         .find(row.id)

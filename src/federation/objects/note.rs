@@ -772,7 +772,7 @@ pub fn publish(
     // above its text, for servers that read no `name` on a Note.
     let question = links.question.as_ref().filter(|_| row.root_id.is_none());
     // A survey is titled too; a server that knows no surveys shows its
-    // title, its text and the link to answer it here.
+    // title and its text, and its address (`url`) leads here to answer it.
     let survey = links.survey.as_ref().filter(|_| row.root_id.is_none());
     let title = question
         .map(|q| q.title.as_str())
