@@ -304,7 +304,7 @@ impl SurveyPage {
     }
     /// The text the refused form had for question `q`.
     fn text_of(&self, q: &i64) -> &str {
-        let name = format!("q{q}");
+        let name = format!("t{q}");
         self.sent
             .iter()
             .find(|(k, _)| *k == name)
@@ -360,12 +360,18 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
     Ok(render(&page))
 }
 
-/// The answers of the form: `q{id}` holds a choice (several for a
-/// question of several), a value of the scale or a text.
+/// The answers of the form: `q{id}` holds a choice (`c{choice}`, several
+/// for a question of several) or a value of the scale (`s{value}`); `t{id}`
+/// holds a text, apart, so that no text is ever read as a choice.
 fn answers(form: &[(String, String)]) -> Vec<Answer> {
     let mut out: Vec<Answer> = Vec::new();
     for (k, v) in form {
-        let Some(q) = k.strip_prefix('q').and_then(|q| q.parse::<i64>().ok()) else {
+        let (text, q) = match (k.strip_prefix('t'), k.strip_prefix('q')) {
+            (Some(q), _) => (true, q),
+            (_, Some(q)) => (false, q),
+            _ => continue,
+        };
+        let Ok(q) = q.parse::<i64>() else {
             continue;
         };
         let at = match out.iter().position(|a| a.question == q) {
@@ -379,12 +385,12 @@ fn answers(form: &[(String, String)]) -> Vec<Answer> {
             }
         };
         let a = &mut out[at];
-        if let Some(choice) = v.strip_prefix("c").and_then(|c| c.parse().ok()) {
-            a.choices.push(choice);
-        } else if let Some(value) = v.strip_prefix("s").and_then(|s| s.parse().ok()) {
-            a.scale = Some(value);
-        } else {
+        if text {
             a.text = Some(v.clone());
+        } else if let Some(choice) = v.strip_prefix('c').and_then(|c| c.parse().ok()) {
+            a.choices.push(choice);
+        } else if let Some(value) = v.strip_prefix('s').and_then(|s| s.parse().ok()) {
+            a.scale = Some(value);
         }
     }
     out
