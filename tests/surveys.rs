@@ -285,7 +285,12 @@ async fn an_anonymous_survey_names_nobody_in_its_results() {
         .await
         .unwrap();
     assert!(!text.contains("bob"), "{text}");
-    assert!(text.contains("\u{feff}answered_at,"), "{text}");
+    // Nor when: a time could name whoever answered then.
+    assert!(!text.contains("answered_at"), "{text}");
+    assert!(
+        text.starts_with("\u{feff}How often do you eat there?,"),
+        "{text}"
+    );
     // A text a spreadsheet would run as a formula is kept as text.
     assert!(text.contains(",'=cmd|' /C calc'!A0"), "{text}");
 }
@@ -449,6 +454,14 @@ async fn bad_surveys_and_bad_answers_are_refused_and_nothing_is_stored() {
             "survey_answer_required",
         ),
         (json!({"answers": []}), "survey_answer_required"),
+        // More answers than questions: refused before any is read.
+        (
+            good(vec![
+                json!({"question": q[3].0, "text": "a"}),
+                json!({"question": q[3].0, "text": "b"}),
+            ]),
+            "too_many",
+        ),
     ];
     let before = stored(&app);
     for (body, code) in cases {
@@ -487,7 +500,11 @@ async fn bad_surveys_and_bad_answers_are_refused_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn a_quiz_is_scored_explained_and_ranked_unless_its_author_turns_the_board_off() {
-    let app = TestApp::start().await;
+    // Open federation: anyone may fetch a public post's document unsigned.
+    let app = TestApp::start_with(|c| {
+        c.federation.mode = ruche::config::FederationMode::Open;
+    })
+    .await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let carol = app.user("carol").await;
@@ -509,6 +526,23 @@ async fn a_quiz_is_scored_explained_and_ranked_unless_its_author_turns_the_board
         .is_none());
     assert!(r.json["questions_list"][0].get("explanation").is_none());
     assert!(!r.json.to_string().contains("far from the buildings"));
+    // Nor does its ActivityPub document, fetched unsigned by anyone.
+    let doc: Value = app
+        .client()
+        .get(app.url(&format!("/posts/{id}")))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        doc["ruche:survey"]["questions"][0]["choices"][0]["name"], "Car park",
+        "{doc}"
+    );
+    assert!(!doc.to_string().contains("correct"), "{doc}");
+    assert!(!doc.to_string().contains("far from the buildings"), "{doc}");
     // Its author knows them, and does not take it.
     let q = questions(&bob, id).await;
     let r = alice.get(&format!("/surveys/{id}")).await;

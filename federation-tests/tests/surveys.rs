@@ -242,7 +242,7 @@ async fn a_response_from_another_server_is_checked_as_ours_are() {
     for (n, answers, code) in [
         (
             1,
-            json!([{"question": 0, "choices": [0]}, {"question": 1, "scale": 3}, {"question": 5, "text": "Hi"}]),
+            json!([{"question": 0, "choices": [0]}, {"question": 5, "text": "Hi"}]),
             "survey_question_unknown",
         ),
         (

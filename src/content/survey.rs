@@ -379,8 +379,14 @@ pub(super) fn forget(c: &mut DbConn, id: i64) -> AppResult<()> {
         .execute(c)?;
     diesel::delete(survey_questions::table.filter(survey_questions::content_id.eq(id)))
         .execute(c)?;
+    // Closed too: a response racing the deletion finds it so, under the
+    // survey's lock.
     diesel::update(surveys::table.find(id))
-        .set((surveys::title.eq(""), surveys::respondents.eq(0i64)))
+        .set((
+            surveys::title.eq(""),
+            surveys::respondents.eq(0i64),
+            surveys::closed_at.eq(Some(now())),
+        ))
         .execute(c)?;
     Ok(())
 }
@@ -721,6 +727,12 @@ fn check_answers(
     choices: &[ChoiceRow],
     answers: &[Answer],
 ) -> AppResult<(Vec<Given>, Option<i32>)> {
+    // One answer per question at most: more is refused before any work.
+    if answers.len() > questions.len() {
+        return Err(AppError::bad_request("too_many")
+            .with("field", "answers")
+            .with("max", questions.len()));
+    }
     let mut given: Vec<Given> = Vec::new();
     for a in answers {
         let Some((i, q)) = questions
@@ -737,6 +749,9 @@ fn check_answers(
             return Err(AppError::bad_request("survey_answer_repeated").with("n", n));
         }
         let kind = q.kind();
+        if a.choices.len() > MAX_CHOICES {
+            return Err(AppError::bad_request("survey_choice_unknown").with("n", n));
+        }
         let mut picked = a.choices.clone();
         picked.sort_unstable();
         picked.dedup();
@@ -1404,11 +1419,12 @@ fn right_answers(
         .filter(survey_answers::question_id.eq(q.id))
         .select((survey_answers::response_id, survey_answers::choice_id))
         .load(conn)?;
-    let right: Vec<i64> = choices
+    let mut right: Vec<i64> = choices
         .iter()
         .filter(|c| c.question_id == q.id && c.correct)
         .map(|c| c.id)
         .collect();
+    right.sort_unstable();
     let mut picked: HashMap<i64, Vec<i64>> = HashMap::new();
     for (response, choice) in rows {
         picked.entry(response).or_default().extend(choice);
@@ -1436,8 +1452,9 @@ fn cell(raw: &str) -> String {
 }
 
 /// Every response of one's survey as CSV (UTF-8, one line per response,
-/// oldest first): who answered (unless anonymous) and when, the score of a
-/// quiz, then one column per question (choices joined by `; `).
+/// oldest first): who answered and when (neither for an anonymous one),
+/// the score of a quiz, then one column per question (choices joined by
+/// `; `).
 pub fn csv(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<(String, String)> {
     let (row, survey) = authored(conn, viewer, id)?;
     let (questions, choices) = questions_of(conn, row.id)?;
@@ -1482,7 +1499,11 @@ pub fn csv(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<(String, String
     if !survey.anonymous {
         head.push("respondent".into());
     }
-    head.push("answered_at".into());
+    // An anonymous survey's export says no time: a time could name whoever
+    // answered then.
+    if !survey.anonymous {
+        head.push("answered_at".into());
+    }
     if survey.quiz {
         head.push("score".into());
     }
@@ -1495,7 +1516,9 @@ pub fn csv(conn: &mut DbConn, viewer: i64, id: i64) -> AppResult<(String, String
         if !survey.anonymous {
             line.push(cell(username));
         }
-        line.push(at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        if !survey.anonymous {
+            line.push(at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
         if survey.quiz {
             line.push(score.map(|s| s.to_string()).unwrap_or_default());
         }

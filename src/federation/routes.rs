@@ -502,13 +502,16 @@ async fn post_doc(state: &AppState, id: &str, pq: &str, headers: &HeaderMap) -> 
                         .ok_or_else(AppError::not_found)?,
                 )
             };
-            let doc = if row.deleted_at.is_some() {
+            let mut doc = if row.deleted_at.is_some() {
                 apjson::document(Tombstone::new(apjson::own(&Urls(&cfg).post(row.id))?))?
             } else if row.community_id.is_some() {
                 super::json::document(super::groups::community_note(c, &cfg, &row)?)?
             } else {
                 super::outbox::note_document(c, &cfg, &row, &root)?
             };
+            if matches!(viewer, Viewer::Nobody) {
+                super::objects::note::without_quiz_key(&mut doc);
+            }
             Ok((host_decides, doc))
         })
         .await;

@@ -346,6 +346,14 @@ fn survey_of(note: &Note) -> AppResult<Option<crate::content::survey::Remote>> {
     if doc.questions.len() > MAX_QUESTIONS {
         return Err(too_many("ruche:survey", MAX_QUESTIONS));
     }
+    // Responses name choices by position: a blank one would shift them.
+    if doc
+        .questions
+        .iter()
+        .any(|q| q.choices.iter().any(|c| c.name.trim().is_empty()))
+    {
+        return Err(AppError::bad_request("activity_invalid").with("field", "ruche:survey"));
+    }
     let questions: Vec<NewQuestion> = doc
         .questions
         .iter()
@@ -863,6 +871,32 @@ pub fn publish(
         maybe_count: event.map(|e| e.maybe),
         waiting_count: event.map(|e| e.waiting),
     })
+}
+
+/// Takes a quiz's key out of a post's document while the quiz is open:
+/// its right answers and explanations travel to the sites its respondents
+/// answer from (signed deliveries and fetches of trusted sites, which
+/// score and explain there), never to an unsigned fetch, which anyone
+/// could make before answering.
+pub fn without_quiz_key(doc: &mut serde_json::Value) {
+    let Some(survey) = doc.get_mut("ruche:survey") else {
+        return;
+    };
+    if survey.get("closed").is_some_and(|c| !c.is_null()) {
+        return;
+    }
+    if let Some(questions) = survey.get_mut("questions").and_then(|q| q.as_array_mut()) {
+        for q in questions {
+            if let Some(q) = q.as_object_mut() {
+                q.remove("explanation");
+                if let Some(choices) = q.get_mut("choices").and_then(|c| c.as_array_mut()) {
+                    for c in choices.iter_mut().filter_map(|c| c.as_object_mut()) {
+                        c.remove("correct");
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A survey as `ruche:survey` carries it.

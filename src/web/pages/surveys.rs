@@ -384,6 +384,11 @@ fn answers(form: &[(String, String)]) -> Vec<Answer> {
                 out.len() - 1
             }
         };
+        if out.len() > survey::MAX_QUESTIONS {
+            // No survey asks more: a form that says otherwise is refused
+            // by the survey's rules without more work here.
+            break;
+        }
         let a = &mut out[at];
         if text {
             a.text = Some(v.clone());
@@ -414,7 +419,13 @@ pub async fn respond(
         Err(err) => {
             let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let message = super::error_text(&err, ctx.lang);
-            let sent = form.into_iter().filter(|(k, _)| k != "csrf").collect();
+            // What is shown again is bounded by what a survey may ask.
+            let most = survey::MAX_QUESTIONS * (survey::MAX_CHOICES + 1);
+            let sent = form
+                .into_iter()
+                .filter(|(k, _)| k != "csrf")
+                .take(most)
+                .collect();
             let page = survey_page(&state, &ctx, id, Some(message), sent).await?;
             Ok((status, render(&page)).into_response())
         }
