@@ -332,6 +332,35 @@ async fn directory_filters_by_department_site_skill_and_name() {
         Vec::<String>::new()
     );
 
+    // Accented capitals are letters like the others, on both databases
+    // (SQLite's own lower() left "É" as it was).
+    for (u, name, dep, site) in [
+        ("emile", "Émile Zola", "ÉLECTRICITÉ", "Évry"),
+        ("fanny", "Fanny Roux", "électricité", "ÉVRY"),
+    ] {
+        let api = app.user(u).await;
+        let r = api
+            .patch(
+                "/me",
+                json!({"display_name": name, "department": dep, "site": site}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    assert_eq!(
+        names(&a.get("/people?department=%C3%89lectricit%C3%A9").await.json),
+        ["emile", "fanny"]
+    );
+    assert_eq!(
+        names(&a.get("/people?site=%C3%A9vry").await.json),
+        ["emile", "fanny"]
+    );
+    assert_eq!(
+        names(&a.get("/mentions?q=%C3%A9mi").await.json),
+        ["emile"],
+        "@émi finds Émile"
+    );
+
     // The page filters the same way.
     let b = app.browser_login("dave").await;
     let html = b.html("/people?skill=rust").await;

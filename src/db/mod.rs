@@ -143,6 +143,13 @@ impl ManageConnection for Manager {
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -8000; PRAGMA mmap_size = 1073741824;",
                 )?;
+                // SQLite's own lower() changes ASCII letters only, so that
+                // "Électricité" and "électricité" were two departments and
+                // "@élo" did not find "Élodie". Ours lowers every letter, as
+                // PostgreSQL's does. (No index of ours is built on lower():
+                // a connection without this function, such as the sqlite3
+                // shell, would write index entries that disagree.)
+                lower_utils::register_impl(&mut c, |s: String| s.to_lowercase())?;
                 if std::env::var_os("RUCHE_SQL_TRACE").is_some() {
                     c.set_instrumentation(trace_sql);
                 }
@@ -333,6 +340,8 @@ pub fn now() -> chrono::NaiveDateTime {
 }
 
 diesel::define_sql_function! {
-    /// SQL `lower()`, available on both backends.
+    /// SQL `lower()`, available on both backends; on SQLite it is ours,
+    /// registered on each connection, so that it lowers every letter and
+    /// not ASCII ones only.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }

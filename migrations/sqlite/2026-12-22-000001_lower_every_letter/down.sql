@@ -1,0 +1,2 @@
+CREATE INDEX users_department ON users (lower(department));
+CREATE INDEX users_site ON users (lower(site));
