@@ -50,7 +50,9 @@ pub struct RemoteProfile {
 
 /// Stores or refreshes the account of a remote actor, found by its address
 /// or its handle (inside a write transaction); returns its id. `group`:
-/// the actor of a community, whose settings the caller stores.
+/// the actor of a community, whose settings the caller stores. The caller
+/// indexes it for search once it has stored what it adds (skills, a
+/// community's policy): once per actor read.
 pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
     let now = now();
     let find = |c: &mut DbConn| -> QueryResult<Option<i64>> {
@@ -103,7 +105,6 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
         match inserted {
             Ok(id) => {
                 mark_guest(c, id, p.guest && !group)?;
-                crate::index::actor(c, id)?;
                 return Ok(id);
             }
             Err(diesel::result::Error::DatabaseError(
@@ -140,7 +141,6 @@ pub fn store(c: &mut DbConn, p: &RemoteProfile, group: bool) -> AppResult<i64> {
             ))
         }
     };
-    crate::index::actor(c, id)?;
     Ok(id)
 }
 
@@ -240,6 +240,15 @@ pub(crate) fn count_follower(c: &mut DbConn, id: i64, delta: i64) -> AppResult<(
             .execute(c)?;
     }
     Ok(())
+}
+
+/// Whether the host of the remote actor `id` was heard on its counts.
+pub fn totals_known(conn: &mut DbConn, id: i64) -> AppResult<bool> {
+    Ok(remote_totals::table
+        .find(id)
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
 }
 
 /// What the followers and following of `id` number: as its host says for a

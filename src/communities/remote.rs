@@ -38,6 +38,7 @@ pub fn store(conn: &mut DbConn, profile: &RemoteProfile, policy: &Policy) -> App
                 ))
                 .execute(c)?;
         }
+        crate::index::actor(c, id)?;
         accounts::find_by_id(c, id)
     })
 }

@@ -325,8 +325,8 @@ pub fn store_remote(
             let names: Vec<String> = skills.iter().map(|(s, _)| s.clone()).collect();
             set_skills(c, id, &names)?;
             endorse::store_published(c, id, skills)?;
-            crate::index::actor(c, id)?;
         }
+        crate::index::actor(c, id)?;
         crate::accounts::find_by_id(c, id)
     })
 }

@@ -63,11 +63,12 @@ pub async fn profile(
     Path(username): Path<String>,
 ) -> ApiResult<Json<Profile>> {
     let viewer = me.user.clone();
-    let (_, p) = state
+    let (user, p) = state
         .db
         .run(move |c| people::profile(c, &viewer, &username))
         .await
         .lang(me.lang)?;
+    crate::federation::remote::profile_shown(&state, &user);
     Ok(Json(p))
 }
 
@@ -88,11 +89,12 @@ pub async fn lookup(
         .await
         .lang(me.lang)?;
     let viewer = me.user.clone();
-    let (_, p) = state
+    let (user, p) = state
         .db
         .run(move |c| people::profile(c, &viewer, &found.username))
         .await
         .lang(me.lang)?;
+    crate::federation::remote::profile_shown(&state, &user);
     Ok(Json(p))
 }
 

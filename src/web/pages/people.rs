@@ -164,6 +164,7 @@ pub async fn profile(
         })
         .await
         .page(&state, &ctx)?;
+    crate::federation::remote::profile_shown(&state, &user);
     let nav = if user.id == me.id { "me" } else { "people" };
     let page = ProfilePage {
         base: Base::new(&state, &ctx, "profile.title", nav).titled(user.shown_name().to_string()),
