@@ -508,3 +508,92 @@ async fn mastodon_votes_in_ruche_polls_and_ruche_in_mastodon_polls() {
         0
     );
 }
+
+/// Votes that keep coming do not make one `Update` per vote for every
+/// follower's server: the counts leave at most once a second while they
+/// come, and the last counts still leave soon after the last vote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn votes_that_keep_coming_make_an_update_a_second_and_the_last_counts_leave() {
+    let [mut alpha, _beta, _gamma] = network();
+    let foreign = ForeignServer::start().await;
+    alpha.trust(&foreign.authority(), "partner");
+    alpha.start().await;
+    let ann = alpha.user("ann").await;
+    let ann_url = format!("{}/people/ann", alpha.base);
+    let alice = format!("{}/users/alice", foreign.base);
+    let (s, b) = foreign
+        .send(
+            &format!("{}/people/ann/inbox", alpha.base),
+            "mastodon_follow.json",
+            &format!("{alice}#main-key"),
+            &ann_url,
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    eventually(10, "alice's follow", || async {
+        (alpha.count("SELECT COUNT(*) FROM follows WHERE accepted") == 1).then_some(())
+    })
+    .await;
+    let mut voters = Vec::new();
+    for i in 0..24 {
+        voters.push(alpha.user(&format!("voter{i:02}")).await);
+    }
+    let (s, p) = ann
+        .post(
+            "/api/v1/polls",
+            json!({"body": "Badge colour for visitors?", "options": ["Red", "Blue"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let id = p["id"].as_i64().unwrap();
+    let red = p["poll"]["options"][0]["id"].as_i64().unwrap();
+    eventually(10, "the Question at Mastodon", || async {
+        (foreign.count_type("Create") > 0).then_some(())
+    })
+    .await;
+    // One vote every 100 ms for 2.4 s.
+    let started = std::time::Instant::now();
+    for v in &voters {
+        let (s, b) = v
+            .post(
+                &format!("/api/v1/polls/{id}/votes"),
+                json!({"choices": [red]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let voting = started.elapsed().as_secs_f64();
+    let updates = || -> Vec<Value> {
+        foreign
+            .received()
+            .into_iter()
+            .filter(|(_, _, v)| v["type"] == "Update" && v["object"]["type"] == "Question")
+            .map(|(_, _, v)| v)
+            .collect()
+    };
+    eventually(10, "the last counts at Mastodon", || async {
+        updates()
+            .iter()
+            .any(|u| u["object"]["votersCount"] == 24)
+            .then_some(())
+    })
+    .await;
+    // Wait a little more: nothing was only held back.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let sent = updates();
+    let counts: Vec<i64> = sent
+        .iter()
+        .map(|u| u["object"]["votersCount"].as_i64().unwrap_or(-1))
+        .collect();
+    // The first vote leaves at once; then one Update a second at most, and
+    // the last one.
+    let most = voting.ceil() as usize + 2;
+    assert!(
+        (2..=most).contains(&sent.len()),
+        "{} Updates for 24 votes in {voting:.1} s: {counts:?}",
+        sent.len()
+    );
+    assert_eq!(counts.last(), Some(&24), "{counts:?}");
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+}
