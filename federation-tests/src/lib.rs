@@ -441,6 +441,18 @@ pub fn network() -> [Instance; 3] {
     HOSTS.map(|h| Instance::new(h, &ports))
 }
 
+/// `alpha.test` and `n` more instances on the extra host names
+/// (`site1.test`, …), not started; each knows the others' addresses. For
+/// benchmarks that need many real instances.
+pub fn wide_network(n: usize) -> Vec<Instance> {
+    assert!(n <= EXTRA_HOSTS, "at most {EXTRA_HOSTS} extra hosts");
+    let hosts: Vec<String> = std::iter::once(HOSTS[0].to_string())
+        .chain((1..=n).map(extra_host))
+        .collect();
+    let ports: Vec<(String, u16)> = hosts.iter().map(|h| (h.clone(), free_port())).collect();
+    hosts.iter().map(|h| Instance::new(h, &ports)).collect()
+}
+
 /// The three instances of [`network`], each trusting the other two as
 /// members, started.
 pub async fn trusting_network() -> [Instance; 3] {

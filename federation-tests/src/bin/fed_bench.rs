@@ -13,15 +13,26 @@
 //! - `poll`: a poll followed from 20 instances, voted by 2,000 people of
 //!   those instances: votes accepted per second, and the time from the last
 //!   vote until every instance has the final counts.
+//! - `poll-sites [votes per second] [pin]`: the same end to end between 21
+//!   real Ruche instances: 2,000 people of 20 instances vote through their
+//!   own instance's API in a poll of the 21st, as fast as they can or at
+//!   the pace given; the time from the last vote until the API of every
+//!   instance shows the final counts. `pin` runs the poll's instance on one
+//!   core and the 20 others on the rest.
 //!
 //! `RUCHE_TEST_DATABASE_URL` runs the instances on PostgreSQL;
+//! `FED_BENCH_ALPHA_TRACE=file` writes every statement of the poll's
+//! instance of `poll-sites` to that file (`RUCHE_SQL_TRACE`);
 //! `FED_BENCH_POOL` sets the receiving instance's connection pool for the
 //! inbox figure.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use federation_tests::{client, extra_host, network, sign_for, with_headers, ForeignServer};
+use federation_tests::{
+    client, extra_host, follow, network, sign_for, wide_network, with_headers, ForeignServer,
+    Instance,
+};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -51,6 +62,14 @@ async fn main() {
     }
     if only.is_empty() || only == "poll" {
         poll().await;
+    }
+    if only.is_empty() || only == "poll-sites" {
+        // `poll-sites [votes per second] [pin]`: cast the votes at that
+        // pace (0: as fast as they are taken); `pin` gives alpha a core of
+        // its own (taskset).
+        let rate = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(0.0);
+        let pin = args.get(3).is_some_and(|p| p == "pin");
+        poll_sites(rate, pin).await;
     }
 }
 
@@ -193,6 +212,305 @@ async fn poll() {
         cpu1 - cpu0,
         (cpu1 - cpu0) * 1000.0 / total as f64,
     );
+}
+
+/// The poll figure end to end between real Ruche instances: a poll of a
+/// person of alpha, followed from 20 other Ruche instances, each with 100
+/// people who vote through their own instance's API. Each vote goes from
+/// the voter's instance to alpha (a signed Create of a Note; alpha fetches
+/// each voter's actor document to check the signature), alpha counts it
+/// and sends the counts to the 20 instances (an Update of the Question),
+/// and each stores them. Timed from the answer to the last vote until the
+/// API of every instance shows the final counts to its people. The
+/// delivery settings are those of `config/default.toml`, not the tests'
+/// quicker ones.
+async fn poll_sites(rate: f64, pin: bool) {
+    const INSTANCES: usize = 20;
+    const PER_INSTANCE: usize = 100;
+    const CLIENTS: usize = 16;
+    const ANSWERS: [&str; 3] = ["Morning", "Afternoon", "Night"];
+    let mut sites = wide_network(INSTANCES);
+    let mut alpha = sites.remove(0);
+    for i in std::iter::once(&mut alpha).chain(sites.iter_mut()) {
+        i.set_env("RUCHE_FEDERATION_POLL_INTERVAL_MS", "200");
+        i.set_env("RUCHE_FEDERATION_RETRY_BASE_MS", "30000");
+        i.set_env("RUCHE_FEDERATION_RETRY_MAX_MS", "3600000");
+        i.set_env("RUCHE_FEDERATION_REQUEST_TIMEOUT_SECONDS", "10");
+    }
+    if let Ok(t) = std::env::var("FED_BENCH_ALPHA_TRACE") {
+        alpha.set_env("RUCHE_SQL_TRACE", &t);
+    }
+    // Sites of one organisation: each trusts alpha, alpha trusts each.
+    for s in &sites {
+        alpha.trust(&s.host, "member");
+        s.trust(&alpha.host, "member");
+    }
+    let t0 = Instant::now();
+    alpha.start().await;
+    for s in sites.iter_mut() {
+        s.start().await;
+    }
+    println!(
+        "poll-sites: {} Ruche instances started in {:.1} s",
+        INSTANCES + 1,
+        t0.elapsed().as_secs_f64()
+    );
+    if pin {
+        // As if alpha had a machine of its own: one core for alpha, the
+        // other for the 20 other instances.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert!(cores >= 2, "pinning needs two cores");
+        let pin_to = |pid: u32, core: &str| {
+            let ok = std::process::Command::new("taskset")
+                .args(["-p", "-c", core, &pid.to_string()])
+                .stdout(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "taskset failed");
+        };
+        pin_to(alpha.pid().unwrap(), "0");
+        for s in &sites {
+            pin_to(s.pid().unwrap(), &format!("1-{}", cores - 1));
+        }
+    }
+    let ann = alpha.user("ann").await;
+    let handle = alpha.handle("ann");
+    // On each site, voter0 follows ann (so that the poll reaches the site)
+    // and 99 more people are seeded beside them, with an API token each.
+    let mut tokens: Vec<Vec<String>> = Vec::new();
+    for (i, s) in sites.iter().enumerate() {
+        let v0 = s.user("voter0").await;
+        follow(&v0, s, &handle).await;
+        tokens.push(seed_voters(s, i + 1, PER_INSTANCE));
+    }
+    let (st, v) = ann
+        .post(
+            "/api/v1/polls",
+            json!({"body": "Which shift for the inventory?", "options": ANSWERS}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let alpha_poll = v["id"].as_i64().unwrap();
+    let poll_url = format!("{}/posts/{alpha_poll}", alpha.base);
+    // The poll as each site stored it.
+    let t0 = Instant::now();
+    let find = format!("SELECT COALESCE(MAX(id), 0) FROM content WHERE ap_id = '{poll_url}'");
+    let mut local = [0i64; INSTANCES];
+    while local.contains(&0) {
+        for (i, s) in sites.iter().enumerate() {
+            if local[i] == 0 {
+                local[i] = s.count(&find);
+            }
+        }
+        assert!(t0.elapsed() < Duration::from_secs(30), "poll not delivered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "poll-sites: the poll on {INSTANCES} instances after {:.0} ms",
+        t0.elapsed().as_secs_f64() * 1000.0
+    );
+    // Each voter's answer, its id on the voter's site, and the requests in
+    // turn over the sites, as people of every site vote at once.
+    let c = client();
+    let mut expected = [0i64; 3];
+    let mut per_site: Vec<Vec<(String, String, serde_json::Value)>> = Vec::new();
+    for (i, s) in sites.iter().enumerate() {
+        let r = c
+            .get(format!("{}/api/v1/polls/{}", s.base, local[i]))
+            .bearer_auth(&tokens[i][0])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let view: serde_json::Value = r.json().await.unwrap();
+        let ids: Vec<i64> = ANSWERS
+            .iter()
+            .map(|a| {
+                view["options"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|o| o["name"] == *a)
+                    .and_then(|o| o["id"].as_i64())
+                    .unwrap()
+            })
+            .collect();
+        let url = format!("{}/api/v1/polls/{}/votes", s.base, local[i]);
+        per_site.push(
+            tokens[i]
+                .iter()
+                .enumerate()
+                .map(|(j, token)| {
+                    let answer = (j * 7 + i) % ANSWERS.len();
+                    expected[answer] += 1;
+                    (
+                        url.clone(),
+                        token.clone(),
+                        json!({"choices": [ids[answer]]}),
+                    )
+                })
+                .collect(),
+        );
+    }
+    let mut votes = Vec::new();
+    for j in 0..PER_INSTANCE {
+        for site in &per_site {
+            votes.push(site[j].clone());
+        }
+    }
+    votes.reverse(); // taken from the end
+    let total = votes.len() as i64;
+    let pids: Vec<u32> = std::iter::once(&alpha)
+        .chain(sites.iter())
+        .map(|i| i.pid().unwrap())
+        .collect();
+    let cpu = |pids: &[u32]| pids.iter().map(|p| proc_usage(*p).0).sum::<f64>();
+    let (alpha_cpu0, all_cpu0) = (proc_usage(pids[0]).0, cpu(&pids));
+    let deliveries0 = alpha.count("SELECT COUNT(*) FROM deliveries");
+    let queue = Arc::new(std::sync::Mutex::new(votes));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let queue = queue.clone();
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ok = 0usize;
+            loop {
+                let next = {
+                    let mut q = queue.lock().unwrap();
+                    q.pop().map(|v| (q.len(), v))
+                };
+                let Some((left, (url, token, body))) = next else {
+                    break;
+                };
+                if rate > 0.0 {
+                    // The k-th vote is not cast before k / rate seconds.
+                    let k = total as usize - 1 - left;
+                    let due = started + Duration::from_secs_f64(k as f64 / rate);
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let r = c
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                if r.status().is_success() {
+                    ok += 1;
+                } else {
+                    eprintln!(
+                        "refused: {} {}",
+                        r.status(),
+                        r.text().await.unwrap_or_default()
+                    );
+                }
+            }
+            ok
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += t.await.unwrap();
+    }
+    let last_vote = Instant::now();
+    let voting = started.elapsed().as_secs_f64();
+    println!(
+        "poll-sites: {accepted} of {total} votes taken by the voters' instances in {voting:.2} s ({:.0} votes/s, {CLIENTS} concurrent clients{})",
+        accepted as f64 / voting,
+        if rate > 0.0 {
+            format!(", paced at {rate} votes/s")
+        } else {
+            String::new()
+        }
+    );
+    // What a person of each instance sees: alpha first (it has counted
+    // every vote), then the 20 voters' instances (the counts came back).
+    let shows_all = |v: &serde_json::Value| {
+        v["voters"] == total
+            && ANSWERS.iter().enumerate().all(|(k, a)| {
+                v["options"].as_array().is_some_and(|o| {
+                    o.iter()
+                        .any(|o| o["name"] == *a && o["votes"] == expected[k])
+                })
+            })
+    };
+    let mut readers: Vec<(String, String)> = vec![(
+        format!("{}/api/v1/polls/{alpha_poll}", alpha.base),
+        ann.token.clone(),
+    )];
+    for (i, s) in sites.iter().enumerate() {
+        readers.push((
+            format!("{}/api/v1/polls/{}", s.base, local[i]),
+            tokens[i][PER_INSTANCE - 1].clone(),
+        ));
+    }
+    let mut arrived: Vec<Option<f64>> = vec![None; readers.len()];
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while arrived.iter().any(Option::is_none) {
+        for (k, (url, token)) in readers.iter().enumerate() {
+            if arrived[k].is_some() {
+                continue;
+            }
+            let r = c.get(url).bearer_auth(token).send().await.unwrap();
+            let v: serde_json::Value = r.json().await.unwrap_or_default();
+            if shows_all(&v) {
+                arrived[k] = Some(last_vote.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the final counts did not reach every instance: {arrived:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (alpha_cpu1, all_cpu1) = (proc_usage(pids[0]).0, cpu(&pids));
+    let (_, rss, hwm) = proc_usage(pids[0]);
+    let at_alpha = arrived[0].unwrap();
+    let mut times: Vec<f64> = arrived[1..].iter().flatten().copied().collect();
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let deliveries = alpha.count("SELECT COUNT(*) FROM deliveries") - deliveries0;
+    println!(
+        "poll-sites: every vote counted on alpha {at_alpha:.0} ms after the last vote; final counts shown on every instance {:.0} ms after it (first {:.0} ms, p50 {:.0} ms)",
+        times.last().copied().unwrap_or(f64::NAN),
+        times.first().copied().unwrap_or(f64::NAN),
+        pct(&times, 0.5),
+    );
+    println!(
+        "poll-sites: alpha queued {deliveries} deliveries of counts ({:.1} per instance); CPU alpha {:.2} s ({:.2} ms per vote), all {} instances {:.2} s ({:.2} ms per vote); alpha memory {rss:.0} MiB resident, {hwm:.0} MiB peak",
+        deliveries as f64 / INSTANCES as f64,
+        alpha_cpu1 - alpha_cpu0,
+        (alpha_cpu1 - alpha_cpu0) * 1000.0 / total as f64,
+        INSTANCES + 1,
+        all_cpu1 - all_cpu0,
+        (all_cpu1 - all_cpu0) * 1000.0 / total as f64,
+    );
+}
+
+/// Seeds `voter1` … `voter{n-1}` beside `voter0` on a Ruche instance (the
+/// `i`-th site), with voter0's password and key pair, and gives each of
+/// them an API token; returns the tokens in that order.
+fn seed_voters(site: &Instance, i: usize, n: usize) -> Vec<String> {
+    let names: Vec<String> = (1..n).map(|j| format!("('voter{j}')")).collect();
+    site.exec(&format!(
+        "INSERT INTO users (username, email, password_hash, public_key, private_key, created_at) \
+         SELECT x.column1, x.column1 || '@{host}', u.password_hash, u.public_key, u.private_key, u.created_at \
+         FROM users u, (VALUES {}) AS x WHERE u.username = 'voter0'",
+        names.join(","),
+        host = site.host
+    ));
+    let tokens: Vec<String> = (0..n).map(|j| format!("ruche_bench{i}x{j}")).collect();
+    let rows: Vec<String> = tokens
+        .iter()
+        .enumerate()
+        .map(|(j, t)| format!("('voter{j}', '{}')", ruche::accounts::secrets::digest(t)))
+        .collect();
+    site.exec(&format!(
+        "INSERT INTO api_tokens (user_id, name, token_hash, created_at) \
+         SELECT u.id, 'bench', x.column2, u.created_at FROM users u JOIN (VALUES {}) AS x ON x.column1 = u.username",
+        rows.join(",")
+    ));
+    tokens
 }
 
 /// CPU time (user + system) of a process, in seconds, and its resident and
