@@ -1133,6 +1133,32 @@ pub async fn wait_count(i: &Instance, sql: &str, n: i64, what: &str) {
 
 /// `api` (on its home instance) looks up the community `name` of `host`
 /// and asks to join it; returns the community's name on the home instance.
+/// The stand-in Mastodon's alice follows `name` of `home`, as Mastodon
+/// does; returns once `home` has accepted the follow.
+pub async fn mastodon_follows(foreign: &ForeignServer, home: &Instance, name: &str) {
+    let target = format!("{}/people/{name}", home.base);
+    let alice = format!("{}/users/alice", foreign.base);
+    let (s, b) = foreign
+        .send(
+            &format!("{target}/inbox"),
+            "mastodon_follow.json",
+            &format!("{alice}#main-key"),
+            &target,
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    let q = format!(
+        "SELECT COUNT(*) FROM follows f JOIN users a ON a.id = f.follower_id \
+         JOIN users t ON t.id = f.followee_id \
+         WHERE f.accepted AND a.ap_id = '{alice}' AND t.username = '{name}'"
+    );
+    eventually(10, "alice's follow", || {
+        let n = home.count(&q);
+        async move { (n > 0).then_some(()) }
+    })
+    .await;
+}
+
 pub async fn ask_to_join(api: &Api, host: &Instance, name: &str) -> String {
     let h = host.handle(name);
     let (s, v) = api.get(&format!("/api/v1/communities/lookup?q=!{h}")).await;

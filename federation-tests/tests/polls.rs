@@ -4,7 +4,8 @@
 //! `Update` of it, which every site showing it takes.
 
 use federation_tests::{
-    ask_to_join, eventually, follow, network, trusting_network, Api, ForeignServer, Instance,
+    ask_to_join, eventually, follow, mastodon_follows, network, trusting_network, Api,
+    ForeignServer, Instance,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -303,19 +304,7 @@ async fn mastodon_votes_in_ruche_polls_and_ruche_in_mastodon_polls() {
     let alice = format!("{}/users/alice", foreign.base);
 
     // Mastodon's alice follows ann, then votes in her poll as Mastodon does.
-    let (s, b) = foreign
-        .send(
-            &format!("{}/people/ann/inbox", alpha.base),
-            "mastodon_follow.json",
-            &format!("{alice}#main-key"),
-            &ann_url,
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
-    eventually(10, "alice's follow", || async {
-        (alpha.count("SELECT COUNT(*) FROM follows WHERE accepted") == 1).then_some(())
-    })
-    .await;
+    mastodon_follows(&foreign, &alpha, "ann").await;
     let (s, p) = ann
         .post(
             "/api/v1/polls",
@@ -519,21 +508,7 @@ async fn votes_that_keep_coming_make_an_update_a_second_and_the_last_counts_leav
     alpha.trust(&foreign.authority(), "partner");
     alpha.start().await;
     let ann = alpha.user("ann").await;
-    let ann_url = format!("{}/people/ann", alpha.base);
-    let alice = format!("{}/users/alice", foreign.base);
-    let (s, b) = foreign
-        .send(
-            &format!("{}/people/ann/inbox", alpha.base),
-            "mastodon_follow.json",
-            &format!("{alice}#main-key"),
-            &ann_url,
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
-    eventually(10, "alice's follow", || async {
-        (alpha.count("SELECT COUNT(*) FROM follows WHERE accepted") == 1).then_some(())
-    })
-    .await;
+    mastodon_follows(&foreign, &alpha, "ann").await;
     let mut voters = Vec::new();
     for i in 0..24 {
         voters.push(alpha.user(&format!("voter{i:02}")).await);

@@ -6,7 +6,8 @@
 //! from the community.
 
 use federation_tests::{
-    ask_to_join, eventually, follow, network, wait_count, Api, ForeignServer, Instance,
+    ask_to_join, eventually, follow, mastodon_follows, network, wait_count, Api, ForeignServer,
+    Instance,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -81,21 +82,7 @@ async fn a_question_is_answered_and_its_answer_accepted_across_sites() {
     let bea = beta.user("bea").await;
     follow(&bea, &beta, &alpha.handle("ann")).await;
     // Mastodon's alice follows ann too.
-    let ann_url = format!("{}/people/ann", alpha.base);
-    let alice = format!("{}/users/alice", foreign.base);
-    let (s, b) = foreign
-        .send(
-            &format!("{}/people/ann/inbox", alpha.base),
-            "mastodon_follow.json",
-            &format!("{alice}#main-key"),
-            &ann_url,
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
-    eventually(10, "alice's follow", || async {
-        (alpha.count("SELECT COUNT(*) FROM follows WHERE accepted") >= 2).then_some(())
-    })
-    .await;
+    mastodon_follows(&foreign, &alpha, "ann").await;
 
     let (s, p) = ann
         .post(

@@ -5,7 +5,7 @@
 //! checks it as it checks its own people's and counts it in the results.
 
 use federation_tests::{
-    eventually, follow, network, trusting_network, Api, ForeignServer, Instance,
+    eventually, follow, mastodon_follows, network, trusting_network, Api, ForeignServer, Instance,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -191,19 +191,7 @@ async fn a_response_from_another_server_is_checked_as_ours_are() {
     let alice = format!("{}/users/alice", foreign.base);
     let ann_url = format!("{}/people/ann", alpha.base);
     // Mastodon's alice follows ann: she receives her surveys.
-    let (s, b) = foreign
-        .send(
-            &format!("{}/people/ann/inbox", alpha.base),
-            "mastodon_follow.json",
-            &format!("{alice}#main-key"),
-            &ann_url,
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
-    eventually(10, "alice's follow", || async {
-        (alpha.count("SELECT COUNT(*) FROM follows WHERE accepted") == 1).then_some(())
-    })
-    .await;
+    mastodon_follows(&foreign, &alpha, "ann").await;
     let (s, p) = ann
         .post(
             "/api/v1/surveys",
