@@ -1131,8 +1131,6 @@ pub async fn wait_count(i: &Instance, sql: &str, n: i64, what: &str) {
     .await;
 }
 
-/// `api` (on its home instance) looks up the community `name` of `host`
-/// and asks to join it; returns the community's name on the home instance.
 /// The stand-in Mastodon's alice follows `name` of `home`, as Mastodon
 /// does; returns once `home` has accepted the follow.
 pub async fn mastodon_follows(foreign: &ForeignServer, home: &Instance, name: &str) {
@@ -1159,6 +1157,8 @@ pub async fn mastodon_follows(foreign: &ForeignServer, home: &Instance, name: &s
     .await;
 }
 
+/// `api` (on its home instance) looks up the community `name` of `host`
+/// and asks to join it; returns the community's name on the home instance.
 pub async fn ask_to_join(api: &Api, host: &Instance, name: &str) -> String {
     let h = host.handle(name);
     let (s, v) = api.get(&format!("/api/v1/communities/lookup?q=!{h}")).await;

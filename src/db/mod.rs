@@ -342,6 +342,7 @@ pub fn now() -> chrono::NaiveDateTime {
 diesel::define_sql_function! {
     /// SQL `lower()`, available on both backends; on SQLite it is ours,
     /// registered on each connection, so that it lowers every letter and
-    /// not ASCII ones only.
+    /// not ASCII ones only. For columns that are never NULL: ours refuses
+    /// a NULL (SQLite's own returned NULL).
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }

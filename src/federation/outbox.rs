@@ -59,8 +59,15 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
     // Reads only; the write lock is taken per event that has work.
     let events = events::oldest(conn, limit)?;
     let mut queued = 0;
-    // Polls whose older counts were dropped, up to which event.
-    let mut covered: HashMap<i64, i64> = HashMap::new();
+    // The count events of each poll read in this round, and the polls
+    // whose counts wait for a later round.
+    let mut counts: HashMap<i64, Vec<i64>> = HashMap::new();
+    for ev in events.iter().flatten() {
+        if let Event::Counted { content, .. } = &ev.event {
+            counts.entry(*content).or_default().push(ev.id);
+        }
+    }
+    let mut waiting: BTreeSet<i64> = BTreeSet::new();
     for logged in events {
         let ev = match logged {
             Ok(ev) => ev,
@@ -72,40 +79,31 @@ pub fn expand(conn: &mut DbConn, cfg: &Config, limit: i64) -> AppResult<usize> {
                 continue;
             }
         };
-        // New counts of a poll (or an event) are read when they are sent:
-        // an event is covered by a newer one of the same poll, so that a
-        // burst of votes makes one Update, not one per vote; and the
-        // newest waits until this process sent the poll's counts
-        // `POLL_COUNTS_EVERY` ago, so that votes that keep coming make one
-        // Update a second, not one per vote (2,000 votes at 100 a second
-        // made 133 Updates per instance; 21 now).
+        // New counts of a poll (or an event) are read when they are sent,
+        // so one Update covers every vote before it. They leave at once
+        // unless this process sent that poll's counts less than
+        // `POLL_COUNTS_EVERY` ago; then the newest of its events read in
+        // this round waits for a later round and the others go, in one
+        // write: votes that keep coming make one Update a second, not one
+        // per vote (2,000 votes at 100 a second made 133 Updates per
+        // instance; 21 now). Only events read here are dropped: with
+        // several processes, a vote committed after this read still has
+        // its event.
         if let Event::Counted { content: poll, .. } = &ev.event {
-            if covered.get(poll).is_some_and(|upto| ev.id < *upto) {
-                continue;
-            }
-            let newest: Option<i64> = fed_events::table
-                .filter(fed_events::kind.eq_any(["count", "poll_count"]))
-                .filter(fed_events::object_id.eq(poll))
-                .select(diesel::dsl::max(fed_events::id))
-                .first(conn)?;
-            if let Some(newest) = newest.filter(|n| *n > ev.id) {
-                // Every older count of this poll is covered by the newest:
-                // dropped in one write, not one per vote.
-                db::write(conn, |c| {
-                    diesel::delete(
-                        fed_events::table
-                            .filter(fed_events::kind.eq_any(["count", "poll_count"]))
-                            .filter(fed_events::object_id.eq(poll))
-                            .filter(fed_events::id.lt(newest)),
-                    )
-                    .execute(c)
-                })?;
-                covered.insert(*poll, newest);
+            if waiting.contains(poll) {
                 continue;
             }
             if counts_sent_lately(*poll) {
-                // The newest counts wait for a later round, and cover
-                // the votes that come meanwhile.
+                let ids = counts.remove(poll).unwrap_or_default();
+                let newest = ids.iter().copied().max().unwrap_or(ev.id);
+                let older: Vec<i64> = ids.into_iter().filter(|id| *id < newest).collect();
+                if !older.is_empty() {
+                    db::write(conn, |c| {
+                        diesel::delete(fed_events::table.filter(fed_events::id.eq_any(&older)))
+                            .execute(c)
+                    })?;
+                }
+                waiting.insert(*poll);
                 continue;
             }
         }

@@ -192,8 +192,18 @@ async fn actor_named(
         parsed.profile.ap_id.clone(),
         parsed.icon.clone(),
     );
+    let is_group = parsed.group.is_some();
     let user = state.db.run(move |c| upsert_actor(c, &parsed)).await?;
     refresh_photo(state, user.id, &icon).await;
+    // Read when asked for; kept up to date for a community (its member
+    // count is on its page) and for a person whose counts were once read.
+    let id = user.id;
+    let totals = totals
+        || is_group
+        || state
+            .db
+            .run(move |c| crate::accounts::remote::totals_known(c, id))
+            .await?;
     if totals {
         refresh_totals(state, user.id, &host, &typed);
     }
@@ -213,22 +223,10 @@ async fn actor_named(
 /// cost two more signed requests each: 2,000 votes from other sites
 /// spent 30 % of the poll's instance's time on counts nobody looked at.
 pub fn profile_shown(state: &AppState, user: &User) {
-    static ASKED: std::sync::Mutex<Option<std::collections::HashSet<i64>>> =
-        std::sync::Mutex::new(None);
-    if user.is_local() {
+    if user.is_local() || !first_ask(user.id) {
         return;
     }
     let id = user.id;
-    {
-        let mut guard = ASKED.lock().unwrap_or_else(|e| e.into_inner());
-        let asked = guard.get_or_insert_with(Default::default);
-        if asked.len() > 100_000 {
-            asked.clear();
-        }
-        if !asked.insert(id) {
-            return;
-        }
-    }
     let st = state.clone();
     tokio::spawn(async move {
         let unknown = st
@@ -252,6 +250,19 @@ pub fn profile_shown(state: &AppState, user: &User) {
     });
 }
 
+/// Whether this process has not asked the host of `id` for its counts
+/// yet; it now has.
+fn first_ask(id: i64) -> bool {
+    static ASKED: std::sync::Mutex<Option<std::collections::HashSet<i64>>> =
+        std::sync::Mutex::new(None);
+    let mut guard = ASKED.lock().unwrap_or_else(|e| e.into_inner());
+    let asked = guard.get_or_insert_with(Default::default);
+    if asked.len() > 100_000 {
+        asked.clear();
+    }
+    asked.insert(id)
+}
+
 /// Reads, in the background, how many followers (a community's members)
 /// and followed accounts the host of a freshly read actor counts, so that
 /// its profile shows its host's figures and not only those known here. Only
@@ -266,6 +277,8 @@ fn refresh_totals(state: &AppState, id: i64, host: &str, actor: &super::protocol
     if followers.is_none() && following.is_none() {
         return;
     }
+    // A profile shown right after this read does not ask again.
+    first_ask(id);
     let st = state.clone();
     tokio::spawn(async move {
         let followers = total_of(&st, followers).await;
