@@ -408,7 +408,7 @@ async fn password_change() {
         .await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "current_password_wrong")
+        (StatusCode::FORBIDDEN, "current_password_wrong")
     );
     let r = alice
         .post(

@@ -112,7 +112,7 @@ async fn an_address_is_confirmed_from_its_link_before_notifications_go_to_it() {
     assert_eq!(ana.get("/me/email").await.json["confirmed"], false);
     // A forged link says so.
     let r = anon.get("/account/email/confirm/forged").await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // The button confirms, once.
     let csrf = common::extract_csrf(&html).unwrap();
     let r = anon.post_form(&link, &[("csrf", csrf.as_str())]).await;
@@ -124,7 +124,7 @@ async fn an_address_is_confirmed_from_its_link_before_notifications_go_to_it() {
         .contains("Done: ana@example.com is confirmed."));
     assert_eq!(ana.get("/me/email").await.json["confirmed"], true);
     let r = anon.post_form(&link, &[("csrf", csrf.as_str())]).await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = ana.post("/me/email/resend", json!({})).await;
     assert_eq!(r.code(), "email_already_confirmed");
 
@@ -155,7 +155,7 @@ async fn a_new_address_takes_the_password_and_the_link_sent_to_it() {
     for (body, status, code) in [
         (
             json!({"email": "ana@new.example", "password": "not the password"}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::FORBIDDEN,
             "current_password_wrong",
         ),
         (
@@ -254,7 +254,7 @@ async fn a_new_address_takes_the_password_and_the_link_sent_to_it() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // ...works no more, and the old address is told of the change.
     let r = c
         .post(app.url("/api/v1/auth/password/reset"))
@@ -262,7 +262,7 @@ async fn a_new_address_takes_the_password_and_the_link_sent_to_it() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let told = server.wait_kind("address_changed", 1).await.pop().unwrap();
     assert_eq!(told.to, "ana@example.com");
     assert_eq!(told.subject, "Your e-mail address on Ruche was changed");
@@ -301,7 +301,7 @@ async fn the_settings_page_changes_the_address_and_keeps_what_was_typed() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let html = r.text().await.unwrap();
     assert!(html.contains("value=\"ana@elsewhere.example\""), "{html}");
     assert!(html.contains("current password"), "{html}");
@@ -334,7 +334,7 @@ async fn the_settings_page_changes_the_address_and_keeps_what_was_typed() {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = page.get(&format!("/account/email/confirm/{token}")).await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(email_of(&app, "ana"), "ana@example.com");
     assert!(!page.html("/settings").await.contains("A link was sent"));
 }
@@ -438,7 +438,7 @@ async fn a_community_invites_by_e_mail_without_telling_who_has_an_account() {
     let r = carl
         .post(&format!("/invitations/{code}/accept"), json!({}))
         .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.code(), "invite_invalid");
 
     // nina has no account: the link's page offers to create one, whose

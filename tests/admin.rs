@@ -154,10 +154,7 @@ async fn people_are_found_paged_promoted_disabled_and_deleted() {
     );
     // The last administrator stays one, and the page says why.
     let r = ana_admin.delete("/admin/users/ana/admin").await;
-    assert_eq!(
-        (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "last_admin")
-    );
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "last_admin"));
     let b_ana = app.browser_login("ana").await;
     let csrf_ana = b_ana.csrf("/admin").await;
     let r = b_ana

@@ -254,7 +254,7 @@ async fn open_community_members_post_and_everyone_reads() {
     let r = carol.delete("/communities/rnd/membership").await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "community_not_member")
+        (StatusCode::CONFLICT, "community_not_member")
     );
 }
 
@@ -293,7 +293,7 @@ async fn requests_invitations_and_secret_communities() {
         .await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "community_no_request")
+        (StatusCode::CONFLICT, "community_no_request")
     );
     assert_eq!(
         alice
@@ -570,7 +570,7 @@ async fn moderators_remove_pin_ban_and_everything_is_logged() {
     let r = bob.delete("/communities/ops/members/carol").await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "community_not_member")
+        (StatusCode::CONFLICT, "community_not_member")
     );
 
     let log = carol.get("/communities/ops/log").await;

@@ -268,7 +268,7 @@ async fn an_idea_is_submitted_voted_for_moved_and_listed() {
         .await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "field_invalid")
+        (StatusCode::CONFLICT, "title_untitled")
     );
     assert_eq!(
         carol.get(&format!("/ideas/{other}")).await.json["title"],

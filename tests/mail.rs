@@ -139,7 +139,7 @@ async fn a_password_link_arrives_once_works_once_and_ends_the_sessions() {
     );
     // The link worked once.
     let again = b.get(&path).await;
-    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
     assert!(again
         .text()
         .await
@@ -154,7 +154,7 @@ async fn a_password_link_arrives_once_works_once_and_ends_the_sessions() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         app.token_request("ana", "yet another password")
             .await
@@ -169,7 +169,7 @@ async fn a_password_link_arrives_once_works_once_and_ends_the_sessions() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "reset_link_invalid");
     assert_eq!(server.count_kind("password_reset"), 1, "one link in all");

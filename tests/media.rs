@@ -211,7 +211,7 @@ async fn a_field_report_with_photos_and_a_file_is_one_post() {
         .await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "media_unknown")
+        (StatusCode::CONFLICT, "media_unknown")
     );
     let r = upload(&bob, "mine.png", &png(8, 8), "image/png", "").await;
     let not_hers = r.json["id"].as_i64().unwrap();
@@ -220,7 +220,7 @@ async fn a_field_report_with_photos_and_a_file_is_one_post() {
         .await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "media_unknown")
+        (StatusCode::CONFLICT, "media_unknown")
     );
     let r = alice
         .post(

@@ -327,7 +327,7 @@ async fn an_administrator_asks_everyone_here_to_read_a_post() {
     let r = mark(&root, narrow).await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "must_read_audience")
+        (StatusCode::CONFLICT, "must_read_audience")
     );
     assert_eq!(marks(&app), 0);
 

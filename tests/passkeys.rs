@@ -588,7 +588,7 @@ async fn the_api_manages_the_second_step_and_passkeys_and_signs_in_with_one() {
         .await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "code_invalid")
+        (StatusCode::FORBIDDEN, "code_invalid")
     );
     let r = api
         .post(

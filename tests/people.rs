@@ -432,7 +432,7 @@ async fn follow_unfollow_and_lists() {
     let r = alice.post("/people/alice/follow", json!({})).await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "cannot_follow_self")
+        (StatusCode::FORBIDDEN, "cannot_follow_self")
     );
     assert_eq!(
         alice.post("/people/ghost/follow", json!({})).await.status,

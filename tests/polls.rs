@@ -107,7 +107,7 @@ async fn a_poll_is_asked_voted_once_and_counted() {
         (
             &carol,
             json!({"choices": [opts[0], opts[2]]}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::CONFLICT,
             "poll_one_choice",
         ),
         (
@@ -119,7 +119,7 @@ async fn a_poll_is_asked_voted_once_and_counted() {
         (
             &carol,
             json!({"choices": [other_opts[0]]}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::NOT_FOUND,
             "poll_option_unknown",
         ),
         (

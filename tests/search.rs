@@ -854,12 +854,12 @@ async fn colleagues_endorse_declared_skills_and_the_finder_counts_them() {
     let r = bob.put("/people/bob/endorsements/soudure").await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "endorse_self")
+        (StatusCode::FORBIDDEN, "endorse_self")
     );
     let r = ana.put("/people/bob/endorsements/plomberie").await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "skill_not_declared")
+        (StatusCode::NOT_FOUND, "skill_not_declared")
     );
     assert!(r.message().contains("plomberie"));
     assert_eq!(

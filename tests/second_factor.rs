@@ -82,7 +82,7 @@ async fn two_step_sign_in_from_setup_to_every_sign_in() {
     assert_eq!(secret.len(), 32, "{secret}");
     // A wrong first code turns nothing on.
     let r = post(&b, "/settings/second-step/enable", &[("code", "000000")]).await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("This code is not right"));
     let t = now();
     let first = code_at(&secret, t);
@@ -305,7 +305,7 @@ async fn an_administrator_turns_off_a_lost_second_step_and_the_person_is_told() 
     let r = root_api.delete("/admin/users/root/second-step").await;
     assert_eq!(
         (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "second_factor_reset_self")
+        (StatusCode::FORBIDDEN, "second_factor_reset_self")
     );
     let r = root_api.delete("/admin/users/nobody/second-step").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);

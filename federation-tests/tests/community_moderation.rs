@@ -141,7 +141,7 @@ async fn a_moderator_on_another_instance_moderates_through_the_hosting_instance(
         .await;
     assert_eq!(
         (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "community_no_request")
+        (StatusCode::CONFLICT, "community_no_request")
     );
     let (s, v) = bob
         .call(

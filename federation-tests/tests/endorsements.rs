@@ -77,7 +77,7 @@ async fn an_endorsement_from_another_site_counts_where_the_person_lives_and_wher
         .await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("skill_not_declared")),
+        (StatusCode::NOT_FOUND, Some("skill_not_declared")),
         "{v}"
     );
 
@@ -158,7 +158,7 @@ async fn an_endorsement_from_another_site_counts_where_the_person_lives_and_wher
     let (s, body) = foreign
         .send_value(&inbox, &like(1, "plomberie", &bea_url))
         .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
     assert!(body.contains("skill_not_declared"), "{body}");
     // Nobody of beta: nothing to endorse.
     let (s, body) = foreign

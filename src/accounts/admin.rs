@@ -196,7 +196,7 @@ pub(crate) fn refuse_last_admin(c: &mut DbConn, leaving: i64) -> AppResult<()> {
         .count()
         .get_result(c)?;
     match others {
-        0 => Err(AppError::bad_request("last_admin")),
+        0 => Err(AppError::conflict("last_admin")),
         _ => Ok(()),
     }
 }
@@ -229,6 +229,11 @@ pub fn set_site(
     signup: Option<&str>,
 ) -> AppResult<()> {
     require_admin(admin)?;
+    if name.is_some_and(|n| n.chars().count() > MAX_SITE_NAME) {
+        return Err(AppError::bad_request("field_too_long")
+            .with("field", "name")
+            .with("max", MAX_SITE_NAME));
+    }
     let name = match name.map(str::trim) {
         None => None,
         Some("") => return Err(AppError::bad_request("field_missing").with("field", "name")),

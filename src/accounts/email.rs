@@ -159,7 +159,7 @@ pub fn request_change(
 ) -> AppResult<String> {
     let address = Email::parse(new_address)?;
     if !secrets::verify_password(password, &user.password_hash) {
-        return Err(AppError::bad_request("current_password_wrong"));
+        return Err(AppError::forbidden("current_password_wrong"));
     }
     if address.as_str() == user.email {
         return Err(AppError::bad_request("email_unchanged"));
@@ -252,7 +252,7 @@ pub struct Check {
 }
 
 fn invalid() -> AppError {
-    AppError::bad_request("email_link_invalid")
+    AppError::forbidden("email_link_invalid")
 }
 
 /// The open, unexpired check of `token`: (user, address).

@@ -482,7 +482,7 @@ pub fn change_password(
 ) -> AppResult<()> {
     let user = find_by_id(conn, user_id)?;
     if !secrets::verify_password(current, &user.password_hash) {
-        return Err(AppError::bad_request("current_password_wrong"));
+        return Err(AppError::forbidden("current_password_wrong"));
     }
     let new_password = Password::parse(new_password)?;
     set_password(conn, user_id, new_password.as_str(), keep_session)
@@ -541,7 +541,7 @@ pub fn set_disabled(
         return Err(AppError::not_found());
     }
     if target.id == admin.id && disabled {
-        return Err(AppError::bad_request("cannot_disable_self"));
+        return Err(AppError::forbidden("cannot_disable_self"));
     }
     if !disabled {
         // A guest whose access ended is renewed, not enabled as it is.

@@ -159,7 +159,7 @@ pub fn is_usable(c: &mut DbConn, token: &str) -> AppResult<bool> {
 }
 
 fn invalid() -> AppError {
-    AppError::bad_request("reset_link_invalid")
+    AppError::forbidden("reset_link_invalid")
 }
 
 fn valid_link(c: &mut DbConn, token: &str, at: NaiveDateTime) -> AppResult<i64> {

@@ -176,7 +176,7 @@ pub fn enable(
         Ok(step.is_some())
     })?;
     let Some(step) = step.filter(|_| ok) else {
-        return Err(AppError::bad_request("code_invalid"));
+        return Err(AppError::forbidden("code_invalid"));
     };
     db::write(c, |c| {
         diesel::update(second_factors::table.find(user.id))
@@ -375,7 +375,7 @@ pub fn reset_by_admin(c: &mut DbConn, admin: &User, username: &str) -> AppResult
         return Err(AppError::not_found());
     }
     if target.id == admin.id {
-        return Err(AppError::bad_request("second_factor_reset_self"));
+        return Err(AppError::forbidden("second_factor_reset_self"));
     }
     db::write(c, |c| {
         if !is_on(c, target.id)? {

@@ -130,7 +130,7 @@ fn owner_count(conn: &mut DbConn, community: i64) -> AppResult<i64> {
 pub fn leave(conn: &mut DbConn, user: &User, name: &str) -> AppResult<()> {
     let c = get(conn, user.id, name)?;
     match c.my_status.as_deref() {
-        None => return Err(AppError::bad_request("community_not_member")),
+        None => return Err(AppError::conflict("community_not_member")),
         Some("banned") => return Err(AppError::forbidden("community_banned")),
         _ => {}
     }
@@ -243,26 +243,22 @@ pub fn check(act: &Act, owner: bool, is_self: bool, target: Option<(&str, &str)>
             _ => Ok(()),
         },
         Act::Approve if status != Some("pending") => {
-            Err(AppError::bad_request("community_no_request"))
+            Err(AppError::conflict("community_no_request"))
         }
-        Act::Unban if status != Some("banned") => {
-            Err(AppError::bad_request("community_not_banned"))
-        }
+        Act::Unban if status != Some("banned") => Err(AppError::conflict("community_not_banned")),
         Act::Approve | Act::Unban => Ok(()),
         Act::Role(_) if !owner => Err(AppError::forbidden("community_owners_only")),
-        Act::Role(_) if status != Some("member") => {
-            Err(AppError::bad_request("community_not_member"))
-        }
+        Act::Role(_) if status != Some("member") => Err(AppError::conflict("community_not_member")),
         Act::Role(_) => Ok(()),
         Act::Refuse | Act::Remove(_) | Act::Ban(_) => {
             if status.is_none() && !matches!(act, Act::Ban(_)) {
-                return Err(AppError::bad_request("community_not_member"));
+                return Err(AppError::conflict("community_not_member"));
             }
             if *act == Act::Refuse && status != Some("pending") {
-                return Err(AppError::bad_request("community_no_request"));
+                return Err(AppError::conflict("community_no_request"));
             }
             if is_self {
-                return Err(AppError::bad_request("community_not_yourself"));
+                return Err(AppError::forbidden("community_not_yourself"));
             }
             // Moderators act on members; only owners act on moderators and owners.
             if role != "member" && !owner {

@@ -386,7 +386,7 @@ fn check_text(title: &str, description: &str) -> AppResult<()> {
 
 fn check_partners(visibility: CommunityVisibility, partners: bool) -> AppResult<()> {
     if partners && visibility == CommunityVisibility::Organisation {
-        return Err(AppError::bad_request("community_partners_organisation"));
+        return Err(AppError::conflict("community_partners_organisation"));
     }
     Ok(())
 }

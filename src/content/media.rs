@@ -342,7 +342,7 @@ pub(crate) fn attach(c: &mut DbConn, owner: i64, content_id: i64, ids: &[i64]) -
         ))
         .execute(c)?;
         if n == 0 {
-            return Err(AppError::bad_request("media_unknown").with("id", *id));
+            return Err(AppError::conflict("media_unknown").with("id", *id));
         }
     }
     Ok(())

@@ -518,7 +518,7 @@ pub fn edit(
     let titled = matches!(row.kind.as_str(), "idea" | "question" | "event" | "survey");
     let title = match title {
         Some(t) if titled => Some(check_title(t)?),
-        Some(_) => return Err(AppError::bad_request("field_invalid").with("field", "title")),
+        Some(_) => return Err(AppError::conflict("title_untitled")),
         None => None,
     };
     // The title may say it all.

@@ -344,7 +344,7 @@ fn markable(conn: &mut DbConn, actor: &User, id: i64) -> AppResult<(ContentRow, 
                 Visibility::Public | Visibility::Organisation | Visibility::Instance
             );
             if row.ap_id.is_some() || !everyone {
-                return Err(AppError::bad_request("must_read_audience"));
+                return Err(AppError::conflict("must_read_audience"));
             }
             Ok((row, Scope::Site))
         }

@@ -513,11 +513,14 @@ pub fn vote(conn: &mut DbConn, voter: &User, id: i64, choices: &[i64]) -> AppRes
         return Err(AppError::bad_request("poll_choice_required"));
     }
     if picked.len() > 1 && !poll.multiple {
-        return Err(AppError::bad_request("poll_one_choice"));
+        return Err(AppError::conflict("poll_one_choice"));
     }
     let options = options_of(conn, &[row.id])?;
     if picked.iter().any(|p| !options.iter().any(|o| o.id == *p)) {
-        return Err(AppError::bad_request("poll_option_unknown"));
+        return Err(AppError::new(
+            crate::error::ErrorKind::NotFound,
+            "poll_option_unknown",
+        ));
     }
     db::write(conn, |c| {
         if lock(c, row.id)?.closed(now()) {

@@ -431,7 +431,9 @@ pub async fn lookup(state: &AppState, query: &str) -> AppResult<User> {
 /// the resource is percent-encoded, so that a name cannot add parameters,
 /// and the URL must be on `domain` itself.
 fn webfinger_url(scheme: &str, domain: &str, handle: &str) -> AppResult<url::Url> {
-    let invalid = || AppError::bad_request("handle_invalid");
+    // A handle that reads well but whose domain makes no address (a label
+    // too long, a name too long) names no one.
+    let invalid = || AppError::new(crate::error::ErrorKind::NotFound, "remote_not_found");
     let mut url = url::Url::parse(&format!("{scheme}://{domain}/.well-known/webfinger"))
         .map_err(|_| invalid())?;
     if host_of(url.as_str()).as_deref() != Some(domain) {

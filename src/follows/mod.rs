@@ -17,7 +17,7 @@ pub fn follow(conn: &mut DbConn, follower: &User, followee_name: &str) -> AppRes
         return Err(AppError::not_found());
     }
     if target.id == follower.id {
-        return Err(AppError::bad_request("cannot_follow_self"));
+        return Err(AppError::forbidden("cannot_follow_self"));
     }
     if is_following(conn, follower.id, target.id)? {
         return Ok(());

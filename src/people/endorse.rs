@@ -57,7 +57,7 @@ pub fn set(
         return Err(AppError::not_found());
     }
     if target.id == endorser.id {
-        return Err(AppError::bad_request("endorse_self"));
+        return Err(AppError::forbidden("endorse_self"));
     }
     // Between two people of other sites: nothing of ours (the inbox only
     // asks for our people).
@@ -73,7 +73,10 @@ pub fn set(
         .first(conn)
         .optional()?;
     let Some(skill_id) = declared else {
-        return Err(AppError::bad_request("skill_not_declared").with("skill", name));
+        return Err(
+            AppError::new(crate::error::ErrorKind::NotFound, "skill_not_declared")
+                .with("skill", name),
+        );
     };
     db::write(conn, |c| {
         let mine = endorsements::table

@@ -86,6 +86,7 @@ pub struct ProfileUpdate {
 }
 
 pub const MAX_FIELD: usize = 100;
+pub const MAX_PHONE: usize = 30;
 pub const MAX_BIO: usize = 2000;
 pub const MAX_SKILLS: usize = 30;
 pub const MAX_SKILL_LEN: usize = 50;
@@ -108,12 +109,12 @@ pub fn split_list(s: &str) -> Vec<String> {
 }
 
 fn field(name: &'static str, v: &str) -> AppResult<String> {
-    let v = v.trim();
     if v.chars().count() > MAX_FIELD {
         return Err(AppError::bad_request("field_too_long")
             .with("field", name)
             .with("max", MAX_FIELD));
     }
+    let v = v.trim();
     if v.chars().any(char::is_control) {
         return Err(AppError::bad_request("field_invalid").with("field", name));
     }
@@ -149,11 +150,15 @@ pub fn update_profile(conn: &mut DbConn, user: &User, up: ProfileUpdate) -> AppR
         };
     }
     if let Some(v) = &up.phone {
+        if v.chars().count() > MAX_PHONE {
+            return Err(AppError::bad_request("field_too_long")
+                .with("field", "phone")
+                .with("max", MAX_PHONE));
+        }
         let v = field("phone", v)?;
         if !v
             .chars()
             .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-            || v.len() > 30
         {
             return Err(AppError::bad_request("field_invalid").with("field", "phone"));
         }
@@ -170,6 +175,11 @@ pub fn update_profile(conn: &mut DbConn, user: &User, up: ProfileUpdate) -> AppR
         u.bio_html = markdown::render(&u.bio, |_| false).html;
     }
     if let Some(langs) = &up.languages {
+        if langs.len() > MAX_LANGUAGES {
+            return Err(AppError::bad_request("too_many")
+                .with("field", "languages")
+                .with("max", MAX_LANGUAGES));
+        }
         let mut out: Vec<String> = Vec::new();
         for l in langs {
             let l = field("languages", l)?;
@@ -198,6 +208,11 @@ pub fn update_profile(conn: &mut DbConn, user: &User, up: ProfileUpdate) -> AppR
     let skills: Option<Vec<String>> = match &up.skills {
         None => None,
         Some(list) => {
+            if list.len() > MAX_SKILLS {
+                return Err(AppError::bad_request("too_many")
+                    .with("field", "skills")
+                    .with("max", MAX_SKILLS));
+            }
             let mut out: Vec<String> = Vec::new();
             for s in list {
                 let n = normalize_skill(s);

@@ -166,7 +166,7 @@ pub struct Offer {
 }
 
 fn invalid() -> AppError {
-    AppError::bad_request("invite_invalid")
+    AppError::forbidden("invite_invalid")
 }
 
 /// The open invitation of `code` to a community.

@@ -1,6 +1,7 @@
 //! API: account administration and invitations (administrators only).
 
-use axum::extract::{Path, Query, State};
+use super::Query;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -459,7 +460,7 @@ pub async fn remove_instance(
     State(state): State<AppState>,
     me: ApiUser,
     Path(domain): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<ReasonQuery>,
+    super::Query(q): super::Query<ReasonQuery>,
 ) -> ApiResult<StatusCode> {
     require_admin(&me)?;
     let actor = me.user.username.clone();

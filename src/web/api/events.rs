@@ -1,6 +1,7 @@
 //! API: events (`content::event`), and one's calendar subscription.
 
-use axum::extract::{Path, Query, State};
+use super::Query;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -86,7 +87,7 @@ pub async fn list(
                 "" => None,
                 name => Some(crate::communities::get_readable(c, viewer, name)?.id),
             };
-            let page = q.page.clamp(0, 1000);
+            let page = super::page_of(q.page, 1000)?;
             let listed = event::list(c, viewer, community, when, page, event::PER_PAGE)?;
             Ok(EventList {
                 items: feed::hydrate(c, viewer, listed.rows)?,

@@ -1,7 +1,8 @@
 //! API: ideas (`content::idea`), submitted to a community, voted for and
 //! moved by its moderators.
 
-use axum::extract::{Path, Query, State};
+use super::Query;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -83,7 +84,7 @@ pub async fn list(
                 "" => None,
                 name => Some(crate::communities::get_readable(c, viewer, name)?.id),
             };
-            let page = q.page.clamp(0, 1000);
+            let page = super::page_of(q.page, 1000)?;
             let listed = idea::list(c, viewer, community, status, order, page, idea::PER_PAGE)?;
             Ok(IdeaList {
                 items: feed::hydrate(c, viewer, listed.rows)?,

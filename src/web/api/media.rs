@@ -2,8 +2,9 @@
 //! raw request body) and then named by the post or comment that carries
 //! them (`media_ids`).
 
+use super::Query;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;

@@ -110,9 +110,35 @@ pub fn read_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if first.is_some_and(|b| *b != b'{') {
         return Err(AppError::bad_request("json_not_object"));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let err = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(v) => return de.end().map(|()| v).map_err(|e| syntax(&e)),
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| syntax(&e))?;
+    // No text of the API may hold a NUL character (PostgreSQL cannot store
+    // one): refused here, once, by the path of the string that has it.
+    if let Some(field) = tidy(&mut value, String::new()) {
+        return Err(AppError::bad_request("field_invalid").with("field", field));
+    }
+    // A field this call does not read is refused rather than dropped
+    // unseen: a misspelt "visiblity" would otherwise publish to everyone.
+    // Only the body's own fields are checked: nested objects (a WebAuthn
+    // answer) may carry more than Ruche reads, and a type that takes in
+    // another's fields (serde's `flatten`) reads them all.
+    let mut unknown: Option<String> = None;
+    let read = serde_path_to_error::deserialize::<_, T>(serde_ignored::Deserializer::new(
+        value,
+        &mut |path: serde_ignored::Path| {
+            if let serde_ignored::Path::Map { parent, key } = path {
+                if matches!(parent, serde_ignored::Path::Root) && unknown.is_none() {
+                    unknown = Some(key);
+                }
+            }
+        },
+    ));
+    let err = match read {
+        Ok(v) => {
+            return match unknown {
+                Some(field) => Err(AppError::bad_request("field_unknown").with("field", field)),
+                None => Ok(v),
+            }
+        }
         Err(e) => e,
     };
     let path = err.path().to_string();
@@ -137,6 +163,109 @@ pub fn read_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         return Err(AppError::bad_request("json_not_object"));
     }
     Err(AppError::bad_request("field_invalid").with("field", path))
+}
+
+/// Readies a request body for its type: a number without a fraction
+/// written as one (`2.0`, which JSON Schema counts as an integer) becomes an
+/// integer; returns where a string with a NUL character is
+/// (`answers[0].text`), if anywhere (a member's name counts as text).
+fn tidy(v: &mut serde_json::Value, at: String) -> Option<String> {
+    let join = |name: &str| {
+        if at.is_empty() {
+            name.to_string()
+        } else {
+            format!("{at}.{name}")
+        }
+    };
+    match v {
+        serde_json::Value::String(s) => s.contains('\0').then_some(at),
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
+                if f.fract() == 0.0 && (-9.0e15..=9.0e15).contains(&f) {
+                    *v = serde_json::Value::from(f as i64);
+                }
+            }
+            None
+        }
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .enumerate()
+            .find_map(|(i, item)| tidy(item, format!("{at}[{i}]"))),
+        serde_json::Value::Object(members) => members.iter_mut().find_map(|(name, item)| {
+            if name.contains('\0') {
+                Some(join(&name.replace('\0', "")))
+            } else {
+                tidy(item, join(name))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// A query string read as `T`, refused in the API's error format (JSON, in
+/// the reader's language, naming the parameter at fault) rather than axum's
+/// plain-text rejection.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        let lang = super::auth::accept_language(&parts.headers);
+        let raw = parts.uri.query().unwrap_or("");
+        read_query(raw).map(Query).map_err(|e| ApiError(e, lang))
+    }
+}
+
+/// The longest value a query parameter may have, in characters.
+pub const QUERY_MAX: usize = 2000;
+
+/// A page number of a list that has at most `last + 1` pages.
+pub fn page_of(page: i64, last: i64) -> Result<i64, AppError> {
+    if (0..=last).contains(&page) {
+        Ok(page)
+    } else {
+        Err(AppError::bad_request("query_invalid").with("field", "page"))
+    }
+}
+
+/// Reads a query string as `T`: a parameter given twice, missing or not of
+/// the expected kind is named (`query_invalid` with its name).
+pub fn read_query<T: DeserializeOwned>(raw: &str) -> Result<T, AppError> {
+    let pairs = url::form_urlencoded::parse(raw.as_bytes());
+    let mut seen = std::collections::HashSet::new();
+    for (name, value) in pairs {
+        if name.contains('\0') || value.contains('\0') {
+            return Err(
+                AppError::bad_request("query_invalid").with("field", name.replace('\0', ""))
+            );
+        }
+        if value.chars().count() > QUERY_MAX {
+            return Err(AppError::bad_request("field_too_long")
+                .with("field", name)
+                .with("max", QUERY_MAX));
+        }
+        if !seen.insert(name.clone()) {
+            return Err(AppError::bad_request("query_twice").with("field", name));
+        }
+    }
+    let de = serde_urlencoded::Deserializer::new(pairs);
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
+        let message = err.inner().to_string();
+        let field = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_string)
+            .unwrap_or_else(|| err.path().to_string());
+        if message.starts_with("missing field") {
+            AppError::bad_request("query_missing").with("field", field)
+        } else {
+            AppError::bad_request("query_invalid").with("field", field)
+        }
+    })
 }
 
 /// Parses a numeric id from the path; anything else is simply not found.
@@ -180,7 +309,9 @@ macro_rules! api_routes {
         pub fn router() -> axum::Router<AppState> {
             let r = axum::Router::new();
             $( let r = r.route($path, axum::routing::$method($handler)); )*
-            r.fallback(not_found).method_not_allowed_fallback(method_not_allowed)
+            r.fallback(not_found)
+                .method_not_allowed_fallback(method_not_allowed)
+                .layer(axum::middleware::from_fn(nul_in_path))
         }
         pub const ROUTES: &[RouteDoc] = &[
             $( RouteDoc { method: stringify!($method), path: $path, summary: $summary, auth: $auth, body: $body } ),*
@@ -193,6 +324,15 @@ async fn not_found(headers: axum::http::HeaderMap) -> ApiError {
         AppError::not_found(),
         super::auth::accept_language(&headers),
     )
+}
+
+/// A path naming something with a NUL character names nothing: no name,
+/// username or tag can hold one.
+async fn nul_in_path(req: Request, next: axum::middleware::Next) -> Response {
+    if req.uri().path().contains("%00") {
+        return not_found(req.headers().clone()).await.into_response();
+    }
+    next.run(req).await
 }
 
 /// A path of the API called with a method it does not answer (the `Allow`
@@ -289,7 +429,7 @@ api_routes! {
     get "/apps" => polls::site_apps, "The site's apps (polls, ideas, questions, events, must_read) and whether each is on", auth: true, body: "";
     put "/admin/apps/{app}" => polls::set_site_app, "Switch an app on or off for the site (administrators); communities that chose for themselves keep their choice", auth: true, body: "AppSwitch";
     get "/communities/{name}/apps" => polls::community_apps, "A community's apps: the site's choice, the community's own and what applies", auth: true, body: "";
-    put "/communities/{name}/apps/{app}" => polls::set_community_app, "Switch an app on or off for a community of this site (its owners, administrators); enabled null follows the site", auth: true, body: "AppSwitch";
+    put "/communities/{name}/apps/{app}" => polls::set_community_app, "Switch an app on or off for a community of this site (its owners, administrators); enabled null follows the site", auth: true, body: "CommunityAppSwitch";
     get "/must-reads" => must_read::list, "Must-reads: filter pending (the default: those one is asked to read and has not confirmed, newest mark first) or followed (those one wrote or marked, with their tally), page (from 0, 20 a page)", auth: true, body: "";
     put "/posts/{id}/must-read" => must_read::mark, "Mark a post as a must-read: a moderator for a post of their community (its members are asked), an administrator for a post of this site with a public, organisation or instance audience (everyone here is asked); those asked are told. 403 must_read_not_moderator or must_read_not_admin, 400 must_read_comment, must_read_audience or must_read_community_remote (marked on the community's site); 404 app_disabled when the app is off there", auth: true, body: "";
     delete "/posts/{id}/must-read" => must_read::lift, "Lift a post's must-read mark (those who may mark it; also while the app is off): 204; confirmations already given are kept", auth: true, body: "";
@@ -359,8 +499,8 @@ api_routes! {
     get "/admin/users" => admin::users, "Accounts by username, a page at a time: q searches the username, name and e-mail; show is all (this site's people), admins, disabled or remote (administrators)", auth: true, body: "";
     put "/admin/users/{username}/admin" => admin::promote, "Make someone of this site an administrator (administrators)", auth: true, body: "";
     delete "/admin/users/{username}/admin" => admin::demote, "Remove someone's administration (administrators; the last administrator stays one)", auth: true, body: "";
-    post "/admin/users/{username}/disable" => admin::disable, "Disable an account (administrators); the last enabled administrator stays (400 last_admin)", auth: true, body: "";
-    delete "/admin/users/{username}" => admin::delete_user, "Delete an account (administrators); other instances are told; the last enabled administrator stays (400 last_admin)", auth: true, body: "";
+    post "/admin/users/{username}/disable" => admin::disable, "Disable an account (administrators); the last enabled administrator stays (409 last_admin)", auth: true, body: "";
+    delete "/admin/users/{username}" => admin::delete_user, "Delete an account (administrators); other instances are told; the last enabled administrator stays (409 last_admin)", auth: true, body: "";
     post "/admin/users/{username}/enable" => admin::enable, "Re-enable an account (administrators)", auth: true, body: "";
     get "/admin/invitations" => admin::invitations, "Invitations (administrators)", auth: true, body: "";
     get "/admin/identity" => admin::identity, "Identity at a glance (administrators): the sign-in providers (accounts linked, last sign-in), the SCIM clients (accounts provisioned, last use), the directory's groups and how the last directory sync went (when, by the schedule or the command, its figures, or why it failed)", auth: true, body: "";

@@ -1,6 +1,7 @@
 //! API: must-read announcements (`content::must_read`).
 
-use axum::extract::{Path, Query, State};
+use super::Query;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
@@ -104,7 +105,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Listed>> {
     let viewer = me.user.id;
-    let page = q.page.clamp(0, 1000);
+    let page = super::page_of(q.page, 1000).lang(me.lang)?;
     let listed = state
         .db
         .run(move |c| {

@@ -1,7 +1,8 @@
 //! API: getting started (where one stands, moving on) and suggestions of
 //! people and communities.
 
-use axum::extract::{Query, State};
+use super::Query;
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;

@@ -1,6 +1,7 @@
 //! API: the directory, profiles, a person's posts and follows.
 
-use axum::extract::{Path, Query, State};
+use super::Query;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 

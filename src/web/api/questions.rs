@@ -1,6 +1,7 @@
 //! API: questions and answers (`content::question`).
 
-use axum::extract::{Path, Query, State};
+use super::Query;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -84,7 +85,7 @@ pub async fn list(
                 "" => None,
                 name => Some(crate::communities::get_readable(c, viewer, name)?.id),
             };
-            let page = q.page.clamp(0, 1000);
+            let page = super::page_of(q.page, 1000)?;
             let listed = question::list(c, viewer, community, filter, page, question::PER_PAGE)?;
             Ok(QuestionList {
                 items: feed::hydrate(c, viewer, listed.rows)?,

@@ -1,9 +1,10 @@
 //! API: search (the same as the search page).
 
-use axum::extract::{Query, State};
+use super::Query;
+use axum::extract::State;
 use axum::Json;
 
-use super::{ApiResult, InLang};
+use super::{ApiResult, InLang, JsonBody};
 use crate::app::AppState;
 use crate::search::{self, PeopleFilter, Results, Tab};
 use crate::web::auth::ApiUser;
@@ -33,7 +34,8 @@ pub async fn search(
             if sq.q.trim().is_empty() {
                 return Err(crate::error::AppError::bad_request("search_empty"));
             }
-            search::run(c, viewer, &sq.q, tab, &sq.filter, sq.page)
+            let page = super::page_of(sq.page, search::MAX_PAGE)?;
+            search::run(c, viewer, &sq.q, tab, &sq.filter, page)
         })
         .await
         .lang(me.lang)?;
@@ -99,7 +101,7 @@ pub async fn finder(State(state): State<AppState>, me: ApiUser) -> ApiResult<Jso
 pub async fn set_finder(
     State(state): State<AppState>,
     me: ApiUser,
-    Json(f): Json<FinderChange>,
+    JsonBody(f): JsonBody<FinderChange>,
 ) -> ApiResult<Json<Finder>> {
     let id = me.user.id;
     let now = state

@@ -451,7 +451,15 @@ pub async fn account_action(
             Ok(see_other(&with_notice(&back, notice.unwrap_or_default())))
         }
         Ok(()) => Ok(see_other(&form.back_or("/admin".into()))),
-        Err(err) if err.kind == crate::error::ErrorKind::BadRequest => {
+        // A refusal (the last administrator, oneself) is said on the page.
+        Err(err)
+            if matches!(
+                err.kind,
+                crate::error::ErrorKind::BadRequest
+                    | crate::error::ErrorKind::Forbidden
+                    | crate::error::ErrorKind::Conflict
+            ) =>
+        {
             let msg = super::error_text(&err, ctx.lang);
             let q = AdminQuery::default();
             admin_page(&state, &ctx, StatusCode::BAD_REQUEST, None, q, Some(msg)).await
