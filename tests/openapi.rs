@@ -368,3 +368,184 @@ async fn the_accounts_list_holds_people_not_communities() {
     let r = alice.get("/communities/team").await;
     assert_eq!(r.status, StatusCode::OK, "the community is still there");
 }
+
+/// The schemathesis command: `RUCHE_SCHEMATHESIS`, or `schemathesis` on the
+/// path (`.ci/run` installs it in a virtual environment of its own).
+fn schemathesis() -> Option<String> {
+    let cmd = std::env::var("RUCHE_SCHEMATHESIS").unwrap_or_else(|_| "schemathesis".into());
+    std::process::Command::new(&cmd)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|_| cmd)
+}
+
+/// An independent API tester, schemathesis, reads the OpenAPI document and
+/// sends this instance thousands of requests made from it, valid and not:
+/// none may fail a check (a server error, a valid request refused, an
+/// invalid one accepted, an answer of an undocumented kind, a resource just
+/// created not found). `tests/schemathesis/schemathesis.toml` names the few
+/// operations whose rules a schema cannot state, and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_failure() {
+    let Some(st) = schemathesis() else {
+        assert!(
+            std::env::var("RUCHE_REQUIRE_SCHEMATHESIS").is_err(),
+            "RUCHE_REQUIRE_SCHEMATHESIS is set but schemathesis cannot be run"
+        );
+        eprintln!("schemathesis is not installed: skipped");
+        return;
+    };
+    let app = TestApp::start().await;
+    let admin = app.user("admin").await;
+    admin.post_text("Welcome to #ruche").await;
+    // The run revokes tokens by id (1, 2, …): the one it signs in with is
+    // given an id it does not try, so that the run goes on signed in.
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.db.get().unwrap();
+        diesel::sql_query("UPDATE api_tokens SET id = 987654321")
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let work = tempfile::tempdir().unwrap();
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/schemathesis/schemathesis.toml"
+    );
+    let mut cmd = std::process::Command::new(st);
+    cmd.current_dir(work.path())
+        .args(["--no-color", "--config-file", config, "run"])
+        .arg(format!("{}/api/v1/openapi.json", app.base))
+        .arg("--header")
+        .arg(format!("Authorization: Bearer {}", admin.token))
+        .args(["--seed", "1", "--max-examples", "10"]);
+    // The server answers on this runtime's threads while it runs.
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schemathesis found failures:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // It did test every operation it selected from the document.
+    let line = |label: &str| {
+        report
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let selected = line("Selected:");
+    let tested = line("Tested:");
+    let (picked, all) = selected.split_once('/').unwrap_or(("", ""));
+    assert!(
+        !tested.is_empty() && picked == all && tested == picked,
+        "{report}"
+    );
+    assert!(tested.parse::<usize>().unwrap() >= 160, "{report}");
+}
+
+/// What a client sends wrong is refused in JSON, in the reader's language,
+/// naming the field or parameter at fault, with nothing stored; what JSON
+/// Schema calls an integer (`2.0`) is read as one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_bodies_and_queries_are_named_and_nothing_is_stored() {
+    let app = TestApp::start().await;
+    let alice = app.user("alice").await;
+    let posts = app.count("content");
+
+    // A misspelt field would otherwise publish to everyone.
+    let r = alice
+        .post(
+            "/posts",
+            json!({"body": "For my followers", "visiblity": "followers"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "field_unknown")
+    );
+    assert!(r.message().contains("visiblity"), "{}", r.message());
+    // No text may hold a NUL character.
+    let r = alice.post("/posts", json!({"body": "a\u{0}b"})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "field_invalid")
+    );
+    assert!(r.message().contains("body"), "{}", r.message());
+    assert_eq!(app.count("content"), posts, "nothing stored");
+
+    // Query strings: a parameter given twice, of the wrong kind, too long,
+    // or a page out of range; each in JSON, in French when asked.
+    for (path, code, field) in [
+        ("/feed?cursor=1&cursor=2", "query_twice", "cursor"),
+        ("/communities?mine=maybe", "query_invalid", "mine"),
+        ("/events?page=1001", "query_invalid", "page"),
+        ("/feed?cursor=abc", "cursor_invalid", ""),
+    ] {
+        let r = alice
+            .client
+            .get(format!("{}/api/v1{path}", app.base))
+            .bearer_auth(&alice.token)
+            .header("accept-language", "fr")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"));
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], code, "{path}: {v}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.contains(field), "{path}: {message}");
+        assert!(!message.contains("deserialize"), "{message}");
+    }
+    let long = "x".repeat(2001);
+    let r = alice.get(&format!("/people?q={long}")).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "field_too_long")
+    );
+
+    // A body sent without saying it is JSON, and a NUL in a path.
+    let r = alice
+        .client
+        .put(format!("{}/api/v1/me/finder", app.base))
+        .bearer_auth(&alice.token)
+        .body(r#"{"listed": false}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "json_content_type");
+    let r = alice.get("/people/ali%00ce").await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
+
+    // A number without a fraction written as one is an integer.
+    let poll = alice
+        .post(
+            "/polls",
+            json!({"body": "Which day?", "options": ["Monday", "Friday"]}),
+        )
+        .await;
+    let id = poll.json["id"].as_i64().unwrap();
+    let monday = poll.json["poll"]["options"][0]["id"].as_i64().unwrap();
+    let r = alice
+        .post(
+            &format!("/polls/{id}/votes"),
+            json!({"choices": [monday as f64]}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.json);
+    let r = alice.get(&format!("/polls/{id}")).await;
+    assert_eq!(r.json["voters"], 1, "{}", r.json);
+}
