@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::api::{QUERY_MAX, ROUTES};
+use super::api::{LAST_PAGE, QUERY_MAX, ROUTES};
 use crate::Config;
 
 /// Text without a NUL character (no text of the API may hold one).
@@ -18,11 +18,11 @@ const DOMAIN: &str = "^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Z
 /// `@name@domain` (a person; `!name@domain` for a community), or an
 /// address: what the lookups read.
 const HANDLE: &str = "^(?:@?[A-Za-z0-9_.-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?::[1-9][0-9]{0,3})?|https?://[A-Za-z0-9.-]+(?::[1-9][0-9]{0,3})?/[A-Za-z0-9/_.~-]*)$";
-/// A file name as kept: no folder, no `..`, no `:`, not hidden.
 /// One line that is not blank (spaces around it are dropped).
 const NAME_LINE: &str = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f])?\\s*$";
 /// A skill: no comma, no control character but spaces (which run together).
 const SKILL: &str = "^[^,\\x00-\\x08\\x0e-\\x1f\\x7f-\\x84\\x86-\\x9f]*$";
+/// A file name as kept: no folder, no `..`, no `:`, not hidden.
 const FILE_NAME: &str =
     "^\\s*[^\\s./\\\\:\\x00-\\x1f\\x7f-\\x9f](?:[^/\\\\:.\\x00-\\x1f\\x7f-\\x9f]|\\.(?!\\.))*\\s*$";
 
@@ -119,7 +119,7 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
                 json!({"type": "string", "enum": ["", "upcoming", "past", "mine"], "default": "upcoming"}),
                 false,
             ),
-            query("page", page(1000), false),
+            query("page", page(LAST_PAGE), false),
         ],
         ("get", "/ideas") => vec![
             community(),
@@ -133,7 +133,7 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
                 json!({"type": "string", "enum": ["", "votes", "recent"], "default": "votes"}),
                 false,
             ),
-            query("page", page(1000), false),
+            query("page", page(LAST_PAGE), false),
         ],
         ("get", "/questions") => vec![
             community(),
@@ -142,7 +142,7 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
                 json!({"type": "string", "enum": ["", "all", "unanswered", "open", "solved"], "default": "all"}),
                 false,
             ),
-            query("page", page(1000), false),
+            query("page", page(LAST_PAGE), false),
         ],
         ("get", "/questions/similar") => vec![query("q", text(QUERY_MAX), false)],
         ("get", "/must-reads") => vec![
@@ -151,7 +151,7 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
                 json!({"type": "string", "enum": ["", "pending", "followed"], "default": "pending"}),
                 false,
             ),
-            query("page", page(1000), false),
+            query("page", page(LAST_PAGE), false),
         ],
         ("get", "/search") => {
             let mut p = vec![

@@ -87,7 +87,7 @@ pub async fn list(
                 "" => None,
                 name => Some(crate::communities::get_readable(c, viewer, name)?.id),
             };
-            let page = super::page_of(q.page, 1000)?;
+            let page = super::page_of(q.page, super::LAST_PAGE)?;
             let listed = event::list(c, viewer, community, when, page, event::PER_PAGE)?;
             Ok(EventList {
                 items: feed::hydrate(c, viewer, listed.rows)?,

@@ -84,7 +84,7 @@ pub async fn list(
                 "" => None,
                 name => Some(crate::communities::get_readable(c, viewer, name)?.id),
             };
-            let page = super::page_of(q.page, 1000)?;
+            let page = super::page_of(q.page, super::LAST_PAGE)?;
             let listed = idea::list(c, viewer, community, status, order, page, idea::PER_PAGE)?;
             Ok(IdeaList {
                 items: feed::hydrate(c, viewer, listed.rows)?,

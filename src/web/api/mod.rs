@@ -223,6 +223,10 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
 /// The longest value a query parameter may have, in characters.
 pub const QUERY_MAX: usize = 2000;
 
+/// The last page of the lists that page by number (events, ideas,
+/// questions, must-reads).
+pub const LAST_PAGE: i64 = 1000;
+
 /// A page number of a list that has at most `last + 1` pages.
 pub fn page_of(page: i64, last: i64) -> Result<i64, AppError> {
     if (0..=last).contains(&page) {

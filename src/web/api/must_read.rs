@@ -105,7 +105,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Listed>> {
     let viewer = me.user.id;
-    let page = super::page_of(q.page, 1000).lang(me.lang)?;
+    let page = super::page_of(q.page, super::LAST_PAGE).lang(me.lang)?;
     let listed = state
         .db
         .run(move |c| {

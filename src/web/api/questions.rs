@@ -85,7 +85,7 @@ pub async fn list(
                 "" => None,
                 name => Some(crate::communities::get_readable(c, viewer, name)?.id),
             };
-            let page = super::page_of(q.page, 1000)?;
+            let page = super::page_of(q.page, super::LAST_PAGE)?;
             let listed = question::list(c, viewer, community, filter, page, question::PER_PAGE)?;
             Ok(QuestionList {
                 items: feed::hydrate(c, viewer, listed.rows)?,
